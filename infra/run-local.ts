@@ -1,0 +1,25 @@
+import { loadConfig } from '../src/config';
+import { main } from '../src/main';
+import { stackUp } from './stack/stack';
+
+/**
+ * `npm start`: the main job on one machine. With MONGODB_URI / KAFKA_BROKERS unset it installs
+ * and starts the local stack first (cached, idempotent), then runs canonql in this process.
+ */
+async function runLocal(): Promise<void> {
+  const config = loadConfig();
+  if (config.usesLocalStack) {
+    await stackUp();
+  } else {
+    console.error('[start] MONGODB_URI / KAFKA_BROKERS are set: using those servers, no local stack');
+  }
+  const base = `http://${config.http.host}:${config.http.port}`;
+  console.error(`[start] canonql: health ${base}/healthz, readiness ${base}/readyz`);
+  console.error(`[start] Kafka ${config.kafka.brokers.join(',')}; Kafka Connect ${config.connectUrl}; MongoDB ${config.mongo.uri}`);
+  await main();
+}
+
+runLocal().catch((error: unknown) => {
+  console.error(`[start] ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

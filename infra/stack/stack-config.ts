@@ -1,0 +1,55 @@
+import os from 'node:os';
+import path from 'node:path';
+import { LOCAL_STACK } from '../../src/local-stack';
+
+/**
+ * Where the local stack lives and which versions it runs. Downloads (jars, plugin archives,
+ * compiled launchers) go to a per-user cache shared by every clone on the machine, so a fresh CI
+ * clone installs nothing twice; data and logs go to `.stack/` inside the clone (ignored by git).
+ */
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+export const VERSIONS = Object.freeze({
+  kafka: '4.3.1',
+  debezium: '3.6.0.Final',
+  mongoJavaServer: '1.47.0',
+  postgresMajor: '15',
+  mavenDependencyPlugin: '3.8.1',
+});
+
+export interface StackPaths {
+  readonly cacheDir: string;
+  readonly stateDir: string;
+  readonly kafkaLibs: string;
+  readonly debeziumPlugins: string;
+  readonly mongoServerLibs: string;
+  readonly mongoServerClasses: string;
+  readonly log4jConfig: string;
+  readonly postgresBin: string;
+  dataDir(service: string): string;
+  logFile(service: string): string;
+  pidFile(service: string): string;
+}
+
+export function stackPaths(env: NodeJS.ProcessEnv = process.env): StackPaths {
+  const cacheDir = env.CANONQL_CACHE_DIR || path.join(os.homedir(), '.cache', 'canonql');
+  const stateDir = env.CANONQL_STACK_DIR || path.join(REPO_ROOT, '.stack');
+  return {
+    cacheDir,
+    stateDir,
+    kafkaLibs: path.join(cacheDir, `kafka-${VERSIONS.kafka}`, 'libs'),
+    debeziumPlugins: path.join(cacheDir, `debezium-${VERSIONS.debezium}`, 'plugins'),
+    mongoServerLibs: path.join(cacheDir, `mongo-java-server-${VERSIONS.mongoJavaServer}`, 'libs'),
+    mongoServerClasses: path.join(cacheDir, `mongo-java-server-${VERSIONS.mongoJavaServer}`, 'classes'),
+    log4jConfig: path.join(REPO_ROOT, 'infra', 'config', 'log4j2.properties'),
+    postgresBin: env.CANONQL_PG_BIN || `/usr/lib/postgresql/${VERSIONS.postgresMajor}/bin`,
+    dataDir: (service) => path.join(stateDir, 'data', service),
+    logFile: (service) => path.join(stateDir, 'logs', `${service}.log`),
+    pidFile: (service) => path.join(stateDir, 'run', `${service}.pid`),
+  };
+}
+
+export const PORTS = LOCAL_STACK;
+
+/** Small, test-friendly JVM settings: the whole stack has to fit beside the tests on 2 cores. */
+export const JVM_FLAGS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true'];

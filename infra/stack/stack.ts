@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import { checkJavaAndMaven, installDebezium, installKafka, installMongoServer, installPostgres } from './install';
+import { residentMiB, tailFile } from './processes';
+import { createProgress, type Progress } from './progress';
+import { connectService, kafkaService, mongoService, postgresService, type StackService } from './services';
+import { stackPaths, type StackPaths } from './stack-config';
+
+/** The local stack as a whole: install what is missing, start what is not running, report. */
+
+export function stackServices(paths: StackPaths = stackPaths()): StackService[] {
+  return [postgresService(paths), mongoService(paths), kafkaService(paths), connectService(paths)];
+}
+
+export interface UpResult {
+  readonly started: string[];
+  readonly alreadyRunning: string[];
+  readonly seconds: number;
+}
+
+const READY_TIMEOUT_MS = 120_000;
+
+export async function stackUp(progress: Progress = createProgress(), paths: StackPaths = stackPaths()): Promise<UpResult> {
+  const begun = Date.now();
+  checkJavaAndMaven();
+  fs.mkdirSync(paths.stateDir, { recursive: true });
+  await installPostgres(paths, progress);
+  await installKafka(paths, progress);
+  await installDebezium(paths, progress);
+  await installMongoServer(paths, progress);
+
+  const [postgres, mongo, kafka, connect] = stackServices(paths);
+  const started: string[] = [];
+  const alreadyRunning: string[] = [];
+  const startOne = async (service: StackService) => {
+    const didStart = await progress.step(`start ${service.description} on port ${service.port}`, () => service.start());
+    (didStart ? started : alreadyRunning).push(service.name);
+  };
+  // Kafka Connect needs the broker, so it starts once Kafka answers; the rest start together.
+  await startOne(postgres);
+  await startOne(mongo);
+  await startOne(kafka);
+  await progress.step('wait for Kafka', () => kafka.waitReady(READY_TIMEOUT_MS));
+  await startOne(connect);
+  await Promise.all([
+    progress.step('wait for PostgreSQL', () => postgres.waitReady(READY_TIMEOUT_MS)),
+    progress.step('wait for the MongoDB-wire store', () => mongo.waitReady(READY_TIMEOUT_MS)),
+    progress.step('wait for Kafka Connect + Debezium', () => connect.waitReady(READY_TIMEOUT_MS)),
+  ]);
+  const seconds = (Date.now() - begun) / 1000;
+  progress.info(`stack is up in ${seconds.toFixed(1)}s (started: ${started.join(', ') || 'none'}; ` +
+    `already running: ${alreadyRunning.join(', ') || 'none'})`);
+  return { started, alreadyRunning, seconds };
+}
+
+/** Stops services in reverse dependency order; `only` limits it to the named ones. */
+export async function stackDown(progress: Progress = createProgress(), only?: readonly string[], paths: StackPaths = stackPaths()) {
+  const services = stackServices(paths).reverse().filter((s) => !only || only.includes(s.name));
+  for (const service of services) {
+    const outcome = await progress.step(`stop ${service.name}`, () => service.stop());
+    progress.info(`${service.name}: ${outcome}`);
+  }
+}
+
+export interface ServiceStatus {
+  readonly name: string;
+  readonly port: number;
+  readonly pid: number | null;
+  readonly ready: boolean;
+  readonly memoryMiB: number | null;
+}
+
+export async function stackStatus(paths: StackPaths = stackPaths()): Promise<ServiceStatus[]> {
+  return Promise.all(stackServices(paths).map(async (service) => {
+    const pid = service.pid();
+    const ready = pid === null ? false : await service.ready().catch(() => false);
+    return { name: service.name, port: service.port, pid, ready, memoryMiB: pid === null ? null : residentMiB(pid) };
+  }));
+}
+
+export function stackLogs(names: readonly string[], lines: number, paths: StackPaths = stackPaths()): string {
+  const selected = names.length > 0 ? names : stackServices(paths).map((s) => s.name);
+  return selected.map((name) => `==> ${paths.logFile(name)} <==\n${tailFile(paths.logFile(name), lines)}`).join('\n\n');
+}

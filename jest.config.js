@@ -1,0 +1,22 @@
+/**
+ * Two projects: `unit` needs no services and runs in seconds; `integration` talks to the real
+ * local stack (or the servers named by MONGODB_URI / KAFKA_BROKERS / KAFKA_CONNECT_URL), which its
+ * global setup brings up once per run.
+ */
+const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
+const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      // Real servers: allow for consumer-group joins and connector start-up.
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-timeout.ts'],
+    },
+  ],
+};

@@ -1,0 +1,116 @@
+import { AppError, ErrorCode } from './errors';
+import { LOCAL_CONNECT_URL, LOCAL_KAFKA_BROKERS, LOCAL_MONGODB_URI, LOCAL_POSTGRES_URL } from './local-stack';
+
+/**
+ * The only reader of the environment. Every setting is declared once in SETTINGS (name, default,
+ * meaning); `loadConfig` parses and validates all of them, reports every problem at once, and
+ * returns a frozen object. The README's settings table is checked against SETTINGS by a test.
+ */
+
+export type Role = 'ingest' | 'api';
+export type Mode = 'development' | 'production' | 'test';
+
+export interface Config {
+  readonly mode: Mode;
+  readonly roles: readonly Role[];
+  readonly http: { readonly host: string; readonly port: number };
+  readonly mongo: { readonly uri: string; readonly database: string };
+  readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string };
+  readonly connectUrl: string;
+  readonly sourcePostgresUrl: string;
+  /** True when neither MONGODB_URI nor KAFKA_BROKERS is set: the embedded local stack serves. */
+  readonly usesLocalStack: boolean;
+  readonly logLevel: string;
+}
+
+export interface SettingSpec {
+  readonly name: string;
+  readonly default: string;
+  readonly description: string;
+}
+
+export const SETTINGS: readonly SettingSpec[] = [
+  { name: 'CANONQL_MODE', default: 'development', description: 'development, production or test. Production tightens defaults.' },
+  { name: 'CANONQL_ROLES', default: 'ingest,api', description: 'Comma-separated roles this process runs: ingest, api, or both.' },
+  { name: 'CANONQL_HTTP_HOST', default: '127.0.0.1', description: 'Address the HTTP/GraphQL server binds (0.0.0.0 in containers).' },
+  { name: 'CANONQL_HTTP_PORT', default: '4000', description: 'Port of the HTTP/GraphQL server.' },
+  { name: 'MONGODB_URI', default: LOCAL_MONGODB_URI, description: 'MongoDB connection string of the state store. Unset: the local stack.' },
+  { name: 'MONGODB_DATABASE', default: 'canonql', description: 'Database holding canonical state, event log and catalog.' },
+  { name: 'KAFKA_BROKERS', default: LOCAL_KAFKA_BROKERS, description: 'Comma-separated Kafka bootstrap servers. Unset: the local stack.' },
+  { name: 'KAFKA_CLIENT_ID', default: 'canonql', description: 'Kafka client id (appears in broker logs and quotas).' },
+  { name: 'KAFKA_CONNECT_URL', default: LOCAL_CONNECT_URL, description: 'Kafka Connect REST URL, used by tooling and tests to manage Debezium connectors.' },
+  { name: 'SOURCE_POSTGRES_URL', default: LOCAL_POSTGRES_URL, description: 'The demo PostgreSQL source database captured by Debezium (tooling and tests).' },
+  { name: 'LOG_LEVEL', default: 'info', description: 'Log level: fatal, error, warn, info, debug or trace.' },
+];
+
+const MODES: readonly Mode[] = ['development', 'production', 'test'];
+const ROLES: readonly Role[] = ['ingest', 'api'];
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const read = (name: string): string => {
+    const spec = SETTINGS.find((s) => s.name === name);
+    if (!spec) throw new Error(`setting ${name} is not declared in SETTINGS`);
+    const raw = env[name];
+    return raw === undefined || raw.trim() === '' ? spec.default : raw.trim();
+  };
+
+  const mode = read('CANONQL_MODE') as Mode;
+  if (!MODES.includes(mode)) problems.push(`CANONQL_MODE must be one of ${MODES.join(', ')} (got "${mode}")`);
+
+  const roles = read('CANONQL_ROLES').split(',').map((r) => r.trim()).filter(Boolean) as Role[];
+  const badRoles = roles.filter((r) => !ROLES.includes(r));
+  if (roles.length === 0 || badRoles.length > 0) {
+    problems.push(`CANONQL_ROLES must list ${ROLES.join(' and/or ')} (got "${read('CANONQL_ROLES')}")`);
+  }
+
+  const port = Number(read('CANONQL_HTTP_PORT'));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    problems.push(`CANONQL_HTTP_PORT must be an integer 0-65535 (got "${read('CANONQL_HTTP_PORT')}")`);
+  }
+
+  const mongoUri = read('MONGODB_URI');
+  if (!/^mongodb(\+srv)?:\/\//.test(mongoUri)) problems.push('MONGODB_URI must start with mongodb:// or mongodb+srv://');
+
+  const brokers = read('KAFKA_BROKERS').split(',').map((b) => b.trim()).filter(Boolean);
+  for (const broker of brokers) {
+    if (!/^[^\s:]+:\d+$/.test(broker)) problems.push(`KAFKA_BROKERS entry "${broker}" must be host:port`);
+  }
+  if (brokers.length === 0) problems.push('KAFKA_BROKERS must name at least one broker');
+
+  const connectUrl = read('KAFKA_CONNECT_URL');
+  if (!/^https?:\/\//.test(connectUrl)) problems.push('KAFKA_CONNECT_URL must be an http(s) URL');
+
+  const logLevel = read('LOG_LEVEL');
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  if (problems.length > 0) {
+    throw new AppError(ErrorCode.CONFIG_INVALID, `invalid configuration:\n  - ${problems.join('\n  - ')}`, {
+      details: problems,
+    });
+  }
+
+  const isSet = (name: string) => env[name] !== undefined && env[name]!.trim() !== '';
+  return deepFreeze({
+    mode,
+    roles,
+    http: { host: read('CANONQL_HTTP_HOST'), port },
+    mongo: { uri: mongoUri, database: read('MONGODB_DATABASE') },
+    kafka: { brokers, clientId: read('KAFKA_CLIENT_ID') },
+    connectUrl,
+    sourcePostgresUrl: read('SOURCE_POSTGRES_URL'),
+    usesLocalStack: !isSet('MONGODB_URI') && !isSet('KAFKA_BROKERS'),
+    logLevel,
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,65 @@
+/**
+ * The one error type of canonql. Every failure that crosses a module boundary is an AppError with a
+ * public `code`; edges translate it (dead-letter headers at the consumer, `extensions.code` in
+ * GraphQL, status codes over HTTP). Programming errors (TypeError, RangeError...) are never
+ * wrapped as retriable: retrying a bug only repeats it.
+ */
+export const ErrorCode = {
+  CONFIG_INVALID: 'CONFIG_INVALID',
+  STACK_TOOL_MISSING: 'STACK_TOOL_MISSING',
+  STACK_INSTALL_FAILED: 'STACK_INSTALL_FAILED',
+  STACK_START_FAILED: 'STACK_START_FAILED',
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  KAFKA_UNAVAILABLE: 'KAFKA_UNAVAILABLE',
+  DECODE_FAILED: 'DECODE_FAILED',
+  UNSUPPORTED_ENVELOPE: 'UNSUPPORTED_ENVELOPE',
+  SPEC_INVALID: 'SPEC_INVALID',
+  MAPPING_FAILED: 'MAPPING_FAILED',
+  SCHEMA_INVALID: 'SCHEMA_INVALID',
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  NOT_FOUND: 'NOT_FOUND',
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface AppErrorOptions {
+  /** True when the same operation may succeed if tried again (a broker or store hiccup). */
+  retriable?: boolean;
+  cause?: unknown;
+  /** Structured facts for logs and clients, e.g. the list of every problem in a rejected spec. */
+  details?: unknown;
+}
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, options: AppErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+    this.details = options.details;
+  }
+}
+
+export function isAppError(error: unknown): error is AppError {
+  return error instanceof AppError;
+}
+
+/** Bugs in our own code: never retried, never shown to clients verbatim. */
+export function isProgrammingError(error: unknown): boolean {
+  return (
+    error instanceof TypeError ||
+    error instanceof RangeError ||
+    error instanceof ReferenceError ||
+    error instanceof SyntaxError
+  );
+}
+
+/** Thrown where a switch over a closed union ran out of cases: the type system was bypassed. */
+export function unreachable(value: never): never {
+  throw new Error(`unreachable case: ${JSON.stringify(value)}`);
+}

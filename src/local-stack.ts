@@ -1,0 +1,19 @@
+/**
+ * Addresses of the embedded local stack (`npm run stack -- up`). The service's config uses them as
+ * defaults when MONGODB_URI / KAFKA_BROKERS / KAFKA_CONNECT_URL are unset, and the stack launcher
+ * binds its servers to them, so both sides read one table. Ports are deliberately non-default so
+ * the stack never collides with a developer's own Kafka, PostgreSQL or MongoDB.
+ */
+export const LOCAL_STACK = Object.freeze({
+  host: '127.0.0.1',
+  kafkaPort: 19092,
+  kafkaControllerPort: 19093,
+  connectPort: 18083,
+  postgresPort: 15432,
+  mongoPort: 27117,
+});
+
+export const LOCAL_MONGODB_URI = `mongodb://${LOCAL_STACK.host}:${LOCAL_STACK.mongoPort}/?directConnection=true`;
+export const LOCAL_KAFKA_BROKERS = `${LOCAL_STACK.host}:${LOCAL_STACK.kafkaPort}`;
+export const LOCAL_CONNECT_URL = `http://${LOCAL_STACK.host}:${LOCAL_STACK.connectPort}`;
+export const LOCAL_POSTGRES_URL = `postgres://postgres@${LOCAL_STACK.host}:${LOCAL_STACK.postgresPort}/canonql_source`;

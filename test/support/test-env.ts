@@ -1,0 +1,50 @@
+import crypto from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { Client as PgClient } from 'pg';
+import { loadConfig, type Config } from '../../src/config';
+
+/**
+ * What an integration test needs to reach the servers: the same config the service reads, plus
+ * unique names so every test file can share one stack without seeing another's data.
+ */
+export const testConfig: Config = loadConfig({ ...process.env, CANONQL_MODE: 'test' });
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${crypto.randomBytes(3).toString('hex')}`;
+}
+
+export function testKafka(): Kafka {
+  return new Kafka({ clientId: 'canonql-test', brokers: [...testConfig.kafka.brokers], logLevel: logLevel.NOTHING });
+}
+
+export async function testMongo(): Promise<MongoClient> {
+  const client = new MongoClient(testConfig.mongo.uri, { serverSelectionTimeoutMS: 10000 });
+  await client.connect();
+  return client;
+}
+
+export async function testPostgres(): Promise<PgClient> {
+  const client = new PgClient({ connectionString: testConfig.sourcePostgresUrl });
+  await client.connect();
+  return client;
+}
+
+/**
+ * Disposes whatever a test started, last first, even when the test failed half-way:
+ * `const leftovers = createLeftovers(); afterAll(() => leftovers.dispose());`.
+ */
+export function createLeftovers() {
+  const items: (() => Promise<unknown>)[] = [];
+  return {
+    add(dispose: () => Promise<unknown>) {
+      items.push(dispose);
+    },
+    async dispose() {
+      for (const dispose of items.reverse()) {
+        await dispose().catch(() => undefined);
+      }
+      items.length = 0;
+    },
+  };
+}
