@@ -4,7 +4,9 @@
  * global setup brings up once per run.
  */
 const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
-const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'] };
+// `roots` keeps jest's file crawler out of .stack/ (PostgreSQL writes *.snap files there, which
+// jest would otherwise report as obsolete snapshots).
+const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'], roots: ['<rootDir>/test'] };
 
 module.exports = {
   projects: [

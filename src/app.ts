@@ -2,7 +2,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { Admin } from 'kafkajs';
+import path from 'node:path';
+import { loadCanonicalSchemas } from './catalog/canonical-schemas';
+import { loadSpecFiles } from './catalog/spec-files';
 import type { Config } from './config';
+import { createIngestion } from './ingestion/ingestion-service';
+import { compileForPipeline } from './ingestion/pipeline-spec';
 import { healthRoutes } from './http/health-routes';
 import { createKafka } from './infra/kafka';
 import { connectMongo, type MongoHandle } from './infra/mongo';
@@ -27,6 +32,27 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     const admin: Admin = kafka.admin();
     await admin.connect();
     resources.push({ name: 'kafka-admin', close: () => admin.disconnect() });
+
+    if (config.roles.includes('ingest')) {
+      const schemas = loadCanonicalSchemas(path.resolve(config.schemaDir, 'canonical'));
+      const specs = loadSpecFiles(path.resolve(config.specsDir)).map(compileForPipeline);
+      const ingestion = createIngestion({
+        kafka,
+        db: mongo.db,
+        specs,
+        validate: (subject, document) => schemas.get(subject)?.validate(document) ?? [],
+        groupId: config.ingest.groupId,
+        deadLetterTopic: config.ingest.deadLetterTopic,
+        canonicalPartitions: config.ingest.canonicalPartitions,
+        canonicalTopicPrefix: config.ingest.canonicalTopicPrefix,
+        fromBeginning: config.ingest.fromBeginning,
+        sessionTimeoutMs: config.ingest.sessionTimeoutMs,
+        logger,
+      });
+      await ingestion.start();
+      resources.push({ name: 'ingestion', close: () => ingestion.stop() });
+      logger.info({ specs: specs.map((s) => `${s.id}@${s.version}`), subjects: [...schemas.keys()] }, 'ingestion started');
+    }
 
     const app = express();
     app.disable('x-powered-by');

@@ -21,6 +21,16 @@ export interface Config {
   /** True when neither MONGODB_URI nor KAFKA_BROKERS is set: the embedded local stack serves. */
   readonly usesLocalStack: boolean;
   readonly logLevel: string;
+  readonly specsDir: string;
+  readonly schemaDir: string;
+  readonly ingest: {
+    readonly groupId: string;
+    readonly deadLetterTopic: string;
+    readonly canonicalPartitions: number;
+    readonly canonicalTopicPrefix: string;
+    readonly fromBeginning: boolean;
+    readonly sessionTimeoutMs: number;
+  };
 }
 
 export interface SettingSpec {
@@ -40,6 +50,14 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'KAFKA_CLIENT_ID', default: 'canonql', description: 'Kafka client id (appears in broker logs and quotas).' },
   { name: 'KAFKA_CONNECT_URL', default: LOCAL_CONNECT_URL, description: 'Kafka Connect REST URL, used by tooling and tests to manage Debezium connectors.' },
   { name: 'SOURCE_POSTGRES_URL', default: LOCAL_POSTGRES_URL, description: 'The demo PostgreSQL source database captured by Debezium (tooling and tests).' },
+  { name: 'CANONQL_SPECS_DIR', default: 'specs', description: 'Directory of mapping spec files (*.json) loaded at start.' },
+  { name: 'CANONQL_SCHEMA_DIR', default: 'schema', description: 'Directory of schemas; canonical subjects are read from its canonical/ folder.' },
+  { name: 'CANONQL_INGEST_GROUP_ID', default: 'canonql-ingest', description: 'Kafka consumer group of the ingestion role (all ingestion processes share it).' },
+  { name: 'CANONQL_DEADLETTER_TOPIC', default: 'canonql.deadletter', description: 'Kafka topic receiving messages that can never be ingested, with the reason in headers.' },
+  { name: 'CANONQL_CANONICAL_PARTITIONS', default: '3', description: 'Partitions of the canonical.<subject> topics canonql creates.' },
+  { name: 'CANONQL_CANONICAL_TOPIC_PREFIX', default: 'canonical.', description: 'Prefix of the Kafka topics of canonical events (`canonical.order`).' },
+  { name: 'CANONQL_INGEST_FROM_BEGINNING', default: 'true', description: 'A new consumer group starts at the beginning of raw topics (true) or at the end (false).' },
+  { name: 'CANONQL_INGEST_SESSION_TIMEOUT_MS', default: '30000', description: 'Kafka consumer session timeout: how long a crashed ingestion process holds its partitions before the group moves them.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'Log level: fatal, error, warn, info, debug or trace.' },
 ];
 
@@ -87,6 +105,18 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = read('LOG_LEVEL');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
+  const canonicalPartitions = Number(read('CANONQL_CANONICAL_PARTITIONS'));
+  if (!Number.isInteger(canonicalPartitions) || canonicalPartitions < 1) {
+    problems.push('CANONQL_CANONICAL_PARTITIONS must be a positive integer');
+  }
+  const fromBeginning = read('CANONQL_INGEST_FROM_BEGINNING');
+  if (!['true', 'false'].includes(fromBeginning)) problems.push('CANONQL_INGEST_FROM_BEGINNING must be true or false');
+
+  const sessionTimeoutMs = Number(read('CANONQL_INGEST_SESSION_TIMEOUT_MS'));
+  if (!Number.isInteger(sessionTimeoutMs) || sessionTimeoutMs < 6000) {
+    problems.push('CANONQL_INGEST_SESSION_TIMEOUT_MS must be an integer of at least 6000 (the broker minimum)');
+  }
+
   if (problems.length > 0) {
     throw new AppError(ErrorCode.CONFIG_INVALID, `invalid configuration:\n  - ${problems.join('\n  - ')}`, {
       details: problems,
@@ -104,6 +134,16 @@ export function loadConfig(env: Env = process.env): Config {
     sourcePostgresUrl: read('SOURCE_POSTGRES_URL'),
     usesLocalStack: !isSet('MONGODB_URI') && !isSet('KAFKA_BROKERS'),
     logLevel,
+    specsDir: read('CANONQL_SPECS_DIR'),
+    schemaDir: read('CANONQL_SCHEMA_DIR'),
+    ingest: {
+      groupId: read('CANONQL_INGEST_GROUP_ID'),
+      deadLetterTopic: read('CANONQL_DEADLETTER_TOPIC'),
+      canonicalPartitions,
+      canonicalTopicPrefix: read('CANONQL_CANONICAL_TOPIC_PREFIX'),
+      fromBeginning: fromBeginning === 'true',
+      sessionTimeoutMs,
+    },
   });
 }
 

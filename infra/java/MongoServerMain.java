@@ -1,10 +1,29 @@
+import java.util.ArrayList;
+import java.util.List;
+
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.h2.H2Collection;
+import de.bwaldvogel.mongo.backend.h2.H2Database;
+import de.bwaldvogel.mongo.bson.Document;
 
 /**
  * Runs mongo-java-server with its H2 (MVStore) backend as a standalone MongoDB-wire server.
  * Usage: MongoServerMain <host> <port> <database file>
  * The H2 file makes data survive a restart, which the local stack promises.
+ *
+ * One planner fix: mongo-java-server uses the _id index only for a filter that is exactly
+ * {_id: value}; any extra condition ({_id: k, "_meta.version": 3}, canonql's compare-and-set)
+ * scans the whole collection. MongoDB and FerretDB look the document up by _id and then check the
+ * rest; IdFirstCollection does the same, so the local store's cost model matches theirs.
  */
 public final class MongoServerMain {
     public static void main(String[] args) throws Exception {
@@ -14,8 +33,7 @@ public final class MongoServerMain {
         }
         String host = args[0];
         int port = Integer.parseInt(args[1]);
-        H2Backend backend = new H2Backend(args[2]);
-        MongoServer server = new MongoServer(backend);
+        MongoServer server = new MongoServer(new IdFirstBackend(args[2]));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // shutdown() closes the MVStore cleanly so the next start reads a consistent file.
             server.shutdown();
@@ -24,5 +42,65 @@ public final class MongoServerMain {
         server.bind(host, port);
         System.out.println("mongo-java-server listening on " + host + ":" + port + " file=" + args[2]);
         Thread.currentThread().join();
+    }
+
+    static final class IdFirstBackend extends H2Backend {
+        IdFirstBackend(String file) {
+            super(file);
+        }
+
+        @Override
+        protected MongoDatabase openOrCreateDatabase(String databaseName) {
+            IdFirstDatabase.store = getMvStore();
+            return new IdFirstDatabase(databaseName, getMvStore(), getCursorRegistry());
+        }
+    }
+
+    static final class IdFirstDatabase extends H2Database {
+        // Set before any database exists: H2Database's constructor already opens collections,
+        // before a subclass field could be assigned.
+        static volatile MVStore store;
+
+        IdFirstDatabase(String name, MVStore mvStore, CursorRegistry cursors) {
+            super(name, mvStore, cursors);
+        }
+
+        @Override
+        protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
+            // The same MVStore map names as H2Database uses, so existing data files stay readable.
+            String fullName = getFullCollectionNamespace(collectionName);
+            MVMap<Object, Document> dataMap = store.openMap("databases." + fullName);
+            MVMap<String, Object> metaMap = store.openMap("meta." + fullName);
+            return new IdFirstCollection(this, collectionName, options, dataMap, metaMap, cursorRegistry);
+        }
+    }
+
+    static final class IdFirstCollection extends H2Collection {
+        IdFirstCollection(MongoDatabase database, String name, CollectionOptions options,
+                          MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap, CursorRegistry cursors) {
+            super(database, name, options, dataMap, metaMap, cursors);
+        }
+
+        @Override
+        protected QueryResult queryDocuments(Document query, Document orderBy, int skip, int limit, int batchSize,
+                                             Document fieldSelector) {
+            if (query != null && query.size() > 1 && query.containsKey("_id") && isPlainValue(query.get("_id"))) {
+                List<Document> candidates = new ArrayList<>();
+                for (Document document : super.queryDocuments(new Document("_id", query.get("_id")), null, 0, 0, 0, null)) {
+                    candidates.add(document);
+                }
+                return matchDocumentsFromStream(query, candidates.stream(), skip, limit, batchSize, null, fieldSelector);
+            }
+            return super.queryDocuments(query, orderBy, skip, limit, batchSize, fieldSelector);
+        }
+
+        private static boolean isPlainValue(Object value) {
+            if (value instanceof Document) {
+                for (String key : ((Document) value).keySet()) {
+                    if (key.startsWith("$")) return false;
+                }
+            }
+            return true;
+        }
     }
 }

@@ -80,5 +80,8 @@ export function postgresConnectorConfig(options: {
     'publication.name': options.publicationName,
     'publication.autocreate.mode': 'filtered',
     'tombstones.on.delete': 'true',
+    // Debezium hands captured changes to Kafka every poll interval (default 500 ms); a shorter
+    // interval cuts commit-to-canonical latency at a negligible CPU cost.
+    'poll.interval.ms': '50',
   };
 }

@@ -1,0 +1,63 @@
+import crypto from 'node:crypto';
+
+/**
+ * A canonical change event: what happened to one entity, in canonical terms. Its id is derived
+ * from (subject, key, source, position), so a replayed raw event yields the same id and any
+ * downstream consumer can deduplicate.
+ */
+export type CanonicalOp = 'CREATE' | 'UPDATE' | 'DELETE';
+
+export interface CanonicalEventSource {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly position: string;
+  readonly connector: string;
+  readonly op: string;
+  readonly db?: string;
+  readonly table?: string;
+  readonly collection?: string;
+  readonly snapshot: boolean;
+}
+
+export interface CanonicalEvent {
+  readonly id: string;
+  readonly subject: string;
+  readonly key: string;
+  readonly op: CanonicalOp;
+  readonly version: number;
+  readonly before: Record<string, unknown> | null;
+  readonly after: Record<string, unknown> | null;
+  readonly changedFields: string[];
+  readonly spec: { readonly id: string; readonly version: number };
+  readonly source: CanonicalEventSource;
+  /** Commit time at the source (ms since epoch), when the source said. */
+  readonly sourceTsMs: number | null;
+  readonly ingestedAt: string;
+}
+
+export function canonicalEventId(subject: string, key: string, sourceId: string, position: string): string {
+  return crypto.createHash('sha256').update(`${subject}\u0000${key}\u0000${sourceId}\u0000${position}`).digest('hex').slice(0, 32);
+}
+
+/** Top-level canonical fields whose values differ (deep, order-sensitive for arrays). */
+export function changedFields(before: Record<string, unknown> | null, after: Record<string, unknown> | null): string[] {
+  const names = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
+  return [...names].filter((name) => !deepEqual(before?.[name], after?.[name])).sort();
+}
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const other = b as unknown[];
+    return a.length === other.length && a.every((item, i) => deepEqual(item, other[i]));
+  }
+  const ka = Object.keys(a as object);
+  const kb = Object.keys(b as object);
+  return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** Kafka topic of a subject's canonical events: `<prefix><subject>`, `canonical.order` by default. */
+export const canonicalTopic = (subject: string, prefix = 'canonical.') => `${prefix}${subject}`;

@@ -1,0 +1,109 @@
+import type { ConnectSchema } from './decode-connect-value';
+import { changeTime, type DecodeContext } from './decode-context';
+import { unsupportedEnvelope } from './decode-failure';
+import { decodeImage } from './decode-image';
+import { decodeMongoKey, decodeStructKey } from './decode-key';
+import type { ChangeOp, ConnectorKind, DecodedChange } from './decoded-record';
+import { entityKeyOf } from './entity-key';
+import { connectorKind, readSource } from './read-source';
+import { sourcePosition, type PositionSource } from './source-position';
+
+const METADATA_PREFIX = '__';
+const OPS: ReadonlySet<string> = new Set(['c', 'u', 'd', 'r']);
+
+/**
+ * A record flattened by `ExtractNewRecordState` (relational) or `ExtractNewDocumentState`
+ * (MongoDB): the value is the row/document itself, no envelope.
+ *
+ * - `add.fields=op,lsn,source.ts_ms,…` adds `__op`, `__lsn`, `__source_ts_ms`…: a bare name is the
+ *   envelope field (`__op`, `__ts_ms` = Debezium's processing time) or, failing that, the `source`
+ *   field (`__lsn`, `__ord`, `__file`, `__table`); `struct.field` becomes `__struct_field`.
+ *   `add.headers` puts the same names in Kafka headers, read here when the field is absent.
+ *   These `__` fields are metadata: they are removed from the row and used for op and position.
+ * - `delete.handling.mode=rewrite` turns a delete into the last row state plus `__deleted: "true"`
+ *   (ExtractNewRecordState writes a string; ExtractNewDocumentState a boolean); other records get
+ *   `"false"`. With `none` a delete is a null value (a tombstone, handled before this).
+ * - Without `__op`, the kind of change is unknown; a non-deleted row is then an upsert (`u`).
+ * - Without `__source_connector`, the connector is inferred from the position fields present
+ *   (`__lsn` → PostgreSQL, `__ord` → MongoDB, `__file` + `__pos` → MySQL) so the position can still
+ *   be the source's; otherwise it falls back to the Kafka offset.
+ */
+export function decodeFlattenedChange(
+  payload: Readonly<Record<string, unknown>>,
+  schema: ConnectSchema | null,
+  ctx: DecodeContext,
+): DecodedChange {
+  const meta = (name: string): unknown => payload[METADATA_PREFIX + name] ?? header(ctx, METADATA_PREFIX + name);
+  const either = (name: string): unknown => meta(`source_${name}`) ?? meta(name);
+
+  const position: PositionSource = {
+    lsn: either('lsn'),
+    sequence: either('sequence'),
+    ts_ms: meta('source_ts_ms'),
+    ord: either('ord'),
+    file: either('file'),
+    pos: either('pos'),
+    row: either('row'),
+  };
+  const connector = inferConnector(connectorKind(either('connector')), position);
+  const source = readSource(
+    {
+      ...position,
+      connector: either('connector'),
+      name: either('name'),
+      db: either('db'),
+      schema: either('schema'),
+      table: either('table'),
+      collection: either('collection'),
+      snapshot: either('snapshot'),
+      txId: either('txId'),
+    },
+    connector,
+  );
+
+  const deleted = meta('deleted') === 'true' || meta('deleted') === true;
+  const declaredOp = meta('op');
+  if (declaredOp !== undefined && declaredOp !== null && !(typeof declaredOp === 'string' && OPS.has(declaredOp))) {
+    throw unsupportedEnvelope(`flattened record with unsupported __op ${JSON.stringify(declaredOp)}`);
+  }
+  const op: ChangeOp = deleted ? 'd' : ((declaredOp as ChangeOp | null | undefined) ?? 'u');
+
+  const image = decodeImage(payload, schema, 'value', ctx.placeholder, (column) => column.startsWith(METADATA_PREFIX));
+  const row = image?.row ?? {};
+  const hasColumns = Object.keys(row).length > 0 || (image?.unavailable.length ?? 0) > 0;
+  if (op !== 'd' && !hasColumns) {
+    throw unsupportedEnvelope('flattened record has no columns besides "__" metadata');
+  }
+
+  const key = connector === 'mongodb' ? decodeMongoKey(ctx.keyPayload) : decodeStructKey(ctx.keyPayload, ctx.keySchema);
+  return {
+    kind: 'change',
+    op,
+    connector,
+    key,
+    entityKey: entityKeyOf(key),
+    before: op === 'd' && hasColumns ? row : null,
+    after: op === 'd' ? null : row,
+    patch: null,
+    unavailable: image?.unavailable ?? [],
+    position: sourcePosition(connector, position, ctx.raw),
+    source,
+    tsMs: changeTime(position.ts_ms, meta('ts_ms'), ctx.raw),
+    flattened: true,
+  };
+}
+
+function inferConnector(declared: ConnectorKind, position: PositionSource): ConnectorKind {
+  if (declared !== 'unknown') return declared;
+  if (position.lsn !== undefined && position.lsn !== null) return 'postgresql';
+  if (position.ord !== undefined && position.ord !== null) return 'mongodb';
+  if (position.file !== undefined && position.file !== null && position.pos !== undefined && position.pos !== null) return 'mysql';
+  return 'unknown';
+}
+
+/** A Kafka header as text (the default SimpleHeaderConverter writes primitives as plain strings). */
+function header(ctx: DecodeContext, name: string): string | undefined {
+  const value = ctx.raw.headers?.[name];
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : value.toString('utf8');
+}

@@ -1,0 +1,190 @@
+import { AppError, isAppError } from '../../errors';
+import { controlRecordReason, HEARTBEAT_TOPIC_PREFIX } from './control-record-reason';
+import { isConnectSchema, type ConnectSchema } from './decode-connect-value';
+import { isRecord, type DecodeContext } from './decode-context';
+import { decodeFailed, unsupportedEnvelope } from './decode-failure';
+import { decodeFlattenedChange } from './decode-flattened-change';
+import { decodeMongoKey, decodeStructKey, looksLikeMongoKey } from './decode-key';
+import { decodeMongoChange } from './decode-mongo-change';
+import { decodeRelationalChange } from './decode-relational-change';
+import type { ChangeOp, DecodedRecord, RawRecord } from './decoded-record';
+import { entityKeyOf } from './entity-key';
+import { parseJsonLossless } from './parse-json-lossless';
+import { connectorKind, readSource } from './read-source';
+import { sourcePosition } from './source-position';
+import { UNAVAILABLE_VALUE_PLACEHOLDER } from './unavailable-value';
+
+export type {
+  ChangeOp,
+  ChangePatch,
+  ConnectorKind,
+  DecodedChange,
+  DecodedRecord,
+  DecodedSkip,
+  DecodedSource,
+  DecodedTombstone,
+  DecodedTruncate,
+  RawRecord,
+  SkipReason,
+} from './decoded-record';
+
+/** Settings that must match the Debezium connector's configuration. */
+export interface DecodeOptions {
+  /** The connector's `unavailable.value.placeholder` (default `__debezium_unavailable_value`). */
+  readonly unavailableValuePlaceholder?: string;
+}
+
+const ROW_OPS: ReadonlySet<string> = new Set(['c', 'u', 'd', 'r']);
+/** Every `op` code of `io.debezium.data.Envelope.Operation`. */
+const ENVELOPE_OPS: ReadonlySet<string> = new Set(['c', 'u', 'd', 'r', 't', 'm', 'n', 'cmd']);
+const ENVELOPE_SUFFIX = '.Envelope';
+
+/**
+ * Decodes one Kafka record written by Debezium (JSON converter, with or without schemas) into a
+ * connector-independent change, or says why it carries none. Pure and synchronous.
+ *
+ * - envelope with `op` c/u/d/r → `change` (relational, MongoDB 1.x–3.x); `t` → `truncate`;
+ *   `m` (logical decoding message) → `skip: message`
+ * - no envelope: transaction metadata, schema change, heartbeat → `skip`; otherwise a row
+ *   flattened by ExtractNewRecordState/ExtractNewDocumentState → `change` with `flattened: true`
+ * - null value → `tombstone`; empty value or `{}` → `skip: empty`
+ *
+ * @throws AppError DECODE_FAILED (bad JSON, a value that does not fit its schema) or
+ *   UNSUPPORTED_ENVELOPE (valid JSON of no known shape); the message names topic, partition,
+ *   offset and field. Skips and tombstones never throw.
+ */
+export function decodeRecord(input: RawRecord, options: DecodeOptions = {}): DecodedRecord {
+  try {
+    return decode(input, options.unavailableValuePlaceholder ?? UNAVAILABLE_VALUE_PLACEHOLDER);
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    throw new AppError(error.code, `${input.topic}[${input.partition}]@${input.offset}: ${error.message}`, {
+      cause: error,
+      details: { topic: input.topic, partition: input.partition, offset: input.offset },
+    });
+  }
+}
+
+function decode(raw: RawRecord, placeholder: string): DecodedRecord {
+  // Heartbeat topics carry `{serverName}` keys and `{ts_ms}` values whatever the converter: no
+  // need to parse them at all.
+  if (raw.topic.startsWith(HEARTBEAT_TOPIC_PREFIX)) return { kind: 'skip', reason: 'heartbeat' };
+  // The key is parsed only for records that need it, so a control record never fails on its key.
+  const context = (): DecodeContext => {
+    const key = raw.key === null ? null : unwrap(parse(raw.key, 'key'));
+    return { raw, keyPayload: key?.payload ?? null, keySchema: key?.schema ?? null, placeholder };
+  };
+
+  if (raw.value === null) return tombstone(context);
+  const text = raw.value.toString('utf8');
+  if (text.trim() === '') return { kind: 'skip', reason: 'empty' };
+  const { payload, schema } = unwrap(parse(raw.value, 'value', text));
+  // The JSON converter writes a null Connect value as `null` (or `{"schema": null, "payload": null}`).
+  if (payload === null) return tombstone(context);
+  if (!isRecord(payload)) {
+    throw unsupportedEnvelope(`value is ${Array.isArray(payload) ? 'a JSON array' : `a JSON ${typeof payload}`}, not a Debezium event object`);
+  }
+
+  const op = payload.op;
+  if (typeof op === 'string' && isEnvelope(payload, schema)) return decodeEnvelope(payload, op, schema, raw, context);
+
+  const reason = controlRecordReason(payload, schema);
+  if (reason !== null) return { kind: 'skip', reason };
+  if (Object.keys(payload).length === 0) return { kind: 'skip', reason: 'empty' };
+  if (isEnvelopeWithoutOp(payload, schema)) {
+    throw unsupportedEnvelope(typeof op === 'string' ? `unsupported op "${op}"` : 'Debezium envelope without an "op" field');
+  }
+  return decodeFlattenedChange(payload, schema, context());
+}
+
+function decodeEnvelope(
+  payload: Record<string, unknown>,
+  op: string,
+  schema: ConnectSchema | null,
+  raw: RawRecord,
+  context: () => DecodeContext,
+): DecodedRecord {
+  if (op === 'm') {
+    const prefix = isRecord(payload.message) && typeof payload.message.prefix === 'string' ? payload.message.prefix : undefined;
+    return { kind: 'skip', reason: 'message', ...(prefix !== undefined ? { detail: prefix } : {}) };
+  }
+  const rawSource = isRecord(payload.source) ? payload.source : null;
+  if (op === 't') {
+    // Truncates have a null key: the whole table is affected.
+    const connector = connectorKind(rawSource?.connector);
+    return { kind: 'truncate', position: sourcePosition(connector, rawSource, raw), source: readSource(rawSource, connector) };
+  }
+  if (!ROW_OPS.has(op)) throw unsupportedEnvelope(`unsupported op "${op}"`);
+  return isMongoEnvelope(payload, rawSource, schema)
+    ? decodeMongoChange(payload, op as ChangeOp, context())
+    : decodeRelationalChange(payload, op as ChangeOp, schema, context());
+}
+
+/**
+ * Envelope or row? Debezium names every envelope schema `<prefix>.<…>.Envelope`. Schemaless, an
+ * envelope has a known `op` next to a `source` block or `before`/`after`/`patch`/`updateDescription`;
+ * a flattened row would need both an `op` column holding such a code and one of those columns.
+ */
+function isEnvelope(payload: Record<string, unknown>, schema: ConnectSchema | null): boolean {
+  if (schema?.name !== undefined) return schema.name.endsWith(ENVELOPE_SUFFIX);
+  return (
+    ENVELOPE_OPS.has(payload.op as string) &&
+    (isRecord(payload.source) || 'after' in payload || 'before' in payload || 'patch' in payload || 'updateDescription' in payload)
+  );
+}
+
+/** An envelope that lost its `op`: refused rather than read as a row with `before`/`after` columns. */
+function isEnvelopeWithoutOp(payload: Record<string, unknown>, schema: ConnectSchema | null): boolean {
+  if (schema?.name !== undefined) return schema.name.endsWith(ENVELOPE_SUFFIX);
+  return isRecord(payload.source) && ('after' in payload || 'before' in payload);
+}
+
+/** MongoDB: by its `source.connector`, else by its string documents or update fields. */
+function isMongoEnvelope(payload: Record<string, unknown>, source: Record<string, unknown> | null, schema: ConnectSchema | null): boolean {
+  if (typeof source?.connector === 'string') return source.connector === 'mongodb';
+  const sourceSchema = schema?.fields?.find((field) => field.field === 'source')?.name ?? '';
+  return (
+    sourceSchema.startsWith('io.debezium.connector.mongo') ||
+    typeof payload.after === 'string' ||
+    typeof payload.before === 'string' ||
+    'patch' in payload ||
+    'updateDescription' in payload
+  );
+}
+
+/**
+ * A tombstone only tells Kafka's log compaction that the key is gone (the delete event before it
+ * carried the change), so it must never stop ingestion: a key that cannot be read gives a
+ * tombstone without a key rather than an error.
+ */
+function tombstone(context: () => DecodeContext): DecodedRecord {
+  try {
+    const { keyPayload, keySchema } = context();
+    const key = looksLikeMongoKey(keyPayload) ? decodeMongoKey(keyPayload) : decodeStructKey(keyPayload, keySchema);
+    return { kind: 'tombstone', entityKey: entityKeyOf(key), key };
+  } catch (error) {
+    if (isAppError(error)) return { kind: 'tombstone', entityKey: null, key: null };
+    throw error;
+  }
+}
+
+function parse(bytes: Buffer, part: 'key' | 'value', text = bytes.toString('utf8')): unknown {
+  try {
+    return parseJsonLossless(text).value;
+  } catch (error) {
+    const excerpt = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+    throw decodeFailed(`${part} is not valid JSON (${(error as Error).message}): ${JSON.stringify(excerpt)}`, error);
+  }
+}
+
+/**
+ * The JSON converter with `schemas.enable=true` wraps every key and value as
+ * `{"schema": {...}, "payload": ...}`; with `false` the payload is the whole message.
+ */
+function unwrap(message: unknown): { payload: unknown; schema: ConnectSchema | null } {
+  if (isRecord(message) && 'payload' in message && 'schema' in message && Object.keys(message).length === 2) {
+    const { schema, payload } = message;
+    if (schema === null || isRecord(schema)) return { payload, schema: isConnectSchema(schema) ? schema : null };
+  }
+  return { payload: message, schema: null };
+}

@@ -1,0 +1,142 @@
+/**
+ * JSON parsing that does not silently round numbers.
+ *
+ * `JSON.parse` turns every number into an IEEE double, so an int64 above 2^53 (a BIGINT id, a
+ * `NanoTimestamp` column, a MongoDB int64 in relaxed Extended JSON) or a Decimal written by the JSON
+ * converter with `decimal.format=NUMERIC` comes back as a *different* number. Before parsing we rewrite only the
+ * numbers a double cannot hold exactly into marker strings ({@link EXACT_NUMBER_MARKER} + source
+ * text); decoders that know the column type turn them into what that type needs (a decimal string,
+ * BigInt arithmetic for nanoseconds, a Number for floats). Everything else is the native parser.
+ */
+
+/**
+ * Prefix of a string that stands for a JSON number literal too large or too precise for a double.
+ * A NUL cannot occur unescaped in JSON text, so real data collides only if it literally contains
+ * this escape sequence, which no database column plausibly does.
+ */
+export const EXACT_NUMBER_MARKER = '\u0000#num:';
+
+/** Result of {@link parseJsonLossless}: the value, and whether any marker was produced. */
+export interface LosslessJson {
+  readonly value: unknown;
+  /** False in the common case, so callers can skip walking the value to convert markers. */
+  readonly hasExactNumbers: boolean;
+}
+
+// Only a literal with at least 16 digits (and dots) can be beyond what a double holds exactly, so
+// only such runs are candidates. Most of them (`ts_us`, 16-digit ids) are still exact and stay.
+const CANDIDATE = /-?\d[\d.]{15,}(?:[eE][+-]?\d+)?/g;
+const MAX_SAFE = String(Number.MAX_SAFE_INTEGER);
+// Recent Debezium versions (the 3.6 captures in test/fixtures) stamp every envelope and source
+// block with `ts_ns` (19 digits, beyond 2^53).
+// canonql never reads it, so it is left to the native parser: leaving a number as a double is
+// always safe, and skipping it keeps most records on the fast path (no quote scanning at all).
+const IGNORED_KEY = '"ts_ns"';
+
+/**
+ * Parses JSON text; numbers that a double cannot represent exactly become marker strings.
+ * Throws the native `SyntaxError` for malformed text (the caller wraps it with context).
+ */
+export function parseJsonLossless(text: string): LosslessJson {
+  const rewritten = markUnsafeNumbers(text);
+  return { value: JSON.parse(rewritten ?? text), hasExactNumbers: rewritten !== null };
+}
+
+/**
+ * Rewrites every number literal outside strings that a double cannot hold exactly into a marker
+ * string; null when there is none (the common case: then the text is parsed as it is). Whether a
+ * candidate is inside a string is decided by the parity of unescaped quotes before it, counted
+ * with `indexOf` from the previous candidate on, so the cost stays near a plain scan.
+ */
+function markUnsafeNumbers(text: string): string | null {
+  let out: string[] | null = null;
+  let copied = 0;
+  let scanned = 0;
+  let inString = false;
+  CANDIDATE.lastIndex = 0;
+  for (let match = CANDIDATE.exec(text); match !== null; match = CANDIDATE.exec(text)) {
+    const token = match[0];
+    const start = match.index;
+    if (isExactAsDouble(token) || isValueOf(text, start, IGNORED_KEY)) continue;
+    for (let quote = text.indexOf('"', scanned); quote !== -1 && quote < start; quote = text.indexOf('"', scanned)) {
+      if (!inString || !isEscaped(text, quote)) inString = !inString;
+      scanned = quote + 1;
+    }
+    scanned = Math.max(scanned, start);
+    if (inString) continue;
+    (out ??= []).push(text.slice(copied, start), `"\\u0000#num:${token}"`);
+    copied = start + token.length;
+  }
+  if (out === null) return null;
+  out.push(text.slice(copied));
+  return out.join('');
+}
+
+/** True when the literal at `start` directly follows `<key>:` (JSON whitespace allowed). */
+function isValueOf(text: string, start: number, key: string): boolean {
+  let at = start - 1;
+  while (at >= 0 && isJsonSpace(text.charCodeAt(at))) at -= 1;
+  if (text.charCodeAt(at) !== 58 /* : */) return false;
+  at -= 1;
+  while (at >= 0 && isJsonSpace(text.charCodeAt(at))) at -= 1;
+  return text.startsWith(key, at - key.length + 1);
+}
+
+function isJsonSpace(code: number): boolean {
+  return code === 32 || code === 10 || code === 13 || code === 9;
+}
+
+/** A quote inside a string is escaped when an odd number of backslashes precedes it. */
+function isEscaped(text: string, quote: number): boolean {
+  let backslashes = 0;
+  for (let at = quote - 1; at >= 0 && text.charCodeAt(at) === 92 /* \\ */; at -= 1) backslashes += 1;
+  return backslashes % 2 === 1;
+}
+
+/** True when `value` is a marker produced by {@link parseJsonLossless}. */
+export function isExactNumber(value: unknown): value is string {
+  return typeof value === 'string' && value.startsWith(EXACT_NUMBER_MARKER);
+}
+
+/** The original number literal behind a marker. */
+export function exactNumberText(marker: string): string {
+  return marker.slice(EXACT_NUMBER_MARKER.length);
+}
+
+/** True when the literal is an integer (no fraction, no exponent). */
+export function isIntegerLiteral(literal: string): boolean {
+  return /^-?\d+$/.test(literal);
+}
+
+/**
+ * Schemaless rendering of a marker: an integer beyond 2^53 stays a digit string (the same rule
+ * as MongoDB's `$numberLong`), a long fraction becomes a Number (it was a double at the source:
+ * without a schema nothing says it is a decimal).
+ */
+export function plainExactNumber(marker: string): string | number {
+  const literal = exactNumberText(marker);
+  return isIntegerLiteral(literal) ? literal : Number(literal);
+}
+
+/** Replaces every marker in a parsed value with its schemaless rendering (see {@link plainExactNumber}). */
+export function plainJson(value: unknown): unknown {
+  if (typeof value === 'string') return isExactNumber(value) ? plainExactNumber(value) : value;
+  if (Array.isArray(value)) return value.map(plainJson);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, item] of Object.entries(value)) out[key] = plainJson(item);
+    return out;
+  }
+  return value;
+}
+
+function isExactAsDouble(literal: string): boolean {
+  if (isIntegerLiteral(literal)) {
+    const digits = literal.replace(/^-?0*/, '');
+    return digits.length < MAX_SAFE.length || (digits.length === MAX_SAFE.length && digits <= MAX_SAFE);
+  }
+  // Any decimal literal with at most 15 significant digits survives the round trip through a
+  // double unchanged (DBL_DIG = 15), so String(Number(x)) reproduces it.
+  const mantissa = literal.replace(/^-/, '').replace(/[eE].*$/, '').replace('.', '');
+  return mantissa.replace(/^0+/, '').replace(/0+$/, '').length <= 15;
+}

@@ -1,0 +1,110 @@
+import { exactNumberText, isExactNumber } from './parse-json-lossless';
+
+/**
+ * Source positions: one string per change that sorts, as plain strings (MongoDB `$lt`/`$gt` on
+ * strings, JS `<`), in the order in which the source applied the changes to one entity. A store
+ * keeps the position of the change that produced an entity's state and ignores any event at or
+ * below it: that is what makes at-least-once, per-key-ordered delivery exactly-once in effect.
+ *
+ * Every number is left-padded with zeros to a fixed width so that lexicographic order is numeric
+ * order ("lsn 9" < "lsn 10" only holds as "…0009" < "…0010"). The widths hold the full range of
+ * each field (20 digits = any unsigned 64-bit value).
+ *
+ * Why per-entity order holds:
+ * - PostgreSQL (`pg:` + LSN): a row is locked by the transaction that changes it until that
+ *   transaction commits, so a later change to the same row is written to the WAL after the earlier
+ *   one committed and gets a higher LSN; within a transaction, each change has its own, increasing
+ *   LSN. `source.sequence` (`["<last commit LSN>", "<LSN>"]`, a JSON string) carries the LSN of the
+ *   change itself and is preferred when present.
+ * - MongoDB (`mongo:` + `ts_ms` + `ord`): the connector reads the oplog through a change stream;
+ *   `ts_ms` is the oplog entry's cluster time (seconds, times 1000) and `ord` its increment within
+ *   that second, so the pair is the oplog order, which is the order writes were applied.
+ * - MySQL (`mysql:` + binlog file + `pos` + `row`): the binlog is written in commit order; file
+ *   names carry a zero-padded, increasing sequence number (`mysql-bin.000003`), `pos` orders
+ *   events within a file and `row` orders the rows of one multi-row event.
+ * - Anything else (`kafka:` + partition + offset): Debezium keys records by primary key, so all
+ *   changes of one entity land in one partition, where offsets only grow.
+ *
+ * Positions are compared only within one source (one raw topic): never mix two schemes there.
+ */
+
+/** Source fields a position is made of; values as they appear in a Debezium `source` block. */
+export interface PositionSource {
+  readonly lsn?: unknown;
+  readonly sequence?: unknown;
+  readonly ts_ms?: unknown;
+  readonly ord?: unknown;
+  readonly file?: unknown;
+  readonly pos?: unknown;
+  readonly row?: unknown;
+}
+
+/** Where a record sits in Kafka: the fallback position. */
+export interface KafkaCoordinates {
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/**
+ * The sortable position of one change. Uses the connector's native position when the source block
+ * carries it, else the Kafka partition and offset.
+ *
+ * @param connector normalized connector name (`postgresql`, `mongodb`, `mysql`, ...)
+ */
+export function sourcePosition(connector: string, source: PositionSource | null, kafka: KafkaCoordinates): string {
+  if (source) {
+    if (connector === 'postgresql') {
+      const lsn = lsnFromSequence(source.sequence) ?? digits(source.lsn);
+      if (lsn !== null) return `pg:${pad(lsn, 20)}`;
+    } else if (connector === 'mongodb') {
+      const tsMs = digits(source.ts_ms);
+      if (tsMs !== null) return `mongo:${pad(tsMs, 15)}:${pad(digits(source.ord) ?? '0', 10)}`;
+    } else if (connector === 'mysql') {
+      const pos = digits(source.pos);
+      if (typeof source.file === 'string' && source.file !== '' && pos !== null) {
+        return `mysql:${source.file}:${pad(pos, 20)}:${pad(digits(source.row) ?? '0', 10)}`;
+      }
+    }
+  }
+  return kafkaPosition(kafka);
+}
+
+/** The fallback position: `kafka:` + partition (6 digits) + `:` + offset (20 digits). */
+export function kafkaPosition(kafka: KafkaCoordinates): string {
+  return `kafka:${pad(String(kafka.partition), 6)}:${pad(kafka.offset, 20)}`;
+}
+
+/**
+ * Orders two positions of the same source: negative when `a` happened before `b`, zero for the
+ * same change (a redelivery), positive after. Plain code-unit comparison, the same order MongoDB
+ * applies to these ASCII strings.
+ */
+export function comparePositions(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** `source.sequence` is a JSON array in a string: `["<lastCommitLsn or null>", "<lsn>"]`. */
+function lsnFromSequence(sequence: unknown): string | null {
+  if (typeof sequence !== 'string' || sequence === '') return null;
+  try {
+    const parsed: unknown = JSON.parse(sequence);
+    return Array.isArray(parsed) && parsed.length >= 2 ? digits(parsed[parsed.length - 1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A non-negative integer (number or digit string) as its digits, else null. */
+function digits(value: unknown): string | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? String(value) : null;
+  if (typeof value === 'string') {
+    const text = isExactNumber(value) ? exactNumberText(value) : value;
+    return /^\d+$/.test(text) ? text : null;
+  }
+  if (typeof value === 'bigint') return value >= 0n ? value.toString() : null;
+  return null;
+}
+
+function pad(value: string, width: number): string {
+  return value.padStart(width, '0');
+}

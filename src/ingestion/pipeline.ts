@@ -1,0 +1,167 @@
+import { AppError, ErrorCode, isAppError } from '../errors';
+import type { CanonicalEvent, CanonicalEventSource } from '../events/canonical-event';
+import type { ApplyDeps } from './apply-change';
+import { applyBatch } from './apply-batch';
+import type { ChangeIntent } from './plan-change';
+import type { DeadLetter } from './dead-letter';
+import { decodeRecord, type DecodedRecord, type RawRecord } from './debezium/decode-record';
+
+/**
+ * The ingestion flow for one raw Kafka record, top-down:
+ *   decode envelope → (per spec of the topic) map → validate + guarded upsert → event to publish.
+ * Records are decoded and mapped one by one, then applied together (apply-batch.ts).
+ * Returns one result per spec with its outcome; failures that can never succeed become dead
+ * letters here, failures of the infrastructure (store down) propagate so the batch is retried.
+ */
+export type Outcome = 'applied' | 'duplicate' | 'stale' | 'skipped' | 'dead-lettered';
+
+export interface RecordResult {
+  readonly outcome: Outcome;
+  readonly subject?: string;
+  readonly key?: string;
+  readonly reason?: string;
+  /** Event to publish: a new one, or an unacknowledged one found again on replay. */
+  readonly publish?: CanonicalEvent;
+  readonly deadLetter?: DeadLetter;
+}
+
+/** What the pipeline needs of a compiled mapping spec. */
+export interface PipelineSpec {
+  readonly id: string;
+  readonly version: number;
+  readonly subject: string;
+  readonly deleteMode: 'soft' | 'hard';
+  /** Top-level canonical fields this spec writes (a full image replaces exactly these). */
+  readonly ownedFields: readonly string[];
+  map(record: Record<string, unknown>): Record<string, unknown>;
+  mapPartial(patch: Record<string, unknown>): { set: Record<string, unknown>; unset: string[] };
+  /** The entity key; `recordKey` is the decoded Debezium key's string form. */
+  entityKey(canonical: Record<string, unknown>, recordKey: string | null): string;
+}
+
+export interface Pipeline {
+  /** Processes records of one partition, in offset order; one or more results per record. */
+  processBatch(records: readonly RawRecord[]): Promise<RecordResult[]>;
+}
+
+export function createPipeline(deps: ApplyDeps & { specsForTopic(topic: string): readonly PipelineSpec[] }): Pipeline {
+  return {
+    async processBatch(records) {
+      const results: RecordResult[] = [];
+      const planned: { raw: RawRecord; spec: PipelineSpec; intent: ChangeIntent }[] = [];
+      for (const raw of records) {
+        let decoded: DecodedRecord;
+        try {
+          decoded = decodeRecord(raw);
+        } catch (error) {
+          results.push(deadLetter(raw, error));
+          continue;
+        }
+        if (decoded.kind !== 'change') {
+          results.push({ outcome: 'skipped', reason: decoded.kind === 'skip' ? decoded.reason : decoded.kind });
+          continue;
+        }
+        const specs = deps.specsForTopic(raw.topic);
+        if (specs.length === 0) results.push({ outcome: 'skipped', reason: 'no-active-spec' });
+        for (const spec of specs) {
+          try {
+            planned.push({ raw, spec, intent: toIntent(decoded, spec, raw) });
+          } catch (error) {
+            results.push(deadLetter(raw, error, spec));
+          }
+        }
+      }
+      const applied = await applyBatch(deps, planned.map((p) => p.intent));
+      applied.forEach((result, i) => {
+        const { raw, spec, intent } = planned[i]!;
+        if (result.outcome === 'invalid') {
+          results.push(deadLetter(raw, result.error, spec));
+          return;
+        }
+        const publish = result.outcome === 'applied' ? result.event : result.republish;
+        results.push({ outcome: result.outcome, subject: spec.subject, key: intent.key, ...(publish ? { publish } : {}) });
+      });
+      return results;
+    },
+  };
+}
+
+type Change = Extract<DecodedRecord, { kind: 'change' }>;
+
+/** Turns a decoded change into what should happen to one canonical entity under one spec. */
+export function toIntent(change: Change, spec: PipelineSpec, raw: RawRecord): ChangeIntent {
+  const source: CanonicalEventSource = {
+    topic: raw.topic,
+    partition: raw.partition,
+    offset: raw.offset,
+    position: change.position,
+    connector: change.connector,
+    op: change.op,
+    snapshot: change.op === 'r' || (change.source.snapshot !== undefined && change.source.snapshot !== false && change.source.snapshot !== 'false'),
+    ...(change.source.db ? { db: change.source.db } : {}),
+    ...(change.source.table ? { table: change.source.table } : {}),
+    ...(change.source.collection ? { collection: change.source.collection } : {}),
+  };
+  const base = {
+    subject: spec.subject,
+    sourceId: sourceIdOf(raw.topic),
+    position: change.position,
+    spec: { id: spec.id, version: spec.version },
+    sourceTsMs: change.tsMs,
+    source,
+  };
+  const keyFrom = (canonical: Record<string, unknown>) => {
+    const key = spec.entityKey(canonical, change.entityKey);
+    if (key === '' || key === undefined || key === null) {
+      throw new AppError(ErrorCode.MAPPING_FAILED, `spec ${spec.id} produced no entity key`);
+    }
+    return key;
+  };
+
+  if (change.op === 'd') {
+    const image = change.before ? spec.map(change.before) : {};
+    return { ...base, kind: 'delete', hard: spec.deleteMode === 'hard', key: keyFrom(image) };
+  }
+  if (change.after && change.unavailable.length === 0) {
+    const data = spec.map(change.after);
+    return { ...base, kind: 'full', data, ownedFields: spec.ownedFields, key: keyFrom(data) };
+  }
+  if (change.after) {
+    // PostgreSQL sent "__debezium_unavailable_value" for unchanged TOASTed columns: apply the
+    // available columns as a partial update so the stored values of the others stay.
+    const { set, unset } = spec.mapPartial(change.after);
+    return { ...base, kind: 'partial', set, unset, key: keyFrom(set) };
+  }
+  if (change.patch) {
+    const removed = Object.fromEntries(change.patch.unset.map((path) => [path, undefined]));
+    const { set, unset } = spec.mapPartial({ ...change.patch.set, ...removed });
+    return { ...base, kind: 'partial', set, unset, key: keyFrom(set) };
+  }
+  throw new AppError(ErrorCode.UNSUPPORTED_ENVELOPE, `op "${change.op}" carries neither an after image nor a patch`);
+}
+
+/** Position maps are stored as MongoDB field names, which must not contain '.' or start with '$'. */
+export function sourceIdOf(topic: string): string {
+  return topic.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/\$/g, '%24');
+}
+
+function deadLetter(raw: RawRecord, error: unknown, spec?: PipelineSpec): RecordResult {
+  const code = isAppError(error) ? error.code : ErrorCode.INTERNAL;
+  const message = error instanceof Error ? error.message : String(error);
+  return {
+    outcome: 'dead-lettered',
+    reason: code,
+    ...(spec ? { subject: spec.subject } : {}),
+    deadLetter: {
+      topic: raw.topic,
+      partition: raw.partition,
+      offset: raw.offset,
+      key: raw.key,
+      value: raw.value,
+      code,
+      message,
+      ...(isAppError(error) && error.details !== undefined ? { details: error.details } : {}),
+      ...(spec ? { spec: { id: spec.id, version: spec.version } } : {}),
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import { AppError, ErrorCode } from '../errors';
+import { canonicalEventId, changedFields, type CanonicalEvent, type CanonicalEventSource } from '../events/canonical-event';
+import type { StoredEntity } from '../state/entity-store';
+
+/**
+ * Deciding what one canonical change does to one entity, without touching any store: the pure
+ * core shared by the batch path (apply-batch.ts) and the single-change path (apply-change.ts).
+ */
+export type ChangeIntent =
+  | (IntentBase & { readonly kind: 'full'; readonly data: Record<string, unknown>; readonly ownedFields: readonly string[] })
+  | (IntentBase & { readonly kind: 'partial'; readonly set: Record<string, unknown>; readonly unset: readonly string[] })
+  | (IntentBase & { readonly kind: 'delete'; readonly hard: boolean });
+
+interface IntentBase {
+  readonly subject: string;
+  readonly key: string;
+  /** Identifies the source stream whose positions are comparable (one per raw topic). */
+  readonly sourceId: string;
+  readonly position: string;
+  readonly spec: { readonly id: string; readonly version: number };
+  readonly sourceTsMs: number | null;
+  readonly source: CanonicalEventSource;
+}
+
+export type ChangePlan =
+  /** Already applied (equal position) or superseded (older position): nothing changes. */
+  | { readonly kind: 'skip'; readonly outcome: 'duplicate' | 'stale'; readonly eventId: string }
+  /** `event` is null when nothing visible changes (e.g. a delete of an unknown entity). */
+  | { readonly kind: 'write'; readonly event: CanonicalEvent | null; readonly next: StoredEntity; readonly hardDelete: boolean };
+
+export type Validate = (subject: string, document: Record<string, unknown>) => string[];
+
+/**
+ * The stored per-source position decides: a change at or below it is a duplicate or stale.
+ * Otherwise the next state and its canonical event are computed from the stored state.
+ * Throws VALIDATION_FAILED when the next state breaks the canonical schema.
+ */
+export function planChange(intent: ChangeIntent, prev: StoredEntity | null, now: Date, validate: Validate): ChangePlan {
+  const eventId = canonicalEventId(intent.subject, intent.key, intent.sourceId, intent.position);
+  const stored = prev?._meta.positions[intent.sourceId];
+  if (stored !== undefined && intent.position <= stored) {
+    return { kind: 'skip', outcome: intent.position === stored ? 'duplicate' : 'stale', eventId };
+  }
+  const before = prev && !prev._meta.deleted ? prev.data : null;
+  const after = nextData(intent, before);
+  if (after) {
+    const problems = validate(intent.subject, after);
+    if (problems.length > 0) {
+      throw new AppError(ErrorCode.VALIDATION_FAILED,
+        `canonical ${intent.subject} "${intent.key}" fails its schema: ${problems.join('; ')}`, { details: problems });
+    }
+  }
+  const version = (prev?._meta.version ?? 0) + 1;
+  const event: CanonicalEvent | null = before === null && after === null
+    ? null
+    : {
+        id: eventId,
+        subject: intent.subject,
+        key: intent.key,
+        op: after === null ? 'DELETE' : before === null ? 'CREATE' : 'UPDATE',
+        version,
+        before,
+        after,
+        changedFields: changedFields(before, after),
+        spec: intent.spec,
+        source: intent.source,
+        sourceTsMs: intent.sourceTsMs,
+        ingestedAt: now.toISOString(),
+      };
+  const next: StoredEntity = {
+    _id: intent.key,
+    // A soft-deleted entity keeps its last state (history, as-of reads) and its positions, so
+    // a late older change cannot bring it back.
+    data: after ?? prev?.data ?? {},
+    _meta: {
+      version,
+      positions: { ...(prev?._meta.positions ?? {}), [intent.sourceId]: intent.position },
+      position: intent.position,
+      specId: intent.spec.id,
+      specVersion: intent.spec.version,
+      sourceTsMs: intent.sourceTsMs,
+      createdAt: prev?._meta.createdAt ?? now,
+      updatedAt: now,
+      deleted: after === null,
+      lastEventId: event?.id ?? prev?._meta.lastEventId ?? eventId,
+    },
+  };
+  return { kind: 'write', event, next, hardDelete: intent.kind === 'delete' && intent.hard && prev !== null };
+}
+
+/** The canonical state after a change, from the state before it (pure; exported for tests). */
+export function nextData(intent: ChangeIntent, before: Record<string, unknown> | null): Record<string, unknown> | null {
+  switch (intent.kind) {
+    case 'delete':
+      return null;
+    case 'full': {
+      // A full image replaces the fields this spec owns; fields fed by other specs are kept.
+      const merged: Record<string, unknown> = { ...(before ?? {}) };
+      for (const field of intent.ownedFields) delete merged[field];
+      return { ...merged, ...intent.data };
+    }
+    case 'partial': {
+      const merged = structuredClone(before ?? {});
+      for (const [path, value] of Object.entries(intent.set)) setPath(merged, path, value);
+      for (const path of intent.unset) unsetPath(merged, path);
+      return merged;
+    }
+  }
+}
+
+/**
+ * Dotted paths from MongoDB partial updates address array elements by number (`items.1.sku`),
+ * so a numeric part indexes an existing array instead of turning it into an object.
+ */
+type Container = Record<string, unknown> | unknown[];
+
+function child(node: Container, part: string): unknown {
+  return Array.isArray(node) ? node[Number(part)] : node[part];
+}
+
+function assign(node: Container, part: string, value: unknown): void {
+  if (Array.isArray(node)) node[Number(part)] = value;
+  else node[part] = value;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node: Container = target;
+  for (let i = 0; i < parts.length - 1; i += 1) {
+    const part = parts[i]!;
+    let next = child(node, part);
+    if (next === null || typeof next !== 'object') {
+      next = /^\d+$/.test(parts[i + 1]!) ? [] : {};
+      assign(node, part, next);
+    }
+    node = next as Container;
+  }
+  assign(node, parts[parts.length - 1]!, value);
+}
+
+function unsetPath(target: Record<string, unknown>, path: string): void {
+  const parts = path.split('.');
+  let node: unknown = target;
+  for (const part of parts.slice(0, -1)) {
+    if (node === null || typeof node !== 'object') return;
+    node = child(node as Container, part);
+  }
+  if (node === null || typeof node !== 'object') return;
+  const last = parts[parts.length - 1]!;
+  // Removing an array element in MongoDB ($unset) leaves null in its place, not a hole.
+  if (Array.isArray(node)) node[Number(last)] = null;
+  else delete (node as Record<string, unknown>)[last];
+}

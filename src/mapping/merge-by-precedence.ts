@@ -1,0 +1,104 @@
+import { parseFieldPath, type PathSegment } from './json-path';
+import { compileGetter } from './path-getter';
+import { compileSetter } from './path-setter';
+
+/** Which source last wrote a canonical field root, and with what precedence. */
+export interface FieldClaim {
+  readonly spec: string;
+  readonly precedence: number;
+}
+
+/** An entity of a subject fed by several specs: its data and a claim per field root. */
+export interface ClaimedEntity {
+  readonly data: Record<string, unknown>;
+  readonly claims: Readonly<Record<string, FieldClaim>>;
+}
+
+/** What the merge needs of a compiled spec. */
+export interface PrecedenceSource {
+  readonly id: string;
+  readonly fieldRoots: readonly string[];
+  precedenceOf(path: string): number;
+}
+
+export type SourceChange =
+  | { readonly kind: 'full'; readonly data: Readonly<Record<string, unknown>> }
+  | { readonly kind: 'partial'; readonly set: Readonly<Record<string, unknown>>; readonly unset: readonly string[] };
+
+/**
+ * Merges one source's change into an entity that several specs feed (one subject, several
+ * sources), field root by field root (`email`, `customer.email`, `line_items`: arrays whole):
+ *
+ * - A source may write a field root that nobody claims, that it claims itself, or that another
+ *   source claims with a precedence lower than or EQUAL to its own (equal: the latest write wins).
+ *   Writing claims the root for it. A lower-precedence write is ignored (listed in `ignored`).
+ * - A source may remove (unset, or leave absent in a full image) only a root it claims or nobody
+ *   claims: "this source has no value" must not erase another source's value.
+ * - There are no shadow copies: when the owner removes a field, a lower-precedence source's value
+ *   reappears only when that source writes it again.
+ *
+ * Pure: returns a new entity, the input is not modified.
+ */
+export function mergeByPrecedence(
+  current: ClaimedEntity | null,
+  source: PrecedenceSource,
+  change: SourceChange,
+): ClaimedEntity & { readonly ignored: string[] } {
+  const data = structuredClone(current?.data ?? {});
+  const claims: Record<string, FieldClaim> = { ...(current?.claims ?? {}) };
+  const ignored: string[] = [];
+  const rootOf = (path: string) => source.fieldRoots.find((r) => path === r || path.startsWith(`${r}.`)) ?? path;
+
+  const writes: [string, unknown][] = [];
+  const removals: string[] = [];
+  if (change.kind === 'full') {
+    for (const root of source.fieldRoots) {
+      const value = compileGetter(segmentsOf(root))(change.data);
+      if (value === undefined) removals.push(root);
+      else writes.push([root, value]);
+    }
+  } else {
+    writes.push(...Object.entries(change.set));
+    removals.push(...change.unset);
+  }
+
+  for (const [path, value] of writes) {
+    const root = rootOf(path);
+    const precedence = source.precedenceOf(path);
+    const claim = claims[root];
+    if (claim && claim.spec !== source.id && precedence < claim.precedence) {
+      ignored.push(path);
+      continue;
+    }
+    compileSetter(segmentsOf(path))(data, structuredClone(value));
+    claims[root] = { spec: source.id, precedence };
+  }
+  for (const path of removals) {
+    const root = rootOf(path);
+    const claim = claims[root];
+    if (claim && claim.spec !== source.id) {
+      ignored.push(path);
+      continue;
+    }
+    removePath(data, segmentsOf(path));
+    if (path === root) delete claims[root];
+  }
+  return { data, claims, ignored };
+}
+
+function segmentsOf(path: string): readonly PathSegment[] {
+  const parsed = parseFieldPath(path);
+  if (!parsed.ok) throw new Error(`not a field path: ${parsed.problem}`);
+  return parsed.segments;
+}
+
+/** Removes a member; an array element becomes null (as MongoDB's $unset does), keeping indices. */
+function removePath(target: Record<string, unknown>, segments: readonly PathSegment[]): void {
+  const parent = compileGetter(segments.slice(0, -1))(target);
+  const last = segments[segments.length - 1]!;
+  if (last.kind === 'name' && parent !== null && typeof parent === 'object' && !Array.isArray(parent)) {
+    delete (parent as Record<string, unknown>)[last.name];
+  } else if (last.kind === 'index' && Array.isArray(parent) && last.index < parent.length) {
+    parent[last.index] = null;
+  }
+}

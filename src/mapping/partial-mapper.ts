@@ -1,0 +1,194 @@
+import { AppError, ErrorCode } from '../errors';
+import { bindWildcards, type CompiledAlternative, type CompiledField } from './compile-field';
+import { formatJsonPath, toDottedPath, type PathSegment } from './json-path';
+import { compileSetter, type Setter } from './path-setter';
+
+/** A canonical partial update: dotted paths to set ("customer.email", "line_items.0.sku") and to remove. */
+export interface PartialMapping {
+  readonly set: Record<string, unknown>;
+  readonly unset: string[];
+}
+
+/** A spec-level default, by its dotted canonical path. */
+export interface PartialDefault {
+  readonly fresh: () => unknown;
+}
+
+interface PatchEntry {
+  readonly key: string;
+  readonly parts: readonly string[];
+  readonly value: unknown;
+}
+
+/** Writers for a dst whose first m wildcards are bound: the array root and the rest of the path. */
+interface RootWriter {
+  readonly rootLength: number;
+  readonly write: Setter;
+}
+
+/**
+ * Maps a partial source update (MongoDB-style `updatedFields`: dotted keys, numeric parts address
+ * array elements; a key whose value is `undefined` was removed) to a canonical partial update.
+ *
+ * Only canonical fields whose source paths the patch touches are produced; fields it does not
+ * touch get nothing (no spec defaults). A touched field is computed exactly as `map` would compute
+ * it from the full record, so a field that ends up absent is unset, or set to its default when it
+ * has one: applying the result to the stored document equals mapping the patched source row.
+ * When that is impossible from the patch alone (a condition or a concat/coalesce source the patch
+ * does not carry, a change inside a value that a transform converts whole), the event fails with
+ * MAPPING_FAILED rather than writing a guess.
+ */
+export function createPartialMapper(
+  mappingId: string,
+  fields: readonly CompiledField[],
+  defaults: ReadonlyMap<string, PartialDefault>,
+): (patch: Readonly<Record<string, unknown>>) => PartialMapping {
+  const rootWriters = new Map<CompiledField, RootWriter[]>(fields.map((f) => [f, compileRootWriters(f.dstSegments)]));
+  const pathsRead = new Map<CompiledField, (readonly PathSegment[])[]>(fields.map((f) => [f, f.alternatives.flatMap(allPaths)]));
+
+  return (patch: Readonly<Record<string, unknown>>): PartialMapping => {
+    const entries: PatchEntry[] = [];
+    for (const key of Object.keys(patch)) {
+      const parts = key.split('.');
+      // No source field is called "__proto__"; writing it would replace a prototype.
+      if (!parts.includes('__proto__')) entries.push({ key, parts, value: patch[key] });
+    }
+    const set: Record<string, unknown> = {};
+    const unset = new Set<string>();
+    const arrays = new Map<string, Record<string, unknown>>();
+    let expanded: Record<string, unknown> | undefined;
+    const fail = (field: CompiledField, reason: string): never => {
+      throw new AppError(ErrorCode.MAPPING_FAILED, `mapping "${mappingId}": a partial update cannot produce ${field.dst}: ${reason}`);
+    };
+
+    const emit = (field: CompiledField, bound: readonly number[], value: unknown): void => {
+      const dst = bindWildcards(field.dstSegments, bound);
+      if (bound.length === field.depth) {
+        const key = toDottedPath(dst);
+        const fallback = value === undefined ? defaults.get(key) : undefined;
+        if (value !== undefined) set[key] = value;
+        else if (fallback) set[key] = fallback.fresh();
+        else unset.add(key);
+        return;
+      }
+      const writer = rootWriters.get(field)![bound.length]!;
+      const rootKey = toDottedPath(dst.slice(0, writer.rootLength));
+      if (value === undefined) return void unset.add(rootKey);
+      const scratch = arrays.get(rootKey) ?? {};
+      arrays.set(rootKey, scratch);
+      writer.write(scratch, value);
+    };
+
+    for (const field of fields) {
+      const paths = pathsRead.get(field)!;
+      const touching = entries.filter((e) => paths.some((p) => relates(e.parts, p)));
+      if (touching.length === 0) continue;
+      const only = field.alternatives[0]!;
+      const simple = field.alternatives.length === 1 && only.conditionPaths.length === 0 && only.transformPaths.length === 0;
+      if (simple) {
+        const alt = only;
+        const src = alt.srcSegments!;
+        for (const entry of touching) {
+          const bound = boundIndices(entry.parts, src);
+          if (entry.parts.length <= src.length) {
+            const raw = alt.readFrom[entry.parts.length]!(entry.value);
+            emit(field, bound, alt.convert(raw, {}, field.depth - bound.length, bound));
+          } else if (alt.copiesVerbatim) {
+            const key = `${toDottedPath(bindWildcards(field.dstSegments, bound))}.${entry.parts.slice(src.length).join('.')}`;
+            if (entry.value === undefined) unset.add(key);
+            else set[key] = entry.value;
+          } else {
+            fail(field, `the update changes ${entry.key} inside ${formatJsonPath(src)}, which fieldMappings[${alt.index}] transforms as a whole; the update must carry the whole value`);
+          }
+        }
+        continue;
+      }
+      // Conditions, alternatives or extra sources: evaluate on the patch as a record, which is
+      // only sound when every path consulted is fully carried by the patch.
+      for (const entry of touching) {
+        if (entry.parts.some((p, i) => /^\d+$/.test(p) && field.alternatives.some((a) => a.srcSegments?.[i]?.kind === 'wildcard'))) {
+          fail(field, `the update changes an array element (${entry.key}) of a conditional or multi-source mapping; the update must carry the whole array`);
+        }
+      }
+      const carried = (path: readonly PathSegment[]): boolean => entries.some((e) => e.parts.length <= path.length && relates(e.parts, path));
+      expanded ??= expand(entries);
+      let value: unknown;
+      for (const alt of field.alternatives) {
+        const untested = alt.conditionPaths.find((p) => !carried(p));
+        if (untested) fail(field, `the condition of fieldMappings[${alt.index}] reads ${formatJsonPath(untested)}, which the update does not carry`);
+        if (!alt.holds(expanded)) continue;
+        const unread = [...(alt.srcSegments ? [alt.srcSegments] : []), ...alt.transformPaths].find((p) => !carried(p));
+        if (unread) fail(field, `fieldMappings[${alt.index}] reads ${formatJsonPath(unread)}, which the update does not carry`);
+        value = alt.convert(alt.readFrom[0]!(expanded), expanded, field.depth);
+        break;
+      }
+      emit(field, [], value);
+    }
+
+    for (const [rootKey, scratch] of arrays) {
+      set[rootKey] = scratch.root;
+      unset.delete(rootKey);
+    }
+    return { set, unset: [...unset] };
+  };
+}
+
+function allPaths(alt: CompiledAlternative): readonly (readonly PathSegment[])[] {
+  return [...(alt.srcSegments ? [alt.srcSegments] : []), ...alt.conditionPaths, ...alt.transformPaths];
+}
+
+/** Whether a patch key and a source path overlap: one is a prefix of the other. */
+function relates(parts: readonly string[], path: readonly PathSegment[]): boolean {
+  const n = Math.min(parts.length, path.length);
+  for (let i = 0; i < n; i += 1) if (!partMatches(parts[i]!, path[i]!)) return false;
+  return true;
+}
+
+function partMatches(part: string, segment: PathSegment): boolean {
+  switch (segment.kind) {
+    case 'name':
+      return part === segment.name;
+    case 'index':
+      return part === String(segment.index);
+    case 'wildcard':
+      return /^\d+$/.test(part);
+  }
+}
+
+/** The array indices a patch key fixes for the `[*]` of a source path it covers. */
+function boundIndices(parts: readonly string[], path: readonly PathSegment[]): number[] {
+  const bound: number[] = [];
+  for (let i = 0; i < Math.min(parts.length, path.length); i += 1) if (path[i]!.kind === 'wildcard') bound.push(Number(parts[i]));
+  return bound;
+}
+
+/** For m bound wildcards: the dst up to the (m+1)-th `[*]` is the array written whole. */
+function compileRootWriters(dst: readonly PathSegment[]): RootWriter[] {
+  const writers: RootWriter[] = [];
+  dst.forEach((segment, i) => {
+    if (segment.kind === 'wildcard') writers.push({ rootLength: i, write: compileSetter([{ kind: 'name', name: 'root' }, ...dst.slice(i)]) });
+  });
+  return writers;
+}
+
+/** The patch as a nested record (`{"customer.email": x}` → `{customer: {email: x}}`). */
+function expand(entries: readonly PatchEntry[]): Record<string, unknown> {
+  const root: Record<string, unknown> = {};
+  const ours = new Set<object>([root]);
+  for (const { parts, value } of [...entries].sort((a, b) => a.parts.length - b.parts.length)) {
+    if (value === undefined) continue;
+    let node: Record<string, unknown> = root;
+    for (let i = 0; i < parts.length - 1; i += 1) {
+      const part = parts[i]!;
+      let child = node[part];
+      if (child === null || typeof child !== 'object') child = /^\d+$/.test(parts[i + 1]!) ? [] : {};
+      // Never write into an object the caller passed in: copy it first.
+      else if (!ours.has(child)) child = Array.isArray(child) ? [...(child as unknown[])] : { ...(child as Record<string, unknown>) };
+      ours.add(child as object);
+      node[part] = child;
+      node = child as Record<string, unknown>;
+    }
+    node[parts[parts.length - 1]!] = value;
+  }
+  return root;
+}

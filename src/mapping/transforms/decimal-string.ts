@@ -1,0 +1,86 @@
+/**
+ * Exact decimal arithmetic on digit strings and BigInt, for money: a value never passes through
+ * a JS float. A JS number input is read through its shortest round-trip decimal string
+ * (`String(10.1)` is "10.1"), which is the value its author wrote, not 10.0999999999999996447...
+ */
+
+/** value = (negative ? -1 : 1) × digits × 10^exponent */
+export interface DecimalValue {
+  readonly negative: boolean;
+  readonly digits: bigint;
+  readonly exponent: number;
+}
+
+/**
+ * half-even: ties to the even neighbour (banker's rounding, no upward bias over many values).
+ * half-up: ties away from zero (PostgreSQL `round(numeric)`, Java `HALF_UP`).
+ * floor: toward negative infinity (used internally for epoch units).
+ */
+export type RoundingMode = 'half-even' | 'half-up' | 'floor';
+
+export const ROUNDING_MODES = ['half-even', 'half-up'] as const;
+
+/** Beyond this an exponent is a typo or an attack (10n ** 10n ** 9n would never finish). */
+const MAX_EXPONENT = 1000;
+const DECIMAL = /^([+-])?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+
+/** Parses a number, bigint or numeric string; null when it is not a finite decimal. */
+export function parseDecimal(value: unknown): DecimalValue | null {
+  let text: string;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return null;
+    text = String(value);
+  } else if (typeof value === 'bigint') {
+    text = value.toString();
+  } else if (typeof value === 'string') {
+    text = value.trim();
+  } else {
+    return null;
+  }
+  const m = DECIMAL.exec(text);
+  if (!m) return null;
+  const intPart = m[2] ?? '';
+  const fracPart = m[3] ?? '';
+  if (intPart.length === 0 && fracPart.length === 0) return null;
+  const exp = m[4] === undefined ? 0 : Number(m[4]);
+  if (!Number.isSafeInteger(exp) || Math.abs(exp) > MAX_EXPONENT) return null;
+  const digits = BigInt(`${intPart}${fracPart}` || '0');
+  return { negative: m[1] === '-' && digits !== 0n, digits, exponent: exp - fracPart.length };
+}
+
+/** Rounds to `scale` fractional digits; the result is the unscaled integer (value × 10^scale). */
+export function toUnscaled(value: DecimalValue, scale: number, mode: RoundingMode): bigint {
+  const shift = value.exponent + scale;
+  if (shift >= 0) return signed(value.negative, value.digits * 10n ** BigInt(shift));
+  const divisor = 10n ** BigInt(-shift);
+  let quotient = value.digits / divisor;
+  const twiceRemainder = (value.digits % divisor) * 2n;
+  if (mode === 'floor') {
+    if (value.negative && twiceRemainder > 0n) quotient += 1n;
+  } else if (twiceRemainder > divisor || (twiceRemainder === divisor && (mode === 'half-up' || quotient % 2n === 1n))) {
+    quotient += 1n;
+  }
+  return signed(value.negative, quotient);
+}
+
+/** Formats an unscaled integer with `scale` fractional digits: "-12.30"; never "-0.00". */
+export function formatUnscaled(unscaled: bigint, scale: number): string {
+  const negative = unscaled < 0n;
+  const text = (negative ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
+  const intPart = text.slice(0, text.length - scale);
+  const body = scale > 0 ? `${intPart}.${text.slice(text.length - scale)}` : intPart;
+  return negative ? `-${body}` : body;
+}
+
+/**
+ * The decimal string of a value: rounded to `scale` places when given, otherwise with exactly the
+ * fractional digits it came with ("10.50" stays "10.50", 1e3 becomes "1000").
+ */
+export function formatDecimal(value: DecimalValue, scale: number | undefined, mode: RoundingMode): string {
+  const places = scale ?? Math.max(0, -value.exponent);
+  return formatUnscaled(toUnscaled(value, places, mode), places);
+}
+
+function signed(negative: boolean, magnitude: bigint): bigint {
+  return negative ? -magnitude : magnitude;
+}

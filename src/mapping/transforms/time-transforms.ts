@@ -1,0 +1,45 @@
+import { formatDateTimeUtc, formatDateUtc } from './format-instant';
+import { INSTANT_FORMATS, parseInstant, type InstantFormat } from './parse-instant';
+import type { TransformArg, TransformDefinition } from './transform-definition';
+
+const formatArg: TransformArg = {
+  name: 'format',
+  type: 'string',
+  required: false,
+  values: INSTANT_FORMATS,
+  default: 'iso',
+  description:
+    'How the source spells the instant: iso (ISO-8601 string; no offset means UTC), epoch-ms, epoch-s, epoch-us, epoch-ns (numbers or numeric strings since 1970-01-01T00:00:00Z) or epoch-days (Debezium io.debezium.time.Date).',
+};
+
+const formatOf = (args: Readonly<Record<string, unknown>>): InstantFormat => (args.format as InstantFormat | undefined) ?? 'iso';
+
+export const dateTransform: TransformDefinition = {
+  name: 'date',
+  description: 'Converts an instant to its calendar date in UTC, "YYYY-MM-DD".',
+  args: [formatArg],
+  create: (args) => {
+    const format = formatOf(args);
+    return (value) => formatDateUtc(parseInstant(value, format, 'date'));
+  },
+};
+
+export const datetimeTransform: TransformDefinition = {
+  name: 'datetime',
+  description: 'Converts an instant to an ISO-8601 UTC string with milliseconds, "YYYY-MM-DDTHH:mm:ss.sssZ" (finer digits are truncated).',
+  args: [formatArg],
+  create: (args) => {
+    const format = formatOf(args);
+    return (value) => formatDateTimeUtc(parseInstant(value, format, 'datetime'));
+  },
+};
+
+export const epochTransform: TransformDefinition = {
+  name: 'epoch',
+  description: 'Converts an instant to milliseconds since the epoch (a number).',
+  args: [formatArg],
+  create: (args) => {
+    const format = formatOf(args);
+    return (value) => parseInstant(value, format, 'epoch');
+  },
+};

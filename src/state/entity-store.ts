@@ -1,0 +1,126 @@
+import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
+
+/**
+ * Canonical entity state: one MongoDB document per entity, `_id` = entity key, canonical fields
+ * under `data`, bookkeeping under `_meta`. Writes are compare-and-set on `_meta.version`, so no
+ * multi-document transaction is needed and two writers can never interleave on one entity
+ * (a lost race re-reads and recomputes). Which change may be applied is decided by the caller from
+ * the source positions kept here (see `ingestion/apply-change.ts`).
+ */
+export interface EntityMeta {
+  readonly version: number;
+  /** Source position of the last applied change, per source (`sourceId` → sortable position). */
+  readonly positions: Readonly<Record<string, string>>;
+  /** Position of the last applied change, whatever its source (for display and as-of reads). */
+  readonly position: string;
+  readonly specId: string;
+  readonly specVersion: number;
+  readonly sourceTsMs: number | null;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+  readonly deleted: boolean;
+  readonly lastEventId: string;
+}
+
+export interface StoredEntity {
+  readonly _id: string;
+  readonly data: Record<string, unknown>;
+  readonly _meta: EntityMeta;
+}
+
+export type CasResult = 'written' | 'conflict';
+
+export interface EntityStore {
+  collection(subject: string): Collection<StoredEntity>;
+  getMany(subject: string, keys: readonly string[]): Promise<Map<string, StoredEntity>>;
+  get(subject: string, key: string): Promise<StoredEntity | null>;
+  /** Writes `next` if the stored version is still `expectedVersion` (null: entity must not exist). */
+  compareAndSet(subject: string, next: StoredEntity, expectedVersion: number | null): Promise<CasResult>;
+  /** Removes the entity if the stored version is still `expectedVersion` (hard delete). */
+  compareAndDelete(subject: string, key: string, expectedVersion: number): Promise<CasResult>;
+  /**
+   * Many compare-and-set writes in one round trip (`next` null: hard delete). Returns the keys
+   * whose write did not happen because the stored version was no longer the expected one.
+   */
+  writeMany(subject: string, writes: readonly EntityWrite[]): Promise<string[]>;
+  ensureIndexes(subject: string): Promise<void>;
+}
+
+export interface EntityWrite {
+  readonly key: string;
+  readonly expectedVersion: number | null;
+  readonly next: StoredEntity | null;
+}
+
+/** Collection name of a subject's state. */
+export const stateCollectionName = (subject: string) => `state_${subject}`;
+
+export function createEntityStore(db: Db): EntityStore {
+  const collection = (subject: string) => db.collection<StoredEntity>(stateCollectionName(subject));
+  const store: EntityStore = {
+    collection,
+    async getMany(subject, keys) {
+      const found = new Map<string, StoredEntity>();
+      if (keys.length === 0) return found;
+      for (const doc of await collection(subject).find({ _id: { $in: [...keys] } }).toArray()) found.set(doc._id, doc);
+      return found;
+    },
+    get: (subject, key) => collection(subject).findOne({ _id: key }),
+    async compareAndSet(subject, next, expectedVersion) {
+      if (expectedVersion === null) {
+        try {
+          await collection(subject).insertOne(next);
+          return 'written';
+        } catch (error) {
+          if (isDuplicateKey(error)) return 'conflict';
+          throw error;
+        }
+      }
+      const { _id, ...rest } = next;
+      const result = await collection(subject).replaceOne({ _id, '_meta.version': expectedVersion }, rest);
+      return result.matchedCount === 1 ? 'written' : 'conflict';
+    },
+    async compareAndDelete(subject, key, expectedVersion) {
+      const result = await collection(subject).deleteOne({ _id: key, '_meta.version': expectedVersion });
+      return result.deletedCount === 1 ? 'written' : 'conflict';
+    },
+    async writeMany(subject, writes) {
+      const ops = writes.flatMap((w): AnyBulkWriteOperation<StoredEntity>[] => {
+        if (w.next === null) {
+          return w.expectedVersion === null ? [] : [{ deleteOne: { filter: { _id: w.key, '_meta.version': w.expectedVersion } } }];
+        }
+        if (w.expectedVersion === null) return [{ insertOne: { document: w.next } }];
+        const { _id, ...rest } = w.next;
+        return [{ replaceOne: { filter: { _id, '_meta.version': w.expectedVersion }, replacement: rest } }];
+      });
+      if (ops.length === 0) return [];
+      let done = 0;
+      try {
+        const result = await collection(subject).bulkWrite(ops, { ordered: false });
+        done = result.insertedCount + result.matchedCount + result.deletedCount;
+      } catch (error) {
+        if (!isDuplicateKey(error) && !(error as { writeErrors?: unknown }).writeErrors) throw error;
+      }
+      if (done === ops.length) return [];
+      // Some write lost a race (or the store stopped at the first error): find out which ones by
+      // reading back; a write happened exactly when the stored document is the one we wrote.
+      const stored = await store.getMany(subject, writes.map((w) => w.key));
+      return writes
+        .filter((w) => {
+          const now = stored.get(w.key);
+          if (w.next === null) return now !== undefined && w.expectedVersion !== null;
+          return !now || now._meta.version !== w.next._meta.version || now._meta.lastEventId !== w.next._meta.lastEventId;
+        })
+        .map((w) => w.key);
+    },
+    async ensureIndexes(subject) {
+      await collection(subject).createIndex({ '_meta.updatedAt': 1, _id: 1 });
+      await collection(subject).createIndex({ '_meta.deleted': 1, _id: 1 });
+    },
+  };
+  return store;
+}
+
+export function isDuplicateKey(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: number }).code === 11000;
+}

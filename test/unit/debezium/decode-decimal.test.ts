@@ -1,0 +1,106 @@
+import { decimalFromBase64, decimalFromLiteral, formatUnscaled, unscaledFromBase64 } from '../../../src/ingestion/debezium/decode-decimal';
+import { decodeConnectValue, type ConnectSchema } from '../../../src/ingestion/debezium/decode-connect-value';
+import { parseJsonLossless } from '../../../src/ingestion/debezium/parse-json-lossless';
+
+/** Java's BigInteger.toByteArray(): minimal big-endian two's complement, base64 as the JSON converter writes it. */
+function javaBytes(value: bigint): string {
+  const bytes: number[] = [];
+  let rest = value;
+  for (;;) {
+    const byte = Number(rest & 0xffn);
+    bytes.unshift(byte);
+    rest >>= 8n;
+    if ((rest === 0n && (byte & 0x80) === 0) || (rest === -1n && (byte & 0x80) !== 0)) break;
+  }
+  return Buffer.from(bytes).toString('base64');
+}
+
+const decimal = (scale: number): ConnectSchema => ({
+  type: 'bytes',
+  name: 'org.apache.kafka.connect.data.Decimal',
+  version: 1,
+  parameters: { scale: String(scale) },
+});
+
+describe('Decimal (org.apache.kafka.connect.data.Decimal)', () => {
+  it('reads two’s-complement big-endian bytes, sign included', () => {
+    expect(unscaledFromBase64('AA==')).toBe(0n);
+    expect(unscaledFromBase64('fw==')).toBe(127n);
+    expect(unscaledFromBase64('AIA=')).toBe(128n); // leading 0x00 keeps 128 positive
+    expect(unscaledFromBase64('gA==')).toBe(-128n);
+    expect(unscaledFromBase64('/w==')).toBe(-1n);
+    expect(unscaledFromBase64('BBo=')).toBe(1050n);
+  });
+
+  it.each([
+    [1050n, 2, '10.50'],
+    [-123450n, 2, '-1234.50'],
+    [0n, 2, '0.00'],
+    [0n, 0, '0'],
+    [42n, 0, '42'],
+    [5n, 4, '0.0005'],
+    [-5n, 4, '-0.0005'],
+    [1n, 10, '0.0000000001'],
+    [-99n, 2, '-0.99'],
+    [2n ** 63n + 1n, 0, '9223372036854775809'],
+    [9007199254740993n, 2, '90071992547409.93'],
+    [-(10n ** 38n) + 1n, 10, '-9999999999999999999999999999.9999999999'],
+    [7n, -3, '7000'],
+  ])('decodes unscaled %s at scale %s as "%s"', (unscaled, scale, expected) => {
+    expect(decimalFromBase64(javaBytes(unscaled), scale)).toBe(expected);
+    expect(decodeConnectValue(javaBytes(unscaled), decimal(scale), 'amount')).toBe(expected);
+  });
+
+  it('refuses bytes that are not base64, or empty', () => {
+    expect(() => decimalFromBase64('***', 2)).toThrow('not base64');
+    expect(() => decimalFromBase64('', 2)).toThrow('at least one byte');
+    expect(() => decodeConnectValue('***', decimal(2), 'after.amount')).toThrow(expect.objectContaining({ code: 'DECODE_FAILED' }));
+  });
+
+  it('refuses a Decimal schema without a scale', () => {
+    expect(() => decodeConnectValue('AA==', { type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal' }, 'x')).toThrow(/scale/);
+  });
+
+  it('formats an unscaled BigInt at any scale', () => {
+    expect(formatUnscaled(123n, 5)).toBe('0.00123');
+    expect(formatUnscaled(-123n, 1)).toBe('-12.3');
+    expect(formatUnscaled(0n, -2)).toBe('0');
+  });
+});
+
+describe('Decimal written as a JSON number (decimal.format=NUMERIC)', () => {
+  it('pads short literals to the scale and rewrites exponents without going through a float', () => {
+    expect(decimalFromLiteral('10.5', 2)).toBe('10.50');
+    expect(decimalFromLiteral('-0.5', 0)).toBe('-0.5');
+    expect(decimalFromLiteral('1.5E+3', 0)).toBe('1500');
+    expect(decimalFromLiteral('1e-7', 7)).toBe('0.0000001');
+    expect(decodeConnectValue(10.5, decimal(2), 'price')).toBe('10.50');
+  });
+
+  it('keeps every digit of a literal a double cannot hold', () => {
+    const { value } = parseJsonLossless('{"price": 12345678901234567.89}');
+    expect(decodeConnectValue((value as { price: unknown }).price, decimal(2), 'price')).toBe('12345678901234567.89');
+  });
+});
+
+describe('VariableScaleDecimal (NUMERIC without a declared scale)', () => {
+  const schema: ConnectSchema = {
+    type: 'struct',
+    name: 'io.debezium.data.VariableScaleDecimal',
+    version: 1,
+    fields: [
+      { type: 'int32', optional: false, field: 'scale' },
+      { type: 'bytes', optional: false, field: 'value' },
+    ],
+  };
+
+  it('applies the scale carried in the value', () => {
+    expect(decodeConnectValue({ scale: 5, value: javaBytes(314159n) }, schema, 'ratio')).toBe('3.14159');
+    expect(decodeConnectValue({ scale: 0, value: javaBytes(-12345678901234567890n) }, schema, 'ratio')).toBe('-12345678901234567890');
+    expect(decodeConnectValue({ scale: 3, value: javaBytes(1n) }, schema, 'ratio')).toBe('0.001');
+  });
+
+  it('refuses a struct without scale or value', () => {
+    expect(() => decodeConnectValue({ value: 'AA==' }, schema, 'after.ratio')).toThrow(/after\.ratio: a VariableScaleDecimal/);
+  });
+});

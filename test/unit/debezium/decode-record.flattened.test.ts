@@ -1,0 +1,107 @@
+import { ErrorCode } from '../../../src/errors';
+import { decodeRecord, type DecodedChange, type DecodedRecord } from '../../../src/ingestion/debezium/decode-record';
+import { fixtureRecord, rawRecord } from './fixture-record';
+
+function change(record: DecodedRecord): DecodedChange {
+  if (record.kind !== 'change') throw new Error(`expected a change, got ${JSON.stringify(record)}`);
+  return record;
+}
+
+describe('decodeRecord — rows flattened by ExtractNewRecordState', () => {
+  it('decodes the row by its schema, strips "__" fields and uses them for op and position', () => {
+    const decoded = change(decodeRecord(fixtureRecord('flattened/customers-create.json')));
+    expect(decoded).toEqual({
+      kind: 'change',
+      op: 'c',
+      connector: 'postgresql',
+      key: { id: 1 },
+      entityKey: '1',
+      before: null,
+      after: { id: 1, email: 'a@x.io', name: 'A', balance: '10.50' },
+      patch: null,
+      unavailable: [],
+      position: 'pg:00000000000022197432',
+      source: { connector: 'postgresql', table: 'customers', tsMs: 1795436366724, lsn: '22197432' },
+      tsMs: 1795436366724,
+      flattened: true,
+    });
+  });
+
+  it('reads a rewritten delete (__deleted: "true") as a delete whose before is the last row state', () => {
+    const decoded = change(decodeRecord(fixtureRecord('flattened/customers-delete-rewrite.json')));
+    expect(decoded.op).toBe('d');
+    expect(decoded.before).toEqual({ id: 1, email: 'a@x.io', name: 'A', balance: '11.00' });
+    expect(decoded.after).toBeNull();
+    expect(decoded.position).toBe('pg:00000000000022197784');
+  });
+
+  it('treats __deleted: "true" as a delete even without __op', () => {
+    const decoded = change(decodeRecord(rawRecord({ id: 1, name: 'A', __deleted: 'true' })));
+    expect(decoded.op).toBe('d');
+    expect(decoded.before).toEqual({ id: 1, name: 'A' });
+  });
+
+  it('decodes a kept tombstone (delete.handling.mode=none / drop.tombstones=false)', () => {
+    expect(decodeRecord(fixtureRecord('flattened/customers-tombstone.json'))).toEqual({ kind: 'tombstone', entityKey: '1', key: { id: 1 } });
+  });
+
+  it('reads op and position from headers added by add.headers, and drops TOAST placeholders', () => {
+    const decoded = change(decodeRecord(fixtureRecord('flattened/customers-update-headers-schemaless.json')));
+    expect(decoded.op).toBe('u');
+    expect(decoded.after).toEqual({ id: 1, email: 'a@x.io', name: 'A', balance: 'BEw=' });
+    expect(decoded.unavailable).toEqual(['bio']);
+    expect(decoded.position).toBe('pg:00000000000022197672');
+    expect(decoded.source).toMatchObject({ db: 'postgres', tsMs: 1795436366724 });
+  });
+
+  it('reads header values given as Buffers, as kafkajs delivers them', () => {
+    const record = fixtureRecord('flattened/customers-update-headers-schemaless.json', {
+      headers: { __op: Buffer.from('c'), __lsn: Buffer.from('10') },
+    });
+    const decoded = change(decodeRecord(record));
+    expect(decoded.op).toBe('c');
+    expect(decoded.position).toBe('pg:00000000000000000010');
+  });
+
+  it('treats a bare row without any metadata as an upsert positioned by Kafka offset', () => {
+    const decoded = change(decodeRecord(rawRecord({ id: 5, name: 'E' }, { id: 5 }, { partition: 3, offset: '1234' })));
+    expect(decoded).toMatchObject({ op: 'u', connector: 'unknown', after: { id: 5, name: 'E' }, flattened: true });
+    expect(decoded.position).toBe('kafka:000003:00000000000000001234');
+    expect(decoded.tsMs).toBe(1795436367999);
+  });
+
+  it('uses __source_connector and MySQL binlog fields when present', () => {
+    const decoded = change(
+      decodeRecord(rawRecord({ id: 5, __source_connector: 'mysql', __file: 'mysql-bin.000007', __pos: 99, __row: 1, __op: 'r' }, { id: 5 })),
+    );
+    expect(decoded.connector).toBe('mysql');
+    expect(decoded.op).toBe('r');
+    expect(decoded.position).toBe('mysql:mysql-bin.000007:00000000000000000099:0000000001');
+  });
+
+  it('refuses an unknown __op and a row that has only metadata', () => {
+    expect(() => decodeRecord(rawRecord({ id: 5, __op: 'x' }))).toThrow(expect.objectContaining({ code: ErrorCode.UNSUPPORTED_ENVELOPE }));
+    expect(() => decodeRecord(rawRecord({ __op: 'c', __lsn: 5 }))).toThrow(expect.objectContaining({ code: ErrorCode.UNSUPPORTED_ENVELOPE }));
+  });
+});
+
+describe('decodeRecord — documents flattened by ExtractNewDocumentState', () => {
+  it('decodes the document by its Connect schema and positions it from __source_ts_ms and __ord', () => {
+    const decoded = change(decodeRecord(fixtureRecord('flattened/mongo-orders-create.json')));
+    expect(decoded).toMatchObject({
+      op: 'c',
+      connector: 'mongodb',
+      key: { _id: '596e275826f08b2730779e1f' },
+      entityKey: '596e275826f08b2730779e1f',
+      after: { _id: '596e275826f08b2730779e1f', status: 'placed', placed_at: '2024-05-01T10:00:00.123Z', shipping: { city: 'Paris', zip: '75001' } },
+      position: 'mongo:001714557600000:0000000003',
+      flattened: true,
+    });
+  });
+
+  it('reads a rewritten delete with a boolean __deleted and no document fields', () => {
+    const decoded = change(decodeRecord(fixtureRecord('flattened/mongo-orders-delete-rewrite.json')));
+    expect(decoded).toMatchObject({ op: 'd', before: null, after: null, entityKey: '596e275826f08b2730779e1f' });
+    expect(decoded.position).toBe('mongo:001714730400000:0000000001');
+  });
+});

@@ -1,0 +1,83 @@
+import { isExactNumber, parseJsonLossless, plainJson } from '../../../src/ingestion/debezium/parse-json-lossless';
+import { isUnavailableValue, UNAVAILABLE_VALUE_PLACEHOLDER } from '../../../src/ingestion/debezium/unavailable-value';
+
+describe('parseJsonLossless', () => {
+  it('parses ordinary JSON natively, marking nothing', () => {
+    expect(parseJsonLossless('{"a": 1, "b": [1.5, -2e3], "c": "x"}')).toEqual({ value: { a: 1, b: [1.5, -2000], c: 'x' }, hasExactNumbers: false });
+    expect(parseJsonLossless('{"n": 9007199254740991, "s": 1234567890123456}').hasExactNumbers).toBe(false);
+  });
+
+  it('marks integers beyond 2^53 and decimals beyond 15 significant digits, and only those', () => {
+    const { value, hasExactNumbers } = parseJsonLossless('{"ns": 1795436367040438816, "neg": -9007199254740993, "f": 0.30000000000000004, "ok": 0.1000000000000000}');
+    expect(hasExactNumbers).toBe(true);
+    const parsed = value as Record<string, unknown>;
+    expect(isExactNumber(parsed.ns)).toBe(true);
+    expect(isExactNumber(parsed.neg)).toBe(true);
+    expect(isExactNumber(parsed.f)).toBe(true);
+    expect(parsed.ok).toBe(0.1);
+    expect(plainJson(value)).toEqual({ ns: '1795436367040438816', neg: '-9007199254740993', f: 0.30000000000000004, ok: 0.1 });
+  });
+
+  it('never touches digits inside strings, escaped quotes included', () => {
+    const text = '{"s": "12345678901234567890", "q": "a \\" 98765432109876543210 \\\\", "n": 12345678901234567890}';
+    expect(plainJson(parseJsonLossless(text).value)).toEqual({ s: '12345678901234567890', q: 'a " 98765432109876543210 \\', n: '12345678901234567890' });
+  });
+
+  it('leaves Debezium’s ts_ns to the native parser (never read, and it keeps records on the fast path)', () => {
+    expect(parseJsonLossless('{"ts_ns": 1795436367040438816, "source": {"ts_ns" : 1795436367040438816}}').hasExactNumbers).toBe(false);
+  });
+
+  it('finds exactly the unsafe numbers outside strings in random documents with quotes and backslashes', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+    const pieces = ['"', '\\', '\\"', '12345678901234567890', 'x', ':', ',', '{', '}', ' '];
+    // Builds [JSON text, expected decoded value] together.
+    const build = (depth: number): [string, unknown] => {
+      const kind = depth > 2 ? pick(['string', 'big', 'small']) : pick(['string', 'big', 'small', 'object', 'array']);
+      if (kind === 'string') {
+        const text = Array.from({ length: 1 + Math.floor(random() * 6) }, () => pick(pieces)).join('');
+        return [JSON.stringify(text), text];
+      }
+      if (kind === 'big') {
+        const big = (BigInt(Number.MAX_SAFE_INTEGER) + BigInt(Math.floor(random() * 1e6))) * (random() < 0.5 ? -1n : 1n);
+        return [big.toString(), big.toString()];
+      }
+      if (kind === 'small') return ['1234', 1234];
+      const entries = Array.from({ length: 1 + Math.floor(random() * 4) }, (_, index) => [`k${index}`, build(depth + 1)] as const);
+      if (kind === 'array') return [`[${entries.map(([, [text]]) => text).join(',')}]`, entries.map(([, [, value]]) => value)];
+      return [`{${entries.map(([name, [text]]) => `"${name}":${text}`).join(',')}}`, Object.fromEntries(entries.map(([name, [, value]]) => [name, value]))];
+    };
+    for (let round = 0; round < 300; round += 1) {
+      const [text, expected] = build(0);
+      expect(plainJson(parseJsonLossless(text).value)).toEqual(expected);
+    }
+  });
+
+  it('throws SyntaxError on malformed JSON on both paths', () => {
+    expect(() => parseJsonLossless('{"a": ')).toThrow(SyntaxError);
+    expect(() => parseJsonLossless('{"a": 12345678901234567890')).toThrow(SyntaxError);
+  });
+});
+
+describe('isUnavailableValue (PostgreSQL unchanged TOAST placeholder)', () => {
+  it('recognizes the placeholder as text, as bytea (base64/hex), as a one-element array and as an hstore map', () => {
+    const bytes = Buffer.from(UNAVAILABLE_VALUE_PLACEHOLDER);
+    expect(isUnavailableValue(UNAVAILABLE_VALUE_PLACEHOLDER)).toBe(true);
+    expect(isUnavailableValue(bytes.toString('base64'))).toBe(true);
+    expect(isUnavailableValue(bytes.toString('hex'))).toBe(true);
+    expect(isUnavailableValue([UNAVAILABLE_VALUE_PLACEHOLDER])).toBe(true);
+    expect(isUnavailableValue({ [UNAVAILABLE_VALUE_PLACEHOLDER]: UNAVAILABLE_VALUE_PLACEHOLDER })).toBe(true);
+  });
+
+  it('does not mistake real values for it', () => {
+    for (const value of ['text', '', null, 0, [], ['a', UNAVAILABLE_VALUE_PLACEHOLDER], { a: 1 }, `${UNAVAILABLE_VALUE_PLACEHOLDER} `]) {
+      expect(isUnavailableValue(value)).toBe(false);
+    }
+  });
+
+  it('uses a configured placeholder instead', () => {
+    expect(isUnavailableValue('<none>', '<none>')).toBe(true);
+    expect(isUnavailableValue(UNAVAILABLE_VALUE_PLACEHOLDER, '<none>')).toBe(false);
+  });
+});

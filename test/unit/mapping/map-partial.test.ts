@@ -1,0 +1,130 @@
+import { compileSpec } from '../../../src/mapping/compile-spec';
+import { appErrorOf, compile, SEED_ORDER_SPEC } from './mapping-test-helpers';
+
+/** Applies dotted set/unset paths (numeric parts index arrays) to a copy of a document. */
+function applyPatch(doc: Record<string, unknown>, set: Record<string, unknown>, unset: readonly string[] = []): Record<string, unknown> {
+  const out = structuredClone(doc);
+  const walk = (path: string, create: boolean): [Record<string, unknown>, string] | null => {
+    const parts = path.split('.');
+    let node: Record<string, unknown> = out;
+    for (let i = 0; i < parts.length - 1; i += 1) {
+      let child = node[parts[i]!];
+      if (child === null || typeof child !== 'object') {
+        if (!create) return null;
+        child = /^\d+$/.test(parts[i + 1]!) ? [] : {};
+        node[parts[i]!] = child;
+      }
+      node = child as Record<string, unknown>;
+    }
+    return [node, parts[parts.length - 1]!];
+  };
+  for (const [path, value] of Object.entries(set)) {
+    const [node, last] = walk(path, true)!;
+    if (value === undefined) delete node[last];
+    else node[last] = structuredClone(value);
+  }
+  for (const path of unset) {
+    const found = walk(path, false);
+    if (found) delete found[0][found[1]];
+  }
+  return out;
+}
+
+describe('mapPartial on the seed spec', () => {
+  const seed = compileSpec(SEED_ORDER_SPEC);
+
+  it('maps a dotted source path to the canonical path it feeds', () => {
+    expect(seed.mapPartial({ 'customer.email': 'X@Y.COM' })).toEqual({ set: { 'customer.email': 'x@y.com' }, unset: [] });
+  });
+
+  it('maps nothing for source fields no mapping reads, and adds no defaults', () => {
+    expect(seed.mapPartial({ status: 'paid' })).toEqual({ set: {}, unset: [] });
+    expect(seed.mapPartial({ orderId: 77 })).toEqual({ set: { order_id: '77' }, unset: [] });
+  });
+
+  it('unsets a canonical field whose source the update removed or replaced without it', () => {
+    expect(seed.mapPartial({ 'customer.email': undefined })).toEqual({ set: {}, unset: ['customer.email'] });
+    expect(seed.mapPartial({ customer: { name: 'Ada' } })).toEqual({ set: {}, unset: ['customer.email'] });
+  });
+
+  it('rebuilds a whole array when the update replaces the source array', () => {
+    expect(seed.mapPartial({ items: [{ sku: 'A' }, { qty: 1 }] })).toEqual({ set: { line_items: [{ sku: 'A' }, {}] }, unset: [] });
+    expect(seed.mapPartial({ items: undefined })).toEqual({ set: {}, unset: ['line_items'] });
+  });
+
+  it('maps an update of one array element to that element only', () => {
+    expect(seed.mapPartial({ 'items.1.sku': 'Q' })).toEqual({ set: { 'line_items.1.sku': 'Q' }, unset: [] });
+    expect(seed.mapPartial({ 'items.3': { sku: 'N', qty: 1 } })).toEqual({ set: { 'line_items.3.sku': 'N' }, unset: [] });
+  });
+});
+
+describe('mapPartial: consistency with map', () => {
+  const spec = compile(
+    [
+      { src: '$.id', dst: '$.id', transform: 'string' },
+      { src: '$.customer.email', dst: '$.customer.email', transform: ['trim', 'lowercase'] },
+      { src: '$.customer.name', dst: '$.customer.name' },
+      { src: '$.items[*].sku', dst: '$.line_items[*].sku' },
+      { src: '$.items[*].qty', dst: '$.line_items[*].quantity', transform: 'integer' },
+      { src: '$.currency', dst: '$.currency', transform: 'uppercase' },
+      { src: '$.tier', dst: '$.tier', transform: { name: 'enum', args: { map: { g: 'GOLD' }, default: 'STANDARD' } }, default: 'STANDARD' },
+      { src: '$.address', dst: '$.shipping' },
+    ],
+    { defaults: { currency: 'USD' } },
+  );
+  const before = {
+    id: 1,
+    customer: { email: 'A@B.C', name: 'Ada' },
+    items: [{ sku: 'A', qty: 1 }, { sku: 'B', qty: '2' }],
+    currency: 'eur',
+    tier: 'g',
+    address: { city: 'London', zip: 'N1' },
+  };
+
+  it.each([
+    ['a nested field', { 'customer.email': ' NEW@B.C ' }],
+    ['a whole object', { customer: { email: 'Z@Z.Z' } }],
+    ['an array element field', { 'items.0.qty': 5 }],
+    ['a whole array element', { 'items.1': { sku: 'C', qty: 3 } }],
+    ['a whole array', { items: [{ sku: 'Q' }] }],
+    ['a removed field that has a spec default', { currency: undefined }],
+    ['a null field that has a field default', { tier: null }],
+    ['a field inside a value copied verbatim', { 'address.city': 'Paris' }],
+    ['several fields at once', { id: 2, 'customer.name': null, currency: 'gbp' }],
+  ])('applying the mapped update of %s equals mapping the updated source', (_what, patch) => {
+    const mapped = spec.mapPartial(patch);
+    expect(applyPatch(spec.map(before), mapped.set, mapped.unset)).toEqual(spec.map(applyPatch(before, patch)));
+  });
+
+  it('fails rather than guess when a transformed value changes only in part', () => {
+    const withTransform = compile([{ src: '$.address', dst: '$.shipping', transform: { name: 'default', args: { value: {} } } }]);
+    expect(appErrorOf(() => withTransform.mapPartial({ 'address.city': 'Paris' })).message).toBe(
+      'mapping "test-spec": a partial update cannot produce $.shipping: the update changes address.city inside $.address, which fieldMappings[0] transforms as a whole; the update must carry the whole value',
+    );
+  });
+});
+
+describe('mapPartial: conditions and multi-source transforms', () => {
+  const spec = compile([
+    { src: '$.paid_at', dst: '$.paidAt', transform: 'datetime', when: { src: '$.status', equals: 'paid' } },
+    { src: '$.status', dst: '$.status' },
+    { dst: '$.name', transform: { name: 'concat', args: { srcs: ['$.first', '$.last'], separator: ' ' } } },
+  ]);
+
+  it('evaluates a condition the update carries', () => {
+    expect(spec.mapPartial({ status: 'paid', paid_at: '2024-03-01T10:00:00Z' })).toEqual({
+      set: { paidAt: '2024-03-01T10:00:00.000Z', status: 'paid' },
+      unset: [],
+    });
+    expect(spec.mapPartial({ status: 'refunded' })).toEqual({ set: { status: 'refunded' }, unset: ['paidAt'] });
+  });
+
+  it('fails with MAPPING_FAILED when the update lacks what a condition or transform reads', () => {
+    const noStatus = appErrorOf(() => spec.mapPartial({ paid_at: '2024-03-01T10:00:00Z' }));
+    expect(noStatus.code).toBe('MAPPING_FAILED');
+    expect(noStatus.message).toContain('cannot produce $.paidAt: the condition of fieldMappings[0] reads $.status, which the update does not carry');
+    expect(appErrorOf(() => spec.mapPartial({ status: 'paid' })).message).toContain('fieldMappings[0] reads $.paid_at, which the update does not carry');
+    expect(appErrorOf(() => spec.mapPartial({ first: 'Ada' })).message).toContain('cannot produce $.name: fieldMappings[2] reads $.last');
+    expect(spec.mapPartial({ first: 'Ada', last: 'Lovelace' }).set).toEqual({ name: 'Ada Lovelace' });
+  });
+});

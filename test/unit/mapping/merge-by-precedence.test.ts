@@ -1,0 +1,70 @@
+import { mergeByPrecedence, type ClaimedEntity } from '../../../src/mapping/merge-by-precedence';
+import { compile } from './mapping-test-helpers';
+
+/** Two sources feeding one customer: the CRM is authoritative for email, billing for balance. */
+const crm = compile(
+  [
+    { src: '$.id', dst: '$.customerId', transform: 'string', precedence: 10 },
+    { src: '$.mail', dst: '$.email', precedence: 10 },
+    { src: '$.phone', dst: '$.contact.phone', precedence: 10 },
+  ],
+  { mappingId: 'crm', key: { fields: ['$.customerId'] } },
+);
+const billing = compile(
+  [
+    { src: '$.customer_id', dst: '$.customerId', transform: 'string', precedence: 10 },
+    { src: '$.email', dst: '$.email', precedence: 1 },
+    { src: '$.balance', dst: '$.balance', transform: { name: 'decimal', args: { scale: 2 } }, precedence: 20 },
+    { src: '$.phone', dst: '$.contact.phone', precedence: 10 },
+  ],
+  { mappingId: 'billing', key: { fields: ['$.customerId'] } },
+);
+
+const full = (data: Record<string, unknown>) => ({ kind: 'full' as const, data });
+
+describe('mergeByPrecedence (several sources, one subject)', () => {
+  it('lets a higher-precedence source overwrite a field and ignores lower-precedence writes to it', () => {
+    let entity: ClaimedEntity = mergeByPrecedence(null, billing, full(billing.map({ customer_id: 7, email: 'old@billing', balance: '5' })));
+    expect(entity.data).toEqual({ customerId: '7', email: 'old@billing', balance: '5.00' });
+
+    entity = mergeByPrecedence(entity, crm, full(crm.map({ id: 7, mail: 'ada@crm' })));
+    expect(entity.data).toEqual({ customerId: '7', email: 'ada@crm', balance: '5.00' });
+    expect(entity.claims.email).toEqual({ spec: 'crm', precedence: 10 });
+
+    const later = mergeByPrecedence(entity, billing, full(billing.map({ customer_id: 7, email: 'new@billing', balance: '6' })));
+    expect(later.data).toEqual({ customerId: '7', email: 'ada@crm', balance: '6.00' });
+    expect(later.ignored).toEqual(['email']);
+  });
+
+  it('lets the latest write win between equal precedences', () => {
+    let entity = mergeByPrecedence(null, crm, full(crm.map({ id: 1, phone: '111' })));
+    entity = mergeByPrecedence(entity, billing, full(billing.map({ customer_id: 1, phone: '222' })));
+    expect(entity.data.contact).toEqual({ phone: '222' });
+    entity = mergeByPrecedence(entity, crm, { kind: 'partial', set: { 'contact.phone': '333' }, unset: [] });
+    expect(entity.data.contact).toEqual({ phone: '333' });
+  });
+
+  it('never lets a source remove a field another source owns', () => {
+    let entity = mergeByPrecedence(null, crm, full(crm.map({ id: 1, mail: 'a@crm' })));
+    entity = mergeByPrecedence(entity, billing, full(billing.map({ customer_id: 1, balance: '1' })));
+    expect(entity.data).toEqual({ customerId: '1', email: 'a@crm', balance: '1.00' });
+    const removedByOwner = mergeByPrecedence(entity, crm, full(crm.map({ id: 1 })));
+    expect(removedByOwner.data).toEqual({ customerId: '1', balance: '1.00' });
+    expect(removedByOwner.claims.email).toBeUndefined();
+  });
+
+  it('does not modify the entity it merges into', () => {
+    const entity = mergeByPrecedence(null, crm, full(crm.map({ id: 1, phone: '1' })));
+    const copy = structuredClone(entity);
+    mergeByPrecedence(entity, billing, full(billing.map({ customer_id: 1, phone: '2' })));
+    expect(entity).toEqual(copy);
+  });
+
+  it('looks up the precedence of dotted and array paths by their field root', () => {
+    const lines = compile([{ src: '$.items[*].sku', dst: '$.line_items[*].sku', precedence: 5 }, { src: '$.a.b', dst: '$.x.y', precedence: 2 }]);
+    expect(lines.fieldRoots).toEqual(['line_items', 'x.y']);
+    expect(lines.precedenceOf('line_items.3.sku')).toBe(5);
+    expect(lines.precedenceOf('x.y')).toBe(2);
+    expect(lines.precedenceOf('other')).toBe(0);
+  });
+});
