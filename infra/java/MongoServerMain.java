@@ -26,6 +26,8 @@ import de.bwaldvogel.mongo.bson.Document;
  * rest; IdFirstCollection does the same, so the local store's cost model matches theirs.
  */
 public final class MongoServerMain {
+    private static final int CACHE_MB = Integer.getInteger("canonql.mvstore.cacheMb", 256);
+
     public static void main(String[] args) throws Exception {
         if (args.length != 3) {
             System.err.println("usage: MongoServerMain <host> <port> <h2-file>");
@@ -33,7 +35,10 @@ public final class MongoServerMain {
         }
         String host = args[0];
         int port = Integer.parseInt(args[1]);
-        MongoServer server = new MongoServer(new IdFirstBackend(args[2]));
+        // A larger page cache than MVStore's 16 MB default: with the default, a store of a few
+        // hundred thousand documents re-reads pages from disk on nearly every B-tree search.
+        MVStore store = new MVStore.Builder().fileName(args[2]).cacheSize(CACHE_MB).open();
+        MongoServer server = new MongoServer(new IdFirstBackend(store));
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // shutdown() closes the MVStore cleanly so the next start reads a consistent file.
             server.shutdown();
@@ -45,8 +50,8 @@ public final class MongoServerMain {
     }
 
     static final class IdFirstBackend extends H2Backend {
-        IdFirstBackend(String file) {
-            super(file);
+        IdFirstBackend(MVStore store) {
+            super(store);
         }
 
         @Override
