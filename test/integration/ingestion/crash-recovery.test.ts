@@ -75,7 +75,10 @@ describe('crash recovery: ingestion killed with SIGKILL mid-batch', () => {
         return done === KEYS;
       }, { timeoutMs: 120000, intervalMs: 500 });
     } finally {
-      await service.kill('SIGTERM');
+      // Graceful shutdown: SIGTERM lets the batch in flight finish and commit, then exits 0.
+      const exitCode = await service.kill('SIGTERM');
+      expect(exitCode).toBe(0);
+      expect(service.output.join('')).toContain('ingestion stopped');
     }
 
     const docs = await state.find({}).sort({ _id: 1 }).toArray();

@@ -67,6 +67,23 @@ describe('PostgreSQL → Debezium → canonical customer', () => {
     expect(messages.filter((m) => m.key === '1').map((m) => JSON.parse(m.value!).op)).toEqual(['CREATE', 'UPDATE', 'DELETE']);
   });
 
+  it('a primary-key change (delete + tombstone + create) leaves exactly one live entity', async () => {
+    await pg.query(`INSERT INTO public.${table} (id, email, tier, balance) VALUES (10, 'pk@x.io', 'gold', 1)`);
+    await waitFor('customer 10', async () => (await customer(10)) ?? undefined);
+    await pg.query(`UPDATE public.${table} SET id = 11 WHERE id = 10`);
+    const moved = await waitFor('customer 11', async () => (await customer(11)) ?? undefined);
+    const old = await waitFor('customer 10 deleted', async () => {
+      const doc = await customer(10);
+      return doc && doc._meta.deleted ? doc : undefined;
+    });
+    expect(moved.data).toMatchObject({ customerId: '11', email: 'pk@x.io' });
+    expect(moved._meta.deleted).toBe(false);
+    expect(old.data).toMatchObject({ customerId: '10' });
+    const live = await harness.db.collection(stateCollectionName('customer'))
+      .countDocuments({ 'data.email': 'pk@x.io', '_meta.deleted': false });
+    expect(live).toBe(1);
+  });
+
   it('an unchanged TOASTed column (Debezium placeholder) never overwrites the stored value', async () => {
     const big = crypto.randomBytes(12000).toString('hex'); // incompressible: stored out of line (TOAST)
     // Default replica identity: PostgreSQL does not log unchanged TOASTed values on UPDATE, and
