@@ -1,20 +1,24 @@
 import { loadConfig } from '../src/config';
 import { main } from '../src/main';
+import { ensureDemoSource } from './demo-source';
 import { stackUp } from './stack/stack';
 
 /**
  * `npm start`: the main job on one machine. With MONGODB_URI / KAFKA_BROKERS unset it installs
- * and starts the local stack first (cached, idempotent), then runs canonql in this process.
+ * and starts the local stack first (cached, idempotent) with the demo PostgreSQL source captured
+ * by Debezium, then runs canonql in this process.
  */
 async function runLocal(): Promise<void> {
   const config = loadConfig();
   if (config.usesLocalStack) {
     await stackUp();
+    await ensureDemoSource(config, (line) => console.error(line));
   } else {
     console.error('[start] MONGODB_URI / KAFKA_BROKERS are set: using those servers, no local stack');
   }
   const base = `http://${config.http.host}:${config.http.port}`;
   console.error(`[start] canonql: health ${base}/healthz, readiness ${base}/readyz`);
+  console.error(`[start] try: psql ${config.sourcePostgresUrl} -c "INSERT INTO customers (email, tier, balance) VALUES ('ada@example.com', 'gold', 10.50)"`);
   console.error(`[start] Kafka ${config.kafka.brokers.join(',')}; Kafka Connect ${config.connectUrl}; MongoDB ${config.mongo.uri}`);
   await main();
 }
