@@ -1,29 +1,42 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import express from 'express';
 import type { Admin } from 'kafkajs';
-import path from 'node:path';
 import { loadCanonicalSchemas } from './catalog/canonical-schemas';
 import { loadSpecFiles } from './catalog/spec-files';
+import { createSubjectCatalog, type SubjectCatalog } from './catalog/subject-catalog';
 import type { Config } from './config';
-import { createIngestion } from './ingestion/ingestion-service';
-import { compileForPipeline } from './ingestion/pipeline-spec';
+import { createEventLog } from './events/event-log';
+import { buildApiSchema } from './graphql/build-api-schema';
+import { mountGraphqlEndpoint } from './graphql/graphql-endpoint';
+import { SchemaGateway } from './graphql/schema-gateway';
 import { healthRoutes } from './http/health-routes';
 import { createKafka } from './infra/kafka';
 import { connectMongo, type MongoHandle } from './infra/mongo';
+import { createIngestion, type Ingestion } from './ingestion/ingestion-service';
+import { compileForPipeline } from './ingestion/pipeline-spec';
 import type { Logger } from './logger';
+import { createEntityStore } from './state/entity-store';
 
 /**
  * Composition root: builds every component from the config, wired by hand, in data-flow order.
- * Nothing else constructs infrastructure clients, so tests can build a whole app per suite.
+ * Nothing else constructs infrastructure clients, so tests can start a whole app per suite.
  */
 export interface App {
   readonly url: string;
+  readonly graphqlUrl: string;
+  readonly catalog: SubjectCatalog;
+  readonly ingestion: Ingestion | null;
   stop(): Promise<void>;
 }
 
+export const GRAPHQL_PATH = '/graphql';
+
+type Resource = { name: string; close: () => Promise<void> };
+
 export async function startApp(config: Config, logger: Logger): Promise<App> {
-  const resources: { name: string; close: () => Promise<void> }[] = [];
+  const resources: Resource[] = [];
   try {
     const mongo: MongoHandle = await connectMongo(config.mongo);
     resources.push({ name: 'mongo', close: () => mongo.close() });
@@ -33,14 +46,16 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     await admin.connect();
     resources.push({ name: 'kafka-admin', close: () => admin.disconnect() });
 
+    const catalog = createSubjectCatalog(loadCanonicalSchemas(path.resolve(config.schemaDir, 'canonical')).values());
+
+    let ingestion: Ingestion | null = null;
     if (config.roles.includes('ingest')) {
-      const schemas = loadCanonicalSchemas(path.resolve(config.schemaDir, 'canonical'));
       const specs = loadSpecFiles(path.resolve(config.specsDir)).map(compileForPipeline);
-      const ingestion = createIngestion({
+      const started = createIngestion({
         kafka,
         db: mongo.db,
         specs,
-        validate: (subject, document) => schemas.get(subject)?.validate(document) ?? [],
+        validate: (subject, document) => catalog.validate(subject, document),
         groupId: config.ingest.groupId,
         deadLetterTopic: config.ingest.deadLetterTopic,
         canonicalPartitions: config.ingest.canonicalPartitions,
@@ -49,9 +64,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         sessionTimeoutMs: config.ingest.sessionTimeoutMs,
         logger,
       });
-      await ingestion.start();
-      resources.push({ name: 'ingestion', close: () => ingestion.stop() });
-      logger.info({ specs: specs.map((s) => `${s.id}@${s.version}`), subjects: [...schemas.keys()] }, 'ingestion started');
+      await started.start();
+      ingestion = started;
+      resources.push({ name: 'ingestion', close: () => started.stop() });
+      logger.info({ specs: specs.map((s) => `${s.id}@${s.version}`), subjects: catalog.list().map((s) => s.subject) }, 'ingestion started');
     }
 
     const app = express();
@@ -59,9 +75,25 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     app.use(healthRoutes({
       store: () => mongo.ping(),
       kafka: async () => (await admin.describeCluster()).brokers.length > 0,
+      catalog: async () => catalog.list().length > 0,
     }));
-
     const server = http.createServer(app);
+
+    if (config.roles.includes('api')) {
+      const gateway = new SchemaGateway(buildApiSchema(catalog.list()));
+      // A subject registered or changed at run time is served at once, over HTTP and websockets.
+      const unsubscribe = catalog.onChange(() => gateway.update(buildApiSchema(catalog.list())));
+      const endpoint = await mountGraphqlEndpoint({
+        app,
+        httpServer: server,
+        path: GRAPHQL_PATH,
+        gateway,
+        services: { catalog, db: mongo.db, store: createEntityStore(mongo.db), eventLog: createEventLog(mongo.db), maxPageSize: config.api.maxPageSize },
+        logger,
+      });
+      resources.push({ name: 'graphql', close: async () => { unsubscribe(); await endpoint.stop(); } });
+    }
+
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.http.port, config.http.host, () => resolve());
@@ -69,10 +101,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     resources.push({ name: 'http', close: () => new Promise((resolve) => server.close(() => resolve())) });
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.http.host}:${port}`;
-    logger.info({ url, roles: config.roles }, 'canonql started');
+    logger.info({ url, graphql: `${url}${GRAPHQL_PATH}`, roles: config.roles }, 'canonql started');
 
     return {
       url,
+      graphqlUrl: `${url}${GRAPHQL_PATH}`,
+      catalog,
+      ingestion,
       stop: () => closeAll(resources, logger),
     };
   } catch (error) {
@@ -82,7 +117,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
 }
 
 /** Closes in reverse order of opening; one failing close does not keep the others open. */
-async function closeAll(resources: { name: string; close: () => Promise<void> }[], logger: Logger): Promise<void> {
+async function closeAll(resources: Resource[], logger: Logger): Promise<void> {
   for (const resource of [...resources].reverse()) {
     try {
       await resource.close();

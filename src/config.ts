@@ -21,6 +21,7 @@ export interface Config {
   /** True when neither MONGODB_URI nor KAFKA_BROKERS is set: the embedded local stack serves. */
   readonly usesLocalStack: boolean;
   readonly logLevel: string;
+  readonly api: { readonly maxPageSize: number };
   readonly specsDir: string;
   readonly schemaDir: string;
   readonly ingest: {
@@ -50,6 +51,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'KAFKA_CLIENT_ID', default: 'canonql', description: 'Kafka client id (appears in broker logs and quotas).' },
   { name: 'KAFKA_CONNECT_URL', default: LOCAL_CONNECT_URL, description: 'Kafka Connect REST URL, used by tooling and tests to manage Debezium connectors.' },
   { name: 'SOURCE_POSTGRES_URL', default: LOCAL_POSTGRES_URL, description: 'The demo PostgreSQL source database captured by Debezium (tooling and tests).' },
+  { name: 'CANONQL_MAX_PAGE_SIZE', default: '100', description: 'Largest `first` a list or history query may ask for.' },
   { name: 'CANONQL_SPECS_DIR', default: 'specs', description: 'Directory of mapping spec files (*.json) loaded at start.' },
   { name: 'CANONQL_SCHEMA_DIR', default: 'schema', description: 'Directory of schemas; canonical subjects are read from its canonical/ folder.' },
   { name: 'CANONQL_INGEST_GROUP_ID', default: 'canonql-ingest', description: 'Kafka consumer group of the ingestion role (all ingestion processes share it).' },
@@ -112,6 +114,8 @@ export function loadConfig(env: Env = process.env): Config {
   const fromBeginning = read('CANONQL_INGEST_FROM_BEGINNING');
   if (!['true', 'false'].includes(fromBeginning)) problems.push('CANONQL_INGEST_FROM_BEGINNING must be true or false');
 
+  const maxPageSize = Number(read('CANONQL_MAX_PAGE_SIZE'));
+  if (!Number.isInteger(maxPageSize) || maxPageSize < 1) problems.push('CANONQL_MAX_PAGE_SIZE must be a positive integer');
   const sessionTimeoutMs = Number(read('CANONQL_INGEST_SESSION_TIMEOUT_MS'));
   if (!Number.isInteger(sessionTimeoutMs) || sessionTimeoutMs < 6000) {
     problems.push('CANONQL_INGEST_SESSION_TIMEOUT_MS must be an integer of at least 6000 (the broker minimum)');
@@ -134,6 +138,7 @@ export function loadConfig(env: Env = process.env): Config {
     sourcePostgresUrl: read('SOURCE_POSTGRES_URL'),
     usesLocalStack: !isSet('MONGODB_URI') && !isSet('KAFKA_BROKERS'),
     logLevel,
+    api: { maxPageSize },
     specsDir: read('CANONQL_SPECS_DIR'),
     schemaDir: read('CANONQL_SCHEMA_DIR'),
     ingest: {

@@ -1,0 +1,58 @@
+import 'reflect-metadata';
+import { GraphQLObjectType, GraphQLSchema, isIntrospectionType, isSpecifiedScalarType, type GraphQLFieldConfigMap, type GraphQLNamedType } from 'graphql';
+import { buildSchemaSync } from 'type-graphql';
+import type { ApiContext } from './context';
+import { CatalogResolver, SHARED_OBJECT_TYPES } from './shared/catalog.resolver';
+import { ChangeOpEnum, SortDirectionEnum } from './shared/enums';
+import { subjectQueries } from './subject/subject-queries';
+import { buildSubjectTypes, type SharedTypes, type SubjectTypes } from './subject/subject-schema';
+
+/**
+ * The served schema: the fixed part built by type-graphql (catalog queries, shared types) merged
+ * with the per-subject part generated from the canonical JSON Schemas. Rebuilt whenever the
+ * catalog changes; the merge reuses the fixed part's type instances so every name is one type.
+ */
+export interface SubjectEntry {
+  readonly subject: string;
+  readonly version: number;
+  readonly schema: Record<string, unknown>;
+}
+
+export type SubscriptionFieldsFactory = (types: readonly SubjectTypes[], shared: SharedTypes) => GraphQLFieldConfigMap<unknown, ApiContext>;
+
+export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?: SubscriptionFieldsFactory): GraphQLSchema {
+  const fixed = buildSchemaSync({ resolvers: [CatalogResolver], orphanedTypes: SHARED_OBJECT_TYPES, validate: false });
+  const shared: SharedTypes = {
+    EntityMeta: fixed.getType('EntityMeta') as GraphQLObjectType,
+    PageInfo: fixed.getType('PageInfo') as GraphQLObjectType,
+    SortDirection: SortDirectionEnum,
+    ChangeOp: ChangeOpEnum,
+    filters: new Map(),
+  };
+  const built = new Map<string, SubjectTypes>();
+  const entityTypeOf = (subject: string) => built.get(subject)?.entity;
+  for (const entry of [...subjects].sort((a, b) => a.subject.localeCompare(b.subject))) {
+    built.set(entry.subject, buildSubjectTypes(entry.subject, entry.schema, shared, entityTypeOf));
+  }
+  const types = [...built.values()];
+
+  const query = new GraphQLObjectType<unknown, ApiContext>({
+    name: 'Query',
+    fields: () => ({
+      ...fixed.getQueryType()!.toConfig().fields,
+      ...Object.assign({}, ...types.map(subjectQueries)),
+    }),
+  });
+  const subscriptionFields = subscriptions?.(types, shared) ?? {};
+  const subscription = Object.keys(subscriptionFields).length > 0
+    ? new GraphQLObjectType<unknown, ApiContext>({ name: 'Subscription', fields: subscriptionFields })
+    : undefined;
+  const fixedTypes = Object.values(fixed.getTypeMap()).filter(
+    (type: GraphQLNamedType) => !isIntrospectionType(type) && !isSpecifiedScalarType(type) && type.name !== 'Query',
+  );
+  return new GraphQLSchema({
+    query,
+    ...(subscription ? { subscription } : {}),
+    types: [...fixedTypes, SortDirectionEnum, ChangeOpEnum, ...types.flatMap((t) => [t.entity, t.change])],
+  });
+}

@@ -1,0 +1,69 @@
+import DataLoader from 'dataloader';
+import type { Db } from 'mongodb';
+import type { EventLog } from '../events/event-log';
+import { stateCollectionName, type EntityStore, type StoredEntity } from '../state/entity-store';
+
+/**
+ * Per-request GraphQL context. Loaders are created per request (dataloader's contract: one set per
+ * request, so a cache never outlives the request that filled it), and batch every `load` of one
+ * tick into one store query.
+ */
+/** The canonical subjects currently served (their JSON Schemas). */
+export interface CatalogView {
+  list(): { subject: string; version: number; schema: Record<string, unknown> }[];
+}
+
+export interface ApiServices {
+  readonly catalog: CatalogView;
+  readonly db: Db;
+  readonly store: EntityStore;
+  readonly eventLog: EventLog;
+  readonly maxPageSize: number;
+}
+
+export interface ApiContext {
+  readonly services: ApiServices;
+  readonly loaders: Loaders;
+}
+
+export interface Loaders {
+  entity(subject: string): DataLoader<string, StoredEntity | null>;
+  /** Live entities of `subject` whose canonical `field` equals the key (the first one found). */
+  by(subject: string, field: string): DataLoader<unknown, StoredEntity | null>;
+}
+
+export function createLoaders(services: ApiServices): Loaders {
+  const entityLoaders = new Map<string, DataLoader<string, StoredEntity | null>>();
+  const byLoaders = new Map<string, DataLoader<unknown, StoredEntity | null>>();
+  return {
+    entity(subject) {
+      let loader = entityLoaders.get(subject);
+      if (!loader) {
+        loader = new DataLoader(async (keys) => {
+          const found = await services.store.getMany(subject, keys);
+          return keys.map((key) => found.get(key) ?? null);
+        });
+        entityLoaders.set(subject, loader);
+      }
+      return loader;
+    },
+    by(subject, field) {
+      if (field === 'id') return this.entity(subject) as DataLoader<unknown, StoredEntity | null>;
+      const id = `${subject}\u0000${field}`;
+      let loader = byLoaders.get(id);
+      if (!loader) {
+        loader = new DataLoader(async (values) => {
+          const docs = await services.db.collection<StoredEntity>(stateCollectionName(subject))
+            .find({ [`data.${field}`]: { $in: [...values] }, '_meta.deleted': false }).toArray();
+          return values.map((value) => docs.find((doc) => doc.data[field] === value) ?? null);
+        }, { cacheKeyFn: (value) => JSON.stringify(value) });
+        byLoaders.set(id, loader);
+      }
+      return loader;
+    },
+  };
+}
+
+export function createContext(services: ApiServices): ApiContext {
+  return { services, loaders: createLoaders(services) };
+}

@@ -1,0 +1,123 @@
+import { GraphQLBoolean, GraphQLError, GraphQLID, GraphQLInt, GraphQLNonNull, GraphQLString, type GraphQLFieldConfigMap } from 'graphql';
+import type { CanonicalEvent } from '../../events/canonical-event';
+import type { LoggedEvent } from '../../events/event-log';
+import type { StoredEntity } from '../../state/entity-store';
+import type { ApiContext } from '../context';
+import { DateTimeScalar } from '../scalars';
+import { changePayload, entityFromEvent } from './change-payload';
+import { afterCursor, decodeCursor, encodeCursor, mongoSort, sortOf, valueAt, whereToMongo, type Filter } from './list-query';
+import type { SubjectTypes } from './subject-schema';
+
+/**
+ * Query fields of one subject: `order(id, asOf)`, `orders(where, orderBy, first, after,
+ * includeDeleted)` and `orderHistory(id, first, after)`.
+ */
+export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unknown, ApiContext> {
+  const { subject, names, fields } = types;
+  return {
+    [names.single]: {
+      type: types.entity,
+      description: `One ${names.type} by id. \`asOf\`: the state canonql held at that instant (from the event log).`,
+      args: {
+        id: { type: new GraphQLNonNull(GraphQLID) },
+        asOf: { type: DateTimeScalar },
+        includeDeleted: { type: GraphQLBoolean, defaultValue: false },
+      },
+      resolve: async (_root, args: { id: string; asOf?: string; includeDeleted: boolean }, ctx) => {
+        if (args.asOf) return stateAsOf(ctx, subject, args.id, args.asOf);
+        const entity = await ctx.loaders.entity(subject).load(args.id);
+        return entity && (!entity._meta.deleted || args.includeDeleted) ? entity : null;
+      },
+    },
+    [names.list]: {
+      type: new GraphQLNonNull(types.connection),
+      description: `${names.type} entities, filtered, ordered and paginated by cursor.`,
+      args: {
+        where: { type: types.where },
+        orderBy: { type: types.orderBy },
+        first: { type: GraphQLInt, defaultValue: 20 },
+        after: { type: GraphQLString },
+        includeDeleted: { type: GraphQLBoolean, defaultValue: false },
+      },
+      resolve: async (_root, args: ListArgs, ctx) => {
+        const first = pageSize(args.first, ctx.services.maxPageSize);
+        const sort = sortOf(args.orderBy, fields);
+        const base: Filter[] = [whereToMongo(args.where, fields)];
+        if (!args.includeDeleted) base.push({ '_meta.deleted': false });
+        const matching = combine(base);
+        const page = combine(args.after ? [...base, afterCursor(sort, decodeCursor(args.after))] : base);
+        const collection = ctx.services.store.collection(subject);
+        const [rows, totalCount] = await Promise.all([
+          collection.find(page).sort(mongoSort(sort)).limit(first + 1).toArray(),
+          collection.countDocuments(matching),
+        ]);
+        const edges = rows.slice(0, first).map((node) => ({ node, cursor: encodeCursor(valueAt(node as never, sort.path), node._id) }));
+        return { edges, totalCount, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+      },
+    },
+    [names.history]: {
+      type: new GraphQLNonNull(types.changeConnection),
+      description: `Every change of one ${names.type}, oldest first, from the event log.`,
+      args: { id: { type: new GraphQLNonNull(GraphQLID) }, first: { type: GraphQLInt, defaultValue: 20 }, after: { type: GraphQLString } },
+      resolve: async (_root, args: { id: string; first: number; after?: string }, ctx) => {
+        const first = pageSize(args.first, ctx.services.maxPageSize);
+        const afterVersion = args.after ? decodeVersionCursor(args.after) : 0;
+        const filter = { subject, key: args.id };
+        const events = ctx.services.eventLog.collection;
+        const [docs, totalCount] = await Promise.all([
+          events.find({ ...filter, version: { $gt: afterVersion } }).sort({ version: 1 }).limit(first + 1).toArray(),
+          events.countDocuments(filter),
+        ]);
+        const edges = docs.slice(0, first).map((doc) => {
+          const cursor = Buffer.from(String(doc.version)).toString('base64url');
+          return { cursor, node: changePayload(toEvent(doc), cursor) };
+        });
+        return { edges, totalCount, pageInfo: { hasNextPage: docs.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
+      },
+    },
+  };
+}
+
+interface ListArgs {
+  where?: Record<string, unknown>;
+  orderBy?: { field: string; direction: 'ASC' | 'DESC' };
+  first: number;
+  after?: string;
+  includeDeleted: boolean;
+}
+
+function pageSize(first: number | null | undefined, max: number): number {
+  const size = first ?? 20;
+  if (!Number.isInteger(size) || size < 0 || size > max) {
+    throw new GraphQLError(`first must be between 0 and ${max}`, { extensions: { code: 'BAD_USER_INPUT', max } });
+  }
+  return size;
+}
+
+function combine(filters: Filter[]): Filter {
+  const parts = filters.filter((f) => Object.keys(f).length > 0);
+  return parts.length === 0 ? {} : parts.length === 1 ? parts[0]! : { $and: parts };
+}
+
+function decodeVersionCursor(cursor: string): number {
+  const version = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!Number.isInteger(version) || version < 0) throw new GraphQLError('invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });
+  return version;
+}
+
+function toEvent(doc: LoggedEvent): CanonicalEvent {
+  const { _id, published: _published, ...rest } = doc;
+  return { id: _id, ...rest };
+}
+
+/**
+ * The state canonql held at `asOf` (its apply time, `ingestedAt`): the `after` of the last event
+ * applied at or before it; null when the entity did not exist yet or was deleted then.
+ */
+async function stateAsOf(ctx: ApiContext, subject: string, key: string, asOf: string): Promise<StoredEntity | null> {
+  const [doc] = await ctx.services.eventLog.collection
+    .find({ subject, key, ingestedAt: { $lte: asOf } }).sort({ version: -1 }).limit(1).toArray();
+  if (!doc || !doc.after) return null;
+  const event = toEvent(doc);
+  return entityFromEvent(event, event.after!, event.version, false);
+}
