@@ -17,7 +17,7 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
   return {
     [names.single]: {
       type: types.entity,
-      description: `One ${names.type} by id. \`asOf\`: the state canonql held at that instant (from the event log).`,
+      description: `One ${names.type} by id. \`asOf\`: its state as of that instant of source time (the last change committed at the source at or before it, from the event log).`,
       args: {
         id: { type: new GraphQLNonNull(GraphQLID) },
         asOf: { type: DateTimeScalar },
@@ -111,12 +111,14 @@ function toEvent(doc: LoggedEvent): CanonicalEvent {
 }
 
 /**
- * The state canonql held at `asOf` (its apply time, `ingestedAt`): the `after` of the last event
- * applied at or before it; null when the entity did not exist yet or was deleted then.
+ * The state as of source time `asOf`: the `after` of the last change committed at the source at
+ * or before it; null when the entity did not exist yet or was deleted then. Source time, not
+ * canonql's apply time: changes applied in one batch share an apply time, while each source
+ * commit has its own, and "as of 10:00" means the business's 10:00.
  */
 async function stateAsOf(ctx: ApiContext, subject: string, key: string, asOf: string): Promise<StoredEntity | null> {
   const [doc] = await ctx.services.eventLog.collection
-    .find({ subject, key, ingestedAt: { $lte: asOf } }).sort({ version: -1 }).limit(1).toArray();
+    .find({ subject, key, sourceTsMs: { $lte: Date.parse(asOf) } }).sort({ version: -1 }).limit(1).toArray();
   if (!doc || !doc.after) return null;
   const event = toEvent(doc);
   return entityFromEvent(event, event.after!, event.version, false);

@@ -1,0 +1,157 @@
+import { MongoClient } from 'mongodb';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { startApiHarness, type ApiHarness } from '../../support/api-harness';
+import { mongoChange, pgChange, produce } from '../../support/debezium-messages';
+import { startIngestionHarness, specFromFile, type IngestionHarness } from '../../support/ingestion-harness';
+import { testConfig, testKafka, uniqueName } from '../../support/test-env';
+
+const oid = (n: number) => n.toString(16).padStart(24, '0');
+const EMAILS = ['a@x.io', 'b@x.io', 'c@x.io'];
+const order = (k: number, v: number, email = EMAILS[k % 3]!) => mongoChange({
+  op: v === 1 ? 'c' : 'u', id: { $oid: oid(k) }, tsMs: 1_700_000_000_000 + v * 1000, ord: k + 1,
+  after: { orderId: `o-${String(k).padStart(2, '0')}`, customer: { email }, items: [{ sku: `sku-${k}` }] },
+});
+
+describe('GraphQL entity queries over canonical state', () => {
+  const kafka = testKafka();
+  const ordersTopic = uniqueName('raw.mongo.orders');
+  const customersTopic = uniqueName('raw.pg.customers');
+  let ingest: IngestionHarness;
+  let api: ApiHarness;
+  let monitored: MongoClient;
+  const finds: { collection: string }[] = [];
+  let applied = 0;
+  const produceAndWait = async (messages: Parameters<typeof produce>[2]) => {
+    await produce(kafka, ordersTopic, messages);
+    applied += messages.length;
+    await ingest.waitForOutcomes(applied);
+  };
+
+  beforeAll(async () => {
+    ingest = await startIngestionHarness([specFromFile('order.json', ordersTopic), specFromFile('customer.json', customersTopic)]);
+    await produce(kafka, customersTopic, EMAILS.map((email, i) => pgChange({
+      op: 'c', key: { id: i + 1 }, lsn: 100 + i, after: { id: i + 1, email, name: `Customer ${i + 1}`, balance: '10.50', tier: ['gold', 'silver', 'bronze'][i] },
+    })));
+    applied += 3;
+    await produceAndWait(Array.from({ length: 30 }, (_, k) => order(k, 1)));
+    // Order 1 changes e-mail twice (history, as-of); order 29 is deleted.
+    await produceAndWait([order(1, 2, 'b@x.io'), order(1, 3, 'c@x.io'), mongoChange({ op: 'd', id: { $oid: oid(29) }, tsMs: 1_700_000_009_000, ord: 1 })]);
+    monitored = new MongoClient(testConfig.mongo.uri, { monitorCommands: true });
+    await monitored.connect();
+    monitored.on('commandStarted', (event) => {
+      if (event.commandName === 'find') finds.push({ collection: String(event.command.find) });
+    });
+    api = await startApiHarness(monitored.db(ingest.db.databaseName));
+  });
+  afterAll(async () => {
+    await api.stop();
+    await monitored.close();
+    await ingest.stop();
+  });
+
+  it('reads one entity by id, with its metadata', async () => {
+    const { data } = await api.query<{ order: Record<string, unknown> }>(`{ order(id: "${oid(2)}") { id order_id customer { email } line_items { sku } currency _meta { version deleted specId position } } }`);
+    expect(data!.order).toEqual({
+      id: oid(2), order_id: 'o-02', customer: { email: 'c@x.io' }, line_items: [{ sku: 'sku-2' }], currency: 'USD',
+      _meta: { version: 1, deleted: false, specId: 'order-canonicalization-v1', position: expect.stringMatching(/^mongo:/) },
+    });
+  });
+
+  it('batches many by-id reads of one request into one store query', async () => {
+    finds.length = 0;
+    const aliases = Array.from({ length: 10 }, (_, k) => `o${k}: order(id: "${oid(k)}") { order_id }`).join(' ');
+    const { data } = await api.query<Record<string, { order_id: string }>>(`{ ${aliases} }`);
+    expect(Object.values(data!).map((o) => o.order_id)).toEqual(Array.from({ length: 10 }, (_, k) => `o-${String(k).padStart(2, '0')}`));
+    expect(finds.filter((f) => f.collection === 'state_order')).toHaveLength(1);
+  });
+
+  it('filters on nested and top-level fields, combined with and/or', async () => {
+    const count = async (where: string) => (await api.query<{ orders: { totalCount: number } }>(`{ orders(where: ${where}) { totalCount } }`)).data!.orders.totalCount;
+    expect(await count('{ customer: { email: { eq: "a@x.io" } } }')).toBe(10);
+    expect(await count('{ order_id: { in: ["o-03", "o-04", "nope"] } }')).toBe(2);
+    expect(await count('{ or: [{ order_id: { eq: "o-05" } }, { order_id: { contains: "o-1" } }] }')).toBe(11);
+    expect(await count('{ and: [{ order_id: { gte: "o-10" } }, { order_id: { lt: "o-20" } }, { customer: { email: { ne: "a@x.io" } } }] }')).toBe(7);
+    expect(await count('{ currency: { exists: true } }')).toBe(29);
+  });
+
+  it('orders and pages through results with cursors, no duplicate or gap while writes happen', async () => {
+    const page1 = await api.query<{ orders: { edges: { node: { order_id: string } }[] } }>('{ orders(first: 3, orderBy: { field: order_id, direction: DESC }) { edges { node { order_id } } } }');
+    expect(page1.data!.orders.edges.map((e) => e.node.order_id)).toEqual(['o-28', 'o-27', 'o-26']);
+
+    const seen: string[] = [];
+    let after: string | null = null;
+    let round = 0;
+    for (;;) {
+      const result: { data?: { orders: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } } =
+        await api.query(`query($after: String) { orders(first: 7, after: $after) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`, { after });
+      seen.push(...result.data!.orders.edges.map((e) => e.node.id));
+      // Writes between pages: updates of existing orders and brand-new ones.
+      round += 1;
+      await produceAndWait([order(round, 10 + round), order(100 + round, 1)]);
+      if (!result.data!.orders.pageInfo.hasNextPage) break;
+      after = result.data!.orders.pageInfo.endCursor;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    for (let k = 0; k < 29; k += 1) expect(seen).toContain(oid(k));
+  });
+
+  it('resolves relations in batches (order → customer by e-mail)', async () => {
+    finds.length = 0;
+    const { data } = await api.query<{ orders: { edges: { node: { customer: { email: string; account: { name: string; tier: string } } } }[] } }>(
+      '{ orders(first: 9, orderBy: { field: order_id }) { edges { node { customer { email account { name tier } } } } } }');
+    for (const edge of data!.orders.edges) {
+      const i = EMAILS.indexOf(edge.node.customer.email);
+      expect(edge.node.customer.account).toEqual({ name: `Customer ${i + 1}`, tier: ['GOLD', 'SILVER', 'BRONZE'][i] });
+    }
+    expect(finds.filter((f) => f.collection === 'state_customer')).toHaveLength(1);
+  });
+
+  it('serves history from the event log and as-of reads', async () => {
+    const { data } = await api.query<{ orderHistory: { totalCount: number; edges: { node: { op: string; version: number; changedFields: string[]; node: { customer: { email: string } }; sourceTs: string } }[] } }>(
+      `{ orderHistory(id: "${oid(1)}", first: 3) { totalCount edges { node { op version changedFields sourceTs node { customer { email } } } } } }`);
+    const history = data!.orderHistory.edges.map((e) => e.node);
+    expect(history.map((h) => [h.op, h.version, h.node.customer.email])).toEqual([
+      ['CREATE', 1, 'b@x.io'], ['UPDATE', 2, 'b@x.io'], ['UPDATE', 3, 'c@x.io'],
+    ]);
+    const asOf = await api.query<{ order: { customer: { email: string }; _meta: { version: number } } }>(
+      `{ order(id: "${oid(1)}", asOf: "${history[1]!.sourceTs}") { customer { email } _meta { version } } }`);
+    expect(asOf.data!.order).toEqual({ customer: { email: 'b@x.io' }, _meta: { version: 2 } });
+    const before = await api.query<{ order: null }>(`{ order(id: "${oid(1)}", asOf: "2000-01-01T00:00:00Z") { id } }`);
+    expect(before.data!.order).toBeNull();
+  });
+
+  it('hides soft-deleted entities unless asked', async () => {
+    const hidden = await api.query<{ order: null; orders: { totalCount: number } }>(`{ order(id: "${oid(29)}") { id } orders(where: { id: { eq: "${oid(29)}" } }) { totalCount } }`);
+    expect(hidden.data).toEqual({ order: null, orders: { totalCount: 0 } });
+    const shown = await api.query<{ order: { _meta: { deleted: boolean } } }>(`{ order(id: "${oid(29)}", includeDeleted: true) { _meta { deleted } } }`);
+    expect(shown.data!.order._meta.deleted).toBe(true);
+  });
+
+  it('answers bad requests with coded errors', async () => {
+    expect((await api.query('{ orders(first: 1000) { totalCount } }')).errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    expect((await api.query('{ orders(after: "garbage") { totalCount } }')).errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    expect((await api.query('query($t: DateTime) { order(id: "x", asOf: $t) { id } }', { t: 'yesterday' })).errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    expect((await api.query('{ order(id: "x", asOf: "yesterday") { id } }')).errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect((await api.query('{ nope }')).errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('serves a subject registered at run time over HTTP and websockets, without a restart', async () => {
+    const probe = '{ __type(name: "Product") { name fields { name } } }';
+    expect((await api.query<{ __type: null }>(probe)).data!.__type).toBeNull();
+    api.catalog.register('product', { type: 'object', properties: { sku: { type: 'string' }, price: { type: 'string', 'x-canonql-type': 'Decimal' } } });
+    const http = await api.query<{ __type: { fields: { name: string }[] } }>(probe);
+    expect(http.data!.__type.fields.map((f) => f.name)).toEqual(['id', 'sku', 'price', '_meta']);
+    expect((await api.query<{ products: { totalCount: number } }>('{ products { totalCount } }')).data!.products.totalCount).toBe(0);
+
+    const client = createClient({ url: api.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0 });
+    try {
+      const viaWs = await new Promise<unknown>((resolve, reject) => {
+        client.subscribe({ query: probe }, { next: (value) => resolve(value), error: reject, complete: () => undefined });
+      });
+      expect(viaWs).toMatchObject({ data: { __type: { name: 'Product' } } });
+    } finally {
+      await client.dispose();
+    }
+  });
+});

@@ -1,0 +1,57 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import express from 'express';
+import type { Db } from 'mongodb';
+import pino from 'pino';
+import { loadCanonicalSchemas } from '../../src/catalog/canonical-schemas';
+import { createSubjectCatalog, type SubjectCatalog } from '../../src/catalog/subject-catalog';
+import { createEventLog } from '../../src/events/event-log';
+import { buildApiSchema, type SubscriptionFieldsFactory } from '../../src/graphql/build-api-schema';
+import { mountGraphqlEndpoint } from '../../src/graphql/graphql-endpoint';
+import { SchemaGateway } from '../../src/graphql/schema-gateway';
+import { createEntityStore } from '../../src/state/entity-store';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+export interface ApiHarness {
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly catalog: SubjectCatalog;
+  readonly server: http.Server;
+  /** POSTs a GraphQL operation; returns the parsed body. */
+  query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }>;
+  stop(): Promise<void>;
+}
+
+/** The real GraphQL endpoint over a store database, on a free port. */
+export async function startApiHarness(db: Db, options: { subscriptions?: SubscriptionFieldsFactory } = {}): Promise<ApiHarness> {
+  const catalog = createSubjectCatalog(loadCanonicalSchemas(path.join(ROOT, 'schema', 'canonical')).values());
+  const build = () => buildApiSchema(catalog.list(), options.subscriptions);
+  const gateway = new SchemaGateway(build());
+  catalog.onChange(() => gateway.update(build()));
+  const app = express();
+  const server = http.createServer(app);
+  const endpoint = await mountGraphqlEndpoint({
+    app, httpServer: server, path: '/graphql', gateway,
+    services: { catalog, db, store: createEntityStore(db), eventLog: createEventLog(db), maxPageSize: 100 },
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}/graphql`;
+  return {
+    url,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    catalog,
+    server,
+    async query(query, variables) {
+      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      return response.json() as never;
+    },
+    async stop() {
+      await endpoint.stop();
+      await new Promise((resolve) => server.close(() => resolve(undefined)));
+    },
+  };
+}
