@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { isAppError } from '../../src/errors';
 import { stackPaths } from './stack-config';
 import { stackDown, stackLogs, stackStatus, stackUp } from './stack';
@@ -37,7 +38,6 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'reset': {
-      const { rmSync } = await import('node:fs');
       await stackDown();
       rmSync(stackPaths().stateDir, { recursive: true, force: true });
       console.log(`removed ${stackPaths().stateDir}`);

@@ -1,0 +1,115 @@
+import { GraphQLBoolean, GraphQLList, GraphQLNonNull, GraphQLString, type GraphQLFieldConfigMap } from 'graphql';
+import type { CanonicalEvent } from '../events/canonical-event';
+import type { StoredEntity } from '../state/entity-store';
+import type { SubscriptionFieldsFactory } from './build-api-schema';
+import type { ApiContext } from './context';
+import { changePayload, type ChangePayload } from './subject/change-payload';
+import { matchesWhere } from './subject/where-matcher';
+
+/**
+ * `<subject>Changed(where, ops, after, includeSnapshot)`: the live change feed of a subject,
+ * from the process's change feed (every API replica reads every canonical event from Kafka).
+ */
+export type FeedItem =
+  | { kind: 'event'; event: CanonicalEvent; cursor: string }
+  | { kind: 'snapshot'; key: string; data: Record<string, unknown>; version: number; cursor: string; meta?: StoredEntity['_meta'] }
+  | { kind: 'resync'; reason: string; cursor: string };
+
+export interface FeedSource {
+  subscribe(subject: string, options: {
+    after?: string | null;
+    includeSnapshot?: boolean;
+    filter?: (event: CanonicalEvent) => boolean;
+    snapshotFilter?: (data: Record<string, unknown>) => boolean;
+  }): AsyncIterableIterator<FeedItem>;
+}
+
+interface ChangedArgs {
+  where?: Record<string, unknown> | null;
+  ops?: string[] | null;
+  after?: string | null;
+  includeSnapshot?: boolean;
+}
+
+export function subscriptionFields(feed: FeedSource): SubscriptionFieldsFactory {
+  return (subjects, shared) => {
+    const fields: GraphQLFieldConfigMap<unknown, ApiContext> = {};
+    for (const types of subjects) {
+      fields[types.names.changed] = {
+        type: new GraphQLNonNull(types.change),
+        description: `Live changes of ${types.names.type} entities. Every payload has a \`cursor\`: resubscribe with ` +
+          '`after: <last cursor>` to receive exactly the changes missed, in order (or a RESYNC when they are no longer retained). ' +
+          '`includeSnapshot`: the matching entities first (op SNAPSHOT), then the changes after them, none lost or repeated.',
+        args: {
+          where: { type: types.where, description: 'Matched against the entity after the change (before it, for a DELETE).' },
+          ops: { type: new GraphQLList(new GraphQLNonNull(shared.ChangeOp)) },
+          after: { type: GraphQLString },
+          includeSnapshot: { type: GraphQLBoolean, defaultValue: false },
+        },
+        subscribe: (_root, args: ChangedArgs) => {
+          const ops = args.ops && args.ops.length > 0 ? new Set(args.ops) : null;
+          const items = feed.subscribe(types.subject, {
+            after: args.after ?? null,
+            includeSnapshot: args.includeSnapshot ?? false,
+            filter: (event) => (!ops || ops.has(event.op)) && matchesWhere(args.where, types.fields, event.after ?? event.before, event.key),
+            snapshotFilter: (data) => matchesWhere(args.where, types.fields, data),
+          });
+          return mapIterator(items, toPayload);
+        },
+        resolve: (payload: unknown) => payload as ChangePayload,
+      };
+    }
+    return fields;
+  };
+}
+
+/** For printing the SDL without a running feed. */
+export const subscriptionFieldsForSdl = subscriptionFields({
+  subscribe: () => {
+    throw new Error('no change feed in SDL mode');
+  },
+});
+
+function toPayload(item: FeedItem): ChangePayload {
+  switch (item.kind) {
+    case 'event':
+      return changePayload(item.event, item.cursor);
+    case 'snapshot':
+      return {
+        eventId: null, op: 'SNAPSHOT', key: item.key, version: item.version, cursor: item.cursor,
+        node: { _id: item.key, data: item.data, _meta: item.meta ?? snapshotMeta(item.version) },
+        previous: null, changedFields: [], source: null, sourceTs: null, ingestedAt: null,
+      };
+    case 'resync':
+      return {
+        eventId: null, op: 'RESYNC', key: null, version: null, cursor: item.cursor, node: null, previous: null,
+        changedFields: [], source: { reason: item.reason }, sourceTs: null, ingestedAt: null,
+      };
+  }
+}
+
+function snapshotMeta(version: number): StoredEntity['_meta'] {
+  const now = new Date();
+  return { version, positions: {}, position: '', specId: '', specVersion: 0, sourceTsMs: null, createdAt: now, updatedAt: now, deleted: false, lastEventId: '' };
+}
+
+/** Maps an async iterator, passing `return()` through so an unsubscribe reaches the feed. */
+function mapIterator<T, U>(source: AsyncIterableIterator<T>, map: (item: T) => U): AsyncIterableIterator<U> {
+  return {
+    async next() {
+      const result = await source.next();
+      return result.done ? { done: true, value: undefined } : { done: false, value: map(result.value) };
+    },
+    async return() {
+      await source.return?.();
+      return { done: true, value: undefined };
+    },
+    async throw(error?: unknown) {
+      if (source.throw) await source.throw(error);
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
