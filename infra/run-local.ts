@@ -9,6 +9,8 @@ import { stackUp } from './stack/stack';
  * by Debezium, then runs canonql in this process.
  */
 async function runLocal(): Promise<void> {
+  // The main job shows live data at once; CANONQL_DEMO_FEED=false turns the demo feed off.
+  process.env.CANONQL_DEMO_FEED ??= 'true';
   const config = loadConfig();
   if (config.usesLocalStack) {
     await stackUp();
@@ -17,7 +19,8 @@ async function runLocal(): Promise<void> {
     console.error('[start] MONGODB_URI / KAFKA_BROKERS are set: using those servers, no local stack');
   }
   const base = `http://${config.http.host}:${config.http.port}`;
-  console.error(`[start] canonql: health ${base}/healthz, readiness ${base}/readyz`);
+  console.error(`[start] canonql GraphQL + explorer: ${base}/graphql  (open it in a browser)`);
+  console.error(`[start] health ${base}/healthz, readiness ${base}/readyz; demo feed ${config.demo.enabled ? 'on (CANONQL_DEMO_FEED=false turns it off)' : 'off'}`);
   console.error(`[start] try: psql ${config.sourcePostgresUrl} -c "INSERT INTO customers (email, tier, balance) VALUES ('ada@example.com', 'gold', 10.50)"`);
   console.error(`[start] Kafka ${config.kafka.brokers.join(',')}; Kafka Connect ${config.connectUrl}; MongoDB ${config.mongo.uri}`);
   await main();

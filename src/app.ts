@@ -7,10 +7,12 @@ import { loadCanonicalSchemas } from './catalog/canonical-schemas';
 import { loadSpecFiles } from './catalog/spec-files';
 import { createSubjectCatalog, type SubjectCatalog } from './catalog/subject-catalog';
 import type { Config } from './config';
+import { startDemoFeed } from './demo/demo-feed';
 import { createEventLog } from './events/event-log';
 import { buildApiSchema } from './graphql/build-api-schema';
 import { mountGraphqlEndpoint } from './graphql/graphql-endpoint';
 import { SchemaGateway } from './graphql/schema-gateway';
+import { subscriptionFields } from './graphql/subscription-fields';
 import { healthRoutes } from './http/health-routes';
 import { createKafka } from './infra/kafka';
 import { connectMongo, type MongoHandle } from './infra/mongo';
@@ -18,6 +20,7 @@ import { createIngestion, type Ingestion } from './ingestion/ingestion-service';
 import { compileForPipeline } from './ingestion/pipeline-spec';
 import type { Logger } from './logger';
 import { createEntityStore } from './state/entity-store';
+import { createChangeFeed } from './subscriptions/change-feed';
 
 /**
  * Composition root: builds every component from the config, wired by hand, in data-flow order.
@@ -70,6 +73,16 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       logger.info({ specs: specs.map((s) => `${s.id}@${s.version}`), subjects: catalog.list().map((s) => s.subject) }, 'ingestion started');
     }
 
+    if (config.demo.enabled) {
+      // Stopped before ingestion (resources close in reverse), so its last changes are consumed.
+      const demo = await startDemoFeed({
+        kafka, sourcePostgresUrl: config.sourcePostgresUrl, ordersTopic: config.demo.ordersTopic,
+        intervalMs: config.demo.intervalMs, logger,
+      });
+      resources.push({ name: 'demo-feed', close: () => demo.stop() });
+      logger.info({ ordersTopic: config.demo.ordersTopic, intervalMs: config.demo.intervalMs }, 'demo feed started');
+    }
+
     const app = express();
     app.disable('x-powered-by');
     app.use(healthRoutes({
@@ -80,9 +93,21 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     const server = http.createServer(app);
 
     if (config.roles.includes('api')) {
-      const gateway = new SchemaGateway(buildApiSchema(catalog.list()));
+      // Every API process follows every canonical topic itself (its own consumer group), so any
+      // replica can serve any subscriber: no sticky sessions.
+      const feed = createChangeFeed({ kafka, db: mongo.db, topicPrefix: config.ingest.canonicalTopicPrefix, logger });
+      await feed.start();
+      resources.push({ name: 'change-feed', close: () => feed.stop() });
+      for (const { subject } of catalog.list()) await feed.addSubject(subject);
+      const build = () => buildApiSchema(catalog.list(), subscriptionFields(feed));
+      const gateway = new SchemaGateway(build());
       // A subject registered or changed at run time is served at once, over HTTP and websockets.
-      const unsubscribe = catalog.onChange(() => gateway.update(buildApiSchema(catalog.list())));
+      const unsubscribe = catalog.onChange(() => {
+        gateway.update(build());
+        for (const { subject } of catalog.list()) {
+          feed.addSubject(subject).catch((error: unknown) => logger.error({ err: error, subject }, 'cannot follow subject'));
+        }
+      });
       const endpoint = await mountGraphqlEndpoint({
         app,
         httpServer: server,

@@ -22,6 +22,8 @@ export interface Config {
   readonly usesLocalStack: boolean;
   readonly logLevel: string;
   readonly api: { readonly maxPageSize: number };
+  /** The demo domain feed (orders to Kafka, customer rows to PostgreSQL), for `npm start`. */
+  readonly demo: { readonly enabled: boolean; readonly intervalMs: number; readonly ordersTopic: string };
   readonly specsDir: string;
   readonly schemaDir: string;
   readonly ingest: {
@@ -60,6 +62,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'CANONQL_CANONICAL_TOPIC_PREFIX', default: 'canonical.', description: 'Prefix of the Kafka topics of canonical events (`canonical.order`).' },
   { name: 'CANONQL_INGEST_FROM_BEGINNING', default: 'true', description: 'A new consumer group starts at the beginning of raw topics (true) or at the end (false).' },
   { name: 'CANONQL_INGEST_SESSION_TIMEOUT_MS', default: '30000', description: 'Kafka consumer session timeout: how long a crashed ingestion process holds its partitions before the group moves them.' },
+  { name: 'CANONQL_DEMO_FEED', default: 'false', description: 'true: continuously feed the demo domain (order events to Kafka, customer rows to PostgreSQL). `npm start` turns it on unless set.' },
+  { name: 'CANONQL_DEMO_INTERVAL_MS', default: '2000', description: 'Pause between two ticks of the demo feed (a few changes per tick).' },
+  { name: 'CANONQL_DEMO_ORDERS_TOPIC', default: 'raw.mongo.orders', description: 'Raw topic the demo feed writes MongoDB-connector order events to (the seed spec reads it).' },
   { name: 'LOG_LEVEL', default: 'info', description: 'Log level: fatal, error, warn, info, debug or trace.' },
 ];
 
@@ -114,6 +119,10 @@ export function loadConfig(env: Env = process.env): Config {
   const fromBeginning = read('CANONQL_INGEST_FROM_BEGINNING');
   if (!['true', 'false'].includes(fromBeginning)) problems.push('CANONQL_INGEST_FROM_BEGINNING must be true or false');
 
+  const demoFeed = read('CANONQL_DEMO_FEED');
+  if (!['true', 'false'].includes(demoFeed)) problems.push('CANONQL_DEMO_FEED must be true or false');
+  const demoInterval = Number(read('CANONQL_DEMO_INTERVAL_MS'));
+  if (!Number.isInteger(demoInterval) || demoInterval < 50) problems.push('CANONQL_DEMO_INTERVAL_MS must be an integer of at least 50');
   const maxPageSize = Number(read('CANONQL_MAX_PAGE_SIZE'));
   if (!Number.isInteger(maxPageSize) || maxPageSize < 1) problems.push('CANONQL_MAX_PAGE_SIZE must be a positive integer');
   const sessionTimeoutMs = Number(read('CANONQL_INGEST_SESSION_TIMEOUT_MS'));
@@ -139,6 +148,7 @@ export function loadConfig(env: Env = process.env): Config {
     usesLocalStack: !isSet('MONGODB_URI') && !isSet('KAFKA_BROKERS'),
     logLevel,
     api: { maxPageSize },
+    demo: { enabled: demoFeed === 'true', intervalMs: demoInterval, ordersTopic: read('CANONQL_DEMO_ORDERS_TOPIC') },
     specsDir: read('CANONQL_SPECS_DIR'),
     schemaDir: read('CANONQL_SCHEMA_DIR'),
     ingest: {

@@ -1,19 +1,23 @@
 import type http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import express, { type Express } from 'express';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
+import { explorerRoutes } from '../http/explorer-routes';
 import type { Logger } from '../logger';
 import { createContext, type ApiContext, type ApiServices } from './context';
+import { DEMO_QUERY } from './demo-query';
 import { createFormatError } from './format-error';
 import type { SchemaGateway } from './schema-gateway';
 
 /**
  * The GraphQL endpoint on one HTTP server and path: Apollo Server for queries and mutations over
  * HTTP, graphql-ws for subscriptions over websockets, both reading the gateway's current schema,
- * both drained on stop (in-flight requests finish, sockets close with 1001 "going away").
+ * both drained on stop (in-flight requests finish, sockets close with 1001 "going away"), and the
+ * explorer (GraphiQL, served from npm packages, no CDN) for browsers on the same URL.
  */
 export interface GraphqlEndpoint {
   stop(): Promise<void>;
@@ -39,11 +43,15 @@ export async function mountGraphqlEndpoint(options: {
     formatError: createFormatError(log),
     includeStacktraceInErrorResponses: false,
     plugins: [
+      // Apollo's own landing page loads from a CDN; canonql serves its explorer itself.
+      ApolloServerPluginLandingPageDisabled(),
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
     ],
   });
   await apollo.start();
+  // A browser asking for the endpoint gets the offline GraphiQL explorer; everything else is GraphQL.
+  options.app.use(explorerRoutes({ endpointPath: options.path, defaultQuery: DEMO_QUERY, title: 'canonql explorer' }));
   options.app.use(options.path, express.json({ limit: '1mb' }), expressMiddleware(apollo, {
     context: async () => createContext(options.services),
   }));

@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { canonicalTopic } from '../events/canonical-event';
 import { createEventLog } from '../events/event-log';
 import { createEventPublisher } from '../events/event-publisher';
@@ -63,7 +63,9 @@ export function createIngestion(options: IngestionOptions): Ingestion {
       await eventLog.ensureIndexes();
       for (const subject of subjects) await store.ensureIndexes(subject);
 
-      producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+      // Murmur2 (the Java client's partitioner), stated explicitly: Kafka Streams and Java consumers
+      // of canonical topics then agree on which partition holds an entity key.
+      producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
       consumer = createIngestionConsumer({
         kafka: options.kafka,

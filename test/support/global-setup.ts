@@ -19,5 +19,7 @@ export default async function globalSetup(): Promise<void> {
   process.stderr.write('\n');
   const result = await stackUp(createProgress((line) => process.stderr.write(`${line}\n`)));
   fs.mkdirSync(path.dirname(STARTED_FILE), { recursive: true });
-  fs.writeFileSync(STARTED_FILE, JSON.stringify(result.started));
+  // Several projects (integration, browser) run this setup; keep the union of what they started.
+  const earlier = fs.existsSync(STARTED_FILE) ? (JSON.parse(fs.readFileSync(STARTED_FILE, 'utf8')) as string[]) : [];
+  fs.writeFileSync(STARTED_FILE, JSON.stringify([...new Set([...earlier, ...result.started])]));
 }

@@ -1,0 +1,238 @@
+import crypto from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import type { Db } from 'mongodb';
+import { AppError, ErrorCode, isAppError } from '../errors';
+import { canonicalTopic } from '../events/canonical-event';
+import type { Logger } from '../logger';
+import { createFeedConsumer } from './feed-consumer';
+import { feedGroupId } from './feed-group-id';
+import type { FeedItem, SubscribeOptions } from './feed-item';
+import { planResume } from './plan-resume';
+import { readSnapshot } from './read-snapshot';
+import { readTopicRange, type PartitionRange } from './read-topic-range';
+import { RecentEvents } from './recent-events';
+import { Subscription, type FeedMessage } from './subscription';
+
+export type { FeedItem, SubscribeOptions } from './feed-item';
+export { SUBSCRIBER_TOO_SLOW, SubscriberTooSlowError } from './subscriber-too-slow-error';
+
+/**
+ * The change feed behind GraphQL subscriptions: one per API process.
+ *
+ * Every API replica must see every canonical event, so each process reads the canonical topics
+ * with one consumer of its own (a group unique to the process, starting at the topics' end) and
+ * fans each event out in-process to its subscribers: one Kafka consumer per process, not per
+ * subscriber. Positions are Kafka offsets, which makes resuming exact: a subscriber that
+ * reconnects with its last cursor is caught up (from the events kept in memory, else from Kafka
+ * by a short-lived reader) while its live events are held, and the boundary is an offset
+ * comparison, not a guess.
+ */
+export interface ChangeFeed {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Makes the feed follow a subject's topic (called for every subject, also ones registered later at run time). */
+  addSubject(subject: string): Promise<void>;
+  /**
+   * A subscriber's stream of items. Live events arrive in per-entity order; with `after`, every
+   * event after that cursor first (or a `resync` item when that is no longer possible); with
+   * `includeSnapshot`, the matching entities first. `return()` unsubscribes at once; a subscriber
+   * that falls more than `maxBufferedPerSubscriber` items behind is ended with
+   * {@link SubscriberTooSlowError}. Throws AppError NOT_FOUND for a subject never added.
+   */
+  subscribe(subject: string, options?: SubscribeOptions): AsyncIterableIterator<FeedItem>;
+  /** Subscribers and followed topics now (for health output and tests). */
+  stats(): { subscribers: number; followedTopics: string[] };
+}
+
+export interface ChangeFeedOptions {
+  readonly kafka: Kafka;
+  readonly db: Db;
+  readonly topicPrefix: string;
+  readonly logger: Logger;
+  /** Most undelivered live items per subscriber before it is ended as too slow (default 1000). */
+  readonly maxBufferedPerSubscriber?: number;
+  /** How often topics of added subjects that do not exist yet are looked for (default 5000 ms). */
+  readonly topicPollIntervalMs?: number;
+  /** Consumer group of this process (default: unique per process, see {@link feedGroupId}). */
+  readonly groupId?: string;
+  /** Entities read per store query while sending a snapshot (default 500). */
+  readonly snapshotPageSize?: number;
+  /**
+   * Last events kept in memory per partition, to resume recent cursors without reading Kafka
+   * (default 500; 0 reads every resume from Kafka).
+   */
+  readonly recentEventsPerPartition?: number;
+}
+
+export const DEFAULT_MAX_BUFFERED_PER_SUBSCRIBER = 1000;
+
+export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
+  const log = options.logger.child({ component: 'change-feed' });
+  const maxBuffered = options.maxBufferedPerSubscriber ?? DEFAULT_MAX_BUFFERED_PER_SUBSCRIBER;
+  if (!Number.isInteger(maxBuffered) || maxBuffered < 1) throw new RangeError(`maxBufferedPerSubscriber must be a positive integer, got ${maxBuffered}`);
+  const groupId = options.groupId ?? feedGroupId();
+  const admin = options.kafka.admin();
+  const recent = new RecentEvents(options.recentEventsPerPartition ?? 500);
+  const subjects = new Set<string>();
+  /** Subscribers attached to the live fan-out, per topic. */
+  const attached = new Map<string, Set<Subscription>>();
+  /** Every subscription not yet ended (attached or still waiting for its topic). */
+  const open = new Set<Subscription>();
+  /** Catch-ups and snapshots in flight, so stop() can wait for their readers to let go. */
+  const inFlight = new Set<Promise<void>>();
+  let state: 'idle' | 'running' | 'stopped' = 'idle';
+
+  const consumer = createFeedConsumer({
+    kafka: options.kafka,
+    admin,
+    groupId,
+    logger: log,
+    topicPollIntervalMs: options.topicPollIntervalMs ?? 5000,
+    // Well below the limit, so a subscriber that keeps up is never ended by the size of a batch.
+    yieldEvery: Math.max(1, Math.min(64, Math.floor(maxBuffered / 4))),
+    onFollow: (topic, positions) => recent.begin(topic, positions),
+    onMessage(topic, message) {
+      recent.record(topic, message);
+      const subscribers = attached.get(topic);
+      if (subscribers) for (const subscriber of subscribers) subscriber.offerLive(message);
+    },
+  });
+
+  const attach = (topic: string, subscription: Subscription) => {
+    const set = attached.get(topic) ?? new Set<Subscription>();
+    set.add(subscription);
+    attached.set(topic, set);
+  };
+
+  /**
+   * Positions the subscription and produces its first items. Everything up to attaching runs in
+   * the tick of `subscribe()` when the topic is followed, so a live subscriber misses nothing
+   * published after it subscribed.
+   */
+  async function openSubscription(subscription: Subscription, subject: string, topic: string, request: SubscribeOptions): Promise<void> {
+    if (!consumer.positions(topic) && !(await consumer.whenFollowing(topic, subscription.signal))) return;
+    if (!subscription.open) return;
+    // Captured and attached in one tick: the live messages it will be offered are exactly those
+    // at or after `liveStart`.
+    const liveStart = new Map(consumer.positions(topic)!);
+    attach(topic, subscription);
+    const after = request.after ?? null;
+    if (after === null && !request.includeSnapshot) {
+      subscription.streamFrom(liveStart);
+      return;
+    }
+    subscription.holdLiveFrom(liveStart);
+    if (after !== null) {
+      const offsets = await unavailable(ErrorCode.KAFKA_UNAVAILABLE, 'reading the offsets of the topic', () => admin.fetchTopicOffsets(topic));
+      const plan = planResume(after, topic, liveStart, offsets);
+      if (plan.kind === 'resume') {
+        subscription.moveTo(plan.from);
+        await catchUp(subscription, subject, topic, plan.ranges);
+        await subscription.release();
+        return;
+      }
+      log.info({ subject, reason: plan.reason }, 'subscriber must resync');
+      subscription.offerResync(plan.reason);
+    }
+    if (request.includeSnapshot) {
+      // The live start was captured before this read: every event below it was published after
+      // its state write, so the snapshot reflects it; events from it on are held, and those the
+      // snapshot already reflects are dropped by version.
+      const entities = readSnapshot(options.db, subject, options.snapshotPageSize);
+      for (;;) {
+        const next = await unavailable(ErrorCode.STORE_UNAVAILABLE, 'reading the snapshot', () => entities.next());
+        if (next.done || !subscription.open) break;
+        const entity = next.value;
+        if (request.snapshotFilter && !request.snapshotFilter(entity.data)) continue;
+        await subscription.offerSnapshot(entity._id, entity.data, entity._meta.version);
+      }
+      await entities.return(undefined);
+    }
+    await subscription.release();
+  }
+
+  /** Offers the messages of `ranges`: from memory when still kept, else read from Kafka. */
+  async function catchUp(subscription: Subscription, subject: string, topic: string, ranges: readonly PartitionRange[]): Promise<void> {
+    const kept: FeedMessage[] = [];
+    const fromKafka: PartitionRange[] = [];
+    // Taken in one tick, before anything is awaited: the ring may evict these soon after.
+    for (const range of ranges) {
+      const messages = recent.range(topic, range.partition, range.from, range.to);
+      if (messages) kept.push(...messages);
+      else fromKafka.push(range);
+    }
+    if (ranges.length > 0) log.debug({ subject, ranges, fromMemory: kept.length, fromKafka }, 'catching a subscriber up');
+    for (const message of kept) {
+      if (!subscription.open) return;
+      await subscription.offerCaughtUp(message);
+    }
+    if (fromKafka.length === 0 || !subscription.open) return;
+    await unavailable(ErrorCode.KAFKA_UNAVAILABLE, 'reading the events after the cursor', () => readTopicRange({
+      kafka: options.kafka,
+      topic,
+      ranges: fromKafka,
+      groupId: `${groupId}-catchup-${crypto.randomBytes(4).toString('hex')}`,
+      logger: log,
+      signal: subscription.signal,
+      onMessage: (message) => subscription.offerCaughtUp(message),
+    }));
+  }
+
+  return {
+    async start() {
+      if (state !== 'idle') return;
+      state = 'running';
+      await admin.connect();
+      await consumer.start();
+      log.info({ groupId, topics: consumer.followed() }, 'change feed started');
+    },
+    async stop() {
+      if (state === 'stopped') return;
+      const wasRunning = state === 'running';
+      state = 'stopped';
+      for (const subscription of [...open]) void subscription.return();
+      await Promise.allSettled([...inFlight]);
+      await consumer.stop();
+      if (wasRunning) await admin.disconnect();
+      log.info({ groupId }, 'change feed stopped');
+    },
+    async addSubject(subject) {
+      subjects.add(subject);
+      await consumer.follow(canonicalTopic(subject, options.topicPrefix));
+    },
+    subscribe(subject, request = {}) {
+      if (state === 'stopped') throw new AppError(ErrorCode.INTERNAL, 'the change feed is stopped');
+      if (!subjects.has(subject)) throw new AppError(ErrorCode.NOT_FOUND, `unknown subject "${subject}"`);
+      const topic = canonicalTopic(subject, options.topicPrefix);
+      const subscription = new Subscription({
+        subject,
+        topic,
+        maxBuffered,
+        ...(request.filter ? { filter: request.filter } : {}),
+        onEnd: (ended) => {
+          open.delete(ended);
+          attached.get(topic)?.delete(ended);
+        },
+      });
+      open.add(subscription);
+      const opening = openSubscription(subscription, subject, topic, request).catch((error: unknown) => {
+        if (subscription.open) log.warn({ err: error, subject }, 'subscription failed while starting');
+        subscription.fail(error);
+      });
+      inFlight.add(opening);
+      void opening.finally(() => inFlight.delete(opening));
+      return subscription;
+    },
+    stats: () => ({ subscribers: open.size, followedTopics: consumer.followed() }),
+  };
+}
+
+/** Runs `work`; an infrastructure failure becomes a retriable AppError the API can show. */
+async function unavailable<T>(code: ErrorCode, doing: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isAppError(error)) throw error;
+    throw new AppError(code, `change feed: ${doing} failed: ${error instanceof Error ? error.message : String(error)}`, { retriable: true, cause: error });
+  }
+}

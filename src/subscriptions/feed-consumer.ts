@@ -1,0 +1,236 @@
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Logger } from '../logger';
+import type { FeedPositions } from './feed-cursor';
+import { parseCanonicalMessage } from './parse-canonical-message';
+import type { FeedMessage } from './subscription';
+
+/**
+ * The one Kafka consumer of an API process's change feed, over every followed canonical topic.
+ *
+ * It owns its position: for each followed topic, the next offset per partition it has handed on
+ * (`positions`). The consumer group is a mere transport (unique per process, nothing committed):
+ * on every group join the consumer is *seeked* to these positions, so a restart (to add a topic,
+ * or kafkajs' own restart after a crash) resumes exactly where delivery stopped, and anything
+ * fetched twice is dropped by the offset check. A subscriber reading `positions(topic)` and
+ * attaching in the same tick therefore knows exactly which offsets it will receive live.
+ */
+export interface FeedConsumer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /**
+   * Follows a topic from its current end. A topic that does not exist yet is followed once it
+   * appears (polled), from its beginning, since all of it is then newer than the request. If this
+   * fails (Kafka unreachable), the poll keeps trying.
+   */
+  follow(topic: string): Promise<void>;
+  /** Next offset per partition handed on so far, or undefined while the topic is not followed. */
+  positions(topic: string): FeedPositions | undefined;
+  /** Resolves true once the topic is followed, false if `signal` aborts first or the feed stops. */
+  whenFollowing(topic: string, signal: AbortSignal): Promise<boolean>;
+  /** Topics followed now. */
+  followed(): string[];
+}
+
+export interface FeedConsumerOptions {
+  readonly kafka: Kafka;
+  /** A connected admin client (offsets and topic existence). */
+  readonly admin: Admin;
+  readonly groupId: string;
+  readonly logger: Logger;
+  readonly topicPollIntervalMs: number;
+  /**
+   * Messages handed on between two yields to the event loop. A fetched batch can hold thousands
+   * of messages; handing them all on in one synchronous run would fill every subscriber's buffer
+   * before any client could take from it, so subscribers that keep up get a turn in between.
+   */
+  readonly yieldEvery: number;
+  /** Called when a topic starts being followed, with the positions it is followed from. */
+  readonly onFollow: (topic: string, positions: FeedPositions) => void;
+  readonly onMessage: (topic: string, message: FeedMessage) => void;
+}
+
+export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
+  const log = options.logger;
+  const delivered = new Map<string, Map<number, number>>();
+  const wanted = new Set<string>();
+  /** Wanted topics found missing: when they appear they are read from their beginning. */
+  const missing = new Set<string>();
+  const waiters = new Map<string, Set<(followed: boolean) => void>>();
+  let consumer: Consumer | null = null;
+  let state: 'idle' | 'running' | 'stopped' = 'idle';
+  let pollTimer: NodeJS.Timeout | null = null;
+  // Start, follow, poll, crash recovery and stop each restart or stop the consumer: one at a time.
+  let chain: Promise<void> = Promise.resolve();
+  const serially = (work: () => Promise<void>): Promise<void> => {
+    const run = chain.then(work);
+    chain = run.catch(() => undefined);
+    return run;
+  };
+
+  const wake = (topic: string, followed: boolean) => {
+    for (const resolve of waiters.get(topic) ?? []) resolve(followed);
+    waiters.delete(topic);
+  };
+
+  /** Starts following the wanted topics that exist now; returns whether any was added. */
+  async function discover(): Promise<boolean> {
+    const candidates = [...wanted].filter((topic) => !delivered.has(topic));
+    if (candidates.length === 0) return false;
+    const existing = new Set(await options.admin.listTopics());
+    let added = false;
+    for (const topic of candidates) {
+      if (!existing.has(topic)) {
+        if (!missing.has(topic)) log.info({ topic }, 'canonical topic does not exist yet: following it once it appears');
+        missing.add(topic);
+        continue;
+      }
+      const offsets = await options.admin.fetchTopicOffsets(topic);
+      const fromStart = missing.has(topic);
+      const positions = new Map(offsets.map((o) => [o.partition, Number(fromStart ? o.low : o.high)]));
+      delivered.set(topic, positions);
+      options.onFollow(topic, new Map(positions));
+      missing.delete(topic);
+      added = true;
+      log.info({ topic, from: fromStart ? 'beginning' : 'end' }, 'following canonical topic');
+      wake(topic, true);
+    }
+    return added;
+  }
+
+  async function handleBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const positions = delivered.get(batch.topic);
+    if (!positions) return;
+    let sinceYield = 0;
+    for (const message of batch.messages) {
+      if (sinceYield >= options.yieldEvery) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      if (!isRunning() || isStale()) return;
+      const offset = Number(message.offset);
+      const next = positions.get(batch.partition);
+      if (next !== undefined && offset < next) continue;
+      positions.set(batch.partition, offset + 1);
+      sinceYield += 1;
+      const event = parseCanonicalMessage(message.value);
+      if (!event) {
+        log.warn({ topic: batch.topic, partition: batch.partition, offset }, 'not a canonical event: skipped');
+        continue;
+      }
+      try {
+        options.onMessage(batch.topic, { partition: batch.partition, offset, event });
+      } catch (error) {
+        // A fan-out bug must not stop the feed for every other subscriber.
+        log.error({ err: error, topic: batch.topic, offset }, 'change-feed fan-out failed');
+      }
+    }
+    await heartbeat();
+  }
+
+  async function restart(): Promise<void> {
+    if (consumer) {
+      const old = consumer;
+      consumer = null;
+      await old.disconnect();
+    }
+    if (state !== 'running' || delivered.size === 0) return;
+    const next = options.kafka.consumer({
+      groupId: options.groupId,
+      // Never create a canonical topic by reading it: ingestion creates them with their partitions.
+      allowAutoTopicCreation: false,
+      // Only bounds idle polling: the broker answers as soon as any event is there.
+      maxWaitTimeInMs: 250,
+    });
+    consumer = next;
+    next.on(next.events.GROUP_JOIN, ({ payload }) => {
+      // Runs synchronously inside the join, before the first fetch of the new assignment.
+      for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+        const positions = delivered.get(topic);
+        for (const partition of partitions) {
+          const offset = positions?.get(partition);
+          // A partition without a position was added to the topic since: read it all.
+          if (offset !== undefined) next.seek({ topic, partition, offset: String(offset) });
+        }
+      }
+    });
+    next.on(next.events.CRASH, ({ payload }) => {
+      log.error({ err: payload.error, restart: payload.restart }, 'change-feed consumer crashed');
+      if (!payload.restart && state === 'running') {
+        setTimeout(() => void serially(async () => {
+          if (consumer === next) await restart();
+        }).catch((error) => log.error({ err: error }, 'change-feed consumer restart failed')), 1000).unref();
+      }
+    });
+    try {
+      await next.connect();
+      // Partitions without a seek (added to a topic later) start at their beginning.
+      await next.subscribe({ topics: [...delivered.keys()], fromBeginning: true });
+      await next.run({ autoCommit: false, eachBatch: handleBatch });
+    } catch (error) {
+      // Leave no half-started consumer behind: the poll sees none running and tries again.
+      if (consumer === next) consumer = null;
+      await next.disconnect().catch(() => undefined);
+      throw error;
+    }
+    log.debug({ groupId: options.groupId, topics: [...delivered.keys()] }, 'change-feed consumer running');
+  }
+
+  /**
+   * Follows whatever wanted topic exists now and (re)starts the consumer if that added a topic or
+   * it is not running; the poll calls it again after any failure, so the feed heals by itself.
+   */
+  async function catchUpWithWanted(): Promise<void> {
+    if (state !== 'running') return;
+    if ((await discover()) || consumer === null) await restart();
+  }
+
+  const poll = () => {
+    const behind = [...wanted].some((topic) => !delivered.has(topic)) || (consumer === null && delivered.size > 0);
+    if (state !== 'running' || !behind) return;
+    void serially(catchUpWithWanted).catch((error) => log.warn({ err: error }, 'following canonical topics failed; will retry'));
+  };
+
+  return {
+    async start() {
+      if (state !== 'idle') return;
+      state = 'running';
+      pollTimer = setInterval(poll, options.topicPollIntervalMs);
+      pollTimer.unref();
+      await serially(catchUpWithWanted);
+    },
+    async stop() {
+      if (state === 'stopped') return;
+      state = 'stopped';
+      if (pollTimer) clearInterval(pollTimer);
+      for (const topic of [...waiters.keys()]) wake(topic, false);
+      await serially(async () => {
+        const old = consumer;
+        consumer = null;
+        await old?.disconnect();
+      });
+    },
+    async follow(topic) {
+      wanted.add(topic);
+      if (state !== 'running') return;
+      await serially(catchUpWithWanted);
+    },
+    positions: (topic) => delivered.get(topic),
+    whenFollowing(topic, signal) {
+      if (delivered.has(topic)) return Promise.resolve(true);
+      if (state === 'stopped' || signal.aborted) return Promise.resolve(false);
+      return new Promise((resolve) => {
+        const done = (followed: boolean) => {
+          signal.removeEventListener('abort', onAbort);
+          waiters.get(topic)?.delete(done);
+          resolve(followed);
+        };
+        const onAbort = () => done(false);
+        signal.addEventListener('abort', onAbort, { once: true });
+        const set = waiters.get(topic) ?? new Set();
+        set.add(done);
+        waiters.set(topic, set);
+      });
+    },
+    followed: () => [...delivered.keys()],
+  };
+}

@@ -1,0 +1,31 @@
+import type { CanonicalEvent } from '../events/canonical-event';
+
+/**
+ * What a change-feed subscriber receives. Every item carries the cursor *after* it: resuming with
+ * the cursor of the last item a client processed delivers exactly what came next.
+ */
+export type FeedItem =
+  | { readonly kind: 'event'; readonly event: CanonicalEvent; readonly cursor: string }
+  /**
+   * Current state of a matching, non-deleted entity (snapshot-then-stream subscriptions). Every
+   * snapshot item carries the cursor where the change stream after the snapshot starts: resuming
+   * from it yields the changes since, not the rest of the snapshot.
+   */
+  | { readonly kind: 'snapshot'; readonly key: string; readonly data: Record<string, unknown>; readonly version: number; readonly cursor: string }
+  /**
+   * The requested `after` cursor can no longer be honoured (Kafka's retention deleted events after
+   * it, or it is malformed or of another subject): the client must refetch state. `cursor` is
+   * where the live stream that follows starts.
+   */
+  | { readonly kind: 'resync'; readonly reason: string; readonly cursor: string };
+
+export interface SubscribeOptions {
+  /** Resume after this cursor (from an item of an earlier subscription). */
+  readonly after?: string | null;
+  /** Start with the current matching entities (as `snapshot` items), then stream changes. */
+  readonly includeSnapshot?: boolean;
+  /** Which events this subscriber receives (cursors still move past the others). */
+  readonly filter?: (event: CanonicalEvent) => boolean;
+  /** Which entities the snapshot includes, by their canonical data. */
+  readonly snapshotFilter?: (data: Record<string, unknown>) => boolean;
+}

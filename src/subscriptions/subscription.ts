@@ -1,0 +1,257 @@
+import type { CanonicalEvent } from '../events/canonical-event';
+import { encodeCursor, type FeedPositions } from './feed-cursor';
+import type { FeedItem } from './feed-item';
+import { SubscriberTooSlowError } from './subscriber-too-slow-error';
+
+/** One canonical event read from a subject's topic, with where it was read. */
+export interface FeedMessage {
+  readonly partition: number;
+  readonly offset: number;
+  readonly event: CanonicalEvent;
+}
+
+export interface SubscriptionOptions {
+  readonly subject: string;
+  readonly topic: string;
+  /** Most undelivered live items held for this subscriber before it is ended as too slow. */
+  readonly maxBuffered: number;
+  readonly filter?: (event: CanonicalEvent) => boolean;
+  /** Called once when the subscription ends for any reason, so the feed stops fanning out to it. */
+  readonly onEnd: (subscription: Subscription) => void;
+}
+
+type PendingNext = { resolve: (result: IteratorResult<FeedItem>) => void; reject: (error: unknown) => void };
+
+/**
+ * One subscriber: the async iterator handed to GraphQL, with its bounded buffers and its position
+ * in the subject's topic.
+ *
+ * Items come from two kinds of producers. The feed's fan-out offers live messages synchronously
+ * and cannot wait, so the live buffer is bounded and overflowing it ends the subscriber
+ * ({@link SubscriberTooSlowError}). Catch-up and snapshot readers are pulled: they await room in the
+ * buffer, so they never make a subscriber "too slow". While they run, live messages are *held*
+ * (bounded too) and released afterwards through the same offset check, which drops whatever the
+ * readers already delivered: that check is what makes the catch-up/live boundary exact.
+ *
+ * A hand-written iterator rather than an async generator, because `return()` on a generator waits
+ * for a pending `next()`, and a client that unsubscribes must be let go at once.
+ */
+export class Subscription implements AsyncIterableIterator<FeedItem> {
+  private readonly queue: FeedItem[] = [];
+  /** Live messages held while catch-up or snapshot items are produced; null when streaming live. */
+  private held: FeedMessage[] | null = null;
+  /** Next offset per partition: the cursor of the last item (or skipped message) passed. */
+  private positions = new Map<number, number>();
+  private cursorText: string | null = null;
+  /** Versions of the entities sent in the snapshot: events at or below them are already reflected. */
+  private snapshotVersions: Map<string, number> | null = null;
+  private failure: unknown = null;
+  private ended = false;
+  private pendingNext: PendingNext | null = null;
+  private roomWaiters: (() => void)[] = [];
+  private readonly ending = new AbortController();
+
+  constructor(private readonly options: SubscriptionOptions) {}
+
+  get subject(): string {
+    return this.options.subject;
+  }
+
+  /** True until the subscription ended (returned, failed or the feed stopped). */
+  get open(): boolean {
+    return !this.ended;
+  }
+
+  /** Aborted when the subscription ends, so readers working for it stop. */
+  get signal(): AbortSignal {
+    return this.ending.signal;
+  }
+
+  /** Streams live messages from `positions` on. */
+  streamFrom(positions: FeedPositions): void {
+    this.setPositions(positions);
+    this.held = null;
+  }
+
+  /** Holds live messages (from `positions` on) until {@link release}, while earlier items are produced. */
+  holdLiveFrom(positions: FeedPositions): void {
+    this.setPositions(positions);
+    this.held = [];
+  }
+
+  /** Moves the position (to a resume cursor) before caught-up messages are offered. */
+  moveTo(positions: FeedPositions): void {
+    this.setPositions(positions);
+  }
+
+  currentPositions(): FeedPositions {
+    return this.positions;
+  }
+
+  /** A live message from the fan-out. Never waits; ends the subscriber if its buffer overflows. */
+  offerLive(message: FeedMessage): void {
+    if (this.ended) return;
+    if (this.held) {
+      this.held.push(message);
+      if (this.held.length > this.options.maxBuffered) this.tooSlow();
+      return;
+    }
+    this.accept(message);
+    if (this.queue.length > this.options.maxBuffered) this.tooSlow();
+  }
+
+  /** A message read by a catch-up reader: waits for room, so the reader is paced by the client. */
+  async offerCaughtUp(message: FeedMessage): Promise<void> {
+    if (this.queue.length >= this.options.maxBuffered) await this.room();
+    if (!this.ended) this.accept(message);
+  }
+
+  /** A current entity of the snapshot; events of it up to `version` will not be sent again. */
+  async offerSnapshot(key: string, data: Record<string, unknown>, version: number): Promise<void> {
+    if (this.queue.length >= this.options.maxBuffered) await this.room();
+    if (this.ended) return;
+    (this.snapshotVersions ??= new Map()).set(key, version);
+    this.push({ kind: 'snapshot', key, data, version, cursor: this.cursor() });
+  }
+
+  offerResync(reason: string): void {
+    if (!this.ended) this.push({ kind: 'resync', reason, cursor: this.cursor() });
+  }
+
+  /** Delivers the held live messages (paced by the client), then streams live. */
+  async release(): Promise<void> {
+    const held = this.held;
+    if (!held) return;
+    while (!this.ended && held.length > 0) {
+      if (this.queue.length >= this.options.maxBuffered) {
+        await this.room();
+        continue;
+      }
+      // Shifted one by one so `held.length` stays the live backlog the overflow check counts.
+      this.accept(held.shift()!);
+    }
+    // No await between the last check and this: no live message can slip in between.
+    if (!this.ended) this.held = null;
+  }
+
+  /** Ends the subscription with an error, delivered by the next `next()`; frees its buffers. */
+  fail(error: unknown): void {
+    if (this.ended) return;
+    this.failure = error;
+    this.end();
+    const pending = this.pendingNext;
+    if (pending) {
+      this.pendingNext = null;
+      this.failure = null;
+      pending.reject(error);
+    }
+  }
+
+  next(): Promise<IteratorResult<FeedItem>> {
+    if (this.queue.length > 0) {
+      const value = this.queue.shift()!;
+      if (this.queue.length < this.options.maxBuffered) this.wakeRoomWaiters();
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.failure !== null) {
+      const failure = this.failure;
+      this.failure = null;
+      return Promise.reject(failure);
+    }
+    if (this.ended) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => {
+      this.pendingNext = { resolve, reject };
+    });
+  }
+
+  /** Unsubscribes at once: a pending `next()` resolves as done and buffered items are dropped. */
+  return(): Promise<IteratorResult<FeedItem>> {
+    this.failure = null;
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  throw(error?: unknown): Promise<IteratorResult<FeedItem>> {
+    void error;
+    return this.return();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<FeedItem> {
+    return this;
+  }
+
+  private accept(message: FeedMessage): void {
+    const { partition, offset, event } = message;
+    // At or below the position: delivered already (the catch-up/live overlap, a replay after the
+    // feed's consumer restarted, or a resume cursor ahead of this process).
+    if (offset < (this.positions.get(partition) ?? 0)) return;
+    this.positions.set(partition, offset + 1);
+    this.cursorText = null;
+    if (this.snapshotVersions) {
+      const sent = this.snapshotVersions.get(event.key);
+      if (sent !== undefined) {
+        if (event.version <= sent) return;
+        // Per-key order: every later event of this key is newer than the snapshot.
+        this.snapshotVersions.delete(event.key);
+      }
+    }
+    let wanted = true;
+    try {
+      wanted = this.options.filter ? this.options.filter(event) : true;
+    } catch (error) {
+      this.fail(error);
+      return;
+    }
+    if (wanted) this.push({ kind: 'event', event, cursor: this.cursor() });
+  }
+
+  private push(item: FeedItem): void {
+    const pending = this.pendingNext;
+    if (pending) {
+      this.pendingNext = null;
+      pending.resolve({ value: item, done: false });
+      return;
+    }
+    this.queue.push(item);
+  }
+
+  private cursor(): string {
+    return (this.cursorText ??= encodeCursor(this.options.topic, this.positions));
+  }
+
+  private setPositions(positions: FeedPositions): void {
+    this.positions = new Map(positions);
+    this.cursorText = null;
+  }
+
+  private tooSlow(): void {
+    this.fail(new SubscriberTooSlowError(this.options.subject, this.options.maxBuffered));
+  }
+
+  private room(): Promise<void> {
+    if (this.ended || this.queue.length < this.options.maxBuffered) return Promise.resolve();
+    return new Promise((resolve) => this.roomWaiters.push(resolve));
+  }
+
+  private wakeRoomWaiters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.queue.length = 0;
+    this.held = null;
+    this.snapshotVersions = null;
+    const pending = this.pendingNext;
+    if (pending && this.failure === null) {
+      this.pendingNext = null;
+      pending.resolve({ value: undefined, done: true });
+    }
+    this.wakeRoomWaiters();
+    this.ending.abort();
+    this.options.onEnd(this);
+  }
+}

@@ -1,0 +1,118 @@
+import { createClient, type Client } from 'graphql-ws';
+import pino from 'pino';
+import WebSocket from 'ws';
+import { subscriptionFields } from '../../../src/graphql/subscription-fields';
+import { createChangeFeed, type ChangeFeed } from '../../../src/subscriptions/change-feed';
+import { startApiHarness, type ApiHarness } from '../../support/api-harness';
+import { mongoChange, produce } from '../../support/debezium-messages';
+import { startIngestionHarness, specFromFile, type IngestionHarness } from '../../support/ingestion-harness';
+import { createLeftovers, testKafka, uniqueName } from '../../support/test-env';
+import { waitFor } from '../../support/wait-for';
+
+const oid = (n: number) => n.toString(16).padStart(24, '0');
+let tick = 0;
+const change = (k: number, email: string) => mongoChange({
+  op: 'u', id: { $oid: oid(k) }, tsMs: 1_700_000_000_000 + (tick += 1) * 10, ord: 1,
+  after: { orderId: `o-${k}`, customer: { email }, items: [] },
+});
+
+interface Received { op: string; key: string | null; version: number | null; cursor: string; node: { customer: { email: string } } | null }
+const SUBSCRIPTION = `subscription($after: String, $where: OrderWhere) {
+  orderChanged(after: $after, where: $where) { op key version cursor node { customer { email } } }
+}`;
+
+/** A graphql-ws client collecting the payloads of one subscription. */
+function subscribe(client: Client, variables: Record<string, unknown> = {}) {
+  const received: Received[] = [];
+  const stop = client.subscribe<{ orderChanged: Received }>({ query: SUBSCRIPTION, variables }, {
+    next: (value) => { if (value.data) received.push(value.data.orderChanged); },
+    error: (error) => { throw error; },
+    complete: () => undefined,
+  });
+  return { received, stop };
+}
+
+describe('GraphQL change-feed subscriptions over graphql-ws', () => {
+  const kafka = testKafka();
+  const topic = uniqueName('raw.mongo.orders');
+  const leftovers = createLeftovers();
+  let ingest: IngestionHarness;
+  const apis: ApiHarness[] = [];
+  let produced = 0;
+  const send = async (messages: ReturnType<typeof change>[]) => {
+    await produce(kafka, topic, messages);
+    produced += messages.length;
+    await ingest.waitForOutcomes(produced);
+  };
+
+  async function startApi(): Promise<ApiHarness> {
+    const feed: ChangeFeed = createChangeFeed({ kafka, db: ingest.db, topicPrefix: ingest.topicPrefix, logger: pino({ level: 'silent' }) });
+    await feed.start();
+    await feed.addSubject('order');
+    const api = await startApiHarness(ingest.db, { subscriptions: subscriptionFields(feed) });
+    leftovers.add(() => feed.stop());
+    leftovers.add(() => api.stop());
+    apis.push(api);
+    return api;
+  }
+  const client = (api: ApiHarness) => {
+    const c = createClient({ url: api.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
+    leftovers.add(async () => { await c.dispose(); });
+    return c;
+  };
+
+  beforeAll(async () => {
+    ingest = await startIngestionHarness([specFromFile('order.json', topic)]);
+    leftovers.add(() => ingest.stop());
+    await send([0, 1, 2].map((k) => mongoChange({ op: 'c', id: { $oid: oid(k) }, tsMs: 1_699_999_999_000, ord: k + 1, after: { orderId: `o-${k}`, customer: { email: 'start@x.io' }, items: [] } })));
+    await startApi();
+    await startApi();
+  });
+  afterAll(() => leftovers.dispose());
+
+  it('streams live changes in order per entity, filtered by where', async () => {
+    const all = subscribe(client(apis[0]!));
+    const onlyOne = subscribe(client(apis[0]!), { where: { id: { eq: oid(1) } } });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await send([change(0, 'a1@x.io'), change(1, 'b1@x.io'), change(0, 'a2@x.io'), change(1, 'b2@x.io')]);
+    await waitFor('4 live changes', () => all.received.length >= 4);
+    await waitFor('2 filtered changes', () => onlyOne.received.length >= 2);
+    const of = (key: string) => all.received.filter((r) => r.key === key).map((r) => r.node!.customer.email);
+    expect(of(oid(0))).toEqual(['a1@x.io', 'a2@x.io']);
+    expect(of(oid(1))).toEqual(['b1@x.io', 'b2@x.io']);
+    expect(onlyOne.received.map((r) => r.node!.customer.email)).toEqual(['b1@x.io', 'b2@x.io']);
+    expect(all.received.every((r) => r.op === 'UPDATE' && typeof r.cursor === 'string')).toBe(true);
+    all.stop();
+    onlyOne.stop();
+  });
+
+  it('a client reconnecting with its last cursor gets exactly the 500 events it missed, then live ones', async () => {
+    const first = subscribe(client(apis[0]!));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await send([change(2, 'before@x.io')]);
+    await waitFor('the event before the disconnect', () => first.received.length >= 1);
+    first.stop();
+    const lastCursor = first.received.at(-1)!.cursor;
+
+    const missed = Array.from({ length: 500 }, (_, i) => change(i % 3, `missed-${i}@x.io`));
+    await send(missed);
+    const resumed = subscribe(client(apis[1]!), { after: lastCursor });
+    await waitFor('the 500 missed events', () => resumed.received.length >= 500, { timeoutMs: 60000 });
+    await send([change(0, 'live@x.io')]);
+    await waitFor('the live event after catch-up', () => resumed.received.length >= 501);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(resumed.received.map((r) => r.node!.customer.email)).toEqual([...Array.from({ length: 500 }, (_, i) => `missed-${i}@x.io`), 'live@x.io']);
+    resumed.stop();
+  });
+
+  it('every API process delivers every event to its own subscribers', async () => {
+    const onFirst = subscribe(client(apis[0]!));
+    const onSecond = subscribe(client(apis[1]!));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await send(Array.from({ length: 20 }, (_, i) => change(i % 3, `both-${i}@x.io`)));
+    await waitFor('20 events on both', () => onFirst.received.length >= 20 && onSecond.received.length >= 20);
+    expect(onSecond.received.map((r) => r.key)).toEqual(onFirst.received.map((r) => r.key));
+    onFirst.stop();
+    onSecond.stop();
+  });
+});
