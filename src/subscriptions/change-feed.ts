@@ -5,6 +5,7 @@ import { AppError, ErrorCode, isAppError } from '../errors';
 import { canonicalTopic } from '../events/canonical-event';
 import type { Logger } from '../logger';
 import { createFeedConsumer } from './feed-consumer';
+import { encodeCursor } from './feed-cursor';
 import { feedGroupId } from './feed-group-id';
 import type { FeedItem, SubscribeOptions } from './feed-item';
 import { planResume } from './plan-resume';
@@ -94,7 +95,11 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     onMessage(topic, message) {
       recent.record(topic, message);
       const subscribers = attached.get(topic);
-      if (subscribers) for (const subscriber of subscribers) subscriber.offerLive(message);
+      if (!subscribers || subscribers.size === 0) return;
+      const positions = consumer.positions(topic)!;
+      let cursor: string | null = null;
+      const live: FeedMessage = { ...message, liveCursor: () => (cursor ??= encodeCursor(topic, positions)) };
+      for (const subscriber of subscribers) subscriber.offerLive(live);
     },
   });
 
@@ -208,6 +213,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
         subject,
         topic,
         maxBuffered,
+        livePositions: () => consumer.positions(topic),
         ...(request.filter ? { filter: request.filter } : {}),
         onEnd: (ended) => {
           open.delete(ended);

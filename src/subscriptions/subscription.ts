@@ -8,6 +8,11 @@ export interface FeedMessage {
   readonly partition: number;
   readonly offset: number;
   readonly event: CanonicalEvent;
+  /**
+   * The feed's own cursor after this message, encoded once for all subscribers. Only valid while
+   * the feed hands the message on live (it reads the feed's current positions).
+   */
+  readonly liveCursor?: () => string;
 }
 
 export interface SubscriptionOptions {
@@ -16,6 +21,8 @@ export interface SubscriptionOptions {
   /** Most undelivered live items held for this subscriber before it is ended as too slow. */
   readonly maxBuffered: number;
   readonly filter?: (event: CanonicalEvent) => boolean;
+  /** The feed's live positions in the topic now. */
+  readonly livePositions: () => FeedPositions | undefined;
   /** Called once when the subscription ends for any reason, so the feed stops fanning out to it. */
   readonly onEnd: (subscription: Subscription) => void;
 }
@@ -43,6 +50,12 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
   /** Next offset per partition: the cursor of the last item (or skipped message) passed. */
   private positions = new Map<number, number>();
   private cursorText: string | null = null;
+  /**
+   * True while this subscriber's positions are the feed's (a live subscriber that started live or
+   * caught up exactly): its cursors are then the feed's, encoded once per event for everyone
+   * instead of once per subscriber, which was most of the fan-out's cost.
+   */
+  private inSync = false;
   /** Versions of the entities sent in the snapshot: events at or below them are already reflected. */
   private snapshotVersions: Map<string, number> | null = null;
   private failure: unknown = null;
@@ -71,6 +84,7 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
   streamFrom(positions: FeedPositions): void {
     this.setPositions(positions);
     this.held = null;
+    this.inSync = true;
   }
 
   /** Holds live messages (from `positions` on) until {@link release}, while earlier items are produced. */
@@ -131,7 +145,9 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
       this.accept(held.shift()!);
     }
     // No await between the last check and this: no live message can slip in between.
-    if (!this.ended) this.held = null;
+    if (this.ended) return;
+    this.held = null;
+    this.inSync = samePositions(this.positions, this.options.livePositions());
   }
 
   /** Ends the subscription with an error, delivered by the next `next()`; frees its buffers. */
@@ -171,8 +187,8 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  throw(error?: unknown): Promise<IteratorResult<FeedItem>> {
-    void error;
+  /** Same as `return()`: a consumer that throws into the iterator is done with it. */
+  throw(_error?: unknown): Promise<IteratorResult<FeedItem>> {
     return this.return();
   }
 
@@ -184,9 +200,12 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
     const { partition, offset, event } = message;
     // At or below the position: delivered already (the catch-up/live overlap, a replay after the
     // feed's consumer restarted, or a resume cursor ahead of this process).
-    if (offset < (this.positions.get(partition) ?? 0)) return;
+    if (offset < (this.positions.get(partition) ?? 0)) {
+      this.inSync = false;
+      return;
+    }
     this.positions.set(partition, offset + 1);
-    this.cursorText = null;
+    this.cursorText = this.inSync && this.held === null && message.liveCursor ? message.liveCursor() : null;
     if (this.snapshotVersions) {
       const sent = this.snapshotVersions.get(event.key);
       if (sent !== undefined) {
@@ -222,6 +241,7 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
   private setPositions(positions: FeedPositions): void {
     this.positions = new Map(positions);
     this.cursorText = null;
+    this.inSync = false;
   }
 
   private tooSlow(): void {
@@ -254,4 +274,10 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
     this.ending.abort();
     this.options.onEnd(this);
   }
+}
+
+function samePositions(a: FeedPositions, b: FeedPositions | undefined): boolean {
+  if (!b || a.size !== b.size) return false;
+  for (const [partition, offset] of a) if (b.get(partition) !== offset) return false;
+  return true;
 }

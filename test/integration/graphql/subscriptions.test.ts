@@ -17,8 +17,8 @@ const change = (k: number, email: string) => mongoChange({
 });
 
 interface Received { op: string; key: string | null; version: number | null; cursor: string; node: { customer: { email: string } } | null }
-const SUBSCRIPTION = `subscription($after: String, $where: OrderWhere) {
-  orderChanged(after: $after, where: $where) { op key version cursor node { customer { email } } }
+const SUBSCRIPTION = `subscription($after: String, $where: OrderWhere, $snapshot: Boolean) {
+  orderChanged(after: $after, where: $where, includeSnapshot: $snapshot) { op key version cursor node { customer { email } } }
 }`;
 
 /** A graphql-ws client collecting the payloads of one subscription. */
@@ -103,6 +103,52 @@ describe('GraphQL change-feed subscriptions over graphql-ws', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(resumed.received.map((r) => r.node!.customer.email)).toEqual([...Array.from({ length: 500 }, (_, i) => `missed-${i}@x.io`), 'live@x.io']);
     resumed.stop();
+  });
+
+  it('signals RESYNC for a cursor older than what Kafka retains, then streams live', async () => {
+    const first = subscribe(client(apis[0]!));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await send([change(0, 'old@x.io')]);
+    await waitFor('an event to take a cursor from', () => first.received.length >= 1);
+    first.stop();
+    const oldCursor = first.received[0]!.cursor;
+    await send([change(1, 'gone-1@x.io'), change(2, 'gone-2@x.io')]);
+    // Retention: delete every record of the canonical topic up to its end.
+    const admin = kafka.admin();
+    await admin.connect();
+    const topicName = `${ingest.topicPrefix}order`;
+    const offsets = await admin.fetchTopicOffsets(topicName);
+    await admin.deleteTopicRecords({ topic: topicName, partitions: offsets.map((o) => ({ partition: o.partition, offset: o.high })) });
+    await admin.disconnect();
+
+    const resumed = subscribe(client(apis[0]!), { after: oldCursor });
+    await waitFor('the RESYNC signal', () => resumed.received.length >= 1);
+    expect(resumed.received[0]).toMatchObject({ op: 'RESYNC', node: null });
+    expect(typeof resumed.received[0]!.cursor).toBe('string');
+    await send([change(0, 'after-resync@x.io')]);
+    await waitFor('a live event after RESYNC', () => resumed.received.length >= 2);
+    expect(resumed.received[1]!.node!.customer.email).toBe('after-resync@x.io');
+    resumed.stop();
+  });
+
+  it('snapshot-then-stream under concurrent writes: the client view ends equal to the store', async () => {
+    const writes = (async () => {
+      for (let i = 0; i < 10; i += 1) await send([change(i % 3, `concurrent-${i}@x.io`)]);
+    })();
+    const snap = subscribe(client(apis[1]!), { snapshot: true });
+    await writes;
+    const view = new Map<string, { version: number; email: string }>();
+    await waitFor('the client to converge on the store', async () => {
+      for (const item of snap.received.splice(0)) {
+        if (!item.key || !item.node) continue;
+        const known = view.get(item.key);
+        if (!known || (item.version ?? 0) > known.version) view.set(item.key, { version: item.version ?? 0, email: item.node.customer.email });
+      }
+      const stored = await ingest.db.collection('state_order').find({ '_meta.deleted': false }).toArray();
+      return stored.length === view.size && stored.every((doc) => view.get(String(doc._id))?.email === doc.data.customer.email
+        && view.get(String(doc._id))?.version === doc._meta.version);
+    }, { timeoutMs: 30000 });
+    snap.stop();
   });
 
   it('every API process delivers every event to its own subscribers', async () => {
