@@ -11,6 +11,7 @@ import type { Logger } from '../logger';
 import { createContext, type ApiContext, type ApiServices } from './context';
 import { DEMO_QUERY } from './demo-query';
 import { createFormatError } from './format-error';
+import { createSharedSubscriptions, type SharedSubscriptions } from './shared-subscriptions';
 import type { SchemaGateway } from './schema-gateway';
 
 /**
@@ -20,6 +21,8 @@ import type { SchemaGateway } from './schema-gateway';
  * explorer (GraphiQL, served from npm packages, no CDN) for browsers on the same URL.
  */
 export interface GraphqlEndpoint {
+  /** Live subscriptions of one shape share one execution (see shared-subscriptions.ts). */
+  readonly subscriptions: SharedSubscriptions;
   stop(): Promise<void>;
 }
 
@@ -33,9 +36,11 @@ export async function mountGraphqlEndpoint(options: {
 }): Promise<GraphqlEndpoint> {
   const log = options.logger.child({ component: 'graphql' });
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
+  const subscriptions = createSharedSubscriptions();
   const wsCleanup = useServer<Record<string, unknown>, { context?: ApiContext }>({
     schema: () => options.gateway.current(),
     context: () => createContext(options.services),
+    subscribe: (args) => subscriptions.subscribe(args),
   }, wsServer);
 
   const apollo = new ApolloServer<ApiContext>({
@@ -57,6 +62,7 @@ export async function mountGraphqlEndpoint(options: {
   }));
   log.info({ path: options.path }, 'GraphQL endpoint mounted (HTTP + graphql-ws)');
   return {
+    subscriptions,
     async stop() {
       await apollo.stop();
       wsServer.close();

@@ -8,7 +8,7 @@ import { loadCanonicalSchemas } from '../../src/catalog/canonical-schemas';
 import { createSubjectCatalog, type SubjectCatalog } from '../../src/catalog/subject-catalog';
 import { createEventLog } from '../../src/events/event-log';
 import { buildApiSchema, type SubscriptionFieldsFactory } from '../../src/graphql/build-api-schema';
-import { mountGraphqlEndpoint } from '../../src/graphql/graphql-endpoint';
+import { mountGraphqlEndpoint, type GraphqlEndpoint } from '../../src/graphql/graphql-endpoint';
 import { SchemaGateway } from '../../src/graphql/schema-gateway';
 import { createEntityStore } from '../../src/state/entity-store';
 
@@ -19,6 +19,7 @@ export interface ApiHarness {
   readonly wsUrl: string;
   readonly catalog: SubjectCatalog;
   readonly server: http.Server;
+  readonly endpoint: GraphqlEndpoint;
   /** POSTs a GraphQL operation; returns the parsed body. */
   query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }>;
   stop(): Promise<void>;
@@ -45,6 +46,7 @@ export async function startApiHarness(db: Db, options: { subscriptions?: Subscri
     wsUrl: `ws://127.0.0.1:${port}/graphql`,
     catalog,
     server,
+    endpoint,
     async query(query, variables) {
       const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
       return response.json() as never;

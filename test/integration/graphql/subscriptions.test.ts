@@ -151,6 +151,22 @@ describe('GraphQL change-feed subscriptions over graphql-ws', () => {
     snap.stop();
   });
 
+  it('identical live subscriptions share one execution per event, across sockets', async () => {
+    const api = apis[0]!;
+    const before = api.endpoint.subscriptions.started;
+    const sockets = [client(api), client(api), client(api), client(api)];
+    const subs = Array.from({ length: 40 }, (_, i) => subscribe(sockets[i % 4]!, { where: { id: { eq: oid(2) } } }));
+    const resuming = subscribe(sockets[0]!, { where: { id: { eq: oid(2) } }, after: null, snapshot: true });
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await send([change(2, 'shared@x.io')]);
+    await waitFor('all 40 subscribers', () => subs.every((s) => s.received.some((r) => r.node?.customer.email === 'shared@x.io')));
+    // 40 identical live subscriptions: one execution; the snapshot one is its own.
+    expect(api.endpoint.subscriptions.started - before).toBe(1);
+    for (const s of subs) expect(s.received.map((r) => r.node?.customer.email)).toEqual(['shared@x.io']);
+    for (const s of [...subs, resuming]) s.stop();
+    await waitFor('the shared execution to end with its last member', () => api.endpoint.subscriptions.executions === 0);
+  });
+
   it('every API process delivers every event to its own subscribers', async () => {
     const onFirst = subscribe(client(apis[0]!));
     const onSecond = subscribe(client(apis[1]!));
