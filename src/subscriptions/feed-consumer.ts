@@ -18,7 +18,9 @@ export interface FeedConsumer {
   start(): Promise<void>;
   stop(): Promise<void>;
   /**
-   * Follows a topic from its current end. A topic that does not exist yet is followed once it
+   * Follows a topic from its current end. Resolves once the start position is fixed: events from
+   * there on reach subscribers, after a consumer restart that follows shortly (coalesced when
+   * several topics are added in a row). A topic that does not exist yet is followed once it
    * appears (polled), from its beginning, since all of it is then newer than the request. If this
    * fails (Kafka unreachable), the poll keeps trying.
    */
@@ -49,6 +51,9 @@ export interface FeedConsumerOptions {
   readonly onMessage: (topic: string, message: FeedMessage) => void;
 }
 
+/** How long a restart waits for more topics to be added (see `scheduleRestart`). */
+const RESTART_DEBOUNCE_MS = 100;
+
 export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
   const log = options.logger;
   const delivered = new Map<string, Map<number, number>>();
@@ -57,6 +62,9 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
   const missing = new Set<string>();
   const waiters = new Map<string, Set<(followed: boolean) => void>>();
   let consumer: Consumer | null = null;
+  /** Topics the running consumer subscribed to. */
+  let consuming = new Set<string>();
+  let restartTimer: NodeJS.Timeout | null = null;
   let state: 'idle' | 'running' | 'stopped' = 'idle';
   let pollTimer: NodeJS.Timeout | null = null;
   // Start, follow, poll, crash recovery and stop each restart or stop the consumer: one at a time.
@@ -131,9 +139,11 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
     if (consumer) {
       const old = consumer;
       consumer = null;
+      consuming = new Set();
       await old.disconnect();
     }
     if (state !== 'running' || delivered.size === 0) return;
+    const topics = [...delivered.keys()];
     const next = options.kafka.consumer({
       groupId: options.groupId,
       // Never create a canonical topic by reading it: ingestion creates them with their partitions.
@@ -164,29 +174,49 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
     try {
       await next.connect();
       // Partitions without a seek (added to a topic later) start at their beginning.
-      await next.subscribe({ topics: [...delivered.keys()], fromBeginning: true });
+      await next.subscribe({ topics, fromBeginning: true });
       await next.run({ autoCommit: false, eachBatch: handleBatch });
+      consuming = new Set(topics);
     } catch (error) {
       // Leave no half-started consumer behind: the poll sees none running and tries again.
       if (consumer === next) consumer = null;
       await next.disconnect().catch(() => undefined);
       throw error;
     }
-    log.debug({ groupId: options.groupId, topics: [...delivered.keys()] }, 'change-feed consumer running');
+    log.debug({ groupId: options.groupId, topics }, 'change-feed consumer running');
   }
 
+  /** The consumer is not running, or not over every followed topic. */
+  const needsRestart = () => state === 'running' && delivered.size > 0 && (consumer === null || [...delivered.keys()].some((t) => !consuming.has(t)));
+
   /**
-   * Follows whatever wanted topic exists now and (re)starts the consumer if that added a topic or
-   * it is not running; the poll calls it again after any failure, so the feed heals by itself.
+   * Follows whatever wanted topic exists now and (re)starts the consumer if it is not running
+   * over all of them; the poll calls it again after any failure, so the feed heals by itself.
    */
   async function catchUpWithWanted(): Promise<void> {
     if (state !== 'running') return;
-    if ((await discover()) || consumer === null) await restart();
+    await discover();
+    if (needsRestart()) await restart();
   }
 
+  /**
+   * Restarts soon, once for several topics added in a row (a process registering its subjects
+   * one by one at start-up): every restart is a group join, which brokers delay (3 s by default).
+   * Nothing is lost meanwhile: the new topics' positions are fixed already.
+   */
+  const scheduleRestart = () => {
+    if (restartTimer) clearTimeout(restartTimer);
+    restartTimer = setTimeout(() => {
+      restartTimer = null;
+      void serially(async () => {
+        if (needsRestart()) await restart();
+      }).catch((error) => log.warn({ err: error }, 'restarting the change-feed consumer failed; will retry'));
+    }, RESTART_DEBOUNCE_MS);
+  };
+
   const poll = () => {
-    const behind = [...wanted].some((topic) => !delivered.has(topic)) || (consumer === null && delivered.size > 0);
-    if (state !== 'running' || !behind) return;
+    const behind = [...wanted].some((topic) => !delivered.has(topic)) || needsRestart();
+    if (state !== 'running' || !behind || restartTimer) return;
     void serially(catchUpWithWanted).catch((error) => log.warn({ err: error }, 'following canonical topics failed; will retry'));
   };
 
@@ -202,6 +232,7 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
       if (state === 'stopped') return;
       state = 'stopped';
       if (pollTimer) clearInterval(pollTimer);
+      if (restartTimer) clearTimeout(restartTimer);
       for (const topic of [...waiters.keys()]) wake(topic, false);
       await serially(async () => {
         const old = consumer;
@@ -212,7 +243,9 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
     async follow(topic) {
       wanted.add(topic);
       if (state !== 'running') return;
-      await serially(catchUpWithWanted);
+      await serially(async () => {
+        if (state === 'running' && (await discover())) scheduleRestart();
+      });
     },
     positions: (topic) => delivered.get(topic),
     whenFollowing(topic, signal) {
