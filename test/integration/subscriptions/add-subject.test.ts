@@ -62,6 +62,18 @@ describe('change feed: subjects added at run time', () => {
     await shipments.iterator.return!();
   });
 
+  it('follows several subjects added in a row (one consumer restart for all of them)', async () => {
+    const subjects = ['s_a', 's_b', 's_c'];
+    for (const subject of subjects) await createTopic(kafka, canonicalTopic(subject, prefix), 1);
+    for (const subject of subjects) await feed.addSubject(subject);
+    const readers = subjects.map((subject) => new FeedReader(feed.subscribe(subject)));
+    for (const subject of subjects) await publishEvents(producer, canonicalTopic(subject, prefix), interleavedEvents(subject, ['k'], 1, 2));
+    for (const [i, reader] of readers.entries()) {
+      expect(eventsOf(await reader.take(2)).map((e) => `${e.subject}@${e.version}`)).toEqual([`${subjects[i]}@1`, `${subjects[i]}@2`]);
+      await reader.iterator.return!();
+    }
+  });
+
   it('follows a subject whose topic is created later, from the topic\'s first event', async () => {
     const topic = canonicalTopic('refund', prefix);
     await feed.addSubject('refund');
