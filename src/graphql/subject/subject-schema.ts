@@ -181,18 +181,7 @@ export function buildSubjectTypes(
     fields: { field: { type: new GraphQLNonNull(sortField) }, direction: { type: shared.SortDirection, defaultValue: 'ASC' } },
   });
 
-  const edge = new GraphQLObjectType({
-    name: `${names.type}Edge`,
-    fields: { cursor: { type: new GraphQLNonNull(GraphQLString) }, node: { type: new GraphQLNonNull(entity) } },
-  });
-  const connection = new GraphQLObjectType({
-    name: `${names.type}Connection`,
-    fields: {
-      edges: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(edge))) },
-      pageInfo: { type: new GraphQLNonNull(shared.PageInfo) },
-      totalCount: { type: new GraphQLNonNull(GraphQLInt), description: 'Entities matching `where` (all pages).' },
-    },
-  });
+  const connection = connectionType(`${names.type}`, entity, shared, 'Entities matching `where` (all pages).');
 
   const change = new GraphQLObjectType({
     name: `${names.type}Change`,
@@ -211,19 +200,24 @@ export function buildSubjectTypes(
       ingestedAt: { type: DateTimeScalar },
     },
   });
-  const changeEdge = new GraphQLObjectType({
-    name: `${names.type}ChangeEdge`,
-    fields: { cursor: { type: new GraphQLNonNull(GraphQLString) }, node: { type: new GraphQLNonNull(change) } },
+  const changeConnection = connectionType(`${names.type}Change`, change, shared, 'Changes of the entity (all pages).');
+  return { subject, names, fields, entity, where, orderBy, connection, change, changeConnection };
+}
+
+/** A Relay-style connection `<name>Connection` of `<name>Edge { cursor node }`. */
+function connectionType(name: string, node: GraphQLObjectType, shared: SharedTypes, countDescription: string): GraphQLObjectType {
+  const edge = new GraphQLObjectType({
+    name: `${name}Edge`,
+    fields: { cursor: { type: new GraphQLNonNull(GraphQLString) }, node: { type: new GraphQLNonNull(node) } },
   });
-  const changeConnection = new GraphQLObjectType({
-    name: `${names.type}ChangeConnection`,
+  return new GraphQLObjectType({
+    name: `${name}Connection`,
     fields: {
-      edges: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(changeEdge))) },
+      edges: { type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(edge))) },
       pageInfo: { type: new GraphQLNonNull(shared.PageInfo) },
-      totalCount: { type: new GraphQLNonNull(GraphQLInt) },
+      totalCount: { type: new GraphQLNonNull(GraphQLInt), description: countDescription },
     },
   });
-  return { subject, names, fields, entity, where, orderBy, connection, change, changeConnection };
 }
 
 function metaOf(entity: StoredEntity) {
