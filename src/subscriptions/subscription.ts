@@ -98,10 +98,6 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
     this.setPositions(positions);
   }
 
-  currentPositions(): FeedPositions {
-    return this.positions;
-  }
-
   /** A live message from the fan-out. Never waits; ends the subscriber if its buffer overflows. */
   offerLive(message: FeedMessage): void {
     if (this.ended) return;
