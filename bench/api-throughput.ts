@@ -1,0 +1,212 @@
+/**
+ * GraphQL API throughput benchmark: canonql's real GraphQL endpoint (Apollo Server 5 over
+ * express, the schema built from the canonical catalog, per-request dataloaders) against a
+ * baseline plain `node:http` handler making the same MongoDB reads and returning JSON, over the
+ * same store database, in the same run, alternating rounds.
+ *
+ *   npm run bench:api -- [--orders 5000] [--concurrency 32] [--seconds 10] [--rounds 2]
+ *
+ * The orders are loaded through canonql's real ingestion (Debezium MongoDB-connector creates on a
+ * raw topic → src/ingestion → state_order). Both servers run in child processes (one each); the
+ * HTTP client loop (node:http, keep-alive agent, `concurrency` requests in flight) runs here, on
+ * loopback. Queries: `order(id)` with a random id of the loaded orders, and `orders(first: 20)`
+ * (a page sorted by id plus totalCount). Results: bench-results/api-throughput.json.
+ *
+ * Uses the local stack (started if needed) or MONGODB_URI / KAFKA_BROKERS.
+ */
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { MongoClient } from 'mongodb';
+import { createProgress } from '../infra/stack/progress';
+import { stackUp } from '../infra/stack/stack';
+import {
+  benchKafka, config, createTopic, deleteTopics, fmt, machine, numberArg, oid, orderCreate, orderIngestion, percentile,
+  startChild, totalOutcomes, uniqueName, waitUntil, writeResults, type Child,
+} from './support/bench-common';
+
+const ORDERS = numberArg('orders', 5000);
+const CONCURRENCY = numberArg('concurrency', 32);
+const SECONDS = numberArg('seconds', 10);
+const ROUNDS = numberArg('rounds', 2);
+const WARMUP_SECONDS = 2;
+
+const QUERIES = {
+  order: 'query Order($id: ID!) { order(id: $id) { id order_id currency customer { email } line_items { sku } } }',
+  orders: 'query Orders { orders(first: 20) { totalCount edges { cursor node { id order_id currency } } pageInfo { hasNextPage endCursor } } }',
+} as const;
+type QueryName = keyof typeof QUERIES;
+type SystemName = 'canonql' | 'baseline';
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY, maxFreeSockets: CONCURRENCY });
+
+function post(port: number, body: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const bodyOf = (query: QueryName) => query === 'order'
+  ? JSON.stringify({ query: QUERIES.order, variables: { id: oid(Math.floor(Math.random() * ORDERS)) } })
+  : JSON.stringify({ query: QUERIES.orders });
+
+interface Run { requests: number; errors: number; seconds: number; latenciesMs: number[] }
+
+/** `CONCURRENCY` request loops against one server for `seconds`; every answer is checked. */
+async function drive(port: number, query: QueryName, seconds: number): Promise<Run> {
+  const latenciesMs: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (performance.now() < deadline) {
+      const body = bodyOf(query);
+      const t0 = performance.now();
+      try {
+        const { status, text } = await post(port, body);
+        const t1 = performance.now();
+        const parsed = JSON.parse(text) as { data?: Record<string, unknown>; errors?: unknown };
+        if (status !== 200 || parsed.errors || !parsed.data?.[query]) errors += 1;
+        else latenciesMs.push(t1 - t0);
+      } catch {
+        errors += 1;
+      }
+    }
+  }));
+  return { requests: latenciesMs.length, errors, seconds: (performance.now() - started) / 1000, latenciesMs };
+}
+
+function summarize(runs: Run[]) {
+  const all = runs.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+  const requests = runs.reduce((n, r) => n + r.requests, 0);
+  const seconds = runs.reduce((n, r) => n + r.seconds, 0);
+  return {
+    requests, errors: runs.reduce((n, r) => n + r.errors, 0), seconds,
+    requestsPerSecond: requests / seconds, p50Ms: percentile(all, 50), p99Ms: percentile(all, 99), maxMs: all.at(-1) ?? NaN,
+  };
+}
+
+/** Loads ORDERS orders through canonql's real ingestion into `db`; returns the topics it made. */
+async function loadOrders(mongo: MongoClient, dbName: string) {
+  const kafka = benchKafka();
+  const topic = uniqueName('bench.raw.orders');
+  const topicPrefix = `${uniqueName('bench.canonical')}.`;
+  const deadLetterTopic = uniqueName('bench.dlq');
+  await createTopic(kafka, topic, 4);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const messages = Array.from({ length: ORDERS }, (_, n) => orderCreate(n, `o-${n}`, 1_700_000_000_000 + n));
+  for (let i = 0; i < messages.length; i += 1000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1000) });
+  await producer.disconnect();
+  const ingestion = orderIngestion({ kafka, db: mongo.db(dbName), topic, topicPrefix, deadLetterTopic });
+  const started = Date.now();
+  await ingestion.start();
+  try {
+    await waitUntil(`${ORDERS} ingestion outcomes`, () => totalOutcomes(ingestion) >= ORDERS, 120_000);
+  } finally {
+    await ingestion.stop();
+  }
+  const outcomes = { ...ingestion.stats.outcomes };
+  if (outcomes.applied !== ORDERS) throw new Error(`expected ${ORDERS} applied orders, got ${JSON.stringify(outcomes)}`);
+  const stored = await mongo.db(dbName).collection('state_order').countDocuments();
+  console.log(`loaded ${stored} orders through canonql ingestion in ${((Date.now() - started) / 1000).toFixed(1)} s (${JSON.stringify(outcomes)})`);
+  return { kafka, topics: [topic, `${topicPrefix}order`, deadLetterTopic] };
+}
+
+async function main() {
+  if (config.usesLocalStack) await stackUp(createProgress());
+  const mongo = new MongoClient(config.mongo.uri);
+  await mongo.connect();
+  const dbName = uniqueName('bench_api');
+  const children: Child[] = [];
+  let cleanupTopics: (() => Promise<void>) | null = null;
+  try {
+    const loaded = await loadOrders(mongo, dbName);
+    cleanupTopics = () => deleteTopics(loaded.kafka, loaded.topics);
+
+    const env = { BENCH_DB: dbName, NODE_ENV: 'production' };
+    const canonqlChild = startChild('server-process.ts', { ...env, BENCH_SERVER: 'canonql-http' });
+    children.push(canonqlChild);
+    const baselineChild = startChild('server-process.ts', { ...env, BENCH_SERVER: 'baseline-http' });
+    children.push(baselineChild);
+    const ports: Record<SystemName, number> = {
+      canonql: (await canonqlChild.next<{ port: number }>('ready')).port,
+      baseline: (await baselineChild.next<{ port: number }>('ready')).port,
+    };
+
+    // Both servers must answer the same data for the same request, or the comparison means nothing.
+    for (const query of ['order', 'orders'] as const) {
+      const body = query === 'order' ? JSON.stringify({ query: QUERIES.order, variables: { id: oid(7) } }) : JSON.stringify({ query: QUERIES.orders });
+      const [a, b] = await Promise.all([post(ports.canonql, body), post(ports.baseline, body)]);
+      if (JSON.stringify(JSON.parse(a.text)) !== JSON.stringify(JSON.parse(b.text))) throw new Error(`canonql and baseline answer ${query} differently:\n${a.text}\n${b.text}`);
+    }
+    console.log(`canonql (Apollo Server 5 + express, child pid ${canonqlChild.process.pid}) and baseline (node:http, child pid ${baselineChild.process.pid}) answer identically; ` +
+      `driving each with ${CONCURRENCY} requests in flight (keep-alive), ${SECONDS} s per run, ${ROUNDS} rounds`);
+
+    for (const query of ['order', 'orders'] as const) {
+      for (const system of ['canonql', 'baseline'] as const) await drive(ports[system], query, WARMUP_SECONDS);
+    }
+
+    const runs: Record<QueryName, Record<SystemName, Run[]>> = { order: { canonql: [], baseline: [] }, orders: { canonql: [], baseline: [] } };
+    const rounds: { round: number; query: QueryName; system: SystemName; requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number }[] = [];
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      // Alternate which system goes first, so drift (store caches, JIT, GC) favours neither.
+      const order: SystemName[] = round % 2 === 1 ? ['canonql', 'baseline'] : ['baseline', 'canonql'];
+      for (const query of ['order', 'orders'] as const) {
+        for (const system of order) {
+          const run = await drive(ports[system], query, SECONDS);
+          runs[query][system].push(run);
+          const s = summarize([run]);
+          rounds.push({ round, query, system, requestsPerSecond: s.requestsPerSecond, p50Ms: s.p50Ms, p99Ms: s.p99Ms, errors: s.errors });
+          console.log(`round ${round} ${query.padEnd(6)} ${system.padEnd(8)} ${fmt(s.requestsPerSecond).padStart(6)} req/s  p50 ${fmt(s.p50Ms, 2)} ms  p99 ${fmt(s.p99Ms, 2)} ms  errors ${s.errors}`);
+        }
+      }
+    }
+
+    const results: Record<string, unknown> = {
+      benchmark: 'api-throughput', at: new Date().toISOString(), machine: machine(),
+      settings: { orders: ORDERS, concurrency: CONCURRENCY, secondsPerRun: SECONDS, rounds: ROUNDS, warmupSecondsPerSystem: WARMUP_SECONDS, client: 'node:http keep-alive agent, loopback', nodeEnv: 'production' },
+      queries: QUERIES, rounds, summary: {} as Record<string, unknown>,
+    };
+    console.log(`\n${ORDERS} orders, ${CONCURRENCY} in flight, ${ROUNDS} rounds x ${SECONDS} s per system and query (all rounds pooled)\n`);
+    console.log('| query | system | requests/s | p50 ms | p99 ms | errors |');
+    console.log('|---|---|---|---|---|---|');
+    const ratios: string[] = [];
+    for (const query of ['order', 'orders'] as const) {
+      const label = query === 'order' ? '`order(id)` random id' : '`orders(first: 20)`';
+      const c = summarize(runs[query].canonql);
+      const b = summarize(runs[query].baseline);
+      console.log(`| ${label} | baseline: node:http + same MongoDB reads | ${fmt(b.requestsPerSecond)} | ${fmt(b.p50Ms, 2)} | ${fmt(b.p99Ms, 2)} | ${b.errors} |`);
+      console.log(`| ${label} | canonql GraphQL (Apollo Server 5) | ${fmt(c.requestsPerSecond)} | ${fmt(c.p50Ms, 2)} | ${fmt(c.p99Ms, 2)} | ${c.errors} |`);
+      const throughputRatio = c.requestsPerSecond / b.requestsPerSecond;
+      const p99Ratio = c.p99Ms / b.p99Ms;
+      const p50Ratio = c.p50Ms / b.p50Ms;
+      ratios.push(`| ${label} | ${fmt(throughputRatio, 2)} (${throughputRatio >= 0.5 ? 'meets' : 'misses'} ≥ 0.50) | ${fmt(p50Ratio, 2)} | ${fmt(p99Ratio, 2)} (${p99Ratio <= 2 ? 'meets' : 'misses'} ≤ 2.00) |`);
+      (results.summary as Record<string, unknown>)[query] = { canonql: c, baseline: b, throughputRatio, p50Ratio, p99Ratio, meetsThroughputTarget: throughputRatio >= 0.5, meetsP99Target: p99Ratio <= 2 };
+    }
+    console.log('\n| query | throughput canonql/baseline | p50 canonql/baseline | p99 canonql/baseline |');
+    console.log('|---|---|---|---|');
+    for (const line of ratios) console.log(line);
+    console.log(`\nwrote ${writeResults('api-throughput', results)}`);
+  } finally {
+    for (const child of children) await child.stop();
+    agent.destroy();
+    await mongo.db(dbName).dropDatabase().catch(() => undefined);
+    await mongo.close();
+    await cleanupTopics?.();
+  }
+}
+
+main().then(() => process.exit(0), (error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

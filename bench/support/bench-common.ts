@@ -1,0 +1,222 @@
+/**
+ * Shared pieces of the API and subscription benchmarks: settings, unique names, the real
+ * ingestion (src/, not test/), Debezium MongoDB-connector order events, child processes,
+ * percentiles and result files.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Kafka, logLevel, type Message } from 'kafkajs';
+import pino from 'pino';
+import { loadCanonicalSchemas } from '../../src/catalog/canonical-schemas';
+import { loadConfig } from '../../src/config';
+import { createIngestion, type Ingestion } from '../../src/ingestion/ingestion-service';
+import { compileForPipeline } from '../../src/ingestion/pipeline-spec';
+import type { MappingSpec } from '../../src/mapping/mapping-spec';
+
+export const ROOT = path.join(__dirname, '..', '..');
+export const config = loadConfig();
+
+export function benchKafka(clientId = 'canonql-bench'): Kafka {
+  return new Kafka({ clientId, brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING });
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${Date.now().toString(36)}_${crypto.randomBytes(3).toString('hex')}`;
+}
+
+export function numberArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const value = Number(process.argv[i + 1]);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number, got ${process.argv[i + 1]}`);
+  return value;
+}
+
+export const oid = (n: number) => n.toString(16).padStart(24, '0');
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A MongoDB connector (3.x) create event of one order, as Debezium writes it with the JSON
+ * converter and schemas disabled (the shape of test/support/debezium-messages.ts `mongoChange`).
+ */
+export function orderCreate(n: number, orderId: string, tsMs: number): Message {
+  const id = { $oid: oid(n) };
+  const after = { _id: id, orderId, customer: { email: `User${n}@Example.com` }, items: [{ sku: `sku-${n % 97}`, qty: 1 }, { sku: 'gift' }] };
+  return {
+    key: JSON.stringify({ id: JSON.stringify(id) }),
+    value: JSON.stringify({
+      before: null, after: JSON.stringify(after), updateDescription: null,
+      source: { version: '3.6.0.Final', connector: 'mongodb', name: 'bench', ts_ms: tsMs, snapshot: 'false', db: 'shop', collection: 'orders', ord: 1, lsid: null, txnNumber: null },
+      op: 'c', ts_ms: tsMs + 1, transaction: null,
+    }),
+  };
+}
+
+export async function createTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) await admin.deleteTopics({ topics: present, timeout: 10000 });
+  } catch {
+    // Leftover topics are harmless (unique names); never fail a benchmark on cleanup.
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The real ingestion role (as src/app.ts builds it) for the seed order spec, re-pointed at `topic`. */
+export function orderIngestion(options: { kafka: Kafka; db: import('mongodb').Db; topic: string; topicPrefix: string; deadLetterTopic: string; canonicalPartitions?: number }): Ingestion {
+  const spec = JSON.parse(fs.readFileSync(path.join(ROOT, 'specs', 'order.json'), 'utf8')) as MappingSpec;
+  const schemas = loadCanonicalSchemas(path.join(ROOT, 'schema', 'canonical'));
+  return createIngestion({
+    kafka: options.kafka, db: options.db, specs: [compileForPipeline({ ...spec, source: { ...spec.source, topic: options.topic } })],
+    validate: (subject, doc) => schemas.get(subject)?.validate(doc) ?? [],
+    groupId: uniqueName('bench-ingest'), deadLetterTopic: options.deadLetterTopic,
+    canonicalPartitions: options.canonicalPartitions ?? 3, canonicalTopicPrefix: options.topicPrefix, fromBeginning: true,
+    logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' }),
+  });
+}
+
+export const totalOutcomes = (ingestion: Ingestion) => Object.values(ingestion.stats.outcomes).reduce((a, b) => a + b, 0);
+
+export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, intervalMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Percentile (nearest rank) of an ascending-sorted array. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export function writeResults(name: string, results: unknown): string {
+  const dir = path.join(ROOT, 'bench-results');
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.json`);
+  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  return path.relative(ROOT, file);
+}
+
+export function machine() {
+  const os = require('node:os') as typeof import('node:os');
+  return { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', totalMemMiB: Math.round(os.totalmem() / 2 ** 20) };
+}
+
+/** A benchmark child process (TypeScript through tsx, with --expose-gc), driven over IPC. */
+export interface Child {
+  readonly process: ChildProcess;
+  /** Sends a command and resolves with the child's reply to it. */
+  call<T = Record<string, unknown>>(command: Record<string, unknown>, timeoutMs?: number): Promise<T>;
+  /** Resolves with the first message of `type` the child sends on its own. */
+  next<T = Record<string, unknown>>(type: string, timeoutMs?: number): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export function startChild(script: string, env: Record<string, string>): Child {
+  const child = fork(path.join(__dirname, script), [], {
+    execArgv: ['--expose-gc', '--max-old-space-size=2048', '--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let seq = 0;
+  const pending = new Map<number, (value: Record<string, unknown>) => void>();
+  const waiting: { type: string; resolve: (value: Record<string, unknown>) => void }[] = [];
+  const early: Record<string, unknown>[] = [];
+  let exited = false;
+  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => {
+    exited = true;
+    resolve();
+  }));
+  child.on('message', (raw) => {
+    const message = raw as Record<string, unknown>;
+    if (typeof message.replyTo === 'number') {
+      pending.get(message.replyTo)?.(message);
+      pending.delete(message.replyTo);
+      return;
+    }
+    const i = waiting.findIndex((w) => w.type === message.type);
+    if (i >= 0) waiting.splice(i, 1)[0]!.resolve(message);
+    else early.push(message);
+  });
+  const withTimeout = <T>(what: string, promise: Promise<T>, timeoutMs: number) => Promise.race([
+    promise,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${script}: no ${what} within ${timeoutMs} ms`)), timeoutMs).unref()),
+    exitPromise.then(() => { throw new Error(`${script} exited (code ${child.exitCode}) while waiting for ${what}`); }),
+  ]);
+  return {
+    process: child,
+    call(command, timeoutMs = 60000) {
+      const id = (seq += 1);
+      const reply = new Promise<Record<string, unknown>>((resolve) => pending.set(id, resolve));
+      child.send({ ...command, seq: id });
+      return withTimeout(`reply to ${String(command.cmd)}`, reply, timeoutMs) as never;
+    },
+    next(type, timeoutMs = 60000) {
+      const i = early.findIndex((m) => m.type === type);
+      if (i >= 0) return Promise.resolve(early.splice(i, 1)[0]) as never;
+      return withTimeout(`"${type}" message`, new Promise<Record<string, unknown>>((resolve) => waiting.push({ type, resolve })), timeoutMs) as never;
+    },
+    async stop() {
+      if (exited) return;
+      child.send({ cmd: 'stop', seq: -1 });
+      const killed = setTimeout(() => child.kill('SIGKILL'), 15000);
+      await exitPromise;
+      clearTimeout(killed);
+    },
+  };
+}
+
+/** In a child: answers the parent's commands; `stop` runs `onStop` and exits. */
+export function serveCommands(handlers: Record<string, (command: Record<string, unknown>) => unknown>, onStop: () => Promise<void>): void {
+  process.on('message', (raw) => {
+    const command = raw as Record<string, unknown> & { cmd: string; seq: number };
+    if (command.cmd === 'stop') {
+      void onStop().catch((error: unknown) => console.error(error)).finally(() => process.exit(0));
+      return;
+    }
+    void (async () => {
+      const handler = handlers[command.cmd];
+      const reply = handler ? await handler(command) : { error: `unknown command ${command.cmd}` };
+      process.send!({ ...(reply as object), replyTo: command.seq });
+    })().catch((error: unknown) => process.send!({ error: String(error), replyTo: command.seq }));
+  });
+  // The parent going away (Ctrl-C, crash) must not leave servers running.
+  process.on('disconnect', () => void onStop().catch(() => undefined).finally(() => process.exit(0)));
+}
+
+/** Memory after two full collections (the child runs with --expose-gc). */
+export function memoryAfterGc() {
+  const gc = (global as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    gc();
+  }
+  const m = process.memoryUsage();
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, gc: Boolean(gc) };
+}
+
+export function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+export const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a');
