@@ -58,7 +58,6 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
     const letters: DeadLetter[] = [];
     const events: CanonicalEvent[] = [];
     for (const result of results) {
-      options.stats.count(result.outcome);
       if (result.deadLetter) letters.push(result.deadLetter);
       if (result.publish) events.push(result.publish);
     }
@@ -70,6 +69,9 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
     payload.resolveOffset(last.offset);
     await consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
     await payload.heartbeat();
+    // Outcomes count once the batch is durable and committed: a counter never runs ahead of
+    // what a restart would find.
+    for (const result of results) options.stats.count(result.outcome);
     options.stats.batchDone();
     for (const letter of letters) {
       log.warn({ topic: letter.topic, partition: letter.partition, offset: letter.offset, code: letter.code, spec: letter.spec }, `dead-lettered: ${letter.message}`);
