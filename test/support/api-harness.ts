@@ -4,6 +4,7 @@ import path from 'node:path';
 import express from 'express';
 import type { Db } from 'mongodb';
 import pino from 'pino';
+import request from 'supertest';
 import { loadCanonicalSchemas } from '../../src/catalog/canonical-schemas';
 import { createSubjectCatalog, type SubjectCatalog } from '../../src/catalog/subject-catalog';
 import { createEventLog } from '../../src/events/event-log';
@@ -20,7 +21,7 @@ export interface ApiHarness {
   readonly catalog: SubjectCatalog;
   readonly server: http.Server;
   readonly endpoint: GraphqlEndpoint;
-  /** POSTs a GraphQL operation; returns the parsed body. */
+  /** POSTs a GraphQL operation with supertest; returns the parsed body. */
   query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }>;
   stop(): Promise<void>;
 }
@@ -48,8 +49,8 @@ export async function startApiHarness(db: Db, options: { subscriptions?: Subscri
     server,
     endpoint,
     async query(query, variables) {
-      const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-      return response.json() as never;
+      const response = await request(server).post('/graphql').set('content-type', 'application/json').send({ query, variables });
+      return response.body as never;
     },
     async stop() {
       await endpoint.stop();
