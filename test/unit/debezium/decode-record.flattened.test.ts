@@ -1,11 +1,6 @@
 import { ErrorCode } from '../../../src/errors';
-import { decodeRecord, type DecodedChange, type DecodedRecord } from '../../../src/ingestion/debezium/decode-record';
-import { fixtureRecord, rawRecord } from './fixture-record';
-
-function change(record: DecodedRecord): DecodedChange {
-  if (record.kind !== 'change') throw new Error(`expected a change, got ${JSON.stringify(record)}`);
-  return record;
-}
+import { decodeRecord } from '../../../src/ingestion/debezium/decode-record';
+import { change, fixtureRecord, rawRecord } from './fixture-record';
 
 describe('decodeRecord — rows flattened by ExtractNewRecordState', () => {
   it('decodes the row by its schema, strips "__" fields and uses them for op and position', () => {

@@ -1,11 +1,6 @@
 import { ErrorCode } from '../../../src/errors';
-import { decodeRecord, type DecodedChange, type DecodedRecord } from '../../../src/ingestion/debezium/decode-record';
-import { fixtureJson, fixtureRecord, rawRecord } from './fixture-record';
-
-function change(record: DecodedRecord): DecodedChange {
-  if (record.kind !== 'change') throw new Error(`expected a change, got ${JSON.stringify(record)}`);
-  return record;
-}
+import { decodeRecord } from '../../../src/ingestion/debezium/decode-record';
+import { change, fixtureJson, fixtureRecord, rawRecord } from './fixture-record';
 
 const ANNE = { _id: 1004, first_name: 'Anne', last_name: 'Kretchmar', email: 'annek@noanswer.org' };
 const ANNE_MARIE = { ...ANNE, first_name: 'Anne Marie' };

@@ -1,10 +1,5 @@
-import { decodeRecord, type DecodedChange, type DecodedRecord } from '../../../src/ingestion/debezium/decode-record';
-import { fixtureJson, fixtureRecord, rawRecord } from './fixture-record';
-
-function change(record: DecodedRecord): DecodedChange {
-  if (record.kind !== 'change') throw new Error(`expected a change, got ${JSON.stringify(record)}`);
-  return record;
-}
+import { decodeRecord } from '../../../src/ingestion/debezium/decode-record';
+import { change, fixtureJson, fixtureRecord, rawRecord } from './fixture-record';
 
 describe('decodeRecord — MySQL connector', () => {
   it('decodes a create with its binlog position', () => {

@@ -1,10 +1,5 @@
-import { decodeRecord, type DecodedChange, type DecodedRecord } from '../../../src/ingestion/debezium/decode-record';
-import { fixtureJson, fixtureRecord, rawRecord } from './fixture-record';
-
-function change(record: DecodedRecord): DecodedChange {
-  if (record.kind !== 'change') throw new Error(`expected a change, got ${JSON.stringify(record)}`);
-  return record;
-}
+import { decodeRecord } from '../../../src/ingestion/debezium/decode-record';
+import { change, fixtureJson, fixtureRecord, rawRecord } from './fixture-record';
 
 describe('decodeRecord — PostgreSQL connector (real Debezium 3.6 captures)', () => {
   it('decodes a create: key struct, after row with the Decimal balance as an exact string, LSN position', () => {

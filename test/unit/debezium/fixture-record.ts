@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RawRecord } from '../../../src/ingestion/debezium/decode-record';
+import type { DecodedChange, DecodedRecord, RawRecord } from '../../../src/ingestion/debezium/decode-record';
 import { parseJsonLossless } from '../../../src/ingestion/debezium/parse-json-lossless';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'debezium');
@@ -51,4 +51,10 @@ export function rawRecord(value: unknown, key: unknown = { id: 1 }, overrides: P
 /** JSON.stringify, with exact-number markers written back as the number literals they stand for. */
 export function toJsonText(value: unknown): string {
   return JSON.stringify(value).replace(/"\\u0000#num:([-+.\deE]+)"/g, '$1');
+}
+
+/** The decoded record as a change; fails the test with what it was otherwise. */
+export function change(record: DecodedRecord): DecodedChange {
+  if (record.kind !== 'change') throw new Error(`expected a change, got ${JSON.stringify(record)}`);
+  return record;
 }
