@@ -14,6 +14,8 @@ export function compileForPipeline(spec: MappingSpec): RoutedSpec {
     deleteMode: compiled.deleteMode,
     topics: compiled.topics,
     ownedFields: compiled.ownedFields,
+    fieldRoots: compiled.fieldRoots,
+    precedenceOf: (path) => compiled.precedenceOf(path),
     map: (record) => compiled.map(record),
     mapPartial: (patch) => compiled.mapPartial(patch),
     entityKey: (canonical, recordKey) => compiled.entityKey(canonical, recordKey),

@@ -33,6 +33,9 @@ export interface PipelineSpec {
   readonly deleteMode: 'soft' | 'hard';
   /** Top-level canonical fields this spec writes (a full image replaces exactly these). */
   readonly ownedFields: readonly string[];
+  /** Field roots and their precedence, for subjects fed by several specs. */
+  readonly fieldRoots?: readonly string[];
+  precedenceOf?(path: string): number;
   map(record: Record<string, unknown>): Record<string, unknown>;
   mapPartial(patch: Record<string, unknown>): { set: Record<string, unknown>; unset: string[] };
   /** The entity key; `recordKey` is the decoded Debezium key's string form. */
@@ -110,6 +113,9 @@ export function toIntent(change: Change, spec: PipelineSpec, raw: RawRecord): Ch
     sourceTsMs: change.tsMs,
     source,
   };
+  const precedence = spec.fieldRoots && spec.precedenceOf
+    ? { precedence: { id: spec.id, fieldRoots: spec.fieldRoots, precedenceOf: spec.precedenceOf } }
+    : {};
   const keyFrom = (canonical: Record<string, unknown>) => {
     const key = spec.entityKey(canonical, change.entityKey);
     if (key === '' || key === undefined || key === null) {
@@ -124,18 +130,18 @@ export function toIntent(change: Change, spec: PipelineSpec, raw: RawRecord): Ch
   }
   if (change.after && change.unavailable.length === 0) {
     const data = spec.map(change.after);
-    return { ...base, kind: 'full', data, ownedFields: spec.ownedFields, key: keyFrom(data) };
+    return { ...base, kind: 'full', data, ownedFields: spec.ownedFields, key: keyFrom(data), ...precedence };
   }
   if (change.after) {
     // PostgreSQL sent "__debezium_unavailable_value" for unchanged TOASTed columns: apply the
     // available columns as a partial update so the stored values of the others stay.
     const { set, unset } = spec.mapPartial(change.after);
-    return { ...base, kind: 'partial', set, unset, key: keyFrom(set) };
+    return { ...base, kind: 'partial', set, unset, key: keyFrom(set), ...precedence };
   }
   if (change.patch) {
     const removed = Object.fromEntries(change.patch.unset.map((path) => [path, undefined]));
     const { set, unset } = spec.mapPartial({ ...change.patch.set, ...removed });
-    return { ...base, kind: 'partial', set, unset, key: keyFrom(set) };
+    return { ...base, kind: 'partial', set, unset, key: keyFrom(set), ...precedence };
   }
   throw new AppError(ErrorCode.UNSUPPORTED_ENVELOPE, `op "${change.op}" carries neither an after image nor a patch`);
 }

@@ -1,5 +1,6 @@
 import { AppError, ErrorCode } from '../errors';
 import { canonicalEventId, changedFields, type CanonicalEvent, type CanonicalEventSource } from '../events/canonical-event';
+import { mergeByPrecedence, type PrecedenceSource } from '../mapping/merge-by-precedence';
 import type { StoredEntity } from '../state/entity-store';
 
 /**
@@ -7,8 +8,8 @@ import type { StoredEntity } from '../state/entity-store';
  * core shared by the batch path (apply-batch.ts) and the single-change path (apply-change.ts).
  */
 export type ChangeIntent =
-  | (IntentBase & { readonly kind: 'full'; readonly data: Record<string, unknown>; readonly ownedFields: readonly string[] })
-  | (IntentBase & { readonly kind: 'partial'; readonly set: Record<string, unknown>; readonly unset: readonly string[] })
+  | (IntentBase & { readonly kind: 'full'; readonly data: Record<string, unknown>; readonly ownedFields: readonly string[]; readonly precedence?: PrecedenceSource })
+  | (IntentBase & { readonly kind: 'partial'; readonly set: Record<string, unknown>; readonly unset: readonly string[]; readonly precedence?: PrecedenceSource })
   | (IntentBase & { readonly kind: 'delete'; readonly hard: boolean });
 
 interface IntentBase {
@@ -42,7 +43,17 @@ export function planChange(intent: ChangeIntent, prev: StoredEntity | null, now:
     return { kind: 'skip', outcome: intent.position === stored ? 'duplicate' : 'stale', eventId };
   }
   const before = prev && !prev._meta.deleted ? prev.data : null;
-  const after = nextData(intent, before);
+  let after: Record<string, unknown> | null;
+  let claims = prev && !prev._meta.deleted ? prev._meta.claims : undefined;
+  if (intent.kind !== 'delete' && intent.precedence) {
+    // Several specs may feed this subject: each field root goes to the highest precedence.
+    const merged = mergeByPrecedence(before ? { data: before, claims: claims ?? {} } : null, intent.precedence,
+      intent.kind === 'full' ? { kind: 'full', data: intent.data } : { kind: 'partial', set: intent.set, unset: intent.unset });
+    after = merged.data;
+    claims = merged.claims;
+  } else {
+    after = nextData(intent, before);
+  }
   if (after) {
     const problems = validate(intent.subject, after);
     if (problems.length > 0) {
@@ -83,6 +94,7 @@ export function planChange(intent: ChangeIntent, prev: StoredEntity | null, now:
       updatedAt: now,
       deleted: after === null,
       lastEventId: event?.id ?? prev?._meta.lastEventId ?? eventId,
+      ...(claims ? { claims } : {}),
     },
   };
   return { kind: 'write', event, next, hardDelete: intent.kind === 'delete' && intent.hard && prev !== null };

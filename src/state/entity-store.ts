@@ -20,6 +20,8 @@ export interface EntityMeta {
   readonly updatedAt: Date;
   readonly deleted: boolean;
   readonly lastEventId: string;
+  /** Which spec last wrote each canonical field root, with its precedence (several specs, one subject). */
+  readonly claims?: Readonly<Record<string, { readonly spec: string; readonly precedence: number }>>;
 }
 
 export interface StoredEntity {
