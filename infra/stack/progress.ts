@@ -23,8 +23,3 @@ export function createProgress(write: (line: string) => void = (l) => process.st
     },
   };
 }
-
-export const silentProgress: Progress = {
-  step: (_label, work) => work(),
-  info: () => undefined,
-};
