@@ -11,6 +11,7 @@ import { Kafka, logLevel, type Message } from 'kafkajs';
 import pino from 'pino';
 import { loadCanonicalSchemas } from '../../src/catalog/canonical-schemas';
 import { loadConfig } from '../../src/config';
+import { ensureTopics } from '../../src/infra/kafka-topics';
 import { createIngestion, type Ingestion } from '../../src/ingestion/ingestion-service';
 import { compileForPipeline } from '../../src/ingestion/pipeline-spec';
 import type { MappingSpec } from '../../src/mapping/mapping-spec';
@@ -54,14 +55,9 @@ export function orderCreate(n: number, orderId: string, tsMs: number): Message {
   };
 }
 
-export async function createTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
+/** Creates a topic with `numPartitions` partitions (if it does not exist yet). */
+export function createTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {
+  return ensureTopics(kafka, [{ topic, numPartitions }]);
 }
 
 export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void> {

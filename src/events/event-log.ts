@@ -90,11 +90,6 @@ export function createEventLog(db: Db): EventLog {
           if (raced) existing.set(doc._id, raced);
         });
       }
-      // Documents this call inserted itself are new, not pre-existing.
-      for (const doc of docs) {
-        const found = existing.get(doc._id);
-        if (found && !stored.has(doc._id)) existing.delete(doc._id);
-      }
       return existing;
     },
     async markPublished(ids) {

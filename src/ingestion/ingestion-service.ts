@@ -1,6 +1,7 @@
 import type { Db } from 'mongodb';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { canonicalTopic } from '../events/canonical-event';
+import { ensureTopics } from '../infra/kafka-topics';
 import { createEventLog } from '../events/event-log';
 import { createEventPublisher } from '../events/event-publisher';
 import type { Logger } from '../logger';
@@ -90,21 +91,4 @@ export function createIngestion(options: IngestionOptions): Ingestion {
       producer = null;
     },
   };
-}
-
-/**
- * Creates missing topics. Raw topics normally come from Debezium; creating an absent one lets
- * ingestion start before its source has produced anything (kafkajs cannot subscribe to a topic
- * that does not exist).
- */
-async function ensureTopics(kafka: Kafka, topics: { topic: string; numPartitions: number }[]): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const existing = new Set(await admin.listTopics());
-    const missing = topics.filter((t) => !existing.has(t.topic));
-    if (missing.length > 0) await admin.createTopics({ topics: missing, waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
 }

@@ -1,6 +1,7 @@
 import type { Kafka, Producer } from 'kafkajs';
 import pino from 'pino';
 import type { CanonicalEvent } from '../../src/events/canonical-event';
+import { ensureTopics } from '../../src/infra/kafka-topics';
 import type { Logger } from '../../src/logger';
 import type { FeedItem } from '../../src/subscriptions/feed-item';
 
@@ -11,14 +12,9 @@ import type { FeedItem } from '../../src/subscriptions/feed-item';
  */
 export const quietLogger = (): Logger => pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
-export async function createTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await admin.createTopics({ topics: [{ topic, numPartitions }], waitForLeaders: true });
-  } finally {
-    await admin.disconnect();
-  }
+/** Creates a topic with `numPartitions` partitions (if it does not exist yet). */
+export function createTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {
+  return ensureTopics(kafka, [{ topic, numPartitions }]);
 }
 
 export function canonicalEvent(subject: string, key: string, version: number, extra: Partial<CanonicalEvent> = {}): CanonicalEvent {
