@@ -9,6 +9,7 @@ import { createSubjectCatalog, type SubjectCatalog } from './catalog/subject-cat
 import type { Config } from './config';
 import { startDemoFeed } from './demo/demo-feed';
 import { createEventLog } from './events/event-log';
+import { createAccessPolicy } from './graphql/access';
 import { buildApiSchema } from './graphql/build-api-schema';
 import { mountGraphqlEndpoint } from './graphql/graphql-endpoint';
 import { SchemaGateway } from './graphql/schema-gateway';
@@ -113,7 +114,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         httpServer: server,
         path: GRAPHQL_PATH,
         gateway,
-        services: { catalog, db: mongo.db, store: createEntityStore(mongo.db), eventLog: createEventLog(mongo.db), maxPageSize: config.api.maxPageSize },
+        services: { catalog, db: mongo.db, store: createEntityStore(mongo.db), eventLog: createEventLog(mongo.db), maxPageSize: config.api.maxPageSize, access: createAccessPolicy(config.api.adminKeys) },
         logger,
       });
       resources.push({ name: 'graphql', close: async () => { unsubscribe(); await endpoint.stop(); } });

@@ -21,7 +21,7 @@ export interface Config {
   /** True when neither MONGODB_URI nor KAFKA_BROKERS is set: the embedded local stack serves. */
   readonly usesLocalStack: boolean;
   readonly logLevel: string;
-  readonly api: { readonly maxPageSize: number };
+  readonly api: { readonly maxPageSize: number; readonly adminKeys: readonly string[] };
   /** The demo domain feed (orders to Kafka, customer rows to PostgreSQL), for `npm start`. */
   readonly demo: { readonly enabled: boolean; readonly intervalMs: number; readonly ordersTopic: string };
   readonly specsDir: string;
@@ -54,6 +54,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'KAFKA_CONNECT_URL', default: LOCAL_CONNECT_URL, description: 'Kafka Connect REST URL, used by tooling and tests to manage Debezium connectors.' },
   { name: 'SOURCE_POSTGRES_URL', default: LOCAL_POSTGRES_URL, description: 'The demo PostgreSQL source database captured by Debezium (tooling and tests).' },
   { name: 'CANONQL_MAX_PAGE_SIZE', default: '100', description: 'Largest `first` a list or history query may ask for.' },
+  { name: 'CANONQL_ADMIN_KEYS', default: '', description: 'Comma-separated admin API keys (Authorization: Bearer <key>); admin mutations need one. Unset: mutations are refused.' },
   { name: 'CANONQL_SPECS_DIR', default: 'specs', description: 'Directory of mapping spec files (*.json) loaded at start.' },
   { name: 'CANONQL_SCHEMA_DIR', default: 'schema', description: 'Directory of schemas; canonical subjects are read from its canonical/ folder.' },
   { name: 'CANONQL_INGEST_GROUP_ID', default: 'canonql-ingest', description: 'Kafka consumer group of the ingestion role (all ingestion processes share it).' },
@@ -147,7 +148,7 @@ export function loadConfig(env: Env = process.env): Config {
     sourcePostgresUrl: read('SOURCE_POSTGRES_URL'),
     usesLocalStack: !isSet('MONGODB_URI') && !isSet('KAFKA_BROKERS'),
     logLevel,
-    api: { maxPageSize },
+    api: { maxPageSize, adminKeys: read('CANONQL_ADMIN_KEYS').split(',').map((k) => k.trim()).filter(Boolean) },
     demo: { enabled: demoFeed === 'true', intervalMs: demoInterval, ordersTopic: read('CANONQL_DEMO_ORDERS_TOPIC') },
     specsDir: read('CANONQL_SPECS_DIR'),
     schemaDir: read('CANONQL_SCHEMA_DIR'),

@@ -18,6 +18,12 @@ export const ErrorCode = {
   SCHEMA_INVALID: 'SCHEMA_INVALID',
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   NOT_FOUND: 'NOT_FOUND',
+  /** A mutation's input is wrong; `details` lists every problem. */
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** A version or state precondition of a mutation no longer holds (someone else changed it). */
+  CONFLICT: 'CONFLICT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
   INTERNAL: 'INTERNAL',
 } as const;
 

@@ -23,6 +23,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { loadCanonicalSchemas } from '../../src/catalog/canonical-schemas';
 import { createSubjectCatalog } from '../../src/catalog/subject-catalog';
 import { createEventLog } from '../../src/events/event-log';
+import { createAccessPolicy } from '../../src/graphql/access';
 import { buildApiSchema } from '../../src/graphql/build-api-schema';
 import { mountGraphqlEndpoint } from '../../src/graphql/graphql-endpoint';
 import { SchemaGateway } from '../../src/graphql/schema-gateway';
@@ -60,7 +61,7 @@ async function main() {
     server.on('request', app);
     const endpoint = await mountGraphqlEndpoint({
       app, httpServer: server, path: '/graphql', gateway,
-      services: { catalog, db: mongo.db, store: createEntityStore(mongo.db), eventLog: createEventLog(mongo.db), maxPageSize: 100 },
+      services: { catalog, db: mongo.db, store: createEntityStore(mongo.db), eventLog: createEventLog(mongo.db), maxPageSize: 100, access: createAccessPolicy([]) },
       logger,
     });
     closers.push(() => endpoint.stop());

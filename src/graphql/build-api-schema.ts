@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { GraphQLObjectType, GraphQLSchema, isIntrospectionType, isSpecifiedScalarType, type GraphQLFieldConfigMap, type GraphQLNamedType } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import type { ApiContext } from './context';
-import { CatalogResolver, SHARED_OBJECT_TYPES } from './shared/catalog.resolver';
+import { FIXED_RESOLVERS } from './resolvers';
+import { SHARED_OBJECT_TYPES } from './shared/catalog.resolver';
 import { ChangeOpEnum, SortDirectionEnum } from './shared/enums';
 import { subjectQueries } from './subject/subject-queries';
 import { buildSubjectTypes, type SharedTypes, type SubjectTypes } from './subject/subject-schema';
@@ -21,7 +22,7 @@ export interface SubjectEntry {
 export type SubscriptionFieldsFactory = (types: readonly SubjectTypes[], shared: SharedTypes) => GraphQLFieldConfigMap<unknown, ApiContext>;
 
 export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?: SubscriptionFieldsFactory): GraphQLSchema {
-  const fixed = buildSchemaSync({ resolvers: [CatalogResolver], orphanedTypes: SHARED_OBJECT_TYPES, validate: false });
+  const fixed = buildSchemaSync({ resolvers: FIXED_RESOLVERS, orphanedTypes: SHARED_OBJECT_TYPES, validate: false });
   const shared: SharedTypes = {
     EntityMeta: fixed.getType('EntityMeta') as GraphQLObjectType,
     PageInfo: fixed.getType('PageInfo') as GraphQLObjectType,
@@ -48,10 +49,11 @@ export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?
     ? new GraphQLObjectType<unknown, ApiContext>({ name: 'Subscription', fields: subscriptionFields })
     : undefined;
   const fixedTypes = Object.values(fixed.getTypeMap()).filter(
-    (type: GraphQLNamedType) => !isIntrospectionType(type) && !isSpecifiedScalarType(type) && type.name !== 'Query',
+    (type: GraphQLNamedType) => !isIntrospectionType(type) && !isSpecifiedScalarType(type) && type.name !== 'Query' && type.name !== 'Mutation',
   );
   return new GraphQLSchema({
     query,
+    ...(fixed.getMutationType() ? { mutation: fixed.getMutationType()! } : {}),
     ...(subscription ? { subscription } : {}),
     types: [...fixedTypes, SortDirectionEnum, ChangeOpEnum, ...types.flatMap((t) => [t.entity, t.change])],
   });

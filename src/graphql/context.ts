@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Db } from 'mongodb';
 import type { EventLog } from '../events/event-log';
+import type { AccessPolicy, Principal } from './access';
 import { stateCollectionName, type EntityStore, type StoredEntity } from '../state/entity-store';
 
 /**
@@ -19,10 +20,12 @@ export interface ApiServices {
   readonly store: EntityStore;
   readonly eventLog: EventLog;
   readonly maxPageSize: number;
+  readonly access: AccessPolicy;
 }
 
 export interface ApiContext {
   readonly services: ApiServices;
+  readonly principal: Principal;
   readonly loaders: Loaders;
 }
 
@@ -64,6 +67,6 @@ export function createLoaders(services: ApiServices): Loaders {
   };
 }
 
-export function createContext(services: ApiServices): ApiContext {
-  return { services, loaders: createLoaders(services) };
+export function createContext(services: ApiServices, authorization?: string): ApiContext {
+  return { services, principal: services.access.principalFor(authorization), loaders: createLoaders(services) };
 }

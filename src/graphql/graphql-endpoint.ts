@@ -39,7 +39,7 @@ export async function mountGraphqlEndpoint(options: {
   const subscriptions = createSharedSubscriptions();
   const wsCleanup = useServer<Record<string, unknown>, { context?: ApiContext }>({
     schema: () => options.gateway.current(),
-    context: () => createContext(options.services),
+    context: (ctx) => createContext(options.services, authorizationParam(ctx.connectionParams)),
     subscribe: (args) => subscriptions.subscribe(args),
   }, wsServer);
 
@@ -58,7 +58,7 @@ export async function mountGraphqlEndpoint(options: {
   // A browser asking for the endpoint gets the offline GraphiQL explorer; everything else is GraphQL.
   options.app.use(explorerRoutes({ endpointPath: options.path, defaultQuery: DEMO_QUERY, title: 'canonql explorer' }));
   options.app.use(options.path, express.json({ limit: '1mb' }), expressMiddleware(apollo, {
-    context: async () => createContext(options.services),
+    context: async ({ req }) => createContext(options.services, req.headers.authorization),
   }));
   log.info({ path: options.path }, 'GraphQL endpoint mounted (HTTP + graphql-ws)');
   return {
@@ -68,4 +68,10 @@ export async function mountGraphqlEndpoint(options: {
       wsServer.close();
     },
   };
+}
+
+/** The credential a graphql-ws client sends in `connection_init` (`{ authorization: 'Bearer …' }`). */
+function authorizationParam(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  const value = params?.authorization ?? params?.Authorization;
+  return typeof value === 'string' ? value : undefined;
 }

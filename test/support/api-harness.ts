@@ -8,12 +8,16 @@ import request from 'supertest';
 import { loadCanonicalSchemas } from '../../src/catalog/canonical-schemas';
 import { createSubjectCatalog, type SubjectCatalog } from '../../src/catalog/subject-catalog';
 import { createEventLog } from '../../src/events/event-log';
+import { createAccessPolicy } from '../../src/graphql/access';
 import { buildApiSchema, type SubscriptionFieldsFactory } from '../../src/graphql/build-api-schema';
 import { mountGraphqlEndpoint, type GraphqlEndpoint } from '../../src/graphql/graphql-endpoint';
 import { SchemaGateway } from '../../src/graphql/schema-gateway';
 import { createEntityStore } from '../../src/state/entity-store';
 
 const ROOT = path.join(__dirname, '..', '..');
+
+/** The admin key the harness's API accepts: `Authorization: Bearer ${TEST_ADMIN_KEY}`. */
+export const TEST_ADMIN_KEY = 'test-admin-key';
 
 export interface ApiHarness {
   readonly url: string;
@@ -36,7 +40,7 @@ export async function startApiHarness(db: Db, options: { subscriptions?: Subscri
   const server = http.createServer(app);
   const endpoint = await mountGraphqlEndpoint({
     app, httpServer: server, path: '/graphql', gateway,
-    services: { catalog, db, store: createEntityStore(db), eventLog: createEventLog(db), maxPageSize: 100 },
+    services: { catalog, db, store: createEntityStore(db), eventLog: createEventLog(db), maxPageSize: 100, access: createAccessPolicy([TEST_ADMIN_KEY]) },
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));

@@ -1,0 +1,10 @@
+import { CatalogResolver } from './shared/catalog.resolver';
+
+/**
+ * The type-graphql resolver classes of the fixed part of the API (everything not generated per
+ * subject). Each capability adds its resolver class here.
+ */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export const FIXED_RESOLVERS: [Function, ...Function[]] = [
+  CatalogResolver,
+];
