@@ -18,7 +18,7 @@ import { createPipeline, type PipelineSpec } from './pipeline';
 export interface IngestionOptions {
   readonly kafka: Kafka;
   readonly db: Db;
-  readonly specs: readonly (PipelineSpec & { readonly topics: readonly string[] })[];
+  readonly specs: readonly RoutedSpec[];
   readonly validate: (subject: string, document: Record<string, unknown>) => string[];
   readonly groupId: string;
   readonly deadLetterTopic: string;
@@ -33,16 +33,31 @@ export interface Ingestion {
   readonly stats: IngestionStats;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Switches to another set of active specs without a restart: records read from now on use the
+   * new set; when the set of raw topics changes the consumer re-subscribes (same group, so
+   * committed offsets carry over and nothing is read twice or skipped).
+   */
+  setSpecs(specs: readonly RoutedSpec[]): Promise<void>;
+  activeSpecs(): readonly RoutedSpec[];
+}
+
+type RoutedSpec = PipelineSpec & { readonly topics: readonly string[] };
+
+function indexByTopic(specs: readonly RoutedSpec[]): Map<string, RoutedSpec[]> {
+  const byTopic = new Map<string, RoutedSpec[]>();
+  for (const spec of specs) {
+    for (const topic of spec.topics) byTopic.set(topic, [...(byTopic.get(topic) ?? []), spec]);
+  }
+  return byTopic;
 }
 
 export function createIngestion(options: IngestionOptions): Ingestion {
   const stats = createIngestionStats();
   const store = createEntityStore(options.db);
   const eventLog = createEventLog(options.db);
-  const bySourceTopic = new Map<string, PipelineSpec[]>();
-  for (const spec of options.specs) {
-    for (const topic of spec.topics) bySourceTopic.set(topic, [...(bySourceTopic.get(topic) ?? []), spec]);
-  }
+  // Replaced as a whole when the active specs change (setSpecs); the pipeline reads it per record.
+  let bySourceTopic = indexByTopic(options.specs);
   const pipeline = createPipeline({
     store,
     eventLog,
@@ -51,44 +66,76 @@ export function createIngestion(options: IngestionOptions): Ingestion {
   });
   let producer: Producer | null = null;
   let consumer: IngestionConsumer | null = null;
+  let activeList: readonly RoutedSpec[] = options.specs;
+  let changing: Promise<unknown> = Promise.resolve();
+
+  /** Topics and indexes the specs need, created before any record of theirs is read. */
+  async function prepare(specs: readonly RoutedSpec[]): Promise<void> {
+    const subjects = [...new Set(specs.map((s) => s.subject))];
+    await ensureTopics(options.kafka, [
+      ...[...indexByTopic(specs).keys()].map((topic) => ({ topic, numPartitions: 1 })),
+      ...subjects.map((subject) => ({ topic: canonicalTopic(subject, options.canonicalTopicPrefix), numPartitions: options.canonicalPartitions })),
+      { topic: options.deadLetterTopic, numPartitions: 1 },
+    ]);
+    await eventLog.ensureIndexes();
+    for (const subject of subjects) await store.ensureIndexes(subject);
+  }
+
+  async function startConsumer(): Promise<void> {
+    consumer = createIngestionConsumer({
+      kafka: options.kafka,
+      groupId: options.groupId,
+      topics: [...bySourceTopic.keys()],
+      fromBeginning: options.fromBeginning,
+      ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
+      pipeline,
+      publisher: createEventPublisher(producer!, options.canonicalTopicPrefix),
+      eventLog,
+      deadLetters: createDeadLetterSink({ producer: producer!, db: options.db, topic: options.deadLetterTopic }),
+      stats,
+      logger: options.logger,
+    });
+    if (bySourceTopic.size > 0) await consumer.start();
+    else options.logger.warn('ingestion has no active spec: nothing to consume');
+  }
 
   return {
     stats,
     async start() {
-      const subjects = [...new Set(options.specs.map((s) => s.subject))];
-      await ensureTopics(options.kafka, [
-        ...[...bySourceTopic.keys()].map((topic) => ({ topic, numPartitions: 1 })),
-        ...subjects.map((subject) => ({ topic: canonicalTopic(subject, options.canonicalTopicPrefix), numPartitions: options.canonicalPartitions })),
-        { topic: options.deadLetterTopic, numPartitions: 1 },
-      ]);
-      await eventLog.ensureIndexes();
-      for (const subject of subjects) await store.ensureIndexes(subject);
-
+      await prepare(options.specs);
       // Murmur2 (the Java client's partitioner), stated explicitly: Kafka Streams and Java consumers
       // of canonical topics then agree on which partition holds an entity key.
       producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
-      consumer = createIngestionConsumer({
-        kafka: options.kafka,
-        groupId: options.groupId,
-        topics: [...bySourceTopic.keys()],
-        fromBeginning: options.fromBeginning,
-        ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
-        pipeline,
-        publisher: createEventPublisher(producer, options.canonicalTopicPrefix),
-        eventLog,
-        deadLetters: createDeadLetterSink({ producer, db: options.db, topic: options.deadLetterTopic }),
-        stats,
-        logger: options.logger,
-      });
-      if (bySourceTopic.size > 0) await consumer.start();
-      else options.logger.warn('ingestion has no active spec: nothing to consume');
+      await startConsumer();
     },
+    setSpecs(specs) {
+      const change = changing.then(async () => {
+        await prepare(specs);
+        const next = indexByTopic(specs);
+        const topicsChanged = !sameTopics(next, bySourceTopic);
+        activeList = specs;
+        bySourceTopic = next;
+        options.logger.info({ specs: specs.map((s) => `${s.id}@${s.version}`), resubscribe: topicsChanged }, 'active specs changed');
+        if (topicsChanged && producer) {
+          await consumer?.stop();
+          await startConsumer();
+        }
+      });
+      changing = change.catch(() => undefined);
+      return change;
+    },
+    activeSpecs: () => activeList,
     async stop() {
+      await changing;
       await consumer?.stop();
       await producer?.disconnect();
       consumer = null;
       producer = null;
     },
   };
+}
+
+function sameTopics(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): boolean {
+  return a.size === b.size && [...a.keys()].every((topic) => b.has(topic));
 }

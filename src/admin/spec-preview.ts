@@ -1,0 +1,213 @@
+import { AppError, ErrorCode, isAppError } from '../errors';
+import { decodeRecord, type RawRecord } from '../ingestion/debezium/decode-record';
+import { toIntent } from '../ingestion/pipeline';
+import { compileForPipeline } from '../ingestion/pipeline-spec';
+import { compileSpec } from '../mapping/compile-spec';
+import type { MappingSpec } from '../mapping/mapping-spec';
+
+/**
+ * A dry run of a mapping spec: the spec is compiled and run, through the same decoder and the
+ * same intent planning as ingestion, over raw records (the latest sampled ones of its topic, or
+ * records given by the caller). Nothing is written. The result tells an author, per record, what
+ * the canonical output would be and why a record would be dead-lettered; and over all records,
+ * which source fields the spec reads or ignores and where the inferred raw types do not fit the
+ * canonical types.
+ */
+export interface PreviewRecordResult {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  /** `mapped`, `skipped` (tombstone, heartbeat...) or `error` (would be dead-lettered). */
+  readonly status: 'mapped' | 'skipped' | 'error';
+  readonly op: string | null;
+  readonly key: string | null;
+  /** Full canonical document (full images), the fields set (partial updates), or null. */
+  readonly canonical: Record<string, unknown> | null;
+  /** Dotted canonical paths a partial update removes. */
+  readonly unset: readonly string[];
+  /** Canonical-schema problems, or the error that would dead-letter the record. */
+  readonly errors: readonly string[];
+  readonly errorCode: string | null;
+}
+
+export interface FieldTypeMismatch {
+  readonly source: string;
+  readonly target: string;
+  readonly sourceTypes: readonly string[];
+  readonly targetTypes: readonly string[];
+  readonly message: string;
+}
+
+export interface SpecPreview {
+  readonly subject: string;
+  readonly records: readonly PreviewRecordResult[];
+  readonly mapped: number;
+  readonly failed: number;
+  readonly skipped: number;
+  /** Source paths the spec reads that the raw data has. */
+  readonly coveredSourceFields: readonly string[];
+  /** Source paths seen in the raw data that no mapping reads. */
+  readonly unmappedSourceFields: readonly string[];
+  /** Source paths the spec reads that the raw data never had. */
+  readonly missingSourceFields: readonly string[];
+  readonly typeMismatches: readonly FieldTypeMismatch[];
+}
+
+/** What the inferred raw schema says about one source path (from discovery). */
+export interface RawFieldTypes {
+  readonly path: string;
+  /** JSON types seen: string, integer, number, boolean, null, object, array. */
+  readonly types: readonly string[];
+}
+
+export interface PreviewInput {
+  readonly spec: MappingSpec;
+  readonly records: readonly RawRecord[];
+  /** Inferred raw fields of the source topic; when absent, fields are read off the records. */
+  readonly rawFields?: readonly RawFieldTypes[];
+  readonly validate: (subject: string, document: Record<string, unknown>) => string[];
+  /** The canonical subject's JSON Schema, for type checks. */
+  readonly canonicalSchema?: Record<string, unknown>;
+}
+
+export function previewSpec(input: PreviewInput): SpecPreview {
+  const compiled = compileSpec(input.spec);
+  const routed = compileForPipeline(input.spec);
+  const records = input.records.map((raw) => previewRecord(raw, routed, input.validate));
+  const rawFields = input.rawFields ?? inferFields(input.records);
+  const seen = new Map(rawFields.map((f) => [normalizePath(f.path), f]));
+  const read = [...new Set(compiled.sourceFields.map(normalizePath))];
+  const readSet = new Set(read);
+  return {
+    subject: compiled.subject,
+    records,
+    mapped: records.filter((r) => r.status === 'mapped').length,
+    failed: records.filter((r) => r.status === 'error').length,
+    skipped: records.filter((r) => r.status === 'skipped').length,
+    coveredSourceFields: read.filter((path) => seen.has(path)),
+    unmappedSourceFields: [...seen.keys()].filter((path) => !readSet.has(path) && !isAncestorOfRead(path, readSet)).sort(),
+    missingSourceFields: read.filter((path) => !seen.has(path)),
+    typeMismatches: input.canonicalSchema ? typeMismatches(input.spec, seen, input.canonicalSchema) : [],
+  };
+}
+
+function previewRecord(raw: RawRecord, spec: ReturnType<typeof compileForPipeline>, validate: PreviewInput['validate']): PreviewRecordResult {
+  const base = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+  try {
+    const decoded = decodeRecord(raw);
+    if (decoded.kind !== 'change') {
+      return { ...base, status: 'skipped', op: null, key: null, canonical: null, unset: [], errors: [decoded.kind === 'skip' ? decoded.reason : decoded.kind], errorCode: null };
+    }
+    const intent = toIntent(decoded, spec, raw);
+    if (intent.kind === 'delete') {
+      return { ...base, status: 'mapped', op: decoded.op, key: intent.key, canonical: null, unset: [], errors: [], errorCode: null };
+    }
+    if (intent.kind === 'partial') {
+      // A partial update is validated against the stored entity at apply time; here only its parts show.
+      return { ...base, status: 'mapped', op: decoded.op, key: intent.key, canonical: intent.set, unset: intent.unset, errors: [], errorCode: null };
+    }
+    const errors = validate(spec.subject, intent.data);
+    return {
+      ...base, status: errors.length > 0 ? 'error' : 'mapped', op: decoded.op, key: intent.key, canonical: intent.data, unset: [],
+      errors, errorCode: errors.length > 0 ? ErrorCode.VALIDATION_FAILED : null,
+    };
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    return { ...base, status: 'error', op: null, key: null, canonical: null, unset: [], errors: [error.message], errorCode: error.code };
+  }
+}
+
+/** `$.items[*].sku`, `items[*].sku` and `items.sku` name the same source field here. */
+export function normalizePath(path: string): string {
+  return path.replace(/^\$\.?/, '').replace(/\[\d+\]/g, '[*]');
+}
+
+function isAncestorOfRead(path: string, read: ReadonlySet<string>): boolean {
+  for (const r of read) if (r.startsWith(`${path}.`) || r.startsWith(`${path}[*]`)) return true;
+  return false;
+}
+
+/** Source fields straight off the records' row images, when no inferred schema is at hand. */
+function inferFields(records: readonly RawRecord[]): RawFieldTypes[] {
+  const types = new Map<string, Set<string>>();
+  for (const raw of records) {
+    let decoded;
+    try {
+      decoded = decodeRecord(raw);
+    } catch {
+      continue;
+    }
+    if (decoded.kind !== 'change') continue;
+    const image = decoded.after ?? decoded.before ?? decoded.patch?.set;
+    if (image) walk(image, '', types);
+  }
+  return [...types].map(([path, set]) => ({ path, types: [...set].sort() }));
+}
+
+function walk(value: unknown, path: string, out: Map<string, Set<string>>): void {
+  if (path !== '') {
+    const set = out.get(path) ?? new Set<string>();
+    set.add(jsonType(value));
+    out.set(path, set);
+  }
+  if (Array.isArray(value)) for (const item of value) walk(item, `${path}[*]`, out);
+  else if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    for (const [name, child] of Object.entries(value)) walk(child, path === '' ? name : `${path}.${name}`, out);
+  }
+}
+
+function jsonType(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  if (typeof value === 'bigint') return 'integer';
+  if (value instanceof Date) return 'string';
+  return typeof value === 'object' ? 'object' : typeof value;
+}
+
+/**
+ * Direct copies (no transform) whose inferred source types the canonical field does not accept.
+ * A transform changes the type on purpose; its output is checked per record instead.
+ */
+function typeMismatches(spec: MappingSpec, seen: ReadonlyMap<string, RawFieldTypes>, schema: Record<string, unknown>): FieldTypeMismatch[] {
+  const out: FieldTypeMismatch[] = [];
+  for (const mapping of spec.fieldMappings) {
+    if (!mapping.src || mapping.transform !== undefined) continue;
+    const source = normalizePath(mapping.src);
+    const raw = seen.get(source);
+    const targetTypes = schemaTypesAt(schema, normalizePath(mapping.dst));
+    if (!raw || !targetTypes) continue;
+    const accepted = (type: string) => targetTypes.includes(type) || (type === 'integer' && targetTypes.includes('number'))
+      || (type === 'null' && mapping.default !== undefined);
+    const bad = raw.types.filter((type) => !accepted(type));
+    if (bad.length > 0) {
+      out.push({
+        source, target: normalizePath(mapping.dst), sourceTypes: raw.types, targetTypes,
+        message: `${source} is ${bad.join('/')} in the raw data but ${normalizePath(mapping.dst)} accepts ${targetTypes.join('/')}`,
+      });
+    }
+  }
+  return out;
+}
+
+/** The JSON types a canonical schema allows at a dotted path (`[*]` steps into items). */
+function schemaTypesAt(schema: Record<string, unknown>, path: string): string[] | null {
+  let node: Record<string, unknown> | undefined = schema;
+  for (const part of path.split('.')) {
+    const name = part.replace(/\[\*\]$/, '');
+    const properties = node?.properties as Record<string, Record<string, unknown>> | undefined;
+    node = properties?.[name];
+    if (!node) return null;
+    if (part.endsWith('[*]')) node = node.items as Record<string, unknown> | undefined;
+  }
+  const type = node?.type;
+  if (typeof type === 'string') return [type];
+  if (Array.isArray(type)) return type.filter((t): t is string => typeof t === 'string');
+  return null;
+}
+
+export function requireSpecTopic(spec: MappingSpec): string {
+  const topic = spec.source.topic ?? spec.source.topics?.[0];
+  if (!topic) throw new AppError(ErrorCode.BAD_USER_INPUT, 'the spec names no source topic');
+  return topic;
+}

@@ -1,0 +1,108 @@
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Logger } from '../logger';
+
+/** Offsets `[from, to)` of one partition. */
+export interface PartitionRange {
+  readonly partition: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+export interface ReadRangeOptions {
+  readonly kafka: Kafka;
+  readonly topic: string;
+  readonly ranges: readonly PartitionRange[];
+  /** A group id of its own: the read must not disturb (or be disturbed by) any other consumer. */
+  readonly groupId: string;
+  readonly logger: Logger;
+  /** Stops the read early (the reader went away). */
+  readonly signal: AbortSignal;
+  /** Receives each message in partition order; the read waits for it (backpressure). */
+  readonly onMessage: (partition: number, message: KafkaMessage) => Promise<void>;
+  /** Offsets missing between two messages (retention, compaction or transaction markers). */
+  readonly onGap?: (partition: number, expected: number, found: number) => void;
+}
+
+/**
+ * Reads given offset ranges of a topic once, with a short-lived consumer, and returns when every
+ * range is read (or the signal aborted). Subscription catch-up reads canonical topics with it;
+ * backfills read raw topics.
+ *
+ * kafkajs has no manual partition assignment, so this is a one-member consumer group whose
+ * partitions are seeked to the range starts on every join (and to the progress made, should the
+ * group rebalance while a slow reader holds a batch); partitions with nothing to read are
+ * paused. Nothing is committed.
+ */
+export async function readRange(options: ReadRangeOptions): Promise<void> {
+  const { topic, signal } = options;
+  const next = new Map<number, number>();
+  const ends = new Map<number, number>();
+  for (const range of options.ranges) {
+    if (range.from >= range.to) continue;
+    next.set(range.partition, range.from);
+    ends.set(range.partition, range.to);
+  }
+  if (next.size === 0 || signal.aborted) return;
+
+  const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
+  let settle: (error?: unknown) => void = () => undefined;
+  const finished = new Promise<void>((resolve, reject) => {
+    settle = (error?: unknown) => (error === undefined ? resolve() : reject(error));
+  });
+  // Settled possibly before it is awaited: keep Node from reporting an unhandled rejection.
+  finished.catch(() => undefined);
+  const onAbort = () => settle();
+  signal.addEventListener('abort', onAbort, { once: true });
+
+  const partitionDone = (partition: number) => {
+    next.delete(partition);
+    consumer.pause([{ topic, partitions: [partition] }]);
+    if (next.size === 0) settle();
+  };
+
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    for (const partition of payload.memberAssignment[topic] ?? []) {
+      const from = next.get(partition);
+      if (from === undefined) consumer.pause([{ topic, partitions: [partition] }]);
+      else consumer.seek({ topic, partition, offset: String(from) });
+    }
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) settle(payload.error);
+  });
+
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        const { partition } = batch;
+        for (const message of batch.messages) {
+          if (signal.aborted || !isRunning() || isStale()) return;
+          const expected = next.get(partition);
+          const end = ends.get(partition);
+          if (expected === undefined || end === undefined) return;
+          const offset = Number(message.offset);
+          if (offset < expected) continue;
+          if (offset >= end) {
+            partitionDone(partition);
+            return;
+          }
+          if (offset > expected) options.onGap?.(partition, expected, offset);
+          next.set(partition, offset + 1);
+          await options.onMessage(partition, message);
+          if (offset + 1 >= end) {
+            partitionDone(partition);
+            return;
+          }
+          await heartbeat();
+        }
+      },
+    });
+    await finished;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    await consumer.disconnect().catch((error) => options.logger.warn({ err: error, topic }, 'range consumer disconnect failed'));
+  }
+}
