@@ -7,11 +7,25 @@ import { createSchemaCompiler, type CanonicalSchema } from './canonical-schemas'
  */
 export interface SubjectCatalog {
   get(subject: string): CanonicalSchema | undefined;
-  list(): { subject: string; version: number; schema: Record<string, unknown> }[];
+  list(): { subject: string; version: number; schema: Record<string, unknown>; deprecated: boolean }[];
   /** Adds or replaces a subject's schema; returns its new version. Throws SCHEMA_INVALID. */
   register(subject: string, schema: Record<string, unknown>): number;
+  /**
+   * Makes the view exactly `entries` (the schema registry's state: schema-registry-sync.ts);
+   * recompiles only changed versions, tells listeners once. Returns whether anything changed.
+   * A hidden (deleted) subject is neither listed nor served, but still validates its documents.
+   */
+  replaceAll(entries: readonly CatalogEntry[]): boolean;
   validate(subject: string, document: Record<string, unknown>): string[];
   onChange(listener: () => void): () => void;
+}
+
+export interface CatalogEntry {
+  readonly subject: string;
+  readonly version: number;
+  readonly schema: Record<string, unknown>;
+  readonly deprecated?: boolean;
+  readonly hidden?: boolean;
 }
 
 export function createSubjectCatalog(seed: Iterable<CanonicalSchema> = []): SubjectCatalog {
@@ -19,14 +33,40 @@ export function createSubjectCatalog(seed: Iterable<CanonicalSchema> = []): Subj
   const subjects = new Map<string, CanonicalSchema>();
   for (const schema of seed) subjects.set(schema.subject, schema);
   const listeners = new Set<() => void>();
+  const flags = new Map<string, { deprecated: boolean; hidden: boolean }>();
+  const visible = () => [...subjects.values()].filter((s) => !flags.get(s.subject)?.hidden);
   return {
-    get: (subject) => subjects.get(subject),
-    list: () => [...subjects.values()].map((s) => ({ subject: s.subject, version: s.version, schema: s.schema })),
+    get: (subject) => (flags.get(subject)?.hidden ? undefined : subjects.get(subject)),
+    list: () => visible().map((s) => ({ subject: s.subject, version: s.version, schema: s.schema, deprecated: flags.get(s.subject)?.deprecated ?? false })),
     register(subject, schema) {
       const version = (subjects.get(subject)?.version ?? 0) + 1;
       subjects.set(subject, compiler.compile(subject, schema, version));
       for (const listener of listeners) listener();
       return version;
+    },
+    replaceAll(entries) {
+      let changed = false;
+      const wanted = new Set(entries.map((e) => e.subject));
+      for (const subject of [...subjects.keys()]) {
+        if (!wanted.has(subject)) {
+          subjects.delete(subject);
+          flags.delete(subject);
+          changed = true;
+        }
+      }
+      for (const entry of entries) {
+        const current = subjects.get(entry.subject);
+        if (!current || current.version !== entry.version || JSON.stringify(current.schema) !== JSON.stringify(entry.schema)) {
+          subjects.set(entry.subject, compiler.compile(entry.subject, entry.schema, entry.version));
+          changed = true;
+        }
+        const next = { deprecated: entry.deprecated ?? false, hidden: entry.hidden ?? false };
+        const before = flags.get(entry.subject);
+        if (!before || before.deprecated !== next.deprecated || before.hidden !== next.hidden) changed = true;
+        flags.set(entry.subject, next);
+      }
+      if (changed) for (const listener of listeners) listener();
+      return changed;
     },
     validate: (subject, document) => subjects.get(subject)?.validate(document) ?? [],
     onChange(listener) {
