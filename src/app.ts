@@ -8,9 +8,12 @@ import { loadSpecFiles } from './catalog/spec-files';
 import { createSubjectCatalog, type SubjectCatalog } from './catalog/subject-catalog';
 import type { Config } from './config';
 import { startDemoFeed } from './demo/demo-feed';
+import { createDiscoveryReader } from './discovery/discovery-reader';
+import { createProfiler } from './discovery/profiler';
 import { createEventLog } from './events/event-log';
 import { createAccessPolicy } from './graphql/access';
 import { buildApiSchema } from './graphql/build-api-schema';
+import { withRawSchemaDrift } from './graphql/discovery/drift-subscription';
 import { mountGraphqlEndpoint } from './graphql/graphql-endpoint';
 import { SchemaGateway } from './graphql/schema-gateway';
 import { subscriptionFields } from './graphql/subscription-fields';
@@ -55,6 +58,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     let ingestion: Ingestion | null = null;
     if (config.roles.includes('ingest')) {
       const specs = loadSpecFiles(path.resolve(config.specsDir)).map(compileForPipeline);
+      const profiler = createProfiler({ db: mongo.db, ...config.discovery, logger });
+      await profiler.start();
+      // Closed after ingestion (resources close in reverse), so the last batch's profile is flushed.
+      resources.push({ name: 'discovery-profiler', close: () => profiler.stop() });
       const started = createIngestion({
         kafka,
         db: mongo.db,
@@ -67,6 +74,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         fromBeginning: config.ingest.fromBeginning,
         sessionTimeoutMs: config.ingest.sessionTimeoutMs,
         logger,
+        ...(profiler.enabled ? { observe: profiler.observe } : {}),
       });
       await started.start();
       ingestion = started;
@@ -100,7 +108,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await feed.start();
       resources.push({ name: 'change-feed', close: () => feed.stop() });
       for (const { subject } of catalog.list()) await feed.addSubject(subject);
-      const build = () => buildApiSchema(catalog.list(), subscriptionFields(feed));
+      const discovery = createDiscoveryReader({ db: mongo.db, removalWindow: config.discovery.removalWindow });
+      const build = () => buildApiSchema(catalog.list(), withRawSchemaDrift(subscriptionFields(feed), discovery));
       const gateway = new SchemaGateway(build());
       // A subject registered or changed at run time is served at once, over HTTP and websockets.
       const unsubscribe = catalog.onChange(() => {
@@ -114,7 +123,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         httpServer: server,
         path: GRAPHQL_PATH,
         gateway,
-        services: { catalog, db: mongo.db, store: createEntityStore(mongo.db), eventLog: createEventLog(mongo.db), maxPageSize: config.api.maxPageSize, access: createAccessPolicy(config.api.adminKeys) },
+        services: { catalog, db: mongo.db, store: createEntityStore(mongo.db), eventLog: createEventLog(mongo.db), maxPageSize: config.api.maxPageSize, access: createAccessPolicy(config.api.adminKeys), discovery },
         logger,
       });
       resources.push({ name: 'graphql', close: async () => { unsubscribe(); await endpoint.stop(); } });

@@ -24,6 +24,8 @@ export interface Config {
   readonly api: { readonly maxPageSize: number; readonly adminKeys: readonly string[] };
   /** The demo domain feed (orders to Kafka, customer rows to PostgreSQL), for `npm start`. */
   readonly demo: { readonly enabled: boolean; readonly intervalMs: number; readonly ordersTopic: string };
+  /** Raw-schema discovery (src/discovery/): profiling in ingestion, drift polling in the API. */
+  readonly discovery: { readonly sampleRate: number; readonly flushMs: number; readonly samples: number; readonly removalWindow: number };
   readonly specsDir: string;
   readonly schemaDir: string;
   readonly ingest: {
@@ -66,6 +68,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'CANONQL_DEMO_FEED', default: 'false', description: 'true: continuously feed the demo domain (order events to Kafka, customer rows to PostgreSQL). `npm start` turns it on unless set.' },
   { name: 'CANONQL_DEMO_INTERVAL_MS', default: '2000', description: 'Pause between two ticks of the demo feed (a few changes per tick).' },
   { name: 'CANONQL_DEMO_ORDERS_TOPIC', default: 'raw.mongo.orders', description: 'Raw topic the demo feed writes MongoDB-connector order events to (the seed spec reads it).' },
+  { name: 'CANONQL_DISCOVERY_SAMPLE_RATE', default: '1', description: 'Share (0..1) of raw change records ingestion profiles for raw-schema discovery; 0 turns discovery off.' },
+  { name: 'CANONQL_DISCOVERY_FLUSH_MS', default: '2000', description: 'How often each ingestion process writes its raw-topic profiles and samples and checks for schema drift.' },
+  { name: 'CANONQL_DISCOVERY_SAMPLES', default: '50', description: 'Last raw records kept per topic (spec previews, `rawTopic.samples`).' },
+  { name: 'CANONQL_DISCOVERY_REMOVAL_WINDOW', default: '1000', description: 'A field missing from this many consecutive profiled full images of its topic counts as removed (a drift).' },
   { name: 'LOG_LEVEL', default: 'info', description: 'Log level: fatal, error, warn, info, debug or trace.' },
 ];
 
@@ -131,6 +137,21 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('CANONQL_INGEST_SESSION_TIMEOUT_MS must be an integer of at least 6000 (the broker minimum)');
   }
 
+  const discoverySampleRate = Number(read('CANONQL_DISCOVERY_SAMPLE_RATE'));
+  if (!Number.isFinite(discoverySampleRate) || discoverySampleRate < 0 || discoverySampleRate > 1) {
+    problems.push('CANONQL_DISCOVERY_SAMPLE_RATE must be a number from 0 to 1');
+  }
+  const discoveryFlushMs = Number(read('CANONQL_DISCOVERY_FLUSH_MS'));
+  if (!Number.isInteger(discoveryFlushMs) || discoveryFlushMs < 100) problems.push('CANONQL_DISCOVERY_FLUSH_MS must be an integer of at least 100');
+  const discoverySamples = Number(read('CANONQL_DISCOVERY_SAMPLES'));
+  if (!Number.isInteger(discoverySamples) || discoverySamples < 0 || discoverySamples > 1000) {
+    problems.push('CANONQL_DISCOVERY_SAMPLES must be an integer from 0 to 1000');
+  }
+  const discoveryRemovalWindow = Number(read('CANONQL_DISCOVERY_REMOVAL_WINDOW'));
+  if (!Number.isInteger(discoveryRemovalWindow) || discoveryRemovalWindow < 1 || discoveryRemovalWindow > 100000) {
+    problems.push('CANONQL_DISCOVERY_REMOVAL_WINDOW must be an integer from 1 to 100000');
+  }
+
   if (problems.length > 0) {
     throw new AppError(ErrorCode.CONFIG_INVALID, `invalid configuration:\n  - ${problems.join('\n  - ')}`, {
       details: problems,
@@ -150,6 +171,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     api: { maxPageSize, adminKeys: read('CANONQL_ADMIN_KEYS').split(',').map((k) => k.trim()).filter(Boolean) },
     demo: { enabled: demoFeed === 'true', intervalMs: demoInterval, ordersTopic: read('CANONQL_DEMO_ORDERS_TOPIC') },
+    discovery: { sampleRate: discoverySampleRate, flushMs: discoveryFlushMs, samples: discoverySamples, removalWindow: discoveryRemovalWindow },
     specsDir: read('CANONQL_SPECS_DIR'),
     schemaDir: read('CANONQL_SCHEMA_DIR'),
     ingest: {

@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Db } from 'mongodb';
+import type { DiscoveryReader } from '../discovery/discovery-reader';
 import type { EventLog } from '../events/event-log';
 import type { AccessPolicy, Principal } from './access';
 import { stateCollectionName, type EntityStore, type StoredEntity } from '../state/entity-store';
@@ -21,6 +22,8 @@ export interface ApiServices {
   readonly eventLog: EventLog;
   readonly maxPageSize: number;
   readonly access: AccessPolicy;
+  /** Raw-schema discovery: profiled topics, drift, raw samples. */
+  readonly discovery?: DiscoveryReader;
 }
 
 export interface ApiContext {

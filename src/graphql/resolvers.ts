@@ -1,3 +1,4 @@
+import { DiscoveryResolver } from './discovery/discovery.resolver';
 import { CatalogResolver } from './shared/catalog.resolver';
 
 /**
@@ -7,4 +8,5 @@ import { CatalogResolver } from './shared/catalog.resolver';
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const FIXED_RESOLVERS: [Function, ...Function[]] = [
   CatalogResolver,
+  DiscoveryResolver,
 ];

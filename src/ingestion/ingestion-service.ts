@@ -9,7 +9,7 @@ import { createEntityStore } from '../state/entity-store';
 import { createDeadLetterSink } from './dead-letter';
 import { createIngestionConsumer, type IngestionConsumer } from './ingestion-consumer';
 import { createIngestionStats, type IngestionStats } from './ingestion-stats';
-import { createPipeline, type PipelineSpec } from './pipeline';
+import { createPipeline, type PipelineSpec, type RecordObserver } from './pipeline';
 
 /**
  * The ingestion role assembled: store, event log, publisher, dead-letter sink, pipeline and
@@ -27,6 +27,8 @@ export interface IngestionOptions {
   readonly fromBeginning: boolean;
   readonly sessionTimeoutMs?: number;
   readonly logger: Logger;
+  /** Sees every decoded record (raw-schema discovery's profiler). */
+  readonly observe?: RecordObserver;
 }
 
 export interface Ingestion {
@@ -63,6 +65,7 @@ export function createIngestion(options: IngestionOptions): Ingestion {
     eventLog,
     validate: options.validate,
     specsForTopic: (topic) => bySourceTopic.get(topic) ?? [],
+    ...(options.observe ? { observe: options.observe } : {}),
   });
   let producer: Producer | null = null;
   let consumer: IngestionConsumer | null = null;

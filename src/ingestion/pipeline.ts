@@ -47,7 +47,10 @@ export interface Pipeline {
   processBatch(records: readonly RawRecord[]): Promise<RecordResult[]>;
 }
 
-export function createPipeline(deps: ApplyDeps & { specsForTopic(topic: string): readonly PipelineSpec[] }): Pipeline {
+/** Sees every record the pipeline decodes (raw-schema discovery); must not throw or block. */
+export type RecordObserver = (raw: RawRecord, decoded: DecodedRecord) => void;
+
+export function createPipeline(deps: ApplyDeps & { specsForTopic(topic: string): readonly PipelineSpec[]; observe?: RecordObserver }): Pipeline {
   return {
     async processBatch(records) {
       const results: RecordResult[] = [];
@@ -60,6 +63,7 @@ export function createPipeline(deps: ApplyDeps & { specsForTopic(topic: string):
           results.push(deadLetter(raw, error));
           continue;
         }
+        deps.observe?.(raw, decoded);
         if (decoded.kind !== 'change') {
           results.push({ outcome: 'skipped', reason: decoded.kind === 'skip' ? decoded.reason : decoded.kind });
           continue;
