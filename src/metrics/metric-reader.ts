@@ -1,0 +1,185 @@
+import type { Db, Filter } from 'mongodb';
+import { AppError, ErrorCode } from '../errors';
+import { averageOf, mergeSummaries, metricKey, type BucketSummary, type DimValue } from './aggregation';
+import { BACKFILLS_COLLECTION, type BackfillProgress } from './backfill';
+import { WINDOW_MS, type MetricDefinition, type WindowSize } from './metric-definition';
+import { BUCKETS_COLLECTION, type BucketDoc, type BucketView } from './rollup-store';
+
+/**
+ * The read side of metrics, for the API role (any process: it reads the rollup documents the
+ * metrics role writes). Queries fold bucket aggregates in code: the store needs no `$group`.
+ * Live updates come from polling the buckets' `updatedAtMs` (one poll per process, only while
+ * someone listens), so an API replica sees rewrites made by any metrics process.
+ */
+export interface MetricQuery {
+  readonly name: string;
+  readonly window: WindowSize;
+  readonly from?: Date | null;
+  readonly to?: Date | null;
+  /** Dimension name → a value or a list of accepted values. */
+  readonly where?: Record<string, unknown> | null;
+  /** Dimensions to keep; the others are merged. Absent: every dimension. */
+  readonly groupBy?: readonly string[] | null;
+}
+
+export interface MetricBucketResult extends BucketSummary {
+  readonly metric: string;
+  readonly window: WindowSize;
+  readonly start: Date;
+  readonly dimensions: Record<string, DimValue>;
+  readonly avg: number | null;
+}
+
+export interface AggregateLimits {
+  /** Entities an ad-hoc aggregate may scan. */
+  readonly maxScan: number;
+  /** Groups an ad-hoc aggregate (or a metric query) may return. */
+  readonly maxGroups: number;
+}
+
+export interface MetricsReader {
+  readonly limits: AggregateLimits;
+  definitions(): MetricDefinition[];
+  definition(name: string): MetricDefinition | null;
+  setDefinitions(definitions: readonly MetricDefinition[]): void;
+  query(query: MetricQuery): Promise<MetricBucketResult[]>;
+  backfill(name: string): Promise<BackfillProgress | null>;
+  /** Bucket rewrites, as polled from the store. */
+  watch(listener: (buckets: BucketView[]) => void): () => void;
+  stop(): void;
+}
+
+export interface MetricsReaderOptions {
+  readonly db: Db;
+  readonly definitions: readonly MetricDefinition[];
+  readonly limits: AggregateLimits;
+  readonly pollIntervalMs?: number;
+  /** How far back each poll looks again, for writes that committed late (clock skew, slow writers). */
+  readonly pollOverlapMs?: number;
+}
+
+const PROJECTION = { members: 0, w: 0 } as const;
+
+export function createMetricsReader(options: MetricsReaderOptions): MetricsReader {
+  const buckets = options.db.collection<BucketDoc>(BUCKETS_COLLECTION);
+  let definitions = [...options.definitions];
+  const listeners = new Set<(buckets: BucketView[]) => void>();
+  const pollInterval = options.pollIntervalMs ?? 500;
+  const overlap = options.pollOverlapMs ?? 5000;
+  let timer: NodeJS.Timeout | null = null;
+  let since = Date.now() - overlap;
+  const seen = new Map<string, { rev: number; at: number }>();
+  let polling = false;
+
+  async function poll(): Promise<void> {
+    if (polling) return;
+    polling = true;
+    try {
+      const docs = await buckets.find({ updatedAtMs: { $gte: since - overlap } }, { projection: PROJECTION }).sort({ updatedAtMs: 1 }).limit(5000).toArray();
+      const fresh: BucketView[] = [];
+      for (const doc of docs as unknown as BucketView[]) {
+        const known = seen.get(doc._id);
+        if (known && known.rev >= doc.rev) continue;
+        seen.set(doc._id, { rev: doc.rev, at: doc.updatedAtMs });
+        fresh.push(doc);
+      }
+      if (docs.length > 0) since = Math.max(since, docs[docs.length - 1]!.updatedAtMs);
+      for (const [id, entry] of seen) if (entry.at < since - 2 * overlap) seen.delete(id);
+      if (fresh.length > 0) for (const listener of listeners) listener(fresh);
+    } finally {
+      polling = false;
+    }
+  }
+
+  const requireDefinition = (name: string): MetricDefinition => {
+    const definition = definitions.find((d) => d.name === name);
+    if (!definition) throw new AppError(ErrorCode.NOT_FOUND, `no active metric "${name}" (active: ${definitions.map((d) => d.name).join(', ') || 'none'})`);
+    return definition;
+  };
+
+  return {
+    limits: options.limits,
+    definitions: () => [...definitions],
+    definition: (name) => definitions.find((d) => d.name === name) ?? null,
+    setDefinitions(next) {
+      definitions = [...next];
+    },
+
+    async query(query) {
+      const definition = requireDefinition(query.name);
+      if (!definition.windows.includes(query.window)) {
+        throw new AppError(ErrorCode.BAD_USER_INPUT, `metric "${definition.name}" has no ${query.window} window (it has ${definition.windows.join(', ')})`);
+      }
+      const names = definition.dimensions.map((d) => d.name);
+      const groupBy = query.groupBy ?? names;
+      const unknown = [...groupBy, ...Object.keys(query.where ?? {})].filter((n) => !names.includes(n));
+      if (unknown.length > 0) {
+        throw new AppError(ErrorCode.BAD_USER_INPUT, `metric "${definition.name}" has no dimension ${unknown.map((n) => `"${n}"`).join(', ')} (it has ${names.join(', ') || 'none'})`);
+      }
+      const filter: Filter<BucketDoc> = { metric: metricKey(definition), window: query.window, count: { $gt: 0 } };
+      const from = query.from ? Math.floor(query.from.getTime() / WINDOW_MS[query.window]) * WINDOW_MS[query.window] : null;
+      const to = query.to ? query.to.getTime() : null;
+      if (from !== null && to !== null && to <= from) throw new AppError(ErrorCode.BAD_USER_INPUT, '`to` must be after `from`');
+      if (from !== null || to !== null) filter.startMs = { ...(from !== null ? { $gte: from } : {}), ...(to !== null ? { $lt: to } : {}) };
+      for (const [name, accepted] of Object.entries(query.where ?? {})) {
+        const values = Array.isArray(accepted) ? accepted : [accepted];
+        (filter as Record<string, unknown>)[`dims.${name}`] = { $in: values };
+      }
+      const maxBuckets = options.limits.maxScan;
+      const docs = (await buckets.find(filter, { projection: PROJECTION }).sort({ startMs: 1 }).limit(maxBuckets + 1).toArray()) as unknown as BucketView[];
+      if (docs.length > maxBuckets) {
+        throw new AppError(ErrorCode.LIMIT_EXCEEDED, `metric query would read more than ${maxBuckets} buckets: narrow from/to or where`);
+      }
+      const groups = new Map<string, { startMs: number; dims: Record<string, DimValue>; parts: BucketSummary[] }>();
+      for (const doc of docs) {
+        const dims = Object.fromEntries(groupBy.map((n) => [n, doc.dims[n] ?? null]));
+        const id = `${doc.startMs}/${JSON.stringify(groupBy.map((n) => dims[n]))}`;
+        const group = groups.get(id) ?? { startMs: doc.startMs, dims, parts: [] };
+        group.parts.push(doc);
+        groups.set(id, group);
+      }
+      if (groups.size > options.limits.maxGroups) {
+        throw new AppError(ErrorCode.LIMIT_EXCEEDED, `metric query would return more than ${options.limits.maxGroups} buckets: narrow from/to, where or groupBy`);
+      }
+      return [...groups.values()]
+        .map((g) => {
+          const summary = mergeSummaries(g.parts);
+          return { metric: definition.name, window: query.window, start: new Date(g.startMs), dimensions: g.dims, ...summary, avg: averageOf(summary) };
+        })
+        .sort((a, b) => a.start.getTime() - b.start.getTime() || compareDims(a.dimensions, b.dimensions));
+    },
+
+    async backfill(name) {
+      const definition = requireDefinition(name);
+      return options.db.collection<BackfillProgress>(BACKFILLS_COLLECTION).findOne({ _id: metricKey(definition) });
+    },
+
+    watch(listener) {
+      listeners.add(listener);
+      if (!timer) {
+        since = Date.now() - overlap;
+        timer = setInterval(() => void poll().catch(() => undefined), pollInterval);
+        timer.unref();
+      }
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0 && timer) {
+          clearInterval(timer);
+          timer = null;
+          seen.clear();
+        }
+      };
+    },
+    stop() {
+      listeners.clear();
+      if (timer) clearInterval(timer);
+      timer = null;
+    },
+  };
+}
+
+function compareDims(a: Record<string, DimValue>, b: Record<string, DimValue>): number {
+  const x = JSON.stringify(Object.values(a));
+  const y = JSON.stringify(Object.values(b));
+  return x < y ? -1 : x > y ? 1 : 0;
+}
