@@ -18,6 +18,8 @@ export const ErrorCode = {
   SCHEMA_INVALID: 'SCHEMA_INVALID',
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   NOT_FOUND: 'NOT_FOUND',
+  /** A query would cost more than its configured bound (scanned documents, groups, buckets). */
+  LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   /** A mutation's input is wrong; `details` lists every problem. */
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   /** A version or state precondition of a mutation no longer holds (someone else changed it). */
