@@ -42,6 +42,8 @@ export interface ActivationRecord {
 
 export interface DefinitionRegistry<T> {
   readonly kind: DefinitionKind;
+  /** Every problem of an input, without registering it (dry runs, previews). */
+  problemsOf(input: unknown): string[];
   /** Validates and stores a new version, inactive. Same id+version with another body: CONFLICT. */
   register(input: unknown, origin?: 'file' | 'api'): Promise<DefinitionVersion<T>>;
   /** Registers file definitions the store has not seen; activates each one newer than the active one. */
@@ -138,6 +140,10 @@ export function createDefinitionRegistry<T>(db: Db, options: DefinitionKindOptio
 
   const registry: DefinitionRegistry<T> = {
     kind,
+    problemsOf(input) {
+      const result = options.validate(input);
+      return result.ok ? [] : result.problems;
+    },
     async register(input, origin = 'api') {
       const value = check(input);
       const id = options.idOf(value);
@@ -152,7 +158,12 @@ export function createDefinitionRegistry<T>(db: Db, options: DefinitionKindOptio
       try {
         await versions.insertOne(doc);
       } catch (error) {
-        if ((error as { code?: number }).code === 11000) throw new AppError(ErrorCode.CONFLICT, `${kind} "${id}" version ${version} was registered concurrently`);
+        if ((error as { code?: number }).code === 11000) {
+          // Registered concurrently (e.g. two processes seeding the same file): fine if identical.
+          const raced = await versions.findOne({ _id: versionId(id, version) });
+          if (raced && deepEqual(raced.body, value)) return toVersion(raced, await activeVersionOf(id));
+          throw new AppError(ErrorCode.CONFLICT, `${kind} "${id}" version ${version} was registered concurrently with a different body`);
+        }
         throw error;
       }
       await bumpCatalogRevision(db);
@@ -169,7 +180,15 @@ export function createDefinitionRegistry<T>(db: Db, options: DefinitionKindOptio
         // A file edited without a version bump is a conflict, reported like an API registration.
         await registry.register(value, 'file');
         const active = await activeVersionOf(id);
-        if (active === null || active < version) await movePointer(id, active, version, 'activate');
+        if (active === null || active < version) {
+          try {
+            await movePointer(id, active, version, 'activate');
+          } catch (error) {
+            // Another process seeding the same files moved it first; fine if it got this far.
+            const now = await activeVersionOf(id);
+            if (!(error instanceof AppError && error.code === ErrorCode.CONFLICT && now !== null && now >= version)) throw error;
+          }
+        }
       }
     },
 

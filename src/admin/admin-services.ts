@@ -1,0 +1,106 @@
+import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
+import type { Db } from 'mongodb';
+import type { SubjectCatalog } from '../catalog/subject-catalog';
+import type { SpecRegistry } from '../catalog/spec-registry';
+import { AppError, ErrorCode } from '../errors';
+import type { EventLog } from '../events/event-log';
+import { createEventPublisher, type EventPublisher } from '../events/event-publisher';
+import type { RawRecord } from '../ingestion/debezium/decode-record';
+import type { RoutedSpec } from '../ingestion/pipeline-spec';
+import type { Logger } from '../logger';
+import type { MappingSpec } from '../mapping/mapping-spec';
+import type { EntityStore } from '../state/entity-store';
+import { createBackfills, type Backfills } from './backfill';
+import { createDeadLetterAdmin, type DeadLetterAdmin } from './dead-letter-admin';
+import { previewSpec, requireSpecTopic, type RawFieldTypes, type SpecPreview } from './spec-preview';
+
+/**
+ * What the admin API works with, assembled once per API process: the spec registry, previews,
+ * backfill jobs and dead-letter replay. Backfills and replays publish canonical events, so the
+ * services own a producer (connected on first use).
+ */
+export interface RawSampleSource {
+  /** The latest sampled raw records of a topic, oldest first. */
+  samples(topic: string, last: number): Promise<RawRecord[]>;
+  /** Inferred source fields and their types, when discovery has profiled the topic. */
+  fieldTypes(topic: string): Promise<RawFieldTypes[] | null>;
+}
+
+export interface PreviewEventInput {
+  readonly key?: unknown;
+  readonly value: unknown;
+}
+
+export interface AdminServices {
+  readonly specs: SpecRegistry;
+  readonly backfills: Backfills;
+  readonly deadLetters: DeadLetterAdmin;
+  preview(input: unknown, options: { events?: readonly PreviewEventInput[]; last: number }): Promise<SpecPreview>;
+  /** Applies the catalog as stored now to this process (a mutation's effect shows in its response). */
+  refresh(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface AdminDeps {
+  readonly db: Db;
+  readonly kafka: Kafka;
+  readonly store: EntityStore;
+  readonly eventLog: EventLog;
+  readonly catalog: SubjectCatalog;
+  readonly specs: SpecRegistry;
+  readonly activeSpecs: () => readonly RoutedSpec[];
+  readonly samples?: RawSampleSource;
+  readonly canonicalTopicPrefix: string;
+  readonly refresh: () => Promise<void>;
+  readonly logger: Logger;
+}
+
+export function createAdminServices(deps: AdminDeps): AdminServices {
+  let producer: Promise<Producer> | null = null;
+  const publisher = async (): Promise<EventPublisher> => {
+    producer ??= (async () => {
+      const created = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+      await created.connect();
+      return created;
+    })();
+    return createEventPublisher(await producer, deps.canonicalTopicPrefix);
+  };
+  const validate = (subject: string, document: Record<string, unknown>) => deps.catalog.validate(subject, document);
+  const backfills = createBackfills({ db: deps.db, kafka: deps.kafka, store: deps.store, eventLog: deps.eventLog, publisher, validate, logger: deps.logger });
+
+  return {
+    specs: deps.specs,
+    backfills,
+    deadLetters: createDeadLetterAdmin({ db: deps.db, store: deps.store, eventLog: deps.eventLog, validate, activeSpecs: deps.activeSpecs, publisher }),
+    async preview(input, options) {
+      const spec = await validated(deps.specs, input);
+      const topic = requireSpecTopic(spec);
+      const records: RawRecord[] = options.events
+        ? options.events.map((event, i) => ({ topic, partition: 0, offset: String(i), key: toBuffer(event.key), value: toBuffer(event.value) }))
+        : await (deps.samples?.samples(topic, options.last) ?? Promise.resolve([]));
+      const rawFields = options.events ? undefined : await deps.samples?.fieldTypes(topic);
+      const schema = deps.catalog.get(spec.target.subject.replace(/^canonical\./, '').replace(/\.v\d+$/, ''))?.schema;
+      return previewSpec({ spec, records, validate, ...(rawFields ? { rawFields } : {}), ...(schema ? { canonicalSchema: schema } : {}) });
+    },
+    refresh: deps.refresh,
+    async stop() {
+      await backfills.stop();
+      if (producer) await (await producer).disconnect();
+    },
+  };
+}
+
+/** The registry's validation (structure, semantics, subject), without registering anything. */
+async function validated(specs: SpecRegistry, input: unknown): Promise<MappingSpec> {
+  const problems = specs.problemsOf(input);
+  if (problems.length > 0) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `invalid mapping-spec:\n  - ${problems.join('\n  - ')}`, { details: problems });
+  }
+  return input as MappingSpec;
+}
+
+function toBuffer(value: unknown): Buffer | null {
+  if (value === undefined || value === null) return null;
+  return Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8');
+}

@@ -1,0 +1,131 @@
+import type { Collection, Db, Filter } from 'mongodb';
+import { AppError, ErrorCode } from '../errors';
+import type { EventLog } from '../events/event-log';
+import type { EventPublisher } from '../events/event-publisher';
+import { DEAD_LETTER_COLLECTION, type StoredDeadLetter } from '../ingestion/dead-letter';
+import { createPipeline, type Outcome, type PipelineSpec } from '../ingestion/pipeline';
+import type { Validate } from '../ingestion/plan-change';
+import type { EntityStore } from '../state/entity-store';
+
+/**
+ * Dead letters through the API: list them by topic, spec, error code and time, and replay them
+ * after a fix. A replay runs the stored original record through the ingestion pipeline with the
+ * specs active now (only the spec that failed, when the letter names one: the others applied the
+ * record already). Each letter ends either resolved (applied, or a no-op because a later change
+ * superseded it) or still dead-lettered with its new reason. Nothing is duplicated: the entity's
+ * source-position guard makes a second replay of the same record a no-op, and the letter keeps
+ * its id (topic:partition:offset:spec), so it is updated in place.
+ */
+export interface DeadLetterFilter {
+  readonly topic?: string;
+  readonly specId?: string;
+  readonly code?: string;
+  readonly since?: Date;
+  readonly until?: Date;
+  /** Include letters already replayed successfully (default: only open ones). */
+  readonly includeResolved?: boolean;
+}
+
+export interface DeadLetterView extends Omit<StoredDeadLetter, '_id'> {
+  readonly id: string;
+  readonly attempts: number;
+  readonly lastReplayedAt: Date | null;
+  readonly resolution: string | null;
+}
+
+export interface ReplayResult {
+  readonly id: string;
+  /** applied, duplicate, stale (resolved) or dead-lettered (still failing). */
+  readonly outcome: Outcome;
+  readonly code: string | null;
+  readonly message: string | null;
+}
+
+export interface DeadLetterAdmin {
+  list(filter: DeadLetterFilter, first: number, after?: string): Promise<DeadLetterView[]>;
+  replay(selection: { ids?: readonly string[]; filter?: DeadLetterFilter }, limit: number): Promise<ReplayResult[]>;
+}
+
+type Letter = StoredDeadLetter & { attempts?: number; lastReplayedAt?: Date; resolution?: string };
+
+export function createDeadLetterAdmin(deps: {
+  readonly db: Db;
+  readonly store: EntityStore;
+  readonly eventLog: EventLog;
+  readonly validate: Validate;
+  readonly activeSpecs: () => readonly (PipelineSpec & { readonly topics: readonly string[] })[];
+  readonly publisher: () => Promise<EventPublisher>;
+}): DeadLetterAdmin {
+  const collection = deps.db.collection<Letter>(DEAD_LETTER_COLLECTION) as Collection<Letter>;
+
+  const query = (filter: DeadLetterFilter): Filter<Letter> => {
+    const q: Record<string, unknown> = {};
+    if (filter.topic !== undefined) q.topic = filter.topic;
+    if (filter.specId !== undefined) q['spec.id'] = filter.specId;
+    if (filter.code !== undefined) q.code = filter.code;
+    if (filter.since || filter.until) {
+      q.deadLetteredAt = { ...(filter.since ? { $gte: filter.since } : {}), ...(filter.until ? { $lt: filter.until } : {}) };
+    }
+    if (!filter.includeResolved) q.replayed = false;
+    return q as Filter<Letter>;
+  };
+
+  const view = (doc: Letter): DeadLetterView => {
+    const { _id, attempts, lastReplayedAt, resolution, ...rest } = doc;
+    return { id: _id, ...rest, attempts: attempts ?? 0, lastReplayedAt: lastReplayedAt ?? null, resolution: resolution ?? null };
+  };
+
+  return {
+    async list(filter, first, after) {
+      const q = query(filter) as Record<string, unknown>;
+      if (after !== undefined) q._id = { $gt: after };
+      const docs = await collection.find(q as Filter<Letter>).sort({ _id: 1 }).limit(first).toArray();
+      return docs.map(view);
+    },
+
+    async replay(selection, limit) {
+      if (!selection.ids && !selection.filter) throw new AppError(ErrorCode.BAD_USER_INPUT, 'name the dead letters to replay: ids or a filter');
+      const q: Record<string, unknown> = selection.ids ? { _id: { $in: [...selection.ids] } } : query(selection.filter!);
+      const letters = await collection.find(q as Filter<Letter>).sort({ _id: 1 }).limit(limit).toArray();
+      if (selection.ids) {
+        const missing = selection.ids.filter((id) => !letters.some((l) => l._id === id));
+        if (missing.length > 0) {
+          throw new AppError(ErrorCode.BAD_USER_INPUT, `unknown dead letters: ${missing.join(', ')}`, { details: missing.map((id) => `ids: no dead letter "${id}"`) });
+        }
+      }
+      const results: ReplayResult[] = [];
+      for (const letter of letters) results.push(await replayOne(letter));
+      return results;
+    },
+  };
+
+  async function replayOne(letter: Letter): Promise<ReplayResult> {
+    const specs = deps.activeSpecs().filter((s) => s.topics.includes(letter.topic) && (!letter.spec || s.id === letter.spec.id));
+    const pipeline = createPipeline({ store: deps.store, eventLog: deps.eventLog, validate: deps.validate, specsForTopic: () => specs });
+    const [result] = await pipeline.processBatch([{
+      topic: letter.topic, partition: letter.partition, offset: letter.offset,
+      key: letter.key === null ? null : Buffer.from(letter.key, 'utf8'),
+      value: letter.value === null ? null : Buffer.from(letter.value, 'utf8'),
+    }]);
+    if (!result) throw new AppError(ErrorCode.INTERNAL, `replay of ${letter._id} produced no result`);
+    if (result.publish) {
+      await (await deps.publisher()).publish([result.publish]);
+      await deps.eventLog.markPublished([result.publish.id]);
+    }
+    const now = new Date();
+    if (result.outcome === 'dead-lettered' && result.deadLetter) {
+      await collection.updateOne({ _id: letter._id }, {
+        $set: { code: result.deadLetter.code, message: result.deadLetter.message, details: result.deadLetter.details ?? null, lastReplayedAt: now },
+        $inc: { attempts: 1 },
+      });
+      return { id: letter._id, outcome: result.outcome, code: result.deadLetter.code, message: result.deadLetter.message };
+    }
+    if (result.outcome === 'skipped') {
+      // No active spec reads the topic now (or the record is not a change): the letter stays open.
+      await collection.updateOne({ _id: letter._id }, { $set: { lastReplayedAt: now }, $inc: { attempts: 1 } });
+      return { id: letter._id, outcome: result.outcome, code: 'NO_ACTIVE_SPEC', message: result.reason ?? 'skipped' };
+    }
+    await collection.updateOne({ _id: letter._id }, { $set: { replayed: true, lastReplayedAt: now, resolution: result.outcome }, $inc: { attempts: 1 } });
+    return { id: letter._id, outcome: result.outcome, code: null, message: null };
+  }
+}
