@@ -95,6 +95,7 @@ export function inferJsonSchema(topic: string, shape: readonly FieldShape[], pro
         node = node.items;
         insideArray = true;
         prefix += '[*]';
+        if (last) Object.assign(node, typeKeywords(field, stats.get(field.path)));
         return;
       }
       if (segment.kind !== 'name') return;
