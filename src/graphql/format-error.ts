@@ -18,7 +18,9 @@ export function createFormatError(logger: Logger) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
     if (isAppError(original)) {
-      return { ...formatted, message: original.message, extensions: { code: original.code } };
+      // `details` (every problem of a rejected input, as strings) reaches clients as well.
+      const details = Array.isArray(original.details) ? { details: original.details } : {};
+      return { ...formatted, message: original.message, extensions: { code: original.code, ...details } };
     }
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && PUBLIC_CODES.has(code)) {

@@ -1,4 +1,5 @@
 import { DiscoveryResolver } from './discovery/discovery.resolver';
+import { SchemaRegistryResolver } from './catalog-admin/schema-registry.resolver';
 import { CatalogResolver } from './shared/catalog.resolver';
 
 /**
@@ -8,5 +9,6 @@ import { CatalogResolver } from './shared/catalog.resolver';
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const FIXED_RESOLVERS: [Function, ...Function[]] = [
   CatalogResolver,
+  SchemaRegistryResolver,
   DiscoveryResolver,
 ];

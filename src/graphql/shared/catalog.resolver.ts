@@ -20,6 +20,9 @@ export class SubjectType {
 
   @Field(() => Int, { description: 'Live (not deleted) entities stored.' })
   count!: number;
+
+  @Field(() => Boolean, { description: 'Deprecated in the schema registry: still served, but planned to go.' })
+  deprecated!: boolean;
 }
 
 /** The fixed catalog queries; subject-specific fields are generated (subject-schema.ts). */
@@ -33,6 +36,7 @@ export class CatalogResolver {
       typeName: subjectNames(entry.subject).type,
       description: typeof entry.schema.description === 'string' ? entry.schema.description : null,
       count: await ctx.services.store.collection(entry.subject).countDocuments({ '_meta.deleted': false }),
+      deprecated: 'deprecated' in entry && entry.deprecated === true,
     })));
   }
 
