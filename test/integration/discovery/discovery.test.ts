@@ -11,6 +11,7 @@ import { loadCanonicalSchemas } from '../../../src/catalog/canonical-schemas';
 import { createSubjectCatalog } from '../../../src/catalog/subject-catalog';
 import { createDiscoveryReader, type DiscoveryReader } from '../../../src/discovery/discovery-reader';
 import { createProfiler, type Profiler } from '../../../src/discovery/profiler';
+import { decodeRecord } from '../../../src/ingestion/debezium/decode-record';
 import { createEventLog } from '../../../src/events/event-log';
 import { createAccessPolicy } from '../../../src/graphql/access';
 import { buildApiSchema } from '../../../src/graphql/build-api-schema';
@@ -243,5 +244,29 @@ describe('raw-schema discovery on a drifting topic', () => {
     );
     expect(data.rawTopic.samples.map((s) => s.offset)).toEqual(['12', '13']);
     expect(JSON.parse(data.rawTopic.samples[0]!.key)).toEqual({ id: JSON.stringify({ $oid: oid(10) }) });
+  });
+
+  it('merges the profile of a second ingestion process on read, and records its drift once', async () => {
+    // Another process (its own profile document) owning other partitions of the topic.
+    const other = createProfiler({ db, sampleRate: 1, flushMs: 600_000, samples: 5, removalWindow: WINDOW, logger: pino({ level: 'silent' }), processId: 'other-process' });
+    await other.start();
+    [11, 12].forEach((k, i) => {
+      const message = event('c', k, { orderId: `o-${k}`, items: [], total: 1, status: 'new', createdAt: '2024-03-01T00:00:00Z', channel: 'web' });
+      const raw = { topic, partition: 1, offset: String(i), key: Buffer.from(message.key as string), value: Buffer.from(message.value as string) };
+      other.observe(raw, decodeRecord(raw));
+    });
+    await other.stop();
+    await profiler.flush();
+    const versions = await reader.versions(topic);
+    expect(versions.map((v) => [v.version, v.changes.added])).toEqual([
+      [1, expect.any(Array)], [2, ['$.status']], [3, ['$.createdAt']], [4, ['$.channel']],
+    ]);
+    const profile = (await reader.profile(topic))!;
+    expect({ processes: profile.processes, sampled: profile.sampled, images: profile.images }).toEqual({ processes: 2, sampled: 16, images: 16 });
+    const orderId = profile.fields.find((f) => f.path === '$.orderId')!;
+    expect({ present: orderId.present, distinct: orderId.distinct }).toEqual({ present: 16, distinct: 12 });
+    expect(profile.fields.find((f) => f.path === '$.total')).toMatchObject({ minNumber: 1, maxNumber: 40 });
+    // Its samples join the topic's last five.
+    expect((await reader.samples(topic, 5)).map((r) => `${r.partition}:${r.offset}`)).toEqual(['0:11', '0:12', '0:13', '1:0', '1:1']);
   });
 });
