@@ -1,5 +1,5 @@
 import { findBreakingChanges } from 'graphql';
-import { COMPATIBILITY_LEVELS, checkCompatibility } from '../../../src/catalog/compatibility';
+import { checkCompatibility } from '../../../src/catalog/compatibility';
 import { checkEvolution, graphqlBreakingChanges } from '../../../src/catalog/schema-evolution';
 import { buildApiSchema } from '../../../src/graphql/build-api-schema';
 import { customer, order, PAIRS } from './compatibility-cases';
@@ -25,7 +25,8 @@ describe('evolution check vs the GraphQL breaking-change check, over the compati
     const after = pair.after as Record<string, unknown>;
     const graphql = breaking(before, after);
 
-    it.each(COMPATIBILITY_LEVELS.filter((l) => l !== 'NONE').map((l) => [l]))('agrees under %s', (level) => {
+    // With one earlier version a transitive level equals its plain form: one of them is enough.
+    it.each((['BACKWARD', 'FORWARD', 'FULL', 'FULL_TRANSITIVE'] as const).map((l) => [l]))('agrees under %s', (level) => {
       const verdict = checkEvolution({ subject: 'thing', history: [before], candidate: after, level, others });
       const json = checkCompatibility([before], after, level);
       // Accepted implies no GraphQL breaking change; rejected means JSON rules or GraphQL said so.
