@@ -1,0 +1,142 @@
+import { GraphQLFloat, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLString, type GraphQLFieldConfigMap } from 'graphql';
+import { metricKey, type DimValue } from '../../metrics/aggregation';
+import type { MetricBucketResult, MetricsReader } from '../../metrics/metric-reader';
+import type { BucketView } from '../../metrics/rollup-store';
+import { WINDOW_MS } from '../../metrics/metric-definition';
+import type { SubscriptionFieldsFactory } from '../build-api-schema';
+import type { ApiContext } from '../context';
+import { DateTimeScalar, DecimalScalar, JSONScalar } from '../scalars';
+import { metricsOf, whereOf, windowOf } from './metric.resolver';
+
+/**
+ * `metricUpdated(name, window, where, groupBy)`: every rewrite of a matching bucket, live. With
+ * `groupBy`, the payload is the whole group of that window, re-read after the change (so a
+ * client can replace its row). Updates come from the reader's poll of the rollups, so any API
+ * replica sees the writes of any metrics process.
+ */
+const MetricBucketUpdate = new GraphQLObjectType<MetricBucketResult>({
+  name: 'MetricBucketUpdate',
+  description: 'The new aggregate of one metric bucket (or group of buckets) after a change.',
+  fields: {
+    metric: { type: new GraphQLNonNull(GraphQLString) },
+    window: { type: new GraphQLNonNull(GraphQLString) },
+    start: { type: new GraphQLNonNull(DateTimeScalar) },
+    dimensions: { type: new GraphQLNonNull(JSONScalar) },
+    count: { type: new GraphQLNonNull(GraphQLInt) },
+    sum: { type: DecimalScalar },
+    avg: { type: GraphQLFloat },
+    min: { type: DecimalScalar },
+    max: { type: DecimalScalar },
+  },
+});
+
+interface Args {
+  name: string;
+  window: string;
+  where?: unknown;
+  groupBy?: string[] | null;
+}
+
+export function metricSubscriptionFields(): GraphQLFieldConfigMap<unknown, ApiContext> {
+  return {
+    metricUpdated: {
+      type: new GraphQLNonNull(MetricBucketUpdate),
+      description: 'Live updates of a metric\'s buckets (count, sum, avg, min, max), as the metrics role rewrites them.',
+      args: {
+        name: { type: new GraphQLNonNull(GraphQLString) },
+        window: { type: new GraphQLNonNull(GraphQLString), description: 'minute, hour or day.' },
+        where: { type: JSONScalar, description: 'Dimension → value or list of values.' },
+        groupBy: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) },
+      },
+      subscribe: (_root, args: Args, ctx: ApiContext) => {
+        const metrics = metricsOf(ctx);
+        const window = windowOf(args.window);
+        const where = whereOf(args.where);
+        const definition = metrics.definition(args.name);
+        // Validates name, window and dimensions up front, like the query does.
+        const check = metrics.query({ name: args.name, window, where, groupBy: args.groupBy ?? null, from: new Date(0), to: new Date(1) });
+        return liveBuckets(metrics, check, (bucket) => {
+          if (!definition || bucket.metric !== metricKey(definition) || bucket.window !== window || (bucket.count === 0 && bucket.rev === 1)) return false;
+          return Object.entries(where ?? {}).every(([name, accepted]) => (Array.isArray(accepted) ? accepted : [accepted]).includes(bucket.dims[name]));
+        }, async (bucket) => {
+          if (!args.groupBy) {
+            return [{ metric: args.name, window, start: new Date(bucket.startMs), dimensions: bucket.dims, count: bucket.count, sum: bucket.sum, min: bucket.min, max: bucket.max,
+              avg: bucket.sum === null || bucket.count === 0 ? null : Number(bucket.sum) / bucket.count }];
+          }
+          const pinned: Record<string, DimValue[]> = { ...(where as Record<string, DimValue[]> | null ?? {}) };
+          for (const name of args.groupBy) pinned[name] = [bucket.dims[name] ?? null];
+          const rows = await metrics.query({ name: args.name, window, where: pinned, groupBy: args.groupBy, from: new Date(bucket.startMs), to: new Date(bucket.startMs + WINDOW_MS[window]) });
+          return rows.length > 0 ? rows : [{ metric: args.name, window, start: new Date(bucket.startMs), dimensions: Object.fromEntries(args.groupBy.map((n) => [n, bucket.dims[n] ?? null])), count: 0, sum: null, min: null, max: null, avg: null }];
+        });
+      },
+      resolve: (payload: unknown) => payload as MetricBucketResult,
+    },
+  };
+}
+
+/** An async iterator over matching bucket updates; `return()` stops listening. */
+function liveBuckets(
+  metrics: MetricsReader,
+  ready: Promise<unknown>,
+  matches: (bucket: BucketView) => boolean,
+  toPayloads: (bucket: BucketView) => Promise<MetricBucketResult[]>,
+): AsyncIterableIterator<MetricBucketResult> {
+  const queue: MetricBucketResult[] = [];
+  let waiting: ((result: IteratorResult<MetricBucketResult>) => void) | null = null;
+  let failed: unknown = null;
+  let done = false;
+  // Payloads are produced in order of the updates (a group re-read must not overtake an older one).
+  let chain: Promise<void> = ready.then(() => undefined, (error: unknown) => { failed = error; });
+  const push = (payload: MetricBucketResult) => {
+    if (done) return;
+    if (waiting) {
+      const resolve = waiting;
+      waiting = null;
+      resolve({ done: false, value: payload });
+    } else if (queue.length < 1000) queue.push(payload);
+  };
+  const stop = metrics.watch((buckets) => {
+    for (const bucket of buckets) {
+      if (!matches(bucket)) continue;
+      chain = chain.then(async () => {
+        for (const payload of await toPayloads(bucket)) push(payload);
+      }).catch(() => undefined);
+    }
+  });
+  const finish = () => {
+    done = true;
+    stop();
+    if (waiting) waiting({ done: true, value: undefined });
+    waiting = null;
+  };
+  return {
+    async next() {
+      await chain;
+      if (failed) {
+        finish();
+        throw failed;
+      }
+      if (queue.length > 0) return { done: false, value: queue.shift()! };
+      if (done) return { done: true, value: undefined };
+      return new Promise((resolve) => {
+        waiting = resolve;
+      });
+    },
+    async return() {
+      finish();
+      return { done: true, value: undefined };
+    },
+    async throw(error?: unknown) {
+      finish();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
+
+/** Adds `metricUpdated` to the subscription fields another factory builds. */
+export function withMetricSubscriptions(factory: SubscriptionFieldsFactory): SubscriptionFieldsFactory {
+  return (types, shared) => ({ ...factory(types, shared), ...metricSubscriptionFields() });
+}

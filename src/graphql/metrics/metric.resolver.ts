@@ -1,0 +1,155 @@
+import { Arg, Ctx, Field, Float, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import { AppError, ErrorCode } from '../../errors';
+import { WINDOW_SIZES, type WindowSize } from '../../metrics/metric-definition';
+import type { MetricsReader } from '../../metrics/metric-reader';
+import type { ApiContext } from '../context';
+import { DateTimeScalar, DecimalScalar, JSONScalar } from '../scalars';
+
+/**
+ * Metric queries: `metric(name, window, from, to, where, groupBy)` over the rollups the metrics
+ * role maintains, and `metricDefinitions`. Sums, minima and maxima are exact decimals; `avg` is
+ * sum / count as a float.
+ */
+@ObjectType('MetricBucket', { description: 'One window of a metric for one combination of dimension values.' })
+export class MetricBucketType {
+  @Field(() => DateTimeScalar, { description: 'Start of the window (UTC, inclusive).' })
+  start!: Date;
+
+  @Field(() => JSONScalar, { description: 'The grouped dimension values, e.g. {"region": "eu-west", "product": "MUG-CLASSIC"}.' })
+  dimensions!: Record<string, unknown>;
+
+  @Field(() => Int, { description: 'Contributions counted (entities, or array elements for per-element metrics).' })
+  count!: number;
+
+  @Field(() => DecimalScalar, { nullable: true, description: 'Exact sum of the measure (null for a count-only metric).' })
+  sum!: string | null;
+
+  @Field(() => Float, { nullable: true, description: 'sum / count.' })
+  avg!: number | null;
+
+  @Field(() => DecimalScalar, { nullable: true })
+  min!: string | null;
+
+  @Field(() => DecimalScalar, { nullable: true })
+  max!: string | null;
+}
+
+@ObjectType('MetricBackfill', { description: 'Progress of the batch computation of a metric version from canonical state.' })
+export class MetricBackfillType {
+  @Field(() => String, { description: 'running, done or failed.' })
+  state!: string;
+
+  @Field(() => Int)
+  scanned!: number;
+
+  @Field(() => Int, { description: 'Entities in state when it started.' })
+  total!: number;
+
+  @Field(() => DateTimeScalar)
+  startedAt!: Date;
+
+  @Field(() => DateTimeScalar, { nullable: true })
+  finishedAt!: Date | null;
+}
+
+@ObjectType('MetricDimension')
+export class MetricDimensionType {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String, { description: 'Canonical field path; `[*]` iterates an array (one contribution per element).' })
+  field!: string;
+}
+
+@ObjectType('MetricDefinition', { description: 'An active metric definition.' })
+export class MetricDefinitionType {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => Int)
+  version!: number;
+
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+
+  @Field(() => String)
+  subject!: string;
+
+  @Field(() => String, { nullable: true, description: 'Measured field path (null: count only).' })
+  measure!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Field path the measure is multiplied by (price × qty).' })
+  multiplyBy!: string | null;
+
+  @Field(() => [MetricDimensionType])
+  dimensions!: MetricDimensionType[];
+
+  @Field(() => String, { description: 'The timestamp placing an entity in a window: a field path, or "changeTime".' })
+  time!: string;
+
+  @Field(() => [String], { description: 'Window sizes: minute, hour, day (UTC, tumbling).' })
+  windows!: string[];
+
+  @Field(() => MetricBackfillType, { nullable: true })
+  backfill!: MetricBackfillType | null;
+}
+
+export function metricsOf(ctx: ApiContext): MetricsReader {
+  const metrics = ctx.services.metrics;
+  if (!metrics) throw new AppError(ErrorCode.NOT_FOUND, 'metrics are not enabled on this server (CANONQL_METRICS=false)');
+  return metrics;
+}
+
+export function windowOf(window: string): WindowSize {
+  if (!WINDOW_SIZES.includes(window as WindowSize)) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `window must be one of ${WINDOW_SIZES.join(', ')} (got "${window}")`);
+  }
+  return window as WindowSize;
+}
+
+export function whereOf(where: unknown): Record<string, unknown> | null {
+  if (where === null || where === undefined) return null;
+  if (typeof where !== 'object' || Array.isArray(where)) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, 'where must be an object of dimension → value or list of values, e.g. {"region": ["eu-west"]}');
+  }
+  return where as Record<string, unknown>;
+}
+
+@Resolver()
+export class MetricResolver {
+  @Query(() => [MetricBucketType], { description: 'Buckets of a metric in [from, to), oldest first. `where`: dimension → value or list of values. `groupBy`: dimensions kept (the others are merged); absent: all.' })
+  async metric(
+    @Arg('name', () => String) name: string,
+    @Arg('window', () => String, { description: 'minute, hour or day (one of the metric\'s windows).' }) window: string,
+    @Arg('from', () => DateTimeScalar, { nullable: true }) from: string | null,
+    @Arg('to', () => DateTimeScalar, { nullable: true }) to: string | null,
+    @Arg('where', () => JSONScalar, { nullable: true }) where: unknown,
+    @Arg('groupBy', () => [String], { nullable: true }) groupBy: string[] | null,
+    @Ctx() ctx: ApiContext,
+  ): Promise<MetricBucketType[]> {
+    return metricsOf(ctx).query({
+      name, window: windowOf(window), from: from ? new Date(from) : null, to: to ? new Date(to) : null, where: whereOf(where), groupBy,
+    });
+  }
+
+  @Query(() => [MetricDefinitionType], { description: 'The active metric definitions, with the progress of their backfill.' })
+  async metricDefinitions(@Ctx() ctx: ApiContext): Promise<MetricDefinitionType[]> {
+    const metrics = ctx.services.metrics;
+    if (!metrics) return [];
+    return Promise.all(metrics.definitions().map(async (d) => {
+      const progress = await metrics.backfill(d.name);
+      return {
+        name: d.name,
+        version: d.version,
+        description: d.description ?? null,
+        subject: d.subject,
+        measure: d.measure?.field ?? null,
+        multiplyBy: d.measure?.multiplyBy ?? null,
+        dimensions: d.dimensions.map((x) => ({ name: x.name, field: x.field })),
+        time: 'field' in d.time ? d.time.field : 'changeTime',
+        windows: [...d.windows],
+        backfill: progress ? { state: progress.state, scanned: progress.scanned, total: progress.total, startedAt: progress.startedAt, finishedAt: progress.finishedAt } : null,
+      };
+    }));
+  }
+}

@@ -1,0 +1,129 @@
+import { GraphQLBoolean, GraphQLFloat, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLString, type GraphQLFieldConfigMap } from 'graphql';
+import { AppError, ErrorCode } from '../../errors';
+import { parseFieldPath } from '../../mapping/json-path';
+import { compileGetter } from '../../mapping/path-getter';
+import { addDec, compareDec, formatDec, toDec, type Dec } from '../../metrics/decimal';
+import type { AggregateLimits } from '../../metrics/metric-reader';
+import type { StoredEntity } from '../../state/entity-store';
+import type { ApiContext } from '../context';
+import { fieldName } from '../naming';
+import { DecimalScalar, JSONScalar } from '../scalars';
+import type { FieldModel } from './field-model';
+import { whereToMongo } from './list-query';
+import type { SubjectTypes } from './subject-schema';
+
+/**
+ * `<plural>Aggregate(where, groupBy, measure)`: count, exact sum, avg, min and max over the
+ * current state of a subject, grouped by field values; computed in code (the store has no
+ * `$group` accumulators to rely on), so its cost is bounded: at most `maxScan` entities read and
+ * `maxGroups` groups, beyond which the query fails with LIMIT_EXCEEDED instead of running long.
+ * Metrics (rollups maintained while streaming) are the way to aggregate big subjects.
+ */
+export const DEFAULT_AGGREGATE_LIMITS: AggregateLimits = { maxScan: 100_000, maxGroups: 1_000 };
+
+const AggregateGroup = new GraphQLObjectType<GroupResult>({
+  name: 'AggregateGroup',
+  description: 'Aggregate of the entities sharing one combination of groupBy values.',
+  fields: {
+    group: { type: new GraphQLNonNull(JSONScalar), description: 'The groupBy field values, e.g. {"region": "eu-west"} ({} without groupBy).' },
+    count: { type: new GraphQLNonNull(GraphQLInt), description: 'Entities in the group.' },
+    sum: { type: DecimalScalar, description: 'Exact sum of the numeric measure values (entities without one are skipped).' },
+    avg: { type: GraphQLFloat, description: 'sum / number of measure values.' },
+    min: { type: DecimalScalar },
+    max: { type: DecimalScalar },
+  },
+});
+
+interface GroupResult {
+  group: Record<string, unknown>;
+  count: number;
+  sum: string | null;
+  avg: number | null;
+  min: string | null;
+  max: string | null;
+}
+
+interface AggregateArgs {
+  where?: Record<string, unknown> | null;
+  groupBy?: string[] | null;
+  measure?: string | null;
+  includeDeleted?: boolean;
+}
+
+export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unknown, ApiContext> {
+  const { subject, names, fields } = types;
+  return {
+    [names.aggregate]: {
+      type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(AggregateGroup))),
+      description: `Ad-hoc aggregate over current ${names.type} state: count, and sum/avg/min/max of \`measure\` (a numeric field path), per \`groupBy\` field paths. Bounded: too many entities or groups fail with LIMIT_EXCEEDED (use a metric).`,
+      args: {
+        where: { type: types.where },
+        groupBy: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)), description: 'Field paths, e.g. ["region"] or ["customer.email"].' },
+        measure: { type: GraphQLString, description: 'A numeric or decimal field path, e.g. "amount".' },
+        includeDeleted: { type: GraphQLBoolean, defaultValue: false },
+      },
+      resolve: async (_root, args: AggregateArgs, ctx) => {
+        const limits = ctx.services.metrics?.limits ?? DEFAULT_AGGREGATE_LIMITS;
+        const groupBy = (args.groupBy ?? []).map((path) => readerOf(path, fields));
+        const measure = args.measure ? readerOf(args.measure, fields) : null;
+        const filter = whereToMongo(args.where, fields);
+        const query = args.includeDeleted ? filter : { $and: [filter, { '_meta.deleted': false }] };
+        const projection: Record<string, 1> = { _id: 1 };
+        for (const r of [...groupBy, ...(measure ? [measure] : [])]) projection[`data.${r.root}`] = 1;
+        const cursor = ctx.services.store.collection(subject).find(query, { projection }).limit(limits.maxScan + 1);
+        const groups = new Map<string, { group: Record<string, unknown>; count: number; values: number; sum: Dec | null; min: Dec | null; max: Dec | null }>();
+        let scanned = 0;
+        for await (const doc of cursor as AsyncIterable<StoredEntity>) {
+          scanned += 1;
+          if (scanned > limits.maxScan) {
+            await cursor.close();
+            throw new AppError(ErrorCode.LIMIT_EXCEEDED, `${names.aggregate} would scan more than ${limits.maxScan} entities: narrow \`where\`, or define a metric`);
+          }
+          const values = groupBy.map((r) => normalizeGroupValue(r.read(doc.data)));
+          const id = JSON.stringify(values);
+          let group = groups.get(id);
+          if (!group) {
+            if (groups.size >= limits.maxGroups) {
+              await cursor.close();
+              throw new AppError(ErrorCode.LIMIT_EXCEEDED, `${names.aggregate} would return more than ${limits.maxGroups} groups: narrow \`where\` or \`groupBy\``);
+            }
+            group = { group: Object.fromEntries(groupBy.map((r, i) => [r.path, values[i]])), count: 0, values: 0, sum: null, min: null, max: null };
+            groups.set(id, group);
+          }
+          group.count += 1;
+          const value = measure ? toDec(measure.read(doc.data)) : null;
+          if (value) {
+            group.values += 1;
+            group.sum = group.sum ? addDec(group.sum, value) : value;
+            if (!group.min || compareDec(value, group.min) < 0) group.min = value;
+            if (!group.max || compareDec(value, group.max) > 0) group.max = value;
+          }
+        }
+        return [...groups.values()].map((g): GroupResult => ({
+          group: g.group,
+          count: g.count,
+          sum: g.sum && formatDec(g.sum),
+          avg: g.sum && g.values > 0 ? Number(formatDec(g.sum)) / g.values : null,
+          min: g.min && formatDec(g.min),
+          max: g.max && formatDec(g.max),
+        }));
+      },
+    },
+  };
+}
+
+function readerOf(path: string, fields: readonly FieldModel[]): { path: string; root: string; read: (data: unknown) => unknown } {
+  const parsed = parseFieldPath(path);
+  const first = parsed.ok ? parsed.segments[0] : undefined;
+  const field = first?.kind === 'name' ? fields.find((f) => f.jsonKey === first.name || fieldName(f.jsonKey) === first.name) : undefined;
+  if (!parsed.ok || !field || parsed.segments.some((s) => s.kind === 'wildcard')) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `"${path}" is not a field path of this subject (fields: ${fields.map((f) => fieldName(f.jsonKey)).join(', ')})`);
+  }
+  const segments = [{ kind: 'name' as const, name: field.jsonKey }, ...parsed.segments.slice(1)];
+  return { path, root: field.jsonKey, read: compileGetter(segments) };
+}
+
+function normalizeGroupValue(value: unknown): unknown {
+  if (value === undefined) return null;
+  return value instanceof Date ? value.toISOString() : value;
+}
