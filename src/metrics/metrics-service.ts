@@ -142,7 +142,7 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
   async function restartConsumer(): Promise<void> {
     if (!options.kafka) return;
     const subjects = subjectsOf(active);
-    if (consumer && subjects.join() === consumedSubjects.join()) return;
+    if (running && consumer && subjects.join() === consumedSubjects.join()) return;
     if (consumer) {
       await consumer.disconnect();
       consumer = null;
