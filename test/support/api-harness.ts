@@ -6,6 +6,8 @@ import type { Db } from 'mongodb';
 import pino from 'pino';
 import request from 'supertest';
 import { loadCanonicalSchemas } from '../../src/catalog/canonical-schemas';
+import { createSchemaRegistry, readSchemaFiles } from '../../src/catalog/schema-registry';
+import { followSchemaRegistry, type CatalogSync } from '../../src/catalog/schema-registry-sync';
 import { createSubjectCatalog, type SubjectCatalog } from '../../src/catalog/subject-catalog';
 import { createEventLog } from '../../src/events/event-log';
 import { createAccessPolicy } from '../../src/graphql/access';
@@ -30,9 +32,23 @@ export interface ApiHarness {
   stop(): Promise<void>;
 }
 
-/** The real GraphQL endpoint over a store database, on a free port. */
-export async function startApiHarness(db: Db, options: { subscriptions?: SubscriptionFieldsFactory } = {}): Promise<ApiHarness> {
-  const catalog = createSubjectCatalog(loadCanonicalSchemas(path.join(ROOT, 'schema', 'canonical')).values());
+/**
+ * The real GraphQL endpoint over a store database, on a free port. `schemaRegistry: true`: the catalog is the schema registry in `db` (seeded from
+ * schema/canonical/, followed through the catalog revision), as in the app, so the registry's
+ * mutations change the served types. Otherwise an in-memory catalog of the files.
+ */
+export async function startApiHarness(db: Db, options: { subscriptions?: SubscriptionFieldsFactory; schemaRegistry?: boolean } = {}): Promise<ApiHarness> {
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  let sync: CatalogSync | null = null;
+  let catalog: SubjectCatalog;
+  if (options.schemaRegistry) {
+    const registry = createSchemaRegistry(db, { logger });
+    await registry.seed(readSchemaFiles(path.join(ROOT, 'schema', 'canonical')));
+    catalog = createSubjectCatalog();
+    sync = await followSchemaRegistry({ db, registry, catalog, intervalMs: 100, logger });
+  } else {
+    catalog = createSubjectCatalog(loadCanonicalSchemas(path.join(ROOT, 'schema', 'canonical')).values());
+  }
   const build = () => buildApiSchema(catalog.list(), options.subscriptions);
   const gateway = new SchemaGateway(build());
   catalog.onChange(() => gateway.update(build()));
@@ -41,7 +57,7 @@ export async function startApiHarness(db: Db, options: { subscriptions?: Subscri
   const endpoint = await mountGraphqlEndpoint({
     app, httpServer: server, path: '/graphql', gateway,
     services: { catalog, db, store: createEntityStore(db), eventLog: createEventLog(db), maxPageSize: 100, access: createAccessPolicy([TEST_ADMIN_KEY]) },
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    logger,
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as AddressInfo;
@@ -57,6 +73,7 @@ export async function startApiHarness(db: Db, options: { subscriptions?: Subscri
       return response.body as never;
     },
     async stop() {
+      sync?.stop();
       await endpoint.stop();
       await new Promise((resolve) => server.close(() => resolve(undefined)));
     },

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { startApp, type App } from '../../../src/app';
 import { createSchemaRegistry } from '../../../src/catalog/schema-registry';
 import { loadConfig } from '../../../src/config';
+import { startApiHarness, TEST_ADMIN_KEY } from '../../support/api-harness';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 
@@ -248,5 +249,26 @@ describe('canonical schema registry', () => {
       expect.stringMatching(/^order: graphql:Order\.order_id: GRAPHQL_BREAKING/),
     ]));
     expect((await createSchemaRegistry(db).versions('order')).map((v) => v.version)).toEqual([1]);
+  });
+});
+
+describe('the API harness over the schema registry', () => {
+  it('serves a schema registered through its own endpoint at once', async () => {
+    const client = await testMongo();
+    const db = client.db(uniqueName('schema_registry_harness'));
+    const api = await startApiHarness(db, { schemaRegistry: true });
+    try {
+      const schema = { type: 'object', additionalProperties: false, properties: { parcelId: { type: 'string' } } };
+      const register = 'mutation($s: JSON!) { registerCanonicalSchema(subject: "parcel", schema: $s, expectedVersion: 0) { version } }';
+      const response = await request(api.server).post('/graphql').set('authorization', `Bearer ${TEST_ADMIN_KEY}`)
+        .send({ query: register, variables: { s: schema } });
+      expect(response.body).toEqual({ data: { registerCanonicalSchema: { version: 1 } } });
+      expect(await api.query('{ parcels { totalCount } }')).toEqual({ data: { parcels: { totalCount: 0 } } });
+      expect(api.catalog.list().map((s) => s.subject).sort()).toEqual(['customer', 'order', 'parcel']);
+    } finally {
+      await api.stop();
+      await db.dropDatabase();
+      await client.close();
+    }
   });
 });
