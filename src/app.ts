@@ -3,26 +3,35 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import type { Admin } from 'kafkajs';
-import { loadCanonicalSchemas } from './catalog/canonical-schemas';
+import { createAdminServices } from './admin/admin-services';
+import { createActiveSpecs } from './catalog/active-specs';
+import { watchCatalogRevision } from './catalog/catalog-revision';
 import { loadSpecFiles } from './catalog/spec-files';
+import { createSpecRegistry } from './catalog/spec-registry';
+import { createSchemaRegistry, readSchemaFiles } from './catalog/schema-registry';
+import { bindRegistry, syncCatalogFromRegistry } from './catalog/schema-registry-sync';
 import { createSubjectCatalog, type SubjectCatalog } from './catalog/subject-catalog';
 import type { Config } from './config';
 import { startDemoFeed } from './demo/demo-feed';
 import { createDiscoveryReader } from './discovery/discovery-reader';
+import { discoverySamples } from './admin/discovery-samples';
 import { createProfiler } from './discovery/profiler';
 import { createEventLog } from './events/event-log';
 import { createAccessPolicy } from './graphql/access';
 import { buildApiSchema } from './graphql/build-api-schema';
 import { withRawSchemaDrift } from './graphql/discovery/drift-subscription';
 import { mountGraphqlEndpoint } from './graphql/graphql-endpoint';
+import { withMetricSubscriptions } from './graphql/metrics/metric-subscription';
 import { SchemaGateway } from './graphql/schema-gateway';
 import { subscriptionFields } from './graphql/subscription-fields';
 import { healthRoutes } from './http/health-routes';
 import { createKafka } from './infra/kafka';
 import { connectMongo, type MongoHandle } from './infra/mongo';
 import { createIngestion, type Ingestion } from './ingestion/ingestion-service';
-import { compileForPipeline } from './ingestion/pipeline-spec';
 import type { Logger } from './logger';
+import { loadMetricFiles, newestVersions } from './metrics/metric-files';
+import { createMetricsReader } from './metrics/metric-reader';
+import { createMetricsService } from './metrics/metrics-service';
 import { createEntityStore } from './state/entity-store';
 import { createChangeFeed } from './subscriptions/change-feed';
 
@@ -53,11 +62,41 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     await admin.connect();
     resources.push({ name: 'kafka-admin', close: () => admin.disconnect() });
 
-    const catalog = createSubjectCatalog(loadCanonicalSchemas(path.resolve(config.schemaDir, 'canonical')).values());
+    // Schema files are the seed; the schema registry in the store is the runtime truth, and the
+    // in-memory catalog (read by GraphQL and ingestion) is its view, reloaded on every revision.
+    const schemaRegistry = createSchemaRegistry(mongo.db, { logger });
+    await schemaRegistry.seed(readSchemaFiles(path.resolve(config.schemaDir, 'canonical')));
+    const catalog = createSubjectCatalog();
+    await syncCatalogFromRegistry(schemaRegistry, catalog);
+
+    // Spec files are the seed; the registry in the store is the runtime truth (admin API).
+    const specRegistry = createSpecRegistry(mongo.db, (subject) => catalog.get(subject) !== undefined);
+    await specRegistry.seed(loadSpecFiles(path.resolve(config.specsDir)));
+    const activeSpecs = createActiveSpecs(specRegistry);
+    await activeSpecs.reload();
 
     let ingestion: Ingestion | null = null;
+    // Every catalog change made through any process reaches this one through the revision poll.
+    const reloaders: (() => Promise<void>)[] = [];
+    const catalogWatch = watchCatalogRevision(mongo.db, {
+      intervalMs: config.catalog.pollMs,
+      logger,
+      onChange: async () => {
+        for (const reload of reloaders) await reload();
+      },
+    });
+    resources.push({ name: 'catalog-watch', close: async () => catalogWatch.stop() });
+    // Schemas first: the specs reloaded next are checked against the subjects.
+    reloaders.push(async () => {
+      await syncCatalogFromRegistry(schemaRegistry, catalog);
+    });
+    bindRegistry(catalog, { registry: schemaRegistry, refresh: () => catalogWatch.refresh() });
+    reloaders.push(async () => {
+      if (await activeSpecs.reload()) await ingestion?.setSpecs(activeSpecs.list());
+    });
+
     if (config.roles.includes('ingest')) {
-      const specs = loadSpecFiles(path.resolve(config.specsDir)).map(compileForPipeline);
+      const specs = activeSpecs.list();
       const profiler = createProfiler({ db: mongo.db, ...config.discovery, logger });
       await profiler.start();
       // Closed after ingestion (resources close in reverse), so the last batch's profile is flushed.
@@ -80,6 +119,19 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       ingestion = started;
       resources.push({ name: 'ingestion', close: () => started.stop() });
       logger.info({ specs: specs.map((s) => `${s.id}@${s.version}`), subjects: catalog.list().map((s) => s.subject) }, 'ingestion started');
+    }
+
+    // Metric definitions: the files of specs/metrics (newest version of each name).
+    const metricDefinitions = config.metrics.enabled ? newestVersions(loadMetricFiles(path.resolve(config.metrics.dir))) : [];
+    if (config.metrics.enabled && config.roles.includes('ingest')) {
+      // The metrics role: its own consumer group over the canonical topics (see metrics-service.ts).
+      const metrics = createMetricsService({
+        kafka, db: mongo.db, logger, groupId: config.metrics.groupId, topicPrefix: config.ingest.canonicalTopicPrefix,
+        canonicalPartitions: config.ingest.canonicalPartitions, sessionTimeoutMs: config.ingest.sessionTimeoutMs,
+      });
+      await metrics.start();
+      resources.push({ name: 'metrics', close: () => metrics.stop() });
+      await metrics.setDefinitions(metricDefinitions);
     }
 
     if (config.demo.enabled) {
@@ -108,8 +160,20 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await feed.start();
       resources.push({ name: 'change-feed', close: () => feed.stop() });
       for (const { subject } of catalog.list()) await feed.addSubject(subject);
+      const store = createEntityStore(mongo.db);
+      const eventLog = createEventLog(mongo.db);
       const discovery = createDiscoveryReader({ db: mongo.db, removalWindow: config.discovery.removalWindow });
-      const build = () => buildApiSchema(catalog.list(), withRawSchemaDrift(subscriptionFields(feed), discovery));
+      const adminServices = createAdminServices({
+        db: mongo.db, kafka, store, eventLog, catalog, specs: specRegistry, activeSpecs: () => activeSpecs.list(),
+        samples: discoverySamples(discovery),
+        canonicalTopicPrefix: config.ingest.canonicalTopicPrefix, refresh: () => catalogWatch.refresh(), logger,
+      });
+      resources.push({ name: 'admin', close: () => adminServices.stop() });
+      const metricsReader = config.metrics.enabled
+        ? createMetricsReader({ db: mongo.db, definitions: metricDefinitions, limits: { maxScan: config.metrics.maxScan, maxGroups: config.metrics.maxGroups } })
+        : undefined;
+      if (metricsReader) resources.push({ name: 'metrics-reader', close: async () => metricsReader.stop() });
+      const build = () => buildApiSchema(catalog.list(), withMetricSubscriptions(withRawSchemaDrift(subscriptionFields(feed), discovery)));
       const gateway = new SchemaGateway(build());
       // A subject registered or changed at run time is served at once, over HTTP and websockets.
       const unsubscribe = catalog.onChange(() => {
@@ -123,7 +187,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         httpServer: server,
         path: GRAPHQL_PATH,
         gateway,
-        services: { catalog, db: mongo.db, store: createEntityStore(mongo.db), eventLog: createEventLog(mongo.db), maxPageSize: config.api.maxPageSize, access: createAccessPolicy(config.api.adminKeys), discovery },
+        services: {
+          catalog, db: mongo.db, store, eventLog, maxPageSize: config.api.maxPageSize, access: createAccessPolicy(config.api.adminKeys),
+          admin: adminServices, discovery, ...(metricsReader ? { metrics: metricsReader } : {}),
+        },
         logger,
       });
       resources.push({ name: 'graphql', close: async () => { unsubscribe(); await endpoint.stop(); } });

@@ -24,9 +24,13 @@ export interface Config {
   readonly api: { readonly maxPageSize: number; readonly adminKeys: readonly string[] };
   /** The demo domain feed (orders to Kafka, customer rows to PostgreSQL), for `npm start`. */
   readonly demo: { readonly enabled: boolean; readonly intervalMs: number; readonly ordersTopic: string };
+  /** How often every process checks the catalog revision (schemas, specs, metric definitions). */
+  readonly catalog: { readonly pollMs: number };
   /** Raw-schema discovery (src/discovery/): profiling in ingestion, drift polling in the API. */
   readonly discovery: { readonly sampleRate: number; readonly flushMs: number; readonly samples: number; readonly removalWindow: number };
   readonly specsDir: string;
+  /** Metrics: the role runs with ingest, the queries are served with api. */
+  readonly metrics: { readonly enabled: boolean; readonly dir: string; readonly groupId: string; readonly maxScan: number; readonly maxGroups: number };
   readonly schemaDir: string;
   readonly ingest: {
     readonly groupId: string;
@@ -57,6 +61,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'SOURCE_POSTGRES_URL', default: LOCAL_POSTGRES_URL, description: 'The demo PostgreSQL source database captured by Debezium (tooling and tests).' },
   { name: 'CANONQL_MAX_PAGE_SIZE', default: '100', description: 'Largest `first` a list or history query may ask for.' },
   { name: 'CANONQL_ADMIN_KEYS', default: '', description: 'Comma-separated admin API keys (Authorization: Bearer <key>); admin mutations need one. Unset: mutations are refused.' },
+  { name: 'CANONQL_CATALOG_POLL_MS', default: '1000', description: 'How often each process checks the catalog for changes (schemas, spec activations, metric definitions) made through any process.' },
   { name: 'CANONQL_SPECS_DIR', default: 'specs', description: 'Directory of mapping spec files (*.json) loaded at start.' },
   { name: 'CANONQL_SCHEMA_DIR', default: 'schema', description: 'Directory of schemas; canonical subjects are read from its canonical/ folder.' },
   { name: 'CANONQL_INGEST_GROUP_ID', default: 'canonql-ingest', description: 'Kafka consumer group of the ingestion role (all ingestion processes share it).' },
@@ -72,6 +77,11 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'CANONQL_DISCOVERY_FLUSH_MS', default: '2000', description: 'How often each ingestion process writes its raw-topic profiles and samples and checks for schema drift.' },
   { name: 'CANONQL_DISCOVERY_SAMPLES', default: '50', description: 'Last raw records kept per topic (spec previews, `rawTopic.samples`).' },
   { name: 'CANONQL_DISCOVERY_REMOVAL_WINDOW', default: '1000', description: 'A field missing from this many consecutive profiled full images of its topic counts as removed (a drift).' },
+  { name: 'CANONQL_METRICS', default: 'true', description: 'true: maintain metric rollups (with the ingest role) and serve metric queries (with the api role).' },
+  { name: 'CANONQL_METRICS_DIR', default: 'specs/metrics', description: 'Directory of metric definition files (*.json) loaded at start.' },
+  { name: 'CANONQL_METRICS_GROUP_ID', default: 'canonql-metrics', description: 'Kafka consumer group of the metrics role over the canonical topics.' },
+  { name: 'CANONQL_AGGREGATE_MAX_SCAN', default: '100000', description: 'Most entities an ad-hoc `<plural>Aggregate` query scans (and metric buckets a `metric` query reads); beyond: LIMIT_EXCEEDED.' },
+  { name: 'CANONQL_AGGREGATE_MAX_GROUPS', default: '1000', description: 'Most groups an ad-hoc aggregate or `metric` query returns; beyond: LIMIT_EXCEEDED.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'Log level: fatal, error, warn, info, debug or trace.' },
 ];
 
@@ -137,6 +147,9 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('CANONQL_INGEST_SESSION_TIMEOUT_MS must be an integer of at least 6000 (the broker minimum)');
   }
 
+  const catalogPollMs = Number(read('CANONQL_CATALOG_POLL_MS'));
+  if (!Number.isInteger(catalogPollMs) || catalogPollMs < 50) problems.push('CANONQL_CATALOG_POLL_MS must be an integer of at least 50');
+
   const discoverySampleRate = Number(read('CANONQL_DISCOVERY_SAMPLE_RATE'));
   if (!Number.isFinite(discoverySampleRate) || discoverySampleRate < 0 || discoverySampleRate > 1) {
     problems.push('CANONQL_DISCOVERY_SAMPLE_RATE must be a number from 0 to 1');
@@ -151,6 +164,13 @@ export function loadConfig(env: Env = process.env): Config {
   if (!Number.isInteger(discoveryRemovalWindow) || discoveryRemovalWindow < 1 || discoveryRemovalWindow > 100000) {
     problems.push('CANONQL_DISCOVERY_REMOVAL_WINDOW must be an integer from 1 to 100000');
   }
+
+  const metricsEnabled = read('CANONQL_METRICS');
+  if (!['true', 'false'].includes(metricsEnabled)) problems.push('CANONQL_METRICS must be true or false');
+  const maxScan = Number(read('CANONQL_AGGREGATE_MAX_SCAN'));
+  if (!Number.isInteger(maxScan) || maxScan < 1) problems.push('CANONQL_AGGREGATE_MAX_SCAN must be a positive integer');
+  const maxGroups = Number(read('CANONQL_AGGREGATE_MAX_GROUPS'));
+  if (!Number.isInteger(maxGroups) || maxGroups < 1) problems.push('CANONQL_AGGREGATE_MAX_GROUPS must be a positive integer');
 
   if (problems.length > 0) {
     throw new AppError(ErrorCode.CONFIG_INVALID, `invalid configuration:\n  - ${problems.join('\n  - ')}`, {
@@ -171,8 +191,12 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel,
     api: { maxPageSize, adminKeys: read('CANONQL_ADMIN_KEYS').split(',').map((k) => k.trim()).filter(Boolean) },
     demo: { enabled: demoFeed === 'true', intervalMs: demoInterval, ordersTopic: read('CANONQL_DEMO_ORDERS_TOPIC') },
+    catalog: { pollMs: catalogPollMs },
     discovery: { sampleRate: discoverySampleRate, flushMs: discoveryFlushMs, samples: discoverySamples, removalWindow: discoveryRemovalWindow },
     specsDir: read('CANONQL_SPECS_DIR'),
+    metrics: {
+      enabled: metricsEnabled === 'true', dir: read('CANONQL_METRICS_DIR'), groupId: read('CANONQL_METRICS_GROUP_ID'), maxScan, maxGroups,
+    },
     schemaDir: read('CANONQL_SCHEMA_DIR'),
     ingest: {
       groupId: read('CANONQL_INGEST_GROUP_ID'),

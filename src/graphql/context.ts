@@ -1,7 +1,9 @@
 import DataLoader from 'dataloader';
 import type { Db } from 'mongodb';
+import type { AdminServices } from '../admin/admin-services';
 import type { DiscoveryReader } from '../discovery/discovery-reader';
 import type { EventLog } from '../events/event-log';
+import type { MetricsReader } from '../metrics/metric-reader';
 import type { AccessPolicy, Principal } from './access';
 import { stateCollectionName, type EntityStore, type StoredEntity } from '../state/entity-store';
 
@@ -22,6 +24,10 @@ export interface ApiServices {
   readonly eventLog: EventLog;
   readonly maxPageSize: number;
   readonly access: AccessPolicy;
+  /** Spec lifecycle, previews, backfills, dead letters (API processes). */
+  readonly admin?: AdminServices;
+  /** Metric rollups and definitions (absent when metrics are disabled). */
+  readonly metrics?: MetricsReader;
   /** Raw-schema discovery: profiled topics, drift, raw samples. */
   readonly discovery?: DiscoveryReader;
 }

@@ -1,6 +1,8 @@
 import { DiscoveryResolver } from './discovery/discovery.resolver';
 import { SchemaRegistryResolver } from './catalog-admin/schema-registry.resolver';
+import { MetricResolver } from './metrics/metric.resolver';
 import { CatalogResolver } from './shared/catalog.resolver';
+import { SpecAdminResolver } from './spec-admin/spec-admin.resolver';
 
 /**
  * The type-graphql resolver classes of the fixed part of the API (everything not generated per
@@ -9,6 +11,8 @@ import { CatalogResolver } from './shared/catalog.resolver';
 // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
 export const FIXED_RESOLVERS: [Function, ...Function[]] = [
   CatalogResolver,
+  MetricResolver,
   SchemaRegistryResolver,
   DiscoveryResolver,
+  SpecAdminResolver,
 ];

@@ -71,6 +71,7 @@ export function createIngestion(options: IngestionOptions): Ingestion {
   let consumer: IngestionConsumer | null = null;
   let activeList: readonly RoutedSpec[] = options.specs;
   let changing: Promise<unknown> = Promise.resolve();
+  let stopped = false;
 
   /** Topics and indexes the specs need, created before any record of theirs is read. */
   async function prepare(specs: readonly RoutedSpec[]): Promise<void> {
@@ -117,6 +118,7 @@ export function createIngestion(options: IngestionOptions): Ingestion {
         await prepare(specs);
         const next = indexByTopic(specs);
         const topicsChanged = !sameTopics(next, bySourceTopic);
+        if (stopped) return;
         activeList = specs;
         bySourceTopic = next;
         options.logger.info({ specs: specs.map((s) => `${s.id}@${s.version}`), resubscribe: topicsChanged }, 'active specs changed');
@@ -130,6 +132,7 @@ export function createIngestion(options: IngestionOptions): Ingestion {
     },
     activeSpecs: () => activeList,
     async stop() {
+      stopped = true;
       await changing;
       await consumer?.stop();
       await producer?.disconnect();

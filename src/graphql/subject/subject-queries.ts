@@ -4,6 +4,7 @@ import type { LoggedEvent } from '../../events/event-log';
 import type { StoredEntity } from '../../state/entity-store';
 import type { ApiContext } from '../context';
 import { DateTimeScalar } from '../scalars';
+import { aggregateQuery } from './aggregate-query';
 import { changePayload, entityFromEvent } from './change-payload';
 import { afterCursor, decodeCursor, encodeCursor, mongoSort, sortOf, valueAt, whereToMongo, type Filter } from './list-query';
 import type { SubjectTypes } from './subject-schema';
@@ -15,6 +16,7 @@ import type { SubjectTypes } from './subject-schema';
 export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unknown, ApiContext> {
   const { subject, names, fields } = types;
   return {
+    ...aggregateQuery(types),
     [names.single]: {
       type: types.entity,
       description: `One ${names.type} by id. \`asOf\`: its state as of that instant of source time (the last change committed at the source at or before it, from the event log).`,
