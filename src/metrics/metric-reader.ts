@@ -68,6 +68,8 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
   const overlap = options.pollOverlapMs ?? 5000;
   let timer: NodeJS.Timeout | null = null;
   let since = Date.now() - overlap;
+  /** Rewrites older than the first listener are history, not updates: marked seen, not sent. */
+  let watchingSince = Date.now();
   const seen = new Map<string, { rev: number; at: number }>();
   let polling = false;
 
@@ -81,7 +83,7 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
         const known = seen.get(doc._id);
         if (known && known.rev >= doc.rev) continue;
         seen.set(doc._id, { rev: doc.rev, at: doc.updatedAtMs });
-        fresh.push(doc);
+        if (doc.updatedAtMs >= watchingSince) fresh.push(doc);
       }
       if (docs.length > 0) since = Math.max(since, docs[docs.length - 1]!.updatedAtMs);
       for (const [id, entry] of seen) if (entry.at < since - 2 * overlap) seen.delete(id);
@@ -157,7 +159,8 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
     watch(listener) {
       listeners.add(listener);
       if (!timer) {
-        since = Date.now() - overlap;
+        watchingSince = Date.now();
+        since = watchingSince - overlap;
         timer = setInterval(() => void poll().catch(() => undefined), pollInterval);
         timer.unref();
       }
