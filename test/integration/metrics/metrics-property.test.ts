@@ -90,7 +90,7 @@ describe('metrics property over Kafka and the store', () => {
     // Final state, as ingestion would have stored it (soft deletes keep their version).
     const state = db.collection(stateCollectionName('order'));
     await state.insertMany([...histories].map(([key, versions]) => ({
-      _id: key as never, data: versions.at(-1) ?? versions.findLast((v) => v !== null) ?? {},
+      _id: key as never, data: versions.at(-1) ?? [...versions].reverse().find((v) => v !== null) ?? {},
       _meta: { version: versions.length, deleted: versions.at(-1) === null, sourceTsMs: BASE_TS + versions.length, updatedAt: new Date() },
     })));
   });
