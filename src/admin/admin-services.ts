@@ -10,6 +10,7 @@ import type { RawRecord } from '../ingestion/debezium/decode-record';
 import type { RoutedSpec } from '../ingestion/pipeline-spec';
 import type { Logger } from '../logger';
 import type { MappingSpec } from '../mapping/mapping-spec';
+import { subjectName } from '../mapping/subject-name';
 import type { EntityStore } from '../state/entity-store';
 import { createBackfills, type Backfills } from './backfill';
 import { createDeadLetterAdmin, type DeadLetterAdmin } from './dead-letter-admin';
@@ -80,7 +81,7 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
         ? options.events.map((event, i) => ({ topic, partition: 0, offset: String(i), key: toBuffer(event.key), value: toBuffer(event.value) }))
         : await (deps.samples?.samples(topic, options.last) ?? Promise.resolve([]));
       const rawFields = options.events ? undefined : await deps.samples?.fieldTypes(topic);
-      const schema = deps.catalog.get(spec.target.subject.replace(/^canonical\./, '').replace(/\.v\d+$/, ''))?.schema;
+      const schema = deps.catalog.get(subjectName(spec.target.subject))?.schema;
       return previewSpec({ spec, records, validate, ...(rawFields ? { rawFields } : {}), ...(schema ? { canonicalSchema: schema } : {}) });
     },
     refresh: deps.refresh,

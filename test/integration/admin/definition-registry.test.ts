@@ -1,0 +1,94 @@
+import type { Db, MongoClient } from 'mongodb';
+import { readCatalogRevision } from '../../../src/catalog/catalog-revision';
+import { createSpecRegistry, type SpecRegistry } from '../../../src/catalog/spec-registry';
+import { isAppError } from '../../../src/errors';
+import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
+
+/**
+ * The spec lifecycle against the real store: versions immutable, one active version switched
+ * atomically, file seeding that never undoes an admin decision, every write visible as a catalog
+ * revision.
+ */
+describe('definition registry (mapping specs)', () => {
+  const leftovers = createLeftovers();
+  let mongo: MongoClient;
+  let db: Db;
+  let registry: SpecRegistry;
+
+  const spec = (version: number, extra: Record<string, unknown> = {}) => ({
+    mappingId: 'orders', version, source: { type: 'kafka', topic: 'raw.orders' }, target: { subject: 'order' },
+    fieldMappings: [{ src: '$.id', dst: '$.order_id', transform: 'string' }], ...extra,
+  });
+  const codeOf = async (promise: Promise<unknown>) => promise.then(() => 'ok', (error: unknown) => (isAppError(error) ? error.code : String(error)));
+
+  beforeAll(async () => {
+    mongo = await testMongo();
+    leftovers.add(() => mongo.close());
+  });
+  beforeEach(() => {
+    db = mongo.db(uniqueName('definitions'));
+    registry = createSpecRegistry(db, (subject) => subject === 'order');
+  });
+  afterAll(() => leftovers.dispose());
+
+  it('rejects an invalid spec with every problem and registers nothing', async () => {
+    const error = await registry.register({ ...spec(1), target: { subject: 'nope' }, fieldMappings: [{ src: '$.id', dst: '$.x', transform: 'lowercse' }] })
+      .then(() => null, (e: unknown) => e);
+    expect(isAppError(error) && error.code).toBe('BAD_USER_INPUT');
+    const problems = (error as { details: string[] }).details;
+    expect(problems.some((p) => /lowercse/.test(p))).toBe(true);
+    expect(problems.some((p) => /"nope" is not registered/.test(p))).toBe(true);
+    expect(await registry.list()).toEqual([]);
+  });
+
+  it('keeps versions immutable: same body is idempotent, another body is a CONFLICT', async () => {
+    const before = await readCatalogRevision(db);
+    await registry.register(spec(1));
+    expect(await readCatalogRevision(db)).toBeGreaterThan(before);
+    expect((await registry.register(spec(1))).version).toBe(1);
+    expect(await codeOf(registry.register(spec(1, { description: 'changed' })))).toBe('CONFLICT');
+    expect((await registry.list('orders')).map((v) => [v.version, v.active])).toEqual([[1, false]]);
+  });
+
+  it('activates, deactivates and rolls back with a history; stale expectations are CONFLICTs', async () => {
+    await registry.register(spec(1));
+    await registry.register(spec(2, { description: 'v2' }));
+    await registry.activate('orders', 1, null);
+    await registry.activate('orders', 2, 1);
+    expect(await codeOf(registry.activate('orders', 1, 1))).toBe('CONFLICT');
+    expect((await registry.active()).map((v) => v.version)).toEqual([2]);
+    expect((await registry.rollback('orders')).version).toBe(1);
+    await registry.deactivate('orders');
+    expect(await registry.active()).toEqual([]);
+    expect(await codeOf(registry.deactivate('orders'))).toBe('BAD_USER_INPUT');
+    expect(await codeOf(registry.activate('orders', 9))).toBe('NOT_FOUND');
+    expect((await registry.history('orders')).map((h) => [h.action, h.version])).toEqual([
+      ['activate', 1], ['activate', 2], ['rollback', 1], ['deactivate', null],
+    ]);
+  });
+
+  it('seeds files: new versions activate, a restart never undoes a rollback or a deactivation', async () => {
+    await registry.seed([spec(1)]);
+    expect((await registry.active()).map((v) => [v.version, v.origin])).toEqual([[1, 'file']]);
+    await registry.register(spec(2, { description: 'api' }));
+    await registry.activate('orders', 2);
+    await registry.rollback('orders');
+    await createSpecRegistry(db, () => true).seed([spec(1)]);
+    expect((await registry.active()).map((v) => v.version)).toEqual([1]);
+    await registry.deactivate('orders');
+    await registry.seed([spec(1)]);
+    expect(await registry.active()).toEqual([]);
+    // A deploy shipping a newer file version activates it.
+    await registry.seed([spec(3, { description: 'shipped' })]);
+    expect((await registry.active()).map((v) => v.version)).toEqual([3]);
+    // A file edited without a version bump is reported, not silently applied.
+    expect(await codeOf(registry.seed([spec(3, { description: 'edited in place' })]))).toBe('CONFLICT');
+  });
+
+  it('lets two processes seed the same files at once', async () => {
+    const other = createSpecRegistry(db, () => true);
+    await Promise.all([registry.seed([spec(1)]), other.seed([spec(1)])]);
+    expect((await registry.active()).map((v) => v.version)).toEqual([1]);
+    expect(await registry.list()).toHaveLength(1);
+  });
+});
