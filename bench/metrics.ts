@@ -1,0 +1,198 @@
+/**
+ * Metrics benchmark: ingestion throughput with the demo metric (order-amount) maintained vs not,
+ * in the same run on the same topic (alternating rounds), and `metric(...)` query latency next to
+ * a raw read of the same rollup documents.
+ *
+ *   npx tsx bench/metrics.ts [--events 10000] [--rounds 2] [--queries 300]
+ *
+ * "on" runs the metrics role as src/app.ts wires it with the ingest role: in the same process,
+ * its own consumer group over the canonical topic. Two figures for it: ingestion's own rate
+ * while metrics run beside it, and the end-to-end rate until the rollups have caught up.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import express from 'express';
+import type { Message } from 'kafkajs';
+import { MongoClient, type Db } from 'mongodb';
+import pino from 'pino';
+import { stackUp } from '../infra/stack/stack';
+import { createProgress } from '../infra/stack/progress';
+import { loadCanonicalSchemas } from '../src/catalog/canonical-schemas';
+import { createSubjectCatalog } from '../src/catalog/subject-catalog';
+import { createDemoOrders } from '../src/demo/demo-orders';
+import { createEventLog } from '../src/events/event-log';
+import { createAccessPolicy } from '../src/graphql/access';
+import { buildApiSchema } from '../src/graphql/build-api-schema';
+import { mountGraphqlEndpoint } from '../src/graphql/graphql-endpoint';
+import { SchemaGateway } from '../src/graphql/schema-gateway';
+import { metricKey } from '../src/metrics/aggregation';
+import { loadMetricFiles } from '../src/metrics/metric-files';
+import { createMetricsReader } from '../src/metrics/metric-reader';
+import { createMetricsService } from '../src/metrics/metrics-service';
+import { BUCKETS_COLLECTION } from '../src/metrics/rollup-store';
+import { createEntityStore } from '../src/state/entity-store';
+import {
+  benchKafka, config, createTopic, deleteTopics, fmt, machine, numberArg, orderIngestion, percentile, ROOT, totalOutcomes, uniqueName, waitUntil, writeResults,
+} from './support/bench-common';
+
+const EVENTS = numberArg('events', 10_000);
+const ROUNDS = numberArg('rounds', 2);
+const QUERIES = numberArg('queries', 300);
+const PARTITIONS = 4;
+const kafka = benchKafka('canonql-bench-metrics');
+const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
+const definitions = loadMetricFiles(path.join(ROOT, 'specs', 'metrics'));
+
+/** The demo shop's order events (creates, line edits, status changes, deletes), seeded. */
+function generate(): Message[] {
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  let clock = Date.UTC(2024, 4, 1);
+  const demo = createDemoOrders({ random, now: () => (clock += 7_000), maxOrders: 2_000 });
+  const messages: Message[] = [];
+  while (messages.filter((m) => m.value !== null).length < EVENTS) messages.push(...demo.next(100).messages);
+  return messages;
+}
+
+interface Run {
+  ingestEventsPerSec: number;
+  endToEndEventsPerSec: number;
+  db: Db;
+  topics: string[];
+}
+
+async function run(mongo: MongoClient, topic: string, withMetrics: boolean, total: number): Promise<Run> {
+  const db = mongo.db(uniqueName(withMetrics ? 'bench_metrics_on' : 'bench_metrics_off'));
+  const topicPrefix = `${uniqueName('bench.canonical')}.`;
+  const deadLetterTopic = uniqueName('bench.dlq');
+  const ingestion = orderIngestion({ kafka, db, topic, topicPrefix, deadLetterTopic, canonicalPartitions: PARTITIONS });
+  const metrics = withMetrics
+    ? createMetricsService({ kafka, db, logger, groupId: uniqueName('bench-metrics'), topicPrefix, canonicalPartitions: PARTITIONS })
+    : null;
+  const started = Date.now();
+  await ingestion.start();
+  if (metrics) {
+    await metrics.start();
+    await metrics.setDefinitions(definitions);
+  }
+  await waitUntil('ingestion', () => totalOutcomes(ingestion) >= total, 30 * 60_000, 20);
+  const ingested = Date.now();
+  if (metrics) await waitUntil('metrics', () => metrics.stats.events >= ingestion.stats.outcomes.applied, 30 * 60_000, 20);
+  const caughtUp = Date.now();
+  await metrics?.stop();
+  await ingestion.stop();
+  return {
+    ingestEventsPerSec: total / ((ingested - started) / 1000),
+    endToEndEventsPerSec: total / ((caughtUp - started) / 1000),
+    db,
+    topics: [`${topicPrefix}order`, deadLetterTopic],
+  };
+}
+
+async function time(iterations: number, work: () => Promise<unknown>): Promise<{ p50: number; p99: number; perSec: number }> {
+  for (let i = 0; i < Math.min(30, iterations); i += 1) await work();
+  const samples: number[] = [];
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i += 1) {
+    const t = process.hrtime.bigint();
+    await work();
+    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99), perSec: iterations / seconds };
+}
+
+async function queryLatency(db: Db) {
+  const reader = createMetricsReader({ db, definitions, limits: { maxScan: 100_000, maxGroups: 10_000 } });
+  const catalog = createSubjectCatalog(loadCanonicalSchemas(path.join(ROOT, 'schema', 'canonical')).values());
+  const app = express();
+  const server = http.createServer(app);
+  const endpoint = await mountGraphqlEndpoint({
+    app, httpServer: server, path: '/graphql', gateway: new SchemaGateway(buildApiSchema(catalog.list())), logger,
+    services: { catalog, db, store: createEntityStore(db), eventLog: createEventLog(db), maxPageSize: 100, access: createAccessPolicy([]), metrics: reader },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  const key = metricKey(definitions.find((d) => d.name === 'order-amount')!);
+  const buckets = db.collection(BUCKETS_COLLECTION);
+  const first = await buckets.find({ metric: key, window: 'hour', count: { $gt: 0 } }).sort({ startMs: 1 }).limit(1).toArray();
+  const from = first[0]!.startMs as number;
+  const to = from + 24 * 3_600_000;
+  const gql = `{ metric(name: "order-amount", window: "hour", from: "${new Date(from).toISOString()}", to: "${new Date(to).toISOString()}") { start dimensions count sum avg min max } }`;
+  const rows = (await buckets.countDocuments({ metric: key, window: 'hour', startMs: { $gte: from, $lt: to }, count: { $gt: 0 } }));
+  const agent = new http.Agent({ keepAlive: true });
+  const post = (body: string) => new Promise<string>((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  const body = JSON.stringify({ query: gql });
+  const check = JSON.parse(await post(body)) as { data?: { metric: unknown[] }; errors?: unknown };
+  if (!check.data || check.data.metric.length !== rows) throw new Error(`metric query returned ${JSON.stringify(check).slice(0, 300)} for ${rows} rollup docs`);
+  const results = {
+    rollupDocs: rows,
+    raw: await time(QUERIES, () => buckets.find({ metric: key, window: 'hour', startMs: { $gte: from, $lt: to }, count: { $gt: 0 } }, { projection: { members: 0, w: 0 } }).sort({ startMs: 1 }).toArray()),
+    reader: await time(QUERIES, () => reader.query({ name: 'order-amount', window: 'hour', from: new Date(from), to: new Date(to) })),
+    graphql: await time(QUERIES, () => post(body)),
+  };
+  agent.destroy();
+  await endpoint.stop();
+  await new Promise((resolve) => server.close(() => resolve(undefined)));
+  return results;
+}
+
+async function main() {
+  if (config.usesLocalStack) await stackUp(createProgress());
+  const mongo = new MongoClient(config.mongo.uri);
+  await mongo.connect();
+  const topic = uniqueName('bench.raw.orders');
+  const messages = generate();
+  await createTopic(kafka, topic, PARTITIONS);
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  for (let i = 0; i < messages.length; i += 2000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2000) });
+  await producer.disconnect();
+  console.log(`${messages.length} demo order messages (${EVENTS}+ change events, tombstones included) on ${topic}, ${PARTITIONS} partitions; ${JSON.stringify(machine())}`);
+
+  const rounds: { round: number; off: number; onIngest: number; onEndToEnd: number }[] = [];
+  const topics = [topic];
+  let lastOn: Db | null = null;
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    const off = await run(mongo, topic, false, messages.length);
+    await off.db.dropDatabase();
+    const on = await run(mongo, topic, true, messages.length);
+    if (lastOn) await lastOn.dropDatabase();
+    lastOn = on.db;
+    topics.push(...off.topics, ...on.topics);
+    rounds.push({ round, off: off.ingestEventsPerSec, onIngest: on.ingestEventsPerSec, onEndToEnd: on.endToEndEventsPerSec });
+    console.log(`round ${round}: metrics off ${fmt(off.ingestEventsPerSec)} msg/s; on: ingestion ${fmt(on.ingestEventsPerSec)} msg/s, until rollups current ${fmt(on.endToEndEventsPerSec)} msg/s`);
+  }
+  const best = (k: 'off' | 'onIngest' | 'onEndToEnd') => Math.max(...rounds.map((r) => r[k]));
+  console.log('\n| ingestion of the demo order stream | messages/s (best round) | ratio to metrics off |');
+  console.log('|---|---|---|');
+  console.log(`| metrics off | ${fmt(best('off'))} | 1.00 |`);
+  console.log(`| metrics on: ingestion rate | ${fmt(best('onIngest'))} | ${fmt(best('onIngest') / best('off'), 2)} |`);
+  console.log(`| metrics on: until the rollups are current | ${fmt(best('onEndToEnd'))} | ${fmt(best('onEndToEnd') / best('off'), 2)} |`);
+
+  const latency = await queryLatency(lastOn!);
+  console.log(`\n| read of one day of hourly order-amount buckets (${latency.rollupDocs} rollup docs), ${QUERIES} sequential | p50 ms | p99 ms | per s |`);
+  console.log('|---|---|---|---|');
+  console.log(`| raw find of the rollup documents (driver, no members) | ${fmt(latency.raw.p50, 2)} | ${fmt(latency.raw.p99, 2)} | ${fmt(latency.raw.perSec)} |`);
+  console.log(`| MetricsReader.query (find + fold in code) | ${fmt(latency.reader.p50, 2)} | ${fmt(latency.reader.p99, 2)} | ${fmt(latency.reader.perSec)} |`);
+  console.log(`| GraphQL metric(...) over HTTP | ${fmt(latency.graphql.p50, 2)} | ${fmt(latency.graphql.p99, 2)} | ${fmt(latency.graphql.perSec)} |`);
+  console.log(`\nresults: ${writeResults('metrics', { machine: machine(), events: EVENTS, messages: messages.length, rounds, latency })}`);
+  await lastOn!.dropDatabase();
+  await deleteTopics(kafka, topics);
+  await mongo.close();
+}
+
+main().then(() => process.exit(0), (error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
