@@ -3,13 +3,13 @@ import path from 'node:path';
 import { buildSchema, findBreakingChanges } from 'graphql';
 import { buildApiSchema } from '../../../src/graphql/build-api-schema';
 import { SDL_FILE, seedSchemaSdl } from '../../../src/graphql/seed-schema-sdl';
-import { subscriptionFieldsForSdl } from '../../../src/graphql/subscription-fields';
+import { servedSubscriptionFieldsForSdl } from '../../../src/graphql/sdl-subscriptions';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 
 describe('the GraphQL contract (schema/graphql/canonql.graphql)', () => {
   const committed = fs.readFileSync(path.join(ROOT, SDL_FILE), 'utf8');
-  const current = seedSchemaSdl(ROOT, subscriptionFieldsForSdl);
+  const current = seedSchemaSdl(ROOT, servedSubscriptionFieldsForSdl);
 
   it('has no breaking change against the committed contract', () => {
     const breaking = findBreakingChanges(buildSchema(committed), buildSchema(current));
