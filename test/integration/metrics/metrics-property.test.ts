@@ -7,6 +7,7 @@ import { compileMetric } from '../../../src/metrics/aggregation';
 import { computeFromState } from '../../../src/metrics/backfill';
 import { validateMetricDefinition, type MetricDefinition } from '../../../src/metrics/metric-definition';
 import { createMetricsService, type MetricsService } from '../../../src/metrics/metrics-service';
+import { createRollupStore } from '../../../src/metrics/rollup-store';
 import { stateCollectionName } from '../../../src/state/entity-store';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
@@ -136,5 +137,31 @@ describe('metrics property over Kafka and the store', () => {
     await service.backfillsSettled();
     expect(await service.progress(PROPERTY_DEFINITION.name)).toMatchObject({ state: 'done', scanned: histories.size });
     expect(await storedBuckets('prop-amount@2')).toEqual(await storedBuckets('prop-amount@1'));
+  });
+
+  it('a crash between the contribution write and the bucket writes is repaired by the replay of that change', async () => {
+    const store = createRollupStore(db);
+    const metric = compileMetric(definition({ ...PROPERTY_DEFINITION, version: 3 }));
+    const order = (region: string, price: string) => ({ region, created_at: '2024-03-01T10:20:00.000Z', status: 'paid', line_items: [{ sku: 'mug', price, qty: 1 }] });
+    const hour = Date.UTC(2024, 2, 1, 10);
+    const day = Date.UTC(2024, 2, 1);
+    const expect1 = (region: string, sum: string) => ({
+      [`hour|${hour}|${region}|mug`]: { count: 1, sum, min: sum, max: sum },
+      [`day|${day}|${region}|mug`]: { count: 1, sum, min: sum, max: sum },
+    });
+    await store.apply(metric, [{ key: 'x', version: 1, data: order('eu', '5'), changeTsMs: null }]);
+    expect(await storedBuckets(metric.key)).toEqual(expect1('eu', '5'));
+    // Version 2 moves the order to another region; the process dies right after writing its contribution.
+    const rows = [...metric.contributionsOf(order('us', '7.5'), null)].map(([b, { agg }]) => ({ b, a: agg }));
+    const stored = (await store.contributions.findOne({ _id: `${metric.key}|x` }))!;
+    await store.contributions.replaceOne({ _id: stored._id }, { ...stored, v: 2, rows, touched: [...stored.touched, ...rows.map((r) => r.b)], dirty: true, rev: stored.rev + 1 });
+    expect(await storedBuckets(metric.key)).toEqual(expect1('eu', '5'));
+    // Kafka redelivers the uncommitted change: a "duplicate" now, which settles the buckets.
+    expect(await store.apply(metric, [{ key: 'x', version: 2, data: order('us', '7.5'), changeTsMs: null }])).toMatchObject({ applied: 0, skipped: 1 });
+    expect(await storedBuckets(metric.key)).toEqual(expect1('us', '7.5'));
+    expect(await store.contributions.countDocuments({ metric: metric.key, dirty: true })).toBe(0);
+    // A stale older version arriving now changes nothing.
+    await store.apply(metric, [{ key: 'x', version: 1, data: order('eu', '5'), changeTsMs: null }]);
+    expect(await storedBuckets(metric.key)).toEqual(expect1('us', '7.5'));
   });
 });
