@@ -11,8 +11,9 @@ import type { ApiContext } from '../context';
 import { DateTimeScalar, JSONScalar } from '../scalars';
 import {
   BackfillJobType, DeadLetterFilterInput, DeadLetterReplayType, DeadLetterType, MappingSpecVersionType, RawEventInput,
-  SpecActivationType, SpecPreviewType,
+  MappingTransformType, SpecActivationType, SpecPreviewType,
 } from './spec-admin.types';
+import { listTransforms } from '../../mapping/transforms/transform-registry';
 
 /**
  * The mapping-spec lifecycle over GraphQL. Reads (versions, history, preview, backfill progress)
@@ -41,6 +42,14 @@ export class SpecAdminResolver {
       ? versions.find((v) => v.version === version)
       : versions.find((v) => v.active) ?? versions[versions.length - 1];
     return found ? specView(found) : null;
+  }
+
+  @Query(() => [MappingTransformType], { description: 'The transforms of the mapping engine with their arguments (what specs may name).' })
+  mappingTransforms(): MappingTransformType[] {
+    return listTransforms().map((t) => ({
+      name: t.name, description: t.description,
+      args: t.args.map((a) => ({ name: a.name, type: a.type, required: a.required, description: a.description, values: a.values ? [...a.values] : null, default: a.default ?? null })),
+    }));
   }
 
   @Query(() => [SpecActivationType], { description: 'Activations, deactivations and rollbacks of a spec, oldest first.' })

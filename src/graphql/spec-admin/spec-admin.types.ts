@@ -124,3 +124,20 @@ export class DeadLetterReplayType {
   @Field(() => String, { nullable: true }) code!: string | null;
   @Field(() => String, { nullable: true }) message!: string | null;
 }
+
+@ObjectType('MappingTransformArg')
+export class MappingTransformArgType {
+  @Field(() => String) name!: string;
+  @Field(() => String, { description: 'string, number, integer, boolean, object, array, path, paths or any.' }) type!: string;
+  @Field(() => Boolean) required!: boolean;
+  @Field(() => String) description!: string;
+  @Field(() => [String], { nullable: true, description: 'The only accepted values of a string argument.' }) values!: string[] | null;
+  @Field(() => JSONScalar, { nullable: true, description: 'What an omitted optional argument means.' }) default!: unknown;
+}
+
+@ObjectType('MappingTransform', { description: 'A transform of the mapping engine, usable in `fieldMappings[].transform`.' })
+export class MappingTransformType {
+  @Field(() => String) name!: string;
+  @Field(() => String) description!: string;
+  @Field(() => [MappingTransformArgType]) args!: MappingTransformArgType[];
+}
