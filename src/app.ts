@@ -7,6 +7,7 @@ import { createAdminServices } from './admin/admin-services';
 import { createActiveSpecs } from './catalog/active-specs';
 import { watchCatalogRevision } from './catalog/catalog-revision';
 import { loadSpecFiles } from './catalog/spec-files';
+import { createMetricRegistry } from './catalog/metric-registry';
 import { createSpecRegistry } from './catalog/spec-registry';
 import { createSchemaRegistry, readSchemaFiles } from './catalog/schema-registry';
 import { bindRegistry, syncCatalogFromRegistry } from './catalog/schema-registry-sync';
@@ -29,7 +30,8 @@ import { createKafka } from './infra/kafka';
 import { connectMongo, type MongoHandle } from './infra/mongo';
 import { createIngestion, type Ingestion } from './ingestion/ingestion-service';
 import type { Logger } from './logger';
-import { loadMetricFiles, newestVersions } from './metrics/metric-files';
+import type { MetricDefinition } from './metrics/metric-definition';
+import { loadMetricFiles } from './metrics/metric-files';
 import { createMetricsReader } from './metrics/metric-reader';
 import { createMetricsService } from './metrics/metrics-service';
 import { createEntityStore } from './state/entity-store';
@@ -121,8 +123,24 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       logger.info({ specs: specs.map((s) => `${s.id}@${s.version}`), subjects: catalog.list().map((s) => s.subject) }, 'ingestion started');
     }
 
-    // Metric definitions: the files of specs/metrics (newest version of each name).
-    const metricDefinitions = config.metrics.enabled ? newestVersions(loadMetricFiles(path.resolve(config.metrics.dir))) : [];
+    // Metric definitions share the specs' lifecycle: files in specs/metrics/ seed the registry.
+    const metricRegistry = config.metrics.enabled ? createMetricRegistry(mongo.db, (subject) => catalog.get(subject) !== undefined) : undefined;
+    let metricDefinitions: MetricDefinition[] = [];
+    const metricListeners: ((definitions: MetricDefinition[]) => Promise<void> | void)[] = [];
+    if (metricRegistry) {
+      await metricRegistry.seed(loadMetricFiles(path.resolve(config.metrics.dir)));
+      const activeMetrics = async () => (await metricRegistry.active()).map((v) => v.body);
+      metricDefinitions = await activeMetrics();
+      let signature = JSON.stringify(metricDefinitions.map((d) => [d.name, d.version]));
+      reloaders.push(async () => {
+        const next = await activeMetrics();
+        const nextSignature = JSON.stringify(next.map((d) => [d.name, d.version]));
+        if (nextSignature === signature) return;
+        signature = nextSignature;
+        metricDefinitions = next;
+        for (const listener of metricListeners) await listener(next);
+      });
+    }
     if (config.metrics.enabled && config.roles.includes('ingest')) {
       // The metrics role: its own consumer group over the canonical topics (see metrics-service.ts).
       const metrics = createMetricsService({
@@ -132,6 +150,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await metrics.start();
       resources.push({ name: 'metrics', close: () => metrics.stop() });
       await metrics.setDefinitions(metricDefinitions);
+      metricListeners.push((definitions) => metrics.setDefinitions(definitions));
     }
 
     if (config.demo.enabled) {
@@ -164,7 +183,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       const eventLog = createEventLog(mongo.db);
       const discovery = createDiscoveryReader({ db: mongo.db, removalWindow: config.discovery.removalWindow });
       const adminServices = createAdminServices({
-        db: mongo.db, kafka, store, eventLog, catalog, specs: specRegistry, activeSpecs: () => activeSpecs.list(),
+        db: mongo.db, kafka, store, eventLog, catalog, specs: specRegistry, ...(metricRegistry ? { metrics: metricRegistry } : {}),
+        activeSpecs: () => activeSpecs.list(),
         samples: discoverySamples(discovery),
         canonicalTopicPrefix: config.ingest.canonicalTopicPrefix, refresh: () => catalogWatch.refresh(), logger,
       });
@@ -172,7 +192,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       const metricsReader = config.metrics.enabled
         ? createMetricsReader({ db: mongo.db, definitions: metricDefinitions, limits: { maxScan: config.metrics.maxScan, maxGroups: config.metrics.maxGroups } })
         : undefined;
-      if (metricsReader) resources.push({ name: 'metrics-reader', close: async () => metricsReader.stop() });
+      if (metricsReader) {
+        resources.push({ name: 'metrics-reader', close: async () => metricsReader.stop() });
+        metricListeners.push((definitions) => metricsReader.setDefinitions(definitions));
+      }
       const build = () => buildApiSchema(catalog.list(), withMetricSubscriptions(withRawSchemaDrift(subscriptionFields(feed), discovery)));
       const gateway = new SchemaGateway(build());
       // A subject registered or changed at run time is served at once, over HTTP and websockets.

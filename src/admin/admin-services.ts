@@ -2,6 +2,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { Db } from 'mongodb';
 import type { SubjectCatalog } from '../catalog/subject-catalog';
+import type { MetricRegistry } from '../catalog/metric-registry';
 import type { SpecRegistry } from '../catalog/spec-registry';
 import { AppError, ErrorCode } from '../errors';
 import type { EventLog } from '../events/event-log';
@@ -35,6 +36,8 @@ export interface PreviewEventInput {
 
 export interface AdminServices {
   readonly specs: SpecRegistry;
+  /** Metric definitions (absent when metrics are turned off). */
+  readonly metrics?: MetricRegistry;
   readonly backfills: Backfills;
   readonly deadLetters: DeadLetterAdmin;
   preview(input: unknown, options: { events?: readonly PreviewEventInput[]; last: number }): Promise<SpecPreview>;
@@ -50,6 +53,7 @@ export interface AdminDeps {
   readonly eventLog: EventLog;
   readonly catalog: SubjectCatalog;
   readonly specs: SpecRegistry;
+  readonly metrics?: MetricRegistry;
   readonly activeSpecs: () => readonly RoutedSpec[];
   readonly samples?: RawSampleSource;
   readonly canonicalTopicPrefix: string;
@@ -72,6 +76,7 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
 
   return {
     specs: deps.specs,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
     backfills,
     deadLetters: createDeadLetterAdmin({ db: deps.db, store: deps.store, eventLog: deps.eventLog, validate, activeSpecs: deps.activeSpecs, publisher }),
     async preview(input, options) {

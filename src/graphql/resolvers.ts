@@ -2,6 +2,7 @@ import { DiscoveryResolver } from './discovery/discovery.resolver';
 import { SchemaRegistryResolver } from './catalog-admin/schema-registry.resolver';
 import { MetricResolver } from './metrics/metric.resolver';
 import { CatalogResolver } from './shared/catalog.resolver';
+import { MetricAdminResolver } from './spec-admin/metric-admin.resolver';
 import { SpecAdminResolver } from './spec-admin/spec-admin.resolver';
 
 /**
@@ -15,4 +16,5 @@ export const FIXED_RESOLVERS: [Function, ...Function[]] = [
   SchemaRegistryResolver,
   DiscoveryResolver,
   SpecAdminResolver,
+  MetricAdminResolver,
 ];

@@ -217,7 +217,39 @@ describe('admin flow through GraphQL', () => {
     const open = await ok<{ deadLetters: unknown[] }>('query($t: String!) { deadLetters(filter: { topic: $t }) { id } }', { t: topic });
     expect(open.deadLetters).toEqual([]);
 
-    // 7. Rollback: the previously active version runs again; the history says how it got there.
+    // 7. A metric over the new subject, through the same lifecycle: registered, activated,
+    //    backfilled from canonical state, queried; then a v2 that filters, and a rollback.
+    const metric = { name: 'shipment-weight', version: 1, subject: 'shipment', measure: { field: 'weightKg' },
+      dimensions: [{ name: 'carrier', field: 'carrier' }], time: { changeTime: true }, windows: ['day'] };
+    const readerMetric = await gql('mutation($d: JSON!) { registerMetricDefinition(definition: $d) { version } }', { d: metric }, false);
+    expect(readerMetric.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    const badMetric = await gql('mutation($d: JSON!) { registerMetricDefinition(definition: $d) { version } }', { d: { ...metric, subject: 'parcel', windows: ['week'] } });
+    expect(badMetric.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect((badMetric.errors![0]!.extensions!.details as string[]).length).toBeGreaterThanOrEqual(2);
+    await ok('mutation($d: JSON!) { registerMetricDefinition(definition: $d, activate: true) { version active } }', { d: metric });
+    const totals = (rows: { dimensions: { carrier: string }; count: number; sum: string }[]) =>
+      Object.fromEntries(rows.map((r) => [r.dimensions.carrier, [r.count, Number(r.sum)]]));
+    const byCarrier = await waitFor('metric backfilled', async () => {
+      const data = await ok<{ metric: { dimensions: { carrier: string }; count: number; sum: string }[] }>(
+        '{ metric(name: "shipment-weight", window: "day", groupBy: ["carrier"]) { dimensions count sum } }');
+      const t = totals(data.metric);
+      return t.dhl?.[0] === 2 && t.ups?.[0] === 2 && t.fedex?.[0] === 1 ? t : undefined;
+    }, { timeoutMs: 60000 });
+    expect(byCarrier).toEqual({ dhl: [2, 3.75], ups: [2, 10], fedex: [1, 4] });
+    await ok('mutation($d: JSON!) { registerMetricDefinition(definition: $d, activate: true) { version } }',
+      { d: { ...metric, version: 2, filter: [{ src: '$.carrier', equals: 'dhl' }] } });
+    await waitFor('metric v2 backfilled', async () => {
+      const data = await ok<{ metric: { dimensions: { carrier: string }; count: number; sum: string }[] }>(
+        '{ metric(name: "shipment-weight", window: "day", groupBy: ["carrier"]) { dimensions count sum } }');
+      return JSON.stringify(totals(data.metric)) === JSON.stringify({ dhl: [2, 3.75] }) ? true : undefined;
+    }, { timeoutMs: 60000 });
+    expect((await ok<{ rollbackMetricDefinition: { version: number } }>('mutation { rollbackMetricDefinition(name: "shipment-weight") { version } }'))
+      .rollbackMetricDefinition.version).toBe(1);
+    const versions = await ok<{ metricDefinitionVersions: { version: number; active: boolean; origin: string }[] }>(
+      '{ metricDefinitionVersions(name: "shipment-weight") { version active origin } }');
+    expect(versions.metricDefinitionVersions).toEqual([{ version: 1, active: true, origin: 'api' }, { version: 2, active: false, origin: 'api' }]);
+
+    // 8. Rollback: the previously active version runs again; the history says how it got there.
     const rolled = await ok<{ rollbackMappingSpec: { version: number; active: boolean } }>('mutation { rollbackMappingSpec(id: "shipment-canonicalization") { version active } }');
     expect(rolled.rollbackMappingSpec).toEqual({ version: 2, active: true });
     const history = await ok<{ mappingSpecHistory: { version: number | null; action: string }[] }>('{ mappingSpecHistory(id: "shipment-canonicalization") { version action } }');

@@ -84,7 +84,7 @@ describe('the demo metric (order-amount) through GraphQL', () => {
   const demo = createDemoOrders({ random: seededRandom(7), now: () => (clock += 53_000), maxOrders: 60 });
 
   beforeAll(async () => {
-    harness = await startIngestionHarness([specFromFile('order.json', topic)]);
+    harness = await startIngestionHarness([specFromFile('order-v2.json', topic)]);
     leftovers.add(() => harness.stop());
     const definitions = loadMetricFiles(path.join(ROOT, 'specs', 'metrics'));
     metrics = createMetricsService({ kafka, db: harness.db, logger, groupId: uniqueName('metrics'), topicPrefix: harness.topicPrefix, canonicalPartitions: 1 });
