@@ -85,6 +85,24 @@ export async function installDebezium(paths: StackPaths, progress: Progress): Pr
     });
 }
 
+/**
+ * The official MongoDB Kafka sink connector, for the benchmarks' side-by-side peer. The `-all`
+ * jar bundles the MongoDB Java driver, so one jar in its own plugin directory is the whole plugin.
+ */
+export async function installMongoSinkConnector(paths: StackPaths, progress: Progress): Promise<void> {
+  const artifact = `org.mongodb.kafka:mongo-kafka-connect:${VERSIONS.mongoKafkaConnect}:jar:all`;
+  await installOnce(progress, `install MongoDB Kafka sink connector ${VERSIONS.mongoKafkaConnect} (Maven)`, paths.mongoSinkPlugins,
+    fingerprint([artifact]), (tmp) => {
+      const pluginDir = path.join(tmp, 'mongo-kafka-connect');
+      fs.mkdirSync(pluginDir, { recursive: true });
+      run('mvn', ['-q', '-B', `${MAVEN_DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${artifact}`, `-DoutputDirectory=${pluginDir}`],
+        { cwd: os.tmpdir() });
+      if (!fs.readdirSync(pluginDir).some((f) => f.endsWith('.jar'))) {
+        throw new AppError(ErrorCode.STACK_INSTALL_FAILED, `Maven returned no jar for ${artifact}`);
+      }
+    });
+}
+
 export async function installMongoServer(paths: StackPaths, progress: Progress): Promise<void> {
   const pom = path.join(REPO_ROOT, 'infra', 'maven', 'mongo-server.pom.xml');
   const source = path.join(REPO_ROOT, 'infra', 'java', 'MongoServerMain.java');

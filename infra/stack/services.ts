@@ -220,13 +220,18 @@ export function kafkaService(paths: StackPaths): StackService {
   return service;
 }
 
+/** Debezium's source connectors and the MongoDB sink connector, each in its own class loader. */
+export function connectPluginPath(paths: StackPaths): string {
+  return [paths.debeziumPlugins, paths.mongoSinkPlugins].join(',');
+}
+
 export function connectService(paths: StackPaths): StackService {
   const { pid, alive } = base(paths, 'connect');
   const propsFile = path.join(paths.stateDir, 'config', 'connect.properties');
   const url = `http://${HOST}:${PORTS.connectPort}`;
   const service: StackService = {
     name: 'connect',
-    description: 'Kafka Connect (standalone) with the Debezium PostgreSQL connector',
+    description: 'Kafka Connect (standalone) with the Debezium PostgreSQL connector and the MongoDB sink connector',
     port: PORTS.connectPort,
     pid,
     async start() {
@@ -242,7 +247,7 @@ export function connectService(paths: StackPaths): StackService {
         'value.converter.schemas.enable=true',
         `offset.storage.file.filename=${path.join(dataDir, 'offsets.dat')}`,
         'offset.flush.interval.ms=1000',
-        `plugin.path=${paths.debeziumPlugins}`,
+        `plugin.path=${connectPluginPath(paths)}`,
         'plugin.discovery=hybrid_warn',
         '',
       ].join('\n'));

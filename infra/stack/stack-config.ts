@@ -12,6 +12,8 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const VERSIONS = Object.freeze({
   kafka: '4.3.1',
   debezium: '3.6.0.Final',
+  /** The MongoDB Kafka sink connector, the peer the benchmarks compare ingestion with. */
+  mongoKafkaConnect: '2.0.1',
   mongoJavaServer: '1.47.0',
   postgresMajor: '15',
   mavenDependencyPlugin: '3.8.1',
@@ -22,6 +24,8 @@ export interface StackPaths {
   readonly stateDir: string;
   readonly kafkaLibs: string;
   readonly debeziumPlugins: string;
+  /** A second plugin.path entry: the MongoDB Kafka sink connector (`-all` jar, driver bundled). */
+  readonly mongoSinkPlugins: string;
   readonly mongoServerLibs: string;
   readonly mongoServerClasses: string;
   readonly log4jConfig: string;
@@ -39,6 +43,7 @@ export function stackPaths(env: NodeJS.ProcessEnv = process.env): StackPaths {
     stateDir,
     kafkaLibs: path.join(cacheDir, `kafka-${VERSIONS.kafka}`, 'libs'),
     debeziumPlugins: path.join(cacheDir, `debezium-${VERSIONS.debezium}`, 'plugins'),
+    mongoSinkPlugins: path.join(cacheDir, `mongo-kafka-connect-${VERSIONS.mongoKafkaConnect}`, 'plugins'),
     mongoServerLibs: path.join(cacheDir, `mongo-java-server-${VERSIONS.mongoJavaServer}`, 'libs'),
     mongoServerClasses: path.join(cacheDir, `mongo-java-server-${VERSIONS.mongoJavaServer}`, 'classes'),
     log4jConfig: path.join(REPO_ROOT, 'infra', 'config', 'log4j2.properties'),

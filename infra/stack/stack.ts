@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { checkJavaAndMaven, installDebezium, installKafka, installMongoServer, installPostgres } from './install';
+import { checkJavaAndMaven, installDebezium, installKafka, installMongoServer, installMongoSinkConnector, installPostgres } from './install';
 import { residentMiB, tailFile } from './processes';
 import { createProgress, type Progress } from './progress';
 import { connectService, kafkaService, mongoService, postgresService, type StackService } from './services';
@@ -26,6 +26,7 @@ export async function stackUp(progress: Progress = createProgress(), paths: Stac
   await installPostgres(paths, progress);
   await installKafka(paths, progress);
   await installDebezium(paths, progress);
+  await installMongoSinkConnector(paths, progress);
   await installMongoServer(paths, progress);
 
   const [postgres, mongo, kafka, connect] = stackServices(paths);
