@@ -1,0 +1,170 @@
+/**
+ * The studio's HTML: the static skeleton of every section with its labelled controls (the page
+ * script fills lists and tables), same-origin asset URLs only, settings in a JSON data block.
+ * Sections follow the work's order, which is also the keyboard's order: key, raw topic, subject,
+ * mapping, preview, JSON and lifecycle.
+ */
+export interface StudioPageInput {
+  readonly title: string;
+  readonly endpointPath: string;
+  readonly stylesheets: readonly string[];
+  /** In execution order. */
+  readonly scripts: readonly string[];
+}
+
+export function renderStudioPage(input: StudioPageInput): string {
+  const config = { endpointPath: input.endpointPath };
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
+<title>${escapeHtml(input.title)}</title>
+${input.stylesheets.map((href) => `<link rel="stylesheet" href="${escapeHtml(href)}">`).join('\n')}
+</head>
+<body>
+<a class="skip" href="#mapping-section">Skip to the mapping</a>
+<header class="top">
+  <h1>canonql mapping studio</h1>
+  <form id="key-form" class="key-form" autocomplete="off">
+    <label for="admin-key">Admin key</label>
+    <input id="admin-key" name="admin-key" type="password" autocomplete="off" spellcheck="false" aria-describedby="key-status">
+    <button type="submit" id="use-key">Use key</button>
+    <button type="button" id="forget-key">Forget key</button>
+    <span id="key-status" role="status"></span>
+  </form>
+</header>
+<noscript><p>The mapping studio needs JavaScript.</p></noscript>
+<main>
+  <section id="topic-section" aria-labelledby="topic-heading">
+    <h2 id="topic-heading">1. Raw topic</h2>
+    <div class="row">
+      <label for="topic-select">Raw topic</label>
+      <select id="topic-select"><option value="">Loading…</option></select>
+      <button type="button" id="reload-topic">Reload statistics</button>
+    </div>
+    <p id="topic-summary" class="hint">Raw topics appear here once ingestion has profiled them (an active spec reads them).</p>
+    <ul id="topic-versions" class="versions-list" aria-label="Raw schema versions (drift)"></ul>
+    <div class="scroll">
+      <table id="raw-fields">
+        <caption>Inferred fields</caption>
+        <thead><tr><th scope="col">Path</th><th scope="col">Types (share of values)</th><th scope="col">Presence</th><th scope="col">Null rate</th><th scope="col">Examples</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
+  </section>
+
+  <section id="subject-section" aria-labelledby="subject-heading">
+    <h2 id="subject-heading">2. Canonical subject</h2>
+    <div class="row">
+      <label for="subject-select">Subject</label>
+      <select id="subject-select"><option value="">Loading…</option></select>
+    </div>
+    <details id="new-subject">
+      <summary>Create a subject</summary>
+      <div class="row">
+        <label for="new-subject-name">New subject name</label>
+        <input id="new-subject-name" spellcheck="false">
+        <button type="button" id="draft-schema">Draft the schema from the raw topic</button>
+      </div>
+      <label for="new-subject-schema">Canonical JSON Schema (2020-12)</label>
+      <textarea id="new-subject-schema" rows="12" spellcheck="false"></textarea>
+      <div class="row"><button type="button" id="register-subject">Register subject</button></div>
+    </details>
+    <div class="scroll">
+      <table id="canonical-fields">
+        <caption>Canonical fields</caption>
+        <thead><tr><th scope="col">Field</th><th scope="col">Types</th><th scope="col">Required</th><th scope="col">Description</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
+  </section>
+
+  <section id="mapping-section" aria-labelledby="mapping-heading" tabindex="-1">
+    <h2 id="mapping-heading">3. Mapping</h2>
+    <div class="row">
+      <label for="spec-load">Existing spec</label>
+      <select id="spec-load"><option value="">Loading…</option></select>
+      <button type="button" id="load-spec">Load for editing</button>
+      <button type="button" id="new-spec">Start a new spec</button>
+    </div>
+    <div class="grid-form">
+      <label for="mapping-id">Mapping id</label>
+      <input id="mapping-id" spellcheck="false">
+      <label for="spec-version">Version</label>
+      <input id="spec-version" type="number" min="1" step="1" aria-describedby="version-hint">
+      <span id="version-hint" class="hint"></span>
+      <label for="spec-description">Description</label>
+      <input id="spec-description">
+      <label for="spec-key">Entity key</label>
+      <select id="spec-key"></select>
+      <label for="delete-mode">Delete mode</label>
+      <select id="delete-mode"><option value="">not set (soft)</option><option value="soft">soft</option><option value="hard">hard</option></select>
+    </div>
+    <div class="scroll">
+      <table id="mapping-table">
+        <caption>Field mappings: per canonical field, a source path, transforms, or a default</caption>
+        <thead><tr><th scope="col">Canonical field</th><th scope="col">Source path</th><th scope="col">Transforms</th><th scope="col">Default</th><th scope="col">Check</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
+  </section>
+
+  <section id="preview-section" aria-labelledby="preview-heading">
+    <h2 id="preview-heading">4. Live preview</h2>
+    <p id="preview-status" role="status" aria-live="polite" data-seq="0" data-state="idle">The preview runs on the latest sampled records as the mapping changes.</p>
+    <div id="preview-problems" class="problems" hidden><h3>The spec is not valid</h3><ul></ul></div>
+    <div id="coverage"></div>
+    <div class="scroll">
+      <table id="preview-table">
+        <caption>Canonical output per sampled record</caption>
+        <thead><tr><th scope="col">Offset</th><th scope="col">Op</th><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Canonical document</th><th scope="col">Errors</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
+  </section>
+
+  <section id="lifecycle-section" aria-labelledby="lifecycle-heading">
+    <h2 id="lifecycle-heading">5. Spec JSON, versions and activation</h2>
+    <div class="row">
+      <button type="button" id="save-spec">Save as new version</button>
+      <button type="button" id="activate-spec">Activate this version</button>
+      <button type="button" id="rollback-spec">Roll back</button>
+      <button type="button" id="deactivate-spec">Deactivate</button>
+    </div>
+    <p id="lifecycle-status" role="status" aria-live="polite"></p>
+    <div id="problems" class="problems" role="alert" hidden><h3 id="problems-title">Rejected</h3><ul></ul></div>
+    <div class="scroll">
+      <table id="versions-table">
+        <caption>Registered versions of this spec</caption>
+        <thead><tr><th scope="col">Version</th><th scope="col">State</th><th scope="col">Registered</th><th scope="col">Origin</th><th scope="col">Actions</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
+    <p id="spec-history" class="hint"></p>
+    <label for="spec-json">Spec JSON (as a <code>specs/</code> file holds it)</label>
+    <textarea id="spec-json" rows="24" readonly spellcheck="false"></textarea>
+  </section>
+</main>
+<script id="canonql-studio-config" type="application/json">${jsonForScriptBlock(config)}</script>
+${input.scripts.map((src) => `<script src="${escapeHtml(src)}"></script>`).join('\n')}
+</body>
+</html>
+`;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** JSON that cannot close the surrounding <script> element nor start an HTML comment. */
+function jsonForScriptBlock(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}

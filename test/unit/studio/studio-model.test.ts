@@ -1,0 +1,174 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { validateSpec } from '../../../src/mapping/validate-spec';
+import { loadStudioModel, type StudioState } from './load-model';
+
+// The studio's spec building, run from the very script text the page is served: its JSON must pass
+// the validation every specs/ file passes, and a loaded spec must come back unchanged.
+const model = loadStudioModel();
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+const SPECS = path.join(ROOT, 'specs');
+const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+const schemaOf = (subject: string) => readJson(path.join(ROOT, 'schema', 'canonical', `${subject}.schema.json`));
+/** What the page shows in its JSON panel, parsed back (also leaves the vm's realm). */
+const shownJson = (state: StudioState) => JSON.parse(model.specJson(model.buildSpec(state))) as Record<string, unknown>;
+
+describe('studio model: canonical fields of a schema', () => {
+  it('lists leaf fields in schema order, nested objects and arrays of objects by path', () => {
+    const fields = model.canonicalFields(schemaOf('order'));
+    expect(fields.map((f) => f.path)).toEqual([
+      '$.order_id', '$.customer.email', '$.line_items[*].sku', '$.line_items[*].qty', '$.line_items[*].price',
+      '$.region', '$.created_at', '$.currency', '$.created_by',
+    ]);
+    expect(fields[0]).toMatchObject({ types: ['string'], required: true });
+    expect(fields[3]).toMatchObject({ types: ['integer', 'null'], required: false });
+  });
+});
+
+describe('studio model: loading a spec and building it back', () => {
+  it.each(fs.readdirSync(SPECS).filter((f) => f.endsWith('.json')))('gives back specs/%s unchanged, and it passes validateSpec', (file) => {
+    const spec = readJson(path.join(SPECS, file));
+    const subject = String((spec.target as { subject: string }).subject).replace(/^canonical\./, '').replace(/\.v\d+$/, '');
+    const state = model.stateFromSpec(spec, model.canonicalFields(schemaOf(subject)));
+    const shown = shownJson(state);
+    expect(shown).toEqual(spec);
+    // Same members in the same order: the text a reviewer diffs.
+    expect(JSON.stringify(shown)).toBe(JSON.stringify(spec));
+    expect(validateSpec(shown)).toEqual({ ok: true, spec: shown });
+  });
+
+  it('keeps what the page does not edit (when, precedence, descriptions) while a field is edited', () => {
+    const spec = readJson(path.join(SPECS, 'customer.json'));
+    const state = model.stateFromSpec(spec, model.canonicalFields(schemaOf('customer')));
+    const tier = state.rows.find((r) => r.dst === '$.tier')!;
+    tier.steps = [{ name: 'enum', args: { map: { gold: 'GOLD' }, default: 'STANDARD', caseInsensitive: true } }];
+    const email = state.rows.find((r) => r.dst === '$.email')!;
+    email.steps = [{ name: 'trim', args: {} }];
+    state.version = 2;
+    const shown = shownJson(state);
+    const mappings = shown.fieldMappings as Record<string, unknown>[];
+    expect(shown.version).toBe(2);
+    expect(mappings.find((m) => m.dst === '$.tier')).toEqual({
+      src: '$.tier', dst: '$.tier', transform: { name: 'enum', args: { map: { gold: 'GOLD' }, default: 'STANDARD', caseInsensitive: true } },
+      default: 'STANDARD', description: 'Unknown tiers and a NULL tier are STANDARD.',
+    });
+    expect(mappings.find((m) => m.dst === '$.email')).toEqual({ src: '$.email', dst: '$.email', transform: 'trim' });
+    expect(validateSpec(shown).ok).toBe(true);
+  });
+});
+
+describe('studio model: a new spec built from scratch', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      invoiceId: { type: 'string' },
+      amount: { type: ['string', 'null'], 'x-canonql-type': 'Decimal' },
+      status: { type: 'string' },
+      tags: { type: 'array', items: { type: 'string' } },
+      lines: { type: 'array', items: { type: 'object', properties: { sku: { type: ['string', 'null'] } } } },
+      currency: { type: 'string' },
+    },
+    required: ['invoiceId'],
+  };
+
+  function fromScratch(): StudioState {
+    const state = model.newState({ mappingId: 'invoice-studio', topic: 'raw.pg.invoices', subject: 'invoice', fields: model.canonicalFields(schema) });
+    const row = (dst: string) => state.rows.find((r) => r.dst === dst)!;
+    Object.assign(row('$.invoiceId'), { src: '$.id', steps: [{ name: 'string', args: {} }] });
+    Object.assign(row('$.amount'), { src: '$.amount', steps: [{ name: 'decimal', args: { scale: 2 } }] });
+    Object.assign(row('$.status'), { src: '$.status', steps: [{ name: 'trim', args: {} }, { name: 'uppercase', args: {} }], hasDefault: true, defaultValue: 'OPEN' });
+    Object.assign(row('$.lines[*].sku'), { src: '$.items[*].sku' });
+    Object.assign(row('$.currency'), { hasDefault: true, defaultValue: 'EUR' });
+    state.key = { source: true };
+    return state;
+  }
+
+  it('writes a spec in the specs/ format that passes validateSpec', () => {
+    const shown = shownJson(fromScratch());
+    expect(shown).toEqual({
+      $schema: '../schema/mapping-spec.schema.json',
+      mappingId: 'invoice-studio',
+      version: 1,
+      source: { type: 'kafka', topic: 'raw.pg.invoices' },
+      target: { subject: 'invoice' },
+      key: { source: true },
+      fieldMappings: [
+        { src: '$.id', dst: '$.invoiceId', transform: 'string' },
+        { src: '$.amount', dst: '$.amount', transform: { name: 'decimal', args: { scale: 2 } } },
+        { src: '$.status', dst: '$.status', transform: ['trim', 'uppercase'], default: 'OPEN' },
+        { src: '$.items[*].sku', dst: '$.lines[*].sku' },
+      ],
+      defaults: { currency: 'EUR' },
+    });
+    expect(validateSpec(shown)).toEqual({ ok: true, spec: shown });
+  });
+
+  it('leaves unmapped canonical fields out, and a broken mapping is reported by validateSpec with every problem', () => {
+    const state = fromScratch();
+    const tags = state.rows.find((r) => r.dst === '$.tags')!;
+    expect(shownJson(state).fieldMappings).not.toContainEqual(expect.objectContaining({ dst: '$.tags' }));
+    Object.assign(tags, { src: '$.tags[*]', steps: [{ name: 'enum', args: {} }] });
+    state.rows.find((r) => r.dst === '$.amount')!.steps = [{ name: 'decimal', args: { scale: 'two' } }];
+    const result = validateSpec(shownJson(state));
+    expect(result.ok).toBe(false);
+    expect((result as { problems: string[] }).problems).toEqual([
+      'fieldMappings[1].transform.args: decimal: argument "scale" must be an integer',
+      'fieldMappings[3].transform: enum: argument "map" is required',
+      'fieldMappings[3]: src "$.tags[*]" has 1 [*] but dst "$.tags" has 0; element-wise mapping needs the same number',
+    ]);
+  });
+});
+
+describe('studio model: text fields', () => {
+  it('reads defaults as JSON when they parse, else as text, and writes them back the same way', () => {
+    expect(model.parseValueText('STANDARD')).toEqual({ has: true, value: 'STANDARD' });
+    expect(model.parseValueText('42')).toEqual({ has: true, value: 42 });
+    expect(model.parseValueText('"42"')).toEqual({ has: true, value: '42' });
+    expect(model.parseValueText('  ')).toEqual({ has: false });
+    for (const value of ['STANDARD', '42', 42, true, null, { a: 1 }, ' padded ', 'true']) {
+      expect(model.parseValueText(model.formatValueText(value))).toEqual({ has: true, value });
+    }
+  });
+
+  it('reads arguments by their declared type, passing on what does not parse', () => {
+    expect(model.parseArgText('2', 'integer')).toEqual({ has: true, value: 2 });
+    expect(model.parseArgText('two', 'integer')).toEqual({ has: true, value: 'two' });
+    expect(model.parseArgText('{"a":"A"}', 'object')).toEqual({ has: true, value: { a: 'A' } });
+    expect(model.parseArgText('$.a, $.b', 'paths')).toEqual({ has: true, value: ['$.a', '$.b'] });
+    expect(model.parseArgText(' - ', 'string')).toEqual({ has: true, value: ' - ' });
+    expect(model.parseArgText('', 'string')).toEqual({ has: false });
+  });
+});
+
+describe('studio model: raw fields', () => {
+  it('drafts an open canonical schema from inferred fields (leaves, nullability, date-time)', () => {
+    const draft = model.draftSchema([
+      { path: '$.id', typeSet: ['integer'], presence: 1, nullRate: 0, formats: [] },
+      { path: '$.amount', typeSet: ['integer', 'number', 'string'], presence: 1, nullRate: 0, formats: [{ format: 'decimal', count: 2 }] },
+      { path: '$.note', typeSet: ['null', 'string'], presence: 0.5, nullRate: 0.5, formats: [] },
+      { path: '$.created', typeSet: ['string'], presence: 1, nullRate: 0, formats: [{ format: 'date-time', count: 3 }] },
+      { path: '$.items', typeSet: ['array'], presence: 1, nullRate: 0, formats: [] },
+      { path: '$.items[*]', typeSet: ['object'], presence: 1, nullRate: 0, formats: [] },
+      { path: '$.items[*].sku', typeSet: ['string'], presence: 1, nullRate: 0, formats: [] },
+      { path: '$.gone', typeSet: ['string'], presence: 1, nullRate: 0, formats: [], current: false },
+    ], 'Invoice');
+    expect(JSON.parse(JSON.stringify(draft))).toEqual({
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      title: 'Invoice',
+      type: 'object',
+      properties: {
+        id: { type: 'integer' },
+        amount: { type: ['number', 'string'] },
+        note: { type: ['string', 'null'] },
+        created: { type: 'string', format: 'date-time' },
+        items: { type: 'array', items: { type: 'object', properties: { sku: { type: 'string' } } } },
+      },
+    });
+  });
+
+  it('gives type shares, largest first', () => {
+    expect(JSON.parse(JSON.stringify(model.typeShares({ string: 2, number: 6, null: 0, integer: 2 })))).toEqual([
+      { type: 'number', share: 0.6 }, { type: 'integer', share: 0.2 }, { type: 'string', share: 0.2 },
+    ]);
+  });
+});
