@@ -26,6 +26,7 @@ import { withMetricSubscriptions } from './graphql/metrics/metric-subscription';
 import { SchemaGateway } from './graphql/schema-gateway';
 import { subscriptionFields } from './graphql/subscription-fields';
 import { healthRoutes } from './http/health-routes';
+import { studioRoutes } from './http/studio-routes';
 import { createKafka } from './infra/kafka';
 import { connectMongo, type MongoHandle } from './infra/mongo';
 import { createIngestion, type Ingestion } from './ingestion/ingestion-service';
@@ -50,6 +51,7 @@ export interface App {
 }
 
 export const GRAPHQL_PATH = '/graphql';
+export const STUDIO_PATH = '/studio';
 
 type Resource = { name: string; close: () => Promise<void> };
 
@@ -205,6 +207,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
           feed.addSubject(subject).catch((error: unknown) => logger.error({ err: error, subject }, 'cannot follow subject'));
         }
       });
+      // The mapping studio: a page over the same GraphQL API (reads open, changes need an admin key).
+      app.use(studioRoutes({ path: STUDIO_PATH, endpointPath: GRAPHQL_PATH }));
       const endpoint = await mountGraphqlEndpoint({
         app,
         httpServer: server,
