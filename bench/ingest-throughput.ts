@@ -1,158 +1,341 @@
 /**
- * Ingestion throughput benchmark: canonql's full pipeline against a baseline doing the least a
- * sink can do (kafkajs consume + JSON.parse + unordered bulk upsert of the same documents into
- * the same store), on the same Debezium topic, in the same run, alternating rounds.
+ * Ingestion benchmark, three systems on the same Debezium MongoDB-connector topic into the same
+ * store, in the same run, rotating which goes first each round:
  *
- *   npm run bench:ingest -- [--events 100000] [--keys 10000] [--rounds 2]
+ * - baseline: kafkajs consume + JSON.parse + unordered bulk upsert of the same documents (the
+ *   least a sink can do: no ordering, no dedup, no outbox);
+ * - peer: the official MongoDB Kafka sink connector in Kafka Connect with its Debezium MongoDB CDC
+ *   handler (bench/support/mongo-sink.ts);
+ * - canonql: the real ingestion (decode, map, validate, guarded upsert, event log, publish, commit).
  *
- * Uses the local stack (started if needed) or MONGODB_URI / KAFKA_BROKERS.
+ * Then correctness side by side: a second topic holding the same kind of stream with redelivered
+ * (older) events and per-key reordering, as at-least-once delivery and producer retries make
+ * them; each system's final state is compared with the source's final state, key by key.
+ *
+ *   npm run bench:ingest -- [--events 30000] [--keys 5000] [--rounds 2] [--correctness-events 10000]
+ *                           [--systems baseline,sink,canonql] [--long]   (--long: 100,000 events, 10,000 keys)
+ *
+ * Every system's time runs from the moment it starts (consumer group join / connector creation
+ * included) until the last event is in the store: for the peer, until one end marker per
+ * partition (a create of a key of its own, produced after the stream) is stored. Results:
+ * bench-results/ingest-throughput.json. Uses the local stack (started if needed) or MONGODB_URI /
+ * KAFKA_BROKERS.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { EJSON } from 'bson';
-import { Kafka, logLevel, type Message } from 'kafkajs';
-import { MongoClient, type AnyBulkWriteOperation } from 'mongodb';
-import pino from 'pino';
-import { loadCanonicalSchemas } from '../src/catalog/canonical-schemas';
-import { loadConfig } from '../src/config';
-import { createIngestion } from '../src/ingestion/ingestion-service';
-import { compileForPipeline } from '../src/ingestion/pipeline-spec';
-import type { MappingSpec } from '../src/mapping/mapping-spec';
-import { stackUp } from '../infra/stack/stack';
+import type { Message } from 'kafkajs';
+import { MongoClient, ObjectId, type AnyBulkWriteOperation, type Db } from 'mongodb';
 import { createProgress } from '../infra/stack/progress';
+import { stackUp } from '../infra/stack/stack';
+import { stateCollectionName, type StoredEntity } from '../src/state/entity-store';
+import {
+  benchKafka, config, createTopic, deleteTopics, flagArg, fmt, listArg, machine, numberArg, oid, orderIngestion, sleep, totalOutcomes,
+  uniqueName, waitUntil, writeResults,
+} from './support/bench-common';
+import { sinkConnectorConfig, sinkFailure, startSinkWorker, type SinkWorker } from './support/mongo-sink';
 
-const ROOT = path.join(__dirname, '..');
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const EVENTS = arg('events', 100_000);
-const KEYS = arg('keys', 10_000);
-const ROUNDS = arg('rounds', 2);
+const LONG = flagArg('long');
+const EVENTS = numberArg('events', LONG ? 100_000 : 30_000);
+const KEYS = numberArg('keys', LONG ? 10_000 : 5_000);
+const ROUNDS = numberArg('rounds', 2);
+const CORRECTNESS_EVENTS = numberArg('correctness-events', LONG ? 30_000 : 10_000);
+const SYSTEMS = listArg('systems', ['baseline', 'sink', 'canonql']) as SystemName[];
 const PARTITIONS = 4;
+const TIMEOUT_MS = 30 * 60_000;
+type SystemName = 'baseline' | 'sink' | 'canonql';
 
-const config = loadConfig();
-const kafka = new Kafka({ clientId: 'canonql-bench', brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING });
-const stamp = Date.now().toString(36);
-const oid = (n: number) => n.toString(16).padStart(24, '0');
+const kafka = benchKafka('canonql-bench-ingest');
+const log = (line: string) => console.log(line);
 
-/** Mixed creates (first change of a key), updates, and about 5% deletes, in per-key order. */
-function generate(): Message[] {
-  const versions = new Array<number>(KEYS).fill(0);
-  const messages: Message[] = [];
-  let seed = 42;
+interface SourceEvent { key: number; version: number; op: 'c' | 'u' | 'd'; tsMs: number }
+
+/** Mixed creates (first change of a key, or after a delete), updates, and about 5% deletes, in per-key order. */
+function changes(count: number, keys: number, seedValue: number): SourceEvent[] {
+  const versions = new Array<number>(keys).fill(0);
+  const deleted = new Array<boolean>(keys).fill(true);
+  const events: SourceEvent[] = [];
+  let seed = seedValue;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-  for (let i = 0; i < EVENTS; i += 1) {
-    const k = Math.floor(random() * KEYS);
-    const v = (versions[k] += 1);
-    const id = JSON.stringify({ $oid: oid(k) });
-    const op = v === 1 ? 'c' : random() < 0.05 ? 'd' : 'u';
-    const doc = { _id: { $oid: oid(k) }, orderId: `o-${k}`, customer: { email: `User${k}@Example.com` },
-      items: [{ sku: `sku-${v}`, qty: v }, { sku: 'gift' }], total: { $numberDecimal: `${v}.99` } };
-    messages.push({
-      key: JSON.stringify({ id }),
-      value: JSON.stringify({
-        before: null, after: op === 'd' ? null : JSON.stringify(doc), updateDescription: null,
-        source: { connector: 'mongodb', name: 'bench', ts_ms: 1_700_000_000_000 + i, ord: 1, db: 'shop', collection: 'orders', snapshot: 'false' },
-        op, ts_ms: 1_700_000_000_000 + i,
-      }),
-    });
+  for (let i = 0; i < count; i += 1) {
+    const key = Math.floor(random() * keys);
+    const version = (versions[key] += 1);
+    const op = deleted[key] ? 'c' : random() < 0.05 ? 'd' : 'u';
+    deleted[key] = op === 'd';
+    events.push({ key, version, op, tsMs: 1_700_000_000_000 + i });
   }
-  return messages;
+  return events;
 }
 
-async function produceAll(topic: string, messages: Message[]) {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: PARTITIONS }], waitForLeaders: true });
-  await admin.disconnect();
+const orderDoc = (key: number, version: number) => ({
+  _id: { $oid: oid(key) }, orderId: `o-${key}`, customer: { email: `User${key}@Example.com` },
+  items: [{ sku: `sku-${version}`, qty: version }, { sku: 'gift' }], total: { $numberDecimal: `${version}.99` },
+});
+
+/**
+ * A Debezium MongoDB-connector record (JSON converter, schemas disabled) in the connector's 1.x
+ * (oplog) shape: creates carry `after`, updates the replacement document as `patch` (plus
+ * `filter`), deletes only `filter`; position = source ts_ms + ord. The 1.x shape because it is
+ * the one the sink connector's Debezium MongoDB handler reads (it refuses 2.x/3.x updates, which
+ * carry `after` instead: "Update document missing `patch` field"); canonql reads both.
+ */
+function toMessage(e: SourceEvent, partition?: number): Message {
+  const id = JSON.stringify({ $oid: oid(e.key) });
+  const image = JSON.stringify(orderDoc(e.key, e.version));
+  return {
+    key: JSON.stringify({ id }),
+    value: JSON.stringify({
+      after: e.op === 'c' ? image : null,
+      patch: e.op === 'u' ? image : null,
+      filter: e.op === 'c' ? null : JSON.stringify({ _id: { $oid: oid(e.key) } }),
+      source: { version: '1.9.8.Final', connector: 'mongodb', name: 'bench', ts_ms: e.tsMs, ord: 1, db: 'shop', rs: 'rs0', collection: 'orders', snapshot: 'false' },
+      op: e.op, ts_ms: e.tsMs,
+    }),
+    ...(partition === undefined ? {} : { partition }),
+  };
+}
+
+/** Keys above any data key: one create per partition, produced last, tells when a sink is done. */
+const MARKER_BASE = 2 ** 40;
+const markers = () => Array.from({ length: PARTITIONS }, (_, p) => toMessage({ key: MARKER_BASE + p, version: 1, op: 'c', tsMs: 1_800_000_000_000 + p }, p));
+
+/**
+ * Delivery as at-least-once transport makes it: about 8% of changes swap places with the key's
+ * next change (the newer one arrives first), about 5% arrive twice in a row, and about 5% of the
+ * time an older change (up to 200 deliveries back) is delivered again. The source's final state
+ * is still the last change of each key.
+ */
+function disorder(events: SourceEvent[], seedValue: number): SourceEvent[] {
+  let seed = seedValue;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const out = events.slice();
+  const next = new Array<number>(out.length).fill(-1);
+  const nextOfKey = new Map<number, number>();
+  for (let i = out.length - 1; i >= 0; i -= 1) {
+    next[i] = nextOfKey.get(out[i]!.key) ?? -1;
+    nextOfKey.set(out[i]!.key, i);
+  }
+  const swapped = new Uint8Array(out.length);
+  for (let i = 0; i < out.length; i += 1) {
+    const j = next[i]!;
+    if (j < 0 || j - i > 500 || swapped[i] || swapped[j] || random() >= 0.08) continue;
+    [out[i], out[j]] = [out[j]!, out[i]!];
+    swapped[i] = 1;
+    swapped[j] = 1;
+  }
+  const delivered: SourceEvent[] = [];
+  for (let i = 0; i < out.length; i += 1) {
+    delivered.push(out[i]!);
+    const r = random();
+    if (r < 0.05) delivered.push(out[i]!);
+    else if (r < 0.1 && i > 0) delivered.push(out[Math.max(0, i - 1 - Math.floor(random() * 200))]!);
+  }
+  return delivered;
+}
+
+async function produce(topic: string, messages: Message[]) {
+  await createTopic(kafka, topic, PARTITIONS);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   for (let i = 0; i < messages.length; i += 2000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2000) });
   await producer.disconnect();
 }
 
-async function runBaseline(topic: string, mongo: MongoClient): Promise<number> {
-  const collection = mongo.db(`bench_baseline_${stamp}`).collection<{ _id: string }>('orders');
-  const consumer = kafka.consumer({ groupId: `bench-baseline-${stamp}-${Math.random()}`, maxBytesPerPartition: 1024 * 1024, maxWaitTimeInMs: 100 });
+interface SystemRun { system: SystemName; eventsPerSecond: number; seconds: number; db: Db }
+
+async function runBaseline(topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
+  const db = mongo.db(uniqueName('bench_ingest_baseline'));
+  const collection = db.collection<{ _id: string }>('orders');
+  const consumer = kafka.consumer({ groupId: uniqueName('bench-baseline'), maxBytesPerPartition: 1024 * 1024, maxWaitTimeInMs: 100 });
   consumer.on(consumer.events.CRASH, (e) => console.error('baseline consumer crashed', e.payload.error));
+  const started = Date.now();
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   let seen = 0;
-  const started = Date.now();
   await new Promise<void>((resolve, reject) => {
     consumer.run({
-      partitionsConsumedConcurrently: 2,
+      partitionsConsumedConcurrently: PARTITIONS,
       eachBatch: async ({ batch }) => {
         const ops: AnyBulkWriteOperation<{ _id: string }>[] = [];
         for (const message of batch.messages) {
-          const key = JSON.parse(JSON.parse(message.key!.toString()).id).$oid as string;
-          const value = JSON.parse(message.value!.toString());
+          const key = JSON.parse((JSON.parse(message.key!.toString()) as { id: string }).id).$oid as string;
+          const value = JSON.parse(message.value!.toString()) as { op: string; after: string | null; patch: string | null };
           if (value.op === 'd') ops.push({ deleteOne: { filter: { _id: key } } });
           else {
-            const { _id: _ignored, ...doc } = EJSON.parse(value.after, { relaxed: true }) as Record<string, unknown>;
+            const { _id: _ignored, ...doc } = EJSON.parse(value.after ?? value.patch!, { relaxed: true }) as Record<string, unknown>;
             ops.push({ updateOne: { filter: { _id: key }, update: { $set: doc }, upsert: true } });
           }
         }
         if (ops.length > 0) await collection.bulkWrite(ops, { ordered: false });
-        if (process.env.BENCH_DEBUG) console.error(`baseline batch p${batch.partition} ${batch.messages.length} seen ${seen + batch.messages.length}`);
         seen += batch.messages.length;
-        if (seen >= EVENTS) resolve();
+        if (seen >= total) resolve();
       },
     }).catch(reject);
   });
   const seconds = (Date.now() - started) / 1000;
   await consumer.disconnect();
-  await mongo.db(`bench_baseline_${stamp}`).dropDatabase();
-  return EVENTS / seconds;
+  return { system: 'baseline', eventsPerSecond: total / seconds, seconds, db };
 }
 
-async function runCanonql(topic: string, mongo: MongoClient): Promise<number> {
-  const spec = JSON.parse(fs.readFileSync(path.join(ROOT, 'specs', 'order.json'), 'utf8')) as MappingSpec;
-  const schemas = loadCanonicalSchemas(path.join(ROOT, 'schema', 'canonical'));
-  const db = mongo.db(`bench_canonql_${stamp}`);
-  const ingestion = createIngestion({
-    kafka, db, specs: [compileForPipeline({ ...spec, source: { ...spec.source, topic } })],
-    validate: (subject, doc) => schemas.get(subject)?.validate(doc) ?? [],
-    groupId: `bench-canonql-${stamp}-${Math.random()}`, deadLetterTopic: `bench.dlq.${stamp}`,
-    canonicalPartitions: PARTITIONS, canonicalTopicPrefix: `bench.canonical.${stamp}.`, fromBeginning: true,
-    logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' }),
-  });
+async function runCanonql(topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
+  const db = mongo.db(uniqueName('bench_ingest_canonql'));
+  const topicPrefix = `${uniqueName('bench.canonical')}.`;
+  const deadLetterTopic = uniqueName('bench.dlq');
+  const ingestion = orderIngestion({ kafka, db, topic, topicPrefix, deadLetterTopic, canonicalPartitions: PARTITIONS });
   const started = Date.now();
   await ingestion.start();
-  for (;;) {
-    const total = Object.values(ingestion.stats.outcomes).reduce((a, b) => a + b, 0);
-    if (total >= EVENTS) break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  try {
+    await waitUntil(`${total} canonql outcomes`, () => totalOutcomes(ingestion) >= total, TIMEOUT_MS, 20);
+  } finally {
+    await ingestion.stop();
   }
   const seconds = (Date.now() - started) / 1000;
   const outcomes = { ...ingestion.stats.outcomes };
-  await ingestion.stop();
-  await db.dropDatabase();
+  await deleteTopics(kafka, [`${topicPrefix}order`, deadLetterTopic]);
   if (outcomes['dead-lettered'] > 0) throw new Error(`benchmark events were dead-lettered: ${JSON.stringify(outcomes)}`);
-  return EVENTS / seconds;
+  return { system: 'canonql', eventsPerSecond: total / seconds, seconds, db };
+}
+
+async function runSink(worker: SinkWorker, topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
+  const db = mongo.db(uniqueName('bench_ingest_sink'));
+  const name = uniqueName('bench-mongo-sink');
+  const collection = db.collection('orders');
+  const markerIds = Array.from({ length: PARTITIONS }, (_, p) => new ObjectId(oid(MARKER_BASE + p)));
+  const started = Date.now();
+  await worker.client.createConnector(name, sinkConnectorConfig({ topic, database: db.databaseName, collection: 'orders', tasks: PARTITIONS }));
+  try {
+    await waitUntil('the sink connector to store every end marker', async () => {
+      const failure = await sinkFailure(worker, name);
+      if (failure) throw new Error(`MongoDB sink connector failed: ${failure.split('\n').filter((l, i) => i === 0 || l.startsWith('Caused by')).join('\n')}`);
+      return (await collection.countDocuments({ _id: { $in: markerIds } })) === PARTITIONS;
+    }, TIMEOUT_MS, 50);
+  } finally {
+    await worker.client.deleteConnector(name);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  return { system: 'sink', eventsPerSecond: total / seconds, seconds, db };
+}
+
+/** Final state per key, as each system stores it: the item sku carries the version; null = absent or deleted. */
+async function finalState(system: SystemName, db: Db): Promise<Map<number, string | null>> {
+  const state = new Map<number, string | null>();
+  if (system === 'canonql') {
+    const docs = await db.collection<StoredEntity>(stateCollectionName('order')).find({}).toArray();
+    for (const doc of docs) {
+      const items = doc.data.line_items as { sku: string }[] | undefined;
+      state.set(parseInt(doc._id, 16), doc._meta.deleted ? null : items?.[0]?.sku ?? '?');
+    }
+  } else {
+    const docs = await db.collection<{ _id: ObjectId | string; items?: { sku: string }[] }>('orders').find({}).toArray();
+    for (const doc of docs) {
+      const id = doc._id instanceof ObjectId ? doc._id.toHexString() : String(doc._id);
+      state.set(parseInt(id, 16), doc.items?.[0]?.sku ?? '?');
+    }
+  }
+  return state;
+}
+
+function mismatches(truth: SourceEvent[], state: Map<number, string | null>) {
+  const expected = new Map<number, string | null>();
+  for (const e of truth) expected.set(e.key, e.op === 'd' ? null : `sku-${e.version}`);
+  let wrong = 0;
+  let resurrected = 0;
+  let missing = 0;
+  let stale = 0;
+  for (const [key, want] of expected) {
+    const got = state.get(key) ?? null;
+    if (got === want) continue;
+    wrong += 1;
+    if (want === null) resurrected += 1;
+    else if (got === null) missing += 1;
+    else stale += 1;
+  }
+  return { keys: expected.size, mismatches: wrong, resurrectedDeleted: resurrected, missing, olderVersion: stale };
+}
+
+async function runSystem(system: SystemName, worker: SinkWorker | null, topic: string, mongo: MongoClient, total: number) {
+  if (system === 'baseline') return runBaseline(topic, mongo, total);
+  if (system === 'canonql') return runCanonql(topic, mongo, total);
+  return runSink(worker!, topic, mongo, total);
 }
 
 async function main() {
   if (config.usesLocalStack) await stackUp(createProgress());
   const mongo = new MongoClient(config.mongo.uri);
   await mongo.connect();
-  const topic = `bench.raw.orders.${stamp}`;
-  console.log(`generating and producing ${EVENTS} Debezium MongoDB events over ${KEYS} keys to ${topic} (${PARTITIONS} partitions)...`);
-  await produceAll(topic, generate());
-  const rows: { round: number; baseline: number; canonql: number }[] = [];
-  for (let round = 1; round <= ROUNDS; round += 1) {
-    const baseline = await runBaseline(topic, mongo);
-    const canonql = await runCanonql(topic, mongo);
-    rows.push({ round, baseline, canonql });
-    console.log(`round ${round}: baseline ${baseline.toFixed(0)} events/s, canonql ${canonql.toFixed(0)} events/s, ratio ${(canonql / baseline).toFixed(2)}`);
+  const worker = SYSTEMS.includes('sink') ? await startSinkWorker(log) : null;
+  const topics: string[] = [];
+  try {
+    const topic = uniqueName('bench.raw.orders');
+    topics.push(topic);
+    const stream = changes(EVENTS, KEYS, 42);
+    const total = stream.length + PARTITIONS;
+    log(`producing ${stream.length} Debezium MongoDB events (${stream.filter((e) => e.op === 'c').length} c / ${stream.filter((e) => e.op === 'u').length} u / ` +
+      `${stream.filter((e) => e.op === 'd').length} d) over ${KEYS} keys + ${PARTITIONS} end markers to ${topic} (${PARTITIONS} partitions)`);
+    await produce(topic, [...stream.map((e) => toMessage(e)), ...markers()]);
+
+    const rounds: { round: number; system: SystemName; eventsPerSecond: number; seconds: number }[] = [];
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      // Rotate the order, so store growth and JIT warm-up favour no system.
+      const order = SYSTEMS.map((_, i) => SYSTEMS[(i + round - 1) % SYSTEMS.length]!);
+      for (const system of order) {
+        const run = await runSystem(system, worker, topic, mongo, total);
+        await run.db.dropDatabase();
+        rounds.push({ round, system, eventsPerSecond: run.eventsPerSecond, seconds: run.seconds });
+        log(`round ${round}: ${system.padEnd(8)} ${fmt(run.eventsPerSecond).padStart(6)} events/s (${fmt(run.seconds, 1)} s)`);
+        await sleep(1000);
+      }
+    }
+    const best = (system: SystemName) => Math.max(...rounds.filter((r) => r.system === system).map((r) => r.eventsPerSecond));
+
+    // Correctness: the same kind of stream, redelivered and reordered per key.
+    const truth = changes(CORRECTNESS_EVENTS, Math.max(100, Math.floor(KEYS / 5)), 7);
+    const delivered = disorder(truth, 11);
+    const correctnessTopic = uniqueName('bench.raw.orders.disordered');
+    topics.push(correctnessTopic);
+    await produce(correctnessTopic, [...delivered.map((e) => toMessage(e)), ...markers()]);
+    const correctness: Record<string, ReturnType<typeof mismatches>> = {};
+    for (const system of SYSTEMS) {
+      const run = await runSystem(system, worker, correctnessTopic, mongo, delivered.length + PARTITIONS);
+      correctness[system] = mismatches(truth, await finalState(system, run.db));
+      await run.db.dropDatabase();
+    }
+
+    const labels: Record<SystemName, string> = {
+      baseline: 'baseline: kafkajs + JSON.parse + unordered bulk upsert',
+      sink: `peer: MongoDB Kafka sink connector ${worker?.pluginVersion ?? ''} (Debezium MongoDB CDC handler, ${PARTITIONS} tasks)`,
+      canonql: 'canonql ingestion (decode, map, validate, guarded upsert, event log, publish, commit)',
+    };
+    const baselineRate = SYSTEMS.includes('baseline') ? best('baseline') : NaN;
+    const sinkRate = SYSTEMS.includes('sink') ? best('sink') : NaN;
+    log(`\n${stream.length} events over ${KEYS} keys, ${PARTITIONS} partitions, best of ${ROUNDS} rounds\n`);
+    log('| system | events/s | ratio to baseline | canonql ahead of it by |');
+    log('|---|---|---|---|');
+    for (const system of SYSTEMS) {
+      log(`| ${labels[system]} | ${fmt(best(system))} | ${fmt(best(system) / baselineRate, 2)} | ${system === 'canonql' ? '' : fmt(best('canonql') / best(system), 2)} |`);
+    }
+    log(`\ncorrectness: ${delivered.length} deliveries of ${truth.length} changes over ${correctness[SYSTEMS[0]!]!.keys} keys ` +
+      `(redelivered older changes and per-key swaps); final state vs the source\n`);
+    log('| system | keys wrong | deleted but present | present but missing | older version |');
+    log('|---|---|---|---|---|');
+    for (const system of SYSTEMS) {
+      const c = correctness[system]!;
+      log(`| ${labels[system]} | ${c.mismatches} / ${c.keys} | ${c.resurrectedDeleted} | ${c.missing} | ${c.olderVersion} |`);
+    }
+    const file = writeResults('ingest-throughput', {
+      benchmark: 'ingest-throughput', at: new Date().toISOString(), machine: machine(),
+      settings: { events: stream.length, keys: KEYS, partitions: PARTITIONS, rounds: ROUNDS, correctnessChanges: truth.length, correctnessDeliveries: delivered.length, systems: SYSTEMS, long: LONG },
+      sink: worker ? { worker: worker.kind, version: worker.pluginVersion, handler: 'com.mongodb.kafka.connect.sink.cdc.debezium.mongodb.MongoDbHandler', tasks: PARTITIONS } : null,
+      rounds,
+      summary: Object.fromEntries(SYSTEMS.map((s) => [s, { eventsPerSecond: best(s), ratioToBaseline: best(s) / baselineRate }])),
+      canonqlToBaseline: best('canonql') / baselineRate,
+      canonqlToSink: best('canonql') / sinkRate,
+      correctness,
+    });
+    log(`\nwrote ${file}`);
+  } finally {
+    await worker?.stop();
+    await deleteTopics(kafka, topics);
+    await mongo.close();
   }
-  const best = (key: 'baseline' | 'canonql') => Math.max(...rows.map((r) => r[key]));
-  console.log('\n| system | events/s (best of rounds) | ratio to baseline |');
-  console.log('|---|---|---|');
-  console.log(`| baseline: kafkajs + JSON.parse + unordered bulk upsert | ${best('baseline').toFixed(0)} | 1.00 |`);
-  console.log(`| canonql ingestion (decode, map, validate, guarded upsert, event log, publish) | ${best('canonql').toFixed(0)} | ${(best('canonql') / best('baseline')).toFixed(2)} |`);
-  await mongo.close();
 }
 
 main().then(() => process.exit(0), (error: unknown) => {

@@ -35,6 +35,17 @@ export function numberArg(name: string, fallback: number): number {
   return value;
 }
 
+/** A boolean flag: present or not. */
+export function flagArg(name: string): boolean {
+  return process.argv.includes(`--${name}`);
+}
+
+/** A comma-separated list (`--systems a,b`). */
+export function listArg(name: string, fallback: readonly string[]): string[] {
+  const i = process.argv.indexOf(`--${name}`);
+  return i < 0 ? [...fallback] : process.argv[i + 1]!.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
 export const oid = (n: number) => n.toString(16).padStart(24, '0');
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
