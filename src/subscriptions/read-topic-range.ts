@@ -1,20 +1,13 @@
-import type { Kafka } from 'kafkajs';
-import { readRange, type PartitionRange } from '../infra/read-range';
-import type { Logger } from '../logger';
+import { readRange, type PartitionRange, type ReadRangeOptions } from '../infra/read-range';
 import { parseCanonicalMessage } from './parse-canonical-message';
 import type { FeedMessage } from './subscription';
 
 export type { PartitionRange };
 
-export interface ReadTopicRangeOptions {
-  readonly kafka: Kafka;
-  readonly topic: string;
-  readonly ranges: readonly PartitionRange[];
-  readonly groupId: string;
-  readonly logger: Logger;
-  readonly signal: AbortSignal;
+export type ReadTopicRangeOptions = Omit<ReadRangeOptions, 'onMessage' | 'onGap'> & {
+  /** Receives each canonical event in partition order; the read waits for it (backpressure). */
   readonly onMessage: (message: FeedMessage) => Promise<void>;
-}
+};
 
 /**
  * Reads offset ranges of a canonical topic once (see readRange): catches a resuming subscriber up

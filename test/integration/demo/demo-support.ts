@@ -18,17 +18,7 @@ import type { Logger } from '../../../src/logger';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
-/** mulberry32: a small seeded PRNG, so a failing stream can be reproduced. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../support/seeded-random';
 
 export interface CapturedLog {
   readonly level: string;

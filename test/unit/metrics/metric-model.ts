@@ -1,3 +1,5 @@
+import { seededRandom } from '../../support/seeded-random';
+
 /**
  * Test support shared by the unit and integration property tests: a seeded random generator, a
  * random order-like entity, and a brute-force computation of every bucket that shares no code
@@ -5,16 +7,8 @@
  */
 export type Rng = () => number;
 
-export function seeded(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator (mulberry32), so a failing property run is reproduced by its seed. */
+export const seeded = (seed: number): Rng => seededRandom(seed);
 
 export const int = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
 export const pick = <T>(rng: Rng, list: readonly T[]): T => list[Math.floor(rng() * list.length)]!;
