@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { loadConfig } from '../src/config';
 import { main } from '../src/main';
 import { ensureDemoSource } from './demo-source';
@@ -11,6 +12,9 @@ import { stackUp } from './stack/stack';
 async function runLocal(): Promise<void> {
   // The main job shows live data at once; CANONQL_DEMO_FEED=false turns the demo feed off.
   process.env.CANONQL_DEMO_FEED ??= 'true';
+  // Admin mutations need a key: a local run gets a fresh one, printed below, unless one is set.
+  const generatedKey = process.env.CANONQL_ADMIN_KEYS ? null : `dev-${crypto.randomBytes(18).toString('base64url')}`;
+  if (generatedKey) process.env.CANONQL_ADMIN_KEYS = generatedKey;
   const config = loadConfig();
   if (config.usesLocalStack) {
     await stackUp();
@@ -20,6 +24,9 @@ async function runLocal(): Promise<void> {
   }
   const base = `http://${config.http.host}:${config.http.port}`;
   console.error(`[start] canonql GraphQL + explorer: ${base}/graphql  (open it in a browser)`);
+  console.error(generatedKey
+    ? `[start] admin key for this run (mutations): Authorization: Bearer ${generatedKey}  (set CANONQL_ADMIN_KEYS to choose your own)`
+    : '[start] admin keys: from CANONQL_ADMIN_KEYS');
   console.error(`[start] health ${base}/healthz, readiness ${base}/readyz; demo feed ${config.demo.enabled ? 'on (CANONQL_DEMO_FEED=false turns it off)' : 'off'}`);
   console.error(`[start] try: psql ${config.sourcePostgresUrl} -c "INSERT INTO customers (email, tier, balance) VALUES ('ada@example.com', 'gold', 10.50)"`);
   console.error(`[start] Kafka ${config.kafka.brokers.join(',')}; Kafka Connect ${config.connectUrl}; MongoDB ${config.mongo.uri}`);
