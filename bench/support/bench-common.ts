@@ -85,9 +85,16 @@ export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void
   }
 }
 
+interface IngestionOptions { kafka: Kafka; db: import('mongodb').Db; topic: string; topicPrefix: string; deadLetterTopic: string; canonicalPartitions?: number }
+
 /** The real ingestion role (as src/app.ts builds it) for the seed order spec, re-pointed at `topic`. */
-export function orderIngestion(options: { kafka: Kafka; db: import('mongodb').Db; topic: string; topicPrefix: string; deadLetterTopic: string; canonicalPartitions?: number }): Ingestion {
-  const spec = JSON.parse(fs.readFileSync(path.join(ROOT, 'specs', 'order.json'), 'utf8')) as MappingSpec;
+export function orderIngestion(options: IngestionOptions): Ingestion {
+  return specIngestion('order.json', options);
+}
+
+/** The real ingestion role for one seed spec (specs/<file>), re-pointed at `topic`. */
+export function specIngestion(specFile: string, options: IngestionOptions): Ingestion {
+  const spec = JSON.parse(fs.readFileSync(path.join(ROOT, 'specs', specFile), 'utf8')) as MappingSpec;
   const schemas = loadCanonicalSchemas(path.join(ROOT, 'schema', 'canonical'));
   return createIngestion({
     kafka: options.kafka, db: options.db, specs: [compileForPipeline({ ...spec, source: { ...spec.source, topic: options.topic } })],

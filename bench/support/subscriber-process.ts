@@ -2,7 +2,8 @@
  * The subscribers of the subscription benchmark, in a child process of their own: BENCH_SOCKETS
  * graphql-ws clients (one websocket each, package `graphql-ws` over `ws`), each multiplexing
  * BENCH_SUBSCRIPTIONS / BENCH_SOCKETS subscriptions of
- * `orderChanged { op key node { order_id } }`. The same client code talks to canonql and to the
+ * `orderChanged { op key node { order_id } }` (or BENCH_SUBSCRIPTION_FIELD / BENCH_STAMP_FIELD:
+ * `<field> { op key node { <stamp field> } }`). The same client code talks to canonql and to the
  * baseline broadcast server.
  *
  * Every order id carries its produce time (`o-<epoch ms with µs fraction>-<n>`, warm-up events
@@ -18,7 +19,9 @@ import { cpuSeconds, serveCommands } from './bench-common';
 const url = process.env.BENCH_WS_URL!;
 const SOCKETS = Number(process.env.BENCH_SOCKETS);
 const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS);
-const QUERY = 'subscription { orderChanged { op key node { order_id } } }';
+const FIELD = process.env.BENCH_SUBSCRIPTION_FIELD ?? 'orderChanged';
+const STAMP = process.env.BENCH_STAMP_FIELD ?? 'order_id';
+const QUERY = `subscription { ${FIELD} { op key node { ${STAMP} } } }`;
 
 const BUCKET_MS = 0.1;
 const histogram = new Uint32Array(120_000 / BUCKET_MS + 1);
@@ -83,8 +86,8 @@ async function open() {
     const count = Math.max(0, Math.min(perSocket, SUBSCRIPTIONS - first));
     layout.push(count);
     for (let i = first; i < first + count; i += 1) {
-      disposers.push(client.subscribe<{ orderChanged: { node: { order_id: string } | null } }>({ query: QUERY }, {
-        next: (value) => onPayload(i, value.data?.orderChanged.node?.order_id),
+      disposers.push(client.subscribe<Record<string, { node: Record<string, string> | null }>>({ query: QUERY }, {
+        next: (value) => onPayload(i, value.data?.[FIELD]?.node?.[STAMP]),
         error: (error) => {
           errors += 1;
           const message = Array.isArray(error) ? String((error as { message?: string }[])[0]?.message) : error instanceof Error ? error.message : String((error as { reason?: string }).reason ?? error);
