@@ -13,9 +13,9 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { isAlive, spawnDetached, stopPid, waitUntil as waitForService } from '../../infra/stack/processes';
-import { connectPluginPath } from '../../infra/stack/services';
-import { JVM_FLAGS, stackPaths } from '../../infra/stack/stack-config';
+import { isAlive, stopPid, waitUntil as waitForService } from '../../infra/stack/processes';
+import { connectWorkerProperties, startConnectWorker } from '../../infra/stack/services';
+import { stackPaths } from '../../infra/stack/stack-config';
 import { createConnectClient, type ConnectClient } from '../../src/infra/connect-client';
 import { config, uniqueName } from './bench-common';
 
@@ -58,25 +58,9 @@ export async function startSinkWorker(log: (line: string) => void): Promise<Sink
   fs.mkdirSync(dir, { recursive: true });
   const props = path.join(dir, 'connect.properties');
   const url = `http://127.0.0.1:${port}`;
-  fs.writeFileSync(props, [
-    `bootstrap.servers=${config.kafka.brokers.join(',')}`,
-    `listeners=${url}`,
-    // The Debezium MongoDB connector's records as canonql reads them: JSON, schemas disabled.
-    'key.converter=org.apache.kafka.connect.json.JsonConverter',
-    'value.converter=org.apache.kafka.connect.json.JsonConverter',
-    'key.converter.schemas.enable=false',
-    'value.converter.schemas.enable=false',
-    `offset.storage.file.filename=${path.join(dir, 'offsets.dat')}`,
-    'offset.flush.interval.ms=1000',
-    `plugin.path=${connectPluginPath(paths)}`,
-    'plugin.discovery=hybrid_warn',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(props, connectWorkerProperties(paths, { brokers: config.kafka.brokers.join(','), url, offsetsFile: path.join(dir, 'offsets.dat') }));
   const logFile = path.join(dir, 'connect.log');
-  const pid = spawnDetached('java', [
-    '-Xms128m', '-Xmx768m', ...JVM_FLAGS, '-cp', path.join(paths.kafkaLibs, '*'),
-    `-Dlog4j2.configurationFile=${paths.log4jConfig}`, 'org.apache.kafka.connect.cli.ConnectStandalone', props,
-  ], { name: 'bench-connect', pidFile: path.join(dir, 'connect.pid'), logFile });
+  const pid = startConnectWorker(paths, props, { name: 'bench-connect', pidFile: path.join(dir, 'connect.pid'), logFile });
   const client = createConnectClient(url);
   const stop = async () => {
     await stopPid(pid, 30_000);

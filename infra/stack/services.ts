@@ -225,6 +225,34 @@ export function connectPluginPath(paths: StackPaths): string {
   return [paths.debeziumPlugins, paths.mongoSinkPlugins].join(',');
 }
 
+/**
+ * A standalone Connect worker's settings. JSON converters with schemas: what the Debezium tests
+ * and canonql's relational decoding expect (a sink connector sets its own converters).
+ */
+export function connectWorkerProperties(paths: StackPaths, options: { brokers: string; url: string; offsetsFile: string }): string {
+  return [
+    `bootstrap.servers=${options.brokers}`,
+    `listeners=${options.url}`,
+    'key.converter=org.apache.kafka.connect.json.JsonConverter',
+    'value.converter=org.apache.kafka.connect.json.JsonConverter',
+    'key.converter.schemas.enable=true',
+    'value.converter.schemas.enable=true',
+    `offset.storage.file.filename=${options.offsetsFile}`,
+    'offset.flush.interval.ms=1000',
+    `plugin.path=${connectPluginPath(paths)}`,
+    'plugin.discovery=hybrid_warn',
+    '',
+  ].join('\n');
+}
+
+export function startConnectWorker(paths: StackPaths, propsFile: string, options: { name: string; pidFile: string; logFile: string }): number {
+  return spawnDetached('java', [
+    '-Xms128m', '-Xmx768m', ...JVM_FLAGS, '-cp', path.join(paths.kafkaLibs, '*'),
+    `-Dlog4j2.configurationFile=${paths.log4jConfig}`,
+    'org.apache.kafka.connect.cli.ConnectStandalone', propsFile,
+  ], options);
+}
+
 export function connectService(paths: StackPaths): StackService {
   const { pid, alive } = base(paths, 'connect');
   const propsFile = path.join(paths.stateDir, 'config', 'connect.properties');
@@ -238,24 +266,8 @@ export function connectService(paths: StackPaths): StackService {
       if (pid() !== null) return false;
       const dataDir = paths.dataDir('connect');
       fs.mkdirSync(dataDir, { recursive: true });
-      writeFile(propsFile, [
-        `bootstrap.servers=${HOST}:${PORTS.kafkaPort}`,
-        `listeners=${url}`,
-        'key.converter=org.apache.kafka.connect.json.JsonConverter',
-        'value.converter=org.apache.kafka.connect.json.JsonConverter',
-        'key.converter.schemas.enable=true',
-        'value.converter.schemas.enable=true',
-        `offset.storage.file.filename=${path.join(dataDir, 'offsets.dat')}`,
-        'offset.flush.interval.ms=1000',
-        `plugin.path=${connectPluginPath(paths)}`,
-        'plugin.discovery=hybrid_warn',
-        '',
-      ].join('\n'));
-      spawnDetached('java', [
-        '-Xms128m', '-Xmx768m', ...JVM_FLAGS, '-cp', path.join(paths.kafkaLibs, '*'),
-        `-Dlog4j2.configurationFile=${paths.log4jConfig}`,
-        'org.apache.kafka.connect.cli.ConnectStandalone', propsFile,
-      ], { name: 'connect', pidFile: paths.pidFile('connect'), logFile: paths.logFile('connect') });
+      writeFile(propsFile, connectWorkerProperties(paths, { brokers: `${HOST}:${PORTS.kafkaPort}`, url, offsetsFile: path.join(dataDir, 'offsets.dat') }));
+      startConnectWorker(paths, propsFile, { name: 'connect', pidFile: paths.pidFile('connect'), logFile: paths.logFile('connect') });
       return true;
     },
     async ready() {

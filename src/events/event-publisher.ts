@@ -17,7 +17,10 @@ export function createEventPublisher(producer: Producer, topicPrefix = 'canonica
       const byTopic = new Map<string, CanonicalEvent[]>();
       for (const event of events) {
         const topic = canonicalTopic(event.subject, topicPrefix);
-        byTopic.set(topic, [...(byTopic.get(topic) ?? []), event]);
+        // Appending in place: copying the list per event made a batch of n events cost O(n²).
+        const list = byTopic.get(topic);
+        if (list) list.push(event);
+        else byTopic.set(topic, [event]);
       }
       await producer.sendBatch({
         acks: -1,
