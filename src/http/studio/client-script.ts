@@ -367,13 +367,24 @@ export const STUDIO_CLIENT_SCRIPT = String.raw`(function () {
   });
   $('delete-mode').addEventListener('change', function () { S.model.deleteMode = $('delete-mode').value; changed(); });
 
-  /** Rebuilds the mapping table and puts focus back on the control that had it. */
+  /**
+   * Rebuilds the mapping table and puts focus back on the control that had it. Removing a focused
+   * field fires its blur and change events, whose handlers may ask for a rebuild: that one is
+   * skipped, the rebuild under way shows the same state.
+   */
+  var renderingTable = false;
   function renderMappingTable() {
-    var focused = document.activeElement && document.activeElement.id;
-    var body = clear($('mapping-table').querySelector('tbody'));
-    var mismatches = S.preview ? S.preview.typeMismatches : [];
-    S.model.rows.forEach(function (row) { body.appendChild(renderRow(row, mismatches)); });
-    if (focused && $(focused) && document.activeElement !== $(focused)) $(focused).focus();
+    if (renderingTable) return;
+    renderingTable = true;
+    try {
+      var focused = document.activeElement && document.activeElement.id;
+      var body = clear($('mapping-table').querySelector('tbody'));
+      var mismatches = S.preview ? S.preview.typeMismatches : [];
+      S.model.rows.forEach(function (row) { body.appendChild(renderRow(row, mismatches)); });
+      if (focused && $(focused) && document.activeElement !== $(focused)) $(focused).focus();
+    } finally {
+      renderingTable = false;
+    }
   }
 
   function renderRow(row, mismatches) {

@@ -1,0 +1,368 @@
+import { validateSpec } from '../../src/mapping/validate-spec';
+import { pgChange } from '../support/debezium-messages';
+import { uniqueName } from '../support/test-env';
+import { waitFor } from '../support/wait-for';
+import {
+  addTransform, chooseSource, gotoStudio, openStudioBrowser, previewSettled, problemsShown, row, setArgument, setDefault, type StudioBrowser,
+} from './support/studio-page';
+import { bootstrapProfiling, startStudioTarget, STUDIO_ADMIN_KEY, type StudioTarget } from './support/studio-target';
+
+/**
+ * The mapping studio in headless Debian chromium against a full canonql on the real stack: a
+ * mapping for a drifting raw topic built from scratch by clicking, previewed, saved, activated and
+ * fed; the spec edited and rolled back; a rejected spec with every problem listed. The steps share
+ * one page and run in order; a screenshot of each lands in test/browser/screenshots/studio-*.png.
+ */
+jest.setTimeout(180_000);
+
+const topic = uniqueName('raw.pg.invoices');
+const MAPPING_ID = 'invoice-canonicalization';
+
+const invoiceSchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  title: 'Invoice',
+  type: 'object',
+  properties: {
+    invoiceId: { type: 'string' },
+    amount: { type: ['string', 'null'], 'x-canonql-type': 'Decimal' },
+    status: { type: 'string' },
+    email: { type: ['string', 'null'] },
+    lines: { type: 'array', items: { type: 'object', properties: { sku: { type: ['string', 'null'] }, qty: { type: ['integer', 'null'] } } } },
+    createdAt: { type: ['string', 'null'], format: 'date-time' },
+    currency: { type: 'string' },
+  },
+  required: ['invoiceId'],
+};
+
+let lsn = 1000;
+const invoiceRow = (id: number, after: Record<string, unknown>) => pgChange({ op: 'c', key: { id }, after: { id, ...after }, lsn: (lsn += 1), table: 'invoices' });
+
+/** The first rows of the table, then the drifted ones: amount turns from number into string, an e-mail column appears, a status goes null. */
+const driftingRows = () => [
+  invoiceRow(1, { amount: 10.5, status: 'open', items: [{ sku: 'A-1', qty: 2 }], created_at: '2024-05-01T10:00:00Z' }),
+  invoiceRow(2, { amount: 20, status: 'open', items: [{ sku: 'A-2', qty: 1 }, { sku: 'A-3', qty: 4 }], created_at: '2024-05-01T11:00:00Z' }),
+  invoiceRow(3, { amount: 7.25, status: 'paid', items: [], created_at: '2024-05-02T09:30:00Z' }),
+  invoiceRow(4, { amount: 3, status: 'open', items: [{ sku: 'A-1', qty: 1 }], created_at: '2024-05-02T12:00:00Z' }),
+  invoiceRow(5, { amount: '12.30', status: 'open', customer_email: 'Ann@Example.io', items: [{ sku: 'B-1', qty: '3' }], created_at: '2024-05-03T08:00:00Z' }),
+  invoiceRow(6, { amount: '99.90', status: null, customer_email: 'Bob@Example.io', items: [{ sku: 'B-2', qty: 1 }], created_at: '2024-05-03T09:00:00Z' }),
+  invoiceRow(7, { amount: '5', status: 'paid', customer_email: 'cy@example.io', items: [{ sku: 'B-1', qty: 2 }], created_at: '2024-05-04T10:00:00Z' }),
+];
+
+const INVOICE_FIELDS = 'invoiceId amount status email lines { sku qty } createdAt currency _meta { specId specVersion }';
+
+describe('the mapping studio', () => {
+  let target: StudioTarget;
+  let studio: StudioBrowser;
+  let builtSpec: Record<string, unknown>;
+
+  beforeAll(async () => {
+    target = await startStudioTarget();
+    await bootstrapProfiling(target, topic, 'invoice_staging');
+    // The first rows, profiled; then the drifted ones: a second raw schema version.
+    const rows = driftingRows();
+    const profiled = (sampled: number, versions: number) => waitFor(`${sampled} rows profiled in ${versions} raw schema versions`, async () => {
+      const data = await target.ok<{ rawTopic: { sampled: number; versions: unknown[] } | null }>(
+        'query($t: String!) { rawTopic(topic: $t) { sampled versions { version } } }', { t: topic });
+      return data.rawTopic && data.rawTopic.sampled >= sampled && data.rawTopic.versions.length >= versions ? data.rawTopic : undefined;
+    }, { timeoutMs: 60_000 });
+    await target.produce(topic, rows.slice(0, 4));
+    await profiled(4, 1);
+    await target.produce(topic, rows.slice(4));
+    await profiled(7, 2);
+    studio = await openStudioBrowser(target.baseUrl);
+  });
+
+  afterAll(async () => {
+    await studio?.close();
+    await target?.stop();
+  });
+
+  it('is served by canonql from its own origin, under a strict CSP', async () => {
+    const response = await studio.page.goto(`${target.baseUrl}/studio`, { waitUntil: 'load' });
+    expect(response?.status()).toBe(200);
+    const csp = response?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    const html = (await response?.text()) ?? '';
+    expect(html).not.toMatch(/https?:\/\//i);
+    const references = [...html.matchAll(/(?:src|href)="([^"]*)"/g)].map((m) => m[1]!).filter((r) => !r.startsWith('data:') && !r.startsWith('#'));
+    expect(references).toEqual([
+      expect.stringMatching(/^\/studio\/assets\/studio-[0-9a-f]{12}\.css$/),
+      expect.stringMatching(/^\/studio\/assets\/studio-model-[0-9a-f]{12}\.js$/),
+      expect.stringMatching(/^\/studio\/assets\/studio-[0-9a-f]{12}\.js$/),
+    ]);
+    await studio.page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+  });
+
+  it('shows the drifting raw topic with its inferred fields: types with shares, presence, null rate, examples', async () => {
+    const { page } = studio;
+    await gotoStudio(page, target.baseUrl);
+    await page.fill('#admin-key', STUDIO_ADMIN_KEY);
+    await page.click('#use-key');
+    await expect(page.textContent('#key-status')).resolves.toMatch(/Key set/);
+    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('canonql.studio.adminKey'))).toBe(STUDIO_ADMIN_KEY);
+
+    await page.selectOption('#topic-select', topic);
+    await page.waitForSelector('#raw-fields tr[data-path="$.amount"]');
+    const cells = (path: string) => page.$$eval(`#raw-fields tr[data-path="${path}"] > *`, (nodes) => nodes.map((n) => (n.textContent ?? '').trim()));
+    // amount: 2 integers, 2 numbers, 3 strings out of 7 values.
+    const amount = await cells('$.amount');
+    expect(amount[1]).toMatch(/string 42\.9%/);
+    expect(amount[1]).toMatch(/integer 28\.6%/);
+    expect(amount[1]).toMatch(/number 28\.6%/);
+    expect(amount[2]).toBe('100%');
+    const email = await cells('$.customer_email');
+    expect(email[2]).toBe('42.9%'); // present in 3 of 7 rows
+    expect(email[4]).toContain('"Ann@Example.io"');
+    expect((await cells('$.status'))[3]).toBe('14.3%'); // one null in seven
+    expect(await cells('$.items[*].sku')).toHaveLength(5);
+    const drift = await page.$$eval('#topic-versions li', (items) => items.map((i) => i.textContent ?? ''));
+    expect(drift.length).toBeGreaterThanOrEqual(2);
+    expect(drift.join('\n')).toMatch(/customer_email/);
+    await studio.screenshot('1-raw-topic');
+  });
+
+  it('creates the canonical subject (drafted from the raw fields, then edited) and shows its fields', async () => {
+    const { page } = studio;
+    await page.click('#new-subject summary');
+    await page.fill('#new-subject-name', 'invoice');
+    await page.click('#draft-schema');
+    const draft = JSON.parse(await page.inputValue('#new-subject-schema')) as { properties: Record<string, { type: unknown }> };
+    expect([...(draft.properties.amount!.type as string[])].sort()).toEqual(['number', 'string']);
+    expect(Object.keys(draft.properties).sort()).toEqual(['amount', 'created_at', 'customer_email', 'id', 'items', 'status']);
+    await studio.screenshot('2-subject-draft');
+
+    await page.fill('#new-subject-schema', JSON.stringify(invoiceSchema, null, 2));
+    await page.click('#register-subject');
+    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { value: string } | null } }).document.querySelector('#subject-select')?.value === 'invoice');
+    await page.waitForSelector('#canonical-fields tr[data-path="$.lines[*].qty"]');
+    expect(await page.$$eval('#canonical-fields tbody tr', (rows) => rows.map((r) => r.getAttribute('data-path')))).toEqual([
+      '$.invoiceId', '$.amount', '$.status', '$.email', '$.lines[*].sku', '$.lines[*].qty', '$.createdAt', '$.currency',
+    ]);
+    expect(await page.inputValue('#mapping-id')).toBe(MAPPING_ID);
+    // The subject is served by the API at once.
+    const served = await target.ok<{ subjects: { name: string }[] }>('{ subjects { name } }');
+    expect(served.subjects.map((s) => s.name)).toContain('invoice');
+    await studio.screenshot('3-subject');
+  });
+
+  it('maps fields by clicking, flags a type mismatch from the inferred types, and previews the latest samples live', async () => {
+    const { page } = studio;
+    await chooseSource(page, '$.invoiceId', '$.id');
+    await addTransform(page, '$.invoiceId', 'string');
+    // amount copied as is: the raw integers and numbers do not fit the canonical string.
+    await chooseSource(page, '$.amount', '$.amount');
+    await previewSettled(page);
+    await page.waitForSelector(`${row('$.amount')} [data-check="type-mismatch"]`);
+    expect(await page.textContent(`${row('$.amount')} [data-check="type-mismatch"]`)).toMatch(/amount is integer\/number in the raw data but amount accepts string\/null/);
+    expect(await page.$$eval('#preview-table tr[data-status="error"]', (rows) => rows.length)).toBe(4);
+    await studio.screenshot('4-type-mismatch');
+
+    // decimal with scale 2 fixes it.
+    await addTransform(page, '$.amount', 'decimal');
+    await setArgument(page, '$.amount', 0, 'scale', '2');
+    await chooseSource(page, '$.status', '$.status');
+    await addTransform(page, '$.status', 'uppercase');
+    await setDefault(page, '$.status', 'OPEN');
+    await chooseSource(page, '$.email', '$.customer_email');
+    await addTransform(page, '$.email', 'lowercase');
+    await chooseSource(page, '$.lines[*].sku', '$.items[*].sku');
+    await chooseSource(page, '$.lines[*].qty', '$.items[*].qty');
+    await addTransform(page, '$.lines[*].qty', 'integer');
+    await chooseSource(page, '$.createdAt', '$.created_at');
+    await addTransform(page, '$.createdAt', 'datetime');
+    await setDefault(page, '$.currency', 'EUR');
+    await page.selectOption('#spec-key', JSON.stringify({ source: true }));
+
+    expect(await previewSettled(page)).toBe('done');
+    expect(await page.$$(`${row('$.amount')} [data-check="type-mismatch"]`)).toHaveLength(0);
+    expect(await page.$$eval('#preview-table tbody tr', (rows) => rows.map((r) => r.getAttribute('data-status')))).toEqual(Array(7).fill('mapped'));
+    const canonical = await page.$$eval('#preview-table tbody tr pre', (pres) => pres.map((p) => JSON.parse(p.textContent ?? 'null') as unknown));
+    expect(canonical[0]).toEqual({
+      invoiceId: '1', amount: '10.50', status: 'OPEN', lines: [{ sku: 'A-1', qty: 2 }], createdAt: '2024-05-01T10:00:00.000Z', currency: 'EUR',
+    });
+    expect(canonical[5]).toEqual({
+      invoiceId: '6', amount: '99.90', status: 'OPEN', email: 'bob@example.io', lines: [{ sku: 'B-2', qty: 1 }], createdAt: '2024-05-03T09:00:00.000Z', currency: 'EUR',
+    });
+    expect(await page.textContent('#preview-status')).toMatch(/7 mapped, 0 failed/);
+    expect(await page.textContent('#coverage')).toMatch(/Source fields read/);
+    await studio.screenshot('5-preview');
+
+    // The JSON shown is a specs/ file, and passes the same validation.
+    builtSpec = JSON.parse(await page.inputValue('#spec-json')) as Record<string, unknown>;
+    expect(builtSpec).toEqual({
+      $schema: '../schema/mapping-spec.schema.json',
+      mappingId: MAPPING_ID,
+      version: 1,
+      source: { type: 'kafka', topic },
+      target: { subject: 'invoice' },
+      key: { source: true },
+      fieldMappings: [
+        { src: '$.id', dst: '$.invoiceId', transform: 'string' },
+        { src: '$.amount', dst: '$.amount', transform: { name: 'decimal', args: { scale: 2 } } },
+        { src: '$.status', dst: '$.status', transform: 'uppercase', default: 'OPEN' },
+        { src: '$.customer_email', dst: '$.email', transform: 'lowercase' },
+        { src: '$.items[*].sku', dst: '$.lines[*].sku' },
+        { src: '$.items[*].qty', dst: '$.lines[*].qty', transform: 'integer' },
+        { src: '$.created_at', dst: '$.createdAt', transform: 'datetime' },
+      ],
+      defaults: { currency: 'EUR' },
+    });
+    expect(validateSpec(builtSpec)).toEqual({ ok: true, spec: builtSpec });
+  });
+
+  it('is operable from the keyboard: labelled controls, real buttons, focus kept across re-renders', async () => {
+    const { page } = studio;
+    const unlabelled = await page.$$eval('input, select, textarea', (nodes) => nodes
+      .filter((n) => {
+        const id = n.getAttribute('id');
+        const labelled = id !== null && n.ownerDocument.querySelector(`label[for="${id}"]`) !== null;
+        return !labelled && !n.getAttribute('aria-label');
+      })
+      .map((n) => n.outerHTML.slice(0, 120)));
+    expect(unlabelled).toEqual([]);
+    // Nothing clickable that is not a button, link, summary or form control.
+    expect(await page.$$eval('[onclick], [role="button"]', (nodes) => nodes.length)).toBe(0);
+
+    // Enter on "+ transform" adds a step and focuses its select; Escape-free removal with Space returns focus.
+    const rowId = await page.$eval(row('$.currency'), (node) => node.getAttribute('data-row'));
+    await page.focus(`#add-step-${rowId}`);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction((id) => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id === `step-${id}-0`, rowId);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id)).toBe(`step-${rowId}-0-remove`);
+    await page.keyboard.press('Space');
+    await page.waitForFunction((id) => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id === `add-step-${id}`, rowId);
+    expect(await page.$$(`${row('$.currency')} select[id^="step-"]`)).toHaveLength(0);
+    await previewSettled(page);
+    expect(JSON.parse(await page.inputValue('#spec-json'))).toEqual(builtSpec);
+  });
+
+  it('saves the spec, activates it, and ingestion writes the new canonical entities read through GraphQL', async () => {
+    const { page } = studio;
+    await page.click('#save-spec');
+    await page.waitForSelector('#versions-table tr[data-version="1"][data-active="false"]');
+    expect(await page.textContent('#lifecycle-status')).toMatch(/Saved invoice-canonicalization v1/);
+    const stored = await target.ok<{ mappingSpec: { spec: unknown; active: boolean } }>('query($id: String!) { mappingSpec(id: $id, version: 1) { spec active } }', { id: MAPPING_ID });
+    expect(stored.mappingSpec).toEqual({ spec: builtSpec, active: false });
+    await studio.screenshot('6-saved');
+
+    await page.click('#activate-spec');
+    await page.waitForSelector('#versions-table tr[data-version="1"][data-active="true"]');
+    expect(await page.textContent('#lifecycle-status')).toMatch(/Activated invoice-canonicalization v1/);
+    await studio.screenshot('7-activated');
+
+    await target.produce(topic, [
+      invoiceRow(101, { amount: '250', status: 'open', customer_email: 'Dee@Example.io', items: [{ sku: 'C-1', qty: 1 }, { sku: 'C-2', qty: '2' }], created_at: '2024-06-01T08:00:00Z' }),
+      invoiceRow(102, { amount: 19.9, status: null, items: [], created_at: '2024-06-01T09:15:00.123456Z' }),
+    ]);
+    const invoices = await waitFor('the two new invoices', async () => {
+      const data = await target.ok<{ invoices: { totalCount: number; edges: { node: Record<string, unknown> }[] } }>(
+        `{ invoices(first: 10, orderBy: { field: invoiceId, direction: ASC }) { totalCount edges { node { ${INVOICE_FIELDS} } } } }`);
+      return data.invoices.totalCount === 2 && data.invoices.edges.length === 2 ? data.invoices.edges.map((e) => e.node) : undefined;
+    }, { timeoutMs: 60_000 });
+    expect(invoices).toEqual([
+      {
+        invoiceId: '101', amount: '250.00', status: 'OPEN', email: 'dee@example.io', lines: [{ sku: 'C-1', qty: 1 }, { sku: 'C-2', qty: 2 }],
+        createdAt: '2024-06-01T08:00:00.000Z', currency: 'EUR', _meta: { specId: MAPPING_ID, specVersion: 1 },
+      },
+      {
+        invoiceId: '102', amount: '19.90', status: 'OPEN', email: null, lines: [], createdAt: '2024-06-01T09:15:00.123Z', currency: 'EUR',
+        _meta: { specId: MAPPING_ID, specVersion: 1 },
+      },
+    ]);
+  });
+
+  it('loads the saved spec unchanged, edits it into v2, activates it, and rolls back to v1', async () => {
+    const { page } = studio;
+    await gotoStudio(page, target.baseUrl);
+    await page.selectOption('#spec-load', `${MAPPING_ID}@1`);
+    await page.click('#load-spec');
+    await page.waitForSelector(`${row('$.lines[*].qty')} select[id^="step-"]`);
+    await previewSettled(page);
+    expect(await page.inputValue('#topic-select')).toBe(topic);
+    expect(await page.inputValue('#subject-select')).toBe('invoice');
+    // Loaded untouched: the JSON is the registered document, byte for byte as formatted.
+    expect(await page.inputValue('#spec-json')).toBe(`${JSON.stringify(builtSpec, null, 2)}\n`);
+    expect(await page.inputValue('#spec-version')).toBe('1');
+    await studio.screenshot('8-loaded');
+
+    // status: uppercase → lowercase makes it v2.
+    await page.selectOption(`${row('$.status')} select[id^="step-"]`, 'lowercase');
+    expect(await page.inputValue('#spec-version')).toBe('2');
+    expect(await previewSettled(page)).toBe('done');
+    const v2 = JSON.parse(await page.inputValue('#spec-json')) as { version: number; fieldMappings: { dst: string; transform?: unknown }[] };
+    expect(v2.version).toBe(2);
+    expect(v2.fieldMappings.find((m) => m.dst === '$.status')!.transform).toBe('lowercase');
+    expect(validateSpec(v2).ok).toBe(true);
+    await page.click('#save-spec');
+    await page.waitForSelector('#versions-table tr[data-version="2"]');
+    await page.click('#activate-spec');
+    await page.waitForSelector('#versions-table tr[data-version="2"][data-active="true"]');
+    await studio.screenshot('9-v2-active');
+
+    await target.produce(topic, [invoiceRow(103, { amount: 1, status: 'Paid', items: [], created_at: '2024-06-02T08:00:00Z' })]);
+    const v2Invoice = await waitFor('invoice 103 under v2', async () => {
+      const data = await target.ok<{ invoice: Record<string, unknown> | null }>(`{ invoice(id: "103") { ${INVOICE_FIELDS} } }`);
+      return data.invoice ?? undefined;
+    }, { timeoutMs: 60_000 });
+    expect(v2Invoice).toMatchObject({ status: 'paid', _meta: { specId: MAPPING_ID, specVersion: 2 } });
+
+    await page.click('#rollback-spec');
+    await page.waitForSelector('#versions-table tr[data-version="1"][data-active="true"]');
+    expect(await page.textContent('#lifecycle-status')).toMatch(/v1 is active again/);
+    expect(await page.textContent('#spec-history')).toBe('History: activate v1 → activate v2 → rollback v1');
+    await studio.screenshot('10-rolled-back');
+
+    await target.produce(topic, [invoiceRow(104, { amount: 2, status: 'void', items: [], created_at: '2024-06-02T09:00:00Z' })]);
+    const v1Invoice = await waitFor('invoice 104 under v1 again', async () => {
+      const data = await target.ok<{ invoice: Record<string, unknown> | null }>(`{ invoice(id: "104") { ${INVOICE_FIELDS} } }`);
+      return data.invoice ?? undefined;
+    }, { timeoutMs: 60_000 });
+    expect(v1Invoice).toMatchObject({ status: 'VOID', _meta: { specId: MAPPING_ID, specVersion: 1 } });
+  });
+
+  it('shows every problem of a rejected spec, exactly as the API lists them', async () => {
+    const { page } = studio;
+    await setArgument(page, '$.amount', 0, 'scale', 'two');
+    await addTransform(page, '$.email', 'enum');
+    await chooseSource(page, '$.lines[*].qty', '');
+    await page.fill('#mapping-id', 'invoice canonicalization!');
+    expect(await previewSettled(page)).toBe('invalid');
+    const spec = JSON.parse(await page.inputValue('#spec-json')) as Record<string, unknown>;
+
+    // The API's own verdict on the same JSON, and the file validation's: every problem.
+    const expected = await target.gql('mutation($s: JSON!) { registerMappingSpec(spec: $s) { id } }', { s: spec });
+    expect(expected.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const details = expected.errors![0]!.extensions!.details as string[];
+    const validation = validateSpec(spec);
+    expect(validation.ok).toBe(false);
+    expect(details).toEqual((validation as { problems: string[] }).problems);
+    expect(details.length).toBeGreaterThanOrEqual(4);
+    expect(details.join('\n')).toMatch(/mappingId/);
+    expect(details.join('\n')).toMatch(/scale/);
+    expect(details.join('\n')).toMatch(/"map" is required/);
+    expect(details.join('\n')).toMatch(/src: is required/);
+
+    // The live preview already lists them all...
+    expect(await problemsShown(page, '#preview-problems')).toEqual(details.map((d) => `BAD_USER_INPUT ${d}`));
+    // ...and so does the save button's rejection.
+    await page.click('#save-spec');
+    await page.waitForSelector('#problems:not([hidden]) li');
+    expect(await problemsShown(page, '#problems')).toEqual(details.map((d) => `BAD_USER_INPUT ${d}`));
+    expect(await page.textContent('#problems h3')).toBe(`Spec rejected (${details.length} problems)`);
+    await studio.screenshot('11-rejected');
+
+    // Nothing was registered.
+    const versions = await target.ok<{ mappingSpecs: { version: number }[] }>('query($id: String!) { mappingSpecs(id: $id) { version } }', { id: MAPPING_ID });
+    expect(versions.mappingSpecs.map((v) => v.version).sort()).toEqual([1, 2]);
+  });
+
+  it('made no request to another origin, and the page raised no error', () => {
+    expect(studio.offOrigin).toEqual([]);
+    expect(studio.requested.length).toBeGreaterThan(10);
+    expect(studio.pageErrors).toEqual([]);
+    expect(studio.consoleErrors.filter((text) => /Content Security Policy|Refused to/i.test(text))).toEqual([]);
+  });
+});

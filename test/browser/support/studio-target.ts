@@ -1,0 +1,91 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Message } from 'kafkajs';
+import pino from 'pino';
+import { startApp, type App } from '../../../src/app';
+import { loadConfig } from '../../../src/config';
+import { produce } from '../../support/debezium-messages';
+import { testKafka, uniqueName } from '../../support/test-env';
+
+/**
+ * A full canonql (ingest + api roles, in process) on the real stack for the studio's browser test:
+ * its own database, consumer group and canonical topic prefix, no seeded specs, one admin key,
+ * fast catalog polls and discovery flushes. `gql` is the test's own GraphQL client, for checks
+ * made next to the page and for the bootstrap the page cannot do (see `bootstrapProfiling`).
+ */
+export const STUDIO_ADMIN_KEY = 'studio-browser-key';
+
+export interface GqlError { message: string; extensions?: { code?: string; details?: unknown } }
+export interface GqlResult<T> { data?: T; errors?: GqlError[] }
+
+export interface StudioTarget {
+  readonly app: App;
+  readonly baseUrl: string;
+  gql<T>(query: string, variables?: Record<string, unknown>, admin?: boolean): Promise<GqlResult<T>>;
+  ok<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  produce(topic: string, messages: readonly Message[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startStudioTarget(): Promise<StudioTarget> {
+  const specsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-studio-specs-'));
+  const config = loadConfig({
+    ...process.env,
+    CANONQL_MODE: 'test',
+    CANONQL_ROLES: 'ingest,api',
+    CANONQL_HTTP_PORT: '0',
+    MONGODB_DATABASE: uniqueName('studio'),
+    CANONQL_INGEST_GROUP_ID: uniqueName('studio-ingest'),
+    CANONQL_METRICS_GROUP_ID: uniqueName('studio-metrics'),
+    CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
+    CANONQL_SPECS_DIR: specsDir,
+    CANONQL_ADMIN_KEYS: STUDIO_ADMIN_KEY,
+    CANONQL_CATALOG_POLL_MS: '200',
+    CANONQL_DISCOVERY_FLUSH_MS: '200',
+  });
+  const app = await startApp(config, pino({ level: 'warn' }));
+  const kafka = testKafka();
+
+  async function gql<T>(query: string, variables: Record<string, unknown> = {}, admin = true): Promise<GqlResult<T>> {
+    const response = await fetch(app.graphqlUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(admin ? { authorization: `Bearer ${STUDIO_ADMIN_KEY}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await response.json()) as GqlResult<T>;
+  }
+
+  return {
+    app,
+    baseUrl: app.url,
+    gql,
+    async ok<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+      const result = await gql<T>(query, variables);
+      if (result.errors) throw new Error(JSON.stringify(result.errors));
+      return result.data!;
+    },
+    produce: (topic, messages) => produce(kafka, topic, messages),
+    stop: () => app.stop(),
+  };
+}
+
+/**
+ * Discovery profiles only raw topics that an active spec reads. A brand-new topic therefore gets a
+ * minimal staging spec first (its key column into a one-field staging subject), registered and
+ * activated through the same GraphQL API; from then on ingestion reads and profiles the topic,
+ * and the studio shows its inferred fields and samples.
+ */
+export async function bootstrapProfiling(target: StudioTarget, topic: string, stagingSubject: string): Promise<void> {
+  await target.ok('mutation($s: JSON!, $subject: String!) { registerCanonicalSchema(subject: $subject, schema: $s, expectedVersion: 0) { version } }', {
+    subject: stagingSubject,
+    s: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { sourceKey: { type: ['string', 'null'] } } },
+  });
+  await target.ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version } }', {
+    s: {
+      mappingId: `${stagingSubject}-profiling`, version: 1,
+      source: { type: 'kafka', topic }, target: { subject: stagingSubject },
+      fieldMappings: [{ src: '$.id', dst: '$.sourceKey', transform: 'string' }],
+    },
+  });
+}
