@@ -352,6 +352,9 @@ describe('the mapping studio', () => {
     await page.waitForSelector('#problems:not([hidden]) li');
     expect(await problemsShown(page, '#problems')).toEqual(details.map((d) => `BAD_USER_INPUT ${d}`));
     expect(await page.textContent('#problems h3')).toBe(`Spec rejected (${details.length} problems)`);
+    // Each field's problems next to it in the mapping table.
+    expect(await page.textContent(`${row('$.amount')} [data-check="problem"]`)).toBe('transform.args: decimal: argument "scale" must be an integer');
+    expect(await page.textContent(`${row('$.lines[*].qty')} [data-check="problem"]`)).toMatch(/^src: is required unless/);
     await studio.screenshot('11-rejected');
 
     // Nothing was registered.

@@ -56,7 +56,8 @@ export const STUDIO_CLIENT_SCRIPT = String.raw`(function () {
     model: M.newState({}),
     preview: null,
     previewSeq: 0,
-    timer: null
+    timer: null,
+    problems: []             // validation problems of the spec as built now (from the last dry run)
   };
 
   // ---- GraphQL ---------------------------------------------------------------------------------
@@ -380,17 +381,19 @@ export const STUDIO_CLIENT_SCRIPT = String.raw`(function () {
       var focused = document.activeElement && document.activeElement.id;
       var body = clear($('mapping-table').querySelector('tbody'));
       var mismatches = S.preview ? S.preview.typeMismatches : [];
-      S.model.rows.forEach(function (row) { body.appendChild(renderRow(row, mismatches)); });
+      var problems = M.problemsByRow(S.model.rows, S.problems);
+      S.model.rows.forEach(function (row) { body.appendChild(renderRow(row, mismatches, problems[row.id] || [])); });
       if (focused && $(focused) && document.activeElement !== $(focused)) $(focused).focus();
     } finally {
       renderingTable = false;
     }
   }
 
-  function renderRow(row, mismatches) {
+  function renderRow(row, mismatches, problems) {
     var field = fieldByPath(row.dst);
     var rowMismatches = M.mismatchesFor(row, mismatches);
     var checks = [];
+    problems.forEach(function (p) { checks.push(el('span', { className: 'badge bad', 'data-check': 'problem', text: p.replace(/^(fieldMappings\[\d+\]|defaults(\.[\w$]+|\[[^\]]*\]))[.:]?\s*/, '') })); });
     rowMismatches.forEach(function (m) { checks.push(el('span', { className: 'badge bad', 'data-check': 'type-mismatch', text: 'type mismatch: ' + m.message })); });
     if (row.src && S.raw && !rawField(row.src)) checks.push(el('span', { className: 'badge warn', 'data-check': 'missing-source', text: 'not in the raw data' }));
     if (!field && row.dst) checks.push(el('span', { className: 'badge warn', 'data-check': 'unknown-field', text: 'not in the canonical schema' }));
@@ -540,6 +543,7 @@ export const STUDIO_CLIENT_SCRIPT = String.raw`(function () {
     var spec = M.buildSpec(S.model);
     if (!S.model.topic || !S.model.subject || !spec.fieldMappings.length) {
       S.preview = null;
+      S.problems = [];
       renderPreview();
       showProblems($('preview-problems'), null, []);
       status.textContent = 'Choose a raw topic, a subject and map at least one field to see a preview.';
@@ -551,6 +555,7 @@ export const STUDIO_CLIENT_SCRIPT = String.raw`(function () {
     gql(PREVIEW_QUERY, { spec: spec, last: 20 }).then(function (data) {
       if (seq !== S.previewSeq) return;
       S.preview = data.previewMappingSpec;
+      S.problems = [];
       showProblems($('preview-problems'), null, []);
       var p = S.preview;
       status.textContent = 'Preview of ' + p.records.length + ' sampled records: ' + p.mapped + ' mapped, ' + p.failed + ' failed, ' + p.skipped + ' skipped' +
@@ -562,9 +567,10 @@ export const STUDIO_CLIENT_SCRIPT = String.raw`(function () {
     }, function (error) {
       if (seq !== S.previewSeq) return;
       S.preview = null;
+      var problems = problemsOf(error);
+      S.problems = problems.map(function (p) { return p.text; });
       renderPreview();
       renderMappingTable();
-      var problems = problemsOf(error);
       showProblems($('preview-problems'), 'The spec is not valid (' + problems.length + ' problem' + (problems.length > 1 ? 's' : '') + ')', problems);
       status.textContent = 'No preview: the spec is not valid.';
       status.setAttribute('data-state', 'invalid');

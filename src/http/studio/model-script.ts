@@ -142,7 +142,10 @@ export const STUDIO_MODEL_SCRIPT = String.raw`(function (root) {
 
   function formatArgText(value, type) {
     if (value === undefined) return '';
-    if ((type === 'string' || type === 'path') && typeof value === 'string') return value;
+    if (typeof value === 'string') {
+      if (type === 'string' || type === 'path' || type === 'number' || type === 'integer' || type === 'boolean') return value;
+      try { JSON.parse(value); return JSON.stringify(value); } catch (e) { return value; }
+    }
     if (typeof value === 'number' || typeof value === 'boolean') return String(value);
     return JSON.stringify(value);
   }
@@ -364,13 +367,33 @@ export const STUDIO_MODEL_SCRIPT = String.raw`(function (root) {
     return (mismatches || []).filter(function (m) { return normalizePath(m.target) === dst && normalizePath(m.source) === src; });
   }
 
+  /**
+   * Which validation problems concern which row: a problem located at fieldMappings[i] belongs to
+   * the row that builds the i-th mapping, one at defaults.<key> to the row of that default.
+   */
+  function problemsByRow(rows, problems) {
+    var out = {};
+    var mappingRows = rows.filter(rowIsMapping);
+    (problems || []).forEach(function (problem) {
+      var m = /^fieldMappings\[(\d+)\]/.exec(problem);
+      var row = m ? mappingRows[Number(m[1])] : null;
+      if (!row) {
+        var d = /^defaults(?:\.([A-Za-z_$][\w$]*)|\[("(?:[^"\\]|\\.)*")\])/.exec(problem);
+        var key = d ? (d[1] !== undefined ? d[1] : JSON.parse(d[2])) : null;
+        if (d) row = rows.filter(function (r) { return !rowIsMapping(r) && r.hasDefault && defaultKeyOf(r) === key; })[0] || null;
+      }
+      if (row) (out[row.id] = out[row.id] || []).push(problem);
+    });
+    return out;
+  }
+
   root.CanonqlStudioModel = {
     normalizePath: normalizePath, subjectName: subjectName, canonicalFields: canonicalFields,
     parseSteps: parseSteps, stepsToTransform: stepsToTransform,
-    parseValueText: parseValueText, formatValueText: formatValueText, parseArgText: parseArgText, formatArgText: formatArgText,
+    parseValueText: parseValueText, formatValueText: formatValueText, parseArgText: parseArgText, formatArgText: formatArgText, rowIsMapping: rowIsMapping,
     newRow: newRow, rowIsUsed: rowIsUsed, syncRows: syncRows, newState: newState, stateFromSpec: stateFromSpec,
     buildSpec: buildSpec, specJson: specJson, typeShares: typeShares, percent: percent, draftSchema: draftSchema,
-    mismatchesFor: mismatchesFor
+    mismatchesFor: mismatchesFor, problemsByRow: problemsByRow
   };
 })(typeof window !== 'undefined' ? window : globalThis);
 `;

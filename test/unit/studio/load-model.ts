@@ -34,6 +34,8 @@ export interface StudioModel {
   parseValueText(text: string): { has: boolean; value?: unknown };
   formatValueText(value: unknown): string;
   parseArgText(text: string, type: string): { has: boolean; value?: unknown };
+  formatArgText(value: unknown, type: string): string;
+  problemsByRow(rows: StudioRow[], problems: string[]): Record<string, string[]>;
   draftSchema(fields: unknown[], title?: string): Record<string, unknown>;
   typeShares(types: Record<string, number>): { type: string; share: number }[];
   normalizePath(path: string): string;

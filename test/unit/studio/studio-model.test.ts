@@ -140,6 +140,36 @@ describe('studio model: text fields', () => {
   });
 });
 
+describe('studio model: problems next to their rows', () => {
+  it('gives each located problem to the row that builds that mapping or default', () => {
+    const state = model.newState({ mappingId: 'm', topic: 't', subject: 's', fields: model.canonicalFields({
+      type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' }, c: { type: 'string' }, 'd-e': { type: 'string' } },
+    }) });
+    const [a, b, c, de] = state.rows;
+    Object.assign(a!, { src: '$.a' });
+    Object.assign(c!, { src: '$.c', steps: [{ name: 'enum', args: {} }] });
+    Object.assign(b!, { hasDefault: true, defaultValue: 'x' });
+    Object.assign(de!, { hasDefault: true, defaultValue: 'y' });
+    const byRow = JSON.parse(JSON.stringify(model.problemsByRow(state.rows, [
+      'fieldMappings[1].transform: enum: argument "map" is required',
+      'defaults.b: something',
+      'defaults["d-e"]: something else',
+      'mappingId: must match pattern',
+    ]))) as Record<string, string[]>;
+    expect(byRow).toEqual({
+      [c!.id]: ['fieldMappings[1].transform: enum: argument "map" is required'],
+      [b!.id]: ['defaults.b: something'],
+      [de!.id]: ['defaults["d-e"]: something else'],
+    });
+  });
+
+  it('shows a typed argument back as it was typed', () => {
+    for (const [value, type] of [['two', 'integer'], [2, 'integer'], ['{"a":1}', 'object'], [{ a: 1 }, 'object'], ['abc', 'any'], [['$.a'], 'paths']] as const) {
+      expect(JSON.parse(JSON.stringify(model.parseArgText(model.formatArgText(value, type), type)))).toEqual({ has: true, value });
+    }
+  });
+});
+
 describe('studio model: raw fields', () => {
   it('drafts an open canonical schema from inferred fields (leaves, nullability, date-time)', () => {
     const draft = model.draftSchema([
