@@ -16,7 +16,9 @@ import type { Config } from './config';
 import { startDemoFeed } from './demo/demo-feed';
 import { createDiscoveryReader } from './discovery/discovery-reader';
 import { discoverySamples } from './admin/discovery-samples';
+import { createProfiledTopics } from './discovery/profiled-topics';
 import { createProfiler } from './discovery/profiler';
+import { createProfilingConsumer } from './discovery/profiling-consumer';
 import { createEventLog } from './events/event-log';
 import { createAccessPolicy } from './graphql/access';
 import { buildApiSchema } from './graphql/build-api-schema';
@@ -79,6 +81,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     const activeSpecs = createActiveSpecs(specRegistry);
     await activeSpecs.reload();
 
+    const profiledTopics = createProfiledTopics(mongo.db);
     let ingestion: Ingestion | null = null;
     // Every catalog change made through any process reaches this one through the revision poll.
     const reloaders: (() => Promise<void>)[] = [];
@@ -105,6 +108,17 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await profiler.start();
       // Closed after ingestion (resources close in reverse), so the last batch's profile is flushed.
       resources.push({ name: 'discovery-profiler', close: () => profiler.stop() });
+      if (profiler.enabled) {
+        // Topics an admin asked to profile before any spec reads them; closed before the profiler.
+        const profiling = createProfilingConsumer({ kafka, groupId: `${config.ingest.groupId}-profile`, observe: profiler.observe, logger });
+        resources.push({ name: 'discovery-consumer', close: () => profiling.stop() });
+        const syncProfiling = async () => {
+          const read = new Set(activeSpecs.list().flatMap((spec) => spec.topics));
+          await profiling.setTopics((await profiledTopics.list()).filter((topic) => !read.has(topic)));
+        };
+        await syncProfiling();
+        reloaders.push(syncProfiling);
+      }
       const started = createIngestion({
         kafka,
         db: mongo.db,
@@ -186,7 +200,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       const discovery = createDiscoveryReader({ db: mongo.db, removalWindow: config.discovery.removalWindow });
       const adminServices = createAdminServices({
         db: mongo.db, kafka, store, eventLog, catalog, specs: specRegistry, ...(metricRegistry ? { metrics: metricRegistry } : {}),
-        activeSpecs: () => activeSpecs.list(),
+        activeSpecs: () => activeSpecs.list(), profiledTopics,
         samples: discoverySamples(discovery),
         canonicalTopicPrefix: config.ingest.canonicalTopicPrefix, refresh: () => catalogWatch.refresh(), logger,
       });

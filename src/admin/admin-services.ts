@@ -2,6 +2,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { Db } from 'mongodb';
 import type { SubjectCatalog } from '../catalog/subject-catalog';
+import type { ProfiledTopics } from '../discovery/profiled-topics';
 import type { MetricRegistry } from '../catalog/metric-registry';
 import type { SpecRegistry } from '../catalog/spec-registry';
 import { AppError, ErrorCode } from '../errors';
@@ -40,6 +41,10 @@ export interface AdminServices {
   readonly metrics?: MetricRegistry;
   readonly backfills: Backfills;
   readonly deadLetters: DeadLetterAdmin;
+  /** Raw topics profiled although no spec reads them. */
+  readonly profiledTopics: ProfiledTopics;
+  /** Topics of the Kafka cluster (internal ones left out). */
+  kafkaTopics(): Promise<string[]>;
   preview(input: unknown, options: { events?: readonly PreviewEventInput[]; last: number }): Promise<SpecPreview>;
   /** Applies the catalog as stored now to this process (a mutation's effect shows in its response). */
   refresh(): Promise<void>;
@@ -55,6 +60,7 @@ export interface AdminDeps {
   readonly specs: SpecRegistry;
   readonly metrics?: MetricRegistry;
   readonly activeSpecs: () => readonly RoutedSpec[];
+  readonly profiledTopics: ProfiledTopics;
   readonly samples?: RawSampleSource;
   readonly canonicalTopicPrefix: string;
   readonly refresh: () => Promise<void>;
@@ -78,6 +84,16 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
     specs: deps.specs,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     backfills,
+    profiledTopics: deps.profiledTopics,
+    async kafkaTopics() {
+      const admin = deps.kafka.admin();
+      await admin.connect();
+      try {
+        return (await admin.listTopics()).filter((topic) => !topic.startsWith('__')).sort();
+      } finally {
+        await admin.disconnect();
+      }
+    },
     deadLetters: createDeadLetterAdmin({ db: deps.db, store: deps.store, eventLog: deps.eventLog, validate, activeSpecs: deps.activeSpecs, publisher }),
     async preview(input, options) {
       const spec = await validated(deps.specs, input);

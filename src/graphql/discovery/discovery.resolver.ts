@@ -1,4 +1,5 @@
-import { Arg, Ctx, Field, Float, FieldResolver, Int, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Ctx, Field, Float, FieldResolver, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
+import { requireAdmin } from '../access';
 import { AppError, ErrorCode } from '../../errors';
 import type { DiscoveryReader, RawTopicSummary, SchemaVersion } from '../../discovery/discovery-reader';
 import { stampToDate } from '../../discovery/profile-doc';
@@ -21,13 +22,51 @@ class RawTopicCountsType {
   @Field(() => Float, { description: 'Values not profiled because the topic reached its field limit (1000 paths).' }) droppedPaths!: number;
 }
 
-/** Queries of raw-schema discovery; readers may call them (no mutation here). */
+@ObjectType('SourceTopic', { description: 'A topic of the Kafka cluster, and how canonql reads it.' })
+class SourceTopicType {
+  @Field(() => String) topic!: string;
+  @Field(() => [String], { description: 'Active mapping specs reading it (they profile it too).' }) readBySpecs!: string[];
+  @Field(() => Boolean, { description: 'Profiled on request although no active spec reads it (profileRawTopic).' }) profiledOnly!: boolean;
+}
+
+/**
+ * Queries of raw-schema discovery; readers may call them. The two mutations (admin) choose raw
+ * topics to profile before any spec reads them.
+ */
 @Resolver(() => RawTopicType)
 export class DiscoveryResolver {
   @Query(() => [RawTopicType], { description: 'Raw topics profiled by ingestion, with their current raw schema version.' })
   async rawTopics(@Ctx() ctx: ApiContext): Promise<RawTopicType[]> {
     const reader = ctx.services.discovery;
     return reader ? (await reader.topics()).map(topicOf) : [];
+  }
+
+  @Query(() => [SourceTopicType], { description: 'Topics of the Kafka cluster (internal ones left out), with the specs reading each and whether it is profiled on request.' })
+  async sourceTopics(@Ctx() ctx: ApiContext): Promise<SourceTopicType[]> {
+    const admin = adminOf(ctx);
+    const [topics, profiled, specs] = await Promise.all([admin.kafkaTopics(), admin.profiledTopics.list(), admin.specs.active()]);
+    const readers = (topic: string) => specs.filter((v) => (v.body.source.topic === topic || (v.body.source.topics ?? []).includes(topic))).map((v) => v.id);
+    return topics.map((topic) => ({ topic, readBySpecs: readers(topic), profiledOnly: profiled.includes(topic) }));
+  }
+
+  @Mutation(() => Boolean, { description: 'Profiles a raw topic no spec reads yet (fields, types, samples for previews), from its beginning, with a consumer group of its own: ingestion offsets are untouched. False when already profiled.' })
+  async profileRawTopic(@Arg('topic', () => String) topic: string, @Ctx() ctx: ApiContext): Promise<boolean> {
+    requireAdmin(ctx.principal);
+    const admin = adminOf(ctx);
+    if (!(await admin.kafkaTopics()).includes(topic)) {
+      throw new AppError(ErrorCode.BAD_USER_INPUT, `topic "${topic}" does not exist in the Kafka cluster`, { details: [`topic: "${topic}" does not exist`] });
+    }
+    const added = await admin.profiledTopics.add(topic);
+    await admin.refresh();
+    return added;
+  }
+
+  @Mutation(() => Boolean, { description: 'Stops profiling a topic on request (a topic an active spec reads stays profiled). False when it was not listed.' })
+  async stopProfilingRawTopic(@Arg('topic', () => String) topic: string, @Ctx() ctx: ApiContext): Promise<boolean> {
+    requireAdmin(ctx.principal);
+    const removed = await adminOf(ctx).profiledTopics.remove(topic);
+    await adminOf(ctx).refresh();
+    return removed;
   }
 
   @Query(() => RawTopicType, { nullable: true, description: 'One raw topic: its inferred schema, field statistics, versions, drift and samples.' })
@@ -148,4 +187,9 @@ export function versionOf(version: SchemaVersion): RawSchemaVersionType {
       typeChanged: version.changes.typeChanged.map((c) => ({ path: c.path, from: [...c.from], to: [...c.to] })),
     },
   };
+}
+
+function adminOf(ctx: ApiContext) {
+  if (!ctx.services.admin) throw new AppError(ErrorCode.INTERNAL, 'admin services are not available in this process');
+  return ctx.services.admin;
 }

@@ -1,10 +1,5 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import pino from 'pino';
-import { startApp, type App } from '../../../src/app';
-import { loadConfig } from '../../../src/config';
 import { pgChange, produce } from '../../support/debezium-messages';
+import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
 import { createLeftovers, testKafka, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 
@@ -14,29 +9,13 @@ import { waitFor } from '../../support/wait-for';
  * ingestion, a compatible schema v2 served at once, an incompatible v3 rejected with every
  * violation, a transform fix backfilled, rollback, and dead letters replayed after a fix.
  */
-const ADMIN_KEY = 'admin-flow-key';
-
-type GqlResult<T> = { data?: T; errors?: { message: string; extensions?: { code?: string; details?: unknown } }[] };
-
 describe('admin flow through GraphQL', () => {
   const kafka = testKafka();
   const topic = uniqueName('raw.pg.shipments');
   const leftovers = createLeftovers();
-  let app: App;
-
-  async function gql<T>(query: string, variables: Record<string, unknown> = {}, admin = true): Promise<GqlResult<T>> {
-    const response = await fetch(app.graphqlUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(admin ? { authorization: `Bearer ${ADMIN_KEY}` } : {}) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as GqlResult<T>;
-  }
-  async function ok<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-    const result = await gql<T>(query, variables);
-    if (result.errors) throw new Error(JSON.stringify(result.errors));
-    return result.data!;
-  }
+  let target: AppUnderTest;
+  const gql = <T>(query: string, variables: Record<string, unknown> = {}, admin = true) => target.gql<T>(query, variables, { admin });
+  const ok = <T>(query: string, variables: Record<string, unknown> = {}) => target.ok<T>(query, variables);
 
   const schemaV1 = {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
@@ -69,22 +48,8 @@ describe('admin flow through GraphQL', () => {
     pgChange({ op: 'c', key: { id }, after, lsn, table: 'shipments' });
 
   beforeAll(async () => {
-    const specsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-'));
-    const config = loadConfig({
-      ...process.env,
-      CANONQL_MODE: 'test',
-      CANONQL_ROLES: 'ingest,api',
-      CANONQL_HTTP_PORT: '0',
-      MONGODB_DATABASE: uniqueName('admin_flow'),
-      CANONQL_INGEST_GROUP_ID: uniqueName('admin-flow-ingest'),
-      CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
-      CANONQL_SPECS_DIR: specsDir,
-      CANONQL_ADMIN_KEYS: ADMIN_KEY,
-      CANONQL_CATALOG_POLL_MS: '200',
-      CANONQL_DISCOVERY_FLUSH_MS: '200',
-    });
-    app = await startApp(config, pino({ level: 'warn' }));
-    leftovers.add(() => app.stop());
+    target = await startAppUnderTest('admin-flow');
+    leftovers.add(() => target.stop());
   });
   afterAll(() => leftovers.dispose());
 

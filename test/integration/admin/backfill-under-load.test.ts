@@ -1,13 +1,8 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Db, MongoClient } from 'mongodb';
-import pino from 'pino';
-import { startApp, type App } from '../../../src/app';
-import { loadConfig } from '../../../src/config';
 import { EVENT_LOG_COLLECTION } from '../../../src/events/event-log';
 import type { StoredEntity } from '../../../src/state/entity-store';
 import { pgChange, produce } from '../../support/debezium-messages';
+import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 
@@ -16,15 +11,13 @@ import { waitFor } from '../../support/wait-for';
  * re-canonicalizes. In the end every entity equals the new spec applied to its latest source row
  * (live never loses to the replay), and each entity's events have versions 1..n without a gap.
  */
-const ADMIN_KEY = 'backfill-load-key';
 const KEYS = 150;
 
 describe('backfill under live load', () => {
   const kafka = testKafka();
   const topic = uniqueName('raw.pg.items');
-  const database = uniqueName('backfill_load');
   const leftovers = createLeftovers();
-  let app: App;
+  let target: AppUnderTest;
   let mongo: MongoClient;
   let db: Db;
 
@@ -37,26 +30,14 @@ describe('backfill under live load', () => {
     ],
   });
 
-  async function gql<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-    const response = await fetch(app.graphqlUrl, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ query, variables }),
-    });
-    const result = (await response.json()) as { data?: T; errors?: unknown[] };
-    if (result.errors) throw new Error(JSON.stringify(result.errors));
-    return result.data!;
-  }
+  const gql = <T>(query: string, variables: Record<string, unknown> = {}) => target.ok<T>(query, variables);
 
   beforeAll(async () => {
-    const specsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-'));
-    app = await startApp(loadConfig({
-      ...process.env, CANONQL_MODE: 'test', CANONQL_HTTP_PORT: '0', MONGODB_DATABASE: database,
-      CANONQL_INGEST_GROUP_ID: uniqueName('backfill-load'), CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
-      CANONQL_SPECS_DIR: specsDir, CANONQL_ADMIN_KEYS: ADMIN_KEY, CANONQL_CATALOG_POLL_MS: '200',
-    }), pino({ level: 'warn' }));
-    leftovers.add(() => app.stop());
+    target = await startAppUnderTest('backfill-load');
+    leftovers.add(() => target.stop());
     mongo = await testMongo();
     leftovers.add(() => mongo.close());
-    db = mongo.db(database);
+    db = mongo.db(target.database);
   });
   afterAll(() => leftovers.dispose());
 
