@@ -33,7 +33,7 @@ import { createMetricsService } from '../src/metrics/metrics-service';
 import { BUCKETS_COLLECTION } from '../src/metrics/rollup-store';
 import { createEntityStore } from '../src/state/entity-store';
 import {
-  benchKafka, config, createTopic, deleteTopics, fmt, machine, numberArg, orderIngestion, percentile, ROOT, totalOutcomes, uniqueName, waitUntil, writeResults,
+  benchKafka, config, createTopic, deleteTopics, fmt, machine, numberArg, percentile, specIngestion, ROOT, totalOutcomes, uniqueName, waitUntil, writeResults,
 } from './support/bench-common';
 
 const EVENTS = numberArg('events', 10_000);
@@ -66,7 +66,8 @@ async function run(mongo: MongoClient, topic: string, withMetrics: boolean, tota
   const db = mongo.db(uniqueName(withMetrics ? 'bench_metrics_on' : 'bench_metrics_off'));
   const topicPrefix = `${uniqueName('bench.canonical')}.`;
   const deadLetterTopic = uniqueName('bench.dlq');
-  const ingestion = orderIngestion({ kafka, db, topic, topicPrefix, deadLetterTopic, canonicalPartitions: PARTITIONS });
+  // Version 2 of the order spec maps the fields the demo metric aggregates (region, line prices).
+  const ingestion = specIngestion('order-v2.json', { kafka, db, topic, topicPrefix, deadLetterTopic, canonicalPartitions: PARTITIONS });
   const metrics = withMetrics
     ? createMetricsService({ kafka, db, logger, groupId: uniqueName('bench-metrics'), topicPrefix, canonicalPartitions: PARTITIONS })
     : null;
