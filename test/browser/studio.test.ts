@@ -5,7 +5,7 @@ import { waitFor } from '../support/wait-for';
 import {
   addTransform, chooseSource, gotoStudio, openStudioBrowser, previewSettled, problemsShown, row, setArgument, setDefault, type StudioBrowser,
 } from './support/studio-page';
-import { bootstrapProfiling, startStudioTarget, STUDIO_ADMIN_KEY, type StudioTarget } from './support/studio-target';
+import { startStudioTarget, STUDIO_ADMIN_KEY, type StudioTarget } from './support/studio-target';
 
 /**
  * The mapping studio in headless Debian chromium against a full canonql on the real stack: a
@@ -57,8 +57,8 @@ describe('the mapping studio', () => {
 
   beforeAll(async () => {
     target = await startStudioTarget();
-    await bootstrapProfiling(target, topic, 'invoice_staging');
-    // The first rows, profiled; then the drifted ones: a second raw schema version.
+    // The first rows exist before anything reads the topic; the studio asks discovery to profile
+    // it (no spec needed); then the drifted rows come: a second raw schema version.
     const rows = driftingRows();
     const profiled = (sampled: number, versions: number) => waitFor(`${sampled} rows profiled in ${versions} raw schema versions`, async () => {
       const data = await target.ok<{ rawTopic: { sampled: number; versions: unknown[] } | null }>(
@@ -66,10 +66,19 @@ describe('the mapping studio', () => {
       return data.rawTopic && data.rawTopic.sampled >= sampled && data.rawTopic.versions.length >= versions ? data.rawTopic : undefined;
     }, { timeoutMs: 60_000 });
     await target.produce(topic, rows.slice(0, 4));
+    studio = await openStudioBrowser(target.baseUrl);
+    const { page } = studio;
+    await gotoStudio(page, target.baseUrl);
+    await page.fill('#admin-key', STUDIO_ADMIN_KEY);
+    await page.click('#use-key');
+    await page.selectOption('#source-topic-select', topic);
+    await page.click('#profile-topic');
+    await page.waitForFunction((t) => ((globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } } })
+      .document.getElementById('profile-status').textContent ?? '').includes(`${t} is being profiled`), topic);
+    await studio.screenshot('0-profile-topic');
     await profiled(4, 1);
     await target.produce(topic, rows.slice(4));
     await profiled(7, 2);
-    studio = await openStudioBrowser(target.baseUrl);
   });
 
   afterAll(async () => {
@@ -257,10 +266,12 @@ describe('the mapping studio', () => {
       invoiceRow(101, { amount: '250', status: 'open', customer_email: 'Dee@Example.io', items: [{ sku: 'C-1', qty: 1 }, { sku: 'C-2', qty: '2' }], created_at: '2024-06-01T08:00:00Z' }),
       invoiceRow(102, { amount: 19.9, status: null, items: [], created_at: '2024-06-01T09:15:00.123456Z' }),
     ]);
-    const invoices = await waitFor('the two new invoices', async () => {
+    // Profiling did not move ingestion's offsets: the seven profiled rows are ingested as well.
+    const invoices = await waitFor('the seven profiled and two new invoices', async () => {
+      const all = await target.ok<{ invoices: { totalCount: number } }>('{ invoices { totalCount } }');
       const data = await target.ok<{ invoices: { totalCount: number; edges: { node: Record<string, unknown> }[] } }>(
-        `{ invoices(first: 10, orderBy: { field: invoiceId, direction: ASC }) { totalCount edges { node { ${INVOICE_FIELDS} } } } }`);
-      return data.invoices.totalCount === 2 && data.invoices.edges.length === 2 ? data.invoices.edges.map((e) => e.node) : undefined;
+        `{ invoices(first: 10, where: { invoiceId: { in: ["101", "102"] } }, orderBy: { field: invoiceId, direction: ASC }) { totalCount edges { node { ${INVOICE_FIELDS} } } } }`);
+      return all.invoices.totalCount === 9 && data.invoices.edges.length === 2 ? data.invoices.edges.map((e) => e.node) : undefined;
     }, { timeoutMs: 60_000 });
     expect(invoices).toEqual([
       {

@@ -154,6 +154,33 @@ export const STUDIO_CLIENT_SCRIPT = String.raw`(function () {
     });
   }
 
+  /** Kafka topics neither read by a spec nor profiled yet: what an admin may ask to profile. */
+  function loadSourceTopics() {
+    return gql('query StudioSourceTopics { sourceTopics { topic readBySpecs profiledOnly } }').then(function (data) {
+      var profiled = {};
+      S.topics.forEach(function (t) { profiled[t.topic] = true; });
+      var select = clear($('source-topic-select'));
+      var candidates = data.sourceTopics.filter(function (t) { return !t.readBySpecs.length && !t.profiledOnly && !profiled[t.topic]; });
+      select.appendChild(option('', candidates.length ? 'Choose a Kafka topic' : 'Every topic is profiled already', true));
+      candidates.forEach(function (t) { select.appendChild(option(t.topic, t.topic, false)); });
+    });
+  }
+
+  $('profile-topic').addEventListener('click', function () {
+    var topic = $('source-topic-select').value;
+    if (!topic) { setStatus('profile-status', 'Choose a Kafka topic first.', true); return; }
+    setStatus('profile-status', 'Asking discovery to profile ' + topic + '…', false);
+    gql('mutation StudioProfileTopic($topic: String!) { profileRawTopic(topic: $topic) }', { topic: topic }).then(function () {
+      setStatus('profile-status', topic + ' is being profiled from its beginning; its fields appear in the list above within seconds (Reload statistics).', false);
+      S.model.topic = topic;
+      renderTopicSelect();
+      return loadSourceTopics();
+    }).catch(function (error) {
+      var problems = problemsOf(error);
+      setStatus('profile-status', 'Not profiled: ' + problems.map(function (p) { return p.code + ' ' + p.text; }).join('; '), true);
+    });
+  });
+
   function renderTopicSelect() {
     var select = clear($('topic-select'));
     select.appendChild(option('', S.topics.length ? 'Choose a raw topic' : 'No profiled raw topics yet', !S.model.topic));
@@ -180,8 +207,8 @@ export const STUDIO_CLIENT_SCRIPT = String.raw`(function () {
     var raw = S.raw;
     if (!raw) {
       $('topic-summary').textContent = S.model.topic
-        ? S.model.topic + ' has not been profiled: no inferred fields or samples until an active spec reads it.'
-        : 'Raw topics appear here once ingestion has profiled them (an active spec reads them).';
+        ? S.model.topic + ' has not been profiled yet: no inferred fields or samples until discovery has read it (Reload statistics).'
+        : 'Raw topics appear here once discovery has profiled them: an active spec reads them, or an admin asked to profile them (above).';
       return;
     }
     $('topic-summary').textContent = raw.topic + ': ' + raw.sampled + ' records profiled, raw schema version ' + (raw.currentVersion || 0) +
@@ -779,7 +806,7 @@ export const STUDIO_CLIENT_SCRIPT = String.raw`(function () {
   renderMetaForm();
   Promise.all([
     gql('query StudioTransforms { mappingTransforms { name description args { name type required description values default } } }').then(function (data) { S.transforms = data.mappingTransforms; }),
-    loadTopics(), loadSubjects(), loadSpecs()
+    loadTopics().then(loadSourceTopics), loadSubjects(), loadSpecs()
   ]).then(function () {
     renderMappingTable();
     changed();

@@ -45,7 +45,13 @@ ${input.stylesheets.map((href) => `<link rel="stylesheet" href="${escapeHtml(hre
       <select id="topic-select"><option value="">Loading…</option></select>
       <button type="button" id="reload-topic">Reload statistics</button>
     </div>
-    <p id="topic-summary" class="hint">Raw topics appear here once ingestion has profiled them (an active spec reads them).</p>
+    <div class="row">
+      <label for="source-topic-select">Kafka topic not profiled yet</label>
+      <select id="source-topic-select"><option value="">Loading…</option></select>
+      <button type="button" id="profile-topic">Profile this topic</button>
+    </div>
+    <p id="profile-status" role="status"></p>
+    <p id="topic-summary" class="hint">Raw topics appear here once discovery has profiled them: an active spec reads them, or an admin asked to profile them (above).</p>
     <ul id="topic-versions" class="versions-list" aria-label="Raw schema versions (drift)"></ul>
     <div class="scroll">
       <table id="raw-fields">

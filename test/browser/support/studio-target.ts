@@ -12,7 +12,7 @@ import { testKafka, uniqueName } from '../../support/test-env';
  * A full canonql (ingest + api roles, in process) on the real stack for the studio's browser test:
  * its own database, consumer group and canonical topic prefix, no seeded specs, one admin key,
  * fast catalog polls and discovery flushes. `gql` is the test's own GraphQL client, for checks
- * made next to the page and for the bootstrap the page cannot do (see `bootstrapProfiling`).
+ * made next to the page.
  */
 export const STUDIO_ADMIN_KEY = 'studio-browser-key';
 
@@ -70,22 +70,3 @@ export async function startStudioTarget(): Promise<StudioTarget> {
   };
 }
 
-/**
- * Discovery profiles only raw topics that an active spec reads. A brand-new topic therefore gets a
- * minimal staging spec first (its key column into a one-field staging subject), registered and
- * activated through the same GraphQL API; from then on ingestion reads and profiles the topic,
- * and the studio shows its inferred fields and samples.
- */
-export async function bootstrapProfiling(target: StudioTarget, topic: string, stagingSubject: string): Promise<void> {
-  await target.ok('mutation($s: JSON!, $subject: String!) { registerCanonicalSchema(subject: $subject, schema: $s, expectedVersion: 0) { version } }', {
-    subject: stagingSubject,
-    s: { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { sourceKey: { type: ['string', 'null'] } } },
-  });
-  await target.ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version } }', {
-    s: {
-      mappingId: `${stagingSubject}-profiling`, version: 1,
-      source: { type: 'kafka', topic }, target: { subject: stagingSubject },
-      fieldMappings: [{ src: '$.id', dst: '$.sourceKey', transform: 'string' }],
-    },
-  });
-}
