@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { AppError, ErrorCode } from './errors';
 import { LOCAL_CONNECT_URL, LOCAL_KAFKA_BROKERS, LOCAL_MONGODB_URI, LOCAL_POSTGRES_URL } from './local-stack';
 
@@ -14,8 +15,16 @@ export interface Config {
   readonly mode: Mode;
   readonly roles: readonly Role[];
   readonly http: { readonly host: string; readonly port: number };
-  readonly mongo: { readonly uri: string; readonly database: string };
-  readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string };
+  /** `uri` carries TLS and credentials (`mongodb+srv://user:pass@host/?tls=true`); log it only through redact(). */
+  readonly mongo: { readonly uri: string; readonly database: string; readonly tlsCAFile: string | null };
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly clientId: string;
+    /** null: no SASL. The password is never logged. */
+    readonly sasl: KafkaSasl | null;
+    /** null: plaintext. Files are read when a client is created (src/infra/kafka.ts). */
+    readonly ssl: KafkaTls | null;
+  };
   readonly connectUrl: string;
   readonly sourcePostgresUrl: string;
   /** True when neither MONGODB_URI nor KAFKA_BROKERS is set: the embedded local stack serves. */
@@ -42,6 +51,15 @@ export interface Config {
   };
 }
 
+export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+export interface KafkaSasl { readonly mechanism: KafkaSaslMechanism; readonly username: string; readonly password: string }
+export interface KafkaTls {
+  readonly caFile: string | null;
+  readonly certFile: string | null;
+  readonly keyFile: string | null;
+  readonly rejectUnauthorized: boolean;
+}
+
 export interface SettingSpec {
   readonly name: string;
   readonly default: string;
@@ -55,8 +73,17 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'CANONQL_HTTP_PORT', default: '4000', description: 'Port of the HTTP/GraphQL server.' },
   { name: 'MONGODB_URI', default: LOCAL_MONGODB_URI, description: 'MongoDB connection string of the state store. Unset: the local stack.' },
   { name: 'MONGODB_DATABASE', default: 'canonql', description: 'Database holding canonical state, event log and catalog.' },
+  { name: 'MONGODB_TLS_CA_FILE', default: '', description: 'PEM file of the CA that signed the store certificate (private CA). TLS itself is set in MONGODB_URI (tls=true; implied by mongodb+srv).' },
   { name: 'KAFKA_BROKERS', default: LOCAL_KAFKA_BROKERS, description: 'Comma-separated Kafka bootstrap servers. Unset: the local stack.' },
   { name: 'KAFKA_CLIENT_ID', default: 'canonql', description: 'Kafka client id (appears in broker logs and quotas).' },
+  { name: 'KAFKA_SASL_MECHANISM', default: '', description: 'SASL mechanism: plain, scram-sha-256 or scram-sha-512; empty: no SASL. AWS IAM and OAUTHBEARER are not supported.' },
+  { name: 'KAFKA_SASL_USERNAME', default: '', description: 'SASL user name (Confluent Cloud: the API key).' },
+  { name: 'KAFKA_SASL_PASSWORD', default: '', description: 'SASL password (Confluent Cloud: the API secret). Never logged.' },
+  { name: 'KAFKA_SSL', default: 'false', description: 'true: TLS to the brokers; the system CAs are trusted unless KAFKA_SSL_CA_FILE is set.' },
+  { name: 'KAFKA_SSL_CA_FILE', default: '', description: 'PEM file of the CA(s) that signed the broker certificates (private CA).' },
+  { name: 'KAFKA_SSL_CERT_FILE', default: '', description: 'PEM client certificate for mutual TLS (with KAFKA_SSL_KEY_FILE).' },
+  { name: 'KAFKA_SSL_KEY_FILE', default: '', description: 'PEM private key of the mutual-TLS client certificate.' },
+  { name: 'KAFKA_SSL_REJECT_UNAUTHORIZED', default: 'true', description: 'false accepts any broker certificate: for tests only, refused in production mode.' },
   { name: 'KAFKA_CONNECT_URL', default: LOCAL_CONNECT_URL, description: 'Kafka Connect REST URL, used by tooling and tests to manage Debezium connectors.' },
   { name: 'SOURCE_POSTGRES_URL', default: LOCAL_POSTGRES_URL, description: 'The demo PostgreSQL source database captured by Debezium (tooling and tests).' },
   { name: 'CANONQL_MAX_PAGE_SIZE', default: '100', description: 'Largest `first` a list or history query may ask for.' },
@@ -122,6 +149,11 @@ export function loadConfig(env: Env = process.env): Config {
     if (!/^[^\s:]+:\d+$/.test(broker)) problems.push(`KAFKA_BROKERS entry "${broker}" must be host:port`);
   }
   if (brokers.length === 0) problems.push('KAFKA_BROKERS must name at least one broker');
+  const kafkaSecurity = readKafkaSecurity(read, env, mode, problems);
+  const mongoTlsCAFile = readableFile('MONGODB_TLS_CA_FILE', read('MONGODB_TLS_CA_FILE'), problems);
+  if (read('MONGODB_TLS_CA_FILE') !== '' && !/^mongodb\+srv:|[?&](tls|ssl)=true/i.test(mongoUri)) {
+    problems.push('MONGODB_TLS_CA_FILE is set but MONGODB_URI does not turn TLS on (add tls=true, or use mongodb+srv://)');
+  }
 
   const connectUrl = read('KAFKA_CONNECT_URL');
   if (!/^https?:\/\//.test(connectUrl)) problems.push('KAFKA_CONNECT_URL must be an http(s) URL');
@@ -183,8 +215,8 @@ export function loadConfig(env: Env = process.env): Config {
     mode,
     roles,
     http: { host: read('CANONQL_HTTP_HOST'), port },
-    mongo: { uri: mongoUri, database: read('MONGODB_DATABASE') },
-    kafka: { brokers, clientId: read('KAFKA_CLIENT_ID') },
+    mongo: { uri: mongoUri, database: read('MONGODB_DATABASE'), tlsCAFile: mongoTlsCAFile },
+    kafka: { brokers, clientId: read('KAFKA_CLIENT_ID'), ...kafkaSecurity },
     connectUrl,
     sourcePostgresUrl: read('SOURCE_POSTGRES_URL'),
     usesLocalStack: !isSet('MONGODB_URI') && !isSet('KAFKA_BROKERS'),
@@ -207,6 +239,66 @@ export function loadConfig(env: Env = process.env): Config {
       sessionTimeoutMs,
     },
   });
+}
+
+const SASL_MECHANISMS: readonly KafkaSaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];
+
+/**
+ * Kafka SASL and TLS (managed clusters: MSK, Confluent Cloud). Half-configured security is a
+ * startup error, never a silent plaintext connection; production refuses settings that expose the
+ * password (PLAIN without TLS) or trust any certificate.
+ */
+function readKafkaSecurity(read: (name: string) => string, env: Env, mode: string, problems: string[]) {
+  const mechanism = read('KAFKA_SASL_MECHANISM').toLowerCase();
+  const username = read('KAFKA_SASL_USERNAME');
+  // Not trimmed: a secret is used exactly as given.
+  const password = env.KAFKA_SASL_PASSWORD ?? '';
+  let sasl: KafkaSasl | null = null;
+  if (mechanism === '') {
+    if (username !== '' || password !== '') problems.push('KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD are set but KAFKA_SASL_MECHANISM is empty');
+  } else if (!SASL_MECHANISMS.includes(mechanism as KafkaSaslMechanism)) {
+    problems.push(`KAFKA_SASL_MECHANISM must be one of ${SASL_MECHANISMS.join(', ')} (got "${mechanism}"; AWS IAM and OAUTHBEARER are not supported)`);
+  } else {
+    if (username === '') problems.push(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_USERNAME`);
+    if (password === '') problems.push(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_PASSWORD`);
+    sasl = { mechanism: mechanism as KafkaSaslMechanism, username, password };
+  }
+
+  const enabled = read('KAFKA_SSL');
+  if (!['true', 'false'].includes(enabled)) problems.push('KAFKA_SSL must be true or false');
+  const rejectUnauthorized = read('KAFKA_SSL_REJECT_UNAUTHORIZED');
+  if (!['true', 'false'].includes(rejectUnauthorized)) problems.push('KAFKA_SSL_REJECT_UNAUTHORIZED must be true or false');
+  const files = {
+    caFile: readableFile('KAFKA_SSL_CA_FILE', read('KAFKA_SSL_CA_FILE'), problems),
+    certFile: readableFile('KAFKA_SSL_CERT_FILE', read('KAFKA_SSL_CERT_FILE'), problems),
+    keyFile: readableFile('KAFKA_SSL_KEY_FILE', read('KAFKA_SSL_KEY_FILE'), problems),
+  };
+  if ((read('KAFKA_SSL_CERT_FILE') === '') !== (read('KAFKA_SSL_KEY_FILE') === '')) {
+    problems.push('KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together (mutual TLS)');
+  }
+  const ssl: KafkaTls | null = enabled === 'true' ? { ...files, rejectUnauthorized: rejectUnauthorized !== 'false' } : null;
+  if (enabled !== 'true') {
+    const stray = ['KAFKA_SSL_CA_FILE', 'KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE'].filter((name) => read(name) !== '');
+    if (stray.length > 0) problems.push(`${stray.join(', ')} set but KAFKA_SSL is not true`);
+  }
+  if (mode === 'production') {
+    if (sasl?.mechanism === 'plain' && ssl === null) problems.push('KAFKA_SASL_MECHANISM=plain sends the password in clear text: production needs KAFKA_SSL=true');
+    if (ssl !== null && !ssl.rejectUnauthorized) problems.push('KAFKA_SSL_REJECT_UNAUTHORIZED=false is refused in production mode');
+  }
+  return { sasl, ssl };
+}
+
+/** A configured file path that must be readable now, so a typo fails at startup, not at connect. */
+function readableFile(name: string, file: string, problems: string[]): string | null {
+  if (file === '') return null;
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+    if (!fs.statSync(file).isFile()) throw new Error('not a file');
+    return file;
+  } catch {
+    problems.push(`${name} "${file}" is not a readable file`);
+    return null;
+  }
 }
 
 function deepFreeze<T>(value: T): T {

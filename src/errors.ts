@@ -11,6 +11,12 @@ export const ErrorCode = {
   STACK_START_FAILED: 'STACK_START_FAILED',
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   KAFKA_UNAVAILABLE: 'KAFKA_UNAVAILABLE',
+  /** The broker refused our SASL credentials: retrying with the same ones cannot help. */
+  KAFKA_AUTH_FAILED: 'KAFKA_AUTH_FAILED',
+  /** No TLS session with the broker (untrusted certificate, wrong host name, not a TLS port). */
+  KAFKA_TLS_FAILED: 'KAFKA_TLS_FAILED',
+  /** The store refused the credentials in MONGODB_URI. */
+  STORE_AUTH_FAILED: 'STORE_AUTH_FAILED',
   DECODE_FAILED: 'DECODE_FAILED',
   UNSUPPORTED_ENVELOPE: 'UNSUPPORTED_ENVELOPE',
   SPEC_INVALID: 'SPEC_INVALID',

@@ -1,5 +1,10 @@
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import fs from 'node:fs';
+import {
+  Kafka, logLevel,
+  type Admin, type AdminConfig, type Consumer, type ConsumerConfig, type KafkaConfig, type LogEntry, type Producer, type ProducerConfig,
+} from 'kafkajs';
 import type { Config } from '../config';
+import { AppError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -9,17 +14,131 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
+/** What a client needs to reach the cluster; sasl/ssl absent means none (tooling built before them). */
+export type KafkaSettings = Pick<Config['kafka'], 'brokers' | 'clientId'> & Partial<Pick<Config['kafka'], 'sasl' | 'ssl'>>;
+
+/**
+ * The connection options (brokers, TLS, SASL) of every kafkajs client in the codebase: the service,
+ * the tests and the benchmarks, so all of them reach a managed cluster with the same settings.
+ * Certificate files are read here, at client creation, so a rotated file is picked up on restart.
+ */
+export function kafkaConnection(settings: KafkaSettings): Pick<KafkaConfig, 'clientId' | 'brokers' | 'ssl' | 'sasl'> {
+  const options: Pick<KafkaConfig, 'clientId' | 'brokers' | 'ssl' | 'sasl'> = { clientId: settings.clientId, brokers: [...settings.brokers] };
+  if (settings.ssl) {
+    const { caFile, certFile, keyFile, rejectUnauthorized } = settings.ssl;
+    options.ssl = {
+      rejectUnauthorized,
+      // Without a CA file Node's bundled public CAs apply (MSK, Confluent Cloud certificates).
+      ...(caFile ? { ca: [fs.readFileSync(caFile, 'utf8')] } : {}),
+      ...(certFile && keyFile ? { cert: fs.readFileSync(certFile, 'utf8'), key: fs.readFileSync(keyFile, 'utf8') } : {}),
+    };
+  }
+  if (settings.sasl) {
+    const { mechanism, username, password } = settings.sasl;
+    // kafkajs types each mechanism separately; the three we accept share one shape.
+    options.sasl = { mechanism, username, password } as KafkaConfig['sasl'];
+  }
+  return options;
+}
+
 /** One kafkajs client per process, logging through our structured logger. */
-export function createKafka(config: Config['kafka'], logger: Logger): Kafka {
+export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
   const log = logger.child({ component: 'kafkajs' });
-  return new Kafka({
-    clientId: config.clientId,
-    brokers: [...config.brokers],
+  const hide = secretScrubber(settings);
+  return new SecuredKafka(settings, {
+    ...kafkaConnection(settings),
     logLevel: logLevel.WARN,
     logCreator: () => ({ namespace, level, log: entry }: LogEntry) => {
       const { message, ...extra } = entry;
-      log[LEVELS[level] ?? 'info']({ namespace, ...extra }, message);
+      log[LEVELS[level] ?? 'info']({ namespace, ...extra }, hide(message));
     },
     retry: { initialRetryTime: 200, retries: 8 },
   });
+}
+
+/**
+ * kafkajs with one addition: a failed connect() of any admin, producer or consumer is reported
+ * with our codes when retrying cannot help (refused credentials, no TLS session), so startup with
+ * a wrong password stops at once with KAFKA_AUTH_FAILED instead of a bare kafkajs error.
+ */
+class SecuredKafka extends Kafka {
+  constructor(private readonly settings: KafkaSettings, config: KafkaConfig) {
+    super(config);
+  }
+
+  override admin(config?: AdminConfig): Admin {
+    return mapConnectErrors(super.admin(config), this.settings);
+  }
+
+  override producer(config?: ProducerConfig): Producer {
+    return mapConnectErrors(super.producer(config), this.settings);
+  }
+
+  override consumer(config: ConsumerConfig): Consumer {
+    return mapConnectErrors(super.consumer(config), this.settings);
+  }
+}
+
+function mapConnectErrors<T extends { connect(): Promise<void> }>(client: T, settings: KafkaSettings): T {
+  const connect = client.connect.bind(client);
+  client.connect = async () => {
+    try {
+      await connect();
+    } catch (error) {
+      throw kafkaConnectError(error, settings);
+    }
+  };
+  return client;
+}
+
+/**
+ * Translates a kafkajs connect failure: SASL refusal → KAFKA_AUTH_FAILED (naming the user and the
+ * brokers, never the password), TLS failure → KAFKA_TLS_FAILED; anything else is returned as is
+ * (the caller's retry policy judges ordinary unavailability).
+ */
+export function kafkaConnectError(error: unknown, settings: KafkaSettings): unknown {
+  const chain = causes(error);
+  const hide = secretScrubber(settings);
+  const brokers = settings.brokers.join(',');
+  const sasl = chain.find((e) => e.name === 'KafkaJSSASLAuthenticationError');
+  if (sasl) {
+    const user = settings.sasl ? ` for user "${settings.sasl.username}"` : '';
+    const mechanism = settings.sasl ? settings.sasl.mechanism.toUpperCase() : 'SASL';
+    return new AppError(
+      ErrorCode.KAFKA_AUTH_FAILED,
+      `SASL ${mechanism} authentication failed${user} on ${brokers} (check KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD): ${hide(sasl.message)}`,
+      { cause: error, retriable: false },
+    );
+  }
+  const tls = chain.find((e) => TLS_ERROR.test(`${e.code ?? ''} ${e.message}`));
+  if (tls && settings.ssl) {
+    return new AppError(
+      ErrorCode.KAFKA_TLS_FAILED,
+      `TLS to ${brokers} failed (check KAFKA_SSL_CA_FILE and the broker host names): ${hide(tls.message)}`,
+      { cause: error, retriable: false },
+    );
+  }
+  return error;
+}
+
+const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_SSL|ERR_TLS|certificate|wrong version number|handshake/i;
+
+type ErrorLike = { name: string; message: string; code?: string };
+
+/** The error and what it wraps (Error.cause, kafkajs's originalError on retries exceeded). */
+function causes(error: unknown): ErrorLike[] {
+  const chain: ErrorLike[] = [];
+  let current: unknown = error;
+  while (current instanceof Error && chain.length < 10) {
+    chain.push(current as ErrorLike);
+    const next = current as Error & { originalError?: unknown };
+    current = next.originalError ?? next.cause;
+  }
+  return chain;
+}
+
+/** Masks the SASL password wherever a message could carry it (logs, errors). */
+function secretScrubber(settings: KafkaSettings): (text: string) => string {
+  const password = settings.sasl?.password;
+  return (text) => (password ? String(text).split(password).join('***') : text);
 }
