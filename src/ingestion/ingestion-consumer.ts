@@ -2,7 +2,9 @@ import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { EventLog } from '../events/event-log';
 import type { EventPublisher } from '../events/event-publisher';
 import type { CanonicalEvent } from '../events/canonical-event';
+import { isTransient, withRetry, type RetryPolicy } from '../infra/retry';
 import type { Logger } from '../logger';
+import type { ServiceMetrics } from '../observability/service-metrics';
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
 import type { RawRecord } from './debezium/decode-record';
 import type { IngestionStats } from './ingestion-stats';
@@ -15,11 +17,21 @@ import type { Pipeline } from './pipeline';
  * round trips (per-key order kept). Then dead letters are written, canonical events
  * published and acknowledged, and only then is the batch's offset committed, so a crash at any
  * point replays the batch, which the guarded upsert turns into no-ops.
+ *
+ * Failures (see src/infra/retry.ts): each step of a batch (apply, dead letters, publish, mark
+ * published) is retried on its own on transient store/Kafka errors, with backoff and a heartbeat
+ * between tries. If a step still fails the batch throws: kafkajs retries the whole batch (safe: a
+ * replay is a no-op), then crashes the consumer and restarts it; a crash kafkajs will not restart
+ * but whose cause is transient (broker gone longer than its retries) is restarted here. Nothing
+ * is committed for a batch that did not finish. A programming error is never retried: the
+ * consumer stops, logged at fatal level, and `failure()` reports it.
  */
 export interface IngestionConsumer {
   start(): Promise<void>;
   /** Stops fetching, lets the batch in flight finish, commits it, leaves the group. */
   stop(): Promise<void>;
+  /** The programming error that stopped consuming for good, or null. */
+  failure(): Error | null;
 }
 
 export interface IngestionConsumerOptions {
@@ -34,11 +46,19 @@ export interface IngestionConsumerOptions {
   readonly stats: IngestionStats;
   readonly logger: Logger;
   readonly sessionTimeoutMs?: number;
+  /** Retries of each step of a batch; default DEFAULT_RETRY_POLICY. */
+  readonly retryPolicy?: RetryPolicy;
+  /** Prometheus counters, moved after each commit (src/observability/). */
+  readonly metrics?: ServiceMetrics;
 }
 
 export function createIngestionConsumer(options: IngestionConsumerOptions): IngestionConsumer {
   const log = options.logger.child({ component: 'ingestion' });
   let consumer: Consumer | null = null;
+  let failure: Error | null = null;
+  let stopping = false;
+  let restartTimer: NodeJS.Timeout | null = null;
+  let restarts = 0;
 
   async function handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
@@ -52,7 +72,14 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
       timestamp: message.timestamp,
     }));
     const started = process.hrtime.bigint();
-    const results = await options.pipeline.processBatch(records);
+    const step = <T>(what: string, work: () => Promise<T>) => withRetry(what, work, {
+      logger: log,
+      ...(options.retryPolicy ? { policy: options.retryPolicy } : {}),
+      // A held-up batch must not cost the partition: keep the group membership alive meanwhile.
+      onRetry: () => payload.heartbeat().catch(() => undefined),
+    });
+    // A replay of the same records is a no-op (version guard + outbox), so the apply step retries whole.
+    const results = await step('applying a batch', () => options.pipeline.processBatch(records));
     const applied = process.hrtime.bigint();
 
     const letters: DeadLetter[] = [];
@@ -61,9 +88,9 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
       if (result.deadLetter) letters.push(result.deadLetter);
       if (result.publish) events.push(result.publish);
     }
-    await options.deadLetters.send(letters);
-    await options.publisher.publish(events);
-    await options.eventLog.markPublished(events.map((e) => e.id));
+    await step('writing dead letters', () => options.deadLetters.send(letters));
+    await step('publishing canonical events', () => options.publisher.publish(events));
+    await step('marking events published', () => options.eventLog.markPublished(events.map((e) => e.id)));
 
     const last = batch.messages[batch.messages.length - 1]!;
     payload.resolveOffset(last.offset);
@@ -73,41 +100,85 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
     // what a restart would find.
     for (const result of results) options.stats.count(result.outcome);
     options.stats.batchDone();
+    options.metrics?.batchCommitted(batch.topic, results, Date.now());
     for (const letter of letters) {
       log.warn({ topic: letter.topic, partition: letter.partition, offset: letter.offset, code: letter.code, spec: letter.spec }, `dead-lettered: ${letter.message}`);
     }
     log.debug({
-      topic: batch.topic, partition: batch.partition, messages: batch.messages.length, events: events.length,
+      topic: batch.topic, partition: batch.partition, firstOffset: batch.messages[0]!.offset, lastOffset: last.offset, messages: batch.messages.length, events: events.length,
       applyMs: Number(applied - started) / 1e6, totalMs: Number(process.hrtime.bigint() - started) / 1e6,
     }, 'batch committed');
   }
 
+  /**
+   * kafkajs restarts a consumer after a retriable crash itself. It does not after a crash it calls
+   * non-retriable, which includes a broker unreachable for longer than its retries: such a crash
+   * with a transient cause is restarted here, with backoff; a programming error stops consuming.
+   */
+  function onCrash(crashed: Consumer, error: Error, restarting: boolean): void {
+    options.metrics?.recordFailure('ingestion', error);
+    if (restarting || stopping || consumer !== crashed) {
+      log.warn({ err: error, restart: restarting }, 'ingestion consumer crashed');
+      return;
+    }
+    if (!isTransient(error)) {
+      failure = error;
+      log.fatal({ err: error }, 'ingestion stopped: a non-retriable error (a bug or a broken invariant); not retrying');
+      return;
+    }
+    restarts += 1;
+    const delayMs = Math.min(30000, 1000 * 2 ** Math.min(5, restarts - 1));
+    log.error({ err: error, delayMs }, 'ingestion consumer crashed on a transient error; restarting it');
+    restartTimer = setTimeout(() => {
+      restartTimer = null;
+      if (stopping || consumer !== crashed) return;
+      consumer = null;
+      void crashed.disconnect().catch(() => undefined)
+        .then(() => (stopping ? undefined : run()))
+        .then(() => { restarts = 0; })
+        .catch((restartError: unknown) => onCrash(consumer ?? crashed, restartError as Error, false));
+    }, delayMs);
+  }
+
+  async function run(): Promise<void> {
+    const next = options.kafka.consumer({
+      groupId: options.groupId,
+      // Bounded batches keep the work lost on a crash, and the memory in flight, small.
+      maxBytesPerPartition: 1024 * 1024,
+      maxWaitTimeInMs: 200,
+      sessionTimeout: options.sessionTimeoutMs ?? 30000,
+      heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30000) / 3)),
+    });
+    consumer = next;
+    next.on(next.events.CRASH, ({ payload }) => onCrash(next, payload.error, payload.restart));
+    await next.connect();
+    for (const topic of options.topics) await next.subscribe({ topic, fromBeginning: options.fromBeginning });
+    await next.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 4,
+      eachBatch: (payload) => handleBatch(payload).catch((error: unknown) => {
+        // Nothing of the batch was committed; say which one failed, and count where from.
+        options.metrics?.recordFailure('ingestion', error);
+        const { topic, partition, messages } = payload.batch;
+        log.warn({ err: error, topic, partition, firstOffset: messages[0]?.offset, lastOffset: messages[messages.length - 1]?.offset }, 'ingestion batch failed');
+        throw error;
+      }),
+    });
+    log.info({ groupId: options.groupId, topics: options.topics }, 'ingestion consuming');
+  }
+
   return {
-    async start() {
-      consumer = options.kafka.consumer({
-        groupId: options.groupId,
-        // Bounded batches keep the work lost on a crash, and the memory in flight, small.
-        maxBytesPerPartition: 1024 * 1024,
-        maxWaitTimeInMs: 200,
-        sessionTimeout: options.sessionTimeoutMs ?? 30000,
-        heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30000) / 3)),
-      });
-      await consumer.connect();
-      for (const topic of options.topics) await consumer.subscribe({ topic, fromBeginning: options.fromBeginning });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 4,
-        eachBatch: handleBatch,
-      });
-      log.info({ groupId: options.groupId, topics: options.topics }, 'ingestion consuming');
-    },
+    start: run,
     async stop() {
+      stopping = true;
+      if (restartTimer) clearTimeout(restartTimer);
       if (!consumer) return;
       // kafkajs lets the running eachBatch finish (including its commit) before leaving the group.
       await consumer.disconnect();
       consumer = null;
       log.info(options.stats.snapshot(), 'ingestion stopped');
     },
+    failure: () => failure,
   };
 }

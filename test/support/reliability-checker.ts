@@ -1,0 +1,212 @@
+import type { Kafka } from 'kafkajs';
+import type { Db } from 'mongodb';
+import { stateCollectionName } from '../../src/state/entity-store';
+import { collectMessages } from './kafka-messages';
+
+/**
+ * The one verdict every reliability case ends with. It compares what canonql made of a stream
+ * with the test's own model of that stream (what it produced), and checks the five properties an
+ * SRE relies on:
+ *
+ * 1. state equals the source: every key's stored document is the model's last version of it, and
+ *    there is no other key;
+ * 2. no canonical event lost: every source change the model expects applied has a canonical event
+ *    (same key, same version) on the canonical topic;
+ * 3. per-key order kept: per key, in topic order, once events already seen (same id) are dropped,
+ *    versions strictly increase — what a consumer that dedupes by id sees;
+ * 4. no undeduplicable duplicate: one (key, version) never has two different event ids, and one
+ *    event id never two different contents: every duplicate is an exact re-send a consumer drops;
+ * 5. offsets never ahead of durable state: at every sampled moment (see {@link OffsetSampler}),
+ *    every raw message below the ingestion group's committed offset was already in the store (the
+ *    stored version of its key at least its version).
+ *
+ * It returns a list of violations (empty = pass) so a failing case prints all of them.
+ */
+export interface SourceModel {
+  readonly subject: string;
+  /** Each key's expected final `data` and version (number of its changes). */
+  readonly expected: ReadonlyMap<string, { readonly version: number; readonly data: Record<string, unknown> }>;
+}
+
+export interface CheckInput {
+  readonly kafka: Kafka;
+  readonly db: Db;
+  readonly canonicalTopic: string;
+  readonly model: SourceModel;
+  /** Offset samples taken during the run; at least one is required. */
+  readonly offsets: OffsetSampler;
+  readonly timeoutMs?: number;
+}
+
+export interface CheckReport {
+  readonly violations: string[];
+  readonly facts: { keys: number; changes: number; canonicalMessages: number; duplicates: number; offsetSamples: number };
+}
+
+interface CanonicalMessage { readonly partition: number; readonly offset: number; readonly id: string; readonly key: string; readonly version: number; readonly raw: string }
+
+export async function checkReliability(input: CheckInput): Promise<CheckReport> {
+  const violations: string[] = [];
+  const { model } = input;
+  const changes = [...model.expected.values()].reduce((n, e) => n + e.version, 0);
+
+  // 1. state equals the source.
+  const docs = await input.db.collection<{ _id: string; data: Record<string, unknown>; _meta: { version: number } }>(stateCollectionName(model.subject)).find({}).toArray();
+  const stored = new Map(docs.map((d) => [String(d._id), d]));
+  for (const [key, want] of model.expected) {
+    const doc = stored.get(key);
+    if (!doc) violations.push(`state: key ${key} missing`);
+    else if (doc._meta.version !== want.version) violations.push(`state: key ${key} at version ${doc._meta.version}, source has ${want.version}`);
+    else if (JSON.stringify(sortKeys(doc.data)) !== JSON.stringify(sortKeys(want.data))) violations.push(`state: key ${key} is ${JSON.stringify(doc.data)}, source has ${JSON.stringify(want.data)}`);
+  }
+  for (const key of stored.keys()) if (!model.expected.has(key)) violations.push(`state: key ${key} not in the source`);
+
+  // 2. every applied change's event on the canonical topic (read until all are there, or timeout).
+  const wanted = new Set<string>();
+  for (const [key, want] of model.expected) for (let v = 1; v <= want.version; v += 1) wanted.add(`${key}@${v}`);
+  const collected: CanonicalMessage[] = [];
+  const seen = new Set<string>();
+  try {
+    await collectMessages(input.kafka, input.canonicalTopic, (messages) => {
+      for (let i = collected.length; i < messages.length; i += 1) {
+        const m = messages[i]!;
+        const event = JSON.parse(m.value!) as { id: string; key: string; version: number };
+        collected.push({ partition: m.partition, offset: Number(m.offset), id: event.id, key: event.key, version: event.version, raw: m.value! });
+        seen.add(`${event.key}@${event.version}`);
+      }
+      return seen.size >= wanted.size && [...wanted].every((w) => seen.has(w));
+    }, input.timeoutMs ?? 60000);
+  } catch (error) {
+    violations.push(`events: ${(error as Error).message}`);
+  }
+  const present = new Set(collected.map((m) => `${m.key}@${m.version}`));
+  const lost = [...wanted].filter((w) => !present.has(w));
+  if (lost.length > 0) violations.push(`events: ${lost.length} applied changes have no canonical event, e.g. ${lost.slice(0, 5).join(', ')}`);
+
+  // 3 and 4. order per key (after dropping re-sends) and duplicates only as exact re-sends.
+  const byPartition = new Map<number, CanonicalMessage[]>();
+  for (const m of collected) byPartition.set(m.partition, [...(byPartition.get(m.partition) ?? []), m]);
+  const contentById = new Map<string, string>();
+  const idByKeyVersion = new Map<string, string>();
+  const lastVersion = new Map<string, number>();
+  let duplicates = 0;
+  for (const list of byPartition.values()) {
+    list.sort((a, b) => a.offset - b.offset);
+    for (const m of list) {
+      const content = contentById.get(m.id);
+      if (content !== undefined) {
+        duplicates += 1;
+        if (content !== m.raw && JSON.stringify(sortKeys(JSON.parse(content))) !== JSON.stringify(sortKeys(JSON.parse(m.raw)))) {
+          violations.push(`duplicates: event ${m.id} published twice with different contents`);
+        }
+        continue;
+      }
+      contentById.set(m.id, m.raw);
+      const kv = `${m.key}@${m.version}`;
+      const other = idByKeyVersion.get(kv);
+      if (other !== undefined && other !== m.id) violations.push(`duplicates: ${kv} published as two events ${other} and ${m.id} (not deduplicable by id)`);
+      idByKeyVersion.set(kv, m.id);
+      const last = lastVersion.get(m.key) ?? 0;
+      if (m.version <= last) violations.push(`order: key ${m.key} version ${m.version} after version ${last} (partition ${m.partition} offset ${m.offset})`);
+      lastVersion.set(m.key, Math.max(last, m.version));
+    }
+  }
+
+  // 5. offsets never ahead of durable state.
+  violations.push(...input.offsets.violations());
+  if (input.offsets.samples() === 0) violations.push('offsets: no committed-offset sample was taken');
+
+  return { violations, facts: { keys: model.expected.size, changes, canonicalMessages: collected.length, duplicates, offsetSamples: input.offsets.samples() } };
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}
+
+/**
+ * What the test produced to the raw topic, by partition and offset (`log.get(p)[offset]`), filled
+ * from the producer's acknowledgements (explicit partitions, so offsets are known exactly).
+ */
+export type RawLog = ReadonlyMap<number, readonly ({ key: string; version: number } | undefined)[]>;
+
+/**
+ * Samples "committed offset <= durably applied" while a case runs: reads the ingestion group's
+ * committed offsets first, then the store; every raw message below a committed offset must be
+ * reflected in the store already (its key at its version or later). Reading the offsets first
+ * makes the later state read only stronger: state never goes back. Samples that cannot be taken
+ * (broker or store down) are skipped, not counted.
+ */
+export interface OffsetSampler {
+  /** Takes one sample now (also taken on a timer while started). */
+  sample(): Promise<boolean>;
+  start(intervalMs: number): void;
+  stop(): Promise<void>;
+  samples(): number;
+  violations(): string[];
+}
+
+export function createOffsetSampler(options: {
+  readonly kafka: Kafka;
+  readonly db: Db;
+  readonly subject: string;
+  readonly groupId: string;
+  readonly rawTopic: string;
+  readonly rawLog: RawLog;
+}): OffsetSampler {
+  const found: string[] = [];
+  let taken = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<unknown> = Promise.resolve();
+
+  async function sample(): Promise<boolean> {
+    const admin = options.kafka.admin();
+    try {
+      await admin.connect();
+      const [committed] = await admin.fetchOffsets({ groupId: options.groupId, topics: [options.rawTopic] });
+      const docs = await options.db.collection<{ _id: string; _meta: { version: number } }>(stateCollectionName(options.subject))
+        .find({}, { projection: { _meta: 1 } }).toArray();
+      const versions = new Map(docs.map((d) => [String(d._id), d._meta.version]));
+      for (const { partition, offset } of committed?.partitions ?? []) {
+        const upTo = Number(offset);
+        const produced = options.rawLog.get(partition) ?? [];
+        if (upTo > produced.length) found.push(`offsets: committed offset ${upTo} of partition ${partition} is past the ${produced.length} messages produced`);
+        for (let o = 0; o < Math.min(upTo, produced.length); o += 1) {
+          const m = produced[o];
+          if (!m) continue;
+          const have = versions.get(m.key) ?? 0;
+          if (have < m.version) found.push(`offsets: committed offset ${upTo} of partition ${partition} is past offset ${o} (key ${m.key} v${m.version}), but the store has v${have}`);
+        }
+      }
+      taken += 1;
+      return true;
+    } catch {
+      return false;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  return {
+    sample: () => {
+      const next = running.then(sample);
+      running = next.catch(() => false);
+      return next;
+    },
+    start(intervalMs) {
+      timer = setInterval(() => {
+        running = running.then(sample).catch(() => false);
+      }, intervalMs);
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = null;
+      await running;
+    },
+    samples: () => taken,
+    violations: () => [...new Set(found)],
+  };
+}
