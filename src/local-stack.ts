@@ -8,6 +8,8 @@ export const LOCAL_STACK = Object.freeze({
   host: '127.0.0.1',
   kafkaPort: 19092,
   kafkaControllerPort: 19093,
+  /** A second broker listener, SASL_PLAINTEXT with SCRAM users (infra/stack/kafka-scram.ts). */
+  kafkaSaslPort: 19094,
   connectPort: 18083,
   postgresPort: 15432,
   mongoPort: 27117,

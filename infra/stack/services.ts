@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { Client as PgClient } from 'pg';
+import { ensureScramUser, SASL_LISTENER, saslListenerProperties } from './kafka-scram';
 import { isAlive, readPid, run, spawnDetached, stopPid, waitUntil } from './processes';
 import { JVM_FLAGS, PORTS, type StackPaths } from './stack-config';
 
@@ -33,6 +34,14 @@ function livePid(pidFile: string): number | null {
 function writeFile(file: string, content: string): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, content);
+}
+
+function readFileOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
 }
 
 function base(paths: StackPaths, name: StackService['name']) {
@@ -166,16 +175,16 @@ export function kafkaService(paths: StackPaths): StackService {
     port: PORTS.kafkaPort,
     pid,
     async start() {
-      if (pid() !== null) return false;
-      writeFile(propsFile, [
+      const properties = [
         'process.roles=broker,controller',
         'node.id=1',
         `controller.quorum.voters=1@${HOST}:${PORTS.kafkaControllerPort}`,
-        `listeners=PLAINTEXT://${HOST}:${PORTS.kafkaPort},CONTROLLER://${HOST}:${PORTS.kafkaControllerPort}`,
-        `advertised.listeners=PLAINTEXT://${HOST}:${PORTS.kafkaPort}`,
+        `listeners=PLAINTEXT://${HOST}:${PORTS.kafkaPort},CONTROLLER://${HOST}:${PORTS.kafkaControllerPort},${SASL_LISTENER}`,
+        `advertised.listeners=PLAINTEXT://${HOST}:${PORTS.kafkaPort},${SASL_LISTENER}`,
         'controller.listener.names=CONTROLLER',
-        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
         'inter.broker.listener.name=PLAINTEXT',
+        ...saslListenerProperties(),
         `log.dirs=${logDir}`,
         'num.partitions=1',
         'auto.create.topics.enable=true',
@@ -189,7 +198,18 @@ export function kafkaService(paths: StackPaths): StackService {
         'group.initial.rebalance.delay.ms=0',
         'log.retention.hours=168',
         '',
-      ].join('\n'));
+      ].join('\n');
+      const running = pid();
+      if (running !== null) {
+        // A broker started from older settings (e.g. before the SASL listener existed) is
+        // restarted once so `up` brings every installation to the current configuration.
+        if (readFileOr(propsFile, '') === properties) return false;
+        await stopPid(running, 45000);
+      }
+      // Reported as already running after such a restart: a test run's teardown stops only the
+      // services the run brought up, and this broker was up before it.
+      const restarted = running !== null;
+      writeFile(propsFile, properties);
       if (!fs.existsSync(path.join(logDir, 'meta.properties'))) {
         fs.mkdirSync(logDir, { recursive: true });
         const clusterId = java('kafka.tools.StorageTool', ['random-uuid']).trim().split('\n').pop()!.trim();
@@ -199,7 +219,7 @@ export function kafkaService(paths: StackPaths): StackService {
         '-Xms256m', '-Xmx768m', ...JVM_FLAGS, '-cp', classpath,
         `-Dlog4j2.configurationFile=${paths.log4jConfig}`, 'kafka.Kafka', propsFile,
       ], { name: 'kafka', pidFile: paths.pidFile('kafka'), logFile: paths.logFile('kafka') });
-      return true;
+      return !restarted;
     },
     async ready() {
       const admin = new Kafka({ brokers: [`${HOST}:${PORTS.kafkaPort}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
@@ -211,7 +231,11 @@ export function kafkaService(paths: StackPaths): StackService {
         await admin.disconnect();
       }
     },
-    waitReady: (timeoutMs) => waitUntil('Kafka', () => service.ready(), { timeoutMs, logFile: paths.logFile('kafka'), alive }),
+    async waitReady(timeoutMs) {
+      await waitUntil('Kafka', () => service.ready(), { timeoutMs, logFile: paths.logFile('kafka'), alive });
+      // The SASL/SCRAM listener answers and its user exists (added on first start, kept after).
+      await ensureScramUser(paths, timeoutMs);
+    },
     async stop() {
       const current = pid();
       return current === null ? 'not-running' : stopPid(current, 45000);
