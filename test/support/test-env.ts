@@ -3,6 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { Client as PgClient } from 'pg';
 import { loadConfig, type Config } from '../../src/config';
+import { kafkaConnection } from '../../src/infra/kafka';
 
 /**
  * What an integration test needs to reach the servers: the same config the service reads, plus
@@ -15,7 +16,8 @@ export function uniqueName(prefix: string): string {
 }
 
 export function testKafka(): Kafka {
-  return new Kafka({ clientId: 'canonql-test', brokers: [...testConfig.kafka.brokers], logLevel: logLevel.NOTHING });
+  // The service's own connection options, so tests also run against a SASL/TLS cluster.
+  return new Kafka({ ...kafkaConnection({ ...testConfig.kafka, clientId: 'canonql-test' }), logLevel: logLevel.NOTHING });
 }
 
 export async function testMongo(): Promise<MongoClient> {
