@@ -2,6 +2,7 @@ import {
   getOperationAST, print, subscribe, type ExecutionArgs, type ExecutionResult, type GraphQLSchema,
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values';
+import { SUBSCRIBER_TOO_SLOW } from '../subscriptions/subscriber-too-slow-error';
 
 /**
  * One GraphQL execution per live event per distinct subscription shape, not per socket.
@@ -63,7 +64,7 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
         if (next.done) break;
         for (const member of group.members) {
           if (member.queue.length >= maxQueued) {
-            member.error = new Error('SUBSCRIBER_TOO_SLOW: this subscriber fell too far behind the live stream');
+            member.error = Object.assign(new Error('SUBSCRIBER_TOO_SLOW: this subscriber fell too far behind the live stream; resume with the last cursor received'), { code: SUBSCRIBER_TOO_SLOW });
             group.members.delete(member);
           } else {
             member.queue.push(next.value);
