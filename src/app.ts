@@ -25,6 +25,7 @@ import { buildApiSchema } from './graphql/build-api-schema';
 import { withRawSchemaDrift } from './graphql/discovery/drift-subscription';
 import { mountGraphqlEndpoint } from './graphql/graphql-endpoint';
 import { withMetricSubscriptions } from './graphql/metrics/metric-subscription';
+import { createSubjectStatusReader } from './graphql/status/subject-status';
 import { SchemaGateway } from './graphql/schema-gateway';
 import { subscriptionFields } from './graphql/subscription-fields';
 import { healthRoutes } from './http/health-routes';
@@ -37,6 +38,10 @@ import type { MetricDefinition } from './metrics/metric-definition';
 import { loadMetricFiles } from './metrics/metric-files';
 import { createMetricsReader } from './metrics/metric-reader';
 import { createMetricsService } from './metrics/metrics-service';
+import { createLagReader } from './observability/consumer-lag';
+import { metricsRoute } from './observability/metrics-route';
+import { requestIdMiddleware } from './observability/request-id';
+import { createServiceMetrics, type ServiceMetrics } from './observability/service-metrics';
 import { createEntityStore } from './state/entity-store';
 import { createChangeFeed } from './subscriptions/change-feed';
 
@@ -49,7 +54,11 @@ export interface App {
   readonly graphqlUrl: string;
   readonly catalog: SubjectCatalog;
   readonly ingestion: Ingestion | null;
+  /** This instance's Prometheus registry and counters (served at /metrics). */
+  readonly metrics: ServiceMetrics;
   stop(): Promise<void>;
+  /** While stopping: the resources not closed yet, the one being closed first (named when a shutdown deadline passes). */
+  pendingStop(): string[];
 }
 
 export const GRAPHQL_PATH = '/graphql';
@@ -59,6 +68,10 @@ type Resource = { name: string; close: () => Promise<void> };
 
 export async function startApp(config: Config, logger: Logger): Promise<App> {
   const resources: Resource[] = [];
+  const pending: string[] = [];
+  let stopping = false;
+  // One registry per app: several apps can run in one process (tests), each scraping its own.
+  const metrics = createServiceMetrics();
   try {
     const mongo: MongoHandle = await connectMongo(config.mongo);
     resources.push({ name: 'mongo', close: () => mongo.close() });
@@ -80,6 +93,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     await specRegistry.seed(loadSpecFiles(path.resolve(config.specsDir)));
     const activeSpecs = createActiveSpecs(specRegistry);
     await activeSpecs.reload();
+    // Lag of the ingestion group over the raw topics of the active specs, read at most once per
+    // cache interval whatever asks (scrapes, subjectStatus), by every process.
+    const lag = createLagReader({
+      admin, groupId: config.ingest.groupId, cacheMs: config.observability.lagCacheMs,
+      topics: () => activeSpecs.list().flatMap((spec) => spec.topics),
+      onError: (error) => metrics.recordFailure('consumer-lag', error),
+    });
+    metrics.lagFrom(() => lag.read());
 
     const profiledTopics = createProfiledTopics(mongo.db);
     let ingestion: Ingestion | null = null;
@@ -131,6 +152,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         fromBeginning: config.ingest.fromBeginning,
         sessionTimeoutMs: config.ingest.sessionTimeoutMs,
         logger,
+        metrics,
         ...(profiler.enabled ? { observe: profiler.observe } : {}),
       });
       await started.start();
@@ -181,12 +203,20 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
 
     const app = express();
     app.disable('x-powered-by');
+    // First: every response (health, metrics, GraphQL, errors) carries the request's correlation id.
+    app.use(requestIdMiddleware());
+    if (config.observability.prometheus) app.use(metricsRoute(metrics.registry, { token: config.observability.prometheusToken }));
     app.use(healthRoutes({
       store: () => mongo.ping(),
       kafka: async () => (await admin.describeCluster()).brokers.length > 0,
       catalog: async () => catalog.list().length > 0,
+      // A stopping process leaves the load balancer's rotation before its server closes.
+      accepting: async () => !stopping,
     }));
     const server = http.createServer(app);
+    // Registered before the API so it closes after it: the GraphQL drain (in-flight requests
+    // answered, websockets closed with 1001) runs first, then the server's close can complete.
+    resources.push({ name: 'http', close: () => new Promise((resolve) => server.close(() => resolve())) });
 
     if (config.roles.includes('api')) {
       // Every API process follows every canonical topic itself (its own consumer group), so any
@@ -195,6 +225,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       await feed.start();
       resources.push({ name: 'change-feed', close: () => feed.stop() });
       for (const { subject } of catalog.list()) await feed.addSubject(subject);
+      metrics.gaugeFrom('canonql_change_feed_subscribers', 'Change-feed subscriptions of this process (GraphQL subscriptions sharing one execution count once).', () => feed.stats().subscribers);
       const store = createEntityStore(mongo.db);
       const eventLog = createEventLog(mongo.db);
       const discovery = createDiscoveryReader({ db: mongo.db, removalWindow: config.discovery.removalWindow });
@@ -230,10 +261,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         gateway,
         services: {
           catalog, db: mongo.db, store, eventLog, maxPageSize: config.api.maxPageSize, access: createAccessPolicy(config.api.adminKeys),
-          admin: adminServices, discovery, ...(metricsReader ? { metrics: metricsReader } : {}),
+          admin: adminServices, discovery,
+          status: createSubjectStatusReader({ db: mongo.db, serves: (subject) => catalog.get(subject) !== undefined, activeSpecs: () => activeSpecs.list(), lag }),
+          ...(metricsReader ? { metrics: metricsReader } : {}),
         },
         logger,
+        metrics,
       });
+      metrics.gaugeFrom('canonql_shared_subscription_executions', 'Live subscription executions shared by identical GraphQL subscriptions.', () => endpoint.subscriptions.executions);
       resources.push({ name: 'graphql', close: async () => { unsubscribe(); await endpoint.stop(); } });
     }
 
@@ -241,7 +276,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       server.once('error', reject);
       server.listen(config.http.port, config.http.host, () => resolve());
     });
-    resources.push({ name: 'http', close: () => new Promise((resolve) => server.close(() => resolve())) });
     const { port } = server.address() as AddressInfo;
     const url = `http://${config.http.host}:${port}`;
     logger.info({ url, graphql: `${url}${GRAPHQL_PATH}`, roles: config.roles }, 'canonql started');
@@ -251,22 +285,35 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       graphqlUrl: `${url}${GRAPHQL_PATH}`,
       catalog,
       ingestion,
-      stop: () => closeAll(resources, logger),
+      metrics,
+      stop: () => {
+        stopping = true;
+        return closeAll(resources, logger, pending);
+      },
+      pendingStop: () => [...pending],
     };
   } catch (error) {
-    await closeAll(resources, logger);
+    await closeAll(resources, logger, pending);
     throw error;
   }
 }
 
-/** Closes in reverse order of opening; one failing close does not keep the others open. */
-async function closeAll(resources: Resource[], logger: Logger): Promise<void> {
-  for (const resource of [...resources].reverse()) {
+/**
+ * Closes in reverse order of opening; one failing close does not keep the others open. `pending`
+ * lists what is not closed yet (the one being closed first), for a shutdown deadline to name.
+ */
+async function closeAll(resources: Resource[], logger: Logger, pending: string[]): Promise<void> {
+  const order = [...resources].reverse();
+  pending.splice(0, pending.length, ...order.map((resource) => resource.name));
+  for (const resource of order) {
+    const started = Date.now();
     try {
       await resource.close();
+      logger.debug({ resource: resource.name, ms: Date.now() - started }, 'closed');
     } catch (error) {
       logger.warn({ err: error, resource: resource.name }, 'error while closing');
     }
+    pending.shift();
   }
   resources.length = 0;
 }

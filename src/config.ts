@@ -41,6 +41,10 @@ export interface Config {
   /** Metrics: the role runs with ingest, the queries are served with api. */
   readonly metrics: { readonly enabled: boolean; readonly dir: string; readonly groupId: string; readonly maxScan: number; readonly maxGroups: number };
   readonly schemaDir: string;
+  /** Prometheus `/metrics` (src/observability/) and the consumer-lag cache behind it and `subjectStatus`. */
+  readonly observability: { readonly prometheus: boolean; readonly prometheusToken: string | null; readonly lagCacheMs: number };
+  /** How long SIGTERM/SIGINT may take (stop consuming, drain HTTP and websockets) before the process exits non-zero. */
+  readonly shutdownTimeoutMs: number;
   readonly ingest: {
     readonly groupId: string;
     readonly deadLetterTopic: string;
@@ -109,6 +113,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'CANONQL_METRICS_GROUP_ID', default: 'canonql-metrics', description: 'Kafka consumer group of the metrics role over the canonical topics.' },
   { name: 'CANONQL_AGGREGATE_MAX_SCAN', default: '100000', description: 'Most entities an ad-hoc `<plural>Aggregate` query scans (and metric buckets a `metric` query reads); beyond: LIMIT_EXCEEDED.' },
   { name: 'CANONQL_AGGREGATE_MAX_GROUPS', default: '1000', description: 'Most groups an ad-hoc aggregate or `metric` query returns; beyond: LIMIT_EXCEEDED.' },
+  { name: 'CANONQL_PROMETHEUS', default: 'true', description: 'true: serve Prometheus metrics at GET /metrics on every process; false: no such route.' },
+  { name: 'CANONQL_PROMETHEUS_TOKEN', default: '', description: 'When set, GET /metrics needs `Authorization: Bearer <token>` (401 otherwise). Empty: open, like /healthz.' },
+  { name: 'CANONQL_LAG_CACHE_MS', default: '5000', description: 'Consumer lag (the `canonql_consumer_lag` gauge, `subjectStatus.lag`) is read from Kafka at most once per this interval.' },
+  { name: 'CANONQL_SHUTDOWN_TIMEOUT_MS', default: '25000', description: 'On SIGTERM/SIGINT: time to finish the batch in flight, commit, and drain HTTP and websockets; past it the process exits 1 naming what did not finish.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'Log level: fatal, error, warn, info, debug or trace.' },
 ];
 
@@ -204,6 +212,13 @@ export function loadConfig(env: Env = process.env): Config {
   const maxGroups = Number(read('CANONQL_AGGREGATE_MAX_GROUPS'));
   if (!Number.isInteger(maxGroups) || maxGroups < 1) problems.push('CANONQL_AGGREGATE_MAX_GROUPS must be a positive integer');
 
+  const prometheus = read('CANONQL_PROMETHEUS');
+  if (!['true', 'false'].includes(prometheus)) problems.push('CANONQL_PROMETHEUS must be true or false');
+  const lagCacheMs = Number(read('CANONQL_LAG_CACHE_MS'));
+  if (!Number.isInteger(lagCacheMs) || lagCacheMs < 0) problems.push('CANONQL_LAG_CACHE_MS must be a non-negative integer');
+  const shutdownTimeoutMs = Number(read('CANONQL_SHUTDOWN_TIMEOUT_MS'));
+  if (!Number.isInteger(shutdownTimeoutMs) || shutdownTimeoutMs < 1000) problems.push('CANONQL_SHUTDOWN_TIMEOUT_MS must be an integer of at least 1000');
+
   if (problems.length > 0) {
     throw new AppError(ErrorCode.CONFIG_INVALID, `invalid configuration:\n  - ${problems.join('\n  - ')}`, {
       details: problems,
@@ -230,6 +245,8 @@ export function loadConfig(env: Env = process.env): Config {
       enabled: metricsEnabled === 'true', dir: read('CANONQL_METRICS_DIR'), groupId: read('CANONQL_METRICS_GROUP_ID'), maxScan, maxGroups,
     },
     schemaDir: read('CANONQL_SCHEMA_DIR'),
+    observability: { prometheus: prometheus === 'true', prometheusToken: read('CANONQL_PROMETHEUS_TOKEN') || null, lagCacheMs },
+    shutdownTimeoutMs,
     ingest: {
       groupId: read('CANONQL_INGEST_GROUP_ID'),
       deadLetterTopic: read('CANONQL_DEADLETTER_TOPIC'),

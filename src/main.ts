@@ -4,7 +4,18 @@ import { isAppError } from './errors';
 import { createLogger } from './logger';
 import { startApp } from './app';
 
-/** Process entry: config, app, signals. Exits non-zero with a coded message when start fails. */
+/**
+ * Process entry: config, app, signals. Exits non-zero with a coded message when start fails.
+ *
+ * Shutdown (SIGTERM, SIGINT): the app closes its resources in reverse order of opening (see
+ * app.ts): readiness turns 503, the GraphQL endpoint drains (in-flight requests answered,
+ * websockets closed with 1001 "going away"), the change feed stops, the consumers (metrics,
+ * ingestion, raw-topic profiling) finish the batch in flight and commit it before leaving their
+ * groups, then the clients close. Exit 0 when all of that is done within
+ * CANONQL_SHUTDOWN_TIMEOUT_MS; past it, exit 1 with a log line naming what did not finish. A batch
+ * abandoned that way was not committed: the next owner of its partition replays it, which the
+ * guarded upsert turns into no-ops. A second signal while stopping exits at once (1).
+ */
 export async function main(): Promise<void> {
   let config;
   try {
@@ -16,12 +27,26 @@ export async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   try {
     const app = await startApp(config, logger);
+    const timeoutMs = config.shutdownTimeoutMs;
     let stopping = false;
     const shutdown = (signal: string) => {
-      if (stopping) return;
+      if (stopping) {
+        logger.warn({ signal, pending: app.pendingStop() }, 'second signal while shutting down: exiting now');
+        process.exit(1);
+      }
       stopping = true;
-      logger.info({ signal }, 'shutting down');
-      app.stop().then(() => process.exit(0), (error: unknown) => {
+      const started = Date.now();
+      logger.info({ signal, timeoutMs }, 'shutting down');
+      const deadline = setTimeout(() => {
+        logger.error({ signal, timeoutMs, pending: app.pendingStop() }, `shutdown did not finish within ${timeoutMs} ms: ${app.pendingStop().join(', ')} still closing`);
+        process.exit(1);
+      }, timeoutMs);
+      app.stop().then(() => {
+        clearTimeout(deadline);
+        logger.info({ signal, ms: Date.now() - started }, 'shut down');
+        process.exit(0);
+      }, (error: unknown) => {
+        clearTimeout(deadline);
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
       });

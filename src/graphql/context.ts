@@ -4,6 +4,8 @@ import type { AdminServices } from '../admin/admin-services';
 import type { DiscoveryReader } from '../discovery/discovery-reader';
 import type { EventLog } from '../events/event-log';
 import type { MetricsReader } from '../metrics/metric-reader';
+import type { Logger } from '../logger';
+import type { SubjectStatusReader } from './status/subject-status';
 import type { AccessPolicy, Principal } from './access';
 import { stateCollectionName, type EntityStore, type StoredEntity } from '../state/entity-store';
 
@@ -30,12 +32,18 @@ export interface ApiServices {
   readonly metrics?: MetricsReader;
   /** Raw-schema discovery: profiled topics, drift, raw samples. */
   readonly discovery?: DiscoveryReader;
+  /** Freshness and counts per subject (`subjectStatus`). */
+  readonly status?: SubjectStatusReader;
 }
 
 export interface ApiContext {
   readonly services: ApiServices;
   readonly principal: Principal;
   readonly loaders: Loaders;
+  /** Correlation id of the HTTP request or websocket connection (src/observability/request-id.ts). */
+  readonly requestId?: string;
+  /** Child logger carrying `requestId`: every log line of this operation can be joined to it. */
+  readonly logger?: Logger;
 }
 
 export interface Loaders {
@@ -76,6 +84,6 @@ export function createLoaders(services: ApiServices): Loaders {
   };
 }
 
-export function createContext(services: ApiServices, authorization?: string): ApiContext {
-  return { services, principal: services.access.principalFor(authorization), loaders: createLoaders(services) };
+export function createContext(services: ApiServices, authorization?: string, scope?: { requestId: string; logger: Logger }): ApiContext {
+  return { services, principal: services.access.principalFor(authorization), loaders: createLoaders(services), ...scope };
 }

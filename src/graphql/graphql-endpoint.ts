@@ -8,6 +8,9 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { explorerRoutes } from '../http/explorer-routes';
 import type { Logger } from '../logger';
+import { graphqlMetricsPlugin } from '../observability/graphql-metrics-plugin';
+import type { ServiceMetrics } from '../observability/service-metrics';
+import { observeWebsockets, requestScope } from '../observability/websocket-observer';
 import { createContext, type ApiContext, type ApiServices } from './context';
 import { DEMO_QUERY } from './demo-query';
 import { createFormatError } from './format-error';
@@ -33,14 +36,18 @@ export async function mountGraphqlEndpoint(options: {
   readonly gateway: SchemaGateway;
   readonly services: ApiServices;
   readonly logger: Logger;
+  /** Prometheus metrics of the app (operation latency, connections, subscriptions). */
+  readonly metrics?: ServiceMetrics;
 }): Promise<GraphqlEndpoint> {
   const log = options.logger.child({ component: 'graphql' });
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
   const subscriptions = createSharedSubscriptions();
+  // Connection ids, connection and subscription gauges (src/observability/).
+  const sockets = observeWebsockets(wsServer, { logger: log, ...(options.metrics ? { metrics: options.metrics } : {}) });
   const wsCleanup = useServer<Record<string, unknown>, { context?: ApiContext }>({
     schema: () => options.gateway.current(),
-    context: (ctx) => createContext(options.services, authorizationParam(ctx.connectionParams)),
-    subscribe: (args) => subscriptions.subscribe(args),
+    context: (ctx) => createContext(options.services, authorizationParam(ctx.connectionParams), sockets.scopeOf(ctx.extra.socket)),
+    subscribe: (args) => sockets.track(subscriptions.subscribe(args)),
   }, wsServer);
 
   const apollo = new ApolloServer<ApiContext>({
@@ -50,6 +57,7 @@ export async function mountGraphqlEndpoint(options: {
     plugins: [
       // Apollo's own landing page loads from a CDN; canonql serves its explorer itself.
       ApolloServerPluginLandingPageDisabled(),
+      ...(options.metrics ? [graphqlMetricsPlugin(options.metrics)] : []),
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
     ],
@@ -58,7 +66,7 @@ export async function mountGraphqlEndpoint(options: {
   // A browser asking for the endpoint gets the offline GraphiQL explorer; everything else is GraphQL.
   options.app.use(explorerRoutes({ endpointPath: options.path, defaultQuery: DEMO_QUERY, title: 'canonql explorer' }));
   options.app.use(options.path, express.json({ limit: '1mb' }), expressMiddleware(apollo, {
-    context: async ({ req }) => createContext(options.services, req.headers.authorization),
+    context: async ({ req }) => createContext(options.services, req.headers.authorization, requestScope(req, log)),
   }));
   log.info({ path: options.path }, 'GraphQL endpoint mounted (HTTP + graphql-ws)');
   return {

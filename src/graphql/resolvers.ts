@@ -4,6 +4,7 @@ import { MetricResolver } from './metrics/metric.resolver';
 import { CatalogResolver } from './shared/catalog.resolver';
 import { MetricAdminResolver } from './spec-admin/metric-admin.resolver';
 import { SpecAdminResolver } from './spec-admin/spec-admin.resolver';
+import { SubjectStatusResolver } from './status/subject-status.resolver';
 
 /**
  * The type-graphql resolver classes of the fixed part of the API (everything not generated per
@@ -17,4 +18,5 @@ export const FIXED_RESOLVERS: [Function, ...Function[]] = [
   DiscoveryResolver,
   SpecAdminResolver,
   MetricAdminResolver,
+  SubjectStatusResolver,
 ];

@@ -5,6 +5,7 @@ import { ensureTopics } from '../infra/kafka-topics';
 import { createEventLog } from '../events/event-log';
 import { createEventPublisher } from '../events/event-publisher';
 import type { Logger } from '../logger';
+import type { ServiceMetrics } from '../observability/service-metrics';
 import { createEntityStore } from '../state/entity-store';
 import { createDeadLetterSink } from './dead-letter';
 import { createIngestionConsumer, type IngestionConsumer } from './ingestion-consumer';
@@ -29,6 +30,8 @@ export interface IngestionOptions {
   readonly logger: Logger;
   /** Sees every decoded record (raw-schema discovery's profiler). */
   readonly observe?: RecordObserver;
+  /** Prometheus counters of the app (src/observability/). */
+  readonly metrics?: ServiceMetrics;
 }
 
 export interface Ingestion {
@@ -98,6 +101,7 @@ export function createIngestion(options: IngestionOptions): Ingestion {
       deadLetters: createDeadLetterSink({ producer: producer!, db: options.db, topic: options.deadLetterTopic }),
       stats,
       logger: options.logger,
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     });
     if (bySourceTopic.size > 0) await consumer.start();
     else options.logger.warn('ingestion has no active spec: nothing to consume');
