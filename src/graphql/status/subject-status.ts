@@ -55,7 +55,8 @@ export function createSubjectStatusReader(deps: {
       const state = deps.db.collection<StoredEntity>(stateCollectionName(subject));
       const [newest, liveEntities, deletedEntities, eventCount, openDeadLetters, lag] = await Promise.all([
         // Served by the { subject, ingestedAt } index of the event log; ISO strings sort by time.
-        events.find({ subject }).sort({ ingestedAt: -1 }).limit(1).next(),
+        // Events of one batch share their ingestedAt: the latest source time among them wins.
+        events.find({ subject }).sort({ ingestedAt: -1, sourceTsMs: -1 }).limit(1).next(),
         state.countDocuments({ '_meta.deleted': false }),
         state.countDocuments({ '_meta.deleted': true }),
         events.countDocuments({ subject }),
