@@ -278,7 +278,10 @@ function readKafkaSecurity(read: (name: string) => string, env: Env, mode: strin
   } else {
     if (username === '') problems.push(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_USERNAME`);
     if (password === '') problems.push(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_PASSWORD`);
-    sasl = { mechanism: mechanism as KafkaSaslMechanism, username, password };
+    // Serialized (a log line, an error detail) without the password.
+    sasl = Object.defineProperty({ mechanism: mechanism as KafkaSaslMechanism, username, password }, 'toJSON', {
+      value: () => ({ mechanism, username, password: '***' }),
+    });
   }
 
   const enabled = read('KAFKA_SSL');

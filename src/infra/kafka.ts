@@ -121,7 +121,7 @@ export function kafkaConnectError(error: unknown, settings: KafkaSettings): unkn
   return error;
 }
 
-const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_SSL|ERR_TLS|certificate|wrong version number|handshake/i;
+const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_SSL|ERR_TLS|certificate|wrong version number/i;
 
 type ErrorLike = { name: string; message: string; code?: string };
 
