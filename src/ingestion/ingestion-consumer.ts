@@ -94,7 +94,9 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
 
     const last = batch.messages[batch.messages.length - 1]!;
     payload.resolveOffset(last.offset);
-    await consumer!.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]);
+    // Through the batch's own commit, not consumer.commitOffsets: kafkajs skips the latter silently
+    // once disconnect() has begun, which would lose the commit of the batch a shutdown waits for.
+    await payload.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }] });
     await payload.heartbeat();
     // Outcomes count once the batch is durable and committed: a counter never runs ahead of
     // what a restart would find.
