@@ -260,13 +260,14 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         path: GRAPHQL_PATH,
         gateway,
         services: {
-          catalog, db: mongo.db, store, eventLog, maxPageSize: config.api.maxPageSize, access: createAccessPolicy(config.api.adminKeys),
+          catalog, db: mongo.db, store, eventLog, maxPageSize: config.api.maxPageSize, access: createAccessPolicy(config.api.auth),
           admin: adminServices, discovery,
           status: createSubjectStatusReader({ db: mongo.db, serves: (subject) => catalog.get(subject) !== undefined, activeSpecs: () => activeSpecs.list(), lag }),
           ...(metricsReader ? { metrics: metricsReader } : {}),
         },
         logger,
         metrics,
+        limits: config.api.limits,
       });
       metrics.gaugeFrom('canonql_shared_subscription_executions', 'Live subscription executions shared by identical GraphQL subscriptions.', () => endpoint.subscriptions.executions);
       resources.push({ name: 'graphql', close: async () => { unsubscribe(); await endpoint.stop(); } });

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import { AppError, ErrorCode } from './errors';
+import { parseApiKeys, type ApiKeyGrant, type JwtSettings } from './graphql/access';
+import type { ApiLimits } from './graphql/limits/api-limits';
 import { LOCAL_CONNECT_URL, LOCAL_KAFKA_BROKERS, LOCAL_MONGODB_URI, LOCAL_POSTGRES_URL } from './local-stack';
 
 /**
@@ -30,7 +32,7 @@ export interface Config {
   /** True when neither MONGODB_URI nor KAFKA_BROKERS is set: the embedded local stack serves. */
   readonly usesLocalStack: boolean;
   readonly logLevel: string;
-  readonly api: { readonly maxPageSize: number; readonly adminKeys: readonly string[] };
+  readonly api: { readonly maxPageSize: number; readonly adminKeys: readonly string[]; readonly auth: ApiAuth; readonly limits: ApiLimits };
   /** The demo domain feed (orders to Kafka, customer rows to PostgreSQL), for `npm start`. */
   readonly demo: { readonly enabled: boolean; readonly intervalMs: number; readonly ordersTopic: string };
   /** How often every process checks the catalog revision (schemas, specs, metric definitions). */
@@ -92,6 +94,22 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'SOURCE_POSTGRES_URL', default: LOCAL_POSTGRES_URL, description: 'The demo PostgreSQL source database captured by Debezium (tooling and tests).' },
   { name: 'CANONQL_MAX_PAGE_SIZE', default: '100', description: 'Largest `first` a list or history query may ask for.' },
   { name: 'CANONQL_ADMIN_KEYS', default: '', description: 'Comma-separated admin API keys (Authorization: Bearer <key>); admin mutations need one. Unset: mutations are refused.' },
+  { name: 'CANONQL_API_KEYS', default: '', description: 'Comma-separated `key=role` API keys: `key=admin`, `key=reader`, or `key=reader:order|customer` (reads of those subjects only). Keys of at least 16 characters.' },
+  { name: 'CANONQL_JWT_SECRET', default: '', description: 'HS256 secret (at least 32 characters) verifying bearer JWTs offline. Claims: `role` (admin or reader), `subjects` (read scope), `exp` required.' },
+  { name: 'CANONQL_JWT_JWKS_FILE', default: '', description: 'JSON Web Key Set file (RS256/ES256 public keys) verifying bearer JWTs offline; read at start.' },
+  { name: 'CANONQL_JWT_ISSUER', default: '', description: 'Required `iss` of accepted JWTs (empty: not checked).' },
+  { name: 'CANONQL_JWT_AUDIENCE', default: '', description: 'Required `aud` of accepted JWTs (empty: not checked).' },
+  { name: 'CANONQL_REQUIRE_AUTH', default: '', description: 'true: requests and websocket connections without a credential get 401 / close 4401. Unset: true in production, false otherwise.' },
+  { name: 'CANONQL_MAX_DEPTH', default: '12', description: 'Deepest field nesting of an operation; beyond: DEPTH_LIMIT_EXCEEDED.' },
+  { name: 'CANONQL_MAX_COST', default: '20000', description: 'Highest estimated operation cost (1 per field, a list\'s children times `first`); beyond: COST_LIMIT_EXCEEDED.' },
+  { name: 'CANONQL_MAX_ALIASES', default: '50', description: 'Most aliased fields in one operation document; beyond: ALIAS_LIMIT_EXCEEDED.' },
+  { name: 'CANONQL_BATCHED_HTTP', default: 'false', description: 'true: accept a JSON array of operations in one HTTP request (Apollo batching); false: BATCHING_DISABLED.' },
+  { name: 'CANONQL_MAX_BATCH', default: '10', description: 'Most operations in one batched HTTP request; beyond: BATCH_LIMIT_EXCEEDED.' },
+  { name: 'CANONQL_MAX_BODY_BYTES', default: '1048576', description: 'Largest HTTP request body; beyond: HTTP 413 PAYLOAD_TOO_LARGE.' },
+  { name: 'CANONQL_RATE_LIMIT_PER_MINUTE', default: '', description: 'Operations per minute per credential (anonymous: per client address), token bucket; beyond: HTTP 429 RATE_LIMITED with Retry-After. 0: off. Unset: 1200 in production, off otherwise.' },
+  { name: 'CANONQL_MAX_SUBSCRIPTIONS_PER_CONNECTION', default: '100', description: 'Most operations open on one websocket; beyond: TOO_MANY_SUBSCRIPTIONS for that subscribe (the connection stays).' },
+  { name: 'CANONQL_INTROSPECTION', default: '', description: 'true: `__schema`/`__type` are answered; false: INTROSPECTION_DISABLED. Unset: false in production, true otherwise.' },
+  { name: 'CANONQL_OPERATION_TIMEOUT_MS', default: '30000', description: 'An HTTP operation not answered by then gets HTTP 504 OPERATION_TIMEOUT. 0: none.' },
   { name: 'CANONQL_CATALOG_POLL_MS', default: '1000', description: 'How often each process checks the catalog for changes (schemas, spec activations, metric definitions) made through any process.' },
   { name: 'CANONQL_SPECS_DIR', default: 'specs', description: 'Directory of mapping spec files (*.json) loaded at start.' },
   { name: 'CANONQL_SCHEMA_DIR', default: 'schema', description: 'Directory of schemas; canonical subjects are read from its canonical/ folder.' },
@@ -219,6 +237,8 @@ export function loadConfig(env: Env = process.env): Config {
   const shutdownTimeoutMs = Number(read('CANONQL_SHUTDOWN_TIMEOUT_MS'));
   if (!Number.isInteger(shutdownTimeoutMs) || shutdownTimeoutMs < 1000) problems.push('CANONQL_SHUTDOWN_TIMEOUT_MS must be an integer of at least 1000');
 
+  const hardening = readApiHardening(read, env, { mode, api: roles.includes('api'), maxPageSize }, problems);
+
   if (problems.length > 0) {
     throw new AppError(ErrorCode.CONFIG_INVALID, `invalid configuration:\n  - ${problems.join('\n  - ')}`, {
       details: problems,
@@ -236,7 +256,7 @@ export function loadConfig(env: Env = process.env): Config {
     sourcePostgresUrl: read('SOURCE_POSTGRES_URL'),
     usesLocalStack: !isSet('MONGODB_URI') && !isSet('KAFKA_BROKERS'),
     logLevel,
-    api: { maxPageSize, adminKeys: read('CANONQL_ADMIN_KEYS').split(',').map((k) => k.trim()).filter(Boolean) },
+    api: { maxPageSize, adminKeys: hardening.adminKeys, auth: hardening.auth, limits: hardening.limits },
     demo: { enabled: demoFeed === 'true', intervalMs: demoInterval, ordersTopic: read('CANONQL_DEMO_ORDERS_TOPIC') },
     catalog: { pollMs: catalogPollMs },
     discovery: { sampleRate: discoverySampleRate, flushMs: discoveryFlushMs, samples: discoverySamples, removalWindow: discoveryRemovalWindow },
@@ -319,6 +339,79 @@ function readableFile(name: string, file: string, problems: string[]): string | 
     problems.push(`${name} "${file}" is not a readable file`);
     return null;
   }
+}
+
+export interface ApiAuth {
+  /** CANONQL_ADMIN_KEYS as admin grants, then CANONQL_API_KEYS. */
+  readonly apiKeys: readonly ApiKeyGrant[];
+  readonly jwt: JwtSettings | null;
+  readonly requireAuth: boolean;
+}
+
+/**
+ * Credentials and abuse limits of the API. Production tightens three defaults (credential
+ * required, no introspection, a rate limit) and refuses to serve an API nobody could log in to:
+ * no key and no JWT verifier at all is a startup error, not an open or a locked-out API.
+ */
+function readApiHardening(read: (name: string) => string, env: Env, where: { mode: string; api: boolean; maxPageSize: number }, problems: string[]) {
+  const production = where.mode === 'production';
+  const bool = (name: string, unset: boolean): boolean => {
+    const value = read(name);
+    if (value === '') return unset;
+    if (value !== 'true' && value !== 'false') problems.push(`${name} must be true or false`);
+    return value === 'true';
+  };
+  const int = (name: string, min: number, unset?: number): number => {
+    const raw = read(name);
+    const value = raw === '' && unset !== undefined ? unset : Number(raw);
+    if (!Number.isInteger(value) || value < min) problems.push(`${name} must be an integer of at least ${min}`);
+    return value;
+  };
+
+  const adminKeys = read('CANONQL_ADMIN_KEYS').split(',').map((k) => k.trim()).filter(Boolean);
+  const { grants, problems: keyProblems } = parseApiKeys(read('CANONQL_API_KEYS'));
+  problems.push(...keyProblems);
+  // Not trimmed: a secret is used exactly as given.
+  const secret = env.CANONQL_JWT_SECRET ?? '';
+  if (secret !== '' && secret.length < 32) problems.push('CANONQL_JWT_SECRET must be at least 32 characters (HS256 needs a 256-bit key)');
+  const jwksFile = read('CANONQL_JWT_JWKS_FILE');
+  let jwks: JwtSettings['jwks'] = null;
+  if (jwksFile !== '') {
+    try {
+      const parsed = JSON.parse(fs.readFileSync(jwksFile, 'utf8')) as { keys?: unknown };
+      if (!Array.isArray(parsed.keys) || parsed.keys.length === 0 || !parsed.keys.every((k) => typeof k === 'object' && k !== null && 'kty' in k)) {
+        throw new Error('not a JWKS');
+      }
+      jwks = parsed as NonNullable<JwtSettings['jwks']>;
+    } catch {
+      problems.push(`CANONQL_JWT_JWKS_FILE "${jwksFile}" is not a readable JSON Web Key Set ({"keys": [...]})`);
+    }
+  }
+  const issuer = read('CANONQL_JWT_ISSUER');
+  const audience = read('CANONQL_JWT_AUDIENCE');
+  const jwt: JwtSettings | null = secret !== '' || jwksFile !== ''
+    ? { secret: secret === '' ? null : secret, jwks, issuer: issuer === '' ? null : issuer, audience: audience === '' ? null : audience }
+    : null;
+  if (jwt === null && (issuer !== '' || audience !== '')) problems.push('CANONQL_JWT_ISSUER/CANONQL_JWT_AUDIENCE are set but neither CANONQL_JWT_SECRET nor CANONQL_JWT_JWKS_FILE');
+  const apiKeys: ApiKeyGrant[] = [...adminKeys.map((key) => ({ key, role: 'admin' as const, subjects: null })), ...grants];
+  if (production && where.api && apiKeys.length === 0 && jwt === null) {
+    problems.push('no credentials configured: production mode needs CANONQL_ADMIN_KEYS, CANONQL_API_KEYS, CANONQL_JWT_SECRET or CANONQL_JWT_JWKS_FILE');
+  }
+
+  const limits: ApiLimits = {
+    maxDepth: int('CANONQL_MAX_DEPTH', 1),
+    maxCost: int('CANONQL_MAX_COST', 1),
+    maxAliases: int('CANONQL_MAX_ALIASES', 0),
+    maxPageSize: where.maxPageSize,
+    introspection: bool('CANONQL_INTROSPECTION', !production),
+    maxBodyBytes: int('CANONQL_MAX_BODY_BYTES', 1024),
+    batching: bool('CANONQL_BATCHED_HTTP', false),
+    maxBatch: int('CANONQL_MAX_BATCH', 1),
+    rateLimitPerMinute: int('CANONQL_RATE_LIMIT_PER_MINUTE', 0, production ? 1200 : 0),
+    maxSubscriptionsPerConnection: int('CANONQL_MAX_SUBSCRIPTIONS_PER_CONNECTION', 1),
+    operationTimeoutMs: int('CANONQL_OPERATION_TIMEOUT_MS', 0),
+  };
+  return { adminKeys, auth: { apiKeys, jwt, requireAuth: bool('CANONQL_REQUIRE_AUTH', production) }, limits };
 }
 
 function deepFreeze<T>(value: T): T {

@@ -32,6 +32,19 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
+  /** Abuse limits of the API (src/graphql/limits/): each refusal has its own code, sent before execution. */
+  DEPTH_LIMIT_EXCEEDED: 'DEPTH_LIMIT_EXCEEDED',
+  COST_LIMIT_EXCEEDED: 'COST_LIMIT_EXCEEDED',
+  ALIAS_LIMIT_EXCEEDED: 'ALIAS_LIMIT_EXCEEDED',
+  BATCH_LIMIT_EXCEEDED: 'BATCH_LIMIT_EXCEEDED',
+  BATCHING_DISABLED: 'BATCHING_DISABLED',
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  INVALID_JSON: 'INVALID_JSON',
+  CSRF_BLOCKED: 'CSRF_BLOCKED',
+  RATE_LIMITED: 'RATE_LIMITED',
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
+  INTROSPECTION_DISABLED: 'INTROSPECTION_DISABLED',
+  OPERATION_TIMEOUT: 'OPERATION_TIMEOUT',
   INTERNAL: 'INTERNAL',
 } as const;
 
@@ -56,6 +69,14 @@ export class AppError extends Error {
     this.code = code;
     this.retriable = options.retriable ?? false;
     this.details = options.details;
+  }
+
+  /**
+   * graphql-js copies `extensions` of an error raised in a resolver onto the GraphQLError it
+   * reports, so the code reaches clients on paths Apollo's formatError does not see (graphql-ws).
+   */
+  get extensions(): { code: ErrorCode } {
+    return { code: this.code };
   }
 }
 

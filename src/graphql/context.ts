@@ -6,7 +6,7 @@ import type { EventLog } from '../events/event-log';
 import type { MetricsReader } from '../metrics/metric-reader';
 import type { Logger } from '../logger';
 import type { SubjectStatusReader } from './status/subject-status';
-import type { AccessPolicy, Principal } from './access';
+import { requireSubjectRead, type AccessPolicy, type Principal } from './access';
 import { stateCollectionName, type EntityStore, type StoredEntity } from '../state/entity-store';
 
 /**
@@ -52,11 +52,13 @@ export interface Loaders {
   by(subject: string, field: string): DataLoader<unknown, StoredEntity | null>;
 }
 
-export function createLoaders(services: ApiServices): Loaders {
+/** With a principal, every load checks its read scope: navigating to another subject (order → customer) is a read of it. */
+export function createLoaders(services: ApiServices, principal?: Principal): Loaders {
   const entityLoaders = new Map<string, DataLoader<string, StoredEntity | null>>();
   const byLoaders = new Map<string, DataLoader<unknown, StoredEntity | null>>();
   return {
     entity(subject) {
+      if (principal) requireSubjectRead(principal, subject);
       let loader = entityLoaders.get(subject);
       if (!loader) {
         loader = new DataLoader(async (keys) => {
@@ -68,6 +70,7 @@ export function createLoaders(services: ApiServices): Loaders {
       return loader;
     },
     by(subject, field) {
+      if (principal) requireSubjectRead(principal, subject);
       if (field === 'id') return this.entity(subject) as DataLoader<unknown, StoredEntity | null>;
       const id = `${subject}\u0000${field}`;
       let loader = byLoaders.get(id);
@@ -84,6 +87,8 @@ export function createLoaders(services: ApiServices): Loaders {
   };
 }
 
-export function createContext(services: ApiServices, authorization?: string, scope?: { requestId: string; logger: Logger }): ApiContext {
-  return { services, principal: services.access.principalFor(authorization), loaders: createLoaders(services), ...scope };
+/** `credential`: the principal the transport authenticated, or (callers without one) an Authorization value. */
+export function createContext(services: ApiServices, credential?: string | Principal, scope?: { requestId: string; logger: Logger }): ApiContext {
+  const principal = typeof credential === 'object' ? credential : services.access.principalFor(credential);
+  return { services, principal, loaders: createLoaders(services, principal), ...scope };
 }

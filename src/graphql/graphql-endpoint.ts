@@ -3,7 +3,8 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type Express } from 'express';
+import type { Express } from 'express';
+import { subscribe as executeSubscription, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { explorerRoutes } from '../http/explorer-routes';
@@ -11,10 +12,17 @@ import type { Logger } from '../logger';
 import { graphqlMetricsPlugin } from '../observability/graphql-metrics-plugin';
 import type { ServiceMetrics } from '../observability/service-metrics';
 import { observeWebsockets, requestScope } from '../observability/websocket-observer';
+import { isScoped, type Principal } from './access';
 import { createContext, type ApiContext, type ApiServices } from './context';
+import { limitsPlugin, withRefusalCodes } from './limits/apollo-limits';
+import { DEFAULT_API_LIMITS, type ApiLimits } from './limits/api-limits';
+import { httpGuards, principalOf } from './limits/http-guards';
+import { authorizationParam, wsGuards } from './limits/ws-guards';
+import { createRateLimiter } from '../http/rate-limit';
 import { DEMO_QUERY } from './demo-query';
 import { createFormatError } from './format-error';
 import { createSharedSubscriptions, type SharedSubscriptions } from './shared-subscriptions';
+import { slowSubscriberOnError } from '../subscriptions/slow-subscriber-close';
 import type { SchemaGateway } from './schema-gateway';
 
 /**
@@ -38,25 +46,41 @@ export async function mountGraphqlEndpoint(options: {
   readonly logger: Logger;
   /** Prometheus metrics of the app (operation latency, connections, subscriptions). */
   readonly metrics?: ServiceMetrics;
+  /** Abuse limits (src/graphql/limits/); absent: the defaults. */
+  readonly limits?: ApiLimits;
 }): Promise<GraphqlEndpoint> {
   const log = options.logger.child({ component: 'graphql' });
+  const limits = options.limits ?? DEFAULT_API_LIMITS;
+  // One rate limiter for both transports: a credential's HTTP and websocket operations share its bucket.
+  const rateLimiter = createRateLimiter({ perMinute: limits.rateLimitPerMinute });
+  const guards = wsGuards({ access: options.services.access, limits, rateLimiter, schema: () => options.gateway.current() });
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
   const subscriptions = createSharedSubscriptions();
   // Connection ids, connection and subscription gauges (src/observability/).
   const sockets = observeWebsockets(wsServer, { logger: log, ...(options.metrics ? { metrics: options.metrics } : {}) });
-  const wsCleanup = useServer<Record<string, unknown>, { context?: ApiContext }>({
+  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>({
     schema: () => options.gateway.current(),
-    context: (ctx) => createContext(options.services, authorizationParam(ctx.connectionParams), sockets.scopeOf(ctx.extra.socket)),
-    subscribe: (args) => sockets.track(subscriptions.subscribe(args)),
+    onConnect: guards.onConnect,
+    onSubscribe: guards.onSubscribe,
+    onError: slowSubscriberOnError(log), // SUBSCRIBER_TOO_SLOW: coded error, then close 4413 (src/subscriptions/slow-subscriber-close.ts)
+    context: (ctx) => createContext(options.services, ctx.extra.principal ?? authorizationParam(ctx.connectionParams), sockets.scopeOf(ctx.extra.socket)),
+    // A reader limited to some subjects gets an execution of its own: a shared one answers with its first subscriber's rights.
+    subscribe: (args) => sockets.track(isScoped((args.contextValue as ApiContext).principal)
+      ? executeSubscription(args) as Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>
+      : subscriptions.subscribe(args)),
   }, wsServer);
 
   const apollo = new ApolloServer<ApiContext>({
     gateway: options.gateway,
-    formatError: createFormatError(log),
+    formatError: withRefusalCodes(createFormatError(log)),
     includeStacktraceInErrorResponses: false,
+    // Introspection is allowed or refused (INTROSPECTION_DISABLED) by limitsPlugin, per CANONQL_INTROSPECTION.
+    introspection: true,
+    allowBatchedHttpRequests: limits.batching,
     plugins: [
       // Apollo's own landing page loads from a CDN; canonql serves its explorer itself.
       ApolloServerPluginLandingPageDisabled(),
+      limitsPlugin(limits),
       ...(options.metrics ? [graphqlMetricsPlugin(options.metrics)] : []),
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
       { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
@@ -65,9 +89,11 @@ export async function mountGraphqlEndpoint(options: {
   await apollo.start();
   // A browser asking for the endpoint gets the offline GraphiQL explorer; everything else is GraphQL.
   options.app.use(explorerRoutes({ endpointPath: options.path, defaultQuery: DEMO_QUERY, title: 'canonql explorer' }));
-  options.app.use(options.path, express.json({ limit: '1mb' }), expressMiddleware(apollo, {
-    context: async ({ req }) => createContext(options.services, req.headers.authorization, requestScope(req, log)),
-  }));
+  // Credential, rate, deadline, body size and batch are settled before Apollo sees the request.
+  const httpLimits = httpGuards({ access: options.services.access, limits, rateLimiter });
+  options.app.use(options.path, ...httpLimits.before, expressMiddleware(apollo, {
+    context: async ({ req, res }) => createContext(options.services, principalOf(res) ?? req.headers.authorization, requestScope(req, log)),
+  }), httpLimits.errorHandler);
   log.info({ path: options.path }, 'GraphQL endpoint mounted (HTTP + graphql-ws)');
   return {
     subscriptions,
@@ -76,10 +102,4 @@ export async function mountGraphqlEndpoint(options: {
       wsServer.close();
     },
   };
-}
-
-/** The credential a graphql-ws client sends in `connection_init` (`{ authorization: 'Bearer …' }`). */
-function authorizationParam(params: Readonly<Record<string, unknown>> | undefined): string | undefined {
-  const value = params?.authorization ?? params?.Authorization;
-  return typeof value === 'string' ? value : undefined;
 }

@@ -2,6 +2,7 @@ import { GraphQLBoolean, GraphQLList, GraphQLNonNull, GraphQLString, type GraphQ
 import type { CanonicalEvent } from '../events/canonical-event';
 import type { StoredEntity } from '../state/entity-store';
 import type { SubscriptionFieldsFactory } from './build-api-schema';
+import { requireSubjectRead } from './access';
 import type { ApiContext } from './context';
 import { changePayload, type ChangePayload } from './subject/change-payload';
 import { matchesWhere } from './subject/where-matcher';
@@ -46,7 +47,8 @@ export function subscriptionFields(feed: FeedSource): SubscriptionFieldsFactory 
           after: { type: GraphQLString },
           includeSnapshot: { type: GraphQLBoolean, defaultValue: false },
         },
-        subscribe: (_root, args: ChangedArgs) => {
+        subscribe: (_root, args: ChangedArgs, ctx: ApiContext) => {
+          requireSubjectRead(ctx.principal, types.subject);
           const ops = args.ops && args.ops.length > 0 ? new Set(args.ops) : null;
           const items = feed.subscribe(types.subject, {
             after: args.after ?? null,

@@ -6,7 +6,7 @@ import { WINDOW_MS } from '../../metrics/metric-definition';
 import type { SubscriptionFieldsFactory } from '../build-api-schema';
 import type { ApiContext } from '../context';
 import { DateTimeScalar, DecimalScalar, JSONScalar } from '../scalars';
-import { metricsOf, whereOf, windowOf } from './metric.resolver';
+import { metricsOf, requireMetricRead, whereOf, windowOf } from './metric.resolver';
 
 /**
  * `metricUpdated(name, window, where, groupBy)`: every rewrite of a matching bucket, live. With
@@ -50,6 +50,7 @@ export function metricSubscriptionFields(): GraphQLFieldConfigMap<unknown, ApiCo
       },
       subscribe: (_root, args: Args, ctx: ApiContext) => {
         const metrics = metricsOf(ctx);
+        requireMetricRead(ctx, args.name);
         const window = windowOf(args.window);
         const where = whereOf(args.where);
         const definition = metrics.definition(args.name);

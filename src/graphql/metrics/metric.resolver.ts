@@ -2,6 +2,7 @@ import { Arg, Ctx, Field, Float, Int, ObjectType, Query, Resolver } from 'type-g
 import { AppError, ErrorCode } from '../../errors';
 import { WINDOW_SIZES, type WindowSize } from '../../metrics/metric-definition';
 import type { MetricsReader } from '../../metrics/metric-reader';
+import { canReadSubject, requireSubjectRead } from '../access';
 import type { ApiContext } from '../context';
 import { DateTimeScalar, DecimalScalar, JSONScalar } from '../scalars';
 
@@ -100,6 +101,12 @@ export function metricsOf(ctx: ApiContext): MetricsReader {
   return metrics;
 }
 
+/** A metric is a read of the subject it aggregates: a reader scoped to other subjects gets FORBIDDEN. */
+export function requireMetricRead(ctx: ApiContext, name: string): void {
+  const definition = metricsOf(ctx).definition(name);
+  if (definition) requireSubjectRead(ctx.principal, definition.subject);
+}
+
 export function windowOf(window: string): WindowSize {
   if (!WINDOW_SIZES.includes(window as WindowSize)) {
     throw new AppError(ErrorCode.BAD_USER_INPUT, `window must be one of ${WINDOW_SIZES.join(', ')} (got "${window}")`);
@@ -127,6 +134,7 @@ export class MetricResolver {
     @Arg('groupBy', () => [String], { nullable: true }) groupBy: string[] | null,
     @Ctx() ctx: ApiContext,
   ): Promise<MetricBucketType[]> {
+    requireMetricRead(ctx, name);
     return metricsOf(ctx).query({
       name, window: windowOf(window), from: from ? new Date(from) : null, to: to ? new Date(to) : null, where: whereOf(where), groupBy,
     });
@@ -136,7 +144,7 @@ export class MetricResolver {
   async metricDefinitions(@Ctx() ctx: ApiContext): Promise<MetricDefinitionType[]> {
     const metrics = ctx.services.metrics;
     if (!metrics) return [];
-    return Promise.all(metrics.definitions().map(async (d) => {
+    return Promise.all(metrics.definitions().filter((d) => canReadSubject(ctx.principal, d.subject)).map(async (d) => {
       const progress = await metrics.backfill(d.name);
       return {
         name: d.name,

@@ -5,6 +5,7 @@ import { compileGetter } from '../../mapping/path-getter';
 import { addDec, compareDec, formatDec, toDec, type Dec } from '../../metrics/decimal';
 import type { AggregateLimits } from '../../metrics/metric-reader';
 import type { StoredEntity } from '../../state/entity-store';
+import { requireSubjectRead } from '../access';
 import type { ApiContext } from '../context';
 import { fieldName } from '../naming';
 import { DecimalScalar, JSONScalar } from '../scalars';
@@ -63,6 +64,7 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         includeDeleted: { type: GraphQLBoolean, defaultValue: false },
       },
       resolve: async (_root, args: AggregateArgs, ctx) => {
+        requireSubjectRead(ctx.principal, subject);
         const limits = ctx.services.metrics?.limits ?? DEFAULT_AGGREGATE_LIMITS;
         const groupBy = (args.groupBy ?? []).map((path) => readerOf(path, fields));
         const measure = args.measure ? readerOf(args.measure, fields) : null;

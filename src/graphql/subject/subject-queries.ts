@@ -2,6 +2,7 @@ import { GraphQLBoolean, GraphQLError, GraphQLID, GraphQLInt, GraphQLNonNull, Gr
 import type { CanonicalEvent } from '../../events/canonical-event';
 import type { LoggedEvent } from '../../events/event-log';
 import type { StoredEntity } from '../../state/entity-store';
+import { requireSubjectRead } from '../access';
 import type { ApiContext } from '../context';
 import { DateTimeScalar } from '../scalars';
 import { aggregateQuery } from './aggregate-query';
@@ -26,6 +27,7 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         includeDeleted: { type: GraphQLBoolean, defaultValue: false },
       },
       resolve: async (_root, args: { id: string; asOf?: string; includeDeleted: boolean }, ctx) => {
+        requireSubjectRead(ctx.principal, subject);
         if (args.asOf) return stateAsOf(ctx, subject, args.id, args.asOf);
         const entity = await ctx.loaders.entity(subject).load(args.id);
         return entity && (!entity._meta.deleted || args.includeDeleted) ? entity : null;
@@ -42,6 +44,7 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         includeDeleted: { type: GraphQLBoolean, defaultValue: false },
       },
       resolve: async (_root, args: ListArgs, ctx) => {
+        requireSubjectRead(ctx.principal, subject);
         const first = pageSize(args.first, ctx.services.maxPageSize);
         const sort = sortOf(args.orderBy, fields);
         const base: Filter[] = [whereToMongo(args.where, fields)];
@@ -62,6 +65,7 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
       description: `Every change of one ${names.type}, oldest first, from the event log.`,
       args: { id: { type: new GraphQLNonNull(GraphQLID) }, first: { type: GraphQLInt, defaultValue: 20 }, after: { type: GraphQLString } },
       resolve: async (_root, args: { id: string; first: number; after?: string }, ctx) => {
+        requireSubjectRead(ctx.principal, subject);
         const first = pageSize(args.first, ctx.services.maxPageSize);
         const afterVersion = args.after ? decodeVersionCursor(args.after) : 0;
         const filter = { subject, key: args.id };

@@ -1,0 +1,25 @@
+import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
+
+/** Every abuse limit of the API (settings in src/config.ts, documented in the README). */
+export interface ApiLimits extends OperationLimits {
+  /** Largest request body; beyond: 413 PAYLOAD_TOO_LARGE before parsing. */
+  readonly maxBodyBytes: number;
+  /** Apollo's batched HTTP operations (a JSON array of operations); off: BATCHING_DISABLED. */
+  readonly batching: boolean;
+  readonly maxBatch: number;
+  /** Operations per minute per credential (anonymous: per client address); 0: no limit. */
+  readonly rateLimitPerMinute: number;
+  readonly maxSubscriptionsPerConnection: number;
+  /** An HTTP operation not answered by then gets OPERATION_TIMEOUT; 0: no timeout. */
+  readonly operationTimeoutMs: number;
+}
+
+export const DEFAULT_API_LIMITS: ApiLimits = {
+  ...DEFAULT_OPERATION_LIMITS,
+  maxBodyBytes: 1024 * 1024,
+  batching: false,
+  maxBatch: 10,
+  rateLimitPerMinute: 1200,
+  maxSubscriptionsPerConnection: 100,
+  operationTimeoutMs: 30_000,
+};

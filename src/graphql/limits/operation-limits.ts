@@ -1,0 +1,211 @@
+import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
+import {
+  GraphQLError, Kind, getOperationAST, visit, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema,
+  type OperationDefinitionNode, type SelectionSetNode,
+} from 'graphql';
+import { AppError, ErrorCode } from '../../errors';
+import { requireAdmin, type Principal } from '../access';
+
+/**
+ * The checks every operation passes after validation and before execution, over HTTP (Apollo
+ * plugin) and websockets (graphql-ws onSubscribe) alike: role for mutations, introspection,
+ * aliases, depth, page sizes, cost. Each refusal has its own code. The checks that depend only on
+ * the document are cached per parsed document (Apollo reuses the parsed document of a repeated
+ * query), so a busy client pays for them once.
+ */
+export interface OperationLimits {
+  /** Deepest field nesting, introspection included (`ofType` chains excepted). */
+  readonly maxDepth: number;
+  /** Highest estimated cost: 1 per field, a list's children times its `first`. */
+  readonly maxCost: number;
+  /** Most aliased fields in one document. */
+  readonly maxAliases: number;
+  /** Largest `first` (CANONQL_MAX_PAGE_SIZE), refused here already instead of in the resolver. */
+  readonly maxPageSize: number;
+  /** False: `__schema` / `__type` are refused (`__typename` always works). */
+  readonly introspection: boolean;
+}
+
+export const DEFAULT_OPERATION_LIMITS: OperationLimits = { maxDepth: 12, maxCost: 20_000, maxAliases: 50, maxPageSize: 100, introspection: true };
+
+export interface OperationToCheck {
+  readonly schema: GraphQLSchema;
+  readonly document: DocumentNode;
+  readonly operationName?: string | null | undefined;
+  readonly variables?: Readonly<Record<string, unknown>> | null | undefined;
+  readonly principal: Principal;
+}
+
+/** Document-only verdicts, computed once per parsed document (and per limits, per schema). */
+const staticVerdicts = new WeakMap<DocumentNode, { limits: OperationLimits; schema: GraphQLSchema; error: AppError | null; cost: number | null }>();
+
+/** The first limit the operation breaks, or null. Never throws for a valid document. */
+export function checkOperation(op: OperationToCheck, limits: OperationLimits): AppError | null {
+  const operation = getOperationAST(op.document, op.operationName ?? undefined);
+  if (!operation) return null; // graphql reports the unknown operation itself
+  const roleError = checkRole(operation, op.principal);
+  if (roleError) return roleError;
+
+  let verdict = staticVerdicts.get(op.document);
+  if (!verdict || verdict.limits !== limits || verdict.schema !== op.schema) {
+    verdict = { limits, schema: op.schema, error: checkDocument(op.document, limits), cost: null };
+    staticVerdicts.set(op.document, verdict);
+  }
+  if (verdict.error) return verdict.error;
+  // Cost and page sizes depend on variables; without variables they are as static as the rest.
+  const hasVariables = (operation.variableDefinitions?.length ?? 0) > 0;
+  if (!hasVariables && verdict.cost !== null) return null;
+  const result = costOf(op, limits);
+  if (result.error) return result.error;
+  if (!hasVariables) verdict.cost = result.cost;
+  return null;
+}
+
+/** Mutations need the admin role: refused before anything runs, with 401 or 403. */
+function checkRole(operation: OperationDefinitionNode, principal: Principal): AppError | null {
+  if (operation.operation !== 'mutation') return null;
+  try {
+    requireAdmin(principal);
+    return null;
+  } catch (error) {
+    if (error instanceof AppError) return error;
+    throw error;
+  }
+}
+
+export function checkDocument(document: DocumentNode, limits: OperationLimits): AppError | null {
+  let aliases = 0;
+  let introspection: string | null = null;
+  visit(document, {
+    Field(node) {
+      if (node.alias) aliases += 1;
+      if (introspection === null && (node.name.value === '__schema' || node.name.value === '__type')) introspection = node.name.value;
+    },
+  });
+  if (introspection !== null && !limits.introspection) {
+    return new AppError(ErrorCode.INTROSPECTION_DISABLED, `introspection (${introspection as string}) is disabled on this server (CANONQL_INTROSPECTION)`);
+  }
+  if (aliases > limits.maxAliases) {
+    return new AppError(ErrorCode.ALIAS_LIMIT_EXCEEDED, `the document has ${aliases} aliased fields; at most ${limits.maxAliases} are allowed`, {
+      details: { aliases, max: limits.maxAliases },
+    });
+  }
+  const depth = documentDepth(document, limits.maxDepth);
+  if (depth > limits.maxDepth) {
+    return new AppError(ErrorCode.DEPTH_LIMIT_EXCEEDED, `the operation nests fields deeper than the maximum depth of ${limits.maxDepth}`, {
+      details: { max: limits.maxDepth },
+    });
+  }
+  return null;
+}
+
+/**
+ * Fields along the deepest path of any operation (`{ a { b } }`: 2), fragments followed, stopping
+ * as soon as `stopAbove` is passed. Introspection fields count: `__schema { types { fields { type
+ * { fields …` is the classic depth bomb (graphql-depth-limit skips `__` fields, hence this walk).
+ * `ofType` does not count: the standard introspection query nests it to unwrap list and non-null
+ * types, and its depth is bounded by the schema's wrappers.
+ */
+export function documentDepth(document: DocumentNode, stopAbove = Number.POSITIVE_INFINITY): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const depthOf = (set: SelectionSetNode, above: number, visiting: Set<string>): number => {
+    let deepest = 0;
+    for (const selection of set.selections) {
+      let depth = 0;
+      if (selection.kind === Kind.FIELD) {
+        const counts = selection.name.value === 'ofType' ? 0 : 1;
+        depth = counts + (selection.selectionSet && above + counts <= stopAbove ? depthOf(selection.selectionSet, above + counts, visiting) : 0);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        depth = depthOf(selection.selectionSet, above, visiting);
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (fragment && !visiting.has(name)) { // a cycle is a validation error already
+          visiting.add(name);
+          depth = depthOf(fragment.selectionSet, above, visiting);
+          visiting.delete(name);
+        }
+      }
+      deepest = Math.max(deepest, depth);
+      if (above + deepest > stopAbove) break;
+    }
+    return deepest;
+  };
+  let deepest = 0;
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.OPERATION_DEFINITION) deepest = Math.max(deepest, depthOf(definition.selectionSet, 0, new Set()));
+  }
+  return deepest;
+}
+
+/**
+ * Estimated cost: every field 1 plus its children; a field with a `first` argument (lists,
+ * connections, histories) costs its children `first` times, because that is how many the store
+ * may return. A `first` beyond the page size is refused here (BAD_USER_INPUT, as the resolver
+ * would) so a huge page is never even estimated.
+ */
+function costOf(op: OperationToCheck, limits: OperationLimits): { cost: number; error: AppError | null } {
+  let oversized: unknown = undefined;
+  const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
+    if (!('first' in args)) return undefined;
+    const first: unknown = args.first ?? 0;
+    if (typeof first !== 'number' || !Number.isInteger(first) || first < 0 || first > limits.maxPageSize) {
+      if (oversized === undefined) oversized = first;
+      return 0;
+    }
+    return 1 + first * Math.max(1, childComplexity);
+  };
+  let cost: number;
+  try {
+    cost = getComplexity({
+      schema: op.schema,
+      query: op.document,
+      ...(op.variables ? { variables: op.variables as Record<string, unknown> } : {}),
+      ...(op.operationName ? { operationName: op.operationName } : {}),
+      estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
+    });
+  } catch (error) {
+    // Variables that do not coerce: execution refuses them (BAD_USER_INPUT) before any resolver runs.
+    if (error instanceof GraphQLError) return { cost: 0, error: null };
+    throw error;
+  }
+  if (oversized !== undefined) {
+    return { cost, error: new AppError(ErrorCode.BAD_USER_INPUT, `first must be between 0 and ${limits.maxPageSize}`, { details: { max: limits.maxPageSize } }) };
+  }
+  if (cost > limits.maxCost) {
+    return {
+      cost,
+      error: new AppError(ErrorCode.COST_LIMIT_EXCEEDED, `the operation's estimated cost ${cost} is above the maximum of ${limits.maxCost} (lists cost their children times \`first\`)`, {
+        details: { cost, max: limits.maxCost },
+      }),
+    };
+  }
+  return { cost, error: null };
+}
+
+/** HTTP status of a refusal raised before execution. */
+export function httpStatusOf(code: string): number {
+  switch (code) {
+    case ErrorCode.UNAUTHENTICATED: return 401;
+    case ErrorCode.FORBIDDEN: return 403;
+    case ErrorCode.PAYLOAD_TOO_LARGE: return 413;
+    case ErrorCode.RATE_LIMITED: return 429;
+    case ErrorCode.OPERATION_TIMEOUT: return 504;
+    default: return 400;
+  }
+}
+
+/** The AppError as the GraphQLError a client receives (`extensions.code`, `details` when structured). */
+export function toGraphQLError(error: AppError, options: { http?: boolean } = {}): GraphQLError {
+  return new GraphQLError(error.message, {
+    extensions: {
+      code: error.code,
+      ...(error.details !== undefined ? { details: error.details } : {}),
+      ...(options.http ? { http: { status: httpStatusOf(error.code) } } : {}),
+    },
+  });
+}
+
