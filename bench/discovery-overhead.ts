@@ -23,6 +23,7 @@ import type { DecodedRecord, RawRecord } from '../src/ingestion/debezium/decoded
 import { createIngestion } from '../src/ingestion/ingestion-service';
 import { compileForPipeline } from '../src/ingestion/pipeline-spec';
 import type { MappingSpec } from '../src/mapping/mapping-spec';
+import { kafkaConnection } from '../src/infra/kafka';
 
 const ROOT = path.join(__dirname, '..');
 const arg = (name: string, fallback: number) => {
@@ -36,7 +37,7 @@ const PARTITIONS = 4;
 const DEFAULT_RATE = Number(SETTINGS.find((s) => s.name === 'CANONQL_DISCOVERY_SAMPLE_RATE')!.default);
 
 const config = loadConfig();
-const kafka = new Kafka({ clientId: 'canonql-bench', brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING });
+const kafka = new Kafka({ ...kafkaConnection({ ...config.kafka, clientId: 'canonql-bench' }), logLevel: logLevel.NOTHING });
 const stamp = Date.now().toString(36);
 const oid = (n: number) => n.toString(16).padStart(24, '0');
 const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });

@@ -15,12 +15,14 @@ import { ensureTopics } from '../../src/infra/kafka-topics';
 import { createIngestion, type Ingestion } from '../../src/ingestion/ingestion-service';
 import { compileForPipeline } from '../../src/ingestion/pipeline-spec';
 import type { MappingSpec } from '../../src/mapping/mapping-spec';
+import { kafkaConnection } from '../../src/infra/kafka';
 
 export const ROOT = path.join(__dirname, '..', '..');
 export const config = loadConfig();
 
 export function benchKafka(clientId = 'canonql-bench'): Kafka {
-  return new Kafka({ clientId, brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING });
+  // The service's connection settings (SASL, TLS) apply to the benchmark's clients too.
+  return new Kafka({ ...kafkaConnection({ ...config.kafka, clientId }), logLevel: logLevel.NOTHING });
 }
 
 export function uniqueName(prefix: string): string {

@@ -48,7 +48,7 @@ async function main() {
     const catalog = createSubjectCatalog(loadCanonicalSchemas(path.join(ROOT, 'schema', 'canonical')).values());
     let feed: ChangeFeed | null = null;
     if (mode === 'canonql-subs') {
-      const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'canonql-bench-api' }, logger);
+      const kafka = createKafka({ ...config.kafka, clientId: 'canonql-bench-api' }, logger);
       feed = createChangeFeed({ kafka, db: mongo.db, topicPrefix: process.env.BENCH_TOPIC_PREFIX!, logger });
       await feed.start();
       for (const { subject } of catalog.list()) await feed.addSubject(subject);
@@ -154,7 +154,7 @@ async function baselineWs(server: http.Server) {
     socket.on('close', () => subscriptions.delete(socket));
   });
   const ops: Record<string, string> = { c: 'CREATE', r: 'CREATE', u: 'UPDATE', d: 'DELETE' };
-  const kafka = createKafka({ brokers: config.kafka.brokers, clientId: 'canonql-bench-baseline' }, logger);
+  const kafka = createKafka({ ...config.kafka, clientId: 'canonql-bench-baseline' }, logger);
   const consumer: Consumer = kafka.consumer({ groupId: `bench-baseline-ws-${process.pid}-${Date.now()}`, maxWaitTimeInMs: 200 });
   await consumer.connect();
   await consumer.subscribe({ topic: process.env.BENCH_RAW_TOPIC!, fromBeginning: false });
