@@ -185,9 +185,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         kafka, db: mongo.db, logger, groupId: config.metrics.groupId, topicPrefix: config.ingest.canonicalTopicPrefix,
         canonicalPartitions: config.ingest.canonicalPartitions, sessionTimeoutMs: config.ingest.sessionTimeoutMs,
       });
+      // Definitions first: the consumer then joins its group once, with its topics known.
+      await metrics.setDefinitions(metricDefinitions);
       await metrics.start();
       resources.push({ name: 'metrics', close: () => metrics.stop() });
-      await metrics.setDefinitions(metricDefinitions);
       metricListeners.push((definitions) => metrics.setDefinitions(definitions));
     }
 

@@ -128,7 +128,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'CANONQL_DISCOVERY_REMOVAL_WINDOW', default: '1000', description: 'A field missing from this many consecutive profiled full images of its topic counts as removed (a drift).' },
   { name: 'CANONQL_METRICS', default: 'true', description: 'true: maintain metric rollups (with the ingest role) and serve metric queries (with the api role).' },
   { name: 'CANONQL_METRICS_DIR', default: 'specs/metrics', description: 'Directory of metric definition files (*.json) loaded at start.' },
-  { name: 'CANONQL_METRICS_GROUP_ID', default: 'canonql-metrics', description: 'Kafka consumer group of the metrics role over the canonical topics.' },
+  { name: 'CANONQL_METRICS_GROUP_ID', default: '', description: 'Kafka consumer group of the metrics role over the canonical topics. Unset: <CANONQL_INGEST_GROUP_ID>-metrics.' },
   { name: 'CANONQL_AGGREGATE_MAX_SCAN', default: '100000', description: 'Most entities an ad-hoc `<plural>Aggregate` query scans (and metric buckets a `metric` query reads); beyond: LIMIT_EXCEEDED.' },
   { name: 'CANONQL_AGGREGATE_MAX_GROUPS', default: '1000', description: 'Most groups an ad-hoc aggregate or `metric` query returns; beyond: LIMIT_EXCEEDED.' },
   { name: 'CANONQL_PROMETHEUS', default: 'true', description: 'true: serve Prometheus metrics at GET /metrics on every process; false: no such route.' },
@@ -262,7 +262,7 @@ export function loadConfig(env: Env = process.env): Config {
     discovery: { sampleRate: discoverySampleRate, flushMs: discoveryFlushMs, samples: discoverySamples, removalWindow: discoveryRemovalWindow },
     specsDir: read('CANONQL_SPECS_DIR'),
     metrics: {
-      enabled: metricsEnabled === 'true', dir: read('CANONQL_METRICS_DIR'), groupId: read('CANONQL_METRICS_GROUP_ID'), maxScan, maxGroups,
+      enabled: metricsEnabled === 'true', dir: read('CANONQL_METRICS_DIR'), groupId: read('CANONQL_METRICS_GROUP_ID') || `${read('CANONQL_INGEST_GROUP_ID')}-metrics`, maxScan, maxGroups,
     },
     schemaDir: read('CANONQL_SCHEMA_DIR'),
     observability: { prometheus: prometheus === 'true', prometheusToken: read('CANONQL_PROMETHEUS_TOKEN') || null, lagCacheMs },

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { loadConfig } from './config';
 import { isAppError } from './errors';
 import { createLogger } from './logger';
-import { startApp } from './app';
+import { startApp, type App } from './app';
 
 /**
  * Process entry: config, app, signals. Exits non-zero with a coded message when start fails.
@@ -25,38 +25,50 @@ export async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger({ level: config.logLevel });
+  // Signals are handled from the first moment: one that arrives while the app is still starting
+  // (e.g. waiting for a consumer-group join) stops it cleanly as soon as it has started.
+  let app: App | null = null;
+  let requested: string | null = null;
+  let stopping = false;
+  const timeoutMs = config.shutdownTimeoutMs;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal, pending: app?.pendingStop() ?? [] }, 'second signal while shutting down: exiting now');
+      process.exit(1);
+    }
+    if (!app) {
+      if (requested) process.exit(1);
+      requested = signal;
+      logger.info({ signal }, 'signal while starting: stopping as soon as started');
+      return;
+    }
+    const running = app;
+    stopping = true;
+    const started = Date.now();
+    logger.info({ signal, timeoutMs }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.error({ signal, timeoutMs, pending: running.pendingStop() }, `shutdown did not finish within ${timeoutMs} ms: ${running.pendingStop().join(', ')} still closing`);
+      process.exit(1);
+    }, timeoutMs);
+    running.stop().then(() => {
+      clearTimeout(deadline);
+      logger.info({ signal, ms: Date.now() - started }, 'shut down');
+      process.exit(0);
+    }, (error: unknown) => {
+      clearTimeout(deadline);
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
   try {
-    const app = await startApp(config, logger);
-    const timeoutMs = config.shutdownTimeoutMs;
-    let stopping = false;
-    const shutdown = (signal: string) => {
-      if (stopping) {
-        logger.warn({ signal, pending: app.pendingStop() }, 'second signal while shutting down: exiting now');
-        process.exit(1);
-      }
-      stopping = true;
-      const started = Date.now();
-      logger.info({ signal, timeoutMs }, 'shutting down');
-      const deadline = setTimeout(() => {
-        logger.error({ signal, timeoutMs, pending: app.pendingStop() }, `shutdown did not finish within ${timeoutMs} ms: ${app.pendingStop().join(', ')} still closing`);
-        process.exit(1);
-      }, timeoutMs);
-      app.stop().then(() => {
-        clearTimeout(deadline);
-        logger.info({ signal, ms: Date.now() - started }, 'shut down');
-        process.exit(0);
-      }, (error: unknown) => {
-        clearTimeout(deadline);
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      });
-    };
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
-    process.on('SIGINT', () => shutdown('SIGINT'));
+    app = await startApp(config, logger);
   } catch (error) {
     logger.fatal({ err: error, code: isAppError(error) ? error.code : undefined }, 'canonql failed to start');
     process.exit(1);
   }
+  if (requested) shutdown(requested);
 }
 
 if (require.main === module) void main();

@@ -16,7 +16,7 @@ import { createRollupStore, type BucketView, type EntityChange, type RollupStore
  * The metrics role: keeps the rollups of the active metric definitions up to date.
  *
  * It consumes the canonical topics of the subjects that have metrics as its own consumer group
- * (`canonql-metrics`), committing a batch's offset only after its rollups are written, so a
+ * (`<ingest group>-metrics` by default), committing a batch's offset only after its rollups are written, so a
  * crash replays the batch, which the version guards of the rollup store make harmless. Being a
  * separate consumer (not a step inside ingestion) keeps ingestion's latency and failure modes
  * independent of metrics, lets it scale on its own, and lets a metric added later catch up
