@@ -17,7 +17,7 @@ export interface LoggedEvent extends Omit<CanonicalEvent, 'id'> {
 export interface EventLog {
   readonly collection: Collection<LoggedEvent>;
   /** Inserts the event unless one with its id exists; returns the stored one either way. */
-  record(event: CanonicalEvent): Promise<{ event: CanonicalEvent; published: boolean }>;
+  record(event: CanonicalEvent): Promise<{ event: CanonicalEvent; published: boolean; inserted: boolean }>;
   find(id: string): Promise<{ event: CanonicalEvent; published: boolean } | null>;
   findMany(ids: readonly string[]): Promise<Map<string, { event: CanonicalEvent; published: boolean }>>;
   /**
@@ -56,12 +56,12 @@ export function createEventLog(db: Db): EventLog {
       const { id, ...rest } = event;
       try {
         await collection.insertOne({ _id: id, ...rest, published: false });
-        return { event, published: false };
+        return { event, published: false, inserted: true };
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
         const stored = await find(id);
         if (!stored) throw error;
-        return stored;
+        return { ...stored, inserted: false };
       }
     },
     findMany,

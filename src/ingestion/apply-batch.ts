@@ -1,7 +1,7 @@
 import { AppError, ErrorCode, isAppError } from '../errors';
 import type { CanonicalEvent } from '../events/canonical-event';
 import type { EntityWrite, StoredEntity } from '../state/entity-store';
-import { applyChange, cacheKeyOf, type ApplyDeps, type ApplyResult, type EntityCache } from './apply-change';
+import { applyChange, cacheKeyOf, knownPublished, type ApplyDeps, type ApplyResult, type EntityCache, type PublishedBelow } from './apply-change';
 import { planChange, type ChangeIntent } from './plan-change';
 
 /**
@@ -26,7 +26,7 @@ interface EntityPlan {
   readonly indices: number[];
 }
 
-export async function applyBatch(deps: ApplyDeps, intents: readonly ChangeIntent[]): Promise<BatchResult[]> {
+export async function applyBatch(deps: ApplyDeps, intents: readonly ChangeIntent[], publishedBelow?: PublishedBelow): Promise<BatchResult[]> {
   const now = (deps.now ?? (() => new Date()))();
   const current: EntityCache = await readStates(deps, intents);
   const start = new Map(current);
@@ -68,14 +68,16 @@ export async function applyBatch(deps: ApplyDeps, intents: readonly ChangeIntent
   const logged = await deps.eventLog.findMany(skipped.map((s) => s.eventId));
   for (const { index, eventId, outcome } of skipped) {
     const found = logged.get(eventId);
-    results[index] = { outcome, republish: found && !found.published ? found.event : null };
+    results[index] = { outcome, republish: found && !knownPublished(found, publishedBelow) ? found.event : null };
   }
   // An event already in the log is a replay after a crash between outbox and state write: the
   // logged copy is the one to publish (same id, same content, computed from the same state).
   const existing = await deps.eventLog.insertMany(newEvents.map((e) => e.event));
+  const inserted = new Set<string>();
   for (const { index, event } of newEvents) {
     const found = existing.get(event.id);
     if (found) results[index] = { outcome: 'applied', event: found.event };
+    else inserted.add(event.id);
   }
 
   const conflicted: EntityPlan[] = [];
@@ -93,12 +95,13 @@ export async function applyBatch(deps: ApplyDeps, intents: readonly ChangeIntent
     // Undo this entity's part of the outbox, then redo its changes one by one from fresh state.
     for (const index of entity.indices) {
       const result = results[index];
-      if (result && result.outcome === 'applied' && result.event) await deps.eventLog.discardUnpublished(result.event.id);
+      // Only events this batch inserted are undone; one found in the log belongs to whoever wrote it.
+      if (result && result.outcome === 'applied' && result.event && inserted.has(result.event.id)) await deps.eventLog.discardUnpublished(result.event.id);
     }
     const cache: EntityCache = new Map();
     for (const index of entity.indices) {
       try {
-        results[index] = await applyChange(deps, intents[index]!, cache);
+        results[index] = await applyChange(deps, intents[index]!, cache, publishedBelow);
       } catch (error) {
         if (!(isAppError(error) && error.code === ErrorCode.VALIDATION_FAILED)) throw error;
         results[index] = { outcome: 'invalid', error };

@@ -24,6 +24,25 @@ export interface ApplyDeps {
   readonly now?: () => Date;
 }
 
+/**
+ * Where the consumer's committed offset of the records' partition stands: the consumer commits a
+ * record's offset only after Kafka acknowledged its canonical events, so an event created by a
+ * record below it was published (no `published` flag write is needed on the hot path).
+ */
+export interface PublishedBelow {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+}
+
+/** Whether a logged event is known to be on its canonical topic (by its flag or the committed offset). */
+export function knownPublished(logged: { event: CanonicalEvent; published: boolean }, below?: PublishedBelow): boolean {
+  if (logged.published) return true;
+  if (!below) return false;
+  const source = logged.event.source;
+  return source.topic === below.topic && source.partition === below.partition && /^\d+$/.test(source.offset) && BigInt(source.offset) < below.offset;
+}
+
 /** Entities read during one batch: later changes of the same key see earlier ones' writes. */
 export type EntityCache = Map<string, StoredEntity | null>;
 
@@ -31,7 +50,7 @@ export const cacheKeyOf = (subject: string, key: string) => `${subject}\u0000${k
 
 const MAX_CAS_ATTEMPTS = 5;
 
-export async function applyChange(deps: ApplyDeps, intent: ChangeIntent, cache: EntityCache): Promise<ApplyResult> {
+export async function applyChange(deps: ApplyDeps, intent: ChangeIntent, cache: EntityCache, publishedBelow?: PublishedBelow): Promise<ApplyResult> {
   const cacheKey = cacheKeyOf(intent.subject, intent.key);
   for (let attempt = 1; attempt <= MAX_CAS_ATTEMPTS; attempt += 1) {
     const prev = cache.has(cacheKey) ? cache.get(cacheKey)! : await deps.store.get(intent.subject, intent.key);
@@ -39,9 +58,10 @@ export async function applyChange(deps: ApplyDeps, intent: ChangeIntent, cache: 
     if (plan.kind === 'skip') {
       // Already applied (or superseded). Its event may still be unpublished after a crash.
       const logged = await deps.eventLog.find(plan.eventId);
-      return { outcome: plan.outcome, republish: logged && !logged.published ? logged.event : null };
+      return { outcome: plan.outcome, republish: logged && !knownPublished(logged, publishedBelow) ? logged.event : null };
     }
-    const recorded = plan.event ? (await deps.eventLog.record(plan.event)).event : null;
+    const logged = plan.event ? await deps.eventLog.record(plan.event) : null;
+    const recorded = logged ? logged.event : null;
     const result = plan.hardDelete
       ? await deps.store.compareAndDelete(intent.subject, intent.key, prev!._meta.version)
       : await deps.store.compareAndSet(intent.subject, plan.next, prev?._meta.version ?? null);
@@ -52,7 +72,8 @@ export async function applyChange(deps: ApplyDeps, intent: ChangeIntent, cache: 
     // Another writer got there first (e.g. during a consumer-group rebalance): forget what we
     // computed and decide again from the fresh state.
     cache.delete(cacheKey);
-    if (recorded) await deps.eventLog.discardUnpublished(recorded.id);
+    // Only an event this call inserted is undone; one found in the log belongs to whoever wrote it.
+    if (logged?.inserted) await deps.eventLog.discardUnpublished(logged.event.id);
   }
   throw new AppError(ErrorCode.INTERNAL, `entity ${intent.subject} "${intent.key}" kept changing under us`, { retriable: true });
 }

@@ -1,5 +1,4 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import type { EventLog } from '../events/event-log';
 import type { EventPublisher } from '../events/event-publisher';
 import type { CanonicalEvent } from '../events/canonical-event';
 import { isTransient, withRetry, type RetryPolicy } from '../infra/retry';
@@ -16,10 +15,13 @@ import type { Pipeline } from './pipeline';
  * Per batch (one partition, offset order): the pipeline applies every message in a few store
  * round trips (per-key order kept). Then dead letters are written, canonical events
  * published and acknowledged, and only then is the batch's offset committed, so a crash at any
- * point replays the batch, which the guarded upsert turns into no-ops.
+ * point replays the batch, which the guarded upsert turns into no-ops. The committed offset is
+ * also the outbox's "published" mark: an event whose record lies below it was acknowledged, and a
+ * replayed record whose event is found in the log re-publishes it (same id). No per-event write
+ * marks events published.
  *
- * Failures (see src/infra/retry.ts): each step of a batch (apply, dead letters, publish, mark
- * published) is retried on its own on transient store/Kafka errors, with backoff and a heartbeat
+ * Failures (see src/infra/retry.ts): each step of a batch (apply, dead letters, publish) is
+ * retried on its own on transient store/Kafka errors, with backoff and a heartbeat
  * between tries. If a step still fails the batch throws: kafkajs retries the whole batch (safe: a
  * replay is a no-op), then crashes the consumer and restarts it; a crash kafkajs will not restart
  * but whose cause is transient (broker gone longer than its retries) is restarted here. Nothing
@@ -41,7 +43,6 @@ export interface IngestionConsumerOptions {
   readonly fromBeginning: boolean;
   readonly pipeline: Pipeline;
   readonly publisher: EventPublisher;
-  readonly eventLog: EventLog;
   readonly deadLetters: DeadLetterSink;
   readonly stats: IngestionStats;
   readonly logger: Logger;
@@ -79,7 +80,9 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
       onRetry: () => payload.heartbeat().catch(() => undefined),
     });
     // A replay of the same records is a no-op (version guard + outbox), so the apply step retries whole.
-    const results = await step('applying a batch', () => options.pipeline.processBatch(records));
+    // Records below this batch's first offset are committed, so their events were published.
+    const publishedBelow = { topic: batch.topic, partition: batch.partition, offset: BigInt(batch.messages[0]!.offset) };
+    const results = await step('applying a batch', () => options.pipeline.processBatch(records, { publishedBelow }));
     const applied = process.hrtime.bigint();
 
     const letters: DeadLetter[] = [];
@@ -90,7 +93,6 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
     }
     await step('writing dead letters', () => options.deadLetters.send(letters));
     await step('publishing canonical events', () => options.publisher.publish(events));
-    await step('marking events published', () => options.eventLog.markPublished(events.map((e) => e.id)));
 
     const last = batch.messages[batch.messages.length - 1]!;
     payload.resolveOffset(last.offset);

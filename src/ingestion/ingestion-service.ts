@@ -97,7 +97,6 @@ export function createIngestion(options: IngestionOptions): Ingestion {
       ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
       pipeline,
       publisher: createEventPublisher(producer!, options.canonicalTopicPrefix),
-      eventLog,
       deadLetters: createDeadLetterSink({ producer: producer!, db: options.db, topic: options.deadLetterTopic }),
       stats,
       logger: options.logger,

@@ -1,6 +1,6 @@
 import { AppError, ErrorCode, isAppError } from '../errors';
 import type { CanonicalEvent, CanonicalEventSource } from '../events/canonical-event';
-import type { ApplyDeps } from './apply-change';
+import type { ApplyDeps, PublishedBelow } from './apply-change';
 import { applyBatch } from './apply-batch';
 import type { ChangeIntent } from './plan-change';
 import type { DeadLetter } from './dead-letter';
@@ -44,7 +44,7 @@ export interface PipelineSpec {
 
 export interface Pipeline {
   /** Processes records of one partition, in offset order; one or more results per record. */
-  processBatch(records: readonly RawRecord[]): Promise<RecordResult[]>;
+  processBatch(records: readonly RawRecord[], options?: { readonly publishedBelow?: PublishedBelow }): Promise<RecordResult[]>;
 }
 
 /** Sees every record the pipeline decodes (raw-schema discovery); must not throw or block. */
@@ -52,7 +52,7 @@ export type RecordObserver = (raw: RawRecord, decoded: DecodedRecord) => void;
 
 export function createPipeline(deps: ApplyDeps & { specsForTopic(topic: string): readonly PipelineSpec[]; observe?: RecordObserver }): Pipeline {
   return {
-    async processBatch(records) {
+    async processBatch(records, options) {
       const results: RecordResult[] = [];
       const planned: { raw: RawRecord; spec: PipelineSpec; intent: ChangeIntent }[] = [];
       for (const raw of records) {
@@ -78,7 +78,7 @@ export function createPipeline(deps: ApplyDeps & { specsForTopic(topic: string):
           }
         }
       }
-      const applied = await applyBatch(deps, planned.map((p) => p.intent));
+      const applied = await applyBatch(deps, planned.map((p) => p.intent), options?.publishedBelow);
       applied.forEach((result, i) => {
         const { raw, spec, intent } = planned[i]!;
         if (result.outcome === 'invalid') {
