@@ -62,6 +62,9 @@ async function main() {
     const endpoint = await mountGraphqlEndpoint({
       app, httpServer: server, path: '/graphql', gateway,
       services: { catalog, db: mongo.db, store: createEntityStore(mongo.db), eventLog: createEventLog(mongo.db), maxPageSize: 100, access: createAccessPolicy([]) },
+      // The service's own limits for this mode (rate limit off outside production), except that the
+      // subscription benchmark multiplexes 1,000 subscriptions over a few sockets.
+      limits: { ...config.api.limits, maxSubscriptionsPerConnection: Math.max(config.api.limits.maxSubscriptionsPerConnection, 10_000) },
       logger,
     });
     closers.push(() => endpoint.stop());
