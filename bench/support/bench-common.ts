@@ -149,7 +149,7 @@ export interface Child {
 
 export function startChild(script: string, env: Record<string, string>): Child {
   const child = fork(path.join(__dirname, script), [], {
-    execArgv: ['--expose-gc', '--max-old-space-size=2048', '--import', 'tsx'],
+    execArgv: ['--expose-gc', '--max-old-space-size=2048', '--import', 'tsx', ...(process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [])],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
