@@ -37,7 +37,7 @@ export interface OperationToCheck {
 }
 
 /** Document-only verdicts, computed once per parsed document (and per limits, per schema). */
-const staticVerdicts = new WeakMap<DocumentNode, { limits: OperationLimits; schema: GraphQLSchema; error: AppError | null; cost: number | null }>();
+const staticVerdicts = new WeakMap<DocumentNode, { limits: OperationLimits; schema: GraphQLSchema; error: AppError | null; cost: number | null; costVaries?: boolean }>();
 
 /** The first limit the operation breaks, or null. Never throws for a valid document. */
 export function checkOperation(op: OperationToCheck, limits: OperationLimits): AppError | null {
@@ -52,12 +52,13 @@ export function checkOperation(op: OperationToCheck, limits: OperationLimits): A
     staticVerdicts.set(op.document, verdict);
   }
   if (verdict.error) return verdict.error;
-  // Cost and page sizes depend on variables; without variables they are as static as the rest.
-  const hasVariables = (operation.variableDefinitions?.length ?? 0) > 0;
-  if (!hasVariables && verdict.cost !== null) return null;
+  // Cost and page sizes depend on variables only where one feeds a `first` (a page size) or an
+  // `if` (@skip/@include); otherwise the cost is as static as the rest and computed once per document.
+  verdict.costVaries ??= (operation.variableDefinitions?.length ?? 0) > 0 && costUsesVariables(operation);
+  if (!verdict.costVaries && verdict.cost !== null) return null;
   const result = costOf(op, limits);
   if (result.error) return result.error;
-  if (!hasVariables) verdict.cost = result.cost;
+  if (!verdict.costVaries) verdict.cost = result.cost;
   return null;
 }
 
@@ -209,3 +210,16 @@ export function toGraphQLError(error: AppError, options: { http?: boolean } = {}
   });
 }
 
+
+/** True when a variable is the value (or part of it) of a `first` or an `if` argument. */
+function costUsesVariables(operation: OperationDefinitionNode): boolean {
+  let uses = false;
+  visit(operation, {
+    Argument(node) {
+      if (node.name.value !== 'first' && node.name.value !== 'if') return false;
+      visit(node.value, { Variable() { uses = true; } });
+      return false;
+    },
+  });
+  return uses;
+}
