@@ -1,3 +1,5 @@
+import { escapeHtml, jsonForScriptBlock, scriptTags } from '../html';
+
 /**
  * The explorer's HTML page: only same-origin asset URLs (absolute paths below the endpoint), the
  * settings in a JSON data block (no templating inside script code), nothing loaded from elsewhere.
@@ -27,22 +29,8 @@ ${input.stylesheets.map((href) => `<link rel="stylesheet" href="${escapeHtml(hre
 <body>
 <div id="graphiql"><noscript>The GraphQL explorer needs JavaScript.</noscript></div>
 <script id="canonql-explorer-config" type="application/json">${jsonForScriptBlock(config)}</script>
-${input.scripts.map((src) => `<script src="${escapeHtml(src)}"></script>`).join('\n')}
+${scriptTags(input.scripts)}
 </body>
 </html>
 `;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** JSON that cannot close the surrounding <script> element nor start an HTML comment. */
-function jsonForScriptBlock(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
 }

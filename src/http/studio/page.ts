@@ -1,3 +1,5 @@
+import { escapeHtml, jsonForScriptBlock, scriptTags } from '../html';
+
 /**
  * The studio's HTML: the static skeleton of every section with its labelled controls (the page
  * script fills lists and tables), same-origin asset URLs only, settings in a JSON data block.
@@ -155,22 +157,8 @@ ${input.stylesheets.map((href) => `<link rel="stylesheet" href="${escapeHtml(hre
   </section>
 </main>
 <script id="canonql-studio-config" type="application/json">${jsonForScriptBlock(config)}</script>
-${input.scripts.map((src) => `<script src="${escapeHtml(src)}"></script>`).join('\n')}
+${scriptTags(input.scripts)}
 </body>
 </html>
 `;
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
-/** JSON that cannot close the surrounding <script> element nor start an HTML comment. */
-function jsonForScriptBlock(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/>/g, '\\u003e')
-    .replace(/&/g, '\\u0026')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
 }

@@ -1,0 +1,20 @@
+/** Small, safe builders for the pages canonql serves itself (the explorer, the studio). */
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** JSON that cannot close the surrounding <script> element nor start an HTML comment. */
+export function jsonForScriptBlock(value: unknown): string {
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/>/g, '\\u003e')
+    .replace(/&/g, '\\u0026')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+/** `<script src>` elements, one per line, URLs escaped. */
+export function scriptTags(sources: readonly string[]): string {
+  return sources.map((src) => `<script src="${escapeHtml(src)}"></script>`).join('\n');
+}
