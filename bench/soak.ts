@@ -27,6 +27,7 @@ import { MongoClient } from 'mongodb';
 import { createProgress } from '../infra/stack/progress';
 import { stackUp } from '../infra/stack/stack';
 import type { Ingestion } from '../src/ingestion/ingestion-service';
+import { pacedProducer } from './support/paced-producer';
 import {
   benchKafka, config, cpuSeconds, createTopic, deleteTopics, fmt, machine, numberArg, orderCreate, orderIngestion,
   sleep, startChild, totalOutcomes, uniqueName, waitUntil, writeResults, type Child,
@@ -80,27 +81,15 @@ function ownMemory(): Memory {
   return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
 }
 
-/** Produces `RATE` events/s until `stop()`, each stamped with its produce time; counts them. */
+/** Produces `RATE` events/s until `stop()`, each stamped with its produce time. */
 function steadyProducer(producer: Producer, topic: string) {
-  let produced = 0;
-  let running = true;
-  const started = performance.now();
-  const done = (async () => {
-    while (running) {
-      const due = Math.floor(((performance.now() - started) / 1000) * RATE);
-      if (due <= produced) {
-        await sleep(5);
-        continue;
-      }
-      const messages = [];
-      for (; produced < due; produced += 1) {
-        const n = (sequence += 1);
-        messages.push(orderCreate(n, `o-${stampNow().toFixed(3)}-${n}`, Date.now()));
-      }
-      await producer.send({ topic, acks: -1, messages });
-    }
-  })();
-  return { produced: () => produced, async stop() { running = false; await done; } };
+  return pacedProducer(producer, topic, {
+    rate: RATE, idleMs: 5,
+    next: () => {
+      const n = (sequence += 1);
+      return orderCreate(n, `o-${stampNow().toFixed(3)}-${n}`, Date.now());
+    },
+  });
 }
 
 const median = (values: number[]) => {

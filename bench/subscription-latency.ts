@@ -27,6 +27,7 @@ import { MongoClient } from 'mongodb';
 import { createProgress } from '../infra/stack/progress';
 import { stackUp } from '../infra/stack/stack';
 import type { Ingestion } from '../src/ingestion/ingestion-service';
+import { pacedProducer } from './support/paced-producer';
 import {
   benchKafka, config, cpuSeconds, createTopic, deleteTopics, fmt, machine, numberArg, orderCreate, orderIngestion,
   sleep, startChild, totalOutcomes, uniqueName, waitUntil, writeResults, type Child,
@@ -69,24 +70,15 @@ async function produceWarmup(producer: Producer, topic: string) {
 
 /** `rate` events/s for SECONDS, each stamped just before it is handed to the producer. */
 async function produceMeasured(producer: Producer, topic: string, rate: number) {
-  const total = Math.round(rate * SECONDS);
   const startedAt = stampNow();
-  const started = performance.now();
-  let sent = 0;
-  while (sent < total) {
-    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate));
-    if (due <= sent) {
-      await sleep(1);
-      continue;
-    }
-    const messages = [];
-    for (; sent < due; sent += 1) {
+  const { events, seconds } = await pacedProducer(producer, topic, {
+    rate, total: Math.round(rate * SECONDS), idleMs: 1,
+    next: () => {
       const n = (sequence += 1);
-      messages.push(orderCreate(n, `o-${stampNow().toFixed(3)}-${n}`, Date.now()));
-    }
-    await producer.send({ topic, acks: -1, messages });
-  }
-  return { events: total, seconds: (performance.now() - started) / 1000, startedAt };
+      return orderCreate(n, `o-${stampNow().toFixed(3)}-${n}`, Date.now());
+    },
+  }).done;
+  return { events, seconds, startedAt };
 }
 
 interface RateRun {
