@@ -18,3 +18,16 @@ export function jsonForScriptBlock(value: unknown): string {
 export function scriptTags(sources: readonly string[]): string {
   return sources.map((src) => `<script src="${escapeHtml(src)}"></script>`).join('\n');
 }
+
+/** The start of every page canonql serves: charset, viewport, no referrer, no favicon request, title, stylesheets. */
+export function pageHead(title: string, stylesheets: readonly string[]): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
+<title>${escapeHtml(title)}</title>
+${stylesheets.map((href) => `<link rel="stylesheet" href="${escapeHtml(href)}">`).join('\n')}`;
+}

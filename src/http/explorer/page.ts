@@ -1,4 +1,4 @@
-import { escapeHtml, jsonForScriptBlock, scriptTags } from '../html';
+import { jsonForScriptBlock, pageHead, scriptTags } from '../html';
 
 /**
  * The explorer's HTML page: only same-origin asset URLs (absolute paths below the endpoint), the
@@ -15,15 +15,7 @@ export interface ExplorerPageInput {
 
 export function renderExplorerPage(input: ExplorerPageInput): string {
   const config = { endpointPath: input.endpointPath, defaultQuery: input.defaultQuery };
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<link rel="icon" href="data:,">
-<title>${escapeHtml(input.title)}</title>
-${input.stylesheets.map((href) => `<link rel="stylesheet" href="${escapeHtml(href)}">`).join('\n')}
+  return `${pageHead(input.title, input.stylesheets)}
 <style>html, body, #graphiql { height: 100%; margin: 0; } body { overflow: hidden; }</style>
 </head>
 <body>

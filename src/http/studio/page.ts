@@ -1,4 +1,4 @@
-import { escapeHtml, jsonForScriptBlock, scriptTags } from '../html';
+import { jsonForScriptBlock, pageHead, scriptTags } from '../html';
 
 /**
  * The studio's HTML: the static skeleton of every section with its labelled controls (the page
@@ -16,15 +16,7 @@ export interface StudioPageInput {
 
 export function renderStudioPage(input: StudioPageInput): string {
   const config = { endpointPath: input.endpointPath };
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<link rel="icon" href="data:,">
-<title>${escapeHtml(input.title)}</title>
-${input.stylesheets.map((href) => `<link rel="stylesheet" href="${escapeHtml(href)}">`).join('\n')}
+  return `${pageHead(input.title, input.stylesheets)}
 </head>
 <body>
 <a class="skip" href="#mapping-section">Skip to the mapping</a>
