@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
 /** Debian's chromium package (installed by infra/browser/ensure-chromium.sh); never a Playwright-downloaded browser. */
 export const CHROMIUM_PATH = process.env.CANONQL_CHROMIUM ?? '/usr/bin/chromium';
@@ -20,4 +20,22 @@ export async function launchChromium(): Promise<Browser> {
     throw new Error(`chromium not found at ${CHROMIUM_PATH}: run "bash infra/browser/ensure-chromium.sh" (installs Debian's chromium with apt)`);
   }
   return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+}
+
+/**
+ * Lets a page load only from `origin` (and data:/blob: URLs): every request is recorded in
+ * `requested`, anything else is refused and recorded in `offOrigin`, so a test also proves the
+ * page works with no internet at all.
+ */
+export async function allowOnlyOrigin(context: BrowserContext, origin: string, requested: string[], offOrigin: string[]): Promise<void> {
+  await context.route('**/*', async (route) => {
+    const url = route.request().url();
+    requested.push(url);
+    if (url.startsWith('data:') || url.startsWith('blob:') || new URL(url).origin === origin) {
+      await route.continue();
+    } else {
+      offOrigin.push(url);
+      await route.abort('blockedbyclient');
+    }
+  });
 }

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kind, parse, type OperationDefinitionNode } from 'graphql';
 import type { Browser, BrowserContext, Page, WebSocket as PageWebSocket } from 'playwright-core';
-import { launchChromium } from './chromium';
+import { allowOnlyOrigin, launchChromium } from './chromium';
 
 /**
  * The explorer's browser test, independent of which server it runs against: a factory starts a
@@ -62,18 +62,8 @@ export function describeExplorer(name: string, startTarget: ExplorerTargetFactor
       browser = await launchChromium();
       context = await browser.newContext({ viewport: { width: 1400, height: 900 }, serviceWorkers: 'block' });
       const origin = new URL(target.baseUrl).origin;
-      // Everything the page loads must come from the service itself: anything else is recorded and
-      // refused, so the test also proves the explorer works with no internet at all.
-      await context.route('**/*', async (route) => {
-        const url = route.request().url();
-        requested.push(url);
-        if (url.startsWith('data:') || url.startsWith('blob:') || new URL(url).origin === origin) {
-          await route.continue();
-        } else {
-          offOrigin.push(url);
-          await route.abort('blockedbyclient');
-        }
-      });
+      // Everything the page loads must come from the service itself (no internet needed).
+      await allowOnlyOrigin(context, origin, requested, offOrigin);
       page = await context.newPage();
       page.on('pageerror', (error) => pageErrors.push(String(error)));
       page.on('console', (message) => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium } from './chromium';
+import { allowOnlyOrigin, launchChromium } from './chromium';
 
 /**
  * Headless chromium on the studio page, with everything recorded that the test asserts on at the
@@ -27,16 +27,7 @@ export async function openStudioBrowser(baseUrl: string): Promise<StudioBrowser>
   const origin = new URL(baseUrl).origin;
   const offOrigin: string[] = [];
   const requested: string[] = [];
-  await context.route('**/*', async (route) => {
-    const url = route.request().url();
-    requested.push(url);
-    if (url.startsWith('data:') || url.startsWith('blob:') || new URL(url).origin === origin) {
-      await route.continue();
-    } else {
-      offOrigin.push(url);
-      await route.abort('blockedbyclient');
-    }
-  });
+  await allowOnlyOrigin(context, origin, requested, offOrigin);
   const page = await context.newPage();
   const pageErrors: string[] = [];
   const consoleErrors: string[] = [];
