@@ -231,7 +231,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       const eventLog = createEventLog(mongo.db);
       const discovery = createDiscoveryReader({ db: mongo.db, removalWindow: config.discovery.removalWindow });
       const adminServices = createAdminServices({
-        db: mongo.db, kafka, store, eventLog, catalog, specs: specRegistry, ...(metricRegistry ? { metrics: metricRegistry } : {}),
+        db: mongo.db, kafka, kafkaAdmin: admin, store, eventLog, catalog, specs: specRegistry, ...(metricRegistry ? { metrics: metricRegistry } : {}),
         activeSpecs: () => activeSpecs.list(), profiledTopics,
         samples: discoverySamples(discovery),
         canonicalTopicPrefix: config.ingest.canonicalTopicPrefix, refresh: () => catalogWatch.refresh(), logger,

@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { Partitioners } from 'kafkajs';
 import type { Db } from 'mongodb';
 import type { SubjectCatalog } from '../catalog/subject-catalog';
@@ -54,6 +54,8 @@ export interface AdminServices {
 export interface AdminDeps {
   readonly db: Db;
   readonly kafka: Kafka;
+  /** The process's connected admin client (topic listings reuse it). */
+  readonly kafkaAdmin: Admin;
   readonly store: EntityStore;
   readonly eventLog: EventLog;
   readonly catalog: SubjectCatalog;
@@ -86,13 +88,7 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
     backfills,
     profiledTopics: deps.profiledTopics,
     async kafkaTopics() {
-      const admin = deps.kafka.admin();
-      await admin.connect();
-      try {
-        return (await admin.listTopics()).filter((topic) => !topic.startsWith('__')).sort();
-      } finally {
-        await admin.disconnect();
-      }
+      return (await deps.kafkaAdmin.listTopics()).filter((topic) => !topic.startsWith('__')).sort();
     },
     deadLetters: createDeadLetterAdmin({ db: deps.db, store: deps.store, eventLog: deps.eventLog, validate, activeSpecs: deps.activeSpecs, publisher }),
     async preview(input, options) {
