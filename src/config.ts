@@ -7,7 +7,7 @@ import { LOCAL_CONNECT_URL, LOCAL_KAFKA_BROKERS, LOCAL_MONGODB_URI, LOCAL_POSTGR
 /**
  * The only reader of the environment. Every setting is declared once in SETTINGS (name, default,
  * meaning); `loadConfig` parses and validates all of them, reports every problem at once, and
- * returns a frozen object. The README's settings table is checked against SETTINGS by a test.
+ * returns a frozen object. The settings table of docs/configuration.md is checked against SETTINGS by a test.
  */
 
 export type Role = 'ingest' | 'api';

@@ -3,7 +3,7 @@
  * up to `perMinute` tokens, refilled continuously at `perMinute` per minute, one taken per
  * operation. A burst of a minute's allowance is fine; a sustained rate above it is refused with
  * the time until the next token. In memory, per process: each API replica limits on its own (a
- * caller spread over N replicas gets up to N times the rate; see the README).
+ * caller spread over N replicas gets up to N times the rate; see docs/operations.md).
  */
 export interface RateLimiter {
   /** Takes `cost` tokens from `key`'s bucket, or says how long until they would be there. */

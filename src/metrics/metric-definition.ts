@@ -17,7 +17,7 @@ import type { Condition } from '../mapping/mapping-spec';
  * Field paths are canonical field paths (`region`, `customer.email`, `line_items[*].sku`) with
  * at most one `[*]`; every path with a `[*]` must iterate the same array. When one does, each
  * element of that array is one contribution (its element paths read from the element, the other
- * paths from the entity); see README "Metrics" for the semantics.
+ * paths from the entity); see docs/metrics.md for the semantics.
  */
 export type WindowSize = 'minute' | 'hour' | 'day';
 export const WINDOW_SIZES: readonly WindowSize[] = ['minute', 'hour', 'day'];

@@ -21,7 +21,7 @@ import type { WindowSize } from './metric-definition';
  * `settle` makes every bucket an entity may occupy agree with its contribution document, then
  * clears `dirty` (compare-and-set, so a newer write stays dirty). A crash anywhere leaves the
  * contribution dirty; replaying the change (same version: "duplicate"), a later change of the
- * entity, or the start-up sweep settles it again. See README "Metrics: exactness".
+ * entity, or the start-up sweep settles it again. See docs/metrics.md.
  */
 export const CONTRIBUTIONS_COLLECTION = 'metric_contributions';
 export const BUCKETS_COLLECTION = 'metric_buckets';

@@ -4,7 +4,7 @@ import { testMongo, uniqueName } from '../support/test-env';
 /**
  * The MongoDB operations canonql's design relies on, run against the real store of the stack.
  * Anything the store does not support is deliberately absent here and avoided by the design
- * (see README, "What the store supports").
+ * (see docs/local-stack.md, "What the store supports").
  */
 describe('the MongoDB-wire store', () => {
   let client: MongoClient;

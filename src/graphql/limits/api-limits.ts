@@ -1,6 +1,6 @@
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 
-/** Every abuse limit of the API (settings in src/config.ts, documented in the README). */
+/** Every abuse limit of the API (settings in src/config.ts, documented in docs/configuration.md and docs/operations.md). */
 export interface ApiLimits extends OperationLimits {
   /** Largest request body; beyond: 413 PAYLOAD_TOO_LARGE before parsing. */
   readonly maxBodyBytes: number;

@@ -58,14 +58,21 @@ describe('docker-compose.yml', () => {
   });
 });
 
-describe('README', () => {
-  const readme = read('README.md');
-
+describe('documentation', () => {
   it('documents every setting', () => {
-    for (const setting of SETTINGS) expect(readme).toContain(`\`${setting.name}\``);
+    const reference = read('docs/configuration.md');
+    for (const setting of SETTINGS) expect(reference).toContain(`\`${setting.name}\``);
   });
 
   it('documents every stack command', () => {
-    for (const command of ['up', 'down', 'status', 'logs', 'reset']) expect(readme).toContain(`npm run stack -- ${command}`);
+    const stack = read('docs/local-stack.md');
+    for (const command of ['up', 'down', 'status', 'logs', 'reset']) expect(stack).toContain(`npm run stack -- ${command}`);
+  });
+
+  it('keeps the README a front page with the two commands', () => {
+    const readme = read('README.md');
+    expect(readme.split('\n').length).toBeLessThanOrEqual(250);
+    expect(readme).toContain('npm ci && npm start');
+    expect(readme).toContain('npm ci && npm test');
   });
 });
