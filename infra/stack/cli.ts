@@ -1,7 +1,5 @@
-import { rmSync } from 'node:fs';
 import { isAppError } from '../../src/errors';
-import { stackPaths } from './stack-config';
-import { stackDown, stackLogs, stackStatus, stackUp } from './stack';
+import { stackDown, stackLogs, stackReset, stackStatus, stackUp } from './stack';
 
 /**
  * `npm run stack -- <command>`: controls the local stack (no Docker needed).
@@ -33,14 +31,12 @@ async function main(argv: string[]): Promise<number> {
     case 'logs': {
       const n = rest.indexOf('-n');
       const lines = n >= 0 ? Number(rest[n + 1]) : 40;
-      const names = rest.filter((_, i) => i !== n && i !== n + 1);
+      const names = n >= 0 ? rest.filter((_, i) => i !== n && i !== n + 1) : rest;
       console.log(stackLogs(names, lines));
       return 0;
     }
     case 'reset': {
-      await stackDown();
-      rmSync(stackPaths().stateDir, { recursive: true, force: true });
-      console.log(`removed ${stackPaths().stateDir}`);
+      for (const removed of await stackReset()) console.log(`removed ${removed}`);
       return 0;
     }
     default:

@@ -4,6 +4,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { Client as PgClient } from 'pg';
 import { ensureScramUser, SASL_LISTENER, saslListenerProperties } from './kafka-scram';
+import { postgresFiles, preparePostgresFiles } from './postgres-files';
 import { isAlive, readPid, run, spawnDetached, stopPid, waitUntil } from './processes';
 import { JVM_FLAGS, PORTS, type StackPaths } from './stack-config';
 
@@ -15,6 +16,8 @@ export interface StackService {
   readonly name: 'postgres' | 'mongo' | 'kafka' | 'connect';
   readonly description: string;
   readonly port: number;
+  /** Where the server's output goes (`stack logs`). */
+  readonly logFile: string;
   pid(): number | null;
   /** Spawns the server unless it already runs; returns false when it was already running. */
   start(): Promise<boolean>;
@@ -24,8 +27,6 @@ export interface StackService {
 }
 
 const HOST = PORTS.host;
-const isRoot = () => process.getuid?.() === 0;
-
 function livePid(pidFile: string): number | null {
   const pid = readPid(pidFile);
   return pid !== null && isAlive(pid) ? pid : null;
@@ -51,18 +52,15 @@ function base(paths: StackPaths, name: StackService['name']) {
   };
 }
 
-export function postgresService(paths: StackPaths): StackService {
-  const dataDir = paths.dataDir('postgres');
-  const socketDir = path.join(paths.stateDir, 'run', 'pg-socket');
+export function postgresService(paths: StackPaths, options: { port?: number } = {}): StackService {
+  const port = options.port ?? PORTS.postgresPort;
+  const files = postgresFiles(paths);
+  const { dataDir, socketDir } = files;
   const pgCtl = path.join(paths.postgresBin, 'pg_ctl');
   // PostgreSQL refuses to run as root; as root we run its tools as the `postgres` system user
-  // that Debian's package creates, and hand it the directories it writes.
+  // that Debian's package creates, with its files where that user can reach them (postgres-files.ts).
   const asPostgres = (cmd: string, args: string[]) =>
-    isRoot() ? run('runuser', ['-u', 'postgres', '--', cmd, ...args]) : run(cmd, args);
-  const giveToPostgres = (dir: string) => {
-    fs.mkdirSync(dir, { recursive: true });
-    if (isRoot()) run('chown', ['-R', 'postgres:postgres', dir]);
-  };
+    files.runAs ? run('runuser', ['-u', files.runAs, '--', cmd, ...args], { cwd: '/' }) : run(cmd, args);
   const postmasterPid = (): number | null => {
     try {
       const pid = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -72,7 +70,7 @@ export function postgresService(paths: StackPaths): StackService {
     }
   };
   const query = async (sql: string) => {
-    const client = new PgClient({ host: HOST, port: PORTS.postgresPort, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 2000 });
+    const client = new PgClient({ host: HOST, port, user: 'postgres', database: 'postgres', connectionTimeoutMillis: 2000 });
     await client.connect();
     try {
       return await client.query(sql);
@@ -83,24 +81,23 @@ export function postgresService(paths: StackPaths): StackService {
   const service: StackService = {
     name: 'postgres',
     description: 'PostgreSQL (Debezium source, logical decoding)',
-    port: PORTS.postgresPort,
+    port,
+    logFile: files.logFile,
     pid: postmasterPid,
     async start() {
       if (postmasterPid() !== null) return false;
-      giveToPostgres(socketDir);
-      giveToPostgres(path.dirname(paths.logFile('postgres')));
+      preparePostgresFiles(paths, files);
       if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) {
-        giveToPostgres(dataDir);
         asPostgres(path.join(paths.postgresBin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-instructions']);
       }
       const options = [
-        `-p ${PORTS.postgresPort}`, `-c listen_addresses=${HOST}`, `-k ${socketDir}`,
+        `-p ${port}`, `-c listen_addresses=${HOST}`, `-k ${socketDir}`,
         // Debezium's pgoutput plugin needs logical WAL and a slot + sender per connector.
         '-c wal_level=logical', '-c max_replication_slots=32', '-c max_wal_senders=32',
         // A development/test stack: durability across an OS crash is not needed, speed is.
         '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off',
       ].join(' ');
-      asPostgres(pgCtl, ['-D', dataDir, '-l', paths.logFile('postgres'), '-o', options, '-w', '-t', '60', 'start']);
+      asPostgres(pgCtl, ['-D', dataDir, '-l', files.logFile, '-o', options, '-w', '-t', '60', 'start']);
       return true;
     },
     async ready() {
@@ -108,7 +105,7 @@ export function postgresService(paths: StackPaths): StackService {
       return result.rows[0]?.wal === 'logical';
     },
     async waitReady(timeoutMs) {
-      await waitUntil('PostgreSQL', () => service.ready(), { timeoutMs, logFile: paths.logFile('postgres') });
+      await waitUntil('PostgreSQL', () => service.ready(), { timeoutMs, logFile: files.logFile });
       // The demo source database that Debezium captures; created once.
       const exists = await query("SELECT 1 FROM pg_database WHERE datname = 'canonql_source'");
       if (exists.rowCount === 0) await query('CREATE DATABASE canonql_source');
@@ -128,6 +125,7 @@ export function mongoService(paths: StackPaths): StackService {
     name: 'mongo',
     description: 'MongoDB-wire store (mongo-java-server, H2 file backend)',
     port: PORTS.mongoPort,
+    logFile: paths.logFile('mongo'),
     pid,
     async start() {
       if (pid() !== null) return false;
@@ -173,6 +171,7 @@ export function kafkaService(paths: StackPaths): StackService {
     name: 'kafka',
     description: 'Apache Kafka broker + controller (KRaft)',
     port: PORTS.kafkaPort,
+    logFile: paths.logFile('kafka'),
     pid,
     async start() {
       const properties = [
@@ -285,6 +284,7 @@ export function connectService(paths: StackPaths): StackService {
     name: 'connect',
     description: 'Kafka Connect (standalone) with the Debezium PostgreSQL connector and the MongoDB sink connector',
     port: PORTS.connectPort,
+    logFile: paths.logFile('connect'),
     pid,
     async start() {
       if (pid() !== null) return false;

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
+import { AppError, ErrorCode } from '../../src/errors';
 import { checkJavaAndMaven, installDebezium, installKafka, installMongoServer, installMongoSinkConnector, installPostgres } from './install';
+import { removeExternalPostgresFiles } from './postgres-files';
 import { residentMiB, tailFile } from './processes';
 import { createProgress, type Progress } from './progress';
 import { connectService, kafkaService, mongoService, postgresService, type StackService } from './services';
@@ -62,6 +64,14 @@ export async function stackDown(progress: Progress = createProgress(), only?: re
   }
 }
 
+/** Stops everything and deletes the stack's data and logs, wherever they live (not the download cache). */
+export async function stackReset(progress: Progress = createProgress(), paths: StackPaths = stackPaths()): Promise<string[]> {
+  await stackDown(progress, undefined, paths);
+  const removed = [removeExternalPostgresFiles(paths), paths.stateDir].filter((p): p is string => p !== null);
+  fs.rmSync(paths.stateDir, { recursive: true, force: true });
+  return removed;
+}
+
 export interface ServiceStatus {
   readonly name: string;
   readonly port: number;
@@ -79,6 +89,11 @@ export async function stackStatus(paths: StackPaths = stackPaths()): Promise<Ser
 }
 
 export function stackLogs(names: readonly string[], lines: number, paths: StackPaths = stackPaths()): string {
-  const selected = names.length > 0 ? names : stackServices(paths).map((s) => s.name);
-  return selected.map((name) => `==> ${paths.logFile(name)} <==\n${tailFile(paths.logFile(name), lines)}`).join('\n\n');
+  const services = stackServices(paths);
+  const unknown = names.filter((name) => !services.some((s) => s.name === name));
+  if (unknown.length > 0) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `unknown service ${unknown.join(', ')} (services: ${services.map((s) => s.name).join(', ')})`);
+  }
+  const selected = names.length > 0 ? services.filter((s) => names.includes(s.name)) : services;
+  return selected.map((s) => `==> ${s.logFile} <==\n${tailFile(s.logFile, lines)}`).join('\n\n');
 }
