@@ -3,6 +3,8 @@ import type { Kafka } from 'kafkajs';
 export interface TopicSpec {
   readonly topic: string;
   readonly numPartitions: number;
+  /** Topic-level configs (`max.message.bytes`, `retention.ms`...) for a topic created here. */
+  readonly configEntries?: ReadonlyArray<{ readonly name: string; readonly value: string }>;
 }
 
 /**
@@ -16,7 +18,7 @@ export async function ensureTopics(kafka: Kafka, topics: readonly TopicSpec[]): 
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
-    if (missing.length > 0) await admin.createTopics({ topics: [...missing], waitForLeaders: true });
+    if (missing.length > 0) await admin.createTopics({ topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.numPartitions, ...(t.configEntries ? { configEntries: [...t.configEntries] } : {}) })), waitForLeaders: true });
   } finally {
     await admin.disconnect();
   }

@@ -18,6 +18,12 @@ export interface MongoChangeInput {
   readonly ord: number;
   readonly db?: string;
   readonly collection?: string;
+  /**
+   * A change inside a multi-document transaction: the session (`source.lsid`, `source.txnNumber`)
+   * and, when the connector runs with `provide.transaction.metadata=true`, the change's position in
+   * the transaction (the envelope's `transaction` block).
+   */
+  readonly txn?: { readonly lsid: string; readonly txnNumber: number; readonly totalOrder?: number };
 }
 
 /** A MongoDB connector (2.x/3.x) change event: `after`/`before` are Extended JSON strings. */
@@ -33,11 +39,13 @@ export function mongoChange(input: MongoChangeInput): Message {
       : null,
     source: {
       version: '3.6.0.Final', connector: 'mongodb', name: 'demo', ts_ms: input.tsMs, snapshot: input.op === 'r' ? 'true' : 'false',
-      db: input.db ?? 'shop', collection: input.collection ?? 'orders', ord: input.ord, lsid: null, txnNumber: null,
+      db: input.db ?? 'shop', collection: input.collection ?? 'orders', ord: input.ord, lsid: input.txn?.lsid ?? null, txnNumber: input.txn?.txnNumber ?? null,
     },
     op: input.op,
     ts_ms: input.tsMs + 5,
-    transaction: null,
+    transaction: input.txn?.totalOrder !== undefined
+      ? { id: `${input.txn.lsid}:${input.txn.txnNumber}`, total_order: input.txn.totalOrder, data_collection_order: input.txn.totalOrder }
+      : null,
   };
   return { key: JSON.stringify({ id: idJson }), value: JSON.stringify(value) };
 }

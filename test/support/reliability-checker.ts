@@ -1,5 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import type { Db } from 'mongodb';
+import { EVENT_LOG_COLLECTION } from '../../src/events/event-log';
+import { DEAD_LETTER_COLLECTION } from '../../src/ingestion/dead-letter';
 import { stateCollectionName } from '../../src/state/entity-store';
 import { collectMessages } from './kafka-messages';
 
@@ -18,14 +20,22 @@ import { collectMessages } from './kafka-messages';
  *    event id never two different contents: every duplicate is an exact re-send a consumer drops;
  * 5. offsets never ahead of durable state: at every sampled moment (see {@link OffsetSampler}),
  *    every raw message below the ingestion group's committed offset was already in the store (the
- *    stored version of its key at least its version).
+ *    stored version of its key at least its version);
+ * 6. each change once in the event log: per key, the logged events' versions are exactly 1..n;
+ * 7. nothing oversized stalls: a change the model expects dead-lettered (its event too large for
+ *    Kafka) is in the dead letters with its code, and is the only change without a canonical event.
  *
  * It returns a list of violations (empty = pass) so a failing case prints all of them.
  */
 export interface SourceModel {
   readonly subject: string;
-  /** Each key's expected final `data` and version (number of its changes). */
-  readonly expected: ReadonlyMap<string, { readonly version: number; readonly data: Record<string, unknown> }>;
+  /**
+   * Each key's expected final `data` and version (number of its changes, deletes included); `data`
+   * null: hard-deleted last (no live entity: no document, or only a deleted marker at that version).
+   */
+  readonly expected: ReadonlyMap<string, { readonly version: number; readonly data: Record<string, unknown> | null }>;
+  /** `key@version` → error code, for changes whose canonical event must be dead-lettered instead of published. */
+  readonly deadLettered?: ReadonlyMap<string, string>;
 }
 
 export interface CheckInput {
@@ -40,7 +50,7 @@ export interface CheckInput {
 
 export interface CheckReport {
   readonly violations: string[];
-  readonly facts: { keys: number; changes: number; canonicalMessages: number; duplicates: number; offsetSamples: number };
+  readonly facts: { keys: number; changes: number; canonicalMessages: number; duplicates: number; offsetSamples: number; deadLettered: number };
 }
 
 interface CanonicalMessage { readonly partition: number; readonly offset: number; readonly id: string; readonly key: string; readonly version: number; readonly raw: string }
@@ -51,11 +61,15 @@ export async function checkReliability(input: CheckInput): Promise<CheckReport> 
   const changes = [...model.expected.values()].reduce((n, e) => n + e.version, 0);
 
   // 1. state equals the source.
-  const docs = await input.db.collection<{ _id: string; data: Record<string, unknown>; _meta: { version: number } }>(stateCollectionName(model.subject)).find({}).toArray();
+  const docs = await input.db.collection<{ _id: string; data: Record<string, unknown>; _meta: { version: number; deleted?: boolean } }>(stateCollectionName(model.subject)).find({}).toArray();
   const stored = new Map(docs.map((d) => [String(d._id), d]));
   for (const [key, want] of model.expected) {
     const doc = stored.get(key);
-    if (!doc) violations.push(`state: key ${key} missing`);
+    if (want.data === null) {
+      if (doc && !doc._meta.deleted) violations.push(`state: key ${key} is live (version ${doc._meta.version}), the source deleted it`);
+      else if (doc && doc._meta.version !== want.version) violations.push(`state: deleted key ${key} kept at version ${doc._meta.version}, source has ${want.version}`);
+    } else if (!doc) violations.push(`state: key ${key} missing`);
+    else if (doc._meta.deleted) violations.push(`state: key ${key} is deleted, the source has it at version ${want.version}`);
     else if (doc._meta.version !== want.version) violations.push(`state: key ${key} at version ${doc._meta.version}, source has ${want.version}`);
     else if (JSON.stringify(sortKeys(doc.data)) !== JSON.stringify(sortKeys(want.data))) violations.push(`state: key ${key} is ${JSON.stringify(doc.data)}, source has ${JSON.stringify(want.data)}`);
   }
@@ -63,7 +77,8 @@ export async function checkReliability(input: CheckInput): Promise<CheckReport> 
 
   // 2. every applied change's event on the canonical topic (read until all are there, or timeout).
   const wanted = new Set<string>();
-  for (const [key, want] of model.expected) for (let v = 1; v <= want.version; v += 1) wanted.add(`${key}@${v}`);
+  const deadLettered = model.deadLettered ?? new Map<string, string>();
+  for (const [key, want] of model.expected) for (let v = 1; v <= want.version; v += 1) if (!deadLettered.has(`${key}@${v}`)) wanted.add(`${key}@${v}`);
   const collected: CanonicalMessage[] = [];
   const seen = new Set<string>();
   try {
@@ -112,11 +127,34 @@ export async function checkReliability(input: CheckInput): Promise<CheckReport> 
     }
   }
 
+  // 6. each change once in the event log.
+  const logged = await input.db.collection<{ key: string; version: number }>(EVENT_LOG_COLLECTION)
+    .find({ subject: model.subject }, { projection: { key: 1, version: 1 } }).toArray();
+  const loggedVersions = new Map<string, number[]>();
+  for (const e of logged) loggedVersions.set(e.key, [...(loggedVersions.get(e.key) ?? []), e.version]);
+  for (const [key, want] of model.expected) {
+    const versions = (loggedVersions.get(key) ?? []).sort((a, b) => a - b);
+    const expectedVersions = Array.from({ length: want.version }, (_, i) => i + 1);
+    if (JSON.stringify(versions) !== JSON.stringify(expectedVersions)) {
+      violations.push(`event log: key ${key} has versions [${versions.slice(0, 12).join(',')}${versions.length > 12 ? ',…' : ''}], expected 1..${want.version} once each`);
+    }
+  }
+  for (const key of loggedVersions.keys()) if (!model.expected.has(key)) violations.push(`event log: key ${key} not in the source`);
+
+  // 7. dead-lettered oversized events: in the dead letters with their code, not on the topic.
+  if (deadLettered.size > 0) {
+    const letters = await input.db.collection<{ code: string; details: { key?: string; version?: number } | null }>(DEAD_LETTER_COLLECTION).find({}).toArray();
+    for (const [kv, code] of deadLettered) {
+      if (!letters.some((l) => l.code === code && `${l.details?.key}@${l.details?.version}` === kv)) violations.push(`dead letters: ${kv} is not dead-lettered with ${code}`);
+      if (present.has(kv)) violations.push(`dead letters: ${kv} is dead-lettered but also on the canonical topic`);
+    }
+  }
+
   // 5. offsets never ahead of durable state.
   violations.push(...input.offsets.violations());
   if (input.offsets.samples() === 0) violations.push('offsets: no committed-offset sample was taken');
 
-  return { violations, facts: { keys: model.expected.size, changes, canonicalMessages: collected.length, duplicates, offsetSamples: input.offsets.samples() } };
+  return { violations, facts: { keys: model.expected.size, changes, canonicalMessages: collected.length, duplicates, offsetSamples: input.offsets.samples(), deadLettered: deadLettered.size } };
 }
 
 function sortKeys(value: unknown): unknown {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import type { Db, MongoClient } from 'mongodb';
 import { canonicalTopic } from '../../src/events/canonical-event';
 import { ensureTopics } from '../../src/infra/kafka-topics';
@@ -23,9 +23,38 @@ const ROOT = path.join(__dirname, '..', '..');
  *
  * The stream: change n touches key n mod `keys` with version ⌊n / keys⌋ + 1; each key goes to a
  * fixed partition (key mod partitions), so per-key order in the source is the produce order.
+ * With `transactions`, the changes come as MongoDB multi-document transactions (see
+ * {@link transactionStream}); a case can also bring its own `stream` (any changes, deletes and
+ * dead-letter expectations included). The model is kept from what was produced.
  */
 export const oid = (n: number) => n.toString(16).padStart(24, '0');
 const BASE_TS = 1_700_000_000_000;
+
+/** One change of a world's stream, with what the source's state is after it. */
+export interface WorldChange {
+  /** Key number: the document id is `oid(k)`; the partition is k mod partitions. */
+  readonly k: number;
+  /** The key's version after this change (its number of changes, deletes included). */
+  readonly v: number;
+  readonly message: Message;
+  /** The key's canonical data after this change; null once deleted (hard delete: no live entity). */
+  readonly data: Record<string, unknown> | null;
+  /** The error code this change's canonical event is expected to be dead-lettered with. */
+  readonly deadLetterCode?: string;
+}
+
+export interface WorldOptions {
+  readonly keys: number;
+  readonly partitions: number;
+  /** Changes come in MongoDB transactions: each touches every key `changesPerDocument` times. */
+  readonly transactions?: { readonly changesPerDocument: number; readonly metadata: boolean };
+  /** The whole stream, instead of the default one: change n. */
+  readonly stream?: (n: number) => WorldChange;
+  /** The subject's mapping spec file in specs/ (default order.json); `deleteMode` overrides its delete mode. */
+  readonly deleteMode?: 'soft' | 'hard';
+  /** Topic configs of the canonical topic, created before ingestion starts (e.g. max.message.bytes). */
+  readonly canonicalTopicConfig?: Record<string, string>;
+}
 
 export interface ReliabilityWorld {
   readonly kafka: ReturnType<typeof testKafka>;
@@ -49,7 +78,7 @@ export interface ReliabilityWorld {
   dispose(): Promise<void>;
 }
 
-export async function createReliabilityWorld(name: string, options: { keys: number; partitions: number }): Promise<ReliabilityWorld> {
+export async function createReliabilityWorld(name: string, options: WorldOptions): Promise<ReliabilityWorld> {
   const kafka = testKafka();
   const mongo = await testMongo();
   const database = uniqueName(`rel_${name}`);
@@ -58,22 +87,22 @@ export async function createReliabilityWorld(name: string, options: { keys: numb
   const prefix = `${uniqueName('canonical')}.`;
   const groupId = uniqueName(`rel-${name}`);
   const specsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-'));
-  fs.writeFileSync(path.join(specsDir, 'order.json'), JSON.stringify(specFromFile('order.json', rawTopic)));
-  await ensureTopics(kafka, [{ topic: rawTopic, numPartitions: options.partitions }]);
+  const spec = specFromFile('order.json', rawTopic);
+  fs.writeFileSync(path.join(specsDir, 'order.json'), JSON.stringify(options.deleteMode ? { ...spec, deleteMode: options.deleteMode } : spec));
+  // Raw messages of several MB are allowed on the raw topic (oversized-entity cases).
+  await ensureTopics(kafka, [{ topic: rawTopic, numPartitions: options.partitions, configEntries: [{ name: 'max.message.bytes', value: String(8 * 1024 * 1024) }] }]);
+  if (options.canonicalTopicConfig) {
+    await ensureTopics(kafka, [{ topic: canonicalTopic('order', prefix), numPartitions: options.partitions, configEntries: Object.entries(options.canonicalTopicConfig).map(([name, value]) => ({ name, value })) }]);
+  }
   const rawLog = new Map<number, ({ key: string; version: number } | undefined)[]>();
   const sampler = createOffsetSampler({ kafka, db, subject: 'order', groupId, rawTopic, rawLog });
   const processes: ServiceProcess[] = [];
   let producer: Producer | null = null;
   let produced = 0;
+  const model = new Map<string, { version: number; data: Record<string, unknown> | null }>();
+  const deadLettered = new Map<string, string>();
 
-  const changeOf = (n: number) => {
-    const k = n % options.keys;
-    const v = Math.floor(n / options.keys) + 1;
-    return { k, v, message: mongoChange({
-      op: v === 1 ? 'c' : 'u', id: { $oid: oid(k) }, tsMs: BASE_TS + v * 1000, ord: k + 1,
-      after: { orderId: `o-${k}`, customer: { email: `v${v}@x.io` }, items: [{ sku: `sku-${k}-${v}` }] },
-    }) };
-  };
+  const changeOf = options.stream ?? (options.transactions ? transactionStream(options.keys, options.transactions) : defaultStream(options.keys));
 
   const world: ReliabilityWorld = {
     kafka, mongo, db, database, rawTopic, groupId, sampler,
@@ -94,6 +123,10 @@ export async function createReliabilityWorld(name: string, options: { keys: numb
         rawLog.set(meta.partition, list);
         let offset = Number(meta.baseOffset);
         for (const c of changes) if (c.k % options.partitions === meta.partition) list[offset++] = { key: oid(c.k), version: c.v };
+      }
+      for (const c of changes) {
+        model.set(oid(c.k), { version: c.v, data: c.data });
+        if (c.deadLetterCode) deadLettered.set(`${oid(c.k)}@${c.v}`, c.deadLetterCode);
       }
       produced += count;
     },
@@ -119,16 +152,18 @@ export async function createReliabilityWorld(name: string, options: { keys: numb
       return service;
     },
     async waitApplied(timeoutMs = 90000) {
-      const want = expectedModel(produced, options.keys);
       await waitFor(`all ${produced} changes applied`, async () => {
         const docs = await db.collection<{ _id: string; _meta: { version: number } }>(stateCollectionName('order')).find({}, { projection: { _meta: 1 } }).toArray();
-        return docs.length === want.size && docs.every((d) => d._meta.version === want.get(String(d._id))?.version);
+        const versions = new Map(docs.map((d) => [String(d._id), d._meta.version]));
+        // A hard-deleted key may be gone from the store, or kept as a deleted marker at its version.
+        return [...model].every(([key, want]) => versions.get(key) === want.version || (want.data === null && !versions.has(key)))
+          && docs.every((d) => model.has(String(d._id)));
       }, { timeoutMs, intervalMs: 500 });
     },
     async check() {
       await sampler.sample();
       await sampler.stop();
-      return checkReliability({ kafka, db, canonicalTopic: world.canonicalTopic, offsets: sampler, model: { subject: 'order', expected: expectedModel(produced, options.keys) } });
+      return checkReliability({ kafka, db, canonicalTopic: world.canonicalTopic, offsets: sampler, model: { subject: 'order', expected: model, deadLettered } });
     },
     async dispose() {
       await sampler.stop().catch(() => undefined);
@@ -142,12 +177,50 @@ export async function createReliabilityWorld(name: string, options: { keys: numb
   return world;
 }
 
+/** The canonical document of the default stream's key k at version v (see specs/order.json). */
+export const orderData = (k: number, v: number): Record<string, unknown> =>
+  ({ order_id: `o-${k}`, customer: { email: `v${v}@x.io` }, line_items: [{ sku: `sku-${k}-${v}` }], currency: 'USD', created_by: 'system' });
+
+/** The default stream: change n is key n mod keys at version ⌊n / keys⌋ + 1, one oplog entry each. */
+export function defaultStream(keys: number): (n: number) => WorldChange {
+  return (n) => {
+    const k = n % keys;
+    const v = Math.floor(n / keys) + 1;
+    return { k, v, data: orderData(k, v), message: mongoChange({
+      op: v === 1 ? 'c' : 'u', id: { $oid: oid(k) }, tsMs: BASE_TS + v * 1000, ord: k + 1,
+      after: { orderId: `o-${k}`, customer: { email: `v${v}@x.io` }, items: [{ sku: `sku-${k}-${v}` }] },
+    }) };
+  };
+}
+
+/**
+ * The default stream's changes grouped into MongoDB multi-document transactions: transaction g
+ * changes every key `changesPerDocument` times (versions g·c+1 … g·c+c), interleaved. Like the
+ * connector writes them, all changes of one transaction carry the same cluster time (`ts_ms`,
+ * `ord`) and session (`lsid`, `txnNumber`); with `metadata`, also `transaction.total_order`.
+ */
+export function transactionStream(keys: number, options: { readonly changesPerDocument: number; readonly metadata: boolean }): (n: number) => WorldChange {
+  const lsid = JSON.stringify({ id: { $binary: { base64: 'c2Vzc2lvbi0wMDAwMDAwMQ==', subType: '04' } }, uid: { $binary: { base64: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', subType: '00' } } });
+  const c = options.changesPerDocument;
+  return (n) => {
+    const k = n % keys;
+    const v = Math.floor(n / keys) + 1;
+    const g = Math.floor((v - 1) / c);
+    const totalOrder = ((v - 1) % c) * keys + k + 1;
+    return { k, v, data: orderData(k, v), message: mongoChange({
+      op: v === 1 ? 'c' : 'u', id: { $oid: oid(k) }, tsMs: BASE_TS + (g + 1) * 1000, ord: 1,
+      after: { orderId: `o-${k}`, customer: { email: `v${v}@x.io` }, items: [{ sku: `sku-${k}-${v}` }] },
+      txn: { lsid, txnNumber: g + 1, ...(options.metadata ? { totalOrder } : {}) },
+    }) };
+  };
+}
+
 /** Each key's last version and document after the first `produced` changes. */
 export function expectedModel(produced: number, keys: number): Map<string, { version: number; data: Record<string, unknown> }> {
   const model = new Map<string, { version: number; data: Record<string, unknown> }>();
   for (let k = 0; k < Math.min(keys, produced); k += 1) {
     const v = Math.floor((produced - 1 - k) / keys) + 1;
-    model.set(oid(k), { version: v, data: { order_id: `o-${k}`, customer: { email: `v${v}@x.io` }, line_items: [{ sku: `sku-${k}-${v}` }], currency: 'USD', created_by: 'system' } });
+    model.set(oid(k), { version: v, data: orderData(k, v) });
   }
   return model;
 }

@@ -44,6 +44,8 @@ export function decodeFlattenedChange(
     file: either('file'),
     pos: either('pos'),
     row: either('row'),
+    txnNumber: either('txnNumber'),
+    lsid: either('lsid'),
   };
   const connector = inferConnector(connectorKind(either('connector')), position);
   const source = readSource(
@@ -86,7 +88,8 @@ export function decodeFlattenedChange(
     after: op === 'd' ? null : row,
     patch: null,
     unavailable: image?.unavailable ?? [],
-    position: sourcePosition(connector, position, ctx.raw),
+    // `add.fields=…,transaction.total_order` flattens the transaction block to `__transaction_total_order`.
+    position: sourcePosition(connector, position, ctx.raw, { id: meta('transaction_id'), total_order: meta('transaction_total_order') }),
     source,
     tsMs: changeTime(position.ts_ms, meta('ts_ms'), ctx.raw),
     flattened: true,

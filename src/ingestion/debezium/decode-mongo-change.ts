@@ -65,7 +65,7 @@ export function decodeMongoChange(payload: Readonly<Record<string, unknown>>, op
     after,
     patch,
     unavailable: [],
-    position: sourcePosition('mongodb', rawSource, ctx.raw),
+    position: sourcePosition('mongodb', rawSource, ctx.raw, isRecord(payload.transaction) ? payload.transaction : null),
     source: readSource(rawSource, 'mongodb'),
     tsMs: changeTime(rawSource?.ts_ms, payload.ts_ms, ctx.raw),
     flattened: false,

@@ -19,6 +19,15 @@ import { exactNumberText, isExactNumber } from './parse-json-lossless';
  * - MongoDB (`mongo:` + `ts_ms` + `ord`): the connector reads the oplog through a change stream;
  *   `ts_ms` is the oplog entry's cluster time (seconds, times 1000) and `ord` its increment within
  *   that second, so the pair is the oplog order, which is the order writes were applied.
+ *   A multi-document transaction is one oplog entry (`applyOps`): every change of it carries the
+ *   same `ts_ms` + `ord`, and the connector marks them with the session (`source.lsid`,
+ *   `source.txnNumber`). Their order inside the transaction is appended: Debezium's transaction
+ *   block (`transaction.total_order`, 1-based, with `provide.transaction.metadata=true`) as
+ *   `:t` + 20 digits, else the Kafka partition + offset as `:k…` (the connector writes a
+ *   transaction's changes in change-stream order and one document's changes go to one partition).
+ *   Changes outside a transaction keep the bare `mongo:<ts>:<ord>` form, so positions stored
+ *   before this suffix existed compare as before; a transaction's suffixed positions only ever
+ *   meet each other on the same `ts_ms` + `ord` prefix.
  * - MySQL (`mysql:` + binlog file + `pos` + `row`): the binlog is written in commit order; file
  *   names carry a zero-padded, increasing sequence number (`mysql-bin.000003`), `pos` orders
  *   events within a file and `row` orders the rows of one multi-row event.
@@ -37,6 +46,18 @@ export interface PositionSource {
   readonly file?: unknown;
   readonly pos?: unknown;
   readonly row?: unknown;
+  /** MongoDB: the transaction number of the session (`source.txnNumber`); present inside a transaction. */
+  readonly txnNumber?: unknown;
+  /** MongoDB: the logical session id (`source.lsid`, Extended JSON); present inside a transaction. */
+  readonly lsid?: unknown;
+}
+
+/** Debezium's per-change transaction block (`provide.transaction.metadata=true`). */
+export interface TransactionBlock {
+  readonly id?: unknown;
+  /** Position of the change among all changes of its transaction, from 1. */
+  readonly total_order?: unknown;
+  readonly data_collection_order?: unknown;
 }
 
 /** Where a record sits in Kafka: the fallback position. */
@@ -50,15 +71,16 @@ export interface KafkaCoordinates {
  * carries it, else the Kafka partition and offset.
  *
  * @param connector normalized connector name (`postgresql`, `mongodb`, `mysql`, ...)
+ * @param transaction the envelope's `transaction` block, when the connector provides one
  */
-export function sourcePosition(connector: string, source: PositionSource | null, kafka: KafkaCoordinates): string {
+export function sourcePosition(connector: string, source: PositionSource | null, kafka: KafkaCoordinates, transaction?: TransactionBlock | null): string {
   if (source) {
     if (connector === 'postgresql') {
       const lsn = lsnFromSequence(source.sequence) ?? digits(source.lsn);
       if (lsn !== null) return `pg:${pad(lsn, 20)}`;
     } else if (connector === 'mongodb') {
       const tsMs = digits(source.ts_ms);
-      if (tsMs !== null) return `mongo:${pad(tsMs, 15)}:${pad(digits(source.ord) ?? '0', 10)}`;
+      if (tsMs !== null) return `mongo:${pad(tsMs, 15)}:${pad(digits(source.ord) ?? '0', 10)}${mongoTransactionSuffix(source, kafka, transaction)}`;
     } else if (connector === 'mysql') {
       const pos = digits(source.pos);
       if (typeof source.file === 'string' && source.file !== '' && pos !== null) {
@@ -81,6 +103,18 @@ export function kafkaPosition(kafka: KafkaCoordinates): string {
  */
 export function comparePositions(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The order of a change inside a MongoDB transaction (see the header): empty outside one. A change
+ * is inside a transaction when the source names its session's transaction number, or when the
+ * envelope carries a transaction block.
+ */
+function mongoTransactionSuffix(source: PositionSource, kafka: KafkaCoordinates, transaction: TransactionBlock | null | undefined): string {
+  const order = digits(transaction?.total_order);
+  if (order !== null) return `:t${pad(order, 20)}`;
+  const inTransaction = (source.txnNumber !== undefined && source.txnNumber !== null) || (typeof transaction?.id === 'string' && transaction.id !== '');
+  return inTransaction ? `:k${pad(String(kafka.partition), 6)}:${pad(kafka.offset, 20)}` : '';
 }
 
 /** `source.sequence` is a JSON array in a string: `["<lastCommitLsn or null>", "<lsn>"]`. */

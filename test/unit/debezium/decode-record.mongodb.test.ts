@@ -47,7 +47,17 @@ describe('decodeRecord — MongoDB connector 2.x/3.x (change streams)', () => {
     expect(decoded.after).toEqual(ANNE_MARIE);
     expect(decoded.patch).toBeNull();
     expect(decoded.source.txId).toBe(1);
-    expect(decoded.position).toBe('mongo:001558965508000:0000000001');
+    // Inside a transaction (txnNumber) without a transaction block: ordered within it by Kafka offset.
+    expect(decoded.position).toBe('mongo:001558965508000:0000000001:k000000:00000000000000000042');
+  });
+
+  it('orders a change inside a transaction by the envelope\'s transaction block when present', () => {
+    const record = fixtureRecord('mongodb/customers-update-full.json');
+    const value = JSON.parse(record.value!.toString('utf8')) as { payload?: Record<string, unknown> } & Record<string, unknown>;
+    const envelope = value.payload ?? value;
+    envelope.transaction = { id: '{"id": {"$uuid": "7b1e"}}:1', total_order: 3, data_collection_order: 2 };
+    const decoded = change(decodeRecord({ ...record, value: Buffer.from(JSON.stringify(value)) }));
+    expect(decoded.position).toBe('mongo:001558965508000:0000000001:t00000000000000000003');
   });
 
   it('decodes an update that only has updateDescription into a patch with dotted paths and truncated arrays', () => {
