@@ -1,6 +1,6 @@
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import {
-  GraphQLError, Kind, getOperationAST, visit, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema,
+  GraphQLError, Kind, getOperationAST, getVariableValues, visit, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema,
   type OperationDefinitionNode, type SelectionSetNode,
 } from 'graphql';
 import { AppError, ErrorCode } from '../../errors';
@@ -10,8 +10,13 @@ import { requireAdmin, type Principal } from '../access';
  * The checks every operation passes after validation and before execution, over HTTP (Apollo
  * plugin) and websockets (graphql-ws onSubscribe) alike: role for mutations, introspection,
  * aliases, depth, page sizes, cost. Each refusal has its own code. The checks that depend only on
- * the document are cached per parsed document (Apollo reuses the parsed document of a repeated
- * query), so a busy client pays for them once.
+ * the document are cached per parsed document and operation (Apollo reuses the parsed document of
+ * a repeated query), so a busy client pays for them once.
+ *
+ * Hostile documents: every check is linear in the document's size however its fragments fan out
+ * (`fragment F2 on Query { ...F1 ...F1 }` doubles per level): the depth walk memoises each
+ * fragment, and the cost estimator stops at {@link MAX_EXPANDED_NODES} expanded fields, which is a
+ * refusal. Any failure of a check refuses: a limit that cannot be computed is never a pass.
  */
 export interface OperationLimits {
   /** Deepest field nesting, introspection included (`ofType` chains excepted). */
@@ -36,30 +41,66 @@ export interface OperationToCheck {
   readonly principal: Principal;
 }
 
-/** Document-only verdicts, computed once per parsed document (and per limits, per schema). */
-const staticVerdicts = new WeakMap<DocumentNode, { limits: OperationLimits; schema: GraphQLSchema; error: AppError | null; cost: number | null; costVaries?: boolean }>();
+/**
+ * Fields the cost estimator expands (fragments spread where they are used) before it gives up; a
+ * document beyond it is refused (COST_LIMIT_EXCEEDED). graphql-query-complexity's own default.
+ */
+export const MAX_EXPANDED_NODES = 10_000;
 
-/** The first limit the operation breaks, or null. Never throws for a valid document. */
+interface Verdict {
+  readonly limits: OperationLimits;
+  readonly schema: GraphQLSchema;
+  /** The document-wide checks' refusal (introspection, aliases, depth). */
+  readonly error: AppError | null;
+  /** The operation's cost verdict, once computed, when no variable can change it. */
+  cost?: { readonly error: AppError | null };
+  costVaries?: boolean;
+}
+
+/**
+ * Verdicts per parsed document (and per limits, per schema), then per operation name: a document
+ * may hold a cheap and a costly operation, and each is checked on its own.
+ */
+const verdicts = new WeakMap<DocumentNode, Map<string, Verdict>>();
+
+/**
+ * The first limit the operation breaks, or null. Never throws: a check that fails refuses
+ * (INTERNAL, logged by the endpoint's error formatter like any bug).
+ */
 export function checkOperation(op: OperationToCheck, limits: OperationLimits): AppError | null {
+  try {
+    return check(op, limits);
+  } catch (error) {
+    return new AppError(ErrorCode.INTERNAL, 'the operation could not be checked against the limits', { cause: error });
+  }
+}
+
+function check(op: OperationToCheck, limits: OperationLimits): AppError | null {
   const operation = getOperationAST(op.document, op.operationName ?? undefined);
-  if (!operation) return null; // graphql reports the unknown operation itself
+  if (!operation) return null; // graphql reports the unknown operation itself (execution never starts)
   const roleError = checkRole(operation, op.principal);
   if (roleError) return roleError;
 
-  let verdict = staticVerdicts.get(op.document);
+  let byOperation = verdicts.get(op.document);
+  if (!byOperation) {
+    byOperation = new Map();
+    verdicts.set(op.document, byOperation);
+  }
+  const operationKey = op.operationName ?? '';
+  let verdict = byOperation.get(operationKey);
   if (!verdict || verdict.limits !== limits || verdict.schema !== op.schema) {
-    verdict = { limits, schema: op.schema, error: checkDocument(op.document, limits), cost: null };
-    staticVerdicts.set(op.document, verdict);
+    verdict = { limits, schema: op.schema, error: checkDocument(op.document, limits) };
+    byOperation.set(operationKey, verdict);
   }
   if (verdict.error) return verdict.error;
   // Cost and page sizes depend on variables only where one feeds a `first` (a page size) or an
   // `if` (@skip/@include); otherwise the cost is as static as the rest and computed once per document.
   verdict.costVaries ??= (operation.variableDefinitions?.length ?? 0) > 0 && costUsesVariables(operation);
-  if (!verdict.costVaries && verdict.cost !== null) return null;
-  const result = costOf(op, limits);
-  if (result.error) return result.error;
-  if (!verdict.costVaries) verdict.cost = result.cost;
-  return null;
+  if (!verdict.costVaries && verdict.cost) return verdict.cost.error;
+  const result = costOf(op, operation, limits);
+  // Not costed (variables that do not coerce): nothing to remember.
+  if (result.cost !== null && !verdict.costVaries) verdict.cost = { error: result.error };
+  return result.error;
 }
 
 /** Mutations need the admin role: refused before anything runs, with 401 or 403. */
@@ -91,7 +132,7 @@ export function checkDocument(document: DocumentNode, limits: OperationLimits): 
       details: { aliases, max: limits.maxAliases },
     });
   }
-  const depth = documentDepth(document, limits.maxDepth);
+  const depth = documentDepth(document);
   if (depth > limits.maxDepth) {
     return new AppError(ErrorCode.DEPTH_LIMIT_EXCEEDED, `the operation nests fields deeper than the maximum depth of ${limits.maxDepth}`, {
       details: { max: limits.maxDepth },
@@ -101,43 +142,49 @@ export function checkDocument(document: DocumentNode, limits: OperationLimits): 
 }
 
 /**
- * Fields along the deepest path of any operation (`{ a { b } }`: 2), fragments followed, stopping
- * as soon as `stopAbove` is passed. Introspection fields count: `__schema { types { fields { type
- * { fields …` is the classic depth bomb (graphql-depth-limit skips `__` fields, hence this walk).
- * `ofType` does not count: the standard introspection query nests it to unwrap list and non-null
- * types, and its depth is bounded by the schema's wrappers.
+ * Fields along the deepest path of any operation (`{ a { b } }`: 2), fragments followed.
+ * Introspection fields count: `__schema { types { fields { type { fields …` is the classic depth
+ * bomb (graphql-depth-limit skips `__` fields, hence this walk). `ofType` does not count: the
+ * standard introspection query nests it to unwrap list and non-null types, and its depth is
+ * bounded by the schema's wrappers. Each fragment's depth is computed once (a fragment's depth
+ * does not depend on where it is spread), so the walk is linear in the document's size.
  */
-export function documentDepth(document: DocumentNode, stopAbove = Number.POSITIVE_INFINITY): number {
+export function documentDepth(document: DocumentNode): number {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) {
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   }
-  const depthOf = (set: SelectionSetNode, above: number, visiting: Set<string>): number => {
+  const known = new Map<string, number>();
+  const visiting = new Set<string>();
+  const fragmentDepth = (name: string): number => {
+    const memo = known.get(name);
+    if (memo !== undefined) return memo;
+    const fragment = fragments.get(name);
+    if (!fragment || visiting.has(name)) return 0; // unknown fragments and cycles are validation errors already
+    visiting.add(name);
+    const depth = depthOf(fragment.selectionSet);
+    visiting.delete(name);
+    known.set(name, depth);
+    return depth;
+  };
+  const depthOf = (set: SelectionSetNode): number => {
     let deepest = 0;
     for (const selection of set.selections) {
-      let depth = 0;
+      let depth: number;
       if (selection.kind === Kind.FIELD) {
-        const counts = selection.name.value === 'ofType' ? 0 : 1;
-        depth = counts + (selection.selectionSet && above + counts <= stopAbove ? depthOf(selection.selectionSet, above + counts, visiting) : 0);
+        depth = (selection.name.value === 'ofType' ? 0 : 1) + (selection.selectionSet ? depthOf(selection.selectionSet) : 0);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        depth = depthOf(selection.selectionSet, above, visiting);
+        depth = depthOf(selection.selectionSet);
       } else {
-        const name = selection.name.value;
-        const fragment = fragments.get(name);
-        if (fragment && !visiting.has(name)) { // a cycle is a validation error already
-          visiting.add(name);
-          depth = depthOf(fragment.selectionSet, above, visiting);
-          visiting.delete(name);
-        }
+        depth = fragmentDepth(selection.name.value);
       }
       deepest = Math.max(deepest, depth);
-      if (above + deepest > stopAbove) break;
     }
     return deepest;
   };
   let deepest = 0;
   for (const definition of document.definitions) {
-    if (definition.kind === Kind.OPERATION_DEFINITION) deepest = Math.max(deepest, depthOf(definition.selectionSet, 0, new Set()));
+    if (definition.kind === Kind.OPERATION_DEFINITION) deepest = Math.max(deepest, depthOf(definition.selectionSet));
   }
   return deepest;
 }
@@ -148,7 +195,11 @@ export function documentDepth(document: DocumentNode, stopAbove = Number.POSITIV
  * may return. A `first` beyond the page size is refused here (BAD_USER_INPUT, as the resolver
  * would) so a huge page is never even estimated.
  */
-function costOf(op: OperationToCheck, limits: OperationLimits): { cost: number; error: AppError | null } {
+function costOf(op: OperationToCheck, operation: OperationDefinitionNode, limits: OperationLimits): { cost: number | null; error: AppError | null } {
+  // Variables that do not coerce: execution refuses them (BAD_USER_INPUT) before any resolver
+  // runs, so there is nothing to cost. Every other failure of the estimator is a refusal.
+  const coerced = getVariableValues(op.schema, operation.variableDefinitions ?? [], (op.variables ?? {}) as Record<string, unknown>);
+  if (coerced.errors) return { cost: null, error: null };
   let oversized: unknown = undefined;
   const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
     if (!('first' in args)) return undefined;
@@ -167,11 +218,16 @@ function costOf(op: OperationToCheck, limits: OperationLimits): { cost: number; 
       ...(op.variables ? { variables: op.variables as Record<string, unknown> } : {}),
       ...(op.operationName ? { operationName: op.operationName } : {}),
       estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
+      maxQueryNodes: MAX_EXPANDED_NODES,
     });
   } catch (error) {
-    // Variables that do not coerce: execution refuses them (BAD_USER_INPUT) before any resolver runs.
-    if (error instanceof GraphQLError) return { cost: 0, error: null };
-    throw error;
+    return {
+      cost: Number.POSITIVE_INFINITY,
+      error: new AppError(ErrorCode.COST_LIMIT_EXCEEDED, `the operation's cost cannot be estimated within ${MAX_EXPANDED_NODES} fields once its fragments are expanded`, {
+        cause: error,
+        details: { maxExpandedFields: MAX_EXPANDED_NODES, max: limits.maxCost },
+      }),
+    };
   }
   if (oversized !== undefined) {
     return { cost, error: new AppError(ErrorCode.BAD_USER_INPUT, `first must be between 0 and ${limits.maxPageSize}`, { details: { max: limits.maxPageSize } }) };
