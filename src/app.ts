@@ -151,6 +151,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         canonicalTopicPrefix: config.ingest.canonicalTopicPrefix,
         fromBeginning: config.ingest.fromBeginning,
         sessionTimeoutMs: config.ingest.sessionTimeoutMs,
+        decodeLimits: config.ingest.decodeLimits,
         logger,
         metrics,
         ...(profiler.enabled ? { observe: profiler.observe } : {}),

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { AppError, ErrorCode } from './errors';
 import { parseApiKeys, type ApiKeyGrant, type JwtSettings } from './graphql/access';
 import type { ApiLimits } from './graphql/limits/api-limits';
+import type { DecodeLimits } from './ingestion/debezium/decode-limits';
 import { LOCAL_CONNECT_URL, LOCAL_KAFKA_BROKERS, LOCAL_MONGODB_URI, LOCAL_POSTGRES_URL } from './local-stack';
 
 /**
@@ -54,6 +55,8 @@ export interface Config {
     readonly canonicalTopicPrefix: string;
     readonly fromBeginning: boolean;
     readonly sessionTimeoutMs: number;
+    /** Nesting and size bounds of what ingestion decodes and stores. */
+    readonly decodeLimits: DecodeLimits;
   };
 }
 
@@ -122,6 +125,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'CANONQL_CANONICAL_TOPIC_PREFIX', default: 'canonical.', description: 'Prefix of the canonical event topics (`canonical.order`).' },
   { name: 'CANONQL_INGEST_FROM_BEGINNING', default: 'true', description: 'A new consumer group starts at the beginning of raw topics (`true`) or at their end.' },
   { name: 'CANONQL_INGEST_SESSION_TIMEOUT_MS', default: '30000', description: 'Consumer session timeout: how long a crashed ingestion process holds its partitions before the group reassigns them (minimum 6000).' },
+  { name: 'CANONQL_DECODE_MAX_DEPTH', default: '100', description: 'Deepest nesting of objects and arrays in a record (its JSON, and each JSON document embedded in it) and in a canonical document as stored (2 to 1000); beyond, the record is dead-lettered with `DECODE_LIMIT_EXCEEDED` before anything reaches the store. 100 is what MongoDB accepts.' },
+  { name: 'CANONQL_DECODE_MAX_BYTES', default: '16777216', description: 'Largest record value (and JSON document embedded in one) decoded, in bytes; beyond, dead-lettered with `DECODE_LIMIT_EXCEEDED`. 16 MiB is MongoDB\'s document limit.' },
   { name: 'CANONQL_DEMO_FEED', default: 'false', documentedDefault: '`false` (`true` under `npm start`)', description: 'Continuously feed the demo domain: MongoDB-connector order events to Kafka, customer row changes to PostgreSQL (captured by Debezium).' },
   { name: 'CANONQL_DEMO_INTERVAL_MS', default: '2000', description: 'Pause between two ticks of the demo feed.' },
   { name: 'CANONQL_DEMO_ORDERS_TOPIC', default: 'raw.mongo.orders', description: 'Raw topic of the demo order events (the seed spec\'s topic).' },
@@ -208,6 +213,12 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('CANONQL_INGEST_SESSION_TIMEOUT_MS must be an integer of at least 6000 (the broker minimum)');
   }
 
+  const decodeMaxDepth = Number(read('CANONQL_DECODE_MAX_DEPTH'));
+  // Past a thousand levels our own recursive walks of a decoded value would risk the stack.
+  if (!Number.isInteger(decodeMaxDepth) || decodeMaxDepth < 2 || decodeMaxDepth > 1000) problems.push('CANONQL_DECODE_MAX_DEPTH must be an integer from 2 to 1000');
+  const decodeMaxBytes = Number(read('CANONQL_DECODE_MAX_BYTES'));
+  if (!Number.isInteger(decodeMaxBytes) || decodeMaxBytes < 1024) problems.push('CANONQL_DECODE_MAX_BYTES must be an integer of at least 1024');
+
   const catalogPollMs = Number(read('CANONQL_CATALOG_POLL_MS'));
   if (!Number.isInteger(catalogPollMs) || catalogPollMs < 50) problems.push('CANONQL_CATALOG_POLL_MS must be an integer of at least 50');
 
@@ -277,6 +288,7 @@ export function loadConfig(env: Env = process.env): Config {
       canonicalTopicPrefix: read('CANONQL_CANONICAL_TOPIC_PREFIX'),
       fromBeginning: fromBeginning === 'true',
       sessionTimeoutMs,
+      decodeLimits: { maxDepth: decodeMaxDepth, maxBytes: decodeMaxBytes },
     },
   });
 }

@@ -18,6 +18,8 @@ export const ErrorCode = {
   /** The store refused the credentials in MONGODB_URI. */
   STORE_AUTH_FAILED: 'STORE_AUTH_FAILED',
   DECODE_FAILED: 'DECODE_FAILED',
+  /** A record nests deeper or is larger than canonql decodes and stores (CANONQL_DECODE_MAX_DEPTH / _BYTES). */
+  DECODE_LIMIT_EXCEEDED: 'DECODE_LIMIT_EXCEEDED',
   UNSUPPORTED_ENVELOPE: 'UNSUPPORTED_ENVELOPE',
   SPEC_INVALID: 'SPEC_INVALID',
   MAPPING_FAILED: 'MAPPING_FAILED',

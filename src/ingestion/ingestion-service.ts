@@ -7,6 +7,7 @@ import { createEventPublisher } from '../events/event-publisher';
 import type { Logger } from '../logger';
 import type { ServiceMetrics } from '../observability/service-metrics';
 import { createEntityStore } from '../state/entity-store';
+import type { DecodeLimits } from './debezium/decode-limits';
 import { createDeadLetterSink } from './dead-letter';
 import { createIngestionConsumer, type IngestionConsumer } from './ingestion-consumer';
 import { createIngestionStats, type IngestionStats } from './ingestion-stats';
@@ -27,6 +28,8 @@ export interface IngestionOptions {
   readonly canonicalTopicPrefix: string;
   readonly fromBeginning: boolean;
   readonly sessionTimeoutMs?: number;
+  /** Nesting and size bounds of what is decoded and stored (default: what MongoDB accepts). */
+  readonly decodeLimits?: DecodeLimits;
   readonly logger: Logger;
   /** Sees every decoded record (raw-schema discovery's profiler). */
   readonly observe?: RecordObserver;
@@ -68,6 +71,7 @@ export function createIngestion(options: IngestionOptions): Ingestion {
     eventLog,
     validate: options.validate,
     specsForTopic: (topic) => bySourceTopic.get(topic) ?? [],
+    ...(options.decodeLimits ? { decodeLimits: options.decodeLimits } : {}),
     ...(options.observe ? { observe: options.observe } : {}),
   });
   let producer: Producer | null = null;

@@ -4,6 +4,7 @@ import type { ApplyDeps, PublishedBelow } from './apply-change';
 import { applyBatch } from './apply-batch';
 import type { ChangeIntent } from './plan-change';
 import type { DeadLetter } from './dead-letter';
+import { DEFAULT_DECODE_LIMITS, tooDeep, valueDepth, type DecodeLimits } from './debezium/decode-limits';
 import { decodeRecord, type DecodedRecord, type RawRecord } from './debezium/decode-record';
 
 /**
@@ -50,7 +51,15 @@ export interface Pipeline {
 /** Sees every record the pipeline decodes (raw-schema discovery); must not throw or block. */
 export type RecordObserver = (raw: RawRecord, decoded: DecodedRecord) => void;
 
-export function createPipeline(deps: ApplyDeps & { specsForTopic(topic: string): readonly PipelineSpec[]; observe?: RecordObserver }): Pipeline {
+export interface PipelineDeps extends ApplyDeps {
+  specsForTopic(topic: string): readonly PipelineSpec[];
+  observe?: RecordObserver;
+  /** Nesting and size bounds of what is decoded and stored (default: what MongoDB accepts). */
+  decodeLimits?: DecodeLimits;
+}
+
+export function createPipeline(deps: PipelineDeps): Pipeline {
+  const limits = deps.decodeLimits ?? DEFAULT_DECODE_LIMITS;
   return {
     async processBatch(records, options) {
       const results: RecordResult[] = [];
@@ -58,7 +67,7 @@ export function createPipeline(deps: ApplyDeps & { specsForTopic(topic: string):
       for (const raw of records) {
         let decoded: DecodedRecord;
         try {
-          decoded = decodeRecord(raw);
+          decoded = decodeRecord(raw, { limits });
         } catch (error) {
           results.push(deadLetter(raw, error));
           continue;
@@ -72,7 +81,7 @@ export function createPipeline(deps: ApplyDeps & { specsForTopic(topic: string):
         if (specs.length === 0) results.push({ outcome: 'skipped', reason: 'no-active-spec' });
         for (const spec of specs) {
           try {
-            planned.push({ raw, spec, intent: toIntent(decoded, spec, raw) });
+            planned.push({ raw, spec, intent: toIntent(decoded, spec, raw, limits) });
           } catch (error) {
             results.push(deadLetter(raw, error, spec));
           }
@@ -96,7 +105,7 @@ export function createPipeline(deps: ApplyDeps & { specsForTopic(topic: string):
 type Change = Extract<DecodedRecord, { kind: 'change' }>;
 
 /** Turns a decoded change into what should happen to one canonical entity under one spec. */
-export function toIntent(change: Change, spec: PipelineSpec, raw: RawRecord): ChangeIntent {
+export function toIntent(change: Change, spec: PipelineSpec, raw: RawRecord, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): ChangeIntent {
   const source: CanonicalEventSource = {
     topic: raw.topic,
     partition: raw.partition,
@@ -133,21 +142,34 @@ export function toIntent(change: Change, spec: PipelineSpec, raw: RawRecord): Ch
     return { ...base, kind: 'delete', hard: spec.deleteMode === 'hard', key: keyFrom(image) };
   }
   if (change.after && change.unavailable.length === 0) {
-    const data = spec.map(change.after);
+    const data = storable(spec.map(change.after), limits);
     return { ...base, kind: 'full', data, ownedFields: spec.ownedFields, key: keyFrom(data), ...precedence };
   }
   if (change.after) {
     // PostgreSQL sent "__debezium_unavailable_value" for unchanged TOASTed columns: apply the
     // available columns as a partial update so the stored values of the others stay.
     const { set, unset } = spec.mapPartial(change.after);
+    storable(set, limits);
     return { ...base, kind: 'partial', set, unset, key: keyFrom(set), ...precedence };
   }
   if (change.patch) {
     const removed = Object.fromEntries(change.patch.unset.map((path) => [path, undefined]));
     const { set, unset } = spec.mapPartial({ ...change.patch.set, ...removed });
+    storable(set, limits);
     return { ...base, kind: 'partial', set, unset, key: keyFrom(set), ...precedence };
   }
   throw new AppError(ErrorCode.UNSUPPORTED_ENVELOPE, `op "${change.op}" carries neither an after image nor a patch`);
+}
+
+/**
+ * The canonical fields sit one level down in every stored document (`data` of the entity,
+ * `after`/`before` of its event), and a mapping may nest a copied value further (a `dst` path):
+ * the canonical document is checked against the depth limit with that level counted, so the store
+ * never receives what it refuses.
+ */
+function storable(canonical: Record<string, unknown>, limits: DecodeLimits): Record<string, unknown> {
+  if (valueDepth(canonical, limits.maxDepth) + 1 > limits.maxDepth) throw tooDeep('the canonical document, as stored,', limits.maxDepth);
+  return canonical;
 }
 
 /** Position maps are stored as MongoDB field names, which must not contain '.' or start with '$'. */

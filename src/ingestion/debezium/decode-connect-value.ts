@@ -1,5 +1,7 @@
 import { decimalFromBase64, decimalFromLiteral } from './decode-decimal';
+import { isAppError } from '../../errors';
 import { atPath, decodeFailed } from './decode-failure';
+import { DEFAULT_DECODE_LIMITS } from './decode-limits';
 import { formatEpochDay, formatEpochTimestamp, formatTimeOfDay, type TimeUnit } from './decode-temporal';
 import {
   exactNumberText,
@@ -197,11 +199,13 @@ function decodeVariableScaleDecimal(value: unknown): string {
   return decimalFromBase64(bytes, scale);
 }
 
+/** A JSON column's text gets the default decode limits (a row's own text was checked against the configured ones). */
 function decodeJsonString(value: unknown, path: string): unknown {
   if (typeof value !== 'string') return plainJson(value);
   try {
-    return plainJson(parseJsonLossless(value).value);
+    return plainJson(parseJsonLossless(value, DEFAULT_DECODE_LIMITS, path).value);
   } catch (error) {
+    if (isAppError(error)) throw error;
     throw decodeFailed(`${path}: io.debezium.data.Json value is not valid JSON (${(error as Error).message})`, error);
   }
 }

@@ -1,4 +1,5 @@
 import type { ConnectSchema } from './decode-connect-value';
+import type { DecodeLimits } from './decode-limits';
 import type { RawRecord } from './decoded-record';
 import { safeInteger } from './read-source';
 
@@ -10,6 +11,8 @@ export interface DecodeContext {
   readonly keySchema: ConnectSchema | null;
   /** `unavailable.value.placeholder` of the connector. */
   readonly placeholder: string;
+  /** Bounds of every JSON text decoded, embedded documents included. */
+  readonly limits: DecodeLimits;
 }
 
 /**

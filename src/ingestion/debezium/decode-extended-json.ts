@@ -1,5 +1,7 @@
 import { EJSON, type Binary, type BSONRegExp, type Code, type DBRef, type Decimal128, type Long, type ObjectId, type Timestamp } from 'bson';
+import { isAppError } from '../../errors';
 import { decodeFailed } from './decode-failure';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-limits';
 import { formatEpochTimestamp } from './decode-temporal';
 import { isExactNumber, parseJsonLossless, plainExactNumber } from './parse-json-lossless';
 
@@ -20,13 +22,14 @@ import { isExactNumber, parseJsonLossless, plainExactNumber } from './parse-json
  * other `$` wrapper is handed to `EJSON.deserialize` in canonical mode, which knows them all.
  *
  * @param path location used in error messages, e.g. `after`
- * @throws AppError DECODE_FAILED for malformed JSON or Extended JSON
+ * @throws AppError DECODE_FAILED for malformed JSON or Extended JSON, DECODE_LIMIT_EXCEEDED beyond `limits`
  */
-export function decodeExtendedJson(text: string, path: string): unknown {
+export function decodeExtendedJson(text: string, path: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): unknown {
   let parsed: unknown;
   try {
-    parsed = parseJsonLossless(text).value;
+    parsed = parseJsonLossless(text, limits, path).value;
   } catch (error) {
+    if (isAppError(error)) throw error;
     throw decodeFailed(`${path}: not valid (Extended) JSON: ${(error as Error).message}`, error);
   }
   return fromExtendedJson(parsed, path);

@@ -1,5 +1,6 @@
 import { changeTime, isRecord, type DecodeContext } from './decode-context';
 import { decodeExtendedJson } from './decode-extended-json';
+import type { DecodeLimits } from './decode-limits';
 import { decodeFailed, unsupportedEnvelope } from './decode-failure';
 import { decodeMongoKey } from './decode-key';
 import type { ChangeOp, ChangePatch, DecodedChange } from './decoded-record';
@@ -25,22 +26,22 @@ import { sourcePosition } from './source-position';
  */
 export function decodeMongoChange(payload: Readonly<Record<string, unknown>>, op: ChangeOp, ctx: DecodeContext): DecodedChange {
   const rawSource = isRecord(payload.source) ? payload.source : null;
-  let after = documentOf(payload.after, 'after');
-  const before = documentOf(payload.before, 'before');
+  let after = documentOf(payload.after, 'after', ctx.limits);
+  const before = documentOf(payload.before, 'before', ctx.limits);
   let patch: ChangePatch | null = null;
 
   let key = decodeMongoKey(ctx.keyPayload);
   if (key === null && typeof payload.filter === 'string') {
     // 1.x: the filter names the document when a key is missing (e.g. the key was dropped by an SMT).
-    const filter = documentOf(payload.filter, 'filter');
+    const filter = documentOf(payload.filter, 'filter', ctx.limits);
     if (filter && '_id' in filter) key = { _id: filter._id };
   }
 
   if (after === null && op === 'u') {
     if (isRecord(payload.updateDescription)) {
-      patch = patchFromUpdateDescription(payload.updateDescription);
+      patch = patchFromUpdateDescription(payload.updateDescription, ctx.limits);
     } else if (typeof payload.patch === 'string') {
-      const oplogPatch = documentOf(payload.patch, 'patch') ?? {};
+      const oplogPatch = documentOf(payload.patch, 'patch', ctx.limits) ?? {};
       if (isOperatorDocument(oplogPatch)) {
         patch = patchFromOplog(oplogPatch);
       } else {
@@ -72,9 +73,9 @@ export function decodeMongoChange(payload: Readonly<Record<string, unknown>>, op
   };
 }
 
-function patchFromUpdateDescription(description: Readonly<Record<string, unknown>>): ChangePatch {
+function patchFromUpdateDescription(description: Readonly<Record<string, unknown>>, limits: DecodeLimits): ChangePatch {
   const { updatedFields, removedFields, truncatedArrays } = description;
-  const set = updatedFields === null || updatedFields === undefined ? {} : documentOf(updatedFields, 'updateDescription.updatedFields') ?? {};
+  const set = updatedFields === null || updatedFields === undefined ? {} : documentOf(updatedFields, 'updateDescription.updatedFields', limits) ?? {};
   const unset = stringList(removedFields, 'updateDescription.removedFields');
   const truncated = Array.isArray(truncatedArrays) ? truncatedArrays.map(truncatedArray) : [];
   return truncated.length > 0 ? { set, unset, truncatedArrays: truncated } : { set, unset };
@@ -102,10 +103,10 @@ function isOperatorDocument(document: Readonly<Record<string, unknown>>): boolea
   return Object.keys(document).some((name) => name.startsWith('$'));
 }
 
-function documentOf(value: unknown, path: string): Record<string, unknown> | null {
+function documentOf(value: unknown, path: string, limits: DecodeLimits): Record<string, unknown> | null {
   if (value === null || value === undefined) return null;
   // Debezium always sends a string; an object (a hand-built or re-serialized event) is decoded alike.
-  const decoded = decodeExtendedJson(typeof value === 'string' ? value : JSON.stringify(value), path);
+  const decoded = decodeExtendedJson(typeof value === 'string' ? value : JSON.stringify(value), path, limits);
   if (!isRecord(decoded)) throw decodeFailed(`${path}: expected a MongoDB document, got ${Array.isArray(decoded) ? 'an array' : typeof decoded}`);
   return decoded;
 }

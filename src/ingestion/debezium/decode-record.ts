@@ -4,6 +4,7 @@ import { isConnectSchema, type ConnectSchema } from './decode-connect-value';
 import { isRecord, type DecodeContext } from './decode-context';
 import { decodeFailed, unsupportedEnvelope } from './decode-failure';
 import { decodeFlattenedChange } from './decode-flattened-change';
+import { checkJsonText, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-limits';
 import { decodeMongoKey, decodeStructKey, looksLikeMongoKey } from './decode-key';
 import { decodeMongoChange } from './decode-mongo-change';
 import { decodeRelationalChange } from './decode-relational-change';
@@ -32,6 +33,8 @@ export type {
 export interface DecodeOptions {
   /** The connector's `unavailable.value.placeholder` (default `__debezium_unavailable_value`). */
   readonly unavailableValuePlaceholder?: string;
+  /** Nesting and size bounds of every JSON text decoded (default: what MongoDB accepts). */
+  readonly limits?: DecodeLimits;
 }
 
 const ROW_OPS: ReadonlySet<string> = new Set(['c', 'u', 'd', 'r']);
@@ -49,13 +52,15 @@ const ENVELOPE_SUFFIX = '.Envelope';
  *   flattened by ExtractNewRecordState/ExtractNewDocumentState → `change` with `flattened: true`
  * - null value → `tombstone`; empty value or `{}` → `skip: empty`
  *
- * @throws AppError DECODE_FAILED (bad JSON, a value that does not fit its schema) or
- *   UNSUPPORTED_ENVELOPE (valid JSON of no known shape); the message names topic, partition,
- *   offset and field. Skips and tombstones never throw.
+ * @throws AppError DECODE_FAILED (bad JSON, a value that does not fit its schema),
+ *   DECODE_LIMIT_EXCEEDED (JSON nested deeper or larger than `options.limits`, checked before
+ *   parsing) or UNSUPPORTED_ENVELOPE (valid JSON of no known shape); the message names topic,
+ *   partition, offset and field. Skips and tombstones never throw (a key beyond the limits is a
+ *   tombstone without a key).
  */
 export function decodeRecord(input: RawRecord, options: DecodeOptions = {}): DecodedRecord {
   try {
-    return decode(input, options.unavailableValuePlaceholder ?? UNAVAILABLE_VALUE_PLACEHOLDER);
+    return decode(input, options.unavailableValuePlaceholder ?? UNAVAILABLE_VALUE_PLACEHOLDER, options.limits ?? DEFAULT_DECODE_LIMITS);
   } catch (error) {
     if (!isAppError(error)) throw error;
     throw new AppError(error.code, `${input.topic}[${input.partition}]@${input.offset}: ${error.message}`, {
@@ -65,20 +70,22 @@ export function decodeRecord(input: RawRecord, options: DecodeOptions = {}): Dec
   }
 }
 
-function decode(raw: RawRecord, placeholder: string): DecodedRecord {
+function decode(raw: RawRecord, placeholder: string, limits: DecodeLimits): DecodedRecord {
   // Heartbeat topics carry `{serverName}` keys and `{ts_ms}` values whatever the converter: no
   // need to parse them at all.
   if (raw.topic.startsWith(HEARTBEAT_TOPIC_PREFIX)) return { kind: 'skip', reason: 'heartbeat' };
   // The key is parsed only for records that need it, so a control record never fails on its key.
   const context = (): DecodeContext => {
-    const key = raw.key === null ? null : unwrap(parse(raw.key, 'key'));
-    return { raw, keyPayload: key?.payload ?? null, keySchema: key?.schema ?? null, placeholder };
+    const key = raw.key === null ? null : unwrap(parse(raw.key, 'key', limits));
+    return { raw, keyPayload: key?.payload ?? null, keySchema: key?.schema ?? null, placeholder, limits };
   };
 
   if (raw.value === null) return tombstone(context);
+  // Refused before the bytes become a string: a huge value costs nothing more than its length check.
+  if (raw.value.length > limits.maxBytes) checkJsonText(raw.value.toString('utf8', 0, limits.maxBytes + 1), limits, 'value');
   const text = raw.value.toString('utf8');
   if (text.trim() === '') return { kind: 'skip', reason: 'empty' };
-  const { payload, schema } = unwrap(parse(raw.value, 'value', text));
+  const { payload, schema } = unwrap(parse(raw.value, 'value', limits, text));
   // The JSON converter writes a null Connect value as `null` (or `{"schema": null, "payload": null}`).
   if (payload === null) return tombstone(context);
   if (!isRecord(payload)) {
@@ -168,10 +175,11 @@ function tombstone(context: () => DecodeContext): DecodedRecord {
   }
 }
 
-function parse(bytes: Buffer, part: 'key' | 'value', text = bytes.toString('utf8')): unknown {
+function parse(bytes: Buffer, part: 'key' | 'value', limits: DecodeLimits, text = bytes.toString('utf8')): unknown {
   try {
-    return parseJsonLossless(text).value;
+    return parseJsonLossless(text, limits, part).value;
   } catch (error) {
+    if (isAppError(error)) throw error;
     const excerpt = text.length > 80 ? `${text.slice(0, 80)}…` : text;
     throw decodeFailed(`${part} is not valid JSON (${(error as Error).message}): ${JSON.stringify(excerpt)}`, error);
   }

@@ -9,6 +9,8 @@
  * BigInt arithmetic for nanoseconds, a Number for floats). Everything else is the native parser.
  */
 
+import { checkJsonText, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-limits';
+
 /**
  * Prefix of a string that stands for a JSON number literal too large or too precise for a double.
  * A NUL cannot occur unescaped in JSON text, so real data collides only if it literally contains
@@ -35,9 +37,12 @@ const IGNORED_KEY = '"ts_ns"';
 
 /**
  * Parses JSON text; numbers that a double cannot represent exactly become marker strings.
+ * Text beyond the decode limits is refused first (AppError DECODE_LIMIT_EXCEEDED, see
+ * decode-limits.ts), so neither the parser nor any recursive walk of the result sees it.
  * Throws the native `SyntaxError` for malformed text (the caller wraps it with context).
  */
-export function parseJsonLossless(text: string): LosslessJson {
+export function parseJsonLossless(text: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS, what = 'the JSON text'): LosslessJson {
+  checkJsonText(text, limits, what);
   const rewritten = markUnsafeNumbers(text);
   return { value: JSON.parse(rewritten ?? text), hasExactNumbers: rewritten !== null };
 }

@@ -1,0 +1,68 @@
+import { AppError, ErrorCode } from '../../errors';
+
+/**
+ * Bounds on what the decoder accepts, checked on the JSON text before it is parsed, so a hostile
+ * or careless producer cannot make canonql store what its store refuses (MongoDB accepts at most
+ * 100 levels of nesting and 16 MiB per document; past that a write fails for good, or, with a
+ * store that does not check, its writer overflows its stack) nor make a recursive walk of ours
+ * overflow ours. Both checks are single iterative passes over the text.
+ */
+export interface DecodeLimits {
+  /** Deepest nesting of objects and arrays in one JSON text (`{}` is 1, `{"a":[1]}` is 2). */
+  readonly maxDepth: number;
+  /** Largest JSON text, in UTF-8 bytes. */
+  readonly maxBytes: number;
+}
+
+/** What MongoDB itself accepts: 100 levels of nesting, 16 MiB per BSON document. */
+export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxDepth: 100, maxBytes: 16 * 1024 * 1024 };
+
+/** Refuses JSON text beyond the limits (DECODE_LIMIT_EXCEEDED); `what` names it in the message. */
+export function checkJsonText(text: string, limits: DecodeLimits, what: string): void {
+  // A string's UTF-8 size is between its length and three times it: count bytes only when needed.
+  if (text.length > limits.maxBytes || (text.length * 3 > limits.maxBytes && Buffer.byteLength(text, 'utf8') > limits.maxBytes)) {
+    throw tooLarge(what, Buffer.byteLength(text, 'utf8'), limits.maxBytes);
+  }
+  let depth = 0;
+  let inString = false;
+  for (let at = 0; at < text.length; at += 1) {
+    const code = text.charCodeAt(at);
+    if (inString) {
+      if (code === 92 /* \ */) at += 1;
+      else if (code === 34 /* " */) inString = false;
+    } else if (code === 34) {
+      inString = true;
+    } else if (code === 123 /* { */ || code === 91 /* [ */) {
+      depth += 1;
+      if (depth > limits.maxDepth) throw tooDeep(what, limits.maxDepth);
+    } else if (code === 125 /* } */ || code === 93 /* ] */) {
+      depth -= 1;
+    }
+  }
+}
+
+/** Levels of object/array nesting of a decoded value (`{}` is 1, a scalar 0), walked iteratively; stops counting past `stopAbove`. */
+export function valueDepth(value: unknown, stopAbove = Number.POSITIVE_INFINITY): number {
+  let deepest = 0;
+  const pending: [unknown, number][] = [[value, 1]];
+  while (pending.length > 0) {
+    const [item, level] = pending.pop()!;
+    if (item === null || typeof item !== 'object' || item instanceof Date || ArrayBuffer.isView(item)) continue;
+    deepest = Math.max(deepest, level);
+    if (deepest > stopAbove) return deepest;
+    for (const child of Array.isArray(item) ? item : Object.values(item)) pending.push([child, level + 1]);
+  }
+  return deepest;
+}
+
+export function tooDeep(what: string, max: number): AppError {
+  return new AppError(ErrorCode.DECODE_LIMIT_EXCEEDED, `${what} nests deeper than ${max} levels (CANONQL_DECODE_MAX_DEPTH)`, {
+    details: { limit: 'depth', max },
+  });
+}
+
+function tooLarge(what: string, bytes: number, max: number): AppError {
+  return new AppError(ErrorCode.DECODE_LIMIT_EXCEEDED, `${what} is ${bytes} bytes, more than ${max} (CANONQL_DECODE_MAX_BYTES)`, {
+    details: { limit: 'bytes', bytes, max },
+  });
+}
