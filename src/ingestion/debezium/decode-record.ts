@@ -65,7 +65,7 @@ export function decodeRecord(input: RawRecord, options: DecodeOptions = {}): Dec
     if (!isAppError(error)) throw error;
     throw new AppError(error.code, `${input.topic}[${input.partition}]@${input.offset}: ${error.message}`, {
       cause: error,
-      details: { topic: input.topic, partition: input.partition, offset: input.offset },
+      details: { ...(isRecord(error.details) ? error.details : {}), topic: input.topic, partition: input.partition, offset: input.offset },
     });
   }
 }
