@@ -23,7 +23,7 @@ async function runLocal(): Promise<void> {
     console.error('[start] MONGODB_URI / KAFKA_BROKERS are set: using those servers, no local stack');
   }
   const base = `http://${config.http.host}:${config.http.port}`;
-  console.error(`[start] canonql GraphQL + explorer: ${base}/graphql  (open it in a browser)`);
+  console.error(`[start] canonql: ${base}/  (what is running, and links); GraphQL + explorer: ${base}/graphql; mapping studio: ${base}/studio`);
   console.error(generatedKey
     ? `[start] admin key for this run (mutations): Authorization: Bearer ${generatedKey}  (set CANONQL_ADMIN_KEYS to choose your own)`
     : '[start] admin keys: from CANONQL_ADMIN_KEYS');

@@ -29,6 +29,8 @@ import { createSubjectStatusReader } from './graphql/status/subject-status';
 import { SchemaGateway } from './graphql/schema-gateway';
 import { subscriptionFields } from './graphql/subscription-fields';
 import { healthRoutes } from './http/health-routes';
+import type { SiteLinks } from './http/html';
+import { landingRoutes } from './http/landing-routes';
 import { studioRoutes } from './http/studio-routes';
 import { createKafka } from './infra/kafka';
 import { connectMongo, type MongoHandle } from './infra/mongo';
@@ -254,8 +256,26 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
           feed.addSubject(subject).catch((error: unknown) => logger.error({ err: error, subject }, 'cannot follow subject'));
         }
       });
+      const status = createSubjectStatusReader({ db: mongo.db, serves: (subject) => catalog.get(subject) !== undefined, activeSpecs: () => activeSpecs.list(), lag });
+      const links: SiteLinks = {
+        home: '/', explorer: GRAPHQL_PATH, studio: STUDIO_PATH, health: '/healthz', readiness: '/readyz',
+        ...(config.observability.prometheus ? { metrics: '/metrics' } : {}),
+      };
+      // The landing page: what runs (subjects' status, active specs and metrics), links to the rest.
+      app.use(landingRoutes({
+        links,
+        logger,
+        // Reads that need a credential are not shown to an anonymous page.
+        snapshot: config.api.auth.requireAuth ? null : async () => ({
+          roles: config.roles,
+          subjects: await Promise.all(catalog.list().map(async ({ subject }) => (await status.status(subject)) ?? { subject, error: 'no longer served' })),
+          specs: activeSpecs.list(),
+          metrics: metricDefinitions,
+          takenAt: new Date(),
+        }),
+      }));
       // The mapping studio: a page over the same GraphQL API (reads open, changes need an admin key).
-      app.use(studioRoutes({ path: STUDIO_PATH, endpointPath: GRAPHQL_PATH }));
+      app.use(studioRoutes({ path: STUDIO_PATH, endpointPath: GRAPHQL_PATH, links }));
       const endpoint = await mountGraphqlEndpoint({
         app,
         httpServer: server,
@@ -264,12 +284,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         services: {
           catalog, db: mongo.db, store, eventLog, maxPageSize: config.api.maxPageSize, access: createAccessPolicy(config.api.auth),
           admin: adminServices, discovery,
-          status: createSubjectStatusReader({ db: mongo.db, serves: (subject) => catalog.get(subject) !== undefined, activeSpecs: () => activeSpecs.list(), lag }),
+          status,
           ...(metricsReader ? { metrics: metricsReader } : {}),
         },
         logger,
         metrics,
         limits: config.api.limits,
+        links,
       });
       metrics.gaugeFrom('canonql_shared_subscription_executions', 'Live subscription executions shared by identical GraphQL subscriptions.', () => endpoint.subscriptions.executions);
       resources.push({ name: 'graphql', close: async () => { unsubscribe(); await endpoint.stop(); } });

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { resolveExplorerAssets } from './explorer/assets';
+import type { SiteLinks } from './html';
 import { EXPLORER_CLIENT_SCRIPT } from './explorer/client-script';
 import { renderExplorerPage } from './explorer/page';
 
@@ -11,6 +12,8 @@ export interface ExplorerOptions {
   readonly defaultQuery: string;
   /** Page title; `canonql explorer` when omitted. */
   readonly title?: string;
+  /** canonql's other pages, linked in a bar above GraphiQL; absent: no bar. */
+  readonly links?: SiteLinks;
 }
 
 /** What the GraphQL endpoint itself answers with, besides HTML. Mirrors Apollo Server's own landing-page negotiation. */
@@ -46,6 +49,7 @@ export function explorerRoutes(options: ExplorerOptions): Router {
       assetUrl(assets.graphiqlJs.urlPath),
       assetUrl(clientScriptName),
     ],
+    ...(options.links ? { links: options.links } : {}),
   });
 
   const router = Router();

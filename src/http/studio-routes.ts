@@ -1,5 +1,5 @@
-import crypto from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
+import { hashedAsset, SAME_ORIGIN_PAGE_CSP, siteNav, type HashedAsset, type SiteLinks } from './html';
 import { STUDIO_CLIENT_SCRIPT } from './studio/client-script';
 import { STUDIO_MODEL_SCRIPT } from './studio/model-script';
 import { renderStudioPage } from './studio/page';
@@ -10,12 +10,8 @@ export interface StudioOptions {
   readonly path: string;
   /** The GraphQL endpoint the page talks to (same origin), e.g. `/graphql`. */
   readonly endpointPath: string;
-}
-
-interface StudioAsset {
-  readonly name: string;
-  readonly type: string;
-  readonly body: string;
+  /** canonql's other pages, linked from the studio's header; absent: no navigation bar. */
+  readonly links?: SiteLinks;
 }
 
 /**
@@ -29,23 +25,24 @@ export function studioRoutes(options: StudioOptions): Router {
   const endpointPath = plainPath(options.endpointPath, 'endpointPath');
   const assetsBase = `${pagePath}/assets`;
   const assets = [
-    hashed('studio-model', 'js', 'text/javascript', STUDIO_MODEL_SCRIPT),
-    hashed('studio', 'js', 'text/javascript', STUDIO_CLIENT_SCRIPT),
-    hashed('studio', 'css', 'text/css', STUDIO_STYLESHEET),
+    hashedAsset('studio-model', 'js', 'text/javascript', STUDIO_MODEL_SCRIPT),
+    hashedAsset('studio', 'js', 'text/javascript', STUDIO_CLIENT_SCRIPT),
+    hashedAsset('studio', 'css', 'text/css', STUDIO_STYLESHEET),
   ];
   const byPath = new Map(assets.map((asset) => [`/${asset.name}`, asset]));
-  const url = (asset: StudioAsset) => `${assetsBase}/${asset.name}`;
+  const url = (asset: HashedAsset) => `${assetsBase}/${asset.name}`;
   const page = renderStudioPage({
     title: 'canonql mapping studio',
     endpointPath,
     stylesheets: [url(assets[2]!)],
     scripts: [url(assets[0]!), url(assets[1]!)],
+    nav: options.links ? siteNav(options.links, 'studio') : '',
   });
 
   const router = Router();
   router.get(pagePath, (_req: Request, res: Response) => {
     res.set({
-      'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+      'Content-Security-Policy': SAME_ORIGIN_PAGE_CSP,
       'Cache-Control': 'no-cache',
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
@@ -66,24 +63,6 @@ export function studioRoutes(options: StudioOptions): Router {
     res.status(404).type('text/plain').send('no such studio asset');
   });
   return router;
-}
-
-/** Same origin only, for everything; no inline script or style. */
-const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
-
-function hashed(stem: string, extension: string, type: string, body: string): StudioAsset {
-  const hash = crypto.createHash('sha256').update(body).digest('hex').slice(0, 12);
-  return { name: `${stem}-${hash}.${extension}`, type, body };
 }
 
 function plainPath(value: string, what: string): string {

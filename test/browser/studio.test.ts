@@ -98,6 +98,8 @@ describe('the mapping studio', () => {
     const references = [...html.matchAll(/(?:src|href)="([^"]*)"/g)].map((m) => m[1]!).filter((r) => !r.startsWith('data:') && !r.startsWith('#'));
     expect(references).toEqual([
       expect.stringMatching(/^\/studio\/assets\/studio-[0-9a-f]{12}\.css$/),
+      // The navigation bar: home, the explorer, the studio itself.
+      '/', '/graphql', '/studio',
       expect.stringMatching(/^\/studio\/assets\/studio-model-[0-9a-f]{12}\.js$/),
       expect.stringMatching(/^\/studio\/assets\/studio-[0-9a-f]{12}\.js$/),
     ]);

@@ -12,6 +12,8 @@ export interface StudioPageInput {
   readonly stylesheets: readonly string[];
   /** In execution order. */
   readonly scripts: readonly string[];
+  /** Links to canonql's other pages (html.ts siteNav), or empty. */
+  readonly nav: string;
 }
 
 export function renderStudioPage(input: StudioPageInput): string {
@@ -22,6 +24,7 @@ export function renderStudioPage(input: StudioPageInput): string {
 <a class="skip" href="#mapping-section">Skip to the mapping</a>
 <header class="top">
   <h1>canonql mapping studio</h1>
+  ${input.nav}
   <form id="key-form" class="key-form" autocomplete="off">
     <label for="admin-key">Admin key</label>
     <input id="admin-key" name="admin-key" type="password" autocomplete="off" spellcheck="false" aria-describedby="key-status">

@@ -7,6 +7,10 @@ body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, 
 .skip:focus { left: 8px; top: 8px; background: #fff; padding: 4px 8px; z-index: 10; }
 .top { display: flex; flex-wrap: wrap; align-items: center; gap: 12px 24px; padding: 10px 20px; background: #fff; border-bottom: 1px solid var(--line); }
 .top h1 { font-size: 18px; margin: 0; }
+.site-nav { display: flex; gap: 14px; }
+.site-nav a { color: var(--accent); text-decoration: none; }
+.site-nav a:hover, .site-nav a:focus { text-decoration: underline; }
+.site-nav a[aria-current="page"] { color: var(--fg); font-weight: 600; }
 .key-form { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
 main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; padding: 16px 20px; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 12px 16px; min-width: 0; }

@@ -16,12 +16,12 @@ export interface StudioBrowser {
   readonly requested: string[];
   readonly pageErrors: string[];
   readonly consoleErrors: string[];
-  /** Saves `studio-<label>.png` (full page) and returns its path. */
+  /** Saves `<prefix>-<label>.png` (full page) and returns its path. */
   screenshot(label: string): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function openStudioBrowser(baseUrl: string): Promise<StudioBrowser> {
+export async function openStudioBrowser(baseUrl: string, screenshotPrefix = 'studio'): Promise<StudioBrowser> {
   const browser: Browser = await launchChromium();
   const context: BrowserContext = await browser.newContext({ viewport: { width: 1500, height: 1000 }, serviceWorkers: 'block' });
   const origin = new URL(baseUrl).origin;
@@ -39,7 +39,7 @@ export async function openStudioBrowser(baseUrl: string): Promise<StudioBrowser>
     page, offOrigin, requested, pageErrors, consoleErrors,
     async screenshot(label) {
       fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-      const file = path.join(SCREENSHOT_DIR, `studio-${label}.png`);
+      const file = path.join(SCREENSHOT_DIR, `${screenshotPrefix}-${label}.png`);
       await page.screenshot({ path: file, fullPage: true });
       return file;
     },

@@ -5,6 +5,7 @@ import type { Message } from 'kafkajs';
 import pino from 'pino';
 import { startApp, type App } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
+import type { MappingSpec } from '../../../src/mapping/mapping-spec';
 import { produce } from '../../support/debezium-messages';
 import { testKafka, uniqueName } from '../../support/test-env';
 
@@ -28,8 +29,10 @@ export interface StudioTarget {
   stop(): Promise<void>;
 }
 
-export async function startStudioTarget(): Promise<StudioTarget> {
+/** `specs`: mapping specs the app starts with (written into its own specs directory); none by default. */
+export async function startStudioTarget(options: { readonly specs?: readonly MappingSpec[] } = {}): Promise<StudioTarget> {
   const specsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-studio-specs-'));
+  for (const spec of options.specs ?? []) fs.writeFileSync(path.join(specsDir, `${spec.mappingId}.json`), JSON.stringify(spec));
   const config = loadConfig({
     ...process.env,
     CANONQL_MODE: 'test',
