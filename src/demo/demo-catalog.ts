@@ -67,6 +67,16 @@ export function demoEmail(random: Random, person: Pick<Person, 'first' | 'last'>
   return `${local}@${domain}`;
 }
 
+/**
+ * The same address with its capitalisation changed, as when somebody re-types it
+ * (`grace.hopper42@shop.demo.example` ↔ `Grace.Hopper42@SHOP.DEMO.EXAMPLE`): canonical e-mails are
+ * lower-cased, so the order still points at the same customer.
+ */
+export function recaseEmail(random: Random, email: string): string {
+  const [local = '', domain = ''] = email.toLowerCase().split('@');
+  return random() < 0.5 ? `${capitalize(local)}@${domain.toUpperCase()}` : `${local}@${domain}`;
+}
+
 function slug(text: string): string {
   return text.toLowerCase().replace(/[^a-z0-9]/g, '');
 }

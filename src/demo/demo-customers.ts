@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { AppError, ErrorCode } from '../errors';
 import { DEMO_EMAIL_SUFFIX, demoEmail, randomPerson } from './demo-catalog';
+import type { DemoBuyer } from './demo-orders';
 import { chance, formatCents, intBetween, weighted, type Random } from './demo-random';
 
 /**
@@ -31,6 +32,8 @@ export interface DemoCustomers {
   ensureTable(): Promise<void>;
   /** Performs `count` changes, one statement each; returns the actions that changed a row. */
   next(count: number): Promise<CustomerAction[]>;
+  /** Up to `count` demo customers (a random run of rows), as buyers for the demo orders. */
+  buyers(count: number): Promise<DemoBuyer[]>;
 }
 
 const WEIGHTS: Readonly<Record<CustomerAction, number>> = {
@@ -126,6 +129,15 @@ export function createDemoCustomers(options: DemoCustomersOptions): DemoCustomer
         if (row !== null && (await perform(action, row.id, row.name))) done.push(action);
       }
       return done;
+    },
+    async buyers(count) {
+      const rows = await demoRowCount();
+      if (rows === 0) return [];
+      const result = await pool.query<{ email: string; name: string | null }>(
+        `SELECT btrim(email) AS email, name FROM ${table} WHERE ${DEMO_ROW} ORDER BY id OFFSET $2 LIMIT $3`,
+        [DEMO_EMAIL_SUFFIX, Math.floor(random() * rows), count],
+      );
+      return result.rows.map((row) => ({ email: row.email, name: row.name ?? row.email.split('@')[0]! }));
     },
   };
 }

@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import { AppError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { createDemoCustomers, quoteTable } from './demo-customers';
-import { createDemoOrders } from './demo-orders';
+import { createDemoOrders, type DemoBuyer } from './demo-orders';
 import { intBetween, type Random } from './demo-random';
 
 /**
@@ -13,7 +13,8 @@ import { intBetween, type Random } from './demo-random';
  * - **orders**: MongoDB-connector change events of a simulated `shop.orders` collection, produced
  *   straight to `ordersTopic` (the seed spec's `raw.mongo.orders`): creates, full updates, partial
  *   updates (`updateDescription` only), deletes followed by tombstones, with strictly increasing
- *   positions (`source.ts_ms`, `source.ord`);
+ *   positions (`source.ts_ms`, `source.ord`). New orders are placed by demo customers read from
+ *   the table, so the relation `order.customer.account` resolves;
  * - **customers**: real INSERTs, UPDATEs and DELETEs in the demo table of the source PostgreSQL
  *   database (`public.customers`, created when missing), which the Debezium connector registered
  *   by `npm start` turns into change events.
@@ -99,6 +100,17 @@ export async function startDemoFeed(options: DemoFeedOptions): Promise<DemoFeed>
   const ordersHealth = failureReporter(log, `orders -> ${topic}`);
   const customersHealth = failureReporter(log, `customers -> ${customersTable}`);
 
+  /** Demo customers to place new orders; none while the table is unreachable (made-up people then). */
+  const buyers = async (): Promise<DemoBuyer[]> => {
+    if (!tableReady) return [];
+    try {
+      return await customers.buyers(5);
+    } catch (error) {
+      log.debug({ err: error }, 'demo feed: no buyers this tick');
+      return [];
+    }
+  };
+
   const feedOrders = async (): Promise<void> => {
     try {
       if (!producerReady) {
@@ -106,7 +118,7 @@ export async function startDemoFeed(options: DemoFeedOptions): Promise<DemoFeed>
         await producer.connect();
         producerReady = true;
       }
-      const batch = orders.next(intBetween(random, 1, 3));
+      const batch = orders.next(intBetween(random, 1, 3), await buyers());
       try {
         await producer.send({ topic, acks: -1, messages: batch.messages });
       } catch (error) {
@@ -146,7 +158,9 @@ export async function startDemoFeed(options: DemoFeedOptions): Promise<DemoFeed>
 
   const tick = async (): Promise<void> => {
     try {
-      await Promise.all([feedOrders(), feedCustomers()]);
+      // Customers first: the orders of a tick can be placed by a customer it created.
+      await feedCustomers();
+      await feedOrders();
     } catch (error) {
       log.error({ err: error }, 'demo feed: tick failed');
     }

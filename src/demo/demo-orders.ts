@@ -1,5 +1,5 @@
 import type { Message } from 'kafkajs';
-import { CARRIERS, demoEmail, PRODUCTS, randomPerson, REGIONS } from './demo-catalog';
+import { CARRIERS, demoEmail, PRODUCTS, randomPerson, recaseEmail, REGIONS } from './demo-catalog';
 import { chance, formatCents, intBetween, pick, weighted, type Random } from './demo-random';
 import { createMongoClock, createObjectIdGenerator, ejson, mongoChangeMessage, mongoTombstone, type MongoPosition } from './mongo-change-event';
 
@@ -7,9 +7,13 @@ import { createMongoClock, createObjectIdGenerator, ejson, mongoChangeMessage, m
  * The demo shop's orders collection, simulated in memory, and the MongoDB-connector change events
  * its life produces: orders are placed (create), their lines edited while pending (full update:
  * `after` is the whole document, as with `capture.mode=change_streams_update_full`), paid, shipped,
- * delivered or cancelled and their e-mail corrected (partial updates: only
+ * delivered or cancelled and their e-mail's capitalisation corrected (partial updates: only
  * `updateDescription.updatedFields`, as with `capture.mode=change_streams`), and now and then
  * archived (delete + tombstone). Only orders placed by this generator are ever changed.
+ *
+ * Orders are placed by the buyers the caller passes (the demo customers of the PostgreSQL table),
+ * so `order.customer.email` finds its `customer` and the relation `order.customer.account`
+ * resolves; with no buyer given, a made-up person places the order.
  */
 
 export type OrderStatus = 'pending' | 'paid' | 'shipped' | 'delivered' | 'cancelled';
@@ -37,6 +41,12 @@ export interface DemoOrder {
 
 export type OrderAction = 'create' | 'edit-lines' | 'advance-status' | 'correct-email' | 'delete';
 
+/** A customer who can place an order: the e-mail as the source row has it (trimmed), and the name. */
+export interface DemoBuyer {
+  readonly email: string;
+  readonly name: string;
+}
+
 export interface OrderEvents {
   /** Kafka messages in order: change events, each delete followed by its tombstone. */
   readonly messages: Message[];
@@ -59,8 +69,11 @@ export interface DemoOrdersOptions {
 }
 
 export interface DemoOrders {
-  /** The next `count` change events of the shop (plus a tombstone after each delete). */
-  next(count: number): OrderEvents;
+  /**
+   * The next `count` change events of the shop (plus a tombstone after each delete); new orders
+   * are placed by one of `buyers` (a made-up person when there is none).
+   */
+  next(count: number, buyers?: readonly DemoBuyer[]): OrderEvents;
   /**
    * Stops changing these orders: used when their events may not have reached Kafka, so the feed
    * never sends an update of an order whose create (or a delete) is in doubt.
@@ -140,7 +153,7 @@ export function createDemoOrders(options: DemoOrdersOptions): DemoOrders {
     forget(objectIds) {
       for (const id of objectIds) orders.delete(id);
     },
-    next(count) {
+    next(count, buyers = []) {
       const messages: Message[] = [];
       const actions: OrderAction[] = [];
       const touched = new Set<string>();
@@ -150,7 +163,7 @@ export function createDemoOrders(options: DemoOrdersOptions): DemoOrders {
         const at = now();
         actions.push(action);
         if (action === 'create') {
-          const order = newOrder(random, nextObjectId(), at);
+          const order = newOrder(random, nextObjectId(), at, buyers.length > 0 ? pick(random, buyers) : null);
           orders.set(order.objectId, order);
           touched.add(order.objectId);
           messages.push(event('c', order, position, { after: true }));
@@ -170,7 +183,7 @@ export function createDemoOrders(options: DemoOrdersOptions): DemoOrders {
             messages.push(event('u', order, position, { updatedFields: advanceStatus(random, order) }));
             break;
           case 'correct-email': {
-            order.customer.email = demoEmail(random, personOf(order.customer.name), 'mixed-case');
+            order.customer.email = recaseEmail(random, order.customer.email);
             messages.push(event('u', order, position, { updatedFields: { 'customer.email': order.customer.email, updatedAt: ejson.date(order.updatedAtMs) } }));
             break;
           }
@@ -185,8 +198,9 @@ export function createDemoOrders(options: DemoOrdersOptions): DemoOrders {
   };
 }
 
-function newOrder(random: Random, objectId: string, atMs: number): DemoOrder {
+function newOrder(random: Random, objectId: string, atMs: number, buyer: DemoBuyer | null): DemoOrder {
   const person = randomPerson(random);
+  const customer = buyer ? { email: buyer.email, name: buyer.name } : { email: demoEmail(random, person, 'mixed-case'), name: person.name };
   const lineCount = intBetween(random, 1, 4);
   const products = [...PRODUCTS];
   const lines: DemoOrderLine[] = [];
@@ -198,7 +212,7 @@ function newOrder(random: Random, objectId: string, atMs: number): DemoOrder {
   return {
     objectId,
     orderId: `ORD-${day}-${objectId.slice(-8).toUpperCase()}`,
-    customer: { email: demoEmail(random, person, 'mixed-case'), name: person.name },
+    customer,
     lines,
     status: 'pending',
     region: pick(random, REGIONS),
@@ -277,9 +291,4 @@ export function toDocument(order: DemoOrder): Record<string, unknown> {
 function oldest(orders: ReadonlyMap<string, DemoOrder>, test: (order: DemoOrder) => boolean): DemoOrder | undefined {
   for (const order of orders.values()) if (test(order)) return order;
   return undefined;
-}
-
-function personOf(name: string): { first: string; last: string } {
-  const [first = name, ...rest] = name.split(' ');
-  return { first, last: rest.join(' ') || first };
 }
