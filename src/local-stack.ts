@@ -10,8 +10,14 @@ export const LOCAL_STACK = Object.freeze({
   kafkaControllerPort: 19093,
   /** A second broker listener, SASL_PLAINTEXT with SCRAM users (infra/stack/kafka-scram.ts). */
   kafkaSaslPort: 19094,
+  /** TLS listener with mutual TLS required (client certificate signed by the stack's CA; infra/stack/kafka-tls.ts). */
+  kafkaSslPort: 19095,
+  /** TLS + SASL/SCRAM listener (server certificate only; the SCRAM user of the SASL listener). */
+  kafkaSaslSslPort: 19096,
   connectPort: 18083,
   postgresPort: 15432,
+  /** MariaDB (binlog in ROW format), the second relational source captured by Debezium. */
+  mariadbPort: 13306,
   mongoPort: 27117,
 });
 
@@ -19,3 +25,4 @@ export const LOCAL_MONGODB_URI = `mongodb://${LOCAL_STACK.host}:${LOCAL_STACK.mo
 export const LOCAL_KAFKA_BROKERS = `${LOCAL_STACK.host}:${LOCAL_STACK.kafkaPort}`;
 export const LOCAL_CONNECT_URL = `http://${LOCAL_STACK.host}:${LOCAL_STACK.connectPort}`;
 export const LOCAL_POSTGRES_URL = `postgres://postgres@${LOCAL_STACK.host}:${LOCAL_STACK.postgresPort}/canonql_source`;
+export const LOCAL_MARIADB_URL = `mariadb://root@${LOCAL_STACK.host}:${LOCAL_STACK.mariadbPort}/canonql_source`;

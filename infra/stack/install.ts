@@ -65,11 +65,32 @@ export async function installKafka(paths: StackPaths, progress: Progress): Promi
     (tmp) => mavenCopyDependencies(pom, tmp));
 }
 
-export async function installDebezium(paths: StackPaths, progress: Progress): Promise<void> {
-  const artifact = `io.debezium:debezium-connector-postgres:${VERSIONS.debezium}:tar.gz:plugin`;
-  await installOnce(progress, `install Debezium PostgreSQL connector ${VERSIONS.debezium} (Maven)`, paths.debeziumPlugins,
-    fingerprint([artifact]), (tmp) => {
-      const download = path.join(tmp, '..', `debezium-download-${process.pid}`);
+/** Debezium's source connectors the Connect worker loads, each a plugin archive in its own plugin.path entry. */
+export type DebeziumConnector = 'postgres' | 'mysql';
+
+export function debeziumPluginDir(paths: StackPaths, connector: DebeziumConnector): string {
+  return connector === 'postgres' ? paths.debeziumPlugins : paths.debeziumMysqlPlugins;
+}
+
+/**
+ * The MySQL connector reaches MariaDB through MariaDB's own JDBC driver (the bundled MySQL driver
+ * asks MariaDB 10.11 for variables it lacks): the driver jar goes into the plugin's folder, on the
+ * plugin's class path. Debezium's dedicated MariaDB connector is not obtainable from Maven Central
+ * here (docs/local-stack.md).
+ */
+const PLUGIN_EXTRA_JARS: Record<DebeziumConnector, readonly string[]> = {
+  postgres: [],
+  mysql: [`org.mariadb.jdbc:mariadb-java-client:${VERSIONS.mariadbJdbc}:jar`],
+};
+
+export async function installDebezium(paths: StackPaths, progress: Progress, connector: DebeziumConnector = 'postgres'): Promise<void> {
+  const artifact = `io.debezium:debezium-connector-${connector}:${VERSIONS.debezium}:tar.gz:plugin`;
+  const extras = PLUGIN_EXTRA_JARS[connector];
+  const label = connector === 'postgres' ? 'PostgreSQL' : 'MySQL (captures MariaDB)';
+  const dir = debeziumPluginDir(paths, connector);
+  await installOnce(progress, `install Debezium ${label} connector ${VERSIONS.debezium} (Maven)`, dir,
+    fingerprint([artifact, ...extras]), (tmp) => {
+      const download = path.join(tmp, '..', `debezium-${connector}-download-${process.pid}`);
       fs.mkdirSync(download, { recursive: true });
       try {
         run('mvn', ['-q', '-B', `${MAVEN_DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${artifact}`, `-DoutputDirectory=${download}`],
@@ -79,6 +100,11 @@ export async function installDebezium(paths: StackPaths, progress: Progress): Pr
         // The plugin archive is unpacked into plugin.path (its own class loader), never onto the
         // worker classpath, as Kafka Connect's plugin isolation expects.
         run('tar', ['xzf', path.join(download, archive), '-C', tmp]);
+        const pluginFolder = path.join(tmp, `debezium-connector-${connector}`);
+        for (const extra of extras) {
+          run('mvn', ['-q', '-B', `${MAVEN_DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${extra}`, `-DoutputDirectory=${pluginFolder}`],
+            { cwd: os.tmpdir() });
+        }
       } finally {
         fs.rmSync(download, { recursive: true, force: true });
       }
@@ -114,20 +140,46 @@ export async function installMongoServer(paths: StackPaths, progress: Progress):
     });
 }
 
-/** PostgreSQL comes from Debian's packages; as root we install it, otherwise we say what to run. */
-export async function installPostgres(paths: StackPaths, progress: Progress): Promise<void> {
-  if (fs.existsSync(path.join(paths.postgresBin, 'pg_ctl'))) {
-    progress.info(`PostgreSQL ${VERSIONS.postgresMajor}: found in ${paths.postgresBin}`);
+/**
+ * A server from Debian's packages: found when its programs exist; as root we install the packages
+ * with apt, otherwise we say what to run.
+ */
+async function installDebianPackages(progress: Progress, options: {
+  label: string; programs: readonly string[]; packages: readonly string[]; setting: string;
+}): Promise<void> {
+  const missing = options.programs.filter((program) => !fs.existsSync(program));
+  if (missing.length === 0) {
+    progress.info(`${options.label}: found (${options.programs[0]})`);
     return;
   }
   if (process.getuid?.() !== 0) {
     throw new AppError(ErrorCode.STACK_TOOL_MISSING,
-      `PostgreSQL ${VERSIONS.postgresMajor} is missing (${paths.postgresBin}); install it with: ` +
-        `sudo apt-get install -y postgresql-${VERSIONS.postgresMajor} (or set CANONQL_PG_BIN)`);
+      `${options.label} is missing (${missing.join(', ')}); install it with: ` +
+        `sudo apt-get install -y ${options.packages.join(' ')} (or set ${options.setting})`);
   }
-  await progress.step(`install PostgreSQL ${VERSIONS.postgresMajor} (apt)`, async () => {
+  await progress.step(`install ${options.label} (apt)`, async () => {
     run('apt-get', ['update', '-q']);
-    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', `postgresql-${VERSIONS.postgresMajor}`],
+    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...options.packages],
       { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  });
+}
+
+/** PostgreSQL comes from Debian's packages. */
+export async function installPostgres(paths: StackPaths, progress: Progress): Promise<void> {
+  await installDebianPackages(progress, {
+    label: `PostgreSQL ${VERSIONS.postgresMajor}`, programs: [path.join(paths.postgresBin, 'pg_ctl')],
+    packages: [`postgresql-${VERSIONS.postgresMajor}`], setting: 'CANONQL_PG_BIN',
+  });
+}
+
+/**
+ * MariaDB comes from Debian's packages too: the server binaries and `mariadb-install-db`
+ * (mariadb-server-core) and the client with `my_print_defaults` that the install script needs
+ * (mariadb-client-core); not `mariadb-server`, whose install starts a system-wide server.
+ */
+export async function installMariadb(paths: StackPaths, progress: Progress): Promise<void> {
+  await installDebianPackages(progress, {
+    label: 'MariaDB', programs: [paths.mariadb.server, paths.mariadb.installDb, paths.mariadb.client],
+    packages: ['mariadb-server-core', 'mariadb-client-core'], setting: 'CANONQL_MARIADB_BIN',
   });
 }

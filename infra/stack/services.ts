@@ -2,8 +2,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import * as mariadb from 'mariadb';
+import os from 'node:os';
 import { Client as PgClient } from 'pg';
 import { ensureScramUser, SASL_LISTENER, saslListenerProperties } from './kafka-scram';
+import { ensureLocalTls, TLS_LISTENERS, tlsListenerProperties, tlsListenersReady } from './kafka-tls';
 import { postgresFiles, preparePostgresFiles } from './postgres-files';
 import { isAlive, readPid, run, spawnDetached, stopPid, waitUntil } from './processes';
 import { JVM_FLAGS, PORTS, type StackPaths } from './stack-config';
@@ -13,7 +16,7 @@ import { JVM_FLAGS, PORTS, type StackPaths } from './stack-config';
  * it is really serving (with a real client, never by reading logs), and how to stop cleanly.
  */
 export interface StackService {
-  readonly name: 'postgres' | 'mongo' | 'kafka' | 'connect';
+  readonly name: 'postgres' | 'mariadb' | 'mongo' | 'kafka' | 'connect';
   readonly description: string;
   readonly port: number;
   /** Where the server's output goes (`stack logs`). */
@@ -119,6 +122,89 @@ export function postgresService(paths: StackPaths, options: { port?: number } = 
   return service;
 }
 
+/**
+ * The local MariaDB: the second relational source captured by Debezium. It runs as the invoking
+ * user (as root with `--user=root`, which MariaDB allows), so its files stay in the stack directory
+ * whatever folder that is. The binlog is on in ROW format with full row images, as Debezium's
+ * MariaDB connector requires. An init file, run at every start, creates (if missing) the source
+ * database `canonql_source`, its demo table `products` and the passwordless `root`@`127.0.0.1`
+ * account the connector and the tests use (local only, like PostgreSQL's trust authentication).
+ */
+export const MARIADB_INIT_SQL = [
+  'CREATE DATABASE IF NOT EXISTS canonql_source;',
+  "CREATE USER IF NOT EXISTS 'root'@'127.0.0.1';",
+  "GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION;",
+  'CREATE TABLE IF NOT EXISTS canonql_source.products (id INT AUTO_INCREMENT PRIMARY KEY, sku VARCHAR(64) NOT NULL UNIQUE, ' +
+    "name VARCHAR(200), price DECIMAL(12,2), status ENUM('draft','active','retired') NOT NULL DEFAULT 'draft', " +
+    'updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6) ON UPDATE CURRENT_TIMESTAMP(6));',
+  '',
+].join('\n');
+
+/**
+ * The version the server reports: MySQL 8.0's number in front of MariaDB's own. Debezium's MySQL
+ * connector (what captures MariaDB here, see install.ts) reads a leading 10.11 as MySQL >= 8.4 and
+ * asks for `SHOW BINARY LOG STATUS`, which MariaDB 10.11 lacks; as "8.0" it uses `SHOW MASTER
+ * STATUS`, which MariaDB has, and "MariaDB" in the string keeps its binlog reader in MariaDB mode.
+ */
+export function mariadbReportedVersion(paths: StackPaths): string {
+  const own = /Ver\s+(\S+)/.exec(run(paths.mariadb.server, ['--version']))?.[1] ?? 'MariaDB';
+  return `8.0.36-${own}`;
+}
+
+export function mariadbService(paths: StackPaths): StackService {
+  const { pid, alive } = base(paths, 'mariadb');
+  const dataDir = paths.dataDir('mariadb');
+  const initFile = path.join(paths.stateDir, 'config', 'mariadb-init.sql');
+  const user = os.userInfo().username;
+  const connect = () => mariadb.createConnection({ host: HOST, port: PORTS.mariadbPort, user: 'root', connectTimeout: 2000 });
+  const service: StackService = {
+    name: 'mariadb',
+    description: 'MariaDB (Debezium source, binlog in ROW format)',
+    port: PORTS.mariadbPort,
+    logFile: paths.logFile('mariadb'),
+    pid,
+    async start() {
+      if (pid() !== null) return false;
+      if (!fs.existsSync(path.join(dataDir, 'mysql'))) {
+        // A half-made data directory (an interrupted first start) is made again from scratch.
+        fs.rmSync(dataDir, { recursive: true, force: true });
+        fs.mkdirSync(dataDir, { recursive: true });
+        run(paths.mariadb.installDb, ['--no-defaults', `--datadir=${dataDir}`, `--user=${user}`,
+          '--auth-root-authentication-method=normal', '--skip-test-db'], { cwd: dataDir });
+      }
+      writeFile(initFile, MARIADB_INIT_SQL);
+      spawnDetached(paths.mariadb.server, [
+        '--no-defaults', `--datadir=${dataDir}`, `--user=${user}`, `--version=${mariadbReportedVersion(paths)}`,
+        `--port=${PORTS.mariadbPort}`, `--bind-address=${HOST}`, `--socket=${path.join(dataDir, 'mariadb.sock')}`,
+        `--pid-file=${path.join(dataDir, 'mariadbd.pid')}`, `--init-file=${initFile}`, '--skip-name-resolve',
+        // What Debezium's MariaDB connector needs: the binlog, row-based, with full row images.
+        '--server-id=1', '--log-bin=binlog', '--binlog-format=ROW', '--binlog-row-image=FULL', '--expire-logs-days=7',
+        '--character-set-server=utf8mb4', '--collation-server=utf8mb4_general_ci',
+        // A development/test server: small memory, no durability across an OS crash.
+        '--innodb-buffer-pool-size=64M', '--innodb-log-file-size=48M', '--innodb-flush-log-at-trx-commit=0',
+        '--sync-binlog=0', '--performance-schema=OFF', '--max-connections=200',
+      ], { name: 'mariadb', pidFile: paths.pidFile('mariadb'), logFile: paths.logFile('mariadb') });
+      return true;
+    },
+    async ready() {
+      const connection = await connect();
+      try {
+        const [row] = await connection.query<{ format: string; table: bigint }[]>(
+          "SELECT @@binlog_format AS format, (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'canonql_source' AND table_name = 'products') AS `table`");
+        return row?.format === 'ROW' && Number(row.table) === 1;
+      } finally {
+        await connection.end();
+      }
+    },
+    waitReady: (timeoutMs) => waitUntil('MariaDB', () => service.ready(), { timeoutMs, logFile: paths.logFile('mariadb'), alive }),
+    async stop() {
+      const current = pid();
+      return current === null ? 'not-running' : stopPid(current, 30000);
+    },
+  };
+  return service;
+}
+
 export function mongoService(paths: StackPaths): StackService {
   const { pid, alive } = base(paths, 'mongo');
   const service: StackService = {
@@ -163,7 +249,10 @@ export function mongoService(paths: StackPaths): StackService {
 export function kafkaService(paths: StackPaths): StackService {
   const { pid, alive } = base(paths, 'kafka');
   const logDir = paths.dataDir('kafka');
-  const propsFile = path.join(paths.stateDir, 'config', 'kafka.properties');
+  // Named apart from the `kafka.properties` of earlier versions, which restart any broker whose
+  // file differs from theirs: a checkout still on an older version then leaves this broker (with
+  // the TLS listeners) running instead of restarting it without them.
+  const propsFile = path.join(paths.stateDir, 'config', 'kafka-broker.properties');
   const classpath = path.join(paths.kafkaLibs, '*');
   const java = (main: string, args: string[]) =>
     run('java', ['-cp', classpath, `-Dlog4j2.configurationFile=${paths.log4jConfig}`, main, ...args]);
@@ -178,12 +267,13 @@ export function kafkaService(paths: StackPaths): StackService {
         'process.roles=broker,controller',
         'node.id=1',
         `controller.quorum.voters=1@${HOST}:${PORTS.kafkaControllerPort}`,
-        `listeners=PLAINTEXT://${HOST}:${PORTS.kafkaPort},CONTROLLER://${HOST}:${PORTS.kafkaControllerPort},${SASL_LISTENER}`,
-        `advertised.listeners=PLAINTEXT://${HOST}:${PORTS.kafkaPort},${SASL_LISTENER}`,
+        `listeners=PLAINTEXT://${HOST}:${PORTS.kafkaPort},CONTROLLER://${HOST}:${PORTS.kafkaControllerPort},${[SASL_LISTENER, ...TLS_LISTENERS].join(',')}`,
+        `advertised.listeners=PLAINTEXT://${HOST}:${PORTS.kafkaPort},${[SASL_LISTENER, ...TLS_LISTENERS].join(',')}`,
         'controller.listener.names=CONTROLLER',
-        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+        'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL',
         'inter.broker.listener.name=PLAINTEXT',
         ...saslListenerProperties(),
+        ...tlsListenerProperties(paths),
         `log.dirs=${logDir}`,
         'num.partitions=1',
         'auto.create.topics.enable=true',
@@ -198,6 +288,8 @@ export function kafkaService(paths: StackPaths): StackService {
         'log.retention.hours=168',
         '',
       ].join('\n');
+      // The CA and certificates of the TLS listeners, generated once per stack.
+      ensureLocalTls(paths);
       const running = pid();
       if (running !== null) {
         // A broker started from older settings (e.g. before the SASL listener existed) is
@@ -234,6 +326,8 @@ export function kafkaService(paths: StackPaths): StackService {
       await waitUntil('Kafka', () => service.ready(), { timeoutMs, logFile: paths.logFile('kafka'), alive });
       // The SASL/SCRAM listener answers and its user exists (added on first start, kept after).
       await ensureScramUser(paths, timeoutMs);
+      // Both TLS listeners complete a handshake with the stack's certificates.
+      await waitUntil('Kafka TLS listeners', () => tlsListenersReady(paths), { timeoutMs, logFile: paths.logFile('kafka'), alive });
     },
     async stop() {
       const current = pid();
@@ -245,8 +339,11 @@ export function kafkaService(paths: StackPaths): StackService {
 
 /** Debezium's source connectors and the MongoDB sink connector, each in its own class loader. */
 export function connectPluginPath(paths: StackPaths): string {
-  return [paths.debeziumPlugins, paths.mongoSinkPlugins].join(',');
+  return [paths.debeziumPlugins, paths.debeziumMysqlPlugins, paths.mongoSinkPlugins].join(',');
 }
+
+/** The connector classes the stack's worker must offer before it counts as ready. */
+export const DEBEZIUM_SOURCE_CLASSES = ['io.debezium.connector.postgresql.PostgresConnector', 'io.debezium.connector.mysql.MySqlConnector'];
 
 /**
  * A standalone Connect worker's settings. JSON converters with schemas: what the Debezium tests
@@ -282,23 +379,30 @@ export function connectService(paths: StackPaths): StackService {
   const url = `http://${HOST}:${PORTS.connectPort}`;
   const service: StackService = {
     name: 'connect',
-    description: 'Kafka Connect (standalone) with the Debezium PostgreSQL connector and the MongoDB sink connector',
+    description: 'Kafka Connect (standalone) with the Debezium PostgreSQL and MySQL connectors and the MongoDB sink connector',
     port: PORTS.connectPort,
     logFile: paths.logFile('connect'),
     pid,
     async start() {
-      if (pid() !== null) return false;
       const dataDir = paths.dataDir('connect');
+      const properties = connectWorkerProperties(paths, { brokers: `${HOST}:${PORTS.kafkaPort}`, url, offsetsFile: path.join(dataDir, 'offsets.dat') });
+      const running = pid();
+      if (running !== null) {
+        // A worker started from older settings (e.g. before a plugin was added: the worker scans
+        // plugin.path at start only) is restarted once, like the broker.
+        if (readFileOr(propsFile, '') === properties) return false;
+        await stopPid(running, 30000);
+      }
       fs.mkdirSync(dataDir, { recursive: true });
-      writeFile(propsFile, connectWorkerProperties(paths, { brokers: `${HOST}:${PORTS.kafkaPort}`, url, offsetsFile: path.join(dataDir, 'offsets.dat') }));
+      writeFile(propsFile, properties);
       startConnectWorker(paths, propsFile, { name: 'connect', pidFile: paths.pidFile('connect'), logFile: paths.logFile('connect') });
-      return true;
+      return running === null;
     },
     async ready() {
       const response = await fetch(`${url}/connector-plugins`, { signal: AbortSignal.timeout(2000) });
       if (!response.ok) return false;
       const plugins = (await response.json()) as { class: string }[];
-      return plugins.some((p) => p.class === 'io.debezium.connector.postgresql.PostgresConnector');
+      return DEBEZIUM_SOURCE_CLASSES.every((c) => plugins.some((p) => p.class === c));
     },
     waitReady: (timeoutMs) =>
       waitUntil('Kafka Connect', () => service.ready(), { timeoutMs, logFile: paths.logFile('connect'), alive }),

@@ -16,6 +16,8 @@ export const VERSIONS = Object.freeze({
   mongoKafkaConnect: '2.0.1',
   mongoJavaServer: '1.47.0',
   postgresMajor: '15',
+  /** MariaDB's JDBC driver, added to the Debezium MySQL connector's plugin folder (install.ts). */
+  mariadbJdbc: '3.5.6',
   mavenDependencyPlugin: '3.8.1',
 });
 
@@ -24,12 +26,16 @@ export interface StackPaths {
   readonly stateDir: string;
   readonly kafkaLibs: string;
   readonly debeziumPlugins: string;
+  /** Debezium's MySQL connector (it captures the MariaDB source), a plugin.path entry of its own. */
+  readonly debeziumMysqlPlugins: string;
   /** A second plugin.path entry: the MongoDB Kafka sink connector (`-all` jar, driver bundled). */
   readonly mongoSinkPlugins: string;
   readonly mongoServerLibs: string;
   readonly mongoServerClasses: string;
   readonly log4jConfig: string;
   readonly postgresBin: string;
+  /** MariaDB's programs (Debian's paths; CANONQL_MARIADB_BIN names one folder holding all three). */
+  readonly mariadb: { readonly server: string; readonly installDb: string; readonly client: string };
   dataDir(service: string): string;
   logFile(service: string): string;
   pidFile(service: string): string;
@@ -43,11 +49,15 @@ export function stackPaths(env: NodeJS.ProcessEnv = process.env): StackPaths {
     stateDir,
     kafkaLibs: path.join(cacheDir, `kafka-${VERSIONS.kafka}`, 'libs'),
     debeziumPlugins: path.join(cacheDir, `debezium-${VERSIONS.debezium}`, 'plugins'),
+    debeziumMysqlPlugins: path.join(cacheDir, `debezium-mysql-${VERSIONS.debezium}`, 'plugins'),
     mongoSinkPlugins: path.join(cacheDir, `mongo-kafka-connect-${VERSIONS.mongoKafkaConnect}`, 'plugins'),
     mongoServerLibs: path.join(cacheDir, `mongo-java-server-${VERSIONS.mongoJavaServer}`, 'libs'),
     mongoServerClasses: path.join(cacheDir, `mongo-java-server-${VERSIONS.mongoJavaServer}`, 'classes'),
     log4jConfig: path.join(REPO_ROOT, 'infra', 'config', 'log4j2.properties'),
     postgresBin: env.CANONQL_PG_BIN || `/usr/lib/postgresql/${VERSIONS.postgresMajor}/bin`,
+    mariadb: env.CANONQL_MARIADB_BIN
+      ? { server: path.join(env.CANONQL_MARIADB_BIN, 'mariadbd'), installDb: path.join(env.CANONQL_MARIADB_BIN, 'mariadb-install-db'), client: path.join(env.CANONQL_MARIADB_BIN, 'my_print_defaults') }
+      : { server: '/usr/sbin/mariadbd', installDb: '/usr/bin/mariadb-install-db', client: '/usr/bin/my_print_defaults' },
     dataDir: (service) => path.join(stateDir, 'data', service),
     logFile: (service) => path.join(stateDir, 'logs', `${service}.log`),
     pidFile: (service) => path.join(stateDir, 'run', `${service}.pid`),

@@ -1,16 +1,16 @@
 import fs from 'node:fs';
 import { AppError, ErrorCode } from '../../src/errors';
-import { checkJavaAndMaven, installDebezium, installKafka, installMongoServer, installMongoSinkConnector, installPostgres } from './install';
+import { checkJavaAndMaven, installDebezium, installKafka, installMariadb, installMongoServer, installMongoSinkConnector, installPostgres } from './install';
 import { removeExternalPostgresFiles } from './postgres-files';
 import { residentMiB, tailFile } from './processes';
 import { createProgress, type Progress } from './progress';
-import { connectService, kafkaService, mongoService, postgresService, type StackService } from './services';
+import { connectService, kafkaService, mariadbService, mongoService, postgresService, type StackService } from './services';
 import { stackPaths, type StackPaths } from './stack-config';
 
 /** The local stack as a whole: install what is missing, start what is not running, report. */
 
 export function stackServices(paths: StackPaths = stackPaths()): StackService[] {
-  return [postgresService(paths), mongoService(paths), kafkaService(paths), connectService(paths)];
+  return [postgresService(paths), mariadbService(paths), mongoService(paths), kafkaService(paths), connectService(paths)];
 }
 
 export interface UpResult {
@@ -26,12 +26,14 @@ export async function stackUp(progress: Progress = createProgress(), paths: Stac
   checkJavaAndMaven();
   fs.mkdirSync(paths.stateDir, { recursive: true });
   await installPostgres(paths, progress);
+  await installMariadb(paths, progress);
   await installKafka(paths, progress);
-  await installDebezium(paths, progress);
+  await installDebezium(paths, progress, 'postgres');
+  await installDebezium(paths, progress, 'mysql');
   await installMongoSinkConnector(paths, progress);
   await installMongoServer(paths, progress);
 
-  const [postgres, mongo, kafka, connect] = stackServices(paths);
+  const [postgres, mariadb, mongo, kafka, connect] = stackServices(paths);
   const started: string[] = [];
   const alreadyRunning: string[] = [];
   const startOne = async (service: StackService) => {
@@ -40,12 +42,14 @@ export async function stackUp(progress: Progress = createProgress(), paths: Stac
   };
   // Kafka Connect needs the broker, so it starts once Kafka answers; the rest start together.
   await startOne(postgres);
+  await startOne(mariadb);
   await startOne(mongo);
   await startOne(kafka);
   await progress.step('wait for Kafka', () => kafka.waitReady(READY_TIMEOUT_MS));
   await startOne(connect);
   await Promise.all([
     progress.step('wait for PostgreSQL', () => postgres.waitReady(READY_TIMEOUT_MS)),
+    progress.step('wait for MariaDB', () => mariadb.waitReady(READY_TIMEOUT_MS)),
     progress.step('wait for the MongoDB-wire store', () => mongo.waitReady(READY_TIMEOUT_MS)),
     progress.step('wait for Kafka Connect + Debezium', () => connect.waitReady(READY_TIMEOUT_MS)),
   ]);
