@@ -4,7 +4,7 @@ import {
   type Admin, type AdminConfig, type Consumer, type ConsumerConfig, type KafkaConfig, type LogEntry, type Producer, type ProducerConfig,
 } from 'kafkajs';
 import type { Config } from '../config';
-import { AppError, ErrorCode } from '../errors';
+import { AppError, ErrorCode, isAppError } from '../errors';
 import type { Logger } from '../logger';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -62,33 +62,64 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
  * a wrong password stops at once with KAFKA_AUTH_FAILED instead of a bare kafkajs error.
  */
 class SecuredKafka extends Kafka {
-  constructor(private readonly settings: KafkaSettings, config: KafkaConfig) {
+  private tlsChecked: Promise<void> | null = null;
+
+  constructor(private readonly settings: KafkaSettings, private readonly config: KafkaConfig) {
     super(config);
   }
 
   override admin(config?: AdminConfig): Admin {
-    return mapConnectErrors(super.admin(config), this.settings);
+    return this.mapConnectErrors(super.admin(config));
   }
 
   override producer(config?: ProducerConfig): Producer {
-    return mapConnectErrors(super.producer(config), this.settings);
+    return this.mapConnectErrors(super.producer(config));
   }
 
   override consumer(config: ConsumerConfig): Consumer {
-    return mapConnectErrors(super.consumer(config), this.settings);
+    return this.mapConnectErrors(super.consumer(config));
+  }
+
+  /**
+   * With TLS on, the first connect of this client makes one attempt without retries before the
+   * retrying one: kafkajs retries every connection error, a failed handshake too, so a wrong CA or
+   * a refused client certificate would otherwise surface only after its whole retry budget (~30 s).
+   * A handshake that fails is final (KAFKA_TLS_FAILED at once); a broker that does not answer is
+   * left to the retrying connect. One success per client instance is enough.
+   */
+  private checkTls(): Promise<void> {
+    if (!this.settings.ssl) return Promise.resolve();
+    this.tlsChecked ??= singleAttempt(this.config, this.settings).catch((error: unknown) => {
+      this.tlsChecked = null;
+      throw error;
+    });
+    return this.tlsChecked;
+  }
+
+  private mapConnectErrors<T extends { connect(): Promise<void> }>(client: T): T {
+    const connect = client.connect.bind(client);
+    client.connect = async () => {
+      try {
+        await this.checkTls();
+        await connect();
+      } catch (error) {
+        throw isAppError(error) ? error : kafkaConnectError(error, this.settings);
+      }
+    };
+    return client;
   }
 }
 
-function mapConnectErrors<T extends { connect(): Promise<void> }>(client: T, settings: KafkaSettings): T {
-  const connect = client.connect.bind(client);
-  client.connect = async () => {
-    try {
-      await connect();
-    } catch (error) {
-      throw kafkaConnectError(error, settings);
-    }
-  };
-  return client;
+async function singleAttempt(config: KafkaConfig, settings: KafkaSettings): Promise<void> {
+  const admin = new Kafka({ ...config, logLevel: logLevel.NOTHING, logCreator: undefined, retry: { retries: 0 } }).admin();
+  try {
+    await admin.connect();
+  } catch (error) {
+    const mapped = kafkaConnectError(error, settings);
+    if (isAppError(mapped)) throw mapped;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 /**
