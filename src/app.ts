@@ -39,9 +39,11 @@ import type { Logger } from './logger';
 import type { MetricDefinition } from './metrics/metric-definition';
 import { loadMetricFiles } from './metrics/metric-files';
 import { createMetricsReader } from './metrics/metric-reader';
-import { createMetricsService } from './metrics/metrics-service';
+import { createMetricsService, type MetricsService } from './metrics/metrics-service';
 import { createLagReader } from './observability/consumer-lag';
+import type { ConsumerHealth } from './observability/consumer-health';
 import { metricsRoute } from './observability/metrics-route';
+import { consumerReadiness, storeRoundTrip } from './observability/readiness';
 import { requestIdMiddleware } from './observability/request-id';
 import { createServiceMetrics, type ServiceMetrics } from './observability/service-metrics';
 import { createEntityStore } from './state/entity-store';
@@ -182,6 +184,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         for (const listener of metricListeners) await listener(next);
       });
     }
+    let metricsService: MetricsService | null = null;
     if (config.metrics.enabled && config.roles.includes('ingest')) {
       // The metrics role: its own consumer group over the canonical topics (see metrics-service.ts).
       const metrics = createMetricsService({
@@ -189,6 +192,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         canonicalPartitions: config.ingest.canonicalPartitions, sessionTimeoutMs: config.ingest.sessionTimeoutMs,
       });
       // Definitions first: the consumer then joins its group once, with its topics known.
+      metricsService = metrics;
       await metrics.setDefinitions(metricDefinitions);
       await metrics.start();
       resources.push({ name: 'metrics', close: () => metrics.stop() });
@@ -210,8 +214,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     // First: every response (health, metrics, GraphQL, errors) carries the request's correlation id.
     app.use(requestIdMiddleware());
     if (config.observability.prometheus) app.use(metricsRoute(metrics.registry, { token: config.observability.prometheusToken }));
+    const startedAt = Date.now();
+    // A consumer not created yet is starting: readiness reports it, but does not wait for it.
+    const notYet = (): ConsumerHealth => ({ state: 'starting', since: startedAt });
     app.use(healthRoutes({
-      store: () => mongo.ping(),
+      store: storeRoundTrip(mongo.db),
+      ...(config.roles.includes('ingest') ? { ingestion: consumerReadiness(() => ingestion?.health() ?? notYet()) } : {}),
+      ...(config.metrics.enabled && config.roles.includes('ingest') ? { metrics: consumerReadiness(() => metricsService?.health() ?? notYet()) } : {}),
       kafka: async () => (await admin.describeCluster()).brokers.length > 0,
       catalog: async () => catalog.list().length > 0,
       // A stopping process leaves the load balancer's rotation before its server closes.

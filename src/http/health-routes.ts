@@ -1,11 +1,14 @@
 import { Router } from 'express';
+import { readinessReport, type ReadinessCheck } from '../observability/readiness';
 
-export type ReadinessCheck = () => Promise<boolean>;
+export type { ReadinessCheck } from '../observability/readiness';
 
 /**
  * `/healthz`: the process is alive (no dependency is consulted, so an orchestrator never restarts
- * a healthy process because MongoDB blinked). `/readyz`: every dependency answers; 503 with the
- * failing ones otherwise, so a load balancer stops routing here until they recover.
+ * a healthy process because MongoDB blinked). `/readyz`: each component's state
+ * (src/observability/readiness.ts) — `{status, checks: {store: "ok", ingestion: "starting", …},
+ * reasons: {…}}` — 200 unless one is `failing`, then 503, so a load balancer stops routing here
+ * until it recovers.
  */
 export function healthRoutes(checks: Readonly<Record<string, ReadinessCheck>>): Router {
   const router = Router();
@@ -13,30 +16,14 @@ export function healthRoutes(checks: Readonly<Record<string, ReadinessCheck>>): 
     res.json({ status: 'ok' });
   });
   router.get('/readyz', async (_req, res) => {
-    const results = await Promise.all(
-      Object.entries(checks).map(async ([name, check]) => {
-        const ok = await withTimeout(check(), 3000).catch(() => false);
-        return [name, ok ? 'ok' : 'failing'] as const;
-      }),
-    );
-    const ready = results.every(([, state]) => state === 'ok');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready', checks: Object.fromEntries(results) });
+    const report = await readinessReport(checks);
+    const states = Object.fromEntries(Object.entries(report.components).map(([name, component]) => [name, component.state]));
+    const reasons = Object.fromEntries(Object.entries(report.components).flatMap(([name, component]) => (component.reason ? [[name, component.reason]] : [])));
+    res.status(report.ready ? 200 : 503).json({
+      status: report.ready ? 'ready' : 'not-ready',
+      checks: states,
+      ...(Object.keys(reasons).length > 0 ? { reasons } : {}),
+    });
   });
   return router;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

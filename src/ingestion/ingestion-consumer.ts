@@ -3,6 +3,7 @@ import type { EventPublisher } from '../events/event-publisher';
 import type { CanonicalEvent } from '../events/canonical-event';
 import { isTransient, withRetry, type RetryPolicy } from '../infra/retry';
 import type { Logger } from '../logger';
+import { createConsumerHealth, type ConsumerHealth } from '../observability/consumer-health';
 import type { ServiceMetrics } from '../observability/service-metrics';
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
 import type { RawRecord } from './debezium/decode-record';
@@ -34,6 +35,8 @@ export interface IngestionConsumer {
   stop(): Promise<void>;
   /** The programming error that stopped consuming for good, or null. */
   failure(): Error | null;
+  /** Starting (joining, restarting), consuming, failed for good or stopped: for readiness. */
+  health(): ConsumerHealth;
 }
 
 export interface IngestionConsumerOptions {
@@ -60,6 +63,7 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
   let stopping = false;
   let restartTimer: NodeJS.Timeout | null = null;
   let restarts = 0;
+  const health = createConsumerHealth();
 
   async function handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
@@ -122,15 +126,18 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
   function onCrash(crashed: Consumer, error: Error, restarting: boolean): void {
     options.metrics?.recordFailure('ingestion', error);
     if (restarting || stopping || consumer !== crashed) {
+      if (restarting && !stopping && consumer === crashed) health.set('starting', error);
       log.warn({ err: error, restart: restarting }, 'ingestion consumer crashed');
       return;
     }
     if (!isTransient(error)) {
       failure = error;
+      health.set('failed', error);
       log.fatal({ err: error }, 'ingestion stopped: a non-retriable error (a bug or a broken invariant); not retrying');
       return;
     }
     restarts += 1;
+    health.set('starting', error);
     const delayMs = Math.min(30000, 1000 * 2 ** Math.min(5, restarts - 1));
     log.error({ err: error, delayMs }, 'ingestion consumer crashed on a transient error; restarting it');
     restartTimer = setTimeout(() => {
@@ -154,7 +161,11 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
       heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30000) / 3)),
     });
     consumer = next;
+    health.set('starting');
     next.on(next.events.CRASH, ({ payload }) => onCrash(next, payload.error, payload.restart));
+    next.on(next.events.GROUP_JOIN, () => {
+      if (consumer === next && !stopping) health.set('consuming');
+    });
     await next.connect();
     for (const topic of options.topics) await next.subscribe({ topic, fromBeginning: options.fromBeginning });
     await next.run({
@@ -176,6 +187,7 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
     start: run,
     async stop() {
       stopping = true;
+      health.set('stopped');
       if (restartTimer) clearTimeout(restartTimer);
       if (!consumer) return;
       // kafkajs lets the running eachBatch finish (including its commit) before leaving the group.
@@ -184,5 +196,6 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
       log.info(options.stats.snapshot(), 'ingestion stopped');
     },
     failure: () => failure,
+    health: () => health.health(),
   };
 }

@@ -5,6 +5,7 @@ import { ensureTopics } from '../infra/kafka-topics';
 import { createEventLog } from '../events/event-log';
 import { createEventPublisher } from '../events/event-publisher';
 import type { Logger } from '../logger';
+import type { ConsumerHealth } from '../observability/consumer-health';
 import type { ServiceMetrics } from '../observability/service-metrics';
 import { createEntityStore } from '../state/entity-store';
 import type { DecodeLimits } from './debezium/decode-limits';
@@ -48,6 +49,8 @@ export interface Ingestion {
    */
   setSpecs(specs: readonly RoutedSpec[]): Promise<void>;
   activeSpecs(): readonly RoutedSpec[];
+  /** The consumer's state (starting until it has joined its group; idle without an active spec). */
+  health(): ConsumerHealth;
 }
 
 type RoutedSpec = PipelineSpec & { readonly topics: readonly string[] };
@@ -79,6 +82,7 @@ export function createIngestion(options: IngestionOptions): Ingestion {
   let activeList: readonly RoutedSpec[] = options.specs;
   let changing: Promise<unknown> = Promise.resolve();
   let stopped = false;
+  const startedAt = Date.now();
 
   /** Topics and indexes the specs need, created before any record of theirs is read. */
   async function prepare(specs: readonly RoutedSpec[]): Promise<void> {
@@ -131,6 +135,7 @@ export function createIngestion(options: IngestionOptions): Ingestion {
         options.logger.info({ specs: specs.map((s) => `${s.id}@${s.version}`), resubscribe: topicsChanged }, 'active specs changed');
         if (topicsChanged && producer) {
           await consumer?.stop();
+          consumer = null; // between the two consumers: starting, not stopped
           await startConsumer();
         }
       });
@@ -138,6 +143,11 @@ export function createIngestion(options: IngestionOptions): Ingestion {
       return change;
     },
     activeSpecs: () => activeList,
+    health(): ConsumerHealth {
+      if (consumer === null) return stopped ? { state: 'stopped', since: Date.now() } : { state: 'starting', since: startedAt };
+      if (bySourceTopic.size === 0) return { state: 'idle', since: startedAt };
+      return consumer.health();
+    },
     async stop() {
       stopped = true;
       await changing;

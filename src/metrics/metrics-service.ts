@@ -4,6 +4,7 @@ import type { Db } from 'mongodb';
 import { canonicalTopic, type CanonicalEvent } from '../events/canonical-event';
 import { ensureTopics } from '../infra/kafka-topics';
 import type { Logger } from '../logger';
+import { createConsumerHealth, type ConsumerHealth } from '../observability/consumer-health';
 import { parseCanonicalMessage } from '../subscriptions/parse-canonical-message';
 import { compileMetric, type CompiledMetric } from './aggregation';
 import { AppError, ErrorCode } from '../errors';
@@ -47,6 +48,8 @@ export interface MetricsService {
   onBuckets(listener: (buckets: BucketView[]) => void): () => void;
   readonly stats: MetricsStats;
   readonly rollups: RollupStore;
+  /** The consumer's state (starting until it has joined its group; idle without a metric): for readiness. */
+  health(): ConsumerHealth;
 }
 
 export interface MetricVerification {
@@ -85,6 +88,7 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
   let consumer: Consumer | null = null;
   let consumedSubjects: string[] = [];
   let running = false;
+  const health = createConsumerHealth();
   const inFlightBackfills = new Set<Promise<unknown>>();
   // Start, stop and definition changes each restart the consumer: one at a time.
   let chain: Promise<void> = Promise.resolve();
@@ -142,7 +146,10 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
   }
 
   async function restartConsumer(): Promise<void> {
-    if (!options.kafka) return;
+    if (!options.kafka) {
+      health.set(running ? 'idle' : 'stopped');
+      return;
+    }
     const subjects = subjectsOf(active);
     if (running && consumer && subjects.join() === consumedSubjects.join()) return;
     if (consumer) {
@@ -150,7 +157,11 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
       consumer = null;
       consumedSubjects = [];
     }
-    if (!running || subjects.length === 0) return;
+    if (!running || subjects.length === 0) {
+      health.set(running ? 'idle' : 'stopped');
+      return;
+    }
+    health.set('starting');
     const topics = subjects.map((s) => canonicalTopic(s, options.topicPrefix));
     // Ingestion creates these too; a metric may be defined before its subject has any event.
     await ensureTopics(options.kafka, topics.map((topic) => ({ topic, numPartitions: options.canonicalPartitions })));
@@ -160,6 +171,16 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
       maxWaitTimeInMs: 200,
       sessionTimeout: options.sessionTimeoutMs ?? 30000,
       heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30000) / 3)),
+    });
+    // kafkajs restarts the consumer after a retriable crash itself; after any other crash nothing
+    // consumes any more, which readiness must say (the process cannot keep its metrics current).
+    next.on(next.events.CRASH, ({ payload }) => {
+      if (consumer !== next && consumer !== null) return;
+      log.error({ err: payload.error, restart: payload.restart }, payload.restart ? 'metrics consumer crashed; kafkajs restarts it' : 'metrics consumer crashed for good');
+      health.set(payload.restart ? 'starting' : 'failed', payload.error);
+    });
+    next.on(next.events.GROUP_JOIN, () => {
+      if (running) health.set('consuming');
     });
     await next.connect();
     // A new group (or a newly followed topic) reads from the beginning: everything is guarded
@@ -201,6 +222,7 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
     stats,
     rollups,
     applyEvents,
+    health: () => health.health(),
     async start() {
       await rollups.ensureIndexes();
       await serially(async () => {

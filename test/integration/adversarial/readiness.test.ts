@@ -1,3 +1,5 @@
+import net from 'node:net';
+import { loadConfig } from '../../../src/config';
 import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
 import { createLeftovers } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
@@ -10,12 +12,51 @@ import { waitFor } from '../../support/wait-for';
  */
 type Readiness = { status: string; checks: Record<string, string> };
 
+/**
+ * A TCP relay between the app and the real store, which a test can cut (every connection dropped,
+ * new ones refused) and restore: the store becomes unreachable for this app only.
+ */
+async function startStoreRelay(uri: string) {
+  const { hostname, port } = new URL(uri.replace(/^mongodb:/, 'http:'));
+  const open = new Set<net.Socket>();
+  let cut = false;
+  const server = net.createServer((socket) => {
+    if (cut) return void socket.destroy();
+    const upstream = net.connect(Number(port), hostname);
+    for (const end of [socket, upstream]) {
+      open.add(end);
+      end.on('close', () => open.delete(end));
+      end.on('error', () => undefined);
+    }
+    socket.pipe(upstream).pipe(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const relayPort = (server.address() as net.AddressInfo).port;
+  return {
+    uri: `mongodb://127.0.0.1:${relayPort}/?directConnection=true`,
+    cut() {
+      cut = true;
+      for (const socket of open) socket.destroy();
+    },
+    restore() {
+      cut = false;
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const socket of open) socket.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
 describe('readiness', () => {
   const leftovers = createLeftovers();
   let target: AppUnderTest;
+  let relay: Awaited<ReturnType<typeof startStoreRelay>>;
 
   beforeAll(async () => {
-    target = await startAppUnderTest('readiness');
+    relay = await startStoreRelay(loadConfig(process.env).mongo.uri);
+    leftovers.add(() => relay.close());
+    target = await startAppUnderTest('readiness', { MONGODB_URI: relay.uri });
     leftovers.add(() => target.stop());
   });
   afterAll(() => leftovers.dispose());
@@ -25,11 +66,27 @@ describe('readiness', () => {
     return { status: response.status, body: (await response.json()) as Readiness };
   };
 
-  it.failing('reports the store, the ingestion consumer and the metrics consumer as components', async () => {
+  it('reports the store, the ingestion consumer and the metrics consumer as components', async () => {
     const ready = await waitFor('every component ok', async () => {
       const reply = await readyz();
       return reply.status === 200 && reply.body.checks.ingestion === 'ok' && reply.body.checks.metrics === 'ok' ? reply : undefined;
     }, { timeoutMs: 20_000 });
     expect(ready.body.checks).toMatchObject({ store: 'ok', ingestion: 'ok', metrics: 'ok' });
+  });
+
+  it('goes 503 with `store: failing` while the store cannot do a write/read round trip, and back to 200 after', async () => {
+    relay.cut();
+    const down = await waitFor('the store reported failing', async () => {
+      const reply = await readyz();
+      return reply.status === 503 ? reply : undefined;
+    }, { timeoutMs: 30_000 });
+    expect(down.body.status).toBe('not-ready');
+    expect(down.body.checks.store).toBe('failing');
+    // The consumers are not reported failed: they restart on a transient store failure.
+    expect(down.body.checks.ingestion).not.toBe('failing');
+
+    relay.restore();
+    await waitFor('ready again', async () => (await readyz()).status === 200, { timeoutMs: 60_000 });
+    expect(await target.ok('{ orders(first: 1) { totalCount } }')).toEqual({ orders: { totalCount: 0 } });
   });
 });
