@@ -60,7 +60,8 @@ describe('hostile records', () => {
     const applied = await waitFor('the valid record applied', async () => {
       const data = await target.ok<{ gadgets: { totalCount: number; edges: { node: { gadgetId: string; payload: unknown } }[] } }>(
         '{ gadgets(first: 10) { totalCount edges { node { gadgetId payload } } } }');
-      return data.gadgets.totalCount > 0 ? data.gadgets : undefined;
+      // Count and page are two reads: both must see it.
+      return data.gadgets.totalCount > 0 && data.gadgets.edges.length > 0 ? data.gadgets : undefined;
     }, { timeoutMs: 60_000 });
     expect(applied.totalCount).toBe(1);
     expect(applied.edges[0]!.node).toEqual({ gadgetId: '3', payload: { fine: [1, { two: 2 }] } });
