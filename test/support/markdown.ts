@@ -25,6 +25,8 @@ export interface FencedBlock {
   readonly lang: string;
   readonly content: string;
   readonly line: number;
+  /** Text of the nearest `##` heading above the block (empty before the first). */
+  readonly section: string;
 }
 
 export interface MarkdownDocument {
@@ -43,10 +45,15 @@ export function readMarkdown(file: string): MarkdownDocument {
   const anchors = new Set<string>();
   const slugger = new GithubSlugger();
   let blockLine = 0;
+  let section = '';
   tokens.forEach((token, index) => {
     if (token.map) blockLine = token.map[0] + 1;
-    if (token.type === 'fence') fences.push({ lang: token.info.trim().split(/\s+/)[0] ?? '', content: token.content, line: blockLine });
-    if (token.type === 'heading_open') anchors.add(slugger.slug(plainText(tokens[index + 1]!)));
+    if (token.type === 'fence') fences.push({ lang: token.info.trim().split(/\s+/)[0] ?? '', content: token.content, line: blockLine, section });
+    if (token.type === 'heading_open') {
+      const text = plainText(tokens[index + 1]!);
+      anchors.add(slugger.slug(text));
+      if (token.tag === 'h2') section = text;
+    }
     for (const child of token.children ?? []) {
       const href = child.type === 'link_open' ? child.attrGet('href') : child.type === 'image' ? child.attrGet('src') : null;
       if (href !== null) links.push({ href, line: blockLine });
