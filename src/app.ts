@@ -156,6 +156,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         fromBeginning: config.ingest.fromBeginning,
         sessionTimeoutMs: config.ingest.sessionTimeoutMs,
         decodeLimits: config.ingest.decodeLimits,
+        publishMaxBytes: config.ingest.publishMaxBytes,
         logger,
         metrics,
         ...(profiler.enabled ? { observe: profiler.observe } : {}),

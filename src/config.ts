@@ -57,6 +57,8 @@ export interface Config {
     readonly sessionTimeoutMs: number;
     /** Nesting and size bounds of what ingestion decodes and stores. */
     readonly decodeLimits: DecodeLimits;
+    /** null: each canonical topic's own max.message.bytes. */
+    readonly publishMaxBytes: number | null;
   };
 }
 
@@ -127,6 +129,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'CANONQL_INGEST_SESSION_TIMEOUT_MS', default: '30000', description: 'Consumer session timeout: how long a crashed ingestion process holds its partitions before the group reassigns them (minimum 6000).' },
   { name: 'CANONQL_DECODE_MAX_DEPTH', default: '100', description: 'Deepest nesting of objects and arrays in a record (its JSON, and each JSON document embedded in it) and in a canonical document as stored (2 to 1000); beyond, the record is dead-lettered with `DECODE_LIMIT_EXCEEDED` before anything reaches the store. 100 is what MongoDB accepts.' },
   { name: 'CANONQL_DECODE_MAX_BYTES', default: '16777216', description: 'Largest record value (and JSON document embedded in one) decoded, in bytes; beyond, dead-lettered with `DECODE_LIMIT_EXCEEDED`. 16 MiB is MongoDB\'s document limit.' },
+  { name: 'CANONQL_PUBLISH_MAX_BYTES', default: '', documentedDefault: 'each topic\'s `max.message.bytes`', description: 'Largest record batch ingestion sends to a canonical topic. By default each topic\'s `max.message.bytes` as the cluster reports it (re-read every minute); set a smaller figure to cap it. A canonical event over the limit on its own is dead-lettered with EVENT_TOO_LARGE (its state applied), never retried forever.' },
   { name: 'CANONQL_DEMO_FEED', default: 'false', documentedDefault: '`false` (`true` under `npm start`)', description: 'Continuously feed the demo domain: MongoDB-connector order events to Kafka, customer row changes to PostgreSQL (captured by Debezium).' },
   { name: 'CANONQL_DEMO_INTERVAL_MS', default: '2000', description: 'Pause between two ticks of the demo feed.' },
   { name: 'CANONQL_DEMO_ORDERS_TOPIC', default: 'raw.mongo.orders', description: 'Raw topic of the demo order events (the seed spec\'s topic).' },
@@ -218,6 +221,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (!Number.isInteger(decodeMaxDepth) || decodeMaxDepth < 2 || decodeMaxDepth > 1000) problems.push('CANONQL_DECODE_MAX_DEPTH must be an integer from 2 to 1000');
   const decodeMaxBytes = Number(read('CANONQL_DECODE_MAX_BYTES'));
   if (!Number.isInteger(decodeMaxBytes) || decodeMaxBytes < 1024) problems.push('CANONQL_DECODE_MAX_BYTES must be an integer of at least 1024');
+  const publishMaxBytesText = read('CANONQL_PUBLISH_MAX_BYTES');
+  const publishMaxBytes = publishMaxBytesText === '' ? null : Number(publishMaxBytesText);
+  if (publishMaxBytes !== null && (!Number.isInteger(publishMaxBytes) || publishMaxBytes < 4096)) {
+    problems.push('CANONQL_PUBLISH_MAX_BYTES must be empty or an integer of at least 4096');
+  }
 
   const catalogPollMs = Number(read('CANONQL_CATALOG_POLL_MS'));
   if (!Number.isInteger(catalogPollMs) || catalogPollMs < 50) problems.push('CANONQL_CATALOG_POLL_MS must be an integer of at least 50');
@@ -289,6 +297,7 @@ export function loadConfig(env: Env = process.env): Config {
       fromBeginning: fromBeginning === 'true',
       sessionTimeoutMs,
       decodeLimits: { maxDepth: decodeMaxDepth, maxBytes: decodeMaxBytes },
+      publishMaxBytes,
     },
   });
 }

@@ -25,6 +25,8 @@ export const ErrorCode = {
   MAPPING_FAILED: 'MAPPING_FAILED',
   SCHEMA_INVALID: 'SCHEMA_INVALID',
   VALIDATION_FAILED: 'VALIDATION_FAILED',
+  /** A canonical event over its topic's message size limit (max.message.bytes): dead-lettered, its state applied. */
+  EVENT_TOO_LARGE: 'EVENT_TOO_LARGE',
   NOT_FOUND: 'NOT_FOUND',
   /** A query would cost more than its configured bound (scanned documents, groups, buckets). */
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',

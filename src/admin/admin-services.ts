@@ -77,7 +77,7 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
       await created.connect();
       return created;
     })();
-    return createEventPublisher(await producer, deps.canonicalTopicPrefix);
+    return createEventPublisher(await producer, { topicPrefix: deps.canonicalTopicPrefix });
   };
   const validate = (subject: string, document: Record<string, unknown>) => deps.catalog.validate(subject, document);
   const backfills = createBackfills({ db: deps.db, kafka: deps.kafka, store: deps.store, eventLog: deps.eventLog, publisher, validate, logger: deps.logger });

@@ -1,19 +1,46 @@
-import type { Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import { canonicalTopic, type CanonicalEvent } from './canonical-event';
+import { isMessageTooLarge, type MessageSizeLimit } from './message-size-limit';
 
 /**
  * Publishes canonical events to `canonical.<subject>`, keyed by entity key so one entity's events
  * stay in order on one partition. The producer is idempotent (no duplicates from its own retries);
  * duplicates from a replay carry the same event id in the `canonql-event-id` header.
+ *
+ * Requests are cut to the topic's message size limit (see message-size-limit.ts): kafkajs sends
+ * one record batch per partition per request, and the broker refuses a batch over the limit, so
+ * consecutive events are grouped while their records add up to less than it, and the groups are
+ * sent one after another (per-key order kept). An event whose record alone exceeds the limit is
+ * not sent: it is returned as oversized, for the caller to dead-letter, instead of failing every
+ * retry of its batch (a stalled partition). Should the broker still refuse a group (the size is
+ * estimated), the group is halved until it passes or a single event is left, which is oversized.
  */
 export interface EventPublisher {
-  publish(events: readonly CanonicalEvent[]): Promise<void>;
+  publish(events: readonly CanonicalEvent[]): Promise<PublishOutcome>;
 }
 
-export function createEventPublisher(producer: Producer, topicPrefix = 'canonical.'): EventPublisher {
+export interface PublishOutcome {
+  /** Events not published because their record alone is over the topic's limit. */
+  readonly oversized: readonly OversizedEvent[];
+}
+
+export interface OversizedEvent {
+  readonly event: CanonicalEvent;
+  readonly topic: string;
+  /** Estimated size of the event's record batch, and the topic's limit. */
+  readonly bytes: number;
+  readonly limit: number;
+}
+
+/** A record batch's fixed header (v2: 61 bytes), plus room for the estimate's error. */
+const BATCH_OVERHEAD = 61 + 512;
+
+export function createEventPublisher(producer: Producer, options: { readonly topicPrefix?: string; readonly sizeLimit?: MessageSizeLimit } = {}): EventPublisher {
+  const topicPrefix = options.topicPrefix ?? 'canonical.';
   return {
     async publish(events) {
-      if (events.length === 0) return;
+      const oversized: OversizedEvent[] = [];
+      if (events.length === 0) return { oversized };
       const byTopic = new Map<string, CanonicalEvent[]>();
       for (const event of events) {
         const topic = canonicalTopic(event.subject, topicPrefix);
@@ -22,17 +49,72 @@ export function createEventPublisher(producer: Producer, topicPrefix = 'canonica
         if (list) list.push(event);
         else byTopic.set(topic, [event]);
       }
-      await producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, list]) => ({
-          topic,
-          messages: list.map((event) => ({
-            key: event.key,
-            value: JSON.stringify(event),
-            headers: { 'canonql-event-id': event.id, 'canonql-op': event.op },
-          })),
-        })),
-      });
+      if (!options.sizeLimit) {
+        await send(byTopic);
+        return { oversized };
+      }
+      for (const [topic, list] of byTopic) {
+        const limit = await options.sizeLimit.limitFor(topic);
+        const budget = limit - BATCH_OVERHEAD;
+        let group: Sized[] = [];
+        let groupBytes = 0;
+        for (const event of list) {
+          const sized = sizeOf(event);
+          if (sized.bytes > budget) {
+            oversized.push({ event, topic, bytes: sized.bytes + 61, limit });
+            continue;
+          }
+          if (groupBytes + sized.bytes > budget) {
+            await sendGroup(topic, group, limit);
+            group = [];
+            groupBytes = 0;
+          }
+          group.push(sized);
+          groupBytes += sized.bytes;
+        }
+        if (group.length > 0) await sendGroup(topic, group, limit);
+      }
+      return { oversized };
+
+      async function sendGroup(topic: string, group: readonly Sized[], limit: number): Promise<void> {
+        try {
+          await producer.sendBatch({ acks: -1, topicMessages: [{ topic, messages: group.map((s) => s.message) }] });
+        } catch (error) {
+          if (!isMessageTooLarge(error)) throw error;
+          options.sizeLimit!.forget(topic);
+          if (group.length === 1) {
+            oversized.push({ event: group[0]!.event, topic, bytes: group[0]!.bytes + 61, limit });
+            return;
+          }
+          const half = Math.ceil(group.length / 2);
+          await sendGroup(topic, group.slice(0, half), limit);
+          await sendGroup(topic, group.slice(half), limit);
+        }
+      }
     },
   };
+
+  async function send(byTopic: ReadonlyMap<string, readonly CanonicalEvent[]>): Promise<void> {
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list.map((event) => messageOf(event)) })),
+    });
+  }
+}
+
+interface Sized { readonly event: CanonicalEvent; readonly message: Message; readonly bytes: number }
+
+function messageOf(event: CanonicalEvent): Message {
+  return { key: event.key, value: JSON.stringify(event), headers: { 'canonql-event-id': event.id, 'canonql-op': event.op } };
+}
+
+/**
+ * A record's size in a v2 record batch: key, value and header bytes plus at most 5 bytes for each
+ * varint (length, attributes, timestamp and offset deltas, key/value/header lengths).
+ */
+function sizeOf(event: CanonicalEvent): Sized {
+  const message = messageOf(event);
+  const headers = Object.entries(message.headers ?? {}).reduce((n, [name, value]) => n + Buffer.byteLength(name) + Buffer.byteLength(String(value)) + 10, 0);
+  const bytes = Buffer.byteLength(String(message.key)) + Buffer.byteLength(String(message.value)) + headers + 30;
+  return { event, message, bytes };
 }

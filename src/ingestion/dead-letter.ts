@@ -1,5 +1,6 @@
 import type { Collection, Db } from 'mongodb';
-import type { Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
+import { isMessageTooLarge } from '../events/message-size-limit';
 
 /**
  * Where messages that can never succeed go (bad JSON, unknown envelope, mapping or validation
@@ -47,22 +48,32 @@ export function createDeadLetterSink(options: { producer: Producer; db: Db; topi
     collection,
     async send(letters) {
       if (letters.length === 0) return;
-      await options.producer.send({
-        topic: options.topic,
-        acks: -1,
-        messages: letters.map((letter) => ({
-          key: letter.key,
-          value: letter.value,
-          headers: {
-            'canonql-error-code': letter.code,
-            'canonql-error-message': letter.message.slice(0, 4000),
-            'canonql-original-topic': letter.topic,
-            'canonql-original-partition': String(letter.partition),
-            'canonql-original-offset': letter.offset,
-            ...(letter.spec ? { 'canonql-spec-id': letter.spec.id, 'canonql-spec-version': String(letter.spec.version) } : {}),
-          },
-        })),
+      const messageOf = (letter: DeadLetter, withValue = true): Message => ({
+        key: letter.key,
+        value: withValue ? letter.value : null,
+        headers: {
+          ...(withValue ? {} : { 'canonql-value-omitted': String(letter.value?.length ?? 0) }),
+          'canonql-error-code': letter.code,
+          'canonql-error-message': letter.message.slice(0, 4000),
+          'canonql-original-topic': letter.topic,
+          'canonql-original-partition': String(letter.partition),
+          'canonql-original-offset': letter.offset,
+          ...(letter.spec ? { 'canonql-spec-id': letter.spec.id, 'canonql-spec-version': String(letter.spec.version) } : {}),
+        },
       });
+      try {
+        await options.producer.send({ topic: options.topic, acks: -1, messages: letters.map((letter) => messageOf(letter)) });
+      } catch (error) {
+        if (!isMessageTooLarge(error)) throw error;
+        // Over the dead-letter topic's size limit (an oversized record's letter): one by one, and a
+        // letter too large alone goes without its value, which the collection below keeps whole.
+        for (const letter of letters) {
+          await options.producer.send({ topic: options.topic, acks: -1, messages: [messageOf(letter)] }).catch(async (e: unknown) => {
+            if (!isMessageTooLarge(e)) throw e;
+            await options.producer.send({ topic: options.topic, acks: -1, messages: [messageOf(letter, false)] });
+          });
+        }
+      }
       const now = new Date();
       for (const letter of letters) {
         const id = `${letter.topic}:${letter.partition}:${letter.offset}:${letter.spec?.id ?? '-'}`;

@@ -5,6 +5,8 @@ import { isTransient, withRetry, type RetryPolicy } from '../infra/retry';
 import type { Logger } from '../logger';
 import { createConsumerHealth, type ConsumerHealth } from '../observability/consumer-health';
 import type { ServiceMetrics } from '../observability/service-metrics';
+import { ErrorCode } from '../errors';
+import type { OversizedEvent } from '../events/event-publisher';
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
 import type { RawRecord } from './debezium/decode-record';
 import type { IngestionStats } from './ingestion-stats';
@@ -96,7 +98,14 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
       if (result.publish) events.push(result.publish);
     }
     await step('writing dead letters', () => options.deadLetters.send(letters));
-    await step('publishing canonical events', () => options.publisher.publish(events));
+    const { oversized } = await step('publishing canonical events', () => options.publisher.publish(events));
+    if (oversized.length > 0) {
+      // Too large for Kafka even alone: dead-lettered with its own code, never a stalled partition.
+      // The entity's state is applied (and its event logged); only the canonical event is missing.
+      const tooLarge = oversized.map((o) => oversizedLetter(o, records));
+      await step('writing dead letters', () => options.deadLetters.send(tooLarge));
+      letters.push(...tooLarge);
+    }
 
     const last = batch.messages[batch.messages.length - 1]!;
     payload.resolveOffset(last.offset);
@@ -197,5 +206,22 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
     },
     failure: () => failure,
     health: () => health.health(),
+  };
+}
+
+/** The dead letter of a raw record whose canonical event is too large to publish. */
+function oversizedLetter(oversized: OversizedEvent, records: readonly RawRecord[]): DeadLetter {
+  const { event, topic, bytes, limit } = oversized;
+  const raw = records.find((r) => r.offset === event.source.offset && r.partition === event.source.partition && r.topic === event.source.topic);
+  return {
+    topic: event.source.topic,
+    partition: event.source.partition,
+    offset: event.source.offset,
+    key: raw?.key ?? null,
+    value: raw?.value ?? null,
+    code: ErrorCode.EVENT_TOO_LARGE,
+    message: `the canonical event of ${event.subject} "${event.key}" version ${event.version} is ${bytes} bytes, over the ${limit}-byte message limit of ${topic} (max.message.bytes); the entity's state is applied, the event is not published`,
+    details: { eventId: event.id, subject: event.subject, key: event.key, version: event.version, bytes, limit, topic },
+    spec: event.spec,
   };
 }

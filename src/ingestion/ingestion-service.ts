@@ -4,6 +4,7 @@ import { canonicalTopic } from '../events/canonical-event';
 import { ensureTopics } from '../infra/kafka-topics';
 import { createEventLog } from '../events/event-log';
 import { createEventPublisher } from '../events/event-publisher';
+import { createMessageSizeLimit } from '../events/message-size-limit';
 import type { Logger } from '../logger';
 import type { ConsumerHealth } from '../observability/consumer-health';
 import type { ServiceMetrics } from '../observability/service-metrics';
@@ -31,6 +32,8 @@ export interface IngestionOptions {
   readonly sessionTimeoutMs?: number;
   /** Nesting and size bounds of what is decoded and stored (default: what MongoDB accepts). */
   readonly decodeLimits?: DecodeLimits;
+  /** Caps the canonical topics' message size limit read from the cluster (CANONQL_PUBLISH_MAX_BYTES). */
+  readonly publishMaxBytes?: number | null;
   readonly logger: Logger;
   /** Sees every decoded record (raw-schema discovery's profiler). */
   readonly observe?: RecordObserver;
@@ -78,6 +81,7 @@ export function createIngestion(options: IngestionOptions): Ingestion {
     ...(options.observe ? { observe: options.observe } : {}),
   });
   let producer: Producer | null = null;
+  const sizeLimit = createMessageSizeLimit({ kafka: options.kafka, cap: options.publishMaxBytes ?? null });
   let consumer: IngestionConsumer | null = null;
   let activeList: readonly RoutedSpec[] = options.specs;
   let changing: Promise<unknown> = Promise.resolve();
@@ -104,7 +108,7 @@ export function createIngestion(options: IngestionOptions): Ingestion {
       fromBeginning: options.fromBeginning,
       ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
       pipeline,
-      publisher: createEventPublisher(producer!, options.canonicalTopicPrefix),
+      publisher: createEventPublisher(producer!, { topicPrefix: options.canonicalTopicPrefix, sizeLimit }),
       deadLetters: createDeadLetterSink({ producer: producer!, db: options.db, topic: options.deadLetterTopic }),
       stats,
       logger: options.logger,

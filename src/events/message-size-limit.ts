@@ -1,0 +1,76 @@
+import type { Kafka } from 'kafkajs';
+import { ConfigResourceTypes } from 'kafkajs';
+
+/**
+ * The largest record batch Kafka accepts on a topic: the topic's `max.message.bytes`, which is the
+ * broker's `message.max.bytes` unless the topic overrides it (describeConfigs reports the
+ * effective value either way). Read from the cluster and cached per topic for `cacheMs`, so a limit
+ * an operator raises is picked up without a restart; `CANONQL_PUBLISH_MAX_BYTES` can only lower it.
+ */
+export interface MessageSizeLimit {
+  /** The limit of `topic` in bytes. */
+  limitFor(topic: string): Promise<number>;
+  /** Forgets a cached limit (after the broker refused a request as too large). */
+  forget(topic: string): void;
+}
+
+/** Kafka's own default for `message.max.bytes` (1 MiB + the record batch overhead). */
+export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+export function createMessageSizeLimit(options: { readonly kafka: Kafka; readonly cap?: number | null; readonly cacheMs?: number }): MessageSizeLimit {
+  const cacheMs = options.cacheMs ?? 60_000;
+  const cached = new Map<string, { limit: Promise<number>; at: number }>();
+
+  async function read(topic: string): Promise<number> {
+    const admin = options.kafka.admin();
+    await admin.connect();
+    try {
+      const described = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
+      }).catch(() => null);
+      const entry = described?.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes');
+      let limit = entry ? Number(entry.configValue) : NaN;
+      if (!Number.isInteger(limit) || limit <= 0) {
+        // The topic is not there yet (it is created on first publish): the broker's default applies.
+        const cluster = await admin.describeCluster();
+        const broker = String(cluster.controller ?? cluster.brokers[0]?.nodeId ?? 0);
+        const brokerConfig = await admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: ConfigResourceTypes.BROKER, name: broker, configNames: ['message.max.bytes'] }],
+        }).catch(() => null);
+        const brokerEntry = brokerConfig?.resources[0]?.configEntries.find((e) => e.configName === 'message.max.bytes');
+        limit = brokerEntry ? Number(brokerEntry.configValue) : KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+        if (!Number.isInteger(limit) || limit <= 0) limit = KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+      }
+      return options.cap ? Math.min(limit, options.cap) : limit;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  return {
+    limitFor(topic) {
+      const hit = cached.get(topic);
+      if (hit && Date.now() - hit.at < cacheMs) return hit.limit;
+      const limit = read(topic);
+      cached.set(topic, { limit, at: Date.now() });
+      limit.catch(() => cached.delete(topic));
+      return limit;
+    },
+    forget: (topic) => void cached.delete(topic),
+  };
+}
+
+/** True when the broker refused a produce request because a record batch was over its limit. */
+export function isMessageTooLarge(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  const visit = (e: unknown): boolean => {
+    if (e === null || typeof e !== 'object' || seen.has(e)) return false;
+    seen.add(e);
+    const x = e as { type?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown };
+    if (x.type === 'MESSAGE_TOO_LARGE' || x.type === 'RECORD_LIST_TOO_LARGE') return true;
+    return visit(x.cause) || visit(x.originalError) || (Array.isArray(x.errors) && x.errors.some(visit));
+  };
+  return visit(error);
+}
