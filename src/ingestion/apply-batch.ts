@@ -57,9 +57,8 @@ export async function applyBatch(deps: ApplyDeps, intents: readonly ChangeIntent
       skipped.push({ index, eventId: plan.eventId, outcome: plan.outcome });
       return;
     }
-    const next = plan.hardDelete ? null : plan.next;
-    current.set(ck, next);
-    entity.next = next;
+    current.set(ck, plan.next);
+    entity.next = plan.next;
     entity.written = true;
     if (plan.event) newEvents.push({ index, event: plan.event });
     results[index] = { outcome: 'applied', event: plan.event };

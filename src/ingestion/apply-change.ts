@@ -62,11 +62,9 @@ export async function applyChange(deps: ApplyDeps, intent: ChangeIntent, cache: 
     }
     const logged = plan.event ? await deps.eventLog.record(plan.event) : null;
     const recorded = logged ? logged.event : null;
-    const result = plan.hardDelete
-      ? await deps.store.compareAndDelete(intent.subject, intent.key, prev!._meta.version)
-      : await deps.store.compareAndSet(intent.subject, plan.next, prev?._meta.version ?? null);
+    const result = await deps.store.compareAndSet(intent.subject, plan.next, prev?._meta.version ?? null);
     if (result === 'written') {
-      cache.set(cacheKey, plan.hardDelete ? null : plan.next);
+      cache.set(cacheKey, plan.next);
       return { outcome: 'applied', event: recorded };
     }
     // Another writer got there first (e.g. during a consumer-group rebalance): forget what we

@@ -27,7 +27,7 @@ export type ChangePlan =
   /** Already applied (equal position) or superseded (older position): nothing changes. */
   | { readonly kind: 'skip'; readonly outcome: 'duplicate' | 'stale'; readonly eventId: string }
   /** `event` is null when nothing visible changes (e.g. a delete of an unknown entity). */
-  | { readonly kind: 'write'; readonly event: CanonicalEvent | null; readonly next: StoredEntity; readonly hardDelete: boolean };
+  | { readonly kind: 'write'; readonly event: CanonicalEvent | null; readonly next: StoredEntity };
 
 export type Validate = (subject: string, document: Record<string, unknown>) => string[];
 
@@ -78,11 +78,16 @@ export function planChange(intent: ChangeIntent, prev: StoredEntity | null, now:
         sourceTsMs: intent.sourceTsMs,
         ingestedAt: now.toISOString(),
       };
+  // A hard delete (spec `deleteMode: "hard"`) drops the data but keeps a deleted marker with the
+  // version and positions: a re-created entity continues at the next version (state, events,
+  // subscription de-dup and metric guards all compare versions), and a late older change cannot
+  // bring the deleted one back. Reads treat the marker as absent, `includeDeleted` too.
+  const purged = intent.kind === 'delete' && intent.hard;
   const next: StoredEntity = {
     _id: intent.key,
     // A soft-deleted entity keeps its last state (history, as-of reads) and its positions, so
     // a late older change cannot bring it back.
-    data: after ?? prev?.data ?? {},
+    data: after ?? (purged ? {} : prev?.data ?? {}),
     _meta: {
       version,
       positions: { ...(prev?._meta.positions ?? {}), [intent.sourceId]: intent.position },
@@ -93,11 +98,12 @@ export function planChange(intent: ChangeIntent, prev: StoredEntity | null, now:
       createdAt: prev?._meta.createdAt ?? now,
       updatedAt: now,
       deleted: after === null,
+      ...(purged ? { purged: true } : {}),
       lastEventId: event?.id ?? prev?._meta.lastEventId ?? eventId,
       ...(claims ? { claims } : {}),
     },
   };
-  return { kind: 'write', event, next, hardDelete: intent.kind === 'delete' && intent.hard && prev !== null };
+  return { kind: 'write', event, next };
 }
 
 /** The canonical state after a change, from the state before it (pure; exported for tests). */

@@ -19,6 +19,8 @@ export interface EntityMeta {
   readonly createdAt: Date;
   readonly updatedAt: Date;
   readonly deleted: boolean;
+  /** Hard-deleted (spec `deleteMode: "hard"`): the data is gone, the marker keeps version and positions. */
+  readonly purged?: boolean;
   readonly lastEventId: string;
   /** Which spec last wrote each canonical field root, with its precedence (several specs, one subject). */
   readonly claims?: Readonly<Record<string, { readonly spec: string; readonly precedence: number }>>;
@@ -38,8 +40,6 @@ export interface EntityStore {
   get(subject: string, key: string): Promise<StoredEntity | null>;
   /** Writes `next` if the stored version is still `expectedVersion` (null: entity must not exist). */
   compareAndSet(subject: string, next: StoredEntity, expectedVersion: number | null): Promise<CasResult>;
-  /** Removes the entity if the stored version is still `expectedVersion` (hard delete). */
-  compareAndDelete(subject: string, key: string, expectedVersion: number): Promise<CasResult>;
   /**
    * Many compare-and-set writes in one round trip (`next` null: hard delete). Returns the keys
    * whose write did not happen because the stored version was no longer the expected one.
@@ -81,10 +81,6 @@ export function createEntityStore(db: Db): EntityStore {
       const { _id, ...rest } = next;
       const result = await collection(subject).replaceOne({ _id, '_meta.version': expectedVersion }, rest);
       return result.matchedCount === 1 ? 'written' : 'conflict';
-    },
-    async compareAndDelete(subject, key, expectedVersion) {
-      const result = await collection(subject).deleteOne({ _id: key, '_meta.version': expectedVersion });
-      return result.deletedCount === 1 ? 'written' : 'conflict';
     },
     async writeMany(subject, writes) {
       const ops = writes.flatMap((w): AnyBulkWriteOperation<StoredEntity>[] => {

@@ -69,7 +69,7 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         const groupBy = (args.groupBy ?? []).map((path) => readerOf(path, fields));
         const measure = args.measure ? readerOf(args.measure, fields) : null;
         const filter = whereToMongo(args.where, fields);
-        const query = args.includeDeleted ? filter : { $and: [filter, { '_meta.deleted': false }] };
+        const query = { $and: [filter, args.includeDeleted ? { '_meta.purged': { $ne: true } } : { '_meta.deleted': false }] };
         const projection: Record<string, 1> = { _id: 1 };
         for (const r of [...groupBy, ...(measure ? [measure] : [])]) projection[`data.${r.root}`] = 1;
         const cursor = ctx.services.store.collection(subject).find(query, { projection }).limit(limits.maxScan + 1);

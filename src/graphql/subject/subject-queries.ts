@@ -30,7 +30,8 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         requireSubjectRead(ctx.principal, subject);
         if (args.asOf) return stateAsOf(ctx, subject, args.id, args.asOf);
         const entity = await ctx.loaders.entity(subject).load(args.id);
-        return entity && (!entity._meta.deleted || args.includeDeleted) ? entity : null;
+        // A hard-deleted entity's marker has no data to show, deleted or not.
+        return entity && (!entity._meta.deleted || (args.includeDeleted && !entity._meta.purged)) ? entity : null;
       },
     },
     [names.list]: {
@@ -48,7 +49,7 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         const first = pageSize(args.first, ctx.services.maxPageSize);
         const sort = sortOf(args.orderBy, fields);
         const base: Filter[] = [whereToMongo(args.where, fields)];
-        if (!args.includeDeleted) base.push({ '_meta.deleted': false });
+        base.push(args.includeDeleted ? { '_meta.purged': { $ne: true } } : { '_meta.deleted': false });
         const matching = combine(base);
         const page = combine(args.after ? [...base, afterCursor(sort, decodeCursor(args.after))] : base);
         const collection = ctx.services.store.collection(subject);

@@ -1,65 +1,11 @@
-import net from 'node:net';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
 import { createReliabilityWorld, expectReliable, sleep, type ReliabilityWorld } from '../../support/reliability-harness';
+import { freePort, ResumingSubscriber } from '../../support/resuming-subscriber';
 import type { ServiceProcess } from '../../support/service-process';
 import { startService } from '../../support/service-process';
 import { waitFor } from '../../support/wait-for';
 
-const freePort = () => new Promise<number>((resolve) => {
-  const server = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as net.AddressInfo;
-    server.close(() => resolve(port));
-  });
-});
-
 const KEYS = 40;
 const SUBSCRIBERS = 4;
-const QUERY = 'subscription ($after: String) { orderChanged(after: $after) { eventId key version cursor } }';
-
-interface Received { eventId: string; key: string; version: number; cursor: string }
-
-/**
- * A subscriber as a client should write one: remembers the cursor of the last payload it
- * processed, and when its connection drops, reconnects and resubscribes `after` that cursor.
- */
-class ResumingSubscriber {
-  readonly received: Received[] = [];
-  reconnects = 0;
-  private client: Client | null = null;
-  private cursor: string | null = null;
-  private closed = false;
-
-  constructor(private readonly url: string) {}
-
-  start(): void {
-    if (this.closed) return;
-    const client = createClient({ url: this.url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true });
-    this.client = client;
-    const again = () => {
-      if (this.client !== client || this.closed) return;
-      this.client = null;
-      void client.dispose();
-      this.reconnects += 1;
-      setTimeout(() => this.start(), 300);
-    };
-    client.subscribe<{ orderChanged: Received }>({ query: QUERY, variables: { after: this.cursor } }, {
-      next: (value) => {
-        const payload = value.data?.orderChanged;
-        if (!payload) return;
-        this.received.push(payload);
-        this.cursor = payload.cursor;
-      },
-      error: again,
-      complete: again,
-    });
-  }
-
-  async stop(): Promise<void> {
-    this.closed = true;
-    await this.client?.dispose();
-  }
-}
 
 jest.setTimeout(180_000);
 
