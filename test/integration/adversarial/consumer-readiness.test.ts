@@ -33,7 +33,7 @@ describe('ingestion consumer health and commits', () => {
   function start(pipeline: Pipeline, groupId: string, topic: string): IngestionConsumer {
     const consumer = createIngestionConsumer({
       kafka, groupId, topics: [topic], fromBeginning: true, pipeline,
-      publisher: { publish: async () => undefined },
+      publisher: { publish: async () => ({ oversized: [] }) },
       deadLetters: { send: async () => undefined } as never,
       stats: createIngestionStats(),
       logger: pino({ level: 'silent' }),
