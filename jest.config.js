@@ -6,7 +6,9 @@
 const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 // `roots` keeps jest's file crawler out of .stack/ (PostgreSQL writes *.snap files there, which
 // jest would otherwise report as obsolete snapshots).
-const common = { testEnvironment: 'node', transform, moduleFileExtensions: ['ts', 'js', 'json'], roots: ['<rootDir>/test'] };
+// The environment keeps the logs of canonql components a test starts and shows them only with a
+// failing test (test/support/log-capturing-environment.ts); TEST_LOG_LEVEL=debug prints them live.
+const common = { testEnvironment: '<rootDir>/test/support/log-capturing-environment.ts', transform, moduleFileExtensions: ['ts', 'js', 'json'], roots: ['<rootDir>/test'] };
 
 module.exports = {
   projects: [

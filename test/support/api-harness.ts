@@ -3,7 +3,6 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import type { Db } from 'mongodb';
-import pino from 'pino';
 import request from 'supertest';
 import { loadCanonicalSchemas } from '../../src/catalog/canonical-schemas';
 import { createSchemaRegistry, readSchemaFiles } from '../../src/catalog/schema-registry';
@@ -15,6 +14,7 @@ import { buildApiSchema, type SubscriptionFieldsFactory } from '../../src/graphq
 import { mountGraphqlEndpoint, type GraphqlEndpoint } from '../../src/graphql/graphql-endpoint';
 import { SchemaGateway } from '../../src/graphql/schema-gateway';
 import { createEntityStore } from '../../src/state/entity-store';
+import { testLogger } from './test-logger';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -38,7 +38,7 @@ export interface ApiHarness {
  * mutations change the served types. Otherwise an in-memory catalog of the files.
  */
 export async function startApiHarness(db: Db, options: { subscriptions?: SubscriptionFieldsFactory; schemaRegistry?: boolean } = {}): Promise<ApiHarness> {
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = testLogger('warn');
   let sync: CatalogSync | null = null;
   let catalog: SubjectCatalog;
   if (options.schemaRegistry) {

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { startApp, type App } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { uniqueName } from './test-env';
+import { testLogger } from './test-logger';
 
 /**
  * A whole canonql (ingest + api) started in the test process on the real stack, isolated from
@@ -41,7 +41,7 @@ export async function startAppUnderTest(name: string, env: Record<string, string
     CANONQL_DISCOVERY_FLUSH_MS: '200',
     CANONQL_DEMO_FEED: 'false',
     ...env,
-  }), pino({ level: 'warn' }));
+  }), testLogger());
   const gql = async <T>(query: string, variables: Record<string, unknown> = {}, options: { admin?: boolean } = {}) => {
     const response = await fetch(app.graphqlUrl, {
       method: 'POST',

@@ -1,16 +1,16 @@
 import type { Kafka, Producer } from 'kafkajs';
-import pino from 'pino';
 import type { CanonicalEvent } from '../../src/events/canonical-event';
 import { ensureTopics } from '../../src/infra/kafka-topics';
 import type { Logger } from '../../src/logger';
 import type { FeedItem } from '../../src/subscriptions/feed-item';
+import { testLogger } from './test-logger';
 
 /**
  * Helpers for change-feed tests: canonical topics and events of a test's own (published the way
  * the ingestion publisher does: keyed by entity key, `canonql-event-id` header), and a reader that
  * takes items from a subscription with time limits.
  */
-export const quietLogger = (): Logger => pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+export const quietLogger = (): Logger => testLogger('warn');
 
 /** Creates a topic with `numPartitions` partitions (if it does not exist yet). */
 export function createTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {

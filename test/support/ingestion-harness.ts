@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db, MongoClient } from 'mongodb';
-import pino from 'pino';
 import { loadCanonicalSchemas } from '../../src/catalog/canonical-schemas';
 import { createIngestion, type Ingestion } from '../../src/ingestion/ingestion-service';
 import { compileForPipeline } from '../../src/ingestion/pipeline-spec';
 import type { MappingSpec } from '../../src/mapping/mapping-spec';
 import { testKafka, testMongo, uniqueName } from './test-env';
 import { waitFor } from './wait-for';
+import { testLogger } from './test-logger';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -38,7 +38,7 @@ export async function startIngestionHarness(specs: readonly MappingSpec[]): Prom
   const validate = (subject: string, doc: Record<string, unknown>) => schemas.get(subject)?.validate(doc) ?? [];
   const topicPrefix = `${uniqueName('canonical')}.`;
   const deadLetterTopic = uniqueName('deadletter');
-  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const logger = testLogger('warn');
   let groupId = uniqueName('ingest-group');
   const build = () => createIngestion({
     kafka: testKafka(), db, specs: specs.map(compileForPipeline), validate, groupId, deadLetterTopic,

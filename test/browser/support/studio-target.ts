@@ -2,12 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Message } from 'kafkajs';
-import pino from 'pino';
 import { startApp, type App } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
 import type { MappingSpec } from '../../../src/mapping/mapping-spec';
 import { produce } from '../../support/debezium-messages';
 import { testKafka, uniqueName } from '../../support/test-env';
+import { testLogger } from '../../support/test-logger';
 
 /**
  * A full canonql (ingest + api roles, in process) on the real stack for the studio's browser test:
@@ -47,7 +47,7 @@ export async function startStudioTarget(options: { readonly specs?: readonly Map
     CANONQL_CATALOG_POLL_MS: '200',
     CANONQL_DISCOVERY_FLUSH_MS: '200',
   });
-  const app = await startApp(config, pino({ level: 'warn' }));
+  const app = await startApp(config, testLogger());
   const kafka = testKafka();
 
   async function gql<T>(query: string, variables: Record<string, unknown> = {}, admin = true): Promise<GqlResult<T>> {

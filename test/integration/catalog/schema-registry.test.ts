@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Db, MongoClient } from 'mongodb';
-import pino from 'pino';
 import request from 'supertest';
 import { startApp, type App } from '../../../src/app';
 import { createSchemaRegistry } from '../../../src/catalog/schema-registry';
@@ -10,6 +9,7 @@ import { loadConfig } from '../../../src/config';
 import { startApiHarness, TEST_ADMIN_KEY } from '../../support/api-harness';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
+import { testLogger } from '../../support/test-logger';
 
 /**
  * The canonical schema registry against the real store, through GraphQL only, on whole apps
@@ -19,7 +19,7 @@ import { waitFor } from '../../support/wait-for';
  */
 const ROOT = path.join(__dirname, '..', '..', '..');
 const KEY = 'schema-registry-test-key';
-const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+const logger = testLogger('warn');
 
 interface GqlResult { data?: Record<string, any>; errors?: { message: string; extensions?: { code?: string; details?: string[] } }[] }
 

@@ -25,6 +25,7 @@ import { mongoChange, produce } from '../../support/debezium-messages';
 import { specFromFile } from '../../support/ingestion-harness';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
+import { testLogger } from '../../support/test-logger';
 
 /**
  * Raw-schema discovery against the real stack: Debezium MongoDB-connector events whose documents
@@ -100,7 +101,7 @@ describe('raw-schema discovery on a drifting topic', () => {
     mongo = await testMongo();
     db = mongo.db(uniqueName('discovery'));
     leftovers.add(async () => { await db.dropDatabase(); await mongo.close(); });
-    const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+    const logger = testLogger('warn');
     const schemas = loadCanonicalSchemas(path.join(ROOT, 'schema', 'canonical'));
     // Explicit flushes only (flushMs far away), so each stage's drift is recorded on its own.
     profiler = createProfiler({ db, sampleRate: 1, flushMs: 600_000, samples: 5, removalWindow: WINDOW, logger });

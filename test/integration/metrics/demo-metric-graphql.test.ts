@@ -3,7 +3,6 @@ import path from 'node:path';
 import express from 'express';
 import { graphql, parse, subscribe, type ExecutionResult } from 'graphql';
 import type { Message } from 'kafkajs';
-import pino from 'pino';
 import request from 'supertest';
 import { loadCanonicalSchemas } from '../../../src/catalog/canonical-schemas';
 import { createSubjectCatalog } from '../../../src/catalog/subject-catalog';
@@ -25,9 +24,10 @@ import { specFromFile, startIngestionHarness, type IngestionHarness } from '../.
 import { createLeftovers, testKafka, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 import { seededRandom } from '../demo/demo-support';
+import { testLogger } from '../../support/test-logger';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
-const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+const logger = testLogger('warn');
 
 /** The hand computation: replays the raw demo events, then sums line amounts in integer cents. */
 function handComputation(messages: readonly Message[]) {

@@ -1,6 +1,5 @@
 import type { Message } from 'kafkajs';
 import type { Db, MongoClient } from 'mongodb';
-import pino from 'pino';
 import { canonicalTopic, type CanonicalEvent } from '../../../src/events/canonical-event';
 import { ensureTopics } from '../../../src/infra/kafka-topics';
 import { compileMetric } from '../../../src/metrics/aggregation';
@@ -12,6 +11,7 @@ import { stateCollectionName } from '../../../src/state/entity-store';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 import { bruteForce, bruteKeyOf, int, pick, PROPERTY_DEFINITION, randomOrder, seeded } from '../../unit/metrics/metric-model';
+import { testLogger } from '../../support/test-logger';
 
 /**
  * The property through the real servers: seeded random histories of orders (creates, value,
@@ -28,7 +28,7 @@ function definition(input: unknown): MetricDefinition {
   return result.definition;
 }
 
-const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+const logger = testLogger('warn');
 
 describe('metrics property over Kafka and the store', () => {
   const leftovers = createLeftovers();
