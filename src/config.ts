@@ -3,7 +3,7 @@ import { AppError, ErrorCode } from './errors';
 import { parseApiKeys, type ApiKeyGrant, type JwtSettings } from './graphql/access';
 import type { ApiLimits } from './graphql/limits/api-limits';
 import type { DecodeLimits } from './ingestion/debezium/decode-limits';
-import { LOCAL_CONNECT_URL, LOCAL_KAFKA_BROKERS, LOCAL_MONGODB_URI, LOCAL_POSTGRES_URL } from './local-stack';
+import { LOCAL_CONNECT_URL, LOCAL_KAFKA_BROKERS, LOCAL_MARIADB_URL, LOCAL_MONGODB_URI, LOCAL_POSTGRES_URL } from './local-stack';
 
 /**
  * The only reader of the environment. Every setting is declared once in SETTINGS (name, default,
@@ -30,6 +30,7 @@ export interface Config {
   };
   readonly connectUrl: string;
   readonly sourcePostgresUrl: string;
+  readonly sourceMariadbUrl: string;
   /** True when neither MONGODB_URI nor KAFKA_BROKERS is set: the embedded local stack serves. */
   readonly usesLocalStack: boolean;
   readonly logLevel: string;
@@ -100,6 +101,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'KAFKA_SSL_REJECT_UNAUTHORIZED', default: 'true', description: '`false` accepts any broker certificate: tests only, refused in production mode.' },
   { name: 'KAFKA_CONNECT_URL', default: LOCAL_CONNECT_URL, description: 'Kafka Connect REST URL (tooling and tests manage Debezium connectors through it).' },
   { name: 'SOURCE_POSTGRES_URL', default: LOCAL_POSTGRES_URL, description: 'The demo PostgreSQL source captured by Debezium.' },
+  { name: 'SOURCE_MARIADB_URL', default: LOCAL_MARIADB_URL, description: 'The MariaDB source captured by Debezium (`mariadb://user[:password]@host:port/database`; tooling and tests register its connector).' },
   { name: 'CANONQL_MAX_PAGE_SIZE', default: '100', description: 'Largest `first` a list or history query may ask for (larger: `BAD_USER_INPUT`).' },
   { name: 'CANONQL_ADMIN_KEYS', default: '', description: 'Comma-separated admin API keys, sent as `Authorization: Bearer <key>` (HTTP) or `authorization` in graphql-ws `connection_init`. Every mutation needs one; unset, mutations are refused with `FORBIDDEN`. `npm start` generates one and prints it.' },
   { name: 'CANONQL_API_KEYS', default: '', description: 'API keys with roles: comma-separated `key=admin`, `key=reader`, or `key=reader:order|customer` (reads of those subjects only). At least 16 characters each.' },
@@ -276,6 +278,7 @@ export function loadConfig(env: Env = process.env): Config {
     kafka: { brokers, clientId: read('KAFKA_CLIENT_ID'), ...kafkaSecurity },
     connectUrl,
     sourcePostgresUrl: read('SOURCE_POSTGRES_URL'),
+    sourceMariadbUrl: read('SOURCE_MARIADB_URL'),
     usesLocalStack: !isSet('MONGODB_URI') && !isSet('KAFKA_BROKERS'),
     logLevel,
     api: { maxPageSize, adminKeys: hardening.adminKeys, auth: hardening.auth, limits: hardening.limits },

@@ -13,6 +13,18 @@ export interface ConnectClient {
   createConnector(name: string, config: Record<string, string>): Promise<void>;
   status(name: string): Promise<ConnectorStatus | null>;
   deleteConnector(name: string): Promise<void>;
+  /** Stops a connector and its tasks (its offsets can then be read and changed). */
+  stopConnector(name: string): Promise<void>;
+  resumeConnector(name: string): Promise<void>;
+  /** The source offsets the worker has committed for a connector: `[{ partition, offset }]`. */
+  offsets(name: string): Promise<ConnectorOffset[]>;
+  /** Replaces committed source offsets of a stopped connector (KIP-875). */
+  alterOffsets(name: string, offsets: readonly ConnectorOffset[]): Promise<void>;
+}
+
+export interface ConnectorOffset {
+  readonly partition: Record<string, unknown>;
+  readonly offset: Record<string, unknown> | null;
 }
 
 export function createConnectClient(baseUrl: string): ConnectClient {
@@ -34,6 +46,11 @@ export function createConnectClient(baseUrl: string): ConnectClient {
     }
     return (await response.json()) as T;
   };
+  const expectOk = async (response: Response, what: string): Promise<void> => {
+    if (!response.ok) {
+      throw new AppError(ErrorCode.KAFKA_UNAVAILABLE, `Kafka Connect ${what} failed: ${response.status} ${await response.text()}`);
+    }
+  };
   return {
     version: async () => json(await call('GET', '/'), 'version'),
     plugins: async () => json(await call('GET', '/connector-plugins'), 'plugin list'),
@@ -44,6 +61,18 @@ export function createConnectClient(baseUrl: string): ConnectClient {
       const response = await call('GET', `/connectors/${encodeURIComponent(name)}/status`);
       if (response.status === 404) return null;
       return json<ConnectorStatus>(response, `status of ${name}`);
+    },
+    async stopConnector(name) {
+      await expectOk(await call('PUT', `/connectors/${encodeURIComponent(name)}/stop`), `stop ${name}`);
+    },
+    async resumeConnector(name) {
+      await expectOk(await call('PUT', `/connectors/${encodeURIComponent(name)}/resume`), `resume ${name}`);
+    },
+    async offsets(name) {
+      return (await json<{ offsets: ConnectorOffset[] }>(await call('GET', `/connectors/${encodeURIComponent(name)}/offsets`), `offsets of ${name}`)).offsets;
+    },
+    async alterOffsets(name, offsets) {
+      await expectOk(await call('PATCH', `/connectors/${encodeURIComponent(name)}/offsets`, { offsets }), `alter offsets of ${name}`);
     },
     async deleteConnector(name) {
       const response = await call('DELETE', `/connectors/${encodeURIComponent(name)}`);
@@ -82,6 +111,48 @@ export function postgresConnectorConfig(options: {
     'tombstones.on.delete': 'true',
     // Debezium hands captured changes to Kafka every poll interval (default 500 ms); a shorter
     // interval cuts commit-to-canonical latency at a negligible CPU cost.
+    'poll.interval.ms': '50',
+  };
+}
+
+/**
+ * Debezium settings capturing MariaDB tables with the MySQL connector (the MariaDB connector is not
+ * obtainable here; see docs/local-stack.md). MariaDB's own JDBC driver (installed into the plugin's
+ * folder by the local stack) replaces the bundled MySQL one, which asks MariaDB 10.11 for
+ * variables it does not have. The schema history (the tables' DDL, which the binlog reader needs to
+ * decode rows) is kept in a topic of its own per connector.
+ *
+ * @param serverId the connector's replication client id: unique among the server's replicas
+ */
+export function mariadbConnectorConfig(options: {
+  readonly url: string;
+  readonly topicPrefix: string;
+  readonly tables: readonly string[];
+  readonly serverId: number;
+  readonly brokers: readonly string[];
+}): Record<string, string> {
+  const url = new URL(options.url);
+  const database = url.pathname.replace(/^\//, '');
+  return {
+    'connector.class': 'io.debezium.connector.mysql.MySqlConnector',
+    'database.protocol': 'jdbc:mariadb',
+    'database.jdbc.driver': 'org.mariadb.jdbc.Driver',
+    'database.ssl.mode': 'disabled',
+    'database.hostname': url.hostname,
+    'database.port': url.port || '3306',
+    'database.user': decodeURIComponent(url.username || 'root'),
+    'database.password': decodeURIComponent(url.password),
+    'database.server.id': String(options.serverId),
+    'database.include.list': database,
+    'table.include.list': options.tables.join(','),
+    'topic.prefix': options.topicPrefix,
+    'schema.history.internal.kafka.bootstrap.servers': options.brokers.join(','),
+    'schema.history.internal.kafka.topic': `${options.topicPrefix}.schema-history`,
+    'include.schema.changes': 'false',
+    // MariaDB's driver refuses MySQL's streaming fetch size (Integer.MIN_VALUE) that the
+    // snapshot would otherwise ask for; a positive fetch size reads the table in batches.
+    'snapshot.fetch.size': '1000',
+    'tombstones.on.delete': 'true',
     'poll.interval.ms': '50',
   };
 }

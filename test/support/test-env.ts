@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
+import * as mariadb from 'mariadb';
 import { Client as PgClient } from 'pg';
 import { loadConfig, type Config } from '../../src/config';
 import { kafkaConnection } from '../../src/infra/kafka';
@@ -24,6 +25,16 @@ export async function testMongo(): Promise<MongoClient> {
   const client = new MongoClient(testConfig.mongo.uri, { serverSelectionTimeoutMS: 10000 });
   await client.connect();
   return client;
+}
+
+/** A connection to the MariaDB source (`SOURCE_MARIADB_URL`); BIGINT and DECIMAL come back as strings. */
+export async function testMariadb(): Promise<mariadb.Connection> {
+  const url = new URL(testConfig.sourceMariadbUrl);
+  return mariadb.createConnection({
+    host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username || 'root'),
+    password: decodeURIComponent(url.password), database: url.pathname.replace(/^\//, ''),
+    bigIntAsNumber: false, decimalAsNumber: false, dateStrings: true,
+  });
 }
 
 export async function testPostgres(): Promise<PgClient> {

@@ -21,11 +21,12 @@ describe('docker-compose.yml', () => {
   const publishedPort = (name: string) => Number(services[name]!.ports![0]!.split(':')[0]);
 
   it('runs every server of the design', () => {
-    expect(Object.keys(services).sort()).toEqual(['canonql', 'connect', 'kafka', 'mongodb', 'source-mongo', 'source-postgres']);
+    expect(Object.keys(services).sort()).toEqual(['canonql', 'connect', 'kafka', 'mongodb', 'source-mariadb', 'source-mongo', 'source-postgres']);
     expect(services.canonql!.build).toBeDefined();
     expect(services.mongodb!.command).toEqual(expect.arrayContaining(['--replSet']));
     expect(services['source-mongo']!.command).toEqual(expect.arrayContaining(['--replSet']));
     expect(services['source-postgres']!.command).toEqual(expect.arrayContaining(['wal_level=logical']));
+    expect(services['source-mariadb']!.command).toEqual(expect.arrayContaining(['--binlog-format=ROW', '--binlog-row-image=FULL']));
     expect(services.connect!.image).toMatch(/debezium\/connect/);
     expect(services.kafka!.environment!.KAFKA_PROCESS_ROLES).toBe('broker,controller');
   });
@@ -34,7 +35,7 @@ describe('docker-compose.yml', () => {
     const env = services.canonql!.environment!;
     const declared = new Set(SETTINGS.map((s) => s.name));
     for (const name of Object.keys(env)) expect(declared).toContain(name);
-    for (const required of ['MONGODB_URI', 'KAFKA_BROKERS', 'KAFKA_CONNECT_URL', 'SOURCE_POSTGRES_URL']) {
+    for (const required of ['MONGODB_URI', 'KAFKA_BROKERS', 'KAFKA_CONNECT_URL', 'SOURCE_POSTGRES_URL', 'SOURCE_MARIADB_URL']) {
       expect(env[required]).toBeDefined();
     }
     const hosts = [
@@ -42,6 +43,7 @@ describe('docker-compose.yml', () => {
       env.KAFKA_BROKERS!.split(':')[0]!,
       new URL(env.KAFKA_CONNECT_URL!).hostname,
       new URL(env.SOURCE_POSTGRES_URL!).hostname,
+      new URL(env.SOURCE_MARIADB_URL!).hostname,
     ];
     for (const host of hosts) expect(Object.keys(services)).toContain(host);
     expect(services.canonql!.ports).toEqual([`${env.CANONQL_HTTP_PORT}:${env.CANONQL_HTTP_PORT}`]);
@@ -52,6 +54,7 @@ describe('docker-compose.yml', () => {
     expect(publishedPort('kafka')).toBe(LOCAL_STACK.kafkaPort);
     expect(publishedPort('connect')).toBe(LOCAL_STACK.connectPort);
     expect(publishedPort('source-postgres')).toBe(LOCAL_STACK.postgresPort);
+    expect(publishedPort('source-mariadb')).toBe(LOCAL_STACK.mariadbPort);
     const envFile = read('.env.compose');
     expect(envFile).toContain(`localhost:${LOCAL_STACK.mongoPort}`);
     expect(envFile).toContain(`localhost:${LOCAL_STACK.kafkaPort}`);
