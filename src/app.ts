@@ -27,6 +27,7 @@ import { mountGraphqlEndpoint } from './graphql/graphql-endpoint';
 import { withMetricSubscriptions } from './graphql/metrics/metric-subscription';
 import { createSubjectStatusReader } from './graphql/status/subject-status';
 import { SchemaGateway } from './graphql/schema-gateway';
+import { buildServedSchema, type BuildSchema } from './graphql/served-schema';
 import { subscriptionFields } from './graphql/subscription-fields';
 import { healthRoutes } from './http/health-routes';
 import type { SiteLinks } from './http/html';
@@ -87,7 +88,9 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
 
     // Schema files are the seed; the schema registry in the store is the runtime truth, and the
     // in-memory catalog (read by GraphQL and ingestion) is its view, reloaded on every revision.
-    const schemaRegistry = createSchemaRegistry(mongo.db, { logger });
+    // Registrations are checked against the API this process builds (its subscription fields included), once it has one.
+    let apiSchemaBuilder: BuildSchema | undefined;
+    const schemaRegistry = createSchemaRegistry(mongo.db, { logger, apiSchema: () => apiSchemaBuilder });
     await schemaRegistry.seed(readSchemaFiles(path.resolve(config.schemaDir, 'canonical')));
     const catalog = createSubjectCatalog();
     await syncCatalogFromRegistry(schemaRegistry, catalog);
@@ -257,7 +260,20 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         resources.push({ name: 'metrics-reader', close: async () => metricsReader.stop() });
         metricListeners.push((definitions) => metricsReader.setDefinitions(definitions));
       }
-      const build = () => buildApiSchema(catalog.list(), withMetricSubscriptions(withRawSchemaDrift(subscriptionFields(feed), discovery)));
+      const subscriptionsFactory = withMetricSubscriptions(withRawSchemaDrift(subscriptionFields(feed), discovery));
+      apiSchemaBuilder = (subjects) => buildApiSchema(subjects, subscriptionsFactory);
+      // Serve what is valid, report what is not: a catalog entry whose GraphQL names collide (stored
+      // before registrations were checked for it) is left out, never keeps the process from starting.
+      let unserved = new Map<string, string>();
+      const build = () => {
+        const built = buildServedSchema(catalog.list(), apiSchemaBuilder!);
+        const refused = new Map([...catalog.unserved(), ...built.refused].map((r) => [r.subject, r.reason]));
+        for (const [subject, reason] of refused) {
+          if (unserved.get(subject) !== reason) logger.warn({ subject, reason }, 'canonical subject registered but not served');
+        }
+        unserved = refused;
+        return built.schema;
+      };
       const gateway = new SchemaGateway(build());
       // A subject registered or changed at run time is served at once, over HTTP and websockets.
       const unsubscribe = catalog.onChange(() => {
@@ -266,7 +282,10 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
           feed.addSubject(subject).catch((error: unknown) => logger.error({ err: error, subject }, 'cannot follow subject'));
         }
       });
-      const status = createSubjectStatusReader({ db: mongo.db, serves: (subject) => catalog.get(subject) !== undefined, activeSpecs: () => activeSpecs.list(), lag });
+      const status = createSubjectStatusReader({
+        db: mongo.db, serves: (subject) => catalog.get(subject) !== undefined && !unserved.has(subject), unservedReason: (subject) => unserved.get(subject) ?? null,
+        activeSpecs: () => activeSpecs.list(), lag,
+      });
       const links: SiteLinks = {
         home: '/', explorer: GRAPHQL_PATH, studio: STUDIO_PATH, health: '/healthz', readiness: '/readyz',
         ...(config.observability.prometheus ? { metrics: '/metrics' } : {}),

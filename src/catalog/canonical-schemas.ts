@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import safeRegex from 'safe-regex2';
 import { AppError, ErrorCode } from '../errors';
 
 /**
@@ -22,6 +23,8 @@ export function createSchemaCompiler() {
   addFormats(ajv);
   return {
     compile(subject: string, schema: Record<string, unknown>, version = 1): CanonicalSchema {
+      const unsafe = unsafePatterns(schema);
+      if (unsafe.length > 0) throw new AppError(ErrorCode.SCHEMA_INVALID, `canonical schema for ${subject} is refused: ${unsafe.join('; ')}`);
       let validator: ValidateFunction;
       try {
         validator = ajv.compile({ ...schema, $id: undefined });
@@ -38,6 +41,43 @@ export function createSchemaCompiler() {
       };
     },
   };
+}
+
+/**
+ * Every `pattern` (and `patternProperties` key) of a schema that a backtracking regex engine —
+ * which ajv uses, like every JavaScript validator — may need exponential time to match against a
+ * hostile string (`^(a+)+$` on "aaaa…b"): ingestion validates each record with these, so such a
+ * pattern would let one record stall a consumer. Checked with safe-regex2 (star height above 1,
+ * i.e. a quantified group containing a quantifier, is refused). A pattern JavaScript cannot
+ * compile is left to ajv's own error.
+ */
+export function unsafePatterns(schema: unknown): string[] {
+  const found: string[] = [];
+  const pending: [unknown, string][] = [[schema, '']];
+  while (pending.length > 0) {
+    const [node, at] = pending.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    for (const [key, value] of Object.entries(node)) {
+      const path = `${at}/${key}`;
+      if (key === 'pattern' && typeof value === 'string' && !isSafePattern(value)) found.push(`${path}: pattern ${JSON.stringify(value)} can take exponential time to match (nested quantifiers); rewrite it without a quantified group that contains a quantifier`);
+      if (key === 'patternProperties' && value !== null && typeof value === 'object') {
+        for (const name of Object.keys(value)) {
+          if (!isSafePattern(name)) found.push(`${path}: pattern ${JSON.stringify(name)} can take exponential time to match (nested quantifiers)`);
+        }
+      }
+      if (value !== null && typeof value === 'object') pending.push([value, path]);
+    }
+  }
+  return found;
+}
+
+function isSafePattern(pattern: string): boolean {
+  try {
+    new RegExp(pattern, 'u');
+  } catch {
+    return true; // not a valid pattern: ajv reports it
+  }
+  return safeRegex(pattern);
 }
 
 export function formatErrors(errors: readonly ErrorObject[]): string[] {

@@ -6,10 +6,13 @@ import type { Collection, Db } from 'mongodb';
 import { AppError, ErrorCode } from '../errors';
 import { deepEqual } from '../events/canonical-event';
 import { buildApiSchema } from '../graphql/build-api-schema';
+import { candidateProblems, type BuildSchema } from '../graphql/served-schema';
 import type { Logger } from '../logger';
 import { bumpCatalogRevision } from './catalog-revision';
 import { DEFAULT_COMPATIBILITY, isCompatibilityLevel, COMPATIBILITY_LEVELS, type CompatibilityLevel, type Violation } from './compatibility';
+import { unsafePatterns } from './canonical-schemas';
 import { checkEvolution } from './schema-evolution';
+import { subjectNameProblems } from './subject-name';
 
 /**
  * The canonical schema registry: subjects with immutable numbered versions, a compatibility level
@@ -128,11 +131,14 @@ interface SettingsDoc {
   compatibility: CompatibilityLevel;
 }
 
-const SUBJECT_NAME = /^[a-z][a-z0-9_]*$/;
 const SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 const MAX_ATTEMPTS = 5;
 
-export function createSchemaRegistry(db: Db, options: { logger?: Logger } = {}): SchemaRegistry {
+export function createSchemaRegistry(db: Db, options: {
+  logger?: Logger;
+  /** How this process builds its API schema from subjects (with its subscription fields); default: queries and types only. */
+  apiSchema?: () => BuildSchema | undefined;
+} = {}): SchemaRegistry {
   const subjectsCol: Collection<SubjectDoc> = db.collection<SubjectDoc>(SCHEMA_SUBJECTS_COLLECTION);
   const versionsCol: Collection<VersionDoc> = db.collection<VersionDoc>(SCHEMA_VERSIONS_COLLECTION);
   const settingsCol: Collection<SettingsDoc> = db.collection<SettingsDoc>(SCHEMA_SETTINGS_COLLECTION);
@@ -171,10 +177,7 @@ export function createSchemaRegistry(db: Db, options: { logger?: Logger } = {}):
   }
 
   function problemsOf(subject: unknown, schema: unknown): string[] {
-    const problems: string[] = [];
-    if (typeof subject !== 'string' || !SUBJECT_NAME.test(subject)) {
-      problems.push(`subject: must be a lower-case identifier (letters, digits, _; starting with a letter), got ${JSON.stringify(subject)}`);
-    }
+    const problems: string[] = subjectNameProblems(subject);
     if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) {
       problems.push('schema: must be a JSON object (a JSON Schema 2020-12 document)');
       return problems;
@@ -185,6 +188,7 @@ export function createSchemaRegistry(db: Db, options: { logger?: Logger } = {}):
     if (doc.properties !== undefined && (doc.properties === null || typeof doc.properties !== 'object' || Array.isArray(doc.properties))) {
       problems.push('schema.properties: must be an object of property schemas');
     }
+    problems.push(...unsafePatterns(doc).map((problem) => `schema${problem.replace(/\//g, '.')}`));
     const metaValid = ajv.validateSchema({ ...doc, $schema: SCHEMA_DIALECT, $id: undefined });
     if (!metaValid) {
       for (const error of ajv.errors ?? []) problems.push(`schema${error.instancePath.replace(/\//g, '.')}: ${error.message ?? error.keyword}`);
@@ -212,6 +216,10 @@ export function createSchemaRegistry(db: Db, options: { logger?: Logger } = {}):
     const problems = problemsOf(subject, schema);
     if (problems.length > 0) return { subject, level, latestVersion, compatible: false, problems, violations: [] };
     const others = (await served()).filter((s) => !s.deleted && s.subject !== subject);
+    // The API the candidate would produce, built before anything is committed: it must be valid
+    // and leave every other subject's and the fixed API's types and fields as they are.
+    const collisions = candidateProblems(others, { subject, version: latestVersion + 1, schema: schema as Record<string, unknown> }, options.apiSchema?.() ?? undefined);
+    if (collisions.length > 0) return { subject, level, latestVersion, compatible: false, problems: collisions, violations: [] };
     const verdict = checkEvolution({ subject, history: history.map((h) => h.schema), candidate: schema as Record<string, unknown>, level, others });
     return { subject, level, latestVersion, compatible: verdict.compatible, problems: [], violations: verdict.violations };
   }

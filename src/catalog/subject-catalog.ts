@@ -14,8 +14,12 @@ export interface SubjectCatalog {
    * Makes the view exactly `entries` (the schema registry's state: schema-registry-sync.ts);
    * recompiles only changed versions, tells listeners once. Returns whether anything changed.
    * A hidden (deleted) subject is neither listed nor served, but still validates its documents.
+   * An entry whose schema does not compile (stored before a rule that refuses it now) is left
+   * out and reported by `unserved`: one bad entry never keeps the others from being served.
    */
   replaceAll(entries: readonly CatalogEntry[]): boolean;
+  /** Registered subjects this view leaves out, with the reason. */
+  unserved(): { subject: string; reason: string }[];
   validate(subject: string, document: Record<string, unknown>): string[];
   onChange(listener: () => void): () => void;
 }
@@ -34,6 +38,7 @@ export function createSubjectCatalog(seed: Iterable<CanonicalSchema> = []): Subj
   for (const schema of seed) subjects.set(schema.subject, schema);
   const listeners = new Set<() => void>();
   const flags = new Map<string, { deprecated: boolean; hidden: boolean }>();
+  const refused = new Map<string, string>();
   const visible = () => [...subjects.values()].filter((s) => !flags.get(s.subject)?.hidden);
   return {
     get: (subject) => (flags.get(subject)?.hidden ? undefined : subjects.get(subject)),
@@ -44,8 +49,27 @@ export function createSubjectCatalog(seed: Iterable<CanonicalSchema> = []): Subj
       for (const listener of listeners) listener();
       return version;
     },
-    replaceAll(entries) {
+    replaceAll(all) {
       let changed = false;
+      const entries: CatalogEntry[] = [];
+      const nextRefused = new Map<string, string>();
+      for (const entry of all) {
+        const current = subjects.get(entry.subject);
+        if (current && current.version === entry.version && JSON.stringify(current.schema) === JSON.stringify(entry.schema)) {
+          entries.push(entry);
+          continue;
+        }
+        try {
+          subjects.set(entry.subject, compiler.compile(entry.subject, entry.schema, entry.version));
+          changed = true;
+          entries.push(entry);
+        } catch (error) {
+          nextRefused.set(entry.subject, error instanceof Error ? error.message : String(error));
+        }
+      }
+      if ([...nextRefused].join() !== [...refused].join()) changed = true;
+      refused.clear();
+      for (const [subject, reason] of nextRefused) refused.set(subject, reason);
       const wanted = new Set(entries.map((e) => e.subject));
       for (const subject of [...subjects.keys()]) {
         if (!wanted.has(subject)) {
@@ -55,11 +79,6 @@ export function createSubjectCatalog(seed: Iterable<CanonicalSchema> = []): Subj
         }
       }
       for (const entry of entries) {
-        const current = subjects.get(entry.subject);
-        if (!current || current.version !== entry.version || JSON.stringify(current.schema) !== JSON.stringify(entry.schema)) {
-          subjects.set(entry.subject, compiler.compile(entry.subject, entry.schema, entry.version));
-          changed = true;
-        }
         const next = { deprecated: entry.deprecated ?? false, hidden: entry.hidden ?? false };
         const before = flags.get(entry.subject);
         if (!before || before.deprecated !== next.deprecated || before.hidden !== next.hidden) changed = true;
@@ -68,6 +87,7 @@ export function createSubjectCatalog(seed: Iterable<CanonicalSchema> = []): Subj
       if (changed) for (const listener of listeners) listener();
       return changed;
     },
+    unserved: () => [...refused].map(([subject, reason]) => ({ subject, reason })),
     validate: (subject, document) => subjects.get(subject)?.validate(document) ?? [],
     onChange(listener) {
       listeners.add(listener);

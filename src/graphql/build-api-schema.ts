@@ -21,8 +21,15 @@ export interface SubjectEntry {
 
 export type SubscriptionFieldsFactory = (types: readonly SubjectTypes[], shared: SharedTypes) => GraphQLFieldConfigMap<unknown, ApiContext>;
 
+/**
+ * The fixed part never changes within a process: built once (type-graphql's build is most of the
+ * cost of a rebuild, and servable-subject checks build a schema per subject).
+ */
+let fixedSchema: GraphQLSchema | undefined;
+const fixedPart = () => (fixedSchema ??= buildSchemaSync({ resolvers: FIXED_RESOLVERS, orphanedTypes: SHARED_OBJECT_TYPES, validate: false }));
+
 export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?: SubscriptionFieldsFactory): GraphQLSchema {
-  const fixed = buildSchemaSync({ resolvers: FIXED_RESOLVERS, orphanedTypes: SHARED_OBJECT_TYPES, validate: false });
+  const fixed = fixedPart();
   const shared: SharedTypes = {
     EntityMeta: fixed.getType('EntityMeta') as GraphQLObjectType,
     PageInfo: fixed.getType('PageInfo') as GraphQLObjectType,

@@ -1,3 +1,4 @@
+import { AppError, ErrorCode } from '../../errors';
 import type { Db } from 'mongodb';
 import { EVENT_LOG_COLLECTION, type LoggedEvent } from '../../events/event-log';
 import { DEAD_LETTER_COLLECTION, type StoredDeadLetter } from '../../ingestion/dead-letter';
@@ -42,6 +43,8 @@ export interface StatusSpec {
 export function createSubjectStatusReader(deps: {
   readonly db: Db;
   readonly serves: (subject: string) => boolean;
+  /** Why a registered subject is not served (its GraphQL names collide, its schema does not compile), or null. */
+  readonly unservedReason?: (subject: string) => string | null;
   readonly activeSpecs: () => readonly StatusSpec[];
   readonly lag?: LagReader;
 }): SubjectStatusReader {
@@ -49,6 +52,8 @@ export function createSubjectStatusReader(deps: {
   const letters = deps.db.collection<StoredDeadLetter>(DEAD_LETTER_COLLECTION);
   return {
     async status(subject) {
+      const unserved = deps.unservedReason?.(subject) ?? null;
+      if (unserved !== null) throw new AppError(ErrorCode.SCHEMA_INVALID, `subject "${subject}" is registered but not served: ${unserved}`, { details: [unserved] });
       if (!deps.serves(subject)) return null;
       const specs = deps.activeSpecs().filter((spec) => spec.subject === subject);
       const topics = [...new Set(specs.flatMap((spec) => spec.topics))].sort();
