@@ -218,7 +218,9 @@ export function createSchemaRegistry(db: Db, options: {
     const others = (await served()).filter((s) => !s.deleted && s.subject !== subject);
     // The API the candidate would produce, built before anything is committed: it must be valid
     // and leave every other subject's and the fixed API's types and fields as they are.
-    const collisions = candidateProblems(others, { subject, version: latestVersion + 1, schema: schema as Record<string, unknown> }, options.apiSchema?.() ?? undefined);
+    const latest = history.at(-1);
+    const current = latest ? { subject, version: latest.version, schema: latest.schema } : undefined;
+    const collisions = candidateProblems(others, { subject, version: latestVersion + 1, schema: schema as Record<string, unknown> }, options.apiSchema?.() ?? undefined, current);
     if (collisions.length > 0) return { subject, level, latestVersion, compatible: false, problems: collisions, violations: [] };
     const verdict = checkEvolution({ subject, history: history.map((h) => h.schema), candidate: schema as Record<string, unknown>, level, others });
     return { subject, level, latestVersion, compatible: verdict.compatible, problems: [], violations: verdict.violations };

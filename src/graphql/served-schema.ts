@@ -1,5 +1,5 @@
 import {
-  isObjectType, isInterfaceType, isInputObjectType, printType, validateSchema, type GraphQLField, type GraphQLNamedType,
+  getNamedType, isObjectType, isInterfaceType, isInputObjectType, printType, validateSchema, type GraphQLField, type GraphQLInputField, type GraphQLNamedType,
   type GraphQLSchema,
 } from 'graphql';
 import { buildApiSchema, type SubjectEntry } from './build-api-schema';
@@ -13,41 +13,90 @@ import { buildApiSchema, type SubjectEntry } from './build-api-schema';
  */
 export type BuildSchema = (subjects: readonly SubjectEntry[]) => GraphQLSchema;
 
-/** What adding `candidate` to `others` would break; empty when nothing. */
-export function candidateProblems(others: readonly SubjectEntry[], candidate: SubjectEntry, build: BuildSchema = buildApiSchema): string[] {
+/**
+ * What registering `candidate` (next to the served `others`, replacing `current`, the subject's
+ * latest version if any) would break; empty when nothing. The candidate's own types and root
+ * fields may change (its compatibility rules judge that); every other type and root field must
+ * keep each field it has, with the same arguments and type. Fields may be added: a relation to
+ * the candidate's subject appears on another subject's type once the subject exists.
+ */
+export function candidateProblems(
+  others: readonly SubjectEntry[],
+  candidate: SubjectEntry,
+  build: BuildSchema = buildApiSchema,
+  current?: SubjectEntry,
+): string[] {
   // Judged against what is served today (others that do not build together are left out there too).
-  const { schema: before, served } = buildServedSchema(others, build);
+  const { schema: before, served } = buildServedSchema(current ? [...others, current] : others, build);
+  const rest = served.filter((entry) => entry.subject !== candidate.subject);
   let after: GraphQLSchema;
   try {
-    after = build([...served, candidate]);
+    after = build([...rest, candidate]);
   } catch (error) {
     return [`subject ${candidate.subject}: the API schema with it cannot be built: ${(error as Error).message}`];
   }
   const invalid = validateSchema(after);
   if (invalid.length > 0) return invalid.map((e) => `subject ${candidate.subject}: the API schema with it is invalid: ${e.message}`);
-  return schemaChanges(before, after).map((change) => `subject ${candidate.subject}: ${change}`);
+  // What the candidate's subject generates, minus what the others generate too (a collision is never exempt).
+  const othersSchema = build(rest);
+  const own = new Set([...ownedBy(build, [candidate, ...(current ? [current] : [])])].filter((name) => !generates(othersSchema, name)));
+  return schemaChanges(before, after, own).map((change) => `subject ${candidate.subject}: ${change}`);
+}
+
+/** True when the schema has the type, or the `Type.field`, named. */
+function generates(schema: GraphQLSchema, name: string): boolean {
+  const [typeName, fieldName] = name.split('.') as [string, string | undefined];
+  const type = schema.getType(typeName);
+  return type !== undefined && (fieldName === undefined || fieldsOf(type)[fieldName] !== undefined);
+}
+
+/** Type names and `Root.field` names the given versions of one subject generate (the fixed part excluded). */
+function ownedBy(build: BuildSchema, versions: readonly SubjectEntry[]): Set<string> {
+  const fixed = build([]);
+  const owned = new Set<string>();
+  for (const version of versions) {
+    let alone: GraphQLSchema;
+    try {
+      alone = build([version]);
+    } catch {
+      continue;
+    }
+    for (const type of Object.values(alone.getTypeMap())) {
+      if (!fixed.getType(type.name)) owned.add(type.name);
+      const fixedType = fixed.getType(type.name);
+      for (const name of Object.keys(fieldsOf(type))) {
+        if (!fixedType || !fieldsOf(fixedType)[name]) owned.add(`${type.name}.${name}`);
+      }
+    }
+  }
+  return owned;
 }
 
 /**
- * Types and root fields of `before` that `after` lacks or defines differently. Root types may gain
- * fields (a new subject's queries); every other type must be identical.
+ * Fields of `before` that `after` lacks or defines differently, and types it lacks or changes in
+ * kind (or, for enums, scalars and unions, in content); `exempt` names types and `Type.field`s
+ * that may change. Fields may be added anywhere.
  */
-export function schemaChanges(before: GraphQLSchema, after: GraphQLSchema): string[] {
+export function schemaChanges(before: GraphQLSchema, after: GraphQLSchema, exempt: ReadonlySet<string> = new Set()): string[] {
   const changes: string[] = [];
-  const roots = new Set([before.getQueryType()?.name, before.getMutationType()?.name, before.getSubscriptionType()?.name].filter(Boolean));
   for (const type of Object.values(before.getTypeMap())) {
-    if (type.name.startsWith('__')) continue;
+    if (type.name.startsWith('__') || exempt.has(type.name)) continue;
     const replaced = after.getType(type.name);
     if (!replaced) {
       changes.push(`would remove type ${type.name}`);
-    } else if (roots.has(type.name)) {
-      const fields = fieldsOf(replaced);
-      for (const [name, field] of Object.entries(fieldsOf(type))) {
-        if (!fields[name]) changes.push(`would remove ${type.name}.${name}`);
-        else if (fieldSignature(fields[name]) !== fieldSignature(field)) changes.push(`would replace ${type.name}.${name} (${fieldSignature(field)} → ${fieldSignature(fields[name])})`);
-      }
-    } else if (printType(replaced) !== printType(type)) {
-      changes.push(`would change type ${type.name}, which the API serves already`);
+      continue;
+    }
+    const hasFields = isObjectType(type) || isInterfaceType(type) || isInputObjectType(type);
+    if (!hasFields || replaced.constructor !== type.constructor) {
+      if (replaced.constructor !== type.constructor || printType(replaced) !== printType(type)) changes.push(`would change type ${type.name}, which the API serves already`);
+      continue;
+    }
+    const fields = fieldsOf(replaced);
+    for (const [name, field] of Object.entries(fieldsOf(type))) {
+      if (exempt.has(`${type.name}.${name}`)) continue;
+      const now = fields[name];
+      if (!now) changes.push(`would remove ${type.name}.${name}`);
+      else if (fieldSignature(now) !== fieldSignature(field) && !resolvesRelation(field, now, exempt)) changes.push(`would replace ${type.name}.${name} (${fieldSignature(field)} → ${fieldSignature(now)})`);
     }
   }
   return changes;
@@ -93,10 +142,21 @@ export function buildServedSchema(subjects: readonly SubjectEntry[], build: Buil
   return { schema, served, refused };
 }
 
-function fieldsOf(type: GraphQLNamedType): Record<string, GraphQLField<unknown, unknown>> {
-  return isObjectType(type) || isInterfaceType(type) ? type.getFields() : isInputObjectType(type) ? {} : {};
+/**
+ * A relation to a subject that did not exist is served as JSON; once the subject exists it is
+ * served as its type. That change is the relation working as declared, not a collision.
+ */
+function resolvesRelation(before: AnyField, after: AnyField, exempt: ReadonlySet<string>): boolean {
+  return getNamedType(before.type).name === 'JSON' && exempt.has(getNamedType(after.type).name);
 }
 
-function fieldSignature(field: GraphQLField<unknown, unknown>): string {
-  return `${field.args.map((arg) => `${arg.name}: ${String(arg.type)}`).join(', ').replace(/^(.+)$/, '($1)')}: ${String(field.type)}`;
+type AnyField = GraphQLField<unknown, unknown> | GraphQLInputField;
+
+function fieldsOf(type: GraphQLNamedType): Record<string, AnyField> {
+  return isObjectType(type) || isInterfaceType(type) || isInputObjectType(type) ? type.getFields() : {};
+}
+
+function fieldSignature(field: AnyField): string {
+  const args = 'args' in field && field.args.length > 0 ? `(${field.args.map((arg) => `${arg.name}: ${String(arg.type)}`).join(', ')})` : '';
+  return `${args}: ${String(field.type)}`;
 }
