@@ -1,9 +1,10 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
 import * as mariadb from 'mariadb';
-import os from 'node:os';
+import { MongoClient } from 'mongodb';
 import { Client as PgClient } from 'pg';
 import { ensureScramUser, SASL_LISTENER, saslListenerProperties } from './kafka-scram';
 import { ensureLocalTls, TLS_LISTENERS, tlsListenerProperties, tlsListenersReady } from './kafka-tls';
@@ -45,6 +46,15 @@ function readFileOr(file: string, fallback: string): string {
     return fs.readFileSync(file, 'utf8');
   } catch {
     return fallback;
+  }
+}
+
+/** Whether a running process was started with `argument` on its command line (Linux /proc). */
+function startedWith(pid: number, argument: string): boolean {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(argument);
+  } catch {
+    return false;
   }
 }
 
@@ -151,6 +161,16 @@ export function mariadbReportedVersion(paths: StackPaths): string {
   return `8.0.36-${own}`;
 }
 
+/**
+ * The server's Unix socket (nothing here uses it: clients connect over TCP). A socket path may not
+ * exceed 107 bytes and a clone can sit deep in the file system, so it lives in the temporary
+ * folder under a name keyed by the stack directory.
+ */
+export function mariadbSocket(paths: StackPaths): string {
+  const key = crypto.createHash('sha256').update(path.resolve(paths.stateDir)).digest('hex').slice(0, 12);
+  return path.join(os.tmpdir(), `canonql-mariadb-${key}.sock`);
+}
+
 export function mariadbService(paths: StackPaths): StackService {
   const { pid, alive } = base(paths, 'mariadb');
   const dataDir = paths.dataDir('mariadb');
@@ -175,7 +195,7 @@ export function mariadbService(paths: StackPaths): StackService {
       writeFile(initFile, MARIADB_INIT_SQL);
       spawnDetached(paths.mariadb.server, [
         '--no-defaults', `--datadir=${dataDir}`, `--user=${user}`, `--version=${mariadbReportedVersion(paths)}`,
-        `--port=${PORTS.mariadbPort}`, `--bind-address=${HOST}`, `--socket=${path.join(dataDir, 'mariadb.sock')}`,
+        `--port=${PORTS.mariadbPort}`, `--bind-address=${HOST}`, `--socket=${mariadbSocket(paths)}`,
         `--pid-file=${path.join(dataDir, 'mariadbd.pid')}`, `--init-file=${initFile}`, '--skip-name-resolve',
         // What Debezium's MariaDB connector needs: the binlog, row-based, with full row images.
         '--server-id=1', '--log-bin=binlog', '--binlog-format=ROW', '--binlog-row-image=FULL', '--expire-logs-days=7',
@@ -292,9 +312,10 @@ export function kafkaService(paths: StackPaths): StackService {
       ensureLocalTls(paths);
       const running = pid();
       if (running !== null) {
-        // A broker started from older settings (e.g. before the SASL listener existed) is
-        // restarted once so `up` brings every installation to the current configuration.
-        if (readFileOr(propsFile, '') === properties) return false;
+        // A broker started from older settings (e.g. before the SASL listener existed), or from
+        // another properties file (an older version's `kafka.properties`), is restarted once so
+        // `up` brings every installation to the current configuration.
+        if (readFileOr(propsFile, '') === properties && startedWith(running, propsFile)) return false;
         await stopPid(running, 45000);
       }
       // Reported as already running after such a restart: a test run's teardown stops only the
