@@ -48,6 +48,7 @@ import { consumerReadiness, storeRoundTrip } from './observability/readiness';
 import { requestIdMiddleware } from './observability/request-id';
 import { createServiceMetrics, type ServiceMetrics } from './observability/service-metrics';
 import { createEntityStore } from './state/entity-store';
+import { migrateOrderKeys } from './state/migrate-order-keys';
 import { createChangeFeed } from './subscriptions/change-feed';
 
 /**
@@ -129,6 +130,13 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     reloaders.push(async () => {
       if (await activeSpecs.reload()) await ingestion?.setSpecs(activeSpecs.list());
     });
+
+    // State stored by an earlier version gets its order keys before anything reads or writes it.
+    const migration = await migrateOrderKeys(mongo.db, {
+      batchSize: config.migrationBatch,
+      onProgress: (p) => logger.info({ collection: p.collection, done: p.done, total: p.total }, `order keys: ${p.collection} ${p.done}/${p.total}`),
+    });
+    if (migration.migrated > 0) logger.info(migration, 'order keys: migration done');
 
     if (config.roles.includes('ingest')) {
       const specs = activeSpecs.list();

@@ -49,6 +49,8 @@ export interface Config {
   readonly observability: { readonly prometheus: boolean; readonly prometheusToken: string | null; readonly lagCacheMs: number };
   /** How long SIGTERM/SIGINT may take (stop consuming, drain HTTP and websockets) before the process exits non-zero. */
   readonly shutdownTimeoutMs: number;
+  /** Entities per round trip when the start-up migration gives stored state its order keys. */
+  readonly migrationBatch: number;
   readonly ingest: {
     readonly groupId: string;
     readonly deadLetterTopic: string;
@@ -148,6 +150,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'CANONQL_PROMETHEUS_TOKEN', default: '', description: 'When set, `GET /metrics` needs `Authorization: Bearer <token>` (401 otherwise); unset, it is open like `/healthz`.' },
   { name: 'CANONQL_LAG_CACHE_MS', default: '5000', description: 'Consumer lag (`canonql_consumer_lag`, `subjectStatus.lag`) is read from Kafka at most once per this interval, however many scrapes and queries ask.' },
   { name: 'CANONQL_SHUTDOWN_TIMEOUT_MS', default: '25000', description: 'On SIGTERM/SIGINT: time to finish the batch in flight, commit, and drain HTTP and websockets; past it the process exits 1 with a log line naming what did not finish. Keep it below the orchestrator\'s kill grace period (Kubernetes: 30 s).' },
+  { name: 'CANONQL_MIGRATION_BATCH', default: '500', description: 'At start, entities stored before order keys existed get them (state/migrate-order-keys.ts), this many per round trip; progress is logged, and a process stopped half-way resumes where the store stands.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug or trace.' },
 ];
 
@@ -258,6 +261,8 @@ export function loadConfig(env: Env = process.env): Config {
   if (!['true', 'false'].includes(prometheus)) problems.push('CANONQL_PROMETHEUS must be true or false');
   const lagCacheMs = Number(read('CANONQL_LAG_CACHE_MS'));
   if (!Number.isInteger(lagCacheMs) || lagCacheMs < 0) problems.push('CANONQL_LAG_CACHE_MS must be a non-negative integer');
+  const migrationBatch = Number(read('CANONQL_MIGRATION_BATCH'));
+  if (!Number.isInteger(migrationBatch) || migrationBatch < 1 || migrationBatch > 100_000) problems.push('CANONQL_MIGRATION_BATCH must be an integer from 1 to 100000');
   const shutdownTimeoutMs = Number(read('CANONQL_SHUTDOWN_TIMEOUT_MS'));
   if (!Number.isInteger(shutdownTimeoutMs) || shutdownTimeoutMs < 1000) problems.push('CANONQL_SHUTDOWN_TIMEOUT_MS must be an integer of at least 1000');
 
@@ -292,6 +297,7 @@ export function loadConfig(env: Env = process.env): Config {
     schemaDir: read('CANONQL_SCHEMA_DIR'),
     observability: { prometheus: prometheus === 'true', prometheusToken: read('CANONQL_PROMETHEUS_TOKEN') || null, lagCacheMs },
     shutdownTimeoutMs,
+    migrationBatch,
     ingest: {
       groupId: read('CANONQL_INGEST_GROUP_ID'),
       deadLetterTopic: read('CANONQL_DEADLETTER_TOPIC'),

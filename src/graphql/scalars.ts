@@ -1,25 +1,29 @@
-import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
+import { GraphQLError, GraphQLScalarType, Kind, print, type ValueNode } from 'graphql';
+import { parseDateTime } from '../values/date-time';
+import { numberKey } from '../values/order-key';
 
 /**
  * Scalars for canonical values. Decimals are exact strings end to end (money never becomes a
- * float); DateTime is an ISO-8601 string; JSON carries any value (sources, free-form fields).
+ * float); DateTime is an ISO-8601 string at full source precision; JSON carries any value
+ * (sources, free-form fields). Inputs are kept exactly as written (a filter compares them by
+ * value through order keys, values/order-key.ts), outputs are the stored text.
  */
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 const DECIMAL = /^-?\d+(\.\d+)?$/;
 
 export const DateTimeScalar = new GraphQLScalarType({
   name: 'DateTime',
-  description: 'An instant as an ISO-8601 string, e.g. "2024-05-01T10:00:00.000Z".',
+  description: 'An instant as ISO-8601 text with an offset and 0 to 9 fractional digits, e.g. "2024-05-01T10:00:00.123456Z". ' +
+    'Served as stored (microseconds and nanoseconds kept); compared by instant.',
   serialize: (value) => (value instanceof Date ? value.toISOString() : String(value)),
-  parseValue: (value) => parseDateTime(value),
-  parseLiteral: (ast) => parseDateTime(ast.kind === Kind.STRING ? ast.value : undefined),
+  parseValue: (value) => parseDateTimeInput(value),
+  parseLiteral: (ast) => parseDateTimeInput(ast.kind === Kind.STRING ? ast.value : print(ast)),
 });
 
-function parseDateTime(value: unknown): string {
-  if (typeof value !== 'string' || !ISO_DATE_TIME.test(value) || Number.isNaN(Date.parse(value))) {
-    throw new GraphQLError(`DateTime must be an ISO-8601 string, got ${JSON.stringify(value)}`, { extensions: { code: 'BAD_USER_INPUT' } });
+function parseDateTimeInput(value: unknown): string {
+  if (typeof value !== 'string' || parseDateTime(value) === null) {
+    throw new GraphQLError(`DateTime must be ISO-8601 text with an offset and at most 9 fractional digits (years 0000–9999), got ${JSON.stringify(value)}`, { extensions: { code: 'BAD_USER_INPUT' } });
   }
-  return new Date(value).toISOString();
+  return value;
 }
 
 export const DecimalScalar = new GraphQLScalarType({
@@ -27,13 +31,13 @@ export const DecimalScalar = new GraphQLScalarType({
   description: 'An exact decimal number as a string, e.g. "1234.50". Never a binary float.',
   serialize: (value) => String(value),
   parseValue: (value) => parseDecimal(value),
-  parseLiteral: (ast) => parseDecimal(ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT ? ast.value : undefined),
+  parseLiteral: (ast) => parseDecimal(ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT ? ast.value : print(ast)),
 });
 
 function parseDecimal(value: unknown): string {
   const text = typeof value === 'number' ? String(value) : value;
-  if (typeof text !== 'string' || !DECIMAL.test(text)) {
-    throw new GraphQLError(`Decimal must be a decimal string, got ${JSON.stringify(value)}`, { extensions: { code: 'BAD_USER_INPUT' } });
+  if (typeof text !== 'string' || !DECIMAL.test(text) || numberKey(text) === null) {
+    throw new GraphQLError(`Decimal must be a decimal string such as "-1234.50" (at most 1000 significant digits), got ${JSON.stringify(value)}`, { extensions: { code: 'BAD_USER_INPUT' } });
   }
   return text;
 }

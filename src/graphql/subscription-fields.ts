@@ -5,7 +5,8 @@ import type { SubscriptionFieldsFactory } from './build-api-schema';
 import { requireSubjectRead } from './access';
 import type { ApiContext } from './context';
 import { changePayload, type ChangePayload } from './subject/change-payload';
-import { matchesWhere } from './subject/where-matcher';
+import { compileWhere } from './subject/where-filter';
+import { matchesClause } from './subject/where-matcher';
 
 /**
  * `<subject>Changed(where, ops, after, includeSnapshot)`: the live change feed of a subject,
@@ -21,7 +22,7 @@ export interface FeedSource {
     after?: string | null;
     includeSnapshot?: boolean;
     filter?: (event: CanonicalEvent) => boolean;
-    snapshotFilter?: (data: Record<string, unknown>) => boolean;
+    snapshotFilter?: (data: Record<string, unknown>, key: string) => boolean;
   }): AsyncIterableIterator<FeedItem>;
 }
 
@@ -50,11 +51,13 @@ export function subscriptionFields(feed: FeedSource): SubscriptionFieldsFactory 
         subscribe: (_root, args: ChangedArgs, ctx: ApiContext) => {
           requireSubjectRead(ctx.principal, types.subject);
           const ops = args.ops && args.ops.length > 0 ? new Set(args.ops) : null;
+          // Compiled once: a bad filter is refused at subscribe time, and events only run the matcher.
+          const where = compileWhere(args.where, types.fields);
           const items = feed.subscribe(types.subject, {
             after: args.after ?? null,
             includeSnapshot: args.includeSnapshot ?? false,
-            filter: (event) => (!ops || ops.has(event.op)) && matchesWhere(args.where, types.fields, event.after ?? event.before, event.key),
-            snapshotFilter: (data) => matchesWhere(args.where, types.fields, data),
+            filter: (event) => (!ops || ops.has(event.op)) && matchesClause(where, event.after ?? event.before, event.key),
+            snapshotFilter: (data, key) => matchesClause(where, data, key),
           });
           return mapIterator(items, toPayload);
         },

@@ -1,7 +1,7 @@
 import { compileCondition } from '../mapping/condition';
 import { parseFieldPath, type PathSegment } from '../mapping/json-path';
 import { compileGetter, type Getter } from '../mapping/path-getter';
-import { addDec, compareDec, formatDec, mulDec, parseDec, toDec, type Dec } from './decimal';
+import { addDec, compareDec, formatDec, mulDec, parseDec, toDec, type Dec } from '../values/decimal';
 import { WINDOW_MS, type MetricDefinition, type WindowSize } from './metric-definition';
 
 /**

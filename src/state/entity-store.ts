@@ -1,4 +1,5 @@
 import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
+import { orderKeysOf, type OrderKeys } from './order-keys';
 
 /**
  * Canonical entity state: one MongoDB document per entity, `_id` = entity key, canonical fields
@@ -30,6 +31,11 @@ export interface StoredEntity {
   readonly _id: string;
   readonly data: Record<string, unknown>;
   readonly _meta: EntityMeta;
+  /**
+   * Order keys of `data` (state/order-keys.ts), written by the store on every write: filters and
+   * sorts on Decimal, Int, Float and DateTime fields run on them, so the store compares by value.
+   */
+  readonly _k?: OrderKeys;
 }
 
 export type CasResult = 'written' | 'conflict';
@@ -59,6 +65,7 @@ export const stateCollectionName = (subject: string) => `state_${subject}`;
 
 export function createEntityStore(db: Db): EntityStore {
   const collection = (subject: string) => db.collection<StoredEntity>(stateCollectionName(subject));
+  const encoded = (entity: StoredEntity): StoredEntity => ({ ...entity, _k: orderKeysOf(entity.data ?? {}) });
   const store: EntityStore = {
     collection,
     async getMany(subject, keys) {
@@ -71,14 +78,14 @@ export function createEntityStore(db: Db): EntityStore {
     async compareAndSet(subject, next, expectedVersion) {
       if (expectedVersion === null) {
         try {
-          await collection(subject).insertOne(next);
+          await collection(subject).insertOne(encoded(next));
           return 'written';
         } catch (error) {
           if (isDuplicateKey(error)) return 'conflict';
           throw error;
         }
       }
-      const { _id, ...rest } = next;
+      const { _id, ...rest } = encoded(next);
       const result = await collection(subject).replaceOne({ _id, '_meta.version': expectedVersion }, rest);
       return result.matchedCount === 1 ? 'written' : 'conflict';
     },
@@ -87,8 +94,8 @@ export function createEntityStore(db: Db): EntityStore {
         if (w.next === null) {
           return w.expectedVersion === null ? [] : [{ deleteOne: { filter: { _id: w.key, '_meta.version': w.expectedVersion } } }];
         }
-        if (w.expectedVersion === null) return [{ insertOne: { document: w.next } }];
-        const { _id, ...rest } = w.next;
+        if (w.expectedVersion === null) return [{ insertOne: { document: encoded(w.next) } }];
+        const { _id, ...rest } = encoded(w.next);
         return [{ replaceOne: { filter: { _id, '_meta.version': w.expectedVersion }, replacement: rest } }];
       });
       if (ops.length === 0) return [];

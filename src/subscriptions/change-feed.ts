@@ -148,7 +148,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
         const next = await unavailable(ErrorCode.STORE_UNAVAILABLE, 'reading the snapshot', () => entities.next());
         if (next.done || !subscription.open) break;
         const entity = next.value;
-        if (request.snapshotFilter && !request.snapshotFilter(entity.data)) continue;
+        if (request.snapshotFilter && !request.snapshotFilter(entity.data, entity._id)) continue;
         await subscription.offerSnapshot(entity._id, entity.data, entity._meta.version);
       }
       await entities.return(undefined);

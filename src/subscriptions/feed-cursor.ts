@@ -1,3 +1,5 @@
+import { decodeOpaqueCursor, encodeOpaqueCursor } from '../infra/opaque-cursor';
+
 /**
  * A change-feed cursor: a position in one subject's canonical topic, as the next offset to read
  * per partition. Clients treat it as an opaque string; it is base64url of
@@ -19,17 +21,12 @@ const VERSION = 1;
 export function encodeCursor(topic: string, positions: FeedPositions): string {
   const offsets: Record<string, number> = {};
   for (const [partition, offset] of positions) offsets[String(partition)] = offset;
-  return Buffer.from(JSON.stringify({ v: VERSION, t: topic, o: offsets }), 'utf8').toString('base64url');
+  return encodeOpaqueCursor({ v: VERSION, t: topic, o: offsets });
 }
 
 /** The cursor's topic and positions, or null when the string is not a cursor this code wrote. */
 export function decodeCursor(cursor: string): FeedCursor | null {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    return null;
-  }
+  const parsed = decodeOpaqueCursor(cursor);
   if (typeof parsed !== 'object' || parsed === null) return null;
   const { v, t, o } = parsed as { v?: unknown; t?: unknown; o?: unknown };
   if (v !== VERSION || typeof t !== 'string' || t === '' || typeof o !== 'object' || o === null || Array.isArray(o)) return null;

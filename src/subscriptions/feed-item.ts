@@ -27,5 +27,5 @@ export interface SubscribeOptions {
   /** Which events this subscriber receives (cursors still move past the others). */
   readonly filter?: (event: CanonicalEvent) => boolean;
   /** Which entities the snapshot includes, by their canonical data. */
-  readonly snapshotFilter?: (data: Record<string, unknown>) => boolean;
+  readonly snapshotFilter?: (data: Record<string, unknown>, key: string) => boolean;
 }

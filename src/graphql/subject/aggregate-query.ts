@@ -2,7 +2,7 @@ import { GraphQLBoolean, GraphQLFloat, GraphQLInt, GraphQLList, GraphQLNonNull, 
 import { AppError, ErrorCode } from '../../errors';
 import { parseFieldPath } from '../../mapping/json-path';
 import { compileGetter } from '../../mapping/path-getter';
-import { addDec, compareDec, formatDec, toDec, type Dec } from '../../metrics/decimal';
+import { addDec, compareDec, formatDec, toDec, type Dec } from '../../values/decimal';
 import type { AggregateLimits } from '../../metrics/metric-reader';
 import type { StoredEntity } from '../../state/entity-store';
 import { requireSubjectRead } from '../access';

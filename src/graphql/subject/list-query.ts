@@ -1,98 +1,119 @@
 import { GraphQLError } from 'graphql';
+import { decodeOpaqueCursor, encodeOpaqueCursor } from '../../infra/opaque-cursor';
+import { isKeyedScalar, isOrderKey, type KeyedScalar } from '../../values/order-key';
 import { fieldName } from '../naming';
 import type { FieldModel } from './field-model';
+import { compileWhere, type FieldTarget, type WhereClause } from './where-filter';
 
 /**
  * Translating list arguments (`where`, `orderBy`, `after`) into MongoDB filters and sorts over
- * the state documents (`data.<field>`, `_id`, `_meta.*`). Pure, so it is unit-tested alone.
+ * the state documents (`data.<field>`, `_k.<field>` order keys, `_id`, `_meta.*`). Pure, so it
+ * is unit-tested alone. Only operators every MongoDB-wire store implements alike are used
+ * ($eq $ne $in $lt $lte $gt $gte $exists $regex $and $or, and sorts), on strings of one type.
  */
 export type Filter = Record<string, unknown>;
 
-export interface ScalarFilterInput {
-  eq?: unknown; ne?: unknown; in?: unknown[]; lt?: unknown; lte?: unknown; gt?: unknown; gte?: unknown;
-  contains?: string; exists?: boolean;
+export function whereToMongo(where: Record<string, unknown> | null | undefined, fields: readonly FieldModel[]): Filter {
+  return clauseToMongo(compileWhere(where, fields));
 }
 
-const COMPARISONS: Record<string, string> = { eq: '$eq', ne: '$ne', in: '$in', lt: '$lt', lte: '$lte', gt: '$gt', gte: '$gte' };
+const MONGO_OPS = { eq: '$eq', ne: '$ne', in: '$in', lt: '$lt', lte: '$lte', gt: '$gt', gte: '$gte' } as const;
 
-export function scalarFilter(path: string, input: ScalarFilterInput): Filter[] {
-  const clauses: Filter[] = [];
-  for (const [op, value] of Object.entries(input)) {
-    if (value === undefined) continue;
-    if (op in COMPARISONS) clauses.push({ [path]: { [COMPARISONS[op]!]: value } });
-    else if (op === 'contains') clauses.push({ [path]: { $regex: escapeRegex(String(value)) } });
-    // `{f: null}` matches a null and a missing field alike, which is what "does not exist" means here.
-    else if (op === 'exists') clauses.push(value ? { [path]: { $ne: null } } : { [path]: null });
+export function clauseToMongo(clause: WhereClause): Filter {
+  switch (clause.kind) {
+    case 'all':
+      return {};
+    case 'and':
+    case 'or':
+      return { [`$${clause.kind}`]: clause.parts.map(clauseToMongo) };
+    case 'compare': {
+      return { [comparedPath(clause.target)]: { [MONGO_OPS[clause.op]]: clause.operand } };
+    }
+    case 'contains':
+      return { [valuePath(clause.target)]: { $regex: escapeRegex(clause.text) } };
+    case 'exists':
+      return { [valuePath(clause.target)]: { $exists: clause.present } };
+    case 'isNull':
+      // `{f: null}` matches a null and an absent field alike: "has no value".
+      return clause.isNull ? { [valuePath(clause.target)]: null } : { [valuePath(clause.target)]: { $ne: null } };
   }
-  return clauses;
 }
 
-export function whereToMongo(where: Record<string, unknown> | null | undefined, fields: readonly FieldModel[], prefix = 'data'): Filter {
-  if (!where) return {};
-  const clauses: Filter[] = [];
-  for (const [key, value] of Object.entries(where)) {
-    if (value === undefined || value === null) continue;
-    if (key === 'and' || key === 'or') {
-      const parts = (value as Record<string, unknown>[]).map((w) => whereToMongo(w, fields, prefix));
-      if (parts.length > 0) clauses.push({ [`$${key}`]: parts });
-      continue;
-    }
-    if (key === 'id' && prefix === 'data') {
-      clauses.push(...scalarFilter('_id', value as ScalarFilterInput));
-      continue;
-    }
-    const field = fields.find((f) => fieldName(f.jsonKey) === key);
-    if (!field) throw new GraphQLError(`unknown filter field "${key}"`, { extensions: { code: 'BAD_USER_INPUT' } });
-    const path = `${prefix}.${field.jsonKey}`;
-    if (field.kind === 'object') clauses.push(whereToMongo(value as Record<string, unknown>, field.fields, path));
-    else clauses.push(...scalarFilter(path, value as ScalarFilterInput));
-  }
-  const nonEmpty = clauses.filter((c) => Object.keys(c).length > 0);
-  if (nonEmpty.length === 0) return {};
-  return nonEmpty.length === 1 ? nonEmpty[0]! : { $and: nonEmpty };
+/** Where a comparison looks: the order key of a keyed field, else the value. */
+function comparedPath(target: FieldTarget): string {
+  if (target.kind === 'id') return '_id';
+  return `${target.keyed ? '_k' : 'data'}.${target.path.join('.')}`;
+}
+
+function valuePath(target: FieldTarget): string {
+  return target.kind === 'id' ? '_id' : `data.${target.path.join('.')}`;
 }
 
 export interface Sort {
+  /** The `orderBy.field` it came from (`id`, `updatedAt` or a field name); cursors carry it. */
+  readonly field: string;
   /** Document path sorted on; `_id` breaks ties so the order is total and cursors are stable. */
   readonly path: string;
   readonly direction: 1 | -1;
+  /** What a cursor's sort value must be. */
+  readonly value: 'none' | 'epoch-ms' | 'string' | 'boolean' | KeyedScalar;
 }
 
 export function sortOf(orderBy: { field?: string; direction?: 'ASC' | 'DESC' } | null | undefined, fields: readonly FieldModel[]): Sort {
   const direction = orderBy?.direction === 'DESC' ? -1 : 1;
   const field = orderBy?.field;
-  if (!field || field === 'id') return { path: '_id', direction };
-  if (field === 'updatedAt') return { path: '_meta.updatedAt', direction };
+  if (!field || field === 'id') return { field: 'id', path: '_id', direction, value: 'none' };
+  if (field === 'updatedAt') return { field, path: '_meta.updatedAt', direction, value: 'epoch-ms' };
   const model = fields.find((f) => fieldName(f.jsonKey) === field);
-  if (!model) throw new GraphQLError(`cannot order by "${field}"`, { extensions: { code: 'BAD_USER_INPUT' } });
-  return { path: `data.${model.jsonKey}`, direction };
+  if (!model || (model.kind !== 'scalar' && model.kind !== 'enum') || (model.kind === 'scalar' && model.scalar === 'JSON')) {
+    throw new GraphQLError(`orderBy.field: cannot order by "${field}"`, { extensions: { code: 'BAD_USER_INPUT', argument: 'orderBy.field', value: field } });
+  }
+  if (model.kind === 'scalar' && isKeyedScalar(model.scalar)) return { field, path: `_k.${model.jsonKey}`, direction, value: model.scalar };
+  return { field, path: `data.${model.jsonKey}`, direction, value: model.kind === 'scalar' && model.scalar === 'Boolean' ? 'boolean' : 'string' };
 }
 
 export function mongoSort(sort: Sort): Record<string, 1 | -1> {
   return sort.path === '_id' ? { _id: sort.direction } : { [sort.path]: sort.direction, _id: sort.direction };
 }
 
-/** Cursor = base64url JSON of [sort value, _id] of the last row returned. */
-export function encodeCursor(sortValue: unknown, id: string): string {
-  return Buffer.from(JSON.stringify([sortValue instanceof Date ? { $date: sortValue.toISOString() } : sortValue ?? null, id])).toString('base64url');
+export interface ListCursor {
+  readonly value: unknown;
+  readonly id: string;
 }
 
-export function decodeCursor(cursor: string): { value: unknown; id: string } {
-  try {
-    const [value, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [unknown, string];
-    if (typeof id !== 'string') throw new Error('no id');
-    const restored = value && typeof value === 'object' && '$date' in (value as object) ? new Date((value as { $date: string }).$date) : value;
-    return { value: restored, id };
-  } catch {
-    throw new GraphQLError('invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });
-  }
+/** A list cursor: the ordering it belongs to, the sort value (an order key, text, …) and `_id` of the last row. */
+export function encodeCursor(sort: Sort, sortValue: unknown, id: string): string {
+  const value = sortValue instanceof Date ? sortValue.getTime() : sortValue ?? null;
+  return encodeOpaqueCursor({ s: sort.field, d: sort.direction, v: sort.value === 'none' ? null : value, i: id });
+}
+
+/**
+ * The cursor's position, checked against the ordering it is used with: a cursor is client data,
+ * so its value must be what this sort produces (an order key of the field's type, a string, a
+ * number of ms) before it reaches a store filter — never an object that would read as an operator.
+ */
+export function decodeCursor(cursor: string, sort: Sort): ListCursor {
+  const payload = decodeOpaqueCursor(cursor);
+  const invalid = (why: string) => new GraphQLError(`after: invalid cursor (${why})`, { extensions: { code: 'BAD_USER_INPUT', argument: 'after', value: cursor } });
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw invalid('not a list cursor');
+  const { s, d, v, i } = payload as { s?: unknown; d?: unknown; v?: unknown; i?: unknown };
+  if (typeof i !== 'string') throw invalid('not a list cursor');
+  if (s !== sort.field || d !== sort.direction) throw invalid(`it was issued for another orderBy than ${sort.field} ${sort.direction === 1 ? 'ASC' : 'DESC'}`);
+  if (v === null) return { value: null, id: i };
+  const ok = sort.value === 'none' ? false
+    : sort.value === 'epoch-ms' ? Number.isSafeInteger(v)
+    : sort.value === 'string' ? typeof v === 'string'
+    : sort.value === 'boolean' ? typeof v === 'boolean'
+    : isOrderKey(sort.value, v);
+  if (!ok) throw invalid(`its sort value is not a ${sort.value}`);
+  return { value: sort.value === 'epoch-ms' ? new Date(v as number) : v, id: i };
 }
 
 /**
  * Rows strictly after the cursor in (sort value, _id) order. MongoDB sorts null (and missing)
  * before every value, so ascending, nulls come first and descending, last.
  */
-export function afterCursor(sort: Sort, cursor: { value: unknown; id: string }): Filter {
+export function afterCursor(sort: Sort, cursor: ListCursor): Filter {
   const idAfter = { _id: { [sort.direction === 1 ? '$gt' : '$lt']: cursor.id } };
   if (sort.path === '_id') return idAfter;
   const { path } = sort;
@@ -102,7 +123,7 @@ export function afterCursor(sort: Sort, cursor: { value: unknown; id: string }):
       : { [path]: null, ...idAfter };
   }
   const beyond = { [path]: { [sort.direction === 1 ? '$gt' : '$lt']: cursor.value } };
-  const tie = { [path]: cursor.value, ...idAfter };
+  const tie = { [path]: { $eq: cursor.value }, ...idAfter };
   return sort.direction === 1 ? { $or: [beyond, tie] } : { $or: [beyond, tie, { [path]: null }] };
 }
 

@@ -2,6 +2,7 @@ import { GraphQLBoolean, GraphQLError, GraphQLID, GraphQLInt, GraphQLNonNull, Gr
 import type { CanonicalEvent } from '../../events/canonical-event';
 import type { LoggedEvent } from '../../events/event-log';
 import type { StoredEntity } from '../../state/entity-store';
+import { decodeOpaqueCursor, encodeOpaqueCursor } from '../../infra/opaque-cursor';
 import { requireSubjectRead } from '../access';
 import type { ApiContext } from '../context';
 import { DateTimeScalar } from '../scalars';
@@ -51,13 +52,13 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         const base: Filter[] = [whereToMongo(args.where, fields)];
         base.push(args.includeDeleted ? { '_meta.purged': { $ne: true } } : { '_meta.deleted': false });
         const matching = combine(base);
-        const page = combine(args.after ? [...base, afterCursor(sort, decodeCursor(args.after))] : base);
+        const page = combine(args.after ? [...base, afterCursor(sort, decodeCursor(args.after, sort))] : base);
         const collection = ctx.services.store.collection(subject);
         const [rows, totalCount] = await Promise.all([
           collection.find(page).sort(mongoSort(sort)).limit(first + 1).toArray(),
           collection.countDocuments(matching),
         ]);
-        const edges = rows.slice(0, first).map((node) => ({ node, cursor: encodeCursor(valueAt(node as never, sort.path), node._id) }));
+        const edges = rows.slice(0, first).map((node) => ({ node, cursor: encodeCursor(sort, valueAt(node as never, sort.path), node._id) }));
         return { edges, totalCount, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
       },
     },
@@ -76,7 +77,7 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
           events.countDocuments(filter),
         ]);
         const edges = docs.slice(0, first).map((doc) => {
-          const cursor = Buffer.from(String(doc.version)).toString('base64url');
+          const cursor = encodeOpaqueCursor({ h: doc.version });
           return { cursor, node: changePayload(toEvent(doc), cursor) };
         });
         return { edges, totalCount, pageInfo: { hasNextPage: docs.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
@@ -107,9 +108,12 @@ function combine(filters: Filter[]): Filter {
 }
 
 function decodeVersionCursor(cursor: string): number {
-  const version = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!Number.isInteger(version) || version < 0) throw new GraphQLError('invalid cursor', { extensions: { code: 'BAD_USER_INPUT' } });
-  return version;
+  const payload = decodeOpaqueCursor(cursor) as { h?: unknown } | null;
+  const version = typeof payload === 'object' && payload !== null ? payload.h : undefined;
+  if (!Number.isSafeInteger(version) || (version as number) < 0) {
+    throw new GraphQLError('after: invalid history cursor', { extensions: { code: 'BAD_USER_INPUT', argument: 'after', value: cursor } });
+  }
+  return version as number;
 }
 
 function toEvent(doc: LoggedEvent): CanonicalEvent {

@@ -41,16 +41,28 @@ const SCALARS: Record<ScalarKind, GraphQLOutputType & GraphQLInputType> = {
   DateTime: DateTimeScalar, Decimal: DecimalScalar, JSON: JSONScalar,
 };
 
-/** Filter operators per scalar: ranges only where the stored order is the value order. */
+/** Filter operators per scalar: every comparison compares by value (order keys, values/order-key.ts). */
 const FILTER_OPS: Record<ScalarKind, readonly string[]> = {
-  String: ['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte', 'contains', 'exists'],
-  Int: ['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte', 'exists'],
-  Float: ['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte', 'exists'],
-  Boolean: ['eq', 'ne', 'exists'],
-  DateTime: ['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte', 'exists'],
-  // Decimals are stored as exact strings, whose string order is not numeric order.
-  Decimal: ['eq', 'ne', 'in', 'exists'],
-  JSON: ['exists'],
+  String: ['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte', 'contains', 'exists', 'isNull'],
+  Int: ['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte', 'exists', 'isNull'],
+  Float: ['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte', 'exists', 'isNull'],
+  Boolean: ['eq', 'ne', 'exists', 'isNull'],
+  DateTime: ['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte', 'exists', 'isNull'],
+  Decimal: ['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte', 'exists', 'isNull'],
+  JSON: ['exists', 'isNull'],
+};
+
+const OP_DESCRIPTIONS: Record<string, string> = {
+  eq: 'Equal by value ("12.5" equals "12.50"; a DateTime equals the same instant in another offset). A null or absent field equals nothing; `eq: null` means `isNull: true`.',
+  ne: 'Not equal by value; a null or absent field matches. `ne: null` means `isNull: false`.',
+  in: 'Equal by value to one of the list.',
+  lt: 'Less than, by value; null and absent never match.',
+  lte: 'Less than or equal, by value; null and absent never match.',
+  gt: 'Greater than, by value; null and absent never match.',
+  gte: 'Greater than or equal, by value; null and absent never match.',
+  exists: 'true: the field is present in the entity (its value may be null); false: it is absent.',
+  isNull: 'true: the field has no value (null or absent); false: it has one.',
+  contains: 'Substring match (case-sensitive).',
 };
 
 function scalarFilterType(filterTypes: Map<string, GraphQLInputObjectType>, name: string, type: GraphQLInputType, ops: readonly string[]): GraphQLInputObjectType {
@@ -59,11 +71,12 @@ function scalarFilterType(filterTypes: Map<string, GraphQLInputObjectType>, name
   if (!filter) {
     const fields: GraphQLInputFieldConfigMap = {};
     for (const op of ops) {
+      const description = OP_DESCRIPTIONS[op]!;
       fields[op] = op === 'in'
-        ? { type: new GraphQLList(new GraphQLNonNull(type)) }
-        : op === 'exists' ? { type: GraphQLBoolean, description: 'true: present and not null; false: absent or null.' }
-        : op === 'contains' ? { type: GraphQLString, description: 'Substring match (case-sensitive).' }
-        : { type };
+        ? { type: new GraphQLList(new GraphQLNonNull(type)), description }
+        : op === 'exists' || op === 'isNull' ? { type: GraphQLBoolean, description }
+        : op === 'contains' ? { type: GraphQLString, description }
+        : { type, description };
     }
     filter = new GraphQLInputObjectType({ name: key, fields });
     filterTypes.set(key, filter);
@@ -154,7 +167,7 @@ export function buildSubjectTypes(
           if (field.kind === 'scalar') inputs[name] = { type: scalarFilterType(shared.filters, field.scalar, SCALARS[field.scalar], FILTER_OPS[field.scalar]) };
           else if (field.kind === 'enum') {
             const type = enumType(nestedTypeName(typeName, field.jsonKey), field.values);
-            inputs[name] = { type: scalarFilterType(shared.filters, type.name, type, ['eq', 'ne', 'in', 'exists']) };
+            inputs[name] = { type: scalarFilterType(shared.filters, type.name, type, ['eq', 'ne', 'in', 'exists', 'isNull']) };
           } else if (field.kind === 'object') inputs[name] = { type: whereType(nestedTypeName(typeName, field.jsonKey), field.fields, false) };
         }
         if (top) {

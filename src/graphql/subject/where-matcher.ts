@@ -1,57 +1,71 @@
-import { fieldName } from '../naming';
+import { dateTimeKey, numberKey } from '../../values/order-key';
 import type { FieldModel } from './field-model';
+import { compileWhere, type FieldTarget, type WhereClause } from './where-filter';
 
 /**
- * The in-memory twin of `whereToMongo`, for the change feed: decides whether one canonical
- * document matches a `where` input, with the same operator semantics (a missing field is null;
- * `exists: false` matches null and missing).
+ * The in-memory backend of the filter language (where-filter.ts), for the change feed and metric
+ * buckets: decides whether one canonical document matches a compiled `where`, with the semantics
+ * the store filter has (clauseToMongo) — same order keys, same null and absent rules.
  */
 export function matchesWhere(where: Record<string, unknown> | null | undefined, fields: readonly FieldModel[], data: Record<string, unknown> | null, id?: string): boolean {
-  if (!where) return true;
-  for (const [key, condition] of Object.entries(where)) {
-    if (condition === undefined || condition === null) continue;
-    if (key === 'and') {
-      if (!(condition as Record<string, unknown>[]).every((w) => matchesWhere(w, fields, data, id))) return false;
-      continue;
-    }
-    if (key === 'or') {
-      if (!(condition as Record<string, unknown>[]).some((w) => matchesWhere(w, fields, data, id))) return false;
-      continue;
-    }
-    if (key === 'id' && id !== undefined) {
-      if (!matchesScalar(id, condition as Record<string, unknown>)) return false;
-      continue;
-    }
-    const field = fields.find((f) => fieldName(f.jsonKey) === key);
-    if (!field) return false;
-    const value = data?.[field.jsonKey] ?? null;
-    if (field.kind === 'object') {
-      if (!matchesWhere(condition as Record<string, unknown>, field.fields, (value as Record<string, unknown> | null) ?? null)) return false;
-    } else if (!matchesScalar(value, condition as Record<string, unknown>)) {
-      return false;
-    }
-  }
-  return true;
+  return matchesClause(compileWhere(where, fields), data, id);
 }
 
-function matchesScalar(value: unknown, ops: Record<string, unknown>): boolean {
-  for (const [op, operand] of Object.entries(ops)) {
-    if (operand === undefined) continue;
-    switch (op) {
-      case 'eq': if (!same(value, operand)) return false; break;
-      case 'ne': if (same(value, operand)) return false; break;
-      case 'in': if (!(operand as unknown[]).some((o) => same(value, o))) return false; break;
-      case 'lt': if (!(comparable(value, operand) && (value as never) < (operand as never))) return false; break;
-      case 'lte': if (!(comparable(value, operand) && (value as never) <= (operand as never))) return false; break;
-      case 'gt': if (!(comparable(value, operand) && (value as never) > (operand as never))) return false; break;
-      case 'gte': if (!(comparable(value, operand) && (value as never) >= (operand as never))) return false; break;
-      case 'contains': if (typeof value !== 'string' || !value.includes(String(operand))) return false; break;
-      case 'exists': if ((value !== null && value !== undefined) !== operand) return false; break;
-      default: return false;
+export function matchesClause(clause: WhereClause, data: Record<string, unknown> | null, id?: string): boolean {
+  switch (clause.kind) {
+    case 'all':
+      return true;
+    case 'and':
+      return clause.parts.every((p) => matchesClause(p, data, id));
+    case 'or':
+      return clause.parts.some((p) => matchesClause(p, data, id));
+    case 'compare': {
+      const value = comparedValue(clause.target, data, id);
+      switch (clause.op) {
+        case 'eq': return same(value, clause.operand);
+        case 'ne': return !same(value, clause.operand);
+        case 'in': return (clause.operand as unknown[]).some((o) => same(value, o));
+        case 'lt': return comparable(value, clause.operand) && (value as string) < (clause.operand as string);
+        case 'lte': return comparable(value, clause.operand) && (value as string) <= (clause.operand as string);
+        case 'gt': return comparable(value, clause.operand) && (value as string) > (clause.operand as string);
+        case 'gte': return comparable(value, clause.operand) && (value as string) >= (clause.operand as string);
+      }
+      break;
+    }
+    case 'contains': {
+      const value = lookup(clause.target, data, id);
+      return typeof value.value === 'string' && value.value.includes(clause.text);
+    }
+    case 'exists':
+      return lookup(clause.target, data, id).present === clause.present;
+    case 'isNull': {
+      const value = lookup(clause.target, data, id).value;
+      return (value === null || value === undefined) === clause.isNull;
     }
   }
-  return true;
+  return false;
 }
 
-const same = (a: unknown, b: unknown) => (a ?? null) === (b ?? null);
+/** A keyed field compares by its order key (null when the value has none), others by value. */
+function comparedValue(target: FieldTarget, data: Record<string, unknown> | null, id?: string): unknown {
+  const { value } = lookup(target, data, id);
+  if (target.kind === 'field' && target.keyed) {
+    if (value === null || value === undefined) return null;
+    return target.keyed === 'DateTime' ? dateTimeKey(value) : numberKey(value);
+  }
+  return value ?? null;
+}
+
+function lookup(target: FieldTarget, data: Record<string, unknown> | null, id?: string): { present: boolean; value: unknown } {
+  if (target.kind === 'id') return { present: id !== undefined, value: id ?? null };
+  let node: unknown = data;
+  for (const part of target.path) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node) || !Object.hasOwn(node, part)) return { present: false, value: null };
+    node = (node as Record<string, unknown>)[part];
+  }
+  return { present: true, value: node };
+}
+
+const same = (a: unknown, b: unknown) => a !== null && a !== undefined && a === b;
+/** Like the store's type bracketing: only two values of one type compare. */
 const comparable = (a: unknown, b: unknown) => a !== null && a !== undefined && typeof a === typeof b;

@@ -1,4 +1,4 @@
-import { formatDecimal, parseDecimal, ROUNDING_MODES, type DecimalValue, type RoundingMode } from './decimal-string';
+import { formatDecimal, parseDecimal, ROUNDING_MODES, type DecimalValue, type RoundingMode } from '../../values/decimal';
 import { describeValue, transformFailed, type TransformArg, type TransformDefinition } from './transform-definition';
 
 const NUMERIC_TEXT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;

@@ -1,4 +1,4 @@
-import { parseDecimal, toUnscaled } from './decimal-string';
+import { parseDecimal, toUnscaled } from '../../values/decimal';
 import { describeValue, transformFailed } from './transform-definition';
 
 /**
@@ -28,12 +28,27 @@ const EPOCH_SHIFT: Record<Exclude<InstantFormat, 'iso' | 'epoch-days'>, number> 
  * truncated toward the past (floor), so an instant never moves forward in time.
  */
 export function parseInstant(value: unknown, format: InstantFormat, transform: string): number {
-  if (value instanceof Date) return checkRange(value.getTime(), value, transform);
+  return parsePreciseInstant(value, format, transform).ms;
+}
+
+/** An instant to the nanosecond: epoch milliseconds (floor) and the nanoseconds within that millisecond. */
+export interface PreciseInstant {
+  readonly ms: number;
+  readonly nanosOfMs: number;
+}
+
+/**
+ * The instant of a value in `format` to the nanosecond (ISO fractions beyond 9 digits are
+ * truncated toward the past): microseconds of MicroTimestamp and ZonedTimestamp are kept.
+ */
+export function parsePreciseInstant(value: unknown, format: InstantFormat, transform: string): PreciseInstant {
+  if (value instanceof Date) return { ms: checkRange(value.getTime(), value, transform), nanosOfMs: 0 };
   if (format === 'iso') {
     if (typeof value !== 'string') {
       return transformFailed(`${transform}: expected an ISO-8601 string, got ${describeValue(value)} (set args.format for epoch numbers)`);
     }
-    return checkRange(parseIso(value.trim(), transform), value, transform);
+    const instant = parseIso(value.trim(), transform);
+    return { ms: checkRange(instant.ms, value, transform), nanosOfMs: instant.nanosOfMs };
   }
   const parsed = typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint' ? parseDecimal(value) : null;
   if (parsed === null) transformFailed(`${transform}: expected a number of ${format.slice(6)} since the epoch, got ${describeValue(value)}`);
@@ -41,10 +56,13 @@ export function parseInstant(value: unknown, format: InstantFormat, transform: s
     if (parsed.exponent < 0 && parsed.digits % 10n ** BigInt(-parsed.exponent) !== 0n) {
       transformFailed(`${transform}: epoch-days must be a whole number of days, got ${describeValue(value)}`);
     }
-    return checkRange(Number(toUnscaled(parsed, 0, 'floor')) * MS_PER_DAY, value, transform);
+    return { ms: checkRange(Number(toUnscaled(parsed, 0, 'floor')) * MS_PER_DAY, value, transform), nanosOfMs: 0 };
   }
-  const ms = toUnscaled({ ...parsed, exponent: parsed.exponent + EPOCH_SHIFT[format] }, 0, 'floor');
-  return checkRange(Number(ms), value, transform);
+  const nanos = toUnscaled({ ...parsed, exponent: parsed.exponent + EPOCH_SHIFT[format] + 6 }, 0, 'floor');
+  // Floor division, so an instant before the epoch keeps a non-negative sub-millisecond part.
+  let ms = nanos / 1_000_000n;
+  if (nanos < 0n && ms * 1_000_000n !== nanos) ms -= 1n;
+  return { ms: checkRange(Number(ms), value, transform), nanosOfMs: Number(nanos - ms * 1_000_000n) };
 }
 
 /**
@@ -52,7 +70,7 @@ export function parseInstant(value: unknown, format: InstantFormat, transform: s
  * free text, and reads an offset-less date-time as local time. Here an offset-less date-time is
  * UTC, a date alone is midnight UTC, and impossible dates are rejected.
  */
-function parseIso(text: string, transform: string): number {
+function parseIso(text: string, transform: string): PreciseInstant {
   const m = ISO.exec(text);
   if (!m) return notIso(text, transform);
   // The pattern fixes where each field sits; reading digits by char code avoids 7 substrings.
@@ -69,7 +87,7 @@ function parseIso(text: string, transform: string): number {
   let ms = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   // Date.UTC reads years 0–99 as 1900–1999.
   if (year < 100) ms = new Date(ms).setUTCFullYear(year);
-  return ms - offsetMinutes(m[8]) * 60_000;
+  return { ms: ms - offsetMinutes(m[8]) * 60_000, nanosOfMs: fraction !== undefined && fraction.length > 3 ? Number(fraction.slice(3, 9).padEnd(6, '0')) : 0 };
 }
 
 function notIso(text: string, transform: string): never {

@@ -1,5 +1,6 @@
+import { formatInstant } from '../../values/date-time';
 import { formatDateTimeUtc, formatDateUtc } from './format-instant';
-import { INSTANT_FORMATS, parseInstant, type InstantFormat } from './parse-instant';
+import { INSTANT_FORMATS, parseInstant, parsePreciseInstant, type InstantFormat } from './parse-instant';
 import type { TransformArg, TransformDefinition } from './transform-definition';
 
 const formatArg: TransformArg = {
@@ -26,11 +27,17 @@ export const dateTransform: TransformDefinition = {
 
 export const datetimeTransform: TransformDefinition = {
   name: 'datetime',
-  description: 'Converts an instant to an ISO-8601 UTC string with milliseconds, "YYYY-MM-DDTHH:mm:ss.sssZ" (finer digits are truncated).',
+  description: 'Converts an instant to an ISO-8601 UTC string at the precision of the source: "YYYY-MM-DDTHH:mm:ss.sssZ" for whole milliseconds, ' +
+    '6 fractional digits for microseconds (MicroTimestamp, ZonedTimestamp), 9 for nanoseconds (digits beyond 9 are truncated).',
   args: [formatArg],
   create: (args) => {
     const format = formatOf(args);
-    return (value) => formatDateTimeUtc(parseInstant(value, format, 'datetime'));
+    return (value) => {
+      const { ms, nanosOfMs } = parsePreciseInstant(value, format, 'datetime');
+      if (nanosOfMs === 0) return formatDateTimeUtc(ms);
+      const epochSeconds = Math.floor(ms / 1000);
+      return formatInstant({ epochSeconds, nanos: (ms - epochSeconds * 1000) * 1_000_000 + nanosOfMs });
+    };
   },
 };
 

@@ -59,10 +59,8 @@ function handComputation(messages: readonly Message[]) {
       }
     }
   }
-  const text = (c: bigint) => {
-    const fraction = String(c % 100n).padStart(2, '0').replace(/0+$/, '');
-    return `${c / 100n}${fraction ? `.${fraction}` : ''}`;
-  };
+  // Prices have two places, so sums, minima and maxima keep two places.
+  const text = (c: bigint) => `${c / 100n}.${String(c % 100n).padStart(2, '0')}`;
   return {
     hourly: Object.fromEntries([...hourly].map(([id, b]) => [id, { count: b.count, sum: text(b.cents), min: text(b.min), max: text(b.max) }])),
     byRegion: Object.fromEntries(byRegion),

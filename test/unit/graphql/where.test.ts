@@ -1,23 +1,26 @@
 import { modelObject } from '../../../src/graphql/subject/field-model';
-import { afterCursor, decodeCursor, encodeCursor, whereToMongo } from '../../../src/graphql/subject/list-query';
+import { afterCursor, decodeCursor, encodeCursor, sortOf, whereToMongo } from '../../../src/graphql/subject/list-query';
 import { matchesWhere } from '../../../src/graphql/subject/where-matcher';
+import { encodeOpaqueCursor } from '../../../src/infra/opaque-cursor';
+import { numberKey } from '../../../src/values/order-key';
 
 const fields = modelObject({
   type: 'object',
   properties: {
     status: { type: 'string' },
     total: { type: 'number' },
+    amount: { type: 'string', 'x-canonql-type': 'Decimal' },
     customer: { type: 'object', properties: { email: { type: 'string' } } },
   },
 });
 
 describe('where: store filter and in-memory matcher agree', () => {
-  const where = { or: [{ status: { eq: 'paid' } }, { total: { gte: 100 } }], customer: { email: { exists: true } } };
+  const where = { or: [{ status: { eq: 'paid' } }, { total: { gte: 100 } }], customer: { email: { isNull: false } } };
 
-  it('translates to a MongoDB filter on data.*', () => {
+  it('translates to a MongoDB filter on data.* and on the order keys _k.*', () => {
     expect(whereToMongo(where, fields)).toEqual({
       $and: [
-        { $or: [{ 'data.status': { $eq: 'paid' } }, { 'data.total': { $gte: 100 } }] },
+        { $or: [{ 'data.status': { $eq: 'paid' } }, { '_k.total': { $gte: numberKey(100) } }] },
         { 'data.customer.email': { $ne: null } },
       ],
     });
@@ -33,11 +36,39 @@ describe('where: store filter and in-memory matcher agree', () => {
     expect(matchesWhere(where, fields, data)).toBe(expected);
   });
 
+  it('tells an absent field (exists: false) from a null one (isNull: true)', () => {
+    expect(matchesWhere({ status: { exists: false } }, fields, {})).toBe(true);
+    expect(matchesWhere({ status: { exists: false } }, fields, { status: null })).toBe(false);
+    expect(matchesWhere({ status: { isNull: true } }, fields, { status: null })).toBe(true);
+    expect(matchesWhere({ status: { isNull: true } }, fields, {})).toBe(true);
+    expect(matchesWhere({ status: { exists: true, isNull: true } }, fields, {})).toBe(false);
+    expect(whereToMongo({ status: { exists: false } }, fields)).toEqual({ 'data.status': { $exists: false } });
+  });
+
+  it('refuses an unknown field or a malformed operand, naming the argument path and the value', () => {
+    expect(() => whereToMongo({ nope: { eq: 1 } }, fields)).toThrow(/where\.nope: unknown filter field "nope"/);
+    expect(() => whereToMongo({ amount: { gt: '12,50' } }, fields)).toThrow(/where\.amount\.gt: "12,50" is not a Decimal/);
+  });
+
   it('round-trips cursors and continues after ties by id', () => {
-    const cursor = decodeCursor(encodeCursor('paid', 'k7'));
+    const sort = sortOf({ field: 'status', direction: 'ASC' }, fields);
+    const cursor = decodeCursor(encodeCursor(sort, 'paid', 'k7'), sort);
     expect(cursor).toEqual({ value: 'paid', id: 'k7' });
-    expect(afterCursor({ path: 'data.status', direction: 1 }, cursor)).toEqual({
-      $or: [{ 'data.status': { $gt: 'paid' } }, { 'data.status': 'paid', _id: { $gt: 'k7' } }],
+    expect(afterCursor(sort, cursor)).toEqual({
+      $or: [{ 'data.status': { $gt: 'paid' } }, { 'data.status': { $eq: 'paid' }, _id: { $gt: 'k7' } }],
     });
+  });
+
+  it('refuses a cursor whose value is not the sort field type (never an operator object)', () => {
+    const sort = sortOf({ field: 'amount', direction: 'ASC' }, fields);
+    const crafted = encodeOpaqueCursor({ s: 'amount', d: 1, v: { $gt: '' }, i: 'k1' });
+    expect(() => decodeCursor(crafted, sort)).toThrow(/invalid cursor/);
+    const notAKey = encodeOpaqueCursor({ s: 'amount', d: 1, v: '12.50', i: 'k1' });
+    expect(() => decodeCursor(notAKey, sort)).toThrow(/not a Decimal/);
+    const otherOrder = encodeCursor(sortOf({ field: 'status', direction: 'ASC' }, fields), 'paid', 'k1');
+    expect(() => decodeCursor(otherOrder, sort)).toThrow(/another orderBy/);
+    const idNotString = encodeOpaqueCursor({ s: 'amount', d: 1, v: numberKey('1'), i: { $ne: null } });
+    expect(() => decodeCursor(idNotString, sort)).toThrow(/invalid cursor/);
+    expect(decodeCursor(encodeCursor(sort, numberKey('12.50'), 'k1'), sort)).toEqual({ value: numberKey('12.5'), id: 'k1' });
   });
 });

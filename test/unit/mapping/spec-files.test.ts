@@ -42,7 +42,7 @@ describe('specs/customer.json (Debezium PostgreSQL public.customers → customer
       name: 'Ada Lovelace',
       balance: '1234.50',
       tier: 'GOLD',
-      createdAt: '2024-03-01T10:00:00.123Z',
+      createdAt: '2024-03-01T10:00:00.123456Z',
       updatedAt: '2024-03-02T08:30:00.000Z',
     });
     expect(valid(doc)).toBe(true);

@@ -111,21 +111,26 @@ describe('transforms', () => {
   });
 
   describe('date, datetime and epoch', () => {
-    it('datetime normalizes ISO-8601 strings to UTC with milliseconds', () => {
-      expect(t('datetime', '2024-03-01T10:00:00.123456Z')).toBe('2024-03-01T10:00:00.123Z');
+    it('datetime normalizes ISO-8601 strings to UTC, keeping microseconds and nanoseconds', () => {
+      expect(t('datetime', '2024-03-01T10:00:00.123456Z')).toBe('2024-03-01T10:00:00.123456Z');
+      expect(t('datetime', '2024-03-01T10:00:00.000001+01:00')).toBe('2024-03-01T09:00:00.000001Z');
+      expect(t('datetime', '2024-03-01T10:00:00.123456789Z')).toBe('2024-03-01T10:00:00.123456789Z');
+      expect(t('datetime', '2024-03-01T10:00:00.1234567891Z')).toBe('2024-03-01T10:00:00.123456789Z');
+      expect(t('datetime', '2024-03-01T10:00:00.120000Z')).toBe('2024-03-01T10:00:00.120Z');
       expect(t('datetime', '2024-03-01T10:00:00+05:30')).toBe('2024-03-01T04:30:00.000Z');
       expect(t('datetime', '2024-03-01 10:00:00-0200')).toBe('2024-03-01T12:00:00.000Z');
       expect(t('datetime', '2024-03-01T10:00')).toBe('2024-03-01T10:00:00.000Z');
       expect(t('datetime', '2024-03-01')).toBe('2024-03-01T00:00:00.000Z');
     });
 
-    it('datetime reads epoch numbers in the declared unit, truncating below a millisecond', () => {
+    it('datetime reads epoch numbers in the declared unit, keeping microseconds and nanoseconds', () => {
       expect(t({ name: 'datetime', args: { format: 'epoch-ms' } }, 1709287200123)).toBe('2024-03-01T10:00:00.123Z');
       expect(t({ name: 'datetime', args: { format: 'epoch-s' } }, 1709287200)).toBe('2024-03-01T10:00:00.000Z');
       expect(t({ name: 'datetime', args: { format: 'epoch-s' } }, '1709287200.5')).toBe('2024-03-01T10:00:00.500Z');
-      expect(t({ name: 'datetime', args: { format: 'epoch-us' } }, 1709287200123999)).toBe('2024-03-01T10:00:00.123Z');
-      expect(t({ name: 'datetime', args: { format: 'epoch-ns' } }, '1709287200123999999')).toBe('2024-03-01T10:00:00.123Z');
-      expect(t({ name: 'datetime', args: { format: 'epoch-us' } }, -1)).toBe('1969-12-31T23:59:59.999Z');
+      expect(t({ name: 'datetime', args: { format: 'epoch-us' } }, 1709287200123999)).toBe('2024-03-01T10:00:00.123999Z');
+      expect(t({ name: 'datetime', args: { format: 'epoch-ns' } }, '1709287200123999999')).toBe('2024-03-01T10:00:00.123999999Z');
+      expect(t({ name: 'datetime', args: { format: 'epoch-us' } }, -1)).toBe('1969-12-31T23:59:59.999999Z');
+      expect(t({ name: 'epoch', args: { format: 'epoch-us' } }, -1)).toBe(-1);
     });
 
     it('datetime rejects impossible dates, free text and numbers without a declared format', () => {

@@ -54,9 +54,9 @@ describe('metric aggregation (pure)', () => {
     }, null);
     const byId = Object.fromEntries([...rows].map(([id, { agg }]) => [id, agg]));
     expect(byId).toEqual({
-      'prop-amount@1/hour/1709287200000/["eu","mug"]': { n: 2, s: '25.3', lo: '0.3', hi: '25' },
+      'prop-amount@1/hour/1709287200000/["eu","mug"]': { n: 2, s: '25.30', lo: '0.30', hi: '25.00' },
       'prop-amount@1/hour/1709287200000/["eu","tee"]': { n: 1, s: '24', lo: '24', hi: '24' },
-      'prop-amount@1/day/1709251200000/["eu","mug"]': { n: 2, s: '25.3', lo: '0.3', hi: '25' },
+      'prop-amount@1/day/1709251200000/["eu","mug"]': { n: 2, s: '25.30', lo: '0.30', hi: '25.00' },
       'prop-amount@1/day/1709251200000/["eu","tee"]': { n: 1, s: '24', lo: '24', hi: '24' },
     });
     expect(parseBucketId('prop-amount@1/day/1709251200000/["eu","tee"]')).toEqual({ key: 'prop-amount@1', ref: { window: 'day', startMs: 1709251200000, dims: ['eu', 'tee'] } });

@@ -62,11 +62,10 @@ const centsOf = (price: string) => {
   const [whole, frac = ''] = price.split('.');
   return BigInt(whole!) * 100n + BigInt(frac.padEnd(2, '0').slice(0, 2));
 };
-/** Cents as the shortest decimal text: 1250n → "12.5", 1200n → "12", 5n → "0.05". */
+/** Cents at the prices' scale (2): 1250n → "12.50", 1200n → "12.00", 5n → "0.05". */
 const formatCents = (c: bigint) => {
   const abs = c < 0n ? -c : c;
-  const fraction = String(abs % 100n).padStart(2, '0').replace(/0+$/, '');
-  return `${c < 0n ? '-' : ''}${abs / 100n}${fraction ? `.${fraction}` : ''}`;
+  return `${c < 0n ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
 };
 
 /** Every bucket of PROPERTY_DEFINITION over live entities, keyed "window|startMs|region|product". */

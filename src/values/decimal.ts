@@ -1,7 +1,12 @@
 /**
- * Exact decimal arithmetic on digit strings and BigInt, for money: a value never passes through
- * a JS float. A JS number input is read through its shortest round-trip decimal string
- * (`String(10.1)` is "10.1"), which is the value its author wrote, not 10.0999999999999996447...
+ * Exact decimals, the one module for them: a value never passes through a JS float. A JS number
+ * input is read through its shortest round-trip decimal string (`String(10.1)` is "10.1"), which
+ * is the value its author wrote, not 10.0999999999999996447...
+ *
+ * Two views of one value: `DecimalValue` (sign, digits, exponent) as parsed, for rounding and
+ * for the order key (values/order-key.ts); `Dec` (units at a scale) for arithmetic. A `Dec`
+ * keeps its scale: "12.50" is 1250 units at scale 2 and prints as "12.50" again; a sum has the
+ * largest scale of its terms, a product the sum of its factors' scales (12.50 × 3 = "37.50").
  */
 
 /** value = (negative ? -1 : 1) × digits × 10^exponent */
@@ -83,4 +88,58 @@ export function formatDecimal(value: DecimalValue, scale: number | undefined, mo
 
 function signed(negative: boolean, magnitude: bigint): bigint {
   return negative ? -magnitude : magnitude;
+}
+
+/** A decimal for arithmetic: `units` × 10^-`scale`, scale ≥ 0 and kept (not normalized). */
+export interface Dec {
+  readonly units: bigint;
+  readonly scale: number;
+}
+
+/** The exact decimal of a number, bigint or decimal string, at its written scale; null for anything else. */
+export function toDec(value: unknown): Dec | null {
+  const parsed = parseDecimal(value);
+  if (!parsed) return null;
+  const scale = Math.max(0, -parsed.exponent);
+  return { units: toUnscaled(parsed, scale, 'floor'), scale };
+}
+
+function align(a: Dec, b: Dec): [bigint, bigint, number] {
+  const scale = Math.max(a.scale, b.scale);
+  return [a.units * 10n ** BigInt(scale - a.scale), b.units * 10n ** BigInt(scale - b.scale), scale];
+}
+
+/** a + b at the larger of the two scales. */
+export function addDec(a: Dec, b: Dec): Dec {
+  const [x, y, scale] = align(a, b);
+  return { units: x + y, scale };
+}
+
+export function mulDec(a: Dec, b: Dec): Dec {
+  return { units: a.units * b.units, scale: a.scale + b.scale };
+}
+
+/** Compares by value: "12.5" and "12.50" are equal. */
+export function compareDec(a: Dec, b: Dec): number {
+  const [x, y] = align(a, b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+export const ZERO: Dec = { units: 0n, scale: 0 };
+
+/** Plain decimal text at the value's scale, no exponent: "1250.50", "-0.03", "7". */
+export function formatDec(d: Dec): string {
+  return formatUnscaled(d.units, d.scale);
+}
+
+/** Parses text this module wrote (stored sums, minima, maxima). */
+export function parseDec(text: string): Dec {
+  const d = toDec(text);
+  if (!d) throw new Error(`not a decimal: ${text}`);
+  return d;
+}
+
+/** A float approximation, for averages only (which are not exact in any base anyway). */
+export function decToNumber(d: Dec): number {
+  return Number(formatDec(d));
 }

@@ -1,0 +1,124 @@
+import { GraphQLError } from 'graphql';
+import { dateTimeKey, isKeyedScalar, numberKey, type KeyedScalar } from '../../values/order-key';
+import { fieldName } from '../naming';
+import type { FieldModel } from './field-model';
+
+/**
+ * The one filter language: a subject's generated `where` input compiled once into a tree of
+ * clauses, which two backends read with the same semantics: the store filter (list-query.ts,
+ * for lists, aggregates) and the in-memory matcher (where-matcher.ts, for subscriptions and
+ * metric buckets). Operands of Decimal, Int, Float and DateTime fields are compiled to order keys
+ * (values/order-key.ts), so both sides compare by value ("12.5" = "12.50"; "…T10:00:00+02:00" =
+ * "…T08:00:00Z"; "9.00" < "10.00").
+ *
+ * Semantics, on every side:
+ * - `eq`/`in`: equal by value; a null or absent field equals nothing (`eq: null` means `isNull: true`).
+ * - `ne`: not `eq` (so a null or absent field matches); `ne: null` means `isNull: false`.
+ * - `lt lte gt gte`: only values of the field's type compare; null and absent never match.
+ * - `contains`: substring of a string value.
+ * - `exists`: the field is present in the document (its value may be null); `false`: absent.
+ * - `isNull`: the field has no value (null or absent); `false`: it has one.
+ */
+export type ComparisonOp = 'eq' | 'ne' | 'in' | 'lt' | 'lte' | 'gt' | 'gte';
+
+export type WhereClause =
+  | { readonly kind: 'all' }
+  | { readonly kind: 'and' | 'or'; readonly parts: readonly WhereClause[] }
+  /** `path`: JSON keys from the document root (`['customer', 'email']`); `id`: the entity key. */
+  | { readonly kind: 'compare'; readonly target: FieldTarget; readonly op: ComparisonOp; readonly operand: unknown }
+  | { readonly kind: 'contains'; readonly target: FieldTarget; readonly text: string }
+  | { readonly kind: 'exists'; readonly target: FieldTarget; readonly present: boolean }
+  | { readonly kind: 'isNull'; readonly target: FieldTarget; readonly isNull: boolean };
+
+export type FieldTarget =
+  | { readonly kind: 'id' }
+  /** `keyed`: compared through order keys (`_k.<path>`), else through the value (`data.<path>`). */
+  | { readonly kind: 'field'; readonly path: readonly string[]; readonly keyed: KeyedScalar | null };
+
+const COMPARISONS = new Set(['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte']);
+
+/**
+ * Compiles a `where` input. `argument` names it in errors (`where.amount.gt`): an unknown field
+ * or operator, or an operand that is not a value of the field's type, is BAD_USER_INPUT naming
+ * its path and value — never an empty answer.
+ */
+export function compileWhere(where: Record<string, unknown> | null | undefined, fields: readonly FieldModel[], argument = 'where'): WhereClause {
+  return compileObject(where, fields, [], argument, true);
+}
+
+function compileObject(where: Record<string, unknown> | null | undefined, fields: readonly FieldModel[], prefix: readonly string[], at: string, top: boolean): WhereClause {
+  if (where === null || where === undefined) return ALL;
+  if (typeof where !== 'object' || Array.isArray(where)) throw badInput(`${at} must be an object of field filters`, at, where);
+  const parts: WhereClause[] = [];
+  for (const [key, condition] of Object.entries(where)) {
+    if (condition === undefined || condition === null) continue;
+    const path = `${at}.${key}`;
+    if (top && (key === 'and' || key === 'or')) {
+      if (!Array.isArray(condition)) throw badInput(`${path} must be a list`, path, condition);
+      const list = condition.map((w, i) => compileObject(w as Record<string, unknown>, fields, prefix, `${path}[${i}]`, true));
+      parts.push(list.length === 0 ? ALL : { kind: key, parts: list });
+      continue;
+    }
+    if (top && key === 'id' && prefix.length === 0) {
+      parts.push(...compileScalar(condition, { kind: 'id' }, 'ID', path));
+      continue;
+    }
+    const field = fields.find((f) => fieldName(f.jsonKey) === key);
+    if (!field || field.kind === 'list') throw badInput(`${path}: unknown filter field "${key}" (fields: ${fields.filter((f) => f.kind !== 'list').map((f) => fieldName(f.jsonKey)).join(', ')})`, path, key);
+    const fieldPath = [...prefix, field.jsonKey];
+    if (field.kind === 'object') {
+      parts.push(compileObject(condition as Record<string, unknown>, field.fields, fieldPath, path, false));
+      continue;
+    }
+    const scalar = field.kind === 'enum' ? 'Enum' : field.scalar;
+    parts.push(...compileScalar(condition, { kind: 'field', path: fieldPath, keyed: isKeyedScalar(scalar) ? scalar : null }, scalar, path));
+  }
+  const meaningful = parts.filter((p) => p.kind !== 'all');
+  return meaningful.length === 0 ? ALL : meaningful.length === 1 ? meaningful[0]! : { kind: 'and', parts: meaningful };
+}
+
+const ALL: WhereClause = { kind: 'all' };
+
+function compileScalar(condition: unknown, target: FieldTarget, scalar: string, at: string): WhereClause[] {
+  if (typeof condition !== 'object' || condition === null || Array.isArray(condition)) throw badInput(`${at} must be an object of operators`, at, condition);
+  const clauses: WhereClause[] = [];
+  for (const [op, operand] of Object.entries(condition)) {
+    if (operand === undefined) continue;
+    const path = `${at}.${op}`;
+    if ((op === 'eq' || op === 'ne') && operand === null) {
+      if (target.kind === 'field') clauses.push({ kind: 'isNull', target, isNull: op === 'eq' });
+    } else if (COMPARISONS.has(op)) {
+      if (operand === null) continue;
+      const value = op === 'in'
+        ? (Array.isArray(operand) ? operand : [operand]).map((o, i) => operandOf(o, target, scalar, `${path}[${i}]`))
+        : operandOf(operand, target, scalar, path);
+      clauses.push({ kind: 'compare', target, op: op as ComparisonOp, operand: value });
+    } else if (op === 'contains') {
+      if (typeof operand !== 'string') throw badInput(`${path} must be a string`, path, operand);
+      clauses.push({ kind: 'contains', target, text: operand });
+    } else if (op === 'exists' || op === 'isNull') {
+      if (typeof operand !== 'boolean') throw badInput(`${path} must be true or false`, path, operand);
+      if (target.kind === 'id') continue;
+      clauses.push(op === 'exists' ? { kind: 'exists', target, present: operand } : { kind: 'isNull', target, isNull: operand });
+    } else {
+      throw badInput(`${path}: unknown operator "${op}"`, path, op);
+    }
+  }
+  return clauses;
+}
+
+/** The operand as the store holds it: an order key for keyed fields, the value otherwise. */
+function operandOf(operand: unknown, target: FieldTarget, scalar: string, at: string): unknown {
+  if (target.kind === 'field' && target.keyed) {
+    const key = target.keyed === 'DateTime' ? dateTimeKey(operand) : numberKey(operand);
+    if (key === null) throw badInput(`${at}: ${JSON.stringify(operand)} is not a ${target.keyed}`, at, operand);
+    return key;
+  }
+  const expected = scalar === 'Boolean' ? 'boolean' : 'string';
+  if (typeof operand !== expected) throw badInput(`${at}: ${JSON.stringify(operand)} is not a ${scalar}`, at, operand);
+  return operand;
+}
+
+function badInput(message: string, argument: string, value: unknown): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', argument, value: value === undefined ? null : value } });
+}
