@@ -4,10 +4,9 @@ import type { KafkaSaslMechanism } from '../../../src/config';
 import { AppError } from '../../../src/errors';
 import { createKafka } from '../../../src/infra/kafka';
 import { ensureTopics } from '../../../src/infra/kafka-topics';
-import { pgChange, produce } from '../../support/debezium-messages';
 import { startAppUnderTest } from '../../support/app-under-test';
+import { parcelRoundTrip } from '../../support/parcel-round-trip';
 import { createLeftovers, testConfig, uniqueName } from '../../support/test-env';
-import { waitFor } from '../../support/wait-for';
 
 /**
  * Kafka behind SASL/SCRAM, the way a managed cluster (MSK, Confluent Cloud) is reached: a whole
@@ -44,28 +43,7 @@ describeLocal('Kafka over SASL/SCRAM (the local broker listener on 19094)', () =
 
     const target = await startAppUnderTest(`kafka-sasl-${mechanism}`, saslEnv(mechanism, LOCAL_SCRAM_USER.password));
     leftovers.add(() => target.stop());
-    await target.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "parcel", schema: $s) { version } }', {
-      s: { type: 'object', properties: { parcelId: { type: 'string' }, carrier: { type: 'string' } }, required: ['parcelId'] },
-    });
-    await target.ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version } }', {
-      s: {
-        mappingId: 'sasl-parcels', version: 1, source: { type: 'kafka', topic }, target: { subject: 'parcel' }, key: { source: true },
-        fieldMappings: [{ src: '$.id', dst: '$.parcelId', transform: 'string' }, { src: '$.carrier', dst: '$.carrier' }],
-      },
-    });
-
-    await produce(producerKafka, topic, [
-      pgChange({ op: 'c', key: { id: 1 }, after: { id: 1, carrier: 'dhl' }, lsn: 10, table: 'parcels' }),
-      pgChange({ op: 'c', key: { id: 2 }, after: { id: 2, carrier: 'ups' }, lsn: 11, table: 'parcels' }),
-      pgChange({ op: 'u', key: { id: 1 }, before: { id: 1, carrier: 'dhl' }, after: { id: 1, carrier: 'fedex' }, lsn: 12, table: 'parcels' }),
-    ]);
-    const parcels = await waitFor('both parcels ingested through the SASL listener', async () => {
-      const data = await target.ok<{ parcels: { totalCount: number; edges: { node: { parcelId: string; carrier: string } }[] } }>(
-        '{ parcels { totalCount edges { node { parcelId carrier } } } }');
-      const nodes = data.parcels.edges.map((e) => e.node);
-      return nodes.some((n) => n.carrier === 'fedex') && data.parcels.totalCount === 2 ? nodes : undefined;
-    }, { timeoutMs: 60000 });
-    expect(parcels.sort((a, b) => a.parcelId.localeCompare(b.parcelId))).toEqual([
+    expect(await parcelRoundTrip(target, producerKafka, topic, 'sasl-parcels')).toEqual([
       { parcelId: '1', carrier: 'fedex' }, { parcelId: '2', carrier: 'ups' },
     ]);
     await target.stop();

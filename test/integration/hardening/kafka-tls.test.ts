@@ -8,10 +8,9 @@ import type { Config } from '../../../src/config';
 import { AppError } from '../../../src/errors';
 import { createKafka } from '../../../src/infra/kafka';
 import { ensureTopics } from '../../../src/infra/kafka-topics';
-import { pgChange, produce } from '../../support/debezium-messages';
 import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
+import { parcelRoundTrip } from '../../support/parcel-round-trip';
 import { createLeftovers, testConfig, uniqueName } from '../../support/test-env';
-import { waitFor } from '../../support/wait-for';
 
 /**
  * Kafka over TLS end to end, against the local broker's TLS listeners (infra/stack/kafka-tls.ts):
@@ -45,27 +44,7 @@ describeLocal('Kafka over TLS (the local broker listeners on 19095 and 19096)', 
     await ensureTopics(producerKafka, [{ topic, numPartitions: 1 }]);
     const target: AppUnderTest = await startAppUnderTest(`kafka-tls-${label}`, withStore(env));
     leftovers.add(() => target.stop());
-    await target.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "parcel", schema: $s) { version } }', {
-      s: { type: 'object', properties: { parcelId: { type: 'string' }, carrier: { type: 'string' } }, required: ['parcelId'] },
-    });
-    await target.ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version } }', {
-      s: {
-        mappingId: `tls-parcels-${label}`, version: 1, source: { type: 'kafka', topic }, target: { subject: 'parcel' }, key: { source: true },
-        fieldMappings: [{ src: '$.id', dst: '$.parcelId', transform: 'string' }, { src: '$.carrier', dst: '$.carrier' }],
-      },
-    });
-    await produce(producerKafka, topic, [
-      pgChange({ op: 'c', key: { id: 1 }, after: { id: 1, carrier: 'dhl' }, lsn: 10, table: 'parcels' }),
-      pgChange({ op: 'c', key: { id: 2 }, after: { id: 2, carrier: 'ups' }, lsn: 11, table: 'parcels' }),
-      pgChange({ op: 'u', key: { id: 1 }, before: { id: 1, carrier: 'dhl' }, after: { id: 1, carrier: 'fedex' }, lsn: 12, table: 'parcels' }),
-    ]);
-    const parcels = await waitFor(`both parcels ingested through ${env.KAFKA_BROKERS}`, async () => {
-      const data = await target.ok<{ parcels: { totalCount: number; edges: { node: { parcelId: string; carrier: string } }[] } }>(
-        '{ parcels { totalCount edges { node { parcelId carrier } } } }');
-      const nodes = data.parcels.edges.map((e) => e.node);
-      return nodes.some((n) => n.carrier === 'fedex') && data.parcels.totalCount === 2 ? nodes : undefined;
-    }, { timeoutMs: 60000 });
-    expect(parcels.sort((a, b) => a.parcelId.localeCompare(b.parcelId))).toEqual([
+    expect(await parcelRoundTrip(target, producerKafka, topic, `tls-parcels-${label}`)).toEqual([
       { parcelId: '1', carrier: 'fedex' }, { parcelId: '2', carrier: 'ups' },
     ]);
     await target.stop();
