@@ -1,11 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
+import { startHeapMeasuredApp, type HeapMeasuredApp } from '../../support/heap-measured-app-process';
 import { mongoChange, produce } from '../../support/debezium-messages';
 import { specFromFile } from '../../support/ingestion-harness';
 import { checkReliability, createOffsetSampler } from '../../support/reliability-checker';
@@ -13,16 +11,6 @@ import { expectedModel, expectReliable, oid, sleep } from '../../support/reliabi
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 import { WS_CLOSE_SUBSCRIBER_TOO_SLOW } from '../../../src/subscriptions/slow-subscriber-close';
-
-const gc: () => void = (() => {
-  v8.setFlagsFromString('--expose-gc');
-  return vm.runInNewContext('gc') as () => void;
-})();
-const heapMiB = () => {
-  gc();
-  gc();
-  return process.memoryUsage().heapUsed / 2 ** 20;
-};
 
 const KEYS = 50;
 const EVENTS = 6000;
@@ -36,20 +24,22 @@ jest.setTimeout(240_000);
  * A subscriber that stops reading its socket under load: the server ends it with the coded error
  * SUBSCRIBER_TOO_SLOW and closes its connection with 4413, other subscribers go on, and the
  * server's heap stays bounded (measured after full collections while the load runs: an unbounded
- * backlog of ~6000 × 3 KB payloads would hold about 20 MiB until the close; the bound allows 12). Ends with the shared checker.
+ * backlog of ~6000 × 3 KB payloads would hold about 20 MiB until the close; the bound allows 12).
+ * The server runs in a process of its own (heap-measured-app.ts), so its heap holds nothing of the
+ * suites that ran before in this jest worker. Ends with the shared checker.
  */
 describe('reliability: a subscriber that stops reading', () => {
   const leftovers = createLeftovers();
   const kafka = testKafka();
   const rawTopic = uniqueName('raw.orders.slow');
-  let app: AppUnderTest;
+  let app: HeapMeasuredApp;
   const groupId = uniqueName('slow-ingest');
   const prefix = `${uniqueName('canonical')}.`;
 
   beforeAll(async () => {
     const specsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-'));
     fs.writeFileSync(path.join(specsDir, 'order.json'), JSON.stringify(specFromFile('order.json', rawTopic)));
-    app = await startAppUnderTest('slow-subscriber', { CANONQL_SPECS_DIR: specsDir, CANONQL_INGEST_GROUP_ID: groupId, CANONQL_CANONICAL_TOPIC_PREFIX: prefix, CANONQL_METRICS: 'false', CANONQL_DISCOVERY_SAMPLE_RATE: '0' });
+    app = await startHeapMeasuredApp('slow-subscriber', { CANONQL_SPECS_DIR: specsDir, CANONQL_INGEST_GROUP_ID: groupId, CANONQL_CANONICAL_TOPIC_PREFIX: prefix, CANONQL_METRICS: 'false', CANONQL_DISCOVERY_SAMPLE_RATE: '0' });
     leftovers.add(() => app.stop());
     leftovers.add(async () => fs.rmSync(specsDir, { recursive: true, force: true }));
   });
@@ -65,9 +55,12 @@ describe('reliability: a subscriber that stops reading', () => {
   };
 
   it('is disconnected with SUBSCRIBER_TOO_SLOW / 4413 while the heap stays bounded and others go on', async () => {
-    const url = app.app.graphqlUrl.replace(/^http/, 'ws');
+    const url = app.graphqlUrl.replace(/^http/, 'ws');
     await produce(kafka, rawTopic, [change(0)]); // creates the canonical topic
-    await waitFor('the first change', async () => (await app.gql<{ orders: unknown }>('{ __typename }')).data !== undefined);
+    await waitFor('the first change', async () => {
+      const response = await fetch(app.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ orders { totalCount } }' }) });
+      return ((await response.json()) as { data?: { orders: { totalCount: number } } }).data?.orders.totalCount === 1;
+    });
     await sleep(1500);
 
     // The fast subscriber: a normal graphql-ws client.
@@ -90,10 +83,8 @@ describe('reliability: a subscriber that stops reading', () => {
     await sleep(1500);
     slow.pause();
 
-    const baseline = heapMiB();
-    const heap: number[] = [];
-    const sampling = setInterval(() => heap.push(heapMiB()), 1000);
-    leftovers.add(async () => clearInterval(sampling));
+    const baseline = await app.heap();
+    app.startSampling();
     const load = (async () => {
       for (let n = 1; n < EVENTS; n += 100) {
         await produce(kafka, rawTopic, Array.from({ length: Math.min(100, EVENTS - n) }, (_, i) => change(n + i)));
@@ -107,8 +98,7 @@ describe('reliability: a subscriber that stops reading', () => {
     slow.resume();
     await load;
     await waitFor('the fast subscriber to receive every change', () => fastReceived >= EVENTS - 1, { timeoutMs: 180_000, intervalMs: 500 });
-    clearInterval(sampling);
-    const peak = Math.max(...heap);
+    const { peak, samples } = await app.peak();
 
     // The slow client, reading again, found the coded error, then the close code.
     await waitFor('the slow socket to be closed', () => closeCode !== null, { timeoutMs: 60_000 });
@@ -117,8 +107,8 @@ describe('reliability: a subscriber that stops reading', () => {
     expect(error?.payload).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'SUBSCRIBER_TOO_SLOW' }) })]);
     // It got less than everything (it was cut off), the fast one everything.
     expect(slowMessages.filter((m) => m.type === 'next').length).toBeLessThan(EVENTS - 1);
-    const after = heapMiB();
-    console.log(`heap MiB after GC: baseline ${baseline.toFixed(1)}, peak during load ${peak.toFixed(1)} over ${heap.length} samples, after ${after.toFixed(1)}`);
+    const after = await app.heap();
+    console.log(`[measure] server heap MiB after GC (own process): baseline ${baseline.toFixed(1)}, peak during load ${peak.toFixed(1)} over ${samples} samples, after ${after.toFixed(1)}`);
     // What the slow subscriber held at most (released when it was closed) stays within its bound;
     // the rest of the growth is the feed's bounded recent-events cache and the consumers' buffers.
     expect(peak - after).toBeLessThan(12);
