@@ -63,7 +63,7 @@ describeLocal('MariaDB → Debezium → canonical product', () => {
         type: 'object', required: ['productId', 'sku'],
         properties: {
           productId: { type: 'string' }, sku: { type: 'string' }, price: { type: ['string', 'null'] },
-          madeAt: { type: ['string', 'null'] }, madeAtMs: { type: ['string', 'null'] }, seenAt: { type: ['string', 'null'] },
+          madeAt: { type: ['string', 'null'] }, madeAtUtc: { type: ['string', 'null'] }, seenAt: { type: ['string', 'null'] },
           attrs: {}, status: { type: 'string' }, flags: { type: ['string', 'null'] }, active: { type: ['boolean', 'null'] },
         },
       },
@@ -75,9 +75,9 @@ describeLocal('MariaDB → Debezium → canonical product', () => {
           { src: '$.id', dst: '$.productId', transform: 'string' },
           { src: '$.sku', dst: '$.sku' },
           { src: '$.price', dst: '$.price', transform: { name: 'decimal', args: { scale: 2 } } },
-          // DATETIME(6) as decoded (microseconds kept), and through the datetime transform (milliseconds).
+          // DATETIME(6) as decoded, and through the datetime transform: microseconds kept by both.
           { src: '$.made_at', dst: '$.madeAt' },
-          { src: '$.made_at', dst: '$.madeAtMs', transform: 'datetime' },
+          { src: '$.made_at', dst: '$.madeAtUtc', transform: 'datetime' },
           { src: '$.seen_at', dst: '$.seenAt' },
           { src: '$.attrs', dst: '$.attrs' },
           { src: '$.status', dst: '$.status' },
@@ -96,7 +96,7 @@ describeLocal('MariaDB → Debezium → canonical product', () => {
     const created = await productAt(1, 1);
     expect(created.data).toEqual({
       productId: '1', sku: 'SKU-1', price: '1234567890.05',
-      madeAt: '2026-01-02T03:04:05.123456Z', madeAtMs: '2026-01-02T03:04:05.123Z', seenAt: '2026-06-01T12:00:00.001Z',
+      madeAt: '2026-01-02T03:04:05.123456Z', madeAtUtc: '2026-01-02T03:04:05.123456Z', seenAt: '2026-06-01T12:00:00.001Z',
       // MariaDB's JSON is LONGTEXT with a validity check: the connector sees text, so the document arrives as its exact text.
       attrs: '{"color": "red", "sizes": [38, 39.5], "big": 12345678901234567890}', status: 'active',
       // BIT(12) arrives as its bytes, least significant first (0xAAA → AA 0A), base64 as Connect's JSON converter writes them.
