@@ -4,7 +4,7 @@ import { buildSchemaSync } from 'type-graphql';
 import type { ApiContext } from './context';
 import { FIXED_RESOLVERS } from './resolvers';
 import { SHARED_OBJECT_TYPES } from './shared/catalog.resolver';
-import { ChangeOpEnum, SortDirectionEnum } from './shared/enums';
+import { ChangeOpEnum, ResyncReasonEnum, SortDirectionEnum } from './shared/enums';
 import { subjectQueries } from './subject/subject-queries';
 import { buildSubjectTypes, type SharedTypes, type SubjectTypes } from './subject/subject-schema';
 
@@ -35,6 +35,7 @@ export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?
     PageInfo: fixed.getType('PageInfo') as GraphQLObjectType,
     SortDirection: SortDirectionEnum,
     ChangeOp: ChangeOpEnum,
+    ResyncReason: ResyncReasonEnum,
     filters: new Map(),
   };
   const built = new Map<string, SubjectTypes>();
@@ -62,6 +63,6 @@ export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?
     query,
     ...(fixed.getMutationType() ? { mutation: fixed.getMutationType()! } : {}),
     ...(subscription ? { subscription } : {}),
-    types: [...fixedTypes, SortDirectionEnum, ChangeOpEnum, ...types.flatMap((t) => [t.entity, t.change])],
+    types: [...fixedTypes, SortDirectionEnum, ChangeOpEnum, ResyncReasonEnum, ...types.flatMap((t) => [t.entity, t.change])],
   });
 }

@@ -15,7 +15,7 @@ import { matchesClause } from './subject/where-matcher';
 export type FeedItem =
   | { kind: 'event'; event: CanonicalEvent; cursor: string }
   | { kind: 'snapshot'; key: string; data: Record<string, unknown>; version: number; cursor: string; meta?: StoredEntity['_meta'] }
-  | { kind: 'resync'; reason: string; cursor: string };
+  | { kind: 'resync'; code: string; reason: string; cursor: string };
 
 export interface FeedSource {
   subscribe(subject: string, options: {
@@ -88,7 +88,7 @@ function toPayload(item: FeedItem): ChangePayload {
     case 'resync':
       return {
         eventId: null, op: 'RESYNC', key: null, version: null, cursor: item.cursor, node: null, previous: null,
-        changedFields: [], source: { reason: item.reason }, sourceTs: null, ingestedAt: null,
+        changedFields: [], source: { reason: item.reason }, sourceTs: null, ingestedAt: null, resyncReason: item.code,
       };
   }
 }

@@ -136,8 +136,8 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
         await subscription.release();
         return;
       }
-      log.info({ subject, reason: plan.reason }, 'subscriber must resync');
-      subscription.offerResync(plan.reason);
+      log.info({ subject, code: plan.code, reason: plan.reason }, 'subscriber must resync');
+      subscription.offerResync(plan.code, plan.reason);
     }
     if (request.includeSnapshot) {
       // The live start was captured before this read: every event below it was published after

@@ -1,3 +1,4 @@
+import type { ResyncCode } from './plan-resume';
 import type { CanonicalEvent } from '../events/canonical-event';
 
 /**
@@ -17,7 +18,7 @@ export type FeedItem =
    * it, or it is malformed or of another subject): the client must refetch state. `cursor` is
    * where the live stream that follows starts.
    */
-  | { readonly kind: 'resync'; readonly reason: string; readonly cursor: string };
+  | { readonly kind: 'resync'; readonly code: ResyncCode; readonly reason: string; readonly cursor: string };
 
 export interface SubscribeOptions {
   /** Resume after this cursor (from an item of an earlier subscription). */

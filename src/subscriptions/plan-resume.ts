@@ -12,7 +12,16 @@ export type ResumePlan =
   /** Start at `from` (the cursor); read `ranges` from Kafka, then the held live messages. */
   | { readonly kind: 'resume'; readonly from: FeedPositions; readonly ranges: readonly PartitionRange[] }
   /** The cursor cannot be honoured: the client must refetch, the stream starts live. */
-  | { readonly kind: 'resync'; readonly reason: string };
+  | { readonly kind: 'resync'; readonly code: ResyncCode; readonly reason: string };
+
+/**
+ * Why a cursor cannot be honoured, for clients to act on (the `resyncReason` of a RESYNC payload):
+ * RETENTION: the events after it were deleted by the topic's retention; MALFORMED_CURSOR: not a
+ * cursor this service wrote; FOREIGN_CURSOR: a cursor of another subject's topic; TOPIC_RECREATED:
+ * it names partitions or offsets the topic does not have (the topic was deleted and made again).
+ */
+export type ResyncCode = 'RETENTION' | 'MALFORMED_CURSOR' | 'FOREIGN_CURSOR' | 'TOPIC_RECREATED';
+export const RESYNC_CODES: readonly ResyncCode[] = ['RETENTION', 'MALFORMED_CURSOR', 'FOREIGN_CURSOR', 'TOPIC_RECREATED'];
 
 /**
  * Decides how a subscriber resuming after `cursorText` catches up to `liveStart`, the shared
@@ -26,11 +35,11 @@ export type ResumePlan =
  */
 export function planResume(cursorText: string, topic: string, liveStart: FeedPositions, offsets: readonly PartitionOffsets[]): ResumePlan {
   const cursor = decodeCursor(cursorText);
-  if (!cursor) return { kind: 'resync', reason: 'the cursor is malformed' };
-  if (cursor.topic !== topic) return { kind: 'resync', reason: `the cursor belongs to topic "${cursor.topic}", not "${topic}"` };
+  if (!cursor) return { kind: 'resync', code: 'MALFORMED_CURSOR', reason: 'the cursor is malformed' };
+  if (cursor.topic !== topic) return { kind: 'resync', code: 'FOREIGN_CURSOR', reason: `the cursor belongs to topic "${cursor.topic}", not "${topic}"` };
   for (const partition of cursor.positions.keys()) {
     if (!offsets.some((o) => o.partition === partition)) {
-      return { kind: 'resync', reason: `the cursor names partition ${partition}, which topic "${topic}" does not have (was it recreated?)` };
+      return { kind: 'resync', code: 'TOPIC_RECREATED', reason: `the cursor names partition ${partition}, which topic "${topic}" does not have (was it recreated?)` };
     }
   }
   const from = new Map<number, number>();
@@ -39,10 +48,10 @@ export function planResume(cursorText: string, topic: string, liveStart: FeedPos
     // A partition missing from the cursor did not exist when it was made: all of it is newer.
     const at = cursor.positions.get(partition) ?? 0;
     if (at < Number(low)) {
-      return { kind: 'resync', reason: `events after the cursor are no longer retained (partition ${partition}: cursor at ${at}, earliest retained ${low})` };
+      return { kind: 'resync', code: 'RETENTION', reason: `events after the cursor are no longer retained (partition ${partition}: cursor at ${at}, earliest retained ${low})` };
     }
     if (at > Number(high)) {
-      return { kind: 'resync', reason: `the cursor is ahead of the topic (partition ${partition}: cursor at ${at}, end ${high}; was it recreated?)` };
+      return { kind: 'resync', code: 'TOPIC_RECREATED', reason: `the cursor is ahead of the topic (partition ${partition}: cursor at ${at}, end ${high}; was it recreated?)` };
     }
     from.set(partition, at);
     const live = liveStart.get(partition) ?? Number(low);

@@ -1,3 +1,4 @@
+import type { ResyncCode } from './plan-resume';
 import type { CanonicalEvent } from '../events/canonical-event';
 import { encodeCursor, type FeedPositions } from './feed-cursor';
 import type { FeedItem } from './feed-item';
@@ -124,8 +125,8 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
     this.push({ kind: 'snapshot', key, data, version, cursor: this.cursor() });
   }
 
-  offerResync(reason: string): void {
-    if (!this.ended) this.push({ kind: 'resync', reason, cursor: this.cursor() });
+  offerResync(code: ResyncCode, reason: string): void {
+    if (!this.ended) this.push({ kind: 'resync', code, reason, cursor: this.cursor() });
   }
 
   /** Delivers the held live messages (paced by the client), then streams live. */

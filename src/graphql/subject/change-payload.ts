@@ -14,6 +14,8 @@ export interface ChangePayload {
   readonly source: unknown;
   readonly sourceTs: Date | null;
   readonly ingestedAt: Date | null;
+  /** Why a RESYNC was sent (plan-resume.ts ResyncCode); absent for every other op. */
+  readonly resyncReason?: string | null;
 }
 
 export function changePayload(event: CanonicalEvent, cursor: string | null): ChangePayload {

@@ -20,6 +20,7 @@ export interface SharedTypes {
   readonly PageInfo: GraphQLObjectType;
   readonly SortDirection: EnumType;
   readonly ChangeOp: EnumType;
+  readonly ResyncReason: EnumType;
   /** Scalar filter inputs shared by all subjects of one schema build (one instance per name). */
   readonly filters: Map<string, GraphQLInputObjectType>;
 }
@@ -211,6 +212,7 @@ export function buildSubjectTypes(
       source: { type: JSONScalar, description: 'Source coordinates: topic, partition, offset, position, connector, op.' },
       sourceTs: { type: DateTimeScalar },
       ingestedAt: { type: DateTimeScalar },
+      resyncReason: { type: shared.ResyncReason, description: 'Why a RESYNC was sent (null for every other op); `source.reason` says it in words.' },
     },
   });
   const changeConnection = connectionType(`${names.type}Change`, change, shared, 'Changes of the entity (all pages).');

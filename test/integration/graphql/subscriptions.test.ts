@@ -16,9 +16,9 @@ const change = (k: number, email: string) => mongoChange({
   after: { orderId: `o-${k}`, customer: { email }, items: [] },
 });
 
-interface Received { op: string; key: string | null; version: number | null; cursor: string; node: { customer: { email: string } } | null }
+interface Received { op: string; resyncReason: string | null; key: string | null; version: number | null; cursor: string; node: { customer: { email: string } } | null }
 const SUBSCRIPTION = `subscription($after: String, $where: OrderWhere, $snapshot: Boolean) {
-  orderChanged(after: $after, where: $where, includeSnapshot: $snapshot) { op key version cursor node { customer { email } } }
+  orderChanged(after: $after, where: $where, includeSnapshot: $snapshot) { op resyncReason key version cursor node { customer { email } } }
 }`;
 
 /** A graphql-ws client collecting the payloads of one subscription. */
@@ -123,12 +123,16 @@ describe('GraphQL change-feed subscriptions over graphql-ws', () => {
 
     const resumed = subscribe(client(apis[0]!), { after: oldCursor });
     await waitFor('the RESYNC signal', () => resumed.received.length >= 1);
-    expect(resumed.received[0]).toMatchObject({ op: 'RESYNC', node: null });
+    expect(resumed.received[0]).toMatchObject({ op: 'RESYNC', resyncReason: 'RETENTION', node: null });
     expect(typeof resumed.received[0]!.cursor).toBe('string');
     await send([change(0, 'after-resync@x.io')]);
     await waitFor('a live event after RESYNC', () => resumed.received.length >= 2);
     expect(resumed.received[1]!.node!.customer.email).toBe('after-resync@x.io');
     resumed.stop();
+    const malformed = subscribe(client(apis[0]!), { after: 'not-a-cursor' });
+    await waitFor('the RESYNC of a malformed cursor', () => malformed.received.length >= 1);
+    expect(malformed.received[0]).toMatchObject({ op: 'RESYNC', resyncReason: 'MALFORMED_CURSOR' });
+    malformed.stop();
   });
 
   it('snapshot-then-stream under concurrent writes: the client view ends equal to the store', async () => {

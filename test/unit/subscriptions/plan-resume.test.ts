@@ -18,13 +18,14 @@ describe('change-feed cursors and resume plans', () => {
   });
 
   it('asks for a resync when retention deleted events after the cursor', () => {
-    expect(planResume(cursor([[0, 5], [1, 0]]), T, new Map(), offsets)).toMatchObject({ kind: 'resync', reason: expect.stringMatching(/no longer retained/) });
+    expect(planResume(cursor([[0, 5], [1, 0]]), T, new Map(), offsets)).toMatchObject({ kind: 'resync', code: 'RETENTION', reason: expect.stringMatching(/no longer retained/) });
   });
 
   it('asks for a resync for a cursor of another topic, ahead of the topic, or naming a missing partition', () => {
-    expect(planResume(encodeCursor('canonical.customer', new Map([[0, 1]])), T, new Map(), offsets).kind).toBe('resync');
-    expect(planResume(cursor([[0, 101]]), T, new Map(), offsets).kind).toBe('resync');
-    expect(planResume(cursor([[7, 1]]), T, new Map(), offsets).kind).toBe('resync');
-    expect(planResume('garbage', T, new Map(), offsets).kind).toBe('resync');
+    expect(planResume(encodeCursor('canonical.customer', new Map([[0, 1]])), T, new Map(), offsets)).toMatchObject({ kind: 'resync', code: 'FOREIGN_CURSOR' });
+    expect(planResume(cursor([[0, 101]]), T, new Map(), offsets)).toMatchObject({ kind: 'resync', code: 'TOPIC_RECREATED' });
+    expect(planResume(cursor([[7, 1]]), T, new Map(), offsets)).toMatchObject({ kind: 'resync', code: 'TOPIC_RECREATED' });
+    expect(planResume('garbage', T, new Map(), offsets)).toMatchObject({ kind: 'resync', code: 'MALFORMED_CURSOR' });
+    expect(planResume(Buffer.from('{"v":1,"t":{"$gt":""}}').toString('base64url'), T, new Map(), offsets)).toMatchObject({ kind: 'resync', code: 'MALFORMED_CURSOR' });
   });
 });
