@@ -2,6 +2,7 @@ import { specFromFile } from '../support/ingestion-harness';
 import { mongoChange, tombstone } from '../support/debezium-messages';
 import { uniqueName } from '../support/test-env';
 import { waitFor } from '../support/wait-for';
+import { docsScreenshot } from './support/chromium';
 import { openStudioBrowser, type StudioBrowser } from './support/studio-page';
 import { startStudioTarget, type StudioTarget } from './support/studio-target';
 
@@ -71,6 +72,7 @@ describe('the landing page', () => {
     expect(await cell('customer', 'specs')).toBe('no active spec');
     expect(await page.locator('#roles').innerText()).toBe('ingest, api');
     await browser.screenshot('home');
+    await docsScreenshot(page, 'landing');
   });
 
   it('lists the active specs with their topics, and the active metrics', async () => {
@@ -94,6 +96,10 @@ describe('the landing page', () => {
     await page.waitForURL(`${target.baseUrl}/graphql`);
     await page.waitForSelector('.graphiql-container');
     expect(await page.locator('nav.site-nav a[aria-current="page"]').innerText()).toBe('Explorer');
+    // The pre-filled query, run: the order ingested above, in the explorer's result pane.
+    await page.click('button.graphiql-execute-button');
+    await page.waitForFunction(() => ((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } })
+      .document.querySelector('.graphiql-response')?.textContent ?? '').includes('"totalCount"'));
     await browser.screenshot('explorer');
     await page.click('nav.site-nav >> text=Studio');
     await page.waitForURL(`${target.baseUrl}/studio`);

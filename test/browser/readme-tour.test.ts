@@ -12,6 +12,7 @@ import { readMarkdown } from '../support/markdown';
 import { seededRandom } from '../support/seeded-random';
 import { createLeftovers, testConfig, uniqueName } from '../support/test-env';
 import { waitFor } from '../support/wait-for';
+import { docsScreenshot } from './support/chromium';
 import { openStudioBrowser, type StudioBrowser } from './support/studio-page';
 import { startStudioTarget, type StudioTarget } from './support/studio-target';
 
@@ -71,8 +72,9 @@ describe('the README tour, executed as written', () => {
         specs: [specFromFile('customer.json', capture.topicFor(`${schema}.customers`)), specFromFile('order-v2.json', ordersTopic)],
       });
       leftovers.add(() => target.stop());
-      // What the demo feed would have produced: a few orders, for the metric.
-      await target.produce(ordersTopic, createDemoOrders({ random: seededRandom(7) }).next(12).messages);
+      // What the demo feed would have produced: a few orders, for the metric, placed by the
+      // customer the tour inserts (the feed places its orders for the table's customers).
+      await target.produce(ordersTopic, createDemoOrders({ random: seededRandom(7) }).next(12, [{ email: 'ada@example.com', name: 'Ada Lovelace' }]).messages);
       browser = await openStudioBrowser(target.baseUrl, 'tour');
       leftovers.add(() => browser.close());
     });
@@ -132,6 +134,21 @@ describe('the README tour, executed as written', () => {
       for (const bucket of buckets) expect(Object.keys(bucket.dimensions)).toEqual(['region']);
     });
 
+    it("2 (the explorer): the pre-filled query shows each order's customer account resolved", async () => {
+      const { page } = browser;
+      await page.goto(`${target.baseUrl}/graphql`);
+      await page.waitForSelector('.graphiql-container');
+      await page.click('button.graphiql-execute-button');
+      // The response pane shows the first order's customer, resolved to the canonical customer.
+      await page.waitForFunction(() => ((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } })
+        .document.querySelector('.graphiql-response')?.textContent ?? '').includes('"account"'), undefined, { timeout: 30_000 });
+      const shown = await page.locator('.graphiql-response').innerText();
+      expect(shown).toMatch(/"account":\s*\{\s*"name":\s*"Ada Lovelace"/);
+      await page.setViewportSize({ width: 1280, height: 800 });
+      await page.locator('.graphiql-response .CodeMirror-line', { hasText: '"orders"' }).first().evaluate((line) => (line as unknown as { scrollIntoView(o: unknown): void }).scrollIntoView({ block: 'start' }));
+      await docsScreenshot(page, 'explorer');
+    });
+
     it('5: the studio shows the raw order topic with the fields discovery inferred', async () => {
       const { page } = browser;
       await waitFor('the order topic in the studio', async () => {
@@ -143,6 +160,7 @@ describe('the README tour, executed as written', () => {
       await page.waitForFunction(() => ((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } })
         .document.querySelector('#raw-fields tbody')?.textContent ?? '').includes('orderId'));
       await browser.screenshot('studio');
+      await docsScreenshot(page, 'studio');
       expect(browser.offOrigin).toEqual([]);
       expect(browser.pageErrors).toEqual([]);
     });

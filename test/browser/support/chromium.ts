@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's chromium package (installed by infra/browser/ensure-chromium.sh); never a Playwright-downloaded browser. */
 export const CHROMIUM_PATH = process.env.CANONQL_CHROMIUM ?? '/usr/bin/chromium';
@@ -38,4 +39,17 @@ export async function allowOnlyOrigin(context: BrowserContext, origin: string, r
       await route.abort('blockedbyclient');
     }
   });
+}
+
+/**
+ * A picture for the documentation: the visible part of the page at 1280×800, saved as
+ * `test/browser/screenshots/docs-<name>.png`; `npm run docs:screenshots` copies these into
+ * docs/images/, so the pictures in docs/ come from a real run of the browser tests.
+ */
+export async function docsScreenshot(page: Page, name: string): Promise<string> {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const file = path.resolve(__dirname, '..', 'screenshots', `docs-${name}.png`);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  await page.screenshot({ path: file });
+  return file;
 }
