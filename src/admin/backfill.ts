@@ -13,6 +13,7 @@ import { planChange, type Validate } from '../ingestion/plan-change';
 import type { Logger } from '../logger';
 import type { MappingSpec } from '../mapping/mapping-spec';
 import type { EntityStore, EntityWrite, StoredEntity } from '../state/entity-store';
+import { rawRecordOf } from '../ingestion/kafka-raw-record';
 
 /**
  * Backfill: re-canonicalize a subject from a spec's raw topics, e.g. after a transform fix.
@@ -166,7 +167,7 @@ async function runJob(
           kafka: deps.kafka, topic, ranges: topicRanges, groupId: `${job._id}-r${round}`, logger: deps.logger, signal,
           onMessage: async (partition: number, message: KafkaMessage) => {
             progress.read += 1;
-            await foldRecord(deps, spec, { topic, partition, offset: message.offset, key: message.key, value: message.value, timestamp: message.timestamp },
+            await foldRecord(deps, spec, rawRecordOf(topic, partition, message),
               folded, only, from, now, progress);
             if (Date.now() - lastReport > 1000) {
               lastReport = Date.now();

@@ -1,6 +1,7 @@
 import type { Consumer, Kafka } from 'kafkajs';
 import { decodeRecord, type DecodedRecord, type RawRecord } from '../ingestion/debezium/decode-record';
 import type { Logger } from '../logger';
+import { rawRecordOf } from '../ingestion/kafka-raw-record';
 
 /**
  * Profiles raw topics that no active spec reads (see profiled-topics.ts): decodes every record and
@@ -36,9 +37,7 @@ export function createProfilingConsumer(options: {
     await next.run({
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) {
-          const raw: RawRecord = {
-            topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key, value: message.value, timestamp: message.timestamp,
-          };
+          const raw: RawRecord = rawRecordOf(batch.topic, batch.partition, message);
           try {
             options.observe(raw, decodeRecord(raw));
           } catch {

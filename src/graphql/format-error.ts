@@ -1,5 +1,5 @@
 import { unwrapResolverError } from '@apollo/server/errors';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { isAppError } from '../errors';
 import type { Logger } from '../logger';
 
@@ -26,7 +26,21 @@ export function createFormatError(logger: Logger) {
     if (typeof code === 'string' && PUBLIC_CODES.has(code)) {
       return { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}), extensions: { ...formatted.extensions, code } };
     }
+    if (isClientRequestError(original)) {
+      // Apollo refused the request itself (a persisted query of an unsupported version, a hash
+      // that does not match its query) with a 4xx status but no code: the client's mistake.
+      logger.debug({ message: formatted.message }, 'request refused by Apollo Server');
+      return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
+    }
     logger.error({ err: original, path: formatted.path }, 'unexpected GraphQL error');
     return { message: 'Internal server error', ...(formatted.path ? { path: formatted.path } : {}), extensions: { code: 'INTERNAL_SERVER_ERROR' } };
   };
+}
+
+/** A GraphQLError Apollo raised with an HTTP 4xx status and no code of its own. */
+function isClientRequestError(error: unknown): boolean {
+  if (!(error instanceof GraphQLError) || error.originalError !== undefined) return false;
+  const { code, http } = error.extensions as { code?: unknown; http?: { status?: unknown } };
+  const status = http?.status;
+  return code === undefined && typeof status === 'number' && status >= 400 && status < 500;
 }

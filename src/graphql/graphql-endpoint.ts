@@ -17,6 +17,7 @@ import { isScoped, type Principal } from './access';
 import { createContext, type ApiContext, type ApiServices } from './context';
 import { limitsPlugin, withRefusalCodes } from './limits/apollo-limits';
 import { DEFAULT_API_LIMITS, type ApiLimits } from './limits/api-limits';
+import { createDocumentStore } from './limits/document-store';
 import { httpGuards, principalOf } from './limits/http-guards';
 import { authorizationParam, wsGuards } from './limits/ws-guards';
 import { createRateLimiter } from '../http/rate-limit';
@@ -80,6 +81,8 @@ export async function mountGraphqlEndpoint(options: {
     // Introspection is allowed or refused (INTROSPECTION_DISABLED) by limitsPlugin, per CANONQL_INTROSPECTION.
     introspection: true,
     allowBatchedHttpRequests: limits.batching,
+    // Bounded by the heap its documents take, large ones never cached (limits/document-store.ts).
+    documentStore: createDocumentStore(),
     plugins: [
       // Apollo's own landing page loads from a CDN; canonql serves its explorer itself.
       ApolloServerPluginLandingPageDisabled(),

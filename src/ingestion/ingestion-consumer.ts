@@ -10,6 +10,7 @@ import type { OversizedEvent } from '../events/event-publisher';
 import type { DeadLetter, DeadLetterSink } from './dead-letter';
 import type { RawRecord } from './debezium/decode-record';
 import type { IngestionStats } from './ingestion-stats';
+import { rawRecordOf } from './kafka-raw-record';
 import type { Pipeline } from './pipeline';
 
 /**
@@ -70,14 +71,7 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
   async function handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
-    const records: RawRecord[] = batch.messages.map((message) => ({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: message.offset,
-      key: message.key,
-      value: message.value,
-      timestamp: message.timestamp,
-    }));
+    const records: RawRecord[] = batch.messages.map((message) => rawRecordOf(batch.topic, batch.partition, message));
     const started = process.hrtime.bigint();
     const step = <T>(what: string, work: () => Promise<T>) => withRetry(what, work, {
       logger: log,

@@ -16,7 +16,7 @@ describe('record headers', () => {
   const leftovers = createLeftovers();
   afterAll(() => leftovers.dispose());
 
-  it.failing('are handed to the pipeline with each record', async () => {
+  it('are handed to the pipeline with each record', async () => {
     const topic = uniqueName('raw.pg.headers');
     const producer = kafka.producer();
     await producer.connect();
