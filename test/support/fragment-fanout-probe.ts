@@ -11,9 +11,11 @@ import { checkOperation, DEFAULT_OPERATION_LIMITS } from '../../src/graphql/limi
 
 const schema = buildSchema('type Query { hello: String, node: Query }');
 
-export function fanOutDocument(levels: number): string {
-  const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i + 1} on Query{...F${i} ...F${i}}`);
-  return [`query{...F${levels}}`, 'fragment F0 on Query{hello}', ...fragments].join('\n');
+/** The fan-out document: `leaf` is the one field F0 selects (`hello` in the probe's schema). */
+export function fanOutDocument(levels: number, leaf = 'hello', root: 'query' | 'subscription' = 'query'): string {
+  const type = root === 'query' ? 'Query' : 'Subscription';
+  const fragments = Array.from({ length: levels }, (_, i) => `fragment F${i + 1} on ${type}{...F${i} ...F${i}}`);
+  return [`${root}{...F${levels}}`, `fragment F0 on ${type}{${leaf}}`, ...fragments].join('\n');
 }
 
 if (require.main === module) {
