@@ -281,7 +281,7 @@ describe('the mapping studio', () => {
         createdAt: '2024-06-01T08:00:00.000Z', currency: 'EUR', _meta: { specId: MAPPING_ID, specVersion: 1 },
       },
       {
-        invoiceId: '102', amount: '19.90', status: 'OPEN', email: null, lines: [], createdAt: '2024-06-01T09:15:00.123Z', currency: 'EUR',
+        invoiceId: '102', amount: '19.90', status: 'OPEN', email: null, lines: [], createdAt: '2024-06-01T09:15:00.123456Z', currency: 'EUR',
         _meta: { specId: MAPPING_ID, specVersion: 1 },
       },
     ]);

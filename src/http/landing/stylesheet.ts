@@ -1,14 +1,7 @@
+import { PAGE_CHROME_CSS } from '../page-chrome-css';
+
 /** The landing page's stylesheet, served under a content-hashed URL (the page's CSP forbids inline style). */
-export const LANDING_STYLESHEET = `
-:root { --fg: #1d2330; --muted: #5b6475; --line: #d5dae3; --bg: #f6f7fa; --accent: #1f5fbf; --bad: #b3261e; --bad-bg: #fdecea; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
-.top { display: flex; flex-wrap: wrap; align-items: center; gap: 12px 24px; padding: 10px 20px; background: #fff; border-bottom: 1px solid var(--line); }
-.top h1 { font-size: 18px; margin: 0; }
-.site-nav { display: flex; gap: 14px; }
-.site-nav a { color: var(--accent); text-decoration: none; }
-.site-nav a:hover, .site-nav a:focus { text-decoration: underline; }
-.site-nav a[aria-current="page"] { color: var(--fg); font-weight: 600; }
+export const LANDING_STYLESHEET = `${PAGE_CHROME_CSS}
 main { max-width: 1100px; margin: 0 auto; padding: 16px 20px 40px; }
 .lead { font-size: 15px; }
 a { color: var(--accent); }

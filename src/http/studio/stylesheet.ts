@@ -1,16 +1,9 @@
+import { PAGE_CHROME_CSS } from '../page-chrome-css';
+
 /** The studio's stylesheet, served as a file (the page's CSP allows no inline style). */
-export const STUDIO_STYLESHEET = String.raw`
-:root { --fg: #1d2330; --muted: #5b6475; --line: #d5dae3; --bg: #f6f7fa; --accent: #1f5fbf; --bad: #b3261e; --bad-bg: #fdecea; --warn: #8a5a00; --warn-bg: #fff4d6; --ok: #1e7b34; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
+export const STUDIO_STYLESHEET = String.raw`${PAGE_CHROME_CSS}
 .skip { position: absolute; left: -10000px; }
 .skip:focus { left: 8px; top: 8px; background: #fff; padding: 4px 8px; z-index: 10; }
-.top { display: flex; flex-wrap: wrap; align-items: center; gap: 12px 24px; padding: 10px 20px; background: #fff; border-bottom: 1px solid var(--line); }
-.top h1 { font-size: 18px; margin: 0; }
-.site-nav { display: flex; gap: 14px; }
-.site-nav a { color: var(--accent); text-decoration: none; }
-.site-nav a:hover, .site-nav a:focus { text-decoration: underline; }
-.site-nav a[aria-current="page"] { color: var(--fg); font-weight: 600; }
 .key-form { display: flex; align-items: center; gap: 8px; flex-wrap: wrap; }
 main { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; padding: 16px 20px; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 12px 16px; min-width: 0; }

@@ -85,8 +85,9 @@ export async function addTransform(page: Page, dst: string, name: string): Promi
     ({ selector, count }) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll(selector).length === count,
     { selector: `${row(dst)} select[id^="step-"]`, count: before + 1 },
   );
-  const selects = await page.$$(`${row(dst)} select[id^="step-"]`);
-  await selects[selects.length - 1]!.selectOption(name);
+  // A locator, not an element handle: the table may be rebuilt again (a preview answering), and a
+  // locator finds the new select where a handle would be detached.
+  await page.locator(`${row(dst)} select[id^="step-"]`).last().selectOption(name);
 }
 
 /** Sets a transform argument (text) of a field's step. */
