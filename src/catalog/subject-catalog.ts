@@ -88,7 +88,13 @@ export function createSubjectCatalog(seed: Iterable<CanonicalSchema> = []): Subj
       return changed;
     },
     unserved: () => [...refused].map(([subject, reason]) => ({ subject, reason })),
-    validate: (subject, document) => subjects.get(subject)?.validate(document) ?? [],
+    // A subject left out because its schema does not compile accepts nothing: failing closed
+    // (dead letters, replayable once the schema is fixed) rather than storing unvalidated data.
+    validate: (subject, document) => {
+      const reason = refused.get(subject);
+      if (reason !== undefined) return [`(root): the schema of ${subject} is not in force: ${reason}`];
+      return subjects.get(subject)?.validate(document) ?? [];
+    },
     onChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -5,7 +5,6 @@ import { AppError, ErrorCode } from '../errors';
 export interface MongoHandle {
   readonly client: MongoClient;
   readonly db: Db;
-  ping(): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -33,10 +32,6 @@ export async function connectMongo(config: MongoSettings): Promise<MongoHandle> 
   return {
     client,
     db,
-    async ping() {
-      const result = await db.command({ ping: 1 });
-      return result.ok === 1;
-    },
     close: () => client.close(),
   };
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { readSchemaFiles } from '../../../src/catalog/schema-registry';
 import { subjectNameProblems } from '../../../src/catalog/subject-name';
 import { unsafePatterns } from '../../../src/catalog/canonical-schemas';
+import { createSubjectCatalog } from '../../../src/catalog/subject-catalog';
 import { buildServedSchema, candidateProblems } from '../../../src/graphql/served-schema';
 
 /** Subject names against the API they generate (issue 14 item 5), checked on built candidate schemas. */
@@ -60,5 +61,17 @@ describe('ReDoS-prone patterns', () => {
       expect.stringMatching(/^\/properties\/nested\/patternProperties: pattern "\(x\+x\+\)\+y"/),
       expect.stringMatching(/^\/properties\/code\/pattern: pattern "\^\(a\+\)\+\$" can take exponential time/),
     ]);
+  });
+});
+
+describe('a catalog entry whose schema no longer compiles', () => {
+  it('is left out and reported; the others are served; its documents are refused, not stored unvalidated', () => {
+    const catalog = createSubjectCatalog();
+    const redos = { ...PLAIN, properties: { ...PLAIN.properties, code: { type: 'string', pattern: '^(a+)+$' } } };
+    expect(catalog.replaceAll([entry('parcel'), entry('voucher', redos)])).toBe(true);
+    expect(catalog.list().map((s) => s.subject)).toEqual(['parcel']);
+    expect(catalog.unserved()).toEqual([{ subject: 'voucher', reason: expect.stringMatching(/exponential time/) }]);
+    expect(catalog.validate('voucher', { id: '1' })).toEqual([expect.stringMatching(/^\(root\): the schema of voucher is not in force/)]);
+    expect(catalog.validate('parcel', { id: '1' })).toEqual([]);
   });
 });
