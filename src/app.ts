@@ -259,6 +259,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         activeSpecs: () => activeSpecs.list(), profiledTopics,
         samples: discoverySamples(discovery),
         canonicalTopicPrefix: config.ingest.canonicalTopicPrefix, refresh: () => catalogWatch.refresh(), logger,
+        decodeLimits: config.ingest.decodeLimits,
       });
       resources.push({ name: 'admin', close: () => adminServices.stop() });
       const metricsReader = config.metrics.enabled

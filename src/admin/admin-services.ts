@@ -17,6 +17,7 @@ import type { EntityStore } from '../state/entity-store';
 import { createBackfills, type Backfills } from './backfill';
 import { createDeadLetterAdmin, type DeadLetterAdmin } from './dead-letter-admin';
 import { previewSpec, requireSpecTopic, type RawFieldTypes, type SpecPreview } from './spec-preview';
+import type { DecodeLimits } from '../ingestion/debezium/decode-limits';
 
 /**
  * What the admin API works with, assembled once per API process: the spec registry, previews,
@@ -67,6 +68,8 @@ export interface AdminDeps {
   readonly canonicalTopicPrefix: string;
   readonly refresh: () => Promise<void>;
   readonly logger: Logger;
+  /** Ingestion's decode limits, applied to backfills and dead-letter replays alike (default: what MongoDB accepts). */
+  readonly decodeLimits?: DecodeLimits;
 }
 
 export function createAdminServices(deps: AdminDeps): AdminServices {
@@ -80,7 +83,8 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
     return createEventPublisher(await producer, { topicPrefix: deps.canonicalTopicPrefix });
   };
   const validate = (subject: string, document: Record<string, unknown>) => deps.catalog.validate(subject, document);
-  const backfills = createBackfills({ db: deps.db, kafka: deps.kafka, store: deps.store, eventLog: deps.eventLog, publisher, validate, logger: deps.logger });
+  const limits = deps.decodeLimits ? { decodeLimits: deps.decodeLimits } : {};
+  const backfills = createBackfills({ db: deps.db, kafka: deps.kafka, store: deps.store, eventLog: deps.eventLog, publisher, validate, logger: deps.logger, ...limits });
 
   return {
     specs: deps.specs,
@@ -90,7 +94,7 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
     async kafkaTopics() {
       return (await deps.kafkaAdmin.listTopics()).filter((topic) => !topic.startsWith('__')).sort();
     },
-    deadLetters: createDeadLetterAdmin({ db: deps.db, store: deps.store, eventLog: deps.eventLog, validate, activeSpecs: deps.activeSpecs, publisher }),
+    deadLetters: createDeadLetterAdmin({ db: deps.db, store: deps.store, eventLog: deps.eventLog, validate, activeSpecs: deps.activeSpecs, publisher, ...limits }),
     async preview(input, options) {
       const spec = await validated(deps.specs, input);
       const topic = requireSpecTopic(spec);

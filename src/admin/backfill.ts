@@ -6,6 +6,7 @@ import { canonicalEventId, changedFields, deepEqual, type CanonicalEvent } from 
 import type { EventLog } from '../events/event-log';
 import type { EventPublisher } from '../events/event-publisher';
 import { readRange, type PartitionRange } from '../infra/read-range';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../ingestion/debezium/decode-limits';
 import { decodeRecord } from '../ingestion/debezium/decode-record';
 import { compileForPipeline, type RoutedSpec } from '../ingestion/pipeline-spec';
 import { sourceIdOf, toIntent } from '../ingestion/pipeline';
@@ -77,6 +78,8 @@ export interface BackfillDeps {
   readonly publisher: () => Promise<EventPublisher>;
   readonly validate: Validate;
   readonly logger: Logger;
+  /** Nesting and size bounds of what is decoded and stored (default: what MongoDB accepts). */
+  readonly decodeLimits?: DecodeLimits;
 }
 
 export const BACKFILL_JOBS_COLLECTION = 'backfill_jobs';
@@ -224,9 +227,10 @@ async function foldRecord(
 ): Promise<void> {
   let intent;
   try {
-    const decoded = decodeRecord(raw);
+    const limits = deps.decodeLimits ?? DEFAULT_DECODE_LIMITS;
+    const decoded = decodeRecord(raw, { limits });
     if (decoded.kind !== 'change') return;
-    intent = toIntent(decoded, spec, raw);
+    intent = toIntent(decoded, spec, raw, limits);
   } catch (error) {
     if (!isAppError(error)) throw error;
     progress.failed += 1;

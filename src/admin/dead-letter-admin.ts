@@ -6,6 +6,7 @@ import { DEAD_LETTER_COLLECTION, type StoredDeadLetter } from '../ingestion/dead
 import { createPipeline, type Outcome, type PipelineSpec } from '../ingestion/pipeline';
 import type { Validate } from '../ingestion/plan-change';
 import type { EntityStore } from '../state/entity-store';
+import type { DecodeLimits } from '../ingestion/debezium/decode-limits';
 
 /**
  * Dead letters through the API: list them by topic, spec, error code and time, and replay them
@@ -55,6 +56,7 @@ export function createDeadLetterAdmin(deps: {
   readonly validate: Validate;
   readonly activeSpecs: () => readonly (PipelineSpec & { readonly topics: readonly string[] })[];
   readonly publisher: () => Promise<EventPublisher>;
+  readonly decodeLimits?: DecodeLimits;
 }): DeadLetterAdmin {
   const collection = deps.db.collection<Letter>(DEAD_LETTER_COLLECTION) as Collection<Letter>;
 
@@ -101,7 +103,10 @@ export function createDeadLetterAdmin(deps: {
 
   async function replayOne(letter: Letter): Promise<ReplayResult> {
     const specs = deps.activeSpecs().filter((s) => s.topics.includes(letter.topic) && (!letter.spec || s.id === letter.spec.id));
-    const pipeline = createPipeline({ store: deps.store, eventLog: deps.eventLog, validate: deps.validate, specsForTopic: () => specs });
+    const pipeline = createPipeline({
+      store: deps.store, eventLog: deps.eventLog, validate: deps.validate, specsForTopic: () => specs,
+      ...(deps.decodeLimits ? { decodeLimits: deps.decodeLimits } : {}),
+    });
     const [result] = await pipeline.processBatch([{
       topic: letter.topic, partition: letter.partition, offset: letter.offset,
       key: letter.key === null ? null : Buffer.from(letter.key, 'utf8'),
