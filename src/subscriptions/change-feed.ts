@@ -5,7 +5,7 @@ import { AppError, ErrorCode, isAppError } from '../errors';
 import { canonicalTopic } from '../events/canonical-event';
 import type { Logger } from '../logger';
 import { createFeedConsumer } from './feed-consumer';
-import { encodeCursor } from './feed-cursor';
+import { encodeCursor, type FeedPositions } from './feed-cursor';
 import { feedGroupId } from './feed-group-id';
 import type { FeedItem, SubscribeOptions } from './feed-item';
 import { planResume } from './plan-resume';
@@ -66,6 +66,14 @@ export interface ChangeFeedOptions {
 }
 
 export const DEFAULT_MAX_BUFFERED_PER_SUBSCRIBER = 1000;
+
+/**
+ * Messages before a resume cursor read to recognise re-sends (per partition). A replay after a
+ * crash re-publishes the changes of the batches in flight, shortly after their first copy: 200
+ * covers that at the rates measured here; a re-send further behind its original is not recognised
+ * across a reconnect (within one subscription it always is).
+ */
+export const RESUME_LOOKBACK = 200;
 
 export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   const log = options.logger.child({ component: 'change-feed' });
@@ -132,7 +140,8 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       const plan = planResume(after, topic, liveStart, offsets);
       if (plan.kind === 'resume') {
         subscription.moveTo(plan.from);
-        await catchUp(subscription, subject, topic, plan.ranges);
+        const lows = new Map(offsets.map((o) => [o.partition, Number(o.low)]));
+        await catchUp(subscription, subject, topic, plan.from, plan.ranges, lows);
         await subscription.release();
         return;
       }
@@ -156,20 +165,38 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     await subscription.release();
   }
 
-  /** Offers the messages of `ranges`: from memory when still kept, else read from Kafka. */
-  async function catchUp(subscription: Subscription, subject: string, topic: string, ranges: readonly PartitionRange[]): Promise<void> {
+  /**
+   * Offers the messages of `ranges`: from memory when still kept, else read from Kafka. The
+   * `RESUME_LOOKBACK` messages before each range's start are read too, only to tell the
+   * subscription which versions it was sent before it reconnected: a change published twice (a
+   * crash right after a publish, then the replay) on both sides of its cursor then reaches it once.
+   */
+  async function catchUp(subscription: Subscription, subject: string, topic: string, from: FeedPositions, ranges: readonly PartitionRange[], lows: ReadonlyMap<number, number>): Promise<void> {
     const kept: FeedMessage[] = [];
     const fromKafka: PartitionRange[] = [];
+    const startOf = new Map(ranges.map((r) => [r.partition, r.from]));
     // Taken in one tick, before anything is awaited: the ring may evict these soon after.
-    for (const range of ranges) {
-      const messages = recent.range(topic, range.partition, range.from, range.to);
-      if (messages) kept.push(...messages);
-      else fromKafka.push(range);
+    // A partition with nothing to catch up: what memory still has before the cursor.
+    for (const [partition, at] of from) {
+      if (!startOf.has(partition)) for (const message of recent.kept(topic, partition, at - RESUME_LOOKBACK, at)) subscription.seen(message);
     }
+    for (const range of ranges) {
+      const lookback = { ...range, from: Math.max(lows.get(range.partition) ?? 0, range.from - RESUME_LOOKBACK) };
+      const messages = recent.range(topic, range.partition, lookback.from, range.to);
+      if (messages) kept.push(...messages);
+      else fromKafka.push(lookback);
+    }
+    const offer = (message: FeedMessage) => {
+      if (message.offset < startOf.get(message.partition)!) {
+        subscription.seen(message);
+        return Promise.resolve();
+      }
+      return subscription.offerCaughtUp(message);
+    };
     if (ranges.length > 0) log.debug({ subject, ranges, fromMemory: kept.length, fromKafka }, 'catching a subscriber up');
     for (const message of kept) {
       if (!subscription.open) return;
-      await subscription.offerCaughtUp(message);
+      await offer(message);
     }
     if (fromKafka.length === 0 || !subscription.open) return;
     await unavailable(ErrorCode.KAFKA_UNAVAILABLE, 'reading the events after the cursor', () => readTopicRange({
@@ -179,7 +206,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       groupId: `${groupId}-catchup-${crypto.randomBytes(4).toString('hex')}`,
       logger: log,
       signal: subscription.signal,
-      onMessage: (message) => subscription.offerCaughtUp(message),
+      onMessage: offer,
     }));
   }
 

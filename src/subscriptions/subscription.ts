@@ -28,6 +28,9 @@ export interface SubscriptionOptions {
   readonly onEnd: (subscription: Subscription) => void;
 }
 
+/** Entities whose last version a subscription remembers for de-duplication (about 100 bytes each). */
+export const MAX_REMEMBERED_ENTITIES = 100_000;
+
 type PendingNext = { resolve: (result: IteratorResult<FeedItem>) => void; reject: (error: unknown) => void };
 
 /**
@@ -57,8 +60,14 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
    * instead of once per subscriber, which was most of the fan-out's cost.
    */
   private inSync = false;
-  /** Versions of the entities sent in the snapshot: events at or below them are already reflected. */
-  private snapshotVersions: Map<string, number> | null = null;
+  /**
+   * The newest version of each entity this subscriber was sent or has seen (snapshot items, events,
+   * events just before its resume cursor): an event at or below it is a re-send (the same change
+   * published twice after a crash) or already reflected in the snapshot, and is dropped, so each
+   * change reaches a subscription once. Versions only grow per entity, across hard deletes too.
+   * Bounded: the least recently changed entities are forgotten first.
+   */
+  private versions = new Map<string, number>();
   private failure: unknown = null;
   private ended = false;
   private pendingNext: PendingNext | null = null;
@@ -121,8 +130,14 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
   async offerSnapshot(key: string, data: Record<string, unknown>, version: number): Promise<void> {
     if (this.queue.length >= this.options.maxBuffered) await this.room();
     if (this.ended) return;
-    (this.snapshotVersions ??= new Map()).set(key, version);
+    this.remember(key, version);
     this.push({ kind: 'snapshot', key, data, version, cursor: this.cursor() });
+  }
+
+  /** An event just before the resume cursor (delivered before the reconnect): only remembered. */
+  seen(message: FeedMessage): void {
+    const known = this.versions.get(message.event.key);
+    if (known === undefined || message.event.version > known) this.remember(message.event.key, message.event.version);
   }
 
   offerResync(code: ResyncCode, reason: string): void {
@@ -203,14 +218,9 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
     }
     this.positions.set(partition, offset + 1);
     this.cursorText = this.inSync && this.held === null && message.liveCursor ? message.liveCursor() : null;
-    if (this.snapshotVersions) {
-      const sent = this.snapshotVersions.get(event.key);
-      if (sent !== undefined) {
-        if (event.version <= sent) return;
-        // Per-key order: every later event of this key is newer than the snapshot.
-        this.snapshotVersions.delete(event.key);
-      }
-    }
+    const known = this.versions.get(event.key);
+    if (known !== undefined && event.version <= known) return;
+    this.remember(event.key, event.version);
     let wanted = true;
     try {
       wanted = this.options.filter ? this.options.filter(event) : true;
@@ -219,6 +229,13 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
       return;
     }
     if (wanted) this.push({ kind: 'event', event, cursor: this.cursor() });
+  }
+
+  private remember(key: string, version: number): void {
+    // Re-inserted so the Map's order is least recently changed first.
+    this.versions.delete(key);
+    this.versions.set(key, version);
+    if (this.versions.size > MAX_REMEMBERED_ENTITIES) this.versions.delete(this.versions.keys().next().value!);
   }
 
   private push(item: FeedItem): void {
@@ -261,7 +278,7 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
     this.ended = true;
     this.queue.length = 0;
     this.held = null;
-    this.snapshotVersions = null;
+    this.versions.clear();
     const pending = this.pendingNext;
     if (pending && this.failure === null) {
       this.pendingNext = null;

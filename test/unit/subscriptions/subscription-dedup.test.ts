@@ -1,0 +1,44 @@
+import type { CanonicalEvent } from '../../../src/events/canonical-event';
+import type { FeedItem } from '../../../src/subscriptions/feed-item';
+import { Subscription, type FeedMessage } from '../../../src/subscriptions/subscription';
+
+const event = (key: string, version: number): CanonicalEvent => ({
+  id: `${key}@${version}`, subject: 'order', key, op: version === 1 ? 'CREATE' : 'UPDATE', version, before: null, after: { v: version }, changedFields: [],
+  spec: { id: 's', version: 1 }, source: { topic: 'raw', partition: 0, offset: '0', position: String(version), connector: 'test', op: 'u', snapshot: false },
+  sourceTsMs: null, ingestedAt: '2026-12-02T00:00:00.000Z',
+});
+const at = (offset: number, key: string, version: number): FeedMessage => ({ partition: 0, offset, event: event(key, version) });
+
+function subscription(): Subscription {
+  const s = new Subscription({ subject: 'order', topic: 't', maxBuffered: 100, livePositions: () => new Map([[0, 0]]), onEnd: () => undefined });
+  s.streamFrom(new Map([[0, 0]]));
+  return s;
+}
+
+async function drain(s: Subscription, count: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < count; i += 1) {
+    const item = (await s.next()).value as FeedItem;
+    if (item.kind === 'event') out.push(`${item.event.key}@${item.event.version}`);
+  }
+  return out;
+}
+
+describe('a subscription delivers each change once', () => {
+  it('drops a change published twice (same key and version at a later offset)', async () => {
+    const s = subscription();
+    for (const m of [at(0, 'a', 1), at(1, 'b', 1), at(2, 'a', 2), at(3, 'a', 2), at(4, 'b', 1), at(5, 'a', 3)]) s.offerLive(m);
+    expect(await drain(s, 4)).toEqual(['a@1', 'b@1', 'a@2', 'a@3']);
+  });
+
+  it('drops a re-send of a change seen just before its resume cursor', async () => {
+    const s = new Subscription({ subject: 'order', topic: 't', maxBuffered: 100, livePositions: () => new Map([[0, 10]]), onEnd: () => undefined });
+    s.holdLiveFrom(new Map([[0, 10]]));
+    s.moveTo(new Map([[0, 8]]));
+    s.seen(at(7, 'k1853', 5));
+    await s.offerCaughtUp(at(8, 'k1853', 5));
+    await s.offerCaughtUp(at(9, 'k1853', 6));
+    await s.release();
+    expect(await drain(s, 1)).toEqual(['k1853@6']);
+  });
+});
