@@ -160,8 +160,8 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
       // Bounded batches keep the work lost on a crash, and the memory in flight, small.
       maxBytesPerPartition: 1024 * 1024,
       maxWaitTimeInMs: 200,
-      sessionTimeout: options.sessionTimeoutMs ?? 30000,
-      heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30000) / 3)),
+      sessionTimeout: options.sessionTimeoutMs ?? 10000,
+      heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 10000) / 3)),
     });
     consumer = next;
     health.set('starting');
@@ -171,7 +171,12 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
     });
     await next.connect();
     for (const topic of options.topics) await next.subscribe({ topic, fromBeginning: options.fromBeginning });
-    await next.run({
+    // Not awaited: kafkajs' run() resolves once the group is joined, and after a crash the join
+    // waits until the dead member's session expires (static membership, which would let a
+    // restarted member take its place at once, is not in kafkajs 2.x). Nothing else of the
+    // process waits for it: the API serves meanwhile and readiness reports this consumer as
+    // starting. A failure to join reaches onCrash like any crash.
+    void next.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 4,
@@ -182,8 +187,10 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
         log.warn({ err: error, topic, partition, firstOffset: messages[0]?.offset, lastOffset: messages[messages.length - 1]?.offset }, 'ingestion batch failed');
         throw error;
       }),
-    });
-    log.info({ groupId: options.groupId, topics: options.topics }, 'ingestion consuming');
+    }).then(
+      () => log.info({ groupId: options.groupId, topics: options.topics }, 'ingestion consuming'),
+      (error: unknown) => onCrash(next, error instanceof Error ? error : new Error(String(error)), false),
+    );
   }
 
   return {

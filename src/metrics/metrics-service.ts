@@ -169,8 +169,8 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
       groupId: options.groupId,
       allowAutoTopicCreation: false,
       maxWaitTimeInMs: 200,
-      sessionTimeout: options.sessionTimeoutMs ?? 30000,
-      heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 30000) / 3)),
+      sessionTimeout: options.sessionTimeoutMs ?? 10000,
+      heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 10000) / 3)),
     });
     // kafkajs restarts the consumer after a retriable crash itself; after any other crash nothing
     // consumes any more, which readiness must say (the process cannot keep its metrics current).
@@ -186,10 +186,18 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
     // A new group (or a newly followed topic) reads from the beginning: everything is guarded
     // by version, and starting at the end could miss an event published before a backfill read.
     await next.subscribe({ topics, fromBeginning: true });
-    await next.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 3, eachBatch: handleBatch });
     consumer = next;
     consumedSubjects = subjects;
-    log.info({ groupId: options.groupId, topics }, 'metrics consuming');
+    // Not awaited, like ingestion's: the join may wait out a crashed predecessor's session, and
+    // nothing else (the API, ingestion) should wait for the metrics group.
+    void next.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 3, eachBatch: handleBatch }).then(
+      () => log.info({ groupId: options.groupId, topics }, 'metrics consuming'),
+      (error: unknown) => {
+        if (consumer !== next) return;
+        log.error({ err: error }, 'metrics consumer could not start');
+        health.set('failed', error instanceof Error ? error : new Error(String(error)));
+      },
+    );
   }
 
   function startBackfill(metric: CompiledMetric): Promise<BackfillProgress | null> {
