@@ -82,6 +82,8 @@ describe('reliability: ingestion under faults', () => {
     world = await createReliabilityWorld('broker', { keys: KEYS, partitions: PARTITIONS });
     world.sampler.start(1000);
     const service = world.startIngestion();
+    // Mid-stream, not mid-start: a process that cannot reach a server while starting exits.
+    await consuming(service);
     try {
       for (let i = 0; i < 4; i += 1) await world.produce(SLICE);
       await sleep(1500);
@@ -105,6 +107,8 @@ describe('reliability: ingestion under faults', () => {
     world = await createReliabilityWorld('store', { keys: KEYS, partitions: PARTITIONS });
     world.sampler.start(1000);
     const service = world.startIngestion();
+    // Mid-stream, not mid-start: a process that cannot reach the store while starting exits.
+    await consuming(service);
     try {
       for (let i = 0; i < 3; i += 1) await world.produce(SLICE);
       await sleep(1500);
