@@ -27,6 +27,8 @@ export const ErrorCode = {
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   /** A canonical event over its topic's message size limit (max.message.bytes): dead-lettered, its state applied. */
   EVENT_TOO_LARGE: 'EVENT_TOO_LARGE',
+  /** A live metric subscription's version is no longer the active one (activated, rolled back, deactivated): resubscribe. */
+  METRIC_VERSION_CHANGED: 'METRIC_VERSION_CHANGED',
   /** A canonical Decimal/number/DateTime the store's order keys cannot hold (values/order-key.ts): refused, never truncated. */
   VALUE_OUT_OF_RANGE: 'VALUE_OUT_OF_RANGE',
   NOT_FOUND: 'NOT_FOUND',

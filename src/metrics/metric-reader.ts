@@ -46,6 +46,8 @@ export interface MetricsReader {
   backfill(name: string): Promise<BackfillProgress | null>;
   /** Bucket rewrites, as polled from the store. */
   watch(listener: (buckets: BucketView[]) => void): () => void;
+  /** Called after every change of the active definitions (activation, rollback, deactivation). */
+  onDefinitions(listener: () => void): () => void;
   stop(): void;
 }
 
@@ -64,6 +66,7 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
   const buckets = options.db.collection<BucketDoc>(BUCKETS_COLLECTION);
   let definitions = [...options.definitions];
   const listeners = new Set<(buckets: BucketView[]) => void>();
+  const definitionListeners = new Set<() => void>();
   const pollInterval = options.pollIntervalMs ?? 500;
   const overlap = options.pollOverlapMs ?? 5000;
   let timer: NodeJS.Timeout | null = null;
@@ -105,6 +108,11 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
     definition: (name) => definitions.find((d) => d.name === name) ?? null,
     setDefinitions(next) {
       definitions = [...next];
+      for (const listener of [...definitionListeners]) listener();
+    },
+    onDefinitions(listener) {
+      definitionListeners.add(listener);
+      return () => void definitionListeners.delete(listener);
     },
 
     async query(query) {

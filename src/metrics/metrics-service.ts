@@ -207,6 +207,7 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
       const started = Date.now();
       let logged = 0;
       const result = await backfills.run(metric, {
+        restart: true,
         onProgress: (p) => {
           if (p.state === 'done' || Date.now() - logged > 2000) {
             logged = Date.now();
@@ -258,6 +259,10 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
       const added = compiled.filter((m) => !active.some((a) => a.key === m.key));
       active = compiled;
       await serially(restartConsumer);
+      // A version (re)activated here is brought current from state: one never computed is built,
+      // one computed before (rolled back to, deactivated then activated, or active when this
+      // process was down) missed every change consumed while it was not active here, so it is
+      // re-run over current state — the rollups' version guards apply only what changed.
       for (const metric of added) void startBackfill(metric).catch(() => undefined);
       log.info({ metrics: active.map((m) => m.key) }, 'metric definitions active');
     },

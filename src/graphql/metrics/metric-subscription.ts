@@ -1,4 +1,5 @@
 import { GraphQLFloat, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLString, type GraphQLFieldConfigMap } from 'graphql';
+import { AppError, ErrorCode } from '../../errors';
 import { metricKey, type DimValue } from '../../metrics/aggregation';
 import type { MetricBucketResult, MetricsReader } from '../../metrics/metric-reader';
 import type { BucketView } from '../../metrics/rollup-store';
@@ -56,7 +57,19 @@ export function metricSubscriptionFields(): GraphQLFieldConfigMap<unknown, ApiCo
         const definition = metrics.definition(args.name);
         // Validates name, window and dimensions up front, like the query does.
         const check = metrics.query({ name: args.name, window, where, groupBy: args.groupBy ?? null, from: new Date(0), to: new Date(1) });
-        return liveBuckets(metrics, check, (bucket) => {
+        // A subscription is to one version of the metric (its window and dimensions were checked
+        // against it): when another becomes active, or none, it ends with a coded error and the
+        // client resubscribes, getting the version served now. Following silently could mean a
+        // version whose dimensions no longer match the subscription's arguments.
+        const versionChanged = (): AppError | null => {
+          const now = metrics.definition(args.name);
+          if (definition && now && metricKey(now) === metricKey(definition)) return null;
+          return new AppError(ErrorCode.METRIC_VERSION_CHANGED, now
+            ? `metric "${args.name}" is now served at version ${now.version} (this subscription was to version ${definition?.version ?? '?'}): resubscribe`
+            : `metric "${args.name}" is no longer active (this subscription was to version ${definition?.version ?? '?'}): resubscribe when it is active again`,
+          { details: { name: args.name, subscribedVersion: definition?.version ?? null, activeVersion: now?.version ?? null } });
+        };
+        return liveBuckets(metrics, check, versionChanged, (bucket) => {
           if (!definition || bucket.metric !== metricKey(definition) || bucket.window !== window || (bucket.count === 0 && bucket.rev === 1)) return false;
           return Object.entries(where ?? {}).every(([name, accepted]) => (Array.isArray(accepted) ? accepted : [accepted]).includes(bucket.dims[name]));
         }, async (bucket) => {
@@ -79,6 +92,7 @@ export function metricSubscriptionFields(): GraphQLFieldConfigMap<unknown, ApiCo
 function liveBuckets(
   metrics: MetricsReader,
   ready: Promise<unknown>,
+  versionChanged: () => AppError | null,
   matches: (bucket: BucketView) => boolean,
   toPayloads: (bucket: BucketView) => Promise<MetricBucketResult[]>,
 ): AsyncIterableIterator<MetricBucketResult> {
@@ -86,6 +100,7 @@ function liveBuckets(
   let waiting: ((result: IteratorResult<MetricBucketResult>) => void) | null = null;
   let failed: unknown = null;
   let done = false;
+  let failWaiting: ((error: unknown) => void) | null = null;
   // Payloads are produced in order of the updates (a group re-read must not overtake an older one).
   let chain: Promise<void> = ready.then(() => undefined, (error: unknown) => { failed = error; });
   const push = (payload: MetricBucketResult) => {
@@ -93,6 +108,7 @@ function liveBuckets(
     if (waiting) {
       const resolve = waiting;
       waiting = null;
+      failWaiting = null;
       resolve({ done: false, value: payload });
     } else if (queue.length < 1000) queue.push(payload);
   };
@@ -104,23 +120,41 @@ function liveBuckets(
       }).catch(() => undefined);
     }
   });
+  const stopDefinitions = metrics.onDefinitions(() => {
+    const error = versionChanged();
+    if (!error || done) return;
+    // Delivered after what is queued: the updates made before the switch are still true.
+    chain = chain.then(() => {
+      failed = error;
+      if (failWaiting) {
+        const reject = failWaiting;
+        waiting = null;
+        failWaiting = null;
+        finish();
+        reject(error);
+      }
+    });
+  });
   const finish = () => {
     done = true;
     stop();
+    stopDefinitions();
     if (waiting) waiting({ done: true, value: undefined });
     waiting = null;
+    failWaiting = null;
   };
   return {
     async next() {
       await chain;
+      if (queue.length > 0) return { done: false, value: queue.shift()! };
       if (failed) {
         finish();
         throw failed;
       }
-      if (queue.length > 0) return { done: false, value: queue.shift()! };
       if (done) return { done: true, value: undefined };
-      return new Promise((resolve) => {
+      return new Promise((resolve, reject) => {
         waiting = resolve;
+        failWaiting = reject;
       });
     },
     async return() {

@@ -1,0 +1,150 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { compileMetric } from '../../../src/metrics/aggregation';
+import { computeFromState } from '../../../src/metrics/backfill';
+import { validateMetricDefinition, type MetricDefinition } from '../../../src/metrics/metric-definition';
+import { createReliabilityWorld, expectReliable, sleep, type ReliabilityWorld } from '../../support/reliability-harness';
+import { freePort } from '../../support/resuming-subscriber';
+import { waitFor } from '../../support/wait-for';
+
+/**
+ * A metric's versions managed as an admin would, under a live stream of changes: v1 active,
+ * v2 activated, rolled back to v1, v1 deactivated (changes keep coming) and activated again. At
+ * every step, once the stream pauses, the active version's stored buckets equal a recomputation
+ * from current state (a reactivated version is brought current, not served as it was left), and
+ * a `metricUpdated` subscription opened at that step receives updates, then ends with
+ * METRIC_VERSION_CHANGED at the next switch. The shared checker ends the case.
+ */
+const KEYS = 30;
+const ADMIN_KEY = 'metric-lifecycle-admin';
+const V1 = { name: 'order-count', version: 1, subject: 'order', dimensions: [{ name: 'email', field: 'customer.email' }], time: { changeTime: true }, windows: ['day'] };
+const V2 = { ...V1, version: 2, windows: ['day', 'hour'] };
+
+const compiled = (input: unknown) => {
+  const result = validateMetricDefinition(input);
+  if (!result.ok) throw new Error(result.problems.join('\n'));
+  return compileMetric(result.definition as MetricDefinition);
+};
+
+/** One `metricUpdated` subscription: what it received and how it ended. */
+class MetricSubscriber {
+  readonly updates: { metric: string; count: number }[] = [];
+  ended: { code?: string; message: string } | 'complete' | null = null;
+  private readonly client: Client;
+  constructor(url: string) {
+    this.client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
+    this.client.subscribe<{ metricUpdated: { metric: string; count: number } }>({ query: 'subscription { metricUpdated(name: "order-count", window: "day") { metric count } }' }, {
+      next: (value) => {
+        if (value.data) this.updates.push(value.data.metricUpdated);
+        if (value.errors) this.ended = { code: (value.errors[0]?.extensions as { code?: string } | undefined)?.code, message: value.errors[0]!.message };
+      },
+      error: (error) => { this.ended = { message: String((error as Error)?.message ?? JSON.stringify(error)), code: ((error as { extensions?: { code?: string } }[])[0])?.extensions?.code }; },
+      complete: () => { this.ended ??= 'complete'; },
+    });
+  }
+  dispose() { return this.client.dispose(); }
+}
+
+jest.setTimeout(300_000);
+
+describe('reliability: metric version lifecycle under a live stream', () => {
+  let world: ReliabilityWorld | null = null;
+  const subscribers: MetricSubscriber[] = [];
+  afterAll(async () => {
+    for (const s of subscribers) await s.dispose();
+    await world?.dispose();
+  });
+
+  it('v1 → v2 → rollback → deactivate/activate: buckets equal a recomputation at each step; subscriptions get updates, then a coded end', async () => {
+    world = await createReliabilityWorld('metric_lifecycle', { keys: KEYS, partitions: 2 });
+    const w = world;
+    const metricsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-metrics-'));
+    fs.writeFileSync(path.join(metricsDir, 'order-count.json'), JSON.stringify(V1));
+    const port = await freePort();
+    w.sampler.start(1000);
+    const service = w.startIngestion({
+      CANONQL_ROLES: 'ingest,api', CANONQL_HTTP_PORT: String(port), CANONQL_METRICS: 'true', CANONQL_METRICS_DIR: metricsDir,
+      CANONQL_ADMIN_KEYS: ADMIN_KEY, CANONQL_CATALOG_POLL_MS: '200',
+    });
+    await waitFor('the process to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ?? false, { timeoutMs: 60_000 })
+      .catch((error: unknown) => { throw new Error(`${String(error)}\n${service.output.join('')}`); });
+    const admin = async (query: string, variables: Record<string, unknown> = {}) => {
+      const response = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ query, variables }) });
+      const body = (await response.json()) as { data?: unknown; errors?: unknown[] };
+      if (body.errors) throw new Error(JSON.stringify(body.errors));
+      return body.data;
+    };
+    const subscribe = () => {
+      const s = new MetricSubscriber(`ws://127.0.0.1:${port}/graphql`);
+      subscribers.push(s);
+      return s;
+    };
+
+    let loading = true;
+    let paused = false;
+    const load = (async () => {
+      while (loading) {
+        if (!paused) await w.produce(KEYS / 2);
+        await sleep(200);
+      }
+    })();
+
+    /** Pauses the stream, waits until everything is applied, and compares the active version's buckets with a recomputation. */
+    const bucketsCurrent = async (step: string, definition: unknown) => {
+      paused = true;
+      await sleep(300);
+      await w.waitApplied(120_000);
+      const metric = compiled(definition);
+      const stored = async () => Object.fromEntries((await w.db.collection<{ _id: string; count: number }>('metric_buckets')
+        .find({ metric: metric.key, count: { $gt: 0 } }).toArray()).map((d) => [d._id, d.count]));
+      const recomputed = async () => Object.fromEntries([...await computeFromState(w.db, metric)].map(([id, s]) => [id, s.count]));
+      await waitFor(`${step}: buckets equal to a recomputation`, async () => JSON.stringify(await stored()) === JSON.stringify(await recomputed()), { timeoutMs: 60_000, intervalMs: 300 })
+        .catch(() => undefined);
+      expect([step, await stored()]).toEqual([step, await recomputed()]);
+      const definitions = (await admin('{ metricDefinitions { name version backfill { state scanned total } } }')) as { metricDefinitions: { version: number; backfill: { state: string } | null }[] };
+      expect(definitions.metricDefinitions[0]?.backfill?.state).toBe('done');
+      paused = false;
+    };
+    const receives = (s: MetricSubscriber, step: string) => waitFor(`${step}: the subscription to receive updates`, () => s.updates.length > 0, { timeoutMs: 30_000 });
+    const endsWithVersionChanged = (s: MetricSubscriber, step: string) =>
+      waitFor(`${step}: the subscription to end`, () => s.ended !== null, { timeoutMs: 30_000 }).then(() => expect([step, s.ended]).toEqual([step, expect.objectContaining({ code: 'METRIC_VERSION_CHANGED' })]));
+
+    // v1, as seeded from its file.
+    const s1 = subscribe();
+    await receives(s1, 'v1');
+    await bucketsCurrent('v1', V1);
+
+    // v2 activated: v1's subscription ends with the code; a new one follows v2.
+    await admin('mutation($d: JSON!) { registerMetricDefinition(definition: $d, activate: true) { version } }', { d: V2 });
+    await endsWithVersionChanged(s1, 'v2 activated');
+    const s2 = subscribe();
+    await receives(s2, 'v2');
+    await bucketsCurrent('v2', V2);
+
+    // Rolled back to v1, which missed every change consumed while v2 was active.
+    await admin('mutation { rollbackMetricDefinition(name: "order-count") { version } }');
+    await endsWithVersionChanged(s2, 'rolled back');
+    const s3 = subscribe();
+    await receives(s3, 'rollback to v1');
+    await bucketsCurrent('rollback to v1', V1);
+
+    // Deactivated while changes keep coming, then activated again.
+    await admin('mutation { deactivateMetricDefinition(name: "order-count") }');
+    await endsWithVersionChanged(s3, 'deactivated');
+    await sleep(3000);
+    await admin('mutation { activateMetricDefinition(name: "order-count", version: 1) { version } }');
+    const s4 = subscribe();
+    await receives(s4, 'v1 activated again');
+    await bucketsCurrent('v1 activated again', V1);
+
+    loading = false;
+    await load;
+    await w.waitApplied(120_000);
+    const report = await w.check();
+    expectReliable(report);
+    fs.rmSync(metricsDir, { recursive: true, force: true });
+  });
+});
