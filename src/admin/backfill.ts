@@ -10,7 +10,7 @@ import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../ingestion/debezium/
 import { decodeRecord } from '../ingestion/debezium/decode-record';
 import { compileForPipeline, type RoutedSpec } from '../ingestion/pipeline-spec';
 import { sourceIdOf, toIntent } from '../ingestion/pipeline';
-import { planChange, type Validate } from '../ingestion/plan-change';
+import { isInvalidChange, planChange, type Validate } from '../ingestion/plan-change';
 import type { Logger } from '../logger';
 import type { MappingSpec } from '../mapping/mapping-spec';
 import type { EntityStore, EntityWrite, StoredEntity } from '../state/entity-store';
@@ -248,7 +248,7 @@ async function foldRecord(
     const plan = planChange(intent, entry.state, now, deps.validate);
     if (plan.kind === 'write') entry.state = plan.next;
   } catch (error) {
-    if (!(isAppError(error) && error.code === ErrorCode.VALIDATION_FAILED)) throw error;
+    if (!isInvalidChange(error)) throw error;
     progress.failed += 1;
   }
 }

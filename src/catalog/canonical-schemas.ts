@@ -4,6 +4,8 @@ import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020'
 import addFormats from 'ajv-formats';
 import safeRegex from 'safe-regex2';
 import { AppError, ErrorCode } from '../errors';
+import { isKeyedScalar, orderKeyOf } from '../values/order-key';
+import { modelObject, type FieldModel } from './field-model';
 
 /**
  * Canonical JSON Schemas, one per subject, compiled once with ajv. Files named
@@ -14,6 +16,11 @@ export interface CanonicalSchema {
   readonly subject: string;
   readonly version: number;
   readonly schema: Record<string, unknown>;
+  /**
+   * The schema's problems with a document ([] when valid). Throws VALUE_OUT_OF_RANGE when a
+   * Decimal, Int, Float or DateTime value is valid but has no order key (values/order-key.ts):
+   * such a record is dead-lettered with that code, never stored truncated.
+   */
   validate(document: unknown): string[];
 }
 
@@ -31,12 +38,15 @@ export function createSchemaCompiler() {
       } catch (error) {
         throw new AppError(ErrorCode.SCHEMA_INVALID, `canonical schema for ${subject} does not compile: ${(error as Error).message}`, { cause: error });
       }
+      const fields = modelObject(schema);
       return {
         subject,
         version,
         schema,
         validate(document) {
-          return validator(document) ? [] : formatErrors(validator.errors ?? []);
+          if (!validator(document)) return formatErrors(validator.errors ?? []);
+          checkOrderKeys(fields, document as Record<string, unknown>, '');
+          return [];
         },
       };
     },
@@ -78,6 +88,16 @@ function isSafePattern(pattern: string): boolean {
     return true; // not a valid pattern: ajv reports it
   }
   return safeRegex(pattern);
+}
+
+function checkOrderKeys(fields: readonly FieldModel[], data: Record<string, unknown> | null, prefix: string): void {
+  if (data === null || typeof data !== 'object') return;
+  for (const field of fields) {
+    const value = data[field.jsonKey];
+    if (value === null || value === undefined) continue;
+    if (field.kind === 'scalar' && isKeyedScalar(field.scalar)) orderKeyOf(field.scalar, value, `${prefix}/${field.jsonKey}`);
+    else if (field.kind === 'object') checkOrderKeys(field.fields, value as Record<string, unknown>, `${prefix}/${field.jsonKey}`);
+  }
 }
 
 export function formatErrors(errors: readonly ErrorObject[]): string[] {

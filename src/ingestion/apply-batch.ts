@@ -1,8 +1,8 @@
-import { AppError, ErrorCode, isAppError } from '../errors';
+import { AppError } from '../errors';
 import type { CanonicalEvent } from '../events/canonical-event';
 import type { EntityWrite, StoredEntity } from '../state/entity-store';
 import { applyChange, cacheKeyOf, knownPublished, type ApplyDeps, type ApplyResult, type EntityCache, type PublishedBelow } from './apply-change';
-import { planChange, type ChangeIntent } from './plan-change';
+import { isInvalidChange, planChange, type ChangeIntent } from './plan-change';
 
 /**
  * Applies a batch of canonical changes with the same exactly-once rules as `applyChange`, in a
@@ -47,7 +47,7 @@ export async function applyBatch(deps: ApplyDeps, intents: readonly ChangeIntent
     try {
       plan = planChange(intent, current.get(ck) ?? null, now, deps.validate);
     } catch (error) {
-      if (isAppError(error) && error.code === ErrorCode.VALIDATION_FAILED) {
+      if (isInvalidChange(error)) {
         results[index] = { outcome: 'invalid', error };
         return;
       }
@@ -102,7 +102,7 @@ export async function applyBatch(deps: ApplyDeps, intents: readonly ChangeIntent
       try {
         results[index] = await applyChange(deps, intents[index]!, cache, publishedBelow);
       } catch (error) {
-        if (!(isAppError(error) && error.code === ErrorCode.VALIDATION_FAILED)) throw error;
+        if (!isInvalidChange(error)) throw error;
         results[index] = { outcome: 'invalid', error };
       }
     }

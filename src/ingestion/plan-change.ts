@@ -1,4 +1,4 @@
-import { AppError, ErrorCode } from '../errors';
+import { AppError, ErrorCode, isAppError } from '../errors';
 import { canonicalEventId, changedFields, type CanonicalEvent, type CanonicalEventSource } from '../events/canonical-event';
 import { mergeByPrecedence, type PrecedenceSource } from '../mapping/merge-by-precedence';
 import type { StoredEntity } from '../state/entity-store';
@@ -30,6 +30,11 @@ export type ChangePlan =
   | { readonly kind: 'write'; readonly event: CanonicalEvent | null; readonly next: StoredEntity };
 
 export type Validate = (subject: string, document: Record<string, unknown>) => string[];
+
+/** A change that can never be applied as it stands: dead-lettered with its code, never retried. */
+export function isInvalidChange(error: unknown): error is AppError {
+  return isAppError(error) && (error.code === ErrorCode.VALIDATION_FAILED || error.code === ErrorCode.VALUE_OUT_OF_RANGE);
+}
 
 /**
  * The stored per-source position decides: a change at or below it is a duplicate or stale.

@@ -9,7 +9,7 @@ import { requireSubjectRead } from '../access';
 import type { ApiContext } from '../context';
 import { fieldName } from '../naming';
 import { DecimalScalar, JSONScalar } from '../scalars';
-import type { FieldModel } from './field-model';
+import type { FieldModel } from '../../catalog/field-model';
 import { whereToMongo } from './list-query';
 import type { SubjectTypes } from './subject-schema';
 

@@ -2,7 +2,7 @@ import { GraphQLError } from 'graphql';
 import { decodeOpaqueCursor, encodeOpaqueCursor } from '../../infra/opaque-cursor';
 import { isKeyedScalar, isOrderKey, type KeyedScalar } from '../../values/order-key';
 import { fieldName } from '../naming';
-import type { FieldModel } from './field-model';
+import type { FieldModel } from '../../catalog/field-model';
 import { compileWhere, type FieldTarget, type WhereClause } from './where-filter';
 
 /**

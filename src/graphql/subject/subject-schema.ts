@@ -7,7 +7,7 @@ import type { StoredEntity } from '../../state/entity-store';
 import type { ApiContext } from '../context';
 import { enumValueName, fieldName, nestedTypeName, subjectNames, type SubjectNames } from '../naming';
 import { DateTimeScalar, DecimalScalar, JSONScalar } from '../scalars';
-import { modelObject, type FieldModel, type ScalarKind } from './field-model';
+import { modelObject, type FieldModel, type ScalarKind } from '../../catalog/field-model';
 
 /**
  * GraphQL types of one canonical subject, generated from its JSON Schema: the entity type (with

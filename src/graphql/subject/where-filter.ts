@@ -1,7 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { dateTimeKey, isKeyedScalar, numberKey, type KeyedScalar } from '../../values/order-key';
 import { fieldName } from '../naming';
-import type { FieldModel } from './field-model';
+import type { FieldModel } from '../../catalog/field-model';
 
 /**
  * The one filter language: a subject's generated `where` input compiled once into a tree of

@@ -1,5 +1,5 @@
 import { dateTimeKey, numberKey } from '../../values/order-key';
-import type { FieldModel } from './field-model';
+import type { FieldModel } from '../../catalog/field-model';
 import { compileWhere, type FieldTarget, type WhereClause } from './where-filter';
 
 /**

@@ -1,7 +1,7 @@
 import type { Db, MongoClient } from 'mongodb';
 import { compileWhere } from '../../../src/graphql/subject/where-filter';
 import { matchesClause } from '../../../src/graphql/subject/where-matcher';
-import { modelObject } from '../../../src/graphql/subject/field-model';
+import { modelObject } from '../../../src/catalog/field-model';
 import { subjectNames } from '../../../src/graphql/naming';
 import { createEntityStore, type StoredEntity } from '../../../src/state/entity-store';
 import { startApiHarness, type ApiHarness } from '../../support/api-harness';

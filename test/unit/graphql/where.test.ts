@@ -1,4 +1,4 @@
-import { modelObject } from '../../../src/graphql/subject/field-model';
+import { modelObject } from '../../../src/catalog/field-model';
 import { afterCursor, decodeCursor, encodeCursor, sortOf, whereToMongo } from '../../../src/graphql/subject/list-query';
 import { matchesWhere } from '../../../src/graphql/subject/where-matcher';
 import { encodeOpaqueCursor } from '../../../src/infra/opaque-cursor';

@@ -1,4 +1,4 @@
-import { modelObject } from '../../../src/graphql/subject/field-model';
+import { modelObject } from '../../../src/catalog/field-model';
 import { afterCursor, decodeCursor, encodeCursor, mongoSort, sortOf, valueAt, whereToMongo, type Filter } from '../../../src/graphql/subject/list-query';
 import { compileWhere } from '../../../src/graphql/subject/where-filter';
 import { matchesClause } from '../../../src/graphql/subject/where-matcher';
