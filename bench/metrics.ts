@@ -121,7 +121,7 @@ async function queryLatency(db: Db) {
   const first = await buckets.find({ metric: key, window: 'hour', count: { $gt: 0 } }).sort({ startMs: 1 }).limit(1).toArray();
   const from = first[0]!.startMs as number;
   const to = from + 24 * 3_600_000;
-  const gql = `{ metric(name: "order-amount", window: "hour", from: "${new Date(from).toISOString()}", to: "${new Date(to).toISOString()}") { start dimensions count sum avg min max } }`;
+  const gql = `{ metric(name: "order-amount", window: hour, from: "${new Date(from).toISOString()}", to: "${new Date(to).toISOString()}") { start dimensions count sum avg min max } }`;
   const rows = (await buckets.countDocuments({ metric: key, window: 'hour', startMs: { $gte: from, $lt: to }, count: { $gt: 0 } }));
   const agent = new http.Agent({ keepAlive: true });
   const post = (body: string) => new Promise<string>((resolve, reject) => {

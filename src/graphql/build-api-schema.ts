@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { GraphQLObjectType, GraphQLSchema, isIntrospectionType, isSpecifiedScalarType, type GraphQLFieldConfigMap, type GraphQLNamedType } from 'graphql';
+import { GraphQLObjectType, GraphQLSchema, isIntrospectionType, isSpecifiedScalarType, type GraphQLEnumType, type GraphQLFieldConfigMap, type GraphQLNamedType } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import type { ApiContext } from './context';
 import { FIXED_RESOLVERS } from './resolvers';
@@ -36,6 +36,7 @@ export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?
     SortDirection: SortDirectionEnum,
     ChangeOp: ChangeOpEnum,
     ResyncReason: ResyncReasonEnum,
+    MetricWindow: fixed.getType('MetricWindow') as GraphQLEnumType,
     filters: new Map(),
   };
   const built = new Map<string, SubjectTypes>();

@@ -98,7 +98,7 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
 
   const requireDefinition = (name: string): MetricDefinition => {
     const definition = definitions.find((d) => d.name === name);
-    if (!definition) throw new AppError(ErrorCode.NOT_FOUND, `no active metric "${name}" (active: ${definitions.map((d) => d.name).join(', ') || 'none'})`);
+    if (!definition) throw new AppError(ErrorCode.BAD_USER_INPUT, `name: no active metric "${name}" (active: ${definitions.map((d) => d.name).join(', ') || 'none'})`);
     return definition;
   };
 

@@ -1,4 +1,4 @@
-import { GraphQLFloat, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLString, type GraphQLFieldConfigMap } from 'graphql';
+import { GraphQLFloat, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLString, type GraphQLFieldConfigMap, type GraphQLEnumType } from 'graphql';
 import { AppError, ErrorCode } from '../../errors';
 import { metricKey, type DimValue } from '../../metrics/aggregation';
 import type { MetricBucketResult, MetricsReader } from '../../metrics/metric-reader';
@@ -38,14 +38,14 @@ interface Args {
   groupBy?: string[] | null;
 }
 
-export function metricSubscriptionFields(): GraphQLFieldConfigMap<unknown, ApiContext> {
+export function metricSubscriptionFields(windowType: GraphQLEnumType): GraphQLFieldConfigMap<unknown, ApiContext> {
   return {
     metricUpdated: {
       type: new GraphQLNonNull(MetricBucketUpdate),
       description: 'Live updates of a metric\'s buckets (count, sum, avg, min, max), as the metrics role rewrites them.',
       args: {
         name: { type: new GraphQLNonNull(GraphQLString) },
-        window: { type: new GraphQLNonNull(GraphQLString), description: 'minute, hour or day.' },
+        window: { type: new GraphQLNonNull(windowType) },
         where: { type: JSONScalar, description: 'Dimension → value or list of values.' },
         groupBy: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) },
       },
@@ -173,5 +173,5 @@ function liveBuckets(
 
 /** Adds `metricUpdated` to the subscription fields another factory builds. */
 export function withMetricSubscriptions(factory: SubscriptionFieldsFactory): SubscriptionFieldsFactory {
-  return (types, shared) => ({ ...factory(types, shared), ...metricSubscriptionFields() });
+  return (types, shared) => ({ ...factory(types, shared), ...metricSubscriptionFields(shared.MetricWindow) });
 }

@@ -1,4 +1,4 @@
-import { Arg, Ctx, Field, Float, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Field, Float, Int, ObjectType, Query, Resolver, registerEnumType } from 'type-graphql';
 import { AppError, ErrorCode } from '../../errors';
 import { WINDOW_SIZES, type WindowSize } from '../../metrics/metric-definition';
 import type { MetricsReader } from '../../metrics/metric-reader';
@@ -107,6 +107,10 @@ export function requireMetricRead(ctx: ApiContext, name: string): void {
   if (definition) requireSubjectRead(ctx.principal, definition.subject);
 }
 
+/** The window sizes as the enum `MetricWindow` (`metricUpdated` takes the same type from the built schema: SharedTypes). */
+const MetricWindow = Object.fromEntries(WINDOW_SIZES.map((w) => [w, w])) as Record<WindowSize, WindowSize>;
+registerEnumType(MetricWindow, { name: 'MetricWindow', description: 'A tumbling UTC window size.' });
+
 export function windowOf(window: string): WindowSize {
   if (!WINDOW_SIZES.includes(window as WindowSize)) {
     throw new AppError(ErrorCode.BAD_USER_INPUT, `window must be one of ${WINDOW_SIZES.join(', ')} (got "${window}")`);
@@ -114,10 +118,22 @@ export function windowOf(window: string): WindowSize {
   return window as WindowSize;
 }
 
+/**
+ * A metric `where` is dimension → value, or → list of values. Anything else (the list filters'
+ * operator objects such as `{region: {eq: "eu-west"}}`, nested lists) is BAD_USER_INPUT naming
+ * the dimension, never a filter that silently matches nothing.
+ */
 export function whereOf(where: unknown): Record<string, unknown> | null {
   if (where === null || where === undefined) return null;
   if (typeof where !== 'object' || Array.isArray(where)) {
     throw new AppError(ErrorCode.BAD_USER_INPUT, 'where must be an object of dimension → value or list of values, e.g. {"region": ["eu-west"]}');
+  }
+  const scalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
+  for (const [dimension, accepted] of Object.entries(where)) {
+    if (!(scalar(accepted) || (Array.isArray(accepted) && accepted.every(scalar)))) {
+      throw new AppError(ErrorCode.BAD_USER_INPUT, `where.${dimension}: a metric dimension takes a value or a list of values, e.g. {"${dimension}": ["a", "b"]}; got ${JSON.stringify(accepted)}`,
+        { details: { argument: `where.${dimension}`, value: accepted } });
+    }
   }
   return where as Record<string, unknown>;
 }
@@ -127,7 +143,7 @@ export class MetricResolver {
   @Query(() => [MetricBucketType], { description: 'Buckets of a metric in [from, to), oldest first. `where`: dimension → value or list of values. `groupBy`: dimensions kept (the others are merged); absent: all.' })
   async metric(
     @Arg('name', () => String) name: string,
-    @Arg('window', () => String, { description: 'minute, hour or day (one of the metric\'s windows).' }) window: string,
+    @Arg('window', () => MetricWindow, { description: 'One of the metric\'s windows.' }) window: string,
     @Arg('from', () => DateTimeScalar, { nullable: true }) from: string | null,
     @Arg('to', () => DateTimeScalar, { nullable: true }) to: string | null,
     @Arg('where', () => JSONScalar, { nullable: true }) where: unknown,

@@ -21,6 +21,8 @@ export interface SharedTypes {
   readonly SortDirection: EnumType;
   readonly ChangeOp: EnumType;
   readonly ResyncReason: EnumType;
+  /** `MetricWindow` of the fixed schema, for `metricUpdated` (one type of that name per schema). */
+  readonly MetricWindow: EnumType;
   /** Scalar filter inputs shared by all subjects of one schema build (one instance per name). */
   readonly filters: Map<string, GraphQLInputObjectType>;
 }

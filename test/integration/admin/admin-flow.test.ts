@@ -196,7 +196,7 @@ describe('admin flow through GraphQL', () => {
       Object.fromEntries(rows.map((r) => [r.dimensions.carrier, [r.count, Number(r.sum)]]));
     const byCarrier = await waitFor('metric backfilled', async () => {
       const data = await ok<{ metric: { dimensions: { carrier: string }; count: number; sum: string }[] }>(
-        '{ metric(name: "shipment-weight", window: "day", groupBy: ["carrier"]) { dimensions count sum } }');
+        '{ metric(name: "shipment-weight", window: day, groupBy: ["carrier"]) { dimensions count sum } }');
       const t = totals(data.metric);
       return t.dhl?.[0] === 2 && t.ups?.[0] === 2 && t.fedex?.[0] === 1 ? t : undefined;
     }, { timeoutMs: 60000 });
@@ -205,7 +205,7 @@ describe('admin flow through GraphQL', () => {
       { d: { ...metric, version: 2, filter: [{ src: '$.carrier', equals: 'dhl' }] } });
     await waitFor('metric v2 backfilled', async () => {
       const data = await ok<{ metric: { dimensions: { carrier: string }; count: number; sum: string }[] }>(
-        '{ metric(name: "shipment-weight", window: "day", groupBy: ["carrier"]) { dimensions count sum } }');
+        '{ metric(name: "shipment-weight", window: day, groupBy: ["carrier"]) { dimensions count sum } }');
       return JSON.stringify(totals(data.metric)) === JSON.stringify({ dhl: [2, 3.75] }) ? true : undefined;
     }, { timeoutMs: 60000 });
     expect((await ok<{ rollbackMetricDefinition: { version: number } }>('mutation { rollbackMetricDefinition(name: "shipment-weight") { version } }'))

@@ -184,7 +184,7 @@ describe('bad input', () => {
     const own = await post({ query: '{ customers { totalCount } }' }, { key: CUSTOMER_READER_KEY });
     expect(own.body).toEqual({ data: { customers: { totalCount: 0 } } });
     for (const query of ['{ orders { totalCount } }', '{ order(id: "1") { id } }', '{ orderHistory(id: "1") { totalCount } }',
-      '{ ordersAggregate { count } }', '{ metric(name: "order-amount", window: "hour") { count } }']) {
+      '{ ordersAggregate { count } }', '{ metric(name: "order-amount", window: hour) { count } }']) {
       const reply = await post({ query }, { key: CUSTOMER_READER_KEY });
       expect([query, codeOf(reply)]).toEqual([query, 'FORBIDDEN']);
     }

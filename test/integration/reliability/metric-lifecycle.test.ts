@@ -36,7 +36,7 @@ class MetricSubscriber {
   private readonly client: Client;
   constructor(url: string) {
     this.client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
-    this.client.subscribe<{ metricUpdated: { metric: string; count: number } }>({ query: 'subscription { metricUpdated(name: "order-count", window: "day") { metric count } }' }, {
+    this.client.subscribe<{ metricUpdated: { metric: string; count: number } }>({ query: 'subscription { metricUpdated(name: "order-count", window: day) { metric count } }' }, {
       next: (value) => {
         if (value.data) this.updates.push(value.data.metricUpdated);
         if (value.errors) this.ended = { code: (value.errors[0]?.extensions as { code?: string } | undefined)?.code, message: value.errors[0]!.message };
