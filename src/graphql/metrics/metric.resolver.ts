@@ -25,7 +25,7 @@ export class MetricBucketType {
   @Field(() => DecimalScalar, { nullable: true, description: 'Exact sum of the measure (null for a count-only metric).' })
   sum!: string | null;
 
-  @Field(() => Float, { nullable: true, description: 'sum / count.' })
+  @Field(() => Float, { nullable: true, description: 'sum / count, as a double (IEEE 754: about 15–17 significant digits, rounded to nearest); sum and count are exact.' })
   avg!: number | null;
 
   @Field(() => DecimalScalar, { nullable: true })

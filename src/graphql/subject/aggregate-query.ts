@@ -1,6 +1,6 @@
 import { GraphQLBoolean, GraphQLFloat, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLString, type GraphQLFieldConfigMap } from 'graphql';
 import { AppError, ErrorCode } from '../../errors';
-import { parseFieldPath } from '../../mapping/json-path';
+import { parseFieldPath, type PathSegment } from '../../mapping/json-path';
 import { compileGetter } from '../../mapping/path-getter';
 import { addDec, compareDec, formatDec, toDec, type Dec } from '../../values/decimal';
 import type { AggregateLimits } from '../../metrics/metric-reader';
@@ -29,7 +29,7 @@ const AggregateGroup = new GraphQLObjectType<GroupResult>({
     group: { type: new GraphQLNonNull(JSONScalar), description: 'The groupBy field values, e.g. {"region": "eu-west"} ({} without groupBy).' },
     count: { type: new GraphQLNonNull(GraphQLInt), description: 'Entities in the group.' },
     sum: { type: DecimalScalar, description: 'Exact sum of the numeric measure values (entities without one are skipped).' },
-    avg: { type: GraphQLFloat, description: 'sum / number of measure values.' },
+    avg: { type: GraphQLFloat, description: 'sum / number of measure values, as a double (IEEE 754: about 15–17 significant digits, rounded to nearest); sum and count are exact.' },
     min: { type: DecimalScalar },
     max: { type: DecimalScalar },
   },
@@ -60,14 +60,14 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
       args: {
         where: { type: types.where },
         groupBy: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)), description: 'Field paths, e.g. ["region"] or ["customer.email"].' },
-        measure: { type: GraphQLString, description: 'A numeric or decimal field path, e.g. "amount".' },
+        measure: { type: GraphQLString, description: 'A numeric or decimal field path in the metric definitions\' syntax, e.g. "amount" or "line_items[*].price" (one value per element).' },
         includeDeleted: { type: GraphQLBoolean, defaultValue: false },
       },
       resolve: async (_root, args: AggregateArgs, ctx) => {
         requireSubjectRead(ctx.principal, subject);
         const limits = ctx.services.metrics?.limits ?? DEFAULT_AGGREGATE_LIMITS;
-        const groupBy = (args.groupBy ?? []).map((path) => readerOf(path, fields));
-        const measure = args.measure ? readerOf(args.measure, fields) : null;
+        const groupBy = (args.groupBy ?? []).map((path, i) => readerOf(path, fields, `groupBy[${i}]`, false));
+        const measure = args.measure ? readerOf(args.measure, fields, 'measure', true) : null;
         const filter = whereToMongo(args.where, fields);
         const query = { $and: [filter, args.includeDeleted ? { '_meta.purged': { $ne: true } } : { '_meta.deleted': false }] };
         const projection: Record<string, 1> = { _id: 1 };
@@ -93,8 +93,11 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
             groups.set(id, group);
           }
           group.count += 1;
-          const value = measure ? toDec(measure.read(doc.data)) : null;
-          if (value) {
+          // A `[*]` measure contributes one value per element, like a per-element metric.
+          const read = measure ? measure.read(doc.data) : undefined;
+          for (const raw of Array.isArray(read) && measure?.perElement ? read.flat(Infinity) : [read]) {
+            const value = toDec(raw);
+            if (!value) continue;
             group.values += 1;
             group.sum = group.sum ? addDec(group.sum, value) : value;
             if (!group.min || compareDec(value, group.min) < 0) group.min = value;
@@ -114,15 +117,44 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
   };
 }
 
-function readerOf(path: string, fields: readonly FieldModel[]): { path: string; root: string; read: (data: unknown) => unknown } {
+/**
+ * A field path in the metric definitions' syntax (`region`, `customer.email`, `line_items[*].price`),
+ * checked against the subject's fields: an unknown field at any depth, or a list crossed without
+ * `[*]` (`line_items.price`), is BAD_USER_INPUT naming the argument and the path — never a null sum.
+ * `[*]` is allowed in `measure` (one value per element) and not in `groupBy`.
+ */
+function readerOf(path: string, fields: readonly FieldModel[], argument: string, allowWildcard: boolean): { path: string; root: string; perElement: boolean; read: (data: unknown) => unknown } {
+  const refuse = (why: string): never => {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `${argument}: "${path}" ${why}`, { details: { argument, value: path } });
+  };
   const parsed = parseFieldPath(path);
-  const first = parsed.ok ? parsed.segments[0] : undefined;
-  const field = first?.kind === 'name' ? fields.find((f) => f.jsonKey === first.name || fieldName(f.jsonKey) === first.name) : undefined;
-  if (!parsed.ok || !field || parsed.segments.some((s) => s.kind === 'wildcard')) {
-    throw new AppError(ErrorCode.BAD_USER_INPUT, `"${path}" is not a field path of this subject (fields: ${fields.map((f) => fieldName(f.jsonKey)).join(', ')})`);
+  if (!parsed.ok) return refuse(`is not a field path (${parsed.problem})`);
+  let level: readonly FieldModel[] | null = fields;
+  let current: FieldModel | null = null;
+  const segments: PathSegment[] = [];
+  let wildcards = 0;
+  for (const segment of parsed.segments) {
+    if (segment.kind === 'wildcard') {
+      if (!allowWildcard) refuse('iterates a list: group by an element field with a metric instead');
+      if (current?.kind !== 'list') refuse('has [*] after a field that is not a list');
+      wildcards += 1;
+      segments.push(segment);
+      current = (current as Extract<FieldModel, { kind: 'list' }>).item;
+      level = current.kind === 'object' ? current.fields : null;
+      continue;
+    }
+    if (segment.kind !== 'name') refuse('may use field names and [*] only');
+    const name = (segment as { name: string }).name;
+    if (current?.kind === 'list') refuse(`crosses the list "${current.jsonKey}" without [*]: write it as in the metric definitions, e.g. "${path.replace(`${current.jsonKey}.`, `${current.jsonKey}[*].`)}"`);
+    const field: FieldModel | undefined = level?.find((f) => f.jsonKey === name || fieldName(f.jsonKey) === name);
+    if (!field) refuse(`is not a field path of this subject: no field "${name}"${level ? ` (fields there: ${level.map((f) => fieldName(f.jsonKey)).join(', ')})` : ''}`);
+    current = field!;
+    segments.push({ kind: 'name', name: field!.jsonKey });
+    level = field!.kind === 'object' ? field!.fields : null;
   }
-  const segments = [{ kind: 'name' as const, name: field.jsonKey }, ...parsed.segments.slice(1)];
-  return { path, root: field.jsonKey, read: compileGetter(segments) };
+  if (wildcards > 1) refuse('iterates more than one list');
+  if (current && (current.kind === 'object' || current.kind === 'list')) refuse(`names ${current.kind === 'list' ? 'a list' : 'an object'}, not a value${current.kind === 'list' && allowWildcard ? ` (write "${path}[*]..." for its elements)` : ''}`);
+  return { path, root: (segments[0] as { name: string }).name, perElement: wildcards > 0, read: compileGetter(segments) };
 }
 
 function normalizeGroupValue(value: unknown): unknown {

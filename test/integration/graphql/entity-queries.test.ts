@@ -136,6 +136,16 @@ describe('GraphQL entity queries over canonical state', () => {
     expect((await api.query('{ nope }')).errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
+  it('aggregates read paths in the metric definitions\' syntax; an unknown or list-crossing path is BAD_USER_INPUT naming it', async () => {
+    const crossing = await api.query('{ ordersAggregate(measure: "line_items.price") { sum } }');
+    expect(crossing.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringContaining('"line_items[*].price"') });
+    const unknown = await api.query('{ ordersAggregate(groupBy: ["customer.nope"]) { count } }');
+    expect(unknown.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringMatching(/groupBy\[0\]: "customer\.nope".*no field "nope"/) });
+    const perElement = await api.query<{ ordersAggregate: { count: number }[] }>('{ ordersAggregate(measure: "line_items[*].price") { count sum min max } }');
+    expect(perElement.errors).toBeUndefined();
+    expect(perElement.data!.ordersAggregate.length).toBeGreaterThan(0);
+  });
+
   it('serves a subject registered at run time over HTTP and websockets, without a restart', async () => {
     const probe = '{ __type(name: "Product") { name fields { name } } }';
     expect((await api.query<{ __type: null }>(probe)).data!.__type).toBeNull();

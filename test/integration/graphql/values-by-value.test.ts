@@ -7,7 +7,8 @@ import { createEntityStore, type StoredEntity } from '../../../src/state/entity-
 import { startApiHarness, type ApiHarness } from '../../support/api-harness';
 import { seededRandom } from '../../support/seeded-random';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
-import { VALUE_FIELDS, VALUE_SCHEMA, oracleMatches, oracleOrder, randomDocument, randomFilter } from '../../support/value-oracle';
+import { addDec, formatDec, toDec } from '../../../src/values/decimal';
+import { VALUE_FIELDS, VALUE_SCHEMA, compareValues, oracleMatches, oracleOrder, randomDocument, randomFilter } from '../../support/value-oracle';
 
 /**
  * The property of test/unit/values/values-by-value.test.ts on the real store, through GraphQL:
@@ -89,6 +90,19 @@ describe('values compare by value on the real store, through GraphQL', () => {
       const clause = compileWhere(where, fields);
       expect({ context, ids: docs.filter((d) => matchesClause(clause, d.data, d.id)).map((d) => d.id) }).toEqual({ context, ids: matching.map((d) => d.id) });
     }
+  });
+
+  it('aggregates by value: sum, min and max of a Decimal keep the scale, equal to the oracle', async () => {
+    const response = await api.query<Record<string, { count: number; sum: string; min: string; max: string }[]>>(`{ ${names.aggregate}(measure: "amount") { count sum min max } }`);
+    expect(response.errors).toBeUndefined();
+    const [group] = response.data![names.aggregate]!;
+    const amounts = docs.map((d) => d.data.amount).filter((a): a is string => typeof a === 'string');
+    const sum = amounts.reduce((acc, a) => addDec(acc, toDec(a)!), toDec('0')!);
+    expect(group!.sum).toBe(formatDec(sum));
+    expect(group!.sum.split('.')[1]?.length ?? 0).toBe(Math.max(...amounts.map((a) => a.split('.')[1]?.length ?? 0)));
+    const sorted = [...amounts].sort((a, b) => compareValues('amount', a, b));
+    expect(compareValues('amount', group!.min, sorted[0])).toBe(0);
+    expect(compareValues('amount', group!.max, sorted.at(-1))).toBe(0);
   });
 
   it('refuses a malformed Decimal or DateTime literal with BAD_USER_INPUT naming the value', async () => {
