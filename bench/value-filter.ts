@@ -3,7 +3,7 @@
  * (run by the store on the order keys, state/order-keys.ts) beside today's `orders(first: 20)`,
  * through canonql's real GraphQL endpoint (Apollo Server 5 over express) on the same store.
  *
- *   npm run bench:values -- [--entities 5000] [--requests 300] [--runs 3]
+ *   npm run bench:values -- [--entities 5000] [--requests 300] [--runs 3] [--index]
  *
  * 5,000 orders and 5,000 customers (the seed schemas; the order schema has no Decimal field, so
  * the Decimal range runs on `customer.balance`, mixed signs and magnitudes, two places) are written
@@ -28,11 +28,13 @@ import { SchemaGateway } from '../src/graphql/schema-gateway';
 import { createEntityStore, type StoredEntity } from '../src/state/entity-store';
 import { stackUp } from '../infra/stack/stack';
 import { createProgress } from '../infra/stack/progress';
-import { ROOT, config, fmt, machine, numberArg, percentile, uniqueName, writeResults } from './support/bench-common';
+import { ROOT, config, flagArg, fmt, machine, numberArg, percentile, uniqueName, writeResults } from './support/bench-common';
 
 const ENTITIES = numberArg('entities', 5000);
 const REQUESTS = numberArg('requests', 300);
 const RUNS = numberArg('runs', 3);
+/** `--index`: also index the order key sorted and filtered on (what a per-field index would give). */
+const INDEX = flagArg('index');
 
 const QUERIES = {
   orders: '{ orders(first: 20) { totalCount edges { cursor node { id order_id currency } } pageInfo { hasNextPage endCursor } } }',
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
       for (let i = 0; i < list.length; i += 500) await store.writeMany(subject, list.slice(i, i + 500).map((next) => ({ key: next._id, expectedVersion: null, next })));
       await store.ensureIndexes(subject);
     }
+    if (INDEX) await db.collection('state_customer').createIndex({ '_k.balance': 1, _id: 1 });
 
     const catalog = createSubjectCatalog(loadCanonicalSchemas(path.join(ROOT, 'schema', 'canonical')).values());
     const app = express();
@@ -126,7 +129,7 @@ async function main(): Promise<void> {
       console.log(`| ${name === 'orders' ? '`orders(first: 20)`' : '`customers(where: balance gte/lt, orderBy: balance DESC, first: 20)`'} | ${fmt(s.medianP50Ms, 2)} | ${s.runs.map((r) => fmt(r.p50Ms, 2)).join(', ')} | ${fmt(s.medianRequestsPerSecond)} |`);
     }
     console.log(`\nDecimal range + sort / orders(first: 20), p50: ${fmt(ratio, 2)}x`);
-    console.log(`wrote ${writeResults('value-filter', { benchmark: 'value-filter', at: new Date().toISOString(), machine: machine(), settings: { entities: ENTITIES, requests: REQUESTS, runs: RUNS }, queries: QUERIES, summary, ratio })}`);
+    console.log(`wrote ${writeResults('value-filter', { benchmark: 'value-filter', at: new Date().toISOString(), machine: machine(), settings: { entities: ENTITIES, requests: REQUESTS, runs: RUNS, index: INDEX }, queries: QUERIES, summary, ratio })}`);
   } finally {
     agent.destroy();
     if (server) await new Promise((resolve) => server!.close(() => resolve(undefined)));
