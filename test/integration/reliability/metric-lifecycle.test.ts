@@ -92,11 +92,15 @@ describe('reliability: metric version lifecycle under a live stream', () => {
       }
     })();
 
-    /** Pauses the stream, waits until everything is applied, and compares the active version's buckets with a recomputation. */
-    const bucketsCurrent = async (step: string, definition: unknown) => {
+    /** Pauses the stream and waits until everything is applied. */
+    const pause = async () => {
       paused = true;
       await sleep(300);
       await w.waitApplied(120_000);
+    };
+    /** With the stream paused: the active version's buckets equal a recomputation from state; then the stream goes on. */
+    const bucketsCurrent = async (step: string, definition: unknown) => {
+      await pause();
       const metric = compiled(definition);
       const stored = async () => Object.fromEntries((await w.db.collection<{ _id: string; count: number }>('metric_buckets')
         .find({ metric: metric.key, count: { $gt: 0 } }).toArray()).map((d) => [d._id, d.count]));
@@ -124,21 +128,26 @@ describe('reliability: metric version lifecycle under a live stream', () => {
     await receives(s2, 'v2');
     await bucketsCurrent('v2', V2);
 
-    // Rolled back to v1, which missed every change consumed while v2 was active.
+    // Rolled back to v1, which missed every change consumed while v2 was active. The switch is
+    // made with the stream paused, so no later change of an entity can repair v1's rollups: only
+    // bringing the reactivated version current from state can.
+    await sleep(2000);
+    await pause();
     await admin('mutation { rollbackMetricDefinition(name: "order-count") { version } }');
     await endsWithVersionChanged(s2, 'rolled back');
     const s3 = subscribe();
-    await receives(s3, 'rollback to v1');
     await bucketsCurrent('rollback to v1', V1);
+    await receives(s3, 'rollback to v1');
 
     // Deactivated while changes keep coming, then activated again.
     await admin('mutation { deactivateMetricDefinition(name: "order-count") }');
     await endsWithVersionChanged(s3, 'deactivated');
     await sleep(3000);
+    await pause();
     await admin('mutation { activateMetricDefinition(name: "order-count", version: 1) { version } }');
     const s4 = subscribe();
-    await receives(s4, 'v1 activated again');
     await bucketsCurrent('v1 activated again', V1);
+    await receives(s4, 'v1 activated again');
 
     loading = false;
     await load;
