@@ -87,7 +87,8 @@ function daysFromCivil(year: number, month: number, day: number): number {
   return era * 146_097 + dayOfEra - 719_468;
 }
 
-function civilFromDays(daysSinceEpoch: number): { year: number; month: number; day: number } {
+/** Days since 1970-01-01 → proleptic Gregorian date (H. Hinnant's civil_from_days). */
+export function civilFromDays(daysSinceEpoch: number): { year: number; month: number; day: number } {
   const z = daysSinceEpoch + 719_468;
   const era = Math.floor(z / 146_097);
   const dayOfEra = z - era * 146_097;

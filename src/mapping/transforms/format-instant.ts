@@ -1,3 +1,5 @@
+import { civilFromDays } from '../../values/date-time';
+
 /**
  * ISO-8601 UTC text of an epoch-ms instant, by integer arithmetic: `Date#toISOString` costs
  * several times the rest of a datetime mapping, and timestamps are in nearly every CDC event.
@@ -23,17 +25,8 @@ export function formatDateUtc(ms: number): string {
   return formatCivilDate(Math.floor(ms / MS_PER_DAY));
 }
 
-/** Days since 1970-01-01 → proleptic Gregorian date (H. Hinnant's civil_from_days). */
 function formatCivilDate(daysSinceEpoch: number): string {
-  const z = daysSinceEpoch + 719_468;
-  const era = Math.floor(z / 146_097);
-  const dayOfEra = z - era * 146_097;
-  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
-  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
-  const mp = Math.floor((5 * dayOfYear + 2) / 153);
-  const day = dayOfYear - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  const { year, month, day } = civilFromDays(daysSinceEpoch);
   return `${String(year).padStart(4, '0')}-${two(month)}-${two(day)}`;
 }
 
