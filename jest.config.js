@@ -11,6 +11,10 @@ const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 const common = { testEnvironment: '<rootDir>/test/support/log-capturing-environment.ts', transform, moduleFileExtensions: ['ts', 'js', 'json'], roots: ['<rootDir>/test'] };
 
 module.exports = {
+  // On a 2-core machine jest runs every suite in band, inside its own process (one worker means no
+  // worker processes), so one handle a client library leaves behind (a retry timer, a keep-alive
+  // socket) would keep the run alive after the report and teardown: the run ends there instead.
+  forceExit: true,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     {
