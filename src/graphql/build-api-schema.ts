@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { GraphQLObjectType, GraphQLSchema, isIntrospectionType, isSpecifiedScalarType, type GraphQLEnumType, type GraphQLFieldConfigMap, type GraphQLNamedType } from 'graphql';
-import { buildSchemaSync } from 'type-graphql';
+import { buildSchemaSync, getMetadataStorage } from 'type-graphql';
 import type { ApiContext } from './context';
 import { FIXED_RESOLVERS } from './resolvers';
 import { SHARED_OBJECT_TYPES } from './shared/catalog.resolver';
@@ -26,7 +26,34 @@ export type SubscriptionFieldsFactory = (types: readonly SubjectTypes[], shared:
  * cost of a rebuild, and servable-subject checks build a schema per subject).
  */
 let fixedSchema: GraphQLSchema | undefined;
-const fixedPart = () => (fixedSchema ??= buildSchemaSync({ resolvers: FIXED_RESOLVERS, orphanedTypes: SHARED_OBJECT_TYPES, validate: false }));
+const fixedPart = () => {
+  if (!fixedSchema) {
+    declareArgumentsInOrder();
+    fixedSchema = buildSchemaSync({ resolvers: FIXED_RESOLVERS, orphanedTypes: SHARED_OBJECT_TYPES, validate: false });
+  }
+  return fixedSchema;
+};
+
+/**
+ * TypeScript applies a method's parameter decorators from the last parameter to the first, so
+ * type-graphql records each `@Arg` in reverse and lists a field's arguments in that order
+ * (`metric(groupBy, where, to, from, window, name)`); it orders them by index only when it calls
+ * the method. Its recorded parameters are put back in declaration order (by index, per method)
+ * before the build, so every field of the fixed part lists its arguments as its method declares
+ * them. Idempotent: the metadata is global and sorting it again changes nothing.
+ */
+export function declareArgumentsInOrder(): void {
+  const storage = getMetadataStorage();
+  const byMethod = new Map<unknown, Map<string, typeof storage.params>>();
+  for (const param of storage.params) {
+    let methods = byMethod.get(param.target);
+    if (!methods) byMethod.set(param.target, (methods = new Map()));
+    let params = methods.get(param.methodName);
+    if (!params) methods.set(param.methodName, (params = []));
+    params.push(param);
+  }
+  storage.params = [...byMethod.values()].flatMap((methods) => [...methods.values()].flatMap((params) => [...params].sort((a, b) => a.index - b.index)));
+}
 
 export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?: SubscriptionFieldsFactory): GraphQLSchema {
   const fixed = fixedPart();
