@@ -5,6 +5,7 @@ COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 RUN npm ci --no-audit --no-fund
 COPY src ./src
 COPY infra ./infra
+COPY scripts ./scripts
 COPY schema ./schema
 COPY specs ./specs
 RUN npm run build && npm prune --omit=dev

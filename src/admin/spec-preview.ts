@@ -3,6 +3,7 @@ import { decodeRecord, type RawRecord } from '../ingestion/debezium/decode-recor
 import { toIntent } from '../ingestion/pipeline';
 import { compileForPipeline } from '../ingestion/pipeline-spec';
 import { compileSpec } from '../mapping/compile-spec';
+import { fieldPathKey } from '../mapping/json-path';
 import type { MappingSpec } from '../mapping/mapping-spec';
 
 /**
@@ -75,8 +76,8 @@ export function previewSpec(input: PreviewInput): SpecPreview {
   const routed = compileForPipeline(input.spec);
   const records = input.records.map((raw) => previewRecord(raw, routed, input.validate));
   const rawFields = input.rawFields ?? inferFields(input.records);
-  const seen = new Map(rawFields.map((f) => [normalizePath(f.path), f]));
-  const read = [...new Set(compiled.sourceFields.map(normalizePath))];
+  const seen = new Map(rawFields.map((f) => [fieldPathKey(f.path), f]));
+  const read = [...new Set(compiled.sourceFields.map(fieldPathKey))];
   const readSet = new Set(read);
   return {
     subject: compiled.subject,
@@ -115,11 +116,6 @@ function previewRecord(raw: RawRecord, spec: ReturnType<typeof compileForPipelin
     if (!isAppError(error)) throw error;
     return { ...base, status: 'error', op: null, key: null, canonical: null, unset: [], errors: [error.message], errorCode: error.code };
   }
-}
-
-/** `$.items[*].sku`, `items[*].sku` and `items.sku` name the same source field here. */
-export function normalizePath(path: string): string {
-  return path.replace(/^\$\.?/, '').replace(/\[\d+\]/g, '[*]');
 }
 
 function isAncestorOfRead(path: string, read: ReadonlySet<string>): boolean {
@@ -173,17 +169,17 @@ function typeMismatches(spec: MappingSpec, seen: ReadonlyMap<string, RawFieldTyp
   const out: FieldTypeMismatch[] = [];
   for (const mapping of spec.fieldMappings) {
     if (!mapping.src || mapping.transform !== undefined) continue;
-    const source = normalizePath(mapping.src);
+    const source = fieldPathKey(mapping.src);
     const raw = seen.get(source);
-    const targetTypes = schemaTypesAt(schema, normalizePath(mapping.dst));
+    const targetTypes = schemaTypesAt(schema, fieldPathKey(mapping.dst));
     if (!raw || !targetTypes) continue;
     const accepted = (type: string) => targetTypes.includes(type) || (type === 'integer' && targetTypes.includes('number'))
       || (type === 'null' && mapping.default !== undefined);
     const bad = raw.types.filter((type) => !accepted(type));
     if (bad.length > 0) {
       out.push({
-        source, target: normalizePath(mapping.dst), sourceTypes: raw.types, targetTypes,
-        message: `${source} is ${bad.join('/')} in the raw data but ${normalizePath(mapping.dst)} accepts ${targetTypes.join('/')}`,
+        source, target: fieldPathKey(mapping.dst), sourceTypes: raw.types, targetTypes,
+        message: `${source} is ${bad.join('/')} in the raw data but ${fieldPathKey(mapping.dst)} accepts ${targetTypes.join('/')}`,
       });
     }
   }

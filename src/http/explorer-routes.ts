@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { resolveExplorerAssets } from './explorer/assets';
 import type { SiteLinks } from './html';
-import { EXPLORER_CLIENT_SCRIPT } from './explorer/client-script';
+import { browserScript } from './browser-scripts';
 import { renderExplorerPage } from './explorer/page';
 
 export interface ExplorerOptions {
@@ -33,7 +33,8 @@ export function explorerRoutes(options: ExplorerOptions): Router {
   const assetsBase = `${endpointPath === '/' ? '' : endpointPath}/explorer-assets`;
   const assets = resolveExplorerAssets();
 
-  const clientScriptName = `explorer-${sha256(EXPLORER_CLIENT_SCRIPT).slice(0, 12)}.js`;
+  const clientScript = browserScript('explorer');
+  const clientScriptName = `explorer-${sha256(clientScript).slice(0, 12)}.js`;
   const files = new Map<string, string>(Object.values(assets).map((asset) => [`/${asset.urlPath}`, asset.filePath]));
   const assetUrl = (urlPath: string) => `${assetsBase}/${urlPath}`;
 
@@ -75,7 +76,7 @@ export function explorerRoutes(options: ExplorerOptions): Router {
     }
     res.set('X-Content-Type-Options', 'nosniff');
     if (req.path === `/${clientScriptName}`) {
-      res.set('Cache-Control', IMMUTABLE).type('text/javascript').send(EXPLORER_CLIENT_SCRIPT);
+      res.set('Cache-Control', IMMUTABLE).type('text/javascript').send(clientScript);
       return;
     }
     const filePath = files.get(req.path);

@@ -1,7 +1,6 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { hashedAsset, SAME_ORIGIN_PAGE_CSP, siteNav, type HashedAsset, type SiteLinks } from './html';
-import { STUDIO_CLIENT_SCRIPT } from './studio/client-script';
-import { STUDIO_MODEL_SCRIPT } from './studio/model-script';
+import { browserScript } from './browser-scripts';
 import { renderStudioPage } from './studio/page';
 import { STUDIO_STYLESHEET } from './studio/stylesheet';
 
@@ -15,8 +14,8 @@ export interface StudioOptions {
 }
 
 /**
- * The mapping studio: one HTML page and three assets (model script, page script, stylesheet),
- * all shipped inside the service as strings, served under content-hashed URLs below
+ * The mapping studio: one HTML page and two assets (the page's script, bundled from
+ * src/browser/studio, and its stylesheet), served under content-hashed URLs below
  * `<path>/assets/`. The page uses only the public GraphQL API of the same origin; its
  * Content-Security-Policy forbids loading from, or connecting to, any other origin.
  */
@@ -24,18 +23,16 @@ export function studioRoutes(options: StudioOptions): Router {
   const pagePath = plainPath(options.path, 'path');
   const endpointPath = plainPath(options.endpointPath, 'endpointPath');
   const assetsBase = `${pagePath}/assets`;
-  const assets = [
-    hashedAsset('studio-model', 'js', 'text/javascript', STUDIO_MODEL_SCRIPT),
-    hashedAsset('studio', 'js', 'text/javascript', STUDIO_CLIENT_SCRIPT),
-    hashedAsset('studio', 'css', 'text/css', STUDIO_STYLESHEET),
-  ];
+  const script = hashedAsset('studio', 'js', 'text/javascript', browserScript('studio'));
+  const stylesheet = hashedAsset('studio', 'css', 'text/css', STUDIO_STYLESHEET);
+  const assets = [script, stylesheet];
   const byPath = new Map(assets.map((asset) => [`/${asset.name}`, asset]));
   const url = (asset: HashedAsset) => `${assetsBase}/${asset.name}`;
   const page = renderStudioPage({
     title: 'canonql mapping studio',
     endpointPath,
-    stylesheets: [url(assets[2]!)],
-    scripts: [url(assets[0]!), url(assets[1]!)],
+    stylesheets: [url(stylesheet)],
+    scripts: [url(script)],
     nav: options.links ? siteNav(options.links, 'studio') : '',
   });
 

@@ -127,3 +127,16 @@ export function parseFieldPath(path: string): ParsedPath {
 export function toDottedPath(segments: readonly PathSegment[]): string {
   return segments.map((s) => (s.kind === 'name' ? s.name : s.kind === 'index' ? String(s.index) : '*')).join('.');
 }
+
+/**
+ * The key under which spellings of one field compare equal, as a JSONPath without its `$.` and
+ * with every array step as `[*]`: `$.items[0].sku`, `items[*].sku`, `$['items'][*].sku` and
+ * `items.0.sku` are all `items[*].sku`. A path outside the supported subset is its own key (only
+ * `$.` dropped), so it still compares equal to itself. Shared by the spec preview and the studio.
+ */
+export function fieldPathKey(path: string): string {
+  const parsed = parseFieldPath(path);
+  if (!parsed.ok) return path.replace(/^\$\.?/, '');
+  const segments = parsed.segments.map((s): PathSegment => (s.kind === 'index' ? { kind: 'wildcard' } : s));
+  return formatJsonPath(segments).replace(/^\$\.?/, '');
+}

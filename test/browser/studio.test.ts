@@ -100,7 +100,7 @@ describe('the mapping studio', () => {
       expect.stringMatching(/^\/studio\/assets\/studio-[0-9a-f]{12}\.css$/),
       // The navigation bar: home, the explorer, the studio itself.
       '/', '/graphql', '/studio',
-      expect.stringMatching(/^\/studio\/assets\/studio-model-[0-9a-f]{12}\.js$/),
+      // The page's one script, bundled from src/browser/studio.
       expect.stringMatching(/^\/studio\/assets\/studio-[0-9a-f]{12}\.js$/),
     ]);
     await studio.page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });

@@ -1,16 +1,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { validateSpec } from '../../../src/mapping/validate-spec';
-import { loadStudioModel, type StudioState } from './load-model';
+import * as model from '../../../src/browser/studio/model';
+import type { StudioState } from '../../../src/browser/studio/model';
 
-// The studio's spec building, run from the very script text the page is served: its JSON must pass
+// The studio's spec building, from the very module the page's script bundles: its JSON must pass
 // the validation every specs/ file passes, and a loaded spec must come back unchanged.
-const model = loadStudioModel();
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const SPECS = path.join(ROOT, 'specs');
 const readJson = (file: string) => JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
 const schemaOf = (subject: string) => readJson(path.join(ROOT, 'schema', 'canonical', `${subject}.schema.json`));
-/** What the page shows in its JSON panel, parsed back (also leaves the vm's realm). */
+/** What the page shows in its JSON panel, parsed back. */
 const shownJson = (state: StudioState) => JSON.parse(model.specJson(model.buildSpec(state))) as Record<string, unknown>;
 
 describe('studio model: canonical fields of a schema', () => {
