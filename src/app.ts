@@ -97,7 +97,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     await syncCatalogFromRegistry(schemaRegistry, catalog);
 
     // Spec files are the seed; the registry in the store is the runtime truth (admin API).
-    const specRegistry = createSpecRegistry(mongo.db, (subject) => catalog.get(subject) !== undefined);
+    const specRegistry = createSpecRegistry(mongo.db, (subject) => catalog.get(subject)?.schema);
     await specRegistry.seed(loadSpecFiles(path.resolve(config.specsDir)));
     const activeSpecs = createActiveSpecs(specRegistry);
     await activeSpecs.reload();

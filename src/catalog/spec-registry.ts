@@ -4,14 +4,18 @@ import type { MappingSpec } from '../mapping/mapping-spec';
 import { subjectName } from '../mapping/subject-name';
 import { validateSpec } from '../mapping/validate-spec';
 import { createDefinitionRegistry, type DefinitionRegistry } from './definition-registry';
+import { modelObject } from './field-model';
+import { typedDefaultProblems } from './typed-defaults';
 
 /**
  * Mapping specs in the definition registry: the same validation as spec files (structure and
- * semantics), plus what only the running catalog knows: the target subject must exist.
+ * semantics), plus what only the running catalog knows: the target subject must exist, and
+ * defaults of its Decimal, Int, Float and DateTime fields must be values of that type.
  */
 export type SpecRegistry = DefinitionRegistry<MappingSpec>;
 
-export function createSpecRegistry(db: Db, subjectExists: (subject: string) => boolean): SpecRegistry {
+/** `schemaOf`: the target subject's canonical JSON Schema, undefined when it is not registered. */
+export function createSpecRegistry(db: Db, schemaOf: (subject: string) => Record<string, unknown> | undefined): SpecRegistry {
   return createDefinitionRegistry<MappingSpec>(db, {
     kind: 'mapping-spec',
     validate: (input) => {
@@ -19,9 +23,11 @@ export function createSpecRegistry(db: Db, subjectExists: (subject: string) => b
       const result = validateSpec(input);
       const problems = result.ok ? [] : [...result.problems];
       const subject = (input as { target?: { subject?: unknown } } | null)?.target?.subject;
-      if (typeof subject === 'string' && !subjectExists(subjectName(subject))) {
+      const schema = typeof subject === 'string' ? schemaOf(subjectName(subject)) : undefined;
+      if (typeof subject === 'string' && !schema) {
         problems.push(`target.subject: canonical subject "${subject}" is not registered`);
       }
+      if (result.ok && schema) problems.push(...typedDefaultProblems(result.spec.defaults, modelObject(schema)));
       if (result.ok && problems.length === 0) {
         try {
           compileSpec(result.spec);

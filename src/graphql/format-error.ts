@@ -1,6 +1,7 @@
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { isAppError } from '../errors';
+import { literalInputError } from './literal-input-error';
 import type { Logger } from '../logger';
 
 /**
@@ -23,6 +24,11 @@ export function createFormatError(logger: Logger) {
       return { ...formatted, message: original.message, extensions: { code: original.code, ...details } };
     }
     const code = formatted.extensions?.code;
+    // A malformed Decimal/DateTime literal answers like the same value in a variable.
+    const literal = code === 'GRAPHQL_VALIDATION_FAILED' && original instanceof GraphQLError ? literalInputError(original) : null;
+    if (literal) {
+      return { message: literal.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: literal.extensions };
+    }
     if (typeof code === 'string' && PUBLIC_CODES.has(code)) {
       return { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}), extensions: { ...formatted.extensions, code } };
     }

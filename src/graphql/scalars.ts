@@ -16,12 +16,13 @@ export const DateTimeScalar = new GraphQLScalarType({
     'Served as stored (microseconds and nanoseconds kept); compared by instant.',
   serialize: (value) => (value instanceof Date ? value.toISOString() : String(value)),
   parseValue: (value) => parseDateTimeInput(value),
-  parseLiteral: (ast) => parseDateTimeInput(ast.kind === Kind.STRING ? ast.value : print(ast)),
+  // The literal's node goes into the error: its position names the argument (literal-input-error.ts).
+  parseLiteral: (ast) => parseDateTimeInput(ast.kind === Kind.STRING ? ast.value : print(ast), ast),
 });
 
-function parseDateTimeInput(value: unknown): string {
+function parseDateTimeInput(value: unknown, literal?: ValueNode): string {
   if (typeof value !== 'string' || parseDateTime(value) === null) {
-    throw new GraphQLError(`DateTime must be ISO-8601 text with an offset and at most 9 fractional digits (years 0000–9999), got ${JSON.stringify(value)}`, { extensions: { code: 'BAD_USER_INPUT' } });
+    throw new GraphQLError(`DateTime must be ISO-8601 text with an offset and at most 9 fractional digits (years 0000–9999), got ${JSON.stringify(value)}`, { nodes: literal ?? null, extensions: { code: 'BAD_USER_INPUT' } });
   }
   return value;
 }
@@ -31,13 +32,13 @@ export const DecimalScalar = new GraphQLScalarType({
   description: 'An exact decimal number as a string, e.g. "1234.50". Never a binary float.',
   serialize: (value) => String(value),
   parseValue: (value) => parseDecimal(value),
-  parseLiteral: (ast) => parseDecimal(ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT ? ast.value : print(ast)),
+  parseLiteral: (ast) => parseDecimal(ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT ? ast.value : print(ast), ast),
 });
 
-function parseDecimal(value: unknown): string {
+function parseDecimal(value: unknown, literal?: ValueNode): string {
   const text = typeof value === 'number' ? String(value) : value;
   if (typeof text !== 'string' || !DECIMAL.test(text) || numberKey(text) === null) {
-    throw new GraphQLError(`Decimal must be a decimal string such as "-1234.50" (at most 1000 significant digits), got ${JSON.stringify(value)}`, { extensions: { code: 'BAD_USER_INPUT' } });
+    throw new GraphQLError(`Decimal must be a decimal string such as "-1234.50" (at most 1000 significant digits), got ${JSON.stringify(value)}`, { nodes: literal ?? null, extensions: { code: 'BAD_USER_INPUT' } });
   }
   return text;
 }

@@ -3,6 +3,7 @@ import { GraphQLError, parse, validate, type DocumentNode, type ExecutionArgs, t
 import type { Context, SubscribePayload } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { AppError, ErrorCode } from '../../errors';
+import { literalInputError } from '../literal-input-error';
 import type { RateLimiter } from '../../http/rate-limit';
 import type { AccessPolicy, Principal } from '../access';
 import type { ApiLimits } from './api-limits';
@@ -74,7 +75,7 @@ export function wsGuards(options: {
       const schema = options.schema();
       const errors = validate(schema, document);
       if (errors.length > 0) {
-        return errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        return errors.map((e) => literalInputError(e, document) ?? new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
       }
       const refused = checkOperation({ schema, document, operationName: payload.operationName, variables: payload.variables, principal }, limits);
       if (refused) return [toGraphQLError(refused)];

@@ -1,8 +1,12 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Db, MongoClient } from 'mongodb';
 import { readCatalogRevision } from '../../../src/catalog/catalog-revision';
 import { createSpecRegistry, type SpecRegistry } from '../../../src/catalog/spec-registry';
 import { isAppError } from '../../../src/errors';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
+
+const ORDER_SCHEMA = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'schema', 'canonical', 'order.schema.json'), 'utf8')) as Record<string, unknown>;
 
 /**
  * The spec lifecycle against the real store: versions immutable, one active version switched
@@ -27,7 +31,7 @@ describe('definition registry (mapping specs)', () => {
   });
   beforeEach(() => {
     db = mongo.db(uniqueName('definitions'));
-    registry = createSpecRegistry(db, (subject) => subject === 'order');
+    registry = createSpecRegistry(db, (subject) => (subject === 'order' ? ORDER_SCHEMA : undefined));
   });
   afterAll(() => leftovers.dispose());
 
@@ -39,6 +43,13 @@ describe('definition registry (mapping specs)', () => {
     expect(problems.some((p) => /lowercse/.test(p))).toBe(true);
     expect(problems.some((p) => /"nope" is not registered/.test(p))).toBe(true);
     expect(await registry.list()).toEqual([]);
+  });
+
+  it('refuses a malformed Decimal or DateTime default of the target subject, naming the default and the value', async () => {
+    const error = await registry.register({ ...spec(1), defaults: { created_at: 'yesterday', 'customer.email': 'x@y.z', region: 'eu' } }).then(() => null, (e: unknown) => e);
+    expect(isAppError(error) && error.code).toBe('BAD_USER_INPUT');
+    expect((error as { details: string[] }).details).toEqual([expect.stringMatching(/^defaults\.created_at: "yesterday" is not a DateTime/)]);
+    expect((await registry.register({ ...spec(1), defaults: { created_at: '2024-03-01T10:00:00.123456+02:00' } })).version).toBe(1);
   });
 
   it('keeps versions immutable: same body is idempotent, another body is a CONFLICT', async () => {
@@ -73,7 +84,7 @@ describe('definition registry (mapping specs)', () => {
     await registry.register(spec(2, { description: 'api' }));
     await registry.activate('orders', 2);
     await registry.rollback('orders');
-    await createSpecRegistry(db, () => true).seed([spec(1)]);
+    await createSpecRegistry(db, () => ORDER_SCHEMA).seed([spec(1)]);
     expect((await registry.active()).map((v) => v.version)).toEqual([1]);
     await registry.deactivate('orders');
     await registry.seed([spec(1)]);
@@ -86,7 +97,7 @@ describe('definition registry (mapping specs)', () => {
   });
 
   it('lets two processes seed the same files at once', async () => {
-    const other = createSpecRegistry(db, () => true);
+    const other = createSpecRegistry(db, () => ORDER_SCHEMA);
     await Promise.all([registry.seed([spec(1)]), other.seed([spec(1)])]);
     expect((await registry.active()).map((v) => v.version)).toEqual([1]);
     expect(await registry.list()).toHaveLength(1);

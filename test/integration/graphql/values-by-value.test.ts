@@ -105,9 +105,12 @@ describe('values compare by value on the real store, through GraphQL', () => {
     expect(compareValues('amount', group!.max, sorted.at(-1))).toBe(0);
   });
 
-  it('refuses a malformed Decimal or DateTime literal with BAD_USER_INPUT naming the value', async () => {
+  it('refuses a malformed Decimal or DateTime literal or variable with BAD_USER_INPUT naming the argument path and the value', async () => {
     const literal = await api.query(`{ ${names.list}(where: { amount: { gt: "12,50" } }) { totalCount } }`);
-    expect(literal.errors?.[0]?.message).toContain('"12,50"');
+    expect(literal.errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', argument: 'where.amount.gt', value: '12,50' } })]);
+    expect(literal.errors?.[0]?.message).toMatch(/at "where\.amount\.gt".*"12,50"/);
+    const inDefault = await api.query(`query($w: ${names.type}Where = { at: { in: ["2024-03-01T10:00:00Z", "noon"] } }) { ${names.list}(where: $w) { totalCount } }`);
+    expect(inDefault.errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', argument: '$w.at.in[1]', value: 'noon' } })]);
     const variable = await api.query(`query($w: ${names.type}Where) { ${names.list}(where: $w) { totalCount } }`, { w: { at: { lt: '2024-03-01T10:00:00.1234567891Z' } } });
     expect(variable.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
     expect(variable.errors?.[0]?.message).toMatch(/"\$w".*at "w\.at\.lt".*2024-03-01T10:00:00\.1234567891Z/);
