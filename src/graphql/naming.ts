@@ -1,8 +1,11 @@
+import { subjectNoun } from '../catalog/subject-name';
+
 /**
- * GraphQL names derived from a subject, predictably: `order` → type `Order`, query `order`,
- * list `orders`, history `orderHistory`, subscription `orderChanged`. Subjects are identifiers
- * (checked when specs compile); a plural that would collide (a subject already ending in "s")
- * gets `List` instead.
+ * GraphQL names derived from a subject through its noun (src/catalog/subject-name.ts: one
+ * inflection rule, the `pluralize` library's): `order` or `orders` → type `Order`, one entity
+ * `order`, list `orders`, history `orderHistory`, subscription `orderChanged`, aggregate
+ * `ordersAggregate`; `ux_demo_orders` → `UxDemoOrder`, `uxDemoOrder`, `uxDemoOrders`. A noun
+ * without a distinct plural (`equipment`) lists as `equipmentList`.
  */
 export interface SubjectNames {
   readonly type: string;
@@ -14,17 +17,22 @@ export interface SubjectNames {
 }
 
 export function subjectNames(subject: string): SubjectNames {
-  const camel = subject.replace(/[_-]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
-  const single = camel.charAt(0).toLowerCase() + camel.slice(1);
-  const type = camel.charAt(0).toUpperCase() + camel.slice(1);
+  const noun = subjectNoun(subject);
+  const single = camelCase(noun.one);
+  const list = noun.many === null ? `${single}List` : camelCase(noun.many);
   return {
-    type,
+    type: single.charAt(0).toUpperCase() + single.slice(1),
     single,
-    list: single.endsWith('s') ? `${single}List` : `${single}s`,
+    list,
     history: `${single}History`,
     changed: `${single}Changed`,
-    aggregate: `${single.endsWith('s') ? `${single}List` : `${single}s`}Aggregate`,
+    aggregate: `${list}Aggregate`,
   };
+}
+
+function camelCase(name: string): string {
+  const camel = name.replace(/[_-]+([a-zA-Z0-9])/g, (_, c: string) => c.toUpperCase());
+  return camel.charAt(0).toLowerCase() + camel.slice(1);
 }
 
 /** A JSON property name as a GraphQL field name (`order-id` → `order_id`). */

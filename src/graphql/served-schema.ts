@@ -5,8 +5,9 @@ import {
 import { buildApiSchema, type SubjectEntry } from './build-api-schema';
 
 /**
- * Which subjects the API can serve together. Subject names become GraphQL names (`order_customer`
- * → type `OrderCustomer`, `orders` → query `orderses`... see naming.ts), so a new subject can
+ * Which subjects the API can serve together. Subject names become GraphQL names through one inflection
+ * rule (`order_customer` → type `OrderCustomer`; `orders` → type `Order`, query `order`...: see
+ * naming.ts and `subjectNoun` in catalog/subject-name.ts), so a new subject can
  * collide with a type or field another subject or the fixed API generates. A subject is servable
  * next to others when the schema with it is valid and every type and root field the others (and
  * the fixed part) had is still there, unchanged.

@@ -201,7 +201,7 @@ export function buildSubjectTypes(
 
   const change = new GraphQLObjectType({
     name: `${names.type}Change`,
-    description: `One change of a ${names.type}: an entry of its history or of the live change feed.`,
+    description: `One change of one ${names.type} entity: an entry of its history or of the live change feed.`,
     fields: {
       eventId: { type: GraphQLID, description: 'Deterministic id of the canonical event (null for SNAPSHOT and RESYNC).' },
       op: { type: new GraphQLNonNull(shared.ChangeOp) },
