@@ -60,10 +60,10 @@ export class RawFieldStatsType {
   @Field(() => Float, { nullable: true })
   maxNumber!: number | null;
 
-  @Field(() => String, { nullable: true, description: 'Earliest date-time or date string.' })
+  @Field(() => String, { nullable: true, description: 'Earliest date-time or date string, as written in the raw records (a date without a time cannot be a DateTime).' })
   minDate!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Latest date-time or date string.' })
+  @Field(() => String, { nullable: true, description: 'Latest date-time or date string, as written in the raw records (a date without a time cannot be a DateTime).' })
   maxDate!: string | null;
 
   @Field(() => [RawFormatCountType])

@@ -1,6 +1,7 @@
 import { Arg, Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
 import { AppError, ErrorCode } from '../../errors';
 import type { ApiContext } from '../context';
+import { DateTimeScalar } from '../scalars';
 
 @ObjectType('SubjectStatusSpec', { description: 'An active mapping spec version feeding the subject.' })
 export class SubjectStatusSpecType {
@@ -19,10 +20,10 @@ export class SubjectStatusType {
   @Field(() => String)
   subject!: string;
 
-  @Field(() => String, { nullable: true, description: 'When the newest canonical event was ingested (ISO 8601); null before the first.' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the newest canonical event was ingested; null before the first.' })
   lastIngestedAt!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Source commit time of the newest canonical event (ISO 8601); null when the source did not say.' })
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Source commit time of the newest canonical event; null when the source did not say.' })
   lastSourceTime!: string | null;
 
   @Field(() => Int, { nullable: true, description: 'Raw messages of the topics feeding the subject not yet ingested (consumer lag of the ingestion group); null when Kafka did not answer.' })
