@@ -103,7 +103,8 @@ function baselineHttp(orders: import('mongodb').Collection<StoredEntity>): http.
     id: doc._id, order_id: doc.data.order_id ?? null, currency: doc.data.currency ?? null,
     customer: doc.data.customer ?? null, line_items: doc.data.line_items ?? null,
   });
-  const cursor = (id: string) => Buffer.from(JSON.stringify([id, id])).toString('base64url');
+  // canonql's list cursor for the default order (by id): sort field, direction, no sort value, the id.
+  const cursor = (id: string) => Buffer.from(JSON.stringify({ s: 'id', d: 1, v: null, i: id })).toString('base64url');
   return (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -1,0 +1,261 @@
+/**
+ * `npm run bench:store-jit`: the local store's JVM flags, measured. Starts mongo-java-server
+ * (the stack's launcher and jars, infra/java/MongoServerMain.java) as a process of its own on a
+ * free port with a throw-away data file, once per JVM setting and run, and measures
+ *
+ * - start-up: spawn until the first `ping` answers;
+ * - bulk upserts/s: unordered `bulkWrite` of `replaceOne` upserts (500 per call) of documents
+ *   shaped like canonql's entity state (`data`, `_k`, `_meta`), first into an empty collection
+ *   (cold, right after start) and again over the same keys;
+ * - compare-and-set/s: the ingestion's `writeMany` shape, `replaceOne({_id, '_meta.version'})`
+ *   in unordered `bulkWrite`s of 200, and single `replaceOne`s with 8 in flight;
+ * - a sorted page of 20: the list query's reads (`find({'_meta.deleted': false})` sorted by `_id`,
+ *   limit 21, plus `countDocuments`), and a page sorted on an order key (`_k.amount`), over the
+ *   collection (10,000 documents by default), p50 of the repetitions after warm-ups.
+ *
+ * Settings alternate within each run (A B, then B A, ...), so a load spike from other work on the
+ * machine hits both; the figure is the median of the runs, every run is printed. The shared stack
+ * is never touched: each process is started and stopped here.
+ *
+ *   npm run bench:store-jit -- [--docs 10000] [--runs 3] [--pages 30] [--settings c1,default] [--classes DIR] [--reads-only]
+ *
+ * `--reads-only`: load the documents with one unordered bulk insert and time only the pages.
+ *
+ * `--classes DIR`: the launcher's compiled classes to run (default: the stack's, in the per-user
+ * cache), e.g. `javac -cp '<cache>/mongo-java-server-<version>/libs/*' -d DIR infra/java/MongoServerMain.java`
+ * to measure a change of the launcher before the stack installs it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { MongoClient, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
+import { stackPaths } from '../infra/stack/stack-config';
+import { orderKeysOf } from '../src/state/order-keys';
+import { flagArg, fmt, listArg, machine, numberArg, percentile, writeResults } from './support/bench-common';
+
+const DOCS = numberArg('docs', 10000);
+const RUNS = numberArg('runs', 3);
+const PAGES = numberArg('pages', 30);
+const READS_ONLY = flagArg('reads-only');
+const CLASSES = (() => {
+  const i = process.argv.indexOf('--classes');
+  return i < 0 ? stackPaths().mongoServerClasses : path.resolve(process.argv[i + 1] ?? '');
+})();
+if (!fs.existsSync(path.join(CLASSES, 'MongoServerMain.class'))) throw new Error(`--classes: no MongoServerMain.class in ${CLASSES}`);
+
+/** The JVM settings compared; `c1` is what the stack ran with before this benchmark. */
+const SETTINGS: Record<string, readonly string[]> = {
+  c1: ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'],
+  default: ['-XX:+UseSerialGC'],
+  'default-g1': [],
+};
+const selected = listArg('settings', ['c1', 'default']);
+for (const name of selected) if (!SETTINGS[name]) throw new Error(`--settings: unknown setting "${name}" (known: ${Object.keys(SETTINGS).join(', ')})`);
+
+interface Measured {
+  startupMs: number;
+  upsertsColdPerS: number;
+  upsertsWarmPerS: number;
+  bulkCasPerS: number;
+  singleCasPerS: number;
+  idPageP50Ms: number;
+  keyPageP50Ms: number;
+  rssMiB: number;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function startStore(flags: readonly string[], port: number, dataFile: string): ChildProcess {
+  const paths = stackPaths();
+  return spawn('java', [
+    '-Xms64m', '-Xmx768m', ...flags, '-Djava.awt.headless=true',
+    '-cp', `${CLASSES}${path.delimiter}${path.join(paths.mongoServerLibs, '*')}`,
+    'MongoServerMain', '127.0.0.1', String(port), dataFile,
+  ], { stdio: 'ignore' });
+}
+
+async function stopStore(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
+  await exited;
+  clearTimeout(timer);
+}
+
+async function waitForPing(uri: string, startedAt: number, child: ChildProcess): Promise<number> {
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the store exited with ${child.exitCode} before answering`);
+    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 200, connectTimeoutMS: 200 });
+    try {
+      await client.connect();
+      await client.db('admin').command({ ping: 1 });
+      return performance.now() - startedAt;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    } finally {
+      await client.close();
+    }
+  }
+}
+
+function entity(n: number, version: number): Document {
+  const data = {
+    order_id: `o-${n}`, status: ['NEW', 'PAID', 'SHIPPED'][n % 3], amount: `${(n * 37) % 100000}.${String(n % 100).padStart(2, '0')}`,
+    placed_at: new Date(Date.UTC(2024, 0, 1) + n * 60000).toISOString(),
+    customer: { email: `user${n}@example.com` }, items: [{ sku: `sku-${n % 97}`, qty: (n % 5) + 1 }, { sku: 'gift', qty: 1 }],
+  };
+  const now = new Date();
+  return {
+    _id: `k-${String(n).padStart(8, '0')}`, data, _k: orderKeysOf(data),
+    _meta: { version, positions: { 'raw.orders': `kafka:0:${String(n * 10 + version).padStart(20, '0')}` }, position: `kafka:0:${n}`, specId: 'order', specVersion: 1,
+      sourceTsMs: now.getTime(), createdAt: now, updatedAt: now, deleted: false, lastEventId: `e-${n}-${version}` },
+  };
+}
+
+const rate = (count: number, startedAt: number) => count / ((performance.now() - startedAt) / 1000);
+
+async function bulkUpserts(coll: Collection<Document>, version: number): Promise<number> {
+  const started = performance.now();
+  for (let from = 0; from < DOCS; from += 500) {
+    const ops: AnyBulkWriteOperation<Document>[] = [];
+    for (let n = from; n < Math.min(DOCS, from + 500); n++) {
+      const { _id, ...rest } = entity(n, version);
+      ops.push({ replaceOne: { filter: { _id }, replacement: rest, upsert: true } });
+    }
+    await coll.bulkWrite(ops, { ordered: false });
+  }
+  return rate(DOCS, started);
+}
+
+async function bulkCas(coll: Collection<Document>, fromVersion: number): Promise<number> {
+  const started = performance.now();
+  for (let from = 0; from < DOCS; from += 200) {
+    const ops: AnyBulkWriteOperation<Document>[] = [];
+    for (let n = from; n < Math.min(DOCS, from + 200); n++) {
+      const { _id, ...rest } = entity(n, fromVersion + 1);
+      ops.push({ replaceOne: { filter: { _id, '_meta.version': fromVersion }, replacement: rest } });
+    }
+    const result = await coll.bulkWrite(ops, { ordered: false });
+    if (result.matchedCount !== ops.length) throw new Error(`bulk compare-and-set matched ${result.matchedCount} of ${ops.length}`);
+  }
+  return rate(DOCS, started);
+}
+
+async function singleCas(coll: Collection<Document>, fromVersion: number): Promise<number> {
+  const count = Math.min(DOCS, 3000);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < count) {
+      const n = next++;
+      const { _id, ...rest } = entity(n, fromVersion + 1);
+      const result = await coll.replaceOne({ _id, '_meta.version': fromVersion }, rest);
+      if (result.matchedCount !== 1) throw new Error(`compare-and-set of ${_id} matched nothing`);
+    }
+  }));
+  return rate(count, started);
+}
+
+async function pageP50(read: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 5; i++) await read();
+  const times: number[] = [];
+  for (let i = 0; i < PAGES; i++) {
+    const started = performance.now();
+    await read();
+    times.push(performance.now() - started);
+  }
+  return percentile(times.sort((a, b) => a - b), 50);
+}
+
+async function measure(setting: string): Promise<Measured> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-store-jit-'));
+  const port = await freePort();
+  const uri = `mongodb://127.0.0.1:${port}/?directConnection=true`;
+  const startedAt = performance.now();
+  const child = startStore(SETTINGS[setting]!, port, path.join(dir, 'bench.mv'));
+  try {
+    const startupMs = await waitForPing(uri, startedAt, child);
+    const client = await MongoClient.connect(uri);
+    try {
+      const coll = client.db('bench_store_jit').collection<Document>('state_order');
+      await coll.createIndex({ '_meta.updatedAt': 1, _id: 1 });
+      await coll.createIndex({ '_meta.deleted': 1, _id: 1 });
+      let upsertsColdPerS = NaN;
+      let upsertsWarmPerS = NaN;
+      let bulkCasPerS = NaN;
+      let singleCasPerS = NaN;
+      if (READS_ONLY) {
+        await coll.insertMany(Array.from({ length: DOCS }, (_, n) => entity(n, 1)), { ordered: false });
+      } else {
+        upsertsColdPerS = await bulkUpserts(coll, 1);
+        upsertsWarmPerS = await bulkUpserts(coll, 2);
+        bulkCasPerS = await bulkCas(coll, 2);
+        singleCasPerS = await singleCas(coll, 3);
+      }
+      const idPageP50Ms = await pageP50(() => Promise.all([
+        coll.find({ '_meta.deleted': false }).sort({ _id: 1 }).limit(21).toArray(),
+        coll.countDocuments({ '_meta.deleted': false }),
+      ]));
+      const keyPageP50Ms = await pageP50(() => coll.find({ '_meta.deleted': false }).sort({ '_k.amount': -1, _id: 1 }).limit(21).toArray());
+      const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
+      return { startupMs, upsertsColdPerS, upsertsWarmPerS, bulkCasPerS, singleCasPerS, idPageP50Ms, keyPageP50Ms, rssMiB };
+    } finally {
+      await client.close();
+    }
+  } finally {
+    await stopStore(child);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const COLUMNS: [keyof Measured, string, number][] = [
+  ['startupMs', 'start-up ms', 0], ['upsertsColdPerS', 'bulk upserts/s, cold', 0], ['upsertsWarmPerS', 'bulk upserts/s, 2nd pass', 0],
+  ['bulkCasPerS', 'bulk CAS/s', 0], ['singleCasPerS', 'single CAS/s (8 in flight)', 0], ['idPageP50Ms', 'page of 20 by _id + count, p50 ms', 1],
+  ['keyPageP50Ms', 'page of 20 by _k.amount, p50 ms', 1], ['rssMiB', 'RSS MiB after', 0],
+];
+
+async function main(): Promise<void> {
+  const runs: { run: number; setting: string; load1: number; measured: Measured }[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    const order = run % 2 === 1 ? selected : [...selected].reverse();
+    for (const setting of order) {
+      const load1 = os.loadavg()[0]!;
+      const measured = await measure(setting);
+      runs.push({ run, setting, load1, measured });
+      console.log(`run ${run} ${setting} (load ${load1.toFixed(2)}): ${COLUMNS.map(([k, label, d]) => `${label} ${fmt(measured[k], d)}`).join(', ')}`);
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  console.log(`\n${DOCS} documents; median of ${RUNS} runs (every run in brackets)\n`);
+  console.log(`| measure | ${selected.join(' | ')} |`);
+  console.log(`|---|${selected.map(() => '---').join('|')}|`);
+  const medians: Record<string, Record<string, number>> = {};
+  for (const [key, label, digits] of COLUMNS) {
+    const cells = selected.map((setting) => {
+      const values = runs.filter((r) => r.setting === setting).map((r) => r.measured[key]);
+      (medians[setting] ??= {})[key] = median(values);
+      return `${fmt(median(values), digits)} (${values.map((v) => fmt(v, digits)).join(', ')})`;
+    });
+    console.log(`| ${label} | ${cells.join(' | ')} |`);
+  }
+  const file = writeResults('store-jit', { settings: { docs: DOCS, runs: RUNS, pages: PAGES, classes: CLASSES, readsOnly: READS_ONLY, flags: Object.fromEntries(selected.map((s) => [s, SETTINGS[s]])) }, machine: machine(), runs, medians });
+  console.log(`\nresults: ${file}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
