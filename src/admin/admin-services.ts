@@ -4,7 +4,8 @@ import type { Db } from 'mongodb';
 import type { SubjectCatalog } from '../catalog/subject-catalog';
 import type { ProfiledTopics } from '../discovery/profiled-topics';
 import type { MetricRegistry } from '../catalog/metric-registry';
-import type { SpecRegistry } from '../catalog/spec-registry';
+import { createSchemaCompiler, type CanonicalSchema } from '../catalog/canonical-schemas';
+import { mappingSpecProblems, type SpecRegistry } from '../catalog/spec-registry';
 import { AppError, ErrorCode } from '../errors';
 import type { EventLog } from '../events/event-log';
 import { createEventPublisher, type EventPublisher } from '../events/event-publisher';
@@ -33,7 +34,15 @@ export interface RawSampleSource {
 
 export interface PreviewEventInput {
   readonly key?: unknown;
-  readonly value: unknown;
+  /** Null or absent: a tombstone. */
+  readonly value?: unknown;
+}
+
+export interface PreviewOptions {
+  readonly events?: readonly PreviewEventInput[];
+  readonly last: number;
+  /** A draft canonical schema of the spec's subject, used instead of the registered one (the subject need not exist). */
+  readonly schema?: unknown;
 }
 
 export interface AdminServices {
@@ -46,7 +55,7 @@ export interface AdminServices {
   readonly profiledTopics: ProfiledTopics;
   /** Topics of the Kafka cluster (internal ones left out). */
   kafkaTopics(): Promise<string[]>;
-  preview(input: unknown, options: { events?: readonly PreviewEventInput[]; last: number }): Promise<SpecPreview>;
+  preview(input: unknown, options: PreviewOptions): Promise<SpecPreview>;
   /** Applies the catalog as stored now to this process (a mutation's effect shows in its response). */
   refresh(): Promise<void>;
   stop(): Promise<void>;
@@ -96,14 +105,18 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
     },
     deadLetters: createDeadLetterAdmin({ db: deps.db, store: deps.store, eventLog: deps.eventLog, validate, activeSpecs: deps.activeSpecs, publisher, ...limits }),
     async preview(input, options) {
-      const spec = await validated(deps.specs, input);
+      const draft = options.schema === undefined ? null : draftSchema(input, options.schema);
+      const spec = draft ? validatedDraftSpec(input, draft.schema) : validated(deps.specs, input);
       const topic = requireSpecTopic(spec);
       const records: RawRecord[] = options.events
         ? options.events.map((event, i) => ({ topic, partition: 0, offset: String(i), key: toBuffer(event.key), value: toBuffer(event.value) }))
         : await (deps.samples?.samples(topic, options.last) ?? Promise.resolve([]));
       const rawFields = options.events ? undefined : await deps.samples?.fieldTypes(topic);
-      const schema = deps.catalog.get(subjectName(spec.target.subject))?.schema;
-      return previewSpec({ spec, records, validate, ...(rawFields ? { rawFields } : {}), ...(schema ? { canonicalSchema: schema } : {}) });
+      const schema = draft ? draft.schema : deps.catalog.get(subjectName(spec.target.subject))?.schema;
+      return previewSpec({
+        spec, records, validate: draft ? (_subject, document) => draft.validate(document) : validate,
+        ...(rawFields ? { rawFields } : {}), ...(schema ? { canonicalSchema: schema } : {}),
+      });
     },
     refresh: deps.refresh,
     async stop() {
@@ -114,12 +127,29 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
 }
 
 /** The registry's validation (structure, semantics, subject), without registering anything. */
-async function validated(specs: SpecRegistry, input: unknown): Promise<MappingSpec> {
-  const problems = specs.problemsOf(input);
+function validated(specs: SpecRegistry, input: unknown): MappingSpec {
+  return specOrProblems(input, specs.problemsOf(input));
+}
+
+/** The same validation for a spec previewed with a draft schema of its subject, which need not be registered. */
+function validatedDraftSpec(input: unknown, schema: Record<string, unknown>): MappingSpec {
+  return specOrProblems(input, mappingSpecProblems(input, () => schema));
+}
+
+function specOrProblems(input: unknown, problems: readonly string[]): MappingSpec {
   if (problems.length > 0) {
     throw new AppError(ErrorCode.BAD_USER_INPUT, `invalid mapping-spec:\n  - ${problems.join('\n  - ')}`, { details: problems });
   }
   return input as MappingSpec;
+}
+
+/** A draft canonical schema compiled for the preview; a schema that cannot validate documents is refused (SCHEMA_INVALID). */
+function draftSchema(spec: unknown, schema: unknown): CanonicalSchema {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) {
+    throw new AppError(ErrorCode.BAD_USER_INPUT, 'schema: must be a JSON object (a JSON Schema 2020-12 document)', { details: ['schema: must be a JSON object (a JSON Schema 2020-12 document)'] });
+  }
+  const target = (spec as { target?: { subject?: unknown } } | null)?.target?.subject;
+  return createSchemaCompiler().compile(typeof target === 'string' ? subjectName(target) : 'draft', schema as Record<string, unknown>);
 }
 
 function toBuffer(value: unknown): Buffer | null {

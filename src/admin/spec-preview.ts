@@ -1,9 +1,10 @@
 import { AppError, ErrorCode, isAppError } from '../errors';
-import { decodeRecord, type RawRecord } from '../ingestion/debezium/decode-record';
+import { decodeRecord, type DecodedRecord, type RawRecord } from '../ingestion/debezium/decode-record';
 import { toIntent } from '../ingestion/pipeline';
 import { compileForPipeline } from '../ingestion/pipeline-spec';
 import { compileSpec } from '../mapping/compile-spec';
-import { fieldPathKey } from '../mapping/json-path';
+import { fieldPathKey, formatJsonPath, parseFieldPath, type PathSegment } from '../mapping/json-path';
+import { compileSetter } from '../mapping/path-setter';
 import type { MappingSpec } from '../mapping/mapping-spec';
 
 /**
@@ -22,13 +23,15 @@ export interface PreviewRecordResult {
   readonly status: 'mapped' | 'skipped' | 'error';
   readonly op: string | null;
   readonly key: string | null;
-  /** Full canonical document (full images), the fields set (partial updates), or null. */
+  /** Full canonical document (full images), the fields set, nested (partial updates), or null. */
   readonly canonical: Record<string, unknown> | null;
   /** Dotted canonical paths a partial update removes. */
   readonly unset: readonly string[];
   /** Canonical-schema problems, or the error that would dead-letter the record. */
   readonly errors: readonly string[];
   readonly errorCode: string | null;
+  /** Canonical fields the errors concern, as field keys (`lines[*].qty`), so a client can show them on the field. */
+  readonly fields: readonly string[];
 }
 
 export interface FieldTypeMismatch {
@@ -93,29 +96,77 @@ export function previewSpec(input: PreviewInput): SpecPreview {
 }
 
 function previewRecord(raw: RawRecord, spec: ReturnType<typeof compileForPipeline>, validate: PreviewInput['validate']): PreviewRecordResult {
-  const base = { topic: raw.topic, partition: raw.partition, offset: raw.offset };
+  const base = { topic: raw.topic, partition: raw.partition, offset: raw.offset, unset: [], fields: [] };
+  let decoded: DecodedRecord;
   try {
-    const decoded = decodeRecord(raw);
-    if (decoded.kind !== 'change') {
-      return { ...base, status: 'skipped', op: null, key: null, canonical: null, unset: [], errors: [decoded.kind === 'skip' ? decoded.reason : decoded.kind], errorCode: null };
-    }
+    decoded = decodeRecord(raw);
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    return { ...base, status: 'error', op: null, key: null, canonical: null, errors: [error.message], errorCode: error.code };
+  }
+  if (decoded.kind !== 'change') {
+    const key = decoded.kind === 'tombstone' ? decoded.entityKey : null;
+    return { ...base, status: 'skipped', op: null, key, canonical: null, errors: [decoded.kind === 'skip' ? decoded.reason : decoded.kind], errorCode: null };
+  }
+  // A record that fails still shows what it is: its op, and the key its source row has.
+  const op = decoded.op;
+  try {
     const intent = toIntent(decoded, spec, raw);
     if (intent.kind === 'delete') {
-      return { ...base, status: 'mapped', op: decoded.op, key: intent.key, canonical: null, unset: [], errors: [], errorCode: null };
+      return { ...base, status: 'mapped', op, key: intent.key, canonical: null, errors: [], errorCode: null };
     }
     if (intent.kind === 'partial') {
-      // A partial update is validated against the stored entity at apply time; here only its parts show.
-      return { ...base, status: 'mapped', op: decoded.op, key: intent.key, canonical: intent.set, unset: intent.unset, errors: [], errorCode: null };
+      // A partial update is validated against the stored entity at apply time; here only its
+      // parts show, nested as in the document. One that touches no mapped field changes nothing.
+      if (Object.keys(intent.set).length === 0 && intent.unset.length === 0) {
+        return { ...base, status: 'skipped', op, key: intent.key, canonical: null, errors: ['a partial update of no field the spec maps: nothing changes'], errorCode: null };
+      }
+      return { ...base, status: 'mapped', op, key: intent.key, canonical: nestDotted(intent.set), unset: intent.unset, errors: [], errorCode: null };
     }
     const errors = validate(spec.subject, intent.data);
     return {
-      ...base, status: errors.length > 0 ? 'error' : 'mapped', op: decoded.op, key: intent.key, canonical: intent.data, unset: [],
-      errors, errorCode: errors.length > 0 ? ErrorCode.VALIDATION_FAILED : null,
+      ...base, status: errors.length > 0 ? 'error' : 'mapped', op, key: intent.key, canonical: intent.data,
+      errors, errorCode: errors.length > 0 ? ErrorCode.VALIDATION_FAILED : null, fields: uniqueFields(errors.map(validationErrorField)),
     };
   } catch (error) {
     if (!isAppError(error)) throw error;
-    return { ...base, status: 'error', op: null, key: null, canonical: null, unset: [], errors: [error.message], errorCode: error.code };
+    return { ...base, status: 'error', op, key: decoded.entityKey, canonical: null, errors: [error.message], errorCode: error.code, fields: uniqueFields([failedField(error)]) };
   }
+}
+
+/** `{"customer.email": x, "lines.0.sku": y}` (a partial update's dotted keys) as the nested document parts they set. */
+export function nestDotted(set: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [dotted, value] of Object.entries(set)) {
+    const parsed = parseFieldPath(dotted);
+    if (parsed.ok && parsed.segments[0]?.kind === 'name') compileSetter(parsed.segments)(out, value);
+  }
+  return out;
+}
+
+/**
+ * The canonical field a schema problem of a document concerns, as a field key
+ * (`lines[*].qty`): the instance path of `/lines/0/qty: must be integer`, plus the property of
+ * `must have required property 'x'`. Null for a problem of the document as a whole.
+ */
+export function validationErrorField(problem: string): string | null {
+  const m = /^(\(root\)|\/[^:]*): (.*)$/s.exec(problem);
+  if (!m) return null;
+  const names = m[1] === '(root)' ? [] : m[1]!.slice(1).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const required = /^must have required property '(.+)'$/.exec(m[2]!);
+  if (required) names.push(required[1]!);
+  if (names.length === 0) return null;
+  return fieldPathKey(formatJsonPath(names.map((name): PathSegment => (/^\d+$/.test(name) ? { kind: 'wildcard' } : { kind: 'name', name }))));
+}
+
+/** The canonical field a mapping failure names (`details.dst` of MAPPING_FAILED), as a field key. */
+function failedField(error: AppError): string | null {
+  const details = error.details as { dst?: unknown } | undefined;
+  return typeof details?.dst === 'string' ? fieldPathKey(details.dst) : null;
+}
+
+function uniqueFields(fields: readonly (string | null)[]): string[] {
+  return [...new Set(fields.filter((f): f is string => f !== null))];
 }
 
 function isAncestorOfRead(path: string, read: ReadonlySet<string>): boolean {

@@ -19,25 +19,33 @@ export function createSpecRegistry(db: Db, schemaOf: (subject: string) => Record
   return createDefinitionRegistry<MappingSpec>(db, {
     kind: 'mapping-spec',
     validate: (input) => {
-      // Every problem at once: structure and semantics, and whether the subject exists.
-      const result = validateSpec(input);
-      const problems = result.ok ? [] : [...result.problems];
-      const subject = (input as { target?: { subject?: unknown } } | null)?.target?.subject;
-      const schema = typeof subject === 'string' ? schemaOf(subjectName(subject)) : undefined;
-      if (typeof subject === 'string' && !schema) {
-        problems.push(`target.subject: canonical subject "${subject}" is not registered`);
-      }
-      if (result.ok && schema) problems.push(...typedDefaultProblems(result.spec.defaults, modelObject(schema)));
-      if (result.ok && problems.length === 0) {
-        try {
-          compileSpec(result.spec);
-        } catch (error) {
-          problems.push(error instanceof Error ? error.message : String(error));
-        }
-      }
-      return problems.length > 0 || !result.ok ? { ok: false, problems } : { ok: true, value: result.spec };
+      const problems = mappingSpecProblems(input, schemaOf);
+      return problems.length > 0 ? { ok: false, problems } : { ok: true, value: input as MappingSpec };
     },
     idOf: (spec) => spec.mappingId,
     versionOf: (spec) => spec.version ?? 1,
   });
+}
+
+/**
+ * Every problem of a spec at once: structure and semantics, whether its subject exists (`schemaOf`
+ * gives its schema), whether its typed defaults are values of their fields' types, whether it compiles.
+ */
+export function mappingSpecProblems(input: unknown, schemaOf: (subject: string) => Record<string, unknown> | undefined): string[] {
+  const result = validateSpec(input);
+  const problems = result.ok ? [] : [...result.problems];
+  const subject = (input as { target?: { subject?: unknown } } | null)?.target?.subject;
+  const schema = typeof subject === 'string' ? schemaOf(subjectName(subject)) : undefined;
+  if (typeof subject === 'string' && !schema) {
+    problems.push(`target.subject: canonical subject "${subject}" is not registered`);
+  }
+  if (result.ok && schema) problems.push(...typedDefaultProblems(result.spec.defaults, modelObject(schema)));
+  if (result.ok && problems.length === 0) {
+    try {
+      compileSpec(result.spec);
+    } catch (error) {
+      problems.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  return problems;
 }

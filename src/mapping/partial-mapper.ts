@@ -58,7 +58,9 @@ export function createPartialMapper(
     const arrays = new Map<string, Record<string, unknown>>();
     let expanded: Record<string, unknown> | undefined;
     const fail = (field: CompiledField, reason: string): never => {
-      throw new AppError(ErrorCode.MAPPING_FAILED, `mapping "${mappingId}": a partial update cannot produce ${field.dst}: ${reason}`);
+      throw new AppError(ErrorCode.MAPPING_FAILED, `mapping "${mappingId}": a partial update cannot produce ${field.dst}: ${reason}`, {
+        details: { mappingId, dst: field.dst },
+      });
     };
 
     const emit = (field: CompiledField, bound: readonly number[], value: unknown): void => {

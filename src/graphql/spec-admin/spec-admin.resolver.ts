@@ -57,16 +57,20 @@ export class SpecAdminResolver {
     return [...await admin(ctx).specs.history(id)];
   }
 
-  @Query(() => SpecPreviewType, { description: 'Dry run of a spec on the latest sampled raw records of its topic, or on `events`. Writes nothing.' })
+  @Query(() => SpecPreviewType, {
+    description: 'Dry run of a spec on the latest sampled raw records of its topic, or on `events`. Writes nothing. '
+      + 'With `schema`, records are checked against that draft canonical schema instead of the registered one: the subject need not be registered yet.',
+  })
   async previewMappingSpec(
     @Arg('spec', () => JSONScalar) spec: unknown,
     @Arg('events', () => [RawEventInput], { nullable: true }) events: RawEventInput[] | undefined,
     @Arg('last', () => Int, { defaultValue: 20 }) last: number,
+    @Arg('schema', () => JSONScalar, { nullable: true, description: "A draft canonical JSON Schema for the spec's subject, used instead of the registered one." }) schema: unknown,
     @Ctx() ctx: ApiContext,
   ): Promise<SpecPreviewType> {
     if (last < 1 || last > MAX_PREVIEW) throw badInput(`last must be between 1 and ${MAX_PREVIEW}`);
-    const preview = await admin(ctx).preview(spec, { ...(events ? { events } : {}), last });
-    return { ...preview, records: preview.records.map((r) => ({ ...r, unset: [...r.unset], errors: [...r.errors] })),
+    const preview = await admin(ctx).preview(spec, { ...(events ? { events } : {}), ...(schema === undefined || schema === null ? {} : { schema }), last });
+    return { ...preview, records: preview.records.map((r) => ({ ...r, unset: [...r.unset], errors: [...r.errors], fields: [...r.fields] })),
       coveredSourceFields: [...preview.coveredSourceFields], unmappedSourceFields: [...preview.unmappedSourceFields],
       missingSourceFields: [...preview.missingSourceFields],
       typeMismatches: preview.typeMismatches.map((m) => ({ ...m, sourceTypes: [...m.sourceTypes], targetTypes: [...m.targetTypes] })) };

@@ -34,6 +34,8 @@ export class SpecPreviewRecordType {
   @Field(() => [String]) unset!: string[];
   @Field(() => [String], { description: 'Canonical schema problems, or why the record would be dead-lettered.' }) errors!: string[];
   @Field(() => String, { nullable: true }) errorCode!: string | null;
+  @Field(() => [String], { description: 'Canonical fields the errors concern, as paths without `$.` and with `[*]` for array steps (`lines[*].qty`).' })
+  fields!: string[];
 }
 
 @ObjectType('SpecTypeMismatch', { description: 'A source field copied as is whose raw types the canonical field does not accept.' })
@@ -61,7 +63,7 @@ export class SpecPreviewType {
 @InputType('RawEventInput', { description: 'A raw Kafka record for a preview: key and value as JSON (or JSON text).' })
 export class RawEventInput {
   @Field(() => JSONScalar, { nullable: true }) key?: unknown;
-  @Field(() => JSONScalar) value!: unknown;
+  @Field(() => JSONScalar, { nullable: true, description: 'Null or omitted: a tombstone (what Kafka keeps of a deleted key).' }) value?: unknown;
 }
 
 @ObjectType('BackfillJob', { description: 'A re-canonicalization of a subject from a spec\'s raw topics.' })
