@@ -101,8 +101,3 @@ export function isProgrammingError(error: unknown): boolean {
     error instanceof SyntaxError
   );
 }
-
-/** Thrown where a switch over a closed union ran out of cases: the type system was bypassed. */
-export function unreachable(value: never): never {
-  throw new Error(`unreachable case: ${JSON.stringify(value)}`);
-}

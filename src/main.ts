@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { loadConfig } from './config';
+import { loadConfig, type Config } from './config';
 import { isAppError } from './errors';
 import { createLogger } from './logger';
 import { startApp, type App } from './app';
@@ -17,7 +17,7 @@ import { startApp, type App } from './app';
  * guarded upsert turns into no-ops. A second signal while stopping exits at once (1).
  */
 export async function main(): Promise<void> {
-  let config;
+  let config: Config;
   try {
     config = loadConfig();
   } catch (error) {

@@ -225,7 +225,7 @@ async function foldRecord(
   deps: BackfillDeps, spec: RoutedSpec, raw: Parameters<typeof decodeRecord>[0], folded: Map<string, Folded>, only: ReadonlySet<string> | null,
   from: BackfillFrom, now: Date, progress: { failed: number },
 ): Promise<void> {
-  let intent;
+  let intent: ReturnType<typeof toIntent>;
   try {
     const limits = deps.decodeLimits ?? DEFAULT_DECODE_LIMITS;
     const decoded = decodeRecord(raw, { limits });

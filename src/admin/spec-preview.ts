@@ -178,7 +178,7 @@ function isAncestorOfRead(path: string, read: ReadonlySet<string>): boolean {
 function inferFields(records: readonly RawRecord[]): RawFieldTypes[] {
   const types = new Map<string, Set<string>>();
   for (const raw of records) {
-    let decoded;
+    let decoded: ReturnType<typeof decodeRecord>;
     try {
       decoded = decodeRecord(raw);
     } catch {

@@ -1,4 +1,4 @@
-import { findBreakingChanges } from 'graphql';
+import { findBreakingChanges, type GraphQLSchema } from 'graphql';
 import { buildApiSchema, type SubjectEntry } from '../graphql/build-api-schema';
 import { checkCompatibility, type CompatibilityLevel, type CompatibilityResult, type JsonSchema, type Violation } from './compatibility';
 
@@ -32,8 +32,8 @@ export function checkEvolution(input: EvolutionInput): CompatibilityResult {
 /** GraphQL breaking changes of the served API when `subject` moves from `before` to `after`. */
 export function graphqlBreakingChanges(subject: string, before: Record<string, unknown>, after: Record<string, unknown>, others: readonly SubjectEntry[] = []): Violation[] {
   const rest = others.filter((entry) => entry.subject !== subject);
-  let oldApi;
-  let newApi;
+  let oldApi: GraphQLSchema;
+  let newApi: GraphQLSchema;
   try {
     oldApi = buildApiSchema([...rest, { subject, version: 1, schema: before }]);
     newApi = buildApiSchema([...rest, { subject, version: 2, schema: after }]);

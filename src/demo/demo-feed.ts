@@ -24,14 +24,13 @@ import { intBetween, type Random } from './demo-random';
  * tick, waits for the one in flight, and closes the producer and the PostgreSQL pool.
  */
 
-export const DEFAULT_DEMO_ORDERS_TOPIC = 'raw.mongo.orders';
 export const DEFAULT_DEMO_CUSTOMERS_TABLE = 'public.customers';
 
 export interface DemoFeedOptions {
   readonly kafka: Kafka;
   /** The source database captured by Debezium (`SOURCE_POSTGRES_URL`). */
   readonly sourcePostgresUrl: string;
-  /** Raw topic of the order events; `DEFAULT_DEMO_ORDERS_TOPIC` is the one specs/order.json reads. */
+  /** Raw topic of the order events (CANONQL_DEMO_ORDERS_TOPIC; `raw.mongo.orders` is the one specs/order.json reads). */
   readonly ordersTopic: string;
   /** Time between the end of one tick and the start of the next; the first tick starts at once. */
   readonly intervalMs: number;

@@ -169,7 +169,7 @@ export class TopicProfile {
 
   private observeMembers(node: FieldNode, object: Record<string, unknown>, stamp: number, image: boolean, depth: number): void {
     for (const key in object) {
-      if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
+      if (!Object.hasOwn(object, key)) continue;
       const value = object[key];
       if (value === undefined) continue;
       const child = this.childOf(node, key, stamp);

@@ -10,7 +10,7 @@ import { SubjectStatusResolver } from './status/subject-status.resolver';
  * The type-graphql resolver classes of the fixed part of the API (everything not generated per
  * subject). Each capability adds its resolver class here.
  */
-// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+// biome-ignore lint/complexity/noBannedTypes: type-graphql types its resolver list as NonEmptyArray<Function>
 export const FIXED_RESOLVERS: [Function, ...Function[]] = [
   CatalogResolver,
   MetricResolver,

@@ -43,7 +43,7 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
   const keyOf = (args: ExecutionArgs): string | null => {
     const operation = getOperationAST(args.document, args.operationName);
     const field = operation?.selectionSet.selections[0];
-    if (!operation || operation.operation !== 'subscription' || field?.kind !== 'Field' || operation.selectionSet.selections.length !== 1) return null;
+    if (operation?.operation !== 'subscription' || field?.kind !== 'Field' || operation.selectionSet.selections.length !== 1) return null;
     const fieldDef = args.schema.getSubscriptionType()?.getFields()[field.name.value];
     if (!fieldDef) return null;
     let values: Record<string, unknown>;

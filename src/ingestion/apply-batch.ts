@@ -1,8 +1,8 @@
-import { AppError } from '../errors';
+import type { AppError } from '../errors';
 import type { CanonicalEvent } from '../events/canonical-event';
 import type { EntityWrite, StoredEntity } from '../state/entity-store';
 import { applyChange, cacheKeyOf, knownPublished, type ApplyDeps, type ApplyResult, type EntityCache, type PublishedBelow } from './apply-change';
-import { isInvalidChange, planChange, type ChangeIntent } from './plan-change';
+import { isInvalidChange, planChange, type ChangeIntent, type ChangePlan } from './plan-change';
 
 /**
  * Applies a batch of canonical changes with the same exactly-once rules as `applyChange`, in a
@@ -43,7 +43,7 @@ export async function applyBatch(deps: ApplyDeps, intents: readonly ChangeIntent
       entities.set(ck, entity);
     }
     entity.indices.push(index);
-    let plan;
+    let plan: ChangePlan;
     try {
       plan = planChange(intent, current.get(ck) ?? null, now, deps.validate);
     } catch (error) {

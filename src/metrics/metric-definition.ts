@@ -140,7 +140,7 @@ export function validateMetricDefinition(input: unknown): MetricValidation {
     problems.push('time: either {"field": ...} or {"changeTime": true}, not both');
   } else {
     const field = checkPath(input.time.field, 'time.field');
-    if (field && field.includes('[*]')) problems.push('time.field: must not use [*] (an entity has one time)');
+    if (field?.includes('[*]')) problems.push('time.field: must not use [*] (an entity has one time)');
     if (field) time = { field };
   }
 
@@ -210,6 +210,6 @@ function prefixText(segments: readonly PathSegment[]): string {
   return segments.map((s) => (s.kind === 'name' ? s.name : s.kind === 'index' ? `[${s.index}]` : '[*]')).join('.');
 }
 
-function isObject(value: unknown): value is Record<string, any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -15,7 +15,6 @@ import { RecentEvents } from './recent-events';
 import { Subscription, type FeedMessage } from './subscription';
 
 export type { FeedItem, SubscribeOptions } from './feed-item';
-export { SUBSCRIBER_TOO_SLOW, SubscriberTooSlowError } from './subscriber-too-slow-error';
 
 /**
  * The change feed behind GraphQL subscriptions: one per API process.

@@ -21,7 +21,6 @@ export type ResumePlan =
  * it names partitions or offsets the topic does not have (the topic was deleted and made again).
  */
 export type ResyncCode = 'RETENTION' | 'MALFORMED_CURSOR' | 'FOREIGN_CURSOR' | 'TOPIC_RECREATED';
-export const RESYNC_CODES: readonly ResyncCode[] = ['RETENTION', 'MALFORMED_CURSOR', 'FOREIGN_CURSOR', 'TOPIC_RECREATED'];
 
 /**
  * Decides how a subscriber resuming after `cursorText` catches up to `liveStart`, the shared

@@ -25,7 +25,7 @@ export function isSubscriberTooSlow(error: unknown): boolean {
  * `cursor` of the last payload it processed: nothing is lost.
  */
 export function slowSubscriberOnError(logger: Logger) {
-  return (ctx: { extra: unknown }, id: string, _payload: unknown, errors: readonly GraphQLError[]): readonly GraphQLFormattedError[] | void => {
+  return (ctx: { extra: unknown }, id: string, _payload: unknown, errors: readonly GraphQLError[]): readonly GraphQLFormattedError[] | undefined => {
     if (!errors.some(isSubscriberTooSlow)) return undefined;
     const socket = (ctx.extra as { socket?: { close(code: number, reason: string): void } }).socket;
     logger.warn({ operationId: id, code: SUBSCRIBER_TOO_SLOW }, 'subscriber too slow: closing its connection');

@@ -62,10 +62,6 @@ export function instantKey(instant: Instant): string {
   return `${civilText(instant.epochSeconds)}.${String(instant.nanos).padStart(9, '0')}Z`;
 }
 
-export function compareInstants(a: Instant, b: Instant): number {
-  return a.epochSeconds - b.epochSeconds || a.nanos - b.nanos;
-}
-
 function civilText(epochSeconds: number): string {
   const days = Math.floor(epochSeconds / 86_400);
   let rest = epochSeconds - days * 86_400;

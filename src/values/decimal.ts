@@ -125,8 +125,6 @@ export function compareDec(a: Dec, b: Dec): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-export const ZERO: Dec = { units: 0n, scale: 0 };
-
 /** Plain decimal text at the value's scale, no exponent: "1250.50", "-0.03", "7". */
 export function formatDec(d: Dec): string {
   return formatUnscaled(d.units, d.scale);
@@ -137,9 +135,4 @@ export function parseDec(text: string): Dec {
   const d = toDec(text);
   if (!d) throw new Error(`not a decimal: ${text}`);
   return d;
-}
-
-/** A float approximation, for averages only (which are not exact in any base anyway). */
-export function decToNumber(d: Dec): number {
-  return Number(formatDec(d));
 }

@@ -200,7 +200,7 @@ function costOf(op: OperationToCheck, operation: OperationDefinitionNode, limits
   // runs, so there is nothing to cost. Every other failure of the estimator is a refusal.
   const coerced = getVariableValues(op.schema, operation.variableDefinitions ?? [], (op.variables ?? {}) as Record<string, unknown>);
   if (coerced.errors) return { cost: null, error: null };
-  let oversized: unknown = undefined;
+  let oversized: unknown;
   const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
     if (!('first' in args)) return undefined;
     const first: unknown = args.first ?? 0;

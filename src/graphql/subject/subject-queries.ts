@@ -130,7 +130,7 @@ function toEvent(doc: LoggedEvent): CanonicalEvent {
 async function stateAsOf(ctx: ApiContext, subject: string, key: string, asOf: string): Promise<StoredEntity | null> {
   const [doc] = await ctx.services.eventLog.collection
     .find({ subject, key, sourceTsMs: { $lte: Date.parse(asOf) } }).sort({ version: -1 }).limit(1).toArray();
-  if (!doc || !doc.after) return null;
+  if (!doc?.after) return null;
   const event = toEvent(doc);
   return entityFromEvent(event, event.after!, event.version, false);
 }

@@ -15,19 +15,7 @@ import { connectorKind, readSource } from './read-source';
 import { sourcePosition } from './source-position';
 import { UNAVAILABLE_VALUE_PLACEHOLDER } from './unavailable-value';
 
-export type {
-  ChangeOp,
-  ChangePatch,
-  ConnectorKind,
-  DecodedChange,
-  DecodedRecord,
-  DecodedSkip,
-  DecodedSource,
-  DecodedTombstone,
-  DecodedTruncate,
-  RawRecord,
-  SkipReason,
-} from './decoded-record';
+export type { DecodedChange, DecodedRecord, RawRecord } from './decoded-record';
 
 /** Settings that must match the Debezium connector's configuration. */
 export interface DecodeOptions {

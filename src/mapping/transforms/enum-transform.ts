@@ -20,7 +20,12 @@ export const enumTransform: TransformDefinition = {
     if (keys.length === 0) return ['map must have at least one entry'];
     if (args.caseInsensitive !== true) return [];
     const seen = new Set<string>();
-    const clashes = keys.filter((k) => (seen.has(k.toLowerCase()) ? true : (seen.add(k.toLowerCase()), false)));
+    const clashes = keys.filter((k) => {
+      const lower = k.toLowerCase();
+      if (seen.has(lower)) return true;
+      seen.add(lower);
+      return false;
+    });
     return clashes.map((k) => `map key "${k}" clashes with another key when case is ignored`);
   },
   create: (args) => {

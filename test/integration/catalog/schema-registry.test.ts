@@ -21,6 +21,7 @@ const ROOT = path.join(__dirname, '..', '..', '..');
 const KEY = 'schema-registry-test-key';
 const logger = testLogger('warn');
 
+// biome-ignore lint/suspicious/noExplicitAny: a test reads the fields its own query selected
 interface GqlResult { data?: Record<string, any>; errors?: { message: string; extensions?: { code?: string; details?: string[] } }[] }
 
 describe('canonical schema registry', () => {

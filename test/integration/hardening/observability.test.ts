@@ -61,6 +61,7 @@ describe('observability: /metrics, correlation ids, subjectStatus', () => {
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ query, variables, ...(operationName ? { operationName } : {}) }),
     });
+    // biome-ignore lint/suspicious/noExplicitAny: a test reads the fields its own query selected
     return { response, body: (await response.json()) as { data?: any; errors?: { extensions?: { code?: string } }[] } };
   };
 

@@ -58,7 +58,7 @@ describe('PostgreSQL → Debezium → canonical customer', () => {
     await pg.query(`DELETE FROM public.${table} WHERE id = 1`);
     const deleted = await waitFor('deleted customer', async () => {
       const doc = await customer(1);
-      return doc && doc._meta.deleted ? doc : undefined;
+      return doc?._meta.deleted ? doc : undefined;
     });
     expect(deleted._meta.version).toBe(3);
 
@@ -74,7 +74,7 @@ describe('PostgreSQL → Debezium → canonical customer', () => {
     const moved = await waitFor('customer 11', async () => (await customer(11)) ?? undefined);
     const old = await waitFor('customer 10 deleted', async () => {
       const doc = await customer(10);
-      return doc && doc._meta.deleted ? doc : undefined;
+      return doc?._meta.deleted ? doc : undefined;
     });
     expect(moved.data).toMatchObject({ customerId: '11', email: 'pk@x.io' });
     expect(moved._meta.deleted).toBe(false);

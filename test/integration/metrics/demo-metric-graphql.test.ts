@@ -30,8 +30,15 @@ const ROOT = path.join(__dirname, '..', '..', '..');
 const logger = testLogger('warn');
 
 /** The hand computation: replays the raw demo events, then sums line amounts in integer cents. */
+/** A demo order as the raw topic carries it (MongoDB extended JSON). */
+interface RawOrder {
+  region: string;
+  createdAt: { $date: { $numberLong: string } };
+  items: { sku: string; price: { $numberDecimal: string }; qty: { $numberInt: string } }[];
+}
+
 function handComputation(messages: readonly Message[]) {
-  const orders = new Map<string, Record<string, any>>(); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const orders = new Map<string, RawOrder>();
   for (const message of messages) {
     if (message.value === null || message.value === undefined) continue;
     const key = JSON.parse(String(message.key)).id as string;

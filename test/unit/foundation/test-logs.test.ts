@@ -28,7 +28,7 @@ describe('test logs', () => {
     const failure = output.slice(output.indexOf('● fails, with its logs'));
     expect(failure).toMatch(/Expected: "the assertion"/);
     expect(failure.indexOf('Expected: "the assertion"')).toBeLessThan(failure.indexOf('logs of canonql during this test (2 lines)'));
-    expect(failure).toMatch(/INFO  \[fixture\] the line before the failure \{"orderId":"o-1"\}/);
+    expect(failure).toMatch(/INFO {2}\[fixture\] the line before the failure \{"orderId":"o-1"\}/);
     expect(failure).toMatch(/ERROR \[fixture\] the failing component said so/);
     // Nothing of the passing test, and no raw JSON log line anywhere.
     expect(output).not.toContain('passing-info');
