@@ -17,7 +17,7 @@ const LAYERS = [
   ['metrics', 'discovery'],
   ['admin'],
   ['graphql'],
-  ['http'],
+  ['http', 'browser'],
   ['app'],
   ['main'],
 ];
@@ -61,6 +61,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: any(LAYERS.flat()) },
       to: {},
+    },
+    {
+      name: 'browser-pure',
+      comment: 'src/browser is bundled for the page: it imports only itself and the pure, dependency-free modules it shares with the server.',
+      severity: 'error',
+      from: { path: '^src/browser/' },
+      to: { pathNot: '^src/(browser|mapping|values)/|^src/errors\\.ts$|^node_modules/graphql-ws/' },
     },
     {
       name: 'no-unresolvable',

@@ -22,7 +22,7 @@ export function typedDefaultProblems(defaults: Readonly<Record<string, unknown>>
       if (!field) break;
       level = field.kind === 'object' ? field.fields : [];
     }
-    if (!field || field.kind !== 'scalar' || !isKeyedScalar(field.scalar)) continue;
+    if (field?.kind !== 'scalar' || !isKeyedScalar(field.scalar)) continue;
     const where = /^[A-Za-z_$][\w$]*$/.test(key) ? `defaults.${key}` : `defaults[${JSON.stringify(key)}]`;
     const scalar = field.scalar;
     const ok = scalar === 'DateTime' ? typeof value === 'string' && dateTimeKey(value) !== null

@@ -58,8 +58,6 @@ export function createClient(endpoint: string) {
   };
 }
 
-export type Request = ReturnType<typeof createClient>;
-
 /** Every problem of a failed call: the details of each error when it has them, else its message. */
 export function problemsOf(error: unknown): Problem[] {
   if (!(error instanceof GraphqlProblem)) return [{ code: 'CLIENT', text: error instanceof Error ? error.message : String(error) }];

@@ -485,7 +485,7 @@ function renderArg(row: M.Row, step: M.StepState, index: number, arg: TransformA
   const label = el('label', { for: id, title: arg.description, text: arg.name + (arg.required ? ' *' : '') });
   const current = step.args[arg.name];
   let control: HTMLSelectElement | HTMLInputElement;
-  if ((arg.values && arg.values.length) || arg.type === 'boolean') {
+  if ((arg.values?.length) || arg.type === 'boolean') {
     const values = arg.type === 'boolean' ? ['true', 'false'] : (arg.values ?? []);
     const choice = el('select', { id, title: arg.description });
     choice.appendChild(option('', arg.default !== null && arg.default !== undefined ? `(default ${JSON.stringify(arg.default)})` : '(not set)', current === undefined));

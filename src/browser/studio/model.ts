@@ -90,7 +90,7 @@ function same(a: unknown, b: unknown): boolean {
 }
 
 function has(object: unknown, key: string): boolean {
-  return isObject(object) && Object.prototype.hasOwnProperty.call(object, key);
+  return isObject(object) && Object.hasOwn(object, key);
 }
 
 /** `$.items[*].sku`, `items[*].sku`, `$.items[0].sku` and `$['items'][*].sku` name the same field here. */
