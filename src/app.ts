@@ -258,7 +258,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         db: mongo.db, kafka, kafkaAdmin: admin, store, eventLog, catalog, specs: specRegistry, ...(metricRegistry ? { metrics: metricRegistry } : {}),
         activeSpecs: () => activeSpecs.list(), profiledTopics,
         samples: discoverySamples(discovery),
-        canonicalTopicPrefix: config.ingest.canonicalTopicPrefix, refresh: () => catalogWatch.refresh(), logger,
+        canonicalTopicPrefix: config.ingest.canonicalTopicPrefix, deadLetterTopic: config.ingest.deadLetterTopic,
+        refresh: () => catalogWatch.refresh(), logger,
         decodeLimits: config.ingest.decodeLimits,
       });
       resources.push({ name: 'admin', close: () => adminServices.stop() });

@@ -53,7 +53,10 @@ export interface AdminServices {
   readonly deadLetters: DeadLetterAdmin;
   /** Raw topics profiled although no spec reads them. */
   readonly profiledTopics: ProfiledTopics;
-  /** Topics of the Kafka cluster (internal ones left out). */
+  /**
+   * Topics of the Kafka cluster that can be raw sources: Kafka's internal topics (`__*`) and
+   * canonql's own (the canonical topics under the configured prefix, the dead-letter topic) left out.
+   */
   kafkaTopics(): Promise<string[]>;
   preview(input: unknown, options: PreviewOptions): Promise<SpecPreview>;
   /** Applies the catalog as stored now to this process (a mutation's effect shows in its response). */
@@ -75,6 +78,8 @@ export interface AdminDeps {
   readonly profiledTopics: ProfiledTopics;
   readonly samples?: RawSampleSource;
   readonly canonicalTopicPrefix: string;
+  /** Where ingestion dead-letters records (CANONQL_DEADLETTER_TOPIC): canonql's own, never a source. */
+  readonly deadLetterTopic: string;
   readonly refresh: () => Promise<void>;
   readonly logger: Logger;
   /** Ingestion's decode limits, applied to backfills and dead-letter replays alike (default: what MongoDB accepts). */
@@ -101,7 +106,8 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
     backfills,
     profiledTopics: deps.profiledTopics,
     async kafkaTopics() {
-      return (await deps.kafkaAdmin.listTopics()).filter((topic) => !topic.startsWith('__')).sort();
+      const own = (topic: string) => topic.startsWith('__') || topic.startsWith(deps.canonicalTopicPrefix) || topic === deps.deadLetterTopic;
+      return (await deps.kafkaAdmin.listTopics()).filter((topic) => !own(topic)).sort();
     },
     deadLetters: createDeadLetterAdmin({ db: deps.db, store: deps.store, eventLog: deps.eventLog, validate, activeSpecs: deps.activeSpecs, publisher, ...limits }),
     async preview(input, options) {

@@ -16,6 +16,8 @@ export interface FieldDoc {
   readonly path: string;
   /** Full images (not patches) in which the field had at least one value. */
   readonly present: number;
+  /** Partial updates (patches) that carried the field; absent in documents written before it was counted. */
+  readonly patched?: number;
   /** Values observed: one per record, or one per array element below `[*]`; patches included. */
   readonly values: number;
   readonly types: Partial<Record<ValueKind, number>>;

@@ -12,6 +12,8 @@ export interface FieldStats {
   readonly present: number;
   /** `present / images`: the share of full images carrying the field (0 without images). */
   readonly presence: number;
+  /** Partial updates that carried the field: a field seen only in them has presence 0 but is there. */
+  readonly patched: number;
   readonly values: number;
   readonly types: Readonly<Record<ValueKind, number>>;
   /** `types.null / values`. */
@@ -98,6 +100,7 @@ function mergeField(path: string, parts: readonly FieldDoc[], images: number): F
   const sketch = new DistinctSketch();
   const examples: unknown[] = [];
   let present = 0;
+  let patched = 0;
   let values = 0;
   let minNumber: number | null = null;
   let maxNumber: number | null = null;
@@ -107,6 +110,7 @@ function mergeField(path: string, parts: readonly FieldDoc[], images: number): F
   let lastSeen = 0;
   for (const part of [...parts].sort((a, b) => a.firstSeen - b.firstSeen)) {
     present += part.present;
+    patched += part.patched ?? 0;
     values += part.values;
     for (const kind of VALUE_KINDS) types[kind] += part.types[kind] ?? 0;
     for (const format of STRING_FORMATS) formats[format] += part.formats[format] ?? 0;
@@ -125,6 +129,7 @@ function mergeField(path: string, parts: readonly FieldDoc[], images: number): F
     path,
     present,
     presence: images > 0 ? present / images : 0,
+    patched,
     values,
     types,
     nullRate: values > 0 ? types.null / values : 0,

@@ -14,7 +14,7 @@ import { formatOf, instantOf, kindOf, STRING_FORMATS, VALUE_KINDS, type StringFo
  *   without one, e.g. MongoDB's, counts in `ops` only);
  * - partial updates (MongoDB `updateDescription`/`patch`, PostgreSQL rows with unchanged TOAST
  *   columns) count only the fields they carry: their values feed types, min/max, formats, distinct
- *   and examples, and mark the field as seen, but never presence (a patch says nothing about the
+ *   and examples, and mark the field as seen, and count in `patched`, but never in presence (a patch says nothing about the
  *   fields it does not carry). A patch key `items.2.sku` is the path `$.items[*].sku`.
  */
 export const MAX_FIELDS_PER_TOPIC = 1000;
@@ -41,6 +41,9 @@ class FieldNode {
   element: FieldNode | null = null;
   lastRecord = -1;
   present = 0;
+  lastPatchRecord = -1;
+  /** Partial updates that carried the field. */
+  patched = 0;
   values = 0;
   readonly types = new Array<number>(VALUE_KINDS.length).fill(0);
   readonly formats = new Array<number>(STRING_FORMATS.length).fill(0);
@@ -66,6 +69,7 @@ class FieldNode {
     return {
       path: this.path,
       present: this.present,
+      ...(this.patched > 0 ? { patched: this.patched } : {}),
       values: this.values,
       types,
       ...(this.minNumber <= this.maxNumber ? { minNumber: this.minNumber, maxNumber: this.maxNumber } : {}),
@@ -183,6 +187,9 @@ export class TopicProfile {
     if (image && node.lastRecord !== this.record) {
       node.lastRecord = this.record;
       node.present += 1;
+    } else if (!image && node.lastPatchRecord !== this.record) {
+      node.lastPatchRecord = this.record;
+      node.patched += 1;
     }
     node.values += 1;
     node.lastSeen = stamp;

@@ -41,7 +41,10 @@ export class DiscoveryResolver {
     return reader ? (await reader.topics()).map(topicOf) : [];
   }
 
-  @Query(() => [SourceTopicType], { description: 'Topics of the Kafka cluster (internal ones left out), with the specs reading each and whether it is profiled on request.' })
+  @Query(() => [SourceTopicType], {
+    description: "Topics of the Kafka cluster that can be raw sources (Kafka's internal topics and canonql's own canonical and dead-letter topics left out), "
+      + 'with the specs reading each and whether it is profiled on request.',
+  })
   async sourceTopics(@Ctx() ctx: ApiContext): Promise<SourceTopicType[]> {
     const admin = adminOf(ctx);
     const [topics, profiled, specs] = await Promise.all([admin.kafkaTopics(), admin.profiledTopics.list(), admin.specs.active()]);
@@ -54,7 +57,9 @@ export class DiscoveryResolver {
     requireAdmin(ctx.principal);
     const admin = adminOf(ctx);
     if (!(await admin.kafkaTopics()).includes(topic)) {
-      throw new AppError(ErrorCode.BAD_USER_INPUT, `topic "${topic}" does not exist in the Kafka cluster`, { details: [`topic: "${topic}" does not exist`] });
+      throw new AppError(ErrorCode.BAD_USER_INPUT, `topic "${topic}" is not a source topic of the Kafka cluster (it does not exist, or it is canonql's own)`, {
+        details: [`topic: "${topic}" does not exist or is canonql's own`],
+      });
     }
     const added = await admin.profiledTopics.add(topic);
     await admin.refresh();
@@ -104,7 +109,7 @@ export class DiscoveryResolver {
       .map((field) => {
         const current = !reader.isRemoved(profile, field.path);
         return {
-          path: field.path, present: field.present, presence: field.presence, values: field.values,
+          path: field.path, present: field.present, presence: field.presence, inPartialUpdates: field.patched, values: field.values,
           types: { ...field.types }, typeSet: typesOf(field), nullRate: field.nullRate,
           minNumber: field.minNumber, maxNumber: field.maxNumber, minDate: field.minInstant, maxDate: field.maxInstant,
           formats: STRING_FORMATS.filter((f) => field.formats[f] > 0).map((f) => ({ format: f, count: field.formats[f] })),

@@ -42,6 +42,12 @@ export class RawFieldStatsType {
   @Field(() => Float, { description: 'present / profiled full images, 0..1.' })
   presence!: number;
 
+  @Field(() => Float, {
+    description: 'Partial updates (MongoDB patches, rows with unchanged TOAST columns) carrying the field. They say nothing of the fields they do not carry, '
+      + 'so they never count in `presence`: a field seen only in them has presence 0 and inPartialUpdates > 0.',
+  })
+  inPartialUpdates!: number;
+
   @Field(() => Float, { description: 'Values observed: one per record, one per array element below [*]; partial updates included.' })
   values!: number;
 

@@ -65,3 +65,35 @@ describe('profiling a raw topic before any spec reads it', () => {
     expect(await ok('mutation($t: String!) { stopProfilingRawTopic(topic: $t) }', { t: topic })).toEqual({ stopProfilingRawTopic: true });
   });
 });
+
+describe("canonql's own topics are not sources", () => {
+  const kafka = testKafka();
+  const leftovers = createLeftovers();
+  const prefix = `${uniqueName('own-canonical')}.`;
+  const deadLetterTopic = uniqueName('own-dead-letters');
+  const canonicalTopic = `${prefix}parcel`;
+  const rawTopic = uniqueName('raw.pg.own');
+  let target: AppUnderTest;
+
+  beforeAll(async () => {
+    // The names come from the configuration, not from a fixed list.
+    target = await startAppUnderTest('own-topics', { CANONQL_CANONICAL_TOPIC_PREFIX: prefix, CANONQL_DEADLETTER_TOPIC: deadLetterTopic });
+    leftovers.add(() => target.stop());
+    await ensureTopics(kafka, [canonicalTopic, deadLetterTopic, rawTopic].map((topic) => ({ topic, numPartitions: 1 })));
+  });
+  afterAll(() => leftovers.dispose());
+
+  it('leaves the canonical topics and the dead-letter topic out of sourceTopics, and refuses to profile them', async () => {
+    const listed = await target.ok<{ sourceTopics: { topic: string }[] }>('{ sourceTopics { topic } }');
+    const names = listed.sourceTopics.map((t) => t.topic);
+    expect(names).toContain(rawTopic);
+    expect(names).not.toContain(canonicalTopic);
+    expect(names).not.toContain(deadLetterTopic);
+    expect(names.filter((t) => t.startsWith('__'))).toEqual([]);
+    for (const own of [canonicalTopic, deadLetterTopic]) {
+      const refused = await target.gql('mutation($t: String!) { profileRawTopic(topic: $t) }', { t: own });
+      expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(refused.errors?.[0]?.message).toMatch(/canonql's own/);
+    }
+  });
+});

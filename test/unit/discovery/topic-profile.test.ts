@@ -37,7 +37,10 @@ describe('topic profile (one process)', () => {
   it('presence: full images carrying the field; patches never count', () => {
     expect(field(merged.fields, '$.id')).toMatchObject({ present: 5, presence: 1, values: 5 });
     expect(field(merged.fields, '$.createdAt')).toMatchObject({ present: 3, presence: 3 / 5 });
-    expect(field(merged.fields, '$.note')).toMatchObject({ present: 0, presence: 0, values: 1 });
+    // A field seen only in a partial update: no presence, but counted where it was seen.
+    expect(field(merged.fields, '$.note')).toMatchObject({ present: 0, presence: 0, values: 1, patched: 1 });
+    expect(field(merged.fields, '$.total')).toMatchObject({ present: 5, patched: 1 });
+    expect(field(merged.fields, '$.id')).toMatchObject({ patched: 0 });
     // items: records 1, 2, 3 (an empty array still carries the field); elements only in 1 and 3.
     expect(field(merged.fields, '$.items')).toMatchObject({ present: 3, values: 3 });
     expect(field(merged.fields, '$.items[*]')).toMatchObject({ present: 2, values: 3 });
