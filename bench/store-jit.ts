@@ -10,7 +10,7 @@
  * - compare-and-set/s: the ingestion's `writeMany` shape, `replaceOne({_id, '_meta.version'})`
  *   in unordered `bulkWrite`s of 200, and single `replaceOne`s with 8 in flight;
  * - a sorted page of 20: the list query's reads (`find({'_meta.deleted': false})` sorted by `_id`,
- *   limit 21, plus `countDocuments`), and a page sorted on an order key (`_k.amount`), over the
+ *   limit 21, alone and with `countDocuments`), and a page sorted on an order key (`_k.amount`), over the
  *   collection (10,000 documents by default), p50 of the repetitions after warm-ups.
  *
  * Settings alternate within each run (A B, then B A, ...), so a load spike from other work on the
@@ -18,6 +18,9 @@
  * is never touched: each process is started and stopped here.
  *
  *   npm run bench:store-jit -- [--docs 10000] [--runs 3] [--pages 30] [--settings c1,default] [--classes DIR] [--reads-only]
+ *
+ * A setting may name its own launcher build, `c1@DIR`: `--settings c1,c1@/tmp/new` compares two
+ * builds of the launcher with the same flags, alternating within each run.
  *
  * `--reads-only`: load the documents with one unordered bulk insert and time only the pages.
  *
@@ -39,11 +42,11 @@ const DOCS = numberArg('docs', 10000);
 const RUNS = numberArg('runs', 3);
 const PAGES = numberArg('pages', 30);
 const READS_ONLY = flagArg('reads-only');
+
 const CLASSES = (() => {
   const i = process.argv.indexOf('--classes');
   return i < 0 ? stackPaths().mongoServerClasses : path.resolve(process.argv[i + 1] ?? '');
 })();
-if (!fs.existsSync(path.join(CLASSES, 'MongoServerMain.class'))) throw new Error(`--classes: no MongoServerMain.class in ${CLASSES}`);
 
 /** The JVM settings compared; `c1` is what the stack ran with before this benchmark. */
 const SETTINGS: Record<string, readonly string[]> = {
@@ -51,8 +54,14 @@ const SETTINGS: Record<string, readonly string[]> = {
   default: ['-XX:+UseSerialGC'],
   'default-g1': [],
 };
+/** `name` or `name@DIR`: the JVM flags of `name`, the launcher classes in DIR (default: --classes). */
 const selected = listArg('settings', ['c1', 'default']);
-for (const name of selected) if (!SETTINGS[name]) throw new Error(`--settings: unknown setting "${name}" (known: ${Object.keys(SETTINGS).join(', ')})`);
+const flagsOf = (setting: string) => SETTINGS[setting.split('@')[0]!]!;
+const classesOf = (setting: string) => (setting.includes('@') ? path.resolve(setting.slice(setting.indexOf('@') + 1)) : CLASSES);
+for (const setting of selected) {
+  if (!SETTINGS[setting.split('@')[0]!]) throw new Error(`--settings: unknown setting "${setting}" (known: ${Object.keys(SETTINGS).join(', ')}, each optionally @DIR)`);
+  if (!fs.existsSync(path.join(classesOf(setting), 'MongoServerMain.class'))) throw new Error(`--settings ${setting}: no MongoServerMain.class in ${classesOf(setting)}`);
+}
 
 interface Measured {
   startupMs: number;
@@ -60,6 +69,7 @@ interface Measured {
   upsertsWarmPerS: number;
   bulkCasPerS: number;
   singleCasPerS: number;
+  idPageOnlyP50Ms: number;
   idPageP50Ms: number;
   keyPageP50Ms: number;
   rssMiB: number;
@@ -76,11 +86,11 @@ async function freePort(): Promise<number> {
   });
 }
 
-function startStore(flags: readonly string[], port: number, dataFile: string): ChildProcess {
+function startStore(flags: readonly string[], classes: string, port: number, dataFile: string): ChildProcess {
   const paths = stackPaths();
   return spawn('java', [
     '-Xms64m', '-Xmx768m', ...flags, '-Djava.awt.headless=true',
-    '-cp', `${CLASSES}${path.delimiter}${path.join(paths.mongoServerLibs, '*')}`,
+    '-cp', `${classes}${path.delimiter}${path.join(paths.mongoServerLibs, '*')}`,
     'MongoServerMain', '127.0.0.1', String(port), dataFile,
   ], { stdio: 'ignore' });
 }
@@ -184,7 +194,7 @@ async function measure(setting: string): Promise<Measured> {
   const port = await freePort();
   const uri = `mongodb://127.0.0.1:${port}/?directConnection=true`;
   const startedAt = performance.now();
-  const child = startStore(SETTINGS[setting]!, port, path.join(dir, 'bench.mv'));
+  const child = startStore(flagsOf(setting), classesOf(setting), port, path.join(dir, 'bench.mv'));
   try {
     const startupMs = await waitForPing(uri, startedAt, child);
     const client = await MongoClient.connect(uri);
@@ -204,6 +214,7 @@ async function measure(setting: string): Promise<Measured> {
         bulkCasPerS = await bulkCas(coll, 2);
         singleCasPerS = await singleCas(coll, 3);
       }
+      const idPageOnlyP50Ms = await pageP50(() => coll.find({ '_meta.deleted': false }).sort({ _id: 1 }).limit(21).toArray());
       const idPageP50Ms = await pageP50(() => Promise.all([
         coll.find({ '_meta.deleted': false }).sort({ _id: 1 }).limit(21).toArray(),
         coll.countDocuments({ '_meta.deleted': false }),
@@ -211,7 +222,7 @@ async function measure(setting: string): Promise<Measured> {
       const keyPageP50Ms = await pageP50(() => coll.find({ '_meta.deleted': false }).sort({ '_k.amount': -1, _id: 1 }).limit(21).toArray());
       const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
-      return { startupMs, upsertsColdPerS, upsertsWarmPerS, bulkCasPerS, singleCasPerS, idPageP50Ms, keyPageP50Ms, rssMiB };
+      return { startupMs, upsertsColdPerS, upsertsWarmPerS, bulkCasPerS, singleCasPerS, idPageOnlyP50Ms, idPageP50Ms, keyPageP50Ms, rssMiB };
     } finally {
       await client.close();
     }
@@ -223,7 +234,8 @@ async function measure(setting: string): Promise<Measured> {
 
 const COLUMNS: [keyof Measured, string, number][] = [
   ['startupMs', 'start-up ms', 0], ['upsertsColdPerS', 'bulk upserts/s, cold', 0], ['upsertsWarmPerS', 'bulk upserts/s, 2nd pass', 0],
-  ['bulkCasPerS', 'bulk CAS/s', 0], ['singleCasPerS', 'single CAS/s (8 in flight)', 0], ['idPageP50Ms', 'page of 20 by _id + count, p50 ms', 1],
+  ['bulkCasPerS', 'bulk CAS/s', 0], ['singleCasPerS', 'single CAS/s (8 in flight)', 0],
+  ['idPageOnlyP50Ms', 'page of 20 by _id, p50 ms', 1], ['idPageP50Ms', 'page of 20 by _id + count, p50 ms', 1],
   ['keyPageP50Ms', 'page of 20 by _k.amount, p50 ms', 1], ['rssMiB', 'RSS MiB after', 0],
 ];
 
@@ -251,7 +263,7 @@ async function main(): Promise<void> {
     });
     console.log(`| ${label} | ${cells.join(' | ')} |`);
   }
-  const file = writeResults('store-jit', { settings: { docs: DOCS, runs: RUNS, pages: PAGES, classes: CLASSES, readsOnly: READS_ONLY, flags: Object.fromEntries(selected.map((s) => [s, SETTINGS[s]])) }, machine: machine(), runs, medians });
+  const file = writeResults('store-jit', { settings: { docs: DOCS, runs: RUNS, pages: PAGES, classes: CLASSES, readsOnly: READS_ONLY, flags: Object.fromEntries(selected.map((s) => [s, { flags: flagsOf(s), classes: classesOf(s) }])) }, machine: machine(), runs, medians });
   console.log(`\nresults: ${file}`);
 }
 

@@ -1,6 +1,12 @@
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.stream.Stream;
+import java.util.stream.StreamSupport;
 
+import org.h2.mvstore.Cursor;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 
@@ -24,6 +30,12 @@ import de.bwaldvogel.mongo.bson.Document;
  * {_id: value}; any extra condition ({_id: k, "_meta.version": 3}, canonql's compare-and-set)
  * scans the whole collection. MongoDB and FerretDB look the document up by _id and then check the
  * rest; IdFirstCollection does the same, so the local store's cost model matches theirs.
+ *
+ * A second: a page sorted by _id with a limit ({@code find(filter).sort({_id: 1}).limit(21)}, the
+ * list query's first page) made mongo-java-server match every document, sort them all and cut the
+ * page. MongoDB and FerretDB walk the _id index in order and stop after the page; IdFirstCollection
+ * walks the data map (keyed by _id) in key order the same way, when every key is a string, whose
+ * map order (String.compareTo) is the order mongo-java-server sorts strings by.
  */
 public final class MongoServerMain {
     private static final int CACHE_MB = Integer.getInteger("canonql.mvstore.cacheMb", 256);
@@ -81,9 +93,12 @@ public final class MongoServerMain {
     }
 
     static final class IdFirstCollection extends H2Collection {
+        private final MVMap<Object, Document> dataMap;
+
         IdFirstCollection(MongoDatabase database, String name, CollectionOptions options,
                           MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap, CursorRegistry cursors) {
             super(database, name, options, dataMap, metaMap, cursors);
+            this.dataMap = dataMap;
         }
 
         @Override
@@ -96,7 +111,46 @@ public final class MongoServerMain {
                 }
                 return matchDocumentsFromStream(query, candidates.stream(), skip, limit, batchSize, null, fieldSelector);
             }
+            int direction = idSortDirection(orderBy);
+            if (direction != 0 && limit > 0 && allKeysAreStrings()) {
+                // Lazy stream: filter, skip and limit stop reading the map once the page is full.
+                return matchDocumentsFromStream(query == null ? new Document() : query, valuesInKeyOrder(direction < 0), skip, limit, batchSize, null, fieldSelector);
+            }
             return super.queryDocuments(query, orderBy, skip, limit, batchSize, fieldSelector);
+        }
+
+        /** 1 or -1 for a sort on _id alone, else 0. */
+        private static int idSortDirection(Document orderBy) {
+            if (orderBy == null || orderBy.size() != 1 || !(orderBy.get("_id") instanceof Number)) return 0;
+            int direction = ((Number) orderBy.get("_id")).intValue();
+            return direction == 1 || direction == -1 ? direction : 0;
+        }
+
+        /**
+         * The map orders keys by type first, then by value; when the first and the last key are
+         * strings, every key is. Other key types (numbers of several Java types, ObjectIds, the
+         * null marker) are ordered differently from MongoDB and take the general path.
+         */
+        private boolean allKeysAreStrings() {
+            if (dataMap.isEmpty()) return false;
+            return dataMap.firstKey() instanceof String && dataMap.lastKey() instanceof String;
+        }
+
+        private Stream<Document> valuesInKeyOrder(boolean reverse) {
+            Cursor<Object, Document> cursor = dataMap.cursor(null, null, reverse);
+            Iterator<Document> values = new Iterator<>() {
+                @Override
+                public boolean hasNext() {
+                    return cursor.hasNext();
+                }
+
+                @Override
+                public Document next() {
+                    cursor.next();
+                    return cursor.getValue();
+                }
+            };
+            return StreamSupport.stream(Spliterators.spliteratorUnknownSize(values, Spliterator.ORDERED), false);
         }
 
         private static boolean isPlainValue(Object value) {

@@ -80,6 +80,31 @@ describe('the MongoDB-wire store', () => {
     expect(seen).toEqual(Array.from({ length: 57 }, (_, i) => i));
   });
 
+  it('answers a page sorted by _id with a limit as the full sort would, for string keys (filters, skip, both directions)', async () => {
+    // The local store walks its _id-keyed map in order for such a page (infra/java/MongoServerMain.java):
+    // this is the list query's first page, which must equal the page cut from a full sort.
+    const items = db.collection<{ _id: string; n: number; deleted: boolean }>(uniqueName('by-id'));
+    const ids = Array.from({ length: 120 }, (_, n) => `k-${(n * 7919) % 1000}${n % 7 === 0 ? 'é' : ''}${n % 11 === 0 ? '\u{1F600}' : ''}-${n}`);
+    await items.insertMany(ids.map((_id, n) => ({ _id, n, deleted: n % 3 === 0 })));
+    // UTF-16 code unit order: what `<` on strings gives, and how the local store sorts strings.
+    const byUnit = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+    const cases: { filter: Record<string, unknown>; matches: (n: number, id: string) => boolean }[] = [
+      { filter: {}, matches: () => true },
+      { filter: { deleted: false }, matches: (n) => n % 3 !== 0 },
+      { filter: { deleted: false, _id: { $gt: ids[40]! } }, matches: (n, id) => n % 3 !== 0 && id > ids[40]! },
+      { filter: { n: { $gte: 110 } }, matches: (n) => n >= 110 },
+    ];
+    for (const direction of [1, -1] as const) {
+      for (const { filter, matches } of cases) {
+        for (const [skip, limit] of [[0, 1], [0, 21], [3, 21], [0, 500]] as const) {
+          const page = await items.find(filter).sort({ _id: direction }).skip(skip).limit(limit).toArray();
+          const expected = ids.filter((id, n) => matches(n, id)).sort((a, b) => direction * byUnit(a, b)).slice(skip, skip + limit);
+          expect({ direction, filter, skip, limit, ids: page.map((doc) => doc._id) }).toEqual({ direction, filter, skip, limit, ids: expected });
+        }
+      }
+    }
+  });
+
   it('counts and sums with $group and $sum, the only accumulators the design relies on', async () => {
     const rows = db.collection(uniqueName('groups'));
     await rows.insertMany([{ r: 'eu', a: 2 }, { r: 'eu', a: 3 }, { r: 'us', a: 4 }]);
