@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { GraphQLObjectType, GraphQLSchema, isIntrospectionType, isSpecifiedScalarType, type GraphQLEnumType, type GraphQLFieldConfigMap, type GraphQLNamedType } from 'graphql';
+import { GraphQLNonNull, GraphQLObjectType, GraphQLSchema, isIntrospectionType, isSpecifiedScalarType, type GraphQLEnumType, type GraphQLFieldConfig, type GraphQLFieldConfigMap, type GraphQLNamedType } from 'graphql';
 import { buildSchemaSync, getMetadataStorage } from 'type-graphql';
 import type { ApiContext } from './context';
 import { FIXED_RESOLVERS } from './resolvers';
@@ -73,12 +73,25 @@ export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?
   }
   const types = [...built.values()];
 
+  const { data, catalog, catalogType } = fixedQueries();
   const query = new GraphQLObjectType<unknown, ApiContext>({
     name: 'Query',
-    fields: () => ({
-      ...fixed.getQueryType()!.toConfig().fields,
-      ...Object.assign({}, ...types.map(subjectQueries)),
-    }),
+    fields: () => {
+      const entityFields: FieldConfigs = Object.assign({}, ...types.map(subjectQueries));
+      return {
+        ...entityFields,
+        ...data,
+        catalog: {
+          type: new GraphQLNonNull(catalogType),
+          description: 'The catalog and its administration: served subjects and their status, the schema registry, mapping specs, metric definitions, raw-topic discovery, backfills and dead letters.',
+          resolve: () => CATALOG_ROOT,
+        },
+        ...deprecatedRootAliases(catalog),
+        // Again, so a subject field colliding with a fixed one replaces it (in its own place) and
+        // the served-schema check sees the replacement, rather than the subject's field vanishing.
+        ...entityFields,
+      };
+    },
   });
   const subscriptionFields = subscriptions?.(types, shared) ?? {};
   const subscription = Object.keys(subscriptionFields).length > 0
@@ -91,6 +104,65 @@ export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?
     query,
     ...(fixed.getMutationType() ? { mutation: fixed.getMutationType()! } : {}),
     ...(subscription ? { subscription } : {}),
-    types: [...fixedTypes, SortDirectionEnum, ChangeOpEnum, ResyncReasonEnum, ...types.flatMap((t) => [t.entity, t.change])],
+    types: [...fixedTypes, catalogType, SortDirectionEnum, ChangeOpEnum, ResyncReasonEnum, ...types.flatMap((t) => [t.entity, t.change])],
   });
+}
+
+/**
+ * The Query root, in this order: each subject's entity fields (`order`, `orders`, `orderHistory`,
+ * `ordersAggregate`, subject by subject), the data queries of the fixed part (`metric`), then
+ * `catalog`, which holds everything that describes or administers the service. Catalog fields
+ * are grouped by area, each area's names starting with its noun (`schema…`, `mappingSpec…`,
+ * `metricDefinition…`, `rawTopic…`). The rule and its reasons: docs/graphql-api.md#naming.
+ */
+export const DATA_QUERY_FIELDS: readonly string[] = ['metric'];
+
+/** Catalog fields by area, in the order the API lists them. */
+export const CATALOG_AREAS: readonly (readonly string[])[] = [
+  ['subjects', 'subject', 'subjectStatus'],
+  ['schemaSubjects', 'schemaVersions', 'schemaVersion', 'compatibilityLevel', 'schemaCompatibility'],
+  ['mappingSpecs', 'mappingSpec', 'mappingSpecHistory', 'mappingTransforms', 'previewMappingSpec', 'backfillJobs', 'backfillJob'],
+  ['metricDefinitions', 'metricDefinitionVersions', 'metricDefinitionHistory'],
+  ['rawTopics', 'rawTopic', 'sourceTopics'],
+  ['deadLetters'],
+];
+
+/** The value `catalog` resolves to: its fields' resolvers read services from the context, not from it. */
+const CATALOG_ROOT = Object.freeze({});
+
+type FieldConfigs = GraphQLFieldConfigMap<unknown, ApiContext>;
+let fixedQueryParts: { data: FieldConfigs; catalog: FieldConfigs; catalogType: GraphQLObjectType } | undefined;
+
+/** The fixed part's query fields split into data fields and the `Catalog` type (built once, like the fixed part). */
+function fixedQueries(): { data: FieldConfigs; catalog: FieldConfigs; catalogType: GraphQLObjectType } {
+  if (fixedQueryParts) return fixedQueryParts;
+  const fields = fixedPart().getQueryType()!.toConfig().fields as FieldConfigs;
+  const data: FieldConfigs = {};
+  for (const name of DATA_QUERY_FIELDS) if (fields[name]) data[name] = fields[name]!;
+  const ordered = [...CATALOG_AREAS.flat(), ...Object.keys(fields).sort()];
+  const catalog: FieldConfigs = {};
+  for (const name of ordered) {
+    if (!DATA_QUERY_FIELDS.includes(name) && fields[name] && !catalog[name]) catalog[name] = fields[name]!;
+  }
+  const catalogType = new GraphQLObjectType<unknown, ApiContext>({
+    name: 'Catalog',
+    description: 'What the service serves and how it is fed: one field of the Query root (`catalog { … }`), so the entity fields of the root stay the API a frontend reads.',
+    fields: catalog,
+  });
+  fixedQueryParts = { data, catalog, catalogType };
+  return fixedQueryParts;
+}
+
+/**
+ * The catalog fields at the Query root under their former names, deprecated: clients written
+ * before `catalog` existed keep working (the explorer hides deprecated fields) until a release
+ * removes them.
+ */
+function deprecatedRootAliases(catalog: FieldConfigs): FieldConfigs {
+  const aliases: FieldConfigs = {};
+  for (const [name, config] of Object.entries(catalog)) {
+    const alias: GraphQLFieldConfig<unknown, ApiContext> = { ...config, deprecationReason: `Moved to catalog { ${name} }.` };
+    aliases[name] = alias;
+  }
+  return aliases;
 }

@@ -40,7 +40,7 @@ export class CatalogResolver {
     })));
   }
 
-  @Query(() => SubjectType, { nullable: true })
+  @Query(() => SubjectType, { nullable: true, description: 'One served subject by name; null when none is served under it.' })
   async subject(@Arg('name', () => String) name: string, @Ctx() ctx: ApiContext): Promise<SubjectType | null> {
     return (await this.subjects(ctx)).find((s) => s.name === name) ?? null;
   }

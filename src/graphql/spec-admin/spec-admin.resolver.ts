@@ -141,7 +141,7 @@ export class SpecAdminResolver {
     return jobView(job);
   }
 
-  @Query(() => BackfillJobType, { nullable: true })
+  @Query(() => BackfillJobType, { nullable: true, description: 'One backfill job by id (from `backfillMappingSpec`), with its progress; null when unknown.' })
   async backfillJob(@Arg('id', () => ID) id: string, @Ctx() ctx: ApiContext): Promise<BackfillJobType | null> {
     const job = await admin(ctx).backfills.get(id);
     return job ? jobView(job) : null;

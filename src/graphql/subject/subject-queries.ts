@@ -12,13 +12,12 @@ import { afterCursor, decodeCursor, encodeCursor, mongoSort, sortOf, valueAt, wh
 import type { SubjectTypes } from './subject-schema';
 
 /**
- * Query fields of one subject: `order(id, asOf)`, `orders(where, orderBy, first, after,
- * includeDeleted)` and `orderHistory(id, first, after)`.
+ * Query fields of one subject, in this order: `order(id, asOf)`, `orders(where, orderBy, first,
+ * after, includeDeleted)`, `orderHistory(id, first, after)` and `ordersAggregate`.
  */
 export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unknown, ApiContext> {
   const { subject, names, fields } = types;
   return {
-    ...aggregateQuery(types),
     [names.single]: {
       type: types.entity,
       description: `One ${names.type} by id. \`asOf\`: its state as of that instant of source time (the last change committed at the source at or before it, from the event log).`,
@@ -83,6 +82,7 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         return { edges, totalCount, pageInfo: { hasNextPage: docs.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
       },
     },
+    ...aggregateQuery(types),
   };
 }
 

@@ -1,5 +1,5 @@
 import { getNamedType, isInputObjectType, isInterfaceType, isObjectType, type GraphQLType } from 'graphql';
-import { buildApiSchema } from '../../../src/graphql/build-api-schema';
+import { buildApiSchema, CATALOG_AREAS } from '../../../src/graphql/build-api-schema';
 import { servedSubscriptionFieldsForSdl } from '../../../src/graphql/sdl-subscriptions';
 
 const PLAIN = { type: 'object', properties: { id: { type: 'string' }, placedAt: { type: 'string', format: 'date-time' } } };
@@ -39,5 +39,40 @@ describe('values that are times', () => {
     if (!isObjectType(status)) throw new Error('SubjectStatus is not an object type');
     expect(String(status.getFields().lastIngestedAt!.type)).toBe('DateTime');
     expect(String(status.getFields().lastSourceTime!.type)).toBe('DateTime');
+  });
+});
+
+describe('the Query root', () => {
+  const subjects = ['order', 'customer'].map((subject) => ({ subject, version: 1, schema: PLAIN }));
+  const served = buildApiSchema(subjects, servedSubscriptionFieldsForSdl);
+  const query = served.getQueryType()!;
+  const listed = query.getFields();
+  const current = Object.keys(listed).filter((name) => !listed[name]!.deprecationReason);
+
+  it('lists the entity fields first (subject by subject), then metric, then catalog; nothing else that is not deprecated', () => {
+    expect(current).toEqual([
+      'customer', 'customers', 'customerHistory', 'customersAggregate',
+      'order', 'orders', 'orderHistory', 'ordersAggregate',
+      'metric', 'catalog',
+    ]);
+  });
+
+  it('keeps every former root catalog field, deprecated, pointing at its place in catalog', () => {
+    const catalog = served.getType('Catalog');
+    if (!isObjectType(catalog)) throw new Error('Catalog is not an object type');
+    const deprecated = Object.values(listed).filter((field) => field.deprecationReason);
+    expect(deprecated.map((field) => field.name).sort()).toEqual(Object.keys(catalog.getFields()).sort());
+    for (const field of deprecated) {
+      expect(field.deprecationReason).toBe(`Moved to catalog { ${field.name} }.`);
+      expect(String(field.type)).toBe(String(catalog.getFields()[field.name]!.type));
+    }
+  });
+
+  it('groups the catalog by area, every field placed and described', () => {
+    const catalog = served.getType('Catalog');
+    if (!isObjectType(catalog)) throw new Error('Catalog is not an object type');
+    const names = Object.keys(catalog.getFields());
+    expect(names).toEqual(CATALOG_AREAS.flat());
+    expect(names.filter((name) => !catalog.getFields()[name]!.description)).toEqual([]);
   });
 });

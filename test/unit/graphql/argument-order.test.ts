@@ -15,9 +15,9 @@ describe('arguments are listed in the order their method declares them', () => {
   const schema = buildApiSchema([]);
 
   it.each([
-    ['Query', 'mappingSpec', ['id', 'version']],
+    ['Catalog', 'mappingSpec', ['id', 'version']],
     ['Query', 'metric', ['name', 'window', 'from', 'to', 'where', 'groupBy']],
-    ['Query', 'deadLetters', ['filter', 'first', 'after']],
+    ['Catalog', 'deadLetters', ['filter', 'first', 'after']],
     ['Mutation', 'activateMappingSpec', ['id', 'version', 'expectedActiveVersion']],
     ['Mutation', 'registerCanonicalSchema', ['subject', 'schema', 'expectedVersion']],
   ])('%s.%s(%j)', (typeName, fieldName, expected) => {
