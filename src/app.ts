@@ -10,7 +10,7 @@ import { loadSpecFiles } from './catalog/spec-files';
 import { createMetricRegistry } from './catalog/metric-registry';
 import { createSpecRegistry } from './catalog/spec-registry';
 import { createSchemaRegistry, readSchemaFiles } from './catalog/schema-registry';
-import { bindRegistry, syncCatalogFromRegistry } from './catalog/schema-registry-sync';
+import { syncCatalogFromRegistry } from './catalog/schema-registry-sync';
 import { createSubjectCatalog, type SubjectCatalog } from './catalog/subject-catalog';
 import type { Config } from './config';
 import { startDemoFeed } from './demo/demo-feed';
@@ -21,6 +21,7 @@ import { createProfiler } from './discovery/profiler';
 import { createProfilingConsumer } from './discovery/profiling-consumer';
 import { createEventLog } from './events/event-log';
 import { createAccessPolicy } from './graphql/access';
+import { createApiSchemaCheck } from './graphql/api-schema-check';
 import { buildApiSchema } from './graphql/build-api-schema';
 import { withRawSchemaDrift } from './graphql/discovery/drift-subscription';
 import { mountGraphqlEndpoint } from './graphql/graphql-endpoint';
@@ -91,7 +92,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     // in-memory catalog (read by GraphQL and ingestion) is its view, reloaded on every revision.
     // Registrations are checked against the API this process builds (its subscription fields included), once it has one.
     let apiSchemaBuilder: BuildSchema | undefined;
-    const schemaRegistry = createSchemaRegistry(mongo.db, { logger, apiSchema: () => apiSchemaBuilder });
+    const schemaRegistry = createSchemaRegistry(mongo.db, { logger, api: createApiSchemaCheck(() => apiSchemaBuilder) });
     await schemaRegistry.seed(readSchemaFiles(path.resolve(config.schemaDir, 'canonical')));
     const catalog = createSubjectCatalog();
     await syncCatalogFromRegistry(schemaRegistry, catalog);
@@ -126,7 +127,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
     reloaders.push(async () => {
       await syncCatalogFromRegistry(schemaRegistry, catalog);
     });
-    bindRegistry(catalog, { registry: schemaRegistry, refresh: () => catalogWatch.refresh() });
     reloaders.push(async () => {
       if (await activeSpecs.reload()) await ingestion?.setSpecs(activeSpecs.list());
     });
@@ -322,6 +322,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         gateway,
         services: {
           catalog, db: mongo.db, store, eventLog, maxPageSize: config.api.maxPageSize, access: createAccessPolicy(config.api.auth),
+          schemaRegistry: { registry: schemaRegistry, refresh: () => catalogWatch.refresh() },
           admin: adminServices, discovery,
           status,
           ...(metricsReader ? { metrics: metricsReader } : {}),

@@ -22,30 +22,16 @@ export async function syncCatalogFromRegistry(registry: SchemaRegistry, catalog:
   return catalog.replaceAll(served.map((s) => ({ subject: s.subject, version: s.version, schema: s.schema, deprecated: s.deprecated, hidden: s.deleted })));
 }
 
-/** What the admin resolvers need from the process serving a catalog view. */
+/** The registry feeding a process's catalog, as the API's admin resolvers use it (`ApiServices.schemaRegistry`). */
 export interface RegistryBinding {
   readonly registry: SchemaRegistry;
   /** Reloads this process's catalog now, so a mutation's response already reflects it. */
   refresh(): Promise<void>;
 }
 
-const bindings = new WeakMap<object, RegistryBinding>();
-
-/**
- * Ties a catalog view to the registry feeding it. The admin resolvers find the binding from the
- * view they serve (`ctx.services.catalog`), so no other service has to carry the registry.
- */
-export function bindRegistry(view: object, binding: RegistryBinding): void {
-  bindings.set(view, binding);
-}
-
-export function registryBindingOf(view: object): RegistryBinding | undefined {
-  return bindings.get(view);
-}
-
 /**
  * For a process (or test) without a shared revision watch: loads the registry into the view,
- * follows the revision, and binds the view to the registry.
+ * and follows the revision.
  */
 export async function followSchemaRegistry(options: { db: Db; registry: SchemaRegistry; catalog: SubjectCatalog; intervalMs: number; logger: Logger }): Promise<CatalogSync> {
   await syncCatalogFromRegistry(options.registry, options.catalog);
@@ -58,7 +44,5 @@ export async function followSchemaRegistry(options: { db: Db; registry: SchemaRe
       }
     },
   });
-  const sync: CatalogSync = { refresh: () => watch.refresh(), stop: () => watch.stop() };
-  bindRegistry(options.catalog, { registry: options.registry, refresh: sync.refresh });
-  return sync;
+  return { refresh: () => watch.refresh(), stop: () => watch.stop() };
 }

@@ -5,13 +5,11 @@ import addFormats from 'ajv-formats';
 import type { Collection, Db } from 'mongodb';
 import { AppError, ErrorCode } from '../errors';
 import { deepEqual } from '../events/canonical-event';
-import { buildApiSchema } from '../graphql/build-api-schema';
-import { candidateProblems, type BuildSchema } from '../graphql/served-schema';
 import type { Logger } from '../logger';
 import { bumpCatalogRevision } from './catalog-revision';
 import { DEFAULT_COMPATIBILITY, isCompatibilityLevel, COMPATIBILITY_LEVELS, type CompatibilityLevel, type Violation } from './compatibility';
 import { unsafePatterns } from './canonical-schemas';
-import { checkEvolution } from './schema-evolution';
+import { checkEvolution, type ApiSchemaCheck } from './schema-evolution';
 import { subjectNameProblems } from './subject-name';
 
 /**
@@ -135,10 +133,10 @@ const SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 const MAX_ATTEMPTS = 5;
 
 export function createSchemaRegistry(db: Db, options: {
+  /** The GraphQL API's checks of a candidate (src/graphql/api-schema-check.ts, handed in by app.ts). */
+  api: ApiSchemaCheck;
   logger?: Logger;
-  /** How this process builds its API schema from subjects (with its subscription fields); default: queries and types only. */
-  apiSchema?: () => BuildSchema | undefined;
-} = {}): SchemaRegistry {
+}): SchemaRegistry {
   const subjectsCol: Collection<SubjectDoc> = db.collection<SubjectDoc>(SCHEMA_SUBJECTS_COLLECTION);
   const versionsCol: Collection<VersionDoc> = db.collection<VersionDoc>(SCHEMA_VERSIONS_COLLECTION);
   const settingsCol: Collection<SettingsDoc> = db.collection<SettingsDoc>(SCHEMA_SETTINGS_COLLECTION);
@@ -199,13 +197,7 @@ export function createSchemaRegistry(db: Db, options: {
         problems.push(`schema: does not compile: ${(error as Error).message}`);
       }
     }
-    if (problems.length === 0 && typeof subject === 'string') {
-      try {
-        buildApiSchema([{ subject, version: 1, schema: doc }]);
-      } catch (error) {
-        problems.push(`schema: its GraphQL types cannot be generated: ${(error as Error).message}`);
-      }
-    }
+    if (problems.length === 0 && typeof subject === 'string') problems.push(...options.api.buildProblems(subject, doc));
     return problems;
   }
 
@@ -220,9 +212,9 @@ export function createSchemaRegistry(db: Db, options: {
     // and leave every other subject's and the fixed API's types and fields as they are.
     const latest = history.at(-1);
     const current = latest ? { subject, version: latest.version, schema: latest.schema } : undefined;
-    const collisions = candidateProblems(others, { subject, version: latestVersion + 1, schema: schema as Record<string, unknown> }, options.apiSchema?.() ?? undefined, current);
+    const collisions = options.api.collisions(others, { subject, version: latestVersion + 1, schema: schema as Record<string, unknown> }, current);
     if (collisions.length > 0) return { subject, level, latestVersion, compatible: false, problems: collisions, violations: [] };
-    const verdict = checkEvolution({ subject, history: history.map((h) => h.schema), candidate: schema as Record<string, unknown>, level, others });
+    const verdict = checkEvolution({ subject, history: history.map((h) => h.schema), candidate: schema as Record<string, unknown>, level, others }, options.api);
     return { subject, level, latestVersion, compatible: verdict.compatible, problems: [], violations: verdict.violations };
   }
 

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Db } from 'mongodb';
 import type { AdminServices } from '../admin/admin-services';
+import type { RegistryBinding } from '../catalog/schema-registry-sync';
 import type { DiscoveryReader } from '../discovery/discovery-reader';
 import type { EventLog } from '../events/event-log';
 import type { MetricsReader } from '../metrics/metric-reader';
@@ -26,6 +27,8 @@ export interface ApiServices {
   readonly eventLog: EventLog;
   readonly maxPageSize: number;
   readonly access: AccessPolicy;
+  /** The schema registry feeding `catalog` (its admin mutations); absent in a process serving a fixed catalog. */
+  readonly schemaRegistry?: RegistryBinding;
   /** Spec lifecycle, previews, backfills, dead letters (API processes). */
   readonly admin?: AdminServices;
   /** Metric rollups and definitions (absent when metrics are disabled). */

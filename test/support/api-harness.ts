@@ -6,10 +6,11 @@ import type { Db } from 'mongodb';
 import request from 'supertest';
 import { loadCanonicalSchemas } from '../../src/catalog/canonical-schemas';
 import { createSchemaRegistry, readSchemaFiles } from '../../src/catalog/schema-registry';
-import { followSchemaRegistry, type CatalogSync } from '../../src/catalog/schema-registry-sync';
+import { followSchemaRegistry, type CatalogSync, type RegistryBinding } from '../../src/catalog/schema-registry-sync';
 import { createSubjectCatalog, type SubjectCatalog } from '../../src/catalog/subject-catalog';
 import { createEventLog } from '../../src/events/event-log';
 import { createAccessPolicy } from '../../src/graphql/access';
+import { createApiSchemaCheck } from '../../src/graphql/api-schema-check';
 import { buildApiSchema, type SubscriptionFieldsFactory } from '../../src/graphql/build-api-schema';
 import { mountGraphqlEndpoint, type GraphqlEndpoint } from '../../src/graphql/graphql-endpoint';
 import { SchemaGateway } from '../../src/graphql/schema-gateway';
@@ -40,12 +41,14 @@ export interface ApiHarness {
 export async function startApiHarness(db: Db, options: { subscriptions?: SubscriptionFieldsFactory; schemaRegistry?: boolean } = {}): Promise<ApiHarness> {
   const logger = testLogger('warn');
   let sync: CatalogSync | null = null;
+  let binding: RegistryBinding | undefined;
   let catalog: SubjectCatalog;
   if (options.schemaRegistry) {
-    const registry = createSchemaRegistry(db, { logger });
+    const registry = createSchemaRegistry(db, { logger, api: createApiSchemaCheck(() => (subjects) => buildApiSchema(subjects, options.subscriptions)) });
     await registry.seed(readSchemaFiles(path.join(ROOT, 'schema', 'canonical')));
     catalog = createSubjectCatalog();
     sync = await followSchemaRegistry({ db, registry, catalog, intervalMs: 100, logger });
+    binding = { registry, refresh: sync.refresh };
   } else {
     catalog = createSubjectCatalog(loadCanonicalSchemas(path.join(ROOT, 'schema', 'canonical')).values());
   }
@@ -56,7 +59,7 @@ export async function startApiHarness(db: Db, options: { subscriptions?: Subscri
   const server = http.createServer(app);
   const endpoint = await mountGraphqlEndpoint({
     app, httpServer: server, path: '/graphql', gateway,
-    services: { catalog, db, store: createEntityStore(db), eventLog: createEventLog(db), maxPageSize: 100, access: createAccessPolicy([TEST_ADMIN_KEY]) },
+    services: { catalog, db, store: createEntityStore(db), eventLog: createEventLog(db), maxPageSize: 100, access: createAccessPolicy([TEST_ADMIN_KEY]), ...(binding ? { schemaRegistry: binding } : {}) },
     logger,
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));

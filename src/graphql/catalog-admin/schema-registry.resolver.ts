@@ -1,7 +1,7 @@
 import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { AppError, ErrorCode } from '../../errors';
 import type { CompatibilityLevel } from '../../catalog/compatibility';
-import { createSchemaRegistry, type SchemaRegistry, type SchemaVersionRecord, type SubjectRecord } from '../../catalog/schema-registry';
-import { registryBindingOf } from '../../catalog/schema-registry-sync';
+import type { SchemaRegistry, SchemaVersionRecord, SubjectRecord } from '../../catalog/schema-registry';
 import { requireAdmin } from '../access';
 import type { ApiContext } from '../context';
 import { JSONScalar } from '../scalars';
@@ -114,13 +114,14 @@ export class SchemaRegistryResolver {
   }
 }
 
-/** The registry feeding the served catalog; a bare one over the same store when none is bound. */
+/** The registry feeding the served catalog. */
 function registryOf(ctx: ApiContext): SchemaRegistry {
-  return registryBindingOf(ctx.services.catalog)?.registry ?? createSchemaRegistry(ctx.services.db);
+  if (!ctx.services.schemaRegistry) throw new AppError(ErrorCode.INTERNAL, 'the schema registry is not available in this process');
+  return ctx.services.schemaRegistry.registry;
 }
 
 async function refresh(ctx: ApiContext): Promise<void> {
-  await registryBindingOf(ctx.services.catalog)?.refresh();
+  await ctx.services.schemaRegistry?.refresh();
 }
 
 function versionView(record: SchemaVersionRecord): CanonicalSchemaVersionType {

@@ -5,6 +5,7 @@ import type { Db, MongoClient } from 'mongodb';
 import request from 'supertest';
 import { startApp, type App } from '../../../src/app';
 import { createSchemaRegistry } from '../../../src/catalog/schema-registry';
+import { createApiSchemaCheck } from '../../../src/graphql/api-schema-check';
 import { loadConfig } from '../../../src/config';
 import { startApiHarness, TEST_ADMIN_KEY } from '../../support/api-harness';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
@@ -249,7 +250,7 @@ describe('canonical schema registry', () => {
       expect.stringMatching(/^order: \/required: REQUIRED_ADDED/),
       expect.stringMatching(/^order: graphql:Order\.order_id: GRAPHQL_BREAKING/),
     ]));
-    expect((await createSchemaRegistry(db).versions('order')).map((v) => v.version)).toEqual([1]);
+    expect((await createSchemaRegistry(db, { api: createApiSchemaCheck() }).versions('order')).map((v) => v.version)).toEqual([1]);
   });
 });
 

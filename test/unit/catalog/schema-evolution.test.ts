@@ -1,6 +1,7 @@
 import { findBreakingChanges } from 'graphql';
 import { checkCompatibility } from '../../../src/catalog/compatibility';
-import { checkEvolution, graphqlBreakingChanges } from '../../../src/catalog/schema-evolution';
+import { checkEvolution } from '../../../src/catalog/schema-evolution';
+import { createApiSchemaCheck, graphqlBreakingChanges } from '../../../src/graphql/api-schema-check';
 import { buildApiSchema } from '../../../src/graphql/build-api-schema';
 import { customer, order, PAIRS } from './compatibility-cases';
 
@@ -11,6 +12,7 @@ import { customer, order, PAIRS } from './compatibility-cases';
  */
 const objects = PAIRS.filter((p) => typeof p.before === 'object' && typeof p.after === 'object');
 const others = [{ subject: 'customer', version: 1, schema: customer }];
+const api = createApiSchemaCheck();
 
 function breaking(before: Record<string, unknown>, after: Record<string, unknown>) {
   return findBreakingChanges(
@@ -27,7 +29,7 @@ describe('evolution check vs the GraphQL breaking-change check, over the compati
 
     // With one earlier version a transitive level equals its plain form: one of them is enough.
     it.each((['BACKWARD', 'FORWARD', 'FULL', 'FULL_TRANSITIVE'] as const).map((l) => [l]))('agrees under %s', (level) => {
-      const verdict = checkEvolution({ subject: 'thing', history: [before], candidate: after, level, others });
+      const verdict = checkEvolution({ subject: 'thing', history: [before], candidate: after, level, others }, api);
       const json = checkCompatibility([before], after, level);
       // Accepted implies no GraphQL breaking change; rejected means JSON rules or GraphQL said so.
       if (verdict.compatible) expect(graphql).toEqual([]);
@@ -37,7 +39,7 @@ describe('evolution check vs the GraphQL breaking-change check, over the compati
     });
 
     it('NONE accepts it whatever both checks say', () => {
-      expect(checkEvolution({ subject: 'thing', history: [before], candidate: after, level: 'NONE', others }).compatible).toBe(true);
+      expect(checkEvolution({ subject: 'thing', history: [before], candidate: after, level: 'NONE', others }, api).compatible).toBe(true);
     });
   });
 
@@ -48,7 +50,7 @@ describe('evolution check vs the GraphQL breaking-change check, over the compati
     for (const pair of [widening, removal]) {
       const before = pair.before as Record<string, unknown>;
       expect(checkCompatibility([before], pair.after, 'BACKWARD').compatible).toBe(true);
-      const verdict = checkEvolution({ subject: 'thing', history: [before], candidate: pair.after as Record<string, unknown>, level: 'BACKWARD', others });
+      const verdict = checkEvolution({ subject: 'thing', history: [before], candidate: pair.after as Record<string, unknown>, level: 'BACKWARD', others }, api);
       expect(verdict.compatible).toBe(false);
       expect(verdict.violations.every((v) => v.rule === 'GRAPHQL_BREAKING')).toBe(true);
     }
@@ -59,7 +61,7 @@ describe('evolution check vs the GraphQL breaking-change check, over the compati
   it('accepts the typical compatible v2: an optional field added to a closed model, served as a new GraphQL field', () => {
     const v1 = { ...order, additionalProperties: false };
     const v2 = { ...v1, properties: { ...(order.properties as object), channel: { type: ['string', 'null'] } } };
-    expect(checkEvolution({ subject: 'order', history: [v1], candidate: v2, level: 'BACKWARD', others })).toEqual({ compatible: true, violations: [] });
+    expect(checkEvolution({ subject: 'order', history: [v1], candidate: v2, level: 'BACKWARD', others }, api)).toEqual({ compatible: true, violations: [] });
     const fields = (buildApiSchema([...others, { subject: 'order', version: 2, schema: v2 }]).getType('Order') as import('graphql').GraphQLObjectType).getFields();
     expect(Object.keys(fields)).toContain('channel');
   });
