@@ -12,6 +12,7 @@ import type { RawRecord } from './debezium/decode-record';
 import type { IngestionStats } from './ingestion-stats';
 import { rawRecordOf } from './kafka-raw-record';
 import type { Pipeline } from './pipeline';
+import { withHeartbeats } from '../infra/batch-heartbeat';
 
 /**
  * The ingestion consumer: a kafkajs consumer group over the raw topics of active specs.
@@ -180,7 +181,7 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: 4,
-      eachBatch: (payload) => handleBatch(payload).catch((error: unknown) => {
+      eachBatch: (payload) => withHeartbeats(payload.heartbeat, () => handleBatch(payload)).catch((error: unknown) => {
         // Nothing of the batch was committed; say which one failed, and count where from.
         options.metrics?.recordFailure('ingestion', error);
         const { topic, partition, messages } = payload.batch;

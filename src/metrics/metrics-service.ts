@@ -12,6 +12,7 @@ import { computeFromState, createBackfills, type BackfillProgress, type Backfill
 import { deepEqualDefinitions } from './definition-equality';
 import type { MetricDefinition } from './metric-definition';
 import { createRollupStore, type BucketView, type EntityChange, type RollupStore } from './rollup-store';
+import { withHeartbeats } from '../infra/batch-heartbeat';
 
 /**
  * The metrics role: keeps the rollups of the active metric definitions up to date.
@@ -190,7 +191,7 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
     consumedSubjects = subjects;
     // Not awaited, like ingestion's: the join may wait out a crashed predecessor's session, and
     // nothing else (the API, ingestion) should wait for the metrics group.
-    void next.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 3, eachBatch: handleBatch }).then(
+    void next.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 3, eachBatch: (payload) => withHeartbeats(payload.heartbeat, () => handleBatch(payload)) }).then(
       () => log.info({ groupId: options.groupId, topics }, 'metrics consuming'),
       (error: unknown) => {
         if (consumer !== next) return;

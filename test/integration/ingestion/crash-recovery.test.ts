@@ -104,5 +104,5 @@ describe('crash recovery: ingestion killed with SIGKILL mid-batch', () => {
       if (previous) expect(JSON.parse(previous)).toEqual(event);
       byId.set(event.id, m.value!);
     }
-  });
+  }, 300_000); // five service starts and a full catch-up: minutes on a loaded 2-core machine
 });
