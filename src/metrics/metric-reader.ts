@@ -16,8 +16,8 @@ export interface MetricQuery {
   readonly window: WindowSize;
   readonly from?: Date | null;
   readonly to?: Date | null;
-  /** Dimension name → a value or a list of accepted values. */
-  readonly where?: Record<string, unknown> | null;
+  /** Which buckets count, by their dimension values (the API compiles `where` into it: graphql/metrics/metric-where.ts). */
+  readonly matches?: ((dims: Readonly<Record<string, DimValue>>) => boolean) | null;
   /** Dimensions to keep; the others are merged. Absent: every dimension. */
   readonly groupBy?: readonly string[] | null;
 }
@@ -122,7 +122,7 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
       }
       const names = definition.dimensions.map((d) => d.name);
       const groupBy = query.groupBy ?? names;
-      const unknown = [...groupBy, ...Object.keys(query.where ?? {})].filter((n) => !names.includes(n));
+      const unknown = groupBy.filter((n) => !names.includes(n));
       if (unknown.length > 0) {
         throw new AppError(ErrorCode.BAD_USER_INPUT, `metric "${definition.name}" has no dimension ${unknown.map((n) => `"${n}"`).join(', ')} (it has ${names.join(', ') || 'none'})`);
       }
@@ -131,15 +131,14 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
       const to = query.to ? query.to.getTime() : null;
       if (from !== null && to !== null && to <= from) throw new AppError(ErrorCode.BAD_USER_INPUT, '`to` must be after `from`');
       if (from !== null || to !== null) filter.startMs = { ...(from !== null ? { $gte: from } : {}), ...(to !== null ? { $lt: to } : {}) };
-      for (const [name, accepted] of Object.entries(query.where ?? {})) {
-        const values = Array.isArray(accepted) ? accepted : [accepted];
-        (filter as Record<string, unknown>)[`dims.${name}`] = { $in: values };
-      }
+      // `where` is applied to the buckets read in [from, to), by the filter language's matcher
+      // (its comparisons by value have no store operator on bucket dimensions): the bound counts them.
       const maxBuckets = options.limits.maxScan;
-      const docs = (await buckets.find(filter, { projection: PROJECTION }).sort({ startMs: 1 }).limit(maxBuckets + 1).toArray()) as unknown as BucketView[];
-      if (docs.length > maxBuckets) {
-        throw new AppError(ErrorCode.LIMIT_EXCEEDED, `metric query would read more than ${maxBuckets} buckets: narrow from/to or where`);
+      const read = (await buckets.find(filter, { projection: PROJECTION }).sort({ startMs: 1 }).limit(maxBuckets + 1).toArray()) as unknown as BucketView[];
+      if (read.length > maxBuckets) {
+        throw new AppError(ErrorCode.LIMIT_EXCEEDED, `metric query would read more than ${maxBuckets} buckets: narrow from/to`);
       }
+      const docs = query.matches ? read.filter((doc) => query.matches!(doc.dims)) : read;
       const groups = new Map<string, { startMs: number; dims: Record<string, DimValue>; parts: BucketSummary[] }>();
       for (const doc of docs) {
         const dims = Object.fromEntries(groupBy.map((n) => [n, doc.dims[n] ?? null]));

@@ -7,7 +7,7 @@ import { WINDOW_MS } from '../../metrics/metric-definition';
 import type { SubscriptionFieldsFactory } from '../build-api-schema';
 import type { ApiContext } from '../context';
 import { DateTimeScalar, DecimalScalar, JSONScalar } from '../scalars';
-import { metricsOf, requireMetricRead, whereOf, windowOf } from './metric.resolver';
+import { metricMatcher, metricsOf, requireMetricRead, windowOf } from './metric.resolver';
 
 /**
  * `metricUpdated(name, window, where, groupBy)`: every rewrite of a matching bucket, live. With
@@ -46,17 +46,17 @@ export function metricSubscriptionFields(windowType: GraphQLEnumType): GraphQLFi
       args: {
         name: { type: new GraphQLNonNull(GraphQLString) },
         window: { type: new GraphQLNonNull(windowType) },
-        where: { type: JSONScalar, description: 'Dimension → value or list of values.' },
+        where: { type: JSONScalar, description: 'The subject\'s filter language over the metric\'s dimensions, as in `metric`.' },
         groupBy: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) },
       },
       subscribe: (_root, args: Args, ctx: ApiContext) => {
         const metrics = metricsOf(ctx);
         requireMetricRead(ctx, args.name);
         const window = windowOf(args.window);
-        const where = whereOf(args.where);
+        const matches = metricMatcher(ctx, args.name, args.where);
         const definition = metrics.definition(args.name);
         // Validates name, window and dimensions up front, like the query does.
-        const check = metrics.query({ name: args.name, window, where, groupBy: args.groupBy ?? null, from: new Date(0), to: new Date(1) });
+        const check = metrics.query({ name: args.name, window, matches, groupBy: args.groupBy ?? null, from: new Date(0), to: new Date(1) });
         // A subscription is to one version of the metric (its window and dimensions were checked
         // against it): when another becomes active, or none, it ends with a coded error and the
         // client resubscribes, getting the version served now. Following silently could mean a
@@ -71,15 +71,16 @@ export function metricSubscriptionFields(windowType: GraphQLEnumType): GraphQLFi
         };
         return liveBuckets(metrics, check, versionChanged, (bucket) => {
           if (!definition || bucket.metric !== metricKey(definition) || bucket.window !== window || (bucket.count === 0 && bucket.rev === 1)) return false;
-          return Object.entries(where ?? {}).every(([name, accepted]) => (Array.isArray(accepted) ? accepted : [accepted]).includes(bucket.dims[name]));
+          return !matches || matches(bucket.dims);
         }, async (bucket) => {
           if (!args.groupBy) {
             return [{ metric: args.name, window, start: new Date(bucket.startMs), dimensions: bucket.dims, count: bucket.count, sum: bucket.sum, min: bucket.min, max: bucket.max,
               avg: bucket.sum === null || bucket.count === 0 ? null : Number(bucket.sum) / bucket.count }];
           }
-          const pinned: Record<string, DimValue[]> = { ...(where as Record<string, DimValue[]> | null ?? {}) };
-          for (const name of args.groupBy) pinned[name] = [bucket.dims[name] ?? null];
-          const rows = await metrics.query({ name: args.name, window, where: pinned, groupBy: args.groupBy, from: new Date(bucket.startMs), to: new Date(bucket.startMs + WINDOW_MS[window]) });
+          // The rewritten bucket's group: the same groupBy values, within the subscription's where.
+          const groupBy = args.groupBy;
+          const sameGroup = (dims: Readonly<Record<string, DimValue>>) => groupBy.every((n) => (dims[n] ?? null) === (bucket.dims[n] ?? null)) && (!matches || matches(dims));
+          const rows = await metrics.query({ name: args.name, window, matches: sameGroup, groupBy, from: new Date(bucket.startMs), to: new Date(bucket.startMs + WINDOW_MS[window]) });
           return rows.length > 0 ? rows : [{ metric: args.name, window, start: new Date(bucket.startMs), dimensions: Object.fromEntries(args.groupBy.map((n) => [n, bucket.dims[n] ?? null])), count: 0, sum: null, min: null, max: null, avg: null }];
         });
       },

@@ -5,6 +5,7 @@ import type { MetricsReader } from '../../metrics/metric-reader';
 import { canReadSubject, requireSubjectRead } from '../access';
 import type { ApiContext } from '../context';
 import { DateTimeScalar, DecimalScalar, JSONScalar } from '../scalars';
+import { compileMetricWhere, type DimensionsMatch } from './metric-where';
 
 /**
  * Metric queries: `metric(name, window, from, to, where, groupBy)` over the rollups the metrics
@@ -119,28 +120,19 @@ export function windowOf(window: string): WindowSize {
 }
 
 /**
- * A metric `where` is dimension → value, or → list of values. Anything else (the list filters'
- * operator objects such as `{region: {eq: "eu-west"}}`, nested lists) is BAD_USER_INPUT naming
- * the dimension, never a filter that silently matches nothing.
+ * The metric's `where` compiled for its active definition (metric-where.ts): the filter language
+ * over its dimensions; an unknown metric is left to the reader's BAD_USER_INPUT.
  */
-export function whereOf(where: unknown): Record<string, unknown> | null {
-  if (where === null || where === undefined) return null;
-  if (typeof where !== 'object' || Array.isArray(where)) {
-    throw new AppError(ErrorCode.BAD_USER_INPUT, 'where must be an object of dimension → value or list of values, e.g. {"region": ["eu-west"]}');
-  }
-  const scalar = (v: unknown) => v === null || ['string', 'number', 'boolean'].includes(typeof v);
-  for (const [dimension, accepted] of Object.entries(where)) {
-    if (!(scalar(accepted) || (Array.isArray(accepted) && accepted.every(scalar)))) {
-      throw new AppError(ErrorCode.BAD_USER_INPUT, `where.${dimension}: a metric dimension takes a value or a list of values, e.g. {"${dimension}": ["a", "b"]}; got ${JSON.stringify(accepted)}`,
-        { details: { argument: `where.${dimension}`, value: accepted } });
-    }
-  }
-  return where as Record<string, unknown>;
+export function metricMatcher(ctx: ApiContext, name: string, where: unknown): DimensionsMatch | null {
+  const definition = metricsOf(ctx).definition(name);
+  if (!definition) return null;
+  const subject = ctx.services.catalog.list().find((s) => s.subject === definition.subject);
+  return compileMetricWhere(where, definition, subject?.schema);
 }
 
 @Resolver()
 export class MetricResolver {
-  @Query(() => [MetricBucketType], { description: 'Buckets of a metric in [from, to), oldest first. `where`: dimension → value or list of values. `groupBy`: dimensions kept (the others are merged); absent: all.' })
+  @Query(() => [MetricBucketType], { description: 'Buckets of a metric in [from, to), oldest first. `where`: the subject\'s filter language over the metric\'s dimensions, e.g. {"region": {"in": ["eu-west"]}, "amount": {"gte": "10"}}; a value or list of values is short for eq / in. `groupBy`: dimensions kept (the others are merged); absent: all.' })
   async metric(
     @Arg('name', () => String) name: string,
     @Arg('window', () => MetricWindow, { description: 'One of the metric\'s windows.' }) window: string,
@@ -152,7 +144,7 @@ export class MetricResolver {
   ): Promise<MetricBucketType[]> {
     requireMetricRead(ctx, name);
     return metricsOf(ctx).query({
-      name, window: windowOf(window), from: from ? new Date(from) : null, to: to ? new Date(to) : null, where: whereOf(where), groupBy,
+      name, window: windowOf(window), from: from ? new Date(from) : null, to: to ? new Date(to) : null, matches: metricMatcher(ctx, name, where), groupBy,
     });
   }
 

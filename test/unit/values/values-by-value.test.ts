@@ -1,6 +1,9 @@
 import { modelObject } from '../../../src/catalog/field-model';
 import { afterCursor, decodeCursor, encodeCursor, mongoSort, sortOf, valueAt, whereToMongo, type Filter } from '../../../src/graphql/subject/list-query';
+import { compileMetricWhere } from '../../../src/graphql/metrics/metric-where';
 import { compileWhere } from '../../../src/graphql/subject/where-filter';
+import type { MetricDefinition } from '../../../src/metrics/metric-definition';
+import { isAppError } from '../../../src/errors';
 import { matchesClause } from '../../../src/graphql/subject/where-matcher';
 import { orderKeysOf } from '../../../src/state/order-keys';
 import { seededRandom } from '../../support/seeded-random';
@@ -130,5 +133,31 @@ describe('values compare by value: order keys, store filter and matcher against 
       }
       expect(seen).toEqual(oracleOrder(subset, field, direction === 'ASC' ? 1 : -1));
     }
+  });
+
+  it('answers 400 random metric where filters over bucket dimensions like the oracle (the same language; shorthand values and lists as eq and in)', () => {
+    const metric: MetricDefinition = {
+      name: 'probe', version: 1, subject: 'value_probe', time: { changeTime: true }, windows: ['day'],
+      dimensions: VALUE_FIELDS.map((f) => ({ name: `d_${f}`, field: f })),
+    };
+    // A bucket holds each dimension's value, null when the entity's field was null or absent.
+    const buckets = docs.map((d) => ({ id: d.id, dims: Object.fromEntries(VALUE_FIELDS.map((f) => [`d_${f}`, (d.data[f] ?? null) as never])), data: Object.fromEntries(VALUE_FIELDS.map((f) => [f, d.data[f] ?? null])) }));
+    let nonTrivial = 0;
+    for (let i = 0; i < 400; i += 1) {
+      const { field, op, operand } = randomFilter(rng);
+      const where = { [`d_${field}`]: op === 'eq' && i % 3 === 0 ? operand : op === 'in' && i % 3 === 0 ? operand : { [op]: operand } };
+      if (op === 'exists') {
+        let refusal: unknown = null;
+        try { compileMetricWhere(where, metric, VALUE_SCHEMA); } catch (error) { refusal = error; }
+        expect(isAppError(refusal) && refusal.code).toBe('BAD_USER_INPUT');
+        continue;
+      }
+      const matches = compileMetricWhere(where, metric, VALUE_SCHEMA)!;
+      const expected = buckets.filter((b) => oracleMatches(b.data, field, op, operand)).map((b) => b.id);
+      const context = JSON.stringify(where);
+      expect({ context, ids: buckets.filter((b) => matches(b.dims)).map((b) => b.id) }).toEqual({ context, ids: expected });
+      if (expected.length > 0 && expected.length < buckets.length) nonTrivial += 1;
+    }
+    expect(nonTrivial).toBeGreaterThan(200);
   });
 });
