@@ -46,12 +46,6 @@ export function option(value: string, label: string, selected = false): HTMLOpti
   return el('option', { value, selected, text: label });
 }
 
-/** JSON text of a value, cut to `max` characters with an ellipsis. */
-export function short(value: unknown, max: number): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
-
 /** The page's settings, from its JSON data block (`<script type="application/json" id=…>`). */
 export function pageConfig<T>(id: string): T {
   const node = document.getElementById(id);

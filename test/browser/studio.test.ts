@@ -1,9 +1,9 @@
 import { validateSpec } from '../../src/mapping/validate-spec';
-import { pgChange } from '../support/debezium-messages';
-import { uniqueName } from '../support/test-env';
+import { mongoChange, pgChange } from '../support/debezium-messages';
+import { testKafka, uniqueName } from '../support/test-env';
 import { waitFor } from '../support/wait-for';
 import {
-  addTransform, chooseSource, gotoStudio, openStudioBrowser, previewSettled, problemsShown, row, setArgument, setDefault, type StudioBrowser,
+  addTransform, chooseSource, gotoStudio, openStudioBrowser, previewSettled, problemsShown, problemsShownIn, row, setArgument, setDefault, type StudioBrowser,
 } from './support/studio-page';
 import { startStudioTarget, STUDIO_ADMIN_KEY, type StudioTarget } from './support/studio-target';
 
@@ -35,6 +35,8 @@ const invoiceSchema = {
 };
 
 let lsn = 1000;
+/** An example longer than the page used to show (it cut examples at 40 characters). */
+const LONG_NOTE = 'Leave it at the back door, ring twice; the dog is friendly. Thx';
 const invoiceRow = (id: number, after: Record<string, unknown>) => pgChange({ op: 'c', key: { id }, after: { id, ...after }, lsn: (lsn += 1), table: 'invoices' });
 
 /** The first rows of the table, then the drifted ones: amount turns from number into string, an e-mail column appears, a status goes null. */
@@ -45,7 +47,7 @@ const driftingRows = () => [
   invoiceRow(4, { amount: 3, status: 'open', items: [{ sku: 'A-1', qty: 1 }], created_at: '2024-05-02T12:00:00Z' }),
   invoiceRow(5, { amount: '12.30', status: 'open', customer_email: 'Ann@Example.io', items: [{ sku: 'B-1', qty: '3' }], created_at: '2024-05-03T08:00:00Z' }),
   invoiceRow(6, { amount: '99.90', status: null, customer_email: 'Bob@Example.io', items: [{ sku: 'B-2', qty: 1 }], created_at: '2024-05-03T09:00:00Z' }),
-  invoiceRow(7, { amount: '5', status: 'paid', customer_email: 'cy@example.io', items: [{ sku: 'B-1', qty: 2 }], created_at: '2024-05-04T10:00:00Z' }),
+  invoiceRow(7, { amount: '5', status: 'paid', customer_email: 'cy@example.io', items: [{ sku: 'B-1', qty: 2 }], created_at: '2024-05-04T10:00:00Z', note: LONG_NOTE }),
 ];
 
 const INVOICE_FIELDS = 'invoiceId amount status email lines { sku qty } createdAt currency _meta { specId specVersion }';
@@ -109,9 +111,19 @@ describe('the mapping studio', () => {
   it('shows the drifting raw topic with its inferred fields: types with shares, presence, null rate, examples', async () => {
     const { page } = studio;
     await gotoStudio(page, target.baseUrl);
+    // Without a key, what changes canonql is disabled, and the page says why.
+    await page.click('#forget-key');
+    for (const id of ['save-spec', 'activate-spec', 'rollback-spec', 'deactivate-spec', 'register-subject', 'profile-topic']) {
+      expect(await page.$eval(`#${id}`, (b) => (b as unknown as { disabled: boolean }).disabled)).toBe(true);
+    }
+    expect(await page.isVisible('#admin-hint')).toBe(true);
+    expect(await page.textContent('#admin-hint')).toMatch(/need an admin key/);
+    expect(await page.getAttribute('#save-spec', 'aria-describedby')).toBe('admin-hint');
     await page.fill('#admin-key', STUDIO_ADMIN_KEY);
     await page.click('#use-key');
     await expect(page.textContent('#key-status')).resolves.toMatch(/Key set/);
+    expect(await page.$eval('#save-spec', (b) => (b as unknown as { disabled: boolean }).disabled)).toBe(false);
+    expect(await page.isVisible('#admin-hint')).toBe(false);
     expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('canonql.studio.adminKey'))).toBe(STUDIO_ADMIN_KEY);
 
     await page.selectOption('#topic-select', topic);
@@ -127,6 +139,8 @@ describe('the mapping studio', () => {
     expect(email[2]).toBe('42.9%'); // present in 3 of 7 rows
     expect(email[4]).toContain('"Ann@Example.io"');
     expect((await cells('$.status'))[3]).toBe('14.3%'); // one null in seven
+    // A long example is shown whole, not cut.
+    expect((await cells('$.note'))[4]).toContain(JSON.stringify(LONG_NOTE));
     expect(await cells('$.items[*].sku')).toHaveLength(5);
     const drift = await page.$$eval('#topic-versions li', (items) => items.map((i) => i.textContent ?? ''));
     expect(drift.length).toBeGreaterThanOrEqual(2);
@@ -141,7 +155,7 @@ describe('the mapping studio', () => {
     await page.click('#draft-schema');
     const draft = JSON.parse(await page.inputValue('#new-subject-schema')) as { properties: Record<string, { type: unknown }> };
     expect([...(draft.properties.amount!.type as string[])].sort()).toEqual(['number', 'string']);
-    expect(Object.keys(draft.properties).sort()).toEqual(['amount', 'created_at', 'customer_email', 'id', 'items', 'status']);
+    expect(Object.keys(draft.properties).sort()).toEqual(['amount', 'created_at', 'customer_email', 'id', 'items', 'note', 'status']);
     await studio.screenshot('2-subject-draft');
 
     await page.fill('#new-subject-schema', JSON.stringify(invoiceSchema, null, 2));
@@ -152,6 +166,16 @@ describe('the mapping studio', () => {
       '$.invoiceId', '$.amount', '$.status', '$.email', '$.lines[*].sku', '$.lines[*].qty', '$.createdAt', '$.currency',
     ]);
     expect(await page.inputValue('#mapping-id')).toBe(MAPPING_ID);
+    // Drafted from the topic: fields named like raw fields start mapped (createdAt ~ created_at).
+    const sourceOf = (dst: string) => page.inputValue(`${row(dst)} select[id^="src-"]`);
+    expect(await sourceOf('$.amount')).toBe('$.amount');
+    expect(await sourceOf('$.status')).toBe('$.status');
+    expect(await sourceOf('$.createdAt')).toBe('$.created_at');
+    expect(await sourceOf('$.invoiceId')).toBe('');
+    expect(await page.textContent('#mapping-status')).toMatch(/Mapped 3 fields/);
+    // The rest of this walk-through maps them by hand.
+    await chooseSource(page, '$.status', '');
+    await chooseSource(page, '$.createdAt', '');
     // The subject is served by the API at once.
     const served = await target.ok<{ subjects: { name: string }[] }>('{ subjects { name } }');
     expect(served.subjects.map((s) => s.name)).toContain('invoice');
@@ -168,6 +192,15 @@ describe('the mapping studio', () => {
     await page.waitForSelector(`${row('$.amount')} [data-check="type-mismatch"]`);
     expect(await page.textContent(`${row('$.amount')} [data-check="type-mismatch"]`)).toMatch(/amount is integer\/number in the raw data but amount accepts string\/null/);
     expect(await page.$$eval('#preview-table tr[data-status="error"]', (rows) => rows.length)).toBe(4);
+    // The row says how many sampled records fail on it, and the failing records keep their op and key.
+    expect(await page.textContent(`${row('$.amount')} [data-check="record-failures"]`)).toMatch(/^fails on 4 of 7 sampled records: \/amount: must be string/);
+    expect(await page.$$eval('#preview-table tr[data-status="error"]', (rows) => rows.map((r) => [r.children[1]?.textContent, r.children[2]?.textContent])))
+      .toEqual([['c', '1'], ['c', '2'], ['c', '3'], ['c', '4']]);
+    // Long check text wraps in its own column: the transforms column keeps its share of the table.
+    const width = (selector: string) => page.$eval(selector, (n) => (n as unknown as { getBoundingClientRect(): { width: number } }).getBoundingClientRect().width);
+    const table = await width('#mapping-table');
+    expect(await width(`${row('$.amount')} > td:nth-child(3)`)).toBeGreaterThanOrEqual(table * 0.3);
+    expect(await width(`${row('$.amount')} > td:nth-child(5)`)).toBeLessThanOrEqual(table * 0.2);
     await studio.screenshot('4-type-mismatch');
 
     // decimal with scale 2 fixes it.
@@ -373,6 +406,91 @@ describe('the mapping studio', () => {
     // Nothing was registered.
     const versions = await target.ok<{ mappingSpecs: { version: number }[] }>('query($id: String!) { mappingSpecs(id: $id) { version } }', { id: MAPPING_ID });
     expect(versions.mappingSpecs.map((v) => v.version).sort()).toEqual([1, 2]);
+  });
+
+  it('maps a MongoDB topic with partial updates against a draft schema before registering it; step 2 shows its own errors', async () => {
+    const { page } = studio;
+    const mongoTopic = uniqueName('raw.mongo.tickets');
+    const ticket = (id: string, ord: number, fields: { after?: Record<string, unknown>; updatedFields?: Record<string, unknown> }) =>
+      mongoChange({ op: fields.after ? 'c' : 'u', id, ...fields, tsMs: 1_700_000_000_000 + ord, ord, collection: 'tickets' });
+    await target.produce(mongoTopic, [
+      ticket('t-1', 1, { after: { title: 'Printer', customer: { email: 'a@example.io' }, priority: 1 } }),
+      ticket('t-2', 2, { after: { title: 'Screen', customer: { email: 'c@example.io' }, priority: 'high' } }),
+      ticket('t-1', 3, { updatedFields: { 'customer.email': 'b@example.io' } }),
+      ticket('t-1', 4, { updatedFields: { assignee: 'zoe' } }),
+      ticket('t-2', 5, { updatedFields: { internal_note: 'call back' } }),
+    ]);
+    await target.ok('mutation($t: String!) { profileRawTopic(topic: $t) }', { t: mongoTopic });
+    await waitFor('the ticket topic profiled', async () => {
+      const data = await target.ok<{ rawTopic: { sampled: number } | null }>('query($t: String!) { rawTopic(topic: $t) { sampled } }', { t: mongoTopic });
+      return data.rawTopic && data.rawTopic.sampled >= 5 ? true : undefined;
+    }, { timeoutMs: 60_000 });
+
+    await gotoStudio(page, target.baseUrl);
+    await page.selectOption('#topic-select', mongoTopic);
+    await page.waitForSelector('#raw-fields tr[data-path="$.assignee"]');
+    // Seen only in a partial update: not "0%" next to its example.
+    expect(await page.textContent('#raw-fields tr[data-path="$.assignee"] > td:nth-child(3)')).toBe('in 1 partial update only');
+
+    // A schema the server refuses: its problems show in step 2, not in step 5.
+    await page.click('#new-subject summary');
+    await page.fill('#new-subject-name', 'ticket');
+    await page.fill('#new-subject-schema', JSON.stringify({ type: 'array' }));
+    await page.click('#register-subject');
+    await page.waitForSelector('#subject-problems:not([hidden]) li');
+    expect(await problemsShownIn(page, '#subject-problems')).toContainEqual(expect.stringMatching(/^[A-Z_]+ schema\.type: a canonical subject is an object/));
+    expect(await page.isHidden('#problems')).toBe(true);
+    expect(await page.textContent('#subject-status')).toBe('Subject rejected.');
+    // A name the subject-name rule refuses, before anything is sent.
+    await page.fill('#new-subject-name', 'Ticket!');
+    await page.click('#register-subject');
+    expect(await problemsShownIn(page, '#subject-problems')).toEqual([expect.stringMatching(/^BAD_USER_INPUT subject: must be a lower-case identifier/)]);
+
+    // Drafted from the topic (internal_note left out), mapped against the draft, not registered.
+    await page.fill('#new-subject-name', 'ticket');
+    await page.click('#draft-schema');
+    const draft = JSON.parse(await page.inputValue('#new-subject-schema')) as { properties: Record<string, unknown> };
+    delete draft.properties.internal_note;
+    await page.fill('#new-subject-schema', JSON.stringify(draft, null, 2));
+    await page.click('#use-draft');
+    await page.waitForSelector(`${row('$.customer.email')} select[id^="src-"]`);
+    expect(await page.inputValue('#subject-select')).toBe('ticket');
+    for (const field of ['$.title', '$.customer.email', '$.priority', '$.assignee']) {
+      expect(await page.inputValue(`${row(field)} select[id^="src-"]`)).toBe(field);
+    }
+    await addTransform(page, '$.priority', 'integer');
+    await page.selectOption('#spec-key', JSON.stringify({ source: true }));
+    expect(await previewSettled(page)).toBe('done');
+    expect(await page.textContent('#preview-status')).toMatch(/against the draft schema/);
+    const records = await page.$$eval('#preview-table tbody tr', (rows) => rows.map((r) => ({
+      op: r.children[1]?.textContent, key: r.children[2]?.textContent, status: r.getAttribute('data-status'), canonical: r.querySelector('pre')?.textContent ?? '',
+    })));
+    expect(records.map((r) => [r.op, r.key, r.status])).toEqual([
+      ['c', 't-1', 'mapped'], ['c', 't-2', 'error'], ['u', 't-1', 'mapped'], ['u', 't-1', 'mapped'], ['u', 't-2', 'skipped'],
+    ]);
+    // Partial updates: the parts of the document they set, nested.
+    expect(JSON.parse(records[2]!.canonical)).toEqual({ customer: { email: 'b@example.io' } });
+    expect(JSON.parse(records[3]!.canonical)).toEqual({ assignee: 'zoe' });
+    expect(records[4]!.canonical).toBe('');
+    // The failing record is counted on the row that fails.
+    expect(await page.textContent(`${row('$.priority')} [data-check="record-failures"]`)).toMatch(/^fails on 1 of 5 sampled records: .*integer/);
+    expect(await page.$$(`${row('$.title')} [data-check="record-failures"]`)).toHaveLength(0);
+    await studio.screenshot('12-draft-partial-updates');
+    // Nothing was registered.
+    const subjects = await target.ok<{ schemaSubjects: { subject: string }[] }>('{ schemaSubjects { subject } }');
+    expect(subjects.schemaSubjects.map((s) => s.subject)).not.toContain('ticket');
+  });
+
+  it("does not offer canonql's own topics (canonical, dead letters) for profiling", async () => {
+    const { page } = studio;
+    const kafkaAdmin = testKafka().admin();
+    await kafkaAdmin.connect();
+    const topics = await kafkaAdmin.listTopics().finally(() => kafkaAdmin.disconnect());
+    const own = topics.filter((t) => t.startsWith(target.config.ingest.canonicalTopicPrefix) || t === target.config.ingest.deadLetterTopic);
+    // The canonical topic of the invoices exists by now: the check is not vacuous.
+    expect(own).toContain(`${target.config.ingest.canonicalTopicPrefix}invoice`);
+    const offered = await page.$$eval('#source-topic-select option', (options) => options.map((o) => o.getAttribute('value')));
+    expect(offered.filter((t) => t !== null && own.includes(t))).toEqual([]);
   });
 
   it('made no request to another origin, and the page raised no error', () => {

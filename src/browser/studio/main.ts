@@ -1,10 +1,11 @@
-import { byId, clear, el, option, pageConfig, short, within } from '../dom';
+import { subjectNameProblems, subjectNoun } from '../../catalog/subject-name';
+import { byId, clear, el, option, pageConfig, within } from '../dom';
 import { adminKey, createClient, problemsOf, setAdminKey, type Problem } from './graphql-client';
 import * as M from './model';
 import {
   ACTIVATE_SPEC, DEACTIVATE_SPEC, PREVIEW, PROFILE_TOPIC, RAW_TOPIC, RAW_TOPICS, REGISTER_SPEC, REGISTER_SUBJECT, ROLLBACK_SPEC, SOURCE_TOPICS,
   SPEC_HISTORY, SPEC_VERSIONS, SPECS, SUBJECT_SCHEMA, SUBJECTS, TRANSFORMS,
-  type MappingTransform, type RawFieldStats, type RawTopicDetail, type RawTopicSummary, type SchemaSubject, type SpecActivation, type SpecPreview,
+  type MappingTransform, type PreviewRecord, type RawFieldStats, type RawTopicDetail, type RawTopicSummary, type SchemaSubject, type SpecActivation, type SpecPreview,
   type SpecVersion, type TransformArg,
 } from './operations';
 
@@ -31,6 +32,19 @@ const node = (id: string) => byId(id, HTMLElement);
 const tbody = (tableId: string) => within(node(tableId), 'tbody', HTMLTableSectionElement);
 const plural = (n: number, word: string, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
 
+/** A table body with one row saying why it is empty (or nothing when it has rows). */
+function emptyState(body: HTMLTableSectionElement, columns: number, text: string): void {
+  if (body.rows.length === 0) body.appendChild(el('tr', { className: 'empty' }, [el('td', { colspan: columns, text })]));
+}
+
+/** Where a step's outcome shows: its status line and its problem list. */
+interface Panel {
+  readonly status: string;
+  readonly problems: string;
+}
+const SUBJECT_PANEL: Panel = { status: 'subject-status', problems: 'subject-problems' };
+const LIFECYCLE_PANEL: Panel = { status: 'lifecycle-status', problems: 'problems' };
+
 // ---- the page's state -------------------------------------------------------------------------
 
 interface PageState {
@@ -52,11 +66,15 @@ interface PageState {
   timer: number | null;
   /** Validation problems of the spec as built now (from the last dry run). */
   problems: string[];
+  /** A canonical schema drafted in step 2 and not registered (yet): mapped and previewed against. */
+  draft: { subject: string; schema: M.JsonObject } | null;
+  /** The subject name whose schema was last drafted from the raw topic: its fields are auto-mapped once it is in use. */
+  draftedFromTopic: string | null;
 }
 
 const S: PageState = {
   transforms: [], topics: [], raw: null, subjects: [], canonicalSchema: null, fields: [], specs: [], versions: [], history: [],
-  model: M.newState({}), preview: null, previewSeq: 0, timer: null, problems: [],
+  model: M.newState({}), preview: null, previewSeq: 0, timer: null, problems: [], draft: null, draftedFromTopic: null,
 };
 
 function showProblems(container: HTMLElement, title: string | null, problems: readonly Problem[]): void {
@@ -74,8 +92,17 @@ function setStatus(id: string, text: string, isError = false): void {
 
 // ---- admin key --------------------------------------------------------------------------------
 
+/** Actions that change what canonql runs are disabled without a key, the hint next to them says why. */
 function renderKeyStatus(): void {
-  node('key-status').textContent = adminKey() ? 'Key set for this tab: changes allowed.' : 'No key: reading only (saving, activating and rolling back need an admin key).';
+  const key = adminKey() !== '';
+  node('key-status').textContent = key ? 'Key set for this tab: changes allowed.' : 'No key: reading only (saving, activating and rolling back need an admin key).';
+  document.body.setAttribute('data-admin', key ? 'true' : 'false');
+  node('admin-hint').hidden = key;
+  for (const control of document.querySelectorAll<HTMLButtonElement>('button.admin-only')) {
+    // A version already active stays disabled whatever the key.
+    control.disabled = !key || control.getAttribute('data-active') === 'true';
+    control.title = key ? '' : 'Needs an admin key (Admin key, at the top of the page)';
+  }
 }
 byId('key-form', HTMLFormElement).addEventListener('submit', (event) => {
   event.preventDefault();
@@ -140,8 +167,15 @@ async function loadRawTopic(topic: string): Promise<void> {
     renderRaw();
     return;
   }
-  const data = await request(RAW_TOPIC, { topic });
-  S.raw = data.rawTopic;
+  const section = node('topic-section');
+  section.setAttribute('aria-busy', 'true');
+  node('topic-summary').textContent = `Loading the fields of ${topic}…`;
+  try {
+    const data = await request(RAW_TOPIC, { topic });
+    S.raw = data.rawTopic;
+  } finally {
+    section.removeAttribute('aria-busy');
+  }
   renderRaw();
   renderMappingTable();
 }
@@ -151,6 +185,7 @@ function renderRaw(): void {
   const versions = clear(node('topic-versions'));
   const raw = S.raw;
   if (!raw) {
+    emptyState(body, 5, S.model.topic ? 'No fields profiled yet.' : 'Choose a raw topic to see the fields discovery inferred.');
     node('topic-summary').textContent = S.model.topic
       ? `${S.model.topic} has not been profiled yet: no inferred fields or samples until discovery has read it (Reload statistics).`
       : 'Raw topics appear here once discovery has profiled them: an active spec reads them, or an admin asked to profile them (above).';
@@ -170,11 +205,22 @@ function renderRaw(): void {
     body.appendChild(el('tr', { 'data-path': f.path }, [
       el('th', { scope: 'row' }, [el('code', { text: f.path })]),
       typeCell,
-      el('td', { text: M.percent(f.presence) }),
-      el('td', { text: M.percent(f.nullRate) }),
-      el('td', { className: 'mono', text: f.examples.map((x) => short(x, 40)).join(', ') }),
+      presenceCell(f),
+      el('td', { className: 'num', text: M.percent(f.nullRate) }),
+      el('td', { className: 'examples' }, f.examples.flatMap((x, i) => [i > 0 ? ', ' : null, el('code', { className: 'example', text: JSON.stringify(x) })])),
     ]));
   }
+  emptyState(body, 5, 'No fields profiled yet.');
+}
+
+/** Presence counts full row images; a field seen only in partial updates says so instead of 0%. */
+function presenceCell(f: RawFieldStats): HTMLTableCellElement {
+  if (f.presence === 0 && f.inPartialUpdates > 0) {
+    return el('td', { className: 'num', 'data-partial-only': 'true', title: 'No full row image carried it: presence counts full images only' }, [
+      el('span', { text: `in ${plural(f.inPartialUpdates, 'partial update')} only` }),
+    ]);
+  }
+  return el('td', { className: 'num', text: M.percent(f.presence) });
 }
 
 select('topic-select').addEventListener('change', () => {
@@ -202,6 +248,10 @@ function renderSubjectSelect(): void {
     if (s.subject === S.model.subject) known = true;
     list.appendChild(option(s.subject, `${s.subject} (schema v${s.latestVersion}${s.deprecated ? ', deprecated' : ''})`, s.subject === S.model.subject));
   }
+  if (S.draft && !S.subjects.some((s) => s.subject === S.draft?.subject)) {
+    list.appendChild(option(S.draft.subject, `${S.draft.subject} (draft, not registered)`, S.draft.subject === S.model.subject));
+    if (S.draft.subject === S.model.subject) known = true;
+  }
   if (S.model.subject && !known) list.appendChild(option(S.model.subject, `${S.model.subject} (not registered)`, true));
 }
 
@@ -213,13 +263,32 @@ async function loadSubject(subject: string): Promise<void> {
     renderMappingTable();
     return;
   }
+  if (S.draft?.subject === subject) {
+    useSchema(S.draft.schema);
+    return;
+  }
   const data = await request(SUBJECT_SCHEMA, { subject });
-  S.canonicalSchema = data.schemaVersion ? data.schemaVersion.schema : null;
-  S.fields = M.canonicalFields(S.canonicalSchema);
+  useSchema(data.schemaVersion ? data.schemaVersion.schema : null);
+}
+
+/** The canonical schema the mapping is built against: its fields become rows (auto-mapped when it was drafted from the topic). */
+function useSchema(schema: M.JsonObject | null): void {
+  S.canonicalSchema = schema;
+  S.fields = M.canonicalFields(schema);
   S.model.rows = M.syncRows(S.model.rows, S.fields);
+  if (S.draftedFromTopic === S.model.subject && S.raw) {
+    S.draftedFromTopic = null;
+    reportAutoMap(M.autoMap(S.model.rows, S.raw.fields));
+  }
   renderFields();
   renderKeySelect();
   renderMappingTable();
+}
+
+function reportAutoMap(filled: readonly M.Row[]): void {
+  node('mapping-status').textContent = filled.length
+    ? `Mapped ${plural(filled.length, 'field')} to the raw field of the same name: ${filled.map((r) => `${r.dst} ← ${r.src}`).join(', ')}.`
+    : 'No unmapped field has a raw field of the same name.';
 }
 
 function renderFields(): void {
@@ -233,6 +302,7 @@ function renderFields(): void {
       el('td', { text: f.description ?? '' }),
     ]));
   }
+  emptyState(body, 4, 'Choose a subject, or create one from the raw topic.');
 }
 
 select('subject-select').addEventListener('change', () => {
@@ -246,35 +316,64 @@ select('subject-select').addEventListener('change', () => {
 });
 
 button('draft-schema').addEventListener('click', () => {
+  showProblems(node('subject-problems'), null, []);
   if (!S.raw) {
-    setStatus('lifecycle-status', 'Choose a profiled raw topic first: the draft is made from its inferred fields.', true);
+    setStatus('subject-status', 'Choose a profiled raw topic first: the draft is made from its inferred fields.', true);
     return;
   }
-  const last = (S.raw.topic.split('.').pop() ?? '').replace(/[^A-Za-z0-9_]/g, '_').replace(/s$/, '');
+  // The topic's last part, in the singular by the subject-name rule (raw.pg.invoices → invoice).
+  const last = (S.raw.topic.split('.').pop() ?? '').toLowerCase().replace(/[^a-z0-9_]/g, '_');
   const name = input('new-subject-name');
-  if (!name.value) name.value = /^[A-Za-z]/.test(last) ? last : `subject_${last}`;
+  if (!name.value) name.value = /^[a-z]/.test(last) ? subjectNoun(last).one : `subject_${last}`;
   const title = name.value.charAt(0).toUpperCase() + name.value.slice(1);
   textarea('new-subject-schema').value = JSON.stringify(M.draftSchema(S.raw.fields, title), null, 2);
+  S.draftedFromTopic = name.value.trim();
+  setStatus('subject-status', `Drafted from ${S.raw.topic}: edit it, then map against it or register it. Fields named like raw fields are mapped to them.`);
+});
+
+/** The subject name and schema typed in step 2, or every problem with them (shown in step 2). */
+function subjectForm(): { subject: string; schema: M.JsonObject } | null {
+  const subject = input('new-subject-name').value.trim();
+  const problems: Problem[] = subjectNameProblems(subject).map((text) => ({ code: 'BAD_USER_INPUT', text }));
+  let schema: unknown = null;
+  try {
+    schema = JSON.parse(textarea('new-subject-schema').value);
+    if (!M.isObject(schema)) problems.push({ code: 'BAD_USER_INPUT', text: 'schema: must be a JSON object (a JSON Schema 2020-12 document)' });
+  } catch (error) {
+    problems.push({ code: 'BAD_USER_INPUT', text: `schema: not JSON: ${error instanceof Error ? error.message : String(error)}` });
+  }
+  if (problems.length || !M.isObject(schema)) {
+    showProblems(node('subject-problems'), `Subject not valid (${plural(problems.length, 'problem')})`, problems);
+    setStatus('subject-status', 'Fix the subject name or schema first.', true);
+    node('subject-problems').focus();
+    return null;
+  }
+  showProblems(node('subject-problems'), null, []);
+  return { subject, schema };
+}
+
+button('use-draft').addEventListener('click', () => {
+  const form = subjectForm();
+  if (!form) return;
+  S.draft = form;
+  S.model.subject = form.subject;
+  if (!S.model.mappingId) S.model.mappingId = `${form.subject}-canonicalization`;
+  renderSubjectSelect();
+  renderMetaForm();
+  useSchema(form.schema);
+  setStatus('subject-status', `Mapping against the draft of ${form.subject} (not registered): the preview checks records against it.`);
+  loadVersions().then(() => changed()).catch(reportLoadError);
 });
 
 button('register-subject').addEventListener('click', () => {
-  const subject = input('new-subject-name').value.trim();
-  let schema: unknown;
-  try {
-    schema = JSON.parse(textarea('new-subject-schema').value);
-  } catch (error) {
-    showProblems(node('problems'), 'The schema is not JSON', [{ code: 'BAD_USER_INPUT', text: error instanceof Error ? error.message : String(error) }]);
-    return;
-  }
-  if (!M.isObject(schema)) {
-    showProblems(node('problems'), 'The schema is not a JSON object', [{ code: 'BAD_USER_INPUT', text: 'a JSON Schema is an object' }]);
-    return;
-  }
-  const body = schema;
-  runAction(`Registering subject ${subject}…`, () => request(REGISTER_SUBJECT, { subject, schema: body }), 'Subject rejected').then(async (data) => {
+  const form = subjectForm();
+  if (!form) return;
+  const { subject, schema } = form;
+  runAction(`Registering subject ${subject}…`, () => request(REGISTER_SUBJECT, { subject, schema }), 'Subject rejected', SUBJECT_PANEL).then(async (data) => {
     if (!data) return;
     const registered = data.registerCanonicalSchema;
-    setStatus('lifecycle-status', `Registered subject ${registered.subject} (schema v${registered.version}).`);
+    setStatus('subject-status', `Registered subject ${registered.subject} (schema v${registered.version}).`);
+    if (S.draft?.subject === registered.subject) S.draft = null;
     S.model.subject = registered.subject;
     if (!S.model.mappingId) {
       S.model.mappingId = `${S.model.subject}-canonicalization`;
@@ -304,6 +403,16 @@ function rawField(path: string): RawFieldStats | null {
 function rawLabel(f: RawFieldStats): string {
   return `${f.path} — ${M.typeShares(f.types).map((s) => `${s.type} ${M.percent(s.share)}`).join(', ')}`;
 }
+
+button('auto-map').addEventListener('click', () => {
+  if (!S.raw) {
+    node('mapping-status').textContent = 'Choose a raw topic first.';
+    return;
+  }
+  reportAutoMap(M.autoMap(S.model.rows, S.raw.fields));
+  renderMappingTable();
+  changed();
+});
 
 function renderMetaForm(): void {
   const m = S.model;
@@ -375,6 +484,7 @@ function renderMappingTable(): void {
     const mismatches = S.preview ? S.preview.typeMismatches : [];
     const problems = M.problemsByRow(S.model.rows, S.problems);
     for (const row of S.model.rows) body.appendChild(renderRow(row, mismatches, problems[row.id] ?? []));
+    emptyState(body, 5, 'Choose a subject: one row per canonical field appears here.');
     const again = focused ? document.getElementById(focused) : null;
     if (again && document.activeElement !== again) again.focus();
   } finally {
@@ -390,6 +500,14 @@ function renderRow(row: M.Row, mismatches: SpecPreview['typeMismatches'], proble
     checks.push(el('span', { className: 'badge bad', 'data-check': 'problem', text: p.replace(/^(fieldMappings\[\d+\]|defaults(\.[\w$]+|\[[^\]]*\]))[.:]?\s*/, '') }));
   }
   for (const m of rowMismatches) checks.push(el('span', { className: 'badge bad', 'data-check': 'type-mismatch', text: `type mismatch: ${m.message}` }));
+  const failing = failuresOf(row);
+  if (failing.length && S.preview) {
+    const first = failing[0]!;
+    checks.push(el('span', {
+      className: 'badge bad', 'data-check': 'record-failures', title: first.errors.join('\n'),
+      text: `fails on ${failing.length} of ${plural(S.preview.records.length, 'sampled record')}: ${first.errors[0] ?? first.errorCode ?? 'error'}`,
+    }));
+  }
   if (row.src && S.raw && !rawField(row.src)) checks.push(el('span', { className: 'badge warn', 'data-check': 'missing-source', text: 'not in the raw data' }));
   if (!field && row.dst) checks.push(el('span', { className: 'badge warn', 'data-check': 'unknown-field', text: 'not in the canonical schema' }));
   if (field?.required && !M.rowIsUsed(row)) checks.push(el('span', { className: 'badge bad', 'data-check': 'required', text: 'required, unmapped' }));
@@ -440,6 +558,13 @@ function renderRow(row: M.Row, mismatches: SpecPreview['typeMismatches'], proble
   return el('tr', { 'data-dst': row.dst, 'data-row': row.id, className: (M.rowIsUsed(row) ? '' : 'unused') + (rowMismatches.length ? ' mismatch' : '') }, [
     fieldCell, el('td', null, [srcSelect]), el('td', null, [steps]), el('td', null, [defaultInput]), el('td', { 'data-checks': row.id }, checks),
   ]);
+}
+
+/** The sampled records of the last preview that fail on this row's field. */
+function failuresOf(row: M.Row): PreviewRecord[] {
+  if (!S.preview || !row.dst) return [];
+  const field = M.normalizePath(row.dst);
+  return S.preview.records.filter((r) => r.status === 'error' && r.fields.includes(field));
 }
 
 function renderStep(row: M.Row, step: M.StepState, index: number): HTMLDivElement {
@@ -558,14 +683,15 @@ function runPreview(): void {
     return;
   }
   status.textContent = 'Previewing…';
-  request(PREVIEW, { spec, last: 20 }).then((data) => {
+  const draft = S.draft?.subject === S.model.subject ? S.draft.schema : null;
+  request(PREVIEW, { spec, last: 20, schema: draft }).then((data) => {
     if (seq !== S.previewSeq) return;
     const p = data.previewMappingSpec;
     S.preview = p;
     S.problems = [];
     showProblems(node('preview-problems'), null, []);
     status.textContent = `Preview of ${p.records.length} sampled records: ${p.mapped} mapped, ${p.failed} failed, ${p.skipped} skipped`
-      + (p.typeMismatches.length ? `; ${plural(p.typeMismatches.length, 'type mismatch', 'type mismatches')}` : '') + '.';
+      + (p.typeMismatches.length ? `; ${plural(p.typeMismatches.length, 'type mismatch', 'type mismatches')}` : '') + (draft ? ' (against the draft schema)' : '') + '.';
     settle('done');
     renderPreview();
     renderMappingTable();
@@ -586,7 +712,10 @@ function renderPreview(): void {
   const body = clear(tbody('preview-table'));
   const coverage = clear(node('coverage'));
   const p = S.preview;
-  if (!p) return;
+  if (!p) {
+    emptyState(body, 6, S.problems.length ? 'No preview: the spec is not valid (problems above).' : 'No preview yet: choose a raw topic and a subject, and map a field.');
+    return;
+  }
   const list = (title: string, items: readonly string[], className: string) => {
     if (!items.length) return;
     coverage.appendChild(el('p', { className: 'hint' }, [el('strong', { text: `${title}: ` }), ...items.map((i) => el('span', { className: `badge ${className}`, text: i }))]));
@@ -605,6 +734,7 @@ function renderPreview(): void {
       el('td', null, [el('ul', null, r.errors.map((e) => el('li', { text: (r.errorCode ? `${r.errorCode}: ` : '') + e })))]),
     ]));
   }
+  emptyState(body, 6, 'The topic has no sampled records yet.');
 }
 
 // ---- 5. versions and lifecycle ----------------------------------------------------------------
@@ -650,26 +780,30 @@ function renderVersions(): void {
       el('td', null, [
         el('button', { type: 'button', id: `load-version-${v.version}`, text: `Load v${v.version}`, onclick: () => void loadSpecVersion(v) }),
         ' ',
-        el('button', { type: 'button', id: `activate-version-${v.version}`, text: `Activate v${v.version}`, disabled: v.active, onclick: () => activate(v.version) }),
+        el('button', {
+          type: 'button', id: `activate-version-${v.version}`, className: 'admin-only', 'aria-describedby': 'admin-hint', 'data-active': v.active ? 'true' : 'false',
+          text: `Activate v${v.version}`, disabled: v.active || !adminKey(), onclick: () => activate(v.version),
+        }),
       ]),
     ]));
   }
+  emptyState(body, 5, S.model.mappingId ? `No version of ${S.model.mappingId} is registered yet.` : 'Give the mapping an id to see its versions.');
   node('spec-history').textContent = S.history.length
     ? `History: ${S.history.map((h) => h.action + (h.version === null ? '' : ` v${h.version}`)).join(' → ')}`
     : '';
 }
 
 /** Runs a mutation: status while it runs, every problem on failure (resolves to undefined then). */
-async function runAction<T>(pending: string, call: () => Promise<T>, rejectedTitle: string): Promise<T | undefined> {
-  setStatus('lifecycle-status', pending);
-  showProblems(node('problems'), null, []);
+async function runAction<T>(pending: string, call: () => Promise<T>, rejectedTitle: string, panel: Panel = LIFECYCLE_PANEL): Promise<T | undefined> {
+  setStatus(panel.status, pending);
+  showProblems(node(panel.problems), null, []);
   try {
     return await call();
   } catch (error) {
     const problems = problemsOf(error);
-    showProblems(node('problems'), `${rejectedTitle} (${plural(problems.length, 'problem')})`, problems);
-    setStatus('lifecycle-status', `${rejectedTitle}.`, true);
-    node('problems').focus();
+    showProblems(node(panel.problems), `${rejectedTitle} (${plural(problems.length, 'problem')})`, problems);
+    setStatus(panel.status, `${rejectedTitle}.`, true);
+    node(panel.problems).focus();
     return undefined;
   }
 }
@@ -695,8 +829,12 @@ button('save-spec').addEventListener('click', () => {
 
 function activate(version: number | null): void {
   const id = S.model.mappingId;
+  if (version === null) {
+    showProblems(node('problems'), 'Nothing to activate', [{ code: 'BAD_USER_INPUT', text: 'version: give the version to activate' }]);
+    return;
+  }
   const expected = activeVersion();
-  runAction(`Activating ${id} v${String(version)}…`, () => request(ACTIVATE_SPEC, { id, version: version ?? 0, expected }), 'Activation rejected').then(async (data) => {
+  runAction(`Activating ${id} v${String(version)}…`, () => request(ACTIVATE_SPEC, { id, version, expected }), 'Activation rejected').then(async (data) => {
     if (data) await afterLifecycle(`Activated ${id} v${data.activateMappingSpec.version}: ingestion now maps ${S.model.topic} with it.`);
   }).catch(reportLoadError);
 }
@@ -782,6 +920,7 @@ Promise.all([
   loadSpecs(),
 ]).then(() => {
   renderMappingTable();
+  renderPreview();
   changed();
   document.body.setAttribute('data-ready', 'true');
 }, (error: unknown) => {

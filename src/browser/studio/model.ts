@@ -468,3 +468,28 @@ export function problemsByRow(rows: readonly Row[], problems: readonly string[] 
   }
   return out;
 }
+
+/** A field name compared loosely: case, `_` and `-` ignored (`customerEmail` ~ `customer_email`). */
+function looseKey(path: string): string {
+  return normalizePath(path).toLowerCase().replace(/[_-]/g, '');
+}
+
+/**
+ * Fills the source of each row nothing writes yet with the raw field of the same name: the same
+ * path first, else the one path that matches when case, `_` and `-` are ignored
+ * (`$.customerEmail` ← `$.customer_email`). A row keeps its emptiness when no raw field or more
+ * than one matches; containers (objects, arrays) are never sources. Returns the rows it filled.
+ */
+export function autoMap(rows: readonly Row[], rawFields: readonly RawFieldInput[]): Row[] {
+  const leaves = rawFields.filter((f) => f.current !== false && (f.typeSet ?? []).some((t) => t !== 'object' && t !== 'array'));
+  const filled: Row[] = [];
+  for (const row of rows) {
+    if (rowIsUsed(row) || row.template !== null || !row.dst) continue;
+    const exact = leaves.filter((f) => normalizePath(f.path) === normalizePath(row.dst));
+    const loose = exact.length ? exact : leaves.filter((f) => looseKey(f.path) === looseKey(row.dst));
+    if (loose.length !== 1) continue;
+    row.src = loose[0]!.path;
+    filled.push(row);
+  }
+  return filled;
+}

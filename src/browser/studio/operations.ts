@@ -31,6 +31,7 @@ export interface RawFieldStats {
   readonly typeSet: readonly string[];
   readonly types: Readonly<Record<string, number | null>>;
   readonly presence: number;
+  readonly inPartialUpdates: number;
   readonly nullRate: number;
   readonly examples: readonly unknown[];
   readonly formats: readonly { readonly format: string; readonly count: number }[];
@@ -116,6 +117,8 @@ export interface PreviewRecord {
   readonly unset: readonly string[];
   readonly errors: readonly string[];
   readonly errorCode: string | null;
+  /** Canonical fields the errors concern, as field keys (`lines[*].qty`). */
+  readonly fields: readonly string[];
 }
 
 export interface SpecPreview {
@@ -139,7 +142,7 @@ export const RAW_TOPICS = operation<{ rawTopics: RawTopicSummary[] }>(
 export const RAW_TOPIC = operation<{ rawTopic: RawTopicDetail | null }, { topic: string }>(
   'query StudioRawTopic($topic: String!) { rawTopic(topic: $topic) { topic currentVersion sampled lastSeen '
   + 'versions { version recordedAt changes { added removed typeChanged { path from to } } } '
-  + 'fields(includeRemoved: false) { path typeSet types { string number integer boolean null object array } presence nullRate examples formats { format count } current } } }',
+  + 'fields(includeRemoved: false) { path typeSet types { string number integer boolean null object array } presence inPartialUpdates nullRate examples formats { format count } current } } }',
 );
 
 export const SOURCE_TOPICS = operation<{ sourceTopics: SourceTopic[] }>(
@@ -175,10 +178,10 @@ export const TRANSFORMS = operation<{ mappingTransforms: MappingTransform[] }>(
 
 // ---- 4. preview -------------------------------------------------------------------------------
 
-export const PREVIEW = operation<{ previewMappingSpec: SpecPreview }, { spec: JsonObject; last: number }>(
-  'query StudioPreview($spec: JSON!, $last: Int!) { previewMappingSpec(spec: $spec, last: $last) { subject mapped failed skipped '
+export const PREVIEW = operation<{ previewMappingSpec: SpecPreview }, { spec: JsonObject; last: number; schema: JsonObject | null }>(
+  'query StudioPreview($spec: JSON!, $last: Int!, $schema: JSON) { previewMappingSpec(spec: $spec, last: $last, schema: $schema) { subject mapped failed skipped '
   + 'coveredSourceFields unmappedSourceFields missingSourceFields typeMismatches { source target sourceTypes targetTypes message } '
-  + 'records { topic partition offset status op key canonical unset errors errorCode } } }',
+  + 'records { topic partition offset status op key canonical unset errors errorCode fields } } }',
 );
 
 // ---- 5. versions and lifecycle ----------------------------------------------------------------

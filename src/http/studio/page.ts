@@ -23,7 +23,7 @@ export function renderStudioPage(input: StudioPageInput): string {
 <body>
 <a class="skip" href="#mapping-section">Skip to the mapping</a>
 <header class="top">
-  <h1>canonql mapping studio</h1>
+  <h1>canonql <span class="product">mapping studio</span></h1>
   ${input.nav}
   <form id="key-form" class="key-form" autocomplete="off">
     <label for="admin-key">Admin key</label>
@@ -33,6 +33,10 @@ export function renderStudioPage(input: StudioPageInput): string {
     <span id="key-status" role="status"></span>
   </form>
 </header>
+<ol class="steps-bar" aria-label="Steps">
+  <li><a href="#topic-section">1 Raw topic</a></li><li><a href="#subject-section">2 Subject</a></li><li><a href="#mapping-section">3 Mapping</a></li>
+  <li><a href="#preview-section">4 Preview</a></li><li><a href="#lifecycle-section">5 Versions</a></li>
+</ol>
 <noscript><p>The mapping studio needs JavaScript.</p></noscript>
 <main>
   <section id="topic-section" aria-labelledby="topic-heading">
@@ -45,7 +49,7 @@ export function renderStudioPage(input: StudioPageInput): string {
     <div class="row">
       <label for="source-topic-select">Kafka topic not profiled yet</label>
       <select id="source-topic-select"><option value="">Loading…</option></select>
-      <button type="button" id="profile-topic">Profile this topic</button>
+      <button type="button" id="profile-topic" class="admin-only" aria-describedby="admin-hint">Profile this topic</button>
     </div>
     <p id="profile-status" role="status"></p>
     <p id="topic-summary" class="hint">Raw topics appear here once discovery has profiled them: an active spec reads them, or an admin asked to profile them (above).</p>
@@ -53,8 +57,9 @@ export function renderStudioPage(input: StudioPageInput): string {
     <div class="scroll">
       <table id="raw-fields">
         <caption>Inferred fields</caption>
+        <colgroup><col class="c-path"><col class="c-types"><col class="c-num"><col class="c-num"><col class="c-examples"></colgroup>
         <thead><tr><th scope="col">Path</th><th scope="col">Types (share of values)</th><th scope="col">Presence</th><th scope="col">Null rate</th><th scope="col">Examples</th></tr></thead>
-        <tbody></tbody>
+        <tbody><tr class="empty"><td colspan="5">Choose a raw topic to see the fields discovery inferred.</td></tr></tbody>
       </table>
     </div>
   </section>
@@ -74,13 +79,19 @@ export function renderStudioPage(input: StudioPageInput): string {
       </div>
       <label for="new-subject-schema">Canonical JSON Schema (2020-12)</label>
       <textarea id="new-subject-schema" rows="12" spellcheck="false"></textarea>
-      <div class="row"><button type="button" id="register-subject">Register subject</button></div>
+      <div class="row">
+        <button type="button" id="use-draft">Map against this draft</button>
+        <button type="button" id="register-subject" class="admin-only primary" aria-describedby="admin-hint">Register subject</button>
+      </div>
+      <p class="hint">A draft can be mapped and previewed before it is registered: the preview checks the records against it.</p>
     </details>
+    <p id="subject-status" role="status" aria-live="polite"></p>
+    <div id="subject-problems" class="problems" role="alert" tabindex="-1" hidden><h3>Subject rejected</h3><ul></ul></div>
     <div class="scroll">
       <table id="canonical-fields">
         <caption>Canonical fields</caption>
         <thead><tr><th scope="col">Field</th><th scope="col">Types</th><th scope="col">Required</th><th scope="col">Description</th></tr></thead>
-        <tbody></tbody>
+        <tbody><tr class="empty"><td colspan="4">Choose a subject, or create one from the raw topic.</td></tr></tbody>
       </table>
     </div>
   </section>
@@ -92,7 +103,9 @@ export function renderStudioPage(input: StudioPageInput): string {
       <select id="spec-load"><option value="">Loading…</option></select>
       <button type="button" id="load-spec">Load for editing</button>
       <button type="button" id="new-spec">Start a new spec</button>
+      <button type="button" id="auto-map">Map same-named fields</button>
     </div>
+    <p id="mapping-status" class="hint" role="status"></p>
     <div class="grid-form">
       <label for="mapping-id">Mapping id</label>
       <input id="mapping-id" spellcheck="false">
@@ -109,8 +122,9 @@ export function renderStudioPage(input: StudioPageInput): string {
     <div class="scroll">
       <table id="mapping-table">
         <caption>Field mappings: per canonical field, a source path, transforms, or a default</caption>
+        <colgroup><col class="c-field"><col class="c-source"><col class="c-transforms"><col class="c-default"><col class="c-check"></colgroup>
         <thead><tr><th scope="col">Canonical field</th><th scope="col">Source path</th><th scope="col">Transforms</th><th scope="col">Default</th><th scope="col">Check</th></tr></thead>
-        <tbody></tbody>
+        <tbody><tr class="empty"><td colspan="5">Choose a subject: one row per canonical field appears here.</td></tr></tbody>
       </table>
     </div>
   </section>
@@ -123,8 +137,9 @@ export function renderStudioPage(input: StudioPageInput): string {
     <div class="scroll">
       <table id="preview-table">
         <caption>Canonical output per sampled record</caption>
+        <colgroup><col class="c-offset"><col class="c-op"><col class="c-key"><col class="c-status"><col class="c-doc"><col class="c-errors"></colgroup>
         <thead><tr><th scope="col">Offset</th><th scope="col">Op</th><th scope="col">Key</th><th scope="col">Status</th><th scope="col">Canonical document</th><th scope="col">Errors</th></tr></thead>
-        <tbody></tbody>
+        <tbody><tr class="empty"><td colspan="6">No preview yet.</td></tr></tbody>
       </table>
     </div>
   </section>
@@ -132,18 +147,19 @@ export function renderStudioPage(input: StudioPageInput): string {
   <section id="lifecycle-section" aria-labelledby="lifecycle-heading">
     <h2 id="lifecycle-heading">5. Spec JSON, versions and activation</h2>
     <div class="row">
-      <button type="button" id="save-spec">Save as new version</button>
-      <button type="button" id="activate-spec">Activate this version</button>
-      <button type="button" id="rollback-spec">Roll back</button>
-      <button type="button" id="deactivate-spec">Deactivate</button>
+      <button type="button" id="save-spec" class="admin-only primary" aria-describedby="admin-hint">Save as new version</button>
+      <button type="button" id="activate-spec" class="admin-only primary" aria-describedby="admin-hint">Activate this version</button>
+      <button type="button" id="rollback-spec" class="admin-only" aria-describedby="admin-hint">Roll back</button>
+      <button type="button" id="deactivate-spec" class="admin-only" aria-describedby="admin-hint">Deactivate</button>
     </div>
+    <p id="admin-hint" class="hint admin-hint">Profiling a topic, registering a subject, saving, activating, rolling back and deactivating change what canonql runs: they need an admin key (<em>Admin key</em>, at the top of the page).</p>
     <p id="lifecycle-status" role="status" aria-live="polite"></p>
     <div id="problems" class="problems" role="alert" hidden><h3 id="problems-title">Rejected</h3><ul></ul></div>
     <div class="scroll">
       <table id="versions-table">
         <caption>Registered versions of this spec</caption>
         <thead><tr><th scope="col">Version</th><th scope="col">State</th><th scope="col">Registered</th><th scope="col">Origin</th><th scope="col">Actions</th></tr></thead>
-        <tbody></tbody>
+        <tbody><tr class="empty"><td colspan="5">No version of this mapping id is registered yet.</td></tr></tbody>
       </table>
     </div>
     <p id="spec-history" class="hint"></p>

@@ -102,5 +102,10 @@ export async function setDefault(page: Page, dst: string, value: string): Promis
 
 /** Texts of the list items of a problems panel. */
 export async function problemsShown(page: Page, panel: '#problems' | '#preview-problems'): Promise<string[]> {
+  return problemsShownIn(page, panel);
+}
+
+/** Texts of the list items of any problems panel (`#subject-problems` too). */
+export async function problemsShownIn(page: Page, panel: string): Promise<string[]> {
   return page.$$eval(`${panel} li`, (items) => items.map((item) => (item.textContent ?? '').trim()));
 }

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Message } from 'kafkajs';
 import { startApp, type App } from '../../../src/app';
-import { loadConfig } from '../../../src/config';
+import { type Config, loadConfig } from '../../../src/config';
 import type { MappingSpec } from '../../../src/mapping/mapping-spec';
 import { produce } from '../../support/debezium-messages';
 import { testKafka, uniqueName } from '../../support/test-env';
@@ -22,6 +22,8 @@ export interface GqlResult<T> { data?: T; errors?: GqlError[] }
 
 export interface StudioTarget {
   readonly app: App;
+  /** The configuration it runs with (its canonical topic prefix, dead-letter topic...). */
+  readonly config: Config;
   readonly baseUrl: string;
   gql<T>(query: string, variables?: Record<string, unknown>, admin?: boolean): Promise<GqlResult<T>>;
   ok<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
@@ -61,6 +63,7 @@ export async function startStudioTarget(options: { readonly specs?: readonly Map
 
   return {
     app,
+    config,
     baseUrl: app.url,
     gql,
     async ok<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {

@@ -202,3 +202,39 @@ describe('studio model: raw fields', () => {
     ]);
   });
 });
+
+describe('studio model: auto-mapping same-named fields', () => {
+  const raw = (path: string, typeSet: string[] = ['string']) => ({ path, typeSet, presence: 1, nullRate: 0, formats: [] });
+  const fields = model.canonicalFields({
+    type: 'object',
+    properties: {
+      id: { type: 'string' }, customerEmail: { type: 'string' }, created_at: { type: 'string' }, Status: { type: 'string' },
+      note: { type: 'string' }, total: { type: 'string' }, items: { type: 'array', items: { type: 'object', properties: { sku: { type: 'string' } } } },
+    },
+  });
+
+  it('maps the same path, then case and underscore variants, and leaves ambiguous or unknown names alone', () => {
+    const state = model.newState({ topic: 't', subject: 's', fields });
+    const filled = model.autoMap(state.rows, [
+      raw('$.id', ['integer']), raw('$.customer_email'), raw('$.createdAt'), raw('$.status'),
+      raw('$.to_tal'), raw('$.TOTAL'), // two loose matches: ambiguous
+      raw('$.items', ['array']), raw('$.items[*]', ['object']), raw('$.items[*].sku'),
+    ]);
+    const sources = Object.fromEntries(state.rows.map((r) => [r.dst, r.src]));
+    expect(sources).toEqual({
+      '$.id': '$.id', '$.customerEmail': '$.customer_email', '$.created_at': '$.createdAt', '$.Status': '$.status',
+      '$.note': '', '$.total': '', '$.items[*].sku': '$.items[*].sku',
+    });
+    expect(filled.map((r) => r.dst)).toEqual(['$.id', '$.customerEmail', '$.created_at', '$.Status', '$.items[*].sku']);
+  });
+
+  it('prefers the exact path over a loose match, and never touches a row already written', () => {
+    const state = model.newState({ topic: 't', subject: 's', fields });
+    const email = state.rows.find((r) => r.dst === '$.customerEmail')!;
+    email.hasDefault = true;
+    email.defaultValue = 'x';
+    model.autoMap(state.rows, [raw('$.customer_email'), raw('$.customerEmail'), raw('$.customeremail'), raw('$.note'), raw('$.NOTE')]);
+    expect(email.src).toBe('');
+    expect(state.rows.find((r) => r.dst === '$.note')!.src).toBe('$.note');
+  });
+});
