@@ -8,7 +8,7 @@
 // Bottom to top. A name is a folder under src/ or a file directly in src/ (without `.ts`).
 const LAYERS = [
   ['errors', 'logger', 'local-stack'],
-  ['config', 'values'],
+  ['values'],
   ['infra', 'mapping', 'observability', 'demo'],
   ['state'],
   ['events'],
@@ -18,6 +18,8 @@ const LAYERS = [
   ['admin'],
   ['graphql'],
   ['http', 'browser'],
+  // config.ts reads the environment into the settings of every part, in the shapes the parts declare.
+  ['config'],
   ['app'],
   ['main'],
 ];

@@ -7,7 +7,7 @@ import { createAdminServices } from './admin/admin-services';
 import { createActiveSpecs } from './catalog/active-specs';
 import { watchCatalogRevision } from './catalog/catalog-revision';
 import { loadSpecFiles } from './catalog/spec-files';
-import { createMetricRegistry } from './catalog/metric-registry';
+import { createMetricRegistry } from './metrics/metric-registry';
 import { createSpecRegistry } from './catalog/spec-registry';
 import { createSchemaRegistry, readSchemaFiles } from './catalog/schema-registry';
 import { syncCatalogFromRegistry } from './catalog/schema-registry-sync';
@@ -22,6 +22,8 @@ import { createProfilingConsumer } from './discovery/profiling-consumer';
 import { createEventLog } from './events/event-log';
 import { createAccessPolicy } from './graphql/access';
 import { createApiSchemaCheck } from './graphql/api-schema-check';
+import { DEMO_QUERY } from './graphql/demo-query';
+import { explorerRoutes } from './http/explorer-routes';
 import { buildApiSchema } from './graphql/build-api-schema';
 import { withRawSchemaDrift } from './graphql/discovery/drift-subscription';
 import { mountGraphqlEndpoint } from './graphql/graphql-endpoint';
@@ -315,6 +317,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       }));
       // The mapping studio: a page over the same GraphQL API (reads open, changes need an admin key).
       app.use(studioRoutes({ path: STUDIO_PATH, endpointPath: GRAPHQL_PATH, links }));
+      // A browser asking for the endpoint gets the offline GraphiQL explorer; everything else is GraphQL.
+      app.use(explorerRoutes({ endpointPath: GRAPHQL_PATH, defaultQuery: DEMO_QUERY, title: 'canonql explorer', links }));
       const endpoint = await mountGraphqlEndpoint({
         app,
         httpServer: server,
@@ -330,7 +334,6 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
         logger,
         metrics,
         limits: config.api.limits,
-        links,
       });
       metrics.gaugeFrom('canonql_shared_subscription_executions', 'Live subscription executions shared by identical GraphQL subscriptions.', () => endpoint.subscriptions.executions);
       resources.push({ name: 'graphql', close: async () => { unsubscribe(); await endpoint.stop(); } });

@@ -3,6 +3,7 @@ import { AppError, ErrorCode } from './errors';
 import { parseApiKeys, type ApiKeyGrant, type JwtSettings } from './graphql/access';
 import type { ApiLimits } from './graphql/limits/api-limits';
 import type { DecodeLimits } from './ingestion/debezium/decode-limits';
+import type { KafkaSasl, KafkaSaslMechanism, KafkaTls } from './infra/kafka';
 import { LOCAL_CONNECT_URL, LOCAL_KAFKA_BROKERS, LOCAL_MARIADB_URL, LOCAL_MONGODB_URI, LOCAL_POSTGRES_URL } from './local-stack';
 
 /**
@@ -65,14 +66,6 @@ export interface Config {
   };
 }
 
-export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
-export interface KafkaSasl { readonly mechanism: KafkaSaslMechanism; readonly username: string; readonly password: string }
-export interface KafkaTls {
-  readonly caFile: string | null;
-  readonly certFile: string | null;
-  readonly keyFile: string | null;
-  readonly rejectUnauthorized: boolean;
-}
 
 export interface SettingSpec {
   readonly name: string;

@@ -3,7 +3,7 @@ import { Partitioners } from 'kafkajs';
 import type { Db } from 'mongodb';
 import type { SubjectCatalog } from '../catalog/subject-catalog';
 import type { ProfiledTopics } from '../discovery/profiled-topics';
-import type { MetricRegistry } from '../catalog/metric-registry';
+import type { MetricRegistry } from '../metrics/metric-registry';
 import { createSchemaCompiler, type CanonicalSchema } from '../catalog/canonical-schemas';
 import { mappingSpecProblems, type SpecRegistry } from '../catalog/spec-registry';
 import { AppError, ErrorCode } from '../errors';

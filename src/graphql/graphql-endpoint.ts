@@ -7,10 +7,8 @@ import type { Express } from 'express';
 import { subscribe as executeSubscription, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
-import { explorerRoutes } from '../http/explorer-routes';
-import type { SiteLinks } from '../http/html';
 import type { Logger } from '../logger';
-import { graphqlMetricsPlugin } from '../observability/graphql-metrics-plugin';
+import { graphqlMetricsPlugin } from './graphql-metrics-plugin';
 import type { ServiceMetrics } from '../observability/service-metrics';
 import { observeWebsockets, requestScope } from '../observability/websocket-observer';
 import { isScoped, type Principal } from './access';
@@ -20,8 +18,7 @@ import { DEFAULT_API_LIMITS, type ApiLimits } from './limits/api-limits';
 import { createDocumentStore } from './limits/document-store';
 import { httpGuards, principalOf } from './limits/http-guards';
 import { authorizationParam, wsGuards } from './limits/ws-guards';
-import { createRateLimiter } from '../http/rate-limit';
-import { DEMO_QUERY } from './demo-query';
+import { createRateLimiter } from './limits/rate-limit';
 import { createFormatError } from './format-error';
 import { createSharedSubscriptions, type SharedSubscriptions } from './shared-subscriptions';
 import { slowSubscriberOnError } from '../subscriptions/slow-subscriber-close';
@@ -50,8 +47,6 @@ export async function mountGraphqlEndpoint(options: {
   readonly metrics?: ServiceMetrics;
   /** Abuse limits (src/graphql/limits/); absent: the defaults. */
   readonly limits?: ApiLimits;
-  /** canonql's other pages, linked from the explorer; absent: the explorer links nowhere. */
-  readonly links?: SiteLinks;
 }): Promise<GraphqlEndpoint> {
   const log = options.logger.child({ component: 'graphql' });
   const limits = options.limits ?? DEFAULT_API_LIMITS;
@@ -93,8 +88,6 @@ export async function mountGraphqlEndpoint(options: {
     ],
   });
   await apollo.start();
-  // A browser asking for the endpoint gets the offline GraphiQL explorer; everything else is GraphQL.
-  options.app.use(explorerRoutes({ endpointPath: options.path, defaultQuery: DEMO_QUERY, title: 'canonql explorer', ...(options.links ? { links: options.links } : {}) }));
   // Credential, rate, deadline, body size and batch are settled before Apollo sees the request.
   const httpLimits = httpGuards({ access: options.services.access, limits, rateLimiter });
   options.app.use(options.path, ...httpLimits.before, expressMiddleware(apollo, {

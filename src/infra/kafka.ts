@@ -3,7 +3,6 @@ import {
   Kafka, logLevel,
   type Admin, type AdminConfig, type Consumer, type ConsumerConfig, type KafkaConfig, type LogEntry, type Producer, type ProducerConfig,
 } from 'kafkajs';
-import type { Config } from '../config';
 import { AppError, ErrorCode, isAppError } from '../errors';
 import type { Logger } from '../logger';
 
@@ -15,7 +14,24 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 };
 
 /** What a client needs to reach the cluster; sasl/ssl absent means none (tooling built before them). */
-export type KafkaSettings = Pick<Config['kafka'], 'brokers' | 'clientId'> & Partial<Pick<Config['kafka'], 'sasl' | 'ssl'>>;
+export type KafkaSettings = {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** null or absent: no SASL. The password is never logged. */
+  readonly sasl?: KafkaSasl | null;
+  /** null or absent: plaintext. The files are read when a client is created. */
+  readonly ssl?: KafkaTls | null;
+};
+
+export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
+export interface KafkaSasl { readonly mechanism: KafkaSaslMechanism; readonly username: string; readonly password: string }
+export interface KafkaTls {
+  readonly caFile: string | null;
+  readonly certFile: string | null;
+  readonly keyFile: string | null;
+  readonly rejectUnauthorized: boolean;
+}
+
 
 /**
  * The connection options (brokers, TLS, SASL) of every kafkajs client in the codebase: the service,

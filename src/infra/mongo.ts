@@ -1,5 +1,4 @@
 import { MongoClient, type Db } from 'mongodb';
-import type { Config } from '../config';
 import { AppError, ErrorCode } from '../errors';
 
 export interface MongoHandle {
@@ -9,7 +8,12 @@ export interface MongoHandle {
 }
 
 /** What connecting needs; tlsCAFile absent means the URI alone decides (tooling built before it). */
-export type MongoSettings = Pick<Config['mongo'], 'uri' | 'database'> & Partial<Pick<Config['mongo'], 'tlsCAFile'>>;
+export type MongoSettings = {
+  /** Carries TLS and credentials (`mongodb+srv://user:pass@host/?tls=true`); log it only through redact(). */
+  readonly uri: string;
+  readonly database: string;
+  readonly tlsCAFile?: string | null;
+};
 
 /**
  * Connects to the state store and fails fast, with a coded error, when it cannot be reached.

@@ -1,7 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RecordResult } from '../ingestion/pipeline';
 import { classifyFailure } from './failure-kind';
 import type { PartitionLag } from './consumer-lag';
+
+/** What the ingestion counters read of one record's result (ingestion/pipeline.ts `RecordResult` is one). */
+export interface CommittedRecord {
+  readonly outcome: string;
+  readonly subject?: string;
+  readonly deadLetter?: { readonly code: string };
+  readonly publish?: { readonly subject: string; readonly sourceTsMs: number | null };
+}
 
 /**
  * The Prometheus metrics of one app instance, in a registry of its own (never prom-client's global
@@ -18,7 +25,7 @@ export interface ServiceMetrics {
    * What one ingestion batch of `topic` did, once committed (at `committedAtMs`): outcomes, dead
    * letters, and source-to-canonical latency of the events it applied.
    */
-  batchCommitted(topic: string, results: readonly RecordResult[], committedAtMs: number): void;
+  batchCommitted(topic: string, results: readonly CommittedRecord[], committedAtMs: number): void;
   /** A failure seen by `component`; counted when it came from the store or Kafka. */
   recordFailure(component: string, error: unknown): void;
   /** One GraphQL operation finished. */

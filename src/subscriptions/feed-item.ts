@@ -1,5 +1,12 @@
-import type { ResyncCode } from './plan-resume';
 import type { CanonicalEvent } from '../events/canonical-event';
+
+/**
+ * Why a cursor cannot be honoured, for clients to act on (the `resyncReason` of a RESYNC payload):
+ * RETENTION: the events after it were deleted by the topic's retention; MALFORMED_CURSOR: not a
+ * cursor this service wrote; FOREIGN_CURSOR: a cursor of another subject's topic; TOPIC_RECREATED:
+ * it names partitions or offsets the topic does not have (the topic was deleted and made again).
+ */
+export type ResyncCode = 'RETENTION' | 'MALFORMED_CURSOR' | 'FOREIGN_CURSOR' | 'TOPIC_RECREATED';
 
 /**
  * What a change-feed subscriber receives. Every item carries the cursor *after* it: resuming with

@@ -1,4 +1,5 @@
 import { decodeCursor, type FeedPositions } from './feed-cursor';
+import type { ResyncCode } from './feed-item';
 import type { PartitionRange } from './read-topic-range';
 
 /** Earliest retained and end offset of one partition (`admin.fetchTopicOffsets`). */
@@ -13,14 +14,6 @@ export type ResumePlan =
   | { readonly kind: 'resume'; readonly from: FeedPositions; readonly ranges: readonly PartitionRange[] }
   /** The cursor cannot be honoured: the client must refetch, the stream starts live. */
   | { readonly kind: 'resync'; readonly code: ResyncCode; readonly reason: string };
-
-/**
- * Why a cursor cannot be honoured, for clients to act on (the `resyncReason` of a RESYNC payload):
- * RETENTION: the events after it were deleted by the topic's retention; MALFORMED_CURSOR: not a
- * cursor this service wrote; FOREIGN_CURSOR: a cursor of another subject's topic; TOPIC_RECREATED:
- * it names partitions or offsets the topic does not have (the topic was deleted and made again).
- */
-export type ResyncCode = 'RETENTION' | 'MALFORMED_CURSOR' | 'FOREIGN_CURSOR' | 'TOPIC_RECREATED';
 
 /**
  * Decides how a subscriber resuming after `cursorText` catches up to `liveStart`, the shared

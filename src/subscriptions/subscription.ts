@@ -1,7 +1,6 @@
-import type { ResyncCode } from './plan-resume';
 import type { CanonicalEvent } from '../events/canonical-event';
 import { encodeCursor, type FeedPositions } from './feed-cursor';
-import type { FeedItem } from './feed-item';
+import type { FeedItem, ResyncCode } from './feed-item';
 import { SubscriberTooSlowError } from './subscriber-too-slow-error';
 
 /** One canonical event read from a subject's topic, with where it was read. */

@@ -12,7 +12,9 @@ import { createEventLog } from '../../src/events/event-log';
 import { createAccessPolicy } from '../../src/graphql/access';
 import { createApiSchemaCheck } from '../../src/graphql/api-schema-check';
 import { buildApiSchema, type SubscriptionFieldsFactory } from '../../src/graphql/build-api-schema';
+import { DEMO_QUERY } from '../../src/graphql/demo-query';
 import { mountGraphqlEndpoint, type GraphqlEndpoint } from '../../src/graphql/graphql-endpoint';
+import { explorerRoutes } from '../../src/http/explorer-routes';
 import { SchemaGateway } from '../../src/graphql/schema-gateway';
 import { createEntityStore } from '../../src/state/entity-store';
 import { testLogger } from './test-logger';
@@ -57,6 +59,8 @@ export async function startApiHarness(db: Db, options: { subscriptions?: Subscri
   catalog.onChange(() => gateway.update(build()));
   const app = express();
   const server = http.createServer(app);
+  // As app.ts mounts it: a browser asking for the endpoint gets the explorer.
+  app.use(explorerRoutes({ endpointPath: '/graphql', defaultQuery: DEMO_QUERY, title: 'canonql explorer' }));
   const endpoint = await mountGraphqlEndpoint({
     app, httpServer: server, path: '/graphql', gateway,
     services: { catalog, db, store: createEntityStore(db), eventLog: createEventLog(db), maxPageSize: 100, access: createAccessPolicy([TEST_ADMIN_KEY]), ...(binding ? { schemaRegistry: binding } : {}) },

@@ -1,6 +1,6 @@
 import express, { type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { AppError, ErrorCode } from '../../errors';
-import { createRateLimiter, type RateLimiter } from '../../http/rate-limit';
+import { createRateLimiter, type RateLimiter } from './rate-limit';
 import type { AccessPolicy, Principal } from '../access';
 import type { ApiLimits } from './api-limits';
 import { httpStatusOf } from './operation-limits';

@@ -4,7 +4,7 @@ import type { Context, SubscribePayload } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { AppError, ErrorCode } from '../../errors';
 import { literalInputError } from '../literal-input-error';
-import type { RateLimiter } from '../../http/rate-limit';
+import type { RateLimiter } from './rate-limit';
 import type { AccessPolicy, Principal } from '../access';
 import type { ApiLimits } from './api-limits';
 import { checkOperation, toGraphQLError } from './operation-limits';

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Field, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
-import type { MetricRegistry } from '../../catalog/metric-registry';
+import type { MetricRegistry } from '../../metrics/metric-registry';
 import type { DefinitionVersion } from '../../catalog/definition-registry';
 import { AppError, ErrorCode } from '../../errors';
 import type { MetricDefinition } from '../../metrics/metric-definition';

@@ -14,7 +14,7 @@ export interface ChangePayload {
   readonly source: unknown;
   readonly sourceTs: Date | null;
   readonly ingestedAt: Date | null;
-  /** Why a RESYNC was sent (plan-resume.ts ResyncCode); absent for every other op. */
+  /** Why a RESYNC was sent (feed-item.ts ResyncCode); absent for every other op. */
   readonly resyncReason?: string | null;
 }
 

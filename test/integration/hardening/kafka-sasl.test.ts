@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { LOCAL_SASL_BROKERS, LOCAL_SCRAM_USER } from '../../../infra/stack/kafka-scram';
-import type { KafkaSaslMechanism } from '../../../src/config';
+import type { KafkaSaslMechanism } from '../../../src/infra/kafka';
 import { AppError } from '../../../src/errors';
 import { createKafka } from '../../../src/infra/kafka';
 import { ensureTopics } from '../../../src/infra/kafka-topics';

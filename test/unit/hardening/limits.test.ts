@@ -7,7 +7,7 @@ import { withRefusalCodes } from '../../../src/graphql/limits/apollo-limits';
 import { DEFAULT_API_LIMITS, type ApiLimits } from '../../../src/graphql/limits/api-limits';
 import { httpGuards } from '../../../src/graphql/limits/http-guards';
 import { checkOperation, documentDepth, DEFAULT_OPERATION_LIMITS, type OperationLimits } from '../../../src/graphql/limits/operation-limits';
-import { createRateLimiter } from '../../../src/http/rate-limit';
+import { createRateLimiter } from '../../../src/graphql/limits/rate-limit';
 
 const schema = buildSchema(`
   type Query { node(id: ID!): Node, nodes(first: Int = 20): [Node!]!, hello: String }

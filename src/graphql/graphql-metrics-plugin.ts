@@ -1,9 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { isAppError } from '../errors';
-import type { ApiContext } from '../graphql/context';
-import { createOperationLabels } from './operation-label';
-import type { ServiceMetrics } from './service-metrics';
+import { createOperationLabels } from '../observability/operation-label';
+import type { ServiceMetrics } from '../observability/service-metrics';
+import type { ApiContext } from './context';
 
 /**
  * Apollo Server plugin: times every GraphQL operation over HTTP into the latency histogram (by

@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
-import { metricIdOf, metricVersionOf, validateMetricDefinition, type MetricDefinition } from '../metrics/metric-definition';
-import { createDefinitionRegistry, type DefinitionRegistry } from './definition-registry';
+import { metricIdOf, metricVersionOf, validateMetricDefinition, type MetricDefinition } from './metric-definition';
+import { createDefinitionRegistry, type DefinitionRegistry } from '../catalog/definition-registry';
 
 /**
  * Metric definitions share the mapping specs' lifecycle (register, activate, deactivate, roll
