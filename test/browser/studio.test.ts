@@ -325,6 +325,8 @@ describe('the mapping studio', () => {
     await gotoStudio(page, target.baseUrl);
     await page.selectOption('#spec-load', `${MAPPING_ID}@1`);
     await page.click('#load-spec');
+    // The page is busy until the spec's topic, subject and versions are loaded.
+    await page.waitForSelector('body:not([aria-busy])');
     await page.waitForSelector(`${row('$.lines[*].qty')} select[id^="step-"]`);
     await previewSettled(page);
     expect(await page.inputValue('#topic-select')).toBe(topic);

@@ -867,6 +867,9 @@ async function loadSpecVersion(version: SpecVersion): Promise<void> {
   renderMetaForm();
   renderTopicSelect();
   renderSubjectSelect();
+  // Busy until the topic, the subject and the versions are in: an edit made before the versions
+  // are known could not tell that it makes the next version.
+  document.body.setAttribute('aria-busy', 'true');
   try {
     await Promise.all([loadRawTopic(S.model.topic), loadSubject(subject), loadVersions()]);
     renderMetaForm();
@@ -874,6 +877,8 @@ async function loadSpecVersion(version: SpecVersion): Promise<void> {
     changed();
   } catch (error) {
     reportLoadError(error);
+  } finally {
+    document.body.removeAttribute('aria-busy');
   }
 }
 
