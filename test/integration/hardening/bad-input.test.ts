@@ -278,44 +278,54 @@ describe('bad input', () => {
 });
 
 describe('bad input: introspection off, timeouts, batches', () => {
+  // Two apps: the deadline case's is set artificially low (150 ms) so that an ad-hoc aggregate
+  // certainly outlives it, which on a loaded machine any operation might; the other cases run on
+  // an app with the default deadline, so only the deadline case depends on the deadline.
   let app: AppUnderTest;
+  let deadlineApp: AppUnderTest;
   let mongo: MongoClient;
 
   beforeAll(async () => {
     app = await startAppUnderTest('bad-input-limits', {
       CANONQL_INTROSPECTION: 'false',
-      CANONQL_OPERATION_TIMEOUT_MS: '150',
       CANONQL_BATCHED_HTTP: 'true',
       CANONQL_MAX_BATCH: '2',
     });
+    deadlineApp = await startAppUnderTest('bad-input-deadline', { CANONQL_OPERATION_TIMEOUT_MS: '150' });
     mongo = await testMongo();
-    // Enough current state that an ad-hoc aggregate over all of it takes longer than the timeout.
+    // Enough current state that an ad-hoc aggregate over all of it takes longer than the deadline.
     const now = new Date();
-    const docs = Array.from({ length: 60_000 }, (_, i) => ({
+    const docs = (count: number) => Array.from({ length: count }, (_, i) => ({
       _id: `o${i}`, data: { order_id: `o${i}`, region: `r${i % 7}` },
       _meta: { version: 1, positions: {}, position: '', specId: 's', specVersion: 1, sourceTsMs: null, createdAt: now, updatedAt: now, deleted: false, lastEventId: '' },
     }));
-    const collection = mongo.db(app.database).collection(stateCollectionName('order'));
-    for (let i = 0; i < docs.length; i += 10_000) await collection.insertMany(docs.slice(i, i + 10_000) as never[]);
+    await mongo.db(app.database).collection(stateCollectionName('order')).insertMany(docs(10) as never[]);
+    const big = docs(60_000);
+    const collection = mongo.db(deadlineApp.database).collection(stateCollectionName('order'));
+    for (let i = 0; i < big.length; i += 10_000) await collection.insertMany(big.slice(i, i + 10_000) as never[]);
   });
   afterAll(async () => {
-    await app?.stop();
-    await mongo?.db(app.database).dropDatabase();
+    for (const target of [app, deadlineApp]) {
+      await target?.stop();
+      if (target) await mongo?.db(target.database).dropDatabase();
+    }
     await mongo?.close();
   });
 
-  const post = async (body: unknown) => {
-    const response = await fetch(app.app.graphqlUrl, {
+  const postTo = async (target: AppUnderTest, body: unknown) => {
+    const response = await fetch(target.app.graphqlUrl, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: bearer(APP_ADMIN_KEY) }, body: JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Reply['body'] & Reply['body'][] };
   };
-  const stillServing = async () => {
-    // A timed-out operation's store work runs on (bounded by CANONQL_AGGREGATE_MAX_SCAN): wait it out.
-    const reply = await waitFor('the aggregate to finish', async () => {
-      const r = await post({ query: '{ order(id: "o1") { region } }' });
+  const post = (body: unknown) => postTo(app, body);
+  const stillServing = async (target: AppUnderTest = app) => {
+    // A timed-out operation's store work runs on (bounded by CANONQL_AGGREGATE_MAX_SCAN), and under
+    // the low deadline a read may time out too while it does: wait until one is answered.
+    const reply = await waitFor('a read to be answered', async () => {
+      const r = await postTo(target, { query: '{ order(id: "o1") { region } }' });
       return r.status === 200 ? r : undefined;
-    }, { timeoutMs: 15_000 });
+    }, { timeoutMs: 120_000 });
     expect(reply.body).toEqual({ data: { order: { region: 'r1' } } });
   };
 
@@ -328,13 +338,10 @@ describe('bad input: introspection off, timeouts, batches', () => {
     await stillServing();
   });
 
-  it('an operation past its deadline: HTTP 504 OPERATION_TIMEOUT', async () => {
-    const started = Date.now();
-    const reply = await post({ query: '{ ordersAggregate(groupBy: ["region"]) { count } }' });
-    expect(reply.status).toBe(504);
-    expect(reply.body.errors?.[0]?.extensions?.code).toBe('OPERATION_TIMEOUT');
-    expect(Date.now() - started).toBeLessThan(2000);
-    await stillServing();
+  it('an operation past its deadline: HTTP 504 OPERATION_TIMEOUT, and the process serves on', async () => {
+    const reply = await postTo(deadlineApp, { query: '{ ordersAggregate(groupBy: ["region"]) { count } }' });
+    expect([reply.status, reply.body.errors?.[0]?.extensions?.code]).toEqual([504, 'OPERATION_TIMEOUT']);
+    await stillServing(deadlineApp);
   });
 
   it('batches: served up to CANONQL_MAX_BATCH, BATCH_LIMIT_EXCEEDED beyond', async () => {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { compileMetric } from '../../../src/metrics/aggregation';
@@ -8,6 +9,7 @@ import { computeFromState } from '../../../src/metrics/backfill';
 import { validateMetricDefinition, type MetricDefinition } from '../../../src/metrics/metric-definition';
 import { createReliabilityWorld, expectReliable, sleep, type ReliabilityWorld } from '../../support/reliability-harness';
 import { freePort } from '../../support/resuming-subscriber';
+import { createLeftovers } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 
 /**
@@ -48,12 +50,14 @@ class MetricSubscriber {
   dispose() { return this.client.dispose(); }
 }
 
-jest.setTimeout(300_000);
+jest.setTimeout(900_000);
 
 describe('reliability: metric version lifecycle under a live stream', () => {
   let world: ReliabilityWorld | null = null;
   const subscribers: MetricSubscriber[] = [];
+  const leftovers = createLeftovers();
   afterAll(async () => {
+    await leftovers.dispose();
     for (const s of subscribers) await s.dispose();
     await world?.dispose();
   });
@@ -85,28 +89,58 @@ describe('reliability: metric version lifecycle under a live stream', () => {
 
     let loading = true;
     let paused = false;
+    /** The produce in flight, if any: a pause waits for it instead of guessing how long it takes. */
+    let producing: Promise<void> = Promise.resolve();
     const load = (async () => {
       while (loading) {
-        if (!paused) await w.produce(KEYS / 2);
+        if (!paused) {
+          producing = w.produce(KEYS / 2);
+          await producing;
+        }
         await sleep(200);
       }
     })();
 
-    /** Pauses the stream and waits until everything is applied. */
+    /** Pauses the stream: no produce in flight, and every change produced is applied to state. */
     const pause = async () => {
       paused = true;
-      await sleep(300);
-      await w.waitApplied(120_000);
+      await producing;
+      await w.waitApplied(240_000);
     };
-    /** With the stream paused: the active version's buckets equal a recomputation from state; then the stream goes on. */
-    const bucketsCurrent = async (step: string, definition: unknown) => {
+    const kafkaAdmin = w.kafka.admin();
+    await kafkaAdmin.connect();
+    leftovers.add(() => kafkaAdmin.disconnect());
+    /** Canonical events not yet consumed by the metrics group (its commits follow the rollup writes). */
+    const metricsLag = async () => {
+      const [ends, [committed]] = await Promise.all([
+        kafkaAdmin.fetchTopicOffsets(w.canonicalTopic),
+        kafkaAdmin.fetchOffsets({ groupId: `${w.groupId}-metrics`, topics: [w.canonicalTopic] }),
+      ]);
+      const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, Math.max(0, Number(p.offset))]));
+      return ends.reduce((lag, p) => lag + Number(p.high) - (at.get(p.partition) ?? 0), 0);
+    };
+    /**
+     * With the stream paused, once the metrics group has consumed every canonical event and the
+     * version's backfill has finished since `since` (the switch that (re)activated it): its stored
+     * buckets equal a recomputation from state. Each of these is waited on as a condition (under
+     * load the pipeline may take long to drain), and a timeout says which one did not hold.
+     */
+    const bucketsCurrent = async (step: string, definition: unknown, since: Date) => {
       await pause();
+      const started = Date.now();
       const metric = compiled(definition);
       const stored = async () => Object.fromEntries((await w.db.collection<{ _id: string; count: number }>('metric_buckets')
         .find({ metric: metric.key, count: { $gt: 0 } }).toArray()).map((d) => [d._id, d.count]));
       const recomputed = async () => Object.fromEntries([...await computeFromState(w.db, metric)].map(([id, s]) => [id, s.count]));
-      await waitFor(`${step}: buckets equal to a recomputation`, async () => JSON.stringify(await stored()) === JSON.stringify(await recomputed()), { timeoutMs: 60_000, intervalMs: 300 })
-        .catch(() => undefined);
+      const backfill = () => w.db.collection<{ _id: string; state: string; finishedAt: Date | null }>('metric_backfills').findOne({ _id: metric.key });
+      let last: unknown = null;
+      await waitFor(`${step}: metrics drained, backfill done since the switch, buckets equal to a recomputation`, async () => {
+        const [lag, progress, have, want] = [await metricsLag(), await backfill(), await stored(), await recomputed()];
+        last = { lag, since, backfill: progress && { state: progress.state, finishedAt: progress.finishedAt }, mismatched: Object.keys({ ...have, ...want }).filter((id) => have[id] !== want[id]) };
+        // By value, in any key order (the store and the recomputation list buckets in orders of their own).
+        return lag === 0 && progress?.state === 'done' && progress.finishedAt !== null && progress.finishedAt >= since && isDeepStrictEqual(have, want);
+      }, { timeoutMs: 240_000, intervalMs: 300 }).catch((error: unknown) => { throw new Error(`${String(error)}\nlast seen: ${JSON.stringify(last)}`); });
+      process.stdout.write(`${step}: buckets current ${Date.now() - started} ms after the stream paused\n`);
       expect([step, await stored()]).toEqual([step, await recomputed()]);
       const definitions = (await admin('{ metricDefinitions { name version backfill { state scanned total } } }')) as { metricDefinitions: { version: number; backfill: { state: string } | null }[] };
       expect(definitions.metricDefinitions[0]?.backfill?.state).toBe('done');
@@ -119,24 +153,26 @@ describe('reliability: metric version lifecycle under a live stream', () => {
     // v1, as seeded from its file.
     const s1 = subscribe();
     await receives(s1, 'v1');
-    await bucketsCurrent('v1', V1);
+    await bucketsCurrent('v1', V1, new Date(0));
 
     // v2 activated: v1's subscription ends with the code; a new one follows v2.
+    const v2At = new Date();
     await admin('mutation($d: JSON!) { registerMetricDefinition(definition: $d, activate: true) { version } }', { d: V2 });
     await endsWithVersionChanged(s1, 'v2 activated');
     const s2 = subscribe();
     await receives(s2, 'v2');
-    await bucketsCurrent('v2', V2);
+    await bucketsCurrent('v2', V2, v2At);
 
     // Rolled back to v1, which missed every change consumed while v2 was active. The switch is
     // made with the stream paused, so no later change of an entity can repair v1's rollups: only
     // bringing the reactivated version current from state can.
     await sleep(2000);
     await pause();
+    const rollbackAt = new Date();
     await admin('mutation { rollbackMetricDefinition(name: "order-count") { version } }');
     await endsWithVersionChanged(s2, 'rolled back');
     const s3 = subscribe();
-    await bucketsCurrent('rollback to v1', V1);
+    await bucketsCurrent('rollback to v1', V1, rollbackAt);
     await receives(s3, 'rollback to v1');
 
     // Deactivated while changes keep coming, then activated again.
@@ -144,9 +180,10 @@ describe('reliability: metric version lifecycle under a live stream', () => {
     await endsWithVersionChanged(s3, 'deactivated');
     await sleep(3000);
     await pause();
+    const activatedAt = new Date();
     await admin('mutation { activateMetricDefinition(name: "order-count", version: 1) { version } }');
     const s4 = subscribe();
-    await bucketsCurrent('v1 activated again', V1);
+    await bucketsCurrent('v1 activated again', V1, activatedAt);
     await receives(s4, 'v1 activated again');
 
     loading = false;
