@@ -183,11 +183,31 @@ export function parseApiKeys(text: string): { grants: ApiKeyGrant[]; problems: s
   return { grants, problems };
 }
 
-export function requireAdmin(principal: Principal): void {
+/** `what` names what needs the role in the message (`this operation`, `Catalog.deadLetters`). */
+export function requireAdmin(principal: Principal, what = 'this operation'): void {
   if (!principal.authenticated) {
-    throw new AppError(ErrorCode.UNAUTHENTICATED, 'this operation needs an admin credential (Authorization: Bearer <admin key>)');
+    throw new AppError(ErrorCode.UNAUTHENTICATED, `${what} needs an admin credential (Authorization: Bearer <admin key>)`);
   }
-  if (principal.role !== 'admin') throw new AppError(ErrorCode.FORBIDDEN, 'this operation needs the admin role');
+  if (principal.role !== 'admin') throw new AppError(ErrorCode.FORBIDDEN, `${what} needs the admin role`);
+}
+
+/**
+ * A query field only admins may select, as a field extension (`@Extensions(ADMIN_ONLY)` on a
+ * resolver, or `{ whenArgument }` when only a Boolean argument set to true makes it so). The
+ * operation check refuses such a selection before execution (src/graphql/limits/operation-limits.ts).
+ */
+export type AdminOnly = true | { readonly whenArgument: string };
+
+export const ADMIN_ONLY_EXTENSION = 'canonqlAdminOnly';
+
+/** Extensions marking a field admin-only. */
+export function adminOnly(rule: AdminOnly = true): Record<string, AdminOnly> {
+  return { [ADMIN_ONLY_EXTENSION]: rule };
+}
+
+/** The admin-only rule of a field, if it has one. */
+export function adminOnlyOf(field: { readonly extensions?: Readonly<Record<string, unknown>> | null }): AdminOnly | undefined {
+  return field.extensions?.[ADMIN_ONLY_EXTENSION] as AdminOnly | undefined;
 }
 
 export function canReadSubject(principal: Principal, subject: string): boolean {

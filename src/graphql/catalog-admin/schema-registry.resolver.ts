@@ -1,8 +1,8 @@
-import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Extensions, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { AppError, ErrorCode } from '../../errors';
 import type { CompatibilityLevel } from '../../catalog/compatibility';
 import type { SchemaRegistry, SchemaVersionRecord, SubjectRecord } from '../../catalog/schema-registry';
-import { requireAdmin } from '../access';
+import { adminOnly, requireAdmin } from '../access';
 import type { ApiContext } from '../context';
 import { JSONScalar } from '../scalars';
 import {
@@ -53,6 +53,7 @@ export class SchemaRegistryResolver {
   }
 
   @Query(() => [SchemaSubjectType], { description: 'Subjects of the schema registry; `includeDeleted` (admin only) lists soft-deleted ones too.' })
+  @Extensions(adminOnly({ whenArgument: 'includeDeleted' }))
   async schemaSubjects(@Arg('includeDeleted', () => Boolean, { defaultValue: false }) includeDeleted: boolean, @Ctx() ctx: ApiContext): Promise<SchemaSubjectType[]> {
     if (includeDeleted) requireAdmin(ctx.principal);
     const registry = registryOf(ctx);

@@ -3,7 +3,7 @@ import { AppError, ErrorCode } from '../../errors';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
 import type { AccessPolicy, Principal } from '../access';
 import type { ApiLimits } from './api-limits';
-import { httpStatusOf } from './operation-limits';
+import { BEARER_CHALLENGE, httpStatusOf } from './operation-limits';
 
 /**
  * The HTTP side of authentication and limits, as express middleware in front of Apollo: each
@@ -34,8 +34,8 @@ export function httpGuards(options: { access: AccessPolicy; limits: ApiLimits; r
       next();
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
-      if (error.code === ErrorCode.UNAUTHENTICATED) res.setHeader('www-authenticate', 'Bearer realm="canonql"');
-      refuse(res, error);
+      if (error.code === ErrorCode.UNAUTHENTICATED) res.setHeader('www-authenticate', BEARER_CHALLENGE);
+      refuse(req, res, error);
     }
   };
 
@@ -45,18 +45,18 @@ export function httpGuards(options: { access: AccessPolicy; limits: ApiLimits; r
     if (taken.allowed) return next();
     const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
     res.setHeader('retry-after', String(seconds));
-    refuse(res, new AppError(ErrorCode.RATE_LIMITED, `too many operations for this credential (${limits.rateLimitPerMinute} per minute); retry after ${seconds} s`, {
+    refuse(req, res, new AppError(ErrorCode.RATE_LIMITED, `too many operations for this credential (${limits.rateLimitPerMinute} per minute); retry after ${seconds} s`, {
       details: { retryAfterSeconds: seconds, perMinute: limits.rateLimitPerMinute },
     }));
   };
 
   // Answers at the deadline; the write Apollo attempts afterwards is dropped by errorHandler.
   // Work already started (a store query) runs on, bounded by page size, cost and scan limits.
-  const timeout: RequestHandler = (_req, res, next) => {
+  const timeout: RequestHandler = (req, res, next) => {
     const timer = setTimeout(() => {
       if (res.headersSent) return;
       res.locals.timedOut = true;
-      refuse(res, new AppError(ErrorCode.OPERATION_TIMEOUT, `the operation did not finish within ${limits.operationTimeoutMs} ms`));
+      refuse(req, res, new AppError(ErrorCode.OPERATION_TIMEOUT, `the operation did not finish within ${limits.operationTimeoutMs} ms`));
     }, limits.operationTimeoutMs);
     const clear = () => clearTimeout(timer);
     res.once('finish', clear);
@@ -68,10 +68,10 @@ export function httpGuards(options: { access: AccessPolicy; limits: ApiLimits; r
     const body: unknown = req.body;
     if (!Array.isArray(body)) return next();
     if (!limits.batching) {
-      return refuse(res, new AppError(ErrorCode.BATCHING_DISABLED, 'batched operations (a JSON array) are disabled on this server: send one operation per request'));
+      return refuse(req, res, new AppError(ErrorCode.BATCHING_DISABLED, 'batched operations (a JSON array) are disabled on this server: send one operation per request'));
     }
     if (body.length > limits.maxBatch) {
-      return refuse(res, new AppError(ErrorCode.BATCH_LIMIT_EXCEEDED, `a batch may hold at most ${limits.maxBatch} operations (got ${body.length})`, {
+      return refuse(req, res, new AppError(ErrorCode.BATCH_LIMIT_EXCEEDED, `a batch may hold at most ${limits.maxBatch} operations (got ${body.length})`, {
         details: { operations: body.length, max: limits.maxBatch },
       }));
     }
@@ -79,12 +79,12 @@ export function httpGuards(options: { access: AccessPolicy; limits: ApiLimits; r
     const extra = body.length - 1;
     if (extra > 0 && limits.rateLimitPerMinute > 0 && !limiter.take(rateKey(principalOf(res), req), extra).allowed) {
       res.setHeader('retry-after', '60');
-      return refuse(res, new AppError(ErrorCode.RATE_LIMITED, `too many operations for this credential (${limits.rateLimitPerMinute} per minute)`));
+      return refuse(req, res, new AppError(ErrorCode.RATE_LIMITED, `too many operations for this credential (${limits.rateLimitPerMinute} per minute)`));
     }
     next();
   };
 
-  const errorHandler: ErrorRequestHandler = (error: unknown, _req, res, next) => {
+  const errorHandler: ErrorRequestHandler = (error: unknown, req, res, next) => {
     if (res.headersSent) {
       // Apollo finishing after OPERATION_TIMEOUT was sent: nothing more to say to this client.
       if ((res.locals as { timedOut?: boolean }).timedOut) return;
@@ -92,15 +92,15 @@ export function httpGuards(options: { access: AccessPolicy; limits: ApiLimits; r
     }
     const type = (error as { type?: unknown }).type;
     if (type === 'entity.too.large') {
-      return refuse(res, new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `the request body is larger than ${limits.maxBodyBytes} bytes`, {
+      return refuse(req, res, new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `the request body is larger than ${limits.maxBodyBytes} bytes`, {
         details: { maxBytes: limits.maxBodyBytes },
       }));
     }
-    if (type === 'entity.parse.failed') return refuse(res, new AppError(ErrorCode.INVALID_JSON, 'the request body is not valid JSON'));
+    if (type === 'entity.parse.failed') return refuse(req, res, new AppError(ErrorCode.INVALID_JSON, 'the request body is not valid JSON'));
     const status = (error as { status?: unknown }).status;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       // Other body parser refusals (unsupported charset or encoding): the client's to fix.
-      res.status(status).json({ errors: [{ message: (error as Error).message, extensions: { code: 'BAD_REQUEST' } }] });
+      send(req, res, status, { errors: [{ message: (error as Error).message, extensions: { code: 'BAD_REQUEST' } }] });
       return;
     }
     next(error);
@@ -118,8 +118,20 @@ export function rateKey(principal: Principal | undefined, req: Pick<Request, 'so
   return principal?.id ?? `ip:${req.socket.remoteAddress ?? 'unknown'}`;
 }
 
-function refuse(res: Response, error: AppError): void {
-  res.status(httpStatusOf(error.code)).json({
+function refuse(req: Request, res: Response, error: AppError): void {
+  send(req, res, httpStatusOf(error.code), {
     errors: [{ message: error.message, extensions: { code: error.code, ...(error.details !== undefined ? { details: error.details } : {}) } }],
   });
 }
+
+/**
+ * A refusal in the media type the client asked for, as Apollo Server answers (GraphQL over
+ * HTTP): `application/graphql-response+json` when the Accept header prefers it, else
+ * `application/json`. The status is the same for both (docs/graphql-api.md#http-status-codes).
+ */
+function send(req: Request, res: Response, status: number, body: unknown): void {
+  const type = req.accepts(['application/json', GRAPHQL_RESPONSE_JSON]) === GRAPHQL_RESPONSE_JSON ? GRAPHQL_RESPONSE_JSON : 'application/json';
+  res.status(status).type(`${type}; charset=utf-8`).send(JSON.stringify(body));
+}
+
+const GRAPHQL_RESPONSE_JSON = 'application/graphql-response+json';

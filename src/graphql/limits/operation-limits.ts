@@ -1,15 +1,16 @@
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import {
-  GraphQLError, Kind, getOperationAST, getVariableValues, visit, type DocumentNode, type FragmentDefinitionNode, type GraphQLSchema,
-  type OperationDefinitionNode, type SelectionSetNode,
+  GraphQLError, Kind, TypeInfo, getOperationAST, getVariableValues, separateOperations, visit, visitWithTypeInfo, type DocumentNode,
+  type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode,
 } from 'graphql';
+import { getArgumentValues } from 'graphql/execution/values';
 import { AppError, ErrorCode } from '../../errors';
-import { requireAdmin, type Principal } from '../access';
+import { adminOnlyOf, requireAdmin, type Principal } from '../access';
 
 /**
  * The checks every operation passes after validation and before execution, over HTTP (Apollo
- * plugin) and websockets (graphql-ws onSubscribe) alike: role for mutations, introspection,
- * aliases, depth, page sizes, cost. Each refusal has its own code. The checks that depend only on
+ * plugin) and websockets (graphql-ws onSubscribe) alike: the admin role (mutations, admin-only
+ * fields), introspection, aliases, depth, cost. Each refusal has its own code. The checks that depend only on
  * the document are cached per parsed document and operation (Apollo reuses the parsed document of
  * a repeated query), so a busy client pays for them once.
  *
@@ -25,7 +26,7 @@ export interface OperationLimits {
   readonly maxCost: number;
   /** Most aliased fields in one document. */
   readonly maxAliases: number;
-  /** Largest `first` (CANONQL_MAX_PAGE_SIZE), refused here already instead of in the resolver. */
+  /** Largest `first` (CANONQL_MAX_PAGE_SIZE): a larger one is costed at this size, and refused by the field's resolver. */
   readonly maxPageSize: number;
   /** False: `__schema` / `__type` are refused (`__typename` always works). */
   readonly introspection: boolean;
@@ -78,7 +79,7 @@ export function checkOperation(op: OperationToCheck, limits: OperationLimits): A
 function check(op: OperationToCheck, limits: OperationLimits): AppError | null {
   const operation = getOperationAST(op.document, op.operationName ?? undefined);
   if (!operation) return null; // graphql reports the unknown operation itself (execution never starts)
-  const roleError = checkRole(operation, op.principal);
+  const roleError = checkRole(op, operation);
   if (roleError) return roleError;
 
   let byOperation = verdicts.get(op.document);
@@ -103,16 +104,54 @@ function check(op: OperationToCheck, limits: OperationLimits): AppError | null {
   return result.error;
 }
 
-/** Mutations need the admin role: refused before anything runs, with 401 or 403. */
-function checkRole(operation: OperationDefinitionNode, principal: Principal): AppError | null {
-  if (operation.operation !== 'mutation') return null;
+/**
+ * The admin role, checked before anything runs (401 without a credential, 403 with a reader's):
+ * every mutation needs it, and so does a query or subscription that selects an admin-only field
+ * (`adminOnlyOf`: `catalog { deadLetters }`, `schemaSubjects(includeDeleted: true)`), through
+ * fragments too. A missing or insufficient credential is a property of the request, so it gets the
+ * request's HTTP status whatever else the operation selects. Resolvers check again (defence in
+ * depth, and for callers that execute without this check).
+ */
+function checkRole(op: OperationToCheck, operation: OperationDefinitionNode): AppError | null {
+  if (op.principal.role === 'admin' && op.principal.authenticated) return null;
+  const needed = operation.operation === 'mutation' ? 'this operation' : adminFieldOf(op, operation);
+  if (needed === null) return null;
   try {
-    requireAdmin(principal);
+    requireAdmin(op.principal, needed);
     return null;
   } catch (error) {
     if (error instanceof AppError) return error;
     throw error;
   }
+}
+
+/** The first admin-only field the operation selects (`Type.field`), or null. */
+function adminFieldOf(op: OperationToCheck, operation: OperationDefinitionNode): string | null {
+  // The operation with the fragments it spreads (transitively), each visited once.
+  const own = separateOperations(op.document)[operation.name?.value ?? ''] ?? { kind: Kind.DOCUMENT, definitions: [operation] };
+  const typeInfo = new TypeInfo(op.schema);
+  let found: string | null = null;
+  visit(own, visitWithTypeInfo(typeInfo, {
+    Field(node) {
+      if (found !== null) return false;
+      const field = typeInfo.getFieldDef();
+      const rule = field ? adminOnlyOf(field) : undefined;
+      if (!field || !rule) return undefined;
+      const where = `${typeInfo.getParentType()?.name ?? ''}.${field.name}`;
+      if (rule === true) {
+        found = where;
+        return false;
+      }
+      // Coerced as execution will (a variable or a default counts); values that do not coerce are execution's to refuse.
+      try {
+        if (getArgumentValues(field, node, (op.variables ?? {}) as Record<string, unknown>)[rule.whenArgument] === true) found = `${where}(${rule.whenArgument}: true)`;
+      } catch {
+        // not coercible: refused by execution
+      }
+      return undefined;
+    },
+  }));
+  return found;
 }
 
 export function checkDocument(document: DocumentNode, limits: OperationLimits): AppError | null {
@@ -192,23 +231,21 @@ export function documentDepth(document: DocumentNode): number {
 /**
  * Estimated cost: every field 1 plus its children; a field with a `first` argument (lists,
  * connections, histories) costs its children `first` times, because that is how many the store
- * may return. A `first` beyond the page size is refused here (BAD_USER_INPUT, as the resolver
- * would) so a huge page is never even estimated.
+ * may return. A `first` beyond the page size is costed at the page size: its resolver refuses it
+ * as a field error (BAD_USER_INPUT with the field's path), like any argument value outside its
+ * rules (a cursor, a filter operand).
  */
 function costOf(op: OperationToCheck, operation: OperationDefinitionNode, limits: OperationLimits): { cost: number | null; error: AppError | null } {
   // Variables that do not coerce: execution refuses them (BAD_USER_INPUT) before any resolver
   // runs, so there is nothing to cost. Every other failure of the estimator is a refusal.
   const coerced = getVariableValues(op.schema, operation.variableDefinitions ?? [], (op.variables ?? {}) as Record<string, unknown>);
   if (coerced.errors) return { cost: null, error: null };
-  let oversized: unknown;
   const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
     if (!('first' in args)) return undefined;
-    const first: unknown = args.first ?? 0;
-    if (typeof first !== 'number' || !Number.isInteger(first) || first < 0 || first > limits.maxPageSize) {
-      if (oversized === undefined) oversized = first;
-      return 0;
-    }
-    return 1 + first * Math.max(1, childComplexity);
+    // A page its resolver refuses (BAD_USER_INPUT, a field error) is costed at the largest allowed.
+    const first: unknown = args.first;
+    const page = typeof first === 'number' && Number.isInteger(first) && first >= 0 && first <= limits.maxPageSize ? first : limits.maxPageSize;
+    return 1 + page * Math.max(1, childComplexity);
   };
   let cost: number;
   try {
@@ -228,9 +265,6 @@ function costOf(op: OperationToCheck, operation: OperationDefinitionNode, limits
         details: { maxExpandedFields: MAX_EXPANDED_NODES, max: limits.maxCost },
       }),
     };
-  }
-  if (oversized !== undefined) {
-    return { cost, error: new AppError(ErrorCode.BAD_USER_INPUT, `first must be between 0 and ${limits.maxPageSize}`, { details: { max: limits.maxPageSize } }) };
   }
   if (cost > limits.maxCost) {
     return {
@@ -255,13 +289,22 @@ export function httpStatusOf(code: string): number {
   }
 }
 
+/** Apollo's `extensions.http` of a refusal: its status, and the challenge a 401 carries (RFC 9110 §11.6.1), as the HTTP guards send it. */
+function httpOf(code: string): { status: number; headers?: Map<string, string> } {
+  const status = httpStatusOf(code);
+  return status === 401 ? { status, headers: new Map([['www-authenticate', BEARER_CHALLENGE]]) } : { status };
+}
+
+/** The `WWW-Authenticate` challenge of every 401. */
+export const BEARER_CHALLENGE = 'Bearer realm="canonql"';
+
 /** The AppError as the GraphQLError a client receives (`extensions.code`, `details` when structured). */
 export function toGraphQLError(error: AppError, options: { http?: boolean } = {}): GraphQLError {
   return new GraphQLError(error.message, {
     extensions: {
       code: error.code,
       ...(error.details !== undefined ? { details: error.details } : {}),
-      ...(options.http ? { http: { status: httpStatusOf(error.code) } } : {}),
+      ...(options.http ? { http: httpOf(error.code) } : {}),
     },
   });
 }

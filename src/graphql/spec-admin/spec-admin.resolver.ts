@@ -1,4 +1,4 @@
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Extensions, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { AdminServices } from '../../admin/admin-services';
 import type { BackfillJob } from '../../admin/backfill';
 import type { DeadLetterFilter, DeadLetterView } from '../../admin/dead-letter-admin';
@@ -6,7 +6,7 @@ import type { DefinitionVersion } from '../../catalog/definition-registry';
 import { AppError, ErrorCode } from '../../errors';
 import { compileSpec } from '../../mapping/compile-spec';
 import type { MappingSpec } from '../../mapping/mapping-spec';
-import { requireAdmin } from '../access';
+import { adminOnly, requireAdmin } from '../access';
 import type { ApiContext } from '../context';
 import { DateTimeScalar, JSONScalar } from '../scalars';
 import {
@@ -153,6 +153,7 @@ export class SpecAdminResolver {
   }
 
   @Query(() => [DeadLetterType], { description: 'Dead-lettered records (admin only: they carry raw payloads), ordered by id; page with `after`.' })
+  @Extensions(adminOnly())
   async deadLetters(
     @Arg('filter', () => DeadLetterFilterInput, { nullable: true }) filter: DeadLetterFilterInput | undefined,
     @Arg('first', () => Int, { defaultValue: 50 }) first: number,

@@ -13,7 +13,7 @@ import {
  * before anything executes, and the service goes on serving everybody else (`stillServing`
  * after each case).
  */
-type Reply = { status: number; headers: Headers; body: { data?: Record<string, unknown> | null; errors?: { message: string; extensions?: { code?: string; details?: unknown } }[] } };
+type Reply = { status: number; headers: Headers; body: { data?: Record<string, unknown> | null; errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; details?: unknown } }[] } };
 
 const CHANGED = 'subscription { orderChanged { op key } }';
 
@@ -91,14 +91,17 @@ describe('bad input', () => {
     await stillServing();
   });
 
-  it('huge first: BAD_USER_INPUT before execution, literal or variable', async () => {
+  it('huge first: BAD_USER_INPUT, a field error with its path (200), literal or variable', async () => {
     const literal = await post({ query: '{ orders(first: 100000) { totalCount } }' });
-    expect(literal.status).toBe(400);
+    expect(literal.status).toBe(200);
     expect(codeOf(literal)).toBe('BAD_USER_INPUT');
-    expect(literal.body.data).toBeUndefined();
+    expect(literal.body.errors?.[0]?.path).toEqual(['orders']);
+    // orders is non-null, so its error makes data null (null propagation); data is there, unlike a refusal's.
+    expect(literal.body.data).toBeNull();
     const variable = await post({ query: 'query($n: Int) { orderHistory(id: "x", first: $n) { totalCount } }', variables: { n: 1_000_000 } });
-    expect(variable.status).toBe(400);
+    expect(variable.status).toBe(200);
     expect(codeOf(variable)).toBe('BAD_USER_INPUT');
+    expect(variable.body.errors?.[0]?.path).toEqual(['orderHistory']);
     await stillServing();
   });
 

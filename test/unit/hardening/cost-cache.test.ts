@@ -20,7 +20,8 @@ describe('operation cost, cached per document', () => {
     const document = parse('query($n: Int) { nodes(first: $n) { id children(first: 10) { id } } }');
     expect(check(document, { n: 2 })).toBeNull();
     expect(check(document, { n: 90 })).toBe('COST_LIMIT_EXCEEDED');
-    expect(check(document, { n: 1000 })).toBe('BAD_USER_INPUT');
+    // Beyond the page size: costed at it (1 + 100 × 12), refused for its cost; the resolver would refuse the page.
+    expect(check(document, { n: 1000 })).toBe('COST_LIMIT_EXCEEDED');
     expect(check(document, { n: 2 })).toBeNull();
   });
 
