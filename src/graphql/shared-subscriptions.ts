@@ -1,5 +1,5 @@
 import {
-  getOperationAST, print, subscribe, type ExecutionArgs, type ExecutionResult, type GraphQLSchema,
+  getOperationAST, print, subscribe, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema,
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values';
 import { SUBSCRIBER_TOO_SLOW } from '../subscriptions/subscriber-too-slow-error';
@@ -37,6 +37,13 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
   const maxQueued = options.maxQueued ?? 1000;
   const groups = new Map<string, Group>();
   const schemaIds = new WeakMap<GraphQLSchema, number>();
+  // Documents are shared between subscriptions of the same text (limits/ws-guards.ts), so each is printed once.
+  const printed = new WeakMap<DocumentNode, string>();
+  const textOf = (document: DocumentNode) => {
+    let text = printed.get(document);
+    if (text === undefined) printed.set(document, (text = print(document)));
+    return text;
+  };
   let nextSchemaId = 0;
   let started = 0;
 
@@ -54,7 +61,7 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
     }
     if ((values.after !== undefined && values.after !== null) || values.includeSnapshot === true) return null;
     if (!schemaIds.has(args.schema)) schemaIds.set(args.schema, (nextSchemaId += 1));
-    return JSON.stringify([schemaIds.get(args.schema), print(args.document), args.operationName ?? null, args.variableValues ?? {}]);
+    return JSON.stringify([schemaIds.get(args.schema), textOf(args.document), args.operationName ?? null, args.variableValues ?? {}]);
   };
 
   const pump = async (key: string, group: Group) => {

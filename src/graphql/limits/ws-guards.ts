@@ -1,5 +1,5 @@
 import type http from 'node:http';
-import { GraphQLError, parse, validate, type DocumentNode, type ExecutionArgs, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, validate, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import type { Context, SubscribePayload } from 'graphql-ws';
 import type { WebSocket } from 'ws';
 import { AppError, ErrorCode } from '../../errors';
@@ -7,6 +7,7 @@ import { literalInputError } from '../literal-input-error';
 import type { RateLimiter } from './rate-limit';
 import type { AccessPolicy, Principal } from '../access';
 import type { ApiLimits } from './api-limits';
+import { createDocumentStore } from './document-store';
 import { checkOperation, toGraphQLError } from './operation-limits';
 
 /**
@@ -19,6 +20,12 @@ import { checkOperation, toGraphQLError } from './operation-limits';
  *   unreadable message.
  * - `subscribe`: too many operations on the socket, the rate limit, parse, validation and the
  *   operation limits each answer an `error` message for that operation id; the socket stays open.
+ *
+ * A document that parsed and validated is kept per schema (bounded, as Apollo keeps the HTTP
+ * side's): a thousand clients subscribing with the same text then share one syntax tree, which a
+ * subscription holds for its whole life (about 5 KiB each, half of an idle subscription's heap
+ * before), and skip parsing and validating it again. The operation limits still run every time:
+ * they depend on the variables and the principal.
  */
 export interface WsExtra {
   readonly socket: WebSocket;
@@ -38,6 +45,12 @@ export function wsGuards(options: {
   schema: () => GraphQLSchema;
 }) {
   const { access, limits, rateLimiter } = options;
+  const validDocuments = new WeakMap<GraphQLSchema, ReturnType<typeof createDocumentStore>>();
+  const documentsOf = (schema: GraphQLSchema) => {
+    let store = validDocuments.get(schema);
+    if (!store) validDocuments.set(schema, (store = createDocumentStore()));
+    return store;
+  };
   return {
     async onConnect(ctx: WsContext): Promise<boolean> {
       try {
@@ -52,7 +65,7 @@ export function wsGuards(options: {
       }
     },
 
-    onSubscribe(ctx: WsContext, _id: string, payload: SubscribePayload): ExecutionArgs | readonly GraphQLError[] {
+    async onSubscribe(ctx: WsContext, _id: string, payload: SubscribePayload): Promise<ExecutionArgs | readonly GraphQLError[]> {
       const principal = ctx.extra.principal!;
       // This operation is already registered under its id, hence `>`.
       const open = Object.keys(ctx.subscriptions).length;
@@ -66,16 +79,21 @@ export function wsGuards(options: {
         const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
         return [toGraphQLError(new AppError(ErrorCode.RATE_LIMITED, `too many operations for this credential; retry after ${seconds} s`, { details: { retryAfterSeconds: seconds } }))];
       }
-      let document: DocumentNode;
-      try {
-        document = parse(payload.query);
-      } catch (error) {
-        return [new GraphQLError(error instanceof Error ? error.message : 'unreadable query', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
-      }
       const schema = options.schema();
-      const errors = validate(schema, document);
-      if (errors.length > 0) {
-        return errors.map((e) => literalInputError(e, document) ?? new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+      const documents = documentsOf(schema);
+      let document = await documents.get(payload.query);
+      if (!document) {
+        try {
+          document = parse(payload.query);
+        } catch (error) {
+          return [new GraphQLError(error instanceof Error ? error.message : 'unreadable query', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+        const parsed = document;
+        const errors = validate(schema, parsed);
+        if (errors.length > 0) {
+          return errors.map((e) => literalInputError(e, parsed) ?? new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+        }
+        await documents.set(payload.query, document);
       }
       const refused = checkOperation({ schema, document, operationName: payload.operationName, variables: payload.variables, principal }, limits);
       if (refused) return [toGraphQLError(refused)];
