@@ -20,7 +20,7 @@ import { httpGuards, principalOf } from './limits/http-guards';
 import { authorizationParam, wsGuards } from './limits/ws-guards';
 import { createRateLimiter } from './limits/rate-limit';
 import { createFormatError } from './format-error';
-import { createSharedSubscriptions, type SharedSubscriptions } from './shared-subscriptions';
+import { createSharedSubscriptions, type DirectSink, type SharedSubscriptions } from './shared-subscriptions';
 import { slowSubscriberOnError } from '../subscriptions/slow-subscriber-close';
 import type { SchemaGateway } from './schema-gateway';
 
@@ -55,6 +55,7 @@ export async function mountGraphqlEndpoint(options: {
   const guards = wsGuards({ access: options.services.access, limits, rateLimiter, schema: () => options.gateway.current() });
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
   const subscriptions = createSharedSubscriptions();
+  const sinks = new WeakMap<ApiContext, DirectSink>();
   // Connection ids, connection and subscription gauges (src/observability/).
   const sockets = observeWebsockets(wsServer, { logger: log, ...(options.metrics ? { metrics: options.metrics } : {}) });
   const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>({
@@ -62,11 +63,17 @@ export async function mountGraphqlEndpoint(options: {
     onConnect: guards.onConnect,
     onSubscribe: guards.onSubscribe,
     onError: slowSubscriberOnError(log), // SUBSCRIBER_TOO_SLOW: coded error, then close 4413 (src/subscriptions/slow-subscriber-close.ts)
-    context: (ctx) => createContext(options.services, ctx.extra.principal ?? authorizationParam(ctx.connectionParams), sockets.scopeOf(ctx.extra.socket)),
+    context: (ctx, id) => {
+      const context = createContext(options.services, ctx.extra.principal ?? authorizationParam(ctx.connectionParams), sockets.scopeOf(ctx.extra.socket));
+      // A shared execution sends this operation's frames to its socket itself (shared-subscriptions.ts).
+      const { socket } = ctx.extra;
+      sinks.set(context, { id, send: (frame, written) => socket.send(frame, written) });
+      return context;
+    },
     // A reader limited to some subjects gets an execution of its own: a shared one answers with its first subscriber's rights.
     subscribe: (args) => sockets.track(isScoped((args.contextValue as ApiContext).principal)
       ? executeSubscription(args) as Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>
-      : subscriptions.subscribe(args)),
+      : subscriptions.subscribe(args, sinks.get(args.contextValue as ApiContext))),
   }, wsServer);
 
   const apollo = new ApolloServer<ApiContext>({

@@ -11,10 +11,17 @@ import { SUBSCRIBER_TOO_SLOW } from '../subscriptions/subscriber-too-slow-error'
  * document, variables and operation against the same schema receive the same payloads, so they
  * share one execution: the first one subscribes, later ones join its fan-out, the last one to
  * leave ends it. Resuming or snapshot subscriptions are per client (each has its own catch-up).
- * Each member has a bounded queue; a member that falls behind is ended, never buffered forever.
+ * Each member has a bounded backlog; a member that falls behind is ended, never buffered forever.
+ *
+ * A member joined with a {@link DirectSink} (a graphql-ws operation: its id and its socket) is
+ * sent its `next` frames here, not through graphql-ws: the payload is serialized once per event
+ * for the whole group and only the operation id is spliced in per member, the bytes graphql-ws
+ * would have sent (`{"id":…,"type":"next","payload":…}`). Its iterator yields nothing and ends
+ * when the group ends (graphql-ws then sends `complete`) or with the too-slow error (graphql-ws
+ * sends it as an `error`). Its backlog is the frames handed to the socket and not yet written out.
  */
 export interface SharedSubscriptions {
-  subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
+  subscribe(args: ExecutionArgs, sink?: DirectSink): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
   /** Executions currently running (for tests and metrics). */
   readonly executions: number;
   /** Executions started since creation (for tests and metrics). */
@@ -26,8 +33,20 @@ interface Group {
   readonly source: AsyncIterableIterator<ExecutionResult>;
 }
 
+/** Where a member's frames go directly: a graphql-ws operation id and its socket. */
+export interface DirectSink {
+  readonly id: string;
+  /** `ws`'s send: the callback runs once the frame is written out (or failed). */
+  send(frame: string, written: (error?: Error) => void): void;
+}
+
 interface Member {
   readonly queue: ExecutionResult[];
+  readonly sink: DirectSink | null;
+  /** The frame's opening up to the payload, with this member's operation id (direct members). */
+  readonly head: string;
+  /** Frames handed to the sink and not written out yet (direct members). */
+  unwritten: number;
   wake: (() => void) | null;
   done: boolean;
   error: Error | null;
@@ -69,10 +88,16 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
       for (;;) {
         const next = await group.source.next();
         if (next.done) break;
+        let payload: string | null = null;
         for (const member of group.members) {
-          if (member.queue.length >= maxQueued) {
+          if ((member.sink ? member.unwritten : member.queue.length) >= maxQueued) {
             member.error = Object.assign(new Error('SUBSCRIBER_TOO_SLOW: this subscriber fell too far behind the live stream; resume with the last cursor received'), { code: SUBSCRIBER_TOO_SLOW });
             group.members.delete(member);
+          } else if (member.sink) {
+            payload ??= `${serializePayload(next.value)}}`;
+            member.unwritten += 1;
+            member.sink.send(member.head + payload, () => { member.unwritten -= 1; });
+            continue;
           } else {
             member.queue.push(next.value);
           }
@@ -95,8 +120,9 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
     }
   };
 
-  const join = (key: string, group: Group): AsyncIterableIterator<ExecutionResult> => {
-    const member: Member = { queue: [], wake: null, done: false, error: null };
+  const join = (key: string, group: Group, sink: DirectSink | null): AsyncIterableIterator<ExecutionResult> => {
+    const head = sink ? `{"id":${JSON.stringify(sink.id)},"type":"next","payload":` : '';
+    const member: Member = { queue: [], sink, head, unwritten: 0, wake: null, done: false, error: null };
     group.members.add(member);
     const leave = async () => {
       group.members.delete(member);
@@ -131,22 +157,22 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
   };
 
   return {
-    async subscribe(args) {
+    async subscribe(args, sink) {
       const key = keyOf(args);
       if (key === null) return subscribe(args) as Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
       const existing = groups.get(key);
-      if (existing) return join(key, existing);
+      if (existing) return join(key, existing, sink ?? null);
       const result = await subscribe(args);
       if (!(Symbol.asyncIterator in result)) return result;
       if (groups.has(key)) {
         // Another identical subscription started while this one was being set up: use it.
         await (result as AsyncIterableIterator<ExecutionResult>).return?.();
-        return join(key, groups.get(key)!);
+        return join(key, groups.get(key)!, sink ?? null);
       }
       started += 1;
       const group: Group = { members: new Set(), source: result as AsyncIterableIterator<ExecutionResult> };
       groups.set(key, group);
-      const iterator = join(key, group);
+      const iterator = join(key, group, sink ?? null);
       void pump(key, group);
       return iterator;
     },
@@ -157,4 +183,10 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
       return started;
     },
   };
+}
+
+/** The payload graphql-ws sends for a result: its fields, errors last (JSON.stringify calls GraphQLError's toJSON, as graphql-ws does). */
+function serializePayload(result: ExecutionResult): string {
+  const { errors, ...rest } = result;
+  return JSON.stringify(errors ? { ...rest, errors } : rest);
 }
