@@ -24,6 +24,7 @@ import { createIngestion } from '../src/ingestion/ingestion-service';
 import { compileForPipeline } from '../src/ingestion/pipeline-spec';
 import type { MappingSpec } from '../src/mapping/mapping-spec';
 import { kafkaConnection } from '../src/infra/kafka';
+import { seededRandom } from '../test/support/seeded-random';
 
 const ROOT = path.join(__dirname, '..');
 const arg = (name: string, fallback: number) => {
@@ -46,8 +47,7 @@ const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
 function generate(): Message[] {
   const versions = new Array<number>(KEYS).fill(0);
   const messages: Message[] = [];
-  let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = seededRandom(42);
   for (let i = 0; i < EVENTS; i += 1) {
     const k = Math.floor(random() * KEYS);
     const v = (versions[k] += 1);

@@ -32,6 +32,7 @@ import {
   uniqueName, waitUntil, writeResults,
 } from './support/bench-common';
 import { sinkConnectorConfig, sinkFailure, startSinkWorker, type SinkWorker } from './support/mongo-sink';
+import { seededRandom } from '../test/support/seeded-random';
 
 const LONG = flagArg('long');
 const EVENTS = numberArg('events', LONG ? 100_000 : 30_000);
@@ -53,8 +54,7 @@ function changes(count: number, keys: number, seedValue: number): SourceEvent[] 
   const versions = new Array<number>(keys).fill(0);
   const deleted = new Array<boolean>(keys).fill(true);
   const events: SourceEvent[] = [];
-  let seed = seedValue;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = seededRandom(seedValue);
   for (let i = 0; i < count; i += 1) {
     const key = Math.floor(random() * keys);
     const version = (versions[key] += 1);
@@ -104,8 +104,7 @@ const markers = () => Array.from({ length: PARTITIONS }, (_, p) => toMessage({ k
  * is still the last change of each key.
  */
 function disorder(events: SourceEvent[], seedValue: number): SourceEvent[] {
-  let seed = seedValue;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = seededRandom(seedValue);
   const out = events.slice();
   const next = new Array<number>(out.length).fill(-1);
   const nextOfKey = new Map<number, number>();

@@ -35,6 +35,7 @@ import { createEntityStore } from '../src/state/entity-store';
 import {
   benchKafka, config, createTopic, deleteTopics, fmt, machine, numberArg, percentile, specIngestion, ROOT, totalOutcomes, uniqueName, waitUntil, writeResults,
 } from './support/bench-common';
+import { seededRandom } from '../test/support/seeded-random';
 
 const EVENTS = numberArg('events', 10_000);
 const ROUNDS = numberArg('rounds', 2);
@@ -46,8 +47,7 @@ const definitions = loadMetricFiles(path.join(ROOT, 'specs', 'metrics'));
 
 /** The demo shop's order events (creates, line edits, status changes, deletes), seeded. */
 function generate(): Message[] {
-  let seed = 42;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = seededRandom(42);
   let clock = Date.UTC(2024, 4, 1);
   const demo = createDemoOrders({ random, now: () => (clock += 7_000), maxOrders: 2_000 });
   const messages: Message[] = [];

@@ -1,6 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import { AppError, ErrorCode } from '../errors';
-import { deepEqual } from '../events/canonical-event';
+import { deepEqual } from '../values/deep-equal';
 import { bumpCatalogRevision } from './catalog-revision';
 
 /**

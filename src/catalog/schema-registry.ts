@@ -4,7 +4,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Collection, Db } from 'mongodb';
 import { AppError, ErrorCode } from '../errors';
-import { deepEqual } from '../events/canonical-event';
+import { deepEqual } from '../values/deep-equal';
 import type { Logger } from '../logger';
 import { bumpCatalogRevision } from './catalog-revision';
 import { DEFAULT_COMPATIBILITY, isCompatibilityLevel, COMPATIBILITY_LEVELS, type CompatibilityLevel, type Violation } from './compatibility';

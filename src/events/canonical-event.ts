@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { deepEqual } from '../values/deep-equal';
 
 /**
  * A canonical change event: what happened to one entity, in canonical terms. Its id is derived
@@ -44,19 +45,6 @@ export function canonicalEventId(subject: string, key: string, sourceId: string,
 export function changedFields(before: Record<string, unknown> | null, after: Record<string, unknown> | null): string[] {
   const names = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
   return [...names].filter((name) => !deepEqual(before?.[name], after?.[name])).sort();
-}
-
-export function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  if (Array.isArray(a)) {
-    const other = b as unknown[];
-    return a.length === other.length && a.every((item, i) => deepEqual(item, other[i]));
-  }
-  const ka = Object.keys(a as object);
-  const kb = Object.keys(b as object);
-  return ka.length === kb.length && ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 /** Kafka topic of a subject's canonical events: `<prefix><subject>`, `canonical.order` by default. */

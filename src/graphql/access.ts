@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { createLocalJWKSet, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, decodeProtectedHeader, errors as joseErrors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { AppError, ErrorCode } from '../errors';
 
 /**
@@ -245,7 +245,7 @@ function looksLikeJwt(token: string): boolean {
 
 function decodeHeader(token: string): { alg?: unknown } {
   try {
-    return JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as { alg?: unknown };
+    return decodeProtectedHeader(token);
   } catch {
     throw new AppError(ErrorCode.UNAUTHENTICATED, 'invalid JWT: unreadable header');
   }

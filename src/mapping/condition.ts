@@ -1,6 +1,7 @@
 import { formatJsonPath, parseJsonPath, type PathSegment } from './json-path';
 import type { Condition } from './mapping-spec';
 import { compileGetter } from './path-getter';
+import { deepEqual } from '../values/deep-equal';
 
 /** A `when` condition compiled once: the path it reads and the test. */
 export interface CompiledCondition {
@@ -48,14 +49,4 @@ function member(value: unknown, scalars: ReadonlySet<unknown>, objects: readonly
   if (value === undefined) return false;
   if (value === null || typeof value !== 'object') return scalars.has(value);
   return objects.some((o) => deepEqual(value, o));
-}
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  const kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }

@@ -1,4 +1,4 @@
-import { deepEqual } from '../events/canonical-event';
+import { deepEqual } from '../values/deep-equal';
 import type { MetricDefinition } from './metric-definition';
 
 /** Two definitions aggregate the same way (the description does not count). */

@@ -1,5 +1,6 @@
 import { isExactNumber, parseJsonLossless, plainJson } from '../../../src/ingestion/debezium/parse-json-lossless';
 import { isUnavailableValue, UNAVAILABLE_VALUE_PLACEHOLDER } from '../../../src/ingestion/debezium/unavailable-value';
+import { seededRandom } from '../../support/seeded-random';
 
 describe('parseJsonLossless', () => {
   it('parses ordinary JSON natively, marking nothing', () => {
@@ -28,8 +29,7 @@ describe('parseJsonLossless', () => {
   });
 
   it('finds exactly the unsafe numbers outside strings in random documents with quotes and backslashes', () => {
-    let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const random = seededRandom(7);
     const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
     const pieces = ['"', '\\', '\\"', '12345678901234567890', 'x', ':', ',', '{', '}', ' '];
     // Builds [JSON text, expected decoded value] together.
