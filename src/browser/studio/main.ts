@@ -95,7 +95,7 @@ function setStatus(id: string, text: string, isError = false): void {
 /** Actions that change what canonql runs are disabled without a key, the hint next to them says why. */
 function renderKeyStatus(): void {
   const key = adminKey() !== '';
-  node('key-status').textContent = key ? 'Key set for this tab: changes allowed.' : 'No key: reading only (saving, activating and rolling back need an admin key).';
+  node('key-status').textContent = key ? 'Key set for this tab: changes allowed.' : 'No key: read-only.';
   document.body.setAttribute('data-admin', key ? 'true' : 'false');
   node('admin-hint').hidden = key;
   for (const control of document.querySelectorAll<HTMLButtonElement>('button.admin-only')) {
@@ -905,10 +905,10 @@ button('new-spec').addEventListener('click', () => {
   }).catch(reportLoadError);
 });
 
+/** A load that failed: shown at the top of the page, whichever step asked. */
 function reportLoadError(error: unknown): void {
   const problems = problemsOf(error);
-  showProblems(node('problems'), `Request failed (${plural(problems.length, 'problem')})`, problems);
-  setStatus('lifecycle-status', 'A request failed.', true);
+  showProblems(node('page-problems'), `A request failed (${plural(problems.length, 'problem')}): the page may show stale data`, problems);
 }
 
 // ---- start ------------------------------------------------------------------------------------

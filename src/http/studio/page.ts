@@ -39,6 +39,7 @@ export function renderStudioPage(input: StudioPageInput): string {
 </ol>
 <noscript><p>The mapping studio needs JavaScript.</p></noscript>
 <main>
+  <div id="page-problems" class="problems page-problems" role="alert" tabindex="-1" hidden><h3>Request failed</h3><ul></ul></div>
   <section id="topic-section" aria-labelledby="topic-heading">
     <h2 id="topic-heading">1. Raw topic</h2>
     <div class="row">

@@ -20,7 +20,8 @@ body[data-admin="false"] #key-status { color: var(--warn); }
 main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 18px; padding: 18px 20px 40px; max-width: 1600px; margin: 0 auto; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 14px 18px 16px; min-width: 0; box-shadow: 0 1px 2px rgba(29, 35, 48, .04); }
 section[aria-busy="true"], body[aria-busy="true"] main { opacity: .7; cursor: progress; }
-#mapping-section, #preview-section, #lifecycle-section { grid-column: 1 / -1; }
+#mapping-section, #preview-section, #lifecycle-section, .page-problems { grid-column: 1 / -1; }
+.page-problems { margin: 0; }
 h2 { font-size: 15px; margin: 0 0 12px; letter-spacing: .01em; }
 h3 { font-size: 14px; margin: 0 0 6px; }
 .row { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin: 8px 0; }
