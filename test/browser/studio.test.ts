@@ -5,7 +5,8 @@ import { waitFor } from '../support/wait-for';
 import {
   addTransform, chooseSource, gotoStudio, openStudioBrowser, previewSettled, problemsShown, problemsShownIn, row, setArgument, setDefault, type StudioBrowser,
 } from './support/studio-page';
-import { startStudioTarget, STUDIO_ADMIN_KEY, type StudioTarget } from './support/studio-target';
+import { TEST_ADMIN_KEY } from '../support/graphql-result';
+import { startStudioTarget, type StudioTarget } from './support/studio-target';
 
 /**
  * The mapping studio in headless Debian chromium against a full canonql on the real stack: a
@@ -71,7 +72,7 @@ describe('the mapping studio', () => {
     studio = await openStudioBrowser(target.baseUrl);
     const { page } = studio;
     await gotoStudio(page, target.baseUrl);
-    await page.fill('#admin-key', STUDIO_ADMIN_KEY);
+    await page.fill('#admin-key', TEST_ADMIN_KEY);
     await page.click('#use-key');
     await page.selectOption('#source-topic-select', topic);
     await page.click('#profile-topic');
@@ -119,12 +120,12 @@ describe('the mapping studio', () => {
     expect(await page.isVisible('#admin-hint')).toBe(true);
     expect(await page.textContent('#admin-hint')).toMatch(/need an admin key/);
     expect(await page.getAttribute('#save-spec', 'aria-describedby')).toBe('admin-hint');
-    await page.fill('#admin-key', STUDIO_ADMIN_KEY);
+    await page.fill('#admin-key', TEST_ADMIN_KEY);
     await page.click('#use-key');
     await expect(page.textContent('#key-status')).resolves.toMatch(/Key set/);
     expect(await page.$eval('#save-spec', (b) => (b as unknown as { disabled: boolean }).disabled)).toBe(false);
     expect(await page.isVisible('#admin-hint')).toBe(false);
-    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('canonql.studio.adminKey'))).toBe(STUDIO_ADMIN_KEY);
+    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('canonql.studio.adminKey'))).toBe(TEST_ADMIN_KEY);
 
     await page.selectOption('#topic-select', topic);
     await page.waitForSelector('#raw-fields tr[data-path="$.amount"]');

@@ -17,12 +17,10 @@ import { mountGraphqlEndpoint, type GraphqlEndpoint } from '../../src/graphql/gr
 import { explorerRoutes } from '../../src/http/explorer-routes';
 import { SchemaGateway } from '../../src/graphql/schema-gateway';
 import { createEntityStore } from '../../src/state/entity-store';
+import { TEST_ADMIN_KEY } from './graphql-result';
 import { testLogger } from './test-logger';
 
 const ROOT = path.join(__dirname, '..', '..');
-
-/** The admin key the harness's API accepts: `Authorization: Bearer ${TEST_ADMIN_KEY}`. */
-export const TEST_ADMIN_KEY = 'test-admin-key';
 
 export interface ApiHarness {
   readonly url: string;

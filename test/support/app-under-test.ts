@@ -5,15 +5,13 @@ import { startApp, type App } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { uniqueName } from './test-env';
 import { testLogger } from './test-logger';
+import { TEST_ADMIN_KEY, type GqlResult } from './graphql-result';
 
 /**
  * A whole canonql (ingest + api) started in the test process on the real stack, isolated from
  * every other test: its own database, consumer groups, canonical topic prefix and (empty) specs
  * folder, an admin key, and fast catalog polling. `gql` posts GraphQL as admin unless told not to.
  */
-export const APP_ADMIN_KEY = 'app-under-test-admin-key';
-
-export type GqlResult<T> = { data?: T; errors?: { message: string; extensions?: { code?: string; details?: unknown } }[] };
 
 export interface AppUnderTest {
   readonly app: App;
@@ -36,7 +34,7 @@ export async function startAppUnderTest(name: string, env: Record<string, string
     CANONQL_METRICS_GROUP_ID: uniqueName(`${name}-metrics`),
     CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
     CANONQL_SPECS_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-')),
-    CANONQL_ADMIN_KEYS: APP_ADMIN_KEY,
+    CANONQL_ADMIN_KEYS: TEST_ADMIN_KEY,
     CANONQL_CATALOG_POLL_MS: '200',
     CANONQL_DISCOVERY_FLUSH_MS: '200',
     CANONQL_DEMO_FEED: 'false',
@@ -45,7 +43,7 @@ export async function startAppUnderTest(name: string, env: Record<string, string
   const gql = async <T>(query: string, variables: Record<string, unknown> = {}, options: { admin?: boolean } = {}) => {
     const response = await fetch(app.graphqlUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(options.admin === false ? {} : { authorization: `Bearer ${APP_ADMIN_KEY}` }) },
+      headers: { 'content-type': 'application/json', ...(options.admin === false ? {} : { authorization: `Bearer ${TEST_ADMIN_KEY}` }) },
       body: JSON.stringify({ query, variables }),
     });
     return (await response.json()) as GqlResult<T>;

@@ -8,6 +8,7 @@ import type { MappingSpec } from '../../../src/mapping/mapping-spec';
 import { produce } from '../../support/debezium-messages';
 import { testKafka, uniqueName } from '../../support/test-env';
 import { testLogger } from '../../support/test-logger';
+import { TEST_ADMIN_KEY, type GqlResult } from '../../support/graphql-result';
 
 /**
  * A full canonql (ingest + api roles, in process) on the real stack for the studio's browser test:
@@ -15,10 +16,6 @@ import { testLogger } from '../../support/test-logger';
  * fast catalog polls and discovery flushes. `gql` is the test's own GraphQL client, for checks
  * made next to the page.
  */
-export const STUDIO_ADMIN_KEY = 'studio-browser-key';
-
-export interface GqlError { message: string; extensions?: { code?: string; details?: unknown } }
-export interface GqlResult<T> { data?: T; errors?: GqlError[] }
 
 export interface StudioTarget {
   readonly app: App;
@@ -45,7 +42,7 @@ export async function startStudioTarget(options: { readonly specs?: readonly Map
     CANONQL_METRICS_GROUP_ID: uniqueName('studio-metrics'),
     CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
     CANONQL_SPECS_DIR: specsDir,
-    CANONQL_ADMIN_KEYS: STUDIO_ADMIN_KEY,
+    CANONQL_ADMIN_KEYS: TEST_ADMIN_KEY,
     CANONQL_CATALOG_POLL_MS: '200',
     CANONQL_DISCOVERY_FLUSH_MS: '200',
   });
@@ -55,7 +52,7 @@ export async function startStudioTarget(options: { readonly specs?: readonly Map
   async function gql<T>(query: string, variables: Record<string, unknown> = {}, admin = true): Promise<GqlResult<T>> {
     const response = await fetch(app.graphqlUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(admin ? { authorization: `Bearer ${STUDIO_ADMIN_KEY}` } : {}) },
+      headers: { 'content-type': 'application/json', ...(admin ? { authorization: `Bearer ${TEST_ADMIN_KEY}` } : {}) },
       body: JSON.stringify({ query, variables }),
     });
     return (await response.json()) as GqlResult<T>;

@@ -1,5 +1,6 @@
 import { encodeOpaqueCursor } from '../../../src/infra/opaque-cursor';
-import { APP_ADMIN_KEY, startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
+import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
+import { TEST_ADMIN_KEY } from '../../support/graphql-result';
 import { createLeftovers } from '../../support/test-env';
 import { bearer, openAcked } from '../hardening/auth-support';
 
@@ -66,7 +67,7 @@ describe('crafted cursors and JSON arguments are refused before the store', () =
   });
 
   it('a change-feed cursor whose topic or offsets are operator objects: RESYNC with MALFORMED_CURSOR, then the stream stays', async () => {
-    const socket = await openAcked(target.app.graphqlUrl, bearer(APP_ADMIN_KEY));
+    const socket = await openAcked(target.app.graphqlUrl, bearer(TEST_ADMIN_KEY));
     leftovers.add(async () => socket.close());
     const crafted = [{ v: 1, t: { $gt: '' }, o: {} }, { v: 1, t: 'x', o: { 0: { $gt: 0 } } }, { v: 1, t: 'x', o: { $where: 1 } }];
     for (const [i, payload] of crafted.entries()) {

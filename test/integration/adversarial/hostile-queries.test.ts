@@ -1,5 +1,6 @@
 import { fanOutDocument } from '../../support/fragment-fanout-probe';
-import { APP_ADMIN_KEY, startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
+import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
+import { TEST_ADMIN_KEY } from '../../support/graphql-result';
 import { createLeftovers } from '../../support/test-env';
 import { bearer, openAcked } from '../hardening/auth-support';
 
@@ -22,7 +23,7 @@ describe('hostile queries', () => {
 
   const post = async (body: unknown): Promise<Reply> => {
     const response = await fetch(target.app.graphqlUrl, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: bearer(APP_ADMIN_KEY) }, body: JSON.stringify(body),
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: bearer(TEST_ADMIN_KEY) }, body: JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Reply['body'] };
   };
@@ -45,7 +46,7 @@ describe('hostile queries', () => {
   });
 
   it('a 30-level fragment fan-out over graphql-ws (query and subscription): an error for that operation, the socket stays', async () => {
-    const socket = await openAcked(target.app.graphqlUrl, bearer(APP_ADMIN_KEY));
+    const socket = await openAcked(target.app.graphqlUrl, bearer(TEST_ADMIN_KEY));
     leftovers.add(async () => socket.close());
     for (const [id, query] of [['q', fanOutDocument(30, '__typename')], ['s', fanOutDocument(30, 'orderChanged{op}', 'subscription')]] as const) {
       socket.send({ id, type: 'subscribe', payload: { query } });

@@ -7,7 +7,8 @@ import { startApp, type App } from '../../../src/app';
 import { createSchemaRegistry } from '../../../src/catalog/schema-registry';
 import { createApiSchemaCheck } from '../../../src/graphql/api-schema-check';
 import { loadConfig } from '../../../src/config';
-import { startApiHarness, TEST_ADMIN_KEY } from '../../support/api-harness';
+import { startApiHarness } from '../../support/api-harness';
+import { TEST_ADMIN_KEY, type GqlResult } from '../../support/graphql-result';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 import { testLogger } from '../../support/test-logger';
@@ -21,9 +22,6 @@ import { testLogger } from '../../support/test-logger';
 const ROOT = path.join(__dirname, '..', '..', '..');
 const KEY = 'schema-registry-test-key';
 const logger = testLogger('warn');
-
-// biome-ignore lint/suspicious/noExplicitAny: a test reads the fields its own query selected
-interface GqlResult { data?: Record<string, any>; errors?: { message: string; extensions?: { code?: string; details?: string[] } }[] }
 
 describe('canonical schema registry', () => {
   const leftovers = createLeftovers();

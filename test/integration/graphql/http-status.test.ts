@@ -1,4 +1,5 @@
-import { APP_ADMIN_KEY, startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
+import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
+import { TEST_ADMIN_KEY } from '../../support/graphql-result';
 
 /**
  * HTTP status codes of the GraphQL endpoint, over real HTTP against a running canonql (ingest +
@@ -27,7 +28,7 @@ describe('HTTP status per GraphQL over HTTP', () => {
     await app?.stop();
   });
 
-  const post = async (accept: string, body: unknown, key: string | null = APP_ADMIN_KEY): Promise<Reply> => {
+  const post = async (accept: string, body: unknown, key: string | null = TEST_ADMIN_KEY): Promise<Reply> => {
     const response = await fetch(app.app.graphqlUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept, ...(key ? { authorization: `Bearer ${key}` } : {}) },

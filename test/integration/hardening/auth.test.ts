@@ -1,7 +1,8 @@
 import { createClient } from 'graphql-ws';
 import { SignJWT } from 'jose';
 import WebSocket from 'ws';
-import { APP_ADMIN_KEY, startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
+import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
+import { TEST_ADMIN_KEY } from '../../support/graphql-result';
 import {
   CUSTOMER_READER_KEY, JWT_SECRET, READER_KEY, bearer, createCredentials, openAcked, openRaw, type Credentials,
 } from './auth-support';
@@ -43,7 +44,7 @@ describe('authentication and roles', () => {
     expect((await post(READ, bearer(READER_KEY))).body).toEqual({ data: { orders: { totalCount: 0 }, customers: { totalCount: 0 } } });
     const readerMutates = await post(MUTATE, bearer(READER_KEY));
     expect([readerMutates.status, code(readerMutates)]).toEqual([403, 'FORBIDDEN']);
-    expect(passedRole(await post(MUTATE, bearer(APP_ADMIN_KEY)))).toBe(true);
+    expect(passedRole(await post(MUTATE, bearer(TEST_ADMIN_KEY)))).toBe(true);
   });
 
   it('anonymous callers read when auth is not required, and get 401 for a mutation', async () => {

@@ -1,6 +1,7 @@
 import type { MongoClient } from 'mongodb';
 import { stateCollectionName } from '../../../src/state/entity-store';
-import { APP_ADMIN_KEY, startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
+import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
+import { TEST_ADMIN_KEY } from '../../support/graphql-result';
 import { testMongo } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 import {
@@ -38,7 +39,7 @@ describe('bad input', () => {
   });
 
   const post = async (body: unknown, options: { key?: string | null; headers?: Record<string, string>; raw?: boolean } = {}): Promise<Reply> => {
-    const key = options.key === undefined ? APP_ADMIN_KEY : options.key;
+    const key = options.key === undefined ? TEST_ADMIN_KEY : options.key;
     const response = await fetch(app.app.graphqlUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(key ? { authorization: bearer(key) } : {}), ...options.headers },
@@ -114,13 +115,13 @@ describe('bad input', () => {
 
   it('missing CSRF header: CSRF_BLOCKED (a GET without a preflight-forcing header)', async () => {
     const response = await fetch(`${app.app.graphqlUrl}?query=${encodeURIComponent('{ __typename }')}`, {
-      headers: { authorization: bearer(APP_ADMIN_KEY), accept: 'application/json' },
+      headers: { authorization: bearer(TEST_ADMIN_KEY), accept: 'application/json' },
     });
     expect(response.status).toBe(400);
     expect(((await response.json()) as Reply['body']).errors?.[0]?.extensions?.code).toBe('CSRF_BLOCKED');
     // The same GET with the header Apollo asks for is served.
     const allowed = await fetch(`${app.app.graphqlUrl}?query=${encodeURIComponent('{ __typename }')}`, {
-      headers: { authorization: bearer(APP_ADMIN_KEY), accept: 'application/json', 'apollo-require-preflight': 'true' },
+      headers: { authorization: bearer(TEST_ADMIN_KEY), accept: 'application/json', 'apollo-require-preflight': 'true' },
     });
     expect(allowed.status).toBe(200);
     await stillServing();
@@ -317,7 +318,7 @@ describe('bad input: introspection off, timeouts, batches', () => {
 
   const postTo = async (target: AppUnderTest, body: unknown) => {
     const response = await fetch(target.app.graphqlUrl, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: bearer(APP_ADMIN_KEY) }, body: JSON.stringify(body),
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: bearer(TEST_ADMIN_KEY) }, body: JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Reply['body'] & Reply['body'][] };
   };

@@ -11,6 +11,7 @@ import { createReliabilityWorld, expectReliable, sleep, type ReliabilityWorld } 
 import { freePort } from '../../support/resuming-subscriber';
 import { createLeftovers } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
+import { TEST_ADMIN_KEY } from '../../support/graphql-result';
 
 /**
  * A metric's versions managed as an admin would, under a live stream of changes: v1 active,
@@ -21,7 +22,6 @@ import { waitFor } from '../../support/wait-for';
  * METRIC_VERSION_CHANGED at the next switch. The shared checker ends the case.
  */
 const KEYS = 30;
-const ADMIN_KEY = 'metric-lifecycle-admin';
 const V1 = { name: 'order-count', version: 1, subject: 'order', dimensions: [{ name: 'email', field: 'customer.email' }], time: { changeTime: true }, windows: ['day'] };
 const V2 = { ...V1, version: 2, windows: ['day', 'hour'] };
 
@@ -71,12 +71,12 @@ describe('reliability: metric version lifecycle under a live stream', () => {
     w.sampler.start(1000);
     const service = w.startIngestion({
       CANONQL_ROLES: 'ingest,api', CANONQL_HTTP_PORT: String(port), CANONQL_METRICS: 'true', CANONQL_METRICS_DIR: metricsDir,
-      CANONQL_ADMIN_KEYS: ADMIN_KEY, CANONQL_CATALOG_POLL_MS: '200',
+      CANONQL_ADMIN_KEYS: TEST_ADMIN_KEY, CANONQL_CATALOG_POLL_MS: '200',
     });
     await waitFor('the process to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ?? false, { timeoutMs: 60_000 })
       .catch((error: unknown) => { throw new Error(`${String(error)}\n${service.output.join('')}`); });
     const admin = async (query: string, variables: Record<string, unknown> = {}) => {
-      const response = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` }, body: JSON.stringify({ query, variables }) });
+      const response = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` }, body: JSON.stringify({ query, variables }) });
       const body = (await response.json()) as { data?: unknown; errors?: unknown[] };
       if (body.errors) throw new Error(JSON.stringify(body.errors));
       return body.data;
