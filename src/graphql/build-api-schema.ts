@@ -73,7 +73,7 @@ export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?
   }
   const types = [...built.values()];
 
-  const { data, catalog, catalogType } = fixedQueries();
+  const { data, catalog, catalogType, mutationType } = fixedQueries();
   const query = new GraphQLObjectType<unknown, ApiContext>({
     name: 'Query',
     fields: () => {
@@ -102,7 +102,7 @@ export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?
   );
   return new GraphQLSchema({
     query,
-    ...(fixed.getMutationType() ? { mutation: fixed.getMutationType()! } : {}),
+    ...(mutationType ? { mutation: mutationType } : {}),
     ...(subscription ? { subscription } : {}),
     types: [...fixedTypes, catalogType, SortDirectionEnum, ChangeOpEnum, ResyncReasonEnum, ...types.flatMap((t) => [t.entity, t.change])],
   });
@@ -127,29 +127,54 @@ export const CATALOG_AREAS: readonly (readonly string[])[] = [
   ['deadLetters'],
 ];
 
+/** Mutations by the same areas, in the order the Mutation root lists them. */
+export const MUTATION_AREAS: readonly (readonly string[])[] = [
+  ['registerCanonicalSchema', 'setCompatibilityLevel', 'deprecateSubject', 'deleteSubject'],
+  ['registerMappingSpec', 'activateMappingSpec', 'deactivateMappingSpec', 'rollbackMappingSpec', 'backfillMappingSpec', 'replayDeadLetters'],
+  ['registerMetricDefinition', 'activateMetricDefinition', 'deactivateMetricDefinition', 'rollbackMetricDefinition'],
+  ['profileRawTopic', 'stopProfilingRawTopic'],
+];
+
 /** The value `catalog` resolves to: its fields' resolvers read services from the context, not from it. */
 const CATALOG_ROOT = Object.freeze({});
 
 type FieldConfigs = GraphQLFieldConfigMap<unknown, ApiContext>;
-let fixedQueryParts: { data: FieldConfigs; catalog: FieldConfigs; catalogType: GraphQLObjectType } | undefined;
+interface FixedRoots {
+  readonly data: FieldConfigs;
+  readonly catalog: FieldConfigs;
+  readonly catalogType: GraphQLObjectType;
+  readonly mutationType: GraphQLObjectType | undefined;
+}
+let fixedQueryParts: FixedRoots | undefined;
 
-/** The fixed part's query fields split into data fields and the `Catalog` type (built once, like the fixed part). */
-function fixedQueries(): { data: FieldConfigs; catalog: FieldConfigs; catalogType: GraphQLObjectType } {
+/** Fields in the areas' order, then any field no area lists (by name). */
+function inAreaOrder(fields: FieldConfigs, areas: readonly (readonly string[])[], except: readonly string[] = []): FieldConfigs {
+  const ordered: FieldConfigs = {};
+  for (const name of [...areas.flat(), ...Object.keys(fields).sort()]) {
+    if (!except.includes(name) && fields[name] && !ordered[name]) ordered[name] = fields[name]!;
+  }
+  return ordered;
+}
+
+/**
+ * The fixed part's roots as served (built once, like the fixed part): its query fields split into
+ * data fields and the `Catalog` type, and its mutations by area. type-graphql lists fields in the
+ * order their decorators ran (module load order), so the order is set here.
+ */
+function fixedQueries(): FixedRoots {
   if (fixedQueryParts) return fixedQueryParts;
   const fields = fixedPart().getQueryType()!.toConfig().fields as FieldConfigs;
   const data: FieldConfigs = {};
   for (const name of DATA_QUERY_FIELDS) if (fields[name]) data[name] = fields[name]!;
-  const ordered = [...CATALOG_AREAS.flat(), ...Object.keys(fields).sort()];
-  const catalog: FieldConfigs = {};
-  for (const name of ordered) {
-    if (!DATA_QUERY_FIELDS.includes(name) && fields[name] && !catalog[name]) catalog[name] = fields[name]!;
-  }
+  const catalog = inAreaOrder(fields, CATALOG_AREAS, DATA_QUERY_FIELDS);
   const catalogType = new GraphQLObjectType<unknown, ApiContext>({
     name: 'Catalog',
     description: 'What the service serves and how it is fed: one field of the Query root (`catalog { … }`), so the entity fields of the root stay the API a frontend reads.',
     fields: catalog,
   });
-  fixedQueryParts = { data, catalog, catalogType };
+  const mutation = fixedPart().getMutationType()?.toConfig();
+  const mutationType = mutation && new GraphQLObjectType<unknown, ApiContext>({ ...mutation, fields: inAreaOrder(mutation.fields as FieldConfigs, MUTATION_AREAS) });
+  fixedQueryParts = { data, catalog, catalogType, mutationType };
   return fixedQueryParts;
 }
 

@@ -75,4 +75,13 @@ describe('the Query root', () => {
     expect(names).toEqual(CATALOG_AREAS.flat());
     expect(names.filter((name) => !catalog.getFields()[name]!.description)).toEqual([]);
   });
+
+  it('lists mutations verb first, grouped by the catalog\'s areas (schema registry, mapping specs, metric definitions, discovery)', () => {
+    expect(Object.keys(served.getMutationType()!.getFields())).toEqual([
+      'registerCanonicalSchema', 'setCompatibilityLevel', 'deprecateSubject', 'deleteSubject',
+      'registerMappingSpec', 'activateMappingSpec', 'deactivateMappingSpec', 'rollbackMappingSpec', 'backfillMappingSpec', 'replayDeadLetters',
+      'registerMetricDefinition', 'activateMetricDefinition', 'deactivateMetricDefinition', 'rollbackMetricDefinition',
+      'profileRawTopic', 'stopProfilingRawTopic',
+    ]);
+  });
 });
