@@ -119,7 +119,7 @@ button('forget-key').addEventListener('click', () => {
 
 async function loadTopics(): Promise<void> {
   const data = await request(RAW_TOPICS, {});
-  S.topics = [...data.rawTopics].sort((a, b) => (a.topic < b.topic ? -1 : 1));
+  S.topics = [...data.catalog.rawTopics].sort((a, b) => (a.topic < b.topic ? -1 : 1));
   renderTopicSelect();
 }
 
@@ -128,7 +128,7 @@ async function loadSourceTopics(): Promise<void> {
   const data = await request(SOURCE_TOPICS, {});
   const profiled = new Set(S.topics.map((t) => t.topic));
   const list = clear(select('source-topic-select'));
-  const candidates = data.sourceTopics.filter((t) => !t.readBySpecs.length && !t.profiledOnly && !profiled.has(t.topic));
+  const candidates = data.catalog.sourceTopics.filter((t) => !t.readBySpecs.length && !t.profiledOnly && !profiled.has(t.topic));
   list.appendChild(option('', candidates.length ? 'Choose a Kafka topic' : 'Every topic is profiled already', true));
   for (const t of candidates) list.appendChild(option(t.topic, t.topic));
 }
@@ -172,7 +172,7 @@ async function loadRawTopic(topic: string): Promise<void> {
   node('topic-summary').textContent = `Loading the fields of ${topic}…`;
   try {
     const data = await request(RAW_TOPIC, { topic });
-    S.raw = data.rawTopic;
+    S.raw = data.catalog.rawTopic;
   } finally {
     section.removeAttribute('aria-busy');
   }
@@ -236,7 +236,7 @@ button('reload-topic').addEventListener('click', () => {
 
 async function loadSubjects(): Promise<void> {
   const data = await request(SUBJECTS, {});
-  S.subjects = [...data.schemaSubjects].sort((a, b) => (a.subject < b.subject ? -1 : 1));
+  S.subjects = [...data.catalog.schemaSubjects].sort((a, b) => (a.subject < b.subject ? -1 : 1));
   renderSubjectSelect();
 }
 
@@ -268,7 +268,7 @@ async function loadSubject(subject: string): Promise<void> {
     return;
   }
   const data = await request(SUBJECT_SCHEMA, { subject });
-  useSchema(data.schemaVersion ? data.schemaVersion.schema : null);
+  useSchema(data.catalog.schemaVersion ? data.catalog.schemaVersion.schema : null);
 }
 
 /** The canonical schema the mapping is built against: its fields become rows (auto-mapped when it was drafted from the topic). */
@@ -686,7 +686,7 @@ function runPreview(): void {
   const draft = S.draft?.subject === S.model.subject ? S.draft.schema : null;
   request(PREVIEW, { spec, last: 20, schema: draft }).then((data) => {
     if (seq !== S.previewSeq) return;
-    const p = data.previewMappingSpec;
+    const p = data.catalog.previewMappingSpec;
     S.preview = p;
     S.problems = [];
     showProblems(node('preview-problems'), null, []);
@@ -741,7 +741,7 @@ function renderPreview(): void {
 
 async function loadSpecs(): Promise<void> {
   const data = await request(SPECS, {});
-  S.specs = data.mappingSpecs;
+  S.specs = data.catalog.mappingSpecs;
   const list = clear(select('spec-load'));
   list.appendChild(option('', S.specs.length ? 'Choose a registered spec version' : 'No registered specs', true));
   const sorted = [...S.specs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.version - b.version));
@@ -759,8 +759,8 @@ async function loadVersions(): Promise<void> {
   }
   const [versions, history] = await Promise.all([request(SPEC_VERSIONS, { id }), request(SPEC_HISTORY, { id })]);
   if (id !== S.model.mappingId) return;
-  S.versions = [...versions.mappingSpecs].sort((a, b) => a.version - b.version);
-  S.history = history.mappingSpecHistory;
+  S.versions = [...versions.catalog.mappingSpecs].sort((a, b) => a.version - b.version);
+  S.history = history.catalog.mappingSpecHistory;
   renderVersions();
   renderVersionHint();
 }
@@ -918,7 +918,7 @@ renderKeyStatus();
 renderMetaForm();
 Promise.all([
   request(TRANSFORMS, {}).then((data) => {
-    S.transforms = data.mappingTransforms;
+    S.transforms = data.catalog.mappingTransforms;
   }),
   loadTopics().then(loadSourceTopics),
   loadSubjects(),

@@ -1,7 +1,8 @@
 import type { JsonObject } from './model';
 
 /**
- * Every GraphQL operation the studio sends, as typed constants: the page calls them through
+ * Every GraphQL operation the studio sends, as typed constants (reads go through `catalog { … }`,
+ * mutations stay at the root): the page calls them through
  * `request` (graphql-client.ts) with their variables type-checked, and a unit test validates
  * each document against the committed SDL (schema/graphql/canonql.graphql), so a renamed or
  * removed field fails the test rather than the page.
@@ -135,18 +136,18 @@ export interface SpecPreview {
 
 // ---- 1. raw topics ----------------------------------------------------------------------------
 
-export const RAW_TOPICS = operation<{ rawTopics: RawTopicSummary[] }>(
-  'query StudioRawTopics { rawTopics { topic currentVersion sampled } }',
+export const RAW_TOPICS = operation<{ catalog: { rawTopics: RawTopicSummary[] } }>(
+  'query StudioRawTopics { catalog { rawTopics { topic currentVersion sampled } } }',
 );
 
-export const RAW_TOPIC = operation<{ rawTopic: RawTopicDetail | null }, { topic: string }>(
-  'query StudioRawTopic($topic: String!) { rawTopic(topic: $topic) { topic currentVersion sampled lastSeen '
+export const RAW_TOPIC = operation<{ catalog: { rawTopic: RawTopicDetail | null } }, { topic: string }>(
+  'query StudioRawTopic($topic: String!) { catalog { rawTopic(topic: $topic) { topic currentVersion sampled lastSeen '
   + 'versions { version recordedAt changes { added removed typeChanged { path from to } } } '
-  + 'fields(includeRemoved: false) { path typeSet types { string number integer boolean null object array } presence inPartialUpdates nullRate examples formats { format count } current } } }',
+  + 'fields(includeRemoved: false) { path typeSet types { string number integer boolean null object array } presence inPartialUpdates nullRate examples formats { format count } current } } } }',
 );
 
-export const SOURCE_TOPICS = operation<{ sourceTopics: SourceTopic[] }>(
-  'query StudioSourceTopics { sourceTopics { topic readBySpecs profiledOnly } }',
+export const SOURCE_TOPICS = operation<{ catalog: { sourceTopics: SourceTopic[] } }>(
+  'query StudioSourceTopics { catalog { sourceTopics { topic readBySpecs profiledOnly } } }',
 );
 
 export const PROFILE_TOPIC = operation<{ profileRawTopic: boolean }, { topic: string }>(
@@ -155,12 +156,12 @@ export const PROFILE_TOPIC = operation<{ profileRawTopic: boolean }, { topic: st
 
 // ---- 2. subjects ------------------------------------------------------------------------------
 
-export const SUBJECTS = operation<{ schemaSubjects: SchemaSubject[] }>(
-  'query StudioSubjects { schemaSubjects { subject latestVersion deprecated } }',
+export const SUBJECTS = operation<{ catalog: { schemaSubjects: SchemaSubject[] } }>(
+  'query StudioSubjects { catalog { schemaSubjects { subject latestVersion deprecated } } }',
 );
 
-export const SUBJECT_SCHEMA = operation<{ schemaVersion: { version: number; schema: JsonObject } | null }, { subject: string }>(
-  'query StudioSchema($subject: String!) { schemaVersion(subject: $subject) { version schema } }',
+export const SUBJECT_SCHEMA = operation<{ catalog: { schemaVersion: { version: number; schema: JsonObject } | null } }, { subject: string }>(
+  'query StudioSchema($subject: String!) { catalog { schemaVersion(subject: $subject) { version schema } } }',
 );
 
 export const REGISTER_SUBJECT = operation<
@@ -172,30 +173,30 @@ export const REGISTER_SUBJECT = operation<
 
 // ---- 3. mapping -------------------------------------------------------------------------------
 
-export const TRANSFORMS = operation<{ mappingTransforms: MappingTransform[] }>(
-  'query StudioTransforms { mappingTransforms { name description args { name type required description values default } } }',
+export const TRANSFORMS = operation<{ catalog: { mappingTransforms: MappingTransform[] } }>(
+  'query StudioTransforms { catalog { mappingTransforms { name description args { name type required description values default } } } }',
 );
 
 // ---- 4. preview -------------------------------------------------------------------------------
 
-export const PREVIEW = operation<{ previewMappingSpec: SpecPreview }, { spec: JsonObject; last: number; schema: JsonObject | null }>(
-  'query StudioPreview($spec: JSON!, $last: Int!, $schema: JSON) { previewMappingSpec(spec: $spec, last: $last, schema: $schema) { subject mapped failed skipped '
+export const PREVIEW = operation<{ catalog: { previewMappingSpec: SpecPreview } }, { spec: JsonObject; last: number; schema: JsonObject | null }>(
+  'query StudioPreview($spec: JSON!, $last: Int!, $schema: JSON) { catalog { previewMappingSpec(spec: $spec, last: $last, schema: $schema) { subject mapped failed skipped '
   + 'coveredSourceFields unmappedSourceFields missingSourceFields typeMismatches { source target sourceTypes targetTypes message } '
-  + 'records { topic partition offset status op key canonical unset errors errorCode fields } } }',
+  + 'records { topic partition offset status op key canonical unset errors errorCode fields } } } }',
 );
 
 // ---- 5. versions and lifecycle ----------------------------------------------------------------
 
-export const SPECS = operation<{ mappingSpecs: SpecVersion[] }>(
-  'query StudioSpecs { mappingSpecs { id version active origin registeredAt subject topics spec } }',
+export const SPECS = operation<{ catalog: { mappingSpecs: SpecVersion[] } }>(
+  'query StudioSpecs { catalog { mappingSpecs { id version active origin registeredAt subject topics spec } } }',
 );
 
-export const SPEC_VERSIONS = operation<{ mappingSpecs: SpecVersion[] }, { id: string }>(
-  'query StudioVersions($id: String!) { mappingSpecs(id: $id) { id version active origin registeredAt subject topics spec } }',
+export const SPEC_VERSIONS = operation<{ catalog: { mappingSpecs: SpecVersion[] } }, { id: string }>(
+  'query StudioVersions($id: String!) { catalog { mappingSpecs(id: $id) { id version active origin registeredAt subject topics spec } } }',
 );
 
-export const SPEC_HISTORY = operation<{ mappingSpecHistory: SpecActivation[] }, { id: string }>(
-  'query StudioHistory($id: String!) { mappingSpecHistory(id: $id) { action version at } }',
+export const SPEC_HISTORY = operation<{ catalog: { mappingSpecHistory: SpecActivation[] } }, { id: string }>(
+  'query StudioHistory($id: String!) { catalog { mappingSpecHistory(id: $id) { action version at } } }',
 );
 
 export const REGISTER_SPEC = operation<{ registerMappingSpec: SpecVersion }, { spec: JsonObject }>(

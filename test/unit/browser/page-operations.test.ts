@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildSchema, parse, validate, type OperationDefinitionNode } from 'graphql';
+import { buildSchema, NoDeprecatedCustomRule, parse, specifiedRules, validate, type OperationDefinitionNode } from 'graphql';
 import * as studio from '../../../src/browser/studio/operations';
 import { DEMO_QUERY } from '../../../src/graphql/demo-query';
 
@@ -22,9 +22,9 @@ describe('the GraphQL operations of the studio page', () => {
     ]);
   });
 
-  it.each(operations)('%s is one named operation, valid against schema/graphql/canonql.graphql', (_name, text) => {
+  it.each(operations)('%s is one named operation, valid against schema/graphql/canonql.graphql and using no deprecated field', (_name, text) => {
     const document = parse(text);
-    expect(validate(schema, document).map((e) => e.message)).toEqual([]);
+    expect(validate(schema, document, [...specifiedRules, NoDeprecatedCustomRule]).map((e) => e.message)).toEqual([]);
     const definitions = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition');
     expect(definitions).toHaveLength(1);
     expect(definitions[0]!.name?.value).toMatch(/^Studio[A-Z]/);
