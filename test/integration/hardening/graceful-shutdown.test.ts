@@ -86,23 +86,23 @@ describe('graceful shutdown on SIGTERM', () => {
     leftovers.add(async () => client.dispose());
     client.subscribe({ query: 'subscription { orderChanged { key version } }' }, { next: () => undefined, error: () => undefined, complete: () => undefined });
 
-    // Load: slices keep arriving; SIGTERM lands once ingestion is busy with them. Half of them wait
-    // for the signal, so the stop is mid-stream however slow the machine is.
+    // Load: slices keep arriving; SIGTERM lands once ingestion is busy with them. The second half is
+    // produced only once the process has exited, so however slow the machine, the successor has a
+    // rest to apply.
     let produced = 0;
-    let signal!: () => void;
-    const signalSent = new Promise<void>((resolve) => { signal = resolve; });
+    let release!: () => void;
+    const firstExited = new Promise<void>((resolve) => { release = resolve; });
     const producing = (async () => {
       for (; produced < all.length; produced += SLICE) {
-        if (produced === all.length / 2) await signalSent;
+        if (produced === all.length / 2) await firstExited;
         await produce(kafka, topic, all.slice(produced, produced + SLICE));
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     })();
     await waitFor('ingestion under way', async () => (await events.countDocuments({})) >= 600, { timeoutMs: 60000, intervalMs: 50 });
     const signalled = Date.now();
-    const exited = first.kill('SIGTERM');
-    signal();
-    const exitCode = await exited;
+    const exitCode = await first.kill('SIGTERM');
+    release();
     const tookMs = Date.now() - signalled;
     await producing;
 
