@@ -20,6 +20,7 @@ describe('candidate API schema', () => {
     ['subject_statuses', /multiple types named "SubjectStatus"/],
     ['metric', /would replace Query\.metric/],
     ['entity_meta', /multiple types named "EntityMeta"/],
+    ['catalogs', /multiple types named "Catalog"/],
   ])('refuses %s, naming what it would break', (subject, problem) => {
     expect(candidateProblems(SEEDS, entry(subject)).join('\n')).toMatch(problem);
   });
