@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Filter, OptionalId, WithoutId } from 'mongodb';
 import {
   expireTombstones, parseBucketId, putMember, summarize, type BucketSummary, type CompiledMetric, type DimValue, type Member, type MemberAgg,
 } from './aggregation';
@@ -108,8 +108,7 @@ export function createRollupStore(db: Db): RollupStore {
       if (round >= MAX_ROUNDS) throw new Error(`metric ${metric.key}: buckets still contended after ${MAX_ROUNDS} rounds`);
       const docs = new Map((await buckets.find({ _id: { $in: pending } }).toArray()).map((d) => [d._id, d]));
       const now = Date.now();
-      const ops: AnyBulkWriteOperation<BucketDoc>[] = [];
-      const mine = new Map<string, BucketDoc>();
+      const writes: CasWrite<BucketDoc>[] = [];
       for (const id of pending) {
         const doc = docs.get(id);
         const members = new Map((doc?.members ?? []).map((m) => [m.k, m]));
@@ -131,34 +130,16 @@ export function createRollupStore(db: Db): RollupStore {
           w: crypto.randomUUID(),
           updatedAtMs: now,
         };
-        mine.set(id, next);
-        if (!doc) ops.push({ insertOne: { document: next } });
-        else {
-          const { _id, ...rest } = next;
-          ops.push({ replaceOne: { filter: { _id, rev: doc.rev }, replacement: rest } });
-        }
+        writes.push({ next, storedRev: doc?.rev ?? null });
       }
-      if (ops.length === 0) break;
-      let done = 0;
-      try {
-        const result = await buckets.bulkWrite(ops, { ordered: false });
-        done = result.insertedCount + result.matchedCount;
-      } catch (error) {
-        if (!(error as { writeErrors?: unknown }).writeErrors && (error as { code?: number }).code !== 11000) throw error;
-      }
-      let lost: string[] = [];
-      if (done === ops.length) {
-        for (const doc of mine.values()) written.push(view(doc));
-      } else {
-        // Some compare-and-set lost (or the store stopped at the first error): the write token says which happened.
-        const stored = new Map((await buckets.find({ _id: { $in: [...mine.keys()] } }, { projection: { w: 1 } }).toArray()).map((d) => [d._id, d.w]));
-        for (const [id, doc] of mine) {
-          if (stored.get(id) === doc.w) written.push(view(doc));
-          else lost.push(id);
-        }
-      }
-      pending = lost;
-      lost = [];
+      if (writes.length === 0) break;
+      // The write token says whose write a stored bucket is.
+      const result = await compareAndSetMany(buckets, writes, async (docs) => {
+        const stored = new Map((await buckets.find({ _id: { $in: docs.map((doc) => doc._id) } }, { projection: { w: 1 } }).toArray()).map((d) => [d._id, d.w]));
+        return (doc) => stored.get(doc._id) === doc.w;
+      });
+      for (const doc of result.written) written.push(view(doc));
+      pending = result.lost.map((doc) => doc._id);
     }
     return written;
   }
@@ -208,8 +189,7 @@ export function createRollupStore(db: Db): RollupStore {
       for (let round = 0; pending.length > 0; round += 1) {
         if (round >= MAX_ROUNDS) throw new Error(`metric ${metric.key}: contributions still contended after ${MAX_ROUNDS} rounds`);
         const stored = await readContributions(metric.key, pending.map((c) => c.key));
-        const ops: AnyBulkWriteOperation<ContributionDoc>[] = [];
-        const mine: ContributionDoc[] = [];
+        const writes: CasWrite<ContributionDoc>[] = [];
         for (const change of pending) {
           const current = stored.get(change.key);
           if (current && change.version <= current.v) {
@@ -223,39 +203,19 @@ export function createRollupStore(db: Db): RollupStore {
             _id: contributionId(metric.key, change.key), metric: metric.key, k: change.key, v: change.version,
             rows, touched, dirty: true, rev: (current?.rev ?? 0) + 1,
           };
-          mine.push(next);
-          if (!current) ops.push({ insertOne: { document: next } });
-          else {
-            const { _id, ...rest } = next;
-            ops.push({ replaceOne: { filter: { _id, rev: current.rev }, replacement: rest } });
-          }
+          writes.push({ next, storedRev: current?.rev ?? null });
         }
-        if (ops.length === 0) break;
-        let done = 0;
-        try {
-          const result = await contributions.bulkWrite(ops, { ordered: false });
-          done = result.insertedCount + result.matchedCount;
-        } catch (error) {
-          if (!(error as { writeErrors?: unknown }).writeErrors && (error as { code?: number }).code !== 11000) throw error;
-        }
-        let retry: EntityChange[] = [];
-        if (done === ops.length) {
-          for (const doc of mine) toSettle.add(doc.k);
-          applied += mine.length;
-        } else {
-          const after = await readContributions(metric.key, mine.map((d) => d.k));
-          for (const doc of mine) {
+        if (writes.length === 0) break;
+        const result = await compareAndSetMany(contributions, writes, async (docs) => {
+          const after = await readContributions(metric.key, docs.map((doc) => doc.k));
+          return (doc) => {
             const now = after.get(doc.k);
-            if (now && now.v === doc.v && now.rev === doc.rev) {
-              toSettle.add(doc.k);
-              applied += 1;
-            } else {
-              retry.push(latest.get(doc.k)!);
-            }
-          }
-        }
-        pending = retry;
-        retry = [];
+            return now !== undefined && now.v === doc.v && now.rev === doc.rev;
+          };
+        });
+        for (const doc of result.written) toSettle.add(doc.k);
+        applied += result.written.length;
+        pending = result.lost.map((doc) => latest.get(doc.k)!);
       }
       const written = await settle(metric, [...toSettle]);
       return { applied, skipped, buckets: written };
@@ -277,6 +237,41 @@ export function createRollupStore(db: Db): RollupStore {
       await buckets.deleteMany({ metric: metricKey });
     },
   };
+}
+
+/** A document to write if the stored one still has `storedRev` (null: if there is none). */
+interface CasWrite<T> {
+  readonly next: T;
+  readonly storedRev: number | null;
+}
+
+/**
+ * One round of compare-and-set writes in one unordered round trip: an insert where nothing was
+ * stored, a replace guarded by the stored `rev` otherwise. When not every write matched (a lost
+ * race, or a store that stopped at the first error), `isOurs` reads back the documents and says
+ * which of them hold our write; the others are lost, for the caller's next round.
+ */
+async function compareAndSetMany<T extends { _id: string; rev: number }>(
+  collection: Collection<T>,
+  writes: readonly CasWrite<T>[],
+  isOurs: (docs: readonly T[]) => Promise<(doc: T) => boolean>,
+): Promise<{ written: T[]; lost: T[] }> {
+  const ops = writes.map(({ next, storedRev }): AnyBulkWriteOperation<T> => {
+    if (storedRev === null) return { insertOne: { document: next as OptionalId<T> } };
+    const { _id, ...rest } = next;
+    return { replaceOne: { filter: { _id, rev: storedRev } as Filter<T>, replacement: rest as WithoutId<T> } };
+  });
+  let done = 0;
+  try {
+    const result = await collection.bulkWrite(ops, { ordered: false });
+    done = result.insertedCount + result.matchedCount;
+  } catch (error) {
+    if (!(error as { writeErrors?: unknown }).writeErrors && (error as { code?: number }).code !== 11000) throw error;
+  }
+  const docs = writes.map((w) => w.next);
+  if (done === ops.length) return { written: docs, lost: [] };
+  const ours = await isOurs(docs);
+  return { written: docs.filter(ours), lost: docs.filter((doc) => !ours(doc)) };
 }
 
 function view(doc: BucketDoc): BucketView {
