@@ -25,15 +25,12 @@ import { compileForPipeline } from '../src/ingestion/pipeline-spec';
 import type { MappingSpec } from '../src/mapping/mapping-spec';
 import { kafkaConnection } from '../src/infra/kafka';
 import { seededRandom } from '../test/support/seeded-random';
+import { numberArg } from './support/bench-common';
 
 const ROOT = path.join(__dirname, '..');
-const arg = (name: string, fallback: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
-};
-const EVENTS = arg('events', 20_000);
-const KEYS = arg('keys', 2_000);
-const ROUNDS = arg('rounds', 2);
+const EVENTS = numberArg('events', 20_000);
+const KEYS = numberArg('keys', 2_000);
+const ROUNDS = numberArg('rounds', 2);
 const PARTITIONS = 4;
 const DEFAULT_RATE = Number(SETTINGS.find((s) => s.name === 'CANONQL_DISCOVERY_SAMPLE_RATE')!.default);
 

@@ -36,17 +36,14 @@ import path from 'node:path';
 import { MongoClient, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
 import { stackPaths } from '../infra/stack/stack-config';
 import { orderKeysOf } from '../src/state/order-keys';
-import { flagArg, fmt, listArg, machine, numberArg, percentile, writeResults } from './support/bench-common';
+import { flagArg, fmt, listArg, machine, numberArg, percentile, stringArg, writeResults } from './support/bench-common';
 
 const DOCS = numberArg('docs', 10000);
 const RUNS = numberArg('runs', 3);
 const PAGES = numberArg('pages', 30);
 const READS_ONLY = flagArg('reads-only');
 
-const CLASSES = (() => {
-  const i = process.argv.indexOf('--classes');
-  return i < 0 ? stackPaths().mongoServerClasses : path.resolve(process.argv[i + 1] ?? '');
-})();
+const CLASSES = path.resolve(stringArg('classes', stackPaths().mongoServerClasses));
 
 /** The JVM settings compared; `c1` is what the stack ran with before this benchmark. */
 const SETTINGS: Record<string, readonly string[]> = {

@@ -30,7 +30,7 @@ import type { Ingestion } from '../src/ingestion/ingestion-service';
 import { pacedProducer } from './support/paced-producer';
 import {
   benchKafka, config, cpuSeconds, createTopic, deleteTopics, fmt, machine, numberArg, orderCreate, orderIngestion,
-  sleep, startChild, totalOutcomes, uniqueName, waitUntil, writeResults, type Child,
+  sleep, startChild, stringArg, totalOutcomes, uniqueName, waitUntil, writeResults, type Child,
 } from './support/bench-common';
 
 const SUBSCRIBERS = numberArg('subscribers', 1000);
@@ -38,9 +38,7 @@ const SOCKETS = numberArg('sockets', 4);
 const SECONDS = numberArg('seconds', 10);
 /** Event rates run one after the other on the same subscribers; the first is the headline. */
 const RATES = (() => {
-  const i = process.argv.indexOf('--rates');
-  const single = process.argv.indexOf('--rate');
-  const text = i >= 0 ? process.argv[i + 1]! : single >= 0 ? process.argv[single + 1]! : '500,50';
+  const text = stringArg('rates', stringArg('rate', '500,50'));
   const rates = text.split(',').map(Number);
   if (rates.some((r) => !Number.isFinite(r) || r <= 0)) throw new Error(`--rates needs positive numbers, got ${text}`);
   return rates;
