@@ -74,6 +74,20 @@ export interface SettingSpec {
   readonly documentedDefault?: string;
   /** The setting's line in docs/configuration.md (generated from this list). */
   readonly description: string;
+  /** How loadConfig checks a number or true/false setting (the others are parsed by code of their own). */
+  readonly check?: SettingCheck;
+}
+
+export type SettingCheck =
+  | { readonly kind: 'integer'; readonly min: number; readonly max?: number; readonly why?: string }
+  | { readonly kind: 'boolean' };
+
+/** The words of a broken integer rule: "must be a positive integer", "must be an integer from 2 to 1000"... */
+function integerRuleText(rule: Extract<SettingCheck, { kind: 'integer' }>): string {
+  if (rule.max !== undefined) return `must be an integer from ${rule.min} to ${rule.max}`;
+  if (rule.min === 0) return 'must be a non-negative integer';
+  if (rule.min === 1) return 'must be a positive integer';
+  return `must be an integer of at least ${rule.min}${rule.why ? ` (${rule.why})` : ''}`;
 }
 
 export const SETTINGS: readonly SettingSpec[] = [
@@ -97,7 +111,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'KAFKA_CONNECT_URL', default: LOCAL_CONNECT_URL, description: 'Kafka Connect REST URL (tooling and tests manage Debezium connectors through it).' },
   { name: 'SOURCE_POSTGRES_URL', default: LOCAL_POSTGRES_URL, description: 'The demo PostgreSQL source captured by Debezium.' },
   { name: 'SOURCE_MARIADB_URL', default: LOCAL_MARIADB_URL, description: 'The MariaDB source captured by Debezium (`mariadb://user[:password]@host:port/database`; tooling and tests register its connector).' },
-  { name: 'CANONQL_MAX_PAGE_SIZE', default: '100', description: 'Largest `first` a list or history query may ask for (larger: `BAD_USER_INPUT`).' },
+  { name: 'CANONQL_MAX_PAGE_SIZE', check: { kind: 'integer', min: 1 }, default: '100', description: 'Largest `first` a list or history query may ask for (larger: `BAD_USER_INPUT`).' },
   { name: 'CANONQL_ADMIN_KEYS', default: '', description: 'Comma-separated admin API keys, sent as `Authorization: Bearer <key>` (HTTP) or `authorization` in graphql-ws `connection_init`. Every mutation needs one; unset, mutations are refused with `FORBIDDEN`. `npm start` generates one and prints it.' },
   { name: 'CANONQL_API_KEYS', default: '', description: 'API keys with roles: comma-separated `key=admin`, `key=reader`, or `key=reader:order|customer` (reads of those subjects only). At least 16 characters each.' },
   { name: 'CANONQL_JWT_SECRET', default: '', description: 'HS256 secret (≥ 32 characters) verifying bearer JWTs offline. Claims: `role` (`admin`/`reader`, default reader), `subjects` (read scope), `exp` required.' },
@@ -115,35 +129,35 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'CANONQL_MAX_SUBSCRIPTIONS_PER_CONNECTION', default: '100', description: 'Operations open on one websocket; beyond: `TOO_MANY_SUBSCRIPTIONS` for that subscribe, connection kept.' },
   { name: 'CANONQL_INTROSPECTION', default: '', documentedDefault: '`false` in production, else `true`', description: '`__schema` / `__type`; off: `INTROSPECTION_DISABLED`.' },
   { name: 'CANONQL_OPERATION_TIMEOUT_MS', default: '30000', description: 'HTTP operations unanswered by then: HTTP 504 `OPERATION_TIMEOUT`; `0`: none.' },
-  { name: 'CANONQL_CATALOG_POLL_MS', default: '1000', description: 'How often each process checks the catalog revision; a schema, spec or metric change made through any process takes effect everywhere within this interval (the process that served the mutation applies it at once).' },
+  { name: 'CANONQL_CATALOG_POLL_MS', check: { kind: 'integer', min: 50 }, default: '1000', description: 'How often each process checks the catalog revision; a schema, spec or metric change made through any process takes effect everywhere within this interval (the process that served the mutation applies it at once).' },
   { name: 'CANONQL_SPECS_DIR', default: 'specs', description: 'Directory of mapping spec files (`*.json`) loaded at start; every file is validated, all problems listed.' },
   { name: 'CANONQL_SCHEMA_DIR', default: 'schema', description: 'Directory of schemas; canonical subjects are read from `canonical/<subject>.schema.json`.' },
   { name: 'CANONQL_INGEST_GROUP_ID', default: 'canonql-ingest', description: 'Kafka consumer group of the ingestion role (all ingestion processes share it).' },
   { name: 'CANONQL_DEADLETTER_TOPIC', default: 'canonql.deadletter', description: 'Topic receiving messages that can never be ingested, with the reason in headers.' },
-  { name: 'CANONQL_CANONICAL_PARTITIONS', default: '3', description: 'Partitions of the `canonical.<subject>` topics canonql creates.' },
+  { name: 'CANONQL_CANONICAL_PARTITIONS', check: { kind: 'integer', min: 1 }, default: '3', description: 'Partitions of the `canonical.<subject>` topics canonql creates.' },
   { name: 'CANONQL_CANONICAL_TOPIC_PREFIX', default: 'canonical.', description: 'Prefix of the canonical event topics (`canonical.order`).' },
-  { name: 'CANONQL_INGEST_FROM_BEGINNING', default: 'true', description: 'A new consumer group starts at the beginning of raw topics (`true`) or at their end.' },
-  { name: 'CANONQL_INGEST_SESSION_TIMEOUT_MS', default: '10000', description: 'Consumer session timeout of the ingestion and metrics groups: how long a crashed process holds its partitions before the group reassigns them, so ingestion resumes after a crash within about this plus 5 s (measured: 12.6–15.1 s at 10000). Heartbeats go out between batches, after each commit and on every retry of a batch step; keep it well above the longest batch step (minimum 6000, the broker\'s `group.min.session.timeout.ms`).' },
-  { name: 'CANONQL_DECODE_MAX_DEPTH', default: '100', description: 'Deepest nesting of objects and arrays in a record (its JSON, and each JSON document embedded in it) and in a canonical document as stored (2 to 1000); beyond, the record is dead-lettered with `DECODE_LIMIT_EXCEEDED` before anything reaches the store. 100 is what MongoDB accepts.' },
-  { name: 'CANONQL_DECODE_MAX_BYTES', default: '16777216', description: 'Largest record value (and JSON document embedded in one) decoded, in bytes; beyond, dead-lettered with `DECODE_LIMIT_EXCEEDED`. 16 MiB is MongoDB\'s document limit.' },
+  { name: 'CANONQL_INGEST_FROM_BEGINNING', check: { kind: 'boolean' }, default: 'true', description: 'A new consumer group starts at the beginning of raw topics (`true`) or at their end.' },
+  { name: 'CANONQL_INGEST_SESSION_TIMEOUT_MS', check: { kind: 'integer', min: 6000, why: 'the broker minimum' }, default: '10000', description: 'Consumer session timeout of the ingestion and metrics groups: how long a crashed process holds its partitions before the group reassigns them, so ingestion resumes after a crash within about this plus 5 s (measured: 12.6–15.1 s at 10000). Heartbeats go out between batches, after each commit and on every retry of a batch step; keep it well above the longest batch step (minimum 6000, the broker\'s `group.min.session.timeout.ms`).' },
+  { name: 'CANONQL_DECODE_MAX_DEPTH', check: { kind: 'integer', min: 2, max: 1000 }, default: '100', description: 'Deepest nesting of objects and arrays in a record (its JSON, and each JSON document embedded in it) and in a canonical document as stored (2 to 1000); beyond, the record is dead-lettered with `DECODE_LIMIT_EXCEEDED` before anything reaches the store. 100 is what MongoDB accepts.' },
+  { name: 'CANONQL_DECODE_MAX_BYTES', check: { kind: 'integer', min: 1024 }, default: '16777216', description: 'Largest record value (and JSON document embedded in one) decoded, in bytes; beyond, dead-lettered with `DECODE_LIMIT_EXCEEDED`. 16 MiB is MongoDB\'s document limit.' },
   { name: 'CANONQL_PUBLISH_MAX_BYTES', default: '', documentedDefault: 'each topic\'s `max.message.bytes`', description: 'Largest record batch ingestion sends to a canonical topic. By default each topic\'s `max.message.bytes` as the cluster reports it (re-read every minute); set a smaller figure to cap it. A canonical event over the limit on its own is dead-lettered with EVENT_TOO_LARGE (its state applied), never retried forever.' },
-  { name: 'CANONQL_DEMO_FEED', default: 'false', documentedDefault: '`false` (`true` under `npm start`)', description: 'Continuously feed the demo domain: MongoDB-connector order events to Kafka, customer row changes to PostgreSQL (captured by Debezium).' },
-  { name: 'CANONQL_DEMO_INTERVAL_MS', default: '2000', description: 'Pause between two ticks of the demo feed.' },
+  { name: 'CANONQL_DEMO_FEED', check: { kind: 'boolean' }, default: 'false', documentedDefault: '`false` (`true` under `npm start`)', description: 'Continuously feed the demo domain: MongoDB-connector order events to Kafka, customer row changes to PostgreSQL (captured by Debezium).' },
+  { name: 'CANONQL_DEMO_INTERVAL_MS', check: { kind: 'integer', min: 50 }, default: '2000', description: 'Pause between two ticks of the demo feed.' },
   { name: 'CANONQL_DEMO_ORDERS_TOPIC', default: 'raw.mongo.orders', description: 'Raw topic of the demo order events (the seed spec\'s topic).' },
   { name: 'CANONQL_DISCOVERY_SAMPLE_RATE', default: '1', description: 'Share (0..1) of raw change records each ingestion process profiles for raw-schema discovery (a random sample); `0` turns discovery off.' },
-  { name: 'CANONQL_DISCOVERY_FLUSH_MS', default: '2000', description: 'How often each ingestion process writes its raw-topic profiles and samples to the store and checks for schema drift (and on stop).' },
-  { name: 'CANONQL_DISCOVERY_SAMPLES', default: '50', description: 'Last raw records kept per topic (0..1000), for spec previews and `rawTopic { samples }`.' },
-  { name: 'CANONQL_DISCOVERY_REMOVAL_WINDOW', default: '1000', description: 'A field that none of the last this-many profiled full images of its topic carried counts as removed (a new raw schema version).' },
-  { name: 'CANONQL_METRICS', default: 'true', description: 'Maintain metric rollups (a consumer group over the canonical topics, with the ingest role) and serve `metric`/`metricDefinitions`/`metricUpdated` (with the api role).' },
+  { name: 'CANONQL_DISCOVERY_FLUSH_MS', check: { kind: 'integer', min: 100 }, default: '2000', description: 'How often each ingestion process writes its raw-topic profiles and samples to the store and checks for schema drift (and on stop).' },
+  { name: 'CANONQL_DISCOVERY_SAMPLES', check: { kind: 'integer', min: 0, max: 1000 }, default: '50', description: 'Last raw records kept per topic (0..1000), for spec previews and `rawTopic { samples }`.' },
+  { name: 'CANONQL_DISCOVERY_REMOVAL_WINDOW', check: { kind: 'integer', min: 1, max: 100000 }, default: '1000', description: 'A field that none of the last this-many profiled full images of its topic carried counts as removed (a new raw schema version).' },
+  { name: 'CANONQL_METRICS', check: { kind: 'boolean' }, default: 'true', description: 'Maintain metric rollups (a consumer group over the canonical topics, with the ingest role) and serve `metric`/`metricDefinitions`/`metricUpdated` (with the api role).' },
   { name: 'CANONQL_METRICS_DIR', default: 'specs/metrics', description: 'Directory of metric definition files (`*.json`) loaded at start; every file is validated, all problems listed.' },
   { name: 'CANONQL_METRICS_GROUP_ID', default: '', documentedDefault: '`<CANONQL_INGEST_GROUP_ID>-metrics` (`canonql-ingest-metrics`)', description: 'Kafka consumer group of the metrics role (all metrics processes of one deployment share it). Derived from the ingest group by default, so two deployments (or test runs) with their own ingest groups never share a metrics group.' },
-  { name: 'CANONQL_AGGREGATE_MAX_SCAN', default: '100000', description: 'Most entities an ad-hoc `<plural>Aggregate` query scans, and metric buckets a `metric` query reads; beyond, `LIMIT_EXCEEDED`.' },
-  { name: 'CANONQL_AGGREGATE_MAX_GROUPS', default: '1000', description: 'Most groups an ad-hoc aggregate or `metric` query returns; beyond, `LIMIT_EXCEEDED`.' },
-  { name: 'CANONQL_PROMETHEUS', default: 'true', description: 'Serve Prometheus metrics at `GET /metrics` on every process; `false`: no such route.' },
+  { name: 'CANONQL_AGGREGATE_MAX_SCAN', check: { kind: 'integer', min: 1 }, default: '100000', description: 'Most entities an ad-hoc `<plural>Aggregate` query scans, and metric buckets a `metric` query reads; beyond, `LIMIT_EXCEEDED`.' },
+  { name: 'CANONQL_AGGREGATE_MAX_GROUPS', check: { kind: 'integer', min: 1 }, default: '1000', description: 'Most groups an ad-hoc aggregate or `metric` query returns; beyond, `LIMIT_EXCEEDED`.' },
+  { name: 'CANONQL_PROMETHEUS', check: { kind: 'boolean' }, default: 'true', description: 'Serve Prometheus metrics at `GET /metrics` on every process; `false`: no such route.' },
   { name: 'CANONQL_PROMETHEUS_TOKEN', default: '', description: 'When set, `GET /metrics` needs `Authorization: Bearer <token>` (401 otherwise); unset, it is open like `/healthz`.' },
-  { name: 'CANONQL_LAG_CACHE_MS', default: '5000', description: 'Consumer lag (`canonql_consumer_lag`, `subjectStatus.lag`) is read from Kafka at most once per this interval, however many scrapes and queries ask.' },
-  { name: 'CANONQL_SHUTDOWN_TIMEOUT_MS', default: '25000', description: 'On SIGTERM/SIGINT: time to finish the batch in flight, commit, and drain HTTP and websockets; past it the process exits 1 with a log line naming what did not finish. Keep it below the orchestrator\'s kill grace period (Kubernetes: 30 s).' },
-  { name: 'CANONQL_MIGRATION_BATCH', default: '500', description: 'At start, entities stored before order keys existed get them (state/migrate-order-keys.ts), this many per round trip; progress is logged, and a process stopped half-way resumes where the store stands.' },
+  { name: 'CANONQL_LAG_CACHE_MS', check: { kind: 'integer', min: 0 }, default: '5000', description: 'Consumer lag (`canonql_consumer_lag`, `subjectStatus.lag`) is read from Kafka at most once per this interval, however many scrapes and queries ask.' },
+  { name: 'CANONQL_SHUTDOWN_TIMEOUT_MS', check: { kind: 'integer', min: 1000 }, default: '25000', description: 'On SIGTERM/SIGINT: time to finish the batch in flight, commit, and drain HTTP and websockets; past it the process exits 1 with a log line naming what did not finish. Keep it below the orchestrator\'s kill grace period (Kubernetes: 30 s).' },
+  { name: 'CANONQL_MIGRATION_BATCH', check: { kind: 'integer', min: 1, max: 100000 }, default: '500', description: 'At start, entities stored before order keys existed get them (state/migrate-order-keys.ts), this many per round trip; progress is logged, and a process stopped half-way resumes where the store stands.' },
   { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug or trace.' },
 ];
 
@@ -160,6 +174,21 @@ export function loadConfig(env: Env = process.env): Config {
     if (!spec) throw new Error(`setting ${name} is not declared in SETTINGS`);
     const raw = env[name];
     return raw === undefined || raw.trim() === '' ? spec.default : raw.trim();
+  };
+  // Number and true/false settings are checked by the rule SETTINGS gives them.
+  const checkOf = (name: string): SettingCheck | undefined => SETTINGS.find((s) => s.name === name)?.check;
+  const integer = (name: string): number => {
+    const rule = checkOf(name);
+    if (rule?.kind !== 'integer') throw new Error(`setting ${name} has no integer check in SETTINGS`);
+    const value = Number(read(name));
+    if (!Number.isInteger(value) || value < rule.min || (rule.max !== undefined && value > rule.max)) problems.push(`${name} ${integerRuleText(rule)}`);
+    return value;
+  };
+  const flag = (name: string): boolean => {
+    if (checkOf(name)?.kind !== 'boolean') throw new Error(`setting ${name} has no boolean check in SETTINGS`);
+    const text = read(name);
+    if (text !== 'true' && text !== 'false') problems.push(`${name} must be true or false`);
+    return text === 'true';
   };
 
   const mode = read('CANONQL_MODE') as Mode;
@@ -196,68 +225,39 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = read('LOG_LEVEL');
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
-  const canonicalPartitions = Number(read('CANONQL_CANONICAL_PARTITIONS'));
-  if (!Number.isInteger(canonicalPartitions) || canonicalPartitions < 1) {
-    problems.push('CANONQL_CANONICAL_PARTITIONS must be a positive integer');
-  }
-  const fromBeginning = read('CANONQL_INGEST_FROM_BEGINNING');
-  if (!['true', 'false'].includes(fromBeginning)) problems.push('CANONQL_INGEST_FROM_BEGINNING must be true or false');
-
-  const demoFeed = read('CANONQL_DEMO_FEED');
-  if (!['true', 'false'].includes(demoFeed)) problems.push('CANONQL_DEMO_FEED must be true or false');
-  const demoInterval = Number(read('CANONQL_DEMO_INTERVAL_MS'));
-  if (!Number.isInteger(demoInterval) || demoInterval < 50) problems.push('CANONQL_DEMO_INTERVAL_MS must be an integer of at least 50');
-  const maxPageSize = Number(read('CANONQL_MAX_PAGE_SIZE'));
-  if (!Number.isInteger(maxPageSize) || maxPageSize < 1) problems.push('CANONQL_MAX_PAGE_SIZE must be a positive integer');
-  const sessionTimeoutMs = Number(read('CANONQL_INGEST_SESSION_TIMEOUT_MS'));
-  if (!Number.isInteger(sessionTimeoutMs) || sessionTimeoutMs < 6000) {
-    problems.push('CANONQL_INGEST_SESSION_TIMEOUT_MS must be an integer of at least 6000 (the broker minimum)');
-  }
-
-  const decodeMaxDepth = Number(read('CANONQL_DECODE_MAX_DEPTH'));
-  // Past a thousand levels our own recursive walks of a decoded value would risk the stack.
-  if (!Number.isInteger(decodeMaxDepth) || decodeMaxDepth < 2 || decodeMaxDepth > 1000) problems.push('CANONQL_DECODE_MAX_DEPTH must be an integer from 2 to 1000');
-  const decodeMaxBytes = Number(read('CANONQL_DECODE_MAX_BYTES'));
-  if (!Number.isInteger(decodeMaxBytes) || decodeMaxBytes < 1024) problems.push('CANONQL_DECODE_MAX_BYTES must be an integer of at least 1024');
+  const canonicalPartitions = integer('CANONQL_CANONICAL_PARTITIONS');
+  const fromBeginning = flag('CANONQL_INGEST_FROM_BEGINNING');
+  const demoFeed = flag('CANONQL_DEMO_FEED');
+  const demoInterval = integer('CANONQL_DEMO_INTERVAL_MS');
+  const maxPageSize = integer('CANONQL_MAX_PAGE_SIZE');
+  const sessionTimeoutMs = integer('CANONQL_INGEST_SESSION_TIMEOUT_MS');
+  // Past a thousand levels our own recursive walks of a decoded value would risk the stack (the rule's maximum).
+  const decodeMaxDepth = integer('CANONQL_DECODE_MAX_DEPTH');
+  const decodeMaxBytes = integer('CANONQL_DECODE_MAX_BYTES');
   const publishMaxBytesText = read('CANONQL_PUBLISH_MAX_BYTES');
   const publishMaxBytes = publishMaxBytesText === '' ? null : Number(publishMaxBytesText);
   if (publishMaxBytes !== null && (!Number.isInteger(publishMaxBytes) || publishMaxBytes < 4096)) {
     problems.push('CANONQL_PUBLISH_MAX_BYTES must be empty or an integer of at least 4096');
   }
 
-  const catalogPollMs = Number(read('CANONQL_CATALOG_POLL_MS'));
-  if (!Number.isInteger(catalogPollMs) || catalogPollMs < 50) problems.push('CANONQL_CATALOG_POLL_MS must be an integer of at least 50');
+  const catalogPollMs = integer('CANONQL_CATALOG_POLL_MS');
 
   const discoverySampleRate = Number(read('CANONQL_DISCOVERY_SAMPLE_RATE'));
   if (!Number.isFinite(discoverySampleRate) || discoverySampleRate < 0 || discoverySampleRate > 1) {
     problems.push('CANONQL_DISCOVERY_SAMPLE_RATE must be a number from 0 to 1');
   }
-  const discoveryFlushMs = Number(read('CANONQL_DISCOVERY_FLUSH_MS'));
-  if (!Number.isInteger(discoveryFlushMs) || discoveryFlushMs < 100) problems.push('CANONQL_DISCOVERY_FLUSH_MS must be an integer of at least 100');
-  const discoverySamples = Number(read('CANONQL_DISCOVERY_SAMPLES'));
-  if (!Number.isInteger(discoverySamples) || discoverySamples < 0 || discoverySamples > 1000) {
-    problems.push('CANONQL_DISCOVERY_SAMPLES must be an integer from 0 to 1000');
-  }
-  const discoveryRemovalWindow = Number(read('CANONQL_DISCOVERY_REMOVAL_WINDOW'));
-  if (!Number.isInteger(discoveryRemovalWindow) || discoveryRemovalWindow < 1 || discoveryRemovalWindow > 100000) {
-    problems.push('CANONQL_DISCOVERY_REMOVAL_WINDOW must be an integer from 1 to 100000');
-  }
+  const discoveryFlushMs = integer('CANONQL_DISCOVERY_FLUSH_MS');
+  const discoverySamples = integer('CANONQL_DISCOVERY_SAMPLES');
+  const discoveryRemovalWindow = integer('CANONQL_DISCOVERY_REMOVAL_WINDOW');
 
-  const metricsEnabled = read('CANONQL_METRICS');
-  if (!['true', 'false'].includes(metricsEnabled)) problems.push('CANONQL_METRICS must be true or false');
-  const maxScan = Number(read('CANONQL_AGGREGATE_MAX_SCAN'));
-  if (!Number.isInteger(maxScan) || maxScan < 1) problems.push('CANONQL_AGGREGATE_MAX_SCAN must be a positive integer');
-  const maxGroups = Number(read('CANONQL_AGGREGATE_MAX_GROUPS'));
-  if (!Number.isInteger(maxGroups) || maxGroups < 1) problems.push('CANONQL_AGGREGATE_MAX_GROUPS must be a positive integer');
+  const metricsEnabled = flag('CANONQL_METRICS');
+  const maxScan = integer('CANONQL_AGGREGATE_MAX_SCAN');
+  const maxGroups = integer('CANONQL_AGGREGATE_MAX_GROUPS');
 
-  const prometheus = read('CANONQL_PROMETHEUS');
-  if (!['true', 'false'].includes(prometheus)) problems.push('CANONQL_PROMETHEUS must be true or false');
-  const lagCacheMs = Number(read('CANONQL_LAG_CACHE_MS'));
-  if (!Number.isInteger(lagCacheMs) || lagCacheMs < 0) problems.push('CANONQL_LAG_CACHE_MS must be a non-negative integer');
-  const migrationBatch = Number(read('CANONQL_MIGRATION_BATCH'));
-  if (!Number.isInteger(migrationBatch) || migrationBatch < 1 || migrationBatch > 100_000) problems.push('CANONQL_MIGRATION_BATCH must be an integer from 1 to 100000');
-  const shutdownTimeoutMs = Number(read('CANONQL_SHUTDOWN_TIMEOUT_MS'));
-  if (!Number.isInteger(shutdownTimeoutMs) || shutdownTimeoutMs < 1000) problems.push('CANONQL_SHUTDOWN_TIMEOUT_MS must be an integer of at least 1000');
+  const prometheus = flag('CANONQL_PROMETHEUS');
+  const lagCacheMs = integer('CANONQL_LAG_CACHE_MS');
+  const migrationBatch = integer('CANONQL_MIGRATION_BATCH');
+  const shutdownTimeoutMs = integer('CANONQL_SHUTDOWN_TIMEOUT_MS');
 
   const hardening = readApiHardening(read, env, { mode, api: roles.includes('api'), maxPageSize }, problems);
 
@@ -280,15 +280,15 @@ export function loadConfig(env: Env = process.env): Config {
     usesLocalStack: !isSet('MONGODB_URI') && !isSet('KAFKA_BROKERS'),
     logLevel,
     api: { maxPageSize, adminKeys: hardening.adminKeys, auth: hardening.auth, limits: hardening.limits },
-    demo: { enabled: demoFeed === 'true', intervalMs: demoInterval, ordersTopic: read('CANONQL_DEMO_ORDERS_TOPIC') },
+    demo: { enabled: demoFeed, intervalMs: demoInterval, ordersTopic: read('CANONQL_DEMO_ORDERS_TOPIC') },
     catalog: { pollMs: catalogPollMs },
     discovery: { sampleRate: discoverySampleRate, flushMs: discoveryFlushMs, samples: discoverySamples, removalWindow: discoveryRemovalWindow },
     specsDir: read('CANONQL_SPECS_DIR'),
     metrics: {
-      enabled: metricsEnabled === 'true', dir: read('CANONQL_METRICS_DIR'), groupId: read('CANONQL_METRICS_GROUP_ID') || `${read('CANONQL_INGEST_GROUP_ID')}-metrics`, maxScan, maxGroups,
+      enabled: metricsEnabled, dir: read('CANONQL_METRICS_DIR'), groupId: read('CANONQL_METRICS_GROUP_ID') || `${read('CANONQL_INGEST_GROUP_ID')}-metrics`, maxScan, maxGroups,
     },
     schemaDir: read('CANONQL_SCHEMA_DIR'),
-    observability: { prometheus: prometheus === 'true', prometheusToken: read('CANONQL_PROMETHEUS_TOKEN') || null, lagCacheMs },
+    observability: { prometheus, prometheusToken: read('CANONQL_PROMETHEUS_TOKEN') || null, lagCacheMs },
     shutdownTimeoutMs,
     migrationBatch,
     ingest: {
@@ -296,7 +296,7 @@ export function loadConfig(env: Env = process.env): Config {
       deadLetterTopic: read('CANONQL_DEADLETTER_TOPIC'),
       canonicalPartitions,
       canonicalTopicPrefix: read('CANONQL_CANONICAL_TOPIC_PREFIX'),
-      fromBeginning: fromBeginning === 'true',
+      fromBeginning,
       sessionTimeoutMs,
       decodeLimits: { maxDepth: decodeMaxDepth, maxBytes: decodeMaxBytes },
       publishMaxBytes,

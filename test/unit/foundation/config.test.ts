@@ -36,6 +36,26 @@ describe('loadConfig', () => {
     expect((caught as AppError).details).toHaveLength(4);
   });
 
+  it('checks every integer and true/false setting by the rule SETTINGS gives it, naming the setting and the rule', () => {
+    const checked = SETTINGS.filter((setting) => setting.check !== undefined);
+    expect(checked.length).toBeGreaterThan(15);
+    for (const setting of checked) {
+      let caught: unknown;
+      try {
+        loadConfig({ [setting.name]: setting.check!.kind === 'integer' ? '1.5' : 'yes' });
+      } catch (error) {
+        caught = error;
+      }
+      expect((caught as AppError).details).toEqual([expect.stringMatching(new RegExp(`^${setting.name} must be (an integer|a positive integer|a non-negative integer|true or false)`))]);
+    }
+    // The bounds hold on both sides: below the minimum and above the maximum are refused, the bounds themselves accepted.
+    expect(() => loadConfig({ CANONQL_DECODE_MAX_DEPTH: '1' })).toThrow('CANONQL_DECODE_MAX_DEPTH must be an integer from 2 to 1000');
+    expect(() => loadConfig({ CANONQL_DECODE_MAX_DEPTH: '1001' })).toThrow('CANONQL_DECODE_MAX_DEPTH must be an integer from 2 to 1000');
+    expect(loadConfig({ CANONQL_DECODE_MAX_DEPTH: '1000', CANONQL_LAG_CACHE_MS: '0' })).toMatchObject({ observability: { lagCacheMs: 0 } });
+    expect(() => loadConfig({ CANONQL_INGEST_SESSION_TIMEOUT_MS: '5999' })).toThrow('CANONQL_INGEST_SESSION_TIMEOUT_MS must be an integer of at least 6000 (the broker minimum)');
+    expect(loadConfig({ CANONQL_METRICS: 'false', CANONQL_PROMETHEUS: 'true' })).toMatchObject({ metrics: { enabled: false }, observability: { prometheus: true } });
+  });
+
   it('declares every setting with a description', () => {
     for (const setting of SETTINGS) {
       expect(setting.name).toMatch(/^[A-Z][A-Z0-9_]+$/);
