@@ -8,7 +8,12 @@ const transform = { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] };
 // jest would otherwise report as obsolete snapshots).
 // The environment keeps the logs of canonql components a test starts and shows them only with a
 // failing test (test/support/log-capturing-environment.ts); TEST_LOG_LEVEL=debug prints them live.
-const common = { testEnvironment: '<rootDir>/test/support/log-capturing-environment.ts', transform, moduleFileExtensions: ['ts', 'js', 'json'], roots: ['<rootDir>/test'] };
+const common = {
+  testEnvironment: '<rootDir>/test/support/log-capturing-environment.ts',
+  transform,
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  roots: ['<rootDir>/test'],
+};
 
 module.exports = {
   // On a 2-core machine jest runs every suite in band, inside its own process (one worker means no

@@ -20,8 +20,23 @@ import { MongoClient } from 'mongodb';
 import { createProgress } from '../infra/stack/progress';
 import { stackUp } from '../infra/stack/stack';
 import {
-  benchKafka, config, createTopic, deleteTopics, fmt, machine, numberArg, oid, orderCreate, orderIngestion, percentile,
-  startChild, totalOutcomes, uniqueName, waitUntil, writeResults, type Child,
+  benchKafka,
+  config,
+  createTopic,
+  deleteTopics,
+  fmt,
+  machine,
+  numberArg,
+  oid,
+  orderCreate,
+  orderIngestion,
+  percentile,
+  startChild,
+  totalOutcomes,
+  uniqueName,
+  waitUntil,
+  writeResults,
+  type Child,
 } from './support/bench-common';
 
 const ORDERS = numberArg('orders', 5000);
@@ -41,25 +56,38 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY, maxFree
 
 function post(port: number, body: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1', port, path: '/graphql', method: 'POST', agent,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-    }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/graphql',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
-const bodyOf = (query: QueryName) => query === 'order'
-  ? JSON.stringify({ query: QUERIES.order, variables: { id: oid(Math.floor(Math.random() * ORDERS)) } })
-  : JSON.stringify({ query: QUERIES.orders });
+const bodyOf = (query: QueryName) =>
+  query === 'order'
+    ? JSON.stringify({ query: QUERIES.order, variables: { id: oid(Math.floor(Math.random() * ORDERS)) } })
+    : JSON.stringify({ query: QUERIES.orders });
 
-interface Run { requests: number; errors: number; seconds: number; latenciesMs: number[] }
+interface Run {
+  requests: number;
+  errors: number;
+  seconds: number;
+  latenciesMs: number[];
+}
 
 /** `CONCURRENCY` request loops against one server for `seconds`; every answer is checked. */
 async function drive(port: number, query: QueryName, seconds: number): Promise<Run> {
@@ -67,21 +95,23 @@ async function drive(port: number, query: QueryName, seconds: number): Promise<R
   let errors = 0;
   const started = performance.now();
   const deadline = started + seconds * 1000;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (performance.now() < deadline) {
-      const body = bodyOf(query);
-      const t0 = performance.now();
-      try {
-        const { status, text } = await post(port, body);
-        const t1 = performance.now();
-        const parsed = JSON.parse(text) as { data?: Record<string, unknown>; errors?: unknown };
-        if (status !== 200 || parsed.errors || !parsed.data?.[query]) errors += 1;
-        else latenciesMs.push(t1 - t0);
-      } catch {
-        errors += 1;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < deadline) {
+        const body = bodyOf(query);
+        const t0 = performance.now();
+        try {
+          const { status, text } = await post(port, body);
+          const t1 = performance.now();
+          const parsed = JSON.parse(text) as { data?: Record<string, unknown>; errors?: unknown };
+          if (status !== 200 || parsed.errors || !parsed.data?.[query]) errors += 1;
+          else latenciesMs.push(t1 - t0);
+        } catch {
+          errors += 1;
+        }
       }
-    }
-  }));
+    }),
+  );
   return { requests: latenciesMs.length, errors, seconds: (performance.now() - started) / 1000, latenciesMs };
 }
 
@@ -90,8 +120,13 @@ function summarize(runs: Run[]) {
   const requests = runs.reduce((n, r) => n + r.requests, 0);
   const seconds = runs.reduce((n, r) => n + r.seconds, 0);
   return {
-    requests, errors: runs.reduce((n, r) => n + r.errors, 0), seconds,
-    requestsPerSecond: requests / seconds, p50Ms: percentile(all, 50), p99Ms: percentile(all, 99), maxMs: all.at(-1) ?? NaN,
+    requests,
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    seconds,
+    requestsPerSecond: requests / seconds,
+    p50Ms: percentile(all, 50),
+    p99Ms: percentile(all, 99),
+    maxMs: all.at(-1) ?? NaN,
   };
 }
 
@@ -150,10 +185,13 @@ async function main() {
     for (const query of ['order', 'orders'] as const) {
       const body = query === 'order' ? JSON.stringify({ query: QUERIES.order, variables: { id: oid(7) } }) : JSON.stringify({ query: QUERIES.orders });
       const [a, b] = await Promise.all([post(ports.canonql, body), post(ports.baseline, body)]);
-      if (JSON.stringify(JSON.parse(a.text)) !== JSON.stringify(JSON.parse(b.text))) throw new Error(`canonql and baseline answer ${query} differently:\n${a.text}\n${b.text}`);
+      if (JSON.stringify(JSON.parse(a.text)) !== JSON.stringify(JSON.parse(b.text)))
+        throw new Error(`canonql and baseline answer ${query} differently:\n${a.text}\n${b.text}`);
     }
-    console.log(`canonql (Apollo Server 5 + express, child pid ${canonqlChild.process.pid}) and baseline (node:http, child pid ${baselineChild.process.pid}) answer identically; ` +
-      `driving each with ${CONCURRENCY} requests in flight (keep-alive), ${SECONDS} s per run, ${ROUNDS} rounds`);
+    console.log(
+      `canonql (Apollo Server 5 + express, child pid ${canonqlChild.process.pid}) and baseline (node:http, child pid ${baselineChild.process.pid}) answer identically; ` +
+        `driving each with ${CONCURRENCY} requests in flight (keep-alive), ${SECONDS} s per run, ${ROUNDS} rounds`,
+    );
 
     for (const query of ['order', 'orders'] as const) {
       for (const system of ['canonql', 'baseline'] as const) await drive(ports[system], query, WARMUP_SECONDS);
@@ -170,15 +208,29 @@ async function main() {
           runs[query][system].push(run);
           const s = summarize([run]);
           rounds.push({ round, query, system, requestsPerSecond: s.requestsPerSecond, p50Ms: s.p50Ms, p99Ms: s.p99Ms, errors: s.errors });
-          console.log(`round ${round} ${query.padEnd(6)} ${system.padEnd(8)} ${fmt(s.requestsPerSecond).padStart(6)} req/s  p50 ${fmt(s.p50Ms, 2)} ms  p99 ${fmt(s.p99Ms, 2)} ms  errors ${s.errors}`);
+          console.log(
+            `round ${round} ${query.padEnd(6)} ${system.padEnd(8)} ${fmt(s.requestsPerSecond).padStart(6)} req/s  p50 ${fmt(s.p50Ms, 2)} ms  p99 ${fmt(s.p99Ms, 2)} ms  errors ${s.errors}`,
+          );
         }
       }
     }
 
     const results: Record<string, unknown> = {
-      benchmark: 'api-throughput', at: new Date().toISOString(), machine: machine(),
-      settings: { orders: ORDERS, concurrency: CONCURRENCY, secondsPerRun: SECONDS, rounds: ROUNDS, warmupSecondsPerSystem: WARMUP_SECONDS, client: 'node:http keep-alive agent, loopback', nodeEnv: 'production' },
-      queries: QUERIES, rounds, summary: {} as Record<string, unknown>,
+      benchmark: 'api-throughput',
+      at: new Date().toISOString(),
+      machine: machine(),
+      settings: {
+        orders: ORDERS,
+        concurrency: CONCURRENCY,
+        secondsPerRun: SECONDS,
+        rounds: ROUNDS,
+        warmupSecondsPerSystem: WARMUP_SECONDS,
+        client: 'node:http keep-alive agent, loopback',
+        nodeEnv: 'production',
+      },
+      queries: QUERIES,
+      rounds,
+      summary: {} as Record<string, unknown>,
     };
     console.log(`\n${ORDERS} orders, ${CONCURRENCY} in flight, ${ROUNDS} rounds x ${SECONDS} s per system and query (all rounds pooled)\n`);
     console.log('| query | system | requests/s | p50 ms | p99 ms | errors |');
@@ -188,13 +240,25 @@ async function main() {
       const label = query === 'order' ? '`order(id)` random id' : '`orders(first: 20)`';
       const c = summarize(runs[query].canonql);
       const b = summarize(runs[query].baseline);
-      console.log(`| ${label} | baseline: node:http + same MongoDB reads | ${fmt(b.requestsPerSecond)} | ${fmt(b.p50Ms, 2)} | ${fmt(b.p99Ms, 2)} | ${b.errors} |`);
+      console.log(
+        `| ${label} | baseline: node:http + same MongoDB reads | ${fmt(b.requestsPerSecond)} | ${fmt(b.p50Ms, 2)} | ${fmt(b.p99Ms, 2)} | ${b.errors} |`,
+      );
       console.log(`| ${label} | canonql GraphQL (Apollo Server 5) | ${fmt(c.requestsPerSecond)} | ${fmt(c.p50Ms, 2)} | ${fmt(c.p99Ms, 2)} | ${c.errors} |`);
       const throughputRatio = c.requestsPerSecond / b.requestsPerSecond;
       const p99Ratio = c.p99Ms / b.p99Ms;
       const p50Ratio = c.p50Ms / b.p50Ms;
-      ratios.push(`| ${label} | ${fmt(throughputRatio, 2)} (${throughputRatio >= 0.5 ? 'meets' : 'misses'} ≥ 0.50) | ${fmt(p50Ratio, 2)} | ${fmt(p99Ratio, 2)} (${p99Ratio <= 2 ? 'meets' : 'misses'} ≤ 2.00) |`);
-      (results.summary as Record<string, unknown>)[query] = { canonql: c, baseline: b, throughputRatio, p50Ratio, p99Ratio, meetsThroughputTarget: throughputRatio >= 0.5, meetsP99Target: p99Ratio <= 2 };
+      ratios.push(
+        `| ${label} | ${fmt(throughputRatio, 2)} (${throughputRatio >= 0.5 ? 'meets' : 'misses'} ≥ 0.50) | ${fmt(p50Ratio, 2)} | ${fmt(p99Ratio, 2)} (${p99Ratio <= 2 ? 'meets' : 'misses'} ≤ 2.00) |`,
+      );
+      (results.summary as Record<string, unknown>)[query] = {
+        canonql: c,
+        baseline: b,
+        throughputRatio,
+        p50Ratio,
+        p99Ratio,
+        meetsThroughputTarget: throughputRatio >= 0.5,
+        meetsP99Target: p99Ratio <= 2,
+      };
     }
     console.log('\n| query | throughput canonql/baseline | p50 canonql/baseline | p99 canonql/baseline |');
     console.log('|---|---|---|---|');
@@ -203,13 +267,19 @@ async function main() {
   } finally {
     for (const child of children) await child.stop();
     agent.destroy();
-    await mongo.db(dbName).dropDatabase().catch(() => undefined);
+    await mongo
+      .db(dbName)
+      .dropDatabase()
+      .catch(() => undefined);
     await mongo.close();
     await cleanupTopics?.();
   }
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -50,16 +50,25 @@ function generate(): Message[] {
     const v = (versions[k] += 1);
     const op = v === 1 ? 'c' : random() < 0.05 ? 'd' : 'u';
     const doc = {
-      _id: { $oid: oid(k) }, orderId: `o-${k}`, customer: { email: `User${k}@Example.com`, tier: k % 3 === 0 ? 'gold' : null },
-      items: [{ sku: `sku-${v}`, qty: v }, { sku: 'gift' }], total: { $numberDecimal: `${v}.99` }, status: ['new', 'paid', 'shipped'][v % 3],
-      createdAt: new Date(1_700_000_000_000 + i * 1000).toISOString(), paid: v % 2 === 0, weight: v * 0.25,
+      _id: { $oid: oid(k) },
+      orderId: `o-${k}`,
+      customer: { email: `User${k}@Example.com`, tier: k % 3 === 0 ? 'gold' : null },
+      items: [{ sku: `sku-${v}`, qty: v }, { sku: 'gift' }],
+      total: { $numberDecimal: `${v}.99` },
+      status: ['new', 'paid', 'shipped'][v % 3],
+      createdAt: new Date(1_700_000_000_000 + i * 1000).toISOString(),
+      paid: v % 2 === 0,
+      weight: v * 0.25,
     };
     messages.push({
       key: JSON.stringify({ id: JSON.stringify({ $oid: oid(k) }) }),
       value: JSON.stringify({
-        before: null, after: op === 'd' ? null : JSON.stringify(doc), updateDescription: null,
+        before: null,
+        after: op === 'd' ? null : JSON.stringify(doc),
+        updateDescription: null,
         source: { connector: 'mongodb', name: 'bench', ts_ms: 1_700_000_000_000 + i, ord: 1, db: 'shop', collection: 'orders', snapshot: 'false' },
-        op, ts_ms: 1_700_000_000_000 + i,
+        op,
+        ts_ms: 1_700_000_000_000 + i,
       }),
     });
   }
@@ -85,10 +94,16 @@ async function runIngestion(topic: string, mongo: MongoClient, rate: number | nu
   const profiler = rate === null ? null : createProfiler({ db, sampleRate: rate, flushMs: 2000, samples: 50, removalWindow: 1000, logger });
   await profiler?.start();
   const ingestion = createIngestion({
-    kafka, db, specs: [compileForPipeline({ ...spec, source: { ...spec.source, topic } })],
+    kafka,
+    db,
+    specs: [compileForPipeline({ ...spec, source: { ...spec.source, topic } })],
     validate: (subject, doc) => schemas.get(subject)?.validate(doc) ?? [],
-    groupId: `bench-discovery-${stamp}-${Math.random()}`, deadLetterTopic: `bench.dlq.${stamp}`,
-    canonicalPartitions: PARTITIONS, canonicalTopicPrefix: `bench.canonical.${stamp}.`, fromBeginning: true, logger,
+    groupId: `bench-discovery-${stamp}-${Math.random()}`,
+    deadLetterTopic: `bench.dlq.${stamp}`,
+    canonicalPartitions: PARTITIONS,
+    canonicalTopicPrefix: `bench.canonical.${stamp}.`,
+    fromBeginning: true,
+    logger,
     ...(profiler?.enabled ? { observe: profiler.observe } : {}),
   });
   const cpu = process.cpuUsage();
@@ -131,7 +146,11 @@ async function main() {
 
   // In isolation: decode each record once, then time the profiler alone.
   const raws: RawRecord[] = messages.map((m, i) => ({
-    topic, partition: 0, offset: String(i), key: Buffer.from(m.key as string), value: Buffer.from(m.value as string),
+    topic,
+    partition: 0,
+    offset: String(i),
+    key: Buffer.from(m.key as string),
+    value: Buffer.from(m.value as string),
   }));
   const records = raws.map((raw) => ({ raw, decoded: decodeRecord(raw) }));
   let decodeUs = Infinity;
@@ -155,13 +174,17 @@ async function main() {
     for (const mode of order) {
       const result = await runIngestion(topic, mongo, mode.rate);
       results.get(mode.name)!.push(result);
-      console.log(`round ${round}: ${mode.name}: ${result.eventsPerSecond.toFixed(0)} events/s, ${(result.cpuMs * 1000 / EVENTS).toFixed(1)} µs CPU per event (whole process)`);
+      console.log(
+        `round ${round}: ${mode.name}: ${result.eventsPerSecond.toFixed(0)} events/s, ${((result.cpuMs * 1000) / EVENTS).toFixed(1)} µs CPU per event (whole process)`,
+      );
     }
   }
   const best = (name: string) => Math.max(...results.get(name)!.map((r) => r.eventsPerSecond));
-  const cpu = (name: string) => Math.min(...results.get(name)!.map((r) => r.cpuMs)) * 1000 / EVENTS;
+  const cpu = (name: string) => (Math.min(...results.get(name)!.map((r) => r.cpuMs)) * 1000) / EVENTS;
   const off = best('discovery off');
-  console.log(`\nprofiler alone (no I/O, best of 3 passes), per record: ${observeFull.toFixed(2)} µs at rate 1, ${observeTenth.toFixed(2)} µs at rate 0.1; decoding the same record: ${decodeUs.toFixed(2)} µs`);
+  console.log(
+    `\nprofiler alone (no I/O, best of 3 passes), per record: ${observeFull.toFixed(2)} µs at rate 1, ${observeTenth.toFixed(2)} µs at rate 0.1; decoding the same record: ${decodeUs.toFixed(2)} µs`,
+  );
   console.log('\n| ingestion | events/s (best round) | ratio to off | CPU µs per event (best round, whole process) |');
   console.log('|---|---|---|---|');
   for (const mode of modes) {
@@ -170,7 +193,10 @@ async function main() {
   await mongo.close();
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

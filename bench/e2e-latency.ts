@@ -22,8 +22,21 @@ import { stackUp } from '../infra/stack/stack';
 import { createConnectClient, postgresConnectorConfig } from '../src/infra/connect-client';
 import type { Ingestion } from '../src/ingestion/ingestion-service';
 import {
-  benchKafka, config, deleteTopics, fmt, machine, numberArg, percentile, sleep, specIngestion, startChild, totalOutcomes, uniqueName, waitUntil,
-  writeResults, type Child,
+  benchKafka,
+  config,
+  deleteTopics,
+  fmt,
+  machine,
+  numberArg,
+  percentile,
+  sleep,
+  specIngestion,
+  startChild,
+  totalOutcomes,
+  uniqueName,
+  waitUntil,
+  writeResults,
+  type Child,
 } from './support/bench-common';
 
 const RATE = numberArg('rate', 20);
@@ -33,7 +46,11 @@ const ROWS = numberArg('rows', 50);
 
 const stampNow = () => performance.timeOrigin + performance.now();
 
-interface Report { measured: number; errors: number; latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number } }
+interface Report {
+  measured: number;
+  errors: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+}
 
 async function main() {
   if (config.usesLocalStack) await stackUp(createProgress());
@@ -56,24 +73,45 @@ async function main() {
     await pg.query(`CREATE TABLE public.${table} (id serial PRIMARY KEY, email text, name text, balance numeric(12,2), tier text,
       created_at timestamptz DEFAULT now(), updated_at timestamptz DEFAULT now())`);
     await pg.query(`ALTER TABLE public.${table} REPLICA IDENTITY FULL`);
-    await pg.query(`INSERT INTO public.${table} (id, email, name, tier, balance) SELECT g, 'c' || g || '@bench.io', 'w-0-0', 'gold', 0 FROM generate_series(1, ${ROWS}) g`);
-    await connect.createConnector(name, postgresConnectorConfig({ url: config.sourcePostgresUrl, topicPrefix: name, tables: [`public.${table}`], slotName: name, publicationName: `pub_${name}` }));
-    await waitUntil(`connector ${name} running`, async () => {
-      const s = await connect.status(name);
-      const failed = s?.tasks.find((t) => t.state === 'FAILED');
-      if (failed) throw new Error(`Debezium task failed: ${failed.trace}`);
-      return Boolean(s && s.connector.state === 'RUNNING' && s.tasks.length > 0 && s.tasks.every((t) => t.state === 'RUNNING'));
-    }, 90_000, 200);
+    await pg.query(
+      `INSERT INTO public.${table} (id, email, name, tier, balance) SELECT g, 'c' || g || '@bench.io', 'w-0-0', 'gold', 0 FROM generate_series(1, ${ROWS}) g`,
+    );
+    await connect.createConnector(
+      name,
+      postgresConnectorConfig({
+        url: config.sourcePostgresUrl,
+        topicPrefix: name,
+        tables: [`public.${table}`],
+        slotName: name,
+        publicationName: `pub_${name}`,
+      }),
+    );
+    await waitUntil(
+      `connector ${name} running`,
+      async () => {
+        const s = await connect.status(name);
+        const failed = s?.tasks.find((t) => t.state === 'FAILED');
+        if (failed) throw new Error(`Debezium task failed: ${failed.trace}`);
+        return Boolean(s && s.connector.state === 'RUNNING' && s.tasks.length > 0 && s.tasks.every((t) => t.state === 'RUNNING'));
+      },
+      90_000,
+      200,
+    );
     // The snapshot of the seeded rows creates the raw topic.
-    await waitUntil('the raw topic', async () => {
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        return (await admin.listTopics()).includes(rawTopic);
-      } finally {
-        await admin.disconnect();
-      }
-    }, 90_000, 250);
+    await waitUntil(
+      'the raw topic',
+      async () => {
+        const admin = kafka.admin();
+        await admin.connect();
+        try {
+          return (await admin.listTopics()).includes(rawTopic);
+        } finally {
+          await admin.disconnect();
+        }
+      },
+      90_000,
+      250,
+    );
 
     const running = specIngestion('customer.json', { kafka, db: mongo.db(dbName), topic: rawTopic, topicPrefix, deadLetterTopic });
     ingestion = running;
@@ -98,18 +136,26 @@ async function main() {
     children.push(api);
     const port = (await api.next<{ port: number }>('ready')).port;
     const subscribers = startChild('subscriber-process.ts', {
-      BENCH_WS_URL: `ws://127.0.0.1:${port}/graphql`, BENCH_SOCKETS: '1', BENCH_SUBSCRIPTIONS: String(SUBSCRIBERS),
-      BENCH_SUBSCRIPTION_FIELD: 'customerChanged', BENCH_STAMP_FIELD: 'name',
+      BENCH_WS_URL: `ws://127.0.0.1:${port}/graphql`,
+      BENCH_SOCKETS: '1',
+      BENCH_SUBSCRIPTIONS: String(SUBSCRIBERS),
+      BENCH_SUBSCRIPTION_FIELD: 'customerChanged',
+      BENCH_STAMP_FIELD: 'name',
     });
     children.push(subscribers);
     await subscribers.next('ready');
     await subscribers.call({ cmd: 'open' });
     let n = 0;
-    await waitUntil('every subscription to receive a warm-up change', async () => {
-      n += 1;
-      await pg.query(`UPDATE public.${table} SET name = $1 WHERE id = 1`, [`w-${stampNow().toFixed(3)}-${n}`]);
-      return (await subscribers.call<{ warmed: number }>({ cmd: 'warm' })).warmed >= SUBSCRIBERS;
-    }, 90_000, 300);
+    await waitUntil(
+      'every subscription to receive a warm-up change',
+      async () => {
+        n += 1;
+        await pg.query(`UPDATE public.${table} SET name = $1 WHERE id = 1`, [`w-${stampNow().toFixed(3)}-${n}`]);
+        return (await subscribers.call<{ warmed: number }>({ cmd: 'warm' })).warmed >= SUBSCRIBERS;
+      },
+      90_000,
+      300,
+    );
     await sleep(1000);
     await subscribers.call({ cmd: 'reset' });
     rawLatencies.length = 0;
@@ -123,8 +169,12 @@ async function main() {
       n += 1;
       await pg.query(`UPDATE public.${table} SET name = $1, balance = balance + 1 WHERE id = $2`, [`o-${stampNow().toFixed(3)}-${n}`, 1 + (i % ROWS)]);
     }
-    await waitUntil('every update to reach every subscriber', async () => (await subscribers.call<{ measured: number }>({ cmd: 'count' })).measured >= total * SUBSCRIBERS, 60_000, 100)
-      .catch(() => undefined);
+    await waitUntil(
+      'every update to reach every subscriber',
+      async () => (await subscribers.call<{ measured: number }>({ cmd: 'count' })).measured >= total * SUBSCRIBERS,
+      60_000,
+      100,
+    ).catch(() => undefined);
     const report = await subscribers.call<Report>({ cmd: 'report' });
     const raw = [...rawLatencies].sort((a, b) => a - b);
     const rawStats = { measured: raw.length, p50: percentile(raw, 50), p99: percentile(raw, 99), max: raw.at(-1) ?? NaN };
@@ -132,14 +182,31 @@ async function main() {
     console.log(`\n${total} autocommitted UPDATEs at ${RATE}/s over ${ROWS} rows, ${SUBSCRIBERS} subscribers (customerChanged over graphql-ws)\n`);
     console.log('| hop | measured | p50 ms | p99 ms | max ms |');
     console.log('|---|---|---|---|---|');
-    console.log(`| commit → raw Debezium record on Kafka (kafkajs consumer) | ${rawStats.measured} | ${fmt(rawStats.p50, 1)} | ${fmt(rawStats.p99, 1)} | ${fmt(rawStats.max, 0)} |`);
-    console.log(`| commit → canonql subscriber (ingestion → canonical topic → change feed → graphql-ws) | ${report.measured} / ${total * SUBSCRIBERS} | ` +
-      `${fmt(report.latencyMs.p50, 1)} | ${fmt(report.latencyMs.p99, 1)} | ${fmt(report.latencyMs.max, 0)} |`);
-    console.log(`\ncanonql's share: p50 +${fmt(report.latencyMs.p50 - rawStats.p50, 1)} ms, p99 +${fmt(report.latencyMs.p99 - rawStats.p99, 1)} ms over Debezium's hop`);
+    console.log(
+      `| commit → raw Debezium record on Kafka (kafkajs consumer) | ${rawStats.measured} | ${fmt(rawStats.p50, 1)} | ${fmt(rawStats.p99, 1)} | ${fmt(rawStats.max, 0)} |`,
+    );
+    console.log(
+      `| commit → canonql subscriber (ingestion → canonical topic → change feed → graphql-ws) | ${report.measured} / ${total * SUBSCRIBERS} | ` +
+        `${fmt(report.latencyMs.p50, 1)} | ${fmt(report.latencyMs.p99, 1)} | ${fmt(report.latencyMs.max, 0)} |`,
+    );
+    console.log(
+      `\ncanonql's share: p50 +${fmt(report.latencyMs.p50 - rawStats.p50, 1)} ms, p99 +${fmt(report.latencyMs.p99 - rawStats.p99, 1)} ms over Debezium's hop`,
+    );
     const file = writeResults('e2e-latency', {
-      benchmark: 'e2e-latency', at: new Date().toISOString(), machine: machine(),
-      settings: { rate: RATE, seconds: SECONDS, subscribers: SUBSCRIBERS, rows: ROWS, debeziumPollIntervalMs: 50, stamp: 'epoch ms taken just before the autocommitted UPDATE is sent' },
-      debeziumHop: rawStats, endToEnd: report, expected: total * SUBSCRIBERS,
+      benchmark: 'e2e-latency',
+      at: new Date().toISOString(),
+      machine: machine(),
+      settings: {
+        rate: RATE,
+        seconds: SECONDS,
+        subscribers: SUBSCRIBERS,
+        rows: ROWS,
+        debeziumPollIntervalMs: 50,
+        stamp: 'epoch ms taken just before the autocommitted UPDATE is sent',
+      },
+      debeziumHop: rawStats,
+      endToEnd: report,
+      expected: total * SUBSCRIBERS,
     });
     console.log(`\nwrote ${file}`);
   } finally {
@@ -148,23 +215,34 @@ async function main() {
     if (ingestion) await ingestion.stop().catch(() => undefined);
     await connect.deleteConnector(name).catch(() => undefined);
     // The slot stays active for a moment after the connector task stops.
-    await waitUntil(`slot ${name} released`, async () => {
-      const r = await pg.query('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [name]);
-      if (r.rowCount === 0) return true;
-      if (r.rows[0].active) return false;
-      await pg.query('SELECT pg_drop_replication_slot($1)', [name]);
-      return true;
-    }, 30_000, 250).catch(() => undefined);
+    await waitUntil(
+      `slot ${name} released`,
+      async () => {
+        const r = await pg.query('SELECT active FROM pg_replication_slots WHERE slot_name = $1', [name]);
+        if (r.rowCount === 0) return true;
+        if (r.rows[0].active) return false;
+        await pg.query('SELECT pg_drop_replication_slot($1)', [name]);
+        return true;
+      },
+      30_000,
+      250,
+    ).catch(() => undefined);
     await pg.query(`DROP PUBLICATION IF EXISTS "pub_${name}"`).catch(() => undefined);
     await pg.query(`DROP TABLE IF EXISTS public.${table}`).catch(() => undefined);
     await pg.end();
-    await mongo.db(dbName).dropDatabase().catch(() => undefined);
+    await mongo
+      .db(dbName)
+      .dropDatabase()
+      .catch(() => undefined);
     await mongo.close();
     await deleteTopics(kafka, [rawTopic, `${topicPrefix}customer`, deadLetterTopic]);
   }
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

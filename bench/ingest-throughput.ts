@@ -28,8 +28,22 @@ import { createProgress } from '../infra/stack/progress';
 import { stackUp } from '../infra/stack/stack';
 import { stateCollectionName, type StoredEntity } from '../src/state/entity-store';
 import {
-  benchKafka, config, createTopic, deleteTopics, flagArg, fmt, listArg, machine, numberArg, oid, orderIngestion, sleep, totalOutcomes,
-  uniqueName, waitUntil, writeResults,
+  benchKafka,
+  config,
+  createTopic,
+  deleteTopics,
+  flagArg,
+  fmt,
+  listArg,
+  machine,
+  numberArg,
+  oid,
+  orderIngestion,
+  sleep,
+  totalOutcomes,
+  uniqueName,
+  waitUntil,
+  writeResults,
 } from './support/bench-common';
 import { sinkConnectorConfig, sinkFailure, startSinkWorker, type SinkWorker } from './support/mongo-sink';
 import { seededRandom } from '../test/support/seeded-random';
@@ -47,7 +61,12 @@ type SystemName = 'baseline' | 'sink' | 'canonql';
 const kafka = benchKafka('canonql-bench-ingest');
 const log = (line: string) => console.log(line);
 
-interface SourceEvent { key: number; version: number; op: 'c' | 'u' | 'd'; tsMs: number }
+interface SourceEvent {
+  key: number;
+  version: number;
+  op: 'c' | 'u' | 'd';
+  tsMs: number;
+}
 
 /** Mixed creates (first change of a key, or after a delete), updates, and about 5% deletes, in per-key order. */
 function changes(count: number, keys: number, seedValue: number): SourceEvent[] {
@@ -66,8 +85,11 @@ function changes(count: number, keys: number, seedValue: number): SourceEvent[] 
 }
 
 const orderDoc = (key: number, version: number) => ({
-  _id: { $oid: oid(key) }, orderId: `o-${key}`, customer: { email: `User${key}@Example.com` },
-  items: [{ sku: `sku-${version}`, qty: version }, { sku: 'gift' }], total: { $numberDecimal: `${version}.99` },
+  _id: { $oid: oid(key) },
+  orderId: `o-${key}`,
+  customer: { email: `User${key}@Example.com` },
+  items: [{ sku: `sku-${version}`, qty: version }, { sku: 'gift' }],
+  total: { $numberDecimal: `${version}.99` },
 });
 
 /**
@@ -86,8 +108,19 @@ function toMessage(e: SourceEvent, partition?: number): Message {
       after: e.op === 'c' ? image : null,
       patch: e.op === 'u' ? image : null,
       filter: e.op === 'c' ? null : JSON.stringify({ _id: { $oid: oid(e.key) } }),
-      source: { version: '1.9.8.Final', connector: 'mongodb', name: 'bench', ts_ms: e.tsMs, ord: 1, db: 'shop', rs: 'rs0', collection: 'orders', snapshot: 'false' },
-      op: e.op, ts_ms: e.tsMs,
+      source: {
+        version: '1.9.8.Final',
+        connector: 'mongodb',
+        name: 'bench',
+        ts_ms: e.tsMs,
+        ord: 1,
+        db: 'shop',
+        rs: 'rs0',
+        collection: 'orders',
+        snapshot: 'false',
+      },
+      op: e.op,
+      ts_ms: e.tsMs,
     }),
     ...(partition === undefined ? {} : { partition }),
   };
@@ -138,7 +171,12 @@ async function produce(topic: string, messages: Message[]) {
   await producer.disconnect();
 }
 
-interface SystemRun { system: SystemName; eventsPerSecond: number; seconds: number; db: Db }
+interface SystemRun {
+  system: SystemName;
+  eventsPerSecond: number;
+  seconds: number;
+  db: Db;
+}
 
 async function runBaseline(topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
   const db = mongo.db(uniqueName('bench_ingest_baseline'));
@@ -150,24 +188,26 @@ async function runBaseline(topic: string, mongo: MongoClient, total: number): Pr
   await consumer.subscribe({ topic, fromBeginning: true });
   let seen = 0;
   await new Promise<void>((resolve, reject) => {
-    consumer.run({
-      partitionsConsumedConcurrently: PARTITIONS,
-      eachBatch: async ({ batch }) => {
-        const ops: AnyBulkWriteOperation<{ _id: string }>[] = [];
-        for (const message of batch.messages) {
-          const key = JSON.parse((JSON.parse(message.key!.toString()) as { id: string }).id).$oid as string;
-          const value = JSON.parse(message.value!.toString()) as { op: string; after: string | null; patch: string | null };
-          if (value.op === 'd') ops.push({ deleteOne: { filter: { _id: key } } });
-          else {
-            const { _id: _ignored, ...doc } = EJSON.parse(value.after ?? value.patch!, { relaxed: true }) as Record<string, unknown>;
-            ops.push({ updateOne: { filter: { _id: key }, update: { $set: doc }, upsert: true } });
+    consumer
+      .run({
+        partitionsConsumedConcurrently: PARTITIONS,
+        eachBatch: async ({ batch }) => {
+          const ops: AnyBulkWriteOperation<{ _id: string }>[] = [];
+          for (const message of batch.messages) {
+            const key = JSON.parse((JSON.parse(message.key!.toString()) as { id: string }).id).$oid as string;
+            const value = JSON.parse(message.value!.toString()) as { op: string; after: string | null; patch: string | null };
+            if (value.op === 'd') ops.push({ deleteOne: { filter: { _id: key } } });
+            else {
+              const { _id: _ignored, ...doc } = EJSON.parse(value.after ?? value.patch!, { relaxed: true }) as Record<string, unknown>;
+              ops.push({ updateOne: { filter: { _id: key }, update: { $set: doc }, upsert: true } });
+            }
           }
-        }
-        if (ops.length > 0) await collection.bulkWrite(ops, { ordered: false });
-        seen += batch.messages.length;
-        if (seen >= total) resolve();
-      },
-    }).catch(reject);
+          if (ops.length > 0) await collection.bulkWrite(ops, { ordered: false });
+          seen += batch.messages.length;
+          if (seen >= total) resolve();
+        },
+      })
+      .catch(reject);
   });
   const seconds = (Date.now() - started) / 1000;
   await consumer.disconnect();
@@ -201,11 +241,22 @@ async function runSink(worker: SinkWorker, topic: string, mongo: MongoClient, to
   const started = Date.now();
   await worker.client.createConnector(name, sinkConnectorConfig({ topic, database: db.databaseName, collection: 'orders', tasks: PARTITIONS }));
   try {
-    await waitUntil('the sink connector to store every end marker', async () => {
-      const failure = await sinkFailure(worker, name);
-      if (failure) throw new Error(`MongoDB sink connector failed: ${failure.split('\n').filter((l, i) => i === 0 || l.startsWith('Caused by')).join('\n')}`);
-      return (await collection.countDocuments({ _id: { $in: markerIds } })) === PARTITIONS;
-    }, TIMEOUT_MS, 50);
+    await waitUntil(
+      'the sink connector to store every end marker',
+      async () => {
+        const failure = await sinkFailure(worker, name);
+        if (failure)
+          throw new Error(
+            `MongoDB sink connector failed: ${failure
+              .split('\n')
+              .filter((l, i) => i === 0 || l.startsWith('Caused by'))
+              .join('\n')}`,
+          );
+        return (await collection.countDocuments({ _id: { $in: markerIds } })) === PARTITIONS;
+      },
+      TIMEOUT_MS,
+      50,
+    );
   } finally {
     await worker.client.deleteConnector(name);
   }
@@ -220,7 +271,7 @@ async function finalState(system: SystemName, db: Db): Promise<Map<number, strin
     const docs = await db.collection<StoredEntity>(stateCollectionName('order')).find({}).toArray();
     for (const doc of docs) {
       const items = doc.data.line_items as { sku: string }[] | undefined;
-      state.set(parseInt(doc._id, 16), doc._meta.deleted ? null : items?.[0]?.sku ?? '?');
+      state.set(parseInt(doc._id, 16), doc._meta.deleted ? null : (items?.[0]?.sku ?? '?'));
     }
   } else {
     const docs = await db.collection<{ _id: ObjectId | string; items?: { sku: string }[] }>('orders').find({}).toArray();
@@ -267,8 +318,10 @@ async function main() {
     topics.push(topic);
     const stream = changes(EVENTS, KEYS, 42);
     const total = stream.length + PARTITIONS;
-    log(`producing ${stream.length} Debezium MongoDB events (${stream.filter((e) => e.op === 'c').length} c / ${stream.filter((e) => e.op === 'u').length} u / ` +
-      `${stream.filter((e) => e.op === 'd').length} d) over ${KEYS} keys + ${PARTITIONS} end markers to ${topic} (${PARTITIONS} partitions)`);
+    log(
+      `producing ${stream.length} Debezium MongoDB events (${stream.filter((e) => e.op === 'c').length} c / ${stream.filter((e) => e.op === 'u').length} u / ` +
+        `${stream.filter((e) => e.op === 'd').length} d) over ${KEYS} keys + ${PARTITIONS} end markers to ${topic} (${PARTITIONS} partitions)`,
+    );
     await produce(topic, [...stream.map((e) => toMessage(e)), ...markers()]);
 
     const rounds: { round: number; system: SystemName; eventsPerSecond: number; seconds: number }[] = [];
@@ -309,10 +362,14 @@ async function main() {
     log('| system | events/s | ratio to baseline | canonql ahead of it by |');
     log('|---|---|---|---|');
     for (const system of SYSTEMS) {
-      log(`| ${labels[system]} | ${fmt(best(system))} | ${fmt(best(system) / baselineRate, 2)} | ${system === 'canonql' ? '' : fmt(best('canonql') / best(system), 2)} |`);
+      log(
+        `| ${labels[system]} | ${fmt(best(system))} | ${fmt(best(system) / baselineRate, 2)} | ${system === 'canonql' ? '' : fmt(best('canonql') / best(system), 2)} |`,
+      );
     }
-    log(`\ncorrectness: ${delivered.length} deliveries of ${truth.length} changes over ${correctness[SYSTEMS[0]!]!.keys} keys ` +
-      `(redelivered older changes and per-key swaps); final state vs the source\n`);
+    log(
+      `\ncorrectness: ${delivered.length} deliveries of ${truth.length} changes over ${correctness[SYSTEMS[0]!]!.keys} keys ` +
+        `(redelivered older changes and per-key swaps); final state vs the source\n`,
+    );
     log('| system | keys wrong | deleted but present | present but missing | older version |');
     log('|---|---|---|---|---|');
     for (const system of SYSTEMS) {
@@ -320,9 +377,27 @@ async function main() {
       log(`| ${labels[system]} | ${c.mismatches} / ${c.keys} | ${c.resurrectedDeleted} | ${c.missing} | ${c.olderVersion} |`);
     }
     const file = writeResults('ingest-throughput', {
-      benchmark: 'ingest-throughput', at: new Date().toISOString(), machine: machine(),
-      settings: { events: stream.length, keys: KEYS, partitions: PARTITIONS, rounds: ROUNDS, correctnessChanges: truth.length, correctnessDeliveries: delivered.length, systems: SYSTEMS, long: LONG },
-      sink: worker ? { worker: worker.kind, version: worker.pluginVersion, handler: 'com.mongodb.kafka.connect.sink.cdc.debezium.mongodb.MongoDbHandler', tasks: PARTITIONS } : null,
+      benchmark: 'ingest-throughput',
+      at: new Date().toISOString(),
+      machine: machine(),
+      settings: {
+        events: stream.length,
+        keys: KEYS,
+        partitions: PARTITIONS,
+        rounds: ROUNDS,
+        correctnessChanges: truth.length,
+        correctnessDeliveries: delivered.length,
+        systems: SYSTEMS,
+        long: LONG,
+      },
+      sink: worker
+        ? {
+            worker: worker.kind,
+            version: worker.pluginVersion,
+            handler: 'com.mongodb.kafka.connect.sink.cdc.debezium.mongodb.MongoDbHandler',
+            tasks: PARTITIONS,
+          }
+        : null,
       rounds,
       summary: Object.fromEntries(SYSTEMS.map((s) => [s, { eventsPerSecond: best(s), ratioToBaseline: best(s) / baselineRate }])),
       canonqlToBaseline: best('canonql') / baselineRate,
@@ -337,7 +412,10 @@ async function main() {
   }
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -33,7 +33,20 @@ import { createMetricsService } from '../src/metrics/metrics-service';
 import { BUCKETS_COLLECTION } from '../src/metrics/rollup-store';
 import { createEntityStore } from '../src/state/entity-store';
 import {
-  benchKafka, config, createTopic, deleteTopics, fmt, machine, numberArg, percentile, specIngestion, ROOT, totalOutcomes, uniqueName, waitUntil, writeResults,
+  benchKafka,
+  config,
+  createTopic,
+  deleteTopics,
+  fmt,
+  machine,
+  numberArg,
+  percentile,
+  specIngestion,
+  ROOT,
+  totalOutcomes,
+  uniqueName,
+  waitUntil,
+  writeResults,
 } from './support/bench-common';
 import { seededRandom } from '../test/support/seeded-random';
 
@@ -111,34 +124,48 @@ async function queryLatency(db: Db) {
   const app = express();
   const server = http.createServer(app);
   const endpoint = await mountGraphqlEndpoint({
-    app, httpServer: server, path: '/graphql', gateway: new SchemaGateway(buildApiSchema(catalog.list())), logger,
+    app,
+    httpServer: server,
+    path: '/graphql',
+    gateway: new SchemaGateway(buildApiSchema(catalog.list())),
+    logger,
     services: { catalog, db, store: createEntityStore(db), eventLog: createEventLog(db), maxPageSize: 100, access: createAccessPolicy([]), metrics: reader },
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   const key = metricKey(definitions.find((d) => d.name === 'order-amount')!);
   const buckets = db.collection(BUCKETS_COLLECTION);
-  const first = await buckets.find({ metric: key, window: 'hour', count: { $gt: 0 } }).sort({ startMs: 1 }).limit(1).toArray();
+  const first = await buckets
+    .find({ metric: key, window: 'hour', count: { $gt: 0 } })
+    .sort({ startMs: 1 })
+    .limit(1)
+    .toArray();
   const from = first[0]!.startMs as number;
   const to = from + 24 * 3_600_000;
   const gql = `{ metric(name: "order-amount", window: hour, from: "${new Date(from).toISOString()}", to: "${new Date(to).toISOString()}") { start dimensions count sum avg min max } }`;
-  const rows = (await buckets.countDocuments({ metric: key, window: 'hour', startMs: { $gte: from, $lt: to }, count: { $gt: 0 } }));
+  const rows = await buckets.countDocuments({ metric: key, window: 'hour', startMs: { $gte: from, $lt: to }, count: { $gt: 0 } });
   const agent = new http.Agent({ keepAlive: true });
-  const post = (body: string) => new Promise<string>((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve(text));
+  const post = (body: string) =>
+    new Promise<string>((resolve, reject) => {
+      const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(text));
+      });
+      req.on('error', reject);
+      req.end(body);
     });
-    req.on('error', reject);
-    req.end(body);
-  });
   const body = JSON.stringify({ query: gql });
   const check = JSON.parse(await post(body)) as { data?: { metric: unknown[] }; errors?: unknown };
   if (!check.data || check.data.metric.length !== rows) throw new Error(`metric query returned ${JSON.stringify(check).slice(0, 300)} for ${rows} rollup docs`);
   const results = {
     rollupDocs: rows,
-    raw: await time(QUERIES, () => buckets.find({ metric: key, window: 'hour', startMs: { $gte: from, $lt: to }, count: { $gt: 0 } }, { projection: { members: 0, w: 0 } }).sort({ startMs: 1 }).toArray()),
+    raw: await time(QUERIES, () =>
+      buckets
+        .find({ metric: key, window: 'hour', startMs: { $gte: from, $lt: to }, count: { $gt: 0 } }, { projection: { members: 0, w: 0 } })
+        .sort({ startMs: 1 })
+        .toArray(),
+    ),
     reader: await time(QUERIES, () => reader.query({ name: 'order-amount', window: 'hour', from: new Date(from), to: new Date(to) })),
     graphql: await time(QUERIES, () => post(body)),
   };
@@ -159,7 +186,9 @@ async function main() {
   await producer.connect();
   for (let i = 0; i < messages.length; i += 2000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 2000) });
   await producer.disconnect();
-  console.log(`${messages.length} demo order messages (${EVENTS}+ change events, tombstones included) on ${topic}, ${PARTITIONS} partitions; ${JSON.stringify(machine())}`);
+  console.log(
+    `${messages.length} demo order messages (${EVENTS}+ change events, tombstones included) on ${topic}, ${PARTITIONS} partitions; ${JSON.stringify(machine())}`,
+  );
 
   const rounds: { round: number; off: number; onIngest: number; onEndToEnd: number }[] = [];
   const topics = [topic];
@@ -172,7 +201,9 @@ async function main() {
     lastOn = on.db;
     topics.push(...off.topics, ...on.topics);
     rounds.push({ round, off: off.ingestEventsPerSec, onIngest: on.ingestEventsPerSec, onEndToEnd: on.endToEndEventsPerSec });
-    console.log(`round ${round}: metrics off ${fmt(off.ingestEventsPerSec)} msg/s; on: ingestion ${fmt(on.ingestEventsPerSec)} msg/s, until rollups current ${fmt(on.endToEndEventsPerSec)} msg/s`);
+    console.log(
+      `round ${round}: metrics off ${fmt(off.ingestEventsPerSec)} msg/s; on: ingestion ${fmt(on.ingestEventsPerSec)} msg/s, until rollups current ${fmt(on.endToEndEventsPerSec)} msg/s`,
+    );
   }
   const best = (k: 'off' | 'onIngest' | 'onEndToEnd') => Math.max(...rounds.map((r) => r[k]));
   console.log('\n| ingestion of the demo order stream | messages/s (best round) | ratio to metrics off |');
@@ -184,7 +215,9 @@ async function main() {
   const latency = await queryLatency(lastOn!);
   console.log(`\n| read of one day of hourly order-amount buckets (${latency.rollupDocs} rollup docs), ${QUERIES} sequential | p50 ms | p99 ms | per s |`);
   console.log('|---|---|---|---|');
-  console.log(`| raw find of the rollup documents (driver, no members) | ${fmt(latency.raw.p50, 2)} | ${fmt(latency.raw.p99, 2)} | ${fmt(latency.raw.perSec)} |`);
+  console.log(
+    `| raw find of the rollup documents (driver, no members) | ${fmt(latency.raw.p50, 2)} | ${fmt(latency.raw.p99, 2)} | ${fmt(latency.raw.perSec)} |`,
+  );
   console.log(`| MetricsReader.query (find + fold in code) | ${fmt(latency.reader.p50, 2)} | ${fmt(latency.reader.p99, 2)} | ${fmt(latency.reader.perSec)} |`);
   console.log(`| GraphQL metric(...) over HTTP | ${fmt(latency.graphql.p50, 2)} | ${fmt(latency.graphql.p99, 2)} | ${fmt(latency.graphql.perSec)} |`);
   console.log(`\nresults: ${writeResults('metrics', { machine: machine(), events: EVENTS, messages: messages.length, rounds, latency })}`);
@@ -193,7 +226,10 @@ async function main() {
   await mongo.close();
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -12,7 +12,11 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
   children?: number[];
 }
-interface Profile { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] }
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
 
 const file = process.argv[2];
 if (!file || file.startsWith('--')) throw new Error('usage: bench:profile-summary -- <file.cpuprofile> [--top N]');
@@ -29,7 +33,14 @@ function areaOf(url: string, name: string): string {
   }
   if (url.startsWith('node:')) return 'node:internal';
   const src = url.indexOf('/src/');
-  if (src >= 0) return `src/${url.slice(src + 5).split('/').slice(0, -1).join('/') || '.'}`;
+  if (src >= 0)
+    return `src/${
+      url
+        .slice(src + 5)
+        .split('/')
+        .slice(0, -1)
+        .join('/') || '.'
+    }`;
   return url.replace(/^file:\/\//, '');
 }
 
@@ -54,7 +65,9 @@ for (const [id, ms] of selfMs) {
 
 const pct = (ms: number) => `${((100 * ms) / totalMs).toFixed(1)}%`;
 const top = (map: Map<string, number>) => [...map].sort((a, b) => b[1] - a[1]).slice(0, TOP);
-console.log(`${file}: ${(totalMs / 1000).toFixed(1)} s sampled; idle ${pct(areas.get('(idle)') ?? 0)}, GC ${pct(areas.get('(garbage collector)') ?? 0)}, program ${pct(areas.get('(program)') ?? 0)}`);
+console.log(
+  `${file}: ${(totalMs / 1000).toFixed(1)} s sampled; idle ${pct(areas.get('(idle)') ?? 0)}, GC ${pct(areas.get('(garbage collector)') ?? 0)}, program ${pct(areas.get('(program)') ?? 0)}`,
+);
 console.log('\n| self time by area | share |\n|---|---|');
 for (const [area, ms] of top(areas)) console.log(`| ${area} | ${pct(ms)} |`);
 console.log('\n| self time by function | share |\n|---|---|');

@@ -21,9 +21,17 @@ import { config, flagArg, fmt, listArg, machine, ROOT } from './support/bench-co
 
 const LONG = flagArg('long');
 const SCENARIOS = {
-  ingest: { script: 'ingest-throughput.ts', result: 'ingest-throughput', args: LONG ? ['--long'] : ['--events', '20000', '--keys', '4000', '--correctness-events', '8000'] },
+  ingest: {
+    script: 'ingest-throughput.ts',
+    result: 'ingest-throughput',
+    args: LONG ? ['--long'] : ['--events', '20000', '--keys', '4000', '--correctness-events', '8000'],
+  },
   api: { script: 'api-throughput.ts', result: 'api-throughput', args: LONG ? [] : ['--seconds', '5'] },
-  subscriptions: { script: 'subscription-latency.ts', result: 'subscription-latency', args: LONG ? ['--rates', '500,50', '--seconds', '20'] : ['--rates', '500', '--seconds', '10'] },
+  subscriptions: {
+    script: 'subscription-latency.ts',
+    result: 'subscription-latency',
+    args: LONG ? ['--rates', '500,50', '--seconds', '20'] : ['--rates', '500', '--seconds', '10'],
+  },
   metrics: { script: 'metrics.ts', result: 'metrics', args: LONG ? [] : ['--events', '5000', '--rounds', '1', '--queries', '200'] },
   e2e: { script: 'e2e-latency.ts', result: 'e2e-latency', args: LONG ? ['--seconds', '30'] : ['--seconds', '10'] },
 } as const;
@@ -34,7 +42,15 @@ const skip = new Set(listArg('skip', []));
 const selected = (Object.keys(SCENARIOS) as Scenario[]).filter((s) => only.includes(s) && !skip.has(s));
 const resultsDir = path.join(ROOT, 'bench-results');
 
-interface Row { scenario: string; measure: string; canonql: string; baseline: string; ratio: string; target: string; verdict: string }
+interface Row {
+  scenario: string;
+  measure: string;
+  canonql: string;
+  baseline: string;
+  ratio: string;
+  target: string;
+  verdict: string;
+}
 
 /** A results file as written by its scenario; each row below reads the fields that scenario writes. */
 // biome-ignore lint/suspicious/noExplicitAny: the results files are JSON of several shapes, read field by field
@@ -54,17 +70,38 @@ function rowsOf(scenario: Scenario, r: Json): Row[] {
     const s = r.summary;
     const rows: Row[] = [];
     if (s.baseline && s.canonql) {
-      rows.push({ scenario: 'ingestion', measure: `events/s, ${r.settings.events} c/u/d events, ${r.settings.keys} keys`, canonql: fmt(s.canonql.eventsPerSecond),
-        baseline: `${fmt(s.baseline.eventsPerSecond)} (kafkajs + JSON.parse + unordered bulk upsert)`, ratio: fmt(r.canonqlToBaseline, 2), target: '≥ 0.70', verdict: verdict(r.canonqlToBaseline >= 0.7) });
+      rows.push({
+        scenario: 'ingestion',
+        measure: `events/s, ${r.settings.events} c/u/d events, ${r.settings.keys} keys`,
+        canonql: fmt(s.canonql.eventsPerSecond),
+        baseline: `${fmt(s.baseline.eventsPerSecond)} (kafkajs + JSON.parse + unordered bulk upsert)`,
+        ratio: fmt(r.canonqlToBaseline, 2),
+        target: '≥ 0.70',
+        verdict: verdict(r.canonqlToBaseline >= 0.7),
+      });
     }
     if (s.sink && s.canonql) {
-      rows.push({ scenario: 'ingestion vs peer', measure: 'events/s, same topic and store', canonql: fmt(s.canonql.eventsPerSecond),
-        baseline: `${fmt(s.sink.eventsPerSecond)} (MongoDB Kafka sink connector ${r.sink?.version ?? ''})`, ratio: fmt(r.canonqlToSink, 2), target: '> 1.00', verdict: verdict(r.canonqlToSink > 1) });
+      rows.push({
+        scenario: 'ingestion vs peer',
+        measure: 'events/s, same topic and store',
+        canonql: fmt(s.canonql.eventsPerSecond),
+        baseline: `${fmt(s.sink.eventsPerSecond)} (MongoDB Kafka sink connector ${r.sink?.version ?? ''})`,
+        ratio: fmt(r.canonqlToSink, 2),
+        target: '> 1.00',
+        verdict: verdict(r.canonqlToSink > 1),
+      });
     }
     const c = r.correctness;
     const wrong = (k: string) => (c[k] ? `${c[k].mismatches}/${c[k].keys} keys wrong` : 'n/a');
-    rows.push({ scenario: 'correctness', measure: `final state vs source, ${r.settings.correctnessDeliveries} deliveries with redeliveries and per-key swaps`,
-      canonql: wrong('canonql'), baseline: `peer ${wrong('sink')}; raw ${wrong('baseline')}`, ratio: '', target: '0 wrong', verdict: verdict(c.canonql?.mismatches === 0) });
+    rows.push({
+      scenario: 'correctness',
+      measure: `final state vs source, ${r.settings.correctnessDeliveries} deliveries with redeliveries and per-key swaps`,
+      canonql: wrong('canonql'),
+      baseline: `peer ${wrong('sink')}; raw ${wrong('baseline')}`,
+      ratio: '',
+      target: '0 wrong',
+      verdict: verdict(c.canonql?.mismatches === 0),
+    });
     return rows;
   }
   if (scenario === 'api') {
@@ -72,9 +109,24 @@ function rowsOf(scenario: Scenario, r: Json): Row[] {
       const s = r.summary[q];
       const label = q === 'order' ? '`order(id)`' : '`orders(first: 20)`';
       return [
-        { scenario: `GraphQL ${label}`, measure: `requests/s, ${r.settings.concurrency} in flight`, canonql: fmt(s.canonql.requestsPerSecond), baseline: `${fmt(s.baseline.requestsPerSecond)} (node:http + same reads)`,
-          ratio: fmt(s.throughputRatio, 2), target: '≥ 0.50', verdict: verdict(s.throughputRatio >= 0.5) },
-        { scenario: `GraphQL ${label}`, measure: 'p99 ms', canonql: fmt(s.canonql.p99Ms, 1), baseline: fmt(s.baseline.p99Ms, 1), ratio: fmt(s.p99Ratio, 2), target: '≤ 2.00', verdict: verdict(s.p99Ratio <= 2) },
+        {
+          scenario: `GraphQL ${label}`,
+          measure: `requests/s, ${r.settings.concurrency} in flight`,
+          canonql: fmt(s.canonql.requestsPerSecond),
+          baseline: `${fmt(s.baseline.requestsPerSecond)} (node:http + same reads)`,
+          ratio: fmt(s.throughputRatio, 2),
+          target: '≥ 0.50',
+          verdict: verdict(s.throughputRatio >= 0.5),
+        },
+        {
+          scenario: `GraphQL ${label}`,
+          measure: 'p99 ms',
+          canonql: fmt(s.canonql.p99Ms, 1),
+          baseline: fmt(s.baseline.p99Ms, 1),
+          ratio: fmt(s.p99Ratio, 2),
+          target: '≤ 2.00',
+          verdict: verdict(s.p99Ratio <= 2),
+        },
       ];
     });
   }
@@ -87,34 +139,98 @@ function rowsOf(scenario: Scenario, r: Json): Row[] {
       const br = b.runs[i].report;
       const label = `subscriptions ${r.settings.subscribers} subs @ ${rate}/s`;
       const headline = i === 0;
-      rows.push({ scenario: label, measure: 'p50 ms (produce → receive)', canonql: fmt(cr.latencyMs.p50, 1), baseline: `${fmt(br.latencyMs.p50, 1)} (kafkajs + raw ws broadcast)`,
-        ratio: fmt(cr.latencyMs.p50 / br.latencyMs.p50, 2), target: headline ? '≤ 20 ms' : '', verdict: headline ? verdict(cr.latencyMs.p50 <= 20) : '' });
-      rows.push({ scenario: label, measure: 'p99 ms', canonql: fmt(cr.latencyMs.p99, 1), baseline: fmt(br.latencyMs.p99, 1),
-        ratio: fmt(cr.latencyMs.p99 / br.latencyMs.p99, 2), target: headline ? '≤ 150 ms' : '', verdict: headline ? verdict(cr.latencyMs.p99 <= 150) : '' });
-      rows.push({ scenario: label, measure: 'deliveries received / expected', canonql: `${cr.measured} / ${c.runs[i].expectedDeliveries}`, baseline: `${br.measured} / ${b.runs[i].expectedDeliveries}`,
-        ratio: fmt(c.runs[i].deliveriesPerSecond / b.runs[i].deliveriesPerSecond, 2), target: '', verdict: '' });
+      rows.push({
+        scenario: label,
+        measure: 'p50 ms (produce → receive)',
+        canonql: fmt(cr.latencyMs.p50, 1),
+        baseline: `${fmt(br.latencyMs.p50, 1)} (kafkajs + raw ws broadcast)`,
+        ratio: fmt(cr.latencyMs.p50 / br.latencyMs.p50, 2),
+        target: headline ? '≤ 20 ms' : '',
+        verdict: headline ? verdict(cr.latencyMs.p50 <= 20) : '',
+      });
+      rows.push({
+        scenario: label,
+        measure: 'p99 ms',
+        canonql: fmt(cr.latencyMs.p99, 1),
+        baseline: fmt(br.latencyMs.p99, 1),
+        ratio: fmt(cr.latencyMs.p99 / br.latencyMs.p99, 2),
+        target: headline ? '≤ 150 ms' : '',
+        verdict: headline ? verdict(cr.latencyMs.p99 <= 150) : '',
+      });
+      rows.push({
+        scenario: label,
+        measure: 'deliveries received / expected',
+        canonql: `${cr.measured} / ${c.runs[i].expectedDeliveries}`,
+        baseline: `${br.measured} / ${b.runs[i].expectedDeliveries}`,
+        ratio: fmt(c.runs[i].deliveriesPerSecond / b.runs[i].deliveriesPerSecond, 2),
+        target: '',
+        verdict: '',
+      });
     });
-    rows.push({ scenario: 'idle subscriber memory', measure: 'heap KiB per subscriber (RSS KiB)', canonql: `${fmt(c.memory.heapPerSubscriberBytes / 1024, 1)} (${fmt(c.memory.rssPerSubscriberBytes / 1024, 1)})`,
-      baseline: `${fmt(b.memory.heapPerSubscriberBytes / 1024, 1)} (${fmt(b.memory.rssPerSubscriberBytes / 1024, 1)})`, ratio: fmt(c.memory.heapPerSubscriberBytes / b.memory.heapPerSubscriberBytes, 2), target: '', verdict: '' });
+    rows.push({
+      scenario: 'idle subscriber memory',
+      measure: 'heap KiB per subscriber (RSS KiB)',
+      canonql: `${fmt(c.memory.heapPerSubscriberBytes / 1024, 1)} (${fmt(c.memory.rssPerSubscriberBytes / 1024, 1)})`,
+      baseline: `${fmt(b.memory.heapPerSubscriberBytes / 1024, 1)} (${fmt(b.memory.rssPerSubscriberBytes / 1024, 1)})`,
+      ratio: fmt(c.memory.heapPerSubscriberBytes / b.memory.heapPerSubscriberBytes, 2),
+      target: '',
+      verdict: '',
+    });
     return rows;
   }
   if (scenario === 'metrics') {
     const l = r.latency;
     const best = (k: string) => Math.max(...r.rounds.map((x: Json) => x[k]));
     return [
-      { scenario: 'metric query', measure: `p99 ms, one day of hourly buckets (${l.rollupDocs} docs), GraphQL over HTTP`, canonql: fmt(l.graphql.p99, 2), baseline: `${fmt(l.raw.p99, 2)} (raw find of the rollups)`,
-        ratio: fmt(l.graphql.p99 / l.raw.p99, 2), target: '≤ 1.50', verdict: verdict(l.graphql.p99 / l.raw.p99 <= 1.5) },
-      { scenario: 'metric query', measure: 'p99 ms, MetricsReader.query in process', canonql: fmt(l.reader.p99, 2), baseline: fmt(l.raw.p99, 2), ratio: fmt(l.reader.p99 / l.raw.p99, 2), target: '', verdict: '' },
-      { scenario: 'ingestion with metrics', measure: 'messages/s, metrics on (until rollups current) vs off', canonql: fmt(best('onEndToEnd')), baseline: `${fmt(best('off'))} (metrics off)`,
-        ratio: fmt(best('onEndToEnd') / best('off'), 2), target: '', verdict: '' },
+      {
+        scenario: 'metric query',
+        measure: `p99 ms, one day of hourly buckets (${l.rollupDocs} docs), GraphQL over HTTP`,
+        canonql: fmt(l.graphql.p99, 2),
+        baseline: `${fmt(l.raw.p99, 2)} (raw find of the rollups)`,
+        ratio: fmt(l.graphql.p99 / l.raw.p99, 2),
+        target: '≤ 1.50',
+        verdict: verdict(l.graphql.p99 / l.raw.p99 <= 1.5),
+      },
+      {
+        scenario: 'metric query',
+        measure: 'p99 ms, MetricsReader.query in process',
+        canonql: fmt(l.reader.p99, 2),
+        baseline: fmt(l.raw.p99, 2),
+        ratio: fmt(l.reader.p99 / l.raw.p99, 2),
+        target: '',
+        verdict: '',
+      },
+      {
+        scenario: 'ingestion with metrics',
+        measure: 'messages/s, metrics on (until rollups current) vs off',
+        canonql: fmt(best('onEndToEnd')),
+        baseline: `${fmt(best('off'))} (metrics off)`,
+        ratio: fmt(best('onEndToEnd') / best('off'), 2),
+        target: '',
+        verdict: '',
+      },
     ];
   }
   const e = r;
   return [
-    { scenario: 'PostgreSQL commit → subscriber', measure: `p50 ms, ${e.settings.rate} commits/s, ${e.settings.subscribers} subscribers`, canonql: fmt(e.endToEnd.latencyMs.p50, 1),
-      baseline: `${fmt(e.debeziumHop.p50, 1)} (commit → raw Debezium record)`, ratio: fmt(e.endToEnd.latencyMs.p50 / e.debeziumHop.p50, 2), target: '', verdict: '' },
-    { scenario: 'PostgreSQL commit → subscriber', measure: 'p99 ms', canonql: fmt(e.endToEnd.latencyMs.p99, 1), baseline: fmt(e.debeziumHop.p99, 1),
-      ratio: fmt(e.endToEnd.latencyMs.p99 / e.debeziumHop.p99, 2), target: '', verdict: '' },
+    {
+      scenario: 'PostgreSQL commit → subscriber',
+      measure: `p50 ms, ${e.settings.rate} commits/s, ${e.settings.subscribers} subscribers`,
+      canonql: fmt(e.endToEnd.latencyMs.p50, 1),
+      baseline: `${fmt(e.debeziumHop.p50, 1)} (commit → raw Debezium record)`,
+      ratio: fmt(e.endToEnd.latencyMs.p50 / e.debeziumHop.p50, 2),
+      target: '',
+      verdict: '',
+    },
+    {
+      scenario: 'PostgreSQL commit → subscriber',
+      measure: 'p99 ms',
+      canonql: fmt(e.endToEnd.latencyMs.p99, 1),
+      baseline: fmt(e.debeziumHop.p99, 1),
+      ratio: fmt(e.endToEnd.latencyMs.p99 / e.debeziumHop.p99, 2),
+      target: '',
+      verdict: '',
+    },
   ];
 }
 
@@ -152,24 +268,33 @@ async function main() {
   const load = runs.map((r) => `${r.scenario} ${fmt(r.seconds)} s, load ${fmt(r.loadAverageBefore, 2)} → ${fmt(r.loadAverageAfter, 2)}`).join('; ');
   console.log(`scenarios: ${load}`);
   fs.mkdirSync(resultsDir, { recursive: true });
-  fs.writeFileSync(path.join(resultsDir, 'summary.json'), `${JSON.stringify({ startedAt: startedAt.toISOString(), long: LONG, machine: { ...m, os: `${os.type()} ${os.release()}` }, runs, rows, results }, null, 2)}\n`);
-  fs.writeFileSync(path.join(resultsDir, 'summary.md'), [
-    `# canonql benchmarks, ${startedAt.toISOString()}`,
-    '',
-    `Machine: ${description}. Sizes: ${LONG ? '--long' : 'default'}. Every ratio is canonql over a baseline measured in the same run, on the same local stack.`,
-    '',
-    table,
-    '',
-    `Scenario wall time and 1-minute load average before → after (other work on the machine shows here): ${load}.`,
-    '',
-    'Per-scenario details (settings, rounds, all figures): the JSON files beside this one.',
-    '',
-  ].join('\n'));
+  fs.writeFileSync(
+    path.join(resultsDir, 'summary.json'),
+    `${JSON.stringify({ startedAt: startedAt.toISOString(), long: LONG, machine: { ...m, os: `${os.type()} ${os.release()}` }, runs, rows, results }, null, 2)}\n`,
+  );
+  fs.writeFileSync(
+    path.join(resultsDir, 'summary.md'),
+    [
+      `# canonql benchmarks, ${startedAt.toISOString()}`,
+      '',
+      `Machine: ${description}. Sizes: ${LONG ? '--long' : 'default'}. Every ratio is canonql over a baseline measured in the same run, on the same local stack.`,
+      '',
+      table,
+      '',
+      `Scenario wall time and 1-minute load average before → after (other work on the machine shows here): ${load}.`,
+      '',
+      'Per-scenario details (settings, rounds, all figures): the JSON files beside this one.',
+      '',
+    ].join('\n'),
+  );
   console.log(`wrote bench-results/summary.json, bench-results/summary.md`);
   if (runs.some((r) => r.exitCode !== 0)) process.exit(1);
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -29,8 +29,23 @@ import { stackUp } from '../infra/stack/stack';
 import type { Ingestion } from '../src/ingestion/ingestion-service';
 import { pacedProducer } from './support/paced-producer';
 import {
-  benchKafka, config, cpuSeconds, createTopic, deleteTopics, fmt, machine, numberArg, orderCreate, orderIngestion,
-  sleep, startChild, totalOutcomes, uniqueName, waitUntil, writeResults, type Child,
+  benchKafka,
+  config,
+  cpuSeconds,
+  createTopic,
+  deleteTopics,
+  fmt,
+  machine,
+  numberArg,
+  orderCreate,
+  orderIngestion,
+  sleep,
+  startChild,
+  totalOutcomes,
+  uniqueName,
+  waitUntil,
+  writeResults,
+  type Child,
 } from './support/bench-common';
 
 const MINUTES = numberArg('minutes', 10);
@@ -48,9 +63,17 @@ const FLAT_LATENCY_SLACK_MS = 20;
 const MiB = 2 ** 20;
 const stampNow = () => performance.timeOrigin + performance.now();
 
-interface Memory { rss: number; heapUsed: number; external: number; arrayBuffers: number }
+interface Memory {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+}
 interface SubscriberReport {
-  measured: number; errors: number; completed: number; errorMessages: Record<string, number>;
+  measured: number;
+  errors: number;
+  completed: number;
+  errorMessages: Record<string, number>;
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
 }
 interface Sample {
@@ -84,7 +107,8 @@ function ownMemory(): Memory {
 /** Produces `RATE` events/s until `stop()`, each stamped with its produce time. */
 function steadyProducer(producer: Producer, topic: string) {
   return pacedProducer(producer, topic, {
-    rate: RATE, idleMs: 5,
+    rate: RATE,
+    idleMs: 5,
     next: () => {
       const n = (sequence += 1);
       return orderCreate(n, `o-${stampNow().toFixed(3)}-${n}`, Date.now());
@@ -129,8 +153,10 @@ async function main() {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   try {
     await createTopic(kafka, topic, RAW_PARTITIONS);
-    console.log(`soak: ${RATE} events/s (${RATE * SUBSCRIBERS} deliveries/s) to ${SUBSCRIBERS} subscribers on ${SOCKETS} sockets ` +
-      `for ${MINUTES} min, sampled every ${SAMPLE_SECONDS} s; machine ${JSON.stringify(machine())}`);
+    console.log(
+      `soak: ${RATE} events/s (${RATE * SUBSCRIBERS} deliveries/s) to ${SUBSCRIBERS} subscribers on ${SOCKETS} sockets ` +
+        `for ${MINUTES} min, sampled every ${SAMPLE_SECONDS} s; machine ${JSON.stringify(machine())}`,
+    );
     const running = orderIngestion({ kafka, db: mongo.db(dbName), topic, topicPrefix, deadLetterTopic });
     ingestion = running;
     await running.start();
@@ -145,15 +171,22 @@ async function main() {
     children.push(api);
     const port = (await api.next<{ port: number }>('ready')).port;
     const subscribers = startChild('subscriber-process.ts', {
-      BENCH_WS_URL: `ws://127.0.0.1:${port}/graphql`, BENCH_SOCKETS: String(SOCKETS), BENCH_SUBSCRIPTIONS: String(SUBSCRIBERS),
+      BENCH_WS_URL: `ws://127.0.0.1:${port}/graphql`,
+      BENCH_SOCKETS: String(SOCKETS),
+      BENCH_SUBSCRIPTIONS: String(SUBSCRIBERS),
     });
     children.push(subscribers);
     await subscribers.next('ready');
     const layout = await subscribers.call<{ sockets: number; subscriptions: number }>({ cmd: 'open' });
-    await waitUntil('every subscription to receive a warm-up event', async () => {
-      await warm();
-      return (await subscribers.call<{ warmed: number }>({ cmd: 'warm' })).warmed >= SUBSCRIBERS;
-    }, 120_000, 500);
+    await waitUntil(
+      'every subscription to receive a warm-up event',
+      async () => {
+        await warm();
+        return (await subscribers.call<{ warmed: number }>({ cmd: 'warm' })).warmed >= SUBSCRIBERS;
+      },
+      120_000,
+      500,
+    );
     const ingestedBefore = totalOutcomes(running);
     console.log(`${layout.subscriptions} subscriptions live on ${layout.sockets} sockets; load starts`);
 
@@ -164,7 +197,9 @@ async function main() {
     let deliveriesTotal = 0;
     let producedAtLastSample = 0;
     const cpu0 = { api: (await api.call<{ cpuSeconds: number }>({ cmd: 'stats' })).cpuSeconds, bench: cpuSeconds() };
-    console.log('\n| t (s) | produced | ingested | deliveries in window | API RSS MiB | API heap MiB | ingestion RSS MiB | ingestion heap MiB | p50 ms | p99 ms | max ms | subscriber errors |');
+    console.log(
+      '\n| t (s) | produced | ingested | deliveries in window | API RSS MiB | API heap MiB | ingestion RSS MiB | ingestion heap MiB | p50 ms | p99 ms | max ms | subscriber errors |',
+    );
     console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (let i = 1; i <= Math.round((MINUTES * 60) / SAMPLE_SECONDS); i += 1) {
       await sleep(started + i * SAMPLE_SECONDS * 1000 - Date.now());
@@ -189,9 +224,11 @@ async function main() {
       };
       producedAtLastSample = produced;
       samples.push(sample);
-      console.log(`| ${sample.atSeconds} | ${produced} | ${sample.ingested} | ${report.measured} | ${fmt(apiMemory.rss / MiB, 1)} | ${fmt(apiMemory.heapUsed / MiB, 1)} | ` +
-        `${fmt(sample.ingestionProcess.rss / MiB, 1)} | ${fmt(sample.ingestionProcess.heapUsed / MiB, 1)} | ${fmt(sample.latencyMs.p50, 1)} | ${fmt(sample.latencyMs.p99, 1)} | ` +
-        `${fmt(sample.latencyMs.max, 0)} | ${report.errors} |`);
+      console.log(
+        `| ${sample.atSeconds} | ${produced} | ${sample.ingested} | ${report.measured} | ${fmt(apiMemory.rss / MiB, 1)} | ${fmt(apiMemory.heapUsed / MiB, 1)} | ` +
+          `${fmt(sample.ingestionProcess.rss / MiB, 1)} | ${fmt(sample.ingestionProcess.heapUsed / MiB, 1)} | ${fmt(sample.latencyMs.p50, 1)} | ${fmt(sample.latencyMs.p99, 1)} | ` +
+          `${fmt(sample.latencyMs.max, 0)} | ${report.errors} |`,
+      );
     }
     await load.stop();
     const produced = load.produced();
@@ -199,42 +236,68 @@ async function main() {
     await sleep(5000);
     const tail = await subscribers.call<SubscriberReport>({ cmd: 'report' });
     deliveriesTotal += tail.measured;
-    const cpu = { apiSeconds: (await api.call<{ cpuSeconds: number }>({ cmd: 'stats' })).cpuSeconds - cpu0.api, benchProcessSeconds: cpuSeconds() - cpu0.bench };
+    const cpu = {
+      apiSeconds: (await api.call<{ cpuSeconds: number }>({ cmd: 'stats' })).cpuSeconds - cpu0.api,
+      benchProcessSeconds: cpuSeconds() - cpu0.bench,
+    };
     const verdict = flatness(samples);
     const memoryFlat = verdict.apiHeapMiB.flat && verdict.apiRssMiB.flat && verdict.ingestionHeapMiB.flat;
     const latencyFlat = verdict.latencyP50Ms.flat && verdict.latencyP99Ms.flat;
-    console.log(`\nproduced ${produced} events in ${fmt((Date.now() - started) / 1000, 0)} s; deliveries counted ${deliveriesTotal} of ${produced * SUBSCRIBERS} expected ` +
-      `(${fmt((100 * deliveriesTotal) / (produced * SUBSCRIBERS), 2)}%; the few received between a window's report and reset are not counted); ` +
-      `subscriptions ended by an error: ${tail.errors}${tail.errors ? ` ${JSON.stringify(tail.errorMessages)}` : ''}; CPU s: API ${fmt(cpu.apiSeconds, 0)}, ingestion + producer ${fmt(cpu.benchProcessSeconds, 0)}`);
+    console.log(
+      `\nproduced ${produced} events in ${fmt((Date.now() - started) / 1000, 0)} s; deliveries counted ${deliveriesTotal} of ${produced * SUBSCRIBERS} expected ` +
+        `(${fmt((100 * deliveriesTotal) / (produced * SUBSCRIBERS), 2)}%; the few received between a window's report and reset are not counted); ` +
+        `subscriptions ended by an error: ${tail.errors}${tail.errors ? ` ${JSON.stringify(tail.errorMessages)}` : ''}; CPU s: API ${fmt(cpu.apiSeconds, 0)}, ingestion + producer ${fmt(cpu.benchProcessSeconds, 0)}`,
+    );
     console.log('\nfirst third vs last third of the samples (medians):');
     for (const [name, v] of Object.entries(verdict)) {
       console.log(`  ${name}: ${fmt(v.firstThird, 1)} -> ${fmt(v.lastThird, 1)} ${v.flat ? 'flat' : 'GROWING'}`);
     }
     console.log(`memory ${memoryFlat ? 'stays flat' : 'grows'}; latency ${latencyFlat ? 'stays flat' : 'grows'}`);
     const file = writeResults('soak', {
-      benchmark: 'soak', at: new Date().toISOString(), machine: machine(),
+      benchmark: 'soak',
+      at: new Date().toISOString(),
+      machine: machine(),
       settings: {
-        minutes: MINUTES, eventsPerSecond: RATE, subscribers: SUBSCRIBERS, sockets: SOCKETS, sampleSeconds: SAMPLE_SECONDS, rawPartitions: RAW_PARTITIONS,
+        minutes: MINUTES,
+        eventsPerSecond: RATE,
+        subscribers: SUBSCRIBERS,
+        sockets: SOCKETS,
+        sampleSeconds: SAMPLE_SECONDS,
+        rawPartitions: RAW_PARTITIONS,
         subscription: 'subscription { orderChanged { op key node { order_id } } }',
-        memory: 'API child process (--expose-gc): process.memoryUsage() after two gc(); ingestion (this process): process.memoryUsage() after two full collections too',
+        memory:
+          'API child process (--expose-gc): process.memoryUsage() after two gc(); ingestion (this process): process.memoryUsage() after two full collections too',
         latency: 'per window: subscriber receive time - raw produce time (same host clock), 0.1 ms histogram, reset every sample',
         flat: `last-third median <= first-third median x ${FLAT_MEMORY_RATIO} (or + ${FLAT_MEMORY_SLACK_MIB} MiB) for memory, x ${FLAT_LATENCY_RATIO} (or + ${FLAT_LATENCY_SLACK_MS} ms) for latency`,
       },
-      produced, deliveriesCounted: deliveriesTotal, expectedDeliveries: produced * SUBSCRIBERS, subscriberErrors: tail.errors, cpu,
-      samples, verdict, memoryFlat, latencyFlat,
+      produced,
+      deliveriesCounted: deliveriesTotal,
+      expectedDeliveries: produced * SUBSCRIBERS,
+      subscriberErrors: tail.errors,
+      cpu,
+      samples,
+      verdict,
+      memoryFlat,
+      latencyFlat,
     });
     console.log(`wrote ${file}`);
   } finally {
     await producer.disconnect().catch(() => undefined);
     for (const child of children.reverse()) await child.stop();
     if (ingestion) await ingestion.stop().catch(() => undefined);
-    await mongo.db(dbName).dropDatabase().catch(() => undefined);
+    await mongo
+      .db(dbName)
+      .dropDatabase()
+      .catch(() => undefined);
     await mongo.close();
     await deleteTopics(kafka, [topic, `${topicPrefix}order`, deadLetterTopic]);
   }
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

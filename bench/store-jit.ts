@@ -56,8 +56,10 @@ const selected = listArg('settings', ['c1', 'default']);
 const flagsOf = (setting: string) => SETTINGS[setting.split('@')[0]!]!;
 const classesOf = (setting: string) => (setting.includes('@') ? path.resolve(setting.slice(setting.indexOf('@') + 1)) : CLASSES);
 for (const setting of selected) {
-  if (!SETTINGS[setting.split('@')[0]!]) throw new Error(`--settings: unknown setting "${setting}" (known: ${Object.keys(SETTINGS).join(', ')}, each optionally @DIR)`);
-  if (!fs.existsSync(path.join(classesOf(setting), 'MongoServerMain.class'))) throw new Error(`--settings ${setting}: no MongoServerMain.class in ${classesOf(setting)}`);
+  if (!SETTINGS[setting.split('@')[0]!])
+    throw new Error(`--settings: unknown setting "${setting}" (known: ${Object.keys(SETTINGS).join(', ')}, each optionally @DIR)`);
+  if (!fs.existsSync(path.join(classesOf(setting), 'MongoServerMain.class')))
+    throw new Error(`--settings ${setting}: no MongoServerMain.class in ${classesOf(setting)}`);
 }
 
 interface Measured {
@@ -85,11 +87,22 @@ async function freePort(): Promise<number> {
 
 function startStore(flags: readonly string[], classes: string, port: number, dataFile: string): ChildProcess {
   const paths = stackPaths();
-  return spawn('java', [
-    '-Xms64m', '-Xmx768m', ...flags, '-Djava.awt.headless=true',
-    '-cp', `${classes}${path.delimiter}${path.join(paths.mongoServerLibs, '*')}`,
-    'MongoServerMain', '127.0.0.1', String(port), dataFile,
-  ], { stdio: 'ignore' });
+  return spawn(
+    'java',
+    [
+      '-Xms64m',
+      '-Xmx768m',
+      ...flags,
+      '-Djava.awt.headless=true',
+      '-cp',
+      `${classes}${path.delimiter}${path.join(paths.mongoServerLibs, '*')}`,
+      'MongoServerMain',
+      '127.0.0.1',
+      String(port),
+      dataFile,
+    ],
+    { stdio: 'ignore' },
+  );
 }
 
 async function stopStore(child: ChildProcess): Promise<void> {
@@ -119,15 +132,33 @@ async function waitForPing(uri: string, startedAt: number, child: ChildProcess):
 
 function entity(n: number, version: number): Document {
   const data = {
-    order_id: `o-${n}`, status: ['NEW', 'PAID', 'SHIPPED'][n % 3], amount: `${(n * 37) % 100000}.${String(n % 100).padStart(2, '0')}`,
+    order_id: `o-${n}`,
+    status: ['NEW', 'PAID', 'SHIPPED'][n % 3],
+    amount: `${(n * 37) % 100000}.${String(n % 100).padStart(2, '0')}`,
     placed_at: new Date(Date.UTC(2024, 0, 1) + n * 60000).toISOString(),
-    customer: { email: `user${n}@example.com` }, items: [{ sku: `sku-${n % 97}`, qty: (n % 5) + 1 }, { sku: 'gift', qty: 1 }],
+    customer: { email: `user${n}@example.com` },
+    items: [
+      { sku: `sku-${n % 97}`, qty: (n % 5) + 1 },
+      { sku: 'gift', qty: 1 },
+    ],
   };
   const now = new Date();
   return {
-    _id: `k-${String(n).padStart(8, '0')}`, data, _k: orderKeysOf(data),
-    _meta: { version, positions: { 'raw.orders': `kafka:0:${String(n * 10 + version).padStart(20, '0')}` }, position: `kafka:0:${n}`, specId: 'order', specVersion: 1,
-      sourceTsMs: now.getTime(), createdAt: now, updatedAt: now, deleted: false, lastEventId: `e-${n}-${version}` },
+    _id: `k-${String(n).padStart(8, '0')}`,
+    data,
+    _k: orderKeysOf(data),
+    _meta: {
+      version,
+      positions: { 'raw.orders': `kafka:0:${String(n * 10 + version).padStart(20, '0')}` },
+      position: `kafka:0:${n}`,
+      specId: 'order',
+      specVersion: 1,
+      sourceTsMs: now.getTime(),
+      createdAt: now,
+      updatedAt: now,
+      deleted: false,
+      lastEventId: `e-${n}-${version}`,
+    },
   };
 }
 
@@ -164,14 +195,16 @@ async function singleCas(coll: Collection<Document>, fromVersion: number): Promi
   const count = Math.min(DOCS, 3000);
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < count) {
-      const n = next++;
-      const { _id, ...rest } = entity(n, fromVersion + 1);
-      const result = await coll.replaceOne({ _id, '_meta.version': fromVersion }, rest);
-      if (result.matchedCount !== 1) throw new Error(`compare-and-set of ${_id} matched nothing`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < count) {
+        const n = next++;
+        const { _id, ...rest } = entity(n, fromVersion + 1);
+        const result = await coll.replaceOne({ _id, '_meta.version': fromVersion }, rest);
+        if (result.matchedCount !== 1) throw new Error(`compare-and-set of ${_id} matched nothing`);
+      }
+    }),
+  );
   return rate(count, started);
 }
 
@@ -183,7 +216,10 @@ async function pageP50(read: () => Promise<unknown>): Promise<number> {
     await read();
     times.push(performance.now() - started);
   }
-  return percentile(times.sort((a, b) => a - b), 50);
+  return percentile(
+    times.sort((a, b) => a - b),
+    50,
+  );
 }
 
 async function measure(setting: string): Promise<Measured> {
@@ -204,7 +240,10 @@ async function measure(setting: string): Promise<Measured> {
       let bulkCasPerS = NaN;
       let singleCasPerS = NaN;
       if (READS_ONLY) {
-        await coll.insertMany(Array.from({ length: DOCS }, (_, n) => entity(n, 1)), { ordered: false });
+        await coll.insertMany(
+          Array.from({ length: DOCS }, (_, n) => entity(n, 1)),
+          { ordered: false },
+        );
       } else {
         upsertsColdPerS = await bulkUpserts(coll, 1);
         upsertsWarmPerS = await bulkUpserts(coll, 2);
@@ -212,10 +251,9 @@ async function measure(setting: string): Promise<Measured> {
         singleCasPerS = await singleCas(coll, 3);
       }
       const idPageOnlyP50Ms = await pageP50(() => coll.find({ '_meta.deleted': false }).sort({ _id: 1 }).limit(21).toArray());
-      const idPageP50Ms = await pageP50(() => Promise.all([
-        coll.find({ '_meta.deleted': false }).sort({ _id: 1 }).limit(21).toArray(),
-        coll.countDocuments({ '_meta.deleted': false }),
-      ]));
+      const idPageP50Ms = await pageP50(() =>
+        Promise.all([coll.find({ '_meta.deleted': false }).sort({ _id: 1 }).limit(21).toArray(), coll.countDocuments({ '_meta.deleted': false })]),
+      );
       const keyPageP50Ms = await pageP50(() => coll.find({ '_meta.deleted': false }).sort({ '_k.amount': -1, _id: 1 }).limit(21).toArray());
       const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
@@ -230,10 +268,15 @@ async function measure(setting: string): Promise<Measured> {
 }
 
 const COLUMNS: [keyof Measured, string, number][] = [
-  ['startupMs', 'start-up ms', 0], ['upsertsColdPerS', 'bulk upserts/s, cold', 0], ['upsertsWarmPerS', 'bulk upserts/s, 2nd pass', 0],
-  ['bulkCasPerS', 'bulk CAS/s', 0], ['singleCasPerS', 'single CAS/s (8 in flight)', 0],
-  ['idPageOnlyP50Ms', 'page of 20 by _id, p50 ms', 1], ['idPageP50Ms', 'page of 20 by _id + count, p50 ms', 1],
-  ['keyPageP50Ms', 'page of 20 by _k.amount, p50 ms', 1], ['rssMiB', 'RSS MiB after', 0],
+  ['startupMs', 'start-up ms', 0],
+  ['upsertsColdPerS', 'bulk upserts/s, cold', 0],
+  ['upsertsWarmPerS', 'bulk upserts/s, 2nd pass', 0],
+  ['bulkCasPerS', 'bulk CAS/s', 0],
+  ['singleCasPerS', 'single CAS/s (8 in flight)', 0],
+  ['idPageOnlyP50Ms', 'page of 20 by _id, p50 ms', 1],
+  ['idPageP50Ms', 'page of 20 by _id + count, p50 ms', 1],
+  ['keyPageP50Ms', 'page of 20 by _k.amount, p50 ms', 1],
+  ['rssMiB', 'RSS MiB after', 0],
 ];
 
 async function main(): Promise<void> {
@@ -260,7 +303,19 @@ async function main(): Promise<void> {
     });
     console.log(`| ${label} | ${cells.join(' | ')} |`);
   }
-  const file = writeResults('store-jit', { settings: { docs: DOCS, runs: RUNS, pages: PAGES, classes: CLASSES, readsOnly: READS_ONLY, flags: Object.fromEntries(selected.map((s) => [s, { flags: flagsOf(s), classes: classesOf(s) }])) }, machine: machine(), runs, medians });
+  const file = writeResults('store-jit', {
+    settings: {
+      docs: DOCS,
+      runs: RUNS,
+      pages: PAGES,
+      classes: CLASSES,
+      readsOnly: READS_ONLY,
+      flags: Object.fromEntries(selected.map((s) => [s, { flags: flagsOf(s), classes: classesOf(s) }])),
+    },
+    machine: machine(),
+    runs,
+    medians,
+  });
   console.log(`\nresults: ${file}`);
 }
 

@@ -29,8 +29,24 @@ import { stackUp } from '../infra/stack/stack';
 import type { Ingestion } from '../src/ingestion/ingestion-service';
 import { pacedProducer } from './support/paced-producer';
 import {
-  benchKafka, config, cpuSeconds, createTopic, deleteTopics, fmt, machine, numberArg, orderCreate, orderIngestion,
-  sleep, startChild, stringArg, totalOutcomes, uniqueName, waitUntil, writeResults, type Child,
+  benchKafka,
+  config,
+  cpuSeconds,
+  createTopic,
+  deleteTopics,
+  fmt,
+  machine,
+  numberArg,
+  orderCreate,
+  orderIngestion,
+  sleep,
+  startChild,
+  stringArg,
+  totalOutcomes,
+  uniqueName,
+  waitUntil,
+  writeResults,
+  type Child,
 } from './support/bench-common';
 
 const SUBSCRIBERS = numberArg('subscribers', 1000);
@@ -50,9 +66,18 @@ const DRAIN_STALL_MS = 5_000;
 
 const stampNow = () => performance.timeOrigin + performance.now();
 
-interface Memory { rss: number; heapUsed: number; external: number; arrayBuffers: number; gc: boolean }
+interface Memory {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  gc: boolean;
+}
 interface Report {
-  measured: number; errors: number; completed: number; errorMessages: Record<string, number>;
+  measured: number;
+  errors: number;
+  completed: number;
+  errorMessages: Record<string, number>;
   perSubscription: { min: number; max: number };
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
   lastDeliveryAt: number;
@@ -70,7 +95,9 @@ async function produceWarmup(producer: Producer, topic: string) {
 async function produceMeasured(producer: Producer, topic: string, rate: number) {
   const startedAt = stampNow();
   const { events, seconds } = await pacedProducer(producer, topic, {
-    rate, total: Math.round(rate * SECONDS), idleMs: 1,
+    rate,
+    total: Math.round(rate * SECONDS),
+    idleMs: 1,
     next: () => {
       const n = (sequence += 1);
       return orderCreate(n, `o-${stampNow().toFixed(3)}-${n}`, Date.now());
@@ -102,7 +129,9 @@ interface SystemResult {
 async function runSystem(options: { system: string; server: Child; kafka: Kafka; topic: string; wsUrl: string }): Promise<SystemResult> {
   const { server, kafka, topic, system } = options;
   const subscribers = startChild('subscriber-process.ts', {
-    BENCH_WS_URL: options.wsUrl, BENCH_SOCKETS: String(SOCKETS), BENCH_SUBSCRIPTIONS: String(SUBSCRIBERS),
+    BENCH_WS_URL: options.wsUrl,
+    BENCH_SOCKETS: String(SOCKETS),
+    BENCH_SUBSCRIPTIONS: String(SUBSCRIBERS),
   });
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -116,17 +145,24 @@ async function runSystem(options: { system: string; server: Child; kafka: Kafka;
     const layout = await subscribers.call<SystemResult['layout']>({ cmd: 'open' });
     // Until every subscription has received an event, the server has not registered them all.
     const warmStarted = Date.now();
-    await waitUntil('every subscription to receive a warm-up event', async () => {
-      await produceWarmup(producer, topic);
-      const { warmed } = await subscribers.call<{ warmed: number }>({ cmd: 'warm' });
-      return warmed >= SUBSCRIBERS;
-    }, 90_000, 500);
+    await waitUntil(
+      'every subscription to receive a warm-up event',
+      async () => {
+        await produceWarmup(producer, topic);
+        const { warmed } = await subscribers.call<{ warmed: number }>({ cmd: 'warm' });
+        return warmed >= SUBSCRIBERS;
+      },
+      90_000,
+      500,
+    );
     await sleep(1500);
     const after = (await server.call<{ memory: Memory }>({ cmd: 'memory' })).memory;
     const idleServerStats = (await server.call<{ stats: Record<string, unknown> }>({ cmd: 'stats' })).stats;
-    console.log(`${system}: ${layout.subscriptions} subscriptions on ${layout.sockets} sockets (${layout.subscriptionsPerSocket.join('/')} per socket), ` +
-      `all live after ${((Date.now() - warmStarted) / 1000).toFixed(1)} s; server ${JSON.stringify(idleServerStats)}; ` +
-      `server memory after GC: rss ${fmt(before.rss / 2 ** 20, 1)} -> ${fmt(after.rss / 2 ** 20, 1)} MiB, heap ${fmt(before.heapUsed / 2 ** 20, 1)} -> ${fmt(after.heapUsed / 2 ** 20, 1)} MiB`);
+    console.log(
+      `${system}: ${layout.subscriptions} subscriptions on ${layout.sockets} sockets (${layout.subscriptionsPerSocket.join('/')} per socket), ` +
+        `all live after ${((Date.now() - warmStarted) / 1000).toFixed(1)} s; server ${JSON.stringify(idleServerStats)}; ` +
+        `server memory after GC: rss ${fmt(before.rss / 2 ** 20, 1)} -> ${fmt(after.rss / 2 ** 20, 1)} MiB, heap ${fmt(before.heapUsed / 2 ** 20, 1)} -> ${fmt(after.heapUsed / 2 ** 20, 1)} MiB`,
+    );
 
     const runs: RateRun[] = [];
     for (const rate of RATES) {
@@ -161,19 +197,33 @@ async function runSystem(options: { system: string; server: Child; kafka: Kafka;
         report,
         deliveriesPerSecond: report.measured / ((report.lastDeliveryAt - produced.startedAt) / 1000),
         drainSeconds,
-        cpuSecondsDuringRun: { server: serverAfter.cpuSeconds - cpu0.server, subscribers: report.cpuSeconds - cpu0.subscribers, benchProcess: cpuSeconds() - cpu0.bench },
+        cpuSecondsDuringRun: {
+          server: serverAfter.cpuSeconds - cpu0.server,
+          subscribers: report.cpuSeconds - cpu0.subscribers,
+          benchProcess: cpuSeconds() - cpu0.bench,
+        },
         serverStats: serverAfter.stats,
       };
       runs.push(run);
       const r = run.report;
-      console.log(`${system} @ ${rate} events/s: ${r.measured}/${expected} deliveries (${fmt((100 * r.measured) / expected, 1)}%), ` +
-        `${fmt(run.deliveriesPerSecond)} deliveries/s, subscriptions ended with an error ${r.errors}${r.errors ? ` ${JSON.stringify(r.errorMessages)}` : ''}, ` +
-        `all received ${fmt(drainSeconds, 1)} s after the last event was produced, p50 ${fmt(r.latencyMs.p50, 1)} ms, p99 ${fmt(r.latencyMs.p99, 1)} ms, max ${fmt(r.latencyMs.max, 1)} ms; ` +
-        `CPU s during the run: server ${fmt(run.cpuSecondsDuringRun.server, 1)}, subscribers ${fmt(run.cpuSecondsDuringRun.subscribers, 1)}, bench process (producer${system === 'canonql' ? ' + ingestion' : ''}) ${fmt(run.cpuSecondsDuringRun.benchProcess, 1)}`);
+      console.log(
+        `${system} @ ${rate} events/s: ${r.measured}/${expected} deliveries (${fmt((100 * r.measured) / expected, 1)}%), ` +
+          `${fmt(run.deliveriesPerSecond)} deliveries/s, subscriptions ended with an error ${r.errors}${r.errors ? ` ${JSON.stringify(r.errorMessages)}` : ''}, ` +
+          `all received ${fmt(drainSeconds, 1)} s after the last event was produced, p50 ${fmt(r.latencyMs.p50, 1)} ms, p99 ${fmt(r.latencyMs.p99, 1)} ms, max ${fmt(r.latencyMs.max, 1)} ms; ` +
+          `CPU s during the run: server ${fmt(run.cpuSecondsDuringRun.server, 1)}, subscribers ${fmt(run.cpuSecondsDuringRun.subscribers, 1)}, bench process (producer${system === 'canonql' ? ' + ingestion' : ''}) ${fmt(run.cpuSecondsDuringRun.benchProcess, 1)}`,
+      );
     }
     return {
-      system, layout, idleServerStats, runs,
-      memory: { before, after, rssPerSubscriberBytes: (after.rss - before.rss) / SUBSCRIBERS, heapPerSubscriberBytes: (after.heapUsed - before.heapUsed) / SUBSCRIBERS },
+      system,
+      layout,
+      idleServerStats,
+      runs,
+      memory: {
+        before,
+        after,
+        rssPerSubscriberBytes: (after.rss - before.rss) / SUBSCRIBERS,
+        heapPerSubscriberBytes: (after.heapUsed - before.heapUsed) / SUBSCRIBERS,
+      },
     };
   } finally {
     await producer.disconnect();
@@ -194,8 +244,10 @@ async function main() {
   let ingestion: Ingestion | null = null;
   try {
     await createTopic(kafka, topic, RAW_PARTITIONS);
-    console.log(`raw topic ${topic} (${RAW_PARTITIONS} partitions); ${SUBSCRIBERS} subscribers on ${SOCKETS} sockets; ` +
-      `${RATES.map((r) => `${r} events/s (${r * SUBSCRIBERS} deliveries/s)`).join(', then ')} for ${SECONDS} s each`);
+    console.log(
+      `raw topic ${topic} (${RAW_PARTITIONS} partitions); ${SUBSCRIBERS} subscribers on ${SOCKETS} sockets; ` +
+        `${RATES.map((r) => `${r} events/s (${r * SUBSCRIBERS} deliveries/s)`).join(', then ')} for ${SECONDS} s each`,
+    );
 
     // canonql: real ingestion here, the API (GraphQL endpoint + change feed) in a child process.
     const running = orderIngestion({ kafka, db: mongo.db(dbName), topic, topicPrefix, deadLetterTopic });
@@ -228,11 +280,16 @@ async function main() {
     console.log('| events/s (deliveries/s offered) | system | deliveries received / expected | ended by error | delivered/s | p50 ms | p99 ms | max ms |');
     console.log('|---|---|---|---|---|---|---|---|');
     RATES.forEach((rate, i) => {
-      for (const [label, result] of [['baseline: kafkajs + JSON.parse + raw ws broadcast', baseline], ['canonql: ingestion -> change feed -> graphql-ws', canonql]] as const) {
+      for (const [label, result] of [
+        ['baseline: kafkajs + JSON.parse + raw ws broadcast', baseline],
+        ['canonql: ingestion -> change feed -> graphql-ws', canonql],
+      ] as const) {
         const run = result.runs[i]!;
         const r = run.report;
-        console.log(`| ${rate} (${rate * SUBSCRIBERS}) | ${label} | ${r.measured} / ${run.expectedDeliveries} | ${r.errors} | ${fmt(run.deliveriesPerSecond)} | ` +
-          `${fmt(r.latencyMs.p50, 1)} | ${fmt(r.latencyMs.p99, 1)} | ${fmt(r.latencyMs.max, 0)} |`);
+        console.log(
+          `| ${rate} (${rate * SUBSCRIBERS}) | ${label} | ${r.measured} / ${run.expectedDeliveries} | ${r.errors} | ${fmt(run.deliveriesPerSecond)} | ` +
+            `${fmt(r.latencyMs.p50, 1)} | ${fmt(r.latencyMs.p99, 1)} | ${fmt(r.latencyMs.max, 0)} |`,
+        );
       }
     });
     console.log('\n| events/s | p50 canonql/baseline | p99 canonql/baseline | delivered/s canonql/baseline |');
@@ -240,24 +297,40 @@ async function main() {
     RATES.forEach((rate, i) => {
       const c = canonql.runs[i]!;
       const b = baseline.runs[i]!;
-      console.log(`| ${rate} | ${fmt(c.report.latencyMs.p50 / b.report.latencyMs.p50, 2)} | ${fmt(c.report.latencyMs.p99 / b.report.latencyMs.p99, 2)} | ${fmt(c.deliveriesPerSecond / b.deliveriesPerSecond, 2)} |`);
+      console.log(
+        `| ${rate} | ${fmt(c.report.latencyMs.p50 / b.report.latencyMs.p50, 2)} | ${fmt(c.report.latencyMs.p99 / b.report.latencyMs.p99, 2)} | ${fmt(c.deliveriesPerSecond / b.deliveriesPerSecond, 2)} |`,
+      );
     });
-    console.log(`\nmemory of ${SUBSCRIBERS} idle subscriptions: server child process (--expose-gc), process.memoryUsage() after two gc(), ` +
-      'before opening them vs after all are live (one warm-up event each) and idle 1.5 s\n');
+    console.log(
+      `\nmemory of ${SUBSCRIBERS} idle subscriptions: server child process (--expose-gc), process.memoryUsage() after two gc(), ` +
+        'before opening them vs after all are live (one warm-up event each) and idle 1.5 s\n',
+    );
     console.log('| system | RSS before -> after MiB | heap before -> after MiB | RSS KiB per subscriber | heap KiB per subscriber |');
     console.log('|---|---|---|---|---|');
-    for (const [label, result] of [['baseline raw ws broadcast', baseline], ['canonql GraphQL endpoint + change feed', canonql]] as const) {
+    for (const [label, result] of [
+      ['baseline raw ws broadcast', baseline],
+      ['canonql GraphQL endpoint + change feed', canonql],
+    ] as const) {
       const m = result.memory;
-      console.log(`| ${label} | ${fmt(m.before.rss / 2 ** 20, 1)} -> ${fmt(m.after.rss / 2 ** 20, 1)} | ${fmt(m.before.heapUsed / 2 ** 20, 1)} -> ${fmt(m.after.heapUsed / 2 ** 20, 1)} | ` +
-        `${fmt(m.rssPerSubscriberBytes / 1024, 1)} | ${fmt(m.heapPerSubscriberBytes / 1024, 1)} |`);
+      console.log(
+        `| ${label} | ${fmt(m.before.rss / 2 ** 20, 1)} -> ${fmt(m.after.rss / 2 ** 20, 1)} | ${fmt(m.before.heapUsed / 2 ** 20, 1)} -> ${fmt(m.after.heapUsed / 2 ** 20, 1)} | ` +
+          `${fmt(m.rssPerSubscriberBytes / 1024, 1)} | ${fmt(m.heapPerSubscriberBytes / 1024, 1)} |`,
+      );
     }
     const file = writeResults('subscription-latency', {
-      benchmark: 'subscription-latency', at: new Date().toISOString(), machine: machine(),
+      benchmark: 'subscription-latency',
+      at: new Date().toISOString(),
+      machine: machine(),
       settings: {
-        subscribers: SUBSCRIBERS, sockets: SOCKETS, rates: RATES, secondsPerRate: SECONDS, rawPartitions: RAW_PARTITIONS,
+        subscribers: SUBSCRIBERS,
+        sockets: SOCKETS,
+        rates: RATES,
+        secondsPerRate: SECONDS,
+        rawPartitions: RAW_PARTITIONS,
         subscription: 'subscription { orderChanged { op key node { order_id } } }',
         latency: 'subscriber receive time - produce time (performance.timeOrigin + performance.now(), same host), 0.1 ms histogram',
-        memory: 'server child process started with --expose-gc; process.memoryUsage() after two gc() calls, before opening the subscriptions and after all of them are open, have received one warm-up event and have been idle 1.5 s; difference divided by their number',
+        memory:
+          'server child process started with --expose-gc; process.memoryUsage() after two gc() calls, before opening the subscriptions and after all of them are open, have received one warm-up event and have been idle 1.5 s; difference divided by their number',
       },
       canonqlIngestionOutcomes: outcomes,
       systems: { canonql, baseline },
@@ -266,13 +339,19 @@ async function main() {
   } finally {
     if (ingestion) await ingestion.stop().catch(() => undefined);
     for (const child of children) await child.stop();
-    await mongo.db(dbName).dropDatabase().catch(() => undefined);
+    await mongo
+      .db(dbName)
+      .dropDatabase()
+      .catch(() => undefined);
     await mongo.close();
     await deleteTopics(kafka, [topic, `${topicPrefix}order`, deadLetterTopic]);
   }
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -38,13 +38,25 @@ const INDEX = flagArg('index');
 
 const QUERIES = {
   orders: '{ orders(first: 20) { totalCount edges { cursor node { id order_id currency } } pageInfo { hasNextPage endCursor } } }',
-  decimalRange: '{ customers(where: { balance: { gte: "-250.00", lt: "2500.00" } }, orderBy: { field: balance, direction: DESC }, first: 20) { totalCount edges { cursor node { id customerId balance } } pageInfo { hasNextPage endCursor } } }',
+  decimalRange:
+    '{ customers(where: { balance: { gte: "-250.00", lt: "2500.00" } }, orderBy: { field: balance, direction: DESC }, first: 20) { totalCount edges { cursor node { id customerId balance } } pageInfo { hasNextPage endCursor } } }',
 } as const;
 type QueryName = keyof typeof QUERIES;
 
 function meta(i: number): StoredEntity['_meta'] {
   const at = new Date(1_709_287_200_000 + i * 1000);
-  return { version: 1, positions: { bench: String(i) }, position: String(i), specId: 'bench', specVersion: 1, sourceTsMs: at.getTime(), createdAt: at, updatedAt: at, deleted: false, lastEventId: `bench-${i}` };
+  return {
+    version: 1,
+    positions: { bench: String(i) },
+    position: String(i),
+    specId: 'bench',
+    specVersion: 1,
+    sourceTsMs: at.getTime(),
+    createdAt: at,
+    updatedAt: at,
+    deleted: false,
+    lastEventId: `bench-${i}`,
+  };
 }
 
 async function main(): Promise<void> {
@@ -60,14 +72,33 @@ async function main(): Promise<void> {
     const customers: StoredEntity[] = [];
     for (let i = 0; i < ENTITIES; i += 1) {
       const id = i.toString(16).padStart(24, '0');
-      orders.push({ _id: id, data: { order_id: `o-${i}`, currency: 'EUR', created_by: 'bench', region: ['eu-west', 'us-east'][i % 2], created_at: meta(i).createdAt.toISOString(), customer: { email: `c${i % 500}@example.com` }, line_items: [] }, _meta: meta(i) });
+      orders.push({
+        _id: id,
+        data: {
+          order_id: `o-${i}`,
+          currency: 'EUR',
+          created_by: 'bench',
+          region: ['eu-west', 'us-east'][i % 2],
+          created_at: meta(i).createdAt.toISOString(),
+          customer: { email: `c${i % 500}@example.com` },
+          line_items: [],
+        },
+        _meta: meta(i),
+      });
       // Balances of mixed sign and magnitude, two places: "-1234.56" … "98765.43".
       const cents = ((i * 7919) % 10_000_000) - 200_000;
       const balance = `${cents < 0 ? '-' : ''}${Math.floor(Math.abs(cents) / 100)}.${String(Math.abs(cents) % 100).padStart(2, '0')}`;
       customers.push({ _id: `c${i}`, data: { customerId: String(i), name: `n${i}`, tier: 'GOLD', balance }, _meta: meta(i) });
     }
-    for (const [subject, list] of [['order', orders], ['customer', customers]] as const) {
-      for (let i = 0; i < list.length; i += 500) await store.writeMany(subject, list.slice(i, i + 500).map((next) => ({ key: next._id, expectedVersion: null, next })));
+    for (const [subject, list] of [
+      ['order', orders],
+      ['customer', customers],
+    ] as const) {
+      for (let i = 0; i < list.length; i += 500)
+        await store.writeMany(
+          subject,
+          list.slice(i, i + 500).map((next) => ({ key: next._id, expectedVersion: null, next })),
+        );
       await store.ensureIndexes(subject);
     }
     if (INDEX) await db.collection('state_customer').createIndex({ '_k.balance': 1, _id: 1 });
@@ -76,28 +107,41 @@ async function main(): Promise<void> {
     const app = express();
     server = http.createServer(app);
     await mountGraphqlEndpoint({
-      app, httpServer: server, path: '/graphql', gateway: new SchemaGateway(buildApiSchema(catalog.list())), logger: pino({ level: 'silent' }),
+      app,
+      httpServer: server,
+      path: '/graphql',
+      gateway: new SchemaGateway(buildApiSchema(catalog.list())),
+      logger: pino({ level: 'silent' }),
       services: { catalog, db, store, eventLog: createEventLog(db), maxPageSize: 100, access: createAccessPolicy([]) },
     });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
-    const post = (query: string) => new Promise<string>((resolve, reject) => {
-      const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve(text));
+    const post = (query: string) =>
+      new Promise<string>((resolve, reject) => {
+        const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve(text));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ query }));
       });
-      req.on('error', reject);
-      req.end(JSON.stringify({ query }));
-    });
 
     // The answers must be right, or their speed means nothing.
     const range = JSON.parse(await post(QUERIES.decimalRange)) as { data: { customers: { totalCount: number; edges: { node: { balance: string } }[] } } };
-    const inRange = customers.map((c) => Number(c.data.balance)).filter((b) => b >= -250 && b < 2500).sort((a, b) => b - a);
-    if (range.data.customers.totalCount !== inRange.length || range.data.customers.edges.map((e) => Number(e.node.balance)).join() !== inRange.slice(0, 20).join()) {
+    const inRange = customers
+      .map((c) => Number(c.data.balance))
+      .filter((b) => b >= -250 && b < 2500)
+      .sort((a, b) => b - a);
+    if (
+      range.data.customers.totalCount !== inRange.length ||
+      range.data.customers.edges.map((e) => Number(e.node.balance)).join() !== inRange.slice(0, 20).join()
+    ) {
       throw new Error(`the Decimal range answer is wrong: ${JSON.stringify(range).slice(0, 500)}`);
     }
-    console.log(`${ENTITIES} orders and ${ENTITIES} customers; Decimal range matches ${inRange.length} customers; ${RUNS} runs x ${REQUESTS} sequential requests per query`);
+    console.log(
+      `${ENTITIES} orders and ${ENTITIES} customers; Decimal range matches ${inRange.length} customers; ${RUNS} runs x ${REQUESTS} sequential requests per query`,
+    );
 
     const runs: Record<QueryName, { p50Ms: number; p99Ms: number; requestsPerSecond: number }[]> = { orders: [], decimalRange: [] };
     for (const name of Object.keys(QUERIES) as QueryName[]) for (let i = 0; i < 50; i += 1) await post(QUERIES[name]);
@@ -118,18 +162,29 @@ async function main(): Promise<void> {
       }
     }
     const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-    const summary = Object.fromEntries((Object.keys(QUERIES) as QueryName[]).map((name) => [name, {
-      medianP50Ms: median(runs[name].map((r) => r.p50Ms)), medianRequestsPerSecond: median(runs[name].map((r) => r.requestsPerSecond)), runs: runs[name],
-    }]));
+    const summary = Object.fromEntries(
+      (Object.keys(QUERIES) as QueryName[]).map((name) => [
+        name,
+        {
+          medianP50Ms: median(runs[name].map((r) => r.p50Ms)),
+          medianRequestsPerSecond: median(runs[name].map((r) => r.requestsPerSecond)),
+          runs: runs[name],
+        },
+      ]),
+    );
     const ratio = summary.decimalRange!.medianP50Ms / summary.orders!.medianP50Ms;
     console.log('\n| query | p50 ms (median of runs) | runs p50 ms | req/s (median) |');
     console.log('|---|---|---|---|');
     for (const name of Object.keys(QUERIES) as QueryName[]) {
       const s = summary[name]!;
-      console.log(`| ${name === 'orders' ? '`orders(first: 20)`' : '`customers(where: balance gte/lt, orderBy: balance DESC, first: 20)`'} | ${fmt(s.medianP50Ms, 2)} | ${s.runs.map((r) => fmt(r.p50Ms, 2)).join(', ')} | ${fmt(s.medianRequestsPerSecond)} |`);
+      console.log(
+        `| ${name === 'orders' ? '`orders(first: 20)`' : '`customers(where: balance gte/lt, orderBy: balance DESC, first: 20)`'} | ${fmt(s.medianP50Ms, 2)} | ${s.runs.map((r) => fmt(r.p50Ms, 2)).join(', ')} | ${fmt(s.medianRequestsPerSecond)} |`,
+      );
     }
     console.log(`\nDecimal range + sort / orders(first: 20), p50: ${fmt(ratio, 2)}x`);
-    console.log(`wrote ${writeResults('value-filter', { benchmark: 'value-filter', at: new Date().toISOString(), machine: machine(), settings: { entities: ENTITIES, requests: REQUESTS, runs: RUNS, index: INDEX }, queries: QUERIES, summary, ratio })}`);
+    console.log(
+      `wrote ${writeResults('value-filter', { benchmark: 'value-filter', at: new Date().toISOString(), machine: machine(), settings: { entities: ENTITIES, requests: REQUESTS, runs: RUNS, index: INDEX }, queries: QUERIES, summary, ratio })}`,
+    );
   } finally {
     agent.destroy();
     if (server) await new Promise((resolve) => server!.close(() => resolve(undefined)));
@@ -138,7 +193,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

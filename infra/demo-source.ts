@@ -26,12 +26,15 @@ export async function ensureDemoSource(config: Config, log: (line: string) => vo
     log(`[start] Debezium connector ${DEMO_CONNECTOR} already registered`);
     return;
   }
-  await connect.createConnector(DEMO_CONNECTOR, postgresConnectorConfig({
-    url: config.sourcePostgresUrl,
-    topicPrefix: 'canonql',
-    tables: ['public.customers'],
-    slotName: 'canonql_demo',
-    publicationName: 'canonql_demo',
-  }));
+  await connect.createConnector(
+    DEMO_CONNECTOR,
+    postgresConnectorConfig({
+      url: config.sourcePostgresUrl,
+      topicPrefix: 'canonql',
+      tables: ['public.customers'],
+      slotName: 'canonql_demo',
+      publicationName: 'canonql_demo',
+    }),
+  );
   log(`[start] registered Debezium connector ${DEMO_CONNECTOR}: public.customers -> topic canonql.public.customers`);
 }

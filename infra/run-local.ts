@@ -24,10 +24,14 @@ async function runLocal(): Promise<void> {
   }
   const base = `http://${config.http.host}:${config.http.port}`;
   console.error(`[start] canonql: ${base}/  (what is running, and links); GraphQL + explorer: ${base}/graphql; mapping studio: ${base}/studio`);
-  console.error(generatedKey
-    ? `[start] admin key for this run (mutations): Authorization: Bearer ${generatedKey}  (set CANONQL_ADMIN_KEYS to choose your own)`
-    : '[start] admin keys: from CANONQL_ADMIN_KEYS');
-  console.error(`[start] health ${base}/healthz, readiness ${base}/readyz; demo feed ${config.demo.enabled ? 'on (CANONQL_DEMO_FEED=false turns it off)' : 'off'}`);
+  console.error(
+    generatedKey
+      ? `[start] admin key for this run (mutations): Authorization: Bearer ${generatedKey}  (set CANONQL_ADMIN_KEYS to choose your own)`
+      : '[start] admin keys: from CANONQL_ADMIN_KEYS',
+  );
+  console.error(
+    `[start] health ${base}/healthz, readiness ${base}/readyz; demo feed ${config.demo.enabled ? 'on (CANONQL_DEMO_FEED=false turns it off)' : 'off'}`,
+  );
   console.error(`[start] try: psql ${config.sourcePostgresUrl} -c "INSERT INTO customers (email, tier, balance) VALUES ('ada@example.com', 'gold', 10.50)"`);
   console.error(`[start] Kafka ${config.kafka.brokers.join(',')}; Kafka Connect ${config.connectUrl}; MongoDB ${config.mongo.uri}`);
   await main();

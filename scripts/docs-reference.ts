@@ -61,10 +61,12 @@ export function replaceGeneratedBlock(page: string, block: Pick<GeneratedBlock, 
 export function renderGeneratedPages(root: string): { file: string; current: string; expected: string }[] {
   const pages = new Map<string, { current: string; expected: string }>();
   for (const block of GENERATED_BLOCKS) {
-    const page = pages.get(block.file) ?? (() => {
-      const current = fs.readFileSync(path.join(root, block.file), 'utf8');
-      return { current, expected: current };
-    })();
+    const page =
+      pages.get(block.file) ??
+      (() => {
+        const current = fs.readFileSync(path.join(root, block.file), 'utf8');
+        return { current, expected: current };
+      })();
     page.expected = replaceGeneratedBlock(page.expected, block, block.render());
     pages.set(block.file, page);
   }

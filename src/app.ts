@@ -167,7 +167,9 @@ async function startCore(config: Config, logger: Logger, serviceMetrics: Service
   // Lag of the ingestion group over the raw topics of the active specs, read at most once per
   // cache interval whatever asks (scrapes, subjectStatus), by every process.
   const lag = createLagReader({
-    admin, groupId: config.ingest.groupId, cacheMs: config.observability.lagCacheMs,
+    admin,
+    groupId: config.ingest.groupId,
+    cacheMs: config.observability.lagCacheMs,
     topics: () => activeSpecs.list().flatMap((spec) => spec.topics),
     onError: (error) => serviceMetrics.recordFailure('consumer-lag', error),
   });
@@ -193,8 +195,22 @@ async function startCore(config: Config, logger: Logger, serviceMetrics: Service
     for (const listener of specListeners) await listener(activeSpecs.list());
   });
   return Object.assign(core, {
-    config, logger, serviceMetrics, mongo, kafka, admin, schemaRegistry, catalog, specRegistry, activeSpecs,
-    profiledTopics: createProfiledTopics(mongo.db), lag, catalogWatch, resources, reloaders, specListeners,
+    config,
+    logger,
+    serviceMetrics,
+    mongo,
+    kafka,
+    admin,
+    schemaRegistry,
+    catalog,
+    specRegistry,
+    activeSpecs,
+    profiledTopics: createProfiledTopics(mongo.db),
+    lag,
+    catalogWatch,
+    resources,
+    reloaders,
+    specListeners,
   });
 }
 
@@ -281,8 +297,13 @@ async function followMetricDefinitions(core: Core): Promise<MetricDefinitions> {
 async function startMetricsRole(core: Core, definitions: MetricDefinitions): Promise<MetricsService> {
   const { config, kafka, mongo, logger } = core;
   const metricsService = createMetricsService({
-    kafka, db: mongo.db, logger, groupId: config.metrics.groupId, topicPrefix: config.ingest.canonicalTopicPrefix,
-    canonicalPartitions: config.ingest.canonicalPartitions, sessionTimeoutMs: config.ingest.sessionTimeoutMs,
+    kafka,
+    db: mongo.db,
+    logger,
+    groupId: config.metrics.groupId,
+    topicPrefix: config.ingest.canonicalTopicPrefix,
+    canonicalPartitions: config.ingest.canonicalPartitions,
+    sessionTimeoutMs: config.ingest.sessionTimeoutMs,
   });
   // Definitions first: the consumer then joins its group once, with its topics known.
   await metricsService.setDefinitions(definitions.current);
@@ -295,20 +316,26 @@ async function startMetricsRole(core: Core, definitions: MetricDefinitions): Pro
 async function startDemo({ config, kafka, logger, resources }: Core): Promise<void> {
   // Stopped before ingestion (resources close in reverse), so its last changes are consumed.
   const demo = await startDemoFeed({
-    kafka, sourcePostgresUrl: config.sourcePostgresUrl, ordersTopic: config.demo.ordersTopic,
-    intervalMs: config.demo.intervalMs, logger,
+    kafka,
+    sourcePostgresUrl: config.sourcePostgresUrl,
+    ordersTopic: config.demo.ordersTopic,
+    intervalMs: config.demo.intervalMs,
+    logger,
   });
   resources.push({ name: 'demo-feed', close: () => demo.stop() });
   logger.info({ ordersTopic: config.demo.ordersTopic, intervalMs: config.demo.intervalMs }, 'demo feed started');
 }
 
 /** The HTTP server every role has: request ids, Prometheus metrics, health and readiness. */
-function createHttpServer(core: Core, health: {
-  /** The ingestion consumer's health (null: not created yet); null when this process does not ingest. */
-  ingestion: (() => ConsumerHealth | null) | null;
-  metrics: (() => ConsumerHealth) | null;
-  accepting: () => boolean;
-}): { app: express.Express; server: http.Server } {
+function createHttpServer(
+  core: Core,
+  health: {
+    /** The ingestion consumer's health (null: not created yet); null when this process does not ingest. */
+    ingestion: (() => ConsumerHealth | null) | null;
+    metrics: (() => ConsumerHealth) | null;
+    accepting: () => boolean;
+  },
+): { app: express.Express; server: http.Server } {
   const { config, mongo, admin, catalog, serviceMetrics } = core;
   const app = express();
   app.disable('x-powered-by');
@@ -320,15 +347,17 @@ function createHttpServer(core: Core, health: {
   const notYet = (): ConsumerHealth => ({ state: 'starting', since: startedAt });
   const ingestion = health.ingestion;
   const metrics = health.metrics;
-  app.use(healthRoutes({
-    store: storeRoundTrip(mongo.db),
-    ...(config.roles.includes('ingest') && ingestion ? { ingestion: consumerReadiness(() => ingestion() ?? notYet()) } : {}),
-    ...(config.metrics.enabled && config.roles.includes('ingest') ? { metrics: consumerReadiness(() => metrics?.() ?? notYet()) } : {}),
-    kafka: async () => (await admin.describeCluster()).brokers.length > 0,
-    catalog: async () => catalog.list().length > 0,
-    // A stopping process leaves the load balancer's rotation before its server closes.
-    accepting: async () => health.accepting(),
-  }));
+  app.use(
+    healthRoutes({
+      store: storeRoundTrip(mongo.db),
+      ...(config.roles.includes('ingest') && ingestion ? { ingestion: consumerReadiness(() => ingestion() ?? notYet()) } : {}),
+      ...(config.metrics.enabled && config.roles.includes('ingest') ? { metrics: consumerReadiness(() => metrics?.() ?? notYet()) } : {}),
+      kafka: async () => (await admin.describeCluster()).brokers.length > 0,
+      catalog: async () => catalog.list().length > 0,
+      // A stopping process leaves the load balancer's rotation before its server closes.
+      accepting: async () => health.accepting(),
+    }),
+  );
   const server = http.createServer(app);
   // Registered before the API so it closes after it: the GraphQL drain (in-flight requests
   // answered, websockets closed with 1001) runs first, then the server's close can complete.
@@ -347,16 +376,30 @@ async function startApiRole(core: Core, app: express.Express, server: http.Serve
   await feed.start();
   resources.push({ name: 'change-feed', close: () => feed.stop() });
   for (const { subject } of catalog.list()) await feed.addSubject(subject);
-  serviceMetrics.gaugeFrom('canonql_change_feed_subscribers', 'Change-feed subscriptions of this process (GraphQL subscriptions sharing one execution count once).', () => feed.stats().subscribers);
+  serviceMetrics.gaugeFrom(
+    'canonql_change_feed_subscribers',
+    'Change-feed subscriptions of this process (GraphQL subscriptions sharing one execution count once).',
+    () => feed.stats().subscribers,
+  );
   const store = createEntityStore(mongo.db);
   const eventLog = createEventLog(mongo.db);
   const discovery = createDiscoveryReader({ db: mongo.db, removalWindow: config.discovery.removalWindow });
   const adminServices = createAdminServices({
-    db: mongo.db, kafka, kafkaAdmin: admin, store, eventLog, catalog, specs: core.specRegistry, ...(definitions.registry ? { metrics: definitions.registry } : {}),
-    activeSpecs: () => activeSpecs.list(), profiledTopics: core.profiledTopics,
+    db: mongo.db,
+    kafka,
+    kafkaAdmin: admin,
+    store,
+    eventLog,
+    catalog,
+    specs: core.specRegistry,
+    ...(definitions.registry ? { metrics: definitions.registry } : {}),
+    activeSpecs: () => activeSpecs.list(),
+    profiledTopics: core.profiledTopics,
     samples: discoverySamples(discovery),
-    canonicalTopicPrefix: config.ingest.canonicalTopicPrefix, deadLetterTopic: config.ingest.deadLetterTopic,
-    refresh: () => core.catalogWatch.refresh(), logger,
+    canonicalTopicPrefix: config.ingest.canonicalTopicPrefix,
+    deadLetterTopic: config.ingest.deadLetterTopic,
+    refresh: () => core.catalogWatch.refresh(),
+    logger,
     decodeLimits: config.ingest.decodeLimits,
   });
   resources.push({ name: 'admin', close: () => adminServices.stop() });
@@ -391,26 +434,37 @@ async function startApiRole(core: Core, app: express.Express, server: http.Serve
     }
   });
   const status = createSubjectStatusReader({
-    db: mongo.db, serves: (subject) => catalog.get(subject) !== undefined && !unserved.has(subject), unservedReason: (subject) => unserved.get(subject) ?? null,
-    activeSpecs: () => activeSpecs.list(), lag: core.lag,
+    db: mongo.db,
+    serves: (subject) => catalog.get(subject) !== undefined && !unserved.has(subject),
+    unservedReason: (subject) => unserved.get(subject) ?? null,
+    activeSpecs: () => activeSpecs.list(),
+    lag: core.lag,
   });
   const links: SiteLinks = {
-    home: '/', explorer: GRAPHQL_PATH, studio: STUDIO_PATH, health: '/healthz', readiness: '/readyz',
+    home: '/',
+    explorer: GRAPHQL_PATH,
+    studio: STUDIO_PATH,
+    health: '/healthz',
+    readiness: '/readyz',
     ...(config.observability.prometheus ? { metrics: '/metrics' } : {}),
   };
   // The landing page: what runs (subjects' status, active specs and metrics), links to the rest.
-  app.use(landingRoutes({
-    links,
-    logger,
-    // Reads that need a credential are not shown to an anonymous page.
-    snapshot: config.api.auth.requireAuth ? null : async () => ({
-      roles: config.roles,
-      subjects: await Promise.all(catalog.list().map(async ({ subject }) => (await status.status(subject)) ?? { subject, error: 'no longer served' })),
-      specs: activeSpecs.list(),
-      metrics: definitions.current,
-      takenAt: new Date(),
+  app.use(
+    landingRoutes({
+      links,
+      logger,
+      // Reads that need a credential are not shown to an anonymous page.
+      snapshot: config.api.auth.requireAuth
+        ? null
+        : async () => ({
+            roles: config.roles,
+            subjects: await Promise.all(catalog.list().map(async ({ subject }) => (await status.status(subject)) ?? { subject, error: 'no longer served' })),
+            specs: activeSpecs.list(),
+            metrics: definitions.current,
+            takenAt: new Date(),
+          }),
     }),
-  }));
+  );
   // The mapping studio: a page over the same GraphQL API (reads open, changes need an admin key).
   app.use(studioRoutes({ path: STUDIO_PATH, endpointPath: GRAPHQL_PATH, links }));
   // A browser asking for the endpoint gets the offline GraphiQL explorer; everything else is GraphQL.
@@ -421,9 +475,15 @@ async function startApiRole(core: Core, app: express.Express, server: http.Serve
     path: GRAPHQL_PATH,
     gateway,
     services: {
-      catalog, db: mongo.db, store, eventLog, maxPageSize: config.api.maxPageSize, access: createAccessPolicy(config.api.auth),
+      catalog,
+      db: mongo.db,
+      store,
+      eventLog,
+      maxPageSize: config.api.maxPageSize,
+      access: createAccessPolicy(config.api.auth),
       schemaRegistry: { registry: core.schemaRegistry, refresh: () => core.catalogWatch.refresh() },
-      admin: adminServices, discovery,
+      admin: adminServices,
+      discovery,
       status,
       ...(metricsReader ? { metrics: metricsReader } : {}),
     },
@@ -431,8 +491,18 @@ async function startApiRole(core: Core, app: express.Express, server: http.Serve
     metrics: serviceMetrics,
     limits: config.api.limits,
   });
-  serviceMetrics.gaugeFrom('canonql_shared_subscription_executions', 'Live subscription executions shared by identical GraphQL subscriptions.', () => endpoint.subscriptions.executions);
-  resources.push({ name: 'graphql', close: async () => { unsubscribe(); await endpoint.stop(); } });
+  serviceMetrics.gaugeFrom(
+    'canonql_shared_subscription_executions',
+    'Live subscription executions shared by identical GraphQL subscriptions.',
+    () => endpoint.subscriptions.executions,
+  );
+  resources.push({
+    name: 'graphql',
+    close: async () => {
+      unsubscribe();
+      await endpoint.stop();
+    },
+  });
 }
 
 async function listen(server: http.Server, config: Config): Promise<string> {

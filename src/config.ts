@@ -66,7 +66,6 @@ export interface Config {
   };
 }
 
-
 export interface SettingSpec {
   readonly name: string;
   readonly default: string;
@@ -78,9 +77,7 @@ export interface SettingSpec {
   readonly check?: SettingCheck;
 }
 
-export type SettingCheck =
-  | { readonly kind: 'integer'; readonly min: number; readonly max?: number; readonly why?: string }
-  | { readonly kind: 'boolean' };
+export type SettingCheck = { readonly kind: 'integer'; readonly min: number; readonly max?: number; readonly why?: string } | { readonly kind: 'boolean' };
 
 /** The words of a broken integer rule: "must be a positive integer", "must be an integer from 2 to 1000"... */
 function integerRuleText(rule: Extract<SettingCheck, { kind: 'integer' }>): string {
@@ -97,67 +94,258 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'CANONQL_HTTP_PORT', default: '4000', description: 'Port of the HTTP/GraphQL server.' },
   { name: 'MONGODB_URI', default: LOCAL_MONGODB_URI, description: 'State store. Unset (with `KAFKA_BROKERS`): the local stack.' },
   { name: 'MONGODB_DATABASE', default: 'canonql', description: 'Database holding canonical state, event log and catalog.' },
-  { name: 'MONGODB_TLS_CA_FILE', default: '', description: 'PEM file of a private CA that signed the store\'s certificate. TLS and credentials themselves go in `MONGODB_URI` (`tls=true`, implied by `mongodb+srv://`); the password is masked in logs and errors. A wrong password fails startup with `STORE_AUTH_FAILED`.' },
+  {
+    name: 'MONGODB_TLS_CA_FILE',
+    default: '',
+    description:
+      "PEM file of a private CA that signed the store's certificate. TLS and credentials themselves go in `MONGODB_URI` (`tls=true`, implied by `mongodb+srv://`); the password is masked in logs and errors. A wrong password fails startup with `STORE_AUTH_FAILED`.",
+  },
   { name: 'KAFKA_BROKERS', default: LOCAL_KAFKA_BROKERS, description: 'Comma-separated bootstrap servers. Unset (with `MONGODB_URI`): the local stack.' },
   { name: 'KAFKA_CLIENT_ID', default: 'canonql', description: 'Kafka client id.' },
-  { name: 'KAFKA_SASL_MECHANISM', default: '', description: '`plain`, `scram-sha-256` or `scram-sha-512`; empty: no SASL. AWS IAM and OAUTHBEARER are not supported. Wrong credentials fail startup at once with `KAFKA_AUTH_FAILED`.' },
+  {
+    name: 'KAFKA_SASL_MECHANISM',
+    default: '',
+    description:
+      '`plain`, `scram-sha-256` or `scram-sha-512`; empty: no SASL. AWS IAM and OAUTHBEARER are not supported. Wrong credentials fail startup at once with `KAFKA_AUTH_FAILED`.',
+  },
   { name: 'KAFKA_SASL_USERNAME', default: '', description: 'SASL user name (Confluent Cloud: the API key).' },
   { name: 'KAFKA_SASL_PASSWORD', default: '', description: 'SASL password (Confluent Cloud: the API secret); used exactly as given, never logged.' },
-  { name: 'KAFKA_SSL', default: 'false', description: '`true`: TLS to the brokers, trusting the system CAs unless `KAFKA_SSL_CA_FILE` is set. Production refuses `plain` without it.' },
+  {
+    name: 'KAFKA_SSL',
+    default: 'false',
+    description: '`true`: TLS to the brokers, trusting the system CAs unless `KAFKA_SSL_CA_FILE` is set. Production refuses `plain` without it.',
+  },
   { name: 'KAFKA_SSL_CA_FILE', default: '', description: 'PEM file of the CA(s) that signed the broker certificates (private CA).' },
   { name: 'KAFKA_SSL_CERT_FILE', default: '', description: 'PEM client certificate for mutual TLS (with `KAFKA_SSL_KEY_FILE`).' },
   { name: 'KAFKA_SSL_KEY_FILE', default: '', description: 'PEM private key of that client certificate.' },
   { name: 'KAFKA_SSL_REJECT_UNAUTHORIZED', default: 'true', description: '`false` accepts any broker certificate: tests only, refused in production mode.' },
   { name: 'KAFKA_CONNECT_URL', default: LOCAL_CONNECT_URL, description: 'Kafka Connect REST URL (tooling and tests manage Debezium connectors through it).' },
   { name: 'SOURCE_POSTGRES_URL', default: LOCAL_POSTGRES_URL, description: 'The demo PostgreSQL source captured by Debezium.' },
-  { name: 'SOURCE_MARIADB_URL', default: LOCAL_MARIADB_URL, description: 'The MariaDB source captured by Debezium (`mariadb://user[:password]@host:port/database`; tooling and tests register its connector).' },
-  { name: 'CANONQL_MAX_PAGE_SIZE', check: { kind: 'integer', min: 1 }, default: '100', description: 'Largest `first` a list or history query may ask for (larger: `BAD_USER_INPUT`).' },
-  { name: 'CANONQL_ADMIN_KEYS', default: '', description: 'Comma-separated admin API keys, sent as `Authorization: Bearer <key>` (HTTP) or `authorization` in graphql-ws `connection_init`. Every mutation needs one; unset, mutations are refused with `FORBIDDEN`. `npm start` generates one and prints it.' },
-  { name: 'CANONQL_API_KEYS', default: '', description: 'API keys with roles: comma-separated `key=admin`, `key=reader`, or `key=reader:order|customer` (reads of those subjects only). At least 16 characters each.' },
-  { name: 'CANONQL_JWT_SECRET', default: '', description: 'HS256 secret (≥ 32 characters) verifying bearer JWTs offline. Claims: `role` (`admin`/`reader`, default reader), `subjects` (read scope), `exp` required.' },
-  { name: 'CANONQL_JWT_JWKS_FILE', default: '', description: 'JSON Web Key Set file with the issuer\'s public keys (RS256, ES256), read at start; JWTs are verified offline.' },
+  {
+    name: 'SOURCE_MARIADB_URL',
+    default: LOCAL_MARIADB_URL,
+    description: 'The MariaDB source captured by Debezium (`mariadb://user[:password]@host:port/database`; tooling and tests register its connector).',
+  },
+  {
+    name: 'CANONQL_MAX_PAGE_SIZE',
+    check: { kind: 'integer', min: 1 },
+    default: '100',
+    description: 'Largest `first` a list or history query may ask for (larger: `BAD_USER_INPUT`).',
+  },
+  {
+    name: 'CANONQL_ADMIN_KEYS',
+    default: '',
+    description:
+      'Comma-separated admin API keys, sent as `Authorization: Bearer <key>` (HTTP) or `authorization` in graphql-ws `connection_init`. Every mutation needs one; unset, mutations are refused with `FORBIDDEN`. `npm start` generates one and prints it.',
+  },
+  {
+    name: 'CANONQL_API_KEYS',
+    default: '',
+    description:
+      'API keys with roles: comma-separated `key=admin`, `key=reader`, or `key=reader:order|customer` (reads of those subjects only). At least 16 characters each.',
+  },
+  {
+    name: 'CANONQL_JWT_SECRET',
+    default: '',
+    description:
+      'HS256 secret (≥ 32 characters) verifying bearer JWTs offline. Claims: `role` (`admin`/`reader`, default reader), `subjects` (read scope), `exp` required.',
+  },
+  {
+    name: 'CANONQL_JWT_JWKS_FILE',
+    default: '',
+    description: "JSON Web Key Set file with the issuer's public keys (RS256, ES256), read at start; JWTs are verified offline.",
+  },
   { name: 'CANONQL_JWT_ISSUER', default: '', description: 'Required `iss` of accepted JWTs.' },
   { name: 'CANONQL_JWT_AUDIENCE', default: '', description: 'Required `aud` of accepted JWTs.' },
-  { name: 'CANONQL_REQUIRE_AUTH', default: '', documentedDefault: '`true` in production, else `false`', description: 'Requests / websocket connections without a credential get HTTP 401 `UNAUTHENTICATED` / close 4401.' },
+  {
+    name: 'CANONQL_REQUIRE_AUTH',
+    default: '',
+    documentedDefault: '`true` in production, else `false`',
+    description: 'Requests / websocket connections without a credential get HTTP 401 `UNAUTHENTICATED` / close 4401.',
+  },
   { name: 'CANONQL_MAX_DEPTH', default: '12', description: 'Deepest field nesting; beyond: `DEPTH_LIMIT_EXCEEDED`.' },
-  { name: 'CANONQL_MAX_COST', default: '20000', description: 'Highest estimated cost (1 per field, a list\'s children × `first`); beyond: `COST_LIMIT_EXCEEDED`.' },
+  {
+    name: 'CANONQL_MAX_COST',
+    default: '20000',
+    description: "Highest estimated cost (1 per field, a list's children × `first`); beyond: `COST_LIMIT_EXCEEDED`.",
+  },
   { name: 'CANONQL_MAX_ALIASES', default: '50', description: 'Most aliased fields per document; beyond: `ALIAS_LIMIT_EXCEEDED`.' },
   { name: 'CANONQL_BATCHED_HTTP', default: 'false', description: 'Accept a JSON array of operations per HTTP request; off: `BATCHING_DISABLED`.' },
   { name: 'CANONQL_MAX_BATCH', default: '10', description: 'Most operations per batch; beyond: `BATCH_LIMIT_EXCEEDED`.' },
   { name: 'CANONQL_MAX_BODY_BYTES', default: '1048576', description: 'Largest request body; beyond: HTTP 413 `PAYLOAD_TOO_LARGE`.' },
-  { name: 'CANONQL_RATE_LIMIT_PER_MINUTE', default: '', documentedDefault: '`1200` in production, else `0` (off)', description: 'Operations per minute per credential (anonymous: per client address); beyond: HTTP 429 `RATE_LIMITED` + `Retry-After`.' },
-  { name: 'CANONQL_MAX_SUBSCRIPTIONS_PER_CONNECTION', default: '100', description: 'Operations open on one websocket; beyond: `TOO_MANY_SUBSCRIPTIONS` for that subscribe, connection kept.' },
-  { name: 'CANONQL_INTROSPECTION', default: '', documentedDefault: '`false` in production, else `true`', description: '`__schema` / `__type`; off: `INTROSPECTION_DISABLED`.' },
+  {
+    name: 'CANONQL_RATE_LIMIT_PER_MINUTE',
+    default: '',
+    documentedDefault: '`1200` in production, else `0` (off)',
+    description: 'Operations per minute per credential (anonymous: per client address); beyond: HTTP 429 `RATE_LIMITED` + `Retry-After`.',
+  },
+  {
+    name: 'CANONQL_MAX_SUBSCRIPTIONS_PER_CONNECTION',
+    default: '100',
+    description: 'Operations open on one websocket; beyond: `TOO_MANY_SUBSCRIPTIONS` for that subscribe, connection kept.',
+  },
+  {
+    name: 'CANONQL_INTROSPECTION',
+    default: '',
+    documentedDefault: '`false` in production, else `true`',
+    description: '`__schema` / `__type`; off: `INTROSPECTION_DISABLED`.',
+  },
   { name: 'CANONQL_OPERATION_TIMEOUT_MS', default: '30000', description: 'HTTP operations unanswered by then: HTTP 504 `OPERATION_TIMEOUT`; `0`: none.' },
-  { name: 'CANONQL_CATALOG_POLL_MS', check: { kind: 'integer', min: 50 }, default: '1000', description: 'How often each process checks the catalog revision; a schema, spec or metric change made through any process takes effect everywhere within this interval (the process that served the mutation applies it at once).' },
-  { name: 'CANONQL_SPECS_DIR', default: 'specs', description: 'Directory of mapping spec files (`*.json`) loaded at start; every file is validated, all problems listed.' },
+  {
+    name: 'CANONQL_CATALOG_POLL_MS',
+    check: { kind: 'integer', min: 50 },
+    default: '1000',
+    description:
+      'How often each process checks the catalog revision; a schema, spec or metric change made through any process takes effect everywhere within this interval (the process that served the mutation applies it at once).',
+  },
+  {
+    name: 'CANONQL_SPECS_DIR',
+    default: 'specs',
+    description: 'Directory of mapping spec files (`*.json`) loaded at start; every file is validated, all problems listed.',
+  },
   { name: 'CANONQL_SCHEMA_DIR', default: 'schema', description: 'Directory of schemas; canonical subjects are read from `canonical/<subject>.schema.json`.' },
   { name: 'CANONQL_INGEST_GROUP_ID', default: 'canonql-ingest', description: 'Kafka consumer group of the ingestion role (all ingestion processes share it).' },
-  { name: 'CANONQL_DEADLETTER_TOPIC', default: 'canonql.deadletter', description: 'Topic receiving messages that can never be ingested, with the reason in headers.' },
-  { name: 'CANONQL_CANONICAL_PARTITIONS', check: { kind: 'integer', min: 1 }, default: '3', description: 'Partitions of the `canonical.<subject>` topics canonql creates.' },
+  {
+    name: 'CANONQL_DEADLETTER_TOPIC',
+    default: 'canonql.deadletter',
+    description: 'Topic receiving messages that can never be ingested, with the reason in headers.',
+  },
+  {
+    name: 'CANONQL_CANONICAL_PARTITIONS',
+    check: { kind: 'integer', min: 1 },
+    default: '3',
+    description: 'Partitions of the `canonical.<subject>` topics canonql creates.',
+  },
   { name: 'CANONQL_CANONICAL_TOPIC_PREFIX', default: 'canonical.', description: 'Prefix of the canonical event topics (`canonical.order`).' },
-  { name: 'CANONQL_INGEST_FROM_BEGINNING', check: { kind: 'boolean' }, default: 'true', description: 'A new consumer group starts at the beginning of raw topics (`true`) or at their end.' },
-  { name: 'CANONQL_INGEST_SESSION_TIMEOUT_MS', check: { kind: 'integer', min: 6000, why: 'the broker minimum' }, default: '10000', description: 'Consumer session timeout of the ingestion and metrics groups: how long a crashed process holds its partitions before the group reassigns them, so ingestion resumes after a crash within about this plus 5 s (measured: 12.6–15.1 s at 10000). Heartbeats go out between batches, after each commit and on every retry of a batch step; keep it well above the longest batch step (minimum 6000, the broker\'s `group.min.session.timeout.ms`).' },
-  { name: 'CANONQL_DECODE_MAX_DEPTH', check: { kind: 'integer', min: 2, max: 1000 }, default: '100', description: 'Deepest nesting of objects and arrays in a record (its JSON, and each JSON document embedded in it) and in a canonical document as stored (2 to 1000); beyond, the record is dead-lettered with `DECODE_LIMIT_EXCEEDED` before anything reaches the store. 100 is what MongoDB accepts.' },
-  { name: 'CANONQL_DECODE_MAX_BYTES', check: { kind: 'integer', min: 1024 }, default: '16777216', description: 'Largest record value (and JSON document embedded in one) decoded, in bytes; beyond, dead-lettered with `DECODE_LIMIT_EXCEEDED`. 16 MiB is MongoDB\'s document limit.' },
-  { name: 'CANONQL_PUBLISH_MAX_BYTES', default: '', documentedDefault: 'each topic\'s `max.message.bytes`', description: 'Largest record batch ingestion sends to a canonical topic. By default each topic\'s `max.message.bytes` as the cluster reports it (re-read every minute); set a smaller figure to cap it. A canonical event over the limit on its own is dead-lettered with EVENT_TOO_LARGE (its state applied), never retried forever.' },
-  { name: 'CANONQL_DEMO_FEED', check: { kind: 'boolean' }, default: 'false', documentedDefault: '`false` (`true` under `npm start`)', description: 'Continuously feed the demo domain: MongoDB-connector order events to Kafka, customer row changes to PostgreSQL (captured by Debezium).' },
+  {
+    name: 'CANONQL_INGEST_FROM_BEGINNING',
+    check: { kind: 'boolean' },
+    default: 'true',
+    description: 'A new consumer group starts at the beginning of raw topics (`true`) or at their end.',
+  },
+  {
+    name: 'CANONQL_INGEST_SESSION_TIMEOUT_MS',
+    check: { kind: 'integer', min: 6000, why: 'the broker minimum' },
+    default: '10000',
+    description:
+      "Consumer session timeout of the ingestion and metrics groups: how long a crashed process holds its partitions before the group reassigns them, so ingestion resumes after a crash within about this plus 5 s (measured: 12.6–15.1 s at 10000). Heartbeats go out between batches, after each commit and on every retry of a batch step; keep it well above the longest batch step (minimum 6000, the broker's `group.min.session.timeout.ms`).",
+  },
+  {
+    name: 'CANONQL_DECODE_MAX_DEPTH',
+    check: { kind: 'integer', min: 2, max: 1000 },
+    default: '100',
+    description:
+      'Deepest nesting of objects and arrays in a record (its JSON, and each JSON document embedded in it) and in a canonical document as stored (2 to 1000); beyond, the record is dead-lettered with `DECODE_LIMIT_EXCEEDED` before anything reaches the store. 100 is what MongoDB accepts.',
+  },
+  {
+    name: 'CANONQL_DECODE_MAX_BYTES',
+    check: { kind: 'integer', min: 1024 },
+    default: '16777216',
+    description:
+      "Largest record value (and JSON document embedded in one) decoded, in bytes; beyond, dead-lettered with `DECODE_LIMIT_EXCEEDED`. 16 MiB is MongoDB's document limit.",
+  },
+  {
+    name: 'CANONQL_PUBLISH_MAX_BYTES',
+    default: '',
+    documentedDefault: "each topic's `max.message.bytes`",
+    description:
+      "Largest record batch ingestion sends to a canonical topic. By default each topic's `max.message.bytes` as the cluster reports it (re-read every minute); set a smaller figure to cap it. A canonical event over the limit on its own is dead-lettered with EVENT_TOO_LARGE (its state applied), never retried forever.",
+  },
+  {
+    name: 'CANONQL_DEMO_FEED',
+    check: { kind: 'boolean' },
+    default: 'false',
+    documentedDefault: '`false` (`true` under `npm start`)',
+    description: 'Continuously feed the demo domain: MongoDB-connector order events to Kafka, customer row changes to PostgreSQL (captured by Debezium).',
+  },
   { name: 'CANONQL_DEMO_INTERVAL_MS', check: { kind: 'integer', min: 50 }, default: '2000', description: 'Pause between two ticks of the demo feed.' },
-  { name: 'CANONQL_DEMO_ORDERS_TOPIC', default: 'raw.mongo.orders', description: 'Raw topic of the demo order events (the seed spec\'s topic).' },
-  { name: 'CANONQL_DISCOVERY_SAMPLE_RATE', default: '1', description: 'Share (0..1) of raw change records each ingestion process profiles for raw-schema discovery (a random sample); `0` turns discovery off.' },
-  { name: 'CANONQL_DISCOVERY_FLUSH_MS', check: { kind: 'integer', min: 100 }, default: '2000', description: 'How often each ingestion process writes its raw-topic profiles and samples to the store and checks for schema drift (and on stop).' },
-  { name: 'CANONQL_DISCOVERY_SAMPLES', check: { kind: 'integer', min: 0, max: 1000 }, default: '50', description: 'Last raw records kept per topic (0..1000), for spec previews and `rawTopic { samples }`.' },
-  { name: 'CANONQL_DISCOVERY_REMOVAL_WINDOW', check: { kind: 'integer', min: 1, max: 100000 }, default: '1000', description: 'A field that none of the last this-many profiled full images of its topic carried counts as removed (a new raw schema version).' },
-  { name: 'CANONQL_METRICS', check: { kind: 'boolean' }, default: 'true', description: 'Maintain metric rollups (a consumer group over the canonical topics, with the ingest role) and serve `metric`/`metricDefinitions`/`metricUpdated` (with the api role).' },
-  { name: 'CANONQL_METRICS_DIR', default: 'specs/metrics', description: 'Directory of metric definition files (`*.json`) loaded at start; every file is validated, all problems listed.' },
-  { name: 'CANONQL_METRICS_GROUP_ID', default: '', documentedDefault: '`<CANONQL_INGEST_GROUP_ID>-metrics` (`canonql-ingest-metrics`)', description: 'Kafka consumer group of the metrics role (all metrics processes of one deployment share it). Derived from the ingest group by default, so two deployments (or test runs) with their own ingest groups never share a metrics group.' },
-  { name: 'CANONQL_AGGREGATE_MAX_SCAN', check: { kind: 'integer', min: 1 }, default: '100000', description: 'Most entities an ad-hoc `<plural>Aggregate` query scans, and metric buckets a `metric` query reads; beyond, `LIMIT_EXCEEDED`.' },
-  { name: 'CANONQL_AGGREGATE_MAX_GROUPS', check: { kind: 'integer', min: 1 }, default: '1000', description: 'Most groups an ad-hoc aggregate or `metric` query returns; beyond, `LIMIT_EXCEEDED`.' },
-  { name: 'CANONQL_PROMETHEUS', check: { kind: 'boolean' }, default: 'true', description: 'Serve Prometheus metrics at `GET /metrics` on every process; `false`: no such route.' },
-  { name: 'CANONQL_PROMETHEUS_TOKEN', default: '', description: 'When set, `GET /metrics` needs `Authorization: Bearer <token>` (401 otherwise); unset, it is open like `/healthz`.' },
-  { name: 'CANONQL_LAG_CACHE_MS', check: { kind: 'integer', min: 0 }, default: '5000', description: 'Consumer lag (`canonql_consumer_lag`, `subjectStatus.lag`) is read from Kafka at most once per this interval, however many scrapes and queries ask.' },
-  { name: 'CANONQL_SHUTDOWN_TIMEOUT_MS', check: { kind: 'integer', min: 1000 }, default: '25000', description: 'On SIGTERM/SIGINT: time to finish the batch in flight, commit, and drain HTTP and websockets; past it the process exits 1 with a log line naming what did not finish. Keep it below the orchestrator\'s kill grace period (Kubernetes: 30 s).' },
-  { name: 'CANONQL_MIGRATION_BATCH', check: { kind: 'integer', min: 1, max: 100000 }, default: '500', description: 'At start, entities stored before order keys existed get them (state/migrate-order-keys.ts), this many per round trip; progress is logged, and a process stopped half-way resumes where the store stands.' },
+  { name: 'CANONQL_DEMO_ORDERS_TOPIC', default: 'raw.mongo.orders', description: "Raw topic of the demo order events (the seed spec's topic)." },
+  {
+    name: 'CANONQL_DISCOVERY_SAMPLE_RATE',
+    default: '1',
+    description: 'Share (0..1) of raw change records each ingestion process profiles for raw-schema discovery (a random sample); `0` turns discovery off.',
+  },
+  {
+    name: 'CANONQL_DISCOVERY_FLUSH_MS',
+    check: { kind: 'integer', min: 100 },
+    default: '2000',
+    description: 'How often each ingestion process writes its raw-topic profiles and samples to the store and checks for schema drift (and on stop).',
+  },
+  {
+    name: 'CANONQL_DISCOVERY_SAMPLES',
+    check: { kind: 'integer', min: 0, max: 1000 },
+    default: '50',
+    description: 'Last raw records kept per topic (0..1000), for spec previews and `rawTopic { samples }`.',
+  },
+  {
+    name: 'CANONQL_DISCOVERY_REMOVAL_WINDOW',
+    check: { kind: 'integer', min: 1, max: 100000 },
+    default: '1000',
+    description: 'A field that none of the last this-many profiled full images of its topic carried counts as removed (a new raw schema version).',
+  },
+  {
+    name: 'CANONQL_METRICS',
+    check: { kind: 'boolean' },
+    default: 'true',
+    description:
+      'Maintain metric rollups (a consumer group over the canonical topics, with the ingest role) and serve `metric`/`metricDefinitions`/`metricUpdated` (with the api role).',
+  },
+  {
+    name: 'CANONQL_METRICS_DIR',
+    default: 'specs/metrics',
+    description: 'Directory of metric definition files (`*.json`) loaded at start; every file is validated, all problems listed.',
+  },
+  {
+    name: 'CANONQL_METRICS_GROUP_ID',
+    default: '',
+    documentedDefault: '`<CANONQL_INGEST_GROUP_ID>-metrics` (`canonql-ingest-metrics`)',
+    description:
+      'Kafka consumer group of the metrics role (all metrics processes of one deployment share it). Derived from the ingest group by default, so two deployments (or test runs) with their own ingest groups never share a metrics group.',
+  },
+  {
+    name: 'CANONQL_AGGREGATE_MAX_SCAN',
+    check: { kind: 'integer', min: 1 },
+    default: '100000',
+    description: 'Most entities an ad-hoc `<plural>Aggregate` query scans, and metric buckets a `metric` query reads; beyond, `LIMIT_EXCEEDED`.',
+  },
+  {
+    name: 'CANONQL_AGGREGATE_MAX_GROUPS',
+    check: { kind: 'integer', min: 1 },
+    default: '1000',
+    description: 'Most groups an ad-hoc aggregate or `metric` query returns; beyond, `LIMIT_EXCEEDED`.',
+  },
+  {
+    name: 'CANONQL_PROMETHEUS',
+    check: { kind: 'boolean' },
+    default: 'true',
+    description: 'Serve Prometheus metrics at `GET /metrics` on every process; `false`: no such route.',
+  },
+  {
+    name: 'CANONQL_PROMETHEUS_TOKEN',
+    default: '',
+    description: 'When set, `GET /metrics` needs `Authorization: Bearer <token>` (401 otherwise); unset, it is open like `/healthz`.',
+  },
+  {
+    name: 'CANONQL_LAG_CACHE_MS',
+    check: { kind: 'integer', min: 0 },
+    default: '5000',
+    description:
+      'Consumer lag (`canonql_consumer_lag`, `subjectStatus.lag`) is read from Kafka at most once per this interval, however many scrapes and queries ask.',
+  },
+  {
+    name: 'CANONQL_SHUTDOWN_TIMEOUT_MS',
+    check: { kind: 'integer', min: 1000 },
+    default: '25000',
+    description:
+      "On SIGTERM/SIGINT: time to finish the batch in flight, commit, and drain HTTP and websockets; past it the process exits 1 with a log line naming what did not finish. Keep it below the orchestrator's kill grace period (Kubernetes: 30 s).",
+  },
+  {
+    name: 'CANONQL_MIGRATION_BATCH',
+    check: { kind: 'integer', min: 1, max: 100000 },
+    default: '500',
+    description:
+      'At start, entities stored before order keys existed get them (state/migrate-order-keys.ts), this many per round trip; progress is logged, and a process stopped half-way resumes where the store stands.',
+  },
   { name: 'LOG_LEVEL', default: 'info', description: 'fatal, error, warn, info, debug or trace.' },
 ];
 
@@ -194,7 +382,10 @@ export function loadConfig(env: Env = process.env): Config {
   const mode = read('CANONQL_MODE') as Mode;
   if (!MODES.includes(mode)) problems.push(`CANONQL_MODE must be one of ${MODES.join(', ')} (got "${mode}")`);
 
-  const roles = read('CANONQL_ROLES').split(',').map((r) => r.trim()).filter(Boolean) as Role[];
+  const roles = read('CANONQL_ROLES')
+    .split(',')
+    .map((r) => r.trim())
+    .filter(Boolean) as Role[];
   const badRoles = roles.filter((r) => !ROLES.includes(r));
   if (roles.length === 0 || badRoles.length > 0) {
     problems.push(`CANONQL_ROLES must list ${ROLES.join(' and/or ')} (got "${read('CANONQL_ROLES')}")`);
@@ -208,7 +399,10 @@ export function loadConfig(env: Env = process.env): Config {
   const mongoUri = read('MONGODB_URI');
   if (!/^mongodb(\+srv)?:\/\//.test(mongoUri)) problems.push('MONGODB_URI must start with mongodb:// or mongodb+srv://');
 
-  const brokers = read('KAFKA_BROKERS').split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = read('KAFKA_BROKERS')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   for (const broker of brokers) {
     if (!/^[^\s:]+:\d+$/.test(broker)) problems.push(`KAFKA_BROKERS entry "${broker}" must be host:port`);
   }
@@ -285,7 +479,11 @@ export function loadConfig(env: Env = process.env): Config {
     discovery: { sampleRate: discoverySampleRate, flushMs: discoveryFlushMs, samples: discoverySamples, removalWindow: discoveryRemovalWindow },
     specsDir: read('CANONQL_SPECS_DIR'),
     metrics: {
-      enabled: metricsEnabled, dir: read('CANONQL_METRICS_DIR'), groupId: read('CANONQL_METRICS_GROUP_ID') || `${read('CANONQL_INGEST_GROUP_ID')}-metrics`, maxScan, maxGroups,
+      enabled: metricsEnabled,
+      dir: read('CANONQL_METRICS_DIR'),
+      groupId: read('CANONQL_METRICS_GROUP_ID') || `${read('CANONQL_INGEST_GROUP_ID')}-metrics`,
+      maxScan,
+      maxGroups,
     },
     schemaDir: read('CANONQL_SCHEMA_DIR'),
     observability: { prometheus, prometheusToken: read('CANONQL_PROMETHEUS_TOKEN') || null, lagCacheMs },
@@ -348,7 +546,8 @@ function readKafkaSecurity(read: (name: string) => string, env: Env, mode: strin
     if (stray.length > 0) problems.push(`${stray.join(', ')} set but KAFKA_SSL is not true`);
   }
   if (mode === 'production') {
-    if (sasl?.mechanism === 'plain' && ssl === null) problems.push('KAFKA_SASL_MECHANISM=plain sends the password in clear text: production needs KAFKA_SSL=true');
+    if (sasl?.mechanism === 'plain' && ssl === null)
+      problems.push('KAFKA_SASL_MECHANISM=plain sends the password in clear text: production needs KAFKA_SSL=true');
     if (ssl !== null && !ssl.rejectUnauthorized) problems.push('KAFKA_SSL_REJECT_UNAUTHORIZED=false is refused in production mode');
   }
   return { sasl, ssl };
@@ -394,7 +593,10 @@ function readApiHardening(read: (name: string) => string, env: Env, where: { mod
     return value;
   };
 
-  const adminKeys = read('CANONQL_ADMIN_KEYS').split(',').map((k) => k.trim()).filter(Boolean);
+  const adminKeys = read('CANONQL_ADMIN_KEYS')
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   const { grants, problems: keyProblems } = parseApiKeys(read('CANONQL_API_KEYS'));
   problems.push(...keyProblems);
   // Not trimmed: a secret is used exactly as given.
@@ -415,10 +617,12 @@ function readApiHardening(read: (name: string) => string, env: Env, where: { mod
   }
   const issuer = read('CANONQL_JWT_ISSUER');
   const audience = read('CANONQL_JWT_AUDIENCE');
-  const jwt: JwtSettings | null = secret !== '' || jwksFile !== ''
-    ? { secret: secret === '' ? null : secret, jwks, issuer: issuer === '' ? null : issuer, audience: audience === '' ? null : audience }
-    : null;
-  if (jwt === null && (issuer !== '' || audience !== '')) problems.push('CANONQL_JWT_ISSUER/CANONQL_JWT_AUDIENCE are set but neither CANONQL_JWT_SECRET nor CANONQL_JWT_JWKS_FILE');
+  const jwt: JwtSettings | null =
+    secret !== '' || jwksFile !== ''
+      ? { secret: secret === '' ? null : secret, jwks, issuer: issuer === '' ? null : issuer, audience: audience === '' ? null : audience }
+      : null;
+  if (jwt === null && (issuer !== '' || audience !== ''))
+    problems.push('CANONQL_JWT_ISSUER/CANONQL_JWT_AUDIENCE are set but neither CANONQL_JWT_SECRET nor CANONQL_JWT_JWKS_FILE');
   const apiKeys: ApiKeyGrant[] = [...adminKeys.map((key) => ({ key, role: 'admin' as const, subjects: null })), ...grants];
   if (production && where.api && apiKeys.length === 0 && jwt === null) {
     problems.push('no credentials configured: production mode needs CANONQL_ADMIN_KEYS, CANONQL_API_KEYS, CANONQL_JWT_SECRET or CANONQL_JWT_JWKS_FILE');

@@ -94,10 +94,5 @@ export function isAppError(error: unknown): error is AppError {
 
 /** Bugs in our own code: never retried, never shown to clients verbatim. */
 export function isProgrammingError(error: unknown): boolean {
-  return (
-    error instanceof TypeError ||
-    error instanceof RangeError ||
-    error instanceof ReferenceError ||
-    error instanceof SyntaxError
-  );
+  return error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError;
 }

@@ -47,18 +47,24 @@ export async function main(): Promise<void> {
     const started = Date.now();
     logger.info({ signal, timeoutMs }, 'shutting down');
     const deadline = setTimeout(() => {
-      logger.error({ signal, timeoutMs, pending: running.pendingStop() }, `shutdown did not finish within ${timeoutMs} ms: ${running.pendingStop().join(', ')} still closing`);
+      logger.error(
+        { signal, timeoutMs, pending: running.pendingStop() },
+        `shutdown did not finish within ${timeoutMs} ms: ${running.pendingStop().join(', ')} still closing`,
+      );
       process.exit(1);
     }, timeoutMs);
-    running.stop().then(() => {
-      clearTimeout(deadline);
-      logger.info({ signal, ms: Date.now() - started }, 'shut down');
-      process.exit(0);
-    }, (error: unknown) => {
-      clearTimeout(deadline);
-      logger.error({ err: error }, 'shutdown failed');
-      process.exit(1);
-    });
+    running.stop().then(
+      () => {
+        clearTimeout(deadline);
+        logger.info({ signal, ms: Date.now() - started }, 'shut down');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        clearTimeout(deadline);
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

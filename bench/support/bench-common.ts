@@ -67,7 +67,10 @@ export function listArg(name: string, fallback: readonly string[]): string[] {
   const text = argValue(name, 'string');
   if (text === undefined) return [...fallback];
   if (typeof text !== 'string') throw new Error(`--${name} needs a comma-separated list`);
-  return text.split(',').map((s) => s.trim()).filter(Boolean);
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export const oid = (n: number) => n.toString(16).padStart(24, '0');
@@ -83,9 +86,24 @@ export function orderCreate(n: number, orderId: string, tsMs: number): Message {
   return {
     key: JSON.stringify({ id: JSON.stringify(id) }),
     value: JSON.stringify({
-      before: null, after: JSON.stringify(after), updateDescription: null,
-      source: { version: '3.6.0.Final', connector: 'mongodb', name: 'bench', ts_ms: tsMs, snapshot: 'false', db: 'shop', collection: 'orders', ord: 1, lsid: null, txnNumber: null },
-      op: 'c', ts_ms: tsMs + 1, transaction: null,
+      before: null,
+      after: JSON.stringify(after),
+      updateDescription: null,
+      source: {
+        version: '3.6.0.Final',
+        connector: 'mongodb',
+        name: 'bench',
+        ts_ms: tsMs,
+        snapshot: 'false',
+        db: 'shop',
+        collection: 'orders',
+        ord: 1,
+        lsid: null,
+        txnNumber: null,
+      },
+      op: 'c',
+      ts_ms: tsMs + 1,
+      transaction: null,
     }),
   };
 }
@@ -109,7 +127,14 @@ export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void
   }
 }
 
-interface IngestionOptions { kafka: Kafka; db: import('mongodb').Db; topic: string; topicPrefix: string; deadLetterTopic: string; canonicalPartitions?: number }
+interface IngestionOptions {
+  kafka: Kafka;
+  db: import('mongodb').Db;
+  topic: string;
+  topicPrefix: string;
+  deadLetterTopic: string;
+  canonicalPartitions?: number;
+}
 
 /** The real ingestion role (as src/app.ts builds it) for the seed order spec, re-pointed at `topic`. */
 export function orderIngestion(options: IngestionOptions): Ingestion {
@@ -121,10 +146,15 @@ export function specIngestion(specFile: string, options: IngestionOptions): Inge
   const spec = JSON.parse(fs.readFileSync(path.join(ROOT, 'specs', specFile), 'utf8')) as MappingSpec;
   const schemas = loadCanonicalSchemas(path.join(ROOT, 'schema', 'canonical'));
   return createIngestion({
-    kafka: options.kafka, db: options.db, specs: [compileForPipeline({ ...spec, source: { ...spec.source, topic: options.topic } })],
+    kafka: options.kafka,
+    db: options.db,
+    specs: [compileForPipeline({ ...spec, source: { ...spec.source, topic: options.topic } })],
     validate: (subject, doc) => schemas.get(subject)?.validate(doc) ?? [],
-    groupId: uniqueName('bench-ingest'), deadLetterTopic: options.deadLetterTopic,
-    canonicalPartitions: options.canonicalPartitions ?? 3, canonicalTopicPrefix: options.topicPrefix, fromBeginning: true,
+    groupId: uniqueName('bench-ingest'),
+    deadLetterTopic: options.deadLetterTopic,
+    canonicalPartitions: options.canonicalPartitions ?? 3,
+    canonicalTopicPrefix: options.topicPrefix,
+    fromBeginning: true,
     logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' }),
   });
 }
@@ -171,7 +201,13 @@ export interface Child {
 
 export function startChild(script: string, env: Record<string, string>): Child {
   const child = fork(path.join(__dirname, script), [], {
-    execArgv: ['--expose-gc', '--max-old-space-size=2048', '--import', 'tsx', ...(process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [])],
+    execArgv: [
+      '--expose-gc',
+      '--max-old-space-size=2048',
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : []),
+    ],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -180,10 +216,12 @@ export function startChild(script: string, env: Record<string, string>): Child {
   const waiting: { type: string; resolve: (value: Record<string, unknown>) => void }[] = [];
   const early: Record<string, unknown>[] = [];
   let exited = false;
-  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => {
-    exited = true;
-    resolve();
-  }));
+  const exitPromise = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true;
+      resolve();
+    }),
+  );
   child.on('message', (raw) => {
     const message = raw as Record<string, unknown>;
     if (typeof message.replyTo === 'number') {
@@ -195,11 +233,14 @@ export function startChild(script: string, env: Record<string, string>): Child {
     if (i >= 0) waiting.splice(i, 1)[0]!.resolve(message);
     else early.push(message);
   });
-  const withTimeout = <T>(what: string, promise: Promise<T>, timeoutMs: number) => Promise.race([
-    promise,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${script}: no ${what} within ${timeoutMs} ms`)), timeoutMs).unref()),
-    exitPromise.then(() => { throw new Error(`${script} exited (code ${child.exitCode}) while waiting for ${what}`); }),
-  ]);
+  const withTimeout = <T>(what: string, promise: Promise<T>, timeoutMs: number) =>
+    Promise.race([
+      promise,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${script}: no ${what} within ${timeoutMs} ms`)), timeoutMs).unref()),
+      exitPromise.then(() => {
+        throw new Error(`${script} exited (code ${child.exitCode}) while waiting for ${what}`);
+      }),
+    ]);
   return {
     process: child,
     call(command, timeoutMs = 60000) {
@@ -228,7 +269,9 @@ export function serveCommands(handlers: Record<string, (command: Record<string, 
   process.on('message', (raw) => {
     const command = raw as Record<string, unknown> & { cmd: string; seq: number };
     if (command.cmd === 'stop') {
-      void onStop().catch((error: unknown) => console.error(error)).finally(() => process.exit(0));
+      void onStop()
+        .catch((error: unknown) => console.error(error))
+        .finally(() => process.exit(0));
       return;
     }
     void (async () => {
@@ -238,7 +281,13 @@ export function serveCommands(handlers: Record<string, (command: Record<string, 
     })().catch((error: unknown) => process.send!({ error: String(error), replyTo: command.seq }));
   });
   // The parent going away (Ctrl-C, crash) must not leave servers running.
-  process.on('disconnect', () => void onStop().catch(() => undefined).finally(() => process.exit(0)));
+  process.on(
+    'disconnect',
+    () =>
+      void onStop()
+        .catch(() => undefined)
+        .finally(() => process.exit(0)),
+  );
 }
 
 /** Memory after two full collections (the child runs with --expose-gc). */

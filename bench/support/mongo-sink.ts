@@ -31,14 +31,15 @@ export interface SinkWorker {
   stop(): Promise<void>;
 }
 
-const freePort = () => new Promise<number>((resolve, reject) => {
-  const server = net.createServer();
-  server.once('error', reject);
-  server.listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as net.AddressInfo;
-    server.close(() => resolve(port));
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
   });
-});
 
 async function sinkPlugin(client: ConnectClient) {
   return (await client.plugins().catch(() => [])).find((p) => p.class === MONGO_SINK_CLASS) ?? null;
@@ -52,7 +53,8 @@ export async function startSinkWorker(log: (line: string) => void): Promise<Sink
     return { url: config.connectUrl, client: shared, kind: 'shared', pluginVersion: found.version, stop: async () => undefined };
   }
   const paths = stackPaths();
-  if (!fs.existsSync(paths.mongoSinkPlugins)) throw new Error(`the MongoDB sink connector is not installed (${paths.mongoSinkPlugins}); run npm run stack -- up`);
+  if (!fs.existsSync(paths.mongoSinkPlugins))
+    throw new Error(`the MongoDB sink connector is not installed (${paths.mongoSinkPlugins}); run npm run stack -- up`);
   const port = await freePort();
   const dir = path.join(paths.stateDir, 'bench-connect', uniqueName('worker'));
   fs.mkdirSync(dir, { recursive: true });
@@ -67,14 +69,20 @@ export async function startSinkWorker(log: (line: string) => void): Promise<Sink
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await waitForService('benchmark Kafka Connect worker', async () => (await sinkPlugin(client)) !== null, { timeoutMs: 120_000, logFile, alive: () => isAlive(pid) });
+    await waitForService('benchmark Kafka Connect worker', async () => (await sinkPlugin(client)) !== null, {
+      timeoutMs: 120_000,
+      logFile,
+      alive: () => isAlive(pid),
+    });
   } catch (error) {
     await stop();
     throw error;
   }
   const plugin = (await sinkPlugin(client))!;
-  log(`the stack's Kafka Connect worker predates the sink plugin (it scans plugin.path at start only), so a benchmark worker ` +
-    `(pid ${pid}, ${url}) runs MongoDB sink connector ${plugin.version}`);
+  log(
+    `the stack's Kafka Connect worker predates the sink plugin (it scans plugin.path at start only), so a benchmark worker ` +
+      `(pid ${pid}, ${url}) runs MongoDB sink connector ${plugin.version}`,
+  );
   return { url, client, kind: 'bench', pluginVersion: plugin.version, stop };
 }
 
@@ -107,5 +115,5 @@ export async function sinkFailure(worker: SinkWorker, name: string): Promise<str
   if (!status) return null;
   if (status.connector.state === 'FAILED') return status.connector.trace ?? 'connector FAILED';
   const failed = status.tasks.find((t) => t.state === 'FAILED');
-  return failed ? failed.trace ?? 'task FAILED' : null;
+  return failed ? (failed.trace ?? 'task FAILED') : null;
 }

@@ -13,13 +13,17 @@ export interface PacedProducer {
   stop(): Promise<void>;
 }
 
-export function pacedProducer(producer: Producer, topic: string, options: {
-  readonly rate: number;
-  readonly next: (n: number) => Message;
-  readonly total?: number;
-  /** Pause when nothing is due yet. */
-  readonly idleMs?: number;
-}): PacedProducer {
+export function pacedProducer(
+  producer: Producer,
+  topic: string,
+  options: {
+    readonly rate: number;
+    readonly next: (n: number) => Message;
+    readonly total?: number;
+    /** Pause when nothing is due yet. */
+    readonly idleMs?: number;
+  },
+): PacedProducer {
   let produced = 0;
   let running = true;
   const started = performance.now();

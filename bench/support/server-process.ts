@@ -60,8 +60,18 @@ async function main() {
     app.disable('x-powered-by');
     server.on('request', app);
     const endpoint = await mountGraphqlEndpoint({
-      app, httpServer: server, path: '/graphql', gateway,
-      services: { catalog, db: mongo.db, store: createEntityStore(mongo.db), eventLog: createEventLog(mongo.db), maxPageSize: 100, access: createAccessPolicy([]) },
+      app,
+      httpServer: server,
+      path: '/graphql',
+      gateway,
+      services: {
+        catalog,
+        db: mongo.db,
+        store: createEntityStore(mongo.db),
+        eventLog: createEventLog(mongo.db),
+        maxPageSize: 100,
+        access: createAccessPolicy([]),
+      },
       // The service's own limits for this mode (rate limit off outside production), except that the
       // subscription benchmark multiplexes 1,000 subscriptions over a few sockets.
       limits: { ...config.api.limits, maxSubscriptionsPerConnection: Math.max(config.api.limits.maxSubscriptionsPerConnection, 10_000) },
@@ -85,23 +95,29 @@ async function main() {
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as AddressInfo;
-  serveCommands({
-    memory: () => ({ memory: memoryAfterGc() }),
-    stats: () => ({ stats: stats(), cpuSeconds: cpuSeconds() }),
-  }, async () => {
-    for (const close of closers) await close().catch(() => undefined);
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(() => resolve(undefined)));
-    await mongo.close();
-  });
+  serveCommands(
+    {
+      memory: () => ({ memory: memoryAfterGc() }),
+      stats: () => ({ stats: stats(), cpuSeconds: cpuSeconds() }),
+    },
+    async () => {
+      for (const close of closers) await close().catch(() => undefined);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(() => resolve(undefined)));
+      await mongo.close();
+    },
+  );
   process.send!({ type: 'ready', port, pid: process.pid });
 }
 
 /** The same reads canonql's resolvers make, without GraphQL: JSON in, JSON out. */
 function baselineHttp(orders: import('mongodb').Collection<StoredEntity>): http.RequestListener {
   const toOrder = (doc: StoredEntity) => ({
-    id: doc._id, order_id: doc.data.order_id ?? null, currency: doc.data.currency ?? null,
-    customer: doc.data.customer ?? null, line_items: doc.data.line_items ?? null,
+    id: doc._id,
+    order_id: doc.data.order_id ?? null,
+    currency: doc.data.currency ?? null,
+    customer: doc.data.customer ?? null,
+    line_items: doc.data.line_items ?? null,
   });
   // canonql's list cursor for the default order (by id): sort field, direction, no sort value, the id.
   const cursor = (id: string) => Buffer.from(JSON.stringify({ s: 'id', d: 1, v: null, i: id })).toString('base64url');
@@ -119,11 +135,10 @@ function baselineHttp(orders: import('mongodb').Collection<StoredEntity>): http.
         } else {
           // Same filter, sort, limit and count as canonql's `orders(first: 20)`.
           const filter = { '_meta.deleted': false };
-          const [rows, totalCount] = await Promise.all([
-            orders.find(filter).sort({ _id: 1 }).limit(21).toArray(),
-            orders.countDocuments(filter),
-          ]);
-          const edges = rows.slice(0, 20).map((doc) => ({ cursor: cursor(doc._id), node: { id: doc._id, order_id: doc.data.order_id ?? null, currency: doc.data.currency ?? null } }));
+          const [rows, totalCount] = await Promise.all([orders.find(filter).sort({ _id: 1 }).limit(21).toArray(), orders.countDocuments(filter)]);
+          const edges = rows
+            .slice(0, 20)
+            .map((doc) => ({ cursor: cursor(doc._id), node: { id: doc._id, order_id: doc.data.order_id ?? null, currency: doc.data.currency ?? null } }));
           data = { orders: { totalCount, edges, pageInfo: { hasNextPage: rows.length > 20, endCursor: edges.at(-1)?.cursor ?? null } } };
         }
         const json = JSON.stringify({ data });

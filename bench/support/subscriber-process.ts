@@ -76,60 +76,99 @@ function histogramPercentile(p: number): number {
 async function open() {
   const perSocket = Math.ceil(SUBSCRIPTIONS / SOCKETS);
   const layout: number[] = [];
-  await Promise.all(Array.from({ length: SOCKETS }, (_, s) => new Promise<void>((resolve, reject) => {
-    const client = createClient({
-      url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, keepAlive: 0,
-      on: { connected: () => { connectedSockets += 1; resolve(); }, error: reject },
-    });
-    clients.push(client);
-    const first = s * perSocket;
-    const count = Math.max(0, Math.min(perSocket, SUBSCRIPTIONS - first));
-    layout.push(count);
-    for (let i = first; i < first + count; i += 1) {
-      disposers.push(client.subscribe<Record<string, { node: Record<string, string> | null }>>({ query: QUERY }, {
-        next: (value) => onPayload(i, value.data?.[FIELD]?.node?.[STAMP]),
-        error: (error) => {
-          errors += 1;
-          const message = Array.isArray(error) ? String((error as { message?: string }[])[0]?.message) : error instanceof Error ? error.message : String((error as { reason?: string }).reason ?? error);
-          errorMessages.set(message, (errorMessages.get(message) ?? 0) + 1);
-        },
-        complete: () => { completed += 1; },
-      }));
-    }
-  })));
+  await Promise.all(
+    Array.from(
+      { length: SOCKETS },
+      (_, s) =>
+        new Promise<void>((resolve, reject) => {
+          const client = createClient({
+            url,
+            webSocketImpl: WebSocket,
+            retryAttempts: 0,
+            lazy: false,
+            keepAlive: 0,
+            on: {
+              connected: () => {
+                connectedSockets += 1;
+                resolve();
+              },
+              error: reject,
+            },
+          });
+          clients.push(client);
+          const first = s * perSocket;
+          const count = Math.max(0, Math.min(perSocket, SUBSCRIPTIONS - first));
+          layout.push(count);
+          for (let i = first; i < first + count; i += 1) {
+            disposers.push(
+              client.subscribe<Record<string, { node: Record<string, string> | null }>>(
+                { query: QUERY },
+                {
+                  next: (value) => onPayload(i, value.data?.[FIELD]?.node?.[STAMP]),
+                  error: (error) => {
+                    errors += 1;
+                    const message = Array.isArray(error)
+                      ? String((error as { message?: string }[])[0]?.message)
+                      : error instanceof Error
+                        ? error.message
+                        : String((error as { reason?: string }).reason ?? error);
+                    errorMessages.set(message, (errorMessages.get(message) ?? 0) + 1);
+                  },
+                  complete: () => {
+                    completed += 1;
+                  },
+                },
+              ),
+            );
+          }
+        }),
+    ),
+  );
   return { sockets: connectedSockets, subscriptions: disposers.length, subscriptionsPerSocket: layout };
 }
 
-serveCommands({
-  open: () => open(),
-  warm: () => ({ warmed: warmedCount }),
-  reset: () => {
-    histogram.fill(0);
-    perSubscription.fill(0);
-    measured = 0;
-    maxLatency = 0;
-    sumLatency = 0;
-    lastDeliveryAt = 0;
-    return { cpuSeconds: cpuSeconds() };
+serveCommands(
+  {
+    open: () => open(),
+    warm: () => ({ warmed: warmedCount }),
+    reset: () => {
+      histogram.fill(0);
+      perSubscription.fill(0);
+      measured = 0;
+      maxLatency = 0;
+      sumLatency = 0;
+      lastDeliveryAt = 0;
+      return { cpuSeconds: cpuSeconds() };
+    },
+    count: () => ({ measured, errors, completed }),
+    report: () => {
+      let min = Infinity;
+      let max = 0;
+      for (const n of perSubscription) {
+        if (n < min) min = n;
+        if (n > max) max = n;
+      }
+      return {
+        measured,
+        errors,
+        completed,
+        errorMessages: Object.fromEntries(errorMessages),
+        perSubscription: { min, max },
+        latencyMs: {
+          p50: histogramPercentile(50),
+          p90: histogramPercentile(90),
+          p99: histogramPercentile(99),
+          max: maxLatency,
+          mean: measured ? sumLatency / measured : NaN,
+        },
+        lastDeliveryAt,
+        cpuSeconds: cpuSeconds(),
+      };
+    },
   },
-  count: () => ({ measured, errors, completed }),
-  report: () => {
-    let min = Infinity;
-    let max = 0;
-    for (const n of perSubscription) {
-      if (n < min) min = n;
-      if (n > max) max = n;
-    }
-    return {
-      measured, errors, completed, errorMessages: Object.fromEntries(errorMessages),
-      perSubscription: { min, max },
-      latencyMs: { p50: histogramPercentile(50), p90: histogramPercentile(90), p99: histogramPercentile(99), max: maxLatency, mean: measured ? sumLatency / measured : NaN },
-      lastDeliveryAt,
-      cpuSeconds: cpuSeconds(),
-    };
+  async () => {
+    for (const dispose of disposers) dispose();
+    await Promise.all(clients.map((c) => c.dispose()));
   },
-}, async () => {
-  for (const dispose of disposers) dispose();
-  await Promise.all(clients.map((c) => c.dispose()));
-});
+);
 process.send!({ type: 'ready', pid: process.pid });

@@ -24,7 +24,9 @@ async function main(argv: string[]): Promise<number> {
       const statuses = await stackStatus();
       console.log('service   port   pid      ready  memory');
       for (const s of statuses) {
-        console.log(`${s.name.padEnd(9)} ${String(s.port).padEnd(6)} ${String(s.pid ?? '-').padEnd(8)} ${(s.ready ? 'yes' : 'no').padEnd(6)} ${s.memoryMiB === null ? '-' : `${s.memoryMiB} MiB`}`);
+        console.log(
+          `${s.name.padEnd(9)} ${String(s.port).padEnd(6)} ${String(s.pid ?? '-').padEnd(8)} ${(s.ready ? 'yes' : 'no').padEnd(6)} ${s.memoryMiB === null ? '-' : `${s.memoryMiB} MiB`}`,
+        );
       }
       return statuses.every((s) => s.ready) ? 0 : 3;
     }

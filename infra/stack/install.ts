@@ -28,13 +28,7 @@ function fingerprint(parts: readonly string[]): string {
   return crypto.createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 16);
 }
 
-async function installOnce(
-  progress: Progress,
-  label: string,
-  dir: string,
-  print: string,
-  install: (tmp: string) => void,
-): Promise<'cached' | 'installed'> {
+async function installOnce(progress: Progress, label: string, dir: string, print: string, install: (tmp: string) => void): Promise<'cached' | 'installed'> {
   const marker = path.join(dir, '..', `${path.basename(dir)}.complete`);
   if (fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === print && fs.existsSync(dir)) {
     progress.info(`${label}: cached in ${dir}`);
@@ -54,15 +48,17 @@ async function installOnce(
 }
 
 function mavenCopyDependencies(pom: string, outputDir: string): void {
-  run('mvn', ['-q', '-B', '-f', pom, `${MAVEN_DEPENDENCY_PLUGIN}:copy-dependencies`,
-    `-DoutputDirectory=${outputDir}`, '-DincludeScope=runtime'], { cwd: os.tmpdir() });
+  run('mvn', ['-q', '-B', '-f', pom, `${MAVEN_DEPENDENCY_PLUGIN}:copy-dependencies`, `-DoutputDirectory=${outputDir}`, '-DincludeScope=runtime'], {
+    cwd: os.tmpdir(),
+  });
 }
 
 export async function installKafka(paths: StackPaths, progress: Progress): Promise<void> {
   const pom = path.join(REPO_ROOT, 'infra', 'maven', 'kafka.pom.xml');
   const print = fingerprint([fs.readFileSync(pom, 'utf8')]);
-  await installOnce(progress, `install Apache Kafka ${VERSIONS.kafka} + Kafka Connect jars (Maven)`, paths.kafkaLibs, print,
-    (tmp) => mavenCopyDependencies(pom, tmp));
+  await installOnce(progress, `install Apache Kafka ${VERSIONS.kafka} + Kafka Connect jars (Maven)`, paths.kafkaLibs, print, (tmp) =>
+    mavenCopyDependencies(pom, tmp),
+  );
 }
 
 /** Debezium's source connectors the Connect worker loads, each a plugin archive in its own plugin.path entry. */
@@ -88,27 +84,24 @@ export async function installDebezium(paths: StackPaths, progress: Progress, con
   const extras = PLUGIN_EXTRA_JARS[connector];
   const label = connector === 'postgres' ? 'PostgreSQL' : 'MySQL (captures MariaDB)';
   const dir = debeziumPluginDir(paths, connector);
-  await installOnce(progress, `install Debezium ${label} connector ${VERSIONS.debezium} (Maven)`, dir,
-    fingerprint([artifact, ...extras]), (tmp) => {
-      const download = path.join(tmp, '..', `debezium-${connector}-download-${process.pid}`);
-      fs.mkdirSync(download, { recursive: true });
-      try {
-        run('mvn', ['-q', '-B', `${MAVEN_DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${artifact}`, `-DoutputDirectory=${download}`],
-          { cwd: os.tmpdir() });
-        const archive = fs.readdirSync(download).find((f) => f.endsWith('.tar.gz'));
-        if (!archive) throw new AppError(ErrorCode.STACK_INSTALL_FAILED, `Maven returned no archive for ${artifact}`);
-        // The plugin archive is unpacked into plugin.path (its own class loader), never onto the
-        // worker classpath, as Kafka Connect's plugin isolation expects.
-        run('tar', ['xzf', path.join(download, archive), '-C', tmp]);
-        const pluginFolder = path.join(tmp, `debezium-connector-${connector}`);
-        for (const extra of extras) {
-          run('mvn', ['-q', '-B', `${MAVEN_DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${extra}`, `-DoutputDirectory=${pluginFolder}`],
-            { cwd: os.tmpdir() });
-        }
-      } finally {
-        fs.rmSync(download, { recursive: true, force: true });
+  await installOnce(progress, `install Debezium ${label} connector ${VERSIONS.debezium} (Maven)`, dir, fingerprint([artifact, ...extras]), (tmp) => {
+    const download = path.join(tmp, '..', `debezium-${connector}-download-${process.pid}`);
+    fs.mkdirSync(download, { recursive: true });
+    try {
+      run('mvn', ['-q', '-B', `${MAVEN_DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${artifact}`, `-DoutputDirectory=${download}`], { cwd: os.tmpdir() });
+      const archive = fs.readdirSync(download).find((f) => f.endsWith('.tar.gz'));
+      if (!archive) throw new AppError(ErrorCode.STACK_INSTALL_FAILED, `Maven returned no archive for ${artifact}`);
+      // The plugin archive is unpacked into plugin.path (its own class loader), never onto the
+      // worker classpath, as Kafka Connect's plugin isolation expects.
+      run('tar', ['xzf', path.join(download, archive), '-C', tmp]);
+      const pluginFolder = path.join(tmp, `debezium-connector-${connector}`);
+      for (const extra of extras) {
+        run('mvn', ['-q', '-B', `${MAVEN_DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${extra}`, `-DoutputDirectory=${pluginFolder}`], { cwd: os.tmpdir() });
       }
-    });
+    } finally {
+      fs.rmSync(download, { recursive: true, force: true });
+    }
+  });
 }
 
 /**
@@ -117,58 +110,81 @@ export async function installDebezium(paths: StackPaths, progress: Progress, con
  */
 export async function installMongoSinkConnector(paths: StackPaths, progress: Progress): Promise<void> {
   const artifact = `org.mongodb.kafka:mongo-kafka-connect:${VERSIONS.mongoKafkaConnect}:jar:all`;
-  await installOnce(progress, `install MongoDB Kafka sink connector ${VERSIONS.mongoKafkaConnect} (Maven)`, paths.mongoSinkPlugins,
-    fingerprint([artifact]), (tmp) => {
+  await installOnce(
+    progress,
+    `install MongoDB Kafka sink connector ${VERSIONS.mongoKafkaConnect} (Maven)`,
+    paths.mongoSinkPlugins,
+    fingerprint([artifact]),
+    (tmp) => {
       const pluginDir = path.join(tmp, 'mongo-kafka-connect');
       fs.mkdirSync(pluginDir, { recursive: true });
-      run('mvn', ['-q', '-B', `${MAVEN_DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${artifact}`, `-DoutputDirectory=${pluginDir}`],
-        { cwd: os.tmpdir() });
+      run('mvn', ['-q', '-B', `${MAVEN_DEPENDENCY_PLUGIN}:copy`, `-Dartifact=${artifact}`, `-DoutputDirectory=${pluginDir}`], { cwd: os.tmpdir() });
       if (!fs.readdirSync(pluginDir).some((f) => f.endsWith('.jar'))) {
         throw new AppError(ErrorCode.STACK_INSTALL_FAILED, `Maven returned no jar for ${artifact}`);
       }
-    });
+    },
+  );
 }
 
 export async function installMongoServer(paths: StackPaths, progress: Progress): Promise<void> {
   const pom = path.join(REPO_ROOT, 'infra', 'maven', 'mongo-server.pom.xml');
   const source = path.join(REPO_ROOT, 'infra', 'java', 'MongoServerMain.java');
-  await installOnce(progress, `install mongo-java-server ${VERSIONS.mongoJavaServer} (Maven)`, paths.mongoServerLibs,
-    fingerprint([fs.readFileSync(pom, 'utf8')]), (tmp) => mavenCopyDependencies(pom, tmp));
-  await installOnce(progress, 'compile the MongoDB-wire server launcher', paths.mongoServerClasses,
-    fingerprint([fs.readFileSync(source, 'utf8'), fs.readFileSync(pom, 'utf8')]), (tmp) => {
+  await installOnce(
+    progress,
+    `install mongo-java-server ${VERSIONS.mongoJavaServer} (Maven)`,
+    paths.mongoServerLibs,
+    fingerprint([fs.readFileSync(pom, 'utf8')]),
+    (tmp) => mavenCopyDependencies(pom, tmp),
+  );
+  await installOnce(
+    progress,
+    'compile the MongoDB-wire server launcher',
+    paths.mongoServerClasses,
+    fingerprint([fs.readFileSync(source, 'utf8'), fs.readFileSync(pom, 'utf8')]),
+    (tmp) => {
       run('javac', ['-cp', path.join(paths.mongoServerLibs, '*'), '-d', tmp, source]);
-    });
+    },
+  );
 }
 
 /**
  * A server from Debian's packages: found when its programs exist; as root we install the packages
  * with apt, otherwise we say what to run.
  */
-async function installDebianPackages(progress: Progress, options: {
-  label: string; programs: readonly string[]; packages: readonly string[]; setting: string;
-}): Promise<void> {
+async function installDebianPackages(
+  progress: Progress,
+  options: {
+    label: string;
+    programs: readonly string[];
+    packages: readonly string[];
+    setting: string;
+  },
+): Promise<void> {
   const missing = options.programs.filter((program) => !fs.existsSync(program));
   if (missing.length === 0) {
     progress.info(`${options.label}: found (${options.programs[0]})`);
     return;
   }
   if (process.getuid?.() !== 0) {
-    throw new AppError(ErrorCode.STACK_TOOL_MISSING,
+    throw new AppError(
+      ErrorCode.STACK_TOOL_MISSING,
       `${options.label} is missing (${missing.join(', ')}); install it with: ` +
-        `sudo apt-get install -y ${options.packages.join(' ')} (or set ${options.setting})`);
+        `sudo apt-get install -y ${options.packages.join(' ')} (or set ${options.setting})`,
+    );
   }
   await progress.step(`install ${options.label} (apt)`, async () => {
     run('apt-get', ['update', '-q']);
-    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...options.packages],
-      { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...options.packages], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   });
 }
 
 /** PostgreSQL comes from Debian's packages. */
 export async function installPostgres(paths: StackPaths, progress: Progress): Promise<void> {
   await installDebianPackages(progress, {
-    label: `PostgreSQL ${VERSIONS.postgresMajor}`, programs: [path.join(paths.postgresBin, 'pg_ctl')],
-    packages: [`postgresql-${VERSIONS.postgresMajor}`], setting: 'CANONQL_PG_BIN',
+    label: `PostgreSQL ${VERSIONS.postgresMajor}`,
+    programs: [path.join(paths.postgresBin, 'pg_ctl')],
+    packages: [`postgresql-${VERSIONS.postgresMajor}`],
+    setting: 'CANONQL_PG_BIN',
   });
 }
 
@@ -179,7 +195,9 @@ export async function installPostgres(paths: StackPaths, progress: Progress): Pr
  */
 export async function installMariadb(paths: StackPaths, progress: Progress): Promise<void> {
   await installDebianPackages(progress, {
-    label: 'MariaDB', programs: [paths.mariadb.server, paths.mariadb.installDb, paths.mariadb.client],
-    packages: ['mariadb-server-core', 'mariadb-client-core'], setting: 'CANONQL_MARIADB_BIN',
+    label: 'MariaDB',
+    programs: [paths.mariadb.server, paths.mariadb.installDb, paths.mariadb.client],
+    packages: ['mariadb-server-core', 'mariadb-client-core'],
+    setting: 'CANONQL_MARIADB_BIN',
   });
 }

@@ -24,7 +24,9 @@ export function saslListenerProperties(): string[] {
     `sasl.enabled.mechanisms=${SCRAM_MECHANISMS.join(',')}`,
     // The broker side of SCRAM needs the login module but no credentials of its own: it checks
     // clients against the credentials stored in the cluster metadata.
-    ...SCRAM_MECHANISMS.map((m) => `listener.name.sasl_plaintext.${m.toLowerCase()}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`),
+    ...SCRAM_MECHANISMS.map(
+      (m) => `listener.name.sasl_plaintext.${m.toLowerCase()}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    ),
   ];
 }
 
@@ -55,26 +57,42 @@ export async function scramLogin(mechanism: ScramMechanism, password: string = L
  */
 export async function ensureScramUser(paths: StackPaths, timeoutMs: number): Promise<'present' | 'added'> {
   const missing: ScramMechanism[] = [];
-  await waitUntil('Kafka SASL/SCRAM listener', async () => {
-    missing.length = 0;
-    for (const mechanism of SCRAM_MECHANISMS) if ((await scramLogin(mechanism)) === 'refused') missing.push(mechanism);
-    return true;
-  }, { timeoutMs, logFile: paths.logFile('kafka') });
+  await waitUntil(
+    'Kafka SASL/SCRAM listener',
+    async () => {
+      missing.length = 0;
+      for (const mechanism of SCRAM_MECHANISMS) if ((await scramLogin(mechanism)) === 'refused') missing.push(mechanism);
+      return true;
+    },
+    { timeoutMs, logFile: paths.logFile('kafka') },
+  );
   if (missing.length === 0) return 'present';
   // One mechanism per request: the broker refuses two credential changes of one user in one call.
   for (const mechanism of missing) {
     run('java', [
-      '-cp', path.join(paths.kafkaLibs, '*'),
+      '-cp',
+      path.join(paths.kafkaLibs, '*'),
       `-Dlog4j2.configurationFile=${path.join(REPO_ROOT, 'infra', 'config', 'log4j2-quiet.properties')}`,
-      'kafka.admin.ConfigCommand', '--bootstrap-server', `${PORTS.host}:${PORTS.kafkaPort}`,
-      '--alter', '--entity-type', 'users', '--entity-name', LOCAL_SCRAM_USER.username,
-      '--add-config', `${mechanism}=[password=${LOCAL_SCRAM_USER.password}]`,
+      'kafka.admin.ConfigCommand',
+      '--bootstrap-server',
+      `${PORTS.host}:${PORTS.kafkaPort}`,
+      '--alter',
+      '--entity-type',
+      'users',
+      '--entity-name',
+      LOCAL_SCRAM_USER.username,
+      '--add-config',
+      `${mechanism}=[password=${LOCAL_SCRAM_USER.password}]`,
     ]);
   }
   // Credentials travel through the metadata log to the listener: wait until both log in.
-  await waitUntil('Kafka SCRAM user', async () => {
-    for (const mechanism of SCRAM_MECHANISMS) if ((await scramLogin(mechanism)) !== 'ok') return false;
-    return true;
-  }, { timeoutMs, logFile: paths.logFile('kafka') });
+  await waitUntil(
+    'Kafka SCRAM user',
+    async () => {
+      for (const mechanism of SCRAM_MECHANISMS) if ((await scramLogin(mechanism)) !== 'ok') return false;
+      return true;
+    },
+    { timeoutMs, logFile: paths.logFile('kafka') },
+  );
   return 'added';
 }

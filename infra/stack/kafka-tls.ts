@@ -52,16 +52,55 @@ function openssl(args: string[], cwd: string): void {
 }
 
 function selfSignedCa(cwd: string, name: string, subject: string): void {
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', VALID_DAYS,
-    '-keyout', `${name}.key`, '-out', `${name}.pem`, '-subj', subject,
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign'], cwd);
+  openssl(
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-sha256',
+      '-days',
+      VALID_DAYS,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.pem`,
+      '-subj',
+      subject,
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ],
+    cwd,
+  );
 }
 
 function signedCertificate(cwd: string, name: string, subject: string, extensions: string): void {
   fs.writeFileSync(path.join(cwd, `${name}.ext`), extensions);
   openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], cwd);
-  openssl(['x509', '-req', '-sha256', '-days', VALID_DAYS, '-in', `${name}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key',
-    '-CAcreateserial', '-extfile', `${name}.ext`, '-out', `${name}.pem`], cwd);
+  openssl(
+    [
+      'x509',
+      '-req',
+      '-sha256',
+      '-days',
+      VALID_DAYS,
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-extfile',
+      `${name}.ext`,
+      '-out',
+      `${name}.pem`,
+    ],
+    cwd,
+  );
   fs.rmSync(path.join(cwd, `${name}.csr`));
   fs.rmSync(path.join(cwd, `${name}.ext`));
 }
@@ -78,12 +117,37 @@ export function ensureLocalTls(paths: StackPaths): 'present' | 'generated' {
   fs.rmSync(tmp, { recursive: true, force: true });
   fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });
   selfSignedCa(tmp, 'ca', '/O=canonql local stack/CN=canonql local CA');
-  signedCertificate(tmp, 'broker', '/O=canonql local stack/CN=localhost',
-    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  signedCertificate(tmp, 'client', '/O=canonql local stack/CN=canonql-client',
-    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n');
-  openssl(['pkcs12', '-export', '-in', 'broker.pem', '-inkey', 'broker.key', '-certfile', 'ca.pem', '-name', 'broker',
-    '-out', 'broker.p12', '-passout', `pass:${KEYSTORE_PASSWORD}`], tmp);
+  signedCertificate(
+    tmp,
+    'broker',
+    '/O=canonql local stack/CN=localhost',
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n',
+  );
+  signedCertificate(
+    tmp,
+    'client',
+    '/O=canonql local stack/CN=canonql-client',
+    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
+  );
+  openssl(
+    [
+      'pkcs12',
+      '-export',
+      '-in',
+      'broker.pem',
+      '-inkey',
+      'broker.key',
+      '-certfile',
+      'ca.pem',
+      '-name',
+      'broker',
+      '-out',
+      'broker.p12',
+      '-passout',
+      `pass:${KEYSTORE_PASSWORD}`,
+    ],
+    tmp,
+  );
   selfSignedCa(tmp, 'untrusted-ca', '/O=canonql local stack/CN=canonql untrusted CA (signs nothing)');
   // The CA keys are not needed once the certificates exist.
   fs.rmSync(path.join(tmp, 'ca.key'));
@@ -109,7 +173,9 @@ export function tlsListenerProperties(paths: StackPaths): string[] {
     `ssl.truststore.location=${files.caFile}`,
     'listener.name.ssl.ssl.client.auth=required',
     'listener.name.sasl_ssl.ssl.client.auth=none',
-    ...SCRAM_MECHANISMS.map((m) => `listener.name.sasl_ssl.${m.toLowerCase()}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`),
+    ...SCRAM_MECHANISMS.map(
+      (m) => `listener.name.sasl_ssl.${m.toLowerCase()}.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    ),
   ];
 }
 
@@ -118,9 +184,7 @@ export function localTlsOptions(paths: StackPaths, options: { clientCertificate:
   const files = localTlsFiles(paths);
   return {
     ca: [fs.readFileSync(files.caFile, 'utf8')],
-    ...(options.clientCertificate
-      ? { cert: fs.readFileSync(files.clientCertFile, 'utf8'), key: fs.readFileSync(files.clientKeyFile, 'utf8') }
-      : {}),
+    ...(options.clientCertificate ? { cert: fs.readFileSync(files.clientCertFile, 'utf8'), key: fs.readFileSync(files.clientKeyFile, 'utf8') } : {}),
   };
 }
 
@@ -129,7 +193,10 @@ export async function tlsListenersReady(paths: StackPaths): Promise<boolean> {
   const clients = [
     new Kafka({ brokers: [LOCAL_SSL_BROKERS], ssl: localTlsOptions(paths, { clientCertificate: true }), logLevel: logLevel.NOTHING, retry: { retries: 0 } }),
     new Kafka({
-      brokers: [LOCAL_SASL_SSL_BROKERS], ssl: localTlsOptions(paths, { clientCertificate: false }), logLevel: logLevel.NOTHING, retry: { retries: 0 },
+      brokers: [LOCAL_SASL_SSL_BROKERS],
+      ssl: localTlsOptions(paths, { clientCertificate: false }),
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
       sasl: { mechanism: 'scram-sha-512', username: LOCAL_SCRAM_USER.username, password: LOCAL_SCRAM_USER.password },
     }),
   ];

@@ -17,9 +17,13 @@ export interface BrokerVersion {
 export function describeBrokerVersion(bootstrap: string): BrokerVersion {
   const paths = stackPaths();
   const output = run('java', [
-    '-cp', path.join(paths.kafkaLibs, '*'),
+    '-cp',
+    path.join(paths.kafkaLibs, '*'),
     `-Dlog4j2.configurationFile=${path.join(REPO_ROOT, 'infra', 'config', 'log4j2-quiet.properties')}`,
-    'org.apache.kafka.tools.FeatureCommand', '--bootstrap-server', bootstrap, 'describe',
+    'org.apache.kafka.tools.FeatureCommand',
+    '--bootstrap-server',
+    bootstrap,
+    'describe',
   ]);
   const match = /Feature: metadata\.version\s+.*FinalizedVersionLevel: (\S+)/.exec(output);
   if (!match) throw new Error(`unexpected FeatureCommand output:\n${output}`);

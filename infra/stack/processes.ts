@@ -16,10 +16,7 @@ export function run(command: string, args: readonly string[], options: SpawnSync
   }
   const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
   if (result.status !== 0) {
-    throw new AppError(
-      ErrorCode.STACK_INSTALL_FAILED,
-      `${command} ${args.join(' ')} exited with ${result.status}:\n${tail(output, 30)}`,
-    );
+    throw new AppError(ErrorCode.STACK_INSTALL_FAILED, `${command} ${args.join(' ')} exited with ${result.status}:\n${tail(output, 30)}`);
   }
   return output;
 }

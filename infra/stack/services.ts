@@ -72,8 +72,7 @@ export function postgresService(paths: StackPaths, options: { port?: number } = 
   const pgCtl = path.join(paths.postgresBin, 'pg_ctl');
   // PostgreSQL refuses to run as root; as root we run its tools as the `postgres` system user
   // that Debian's package creates, with its files where that user can reach them (postgres-files.ts).
-  const asPostgres = (cmd: string, args: string[]) =>
-    files.runAs ? run('runuser', ['-u', files.runAs, '--', cmd, ...args], { cwd: '/' }) : run(cmd, args);
+  const asPostgres = (cmd: string, args: string[]) => (files.runAs ? run('runuser', ['-u', files.runAs, '--', cmd, ...args], { cwd: '/' }) : run(cmd, args));
   const postmasterPid = (): number | null => {
     try {
       const pid = Number(fs.readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -104,11 +103,17 @@ export function postgresService(paths: StackPaths, options: { port?: number } = 
         asPostgres(path.join(paths.postgresBin, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-instructions']);
       }
       const options = [
-        `-p ${port}`, `-c listen_addresses=${HOST}`, `-k ${socketDir}`,
+        `-p ${port}`,
+        `-c listen_addresses=${HOST}`,
+        `-k ${socketDir}`,
         // Debezium's pgoutput plugin needs logical WAL and a slot + sender per connector.
-        '-c wal_level=logical', '-c max_replication_slots=32', '-c max_wal_senders=32',
+        '-c wal_level=logical',
+        '-c max_replication_slots=32',
+        '-c max_wal_senders=32',
         // A development/test stack: durability across an OS crash is not needed, speed is.
-        '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off',
+        '-c fsync=off',
+        '-c synchronous_commit=off',
+        '-c full_page_writes=off',
       ].join(' ');
       asPostgres(pgCtl, ['-D', dataDir, '-l', files.logFile, '-o', options, '-w', '-t', '60', 'start']);
       return true;
@@ -189,28 +194,52 @@ export function mariadbService(paths: StackPaths): StackService {
         // A half-made data directory (an interrupted first start) is made again from scratch.
         fs.rmSync(dataDir, { recursive: true, force: true });
         fs.mkdirSync(dataDir, { recursive: true });
-        run(paths.mariadb.installDb, ['--no-defaults', `--datadir=${dataDir}`, `--user=${user}`,
-          '--auth-root-authentication-method=normal', '--skip-test-db'], { cwd: dataDir });
+        run(
+          paths.mariadb.installDb,
+          ['--no-defaults', `--datadir=${dataDir}`, `--user=${user}`, '--auth-root-authentication-method=normal', '--skip-test-db'],
+          { cwd: dataDir },
+        );
       }
       writeFile(initFile, MARIADB_INIT_SQL);
-      spawnDetached(paths.mariadb.server, [
-        '--no-defaults', `--datadir=${dataDir}`, `--user=${user}`, `--version=${mariadbReportedVersion(paths)}`,
-        `--port=${PORTS.mariadbPort}`, `--bind-address=${HOST}`, `--socket=${mariadbSocket(paths)}`,
-        `--pid-file=${path.join(dataDir, 'mariadbd.pid')}`, `--init-file=${initFile}`, '--skip-name-resolve',
-        // What Debezium's MariaDB connector needs: the binlog, row-based, with full row images.
-        '--server-id=1', '--log-bin=binlog', '--binlog-format=ROW', '--binlog-row-image=FULL', '--expire-logs-days=7',
-        '--character-set-server=utf8mb4', '--collation-server=utf8mb4_general_ci',
-        // A development/test server: small memory, no durability across an OS crash.
-        '--innodb-buffer-pool-size=64M', '--innodb-log-file-size=48M', '--innodb-flush-log-at-trx-commit=0',
-        '--sync-binlog=0', '--performance-schema=OFF', '--max-connections=200',
-      ], { name: 'mariadb', pidFile: paths.pidFile('mariadb'), logFile: paths.logFile('mariadb') });
+      spawnDetached(
+        paths.mariadb.server,
+        [
+          '--no-defaults',
+          `--datadir=${dataDir}`,
+          `--user=${user}`,
+          `--version=${mariadbReportedVersion(paths)}`,
+          `--port=${PORTS.mariadbPort}`,
+          `--bind-address=${HOST}`,
+          `--socket=${mariadbSocket(paths)}`,
+          `--pid-file=${path.join(dataDir, 'mariadbd.pid')}`,
+          `--init-file=${initFile}`,
+          '--skip-name-resolve',
+          // What Debezium's MariaDB connector needs: the binlog, row-based, with full row images.
+          '--server-id=1',
+          '--log-bin=binlog',
+          '--binlog-format=ROW',
+          '--binlog-row-image=FULL',
+          '--expire-logs-days=7',
+          '--character-set-server=utf8mb4',
+          '--collation-server=utf8mb4_general_ci',
+          // A development/test server: small memory, no durability across an OS crash.
+          '--innodb-buffer-pool-size=64M',
+          '--innodb-log-file-size=48M',
+          '--innodb-flush-log-at-trx-commit=0',
+          '--sync-binlog=0',
+          '--performance-schema=OFF',
+          '--max-connections=200',
+        ],
+        { name: 'mariadb', pidFile: paths.pidFile('mariadb'), logFile: paths.logFile('mariadb') },
+      );
       return true;
     },
     async ready() {
       const connection = await connect();
       try {
         const [row] = await connection.query<{ format: string; table: bigint }[]>(
-          "SELECT @@binlog_format AS format, (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'canonql_source' AND table_name = 'products') AS `table`");
+          "SELECT @@binlog_format AS format, (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'canonql_source' AND table_name = 'products') AS `table`",
+        );
         return row?.format === 'ROW' && Number(row.table) === 1;
       } finally {
         await connection.end();
@@ -237,16 +266,27 @@ export function mongoService(paths: StackPaths): StackService {
       if (pid() !== null) return false;
       const dataDir = paths.dataDir('mongo');
       fs.mkdirSync(dataDir, { recursive: true });
-      spawnDetached('java', [
-        '-Xms64m', '-Xmx768m', ...JVM_FLAGS,
-        '-cp', `${paths.mongoServerClasses}${path.delimiter}${path.join(paths.mongoServerLibs, '*')}`,
-        'MongoServerMain', HOST, String(PORTS.mongoPort), path.join(dataDir, 'canonql.mv'),
-      ], { name: 'mongo', pidFile: paths.pidFile('mongo'), logFile: paths.logFile('mongo') });
+      spawnDetached(
+        'java',
+        [
+          '-Xms64m',
+          '-Xmx768m',
+          ...JVM_FLAGS,
+          '-cp',
+          `${paths.mongoServerClasses}${path.delimiter}${path.join(paths.mongoServerLibs, '*')}`,
+          'MongoServerMain',
+          HOST,
+          String(PORTS.mongoPort),
+          path.join(dataDir, 'canonql.mv'),
+        ],
+        { name: 'mongo', pidFile: paths.pidFile('mongo'), logFile: paths.logFile('mongo') },
+      );
       return true;
     },
     async ready() {
       const client = new MongoClient(`mongodb://${HOST}:${PORTS.mongoPort}/?directConnection=true`, {
-        serverSelectionTimeoutMS: 1500, connectTimeoutMS: 1500,
+        serverSelectionTimeoutMS: 1500,
+        connectTimeoutMS: 1500,
       });
       try {
         await client.connect();
@@ -256,8 +296,7 @@ export function mongoService(paths: StackPaths): StackService {
         await client.close();
       }
     },
-    waitReady: (timeoutMs) =>
-      waitUntil('MongoDB-wire store', () => service.ready(), { timeoutMs, logFile: paths.logFile('mongo'), alive }),
+    waitReady: (timeoutMs) => waitUntil('MongoDB-wire store', () => service.ready(), { timeoutMs, logFile: paths.logFile('mongo'), alive }),
     async stop() {
       const current = pid();
       return current === null ? 'not-running' : stopPid(current, 20000);
@@ -274,8 +313,7 @@ export function kafkaService(paths: StackPaths): StackService {
   // the TLS listeners) running instead of restarting it without them.
   const propsFile = path.join(paths.stateDir, 'config', 'kafka-broker.properties');
   const classpath = path.join(paths.kafkaLibs, '*');
-  const java = (main: string, args: string[]) =>
-    run('java', ['-cp', classpath, `-Dlog4j2.configurationFile=${paths.log4jConfig}`, main, ...args]);
+  const java = (main: string, args: string[]) => run('java', ['-cp', classpath, `-Dlog4j2.configurationFile=${paths.log4jConfig}`, main, ...args]);
   const service: StackService = {
     name: 'kafka',
     description: 'Apache Kafka broker + controller (KRaft)',
@@ -327,10 +365,11 @@ export function kafkaService(paths: StackPaths): StackService {
         const clusterId = java('kafka.tools.StorageTool', ['random-uuid']).trim().split('\n').pop()!.trim();
         java('kafka.tools.StorageTool', ['format', '-t', clusterId, '-c', propsFile]);
       }
-      spawnDetached('java', [
-        '-Xms256m', '-Xmx768m', ...JVM_FLAGS, '-cp', classpath,
-        `-Dlog4j2.configurationFile=${paths.log4jConfig}`, 'kafka.Kafka', propsFile,
-      ], { name: 'kafka', pidFile: paths.pidFile('kafka'), logFile: paths.logFile('kafka') });
+      spawnDetached(
+        'java',
+        ['-Xms256m', '-Xmx768m', ...JVM_FLAGS, '-cp', classpath, `-Dlog4j2.configurationFile=${paths.log4jConfig}`, 'kafka.Kafka', propsFile],
+        { name: 'kafka', pidFile: paths.pidFile('kafka'), logFile: paths.logFile('kafka') },
+      );
       return !restarted;
     },
     async ready() {
@@ -387,11 +426,20 @@ export function connectWorkerProperties(paths: StackPaths, options: { brokers: s
 }
 
 export function startConnectWorker(paths: StackPaths, propsFile: string, options: { name: string; pidFile: string; logFile: string }): number {
-  return spawnDetached('java', [
-    '-Xms128m', '-Xmx768m', ...JVM_FLAGS, '-cp', path.join(paths.kafkaLibs, '*'),
-    `-Dlog4j2.configurationFile=${paths.log4jConfig}`,
-    'org.apache.kafka.connect.cli.ConnectStandalone', propsFile,
-  ], options);
+  return spawnDetached(
+    'java',
+    [
+      '-Xms128m',
+      '-Xmx768m',
+      ...JVM_FLAGS,
+      '-cp',
+      path.join(paths.kafkaLibs, '*'),
+      `-Dlog4j2.configurationFile=${paths.log4jConfig}`,
+      'org.apache.kafka.connect.cli.ConnectStandalone',
+      propsFile,
+    ],
+    options,
+  );
 }
 
 export function connectService(paths: StackPaths): StackService {
@@ -425,8 +473,7 @@ export function connectService(paths: StackPaths): StackService {
       const plugins = (await response.json()) as { class: string }[];
       return DEBEZIUM_SOURCE_CLASSES.every((c) => plugins.some((p) => p.class === c));
     },
-    waitReady: (timeoutMs) =>
-      waitUntil('Kafka Connect', () => service.ready(), { timeoutMs, logFile: paths.logFile('connect'), alive }),
+    waitReady: (timeoutMs) => waitUntil('Kafka Connect', () => service.ready(), { timeoutMs, logFile: paths.logFile('connect'), alive }),
     async stop() {
       const current = pid();
       return current === null ? 'not-running' : stopPid(current, 30000);

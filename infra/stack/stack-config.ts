@@ -56,7 +56,11 @@ export function stackPaths(env: NodeJS.ProcessEnv = process.env): StackPaths {
     log4jConfig: path.join(REPO_ROOT, 'infra', 'config', 'log4j2.properties'),
     postgresBin: env.CANONQL_PG_BIN || `/usr/lib/postgresql/${VERSIONS.postgresMajor}/bin`,
     mariadb: env.CANONQL_MARIADB_BIN
-      ? { server: path.join(env.CANONQL_MARIADB_BIN, 'mariadbd'), installDb: path.join(env.CANONQL_MARIADB_BIN, 'mariadb-install-db'), client: path.join(env.CANONQL_MARIADB_BIN, 'my_print_defaults') }
+      ? {
+          server: path.join(env.CANONQL_MARIADB_BIN, 'mariadbd'),
+          installDb: path.join(env.CANONQL_MARIADB_BIN, 'mariadb-install-db'),
+          client: path.join(env.CANONQL_MARIADB_BIN, 'my_print_defaults'),
+        }
       : { server: '/usr/sbin/mariadbd', installDb: '/usr/bin/mariadb-install-db', client: '/usr/bin/my_print_defaults' },
     dataDir: (service) => path.join(stateDir, 'data', service),
     logFile: (service) => path.join(stateDir, 'logs', `${service}.log`),

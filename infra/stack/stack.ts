@@ -54,14 +54,17 @@ export async function stackUp(progress: Progress = createProgress(), paths: Stac
     progress.step('wait for Kafka Connect + Debezium', () => connect.waitReady(READY_TIMEOUT_MS)),
   ]);
   const seconds = (Date.now() - begun) / 1000;
-  progress.info(`stack is up in ${seconds.toFixed(1)}s (started: ${started.join(', ') || 'none'}; ` +
-    `already running: ${alreadyRunning.join(', ') || 'none'})`);
+  progress.info(
+    `stack is up in ${seconds.toFixed(1)}s (started: ${started.join(', ') || 'none'}; ` + `already running: ${alreadyRunning.join(', ') || 'none'})`,
+  );
   return { started, alreadyRunning, seconds };
 }
 
 /** Stops services in reverse dependency order; `only` limits it to the named ones. */
 export async function stackDown(progress: Progress = createProgress(), only?: readonly string[], paths: StackPaths = stackPaths()) {
-  const services = stackServices(paths).reverse().filter((s) => !only || only.includes(s.name));
+  const services = stackServices(paths)
+    .reverse()
+    .filter((s) => !only || only.includes(s.name));
   for (const service of services) {
     const outcome = await progress.step(`stop ${service.name}`, () => service.stop());
     progress.info(`${service.name}: ${outcome}`);
@@ -85,11 +88,13 @@ export interface ServiceStatus {
 }
 
 export async function stackStatus(paths: StackPaths = stackPaths()): Promise<ServiceStatus[]> {
-  return Promise.all(stackServices(paths).map(async (service) => {
-    const pid = service.pid();
-    const ready = pid === null ? false : await service.ready().catch(() => false);
-    return { name: service.name, port: service.port, pid, ready, memoryMiB: pid === null ? null : residentMiB(pid) };
-  }));
+  return Promise.all(
+    stackServices(paths).map(async (service) => {
+      const pid = service.pid();
+      const ready = pid === null ? false : await service.ready().catch(() => false);
+      return { name: service.name, port: service.port, pid, ready, memoryMiB: pid === null ? null : residentMiB(pid) };
+    }),
+  );
 }
 
 export function stackLogs(names: readonly string[], lines: number, paths: StackPaths = stackPaths()): string {

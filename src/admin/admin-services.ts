@@ -98,7 +98,16 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
   };
   const validate = (subject: string, document: Record<string, unknown>) => deps.catalog.validate(subject, document);
   const limits = deps.decodeLimits ? { decodeLimits: deps.decodeLimits } : {};
-  const backfills = createBackfills({ db: deps.db, kafka: deps.kafka, store: deps.store, eventLog: deps.eventLog, publisher, validate, logger: deps.logger, ...limits });
+  const backfills = createBackfills({
+    db: deps.db,
+    kafka: deps.kafka,
+    store: deps.store,
+    eventLog: deps.eventLog,
+    publisher,
+    validate,
+    logger: deps.logger,
+    ...limits,
+  });
 
   return {
     specs: deps.specs,
@@ -109,7 +118,15 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
       const own = (topic: string) => topic.startsWith('__') || topic.startsWith(deps.canonicalTopicPrefix) || topic === deps.deadLetterTopic;
       return (await deps.kafkaAdmin.listTopics()).filter((topic) => !own(topic)).sort();
     },
-    deadLetters: createDeadLetterAdmin({ db: deps.db, store: deps.store, eventLog: deps.eventLog, validate, activeSpecs: deps.activeSpecs, publisher, ...limits }),
+    deadLetters: createDeadLetterAdmin({
+      db: deps.db,
+      store: deps.store,
+      eventLog: deps.eventLog,
+      validate,
+      activeSpecs: deps.activeSpecs,
+      publisher,
+      ...limits,
+    }),
     async preview(input, options) {
       const draft = options.schema === undefined ? null : draftSchema(input, options.schema);
       const spec = draft ? validatedDraftSpec(input, draft.schema) : validated(deps.specs, input);
@@ -120,8 +137,11 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
       const rawFields = options.events ? undefined : await deps.samples?.fieldTypes(topic);
       const schema = draft ? draft.schema : deps.catalog.get(subjectName(spec.target.subject))?.schema;
       return previewSpec({
-        spec, records, validate: draft ? (_subject, document) => draft.validate(document) : validate,
-        ...(rawFields ? { rawFields } : {}), ...(schema ? { canonicalSchema: schema } : {}),
+        spec,
+        records,
+        validate: draft ? (_subject, document) => draft.validate(document) : validate,
+        ...(rawFields ? { rawFields } : {}),
+        ...(schema ? { canonicalSchema: schema } : {}),
       });
     },
     refresh: deps.refresh,
@@ -139,7 +159,10 @@ function validated(specs: SpecRegistry, input: unknown): MappingSpec {
 
 /** The same validation for a spec previewed with a draft schema of its subject, which need not be registered. */
 function validatedDraftSpec(input: unknown, schema: Record<string, unknown>): MappingSpec {
-  return specOrProblems(input, mappingSpecProblems(input, () => schema));
+  return specOrProblems(
+    input,
+    mappingSpecProblems(input, () => schema),
+  );
 }
 
 function specOrProblems(input: unknown, problems: readonly string[]): MappingSpec {
@@ -152,7 +175,9 @@ function specOrProblems(input: unknown, problems: readonly string[]): MappingSpe
 /** A draft canonical schema compiled for the preview; a schema that cannot validate documents is refused (SCHEMA_INVALID). */
 function draftSchema(spec: unknown, schema: unknown): CanonicalSchema {
   if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) {
-    throw new AppError(ErrorCode.BAD_USER_INPUT, 'schema: must be a JSON object (a JSON Schema 2020-12 document)', { details: ['schema: must be a JSON object (a JSON Schema 2020-12 document)'] });
+    throw new AppError(ErrorCode.BAD_USER_INPUT, 'schema: must be a JSON object (a JSON Schema 2020-12 document)', {
+      details: ['schema: must be a JSON object (a JSON Schema 2020-12 document)'],
+    });
   }
   const target = (spec as { target?: { subject?: unknown } } | null)?.target?.subject;
   return createSchemaCompiler().compile(typeof target === 'string' ? subjectName(target) : 'draft', schema as Record<string, unknown>);

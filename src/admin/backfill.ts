@@ -101,15 +101,23 @@ export function createBackfills(deps: BackfillDeps): Backfills {
       const now = new Date();
       const doc: JobDoc = {
         _id: `backfill-${routed.id}-${now.getTime().toString(36)}-${crypto.randomBytes(3).toString('hex')}`,
-        specId: routed.id, specVersion: routed.version, subject: routed.subject, topics: routed.topics,
+        specId: routed.id,
+        specVersion: routed.version,
+        subject: routed.subject,
+        topics: routed.topics,
         from: 'beginning' in from ? { beginning: true, timestamp: null } : { beginning: false, timestamp: from.timestamp },
         status: 'running',
         progress: { total: 0, read: 0, entities: 0, rewritten: 0, unchanged: 0, failed: 0, rounds: 0 },
-        error: null, startedAt: now, updatedAt: now, finishedAt: null,
+        error: null,
+        startedAt: now,
+        updatedAt: now,
+        finishedAt: null,
       };
       await jobs.insertOne(doc);
       const abort = new AbortController();
-      const done = runJob(deps, routed, doc, from, abort.signal, (progress) => jobs.updateOne({ _id: doc._id }, { $set: { progress, updatedAt: new Date() } }).then(() => undefined))
+      const done = runJob(deps, routed, doc, from, abort.signal, (progress) =>
+        jobs.updateOne({ _id: doc._id }, { $set: { progress, updatedAt: new Date() } }).then(() => undefined),
+      )
         .then(async (progress) => {
           await jobs.updateOne({ _id: doc._id }, { $set: { status: 'completed', progress, updatedAt: new Date(), finishedAt: new Date() } });
           log.info({ job: doc._id, ...progress }, 'backfill completed');
@@ -117,7 +125,9 @@ export function createBackfills(deps: BackfillDeps): Backfills {
         .catch(async (error: unknown) => {
           const message = abort.signal.aborted ? 'interrupted: the process stopped' : error instanceof Error ? error.message : String(error);
           log.error({ job: doc._id, err: error }, 'backfill failed');
-          await jobs.updateOne({ _id: doc._id }, { $set: { status: 'failed', error: message, updatedAt: new Date(), finishedAt: new Date() } }).catch(() => undefined);
+          await jobs
+            .updateOne({ _id: doc._id }, { $set: { status: 'failed', error: message, updatedAt: new Date(), finishedAt: new Date() } })
+            .catch(() => undefined);
         })
         .finally(() => running.delete(doc._id));
       running.set(doc._id, { abort, done });
@@ -150,7 +160,11 @@ interface Folded {
 }
 
 async function runJob(
-  deps: BackfillDeps, spec: RoutedSpec, job: JobDoc, from: BackfillFrom, signal: AbortSignal,
+  deps: BackfillDeps,
+  spec: RoutedSpec,
+  job: JobDoc,
+  from: BackfillFrom,
+  signal: AbortSignal,
   report: (progress: BackfillProgress) => Promise<void>,
 ): Promise<BackfillProgress> {
   const admin = deps.kafka.admin();
@@ -168,11 +182,15 @@ async function runJob(
       progress.rounds = round + 1;
       for (const [topic, topicRanges] of ranges) {
         await readRange({
-          kafka: deps.kafka, topic, ranges: topicRanges, groupId: `${job._id}-r${round}`, logger: deps.logger, signal,
+          kafka: deps.kafka,
+          topic,
+          ranges: topicRanges,
+          groupId: `${job._id}-r${round}`,
+          logger: deps.logger,
+          signal,
           onMessage: async (partition: number, message: KafkaMessage) => {
             progress.read += 1;
-            await foldRecord(deps, spec, rawRecordOf(topic, partition, message),
-              folded, only, from, now, progress);
+            await foldRecord(deps, spec, rawRecordOf(topic, partition, message), folded, only, from, now, progress);
             if (Date.now() - lastReport > 1000) {
               lastReport = Date.now();
               await report({ ...progress, entities: folded.size });
@@ -202,11 +220,14 @@ async function startRanges(admin: Admin, topics: readonly string[], from: Backfi
   for (const topic of topics) {
     const offsets = await admin.fetchTopicOffsets(topic);
     const starts = 'timestamp' in from ? await admin.fetchTopicOffsetsByTimestamp(topic, from.timestamp.getTime()) : null;
-    out.set(topic, offsets.map((o) => {
-      const at = starts?.find((s) => s.partition === o.partition)?.offset;
-      const start = at === undefined ? Number(o.low) : Number(at) < 0 ? Number(o.high) : Number(at);
-      return { partition: o.partition, from: start, to: Number(o.high) };
-    }));
+    out.set(
+      topic,
+      offsets.map((o) => {
+        const at = starts?.find((s) => s.partition === o.partition)?.offset;
+        const start = at === undefined ? Number(o.low) : Number(at) < 0 ? Number(o.high) : Number(at);
+        return { partition: o.partition, from: start, to: Number(o.high) };
+      }),
+    );
   }
   return out;
 }
@@ -215,7 +236,10 @@ async function endRanges(admin: Admin, previous: Map<string, PartitionRange[]>):
   const out = new Map<string, PartitionRange[]>();
   for (const [topic, ranges] of previous) {
     const offsets = await admin.fetchTopicOffsets(topic);
-    out.set(topic, ranges.map((r) => ({ partition: r.partition, from: r.to, to: Number(offsets.find((o) => o.partition === r.partition)?.high ?? r.to) })));
+    out.set(
+      topic,
+      ranges.map((r) => ({ partition: r.partition, from: r.to, to: Number(offsets.find((o) => o.partition === r.partition)?.high ?? r.to) })),
+    );
   }
   return out;
 }
@@ -223,8 +247,14 @@ async function endRanges(admin: Admin, previous: Map<string, PartitionRange[]>):
 const countOf = (ranges: Map<string, PartitionRange[]>) => [...ranges.values()].flat().reduce((n, r) => n + Math.max(0, r.to - r.from), 0);
 
 async function foldRecord(
-  deps: BackfillDeps, spec: RoutedSpec, raw: Parameters<typeof decodeRecord>[0], folded: Map<string, Folded>, only: ReadonlySet<string> | null,
-  from: BackfillFrom, now: Date, progress: { failed: number },
+  deps: BackfillDeps,
+  spec: RoutedSpec,
+  raw: Parameters<typeof decodeRecord>[0],
+  folded: Map<string, Folded>,
+  only: ReadonlySet<string> | null,
+  from: BackfillFrom,
+  now: Date,
+  progress: { failed: number },
 ): Promise<void> {
   let intent: ReturnType<typeof toIntent>;
   try {
@@ -263,7 +293,12 @@ function withoutPosition(entity: StoredEntity | null, sourceId: string): StoredE
 
 /** Writes what was folded; returns the keys whose stored state is newer than the fold. */
 async function writeFolded(
-  deps: BackfillDeps, spec: RoutedSpec, jobId: string, folded: Map<string, Folded>, only: ReadonlySet<string> | null, now: Date,
+  deps: BackfillDeps,
+  spec: RoutedSpec,
+  jobId: string,
+  folded: Map<string, Folded>,
+  only: ReadonlySet<string> | null,
+  now: Date,
   progress: { rewritten: number; unchanged: number; failed: number },
 ): Promise<Set<string>> {
   const newer = new Set<string>();
@@ -316,7 +351,13 @@ function isNewer(current: StoredEntity, fold: StoredEntity): boolean {
 }
 
 /** The stored entity with this spec's fields replaced by the folded ones, or null when nothing changes. */
-function rewrite(spec: RoutedSpec, current: StoredEntity | null, fold: StoredEntity, jobId: string, now: Date): { entity: StoredEntity; event: CanonicalEvent | null } | null {
+function rewrite(
+  spec: RoutedSpec,
+  current: StoredEntity | null,
+  fold: StoredEntity,
+  jobId: string,
+  now: Date,
+): { entity: StoredEntity; event: CanonicalEvent | null } | null {
   const before = current && !current._meta.deleted ? current.data : null;
   let after: Record<string, unknown> | null;
   if (fold._meta.deleted) after = null;
@@ -329,20 +370,31 @@ function rewrite(spec: RoutedSpec, current: StoredEntity | null, fold: StoredEnt
   if (current && deepEqual(before, after) && deepEqual(current._meta.positions, positions)) return null;
   const version = (current?._meta.version ?? 0) + 1;
   const sourceId = sourceIdOf(spec.topics[0]!);
-  const event: CanonicalEvent | null = before === null && after === null ? null : {
-    id: canonicalEventId(spec.subject, fold._id, sourceId, `${fold._meta.position}#${jobId}`),
-    subject: spec.subject,
-    key: fold._id,
-    op: after === null ? 'DELETE' : before === null ? 'CREATE' : 'UPDATE',
-    version,
-    before,
-    after,
-    changedFields: changedFields(before, after),
-    spec: { id: spec.id, version: spec.version },
-    source: { topic: spec.topics[0]!, partition: -1, offset: '-1', position: fold._meta.position, connector: 'backfill', op: 'backfill', snapshot: false },
-    sourceTsMs: fold._meta.sourceTsMs,
-    ingestedAt: now.toISOString(),
-  };
+  const event: CanonicalEvent | null =
+    before === null && after === null
+      ? null
+      : {
+          id: canonicalEventId(spec.subject, fold._id, sourceId, `${fold._meta.position}#${jobId}`),
+          subject: spec.subject,
+          key: fold._id,
+          op: after === null ? 'DELETE' : before === null ? 'CREATE' : 'UPDATE',
+          version,
+          before,
+          after,
+          changedFields: changedFields(before, after),
+          spec: { id: spec.id, version: spec.version },
+          source: {
+            topic: spec.topics[0]!,
+            partition: -1,
+            offset: '-1',
+            position: fold._meta.position,
+            connector: 'backfill',
+            op: 'backfill',
+            snapshot: false,
+          },
+          sourceTsMs: fold._meta.sourceTsMs,
+          ingestedAt: now.toISOString(),
+        };
   return {
     event,
     entity: {

@@ -81,18 +81,28 @@ export function createDeadLetterAdmin(deps: {
     async list(filter, first, after) {
       const q = query(filter) as Record<string, unknown>;
       if (after !== undefined) q._id = { $gt: after };
-      const docs = await collection.find(q as Filter<Letter>).sort({ _id: 1 }).limit(first).toArray();
+      const docs = await collection
+        .find(q as Filter<Letter>)
+        .sort({ _id: 1 })
+        .limit(first)
+        .toArray();
       return docs.map(view);
     },
 
     async replay(selection, limit) {
       if (!selection.ids && !selection.filter) throw new AppError(ErrorCode.BAD_USER_INPUT, 'name the dead letters to replay: ids or a filter');
       const q: Record<string, unknown> = selection.ids ? { _id: { $in: [...selection.ids] } } : query(selection.filter!);
-      const letters = await collection.find(q as Filter<Letter>).sort({ _id: 1 }).limit(limit).toArray();
+      const letters = await collection
+        .find(q as Filter<Letter>)
+        .sort({ _id: 1 })
+        .limit(limit)
+        .toArray();
       if (selection.ids) {
         const missing = selection.ids.filter((id) => !letters.some((l) => l._id === id));
         if (missing.length > 0) {
-          throw new AppError(ErrorCode.BAD_USER_INPUT, `unknown dead letters: ${missing.join(', ')}`, { details: missing.map((id) => `ids: no dead letter "${id}"`) });
+          throw new AppError(ErrorCode.BAD_USER_INPUT, `unknown dead letters: ${missing.join(', ')}`, {
+            details: missing.map((id) => `ids: no dead letter "${id}"`),
+          });
         }
       }
       const results: ReplayResult[] = [];
@@ -104,14 +114,21 @@ export function createDeadLetterAdmin(deps: {
   async function replayOne(letter: Letter): Promise<ReplayResult> {
     const specs = deps.activeSpecs().filter((s) => s.topics.includes(letter.topic) && (!letter.spec || s.id === letter.spec.id));
     const pipeline = createPipeline({
-      store: deps.store, eventLog: deps.eventLog, validate: deps.validate, specsForTopic: () => specs,
+      store: deps.store,
+      eventLog: deps.eventLog,
+      validate: deps.validate,
+      specsForTopic: () => specs,
       ...(deps.decodeLimits ? { decodeLimits: deps.decodeLimits } : {}),
     });
-    const [result] = await pipeline.processBatch([{
-      topic: letter.topic, partition: letter.partition, offset: letter.offset,
-      key: letter.key === null ? null : Buffer.from(letter.key, 'utf8'),
-      value: letter.value === null ? null : Buffer.from(letter.value, 'utf8'),
-    }]);
+    const [result] = await pipeline.processBatch([
+      {
+        topic: letter.topic,
+        partition: letter.partition,
+        offset: letter.offset,
+        key: letter.key === null ? null : Buffer.from(letter.key, 'utf8'),
+        value: letter.value === null ? null : Buffer.from(letter.value, 'utf8'),
+      },
+    ]);
     if (!result) throw new AppError(ErrorCode.INTERNAL, `replay of ${letter._id} produced no result`);
     if (result.publish) {
       await (await deps.publisher()).publish([result.publish]);
@@ -119,10 +136,13 @@ export function createDeadLetterAdmin(deps: {
     }
     const now = new Date();
     if (result.outcome === 'dead-lettered' && result.deadLetter) {
-      await collection.updateOne({ _id: letter._id }, {
-        $set: { code: result.deadLetter.code, message: result.deadLetter.message, details: result.deadLetter.details ?? null, lastReplayedAt: now },
-        $inc: { attempts: 1 },
-      });
+      await collection.updateOne(
+        { _id: letter._id },
+        {
+          $set: { code: result.deadLetter.code, message: result.deadLetter.message, details: result.deadLetter.details ?? null, lastReplayedAt: now },
+          $inc: { attempts: 1 },
+        },
+      );
       return { id: letter._id, outcome: result.outcome, code: result.deadLetter.code, message: result.deadLetter.message };
     }
     if (result.outcome === 'skipped') {

@@ -13,7 +13,13 @@ export function discoverySamples(discovery: DiscoveryReader): RawSampleSource {
       if (!profile) return null;
       return profile.fields
         .filter((field) => !discovery.isRemoved(profile, field.path))
-        .map((field) => ({ path: field.path, types: Object.entries(field.types).filter(([, n]) => n > 0).map(([type]) => type).sort() }));
+        .map((field) => ({
+          path: field.path,
+          types: Object.entries(field.types)
+            .filter(([, n]) => n > 0)
+            .map(([type]) => type)
+            .sort(),
+        }));
     },
   };
 }

@@ -119,18 +119,41 @@ function previewRecord(raw: RawRecord, spec: ReturnType<typeof compileForPipelin
       // A partial update is validated against the stored entity at apply time; here only its
       // parts show, nested as in the document. One that touches no mapped field changes nothing.
       if (Object.keys(intent.set).length === 0 && intent.unset.length === 0) {
-        return { ...base, status: 'skipped', op, key: intent.key, canonical: null, errors: ['a partial update of no field the spec maps: nothing changes'], errorCode: null };
+        return {
+          ...base,
+          status: 'skipped',
+          op,
+          key: intent.key,
+          canonical: null,
+          errors: ['a partial update of no field the spec maps: nothing changes'],
+          errorCode: null,
+        };
       }
       return { ...base, status: 'mapped', op, key: intent.key, canonical: nestDotted(intent.set), unset: intent.unset, errors: [], errorCode: null };
     }
     const errors = validate(spec.subject, intent.data);
     return {
-      ...base, status: errors.length > 0 ? 'error' : 'mapped', op, key: intent.key, canonical: intent.data,
-      errors, errorCode: errors.length > 0 ? ErrorCode.VALIDATION_FAILED : null, fields: uniqueFields(errors.map(validationErrorField)),
+      ...base,
+      status: errors.length > 0 ? 'error' : 'mapped',
+      op,
+      key: intent.key,
+      canonical: intent.data,
+      errors,
+      errorCode: errors.length > 0 ? ErrorCode.VALIDATION_FAILED : null,
+      fields: uniqueFields(errors.map(validationErrorField)),
     };
   } catch (error) {
     if (!isAppError(error)) throw error;
-    return { ...base, status: 'error', op, key: decoded.entityKey, canonical: null, errors: [error.message], errorCode: error.code, fields: uniqueFields([failedField(error)]) };
+    return {
+      ...base,
+      status: 'error',
+      op,
+      key: decoded.entityKey,
+      canonical: null,
+      errors: [error.message],
+      errorCode: error.code,
+      fields: uniqueFields([failedField(error)]),
+    };
   }
 }
 
@@ -152,7 +175,13 @@ export function nestDotted(set: Readonly<Record<string, unknown>>): Record<strin
 export function validationErrorField(problem: string): string | null {
   const m = /^(\(root\)|\/[^:]*): (.*)$/s.exec(problem);
   if (!m) return null;
-  const names = m[1] === '(root)' ? [] : m[1]!.slice(1).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const names =
+    m[1] === '(root)'
+      ? []
+      : m[1]!
+          .slice(1)
+          .split('/')
+          .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
   const required = /^must have required property '(.+)'$/.exec(m[2]!);
   if (required) names.push(required[1]!);
   if (names.length === 0) return null;
@@ -224,12 +253,15 @@ function typeMismatches(spec: MappingSpec, seen: ReadonlyMap<string, RawFieldTyp
     const raw = seen.get(source);
     const targetTypes = schemaTypesAt(schema, fieldPathKey(mapping.dst));
     if (!raw || !targetTypes) continue;
-    const accepted = (type: string) => targetTypes.includes(type) || (type === 'integer' && targetTypes.includes('number'))
-      || (type === 'null' && mapping.default !== undefined);
+    const accepted = (type: string) =>
+      targetTypes.includes(type) || (type === 'integer' && targetTypes.includes('number')) || (type === 'null' && mapping.default !== undefined);
     const bad = raw.types.filter((type) => !accepted(type));
     if (bad.length > 0) {
       out.push({
-        source, target: fieldPathKey(mapping.dst), sourceTypes: raw.types, targetTypes,
+        source,
+        target: fieldPathKey(mapping.dst),
+        sourceTypes: raw.types,
+        targetTypes,
         message: `${source} is ${bad.join('/')} in the raw data but ${fieldPathKey(mapping.dst)} accepts ${targetTypes.join('/')}`,
       });
     }

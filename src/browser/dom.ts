@@ -21,7 +21,11 @@ export function within<T extends Element>(root: ParentNode, selector: string, ki
  * An element with attributes and children: `text` sets the text, `className` the class, `on<event>`
  * adds a listener; false, null and undefined leave an attribute out, true sets it empty.
  */
-export function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Readonly<Record<string, AttributeValue>> | null, children?: readonly Child[]): HTMLElementTagNameMap[K] {
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs?: Readonly<Record<string, AttributeValue>> | null,
+  children?: readonly Child[],
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs ?? {})) {
     if (value === undefined || value === null || value === false) continue;

@@ -69,7 +69,10 @@ export function unsafePatterns(schema: unknown): string[] {
     if (node === null || typeof node !== 'object') continue;
     for (const [key, value] of Object.entries(node)) {
       const path = `${at}/${key}`;
-      if (key === 'pattern' && typeof value === 'string' && !isSafePattern(value)) found.push(`${path}: pattern ${JSON.stringify(value)} can take exponential time to match (nested quantifiers); rewrite it without a quantified group that contains a quantifier`);
+      if (key === 'pattern' && typeof value === 'string' && !isSafePattern(value))
+        found.push(
+          `${path}: pattern ${JSON.stringify(value)} can take exponential time to match (nested quantifiers); rewrite it without a quantified group that contains a quantifier`,
+        );
       if (key === 'patternProperties' && value !== null && typeof value === 'object') {
         for (const name of Object.keys(value)) {
           if (!isSafePattern(name)) found.push(`${path}: pattern ${JSON.stringify(name)} can take exponential time to match (nested quantifiers)`);
@@ -113,7 +116,10 @@ export function loadCanonicalSchemas(dir: string): Map<string, CanonicalSchema> 
   const compiler = createSchemaCompiler();
   const result = new Map<string, CanonicalSchema>();
   if (!fs.existsSync(dir)) return result;
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.schema.json'))
+    .sort()) {
     const subject = file.replace(/\.schema\.json$/, '');
     const schema = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>;
     result.set(subject, compiler.compile(subject, schema));

@@ -15,9 +15,9 @@ interface RevisionDoc {
 }
 
 export async function bumpCatalogRevision(db: Db): Promise<number> {
-  const updated = await db.collection<RevisionDoc>(CATALOG_REVISION_COLLECTION).findOneAndUpdate(
-    { _id: 'catalog' }, { $inc: { revision: 1 } }, { upsert: true, returnDocument: 'after' },
-  );
+  const updated = await db
+    .collection<RevisionDoc>(CATALOG_REVISION_COLLECTION)
+    .findOneAndUpdate({ _id: 'catalog' }, { $inc: { revision: 1 } }, { upsert: true, returnDocument: 'after' });
   return updated?.revision ?? 1;
 }
 

@@ -13,9 +13,7 @@ import addFormats from 'ajv-formats';
  */
 export type JsonSchema = Record<string, unknown> | boolean;
 
-export const COMPATIBILITY_LEVELS = [
-  'BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE', 'NONE',
-] as const;
+export const COMPATIBILITY_LEVELS = ['BACKWARD', 'BACKWARD_TRANSITIVE', 'FORWARD', 'FORWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE', 'NONE'] as const;
 export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
 export const DEFAULT_COMPATIBILITY: CompatibilityLevel = 'BACKWARD';
 
@@ -43,13 +41,20 @@ export function isCompatibilityLevel(value: unknown): value is CompatibilityLeve
 /** Directions a level checks, and whether against every earlier version or only the latest. */
 export function levelRules(level: CompatibilityLevel): { directions: Direction[]; transitive: boolean } {
   switch (level) {
-    case 'BACKWARD': return { directions: ['backward'], transitive: false };
-    case 'BACKWARD_TRANSITIVE': return { directions: ['backward'], transitive: true };
-    case 'FORWARD': return { directions: ['forward'], transitive: false };
-    case 'FORWARD_TRANSITIVE': return { directions: ['forward'], transitive: true };
-    case 'FULL': return { directions: ['backward', 'forward'], transitive: false };
-    case 'FULL_TRANSITIVE': return { directions: ['backward', 'forward'], transitive: true };
-    case 'NONE': return { directions: [], transitive: false };
+    case 'BACKWARD':
+      return { directions: ['backward'], transitive: false };
+    case 'BACKWARD_TRANSITIVE':
+      return { directions: ['backward'], transitive: true };
+    case 'FORWARD':
+      return { directions: ['forward'], transitive: false };
+    case 'FORWARD_TRANSITIVE':
+      return { directions: ['forward'], transitive: true };
+    case 'FULL':
+      return { directions: ['backward', 'forward'], transitive: false };
+    case 'FULL_TRANSITIVE':
+      return { directions: ['backward', 'forward'], transitive: true };
+    case 'NONE':
+      return { directions: [], transitive: false };
   }
 }
 
@@ -57,7 +62,11 @@ export function levelRules(level: CompatibilityLevel): { directions: Direction[]
  * Checks `candidate` against `history` (oldest first) under `level`. An empty history (a new
  * subject) is always compatible.
  */
-export function checkCompatibility(history: readonly JsonSchema[], candidate: JsonSchema, level: CompatibilityLevel = DEFAULT_COMPATIBILITY): CompatibilityResult {
+export function checkCompatibility(
+  history: readonly JsonSchema[],
+  candidate: JsonSchema,
+  level: CompatibilityLevel = DEFAULT_COMPATIBILITY,
+): CompatibilityResult {
   const { directions, transitive } = levelRules(level);
   const violations: Violation[] = [];
   if (history.length === 0 || directions.length === 0) return { compatible: true, violations };
@@ -83,13 +92,47 @@ export function subschemaViolations(from: JsonSchema, to: JsonSchema): Found[] {
 
 /** Keywords that never change which documents are valid. `x-*` are canonql's own annotations. */
 const ANNOTATIONS = new Set([
-  '$schema', '$id', '$anchor', '$comment', 'title', 'description', 'default', 'examples', 'deprecated', 'readOnly', 'writeOnly',
-  '$defs', 'definitions', 'contentMediaType', 'contentEncoding',
+  '$schema',
+  '$id',
+  '$anchor',
+  '$comment',
+  'title',
+  'description',
+  'default',
+  'examples',
+  'deprecated',
+  'readOnly',
+  'writeOnly',
+  '$defs',
+  'definitions',
+  'contentMediaType',
+  'contentEncoding',
 ]);
 const SUPPORTED = new Set([
-  'type', 'enum', 'const', 'format', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf',
-  'minLength', 'maxLength', 'pattern', 'properties', 'required', 'additionalProperties', 'minProperties', 'maxProperties',
-  'items', 'minItems', 'maxItems', 'uniqueItems', '$ref', 'anyOf', 'oneOf',
+  'type',
+  'enum',
+  'const',
+  'format',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'properties',
+  'required',
+  'additionalProperties',
+  'minProperties',
+  'maxProperties',
+  'items',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  '$ref',
+  'anyOf',
+  'oneOf',
 ]);
 
 const ALL_TYPES = ['null', 'boolean', 'object', 'array', 'number', 'string'] as const;
@@ -163,7 +206,11 @@ class Checker {
         this.report(path, 'UNSUPPORTED_REF', `$ref "${ref}" cannot be resolved (only local "#/$defs/..." references are)`);
         return null;
       }
-      const target = ref.slice(1).split('/').slice(1).map(unescapePointer)
+      const target = ref
+        .slice(1)
+        .split('/')
+        .slice(1)
+        .map(unescapePointer)
         .reduce<unknown>((node, part) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[part] : undefined), side.root);
       if (typeof target !== 'boolean' && (target === null || typeof target !== 'object')) {
         this.report(path, 'UNSUPPORTED_REF', `$ref "${ref}" points to nothing`);
@@ -197,7 +244,11 @@ class Checker {
     const unsupported = [...unsupportedKeywords(from), ...unsupportedKeywords(to)];
     if (unsupported.length > 0) {
       for (const keyword of new Set(unsupported)) {
-        this.report(`${path}/${keyword}`, 'UNSUPPORTED_KEYWORD', `keyword "${keyword}" is not supported by the compatibility check, so compatibility cannot be shown`);
+        this.report(
+          `${path}/${keyword}`,
+          'UNSUPPORTED_KEYWORD',
+          `keyword "${keyword}" is not supported by the compatibility check, so compatibility cannot be shown`,
+        );
       }
       return;
     }
@@ -216,7 +267,11 @@ class Checker {
     const fromBranches = branchesOf(from);
     if (fromBranches) {
       if (hasValidationBesides(from, fromBranches.keyword)) {
-        this.report(`${path}/${fromBranches.keyword}`, 'UNSUPPORTED_KEYWORD', `${fromBranches.keyword} next to other validation keywords is not supported by the compatibility check`);
+        this.report(
+          `${path}/${fromBranches.keyword}`,
+          'UNSUPPORTED_KEYWORD',
+          `${fromBranches.keyword} next to other validation keywords is not supported by the compatibility check`,
+        );
         return;
       }
       fromBranches.list.forEach((branch, i) => this.compare(branch, `${fromPtr}/${fromBranches.keyword}/${i}`, to, toPtr, path));
@@ -266,9 +321,20 @@ class Checker {
     if (has('array')) this.compareArrays(from, fromPtr, to, toPtr, path);
   }
 
-  private compareToBranches(from: Record<string, unknown>, fromPtr: string, to: Record<string, unknown>, toPtr: string, branches: { keyword: string; list: JsonSchema[] }, path: string) {
+  private compareToBranches(
+    from: Record<string, unknown>,
+    fromPtr: string,
+    to: Record<string, unknown>,
+    toPtr: string,
+    branches: { keyword: string; list: JsonSchema[] },
+    path: string,
+  ) {
     if (hasValidationBesides(to, branches.keyword)) {
-      this.report(`${path}/${branches.keyword}`, 'UNSUPPORTED_KEYWORD', `${branches.keyword} next to other validation keywords is not supported by the compatibility check`);
+      this.report(
+        `${path}/${branches.keyword}`,
+        'UNSUPPORTED_KEYWORD',
+        `${branches.keyword} next to other validation keywords is not supported by the compatibility check`,
+      );
       return;
     }
     // Split the old schema by type: each part must fit one branch (and, for oneOf, no other
@@ -279,7 +345,9 @@ class Checker {
       let fits = -1;
       let closest: Found[] | null = null;
       for (let i = 0; i < branches.list.length && fits < 0; i += 1) {
-        const found = this.collect(() => this.compare(part, fromPtr, branches.list[i]!, `${toPtr}/${branches.keyword}/${i}`, `${path}/${branches.keyword}/${i}`));
+        const found = this.collect(() =>
+          this.compare(part, fromPtr, branches.list[i]!, `${toPtr}/${branches.keyword}/${i}`, `${path}/${branches.keyword}/${i}`),
+        );
         if (found.length === 0) fits = i;
         else if (!closest || found.length < closest.length) closest = found;
       }
@@ -311,16 +379,28 @@ class Checker {
     const high = (s: Record<string, unknown>) => bound(s, 'maximum', 'exclusiveMaximum', 'high', integersOnly);
     const [fromLow, toLow, fromHigh, toHigh] = [low(from), low(to), high(from), high(to)];
     if (toLow && !(fromLow && (fromLow.value > toLow.value || (fromLow.value === toLow.value && (fromLow.exclusive || !toLow.exclusive))))) {
-      this.report(`${path}/${toLow.keyword}`, 'MINIMUM_RAISED', `lower bound ${describe(toLow)} rejects values the previous bound ${fromLow ? describe(fromLow) : '(none)'} accepted`);
+      this.report(
+        `${path}/${toLow.keyword}`,
+        'MINIMUM_RAISED',
+        `lower bound ${describe(toLow)} rejects values the previous bound ${fromLow ? describe(fromLow) : '(none)'} accepted`,
+      );
     }
     if (toHigh && !(fromHigh && (fromHigh.value < toHigh.value || (fromHigh.value === toHigh.value && (fromHigh.exclusive || !toHigh.exclusive))))) {
-      this.report(`${path}/${toHigh.keyword}`, 'MAXIMUM_LOWERED', `upper bound ${describe(toHigh)} rejects values the previous bound ${fromHigh ? describe(fromHigh) : '(none)'} accepted`);
+      this.report(
+        `${path}/${toHigh.keyword}`,
+        'MAXIMUM_LOWERED',
+        `upper bound ${describe(toHigh)} rejects values the previous bound ${fromHigh ? describe(fromHigh) : '(none)'} accepted`,
+      );
     }
     const toStep = typeof to.multipleOf === 'number' ? to.multipleOf : undefined;
     if (toStep !== undefined) {
       const fromStep = typeof from.multipleOf === 'number' ? from.multipleOf : integersOnly ? 1 : undefined;
       if (fromStep === undefined || !Number.isInteger(fromStep / toStep)) {
-        this.report(`${path}/multipleOf`, 'MULTIPLE_OF_CHANGED', `multipleOf ${toStep} rejects values that ${fromStep === undefined ? 'no step' : `multipleOf ${fromStep}`} accepted`);
+        this.report(
+          `${path}/multipleOf`,
+          'MULTIPLE_OF_CHANGED',
+          `multipleOf ${toStep} rejects values that ${fromStep === undefined ? 'no step' : `multipleOf ${fromStep}`} accepted`,
+        );
       }
     }
   }
@@ -329,7 +409,11 @@ class Checker {
     const num = (s: Record<string, unknown>, k: string) => (typeof s[k] === 'number' ? (s[k] as number) : undefined);
     const toMin = num(to, 'minLength');
     if (toMin !== undefined && toMin > (num(from, 'minLength') ?? 0)) {
-      this.report(`${path}/minLength`, 'MIN_LENGTH_RAISED', `minLength ${toMin} rejects shorter strings accepted before (minLength ${num(from, 'minLength') ?? 0})`);
+      this.report(
+        `${path}/minLength`,
+        'MIN_LENGTH_RAISED',
+        `minLength ${toMin} rejects shorter strings accepted before (minLength ${num(from, 'minLength') ?? 0})`,
+      );
     }
     const toMax = num(to, 'maxLength');
     const fromMax = num(from, 'maxLength');
@@ -337,12 +421,18 @@ class Checker {
       this.report(`${path}/maxLength`, 'MAX_LENGTH_LOWERED', `maxLength ${toMax} rejects longer strings accepted before (maxLength ${fromMax ?? 'none'})`);
     }
     if (typeof to.pattern === 'string' && to.pattern !== from.pattern) {
-      this.report(`${path}/pattern`, from.pattern === undefined ? 'PATTERN_ADDED' : 'PATTERN_CHANGED',
-        `pattern ${JSON.stringify(to.pattern)} ${from.pattern === undefined ? 'added' : `replaces ${JSON.stringify(from.pattern)}`}; only an identical pattern is known to accept the same strings`);
+      this.report(
+        `${path}/pattern`,
+        from.pattern === undefined ? 'PATTERN_ADDED' : 'PATTERN_CHANGED',
+        `pattern ${JSON.stringify(to.pattern)} ${from.pattern === undefined ? 'added' : `replaces ${JSON.stringify(from.pattern)}`}; only an identical pattern is known to accept the same strings`,
+      );
     }
     if (typeof to.format === 'string' && to.format !== from.format) {
-      this.report(`${path}/format`, from.format === undefined ? 'FORMAT_ADDED' : 'FORMAT_CHANGED',
-        `format "${to.format}" ${from.format === undefined ? 'added' : `replaces "${String(from.format)}"`}: strings accepted before may not match it`);
+      this.report(
+        `${path}/format`,
+        from.format === undefined ? 'FORMAT_ADDED' : 'FORMAT_CHANGED',
+        `format "${to.format}" ${from.format === undefined ? 'added' : `replaces "${String(from.format)}"`}: strings accepted before may not match it`,
+      );
     }
   }
 
@@ -363,19 +453,29 @@ class Checker {
       if (!inFrom && fromExtra === false) continue; // a closed model never had it: adding it is safe
       if (!inFrom && isOpen(fromExtra)) {
         if (!isUnconstrained(toSchema)) {
-          this.report(propPath, 'PROPERTY_ADDED_TO_OPEN_MODEL', `property "${name}" added with constraints to an open content model: earlier documents may carry "${name}" with any value`);
+          this.report(
+            propPath,
+            'PROPERTY_ADDED_TO_OPEN_MODEL',
+            `property "${name}" added with constraints to an open content model: earlier documents may carry "${name}" with any value`,
+          );
         }
         continue;
       }
       if (inFrom && !inTo && toExtra === false) {
-        if (fromSchema !== false) this.report(propPath, 'PROPERTY_REMOVED_FROM_CLOSED_MODEL', `property "${name}" removed from a closed content model: documents carrying it are rejected`);
+        if (fromSchema !== false)
+          this.report(
+            propPath,
+            'PROPERTY_REMOVED_FROM_CLOSED_MODEL',
+            `property "${name}" removed from a closed content model: documents carrying it are rejected`,
+          );
         continue;
       }
       this.compare(fromSchema, fromAt, toSchema, toAt, propPath);
     }
     // Properties named in neither schema.
-    if (fromExtra !== false && !(isOpen(toExtra))) {
-      if (toExtra === false) this.report(`${path}/additionalProperties`, 'CONTENT_MODEL_CLOSED', 'additionalProperties: false rejects properties that were accepted before');
+    if (fromExtra !== false && !isOpen(toExtra)) {
+      if (toExtra === false)
+        this.report(`${path}/additionalProperties`, 'CONTENT_MODEL_CLOSED', 'additionalProperties: false rejects properties that were accepted before');
       else this.compare(fromExtra, `${fromPtr}/additionalProperties`, toExtra, `${toPtr}/additionalProperties`, `${path}/additionalProperties`);
     }
     const fromRequired = new Set(Array.isArray(from.required) ? (from.required as string[]) : []);
@@ -397,12 +497,20 @@ class Checker {
     const num = (s: Record<string, unknown>, k: string) => (typeof s[k] === 'number' ? (s[k] as number) : undefined);
     const toMin = num(to, minKey);
     if (toMin !== undefined && toMin > (num(from, minKey) ?? 0)) {
-      this.report(`${path}/${minKey}`, `${minKey.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_RAISED`, `${minKey} ${toMin} rejects fewer ${what} accepted before (${num(from, minKey) ?? 0})`);
+      this.report(
+        `${path}/${minKey}`,
+        `${minKey.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_RAISED`,
+        `${minKey} ${toMin} rejects fewer ${what} accepted before (${num(from, minKey) ?? 0})`,
+      );
     }
     const toMax = num(to, maxKey);
     const fromMax = num(from, maxKey);
     if (toMax !== undefined && (fromMax === undefined || fromMax > toMax)) {
-      this.report(`${path}/${maxKey}`, `${maxKey.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_LOWERED`, `${maxKey} ${toMax} rejects more ${what} accepted before (${fromMax ?? 'no limit'})`);
+      this.report(
+        `${path}/${maxKey}`,
+        `${maxKey.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}_LOWERED`,
+        `${maxKey} ${toMax} rejects more ${what} accepted before (${fromMax ?? 'no limit'})`,
+      );
     }
   }
 }
@@ -478,21 +586,19 @@ function bound(schema: Record<string, unknown>, inclusiveKey: string, exclusiveK
   if (typeof schema[exclusiveKey] === 'number') candidates.push({ value: schema[exclusiveKey] as number, exclusive: true, keyword: exclusiveKey });
   const normalized = candidates.map((b) => {
     if (!integersOnly) return b;
-    const value = side === 'low'
-      ? (b.exclusive ? Math.floor(b.value) + 1 : Math.ceil(b.value))
-      : (b.exclusive ? Math.ceil(b.value) - 1 : Math.floor(b.value));
+    const value = side === 'low' ? (b.exclusive ? Math.floor(b.value) + 1 : Math.ceil(b.value)) : b.exclusive ? Math.ceil(b.value) - 1 : Math.floor(b.value);
     return { ...b, value, exclusive: false };
   });
   if (normalized.length === 0) return null;
   // The tighter of the two when both are given.
   return normalized.reduce((a, b) => {
     if (a.value === b.value) return a.exclusive ? a : b;
-    return side === 'low' ? (a.value > b.value ? a : b) : (a.value < b.value ? a : b);
+    return side === 'low' ? (a.value > b.value ? a : b) : a.value < b.value ? a : b;
   });
 }
 
 function describe(b: Bound): string {
-  return `${b.exclusive ? (b.keyword.includes('Min') ? '>' : '<') : (b.keyword === 'minimum' || b.keyword === 'exclusiveMinimum' ? '>=' : '<=')} ${b.value}`;
+  return `${b.exclusive ? (b.keyword.includes('Min') ? '>' : '<') : b.keyword === 'minimum' || b.keyword === 'exclusiveMinimum' ? '>=' : '<='} ${b.value}`;
 }
 
 function escapePointer(part: string): string {

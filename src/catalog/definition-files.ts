@@ -17,7 +17,10 @@ export function loadDefinitionFiles<T>(
   const values: T[] = [];
   const seen = new Map<string, string>();
   const problems: string[] = [];
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     let parsed: unknown;
     try {
       parsed = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'));

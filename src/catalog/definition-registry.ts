@@ -90,7 +90,11 @@ export function createDefinitionRegistry<T>(db: Db, options: DefinitionKindOptio
   const pointerId = (id: string) => `${kind}/${id}`;
 
   const toVersion = (doc: VersionDoc, activeVersion: number | null | undefined): DefinitionVersion<T> => ({
-    id: doc.id, version: doc.version, body: doc.body as T, origin: doc.origin, registeredAt: doc.registeredAt,
+    id: doc.id,
+    version: doc.version,
+    body: doc.body as T,
+    origin: doc.origin,
+    registeredAt: doc.registeredAt,
     active: activeVersion === doc.version,
   });
 
@@ -134,8 +138,9 @@ export function createDefinitionRegistry<T>(db: Db, options: DefinitionKindOptio
   }
 
   function conflict(id: string, expected: number | null, found: number | null | string): AppError {
-    return new AppError(ErrorCode.CONFLICT, `${kind} "${id}": expected active version ${expected ?? 'none'}, found ${found ?? 'none'}`,
-      { details: { expected, found } });
+    return new AppError(ErrorCode.CONFLICT, `${kind} "${id}": expected active version ${expected ?? 'none'}, found ${found ?? 'none'}`, {
+      details: { expected, found },
+    });
   }
 
   const registry: DefinitionRegistry<T> = {
@@ -151,8 +156,11 @@ export function createDefinitionRegistry<T>(db: Db, options: DefinitionKindOptio
       const existing = await versions.findOne({ _id: versionId(id, version) });
       if (existing) {
         if (deepEqual(existing.body, value)) return toVersion(existing, await activeVersionOf(id));
-        throw new AppError(ErrorCode.CONFLICT, `${kind} "${id}" version ${version} is already registered with a different body; register version ${await nextVersion(id)} instead`,
-          { details: { id, version } });
+        throw new AppError(
+          ErrorCode.CONFLICT,
+          `${kind} "${id}" version ${version} is already registered with a different body; register version ${await nextVersion(id)} instead`,
+          { details: { id, version } },
+        );
       }
       const doc: VersionDoc = { _id: versionId(id, version), kind, id, version, body: value, origin, registeredAt: new Date() };
       try {
@@ -195,8 +203,7 @@ export function createDefinitionRegistry<T>(db: Db, options: DefinitionKindOptio
     async list(id) {
       const docs = await versions.find(id === undefined ? { kind } : { kind, id }).toArray();
       const activeById = new Map((await pointers.find({ kind }).toArray()).map((p) => [p.id, p.version]));
-      return docs.map((doc) => toVersion(doc, activeById.get(doc.id)))
-        .sort((a, b) => a.id.localeCompare(b.id) || a.version - b.version);
+      return docs.map((doc) => toVersion(doc, activeById.get(doc.id))).sort((a, b) => a.id.localeCompare(b.id) || a.version - b.version);
     },
 
     async get(id, version) {

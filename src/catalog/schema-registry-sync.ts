@@ -33,7 +33,13 @@ export interface RegistryBinding {
  * For a process (or test) without a shared revision watch: loads the registry into the view,
  * and follows the revision.
  */
-export async function followSchemaRegistry(options: { db: Db; registry: SchemaRegistry; catalog: SubjectCatalog; intervalMs: number; logger: Logger }): Promise<CatalogSync> {
+export async function followSchemaRegistry(options: {
+  db: Db;
+  registry: SchemaRegistry;
+  catalog: SubjectCatalog;
+  intervalMs: number;
+  logger: Logger;
+}): Promise<CatalogSync> {
   await syncCatalogFromRegistry(options.registry, options.catalog);
   const watch: RevisionWatch = watchCatalogRevision(options.db, {
     intervalMs: options.intervalMs,

@@ -132,11 +132,14 @@ interface SettingsDoc {
 const SCHEMA_DIALECT = 'https://json-schema.org/draft/2020-12/schema';
 const MAX_ATTEMPTS = 5;
 
-export function createSchemaRegistry(db: Db, options: {
-  /** The GraphQL API's checks of a candidate (src/graphql/api-schema-check.ts, handed in by app.ts). */
-  api: ApiSchemaCheck;
-  logger?: Logger;
-}): SchemaRegistry {
+export function createSchemaRegistry(
+  db: Db,
+  options: {
+    /** The GraphQL API's checks of a candidate (src/graphql/api-schema-check.ts, handed in by app.ts). */
+    api: ApiSchemaCheck;
+    logger?: Logger;
+  },
+): SchemaRegistry {
   const subjectsCol: Collection<SubjectDoc> = db.collection<SubjectDoc>(SCHEMA_SUBJECTS_COLLECTION);
   const versionsCol: Collection<VersionDoc> = db.collection<VersionDoc>(SCHEMA_VERSIONS_COLLECTION);
   const settingsCol: Collection<SettingsDoc> = db.collection<SettingsDoc>(SCHEMA_SETTINGS_COLLECTION);
@@ -144,7 +147,11 @@ export function createSchemaRegistry(db: Db, options: {
   addFormats(ajv);
 
   const toRecord = (doc: VersionDoc): SchemaVersionRecord => ({
-    subject: doc.subject, version: doc.version, schema: JSON.parse(doc.schemaJson) as Record<string, unknown>, origin: doc.origin, registeredAt: doc.registeredAt,
+    subject: doc.subject,
+    version: doc.version,
+    schema: JSON.parse(doc.schemaJson) as Record<string, unknown>,
+    origin: doc.origin,
+    registeredAt: doc.registeredAt,
   });
 
   async function versionsOf(subject: string): Promise<SchemaVersionRecord[]> {
@@ -181,7 +188,8 @@ export function createSchemaRegistry(db: Db, options: {
       return problems;
     }
     const doc = schema as Record<string, unknown>;
-    if (doc.$schema !== undefined && doc.$schema !== SCHEMA_DIALECT) problems.push(`schema.$schema: must be "${SCHEMA_DIALECT}" when given, got ${JSON.stringify(doc.$schema)}`);
+    if (doc.$schema !== undefined && doc.$schema !== SCHEMA_DIALECT)
+      problems.push(`schema.$schema: must be "${SCHEMA_DIALECT}" when given, got ${JSON.stringify(doc.$schema)}`);
     if (doc.type !== 'object') problems.push('schema.type: a canonical subject is an object: "type" must be "object"');
     if (doc.properties !== undefined && (doc.properties === null || typeof doc.properties !== 'object' || Array.isArray(doc.properties))) {
       problems.push('schema.properties: must be an object of property schemas');
@@ -214,18 +222,25 @@ export function createSchemaRegistry(db: Db, options: {
     const current = latest ? { subject, version: latest.version, schema: latest.schema } : undefined;
     const collisions = options.api.collisions(others, { subject, version: latestVersion + 1, schema: schema as Record<string, unknown> }, current);
     if (collisions.length > 0) return { subject, level, latestVersion, compatible: false, problems: collisions, violations: [] };
-    const verdict = checkEvolution({ subject, history: history.map((h) => h.schema), candidate: schema as Record<string, unknown>, level, others }, options.api);
+    const verdict = checkEvolution(
+      { subject, history: history.map((h) => h.schema), candidate: schema as Record<string, unknown>, level, others },
+      options.api,
+    );
     return { subject, level, latestVersion, compatible: verdict.compatible, problems: [], violations: verdict.violations };
   }
 
   function rejectCheck(result: CompatibilityCheck): never {
     if (result.problems.length > 0) {
-      throw new AppError(ErrorCode.BAD_USER_INPUT, `invalid canonical schema for ${result.subject}:\n  - ${result.problems.join('\n  - ')}`, { details: result.problems });
+      throw new AppError(ErrorCode.BAD_USER_INPUT, `invalid canonical schema for ${result.subject}:\n  - ${result.problems.join('\n  - ')}`, {
+        details: result.problems,
+      });
     }
     const details = result.violations.map(describeViolation);
-    throw new AppError(ErrorCode.BAD_USER_INPUT,
+    throw new AppError(
+      ErrorCode.BAD_USER_INPUT,
       `schema for ${result.subject} is not ${result.level} compatible with version ${result.latestVersion} (${details.length} violation${details.length === 1 ? '' : 's'}):\n  - ${details.join('\n  - ')}`,
-      { details });
+      { details },
+    );
   }
 
   async function register(subject: string, schema: unknown, opts: { expectedVersion?: number | null; origin?: SchemaOrigin } = {}): Promise<RegisterResult> {
@@ -235,7 +250,9 @@ export function createSchemaRegistry(db: Db, options: {
       const latest = history.at(-1);
       const latestVersion = latest?.version ?? 0;
       if (opts.expectedVersion !== undefined && opts.expectedVersion !== null && opts.expectedVersion !== latestVersion) {
-        throw new AppError(ErrorCode.CONFLICT, `${subject} is at version ${latestVersion}, not ${opts.expectedVersion}: reload and retry`, { details: [`expectedVersion ${opts.expectedVersion} is stale: latest is ${latestVersion}`] });
+        throw new AppError(ErrorCode.CONFLICT, `${subject} is at version ${latestVersion}, not ${opts.expectedVersion}: reload and retry`, {
+          details: [`expectedVersion ${opts.expectedVersion} is stale: latest is ${latestVersion}`],
+        });
       }
       const problems = problemsOf(subject, schema);
       if (problems.length > 0) rejectCheck({ subject, level: DEFAULT_COMPATIBILITY, latestVersion, compatible: false, problems, violations: [] });
@@ -245,14 +262,21 @@ export function createSchemaRegistry(db: Db, options: {
       const version = latestVersion + 1;
       try {
         await versionsCol.insertOne({
-          _id: `${subject}#${version}`, subject, version, schemaJson: JSON.stringify(schema), origin: opts.origin ?? 'api', registeredAt: new Date(),
+          _id: `${subject}#${version}`,
+          subject,
+          version,
+          schemaJson: JSON.stringify(schema),
+          origin: opts.origin ?? 'api',
+          registeredAt: new Date(),
         });
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
         // Someone registered this version first: with an expected version that is a conflict;
         // without one, check again against what they registered.
         if ((opts.expectedVersion !== undefined && opts.expectedVersion !== null) || attempt >= MAX_ATTEMPTS) {
-          throw new AppError(ErrorCode.CONFLICT, `${subject} version ${version} was registered concurrently: reload and retry`, { details: [`version ${version} of ${subject} already exists`] });
+          throw new AppError(ErrorCode.CONFLICT, `${subject} version ${version} was registered concurrently: reload and retry`, {
+            details: [`version ${version} of ${subject} already exists`],
+          });
         }
         continue;
       }
@@ -282,7 +306,8 @@ export function createSchemaRegistry(db: Db, options: {
 
   async function requireSubject(subject: string): Promise<SubjectRecord> {
     const record = await subjectRecord(subject);
-    if (!record || record.latestVersion === 0) throw new AppError(ErrorCode.BAD_USER_INPUT, `unknown subject "${subject}"`, { details: [`subject: no schema is registered for "${subject}"`] });
+    if (!record || record.latestVersion === 0)
+      throw new AppError(ErrorCode.BAD_USER_INPUT, `unknown subject "${subject}"`, { details: [`subject: no schema is registered for "${subject}"`] });
     return record;
   }
 
@@ -328,10 +353,13 @@ export function createSchemaRegistry(db: Db, options: {
     compatibilityOf,
     async setCompatibility(level, subject) {
       if (level !== null && !isCompatibilityLevel(level)) {
-        throw new AppError(ErrorCode.BAD_USER_INPUT, `unknown compatibility level ${JSON.stringify(level)}`, { details: [`level: must be one of ${COMPATIBILITY_LEVELS.join(', ')}`] });
+        throw new AppError(ErrorCode.BAD_USER_INPUT, `unknown compatibility level ${JSON.stringify(level)}`, {
+          details: [`level: must be one of ${COMPATIBILITY_LEVELS.join(', ')}`],
+        });
       }
       if (subject === undefined || subject === null) {
-        if (level === null) throw new AppError(ErrorCode.BAD_USER_INPUT, 'the global level cannot be cleared', { details: ['level: required without a subject'] });
+        if (level === null)
+          throw new AppError(ErrorCode.BAD_USER_INPUT, 'the global level cannot be cleared', { details: ['level: required without a subject'] });
         await settingsCol.updateOne({ _id: 'global' }, { $set: { compatibility: level } }, { upsert: true });
       } else {
         await requireSubject(subject);
@@ -347,7 +375,10 @@ export function createSchemaRegistry(db: Db, options: {
       await requireSubject(subject);
       await subjectsCol.updateOne(
         { _id: subject },
-        { $set: { deprecated, deprecationReason: deprecated ? reason ?? null : null, updatedAt: new Date() }, $setOnInsert: { compatibility: null, deleted: false } },
+        {
+          $set: { deprecated, deprecationReason: deprecated ? (reason ?? null) : null, updatedAt: new Date() },
+          $setOnInsert: { compatibility: null, deleted: false },
+        },
         { upsert: true },
       );
       await bumpCatalogRevision(db);
@@ -378,14 +409,21 @@ export function readSchemaFiles(dir: string): { subject: string; schema: Record<
   if (!fs.existsSync(dir)) return [];
   const problems: string[] = [];
   const entries: { subject: string; schema: Record<string, unknown> }[] = [];
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.schema.json')).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.schema.json'))
+    .sort()) {
     try {
-      entries.push({ subject: file.replace(/\.schema\.json$/, ''), schema: JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown> });
+      entries.push({
+        subject: file.replace(/\.schema\.json$/, ''),
+        schema: JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>,
+      });
     } catch (error) {
       problems.push(`${file}: not valid JSON (${(error as Error).message})`);
     }
   }
-  if (problems.length > 0) throw new AppError(ErrorCode.SCHEMA_INVALID, `invalid canonical schema files in ${dir}:\n  - ${problems.join('\n  - ')}`, { details: problems });
+  if (problems.length > 0)
+    throw new AppError(ErrorCode.SCHEMA_INVALID, `invalid canonical schema files in ${dir}:\n  - ${problems.join('\n  - ')}`, { details: problems });
   return entries;
 }
 

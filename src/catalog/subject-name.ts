@@ -51,7 +51,8 @@ export function subjectNoun(subject: string): SubjectNoun {
 /** Every problem of a subject name, as `subject: …` lines (empty when it is fine). */
 export function subjectNameProblems(subject: unknown): string[] {
   if (typeof subject !== 'string' || !SUBJECT_NAME.test(subject)) {
-    const shown = typeof subject === 'string' && subject.length > 80 ? `${JSON.stringify(subject.slice(0, 80))}… (${subject.length} characters)` : JSON.stringify(subject);
+    const shown =
+      typeof subject === 'string' && subject.length > 80 ? `${JSON.stringify(subject.slice(0, 80))}… (${subject.length} characters)` : JSON.stringify(subject);
     return [`subject: must be a lower-case identifier (letters, digits, _; starting with a letter), got ${shown}`];
   }
   const problems: string[] = [];
@@ -60,7 +61,8 @@ export function subjectNameProblems(subject: unknown): string[] {
   else {
     // The GraphQL names come from the noun: `subscriptions` would name its type `Subscription`.
     const { one } = subjectNoun(subject);
-    if (one !== subject && RESERVED_SUBJECT_NAMES.has(one)) problems.push(`subject: "${subject}" names one "${one}", which is reserved (${[...RESERVED_SUBJECT_NAMES].join(', ')})`);
+    if (one !== subject && RESERVED_SUBJECT_NAMES.has(one))
+      problems.push(`subject: "${subject}" names one "${one}", which is reserved (${[...RESERVED_SUBJECT_NAMES].join(', ')})`);
   }
   return problems;
 }

@@ -25,13 +25,22 @@ export function typedDefaultProblems(defaults: Readonly<Record<string, unknown>>
     if (field?.kind !== 'scalar' || !isKeyedScalar(field.scalar)) continue;
     const where = /^[A-Za-z_$][\w$]*$/.test(key) ? `defaults.${key}` : `defaults[${JSON.stringify(key)}]`;
     const scalar = field.scalar;
-    const ok = scalar === 'DateTime' ? typeof value === 'string' && dateTimeKey(value) !== null
-      : scalar === 'Decimal' ? typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) && numberKey(value) !== null
-        : typeof value === 'number' && (scalar === 'Float' || Number.isInteger(value)) && numberKey(value) !== null;
+    const ok =
+      scalar === 'DateTime'
+        ? typeof value === 'string' && dateTimeKey(value) !== null
+        : scalar === 'Decimal'
+          ? typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) && numberKey(value) !== null
+          : typeof value === 'number' && (scalar === 'Float' || Number.isInteger(value)) && numberKey(value) !== null;
     if (!ok) {
-      problems.push(`${where}: ${JSON.stringify(value)} is not ${scalar === 'Int' ? 'an' : 'a'} ${scalar} (${scalar === 'DateTime'
-        ? 'ISO-8601 text with an offset and at most 9 fractional digits, years 0000–9999'
-        : scalar === 'Decimal' ? 'a decimal string such as "-1234.50", at most 1000 significant digits' : `a JSON number${scalar === 'Int' ? ' without a fraction' : ''}`})`);
+      problems.push(
+        `${where}: ${JSON.stringify(value)} is not ${scalar === 'Int' ? 'an' : 'a'} ${scalar} (${
+          scalar === 'DateTime'
+            ? 'ISO-8601 text with an offset and at most 9 fractional digits, years 0000–9999'
+            : scalar === 'Decimal'
+              ? 'a decimal string such as "-1234.50", at most 1000 significant digits'
+              : `a JSON number${scalar === 'Int' ? ' without a fraction' : ''}`
+        })`,
+      );
     }
   }
   return problems;

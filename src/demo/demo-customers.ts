@@ -60,10 +60,10 @@ export function createDemoCustomers(options: DemoCustomersOptions): DemoCustomer
   };
   /** A random demo row, or null when there is none (any more). */
   const randomDemoRow = async (count: number): Promise<{ id: number; name: string | null } | null> => {
-    const result = await pool.query<{ id: number; name: string | null }>(
-      `SELECT id, name FROM ${table} WHERE ${DEMO_ROW} ORDER BY id OFFSET $2 LIMIT 1`,
-      [DEMO_EMAIL_SUFFIX, Math.floor(random() * count)],
-    );
+    const result = await pool.query<{ id: number; name: string | null }>(`SELECT id, name FROM ${table} WHERE ${DEMO_ROW} ORDER BY id OFFSET $2 LIMIT 1`, [
+      DEMO_EMAIL_SUFFIX,
+      Math.floor(random() * count),
+    ]);
     return result.rows[0] ?? null;
   };
   /** Runs an UPDATE or DELETE on one demo row; true when the row was still there. */
@@ -75,10 +75,12 @@ export function createDemoCustomers(options: DemoCustomersOptions): DemoCustomer
   const insert = async (): Promise<boolean> => {
     const person = randomPerson(random);
     const tier = weighted(random, TIERS);
-    await pool.query(
-      `INSERT INTO ${table} (email, name, balance, tier) VALUES ($1, $2, $3::numeric, $4)`,
-      [demoEmail(random, person, 'messy'), person.name, formatCents(intBetween(random, 0, 50000)), tier === 'none' ? null : tier],
-    );
+    await pool.query(`INSERT INTO ${table} (email, name, balance, tier) VALUES ($1, $2, $3::numeric, $4)`, [
+      demoEmail(random, person, 'messy'),
+      person.name,
+      formatCents(intBetween(random, 0, 50000)),
+      tier === 'none' ? null : tier,
+    ]);
     return true;
   };
 

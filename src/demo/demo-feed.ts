@@ -61,7 +61,8 @@ export interface DemoFeed {
 export async function startDemoFeed(options: DemoFeedOptions): Promise<DemoFeed> {
   const problems: string[] = [];
   if (!Number.isFinite(options.intervalMs) || options.intervalMs <= 0) problems.push(`intervalMs must be a positive number (got ${options.intervalMs})`);
-  if (typeof options.ordersTopic !== 'string' || !/^[A-Za-z0-9._-]{1,249}$/.test(options.ordersTopic)) problems.push(`ordersTopic "${options.ordersTopic}" is not a valid Kafka topic name`);
+  if (typeof options.ordersTopic !== 'string' || !/^[A-Za-z0-9._-]{1,249}$/.test(options.ordersTopic))
+    problems.push(`ordersTopic "${options.ordersTopic}" is not a valid Kafka topic name`);
   const customersTable = options.customersTable ?? DEFAULT_DEMO_CUSTOMERS_TABLE;
   try {
     quoteTable(customersTable);

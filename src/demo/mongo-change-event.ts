@@ -98,13 +98,14 @@ export function mongoChangeMessage(input: MongoChangeInput): Message {
   const value = {
     before: null,
     after: input.op === 'd' || !input.after ? null : JSON.stringify(input.after),
-    updateDescription: input.op === 'u' && hasUpdate
-      ? {
-          removedFields: input.removedFields ? [...input.removedFields] : null,
-          updatedFields: input.updatedFields ? JSON.stringify(input.updatedFields) : null,
-          truncatedArrays: null,
-        }
-      : null,
+    updateDescription:
+      input.op === 'u' && hasUpdate
+        ? {
+            removedFields: input.removedFields ? [...input.removedFields] : null,
+            updatedFields: input.updatedFields ? JSON.stringify(input.updatedFields) : null,
+            truncatedArrays: null,
+          }
+        : null,
     source: {
       version: DEBEZIUM_VERSION,
       connector: 'mongodb',

@@ -57,9 +57,13 @@ export function createDiscoveryReader(options: DiscoveryReaderOptions): Discover
 
   const reader: DiscoveryReader = {
     async topics() {
-      const docs = await profiles(db).find({}, { projection: { topic: 1, sampled: 1, firstSeen: 1, lastSeen: 1 } }).toArray();
+      const docs = await profiles(db)
+        .find({}, { projection: { topic: 1, sampled: 1, firstSeen: 1, lastSeen: 1 } })
+        .toArray();
       const latest = new Map<string, number>();
-      for (const v of await versions(db).find({}, { projection: { topic: 1, version: 1 } }).toArray()) {
+      for (const v of await versions(db)
+        .find({}, { projection: { topic: 1, version: 1 } })
+        .toArray()) {
         latest.set(v.topic, Math.max(latest.get(v.topic) ?? 0, v.version));
       }
       const byTopic = new Map<string, { sampled: number; firstSeen: number; lastSeen: number }>();
@@ -72,9 +76,15 @@ export function createDiscoveryReader(options: DiscoveryReaderOptions): Discover
         }
         byTopic.set(doc.topic, entry);
       }
-      return [...byTopic.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([topic, e]) => ({
-        topic, currentVersion: latest.get(topic) ?? null, sampled: e.sampled, firstSeen: e.firstSeen === Infinity ? 0 : e.firstSeen, lastSeen: e.lastSeen,
-      }));
+      return [...byTopic.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([topic, e]) => ({
+          topic,
+          currentVersion: latest.get(topic) ?? null,
+          sampled: e.sampled,
+          firstSeen: e.firstSeen === Infinity ? 0 : e.firstSeen,
+          lastSeen: e.lastSeen,
+        }));
     },
     async profile(topic) {
       const docs = await profiles(db).find({ topic }).toArray();
@@ -115,8 +125,13 @@ export function createDiscoveryReader(options: DiscoveryReaderOptions): Discover
 
 function toVersion(doc: VersionDoc): SchemaVersion {
   return {
-    topic: doc.topic, version: doc.version, sequence: doc.sequence, recordedAt: doc.recordedAt,
-    schema: JSON.parse(doc.schemaJson) as Record<string, unknown>, fields: doc.fields, changes: doc.changes,
+    topic: doc.topic,
+    version: doc.version,
+    sequence: doc.sequence,
+    recordedAt: doc.recordedAt,
+    schema: JSON.parse(doc.schemaJson) as Record<string, unknown>,
+    fields: doc.fields,
+    changes: doc.changes,
   };
 }
 
@@ -133,14 +148,20 @@ function pollingIterator<T>(poll: (cursor: number | undefined) => Promise<{ item
   let timer: NodeJS.Timeout | null = null;
   let failure: unknown = null;
   const started = poll(undefined).then(
-    (first) => { cursor = first.cursor; },
-    (error: unknown) => { failure = error; done = true; },
+    (first) => {
+      cursor = first.cursor;
+    },
+    (error: unknown) => {
+      failure = error;
+      done = true;
+    },
   );
 
-  const sleep = () => new Promise<void>((resolve) => {
-    wake = resolve;
-    timer = setTimeout(resolve, pollMs);
-  });
+  const sleep = () =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
+      timer = setTimeout(resolve, pollMs);
+    });
 
   const iterator: AsyncIterableIterator<T> = {
     async next() {

@@ -1,8 +1,6 @@
 import type { Collection, Db } from 'mongodb';
 import type { RawRecord } from '../ingestion/debezium/decoded-record';
-import {
-  COUNTERS_COLLECTION, PROFILES_COLLECTION, SAMPLES_COLLECTION, VERSIONS_COLLECTION, type ProfileDoc,
-} from './profile-doc';
+import { COUNTERS_COLLECTION, PROFILES_COLLECTION, SAMPLES_COLLECTION, VERSIONS_COLLECTION, type ProfileDoc } from './profile-doc';
 import type { FieldShape, SchemaChanges } from './schema-drift';
 
 /**
@@ -64,7 +62,8 @@ export async function latestVersion(db: Db, topic: string): Promise<VersionDoc |
 
 /** The next value of the global version sequence ($inc on one counter document). */
 export async function nextSequence(db: Db): Promise<number> {
-  const counter = await db.collection<{ _id: string; value: number }>(COUNTERS_COLLECTION)
+  const counter = await db
+    .collection<{ _id: string; value: number }>(COUNTERS_COLLECTION)
     .findOneAndUpdate({ _id: 'versions' }, { $inc: { value: 1 } }, { upsert: true, returnDocument: 'after' });
   return counter!.value;
 }

@@ -76,9 +76,7 @@ export function mergeProfiles(topic: string, docs: readonly ProfileDoc[], remova
     }
   }
   stamps.sort((a, b) => b - a);
-  const fields = [...byPath.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([path, parts]) => mergeField(path, parts, images));
+  const fields = [...byPath.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([path, parts]) => mergeField(path, parts, images));
   return {
     topic,
     processes: docs.length,

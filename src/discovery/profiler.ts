@@ -4,7 +4,15 @@ import type { Db } from 'mongodb';
 import type { DecodedRecord, RawRecord } from '../ingestion/debezium/decoded-record';
 import type { Logger } from '../logger';
 import {
-  ensureDiscoveryIndexes, isDuplicateKey, latestVersion, nextSequence, profiles, sampleDoc, samples, versionId, versions,
+  ensureDiscoveryIndexes,
+  isDuplicateKey,
+  latestVersion,
+  nextSequence,
+  profiles,
+  sampleDoc,
+  samples,
+  versionId,
+  versions,
   type SampleDoc,
 } from './discovery-store';
 import { mergeProfiles } from './profile-merge';
@@ -85,7 +93,10 @@ export function createProfiler(options: ProfilerOptions): Profiler {
     state.dirty = false;
     try {
       await profiles(options.db).replaceOne({ _id: doc._id }, doc, { upsert: true });
-      await writeSamples(topic, pending.map(({ raw, stamp }) => sampleDoc(raw, stamp)));
+      await writeSamples(
+        topic,
+        pending.map(({ raw, stamp }) => sampleDoc(raw, stamp)),
+      );
       await recordDrift(topic);
     } catch (error) {
       state.dirty = true;
@@ -96,8 +107,15 @@ export function createProfiler(options: ProfilerOptions): Profiler {
 
   async function writeSamples(topic: string, docs: SampleDoc[]): Promise<void> {
     if (docs.length === 0) return;
-    await samples(options.db).bulkWrite(docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })), { ordered: false });
-    const surplus = await samples(options.db).find({ topic }, { projection: { _id: 1 } }).sort({ stamp: -1 }).skip(options.samples).toArray();
+    await samples(options.db).bulkWrite(
+      docs.map((doc) => ({ replaceOne: { filter: { _id: doc._id }, replacement: doc, upsert: true } })),
+      { ordered: false },
+    );
+    const surplus = await samples(options.db)
+      .find({ topic }, { projection: { _id: 1 } })
+      .sort({ stamp: -1 })
+      .skip(options.samples)
+      .toArray();
     if (surplus.length > 0) await samples(options.db).deleteMany({ _id: { $in: surplus.map((d) => d._id) } });
   }
 
@@ -112,8 +130,14 @@ export function createProfiler(options: ProfilerOptions): Profiler {
       const version = (latest?.version ?? 0) + 1;
       try {
         await versions(options.db).insertOne({
-          _id: versionId(topic, version), topic, version, sequence: await nextSequence(options.db), recordedAt: new Date(),
-          schemaJson: JSON.stringify(inferJsonSchema(topic, shape, merged)), fields: shape, changes,
+          _id: versionId(topic, version),
+          topic,
+          version,
+          sequence: await nextSequence(options.db),
+          recordedAt: new Date(),
+          schemaJson: JSON.stringify(inferJsonSchema(topic, shape, merged)),
+          fields: shape,
+          changes,
         });
         log.info({ topic, version, added: changes.added, removed: changes.removed, typeChanged: changes.typeChanged.map((c) => c.path) }, 'raw schema drifted');
         return;
@@ -142,7 +166,9 @@ export function createProfiler(options: ProfilerOptions): Profiler {
   const flush = async () => {
     // One flush at a time; a tick arriving during a flush waits for it and then runs again.
     while (flushing) await flushing;
-    flushing = flushAll().finally(() => { flushing = null; });
+    flushing = flushAll().finally(() => {
+      flushing = null;
+    });
     await flushing;
   };
 
@@ -168,7 +194,9 @@ export function createProfiler(options: ProfilerOptions): Profiler {
     async start() {
       if (!enabled) return;
       await ensureDiscoveryIndexes(options.db);
-      timer = setInterval(() => { void flush(); }, options.flushMs);
+      timer = setInterval(() => {
+        void flush();
+      }, options.flushMs);
       timer.unref();
       log.info({ sampleRate: options.sampleRate, flushMs: options.flushMs, samples: options.samples, processId }, 'raw-schema discovery on');
     },

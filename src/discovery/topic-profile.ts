@@ -31,9 +31,7 @@ const FORMAT_INDEX = new Map<StringFormat, number>(STRING_FORMATS.map((format, i
 
 /** The path of member `name` under `parent`, in the mapping specs' JSONPath syntax. */
 export function childPath(parent: string, name: string): string {
-  return IDENTIFIER.test(name) && name !== '__proto__'
-    ? `${parent}.${name}`
-    : `${parent}['${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}']`;
+  return IDENTIFIER.test(name) && name !== '__proto__' ? `${parent}.${name}` : `${parent}['${name.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}']`;
 }
 
 class FieldNode {
@@ -57,15 +55,22 @@ class FieldNode {
   readonly examples: unknown[] = [];
   lastSeen: number;
 
-  constructor(readonly path: string, readonly firstSeen: number) {
+  constructor(
+    readonly path: string,
+    readonly firstSeen: number,
+  ) {
     this.lastSeen = firstSeen;
   }
 
   toDoc(): FieldDoc {
     const types: Partial<Record<ValueKind, number>> = {};
-    VALUE_KINDS.forEach((kind, i) => { if (this.types[i]! > 0) types[kind] = this.types[i]!; });
+    VALUE_KINDS.forEach((kind, i) => {
+      if (this.types[i]! > 0) types[kind] = this.types[i]!;
+    });
     const formats: Partial<Record<StringFormat, number>> = {};
-    STRING_FORMATS.forEach((format, i) => { if (this.formats[i]! > 0) formats[format] = this.formats[i]!; });
+    STRING_FORMATS.forEach((format, i) => {
+      if (this.formats[i]! > 0) formats[format] = this.formats[i]!;
+    });
     return {
       path: this.path,
       present: this.present,
@@ -100,7 +105,10 @@ export class TopicProfile {
   private readonly imageStamps: Float64Array;
   private ringNext = 0;
 
-  constructor(readonly topic: string, removalWindow: number) {
+  constructor(
+    readonly topic: string,
+    removalWindow: number,
+  ) {
     this.root = new FieldNode('$', 0);
     this.imageStamps = new Float64Array(Math.max(1, removalWindow));
   }
@@ -202,8 +210,14 @@ export class TopicProfile {
           node.formats[FORMAT_INDEX.get(format)!]! += 1;
           const ms = instantOf(text, format);
           if (ms !== null) {
-            if (ms < node.minInstant) { node.minInstant = ms; node.minInstantText = text; }
-            if (ms > node.maxInstant) { node.maxInstant = ms; node.maxInstantText = text; }
+            if (ms < node.minInstant) {
+              node.minInstant = ms;
+              node.minInstantText = text;
+            }
+            if (ms > node.maxInstant) {
+              node.maxInstant = ms;
+              node.maxInstantText = text;
+            }
           }
         }
         node.distinct.addHash(hashString(text));
@@ -249,7 +263,9 @@ export class TopicProfile {
 
   private elementOf(node: FieldNode, stamp: number): FieldNode | null {
     if (node.element) return node.element;
-    return this.adopt(new FieldNode(`${node.path}[*]`, stamp), (child) => { node.element = child; });
+    return this.adopt(new FieldNode(`${node.path}[*]`, stamp), (child) => {
+      node.element = child;
+    });
   }
 
   private adopt(node: FieldNode, attach: (node: FieldNode) => void): FieldNode | null {

@@ -96,7 +96,10 @@ export function createEventLog(db: Db): EventLog {
       // Point updates by _id: every store serves them from the primary index (some stores scan
       // the collection for an `$in` list).
       if (ids.length > 0) {
-        await collection.bulkWrite(ids.map((id) => ({ updateOne: { filter: { _id: id }, update: { $set: { published: true } } } })), { ordered: false });
+        await collection.bulkWrite(
+          ids.map((id) => ({ updateOne: { filter: { _id: id }, update: { $set: { published: true } } } })),
+          { ordered: false },
+        );
       }
     },
     async discardUnpublished(id) {

@@ -35,7 +35,10 @@ export interface OversizedEvent {
 /** A record batch's fixed header (v2: 61 bytes), plus room for the estimate's error. */
 const BATCH_OVERHEAD = 61 + 512;
 
-export function createEventPublisher(producer: Producer, options: { readonly topicPrefix?: string; readonly sizeLimit?: MessageSizeLimit } = {}): EventPublisher {
+export function createEventPublisher(
+  producer: Producer,
+  options: { readonly topicPrefix?: string; readonly sizeLimit?: MessageSizeLimit } = {},
+): EventPublisher {
   const topicPrefix = options.topicPrefix ?? 'canonical.';
   return {
     async publish(events) {
@@ -102,7 +105,11 @@ export function createEventPublisher(producer: Producer, options: { readonly top
   }
 }
 
-interface Sized { readonly event: CanonicalEvent; readonly message: Message; readonly bytes: number }
+interface Sized {
+  readonly event: CanonicalEvent;
+  readonly message: Message;
+  readonly bytes: number;
+}
 
 function messageOf(event: CanonicalEvent): Message {
   return { key: event.key, value: JSON.stringify(event), headers: { 'canonql-event-id': event.id, 'canonql-op': event.op } };

@@ -25,20 +25,24 @@ export function createMessageSizeLimit(options: { readonly kafka: Kafka; readonl
     const admin = options.kafka.admin();
     await admin.connect();
     try {
-      const described = await admin.describeConfigs({
-        includeSynonyms: false,
-        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
-      }).catch(() => null);
+      const described = await admin
+        .describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
+        })
+        .catch(() => null);
       const entry = described?.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes');
       let limit = entry ? Number(entry.configValue) : NaN;
       if (!Number.isInteger(limit) || limit <= 0) {
         // The topic is not there yet (it is created on first publish): the broker's default applies.
         const cluster = await admin.describeCluster();
         const broker = String(cluster.controller ?? cluster.brokers[0]?.nodeId ?? 0);
-        const brokerConfig = await admin.describeConfigs({
-          includeSynonyms: false,
-          resources: [{ type: ConfigResourceTypes.BROKER, name: broker, configNames: ['message.max.bytes'] }],
-        }).catch(() => null);
+        const brokerConfig = await admin
+          .describeConfigs({
+            includeSynonyms: false,
+            resources: [{ type: ConfigResourceTypes.BROKER, name: broker, configNames: ['message.max.bytes'] }],
+          })
+          .catch(() => null);
         const brokerEntry = brokerConfig?.resources[0]?.configEntries.find((e) => e.configName === 'message.max.bytes');
         limit = brokerEntry ? Number(brokerEntry.configValue) : KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
         if (!Number.isInteger(limit) || limit <= 0) limit = KAFKA_DEFAULT_MAX_MESSAGE_BYTES;

@@ -65,13 +65,13 @@ export const JWT_SUBJECTS_CLAIM = 'subjects';
 const JWKS_ALGORITHMS = ['RS256', 'ES256'];
 
 export function createAccessPolicy(settings: readonly string[] | AccessSettings): AccessPolicy {
-  const resolved: AccessSettings = isKeyList(settings)
-    ? { apiKeys: settings.map((key) => ({ key, role: 'admin' as const, subjects: null })) }
-    : settings;
+  const resolved: AccessSettings = isKeyList(settings) ? { apiKeys: settings.map((key) => ({ key, role: 'admin' as const, subjects: null })) } : settings;
   const keys = resolved.apiKeys.map((grant) => {
     const digest = sha256(grant.key);
     const principal: Principal = {
-      role: grant.role, authenticated: true, id: `key:${digest.toString('hex').slice(0, 12)}`,
+      role: grant.role,
+      authenticated: true,
+      id: `key:${digest.toString('hex').slice(0, 12)}`,
       subjects: grant.role === 'admin' || grant.subjects === null ? null : new Set(grant.subjects),
     };
     return { digest, principal };
@@ -158,7 +158,10 @@ export function principalOfClaims(payload: JWTPayload): Principal {
 export function parseApiKeys(text: string): { grants: ApiKeyGrant[]; problems: string[] } {
   const grants: ApiKeyGrant[] = [];
   const problems: string[] = [];
-  const entries = text.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = text
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   entries.forEach((entry, index) => {
     const at = entry.lastIndexOf('=');
     const key = at > 0 ? entry.slice(0, at).trim() : '';
@@ -172,7 +175,13 @@ export function parseApiKeys(text: string): { grants: ApiKeyGrant[]; problems: s
       problems.push(`CANONQL_API_KEYS entry ${index + 1}: an admin key reads every subject (no :subjects)`);
       return;
     }
-    const subjects = scope === undefined ? null : scope.split('|').map((s) => s.trim()).filter(Boolean);
+    const subjects =
+      scope === undefined
+        ? null
+        : scope
+            .split('|')
+            .map((s) => s.trim())
+            .filter(Boolean);
     if (subjects !== null && subjects.length === 0) {
       problems.push(`CANONQL_API_KEYS entry ${index + 1}: reader: needs at least one subject`);
       return;

@@ -26,7 +26,12 @@ export function createApiSchemaCheck(builder: () => BuildSchema | undefined = ()
 }
 
 /** GraphQL breaking changes of the served API when `subject` moves from `before` to `after`. */
-export function graphqlBreakingChanges(subject: string, before: Record<string, unknown>, after: Record<string, unknown>, others: readonly SubjectEntry[] = []): Violation[] {
+export function graphqlBreakingChanges(
+  subject: string,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  others: readonly SubjectEntry[] = [],
+): Violation[] {
   const rest = others.filter((entry) => entry.subject !== subject);
   let oldApi: GraphQLSchema;
   let newApi: GraphQLSchema;
@@ -34,7 +39,14 @@ export function graphqlBreakingChanges(subject: string, before: Record<string, u
     oldApi = buildApiSchema([...rest, { subject, version: 1, schema: before }]);
     newApi = buildApiSchema([...rest, { subject, version: 2, schema: after }]);
   } catch (error) {
-    return [{ path: '', rule: 'GRAPHQL_INVALID', message: `the GraphQL types cannot be generated from this schema: ${(error as Error).message}`, direction: 'backward' }];
+    return [
+      {
+        path: '',
+        rule: 'GRAPHQL_INVALID',
+        message: `the GraphQL types cannot be generated from this schema: ${(error as Error).message}`,
+        direction: 'backward',
+      },
+    ];
   }
   return findBreakingChanges(oldApi, newApi).map((change) => ({
     path: `graphql:${change.description.split(' ')[0]!.replace(/\.$/, '')}`,

@@ -1,5 +1,15 @@
 import 'reflect-metadata';
-import { GraphQLNonNull, GraphQLObjectType, GraphQLSchema, isIntrospectionType, isSpecifiedScalarType, type GraphQLEnumType, type GraphQLFieldConfig, type GraphQLFieldConfigMap, type GraphQLNamedType } from 'graphql';
+import {
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLSchema,
+  isIntrospectionType,
+  isSpecifiedScalarType,
+  type GraphQLEnumType,
+  type GraphQLFieldConfig,
+  type GraphQLFieldConfigMap,
+  type GraphQLNamedType,
+} from 'graphql';
 import { buildSchemaSync, getMetadataStorage } from 'type-graphql';
 import type { ApiContext } from './context';
 import { FIXED_RESOLVERS } from './resolvers';
@@ -83,7 +93,8 @@ export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?
         ...data,
         catalog: {
           type: new GraphQLNonNull(catalogType),
-          description: 'The catalog and its administration: served subjects and their status, the schema registry, mapping specs, metric definitions, raw-topic discovery, backfills and dead letters.',
+          description:
+            'The catalog and its administration: served subjects and their status, the schema registry, mapping specs, metric definitions, raw-topic discovery, backfills and dead letters.',
           resolve: () => CATALOG_ROOT,
         },
         ...deprecatedRootAliases(catalog),
@@ -94,9 +105,8 @@ export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?
     },
   });
   const subscriptionFields = subscriptions?.(types, shared) ?? {};
-  const subscription = Object.keys(subscriptionFields).length > 0
-    ? new GraphQLObjectType<unknown, ApiContext>({ name: 'Subscription', fields: subscriptionFields })
-    : undefined;
+  const subscription =
+    Object.keys(subscriptionFields).length > 0 ? new GraphQLObjectType<unknown, ApiContext>({ name: 'Subscription', fields: subscriptionFields }) : undefined;
   const fixedTypes = Object.values(fixed.getTypeMap()).filter(
     (type: GraphQLNamedType) => !isIntrospectionType(type) && !isSpecifiedScalarType(type) && type.name !== 'Query' && type.name !== 'Mutation',
   );
@@ -169,11 +179,13 @@ function fixedQueries(): FixedRoots {
   const catalog = inAreaOrder(fields, CATALOG_AREAS, DATA_QUERY_FIELDS);
   const catalogType = new GraphQLObjectType<unknown, ApiContext>({
     name: 'Catalog',
-    description: 'What the service serves and how it is fed: one field of the Query root (`catalog { … }`), so the entity fields of the root stay the API a frontend reads.',
+    description:
+      'What the service serves and how it is fed: one field of the Query root (`catalog { … }`), so the entity fields of the root stay the API a frontend reads.',
     fields: catalog,
   });
   const mutation = fixedPart().getMutationType()?.toConfig();
-  const mutationType = mutation && new GraphQLObjectType<unknown, ApiContext>({ ...mutation, fields: inAreaOrder(mutation.fields as FieldConfigs, MUTATION_AREAS) });
+  const mutationType =
+    mutation && new GraphQLObjectType<unknown, ApiContext>({ ...mutation, fields: inAreaOrder(mutation.fields as FieldConfigs, MUTATION_AREAS) });
   fixedQueryParts = { data, catalog, catalogType, mutationType };
   return fixedQueryParts;
 }

@@ -78,11 +78,16 @@ export function createLoaders(services: ApiServices, principal?: Principal): Loa
       const id = `${subject}\u0000${field}`;
       let loader = byLoaders.get(id);
       if (!loader) {
-        loader = new DataLoader(async (values) => {
-          const docs = await services.db.collection<StoredEntity>(stateCollectionName(subject))
-            .find({ [`data.${field}`]: { $in: [...values] }, '_meta.deleted': false }).toArray();
-          return values.map((value) => docs.find((doc) => doc.data[field] === value) ?? null);
-        }, { cacheKeyFn: (value) => JSON.stringify(value) });
+        loader = new DataLoader(
+          async (values) => {
+            const docs = await services.db
+              .collection<StoredEntity>(stateCollectionName(subject))
+              .find({ [`data.${field}`]: { $in: [...values] }, '_meta.deleted': false })
+              .toArray();
+            return values.map((value) => docs.find((doc) => doc.data[field] === value) ?? null);
+          },
+          { cacheKeyFn: (value) => JSON.stringify(value) },
+        );
         byLoaders.set(id, loader);
       }
       return loader;

@@ -11,8 +11,15 @@ import type { Logger } from '../logger';
  * with no detail.
  */
 const PUBLIC_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_USER_INPUT', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED', 'OPERATION_RESOLUTION_FAILURE', 'UNAUTHENTICATED', 'FORBIDDEN',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_USER_INPUT',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
 ]);
 
 export function createFormatError(logger: Logger) {
@@ -30,7 +37,12 @@ export function createFormatError(logger: Logger) {
       return { message: literal.message, ...(formatted.locations ? { locations: formatted.locations } : {}), extensions: literal.extensions };
     }
     if (typeof code === 'string' && PUBLIC_CODES.has(code)) {
-      return { message: formatted.message, ...(formatted.locations ? { locations: formatted.locations } : {}), ...(formatted.path ? { path: formatted.path } : {}), extensions: { ...formatted.extensions, code } };
+      return {
+        message: formatted.message,
+        ...(formatted.locations ? { locations: formatted.locations } : {}),
+        ...(formatted.path ? { path: formatted.path } : {}),
+        extensions: { ...formatted.extensions, code },
+      };
     }
     if (isClientRequestError(original)) {
       // Apollo refused the request itself (a persisted query of an unsupported version, a hash

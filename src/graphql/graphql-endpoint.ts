@@ -58,23 +58,29 @@ export async function mountGraphqlEndpoint(options: {
   const sinks = new WeakMap<ApiContext, DirectSink>();
   // Connection ids, connection and subscription gauges (src/observability/).
   const sockets = observeWebsockets(wsServer, { logger: log, ...(options.metrics ? { metrics: options.metrics } : {}) });
-  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>({
-    schema: () => options.gateway.current(),
-    onConnect: guards.onConnect,
-    onSubscribe: guards.onSubscribe,
-    onError: slowSubscriberOnError(log), // SUBSCRIBER_TOO_SLOW: coded error, then close 4413 (src/subscriptions/slow-subscriber-close.ts)
-    context: (ctx, id) => {
-      const context = createContext(options.services, ctx.extra.principal ?? authorizationParam(ctx.connectionParams), sockets.scopeOf(ctx.extra.socket));
-      // A shared execution sends this operation's frames to its socket itself (shared-subscriptions.ts).
-      const { socket } = ctx.extra;
-      sinks.set(context, { id, send: (frame, written) => socket.send(frame, written) });
-      return context;
+  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
+    {
+      schema: () => options.gateway.current(),
+      onConnect: guards.onConnect,
+      onSubscribe: guards.onSubscribe,
+      onError: slowSubscriberOnError(log), // SUBSCRIBER_TOO_SLOW: coded error, then close 4413 (src/subscriptions/slow-subscriber-close.ts)
+      context: (ctx, id) => {
+        const context = createContext(options.services, ctx.extra.principal ?? authorizationParam(ctx.connectionParams), sockets.scopeOf(ctx.extra.socket));
+        // A shared execution sends this operation's frames to its socket itself (shared-subscriptions.ts).
+        const { socket } = ctx.extra;
+        sinks.set(context, { id, send: (frame, written) => socket.send(frame, written) });
+        return context;
+      },
+      // A reader limited to some subjects gets an execution of its own: a shared one answers with its first subscriber's rights.
+      subscribe: (args) =>
+        sockets.track(
+          isScoped((args.contextValue as ApiContext).principal)
+            ? (executeSubscription(args) as Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>)
+            : subscriptions.subscribe(args, sinks.get(args.contextValue as ApiContext)),
+        ),
     },
-    // A reader limited to some subjects gets an execution of its own: a shared one answers with its first subscriber's rights.
-    subscribe: (args) => sockets.track(isScoped((args.contextValue as ApiContext).principal)
-      ? executeSubscription(args) as Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>
-      : subscriptions.subscribe(args, sinks.get(args.contextValue as ApiContext))),
-  }, wsServer);
+    wsServer,
+  );
 
   const apollo = new ApolloServer<ApiContext>({
     gateway: options.gateway,
@@ -91,15 +97,28 @@ export async function mountGraphqlEndpoint(options: {
       limitsPlugin(limits),
       ...(options.metrics ? [graphqlMetricsPlugin(options.metrics)] : []),
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
-      { async serverWillStart() { return { async drainServer() { await wsCleanup.dispose(); } }; } },
+      {
+        async serverWillStart() {
+          return {
+            async drainServer() {
+              await wsCleanup.dispose();
+            },
+          };
+        },
+      },
     ],
   });
   await apollo.start();
   // Credential, rate, deadline, body size and batch are settled before Apollo sees the request.
   const httpLimits = httpGuards({ access: options.services.access, limits, rateLimiter });
-  options.app.use(options.path, ...httpLimits.before, expressMiddleware(apollo, {
-    context: async ({ req, res }) => createContext(options.services, principalOf(res) ?? req.headers.authorization, requestScope(req, log)),
-  }), httpLimits.errorHandler);
+  options.app.use(
+    options.path,
+    ...httpLimits.before,
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => createContext(options.services, principalOf(res) ?? req.headers.authorization, requestScope(req, log)),
+    }),
+    httpLimits.errorHandler,
+  );
   log.info({ path: options.path }, 'GraphQL endpoint mounted (HTTP + graphql-ws)');
   return {
     subscriptions,

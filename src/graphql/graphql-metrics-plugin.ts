@@ -25,10 +25,15 @@ export function graphqlMetricsPlugin(metrics: ServiceMetrics): ApolloServerPlugi
             metrics.recordFailure('graphql', original);
             return isAppError(original) ? original.code : String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
           });
-          contextValue.logger?.warn({
-            operation: operationName ?? request.operationName ?? null, type: operation?.operation ?? null, codes,
-            messages: errors.slice(0, 5).map((error) => error.message),
-          }, 'graphql operation failed');
+          contextValue.logger?.warn(
+            {
+              operation: operationName ?? request.operationName ?? null,
+              type: operation?.operation ?? null,
+              codes,
+              messages: errors.slice(0, 5).map((error) => error.message),
+            },
+            'graphql operation failed',
+          );
         },
         async willSendResponse({ operationName, operation, contextValue }) {
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -12,7 +12,8 @@ const DECIMAL = /^-?\d+(\.\d+)?$/;
 
 export const DateTimeScalar = new GraphQLScalarType({
   name: 'DateTime',
-  description: 'An instant as ISO-8601 text with an offset and 0 to 9 fractional digits, e.g. "2024-05-01T10:00:00.123456Z". ' +
+  description:
+    'An instant as ISO-8601 text with an offset and 0 to 9 fractional digits, e.g. "2024-05-01T10:00:00.123456Z". ' +
     'Served as stored (microseconds and nanoseconds kept); compared by instant.',
   serialize: (value) => (value instanceof Date ? value.toISOString() : String(value)),
   parseValue: (value) => parseDateTimeInput(value),
@@ -22,7 +23,10 @@ export const DateTimeScalar = new GraphQLScalarType({
 
 function parseDateTimeInput(value: unknown, literal?: ValueNode): string {
   if (typeof value !== 'string' || parseDateTime(value) === null) {
-    throw new GraphQLError(`DateTime must be ISO-8601 text with an offset and at most 9 fractional digits (years 0000–9999), got ${JSON.stringify(value)}`, { nodes: literal ?? null, extensions: { code: 'BAD_USER_INPUT' } });
+    throw new GraphQLError(`DateTime must be ISO-8601 text with an offset and at most 9 fractional digits (years 0000–9999), got ${JSON.stringify(value)}`, {
+      nodes: literal ?? null,
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   }
   return value;
 }
@@ -38,7 +42,10 @@ export const DecimalScalar = new GraphQLScalarType({
 function parseDecimal(value: unknown, literal?: ValueNode): string {
   const text = typeof value === 'number' ? String(value) : value;
   if (typeof text !== 'string' || !DECIMAL.test(text) || numberKey(text) === null) {
-    throw new GraphQLError(`Decimal must be a decimal string such as "-1234.50" (at most 1000 significant digits), got ${JSON.stringify(value)}`, { nodes: literal ?? null, extensions: { code: 'BAD_USER_INPUT' } });
+    throw new GraphQLError(`Decimal must be a decimal string such as "-1234.50" (at most 1000 significant digits), got ${JSON.stringify(value)}`, {
+      nodes: literal ?? null,
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   }
   return text;
 }

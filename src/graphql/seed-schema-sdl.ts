@@ -11,7 +11,10 @@ import { buildApiSchema, type SubscriptionFieldsFactory } from './build-api-sche
 export const SDL_FILE = path.join('schema', 'graphql', 'canonql.graphql');
 
 export function seedSchemaSdl(root: string, subscriptions?: SubscriptionFieldsFactory): string {
-  const subjects = [...loadCanonicalSchemas(path.join(root, 'schema', 'canonical')).values()]
-    .map((s) => ({ subject: s.subject, version: s.version, schema: s.schema }));
+  const subjects = [...loadCanonicalSchemas(path.join(root, 'schema', 'canonical')).values()].map((s) => ({
+    subject: s.subject,
+    version: s.version,
+    schema: s.schema,
+  }));
   return `${printSchema(lexicographicSortSchema(buildApiSchema(subjects, subscriptions)))}\n`;
 }

@@ -1,5 +1,13 @@
 import {
-  getNamedType, isObjectType, isInterfaceType, isInputObjectType, printType, validateSchema, type GraphQLField, type GraphQLInputField, type GraphQLNamedType,
+  getNamedType,
+  isObjectType,
+  isInterfaceType,
+  isInputObjectType,
+  printType,
+  validateSchema,
+  type GraphQLField,
+  type GraphQLInputField,
+  type GraphQLNamedType,
   type GraphQLSchema,
 } from 'graphql';
 import { buildApiSchema, type SubjectEntry } from './build-api-schema';
@@ -89,7 +97,8 @@ export function schemaChanges(before: GraphQLSchema, after: GraphQLSchema, exemp
     }
     const hasFields = isObjectType(type) || isInterfaceType(type) || isInputObjectType(type);
     if (!hasFields || replaced.constructor !== type.constructor) {
-      if (replaced.constructor !== type.constructor || printType(replaced) !== printType(type)) changes.push(`would change type ${type.name}, which the API serves already`);
+      if (replaced.constructor !== type.constructor || printType(replaced) !== printType(type))
+        changes.push(`would change type ${type.name}, which the API serves already`);
       continue;
     }
     const fields = fieldsOf(replaced);
@@ -97,7 +106,8 @@ export function schemaChanges(before: GraphQLSchema, after: GraphQLSchema, exemp
       if (exempt.has(`${type.name}.${name}`)) continue;
       const now = fields[name];
       if (!now) changes.push(`would remove ${type.name}.${name}`);
-      else if (fieldSignature(now) !== fieldSignature(field) && !resolvesRelation(field, now, exempt)) changes.push(`would replace ${type.name}.${name} (${fieldSignature(field)} → ${fieldSignature(now)})`);
+      else if (fieldSignature(now) !== fieldSignature(field) && !resolvesRelation(field, now, exempt))
+        changes.push(`would replace ${type.name}.${name} (${fieldSignature(field)} → ${fieldSignature(now)})`);
     }
   }
   return changes;
@@ -108,8 +118,13 @@ export function schemaChanges(before: GraphQLSchema, after: GraphQLSchema, exemp
  * ones before it without changing them. Subjects left out are reported with the reason, so a bad
  * catalog entry never keeps the others (or the process) from being served.
  */
-export function buildServedSchema(subjects: readonly SubjectEntry[], build: BuildSchema = buildApiSchema): {
-  schema: GraphQLSchema; served: SubjectEntry[]; refused: { subject: string; reason: string }[];
+export function buildServedSchema(
+  subjects: readonly SubjectEntry[],
+  build: BuildSchema = buildApiSchema,
+): {
+  schema: GraphQLSchema;
+  served: SubjectEntry[];
+  refused: { subject: string; reason: string }[];
 } {
   const sorted = [...subjects].sort((a, b) => a.subject.localeCompare(b.subject));
   try {

@@ -1,6 +1,4 @@
-import {
-  getOperationAST, print, subscribe, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema,
-} from 'graphql';
+import { getOperationAST, print, subscribe, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values';
 import { SUBSCRIBER_TOO_SLOW } from '../subscriptions/subscriber-too-slow-error';
 
@@ -91,12 +89,17 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
         let payload: string | null = null;
         for (const member of group.members) {
           if ((member.sink ? member.unwritten : member.queue.length) >= maxQueued) {
-            member.error = Object.assign(new Error('SUBSCRIBER_TOO_SLOW: this subscriber fell too far behind the live stream; resume with the last cursor received'), { code: SUBSCRIBER_TOO_SLOW });
+            member.error = Object.assign(
+              new Error('SUBSCRIBER_TOO_SLOW: this subscriber fell too far behind the live stream; resume with the last cursor received'),
+              { code: SUBSCRIBER_TOO_SLOW },
+            );
             group.members.delete(member);
           } else if (member.sink) {
             payload ??= `${serializePayload(next.value)}}`;
             member.unwritten += 1;
-            member.sink.send(member.head + payload, () => { member.unwritten -= 1; });
+            member.sink.send(member.head + payload, () => {
+              member.unwritten -= 1;
+            });
             continue;
           } else {
             member.queue.push(next.value);
@@ -138,7 +141,9 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
           if (member.queue.length > 0) return { done: false, value: member.queue.shift()! };
           if (member.error) throw member.error;
           if (member.done) return { done: true, value: undefined };
-          await new Promise<void>((resolve) => { member.wake = resolve; });
+          await new Promise<void>((resolve) => {
+            member.wake = resolve;
+          });
           member.wake = null;
         }
       },

@@ -18,12 +18,15 @@ export type FeedItem =
   | { kind: 'resync'; code: string; reason: string; cursor: string };
 
 export interface FeedSource {
-  subscribe(subject: string, options: {
-    after?: string | null;
-    includeSnapshot?: boolean;
-    filter?: (event: CanonicalEvent) => boolean;
-    snapshotFilter?: (data: Record<string, unknown>, key: string) => boolean;
-  }): AsyncIterableIterator<FeedItem>;
+  subscribe(
+    subject: string,
+    options: {
+      after?: string | null;
+      includeSnapshot?: boolean;
+      filter?: (event: CanonicalEvent) => boolean;
+      snapshotFilter?: (data: Record<string, unknown>, key: string) => boolean;
+    },
+  ): AsyncIterableIterator<FeedItem>;
 }
 
 interface ChangedArgs {
@@ -39,7 +42,8 @@ export function subscriptionFields(feed: FeedSource): SubscriptionFieldsFactory 
     for (const types of subjects) {
       fields[types.names.changed] = {
         type: new GraphQLNonNull(types.change),
-        description: `Live changes of ${types.names.type} entities. Every payload has a \`cursor\`: resubscribe with ` +
+        description:
+          `Live changes of ${types.names.type} entities. Every payload has a \`cursor\`: resubscribe with ` +
           '`after: <last cursor>` to receive exactly the changes missed, in order (or a RESYNC when they are no longer retained). ' +
           '`includeSnapshot`: the matching entities first (op SNAPSHOT), then the changes after them, none lost or repeated.',
         args: {
@@ -81,21 +85,50 @@ function toPayload(item: FeedItem): ChangePayload {
       return changePayload(item.event, item.cursor);
     case 'snapshot':
       return {
-        eventId: null, op: 'SNAPSHOT', key: item.key, version: item.version, cursor: item.cursor,
+        eventId: null,
+        op: 'SNAPSHOT',
+        key: item.key,
+        version: item.version,
+        cursor: item.cursor,
         node: { _id: item.key, data: item.data, _meta: item.meta ?? snapshotMeta(item.version) },
-        previous: null, changedFields: [], source: null, sourceTs: null, ingestedAt: null,
+        previous: null,
+        changedFields: [],
+        source: null,
+        sourceTs: null,
+        ingestedAt: null,
       };
     case 'resync':
       return {
-        eventId: null, op: 'RESYNC', key: null, version: null, cursor: item.cursor, node: null, previous: null,
-        changedFields: [], source: { reason: item.reason }, sourceTs: null, ingestedAt: null, resyncReason: item.code,
+        eventId: null,
+        op: 'RESYNC',
+        key: null,
+        version: null,
+        cursor: item.cursor,
+        node: null,
+        previous: null,
+        changedFields: [],
+        source: { reason: item.reason },
+        sourceTs: null,
+        ingestedAt: null,
+        resyncReason: item.code,
       };
   }
 }
 
 function snapshotMeta(version: number): StoredEntity['_meta'] {
   const now = new Date();
-  return { version, positions: {}, position: '', specId: '', specVersion: 0, sourceTsMs: null, createdAt: now, updatedAt: now, deleted: false, lastEventId: '' };
+  return {
+    version,
+    positions: {},
+    position: '',
+    specId: '',
+    specVersion: 0,
+    sourceTsMs: null,
+    createdAt: now,
+    updatedAt: now,
+    deleted: false,
+    lastEventId: '',
+  };
 }
 
 /** Maps an async iterator, passing `return()` through so an unsubscribe reaches the feed. */

@@ -51,7 +51,11 @@ export type SitePage = 'home' | 'explorer' | 'studio';
 
 /** The navigation bar of canonql's pages; the current page is marked with aria-current. */
 export function siteNav(links: SiteLinks, current: SitePage): string {
-  const pages: readonly [SitePage, string, string][] = [['home', links.home, 'Home'], ['explorer', links.explorer, 'Explorer'], ['studio', links.studio, 'Studio']];
+  const pages: readonly [SitePage, string, string][] = [
+    ['home', links.home, 'Home'],
+    ['explorer', links.explorer, 'Explorer'],
+    ['studio', links.studio, 'Studio'],
+  ];
   const items = pages.map(([page, href, label]) => `<a href="${escapeHtml(href)}"${page === current ? ' aria-current="page"' : ''}>${label}</a>`);
   return `<nav class="site-nav" aria-label="canonql">${items.join(' ')}</nav>`;
 }

@@ -29,7 +29,12 @@ export function landingRoutes(options: LandingOptions): Router {
   const router = Router();
 
   router.get(options.links.home, async (_req: Request, res: Response) => {
-    res.set({ 'Content-Security-Policy': SAME_ORIGIN_PAGE_CSP, 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' });
+    res.set({
+      'Content-Security-Policy': SAME_ORIGIN_PAGE_CSP,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+    });
     if (options.snapshot === null) {
       res.type('html').send(renderLandingPage({ links: options.links, stylesheets: [stylesheetUrl], snapshot: { unavailable: 'restricted' } }));
       return;
@@ -40,7 +45,10 @@ export function landingRoutes(options: LandingOptions): Router {
     } catch (error) {
       // The reason goes to the log only: a driver's message may name hosts or users.
       log.warn({ err: error }, 'landing page: status unavailable');
-      res.status(503).type('html').send(renderLandingPage({ links: options.links, stylesheets: [stylesheetUrl], snapshot: { unavailable: 'error' } }));
+      res
+        .status(503)
+        .type('html')
+        .send(renderLandingPage({ links: options.links, stylesheets: [stylesheetUrl], snapshot: { unavailable: 'error' } }));
     }
   });
   router.get(`${ASSETS_BASE}/:name`, (req: Request, res: Response) => {

@@ -18,7 +18,11 @@ export async function ensureTopics(kafka: Kafka, topics: readonly TopicSpec[]): 
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
-    if (missing.length > 0) await admin.createTopics({ topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.numPartitions, ...(t.configEntries ? { configEntries: [...t.configEntries] } : {}) })), waitForLeaders: true });
+    if (missing.length > 0)
+      await admin.createTopics({
+        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.numPartitions, ...(t.configEntries ? { configEntries: [...t.configEntries] } : {}) })),
+        waitForLeaders: true,
+      });
   } finally {
     await admin.disconnect();
   }

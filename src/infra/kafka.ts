@@ -1,7 +1,15 @@
 import fs from 'node:fs';
 import {
-  Kafka, logLevel,
-  type Admin, type AdminConfig, type Consumer, type ConsumerConfig, type KafkaConfig, type LogEntry, type Producer, type ProducerConfig,
+  Kafka,
+  logLevel,
+  type Admin,
+  type AdminConfig,
+  type Consumer,
+  type ConsumerConfig,
+  type KafkaConfig,
+  type LogEntry,
+  type Producer,
+  type ProducerConfig,
 } from 'kafkajs';
 import { AppError, ErrorCode, isAppError } from '../errors';
 import type { Logger } from '../logger';
@@ -24,14 +32,17 @@ export type KafkaSettings = {
 };
 
 export type KafkaSaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512';
-export interface KafkaSasl { readonly mechanism: KafkaSaslMechanism; readonly username: string; readonly password: string }
+export interface KafkaSasl {
+  readonly mechanism: KafkaSaslMechanism;
+  readonly username: string;
+  readonly password: string;
+}
 export interface KafkaTls {
   readonly caFile: string | null;
   readonly certFile: string | null;
   readonly keyFile: string | null;
   readonly rejectUnauthorized: boolean;
 }
-
 
 /**
  * The connection options (brokers, TLS, SASL) of every kafkajs client in the codebase: the service,
@@ -64,10 +75,12 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
   return new SecuredKafka(settings, {
     ...kafkaConnection(settings),
     logLevel: logLevel.WARN,
-    logCreator: () => ({ namespace, level, log: entry }: LogEntry) => {
-      const { message, ...extra } = entry;
-      log[LEVELS[level] ?? 'info']({ namespace, ...extra }, hide(message));
-    },
+    logCreator:
+      () =>
+      ({ namespace, level, log: entry }: LogEntry) => {
+        const { message, ...extra } = entry;
+        log[LEVELS[level] ?? 'info']({ namespace, ...extra }, hide(message));
+      },
     retry: { initialRetryTime: 200, retries: 8 },
   });
 }
@@ -80,7 +93,10 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
 class SecuredKafka extends Kafka {
   private tlsChecked: Promise<void> | null = null;
 
-  constructor(private readonly settings: KafkaSettings, private readonly config: KafkaConfig) {
+  constructor(
+    private readonly settings: KafkaSettings,
+    private readonly config: KafkaConfig,
+  ) {
     super(config);
   }
 
@@ -159,11 +175,10 @@ export function kafkaConnectError(error: unknown, settings: KafkaSettings): unkn
   }
   const tls = chain.find((e) => TLS_ERROR.test(`${e.code ?? ''} ${e.message}`));
   if (tls && settings.ssl) {
-    return new AppError(
-      ErrorCode.KAFKA_TLS_FAILED,
-      `TLS to ${brokers} failed (check KAFKA_SSL_CA_FILE and the broker host names): ${hide(tls.message)}`,
-      { cause: error, retriable: false },
-    );
+    return new AppError(ErrorCode.KAFKA_TLS_FAILED, `TLS to ${brokers} failed (check KAFKA_SSL_CA_FILE and the broker host names): ${hide(tls.message)}`, {
+      cause: error,
+      retriable: false,
+    });
   }
   return error;
 }

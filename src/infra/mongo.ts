@@ -47,11 +47,10 @@ export function mongoConnectError(error: unknown, uri: string): AppError {
   const code = (error as { code?: unknown } | null)?.code;
   const message = error instanceof Error ? redactText(error.message, uri) : String(error);
   if (code === AUTHENTICATION_FAILED) {
-    return new AppError(
-      ErrorCode.STORE_AUTH_FAILED,
-      `MongoDB refused the credentials${userOf(uri)} at ${redact(uri)} (check MONGODB_URI): ${message}`,
-      { cause: error, retriable: false },
-    );
+    return new AppError(ErrorCode.STORE_AUTH_FAILED, `MongoDB refused the credentials${userOf(uri)} at ${redact(uri)} (check MONGODB_URI): ${message}`, {
+      cause: error,
+      retriable: false,
+    });
   }
   return new AppError(ErrorCode.STORE_UNAVAILABLE, `cannot reach MongoDB at ${redact(uri)}: ${message}`, { cause: error, retriable: true });
 }
@@ -66,9 +65,7 @@ function userOf(uri: string): string {
  * session token among the options. Logs and errors get them masked.
  */
 export function redact(uri: string): string {
-  return uri
-    .replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@')
-    .replace(/(AWS_SESSION_TOKEN(?::|%3A))[^,&]*/gi, '$1***');
+  return uri.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@').replace(/(AWS_SESSION_TOKEN(?::|%3A))[^,&]*/gi, '$1***');
 }
 
 /** A driver message may quote the URI or the raw password: mask both. */

@@ -71,8 +71,14 @@ export function isTransient(error: unknown): boolean {
       const cause = e.originalError ?? e.cause;
       return cause !== undefined && cause !== error && isTransient(cause);
     }
-    return e.retriable === true || e.name === 'KafkaJSConnectionError' || e.name === 'KafkaJSConnectionClosedError' ||
-      e.name === 'KafkaJSRequestTimeoutError' || e.name === 'KafkaJSBrokerNotFound' || e.name === 'KafkaJSNoBrokerAvailableError';
+    return (
+      e.retriable === true ||
+      e.name === 'KafkaJSConnectionError' ||
+      e.name === 'KafkaJSConnectionClosedError' ||
+      e.name === 'KafkaJSRequestTimeoutError' ||
+      e.name === 'KafkaJSBrokerNotFound' ||
+      e.name === 'KafkaJSNoBrokerAvailableError'
+    );
   }
   return typeof e.code === 'string' && TRANSIENT_SYSTEM_CODES.has(e.code);
 }

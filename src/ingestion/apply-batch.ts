@@ -39,7 +39,14 @@ export async function applyBatch(deps: ApplyDeps, intents: readonly ChangeIntent
     const ck = cacheKeyOf(intent.subject, intent.key);
     let entity = entities.get(ck);
     if (!entity) {
-      entity = { subject: intent.subject, key: intent.key, expectedVersion: start.get(ck)?._meta.version ?? null, next: start.get(ck) ?? null, written: false, indices: [] };
+      entity = {
+        subject: intent.subject,
+        key: intent.key,
+        expectedVersion: start.get(ck)?._meta.version ?? null,
+        next: start.get(ck) ?? null,
+        written: false,
+        indices: [],
+      };
       entities.set(ck, entity);
     }
     entity.indices.push(index);

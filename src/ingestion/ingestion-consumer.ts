@@ -74,12 +74,13 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
     if (batch.messages.length === 0) return;
     const records: RawRecord[] = batch.messages.map((message) => rawRecordOf(batch.topic, batch.partition, message));
     const started = process.hrtime.bigint();
-    const step = <T>(what: string, work: () => Promise<T>) => withRetry(what, work, {
-      logger: log,
-      ...(options.retryPolicy ? { policy: options.retryPolicy } : {}),
-      // A held-up batch must not cost the partition: keep the group membership alive meanwhile.
-      onRetry: () => payload.heartbeat().catch(() => undefined),
-    });
+    const step = <T>(what: string, work: () => Promise<T>) =>
+      withRetry(what, work, {
+        logger: log,
+        ...(options.retryPolicy ? { policy: options.retryPolicy } : {}),
+        // A held-up batch must not cost the partition: keep the group membership alive meanwhile.
+        onRetry: () => payload.heartbeat().catch(() => undefined),
+      });
     // A replay of the same records is a no-op (version guard + outbox), so the apply step retries whole.
     // Records below this batch's first offset are committed, so their events were published.
     const publishedBelow = { topic: batch.topic, partition: batch.partition, offset: BigInt(batch.messages[0]!.offset) };
@@ -106,7 +107,9 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
     payload.resolveOffset(last.offset);
     // Through the batch's own commit, not consumer.commitOffsets: kafkajs skips the latter silently
     // once disconnect() has begun, which would lose the commit of the batch a shutdown waits for.
-    await payload.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }] });
+    await payload.commitOffsetsIfNecessary({
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
+    });
     await payload.heartbeat();
     // Outcomes count once the batch is durable and committed: a counter never runs ahead of
     // what a restart would find.
@@ -114,12 +117,24 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
     options.stats.batchDone();
     options.metrics?.batchCommitted(batch.topic, results, Date.now());
     for (const letter of letters) {
-      log.warn({ topic: letter.topic, partition: letter.partition, offset: letter.offset, code: letter.code, spec: letter.spec }, `dead-lettered: ${letter.message}`);
+      log.warn(
+        { topic: letter.topic, partition: letter.partition, offset: letter.offset, code: letter.code, spec: letter.spec },
+        `dead-lettered: ${letter.message}`,
+      );
     }
-    log.debug({
-      topic: batch.topic, partition: batch.partition, firstOffset: batch.messages[0]!.offset, lastOffset: last.offset, messages: batch.messages.length, events: events.length,
-      applyMs: Number(applied - started) / 1e6, totalMs: Number(process.hrtime.bigint() - started) / 1e6,
-    }, 'batch committed');
+    log.debug(
+      {
+        topic: batch.topic,
+        partition: batch.partition,
+        firstOffset: batch.messages[0]!.offset,
+        lastOffset: last.offset,
+        messages: batch.messages.length,
+        events: events.length,
+        applyMs: Number(applied - started) / 1e6,
+        totalMs: Number(process.hrtime.bigint() - started) / 1e6,
+      },
+      'batch committed',
+    );
   }
 
   /**
@@ -148,9 +163,13 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
       restartTimer = null;
       if (stopping || consumer !== crashed) return;
       consumer = null;
-      void crashed.disconnect().catch(() => undefined)
+      void crashed
+        .disconnect()
+        .catch(() => undefined)
         .then(() => (stopping ? undefined : run()))
-        .then(() => { restarts = 0; })
+        .then(() => {
+          restarts = 0;
+        })
         .catch((restartError: unknown) => onCrash(consumer ?? crashed, restartError as Error, false));
     }, delayMs);
   }
@@ -177,21 +196,27 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
     // restarted member take its place at once, is not in kafkajs 2.x). Nothing else of the
     // process waits for it: the API serves meanwhile and readiness reports this consumer as
     // starting. A failure to join reaches onCrash like any crash.
-    void next.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 4,
-      eachBatch: (payload) => withHeartbeats(payload.heartbeat, () => handleBatch(payload)).catch((error: unknown) => {
-        // Nothing of the batch was committed; say which one failed, and count where from.
-        options.metrics?.recordFailure('ingestion', error);
-        const { topic, partition, messages } = payload.batch;
-        log.warn({ err: error, topic, partition, firstOffset: messages[0]?.offset, lastOffset: messages[messages.length - 1]?.offset }, 'ingestion batch failed');
-        throw error;
-      }),
-    }).then(
-      () => log.info({ groupId: options.groupId, topics: options.topics }, 'ingestion consuming'),
-      (error: unknown) => onCrash(next, error instanceof Error ? error : new Error(String(error)), false),
-    );
+    void next
+      .run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 4,
+        eachBatch: (payload) =>
+          withHeartbeats(payload.heartbeat, () => handleBatch(payload)).catch((error: unknown) => {
+            // Nothing of the batch was committed; say which one failed, and count where from.
+            options.metrics?.recordFailure('ingestion', error);
+            const { topic, partition, messages } = payload.batch;
+            log.warn(
+              { err: error, topic, partition, firstOffset: messages[0]?.offset, lastOffset: messages[messages.length - 1]?.offset },
+              'ingestion batch failed',
+            );
+            throw error;
+          }),
+      })
+      .then(
+        () => log.info({ groupId: options.groupId, topics: options.topics }, 'ingestion consuming'),
+        (error: unknown) => onCrash(next, error instanceof Error ? error : new Error(String(error)), false),
+      );
   }
 
   return {

@@ -124,7 +124,12 @@ export function createIngestion(options: IngestionOptions): Ingestion {
       await prepare(options.specs);
       // Murmur2 (the Java client's partitioner), stated explicitly: Kafka Streams and Java consumers
       // of canonical topics then agree on which partition holds an entity key.
-      producer = options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true, createPartitioner: Partitioners.DefaultPartitioner });
+      producer = options.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: true,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       await producer.connect();
       await startConsumer();
     },

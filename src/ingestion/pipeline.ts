@@ -87,7 +87,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           }
         }
       }
-      const applied = await applyBatch(deps, planned.map((p) => p.intent), options?.publishedBelow);
+      const applied = await applyBatch(
+        deps,
+        planned.map((p) => p.intent),
+        options?.publishedBelow,
+      );
       applied.forEach((result, i) => {
         const { raw, spec, intent } = planned[i]!;
         if (result.outcome === 'invalid') {
@@ -126,9 +130,7 @@ export function toIntent(change: Change, spec: PipelineSpec, raw: RawRecord, lim
     sourceTsMs: change.tsMs,
     source,
   };
-  const precedence = spec.fieldRoots && spec.precedenceOf
-    ? { precedence: { id: spec.id, fieldRoots: spec.fieldRoots, precedenceOf: spec.precedenceOf } }
-    : {};
+  const precedence = spec.fieldRoots && spec.precedenceOf ? { precedence: { id: spec.id, fieldRoots: spec.fieldRoots, precedenceOf: spec.precedenceOf } } : {};
   const keyFrom = (canonical: Record<string, unknown>) => {
     const key = spec.entityKey(canonical, change.entityKey);
     if (key === '' || key === undefined || key === null) {

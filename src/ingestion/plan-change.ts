@@ -8,8 +8,18 @@ import type { StoredEntity } from '../state/entity-store';
  * core shared by the batch path (apply-batch.ts) and the single-change path (apply-change.ts).
  */
 export type ChangeIntent =
-  | (IntentBase & { readonly kind: 'full'; readonly data: Record<string, unknown>; readonly ownedFields: readonly string[]; readonly precedence?: PrecedenceSource })
-  | (IntentBase & { readonly kind: 'partial'; readonly set: Record<string, unknown>; readonly unset: readonly string[]; readonly precedence?: PrecedenceSource })
+  | (IntentBase & {
+      readonly kind: 'full';
+      readonly data: Record<string, unknown>;
+      readonly ownedFields: readonly string[];
+      readonly precedence?: PrecedenceSource;
+    })
+  | (IntentBase & {
+      readonly kind: 'partial';
+      readonly set: Record<string, unknown>;
+      readonly unset: readonly string[];
+      readonly precedence?: PrecedenceSource;
+    })
   | (IntentBase & { readonly kind: 'delete'; readonly hard: boolean });
 
 interface IntentBase {
@@ -52,8 +62,11 @@ export function planChange(intent: ChangeIntent, prev: StoredEntity | null, now:
   let claims = prev && !prev._meta.deleted ? prev._meta.claims : undefined;
   if (intent.kind !== 'delete' && intent.precedence) {
     // Several specs may feed this subject: each field root goes to the highest precedence.
-    const merged = mergeByPrecedence(before ? { data: before, claims: claims ?? {} } : null, intent.precedence,
-      intent.kind === 'full' ? { kind: 'full', data: intent.data } : { kind: 'partial', set: intent.set, unset: intent.unset });
+    const merged = mergeByPrecedence(
+      before ? { data: before, claims: claims ?? {} } : null,
+      intent.precedence,
+      intent.kind === 'full' ? { kind: 'full', data: intent.data } : { kind: 'partial', set: intent.set, unset: intent.unset },
+    );
     after = merged.data;
     claims = merged.claims;
   } else {
@@ -62,27 +75,29 @@ export function planChange(intent: ChangeIntent, prev: StoredEntity | null, now:
   if (after) {
     const problems = validate(intent.subject, after);
     if (problems.length > 0) {
-      throw new AppError(ErrorCode.VALIDATION_FAILED,
-        `canonical ${intent.subject} "${intent.key}" fails its schema: ${problems.join('; ')}`, { details: problems });
+      throw new AppError(ErrorCode.VALIDATION_FAILED, `canonical ${intent.subject} "${intent.key}" fails its schema: ${problems.join('; ')}`, {
+        details: problems,
+      });
     }
   }
   const version = (prev?._meta.version ?? 0) + 1;
-  const event: CanonicalEvent | null = before === null && after === null
-    ? null
-    : {
-        id: eventId,
-        subject: intent.subject,
-        key: intent.key,
-        op: after === null ? 'DELETE' : before === null ? 'CREATE' : 'UPDATE',
-        version,
-        before,
-        after,
-        changedFields: changedFields(before, after),
-        spec: intent.spec,
-        source: intent.source,
-        sourceTsMs: intent.sourceTsMs,
-        ingestedAt: now.toISOString(),
-      };
+  const event: CanonicalEvent | null =
+    before === null && after === null
+      ? null
+      : {
+          id: eventId,
+          subject: intent.subject,
+          key: intent.key,
+          op: after === null ? 'DELETE' : before === null ? 'CREATE' : 'UPDATE',
+          version,
+          before,
+          after,
+          changedFields: changedFields(before, after),
+          spec: intent.spec,
+          source: intent.source,
+          sourceTsMs: intent.sourceTsMs,
+          ingestedAt: now.toISOString(),
+        };
   // A hard delete (spec `deleteMode: "hard"`) drops the data but keeps a deleted marker with the
   // version and positions: a re-created entity continues at the next version (state, events,
   // subscription de-dup and metric guards all compare versions), and a late older change cannot
@@ -92,7 +107,7 @@ export function planChange(intent: ChangeIntent, prev: StoredEntity | null, now:
     _id: intent.key,
     // A soft-deleted entity keeps its last state (history, as-of reads) and its positions, so
     // a late older change cannot bring it back.
-    data: after ?? (purged ? {} : prev?.data ?? {}),
+    data: after ?? (purged ? {} : (prev?.data ?? {})),
     _meta: {
       version,
       positions: { ...(prev?._meta.positions ?? {}), [intent.sourceId]: intent.position },

@@ -11,10 +11,7 @@
  * `[a:b]`, unions `[a,b]`, negative indices, functions) is rejected with a problem naming it: a
  * spec that silently matched nothing would be worse than one that does not load.
  */
-export type PathSegment =
-  | { readonly kind: 'name'; readonly name: string }
-  | { readonly kind: 'index'; readonly index: number }
-  | { readonly kind: 'wildcard' };
+export type PathSegment = { readonly kind: 'name'; readonly name: string } | { readonly kind: 'index'; readonly index: number } | { readonly kind: 'wildcard' };
 
 export type ParsedPath = { readonly ok: true; readonly segments: readonly PathSegment[] } | { readonly ok: false; readonly problem: string };
 

@@ -100,7 +100,10 @@ export function createPartialMapper(
             if (entry.value === undefined) unset.add(key);
             else set[key] = entry.value;
           } else {
-            fail(field, `the update changes ${entry.key} inside ${formatJsonPath(src)}, which fieldMappings[${alt.index}] transforms as a whole; the update must carry the whole value`);
+            fail(
+              field,
+              `the update changes ${entry.key} inside ${formatJsonPath(src)}, which fieldMappings[${alt.index}] transforms as a whole; the update must carry the whole value`,
+            );
           }
         }
         continue;

@@ -59,8 +59,7 @@ function compileStep(segment: PathSegment): Step {
   switch (segment.kind) {
     case 'name': {
       const name = segment.name;
-      return (v) =>
-        v !== null && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, name) ? (v as Record<string, unknown>)[name] : undefined;
+      return (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, name) ? (v as Record<string, unknown>)[name] : undefined);
     }
     case 'index': {
       const index = segment.index;

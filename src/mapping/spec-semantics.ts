@@ -104,7 +104,9 @@ function checkDstClashes(dsts: readonly DstEntry[], problems: string[]): void {
           `fieldMappings[${d.index}].dst: "${d.path}" is also written by fieldMappings[${before.index}], which has no "when"; only the last mapping of a dst may omit it`,
         );
       } else if (before && d.precedence !== group[0]!.precedence) {
-        problems.push(`fieldMappings[${d.index}].precedence: must equal that of fieldMappings[${group[0]!.index}] (${group[0]!.precedence}), which writes the same dst`);
+        problems.push(
+          `fieldMappings[${d.index}].precedence: must equal that of fieldMappings[${group[0]!.index}] (${group[0]!.precedence}), which writes the same dst`,
+        );
       }
     });
   }

@@ -74,7 +74,11 @@ export function parseBucketId(id: string): { key: string; ref: BucketRef } {
   const third = id.indexOf('/', second + 1);
   return {
     key: id.slice(0, first),
-    ref: { window: id.slice(first + 1, second) as WindowSize, startMs: Number(id.slice(second + 1, third)), dims: JSON.parse(id.slice(third + 1)) as DimValue[] },
+    ref: {
+      window: id.slice(first + 1, second) as WindowSize,
+      startMs: Number(id.slice(second + 1, third)),
+      dims: JSON.parse(id.slice(third + 1)) as DimValue[],
+    },
   };
 }
 

@@ -46,7 +46,11 @@ export async function* statePages(db: Db, subject: string, afterKey: string | nu
   const state = db.collection<StoredEntity>(stateCollectionName(subject));
   let last = afterKey;
   for (;;) {
-    const page = await state.find(last === null ? {} : { _id: { $gt: last } }).sort({ _id: 1 }).limit(PAGE).toArray();
+    const page = await state
+      .find(last === null ? {} : { _id: { $gt: last } })
+      .sort({ _id: 1 })
+      .limit(PAGE)
+      .toArray();
     if (page.length === 0) return;
     yield page;
     last = page[page.length - 1]!._id;
@@ -88,7 +92,15 @@ export function createBackfills(db: Db, rollups: RollupStore): Backfills {
     const now = Date.now();
     const total = await db.collection(stateCollectionName(metric.definition.subject)).estimatedDocumentCount();
     const fresh: BackfillProgress = {
-      _id: metric.key, state: 'running', scanned: 0, total, lastKey: null, startedAt: new Date(now), finishedAt: null, owner, heartbeatAtMs: now,
+      _id: metric.key,
+      state: 'running',
+      scanned: 0,
+      total,
+      lastKey: null,
+      startedAt: new Date(now),
+      finishedAt: null,
+      owner,
+      heartbeatAtMs: now,
     };
     const existing = await collection.findOne({ _id: metric.key });
     if (!existing) {
@@ -137,4 +149,3 @@ export function createBackfills(db: Db, rollups: RollupStore): Backfills {
     progress: (metricKey) => collection.findOne({ _id: metricKey }),
   };
 }
-

@@ -67,7 +67,8 @@ export function validateMetricDefinition(input: unknown): MetricValidation {
     if (!TOP_KEYS.has(key)) problems.push(`${key}: unknown property (expected one of ${[...TOP_KEYS].filter((k) => k !== '$schema').join(', ')})`);
   }
   const { name, subject } = input;
-  if (typeof name !== 'string' || !NAME.test(name)) problems.push('name: required, lower-case letters, digits and "-", starting with a letter, at most 63 characters');
+  if (typeof name !== 'string' || !NAME.test(name))
+    problems.push('name: required, lower-case letters, digits and "-", starting with a letter, at most 63 characters');
   const version = input.version ?? 1;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) problems.push('version: must be a positive integer');
   if (input.description !== undefined && typeof input.description !== 'string') problems.push('description: must be a string');
@@ -100,7 +101,8 @@ export function validateMetricDefinition(input: unknown): MetricValidation {
     if (!isObject(input.measure)) {
       problems.push('measure: must be an object {field, multiplyBy?}; leave it out for a count-only metric');
     } else {
-      for (const key of Object.keys(input.measure)) if (key !== 'field' && key !== 'multiplyBy') problems.push(`measure.${key}: unknown property (expected field, multiplyBy)`);
+      for (const key of Object.keys(input.measure))
+        if (key !== 'field' && key !== 'multiplyBy') problems.push(`measure.${key}: unknown property (expected field, multiplyBy)`);
       const field = checkPath(input.measure.field, 'measure.field');
       const multiplyBy = input.measure.multiplyBy === undefined ? undefined : checkPath(input.measure.multiplyBy, 'measure.multiplyBy');
       if (field) measure = { field, ...(multiplyBy ? { multiplyBy } : {}) };
@@ -180,7 +182,9 @@ export function validateMetricDefinition(input: unknown): MetricValidation {
 
   const prefixes = new Set(arrays.map((a) => a.prefix));
   if (prefixes.size > 1) {
-    problems.push(`paths iterate different arrays (${[...prefixes].map((p) => `${p}[*]`).join(', ')}); a metric may iterate one array: ${arrays.map((a) => a.at).join(', ')}`);
+    problems.push(
+      `paths iterate different arrays (${[...prefixes].map((p) => `${p}[*]`).join(', ')}); a metric may iterate one array: ${arrays.map((a) => a.at).join(', ')}`,
+    );
   }
 
   if (problems.length > 0) return { ok: false, problems };

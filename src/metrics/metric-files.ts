@@ -3,10 +3,15 @@ import { validateMetricDefinition, type MetricDefinition } from './metric-defini
 
 /** Every `*.json` metric definition of a directory (`specs/metrics/`), all validated first. */
 export function loadMetricFiles(dir: string): MetricDefinition[] {
-  return loadDefinitionFiles(dir, 'metric definitions', (input) => {
-    const result = validateMetricDefinition(input);
-    return result.ok ? { ok: true, value: result.definition } : result;
-  }, (d) => `metric "${d.name}" version ${d.version}`);
+  return loadDefinitionFiles(
+    dir,
+    'metric definitions',
+    (input) => {
+      const result = validateMetricDefinition(input);
+      return result.ok ? { ok: true, value: result.definition } : result;
+    },
+    (d) => `metric "${d.name}" version ${d.version}`,
+  );
 }
 
 /** The newest version of each metric name: what a process serves when only files define metrics. */

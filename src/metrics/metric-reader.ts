@@ -80,7 +80,11 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
     if (polling) return;
     polling = true;
     try {
-      const docs = await buckets.find({ updatedAtMs: { $gte: since - overlap } }, { projection: PROJECTION }).sort({ updatedAtMs: 1 }).limit(5000).toArray();
+      const docs = await buckets
+        .find({ updatedAtMs: { $gte: since - overlap } }, { projection: PROJECTION })
+        .sort({ updatedAtMs: 1 })
+        .limit(5000)
+        .toArray();
       const fresh: BucketView[] = [];
       for (const doc of docs as unknown as BucketView[]) {
         const known = seen.get(doc._id);
@@ -98,7 +102,8 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
 
   const requireDefinition = (name: string): MetricDefinition => {
     const definition = definitions.find((d) => d.name === name);
-    if (!definition) throw new AppError(ErrorCode.BAD_USER_INPUT, `name: no active metric "${name}" (active: ${definitions.map((d) => d.name).join(', ') || 'none'})`);
+    if (!definition)
+      throw new AppError(ErrorCode.BAD_USER_INPUT, `name: no active metric "${name}" (active: ${definitions.map((d) => d.name).join(', ') || 'none'})`);
     return definition;
   };
 
@@ -124,7 +129,10 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
       const groupBy = query.groupBy ?? names;
       const unknown = groupBy.filter((n) => !names.includes(n));
       if (unknown.length > 0) {
-        throw new AppError(ErrorCode.BAD_USER_INPUT, `metric "${definition.name}" has no dimension ${unknown.map((n) => `"${n}"`).join(', ')} (it has ${names.join(', ') || 'none'})`);
+        throw new AppError(
+          ErrorCode.BAD_USER_INPUT,
+          `metric "${definition.name}" has no dimension ${unknown.map((n) => `"${n}"`).join(', ')} (it has ${names.join(', ') || 'none'})`,
+        );
       }
       const filter: Filter<BucketDoc> = { metric: metricKey(definition), window: query.window, count: { $gt: 0 } };
       const from = query.from ? Math.floor(query.from.getTime() / WINDOW_MS[query.window]) * WINDOW_MS[query.window] : null;
@@ -134,7 +142,11 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
       // `where` is applied to the buckets read in [from, to), by the filter language's matcher
       // (its comparisons by value have no store operator on bucket dimensions): the bound counts them.
       const maxBuckets = options.limits.maxScan;
-      const read = (await buckets.find(filter, { projection: PROJECTION }).sort({ startMs: 1 }).limit(maxBuckets + 1).toArray()) as unknown as BucketView[];
+      const read = (await buckets
+        .find(filter, { projection: PROJECTION })
+        .sort({ startMs: 1 })
+        .limit(maxBuckets + 1)
+        .toArray()) as unknown as BucketView[];
       if (read.length > maxBuckets) {
         throw new AppError(ErrorCode.LIMIT_EXCEEDED, `metric query would read more than ${maxBuckets} buckets: narrow from/to`);
       }
@@ -148,7 +160,10 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
         groups.set(id, group);
       }
       if (groups.size > options.limits.maxGroups) {
-        throw new AppError(ErrorCode.LIMIT_EXCEEDED, `metric query would return more than ${options.limits.maxGroups} buckets: narrow from/to, where or groupBy`);
+        throw new AppError(
+          ErrorCode.LIMIT_EXCEEDED,
+          `metric query would return more than ${options.limits.maxGroups} buckets: narrow from/to, where or groupBy`,
+        );
       }
       return [...groups.values()]
         .map((g) => {

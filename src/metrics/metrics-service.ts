@@ -141,7 +141,9 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
     payload.resolveOffset(last.offset);
     // Through the batch's own commit, not consumer.commitOffsets: kafkajs skips the latter silently
     // once disconnect() has begun, which would lose the commit of the batch a shutdown waits for.
-    await payload.commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }] });
+    await payload.commitOffsetsIfNecessary({
+      topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
+    });
     await payload.heartbeat();
     stats.batches += 1;
   }
@@ -165,7 +167,10 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
     health.set('starting');
     const topics = subjects.map((s) => canonicalTopic(s, options.topicPrefix));
     // Ingestion creates these too; a metric may be defined before its subject has any event.
-    await ensureTopics(options.kafka, topics.map((topic) => ({ topic, numPartitions: options.canonicalPartitions })));
+    await ensureTopics(
+      options.kafka,
+      topics.map((topic) => ({ topic, numPartitions: options.canonicalPartitions })),
+    );
     const next = options.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
@@ -177,7 +182,10 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
     // consumes any more, which readiness must say (the process cannot keep its metrics current).
     next.on(next.events.CRASH, ({ payload }) => {
       if (consumer !== next && consumer !== null) return;
-      log.error({ err: payload.error, restart: payload.restart }, payload.restart ? 'metrics consumer crashed; kafkajs restarts it' : 'metrics consumer crashed for good');
+      log.error(
+        { err: payload.error, restart: payload.restart },
+        payload.restart ? 'metrics consumer crashed; kafkajs restarts it' : 'metrics consumer crashed for good',
+      );
       health.set(payload.restart ? 'starting' : 'failed', payload.error);
     });
     next.on(next.events.GROUP_JOIN, () => {
@@ -191,14 +199,21 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
     consumedSubjects = subjects;
     // Not awaited, like ingestion's: the join may wait out a crashed predecessor's session, and
     // nothing else (the API, ingestion) should wait for the metrics group.
-    void next.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 3, eachBatch: (payload) => withHeartbeats(payload.heartbeat, () => handleBatch(payload)) }).then(
-      () => log.info({ groupId: options.groupId, topics }, 'metrics consuming'),
-      (error: unknown) => {
-        if (consumer !== next) return;
-        log.error({ err: error }, 'metrics consumer could not start');
-        health.set('failed', error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+    void next
+      .run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 3,
+        eachBatch: (payload) => withHeartbeats(payload.heartbeat, () => handleBatch(payload)),
+      })
+      .then(
+        () => log.info({ groupId: options.groupId, topics }, 'metrics consuming'),
+        (error: unknown) => {
+          if (consumer !== next) return;
+          log.error({ err: error }, 'metrics consumer could not start');
+          health.set('failed', error instanceof Error ? error : new Error(String(error)));
+        },
+      );
   }
 
   function startBackfill(metric: CompiledMetric): Promise<BackfillProgress | null> {

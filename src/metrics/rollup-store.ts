@@ -1,7 +1,15 @@
 import crypto from 'node:crypto';
 import type { AnyBulkWriteOperation, Collection, Db, Filter, OptionalId, WithoutId } from 'mongodb';
 import {
-  expireTombstones, parseBucketId, putMember, summarize, type BucketSummary, type CompiledMetric, type DimValue, type Member, type MemberAgg,
+  expireTombstones,
+  parseBucketId,
+  putMember,
+  summarize,
+  type BucketSummary,
+  type CompiledMetric,
+  type DimValue,
+  type Member,
+  type MemberAgg,
 } from './aggregation';
 import type { WindowSize } from './metric-definition';
 
@@ -159,9 +167,11 @@ export function createRollupStore(db: Db): RollupStore {
       for (const bucket of new Set([...doc.touched, ...rows.keys()])) add(bucket, { k: doc.k, v: doc.v, a: rows.get(bucket) ?? null });
     }
     const written = await writeBuckets(metric, puts);
-    const clears = [...docs.values()].map((doc): AnyBulkWriteOperation<ContributionDoc> => ({
-      updateOne: { filter: { _id: doc._id, rev: doc.rev }, update: { $set: { dirty: false, touched: doc.rows.map((r) => r.b), rev: doc.rev + 1 } } },
-    }));
+    const clears = [...docs.values()].map(
+      (doc): AnyBulkWriteOperation<ContributionDoc> => ({
+        updateOne: { filter: { _id: doc._id, rev: doc.rev }, update: { $set: { dirty: false, touched: doc.rows.map((r) => r.b), rev: doc.rev + 1 } } },
+      }),
+    );
     if (clears.length > 0) await contributions.bulkWrite(clears, { ordered: false });
     return written;
   }
@@ -188,7 +198,10 @@ export function createRollupStore(db: Db): RollupStore {
       let pending = [...latest.values()];
       for (let round = 0; pending.length > 0; round += 1) {
         if (round >= MAX_ROUNDS) throw new Error(`metric ${metric.key}: contributions still contended after ${MAX_ROUNDS} rounds`);
-        const stored = await readContributions(metric.key, pending.map((c) => c.key));
+        const stored = await readContributions(
+          metric.key,
+          pending.map((c) => c.key),
+        );
         const writes: CasWrite<ContributionDoc>[] = [];
         for (const change of pending) {
           const current = stored.get(change.key);
@@ -200,14 +213,23 @@ export function createRollupStore(db: Db): RollupStore {
           const rows = [...metric.contributionsOf(change.data, change.changeTsMs)].map(([b, { agg }]) => ({ b, a: agg }));
           const touched = [...new Set([...(current?.touched ?? []), ...(current?.rows ?? []).map((r) => r.b), ...rows.map((r) => r.b)])];
           const next: ContributionDoc = {
-            _id: contributionId(metric.key, change.key), metric: metric.key, k: change.key, v: change.version,
-            rows, touched, dirty: true, rev: (current?.rev ?? 0) + 1,
+            _id: contributionId(metric.key, change.key),
+            metric: metric.key,
+            k: change.key,
+            v: change.version,
+            rows,
+            touched,
+            dirty: true,
+            rev: (current?.rev ?? 0) + 1,
           };
           writes.push({ next, storedRev: current?.rev ?? null });
         }
         if (writes.length === 0) break;
         const result = await compareAndSetMany(contributions, writes, async (docs) => {
-          const after = await readContributions(metric.key, docs.map((doc) => doc.k));
+          const after = await readContributions(
+            metric.key,
+            docs.map((doc) => doc.k),
+          );
           return (doc) => {
             const now = after.get(doc.k);
             return now !== undefined && now.v === doc.v && now.rev === doc.rev;
@@ -224,9 +246,15 @@ export function createRollupStore(db: Db): RollupStore {
     async settleDirty(metric) {
       let total = 0;
       for (;;) {
-        const dirty = await contributions.find({ metric: metric.key, dirty: true }, { projection: { k: 1 } }).limit(500).toArray();
+        const dirty = await contributions
+          .find({ metric: metric.key, dirty: true }, { projection: { k: 1 } })
+          .limit(500)
+          .toArray();
         if (dirty.length === 0) return total;
-        await settle(metric, dirty.map((d) => d.k));
+        await settle(
+          metric,
+          dirty.map((d) => d.k),
+        );
         total += dirty.length;
         if (dirty.length < 500) return total;
       }

@@ -86,19 +86,21 @@ export function createLagReader(options: {
     const key = topics.join('\u0000');
     if (cached && cached.topics === key && now() - cached.at < options.cacheMs) return cached.lags;
     if (inFlight) return inFlight;
-    inFlight = fetchLags(topics).then(
-      (lags) => {
-        cached = { at: now(), topics: key, lags };
-        return lags;
-      },
-      (error: unknown) => {
-        options.onError?.(error);
-        // Stale figures are better than none while Kafka blinks; none at all if never read.
-        return cached?.lags ?? [];
-      },
-    ).finally(() => {
-      inFlight = null;
-    });
+    inFlight = fetchLags(topics)
+      .then(
+        (lags) => {
+          cached = { at: now(), topics: key, lags };
+          return lags;
+        },
+        (error: unknown) => {
+          options.onError?.(error);
+          // Stale figures are better than none while Kafka blinks; none at all if never read.
+          return cached?.lags ?? [];
+        },
+      )
+      .finally(() => {
+        inFlight = null;
+      });
     return inFlight;
   };
 

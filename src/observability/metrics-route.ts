@@ -15,9 +15,15 @@ export function metricsRoute(registry: Registry, options: { token: string | null
   router.get(METRICS_PATH, async (req, res) => {
     if (expected) {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
-      const presented = crypto.createHash('sha256').update(match?.[1] ?? '').digest();
+      const presented = crypto
+        .createHash('sha256')
+        .update(match?.[1] ?? '')
+        .digest();
       if (!match || !crypto.timingSafeEqual(expected, presented)) {
-        res.status(401).set('www-authenticate', 'Bearer').json({ error: { code: 'UNAUTHENTICATED', message: 'GET /metrics needs the configured bearer token' } });
+        res
+          .status(401)
+          .set('www-authenticate', 'Bearer')
+          .json({ error: { code: 'UNAUTHENTICATED', message: 'GET /metrics needs the configured bearer token' } });
         return;
       }
     }
@@ -25,7 +31,10 @@ export function metricsRoute(registry: Registry, options: { token: string | null
       const body = await registry.metrics();
       res.set('content-type', registry.contentType).send(body);
     } catch (error) {
-      res.status(500).type('text/plain').send(`metrics collection failed: ${error instanceof Error ? error.message : String(error)}`);
+      res
+        .status(500)
+        .type('text/plain')
+        .send(`metrics collection failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   });
   return router;

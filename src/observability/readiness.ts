@@ -28,14 +28,16 @@ export interface ReadinessReport {
 
 /** Runs every check at once, each bounded by `timeoutMs`; a check that throws or times out is `failing`. */
 export async function readinessReport(checks: Readonly<Record<string, ReadinessCheck>>, timeoutMs = 3000): Promise<ReadinessReport> {
-  const entries = await Promise.all(Object.entries(checks).map(async ([name, check]): Promise<[string, ComponentReport]> => {
-    try {
-      const result = await withTimeout(check(), timeoutMs);
-      return [name, typeof result === 'boolean' ? { state: result ? 'ok' : 'failing' } : result];
-    } catch (error) {
-      return [name, { state: 'failing', reason: error instanceof Error ? error.message : String(error) }];
-    }
-  }));
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]): Promise<[string, ComponentReport]> => {
+      try {
+        const result = await withTimeout(check(), timeoutMs);
+        return [name, typeof result === 'boolean' ? { state: result ? 'ok' : 'failing' } : result];
+      } catch (error) {
+        return [name, { state: 'failing', reason: error instanceof Error ? error.message : String(error) }];
+      }
+    }),
+  );
   return { ready: entries.every(([, report]) => report.state !== 'failing'), components: Object.fromEntries(entries) };
 }
 

@@ -143,7 +143,14 @@ export function createServiceMetrics(options: { defaultMetrics?: boolean } = {})
     subscriptionEnded: () => subscriptions.dec(),
     gaugeFrom(name, help, read) {
       if (registry.getSingleMetric(name)) registry.removeSingleMetric(name);
-      new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(read());
+        },
+      });
     },
     lagFrom(read) {
       readLag = read;

@@ -71,7 +71,10 @@ export function createEntityStore(db: Db): EntityStore {
     async getMany(subject, keys) {
       const found = new Map<string, StoredEntity>();
       if (keys.length === 0) return found;
-      for (const doc of await collection(subject).find({ _id: { $in: [...keys] } }).toArray()) found.set(doc._id, doc);
+      for (const doc of await collection(subject)
+        .find({ _id: { $in: [...keys] } })
+        .toArray())
+        found.set(doc._id, doc);
       return found;
     },
     get: (subject, key) => collection(subject).findOne({ _id: key }),
@@ -109,7 +112,10 @@ export function createEntityStore(db: Db): EntityStore {
       if (done === ops.length) return [];
       // Some write lost a race (or the store stopped at the first error): find out which ones by
       // reading back; a write happened exactly when the stored document is the one we wrote.
-      const stored = await store.getMany(subject, writes.map((w) => w.key));
+      const stored = await store.getMany(
+        subject,
+        writes.map((w) => w.key),
+      );
       return writes
         .filter((w) => {
           const now = stored.get(w.key);

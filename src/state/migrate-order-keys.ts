@@ -22,8 +22,14 @@ export interface MigrationResult {
   readonly collections: number;
 }
 
-export async function migrateOrderKeys(db: Db, options: { readonly batchSize: number; readonly onProgress?: (progress: MigrationProgress) => void }): Promise<MigrationResult> {
-  const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).filter((n) => n.startsWith('state_')).sort();
+export async function migrateOrderKeys(
+  db: Db,
+  options: { readonly batchSize: number; readonly onProgress?: (progress: MigrationProgress) => void },
+): Promise<MigrationResult> {
+  const names = (await db.listCollections({}, { nameOnly: true }).toArray())
+    .map((c) => c.name)
+    .filter((n) => n.startsWith('state_'))
+    .sort();
   let migrated = 0;
   let collections = 0;
   for (const name of names) {
@@ -35,11 +41,18 @@ export async function migrateOrderKeys(db: Db, options: { readonly batchSize: nu
     let done = 0;
     options.onProgress?.({ collection: name, done, total });
     for (;;) {
-      const batch = await collection.find(pending, { projection: { data: 1, '_meta.version': 1 } }).sort({ _id: 1 }).limit(options.batchSize).toArray();
+      const batch = await collection
+        .find(pending, { projection: { data: 1, '_meta.version': 1 } })
+        .sort({ _id: 1 })
+        .limit(options.batchSize)
+        .toArray();
       if (batch.length === 0) break;
-      await collection.bulkWrite(batch.map((doc) => ({
-        updateOne: { filter: { _id: doc._id, '_meta.version': doc._meta.version }, update: { $set: { _k: orderKeysOf(doc.data ?? {}) } } },
-      })), { ordered: false });
+      await collection.bulkWrite(
+        batch.map((doc) => ({
+          updateOne: { filter: { _id: doc._id, '_meta.version': doc._meta.version }, update: { $set: { _k: orderKeysOf(doc.data ?? {}) } } },
+        })),
+        { ordered: false },
+      );
       done += batch.length;
       migrated += batch.length;
       options.onProgress?.({ collection: name, done: Math.min(done, total), total });

@@ -170,7 +170,14 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
    * subscription which versions it was sent before it reconnected: a change published twice (a
    * crash right after a publish, then the replay) on both sides of its cursor then reaches it once.
    */
-  async function catchUp(subscription: Subscription, subject: string, topic: string, from: FeedPositions, ranges: readonly PartitionRange[], lows: ReadonlyMap<number, number>): Promise<void> {
+  async function catchUp(
+    subscription: Subscription,
+    subject: string,
+    topic: string,
+    from: FeedPositions,
+    ranges: readonly PartitionRange[],
+    lows: ReadonlyMap<number, number>,
+  ): Promise<void> {
     const kept: FeedMessage[] = [];
     const fromKafka: PartitionRange[] = [];
     // A partition with nothing to catch up still gets its look-back: after a restart of this
@@ -201,15 +208,17 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       await offer(message);
     }
     if (fromKafka.length === 0 || !subscription.open) return;
-    await unavailable(ErrorCode.KAFKA_UNAVAILABLE, 'reading the events after the cursor', () => readTopicRange({
-      kafka: options.kafka,
-      topic,
-      ranges: fromKafka,
-      groupId: `${groupId}-catchup-${crypto.randomBytes(4).toString('hex')}`,
-      logger: log,
-      signal: subscription.signal,
-      onMessage: offer,
-    }));
+    await unavailable(ErrorCode.KAFKA_UNAVAILABLE, 'reading the events after the cursor', () =>
+      readTopicRange({
+        kafka: options.kafka,
+        topic,
+        ranges: fromKafka,
+        groupId: `${groupId}-catchup-${crypto.randomBytes(4).toString('hex')}`,
+        logger: log,
+        signal: subscription.signal,
+        onMessage: offer,
+      }),
+    );
   }
 
   return {

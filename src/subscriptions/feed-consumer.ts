@@ -166,9 +166,13 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
     next.on(next.events.CRASH, ({ payload }) => {
       log.error({ err: payload.error, restart: payload.restart }, 'change-feed consumer crashed');
       if (!payload.restart && state === 'running') {
-        setTimeout(() => void serially(async () => {
-          if (consumer === next) await restart();
-        }).catch((error) => log.error({ err: error }, 'change-feed consumer restart failed')), 1000).unref();
+        setTimeout(
+          () =>
+            void serially(async () => {
+              if (consumer === next) await restart();
+            }).catch((error) => log.error({ err: error }, 'change-feed consumer restart failed')),
+          1000,
+        ).unref();
       }
     });
     try {

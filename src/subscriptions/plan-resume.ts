@@ -31,7 +31,11 @@ export function planResume(cursorText: string, topic: string, liveStart: FeedPos
   if (cursor.topic !== topic) return { kind: 'resync', code: 'FOREIGN_CURSOR', reason: `the cursor belongs to topic "${cursor.topic}", not "${topic}"` };
   for (const partition of cursor.positions.keys()) {
     if (!offsets.some((o) => o.partition === partition)) {
-      return { kind: 'resync', code: 'TOPIC_RECREATED', reason: `the cursor names partition ${partition}, which topic "${topic}" does not have (was it recreated?)` };
+      return {
+        kind: 'resync',
+        code: 'TOPIC_RECREATED',
+        reason: `the cursor names partition ${partition}, which topic "${topic}" does not have (was it recreated?)`,
+      };
     }
   }
   const from = new Map<number, number>();
@@ -40,10 +44,18 @@ export function planResume(cursorText: string, topic: string, liveStart: FeedPos
     // A partition missing from the cursor did not exist when it was made: all of it is newer.
     const at = cursor.positions.get(partition) ?? 0;
     if (at < Number(low)) {
-      return { kind: 'resync', code: 'RETENTION', reason: `events after the cursor are no longer retained (partition ${partition}: cursor at ${at}, earliest retained ${low})` };
+      return {
+        kind: 'resync',
+        code: 'RETENTION',
+        reason: `events after the cursor are no longer retained (partition ${partition}: cursor at ${at}, earliest retained ${low})`,
+      };
     }
     if (at > Number(high)) {
-      return { kind: 'resync', code: 'TOPIC_RECREATED', reason: `the cursor is ahead of the topic (partition ${partition}: cursor at ${at}, end ${high}; was it recreated?)` };
+      return {
+        kind: 'resync',
+        code: 'TOPIC_RECREATED',
+        reason: `the cursor is ahead of the topic (partition ${partition}: cursor at ${at}, end ${high}; was it recreated?)`,
+      };
     }
     from.set(partition, at);
     const live = liveStart.get(partition) ?? Number(low);

@@ -16,7 +16,12 @@ export type ReadTopicRangeOptions = Omit<ReadRangeOptions, 'onMessage' | 'onGap'
 export function readTopicRange(options: ReadTopicRangeOptions): Promise<void> {
   const { topic } = options;
   return readRange({
-    kafka: options.kafka, topic, ranges: options.ranges, groupId: options.groupId, logger: options.logger, signal: options.signal,
+    kafka: options.kafka,
+    topic,
+    ranges: options.ranges,
+    groupId: options.groupId,
+    logger: options.logger,
+    signal: options.signal,
     // Offsets of a canonical topic are contiguous: a gap means retention deleted events while we read.
     onGap: (partition, expected, offset) => options.logger.warn({ topic, partition, expected, offset }, 'catch-up skipped offsets deleted by retention'),
     async onMessage(partition, message) {

@@ -9,7 +9,10 @@ export const SUBSCRIBER_TOO_SLOW = 'SUBSCRIBER_TOO_SLOW';
 export class SubscriberTooSlowError extends Error {
   readonly code = SUBSCRIBER_TOO_SLOW;
 
-  constructor(readonly subject: string, readonly limit: number) {
+  constructor(
+    readonly subject: string,
+    readonly limit: number,
+  ) {
     super(`subscriber of "${subject}" fell more than ${limit} items behind the live stream; resume with the last cursor received`);
     this.name = 'SubscriberTooSlowError';
   }

@@ -52,8 +52,8 @@ export function instantOfDate(date: Date): Instant | null {
  */
 export function formatInstant(instant: Instant): string {
   const n = instant.nanos;
-  const fraction = n % 1_000_000 === 0 ? String(n / 1_000_000).padStart(3, '0')
-    : n % 1000 === 0 ? String(n / 1000).padStart(6, '0') : String(n).padStart(9, '0');
+  const fraction =
+    n % 1_000_000 === 0 ? String(n / 1_000_000).padStart(3, '0') : n % 1000 === 0 ? String(n / 1000).padStart(6, '0') : String(n).padStart(9, '0');
   return `${civilText(instant.epochSeconds)}.${fraction}Z`;
 }
 

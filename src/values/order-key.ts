@@ -56,10 +56,13 @@ export function orderKeyOf(scalar: KeyedScalar, value: unknown, path: string): s
   if (value === null || value === undefined) return null;
   const key = scalar === 'DateTime' ? dateTimeKey(value) : numberKey(value);
   if (key === null) {
-    throw new AppError(ErrorCode.VALUE_OUT_OF_RANGE, scalar === 'DateTime'
-      ? `${path}: ${JSON.stringify(value)} is not a DateTime the store can order (ISO-8601 with an offset, at most 9 fractional digits, years 0000–9999 UTC)`
-      : `${path}: ${JSON.stringify(String(value))} is not a ${scalar} the store can order (|exponent| < ${EXPONENT_BIAS}, at most ${MAX_DIGITS} significant digits)`,
-    { details: { path, value: String(value), scalar } });
+    throw new AppError(
+      ErrorCode.VALUE_OUT_OF_RANGE,
+      scalar === 'DateTime'
+        ? `${path}: ${JSON.stringify(value)} is not a DateTime the store can order (ISO-8601 with an offset, at most 9 fractional digits, years 0000–9999 UTC)`
+        : `${path}: ${JSON.stringify(String(value))} is not a ${scalar} the store can order (|exponent| < ${EXPONENT_BIAS}, at most ${MAX_DIGITS} significant digits)`,
+      { details: { path, value: String(value), scalar } },
+    );
   }
   return key;
 }
@@ -67,5 +70,7 @@ export function orderKeyOf(scalar: KeyedScalar, value: unknown, path: string): s
 /** A well-formed key of `scalar` (a cursor's value is checked with this before it reaches a filter). */
 export function isOrderKey(scalar: KeyedScalar, key: unknown): key is string {
   if (typeof key !== 'string') return false;
-  return scalar === 'DateTime' ? /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/.test(key) : /^(2|3\d{5}(?:[1-9]|[1-9]\d*[1-9])|1\d{5}(?:[0-8]|[0-8]\d*[0-8])~)$/.test(key);
+  return scalar === 'DateTime'
+    ? /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z$/.test(key)
+    : /^(2|3\d{5}(?:[1-9]|[1-9]\d*[1-9])|1\d{5}(?:[0-8]|[0-8]\d*[0-8])~)$/.test(key);
 }

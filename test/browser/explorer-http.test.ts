@@ -41,7 +41,11 @@ describe('explorer routes over HTTP', () => {
     // No Accept header at all, and a client preferring JSON over HTML: not the page.
     const bare = await request(target.baseUrl).get('/graphql').query({ query: '{ hello }' }).set('apollo-require-preflight', 'true');
     expect(bare.headers['content-type']).not.toMatch(/html/);
-    const jsonFirst = await request(target.baseUrl).get('/graphql').set('Accept', 'application/json, text/html;q=0.5').query({ query: '{ hello }' }).set('apollo-require-preflight', 'true');
+    const jsonFirst = await request(target.baseUrl)
+      .get('/graphql')
+      .set('Accept', 'application/json, text/html;q=0.5')
+      .query({ query: '{ hello }' })
+      .set('apollo-require-preflight', 'true');
     expect(jsonFirst.body).toEqual({ data: { hello: 'Hello from canonql' } });
     // The explorer's own kind of request: a JSON POST.
     const post = await request(target.baseUrl).post('/graphql').set('Accept', browserAccept).send({ query: '{ hello }' }).expect(200);
@@ -67,11 +71,15 @@ describe('explorer routes over HTTP', () => {
       'graphiql.min.js': require.resolve('graphiql/package.json').replace(/package\.json$/, 'graphiql.min.js'),
     };
     for (const url of urls) {
-      const res = await request(target.baseUrl).get(url).buffer(true).parse((r, done) => {
-        const chunks: Buffer[] = [];
-        r.on('data', (c: Buffer) => chunks.push(c));
-        r.on('end', () => done(null, Buffer.concat(chunks)));
-      }).expect(200);
+      const res = await request(target.baseUrl)
+        .get(url)
+        .buffer(true)
+        .parse((r, done) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (c: Buffer) => chunks.push(c));
+          r.on('end', () => done(null, Buffer.concat(chunks)));
+        })
+        .expect(200);
       expect(res.headers['content-type']).toMatch(url.endsWith('.css') ? /^text\/css/ : /^(text|application)\/javascript/);
       expect(res.headers['cache-control']).toMatch(/immutable/);
       const file = onDisk[url.split('/').pop()!];

@@ -17,12 +17,22 @@ jest.setTimeout(180_000);
 const topic = uniqueName('raw.mongo.orders');
 const spec = specFromFile('order.json', topic);
 const orderId = (n: number) => ({ $oid: n.toString(16).padStart(24, '0') });
-const created = (n: number) => mongoChange({
-  op: 'c', id: orderId(n), tsMs: 1_700_000_000_000 + n, ord: 1,
-  after: { orderId: `o-${n}`, customer: { email: `c${n}@example.io` }, items: [{ sku: 'sku-1', qty: 1, price: '2.50' }] },
-});
+const created = (n: number) =>
+  mongoChange({
+    op: 'c',
+    id: orderId(n),
+    tsMs: 1_700_000_000_000 + n,
+    ord: 1,
+    after: { orderId: `o-${n}`, customer: { email: `c${n}@example.io` }, items: [{ sku: 'sku-1', qty: 1, price: '2.50' }] },
+  });
 
-interface Status { liveEntities: number; deletedEntities: number; events: number; lag: number | null; lastIngestedAt: string | null }
+interface Status {
+  liveEntities: number;
+  deletedEntities: number;
+  events: number;
+  lag: number | null;
+  lastIngestedAt: string | null;
+}
 
 describe('the landing page', () => {
   let target: StudioTarget;
@@ -35,11 +45,17 @@ describe('the landing page', () => {
     await target.produce(topic, [created(1), created(2)]);
     const deleted = mongoChange({ op: 'd', id: orderId(1), tsMs: 1_700_000_000_100, ord: 1 });
     await target.produce(topic, [deleted, tombstone(deleted.key as string)]);
-    status = await waitFor('the order subject to show 1 live and 1 deleted entity', async () => {
-      const data = await target.ok<{ subjectStatus: Status }>('{ subjectStatus(subject: "order") { liveEntities deletedEntities events lag lastIngestedAt } }');
-      const s = data.subjectStatus;
-      return s.liveEntities === 1 && s.deletedEntities === 1 && s.events === 3 && s.lag === 0 ? s : undefined;
-    }, { timeoutMs: 90_000 });
+    status = await waitFor(
+      'the order subject to show 1 live and 1 deleted entity',
+      async () => {
+        const data = await target.ok<{ subjectStatus: Status }>(
+          '{ subjectStatus(subject: "order") { liveEntities deletedEntities events lag lastIngestedAt } }',
+        );
+        const s = data.subjectStatus;
+        return s.liveEntities === 1 && s.deletedEntities === 1 && s.events === 3 && s.lag === 0 ? s : undefined;
+      },
+      { timeoutMs: 90_000 },
+    );
     browser = await openStudioBrowser(target.baseUrl, 'landing');
   });
 
@@ -64,7 +80,9 @@ describe('the landing page', () => {
     expect(await cell('order', 'deleted')).toBe(String(status.deletedEntities));
     expect(await cell('order', 'events')).toBe(String(status.events));
     expect(await cell('order', 'lag')).toBe('0');
-    expect(await page.locator('#subjects tr[data-subject="order"] [data-field="last-ingested"] time').getAttribute('datetime')).toBe(new Date(status.lastIngestedAt!).toISOString());
+    expect(await page.locator('#subjects tr[data-subject="order"] [data-field="last-ingested"] time').getAttribute('datetime')).toBe(
+      new Date(status.lastIngestedAt!).toISOString(),
+    );
     expect(await cell('order', 'last-ingested')).toMatch(/ago|now/);
     expect(await cell('order', 'specs')).toBe(`${spec.mappingId} v1`);
     // The seed's customer subject is served but nothing feeds it here.
@@ -84,7 +102,9 @@ describe('the landing page', () => {
 
   it('links to the explorer, the studio, /metrics and the health routes, which all answer', async () => {
     const { page } = browser;
-    const hrefs = await page.locator('.endpoints a').evaluateAll((links) => links.map((a) => (a as unknown as { getAttribute(n: string): string }).getAttribute('href')));
+    const hrefs = await page
+      .locator('.endpoints a')
+      .evaluateAll((links) => links.map((a) => (a as unknown as { getAttribute(n: string): string }).getAttribute('href')));
     expect(hrefs).toEqual(['/graphql', '/studio', '/metrics', '/healthz', '/readyz']);
     for (const href of ['/metrics', '/healthz', '/readyz']) expect((await fetch(`${target.baseUrl}${href}`)).status).toBe(200);
   });
@@ -98,8 +118,13 @@ describe('the landing page', () => {
     expect(await page.locator('nav.site-nav a[aria-current="page"]').innerText()).toBe('Explorer');
     // The pre-filled query, run: the order ingested above, in the explorer's result pane.
     await page.click('button.graphiql-execute-button');
-    await page.waitForFunction(() => ((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } })
-      .document.querySelector('.graphiql-response')?.textContent ?? '').includes('"totalCount"'));
+    await page.waitForFunction(() =>
+      (
+        (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector(
+          '.graphiql-response',
+        )?.textContent ?? ''
+      ).includes('"totalCount"'),
+    );
     await browser.screenshot('explorer');
     await page.click('nav.site-nav >> text=Studio');
     await page.waitForURL(`${target.baseUrl}/studio`);

@@ -44,7 +44,12 @@ describe('the README tour, executed as written', () => {
   const shell = async (snippet: string) => {
     const password = new URL(testConfig.sourcePostgresUrl).password;
     return run('sh', ['-c', snippet], {
-      env: { ...process.env, PGOPTIONS: `-c search_path=${schema}`, PGCONNECT_TIMEOUT: '10', ...(password ? { PGPASSWORD: decodeURIComponent(password) } : {}) },
+      env: {
+        ...process.env,
+        PGOPTIONS: `-c search_path=${schema}`,
+        PGCONNECT_TIMEOUT: '10',
+        ...(password ? { PGPASSWORD: decodeURIComponent(password) } : {}),
+      },
       timeout: 60_000,
     });
   };
@@ -80,21 +85,34 @@ describe('the README tour, executed as written', () => {
     });
     afterAll(() => leftovers.dispose());
 
-    interface Customer { customerId: string; name: string; tier: string; balance: string }
+    interface Customer {
+      customerId: string;
+      name: string;
+      tier: string;
+      balance: string;
+    }
 
     it('1–2: the inserted row is queried as a canonical customer, mapped by specs/customer.json', async () => {
       await shell(tour[0]!.content);
-      const data = await waitFor('the inserted customer', async () => {
-        const result = await target.gql<{ customers: { edges: { node: Customer }[] } }>(tour[1]!.content);
-        expect(result.errors).toBeUndefined();
-        return result.data!.customers.edges.length > 0 ? result.data! : undefined;
-      }, { timeoutMs: 60_000 });
-      expect(data.customers.edges.map((e) => e.node)).toEqual([{ customerId: expect.stringMatching(/^\d+$/), name: 'Ada Lovelace', tier: 'GOLD', balance: '10.50' }]);
+      const data = await waitFor(
+        'the inserted customer',
+        async () => {
+          const result = await target.gql<{ customers: { edges: { node: Customer }[] } }>(tour[1]!.content);
+          expect(result.errors).toBeUndefined();
+          return result.data!.customers.edges.length > 0 ? result.data! : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
+      expect(data.customers.edges.map((e) => e.node)).toEqual([
+        { customerId: expect.stringMatching(/^\d+$/), name: 'Ada Lovelace', tier: 'GOLD', balance: '10.50' },
+      ]);
     });
 
     it('3: the subscription receives the update made with psql', async () => {
       const client = createClient({ url: target.app.graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
-      leftovers.add(async () => { await client.dispose(); });
+      leftovers.add(async () => {
+        await client.dispose();
+      });
       const events: unknown[] = [];
       const errors: unknown[] = [];
       client.subscribe({ query: tour[2]!.content }, { next: (value) => events.push(value), error: (error) => errors.push(error), complete: () => undefined });
@@ -107,14 +125,21 @@ describe('the README tour, executed as written', () => {
       await waitFor('the update event', () => events.length > 0, { timeoutMs: 60_000 });
       expect(errors).toEqual([]);
       expect(events[0]).toEqual({
-        data: { customerChanged: { op: 'UPDATE', changedFields: expect.arrayContaining(['tier', 'balance']), node: { name: 'Ada Lovelace', tier: 'SILVER', balance: '99.95' } } },
+        data: {
+          customerChanged: {
+            op: 'UPDATE',
+            changedFields: expect.arrayContaining(['tier', 'balance']),
+            node: { name: 'Ada Lovelace', tier: 'SILVER', balance: '99.95' },
+          },
+        },
       });
     });
 
     it('4: the metric query sums line price × quantity of the orders, exactly', async () => {
       const orders = await waitFor('the orders', async () => {
         const data = await target.ok<{ orders: { totalCount: number; edges: { node: { line_items: { price: string; qty: number }[] } }[] } }>(
-          '{ orders(first: 100) { totalCount edges { node { line_items { price qty } } } } }');
+          '{ orders(first: 100) { totalCount edges { node { line_items { price qty } } } } }',
+        );
         return data.orders.totalCount > 0 ? data.orders.edges.map((e) => e.node) : undefined;
       });
       // Money in cents, computed here independently of canonql's decimal code ("186" is 18600).
@@ -124,12 +149,16 @@ describe('the README tour, executed as written', () => {
         return BigInt(whole + fraction.padEnd(2, '0'));
       };
       const expected = orders.flatMap((o) => o.line_items).reduce((sum, line) => sum + cents(line.price) * BigInt(line.qty), 0n);
-      const buckets = await waitFor('the metric to count every order line', async () => {
-        const result = await target.gql<{ metric: { start: string; dimensions: { region: string }; count: number; sum: string }[] }>(tour[4]!.content);
-        expect(result.errors).toBeUndefined();
-        const total = result.data!.metric.reduce((sum, bucket) => sum + cents(bucket.sum), 0n);
-        return total === expected ? result.data!.metric : undefined;
-      }, { timeoutMs: 60_000 });
+      const buckets = await waitFor(
+        'the metric to count every order line',
+        async () => {
+          const result = await target.gql<{ metric: { start: string; dimensions: { region: string }; count: number; sum: string }[] }>(tour[4]!.content);
+          expect(result.errors).toBeUndefined();
+          const total = result.data!.metric.reduce((sum, bucket) => sum + cents(bucket.sum), 0n);
+          return total === expected ? result.data!.metric : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
       expect(buckets.length).toBeGreaterThan(0);
       for (const bucket of buckets) expect(Object.keys(bucket.dimensions)).toEqual(['region']);
     });
@@ -140,25 +169,45 @@ describe('the README tour, executed as written', () => {
       await page.waitForSelector('.graphiql-container');
       await page.click('button.graphiql-execute-button');
       // The response pane shows the first order's customer, resolved to the canonical customer.
-      await page.waitForFunction(() => ((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } })
-        .document.querySelector('.graphiql-response')?.textContent ?? '').includes('"account"'), undefined, { timeout: 30_000 });
+      await page.waitForFunction(
+        () =>
+          (
+            (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector(
+              '.graphiql-response',
+            )?.textContent ?? ''
+          ).includes('"account"'),
+        undefined,
+        { timeout: 30_000 },
+      );
       const shown = await page.locator('.graphiql-response').innerText();
       expect(shown).toMatch(/"account":\s*\{\s*"name":\s*"Ada Lovelace"/);
       await page.setViewportSize({ width: 1280, height: 800 });
-      await page.locator('.graphiql-response .CodeMirror-line', { hasText: '"orders"' }).first().evaluate((line) => (line as unknown as { scrollIntoView(o: unknown): void }).scrollIntoView({ block: 'start' }));
+      await page
+        .locator('.graphiql-response .CodeMirror-line', { hasText: '"orders"' })
+        .first()
+        .evaluate((line) => (line as unknown as { scrollIntoView(o: unknown): void }).scrollIntoView({ block: 'start' }));
       await docsScreenshot(page, 'explorer');
     });
 
     it('5: the studio shows the raw order topic with the fields discovery inferred', async () => {
       const { page } = browser;
-      await waitFor('the order topic in the studio', async () => {
-        await page.goto(`${target.baseUrl}/studio`);
-        await page.waitForSelector('body[data-ready="true"]');
-        return (await page.locator(`#topic-select option[value="${ordersTopic}"]`).count()) > 0;
-      }, { timeoutMs: 60_000, intervalMs: 1000 });
+      await waitFor(
+        'the order topic in the studio',
+        async () => {
+          await page.goto(`${target.baseUrl}/studio`);
+          await page.waitForSelector('body[data-ready="true"]');
+          return (await page.locator(`#topic-select option[value="${ordersTopic}"]`).count()) > 0;
+        },
+        { timeoutMs: 60_000, intervalMs: 1000 },
+      );
       await page.selectOption('#topic-select', ordersTopic);
-      await page.waitForFunction(() => ((globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } })
-        .document.querySelector('#raw-fields tbody')?.textContent ?? '').includes('orderId'));
+      await page.waitForFunction(() =>
+        (
+          (globalThis as unknown as { document: { querySelector(s: string): { textContent: string | null } | null } }).document.querySelector(
+            '#raw-fields tbody',
+          )?.textContent ?? ''
+        ).includes('orderId'),
+      );
       await browser.screenshot('studio');
       await docsScreenshot(page, 'studio');
       expect(browser.offOrigin).toEqual([]);

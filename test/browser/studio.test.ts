@@ -3,7 +3,17 @@ import { mongoChange, pgChange } from '../support/debezium-messages';
 import { testKafka, uniqueName } from '../support/test-env';
 import { waitFor } from '../support/wait-for';
 import {
-  addTransform, chooseSource, gotoStudio, openStudioBrowser, previewSettled, problemsShown, problemsShownIn, row, setArgument, setDefault, type StudioBrowser,
+  addTransform,
+  chooseSource,
+  gotoStudio,
+  openStudioBrowser,
+  previewSettled,
+  problemsShown,
+  problemsShownIn,
+  row,
+  setArgument,
+  setDefault,
+  type StudioBrowser,
 } from './support/studio-page';
 import { TEST_ADMIN_KEY } from '../support/graphql-result';
 import { startStudioTarget, type StudioTarget } from './support/studio-target';
@@ -38,17 +48,33 @@ const invoiceSchema = {
 let lsn = 1000;
 /** An example longer than the page used to show (it cut examples at 40 characters). */
 const LONG_NOTE = 'Leave it at the back door, ring twice; the dog is friendly. Thx';
-const invoiceRow = (id: number, after: Record<string, unknown>) => pgChange({ op: 'c', key: { id }, after: { id, ...after }, lsn: (lsn += 1), table: 'invoices' });
+const invoiceRow = (id: number, after: Record<string, unknown>) =>
+  pgChange({ op: 'c', key: { id }, after: { id, ...after }, lsn: (lsn += 1), table: 'invoices' });
 
 /** The first rows of the table, then the drifted ones: amount turns from number into string, an e-mail column appears, a status goes null. */
 const driftingRows = () => [
   invoiceRow(1, { amount: 10.5, status: 'open', items: [{ sku: 'A-1', qty: 2 }], created_at: '2024-05-01T10:00:00Z' }),
-  invoiceRow(2, { amount: 20, status: 'open', items: [{ sku: 'A-2', qty: 1 }, { sku: 'A-3', qty: 4 }], created_at: '2024-05-01T11:00:00Z' }),
+  invoiceRow(2, {
+    amount: 20,
+    status: 'open',
+    items: [
+      { sku: 'A-2', qty: 1 },
+      { sku: 'A-3', qty: 4 },
+    ],
+    created_at: '2024-05-01T11:00:00Z',
+  }),
   invoiceRow(3, { amount: 7.25, status: 'paid', items: [], created_at: '2024-05-02T09:30:00Z' }),
   invoiceRow(4, { amount: 3, status: 'open', items: [{ sku: 'A-1', qty: 1 }], created_at: '2024-05-02T12:00:00Z' }),
   invoiceRow(5, { amount: '12.30', status: 'open', customer_email: 'Ann@Example.io', items: [{ sku: 'B-1', qty: '3' }], created_at: '2024-05-03T08:00:00Z' }),
   invoiceRow(6, { amount: '99.90', status: null, customer_email: 'Bob@Example.io', items: [{ sku: 'B-2', qty: 1 }], created_at: '2024-05-03T09:00:00Z' }),
-  invoiceRow(7, { amount: '5', status: 'paid', customer_email: 'cy@example.io', items: [{ sku: 'B-1', qty: 2 }], created_at: '2024-05-04T10:00:00Z', note: LONG_NOTE }),
+  invoiceRow(7, {
+    amount: '5',
+    status: 'paid',
+    customer_email: 'cy@example.io',
+    items: [{ sku: 'B-1', qty: 2 }],
+    created_at: '2024-05-04T10:00:00Z',
+    note: LONG_NOTE,
+  }),
 ];
 
 const INVOICE_FIELDS = 'invoiceId amount status email lines { sku qty } createdAt currency _meta { specId specVersion }';
@@ -63,11 +89,18 @@ describe('the mapping studio', () => {
     // The first rows exist before anything reads the topic; the studio asks discovery to profile
     // it (no spec needed); then the drifted rows come: a second raw schema version.
     const rows = driftingRows();
-    const profiled = (sampled: number, versions: number) => waitFor(`${sampled} rows profiled in ${versions} raw schema versions`, async () => {
-      const data = await target.ok<{ rawTopic: { sampled: number; versions: unknown[] } | null }>(
-        'query($t: String!) { rawTopic(topic: $t) { sampled versions { version } } }', { t: topic });
-      return data.rawTopic && data.rawTopic.sampled >= sampled && data.rawTopic.versions.length >= versions ? data.rawTopic : undefined;
-    }, { timeoutMs: 60_000 });
+    const profiled = (sampled: number, versions: number) =>
+      waitFor(
+        `${sampled} rows profiled in ${versions} raw schema versions`,
+        async () => {
+          const data = await target.ok<{ rawTopic: { sampled: number; versions: unknown[] } | null }>(
+            'query($t: String!) { rawTopic(topic: $t) { sampled versions { version } } }',
+            { t: topic },
+          );
+          return data.rawTopic && data.rawTopic.sampled >= sampled && data.rawTopic.versions.length >= versions ? data.rawTopic : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
     await target.produce(topic, rows.slice(0, 4));
     studio = await openStudioBrowser(target.baseUrl);
     const { page } = studio;
@@ -76,8 +109,14 @@ describe('the mapping studio', () => {
     await page.click('#use-key');
     await page.selectOption('#source-topic-select', topic);
     await page.click('#profile-topic');
-    await page.waitForFunction((t) => ((globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } } })
-      .document.getElementById('profile-status').textContent ?? '').includes(`${t} is being profiled`), topic);
+    await page.waitForFunction(
+      (t) =>
+        (
+          (globalThis as unknown as { document: { getElementById(id: string): { textContent: string | null } } }).document.getElementById('profile-status')
+            .textContent ?? ''
+        ).includes(`${t} is being profiled`),
+      topic,
+    );
     await studio.screenshot('0-profile-topic');
     await profiled(4, 1);
     await target.produce(topic, rows.slice(4));
@@ -102,7 +141,9 @@ describe('the mapping studio', () => {
     expect(references).toEqual([
       expect.stringMatching(/^\/studio\/assets\/studio-[0-9a-f]{12}\.css$/),
       // The navigation bar: home, the explorer, the studio itself.
-      '/', '/graphql', '/studio',
+      '/',
+      '/graphql',
+      '/studio',
       // The page's one script, bundled from src/browser/studio.
       expect.stringMatching(/^\/studio\/assets\/studio-[0-9a-f]{12}\.js$/),
     ]);
@@ -125,7 +166,11 @@ describe('the mapping studio', () => {
     await expect(page.textContent('#key-status')).resolves.toMatch(/Key set/);
     expect(await page.$eval('#save-spec', (b) => (b as unknown as { disabled: boolean }).disabled)).toBe(false);
     expect(await page.isVisible('#admin-hint')).toBe(false);
-    expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('canonql.studio.adminKey'))).toBe(TEST_ADMIN_KEY);
+    expect(
+      await page.evaluate(() =>
+        (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('canonql.studio.adminKey'),
+      ),
+    ).toBe(TEST_ADMIN_KEY);
 
     await page.selectOption('#topic-select', topic);
     await page.waitForSelector('#raw-fields tr[data-path="$.amount"]');
@@ -161,10 +206,21 @@ describe('the mapping studio', () => {
 
     await page.fill('#new-subject-schema', JSON.stringify(invoiceSchema, null, 2));
     await page.click('#register-subject');
-    await page.waitForFunction(() => (globalThis as unknown as { document: { querySelector(s: string): { value: string } | null } }).document.querySelector('#subject-select')?.value === 'invoice');
+    await page.waitForFunction(
+      () =>
+        (globalThis as unknown as { document: { querySelector(s: string): { value: string } | null } }).document.querySelector('#subject-select')?.value ===
+        'invoice',
+    );
     await page.waitForSelector('#canonical-fields tr[data-path="$.lines[*].qty"]');
     expect(await page.$$eval('#canonical-fields tbody tr', (rows) => rows.map((r) => r.getAttribute('data-path')))).toEqual([
-      '$.invoiceId', '$.amount', '$.status', '$.email', '$.lines[*].sku', '$.lines[*].qty', '$.createdAt', '$.currency',
+      '$.invoiceId',
+      '$.amount',
+      '$.status',
+      '$.email',
+      '$.lines[*].sku',
+      '$.lines[*].qty',
+      '$.createdAt',
+      '$.currency',
     ]);
     expect(await page.inputValue('#mapping-id')).toBe(MAPPING_ID);
     // Drafted from the topic: fields named like raw fields start mapped (createdAt ~ created_at).
@@ -191,14 +247,23 @@ describe('the mapping studio', () => {
     await chooseSource(page, '$.amount', '$.amount');
     await previewSettled(page);
     await page.waitForSelector(`${row('$.amount')} [data-check="type-mismatch"]`);
-    expect(await page.textContent(`${row('$.amount')} [data-check="type-mismatch"]`)).toMatch(/amount is integer\/number in the raw data but amount accepts string\/null/);
+    expect(await page.textContent(`${row('$.amount')} [data-check="type-mismatch"]`)).toMatch(
+      /amount is integer\/number in the raw data but amount accepts string\/null/,
+    );
     expect(await page.$$eval('#preview-table tr[data-status="error"]', (rows) => rows.length)).toBe(4);
     // The row says how many sampled records fail on it, and the failing records keep their op and key.
     expect(await page.textContent(`${row('$.amount')} [data-check="record-failures"]`)).toMatch(/^fails on 4 of 7 sampled records: \/amount: must be string/);
-    expect(await page.$$eval('#preview-table tr[data-status="error"]', (rows) => rows.map((r) => [r.children[1]?.textContent, r.children[2]?.textContent])))
-      .toEqual([['c', '1'], ['c', '2'], ['c', '3'], ['c', '4']]);
+    expect(
+      await page.$$eval('#preview-table tr[data-status="error"]', (rows) => rows.map((r) => [r.children[1]?.textContent, r.children[2]?.textContent])),
+    ).toEqual([
+      ['c', '1'],
+      ['c', '2'],
+      ['c', '3'],
+      ['c', '4'],
+    ]);
     // Long check text wraps in its own column: the transforms column keeps its share of the table.
-    const width = (selector: string) => page.$eval(selector, (n) => (n as unknown as { getBoundingClientRect(): { width: number } }).getBoundingClientRect().width);
+    const width = (selector: string) =>
+      page.$eval(selector, (n) => (n as unknown as { getBoundingClientRect(): { width: number } }).getBoundingClientRect().width);
     const table = await width('#mapping-table');
     expect(await width(`${row('$.amount')} > td:nth-child(3)`)).toBeGreaterThanOrEqual(table * 0.3);
     expect(await width(`${row('$.amount')} > td:nth-child(5)`)).toBeLessThanOrEqual(table * 0.2);
@@ -225,10 +290,21 @@ describe('the mapping studio', () => {
     expect(await page.$$eval('#preview-table tbody tr', (rows) => rows.map((r) => r.getAttribute('data-status')))).toEqual(Array(7).fill('mapped'));
     const canonical = await page.$$eval('#preview-table tbody tr pre', (pres) => pres.map((p) => JSON.parse(p.textContent ?? 'null') as unknown));
     expect(canonical[0]).toEqual({
-      invoiceId: '1', amount: '10.50', status: 'OPEN', lines: [{ sku: 'A-1', qty: 2 }], createdAt: '2024-05-01T10:00:00.000Z', currency: 'EUR',
+      invoiceId: '1',
+      amount: '10.50',
+      status: 'OPEN',
+      lines: [{ sku: 'A-1', qty: 2 }],
+      createdAt: '2024-05-01T10:00:00.000Z',
+      currency: 'EUR',
     });
     expect(canonical[5]).toEqual({
-      invoiceId: '6', amount: '99.90', status: 'OPEN', email: 'bob@example.io', lines: [{ sku: 'B-2', qty: 1 }], createdAt: '2024-05-03T09:00:00.000Z', currency: 'EUR',
+      invoiceId: '6',
+      amount: '99.90',
+      status: 'OPEN',
+      email: 'bob@example.io',
+      lines: [{ sku: 'B-2', qty: 1 }],
+      createdAt: '2024-05-03T09:00:00.000Z',
+      currency: 'EUR',
     });
     expect(await page.textContent('#preview-status')).toMatch(/7 mapped, 0 failed/);
     expect(await page.textContent('#coverage')).toMatch(/Source fields read/);
@@ -259,13 +335,15 @@ describe('the mapping studio', () => {
 
   it('is operable from the keyboard: labelled controls, real buttons, focus kept across re-renders', async () => {
     const { page } = studio;
-    const unlabelled = await page.$$eval('input, select, textarea', (nodes) => nodes
-      .filter((n) => {
-        const id = n.getAttribute('id');
-        const labelled = id !== null && n.ownerDocument.querySelector(`label[for="${id}"]`) !== null;
-        return !labelled && !n.getAttribute('aria-label');
-      })
-      .map((n) => n.outerHTML.slice(0, 120)));
+    const unlabelled = await page.$$eval('input, select, textarea', (nodes) =>
+      nodes
+        .filter((n) => {
+          const id = n.getAttribute('id');
+          const labelled = id !== null && n.ownerDocument.querySelector(`label[for="${id}"]`) !== null;
+          return !labelled && !n.getAttribute('aria-label');
+        })
+        .map((n) => n.outerHTML.slice(0, 120)),
+    );
     expect(unlabelled).toEqual([]);
     // Nothing clickable that is not a button, link, summary or form control.
     expect(await page.$$eval('[onclick], [role="button"]', (nodes) => nodes.length)).toBe(0);
@@ -274,11 +352,19 @@ describe('the mapping studio', () => {
     const rowId = await page.$eval(row('$.currency'), (node) => node.getAttribute('data-row'));
     await page.focus(`#add-step-${rowId}`);
     await page.keyboard.press('Enter');
-    await page.waitForFunction((id) => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id === `step-${id}-0`, rowId);
+    await page.waitForFunction(
+      (id) => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id === `step-${id}-0`,
+      rowId,
+    );
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id)).toBe(`step-${rowId}-0-remove`);
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id)).toBe(
+      `step-${rowId}-0-remove`,
+    );
     await page.keyboard.press('Space');
-    await page.waitForFunction((id) => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id === `add-step-${id}`, rowId);
+    await page.waitForFunction(
+      (id) => (globalThis as unknown as { document: { activeElement: { id: string } | null } }).document.activeElement?.id === `add-step-${id}`,
+      rowId,
+    );
     expect(await page.$$(`${row('$.currency')} select[id^="step-"]`)).toHaveLength(0);
     await previewSettled(page);
     expect(JSON.parse(await page.inputValue('#spec-json'))).toEqual(builtSpec);
@@ -289,7 +375,10 @@ describe('the mapping studio', () => {
     await page.click('#save-spec');
     await page.waitForSelector('#versions-table tr[data-version="1"][data-active="false"]');
     expect(await page.textContent('#lifecycle-status')).toMatch(/Saved invoice-canonicalization v1/);
-    const stored = await target.ok<{ mappingSpec: { spec: unknown; active: boolean } }>('query($id: String!) { mappingSpec(id: $id, version: 1) { spec active } }', { id: MAPPING_ID });
+    const stored = await target.ok<{ mappingSpec: { spec: unknown; active: boolean } }>(
+      'query($id: String!) { mappingSpec(id: $id, version: 1) { spec active } }',
+      { id: MAPPING_ID },
+    );
     expect(stored.mappingSpec).toEqual({ spec: builtSpec, active: false });
     await studio.screenshot('6-saved');
 
@@ -299,23 +388,52 @@ describe('the mapping studio', () => {
     await studio.screenshot('7-activated');
 
     await target.produce(topic, [
-      invoiceRow(101, { amount: '250', status: 'open', customer_email: 'Dee@Example.io', items: [{ sku: 'C-1', qty: 1 }, { sku: 'C-2', qty: '2' }], created_at: '2024-06-01T08:00:00Z' }),
+      invoiceRow(101, {
+        amount: '250',
+        status: 'open',
+        customer_email: 'Dee@Example.io',
+        items: [
+          { sku: 'C-1', qty: 1 },
+          { sku: 'C-2', qty: '2' },
+        ],
+        created_at: '2024-06-01T08:00:00Z',
+      }),
       invoiceRow(102, { amount: 19.9, status: null, items: [], created_at: '2024-06-01T09:15:00.123456Z' }),
     ]);
     // Profiling did not move ingestion's offsets: the seven profiled rows are ingested as well.
-    const invoices = await waitFor('the seven profiled and two new invoices', async () => {
-      const all = await target.ok<{ invoices: { totalCount: number } }>('{ invoices { totalCount } }');
-      const data = await target.ok<{ invoices: { totalCount: number; edges: { node: Record<string, unknown> }[] } }>(
-        `{ invoices(first: 10, where: { invoiceId: { in: ["101", "102"] } }, orderBy: { field: invoiceId, direction: ASC }) { totalCount edges { node { ${INVOICE_FIELDS} } } } }`);
-      return all.invoices.totalCount === 9 && data.invoices.edges.length === 2 ? data.invoices.edges.map((e) => e.node) : undefined;
-    }, { timeoutMs: 60_000 });
+    const invoices = await waitFor(
+      'the seven profiled and two new invoices',
+      async () => {
+        const all = await target.ok<{ invoices: { totalCount: number } }>('{ invoices { totalCount } }');
+        const data = await target.ok<{ invoices: { totalCount: number; edges: { node: Record<string, unknown> }[] } }>(
+          `{ invoices(first: 10, where: { invoiceId: { in: ["101", "102"] } }, orderBy: { field: invoiceId, direction: ASC }) { totalCount edges { node { ${INVOICE_FIELDS} } } } }`,
+        );
+        return all.invoices.totalCount === 9 && data.invoices.edges.length === 2 ? data.invoices.edges.map((e) => e.node) : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(invoices).toEqual([
       {
-        invoiceId: '101', amount: '250.00', status: 'OPEN', email: 'dee@example.io', lines: [{ sku: 'C-1', qty: 1 }, { sku: 'C-2', qty: 2 }],
-        createdAt: '2024-06-01T08:00:00.000Z', currency: 'EUR', _meta: { specId: MAPPING_ID, specVersion: 1 },
+        invoiceId: '101',
+        amount: '250.00',
+        status: 'OPEN',
+        email: 'dee@example.io',
+        lines: [
+          { sku: 'C-1', qty: 1 },
+          { sku: 'C-2', qty: 2 },
+        ],
+        createdAt: '2024-06-01T08:00:00.000Z',
+        currency: 'EUR',
+        _meta: { specId: MAPPING_ID, specVersion: 1 },
       },
       {
-        invoiceId: '102', amount: '19.90', status: 'OPEN', email: null, lines: [], createdAt: '2024-06-01T09:15:00.123456Z', currency: 'EUR',
+        invoiceId: '102',
+        amount: '19.90',
+        status: 'OPEN',
+        email: null,
+        lines: [],
+        createdAt: '2024-06-01T09:15:00.123456Z',
+        currency: 'EUR',
         _meta: { specId: MAPPING_ID, specVersion: 1 },
       },
     ]);
@@ -352,10 +470,14 @@ describe('the mapping studio', () => {
     await studio.screenshot('9-v2-active');
 
     await target.produce(topic, [invoiceRow(103, { amount: 1, status: 'Paid', items: [], created_at: '2024-06-02T08:00:00Z' })]);
-    const v2Invoice = await waitFor('invoice 103 under v2', async () => {
-      const data = await target.ok<{ invoice: Record<string, unknown> | null }>(`{ invoice(id: "103") { ${INVOICE_FIELDS} } }`);
-      return data.invoice ?? undefined;
-    }, { timeoutMs: 60_000 });
+    const v2Invoice = await waitFor(
+      'invoice 103 under v2',
+      async () => {
+        const data = await target.ok<{ invoice: Record<string, unknown> | null }>(`{ invoice(id: "103") { ${INVOICE_FIELDS} } }`);
+        return data.invoice ?? undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(v2Invoice).toMatchObject({ status: 'paid', _meta: { specId: MAPPING_ID, specVersion: 2 } });
 
     await page.click('#rollback-spec');
@@ -365,10 +487,14 @@ describe('the mapping studio', () => {
     await studio.screenshot('10-rolled-back');
 
     await target.produce(topic, [invoiceRow(104, { amount: 2, status: 'void', items: [], created_at: '2024-06-02T09:00:00Z' })]);
-    const v1Invoice = await waitFor('invoice 104 under v1 again', async () => {
-      const data = await target.ok<{ invoice: Record<string, unknown> | null }>(`{ invoice(id: "104") { ${INVOICE_FIELDS} } }`);
-      return data.invoice ?? undefined;
-    }, { timeoutMs: 60_000 });
+    const v1Invoice = await waitFor(
+      'invoice 104 under v1 again',
+      async () => {
+        const data = await target.ok<{ invoice: Record<string, unknown> | null }>(`{ invoice(id: "104") { ${INVOICE_FIELDS} } }`);
+        return data.invoice ?? undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(v1Invoice).toMatchObject({ status: 'VOID', _meta: { specId: MAPPING_ID, specVersion: 1 } });
   });
 
@@ -424,10 +550,14 @@ describe('the mapping studio', () => {
       ticket('t-2', 5, { updatedFields: { internal_note: 'call back' } }),
     ]);
     await target.ok('mutation($t: String!) { profileRawTopic(topic: $t) }', { t: mongoTopic });
-    await waitFor('the ticket topic profiled', async () => {
-      const data = await target.ok<{ rawTopic: { sampled: number } | null }>('query($t: String!) { rawTopic(topic: $t) { sampled } }', { t: mongoTopic });
-      return data.rawTopic && data.rawTopic.sampled >= 5 ? true : undefined;
-    }, { timeoutMs: 60_000 });
+    await waitFor(
+      'the ticket topic profiled',
+      async () => {
+        const data = await target.ok<{ rawTopic: { sampled: number } | null }>('query($t: String!) { rawTopic(topic: $t) { sampled } }', { t: mongoTopic });
+        return data.rawTopic && data.rawTopic.sampled >= 5 ? true : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
 
     await gotoStudio(page, target.baseUrl);
     await page.selectOption('#topic-select', mongoTopic);
@@ -465,11 +595,20 @@ describe('the mapping studio', () => {
     await page.selectOption('#spec-key', JSON.stringify({ source: true }));
     expect(await previewSettled(page)).toBe('done');
     expect(await page.textContent('#preview-status')).toMatch(/against the draft schema/);
-    const records = await page.$$eval('#preview-table tbody tr', (rows) => rows.map((r) => ({
-      op: r.children[1]?.textContent, key: r.children[2]?.textContent, status: r.getAttribute('data-status'), canonical: r.querySelector('pre')?.textContent ?? '',
-    })));
+    const records = await page.$$eval('#preview-table tbody tr', (rows) =>
+      rows.map((r) => ({
+        op: r.children[1]?.textContent,
+        key: r.children[2]?.textContent,
+        status: r.getAttribute('data-status'),
+        canonical: r.querySelector('pre')?.textContent ?? '',
+      })),
+    );
     expect(records.map((r) => [r.op, r.key, r.status])).toEqual([
-      ['c', 't-1', 'mapped'], ['c', 't-2', 'error'], ['u', 't-1', 'mapped'], ['u', 't-1', 'mapped'], ['u', 't-2', 'skipped'],
+      ['c', 't-1', 'mapped'],
+      ['c', 't-2', 'error'],
+      ['u', 't-1', 'mapped'],
+      ['u', 't-1', 'mapped'],
+      ['u', 't-2', 'skipped'],
     ]);
     // Partial updates: the parts of the document they set, nested.
     expect(JSON.parse(records[2]!.canonical)).toEqual({ customer: { email: 'b@example.io' } });

@@ -43,7 +43,8 @@ describe('Debezium PostgreSQL connector on the stack', () => {
     expect([...lsns].sort((a, b) => a - b)).toEqual(lsns);
     expect(insert!.value.payload.source).toMatchObject({ connector: 'postgresql', table, schema: 'public', db: 'canonql_source' });
     // numeric(12,2) travels as a Connect Decimal: base64 bytes with the scale in the schema.
-    const balanceField = insert!.value.schema.fields.find((f: { field: string }) => f.field === 'after')
+    const balanceField = insert!.value.schema.fields
+      .find((f: { field: string }) => f.field === 'after')
       .fields.find((f: { field: string }) => f.field === 'balance');
     expect(balanceField).toMatchObject({ name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '2' } });
   });

@@ -45,14 +45,16 @@ describe('the Kafka broker of the stack', () => {
     await consumer.subscribe({ topic, fromBeginning: true });
     const received: { key: string; n: number; partition: number }[] = [];
     await new Promise<void>((resolve, reject) => {
-      consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          received.push({ key: message.key!.toString(), n: JSON.parse(message.value!.toString()).n, partition });
-          await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
-          if (received.length === sent.length) resolve();
-        },
-      }).catch(reject);
+      consumer
+        .run({
+          autoCommit: false,
+          eachMessage: async ({ partition, message }) => {
+            received.push({ key: message.key!.toString(), n: JSON.parse(message.value!.toString()).n, partition });
+            await consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+            if (received.length === sent.length) resolve();
+          },
+        })
+        .catch(reject);
     });
     await consumer.disconnect();
 
@@ -73,7 +75,13 @@ describe('the Kafka broker of the stack', () => {
     const producer = kafka.producer();
     await producer.connect();
     leftovers.add(() => producer.disconnect());
-    await producer.send({ topic, messages: [{ key: 'a', value: '1' }, { key: 'b', value: '2' }] });
+    await producer.send({
+      topic,
+      messages: [
+        { key: 'a', value: '1' },
+        { key: 'b', value: '2' },
+      ],
+    });
     const first = await collectMessages(kafka, topic, (m) => m.length >= 2);
     const second = await collectMessages(kafka, topic, (m) => m.length >= 2);
     expect(second.map((m) => m.value)).toEqual(first.map((m) => m.value));

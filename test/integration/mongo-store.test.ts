@@ -18,7 +18,15 @@ describe('the MongoDB-wire store', () => {
     await client.close();
   });
 
-  interface Entity { _id: string; position: string; value?: number; hits?: number; lo?: number; hi?: number; note?: string }
+  interface Entity {
+    _id: string;
+    position: string;
+    value?: number;
+    hits?: number;
+    lo?: number;
+    hi?: number;
+    note?: string;
+  }
 
   /** The guarded upsert of canonql's state store: apply only when the stored position is older. */
   async function guardedUpsert(entities: Collection<Entity>, id: string, position: string, value: number) {
@@ -96,9 +104,17 @@ describe('the MongoDB-wire store', () => {
     ];
     for (const direction of [1, -1] as const) {
       for (const { filter, matches } of cases) {
-        for (const [skip, limit] of [[0, 1], [0, 21], [3, 21], [0, 500]] as const) {
+        for (const [skip, limit] of [
+          [0, 1],
+          [0, 21],
+          [3, 21],
+          [0, 500],
+        ] as const) {
           const page = await items.find(filter).sort({ _id: direction }).skip(skip).limit(limit).toArray();
-          const expected = ids.filter((id, n) => matches(n, id)).sort((a, b) => direction * byUnit(a, b)).slice(skip, skip + limit);
+          const expected = ids
+            .filter((id, n) => matches(n, id))
+            .sort((a, b) => direction * byUnit(a, b))
+            .slice(skip, skip + limit);
           expect({ direction, filter, skip, limit, ids: page.map((doc) => doc._id) }).toEqual({ direction, filter, skip, limit, ids: expected });
         }
       }
@@ -107,12 +123,17 @@ describe('the MongoDB-wire store', () => {
 
   it('counts and sums with $group and $sum, the only accumulators the design relies on', async () => {
     const rows = db.collection(uniqueName('groups'));
-    await rows.insertMany([{ r: 'eu', a: 2 }, { r: 'eu', a: 3 }, { r: 'us', a: 4 }]);
-    const grouped = await rows.aggregate([
-      { $match: { a: { $gte: 2 } } },
-      { $group: { _id: '$r', n: { $sum: 1 }, total: { $sum: '$a' } } },
-      { $sort: { _id: 1 } },
-    ]).toArray();
-    expect(grouped).toEqual([{ _id: 'eu', n: 2, total: 5 }, { _id: 'us', n: 1, total: 4 }]);
+    await rows.insertMany([
+      { r: 'eu', a: 2 },
+      { r: 'eu', a: 3 },
+      { r: 'us', a: 4 },
+    ]);
+    const grouped = await rows
+      .aggregate([{ $match: { a: { $gte: 2 } } }, { $group: { _id: '$r', n: { $sum: 1 }, total: { $sum: '$a' } } }, { $sort: { _id: 1 } }])
+      .toArray();
+    expect(grouped).toEqual([
+      { _id: 'eu', n: 2, total: 5 },
+      { _id: 'us', n: 1, total: 4 },
+    ]);
   });
 });

@@ -89,8 +89,10 @@ describeLocal('the local stack in a private (0700) folder', () => {
     await withPg(port, async (pg) => {
       expect((await pg.query('SELECT note FROM kept WHERE id = 1')).rows).toEqual([{ note: 'written before the restart' }]);
     });
-    console.log(`[measure] PostgreSQL of a stack in a 0700 folder (${files.runAs ?? 'invoking user'}, data in ${files.dataDir}): ` +
-      `cold start incl. initdb ${coldMs} ms, warm start ${warmMs} ms`);
+    console.log(
+      `[measure] PostgreSQL of a stack in a 0700 folder (${files.runAs ?? 'invoking user'}, data in ${files.dataDir}): ` +
+        `cold start incl. initdb ${coldMs} ms, warm start ${warmMs} ms`,
+    );
 
     const removed = await stackReset(quiet, paths);
     expect(service.pid()).toBeNull();

@@ -17,7 +17,10 @@ describeLocal('the local stack across `down` and `up`', () => {
   it('keeps stored data, and a second up installs nothing', async () => {
     const dbName = uniqueName('restart');
     let client = await testMongo();
-    await client.db(dbName).collection('docs').insertOne({ _id: 'kept' as never, n: 42 });
+    await client
+      .db(dbName)
+      .collection('docs')
+      .insertOne({ _id: 'kept' as never, n: 42 });
     await client.close();
 
     const down = stack('down');
@@ -28,7 +31,12 @@ describeLocal('the local stack across `down` and `up`', () => {
 
     client = await testMongo();
     try {
-      expect(await client.db(dbName).collection('docs').findOne({ _id: 'kept' as never })).toEqual({ _id: 'kept', n: 42 });
+      expect(
+        await client
+          .db(dbName)
+          .collection('docs')
+          .findOne({ _id: 'kept' as never }),
+      ).toEqual({ _id: 'kept', n: 42 });
       await client.db(dbName).dropDatabase();
     } finally {
       await client.close();

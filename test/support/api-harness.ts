@@ -29,7 +29,10 @@ export interface ApiHarness {
   readonly server: http.Server;
   readonly endpoint: GraphqlEndpoint;
   /** POSTs a GraphQL operation with supertest; returns the parsed body. */
-  query<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }>;
+  query<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+  ): Promise<{ data?: T; errors?: { message: string; extensions?: { code?: string } }[] }>;
   stop(): Promise<void>;
 }
 
@@ -60,8 +63,19 @@ export async function startApiHarness(db: Db, options: { subscriptions?: Subscri
   // As app.ts mounts it: a browser asking for the endpoint gets the explorer.
   app.use(explorerRoutes({ endpointPath: '/graphql', defaultQuery: DEMO_QUERY, title: 'canonql explorer' }));
   const endpoint = await mountGraphqlEndpoint({
-    app, httpServer: server, path: '/graphql', gateway,
-    services: { catalog, db, store: createEntityStore(db), eventLog: createEventLog(db), maxPageSize: 100, access: createAccessPolicy([TEST_ADMIN_KEY]), ...(binding ? { schemaRegistry: binding } : {}) },
+    app,
+    httpServer: server,
+    path: '/graphql',
+    gateway,
+    services: {
+      catalog,
+      db,
+      store: createEntityStore(db),
+      eventLog: createEventLog(db),
+      maxPageSize: 100,
+      access: createAccessPolicy([TEST_ADMIN_KEY]),
+      ...(binding ? { schemaRegistry: binding } : {}),
+    },
     logger,
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));

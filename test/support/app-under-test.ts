@@ -24,22 +24,25 @@ export interface AppUnderTest {
 
 export async function startAppUnderTest(name: string, env: Record<string, string> = {}): Promise<AppUnderTest> {
   const database = uniqueName(name.replace(/-/g, '_'));
-  const app = await startApp(loadConfig({
-    ...process.env,
-    CANONQL_MODE: 'test',
-    CANONQL_ROLES: 'ingest,api',
-    CANONQL_HTTP_PORT: '0',
-    MONGODB_DATABASE: database,
-    CANONQL_INGEST_GROUP_ID: uniqueName(`${name}-ingest`),
-    CANONQL_METRICS_GROUP_ID: uniqueName(`${name}-metrics`),
-    CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
-    CANONQL_SPECS_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-')),
-    CANONQL_ADMIN_KEYS: TEST_ADMIN_KEY,
-    CANONQL_CATALOG_POLL_MS: '200',
-    CANONQL_DISCOVERY_FLUSH_MS: '200',
-    CANONQL_DEMO_FEED: 'false',
-    ...env,
-  }), testLogger());
+  const app = await startApp(
+    loadConfig({
+      ...process.env,
+      CANONQL_MODE: 'test',
+      CANONQL_ROLES: 'ingest,api',
+      CANONQL_HTTP_PORT: '0',
+      MONGODB_DATABASE: database,
+      CANONQL_INGEST_GROUP_ID: uniqueName(`${name}-ingest`),
+      CANONQL_METRICS_GROUP_ID: uniqueName(`${name}-metrics`),
+      CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
+      CANONQL_SPECS_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-')),
+      CANONQL_ADMIN_KEYS: TEST_ADMIN_KEY,
+      CANONQL_CATALOG_POLL_MS: '200',
+      CANONQL_DISCOVERY_FLUSH_MS: '200',
+      CANONQL_DEMO_FEED: 'false',
+      ...env,
+    }),
+    testLogger(),
+  );
   const gql = async <T>(query: string, variables: Record<string, unknown> = {}, options: { admin?: boolean } = {}) => {
     const response = await fetch(app.graphqlUrl, {
       method: 'POST',

@@ -108,8 +108,7 @@ export class FeedReader {
   }
 }
 
-export const eventsOf = (items: readonly FeedItem[]): CanonicalEvent[] =>
-  items.flatMap((item) => (item.kind === 'event' ? [item.event] : []));
+export const eventsOf = (items: readonly FeedItem[]): CanonicalEvent[] => items.flatMap((item) => (item.kind === 'event' ? [item.event] : []));
 
 /** Versions received per key, in arrival order. */
 export function versionsByKey(events: readonly CanonicalEvent[]): Map<string, number[]> {

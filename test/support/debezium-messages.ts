@@ -29,23 +29,32 @@ export interface MongoChangeInput {
 /** A MongoDB connector (2.x/3.x) change event: `after`/`before` are Extended JSON strings. */
 export function mongoChange(input: MongoChangeInput): Message {
   const idJson = JSON.stringify(input.id);
-  const withId = (doc: Record<string, unknown> | null | undefined) =>
-    doc === undefined || doc === null ? null : JSON.stringify({ _id: input.id, ...doc });
+  const withId = (doc: Record<string, unknown> | null | undefined) => (doc === undefined || doc === null ? null : JSON.stringify({ _id: input.id, ...doc }));
   const value = {
     before: withId(input.before),
     after: input.op === 'd' ? null : withId(input.after),
-    updateDescription: input.updatedFields || input.removedFields
-      ? { removedFields: input.removedFields ?? null, updatedFields: input.updatedFields ? JSON.stringify(input.updatedFields) : null, truncatedArrays: null }
-      : null,
+    updateDescription:
+      input.updatedFields || input.removedFields
+        ? { removedFields: input.removedFields ?? null, updatedFields: input.updatedFields ? JSON.stringify(input.updatedFields) : null, truncatedArrays: null }
+        : null,
     source: {
-      version: '3.6.0.Final', connector: 'mongodb', name: 'demo', ts_ms: input.tsMs, snapshot: input.op === 'r' ? 'true' : 'false',
-      db: input.db ?? 'shop', collection: input.collection ?? 'orders', ord: input.ord, lsid: input.txn?.lsid ?? null, txnNumber: input.txn?.txnNumber ?? null,
+      version: '3.6.0.Final',
+      connector: 'mongodb',
+      name: 'demo',
+      ts_ms: input.tsMs,
+      snapshot: input.op === 'r' ? 'true' : 'false',
+      db: input.db ?? 'shop',
+      collection: input.collection ?? 'orders',
+      ord: input.ord,
+      lsid: input.txn?.lsid ?? null,
+      txnNumber: input.txn?.txnNumber ?? null,
     },
     op: input.op,
     ts_ms: input.tsMs + 5,
-    transaction: input.txn?.totalOrder !== undefined
-      ? { id: `${input.txn.lsid}:${input.txn.txnNumber}`, total_order: input.txn.totalOrder, data_collection_order: input.txn.totalOrder }
-      : null,
+    transaction:
+      input.txn?.totalOrder !== undefined
+        ? { id: `${input.txn.lsid}:${input.txn.txnNumber}`, total_order: input.txn.totalOrder, data_collection_order: input.txn.totalOrder }
+        : null,
   };
   return { key: JSON.stringify({ id: idJson }), value: JSON.stringify(value) };
 }
@@ -70,11 +79,20 @@ export function pgChange(input: PgChangeInput): Message {
   const tsMs = input.tsMs ?? 1_700_000_000_000 + input.lsn;
   const value = {
     before: input.before ?? null,
-    after: input.op === 'd' ? null : input.after ?? null,
+    after: input.op === 'd' ? null : (input.after ?? null),
     source: {
-      version: '3.6.0.Final', connector: 'postgresql', name: 'canonql', ts_ms: tsMs, snapshot: input.op === 'r' ? 'true' : 'false',
-      db: 'canonql_source', sequence: JSON.stringify([null, String(input.lsn)]), schema: 'public', table: input.table ?? 'customers',
-      txId: input.lsn, lsn: input.lsn, xmin: null,
+      version: '3.6.0.Final',
+      connector: 'postgresql',
+      name: 'canonql',
+      ts_ms: tsMs,
+      snapshot: input.op === 'r' ? 'true' : 'false',
+      db: 'canonql_source',
+      sequence: JSON.stringify([null, String(input.lsn)]),
+      schema: 'public',
+      table: input.table ?? 'customers',
+      txId: input.lsn,
+      lsn: input.lsn,
+      xmin: null,
     },
     op: input.op,
     ts_ms: tsMs + 3,

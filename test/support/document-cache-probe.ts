@@ -15,17 +15,20 @@ import { uniqueName } from './test-env';
 
 async function main(): Promise<void> {
   const documents = Number(process.argv[2] ?? 1000);
-  const app = await startApp(loadConfig({
-    ...process.env,
-    CANONQL_MODE: 'test',
-    CANONQL_ROLES: 'api',
-    CANONQL_HTTP_PORT: '0',
-    MONGODB_DATABASE: uniqueName('doc_cache_probe'),
-    CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
-    CANONQL_SPECS_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-')),
-    CANONQL_RATE_LIMIT_PER_MINUTE: '0',
-    CANONQL_DEMO_FEED: 'false',
-  }), pino({ level: 'error' }));
+  const app = await startApp(
+    loadConfig({
+      ...process.env,
+      CANONQL_MODE: 'test',
+      CANONQL_ROLES: 'api',
+      CANONQL_HTTP_PORT: '0',
+      MONGODB_DATABASE: uniqueName('doc_cache_probe'),
+      CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
+      CANONQL_SPECS_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-')),
+      CANONQL_RATE_LIMIT_PER_MINUTE: '0',
+      CANONQL_DEMO_FEED: 'false',
+    }),
+    pino({ level: 'error' }),
+  );
   const gc = (globalThis as { gc?: () => void }).gc!;
   const heapMb = () => {
     gc();
@@ -49,7 +52,10 @@ async function main(): Promise<void> {
   await app.stop();
 }
 
-main().then(() => process.exit(0), (error: unknown) => {
-  process.stderr.write(`${String(error)}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exit(1);
+  },
+);

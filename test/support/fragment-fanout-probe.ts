@@ -24,7 +24,7 @@ if (require.main === module) {
     const document = parse(text);
     const started = process.cpuUsage();
     const errors = validate(schema, document);
-    const verdict = errors.length > 0 ? 'INVALID' : checkOperation({ schema, document, principal: ANONYMOUS }, DEFAULT_OPERATION_LIMITS)?.code ?? 'ALLOWED';
+    const verdict = errors.length > 0 ? 'INVALID' : (checkOperation({ schema, document, principal: ANONYMOUS }, DEFAULT_OPERATION_LIMITS)?.code ?? 'ALLOWED');
     const used = process.cpuUsage(started);
     process.stdout.write(`${JSON.stringify({ levels, bytes: text.length, cpuMs: Math.round((used.user + used.system) / 1000), verdict })}\n`);
   }

@@ -9,5 +9,8 @@ export default async function globalTeardown(): Promise<void> {
   const started = JSON.parse(fs.readFileSync(STARTED_FILE, 'utf8')) as string[];
   fs.rmSync(STARTED_FILE);
   if (process.env.CANONQL_KEEP_STACK === '1' || started.length === 0) return;
-  await stackDown(createProgress((line) => process.stderr.write(`${line}\n`)), started);
+  await stackDown(
+    createProgress((line) => process.stderr.write(`${line}\n`)),
+    started,
+  );
 }

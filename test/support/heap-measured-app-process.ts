@@ -20,9 +20,15 @@ export interface HeapMeasuredApp {
 }
 
 export async function startHeapMeasuredApp(name: string, env: Record<string, string>): Promise<HeapMeasuredApp> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(ROOT, 'test', 'support', 'heap-measured-app.ts'), name, JSON.stringify(env)], {
-    cwd: ROOT, env: process.env, stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', 'tsx', path.join(ROOT, 'test', 'support', 'heap-measured-app.ts'), name, JSON.stringify(env)],
+    {
+      cwd: ROOT,
+      env: process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    },
+  );
   const stderr: string[] = [];
   child.stderr.on('data', (chunk: Buffer) => {
     stderr.push(chunk.toString());
@@ -44,7 +50,9 @@ export async function startHeapMeasuredApp(name: string, env: Record<string, str
     graphqlUrl: ready.graphqlUrl,
     database: ready.database,
     heap: async () => (await ask('heap')).heap as number,
-    startSampling: () => { child.stdin.write('sample\n'); },
+    startSampling: () => {
+      child.stdin.write('sample\n');
+    },
     peak: async () => (await ask('peak')) as { peak: number; samples: number },
     output: () => stderr.join(''),
     async stop() {

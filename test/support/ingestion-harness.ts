@@ -40,10 +40,19 @@ export async function startIngestionHarness(specs: readonly MappingSpec[]): Prom
   const deadLetterTopic = uniqueName('deadletter');
   const logger = testLogger('warn');
   let groupId = uniqueName('ingest-group');
-  const build = () => createIngestion({
-    kafka: testKafka(), db, specs: specs.map(compileForPipeline), validate, groupId, deadLetterTopic,
-    canonicalPartitions: 1, canonicalTopicPrefix: topicPrefix, fromBeginning: true, logger,
-  });
+  const build = () =>
+    createIngestion({
+      kafka: testKafka(),
+      db,
+      specs: specs.map(compileForPipeline),
+      validate,
+      groupId,
+      deadLetterTopic,
+      canonicalPartitions: 1,
+      canonicalTopicPrefix: topicPrefix,
+      fromBeginning: true,
+      logger,
+    });
   let ingestion = build();
   await ingestion.start();
   const harness: IngestionHarness = {
@@ -57,10 +66,14 @@ export async function startIngestionHarness(specs: readonly MappingSpec[]): Prom
       return groupId;
     },
     async waitForOutcomes(n, timeoutMs = 60000) {
-      await waitFor(`${n} ingestion outcomes`, () => {
-        const total = Object.values(ingestion.stats.outcomes).reduce((a, b) => a + b, 0);
-        return total >= n;
-      }, { timeoutMs, intervalMs: 50 });
+      await waitFor(
+        `${n} ingestion outcomes`,
+        () => {
+          const total = Object.values(ingestion.stats.outcomes).reduce((a, b) => a + b, 0);
+          return total >= n;
+        },
+        { timeoutMs, intervalMs: 50 },
+      );
     },
     async restart(options = {}) {
       await ingestion.stop();

@@ -27,7 +27,10 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ ms, code, message })}\n`);
 }
 
-void main().then(() => process.exit(0), (error: unknown) => {
-  process.stderr.write(`${String(error)}\n`);
-  process.exit(2);
-});
+void main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`${String(error)}\n`);
+    process.exit(2);
+  },
+);

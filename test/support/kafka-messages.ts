@@ -27,25 +27,24 @@ export async function collectMessages(
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`collected ${messages.length} messages from ${topic} in ${timeoutMs} ms; condition not met`)),
-        timeoutMs,
-      );
-      consumer.run({
-        eachMessage: async ({ partition, message }) => {
-          messages.push({
-            partition,
-            offset: message.offset,
-            key: message.key?.toString() ?? null,
-            value: message.value?.toString() ?? null,
-            headers: message.headers,
-          });
-          if (done(messages)) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
-      }).catch(reject);
+      const timer = setTimeout(() => reject(new Error(`collected ${messages.length} messages from ${topic} in ${timeoutMs} ms; condition not met`)), timeoutMs);
+      consumer
+        .run({
+          eachMessage: async ({ partition, message }) => {
+            messages.push({
+              partition,
+              offset: message.offset,
+              key: message.key?.toString() ?? null,
+              value: message.value?.toString() ?? null,
+              headers: message.headers,
+            });
+            if (done(messages)) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
     });
     return messages;
   } finally {

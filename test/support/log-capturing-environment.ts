@@ -32,7 +32,9 @@ export default class LogCapturingEnvironment extends NodeEnvironment {
 
   private capturedLogs(): Error {
     const { lines, dropped } = this.buffer;
-    const error = new Error(`logs of canonql during this test (${lines.length + dropped} lines${dropped > 0 ? `, the first ${dropped} dropped` : ''}):\n${formatLogLines(lines)}`);
+    const error = new Error(
+      `logs of canonql during this test (${lines.length + dropped} lines${dropped > 0 ? `, the first ${dropped} dropped` : ''}):\n${formatLogLines(lines)}`,
+    );
     error.stack = error.message; // the logs are the information; a stack into this file is not
     return error;
   }

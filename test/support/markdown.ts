@@ -64,7 +64,8 @@ export function readMarkdown(file: string): MarkdownDocument {
 
 /** Every Markdown file of the manual: README.md and docs/, recursively. */
 export function documentationFiles(): string[] {
-  const docs = fs.readdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true, encoding: 'utf8' })
+  const docs = fs
+    .readdirSync(path.join(REPO_ROOT, 'docs'), { recursive: true, encoding: 'utf8' })
     .filter((name) => name.endsWith('.md'))
     .map((name) => path.join('docs', name));
   return ['README.md', ...docs.sort()];

@@ -15,8 +15,15 @@ export async function parcelRoundTrip(target: AppUnderTest, producerKafka: Kafka
   });
   await target.ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version } }', {
     s: {
-      mappingId, version: 1, source: { type: 'kafka', topic }, target: { subject: 'parcel' }, key: { source: true },
-      fieldMappings: [{ src: '$.id', dst: '$.parcelId', transform: 'string' }, { src: '$.carrier', dst: '$.carrier' }],
+      mappingId,
+      version: 1,
+      source: { type: 'kafka', topic },
+      target: { subject: 'parcel' },
+      key: { source: true },
+      fieldMappings: [
+        { src: '$.id', dst: '$.parcelId', transform: 'string' },
+        { src: '$.carrier', dst: '$.carrier' },
+      ],
     },
   });
   await produce(producerKafka, topic, [
@@ -24,11 +31,16 @@ export async function parcelRoundTrip(target: AppUnderTest, producerKafka: Kafka
     pgChange({ op: 'c', key: { id: 2 }, after: { id: 2, carrier: 'ups' }, lsn: 11, table: 'parcels' }),
     pgChange({ op: 'u', key: { id: 1 }, before: { id: 1, carrier: 'dhl' }, after: { id: 1, carrier: 'fedex' }, lsn: 12, table: 'parcels' }),
   ]);
-  const parcels = await waitFor(`both parcels of ${topic} ingested`, async () => {
-    const data = await target.ok<{ parcels: { totalCount: number; edges: { node: { parcelId: string; carrier: string } }[] } }>(
-      '{ parcels { totalCount edges { node { parcelId carrier } } } }');
-    const nodes = data.parcels.edges.map((e) => e.node);
-    return nodes.some((n) => n.carrier === 'fedex') && data.parcels.totalCount === 2 ? nodes : undefined;
-  }, { timeoutMs: 60000 });
+  const parcels = await waitFor(
+    `both parcels of ${topic} ingested`,
+    async () => {
+      const data = await target.ok<{ parcels: { totalCount: number; edges: { node: { parcelId: string; carrier: string } }[] } }>(
+        '{ parcels { totalCount edges { node { parcelId carrier } } } }',
+      );
+      const nodes = data.parcels.edges.map((e) => e.node);
+      return nodes.some((n) => n.carrier === 'fedex') && data.parcels.totalCount === 2 ? nodes : undefined;
+    },
+    { timeoutMs: 60000 },
+  );
   return parcels.sort((a, b) => a.parcelId.localeCompare(b.parcelId));
 }

@@ -53,7 +53,14 @@ export interface CheckReport {
   readonly facts: { keys: number; changes: number; canonicalMessages: number; duplicates: number; offsetSamples: number; deadLettered: number };
 }
 
-interface CanonicalMessage { readonly partition: number; readonly offset: number; readonly id: string; readonly key: string; readonly version: number; readonly raw: string }
+interface CanonicalMessage {
+  readonly partition: number;
+  readonly offset: number;
+  readonly id: string;
+  readonly key: string;
+  readonly version: number;
+  readonly raw: string;
+}
 
 export async function checkReliability(input: CheckInput): Promise<CheckReport> {
   const violations: string[] = [];
@@ -61,17 +68,22 @@ export async function checkReliability(input: CheckInput): Promise<CheckReport> 
   const changes = [...model.expected.values()].reduce((n, e) => n + e.version, 0);
 
   // 1. state equals the source.
-  const docs = await input.db.collection<{ _id: string; data: Record<string, unknown>; _meta: { version: number; deleted?: boolean } }>(stateCollectionName(model.subject)).find({}).toArray();
+  const docs = await input.db
+    .collection<{ _id: string; data: Record<string, unknown>; _meta: { version: number; deleted?: boolean } }>(stateCollectionName(model.subject))
+    .find({})
+    .toArray();
   const stored = new Map(docs.map((d) => [String(d._id), d]));
   for (const [key, want] of model.expected) {
     const doc = stored.get(key);
     if (want.data === null) {
       if (doc && !doc._meta.deleted) violations.push(`state: key ${key} is live (version ${doc._meta.version}), the source deleted it`);
-      else if (doc && doc._meta.version !== want.version) violations.push(`state: deleted key ${key} kept at version ${doc._meta.version}, source has ${want.version}`);
+      else if (doc && doc._meta.version !== want.version)
+        violations.push(`state: deleted key ${key} kept at version ${doc._meta.version}, source has ${want.version}`);
     } else if (!doc) violations.push(`state: key ${key} missing`);
     else if (doc._meta.deleted) violations.push(`state: key ${key} is deleted, the source has it at version ${want.version}`);
     else if (doc._meta.version !== want.version) violations.push(`state: key ${key} at version ${doc._meta.version}, source has ${want.version}`);
-    else if (JSON.stringify(sortKeys(doc.data)) !== JSON.stringify(sortKeys(want.data))) violations.push(`state: key ${key} is ${JSON.stringify(doc.data)}, source has ${JSON.stringify(want.data)}`);
+    else if (JSON.stringify(sortKeys(doc.data)) !== JSON.stringify(sortKeys(want.data)))
+      violations.push(`state: key ${key} is ${JSON.stringify(doc.data)}, source has ${JSON.stringify(want.data)}`);
   }
   for (const key of stored.keys()) if (!model.expected.has(key)) violations.push(`state: key ${key} not in the source`);
 
@@ -82,15 +94,20 @@ export async function checkReliability(input: CheckInput): Promise<CheckReport> 
   const collected: CanonicalMessage[] = [];
   const seen = new Set<string>();
   try {
-    await collectMessages(input.kafka, input.canonicalTopic, (messages) => {
-      for (let i = collected.length; i < messages.length; i += 1) {
-        const m = messages[i]!;
-        const event = JSON.parse(m.value!) as { id: string; key: string; version: number };
-        collected.push({ partition: m.partition, offset: Number(m.offset), id: event.id, key: event.key, version: event.version, raw: m.value! });
-        seen.add(`${event.key}@${event.version}`);
-      }
-      return seen.size >= wanted.size && [...wanted].every((w) => seen.has(w));
-    }, input.timeoutMs ?? 60000);
+    await collectMessages(
+      input.kafka,
+      input.canonicalTopic,
+      (messages) => {
+        for (let i = collected.length; i < messages.length; i += 1) {
+          const m = messages[i]!;
+          const event = JSON.parse(m.value!) as { id: string; key: string; version: number };
+          collected.push({ partition: m.partition, offset: Number(m.offset), id: event.id, key: event.key, version: event.version, raw: m.value! });
+          seen.add(`${event.key}@${event.version}`);
+        }
+        return seen.size >= wanted.size && [...wanted].every((w) => seen.has(w));
+      },
+      input.timeoutMs ?? 60000,
+    );
   } catch (error) {
     violations.push(`events: ${(error as Error).message}`);
   }
@@ -128,15 +145,19 @@ export async function checkReliability(input: CheckInput): Promise<CheckReport> 
   }
 
   // 6. each change once in the event log.
-  const logged = await input.db.collection<{ key: string; version: number }>(EVENT_LOG_COLLECTION)
-    .find({ subject: model.subject }, { projection: { key: 1, version: 1 } }).toArray();
+  const logged = await input.db
+    .collection<{ key: string; version: number }>(EVENT_LOG_COLLECTION)
+    .find({ subject: model.subject }, { projection: { key: 1, version: 1 } })
+    .toArray();
   const loggedVersions = new Map<string, number[]>();
   for (const e of logged) loggedVersions.set(e.key, [...(loggedVersions.get(e.key) ?? []), e.version]);
   for (const [key, want] of model.expected) {
     const versions = (loggedVersions.get(key) ?? []).sort((a, b) => a - b);
     const expectedVersions = Array.from({ length: want.version }, (_, i) => i + 1);
     if (JSON.stringify(versions) !== JSON.stringify(expectedVersions)) {
-      violations.push(`event log: key ${key} has versions [${versions.slice(0, 12).join(',')}${versions.length > 12 ? ',…' : ''}], expected 1..${want.version} once each`);
+      violations.push(
+        `event log: key ${key} has versions [${versions.slice(0, 12).join(',')}${versions.length > 12 ? ',…' : ''}], expected 1..${want.version} once each`,
+      );
     }
   }
   for (const key of loggedVersions.keys()) if (!model.expected.has(key)) violations.push(`event log: key ${key} not in the source`);
@@ -145,7 +166,8 @@ export async function checkReliability(input: CheckInput): Promise<CheckReport> 
   if (deadLettered.size > 0) {
     const letters = await input.db.collection<{ code: string; details: { key?: string; version?: number } | null }>(DEAD_LETTER_COLLECTION).find({}).toArray();
     for (const [kv, code] of deadLettered) {
-      if (!letters.some((l) => l.code === code && `${l.details?.key}@${l.details?.version}` === kv)) violations.push(`dead letters: ${kv} is not dead-lettered with ${code}`);
+      if (!letters.some((l) => l.code === code && `${l.details?.key}@${l.details?.version}` === kv))
+        violations.push(`dead letters: ${kv} is not dead-lettered with ${code}`);
       if (present.has(kv)) violations.push(`dead letters: ${kv} is dead-lettered but also on the canonical topic`);
     }
   }
@@ -154,13 +176,27 @@ export async function checkReliability(input: CheckInput): Promise<CheckReport> 
   violations.push(...input.offsets.violations());
   if (input.offsets.samples() === 0) violations.push('offsets: no committed-offset sample was taken');
 
-  return { violations, facts: { keys: model.expected.size, changes, canonicalMessages: collected.length, duplicates, offsetSamples: input.offsets.samples(), deadLettered: deadLettered.size } };
+  return {
+    violations,
+    facts: {
+      keys: model.expected.size,
+      changes,
+      canonicalMessages: collected.length,
+      duplicates,
+      offsetSamples: input.offsets.samples(),
+      deadLettered: deadLettered.size,
+    },
+  };
 }
 
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
@@ -205,8 +241,10 @@ export function createOffsetSampler(options: {
     try {
       await admin.connect();
       const [committed] = await admin.fetchOffsets({ groupId: options.groupId, topics: [options.rawTopic] });
-      const docs = await options.db.collection<{ _id: string; _meta: { version: number } }>(stateCollectionName(options.subject))
-        .find({}, { projection: { _meta: 1 } }).toArray();
+      const docs = await options.db
+        .collection<{ _id: string; _meta: { version: number } }>(stateCollectionName(options.subject))
+        .find({}, { projection: { _meta: 1 } })
+        .toArray();
       const versions = new Map(docs.map((d) => [String(d._id), d._meta.version]));
       for (const { partition, offset } of committed?.partitions ?? []) {
         const upTo = Number(offset);
@@ -216,7 +254,10 @@ export function createOffsetSampler(options: {
           const m = produced[o];
           if (!m) continue;
           const have = versions.get(m.key) ?? 0;
-          if (have < m.version) found.push(`offsets: committed offset ${upTo} of partition ${partition} is past offset ${o} (key ${m.key} v${m.version}), but the store has v${have}`);
+          if (have < m.version)
+            found.push(
+              `offsets: committed offset ${upTo} of partition ${partition} is past offset ${o} (key ${m.key} v${m.version}), but the store has v${have}`,
+            );
         }
       }
       taken += 1;

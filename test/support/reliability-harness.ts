@@ -90,9 +90,17 @@ export async function createReliabilityWorld(name: string, options: WorldOptions
   const spec = specFromFile('order.json', rawTopic);
   fs.writeFileSync(path.join(specsDir, 'order.json'), JSON.stringify(options.deleteMode ? { ...spec, deleteMode: options.deleteMode } : spec));
   // Raw messages of several MB are allowed on the raw topic (oversized-entity cases).
-  await ensureTopics(kafka, [{ topic: rawTopic, numPartitions: options.partitions, configEntries: [{ name: 'max.message.bytes', value: String(8 * 1024 * 1024) }] }]);
+  await ensureTopics(kafka, [
+    { topic: rawTopic, numPartitions: options.partitions, configEntries: [{ name: 'max.message.bytes', value: String(8 * 1024 * 1024) }] },
+  ]);
   if (options.canonicalTopicConfig) {
-    await ensureTopics(kafka, [{ topic: canonicalTopic('order', prefix), numPartitions: options.partitions, configEntries: Object.entries(options.canonicalTopicConfig).map(([name, value]) => ({ name, value })) }]);
+    await ensureTopics(kafka, [
+      {
+        topic: canonicalTopic('order', prefix),
+        numPartitions: options.partitions,
+        configEntries: Object.entries(options.canonicalTopicConfig).map(([name, value]) => ({ name, value })),
+      },
+    ]);
   }
   const rawLog = new Map<number, ({ key: string; version: number } | undefined)[]>();
   const sampler = createOffsetSampler({ kafka, db, subject: 'order', groupId, rawTopic, rawLog });
@@ -105,7 +113,13 @@ export async function createReliabilityWorld(name: string, options: WorldOptions
   const changeOf = options.stream ?? (options.transactions ? transactionStream(options.keys, options.transactions) : defaultStream(options.keys));
 
   const world: ReliabilityWorld = {
-    kafka, mongo, db, database, rawTopic, groupId, sampler,
+    kafka,
+    mongo,
+    db,
+    database,
+    rawTopic,
+    groupId,
+    sampler,
     canonicalTopic: canonicalTopic('order', prefix),
     produced: () => produced,
     async produce(count) {
@@ -115,7 +129,8 @@ export async function createReliabilityWorld(name: string, options: WorldOptions
       }
       const changes = Array.from({ length: count }, (_, i) => changeOf(produced + i));
       const metadata = await producer.send({
-        topic: rawTopic, acks: -1,
+        topic: rawTopic,
+        acks: -1,
         messages: changes.map((c) => ({ ...c.message, partition: c.k % options.partitions })),
       });
       for (const meta of metadata) {
@@ -152,18 +167,33 @@ export async function createReliabilityWorld(name: string, options: WorldOptions
       return service;
     },
     async waitApplied(timeoutMs = 90000) {
-      await waitFor(`all ${produced} changes applied`, async () => {
-        const docs = await db.collection<{ _id: string; _meta: { version: number } }>(stateCollectionName('order')).find({}, { projection: { _meta: 1 } }).toArray();
-        const versions = new Map(docs.map((d) => [String(d._id), d._meta.version]));
-        // A hard-deleted key may be gone from the store, or kept as a deleted marker at its version.
-        return [...model].every(([key, want]) => versions.get(key) === want.version || (want.data === null && !versions.has(key)))
-          && docs.every((d) => model.has(String(d._id)));
-      }, { timeoutMs, intervalMs: 500 });
+      await waitFor(
+        `all ${produced} changes applied`,
+        async () => {
+          const docs = await db
+            .collection<{ _id: string; _meta: { version: number } }>(stateCollectionName('order'))
+            .find({}, { projection: { _meta: 1 } })
+            .toArray();
+          const versions = new Map(docs.map((d) => [String(d._id), d._meta.version]));
+          // A hard-deleted key may be gone from the store, or kept as a deleted marker at its version.
+          return (
+            [...model].every(([key, want]) => versions.get(key) === want.version || (want.data === null && !versions.has(key))) &&
+            docs.every((d) => model.has(String(d._id)))
+          );
+        },
+        { timeoutMs, intervalMs: 500 },
+      );
     },
     async check() {
       await sampler.sample();
       await sampler.stop();
-      return checkReliability({ kafka, db, canonicalTopic: world.canonicalTopic, offsets: sampler, model: { subject: 'order', expected: model, deadLettered } });
+      return checkReliability({
+        kafka,
+        db,
+        canonicalTopic: world.canonicalTopic,
+        offsets: sampler,
+        model: { subject: 'order', expected: model, deadLettered },
+      });
     },
     async dispose() {
       await sampler.stop().catch(() => undefined);
@@ -178,18 +208,31 @@ export async function createReliabilityWorld(name: string, options: WorldOptions
 }
 
 /** The canonical document of the default stream's key k at version v (see specs/order.json). */
-export const orderData = (k: number, v: number): Record<string, unknown> =>
-  ({ order_id: `o-${k}`, customer: { email: `v${v}@x.io` }, line_items: [{ sku: `sku-${k}-${v}` }], currency: 'USD', created_by: 'system' });
+export const orderData = (k: number, v: number): Record<string, unknown> => ({
+  order_id: `o-${k}`,
+  customer: { email: `v${v}@x.io` },
+  line_items: [{ sku: `sku-${k}-${v}` }],
+  currency: 'USD',
+  created_by: 'system',
+});
 
 /** The default stream: change n is key n mod keys at version ⌊n / keys⌋ + 1, one oplog entry each. */
 export function defaultStream(keys: number): (n: number) => WorldChange {
   return (n) => {
     const k = n % keys;
     const v = Math.floor(n / keys) + 1;
-    return { k, v, data: orderData(k, v), message: mongoChange({
-      op: v === 1 ? 'c' : 'u', id: { $oid: oid(k) }, tsMs: BASE_TS + v * 1000, ord: k + 1,
-      after: { orderId: `o-${k}`, customer: { email: `v${v}@x.io` }, items: [{ sku: `sku-${k}-${v}` }] },
-    }) };
+    return {
+      k,
+      v,
+      data: orderData(k, v),
+      message: mongoChange({
+        op: v === 1 ? 'c' : 'u',
+        id: { $oid: oid(k) },
+        tsMs: BASE_TS + v * 1000,
+        ord: k + 1,
+        after: { orderId: `o-${k}`, customer: { email: `v${v}@x.io` }, items: [{ sku: `sku-${k}-${v}` }] },
+      }),
+    };
   };
 }
 
@@ -200,18 +243,29 @@ export function defaultStream(keys: number): (n: number) => WorldChange {
  * `ord`) and session (`lsid`, `txnNumber`); with `metadata`, also `transaction.total_order`.
  */
 export function transactionStream(keys: number, options: { readonly changesPerDocument: number; readonly metadata: boolean }): (n: number) => WorldChange {
-  const lsid = JSON.stringify({ id: { $binary: { base64: 'c2Vzc2lvbi0wMDAwMDAwMQ==', subType: '04' } }, uid: { $binary: { base64: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', subType: '00' } } });
+  const lsid = JSON.stringify({
+    id: { $binary: { base64: 'c2Vzc2lvbi0wMDAwMDAwMQ==', subType: '04' } },
+    uid: { $binary: { base64: '47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=', subType: '00' } },
+  });
   const c = options.changesPerDocument;
   return (n) => {
     const k = n % keys;
     const v = Math.floor(n / keys) + 1;
     const g = Math.floor((v - 1) / c);
     const totalOrder = ((v - 1) % c) * keys + k + 1;
-    return { k, v, data: orderData(k, v), message: mongoChange({
-      op: v === 1 ? 'c' : 'u', id: { $oid: oid(k) }, tsMs: BASE_TS + (g + 1) * 1000, ord: 1,
-      after: { orderId: `o-${k}`, customer: { email: `v${v}@x.io` }, items: [{ sku: `sku-${k}-${v}` }] },
-      txn: { lsid, txnNumber: g + 1, ...(options.metadata ? { totalOrder } : {}) },
-    }) };
+    return {
+      k,
+      v,
+      data: orderData(k, v),
+      message: mongoChange({
+        op: v === 1 ? 'c' : 'u',
+        id: { $oid: oid(k) },
+        tsMs: BASE_TS + (g + 1) * 1000,
+        ord: 1,
+        after: { orderId: `o-${k}`, customer: { email: `v${v}@x.io` }, items: [{ sku: `sku-${k}-${v}` }] },
+        txn: { lsid, txnNumber: g + 1, ...(options.metadata ? { totalOrder } : {}) },
+      }),
+    };
   };
 }
 
@@ -236,5 +290,6 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 
 /** Fails with every violation listed, so a failing case says everything that went wrong at once. */
 export function expectReliable(report: CheckReport): void {
-  if (report.violations.length > 0) throw new Error(`reliability check failed (${JSON.stringify(report.facts)}):\n${report.violations.slice(0, 40).join('\n')}`);
+  if (report.violations.length > 0)
+    throw new Error(`reliability check failed (${JSON.stringify(report.facts)}):\n${report.violations.slice(0, 40).join('\n')}`);
 }

@@ -3,16 +3,23 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
 /** A free TCP port on 127.0.0.1 (for a child process that must come back on the same port). */
-export const freePort = () => new Promise<number>((resolve) => {
-  const server = net.createServer().listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as net.AddressInfo;
-    server.close(() => resolve(port));
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
   });
-});
 
 const QUERY = 'subscription ($after: String) { orderChanged(after: $after) { eventId op key version cursor } }';
 
-export interface Received { eventId: string; op: string; key: string; version: number; cursor: string }
+export interface Received {
+  eventId: string;
+  op: string;
+  key: string;
+  version: number;
+  cursor: string;
+}
 
 /**
  * A subscriber as a client should write one: remembers the cursor of the last payload it
@@ -33,7 +40,10 @@ export class ResumingSubscriber {
   start(): void {
     if (this.closed) return;
     const client = createClient({
-      url: this.url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: true,
+      url: this.url,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
       on: { connected: () => this.connectedAt.push(Date.now()) },
     });
     this.client = client;
@@ -44,16 +54,19 @@ export class ResumingSubscriber {
       this.reconnects += 1;
       setTimeout(() => this.start(), 300);
     };
-    client.subscribe<{ orderChanged: Received }>({ query: QUERY, variables: { after: this.cursor } }, {
-      next: (value) => {
-        const payload = value.data?.orderChanged;
-        if (!payload) return;
-        this.received.push(payload);
-        this.cursor = payload.cursor;
+    client.subscribe<{ orderChanged: Received }>(
+      { query: QUERY, variables: { after: this.cursor } },
+      {
+        next: (value) => {
+          const payload = value.data?.orderChanged;
+          if (!payload) return;
+          this.received.push(payload);
+          this.cursor = payload.cursor;
+        },
+        error: again,
+        complete: again,
       },
-      error: again,
-      complete: again,
-    });
+    );
   }
 
   async stop(): Promise<void> {

@@ -31,9 +31,14 @@ export async function testMongo(): Promise<MongoClient> {
 export async function testMariadb(): Promise<mariadb.Connection> {
   const url = new URL(testConfig.sourceMariadbUrl);
   return mariadb.createConnection({
-    host: url.hostname, port: Number(url.port || 3306), user: decodeURIComponent(url.username || 'root'),
-    password: decodeURIComponent(url.password), database: url.pathname.replace(/^\//, ''),
-    bigIntAsNumber: false, decimalAsNumber: false, dateStrings: true,
+    host: url.hostname,
+    port: Number(url.port || 3306),
+    user: decodeURIComponent(url.username || 'root'),
+    password: decodeURIComponent(url.password),
+    database: url.pathname.replace(/^\//, ''),
+    bigIntAsNumber: false,
+    decimalAsNumber: false,
+    dateStrings: true,
   });
 }
 

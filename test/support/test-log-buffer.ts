@@ -39,7 +39,7 @@ function formatLogLine(line: string): string {
     return `  ${line}`;
   }
   const { level, time, msg, component, pid: _pid, hostname: _hostname, name: _name, ...rest } = entry;
-  const levelName = typeof level === 'number' ? LEVELS[level] ?? String(level) : String(level ?? '').toUpperCase();
+  const levelName = typeof level === 'number' ? (LEVELS[level] ?? String(level)) : String(level ?? '').toUpperCase();
   const at = typeof time === 'number' || typeof time === 'string' ? new Date(time).toISOString().slice(11, 23) : '';
   const fields = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
   return `  ${at} ${levelName.padEnd(5)} ${component ? `[${String(component)}] ` : ''}${String(msg ?? '')}${fields}`;

@@ -25,8 +25,25 @@ type Rng = () => number;
 const int = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));
 const pick = <T>(rng: Rng, list: readonly T[]): T => list[int(rng, 0, list.length - 1)]!;
 
-const SPECIAL_DECIMALS = ['0', '0.00', '-0.00', '9007199254740993', '9007199254740993.01', '-9007199254740993', '123456789012345678901234567890.5',
-  '0.000000000000000000123', '-0.000000000000000000123', '0.0000000000000000001230', '100', '12.50', '12.5', '9.00', '10.00', '-5.00', '-0.01'];
+const SPECIAL_DECIMALS = [
+  '0',
+  '0.00',
+  '-0.00',
+  '9007199254740993',
+  '9007199254740993.01',
+  '-9007199254740993',
+  '123456789012345678901234567890.5',
+  '0.000000000000000000123',
+  '-0.000000000000000000123',
+  '0.0000000000000000001230',
+  '100',
+  '12.50',
+  '12.5',
+  '9.00',
+  '10.00',
+  '-5.00',
+  '-0.01',
+];
 
 export function randomDecimal(rng: Rng): string {
   if (rng() < 0.25) return pick(rng, SPECIAL_DECIMALS);
@@ -109,34 +126,48 @@ export function oracleMatches(doc: Record<string, unknown>, field: ValueField, o
   const hasValue = value !== null && value !== undefined;
   const cmp = (o: unknown) => (hasValue ? compareValues(field, value, o) : NaN);
   switch (op) {
-    case 'exists': return present === operand;
-    case 'isNull': return !hasValue === operand;
-    case 'eq': return cmp(operand) === 0;
-    case 'ne': return !(cmp(operand) === 0);
-    case 'in': return (operand as unknown[]).some((o) => cmp(o) === 0);
-    case 'lt': return cmp(operand) < 0;
-    case 'lte': return cmp(operand) <= 0;
-    case 'gt': return cmp(operand) > 0;
-    case 'gte': return cmp(operand) >= 0;
+    case 'exists':
+      return present === operand;
+    case 'isNull':
+      return !hasValue === operand;
+    case 'eq':
+      return cmp(operand) === 0;
+    case 'ne':
+      return !(cmp(operand) === 0);
+    case 'in':
+      return (operand as unknown[]).some((o) => cmp(o) === 0);
+    case 'lt':
+      return cmp(operand) < 0;
+    case 'lte':
+      return cmp(operand) <= 0;
+    case 'gt':
+      return cmp(operand) > 0;
+    case 'gte':
+      return cmp(operand) >= 0;
   }
 }
 
 /** Ids in orderBy order: null and absent first ascending (last descending), ties by id in the same direction. */
 export function oracleOrder(docs: readonly { id: string; data: Record<string, unknown> }[], field: ValueField, direction: 1 | -1): string[] {
-  return [...docs].sort((a, b) => {
-    const [x, y] = [a.data[field], b.data[field]];
-    const [nx, ny] = [x === null || x === undefined, y === null || y === undefined];
-    const byValue = nx && ny ? 0 : nx ? -1 : ny ? 1 : compareValues(field, x, y);
-    return direction * (byValue || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  }).map((d) => d.id);
+  return [...docs]
+    .sort((a, b) => {
+      const [x, y] = [a.data[field], b.data[field]];
+      const [nx, ny] = [x === null || x === undefined, y === null || y === undefined];
+      const byValue = nx && ny ? 0 : nx ? -1 : ny ? 1 : compareValues(field, x, y);
+      return direction * (byValue || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    })
+    .map((d) => d.id);
 }
 
 /** A random filter of one field: its op and an operand (values drawn like the documents' ones, so equal values occur). */
 export function randomFilter(rng: Rng): { field: ValueField; op: Op; operand: unknown } {
   const field = pick(rng, VALUE_FIELDS);
   const op = pick(rng, field === 's' ? OPS : OPS);
-  const operand = op === 'exists' || op === 'isNull' ? rng() < 0.5
-    : op === 'in' ? Array.from({ length: int(rng, 1, 3) }, () => randomValue(rng, field))
-    : randomValue(rng, field);
+  const operand =
+    op === 'exists' || op === 'isNull'
+      ? rng() < 0.5
+      : op === 'in'
+        ? Array.from({ length: int(rng, 1, 3) }, () => randomValue(rng, field))
+        : randomValue(rng, field);
   return { field, op, operand };
 }

@@ -10,7 +10,9 @@ import { pageConfig } from '../dom';
  * `content-type: application/json`). Subscriptions: graphql-ws on the same URL, ws: or wss:
  * following the page's own scheme, so it works behind a TLS-terminating proxy too.
  */
-interface ReactElement { readonly type: unknown }
+interface ReactElement {
+  readonly type: unknown;
+}
 type Fetcher = (params: unknown) => unknown;
 
 interface GraphiqlProps {
@@ -47,15 +49,19 @@ const fetcher = GraphiQL.createFetcher({ url: endpoint.href, wsClient, enableInc
 
 const container = document.getElementById('graphiql');
 if (!container) throw new Error('explorer: #graphiql is missing');
-ReactDOM.createRoot(container).render(React.createElement(GraphiQL, {
-  fetcher,
-  defaultQuery: config.defaultQuery,
-  defaultEditorToolsVisibility: false,
-  isHeadersEditorEnabled: true,
-  shouldPersistHeaders: false,
-}));
+ReactDOM.createRoot(container).render(
+  React.createElement(GraphiQL, {
+    fetcher,
+    defaultQuery: config.defaultQuery,
+    defaultEditorToolsVisibility: false,
+    isHeadersEditorEnabled: true,
+    shouldPersistHeaders: false,
+  }),
+);
 
 declare global {
-  interface Window { canonqlExplorer?: { readonly endpoint: string; readonly subscriptionUrl: string } }
+  interface Window {
+    canonqlExplorer?: { readonly endpoint: string; readonly subscriptionUrl: string };
+  }
 }
 window.canonqlExplorer = { endpoint: endpoint.href, subscriptionUrl: subscriptionUrl.href };

@@ -42,7 +42,10 @@ export function createClient(endpoint: string) {
     let result: { data?: TData | null; errors?: GraphqlError[] };
     try {
       const response = await fetch(endpoint, {
-        method: 'POST', headers, body: JSON.stringify({ query: op.document, variables }), credentials: 'same-origin',
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query: op.document, variables }),
+        credentials: 'same-origin',
       });
       try {
         result = (await response.json()) as typeof result;
@@ -50,7 +53,9 @@ export function createClient(endpoint: string) {
         result = { errors: [{ message: `HTTP ${response.status} from ${endpoint}`, extensions: { code: `HTTP_${response.status}` } }] };
       }
     } catch (error) {
-      result = { errors: [{ message: `cannot reach ${endpoint}: ${error instanceof Error ? error.message : String(error)}`, extensions: { code: 'NETWORK' } }] };
+      result = {
+        errors: [{ message: `cannot reach ${endpoint}: ${error instanceof Error ? error.message : String(error)}`, extensions: { code: 'NETWORK' } }],
+      };
     }
     if (result.errors?.length) throw new GraphqlProblem(result.errors);
     if (result.data === undefined || result.data === null) throw new GraphqlProblem([{ message: 'the answer has no data', extensions: { code: 'NO_DATA' } }]);

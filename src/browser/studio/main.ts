@@ -3,10 +3,32 @@ import { byId, clear, el, option, pageConfig, within } from '../dom';
 import { adminKey, createClient, problemsOf, setAdminKey, type Problem } from './graphql-client';
 import * as M from './model';
 import {
-  ACTIVATE_SPEC, DEACTIVATE_SPEC, PREVIEW, PROFILE_TOPIC, RAW_TOPIC, RAW_TOPICS, REGISTER_SPEC, REGISTER_SUBJECT, ROLLBACK_SPEC, SOURCE_TOPICS,
-  SPEC_HISTORY, SPEC_VERSIONS, SPECS, SUBJECT_SCHEMA, SUBJECTS, TRANSFORMS,
-  type MappingTransform, type PreviewRecord, type RawFieldStats, type RawTopicDetail, type RawTopicSummary, type SchemaSubject, type SpecActivation, type SpecPreview,
-  type SpecVersion, type TransformArg,
+  ACTIVATE_SPEC,
+  DEACTIVATE_SPEC,
+  PREVIEW,
+  PROFILE_TOPIC,
+  RAW_TOPIC,
+  RAW_TOPICS,
+  REGISTER_SPEC,
+  REGISTER_SUBJECT,
+  ROLLBACK_SPEC,
+  SOURCE_TOPICS,
+  SPEC_HISTORY,
+  SPEC_VERSIONS,
+  SPECS,
+  SUBJECT_SCHEMA,
+  SUBJECTS,
+  TRANSFORMS,
+  type MappingTransform,
+  type PreviewRecord,
+  type RawFieldStats,
+  type RawTopicDetail,
+  type RawTopicSummary,
+  type SchemaSubject,
+  type SpecActivation,
+  type SpecPreview,
+  type SpecVersion,
+  type TransformArg,
 } from './operations';
 
 /**
@@ -73,8 +95,22 @@ interface PageState {
 }
 
 const S: PageState = {
-  transforms: [], topics: [], raw: null, subjects: [], canonicalSchema: null, fields: [], specs: [], versions: [], history: [],
-  model: M.newState({}), preview: null, previewSeq: 0, timer: null, problems: [], draft: null, draftedFromTopic: null,
+  transforms: [],
+  topics: [],
+  raw: null,
+  subjects: [],
+  canonicalSchema: null,
+  fields: [],
+  specs: [],
+  versions: [],
+  history: [],
+  model: M.newState({}),
+  preview: null,
+  previewSeq: 0,
+  timer: null,
+  problems: [],
+  draft: null,
+  draftedFromTopic: null,
 };
 
 function showProblems(container: HTMLElement, title: string | null, problems: readonly Problem[]): void {
@@ -140,14 +176,22 @@ button('profile-topic').addEventListener('click', () => {
     return;
   }
   setStatus('profile-status', `Asking discovery to profile ${topic}…`);
-  request(PROFILE_TOPIC, { topic }).then(() => {
-    setStatus('profile-status', `${topic} is being profiled from its beginning; its fields appear in the list above within seconds (Reload statistics).`);
-    S.model.topic = topic;
-    renderTopicSelect();
-    return loadSourceTopics();
-  }).catch((error: unknown) => {
-    setStatus('profile-status', `Not profiled: ${problemsOf(error).map((p) => `${p.code} ${p.text}`).join('; ')}`, true);
-  });
+  request(PROFILE_TOPIC, { topic })
+    .then(() => {
+      setStatus('profile-status', `${topic} is being profiled from its beginning; its fields appear in the list above within seconds (Reload statistics).`);
+      S.model.topic = topic;
+      renderTopicSelect();
+      return loadSourceTopics();
+    })
+    .catch((error: unknown) => {
+      setStatus(
+        'profile-status',
+        `Not profiled: ${problemsOf(error)
+          .map((p) => `${p.code} ${p.text}`)
+          .join('; ')}`,
+        true,
+      );
+    });
 });
 
 function renderTopicSelect(): void {
@@ -191,7 +235,8 @@ function renderRaw(): void {
       : 'Raw topics appear here once discovery has profiled them: an active spec reads them, or an admin asked to profile them (above).';
     return;
   }
-  node('topic-summary').textContent = `${raw.topic}: ${raw.sampled} records profiled, raw schema version ${raw.currentVersion ?? 0}${raw.lastSeen ? `, last seen ${raw.lastSeen}` : ''}.`;
+  node('topic-summary').textContent =
+    `${raw.topic}: ${raw.sampled} records profiled, raw schema version ${raw.currentVersion ?? 0}${raw.lastSeen ? `, last seen ${raw.lastSeen}` : ''}.`;
   for (const v of raw.versions) {
     const parts: string[] = [];
     if (v.changes.added.length) parts.push(`added ${v.changes.added.join(', ')}`);
@@ -201,14 +246,24 @@ function renderRaw(): void {
   }
   for (const f of raw.fields) {
     const shares = M.typeShares(f.types);
-    const typeCell = el('td', { className: shares.length > 1 ? 'mixed' : '' }, shares.map((s) => el('span', { className: 'share', text: `${s.type} ${M.percent(s.share)}` })));
-    body.appendChild(el('tr', { 'data-path': f.path }, [
-      el('th', { scope: 'row' }, [el('code', { text: f.path })]),
-      typeCell,
-      presenceCell(f),
-      el('td', { className: 'num', text: M.percent(f.nullRate) }),
-      el('td', { className: 'examples' }, f.examples.flatMap((x, i) => [i > 0 ? ', ' : null, el('code', { className: 'example', text: JSON.stringify(x) })])),
-    ]));
+    const typeCell = el(
+      'td',
+      { className: shares.length > 1 ? 'mixed' : '' },
+      shares.map((s) => el('span', { className: 'share', text: `${s.type} ${M.percent(s.share)}` })),
+    );
+    body.appendChild(
+      el('tr', { 'data-path': f.path }, [
+        el('th', { scope: 'row' }, [el('code', { text: f.path })]),
+        typeCell,
+        presenceCell(f),
+        el('td', { className: 'num', text: M.percent(f.nullRate) }),
+        el(
+          'td',
+          { className: 'examples' },
+          f.examples.flatMap((x, i) => [i > 0 ? ', ' : null, el('code', { className: 'example', text: JSON.stringify(x) })]),
+        ),
+      ]),
+    );
   }
   emptyState(body, 5, 'No fields profiled yet.');
 }
@@ -229,7 +284,10 @@ select('topic-select').addEventListener('change', () => {
   changed();
 });
 button('reload-topic').addEventListener('click', () => {
-  loadTopics().then(() => loadRawTopic(S.model.topic)).then(() => changed()).catch(reportLoadError);
+  loadTopics()
+    .then(() => loadRawTopic(S.model.topic))
+    .then(() => changed())
+    .catch(reportLoadError);
 });
 
 // ---- 2. canonical subjects --------------------------------------------------------------------
@@ -294,13 +352,16 @@ function reportAutoMap(filled: readonly M.Row[]): void {
 function renderFields(): void {
   const body = clear(tbody('canonical-fields'));
   for (const f of S.fields) {
-    const detail = f.types.join(' | ') + (f.format ? ` (${f.format})` : '') + (f.decimal ? ' (Decimal)' : '') + (f.enumValues ? ` ∈ ${f.enumValues.join(', ')}` : '');
-    body.appendChild(el('tr', { 'data-path': f.path }, [
-      el('th', { scope: 'row' }, [el('code', { text: f.path })]),
-      el('td', { text: detail }),
-      el('td', { text: f.required ? 'required' : '' }),
-      el('td', { text: f.description ?? '' }),
-    ]));
+    const detail =
+      f.types.join(' | ') + (f.format ? ` (${f.format})` : '') + (f.decimal ? ' (Decimal)' : '') + (f.enumValues ? ` ∈ ${f.enumValues.join(', ')}` : '');
+    body.appendChild(
+      el('tr', { 'data-path': f.path }, [
+        el('th', { scope: 'row' }, [el('code', { text: f.path })]),
+        el('td', { text: detail }),
+        el('td', { text: f.required ? 'required' : '' }),
+        el('td', { text: f.description ?? '' }),
+      ]),
+    );
   }
   emptyState(body, 4, 'Choose a subject, or create one from the raw topic.');
 }
@@ -312,7 +373,9 @@ select('subject-select').addEventListener('change', () => {
     input('mapping-id').value = S.model.mappingId;
     loadVersions().catch(reportLoadError);
   }
-  loadSubject(S.model.subject).then(() => changed()).catch(reportLoadError);
+  loadSubject(S.model.subject)
+    .then(() => changed())
+    .catch(reportLoadError);
 });
 
 button('draft-schema').addEventListener('click', () => {
@@ -362,29 +425,33 @@ button('use-draft').addEventListener('click', () => {
   renderMetaForm();
   useSchema(form.schema);
   setStatus('subject-status', `Mapping against the draft of ${form.subject} (not registered): the preview checks records against it.`);
-  loadVersions().then(() => changed()).catch(reportLoadError);
+  loadVersions()
+    .then(() => changed())
+    .catch(reportLoadError);
 });
 
 button('register-subject').addEventListener('click', () => {
   const form = subjectForm();
   if (!form) return;
   const { subject, schema } = form;
-  runAction(`Registering subject ${subject}…`, () => request(REGISTER_SUBJECT, { subject, schema }), 'Subject rejected', SUBJECT_PANEL).then(async (data) => {
-    if (!data) return;
-    const registered = data.registerCanonicalSchema;
-    setStatus('subject-status', `Registered subject ${registered.subject} (schema v${registered.version}).`);
-    if (S.draft?.subject === registered.subject) S.draft = null;
-    S.model.subject = registered.subject;
-    if (!S.model.mappingId) {
-      S.model.mappingId = `${S.model.subject}-canonicalization`;
-      input('mapping-id').value = S.model.mappingId;
-    }
-    byId('new-subject', HTMLDetailsElement).open = false;
-    await loadSubjects();
-    await loadSubject(S.model.subject);
-    await loadVersions();
-    changed();
-  }).catch(reportLoadError);
+  runAction(`Registering subject ${subject}…`, () => request(REGISTER_SUBJECT, { subject, schema }), 'Subject rejected', SUBJECT_PANEL)
+    .then(async (data) => {
+      if (!data) return;
+      const registered = data.registerCanonicalSchema;
+      setStatus('subject-status', `Registered subject ${registered.subject} (schema v${registered.version}).`);
+      if (S.draft?.subject === registered.subject) S.draft = null;
+      S.model.subject = registered.subject;
+      if (!S.model.mappingId) {
+        S.model.mappingId = `${S.model.subject}-canonicalization`;
+        input('mapping-id').value = S.model.mappingId;
+      }
+      byId('new-subject', HTMLDetailsElement).open = false;
+      await loadSubjects();
+      await loadSubject(S.model.subject);
+      await loadVersions();
+      changed();
+    })
+    .catch(reportLoadError);
 });
 
 // ---- 3. mapping -------------------------------------------------------------------------------
@@ -401,7 +468,9 @@ function rawField(path: string): RawFieldStats | null {
   return S.raw?.fields.find((f) => M.normalizePath(f.path) === key) ?? null;
 }
 function rawLabel(f: RawFieldStats): string {
-  return `${f.path} — ${M.typeShares(f.types).map((s) => `${s.type} ${M.percent(s.share)}`).join(', ')}`;
+  return `${f.path} — ${M.typeShares(f.types)
+    .map((s) => `${s.type} ${M.percent(s.share)}`)
+    .join(', ')}`;
 }
 
 button('auto-map').addEventListener('click', () => {
@@ -427,7 +496,10 @@ function renderMetaForm(): void {
 function renderKeySelect(): void {
   const list = clear(select('spec-key'));
   const current = S.model.key === undefined || S.model.key === null ? '' : JSON.stringify(S.model.key);
-  const choices: [string, string][] = [['', 'not set (the Debezium record key)'], [JSON.stringify({ source: true }), 'the Debezium record key ({"source": true})']];
+  const choices: [string, string][] = [
+    ['', 'not set (the Debezium record key)'],
+    [JSON.stringify({ source: true }), 'the Debezium record key ({"source": true})'],
+  ];
   for (const f of S.fields) if (!f.path.includes('[*]')) choices.push([JSON.stringify({ fields: [f.path] }), `canonical field ${f.path}`]);
   if (current && !choices.some((c) => c[0] === current)) choices.push([current, `as loaded: ${current}`]);
   for (const [value, label] of choices) list.appendChild(option(value, label, value === current));
@@ -437,9 +509,12 @@ function renderVersionHint(): void {
   const registered = S.versions.map((v) => v.version);
   const max = registered.length ? Math.max(...registered) : 0;
   const version = S.model.version;
-  node('version-hint').textContent = version !== null && registered.includes(version)
-    ? `v${version} is registered; an edit makes this v${max + 1}.`
-    : registered.length ? `New version (latest registered: v${max}).` : 'No version of this mapping id is registered yet.';
+  node('version-hint').textContent =
+    version !== null && registered.includes(version)
+      ? `v${version} is registered; an edit makes this v${max + 1}.`
+      : registered.length
+        ? `New version (latest registered: v${max}).`
+        : 'No version of this mapping id is registered yet.';
 }
 
 input('mapping-id').addEventListener('input', () => {
@@ -447,7 +522,9 @@ input('mapping-id').addEventListener('input', () => {
   changed();
 });
 input('mapping-id').addEventListener('change', () => {
-  loadVersions().then(() => changed()).catch(reportLoadError);
+  loadVersions()
+    .then(() => changed())
+    .catch(reportLoadError);
 });
 input('spec-version').addEventListener('input', () => {
   const text = input('spec-version').value.trim();
@@ -497,16 +574,22 @@ function renderRow(row: M.Row, mismatches: SpecPreview['typeMismatches'], proble
   const rowMismatches = M.mismatchesFor(row, mismatches);
   const checks: HTMLElement[] = [];
   for (const p of problems) {
-    checks.push(el('span', { className: 'badge bad', 'data-check': 'problem', text: p.replace(/^(fieldMappings\[\d+\]|defaults(\.[\w$]+|\[[^\]]*\]))[.:]?\s*/, '') }));
+    checks.push(
+      el('span', { className: 'badge bad', 'data-check': 'problem', text: p.replace(/^(fieldMappings\[\d+\]|defaults(\.[\w$]+|\[[^\]]*\]))[.:]?\s*/, '') }),
+    );
   }
   for (const m of rowMismatches) checks.push(el('span', { className: 'badge bad', 'data-check': 'type-mismatch', text: `type mismatch: ${m.message}` }));
   const failing = failuresOf(row);
   if (failing.length && S.preview) {
     const first = failing[0]!;
-    checks.push(el('span', {
-      className: 'badge bad', 'data-check': 'record-failures', title: first.errors.join('\n'),
-      text: `fails on ${failing.length} of ${plural(S.preview.records.length, 'sampled record')}: ${first.errors[0] ?? first.errorCode ?? 'error'}`,
-    }));
+    checks.push(
+      el('span', {
+        className: 'badge bad',
+        'data-check': 'record-failures',
+        title: first.errors.join('\n'),
+        text: `fails on ${failing.length} of ${plural(S.preview.records.length, 'sampled record')}: ${first.errors[0] ?? first.errorCode ?? 'error'}`,
+      }),
+    );
   }
   if (row.src && S.raw && !rawField(row.src)) checks.push(el('span', { className: 'badge warn', 'data-check': 'missing-source', text: 'not in the raw data' }));
   if (!field && row.dst) checks.push(el('span', { className: 'badge warn', 'data-check': 'unknown-field', text: 'not in the canonical schema' }));
@@ -515,11 +598,16 @@ function renderRow(row: M.Row, mismatches: SpecPreview['typeMismatches'], proble
 
   const fieldCell = el('th', { scope: 'row' }, [
     el('code', { id: `dst-${row.id}`, text: row.dst }),
-    el('div', { className: 'hint', text: field ? field.types.join(' | ') + (field.decimal ? ' (Decimal)' : '') + (field.format ? ` (${field.format})` : '') : '' }),
+    el('div', {
+      className: 'hint',
+      text: field ? field.types.join(' | ') + (field.decimal ? ' (Decimal)' : '') + (field.format ? ` (${field.format})` : '') : '',
+    }),
   ]);
 
   const srcSelect = el('select', {
-    id: `src-${row.id}`, 'aria-label': `Source path for ${row.dst}`, onchange: () => {
+    id: `src-${row.id}`,
+    'aria-label': `Source path for ${row.dst}`,
+    onchange: () => {
       row.src = srcSelect.value;
       renderMappingTable();
       changed();
@@ -535,16 +623,25 @@ function renderRow(row: M.Row, mismatches: SpecPreview['typeMismatches'], proble
 
   const steps = el('div', { className: 'steps' });
   row.steps.forEach((step, index) => steps.appendChild(renderStep(row, step, index)));
-  steps.appendChild(el('button', {
-    type: 'button', id: `add-step-${row.id}`, 'aria-label': `Add a transform to ${row.dst}`, text: row.steps.length ? '+ transform' : '+ add transform', onclick: () => {
-      row.steps.push({ name: '', args: {} });
-      renderMappingTable();
-      document.getElementById(`step-${row.id}-${row.steps.length - 1}`)?.focus();
-    },
-  }));
+  steps.appendChild(
+    el('button', {
+      type: 'button',
+      id: `add-step-${row.id}`,
+      'aria-label': `Add a transform to ${row.dst}`,
+      text: row.steps.length ? '+ transform' : '+ add transform',
+      onclick: () => {
+        row.steps.push({ name: '', args: {} });
+        renderMappingTable();
+        document.getElementById(`step-${row.id}-${row.steps.length - 1}`)?.focus();
+      },
+    }),
+  );
 
   const defaultInput = el('input', {
-    id: `default-${row.id}`, 'aria-label': `Default for ${row.dst}`, placeholder: row.src ? 'when null or absent' : 'constant', spellcheck: 'false',
+    id: `default-${row.id}`,
+    'aria-label': `Default for ${row.dst}`,
+    placeholder: row.src ? 'when null or absent' : 'constant',
+    spellcheck: 'false',
     value: row.hasDefault ? M.formatValueText(row.defaultValue) : '',
   });
   defaultInput.addEventListener('input', () => {
@@ -556,7 +653,11 @@ function renderRow(row: M.Row, mismatches: SpecPreview['typeMismatches'], proble
   defaultInput.addEventListener('change', renderMappingTable);
 
   return el('tr', { 'data-dst': row.dst, 'data-row': row.id, className: (M.rowIsUsed(row) ? '' : 'unused') + (rowMismatches.length ? ' mismatch' : '') }, [
-    fieldCell, el('td', null, [srcSelect]), el('td', null, [steps]), el('td', null, [defaultInput]), el('td', { 'data-checks': row.id }, checks),
+    fieldCell,
+    el('td', null, [srcSelect]),
+    el('td', null, [steps]),
+    el('td', null, [defaultInput]),
+    el('td', { 'data-checks': row.id }, checks),
   ]);
 }
 
@@ -570,7 +671,9 @@ function failuresOf(row: M.Row): PreviewRecord[] {
 function renderStep(row: M.Row, step: M.StepState, index: number): HTMLDivElement {
   const prefix = `step-${row.id}-${index}`;
   const stepSelect = el('select', {
-    id: prefix, 'aria-label': `Transform ${index + 1} for ${row.dst}`, onchange: () => {
+    id: prefix,
+    'aria-label': `Transform ${index + 1} for ${row.dst}`,
+    onchange: () => {
       step.name = stepSelect.value;
       step.args = {};
       renderMappingTable();
@@ -592,10 +695,16 @@ function renderStep(row: M.Row, step: M.StepState, index: number): HTMLDivElemen
   // Arguments the engine does not declare (kept as loaded, reported by the validation).
   for (const name of Object.keys(step.args)) {
     if (transform?.args.some((a) => a.name === name)) continue;
-    args.appendChild(renderArg(row, step, index, { name, type: 'any', required: false, description: `not an argument of ${step.name}`, values: null, default: null }));
+    args.appendChild(
+      renderArg(row, step, index, { name, type: 'any', required: false, description: `not an argument of ${step.name}`, values: null, default: null }),
+    );
   }
   const remove = el('button', {
-    type: 'button', id: `${prefix}-remove`, 'aria-label': `Remove transform ${index + 1} of ${row.dst}`, text: 'Remove', onclick: () => {
+    type: 'button',
+    id: `${prefix}-remove`,
+    'aria-label': `Remove transform ${index + 1} of ${row.dst}`,
+    text: 'Remove',
+    onclick: () => {
       row.steps.splice(index, 1);
       renderMappingTable();
       changed();
@@ -610,10 +719,12 @@ function renderArg(row: M.Row, step: M.StepState, index: number, arg: TransformA
   const label = el('label', { for: id, title: arg.description, text: arg.name + (arg.required ? ' *' : '') });
   const current = step.args[arg.name];
   let control: HTMLSelectElement | HTMLInputElement;
-  if ((arg.values?.length) || arg.type === 'boolean') {
+  if (arg.values?.length || arg.type === 'boolean') {
     const values = arg.type === 'boolean' ? ['true', 'false'] : (arg.values ?? []);
     const choice = el('select', { id, title: arg.description });
-    choice.appendChild(option('', arg.default !== null && arg.default !== undefined ? `(default ${JSON.stringify(arg.default)})` : '(not set)', current === undefined));
+    choice.appendChild(
+      option('', arg.default !== null && arg.default !== undefined ? `(default ${JSON.stringify(arg.default)})` : '(not set)', current === undefined),
+    );
     for (const v of values) choice.appendChild(option(v, v, String(current) === v));
     choice.addEventListener('change', () => {
       setArg(step, arg, choice.value);
@@ -622,7 +733,10 @@ function renderArg(row: M.Row, step: M.StepState, index: number, arg: TransformA
     control = choice;
   } else {
     const text = el('input', {
-      id, title: arg.description, spellcheck: 'false', value: M.formatArgText(current, arg.type),
+      id,
+      title: arg.description,
+      spellcheck: 'false',
+      value: M.formatArgText(current, arg.type),
       placeholder: arg.type === 'object' ? '{"from": "TO"}' : arg.type === 'paths' ? '$.a, $.b' : arg.type,
     });
     text.addEventListener('input', () => {
@@ -684,28 +798,34 @@ function runPreview(): void {
   }
   status.textContent = 'Previewing…';
   const draft = S.draft?.subject === S.model.subject ? S.draft.schema : null;
-  request(PREVIEW, { spec, last: 20, schema: draft }).then((data) => {
-    if (seq !== S.previewSeq) return;
-    const p = data.catalog.previewMappingSpec;
-    S.preview = p;
-    S.problems = [];
-    showProblems(node('preview-problems'), null, []);
-    status.textContent = `Preview of ${p.records.length} sampled records: ${p.mapped} mapped, ${p.failed} failed, ${p.skipped} skipped`
-      + (p.typeMismatches.length ? `; ${plural(p.typeMismatches.length, 'type mismatch', 'type mismatches')}` : '') + (draft ? ' (against the draft schema)' : '') + '.';
-    settle('done');
-    renderPreview();
-    renderMappingTable();
-  }, (error: unknown) => {
-    if (seq !== S.previewSeq) return;
-    S.preview = null;
-    const problems = problemsOf(error);
-    S.problems = problems.map((p) => p.text);
-    renderPreview();
-    renderMappingTable();
-    showProblems(node('preview-problems'), `The spec is not valid (${plural(problems.length, 'problem')})`, problems);
-    status.textContent = 'No preview: the spec is not valid.';
-    settle('invalid');
-  });
+  request(PREVIEW, { spec, last: 20, schema: draft }).then(
+    (data) => {
+      if (seq !== S.previewSeq) return;
+      const p = data.catalog.previewMappingSpec;
+      S.preview = p;
+      S.problems = [];
+      showProblems(node('preview-problems'), null, []);
+      status.textContent =
+        `Preview of ${p.records.length} sampled records: ${p.mapped} mapped, ${p.failed} failed, ${p.skipped} skipped` +
+        (p.typeMismatches.length ? `; ${plural(p.typeMismatches.length, 'type mismatch', 'type mismatches')}` : '') +
+        (draft ? ' (against the draft schema)' : '') +
+        '.';
+      settle('done');
+      renderPreview();
+      renderMappingTable();
+    },
+    (error: unknown) => {
+      if (seq !== S.previewSeq) return;
+      S.preview = null;
+      const problems = problemsOf(error);
+      S.problems = problems.map((p) => p.text);
+      renderPreview();
+      renderMappingTable();
+      showProblems(node('preview-problems'), `The spec is not valid (${plural(problems.length, 'problem')})`, problems);
+      status.textContent = 'No preview: the spec is not valid.';
+      settle('invalid');
+    },
+  );
 }
 
 function renderPreview(): void {
@@ -713,26 +833,47 @@ function renderPreview(): void {
   const coverage = clear(node('coverage'));
   const p = S.preview;
   if (!p) {
-    emptyState(body, 6, S.problems.length ? 'No preview: the spec is not valid (problems above).' : 'No preview yet: choose a raw topic and a subject, and map a field.');
+    emptyState(
+      body,
+      6,
+      S.problems.length ? 'No preview: the spec is not valid (problems above).' : 'No preview yet: choose a raw topic and a subject, and map a field.',
+    );
     return;
   }
   const list = (title: string, items: readonly string[], className: string) => {
     if (!items.length) return;
-    coverage.appendChild(el('p', { className: 'hint' }, [el('strong', { text: `${title}: ` }), ...items.map((i) => el('span', { className: `badge ${className}`, text: i }))]));
+    coverage.appendChild(
+      el('p', { className: 'hint' }, [el('strong', { text: `${title}: ` }), ...items.map((i) => el('span', { className: `badge ${className}`, text: i }))]),
+    );
   };
   list('Source fields read', p.coveredSourceFields, 'ok');
   list('Source fields not mapped', p.unmappedSourceFields, 'warn');
   list('Source fields read but never seen', p.missingSourceFields, 'bad');
-  list('Type mismatches', p.typeMismatches.map((m) => m.message), 'bad');
+  list(
+    'Type mismatches',
+    p.typeMismatches.map((m) => m.message),
+    'bad',
+  );
   for (const r of p.records) {
-    body.appendChild(el('tr', { 'data-status': r.status, 'data-offset': r.offset }, [
-      el('td', { text: `${r.partition}:${r.offset}` }),
-      el('td', { text: r.op ?? '' }),
-      el('td', { className: 'mono', text: r.key ?? '' }),
-      el('td', { className: `status-${r.status}`, text: r.status }),
-      el('td', null, [el('pre', { text: r.canonical ? JSON.stringify(r.canonical, null, 1) : '' }), r.unset.length ? el('div', { className: 'hint', text: `unset: ${r.unset.join(', ')}` }) : null]),
-      el('td', null, [el('ul', null, r.errors.map((e) => el('li', { text: (r.errorCode ? `${r.errorCode}: ` : '') + e })))]),
-    ]));
+    body.appendChild(
+      el('tr', { 'data-status': r.status, 'data-offset': r.offset }, [
+        el('td', { text: `${r.partition}:${r.offset}` }),
+        el('td', { text: r.op ?? '' }),
+        el('td', { className: 'mono', text: r.key ?? '' }),
+        el('td', { className: `status-${r.status}`, text: r.status }),
+        el('td', null, [
+          el('pre', { text: r.canonical ? JSON.stringify(r.canonical, null, 1) : '' }),
+          r.unset.length ? el('div', { className: 'hint', text: `unset: ${r.unset.join(', ')}` }) : null,
+        ]),
+        el('td', null, [
+          el(
+            'ul',
+            null,
+            r.errors.map((e) => el('li', { text: (r.errorCode ? `${r.errorCode}: ` : '') + e })),
+          ),
+        ]),
+      ]),
+    );
   }
   emptyState(body, 6, 'The topic has no sampled records yet.');
 }
@@ -772,20 +913,28 @@ function activeVersion(): number | null {
 function renderVersions(): void {
   const body = clear(tbody('versions-table'));
   for (const v of S.versions) {
-    body.appendChild(el('tr', { 'data-version': String(v.version), 'data-active': v.active ? 'true' : 'false' }, [
-      el('th', { scope: 'row', text: `v${v.version}` }),
-      el('td', { text: v.active ? 'active' : 'inactive' }),
-      el('td', { text: v.registeredAt }),
-      el('td', { text: v.origin }),
-      el('td', null, [
-        el('button', { type: 'button', id: `load-version-${v.version}`, text: `Load v${v.version}`, onclick: () => void loadSpecVersion(v) }),
-        ' ',
-        el('button', {
-          type: 'button', id: `activate-version-${v.version}`, className: 'admin-only', 'aria-describedby': 'admin-hint', 'data-active': v.active ? 'true' : 'false',
-          text: `Activate v${v.version}`, disabled: v.active || !adminKey(), onclick: () => activate(v.version),
-        }),
+    body.appendChild(
+      el('tr', { 'data-version': String(v.version), 'data-active': v.active ? 'true' : 'false' }, [
+        el('th', { scope: 'row', text: `v${v.version}` }),
+        el('td', { text: v.active ? 'active' : 'inactive' }),
+        el('td', { text: v.registeredAt }),
+        el('td', { text: v.origin }),
+        el('td', null, [
+          el('button', { type: 'button', id: `load-version-${v.version}`, text: `Load v${v.version}`, onclick: () => void loadSpecVersion(v) }),
+          ' ',
+          el('button', {
+            type: 'button',
+            id: `activate-version-${v.version}`,
+            className: 'admin-only',
+            'aria-describedby': 'admin-hint',
+            'data-active': v.active ? 'true' : 'false',
+            text: `Activate v${v.version}`,
+            disabled: v.active || !adminKey(),
+            onclick: () => activate(v.version),
+          }),
+        ]),
       ]),
-    ]));
+    );
   }
   emptyState(body, 5, S.model.mappingId ? `No version of ${S.model.mappingId} is registered yet.` : 'Give the mapping an id to see its versions.');
   node('spec-history').textContent = S.history.length
@@ -816,15 +965,17 @@ async function afterLifecycle(message: string): Promise<void> {
 
 button('save-spec').addEventListener('click', () => {
   const spec = M.buildSpec(S.model);
-  runAction(`Saving ${String(spec.mappingId)} v${String(spec.version)}…`, () => request(REGISTER_SPEC, { spec }), 'Spec rejected').then(async (data) => {
-    if (!data) return;
-    const saved = data.registerMappingSpec;
-    S.model = M.stateFromSpec(saved.spec, S.fields);
-    renderMetaForm();
-    renderMappingTable();
-    await afterLifecycle(`Saved ${saved.id} v${saved.version} (inactive until activated).`);
-    changed();
-  }).catch(reportLoadError);
+  runAction(`Saving ${String(spec.mappingId)} v${String(spec.version)}…`, () => request(REGISTER_SPEC, { spec }), 'Spec rejected')
+    .then(async (data) => {
+      if (!data) return;
+      const saved = data.registerMappingSpec;
+      S.model = M.stateFromSpec(saved.spec, S.fields);
+      renderMetaForm();
+      renderMappingTable();
+      await afterLifecycle(`Saved ${saved.id} v${saved.version} (inactive until activated).`);
+      changed();
+    })
+    .catch(reportLoadError);
 });
 
 function activate(version: number | null): void {
@@ -834,25 +985,31 @@ function activate(version: number | null): void {
     return;
   }
   const expected = activeVersion();
-  runAction(`Activating ${id} v${String(version)}…`, () => request(ACTIVATE_SPEC, { id, version, expected }), 'Activation rejected').then(async (data) => {
-    if (data) await afterLifecycle(`Activated ${id} v${data.activateMappingSpec.version}: ingestion now maps ${S.model.topic} with it.`);
-  }).catch(reportLoadError);
+  runAction(`Activating ${id} v${String(version)}…`, () => request(ACTIVATE_SPEC, { id, version, expected }), 'Activation rejected')
+    .then(async (data) => {
+      if (data) await afterLifecycle(`Activated ${id} v${data.activateMappingSpec.version}: ingestion now maps ${S.model.topic} with it.`);
+    })
+    .catch(reportLoadError);
 }
 
 button('activate-spec').addEventListener('click', () => activate(S.model.version));
 
 button('rollback-spec').addEventListener('click', () => {
   const id = S.model.mappingId;
-  runAction(`Rolling back ${id}…`, () => request(ROLLBACK_SPEC, { id }), 'Rollback rejected').then(async (data) => {
-    if (data) await afterLifecycle(`Rolled back ${id}: v${data.rollbackMappingSpec.version} is active again.`);
-  }).catch(reportLoadError);
+  runAction(`Rolling back ${id}…`, () => request(ROLLBACK_SPEC, { id }), 'Rollback rejected')
+    .then(async (data) => {
+      if (data) await afterLifecycle(`Rolled back ${id}: v${data.rollbackMappingSpec.version} is active again.`);
+    })
+    .catch(reportLoadError);
 });
 
 button('deactivate-spec').addEventListener('click', () => {
   const id = S.model.mappingId;
-  runAction(`Deactivating ${id}…`, () => request(DEACTIVATE_SPEC, { id }), 'Deactivation rejected').then(async (data) => {
-    if (data) await afterLifecycle(`Deactivated ${id}: its topic waits until a version is active again.`);
-  }).catch(reportLoadError);
+  runAction(`Deactivating ${id}…`, () => request(DEACTIVATE_SPEC, { id }), 'Deactivation rejected')
+    .then(async (data) => {
+      if (data) await afterLifecycle(`Deactivated ${id}: its topic waits until a version is active again.`);
+    })
+    .catch(reportLoadError);
 });
 
 // ---- loading a spec ---------------------------------------------------------------------------
@@ -893,16 +1050,23 @@ button('load-spec').addEventListener('click', () => {
 });
 
 button('new-spec').addEventListener('click', () => {
-  S.model = M.newState({ topic: S.model.topic, subject: S.model.subject, fields: S.fields, mappingId: S.model.subject ? `${S.model.subject}-canonicalization` : '' });
+  S.model = M.newState({
+    topic: S.model.topic,
+    subject: S.model.subject,
+    fields: S.fields,
+    mappingId: S.model.subject ? `${S.model.subject}-canonicalization` : '',
+  });
   S.preview = null;
   renderMetaForm();
   renderMappingTable();
-  loadVersions().then(() => {
-    // A new spec under an id that exists starts as its next version.
-    if (S.versions.length) S.model.version = Math.max(...S.versions.map((v) => v.version)) + 1;
-    renderMetaForm();
-    changed({ keepVersion: true });
-  }).catch(reportLoadError);
+  loadVersions()
+    .then(() => {
+      // A new spec under an id that exists starts as its next version.
+      if (S.versions.length) S.model.version = Math.max(...S.versions.map((v) => v.version)) + 1;
+      renderMetaForm();
+      changed({ keepVersion: true });
+    })
+    .catch(reportLoadError);
 });
 
 /** A load that failed: shown at the top of the page, whichever step asked. */
@@ -923,12 +1087,15 @@ Promise.all([
   loadTopics().then(loadSourceTopics),
   loadSubjects(),
   loadSpecs(),
-]).then(() => {
-  renderMappingTable();
-  renderPreview();
-  changed();
-  document.body.setAttribute('data-ready', 'true');
-}, (error: unknown) => {
-  reportLoadError(error);
-  document.body.setAttribute('data-ready', 'error');
-});
+]).then(
+  () => {
+    renderMappingTable();
+    renderPreview();
+    changed();
+    document.body.setAttribute('data-ready', 'true');
+  },
+  (error: unknown) => {
+    reportLoadError(error);
+    document.body.setAttribute('data-ready', 'error');
+  },
+);

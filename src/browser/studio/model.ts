@@ -214,7 +214,14 @@ export function parseArgText(text: string, type: string): Parsed {
   }
   if (type === 'boolean') return { has: true, value: trimmed === 'true' ? true : trimmed === 'false' ? false : trimmed };
   if (parsesAsJson(trimmed)) return { has: true, value: JSON.parse(trimmed) as unknown };
-  if (type === 'paths') return { has: true, value: trimmed.split(',').map((p) => p.trim()).filter(Boolean) };
+  if (type === 'paths')
+    return {
+      has: true,
+      value: trimmed
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    };
   return { has: true, value: trimmed };
 }
 
@@ -233,7 +240,15 @@ export function formatArgText(value: unknown, type: string): string {
 let nextRowId = 1;
 export function newRow(fields: Partial<Omit<Row, 'id'>> = {}): Row {
   return {
-    id: `r${nextRowId++}`, dst: '', src: '', steps: [], hasDefault: false, defaultValue: undefined, template: null, origTransform: undefined, defaultKey: null,
+    id: `r${nextRowId++}`,
+    dst: '',
+    src: '',
+    steps: [],
+    hasDefault: false,
+    defaultValue: undefined,
+    template: null,
+    origTransform: undefined,
+    defaultKey: null,
     ...fields,
   };
 }
@@ -256,7 +271,14 @@ export function syncRows(rows: readonly Row[], fields: readonly CanonicalField[]
 }
 
 /** A new spec for a raw topic and a subject: one empty row per canonical field. */
-export function newState(options: { mappingId?: string; version?: number; description?: string; topic?: string; subject?: string; fields?: readonly CanonicalField[] }): StudioState {
+export function newState(options: {
+  mappingId?: string;
+  version?: number;
+  description?: string;
+  topic?: string;
+  subject?: string;
+  fields?: readonly CanonicalField[];
+}): StudioState {
   return {
     base: null,
     mappingId: options.mappingId ?? '',
@@ -288,10 +310,14 @@ export function stateFromSpec(spec: JsonObject, fields: readonly CanonicalField[
   });
   if (isObject(spec.defaults)) {
     for (const [key, value] of Object.entries(spec.defaults)) {
-      rows.push(newRow({
-        dst: key.startsWith('$') ? key : `$${key.startsWith('[') ? '' : '.'}${key}`,
-        hasDefault: true, defaultValue: clone(value), defaultKey: key,
-      }));
+      rows.push(
+        newRow({
+          dst: key.startsWith('$') ? key : `$${key.startsWith('[') ? '' : '.'}${key}`,
+          hasDefault: true,
+          defaultValue: clone(value),
+          defaultKey: key,
+        }),
+      );
     }
   }
   const topics = Array.isArray(source.topics) ? (source.topics as unknown[]) : [];
@@ -339,10 +365,20 @@ function defaultKeyOf(row: Row): string {
 
 /** The spec document the state stands for, as a specs/ file holds it. */
 export function buildSpec(state: StudioState): JsonObject {
-  const spec: JsonObject = state.base ? clone(state.base) : {
-    $schema: '../schema/mapping-spec.schema.json',
-    mappingId: '', version: 1, description: '', source: {}, target: {}, key: undefined, deleteMode: '', fieldMappings: [], defaults: {},
-  };
+  const spec: JsonObject = state.base
+    ? clone(state.base)
+    : {
+        $schema: '../schema/mapping-spec.schema.json',
+        mappingId: '',
+        version: 1,
+        description: '',
+        source: {},
+        target: {},
+        key: undefined,
+        deleteMode: '',
+        fieldMappings: [],
+        defaults: {},
+      };
   spec.mappingId = state.mappingId;
   if (state.version === null || state.version === undefined) delete spec.version;
   else spec.version = state.version;
@@ -388,9 +424,7 @@ export function typeShares(types: Readonly<Record<string, number | null | undefi
   const counts = Object.entries(types ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === 'number' && entry[1] > 0);
   const total = counts.reduce((sum, [, n]) => sum + n, 0);
   if (!total) return [];
-  return counts
-    .sort(([a, na], [b, nb]) => nb - na || (a < b ? -1 : 1))
-    .map(([type, n]) => ({ type, share: n / total }));
+  return counts.sort(([a, na], [b, nb]) => nb - na || (a < b ? -1 : 1)).map(([type, n]) => ({ type, share: n / total }));
 }
 
 export function percent(share: number): string {

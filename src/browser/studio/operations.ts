@@ -141,9 +141,9 @@ export const RAW_TOPICS = operation<{ catalog: { rawTopics: RawTopicSummary[] } 
 );
 
 export const RAW_TOPIC = operation<{ catalog: { rawTopic: RawTopicDetail | null } }, { topic: string }>(
-  'query StudioRawTopic($topic: String!) { catalog { rawTopic(topic: $topic) { topic currentVersion sampled lastSeen '
-  + 'versions { version recordedAt changes { added removed typeChanged { path from to } } } '
-  + 'fields(includeRemoved: false) { path typeSet types { string number integer boolean null object array } presence inPartialUpdates nullRate examples formats { format count } current } } } }',
+  'query StudioRawTopic($topic: String!) { catalog { rawTopic(topic: $topic) { topic currentVersion sampled lastSeen ' +
+    'versions { version recordedAt changes { added removed typeChanged { path from to } } } ' +
+    'fields(includeRemoved: false) { path typeSet types { string number integer boolean null object array } presence inPartialUpdates nullRate examples formats { format count } current } } } }',
 );
 
 export const SOURCE_TOPICS = operation<{ catalog: { sourceTopics: SourceTopic[] } }>(
@@ -180,9 +180,9 @@ export const TRANSFORMS = operation<{ catalog: { mappingTransforms: MappingTrans
 // ---- 4. preview -------------------------------------------------------------------------------
 
 export const PREVIEW = operation<{ catalog: { previewMappingSpec: SpecPreview } }, { spec: JsonObject; last: number; schema: JsonObject | null }>(
-  'query StudioPreview($spec: JSON!, $last: Int!, $schema: JSON) { catalog { previewMappingSpec(spec: $spec, last: $last, schema: $schema) { subject mapped failed skipped '
-  + 'coveredSourceFields unmappedSourceFields missingSourceFields typeMismatches { source target sourceTypes targetTypes message } '
-  + 'records { topic partition offset status op key canonical unset errors errorCode fields } } } }',
+  'query StudioPreview($spec: JSON!, $last: Int!, $schema: JSON) { catalog { previewMappingSpec(spec: $spec, last: $last, schema: $schema) { subject mapped failed skipped ' +
+    'coveredSourceFields unmappedSourceFields missingSourceFields typeMismatches { source target sourceTypes targetTypes message } ' +
+    'records { topic partition offset status op key canonical unset errors errorCode fields } } } }',
 );
 
 // ---- 5. versions and lifecycle ----------------------------------------------------------------

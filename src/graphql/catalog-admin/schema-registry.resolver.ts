@@ -6,7 +6,12 @@ import { adminOnly, requireAdmin } from '../access';
 import type { ApiContext } from '../context';
 import { JSONScalar } from '../scalars';
 import {
-  CanonicalSchemaVersionType, CompatibilityLevelEnum, CompatibilitySettingType, SchemaCompatibilityType, SchemaRegistrationType, SchemaSubjectType,
+  CanonicalSchemaVersionType,
+  CompatibilityLevelEnum,
+  CompatibilitySettingType,
+  SchemaCompatibilityType,
+  SchemaRegistrationType,
+  SchemaSubjectType,
 } from './schema-registry.types';
 
 /**
@@ -34,7 +39,10 @@ export class SchemaRegistryResolver {
   }
 
   @Query(() => CompatibilitySettingType, { description: 'The compatibility level in force for a subject; without `subject`, the global level.' })
-  async compatibilityLevel(@Arg('subject', () => String, { nullable: true }) subject: string | null | undefined, @Ctx() ctx: ApiContext): Promise<CompatibilitySettingType> {
+  async compatibilityLevel(
+    @Arg('subject', () => String, { nullable: true }) subject: string | null | undefined,
+    @Ctx() ctx: ApiContext,
+  ): Promise<CompatibilitySettingType> {
     const registry = registryOf(ctx);
     if (subject === null || subject === undefined) return { subject: null, level: await registry.globalCompatibility(), source: 'global' };
     return { subject, ...(await registry.compatibilityOf(subject)) };
@@ -54,7 +62,10 @@ export class SchemaRegistryResolver {
 
   @Query(() => [SchemaSubjectType], { description: 'Subjects of the schema registry; `includeDeleted` (admin only) lists soft-deleted ones too.' })
   @Extensions(adminOnly({ whenArgument: 'includeDeleted' }))
-  async schemaSubjects(@Arg('includeDeleted', () => Boolean, { defaultValue: false }) includeDeleted: boolean, @Ctx() ctx: ApiContext): Promise<SchemaSubjectType[]> {
+  async schemaSubjects(
+    @Arg('includeDeleted', () => Boolean, { defaultValue: false }) includeDeleted: boolean,
+    @Ctx() ctx: ApiContext,
+  ): Promise<SchemaSubjectType[]> {
     if (includeDeleted) requireAdmin(ctx.principal);
     const registry = registryOf(ctx);
     const global = await registry.globalCompatibility();
@@ -62,12 +73,16 @@ export class SchemaRegistryResolver {
   }
 
   @Mutation(() => SchemaRegistrationType, {
-    description: 'Registers `schema` as the next version of `subject` (a new subject at version 1) after checking it against the subject\'s compatibility level. Every problem: BAD_USER_INPUT with `extensions.details`; `expectedVersion` not the latest: CONFLICT.',
+    description:
+      "Registers `schema` as the next version of `subject` (a new subject at version 1) after checking it against the subject's compatibility level. Every problem: BAD_USER_INPUT with `extensions.details`; `expectedVersion` not the latest: CONFLICT.",
   })
   async registerCanonicalSchema(
     @Arg('subject', () => String) subject: string,
     @Arg('schema', () => JSONScalar) schema: unknown,
-    @Arg('expectedVersion', () => Int, { nullable: true, description: 'The latest version the caller saw (0 for a new subject).' }) expectedVersion: number | null | undefined,
+    @Arg('expectedVersion', () => Int, { nullable: true, description: 'The latest version the caller saw (0 for a new subject).' }) expectedVersion:
+      | number
+      | null
+      | undefined,
     @Ctx() ctx: ApiContext,
   ): Promise<SchemaRegistrationType> {
     requireAdmin(ctx.principal);
@@ -76,7 +91,9 @@ export class SchemaRegistryResolver {
     return result;
   }
 
-  @Mutation(() => CompatibilitySettingType, { description: 'Sets the compatibility level of a subject, or the global one without `subject`. `level: null` with a subject: back to the global level.' })
+  @Mutation(() => CompatibilitySettingType, {
+    description: 'Sets the compatibility level of a subject, or the global one without `subject`. `level: null` with a subject: back to the global level.',
+  })
   async setCompatibilityLevel(
     @Arg('subject', () => String, { nullable: true }) subject: string | null | undefined,
     @Arg('level', () => CompatibilityLevelEnum, { nullable: true }) level: CompatibilityLevel | null | undefined,
@@ -91,7 +108,9 @@ export class SchemaRegistryResolver {
       : { subject, ...(await registry.compatibilityOf(subject)) };
   }
 
-  @Mutation(() => SchemaSubjectType, { description: 'Marks a subject deprecated (still served, flagged in `subjects`), or not any more with `deprecated: false`.' })
+  @Mutation(() => SchemaSubjectType, {
+    description: 'Marks a subject deprecated (still served, flagged in `subjects`), or not any more with `deprecated: false`.',
+  })
   async deprecateSubject(
     @Arg('subject', () => String) subject: string,
     @Arg('deprecated', () => Boolean, { defaultValue: true }) deprecated: boolean,
@@ -105,7 +124,9 @@ export class SchemaRegistryResolver {
     return subjectView(record, await registry.globalCompatibility());
   }
 
-  @Mutation(() => SchemaSubjectType, { description: 'Soft-deletes a subject: its types leave the API; its versions and entity data stay. Registering a new version brings it back.' })
+  @Mutation(() => SchemaSubjectType, {
+    description: 'Soft-deletes a subject: its types leave the API; its versions and entity data stay. Registering a new version brings it back.',
+  })
   async deleteSubject(@Arg('subject', () => String) subject: string, @Ctx() ctx: ApiContext): Promise<SchemaSubjectType> {
     requireAdmin(ctx.principal);
     const registry = registryOf(ctx);

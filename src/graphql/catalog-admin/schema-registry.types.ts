@@ -27,7 +27,7 @@ registerEnumType(CompatibilityLevelEnum, {
   },
 });
 
-@ObjectType('CanonicalSchemaVersion', { description: 'One immutable version of a canonical subject\'s JSON Schema.' })
+@ObjectType('CanonicalSchemaVersion', { description: "One immutable version of a canonical subject's JSON Schema." })
 export class CanonicalSchemaVersionType {
   @Field(() => String) subject!: string;
   @Field(() => Int) version!: number;
@@ -41,7 +41,8 @@ export class SchemaCompatibilityViolationType {
   @Field(() => String, { description: 'JSON pointer into the schema (`/properties/tier/enum`), or `graphql:<Type.field>`.' }) path!: string;
   @Field(() => String, { description: 'Rule broken, e.g. PROPERTY_ADDED_TO_OPEN_MODEL, REQUIRED_ADDED, GRAPHQL_BREAKING.' }) rule!: string;
   @Field(() => String) message!: string;
-  @Field(() => String, { description: '`backward` (earlier documents or queries would break) or `forward` (new documents invalid for earlier readers).' }) direction!: string;
+  @Field(() => String, { description: '`backward` (earlier documents or queries would break) or `forward` (new documents invalid for earlier readers).' })
+  direction!: string;
   @Field(() => Int, { nullable: true, description: 'Earlier version compared with (transitive levels).' }) against!: number | null;
 }
 
@@ -73,7 +74,8 @@ export class CompatibilitySettingType {
 export class SchemaSubjectType {
   @Field(() => String) subject!: string;
   @Field(() => Int) latestVersion!: number;
-  @Field(() => CompatibilityLevelEnum, { nullable: true, description: 'Its own level; null: the global one applies.' }) compatibility!: CompatibilityLevel | null;
+  @Field(() => CompatibilityLevelEnum, { nullable: true, description: 'Its own level; null: the global one applies.' })
+  compatibility!: CompatibilityLevel | null;
   @Field(() => CompatibilityLevelEnum, { description: 'The level that applies.' }) effectiveCompatibility!: CompatibilityLevel;
   @Field(() => Boolean) deprecated!: boolean;
   @Field(() => String, { nullable: true }) deprecationReason!: string | null;

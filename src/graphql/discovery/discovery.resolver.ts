@@ -7,9 +7,7 @@ import { typesOf } from '../../discovery/schema-drift';
 import { STRING_FORMATS } from '../../discovery/value-kind';
 import type { ApiContext } from '../context';
 import { DateTimeScalar, JSONScalar } from '../scalars';
-import {
-  RawFieldStatsType, RawOpCountsType, RawSampleType, RawSchemaVersionType, RawTopicType,
-} from './discovery.types';
+import { RawFieldStatsType, RawOpCountsType, RawSampleType, RawSchemaVersionType, RawTopicType } from './discovery.types';
 
 /** Largest `samples(last:)` a query may ask for. */
 export const MAX_SAMPLES_QUERY = 500;
@@ -42,17 +40,21 @@ export class DiscoveryResolver {
   }
 
   @Query(() => [SourceTopicType], {
-    description: "Topics of the Kafka cluster that can be raw sources (Kafka's internal topics and canonql's own canonical and dead-letter topics left out), "
-      + 'with the specs reading each and whether it is profiled on request.',
+    description:
+      "Topics of the Kafka cluster that can be raw sources (Kafka's internal topics and canonql's own canonical and dead-letter topics left out), " +
+      'with the specs reading each and whether it is profiled on request.',
   })
   async sourceTopics(@Ctx() ctx: ApiContext): Promise<SourceTopicType[]> {
     const admin = adminOf(ctx);
     const [topics, profiled, specs] = await Promise.all([admin.kafkaTopics(), admin.profiledTopics.list(), admin.specs.active()]);
-    const readers = (topic: string) => specs.filter((v) => (v.body.source.topic === topic || (v.body.source.topics ?? []).includes(topic))).map((v) => v.id);
+    const readers = (topic: string) => specs.filter((v) => v.body.source.topic === topic || (v.body.source.topics ?? []).includes(topic)).map((v) => v.id);
     return topics.map((topic) => ({ topic, readBySpecs: readers(topic), profiledOnly: profiled.includes(topic) }));
   }
 
-  @Mutation(() => Boolean, { description: 'Profiles a raw topic no spec reads yet (fields, types, samples for previews), from its beginning, with a consumer group of its own: ingestion offsets are untouched. False when already profiled.' })
+  @Mutation(() => Boolean, {
+    description:
+      'Profiles a raw topic no spec reads yet (fields, types, samples for previews), from its beginning, with a consumer group of its own: ingestion offsets are untouched. False when already profiled.',
+  })
   async profileRawTopic(@Arg('topic', () => String) topic: string, @Ctx() ctx: ApiContext): Promise<boolean> {
     requireAdmin(ctx.principal);
     const admin = adminOf(ctx);
@@ -105,16 +107,29 @@ export class DiscoveryResolver {
     const profile = await profileOf(topic, ctx);
     if (!profile) return [];
     return profile.fields
-      .filter((field) => (path === undefined || path === null || field.path === path))
+      .filter((field) => path === undefined || path === null || field.path === path)
       .map((field) => {
         const current = !reader.isRemoved(profile, field.path);
         return {
-          path: field.path, present: field.present, presence: field.presence, inPartialUpdates: field.patched, values: field.values,
-          types: { ...field.types }, typeSet: typesOf(field), nullRate: field.nullRate,
-          minNumber: field.minNumber, maxNumber: field.maxNumber, minDate: field.minInstant, maxDate: field.maxInstant,
+          path: field.path,
+          present: field.present,
+          presence: field.presence,
+          inPartialUpdates: field.patched,
+          values: field.values,
+          types: { ...field.types },
+          typeSet: typesOf(field),
+          nullRate: field.nullRate,
+          minNumber: field.minNumber,
+          maxNumber: field.maxNumber,
+          minDate: field.minInstant,
+          maxDate: field.maxInstant,
           formats: STRING_FORMATS.filter((f) => field.formats[f] > 0).map((f) => ({ format: f, count: field.formats[f] })),
-          distinct: field.distinct, distinctExact: field.distinctExact, examples: [...field.examples],
-          firstSeen: stampToDate(field.firstSeen), lastSeen: stampToDate(field.lastSeen), current,
+          distinct: field.distinct,
+          distinctExact: field.distinctExact,
+          examples: [...field.examples],
+          firstSeen: stampToDate(field.firstSeen),
+          lastSeen: stampToDate(field.lastSeen),
+          current,
         };
       })
       .filter((field) => includeRemoved || field.current);
@@ -141,17 +156,17 @@ export class DiscoveryResolver {
   }
 
   @FieldResolver(() => [RawSampleType], { description: 'The last raw records ingestion read from the topic, oldest first.' })
-  async samples(
-    @Root() topic: RawTopicType,
-    @Ctx() ctx: ApiContext,
-    @Arg('last', () => Int, { defaultValue: 10 }) last: number,
-  ): Promise<RawSampleType[]> {
+  async samples(@Root() topic: RawTopicType, @Ctx() ctx: ApiContext, @Arg('last', () => Int, { defaultValue: 10 }) last: number): Promise<RawSampleType[]> {
     if (!Number.isInteger(last) || last < 0 || last > MAX_SAMPLES_QUERY) {
       throw new AppError(ErrorCode.BAD_USER_INPUT, `samples(last:) must be 0..${MAX_SAMPLES_QUERY} (got ${last})`);
     }
     return (await readerOf(ctx).samples(topic.topic, last)).map((raw) => ({
-      topic: raw.topic, partition: raw.partition, offset: raw.offset,
-      key: raw.key ? raw.key.toString('utf8') : null, value: raw.value ? raw.value.toString('utf8') : null, timestamp: raw.timestamp ?? null,
+      topic: raw.topic,
+      partition: raw.partition,
+      offset: raw.offset,
+      key: raw.key ? raw.key.toString('utf8') : null,
+      value: raw.value ? raw.value.toString('utf8') : null,
+      timestamp: raw.timestamp ?? null,
     }));
   }
 }

@@ -43,8 +43,9 @@ export class RawFieldStatsType {
   presence!: number;
 
   @Field(() => Float, {
-    description: 'Partial updates (MongoDB patches, rows with unchanged TOAST columns) carrying the field. They say nothing of the fields they do not carry, '
-      + 'so they never count in `presence`: a field seen only in them has presence 0 and inPartialUpdates > 0.',
+    description:
+      'Partial updates (MongoDB patches, rows with unchanged TOAST columns) carrying the field. They say nothing of the fields they do not carry, ' +
+      'so they never count in `presence`: a field seen only in them has presence 0 and inPartialUpdates > 0.',
   })
   inPartialUpdates!: number;
 
@@ -66,10 +67,16 @@ export class RawFieldStatsType {
   @Field(() => Float, { nullable: true })
   maxNumber!: number | null;
 
-  @Field(() => String, { nullable: true, description: 'Earliest date-time or date string, as written in the raw records (a date without a time cannot be a DateTime).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Earliest date-time or date string, as written in the raw records (a date without a time cannot be a DateTime).',
+  })
   minDate!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Latest date-time or date string, as written in the raw records (a date without a time cannot be a DateTime).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Latest date-time or date string, as written in the raw records (a date without a time cannot be a DateTime).',
+  })
   maxDate!: string | null;
 
   @Field(() => [RawFormatCountType])

@@ -1,6 +1,4 @@
-import {
-  GraphQLFloat, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLString, type GraphQLFieldConfigMap,
-} from 'graphql';
+import { GraphQLFloat, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLString, type GraphQLFieldConfigMap } from 'graphql';
 import type { DiscoveryReader, SchemaVersion } from '../../discovery/discovery-reader';
 import type { SubscriptionFieldsFactory } from '../build-api-schema';
 import type { ApiContext } from '../context';

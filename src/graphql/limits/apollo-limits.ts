@@ -14,13 +14,16 @@ export function limitsPlugin(limits: OperationLimits): ApolloServerPlugin<ApiCon
     async requestDidStart() {
       return {
         async didResolveOperation(request) {
-          const error = checkOperation({
-            schema: request.schema,
-            document: request.document,
-            operationName: request.request.operationName,
-            variables: request.request.variables,
-            principal: request.contextValue.principal,
-          }, limits);
+          const error = checkOperation(
+            {
+              schema: request.schema,
+              document: request.document,
+              operationName: request.request.operationName,
+              variables: request.request.variables,
+              principal: request.contextValue.principal,
+            },
+            limits,
+          );
           if (error) throw toGraphQLError(error, { http: true });
         },
       };
@@ -30,9 +33,18 @@ export function limitsPlugin(limits: OperationLimits): ApolloServerPlugin<ApiCon
 
 /** The codes of refusals made before execution; they reach clients as they are. */
 export const REFUSAL_CODES: ReadonlySet<string> = new Set([
-  ErrorCode.DEPTH_LIMIT_EXCEEDED, ErrorCode.COST_LIMIT_EXCEEDED, ErrorCode.ALIAS_LIMIT_EXCEEDED, ErrorCode.BATCH_LIMIT_EXCEEDED,
-  ErrorCode.BATCHING_DISABLED, ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.INVALID_JSON, ErrorCode.CSRF_BLOCKED, ErrorCode.RATE_LIMITED,
-  ErrorCode.TOO_MANY_SUBSCRIPTIONS, ErrorCode.INTROSPECTION_DISABLED, ErrorCode.OPERATION_TIMEOUT,
+  ErrorCode.DEPTH_LIMIT_EXCEEDED,
+  ErrorCode.COST_LIMIT_EXCEEDED,
+  ErrorCode.ALIAS_LIMIT_EXCEEDED,
+  ErrorCode.BATCH_LIMIT_EXCEEDED,
+  ErrorCode.BATCHING_DISABLED,
+  ErrorCode.PAYLOAD_TOO_LARGE,
+  ErrorCode.INVALID_JSON,
+  ErrorCode.CSRF_BLOCKED,
+  ErrorCode.RATE_LIMITED,
+  ErrorCode.TOO_MANY_SUBSCRIPTIONS,
+  ErrorCode.INTROSPECTION_DISABLED,
+  ErrorCode.OPERATION_TIMEOUT,
 ]);
 
 /** Apollo's CSRF prevention answers BAD_REQUEST with this message; it gets a code of its own. */

@@ -45,9 +45,13 @@ export function httpGuards(options: { access: AccessPolicy; limits: ApiLimits; r
     if (taken.allowed) return next();
     const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
     res.setHeader('retry-after', String(seconds));
-    refuse(req, res, new AppError(ErrorCode.RATE_LIMITED, `too many operations for this credential (${limits.rateLimitPerMinute} per minute); retry after ${seconds} s`, {
-      details: { retryAfterSeconds: seconds, perMinute: limits.rateLimitPerMinute },
-    }));
+    refuse(
+      req,
+      res,
+      new AppError(ErrorCode.RATE_LIMITED, `too many operations for this credential (${limits.rateLimitPerMinute} per minute); retry after ${seconds} s`, {
+        details: { retryAfterSeconds: seconds, perMinute: limits.rateLimitPerMinute },
+      }),
+    );
   };
 
   // Answers at the deadline; the write Apollo attempts afterwards is dropped by errorHandler.
@@ -68,12 +72,20 @@ export function httpGuards(options: { access: AccessPolicy; limits: ApiLimits; r
     const body: unknown = req.body;
     if (!Array.isArray(body)) return next();
     if (!limits.batching) {
-      return refuse(req, res, new AppError(ErrorCode.BATCHING_DISABLED, 'batched operations (a JSON array) are disabled on this server: send one operation per request'));
+      return refuse(
+        req,
+        res,
+        new AppError(ErrorCode.BATCHING_DISABLED, 'batched operations (a JSON array) are disabled on this server: send one operation per request'),
+      );
     }
     if (body.length > limits.maxBatch) {
-      return refuse(req, res, new AppError(ErrorCode.BATCH_LIMIT_EXCEEDED, `a batch may hold at most ${limits.maxBatch} operations (got ${body.length})`, {
-        details: { operations: body.length, max: limits.maxBatch },
-      }));
+      return refuse(
+        req,
+        res,
+        new AppError(ErrorCode.BATCH_LIMIT_EXCEEDED, `a batch may hold at most ${limits.maxBatch} operations (got ${body.length})`, {
+          details: { operations: body.length, max: limits.maxBatch },
+        }),
+      );
     }
     // Every operation of a batch counts against the rate limit, not only the request.
     const extra = body.length - 1;
@@ -92,9 +104,13 @@ export function httpGuards(options: { access: AccessPolicy; limits: ApiLimits; r
     }
     const type = (error as { type?: unknown }).type;
     if (type === 'entity.too.large') {
-      return refuse(req, res, new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `the request body is larger than ${limits.maxBodyBytes} bytes`, {
-        details: { maxBytes: limits.maxBodyBytes },
-      }));
+      return refuse(
+        req,
+        res,
+        new AppError(ErrorCode.PAYLOAD_TOO_LARGE, `the request body is larger than ${limits.maxBodyBytes} bytes`, {
+          details: { maxBytes: limits.maxBodyBytes },
+        }),
+      );
     }
     if (type === 'entity.parse.failed') return refuse(req, res, new AppError(ErrorCode.INVALID_JSON, 'the request body is not valid JSON'));
     const status = (error as { status?: unknown }).status;

@@ -1,7 +1,18 @@
 import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import {
-  GraphQLError, Kind, TypeInfo, getOperationAST, getVariableValues, separateOperations, visit, visitWithTypeInfo, type DocumentNode,
-  type FragmentDefinitionNode, type GraphQLSchema, type OperationDefinitionNode, type SelectionSetNode,
+  GraphQLError,
+  Kind,
+  TypeInfo,
+  getOperationAST,
+  getVariableValues,
+  separateOperations,
+  visit,
+  visitWithTypeInfo,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  type SelectionSetNode,
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values';
 import { AppError, ErrorCode } from '../../errors';
@@ -131,26 +142,30 @@ function adminFieldOf(op: OperationToCheck, operation: OperationDefinitionNode):
   const own = separateOperations(op.document)[operation.name?.value ?? ''] ?? { kind: Kind.DOCUMENT, definitions: [operation] };
   const typeInfo = new TypeInfo(op.schema);
   let found: string | null = null;
-  visit(own, visitWithTypeInfo(typeInfo, {
-    Field(node) {
-      if (found !== null) return false;
-      const field = typeInfo.getFieldDef();
-      const rule = field ? adminOnlyOf(field) : undefined;
-      if (!field || !rule) return undefined;
-      const where = `${typeInfo.getParentType()?.name ?? ''}.${field.name}`;
-      if (rule === true) {
-        found = where;
-        return false;
-      }
-      // Coerced as execution will (a variable or a default counts); values that do not coerce are execution's to refuse.
-      try {
-        if (getArgumentValues(field, node, (op.variables ?? {}) as Record<string, unknown>)[rule.whenArgument] === true) found = `${where}(${rule.whenArgument}: true)`;
-      } catch {
-        // not coercible: refused by execution
-      }
-      return undefined;
-    },
-  }));
+  visit(
+    own,
+    visitWithTypeInfo(typeInfo, {
+      Field(node) {
+        if (found !== null) return false;
+        const field = typeInfo.getFieldDef();
+        const rule = field ? adminOnlyOf(field) : undefined;
+        if (!field || !rule) return undefined;
+        const where = `${typeInfo.getParentType()?.name ?? ''}.${field.name}`;
+        if (rule === true) {
+          found = where;
+          return false;
+        }
+        // Coerced as execution will (a variable or a default counts); values that do not coerce are execution's to refuse.
+        try {
+          if (getArgumentValues(field, node, (op.variables ?? {}) as Record<string, unknown>)[rule.whenArgument] === true)
+            found = `${where}(${rule.whenArgument}: true)`;
+        } catch {
+          // not coercible: refused by execution
+        }
+        return undefined;
+      },
+    }),
+  );
   return found;
 }
 
@@ -260,18 +275,26 @@ function costOf(op: OperationToCheck, operation: OperationDefinitionNode, limits
   } catch (error) {
     return {
       cost: Number.POSITIVE_INFINITY,
-      error: new AppError(ErrorCode.COST_LIMIT_EXCEEDED, `the operation's cost cannot be estimated within ${MAX_EXPANDED_NODES} fields once its fragments are expanded`, {
-        cause: error,
-        details: { maxExpandedFields: MAX_EXPANDED_NODES, max: limits.maxCost },
-      }),
+      error: new AppError(
+        ErrorCode.COST_LIMIT_EXCEEDED,
+        `the operation's cost cannot be estimated within ${MAX_EXPANDED_NODES} fields once its fragments are expanded`,
+        {
+          cause: error,
+          details: { maxExpandedFields: MAX_EXPANDED_NODES, max: limits.maxCost },
+        },
+      ),
     };
   }
   if (cost > limits.maxCost) {
     return {
       cost,
-      error: new AppError(ErrorCode.COST_LIMIT_EXCEEDED, `the operation's estimated cost ${cost} is above the maximum of ${limits.maxCost} (lists cost their children times \`first\`)`, {
-        details: { cost, max: limits.maxCost },
-      }),
+      error: new AppError(
+        ErrorCode.COST_LIMIT_EXCEEDED,
+        `the operation's estimated cost ${cost} is above the maximum of ${limits.maxCost} (lists cost their children times \`first\`)`,
+        {
+          details: { cost, max: limits.maxCost },
+        },
+      ),
     };
   }
   return { cost, error: null };
@@ -280,12 +303,18 @@ function costOf(op: OperationToCheck, operation: OperationDefinitionNode, limits
 /** HTTP status of a refusal raised before execution. */
 export function httpStatusOf(code: string): number {
   switch (code) {
-    case ErrorCode.UNAUTHENTICATED: return 401;
-    case ErrorCode.FORBIDDEN: return 403;
-    case ErrorCode.PAYLOAD_TOO_LARGE: return 413;
-    case ErrorCode.RATE_LIMITED: return 429;
-    case ErrorCode.OPERATION_TIMEOUT: return 504;
-    default: return 400;
+    case ErrorCode.UNAUTHENTICATED:
+      return 401;
+    case ErrorCode.FORBIDDEN:
+      return 403;
+    case ErrorCode.PAYLOAD_TOO_LARGE:
+      return 413;
+    case ErrorCode.RATE_LIMITED:
+      return 429;
+    case ErrorCode.OPERATION_TIMEOUT:
+      return 504;
+    default:
+      return 400;
   }
 }
 
@@ -309,14 +338,17 @@ export function toGraphQLError(error: AppError, options: { http?: boolean } = {}
   });
 }
 
-
 /** True when a variable is the value (or part of it) of a `first` or an `if` argument. */
 function costUsesVariables(operation: OperationDefinitionNode): boolean {
   let uses = false;
   visit(operation, {
     Argument(node) {
       if (node.name.value !== 'first' && node.name.value !== 'if') return false;
-      visit(node.value, { Variable() { uses = true; } });
+      visit(node.value, {
+        Variable() {
+          uses = true;
+        },
+      });
       return false;
     },
   });

@@ -38,12 +38,7 @@ type WsContext = Context<Record<string, unknown>, WsExtra>;
 export const WS_CLOSE_UNAUTHORIZED = 4401;
 export const WS_CLOSE_FORBIDDEN = 4403;
 
-export function wsGuards(options: {
-  access: AccessPolicy;
-  limits: ApiLimits;
-  rateLimiter: RateLimiter;
-  schema: () => GraphQLSchema;
-}) {
+export function wsGuards(options: { access: AccessPolicy; limits: ApiLimits; rateLimiter: RateLimiter; schema: () => GraphQLSchema }) {
   const { access, limits, rateLimiter } = options;
   const validDocuments = new WeakMap<GraphQLSchema, ReturnType<typeof createDocumentStore>>();
   const documentsOf = (schema: GraphQLSchema) => {
@@ -70,14 +65,25 @@ export function wsGuards(options: {
       // This operation is already registered under its id, hence `>`.
       const open = Object.keys(ctx.subscriptions).length;
       if (open > limits.maxSubscriptionsPerConnection) {
-        return [toGraphQLError(new AppError(ErrorCode.TOO_MANY_SUBSCRIPTIONS,
-          `at most ${limits.maxSubscriptionsPerConnection} operations may be open on one connection`, { details: { max: limits.maxSubscriptionsPerConnection } }))];
+        return [
+          toGraphQLError(
+            new AppError(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `at most ${limits.maxSubscriptionsPerConnection} operations may be open on one connection`, {
+              details: { max: limits.maxSubscriptionsPerConnection },
+            }),
+          ),
+        ];
       }
       const key = principal.id ?? `ip:${ctx.extra.request.socket.remoteAddress ?? 'unknown'}`;
       const taken = rateLimiter.take(key);
       if (!taken.allowed) {
         const seconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
-        return [toGraphQLError(new AppError(ErrorCode.RATE_LIMITED, `too many operations for this credential; retry after ${seconds} s`, { details: { retryAfterSeconds: seconds } }))];
+        return [
+          toGraphQLError(
+            new AppError(ErrorCode.RATE_LIMITED, `too many operations for this credential; retry after ${seconds} s`, {
+              details: { retryAfterSeconds: seconds },
+            }),
+          ),
+        ];
       }
       const schema = options.schema();
       const documents = documentsOf(schema);
@@ -91,7 +97,9 @@ export function wsGuards(options: {
         const parsed = document;
         const errors = validate(schema, parsed);
         if (errors.length > 0) {
-          return errors.map((e) => literalInputError(e, parsed) ?? new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+          return errors.map(
+            (e) => literalInputError(e, parsed) ?? new GraphQLError(e.message, { nodes: e.nodes ?? null, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+          );
         }
         await documents.set(payload.query, document);
       }
@@ -116,5 +124,10 @@ export function authorizationParam(params: Readonly<Record<string, unknown>> | u
 /** A close reason is at most 123 bytes (RFC 6455). */
 function closeReason(text: string): string {
   const bytes = Buffer.from(text, 'utf8');
-  return bytes.length <= 123 ? text : `${bytes.subarray(0, 120).toString('utf8').replace(/\uFFFD$/, '')}...`;
+  return bytes.length <= 123
+    ? text
+    : `${bytes
+        .subarray(0, 120)
+        .toString('utf8')
+        .replace(/\uFFFD$/, '')}...`;
 }

@@ -1,4 +1,13 @@
-import { GraphQLFloat, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLString, type GraphQLFieldConfigMap, type GraphQLEnumType } from 'graphql';
+import {
+  GraphQLFloat,
+  GraphQLInt,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLString,
+  type GraphQLFieldConfigMap,
+  type GraphQLEnumType,
+} from 'graphql';
 import { AppError, ErrorCode } from '../../errors';
 import { metricKey, type DimValue } from '../../metrics/aggregation';
 import type { MetricBucketResult, MetricsReader } from '../../metrics/metric-reader';
@@ -42,11 +51,11 @@ export function metricSubscriptionFields(windowType: GraphQLEnumType): GraphQLFi
   return {
     metricUpdated: {
       type: new GraphQLNonNull(MetricBucketUpdate),
-      description: 'Live updates of a metric\'s buckets (count, sum, avg, min, max), as the metrics role rewrites them.',
+      description: "Live updates of a metric's buckets (count, sum, avg, min, max), as the metrics role rewrites them.",
       args: {
         name: { type: new GraphQLNonNull(GraphQLString) },
         window: { type: new GraphQLNonNull(windowType) },
-        where: { type: JSONScalar, description: 'The subject\'s filter language over the metric\'s dimensions, as in `metric`.' },
+        where: { type: JSONScalar, description: "The subject's filter language over the metric's dimensions, as in `metric`." },
         groupBy: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) },
       },
       subscribe: (_root, args: Args, ctx: ApiContext) => {
@@ -64,25 +73,67 @@ export function metricSubscriptionFields(windowType: GraphQLEnumType): GraphQLFi
         const versionChanged = (): AppError | null => {
           const now = metrics.definition(args.name);
           if (definition && now && metricKey(now) === metricKey(definition)) return null;
-          return new AppError(ErrorCode.METRIC_VERSION_CHANGED, now
-            ? `metric "${args.name}" is now served at version ${now.version} (this subscription was to version ${definition?.version ?? '?'}): resubscribe`
-            : `metric "${args.name}" is no longer active (this subscription was to version ${definition?.version ?? '?'}): resubscribe when it is active again`,
-          { details: { name: args.name, subscribedVersion: definition?.version ?? null, activeVersion: now?.version ?? null } });
+          return new AppError(
+            ErrorCode.METRIC_VERSION_CHANGED,
+            now
+              ? `metric "${args.name}" is now served at version ${now.version} (this subscription was to version ${definition?.version ?? '?'}): resubscribe`
+              : `metric "${args.name}" is no longer active (this subscription was to version ${definition?.version ?? '?'}): resubscribe when it is active again`,
+            { details: { name: args.name, subscribedVersion: definition?.version ?? null, activeVersion: now?.version ?? null } },
+          );
         };
-        return liveBuckets(metrics, check, versionChanged, (bucket) => {
-          if (!definition || bucket.metric !== metricKey(definition) || bucket.window !== window || (bucket.count === 0 && bucket.rev === 1)) return false;
-          return !matches || matches(bucket.dims);
-        }, async (bucket) => {
-          if (!args.groupBy) {
-            return [{ metric: args.name, window, start: new Date(bucket.startMs), dimensions: bucket.dims, count: bucket.count, sum: bucket.sum, min: bucket.min, max: bucket.max,
-              avg: bucket.sum === null || bucket.count === 0 ? null : Number(bucket.sum) / bucket.count }];
-          }
-          // The rewritten bucket's group: the same groupBy values, within the subscription's where.
-          const groupBy = args.groupBy;
-          const sameGroup = (dims: Readonly<Record<string, DimValue>>) => groupBy.every((n) => (dims[n] ?? null) === (bucket.dims[n] ?? null)) && (!matches || matches(dims));
-          const rows = await metrics.query({ name: args.name, window, matches: sameGroup, groupBy, from: new Date(bucket.startMs), to: new Date(bucket.startMs + WINDOW_MS[window]) });
-          return rows.length > 0 ? rows : [{ metric: args.name, window, start: new Date(bucket.startMs), dimensions: Object.fromEntries(args.groupBy.map((n) => [n, bucket.dims[n] ?? null])), count: 0, sum: null, min: null, max: null, avg: null }];
-        });
+        return liveBuckets(
+          metrics,
+          check,
+          versionChanged,
+          (bucket) => {
+            if (!definition || bucket.metric !== metricKey(definition) || bucket.window !== window || (bucket.count === 0 && bucket.rev === 1)) return false;
+            return !matches || matches(bucket.dims);
+          },
+          async (bucket) => {
+            if (!args.groupBy) {
+              return [
+                {
+                  metric: args.name,
+                  window,
+                  start: new Date(bucket.startMs),
+                  dimensions: bucket.dims,
+                  count: bucket.count,
+                  sum: bucket.sum,
+                  min: bucket.min,
+                  max: bucket.max,
+                  avg: bucket.sum === null || bucket.count === 0 ? null : Number(bucket.sum) / bucket.count,
+                },
+              ];
+            }
+            // The rewritten bucket's group: the same groupBy values, within the subscription's where.
+            const groupBy = args.groupBy;
+            const sameGroup = (dims: Readonly<Record<string, DimValue>>) =>
+              groupBy.every((n) => (dims[n] ?? null) === (bucket.dims[n] ?? null)) && (!matches || matches(dims));
+            const rows = await metrics.query({
+              name: args.name,
+              window,
+              matches: sameGroup,
+              groupBy,
+              from: new Date(bucket.startMs),
+              to: new Date(bucket.startMs + WINDOW_MS[window]),
+            });
+            return rows.length > 0
+              ? rows
+              : [
+                  {
+                    metric: args.name,
+                    window,
+                    start: new Date(bucket.startMs),
+                    dimensions: Object.fromEntries(args.groupBy.map((n) => [n, bucket.dims[n] ?? null])),
+                    count: 0,
+                    sum: null,
+                    min: null,
+                    max: null,
+                    avg: null,
+                  },
+                ];
+          },
+        );
       },
       resolve: (payload: unknown) => payload as MetricBucketResult,
     },
@@ -103,7 +154,12 @@ function liveBuckets(
   let done = false;
   let failWaiting: ((error: unknown) => void) | null = null;
   // Payloads are produced in order of the updates (a group re-read must not overtake an older one).
-  let chain: Promise<void> = ready.then(() => undefined, (error: unknown) => { failed = error; });
+  let chain: Promise<void> = ready.then(
+    () => undefined,
+    (error: unknown) => {
+      failed = error;
+    },
+  );
   const push = (payload: MetricBucketResult) => {
     if (done) return;
     if (waiting) {
@@ -116,9 +172,11 @@ function liveBuckets(
   const stop = metrics.watch((buckets) => {
     for (const bucket of buckets) {
       if (!matches(bucket)) continue;
-      chain = chain.then(async () => {
-        for (const payload of await toPayloads(bucket)) push(payload);
-      }).catch(() => undefined);
+      chain = chain
+        .then(async () => {
+          for (const payload of await toPayloads(bucket)) push(payload);
+        })
+        .catch(() => undefined);
     }
   });
   const stopDefinitions = metrics.onDefinitions(() => {

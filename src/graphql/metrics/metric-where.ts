@@ -54,7 +54,11 @@ const isValue = (v: unknown) => v === null || ['string', 'number', 'boolean'].in
 /** The shorthand (a value, a list of values) as operators, in `and`/`or` lists too. */
 function normalize(where: unknown, at: string): Record<string, unknown> {
   if (typeof where !== 'object' || where === null || Array.isArray(where)) {
-    throw new AppError(ErrorCode.BAD_USER_INPUT, `${at} must be an object of dimension filters, e.g. {"region": {"in": ["eu-west"]}} or {"region": "eu-west"}`, { details: { argument: at, value: where } });
+    throw new AppError(
+      ErrorCode.BAD_USER_INPUT,
+      `${at} must be an object of dimension filters, e.g. {"region": {"in": ["eu-west"]}} or {"region": "eu-west"}`,
+      { details: { argument: at, value: where } },
+    );
   }
   const out: Record<string, unknown> = {};
   for (const [key, condition] of Object.entries(where)) {
@@ -73,7 +77,11 @@ function normalize(where: unknown, at: string): Record<string, unknown> {
       else out[key] = { in: values };
     } else {
       if ('exists' in condition) {
-        throw new AppError(ErrorCode.BAD_USER_INPUT, `${path}.exists: a metric bucket holds null for a dimension value that was null or absent, so they cannot be told apart: use isNull`, { details: { argument: `${path}.exists`, value: (condition as Record<string, unknown>).exists } });
+        throw new AppError(
+          ErrorCode.BAD_USER_INPUT,
+          `${path}.exists: a metric bucket holds null for a dimension value that was null or absent, so they cannot be told apart: use isNull`,
+          { details: { argument: `${path}.exists`, value: (condition as Record<string, unknown>).exists } },
+        );
       }
       out[key] = condition;
     }
@@ -82,5 +90,7 @@ function normalize(where: unknown, at: string): Record<string, unknown> {
 }
 
 function badDimension(path: string, value: unknown): AppError {
-  return new AppError(ErrorCode.BAD_USER_INPUT, `${path}: a list of values takes values only, e.g. ["a", "b"]; got ${JSON.stringify(value)}`, { details: { argument: path, value } });
+  return new AppError(ErrorCode.BAD_USER_INPUT, `${path}: a list of values takes values only, e.g. ["a", "b"]; got ${JSON.stringify(value)}`, {
+    details: { argument: path, value },
+  });
 }

@@ -26,7 +26,10 @@ export class MetricBucketType {
   @Field(() => DecimalScalar, { nullable: true, description: 'Exact sum of the measure (null for a count-only metric).' })
   sum!: string | null;
 
-  @Field(() => Float, { nullable: true, description: 'sum / count, as a double (IEEE 754: about 15–17 significant digits, rounded to nearest); sum and count are exact.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'sum / count, as a double (IEEE 754: about 15–17 significant digits, rounded to nearest); sum and count are exact.',
+  })
   avg!: number | null;
 
   @Field(() => DecimalScalar, { nullable: true })
@@ -132,10 +135,13 @@ export function metricMatcher(ctx: ApiContext, name: string, where: unknown): Di
 
 @Resolver()
 export class MetricResolver {
-  @Query(() => [MetricBucketType], { description: 'Buckets of a metric in [from, to), oldest first. `where`: the subject\'s filter language over the metric\'s dimensions, e.g. {"region": {"in": ["eu-west"]}, "amount": {"gte": "10"}}; a value or list of values is short for eq / in. `groupBy`: dimensions kept (the others are merged); absent: all.' })
+  @Query(() => [MetricBucketType], {
+    description:
+      'Buckets of a metric in [from, to), oldest first. `where`: the subject\'s filter language over the metric\'s dimensions, e.g. {"region": {"in": ["eu-west"]}, "amount": {"gte": "10"}}; a value or list of values is short for eq / in. `groupBy`: dimensions kept (the others are merged); absent: all.',
+  })
   async metric(
     @Arg('name', () => String) name: string,
-    @Arg('window', () => MetricWindow, { description: 'One of the metric\'s windows.' }) window: string,
+    @Arg('window', () => MetricWindow, { description: "One of the metric's windows." }) window: string,
     @Arg('from', () => DateTimeScalar, { nullable: true }) from: string | null,
     @Arg('to', () => DateTimeScalar, { nullable: true }) to: string | null,
     @Arg('where', () => JSONScalar, { nullable: true }) where: unknown,
@@ -144,7 +150,12 @@ export class MetricResolver {
   ): Promise<MetricBucketType[]> {
     requireMetricRead(ctx, name);
     return metricsOf(ctx).query({
-      name, window: windowOf(window), from: from ? new Date(from) : null, to: to ? new Date(to) : null, matches: metricMatcher(ctx, name, where), groupBy,
+      name,
+      window: windowOf(window),
+      from: from ? new Date(from) : null,
+      to: to ? new Date(to) : null,
+      matches: metricMatcher(ctx, name, where),
+      groupBy,
     });
   }
 
@@ -152,20 +163,27 @@ export class MetricResolver {
   async metricDefinitions(@Ctx() ctx: ApiContext): Promise<MetricDefinitionType[]> {
     const metrics = ctx.services.metrics;
     if (!metrics) return [];
-    return Promise.all(metrics.definitions().filter((d) => canReadSubject(ctx.principal, d.subject)).map(async (d) => {
-      const progress = await metrics.backfill(d.name);
-      return {
-        name: d.name,
-        version: d.version,
-        description: d.description ?? null,
-        subject: d.subject,
-        measure: d.measure?.field ?? null,
-        multiplyBy: d.measure?.multiplyBy ?? null,
-        dimensions: d.dimensions.map((x) => ({ name: x.name, field: x.field })),
-        time: 'field' in d.time ? d.time.field : 'changeTime',
-        windows: [...d.windows],
-        backfill: progress ? { state: progress.state, scanned: progress.scanned, total: progress.total, startedAt: progress.startedAt, finishedAt: progress.finishedAt } : null,
-      };
-    }));
+    return Promise.all(
+      metrics
+        .definitions()
+        .filter((d) => canReadSubject(ctx.principal, d.subject))
+        .map(async (d) => {
+          const progress = await metrics.backfill(d.name);
+          return {
+            name: d.name,
+            version: d.version,
+            description: d.description ?? null,
+            subject: d.subject,
+            measure: d.measure?.field ?? null,
+            multiplyBy: d.measure?.multiplyBy ?? null,
+            dimensions: d.dimensions.map((x) => ({ name: x.name, field: x.field })),
+            time: 'field' in d.time ? d.time.field : 'changeTime',
+            windows: [...d.windows],
+            backfill: progress
+              ? { state: progress.state, scanned: progress.scanned, total: progress.total, startedAt: progress.startedAt, finishedAt: progress.finishedAt }
+              : null,
+          };
+        }),
+    );
   }
 }

@@ -30,14 +30,16 @@ export class SubjectType {
 export class CatalogResolver {
   @Query(() => [SubjectType], { description: 'Canonical subjects served, with their schema version.' })
   async subjects(@Ctx() ctx: ApiContext): Promise<SubjectType[]> {
-    return Promise.all(ctx.services.catalog.list().map(async (entry) => ({
-      name: entry.subject,
-      version: entry.version,
-      typeName: subjectNames(entry.subject).type,
-      description: typeof entry.schema.description === 'string' ? entry.schema.description : null,
-      count: await ctx.services.store.collection(entry.subject).countDocuments({ '_meta.deleted': false }),
-      deprecated: 'deprecated' in entry && entry.deprecated === true,
-    })));
+    return Promise.all(
+      ctx.services.catalog.list().map(async (entry) => ({
+        name: entry.subject,
+        version: entry.version,
+        typeName: subjectNames(entry.subject).type,
+        description: typeof entry.schema.description === 'string' ? entry.schema.description : null,
+        count: await ctx.services.store.collection(entry.subject).countDocuments({ '_meta.deleted': false }),
+        deprecated: 'deprecated' in entry && entry.deprecated === true,
+      })),
+    );
   }
 
   @Query(() => SubjectType, { nullable: true, description: 'One served subject by name; null when none is served under it.' })

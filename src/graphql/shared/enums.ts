@@ -13,7 +13,10 @@ export const ChangeOpEnum = new GraphQLEnumType({
     UPDATE: { value: 'UPDATE' },
     DELETE: { value: 'DELETE' },
     SNAPSHOT: { value: 'SNAPSHOT', description: 'Current state, sent before the stream when `includeSnapshot` is true.' },
-    RESYNC: { value: 'RESYNC', description: 'The resume cursor cannot be honoured (`resyncReason` says why): refetch state, then follow the stream from `cursor`.' },
+    RESYNC: {
+      value: 'RESYNC',
+      description: 'The resume cursor cannot be honoured (`resyncReason` says why): refetch state, then follow the stream from `cursor`.',
+    },
   },
 });
 
@@ -21,9 +24,12 @@ export const ChangeOpEnum = new GraphQLEnumType({
 export const ResyncReasonEnum = new GraphQLEnumType({
   name: 'ResyncReason',
   values: {
-    RETENTION: { value: 'RETENTION', description: 'The events after the cursor were deleted by the topic\'s retention.' },
+    RETENTION: { value: 'RETENTION', description: "The events after the cursor were deleted by the topic's retention." },
     MALFORMED_CURSOR: { value: 'MALFORMED_CURSOR', description: 'The cursor is not one this service wrote.' },
-    FOREIGN_CURSOR: { value: 'FOREIGN_CURSOR', description: 'The cursor belongs to another subject\'s change feed.' },
-    TOPIC_RECREATED: { value: 'TOPIC_RECREATED', description: 'The cursor names partitions or offsets the topic does not have: it was deleted and created again.' },
+    FOREIGN_CURSOR: { value: 'FOREIGN_CURSOR', description: "The cursor belongs to another subject's change feed." },
+    TOPIC_RECREATED: {
+      value: 'TOPIC_RECREATED',
+      description: 'The cursor names partitions or offsets the topic does not have: it was deleted and created again.',
+    },
   },
 });

@@ -27,13 +27,16 @@ export class MetricDefinitionVersionType {
 @Resolver()
 export class MetricAdminResolver {
   @Query(() => [MetricDefinitionVersionType], { description: 'Registered metric definition versions (of one metric, or all).' })
-  async metricDefinitionVersions(@Arg('name', () => String, { nullable: true }) name: string | undefined, @Ctx() ctx: ApiContext): Promise<MetricDefinitionVersionType[]> {
+  async metricDefinitionVersions(
+    @Arg('name', () => String, { nullable: true }) name: string | undefined,
+    @Ctx() ctx: ApiContext,
+  ): Promise<MetricDefinitionVersionType[]> {
     return (await registry(ctx).list(name ?? undefined)).map(view);
   }
 
   @Query(() => [SpecActivationType], { description: 'Activations, deactivations and rollbacks of a metric, oldest first.' })
   async metricDefinitionHistory(@Arg('name', () => String) name: string, @Ctx() ctx: ApiContext): Promise<SpecActivationType[]> {
-    return [...await registry(ctx).history(name)];
+    return [...(await registry(ctx).history(name))];
   }
 
   @Mutation(() => MetricDefinitionVersionType, { description: 'Registers a metric definition version (validated, inactive unless `activate`).' })
@@ -44,7 +47,9 @@ export class MetricAdminResolver {
   ): Promise<MetricDefinitionVersionType> {
     requireAdmin(ctx.principal);
     if (definition && typeof definition === 'object' && !Array.isArray(definition) && !('version' in definition)) {
-      throw new AppError(ErrorCode.BAD_USER_INPUT, 'version: required when registering through the API', { details: ['version: required when registering through the API'] });
+      throw new AppError(ErrorCode.BAD_USER_INPUT, 'version: required when registering through the API', {
+        details: ['version: required when registering through the API'],
+      });
     }
     let registered = await registry(ctx).register(definition);
     if (activate) registered = await registry(ctx).activate(registered.id, registered.version);
@@ -90,7 +95,12 @@ function registry(ctx: ApiContext): MetricRegistry {
 
 function view(version: DefinitionVersion<MetricDefinition>): MetricDefinitionVersionType {
   return {
-    name: version.id, version: version.version, active: version.active, origin: version.origin, registeredAt: version.registeredAt,
-    subject: version.body.subject, definition: version.body,
+    name: version.id,
+    version: version.version,
+    active: version.active,
+    origin: version.origin,
+    registeredAt: version.registeredAt,
+    subject: version.body.subject,
+    definition: version.body,
   };
 }

@@ -10,8 +10,15 @@ import { adminOnly, requireAdmin } from '../access';
 import type { ApiContext } from '../context';
 import { DateTimeScalar, JSONScalar } from '../scalars';
 import {
-  BackfillJobType, DeadLetterFilterInput, DeadLetterReplayType, DeadLetterType, MappingSpecVersionType, RawEventInput,
-  MappingTransformType, SpecActivationType, SpecPreviewType,
+  BackfillJobType,
+  DeadLetterFilterInput,
+  DeadLetterReplayType,
+  DeadLetterType,
+  MappingSpecVersionType,
+  RawEventInput,
+  MappingTransformType,
+  SpecActivationType,
+  SpecPreviewType,
 } from './spec-admin.types';
 import { listTransforms } from '../../mapping/transforms/transform-registry';
 
@@ -38,45 +45,65 @@ export class SpecAdminResolver {
     @Ctx() ctx: ApiContext,
   ): Promise<MappingSpecVersionType | null> {
     const versions = await admin(ctx).specs.list(id);
-    const found = version !== undefined && version !== null
-      ? versions.find((v) => v.version === version)
-      : versions.find((v) => v.active) ?? versions[versions.length - 1];
+    const found =
+      version !== undefined && version !== null
+        ? versions.find((v) => v.version === version)
+        : (versions.find((v) => v.active) ?? versions[versions.length - 1]);
     return found ? specView(found) : null;
   }
 
   @Query(() => [MappingTransformType], { description: 'The transforms of the mapping engine with their arguments (what specs may name).' })
   mappingTransforms(): MappingTransformType[] {
     return listTransforms().map((t) => ({
-      name: t.name, description: t.description,
-      args: t.args.map((a) => ({ name: a.name, type: a.type, required: a.required, description: a.description, values: a.values ? [...a.values] : null, default: a.default ?? null })),
+      name: t.name,
+      description: t.description,
+      args: t.args.map((a) => ({
+        name: a.name,
+        type: a.type,
+        required: a.required,
+        description: a.description,
+        values: a.values ? [...a.values] : null,
+        default: a.default ?? null,
+      })),
     }));
   }
 
   @Query(() => [SpecActivationType], { description: 'Activations, deactivations and rollbacks of a spec, oldest first.' })
   async mappingSpecHistory(@Arg('id', () => String) id: string, @Ctx() ctx: ApiContext): Promise<SpecActivationType[]> {
-    return [...await admin(ctx).specs.history(id)];
+    return [...(await admin(ctx).specs.history(id))];
   }
 
   @Query(() => SpecPreviewType, {
-    description: 'Dry run of a spec on the latest sampled raw records of its topic, or on `events`. Writes nothing. '
-      + 'With `schema`, records are checked against that draft canonical schema instead of the registered one: the subject need not be registered yet.',
+    description:
+      'Dry run of a spec on the latest sampled raw records of its topic, or on `events`. Writes nothing. ' +
+      'With `schema`, records are checked against that draft canonical schema instead of the registered one: the subject need not be registered yet.',
   })
   async previewMappingSpec(
     @Arg('spec', () => JSONScalar) spec: unknown,
     @Arg('events', () => [RawEventInput], { nullable: true }) events: RawEventInput[] | undefined,
     @Arg('last', () => Int, { defaultValue: 20 }) last: number,
-    @Arg('schema', () => JSONScalar, { nullable: true, description: "A draft canonical JSON Schema for the spec's subject, used instead of the registered one." }) schema: unknown,
+    @Arg('schema', () => JSONScalar, {
+      nullable: true,
+      description: "A draft canonical JSON Schema for the spec's subject, used instead of the registered one.",
+    })
+    schema: unknown,
     @Ctx() ctx: ApiContext,
   ): Promise<SpecPreviewType> {
     if (last < 1 || last > MAX_PREVIEW) throw badInput(`last must be between 1 and ${MAX_PREVIEW}`);
     const preview = await admin(ctx).preview(spec, { ...(events ? { events } : {}), ...(schema === undefined || schema === null ? {} : { schema }), last });
-    return { ...preview, records: preview.records.map((r) => ({ ...r, unset: [...r.unset], errors: [...r.errors], fields: [...r.fields] })),
-      coveredSourceFields: [...preview.coveredSourceFields], unmappedSourceFields: [...preview.unmappedSourceFields],
+    return {
+      ...preview,
+      records: preview.records.map((r) => ({ ...r, unset: [...r.unset], errors: [...r.errors], fields: [...r.fields] })),
+      coveredSourceFields: [...preview.coveredSourceFields],
+      unmappedSourceFields: [...preview.unmappedSourceFields],
       missingSourceFields: [...preview.missingSourceFields],
-      typeMismatches: preview.typeMismatches.map((m) => ({ ...m, sourceTypes: [...m.sourceTypes], targetTypes: [...m.targetTypes] })) };
+      typeMismatches: preview.typeMismatches.map((m) => ({ ...m, sourceTypes: [...m.sourceTypes], targetTypes: [...m.targetTypes] })),
+    };
   }
 
-  @Mutation(() => MappingSpecVersionType, { description: 'Registers a new spec version (validated, inactive unless `activate`). Same id and version with another body: CONFLICT.' })
+  @Mutation(() => MappingSpecVersionType, {
+    description: 'Registers a new spec version (validated, inactive unless `activate`). Same id and version with another body: CONFLICT.',
+  })
   async registerMappingSpec(
     @Arg('spec', () => JSONScalar) spec: unknown,
     @Arg('activate', () => Boolean, { defaultValue: false }) activate: boolean,
@@ -93,7 +120,9 @@ export class SpecAdminResolver {
     return specView(registered);
   }
 
-  @Mutation(() => MappingSpecVersionType, { description: 'Makes a version the active one; ingestion switches without a restart. `expectedActiveVersion` guards against a concurrent change (CONFLICT).' })
+  @Mutation(() => MappingSpecVersionType, {
+    description: 'Makes a version the active one; ingestion switches without a restart. `expectedActiveVersion` guards against a concurrent change (CONFLICT).',
+  })
   async activateMappingSpec(
     @Arg('id', () => String) id: string,
     @Arg('version', () => Int) version: number,
@@ -107,7 +136,9 @@ export class SpecAdminResolver {
     return specView(activated);
   }
 
-  @Mutation(() => Boolean, { description: 'Stops ingesting with this spec; its topic\'s records wait (committed offsets stay) until a version is active again.' })
+  @Mutation(() => Boolean, {
+    description: "Stops ingesting with this spec; its topic's records wait (committed offsets stay) until a version is active again.",
+  })
   async deactivateMappingSpec(@Arg('id', () => String) id: string, @Ctx() ctx: ApiContext): Promise<boolean> {
     requireAdmin(ctx.principal);
     await admin(ctx).specs.deactivate(id);
@@ -123,7 +154,10 @@ export class SpecAdminResolver {
     return specView(version);
   }
 
-  @Mutation(() => BackfillJobType, { description: 'Re-canonicalizes the subject from the spec\'s raw topics, from the beginning or from `fromTimestamp`. Live ingestion keeps flowing and always wins. Without `version`: the active version.' })
+  @Mutation(() => BackfillJobType, {
+    description:
+      "Re-canonicalizes the subject from the spec's raw topics, from the beginning or from `fromTimestamp`. Live ingestion keeps flowing and always wins. Without `version`: the active version.",
+  })
   async backfillMappingSpec(
     @Arg('id', () => String) id: string,
     @Arg('version', () => Int, { nullable: true }) version: number | undefined,
@@ -135,7 +169,10 @@ export class SpecAdminResolver {
     const versions = await services.specs.list(id);
     const chosen = version !== undefined && version !== null ? versions.find((v) => v.version === version) : versions.find((v) => v.active);
     if (!chosen) {
-      throw new AppError(ErrorCode.NOT_FOUND, version ? `mapping spec "${id}" has no version ${version}` : `mapping spec "${id}" has no active version: name one`);
+      throw new AppError(
+        ErrorCode.NOT_FOUND,
+        version ? `mapping spec "${id}" has no version ${version}` : `mapping spec "${id}" has no active version: name one`,
+      );
     }
     const job = await services.backfills.start(chosen.body, fromTimestamp ? { timestamp: new Date(fromTimestamp) } : { beginning: true });
     return jobView(job);
@@ -165,7 +202,10 @@ export class SpecAdminResolver {
     return (await admin(ctx).deadLetters.list(toFilter(filter), first, after ?? undefined)).map(letterView);
   }
 
-  @Mutation(() => [DeadLetterReplayType], { description: 'Replays dead letters (by id, or all open ones matching `filter`) through the active specs. Each ends applied or dead-lettered again with its new reason.' })
+  @Mutation(() => [DeadLetterReplayType], {
+    description:
+      'Replays dead letters (by id, or all open ones matching `filter`) through the active specs. Each ends applied or dead-lettered again with its new reason.',
+  })
   async replayDeadLetters(
     @Arg('ids', () => [ID], { nullable: true }) ids: string[] | undefined,
     @Arg('filter', () => DeadLetterFilterInput, { nullable: true }) filter: DeadLetterFilterInput | undefined,
@@ -178,7 +218,7 @@ export class SpecAdminResolver {
     if (ids && filter) problems.push('ids and filter: give one, not both');
     if (limit < 1 || limit > MAX_REPLAY) problems.push(`limit: must be between 1 and ${MAX_REPLAY}`);
     if (problems.length > 0) throw new AppError(ErrorCode.BAD_USER_INPUT, problems.join('; '), { details: problems });
-    return [...await admin(ctx).deadLetters.replay(ids ? { ids } : { filter: toFilter(filter) }, limit)];
+    return [...(await admin(ctx).deadLetters.replay(ids ? { ids } : { filter: toFilter(filter) }, limit))];
   }
 }
 
@@ -194,24 +234,52 @@ function badInput(message: string): AppError {
 function specView(version: DefinitionVersion<MappingSpec>): MappingSpecVersionType {
   const compiled = compileSpec(version.body);
   return {
-    id: version.id, version: version.version, active: version.active, origin: version.origin, registeredAt: version.registeredAt,
-    subject: compiled.subject, topics: [...compiled.topics], spec: version.body,
+    id: version.id,
+    version: version.version,
+    active: version.active,
+    origin: version.origin,
+    registeredAt: version.registeredAt,
+    subject: compiled.subject,
+    topics: [...compiled.topics],
+    spec: version.body,
   };
 }
 
 function jobView(job: BackfillJob): BackfillJobType {
   return {
-    id: job.id, specId: job.specId, specVersion: job.specVersion, subject: job.subject, topics: [...job.topics],
-    fromBeginning: job.from.beginning, fromTimestamp: job.from.timestamp, status: job.status, ...job.progress,
-    error: job.error, startedAt: job.startedAt, updatedAt: job.updatedAt, finishedAt: job.finishedAt,
+    id: job.id,
+    specId: job.specId,
+    specVersion: job.specVersion,
+    subject: job.subject,
+    topics: [...job.topics],
+    fromBeginning: job.from.beginning,
+    fromTimestamp: job.from.timestamp,
+    status: job.status,
+    ...job.progress,
+    error: job.error,
+    startedAt: job.startedAt,
+    updatedAt: job.updatedAt,
+    finishedAt: job.finishedAt,
   };
 }
 
 function letterView(letter: DeadLetterView): DeadLetterType {
   return {
-    id: letter.id, topic: letter.topic, partition: letter.partition, offset: letter.offset, key: letter.key, value: letter.value,
-    code: letter.code, message: letter.message, details: letter.details, specId: letter.spec?.id ?? null, specVersion: letter.spec?.version ?? null,
-    deadLetteredAt: letter.deadLetteredAt, replayed: letter.replayed, attempts: letter.attempts, lastReplayedAt: letter.lastReplayedAt,
+    id: letter.id,
+    topic: letter.topic,
+    partition: letter.partition,
+    offset: letter.offset,
+    key: letter.key,
+    value: letter.value,
+    code: letter.code,
+    message: letter.message,
+    details: letter.details,
+    specId: letter.spec?.id ?? null,
+    specVersion: letter.spec?.version ?? null,
+    deadLetteredAt: letter.deadLetteredAt,
+    replayed: letter.replayed,
+    attempts: letter.attempts,
+    lastReplayedAt: letter.lastReplayedAt,
     resolution: letter.resolution,
   };
 }

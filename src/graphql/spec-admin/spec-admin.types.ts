@@ -66,7 +66,7 @@ export class RawEventInput {
   @Field(() => JSONScalar, { nullable: true, description: 'Null or omitted: a tombstone (what Kafka keeps of a deleted key).' }) value?: unknown;
 }
 
-@ObjectType('BackfillJob', { description: 'A re-canonicalization of a subject from a spec\'s raw topics.' })
+@ObjectType('BackfillJob', { description: "A re-canonicalization of a subject from a spec's raw topics." })
 export class BackfillJobType {
   @Field(() => ID) id!: string;
   @Field(() => String) specId!: string;

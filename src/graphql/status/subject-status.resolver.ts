@@ -26,7 +26,10 @@ export class SubjectStatusType {
   @Field(() => DateTimeScalar, { nullable: true, description: 'Source commit time of the newest canonical event; null when the source did not say.' })
   lastSourceTime!: string | null;
 
-  @Field(() => Int, { nullable: true, description: 'Raw messages of the topics feeding the subject not yet ingested (consumer lag of the ingestion group); null when Kafka did not answer.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Raw messages of the topics feeding the subject not yet ingested (consumer lag of the ingestion group); null when Kafka did not answer.',
+  })
   lag!: number | null;
 
   @Field(() => Int, { description: 'Live (not deleted) entities.' })

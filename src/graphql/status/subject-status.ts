@@ -53,7 +53,8 @@ export function createSubjectStatusReader(deps: {
   return {
     async status(subject) {
       const unserved = deps.unservedReason?.(subject) ?? null;
-      if (unserved !== null) throw new AppError(ErrorCode.SCHEMA_INVALID, `subject "${subject}" is registered but not served: ${unserved}`, { details: [unserved] });
+      if (unserved !== null)
+        throw new AppError(ErrorCode.SCHEMA_INVALID, `subject "${subject}" is registered but not served: ${unserved}`, { details: [unserved] });
       if (!deps.serves(subject)) return null;
       const specs = deps.activeSpecs().filter((spec) => spec.subject === subject);
       const topics = [...new Set(specs.flatMap((spec) => spec.topics))].sort();
@@ -65,10 +66,12 @@ export function createSubjectStatusReader(deps: {
         state.countDocuments({ '_meta.deleted': false }),
         state.countDocuments({ '_meta.deleted': true }),
         events.countDocuments({ subject }),
-        specs.length === 0 ? Promise.resolve(0) : letters.countDocuments({
-          replayed: false,
-          $or: [{ 'spec.id': { $in: specs.map((spec) => spec.id) } }, { spec: null, topic: { $in: topics } }],
-        }),
+        specs.length === 0
+          ? Promise.resolve(0)
+          : letters.countDocuments({
+              replayed: false,
+              $or: [{ 'spec.id': { $in: specs.map((spec) => spec.id) } }, { spec: null, topic: { $in: topics } }],
+            }),
         deps.lag ? deps.lag.total(topics).catch(() => null) : Promise.resolve(null),
       ]);
       return {

@@ -29,7 +29,10 @@ const AggregateGroup = new GraphQLObjectType<GroupResult>({
     group: { type: new GraphQLNonNull(JSONScalar), description: 'The groupBy field values, e.g. {"region": "eu-west"} ({} without groupBy).' },
     count: { type: new GraphQLNonNull(GraphQLInt), description: 'Entities in the group.' },
     sum: { type: DecimalScalar, description: 'Exact sum of the numeric measure values (entities without one are skipped).' },
-    avg: { type: GraphQLFloat, description: 'sum / number of measure values, as a double (IEEE 754: about 15–17 significant digits, rounded to nearest); sum and count are exact.' },
+    avg: {
+      type: GraphQLFloat,
+      description: 'sum / number of measure values, as a double (IEEE 754: about 15–17 significant digits, rounded to nearest); sum and count are exact.',
+    },
     min: { type: DecimalScalar },
     max: { type: DecimalScalar },
   },
@@ -60,7 +63,10 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
       args: {
         where: { type: types.where },
         groupBy: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)), description: 'Field paths, e.g. ["region"] or ["customer.email"].' },
-        measure: { type: GraphQLString, description: 'A numeric or decimal field path in the metric definitions\' syntax, e.g. "amount" or "line_items[*].price" (one value per element).' },
+        measure: {
+          type: GraphQLString,
+          description: 'A numeric or decimal field path in the metric definitions\' syntax, e.g. "amount" or "line_items[*].price" (one value per element).',
+        },
         includeDeleted: { type: GraphQLBoolean, defaultValue: false },
       },
       resolve: async (_root, args: AggregateArgs, ctx) => {
@@ -72,14 +78,20 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         const query = { $and: [filter, args.includeDeleted ? { '_meta.purged': { $ne: true } } : { '_meta.deleted': false }] };
         const projection: Record<string, 1> = { _id: 1 };
         for (const r of [...groupBy, ...(measure ? [measure] : [])]) projection[`data.${r.root}`] = 1;
-        const cursor = ctx.services.store.collection(subject).find(query, { projection }).limit(limits.maxScan + 1);
+        const cursor = ctx.services.store
+          .collection(subject)
+          .find(query, { projection })
+          .limit(limits.maxScan + 1);
         const groups = new Map<string, { group: Record<string, unknown>; count: number; values: number; sum: Dec | null; min: Dec | null; max: Dec | null }>();
         let scanned = 0;
         for await (const doc of cursor as AsyncIterable<StoredEntity>) {
           scanned += 1;
           if (scanned > limits.maxScan) {
             await cursor.close();
-            throw new AppError(ErrorCode.LIMIT_EXCEEDED, `${names.aggregate} would scan more than ${limits.maxScan} entities: narrow \`where\`, or define a metric`);
+            throw new AppError(
+              ErrorCode.LIMIT_EXCEEDED,
+              `${names.aggregate} would scan more than ${limits.maxScan} entities: narrow \`where\`, or define a metric`,
+            );
           }
           const values = groupBy.map((r) => normalizeGroupValue(r.read(doc.data)));
           const id = JSON.stringify(values);
@@ -87,7 +99,10 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
           if (!group) {
             if (groups.size >= limits.maxGroups) {
               await cursor.close();
-              throw new AppError(ErrorCode.LIMIT_EXCEEDED, `${names.aggregate} would return more than ${limits.maxGroups} groups: narrow \`where\` or \`groupBy\``);
+              throw new AppError(
+                ErrorCode.LIMIT_EXCEEDED,
+                `${names.aggregate} would return more than ${limits.maxGroups} groups: narrow \`where\` or \`groupBy\``,
+              );
             }
             group = { group: Object.fromEntries(groupBy.map((r, i) => [r.path, values[i]])), count: 0, values: 0, sum: null, min: null, max: null };
             groups.set(id, group);
@@ -104,14 +119,16 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
             if (!group.max || compareDec(value, group.max) > 0) group.max = value;
           }
         }
-        return [...groups.values()].map((g): GroupResult => ({
-          group: g.group,
-          count: g.count,
-          sum: g.sum && formatDec(g.sum),
-          avg: g.sum && g.values > 0 ? Number(formatDec(g.sum)) / g.values : null,
-          min: g.min && formatDec(g.min),
-          max: g.max && formatDec(g.max),
-        }));
+        return [...groups.values()].map(
+          (g): GroupResult => ({
+            group: g.group,
+            count: g.count,
+            sum: g.sum && formatDec(g.sum),
+            avg: g.sum && g.values > 0 ? Number(formatDec(g.sum)) / g.values : null,
+            min: g.min && formatDec(g.min),
+            max: g.max && formatDec(g.max),
+          }),
+        );
       },
     },
   };
@@ -123,7 +140,12 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
  * `[*]` (`line_items.price`), is BAD_USER_INPUT naming the argument and the path — never a null sum.
  * `[*]` is allowed in `measure` (one value per element) and not in `groupBy`.
  */
-function readerOf(path: string, fields: readonly FieldModel[], argument: string, allowWildcard: boolean): { path: string; root: string; perElement: boolean; read: (data: unknown) => unknown } {
+function readerOf(
+  path: string,
+  fields: readonly FieldModel[],
+  argument: string,
+  allowWildcard: boolean,
+): { path: string; root: string; perElement: boolean; read: (data: unknown) => unknown } {
   const refuse = (why: string): never => {
     throw new AppError(ErrorCode.BAD_USER_INPUT, `${argument}: "${path}" ${why}`, { details: { argument, value: path } });
   };
@@ -145,15 +167,22 @@ function readerOf(path: string, fields: readonly FieldModel[], argument: string,
     }
     if (segment.kind !== 'name') refuse('may use field names and [*] only');
     const name = (segment as { name: string }).name;
-    if (current?.kind === 'list') refuse(`crosses the list "${current.jsonKey}" without [*]: write it as in the metric definitions, e.g. "${path.replace(`${current.jsonKey}.`, `${current.jsonKey}[*].`)}"`);
+    if (current?.kind === 'list')
+      refuse(
+        `crosses the list "${current.jsonKey}" without [*]: write it as in the metric definitions, e.g. "${path.replace(`${current.jsonKey}.`, `${current.jsonKey}[*].`)}"`,
+      );
     const field: FieldModel | undefined = level?.find((f) => f.jsonKey === name || fieldName(f.jsonKey) === name);
-    if (!field) refuse(`is not a field path of this subject: no field "${name}"${level ? ` (fields there: ${level.map((f) => fieldName(f.jsonKey)).join(', ')})` : ''}`);
+    if (!field)
+      refuse(`is not a field path of this subject: no field "${name}"${level ? ` (fields there: ${level.map((f) => fieldName(f.jsonKey)).join(', ')})` : ''}`);
     current = field!;
     segments.push({ kind: 'name', name: field!.jsonKey });
     level = field!.kind === 'object' ? field!.fields : null;
   }
   if (wildcards > 1) refuse('iterates more than one list');
-  if (current && (current.kind === 'object' || current.kind === 'list')) refuse(`names ${current.kind === 'list' ? 'a list' : 'an object'}, not a value${current.kind === 'list' && allowWildcard ? ` (write "${path}[*]..." for its elements)` : ''}`);
+  if (current && (current.kind === 'object' || current.kind === 'list'))
+    refuse(
+      `names ${current.kind === 'list' ? 'a list' : 'an object'}, not a value${current.kind === 'list' && allowWildcard ? ` (write "${path}[*]..." for its elements)` : ''}`,
+    );
   return { path, root: (segments[0] as { name: string }).name, perElement: wildcards > 0, read: compileGetter(segments) };
 }
 

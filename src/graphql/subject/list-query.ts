@@ -83,7 +83,7 @@ export interface ListCursor {
 
 /** A list cursor: the ordering it belongs to, the sort value (an order key, text, …) and `_id` of the last row. */
 export function encodeCursor(sort: Sort, sortValue: unknown, id: string): string {
-  const value = sortValue instanceof Date ? sortValue.getTime() : sortValue ?? null;
+  const value = sortValue instanceof Date ? sortValue.getTime() : (sortValue ?? null);
   return encodeOpaqueCursor({ s: sort.field, d: sort.direction, v: sort.value === 'none' ? null : value, i: id });
 }
 
@@ -94,17 +94,23 @@ export function encodeCursor(sort: Sort, sortValue: unknown, id: string): string
  */
 export function decodeCursor(cursor: string, sort: Sort): ListCursor {
   const payload = decodeOpaqueCursor(cursor);
-  const invalid = (why: string) => new GraphQLError(`after: invalid cursor (${why})`, { extensions: { code: 'BAD_USER_INPUT', argument: 'after', value: cursor } });
+  const invalid = (why: string) =>
+    new GraphQLError(`after: invalid cursor (${why})`, { extensions: { code: 'BAD_USER_INPUT', argument: 'after', value: cursor } });
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw invalid('not a list cursor');
   const { s, d, v, i } = payload as { s?: unknown; d?: unknown; v?: unknown; i?: unknown };
   if (typeof i !== 'string') throw invalid('not a list cursor');
   if (s !== sort.field || d !== sort.direction) throw invalid(`it was issued for another orderBy than ${sort.field} ${sort.direction === 1 ? 'ASC' : 'DESC'}`);
   if (v === null) return { value: null, id: i };
-  const ok = sort.value === 'none' ? false
-    : sort.value === 'epoch-ms' ? Number.isSafeInteger(v)
-    : sort.value === 'string' ? typeof v === 'string'
-    : sort.value === 'boolean' ? typeof v === 'boolean'
-    : isOrderKey(sort.value, v);
+  const ok =
+    sort.value === 'none'
+      ? false
+      : sort.value === 'epoch-ms'
+        ? Number.isSafeInteger(v)
+        : sort.value === 'string'
+          ? typeof v === 'string'
+          : sort.value === 'boolean'
+            ? typeof v === 'boolean'
+            : isOrderKey(sort.value, v);
   if (!ok) throw invalid(`its sort value is not a ${sort.value}`);
   return { value: sort.value === 'epoch-ms' ? new Date(v as number) : v, id: i };
 }
@@ -118,9 +124,7 @@ export function afterCursor(sort: Sort, cursor: ListCursor): Filter {
   if (sort.path === '_id') return idAfter;
   const { path } = sort;
   if (cursor.value === null || cursor.value === undefined) {
-    return sort.direction === 1
-      ? { $or: [{ [path]: null, ...idAfter }, { [path]: { $ne: null } }] }
-      : { [path]: null, ...idAfter };
+    return sort.direction === 1 ? { $or: [{ [path]: null, ...idAfter }, { [path]: { $ne: null } }] } : { [path]: null, ...idAfter };
   }
   const beyond = { [path]: { [sort.direction === 1 ? '$gt' : '$lt']: cursor.value } };
   const tie = { [path]: { $eq: cursor.value }, ...idAfter };

@@ -54,7 +54,11 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         const page = combine(args.after ? [...base, afterCursor(sort, decodeCursor(args.after, sort))] : base);
         const collection = ctx.services.store.collection(subject);
         const [rows, totalCount] = await Promise.all([
-          collection.find(page).sort(mongoSort(sort)).limit(first + 1).toArray(),
+          collection
+            .find(page)
+            .sort(mongoSort(sort))
+            .limit(first + 1)
+            .toArray(),
           collection.countDocuments(matching),
         ]);
         const edges = rows.slice(0, first).map((node) => ({ node, cursor: encodeCursor(sort, valueAt(node as never, sort.path), node._id) }));
@@ -72,7 +76,11 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         const filter = { subject, key: args.id };
         const events = ctx.services.eventLog.collection;
         const [docs, totalCount] = await Promise.all([
-          events.find({ ...filter, version: { $gt: afterVersion } }).sort({ version: 1 }).limit(first + 1).toArray(),
+          events
+            .find({ ...filter, version: { $gt: afterVersion } })
+            .sort({ version: 1 })
+            .limit(first + 1)
+            .toArray(),
           events.countDocuments(filter),
         ]);
         const edges = docs.slice(0, first).map((doc) => {
@@ -129,7 +137,10 @@ function toEvent(doc: LoggedEvent): CanonicalEvent {
  */
 async function stateAsOf(ctx: ApiContext, subject: string, key: string, asOf: string): Promise<StoredEntity | null> {
   const [doc] = await ctx.services.eventLog.collection
-    .find({ subject, key, sourceTsMs: { $lte: Date.parse(asOf) } }).sort({ version: -1 }).limit(1).toArray();
+    .find({ subject, key, sourceTsMs: { $lte: Date.parse(asOf) } })
+    .sort({ version: -1 })
+    .limit(1)
+    .toArray();
   if (!doc?.after) return null;
   const event = toEvent(doc);
   return entityFromEvent(event, event.after!, event.version, false);

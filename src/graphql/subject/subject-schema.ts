@@ -1,7 +1,19 @@
 import {
-  GraphQLBoolean, GraphQLEnumType, GraphQLFloat, GraphQLID, GraphQLInputObjectType, GraphQLInt, GraphQLList,
-  GraphQLNonNull, GraphQLObjectType, GraphQLString, type GraphQLEnumType as EnumType, type GraphQLFieldConfigMap,
-  type GraphQLInputFieldConfigMap, type GraphQLInputType, type GraphQLOutputType,
+  GraphQLBoolean,
+  GraphQLEnumType,
+  GraphQLFloat,
+  GraphQLID,
+  GraphQLInputObjectType,
+  GraphQLInt,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLString,
+  type GraphQLEnumType as EnumType,
+  type GraphQLFieldConfigMap,
+  type GraphQLInputFieldConfigMap,
+  type GraphQLInputType,
+  type GraphQLOutputType,
 } from 'graphql';
 import type { StoredEntity } from '../../state/entity-store';
 import type { ApiContext } from '../context';
@@ -40,8 +52,13 @@ export interface SubjectTypes {
 }
 
 const SCALARS: Record<ScalarKind, GraphQLOutputType & GraphQLInputType> = {
-  String: GraphQLString, Int: GraphQLInt, Float: GraphQLFloat, Boolean: GraphQLBoolean,
-  DateTime: DateTimeScalar, Decimal: DecimalScalar, JSON: JSONScalar,
+  String: GraphQLString,
+  Int: GraphQLInt,
+  Float: GraphQLFloat,
+  Boolean: GraphQLBoolean,
+  DateTime: DateTimeScalar,
+  Decimal: DecimalScalar,
+  JSON: JSONScalar,
 };
 
 /** Filter operators per scalar: every comparison compares by value (order keys, values/order-key.ts). */
@@ -68,18 +85,26 @@ const OP_DESCRIPTIONS: Record<string, string> = {
   contains: 'Substring match (case-sensitive).',
 };
 
-function scalarFilterType(filterTypes: Map<string, GraphQLInputObjectType>, name: string, type: GraphQLInputType, ops: readonly string[]): GraphQLInputObjectType {
+function scalarFilterType(
+  filterTypes: Map<string, GraphQLInputObjectType>,
+  name: string,
+  type: GraphQLInputType,
+  ops: readonly string[],
+): GraphQLInputObjectType {
   const key = `${name}Filter`;
   let filter = filterTypes.get(key);
   if (!filter) {
     const fields: GraphQLInputFieldConfigMap = {};
     for (const op of ops) {
       const description = OP_DESCRIPTIONS[op]!;
-      fields[op] = op === 'in'
-        ? { type: new GraphQLList(new GraphQLNonNull(type)), description }
-        : op === 'exists' || op === 'isNull' ? { type: GraphQLBoolean, description }
-        : op === 'contains' ? { type: GraphQLString, description }
-        : { type, description };
+      fields[op] =
+        op === 'in'
+          ? { type: new GraphQLList(new GraphQLNonNull(type)), description }
+          : op === 'exists' || op === 'isNull'
+            ? { type: GraphQLBoolean, description }
+            : op === 'contains'
+              ? { type: GraphQLString, description }
+              : { type, description };
     }
     filter = new GraphQLInputObjectType({ name: key, fields });
     filterTypes.set(key, filter);
@@ -120,8 +145,7 @@ export function buildSubjectTypes(
   };
 
   function fieldConfigs(owner: string, list: readonly FieldModel[], top: boolean): GraphQLFieldConfigMap<Record<string, unknown>, ApiContext> {
-    const read = (source: Record<string, unknown>, key: string) =>
-      top ? (source as unknown as StoredEntity).data?.[key] : source[key];
+    const read = (source: Record<string, unknown>, key: string) => (top ? (source as unknown as StoredEntity).data?.[key] : source[key]);
     const configs: GraphQLFieldConfigMap<Record<string, unknown>, ApiContext> = {};
     for (const field of list) {
       configs[fieldName(field.jsonKey)] = {

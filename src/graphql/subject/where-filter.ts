@@ -46,7 +46,13 @@ export function compileWhere(where: Record<string, unknown> | null | undefined, 
   return compileObject(where, fields, [], argument, true);
 }
 
-function compileObject(where: Record<string, unknown> | null | undefined, fields: readonly FieldModel[], prefix: readonly string[], at: string, top: boolean): WhereClause {
+function compileObject(
+  where: Record<string, unknown> | null | undefined,
+  fields: readonly FieldModel[],
+  prefix: readonly string[],
+  at: string,
+  top: boolean,
+): WhereClause {
   if (where === null || where === undefined) return ALL;
   if (typeof where !== 'object' || Array.isArray(where)) throw badInput(`${at} must be an object of field filters`, at, where);
   const parts: WhereClause[] = [];
@@ -64,7 +70,15 @@ function compileObject(where: Record<string, unknown> | null | undefined, fields
       continue;
     }
     const field = fields.find((f) => fieldName(f.jsonKey) === key);
-    if (!field || field.kind === 'list') throw badInput(`${path}: unknown filter field "${key}" (fields: ${fields.filter((f) => f.kind !== 'list').map((f) => fieldName(f.jsonKey)).join(', ')})`, path, key);
+    if (!field || field.kind === 'list')
+      throw badInput(
+        `${path}: unknown filter field "${key}" (fields: ${fields
+          .filter((f) => f.kind !== 'list')
+          .map((f) => fieldName(f.jsonKey))
+          .join(', ')})`,
+        path,
+        key,
+      );
     const fieldPath = [...prefix, field.jsonKey];
     if (field.kind === 'object') {
       parts.push(compileObject(condition as Record<string, unknown>, field.fields, fieldPath, path, false));
@@ -89,9 +103,10 @@ function compileScalar(condition: unknown, target: FieldTarget, scalar: string, 
       if (target.kind === 'field') clauses.push({ kind: 'isNull', target, isNull: op === 'eq' });
     } else if (COMPARISONS.has(op)) {
       if (operand === null) continue;
-      const value = op === 'in'
-        ? (Array.isArray(operand) ? operand : [operand]).map((o, i) => operandOf(o, target, scalar, `${path}[${i}]`))
-        : operandOf(operand, target, scalar, path);
+      const value =
+        op === 'in'
+          ? (Array.isArray(operand) ? operand : [operand]).map((o, i) => operandOf(o, target, scalar, `${path}[${i}]`))
+          : operandOf(operand, target, scalar, path);
       clauses.push({ kind: 'compare', target, op: op as ComparisonOp, operand: value });
     } else if (op === 'contains') {
       if (typeof operand !== 'string') throw badInput(`${path} must be a string`, path, operand);

@@ -7,7 +7,12 @@ import { compileWhere, type FieldTarget, type WhereClause } from './where-filter
  * buckets: decides whether one canonical document matches a compiled `where`, with the semantics
  * the store filter has (clauseToMongo) — same order keys, same null and absent rules.
  */
-export function matchesWhere(where: Record<string, unknown> | null | undefined, fields: readonly FieldModel[], data: Record<string, unknown> | null, id?: string): boolean {
+export function matchesWhere(
+  where: Record<string, unknown> | null | undefined,
+  fields: readonly FieldModel[],
+  data: Record<string, unknown> | null,
+  id?: string,
+): boolean {
   return matchesClause(compileWhere(where, fields), data, id);
 }
 
@@ -22,13 +27,20 @@ export function matchesClause(clause: WhereClause, data: Record<string, unknown>
     case 'compare': {
       const value = comparedValue(clause.target, data, id);
       switch (clause.op) {
-        case 'eq': return same(value, clause.operand);
-        case 'ne': return !same(value, clause.operand);
-        case 'in': return (clause.operand as unknown[]).some((o) => same(value, o));
-        case 'lt': return comparable(value, clause.operand) && (value as string) < (clause.operand as string);
-        case 'lte': return comparable(value, clause.operand) && (value as string) <= (clause.operand as string);
-        case 'gt': return comparable(value, clause.operand) && (value as string) > (clause.operand as string);
-        case 'gte': return comparable(value, clause.operand) && (value as string) >= (clause.operand as string);
+        case 'eq':
+          return same(value, clause.operand);
+        case 'ne':
+          return !same(value, clause.operand);
+        case 'in':
+          return (clause.operand as unknown[]).some((o) => same(value, o));
+        case 'lt':
+          return comparable(value, clause.operand) && (value as string) < (clause.operand as string);
+        case 'lte':
+          return comparable(value, clause.operand) && (value as string) <= (clause.operand as string);
+        case 'gt':
+          return comparable(value, clause.operand) && (value as string) > (clause.operand as string);
+        case 'gte':
+          return comparable(value, clause.operand) && (value as string) >= (clause.operand as string);
       }
       break;
     }

@@ -101,20 +101,29 @@ function renderSnapshot(snapshot: LandingSnapshot, links: SiteLinks): string {
   const subjectRows = snapshot.subjects.map((s) => {
     const name = `<th scope="row"><code>${escapeHtml(s.subject)}</code></th>`;
     if ('error' in s) return `<tr data-subject="${escapeHtml(s.subject)}">${name}<td colspan="7" class="problem">${escapeHtml(s.error)}</td></tr>`;
-    const fedBy = (specsBySubject.get(s.subject) ?? []).map((spec) => `${escapeHtml(spec.id)} v${spec.version}`).join(', ') || '<span class="muted">no active spec</span>';
-    return `<tr data-subject="${escapeHtml(s.subject)}">${name}`
-      + `<td class="num" data-field="live">${s.liveEntities}</td>`
-      + `<td class="num" data-field="deleted">${s.deletedEntities}</td>`
-      + `<td class="num" data-field="events">${s.events}</td>`
-      + `<td data-field="last-ingested">${instant(s.lastIngestedAt, now)}</td>`
-      + `<td class="num" data-field="lag">${s.lag === null ? '<span class="muted">unknown</span>' : s.lag}</td>`
-      + `<td class="num" data-field="dead-letters">${s.openDeadLetters}</td>`
-      + `<td data-field="specs">${fedBy}</td></tr>`;
+    const fedBy =
+      (specsBySubject.get(s.subject) ?? []).map((spec) => `${escapeHtml(spec.id)} v${spec.version}`).join(', ') || '<span class="muted">no active spec</span>';
+    return (
+      `<tr data-subject="${escapeHtml(s.subject)}">${name}` +
+      `<td class="num" data-field="live">${s.liveEntities}</td>` +
+      `<td class="num" data-field="deleted">${s.deletedEntities}</td>` +
+      `<td class="num" data-field="events">${s.events}</td>` +
+      `<td data-field="last-ingested">${instant(s.lastIngestedAt, now)}</td>` +
+      `<td class="num" data-field="lag">${s.lag === null ? '<span class="muted">unknown</span>' : s.lag}</td>` +
+      `<td class="num" data-field="dead-letters">${s.openDeadLetters}</td>` +
+      `<td data-field="specs">${fedBy}</td></tr>`
+    );
   });
-  const specRows = snapshot.specs.map((spec) => `<tr><th scope="row"><code>${escapeHtml(spec.id)}</code></th><td class="num">${spec.version}</td>`
-    + `<td><code>${escapeHtml(spec.subject)}</code></td><td>${spec.topics.map((t) => `<code>${escapeHtml(t)}</code>`).join(', ')}</td></tr>`);
-  const metricRows = snapshot.metrics.map((m) => `<tr><th scope="row"><code>${escapeHtml(m.name)}</code></th><td class="num">${m.version}</td>`
-    + `<td><code>${escapeHtml(m.subject)}</code></td><td>${m.windows.map(escapeHtml).join(', ')}</td></tr>`);
+  const specRows = snapshot.specs.map(
+    (spec) =>
+      `<tr><th scope="row"><code>${escapeHtml(spec.id)}</code></th><td class="num">${spec.version}</td>` +
+      `<td><code>${escapeHtml(spec.subject)}</code></td><td>${spec.topics.map((t) => `<code>${escapeHtml(t)}</code>`).join(', ')}</td></tr>`,
+  );
+  const metricRows = snapshot.metrics.map(
+    (m) =>
+      `<tr><th scope="row"><code>${escapeHtml(m.name)}</code></th><td class="num">${m.version}</td>` +
+      `<td><code>${escapeHtml(m.subject)}</code></td><td>${m.windows.map(escapeHtml).join(', ')}</td></tr>`,
+  );
 
   return `<section aria-labelledby="running-heading">
   <h2 id="running-heading">What is running</h2>

@@ -31,11 +31,7 @@ export function controlRecordReason(payload: Readonly<Record<string, unknown>>, 
     return 'transaction-metadata';
   }
   const hasSource = payload.source !== null && typeof payload.source === 'object';
-  if (
-    'tableChanges' in payload ||
-    ('ddl' in payload && ('databaseName' in payload || hasSource)) ||
-    ('databaseName' in payload && hasSource)
-  ) {
+  if ('tableChanges' in payload || ('ddl' in payload && ('databaseName' in payload || hasSource)) || ('databaseName' in payload && hasSource)) {
     return 'schema-change';
   }
   const names = Object.keys(payload);

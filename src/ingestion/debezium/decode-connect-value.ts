@@ -3,14 +3,7 @@ import { isAppError } from '../../errors';
 import { atPath, decodeFailed } from './decode-failure';
 import { DEFAULT_DECODE_LIMITS } from './decode-limits';
 import { formatEpochDay, formatEpochTimestamp, formatTimeOfDay, type TimeUnit } from './decode-temporal';
-import {
-  exactNumberText,
-  isExactNumber,
-  isIntegerLiteral,
-  parseJsonLossless,
-  plainExactNumber,
-  plainJson,
-} from './parse-json-lossless';
+import { exactNumberText, isExactNumber, isIntegerLiteral, parseJsonLossless, plainExactNumber, plainJson } from './parse-json-lossless';
 
 /**
  * A Kafka Connect schema as the JSON converter writes it (`schemas.enable=true`): a `type`, an
@@ -167,7 +160,10 @@ function decodeMap(value: unknown, schema: ConnectSchema, path: string): unknown
       if (!Array.isArray(pair) || pair.length !== 2) {
         throw decodeFailed(`${path}[${index}]: expected a [key, value] pair, got ${describe(pair)}`);
       }
-      return [decodeConnectValue(pair[0], schema.keys ?? null, `${path}[${index}].key`), decodeConnectValue(pair[1], values, `${path}[${index}].value`)] as const;
+      return [
+        decodeConnectValue(pair[0], schema.keys ?? null, `${path}[${index}].key`),
+        decodeConnectValue(pair[1], values, `${path}[${index}].value`),
+      ] as const;
     });
     const simpleKeys = pairs.every(([key]) => typeof key === 'string' || typeof key === 'number');
     return simpleKeys ? Object.fromEntries(pairs.map(([key, item]) => [String(key), item])) : pairs.map(([key, item]) => [key, item]);

@@ -117,7 +117,12 @@ function plainInteger(content: unknown, type: string, path: string): number | st
 }
 
 function isBinary(content: unknown): content is { base64: string; subType: string } {
-  return content !== null && typeof content === 'object' && typeof (content as { base64?: unknown }).base64 === 'string' && typeof (content as { subType?: unknown }).subType === 'string';
+  return (
+    content !== null &&
+    typeof content === 'object' &&
+    typeof (content as { base64?: unknown }).base64 === 'string' &&
+    typeof (content as { subType?: unknown }).subType === 'string'
+  );
 }
 
 function base64Of(text: string, path: string): string {

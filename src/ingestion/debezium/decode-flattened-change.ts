@@ -28,11 +28,7 @@ const OPS: ReadonlySet<string> = new Set(['c', 'u', 'd', 'r']);
  *   (`__lsn` → PostgreSQL, `__ord` → MongoDB, `__file` + `__pos` → MySQL) so the position can still
  *   be the source's; otherwise it falls back to the Kafka offset.
  */
-export function decodeFlattenedChange(
-  payload: Readonly<Record<string, unknown>>,
-  schema: ConnectSchema | null,
-  ctx: DecodeContext,
-): DecodedChange {
+export function decodeFlattenedChange(payload: Readonly<Record<string, unknown>>, schema: ConnectSchema | null, ctx: DecodeContext): DecodedChange {
   const meta = (name: string): unknown => payload[METADATA_PREFIX + name] ?? header(ctx, METADATA_PREFIX + name);
   const either = (name: string): unknown => meta(`source_${name}`) ?? meta(name);
 

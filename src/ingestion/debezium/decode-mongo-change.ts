@@ -75,7 +75,7 @@ export function decodeMongoChange(payload: Readonly<Record<string, unknown>>, op
 
 function patchFromUpdateDescription(description: Readonly<Record<string, unknown>>, limits: DecodeLimits): ChangePatch {
   const { updatedFields, removedFields, truncatedArrays } = description;
-  const set = updatedFields === null || updatedFields === undefined ? {} : documentOf(updatedFields, 'updateDescription.updatedFields', limits) ?? {};
+  const set = updatedFields === null || updatedFields === undefined ? {} : (documentOf(updatedFields, 'updateDescription.updatedFields', limits) ?? {});
   const unset = stringList(removedFields, 'updateDescription.removedFields');
   const truncated = Array.isArray(truncatedArrays) ? truncatedArrays.map(truncatedArray) : [];
   return truncated.length > 0 ? { set, unset, truncatedArrays: truncated } : { set, unset };

@@ -73,8 +73,6 @@ function civilFromDays(epochDay: bigint): string {
   const month = mp < 10n ? mp + 3n : mp - 9n;
   const year = yoe + era * 400n + (month <= 2n ? 1n : 0n);
   const yearText =
-    year >= 0n && year <= 9999n
-      ? year.toString().padStart(4, '0')
-      : `${year < 0n ? '-' : '+'}${(year < 0n ? -year : year).toString().padStart(6, '0')}`;
+    year >= 0n && year <= 9999n ? year.toString().padStart(4, '0') : `${year < 0n ? '-' : '+'}${(year < 0n ? -year : year).toString().padStart(6, '0')}`;
   return `${yearText}-${pad2(month)}-${pad2(day)}`;
 }

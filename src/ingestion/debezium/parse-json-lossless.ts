@@ -142,6 +142,9 @@ function isExactAsDouble(literal: string): boolean {
   }
   // Any decimal literal with at most 15 significant digits survives the round trip through a
   // double unchanged (DBL_DIG = 15), so String(Number(x)) reproduces it.
-  const mantissa = literal.replace(/^-/, '').replace(/[eE].*$/, '').replace('.', '');
+  const mantissa = literal
+    .replace(/^-/, '')
+    .replace(/[eE].*$/, '')
+    .replace('.', '');
   return mantissa.replace(/^0+/, '').replace(/0+$/, '').length <= 15;
 }

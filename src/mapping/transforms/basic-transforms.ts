@@ -13,8 +13,7 @@ const FALSE_TEXT = new Set(['false', 'no', '0']);
 /** The spellings sources really use for flags; anything else is rejected, not guessed. */
 export const booleanTransform: TransformDefinition = {
   name: 'boolean',
-  description:
-    'Converts true/false, 1/0 and the strings "true"/"false", "yes"/"no", "1"/"0" (case-insensitive, trimmed) to a boolean. Rejects anything else.',
+  description: 'Converts true/false, 1/0 and the strings "true"/"false", "yes"/"no", "1"/"0" (case-insensitive, trimmed) to a boolean. Rejects anything else.',
   args: [],
   create: () => (value) => {
     if (typeof value === 'boolean') return value;

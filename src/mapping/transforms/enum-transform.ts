@@ -6,8 +6,7 @@ import { describeValue, transformFailed, type TransformDefinition } from './tran
  */
 export const enumTransform: TransformDefinition = {
   name: 'enum',
-  description:
-    'Maps a value (compared as a string, so 1 matches "1") through `map`. Unknown values become `default`, or fail the event when there is none.',
+  description: 'Maps a value (compared as a string, so 1 matches "1") through `map`. Unknown values become `default`, or fail the event when there is none.',
   args: [
     { name: 'map', type: 'object', required: true, description: 'Source value → canonical value, e.g. {"gold": "GOLD"}.' },
     { name: 'default', type: 'any', required: false, description: 'Result for a value not in map. Omitted: an unknown value fails the event.' },

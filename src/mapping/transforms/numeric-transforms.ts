@@ -11,7 +11,7 @@ const roundingArg: TransformArg = {
   required: false,
   values: ROUNDING_MODES,
   default: 'half-even',
-  description: 'How ties round: half-even (to the even neighbour, banker\'s rounding) or half-up (away from zero).',
+  description: "How ties round: half-even (to the even neighbour, banker's rounding) or half-up (away from zero).",
 };
 
 function checkScale(args: Readonly<Record<string, unknown>>): string[] {
@@ -44,7 +44,8 @@ export const numberTransform: TransformDefinition = {
 /** Integers only: a fraction is rejected rather than silently truncated. */
 export const integerTransform: TransformDefinition = {
   name: 'integer',
-  description: 'Converts a number or numeric string with no fractional part ("42", 42.0) to an integer. Rejects fractions and values beyond ±(2^53−1), which a JS number cannot hold exactly (use decimal or string).',
+  description:
+    'Converts a number or numeric string with no fractional part ("42", 42.0) to an integer. Rejects fractions and values beyond ±(2^53−1), which a JS number cannot hold exactly (use decimal or string).',
   args: [],
   create: () => (value) => {
     const parsed = decimalOf(value, 'integer');
@@ -60,7 +61,8 @@ export const integerTransform: TransformDefinition = {
 /** Rounds through the decimal digits, so 1.005 rounds as 1.005 and not as 1.00499999999999989. */
 export const roundTransform: TransformDefinition = {
   name: 'round',
-  description: 'Rounds a number or numeric string to `scale` fractional digits and returns a JS number. Rounds on the decimal digits, never on the binary float.',
+  description:
+    'Rounds a number or numeric string to `scale` fractional digits and returns a JS number. Rounds on the decimal digits, never on the binary float.',
   args: [scaleArg(false, 'Fractional digits to keep (0–100). Default 0.'), roundingArg],
   check: checkScale,
   create: (args) => {

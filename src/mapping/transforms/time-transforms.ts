@@ -27,7 +27,8 @@ export const dateTransform: TransformDefinition = {
 
 export const datetimeTransform: TransformDefinition = {
   name: 'datetime',
-  description: 'Converts an instant to an ISO-8601 UTC string at the precision of the source: "YYYY-MM-DDTHH:mm:ss.sssZ" for whole milliseconds, ' +
+  description:
+    'Converts an instant to an ISO-8601 UTC string at the precision of the source: "YYYY-MM-DDTHH:mm:ss.sssZ" for whole milliseconds, ' +
     '6 fractional digits for microseconds (MicroTimestamp, ZonedTimestamp), 9 for nanoseconds (digits beyond 9 are truncated).',
   args: [formatArg],
   create: (args) => {

@@ -16,10 +16,14 @@ export async function startCanonqlTarget(): Promise<ExplorerTarget> {
   const kafka = testKafka();
   const topic = uniqueName('raw.mongo.orders');
   const ingest = await startIngestionHarness([specFromFile('order.json', topic)]);
-  const order = (n: number, orderId: string) => mongoChange({
-    op: 'c', id: { $oid: n.toString(16).padStart(24, '0') }, tsMs: 1_700_000_000_000 + n, ord: 1,
-    after: { orderId, customer: { email: 'explorer@x.io' }, items: [{ sku: 'sku-1' }] },
-  });
+  const order = (n: number, orderId: string) =>
+    mongoChange({
+      op: 'c',
+      id: { $oid: n.toString(16).padStart(24, '0') },
+      tsMs: 1_700_000_000_000 + n,
+      ord: 1,
+      after: { orderId, customer: { email: 'explorer@x.io' }, items: [{ sku: 'sku-1' }] },
+    });
   await produce(kafka, topic, [order(1, 'o-first')]);
   await ingest.waitForOutcomes(1);
   const feed = createChangeFeed({ kafka, db: ingest.db, topicPrefix: ingest.topicPrefix, logger: pino({ level: 'silent' }) });

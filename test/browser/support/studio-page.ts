@@ -36,7 +36,11 @@ export async function openStudioBrowser(baseUrl: string, screenshotPrefix = 'stu
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
   return {
-    page, offOrigin, requested, pageErrors, consoleErrors,
+    page,
+    offOrigin,
+    requested,
+    pageErrors,
+    consoleErrors,
     async screenshot(label) {
       fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
       const file = path.join(SCREENSHOT_DIR, `${screenshotPrefix}-${label}.png`);
@@ -58,11 +62,16 @@ export async function gotoStudio(page: Page, baseUrl: string): Promise<void> {
 
 /** Waits for the debounced preview that the last change scheduled to have answered. */
 export async function previewSettled(page: Page): Promise<string> {
-  await page.waitForFunction(() => {
-    const status = (globalThis as unknown as { document: { getElementById(id: string): { getAttribute(n: string): string | null } | null } })
-      .document.getElementById('preview-status');
-    return status !== null && status.getAttribute('data-state') !== 'pending';
-  }, undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => {
+      const status = (
+        globalThis as unknown as { document: { getElementById(id: string): { getAttribute(n: string): string | null } | null } }
+      ).document.getElementById('preview-status');
+      return status !== null && status.getAttribute('data-state') !== 'pending';
+    },
+    undefined,
+    { timeout: 30_000 },
+  );
   return page.$eval('#preview-status', (node) => node.getAttribute('data-state') ?? '');
 }
 
@@ -82,12 +91,16 @@ export async function addTransform(page: Page, dst: string, name: string): Promi
   await page.click(`${row(dst)} button[id^="add-step-"]`);
   // The table is rebuilt with one more step select, which gets the focus.
   await page.waitForFunction(
-    ({ selector, count }) => (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll(selector).length === count,
+    ({ selector, count }) =>
+      (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document.querySelectorAll(selector).length === count,
     { selector: `${row(dst)} select[id^="step-"]`, count: before + 1 },
   );
   // A locator, not an element handle: the table may be rebuilt again (a preview answering), and a
   // locator finds the new select where a handle would be detached.
-  await page.locator(`${row(dst)} select[id^="step-"]`).last().selectOption(name);
+  await page
+    .locator(`${row(dst)} select[id^="step-"]`)
+    .last()
+    .selectOption(name);
 }
 
 /** Sets a transform argument (text) of a field's step. */

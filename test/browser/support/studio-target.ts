@@ -72,4 +72,3 @@ export async function startStudioTarget(options: { readonly specs?: readonly Map
     stop: () => app.stop(),
   };
 }
-

@@ -26,7 +26,11 @@ describe('backfill under live load', () => {
   let db: Db;
 
   const spec = (version: number, transform: string) => ({
-    mappingId: 'item-canonicalization', version, source: { type: 'kafka', topic }, target: { subject: 'item' }, key: { source: true },
+    mappingId: 'item-canonicalization',
+    version,
+    source: { type: 'kafka', topic },
+    target: { subject: 'item' },
+    key: { source: true },
     fieldMappings: [
       { src: '$.id', dst: '$.itemId', transform: 'string' },
       { src: '$.name', dst: '$.name', transform },
@@ -53,12 +57,13 @@ describe('backfill under live load', () => {
 
     let lsn = 1000;
     const latest = new Map<number, { name: string; rev: number }>();
-    const round = (rev: number) => Array.from({ length: KEYS }, (_, i) => {
-      const row = { id: i, name: `Item-${i}-r${rev}`, rev };
-      latest.set(i, { name: row.name, rev });
-      lsn += 1;
-      return pgChange({ op: lsn <= 1000 + KEYS ? 'c' : 'u', key: { id: i }, after: row, lsn, table: 'items' });
-    });
+    const round = (rev: number) =>
+      Array.from({ length: KEYS }, (_, i) => {
+        const row = { id: i, name: `Item-${i}-r${rev}`, rev };
+        latest.set(i, { name: row.name, rev });
+        lsn += 1;
+        return pgChange({ op: lsn <= 1000 + KEYS ? 'c' : 'u', key: { id: i }, after: row, lsn, table: 'items' });
+      });
     await produce(kafka, topic, [...round(1), ...round(2)]);
     await waitFor('round 2 ingested', async () => (await db.collection('state_item').countDocuments({ 'data.rev': 2 })) === KEYS, { timeoutMs: WAIT_MS });
 
@@ -66,18 +71,28 @@ describe('backfill under live load', () => {
     await gql('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version } }', { s: spec(2, 'lowercase') });
     const job = await gql<{ backfillMappingSpec: { id: string } }>('mutation { backfillMappingSpec(id: "item-canonicalization") { id } }');
     for (let rev = 3; rev <= 5; rev += 1) await produce(kafka, topic, round(rev));
-    const done = await waitFor('backfill finished', async () => {
-      const data = await gql<{ backfillJob: { status: string; error: string | null; read: number; rewritten: number; rounds: number } }>(
-        'query($id: ID!) { backfillJob(id: $id) { status error read rewritten rounds } }', { id: job.backfillMappingSpec.id });
-      return data.backfillJob.status === 'running' ? undefined : data.backfillJob;
-    }, { timeoutMs: WAIT_MS });
+    const done = await waitFor(
+      'backfill finished',
+      async () => {
+        const data = await gql<{ backfillJob: { status: string; error: string | null; read: number; rewritten: number; rounds: number } }>(
+          'query($id: ID!) { backfillJob(id: $id) { status error read rewritten rounds } }',
+          { id: job.backfillMappingSpec.id },
+        );
+        return data.backfillJob.status === 'running' ? undefined : data.backfillJob;
+      },
+      { timeoutMs: WAIT_MS },
+    );
     expect({ status: done.status, error: done.error }).toEqual({ status: 'completed', error: null });
     expect(done.read).toBeGreaterThanOrEqual(2 * KEYS);
 
-    const states = await waitFor('live ingestion caught up', async () => {
-      const docs = await db.collection<StoredEntity>('state_item').find({}).toArray();
-      return docs.length === KEYS && docs.every((d) => d.data.rev === 5) ? docs : undefined;
-    }, { timeoutMs: WAIT_MS });
+    const states = await waitFor(
+      'live ingestion caught up',
+      async () => {
+        const docs = await db.collection<StoredEntity>('state_item').find({}).toArray();
+        return docs.length === KEYS && docs.every((d) => d.data.rev === 5) ? docs : undefined;
+      },
+      { timeoutMs: WAIT_MS },
+    );
     for (const doc of states) {
       const row = latest.get(Number(doc._id))!;
       expect(doc.data).toEqual({ itemId: doc._id, name: row.name.toLowerCase(), rev: row.rev });

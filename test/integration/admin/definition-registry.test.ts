@@ -6,7 +6,10 @@ import { createSpecRegistry, type SpecRegistry } from '../../../src/catalog/spec
 import { isAppError } from '../../../src/errors';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
 
-const ORDER_SCHEMA = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'schema', 'canonical', 'order.schema.json'), 'utf8')) as Record<string, unknown>;
+const ORDER_SCHEMA = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'schema', 'canonical', 'order.schema.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
 
 /**
  * The spec lifecycle against the real store: versions immutable, one active version switched
@@ -20,10 +23,18 @@ describe('definition registry (mapping specs)', () => {
   let registry: SpecRegistry;
 
   const spec = (version: number, extra: Record<string, unknown> = {}) => ({
-    mappingId: 'orders', version, source: { type: 'kafka', topic: 'raw.orders' }, target: { subject: 'order' },
-    fieldMappings: [{ src: '$.id', dst: '$.order_id', transform: 'string' }], ...extra,
+    mappingId: 'orders',
+    version,
+    source: { type: 'kafka', topic: 'raw.orders' },
+    target: { subject: 'order' },
+    fieldMappings: [{ src: '$.id', dst: '$.order_id', transform: 'string' }],
+    ...extra,
   });
-  const codeOf = async (promise: Promise<unknown>) => promise.then(() => 'ok', (error: unknown) => (isAppError(error) ? error.code : String(error)));
+  const codeOf = async (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'ok',
+      (error: unknown) => (isAppError(error) ? error.code : String(error)),
+    );
 
   beforeAll(async () => {
     mongo = await testMongo();
@@ -36,8 +47,12 @@ describe('definition registry (mapping specs)', () => {
   afterAll(() => leftovers.dispose());
 
   it('rejects an invalid spec with every problem and registers nothing', async () => {
-    const error = await registry.register({ ...spec(1), target: { subject: 'nope' }, fieldMappings: [{ src: '$.id', dst: '$.x', transform: 'lowercse' }] })
-      .then(() => null, (e: unknown) => e);
+    const error = await registry
+      .register({ ...spec(1), target: { subject: 'nope' }, fieldMappings: [{ src: '$.id', dst: '$.x', transform: 'lowercse' }] })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(isAppError(error) && error.code).toBe('BAD_USER_INPUT');
     const problems = (error as { details: string[] }).details;
     expect(problems.some((p) => /lowercse/.test(p))).toBe(true);
@@ -46,7 +61,10 @@ describe('definition registry (mapping specs)', () => {
   });
 
   it('refuses a malformed Decimal or DateTime default of the target subject, naming the default and the value', async () => {
-    const error = await registry.register({ ...spec(1), defaults: { created_at: 'yesterday', 'customer.email': 'x@y.z', region: 'eu' } }).then(() => null, (e: unknown) => e);
+    const error = await registry.register({ ...spec(1), defaults: { created_at: 'yesterday', 'customer.email': 'x@y.z', region: 'eu' } }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(isAppError(error) && error.code).toBe('BAD_USER_INPUT');
     expect((error as { details: string[] }).details).toEqual([expect.stringMatching(/^defaults\.created_at: "yesterday" is not a DateTime/)]);
     expect((await registry.register({ ...spec(1), defaults: { created_at: '2024-03-01T10:00:00.123456+02:00' } })).version).toBe(1);
@@ -74,7 +92,10 @@ describe('definition registry (mapping specs)', () => {
     expect(await codeOf(registry.deactivate('orders'))).toBe('BAD_USER_INPUT');
     expect(await codeOf(registry.activate('orders', 9))).toBe('NOT_FOUND');
     expect((await registry.history('orders')).map((h) => [h.action, h.version])).toEqual([
-      ['activate', 1], ['activate', 2], ['rollback', 1], ['deactivate', null],
+      ['activate', 1],
+      ['activate', 2],
+      ['rollback', 1],
+      ['deactivate', null],
     ]);
   });
 

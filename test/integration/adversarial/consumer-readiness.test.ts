@@ -32,7 +32,11 @@ describe('ingestion consumer health and commits', () => {
 
   function start(pipeline: Pipeline, groupId: string, topic: string): IngestionConsumer {
     const consumer = createIngestionConsumer({
-      kafka, groupId, topics: [topic], fromBeginning: true, pipeline,
+      kafka,
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      pipeline,
       publisher: { publish: async () => ({ oversized: [] }) },
       deadLetters: { send: async () => undefined } as never,
       stats: createIngestionStats(),
@@ -49,7 +53,11 @@ describe('ingestion consumer health and commits', () => {
   it('commits nothing while the store fails writes, reports starting (ready), then applies and commits once it is back', async () => {
     const topic = uniqueName('raw.pg.readiness');
     const groupId = uniqueName('readiness-group');
-    await produce(kafka, topic, [1, 2, 3].map((id) => ({ key: String(id), value: JSON.stringify({ id }) })));
+    await produce(
+      kafka,
+      topic,
+      [1, 2, 3].map((id) => ({ key: String(id), value: JSON.stringify({ id }) })),
+    );
     let storeUp = false;
     let attempts = 0;
     const pipeline: Pipeline = {
@@ -83,10 +91,14 @@ describe('ingestion consumer health and commits', () => {
     };
     const consumer = start(pipeline, groupId, topic);
     await consumer.start();
-    const report = await waitFor('the consumer failed for good', async () => {
-      const current = await readiness(consumer);
-      return current.ready ? undefined : current;
-    }, { timeoutMs: 60_000 });
+    const report = await waitFor(
+      'the consumer failed for good',
+      async () => {
+        const current = await readiness(consumer);
+        return current.ready ? undefined : current;
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(report.components.ingestion).toEqual({ state: 'failing', reason: 'crashed for good: a bug in the pipeline' });
     expect(consumer.failure()?.message).toBe('a bug in the pipeline');
     expect(await committed(groupId, topic)).toBe('-1');

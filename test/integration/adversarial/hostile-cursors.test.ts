@@ -25,10 +25,13 @@ describe('crafted cursors and JSON arguments are refused before the store', () =
     leftovers.add(() => target.stop());
     await target.ok(`mutation($d: JSON!) { registerMetricDefinition(definition: $d, activate: true) { version } }`, {
       d: {
-        name: 'hostile-amount', version: 1, subject: 'order',
+        name: 'hostile-amount',
+        version: 1,
+        subject: 'order',
         measure: { field: 'line_items[*].price', multiplyBy: 'line_items[*].qty' },
         dimensions: [{ name: 'region', field: 'region' }],
-        time: { field: 'created_at' }, windows: ['hour'],
+        time: { field: 'created_at' },
+        windows: ['hour'],
       },
     });
   });
@@ -47,9 +50,14 @@ describe('crafted cursors and JSON arguments are refused before the store', () =
     ['id', 'ASC', 1],
   ] as const)('a list cursor ordered by %s whose value or id is an operator object: BAD_USER_INPUT on after', async (field, direction, d) => {
     for (const operator of OPERATORS) {
-      for (const payload of [{ s: field, d, v: operator, i: 'k1' }, { s: field, d, v: null, i: operator }]) {
-        const reply: Reply = await target.gql<unknown>(`query($after: String) { orders(first: 5, after: $after, orderBy: {field: ${field}, direction: ${direction}}) { totalCount } }`,
-          { after: encodeOpaqueCursor(payload) });
+      for (const payload of [
+        { s: field, d, v: operator, i: 'k1' },
+        { s: field, d, v: null, i: operator },
+      ]) {
+        const reply: Reply = await target.gql<unknown>(
+          `query($after: String) { orders(first: 5, after: $after, orderBy: {field: ${field}, direction: ${direction}}) { totalCount } }`,
+          { after: encodeOpaqueCursor(payload) },
+        );
         expect({ payload, ...refusal(reply) }).toEqual({ payload, code: 'BAD_USER_INPUT', data: null });
         expect(reply.errors?.[0]?.extensions?.argument).toBe('after');
       }
@@ -59,7 +67,9 @@ describe('crafted cursors and JSON arguments are refused before the store', () =
 
   it('a history cursor whose version is an operator object: BAD_USER_INPUT on after', async () => {
     for (const operator of OPERATORS) {
-      const reply: Reply = await target.gql<unknown>('query($after: String) { orderHistory(id: "k1", after: $after) { totalCount } }', { after: encodeOpaqueCursor({ h: operator }) });
+      const reply: Reply = await target.gql<unknown>('query($after: String) { orderHistory(id: "k1", after: $after) { totalCount } }', {
+        after: encodeOpaqueCursor({ h: operator }),
+      });
       expect({ operator, ...refusal(reply) }).toEqual({ operator, code: 'BAD_USER_INPUT', data: null });
       expect(reply.errors?.[0]?.extensions?.argument).toBe('after');
     }
@@ -69,11 +79,26 @@ describe('crafted cursors and JSON arguments are refused before the store', () =
   it('a change-feed cursor whose topic or offsets are operator objects: RESYNC with MALFORMED_CURSOR, then the stream stays', async () => {
     const socket = await openAcked(target.app.graphqlUrl, bearer(TEST_ADMIN_KEY));
     leftovers.add(async () => socket.close());
-    const crafted = [{ v: 1, t: { $gt: '' }, o: {} }, { v: 1, t: 'x', o: { 0: { $gt: 0 } } }, { v: 1, t: 'x', o: { $where: 1 } }];
+    const crafted = [
+      { v: 1, t: { $gt: '' }, o: {} },
+      { v: 1, t: 'x', o: { 0: { $gt: 0 } } },
+      { v: 1, t: 'x', o: { $where: 1 } },
+    ];
     for (const [i, payload] of crafted.entries()) {
-      socket.send({ id: `s${i}`, type: 'subscribe', payload: { query: 'subscription($after: String) { orderChanged(after: $after) { op resyncReason node { id } } }', variables: { after: encodeOpaqueCursor(payload) } } });
+      socket.send({
+        id: `s${i}`,
+        type: 'subscribe',
+        payload: {
+          query: 'subscription($after: String) { orderChanged(after: $after) { op resyncReason node { id } } }',
+          variables: { after: encodeOpaqueCursor(payload) },
+        },
+      });
       const first = await socket.next('next', 20_000);
-      expect({ payload, id: first.id, first: first.payload }).toEqual({ payload, id: `s${i}`, first: { data: { orderChanged: { op: 'RESYNC', resyncReason: 'MALFORMED_CURSOR', node: null } } } });
+      expect({ payload, id: first.id, first: first.payload }).toEqual({
+        payload,
+        id: `s${i}`,
+        first: { data: { orderChanged: { op: 'RESYNC', resyncReason: 'MALFORMED_CURSOR', node: null } } },
+      });
     }
     expect(socket.isOpen).toBe(true);
     await stillServing();
@@ -97,8 +122,15 @@ describe('crafted cursors and JSON arguments are refused before the store', () =
   });
 
   it('aggregate groupBy and measure: an operator or a dotted store path is BAD_USER_INPUT naming the argument', async () => {
-    for (const [argument, value] of [['groupBy', ['$where']], ['groupBy', ['_meta.version']], ['measure', '$gt'], ['measure', 'data.amount']] as const) {
-      const reply = await target.gql<unknown>(`query($v: ${argument === 'groupBy' ? '[String!]' : 'String'}) { ordersAggregate(${argument}: $v) { count } }`, { v: value });
+    for (const [argument, value] of [
+      ['groupBy', ['$where']],
+      ['groupBy', ['_meta.version']],
+      ['measure', '$gt'],
+      ['measure', 'data.amount'],
+    ] as const) {
+      const reply = await target.gql<unknown>(`query($v: ${argument === 'groupBy' ? '[String!]' : 'String'}) { ordersAggregate(${argument}: $v) { count } }`, {
+        v: value,
+      });
       expect({ argument, value, ...refusal(reply) }).toEqual({ argument, value, code: 'BAD_USER_INPUT', data: null });
     }
     expect(await target.gql('{ ordersAggregate(groupBy: ["region"]) { count } }')).toEqual({ data: { ordersAggregate: [] } });

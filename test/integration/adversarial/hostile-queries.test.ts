@@ -23,7 +23,9 @@ describe('hostile queries', () => {
 
   const post = async (body: unknown): Promise<Reply> => {
     const response = await fetch(target.app.graphqlUrl, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: bearer(TEST_ADMIN_KEY) }, body: JSON.stringify(body),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: bearer(TEST_ADMIN_KEY) },
+      body: JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Reply['body'] };
   };
@@ -48,7 +50,10 @@ describe('hostile queries', () => {
   it('a 30-level fragment fan-out over graphql-ws (query and subscription): an error for that operation, the socket stays', async () => {
     const socket = await openAcked(target.app.graphqlUrl, bearer(TEST_ADMIN_KEY));
     leftovers.add(async () => socket.close());
-    for (const [id, query] of [['q', fanOutDocument(30, '__typename')], ['s', fanOutDocument(30, 'orderChanged{op}', 'subscription')]] as const) {
+    for (const [id, query] of [
+      ['q', fanOutDocument(30, '__typename')],
+      ['s', fanOutDocument(30, 'orderChanged{op}', 'subscription')],
+    ] as const) {
       socket.send({ id, type: 'subscribe', payload: { query } });
       const error = await socket.next('error', 20_000);
       expect(error.id).toBe(id);
@@ -59,7 +64,10 @@ describe('hostile queries', () => {
   });
 
   it('fragment spreads cannot push the cost estimator past its node limit to bypass the cost limit', async () => {
-    const fragments = ['fragment F0 on Query { __typename }', ...Array.from({ length: 14 }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`)].join('\n');
+    const fragments = [
+      'fragment F0 on Query { __typename }',
+      ...Array.from({ length: 14 }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`),
+    ].join('\n');
     expect(codeOf(await post({ query: `{ ${lists} }` }))).toBe('COST_LIMIT_EXCEEDED');
     expect(codeOf(await post({ query: `{ ${lists} ...F14 }\n${fragments}` }))).toBe('COST_LIMIT_EXCEEDED');
     await stillServing();
@@ -73,7 +81,10 @@ describe('hostile queries', () => {
   });
 
   it('persisted queries of an unsupported version or with a wrong hash: 400 BAD_REQUEST', async () => {
-    for (const persistedQuery of [{ version: 2, sha256Hash: 'abc' }, { version: 1, sha256Hash: '0'.repeat(64) }]) {
+    for (const persistedQuery of [
+      { version: 2, sha256Hash: 'abc' },
+      { version: 1, sha256Hash: '0'.repeat(64) },
+    ]) {
       const reply = await post({ query: '{ __typename }', extensions: { persistedQuery } });
       expect([reply.status, codeOf(reply)]).toEqual([400, 'BAD_REQUEST']);
     }

@@ -32,7 +32,10 @@ describe('hostile records', () => {
     source: { type: 'kafka', topic },
     target: { subject: 'gadget' },
     key: { source: true },
-    fieldMappings: [{ src: '$.id', dst: '$.gadgetId', transform: 'string' }, { src: '$.payload', dst: '$.payload' }],
+    fieldMappings: [
+      { src: '$.id', dst: '$.gadgetId', transform: 'string' },
+      { src: '$.payload', dst: '$.payload' },
+    ],
   };
   /** A PostgreSQL change whose `payload` column is the given JSON text (built as text: a 100,000-level value cannot go through JSON.stringify). */
   const withPayload = (id: number, lsn: number, payloadJson: string) => {
@@ -52,26 +55,32 @@ describe('hostile records', () => {
   afterAll(() => leftovers.dispose());
 
   it('dead-letters a 1,000-level and a 100,000-level record with DECODE_LIMIT_EXCEEDED, applies the next, leaves the store untouched', async () => {
-    await produce(kafka, topic, [
-      withPayload(1, 100, nested(1_000)),
-      withPayload(2, 101, nested(100_000)),
-      withPayload(3, 102, '{"fine":[1,{"two":2}]}'),
-    ]);
-    const applied = await waitFor('the valid record applied', async () => {
-      const data = await target.ok<{ gadgets: { totalCount: number; edges: { node: { gadgetId: string; payload: unknown } }[] } }>(
-        '{ gadgets(first: 10) { totalCount edges { node { gadgetId payload } } } }');
-      // Count and page are two reads: both must see it.
-      return data.gadgets.totalCount > 0 && data.gadgets.edges.length > 0 ? data.gadgets : undefined;
-    }, { timeoutMs: 60_000 });
+    await produce(kafka, topic, [withPayload(1, 100, nested(1_000)), withPayload(2, 101, nested(100_000)), withPayload(3, 102, '{"fine":[1,{"two":2}]}')]);
+    const applied = await waitFor(
+      'the valid record applied',
+      async () => {
+        const data = await target.ok<{ gadgets: { totalCount: number; edges: { node: { gadgetId: string; payload: unknown } }[] } }>(
+          '{ gadgets(first: 10) { totalCount edges { node { gadgetId payload } } } }',
+        );
+        // Count and page are two reads: both must see it.
+        return data.gadgets.totalCount > 0 && data.gadgets.edges.length > 0 ? data.gadgets : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(applied.totalCount).toBe(1);
     expect(applied.edges[0]!.node).toEqual({ gadgetId: '3', payload: { fine: [1, { two: 2 }] } });
 
     const letters = await waitFor('both hostile records dead-lettered', async () => {
       const data = await target.ok<{ deadLetters: { offset: string; code: string; message: string; details: unknown }[] }>(
-        'query($f: DeadLetterFilter) { deadLetters(filter: $f) { offset code message details } }', { f: { topic } });
+        'query($f: DeadLetterFilter) { deadLetters(filter: $f) { offset code message details } }',
+        { f: { topic } },
+      );
       return data.deadLetters.length === 2 ? data.deadLetters : undefined;
     });
-    expect(letters.map((l) => [l.offset, l.code])).toEqual([['0', 'DECODE_LIMIT_EXCEEDED'], ['1', 'DECODE_LIMIT_EXCEEDED']]);
+    expect(letters.map((l) => [l.offset, l.code])).toEqual([
+      ['0', 'DECODE_LIMIT_EXCEEDED'],
+      ['1', 'DECODE_LIMIT_EXCEEDED'],
+    ]);
     for (const letter of letters) expect(letter.details).toMatchObject({ limit: 'depth', max: 100 });
 
     // Store untouched: the entity and event of the valid record only.

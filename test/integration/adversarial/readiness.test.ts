@@ -41,10 +41,11 @@ async function startStoreRelay(uri: string) {
     restore() {
       cut = false;
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const socket of open) socket.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of open) socket.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -67,19 +68,27 @@ describe('readiness', () => {
   };
 
   it('reports the store, the ingestion consumer and the metrics consumer as components', async () => {
-    const ready = await waitFor('every component ok', async () => {
-      const reply = await readyz();
-      return reply.status === 200 && reply.body.checks.ingestion === 'ok' && reply.body.checks.metrics === 'ok' ? reply : undefined;
-    }, { timeoutMs: 20_000 });
+    const ready = await waitFor(
+      'every component ok',
+      async () => {
+        const reply = await readyz();
+        return reply.status === 200 && reply.body.checks.ingestion === 'ok' && reply.body.checks.metrics === 'ok' ? reply : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     expect(ready.body.checks).toMatchObject({ store: 'ok', ingestion: 'ok', metrics: 'ok' });
   });
 
   it('goes 503 with `store: failing` while the store cannot do a write/read round trip, and back to 200 after', async () => {
     relay.cut();
-    const down = await waitFor('the store reported failing', async () => {
-      const reply = await readyz();
-      return reply.status === 503 ? reply : undefined;
-    }, { timeoutMs: 60_000 });
+    const down = await waitFor(
+      'the store reported failing',
+      async () => {
+        const reply = await readyz();
+        return reply.status === 503 ? reply : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(down.body.status).toBe('not-ready');
     expect(down.body.checks.store).toBe('failing');
     // The consumers are not reported failed: they restart on a transient store failure.
@@ -90,11 +99,17 @@ describe('readiness', () => {
     // restart backoff: under load that takes long, so the wait is bounded generously and says what
     // readiness last reported.
     let last: unknown = null;
-    await waitFor('ready again', async () => {
-      const reply = await readyz();
-      last = reply.body;
-      return reply.status === 200;
-    }, { timeoutMs: 180_000, intervalMs: 500 }).catch((error: unknown) => { throw new Error(`${String(error)}; /readyz last said ${JSON.stringify(last)}`); });
+    await waitFor(
+      'ready again',
+      async () => {
+        const reply = await readyz();
+        last = reply.body;
+        return reply.status === 200;
+      },
+      { timeoutMs: 180_000, intervalMs: 500 },
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}; /readyz last said ${JSON.stringify(last)}`);
+    });
     expect(await target.ok('{ orders(first: 1) { totalCount } }')).toEqual({ orders: { totalCount: 0 } });
   }, 300_000);
 });

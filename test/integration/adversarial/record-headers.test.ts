@@ -30,9 +30,16 @@ describe('record headers', () => {
       },
     };
     const consumer = createIngestionConsumer({
-      kafka, groupId: uniqueName('headers-group'), topics: [topic], fromBeginning: true, pipeline,
-      publisher: { publish: async () => ({ oversized: [] }) }, deadLetters: { send: async () => undefined } as never,
-      stats: createIngestionStats(), logger: pino({ level: 'silent' }), sessionTimeoutMs: 6000,
+      kafka,
+      groupId: uniqueName('headers-group'),
+      topics: [topic],
+      fromBeginning: true,
+      pipeline,
+      publisher: { publish: async () => ({ oversized: [] }) },
+      deadLetters: { send: async () => undefined } as never,
+      stats: createIngestionStats(),
+      logger: pino({ level: 'silent' }),
+      sessionTimeoutMs: 6000,
     });
     leftovers.add(() => consumer.stop());
     await consumer.start();

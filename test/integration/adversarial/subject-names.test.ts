@@ -14,8 +14,16 @@ const SCHEMA = {
   required: ['id'],
 };
 const HOSTILE_NAMES = [
-  'order_customer', 'orders', 'order_history', 'orders_aggregate', 'subjects', 'metric', 'subscription',
-  'constructor', 'prototype', `x${'a'.repeat(4_999)}`,
+  'order_customer',
+  'orders',
+  'order_history',
+  'orders_aggregate',
+  'subjects',
+  'metric',
+  'subscription',
+  'constructor',
+  'prototype',
+  `x${'a'.repeat(4_999)}`,
 ];
 
 describe('subject names', () => {
@@ -28,10 +36,16 @@ describe('subject names', () => {
   });
   afterAll(() => leftovers.dispose());
 
-  const register = (subject: string) => target.gql<{ registerCanonicalSchema: { version: number } }>(
-    'mutation($n: String!, $s: JSON!) { registerCanonicalSchema(subject: $n, schema: $s) { version } }', { n: subject, s: SCHEMA });
-  const dryRun = (subject: string) => target.ok<{ schemaCompatibility: { compatible: boolean; problems: string[] } }>(
-    'query($n: String!, $s: JSON!) { schemaCompatibility(subject: $n, schema: $s) { compatible problems } }', { n: subject, s: SCHEMA });
+  const register = (subject: string) =>
+    target.gql<{ registerCanonicalSchema: { version: number } }>(
+      'mutation($n: String!, $s: JSON!) { registerCanonicalSchema(subject: $n, schema: $s) { version } }',
+      { n: subject, s: SCHEMA },
+    );
+  const dryRun = (subject: string) =>
+    target.ok<{ schemaCompatibility: { compatible: boolean; problems: string[] } }>(
+      'query($n: String!, $s: JSON!) { schemaCompatibility(subject: $n, schema: $s) { compatible problems } }',
+      { n: subject, s: SCHEMA },
+    );
   /** The API answers as before: the fixed part and the seed subjects' fields. */
   const apiIntact = async () => {
     expect(await target.ok('{ orders(first: 1) { totalCount } }')).toEqual({ orders: { totalCount: 0 } });
@@ -79,20 +93,37 @@ describe('a catalog holding colliding or unsafe subjects (stored before these ch
     const database = uniqueName('poisoned_catalog');
     const db = mongo.db(database);
     const stored = (subject: string, schema: Record<string, unknown>) => ({
-      _id: `${subject}#1`, subject, version: 1, schemaJson: JSON.stringify(schema), origin: 'api', registeredAt: new Date(),
+      _id: `${subject}#1`,
+      subject,
+      version: 1,
+      schemaJson: JSON.stringify(schema),
+      origin: 'api',
+      registeredAt: new Date(),
     });
     const redos = { ...SCHEMA, properties: { ...SCHEMA.properties, code: { type: 'string', pattern: '(x+x+)+y' } } };
 
     // A first start seeds the file subjects (order, customer); the colliding ones come after, as in a store written before these checks.
     await (await startAppUnderTest('poisoned-catalog', { MONGODB_DATABASE: database })).stop();
-    await db.collection(SCHEMA_VERSIONS_COLLECTION).insertMany([stored('orders', SCHEMA), stored('order_customer', SCHEMA), stored('voucher', redos), stored('parcel', SCHEMA)] as never[]);
-    await db.collection(SCHEMA_SUBJECTS_COLLECTION).insertMany(['orders', 'order_customer', 'voucher', 'parcel'].map((subject) => ({
-      _id: subject, compatibility: null, deprecated: false, deprecationReason: null, deleted: false, updatedAt: new Date(),
-    })) as never[]);
+    await db
+      .collection(SCHEMA_VERSIONS_COLLECTION)
+      .insertMany([stored('orders', SCHEMA), stored('order_customer', SCHEMA), stored('voucher', redos), stored('parcel', SCHEMA)] as never[]);
+    await db.collection(SCHEMA_SUBJECTS_COLLECTION).insertMany(
+      ['orders', 'order_customer', 'voucher', 'parcel'].map((subject) => ({
+        _id: subject,
+        compatibility: null,
+        deprecated: false,
+        deprecationReason: null,
+        deleted: false,
+        updatedAt: new Date(),
+      })) as never[],
+    );
 
     const target = await startAppUnderTest('poisoned-catalog', { MONGODB_DATABASE: database });
     leftovers.add(() => target.stop());
-    expect(await target.ok('{ orders(first: 1) { totalCount } parcels(first: 1) { totalCount } }')).toEqual({ orders: { totalCount: 0 }, parcels: { totalCount: 0 } });
+    expect(await target.ok('{ orders(first: 1) { totalCount } parcels(first: 1) { totalCount } }')).toEqual({
+      orders: { totalCount: 0 },
+      parcels: { totalCount: 0 },
+    });
     expect((await fetch(`${target.app.url}/readyz`)).status).toBe(200);
     for (const subject of ['orders', 'order_customer', 'voucher']) {
       const status = await target.gql('query($s: String!) { subjectStatus(subject: $s) { subject } }', { s: subject });

@@ -32,13 +32,24 @@ describe('canonical schema registry', () => {
   let first: App;
   let second: App;
 
-  const start = () => startApp(loadConfig({
-    ...process.env, CANONQL_MODE: 'test', CANONQL_ROLES: 'api', CANONQL_HTTP_PORT: '0', MONGODB_DATABASE: database,
-    CANONQL_ADMIN_KEYS: KEY, CANONQL_CATALOG_POLL_MS: '100', CANONQL_SCHEMA_DIR: schemaDir,
-    // No mapping specs: this suite is about schemas (the seed specs would also tie it to their subjects).
-    CANONQL_SPECS_DIR: path.join(schemaDir, 'no-specs'),
-    CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`, CANONQL_DEMO_FEED: 'false',
-  }), logger);
+  const start = () =>
+    startApp(
+      loadConfig({
+        ...process.env,
+        CANONQL_MODE: 'test',
+        CANONQL_ROLES: 'api',
+        CANONQL_HTTP_PORT: '0',
+        MONGODB_DATABASE: database,
+        CANONQL_ADMIN_KEYS: KEY,
+        CANONQL_CATALOG_POLL_MS: '100',
+        CANONQL_SCHEMA_DIR: schemaDir,
+        // No mapping specs: this suite is about schemas (the seed specs would also tie it to their subjects).
+        CANONQL_SPECS_DIR: path.join(schemaDir, 'no-specs'),
+        CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
+        CANONQL_DEMO_FEED: 'false',
+      }),
+      logger,
+    );
 
   const gql = async (app: App, query: string, variables: Record<string, unknown> = {}, key: string | null = KEY): Promise<GqlResult> => {
     let call = request(app.url).post('/graphql').set('content-type', 'application/json');
@@ -50,7 +61,8 @@ describe('canonical schema registry', () => {
     return result.data!;
   };
 
-  const REGISTER = 'mutation($subject: String!, $schema: JSON!, $expected: Int) { registerCanonicalSchema(subject: $subject, schema: $schema, expectedVersion: $expected) { subject version created } }';
+  const REGISTER =
+    'mutation($subject: String!, $schema: JSON!, $expected: Int) { registerCanonicalSchema(subject: $subject, schema: $schema, expectedVersion: $expected) { subject version created } }';
   const shipmentV1 = {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     type: 'object',
@@ -90,21 +102,37 @@ describe('canonical schema registry', () => {
   });
 
   it('registers a new subject and a compatible v2 whose new field is queryable at once', async () => {
-    expect(ok(await gql(first, REGISTER, { subject: 'shipment', schema: shipmentV1, expected: 0 })).registerCanonicalSchema)
-      .toEqual({ subject: 'shipment', version: 1, created: true });
+    expect(ok(await gql(first, REGISTER, { subject: 'shipment', schema: shipmentV1, expected: 0 })).registerCanonicalSchema).toEqual({
+      subject: 'shipment',
+      version: 1,
+      created: true,
+    });
     expect(ok(await gql(first, '{ shipments { totalCount } }')).shipments.totalCount).toBe(0);
     // The v2 field is not there yet.
     expect((await gql(first, '{ shipments { edges { node { carrier } } } }')).errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
 
-    const dryRun = ok(await gql(first, 'query($s: JSON!) { schemaCompatibility(subject: "shipment", schema: $s) { compatible level latestVersion violations { rule } } }', { s: shipmentV2 }, null));
+    const dryRun = ok(
+      await gql(
+        first,
+        'query($s: JSON!) { schemaCompatibility(subject: "shipment", schema: $s) { compatible level latestVersion violations { rule } } }',
+        { s: shipmentV2 },
+        null,
+      ),
+    );
     expect(dryRun.schemaCompatibility).toEqual({ compatible: true, level: 'BACKWARD', latestVersion: 1, violations: [] });
 
-    expect(ok(await gql(first, REGISTER, { subject: 'shipment', schema: shipmentV2, expected: 1 })).registerCanonicalSchema)
-      .toEqual({ subject: 'shipment', version: 2, created: true });
+    expect(ok(await gql(first, REGISTER, { subject: 'shipment', schema: shipmentV2, expected: 1 })).registerCanonicalSchema).toEqual({
+      subject: 'shipment',
+      version: 2,
+      created: true,
+    });
     expect(ok(await gql(first, '{ shipments { edges { node { carrier } } } subject(name: "shipment") { version } }')).subject.version).toBe(2);
     // Registering the same schema again changes nothing.
-    expect(ok(await gql(first, REGISTER, { subject: 'shipment', schema: shipmentV2 })).registerCanonicalSchema)
-      .toEqual({ subject: 'shipment', version: 2, created: false });
+    expect(ok(await gql(first, REGISTER, { subject: 'shipment', schema: shipmentV2 })).registerCanonicalSchema).toEqual({
+      subject: 'shipment',
+      version: 2,
+      created: false,
+    });
   });
 
   it('rejects an incompatible v3 with every violation in extensions.details, registering nothing', async () => {
@@ -132,7 +160,14 @@ describe('canonical schema registry', () => {
     expect(details.filter((d) => !d.includes('GRAPHQL_BREAKING'))).toHaveLength(7);
 
     // The dry run (open to readers) lists the same violations.
-    const dryRun = ok(await gql(first, 'query($s: JSON!) { schemaCompatibility(subject: "shipment", schema: $s) { compatible violations { path rule direction } } }', { s: v3 }, null));
+    const dryRun = ok(
+      await gql(
+        first,
+        'query($s: JSON!) { schemaCompatibility(subject: "shipment", schema: $s) { compatible violations { path rule direction } } }',
+        { s: v3 },
+        null,
+      ),
+    );
     expect(dryRun.schemaCompatibility.compatible).toBe(false);
     expect(dryRun.schemaCompatibility.violations).toHaveLength(details.length);
     expect(ok(await gql(first, '{ schemaVersions(subject: "shipment") { version } }')).schemaVersions).toHaveLength(2);
@@ -179,7 +214,10 @@ describe('canonical schema registry', () => {
     expect(ok(await gql(second, '{ subject(name: "shipment") { version } }')).subject.version).toBe(2);
     const v3 = { ...shipmentV2, properties: { ...shipmentV2.properties, note: { type: ['string', 'null'] } } };
     expect(ok(await gql(first, REGISTER, { subject: 'shipment', schema: v3, expected: 2 })).registerCanonicalSchema.version).toBe(3);
-    await waitFor('note field on the second process', async () => (await gql(second, '{ shipments { edges { node { note } } } }')).errors === undefined, { timeoutMs: 10000, intervalMs: 50 });
+    await waitFor('note field on the second process', async () => (await gql(second, '{ shipments { edges { node { note } } } }')).errors === undefined, {
+      timeoutMs: 10000,
+      intervalMs: 50,
+    });
     expect(second.catalog.get('shipment')?.version).toBe(3);
   });
 
@@ -187,15 +225,38 @@ describe('canonical schema registry', () => {
     const set = ok(await gql(first, 'mutation { setCompatibilityLevel(subject: "shipment", level: FORWARD) { subject level source } }'));
     expect(set.setCompatibilityLevel).toEqual({ subject: 'shipment', level: 'FORWARD', source: 'subject' });
     ok(await gql(first, 'mutation { setCompatibilityLevel(level: FULL) { level } }'));
-    const levels = ok(await gql(first, '{ shipment: compatibilityLevel(subject: "shipment") { level source } customer: compatibilityLevel(subject: "customer") { level source } global: compatibilityLevel { level source } }'));
-    expect(levels).toEqual({ shipment: { level: 'FORWARD', source: 'subject' }, customer: { level: 'FULL', source: 'global' }, global: { level: 'FULL', source: 'global' } });
+    const levels = ok(
+      await gql(
+        first,
+        '{ shipment: compatibilityLevel(subject: "shipment") { level source } customer: compatibilityLevel(subject: "customer") { level source } global: compatibilityLevel { level source } }',
+      ),
+    );
+    expect(levels).toEqual({
+      shipment: { level: 'FORWARD', source: 'subject' },
+      customer: { level: 'FULL', source: 'global' },
+      global: { level: 'FULL', source: 'global' },
+    });
     // Under FORWARD, adding an optional property to the closed model is a violation.
     const v4 = { ...shipmentV2, properties: { ...shipmentV2.properties, note: { type: ['string', 'null'] }, extra: { type: 'boolean' } } };
-    const check = ok(await gql(first, 'query($s: JSON!) { schemaCompatibility(subject: "shipment", schema: $s) { compatible level violations { rule direction path } } }', { s: v4 }, null));
-    expect(check.schemaCompatibility).toEqual({ compatible: false, level: 'FORWARD', violations: [{ rule: 'PROPERTY_REMOVED_FROM_CLOSED_MODEL', direction: 'forward', path: '/properties/extra' }] });
+    const check = ok(
+      await gql(
+        first,
+        'query($s: JSON!) { schemaCompatibility(subject: "shipment", schema: $s) { compatible level violations { rule direction path } } }',
+        { s: v4 },
+        null,
+      ),
+    );
+    expect(check.schemaCompatibility).toEqual({
+      compatible: false,
+      level: 'FORWARD',
+      violations: [{ rule: 'PROPERTY_REMOVED_FROM_CLOSED_MODEL', direction: 'forward', path: '/properties/extra' }],
+    });
     ok(await gql(first, 'mutation { setCompatibilityLevel(level: BACKWARD) { level } }'));
     ok(await gql(first, 'mutation { setCompatibilityLevel(subject: "shipment", level: null) { level } }'));
-    expect(ok(await gql(first, '{ compatibilityLevel(subject: "shipment") { level source } }')).compatibilityLevel).toEqual({ level: 'BACKWARD', source: 'global' });
+    expect(ok(await gql(first, '{ compatibilityLevel(subject: "shipment") { level source } }')).compatibilityLevel).toEqual({
+      level: 'BACKWARD',
+      source: 'global',
+    });
     const unknown = await gql(first, 'mutation { setCompatibilityLevel(subject: "nothing_here", level: FULL) { level } }');
     expect(unknown.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
@@ -211,10 +272,16 @@ describe('canonical schema registry', () => {
     expect(gone.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(ok(await gql(first, '{ subjects { name } }')).subjects.map((s: { name: string }) => s.name)).not.toContain('shipment');
     expect(ok(await gql(first, '{ schemaSubjects { subject } }')).schemaSubjects.map((s: { subject: string }) => s.subject)).not.toContain('shipment');
-    expect(ok(await gql(first, '{ schemaSubjects(includeDeleted: true) { subject deleted } }')).schemaSubjects).toContainEqual({ subject: 'shipment', deleted: true });
+    expect(ok(await gql(first, '{ schemaSubjects(includeDeleted: true) { subject deleted } }')).schemaSubjects).toContainEqual({
+      subject: 'shipment',
+      deleted: true,
+    });
     expect((await gql(first, '{ schemaSubjects(includeDeleted: true) { subject } }', {}, null)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect(await db.collection('state_shipment').countDocuments()).toBe(1);
-    await waitFor('the second process drops the deleted subject', async () => second.catalog.get('shipment') === undefined, { timeoutMs: 10000, intervalMs: 50 });
+    await waitFor('the second process drops the deleted subject', async () => second.catalog.get('shipment') === undefined, {
+      timeoutMs: 10000,
+      intervalMs: 50,
+    });
   });
 
   it('keeps every version across a restart, and registers a changed seed file as a new version', async () => {
@@ -226,9 +293,21 @@ describe('canonical schema registry', () => {
     fs.writeFileSync(file, JSON.stringify(customer, null, 2));
 
     first = await start();
-    const data = ok(await gql(first, '{ shipment: schemaVersions(subject: "shipment") { version origin } customer: schemaVersions(subject: "customer") { version origin } subjects { name } }'));
-    expect(data.shipment).toEqual([{ version: 1, origin: 'api' }, { version: 2, origin: 'api' }, { version: 3, origin: 'api' }]);
-    expect(data.customer).toEqual([{ version: 1, origin: 'file' }, { version: 2, origin: 'file' }]);
+    const data = ok(
+      await gql(
+        first,
+        '{ shipment: schemaVersions(subject: "shipment") { version origin } customer: schemaVersions(subject: "customer") { version origin } subjects { name } }',
+      ),
+    );
+    expect(data.shipment).toEqual([
+      { version: 1, origin: 'api' },
+      { version: 2, origin: 'api' },
+      { version: 3, origin: 'api' },
+    ]);
+    expect(data.customer).toEqual([
+      { version: 1, origin: 'file' },
+      { version: 2, origin: 'file' },
+    ]);
     // Deleted stays deleted: the store, not the files, is the truth.
     expect(data.subjects.map((s: { name: string }) => s.name).sort()).toEqual(['customer', 'order']);
     expect(first.catalog.get('customer')?.validate({ customerId: 'c', tier: 'PLATINUM' })).toEqual([]);
@@ -241,13 +320,18 @@ describe('canonical schema registry', () => {
     orderSchema.properties.order_id = { type: 'integer' };
     orderSchema.required = ['order_id', 'currency'];
     fs.writeFileSync(file, JSON.stringify(orderSchema, null, 2));
-    const failure = await start().then(() => null, (error: unknown) => error as { code?: string; details?: string[] });
+    const failure = await start().then(
+      () => null,
+      (error: unknown) => error as { code?: string; details?: string[] },
+    );
     expect(failure?.code).toBe('SCHEMA_INVALID');
-    expect(failure?.details).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^order: \/properties\/order_id\/type: TYPE_REMOVED/),
-      expect.stringMatching(/^order: \/required: REQUIRED_ADDED/),
-      expect.stringMatching(/^order: graphql:Order\.order_id: GRAPHQL_BREAKING/),
-    ]));
+    expect(failure?.details).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^order: \/properties\/order_id\/type: TYPE_REMOVED/),
+        expect.stringMatching(/^order: \/required: REQUIRED_ADDED/),
+        expect.stringMatching(/^order: graphql:Order\.order_id: GRAPHQL_BREAKING/),
+      ]),
+    );
     expect((await createSchemaRegistry(db, { api: createApiSchemaCheck() }).versions('order')).map((v) => v.version)).toEqual([1]);
   });
 });
@@ -260,11 +344,18 @@ describe('the API harness over the schema registry', () => {
     try {
       const schema = { type: 'object', additionalProperties: false, properties: { parcelId: { type: 'string' } } };
       const register = 'mutation($s: JSON!) { registerCanonicalSchema(subject: "parcel", schema: $s, expectedVersion: 0) { version } }';
-      const response = await request(api.server).post('/graphql').set('authorization', `Bearer ${TEST_ADMIN_KEY}`)
+      const response = await request(api.server)
+        .post('/graphql')
+        .set('authorization', `Bearer ${TEST_ADMIN_KEY}`)
         .send({ query: register, variables: { s: schema } });
       expect(response.body).toEqual({ data: { registerCanonicalSchema: { version: 1 } } });
       expect(await api.query('{ parcels { totalCount } }')).toEqual({ data: { parcels: { totalCount: 0 } } });
-      expect(api.catalog.list().map((s) => s.subject).sort()).toEqual(['customer', 'order', 'parcel']);
+      expect(
+        api.catalog
+          .list()
+          .map((s) => s.subject)
+          .sort(),
+      ).toEqual(['customer', 'order', 'parcel']);
     } finally {
       await api.stop();
       await db.dropDatabase();

@@ -40,7 +40,8 @@ describe('demo feed (development mode)', () => {
   async function collectAll(topic: string): Promise<CollectedMessage[]> {
     const admin = kafka.admin();
     await admin.connect();
-    const total = await admin.fetchTopicOffsets(topic)
+    const total = await admin
+      .fetchTopicOffsets(topic)
       .then((offsets) => offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0))
       .finally(() => admin.disconnect());
     return collectMessages(kafka, topic, (m) => m.length >= total);
@@ -67,17 +68,26 @@ describe('demo feed (development mode)', () => {
         await admin.deleteTopics({ topics: [topic] }).finally(() => admin.disconnect());
       });
       feed = await startDemoFeed({
-        kafka, sourcePostgresUrl: testConfig.sourcePostgresUrl, ordersTopic: topic, intervalMs: 100, logger,
-        random: seededRandom(11), customersTable: table,
+        kafka,
+        sourcePostgresUrl: testConfig.sourcePostgresUrl,
+        ordersTopic: topic,
+        intervalMs: 100,
+        logger,
+        random: seededRandom(11),
+        customersTable: table,
       });
       leftovers.add(() => feed.stop());
       // A row somebody typed in with psql: the feed must leave it alone.
       await waitFor('the feed to create its table', async () => (await pg.query('SELECT to_regclass($1) AS t', [table])).rows[0].t !== null);
       handRow = (await pg.query(`INSERT INTO ${table} (email, name, balance, tier) VALUES ('ada@example.com', 'Ada', 10.50, 'gold') RETURNING *`)).rows[0];
-      await waitFor('a few seconds of events', () => {
-        const s = feed.stats();
-        return s.orderEvents >= 40 && s.customerChanges >= 20;
-      }, { timeoutMs: 30000 });
+      await waitFor(
+        'a few seconds of events',
+        () => {
+          const s = feed.stats();
+          return s.orderEvents >= 40 && s.customerChanges >= 20;
+        },
+        { timeoutMs: 30000 },
+      );
       await feed.stop();
       messages = await collectAll(topic);
     });
@@ -101,8 +111,13 @@ describe('demo feed (development mode)', () => {
         [table.split('.')[1]],
       );
       expect(columns.rows.map((c) => `${c.column_name} ${c.data_type}`)).toEqual([
-        'id integer', 'email text', 'name text', 'balance numeric', 'tier text',
-        'created_at timestamp with time zone', 'updated_at timestamp with time zone',
+        'id integer',
+        'email text',
+        'name text',
+        'balance numeric',
+        'tier text',
+        'created_at timestamp with time zone',
+        'updated_at timestamp with time zone',
       ]);
       expect((await pg.query('SELECT relreplident FROM pg_class WHERE oid = $1::regclass', [table])).rows[0].relreplident).toBe('f');
 
@@ -132,7 +147,12 @@ describe('demo feed (development mode)', () => {
     const table = `public.${uniqueName('demo_customers')}`;
     const { logger } = captureLogger('warn');
     const options = {
-      kafka, sourcePostgresUrl: testConfig.sourcePostgresUrl, ordersTopic: uniqueName('raw.mongo.orders'), intervalMs: 50, logger, customersTable: table,
+      kafka,
+      sourcePostgresUrl: testConfig.sourcePostgresUrl,
+      ordersTopic: uniqueName('raw.mongo.orders'),
+      intervalMs: 50,
+      logger,
+      customersTable: table,
     };
     leftovers.add(() => pg.query(`DROP TABLE IF EXISTS ${table}`));
     // First run: the feed creates the table; then Debezium captures it.
@@ -148,7 +168,11 @@ describe('demo feed (development mode)', () => {
     await waitFor('customer changes', () => feed.stats().customerChanges >= 30, { timeoutMs: 30000 });
     await feed.stop();
 
-    const messages = await collectMessages(kafka, capture.topicFor(table), (m) => m.filter((x) => x.value !== null).length >= snapshotRows + feed.stats().customerChanges);
+    const messages = await collectMessages(
+      kafka,
+      capture.topicFor(table),
+      (m) => m.filter((x) => x.value !== null).length >= snapshotRows + feed.stats().customerChanges,
+    );
     const result = replay(capture.topicFor(table), specFromRepo('customer.json', capture.topicFor(table)), messages);
     expect(result.failures).toEqual([]);
     expect(result.kinds.r).toBe(snapshotRows);
@@ -158,7 +182,11 @@ describe('demo feed (development mode)', () => {
     const customers = [...result.state.values()];
     expect(customers.length).toBeGreaterThan(0);
     for (const customer of customers) {
-      expect(customer).toMatchObject({ customerId: expect.stringMatching(/^\d+$/), email: expect.stringMatching(/^[a-z0-9.]+@[a-z]+\.demo\.example$/), tier: expect.stringMatching(/^(GOLD|SILVER|BRONZE|STANDARD)$/) });
+      expect(customer).toMatchObject({
+        customerId: expect.stringMatching(/^\d+$/),
+        email: expect.stringMatching(/^[a-z0-9.]+@[a-z]+\.demo\.example$/),
+        tier: expect.stringMatching(/^(GOLD|SILVER|BRONZE|STANDARD)$/),
+      });
       expect(customer.balance).toMatch(/^\d+\.\d{2}$/);
     }
   });
@@ -168,7 +196,14 @@ describe('demo feed (development mode)', () => {
     const table = `public.${uniqueName('demo_customers')}`;
     leftovers.add(() => pg.query(`DROP TABLE IF EXISTS ${table}`));
     const { logger } = captureLogger('warn');
-    const feed = await startDemoFeed({ kafka, sourcePostgresUrl: testConfig.sourcePostgresUrl, ordersTopic: topic, intervalMs: 50, logger, customersTable: table });
+    const feed = await startDemoFeed({
+      kafka,
+      sourcePostgresUrl: testConfig.sourcePostgresUrl,
+      ordersTopic: topic,
+      intervalMs: 50,
+      logger,
+      customersTable: table,
+    });
     leftovers.add(() => feed.stop());
     const harness = await startIngestionHarness([specFromFile('order.json', topic)]);
     leftovers.add(() => harness.stop());
@@ -190,7 +225,11 @@ describe('demo feed (development mode)', () => {
     const { logger, lines } = captureLogger('info');
     const topic = uniqueName('raw.mongo.orders');
     const feed = await startDemoFeed({
-      kafka, sourcePostgresUrl: 'postgres://postgres@127.0.0.1:1/nowhere', ordersTopic: topic, intervalMs: 50, logger,
+      kafka,
+      sourcePostgresUrl: 'postgres://postgres@127.0.0.1:1/nowhere',
+      ordersTopic: topic,
+      intervalMs: 50,
+      logger,
       customersTable: uniqueName('demo_customers'),
     });
     leftovers.add(() => feed.stop());

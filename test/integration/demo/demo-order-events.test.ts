@@ -18,7 +18,7 @@ describe('demo order events (MongoDB-connector shape)', () => {
     const orders = createDemoOrders({ random: seededRandom(seed), now: () => (clock += stepMs), maxOrders: 40 });
     const messages = [];
     const actions: OrderAction[] = [];
-    for (let produced = 0; produced < events;) {
+    for (let produced = 0; produced < events; ) {
       const batch = orders.next(3);
       messages.push(...batch.messages);
       actions.push(...batch.actions);
@@ -29,7 +29,11 @@ describe('demo order events (MongoDB-connector shape)', () => {
 
   it('maps every event with specs/order.json into valid canonical orders, without a failure', () => {
     const { messages, actions } = stream(42, 3000);
-    const result = replay(topic, spec, messages.map((m) => ({ key: m.key as string, value: (m.value ?? null) as string | null })));
+    const result = replay(
+      topic,
+      spec,
+      messages.map((m) => ({ key: m.key as string, value: (m.value ?? null) as string | null })),
+    );
 
     expect(result.failures).toEqual([]);
     // Every kind of change is in the stream: creates, full updates, partial updates, deletes, tombstones.
@@ -47,7 +51,11 @@ describe('demo order events (MongoDB-connector shape)', () => {
   it('gives strictly increasing source positions (ts_ms, ord), also within one second', () => {
     // 20 ms per event: many events share a second and are told apart by ord.
     const { messages } = stream(7, 500, 20);
-    const result = replay(topic, spec, messages.map((m) => ({ key: m.key as string, value: (m.value ?? null) as string | null })));
+    const result = replay(
+      topic,
+      spec,
+      messages.map((m) => ({ key: m.key as string, value: (m.value ?? null) as string | null })),
+    );
     expect(result.positions.length).toBeGreaterThanOrEqual(500);
     for (let i = 1; i < result.positions.length; i += 1) expect(result.positions[i]! > result.positions[i - 1]!).toBe(true);
     expect(result.positions.some((p) => p.endsWith(':0000000005'))).toBe(true);
@@ -77,7 +85,12 @@ describe('demo order events (MongoDB-connector shape)', () => {
     const create = JSON.parse(messages[0]!.value as string);
     expect(JSON.parse(messages[0]!.key as string)).toEqual({ id: expect.stringMatching(/^\{"\$oid": "[0-9a-f]{24}"\}$/) });
     expect(typeof create.after).toBe('string');
-    expect(create).toMatchObject({ op: 'c', before: null, updateDescription: null, source: { connector: 'mongodb', db: 'shop', collection: 'orders', snapshot: 'false' } });
+    expect(create).toMatchObject({
+      op: 'c',
+      before: null,
+      updateDescription: null,
+      source: { connector: 'mongodb', db: 'shop', collection: 'orders', snapshot: 'false' },
+    });
     expect(create.source.ts_ms % 1000).toBe(0);
     // ts_ns is written with exact digits.
     expect(messages[0]!.value as string).toMatch(new RegExp(`"ts_ns":${create.source.ts_ms}000000,`));
@@ -109,9 +122,21 @@ describe('demo order events (MongoDB-connector shape)', () => {
     const times = [5_000, 5_400, 4_000, 7_100, 7_100];
     const next = createMongoClock(() => times.shift()!);
     expect([next(), next(), next(), next(), next()]).toEqual([
-      { tsMs: 5000, ord: 1 }, { tsMs: 5000, ord: 2 }, { tsMs: 5000, ord: 3 }, { tsMs: 7000, ord: 1 }, { tsMs: 7000, ord: 2 },
+      { tsMs: 5000, ord: 1 },
+      { tsMs: 5000, ord: 2 },
+      { tsMs: 5000, ord: 3 },
+      { tsMs: 7000, ord: 1 },
+      { tsMs: 7000, ord: 2 },
     ]);
-    const message = mongoChangeMessage({ op: 'd', objectId: 'a'.repeat(24), position: { tsMs: 7000, ord: 2 }, db: 'shop', collection: 'orders', serverName: 'demo', processedAtMs: 7100 });
+    const message = mongoChangeMessage({
+      op: 'd',
+      objectId: 'a'.repeat(24),
+      position: { tsMs: 7000, ord: 2 },
+      db: 'shop',
+      collection: 'orders',
+      serverName: 'demo',
+      processedAtMs: 7100,
+    });
     expect(JSON.parse(message.value as string)).toMatchObject({ op: 'd', after: null, before: null, source: { ts_ms: 7000, ord: 2 } });
   });
 });

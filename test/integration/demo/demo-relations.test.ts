@@ -49,21 +49,35 @@ describe('demo data relations', () => {
     type Customer = { email: string; name: string | null };
     // Every row of the table is a live canonical customer (e-mails trimmed and lower-cased by the spec).
     const rows = (await pg.query<Customer>(`SELECT lower(btrim(email)) AS email, name FROM ${table}`)).rows;
-    const customers = await waitFor('every customer row to be ingested', async () => {
-      const result = await api.query<{ customers: { totalCount: number; edges: { node: Customer }[] } }>(
-        '{ customers(first: 100) { totalCount edges { node { email name } } } }');
-      const nodes = result.data!.customers.edges.map((e) => e.node);
-      const emails = nodes.map((n) => n.email).sort();
-      return result.data!.customers.totalCount === rows.length && JSON.stringify(emails) === JSON.stringify(rows.map((r) => r.email).sort()) ? nodes : undefined;
-    }, { timeoutMs: 60_000 });
+    const customers = await waitFor(
+      'every customer row to be ingested',
+      async () => {
+        const result = await api.query<{ customers: { totalCount: number; edges: { node: Customer }[] } }>(
+          '{ customers(first: 100) { totalCount edges { node { email name } } } }',
+        );
+        const nodes = result.data!.customers.edges.map((e) => e.node);
+        const emails = nodes.map((n) => n.email).sort();
+        return result.data!.customers.totalCount === rows.length && JSON.stringify(emails) === JSON.stringify(rows.map((r) => r.email).sort())
+          ? nodes
+          : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
 
     // Each order's e-mail is one a demo customer had when the order was placed (any version of the row).
-    const everCustomerEmails = new Set((await harness.db.collection(EVENT_LOG_COLLECTION)
-      .find({ subject: 'customer', 'after.email': { $type: 'string' } }).project<{ after: { email: string } }>({ after: 1 }).toArray())
-      .map((event) => event.after.email));
+    const everCustomerEmails = new Set(
+      (
+        await harness.db
+          .collection(EVENT_LOG_COLLECTION)
+          .find({ subject: 'customer', 'after.email': { $type: 'string' } })
+          .project<{ after: { email: string } }>({ after: 1 })
+          .toArray()
+      ).map((event) => event.after.email),
+    );
     const orders = await waitFor('orders to be ingested', async () => {
       const result = await api.query<{ orders: { totalCount: number; edges: { node: { customer: { email: string | null } | null } }[] } }>(
-        '{ orders(first: 100) { totalCount edges { node { customer { email } } } } }');
+        '{ orders(first: 100) { totalCount edges { node { customer { email } } } } }',
+      );
       return result.data!.orders.totalCount > 0 ? result.data!.orders.edges.map((e) => e.node) : undefined;
     });
     for (const order of orders) expect(everCustomerEmails).toContain(order.customer!.email);
@@ -75,7 +89,8 @@ describe('demo data relations', () => {
     expect(shown.length).toBeGreaterThan(0);
     for (const { email, account } of shown) {
       const live = customers.filter((c) => c.email === email);
-      if (live.length === 0) expect(account).toBeNull(); // the customer has left or changed address since
+      if (live.length === 0)
+        expect(account).toBeNull(); // the customer has left or changed address since
       else expect(live.map((c) => c.name)).toContain(account!.name);
     }
     expect(shown.filter((c) => c.account !== null).length).toBeGreaterThanOrEqual(Math.ceil(shown.length / 2));

@@ -41,20 +41,44 @@ const event = (op: 'c' | 'u', k: number, doc: Record<string, unknown>) =>
   mongoChange({ op, id: { $oid: oid(k) }, tsMs: 1_700_000_000_000 + (tick += 1) * 10, ord: 1, after: doc });
 
 // Stage 1: four orders (the fourth with no items).
-const STAGE_1 = [1, 2, 3, 4].map((k) => event('c', k, {
-  orderId: `o-${k}`, customer: { email: `c${k}@x.io` }, items: k === 4 ? [] : [{ sku: 'A', qty: k }], total: k * 10,
-}));
+const STAGE_1 = [1, 2, 3, 4].map((k) =>
+  event('c', k, {
+    orderId: `o-${k}`,
+    customer: { email: `c${k}@x.io` },
+    items: k === 4 ? [] : [{ sku: 'A', qty: k }],
+    total: k * 10,
+  }),
+);
 // Stage 2: `status` appears, one total arrives as a decimal string, one email is null.
-const STAGE_2 = [1, 2, 3].map((k) => event('u', k, {
-  orderId: `o-${k}`, customer: { email: k === 3 ? null : `c${k}@x.io` }, items: [{ sku: 'B', qty: 1 }, { sku: 'C', qty: 2 }],
-  total: k === 1 ? '12.50' : 20, status: 'paid',
-}));
+const STAGE_2 = [1, 2, 3].map((k) =>
+  event('u', k, {
+    orderId: `o-${k}`,
+    customer: { email: k === 3 ? null : `c${k}@x.io` },
+    items: [
+      { sku: 'B', qty: 1 },
+      { sku: 'C', qty: 2 },
+    ],
+    total: k === 1 ? '12.50' : 20,
+    status: 'paid',
+  }),
+);
 // Stage 3: six orders without `customer` (more than the removal window), with `createdAt`.
-const STAGE_3 = [5, 6, 7, 8, 9, 10].map((k) => event('c', k, {
-  orderId: `o-${k}`, items: [{ sku: 'A', qty: 1 }], total: 5, status: k % 2 === 0 ? 'paid' : 'new', createdAt: `2024-02-0${k - 4}T00:00:00Z`,
-}));
+const STAGE_3 = [5, 6, 7, 8, 9, 10].map((k) =>
+  event('c', k, {
+    orderId: `o-${k}`,
+    items: [{ sku: 'A', qty: 1 }],
+    total: 5,
+    status: k % 2 === 0 ? 'paid' : 'new',
+    createdAt: `2024-02-0${k - 4}T00:00:00Z`,
+  }),
+);
 
-interface Drift { version: number; added: string[]; removed: string[]; typeChanged: { path: string; from: string[]; to: string[] }[] }
+interface Drift {
+  version: number;
+  added: string[];
+  removed: string[];
+  typeChanged: { path: string; from: string[]; to: string[] }[];
+}
 const DRIFT = `subscription($topic: String!, $after: Int) {
   rawSchemaDrifted(topic: $topic, afterVersion: $after) { topic version sequence recordedAt added removed typeChanged { path from to } }
 }`;
@@ -80,27 +104,42 @@ describe('raw-schema discovery on a drifting topic', () => {
   };
   const subscribe = (variables: Record<string, unknown>) => {
     const client: Client = createClient({ url: wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
-    leftovers.add(async () => { await client.dispose(); });
-    const received: Drift[] = [];
-    client.subscribe<{ rawSchemaDrifted: Drift & { topic: string } }>({ query: DRIFT, variables: { topic, ...variables } }, {
-      next: (value) => { if (value.data) received.push(value.data.rawSchemaDrifted); },
-      error: (error) => { throw error; },
-      complete: () => undefined,
+    leftovers.add(async () => {
+      await client.dispose();
     });
+    const received: Drift[] = [];
+    client.subscribe<{ rawSchemaDrifted: Drift & { topic: string } }>(
+      { query: DRIFT, variables: { topic, ...variables } },
+      {
+        next: (value) => {
+          if (value.data) received.push(value.data.rawSchemaDrifted);
+        },
+        error: (error) => {
+          throw error;
+        },
+        complete: () => undefined,
+      },
+    );
     return received;
   };
   /** Produces a stage, waits until ingestion has read all of it, then flushes the profile. */
   const stage = async (messages: ReturnType<typeof event>[]) => {
     await produce(kafka, topic, messages);
     produced += messages.length;
-    await waitFor(`${produced} records ingested`, () => Object.values(ingestion.stats.outcomes).reduce((a, b) => a + b, 0) >= produced, { timeoutMs: 60000, intervalMs: 50 });
+    await waitFor(`${produced} records ingested`, () => Object.values(ingestion.stats.outcomes).reduce((a, b) => a + b, 0) >= produced, {
+      timeoutMs: 60000,
+      intervalMs: 50,
+    });
     await profiler.flush();
   };
 
   beforeAll(async () => {
     mongo = await testMongo();
     db = mongo.db(uniqueName('discovery'));
-    leftovers.add(async () => { await db.dropDatabase(); await mongo.close(); });
+    leftovers.add(async () => {
+      await db.dropDatabase();
+      await mongo.close();
+    });
     const logger = testLogger('warn');
     const schemas = loadCanonicalSchemas(path.join(ROOT, 'schema', 'canonical'));
     // Explicit flushes only (flushMs far away), so each stage's drift is recorded on its own.
@@ -108,10 +147,17 @@ describe('raw-schema discovery on a drifting topic', () => {
     await profiler.start();
     leftovers.add(() => profiler.stop());
     ingestion = createIngestion({
-      kafka, db, specs: [compileForPipeline(specFromFile('order.json', topic))],
+      kafka,
+      db,
+      specs: [compileForPipeline(specFromFile('order.json', topic))],
       validate: (subject, doc) => schemas.get(subject)?.validate(doc) ?? [],
-      groupId: uniqueName('discovery-group'), deadLetterTopic: uniqueName('deadletter'), canonicalPartitions: 1,
-      canonicalTopicPrefix: `${uniqueName('canonical')}.`, fromBeginning: true, logger, observe: profiler.observe,
+      groupId: uniqueName('discovery-group'),
+      deadLetterTopic: uniqueName('deadletter'),
+      canonicalPartitions: 1,
+      canonicalTopicPrefix: `${uniqueName('canonical')}.`,
+      fromBeginning: true,
+      logger,
+      observe: profiler.observe,
     });
     await ingestion.start();
     leftovers.add(() => ingestion.stop());
@@ -123,11 +169,26 @@ describe('raw-schema discovery on a drifting topic', () => {
     const app = express();
     server = http.createServer(app);
     const endpoint = await mountGraphqlEndpoint({
-      app, httpServer: server, path: '/graphql', gateway, logger,
-      services: { catalog, db, store: createEntityStore(db), eventLog: createEventLog(db), maxPageSize: 100, access: createAccessPolicy([]), discovery: reader },
+      app,
+      httpServer: server,
+      path: '/graphql',
+      gateway,
+      logger,
+      services: {
+        catalog,
+        db,
+        store: createEntityStore(db),
+        eventLog: createEventLog(db),
+        maxPageSize: 100,
+        access: createAccessPolicy([]),
+        discovery: reader,
+      },
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    leftovers.add(async () => { await endpoint.stop(); await new Promise((resolve) => server.close(resolve)); });
+    leftovers.add(async () => {
+      await endpoint.stop();
+      await new Promise((resolve) => server.close(resolve));
+    });
     wsUrl = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
   });
   afterAll(() => leftovers.dispose());
@@ -148,11 +209,15 @@ describe('raw-schema discovery on a drifting topic', () => {
 
     expect(live).toEqual([
       expect.objectContaining({
-        version: 1, removed: [], typeChanged: [],
+        version: 1,
+        removed: [],
+        typeChanged: [],
         added: ['$._id', '$.customer', '$.customer.email', '$.items', '$.items[*]', '$.items[*].qty', '$.items[*].sku', '$.orderId', '$.total'],
       }),
       expect.objectContaining({
-        version: 2, added: ['$.status'], removed: [],
+        version: 2,
+        added: ['$.status'],
+        removed: [],
         typeChanged: [
           { path: '$.customer.email', from: ['string'], to: ['string', 'null'] },
           { path: '$.total', from: ['integer'], to: ['string', 'integer'] },
@@ -171,35 +236,58 @@ describe('raw-schema discovery on a drifting topic', () => {
   });
 
   it('serves the inferred schema and field statistics matching a hand count', async () => {
-    const data = await query<{ rawTopic: {
-      currentVersion: number; sampled: number; ops: Record<string, number>; counts: { images: number; patches: number };
-      schema: Record<string, unknown>;
-      fields: Record<string, unknown>[];
-      versions: { version: number; changes: { added: string[] } }[];
-      drift: { version: number }[];
-    } }>(`query($topic: String!) { rawTopic(topic: $topic) {
+    const data = await query<{
+      rawTopic: {
+        currentVersion: number;
+        sampled: number;
+        ops: Record<string, number>;
+        counts: { images: number; patches: number };
+        schema: Record<string, unknown>;
+        fields: Record<string, unknown>[];
+        versions: { version: number; changes: { added: string[] } }[];
+        drift: { version: number }[];
+      };
+    }>(
+      `query($topic: String!) { rawTopic(topic: $topic) {
       currentVersion sampled ops { create update delete read } counts { images patches }
       schema
       fields { path present presence values types { string integer number null object array } nullRate
                minNumber maxNumber minDate maxDate formats { format count } distinct distinctExact examples current }
       versions { version changes { added } }
       drift(since: "2000-01-01T00:00:00Z") { version }
-    } }`, { topic });
+    } }`,
+      { topic },
+    );
     const t = data.rawTopic;
     // 4 + 3 + 6 stage records and one more update: 14 full images, no patch.
-    expect({ currentVersion: t.currentVersion, sampled: t.sampled, ops: t.ops, counts: t.counts })
-      .toEqual({ currentVersion: 3, sampled: 14, ops: { create: 10, update: 4, delete: 0, read: 0 }, counts: { images: 14, patches: 0 } });
+    expect({ currentVersion: t.currentVersion, sampled: t.sampled, ops: t.ops, counts: t.counts }).toEqual({
+      currentVersion: 3,
+      sampled: 14,
+      ops: { create: 10, update: 4, delete: 0, read: 0 },
+      counts: { images: 14, patches: 0 },
+    });
     const f = (p: string) => t.fields.find((x) => x.path === p)!;
     expect(f('$._id')).toMatchObject({ present: 14, presence: 1, distinct: 10, distinctExact: true, current: true });
     expect(f('$.orderId')).toMatchObject({ present: 14, distinct: 10 });
     // total: integers 10 20 30 40 | 20 20 | 5 x6 | 7, and one "12.50".
     expect(f('$.total')).toMatchObject({
-      values: 14, types: { string: 1, integer: 13, number: 0, null: 0, object: 0, array: 0 }, minNumber: 5, maxNumber: 40,
-      distinct: 7, formats: [{ format: 'decimal', count: 1 }], examples: [10, 20, 30, 40, '12.50'],
+      values: 14,
+      types: { string: 1, integer: 13, number: 0, null: 0, object: 0, array: 0 },
+      minNumber: 5,
+      maxNumber: 40,
+      distinct: 7,
+      formats: [{ format: 'decimal', count: 1 }],
+      examples: [10, 20, 30, 40, '12.50'],
     });
     // email: c1..c4, then c1, c2 and a null; gone since stage 3.
     expect(f('$.customer.email')).toMatchObject({
-      present: 7, presence: 7 / 14, values: 7, nullRate: 1 / 7, distinct: 4, formats: [{ format: 'email', count: 6 }], current: false,
+      present: 7,
+      presence: 7 / 14,
+      values: 7,
+      nullRate: 1 / 7,
+      distinct: 4,
+      formats: [{ format: 'email', count: 6 }],
+      current: false,
     });
     expect(f('$.customer')).toMatchObject({ present: 7, current: false });
     expect(f('$.status')).toMatchObject({ present: 10, distinct: 2, examples: ['paid', 'new'], current: true });
@@ -208,7 +296,11 @@ describe('raw-schema discovery on a drifting topic', () => {
     expect(f('$.items[*].sku')).toMatchObject({ present: 13, values: 16, distinct: 3 });
     expect(f('$.items[*].qty')).toMatchObject({ values: 16, minNumber: 1, maxNumber: 3 });
     expect(f('$.createdAt')).toMatchObject({
-      present: 7, minDate: '2024-02-01T00:00:00Z', maxDate: '2024-02-06T00:00:00Z', formats: [{ format: 'date-time', count: 7 }], distinct: 6,
+      present: 7,
+      minDate: '2024-02-01T00:00:00Z',
+      maxDate: '2024-02-06T00:00:00Z',
+      formats: [{ format: 'date-time', count: 7 }],
+      distinct: 6,
     });
     expect(t.schema).toMatchObject({
       title: topic,
@@ -241,7 +333,8 @@ describe('raw-schema discovery on a drifting topic', () => {
     expect(records.map((r) => Number(r.offset))).toEqual([11, 12, 13]);
     expect(await reader.samples(topic, 50)).toHaveLength(5);
     const data = await query<{ rawTopic: { samples: { offset: string; key: string; value: string }[] } }>(
-      'query($topic: String!) { rawTopic(topic: $topic) { samples(last: 2) { offset key value } } }', { topic },
+      'query($topic: String!) { rawTopic(topic: $topic) { samples(last: 2) { offset key value } } }',
+      { topic },
     );
     expect(data.rawTopic.samples.map((s) => s.offset)).toEqual(['12', '13']);
     expect(JSON.parse(data.rawTopic.samples[0]!.key)).toEqual({ id: JSON.stringify({ $oid: oid(10) }) });
@@ -249,7 +342,15 @@ describe('raw-schema discovery on a drifting topic', () => {
 
   it('merges the profile of a second ingestion process on read, and records its drift once', async () => {
     // Another process (its own profile document) owning other partitions of the topic.
-    const other = createProfiler({ db, sampleRate: 1, flushMs: 600_000, samples: 5, removalWindow: WINDOW, logger: pino({ level: 'silent' }), processId: 'other-process' });
+    const other = createProfiler({
+      db,
+      sampleRate: 1,
+      flushMs: 600_000,
+      samples: 5,
+      removalWindow: WINDOW,
+      logger: pino({ level: 'silent' }),
+      processId: 'other-process',
+    });
     await other.start();
     [11, 12].forEach((k, i) => {
       const message = event('c', k, { orderId: `o-${k}`, items: [], total: 1, status: 'new', createdAt: '2024-03-01T00:00:00Z', channel: 'web' });
@@ -260,7 +361,10 @@ describe('raw-schema discovery on a drifting topic', () => {
     await profiler.flush();
     const versions = await reader.versions(topic);
     expect(versions.map((v) => [v.version, v.changes.added])).toEqual([
-      [1, expect.any(Array)], [2, ['$.status']], [3, ['$.createdAt']], [4, ['$.channel']],
+      [1, expect.any(Array)],
+      [2, ['$.status']],
+      [3, ['$.createdAt']],
+      [4, ['$.channel']],
     ]);
     const profile = (await reader.profile(topic))!;
     expect({ processes: profile.processes, sampled: profile.sampled, images: profile.images }).toEqual({ processes: 2, sampled: 16, images: 16 });

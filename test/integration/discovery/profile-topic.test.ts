@@ -26,41 +26,81 @@ describe('profiling a raw topic before any spec reads it', () => {
   afterAll(() => leftovers.dispose());
 
   it('profiles on request, previews on its samples, and leaves ingestion offsets alone', async () => {
-    const rows = [{ id: 1, carrier: 'dhl', weight: 2 }, { id: 2, carrier: 'ups', weight: 3.5 }, { id: 3, carrier: 'dhl', weight: null }];
-    await produce(kafka, topic, rows.map((row, i) => pgChange({ op: 'c', key: { id: row.id }, after: row, lsn: 10 + i, table: 'parcels' })));
+    const rows = [
+      { id: 1, carrier: 'dhl', weight: 2 },
+      { id: 2, carrier: 'ups', weight: 3.5 },
+      { id: 3, carrier: 'dhl', weight: null },
+    ];
+    await produce(
+      kafka,
+      topic,
+      rows.map((row, i) => pgChange({ op: 'c', key: { id: row.id }, after: row, lsn: 10 + i, table: 'parcels' })),
+    );
 
-    const listed = await ok<{ sourceTopics: { topic: string; readBySpecs: string[]; profiledOnly: boolean }[] }>('{ sourceTopics { topic readBySpecs profiledOnly } }');
+    const listed = await ok<{ sourceTopics: { topic: string; readBySpecs: string[]; profiledOnly: boolean }[] }>(
+      '{ sourceTopics { topic readBySpecs profiledOnly } }',
+    );
     expect(listed.sourceTopics.find((t) => t.topic === topic)).toEqual({ topic, readBySpecs: [], profiledOnly: false });
     expect((await gql('mutation($t: String!) { profileRawTopic(topic: $t) }', { t: topic }, false)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await gql('mutation { profileRawTopic(topic: "no.such.topic") }')).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(await ok('mutation($t: String!) { profileRawTopic(topic: $t) }', { t: topic })).toEqual({ profileRawTopic: true });
     expect(await ok('mutation($t: String!) { profileRawTopic(topic: $t) }', { t: topic })).toEqual({ profileRawTopic: false });
 
-    const profiled = await waitFor('the topic profiled', async () => {
-      const data = await ok<{ rawTopic: { sampled: number; fields: { path: string; presence: number }[]; samples: unknown[] } | null }>(
-        'query($t: String!) { rawTopic(topic: $t) { sampled fields { path presence } samples(last: 10) { offset } } }', { t: topic });
-      return data.rawTopic && data.rawTopic.sampled === 3 && data.rawTopic.samples.length === 3 ? data.rawTopic : undefined;
-    }, { timeoutMs: 60000 });
-    expect(profiled.fields.map((f) => [f.path, f.presence]).sort()).toEqual([['$.carrier', 1], ['$.id', 1], ['$.weight', 1]]);
+    const profiled = await waitFor(
+      'the topic profiled',
+      async () => {
+        const data = await ok<{ rawTopic: { sampled: number; fields: { path: string; presence: number }[]; samples: unknown[] } | null }>(
+          'query($t: String!) { rawTopic(topic: $t) { sampled fields { path presence } samples(last: 10) { offset } } }',
+          { t: topic },
+        );
+        return data.rawTopic && data.rawTopic.sampled === 3 && data.rawTopic.samples.length === 3 ? data.rawTopic : undefined;
+      },
+      { timeoutMs: 60000 },
+    );
+    expect(profiled.fields.map((f) => [f.path, f.presence]).sort()).toEqual([
+      ['$.carrier', 1],
+      ['$.id', 1],
+      ['$.weight', 1],
+    ]);
 
     await ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "parcel", schema: $s) { version } }', {
-      s: { type: 'object', properties: { parcelId: { type: 'string' }, carrier: { type: 'string' }, weight: { type: ['number', 'null'] } }, required: ['parcelId'] },
+      s: {
+        type: 'object',
+        properties: { parcelId: { type: 'string' }, carrier: { type: 'string' }, weight: { type: ['number', 'null'] } },
+        required: ['parcelId'],
+      },
     });
     const spec = {
-      mappingId: 'parcels', version: 1, source: { type: 'kafka', topic }, target: { subject: 'parcel' }, key: { source: true },
-      fieldMappings: [{ src: '$.id', dst: '$.parcelId', transform: 'string' }, { src: '$.carrier', dst: '$.carrier' }, { src: '$.weight', dst: '$.weight' }],
+      mappingId: 'parcels',
+      version: 1,
+      source: { type: 'kafka', topic },
+      target: { subject: 'parcel' },
+      key: { source: true },
+      fieldMappings: [
+        { src: '$.id', dst: '$.parcelId', transform: 'string' },
+        { src: '$.carrier', dst: '$.carrier' },
+        { src: '$.weight', dst: '$.weight' },
+      ],
     };
     const preview = await ok<{ previewMappingSpec: { mapped: number; coveredSourceFields: string[] } }>(
-      'query($s: JSON!) { previewMappingSpec(spec: $s) { mapped coveredSourceFields } }', { s: spec });
+      'query($s: JSON!) { previewMappingSpec(spec: $s) { mapped coveredSourceFields } }',
+      { s: spec },
+    );
     expect(preview.previewMappingSpec).toEqual({ mapped: 3, coveredSourceFields: ['id', 'carrier', 'weight'] });
 
     // The spec reads the topic from its beginning: profiling did not consume it for ingestion.
     await ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version } }', { s: spec });
-    await waitFor('all three parcels ingested', async () => {
-      const data = await ok<{ parcels: { totalCount: number } }>('{ parcels { totalCount } }');
-      return data.parcels.totalCount === 3;
-    }, { timeoutMs: 60000 });
-    const after = await ok<{ sourceTopics: { topic: string; readBySpecs: string[]; profiledOnly: boolean }[] }>('{ sourceTopics { topic readBySpecs profiledOnly } }');
+    await waitFor(
+      'all three parcels ingested',
+      async () => {
+        const data = await ok<{ parcels: { totalCount: number } }>('{ parcels { totalCount } }');
+        return data.parcels.totalCount === 3;
+      },
+      { timeoutMs: 60000 },
+    );
+    const after = await ok<{ sourceTopics: { topic: string; readBySpecs: string[]; profiledOnly: boolean }[] }>(
+      '{ sourceTopics { topic readBySpecs profiledOnly } }',
+    );
     expect(after.sourceTopics.find((t) => t.topic === topic)).toEqual({ topic, readBySpecs: ['parcels'], profiledOnly: true });
     expect(await ok('mutation($t: String!) { stopProfilingRawTopic(topic: $t) }', { t: topic })).toEqual({ stopProfilingRawTopic: true });
   });
@@ -79,7 +119,10 @@ describe("canonql's own topics are not sources", () => {
     // The names come from the configuration, not from a fixed list.
     target = await startAppUnderTest('own-topics', { CANONQL_CANONICAL_TOPIC_PREFIX: prefix, CANONQL_DEADLETTER_TOPIC: deadLetterTopic });
     leftovers.add(() => target.stop());
-    await ensureTopics(kafka, [canonicalTopic, deadLetterTopic, rawTopic].map((topic) => ({ topic, numPartitions: 1 })));
+    await ensureTopics(
+      kafka,
+      [canonicalTopic, deadLetterTopic, rawTopic].map((topic) => ({ topic, numPartitions: 1 })),
+    );
   });
   afterAll(() => leftovers.dispose());
 

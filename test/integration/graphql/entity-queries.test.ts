@@ -8,10 +8,14 @@ import { testConfig, testKafka, uniqueName } from '../../support/test-env';
 
 const oid = (n: number) => n.toString(16).padStart(24, '0');
 const EMAILS = ['a@x.io', 'b@x.io', 'c@x.io'];
-const order = (k: number, v: number, email = EMAILS[k % 3]!) => mongoChange({
-  op: v === 1 ? 'c' : 'u', id: { $oid: oid(k) }, tsMs: 1_700_000_000_000 + v * 1000, ord: k + 1,
-  after: { orderId: `o-${String(k).padStart(2, '0')}`, customer: { email }, items: [{ sku: `sku-${k}` }] },
-});
+const order = (k: number, v: number, email = EMAILS[k % 3]!) =>
+  mongoChange({
+    op: v === 1 ? 'c' : 'u',
+    id: { $oid: oid(k) },
+    tsMs: 1_700_000_000_000 + v * 1000,
+    ord: k + 1,
+    after: { orderId: `o-${String(k).padStart(2, '0')}`, customer: { email }, items: [{ sku: `sku-${k}` }] },
+  });
 
 describe('GraphQL entity queries over canonical state', () => {
   const kafka = testKafka();
@@ -30,9 +34,18 @@ describe('GraphQL entity queries over canonical state', () => {
 
   beforeAll(async () => {
     ingest = await startIngestionHarness([specFromFile('order.json', ordersTopic), specFromFile('customer.json', customersTopic)]);
-    await produce(kafka, customersTopic, EMAILS.map((email, i) => pgChange({
-      op: 'c', key: { id: i + 1 }, lsn: 100 + i, after: { id: i + 1, email, name: `Customer ${i + 1}`, balance: '10.50', tier: ['gold', 'silver', 'bronze'][i] },
-    })));
+    await produce(
+      kafka,
+      customersTopic,
+      EMAILS.map((email, i) =>
+        pgChange({
+          op: 'c',
+          key: { id: i + 1 },
+          lsn: 100 + i,
+          after: { id: i + 1, email, name: `Customer ${i + 1}`, balance: '10.50', tier: ['gold', 'silver', 'bronze'][i] },
+        }),
+      ),
+    );
     applied += 3;
     await produceAndWait(Array.from({ length: 30 }, (_, k) => order(k, 1)));
     // Order 1 changes e-mail twice (history, as-of); order 29 is deleted.
@@ -51,9 +64,15 @@ describe('GraphQL entity queries over canonical state', () => {
   });
 
   it('reads one entity by id, with its metadata', async () => {
-    const { data } = await api.query<{ order: Record<string, unknown> }>(`{ order(id: "${oid(2)}") { id order_id customer { email } line_items { sku } currency _meta { version deleted specId position } } }`);
+    const { data } = await api.query<{ order: Record<string, unknown> }>(
+      `{ order(id: "${oid(2)}") { id order_id customer { email } line_items { sku } currency _meta { version deleted specId position } } }`,
+    );
     expect(data!.order).toEqual({
-      id: oid(2), order_id: 'o-02', customer: { email: 'c@x.io' }, line_items: [{ sku: 'sku-2' }], currency: 'USD',
+      id: oid(2),
+      order_id: 'o-02',
+      customer: { email: 'c@x.io' },
+      line_items: [{ sku: 'sku-2' }],
+      currency: 'USD',
       _meta: { version: 1, deleted: false, specId: 'order-canonicalization-v1', position: expect.stringMatching(/^mongo:/) },
     });
   });
@@ -67,7 +86,8 @@ describe('GraphQL entity queries over canonical state', () => {
   });
 
   it('filters on nested and top-level fields, combined with and/or', async () => {
-    const count = async (where: string) => (await api.query<{ orders: { totalCount: number } }>(`{ orders(where: ${where}) { totalCount } }`)).data!.orders.totalCount;
+    const count = async (where: string) =>
+      (await api.query<{ orders: { totalCount: number } }>(`{ orders(where: ${where}) { totalCount } }`)).data!.orders.totalCount;
     expect(await count('{ customer: { email: { eq: "a@x.io" } } }')).toBe(10);
     expect(await count('{ order_id: { in: ["o-03", "o-04", "nope"] } }')).toBe(2);
     expect(await count('{ or: [{ order_id: { eq: "o-05" } }, { order_id: { contains: "o-1" } }] }')).toBe(11);
@@ -76,7 +96,9 @@ describe('GraphQL entity queries over canonical state', () => {
   });
 
   it('orders and pages through results with cursors, no duplicate or gap while writes happen', async () => {
-    const page1 = await api.query<{ orders: { edges: { node: { order_id: string } }[] } }>('{ orders(first: 3, orderBy: { field: order_id, direction: DESC }) { edges { node { order_id } } } }');
+    const page1 = await api.query<{ orders: { edges: { node: { order_id: string } }[] } }>(
+      '{ orders(first: 3, orderBy: { field: order_id, direction: DESC }) { edges { node { order_id } } } }',
+    );
     expect(page1.data!.orders.edges.map((e) => e.node.order_id)).toEqual(['o-28', 'o-27', 'o-26']);
 
     const seen: string[] = [];
@@ -99,7 +121,8 @@ describe('GraphQL entity queries over canonical state', () => {
   it('resolves relations in batches (order → customer by e-mail)', async () => {
     finds.length = 0;
     const { data } = await api.query<{ orders: { edges: { node: { customer: { email: string; account: { name: string; tier: string } } } }[] } }>(
-      '{ orders(first: 9, orderBy: { field: order_id }) { edges { node { customer { email account { name tier } } } } } }');
+      '{ orders(first: 9, orderBy: { field: order_id }) { edges { node { customer { email account { name tier } } } } } }',
+    );
     for (const edge of data!.orders.edges) {
       const i = EMAILS.indexOf(edge.node.customer.email);
       expect(edge.node.customer.account).toEqual({ name: `Customer ${i + 1}`, tier: ['GOLD', 'SILVER', 'BRONZE'][i] });
@@ -108,21 +131,30 @@ describe('GraphQL entity queries over canonical state', () => {
   });
 
   it('serves history from the event log and as-of reads', async () => {
-    const { data } = await api.query<{ orderHistory: { totalCount: number; edges: { node: { op: string; version: number; changedFields: string[]; node: { customer: { email: string } }; sourceTs: string } }[] } }>(
-      `{ orderHistory(id: "${oid(1)}", first: 3) { totalCount edges { node { op version changedFields sourceTs node { customer { email } } } } } }`);
+    const { data } = await api.query<{
+      orderHistory: {
+        totalCount: number;
+        edges: { node: { op: string; version: number; changedFields: string[]; node: { customer: { email: string } }; sourceTs: string } }[];
+      };
+    }>(`{ orderHistory(id: "${oid(1)}", first: 3) { totalCount edges { node { op version changedFields sourceTs node { customer { email } } } } } }`);
     const history = data!.orderHistory.edges.map((e) => e.node);
     expect(history.map((h) => [h.op, h.version, h.node.customer.email])).toEqual([
-      ['CREATE', 1, 'b@x.io'], ['UPDATE', 2, 'b@x.io'], ['UPDATE', 3, 'c@x.io'],
+      ['CREATE', 1, 'b@x.io'],
+      ['UPDATE', 2, 'b@x.io'],
+      ['UPDATE', 3, 'c@x.io'],
     ]);
     const asOf = await api.query<{ order: { customer: { email: string }; _meta: { version: number } } }>(
-      `{ order(id: "${oid(1)}", asOf: "${history[1]!.sourceTs}") { customer { email } _meta { version } } }`);
+      `{ order(id: "${oid(1)}", asOf: "${history[1]!.sourceTs}") { customer { email } _meta { version } } }`,
+    );
     expect(asOf.data!.order).toEqual({ customer: { email: 'b@x.io' }, _meta: { version: 2 } });
     const before = await api.query<{ order: null }>(`{ order(id: "${oid(1)}", asOf: "2000-01-01T00:00:00Z") { id } }`);
     expect(before.data!.order).toBeNull();
   });
 
   it('hides soft-deleted entities unless asked', async () => {
-    const hidden = await api.query<{ order: null; orders: { totalCount: number } }>(`{ order(id: "${oid(29)}") { id } orders(where: { id: { eq: "${oid(29)}" } }) { totalCount } }`);
+    const hidden = await api.query<{ order: null; orders: { totalCount: number } }>(
+      `{ order(id: "${oid(29)}") { id } orders(where: { id: { eq: "${oid(29)}" } }) { totalCount } }`,
+    );
     expect(hidden.data).toEqual({ order: null, orders: { totalCount: 0 } });
     const shown = await api.query<{ order: { _meta: { deleted: boolean } } }>(`{ order(id: "${oid(29)}", includeDeleted: true) { _meta { deleted } } }`);
     expect(shown.data!.order._meta.deleted).toBe(true);
@@ -131,16 +163,21 @@ describe('GraphQL entity queries over canonical state', () => {
   it('answers bad requests with coded errors', async () => {
     expect((await api.query('{ orders(first: 1000) { totalCount } }')).errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
     expect((await api.query('{ orders(after: "garbage") { totalCount } }')).errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
-    expect((await api.query('query($t: DateTime) { order(id: "x", asOf: $t) { id } }', { t: 'yesterday' })).errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
+    expect((await api.query('query($t: DateTime) { order(id: "x", asOf: $t) { id } }', { t: 'yesterday' })).errors![0]!.extensions!.code).toBe(
+      'BAD_USER_INPUT',
+    );
     expect((await api.query('{ order(id: "x", asOf: "yesterday") { id } }')).errors![0]!.extensions!.code).toBe('BAD_USER_INPUT');
     expect((await api.query('{ nope }')).errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
-  it('aggregates read paths in the metric definitions\' syntax; an unknown or list-crossing path is BAD_USER_INPUT naming it', async () => {
+  it("aggregates read paths in the metric definitions' syntax; an unknown or list-crossing path is BAD_USER_INPUT naming it", async () => {
     const crossing = await api.query('{ ordersAggregate(measure: "line_items.price") { sum } }');
     expect(crossing.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringContaining('"line_items[*].price"') });
     const unknown = await api.query('{ ordersAggregate(groupBy: ["customer.nope"]) { count } }');
-    expect(unknown.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringMatching(/groupBy\[0\]: "customer\.nope".*no field "nope"/) });
+    expect(unknown.errors?.[0]).toMatchObject({
+      extensions: { code: 'BAD_USER_INPUT' },
+      message: expect.stringMatching(/groupBy\[0\]: "customer\.nope".*no field "nope"/),
+    });
     const perElement = await api.query<{ ordersAggregate: { count: number }[] }>('{ ordersAggregate(measure: "line_items[*].price") { count sum min max } }');
     expect(perElement.errors).toBeUndefined();
     expect(perElement.data!.ordersAggregate.length).toBeGreaterThan(0);

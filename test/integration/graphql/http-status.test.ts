@@ -34,7 +34,12 @@ describe('HTTP status per GraphQL over HTTP', () => {
       headers: { 'content-type': 'application/json', accept, ...(key ? { authorization: `Bearer ${key}` } : {}) },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-    return { status: response.status, type: response.headers.get('content-type'), challenge: response.headers.get('www-authenticate'), body: (await response.json()) as Body };
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      challenge: response.headers.get('www-authenticate'),
+      body: (await response.json()) as Body,
+    };
   };
   const codeOf = (reply: Reply) => reply.body.errors?.[0]?.extensions?.code;
 
@@ -84,7 +89,13 @@ describe('HTTP status per GraphQL over HTTP', () => {
       ];
       for (const [name, query] of cases) {
         const reply = await post(accept, { query }, null);
-        expect([name, reply.status, codeOf(reply), reply.body.data, reply.challenge]).toEqual([name, 401, 'UNAUTHENTICATED', undefined, 'Bearer realm="canonql"']);
+        expect([name, reply.status, codeOf(reply), reply.body.data, reply.challenge]).toEqual([
+          name,
+          401,
+          'UNAUTHENTICATED',
+          undefined,
+          'Bearer realm="canonql"',
+        ]);
         expectType(reply);
       }
       // A credential that is sent but unknown: 401 as well, refused before the body is read.
@@ -105,7 +116,10 @@ describe('HTTP status per GraphQL over HTTP', () => {
       const reply = await post(accept, { query: '{ orders(first: 1) { totalCount } catalog { subjects { name } schemaSubjects { subject } } }' }, null);
       expect(reply.status).toBe(200);
       expect(reply.body.errors).toBeUndefined();
-      expect(reply.body.data).toMatchObject({ orders: { totalCount: 0 }, catalog: { subjects: expect.arrayContaining([expect.objectContaining({ name: 'order' })]) } });
+      expect(reply.body.data).toMatchObject({
+        orders: { totalCount: 0 },
+        catalog: { subjects: expect.arrayContaining([expect.objectContaining({ name: 'order' })]) },
+      });
       expectType(reply);
     });
   });

@@ -11,12 +11,23 @@ import { waitFor } from '../../support/wait-for';
 
 const oid = (n: number) => n.toString(16).padStart(24, '0');
 let tick = 0;
-const change = (k: number, email: string) => mongoChange({
-  op: 'u', id: { $oid: oid(k) }, tsMs: 1_700_000_000_000 + (tick += 1) * 10, ord: 1,
-  after: { orderId: `o-${k}`, customer: { email }, items: [] },
-});
+const change = (k: number, email: string) =>
+  mongoChange({
+    op: 'u',
+    id: { $oid: oid(k) },
+    tsMs: 1_700_000_000_000 + (tick += 1) * 10,
+    ord: 1,
+    after: { orderId: `o-${k}`, customer: { email }, items: [] },
+  });
 
-interface Received { op: string; resyncReason: string | null; key: string | null; version: number | null; cursor: string; node: { customer: { email: string } } | null }
+interface Received {
+  op: string;
+  resyncReason: string | null;
+  key: string | null;
+  version: number | null;
+  cursor: string;
+  node: { customer: { email: string } } | null;
+}
 const SUBSCRIPTION = `subscription($after: String, $where: OrderWhere, $snapshot: Boolean) {
   orderChanged(after: $after, where: $where, includeSnapshot: $snapshot) { op resyncReason key version cursor node { customer { email } } }
 }`;
@@ -24,11 +35,18 @@ const SUBSCRIPTION = `subscription($after: String, $where: OrderWhere, $snapshot
 /** A graphql-ws client collecting the payloads of one subscription. */
 function subscribe(client: Client, variables: Record<string, unknown> = {}) {
   const received: Received[] = [];
-  const stop = client.subscribe<{ orderChanged: Received }>({ query: SUBSCRIPTION, variables }, {
-    next: (value) => { if (value.data) received.push(value.data.orderChanged); },
-    error: (error) => { throw error; },
-    complete: () => undefined,
-  });
+  const stop = client.subscribe<{ orderChanged: Received }>(
+    { query: SUBSCRIPTION, variables },
+    {
+      next: (value) => {
+        if (value.data) received.push(value.data.orderChanged);
+      },
+      error: (error) => {
+        throw error;
+      },
+      complete: () => undefined,
+    },
+  );
   return { received, stop };
 }
 
@@ -57,14 +75,26 @@ describe('GraphQL change-feed subscriptions over graphql-ws', () => {
   }
   const client = (api: ApiHarness) => {
     const c = createClient({ url: api.wsUrl, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
-    leftovers.add(async () => { await c.dispose(); });
+    leftovers.add(async () => {
+      await c.dispose();
+    });
     return c;
   };
 
   beforeAll(async () => {
     ingest = await startIngestionHarness([specFromFile('order.json', topic)]);
     leftovers.add(() => ingest.stop());
-    await send([0, 1, 2].map((k) => mongoChange({ op: 'c', id: { $oid: oid(k) }, tsMs: 1_699_999_999_000, ord: k + 1, after: { orderId: `o-${k}`, customer: { email: 'start@x.io' }, items: [] } })));
+    await send(
+      [0, 1, 2].map((k) =>
+        mongoChange({
+          op: 'c',
+          id: { $oid: oid(k) },
+          tsMs: 1_699_999_999_000,
+          ord: k + 1,
+          after: { orderId: `o-${k}`, customer: { email: 'start@x.io' }, items: [] },
+        }),
+      ),
+    );
     await startApi();
     await startApi();
   });
@@ -142,16 +172,22 @@ describe('GraphQL change-feed subscriptions over graphql-ws', () => {
     const snap = subscribe(client(apis[1]!), { snapshot: true });
     await writes;
     const view = new Map<string, { version: number; email: string }>();
-    await waitFor('the client to converge on the store', async () => {
-      for (const item of snap.received.splice(0)) {
-        if (!item.key || !item.node) continue;
-        const known = view.get(item.key);
-        if (!known || (item.version ?? 0) > known.version) view.set(item.key, { version: item.version ?? 0, email: item.node.customer.email });
-      }
-      const stored = await ingest.db.collection('state_order').find({ '_meta.deleted': false }).toArray();
-      return stored.length === view.size && stored.every((doc) => view.get(String(doc._id))?.email === doc.data.customer.email
-        && view.get(String(doc._id))?.version === doc._meta.version);
-    }, { timeoutMs: 30000 });
+    await waitFor(
+      'the client to converge on the store',
+      async () => {
+        for (const item of snap.received.splice(0)) {
+          if (!item.key || !item.node) continue;
+          const known = view.get(item.key);
+          if (!known || (item.version ?? 0) > known.version) view.set(item.key, { version: item.version ?? 0, email: item.node.customer.email });
+        }
+        const stored = await ingest.db.collection('state_order').find({ '_meta.deleted': false }).toArray();
+        return (
+          stored.length === view.size &&
+          stored.every((doc) => view.get(String(doc._id))?.email === doc.data.customer.email && view.get(String(doc._id))?.version === doc._meta.version)
+        );
+      },
+      { timeoutMs: 30000 },
+    );
     snap.stop();
   });
 

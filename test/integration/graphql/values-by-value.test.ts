@@ -40,23 +40,46 @@ describe('values compare by value on the real store, through GraphQL', () => {
     api.catalog.register(SUBJECT, VALUE_SCHEMA);
     const now = new Date();
     const entities: StoredEntity[] = docs.map((d) => ({
-      _id: d.id, data: d.data,
-      _meta: { version: 1, positions: {}, position: '1', specId: 't', specVersion: 1, sourceTsMs: null, createdAt: now, updatedAt: now, deleted: false, lastEventId: d.id },
+      _id: d.id,
+      data: d.data,
+      _meta: {
+        version: 1,
+        positions: {},
+        position: '1',
+        specId: 't',
+        specVersion: 1,
+        sourceTsMs: null,
+        createdAt: now,
+        updatedAt: now,
+        deleted: false,
+        lastEventId: d.id,
+      },
     }));
-    await createEntityStore(db).writeMany(SUBJECT, entities.map((next) => ({ key: next._id, expectedVersion: null, next })));
+    await createEntityStore(db).writeMany(
+      SUBJECT,
+      entities.map((next) => ({ key: next._id, expectedVersion: null, next })),
+    );
   });
   afterAll(() => leftovers.dispose());
 
-  async function listAll(where: Record<string, unknown>, orderBy: { field: string; direction: 'ASC' | 'DESC' }): Promise<{ ids: string[]; totalCount: number; values: unknown[] }> {
+  async function listAll(
+    where: Record<string, unknown>,
+    orderBy: { field: string; direction: 'ASC' | 'DESC' },
+  ): Promise<{ ids: string[]; totalCount: number; values: unknown[] }> {
     const ids: string[] = [];
     const values: unknown[] = [];
     let totalCount = -1;
     let after: string | null = null;
     for (let page = 0; page < 100; page += 1) {
-      const response: { data?: Record<string, { totalCount: number; edges: { cursor: string; node: Record<string, unknown> }[]; pageInfo: { hasNextPage: boolean } }>; errors?: unknown } = await api.query(
+      const response: {
+        data?: Record<string, { totalCount: number; edges: { cursor: string; node: Record<string, unknown> }[]; pageInfo: { hasNextPage: boolean } }>;
+        errors?: unknown;
+      } = await api.query(
         `query($where: ${names.type}Where, $orderBy: ${names.type}OrderBy, $after: String) {
           ${names.list}(where: $where, orderBy: $orderBy, first: 9, after: $after) { totalCount edges { cursor node { id ${VALUE_FIELDS.join(' ')} } } pageInfo { hasNextPage } }
-        }`, { where, orderBy, after });
+        }`,
+        { where, orderBy, after },
+      );
       expect(response.errors).toBeUndefined();
       const connection = response.data![names.list]!;
       totalCount = connection.totalCount;
@@ -84,7 +107,10 @@ describe('values compare by value on the real store, through GraphQL', () => {
       const context = JSON.stringify({ where, sortField, direction });
       const listed = await listAll(where, { field: sortField, direction });
       expect({ context, ids: listed.ids, total: listed.totalCount }).toEqual({ context, ids: expected, total: expected.length });
-      const aggregate = await api.query<Record<string, { count: number }[]>>(`query($where: ${names.type}Where) { ${names.aggregate}(where: $where) { count } }`, { where });
+      const aggregate = await api.query<Record<string, { count: number }[]>>(
+        `query($where: ${names.type}Where) { ${names.aggregate}(where: $where) { count } }`,
+        { where },
+      );
       expect(aggregate.errors).toBeUndefined();
       expect({ context, count: aggregate.data![names.aggregate]!.reduce((n, g) => n + g.count, 0) }).toEqual({ context, count: expected.length });
       const clause = compileWhere(where, fields);
@@ -93,7 +119,9 @@ describe('values compare by value on the real store, through GraphQL', () => {
   });
 
   it('aggregates by value: sum, min and max of a Decimal keep the scale, equal to the oracle', async () => {
-    const response = await api.query<Record<string, { count: number; sum: string; min: string; max: string }[]>>(`{ ${names.aggregate}(measure: "amount") { count sum min max } }`);
+    const response = await api.query<Record<string, { count: number; sum: string; min: string; max: string }[]>>(
+      `{ ${names.aggregate}(measure: "amount") { count sum min max } }`,
+    );
     expect(response.errors).toBeUndefined();
     const [group] = response.data![names.aggregate]!;
     const amounts = docs.map((d) => d.data.amount).filter((a): a is string => typeof a === 'string');
@@ -109,9 +137,13 @@ describe('values compare by value on the real store, through GraphQL', () => {
     const literal = await api.query(`{ ${names.list}(where: { amount: { gt: "12,50" } }) { totalCount } }`);
     expect(literal.errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', argument: 'where.amount.gt', value: '12,50' } })]);
     expect(literal.errors?.[0]?.message).toMatch(/at "where\.amount\.gt".*"12,50"/);
-    const inDefault = await api.query(`query($w: ${names.type}Where = { at: { in: ["2024-03-01T10:00:00Z", "noon"] } }) { ${names.list}(where: $w) { totalCount } }`);
+    const inDefault = await api.query(
+      `query($w: ${names.type}Where = { at: { in: ["2024-03-01T10:00:00Z", "noon"] } }) { ${names.list}(where: $w) { totalCount } }`,
+    );
     expect(inDefault.errors).toEqual([expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', argument: '$w.at.in[1]', value: 'noon' } })]);
-    const variable = await api.query(`query($w: ${names.type}Where) { ${names.list}(where: $w) { totalCount } }`, { w: { at: { lt: '2024-03-01T10:00:00.1234567891Z' } } });
+    const variable = await api.query(`query($w: ${names.type}Where) { ${names.list}(where: $w) { totalCount } }`, {
+      w: { at: { lt: '2024-03-01T10:00:00.1234567891Z' } },
+    });
     expect(variable.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
     expect(variable.errors?.[0]?.message).toMatch(/"\$w".*at "w\.at\.lt".*2024-03-01T10:00:00\.1234567891Z/);
   });

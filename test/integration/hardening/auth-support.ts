@@ -30,7 +30,11 @@ export async function createCredentials(): Promise<Credentials> {
   const jwksFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-jwks-')), 'jwks.json');
   fs.writeFileSync(jwksFile, JSON.stringify({ keys: [jwk] }));
   const sign = (claims: JWTPayload, expiresIn: string | number) =>
-    new SignJWT(claims).setIssuer(JWT_ISSUER).setSubject(String(claims.sub ?? 'someone')).setIssuedAt().setExpirationTime(expiresIn);
+    new SignJWT(claims)
+      .setIssuer(JWT_ISSUER)
+      .setSubject(String(claims.sub ?? 'someone'))
+      .setIssuedAt()
+      .setExpirationTime(expiresIn);
   return {
     env: {
       CANONQL_API_KEYS: `${READER_KEY}=reader,${CUSTOMER_READER_KEY}=reader:customer,${RATE_KEY}=reader`,
@@ -38,15 +42,23 @@ export async function createCredentials(): Promise<Credentials> {
       CANONQL_JWT_JWKS_FILE: jwksFile,
       CANONQL_JWT_ISSUER: JWT_ISSUER,
     },
-    hs256: (claims, options = {}) => sign(claims, options.expiresIn ?? '5m').setProtectedHeader({ alg: 'HS256' })
-      .sign(new TextEncoder().encode(options.secret ?? JWT_SECRET)),
-    rs256: (claims, options = {}) => sign(claims, options.expiresIn ?? '5m').setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
-      .sign(options.key ?? privateKey),
+    hs256: (claims, options = {}) =>
+      sign(claims, options.expiresIn ?? '5m')
+        .setProtectedHeader({ alg: 'HS256' })
+        .sign(new TextEncoder().encode(options.secret ?? JWT_SECRET)),
+    rs256: (claims, options = {}) =>
+      sign(claims, options.expiresIn ?? '5m')
+        .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
+        .sign(options.key ?? privateKey),
     strangerKey: stranger.privateKey,
   };
 }
 
-export interface RawMessage { type: string; id?: string; payload?: unknown }
+export interface RawMessage {
+  type: string;
+  id?: string;
+  payload?: unknown;
+}
 
 /** A graphql-transport-ws socket driven message by message. */
 export interface RawSocket {

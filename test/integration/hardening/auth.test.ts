@@ -3,9 +3,7 @@ import { SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
 import { TEST_ADMIN_KEY } from '../../support/graphql-result';
-import {
-  CUSTOMER_READER_KEY, JWT_SECRET, READER_KEY, bearer, createCredentials, openAcked, openRaw, type Credentials,
-} from './auth-support';
+import { CUSTOMER_READER_KEY, JWT_SECRET, READER_KEY, bearer, createCredentials, openAcked, openRaw, type Credentials } from './auth-support';
 
 /**
  * Authentication and roles against a running canonql: API keys with roles and subject scopes,
@@ -32,7 +30,9 @@ describe('authentication and roles', () => {
 
   const post = async (query: string, authorization?: string): Promise<{ status: number; body: Body }> => {
     const response = await fetch(app.app.graphqlUrl, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body: JSON.stringify({ query }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+      body: JSON.stringify({ query }),
     });
     return { status: response.status, body: (await response.json()) as Body };
   };
@@ -94,7 +94,11 @@ describe('authentication and roles', () => {
 
     it('HS256: wrong issuer, missing exp, a wrong secret, an unknown role', async () => {
       const secret = new TextEncoder().encode(JWT_SECRET);
-      const otherIssuer = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://elsewhere').setExpirationTime('5m').sign(secret);
+      const otherIssuer = await new SignJWT({ role: 'admin' })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setIssuer('https://elsewhere')
+        .setExpirationTime('5m')
+        .sign(secret);
       const noExpiry = await new SignJWT({ role: 'admin' }).setProtectedHeader({ alg: 'HS256' }).setIssuer('https://issuer.test').sign(secret);
       const wrongIssuer = await post(READ, bearer(otherIssuer));
       expect([wrongIssuer.status, wrongIssuer.body.errors?.[0]?.message]).toEqual([401, 'invalid JWT: claim "iss" is not accepted']);
@@ -132,7 +136,9 @@ describe('authentication and roles', () => {
 
     it('graphql-ws clients pass the credential in connectionParams', async () => {
       const client = createClient({
-        url: app.app.graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0,
+        url: app.app.graphqlUrl.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
         connectionParams: { authorization: bearer(CUSTOMER_READER_KEY) },
       });
       try {
@@ -151,7 +157,11 @@ describe('secure by default', () => {
   it('CANONQL_REQUIRE_AUTH: anonymous HTTP gets 401 UNAUTHENTICATED, an anonymous websocket closes 4401', async () => {
     const app = await startAppUnderTest('auth-required', { CANONQL_REQUIRE_AUTH: 'true' });
     try {
-      const anonymous = await fetch(app.app.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+      const anonymous = await fetch(app.app.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ __typename }' }),
+      });
       expect(anonymous.status).toBe(401);
       expect(((await anonymous.json()) as Body).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
       expect(await app.ok('{ __typename }')).toEqual({ __typename: 'Query' });

@@ -4,9 +4,7 @@ import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-te
 import { TEST_ADMIN_KEY } from '../../support/graphql-result';
 import { testMongo } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
-import {
-  CUSTOMER_READER_KEY, RATE_KEY, READER_KEY, bearer, createCredentials, openAcked, openRaw, type Credentials,
-} from './auth-support';
+import { CUSTOMER_READER_KEY, RATE_KEY, READER_KEY, bearer, createCredentials, openAcked, openRaw, type Credentials } from './auth-support';
 
 /**
  * Bad input against a running canonql (ingest + api on the real stack): every kind of abuse gets
@@ -14,7 +12,14 @@ import {
  * before anything executes, and the service goes on serving everybody else (`stillServing`
  * after each case).
  */
-type Reply = { status: number; headers: Headers; body: { data?: Record<string, unknown> | null; errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; details?: unknown } }[] } };
+type Reply = {
+  status: number;
+  headers: Headers;
+  body: {
+    data?: Record<string, unknown> | null;
+    errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; details?: unknown } }[];
+  };
+};
 
 const CHANGED = 'subscription { orderChanged { op key } }';
 
@@ -60,7 +65,8 @@ describe('bad input', () => {
 
   it('depth bomb: DEPTH_LIMIT_EXCEEDED, through fragments too', async () => {
     const deep = '{ orderHistory(id: "x") { edges { node { node { customer { account { _meta { version } } } } } } } }';
-    const viaFragments = 'query { orderHistory(id: "x") { ...E } } fragment E on OrderChangeConnection { edges { node { node { ...C } } } } fragment C on Order { customer { account { _meta { version } } } }';
+    const viaFragments =
+      'query { orderHistory(id: "x") { ...E } } fragment E on OrderChangeConnection { edges { node { node { ...C } } } } fragment C on Order { customer { account { _meta { version } } } }';
     for (const query of [deep, viaFragments]) {
       const reply = await post({ query });
       expect([reply.status, codeOf(reply)]).toEqual([400, 'DEPTH_LIMIT_EXCEEDED']);
@@ -184,11 +190,16 @@ describe('bad input', () => {
     await stillServing();
   });
 
-  it('scope violation: FORBIDDEN for a subject outside the reader\'s scope (query, aggregate, metric, subscription)', async () => {
+  it("scope violation: FORBIDDEN for a subject outside the reader's scope (query, aggregate, metric, subscription)", async () => {
     const own = await post({ query: '{ customers { totalCount } }' }, { key: CUSTOMER_READER_KEY });
     expect(own.body).toEqual({ data: { customers: { totalCount: 0 } } });
-    for (const query of ['{ orders { totalCount } }', '{ order(id: "1") { id } }', '{ orderHistory(id: "1") { totalCount } }',
-      '{ ordersAggregate { count } }', '{ metric(name: "order-amount", window: hour) { count } }']) {
+    for (const query of [
+      '{ orders { totalCount } }',
+      '{ order(id: "1") { id } }',
+      '{ orderHistory(id: "1") { totalCount } }',
+      '{ ordersAggregate { count } }',
+      '{ metric(name: "order-amount", window: hour) { count } }',
+    ]) {
       const reply = await post({ query }, { key: CUSTOMER_READER_KEY });
       expect([query, codeOf(reply)]).toEqual([query, 'FORBIDDEN']);
     }
@@ -268,7 +279,11 @@ describe('bad input', () => {
     });
 
     it('bad or missing credentials in connection_init: 4401; a token without a canonql role: 4403', async () => {
-      for (const authorization of [bearer('not-a-configured-key-at-all'), undefined, bearer(await creds.rs256({ role: 'reader' }, { key: creds.strangerKey }))]) {
+      for (const authorization of [
+        bearer('not-a-configured-key-at-all'),
+        undefined,
+        bearer(await creds.rs256({ role: 'reader' }, { key: creds.strangerKey })),
+      ]) {
         const socket = await openRaw(app.app.graphqlUrl);
         socket.send({ type: 'connection_init', payload: authorization ? { authorization } : {} });
         expect((await socket.closed).code).toBe(4401);
@@ -299,11 +314,27 @@ describe('bad input: introspection off, timeouts, batches', () => {
     mongo = await testMongo();
     // Enough current state that an ad-hoc aggregate over all of it takes longer than the deadline.
     const now = new Date();
-    const docs = (count: number) => Array.from({ length: count }, (_, i) => ({
-      _id: `o${i}`, data: { order_id: `o${i}`, region: `r${i % 7}` },
-      _meta: { version: 1, positions: {}, position: '', specId: 's', specVersion: 1, sourceTsMs: null, createdAt: now, updatedAt: now, deleted: false, lastEventId: '' },
-    }));
-    await mongo.db(app.database).collection(stateCollectionName('order')).insertMany(docs(10) as never[]);
+    const docs = (count: number) =>
+      Array.from({ length: count }, (_, i) => ({
+        _id: `o${i}`,
+        data: { order_id: `o${i}`, region: `r${i % 7}` },
+        _meta: {
+          version: 1,
+          positions: {},
+          position: '',
+          specId: 's',
+          specVersion: 1,
+          sourceTsMs: null,
+          createdAt: now,
+          updatedAt: now,
+          deleted: false,
+          lastEventId: '',
+        },
+      }));
+    await mongo
+      .db(app.database)
+      .collection(stateCollectionName('order'))
+      .insertMany(docs(10) as never[]);
     const big = docs(60_000);
     const collection = mongo.db(deadlineApp.database).collection(stateCollectionName('order'));
     for (let i = 0; i < big.length; i += 10_000) await collection.insertMany(big.slice(i, i + 10_000) as never[]);
@@ -318,7 +349,9 @@ describe('bad input: introspection off, timeouts, batches', () => {
 
   const postTo = async (target: AppUnderTest, body: unknown) => {
     const response = await fetch(target.app.graphqlUrl, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: bearer(TEST_ADMIN_KEY) }, body: JSON.stringify(body),
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: bearer(TEST_ADMIN_KEY) },
+      body: JSON.stringify(body),
     });
     return { status: response.status, body: (await response.json()) as Reply['body'] & Reply['body'][] };
   };
@@ -326,10 +359,14 @@ describe('bad input: introspection off, timeouts, batches', () => {
   const stillServing = async (target: AppUnderTest = app) => {
     // A timed-out operation's store work runs on (bounded by CANONQL_AGGREGATE_MAX_SCAN), and under
     // the low deadline a read may time out too while it does: wait until one is answered.
-    const reply = await waitFor('a read to be answered', async () => {
-      const r = await postTo(target, { query: '{ order(id: "o1") { region } }' });
-      return r.status === 200 ? r : undefined;
-    }, { timeoutMs: 120_000 });
+    const reply = await waitFor(
+      'a read to be answered',
+      async () => {
+        const r = await postTo(target, { query: '{ order(id: "o1") { region } }' });
+        return r.status === 200 ? r : undefined;
+      },
+      { timeoutMs: 120_000 },
+    );
     expect(reply.body).toEqual({ data: { order: { region: 'r1' } } });
   };
 

@@ -23,20 +23,28 @@ const VERSIONS = 20;
 const SLICE = 200;
 const TIMEOUT_MS = 15000;
 const oid = (n: number) => n.toString(16).padStart(24, '0');
-const change = (k: number, v: number) => mongoChange({
-  op: v === 1 ? 'c' : 'u', id: { $oid: oid(k) }, tsMs: 1_700_000_000_000 + v * 1000, ord: k + 1,
-  after: { orderId: `o-${k}`, customer: { email: `v${v}@x.io` }, items: [] },
-});
+const change = (k: number, v: number) =>
+  mongoChange({
+    op: v === 1 ? 'c' : 'u',
+    id: { $oid: oid(k) },
+    tsMs: 1_700_000_000_000 + v * 1000,
+    ord: k + 1,
+    after: { orderId: `o-${k}`, customer: { email: `v${v}@x.io` }, items: [] },
+  });
 
 /** The URL a service logged when it started. */
 async function serviceUrl(service: ServiceProcess): Promise<string> {
-  return waitFor('the service to start', () => {
-    for (const line of service.output.join('').split('\n')) {
-      if (!line.includes('"canonql started"')) continue;
-      return (JSON.parse(line) as { url: string }).url;
-    }
-    return undefined;
-  }, { timeoutMs: 60000, intervalMs: 100 });
+  return waitFor(
+    'the service to start',
+    () => {
+      for (const line of service.output.join('').split('\n')) {
+        if (!line.includes('"canonql started"')) continue;
+        return (JSON.parse(line) as { url: string }).url;
+      }
+      return undefined;
+    },
+    { timeoutMs: 60000, intervalMs: 100 },
+  );
 }
 
 describe('graceful shutdown on SIGTERM', () => {
@@ -50,7 +58,10 @@ describe('graceful shutdown on SIGTERM', () => {
 
   beforeAll(async () => {
     mongo = await testMongo();
-    leftovers.add(async () => { await mongo.db(database).dropDatabase(); await mongo.close(); });
+    leftovers.add(async () => {
+      await mongo.db(database).dropDatabase();
+      await mongo.close();
+    });
     const specsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-'));
     leftovers.add(async () => fs.rmSync(specsDir, { recursive: true, force: true }));
     fs.writeFileSync(path.join(specsDir, 'order.json'), JSON.stringify(specFromFile('order.json', topic)));
@@ -80,7 +91,10 @@ describe('graceful shutdown on SIGTERM', () => {
     const url = await serviceUrl(first);
     const closes: number[] = [];
     const client = createClient({
-      url: `${url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false,
+      url: `${url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: false,
       on: { closed: (event) => closes.push((event as { code: number }).code) },
     });
     leftovers.add(async () => client.dispose());
@@ -91,7 +105,9 @@ describe('graceful shutdown on SIGTERM', () => {
     // rest to apply.
     let produced = 0;
     let release!: () => void;
-    const firstExited = new Promise<void>((resolve) => { release = resolve; });
+    const firstExited = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const producing = (async () => {
       for (; produced < all.length; produced += SLICE) {
         if (produced === all.length / 2) await firstExited;

@@ -34,17 +34,23 @@ describeLocal('Kafka over SASL/SCRAM (the local broker listener on 19094)', () =
   afterAll(() => leftovers.dispose());
 
   it.each(['scram-sha-512', 'scram-sha-256'] as const)('ingests Debezium events end to end with %s', async (mechanism) => {
-    const producerKafka = createKafka({
-      brokers: [LOCAL_SASL_BROKERS], clientId: 'canonql-test-sasl', ssl: null,
-      sasl: { mechanism, username: LOCAL_SCRAM_USER.username, password: LOCAL_SCRAM_USER.password },
-    }, pino({ level: 'silent' }));
+    const producerKafka = createKafka(
+      {
+        brokers: [LOCAL_SASL_BROKERS],
+        clientId: 'canonql-test-sasl',
+        ssl: null,
+        sasl: { mechanism, username: LOCAL_SCRAM_USER.username, password: LOCAL_SCRAM_USER.password },
+      },
+      pino({ level: 'silent' }),
+    );
     const topic = uniqueName(`raw.pg.sasl_${mechanism.replace(/-/g, '')}`);
     await ensureTopics(producerKafka, [{ topic, numPartitions: 1 }]);
 
     const target = await startAppUnderTest(`kafka-sasl-${mechanism}`, saslEnv(mechanism, LOCAL_SCRAM_USER.password));
     leftovers.add(() => target.stop());
     expect(await parcelRoundTrip(target, producerKafka, topic, 'sasl-parcels')).toEqual([
-      { parcelId: '1', carrier: 'fedex' }, { parcelId: '2', carrier: 'ups' },
+      { parcelId: '1', carrier: 'fedex' },
+      { parcelId: '2', carrier: 'ups' },
     ]);
     await target.stop();
   });

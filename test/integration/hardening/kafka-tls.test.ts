@@ -28,12 +28,19 @@ describeLocal('Kafka over TLS (the local broker listeners on 19095 and 19096)', 
   afterAll(() => leftovers.dispose());
 
   const mutualTls = {
-    KAFKA_BROKERS: LOCAL_SSL_BROKERS, KAFKA_SSL: 'true',
-    KAFKA_SSL_CA_FILE: tls.caFile, KAFKA_SSL_CERT_FILE: tls.clientCertFile, KAFKA_SSL_KEY_FILE: tls.clientKeyFile,
+    KAFKA_BROKERS: LOCAL_SSL_BROKERS,
+    KAFKA_SSL: 'true',
+    KAFKA_SSL_CA_FILE: tls.caFile,
+    KAFKA_SSL_CERT_FILE: tls.clientCertFile,
+    KAFKA_SSL_KEY_FILE: tls.clientKeyFile,
   };
   const caAndScram = {
-    KAFKA_BROKERS: LOCAL_SASL_SSL_BROKERS, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: tls.caFile,
-    KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: LOCAL_SCRAM_USER.username, KAFKA_SASL_PASSWORD: LOCAL_SCRAM_USER.password,
+    KAFKA_BROKERS: LOCAL_SASL_SSL_BROKERS,
+    KAFKA_SSL: 'true',
+    KAFKA_SSL_CA_FILE: tls.caFile,
+    KAFKA_SASL_MECHANISM: 'scram-sha-256',
+    KAFKA_SASL_USERNAME: LOCAL_SCRAM_USER.username,
+    KAFKA_SASL_PASSWORD: LOCAL_SCRAM_USER.password,
   };
   // Naming KAFKA_BROKERS makes config treat the servers as external: pin the test stack's store.
   const withStore = (env: Record<string, string>) => ({ ...env, MONGODB_URI: testConfig.mongo.uri });
@@ -45,21 +52,25 @@ describeLocal('Kafka over TLS (the local broker listeners on 19095 and 19096)', 
     const target: AppUnderTest = await startAppUnderTest(`kafka-tls-${label}`, withStore(env));
     leftovers.add(() => target.stop());
     expect(await parcelRoundTrip(target, producerKafka, topic, `tls-parcels-${label}`)).toEqual([
-      { parcelId: '1', carrier: 'fedex' }, { parcelId: '2', carrier: 'ups' },
+      { parcelId: '1', carrier: 'fedex' },
+      { parcelId: '2', carrier: 'ups' },
     ]);
     await target.stop();
   }
 
   it('ingests and serves through the SSL listener with mutual TLS (client certificate and key)', async () => {
     await ingestAndServe('mtls', mutualTls, {
-      brokers: [LOCAL_SSL_BROKERS], clientId: 'canonql-test-tls', sasl: null,
+      brokers: [LOCAL_SSL_BROKERS],
+      clientId: 'canonql-test-tls',
+      sasl: null,
       ssl: { caFile: tls.caFile, certFile: tls.clientCertFile, keyFile: tls.clientKeyFile, rejectUnauthorized: true },
     });
   });
 
   it('ingests and serves through the SASL_SSL listener trusting the stack CA (KAFKA_SSL_CA_FILE) with SCRAM', async () => {
     await ingestAndServe('ca', caAndScram, {
-      brokers: [LOCAL_SASL_SSL_BROKERS], clientId: 'canonql-test-tls',
+      brokers: [LOCAL_SASL_SSL_BROKERS],
+      clientId: 'canonql-test-tls',
       sasl: { mechanism: 'scram-sha-256', username: LOCAL_SCRAM_USER.username, password: LOCAL_SCRAM_USER.password },
       ssl: { caFile: tls.caFile, certFile: null, keyFile: null, rejectUnauthorized: true },
     });
@@ -68,7 +79,10 @@ describeLocal('Kafka over TLS (the local broker listeners on 19095 and 19096)', 
   it('refuses to start without a client certificate where the listener requires one: KAFKA_TLS_FAILED', async () => {
     let caught: unknown;
     try {
-      const app = await startAppUnderTest('kafka-tls-no-cert', withStore({ KAFKA_BROKERS: LOCAL_SSL_BROKERS, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: tls.caFile }));
+      const app = await startAppUnderTest(
+        'kafka-tls-no-cert',
+        withStore({ KAFKA_BROKERS: LOCAL_SSL_BROKERS, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: tls.caFile }),
+      );
       leftovers.add(() => app.stop());
     } catch (error) {
       caught = error;
@@ -83,9 +97,15 @@ describeLocal('Kafka over TLS (the local broker listeners on 19095 and 19096)', 
   it('fails a wrong CA, or a missing client certificate, at the first connection with KAFKA_TLS_FAILED (timed in a child process: well under the ~30 s retries took)', () => {
     const timings: { listener: string; ms: number }[] = [];
     const noClientCertificate = { KAFKA_BROKERS: LOCAL_SSL_BROKERS, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: tls.caFile };
-    for (const [what, env] of [['wrong CA', { ...mutualTls, KAFKA_SSL_CA_FILE: tls.untrustedCaFile }], ['wrong CA', { ...caAndScram, KAFKA_SSL_CA_FILE: tls.untrustedCaFile }], ['no client certificate', noClientCertificate]] as const) {
+    for (const [what, env] of [
+      ['wrong CA', { ...mutualTls, KAFKA_SSL_CA_FILE: tls.untrustedCaFile }],
+      ['wrong CA', { ...caAndScram, KAFKA_SSL_CA_FILE: tls.untrustedCaFile }],
+      ['no client certificate', noClientCertificate],
+    ] as const) {
       const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'test', 'support', 'kafka-first-connect.ts')], {
-        cwd: ROOT, encoding: 'utf8', timeout: 60000,
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 60000,
         env: { ...process.env, ...withStore(env), CANONQL_MODE: 'test' },
       });
       expect(child.status).toBe(0);

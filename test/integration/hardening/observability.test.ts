@@ -67,7 +67,10 @@ describe('observability: /metrics, correlation ids, subjectStatus', () => {
 
   beforeAll(async () => {
     mongo = await testMongo();
-    leftovers.add(async () => { await mongo.db(database).dropDatabase(); await mongo.close(); });
+    leftovers.add(async () => {
+      await mongo.db(database).dropDatabase();
+      await mongo.close();
+    });
     const specsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-'));
     leftovers.add(async () => fs.rmSync(specsDir, { recursive: true, force: true }));
     fs.writeFileSync(path.join(specsDir, 'order.json'), JSON.stringify(specFromFile('order.json', topic)));
@@ -77,21 +80,24 @@ describe('observability: /metrics, correlation ids, subjectStatus', () => {
         done();
       },
     });
-    app = await startApp(loadConfig({
-      ...process.env,
-      CANONQL_MODE: 'test',
-      CANONQL_ROLES: 'ingest,api',
-      CANONQL_HTTP_PORT: '0',
-      MONGODB_DATABASE: database,
-      CANONQL_INGEST_GROUP_ID: groupId,
-      CANONQL_METRICS_GROUP_ID: uniqueName('obs-metrics'),
-      CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
-      CANONQL_DEADLETTER_TOPIC: `${topic}.dlq`,
-      CANONQL_SPECS_DIR: specsDir,
-      CANONQL_CATALOG_POLL_MS: '200',
-      CANONQL_DEMO_FEED: 'false',
-      CANONQL_LAG_CACHE_MS: '0',
-    }), pino({ level: 'debug' }, sink));
+    app = await startApp(
+      loadConfig({
+        ...process.env,
+        CANONQL_MODE: 'test',
+        CANONQL_ROLES: 'ingest,api',
+        CANONQL_HTTP_PORT: '0',
+        MONGODB_DATABASE: database,
+        CANONQL_INGEST_GROUP_ID: groupId,
+        CANONQL_METRICS_GROUP_ID: uniqueName('obs-metrics'),
+        CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
+        CANONQL_DEADLETTER_TOPIC: `${topic}.dlq`,
+        CANONQL_SPECS_DIR: specsDir,
+        CANONQL_CATALOG_POLL_MS: '200',
+        CANONQL_DEMO_FEED: 'false',
+        CANONQL_LAG_CACHE_MS: '0',
+      }),
+      pino({ level: 'debug' }, sink),
+    );
     leftovers.add(() => app.stop());
   });
   afterAll(() => leftovers.dispose());
@@ -100,10 +106,20 @@ describe('observability: /metrics, correlation ids, subjectStatus', () => {
     const now = Date.now();
     const messages = [];
     for (let k = 0; k < KEYS; k += 1) {
-      messages.push(mongoChange({ op: 'c', id: { $oid: oid(k) }, tsMs: now - 1000 + k, ord: 1, after: { orderId: `o-${k}`, customer: { email: `a${k}@x.io` }, items: [] } }));
+      messages.push(
+        mongoChange({
+          op: 'c',
+          id: { $oid: oid(k) },
+          tsMs: now - 1000 + k,
+          ord: 1,
+          after: { orderId: `o-${k}`, customer: { email: `a${k}@x.io` }, items: [] },
+        }),
+      );
     }
     for (let k = 0; k < UPDATES; k += 1) {
-      messages.push(mongoChange({ op: 'u', id: { $oid: oid(k) }, tsMs: now + k, ord: 2, after: { orderId: `o-${k}`, customer: { email: `b${k}@x.io` }, items: [] } }));
+      messages.push(
+        mongoChange({ op: 'u', id: { $oid: oid(k) }, tsMs: now + k, ord: 2, after: { orderId: `o-${k}`, customer: { email: `b${k}@x.io` }, items: [] } }),
+      );
     }
     // A redelivered create (of a key not changed since): the same source position again, a duplicate.
     messages.push(messages[10]!);
@@ -114,11 +130,15 @@ describe('observability: /metrics, correlation ids, subjectStatus', () => {
     await produce(kafka, topic, messages);
     const applied = KEYS + UPDATES + DELETES;
 
-    const text = await waitFor('every outcome counted', async () => {
-      const body = await scrape();
-      const dead = sample(body, 'canonql_dead_letters_total', { topic, code: 'DECODE_FAILED' });
-      return sample(body, 'canonql_ingest_events_total', { subject, topic, outcome: 'applied' }) === applied && dead === BAD ? body : undefined;
-    }, { timeoutMs: 60000, intervalMs: 300 });
+    const text = await waitFor(
+      'every outcome counted',
+      async () => {
+        const body = await scrape();
+        const dead = sample(body, 'canonql_dead_letters_total', { topic, code: 'DECODE_FAILED' });
+        return sample(body, 'canonql_ingest_events_total', { subject, topic, outcome: 'applied' }) === applied && dead === BAD ? body : undefined;
+      },
+      { timeoutMs: 60000, intervalMs: 300 },
+    );
     expect(sample(text, 'canonql_ingest_events_total', { subject, topic, outcome: 'duplicate' })).toBe(1);
     expect(sample(text, 'canonql_ingest_events_total', { topic, outcome: 'dead-lettered' })).toBe(BAD);
     // Every newly applied event carried a source time of a few seconds ago.
@@ -135,8 +155,11 @@ describe('observability: /metrics, correlation ids, subjectStatus', () => {
   });
 
   it('subjectStatus matches a hand count from the store and the stream', async () => {
-    const { body } = await gql(`query($s: String!) { subjectStatus(subject: $s) {
-      subject lastIngestedAt lastSourceTime lag liveEntities deletedEntities events openDeadLetters specs { id version topics } } }`, { s: subject });
+    const { body } = await gql(
+      `query($s: String!) { subjectStatus(subject: $s) {
+      subject lastIngestedAt lastSourceTime lag liveEntities deletedEntities events openDeadLetters specs { id version topics } } }`,
+      { s: subject },
+    );
     const status = body.data.subjectStatus;
     const db = mongo.db(database);
     const newest = await db.collection(EVENT_LOG_COLLECTION).find({ subject }).sort({ ingestedAt: -1, sourceTsMs: -1 }).limit(1).next();
@@ -155,7 +178,9 @@ describe('observability: /metrics, correlation ids, subjectStatus', () => {
     expect(await db.collection(stateCollectionName(subject)).countDocuments({ '_meta.deleted': false })).toBe(KEYS - DELETES);
     expect(await db.collection(DEAD_LETTER_COLLECTION).countDocuments({ replayed: false })).toBe(BAD);
     // Nothing was ingested after the last delete produced: its source time is the latest of all.
-    expect(status.lastSourceTime).toBe(new Date(Math.max(...(await db.collection(EVENT_LOG_COLLECTION).find({ subject }).toArray()).map((e) => e.sourceTsMs))).toISOString());
+    expect(status.lastSourceTime).toBe(
+      new Date(Math.max(...(await db.collection(EVENT_LOG_COLLECTION).find({ subject }).toArray()).map((e) => e.sourceTsMs))).toISOString(),
+    );
 
     const unknown = await gql('{ subjectStatus(subject: "no-such-subject") { subject } }');
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
@@ -166,11 +191,17 @@ describe('observability: /metrics, correlation ids, subjectStatus', () => {
     expect(sample(before, 'canonql_graphql_subscriptions')).toBe(0);
     expect(sample(before, 'canonql_websocket_connections')).toBe(0);
     const client = createClient({ url: app.graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false });
-    const stop = client.subscribe({ query: 'subscription { orderChanged { op key } }' }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+    const stop = client.subscribe(
+      { query: 'subscription { orderChanged { op key } }' },
+      { next: () => undefined, error: () => undefined, complete: () => undefined },
+    );
     await waitFor('one subscription counted', async () => {
       const body = await scrape();
-      return sample(body, 'canonql_graphql_subscriptions') === 1 && sample(body, 'canonql_websocket_connections') === 1
-        && sample(body, 'canonql_change_feed_subscribers') === 1;
+      return (
+        sample(body, 'canonql_graphql_subscriptions') === 1 &&
+        sample(body, 'canonql_websocket_connections') === 1 &&
+        sample(body, 'canonql_change_feed_subscribers') === 1
+      );
     });
     stop();
     await client.dispose();
@@ -203,11 +234,21 @@ describe('observability: /metrics, correlation ids, subjectStatus', () => {
   });
 
   it('/metrics can be protected by a token', async () => {
-    const guarded = await startApp(loadConfig({
-      ...process.env, CANONQL_MODE: 'test', CANONQL_ROLES: 'api', CANONQL_HTTP_PORT: '0', MONGODB_DATABASE: database,
-      CANONQL_PROMETHEUS_TOKEN: 'scrape-token-123', CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
-      CANONQL_SPECS_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-')), CANONQL_DEMO_FEED: 'false', CANONQL_METRICS: 'false',
-    }), pino({ level: 'silent' }));
+    const guarded = await startApp(
+      loadConfig({
+        ...process.env,
+        CANONQL_MODE: 'test',
+        CANONQL_ROLES: 'api',
+        CANONQL_HTTP_PORT: '0',
+        MONGODB_DATABASE: database,
+        CANONQL_PROMETHEUS_TOKEN: 'scrape-token-123',
+        CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
+        CANONQL_SPECS_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-')),
+        CANONQL_DEMO_FEED: 'false',
+        CANONQL_METRICS: 'false',
+      }),
+      pino({ level: 'silent' }),
+    );
     try {
       expect((await fetch(`${guarded.url}/metrics`)).status).toBe(401);
       expect((await fetch(`${guarded.url}/metrics`, { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);

@@ -26,17 +26,31 @@ describe('shutdown past its deadline', () => {
     const topic = uniqueName('raw.orders.deadline');
     fs.writeFileSync(path.join(specsDir, 'order.json'), JSON.stringify(specFromFile('order.json', topic)));
     const mongo = await testMongo();
-    leftovers.add(async () => { await mongo.db(database).dropDatabase(); await mongo.close(); });
+    leftovers.add(async () => {
+      await mongo.db(database).dropDatabase();
+      await mongo.close();
+    });
     const service = startService({
-      CANONQL_MODE: 'test', CANONQL_ROLES: 'api', CANONQL_SPECS_DIR: specsDir, MONGODB_DATABASE: database,
-      CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`, CANONQL_METRICS: 'false', CANONQL_DEMO_FEED: 'false',
+      CANONQL_MODE: 'test',
+      CANONQL_ROLES: 'api',
+      CANONQL_SPECS_DIR: specsDir,
+      MONGODB_DATABASE: database,
+      CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
+      CANONQL_METRICS: 'false',
+      CANONQL_DEMO_FEED: 'false',
       CANONQL_SHUTDOWN_TIMEOUT_MS: String(TIMEOUT_MS),
     });
     leftovers.add(() => service.kill('SIGKILL'));
-    const url = new URL(await waitFor('the service to start', () => {
-      for (const line of service.output.join('').split('\n')) if (line.includes('"canonql started"')) return (JSON.parse(line) as { url: string }).url;
-      return undefined;
-    }, { timeoutMs: 60_000, intervalMs: 100 }));
+    const url = new URL(
+      await waitFor(
+        'the service to start',
+        () => {
+          for (const line of service.output.join('').split('\n')) if (line.includes('"canonql started"')) return (JSON.parse(line) as { url: string }).url;
+          return undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 100 },
+      ),
+    );
 
     // Complete headers, a tenth of the announced body: the request is in flight until the rest comes.
     const socket = net.connect(Number(url.port), url.hostname);
@@ -49,7 +63,10 @@ describe('shutdown past its deadline', () => {
     const code = await service.kill('SIGTERM');
     const tookMs = Date.now() - signalled;
     expect(code).toBe(1);
-    const line = service.output.join('').split('\n').find((l) => l.includes('shutdown did not finish'));
+    const line = service.output
+      .join('')
+      .split('\n')
+      .find((l) => l.includes('shutdown did not finish'));
     expect(line).toBeDefined();
     const logged = JSON.parse(line!) as { msg: string; pending: string[]; timeoutMs: number };
     expect(logged.timeoutMs).toBe(TIMEOUT_MS);

@@ -14,10 +14,14 @@ import { waitFor } from '../../support/wait-for';
 const KEYS = 200;
 const VERSIONS = 10;
 const oid = (n: number) => n.toString(16).padStart(24, '0');
-const change = (k: number, v: number) => mongoChange({
-  op: v === 1 ? 'c' : 'u', id: { $oid: oid(k) }, tsMs: 1_700_000_000_000 + v * 1000, ord: k + 1,
-  after: { orderId: `o-${k}`, customer: { email: `v${v}@x.io` }, items: [{ sku: `sku-${k}-${v}` }] },
-});
+const change = (k: number, v: number) =>
+  mongoChange({
+    op: v === 1 ? 'c' : 'u',
+    id: { $oid: oid(k) },
+    tsMs: 1_700_000_000_000 + v * 1000,
+    ord: k + 1,
+    after: { orderId: `o-${k}`, customer: { email: `v${v}@x.io` }, items: [{ sku: `sku-${k}-${v}` }] },
+  });
 
 describe('crash recovery: ingestion killed with SIGKILL mid-batch', () => {
   const kafka = testKafka();
@@ -45,7 +49,10 @@ describe('crash recovery: ingestion killed with SIGKILL mid-batch', () => {
     groupEnv = env();
   });
   afterAll(async () => {
-    await mongo.db(database).dropDatabase().catch(() => undefined);
+    await mongo
+      .db(database)
+      .dropDatabase()
+      .catch(() => undefined);
     await mongo.close();
     fs.rmSync(specsDir, { recursive: true, force: true });
   });
@@ -70,10 +77,14 @@ describe('crash recovery: ingestion killed with SIGKILL mid-batch', () => {
 
     const state = mongo.db(database).collection(stateCollectionName('order'));
     try {
-      await waitFor('every key at its last version', async () => {
-        const done = await state.countDocuments({ '_meta.position': { $gte: `mongo:${String(1_700_000_000_000 + VERSIONS * 1000).padStart(15, '0')}` } });
-        return done === KEYS;
-      }, { timeoutMs: 120000, intervalMs: 500 });
+      await waitFor(
+        'every key at its last version',
+        async () => {
+          const done = await state.countDocuments({ '_meta.position': { $gte: `mongo:${String(1_700_000_000_000 + VERSIONS * 1000).padStart(15, '0')}` } });
+          return done === KEYS;
+        },
+        { timeoutMs: 120000, intervalMs: 500 },
+      );
     } finally {
       // Graceful shutdown: SIGTERM lets the batch in flight finish and commit, then exits 0.
       const exitCode = await service.kill('SIGTERM');
@@ -85,7 +96,13 @@ describe('crash recovery: ingestion killed with SIGKILL mid-batch', () => {
     expect(docs).toHaveLength(KEYS);
     docs.forEach((doc, k) => {
       expect(doc._id).toBe(oid(k));
-      expect(doc.data).toEqual({ order_id: `o-${k}`, customer: { email: `v${VERSIONS}@x.io` }, line_items: [{ sku: `sku-${k}-${VERSIONS}` }], currency: 'USD', created_by: 'system' });
+      expect(doc.data).toEqual({
+        order_id: `o-${k}`,
+        customer: { email: `v${VERSIONS}@x.io` },
+        line_items: [{ sku: `sku-${k}-${VERSIONS}` }],
+        currency: 'USD',
+        created_by: 'system',
+      });
       expect(doc._meta.version).toBe(VERSIONS);
     });
 

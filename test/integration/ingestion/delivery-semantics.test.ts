@@ -12,10 +12,15 @@ function orderStream(keys: number, changesPerKey: number) {
   const messages = [];
   for (let v = 1; v <= changesPerKey; v += 1) {
     for (let k = 0; k < keys; k += 1) {
-      messages.push(mongoChange({
-        op: v === 1 ? 'c' : 'u', id: { $oid: oid(k) }, tsMs: 1_700_000_000_000 + v * 1000, ord: k,
-        after: { orderId: `o-${k}`, customer: { email: `c${k}@x.io` }, items: [{ sku: `v${v}` }] },
-      }));
+      messages.push(
+        mongoChange({
+          op: v === 1 ? 'c' : 'u',
+          id: { $oid: oid(k) },
+          tsMs: 1_700_000_000_000 + v * 1000,
+          ord: k,
+          after: { orderId: `o-${k}`, customer: { email: `c${k}@x.io` }, items: [{ sku: `v${v}` }] },
+        }),
+      );
     }
   }
   return messages;
@@ -53,10 +58,14 @@ describe('exactly-once effect under at-least-once delivery', () => {
     const topic = uniqueName('raw.orders.reorder');
     const harness = await startIngestionHarness([specFromFile('order.json', topic)]);
     try {
-      const change = (v: number, ord = 1) => mongoChange({
-        op: v === 1 ? 'c' : 'u', id: { $oid: oid(7) }, tsMs: 1_700_000_000_000 + v * 1000, ord,
-        after: { orderId: 'o-7', customer: { email: `v${v}@x.io` }, items: [] },
-      });
+      const change = (v: number, ord = 1) =>
+        mongoChange({
+          op: v === 1 ? 'c' : 'u',
+          id: { $oid: oid(7) },
+          tsMs: 1_700_000_000_000 + v * 1000,
+          ord,
+          after: { orderId: 'o-7', customer: { email: `v${v}@x.io` }, items: [] },
+        });
       // Newest first, then the older ones, then an exact duplicate of the newest.
       await produce(kafka, topic, [change(3), change(1), change(2), change(3)]);
       await harness.waitForOutcomes(4);
@@ -74,8 +83,14 @@ describe('exactly-once effect under at-least-once delivery', () => {
     const topic = uniqueName('raw.orders.resurrect');
     const harness = await startIngestionHarness([specFromFile('order.json', topic)]);
     try {
-      const upsert = (v: number) => mongoChange({ op: v === 1 ? 'c' : 'u', id: { $oid: oid(9) }, tsMs: 1_700_000_000_000 + v * 1000, ord: 1,
-        after: { orderId: 'o-9', customer: { email: 'x@x.io' }, items: [] } });
+      const upsert = (v: number) =>
+        mongoChange({
+          op: v === 1 ? 'c' : 'u',
+          id: { $oid: oid(9) },
+          tsMs: 1_700_000_000_000 + v * 1000,
+          ord: 1,
+          after: { orderId: 'o-9', customer: { email: 'x@x.io' }, items: [] },
+        });
       await produce(kafka, topic, [upsert(1), mongoChange({ op: 'd', id: { $oid: oid(9) }, tsMs: 1_700_000_005_000, ord: 1 }), upsert(2)]);
       await harness.waitForOutcomes(3);
       const doc = await harness.db.collection(stateCollectionName('order')).findOne({ _id: oid(9) as never });
@@ -98,7 +113,10 @@ describe('exactly-once effect under at-least-once delivery', () => {
         // Valid envelope, but no orderId: the canonical order schema requires order_id.
         mongoChange({ op: 'c', id: { $oid: oid(502) }, tsMs: 1_700_000_000_000, ord: 1, after: { customer: { email: 'x@y.z' } } }),
         // A MongoDB envelope whose `after` is not valid Extended JSON.
-        { key: JSON.stringify({ id: JSON.stringify({ $oid: oid(503) }) }), value: JSON.stringify({ op: 'c', after: '{"_id": {"$oid": ', source: { connector: 'mongodb', ts_ms: 1, ord: 1 } }) },
+        {
+          key: JSON.stringify({ id: JSON.stringify({ $oid: oid(503) }) }),
+          value: JSON.stringify({ op: 'c', after: '{"_id": {"$oid": ', source: { connector: 'mongodb', ts_ms: 1, ord: 1 } }),
+        },
       ];
       bad.forEach((message, i) => messages.splice(50 + i * 90, 0, message));
       await produce(kafka, topic, messages);

@@ -35,10 +35,15 @@ describeLocal('MariaDB → Debezium → canonical product', () => {
   let capture: Awaited<ReturnType<typeof startMariadbCapture>>;
   let topic: string;
   const product = async (id: number) => (await db.collection(stateCollectionName('product')).findOne({ _id: String(id) as never })) as ProductDoc | null;
-  const productAt = (id: number, version: number) => waitFor(`product ${id} v${version}`, async () => {
-    const doc = await product(id);
-    return doc && doc._meta.version >= version ? doc : undefined;
-  }, { timeoutMs: 60000 });
+  const productAt = (id: number, version: number) =>
+    waitFor(
+      `product ${id} v${version}`,
+      async () => {
+        const doc = await product(id);
+        return doc && doc._meta.version >= version ? doc : undefined;
+      },
+      { timeoutMs: 60000 },
+    );
 
   beforeAll(async () => {
     maria = await testMariadb();
@@ -60,17 +65,29 @@ describeLocal('MariaDB → Debezium → canonical product', () => {
     db = mongo.db(target.database);
     await target.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "product", schema: $s) { version } }', {
       s: {
-        type: 'object', required: ['productId', 'sku'],
+        type: 'object',
+        required: ['productId', 'sku'],
         properties: {
-          productId: { type: 'string' }, sku: { type: 'string' }, price: { type: ['string', 'null'] },
-          madeAt: { type: ['string', 'null'] }, madeAtUtc: { type: ['string', 'null'] }, seenAt: { type: ['string', 'null'] },
-          attrs: {}, status: { type: 'string' }, flags: { type: ['string', 'null'] }, active: { type: ['boolean', 'null'] },
+          productId: { type: 'string' },
+          sku: { type: 'string' },
+          price: { type: ['string', 'null'] },
+          madeAt: { type: ['string', 'null'] },
+          madeAtUtc: { type: ['string', 'null'] },
+          seenAt: { type: ['string', 'null'] },
+          attrs: {},
+          status: { type: 'string' },
+          flags: { type: ['string', 'null'] },
+          active: { type: ['boolean', 'null'] },
         },
       },
     });
     await target.ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version } }', {
       s: {
-        mappingId: 'mariadb-products', version: 1, source: { type: 'kafka', topic }, target: { subject: 'product' }, key: { source: true },
+        mappingId: 'mariadb-products',
+        version: 1,
+        source: { type: 'kafka', topic },
+        target: { subject: 'product' },
+        key: { source: true },
         fieldMappings: [
           { src: '$.id', dst: '$.productId', transform: 'string' },
           { src: '$.sku', dst: '$.sku' },
@@ -95,16 +112,24 @@ describeLocal('MariaDB → Debezium → canonical product', () => {
       (1, 'SKU-1', 1234567890.05, '2026-01-02 03:04:05.123456', '2026-06-01 12:00:00.001', '{"color": "red", "sizes": [38, 39.5], "big": 12345678901234567890}', 'active', b'101010101010', b'1')`);
     const created = await productAt(1, 1);
     expect(created.data).toEqual({
-      productId: '1', sku: 'SKU-1', price: '1234567890.05',
-      madeAt: '2026-01-02T03:04:05.123456Z', madeAtUtc: '2026-01-02T03:04:05.123456Z', seenAt: '2026-06-01T12:00:00.001Z',
+      productId: '1',
+      sku: 'SKU-1',
+      price: '1234567890.05',
+      madeAt: '2026-01-02T03:04:05.123456Z',
+      madeAtUtc: '2026-01-02T03:04:05.123456Z',
+      seenAt: '2026-06-01T12:00:00.001Z',
       // MariaDB's JSON is LONGTEXT with a validity check: the connector sees text, so the document arrives as its exact text.
-      attrs: '{"color": "red", "sizes": [38, 39.5], "big": 12345678901234567890}', status: 'active',
+      attrs: '{"color": "red", "sizes": [38, 39.5], "big": 12345678901234567890}',
+      status: 'active',
       // BIT(12) arrives as its bytes, least significant first (0xAAA → AA 0A), base64 as Connect's JSON converter writes them.
-      flags: Buffer.from([0xaa, 0x0a]).toString('base64'), active: true,
+      flags: Buffer.from([0xaa, 0x0a]).toString('base64'),
+      active: true,
     });
     expect(created._meta.position).toMatch(/^mysql:binlog\.\d{6}:\d{20}:\d{10}$/);
 
-    await maria.query(`UPDATE ${table} SET price = price + 0.10, status = 'retired', flags = b'000000000011', active = b'0', attrs = JSON_SET(attrs, '$.color', 'blue') WHERE id = 1`);
+    await maria.query(
+      `UPDATE ${table} SET price = price + 0.10, status = 'retired', flags = b'000000000011', active = b'0', attrs = JSON_SET(attrs, '$.color', 'blue') WHERE id = 1`,
+    );
     const updated = await productAt(1, 2);
     expect(updated.data).toMatchObject({ price: '1234567890.15', status: 'retired', flags: Buffer.from([0x03, 0x00]).toString('base64'), active: false });
     expect(updated.data.attrs).toBe('{"color": "blue", "sizes": [38, 39.5], "big": 12345678901234567890}');
@@ -138,13 +163,17 @@ describeLocal('MariaDB → Debezium → canonical product', () => {
     // itself (a transaction boundary). Offsets are flushed every second; wait until it settles.
     const connect = createConnectClient(testConfig.connectUrl);
     let restartPoint = await connect.offsets(capture.name);
-    await waitFor('settled connector offsets', async () => {
-      await new Promise((resolve) => setTimeout(resolve, 1500));
-      const now = await connect.offsets(capture.name);
-      const settled = JSON.stringify(now) === JSON.stringify(restartPoint) && now.length === 1;
-      restartPoint = now;
-      return settled;
-    }, { timeoutMs: 30000 });
+    await waitFor(
+      'settled connector offsets',
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        const now = await connect.offsets(capture.name);
+        const settled = JSON.stringify(now) === JSON.stringify(restartPoint) && now.length === 1;
+        restartPoint = now;
+        return settled;
+      },
+      { timeoutMs: 30000 },
+    );
     expect(restartPoint[0]!.offset).toMatchObject({ file: expect.stringMatching(/^binlog\.\d{6}$/), pos: expect.any(Number) });
 
     await maria.query(`INSERT INTO ${table} (id, sku, price) VALUES (20, 'SKU-R', 5.00)`);
@@ -177,7 +206,10 @@ describeLocal('MariaDB → Debezium → canonical product', () => {
     await waitForRunning(capture.name);
 
     const raw = await collectMessages(kafka, topic, (m) => m.length >= rawBefore + 3);
-    const replayedIds = raw.slice(rawBefore).filter((m) => m.value).map((m) => JSON.parse(m.value!).payload.after?.id ?? JSON.parse(m.value!).payload.before?.id);
+    const replayedIds = raw
+      .slice(rawBefore)
+      .filter((m) => m.value)
+      .map((m) => JSON.parse(m.value!).payload.after?.id ?? JSON.parse(m.value!).payload.before?.id);
     expect(replayedIds.filter((id: number) => id === 20)).toHaveLength(3);
     await waitFor('replayed changes skipped as stale or duplicate', () => skippedAsReplay() >= skippedBefore + 3, { timeoutMs: 60000 });
     expect(skippedAsReplay()).toBe(skippedBefore + 3);
@@ -193,16 +225,23 @@ describeLocal('MariaDB → Debezium → canonical product', () => {
   });
 
   it('ALTER TABLE ADD COLUMN: the new column flows through and discovery records it as drift', async () => {
-    const drift = () => target.ok<{ rawTopic: { currentVersion: number; versions: { version: number; changes: { added: string[] } }[]; drift: { version: number }[] } }>(
-      'query($topic: String!) { rawTopic(topic: $topic) { currentVersion versions { version changes { added } } drift(since: "2000-01-01T00:00:00Z") { version } } }', { topic });
-    const initial = await waitFor('a discovered schema', async () => (await drift()).rawTopic?.currentVersion ? (await drift()).rawTopic : undefined);
+    const drift = () =>
+      target.ok<{ rawTopic: { currentVersion: number; versions: { version: number; changes: { added: string[] } }[]; drift: { version: number }[] } }>(
+        'query($topic: String!) { rawTopic(topic: $topic) { currentVersion versions { version changes { added } } drift(since: "2000-01-01T00:00:00Z") { version } } }',
+        { topic },
+      );
+    const initial = await waitFor('a discovered schema', async () => ((await drift()).rawTopic?.currentVersion ? (await drift()).rawTopic : undefined));
     await maria.query(`ALTER TABLE ${table} ADD COLUMN note VARCHAR(100) NULL`);
     await maria.query(`INSERT INTO ${table} (id, sku, note) VALUES (30, 'SKU-NOTE', 'added after the ALTER')`);
     await productAt(30, 1);
-    const drifted = await waitFor('a drift version adding $.note', async () => {
-      const t = (await drift()).rawTopic;
-      return t.versions.some((v) => v.changes.added.includes('$.note')) ? t : undefined;
-    }, { timeoutMs: 30000 });
+    const drifted = await waitFor(
+      'a drift version adding $.note',
+      async () => {
+        const t = (await drift()).rawTopic;
+        return t.versions.some((v) => v.changes.added.includes('$.note')) ? t : undefined;
+      },
+      { timeoutMs: 30000 },
+    );
     expect(drifted.currentVersion).toBeGreaterThan(initial.currentVersion);
     const version = drifted.versions.find((v) => v.changes.added.includes('$.note'))!.version;
     expect(drifted.drift.map((d) => d.version)).toContain(version);

@@ -27,9 +27,13 @@ describe('several sources merged into one subject with per-field precedence', ()
     };
     const harness = await startIngestionHarness([specFromFile('customer.json', pgTopic), crm]);
     try {
-      const row = (lsn: number, email: string, name: string) => pgChange({
-        op: lsn === 1 ? 'c' : 'u', key: { id: 1 }, lsn, after: { id: 1, email, name, balance: '1.00', tier: 'gold' },
-      });
+      const row = (lsn: number, email: string, name: string) =>
+        pgChange({
+          op: lsn === 1 ? 'c' : 'u',
+          key: { id: 1 },
+          lsn,
+          after: { id: 1, email, name, balance: '1.00', tier: 'gold' },
+        });
       await produce(kafka, pgTopic, [row(1, 'a@pg.io', 'Ada')]);
       await harness.waitForOutcomes(1);
       await produce(kafka, crmTopic, [pgChange({ op: 'u', key: { id: 1 }, lsn: 7, after: { id: 1, email: ' CRM@X.IO ' } })]);

@@ -21,16 +21,43 @@ describe('order ingestion from MongoDB-connector events (the seed spec)', () => 
   beforeAll(async () => {
     harness = await startIngestionHarness([specFromFile('order.json', topic)]);
     await produce(kafka, topic, [
-      mongoChange({ op: 'r', id: { $oid: A }, tsMs: 1_700_000_000_000, ord: 1, after: {
-        orderId: 1001, customer: { email: 'Ada@Example.COM', name: 'Ada' },
-        items: [{ sku: 'SKU-1', qty: 2 }, { sku: 'SKU-2', qty: 1 }], total: { $numberDecimal: '30.50' },
-      } }),
-      mongoChange({ op: 'c', id: { $oid: B }, tsMs: 1_700_000_001_000, ord: 1, after: {
-        orderId: 'B-2', customer: { email: 'BOB@EXAMPLE.COM' }, items: [],
-      } }),
-      mongoChange({ op: 'u', id: { $oid: A }, tsMs: 1_700_000_002_000, ord: 1, after: {
-        orderId: 1001, customer: { email: 'Ada@Example.COM' }, items: [{ sku: 'SKU-3' }],
-      } }),
+      mongoChange({
+        op: 'r',
+        id: { $oid: A },
+        tsMs: 1_700_000_000_000,
+        ord: 1,
+        after: {
+          orderId: 1001,
+          customer: { email: 'Ada@Example.COM', name: 'Ada' },
+          items: [
+            { sku: 'SKU-1', qty: 2 },
+            { sku: 'SKU-2', qty: 1 },
+          ],
+          total: { $numberDecimal: '30.50' },
+        },
+      }),
+      mongoChange({
+        op: 'c',
+        id: { $oid: B },
+        tsMs: 1_700_000_001_000,
+        ord: 1,
+        after: {
+          orderId: 'B-2',
+          customer: { email: 'BOB@EXAMPLE.COM' },
+          items: [],
+        },
+      }),
+      mongoChange({
+        op: 'u',
+        id: { $oid: A },
+        tsMs: 1_700_000_002_000,
+        ord: 1,
+        after: {
+          orderId: 1001,
+          customer: { email: 'Ada@Example.COM' },
+          items: [{ sku: 'SKU-3' }],
+        },
+      }),
       mongoChange({ op: 'u', id: { $oid: A }, tsMs: 1_700_000_002_000, ord: 2, updatedFields: { 'customer.email': 'ADA@NEW.COM' } }),
       mongoChange({ op: 'd', id: { $oid: B }, tsMs: 1_700_000_003_000, ord: 1 }),
       tombstone(JSON.stringify({ id: JSON.stringify({ $oid: B }) })),

@@ -20,8 +20,7 @@ describe('PostgreSQL → Debezium → canonical customer', () => {
   const table = uniqueName('customers');
   let harness: IngestionHarness;
   let pg: Awaited<ReturnType<typeof testPostgres>>;
-  const customer = async (id: number) =>
-    harness.db.collection(stateCollectionName('customer')).findOne({ _id: String(id) as never });
+  const customer = async (id: number) => harness.db.collection(stateCollectionName('customer')).findOne({ _id: String(id) as never });
 
   beforeAll(async () => {
     pg = await testPostgres();
@@ -62,8 +61,7 @@ describe('PostgreSQL → Debezium → canonical customer', () => {
     });
     expect(deleted._meta.version).toBe(3);
 
-    const messages = await collectMessages(kafka, canonicalTopic('customer', harness.topicPrefix),
-      (m) => m.filter((x) => x.key === '1').length >= 3);
+    const messages = await collectMessages(kafka, canonicalTopic('customer', harness.topicPrefix), (m) => m.filter((x) => x.key === '1').length >= 3);
     expect(messages.filter((m) => m.key === '1').map((m) => JSON.parse(m.value!).op)).toEqual(['CREATE', 'UPDATE', 'DELETE']);
   });
 
@@ -79,8 +77,7 @@ describe('PostgreSQL → Debezium → canonical customer', () => {
     expect(moved.data).toMatchObject({ customerId: '11', email: 'pk@x.io' });
     expect(moved._meta.deleted).toBe(false);
     expect(old.data).toMatchObject({ customerId: '10' });
-    const live = await harness.db.collection(stateCollectionName('customer'))
-      .countDocuments({ 'data.email': 'pk@x.io', '_meta.deleted': false });
+    const live = await harness.db.collection(stateCollectionName('customer')).countDocuments({ 'data.email': 'pk@x.io', '_meta.deleted': false });
     expect(live).toBe(1);
   });
 
@@ -114,8 +111,11 @@ describe('PostgreSQL → Debezium → canonical customer', () => {
       commits.push(Date.now());
       await waitFor(`version ${i + 1}`, async () => ((await customer(3))?._meta.version ?? 0) >= i + 1, { intervalMs: 2 });
     }
-    const events = await harness.db.collection(EVENT_LOG_COLLECTION)
-      .find({ subject: 'customer', key: '3', version: { $gte: 2 } }).sort({ version: 1 }).toArray();
+    const events = await harness.db
+      .collection(EVENT_LOG_COLLECTION)
+      .find({ subject: 'customer', key: '3', version: { $gte: 2 } })
+      .sort({ version: 1 })
+      .toArray();
     expect(events).toHaveLength(rounds);
     const latencies = events.map((e, i) => Date.parse(e.ingestedAt) - commits[i]!).sort((a, b) => a - b);
     const p50 = percentile(latencies, 50);

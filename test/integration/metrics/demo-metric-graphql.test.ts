@@ -102,20 +102,35 @@ describe('the demo metric (order-amount) through GraphQL', () => {
 
     const catalog = createSubjectCatalog(loadCanonicalSchemas(path.join(ROOT, 'schema', 'canonical')).values());
     services = {
-      catalog, db: harness.db, store: createEntityStore(harness.db), eventLog: createEventLog(harness.db), maxPageSize: 100,
-      access: createAccessPolicy([]), metrics: reader,
+      catalog,
+      db: harness.db,
+      store: createEntityStore(harness.db),
+      eventLog: createEventLog(harness.db),
+      maxPageSize: 100,
+      access: createAccessPolicy([]),
+      metrics: reader,
     };
     const app = express();
     server = http.createServer(app);
     const endpoint = await mountGraphqlEndpoint({
-      app, httpServer: server, path: '/graphql', gateway: new SchemaGateway(buildApiSchema(catalog.list(), withMetricSubscriptions(() => ({})))), services, logger,
+      app,
+      httpServer: server,
+      path: '/graphql',
+      gateway: new SchemaGateway(
+        buildApiSchema(
+          catalog.list(),
+          withMetricSubscriptions(() => ({})),
+        ),
+      ),
+      services,
+      logger,
     });
     leftovers.add(() => endpoint.stop());
 
     messages.push(...demo.next(400).messages);
     await produce(kafka, topic, messages);
     await harness.waitForOutcomes(messages.length);
-    const events = (harness.ingestion.stats.outcomes.applied);
+    const events = harness.ingestion.stats.outcomes.applied;
     await waitFor('metrics caught up', () => metrics.stats.events >= events, { timeoutMs: 60000 });
   });
   afterAll(() => leftovers.dispose());
@@ -127,10 +142,13 @@ describe('the demo metric (order-amount) through GraphQL', () => {
 
   it('answers metric(order-amount, hour) exactly as the hand computation over the demo events', async () => {
     const expected = handComputation(messages);
-    const { data, errors } = await query<{ metric: { start: string; dimensions: { region: string; product: string }; count: number; sum: string; min: string; max: string; avg: number }[] }>(
-      '{ metric(name: "order-amount", window: hour) { start dimensions count sum avg min max } }');
+    const { data, errors } = await query<{
+      metric: { start: string; dimensions: { region: string; product: string }; count: number; sum: string; min: string; max: string; avg: number }[];
+    }>('{ metric(name: "order-amount", window: hour) { start dimensions count sum avg min max } }');
     expect(errors).toBeUndefined();
-    const actual = Object.fromEntries(data!.metric.map((b) => [`${b.start}|${b.dimensions.region}|${b.dimensions.product}`, { count: b.count, sum: b.sum, min: b.min, max: b.max }]));
+    const actual = Object.fromEntries(
+      data!.metric.map((b) => [`${b.start}|${b.dimensions.region}|${b.dimensions.product}`, { count: b.count, sum: b.sum, min: b.min, max: b.max }]),
+    );
     expect(Object.keys(expected.hourly).length).toBeGreaterThan(10);
     expect(actual).toEqual(expected.hourly);
     for (const bucket of data!.metric) expect(bucket.avg).toBeCloseTo(Number(bucket.sum) / bucket.count, 9);
@@ -139,7 +157,8 @@ describe('the demo metric (order-amount) through GraphQL', () => {
   it('merges dimensions left out of groupBy, filters by dimension and window range', async () => {
     const expected = handComputation(messages);
     const { data } = await query<{ metric: { dimensions: Record<string, string>; count: number; sum: string }[] }>(
-      '{ metric(name: "order-amount", window: day, groupBy: ["region"], where: {region: ["eu-west", "us-east"]}) { dimensions count sum } }');
+      '{ metric(name: "order-amount", window: day, groupBy: ["region"], where: {region: ["eu-west", "us-east"]}) { dimensions count sum } }',
+    );
     const totals = new Map<string, bigint>();
     for (const [id, b] of Object.entries(expected.hourly)) {
       const region = id.split('|')[1]!;
@@ -150,23 +169,43 @@ describe('the demo metric (order-amount) through GraphQL', () => {
     for (const row of data!.metric) got.set(row.dimensions.region!, (got.get(row.dimensions.region!) ?? 0n) + BigInt(Math.round(Number(row.sum) * 100)));
     expect(Object.fromEntries(got)).toEqual(Object.fromEntries(totals));
     expect(data!.metric.every((row) => Object.keys(row.dimensions).join() === 'region')).toBe(true);
-    const empty = await query<{ metric: unknown[] }>('{ metric(name: "order-amount", window: hour, from: "2000-01-01T00:00:00Z", to: "2000-01-02T00:00:00Z") { count } }');
+    const empty = await query<{ metric: unknown[] }>(
+      '{ metric(name: "order-amount", window: hour, from: "2000-01-01T00:00:00Z", to: "2000-01-02T00:00:00Z") { count } }',
+    );
     expect(empty.data!.metric).toEqual([]);
   });
 
   it('lists the definition with its backfill, and rejects unknown metrics, windows and dimensions with codes', async () => {
     await metrics.backfillsSettled();
-    const { data } = await query<{ metricDefinitions: Record<string, unknown>[] }>('{ metricDefinitions { name version subject measure multiplyBy windows time dimensions { name field } backfill { state } } }');
-    expect(data!.metricDefinitions).toEqual([{
-      name: 'order-amount', version: 1, subject: 'order', measure: 'line_items[*].price', multiplyBy: 'line_items[*].qty', windows: ['hour', 'day'], time: 'created_at',
-      dimensions: [{ name: 'region', field: 'region' }, { name: 'product', field: 'line_items[*].sku' }], backfill: { state: 'done' },
-    }]);
+    const { data } = await query<{ metricDefinitions: Record<string, unknown>[] }>(
+      '{ metricDefinitions { name version subject measure multiplyBy windows time dimensions { name field } backfill { state } } }',
+    );
+    expect(data!.metricDefinitions).toEqual([
+      {
+        name: 'order-amount',
+        version: 1,
+        subject: 'order',
+        measure: 'line_items[*].price',
+        multiplyBy: 'line_items[*].qty',
+        windows: ['hour', 'day'],
+        time: 'created_at',
+        dimensions: [
+          { name: 'region', field: 'region' },
+          { name: 'product', field: 'line_items[*].sku' },
+        ],
+        backfill: { state: 'done' },
+      },
+    ]);
     const codes = async (text: string) => (await query(text)).errors?.map((e) => e.extensions?.code);
     expect(await codes('{ metric(name: "nope", window: hour) { count } }')).toEqual(['BAD_USER_INPUT']);
     expect(await codes('{ metric(name: "order-amount", window: "hour") { count } }')).toEqual(['GRAPHQL_VALIDATION_FAILED']);
     // The list filters' language: the operator shape answers like the shorthand; a mistake is refused naming the dimension, never answered with [].
-    const listShape = await query<{ metric: unknown[] }>('{ metric(name: "order-amount", window: hour, where: {region: {eq: "eu-west"}}) { start dimensions count sum } }');
-    const shorthand = await query<{ metric: unknown[] }>('{ metric(name: "order-amount", window: hour, where: {region: "eu-west"}) { start dimensions count sum } }');
+    const listShape = await query<{ metric: unknown[] }>(
+      '{ metric(name: "order-amount", window: hour, where: {region: {eq: "eu-west"}}) { start dimensions count sum } }',
+    );
+    const shorthand = await query<{ metric: unknown[] }>(
+      '{ metric(name: "order-amount", window: hour, where: {region: "eu-west"}) { start dimensions count sum } }',
+    );
     expect(listShape.errors).toBeUndefined();
     expect(listShape.data!.metric.length).toBeGreaterThan(0);
     expect(listShape.data).toEqual(shorthand.data);
@@ -179,7 +218,9 @@ describe('the demo metric (order-amount) through GraphQL', () => {
 
   it('ordersAggregate counts current state per group and stops with LIMIT_EXCEEDED beyond its bound', async () => {
     const expected = handComputation(messages);
-    const { data, errors } = await query<{ ordersAggregate: { group: { region: string }; count: number }[] }>('{ ordersAggregate(groupBy: ["region"]) { group count } }');
+    const { data, errors } = await query<{ ordersAggregate: { group: { region: string }; count: number }[] }>(
+      '{ ordersAggregate(groupBy: ["region"]) { group count } }',
+    );
     expect(errors).toBeUndefined();
     expect(Object.fromEntries(data!.ordersAggregate.map((g) => [g.group.region, g.count]))).toEqual(expected.byRegion);
     // The same query under small bounds: too many groups, too many scanned entities.
@@ -189,16 +230,27 @@ describe('the demo metric (order-amount) through GraphQL', () => {
       return { services: small, principal: small.access.principalFor(undefined), loaders: createLoaders(small) };
     };
     expect(expected.live).toBeGreaterThan(40);
-    const tooManyGroups = await graphql({ schema, source: '{ ordersAggregate(groupBy: ["order_id"]) { count } }', contextValue: bounded({ maxScan: 10_000, maxGroups: 40 }) });
+    const tooManyGroups = await graphql({
+      schema,
+      source: '{ ordersAggregate(groupBy: ["order_id"]) { count } }',
+      contextValue: bounded({ maxScan: 10_000, maxGroups: 40 }),
+    });
     expect(tooManyGroups.errors?.[0]?.originalError).toMatchObject({ code: 'LIMIT_EXCEEDED' });
     const tooManyScanned = await graphql({ schema, source: '{ ordersAggregate { count } }', contextValue: bounded({ maxScan: 40, maxGroups: 1_000 }) });
     expect(tooManyScanned.errors?.[0]?.originalError).toMatchObject({ code: 'LIMIT_EXCEEDED' });
   });
 
   it('metricUpdated pushes the new aggregate of a bucket when an order changes it', async () => {
-    const schema = buildApiSchema(services.catalog.list(), withMetricSubscriptions(() => ({})));
+    const schema = buildApiSchema(
+      services.catalog.list(),
+      withMetricSubscriptions(() => ({})),
+    );
     const contextValue: ApiContext = { services, principal: services.access.principalFor(undefined), loaders: createLoaders(services) };
-    const stream = await subscribe({ schema, document: parse('subscription { metricUpdated(name: "order-amount", window: hour, groupBy: []) { start count sum } }'), contextValue }) as AsyncIterableIterator<ExecutionResult>;
+    const stream = (await subscribe({
+      schema,
+      document: parse('subscription { metricUpdated(name: "order-amount", window: hour, groupBy: []) { start count sum } }'),
+      contextValue,
+    })) as AsyncIterableIterator<ExecutionResult>;
     leftovers.add(async () => stream.return?.());
     clock = Date.UTC(2030, 0, 1, 12, 5);
     const more = demo.next(30).messages;
@@ -218,12 +270,19 @@ describe('the demo metric (order-amount) through GraphQL', () => {
     await harness.waitForOutcomes(messages.length);
     const applied = harness.ingestion.stats.outcomes.applied;
     await waitFor('metrics caught up', () => metrics.stats.events >= applied, { timeoutMs: 120_000 });
-    const stored = async () => (await query<{ metric: { start: string; count: number; sum: string }[] }>(
-      '{ metric(name: "order-amount", window: hour, groupBy: [], from: "2030-01-01T12:00:00Z", to: "2030-01-01T13:00:00Z") { start count sum } }')).data!.metric;
+    const stored = async () =>
+      (
+        await query<{ metric: { start: string; count: number; sum: string }[] }>(
+          '{ metric(name: "order-amount", window: hour, groupBy: [], from: "2030-01-01T12:00:00Z", to: "2030-01-01T13:00:00Z") { start count sum } }',
+        )
+      ).data!.metric;
     // Pushes are execution results (objects without a prototype): compared as the JSON a client gets.
     const lastPushed = () => JSON.parse(JSON.stringify(latest.get('2030-01-01T12:00:00.000Z') ?? null)) as unknown;
-    await waitFor('the last push of the window to equal its stored aggregate', async () => isDeepStrictEqual(await stored(), [lastPushed()]), { timeoutMs: 120_000 })
-      .catch(async (error: unknown) => { throw new Error(`${String(error)}: stored ${JSON.stringify(await stored())}, last pushed ${JSON.stringify(latest.get('2030-01-01T12:00:00.000Z'))}`); });
+    await waitFor('the last push of the window to equal its stored aggregate', async () => isDeepStrictEqual(await stored(), [lastPushed()]), {
+      timeoutMs: 120_000,
+    }).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}: stored ${JSON.stringify(await stored())}, last pushed ${JSON.stringify(latest.get('2030-01-01T12:00:00.000Z'))}`);
+    });
     expect(errors).toEqual([]);
     expect(latest.get('2030-01-01T12:00:00.000Z')?.count).toBeGreaterThan(0);
     await stream.return?.();

@@ -63,10 +63,18 @@ describe('metrics property over Kafka and the store', () => {
       const after = versions[version - 1]!;
       const before = version > 1 ? versions[version - 2]! : null;
       return {
-        id: `${key}-${version}`, subject: 'order', key, op: after === null ? 'DELETE' : before === null ? 'CREATE' : 'UPDATE', version,
-        before, after, changedFields: [], spec: { id: 't', version: 1 },
+        id: `${key}-${version}`,
+        subject: 'order',
+        key,
+        op: after === null ? 'DELETE' : before === null ? 'CREATE' : 'UPDATE',
+        version,
+        before,
+        after,
+        changedFields: [],
+        spec: { id: 't', version: 1 },
         source: { topic: 'raw', partition: 0, offset: '0', position: String(version), connector: 'test', op: 'u', snapshot: false },
-        sourceTsMs: BASE_TS + version, ingestedAt: new Date().toISOString(),
+        sourceTsMs: BASE_TS + version,
+        ingestedAt: new Date().toISOString(),
       };
     };
     for (let step = 0; step < 600; step += 1) {
@@ -79,7 +87,7 @@ describe('metrics property over Kafka and the store', () => {
       else if (roll < 0.12) next = null;
       else if (roll < 0.35) next = { ...last, region: pick(rng, ['eu', 'us', 'ap']) };
       else if (roll < 0.55) next = { ...last, created_at: randomOrder(rng).created_at };
-      else if (roll < 0.75) next = { ...last, line_items: (randomOrder(rng).line_items as unknown[]) };
+      else if (roll < 0.75) next = { ...last, line_items: randomOrder(rng).line_items as unknown[] };
       else next = randomOrder(rng);
       versions.push(next);
       histories.set(key, versions);
@@ -90,16 +98,22 @@ describe('metrics property over Kafka and the store', () => {
     }
     // Final state, as ingestion would have stored it (soft deletes keep their version).
     const state = db.collection(stateCollectionName('order'));
-    await state.insertMany([...histories].map(([key, versions]) => ({
-      _id: key as never, data: versions.at(-1) ?? [...versions].reverse().find((v) => v !== null) ?? {},
-      _meta: { version: versions.length, deleted: versions.at(-1) === null, sourceTsMs: BASE_TS + versions.length, updatedAt: new Date() },
-    })));
+    await state.insertMany(
+      [...histories].map(([key, versions]) => ({
+        _id: key as never,
+        data: versions.at(-1) ?? [...versions].reverse().find((v) => v !== null) ?? {},
+        _meta: { version: versions.length, deleted: versions.at(-1) === null, sourceTsMs: BASE_TS + versions.length, updatedAt: new Date() },
+      })),
+    );
   });
   afterAll(() => leftovers.dispose());
 
   const BASE_TS = Date.UTC(2024, 2, 1);
   const storedBuckets = async (metric: string) => {
-    const docs = await db.collection('metric_buckets').find({ metric, count: { $gt: 0 } }, { projection: { members: 0 } }).toArray();
+    const docs = await db
+      .collection('metric_buckets')
+      .find({ metric, count: { $gt: 0 } }, { projection: { members: 0 } })
+      .toArray();
     return Object.fromEntries(docs.map((d) => [bruteKeyOf(d._id as unknown as string), { count: d.count, sum: d.sum, min: d.min, max: d.max }]));
   };
 
@@ -124,7 +138,7 @@ describe('metrics property over Kafka and the store', () => {
     const expected = bruteForce([...histories.values()].map((v) => v.at(-1)!));
     expect(expected.size).toBeGreaterThan(20);
     const metric = compileMetric(definition(PROPERTY_DEFINITION));
-    const batch = Object.fromEntries([...await computeFromState(db, metric)].map(([id, s]) => [bruteKeyOf(id), s]));
+    const batch = Object.fromEntries([...(await computeFromState(db, metric))].map(([id, s]) => [bruteKeyOf(id), s]));
     expect(await storedBuckets(metric.key)).toEqual(Object.fromEntries(expected));
     expect(batch).toEqual(Object.fromEntries(expected));
     expect(await second.verify(PROPERTY_DEFINITION.name)).toMatchObject({ mismatches: [] });
@@ -142,7 +156,12 @@ describe('metrics property over Kafka and the store', () => {
   it('a crash between the contribution write and the bucket writes is repaired by the replay of that change', async () => {
     const store = createRollupStore(db);
     const metric = compileMetric(definition({ ...PROPERTY_DEFINITION, version: 3 }));
-    const order = (region: string, price: string) => ({ region, created_at: '2024-03-01T10:20:00.000Z', status: 'paid', line_items: [{ sku: 'mug', price, qty: 1 }] });
+    const order = (region: string, price: string) => ({
+      region,
+      created_at: '2024-03-01T10:20:00.000Z',
+      status: 'paid',
+      line_items: [{ sku: 'mug', price, qty: 1 }],
+    });
     const hour = Date.UTC(2024, 2, 1, 10);
     const day = Date.UTC(2024, 2, 1);
     const expect1 = (region: string, sum: string) => ({
@@ -154,7 +173,10 @@ describe('metrics property over Kafka and the store', () => {
     // Version 2 moves the order to another region; the process dies right after writing its contribution.
     const rows = [...metric.contributionsOf(order('us', '7.5'), null)].map(([b, { agg }]) => ({ b, a: agg }));
     const stored = (await store.contributions.findOne({ _id: `${metric.key}|x` }))!;
-    await store.contributions.replaceOne({ _id: stored._id }, { ...stored, v: 2, rows, touched: [...stored.touched, ...rows.map((r) => r.b)], dirty: true, rev: stored.rev + 1 });
+    await store.contributions.replaceOne(
+      { _id: stored._id },
+      { ...stored, v: 2, rows, touched: [...stored.touched, ...rows.map((r) => r.b)], dirty: true, rev: stored.rev + 1 },
+    );
     expect(await storedBuckets(metric.key)).toEqual(expect1('eu', '5'));
     // Kafka redelivers the uncommitted change: a "duplicate" now, which settles the buckets.
     expect(await store.apply(metric, [{ key: 'x', version: 2, data: order('us', '7.5'), changeTsMs: null }])).toMatchObject({ applied: 0, skipped: 1 });

@@ -34,8 +34,11 @@ describe('reliability: API process restarted under connected subscribers', () =>
     const port = await freePort();
     const startApi = async () => {
       const service = startService(world.env({ CANONQL_ROLES: 'api', CANONQL_HTTP_PORT: String(port) }));
-      await waitFor('the API to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ?? false, { timeoutMs: 60_000 })
-        .catch((error: unknown) => { throw new Error(`${String(error)}\n${service.output.join('')}`); });
+      await waitFor('the API to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ?? false, {
+        timeoutMs: 60_000,
+      }).catch((error: unknown) => {
+        throw new Error(`${String(error)}\n${service.output.join('')}`);
+      });
       return service;
     };
     api = await startApi();
@@ -68,10 +71,14 @@ describe('reliability: API process restarted under connected subscribers', () =>
     const want = new Set<string>();
     for (let n = firstLive; n < world.produced(); n += 1) want.add(`${(n % KEYS).toString(16).padStart(24, '0')}@${Math.floor(n / KEYS) + 1}`);
     for (const subscriber of subscribers) {
-      await waitFor('the subscriber to catch up', () => {
-        const got = new Set(subscriber.received.map((r) => `${r.key}@${r.version}`));
-        return [...want].every((w) => got.has(w));
-      }, { timeoutMs: 60_000 }).catch(() => undefined);
+      await waitFor(
+        'the subscriber to catch up',
+        () => {
+          const got = new Set(subscriber.received.map((r) => `${r.key}@${r.version}`));
+          return [...want].every((w) => got.has(w));
+        },
+        { timeoutMs: 60_000 },
+      ).catch(() => undefined);
       const seen = new Set<string>();
       const last = new Map<string, number>();
       const outOfOrder: string[] = [];

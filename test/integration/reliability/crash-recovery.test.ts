@@ -34,7 +34,8 @@ describe('reliability: crash recovery of the main job', () => {
     world = await createReliabilityWorld('crash', { keys: KEYS, partitions: 2 });
     const w = world;
     const port = await freePort();
-    const start = () => w.startIngestion({ CANONQL_ROLES: 'ingest,api', CANONQL_HTTP_PORT: String(port), CANONQL_INGEST_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS) });
+    const start = () =>
+      w.startIngestion({ CANONQL_ROLES: 'ingest,api', CANONQL_HTTP_PORT: String(port), CANONQL_INGEST_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS) });
     /** The ingestion check of the first 200 answer (`starting`: served before the consumer joined). */
     let ingestionAtReady: string | undefined;
     const ready = async () => {
@@ -43,8 +44,13 @@ describe('reliability: crash recovery of the main job', () => {
       ingestionAtReady = ((await response.json()) as { checks?: { ingestion?: string } }).checks?.ingestion;
       return true;
     };
-    const appliedChanges = async () => (await w.db.collection<{ _meta: { version: number } }>('state_order').find({}, { projection: { _meta: 1 } }).toArray())
-      .reduce((n, d) => n + d._meta.version, 0);
+    const appliedChanges = async () =>
+      (
+        await w.db
+          .collection<{ _meta: { version: number } }>('state_order')
+          .find({}, { projection: { _meta: 1 } })
+          .toArray()
+      ).reduce((n, d) => n + d._meta.version, 0);
 
     w.sampler.start(1000);
     let service: ServiceProcess = start();
@@ -77,7 +83,10 @@ describe('reliability: crash recovery of the main job', () => {
       service = start();
       await waitFor('the restarted process to be ready', ready, { timeoutMs: 60_000, intervalMs: 50 });
       const readyMs = Date.now() - killedAt;
-      await waitFor('every subscriber to reconnect', () => subscribers.every((s, i) => s.connectedAt.length > connections[i]!), { timeoutMs: 60_000, intervalMs: 50 });
+      await waitFor('every subscriber to reconnect', () => subscribers.every((s, i) => s.connectedAt.length > connections[i]!), {
+        timeoutMs: 60_000,
+        intervalMs: 50,
+      });
       const subscribersMs = Math.max(...subscribers.map((s, i) => s.connectedAt[connections[i]!]! - killedAt));
       await waitFor('ingestion to resume', async () => (await appliedChanges()) > applied, { timeoutMs: 90_000, intervalMs: 100 });
       const ingestionMs = Date.now() - killedAt;
@@ -86,16 +95,22 @@ describe('reliability: crash recovery of the main job', () => {
     loading = false;
     await load;
     await w.waitApplied(120_000);
-    console.log(`crash recovery (session timeout ${SESSION_TIMEOUT_MS} ms), ms from SIGKILL:\n${figures.map((f, i) => `  kill ${i + 1}: /readyz 200 ${f.readyMs} (ingestion ${f.ingestionAtReady}), all ${SUBSCRIBERS} subscribers reconnected ${f.subscribersMs}, ingestion resumed ${f.ingestionMs}`).join('\n')}`);
+    console.log(
+      `crash recovery (session timeout ${SESSION_TIMEOUT_MS} ms), ms from SIGKILL:\n${figures.map((f, i) => `  kill ${i + 1}: /readyz 200 ${f.readyMs} (ingestion ${f.ingestionAtReady}), all ${SUBSCRIBERS} subscribers reconnected ${f.subscribersMs}, ingestion resumed ${f.ingestionMs}`).join('\n')}`,
+    );
 
     // Each subscriber: every change after it went live, exactly once (no client-side de-duplication), in order.
     const want = new Set<string>();
     for (let n = firstLive; n < w.produced(); n += 1) want.add(`${oid(n % KEYS)}@${Math.floor(n / KEYS) + 1}`);
     for (const subscriber of subscribers) {
-      await waitFor('the subscriber to catch up', () => {
-        const got = new Set(subscriber.received.map((r) => `${r.key}@${r.version}`));
-        return [...want].every((x) => got.has(x));
-      }, { timeoutMs: 60_000 }).catch(() => undefined);
+      await waitFor(
+        'the subscriber to catch up',
+        () => {
+          const got = new Set(subscriber.received.map((r) => `${r.key}@${r.version}`));
+          return [...want].every((x) => got.has(x));
+        },
+        { timeoutMs: 60_000 },
+      ).catch(() => undefined);
       const counts = new Map<string, number>();
       const last = new Map<string, number>();
       const outOfOrder: string[] = [];

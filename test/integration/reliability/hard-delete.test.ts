@@ -19,7 +19,14 @@ import { waitFor } from '../../support/wait-for';
 const KEYS = 20;
 const STAGES = ['c', 'u', 'd', 'c', 'u'] as const;
 
-const METRIC = { name: 'order-count', version: 1, subject: 'order', dimensions: [{ name: 'email', field: 'customer.email' }], time: { changeTime: true }, windows: ['day'] };
+const METRIC = {
+  name: 'order-count',
+  version: 1,
+  subject: 'order',
+  dimensions: [{ name: 'email', field: 'customer.email' }],
+  time: { changeTime: true },
+  windows: ['day'],
+};
 
 function deleteRecreateStream(n: number): WorldChange {
   const stage = Math.floor(n / KEYS);
@@ -28,8 +35,16 @@ function deleteRecreateStream(n: number): WorldChange {
   const op = STAGES[stage]!;
   const doc = (version: number) => ({ orderId: `o-${k}`, customer: { email: `v${version}@x.io` }, items: [{ sku: `sku-${k}-${version}` }] });
   return {
-    k, v, data: op === 'd' ? null : orderData(k, v),
-    message: mongoChange({ op, id: { $oid: oid(k) }, tsMs: 1_700_000_000_000 + v * 1000, ord: k + 1, ...(op === 'd' ? { before: doc(v - 1) } : { after: doc(v) }) }),
+    k,
+    v,
+    data: op === 'd' ? null : orderData(k, v),
+    message: mongoChange({
+      op,
+      id: { $oid: oid(k) },
+      tsMs: 1_700_000_000_000 + v * 1000,
+      ord: k + 1,
+      ...(op === 'd' ? { before: doc(v - 1) } : { after: doc(v) }),
+    }),
   };
 }
 
@@ -49,9 +64,17 @@ describe('reliability: hard delete and re-creation', () => {
     fs.writeFileSync(path.join(metricsDir, 'order-count.json'), JSON.stringify(METRIC));
     const port = await freePort();
     world.sampler.start(1000);
-    const service = world.startIngestion({ CANONQL_ROLES: 'ingest,api', CANONQL_HTTP_PORT: String(port), CANONQL_METRICS: 'true', CANONQL_METRICS_DIR: metricsDir });
-    await waitFor('the process to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ?? false, { timeoutMs: 60_000 })
-      .catch((error: unknown) => { throw new Error(`${String(error)}\n${service.output.join('')}`); });
+    const service = world.startIngestion({
+      CANONQL_ROLES: 'ingest,api',
+      CANONQL_HTTP_PORT: String(port),
+      CANONQL_METRICS: 'true',
+      CANONQL_METRICS_DIR: metricsDir,
+    });
+    await waitFor('the process to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ?? false, {
+      timeoutMs: 60_000,
+    }).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${service.output.join('')}`);
+    });
 
     await world.produce(KEYS);
     await world.waitApplied();
@@ -71,11 +94,19 @@ describe('reliability: hard delete and re-creation', () => {
     const validated = validateMetricDefinition(METRIC);
     if (!validated.ok) throw new Error(validated.problems.join('\n'));
     const metric = compileMetric(validated.definition);
-    const stored = async () => Object.fromEntries((await world!.db.collection<{ _id: string; count: number }>('metric_buckets')
-      .find({ metric: metric.key, count: { $gt: 0 } }).toArray()).map((d) => [d._id, d.count]));
-    const recomputed = async () => Object.fromEntries([...await computeFromState(world!.db, metric)].map(([id, s]) => [id, s.count]));
-    await waitFor('rollups equal to a recomputation from state', async () => JSON.stringify(await stored()) === JSON.stringify(await recomputed()), { timeoutMs: 30_000 })
-      .catch(() => undefined);
+    const stored = async () =>
+      Object.fromEntries(
+        (
+          await world!.db
+            .collection<{ _id: string; count: number }>('metric_buckets')
+            .find({ metric: metric.key, count: { $gt: 0 } })
+            .toArray()
+        ).map((d) => [d._id, d.count]),
+      );
+    const recomputed = async () => Object.fromEntries([...(await computeFromState(world!.db, metric))].map(([id, s]) => [id, s.count]));
+    await waitFor('rollups equal to a recomputation from state', async () => JSON.stringify(await stored()) === JSON.stringify(await recomputed()), {
+      timeoutMs: 30_000,
+    }).catch(() => undefined);
     expect(await stored()).toEqual(await recomputed());
     expect(Object.values(await stored()).reduce((n, c) => n + c, 0)).toBe(KEYS);
 

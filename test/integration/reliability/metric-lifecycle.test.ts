@@ -22,7 +22,14 @@ import { TEST_ADMIN_KEY } from '../../support/graphql-result';
  * METRIC_VERSION_CHANGED at the next switch. The shared checker ends the case.
  */
 const KEYS = 30;
-const V1 = { name: 'order-count', version: 1, subject: 'order', dimensions: [{ name: 'email', field: 'customer.email' }], time: { changeTime: true }, windows: ['day'] };
+const V1 = {
+  name: 'order-count',
+  version: 1,
+  subject: 'order',
+  dimensions: [{ name: 'email', field: 'customer.email' }],
+  time: { changeTime: true },
+  windows: ['day'],
+};
 const V2 = { ...V1, version: 2, windows: ['day', 'hour'] };
 
 const compiled = (input: unknown) => {
@@ -38,16 +45,28 @@ class MetricSubscriber {
   private readonly client: Client;
   constructor(url: string) {
     this.client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
-    this.client.subscribe<{ metricUpdated: { metric: string; count: number } }>({ query: 'subscription { metricUpdated(name: "order-count", window: day) { metric count } }' }, {
-      next: (value) => {
-        if (value.data) this.updates.push(value.data.metricUpdated);
-        if (value.errors) this.ended = { code: (value.errors[0]?.extensions as { code?: string } | undefined)?.code, message: value.errors[0]!.message };
+    this.client.subscribe<{ metricUpdated: { metric: string; count: number } }>(
+      { query: 'subscription { metricUpdated(name: "order-count", window: day) { metric count } }' },
+      {
+        next: (value) => {
+          if (value.data) this.updates.push(value.data.metricUpdated);
+          if (value.errors) this.ended = { code: (value.errors[0]?.extensions as { code?: string } | undefined)?.code, message: value.errors[0]!.message };
+        },
+        error: (error) => {
+          this.ended = {
+            message: String((error as Error)?.message ?? JSON.stringify(error)),
+            code: (error as { extensions?: { code?: string } }[])[0]?.extensions?.code,
+          };
+        },
+        complete: () => {
+          this.ended ??= 'complete';
+        },
       },
-      error: (error) => { this.ended = { message: String((error as Error)?.message ?? JSON.stringify(error)), code: ((error as { extensions?: { code?: string } }[])[0])?.extensions?.code }; },
-      complete: () => { this.ended ??= 'complete'; },
-    });
+    );
   }
-  dispose() { return this.client.dispose(); }
+  dispose() {
+    return this.client.dispose();
+  }
 }
 
 jest.setTimeout(900_000);
@@ -70,13 +89,24 @@ describe('reliability: metric version lifecycle under a live stream', () => {
     const port = await freePort();
     w.sampler.start(1000);
     const service = w.startIngestion({
-      CANONQL_ROLES: 'ingest,api', CANONQL_HTTP_PORT: String(port), CANONQL_METRICS: 'true', CANONQL_METRICS_DIR: metricsDir,
-      CANONQL_ADMIN_KEYS: TEST_ADMIN_KEY, CANONQL_CATALOG_POLL_MS: '200',
+      CANONQL_ROLES: 'ingest,api',
+      CANONQL_HTTP_PORT: String(port),
+      CANONQL_METRICS: 'true',
+      CANONQL_METRICS_DIR: metricsDir,
+      CANONQL_ADMIN_KEYS: TEST_ADMIN_KEY,
+      CANONQL_CATALOG_POLL_MS: '200',
     });
-    await waitFor('the process to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ?? false, { timeoutMs: 60_000 })
-      .catch((error: unknown) => { throw new Error(`${String(error)}\n${service.output.join('')}`); });
+    await waitFor('the process to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ?? false, {
+      timeoutMs: 60_000,
+    }).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${service.output.join('')}`);
+    });
     const admin = async (query: string, variables: Record<string, unknown> = {}) => {
-      const response = await fetch(`http://127.0.0.1:${port}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` }, body: JSON.stringify({ query, variables }) });
+      const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+        body: JSON.stringify({ query, variables }),
+      });
       const body = (await response.json()) as { data?: unknown; errors?: unknown[] };
       if (body.errors) throw new Error(JSON.stringify(body.errors));
       return body.data;
@@ -129,26 +159,49 @@ describe('reliability: metric version lifecycle under a live stream', () => {
       await pause();
       const started = Date.now();
       const metric = compiled(definition);
-      const stored = async () => Object.fromEntries((await w.db.collection<{ _id: string; count: number }>('metric_buckets')
-        .find({ metric: metric.key, count: { $gt: 0 } }).toArray()).map((d) => [d._id, d.count]));
-      const recomputed = async () => Object.fromEntries([...await computeFromState(w.db, metric)].map(([id, s]) => [id, s.count]));
+      const stored = async () =>
+        Object.fromEntries(
+          (
+            await w.db
+              .collection<{ _id: string; count: number }>('metric_buckets')
+              .find({ metric: metric.key, count: { $gt: 0 } })
+              .toArray()
+          ).map((d) => [d._id, d.count]),
+        );
+      const recomputed = async () => Object.fromEntries([...(await computeFromState(w.db, metric))].map(([id, s]) => [id, s.count]));
       const backfill = () => w.db.collection<{ _id: string; state: string; finishedAt: Date | null }>('metric_backfills').findOne({ _id: metric.key });
       let last: unknown = null;
-      await waitFor(`${step}: metrics drained, backfill done since the switch, buckets equal to a recomputation`, async () => {
-        const [lag, progress, have, want] = [await metricsLag(), await backfill(), await stored(), await recomputed()];
-        last = { lag, since, backfill: progress && { state: progress.state, finishedAt: progress.finishedAt }, mismatched: Object.keys({ ...have, ...want }).filter((id) => have[id] !== want[id]) };
-        // By value, in any key order (the store and the recomputation list buckets in orders of their own).
-        return lag === 0 && progress?.state === 'done' && progress.finishedAt !== null && progress.finishedAt >= since && isDeepStrictEqual(have, want);
-      }, { timeoutMs: 240_000, intervalMs: 300 }).catch((error: unknown) => { throw new Error(`${String(error)}\nlast seen: ${JSON.stringify(last)}`); });
+      await waitFor(
+        `${step}: metrics drained, backfill done since the switch, buckets equal to a recomputation`,
+        async () => {
+          const [lag, progress, have, want] = [await metricsLag(), await backfill(), await stored(), await recomputed()];
+          last = {
+            lag,
+            since,
+            backfill: progress && { state: progress.state, finishedAt: progress.finishedAt },
+            mismatched: Object.keys({ ...have, ...want }).filter((id) => have[id] !== want[id]),
+          };
+          // By value, in any key order (the store and the recomputation list buckets in orders of their own).
+          return lag === 0 && progress?.state === 'done' && progress.finishedAt !== null && progress.finishedAt >= since && isDeepStrictEqual(have, want);
+        },
+        { timeoutMs: 240_000, intervalMs: 300 },
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}\nlast seen: ${JSON.stringify(last)}`);
+      });
       process.stdout.write(`${step}: buckets current ${Date.now() - started} ms after the stream paused\n`);
       expect([step, await stored()]).toEqual([step, await recomputed()]);
-      const definitions = (await admin('{ metricDefinitions { name version backfill { state scanned total } } }')) as { metricDefinitions: { version: number; backfill: { state: string } | null }[] };
+      const definitions = (await admin('{ metricDefinitions { name version backfill { state scanned total } } }')) as {
+        metricDefinitions: { version: number; backfill: { state: string } | null }[];
+      };
       expect(definitions.metricDefinitions[0]?.backfill?.state).toBe('done');
       paused = false;
     };
-    const receives = (s: MetricSubscriber, step: string) => waitFor(`${step}: the subscription to receive updates`, () => s.updates.length > 0, { timeoutMs: 30_000 });
+    const receives = (s: MetricSubscriber, step: string) =>
+      waitFor(`${step}: the subscription to receive updates`, () => s.updates.length > 0, { timeoutMs: 30_000 });
     const endsWithVersionChanged = (s: MetricSubscriber, step: string) =>
-      waitFor(`${step}: the subscription to end`, () => s.ended !== null, { timeoutMs: 30_000 }).then(() => expect([step, s.ended]).toEqual([step, expect.objectContaining({ code: 'METRIC_VERSION_CHANGED' })]));
+      waitFor(`${step}: the subscription to end`, () => s.ended !== null, { timeoutMs: 30_000 }).then(() =>
+        expect([step, s.ended]).toEqual([step, expect.objectContaining({ code: 'METRIC_VERSION_CHANGED' })]),
+      );
 
     // v1, as seeded from its file.
     const s1 = subscribe();

@@ -22,7 +22,11 @@ describe('reliability: MongoDB multi-document transactions', () => {
   for (const metadata of [true, false]) {
     const how = metadata ? 'ordered by the transaction block (provide.transaction.metadata)' : 'ordered by Kafka offset (no transaction block)';
     it(`applies every change of a transaction once and in order, ${how}`, async () => {
-      world = await createReliabilityWorld(metadata ? 'txn_meta' : 'txn_offset', { keys: KEYS, partitions: 2, transactions: { changesPerDocument: CHANGES_PER_DOCUMENT, metadata } });
+      world = await createReliabilityWorld(metadata ? 'txn_meta' : 'txn_offset', {
+        keys: KEYS,
+        partitions: 2,
+        transactions: { changesPerDocument: CHANGES_PER_DOCUMENT, metadata },
+      });
       world.sampler.start(1000);
       let service = world.startIngestion();
       await world.produce(PER_TRANSACTION);

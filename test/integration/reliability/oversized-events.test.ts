@@ -34,7 +34,9 @@ function oversizedStream(bigPasses: boolean): (n: number) => WorldChange {
     const change = (k: number, v: number, bytes: number): WorldChange => {
       const { raw, canonical } = order(k, v, bytes);
       return {
-        k, v, data: canonical,
+        k,
+        v,
+        data: canonical,
         message: mongoChange({ op: v === 1 ? 'c' : 'u', id: { $oid: oid(k) }, tsMs: 1_700_000_000_000 + n * 1000, ord: 1, after: raw }),
         ...(bytes === BIG_BYTES && !bigPasses ? { deadLetterCode: 'EVENT_TOO_LARGE' } : {}),
       };
@@ -70,9 +72,12 @@ describe('reliability: canonical events over the Kafka message size limit', () =
     expect(big?.data.line_items[0]?.sku.length).toBe(BIG_BYTES);
   });
 
-  it('publishes the same 2 MB entity once the canonical topic\'s max.message.bytes is raised', async () => {
+  it("publishes the same 2 MB entity once the canonical topic's max.message.bytes is raised", async () => {
     world = await createReliabilityWorld('oversized_raised', {
-      keys: MEDIUM + 1, partitions: 1, stream: oversizedStream(true), canonicalTopicConfig: { 'max.message.bytes': String(4 * 1024 * 1024) },
+      keys: MEDIUM + 1,
+      partitions: 1,
+      stream: oversizedStream(true),
+      canonicalTopicConfig: { 'max.message.bytes': String(4 * 1024 * 1024) },
     });
     world.sampler.start(1000);
     world.startIngestion();

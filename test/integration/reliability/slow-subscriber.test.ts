@@ -39,7 +39,13 @@ describe('reliability: a subscriber that stops reading', () => {
   beforeAll(async () => {
     const specsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-'));
     fs.writeFileSync(path.join(specsDir, 'order.json'), JSON.stringify(specFromFile('order.json', rawTopic)));
-    app = await startHeapMeasuredApp('slow-subscriber', { CANONQL_SPECS_DIR: specsDir, CANONQL_INGEST_GROUP_ID: groupId, CANONQL_CANONICAL_TOPIC_PREFIX: prefix, CANONQL_METRICS: 'false', CANONQL_DISCOVERY_SAMPLE_RATE: '0' });
+    app = await startHeapMeasuredApp('slow-subscriber', {
+      CANONQL_SPECS_DIR: specsDir,
+      CANONQL_INGEST_GROUP_ID: groupId,
+      CANONQL_CANONICAL_TOPIC_PREFIX: prefix,
+      CANONQL_METRICS: 'false',
+      CANONQL_DISCOVERY_SAMPLE_RATE: '0',
+    });
     leftovers.add(() => app.stop());
     leftovers.add(async () => fs.rmSync(specsDir, { recursive: true, force: true }));
   });
@@ -49,7 +55,10 @@ describe('reliability: a subscriber that stops reading', () => {
     const k = n % KEYS;
     const v = Math.floor(n / KEYS) + 1;
     return mongoChange({
-      op: v === 1 ? 'c' : 'u', id: { $oid: oid(k) }, tsMs: 1_700_000_000_000 + v * 1000, ord: k + 1,
+      op: v === 1 ? 'c' : 'u',
+      id: { $oid: oid(k) },
+      tsMs: 1_700_000_000_000 + v * 1000,
+      ord: k + 1,
       after: { orderId: `o-${k}`, customer: { email: `v${v}@x.io` }, items: [{ sku: `sku-${k}-${v}` }, { sku: PAD }] },
     });
   };
@@ -58,7 +67,11 @@ describe('reliability: a subscriber that stops reading', () => {
     const url = app.graphqlUrl.replace(/^http/, 'ws');
     await produce(kafka, rawTopic, [change(0)]); // creates the canonical topic
     await waitFor('the first change', async () => {
-      const response = await fetch(app.graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ orders { totalCount } }' }) });
+      const response = await fetch(app.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ orders { totalCount } }' }),
+      });
       return ((await response.json()) as { data?: { orders: { totalCount: number } } }).data?.orders.totalCount === 1;
     });
     await sleep(1500);
@@ -66,8 +79,19 @@ describe('reliability: a subscriber that stops reading', () => {
     // The fast subscriber: a normal graphql-ws client.
     let fastReceived = 0;
     const fast = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0 });
-    leftovers.add(async () => { await fast.dispose(); });
-    fast.subscribe({ query: QUERY }, { next: () => { fastReceived += 1; }, error: () => undefined, complete: () => undefined });
+    leftovers.add(async () => {
+      await fast.dispose();
+    });
+    fast.subscribe(
+      { query: QUERY },
+      {
+        next: () => {
+          fastReceived += 1;
+        },
+        error: () => undefined,
+        complete: () => undefined,
+      },
+    );
 
     // The slow one: speaks graphql-ws by hand, subscribes, then stops reading its socket.
     const slow = new WebSocket(url, 'graphql-transport-ws');
@@ -75,7 +99,9 @@ describe('reliability: a subscriber that stops reading', () => {
     const slowMessages: { type: string; payload?: unknown }[] = [];
     let closeCode: number | null = null;
     slow.on('message', (data) => slowMessages.push(JSON.parse(String(data)) as { type: string }));
-    slow.on('close', (code) => { closeCode = code; });
+    slow.on('close', (code) => {
+      closeCode = code;
+    });
     await new Promise<void>((resolve) => slow.once('open', () => resolve()));
     slow.send(JSON.stringify({ type: 'connection_init', payload: {} }));
     await waitFor('connection_ack', () => slowMessages.some((m) => m.type === 'connection_ack'));
@@ -87,7 +113,11 @@ describe('reliability: a subscriber that stops reading', () => {
     app.startSampling();
     const load = (async () => {
       for (let n = 1; n < EVENTS; n += 100) {
-        await produce(kafka, rawTopic, Array.from({ length: Math.min(100, EVENTS - n) }, (_, i) => change(n + i)));
+        await produce(
+          kafka,
+          rawTopic,
+          Array.from({ length: Math.min(100, EVENTS - n) }, (_, i) => change(n + i)),
+        );
         await sleep(50);
       }
     })();
@@ -108,7 +138,9 @@ describe('reliability: a subscriber that stops reading', () => {
     // It got less than everything (it was cut off), the fast one everything.
     expect(slowMessages.filter((m) => m.type === 'next').length).toBeLessThan(EVENTS - 1);
     const after = await app.heap();
-    console.log(`[measure] server heap MiB after GC (own process): baseline ${baseline.toFixed(1)}, peak during load ${peak.toFixed(1)} over ${samples} samples, after ${after.toFixed(1)}`);
+    console.log(
+      `[measure] server heap MiB after GC (own process): baseline ${baseline.toFixed(1)}, peak during load ${peak.toFixed(1)} over ${samples} samples, after ${after.toFixed(1)}`,
+    );
     // What the slow subscriber held at most (released when it was closed) stays within its bound;
     // the rest of the growth is the feed's bounded recent-events cache and the consumers' buffers.
     expect(peak - after).toBeLessThan(12);

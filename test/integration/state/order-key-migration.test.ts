@@ -13,13 +13,14 @@ import { compareValues, randomDateTime, randomDecimal } from '../../support/valu
  */
 jest.setTimeout(300_000);
 
-const freePort = () => new Promise<number>((resolve) => {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1', () => {
-    const { port } = server.address() as net.AddressInfo;
-    server.close(() => resolve(port));
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
   });
-});
 
 const COUNT = 3000;
 
@@ -33,7 +34,18 @@ describe('order-key migration of stored state', () => {
     return {
       _id: `c${String(i).padStart(5, '0')}`,
       data: { customerId: String(i), name: `n${i}`, tier: 'GOLD', balance, createdAt: randomDateTime(rng) },
-      _meta: { version: 1, positions: {}, position: '1', specId: 'old', specVersion: 1, sourceTsMs: null, createdAt: new Date(), updatedAt: new Date(), deleted: false, lastEventId: `e${i}` },
+      _meta: {
+        version: 1,
+        positions: {},
+        position: '1',
+        specId: 'old',
+        specVersion: 1,
+        sourceTsMs: null,
+        createdAt: new Date(),
+        updatedAt: new Date(),
+        deleted: false,
+        lastEventId: `e${i}`,
+      },
     };
   });
 
@@ -48,16 +60,25 @@ describe('order-key migration of stored state', () => {
   afterAll(() => leftovers.dispose());
 
   const env = (port: number) => ({
-    CANONQL_ROLES: 'api', CANONQL_HTTP_PORT: String(port), MONGODB_DATABASE: db.databaseName,
-    CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`, CANONQL_MIGRATION_BATCH: '25', CANONQL_METRICS: 'false',
+    CANONQL_ROLES: 'api',
+    CANONQL_HTTP_PORT: String(port),
+    MONGODB_DATABASE: db.databaseName,
+    CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
+    CANONQL_MIGRATION_BATCH: '25',
+    CANONQL_METRICS: 'false',
   });
   const migrated = () => db.collection('state_customer').countDocuments({ _k: { $exists: true } });
 
   it('resumes after a SIGKILL and then answers by value', async () => {
     const first = startService(env(await freePort()));
     leftovers.add(() => first.kill('SIGKILL'));
-    await waitFor('migration progress', () => /order keys: state_customer (\d+)\/3000/.test(first.output.join('')) && /"done":(2[5-9]|[3-9]\d|\d{3,})/.test(first.output.join('')), { timeoutMs: 120_000 })
-      .catch((error: unknown) => { throw new Error(`${String(error)}\n${first.output.join('')}`); });
+    await waitFor(
+      'migration progress',
+      () => /order keys: state_customer (\d+)\/3000/.test(first.output.join('')) && /"done":(2[5-9]|[3-9]\d|\d{3,})/.test(first.output.join('')),
+      { timeoutMs: 120_000 },
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${first.output.join('')}`);
+    });
     await first.kill('SIGKILL');
     const afterKill = await migrated();
     console.log(`SIGKILL after ${afterKill}/${COUNT} entities migrated`);
@@ -67,13 +88,20 @@ describe('order-key migration of stored state', () => {
     const port = await freePort();
     const second = startService(env(port));
     leftovers.add(() => second.kill('SIGTERM'));
-    await waitFor('API ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ?? false, { timeoutMs: 120_000 })
-      .catch((error: unknown) => { throw new Error(`${String(error)}\n${second.output.join('')}`); });
+    await waitFor('API ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ?? false, { timeoutMs: 120_000 }).catch(
+      (error: unknown) => {
+        throw new Error(`${String(error)}\n${second.output.join('')}`);
+      },
+    );
     const resumedFrom = /order keys: state_customer 0\/(\d+)/.exec(second.output.join(''));
     expect(Number(resumedFrom?.[1])).toBe(COUNT - afterKill);
     expect(await migrated()).toBe(COUNT);
     // Nothing but the keys was touched.
-    const stored = await db.collection('state_customer').find({}, { projection: { _k: 0 } }).sort({ _id: 1 }).toArray();
+    const stored = await db
+      .collection('state_customer')
+      .find({}, { projection: { _k: 0 } })
+      .sort({ _id: 1 })
+      .toArray();
     expect(stored.map((d) => d.data)).toEqual(docs.map((d) => d.data));
 
     const query = async (where: Record<string, unknown>, field: string, direction: string) => {
@@ -81,13 +109,18 @@ describe('order-key migration of stored state', () => {
       let after: string | null = null;
       for (;;) {
         const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-          method: 'POST', headers: { 'content-type': 'application/json' },
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
           body: JSON.stringify({
-            query: 'query($w: CustomerWhere, $o: CustomerOrderBy, $a: String) { customers(where: $w, orderBy: $o, first: 100, after: $a) { edges { cursor node { id balance } } pageInfo { hasNextPage } } }',
+            query:
+              'query($w: CustomerWhere, $o: CustomerOrderBy, $a: String) { customers(where: $w, orderBy: $o, first: 100, after: $a) { edges { cursor node { id balance } } pageInfo { hasNextPage } } }',
             variables: { w: where, o: { field, direction }, a: after },
           }),
         });
-        const body = (await response.json()) as { data?: { customers: { edges: { cursor: string; node: { id: string } }[]; pageInfo: { hasNextPage: boolean } } }; errors?: unknown };
+        const body = (await response.json()) as {
+          data?: { customers: { edges: { cursor: string; node: { id: string } }[]; pageInfo: { hasNextPage: boolean } } };
+          errors?: unknown;
+        };
         expect(body.errors).toBeUndefined();
         ids.push(...body.data!.customers.edges.map((e) => e.node.id));
         if (!body.data!.customers.pageInfo.hasNextPage) return ids;

@@ -3,7 +3,14 @@ import type { MongoClient } from 'mongodb';
 import { canonicalTopic } from '../../../src/events/canonical-event';
 import { createChangeFeed, type ChangeFeed } from '../../../src/subscriptions/change-feed';
 import {
-  connectedProducer, createTopic, eventsOf, FeedReader, interleavedEvents, publishEvents, quietLogger, versionsByKey,
+  connectedProducer,
+  createTopic,
+  eventsOf,
+  FeedReader,
+  interleavedEvents,
+  publishEvents,
+  quietLogger,
+  versionsByKey,
 } from '../../support/change-feed-support';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
@@ -53,7 +60,12 @@ describe('change feed: subjects added at run time', () => {
     await publishing;
 
     const shipped = eventsOf(await shipments.take(10));
-    expect(versionsByKey(shipped)).toEqual(new Map([['s1', range(1, 5)], ['s2', range(1, 5)]]));
+    expect(versionsByKey(shipped)).toEqual(
+      new Map([
+        ['s1', range(1, 5)],
+        ['s2', range(1, 5)],
+      ]),
+    );
     const ordered = eventsOf(await orders.take(keys.length * 40));
     for (const key of keys) expect(versionsByKey(ordered).get(key)).toEqual(range(1, 40));
     await orders.expectQuiet(300);
@@ -74,7 +86,7 @@ describe('change feed: subjects added at run time', () => {
     }
   });
 
-  it('follows a subject whose topic is created later, from the topic\'s first event', async () => {
+  it("follows a subject whose topic is created later, from the topic's first event", async () => {
     const topic = canonicalTopic('refund', prefix);
     await feed.addSubject('refund');
     // The subscriber waits for the topic; everything published to it is newer than the subscription.

@@ -3,9 +3,7 @@ import type { MongoClient } from 'mongodb';
 import { canonicalTopic } from '../../../src/events/canonical-event';
 import { createChangeFeed, type ChangeFeed } from '../../../src/subscriptions/change-feed';
 import { SubscriberTooSlowError } from '../../../src/subscriptions/subscriber-too-slow-error';
-import {
-  connectedProducer, createTopic, eventsOf, FeedReader, interleavedEvents, publishEvents, quietLogger,
-} from '../../support/change-feed-support';
+import { connectedProducer, createTopic, eventsOf, FeedReader, interleavedEvents, publishEvents, quietLogger } from '../../support/change-feed-support';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 
@@ -26,9 +24,16 @@ describe('change feed: slow subscribers and unsubscribing', () => {
     await createTopic(kafka, topic, 2);
     producer = await connectedProducer(kafka);
     leftovers.add(() => producer.disconnect());
-    feed = createChangeFeed({ kafka, db: mongo.db(uniqueName('feed')), topicPrefix: prefix, logger: quietLogger(), maxBufferedPerSubscriber: 20, groupId,
+    feed = createChangeFeed({
+      kafka,
+      db: mongo.db(uniqueName('feed')),
+      topicPrefix: prefix,
+      logger: quietLogger(),
+      maxBufferedPerSubscriber: 20,
+      groupId,
       // Catch-ups read Kafka here (none kept in memory), so their pacing and stopping are tested there.
-      recentEventsPerPartition: 0 });
+      recentEventsPerPartition: 0,
+    });
     await feed.addSubject('order');
     await feed.start();
     leftovers.add(() => feed.stop());
@@ -41,7 +46,10 @@ describe('change feed: slow subscribers and unsubscribing', () => {
     const events = interleavedEvents('order', ['a', 'b', 'c', 'd', 'e'], 1, 10);
     await publishEvents(producer, topic, events);
     expect(eventsOf(await fast.take(events.length))).toHaveLength(events.length);
-    const failure = await slow.next().then(() => null, (error: unknown) => error);
+    const failure = await slow.next().then(
+      () => null,
+      (error: unknown) => error,
+    );
     expect(failure).toBeInstanceOf(SubscriberTooSlowError);
     expect(failure).toMatchObject({ code: 'SUBSCRIBER_TOO_SLOW', subject: 'order', limit: 20 });
     await expect(slow.next()).resolves.toEqual({ value: undefined, done: true });
@@ -62,7 +70,11 @@ describe('change feed: slow subscribers and unsubscribing', () => {
     }
     const resumed = new FeedReader(feed.subscribe('order', { after: first!.cursor }));
     await new Promise((resolve) => setTimeout(resolve, 500)); // the reader fills the buffer and waits
-    expect(eventsOf(await resumed.take(missed.length)).map((e) => e.id).sort()).toEqual(missed.map((e) => e.id).sort());
+    expect(
+      eventsOf(await resumed.take(missed.length))
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(missed.map((e) => e.id).sort());
     await resumed.iterator.return!();
     await witness.iterator.return!();
   });
@@ -93,11 +105,15 @@ describe('change feed: slow subscribers and unsubscribing', () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      await waitFor('catch-up consumers gone', async () => {
-        const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${groupId}-catchup-`));
-        const described = await admin.describeGroups(groups);
-        return groups.length > 0 && described.groups.every((g) => g.members.length === 0);
-      }, { timeoutMs: 10000 });
+      await waitFor(
+        'catch-up consumers gone',
+        async () => {
+          const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith(`${groupId}-catchup-`));
+          const described = await admin.describeGroups(groups);
+          return groups.length > 0 && described.groups.every((g) => g.members.length === 0);
+        },
+        { timeoutMs: 10000 },
+      );
     } finally {
       await admin.disconnect();
     }

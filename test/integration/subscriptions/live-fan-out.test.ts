@@ -4,7 +4,14 @@ import { canonicalTopic } from '../../../src/events/canonical-event';
 import { createChangeFeed, type ChangeFeed } from '../../../src/subscriptions/change-feed';
 import { decodeCursor } from '../../../src/subscriptions/feed-cursor';
 import {
-  connectedProducer, createTopic, eventsOf, FeedReader, interleavedEvents, publishEvents, quietLogger, versionsByKey,
+  connectedProducer,
+  createTopic,
+  eventsOf,
+  FeedReader,
+  interleavedEvents,
+  publishEvents,
+  quietLogger,
+  versionsByKey,
 } from '../../support/change-feed-support';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
 

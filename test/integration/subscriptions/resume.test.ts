@@ -4,9 +4,7 @@ import { canonicalTopic, type CanonicalEvent } from '../../../src/events/canonic
 import { createChangeFeed, type ChangeFeed } from '../../../src/subscriptions/change-feed';
 import { decodeCursor, encodeCursor } from '../../../src/subscriptions/feed-cursor';
 import type { FeedItem } from '../../../src/subscriptions/feed-item';
-import {
-  connectedProducer, createTopic, eventsOf, FeedReader, interleavedEvents, publishEvents, quietLogger,
-} from '../../support/change-feed-support';
+import { connectedProducer, createTopic, eventsOf, FeedReader, interleavedEvents, publishEvents, quietLogger } from '../../support/change-feed-support';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
 
 const KEYS = Array.from({ length: 10 }, (_, i) => `r${i}`);
@@ -31,8 +29,7 @@ describe('change feed: resume after a cursor', () => {
   /** Keeps the last 1000 events per partition: recent cursors resume from memory. */
   let otherProcess: ChangeFeed;
   const groupIds = { kafka: uniqueName('canonql-api-kafka'), memory: uniqueName('canonql-api-memory') };
-  const catchUpGroups = async (groupId: string) =>
-    (await admin.listGroups()).groups.filter((g) => g.groupId.startsWith(`${groupId}-catchup-`)).length;
+  const catchUpGroups = async (groupId: string) => (await admin.listGroups()).groups.filter((g) => g.groupId.startsWith(`${groupId}-catchup-`)).length;
 
   beforeAll(async () => {
     mongo = await testMongo();
@@ -106,7 +103,7 @@ describe('change feed: resume after a cursor', () => {
     expect(perPartition(items, new Map(start))).toEqual(perPartition(witnessAfter, new Map(start)));
     expect(items[items.length - 1]!.cursor).toBe(witnessed[witnessed.length - 1]!.cursor);
     // Kafka was read with a short-lived consumer group only when the events were not in memory.
-    expect(await catchUpGroups(groupIds[path]) - groupsBefore).toBe(path === 'kafka' ? 1 : 0);
+    expect((await catchUpGroups(groupIds[path])) - groupsBefore).toBe(path === 'kafka' ? 1 : 0);
     await resumed.iterator.return!();
     await witness.iterator.return!();
   });
@@ -122,7 +119,10 @@ describe('change feed: resume after a cursor', () => {
     const rest = eventsOf(await resumed.take(9));
     const delivered = new Set(eventsOf(seen.slice(0, 3)).map((e) => e.id));
     expect(rest.map((e) => e.id).sort()).toEqual(
-      interleavedEvents('order', ['x1', 'x2'], 1, 6).map((e) => e.id).filter((id) => !delivered.has(id)).sort(),
+      interleavedEvents('order', ['x1', 'x2'], 1, 6)
+        .map((e) => e.id)
+        .filter((id) => !delivered.has(id))
+        .sort(),
     );
     await resumed.expectQuiet(300);
     await resumed.iterator.return!();

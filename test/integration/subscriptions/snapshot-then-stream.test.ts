@@ -28,7 +28,10 @@ describe('change feed: snapshot then stream', () => {
   const change = (op: 'c' | 'u' | 'd', n: number) => {
     seq += 1;
     return mongoChange({
-      op, id: { $oid: oid(n) }, tsMs: 1_700_000_000_000 + seq, ord: 1,
+      op,
+      id: { $oid: oid(n) },
+      tsMs: 1_700_000_000_000 + seq,
+      ord: 1,
       ...(op === 'd' ? {} : { after: { orderId: `o-${n}`, customer: { email: `c${n}-${seq}@x.io` }, items: [{ sku: `s${seq}` }] } }),
     });
   };
@@ -36,7 +39,11 @@ describe('change feed: snapshot then stream', () => {
   beforeAll(async () => {
     harness = await startIngestionHarness([specFromFile('order.json', rawTopic)]);
     leftovers.add(() => harness.stop());
-    await produce(kafka, rawTopic, Array.from({ length: ENTITIES }, (_, n) => change('c', n)));
+    await produce(
+      kafka,
+      rawTopic,
+      Array.from({ length: ENTITIES }, (_, n) => change('c', n)),
+    );
     await harness.waitForOutcomes(ENTITIES);
     // Small pages make the snapshot read many times while ingestion writes.
     feed = createChangeFeed({ kafka, db: harness.db, topicPrefix: harness.topicPrefix, logger: quietLogger(), snapshotPageSize: 10 });
@@ -47,14 +54,12 @@ describe('change feed: snapshot then stream', () => {
   afterAll(() => leftovers.dispose());
 
   it("the client's final view equals the store; no event lost or duplicated around the snapshot", async () => {
-    const first = [
-      ...Array.from({ length: ENTITIES }, (_, n) => change('u', n)),
-      ...Array.from({ length: 30 }, (_, n) => change('d', n * 7)),
-    ];
+    const first = [...Array.from({ length: ENTITIES }, (_, n) => change('u', n)), ...Array.from({ length: 30 }, (_, n) => change('d', n * 7))];
     // Produced once the snapshot has begun, so some entities surely change after it; half of the
     // entities are left alone, so some surely arrive with their snapshot version only.
     const second = Array.from({ length: ENTITIES }, (_, n) => (n * 13) % ENTITIES)
-      .filter((k) => k % 7 !== 0 && k < ENTITIES / 2).map((k) => change('u', k));
+      .filter((k) => k % 7 !== 0 && k < ENTITIES / 2)
+      .map((k) => change('u', k));
     const writing = produce(kafka, rawTopic, first);
     // Subscribe while ingestion is applying the changes.
     await harness.waitForOutcomes(ENTITIES + 60);
@@ -115,10 +120,12 @@ describe('change feed: snapshot then stream', () => {
 
   it('sends only the entities the snapshot filter keeps', async () => {
     const wanted = new Set([oid(1), oid(2), oid(3)]);
-    const reader = new FeedReader(feed.subscribe('order', {
-      includeSnapshot: true,
-      snapshotFilter: (data) => wanted.has(`${'0'.repeat(21)}${Number(String(data.order_id).slice(2)).toString(16).padStart(3, '0')}`),
-    }));
+    const reader = new FeedReader(
+      feed.subscribe('order', {
+        includeSnapshot: true,
+        snapshotFilter: (data) => wanted.has(`${'0'.repeat(21)}${Number(String(data.order_id).slice(2)).toString(16).padStart(3, '0')}`),
+      }),
+    );
     const items = await reader.take(3);
     expect(items.map((i) => (i.kind === 'snapshot' ? i.key : i.kind)).sort()).toEqual([...wanted].sort());
     await reader.expectQuiet(300);

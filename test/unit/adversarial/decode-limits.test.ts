@@ -11,12 +11,18 @@ import { toIntent, type PipelineSpec } from '../../../src/ingestion/pipeline';
 const nested = (levels: number) => '['.repeat(levels) + ']'.repeat(levels);
 
 const relational = (payload: string): RawRecord => ({
-  topic: 'hostile.public.things', partition: 0, offset: '7', key: Buffer.from('{"id":1}'),
+  topic: 'hostile.public.things',
+  partition: 0,
+  offset: '7',
+  key: Buffer.from('{"id":1}'),
   value: Buffer.from(`{"before":null,"after":{"id":1,"payload":${payload}},"source":{"connector":"postgresql","lsn":1},"op":"c"}`),
 });
 
 const mongo = (payload: string): RawRecord => ({
-  topic: 'hostile.db.things', partition: 0, offset: '8', key: Buffer.from('{"id":"1"}'),
+  topic: 'hostile.db.things',
+  partition: 0,
+  offset: '8',
+  key: Buffer.from('{"id":"1"}'),
   value: Buffer.from(JSON.stringify({ after: `{"_id":1,"payload":${payload}}`, source: { connector: 'mongodb', ts_ms: 1, ord: 1 }, op: 'c' })),
 });
 
@@ -65,7 +71,7 @@ describe('decode limits (item 1)', () => {
     expect(codeOf(relational(big), { maxDepth: 100, maxBytes: 8_192 })).toBe('change');
   });
 
-  it('measures a decoded value\'s depth without recursion', () => {
+  it("measures a decoded value's depth without recursion", () => {
     let deep: unknown = [];
     for (let i = 1; i < 200_000; i += 1) deep = [deep];
     expect(valueDepth(deep)).toBe(200_000);
@@ -76,8 +82,14 @@ describe('decode limits (item 1)', () => {
     const decoded = decodeRecord(relational(nested(98))); // 100 levels with the envelope: the most a record may have
     if (decoded.kind !== 'change') throw new Error('expected a change');
     const spec: PipelineSpec = {
-      id: 'wrap', version: 1, subject: 'thing', deleteMode: 'soft', ownedFields: ['wrapped'],
-      map: (row) => ({ wrapped: { again: row.payload } }), mapPartial: () => ({ set: {}, unset: [] }), entityKey: () => '1',
+      id: 'wrap',
+      version: 1,
+      subject: 'thing',
+      deleteMode: 'soft',
+      ownedFields: ['wrapped'],
+      map: (row) => ({ wrapped: { again: row.payload } }),
+      mapPartial: () => ({ set: {}, unset: [] }),
+      entityKey: () => '1',
     };
     expect(() => toIntent(decoded, spec, relational('1'))).toThrow(expect.objectContaining({ code: 'DECODE_LIMIT_EXCEEDED' }));
     expect(toIntent(decoded, { ...spec, map: (row) => ({ payload: row.payload }) }, relational('1')).kind).toBe('full');

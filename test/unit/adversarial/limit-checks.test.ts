@@ -20,13 +20,23 @@ const check = (query: string, operationName?: string) =>
 const ROOT = path.join(__dirname, '..', '..', '..');
 const PROBE = path.join(ROOT, 'test', 'support', 'fragment-fanout-probe.ts');
 
-interface ProbeLine { levels: number; bytes: number; cpuMs: number; verdict: string }
+interface ProbeLine {
+  levels: number;
+  bytes: number;
+  cpuMs: number;
+  verdict: string;
+}
 
 /** Runs the fan-out probe in a child process; resolves with what it printed before it ended or was killed. */
 function runProbe(levels: readonly number[], timeoutMs: number): Promise<ProbeLine[]> {
   return new Promise((resolve) => {
     execFile(process.execPath, ['--import', 'tsx', PROBE, ...levels.map(String)], { cwd: ROOT, timeout: timeoutMs }, (_error, stdout) => {
-      resolve(stdout.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as ProbeLine));
+      resolve(
+        stdout
+          .split('\n')
+          .filter((line) => line.trim() !== '')
+          .map((line) => JSON.parse(line) as ProbeLine),
+      );
     });
   });
 }
@@ -36,7 +46,11 @@ describe('fragment fan-out (item 3)', () => {
     // Without memoising, every level doubles the work: 30 levels would take minutes.
     const lines = await runProbe([20, 25, 30], 30_000);
     for (const line of lines) process.stdout.write(`fragment fan-out ${line.levels} levels (${line.bytes} bytes): ${line.cpuMs} ms CPU, ${line.verdict}\n`);
-    expect(lines.map((line) => [line.levels, line.verdict])).toEqual([[20, 'COST_LIMIT_EXCEEDED'], [25, 'COST_LIMIT_EXCEEDED'], [30, 'COST_LIMIT_EXCEEDED']]);
+    expect(lines.map((line) => [line.levels, line.verdict])).toEqual([
+      [20, 'COST_LIMIT_EXCEEDED'],
+      [25, 'COST_LIMIT_EXCEEDED'],
+      [30, 'COST_LIMIT_EXCEEDED'],
+    ]);
     // Generous margin (an isolated process, CPU time): before memoising, 25 levels took 14 s.
     for (const line of lines) expect(line.cpuMs).toBeLessThan(5_000);
   }, 60_000);
@@ -50,7 +64,9 @@ describe('the cost limit cannot be bypassed (item 4)', () => {
   });
 
   it('refuses the same lists when fragment spreads push the estimator past its node limit', () => {
-    const fragments = ['fragment F0 on Query { hello }', ...Array.from({ length: 14 }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`)].join('\n');
+    const fragments = ['fragment F0 on Query { hello }', ...Array.from({ length: 14 }, (_, i) => `fragment F${i + 1} on Query { ...F${i} ...F${i} }`)].join(
+      '\n',
+    );
     expect(check(`{ ${lists} ...F14 }\n${fragments}`)).toBe('COST_LIMIT_EXCEEDED');
   });
 
@@ -70,7 +86,11 @@ describe('the cost limit cannot be bypassed (item 4)', () => {
   });
 
   it('refuses when a check itself fails', () => {
-    const broken = Object.defineProperty({ ...limits }, 'maxAliases', { get() { throw new Error('a bug in a check'); } });
+    const broken = Object.defineProperty({ ...limits }, 'maxAliases', {
+      get() {
+        throw new Error('a bug in a check');
+      },
+    });
     const error = checkOperation({ schema, document: parse('{ nodes(first: 1) { id } }'), principal: ANONYMOUS }, broken);
     expect(error?.code).toBe('INTERNAL');
   });

@@ -6,16 +6,22 @@ describe('readiness report', () => {
     const ok = async () => true;
     const starting = async () => ({ state: 'starting' as const, reason: 'joining its group' });
     expect(await readinessReport({ store: ok, ingestion: starting })).toEqual({
-      ready: true, components: { store: { state: 'ok' }, ingestion: { state: 'starting', reason: 'joining its group' } },
+      ready: true,
+      components: { store: { state: 'ok' }, ingestion: { state: 'starting', reason: 'joining its group' } },
     });
     expect((await readinessReport({ store: async () => false, ingestion: starting })).ready).toBe(false);
   });
 
   it('a check that throws or does not answer in time is failing, with the reason', async () => {
-    const report = await readinessReport({
-      store: async () => { throw new Error('This store is closed'); },
-      kafka: () => new Promise<boolean>(() => undefined),
-    }, 50);
+    const report = await readinessReport(
+      {
+        store: async () => {
+          throw new Error('This store is closed');
+        },
+        kafka: () => new Promise<boolean>(() => undefined),
+      },
+      50,
+    );
     expect(report).toEqual({
       ready: false,
       components: { store: { state: 'failing', reason: 'This store is closed' }, kafka: { state: 'failing', reason: 'no answer within 50 ms' } },

@@ -57,7 +57,11 @@ describe('ReDoS-prone patterns', () => {
   it('finds nested quantifiers in pattern and patternProperties, at any depth', () => {
     const schema = {
       type: 'object',
-      properties: { code: { type: 'string', pattern: '^(a+)+$' }, safe: { type: 'string', pattern: '^[A-Z]{3}-\\d+$' }, nested: { type: 'object', patternProperties: { '(x+x+)+y': {} } } },
+      properties: {
+        code: { type: 'string', pattern: '^(a+)+$' },
+        safe: { type: 'string', pattern: '^[A-Z]{3}-\\d+$' },
+        nested: { type: 'object', patternProperties: { '(x+x+)+y': {} } },
+      },
     };
     expect(unsafePatterns(schema)).toEqual([
       expect.stringMatching(/^\/properties\/nested\/patternProperties: pattern "\(x\+x\+\)\+y"/),

@@ -17,8 +17,22 @@ const operations: [string, string][] = Object.entries(studio as Record<string, u
 describe('the GraphQL operations of the studio page', () => {
   it('are all found (one constant per operation the page sends)', () => {
     expect(operations.map(([name]) => name).sort()).toEqual([
-      'ACTIVATE_SPEC', 'DEACTIVATE_SPEC', 'PREVIEW', 'PROFILE_TOPIC', 'RAW_TOPIC', 'RAW_TOPICS', 'REGISTER_SPEC', 'REGISTER_SUBJECT', 'ROLLBACK_SPEC',
-      'SOURCE_TOPICS', 'SPECS', 'SPEC_HISTORY', 'SPEC_VERSIONS', 'SUBJECTS', 'SUBJECT_SCHEMA', 'TRANSFORMS',
+      'ACTIVATE_SPEC',
+      'DEACTIVATE_SPEC',
+      'PREVIEW',
+      'PROFILE_TOPIC',
+      'RAW_TOPIC',
+      'RAW_TOPICS',
+      'REGISTER_SPEC',
+      'REGISTER_SUBJECT',
+      'ROLLBACK_SPEC',
+      'SOURCE_TOPICS',
+      'SPECS',
+      'SPEC_HISTORY',
+      'SPEC_VERSIONS',
+      'SUBJECTS',
+      'SUBJECT_SCHEMA',
+      'TRANSFORMS',
     ]);
   });
 

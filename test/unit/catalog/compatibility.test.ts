@@ -57,7 +57,13 @@ describe('violations', () => {
     };
     const after = {
       type: 'object',
-      properties: { id: { type: 'string' }, n: { type: 'integer', maximum: 10 }, tier: { type: 'string', enum: ['A'] }, name: { type: 'string', maxLength: 40 }, extra: { type: 'boolean' } },
+      properties: {
+        id: { type: 'string' },
+        n: { type: 'integer', maximum: 10 },
+        tier: { type: 'string', enum: ['A'] },
+        name: { type: 'string', maxLength: 40 },
+        extra: { type: 'boolean' },
+      },
       required: ['id', 'name'],
       additionalProperties: false,
     };
@@ -86,7 +92,11 @@ describe('violations', () => {
   });
 
   it('reports an unresolvable $ref instead of guessing', () => {
-    const result = checkCompatibility([{ type: 'object', properties: { a: { type: 'string' } } }], { type: 'object', properties: { a: { $ref: 'https://example.com/a.json' } } }, 'BACKWARD');
+    const result = checkCompatibility(
+      [{ type: 'object', properties: { a: { type: 'string' } } }],
+      { type: 'object', properties: { a: { $ref: 'https://example.com/a.json' } } },
+      'BACKWARD',
+    );
     expect(result.violations.map((v) => v.rule)).toEqual(['UNSUPPORTED_REF']);
   });
 

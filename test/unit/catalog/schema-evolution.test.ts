@@ -54,15 +54,18 @@ describe('evolution check vs the GraphQL breaking-change check, over the compati
       expect(verdict.compatible).toBe(false);
       expect(verdict.violations.every((v) => v.rule === 'GRAPHQL_BREAKING')).toBe(true);
     }
-    expect(graphqlBreakingChanges('thing', widening.before as Record<string, unknown>, widening.after as Record<string, unknown>).map((v) => v.message))
-      .toEqual(expect.arrayContaining(['FIELD_CHANGED_KIND: Thing.f changed type from Int to Float.']));
+    expect(
+      graphqlBreakingChanges('thing', widening.before as Record<string, unknown>, widening.after as Record<string, unknown>).map((v) => v.message),
+    ).toEqual(expect.arrayContaining(['FIELD_CHANGED_KIND: Thing.f changed type from Int to Float.']));
   });
 
   it('accepts the typical compatible v2: an optional field added to a closed model, served as a new GraphQL field', () => {
     const v1 = { ...order, additionalProperties: false };
     const v2 = { ...v1, properties: { ...(order.properties as object), channel: { type: ['string', 'null'] } } };
     expect(checkEvolution({ subject: 'order', history: [v1], candidate: v2, level: 'BACKWARD', others }, api)).toEqual({ compatible: true, violations: [] });
-    const fields = (buildApiSchema([...others, { subject: 'order', version: 2, schema: v2 }]).getType('Order') as import('graphql').GraphQLObjectType).getFields();
+    const fields = (
+      buildApiSchema([...others, { subject: 'order', version: 2, schema: v2 }]).getType('Order') as import('graphql').GraphQLObjectType
+    ).getFields();
     expect(Object.keys(fields)).toContain('channel');
   });
 });

@@ -15,9 +15,20 @@ const fields = modelObject({
 
 describe("a spec's defaults against the target subject's typed fields", () => {
   it('accepts values of each type at full precision, null, and paths it does not type', () => {
-    expect(typedDefaultProblems({
-      amount: '-1234.50', 'placed.at': '2024-03-01T10:00:00.123456789+02:00', qty: 3, ratio: 0.5, note: 'x', '$.placed.at': '2024-03-01T10:00:00Z', unknown: 'x',
-    }, fields)).toEqual([]);
+    expect(
+      typedDefaultProblems(
+        {
+          amount: '-1234.50',
+          'placed.at': '2024-03-01T10:00:00.123456789+02:00',
+          qty: 3,
+          ratio: 0.5,
+          note: 'x',
+          '$.placed.at': '2024-03-01T10:00:00Z',
+          unknown: 'x',
+        },
+        fields,
+      ),
+    ).toEqual([]);
     expect(typedDefaultProblems({ amount: null }, fields)).toEqual([]);
   });
 

@@ -64,9 +64,7 @@ describe('timestamps → ISO-8601 UTC with full precision', () => {
   });
 
   it('NanoTimestamp keeps nanoseconds beyond 2^53', () => {
-    expect(decodeConnectValue(literal('1714557600123456789'), logical('int64', LogicalType.NANO_TIMESTAMP), 'ts')).toBe(
-      '2024-05-01T10:00:00.123456789Z',
-    );
+    expect(decodeConnectValue(literal('1714557600123456789'), logical('int64', LogicalType.NANO_TIMESTAMP), 'ts')).toBe('2024-05-01T10:00:00.123456789Z');
     expect(decodeConnectValue(literal('-1'), logical('int64', LogicalType.NANO_TIMESTAMP), 'ts')).toBe('1969-12-31T23:59:59.999999999Z');
   });
 
@@ -92,7 +90,9 @@ describe('other logical and physical types', () => {
       n: '12345678901234567890',
     });
     expect(decodeConnectValue('"scalar"', logical('string', LogicalType.JSON), 'j')).toBe('scalar');
-    expect(() => decodeConnectValue('{nope', logical('string', LogicalType.JSON), 'after.j')).toThrow(/after\.j: io\.debezium\.data\.Json value is not valid JSON/);
+    expect(() => decodeConnectValue('{nope', logical('string', LogicalType.JSON), 'after.j')).toThrow(
+      /after\.j: io\.debezium\.data\.Json value is not valid JSON/,
+    );
   });
 
   it('keeps Uuid strings', () => {
@@ -114,21 +114,37 @@ describe('other logical and physical types', () => {
     const schema: ConnectSchema = {
       type: 'struct',
       fields: [
-        { type: 'array', field: 'lines', items: { type: 'struct', fields: [{ ...money, field: 'price' }, { type: 'string', field: 'sku' }] } },
+        {
+          type: 'array',
+          field: 'lines',
+          items: {
+            type: 'struct',
+            fields: [
+              { ...money, field: 'price' },
+              { type: 'string', field: 'sku' },
+            ],
+          },
+        },
         { type: 'map', field: 'byDay', keys: { type: 'string' }, values: logical('int32', LogicalType.DATE) },
         { type: 'map', field: 'byId', keys: { type: 'int32' }, values: money },
         { type: 'map', field: 'byDate', keys: logical('int32', LogicalType.DATE), values: { type: 'string' } },
       ],
     };
     const value = {
-      lines: [{ price: 'BBo=', sku: 'A' }, { price: null, sku: 'B' }],
+      lines: [
+        { price: 'BBo=', sku: 'A' },
+        { price: null, sku: 'B' },
+      ],
       byDay: { first: 0, second: -1 },
       byId: [[7, 'BBo=']],
       byDate: [[0, 'epoch']],
       extra: 'not in schema',
     };
     expect(decodeConnectValue(value, schema, 'row')).toEqual({
-      lines: [{ price: '10.50', sku: 'A' }, { price: null, sku: 'B' }],
+      lines: [
+        { price: '10.50', sku: 'A' },
+        { price: null, sku: 'B' },
+      ],
       byDay: { first: '1970-01-01', second: '1969-12-31' },
       byId: { '7': '10.50' },
       byDate: { '1970-01-01': 'epoch' },

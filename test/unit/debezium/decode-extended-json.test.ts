@@ -44,7 +44,9 @@ describe('decodeExtendedJson — MongoDB Extended JSON to plain values', () => {
   it('$binary (canonical and legacy) and $uuid → base64', () => {
     expect(decode({ a: { $binary: { base64: 'a2Fma2E=', subType: '00' } } })).toEqual({ a: 'a2Fma2E=' });
     expect(decode({ a: { $binary: 'a2Fma2E=', $type: '00' } })).toEqual({ a: 'a2Fma2E=' });
-    expect(decode({ a: { $uuid: '00112233-4455-6677-8899-aabbccddeeff' } })).toEqual({ a: Buffer.from('00112233445566778899aabbccddeeff', 'hex').toString('base64') });
+    expect(decode({ a: { $uuid: '00112233-4455-6677-8899-aabbccddeeff' } })).toEqual({
+      a: Buffer.from('00112233445566778899aabbccddeeff', 'hex').toString('base64'),
+    });
   });
 
   it('decodes nested documents and arrays recursively', () => {
@@ -67,10 +69,20 @@ describe('decodeExtendedJson — MongoDB Extended JSON to plain values', () => {
   });
 
   it('refuses malformed JSON and malformed Extended JSON with DECODE_FAILED', () => {
-    expect(() => decodeExtendedJson('{"a": ', 'after')).toThrow(expect.objectContaining({ code: ErrorCode.DECODE_FAILED, message: expect.stringMatching(/^after: not valid/) }));
-    expect(() => decodeExtendedJson('{"a": {"$oid": "xyz"}}', 'after')).toThrow(expect.objectContaining({ code: ErrorCode.DECODE_FAILED, message: 'after.a: $oid must be 24 hex digits, got "xyz"' }));
-    expect(() => decodeExtendedJson('{"a": [{"$numberLong": "1.5"}]}', 'after')).toThrow(expect.objectContaining({ message: 'after.a[0]: invalid $numberLong "1.5"' }));
-    expect(() => decodeExtendedJson('{"a": {"$date": "yesterday"}}', 'after')).toThrow(expect.objectContaining({ message: 'after.a: invalid $date "yesterday"' }));
-    expect(() => decodeExtendedJson('{"a": {"$timestamp": "x"}}', 'after')).toThrow(expect.objectContaining({ code: ErrorCode.DECODE_FAILED, message: expect.stringMatching(/^after\.a: invalid Extended JSON/) }));
+    expect(() => decodeExtendedJson('{"a": ', 'after')).toThrow(
+      expect.objectContaining({ code: ErrorCode.DECODE_FAILED, message: expect.stringMatching(/^after: not valid/) }),
+    );
+    expect(() => decodeExtendedJson('{"a": {"$oid": "xyz"}}', 'after')).toThrow(
+      expect.objectContaining({ code: ErrorCode.DECODE_FAILED, message: 'after.a: $oid must be 24 hex digits, got "xyz"' }),
+    );
+    expect(() => decodeExtendedJson('{"a": [{"$numberLong": "1.5"}]}', 'after')).toThrow(
+      expect.objectContaining({ message: 'after.a[0]: invalid $numberLong "1.5"' }),
+    );
+    expect(() => decodeExtendedJson('{"a": {"$date": "yesterday"}}', 'after')).toThrow(
+      expect.objectContaining({ message: 'after.a: invalid $date "yesterday"' }),
+    );
+    expect(() => decodeExtendedJson('{"a": {"$timestamp": "x"}}', 'after')).toThrow(
+      expect.objectContaining({ code: ErrorCode.DECODE_FAILED, message: expect.stringMatching(/^after\.a: invalid Extended JSON/) }),
+    );
   });
 });

@@ -39,7 +39,10 @@ describe('decodeRecord — MariaDB through the Debezium MySQL connector', () => 
     expect(update.op).toBe('u');
     expect(update.before).toMatchObject({ price: '1234567890.05', status: 'active', active: true });
     expect(update.after).toMatchObject({
-      price: '1234567890.15', status: 'retired', flags: Buffer.from([0x03, 0x00]).toString('base64'), active: false,
+      price: '1234567890.15',
+      status: 'retired',
+      flags: Buffer.from([0x03, 0x00]).toString('base64'),
+      active: false,
       made_at: '2026-01-02T03:04:05.123456Z',
     });
     expect(update.position > create.position).toBe(true);

@@ -51,7 +51,7 @@ describe('decodeRecord — MongoDB connector 2.x/3.x (change streams)', () => {
     expect(decoded.position).toBe('mongo:001558965508000:0000000001:k000000:00000000000000000042');
   });
 
-  it('orders a change inside a transaction by the envelope\'s transaction block when present', () => {
+  it("orders a change inside a transaction by the envelope's transaction block when present", () => {
     const record = fixtureRecord('mongodb/customers-update-full.json');
     const value = JSON.parse(record.value!.toString('utf8')) as { payload?: Record<string, unknown> } & Record<string, unknown>;
     const envelope = value.payload ?? value;

@@ -130,13 +130,15 @@ describe('decodeRecord — PostgreSQL shapes', () => {
   });
 
   it('honours a custom unavailable.value.placeholder', () => {
-    const value = { ...fixtureJson('postgres/customers-create-schemaless.json').value as Record<string, unknown> };
+    const value = { ...(fixtureJson('postgres/customers-create-schemaless.json').value as Record<string, unknown>) };
     value.after = { id: 1, email: 'a@x.io', name: '<toasted>', balance: 'BBo=' };
     const decoded = change(decodeRecord(rawRecord(value), { unavailableValuePlaceholder: '<toasted>' }));
     expect(decoded.after).toEqual({ id: 1, email: 'a@x.io', balance: 'BBo=' });
     expect(decoded.unavailable).toEqual(['name']);
     // ...and then the default placeholder is ordinary text.
-    const toast = change(decodeRecord(rawRecord({ ...value, after: { id: 1, name: '__debezium_unavailable_value' } }), { unavailableValuePlaceholder: '<toasted>' }));
+    const toast = change(
+      decodeRecord(rawRecord({ ...value, after: { id: 1, name: '__debezium_unavailable_value' } }), { unavailableValuePlaceholder: '<toasted>' }),
+    );
     expect(toast.after).toEqual({ id: 1, name: '__debezium_unavailable_value' });
   });
 

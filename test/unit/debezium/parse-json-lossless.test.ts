@@ -9,7 +9,9 @@ describe('parseJsonLossless', () => {
   });
 
   it('marks integers beyond 2^53 and decimals beyond 15 significant digits, and only those', () => {
-    const { value, hasExactNumbers } = parseJsonLossless('{"ns": 1795436367040438816, "neg": -9007199254740993, "f": 0.30000000000000004, "ok": 0.1000000000000000}');
+    const { value, hasExactNumbers } = parseJsonLossless(
+      '{"ns": 1795436367040438816, "neg": -9007199254740993, "f": 0.30000000000000004, "ok": 0.1000000000000000}',
+    );
     expect(hasExactNumbers).toBe(true);
     const parsed = value as Record<string, unknown>;
     expect(isExactNumber(parsed.ns)).toBe(true);

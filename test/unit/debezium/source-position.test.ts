@@ -39,16 +39,27 @@ describe('sourcePosition', () => {
       expect([...ordered].sort()).toEqual(ordered);
     });
 
-    it('orders the changes of one transaction (same ts_ms + ord) by the transaction block\'s total_order', () => {
+    it("orders the changes of one transaction (same ts_ms + ord) by the transaction block's total_order", () => {
       const inTxn = (total_order: number, offset: string) =>
-        sourcePosition('mongodb', { ts_ms: 2000, ord: 1, lsid: '{"id": {"$binary": "AA=="}}', txnNumber: 4 }, { partition: 0, offset }, { id: 'x:4', total_order, data_collection_order: total_order });
-      const ordered = [sourcePosition('mongodb', { ts_ms: 1000, ord: 7 }, kafka), inTxn(1, '90'), inTxn(2, '12'), inTxn(10, '11'), sourcePosition('mongodb', { ts_ms: 2000, ord: 2 }, kafka)];
+        sourcePosition(
+          'mongodb',
+          { ts_ms: 2000, ord: 1, lsid: '{"id": {"$binary": "AA=="}}', txnNumber: 4 },
+          { partition: 0, offset },
+          { id: 'x:4', total_order, data_collection_order: total_order },
+        );
+      const ordered = [
+        sourcePosition('mongodb', { ts_ms: 1000, ord: 7 }, kafka),
+        inTxn(1, '90'),
+        inTxn(2, '12'),
+        inTxn(10, '11'),
+        sourcePosition('mongodb', { ts_ms: 2000, ord: 2 }, kafka),
+      ];
       expect(new Set(ordered).size).toBe(ordered.length);
       expect([...ordered].sort()).toEqual(ordered);
       expect(inTxn(2, '12')).toBe('mongo:000000000002000:0000000001:t00000000000000000002');
     });
 
-    it('orders a transaction\'s changes by Kafka offset when the connector sends no transaction block', () => {
+    it("orders a transaction's changes by Kafka offset when the connector sends no transaction block", () => {
       const inTxn = (offset: string) => sourcePosition('mongodb', { ts_ms: 2000, ord: 1, txnNumber: 4 }, { partition: 3, offset });
       expect(inTxn('9') < inTxn('10')).toBe(true);
       expect(inTxn('9')).toBe('mongo:000000000002000:0000000001:k000003:00000000000000000009');

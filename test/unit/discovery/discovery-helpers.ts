@@ -3,9 +3,20 @@ import type { ChangeOp, DecodedChange } from '../../../src/ingestion/debezium/de
 /** A decoded change as the decoder produces it, for profiling tests. */
 export function change(op: ChangeOp, image: Record<string, unknown> | null, extra: Partial<DecodedChange> = {}): DecodedChange {
   return {
-    kind: 'change', op, connector: 'mongodb', key: null, entityKey: null,
-    before: op === 'd' ? image : null, after: op === 'd' ? null : image, patch: null, unavailable: [],
-    position: '', source: { connector: 'mongodb' }, tsMs: null, flattened: false, ...extra,
+    kind: 'change',
+    op,
+    connector: 'mongodb',
+    key: null,
+    entityKey: null,
+    before: op === 'd' ? image : null,
+    after: op === 'd' ? null : image,
+    patch: null,
+    unavailable: [],
+    position: '',
+    source: { connector: 'mongodb' },
+    tsMs: null,
+    flattened: false,
+    ...extra,
   };
 }
 

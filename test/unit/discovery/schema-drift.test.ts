@@ -19,10 +19,18 @@ const shapeOf = (processes: DecodedChange[][]) => currentShape(merged(processes)
 
 describe('raw schema shape and drift', () => {
   it('diffs added, removed and type-changed fields', () => {
-    const before: FieldShape[] = [{ path: '$.a', types: ['integer'] }, { path: '$.b', types: ['string'] }];
-    const after: FieldShape[] = [{ path: '$.a', types: ['string', 'integer'] }, { path: '$.c', types: ['boolean'] }];
+    const before: FieldShape[] = [
+      { path: '$.a', types: ['integer'] },
+      { path: '$.b', types: ['string'] },
+    ];
+    const after: FieldShape[] = [
+      { path: '$.a', types: ['string', 'integer'] },
+      { path: '$.c', types: ['boolean'] },
+    ];
     expect(diffShapes(before, after)).toEqual({
-      added: ['$.c'], removed: ['$.b'], typeChanged: [{ path: '$.a', from: ['integer'], to: ['string', 'integer'] }],
+      added: ['$.c'],
+      removed: ['$.b'],
+      typeChanged: [{ path: '$.a', from: ['integer'], to: ['string', 'integer'] }],
     });
     expect(hasChanges(diffShapes(after, after))).toBe(false);
   });
@@ -42,7 +50,12 @@ describe('raw schema shape and drift', () => {
     const withB = change('c', { a: 1, b: 'x' });
     const withoutB = change('c', { a: 2 });
     // p0 saw b first (stamps 1-2); p1's three later images (3-5) lack it: removed.
-    expect(shapeOf([[withB, withoutB], [withoutB, withoutB, withoutB]]).map((f) => f.path)).toEqual(['$.a']);
+    expect(
+      shapeOf([
+        [withB, withoutB],
+        [withoutB, withoutB, withoutB],
+      ]).map((f) => f.path),
+    ).toEqual(['$.a']);
     // p1 saw b last: kept, however many old images p0 has without it.
     expect(shapeOf([[withoutB, withoutB, withoutB, withoutB], [withB]]).map((f) => f.path)).toEqual(['$.a', '$.b']);
   });
@@ -53,10 +66,12 @@ describe('raw schema shape and drift', () => {
   });
 
   it('infers a JSON Schema: nesting, arrays, merged number types, formats, required', () => {
-    const profile = merged([[
-      change('c', { id: 1, email: 'a@x.io', amount: 1, customer: { name: 'A', vip: true }, items: [{ sku: 'A' }], 'odd key': 'x' }),
-      change('c', { id: 2, email: 'b@x.io', amount: 1.5, customer: { name: 'B' }, items: [{ sku: 'B', qty: 2 }] }),
-    ]]);
+    const profile = merged([
+      [
+        change('c', { id: 1, email: 'a@x.io', amount: 1, customer: { name: 'A', vip: true }, items: [{ sku: 'A' }], 'odd key': 'x' }),
+        change('c', { id: 2, email: 'b@x.io', amount: 1.5, customer: { name: 'B' }, items: [{ sku: 'B', qty: 2 }] }),
+      ],
+    ]);
     const schema = inferJsonSchema('raw.t', currentShape(profile, WINDOW), profile);
     expect(schema).toEqual({
       $schema: 'https://json-schema.org/draft/2020-12/schema',

@@ -18,7 +18,16 @@ const field = (fields: readonly FieldStats[], path: string) => {
 
 /** Six records, counted by hand below. */
 const RECORDS: DecodedChange[] = [
-  change('c', { id: 1, email: 'a@x.io', total: 10, createdAt: '2024-01-02T00:00:00Z', items: [{ sku: 'A', qty: 1 }, { sku: 'B', qty: 2 }] }),
+  change('c', {
+    id: 1,
+    email: 'a@x.io',
+    total: 10,
+    createdAt: '2024-01-02T00:00:00Z',
+    items: [
+      { sku: 'A', qty: 1 },
+      { sku: 'B', qty: 2 },
+    ],
+  }),
   change('c', { id: 2, email: 'b@x.io', total: 12.5, createdAt: '2024-03-01T00:00:00Z', items: [] }),
   change('u', { id: 2, email: null, total: 7, createdAt: '2023-12-31T23:59:59Z', items: [{ sku: 'A' }] }),
   change('r', { id: 3, email: 'a@x.io', total: 'n/a', tags: ['x'] }),
@@ -30,8 +39,12 @@ describe('topic profile (one process)', () => {
   const merged = mergeProfiles('raw.t', [profileOf(RECORDS)], WINDOW);
 
   it('counts records by kind and op', () => {
-    expect({ sampled: merged.sampled, images: merged.images, patches: merged.patches, ops: merged.ops })
-      .toEqual({ sampled: 6, images: 5, patches: 1, ops: { c: 2, u: 2, d: 1, r: 1 } });
+    expect({ sampled: merged.sampled, images: merged.images, patches: merged.patches, ops: merged.ops }).toEqual({
+      sampled: 6,
+      images: 5,
+      patches: 1,
+      ops: { c: 2, u: 2, d: 1, r: 1 },
+    });
   });
 
   it('presence: full images carrying the field; patches never count', () => {
@@ -71,28 +84,47 @@ describe('topic profile (one process)', () => {
 
   it('names odd members in bracket syntax, as mapping specs read them', () => {
     const doc = profileOf([change('c', { 'first name': 'x', "it's": 1, a: { 'b.c': true } })]);
-    expect(doc.fields.map((f) => f.path).sort()).toEqual(["$.a", "$.a['b.c']", "$['first name']", "$['it\\'s']"]);
+    expect(doc.fields.map((f) => f.path).sort()).toEqual(['$.a', "$.a['b.c']", "$['first name']", "$['it\\'s']"]);
     expect(childPath('$', '9lives')).toBe("$['9lives']");
   });
 
   it('unchanged-TOAST rows count as partial updates', () => {
     const doc = profileOf([change('u', { id: 1 }, { unavailable: ['body'] })]);
-    expect({ images: doc.images, patches: doc.patches, present: doc.fields[0]!.present, values: doc.fields[0]!.values })
-      .toEqual({ images: 0, patches: 1, present: 0, values: 1 });
+    expect({ images: doc.images, patches: doc.patches, present: doc.fields[0]!.present, values: doc.fields[0]!.values }).toEqual({
+      images: 0,
+      patches: 1,
+      present: 0,
+      values: 1,
+    });
   });
 });
 
 describe('profiles of several processes merge like one', () => {
   it('gives the counts, extremes and distinct values of a single profile over all records', () => {
-    const many: DecodedChange[] = Array.from({ length: 300 }, (_, i) => change(i % 7 === 0 ? 'u' : 'c', {
-      id: i, name: `n${i % 90}`, score: i % 11 === 0 ? null : i * 1.5, when: `2024-01-${String((i % 28) + 1).padStart(2, '0')}`,
-      ...(i % 3 === 0 ? { extra: { flag: i % 2 === 0 } } : {}),
-    }));
+    const many: DecodedChange[] = Array.from({ length: 300 }, (_, i) =>
+      change(i % 7 === 0 ? 'u' : 'c', {
+        id: i,
+        name: `n${i % 90}`,
+        score: i % 11 === 0 ? null : i * 1.5,
+        when: `2024-01-${String((i % 28) + 1).padStart(2, '0')}`,
+        ...(i % 3 === 0 ? { extra: { flag: i % 2 === 0 } } : {}),
+      }),
+    );
     const whole = mergeProfiles('raw.t', [profileOf(many)], WINDOW);
-    const parts = mergeProfiles('raw.t', [
-      profileOf(many.filter((_, i) => i % 2 === 0), 'p1'),
-      profileOf(many.filter((_, i) => i % 2 === 1), 'p2'),
-    ], WINDOW);
+    const parts = mergeProfiles(
+      'raw.t',
+      [
+        profileOf(
+          many.filter((_, i) => i % 2 === 0),
+          'p1',
+        ),
+        profileOf(
+          many.filter((_, i) => i % 2 === 1),
+          'p2',
+        ),
+      ],
+      WINDOW,
+    );
     const strip = (f: FieldStats) => ({ ...f, examples: undefined, firstSeen: undefined, lastSeen: undefined });
     expect(parts.fields.map(strip)).toEqual(whole.fields.map(strip));
     expect(field(parts.fields, '$.name').distinct).toBe(field(whole.fields, '$.name').distinct);

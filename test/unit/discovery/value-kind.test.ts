@@ -2,8 +2,17 @@ import { formatOf, instantOf, kindOf } from '../../../src/discovery/value-kind';
 
 describe('value kinds and string formats', () => {
   it('names JSON types like JSON Schema', () => {
-    expect([1, 1.5, 10n, 's', true, null, {}, [], undefined].map(kindOf))
-      .toEqual(['integer', 'number', 'integer', 'string', 'boolean', 'null', 'object', 'array', null]);
+    expect([1, 1.5, 10n, 's', true, null, {}, [], undefined].map(kindOf)).toEqual([
+      'integer',
+      'number',
+      'integer',
+      'string',
+      'boolean',
+      'null',
+      'object',
+      'array',
+      null,
+    ]);
   });
 
   it.each([

@@ -10,7 +10,11 @@ function recordingProducer(brokerLimit: number) {
     async sendBatch(batch: ProducerBatch) {
       for (const { topic, messages } of batch.topicMessages ?? []) {
         const bytes = messages.reduce((n, m) => n + Buffer.byteLength(String(m.value)), 0);
-        if (bytes > brokerLimit) throw Object.assign(new Error('The request included a message larger than the max message size the server will accept'), { type: 'MESSAGE_TOO_LARGE', code: 10 });
+        if (bytes > brokerLimit)
+          throw Object.assign(new Error('The request included a message larger than the max message size the server will accept'), {
+            type: 'MESSAGE_TOO_LARGE',
+            code: 10,
+          });
         requests.push({ topic, keys: messages.map((m) => String(m.key)) });
       }
       return [];
@@ -20,14 +24,23 @@ function recordingProducer(brokerLimit: number) {
 }
 
 const event = (key: string, bytes: number): CanonicalEvent => ({
-  id: `id-${key}`, subject: 'order', key, op: 'CREATE', version: 1, before: null, after: { blob: 'x'.repeat(bytes) }, changedFields: ['blob'],
-  spec: { id: 's', version: 1 }, source: { topic: 'raw', partition: 0, offset: key, position: key, connector: 'mongodb', op: 'c', snapshot: false },
-  sourceTsMs: null, ingestedAt: '2026-12-02T00:00:00.000Z',
+  id: `id-${key}`,
+  subject: 'order',
+  key,
+  op: 'CREATE',
+  version: 1,
+  before: null,
+  after: { blob: 'x'.repeat(bytes) },
+  changedFields: ['blob'],
+  spec: { id: 's', version: 1 },
+  source: { topic: 'raw', partition: 0, offset: key, position: key, connector: 'mongodb', op: 'c', snapshot: false },
+  sourceTsMs: null,
+  ingestedAt: '2026-12-02T00:00:00.000Z',
 });
 
 const fixedLimit = (limit: number): MessageSizeLimit => ({ limitFor: async () => limit, forget: () => undefined });
 
-describe('event publisher: requests cut to the topic\'s message size limit', () => {
+describe("event publisher: requests cut to the topic's message size limit", () => {
   it('sends a batch adding up to more than the limit in several requests, in order', async () => {
     const { producer, requests } = recordingProducer(100_000);
     const publisher = createEventPublisher(producer, { sizeLimit: fixedLimit(100_000) });
@@ -56,7 +69,7 @@ describe('event publisher: requests cut to the topic\'s message size limit', () 
     expect(requests.flatMap((r) => r.keys)).toEqual(['a', 'b', 'c', 'd']);
   });
 
-  it('recognises the broker\'s refusal however kafkajs wraps it', () => {
+  it("recognises the broker's refusal however kafkajs wraps it", () => {
     const refusal = { type: 'MESSAGE_TOO_LARGE' };
     expect(isMessageTooLarge({ name: 'KafkaJSNonRetriableError', cause: refusal })).toBe(true);
     expect(isMessageTooLarge({ name: 'KafkaJSAggregateError', errors: [new Error('x'), refusal] })).toBe(true);

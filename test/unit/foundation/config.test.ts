@@ -46,14 +46,21 @@ describe('loadConfig', () => {
       } catch (error) {
         caught = error;
       }
-      expect((caught as AppError).details).toEqual([expect.stringMatching(new RegExp(`^${setting.name} must be (an integer|a positive integer|a non-negative integer|true or false)`))]);
+      expect((caught as AppError).details).toEqual([
+        expect.stringMatching(new RegExp(`^${setting.name} must be (an integer|a positive integer|a non-negative integer|true or false)`)),
+      ]);
     }
     // The bounds hold on both sides: below the minimum and above the maximum are refused, the bounds themselves accepted.
     expect(() => loadConfig({ CANONQL_DECODE_MAX_DEPTH: '1' })).toThrow('CANONQL_DECODE_MAX_DEPTH must be an integer from 2 to 1000');
     expect(() => loadConfig({ CANONQL_DECODE_MAX_DEPTH: '1001' })).toThrow('CANONQL_DECODE_MAX_DEPTH must be an integer from 2 to 1000');
     expect(loadConfig({ CANONQL_DECODE_MAX_DEPTH: '1000', CANONQL_LAG_CACHE_MS: '0' })).toMatchObject({ observability: { lagCacheMs: 0 } });
-    expect(() => loadConfig({ CANONQL_INGEST_SESSION_TIMEOUT_MS: '5999' })).toThrow('CANONQL_INGEST_SESSION_TIMEOUT_MS must be an integer of at least 6000 (the broker minimum)');
-    expect(loadConfig({ CANONQL_METRICS: 'false', CANONQL_PROMETHEUS: 'true' })).toMatchObject({ metrics: { enabled: false }, observability: { prometheus: true } });
+    expect(() => loadConfig({ CANONQL_INGEST_SESSION_TIMEOUT_MS: '5999' })).toThrow(
+      'CANONQL_INGEST_SESSION_TIMEOUT_MS must be an integer of at least 6000 (the broker minimum)',
+    );
+    expect(loadConfig({ CANONQL_METRICS: 'false', CANONQL_PROMETHEUS: 'true' })).toMatchObject({
+      metrics: { enabled: false },
+      observability: { prometheus: true },
+    });
   });
 
   it('declares every setting with a description', () => {

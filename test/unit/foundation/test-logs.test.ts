@@ -10,17 +10,25 @@ describe('test logs', () => {
   it('are shown with the failing test only, after its assertion error', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-jest-logs-'));
     const config = path.join(dir, 'jest.config.js');
-    fs.writeFileSync(config, `module.exports = ${JSON.stringify({
-      rootDir: ROOT,
-      roots: ['<rootDir>/test/fixtures/jest-logs'],
-      testMatch: ['**/*.fixture.ts'],
-      testEnvironment: '<rootDir>/test/support/log-capturing-environment.ts',
-      transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
-      moduleFileExtensions: ['ts', 'js', 'json'],
-    })};`);
+    fs.writeFileSync(
+      config,
+      `module.exports = ${JSON.stringify({
+        rootDir: ROOT,
+        roots: ['<rootDir>/test/fixtures/jest-logs'],
+        testMatch: ['**/*.fixture.ts'],
+        testEnvironment: '<rootDir>/test/support/log-capturing-environment.ts',
+        transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
+        moduleFileExtensions: ['ts', 'js', 'json'],
+      })};`,
+    );
     const env = { ...process.env };
     delete env.TEST_LOG_LEVEL;
-    const run = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), '--config', config, '--ci', '--colors=false'], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+    const run = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), '--config', config, '--ci', '--colors=false'], {
+      cwd: ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     const output = `${run.stdout}${run.stderr}`;
     expect(run.status).toBe(1);
     expect(output).toMatch(/1 failed, 1 passed/);

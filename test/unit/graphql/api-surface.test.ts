@@ -51,9 +51,16 @@ describe('the Query root', () => {
 
   it('lists the entity fields first (subject by subject), then metric, then catalog; nothing else that is not deprecated', () => {
     expect(current).toEqual([
-      'customer', 'customers', 'customerHistory', 'customersAggregate',
-      'order', 'orders', 'orderHistory', 'ordersAggregate',
-      'metric', 'catalog',
+      'customer',
+      'customers',
+      'customerHistory',
+      'customersAggregate',
+      'order',
+      'orders',
+      'orderHistory',
+      'ordersAggregate',
+      'metric',
+      'catalog',
     ]);
   });
 
@@ -76,12 +83,24 @@ describe('the Query root', () => {
     expect(names.filter((name) => !catalog.getFields()[name]!.description)).toEqual([]);
   });
 
-  it('lists mutations verb first, grouped by the catalog\'s areas (schema registry, mapping specs, metric definitions, discovery)', () => {
+  it("lists mutations verb first, grouped by the catalog's areas (schema registry, mapping specs, metric definitions, discovery)", () => {
     expect(Object.keys(served.getMutationType()!.getFields())).toEqual([
-      'registerCanonicalSchema', 'setCompatibilityLevel', 'deprecateSubject', 'deleteSubject',
-      'registerMappingSpec', 'activateMappingSpec', 'deactivateMappingSpec', 'rollbackMappingSpec', 'backfillMappingSpec', 'replayDeadLetters',
-      'registerMetricDefinition', 'activateMetricDefinition', 'deactivateMetricDefinition', 'rollbackMetricDefinition',
-      'profileRawTopic', 'stopProfilingRawTopic',
+      'registerCanonicalSchema',
+      'setCompatibilityLevel',
+      'deprecateSubject',
+      'deleteSubject',
+      'registerMappingSpec',
+      'activateMappingSpec',
+      'deactivateMappingSpec',
+      'rollbackMappingSpec',
+      'backfillMappingSpec',
+      'replayDeadLetters',
+      'registerMetricDefinition',
+      'activateMetricDefinition',
+      'deactivateMetricDefinition',
+      'rollbackMetricDefinition',
+      'profileRawTopic',
+      'stopProfilingRawTopic',
     ]);
   });
 });

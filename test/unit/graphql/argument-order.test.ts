@@ -24,7 +24,7 @@ describe('arguments are listed in the order their method declares them', () => {
     expect(argumentsOf(schema, typeName, fieldName)).toEqual(expected);
   });
 
-  it('holds for any resolver method, not only the API\'s (a fresh class with three arguments)', () => {
+  it("holds for any resolver method, not only the API's (a fresh class with three arguments)", () => {
     @Resolver()
     class OrderProbeResolver {
       @Query(() => Int)

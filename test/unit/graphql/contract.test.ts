@@ -85,10 +85,19 @@ describe('the breaking-change check itself', () => {
     const before = 'type Query { a(window: String!): Int, b: Int, c: E } enum E { X Y } input I { p: Int }';
     const after = 'type Query { a(window: W!, n: Int!): Int, c: E } enum E { X } enum W { hour } input I { p: Int }';
     const all = ['Query.a(window:)', 'Query.a(n:)', 'Query.b', 'E.Y'];
-    expect(undocumentedBreaks(before, after, '').map((b) => b.split(':')[0]!.replace(/\($/, ''))).toEqual(expect.arrayContaining(['Query.a(window', 'Query.a(n', 'Query.b', 'E.Y']));
-    expect(undocumentedBreaks(before, after, all.slice(1).map((c) => `- \`${c}\`: migration`).join('\n'))).toEqual([
-      'Query.a(window:): Query.a arg window has changed type from String! to W!.',
-    ]);
+    expect(undocumentedBreaks(before, after, '').map((b) => b.split(':')[0]!.replace(/\($/, ''))).toEqual(
+      expect.arrayContaining(['Query.a(window', 'Query.a(n', 'Query.b', 'E.Y']),
+    );
+    expect(
+      undocumentedBreaks(
+        before,
+        after,
+        all
+          .slice(1)
+          .map((c) => `- \`${c}\`: migration`)
+          .join('\n'),
+      ),
+    ).toEqual(['Query.a(window:): Query.a arg window has changed type from String! to W!.']);
     expect(undocumentedBreaks(before, after, all.map((c) => `\`${c}\``).join(' '))).toEqual([]);
   });
 
@@ -96,7 +105,11 @@ describe('the breaking-change check itself', () => {
     const cases: [string, string, string[]][] = [
       ['type Query { a: Int } type T { f: Int }', 'type Query { a: Int }', ['T']],
       ['type Query { a: Int } input I { p: Int }', 'type Query { a: Int } input I { p: Int, q: Int! }', ['I.q']],
-      ['type Query { a: Int } union U = A | B type A { x: Int } type B { x: Int }', 'type Query { a: Int } union U = A type A { x: Int } type B { x: Int }', ['U.B']],
+      [
+        'type Query { a: Int } union U = A | B type A { x: Int } type B { x: Int }',
+        'type Query { a: Int } union U = A type A { x: Int } type B { x: Int }',
+        ['U.B'],
+      ],
       ['type Query { a: Int, keep: Int }', 'type Query { a: String, keep: Int }', ['Query.a']],
       ['type Query { a: Float }', 'type Query { a: Int }', ['Float', 'Query.a']],
       ['type Query { a(x: Int): Int }', 'type Query { a: Int }', ['Query.a(x:)']],

@@ -26,8 +26,18 @@ describe('a malformed Decimal or DateTime literal', () => {
   it.each([
     [`{ ${names.list}(where: { amount: { gt: "12,50" } }) { totalCount } }`, 'where.amount.gt', '12,50', /Decimal must be/],
     [`{ ${names.list}(where: { amount: { in: ["1.5", "1e"] } }) { totalCount } }`, 'where.amount.in[1]', '1e', /Decimal must be/],
-    [`{ ${names.list}(where: { or: [{ s: { eq: "x" } }, { at: { lte: "2024-03-01 10:00" } }] }) { totalCount } }`, 'where.or[1].at.lte', '2024-03-01 10:00', /DateTime must be/],
-    [`{ ${names.list}(where: { at: { gt: "2024-03-01T10:00:00.1234567891Z" } }) { totalCount } }`, 'where.at.gt', '2024-03-01T10:00:00.1234567891Z', /at most 9 fractional digits/],
+    [
+      `{ ${names.list}(where: { or: [{ s: { eq: "x" } }, { at: { lte: "2024-03-01 10:00" } }] }) { totalCount } }`,
+      'where.or[1].at.lte',
+      '2024-03-01 10:00',
+      /DateTime must be/,
+    ],
+    [
+      `{ ${names.list}(where: { at: { gt: "2024-03-01T10:00:00.1234567891Z" } }) { totalCount } }`,
+      'where.at.gt',
+      '2024-03-01T10:00:00.1234567891Z',
+      /at most 9 fractional digits/,
+    ],
     [`{ ${names.list}(where: { amount: { eq: true } }) { totalCount } }`, 'where.amount.eq', 'true', /Decimal must be/],
     [`query($w: ${names.type}Where = { at: { lt: "yesterday" } }) { ${names.list}(where: $w) { totalCount } }`, '$w.at.lt', 'yesterday', /DateTime must be/],
     ['{ metric(name: "m", window: hour, from: "2024-13-01T00:00:00Z") { count } }', 'from', '2024-13-01T00:00:00Z', /DateTime must be/],
@@ -48,9 +58,15 @@ describe('a malformed Decimal or DateTime literal', () => {
     const document = parse(`{ ${names.list}(where: { amount: { lt: "1,5" } }) { totalCount } }`);
     const [scalarError] = validate(schema, document);
     // What Apollo hands formatError: its ValidationError wrapping the scalar's error.
-    const wrapped = new GraphQLError(scalarError!.message, { nodes: scalarError!.nodes ?? null, originalError: scalarError, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    const wrapped = new GraphQLError(scalarError!.message, {
+      nodes: scalarError!.nodes ?? null,
+      originalError: scalarError,
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
     const formatted = createFormatError(testLogger())({ message: wrapped.message, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }, wrapped);
     expect(formatted).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', argument: 'where.amount.lt', value: '1,5' } });
-    expect(formatted.message).toBe('Argument "where" has an invalid value at "where.amount.lt": Decimal must be a decimal string such as "-1234.50" (at most 1000 significant digits), got "1,5"');
+    expect(formatted.message).toBe(
+      'Argument "where" has an invalid value at "where.amount.lt": Decimal must be a decimal string such as "-1234.50" (at most 1000 significant digits), got "1,5"',
+    );
   });
 });

@@ -41,7 +41,13 @@ function tickingSchema() {
 function recordingSink(id: string) {
   const frames: string[] = [];
   const unwritten: (() => void)[] = [];
-  const sink: DirectSink = { id, send: (frame, written) => { frames.push(frame); unwritten.push(() => written()); } };
+  const sink: DirectSink = {
+    id,
+    send: (frame, written) => {
+      frames.push(frame);
+      unwritten.push(() => written());
+    },
+  };
   return { sink, frames, flush: () => unwritten.splice(0).forEach((done) => done()) };
 }
 
@@ -66,8 +72,10 @@ describe('shared subscriptions sending frames directly', () => {
     const payloads = [(await results.next()).value as ExecutionResult, (await results.next()).value as ExecutionResult];
     expect(payloads[1]!.errors?.[0]).toBeInstanceOf(GraphQLError);
     // graphql-ws's own message (server.ts, emit.next): the result without errors, then the errors as JSON.
-    const expected = (id: string) => payloads.map(({ errors, ...rest }) =>
-      stringifyMessage({ id, type: MessageType.Next, payload: { ...rest, ...(errors ? { errors: errors.map((e) => e.toJSON()) } : {}) } }));
+    const expected = (id: string) =>
+      payloads.map(({ errors, ...rest }) =>
+        stringifyMessage({ id, type: MessageType.Next, payload: { ...rest, ...(errors ? { errors: errors.map((e) => e.toJSON()) } : {}) } }),
+      );
     expect(a.frames).toEqual(expected('op-1'));
     expect(b.frames).toEqual(expected('weird "id"\n'));
   });
@@ -79,7 +87,10 @@ describe('shared subscriptions sending frames directly', () => {
     const fast = recordingSink('fast');
     const slowIterator = (await shared.subscribe({ schema, document }, slow.sink)) as AsyncIterableIterator<ExecutionResult>;
     await shared.subscribe({ schema, document }, fast.sink);
-    const slowEnd = slowIterator.next().then(() => null, (error: unknown) => error);
+    const slowEnd = slowIterator.next().then(
+      () => null,
+      (error: unknown) => error,
+    );
     for (let n = 0; n < 5; n += 1) {
       push(`t${n}`);
       await tick();

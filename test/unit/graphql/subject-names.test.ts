@@ -34,7 +34,12 @@ describe('the inflection rule: a subject name to one entity and many', () => {
 describe('GraphQL names of a subject', () => {
   it('names a subject given in the plural like one given in the singular', () => {
     expect(subjectNames('ux_demo_orders')).toEqual({
-      type: 'UxDemoOrder', single: 'uxDemoOrder', list: 'uxDemoOrders', history: 'uxDemoOrderHistory', changed: 'uxDemoOrderChanged', aggregate: 'uxDemoOrdersAggregate',
+      type: 'UxDemoOrder',
+      single: 'uxDemoOrder',
+      list: 'uxDemoOrders',
+      history: 'uxDemoOrderHistory',
+      changed: 'uxDemoOrderChanged',
+      aggregate: 'uxDemoOrdersAggregate',
     });
     expect(subjectNames('ux_demo_order')).toEqual(subjectNames('ux_demo_orders'));
   });
@@ -47,7 +52,18 @@ describe('GraphQL names of a subject', () => {
   it('is what the served schema names its root fields and types', () => {
     const schema = buildApiSchema([entry('ux_demo_orders'), entry('person')], servedSubscriptionFieldsForSdl);
     const query = Object.keys(schema.getQueryType()!.getFields());
-    expect(query).toEqual(expect.arrayContaining(['uxDemoOrder', 'uxDemoOrders', 'uxDemoOrderHistory', 'uxDemoOrdersAggregate', 'person', 'people', 'personHistory', 'peopleAggregate']));
+    expect(query).toEqual(
+      expect.arrayContaining([
+        'uxDemoOrder',
+        'uxDemoOrders',
+        'uxDemoOrderHistory',
+        'uxDemoOrdersAggregate',
+        'person',
+        'people',
+        'personHistory',
+        'peopleAggregate',
+      ]),
+    );
     expect(query).not.toEqual(expect.arrayContaining(['uxDemoOrdersList']));
     expect(Object.keys(schema.getSubscriptionType()!.getFields())).toEqual(expect.arrayContaining(['uxDemoOrderChanged', 'personChanged']));
     expect(schema.getType('UxDemoOrder')).toBeDefined();
@@ -56,7 +72,7 @@ describe('GraphQL names of a subject', () => {
 });
 
 describe('collision checks use the same rule', () => {
-  it('refuses a subject whose name inflects to an existing subject\'s names (orders next to order)', () => {
+  it("refuses a subject whose name inflects to an existing subject's names (orders next to order)", () => {
     expect(candidateProblems([entry('order')], entry('orders')).join('\n')).toMatch(/Order/);
     expect(candidateProblems([entry('person')], entry('people')).join('\n')).toMatch(/Person/);
     expect(candidateProblems([entry('order')], entry('parcel'))).toEqual([]);
@@ -77,7 +93,7 @@ describe('generated descriptions', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('name each subject\'s type without an article before it', () => {
+  it("name each subject's type without an article before it", () => {
     const types = ['Order', 'Item', 'UserEvent', 'Account', 'Equipment'];
     const withArticle = descriptionsOf(schema).filter((text) => types.some((type) => new RegExp(`\\b(a|an|A|An) ${type}\\b`).test(text)));
     expect(withArticle).toEqual([]);

@@ -19,10 +19,7 @@ describe('where: store filter and in-memory matcher agree', () => {
 
   it('translates to a MongoDB filter on data.* and on the order keys _k.*', () => {
     expect(whereToMongo(where, fields)).toEqual({
-      $and: [
-        { $or: [{ 'data.status': { $eq: 'paid' } }, { '_k.total': { $gte: numberKey(100) } }] },
-        { 'data.customer.email': { $ne: null } },
-      ],
+      $and: [{ $or: [{ 'data.status': { $eq: 'paid' } }, { '_k.total': { $gte: numberKey(100) } }] }, { 'data.customer.email': { $ne: null } }],
     });
   });
 

@@ -12,28 +12,37 @@ const ADMIN: Principal = { role: 'admin', authenticated: true };
 const READER: Principal = { role: 'reader', authenticated: true };
 
 const check = (query: string, principal: Principal, options: { variables?: Record<string, unknown>; operationName?: string } = {}) => {
-  const error = checkOperation({ schema, document: parse(query), variables: options.variables ?? null, operationName: options.operationName ?? null, principal }, DEFAULT_OPERATION_LIMITS);
+  const error = checkOperation(
+    { schema, document: parse(query), variables: options.variables ?? null, operationName: options.operationName ?? null, principal },
+    DEFAULT_OPERATION_LIMITS,
+  );
   return error && { code: error.code, message: error.message };
 };
 
 describe('admin-only fields, checked before execution', () => {
   it('refuses catalog { deadLetters } without a credential (UNAUTHENTICATED) and to a reader (FORBIDDEN), naming the field', () => {
     const query = '{ metric(name: "m", window: hour) { count } catalog { subjects { name } deadLetters { id } } }';
-    expect(check(query, ANONYMOUS)).toEqual({ code: 'UNAUTHENTICATED', message: 'Catalog.deadLetters needs an admin credential (Authorization: Bearer <admin key>)' });
+    expect(check(query, ANONYMOUS)).toEqual({
+      code: 'UNAUTHENTICATED',
+      message: 'Catalog.deadLetters needs an admin credential (Authorization: Bearer <admin key>)',
+    });
     expect(check(query, READER)).toEqual({ code: 'FORBIDDEN', message: 'Catalog.deadLetters needs the admin role' });
     expect(check(query, ADMIN)).toBeNull();
   });
 
   it('finds it at the deprecated root alias and through fragments', () => {
     expect(check('{ deadLetters { id } }', READER)).toMatchObject({ code: 'FORBIDDEN', message: 'Query.deadLetters needs the admin role' });
-    expect(check('{ catalog { ...A } } fragment A on Catalog { ...B } fragment B on Catalog { deadLetters { id } }', READER)).toMatchObject({ code: 'FORBIDDEN' });
+    expect(check('{ catalog { ...A } } fragment A on Catalog { ...B } fragment B on Catalog { deadLetters { id } }', READER)).toMatchObject({
+      code: 'FORBIDDEN',
+    });
   });
 
   it('refuses schemaSubjects only with includeDeleted: true, literal or variable', () => {
     expect(check('{ catalog { schemaSubjects { subject } } }', ANONYMOUS)).toBeNull();
     expect(check('{ catalog { schemaSubjects(includeDeleted: false) { subject } } }', ANONYMOUS)).toBeNull();
     expect(check('{ catalog { schemaSubjects(includeDeleted: true) { subject } } }', ANONYMOUS)).toMatchObject({
-      code: 'UNAUTHENTICATED', message: expect.stringMatching(/^Catalog\.schemaSubjects\(includeDeleted: true\) needs an admin credential/),
+      code: 'UNAUTHENTICATED',
+      message: expect.stringMatching(/^Catalog\.schemaSubjects\(includeDeleted: true\) needs an admin credential/),
     });
     const withVariable = 'query($d: Boolean!) { catalog { schemaSubjects(includeDeleted: $d) { subject } } }';
     expect(check(withVariable, READER, { variables: { d: true } })).toMatchObject({ code: 'FORBIDDEN' });

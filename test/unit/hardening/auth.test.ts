@@ -2,7 +2,13 @@ import { SignJWT, exportJWK, generateKeyPair } from 'jose';
 import { loadConfig } from '../../../src/config';
 import { AppError } from '../../../src/errors';
 import {
-  ANONYMOUS, createAccessPolicy, parseApiKeys, principalOfClaims, requireAdmin, requireSubjectRead, type AccessPolicy,
+  ANONYMOUS,
+  createAccessPolicy,
+  parseApiKeys,
+  principalOfClaims,
+  requireAdmin,
+  requireSubjectRead,
+  type AccessPolicy,
 } from '../../../src/graphql/access';
 
 const SECRET = 'unit-test-hs256-secret-of-32-chars-or-more';
@@ -49,12 +55,21 @@ describe('access policy', () => {
     const pair = await generateKeyPair('ES256');
     esKey = pair.privateKey;
     policy = createAccessPolicy({
-      apiKeys: [{ key: 'admin-key-0123456789', role: 'admin', subjects: null }, { key: 'scoped-key-0123456789', role: 'reader', subjects: ['order'] }],
+      apiKeys: [
+        { key: 'admin-key-0123456789', role: 'admin', subjects: null },
+        { key: 'scoped-key-0123456789', role: 'reader', subjects: ['order'] },
+      ],
       jwt: { secret: SECRET, jwks: { keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1', alg: 'ES256' }] }, issuer: 'iss', audience: 'canonql' },
     });
   });
   const hs = (claims: Record<string, unknown>, exp: string | number = '1m', secret = SECRET) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuer('iss').setAudience('canonql').setSubject('u1').setExpirationTime(exp).sign(new TextEncoder().encode(secret));
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('iss')
+      .setAudience('canonql')
+      .setSubject('u1')
+      .setExpirationTime(exp)
+      .sign(new TextEncoder().encode(secret));
 
   it('API keys: admin, scoped reader; a stable non-secret id', async () => {
     const admin = await policy.authenticate('Bearer admin-key-0123456789');
@@ -82,17 +97,33 @@ describe('access policy', () => {
     expect(await policy.authenticate(`Bearer ${await hs({ role: 'admin' })}`)).toMatchObject({ role: 'admin', id: 'jwt:iss/u1' });
     const reader = await policy.authenticate(`Bearer ${await hs({ subjects: ['customer'] })}`);
     expect([reader.role, [...reader.subjects!]]).toEqual(['reader', ['customer']]);
-    expect(await rejection(policy.authenticate(`Bearer ${await hs({}, Math.floor(Date.now() / 1000) - 1)}`))).toEqual({ code: 'UNAUTHENTICATED', message: 'invalid JWT: expired' });
+    expect(await rejection(policy.authenticate(`Bearer ${await hs({}, Math.floor(Date.now() / 1000) - 1)}`))).toEqual({
+      code: 'UNAUTHENTICATED',
+      message: 'invalid JWT: expired',
+    });
     expect((await rejection(policy.authenticate(`Bearer ${await hs({}, '1m', 'z'.repeat(40))}`))).message).toBe('invalid JWT: signature does not verify');
-    const otherAudience = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setIssuer('iss').setAudience('other').setExpirationTime('1m').sign(new TextEncoder().encode(SECRET));
+    const otherAudience = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer('iss')
+      .setAudience('other')
+      .setExpirationTime('1m')
+      .sign(new TextEncoder().encode(SECRET));
     expect((await rejection(policy.authenticate(`Bearer ${otherAudience}`))).message).toBe('invalid JWT: claim "aud" is not accepted');
   });
 
   it('JWKS JWT (ES256) verifies; alg none or an algorithm without a configured key is refused', async () => {
-    const es = await new SignJWT({ role: 'reader' }).setProtectedHeader({ alg: 'ES256', kid: 'k1' }).setIssuer('iss').setAudience('canonql').setExpirationTime('1m').sign(esKey);
+    const es = await new SignJWT({ role: 'reader' })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer('iss')
+      .setAudience('canonql')
+      .setExpirationTime('1m')
+      .sign(esKey);
     expect(await policy.authenticate(`Bearer ${es}`)).toMatchObject({ role: 'reader', authenticated: true });
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"role":"admin"}').toString('base64url')}.`;
-    expect(await rejection(policy.authenticate(`Bearer ${none}`))).toEqual({ code: 'UNAUTHENTICATED', message: 'JWT algorithm "none" is not accepted by this server' });
+    expect(await rejection(policy.authenticate(`Bearer ${none}`))).toEqual({
+      code: 'UNAUTHENTICATED',
+      message: 'JWT algorithm "none" is not accepted by this server',
+    });
     const keysOnly = createAccessPolicy({ apiKeys: [] });
     expect((await rejection(keysOnly.authenticate(`Bearer ${await hs({})}`))).message).toBe('unknown credential');
   });
@@ -142,15 +173,28 @@ describe('auth and limit settings', () => {
     const test = loadConfig(base);
     expect(test.api.auth.requireAuth).toBe(false);
     expect(test.api.limits).toMatchObject({
-      introspection: true, rateLimitPerMinute: 0, maxDepth: 12, maxCost: 20000, maxAliases: 50, batching: false, maxBatch: 10,
-      maxBodyBytes: 1048576, maxSubscriptionsPerConnection: 100, operationTimeoutMs: 30000, maxPageSize: 100,
+      introspection: true,
+      rateLimitPerMinute: 0,
+      maxDepth: 12,
+      maxCost: 20000,
+      maxAliases: 50,
+      batching: false,
+      maxBatch: 10,
+      maxBodyBytes: 1048576,
+      maxSubscriptionsPerConnection: 100,
+      operationTimeoutMs: 30000,
+      maxPageSize: 100,
     });
-    expect(loadConfig({ ...base, CANONQL_REQUIRE_AUTH: 'true', CANONQL_INTROSPECTION: 'false' }).api).toMatchObject({ auth: { requireAuth: true }, limits: { introspection: false } });
+    expect(loadConfig({ ...base, CANONQL_REQUIRE_AUTH: 'true', CANONQL_INTROSPECTION: 'false' }).api).toMatchObject({
+      auth: { requireAuth: true },
+      limits: { introspection: false },
+    });
   });
 
   it('production without any credential refuses to start; an ingest-only process needs none', () => {
     expect(problemsOf({ CANONQL_MODE: 'production' })).toContain(
-      'no credentials configured: production mode needs CANONQL_ADMIN_KEYS, CANONQL_API_KEYS, CANONQL_JWT_SECRET or CANONQL_JWT_JWKS_FILE');
+      'no credentials configured: production mode needs CANONQL_ADMIN_KEYS, CANONQL_API_KEYS, CANONQL_JWT_SECRET or CANONQL_JWT_JWKS_FILE',
+    );
     expect(problemsOf({ CANONQL_MODE: 'production', CANONQL_ROLES: 'ingest' })).toEqual([]);
     expect(problemsOf({ CANONQL_MODE: 'production', CANONQL_JWT_SECRET: SECRET })).toEqual([]);
     expect(problemsOf({ CANONQL_MODE: 'production', CANONQL_API_KEYS: 'a-reader-key-of-16+=reader' })).toEqual([]);
@@ -159,22 +203,31 @@ describe('auth and limit settings', () => {
   it('admin keys and API keys become grants', () => {
     const config = loadConfig({ ...base, CANONQL_ADMIN_KEYS: 'a1,a2', CANONQL_API_KEYS: 'a-reader-key-of-16+=reader:order' });
     expect(config.api.auth.apiKeys).toEqual([
-      { key: 'a1', role: 'admin', subjects: null }, { key: 'a2', role: 'admin', subjects: null },
+      { key: 'a1', role: 'admin', subjects: null },
+      { key: 'a2', role: 'admin', subjects: null },
       { key: 'a-reader-key-of-16+', role: 'reader', subjects: ['order'] },
     ]);
   });
 
   it('reports bad values all at once', () => {
-    expect(problemsOf({
-      ...base, CANONQL_JWT_SECRET: 'short', CANONQL_JWT_JWKS_FILE: '/no/such/jwks.json', CANONQL_MAX_DEPTH: '0', CANONQL_INTROSPECTION: 'maybe',
-      CANONQL_RATE_LIMIT_PER_MINUTE: '-1',
-    })).toEqual([
+    expect(
+      problemsOf({
+        ...base,
+        CANONQL_JWT_SECRET: 'short',
+        CANONQL_JWT_JWKS_FILE: '/no/such/jwks.json',
+        CANONQL_MAX_DEPTH: '0',
+        CANONQL_INTROSPECTION: 'maybe',
+        CANONQL_RATE_LIMIT_PER_MINUTE: '-1',
+      }),
+    ).toEqual([
       'CANONQL_JWT_SECRET must be at least 32 characters (HS256 needs a 256-bit key)',
       'CANONQL_JWT_JWKS_FILE "/no/such/jwks.json" is not a readable JSON Web Key Set ({"keys": [...]})',
       'CANONQL_MAX_DEPTH must be an integer of at least 1',
       'CANONQL_INTROSPECTION must be true or false',
       'CANONQL_RATE_LIMIT_PER_MINUTE must be an integer of at least 0',
     ]);
-    expect(problemsOf({ ...base, CANONQL_JWT_ISSUER: 'x' })).toEqual(['CANONQL_JWT_ISSUER/CANONQL_JWT_AUDIENCE are set but neither CANONQL_JWT_SECRET nor CANONQL_JWT_JWKS_FILE']);
+    expect(problemsOf({ ...base, CANONQL_JWT_ISSUER: 'x' })).toEqual([
+      'CANONQL_JWT_ISSUER/CANONQL_JWT_AUDIENCE are set but neither CANONQL_JWT_SECRET nor CANONQL_JWT_JWKS_FILE',
+    ]);
   });
 });

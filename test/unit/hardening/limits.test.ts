@@ -18,7 +18,10 @@ const ADMIN: Principal = { role: 'admin', authenticated: true };
 const READER: Principal = { role: 'reader', authenticated: true };
 
 const check = (query: string, limits: Partial<OperationLimits> = {}, options: { variables?: Record<string, unknown>; principal?: Principal } = {}) => {
-  const error = checkOperation({ schema, document: parse(query), variables: options.variables ?? null, principal: options.principal ?? ADMIN }, { ...DEFAULT_OPERATION_LIMITS, ...limits });
+  const error = checkOperation(
+    { schema, document: parse(query), variables: options.variables ?? null, principal: options.principal ?? ADMIN },
+    { ...DEFAULT_OPERATION_LIMITS, ...limits },
+  );
   return error && { code: error.code, message: error.message, details: error.details };
 };
 
@@ -40,7 +43,10 @@ describe('operation limits', () => {
 
   it('cost: lists cost their children times first (defaults included)', () => {
     // nodes(first: 10) { id children { id } }: 1 + 10 × (id 1 + children (1 + 5 × 1)) = 71
-    expect(check('{ nodes(first: 10) { id children { id } } }', { maxCost: 70 })).toMatchObject({ code: 'COST_LIMIT_EXCEEDED', details: { cost: 71, max: 70 } });
+    expect(check('{ nodes(first: 10) { id children { id } } }', { maxCost: 70 })).toMatchObject({
+      code: 'COST_LIMIT_EXCEEDED',
+      details: { cost: 71, max: 70 },
+    });
     expect(check('{ nodes(first: 10) { id children { id } } }', { maxCost: 71 })).toBeNull();
     // With variables, each request is costed with its own values.
     const query = 'query($n: Int) { nodes(first: $n) { id } }';
@@ -52,7 +58,10 @@ describe('operation limits', () => {
     expect(check('{ nodes(first: 101) { id } }')).toBeNull();
     expect(check('{ nodes(first: -1) { id } }')).toBeNull();
     // 1 + 100 (the page size, not 10^9) × 1
-    expect(check('query($n: Int) { nodes(first: $n) { id } }', { maxCost: 100 }, { variables: { n: 1e9 } })).toMatchObject({ code: 'COST_LIMIT_EXCEEDED', details: { cost: 101, max: 100 } });
+    expect(check('query($n: Int) { nodes(first: $n) { id } }', { maxCost: 100 }, { variables: { n: 1e9 } })).toMatchObject({
+      code: 'COST_LIMIT_EXCEEDED',
+      details: { cost: 101, max: 100 },
+    });
     expect(check('query($n: Int) { nodes(first: $n) { id } }', { maxCost: 101 }, { variables: { n: 1e9 } })).toBeNull();
   });
 
@@ -84,7 +93,7 @@ describe('operation limits', () => {
 });
 
 describe('rate limiter (token bucket)', () => {
-  it('allows a minute\'s allowance at once, then one per refill interval', () => {
+  it("allows a minute's allowance at once, then one per refill interval", () => {
     const limiter = createRateLimiter({ perMinute: 60 });
     for (let i = 0; i < 60; i += 1) expect(limiter.take('k', 1, 0).allowed).toBe(true);
     expect(limiter.take('k', 1, 0)).toEqual({ allowed: false, retryAfterMs: 1000 });
@@ -113,17 +122,31 @@ describe('formatError wrapper', () => {
   const format = withRefusalCodes(inner);
 
   it('passes refusal codes with their details, names a CSRF block, leaves the rest to the inner formatter', () => {
-    expect(format({ message: 'too deep', extensions: { code: 'DEPTH_LIMIT_EXCEEDED', details: { max: 3 } } }, null)).toEqual({ message: 'too deep', extensions: { code: 'DEPTH_LIMIT_EXCEEDED', details: { max: 3 } } });
-    expect(format({ message: 'This operation has been blocked as a potential Cross-Site Request Forgery (CSRF).', extensions: { code: 'BAD_REQUEST' } }, null).extensions?.code).toBe('CSRF_BLOCKED');
+    expect(format({ message: 'too deep', extensions: { code: 'DEPTH_LIMIT_EXCEEDED', details: { max: 3 } } }, null)).toEqual({
+      message: 'too deep',
+      extensions: { code: 'DEPTH_LIMIT_EXCEEDED', details: { max: 3 } },
+    });
+    expect(
+      format({ message: 'This operation has been blocked as a potential Cross-Site Request Forgery (CSRF).', extensions: { code: 'BAD_REQUEST' } }, null)
+        .extensions?.code,
+    ).toBe('CSRF_BLOCKED');
     expect(format({ message: 'boom', extensions: { code: 'SOMETHING' } }, null)).toEqual({ message: 'inner', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     expect(inner).toHaveBeenCalledTimes(1);
   });
 });
 
 describe('HTTP guards', () => {
-  const serve = (limits: Partial<ApiLimits>, handler: express.RequestHandler = (req, res) => { res.json({ ok: true, body: req.body as unknown }); }) => {
+  const serve = (
+    limits: Partial<ApiLimits>,
+    handler: express.RequestHandler = (req, res) => {
+      res.json({ ok: true, body: req.body as unknown });
+    },
+  ) => {
     const app = express();
-    const guards = httpGuards({ access: createAccessPolicy({ apiKeys: [{ key: 'a-key-0123456789abc', role: 'reader', subjects: null }], requireAuth: true }), limits: { ...DEFAULT_API_LIMITS, ...limits } });
+    const guards = httpGuards({
+      access: createAccessPolicy({ apiKeys: [{ key: 'a-key-0123456789abc', role: 'reader', subjects: null }], requireAuth: true }),
+      limits: { ...DEFAULT_API_LIMITS, ...limits },
+    });
     app.use('/graphql', ...guards.before, handler, guards.errorHandler);
     return http.createServer(app);
   };
@@ -132,14 +155,21 @@ describe('HTTP guards', () => {
   it('401 with WWW-Authenticate for a missing or unknown credential', async () => {
     const server = serve({});
     const missing = await request(server).post('/graphql').send({ query: '{ a }' });
-    expect([missing.status, missing.body.errors[0].extensions.code, missing.headers['www-authenticate']]).toEqual([401, 'UNAUTHENTICATED', 'Bearer realm="canonql"']);
+    expect([missing.status, missing.body.errors[0].extensions.code, missing.headers['www-authenticate']]).toEqual([
+      401,
+      'UNAUTHENTICATED',
+      'Bearer realm="canonql"',
+    ]);
     expect((await request(server).post('/graphql').set({ authorization: 'Bearer wrong' }).send({})).status).toBe(401);
     expect((await request(server).post('/graphql').set(auth).send({ query: '{ a }' })).body).toEqual({ ok: true, body: { query: '{ a }' } });
   });
 
   it('413, INVALID_JSON, batches, 429 with Retry-After', async () => {
     const server = serve({ maxBodyBytes: 2048, rateLimitPerMinute: 5, batching: true, maxBatch: 2 });
-    const big = await request(server).post('/graphql').set(auth).send({ query: 'x'.repeat(5000) });
+    const big = await request(server)
+      .post('/graphql')
+      .set(auth)
+      .send({ query: 'x'.repeat(5000) });
     expect([big.status, big.body.errors[0].extensions.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
     const bad = await request(server).post('/graphql').set(auth).set('content-type', 'application/json').send('{"query":');
     expect([bad.status, bad.body.errors[0].extensions.code]).toEqual([400, 'INVALID_JSON']);

@@ -8,15 +8,16 @@ import { mongoConnectError, redact } from '../../../src/infra/mongo';
 
 describe('redact (MongoDB connection strings)', () => {
   it('masks the password of standard and SRV URIs, keeping the user and hosts', () => {
-    expect(redact('mongodb+srv://app:p%40ss%2Fw0rd@cluster0.abcde.mongodb.net/canonql?retryWrites=true'))
-      .toBe('mongodb+srv://app:***@cluster0.abcde.mongodb.net/canonql?retryWrites=true');
-    expect(redact('mongodb://app:secret@db1:27017,db2:27017/?replicaSet=rs0&tls=true'))
-      .toBe('mongodb://app:***@db1:27017,db2:27017/?replicaSet=rs0&tls=true');
+    expect(redact('mongodb+srv://app:p%40ss%2Fw0rd@cluster0.abcde.mongodb.net/canonql?retryWrites=true')).toBe(
+      'mongodb+srv://app:***@cluster0.abcde.mongodb.net/canonql?retryWrites=true',
+    );
+    expect(redact('mongodb://app:secret@db1:27017,db2:27017/?replicaSet=rs0&tls=true')).toBe('mongodb://app:***@db1:27017,db2:27017/?replicaSet=rs0&tls=true');
   });
 
   it('masks an AWS session token among the options and leaves credential-free URIs alone', () => {
-    expect(redact('mongodb+srv://AKIA:sk@c.mongodb.net/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:FwoGZX,x:y'))
-      .toBe('mongodb+srv://AKIA:***@c.mongodb.net/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:***,x:y');
+    expect(redact('mongodb+srv://AKIA:sk@c.mongodb.net/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:FwoGZX,x:y')).toBe(
+      'mongodb+srv://AKIA:***@c.mongodb.net/?authMechanism=MONGODB-AWS&authMechanismProperties=AWS_SESSION_TOKEN:***,x:y',
+    );
     expect(redact('mongodb://127.0.0.1:27117/?directConnection=true')).toBe('mongodb://127.0.0.1:27117/?directConnection=true');
   });
 });
@@ -36,7 +37,19 @@ describe('mongoConnectError', () => {
   });
 
   it('anything else: STORE_UNAVAILABLE, retriable, URI redacted even where the driver quotes it', () => {
-    const unreachable = new MongoServerSelectionError(`Server selection timed out connecting to ${uri}`, { type: 'Unknown', servers: new Map(), stale: false, compatible: true, heartbeatFrequencyMS: 10000, localThresholdMS: 15, setName: null, maxElectionId: null, maxSetVersion: null, commonWireVersion: 0, logicalSessionTimeoutMinutes: null } as never);
+    const unreachable = new MongoServerSelectionError(`Server selection timed out connecting to ${uri}`, {
+      type: 'Unknown',
+      servers: new Map(),
+      stale: false,
+      compatible: true,
+      heartbeatFrequencyMS: 10000,
+      localThresholdMS: 15,
+      setName: null,
+      maxElectionId: null,
+      maxSetVersion: null,
+      commonWireVersion: 0,
+      logicalSessionTimeoutMinutes: null,
+    } as never);
     const error = mongoConnectError(unreachable, uri);
     expect(error.code).toBe('STORE_UNAVAILABLE');
     expect(error.retriable).toBe(true);
@@ -47,7 +60,8 @@ describe('mongoConnectError', () => {
 
 describe('kafkaConnectError', () => {
   const settings: KafkaSettings = {
-    brokers: ['b-1.msk.example:9096', 'b-2.msk.example:9096'], clientId: 'canonql',
+    brokers: ['b-1.msk.example:9096', 'b-2.msk.example:9096'],
+    clientId: 'canonql',
     sasl: { mechanism: 'scram-sha-512', username: 'alice', password: 'hunter2' },
     ssl: { caFile: null, certFile: null, keyFile: null, rejectUnauthorized: true },
   };
@@ -65,7 +79,10 @@ describe('kafkaConnectError', () => {
   });
 
   it('TLS failures behind kafkajs retries: KAFKA_TLS_FAILED', () => {
-    const tls = new KafkaJSConnectionError('Connection error: self-signed certificate in certificate chain', { broker: 'b-1.msk.example:9096', code: 'SELF_SIGNED_CERT_IN_CHAIN' } as never);
+    const tls = new KafkaJSConnectionError('Connection error: self-signed certificate in certificate chain', {
+      broker: 'b-1.msk.example:9096',
+      code: 'SELF_SIGNED_CERT_IN_CHAIN',
+    } as never);
     const exhausted = new KafkaJSNumberOfRetriesExceeded(tls, { retryCount: 8, retryTime: 25600 });
     const error = kafkaConnectError(exhausted, settings) as AppError;
     expect(error.code).toBe('KAFKA_TLS_FAILED');
@@ -75,7 +92,10 @@ describe('kafkaConnectError', () => {
   });
 
   it('leaves ordinary unavailability to the retry policy: the error is returned as is', () => {
-    const refused = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 10.0.0.1:9096', { broker: 'b-1.msk.example:9096', code: 'ECONNREFUSED' } as never);
+    const refused = new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 10.0.0.1:9096', {
+      broker: 'b-1.msk.example:9096',
+      code: 'ECONNREFUSED',
+    } as never);
     expect(kafkaConnectError(refused, settings)).toBe(refused);
   });
 });

@@ -43,34 +43,50 @@ describe('managed Kafka settings', () => {
   it('reads SCRAM over TLS (MSK style): mechanism in any case, password exactly as given', () => {
     const config = loadConfig({
       KAFKA_BROKERS: 'b-1.msk.example:9096,b-2.msk.example:9096',
-      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SASL_USERNAME: 'alice', KAFKA_SASL_PASSWORD: ' s3cret ',
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+      KAFKA_SASL_USERNAME: 'alice',
+      KAFKA_SASL_PASSWORD: ' s3cret ',
       KAFKA_SSL: 'true',
     });
     expect({ ...config.kafka.sasl }).toEqual({ mechanism: 'scram-sha-512', username: 'alice', password: ' s3cret ' });
     expect(config.kafka.ssl).toEqual({ caFile: null, certFile: null, keyFile: null, rejectUnauthorized: true });
     expect(kafkaConnection(config.kafka)).toEqual({
-      clientId: 'canonql', brokers: ['b-1.msk.example:9096', 'b-2.msk.example:9096'],
+      clientId: 'canonql',
+      brokers: ['b-1.msk.example:9096', 'b-2.msk.example:9096'],
       ssl: { rejectUnauthorized: true },
       sasl: { mechanism: 'scram-sha-512', username: 'alice', password: ' s3cret ' },
     });
   });
 
   it('reads a private CA and a client certificate (mutual TLS) into the client options', () => {
-    const config = loadConfig({ KAFKA_BROKERS: 'kafka.internal:9093', KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: CA, KAFKA_SSL_CERT_FILE: CERT, KAFKA_SSL_KEY_FILE: KEY });
+    const config = loadConfig({
+      KAFKA_BROKERS: 'kafka.internal:9093',
+      KAFKA_SSL: 'true',
+      KAFKA_SSL_CA_FILE: CA,
+      KAFKA_SSL_CERT_FILE: CERT,
+      KAFKA_SSL_KEY_FILE: KEY,
+    });
     expect(config.kafka.ssl).toEqual({ caFile: CA, certFile: CERT, keyFile: KEY, rejectUnauthorized: true });
     const options = kafkaConnection(config.kafka);
-    expect(options.ssl).toEqual({ rejectUnauthorized: true, ca: [fs.readFileSync(CA, 'utf8')], cert: fs.readFileSync(CERT, 'utf8'), key: fs.readFileSync(KEY, 'utf8') });
+    expect(options.ssl).toEqual({
+      rejectUnauthorized: true,
+      ca: [fs.readFileSync(CA, 'utf8')],
+      cert: fs.readFileSync(CERT, 'utf8'),
+      key: fs.readFileSync(KEY, 'utf8'),
+    });
     expect(options.sasl).toBeUndefined();
   });
 
   it('lists every problem of half-configured security at once', () => {
-    expect(kafkaProblems({
-      KAFKA_SASL_MECHANISM: 'scram-sha-256',
-      KAFKA_SSL: 'yes',
-      KAFKA_SSL_REJECT_UNAUTHORIZED: 'maybe',
-      KAFKA_SSL_CA_FILE: path.join(dir, 'missing.pem'),
-      KAFKA_SSL_CERT_FILE: CERT,
-    })).toEqual([
+    expect(
+      kafkaProblems({
+        KAFKA_SASL_MECHANISM: 'scram-sha-256',
+        KAFKA_SSL: 'yes',
+        KAFKA_SSL_REJECT_UNAUTHORIZED: 'maybe',
+        KAFKA_SSL_CA_FILE: path.join(dir, 'missing.pem'),
+        KAFKA_SSL_CERT_FILE: CERT,
+      }),
+    ).toEqual([
       'KAFKA_SASL_MECHANISM=scram-sha-256 needs KAFKA_SASL_USERNAME',
       'KAFKA_SASL_MECHANISM=scram-sha-256 needs KAFKA_SASL_PASSWORD',
       'KAFKA_SSL must be true or false',

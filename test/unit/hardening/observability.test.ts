@@ -51,12 +51,30 @@ describe('classifyFailure', () => {
 
 describe('partitionLags', () => {
   it('is end minus committed, from the low watermark when nothing is committed, never negative', () => {
-    const lags = partitionLags('g', [
-      { topic: 'a', partitions: [{ partition: 0, offset: '40' }, { partition: 1, offset: '-1' }, { partition: 2, offset: '90' }] },
-    ], [
-      { topic: 'a', partitions: [{ partition: 1, high: '30', low: '5' }, { partition: 0, high: '100', low: '0' }, { partition: 2, high: '80', low: '0' }] },
-      { topic: 'b', partitions: [{ partition: 0, high: '7', low: '0' }] },
-    ]);
+    const lags = partitionLags(
+      'g',
+      [
+        {
+          topic: 'a',
+          partitions: [
+            { partition: 0, offset: '40' },
+            { partition: 1, offset: '-1' },
+            { partition: 2, offset: '90' },
+          ],
+        },
+      ],
+      [
+        {
+          topic: 'a',
+          partitions: [
+            { partition: 1, high: '30', low: '5' },
+            { partition: 0, high: '100', low: '0' },
+            { partition: 2, high: '80', low: '0' },
+          ],
+        },
+        { topic: 'b', partitions: [{ partition: 0, high: '7', low: '0' }] },
+      ],
+    );
     expect(lags).toEqual([
       { group: 'g', topic: 'a', partition: 0, lag: 60 },
       { group: 'g', topic: 'a', partition: 1, lag: 25 },
@@ -67,17 +85,18 @@ describe('partitionLags', () => {
 });
 
 describe('createLagReader', () => {
-  const stubAdmin = (calls: string[], fail = new Set<string>()) => ({
-    async fetchOffsets({ topics }: { topics: string[] }) {
-      calls.push('offsets');
-      return topics.map((topic) => ({ topic, partitions: [{ partition: 0, offset: '3' }] }));
-    },
-    async fetchTopicOffsets(topic: string) {
-      calls.push(`ends:${topic}`);
-      if (fail.has(topic)) throw new KafkaJSConnectionError('no such topic');
-      return [{ partition: 0, offset: '10', high: '10', low: '0' }];
-    },
-  }) as unknown as Admin;
+  const stubAdmin = (calls: string[], fail = new Set<string>()) =>
+    ({
+      async fetchOffsets({ topics }: { topics: string[] }) {
+        calls.push('offsets');
+        return topics.map((topic) => ({ topic, partitions: [{ partition: 0, offset: '3' }] }));
+      },
+      async fetchTopicOffsets(topic: string) {
+        calls.push(`ends:${topic}`);
+        if (fail.has(topic)) throw new KafkaJSConnectionError('no such topic');
+        return [{ partition: 0, offset: '10', high: '10', low: '0' }];
+      },
+    }) as unknown as Admin;
 
   it('reads at most once per cache interval, shares a read in flight, and sums over topics', async () => {
     const calls: string[] = [];
@@ -97,14 +116,20 @@ describe('createLagReader', () => {
   it('a topic Kafka cannot describe is left out and reported; the others still count', async () => {
     const calls: string[] = [];
     const errors: unknown[] = [];
-    const reader = createLagReader({ admin: stubAdmin(calls, new Set(['b'])), groupId: 'g', topics: () => ['a', 'b'], cacheMs: 0, onError: (e) => errors.push(e) });
+    const reader = createLagReader({
+      admin: stubAdmin(calls, new Set(['b'])),
+      groupId: 'g',
+      topics: () => ['a', 'b'],
+      cacheMs: 0,
+      onError: (e) => errors.push(e),
+    });
     expect(await reader.read()).toEqual([{ group: 'g', topic: 'a', partition: 0, lag: 7 }]);
     expect(errors).toHaveLength(1);
   });
 });
 
 describe('service metrics', () => {
-  const event = (subject: string, sourceTsMs: number | null) => ({ subject, sourceTsMs } as unknown as CanonicalEvent);
+  const event = (subject: string, sourceTsMs: number | null) => ({ subject, sourceTsMs }) as unknown as CanonicalEvent;
 
   it('counts outcomes and dead letters per batch, and latency of newly applied events only', async () => {
     const metrics = createServiceMetrics({ defaultMetrics: false });
@@ -114,7 +139,11 @@ describe('service metrics', () => {
       // A replayed event re-published: its age is not this batch's latency.
       { outcome: 'duplicate', subject: 'order', publish: event('order', 1) },
       { outcome: 'skipped', reason: 'tombstone' },
-      { outcome: 'dead-lettered', reason: 'DECODE_FAILED', deadLetter: { topic: 'raw', partition: 0, offset: '3', key: null, value: null, code: 'DECODE_FAILED', message: 'bad' } },
+      {
+        outcome: 'dead-lettered',
+        reason: 'DECODE_FAILED',
+        deadLetter: { topic: 'raw', partition: 0, offset: '3', key: null, value: null, code: 'DECODE_FAILED', message: 'bad' },
+      },
     ];
     metrics.batchCommitted('raw', results, 10000);
     const text = await metrics.registry.metrics();

@@ -6,7 +6,16 @@ const takenAt = new Date('2026-12-02T12:00:00.000Z');
 const snapshot: LandingSnapshot = {
   roles: ['ingest', 'api'],
   subjects: [
-    { subject: 'order', liveEntities: 3, deletedEntities: 1, events: 9, openDeadLetters: 2, lastIngestedAt: '2026-12-02T11:59:48.000Z', lastSourceTime: null, lag: 5 },
+    {
+      subject: 'order',
+      liveEntities: 3,
+      deletedEntities: 1,
+      events: 9,
+      openDeadLetters: 2,
+      lastIngestedAt: '2026-12-02T11:59:48.000Z',
+      lastSourceTime: null,
+      lag: 5,
+    },
     { subject: '<x>', liveEntities: 0, deletedEntities: 0, events: 0, openDeadLetters: 0, lastIngestedAt: null, lastSourceTime: null, lag: null },
     { subject: 'gone', error: 'no longer served' },
   ],

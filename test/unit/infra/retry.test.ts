@@ -18,7 +18,10 @@ describe('retry with backoff', () => {
     expect(isTransient(new MongoNetworkError('socket closed'))).toBe(true);
     expect(isTransient(Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }))).toBe(true);
     expect(isTransient(Object.assign(new Error('x'), { name: 'KafkaJSConnectionError' }))).toBe(true);
-    const exhausted = Object.assign(new Error('gave up'), { name: 'KafkaJSNumberOfRetriesExceeded', originalError: Object.assign(new Error('c'), { name: 'KafkaJSConnectionError' }) });
+    const exhausted = Object.assign(new Error('gave up'), {
+      name: 'KafkaJSNumberOfRetriesExceeded',
+      originalError: Object.assign(new Error('c'), { name: 'KafkaJSConnectionError' }),
+    });
     expect(isTransient(exhausted)).toBe(true);
     const exhaustedOnBug = Object.assign(new Error('gave up'), { name: 'KafkaJSNumberOfRetriesExceeded', originalError: new TypeError('bug') });
     expect(isTransient(exhaustedOnBug)).toBe(false);
@@ -30,11 +33,20 @@ describe('retry with backoff', () => {
   it('retries a transient failure until it succeeds, calling onRetry before each wait', async () => {
     let calls = 0;
     const retries: number[] = [];
-    const result = await withRetry('flaky', async () => {
-      calls += 1;
-      if (calls < 3) throw Object.assign(new Error('reset'), { code: 'ECONNRESET' });
-      return 'ok';
-    }, { policy: FAST, onRetry: (_e, attempt) => { retries.push(attempt); } });
+    const result = await withRetry(
+      'flaky',
+      async () => {
+        calls += 1;
+        if (calls < 3) throw Object.assign(new Error('reset'), { code: 'ECONNRESET' });
+        return 'ok';
+      },
+      {
+        policy: FAST,
+        onRetry: (_e, attempt) => {
+          retries.push(attempt);
+        },
+      },
+    );
     expect(result).toBe('ok');
     expect(calls).toBe(3);
     expect(retries).toEqual([1, 2]);
@@ -43,20 +55,32 @@ describe('retry with backoff', () => {
   it('rethrows the last error when the attempts run out', async () => {
     let calls = 0;
     const failure = Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
-    await expect(withRetry('down', async () => {
-      calls += 1;
-      throw failure;
-    }, { policy: FAST })).rejects.toBe(failure);
+    await expect(
+      withRetry(
+        'down',
+        async () => {
+          calls += 1;
+          throw failure;
+        },
+        { policy: FAST },
+      ),
+    ).rejects.toBe(failure);
     expect(calls).toBe(FAST.attempts);
   });
 
   it('never retries a programming error or a non-transient error', async () => {
     for (const error of [new TypeError('bug'), new AppError(ErrorCode.MAPPING_FAILED, 'poison')]) {
       let calls = 0;
-      await expect(withRetry('once', async () => {
-        calls += 1;
-        throw error;
-      }, { policy: FAST })).rejects.toBe(error);
+      await expect(
+        withRetry(
+          'once',
+          async () => {
+            calls += 1;
+            throw error;
+          },
+          { policy: FAST },
+        ),
+      ).rejects.toBe(error);
       expect(calls).toBe(1);
     }
   });
@@ -66,10 +90,14 @@ describe('retry with backoff', () => {
     let calls = 0;
     const slow: RetryPolicy = { attempts: 5, initialDelayMs: 60_000, maxDelayMs: 60_000, factor: 1 };
     const started = Date.now();
-    const run = withRetry('aborted', async () => {
-      calls += 1;
-      throw Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' });
-    }, { policy: slow, signal: controller.signal, random: () => 1 });
+    const run = withRetry(
+      'aborted',
+      async () => {
+        calls += 1;
+        throw Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' });
+      },
+      { policy: slow, signal: controller.signal, random: () => 1 },
+    );
     setTimeout(() => controller.abort(), 20);
     await expect(run).rejects.toThrow('timeout');
     expect(calls).toBe(2);

@@ -127,14 +127,24 @@ const base = (key: string, position: string, sourceId = 'raw.orders') => ({
   sourceTsMs: 1_700_000_000_000,
   source: { ...source, position },
 });
-const full = (key: string, position: string, data: Record<string, unknown>, extra: Partial<{ sourceId: string; precedence: PrecedenceSource }> = {}): ChangeIntent => ({
+const full = (
+  key: string,
+  position: string,
+  data: Record<string, unknown>,
+  extra: Partial<{ sourceId: string; precedence: PrecedenceSource }> = {},
+): ChangeIntent => ({
   ...base(key, position, extra.sourceId),
   kind: 'full',
   data,
   ownedFields: Object.keys(data),
   ...(extra.precedence ? { precedence: extra.precedence } : {}),
 });
-const partial = (key: string, position: string, set: Record<string, unknown>, unset: string[] = []): ChangeIntent => ({ ...base(key, position), kind: 'partial', set, unset });
+const partial = (key: string, position: string, set: Record<string, unknown>, unset: string[] = []): ChangeIntent => ({
+  ...base(key, position),
+  kind: 'partial',
+  set,
+  unset,
+});
 const softDelete = (key: string, position: string): ChangeIntent => ({ ...base(key, position), kind: 'delete', hard: false });
 
 /** A source of the same subject with a precedence per field root (several specs, one subject). */
@@ -194,7 +204,10 @@ describe('applyBatch (the batch path of exactly-once), over in-memory store and 
     expect(outcomes(await world.apply([late]))).toEqual(['stale']);
     // The soft-deleted entity keeps its last state (history, as-of reads) and its positions.
     expect(world.store.state('order', 'o-1')).toMatchObject({ data: { status: 'NEW' }, _meta: { version: 2, deleted: true } });
-    expect(world.eventLog.list().map((e) => [e.op, e.version, e.after])).toEqual([['CREATE', 1, { status: 'NEW' }], ['DELETE', 2, null]]);
+    expect(world.eventLog.list().map((e) => [e.op, e.version, e.after])).toEqual([
+      ['CREATE', 1, { status: 'NEW' }],
+      ['DELETE', 2, null],
+    ]);
     await expectReplayIsNoOp(world, [created, deleted, late]);
   });
 
@@ -207,7 +220,11 @@ describe('applyBatch (the batch path of exactly-once), over in-memory store and 
     expect(outcomes(await world.apply(moved))).toEqual(['applied', 'applied']);
     expect(world.store.state('order', 'c-10')).toMatchObject({ _meta: { deleted: true, version: 2 } });
     expect(world.store.state('order', 'c-11')).toMatchObject({ data: { customerId: '11', email: 'pk@x.io' }, _meta: { deleted: false, version: 1 } });
-    expect(world.eventLog.list().map((e) => [e.key, e.op])).toEqual([['c-10', 'CREATE'], ['c-10', 'DELETE'], ['c-11', 'CREATE']]);
+    expect(world.eventLog.list().map((e) => [e.key, e.op])).toEqual([
+      ['c-10', 'CREATE'],
+      ['c-10', 'DELETE'],
+      ['c-11', 'CREATE'],
+    ]);
     await expectReplayIsNoOp(world, [before, ...moved]);
   });
 
@@ -253,8 +270,18 @@ describe('applyBatch (the batch path of exactly-once), over in-memory store and 
     expect(result).toMatchObject({ outcome: 'applied', event: { op: 'UPDATE', version: 3, before: { status: 'SHIPPED', note: 'first' } } });
     expect(world.store.state('order', 'o-1')).toMatchObject({ data: { status: 'SHIPPED', note: 'second' }, _meta: { version: 3 } });
     // The log holds one event per version: the one planned on the stale state (version 2) is gone.
-    expect(world.eventLog.list().map((e) => e.version).sort()).toEqual([1, 2, 3]);
-    expect(world.eventLog.list().filter((e) => e.version === 2).map((e) => e.source.position)).toEqual(['0005']);
+    expect(
+      world.eventLog
+        .list()
+        .map((e) => e.version)
+        .sort(),
+    ).toEqual([1, 2, 3]);
+    expect(
+      world.eventLog
+        .list()
+        .filter((e) => e.version === 2)
+        .map((e) => e.source.position),
+    ).toEqual(['0005']);
     await expectReplayIsNoOp(world, [mine]);
   });
 

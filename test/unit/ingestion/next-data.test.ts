@@ -1,7 +1,12 @@
 import { nextData, type ChangeIntent } from '../../../src/ingestion/plan-change';
 
 const base = {
-  subject: 'order', key: 'k', sourceId: 't', position: 'p', spec: { id: 's', version: 1 }, sourceTsMs: null,
+  subject: 'order',
+  key: 'k',
+  sourceId: 't',
+  position: 'p',
+  spec: { id: 's', version: 1 },
+  sourceTsMs: null,
   source: { topic: 't', partition: 0, offset: '0', position: 'p', connector: 'mongodb', op: 'u', snapshot: false },
 };
 const partial = (set: Record<string, unknown>, unset: string[] = []): ChangeIntent => ({ ...base, kind: 'partial', set, unset });
@@ -14,8 +19,9 @@ describe('nextData: the canonical state after a change', () => {
   });
 
   it('a partial update merges dotted paths into nested objects', () => {
-    expect(nextData(partial({ 'customer.email': 'n@x.io' }), { customer: { email: 'o@x.io', name: 'Ada' } }))
-      .toEqual({ customer: { email: 'n@x.io', name: 'Ada' } });
+    expect(nextData(partial({ 'customer.email': 'n@x.io' }), { customer: { email: 'o@x.io', name: 'Ada' } })).toEqual({
+      customer: { email: 'n@x.io', name: 'Ada' },
+    });
   });
 
   it('a numeric path part addresses an array element, not an object key', () => {
@@ -25,8 +31,10 @@ describe('nextData: the canonical state after a change', () => {
   });
 
   it('unset removes object fields and nulls array elements, as MongoDB does', () => {
-    expect(nextData(partial({}, ['customer.email', 'tags.0']), { customer: { email: 'x', name: 'y' }, tags: ['a', 'b'] }))
-      .toEqual({ customer: { name: 'y' }, tags: [null, 'b'] });
+    expect(nextData(partial({}, ['customer.email', 'tags.0']), { customer: { email: 'x', name: 'y' }, tags: ['a', 'b'] })).toEqual({
+      customer: { name: 'y' },
+      tags: [null, 'b'],
+    });
   });
 
   it('never mutates the stored state it starts from', () => {

@@ -2,7 +2,11 @@ import { planChange, type ChangeIntent } from '../../../src/ingestion/plan-chang
 import type { StoredEntity } from '../../../src/state/entity-store';
 
 const base = {
-  subject: 'order', key: 'k1', sourceId: 'raw', spec: { id: 's', version: 1 }, sourceTsMs: null,
+  subject: 'order',
+  key: 'k1',
+  sourceId: 'raw',
+  spec: { id: 's', version: 1 },
+  sourceTsMs: null,
   source: { topic: 'raw', partition: 0, offset: '0', position: '', connector: 'mongodb', op: 'c', snapshot: false },
 };
 const full = (position: string, data: Record<string, unknown>): ChangeIntent => ({ ...base, position, kind: 'full', data, ownedFields: Object.keys(data) });
@@ -29,7 +33,12 @@ describe('planChange: hard delete and re-creation', () => {
 
   it('a re-created entity continues at the next version, as a CREATE', () => {
     const { state, events } = apply([full('p1', { n: 1 }), hardDelete('p2'), full('p3', { n: 3 }), full('p4', { n: 4 })]);
-    expect(events).toEqual([{ op: 'CREATE', version: 1 }, { op: 'DELETE', version: 2 }, { op: 'CREATE', version: 3 }, { op: 'UPDATE', version: 4 }]);
+    expect(events).toEqual([
+      { op: 'CREATE', version: 1 },
+      { op: 'DELETE', version: 2 },
+      { op: 'CREATE', version: 3 },
+      { op: 'UPDATE', version: 4 },
+    ]);
     expect(state).toMatchObject({ data: { n: 4 }, _meta: { version: 4, deleted: false } });
     expect(state!._meta.purged).toBeUndefined();
   });

@@ -78,7 +78,12 @@ describe('compileSpec: arrays and nested objects', () => {
   ]);
 
   it('maps arrays of objects element-wise, several fields into the same elements', () => {
-    const out = lines.map({ items: [{ sku: 'A', qty: '2', price: 10.5, tags: ['x', 'y'] }, { sku: 'B', qty: 1, price: '0.005' }] });
+    const out = lines.map({
+      items: [
+        { sku: 'A', qty: '2', price: 10.5, tags: ['x', 'y'] },
+        { sku: 'B', qty: 1, price: '0.005' },
+      ],
+    });
     expect(out.line_items).toEqual([
       { sku: 'A', quantity: 2, unit_price: '10.50', labels: ['X', 'Y'] },
       { sku: 'B', quantity: 1, unit_price: '0.00' },
@@ -93,7 +98,9 @@ describe('compileSpec: arrays and nested objects', () => {
 
   it('names the failing element with its index', () => {
     const error = appErrorOf(() => lines.map({ items: [{ qty: 1 }, { qty: 1.5 }] }));
-    expect(error.message).toBe('mapping "test-spec" fieldMappings[1] ($.items[1].qty → $.line_items[1].quantity): integer: number 1.5 has a fractional part (round it first)');
+    expect(error.message).toBe(
+      'mapping "test-spec" fieldMappings[1] ($.items[1].qty → $.line_items[1].quantity): integer: number 1.5 has a fractional part (round it first)',
+    );
     const nested = appErrorOf(() => lines.map({ items: [{ tags: ['a'] }, { tags: ['b', 3] }] }));
     expect(nested.message).toContain('($.items[1].tags[1] → $.line_items[1].labels[1]): uppercase: expected a string, got number 3');
   });
@@ -107,7 +114,14 @@ describe('compileSpec: conditions and defaults', () => {
   const spec = compile(
     [
       { src: '$.paid_at', dst: '$.paidAt', transform: 'datetime', when: { src: '$.status', equals: 'paid' } },
-      { src: '$.card.last4', dst: '$.payment', when: [{ src: '$.method', in: ['card', 'debit'] }, { src: '$.card', exists: true }] },
+      {
+        src: '$.card.last4',
+        dst: '$.payment',
+        when: [
+          { src: '$.method', in: ['card', 'debit'] },
+          { src: '$.card', exists: true },
+        ],
+      },
       { src: '$.iban', dst: '$.payment', when: { src: '$.method', equals: 'transfer' } },
       { dst: '$.payment', transform: { name: 'default', args: { value: 'unknown' } } },
       { src: '$.note', dst: '$.note', when: { src: '$.note', notEquals: '' } },
@@ -138,7 +152,10 @@ describe('compileSpec: conditions and defaults', () => {
 });
 
 describe('compileSpec: subject, topics, key and delete mode', () => {
-  const base = specWith([{ src: '$.id', dst: '$.id' }, { src: '$.region', dst: '$.region' }]);
+  const base = specWith([
+    { src: '$.id', dst: '$.id' },
+    { src: '$.region', dst: '$.region' },
+  ]);
   const withSpec = (extra: Partial<MappingSpec>) => compileSpec({ ...base, ...extra });
 
   it('names the subject without a leading "canonical." and a trailing ".vN"', () => {
@@ -164,7 +181,9 @@ describe('compileSpec: subject, topics, key and delete mode', () => {
     const spec = withSpec({ key: { fields: ['$.region', '$.id'] }, deleteMode: 'hard', version: 3 });
     expect(spec.keyFrom).toEqual({ kind: 'fields', fields: ['$.region', '$.id'] });
     expect(spec.entityKey(spec.map({ id: 7, region: 'eu' }), { id: 'ignored' })).toBe('eu|7');
-    expect(appErrorOf(() => spec.entityKey(spec.map({ id: 7 }), null)).message).toBe('mapping "test-spec": key field $.region is absent, so the entity has no key');
+    expect(appErrorOf(() => spec.entityKey(spec.map({ id: 7 }), null)).message).toBe(
+      'mapping "test-spec": key field $.region is absent, so the entity has no key',
+    );
     expect(spec).toMatchObject({ deleteMode: 'hard', version: 3 });
   });
 
@@ -172,7 +191,9 @@ describe('compileSpec: subject, topics, key and delete mode', () => {
     // Timed in a process of its own, in CPU time: the shared test worker's wall clock depends on
     // whatever else the machine runs. About 1 µs per event measured; the bound leaves a wide margin.
     const probe = spawnSync(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', '..', 'support', 'mapping-speed-probe.ts'), '100000'], {
-      cwd: path.join(__dirname, '..', '..', '..'), encoding: 'utf8', timeout: 60_000,
+      cwd: path.join(__dirname, '..', '..', '..'),
+      encoding: 'utf8',
+      timeout: 60_000,
     });
     expect(probe.status).toBe(0);
     const { events, cpuUsPerEvent } = JSON.parse(probe.stdout.trim()) as { events: number; cpuUsPerEvent: number };

@@ -12,7 +12,7 @@ const get = (path: string, value: unknown) => compileGetter(segments(path))(valu
 describe('the JSONPath subset', () => {
   it('parses $, .name, [\'name\'], ["name"], [n] and [*]', () => {
     expect(segments('$')).toEqual([]);
-    expect(segments("$.a['b c'][\"d\"][2][*].$oid")).toEqual([
+    expect(segments('$.a[\'b c\']["d"][2][*].$oid')).toEqual([
       { kind: 'name', name: 'a' },
       { kind: 'name', name: 'b c' },
       { kind: 'name', name: 'd' },

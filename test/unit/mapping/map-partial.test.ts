@@ -75,7 +75,10 @@ describe('mapPartial: consistency with map', () => {
   const before = {
     id: 1,
     customer: { email: 'A@B.C', name: 'Ada' },
-    items: [{ sku: 'A', qty: 1 }, { sku: 'B', qty: '2' }],
+    items: [
+      { sku: 'A', qty: 1 },
+      { sku: 'B', qty: '2' },
+    ],
     currency: 'eur',
     tier: 'g',
     address: { city: 'London', zip: 'N1' },

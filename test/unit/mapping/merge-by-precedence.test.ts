@@ -61,7 +61,10 @@ describe('mergeByPrecedence (several sources, one subject)', () => {
   });
 
   it('looks up the precedence of dotted and array paths by their field root', () => {
-    const lines = compile([{ src: '$.items[*].sku', dst: '$.line_items[*].sku', precedence: 5 }, { src: '$.a.b', dst: '$.x.y', precedence: 2 }]);
+    const lines = compile([
+      { src: '$.items[*].sku', dst: '$.line_items[*].sku', precedence: 5 },
+      { src: '$.a.b', dst: '$.x.y', precedence: 2 },
+    ]);
     expect(lines.fieldRoots).toEqual(['line_items', 'x.y']);
     expect(lines.precedenceOf('line_items.3.sku')).toBe(5);
     expect(lines.precedenceOf('x.y')).toBe(2);

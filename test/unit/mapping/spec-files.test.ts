@@ -30,7 +30,13 @@ describe('specs/customer.json (Debezium PostgreSQL public.customers → customer
   };
 
   it('reads topic canonql.public.customers into subject customer, keyed by the record key', () => {
-    expect(spec).toMatchObject({ id: 'customer-canonicalization', subject: 'customer', topics: ['canonql.public.customers'], keyFrom: { kind: 'record' }, deleteMode: 'soft' });
+    expect(spec).toMatchObject({
+      id: 'customer-canonicalization',
+      subject: 'customer',
+      topics: ['canonql.public.customers'],
+      keyFrom: { kind: 'record' },
+      deleteMode: 'soft',
+    });
     expect(spec.entityKey(spec.map(row), { id: 42 })).toBe('42');
   });
 

@@ -8,15 +8,40 @@ describe('transforms', () => {
     it('lists every transform the spec format names, each argument declared for a UI', () => {
       const names = listTransforms().map((d) => d.name);
       expect(names.sort()).toEqual(
-        ['boolean', 'coalesce', 'concat', 'date', 'datetime', 'decimal', 'default', 'enum', 'epoch', 'identity', 'integer', 'lowercase', 'number', 'round', 'split', 'string', 'trim', 'uppercase'].sort(),
+        [
+          'boolean',
+          'coalesce',
+          'concat',
+          'date',
+          'datetime',
+          'decimal',
+          'default',
+          'enum',
+          'epoch',
+          'identity',
+          'integer',
+          'lowercase',
+          'number',
+          'round',
+          'split',
+          'string',
+          'trim',
+          'uppercase',
+        ].sort(),
       );
       for (const d of listTransforms()) {
         expect(d.description.length).toBeGreaterThan(10);
         for (const arg of d.args) {
-          expect(arg).toEqual(expect.objectContaining({ name: expect.any(String), type: expect.any(String), required: expect.any(Boolean), description: expect.any(String) }));
+          expect(arg).toEqual(
+            expect.objectContaining({ name: expect.any(String), type: expect.any(String), required: expect.any(Boolean), description: expect.any(String) }),
+          );
         }
       }
-      expect(listTransforms().find((d) => d.name === 'enum')!.args.map((a) => [a.name, a.required])).toEqual([
+      expect(
+        listTransforms()
+          .find((d) => d.name === 'enum')!
+          .args.map((a) => [a.name, a.required]),
+      ).toEqual([
         ['map', true],
         ['default', false],
         ['caseInsensitive', false],
@@ -25,7 +50,22 @@ describe('transforms', () => {
   });
 
   describe('null and absent inputs', () => {
-    const converting = ['identity', 'string', 'lowercase', 'uppercase', 'trim', 'number', 'integer', 'boolean', 'decimal', 'date', 'datetime', 'epoch', 'split', 'round'];
+    const converting = [
+      'identity',
+      'string',
+      'lowercase',
+      'uppercase',
+      'trim',
+      'number',
+      'integer',
+      'boolean',
+      'decimal',
+      'date',
+      'datetime',
+      'epoch',
+      'split',
+      'round',
+    ];
 
     it.each(converting)('%s passes null through as null', (name) => {
       expect(t(name, null)).toBeNull();
@@ -95,7 +135,18 @@ describe('transforms', () => {
     });
 
     it('boolean accepts true/false, 1/0, "true"/"false", "yes"/"no" and nothing else', () => {
-      const cases: [unknown, boolean][] = [[true, true], [false, false], [1, true], [0, false], ['true', true], ['FALSE', false], ['yes', true], [' No ', false], ['1', true], ['0', false]];
+      const cases: [unknown, boolean][] = [
+        [true, true],
+        [false, false],
+        [1, true],
+        [0, false],
+        ['true', true],
+        ['FALSE', false],
+        ['yes', true],
+        [' No ', false],
+        ['1', true],
+        ['0', false],
+      ];
       for (const [input, expected] of cases) expect(t('boolean', input)).toBe(expected);
       for (const bad of [2, 'maybe', '', {}]) expect(failure(() => t('boolean', bad)).code).toBe('MAPPING_FAILED');
     });
@@ -179,7 +230,9 @@ describe('transforms', () => {
     });
 
     it('concat and coalesce work without src, from srcs alone', () => {
-      expect(compile([{ dst: '$.code', transform: { name: 'concat', args: { srcs: ['$.a', '$.n'], separator: '-' } } }]).map({ a: 'X', n: 7 })).toEqual({ code: 'X-7' });
+      expect(compile([{ dst: '$.code', transform: { name: 'concat', args: { srcs: ['$.a', '$.n'], separator: '-' } } }]).map({ a: 'X', n: 7 })).toEqual({
+        code: 'X-7',
+      });
       const coalesce = compile([{ dst: '$.phone', transform: { name: 'coalesce', args: { srcs: ['$.mobile', '$.home'] } } }]);
       expect(coalesce.map({ mobile: null, home: '123' })).toEqual({ phone: '123' });
       expect(coalesce.map({ mobile: null })).toEqual({ phone: null });

@@ -80,12 +80,15 @@ describe('validateSpec', () => {
 
   it('rejects unsupported JSONPath wherever a path appears', () => {
     const problems = problemsOf(
-      specWith([
-        { src: '$.items[?(@.qty>1)].sku', dst: '$.a' },
-        { src: '$.b', dst: '$.c[0:1]' },
-        { src: '$.d', dst: '$.e', when: { src: '$.items[*].x', exists: true } },
-        { dst: '$.f', transform: { name: 'concat', args: { srcs: ['$.g', '$.h.*'] } } },
-      ], { key: { fields: ['$..a'] } }),
+      specWith(
+        [
+          { src: '$.items[?(@.qty>1)].sku', dst: '$.a' },
+          { src: '$.b', dst: '$.c[0:1]' },
+          { src: '$.d', dst: '$.e', when: { src: '$.items[*].x', exists: true } },
+          { dst: '$.f', transform: { name: 'concat', args: { srcs: ['$.g', '$.h.*'] } } },
+        ],
+        { key: { fields: ['$..a'] } },
+      ),
     );
     expect(problems).toEqual([
       'fieldMappings[0].src: JSONPath "$.items[?(@.qty>1)].sku": filter expressions are not supported (supported: $, .name, [\'name\'], [n], [*])',
@@ -117,7 +120,14 @@ describe('validateSpec', () => {
   });
 
   it('makes compileSpec throw SPEC_INVALID with every problem in details', () => {
-    const error = appErrorOf(() => compileSpec(specWith([{ src: '$.a', dst: '$.b', transform: 'lowercse' }, { src: '$..c', dst: '$.d' }])));
+    const error = appErrorOf(() =>
+      compileSpec(
+        specWith([
+          { src: '$.a', dst: '$.b', transform: 'lowercse' },
+          { src: '$..c', dst: '$.d' },
+        ]),
+      ),
+    );
     expect(error.code).toBe('SPEC_INVALID');
     expect(error.details).toEqual([
       'fieldMappings[0].transform: unknown transform "lowercse" (did you mean "lowercase"?)',
@@ -145,7 +155,11 @@ describe('schema/mapping-spec.schema.json', () => {
   });
 
   it('offers exactly the registered transform names for autocompletion', () => {
-    const names = ((schema.$defs as Record<string, { examples: string[] }>).transformName!).examples;
-    expect([...names].sort()).toEqual(listTransforms().map((t) => t.name).sort());
+    const names = (schema.$defs as Record<string, { examples: string[] }>).transformName!.examples;
+    expect([...names].sort()).toEqual(
+      listTransforms()
+        .map((t) => t.name)
+        .sort(),
+    );
   });
 });

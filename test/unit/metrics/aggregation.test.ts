@@ -30,7 +30,12 @@ function streamingModel(metric = compileMetric(definition(PROPERTY_DEFINITION)))
       }
     },
     summaries() {
-      return new Map([...buckets].map(([id, members]) => [bruteKeyOf(id), summarize(members.values())]).filter(([, s]) => (s as { count: number }).count > 0) as [string, ReturnType<typeof summarize>][]);
+      return new Map(
+        [...buckets].map(([id, members]) => [bruteKeyOf(id), summarize(members.values())]).filter(([, s]) => (s as { count: number }).count > 0) as [
+          string,
+          ReturnType<typeof summarize>,
+        ][],
+      );
     },
   };
 }
@@ -48,10 +53,19 @@ function batch(states: Map<string, Record<string, unknown> | null>) {
 describe('metric aggregation (pure)', () => {
   it('splits an order into one row per line: price × qty, by region and product, per window', () => {
     const metric = compileMetric(definition(PROPERTY_DEFINITION));
-    const rows = metric.contributionsOf({
-      region: 'eu', created_at: '2024-03-01T10:15:00.000Z', status: 'paid',
-      line_items: [{ sku: 'mug', price: '12.50', qty: 2 }, { sku: 'tee', price: '24', qty: 1 }, { sku: 'mug', price: '0.10', qty: 3 }],
-    }, null);
+    const rows = metric.contributionsOf(
+      {
+        region: 'eu',
+        created_at: '2024-03-01T10:15:00.000Z',
+        status: 'paid',
+        line_items: [
+          { sku: 'mug', price: '12.50', qty: 2 },
+          { sku: 'tee', price: '24', qty: 1 },
+          { sku: 'mug', price: '0.10', qty: 3 },
+        ],
+      },
+      null,
+    );
     const byId = Object.fromEntries([...rows].map(([id, { agg }]) => [id, agg]));
     expect(byId).toEqual({
       'prop-amount@1/hour/1709287200000/["eu","mug"]': { n: 2, s: '25.30', lo: '0.30', hi: '25.00' },
@@ -59,7 +73,10 @@ describe('metric aggregation (pure)', () => {
       'prop-amount@1/day/1709251200000/["eu","mug"]': { n: 2, s: '25.30', lo: '0.30', hi: '25.00' },
       'prop-amount@1/day/1709251200000/["eu","tee"]': { n: 1, s: '24', lo: '24', hi: '24' },
     });
-    expect(parseBucketId('prop-amount@1/day/1709251200000/["eu","tee"]')).toEqual({ key: 'prop-amount@1', ref: { window: 'day', startMs: 1709251200000, dims: ['eu', 'tee'] } });
+    expect(parseBucketId('prop-amount@1/day/1709251200000/["eu","tee"]')).toEqual({
+      key: 'prop-amount@1',
+      ref: { window: 'day', startMs: 1709251200000, dims: ['eu', 'tee'] },
+    });
   });
 
   it('contributes nothing for a deleted entity, a filtered one, one without time, or lines without a numeric measure', () => {
@@ -76,9 +93,14 @@ describe('metric aggregation (pure)', () => {
     expect([...count.contributionsOf({ region: 'eu' }, Date.UTC(2024, 0, 1, 0, 0, 30)).values()]).toEqual([
       { ref: { window: 'minute', startMs: Date.UTC(2024, 0, 1), dims: ['eu'] }, agg: { n: 1, s: null, lo: null, hi: null } },
     ]);
-    const tagged = compileMetric(definition({ name: 't', subject: 'order', measure: { field: 'total' }, dimensions: ['tags[*].name'], time: { field: 'at' }, windows: ['day'] }));
+    const tagged = compileMetric(
+      definition({ name: 't', subject: 'order', measure: { field: 'total' }, dimensions: ['tags[*].name'], time: { field: 'at' }, windows: ['day'] }),
+    );
     const rows = [...tagged.contributionsOf({ total: 10, at: 0, tags: [{ name: 'a' }, { name: 'b' }] }, null).values()];
-    expect(rows.map((r) => [r.ref.dims, r.agg.s])).toEqual([[['a'], '10'], [['b'], '10']]);
+    expect(rows.map((r) => [r.ref.dims, r.agg.s])).toEqual([
+      [['a'], '10'],
+      [['b'], '10'],
+    ]);
   });
 
   it('keeps min and max exact when the extreme member is updated or removed', () => {

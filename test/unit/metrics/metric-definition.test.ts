@@ -12,26 +12,50 @@ describe('metric definitions', () => {
     const definitions = loadMetricFiles(path.join(ROOT, 'specs', 'metrics'));
     expect(definitions.map((d) => d.name)).toContain('order-amount');
     expect(definitions.find((d) => d.name === 'order-amount')).toMatchObject({
-      version: 1, subject: 'order', windows: ['hour', 'day'],
-      dimensions: [{ name: 'region', field: 'region' }, { name: 'product', field: 'line_items[*].sku' }],
-      measure: { field: 'line_items[*].price', multiplyBy: 'line_items[*].qty' }, time: { field: 'created_at' },
+      version: 1,
+      subject: 'order',
+      windows: ['hour', 'day'],
+      dimensions: [
+        { name: 'region', field: 'region' },
+        { name: 'product', field: 'line_items[*].sku' },
+      ],
+      measure: { field: 'line_items[*].price', multiplyBy: 'line_items[*].qty' },
+      time: { field: 'created_at' },
     });
   });
 
   it('expands shorthands: version 1, dimension names from paths, a single filter as a list', () => {
     const result = validateMetricDefinition({
-      name: 'n', subject: 'order', dimensions: ['customer.email', 'line_items[*].sku'], time: { changeTime: true }, windows: ['minute'],
+      name: 'n',
+      subject: 'order',
+      dimensions: ['customer.email', 'line_items[*].sku'],
+      time: { changeTime: true },
+      windows: ['minute'],
       filter: { src: 'status', in: ['paid'] },
     });
-    expect(result).toEqual({ ok: true, definition: {
-      name: 'n', version: 1, subject: 'order', dimensions: [{ name: 'email', field: 'customer.email' }, { name: 'sku', field: 'line_items[*].sku' }],
-      time: { changeTime: true }, windows: ['minute'], filter: [{ src: '$.status', in: ['paid'] }],
-    } });
+    expect(result).toEqual({
+      ok: true,
+      definition: {
+        name: 'n',
+        version: 1,
+        subject: 'order',
+        dimensions: [
+          { name: 'email', field: 'customer.email' },
+          { name: 'sku', field: 'line_items[*].sku' },
+        ],
+        time: { changeTime: true },
+        windows: ['minute'],
+        filter: [{ src: '$.status', in: ['paid'] }],
+      },
+    });
   });
 
   it('lists every problem with its location', () => {
     const result = validateMetricDefinition({
-      name: 'Bad Name', version: 0, subject: 'order', extra: 1,
+      name: 'Bad Name',
+      version: 0,
+      subject: 'order',
+      extra: 1,
       measure: { field: 'a[*].b[*].c', times: 2 },
       dimensions: [{ name: 'x', field: 'items[*].sku' }, { name: 'x', field: 'region' }, 42],
       time: { field: 'lines[*].at' },
@@ -59,7 +83,10 @@ describe('metric definitions', () => {
   it('fails a directory load naming every bad file, and serves the newest version of each name', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'metrics-'));
     fs.writeFileSync(path.join(dir, 'a.json'), JSON.stringify({ name: 'a', subject: 'order', dimensions: [], time: { changeTime: true }, windows: ['day'] }));
-    fs.writeFileSync(path.join(dir, 'a2.json'), JSON.stringify({ name: 'a', version: 2, subject: 'order', dimensions: [], time: { changeTime: true }, windows: ['day'] }));
+    fs.writeFileSync(
+      path.join(dir, 'a2.json'),
+      JSON.stringify({ name: 'a', version: 2, subject: 'order', dimensions: [], time: { changeTime: true }, windows: ['day'] }),
+    );
     expect(newestVersions(loadMetricFiles(dir)).map((d) => `${d.name}@${d.version}`)).toEqual(['a@2']);
     fs.writeFileSync(path.join(dir, 'b.json'), '{');
     fs.writeFileSync(path.join(dir, 'c.json'), JSON.stringify({ name: 'c' }));
@@ -67,7 +94,9 @@ describe('metric definitions', () => {
     try {
       loadMetricFiles(dir);
     } catch (error) {
-      expect((error as AppError).details).toEqual(expect.arrayContaining([expect.stringMatching(/^b\.json: not valid JSON/), 'c.json: subject: required, a canonical subject name such as "order"']));
+      expect((error as AppError).details).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^b\.json: not valid JSON/), 'c.json: subject: required, a canonical subject name such as "order"']),
+      );
     }
   });
 });

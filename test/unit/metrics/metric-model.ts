@@ -45,7 +45,10 @@ export const PROPERTY_DEFINITION = {
   version: 1,
   subject: 'order',
   measure: { field: 'line_items[*].price', multiplyBy: 'line_items[*].qty' },
-  dimensions: [{ name: 'region', field: 'region' }, { name: 'product', field: 'line_items[*].sku' }],
+  dimensions: [
+    { name: 'region', field: 'region' },
+    { name: 'product', field: 'line_items[*].sku' },
+  ],
   time: { field: 'created_at' },
   windows: ['hour', 'day'],
   filter: [{ src: '$.status', notEquals: 'cancelled' }],
@@ -76,7 +79,10 @@ export function bruteForce(entities: Iterable<Record<string, unknown> | null>): 
     const ms = Date.parse(order.created_at);
     for (const line of order.line_items as Line[]) {
       const amount = centsOf(line.price) * BigInt(line.qty);
-      for (const [window, size] of [['hour', 3_600_000], ['day', 86_400_000]] as const) {
+      for (const [window, size] of [
+        ['hour', 3_600_000],
+        ['day', 86_400_000],
+      ] as const) {
         const start = ms - (ms % size);
         const id = `${window}|${start}|${order.region as string}|${line.sku}`;
         const b = acc.get(id);

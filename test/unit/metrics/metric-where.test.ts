@@ -5,9 +5,15 @@ import { compileMetricWhere } from '../../../src/graphql/metrics/metric-where';
 import type { MetricDefinition } from '../../../src/metrics/metric-definition';
 
 /** metric(where:) in the subject's filter language over the metric's dimensions (order-amount: region, product). */
-const ORDER = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'schema', 'canonical', 'order.schema.json'), 'utf8')) as Record<string, unknown>;
+const ORDER = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'schema', 'canonical', 'order.schema.json'), 'utf8')) as Record<
+  string,
+  unknown
+>;
 const METRIC = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'specs', 'metrics', 'order-amount.json'), 'utf8')) as MetricDefinition;
-const PRICED: MetricDefinition = { ...METRIC, dimensions: [...METRIC.dimensions, { name: 'price', field: 'line_items[*].price' }, { name: 'day', field: 'created_at' }] };
+const PRICED: MetricDefinition = {
+  ...METRIC,
+  dimensions: [...METRIC.dimensions, { name: 'price', field: 'line_items[*].price' }, { name: 'day', field: 'created_at' }],
+};
 const buckets = [
   { region: 'eu-west', product: 'MUG', price: '12.50', day: '2024-03-01T10:00:00.000001Z' },
   { region: 'us-east', product: 'MUG', price: '9.00', day: '2024-03-01T12:00:00+02:00' },
@@ -28,7 +34,7 @@ const refusal = (where: unknown) => {
 };
 
 describe('metric where: the filter language over dimensions', () => {
-  it('takes the list filters\' operators and the value / list shorthand alike', () => {
+  it("takes the list filters' operators and the value / list shorthand alike", () => {
     expect(matching({ region: { eq: 'eu-west' } })).toEqual(['MUGeu-west']);
     expect(matching({ region: 'eu-west' })).toEqual(['MUGeu-west']);
     expect(matching({ region: ['eu-west', 'us-east'] })).toEqual(['MUGeu-west', 'MUGus-east']);

@@ -17,8 +17,15 @@ describe('studio model: canonical fields of a schema', () => {
   it('lists leaf fields in schema order, nested objects and arrays of objects by path', () => {
     const fields = model.canonicalFields(schemaOf('order'));
     expect(fields.map((f) => f.path)).toEqual([
-      '$.order_id', '$.customer.email', '$.line_items[*].sku', '$.line_items[*].qty', '$.line_items[*].price',
-      '$.region', '$.created_at', '$.currency', '$.created_by',
+      '$.order_id',
+      '$.customer.email',
+      '$.line_items[*].sku',
+      '$.line_items[*].qty',
+      '$.line_items[*].price',
+      '$.region',
+      '$.created_at',
+      '$.currency',
+      '$.created_by',
     ]);
     expect(fields[0]).toMatchObject({ types: ['string'], required: true });
     expect(fields[3]).toMatchObject({ types: ['integer', 'null'], required: false });
@@ -28,7 +35,9 @@ describe('studio model: canonical fields of a schema', () => {
 describe('studio model: loading a spec and building it back', () => {
   it.each(fs.readdirSync(SPECS).filter((f) => f.endsWith('.json')))('gives back specs/%s unchanged, and it passes validateSpec', (file) => {
     const spec = readJson(path.join(SPECS, file));
-    const subject = String((spec.target as { subject: string }).subject).replace(/^canonical\./, '').replace(/\.v\d+$/, '');
+    const subject = String((spec.target as { subject: string }).subject)
+      .replace(/^canonical\./, '')
+      .replace(/\.v\d+$/, '');
     const state = model.stateFromSpec(spec, model.canonicalFields(schemaOf(subject)));
     const shown = shownJson(state);
     expect(shown).toEqual(spec);
@@ -49,8 +58,11 @@ describe('studio model: loading a spec and building it back', () => {
     const mappings = shown.fieldMappings as Record<string, unknown>[];
     expect(shown.version).toBe(2);
     expect(mappings.find((m) => m.dst === '$.tier')).toEqual({
-      src: '$.tier', dst: '$.tier', transform: { name: 'enum', args: { map: { gold: 'GOLD' }, default: 'STANDARD', caseInsensitive: true } },
-      default: 'STANDARD', description: 'Unknown tiers and a NULL tier are STANDARD.',
+      src: '$.tier',
+      dst: '$.tier',
+      transform: { name: 'enum', args: { map: { gold: 'GOLD' }, default: 'STANDARD', caseInsensitive: true } },
+      default: 'STANDARD',
+      description: 'Unknown tiers and a NULL tier are STANDARD.',
     });
     expect(mappings.find((m) => m.dst === '$.email')).toEqual({ src: '$.email', dst: '$.email', transform: 'trim' });
     expect(validateSpec(shown).ok).toBe(true);
@@ -76,7 +88,15 @@ describe('studio model: a new spec built from scratch', () => {
     const row = (dst: string) => state.rows.find((r) => r.dst === dst)!;
     Object.assign(row('$.invoiceId'), { src: '$.id', steps: [{ name: 'string', args: {} }] });
     Object.assign(row('$.amount'), { src: '$.amount', steps: [{ name: 'decimal', args: { scale: 2 } }] });
-    Object.assign(row('$.status'), { src: '$.status', steps: [{ name: 'trim', args: {} }, { name: 'uppercase', args: {} }], hasDefault: true, defaultValue: 'OPEN' });
+    Object.assign(row('$.status'), {
+      src: '$.status',
+      steps: [
+        { name: 'trim', args: {} },
+        { name: 'uppercase', args: {} },
+      ],
+      hasDefault: true,
+      defaultValue: 'OPEN',
+    });
     Object.assign(row('$.lines[*].sku'), { src: '$.items[*].sku' });
     Object.assign(row('$.currency'), { hasDefault: true, defaultValue: 'EUR' });
     state.key = { source: true };
@@ -142,20 +162,30 @@ describe('studio model: text fields', () => {
 
 describe('studio model: problems next to their rows', () => {
   it('gives each located problem to the row that builds that mapping or default', () => {
-    const state = model.newState({ mappingId: 'm', topic: 't', subject: 's', fields: model.canonicalFields({
-      type: 'object', properties: { a: { type: 'string' }, b: { type: 'string' }, c: { type: 'string' }, 'd-e': { type: 'string' } },
-    }) });
+    const state = model.newState({
+      mappingId: 'm',
+      topic: 't',
+      subject: 's',
+      fields: model.canonicalFields({
+        type: 'object',
+        properties: { a: { type: 'string' }, b: { type: 'string' }, c: { type: 'string' }, 'd-e': { type: 'string' } },
+      }),
+    });
     const [a, b, c, de] = state.rows;
     Object.assign(a!, { src: '$.a' });
     Object.assign(c!, { src: '$.c', steps: [{ name: 'enum', args: {} }] });
     Object.assign(b!, { hasDefault: true, defaultValue: 'x' });
     Object.assign(de!, { hasDefault: true, defaultValue: 'y' });
-    const byRow = JSON.parse(JSON.stringify(model.problemsByRow(state.rows, [
-      'fieldMappings[1].transform: enum: argument "map" is required',
-      'defaults.b: something',
-      'defaults["d-e"]: something else',
-      'mappingId: must match pattern',
-    ]))) as Record<string, string[]>;
+    const byRow = JSON.parse(
+      JSON.stringify(
+        model.problemsByRow(state.rows, [
+          'fieldMappings[1].transform: enum: argument "map" is required',
+          'defaults.b: something',
+          'defaults["d-e"]: something else',
+          'mappingId: must match pattern',
+        ]),
+      ),
+    ) as Record<string, string[]>;
     expect(byRow).toEqual({
       [c!.id]: ['fieldMappings[1].transform: enum: argument "map" is required'],
       [b!.id]: ['defaults.b: something'],
@@ -164,7 +194,14 @@ describe('studio model: problems next to their rows', () => {
   });
 
   it('shows a typed argument back as it was typed', () => {
-    for (const [value, type] of [['two', 'integer'], [2, 'integer'], ['{"a":1}', 'object'], [{ a: 1 }, 'object'], ['abc', 'any'], [['$.a'], 'paths']] as const) {
+    for (const [value, type] of [
+      ['two', 'integer'],
+      [2, 'integer'],
+      ['{"a":1}', 'object'],
+      [{ a: 1 }, 'object'],
+      ['abc', 'any'],
+      [['$.a'], 'paths'],
+    ] as const) {
       expect(JSON.parse(JSON.stringify(model.parseArgText(model.formatArgText(value, type), type)))).toEqual({ has: true, value });
     }
   });
@@ -172,16 +209,19 @@ describe('studio model: problems next to their rows', () => {
 
 describe('studio model: raw fields', () => {
   it('drafts an open canonical schema from inferred fields (leaves, nullability, date-time)', () => {
-    const draft = model.draftSchema([
-      { path: '$.id', typeSet: ['integer'], presence: 1, nullRate: 0, formats: [] },
-      { path: '$.amount', typeSet: ['integer', 'number', 'string'], presence: 1, nullRate: 0, formats: [{ format: 'decimal', count: 2 }] },
-      { path: '$.note', typeSet: ['null', 'string'], presence: 0.5, nullRate: 0.5, formats: [] },
-      { path: '$.created', typeSet: ['string'], presence: 1, nullRate: 0, formats: [{ format: 'date-time', count: 3 }] },
-      { path: '$.items', typeSet: ['array'], presence: 1, nullRate: 0, formats: [] },
-      { path: '$.items[*]', typeSet: ['object'], presence: 1, nullRate: 0, formats: [] },
-      { path: '$.items[*].sku', typeSet: ['string'], presence: 1, nullRate: 0, formats: [] },
-      { path: '$.gone', typeSet: ['string'], presence: 1, nullRate: 0, formats: [], current: false },
-    ], 'Invoice');
+    const draft = model.draftSchema(
+      [
+        { path: '$.id', typeSet: ['integer'], presence: 1, nullRate: 0, formats: [] },
+        { path: '$.amount', typeSet: ['integer', 'number', 'string'], presence: 1, nullRate: 0, formats: [{ format: 'decimal', count: 2 }] },
+        { path: '$.note', typeSet: ['null', 'string'], presence: 0.5, nullRate: 0.5, formats: [] },
+        { path: '$.created', typeSet: ['string'], presence: 1, nullRate: 0, formats: [{ format: 'date-time', count: 3 }] },
+        { path: '$.items', typeSet: ['array'], presence: 1, nullRate: 0, formats: [] },
+        { path: '$.items[*]', typeSet: ['object'], presence: 1, nullRate: 0, formats: [] },
+        { path: '$.items[*].sku', typeSet: ['string'], presence: 1, nullRate: 0, formats: [] },
+        { path: '$.gone', typeSet: ['string'], presence: 1, nullRate: 0, formats: [], current: false },
+      ],
+      'Invoice',
+    );
     expect(JSON.parse(JSON.stringify(draft))).toEqual({
       $schema: 'https://json-schema.org/draft/2020-12/schema',
       title: 'Invoice',
@@ -198,7 +238,9 @@ describe('studio model: raw fields', () => {
 
   it('gives type shares, largest first', () => {
     expect(JSON.parse(JSON.stringify(model.typeShares({ string: 2, number: 6, null: 0, integer: 2 })))).toEqual([
-      { type: 'number', share: 0.6 }, { type: 'integer', share: 0.2 }, { type: 'string', share: 0.2 },
+      { type: 'number', share: 0.6 },
+      { type: 'integer', share: 0.2 },
+      { type: 'string', share: 0.2 },
     ]);
   });
 });
@@ -208,22 +250,38 @@ describe('studio model: auto-mapping same-named fields', () => {
   const fields = model.canonicalFields({
     type: 'object',
     properties: {
-      id: { type: 'string' }, customerEmail: { type: 'string' }, created_at: { type: 'string' }, Status: { type: 'string' },
-      note: { type: 'string' }, total: { type: 'string' }, items: { type: 'array', items: { type: 'object', properties: { sku: { type: 'string' } } } },
+      id: { type: 'string' },
+      customerEmail: { type: 'string' },
+      created_at: { type: 'string' },
+      Status: { type: 'string' },
+      note: { type: 'string' },
+      total: { type: 'string' },
+      items: { type: 'array', items: { type: 'object', properties: { sku: { type: 'string' } } } },
     },
   });
 
   it('maps the same path, then case and underscore variants, and leaves ambiguous or unknown names alone', () => {
     const state = model.newState({ topic: 't', subject: 's', fields });
     const filled = model.autoMap(state.rows, [
-      raw('$.id', ['integer']), raw('$.customer_email'), raw('$.createdAt'), raw('$.status'),
-      raw('$.to_tal'), raw('$.TOTAL'), // two loose matches: ambiguous
-      raw('$.items', ['array']), raw('$.items[*]', ['object']), raw('$.items[*].sku'),
+      raw('$.id', ['integer']),
+      raw('$.customer_email'),
+      raw('$.createdAt'),
+      raw('$.status'),
+      raw('$.to_tal'),
+      raw('$.TOTAL'), // two loose matches: ambiguous
+      raw('$.items', ['array']),
+      raw('$.items[*]', ['object']),
+      raw('$.items[*].sku'),
     ]);
     const sources = Object.fromEntries(state.rows.map((r) => [r.dst, r.src]));
     expect(sources).toEqual({
-      '$.id': '$.id', '$.customerEmail': '$.customer_email', '$.created_at': '$.createdAt', '$.Status': '$.status',
-      '$.note': '', '$.total': '', '$.items[*].sku': '$.items[*].sku',
+      '$.id': '$.id',
+      '$.customerEmail': '$.customer_email',
+      '$.created_at': '$.createdAt',
+      '$.Status': '$.status',
+      '$.note': '',
+      '$.total': '',
+      '$.items[*].sku': '$.items[*].sku',
     });
     expect(filled.map((r) => r.dst)).toEqual(['$.id', '$.customerEmail', '$.created_at', '$.Status', '$.items[*].sku']);
   });

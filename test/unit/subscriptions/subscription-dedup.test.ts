@@ -3,9 +3,18 @@ import type { FeedItem } from '../../../src/subscriptions/feed-item';
 import { Subscription, type FeedMessage } from '../../../src/subscriptions/subscription';
 
 const event = (key: string, version: number): CanonicalEvent => ({
-  id: `${key}@${version}`, subject: 'order', key, op: version === 1 ? 'CREATE' : 'UPDATE', version, before: null, after: { v: version }, changedFields: [],
-  spec: { id: 's', version: 1 }, source: { topic: 'raw', partition: 0, offset: '0', position: String(version), connector: 'test', op: 'u', snapshot: false },
-  sourceTsMs: null, ingestedAt: '2026-12-02T00:00:00.000Z',
+  id: `${key}@${version}`,
+  subject: 'order',
+  key,
+  op: version === 1 ? 'CREATE' : 'UPDATE',
+  version,
+  before: null,
+  after: { v: version },
+  changedFields: [],
+  spec: { id: 's', version: 1 },
+  source: { topic: 'raw', partition: 0, offset: '0', position: String(version), connector: 'test', op: 'u', snapshot: false },
+  sourceTsMs: null,
+  ingestedAt: '2026-12-02T00:00:00.000Z',
 });
 const at = (offset: number, key: string, version: number): FeedMessage => ({ partition: 0, offset, event: event(key, version) });
 

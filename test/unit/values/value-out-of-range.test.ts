@@ -36,9 +36,16 @@ describe('values out of the store encoding', () => {
 
   it('makes the change invalid (dead-lettered with VALUE_OUT_OF_RANGE, not retried)', () => {
     const intent: ChangeIntent = {
-      kind: 'full', subject: 'account', key: 'a1', sourceId: 't', position: '1', spec: { id: 's', version: 1 }, sourceTsMs: null,
+      kind: 'full',
+      subject: 'account',
+      key: 'a1',
+      sourceId: 't',
+      position: '1',
+      spec: { id: 's', version: 1 },
+      sourceTsMs: null,
       source: { topic: 't', partition: 0, offset: '0', position: '1', connector: 'postgresql', op: 'c', snapshot: false },
-      data: { balance: `1${'0'.repeat(20)}${'7'.repeat(1000)}` }, ownedFields: ['balance'],
+      data: { balance: `1${'0'.repeat(20)}${'7'.repeat(1000)}` },
+      ownedFields: ['balance'],
     };
     let caught: unknown = null;
     try {

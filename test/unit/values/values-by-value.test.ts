@@ -7,9 +7,7 @@ import { isAppError } from '../../../src/errors';
 import { matchesClause } from '../../../src/graphql/subject/where-matcher';
 import { orderKeysOf } from '../../../src/state/order-keys';
 import { seededRandom } from '../../support/seeded-random';
-import {
-  VALUE_FIELDS, VALUE_SCHEMA, oracleMatches, oracleOrder, randomDocument, randomFilter, type ValueField,
-} from '../../support/value-oracle';
+import { VALUE_FIELDS, VALUE_SCHEMA, oracleMatches, oracleOrder, randomDocument, randomFilter, type ValueField } from '../../support/value-oracle';
 
 /**
  * Property: for thousands of random values of every ordered type, the order keys sort like the
@@ -21,7 +19,11 @@ import {
 const fields = modelObject(VALUE_SCHEMA);
 const GRAPHQL_NAME: Record<ValueField, string> = { amount: 'amount', at: 'at', n: 'n', f: 'f', s: 's' };
 
-interface Row { _id: string; data: Record<string, unknown>; _k: Record<string, unknown> }
+interface Row {
+  _id: string;
+  data: Record<string, unknown>;
+  _k: Record<string, unknown>;
+}
 
 function lookup(doc: Row, path: string): { present: boolean; value: unknown } {
   let node: unknown = doc;
@@ -45,15 +47,24 @@ function storeMatches(doc: Row, filter: Filter): boolean {
     if (typeof condition !== 'object') return v === condition;
     return Object.entries(condition as Record<string, unknown>).every(([op, operand]) => {
       switch (op) {
-        case '$eq': return operand === null ? v === null : v === operand;
-        case '$ne': return operand === null ? v !== null : v !== operand;
-        case '$in': return (operand as unknown[]).some((o) => (o === null ? v === null : v === o));
-        case '$lt': return sameType(v, operand) && (v as string) < (operand as string);
-        case '$lte': return sameType(v, operand) && (v as string) <= (operand as string);
-        case '$gt': return sameType(v, operand) && (v as string) > (operand as string);
-        case '$gte': return sameType(v, operand) && (v as string) >= (operand as string);
-        case '$exists': return present === operand;
-        default: throw new Error(`operator ${op} not modelled`);
+        case '$eq':
+          return operand === null ? v === null : v === operand;
+        case '$ne':
+          return operand === null ? v !== null : v !== operand;
+        case '$in':
+          return (operand as unknown[]).some((o) => (o === null ? v === null : v === o));
+        case '$lt':
+          return sameType(v, operand) && (v as string) < (operand as string);
+        case '$lte':
+          return sameType(v, operand) && (v as string) <= (operand as string);
+        case '$gt':
+          return sameType(v, operand) && (v as string) > (operand as string);
+        case '$gte':
+          return sameType(v, operand) && (v as string) >= (operand as string);
+        case '$exists':
+          return present === operand;
+        default:
+          throw new Error(`operator ${op} not modelled`);
       }
     });
   });
@@ -105,9 +116,11 @@ describe('values compare by value: order keys, store filter and matcher against 
   it('answers 60 random and/or combinations like the oracle', () => {
     for (let i = 0; i < 60; i += 1) {
       const parts = [randomFilter(rng), randomFilter(rng), randomFilter(rng)];
-      const where = { or: [{ and: parts.slice(0, 2).map((p) => ({ [p.field]: { [p.op]: p.operand } })) }, { [parts[2]!.field]: { [parts[2]!.op]: parts[2]!.operand } }] };
+      const where = {
+        or: [{ and: parts.slice(0, 2).map((p) => ({ [p.field]: { [p.op]: p.operand } })) }, { [parts[2]!.field]: { [parts[2]!.op]: parts[2]!.operand } }],
+      };
       const oracle = (d: Record<string, unknown>) =>
-        (parts.slice(0, 2).every((p) => oracleMatches(d, p.field, p.op, p.operand))) || oracleMatches(d, parts[2]!.field, parts[2]!.op, parts[2]!.operand);
+        parts.slice(0, 2).every((p) => oracleMatches(d, p.field, p.op, p.operand)) || oracleMatches(d, parts[2]!.field, parts[2]!.op, parts[2]!.operand);
       const expected = docs.filter((d) => oracle(d.data)).map((d) => d.id);
       const filter = whereToMongo(where, fields);
       expect(rows.filter((r) => storeMatches(r, filter)).map((r) => r._id)).toEqual(expected);
@@ -125,7 +138,10 @@ describe('values compare by value: order keys, store filter and matcher against 
       let after: string | null = null;
       for (let page = 0; page < 1000; page += 1) {
         const filter: Filter = after ? afterCursor(sort, decodeCursor(after, sort)) : {};
-        const found = storeSort(subsetRows.filter((r) => storeMatches(r, filter)), mongoSort(sort)).slice(0, 7);
+        const found = storeSort(
+          subsetRows.filter((r) => storeMatches(r, filter)),
+          mongoSort(sort),
+        ).slice(0, 7);
         seen.push(...found.map((r) => r._id));
         if (found.length < 7) break;
         const last = found.at(-1)!;
@@ -137,18 +153,30 @@ describe('values compare by value: order keys, store filter and matcher against 
 
   it('answers 400 random metric where filters over bucket dimensions like the oracle (the same language; shorthand values and lists as eq and in)', () => {
     const metric: MetricDefinition = {
-      name: 'probe', version: 1, subject: 'value_probe', time: { changeTime: true }, windows: ['day'],
+      name: 'probe',
+      version: 1,
+      subject: 'value_probe',
+      time: { changeTime: true },
+      windows: ['day'],
       dimensions: VALUE_FIELDS.map((f) => ({ name: `d_${f}`, field: f })),
     };
     // A bucket holds each dimension's value, null when the entity's field was null or absent.
-    const buckets = docs.map((d) => ({ id: d.id, dims: Object.fromEntries(VALUE_FIELDS.map((f) => [`d_${f}`, (d.data[f] ?? null) as never])), data: Object.fromEntries(VALUE_FIELDS.map((f) => [f, d.data[f] ?? null])) }));
+    const buckets = docs.map((d) => ({
+      id: d.id,
+      dims: Object.fromEntries(VALUE_FIELDS.map((f) => [`d_${f}`, (d.data[f] ?? null) as never])),
+      data: Object.fromEntries(VALUE_FIELDS.map((f) => [f, d.data[f] ?? null])),
+    }));
     let nonTrivial = 0;
     for (let i = 0; i < 400; i += 1) {
       const { field, op, operand } = randomFilter(rng);
       const where = { [`d_${field}`]: op === 'eq' && i % 3 === 0 ? operand : op === 'in' && i % 3 === 0 ? operand : { [op]: operand } };
       if (op === 'exists') {
         let refusal: unknown = null;
-        try { compileMetricWhere(where, metric, VALUE_SCHEMA); } catch (error) { refusal = error; }
+        try {
+          compileMetricWhere(where, metric, VALUE_SCHEMA);
+        } catch (error) {
+          refusal = error;
+        }
         expect(isAppError(refusal) && refusal.code).toBe('BAD_USER_INPUT');
         continue;
       }
