@@ -5,7 +5,7 @@ import { SignJWT, exportJWK, generateKeyPair, type JWTPayload, type KeyLike } fr
 import WebSocket from 'ws';
 
 /**
- * Helpers of the hardening suites: credentials (API keys, HS256 and RS256 JWTs with a JWKS
+ * Helpers of the authentication and hostile-request suites: credentials (API keys, HS256 and RS256 JWTs with a JWKS
  * file), and a raw graphql-transport-ws socket that sends protocol messages as they are, so
  * protocol abuse can be sent on purpose and every close code observed.
  */

@@ -2,7 +2,7 @@ import { fanOutDocument } from '../../support/fragment-fanout-probe';
 import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
 import { TEST_ADMIN_KEY } from '../../support/graphql-result';
 import { createLeftovers } from '../../support/test-env';
-import { bearer, openAcked } from '../hardening/auth-support';
+import { bearer, openAcked } from './auth-support';
 
 /**
  * Hostile operations against a running canonql (ingest + api on the real stack), issue 14 items

@@ -2,7 +2,7 @@ import { encodeOpaqueCursor } from '../../../src/infra/opaque-cursor';
 import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
 import { TEST_ADMIN_KEY } from '../../support/graphql-result';
 import { createLeftovers } from '../../support/test-env';
-import { bearer, openAcked } from '../hardening/auth-support';
+import { bearer, openAcked } from './auth-support';
 
 /**
  * Cursors and JSON-typed arguments are data, never query operators (issue 14, item 6): a cursor a
