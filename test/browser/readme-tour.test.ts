@@ -209,7 +209,6 @@ describe('the README tour, executed as written', () => {
         ).includes('orderId'),
       );
       await browser.screenshot('studio');
-      await docsScreenshot(page, 'studio');
       expect(browser.offOrigin).toEqual([]);
       expect(browser.pageErrors).toEqual([]);
     });

@@ -2,6 +2,7 @@ import { validateSpec } from '../../src/mapping/validate-spec';
 import { mongoChange, pgChange } from '../support/debezium-messages';
 import { testKafka, uniqueName } from '../support/test-env';
 import { waitFor } from '../support/wait-for';
+import { docsScreenshot } from './support/chromium';
 import {
   addTransform,
   chooseSource,
@@ -309,6 +310,14 @@ describe('the mapping studio', () => {
     expect(await page.textContent('#preview-status')).toMatch(/7 mapped, 0 failed/);
     expect(await page.textContent('#coverage')).toMatch(/Source fields read/);
     await studio.screenshot('5-preview');
+    // The picture in the docs: the mapping step (spec settings, then per field its source, transforms, default, check).
+    const viewport = page.viewportSize();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await page.locator('#mapping-section').evaluate((section) => {
+      (section as unknown as { scrollIntoView(o: unknown): void }).scrollIntoView({ block: 'start' });
+    });
+    await docsScreenshot(page, 'studio');
+    if (viewport) await page.setViewportSize(viewport);
 
     // The JSON shown is a specs/ file, and passes the same validation.
     builtSpec = JSON.parse(await page.inputValue('#spec-json')) as Record<string, unknown>;
