@@ -10,6 +10,9 @@ import { loadSpecFiles } from './catalog/spec-files';
 import { createMetricRegistry, type MetricRegistry } from './metrics/metric-registry';
 import { createSpecRegistry, type SpecRegistry } from './catalog/spec-registry';
 import { createSchemaRegistry, readSchemaFiles, type SchemaRegistry } from './catalog/schema-registry';
+import { createRawSchemaStore } from './catalog/raw-schema-store';
+import { createRegistryService } from './catalog/registry-service';
+import { createSchemaIds } from './catalog/schema-ids';
 import { syncCatalogFromRegistry } from './catalog/schema-registry-sync';
 import { createSubjectCatalog, type SubjectCatalog } from './catalog/subject-catalog';
 import type { Config } from './config';
@@ -35,6 +38,7 @@ import { subscriptionFields } from './graphql/subscription-fields';
 import { healthRoutes } from './http/health-routes';
 import type { SiteLinks } from './http/html';
 import { landingRoutes } from './http/landing-routes';
+import { registryRoutes } from './http/registry-routes';
 import { studioRoutes } from './http/studio-routes';
 import { createKafka } from './infra/kafka';
 import { connectMongo, type MongoHandle } from './infra/mongo';
@@ -465,6 +469,15 @@ async function startApiRole(core: Core, app: express.Express, server: http.Serve
           }),
     }),
   );
+  // The schema registry over the Confluent registry protocol: the same store and rules as the catalog.
+  const registry = createRegistryService({
+    canonical: core.schemaRegistry,
+    raw: createRawSchemaStore(mongo.db),
+    ids: createSchemaIds(mongo.db),
+    onCanonicalChange: () => core.catalogWatch.refresh(),
+  });
+  const access = createAccessPolicy(config.api.auth);
+  app.use(registryRoutes({ registry, access, logger }));
   // The mapping studio: a page over the same GraphQL API (reads open, changes need an admin key).
   app.use(studioRoutes({ path: STUDIO_PATH, endpointPath: GRAPHQL_PATH, links }));
   // A browser asking for the endpoint gets the offline GraphiQL explorer; everything else is GraphQL.
@@ -480,7 +493,7 @@ async function startApiRole(core: Core, app: express.Express, server: http.Serve
       store,
       eventLog,
       maxPageSize: config.api.maxPageSize,
-      access: createAccessPolicy(config.api.auth),
+      access,
       schemaRegistry: { registry: core.schemaRegistry, refresh: () => core.catalogWatch.refresh() },
       admin: adminServices,
       discovery,
