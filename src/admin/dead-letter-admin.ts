@@ -1,8 +1,9 @@
+import { isUtf8 } from 'node:buffer';
 import type { Collection, Db, Filter } from 'mongodb';
 import { AppError, ErrorCode } from '../errors';
 import type { EventLog } from '../events/event-log';
 import type { EventPublisher } from '../events/event-publisher';
-import { DEAD_LETTER_COLLECTION, type StoredDeadLetter } from '../ingestion/dead-letter';
+import { DEAD_LETTER_COLLECTION, letterRecord, type StoredDeadLetter } from '../ingestion/dead-letter';
 import { createPipeline, type Outcome, type PipelineSpec } from '../ingestion/pipeline';
 import type { Validate } from '../ingestion/plan-change';
 import type { EntityStore } from '../state/entity-store';
@@ -27,8 +28,14 @@ export interface DeadLetterFilter {
   readonly includeResolved?: boolean;
 }
 
-export interface DeadLetterView extends Omit<StoredDeadLetter, '_id'> {
+export interface DeadLetterView extends Omit<StoredDeadLetter, '_id' | 'keyBytes' | 'valueBytes' | 'headers' | 'timestamp'> {
   readonly id: string;
+  /** The exact bytes, base64 (the text fields are null when the bytes are not UTF-8). */
+  readonly keyBase64: string | null;
+  readonly valueBase64: string | null;
+  readonly headers: readonly { readonly name: string; readonly value: string | null; readonly valueBase64: string | null }[];
+  /** The Kafka record timestamp (ms since the epoch), when it was kept. */
+  readonly timestamp: string | null;
   readonly attempts: number;
   readonly lastReplayedAt: Date | null;
   readonly resolution: string | null;
@@ -73,8 +80,22 @@ export function createDeadLetterAdmin(deps: {
   };
 
   const view = (doc: Letter): DeadLetterView => {
-    const { _id, attempts, lastReplayedAt, resolution, ...rest } = doc;
-    return { id: _id, ...rest, attempts: attempts ?? 0, lastReplayedAt: lastReplayedAt ?? null, resolution: resolution ?? null };
+    const { _id, attempts, lastReplayedAt, resolution, keyBytes: _k, valueBytes: _v, headers: _h, timestamp, ...rest } = doc;
+    const record = letterRecord(doc);
+    return {
+      id: _id,
+      ...rest,
+      keyBase64: record.key?.toString('base64') ?? null,
+      valueBase64: record.value?.toString('base64') ?? null,
+      headers: Object.entries(record.headers ?? {}).map(([name, value]) => {
+        const bytes = value === undefined ? null : Buffer.from(value);
+        return { name, value: bytes && isUtf8(bytes) ? bytes.toString('utf8') : null, valueBase64: bytes?.toString('base64') ?? null };
+      }),
+      timestamp: timestamp ?? null,
+      attempts: attempts ?? 0,
+      lastReplayedAt: lastReplayedAt ?? null,
+      resolution: resolution ?? null,
+    };
   };
 
   return {
@@ -120,15 +141,7 @@ export function createDeadLetterAdmin(deps: {
       specsForTopic: () => specs,
       ...(deps.decodeLimits ? { decodeLimits: deps.decodeLimits } : {}),
     });
-    const [result] = await pipeline.processBatch([
-      {
-        topic: letter.topic,
-        partition: letter.partition,
-        offset: letter.offset,
-        key: letter.key === null ? null : Buffer.from(letter.key, 'utf8'),
-        value: letter.value === null ? null : Buffer.from(letter.value, 'utf8'),
-      },
-    ]);
+    const [result] = await pipeline.processBatch([letterRecord(letter)]);
     if (!result) throw new AppError(ErrorCode.INTERNAL, `replay of ${letter._id} produced no result`);
     if (result.publish) {
       await (await deps.publisher()).publish([result.publish]);

@@ -1,12 +1,18 @@
-import type { Collection, Db } from 'mongodb';
-import type { Message, Producer } from 'kafkajs';
+import { isUtf8 } from 'node:buffer';
+import type { IHeaders, Message, Producer } from 'kafkajs';
+import type { Binary, Collection, Db } from 'mongodb';
 import { isMessageTooLarge } from '../events/message-size-limit';
+import type { RawRecord } from './debezium/decoded-record';
 
 /**
  * Where messages that can never succeed go (bad JSON, unknown envelope, mapping or validation
- * failure): the original bytes unchanged on the dead-letter topic with the reason in headers, and
- * a document in the dead-letter collection for the API. The id is derived from the original
- * coordinates, so a replay of the same poison message does not add a second entry.
+ * failure): the original bytes and headers unchanged on the dead-letter topic with the reason in
+ * headers of its own, and a document in the dead-letter collection for the API. The document keeps
+ * the record whole — key and value bytes (as text when they are UTF-8, else as binary), its headers
+ * and timestamp — because a replay decodes it again: a flattened record whose operation travels in
+ * a header, or a binary (registry-encoded) value, must decode the same the second time. The id is
+ * derived from the original coordinates, so a replay of the same poison message does not add a
+ * second entry.
  */
 export interface DeadLetter {
   readonly topic: string;
@@ -14,10 +20,18 @@ export interface DeadLetter {
   readonly offset: string;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
+  readonly timestamp?: string;
+  readonly headers?: RawRecord['headers'];
   readonly code: string;
   readonly message: string;
   readonly details?: unknown;
   readonly spec?: { readonly id: string; readonly version: number };
+}
+
+/** One Kafka header of a stored letter; `value` null for a header without a value. */
+export interface StoredHeader {
+  readonly name: string;
+  readonly value: Buffer | Binary | null;
 }
 
 export interface StoredDeadLetter {
@@ -25,8 +39,15 @@ export interface StoredDeadLetter {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
+  /** The key as text when its bytes are UTF-8 (else null, and `keyBytes` holds them). */
   readonly key: string | null;
+  /** The value as text when its bytes are UTF-8 (else null, and `valueBytes` holds them). */
   readonly value: string | null;
+  readonly keyBytes?: Buffer | Binary | null;
+  readonly valueBytes?: Buffer | Binary | null;
+  /** Absent on letters stored before headers and timestamps were kept. */
+  readonly headers?: readonly StoredHeader[];
+  readonly timestamp?: string | null;
   readonly code: string;
   readonly message: string;
   readonly details: unknown;
@@ -52,6 +73,7 @@ export function createDeadLetterSink(options: { producer: Producer; db: Db; topi
         key: letter.key,
         value: withValue ? letter.value : null,
         headers: {
+          ...originalHeaders(letter.headers),
           ...(withValue ? {} : { 'canonql-value-omitted': String(letter.value?.length ?? 0) }),
           'canonql-error-code': letter.code,
           'canonql-error-message': letter.message.slice(0, 4000),
@@ -84,8 +106,10 @@ export function createDeadLetterSink(options: { producer: Producer; db: Db; topi
               topic: letter.topic,
               partition: letter.partition,
               offset: letter.offset,
-              key: letter.key?.toString('utf8') ?? null,
-              value: letter.value?.toString('utf8') ?? null,
+              ...storedBytes('key', letter.key),
+              ...storedBytes('value', letter.value),
+              headers: storedHeaders(letter.headers),
+              timestamp: letter.timestamp ?? null,
               code: letter.code,
               message: letter.message,
               details: letter.details ?? null,
@@ -99,4 +123,48 @@ export function createDeadLetterSink(options: { producer: Producer; db: Db; topi
       }
     },
   };
+}
+
+/** The original record's headers, carried onto the dead-letter topic (canonql's own come after). */
+function originalHeaders(headers: RawRecord['headers']): IHeaders {
+  const out: IHeaders = {};
+  for (const [name, value] of Object.entries(headers ?? {})) if (value !== undefined) out[name] = value;
+  return out;
+}
+
+function storedBytes(field: 'key' | 'value', bytes: Buffer | null): Record<string, string | Buffer | null> {
+  if (bytes === null) return { [field]: null };
+  return isUtf8(bytes) ? { [field]: bytes.toString('utf8') } : { [field]: null, [`${field}Bytes`]: bytes };
+}
+
+function storedHeaders(headers: RawRecord['headers']): StoredHeader[] {
+  return Object.entries(headers ?? {}).map(([name, value]) => ({ name, value: value === undefined ? null : Buffer.from(value) }));
+}
+
+/** The exact bytes of a stored letter's key or value. */
+export function letterBytes(letter: StoredDeadLetter, field: 'key' | 'value'): Buffer | null {
+  const bytes = field === 'key' ? letter.keyBytes : letter.valueBytes;
+  if (bytes) return toBuffer(bytes);
+  const text = letter[field];
+  return text === null ? null : Buffer.from(text, 'utf8');
+}
+
+/** A stored letter as the record it was: bytes, headers and timestamp as Kafka delivered them. */
+export function letterRecord(letter: StoredDeadLetter): RawRecord {
+  const headers = letter.headers?.length
+    ? Object.fromEntries(letter.headers.map((h) => [h.name, h.value === null ? undefined : toBuffer(h.value)]))
+    : undefined;
+  return {
+    topic: letter.topic,
+    partition: letter.partition,
+    offset: letter.offset,
+    key: letterBytes(letter, 'key'),
+    value: letterBytes(letter, 'value'),
+    ...(letter.timestamp ? { timestamp: letter.timestamp } : {}),
+    ...(headers ? { headers } : {}),
+  };
+}
+
+function toBuffer(bytes: Buffer | Binary): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.value());
 }

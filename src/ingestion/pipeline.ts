@@ -192,6 +192,8 @@ function deadLetter(raw: RawRecord, error: unknown, spec?: PipelineSpec): Record
       offset: raw.offset,
       key: raw.key,
       value: raw.value,
+      ...(raw.timestamp !== undefined ? { timestamp: raw.timestamp } : {}),
+      ...(raw.headers !== undefined ? { headers: raw.headers } : {}),
       code,
       message,
       ...(isAppError(error) && error.details !== undefined ? { details: error.details } : {}),

@@ -89,14 +89,25 @@ export class BackfillJobType {
   @Field(() => DateTimeScalar, { nullable: true }) finishedAt!: Date | null;
 }
 
+@ObjectType('DeadLetterHeader', { description: 'A Kafka header of the original record.' })
+export class DeadLetterHeaderType {
+  @Field(() => String) name!: string;
+  @Field(() => String, { nullable: true, description: 'The value as text; null when it is absent or not UTF-8 (see valueBase64).' }) value!: string | null;
+  @Field(() => String, { nullable: true, description: 'The exact bytes of the value, base64.' }) valueBase64!: string | null;
+}
+
 @ObjectType('DeadLetter', { description: 'A raw record that could not be ingested, with the reason.' })
 export class DeadLetterType {
   @Field(() => ID, { description: 'topic:partition:offset:spec' }) id!: string;
   @Field(() => String) topic!: string;
   @Field(() => Int) partition!: number;
   @Field(() => String) offset!: string;
-  @Field(() => String, { nullable: true }) key!: string | null;
-  @Field(() => String, { nullable: true }) value!: string | null;
+  @Field(() => String, { nullable: true, description: 'The key as text; null when absent or not UTF-8 (see keyBase64).' }) key!: string | null;
+  @Field(() => String, { nullable: true, description: 'The value as text; null when absent or not UTF-8 (see valueBase64).' }) value!: string | null;
+  @Field(() => String, { nullable: true, description: 'The exact bytes of the key, base64.' }) keyBase64!: string | null;
+  @Field(() => String, { nullable: true, description: 'The exact bytes of the value, base64.' }) valueBase64!: string | null;
+  @Field(() => [DeadLetterHeaderType], { description: "The original record's headers, in order (replayed with it)." }) headers!: DeadLetterHeaderType[];
+  @Field(() => String, { nullable: true, description: 'The Kafka record timestamp, milliseconds since the epoch.' }) timestamp!: string | null;
   @Field(() => String) code!: string;
   @Field(() => String) message!: string;
   @Field(() => JSONScalar, { nullable: true }) details!: unknown;

@@ -1,0 +1,129 @@
+import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
+import { createLeftovers, testKafka, uniqueName } from '../../support/test-env';
+import { waitFor } from '../../support/wait-for';
+
+/**
+ * A dead letter keeps the record whole, so a replay decodes it exactly as Kafka delivered it:
+ * a flattened record whose operation, position and commit time travel in Kafka headers
+ * (ExtractNewRecordState `add.headers`) is applied after the fix with the same position and time
+ * it would have had; a value that is not UTF-8 (a registry-encoded record, say) is stored and sent
+ * to the dead-letter topic byte for byte, with the original headers beside canonql's own.
+ */
+describe('dead letters keep the whole record', () => {
+  const kafka = testKafka();
+  const topic = uniqueName('raw.pg.parcels');
+  const deadLetterTopic = uniqueName('deadletter');
+  const leftovers = createLeftovers();
+  let target: AppUnderTest;
+  const ok = <T>(query: string, variables: Record<string, unknown> = {}) => target.ok<T>(query, variables);
+
+  const schema = {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'Parcel',
+    type: 'object',
+    properties: { parcelId: { type: 'string' }, status: { type: 'string' } },
+    required: ['parcelId'],
+    additionalProperties: false,
+  };
+  const spec = (version: number, statuses: Record<string, string>) => ({
+    mappingId: 'parcel-canonicalization',
+    version,
+    source: { type: 'kafka', topic },
+    target: { subject: 'parcel' },
+    key: { source: true },
+    fieldMappings: [
+      { src: '$.id', dst: '$.parcelId', transform: 'string' },
+      { src: '$.status', dst: '$.status', transform: { name: 'enum', args: { map: statuses } } },
+    ],
+  });
+  const binaryValue = Buffer.from([0x00, 0x00, 0x00, 0x00, 0x2a, 0xff, 0xfe, 0x80, 0x01]);
+
+  beforeAll(async () => {
+    target = await startAppUnderTest('dead-letter-replay', { CANONQL_DEADLETTER_TOPIC: deadLetterTopic });
+    leftovers.add(() => target.stop());
+  });
+  afterAll(() => leftovers.dispose());
+
+  it('replays a header-carried change with its position and time, and keeps binary values exact', async () => {
+    await ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "parcel", schema: $s, expectedVersion: 0) { version } }', { s: schema });
+    await ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version } }', { s: spec(1, { new: 'new' }) });
+
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({
+      topic,
+      messages: [
+        { key: '{"id":1}', value: '{"id":1,"status":"new"}', headers: { __op: 'c', __lsn: '1000', __source_ts_ms: '1700000000000' } },
+        // Fails the v1 mapping (no "lost" in the enum): dead-lettered with its headers.
+        { key: '{"id":2}', value: '{"id":2,"status":"lost"}', headers: { __op: 'c', __lsn: '1001', __source_ts_ms: '1700000001000' } },
+        // Not JSON, not UTF-8: dead-lettered as undecodable.
+        { key: '{"id":3}', value: binaryValue, headers: { __op: 'c', 'trace-id': Buffer.from([0xde, 0xad, 0xbe, 0xef]) } },
+      ],
+    });
+    await producer.disconnect();
+
+    type Letter = {
+      id: string;
+      offset: string;
+      code: string;
+      value: string | null;
+      valueBase64: string | null;
+      headers: { name: string; value: string | null; valueBase64: string | null }[];
+      timestamp: string | null;
+    };
+    const letters = await waitFor(
+      'two dead letters',
+      async () => {
+        const data = await ok<{ deadLetters: Letter[] }>(
+          'query($t: String!) { deadLetters(filter: { topic: $t }) { id offset code value valueBase64 headers { name value valueBase64 } timestamp } }',
+          { t: topic },
+        );
+        return data.deadLetters.length === 2 ? [...data.deadLetters].sort((a, b) => Number(a.offset) - Number(b.offset)) : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const [mapping, binary] = letters as [Letter, Letter];
+    expect(mapping.code).toBe('MAPPING_FAILED');
+    expect(mapping.value).toBe('{"id":2,"status":"lost"}');
+    expect(mapping.headers).toEqual([
+      { name: '__op', value: 'c', valueBase64: Buffer.from('c').toString('base64') },
+      { name: '__lsn', value: '1001', valueBase64: Buffer.from('1001').toString('base64') },
+      { name: '__source_ts_ms', value: '1700000001000', valueBase64: Buffer.from('1700000001000').toString('base64') },
+    ]);
+    expect(Number(mapping.timestamp)).toBeGreaterThan(0);
+    expect(binary.value).toBeNull();
+    expect(binary.valueBase64).toBe(binaryValue.toString('base64'));
+    expect(binary.headers).toContainEqual({ name: 'trace-id', value: null, valueBase64: Buffer.from([0xde, 0xad, 0xbe, 0xef]).toString('base64') });
+
+    // The dead-letter topic carries the original bytes and headers, and canonql's reason.
+    const consumer = kafka.consumer({ groupId: uniqueName('dead-letter-reader') });
+    leftovers.add(() => consumer.disconnect());
+    await consumer.connect();
+    await consumer.subscribe({ topic: deadLetterTopic, fromBeginning: true });
+    const onTopic: { value: Buffer | null; headers: Record<string, Buffer> }[] = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        onTopic.push({ value: message.value, headers: message.headers as Record<string, Buffer> });
+      },
+    });
+    await waitFor('both letters on the dead-letter topic', async () => (onTopic.length >= 2 ? true : undefined), { timeoutMs: 60_000 });
+    const binaryOnTopic = onTopic.find((m) => m.headers['canonql-original-offset']?.toString() === binary.offset);
+    expect(binaryOnTopic?.value?.equals(binaryValue)).toBe(true);
+    expect(binaryOnTopic?.headers['trace-id']?.equals(Buffer.from([0xde, 0xad, 0xbe, 0xef]))).toBe(true);
+    expect(binaryOnTopic?.headers['canonql-error-code']?.toString()).toBe(binary.code);
+
+    // After the fix, the replay decodes the headers again: position and commit time are the
+    // change's own, not the Kafka offset and the replay's clock.
+    await ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version } }', { s: spec(2, { new: 'new', lost: 'lost' }) });
+    const replayed = await ok<{ replayDeadLetters: { outcome: string }[] }>('mutation($ids: [ID!]) { replayDeadLetters(ids: $ids) { outcome } }', {
+      ids: [mapping.id],
+    });
+    expect(replayed.replayDeadLetters).toEqual([{ outcome: 'applied' }]);
+    const parcel = await ok<{ parcel: { status: string; _meta: { position: string; sourceTs: string } } }>(
+      '{ parcel(id: "2") { status _meta { position sourceTs } } }',
+    );
+    expect(parcel.parcel.status).toBe('lost');
+    expect(parcel.parcel._meta.sourceTs).toBe('2023-11-14T22:13:21.000Z');
+    expect(parcel.parcel._meta.position).toMatch(/1001/);
+  });
+});
