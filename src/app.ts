@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import type { Admin, Kafka } from 'kafkajs';
+import type { Db } from 'mongodb';
 import { createAdminServices } from './admin/admin-services';
 import { createActiveSpecs, type ActiveSpecs } from './catalog/active-specs';
 import { watchCatalogRevision, type RevisionWatch } from './catalog/catalog-revision';
@@ -33,6 +34,7 @@ import { mountGraphqlEndpoint } from './graphql/graphql-endpoint';
 import { withMetricSubscriptions } from './graphql/metrics/metric-subscription';
 import { createSubjectStatusReader } from './graphql/status/subject-status';
 import { SchemaGateway } from './graphql/schema-gateway';
+import type { SharedSubscriptions } from './graphql/shared-subscriptions';
 import { buildServedSchema, type BuildSchema } from './graphql/served-schema';
 import { subscriptionFields } from './graphql/subscription-fields';
 import { healthRoutes } from './http/health-routes';
@@ -67,6 +69,10 @@ export interface App {
   readonly graphqlUrl: string;
   readonly catalog: SubjectCatalog;
   readonly ingestion: Ingestion | null;
+  /** The state store's database (tests read it, and observe its commands when the URI sets monitorCommands). */
+  readonly db: Db;
+  /** The api role's live subscription executions (null without the role). */
+  readonly subscriptions: SharedSubscriptions | null;
   /** This instance's Prometheus registry and counters (served at /metrics). */
   readonly metrics: ServiceMetrics;
   stop(): Promise<void>;
@@ -98,7 +104,7 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       metrics: metricsService ? () => metricsService.health() : null,
       accepting: () => !stopping,
     });
-    if (config.roles.includes('api')) await startApiRole(core, app, server, metricDefinitions);
+    const subscriptions = config.roles.includes('api') ? await startApiRole(core, app, server, metricDefinitions) : null;
 
     const url = await listen(server, config);
     logger.info({ url, graphql: `${url}${GRAPHQL_PATH}`, roles: config.roles }, 'canonql started');
@@ -107,6 +113,8 @@ export async function startApp(config: Config, logger: Logger): Promise<App> {
       graphqlUrl: `${url}${GRAPHQL_PATH}`,
       catalog: core.catalog,
       ingestion,
+      db: core.mongo.db,
+      subscriptions,
       metrics: serviceMetrics,
       stop: () => {
         stopping = true;
@@ -374,7 +382,7 @@ function createHttpServer(
  * so any replica can serve any subscriber (no sticky sessions); the landing page, the studio, the
  * explorer and the GraphQL endpoint over HTTP and websockets.
  */
-async function startApiRole(core: Core, app: express.Express, server: http.Server, definitions: MetricDefinitions): Promise<void> {
+async function startApiRole(core: Core, app: express.Express, server: http.Server, definitions: MetricDefinitions): Promise<SharedSubscriptions> {
   const { config, logger, mongo, kafka, admin, catalog, activeSpecs, resources, serviceMetrics } = core;
   const feed = createChangeFeed({ kafka, db: mongo.db, topicPrefix: config.ingest.canonicalTopicPrefix, logger });
   await feed.start();
@@ -516,6 +524,7 @@ async function startApiRole(core: Core, app: express.Express, server: http.Serve
       await endpoint.stop();
     },
   });
+  return endpoint.subscriptions;
 }
 
 async function listen(server: http.Server, config: Config): Promise<string> {

@@ -22,8 +22,9 @@ export interface AppUnderTest {
   stop(): Promise<void>;
 }
 
+/** `env` adds to or replaces these settings (`CANONQL_ROLES: 'api'`, `MONGODB_DATABASE` of a database the test fills). */
 export async function startAppUnderTest(name: string, env: Record<string, string> = {}): Promise<AppUnderTest> {
-  const database = uniqueName(name.replace(/-/g, '_'));
+  const database = env.MONGODB_DATABASE ?? uniqueName(name.replace(/-/g, '_'));
   const app = await startApp(
     loadConfig({
       ...process.env,

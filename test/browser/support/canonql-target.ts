@@ -1,7 +1,4 @@
-import pino from 'pino';
 import { DEMO_QUERY } from '../../../src/graphql/demo-query';
-import { subscriptionFields } from '../../../src/graphql/subscription-fields';
-import { createChangeFeed } from '../../../src/subscriptions/change-feed';
 import { startApiHarness } from '../../support/api-harness';
 import { mongoChange, produce } from '../../support/debezium-messages';
 import { startIngestionHarness, specFromFile } from '../../support/ingestion-harness';
@@ -26,10 +23,7 @@ export async function startCanonqlTarget(): Promise<ExplorerTarget> {
     });
   await produce(kafka, topic, [order(1, 'o-first')]);
   await ingest.waitForOutcomes(1);
-  const feed = createChangeFeed({ kafka, db: ingest.db, topicPrefix: ingest.topicPrefix, logger: pino({ level: 'silent' }) });
-  await feed.start();
-  await feed.addSubject('order');
-  const api = await startApiHarness(ingest.db, { subscriptions: subscriptionFields(feed) });
+  const api = await startApiHarness(ingest.db, { canonicalTopicPrefix: ingest.topicPrefix });
   return {
     baseUrl: new URL(api.url).origin,
     endpointPath: '/graphql',
@@ -44,7 +38,6 @@ export async function startCanonqlTarget(): Promise<ExplorerTarget> {
     },
     async stop() {
       await api.stop();
-      await feed.stop();
       await ingest.stop();
     },
   };

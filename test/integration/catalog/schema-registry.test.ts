@@ -8,7 +8,7 @@ import { createSchemaRegistry } from '../../../src/catalog/schema-registry';
 import { createApiSchemaCheck } from '../../../src/graphql/api-schema-check';
 import { loadConfig } from '../../../src/config';
 import { startApiHarness } from '../../support/api-harness';
-import { TEST_ADMIN_KEY, type GqlResult } from '../../support/graphql-result';
+import type { GqlResult } from '../../support/graphql-result';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 import { testLogger } from '../../support/test-logger';
@@ -340,15 +340,11 @@ describe('the API harness over the schema registry', () => {
   it('serves a schema registered through its own endpoint at once', async () => {
     const client = await testMongo();
     const db = client.db(uniqueName('schema_registry_harness'));
-    const api = await startApiHarness(db, { schemaRegistry: true });
+    const api = await startApiHarness(db);
     try {
       const schema = { type: 'object', additionalProperties: false, properties: { parcelId: { type: 'string' } } };
       const register = 'mutation($s: JSON!) { registerCanonicalSchema(subject: "parcel", schema: $s, expectedVersion: 0) { version } }';
-      const response = await request(api.server)
-        .post('/graphql')
-        .set('authorization', `Bearer ${TEST_ADMIN_KEY}`)
-        .send({ query: register, variables: { s: schema } });
-      expect(response.body).toEqual({ data: { registerCanonicalSchema: { version: 1 } } });
+      expect(await api.gql(register, { s: schema })).toEqual({ data: { registerCanonicalSchema: { version: 1 } } });
       expect(await api.query('{ parcels { totalCount } }')).toEqual({ data: { parcels: { totalCount: 0 } } });
       expect(
         api.catalog

@@ -1,4 +1,3 @@
-import { MongoClient } from 'mongodb';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startApiHarness, type ApiHarness } from '../../support/api-harness';
@@ -23,7 +22,6 @@ describe('GraphQL entity queries over canonical state', () => {
   const customersTopic = uniqueName('raw.pg.customers');
   let ingest: IngestionHarness;
   let api: ApiHarness;
-  let monitored: MongoClient;
   const finds: { collection: string }[] = [];
   let applied = 0;
   const produceAndWait = async (messages: Parameters<typeof produce>[2]) => {
@@ -50,16 +48,16 @@ describe('GraphQL entity queries over canonical state', () => {
     await produceAndWait(Array.from({ length: 30 }, (_, k) => order(k, 1)));
     // Order 1 changes e-mail twice (history, as-of); order 29 is deleted.
     await produceAndWait([order(1, 2, 'b@x.io'), order(1, 3, 'c@x.io'), mongoChange({ op: 'd', id: { $oid: oid(29) }, tsMs: 1_700_000_009_000, ord: 1 })]);
-    monitored = new MongoClient(testConfig.mongo.uri, { monitorCommands: true });
-    await monitored.connect();
-    monitored.on('commandStarted', (event) => {
+    // The app's own store client reports its commands: the store queries a request makes are counted.
+    const uri = new URL(testConfig.mongo.uri);
+    uri.searchParams.set('monitorCommands', 'true');
+    api = await startApiHarness(ingest.db, { env: { MONGODB_URI: uri.toString() } });
+    api.app.db.client.on('commandStarted', (event) => {
       if (event.commandName === 'find') finds.push({ collection: String(event.command.find) });
     });
-    api = await startApiHarness(monitored.db(ingest.db.databaseName));
   });
   afterAll(async () => {
     await api.stop();
-    await monitored.close();
     await ingest.stop();
   });
 
@@ -186,7 +184,8 @@ describe('GraphQL entity queries over canonical state', () => {
   it('serves a subject registered at run time over HTTP and websockets, without a restart', async () => {
     const probe = '{ __type(name: "Product") { name fields { name } } }';
     expect((await api.query<{ __type: null }>(probe)).data!.__type).toBeNull();
-    api.catalog.register('product', { type: 'object', properties: { sku: { type: 'string' }, price: { type: 'string', 'x-canonql-type': 'Decimal' } } });
+    const product = { type: 'object', properties: { sku: { type: 'string' }, price: { type: 'string', 'x-canonql-type': 'Decimal' } } };
+    await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "product", schema: $s) { version } }', { s: product });
     const http = await api.query<{ __type: { fields: { name: string }[] } }>(probe);
     expect(http.data!.__type.fields.map((f) => f.name)).toEqual(['id', 'sku', 'price', '_meta']);
     expect((await api.query<{ products: { totalCount: number } }>('{ products { totalCount } }')).data!.products.totalCount).toBe(0);

@@ -1,8 +1,5 @@
 import { createClient, type Client } from 'graphql-ws';
-import pino from 'pino';
 import WebSocket from 'ws';
-import { subscriptionFields } from '../../../src/graphql/subscription-fields';
-import { createChangeFeed, type ChangeFeed } from '../../../src/subscriptions/change-feed';
 import { startApiHarness, type ApiHarness } from '../../support/api-harness';
 import { mongoChange, produce } from '../../support/debezium-messages';
 import { startIngestionHarness, specFromFile, type IngestionHarness } from '../../support/ingestion-harness';
@@ -64,11 +61,7 @@ describe('GraphQL change-feed subscriptions over graphql-ws', () => {
   };
 
   async function startApi(): Promise<ApiHarness> {
-    const feed: ChangeFeed = createChangeFeed({ kafka, db: ingest.db, topicPrefix: ingest.topicPrefix, logger: pino({ level: 'silent' }) });
-    await feed.start();
-    await feed.addSubject('order');
-    const api = await startApiHarness(ingest.db, { subscriptions: subscriptionFields(feed) });
-    leftovers.add(() => feed.stop());
+    const api = await startApiHarness(ingest.db, { canonicalTopicPrefix: ingest.topicPrefix });
     leftovers.add(() => api.stop());
     apis.push(api);
     return api;
@@ -193,7 +186,7 @@ describe('GraphQL change-feed subscriptions over graphql-ws', () => {
 
   it('identical live subscriptions share one execution per event, across sockets', async () => {
     const api = apis[0]!;
-    const before = api.endpoint.subscriptions.started;
+    const before = api.app.subscriptions!.started;
     const sockets = [client(api), client(api), client(api), client(api)];
     const subs = Array.from({ length: 40 }, (_, i) => subscribe(sockets[i % 4]!, { where: { id: { eq: oid(2) } } }));
     const resuming = subscribe(sockets[0]!, { where: { id: { eq: oid(2) } }, after: null, snapshot: true });
@@ -201,10 +194,10 @@ describe('GraphQL change-feed subscriptions over graphql-ws', () => {
     await send([change(2, 'shared@x.io')]);
     await waitFor('all 40 subscribers', () => subs.every((s) => s.received.some((r) => r.node?.customer.email === 'shared@x.io')));
     // 40 identical live subscriptions: one execution; the snapshot one is its own.
-    expect(api.endpoint.subscriptions.started - before).toBe(1);
+    expect(api.app.subscriptions!.started - before).toBe(1);
     for (const s of subs) expect(s.received.map((r) => r.node?.customer.email)).toEqual(['shared@x.io']);
     for (const s of [...subs, resuming]) s.stop();
-    await waitFor('the shared execution to end with its last member', () => api.endpoint.subscriptions.executions === 0);
+    await waitFor('the shared execution to end with its last member', () => api.app.subscriptions!.executions === 0);
   });
 
   it('every API process delivers every event to its own subscribers', async () => {

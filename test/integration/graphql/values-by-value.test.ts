@@ -37,7 +37,10 @@ describe('values compare by value on the real store, through GraphQL', () => {
     leftovers.add(() => db.dropDatabase());
     api = await startApiHarness(db);
     leftovers.add(() => api.stop());
-    api.catalog.register(SUBJECT, VALUE_SCHEMA);
+    await api.ok('mutation($subject: String!, $s: JSON!) { registerCanonicalSchema(subject: $subject, schema: $s) { version } }', {
+      subject: SUBJECT,
+      s: VALUE_SCHEMA,
+    });
     const now = new Date();
     const entities: StoredEntity[] = docs.map((d) => ({
       _id: d.id,
