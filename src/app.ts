@@ -155,7 +155,7 @@ interface Core {
 
 /** Connections, the catalog (schemas, specs) seeded from files and followed through the catalog revision, and consumer lag. */
 async function startCore(config: Config, logger: Logger, serviceMetrics: ServiceMetrics, resources: Resource[]): Promise<Core> {
-  const mongo: MongoHandle = await connectMongo(config.mongo);
+  const mongo: MongoHandle = await connectMongo(config.mongo, { logger });
   resources.push({ name: 'mongo', close: () => mongo.close() });
 
   const kafka = createKafka(config.kafka, logger);

@@ -1,5 +1,7 @@
 import { MongoClient, type Db } from 'mongodb';
 import { AppError, ErrorCode } from '../errors';
+import type { Logger } from '../logger';
+import { watchServerMonitors } from './mongo-monitor-watchdog';
 
 export interface MongoHandle {
   readonly client: MongoClient;
@@ -19,16 +21,21 @@ export type MongoSettings = {
  * Connects to the state store and fails fast, with a coded error, when it cannot be reached.
  * TLS and credentials come from the URI (Atlas: `mongodb+srv://user:pass@cluster/…`, TLS implied);
  * MONGODB_TLS_CA_FILE adds a private CA. Refused credentials are not retriable: STORE_AUTH_FAILED.
+ * A watchdog restarts a server monitor whose check never ends (mongo-monitor-watchdog.ts), so the
+ * client finds the store again after an outage whatever the driver's monitor went through.
  */
-export async function connectMongo(config: MongoSettings): Promise<MongoHandle> {
+export async function connectMongo(config: MongoSettings, options: { logger?: Logger } = {}): Promise<MongoHandle> {
   const client = new MongoClient(config.uri, {
     serverSelectionTimeoutMS: 5000,
     appName: 'canonql',
     ...(config.tlsCAFile ? { tlsCAFile: config.tlsCAFile } : {}),
   });
+  // Before connect(): the first check may already be the one that gets stuck.
+  const watchdog = watchServerMonitors(client, options.logger ? { logger: options.logger } : {});
   try {
     await client.connect();
   } catch (error) {
+    watchdog.stop();
     await client.close().catch(() => undefined);
     throw mongoConnectError(error, config.uri);
   }
@@ -36,7 +43,10 @@ export async function connectMongo(config: MongoSettings): Promise<MongoHandle> 
   return {
     client,
     db,
-    close: () => client.close(),
+    close: () => {
+      watchdog.stop();
+      return client.close();
+    },
   };
 }
 

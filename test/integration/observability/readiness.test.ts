@@ -1,6 +1,6 @@
-import net from 'node:net';
 import { loadConfig } from '../../../src/config';
 import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
+import { startStoreRelay, type StoreRelay } from '../../support/store-relay';
 import { createLeftovers } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 
@@ -12,47 +12,10 @@ import { waitFor } from '../../support/wait-for';
  */
 type Readiness = { status: string; checks: Record<string, string> };
 
-/**
- * A TCP relay between the app and the real store, which a test can cut (every connection dropped,
- * new ones refused) and restore: the store becomes unreachable for this app only.
- */
-async function startStoreRelay(uri: string) {
-  const { hostname, port } = new URL(uri.replace(/^mongodb:/, 'http:'));
-  const open = new Set<net.Socket>();
-  let cut = false;
-  const server = net.createServer((socket) => {
-    if (cut) return void socket.destroy();
-    const upstream = net.connect(Number(port), hostname);
-    for (const end of [socket, upstream]) {
-      open.add(end);
-      end.on('close', () => open.delete(end));
-      end.on('error', () => undefined);
-    }
-    socket.pipe(upstream).pipe(socket);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const relayPort = (server.address() as net.AddressInfo).port;
-  return {
-    uri: `mongodb://127.0.0.1:${relayPort}/?directConnection=true`,
-    cut() {
-      cut = true;
-      for (const socket of open) socket.destroy();
-    },
-    restore() {
-      cut = false;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of open) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
 describe('readiness', () => {
   const leftovers = createLeftovers();
   let target: AppUnderTest;
-  let relay: Awaited<ReturnType<typeof startStoreRelay>>;
+  let relay: StoreRelay;
 
   beforeAll(async () => {
     relay = await startStoreRelay(loadConfig(process.env).mongo.uri);
@@ -95,9 +58,10 @@ describe('readiness', () => {
     expect(down.body.checks.ingestion).not.toBe('failing');
 
     relay.restore();
-    // The driver finds the store again at its next heartbeat and the consumers may be waiting out a
-    // restart backoff: under load that takes long, so the wait is bounded generously and says what
-    // readiness last reported.
+    // The driver finds the store again at its next heartbeat (a check stuck by the cut is restarted
+    // by the store-monitor watchdog, src/infra/mongo-monitor-watchdog.ts, after at most 70 s) and the
+    // consumers may be waiting out a restart backoff: under load that takes long, so the wait is
+    // generous and says what readiness last reported.
     let last: unknown = null;
     await waitFor(
       'ready again',
