@@ -4,13 +4,14 @@
  * baseline plain `node:http` handler making the same MongoDB reads and returning JSON, over the
  * same store database, in the same run, alternating rounds.
  *
- *   npm run bench:api -- [--orders 5000] [--concurrency 32] [--seconds 10] [--rounds 2]
+ *   npm run bench:api -- [--orders 5000] [--concurrency 32] [--seconds 10] [--rounds 2] [--queries order,orders,page]
  *
  * The orders are loaded through canonql's real ingestion (Debezium MongoDB-connector creates on a
  * raw topic → src/ingestion → state_order). Both servers run in child processes (one each); the
  * HTTP client loop (node:http, keep-alive agent, `concurrency` requests in flight) runs here, on
- * loopback. Queries: `order(id)` with a random id of the loaded orders, and `orders(first: 20)`
- * (a page sorted by id plus totalCount). Results: bench-results/api-throughput.json.
+ * loopback. Queries: `order(id)` with a random id of the loaded orders, `orders(first: 20)`
+ * (a page sorted by id plus totalCount, which counts the matching documents) and the same page
+ * without totalCount (`page`). Results: bench-results/api-throughput.json.
  *
  * Uses the local stack (started if needed) or MONGODB_URI / KAFKA_BROKERS.
  */
@@ -25,6 +26,7 @@ import {
   createTopic,
   deleteTopics,
   fmt,
+  listArg,
   machine,
   numberArg,
   oid,
@@ -48,8 +50,18 @@ const WARMUP_SECONDS = 2;
 const QUERIES = {
   order: 'query Order($id: ID!) { order(id: $id) { id order_id currency customer { email } line_items { sku } } }',
   orders: 'query Orders { orders(first: 20) { totalCount edges { cursor node { id order_id currency } } pageInfo { hasNextPage endCursor } } }',
+  page: 'query Page { orders(first: 20) { edges { cursor node { id order_id currency } } pageInfo { hasNextPage endCursor } } }',
 } as const;
 type QueryName = keyof typeof QUERIES;
+const QUERY_LABELS: Record<QueryName, string> = {
+  order: '`order(id)` random id',
+  orders: '`orders(first: 20)` with totalCount',
+  page: '`orders(first: 20)` without totalCount',
+};
+const QUERY_NAMES = listArg('queries', Object.keys(QUERIES)) as QueryName[];
+for (const query of QUERY_NAMES) {
+  if (!(query in QUERIES)) throw new Error(`--queries: unknown query "${query}" (known: ${Object.keys(QUERIES).join(', ')})`);
+}
 type SystemName = 'canonql' | 'baseline';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY, maxFreeSockets: CONCURRENCY });
@@ -77,10 +89,8 @@ function post(port: number, body: string): Promise<{ status: number; text: strin
   });
 }
 
-const bodyOf = (query: QueryName) =>
-  query === 'order'
-    ? JSON.stringify({ query: QUERIES.order, variables: { id: oid(Math.floor(Math.random() * ORDERS)) } })
-    : JSON.stringify({ query: QUERIES.orders });
+const bodyOf = (query: QueryName, id = oid(Math.floor(Math.random() * ORDERS))) =>
+  query === 'order' ? JSON.stringify({ query: QUERIES.order, variables: { id } }) : JSON.stringify({ query: QUERIES[query] });
 
 interface Run {
   requests: number;
@@ -182,8 +192,8 @@ async function main() {
     };
 
     // Both servers must answer the same data for the same request, or the comparison means nothing.
-    for (const query of ['order', 'orders'] as const) {
-      const body = query === 'order' ? JSON.stringify({ query: QUERIES.order, variables: { id: oid(7) } }) : JSON.stringify({ query: QUERIES.orders });
+    for (const query of QUERY_NAMES) {
+      const body = bodyOf(query, oid(7));
       const [a, b] = await Promise.all([post(ports.canonql, body), post(ports.baseline, body)]);
       if (JSON.stringify(JSON.parse(a.text)) !== JSON.stringify(JSON.parse(b.text)))
         throw new Error(`canonql and baseline answer ${query} differently:\n${a.text}\n${b.text}`);
@@ -193,16 +203,16 @@ async function main() {
         `driving each with ${CONCURRENCY} requests in flight (keep-alive), ${SECONDS} s per run, ${ROUNDS} rounds`,
     );
 
-    for (const query of ['order', 'orders'] as const) {
+    for (const query of QUERY_NAMES) {
       for (const system of ['canonql', 'baseline'] as const) await drive(ports[system], query, WARMUP_SECONDS);
     }
 
-    const runs: Record<QueryName, Record<SystemName, Run[]>> = { order: { canonql: [], baseline: [] }, orders: { canonql: [], baseline: [] } };
+    const runs = Object.fromEntries(QUERY_NAMES.map((q) => [q, { canonql: [], baseline: [] }])) as unknown as Record<QueryName, Record<SystemName, Run[]>>;
     const rounds: { round: number; query: QueryName; system: SystemName; requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number }[] = [];
     for (let round = 1; round <= ROUNDS; round += 1) {
       // Alternate which system goes first, so drift (store caches, JIT, GC) favours neither.
       const order: SystemName[] = round % 2 === 1 ? ['canonql', 'baseline'] : ['baseline', 'canonql'];
-      for (const query of ['order', 'orders'] as const) {
+      for (const query of QUERY_NAMES) {
         for (const system of order) {
           const run = await drive(ports[system], query, SECONDS);
           runs[query][system].push(run);
@@ -236,8 +246,8 @@ async function main() {
     console.log('| query | system | requests/s | p50 ms | p99 ms | errors |');
     console.log('|---|---|---|---|---|---|');
     const ratios: string[] = [];
-    for (const query of ['order', 'orders'] as const) {
-      const label = query === 'order' ? '`order(id)` random id' : '`orders(first: 20)`';
+    for (const query of QUERY_NAMES) {
+      const label = QUERY_LABELS[query];
       const c = summarize(runs[query].canonql);
       const b = summarize(runs[query].baseline);
       console.log(

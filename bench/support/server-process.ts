@@ -126,20 +126,26 @@ function baselineHttp(orders: import('mongodb').Collection<StoredEntity>): http.
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       void (async () => {
-        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { variables?: { id?: string } };
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query: string; variables?: { id?: string } };
         let data: unknown;
         const id = body.variables?.id;
         if (id !== undefined) {
           const doc = await orders.findOne({ _id: id });
           data = { order: doc && !doc._meta.deleted ? toOrder(doc) : null };
         } else {
-          // Same filter, sort, limit and count as canonql's `orders(first: 20)`.
+          // Same filter, sort, limit and count as canonql's `orders(first: 20)`; the count only when asked for.
           const filter = { '_meta.deleted': false };
-          const [rows, totalCount] = await Promise.all([orders.find(filter).sort({ _id: 1 }).limit(21).toArray(), orders.countDocuments(filter)]);
+          const counted = body.query.includes('totalCount');
+          const [rows, totalCount] = await Promise.all([
+            orders.find(filter).sort({ _id: 1 }).limit(21).toArray(),
+            counted ? orders.countDocuments(filter) : null,
+          ]);
           const edges = rows
             .slice(0, 20)
             .map((doc) => ({ cursor: cursor(doc._id), node: { id: doc._id, order_id: doc.data.order_id ?? null, currency: doc.data.currency ?? null } }));
-          data = { orders: { totalCount, edges, pageInfo: { hasNextPage: rows.length > 20, endCursor: edges.at(-1)?.cursor ?? null } } };
+          data = {
+            orders: { ...(counted ? { totalCount } : {}), edges, pageInfo: { hasNextPage: rows.length > 20, endCursor: edges.at(-1)?.cursor ?? null } },
+          };
         }
         const json = JSON.stringify({ data });
         res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });

@@ -9,6 +9,7 @@ import { DateTimeScalar } from '../scalars';
 import { aggregateQuery } from './aggregate-query';
 import { changePayload, entityFromEvent } from './change-payload';
 import { afterCursor, decodeCursor, encodeCursor, mongoSort, sortOf, valueAt, whereToMongo, type Filter } from './list-query';
+import { selectsField } from './selects-field';
 import type { SubjectTypes } from './subject-schema';
 
 /**
@@ -44,7 +45,7 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         after: { type: GraphQLString },
         includeDeleted: { type: GraphQLBoolean, defaultValue: false },
       },
-      resolve: async (_root, args: ListArgs, ctx) => {
+      resolve: async (_root, args: ListArgs, ctx, info) => {
         requireSubjectRead(ctx.principal, subject);
         const first = pageSize(args.first, ctx.services.maxPageSize);
         const sort = sortOf(args.orderBy, fields);
@@ -59,7 +60,8 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
             .sort(mongoSort(sort))
             .limit(first + 1)
             .toArray(),
-          collection.countDocuments(matching),
+          // Counting scans every matching document: only when the query asks for it.
+          selectsField(info, 'totalCount') ? collection.countDocuments(matching) : null,
         ]);
         const edges = rows.slice(0, first).map((node) => ({ node, cursor: encodeCursor(sort, valueAt(node as never, sort.path), node._id) }));
         return { edges, totalCount, pageInfo: { hasNextPage: rows.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
@@ -69,7 +71,7 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
       type: new GraphQLNonNull(types.changeConnection),
       description: `Every change of one ${names.type}, oldest first, from the event log.`,
       args: { id: { type: new GraphQLNonNull(GraphQLID) }, first: { type: GraphQLInt, defaultValue: 20 }, after: { type: GraphQLString } },
-      resolve: async (_root, args: { id: string; first: number; after?: string }, ctx) => {
+      resolve: async (_root, args: { id: string; first: number; after?: string }, ctx, info) => {
         requireSubjectRead(ctx.principal, subject);
         const first = pageSize(args.first, ctx.services.maxPageSize);
         const afterVersion = args.after ? decodeVersionCursor(args.after) : 0;
@@ -81,7 +83,7 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
             .sort({ version: 1 })
             .limit(first + 1)
             .toArray(),
-          events.countDocuments(filter),
+          selectsField(info, 'totalCount') ? events.countDocuments(filter) : null,
         ]);
         const edges = docs.slice(0, first).map((doc) => {
           const cursor = encodeOpaqueCursor({ h: doc.version });
