@@ -114,7 +114,7 @@ async function drive(port: number, query: QueryName, seconds: number): Promise<R
           const { status, text } = await post(port, body);
           const t1 = performance.now();
           const parsed = JSON.parse(text) as { data?: Record<string, unknown>; errors?: unknown };
-          if (status !== 200 || parsed.errors || !parsed.data?.[query]) errors += 1;
+          if (status !== 200 || parsed.errors || !parsed.data?.[query === 'order' ? 'order' : 'orders']) errors += 1;
           else latenciesMs.push(t1 - t0);
         } catch {
           errors += 1;
