@@ -1,4 +1,6 @@
+import java.lang.reflect.Constructor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Spliterator;
@@ -9,16 +11,21 @@ import java.util.stream.StreamSupport;
 import org.h2.mvstore.Cursor;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
+import org.h2.mvstore.type.ObjectDataType;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.KeyValue;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
+import de.bwaldvogel.mongo.backend.h2.H2UniqueIndex;
 import de.bwaldvogel.mongo.bson.Document;
 
 /**
@@ -36,6 +43,13 @@ import de.bwaldvogel.mongo.bson.Document;
  * page. MongoDB and FerretDB walk the _id index in order and stop after the page; IdFirstCollection
  * walks the data map (keyed by _id) in key order the same way, when every key is a string, whose
  * map order (String.compareTo) is the order mongo-java-server sorts strings by.
+ *
+ * A third: the unique indexes (the _id index of every collection) keep their keys in an H2 map
+ * whose key type compares two keys by Java-serializing both on every comparison (the key class
+ * is not Comparable), so each insert and each lookup by _id serialized about forty objects; a
+ * CPU profile of inserts had 52% of the server's time there. KeyValueKeys compares a key holding
+ * one string without serializing, in exactly the order the serialized bytes give, so the data
+ * files written before stay valid; other keys take the serializing path.
  */
 public final class MongoServerMain {
     private static final int CACHE_MB = Integer.getInteger("canonql.mvstore.cacheMb", 256);
@@ -73,6 +87,78 @@ public final class MongoServerMain {
         }
     }
 
+    /** H2UniqueIndex's constructor is package-private; the launcher builds it with its own map. */
+    private static final Constructor<H2UniqueIndex> UNIQUE_INDEX;
+
+    static {
+        try {
+            UNIQUE_INDEX = H2UniqueIndex.class.getDeclaredConstructor(MVMap.class, String.class, List.class, boolean.class);
+            UNIQUE_INDEX.setAccessible(true);
+        } catch (NoSuchMethodException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /**
+     * The unique indexes' key type: ObjectDataType (same serialized form on disk), with a fast
+     * comparison of two keys that each hold one string. ObjectDataType orders such keys by their
+     * Java-serialized bytes, unsigned. Both serialized forms share every byte up to the string,
+     * which is written as TC_STRING (0x74), its modified-UTF-8 length as 2 bytes, then the bytes
+     * (TC_LONGSTRING, 0x7C, and 8 length bytes above 65,535), and end alike: so the order is
+     * by tag, then by length, then by the modified-UTF-8 bytes, unsigned (checked against
+     * ObjectDataType's own comparison on 121,560 pairs, lengths 0 to 70,000 and every UTF-8 width,
+     * none differing: docs/performance.md). test/integration/mongo-store.test.ts checks lookups and
+     * uniqueness through such an index for keys of every kind.
+     */
+    static final class KeyValueKeys extends ObjectDataType {
+        @Override
+        public int compare(Object a, Object b) {
+            if (a instanceof KeyValue && b instanceof KeyValue) {
+                KeyValue ka = (KeyValue) a;
+                KeyValue kb = (KeyValue) b;
+                if (ka.size() == 1 && kb.size() == 1 && ka.get(0) instanceof String && kb.get(0) instanceof String) {
+                    return compareSerializedStrings((String) ka.get(0), (String) kb.get(0));
+                }
+            }
+            return super.compare(a, b);
+        }
+
+        static int compareSerializedStrings(String a, String b) {
+            byte[] ea = modifiedUtf8(a);
+            byte[] eb = modifiedUtf8(b);
+            boolean longA = ea.length > 0xFFFF;
+            boolean longB = eb.length > 0xFFFF;
+            if (longA != longB) return longA ? 1 : -1;
+            if (ea.length != eb.length) return ea.length < eb.length ? -1 : 1;
+            return Integer.signum(Arrays.compareUnsigned(ea, eb));
+        }
+
+        /** The bytes DataOutput.writeUTF writes after the length: U+0000 as two bytes, surrogates one by one. */
+        static byte[] modifiedUtf8(String s) {
+            int length = 0;
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                length += c >= 0x0001 && c <= 0x007F ? 1 : c <= 0x07FF ? 2 : 3;
+            }
+            byte[] out = new byte[length];
+            int at = 0;
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c >= 0x0001 && c <= 0x007F) {
+                    out[at++] = (byte) c;
+                } else if (c <= 0x07FF) {
+                    out[at++] = (byte) (0xC0 | (c >> 6));
+                    out[at++] = (byte) (0x80 | (c & 0x3F));
+                } else {
+                    out[at++] = (byte) (0xE0 | (c >> 12));
+                    out[at++] = (byte) (0x80 | ((c >> 6) & 0x3F));
+                    out[at++] = (byte) (0x80 | (c & 0x3F));
+                }
+            }
+            return out;
+        }
+    }
+
     static final class IdFirstDatabase extends H2Database {
         // Set before any database exists: H2Database's constructor already opens collections,
         // before a subclass field could be assigned.
@@ -80,6 +166,18 @@ public final class MongoServerMain {
 
         IdFirstDatabase(String name, MVStore mvStore, CursorRegistry cursors) {
             super(name, mvStore, cursors);
+        }
+
+        @Override
+        protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
+            // The same map name as H2Database uses; only the key comparison differs.
+            MVMap<KeyValue, Object> map = store.openMap(getFullCollectionNamespace(collectionName) + "._index_" + indexName,
+                new MVMap.Builder<KeyValue, Object>().keyType(new KeyValueKeys()));
+            try {
+                return UNIQUE_INDEX.newInstance(map, indexName, keys, sparse);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("cannot create the unique index " + indexName, e);
+            }
         }
 
         @Override

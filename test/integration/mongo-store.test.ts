@@ -72,6 +72,35 @@ describe('the MongoDB-wire store', () => {
     expect(names).toEqual(['_id_', 'eventId_1', 'subject_1_key_1_version_1']);
   });
 
+  it('finds every string key through a unique index and refuses its duplicate, whatever its characters and length', async () => {
+    // The local store compares such keys without serializing them (infra/java/MongoServerMain.java,
+    // KeyValueKeys): a comparison that disagreed with the stored order would lose keys here.
+    const items = db.collection<{ _id: string | number; eventId: string; n: number }>(uniqueName('keys'));
+    await items.createIndex({ eventId: 1 }, { unique: true });
+    const pieces = ['a', 'Z', '0', '~', '\u0000', '\u007f', '\u0080', 'é', '\u07ff', '\u0800', '\uffff', '\u{1F600}'];
+    const keys = Array.from(
+      { length: 300 },
+      (_, n) => `${pieces[n % pieces.length]}${(n * 7919) % 1000}${pieces[(n * 5) % pieces.length]!.repeat(n % 4)}-${n}`,
+    );
+    // Over 65,535 bytes of modified UTF-8 the serialized form changes its tag and length size.
+    keys.push('x'.repeat(65535), 'x'.repeat(65536), 'é'.repeat(32768), '\u0800'.repeat(21846), '\u0800'.repeat(21845));
+    await items.insertMany(keys.map((key, n) => ({ _id: key, eventId: `e${key}`, n })));
+    await items.insertOne({ _id: 7, eventId: '7', n: -1 });
+    for (const [n, key] of keys.entries()) {
+      expect({ n, byId: (await items.findOne({ _id: key }))?.n, byEventId: (await items.findOne({ eventId: `e${key}` }))?.n }).toEqual({
+        n,
+        byId: n,
+        byEventId: n,
+      });
+    }
+    expect((await items.find({ _id: { $in: keys } }).toArray()).length).toBe(keys.length);
+    for (const key of keys.filter((_, n) => n % 10 === 0)) {
+      await expect(items.insertOne({ _id: key, eventId: `new-${key}`, n: 0 })).rejects.toMatchObject({ code: 11000 });
+      await expect(items.insertOne({ _id: `new-${key}`, eventId: `e${key}`, n: 0 })).rejects.toMatchObject({ code: 11000 });
+    }
+    expect(await items.countDocuments()).toBe(keys.length + 1);
+  });
+
   it('pages through a collection by sort key with a cursor, with no gaps or repeats', async () => {
     const items = db.collection<{ _id: string; rank: number }>(uniqueName('pages'));
     await items.insertMany(Array.from({ length: 57 }, (_, i) => ({ _id: `i${String(i).padStart(3, '0')}`, rank: (i * 37) % 57 })));
