@@ -26,9 +26,7 @@ import {
   createTopic,
   deleteTopics,
   fmt,
-  listArg,
   machine,
-  numberArg,
   oid,
   orderCreate,
   orderIngestion,
@@ -40,11 +38,8 @@ import {
   writeResults,
   type Child,
 } from './support/bench-common';
+import { readBenchArgs } from './support/bench-args';
 
-const ORDERS = numberArg('orders', 5000);
-const CONCURRENCY = numberArg('concurrency', 32);
-const SECONDS = numberArg('seconds', 10);
-const ROUNDS = numberArg('rounds', 2);
 const WARMUP_SECONDS = 2;
 
 const QUERIES = {
@@ -58,10 +53,22 @@ const QUERY_LABELS: Record<QueryName, string> = {
   orders: '`orders(first: 20)` with totalCount',
   page: '`orders(first: 20)` without totalCount',
 };
-const QUERY_NAMES = listArg('queries', Object.keys(QUERIES)) as QueryName[];
-for (const query of QUERY_NAMES) {
-  if (!(query in QUERIES)) throw new Error(`--queries: unknown query "${query}" (known: ${Object.keys(QUERIES).join(', ')})`);
-}
+const QUERY_KEYS = Object.keys(QUERIES);
+const { values: args } = readBenchArgs({
+  command: 'npm run bench:api --',
+  options: {
+    orders: { type: 'number', default: 5000, help: 'orders ingested before the measurement' },
+    concurrency: { type: 'number', default: 32, help: 'requests in flight' },
+    seconds: { type: 'number', default: 10, help: 'measured seconds per system and query, per round' },
+    rounds: { type: 'number', default: 2, help: 'rounds, alternating which system goes first' },
+    queries: { type: 'list', default: QUERY_KEYS, choices: QUERY_KEYS, help: 'the queries measured' },
+  },
+});
+const ORDERS = args.orders;
+const CONCURRENCY = args.concurrency;
+const SECONDS = args.seconds;
+const ROUNDS = args.rounds;
+const QUERY_NAMES = args.queries as QueryName[];
 type SystemName = 'canonql' | 'baseline';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY, maxFreeSockets: CONCURRENCY });

@@ -25,12 +25,20 @@ import { compileForPipeline } from '../src/ingestion/pipeline-spec';
 import type { MappingSpec } from '../src/mapping/mapping-spec';
 import { kafkaConnection } from '../src/infra/kafka';
 import { seededRandom } from '../test/support/seeded-random';
-import { numberArg } from './support/bench-common';
+import { readBenchArgs } from './support/bench-args';
 
 const ROOT = path.join(__dirname, '..');
-const EVENTS = numberArg('events', 20_000);
-const KEYS = numberArg('keys', 2_000);
-const ROUNDS = numberArg('rounds', 2);
+const { values: args } = readBenchArgs({
+  command: 'npx tsx bench/discovery-overhead.ts',
+  options: {
+    events: { type: 'number', default: 20_000, help: 'Debezium events on the topic' },
+    keys: { type: 'number', default: 2_000, help: 'distinct entity keys among them' },
+    rounds: { type: 'number', default: 2, help: 'rounds, alternating the order of the modes' },
+  },
+});
+const EVENTS = args.events;
+const KEYS = args.keys;
+const ROUNDS = args.rounds;
 const PARTITIONS = 4;
 const DEFAULT_RATE = Number(SETTINGS.find((s) => s.name === 'CANONQL_DISCOVERY_SAMPLE_RATE')!.default);
 

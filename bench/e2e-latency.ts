@@ -27,7 +27,6 @@ import {
   deleteTopics,
   fmt,
   machine,
-  numberArg,
   percentile,
   sleep,
   specIngestion,
@@ -38,11 +37,21 @@ import {
   writeResults,
   type Child,
 } from './support/bench-common';
+import { readBenchArgs } from './support/bench-args';
 
-const RATE = numberArg('rate', 20);
-const SECONDS = numberArg('seconds', 10);
-const SUBSCRIBERS = numberArg('subscribers', 10);
-const ROWS = numberArg('rows', 50);
+const { values: args } = readBenchArgs({
+  command: 'npm run bench:e2e --',
+  options: {
+    rate: { type: 'number', default: 20, help: 'source commits per second' },
+    seconds: { type: 'number', default: 10, help: 'measured seconds' },
+    subscribers: { type: 'number', default: 10, help: 'graphql-ws subscribers of customerChanged' },
+    rows: { type: 'number', default: 50, help: 'source rows the updates cycle through' },
+  },
+});
+const RATE = args.rate;
+const SECONDS = args.seconds;
+const SUBSCRIBERS = args.subscribers;
+const ROWS = args.rows;
 
 const stampNow = () => performance.timeOrigin + performance.now();
 

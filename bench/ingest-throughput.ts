@@ -32,11 +32,8 @@ import {
   config,
   createTopic,
   deleteTopics,
-  flagArg,
   fmt,
-  listArg,
   machine,
-  numberArg,
   oid,
   orderIngestion,
   sleep,
@@ -45,15 +42,27 @@ import {
   waitUntil,
   writeResults,
 } from './support/bench-common';
+import { readBenchArgs } from './support/bench-args';
 import { sinkConnectorConfig, sinkFailure, startSinkWorker, type SinkWorker } from './support/mongo-sink';
 import { seededRandom } from '../test/support/seeded-random';
 
-const LONG = flagArg('long');
-const EVENTS = numberArg('events', LONG ? 100_000 : 30_000);
-const KEYS = numberArg('keys', LONG ? 10_000 : 5_000);
-const ROUNDS = numberArg('rounds', 2);
-const CORRECTNESS_EVENTS = numberArg('correctness-events', LONG ? 30_000 : 10_000);
-const SYSTEMS = listArg('systems', ['baseline', 'sink', 'canonql']) as SystemName[];
+const { values: args } = readBenchArgs({
+  command: 'npm run bench:ingest --',
+  options: {
+    events: { type: 'number', help: 'create/update/delete events of the throughput stream (default 30000; 100000 with --long)' },
+    keys: { type: 'number', help: 'distinct keys among them (default 5000; 10000 with --long)' },
+    rounds: { type: 'number', default: 2, help: 'rounds, rotating which system goes first' },
+    'correctness-events': { type: 'number', help: 'changes of the redelivered, reordered stream (default 10000; 30000 with --long)' },
+    systems: { type: 'list', default: ['baseline', 'sink', 'canonql'], choices: ['baseline', 'sink', 'canonql'], help: 'systems measured' },
+    long: { type: 'flag', help: 'the full sizes' },
+  },
+});
+const LONG = args.long;
+const EVENTS = args.events ?? (LONG ? 100_000 : 30_000);
+const KEYS = args.keys ?? (LONG ? 10_000 : 5_000);
+const ROUNDS = args.rounds;
+const CORRECTNESS_EVENTS = args['correctness-events'] ?? (LONG ? 30_000 : 10_000);
+const SYSTEMS = args.systems as SystemName[];
 const PARTITIONS = 4;
 const TIMEOUT_MS = 30 * 60_000;
 type SystemName = 'baseline' | 'sink' | 'canonql';

@@ -39,7 +39,6 @@ import {
   deleteTopics,
   fmt,
   machine,
-  numberArg,
   percentile,
   specIngestion,
   ROOT,
@@ -48,11 +47,20 @@ import {
   waitUntil,
   writeResults,
 } from './support/bench-common';
+import { readBenchArgs } from './support/bench-args';
 import { seededRandom } from '../test/support/seeded-random';
 
-const EVENTS = numberArg('events', 10_000);
-const ROUNDS = numberArg('rounds', 2);
-const QUERIES = numberArg('queries', 300);
+const { values: args } = readBenchArgs({
+  command: 'npx tsx bench/metrics.ts',
+  options: {
+    events: { type: 'number', default: 10_000, help: 'order events ingested per mode' },
+    rounds: { type: 'number', default: 2, help: 'rounds, alternating metrics on and off' },
+    queries: { type: 'number', default: 300, help: 'metric(...) queries timed' },
+  },
+});
+const EVENTS = args.events;
+const ROUNDS = args.rounds;
+const QUERIES = args.queries;
 const PARTITIONS = 4;
 const kafka = benchKafka('canonql-bench-metrics');
 const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });

@@ -5,7 +5,7 @@
  * (a package under node_modules, a folder of src/, node's internals) and per function.
  */
 import fs from 'node:fs';
-import { numberArg } from './support/bench-common';
+import { readBenchArgs } from './support/bench-args';
 
 interface ProfileNode {
   id: number;
@@ -18,9 +18,15 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const file = process.argv[2];
-if (!file || file.startsWith('--')) throw new Error('usage: bench:profile-summary -- <file.cpuprofile> [--top N]');
-const TOP = numberArg('top', 15);
+const {
+  values: args,
+  positionals: [file],
+} = readBenchArgs({
+  command: 'npm run bench:profile-summary --',
+  positionals: [{ name: 'file.cpuprofile', help: 'a V8 CPU profile (node --cpu-prof, BENCH_CPU_PROF_DIR)' }],
+  options: { top: { type: 'number', default: 15, help: 'functions listed' } },
+});
+const TOP = args.top;
 const profile = JSON.parse(fs.readFileSync(file, 'utf8')) as Profile;
 
 /** Where a frame's code lives: a package, a folder of the project, node itself, or V8's own states. */

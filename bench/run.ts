@@ -17,9 +17,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { createProgress } from '../infra/stack/progress';
 import { stackUp } from '../infra/stack/stack';
-import { config, flagArg, fmt, listArg, machine, ROOT } from './support/bench-common';
+import { config, fmt, machine, ROOT } from './support/bench-common';
+import { readBenchArgs } from './support/bench-args';
 
-const LONG = flagArg('long');
+const SCENARIO_NAMES = ['ingest', 'api', 'subscriptions', 'metrics', 'e2e'] as const;
+type Scenario = (typeof SCENARIO_NAMES)[number];
+const { values: cli } = readBenchArgs({
+  command: 'npm run bench --',
+  options: {
+    long: { type: 'flag', help: 'every scenario at its full size' },
+    only: { type: 'list', default: SCENARIO_NAMES, choices: SCENARIO_NAMES, help: 'the scenarios run' },
+    skip: { type: 'list', default: [], choices: SCENARIO_NAMES, help: 'scenarios left out' },
+  },
+});
+const LONG = cli.long;
 const SCENARIOS = {
   ingest: {
     script: 'ingest-throughput.ts',
@@ -34,12 +45,10 @@ const SCENARIOS = {
   },
   metrics: { script: 'metrics.ts', result: 'metrics', args: LONG ? [] : ['--events', '5000', '--rounds', '1', '--queries', '200'] },
   e2e: { script: 'e2e-latency.ts', result: 'e2e-latency', args: LONG ? ['--seconds', '30'] : ['--seconds', '10'] },
-} as const;
-type Scenario = keyof typeof SCENARIOS;
+} as const satisfies Record<Scenario, { script: string; result: string; args: readonly string[] }>;
 
-const only = listArg('only', Object.keys(SCENARIOS));
-const skip = new Set(listArg('skip', []));
-const selected = (Object.keys(SCENARIOS) as Scenario[]).filter((s) => only.includes(s) && !skip.has(s));
+const skip = new Set(cli.skip);
+const selected = SCENARIO_NAMES.filter((s) => cli.only.includes(s) && !skip.has(s));
 const resultsDir = path.join(ROOT, 'bench-results');
 
 interface Row {

@@ -36,7 +36,6 @@ import {
   deleteTopics,
   fmt,
   machine,
-  numberArg,
   orderCreate,
   orderIngestion,
   sleep,
@@ -47,12 +46,23 @@ import {
   writeResults,
   type Child,
 } from './support/bench-common';
+import { readBenchArgs } from './support/bench-args';
 
-const MINUTES = numberArg('minutes', 10);
-const RATE = numberArg('rate', 20);
-const SUBSCRIBERS = numberArg('subscribers', 500);
-const SOCKETS = numberArg('sockets', 4);
-const SAMPLE_SECONDS = numberArg('sample-seconds', 30);
+const { values: args } = readBenchArgs({
+  command: 'npm run bench:soak --',
+  options: {
+    minutes: { type: 'number', default: 10, help: 'length of the run' },
+    rate: { type: 'number', default: 20, help: 'raw events per second' },
+    subscribers: { type: 'number', default: 500, help: 'orderChanged subscriptions' },
+    sockets: { type: 'number', default: 4, help: 'websockets the subscriptions share' },
+    'sample-seconds': { type: 'number', default: 30, help: 'seconds between samples of memory and latency' },
+  },
+});
+const MINUTES = args.minutes;
+const RATE = args.rate;
+const SUBSCRIBERS = args.subscribers;
+const SOCKETS = args.sockets;
+const SAMPLE_SECONDS = args['sample-seconds'];
 const RAW_PARTITIONS = 4;
 /** Growth between the first and last third of the samples still called flat. */
 const FLAT_MEMORY_RATIO = 1.2;

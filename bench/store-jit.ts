@@ -36,14 +36,31 @@ import path from 'node:path';
 import { MongoClient, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
 import { stackPaths } from '../infra/stack/stack-config';
 import { orderKeysOf } from '../src/state/order-keys';
-import { flagArg, fmt, listArg, machine, numberArg, percentile, stringArg, writeResults } from './support/bench-common';
+import { fmt, machine, percentile, writeResults } from './support/bench-common';
+import { readBenchArgs } from './support/bench-args';
 
-const DOCS = numberArg('docs', 10000);
-const RUNS = numberArg('runs', 3);
-const PAGES = numberArg('pages', 30);
-const READS_ONLY = flagArg('reads-only');
+const { values: args } = readBenchArgs({
+  command: 'npm run bench:store-jit --',
+  options: {
+    docs: { type: 'number', default: 10000, help: 'documents written and read per run' },
+    runs: { type: 'number', default: 3, help: 'runs per setting' },
+    pages: { type: 'number', default: 30, help: 'pages read per run' },
+    settings: {
+      type: 'list',
+      default: ['c1', 'default'],
+      placeholder: 'NAME[@DIR],...',
+      help: 'JVM settings compared (c1, default, default-g1), each optionally with its launcher classes',
+    },
+    classes: { type: 'string', placeholder: 'DIR', help: "the launcher's compiled classes (default: the stack's)" },
+    'reads-only': { type: 'flag', help: 'load with one bulk insert and time only the pages' },
+  },
+});
+const DOCS = args.docs;
+const RUNS = args.runs;
+const PAGES = args.pages;
+const READS_ONLY = args['reads-only'];
 
-const CLASSES = path.resolve(stringArg('classes', stackPaths().mongoServerClasses));
+const CLASSES = path.resolve(args.classes ?? stackPaths().mongoServerClasses);
 
 /** The JVM settings compared; `c1` is what the stack ran with before this benchmark. */
 const SETTINGS: Record<string, readonly string[]> = {
@@ -52,7 +69,7 @@ const SETTINGS: Record<string, readonly string[]> = {
   'default-g1': [],
 };
 /** `name` or `name@DIR`: the JVM flags of `name`, the launcher classes in DIR (default: --classes). */
-const selected = listArg('settings', ['c1', 'default']);
+const selected = args.settings;
 const flagsOf = (setting: string) => SETTINGS[setting.split('@')[0]!]!;
 const classesOf = (setting: string) => (setting.includes('@') ? path.resolve(setting.slice(setting.indexOf('@') + 1)) : CLASSES);
 for (const setting of selected) {

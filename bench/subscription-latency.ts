@@ -36,26 +36,40 @@ import {
   deleteTopics,
   fmt,
   machine,
-  numberArg,
   orderCreate,
   orderIngestion,
   sleep,
   startChild,
-  stringArg,
   totalOutcomes,
   uniqueName,
   waitUntil,
   writeResults,
   type Child,
 } from './support/bench-common';
+import { readBenchArgs } from './support/bench-args';
 
-const SUBSCRIBERS = numberArg('subscribers', 1000);
-const SOCKETS = numberArg('sockets', 4);
-const SECONDS = numberArg('seconds', 10);
+const { values: args } = readBenchArgs({
+  command: 'npm run bench:subscriptions --',
+  options: {
+    subscribers: { type: 'number', default: 1000, help: 'orderChanged subscriptions' },
+    sockets: { type: 'number', default: 4, help: 'websockets the subscriptions share' },
+    seconds: { type: 'number', default: 10, help: 'measured seconds per rate' },
+    rates: {
+      type: 'list',
+      placeholder: 'N,N',
+      help: 'event rates per second, one after the other on the same subscribers; the first is the headline (default 500,50)',
+    },
+    rate: { type: 'list', placeholder: 'N', help: 'the same as --rates' },
+  },
+});
+const SUBSCRIBERS = args.subscribers;
+const SOCKETS = args.sockets;
+const SECONDS = args.seconds;
 /** Event rates run one after the other on the same subscribers; the first is the headline. */
 const RATES = (() => {
-  const text = stringArg('rates', stringArg('rate', '500,50'));
-  const rates = text.split(',').map(Number);
+  const given = args.rates ?? args.rate ?? ['500', '50'];
+  const text = given.join(',');
+  const rates = given.map(Number);
   if (rates.some((r) => !Number.isFinite(r) || r <= 0)) throw new Error(`--rates needs positive numbers, got ${text}`);
   return rates;
 })();

@@ -28,13 +28,23 @@ import { SchemaGateway } from '../src/graphql/schema-gateway';
 import { createEntityStore, type StoredEntity } from '../src/state/entity-store';
 import { stackUp } from '../infra/stack/stack';
 import { createProgress } from '../infra/stack/progress';
-import { ROOT, config, flagArg, fmt, machine, numberArg, percentile, uniqueName, writeResults } from './support/bench-common';
+import { ROOT, config, fmt, machine, percentile, uniqueName, writeResults } from './support/bench-common';
+import { readBenchArgs } from './support/bench-args';
 
-const ENTITIES = numberArg('entities', 5000);
-const REQUESTS = numberArg('requests', 300);
-const RUNS = numberArg('runs', 3);
+const { values: args } = readBenchArgs({
+  command: 'npm run bench:values --',
+  options: {
+    entities: { type: 'number', default: 5000, help: 'entities stored' },
+    requests: { type: 'number', default: 300, help: 'requests timed per query' },
+    runs: { type: 'number', default: 3, help: 'runs' },
+    index: { type: 'flag', help: 'also index the order key sorted and filtered on' },
+  },
+});
+const ENTITIES = args.entities;
+const REQUESTS = args.requests;
+const RUNS = args.runs;
 /** `--index`: also index the order key sorted and filtered on (what a per-field index would give). */
-const INDEX = flagArg('index');
+const INDEX = args.index;
 
 const QUERIES = {
   orders: '{ orders(first: 20) { totalCount edges { cursor node { id order_id currency } } pageInfo { hasNextPage endCursor } } }',

@@ -7,7 +7,6 @@ import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import pino from 'pino';
 import { loadCanonicalSchemas } from '../../src/catalog/canonical-schemas';
@@ -28,49 +27,6 @@ export function benchKafka(clientId = 'canonql-bench'): Kafka {
 
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${crypto.randomBytes(3).toString('hex')}`;
-}
-
-/**
- * The command line, read by util.parseArgs: each helper declares its option (`--name value`,
- * `--name=value`, or a `--flag`) and reads it; options not declared yet are left alone.
- */
-const declaredArgs: Record<string, { type: 'string' | 'boolean' }> = {};
-function argValue(name: string, type: 'string' | 'boolean'): string | boolean | undefined {
-  declaredArgs[name] = { type };
-  return parseArgs({ args: process.argv.slice(2), options: declaredArgs, strict: false, allowPositionals: true }).values[name];
-}
-
-/** A text option (`--classes DIR`), or `fallback` when absent. */
-export function stringArg(name: string, fallback: string): string {
-  const value = argValue(name, 'string');
-  if (value === undefined) return fallback;
-  if (typeof value !== 'string') throw new Error(`--${name} needs a value`);
-  return value;
-}
-
-/** A positive number option (`--rate 500`), or `fallback` when absent. */
-export function numberArg(name: string, fallback: number): number {
-  const text = argValue(name, 'string');
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} needs a positive number, got ${text === true ? 'nothing' : text}`);
-  return value;
-}
-
-/** A boolean flag: present or not. */
-export function flagArg(name: string): boolean {
-  return argValue(name, 'boolean') === true;
-}
-
-/** A comma-separated list (`--systems a,b`). */
-export function listArg(name: string, fallback: readonly string[]): string[] {
-  const text = argValue(name, 'string');
-  if (text === undefined) return [...fallback];
-  if (typeof text !== 'string') throw new Error(`--${name} needs a comma-separated list`);
-  return text
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
 }
 
 export const oid = (n: number) => n.toString(16).padStart(24, '0');
