@@ -268,7 +268,7 @@ export function createRollupStore(db: Db): RollupStore {
 }
 
 /** A document to write if the stored one still has `storedRev` (null: if there is none). */
-interface CasWrite<T> {
+export interface CasWrite<T> {
   readonly next: T;
   readonly storedRev: number | null;
 }
@@ -279,7 +279,7 @@ interface CasWrite<T> {
  * race, or a store that stopped at the first error), `isOurs` reads back the documents and says
  * which of them hold our write; the others are lost, for the caller's next round.
  */
-async function compareAndSetMany<T extends { _id: string; rev: number }>(
+export async function compareAndSetMany<T extends { _id: string; rev: number }>(
   collection: Collection<T>,
   writes: readonly CasWrite<T>[],
   isOurs: (docs: readonly T[]) => Promise<(doc: T) => boolean>,
