@@ -410,6 +410,7 @@ async function startApiRole(core: Core, app: express.Express, server: http.Serve
     samples: discoverySamples(discovery),
     canonicalTopicPrefix: config.ingest.canonicalTopicPrefix,
     deadLetterTopic: config.ingest.deadLetterTopic,
+    publishMaxBytes: config.ingest.publishMaxBytes,
     refresh: () => core.catalogWatch.refresh(),
     logger,
     decodeLimits: config.ingest.decodeLimits,

@@ -17,6 +17,8 @@ import { subjectName } from '../mapping/subject-name';
 import type { EntityStore } from '../state/entity-store';
 import { createBackfills, type Backfills } from './backfill';
 import { createDeadLetterAdmin, type DeadLetterAdmin } from './dead-letter-admin';
+import { createDeadLetterSink, type DeadLetterSink } from '../ingestion/dead-letter';
+import { createMessageSizeLimit } from '../events/message-size-limit';
 import { previewSpec, requireSpecTopic, type RawFieldTypes, type SpecPreview } from './spec-preview';
 import type { DecodeLimits } from '../ingestion/debezium/decode-limits';
 
@@ -80,6 +82,8 @@ export interface AdminDeps {
   readonly canonicalTopicPrefix: string;
   /** Where ingestion dead-letters records (CANONQL_DEADLETTER_TOPIC): canonql's own, never a source. */
   readonly deadLetterTopic: string;
+  /** Cap of a published record batch (CANONQL_PUBLISH_MAX_BYTES); null: each topic's own limit. */
+  readonly publishMaxBytes?: number | null;
   readonly refresh: () => Promise<void>;
   readonly logger: Logger;
   /** Ingestion's decode limits, applied to backfills and dead-letter replays alike (default: what MongoDB accepts). */
@@ -88,14 +92,20 @@ export interface AdminDeps {
 
 export function createAdminServices(deps: AdminDeps): AdminServices {
   let producer: Promise<Producer> | null = null;
-  const publisher = async (): Promise<EventPublisher> => {
-    producer ??= (async () => {
+  const connectedProducer = (): Promise<Producer> =>
+    (producer ??= (async () => {
       const created = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
       await created.connect();
       return created;
-    })();
-    return createEventPublisher(await producer, { topicPrefix: deps.canonicalTopicPrefix });
-  };
+    })());
+  // Backfills and replays split by size like ingestion: an event too large for its topic even alone
+  // comes back as oversized (dead-lettered EVENT_TOO_LARGE), never a failed job or mutation. Limits are
+  // read again after a second (not ingestion's minute): an operator who raised a topic's limit
+  // replays at once, and a backfill reads it once per chunk of writes.
+  const sizeLimit = createMessageSizeLimit({ kafka: deps.kafka, cap: deps.publishMaxBytes ?? null, cacheMs: 1000 });
+  const publisher = async (): Promise<EventPublisher> => createEventPublisher(await connectedProducer(), { topicPrefix: deps.canonicalTopicPrefix, sizeLimit });
+  const deadLetters = async (): Promise<DeadLetterSink> =>
+    createDeadLetterSink({ producer: await connectedProducer(), db: deps.db, topic: deps.deadLetterTopic });
   const validate = (subject: string, document: Record<string, unknown>) => deps.catalog.validate(subject, document);
   const limits = deps.decodeLimits ? { decodeLimits: deps.decodeLimits } : {};
   const backfills = createBackfills({
@@ -104,6 +114,7 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
     store: deps.store,
     eventLog: deps.eventLog,
     publisher,
+    deadLetters,
     validate,
     logger: deps.logger,
     ...limits,

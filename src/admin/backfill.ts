@@ -16,6 +16,7 @@ import type { Logger } from '../logger';
 import type { MappingSpec } from '../mapping/mapping-spec';
 import type { EntityStore, EntityWrite, StoredEntity } from '../state/entity-store';
 import { rawRecordOf } from '../ingestion/kafka-raw-record';
+import { oversizedLetter, type DeadLetterSink } from '../ingestion/dead-letter';
 
 /**
  * Backfill: re-canonicalize a subject from a spec's raw topics, e.g. after a transform fix.
@@ -42,6 +43,8 @@ export interface BackfillProgress {
   readonly rewritten: number;
   readonly unchanged: number;
   readonly failed: number;
+  /** Rewritten entities whose canonical event is over the topic's message limit (dead-lettered EVENT_TOO_LARGE). */
+  readonly unpublished: number;
   readonly rounds: number;
 }
 
@@ -77,6 +80,8 @@ export interface BackfillDeps {
   readonly store: EntityStore;
   readonly eventLog: EventLog;
   readonly publisher: () => Promise<EventPublisher>;
+  /** Where an event too large to publish is dead-lettered. */
+  readonly deadLetters: () => Promise<DeadLetterSink>;
   readonly validate: Validate;
   readonly logger: Logger;
   /** Nesting and size bounds of what is decoded and stored (default: what MongoDB accepts). */
@@ -107,7 +112,7 @@ export function createBackfills(deps: BackfillDeps): Backfills {
         topics: routed.topics,
         from: 'beginning' in from ? { beginning: true, timestamp: null } : { beginning: false, timestamp: from.timestamp },
         status: 'running',
-        progress: { total: 0, read: 0, entities: 0, rewritten: 0, unchanged: 0, failed: 0, rounds: 0 },
+        progress: { total: 0, read: 0, entities: 0, rewritten: 0, unchanged: 0, failed: 0, unpublished: 0, rounds: 0 },
         error: null,
         startedAt: now,
         updatedAt: now,
@@ -299,7 +304,7 @@ async function writeFolded(
   folded: Map<string, Folded>,
   only: ReadonlySet<string> | null,
   now: Date,
-  progress: { rewritten: number; unchanged: number; failed: number },
+  progress: { rewritten: number; unchanged: number; failed: number; unpublished: number },
 ): Promise<Set<string>> {
   const newer = new Set<string>();
   const keys = [...folded.keys()].filter((key) => (only ? only.has(key) : true));
@@ -336,8 +341,15 @@ async function writeFolded(
     for (const event of events.filter((e) => lost.has(e.key))) await deps.eventLog.discardUnpublished(event.id);
     for (const key of lost) newer.add(key);
     const written = events.filter((e) => !lost.has(e.key));
-    await (await deps.publisher()).publish(written);
-    await deps.eventLog.markPublished(written.map((e) => e.id));
+    const { oversized } = await (await deps.publisher()).publish(written);
+    if (oversized.length > 0) {
+      // Rewritten, but the event is too large for its topic even alone: dead-lettered with
+      // EVENT_TOO_LARGE and left unpublished in the log, as ingestion does; never marked published.
+      await (await deps.deadLetters()).send(oversized.map((o) => oversizedLetter(o)));
+      progress.unpublished += oversized.length;
+    }
+    const tooLarge = new Set(oversized.map((o) => o.event.id));
+    await deps.eventLog.markPublished(written.filter((e) => !tooLarge.has(e.id)).map((e) => e.id));
     progress.rewritten += writes.length - lost.size;
   }
   return newer;

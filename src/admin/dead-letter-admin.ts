@@ -2,8 +2,9 @@ import { isUtf8 } from 'node:buffer';
 import type { Collection, Db, Filter } from 'mongodb';
 import { AppError, ErrorCode } from '../errors';
 import type { EventLog } from '../events/event-log';
+import type { CanonicalEvent } from '../events/canonical-event';
 import type { EventPublisher } from '../events/event-publisher';
-import { DEAD_LETTER_COLLECTION, letterRecord, type StoredDeadLetter } from '../ingestion/dead-letter';
+import { DEAD_LETTER_COLLECTION, letterRecord, oversizedLetter, type StoredDeadLetter } from '../ingestion/dead-letter';
 import { createPipeline, type Outcome, type PipelineSpec } from '../ingestion/pipeline';
 import type { Validate } from '../ingestion/plan-change';
 import type { EntityStore } from '../state/entity-store';
@@ -133,6 +134,8 @@ export function createDeadLetterAdmin(deps: {
   };
 
   async function replayOne(letter: Letter): Promise<ReplayResult> {
+    const tooLarge = letter.code === ErrorCode.EVENT_TOO_LARGE ? await loggedEventOf(letter) : null;
+    if (tooLarge) return publishLogged(letter, tooLarge);
     const specs = deps.activeSpecs().filter((s) => s.topics.includes(letter.topic) && (!letter.spec || s.id === letter.spec.id));
     const pipeline = createPipeline({
       store: deps.store,
@@ -141,13 +144,25 @@ export function createDeadLetterAdmin(deps: {
       specsForTopic: () => specs,
       ...(deps.decodeLimits ? { decodeLimits: deps.decodeLimits } : {}),
     });
-    const [result] = await pipeline.processBatch([letterRecord(letter)]);
+    const record = letterRecord(letter);
+    const [result] = await pipeline.processBatch([record]);
     if (!result) throw new AppError(ErrorCode.INTERNAL, `replay of ${letter._id} produced no result`);
+    const now = new Date();
     if (result.publish) {
-      await (await deps.publisher()).publish([result.publish]);
+      const [oversized] = (await (await deps.publisher()).publish([result.publish])).oversized;
+      if (oversized) {
+        // Applied, but its event is still too large for the topic: the letter stays open with that
+        // reason, and its event stays unpublished in the log, so a replay after the topic's limit is
+        // raised finds the change a duplicate and publishes the logged event then.
+        const tooLarge = oversizedLetter(oversized, record);
+        await collection.updateOne(
+          { _id: letter._id },
+          { $set: { code: tooLarge.code, message: tooLarge.message, details: tooLarge.details ?? null, lastReplayedAt: now }, $inc: { attempts: 1 } },
+        );
+        return { id: letter._id, outcome: 'dead-lettered', code: tooLarge.code, message: tooLarge.message };
+      }
       await deps.eventLog.markPublished([result.publish.id]);
     }
-    const now = new Date();
     if (result.outcome === 'dead-lettered' && result.deadLetter) {
       await collection.updateOne(
         { _id: letter._id },
@@ -165,5 +180,34 @@ export function createDeadLetterAdmin(deps: {
     }
     await collection.updateOne({ _id: letter._id }, { $set: { replayed: true, lastReplayedAt: now, resolution: result.outcome }, $inc: { attempts: 1 } });
     return { id: letter._id, outcome: result.outcome, code: null, message: null };
+  }
+
+  /** The logged event an EVENT_TOO_LARGE letter names, when the log still has it. */
+  async function loggedEventOf(letter: Letter): Promise<{ event: CanonicalEvent; published: boolean } | null> {
+    const eventId = (letter.details as { eventId?: unknown } | null)?.eventId;
+    return typeof eventId === 'string' ? deps.eventLog.find(eventId) : null;
+  }
+
+  /**
+   * The change of an EVENT_TOO_LARGE letter is applied; only its event is missing from the topic.
+   * A replay publishes the logged event (a backfill's letter has no record to decode): resolved as
+   * `duplicate` once published, or still open while the event is over the topic's limit.
+   */
+  async function publishLogged(letter: Letter, logged: { event: CanonicalEvent; published: boolean }): Promise<ReplayResult> {
+    const now = new Date();
+    if (!logged.published) {
+      const [oversized] = (await (await deps.publisher()).publish([logged.event])).oversized;
+      if (oversized) {
+        const still = oversizedLetter(oversized);
+        await collection.updateOne(
+          { _id: letter._id },
+          { $set: { message: still.message, details: still.details ?? null, lastReplayedAt: now }, $inc: { attempts: 1 } },
+        );
+        return { id: letter._id, outcome: 'dead-lettered', code: still.code, message: still.message };
+      }
+      await deps.eventLog.markPublished([logged.event.id]);
+    }
+    await collection.updateOne({ _id: letter._id }, { $set: { replayed: true, lastReplayedAt: now, resolution: 'duplicate' }, $inc: { attempts: 1 } });
+    return { id: letter._id, outcome: 'duplicate', code: null, message: null };
   }
 }

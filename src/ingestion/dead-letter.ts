@@ -1,6 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { IHeaders, Message, Producer } from 'kafkajs';
 import type { Binary, Collection, Db } from 'mongodb';
+import { ErrorCode } from '../errors';
+import type { OversizedEvent } from '../events/event-publisher';
 import { isMessageTooLarge } from '../events/message-size-limit';
 import type { RawRecord } from './debezium/decoded-record';
 
@@ -26,6 +28,8 @@ export interface DeadLetter {
   readonly message: string;
   readonly details?: unknown;
   readonly spec?: { readonly id: string; readonly version: number };
+  /** The letter's id when not the record's coordinates (a backfill's event has an id of its own). */
+  readonly id?: string;
 }
 
 /** One Kafka header of a stored letter; `value` null for a header without a value. */
@@ -98,7 +102,7 @@ export function createDeadLetterSink(options: { producer: Producer; db: Db; topi
       }
       const now = new Date();
       for (const letter of letters) {
-        const id = `${letter.topic}:${letter.partition}:${letter.offset}:${letter.spec?.id ?? '-'}`;
+        const id = letter.id ?? `${letter.topic}:${letter.partition}:${letter.offset}:${letter.spec?.id ?? '-'}`;
         await collection.updateOne(
           { _id: id },
           {
@@ -167,4 +171,29 @@ export function letterRecord(letter: StoredDeadLetter): RawRecord {
 
 function toBuffer(bytes: Buffer | Binary): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.value());
+}
+
+/**
+ * The dead letter of a change whose canonical event is too large for its topic even alone: the
+ * entity's state is applied (and its event logged); only the canonical event is missing. `raw` is
+ * the change's record when the caller has it (ingestion, a replay); a backfill folds many records
+ * into one event, so its letter has no record and an id of its own (the event's). A replay of such
+ * a letter publishes the logged event (`details.eventId`) rather than decoding a record again.
+ */
+export function oversizedLetter(oversized: OversizedEvent, raw?: RawRecord): DeadLetter {
+  const { event, topic, bytes, limit } = oversized;
+  return {
+    topic: event.source.topic,
+    partition: event.source.partition,
+    offset: event.source.offset,
+    key: raw?.key ?? null,
+    value: raw?.value ?? null,
+    ...(raw?.timestamp !== undefined ? { timestamp: raw.timestamp } : {}),
+    ...(raw?.headers !== undefined ? { headers: raw.headers } : {}),
+    code: ErrorCode.EVENT_TOO_LARGE,
+    message: `the canonical event of ${event.subject} "${event.key}" version ${event.version} is ${bytes} bytes, over the ${limit}-byte message limit of ${topic} (max.message.bytes); the entity's state is applied, the event is not published`,
+    details: { eventId: event.id, subject: event.subject, key: event.key, version: event.version, bytes, limit, topic },
+    spec: event.spec,
+    ...(raw ? {} : { id: `${event.source.topic}:${event.source.partition}:${event.source.offset}:${event.spec.id}:event:${event.id}` }),
+  };
 }

@@ -5,9 +5,7 @@ import { isTransient, withRetry, type RetryPolicy } from '../infra/retry';
 import type { Logger } from '../logger';
 import { createConsumerHealth, type ConsumerHealth } from '../observability/consumer-health';
 import type { ServiceMetrics } from '../observability/service-metrics';
-import { ErrorCode } from '../errors';
-import type { OversizedEvent } from '../events/event-publisher';
-import type { DeadLetter, DeadLetterSink } from './dead-letter';
+import { oversizedLetter, type DeadLetter, type DeadLetterSink } from './dead-letter';
 import type { RawRecord } from './debezium/decode-record';
 import type { IngestionStats } from './ingestion-stats';
 import { rawRecordOf } from './kafka-raw-record';
@@ -98,7 +96,7 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
     if (oversized.length > 0) {
       // Too large for Kafka even alone: dead-lettered with its own code, never a stalled partition.
       // The entity's state is applied (and its event logged); only the canonical event is missing.
-      const tooLarge = oversized.map((o) => oversizedLetter(o, records));
+      const tooLarge = oversized.map((o) => oversizedLetter(o, recordOf(o.event, records)));
       await step('writing dead letters', () => options.deadLetters.send(tooLarge));
       letters.push(...tooLarge);
     }
@@ -236,19 +234,6 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
   };
 }
 
-/** The dead letter of a raw record whose canonical event is too large to publish. */
-function oversizedLetter(oversized: OversizedEvent, records: readonly RawRecord[]): DeadLetter {
-  const { event, topic, bytes, limit } = oversized;
-  const raw = records.find((r) => r.offset === event.source.offset && r.partition === event.source.partition && r.topic === event.source.topic);
-  return {
-    topic: event.source.topic,
-    partition: event.source.partition,
-    offset: event.source.offset,
-    key: raw?.key ?? null,
-    value: raw?.value ?? null,
-    code: ErrorCode.EVENT_TOO_LARGE,
-    message: `the canonical event of ${event.subject} "${event.key}" version ${event.version} is ${bytes} bytes, over the ${limit}-byte message limit of ${topic} (max.message.bytes); the entity's state is applied, the event is not published`,
-    details: { eventId: event.id, subject: event.subject, key: event.key, version: event.version, bytes, limit, topic },
-    spec: event.spec,
-  };
+function recordOf(event: CanonicalEvent, records: readonly RawRecord[]): RawRecord | undefined {
+  return records.find((r) => r.offset === event.source.offset && r.partition === event.source.partition && r.topic === event.source.topic);
 }

@@ -1,3 +1,4 @@
+import { DEAD_LETTER_COLLECTION } from '../../src/ingestion/dead-letter';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -176,10 +177,21 @@ export async function createReliabilityWorld(name: string, options: WorldOptions
             .toArray();
           const versions = new Map(docs.map((d) => [String(d._id), d._meta.version]));
           // A hard-deleted key may be gone from the store, or kept as a deleted marker at its version.
-          return (
-            [...model].every(([key, want]) => versions.get(key) === want.version || (want.data === null && !versions.has(key))) &&
-            docs.every((d) => model.has(String(d._id)))
-          );
+          if (
+            !(
+              [...model].every(([key, want]) => versions.get(key) === want.version || (want.data === null && !versions.has(key))) &&
+              docs.every((d) => model.has(String(d._id)))
+            )
+          )
+            return false;
+          // A batch's dead letters are written after its state (and before its offsets are
+          // committed): the state alone being current does not mean the letters are in yet.
+          if (deadLettered.size === 0) return true;
+          const letters = await db
+            .collection<{ code: string; details: { key?: string; version?: number } | null }>(DEAD_LETTER_COLLECTION)
+            .find({}, { projection: { code: 1, details: 1 } })
+            .toArray();
+          return [...deadLettered].every(([kv, code]) => letters.some((l) => l.code === code && `${l.details?.key}@${l.details?.version}` === kv));
         },
         { timeoutMs, intervalMs: 500 },
       );

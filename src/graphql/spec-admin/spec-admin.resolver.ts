@@ -256,6 +256,7 @@ function jobView(job: BackfillJob): BackfillJobType {
     fromTimestamp: job.from.timestamp,
     status: job.status,
     ...job.progress,
+    unpublished: job.progress.unpublished ?? 0,
     error: job.error,
     startedAt: job.startedAt,
     updatedAt: job.updatedAt,

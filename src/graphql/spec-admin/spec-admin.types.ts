@@ -82,6 +82,10 @@ export class BackfillJobType {
   @Field(() => Int, { description: 'Entities written with a new version.' }) rewritten!: number;
   @Field(() => Int) unchanged!: number;
   @Field(() => Int, { description: 'Records or entities that fail mapping or the canonical schema.' }) failed!: number;
+  @Field(() => Int, {
+    description: 'Rewritten entities whose canonical event is over the topic message limit: not published, dead-lettered with EVENT_TOO_LARGE.',
+  })
+  unpublished!: number;
   @Field(() => Int) rounds!: number;
   @Field(() => String, { nullable: true }) error!: string | null;
   @Field(() => DateTimeScalar) startedAt!: Date;

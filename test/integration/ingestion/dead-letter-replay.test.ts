@@ -127,3 +127,135 @@ describe('dead letters keep the whole record', () => {
     expect(parcel.parcel._meta.position).toMatch(/1001/);
   });
 });
+
+/**
+ * A canonical event too large for its topic, met again by a replay or a backfill: the state is
+ * written, the event is dead-lettered EVENT_TOO_LARGE and left unpublished (never marked published
+ * or silently dropped); once the topic's limit is raised, a replay publishes the logged event.
+ */
+describe('oversized canonical events in replays and backfills', () => {
+  const kafka = testKafka();
+  const topic = uniqueName('raw.pg.blobs');
+  const prefix = `${uniqueName('canonical')}.`;
+  const canonicalTopic = `${prefix}blob`;
+  const leftovers = createLeftovers();
+  let target: AppUnderTest;
+  const ok = <T>(query: string, variables: Record<string, unknown> = {}) => target.ok<T>(query, variables);
+  const body = 'b'.repeat(1536 * 1024);
+  const spec = (version: number, bodyTransform: string) => ({
+    mappingId: 'blob-canonicalization',
+    version,
+    source: { type: 'kafka', topic },
+    target: { subject: 'blob' },
+    key: { source: true },
+    fieldMappings: [
+      { src: '$.id', dst: '$.blobId', transform: 'string' },
+      { src: '$.body', dst: '$.body', transform: bodyTransform },
+    ],
+  });
+
+  beforeAll(async () => {
+    const admin = kafka.admin();
+    await admin.connect();
+    // The raw record is 1.5 MB: its own topic accepts it; the canonical topic keeps the 1 MiB default.
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'max.message.bytes', value: String(8 * 1024 * 1024) }] }] });
+    await admin.disconnect();
+    target = await startAppUnderTest('oversized-replay', { CANONQL_CANONICAL_TOPIC_PREFIX: prefix });
+    leftovers.add(() => target.stop());
+  });
+  afterAll(() => leftovers.dispose());
+
+  it('dead-letters the event of a replay and of a backfill, and publishes it by replay once the limit is raised', async () => {
+    const schema = {
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      title: 'Blob',
+      type: 'object',
+      properties: { blobId: { type: 'string' }, body: { type: 'string' } },
+      required: ['blobId'],
+      additionalProperties: false,
+    };
+    await ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "blob", schema: $s, expectedVersion: 0) { version } }', { s: schema });
+    await ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version } }', { s: spec(1, 'string') });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    await producer.send({ topic, messages: [{ key: '{"id":1}', value: JSON.stringify({ id: 1, body }), headers: { __op: 'c', __lsn: '7' } }] });
+    await producer.disconnect();
+
+    const letter = await waitFor(
+      'the EVENT_TOO_LARGE letter of ingestion',
+      async () => {
+        const data = await ok<{ deadLetters: { id: string; code: string }[] }>('query($t: String!) { deadLetters(filter: { topic: $t }) { id code } }', {
+          t: topic,
+        });
+        return data.deadLetters[0];
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(letter.code).toBe('EVENT_TOO_LARGE');
+    const stored = await ok<{ blob: { body: string } }>('{ blob(id: "1") { body } }');
+    expect(stored.blob.body).toHaveLength(body.length);
+
+    // A replay meets the same limit: the letter stays open with its reason (not resolved as a duplicate).
+    const replay = 'mutation($ids: [ID!]) { replayDeadLetters(ids: $ids) { outcome code } }';
+    expect((await ok<{ replayDeadLetters: unknown[] }>(replay, { ids: [letter.id] })).replayDeadLetters).toEqual([
+      { outcome: 'dead-lettered', code: 'EVENT_TOO_LARGE' },
+    ]);
+
+    // A backfill of a spec that rewrites the entity: written, its event counted unpublished.
+    await ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version } }', { s: spec(2, 'uppercase') });
+    const job = await ok<{ backfillMappingSpec: { id: string } }>('mutation { backfillMappingSpec(id: "blob-canonicalization") { id } }');
+    const done = await waitFor(
+      'the backfill job',
+      async () => {
+        const data = await ok<{ backfillJob: { status: string; rewritten: number; unpublished: number; error: string | null } }>(
+          'query($id: ID!) { backfillJob(id: $id) { status rewritten unpublished error } }',
+          { id: job.backfillMappingSpec.id },
+        );
+        return data.backfillJob.status === 'running' ? undefined : data.backfillJob;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(done).toEqual({ status: 'completed', rewritten: 1, unpublished: 1, error: null });
+    expect((await ok<{ blob: { body: string } }>('{ blob(id: "1") { body } }')).blob.body).toBe(body.toUpperCase());
+    const letters = await ok<{ deadLetters: { id: string; code: string }[] }>('query($t: String!) { deadLetters(filter: { topic: $t }) { id code } }', {
+      t: topic,
+    });
+    expect(letters.deadLetters.map((l) => l.code)).toEqual(['EVENT_TOO_LARGE', 'EVENT_TOO_LARGE']);
+
+    // The topic's limit raised: a replay finds the change applied and publishes its logged event.
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: 2, name: canonicalTopic, configEntries: [{ name: 'max.message.bytes', value: String(8 * 1024 * 1024) }] }],
+    });
+    await admin.disconnect();
+    // Both letters (the change's event, the backfill's) replayed: each logged event published.
+    const ids = letters.deadLetters.map((l) => l.id);
+    const resolved = await waitFor(
+      'replays past the raised limit',
+      async () => {
+        const results = (await ok<{ replayDeadLetters: { outcome: string; code: string | null }[] }>(replay, { ids })).replayDeadLetters;
+        return results.some((r) => r.outcome === 'dead-lettered') ? undefined : results;
+      },
+      { timeoutMs: 30_000, intervalMs: 1500 },
+    );
+    expect(resolved).toEqual([
+      { outcome: 'duplicate', code: null },
+      { outcome: 'duplicate', code: null },
+    ]);
+    const consumer = kafka.consumer({ groupId: uniqueName('oversized-reader'), maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 16 * 1024 * 1024 });
+    leftovers.add(() => consumer.disconnect());
+    await consumer.connect();
+    await consumer.subscribe({ topic: canonicalTopic, fromBeginning: true });
+    const bodies: string[] = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const after = (JSON.parse(message.value?.toString() ?? 'null') as { after?: { body?: string } } | null)?.after;
+        if (after?.body) bodies.push(after.body);
+      },
+    });
+    await waitFor('both published events', async () => (bodies.length >= 2 ? true : undefined), { timeoutMs: 60_000 });
+    expect(bodies.sort()).toEqual([body.toUpperCase(), body]);
+  });
+});
