@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
 import { Kafka, logLevel, type Message } from 'kafkajs';
 import pino from 'pino';
 import { loadCanonicalSchemas } from '../../src/catalog/canonical-schemas';
@@ -254,7 +255,10 @@ export function memoryAfterGc() {
     gc();
   }
   const m = process.memoryUsage();
-  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, gc: Boolean(gc) };
+  // Written after measuring (writing one allocates): bench:heap-diff compares two of them.
+  const dir = process.env.BENCH_HEAP_DIR;
+  const snapshot = dir ? v8.writeHeapSnapshot(path.join(dir, `heap-${process.pid}-${Date.now()}.heapsnapshot`)) : null;
+  return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, gc: Boolean(gc), snapshot };
 }
 
 export function cpuSeconds(): number {

@@ -55,44 +55,61 @@ export interface Loaders {
   by(subject: string, field: string): DataLoader<unknown, StoredEntity | null>;
 }
 
-/** With a principal, every load checks its read scope: navigating to another subject (order → customer) is a read of it. */
+/**
+ * With a principal, every load checks its read scope: navigating to another subject (order → customer) is a read of it.
+ * A class with lazily made maps: every operation gets a set, and an idle subscription holds one
+ * for its whole life, so an unused set costs one small object (no maps, no closures).
+ */
 export function createLoaders(services: ApiServices, principal?: Principal): Loaders {
-  const entityLoaders = new Map<string, DataLoader<string, StoredEntity | null>>();
-  const byLoaders = new Map<string, DataLoader<unknown, StoredEntity | null>>();
-  return {
-    entity(subject) {
-      if (principal) requireSubjectRead(principal, subject);
-      let loader = entityLoaders.get(subject);
-      if (!loader) {
-        loader = new DataLoader(async (keys) => {
-          const found = await services.store.getMany(subject, keys);
-          return keys.map((key) => found.get(key) ?? null);
-        });
-        entityLoaders.set(subject, loader);
-      }
-      return loader;
-    },
-    by(subject, field) {
-      if (principal) requireSubjectRead(principal, subject);
-      if (field === 'id') return this.entity(subject) as DataLoader<unknown, StoredEntity | null>;
-      const id = `${subject}\u0000${field}`;
-      let loader = byLoaders.get(id);
-      if (!loader) {
-        loader = new DataLoader(
-          async (values) => {
-            const docs = await services.db
-              .collection<StoredEntity>(stateCollectionName(subject))
-              .find({ [`data.${field}`]: { $in: [...values] }, '_meta.deleted': false })
-              .toArray();
-            return values.map((value) => docs.find((doc) => doc.data[field] === value) ?? null);
-          },
-          { cacheKeyFn: (value) => JSON.stringify(value) },
-        );
-        byLoaders.set(id, loader);
-      }
-      return loader;
-    },
-  };
+  return new RequestLoaders(services, principal);
+}
+
+class RequestLoaders implements Loaders {
+  private entityLoaders: Map<string, DataLoader<string, StoredEntity | null>> | null = null;
+  private byLoaders: Map<string, DataLoader<unknown, StoredEntity | null>> | null = null;
+
+  constructor(
+    private readonly services: ApiServices,
+    private readonly principal: Principal | undefined,
+  ) {}
+
+  entity(subject: string): DataLoader<string, StoredEntity | null> {
+    if (this.principal) requireSubjectRead(this.principal, subject);
+    this.entityLoaders ??= new Map();
+    let loader = this.entityLoaders.get(subject);
+    if (!loader) {
+      const { store } = this.services;
+      loader = new DataLoader(async (keys) => {
+        const found = await store.getMany(subject, keys);
+        return keys.map((key) => found.get(key) ?? null);
+      });
+      this.entityLoaders.set(subject, loader);
+    }
+    return loader;
+  }
+
+  by(subject: string, field: string): DataLoader<unknown, StoredEntity | null> {
+    if (this.principal) requireSubjectRead(this.principal, subject);
+    if (field === 'id') return this.entity(subject) as DataLoader<unknown, StoredEntity | null>;
+    const id = `${subject}\u0000${field}`;
+    this.byLoaders ??= new Map();
+    let loader = this.byLoaders.get(id);
+    if (!loader) {
+      const { db } = this.services;
+      loader = new DataLoader(
+        async (values) => {
+          const docs = await db
+            .collection<StoredEntity>(stateCollectionName(subject))
+            .find({ [`data.${field}`]: { $in: [...values] }, '_meta.deleted': false })
+            .toArray();
+          return values.map((value) => docs.find((doc) => doc.data[field] === value) ?? null);
+        },
+        { cacheKeyFn: (value) => JSON.stringify(value) },
+      );
+      this.byLoaders.set(id, loader);
+    }
+    return loader;
+  }
 }
 
 /** `credential`: the principal the transport authenticated, or (callers without one) an Authorization value. */

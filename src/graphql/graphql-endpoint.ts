@@ -6,7 +6,7 @@ import { expressMiddleware } from '@as-integrations/express5';
 import type { Express } from 'express';
 import { subscribe as executeSubscription, type ExecutionResult } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../logger';
 import { graphqlMetricsPlugin } from './graphql-metrics-plugin';
 import type { ServiceMetrics } from '../observability/service-metrics';
@@ -67,8 +67,7 @@ export async function mountGraphqlEndpoint(options: {
       context: (ctx, id) => {
         const context = createContext(options.services, ctx.extra.principal ?? authorizationParam(ctx.connectionParams), sockets.scopeOf(ctx.extra.socket));
         // A shared execution sends this operation's frames to its socket itself (shared-subscriptions.ts).
-        const { socket } = ctx.extra;
-        sinks.set(context, { id, send: (frame, written) => socket.send(frame, written) });
+        sinks.set(context, new SocketSink(id, ctx.extra.socket));
         return context;
       },
       // A reader limited to some subjects gets an execution of its own: a shared one answers with its first subscriber's rights.
@@ -127,4 +126,16 @@ export async function mountGraphqlEndpoint(options: {
       wsServer.close();
     },
   };
+}
+
+/** A graphql-ws operation's socket, as a shared execution's direct sink; one per live subscription, so no closure. */
+class SocketSink implements DirectSink {
+  constructor(
+    readonly id: string,
+    private readonly socket: WebSocket,
+  ) {}
+
+  send(frame: string, written: (error?: Error) => void): void {
+    this.socket.send(frame, written);
+  }
 }

@@ -127,38 +127,14 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
     const head = sink ? `{"id":${JSON.stringify(sink.id)},"type":"next","payload":` : '';
     const member: Member = { queue: [], sink, head, unwritten: 0, wake: null, done: false, error: null };
     group.members.add(member);
-    const leave = async () => {
+    return new MemberIterator(member, async () => {
       group.members.delete(member);
       member.done = true;
       if (group.members.size === 0 && groups.get(key) === group) {
         groups.delete(key);
         await group.source.return?.();
       }
-    };
-    return {
-      async next() {
-        for (;;) {
-          if (member.queue.length > 0) return { done: false, value: member.queue.shift()! };
-          if (member.error) throw member.error;
-          if (member.done) return { done: true, value: undefined };
-          await new Promise<void>((resolve) => {
-            member.wake = resolve;
-          });
-          member.wake = null;
-        }
-      },
-      async return() {
-        await leave();
-        return { done: true, value: undefined };
-      },
-      async throw(error?: unknown) {
-        await leave();
-        throw error;
-      },
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-    };
+    });
   };
 
   return {
@@ -188,6 +164,44 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
       return started;
     },
   };
+}
+
+/**
+ * A member's iterator. A class, not an object of closures: an idle subscription holds it for its
+ * whole life, and its methods live once on the prototype.
+ */
+class MemberIterator implements AsyncIterableIterator<ExecutionResult> {
+  constructor(
+    private readonly member: Member,
+    private readonly leave: () => Promise<void>,
+  ) {}
+
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    const { member } = this;
+    for (;;) {
+      if (member.queue.length > 0) return { done: false, value: member.queue.shift()! };
+      if (member.error) throw member.error;
+      if (member.done) return { done: true, value: undefined };
+      await new Promise<void>((resolve) => {
+        member.wake = resolve;
+      });
+      member.wake = null;
+    }
+  }
+
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    await this.leave();
+    return { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    await this.leave();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }
 
 /** The payload graphql-ws sends for a result: its fields, errors last (JSON.stringify calls GraphQLError's toJSON, as graphql-ws does). */

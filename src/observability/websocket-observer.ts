@@ -63,35 +63,47 @@ export function observeWebsockets(wsServer: WebSocketServer, options: { logger: 
 
 function countedIterator<T>(source: AsyncIterableIterator<T>, metrics: ServiceMetrics): AsyncIterableIterator<T> {
   metrics.subscriptionStarted();
-  let ended = false;
-  const end = () => {
-    if (ended) return;
-    ended = true;
-    metrics.subscriptionEnded();
-  };
-  const iterator: AsyncIterableIterator<T> = {
-    async next() {
-      try {
-        const next = await source.next();
-        if (next.done) end();
-        return next;
-      } catch (error) {
-        end();
-        throw error;
-      }
-    },
-    async return(value?: unknown) {
-      end();
-      return source.return ? source.return(value) : { done: true, value: undefined };
-    },
-    async throw(error?: unknown) {
-      end();
-      if (source.throw) return source.throw(error);
+  return new CountedIterator(source, metrics);
+}
+
+/** Counts a subscription's end once. A class: an idle subscription holds it for its whole life, and its methods live once on the prototype. */
+class CountedIterator<T> implements AsyncIterableIterator<T> {
+  private ended = false;
+
+  constructor(
+    private readonly source: AsyncIterableIterator<T>,
+    private readonly metrics: ServiceMetrics,
+  ) {}
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.metrics.subscriptionEnded();
+  }
+
+  async next(): Promise<IteratorResult<T>> {
+    try {
+      const next = await this.source.next();
+      if (next.done) this.end();
+      return next;
+    } catch (error) {
+      this.end();
       throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
+    }
+  }
+
+  async return(value?: unknown): Promise<IteratorResult<T>> {
+    this.end();
+    return this.source.return ? this.source.return(value) : { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<T>> {
+    this.end();
+    if (this.source.throw) return this.source.throw(error);
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
 }
