@@ -2,6 +2,11 @@ import { subjectNameProblems, subjectNoun } from '../../catalog/subject-name';
 import { byId, clear, el, option, pageConfig, within } from '../dom';
 import { adminKey, createClient, problemsOf, setAdminKey, type Problem } from './graphql-client';
 import * as M from './model';
+import { canonicalFields, type CanonicalField } from './canonical-fields';
+import { isObject, type JsonObject } from './json-value';
+import { autoMap, draftSchema, percent, typeShares } from './raw-fields';
+import type { StepState } from './transform-steps';
+import { formatArgText, formatValueText, parseArgText, parseValueText } from './value-text';
 import {
   ACTIVATE_SPEC,
   DEACTIVATE_SPEC,
@@ -75,8 +80,8 @@ interface PageState {
   /** rawTopic(topic) of the selected topic. */
   raw: RawTopicDetail | null;
   subjects: SchemaSubject[];
-  canonicalSchema: M.JsonObject | null;
-  fields: M.CanonicalField[];
+  canonicalSchema: JsonObject | null;
+  fields: CanonicalField[];
   /** Every registered spec version. */
   specs: SpecVersion[];
   /** The versions of the spec being edited. */
@@ -89,7 +94,7 @@ interface PageState {
   /** Validation problems of the spec as built now (from the last dry run). */
   problems: string[];
   /** A canonical schema drafted in step 2 and not registered (yet): mapped and previewed against. */
-  draft: { subject: string; schema: M.JsonObject } | null;
+  draft: { subject: string; schema: JsonObject } | null;
   /** The subject name whose schema was last drafted from the raw topic: its fields are auto-mapped once it is in use. */
   draftedFromTopic: string | null;
 }
@@ -245,18 +250,18 @@ function renderRaw(): void {
     versions.appendChild(el('li', { text: `v${v.version} (${v.recordedAt}): ${parts.join('; ') || 'no change'}` }));
   }
   for (const f of raw.fields) {
-    const shares = M.typeShares(f.types);
+    const shares = typeShares(f.types);
     const typeCell = el(
       'td',
       { className: shares.length > 1 ? 'mixed' : '' },
-      shares.map((s) => el('span', { className: 'share', text: `${s.type} ${M.percent(s.share)}` })),
+      shares.map((s) => el('span', { className: 'share', text: `${s.type} ${percent(s.share)}` })),
     );
     body.appendChild(
       el('tr', { 'data-path': f.path }, [
         el('th', { scope: 'row' }, [el('code', { text: f.path })]),
         typeCell,
         presenceCell(f),
-        el('td', { className: 'num', text: M.percent(f.nullRate) }),
+        el('td', { className: 'num', text: percent(f.nullRate) }),
         el(
           'td',
           { className: 'examples' },
@@ -275,7 +280,7 @@ function presenceCell(f: RawFieldStats): HTMLTableCellElement {
       el('span', { text: `in ${plural(f.inPartialUpdates, 'partial update')} only` }),
     ]);
   }
-  return el('td', { className: 'num', text: M.percent(f.presence) });
+  return el('td', { className: 'num', text: percent(f.presence) });
 }
 
 select('topic-select').addEventListener('change', () => {
@@ -330,13 +335,13 @@ async function loadSubject(subject: string): Promise<void> {
 }
 
 /** The canonical schema the mapping is built against: its fields become rows (auto-mapped when it was drafted from the topic). */
-function useSchema(schema: M.JsonObject | null): void {
+function useSchema(schema: JsonObject | null): void {
   S.canonicalSchema = schema;
-  S.fields = M.canonicalFields(schema);
+  S.fields = canonicalFields(schema);
   S.model.rows = M.syncRows(S.model.rows, S.fields);
   if (S.draftedFromTopic === S.model.subject && S.raw) {
     S.draftedFromTopic = null;
-    reportAutoMap(M.autoMap(S.model.rows, S.raw.fields));
+    reportAutoMap(autoMap(S.model.rows, S.raw.fields));
   }
   renderFields();
   renderKeySelect();
@@ -389,23 +394,23 @@ button('draft-schema').addEventListener('click', () => {
   const name = input('new-subject-name');
   if (!name.value) name.value = /^[a-z]/.test(last) ? subjectNoun(last).one : `subject_${last}`;
   const title = name.value.charAt(0).toUpperCase() + name.value.slice(1);
-  textarea('new-subject-schema').value = JSON.stringify(M.draftSchema(S.raw.fields, title), null, 2);
+  textarea('new-subject-schema').value = JSON.stringify(draftSchema(S.raw.fields, title), null, 2);
   S.draftedFromTopic = name.value.trim();
   setStatus('subject-status', `Drafted from ${S.raw.topic}: edit it, then map against it or register it. Fields named like raw fields are mapped to them.`);
 });
 
 /** The subject name and schema typed in step 2, or every problem with them (shown in step 2). */
-function subjectForm(): { subject: string; schema: M.JsonObject } | null {
+function subjectForm(): { subject: string; schema: JsonObject } | null {
   const subject = input('new-subject-name').value.trim();
   const problems: Problem[] = subjectNameProblems(subject).map((text) => ({ code: 'BAD_USER_INPUT', text }));
   let schema: unknown = null;
   try {
     schema = JSON.parse(textarea('new-subject-schema').value);
-    if (!M.isObject(schema)) problems.push({ code: 'BAD_USER_INPUT', text: 'schema: must be a JSON object (a JSON Schema 2020-12 document)' });
+    if (!isObject(schema)) problems.push({ code: 'BAD_USER_INPUT', text: 'schema: must be a JSON object (a JSON Schema 2020-12 document)' });
   } catch (error) {
     problems.push({ code: 'BAD_USER_INPUT', text: `schema: not JSON: ${error instanceof Error ? error.message : String(error)}` });
   }
-  if (problems.length || !M.isObject(schema)) {
+  if (problems.length || !isObject(schema)) {
     showProblems(node('subject-problems'), `Subject not valid (${plural(problems.length, 'problem')})`, problems);
     setStatus('subject-status', 'Fix the subject name or schema first.', true);
     node('subject-problems').focus();
@@ -459,7 +464,7 @@ button('register-subject').addEventListener('click', () => {
 function transformByName(name: string): MappingTransform | null {
   return S.transforms.find((t) => t.name === name) ?? null;
 }
-function fieldByPath(path: string): M.CanonicalField | null {
+function fieldByPath(path: string): CanonicalField | null {
   const key = M.normalizePath(path);
   return S.fields.find((f) => M.normalizePath(f.path) === key) ?? null;
 }
@@ -468,8 +473,8 @@ function rawField(path: string): RawFieldStats | null {
   return S.raw?.fields.find((f) => M.normalizePath(f.path) === key) ?? null;
 }
 function rawLabel(f: RawFieldStats): string {
-  return `${f.path} — ${M.typeShares(f.types)
-    .map((s) => `${s.type} ${M.percent(s.share)}`)
+  return `${f.path} — ${typeShares(f.types)
+    .map((s) => `${s.type} ${percent(s.share)}`)
     .join(', ')}`;
 }
 
@@ -478,7 +483,7 @@ button('auto-map').addEventListener('click', () => {
     node('mapping-status').textContent = 'Choose a raw topic first.';
     return;
   }
-  reportAutoMap(M.autoMap(S.model.rows, S.raw.fields));
+  reportAutoMap(autoMap(S.model.rows, S.raw.fields));
   renderMappingTable();
   changed();
 });
@@ -642,10 +647,10 @@ function renderRow(row: M.Row, mismatches: SpecPreview['typeMismatches'], proble
     'aria-label': `Default for ${row.dst}`,
     placeholder: row.src ? 'when null or absent' : 'constant',
     spellcheck: 'false',
-    value: row.hasDefault ? M.formatValueText(row.defaultValue) : '',
+    value: row.hasDefault ? formatValueText(row.defaultValue) : '',
   });
   defaultInput.addEventListener('input', () => {
-    const parsed = M.parseValueText(defaultInput.value);
+    const parsed = parseValueText(defaultInput.value);
     row.hasDefault = parsed.has;
     row.defaultValue = parsed.has ? parsed.value : undefined;
     changed();
@@ -668,7 +673,7 @@ function failuresOf(row: M.Row): PreviewRecord[] {
   return S.preview.records.filter((r) => r.status === 'error' && r.fields.includes(field));
 }
 
-function renderStep(row: M.Row, step: M.StepState, index: number): HTMLDivElement {
+function renderStep(row: M.Row, step: StepState, index: number): HTMLDivElement {
   const prefix = `step-${row.id}-${index}`;
   const stepSelect = el('select', {
     id: prefix,
@@ -714,7 +719,7 @@ function renderStep(row: M.Row, step: M.StepState, index: number): HTMLDivElemen
   return el('div', { className: 'step' }, [stepSelect, args, remove]);
 }
 
-function renderArg(row: M.Row, step: M.StepState, index: number, arg: TransformArg): HTMLSpanElement {
+function renderArg(row: M.Row, step: StepState, index: number, arg: TransformArg): HTMLSpanElement {
   const id = `arg-${row.id}-${index}-${arg.name}`;
   const label = el('label', { for: id, title: arg.description, text: arg.name + (arg.required ? ' *' : '') });
   const current = step.args[arg.name];
@@ -736,7 +741,7 @@ function renderArg(row: M.Row, step: M.StepState, index: number, arg: TransformA
       id,
       title: arg.description,
       spellcheck: 'false',
-      value: M.formatArgText(current, arg.type),
+      value: formatArgText(current, arg.type),
       placeholder: arg.type === 'object' ? '{"from": "TO"}' : arg.type === 'paths' ? '$.a, $.b' : arg.type,
     });
     text.addEventListener('input', () => {
@@ -748,8 +753,8 @@ function renderArg(row: M.Row, step: M.StepState, index: number, arg: TransformA
   return el('span', { className: 'arg' }, [label, ' ', control]);
 }
 
-function setArg(step: M.StepState, arg: TransformArg, text: string): void {
-  const parsed = M.parseArgText(text, arg.type);
+function setArg(step: StepState, arg: TransformArg, text: string): void {
+  const parsed = parseArgText(text, arg.type);
   if (parsed.has) step.args[arg.name] = parsed.value;
   else delete step.args[arg.name];
 }
@@ -1016,7 +1021,7 @@ button('deactivate-spec').addEventListener('click', () => {
 
 async function loadSpecVersion(version: SpecVersion): Promise<void> {
   const spec = version.spec;
-  const subject = M.subjectName(M.isObject(spec.target) ? spec.target.subject : undefined);
+  const subject = M.subjectName(isObject(spec.target) ? spec.target.subject : undefined);
   S.model = M.stateFromSpec(spec, []);
   S.preview = null;
   setStatus('lifecycle-status', `Loaded ${version.id} v${version.version}${version.active ? ' (active)' : ''}.`);

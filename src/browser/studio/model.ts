@@ -1,5 +1,8 @@
 import { fieldPathKey, formatJsonPath, parseFieldPath } from '../../mapping/json-path';
 import { subjectName as specSubjectName } from '../../mapping/subject-name';
+import type { CanonicalField } from './canonical-fields';
+import { clone, has, isObject, same, type JsonObject } from './json-value';
+import { parseSteps, stepsToTransform, type StepState } from './transform-steps';
 
 /**
  * The studio's model: pure functions (no DOM, no network) that turn what the page shows into a
@@ -11,26 +14,11 @@ import { subjectName as specSubjectName } from '../../mapping/subject-name';
  * `defaults`. A spec loaded for editing keeps its original objects as templates, so what the page
  * does not edit (`when`, `precedence`, descriptions, `schemaId`, key order) comes out unchanged:
  * building an untouched spec gives back the document that was loaded.
+ *
+ * Beside it: the canonical fields a schema offers (canonical-fields.ts), values typed into text
+ * fields (value-text.ts), a row's transform as steps (transform-steps.ts), and what the raw topic's
+ * fields suggest (raw-fields.ts).
  */
-
-export type JsonObject = Record<string, unknown>;
-
-/** A leaf field of a canonical JSON Schema. */
-export interface CanonicalField {
-  readonly path: string;
-  readonly types: readonly string[];
-  readonly required: boolean;
-  readonly format: string | null;
-  readonly decimal: boolean;
-  readonly enumValues: readonly unknown[] | null;
-  readonly description: string | null;
-}
-
-/** One transform of a row, as the page edits it. */
-export interface StepState {
-  name: string;
-  args: JsonObject;
-}
 
 export interface Row {
   readonly id: string;
@@ -59,38 +47,10 @@ export interface StudioState {
   rows: Row[];
 }
 
-/** A raw field as discovery infers it (the parts the model reads). */
-export interface RawFieldInput {
-  readonly path: string;
-  readonly typeSet?: readonly string[];
-  readonly presence?: number;
-  readonly nullRate?: number;
-  readonly current?: boolean;
-  readonly formats?: readonly { readonly format: string; readonly count?: number }[];
-}
-
 export interface TypeMismatch {
   readonly source: string;
   readonly target: string;
   readonly message: string;
-}
-
-export type Parsed = { readonly has: false } | { readonly has: true; readonly value: unknown };
-
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function clone<T>(value: T): T {
-  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
-}
-
-function same(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function has(object: unknown, key: string): boolean {
-  return isObject(object) && Object.hasOwn(object, key);
 }
 
 /** `$.items[*].sku`, `items[*].sku`, `$.items[0].sku` and `$['items'][*].sku` name the same field here. */
@@ -101,138 +61,6 @@ export function normalizePath(path: string | null | undefined): string {
 /** "canonical.order.v1" and "order" both name subject "order". */
 export function subjectName(subject: unknown): string {
   return typeof subject === 'string' ? specSubjectName(subject) : '';
-}
-
-function schemaTypes(schema: JsonObject): string[] {
-  if (Array.isArray(schema.type)) return schema.type.filter((t): t is string => typeof t === 'string');
-  if (typeof schema.type === 'string') return [schema.type];
-  return [];
-}
-
-/** `.name`, or `['odd name']` when the name is not an identifier. */
-function memberPath(name: string): string {
-  return formatJsonPath([{ kind: 'name', name }]).slice(1);
-}
-
-/**
- * The leaf fields of a canonical JSON Schema, in schema order: objects are walked into
- * ($.customer.email), arrays of objects into their items ($.line_items[*].sku).
- */
-export function canonicalFields(schema: unknown): CanonicalField[] {
-  const out: CanonicalField[] = [];
-  function walk(node: JsonObject, path: string, required: boolean): void {
-    const types = schemaTypes(node);
-    const properties = node.properties;
-    const objectLike = isObject(properties) && (types.length === 0 || types.includes('object'));
-    if (isObject(properties) && (objectLike || path === '$')) {
-      const requiredNames = Array.isArray(node.required) ? node.required : [];
-      for (const [name, child] of Object.entries(properties)) {
-        if (isObject(child)) walk(child, path + memberPath(name), requiredNames.includes(name));
-      }
-      return;
-    }
-    if (types.includes('array') && isObject(node.items) && isObject(node.items.properties)) {
-      walk(node.items, `${path}[*]`, false);
-      return;
-    }
-    if (path === '$') return;
-    out.push({
-      path,
-      types: types.length ? types : Array.isArray(node.enum) ? ['enum'] : ['any'],
-      required,
-      format: typeof node.format === 'string' ? node.format : null,
-      decimal: node['x-canonql-type'] === 'Decimal',
-      enumValues: Array.isArray(node.enum) ? [...(node.enum as unknown[])] : null,
-      description: typeof node.description === 'string' ? node.description : null,
-    });
-  }
-  if (isObject(schema)) walk(schema, '$', true);
-  return out;
-}
-
-// ---- transforms -------------------------------------------------------------------------------
-
-/** A spec's transform (name, {name, args} or a list) as steps [{name, args}]. */
-export function parseSteps(transform: unknown): StepState[] {
-  if (transform === undefined || transform === null) return [];
-  const list: unknown[] = Array.isArray(transform) ? transform : [transform];
-  return list.map((step) => {
-    if (typeof step === 'string') return { name: step, args: {} };
-    return {
-      name: isObject(step) && typeof step.name === 'string' ? step.name : '',
-      args: isObject(step) && isObject(step.args) ? clone(step.args) : {},
-    };
-  });
-}
-
-/** Steps back to the spec form: a name, {name, args}, or a list when there are several. */
-export function stepsToTransform(steps: readonly StepState[]): unknown {
-  const list = steps.filter((s) => s.name).map((s) => (Object.keys(s.args).length ? { name: s.name, args: clone(s.args) } : s.name));
-  if (list.length === 0) return undefined;
-  return list.length === 1 ? list[0] : list;
-}
-
-// ---- values typed into text fields ------------------------------------------------------------
-
-function parsesAsJson(text: string): boolean {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A default typed as text: JSON when it parses (42, true, null, {"a":1}), else the text itself. */
-export function parseValueText(text: string): Parsed {
-  const trimmed = String(text).trim();
-  if (trimmed === '') return { has: false };
-  return { has: true, value: parsesAsJson(trimmed) ? (JSON.parse(trimmed) as unknown) : String(text) };
-}
-
-/** The text that parseValueText turns back into the value (strings that look like JSON get quotes). */
-export function formatValueText(value: unknown): string {
-  if (value === undefined) return '';
-  if (typeof value === 'string') {
-    if (parsesAsJson(value.trim())) return JSON.stringify(value);
-    return value.trim() === '' ? JSON.stringify(value) : value;
-  }
-  return JSON.stringify(value);
-}
-
-/**
- * An argument typed as text, read by its declared type (mappingTransforms). What does not parse
- * is passed on as typed, so the server's validation names the problem.
- */
-export function parseArgText(text: string, type: string): Parsed {
-  const trimmed = String(text).trim();
-  if (trimmed === '') return { has: false };
-  if (type === 'string' || type === 'path') return { has: true, value: String(text) };
-  if (type === 'number' || type === 'integer') {
-    const n = Number(trimmed);
-    return { has: true, value: Number.isFinite(n) && /^-?\d/.test(trimmed) ? n : trimmed };
-  }
-  if (type === 'boolean') return { has: true, value: trimmed === 'true' ? true : trimmed === 'false' ? false : trimmed };
-  if (parsesAsJson(trimmed)) return { has: true, value: JSON.parse(trimmed) as unknown };
-  if (type === 'paths')
-    return {
-      has: true,
-      value: trimmed
-        .split(',')
-        .map((p) => p.trim())
-        .filter(Boolean),
-    };
-  return { has: true, value: trimmed };
-}
-
-export function formatArgText(value: unknown, type: string): string {
-  if (value === undefined) return '';
-  if (typeof value === 'string') {
-    if (type === 'string' || type === 'path' || type === 'number' || type === 'integer' || type === 'boolean') return value;
-    return parsesAsJson(value) ? JSON.stringify(value) : value;
-  }
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  return JSON.stringify(value);
 }
 
 // ---- rows -------------------------------------------------------------------------------------
@@ -417,63 +245,6 @@ export function specJson(spec: unknown): string {
   return `${JSON.stringify(spec, null, 2)}\n`;
 }
 
-// ---- raw fields -------------------------------------------------------------------------------
-
-/** "number 60% · string 40%" from a field's type counts. */
-export function typeShares(types: Readonly<Record<string, number | null | undefined>> | null | undefined): { type: string; share: number }[] {
-  const counts = Object.entries(types ?? {}).filter((entry): entry is [string, number] => typeof entry[1] === 'number' && entry[1] > 0);
-  const total = counts.reduce((sum, [, n]) => sum + n, 0);
-  if (!total) return [];
-  return counts.sort(([a, na], [b, nb]) => nb - na || (a < b ? -1 : 1)).map(([type, n]) => ({ type, share: n / total }));
-}
-
-export function percent(share: number): string {
-  const p = Math.round(share * 1000) / 10;
-  return `${p % 1 === 0 ? p.toFixed(0) : p.toFixed(1)}%`;
-}
-
-/**
- * A first canonical JSON Schema drafted from a raw topic's inferred fields (current ones), to
- * edit before registering: leaf fields only, integer+number as number, null allowed when the
- * field was ever null or absent, date-time strings with their format. An open model.
- */
-export function draftSchema(rawFields: readonly RawFieldInput[], title?: string): JsonObject {
-  const current = rawFields.filter((f) => f.current !== false);
-  const paths = current.map((f) => normalizePath(f.path));
-  const rootSchema: JsonObject = { $schema: 'https://json-schema.org/draft/2020-12/schema', title: title || 'Draft', type: 'object', properties: {} };
-  for (const field of current) {
-    const path = normalizePath(field.path);
-    if (path === '' || path.startsWith('_')) continue;
-    const container = paths.some((p) => p !== path && (p.startsWith(`${path}.`) || p.startsWith(`${path}[*]`)));
-    if (container) continue;
-    const parsed = parseFieldPath(path);
-    if (!parsed.ok) continue;
-    let node = rootSchema;
-    parsed.segments.forEach((segment, i) => {
-      if (segment.kind === 'name') {
-        if (node.type !== 'object') node.type = 'object';
-        const properties: JsonObject = isObject(node.properties) ? node.properties : (node.properties = {});
-        const child: JsonObject = isObject(properties[segment.name]) ? (properties[segment.name] as JsonObject) : (properties[segment.name] = {});
-        node = child;
-      } else {
-        node.type = 'array';
-        const items: JsonObject = isObject(node.items) ? node.items : (node.items = {});
-        node = items;
-      }
-      if (i < parsed.segments.length - 1) return;
-      const types = (field.typeSet ?? []).filter((t) => t !== 'null' && t !== 'object' && t !== 'array');
-      if (types.includes('integer') && types.includes('number')) types.splice(types.indexOf('integer'), 1);
-      if (types.length === 0) types.push('string');
-      const nullable = (field.nullRate ?? 0) > 0 || (field.presence !== undefined && field.presence < 1);
-      if (nullable) types.push('null');
-      node.type = types.length === 1 ? types[0] : types;
-      const formats = field.formats ?? [];
-      if (formats.length === 1 && formats[0]!.format === 'date-time') node.format = 'date-time';
-    });
-  }
-  return rootSchema;
-}
-
 /** Type mismatches of a preview that concern a row (direct copies whose raw types the field refuses). */
 export function mismatchesFor<T extends TypeMismatch>(row: Row, mismatches: readonly T[] | null | undefined): T[] {
   const dst = normalizePath(row.dst);
@@ -501,29 +272,4 @@ export function problemsByRow(rows: readonly Row[], problems: readonly string[] 
     if (row) (out[row.id] ??= []).push(problem);
   }
   return out;
-}
-
-/** A field name compared loosely: case, `_` and `-` ignored (`customerEmail` ~ `customer_email`). */
-function looseKey(path: string): string {
-  return normalizePath(path).toLowerCase().replace(/[_-]/g, '');
-}
-
-/**
- * Fills the source of each row nothing writes yet with the raw field of the same name: the same
- * path first, else the one path that matches when case, `_` and `-` are ignored
- * (`$.customerEmail` ← `$.customer_email`). A row keeps its emptiness when no raw field or more
- * than one matches; containers (objects, arrays) are never sources. Returns the rows it filled.
- */
-export function autoMap(rows: readonly Row[], rawFields: readonly RawFieldInput[]): Row[] {
-  const leaves = rawFields.filter((f) => f.current !== false && (f.typeSet ?? []).some((t) => t !== 'object' && t !== 'array'));
-  const filled: Row[] = [];
-  for (const row of rows) {
-    if (rowIsUsed(row) || row.template !== null || !row.dst) continue;
-    const exact = leaves.filter((f) => normalizePath(f.path) === normalizePath(row.dst));
-    const loose = exact.length ? exact : leaves.filter((f) => looseKey(f.path) === looseKey(row.dst));
-    if (loose.length !== 1) continue;
-    row.src = loose[0]!.path;
-    filled.push(row);
-  }
-  return filled;
 }

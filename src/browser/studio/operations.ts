@@ -1,4 +1,4 @@
-import type { JsonObject } from './model';
+import type { JsonObject } from './json-value';
 
 /**
  * Every GraphQL operation the studio sends, as typed constants (reads go through `catalog { … }`,

@@ -3,6 +3,9 @@ import path from 'node:path';
 import { validateSpec } from '../../../src/mapping/validate-spec';
 import * as model from '../../../src/browser/studio/model';
 import type { StudioState } from '../../../src/browser/studio/model';
+import { canonicalFields } from '../../../src/browser/studio/canonical-fields';
+import { autoMap, draftSchema, typeShares } from '../../../src/browser/studio/raw-fields';
+import { formatArgText, formatValueText, parseArgText, parseValueText } from '../../../src/browser/studio/value-text';
 
 // The studio's spec building, from the very module the page's script bundles: its JSON must pass
 // the validation every specs/ file passes, and a loaded spec must come back unchanged.
@@ -15,7 +18,7 @@ const shownJson = (state: StudioState) => JSON.parse(model.specJson(model.buildS
 
 describe('studio model: canonical fields of a schema', () => {
   it('lists leaf fields in schema order, nested objects and arrays of objects by path', () => {
-    const fields = model.canonicalFields(schemaOf('order'));
+    const fields = canonicalFields(schemaOf('order'));
     expect(fields.map((f) => f.path)).toEqual([
       '$.order_id',
       '$.customer.email',
@@ -38,7 +41,7 @@ describe('studio model: loading a spec and building it back', () => {
     const subject = String((spec.target as { subject: string }).subject)
       .replace(/^canonical\./, '')
       .replace(/\.v\d+$/, '');
-    const state = model.stateFromSpec(spec, model.canonicalFields(schemaOf(subject)));
+    const state = model.stateFromSpec(spec, canonicalFields(schemaOf(subject)));
     const shown = shownJson(state);
     expect(shown).toEqual(spec);
     // Same members in the same order: the text a reviewer diffs.
@@ -48,7 +51,7 @@ describe('studio model: loading a spec and building it back', () => {
 
   it('keeps what the page does not edit (when, precedence, descriptions) while a field is edited', () => {
     const spec = readJson(path.join(SPECS, 'customer.json'));
-    const state = model.stateFromSpec(spec, model.canonicalFields(schemaOf('customer')));
+    const state = model.stateFromSpec(spec, canonicalFields(schemaOf('customer')));
     const tier = state.rows.find((r) => r.dst === '$.tier')!;
     tier.steps = [{ name: 'enum', args: { map: { gold: 'GOLD' }, default: 'STANDARD', caseInsensitive: true } }];
     const email = state.rows.find((r) => r.dst === '$.email')!;
@@ -84,7 +87,7 @@ describe('studio model: a new spec built from scratch', () => {
   };
 
   function fromScratch(): StudioState {
-    const state = model.newState({ mappingId: 'invoice-studio', topic: 'raw.pg.invoices', subject: 'invoice', fields: model.canonicalFields(schema) });
+    const state = model.newState({ mappingId: 'invoice-studio', topic: 'raw.pg.invoices', subject: 'invoice', fields: canonicalFields(schema) });
     const row = (dst: string) => state.rows.find((r) => r.dst === dst)!;
     Object.assign(row('$.invoiceId'), { src: '$.id', steps: [{ name: 'string', args: {} }] });
     Object.assign(row('$.amount'), { src: '$.amount', steps: [{ name: 'decimal', args: { scale: 2 } }] });
@@ -141,22 +144,22 @@ describe('studio model: a new spec built from scratch', () => {
 
 describe('studio model: text fields', () => {
   it('reads defaults as JSON when they parse, else as text, and writes them back the same way', () => {
-    expect(model.parseValueText('STANDARD')).toEqual({ has: true, value: 'STANDARD' });
-    expect(model.parseValueText('42')).toEqual({ has: true, value: 42 });
-    expect(model.parseValueText('"42"')).toEqual({ has: true, value: '42' });
-    expect(model.parseValueText('  ')).toEqual({ has: false });
+    expect(parseValueText('STANDARD')).toEqual({ has: true, value: 'STANDARD' });
+    expect(parseValueText('42')).toEqual({ has: true, value: 42 });
+    expect(parseValueText('"42"')).toEqual({ has: true, value: '42' });
+    expect(parseValueText('  ')).toEqual({ has: false });
     for (const value of ['STANDARD', '42', 42, true, null, { a: 1 }, ' padded ', 'true']) {
-      expect(model.parseValueText(model.formatValueText(value))).toEqual({ has: true, value });
+      expect(parseValueText(formatValueText(value))).toEqual({ has: true, value });
     }
   });
 
   it('reads arguments by their declared type, passing on what does not parse', () => {
-    expect(model.parseArgText('2', 'integer')).toEqual({ has: true, value: 2 });
-    expect(model.parseArgText('two', 'integer')).toEqual({ has: true, value: 'two' });
-    expect(model.parseArgText('{"a":"A"}', 'object')).toEqual({ has: true, value: { a: 'A' } });
-    expect(model.parseArgText('$.a, $.b', 'paths')).toEqual({ has: true, value: ['$.a', '$.b'] });
-    expect(model.parseArgText(' - ', 'string')).toEqual({ has: true, value: ' - ' });
-    expect(model.parseArgText('', 'string')).toEqual({ has: false });
+    expect(parseArgText('2', 'integer')).toEqual({ has: true, value: 2 });
+    expect(parseArgText('two', 'integer')).toEqual({ has: true, value: 'two' });
+    expect(parseArgText('{"a":"A"}', 'object')).toEqual({ has: true, value: { a: 'A' } });
+    expect(parseArgText('$.a, $.b', 'paths')).toEqual({ has: true, value: ['$.a', '$.b'] });
+    expect(parseArgText(' - ', 'string')).toEqual({ has: true, value: ' - ' });
+    expect(parseArgText('', 'string')).toEqual({ has: false });
   });
 });
 
@@ -166,7 +169,7 @@ describe('studio model: problems next to their rows', () => {
       mappingId: 'm',
       topic: 't',
       subject: 's',
-      fields: model.canonicalFields({
+      fields: canonicalFields({
         type: 'object',
         properties: { a: { type: 'string' }, b: { type: 'string' }, c: { type: 'string' }, 'd-e': { type: 'string' } },
       }),
@@ -202,14 +205,14 @@ describe('studio model: problems next to their rows', () => {
       ['abc', 'any'],
       [['$.a'], 'paths'],
     ] as const) {
-      expect(JSON.parse(JSON.stringify(model.parseArgText(model.formatArgText(value, type), type)))).toEqual({ has: true, value });
+      expect(JSON.parse(JSON.stringify(parseArgText(formatArgText(value, type), type)))).toEqual({ has: true, value });
     }
   });
 });
 
 describe('studio model: raw fields', () => {
   it('drafts an open canonical schema from inferred fields (leaves, nullability, date-time)', () => {
-    const draft = model.draftSchema(
+    const draft = draftSchema(
       [
         { path: '$.id', typeSet: ['integer'], presence: 1, nullRate: 0, formats: [] },
         { path: '$.amount', typeSet: ['integer', 'number', 'string'], presence: 1, nullRate: 0, formats: [{ format: 'decimal', count: 2 }] },
@@ -237,7 +240,7 @@ describe('studio model: raw fields', () => {
   });
 
   it('gives type shares, largest first', () => {
-    expect(JSON.parse(JSON.stringify(model.typeShares({ string: 2, number: 6, null: 0, integer: 2 })))).toEqual([
+    expect(JSON.parse(JSON.stringify(typeShares({ string: 2, number: 6, null: 0, integer: 2 })))).toEqual([
       { type: 'number', share: 0.6 },
       { type: 'integer', share: 0.2 },
       { type: 'string', share: 0.2 },
@@ -247,7 +250,7 @@ describe('studio model: raw fields', () => {
 
 describe('studio model: auto-mapping same-named fields', () => {
   const raw = (path: string, typeSet: string[] = ['string']) => ({ path, typeSet, presence: 1, nullRate: 0, formats: [] });
-  const fields = model.canonicalFields({
+  const fields = canonicalFields({
     type: 'object',
     properties: {
       id: { type: 'string' },
@@ -262,7 +265,7 @@ describe('studio model: auto-mapping same-named fields', () => {
 
   it('maps the same path, then case and underscore variants, and leaves ambiguous or unknown names alone', () => {
     const state = model.newState({ topic: 't', subject: 's', fields });
-    const filled = model.autoMap(state.rows, [
+    const filled = autoMap(state.rows, [
       raw('$.id', ['integer']),
       raw('$.customer_email'),
       raw('$.createdAt'),
@@ -291,7 +294,7 @@ describe('studio model: auto-mapping same-named fields', () => {
     const email = state.rows.find((r) => r.dst === '$.customerEmail')!;
     email.hasDefault = true;
     email.defaultValue = 'x';
-    model.autoMap(state.rows, [raw('$.customer_email'), raw('$.customerEmail'), raw('$.customeremail'), raw('$.note'), raw('$.NOTE')]);
+    autoMap(state.rows, [raw('$.customer_email'), raw('$.customerEmail'), raw('$.customeremail'), raw('$.note'), raw('$.NOTE')]);
     expect(email.src).toBe('');
     expect(state.rows.find((r) => r.dst === '$.note')!.src).toBe('$.note');
   });
