@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -45,6 +46,9 @@ import { studioRoutes } from './http/studio-routes';
 import { createKafka } from './infra/kafka';
 import { connectMongo, type MongoHandle } from './infra/mongo';
 import { createIngestion, type Ingestion } from './ingestion/ingestion-service';
+import { recordFormatOf } from './ingestion/registry/record-format';
+import { createBatchDecoder, type BatchDecoder } from './ingestion/registry/registry-decoder';
+import { createSchemaRegistryClient, DEFAULT_REGISTRY_RETRY_POLICY } from './infra/schema-registry-client';
 import type { Logger } from './logger';
 import type { MetricDefinition } from './metrics/metric-definition';
 import { loadMetricFiles } from './metrics/metric-files';
@@ -238,13 +242,20 @@ async function migrateStoredState({ mongo, config, logger }: Core): Promise<void
 async function startIngestRole(core: Core): Promise<Ingestion> {
   const { config, logger, mongo, kafka, catalog, activeSpecs, resources } = core;
   const specs = activeSpecs.list();
+  const decoder = createRecordDecoder(config, logger);
   const profiler = createProfiler({ db: mongo.db, ...config.discovery, logger });
   await profiler.start();
   // Closed after ingestion (resources close in reverse), so the last batch's profile is flushed.
   resources.push({ name: 'discovery-profiler', close: () => profiler.stop() });
   if (profiler.enabled) {
     // Topics an admin asked to profile before any spec reads them; closed before the profiler.
-    const profiling = createProfilingConsumer({ kafka, groupId: `${config.ingest.groupId}-profile`, observe: profiler.observe, logger });
+    const profiling = createProfilingConsumer({
+      kafka,
+      groupId: `${config.ingest.groupId}-profile`,
+      observe: profiler.observe,
+      logger,
+      ...(decoder ? { decoder } : {}),
+    });
     resources.push({ name: 'discovery-consumer', close: () => profiling.stop() });
     const syncProfiling = async () => {
       const read = new Set(activeSpecs.list().flatMap((spec) => spec.topics));
@@ -269,12 +280,38 @@ async function startIngestRole(core: Core): Promise<Ingestion> {
     logger,
     metrics: core.serviceMetrics,
     ...(profiler.enabled ? { observe: profiler.observe } : {}),
+    ...(decoder ? { decoder } : {}),
   });
   await ingestion.start();
   resources.push({ name: 'ingestion', close: () => ingestion.stop() });
   core.specListeners.push((next) => ingestion.setSpecs(next));
   logger.info({ specs: specs.map((s) => `${s.id}@${s.version}`), subjects: catalog.list().map((s) => s.subject) }, 'ingestion started');
   return ingestion;
+}
+
+/**
+ * The decoder of raw topics in the registry wire format (Avro, JSON Schema), with its registry
+ * client; null when no registry is configured (every topic is JSON, decoded as it always was).
+ */
+function createRecordDecoder(config: Config, logger: Logger): BatchDecoder | null {
+  const registry = config.ingest.registry;
+  if (!registry) return null;
+  const client = createSchemaRegistryClient({
+    url: registry.url,
+    userInfo: registry.userInfo,
+    bearerToken: registry.bearerToken,
+    ca: registry.caFile ? fs.readFileSync(registry.caFile, 'utf8') : null,
+    timeoutMs: registry.timeoutMs,
+    cacheSize: registry.cacheSize,
+    retryPolicy: { ...DEFAULT_REGISTRY_RETRY_POLICY, attempts: registry.attempts },
+    logger: logger.child({ component: 'source-registry' }),
+  });
+  return createBatchDecoder({
+    formatOf: recordFormatOf(config.ingest.topicFormats, config.ingest.recordFormat),
+    registry: client,
+    limits: config.ingest.decodeLimits,
+    cacheSize: registry.cacheSize,
+  });
 }
 
 /** The active metric definitions, followed through the catalog revision; listeners hear of each change. */

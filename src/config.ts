@@ -3,6 +3,7 @@ import { AppError, ErrorCode } from './errors';
 import { parseApiKeys, type ApiKeyGrant, type JwtSettings } from './graphql/access';
 import type { ApiLimits } from './graphql/limits/api-limits';
 import type { DecodeLimits } from './ingestion/debezium/decode-limits';
+import { isRecordFormat, parseTopicFormats, RECORD_FORMATS, type RecordFormat, type TopicFormat } from './ingestion/registry/record-format';
 import type { KafkaSasl, KafkaSaslMechanism, KafkaTls } from './infra/kafka';
 import { LOCAL_CONNECT_URL, LOCAL_KAFKA_BROKERS, LOCAL_MARIADB_URL, LOCAL_MONGODB_URI, LOCAL_POSTGRES_URL } from './local-stack';
 
@@ -63,7 +64,23 @@ export interface Config {
     readonly decodeLimits: DecodeLimits;
     /** null: each canonical topic's own max.message.bytes. */
     readonly publishMaxBytes: number | null;
+    /** Record format of raw topics not in `topicFormats`. */
+    readonly recordFormat: RecordFormat;
+    readonly topicFormats: readonly TopicFormat[];
+    /** The registry holding the writer schemas of registry-encoded topics; null: none configured. */
+    readonly registry: SourceRegistry | null;
   };
+}
+
+/** Where ingestion reads writer schemas (CANONQL_SOURCE_REGISTRY_*); secrets never logged. */
+export interface SourceRegistry {
+  readonly url: string;
+  readonly userInfo: string | null;
+  readonly bearerToken: string | null;
+  readonly caFile: string | null;
+  readonly cacheSize: number;
+  readonly timeoutMs: number;
+  readonly attempts: number;
 }
 
 export interface SettingSpec {
@@ -252,6 +269,58 @@ export const SETTINGS: readonly SettingSpec[] = [
       "Largest record batch ingestion sends to a canonical topic. By default each topic's `max.message.bytes` as the cluster reports it (re-read every minute); set a smaller figure to cap it. A canonical event over the limit on its own is dead-lettered with EVENT_TOO_LARGE (its state applied), never retried forever.",
   },
   {
+    name: 'CANONQL_RECORD_FORMAT',
+    default: 'json',
+    description:
+      "How raw topics' records are encoded, unless `CANONQL_RECORD_FORMATS` names the topic: `json` (Kafka Connect's JSON converter, with or without schemas), `avro` or `json-schema` (the registry wire format: magic byte, writer schema id, value; the writer schema is read from `CANONQL_SOURCE_REGISTRY_URL`). See [ingestion](ingestion.md#registry-encoded-records).",
+  },
+  {
+    name: 'CANONQL_RECORD_FORMATS',
+    default: '',
+    description:
+      'Record format per raw topic, over `CANONQL_RECORD_FORMAT`: comma-separated `topic=format`, or `prefix*=format` for every topic starting with `prefix` (the longest prefix wins; an exact topic wins over any prefix). Example: `dbserver1.*=avro,legacy.orders=json`.',
+  },
+  {
+    name: 'CANONQL_SOURCE_REGISTRY_URL',
+    default: '',
+    description:
+      "Schema registry (the Confluent registry protocol) holding the writer schemas of `avro` and `json-schema` topics, e.g. canonql's own `http://canonql:4000/registry` or the registry Kafka Connect's converters write to. Required when any topic is registry-encoded.",
+  },
+  {
+    name: 'CANONQL_SOURCE_REGISTRY_USER_INFO',
+    default: '',
+    description: 'HTTP Basic credentials for `CANONQL_SOURCE_REGISTRY_URL`, as `user:password` (never logged).',
+  },
+  {
+    name: 'CANONQL_SOURCE_REGISTRY_BEARER_TOKEN',
+    default: '',
+    description: 'Bearer token for `CANONQL_SOURCE_REGISTRY_URL` (never logged); not together with `CANONQL_SOURCE_REGISTRY_USER_INFO`.',
+  },
+  {
+    name: 'CANONQL_SOURCE_REGISTRY_CA_FILE',
+    default: '',
+    description: "PEM file of the CA(s) that signed the registry's certificate, for an `https` registry with a private CA.",
+  },
+  {
+    name: 'CANONQL_SOURCE_REGISTRY_CACHE_SIZE',
+    check: { kind: 'integer', min: 1 },
+    default: '1000',
+    description: 'Writer schemas kept in memory (by id; an id never changes meaning, so they never expire, the least recently used go first).',
+  },
+  {
+    name: 'CANONQL_SOURCE_REGISTRY_TIMEOUT_MS',
+    check: { kind: 'integer', min: 100 },
+    default: '5000',
+    description: 'How long one request to the registry may take.',
+  },
+  {
+    name: 'CANONQL_SOURCE_REGISTRY_ATTEMPTS',
+    check: { kind: 'integer', min: 1, max: 100 },
+    default: '8',
+    description:
+      'Tries of a writer-schema request that fails for a reason a later try may not see (no answer, 5xx), with backoff (250 ms doubling, at most 4 s between tries: 8 tries span about 15 s). After the last, the records that need the schema are dead-lettered with `SCHEMA_REGISTRY_UNAVAILABLE`, never a stalled partition.',
+  },
+  {
     name: 'CANONQL_DEMO_FEED',
     check: { kind: 'boolean' },
     default: 'false',
@@ -434,6 +503,13 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('CANONQL_PUBLISH_MAX_BYTES must be empty or an integer of at least 4096');
   }
 
+  const sourceFormats = readSourceFormats(read, problems);
+  const registryTuning = {
+    cacheSize: integer('CANONQL_SOURCE_REGISTRY_CACHE_SIZE'),
+    timeoutMs: integer('CANONQL_SOURCE_REGISTRY_TIMEOUT_MS'),
+    attempts: integer('CANONQL_SOURCE_REGISTRY_ATTEMPTS'),
+  };
+
   const catalogPollMs = integer('CANONQL_CATALOG_POLL_MS');
 
   const discoverySampleRate = Number(read('CANONQL_DISCOVERY_SAMPLE_RATE'));
@@ -498,8 +574,33 @@ export function loadConfig(env: Env = process.env): Config {
       sessionTimeoutMs,
       decodeLimits: { maxDepth: decodeMaxDepth, maxBytes: decodeMaxBytes },
       publishMaxBytes,
+      ...sourceFormats,
+      registry: sourceFormats.registry && { ...sourceFormats.registry, ...registryTuning },
     },
   });
+}
+
+/** Record formats per topic, and the registry of registry-encoded topics (required when one is). */
+function readSourceFormats(read: (name: string) => string, problems: string[]): Pick<Config['ingest'], 'recordFormat' | 'topicFormats' | 'registry'> {
+  const fallback = read('CANONQL_RECORD_FORMAT');
+  if (!isRecordFormat(fallback)) problems.push(`CANONQL_RECORD_FORMAT must be one of ${RECORD_FORMATS.join(', ')}`);
+  const { formats, problems: formatProblems } = parseTopicFormats(read('CANONQL_RECORD_FORMATS'));
+  problems.push(...formatProblems);
+  const url = read('CANONQL_SOURCE_REGISTRY_URL');
+  const userInfo = read('CANONQL_SOURCE_REGISTRY_USER_INFO');
+  const bearerToken = read('CANONQL_SOURCE_REGISTRY_BEARER_TOKEN');
+  const caFile = readableFile('CANONQL_SOURCE_REGISTRY_CA_FILE', read('CANONQL_SOURCE_REGISTRY_CA_FILE'), problems);
+  const encoded = fallback !== 'json' || formats.some((f) => f.format !== 'json');
+  if (url !== '' && !/^https?:\/\//.test(url)) problems.push('CANONQL_SOURCE_REGISTRY_URL must be an http(s) URL');
+  if (encoded && url === '')
+    problems.push('CANONQL_SOURCE_REGISTRY_URL is required when a topic is avro or json-schema (CANONQL_RECORD_FORMAT, CANONQL_RECORD_FORMATS)');
+  if (userInfo !== '' && !userInfo.includes(':')) problems.push('CANONQL_SOURCE_REGISTRY_USER_INFO must be user:password');
+  if (userInfo !== '' && bearerToken !== '') problems.push('CANONQL_SOURCE_REGISTRY_USER_INFO and CANONQL_SOURCE_REGISTRY_BEARER_TOKEN cannot both be set');
+  return {
+    recordFormat: isRecordFormat(fallback) ? fallback : 'json',
+    topicFormats: formats,
+    registry: url === '' ? null : { url, userInfo: userInfo || null, bearerToken: bearerToken || null, caFile, cacheSize: 0, timeoutMs: 0, attempts: 0 },
+  };
 }
 
 const SASL_MECHANISMS: readonly KafkaSaslMechanism[] = ['plain', 'scram-sha-256', 'scram-sha-512'];

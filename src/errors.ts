@@ -21,6 +21,12 @@ export const ErrorCode = {
   /** A record nests deeper or is larger than canonql decodes and stores (CANONQL_DECODE_MAX_DEPTH / _BYTES). */
   DECODE_LIMIT_EXCEEDED: 'DECODE_LIMIT_EXCEEDED',
   UNSUPPORTED_ENVELOPE: 'UNSUPPORTED_ENVELOPE',
+  /** A record of a registry-encoded topic that is not in the wire format (magic byte 0, a 4-byte schema id, the value). */
+  WIRE_FORMAT_INVALID: 'WIRE_FORMAT_INVALID',
+  /** The schema registry does not know the record's writer schema id. */
+  SCHEMA_ID_UNKNOWN: 'SCHEMA_ID_UNKNOWN',
+  /** The schema registry did not answer (or refused our credentials) through the bounded retries. */
+  SCHEMA_REGISTRY_UNAVAILABLE: 'SCHEMA_REGISTRY_UNAVAILABLE',
   SPEC_INVALID: 'SPEC_INVALID',
   MAPPING_FAILED: 'MAPPING_FAILED',
   SCHEMA_INVALID: 'SCHEMA_INVALID',

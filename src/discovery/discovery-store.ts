@@ -20,6 +20,8 @@ export interface VersionDoc {
   readonly schemaJson: string;
   readonly fields: FieldShape[];
   readonly changes: SchemaChanges;
+  /** Registry-encoded topics: the writer schema ids of the records profiled into this version. */
+  readonly writerSchemaIds?: number[];
 }
 
 export interface SampleDoc {

@@ -49,7 +49,8 @@ export interface ProfilerOptions {
 
 export interface Profiler {
   readonly enabled: boolean;
-  observe(raw: RawRecord, decoded: DecodedRecord): void;
+  /** `writerSchemaId`: the value's writer schema id, for a registry-encoded topic (recorded with the next version). */
+  observe(raw: RawRecord, decoded: DecodedRecord, writerSchemaId?: number): void;
   start(): Promise<void>;
   /** Writes what was observed since the last flush, and records drift. */
   flush(): Promise<void>;
@@ -61,6 +62,8 @@ interface TopicState {
   /** Raw records observed since the last flush, newest last (at most 2 × samples kept). */
   pending: { raw: RawRecord; stamp: number }[];
   dirty: boolean;
+  /** Writer schema ids seen since the topic's last recorded version (registry-encoded topics). */
+  writerSchemaIds: Set<number>;
 }
 
 export function createProfiler(options: ProfilerOptions): Profiler {
@@ -79,7 +82,7 @@ export function createProfiler(options: ProfilerOptions): Profiler {
   function stateOf(topic: string): TopicState {
     let state = topics.get(topic);
     if (!state) {
-      state = { profile: new TopicProfile(topic, options.removalWindow), pending: [], dirty: false };
+      state = { profile: new TopicProfile(topic, options.removalWindow), pending: [], dirty: false, writerSchemaIds: new Set() };
       topics.set(topic, state);
     }
     return state;
@@ -97,7 +100,7 @@ export function createProfiler(options: ProfilerOptions): Profiler {
         topic,
         pending.map(({ raw, stamp }) => sampleDoc(raw, stamp)),
       );
-      await recordDrift(topic);
+      await recordDrift(topic, state);
     } catch (error) {
       state.dirty = true;
       state.pending = [...pending, ...state.pending];
@@ -119,7 +122,7 @@ export function createProfiler(options: ProfilerOptions): Profiler {
     if (surplus.length > 0) await samples(options.db).deleteMany({ _id: { $in: surplus.map((d) => d._id) } });
   }
 
-  async function recordDrift(topic: string): Promise<void> {
+  async function recordDrift(topic: string, state: TopicState): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt += 1) {
       const docs = await profiles(options.db).find({ topic }).toArray();
       const merged = mergeProfiles(topic, docs, options.removalWindow);
@@ -138,7 +141,9 @@ export function createProfiler(options: ProfilerOptions): Profiler {
           schemaJson: JSON.stringify(inferJsonSchema(topic, shape, merged)),
           fields: shape,
           changes,
+          ...(state.writerSchemaIds.size > 0 ? { writerSchemaIds: [...state.writerSchemaIds].sort((a, b) => a - b) } : {}),
         });
+        state.writerSchemaIds.clear();
         log.info({ topic, version, added: changes.added, removed: changes.removed, typeChanged: changes.typeChanged.map((c) => c.path) }, 'raw schema drifted');
         return;
       } catch (error) {
@@ -174,10 +179,11 @@ export function createProfiler(options: ProfilerOptions): Profiler {
 
   return {
     enabled,
-    observe(raw, decoded) {
+    observe(raw, decoded, writerSchemaId) {
       if (!enabled || decoded.kind !== 'change') return;
       try {
         const state = stateOf(raw.topic);
+        if (writerSchemaId !== undefined) state.writerSchemaIds.add(writerSchemaId);
         const stamp = stampNow();
         state.dirty = true;
         if (options.samples > 0) {

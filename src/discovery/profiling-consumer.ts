@@ -2,6 +2,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { decodeRecord, type DecodedRecord, type RawRecord } from '../ingestion/debezium/decode-record';
 import type { Logger } from '../logger';
 import { rawRecordOf } from '../ingestion/kafka-raw-record';
+import type { BatchDecoder } from '../ingestion/registry/registry-decoder';
 
 /**
  * Profiles raw topics that no active spec reads (see profiled-topics.ts): decodes every record and
@@ -18,8 +19,10 @@ export interface ProfilingConsumer {
 export function createProfilingConsumer(options: {
   readonly kafka: Kafka;
   readonly groupId: string;
-  readonly observe: (raw: RawRecord, decoded: DecodedRecord) => void;
+  readonly observe: (raw: RawRecord, decoded: DecodedRecord, writerSchemaId?: number) => void;
   readonly logger: Logger;
+  /** Decodes topics of every record format (registry-encoded ones too); default: every topic is JSON. */
+  readonly decoder?: BatchDecoder;
 }): ProfilingConsumer {
   const log = options.logger.child({ component: 'discovery-consumer' });
   let consumer: Consumer | null = null;
@@ -36,12 +39,20 @@ export function createProfilingConsumer(options: {
     for (const topic of topics) await next.subscribe({ topic, fromBeginning: true });
     await next.run({
       eachBatch: async ({ batch }) => {
-        for (const message of batch.messages) {
-          const raw: RawRecord = rawRecordOf(batch.topic, batch.partition, message);
+        const records: RawRecord[] = batch.messages.map((message) => rawRecordOf(batch.topic, batch.partition, message));
+        // Undecodable records are ingestion's business (dead letters); the profile skips them.
+        if (options.decoder) {
+          const entries = await options.decoder.decodeBatch(records);
+          entries.forEach((entry, index) => {
+            if (entry.decoded) options.observe(records[index]!, entry.decoded, entry.writerSchemaId);
+          });
+          return;
+        }
+        for (const raw of records) {
           try {
             options.observe(raw, decodeRecord(raw));
           } catch {
-            // Undecodable records are ingestion's business (dead letters); the profile skips them.
+            // As above.
           }
         }
       },

@@ -14,6 +14,7 @@ import { createDeadLetterSink } from './dead-letter';
 import { createIngestionConsumer, type IngestionConsumer } from './ingestion-consumer';
 import { createIngestionStats, type IngestionStats } from './ingestion-stats';
 import { createPipeline, type PipelineSpec, type RecordObserver } from './pipeline';
+import type { BatchDecoder } from './registry/registry-decoder';
 
 /**
  * The ingestion role assembled: store, event log, publisher, dead-letter sink, pipeline and
@@ -37,6 +38,8 @@ export interface IngestionOptions {
   readonly logger: Logger;
   /** Sees every decoded record (raw-schema discovery's profiler). */
   readonly observe?: RecordObserver;
+  /** Decodes raw topics of every record format (registry/registry-decoder.ts); default: every topic is JSON. */
+  readonly decoder?: BatchDecoder;
   /** Prometheus counters of the app (src/observability/). */
   readonly metrics?: ServiceMetrics;
 }
@@ -79,6 +82,7 @@ export function createIngestion(options: IngestionOptions): Ingestion {
     specsForTopic: (topic) => bySourceTopic.get(topic) ?? [],
     ...(options.decodeLimits ? { decodeLimits: options.decodeLimits } : {}),
     ...(options.observe ? { observe: options.observe } : {}),
+    ...(options.decoder ? { decoder: options.decoder } : {}),
   });
   let producer: Producer | null = null;
   const sizeLimit = createMessageSizeLimit({ kafka: options.kafka, cap: options.publishMaxBytes ?? null });

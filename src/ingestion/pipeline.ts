@@ -6,6 +6,7 @@ import type { ChangeIntent } from './plan-change';
 import type { DeadLetter } from './dead-letter';
 import { DEFAULT_DECODE_LIMITS, tooDeep, valueDepth, type DecodeLimits } from './debezium/decode-limits';
 import { decodeRecord, type DecodedRecord, type RawRecord } from './debezium/decode-record';
+import type { BatchDecoder } from './registry/registry-decoder';
 
 /**
  * The ingestion flow for one raw Kafka record, top-down:
@@ -48,14 +49,19 @@ export interface Pipeline {
   processBatch(records: readonly RawRecord[], options?: { readonly publishedBelow?: PublishedBelow }): Promise<RecordResult[]>;
 }
 
-/** Sees every record the pipeline decodes (raw-schema discovery); must not throw or block. */
-export type RecordObserver = (raw: RawRecord, decoded: DecodedRecord) => void;
+/**
+ * Sees every record the pipeline decodes (raw-schema discovery), with the id of its value's
+ * writer schema when the topic is registry-encoded; must not throw or block.
+ */
+export type RecordObserver = (raw: RawRecord, decoded: DecodedRecord, writerSchemaId?: number) => void;
 
 export interface PipelineDeps extends ApplyDeps {
   specsForTopic(topic: string): readonly PipelineSpec[];
   observe?: RecordObserver;
   /** Nesting and size bounds of what is decoded and stored (default: what MongoDB accepts). */
   decodeLimits?: DecodeLimits;
+  /** Decodes topics of every record format (registry/registry-decoder.ts); without it, every topic is JSON. */
+  decoder?: BatchDecoder;
 }
 
 export function createPipeline(deps: PipelineDeps): Pipeline {
@@ -64,15 +70,26 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     async processBatch(records, options) {
       const results: RecordResult[] = [];
       const planned: { raw: RawRecord; spec: PipelineSpec; intent: ChangeIntent }[] = [];
-      for (const raw of records) {
+      // Topics in the registry wire format need their writer schemas first (one round for the batch).
+      const entries = deps.decoder ? await deps.decoder.decodeBatch(records) : null;
+      for (const [index, raw] of records.entries()) {
         let decoded: DecodedRecord;
-        try {
-          decoded = decodeRecord(raw, { limits });
-        } catch (error) {
-          results.push(deadLetter(raw, error));
-          continue;
+        const entry = entries?.[index];
+        if (entry) {
+          if (!entry.decoded) {
+            results.push(deadLetter(raw, entry.error));
+            continue;
+          }
+          decoded = entry.decoded;
+        } else {
+          try {
+            decoded = decodeRecord(raw, { limits });
+          } catch (error) {
+            results.push(deadLetter(raw, error));
+            continue;
+          }
         }
-        deps.observe?.(raw, decoded);
+        deps.observe?.(raw, decoded, entry?.writerSchemaId);
         if (decoded.kind !== 'change') {
           results.push({ outcome: 'skipped', reason: decoded.kind === 'skip' ? decoded.reason : decoded.kind });
           continue;

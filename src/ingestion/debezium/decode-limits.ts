@@ -61,7 +61,7 @@ export function tooDeep(what: string, max: number): AppError {
   });
 }
 
-function tooLarge(what: string, bytes: number, max: number): AppError {
+export function tooLarge(what: string, bytes: number, max: number): AppError {
   return new AppError(ErrorCode.DECODE_LIMIT_EXCEEDED, `${what} is ${bytes} bytes, more than ${max} (CANONQL_DECODE_MAX_BYTES)`, {
     details: { limit: 'bytes', bytes, max },
   });

@@ -47,8 +47,34 @@ const ENVELOPE_SUFFIX = '.Envelope';
  *   tombstone without a key).
  */
 export function decodeRecord(input: RawRecord, options: DecodeOptions = {}): DecodedRecord {
+  return decodeMessages(input, jsonMessages(input, options.limits ?? DEFAULT_DECODE_LIMITS), options);
+}
+
+/**
+ * A key or value as the JSON converter gives it: the payload and its Connect schema (null when the
+ * converter wrote none). Other converters' records (Avro, JSON Schema: src/ingestion/registry/)
+ * are turned into this before the same decoding.
+ */
+export interface ConnectMessage {
+  readonly payload: unknown;
+  readonly schema: ConnectSchema | null;
+}
+
+/** How the decoder reads a record's key and value; both are read only when needed. */
+export interface RecordMessages {
+  /** The key, or null (no key). */
+  key(): ConnectMessage | null;
+  /** The value of a record whose value is not null; null: empty (no bytes, or blank). */
+  value(): ConnectMessage | null;
+}
+
+/**
+ * `decodeRecord` for a record whose key and value another converter has already read: the same
+ * envelopes, logical types and errors (with topic, partition and offset) as the JSON path.
+ */
+export function decodeMessages(input: RawRecord, messages: RecordMessages, options: DecodeOptions = {}): DecodedRecord {
   try {
-    return decode(input, options.unavailableValuePlaceholder ?? UNAVAILABLE_VALUE_PLACEHOLDER, options.limits ?? DEFAULT_DECODE_LIMITS);
+    return decode(input, options.unavailableValuePlaceholder ?? UNAVAILABLE_VALUE_PLACEHOLDER, options.limits ?? DEFAULT_DECODE_LIMITS, messages);
   } catch (error) {
     if (!isAppError(error)) throw error;
     throw new AppError(error.code, `${input.topic}[${input.partition}]@${input.offset}: ${error.message}`, {
@@ -58,22 +84,34 @@ export function decodeRecord(input: RawRecord, options: DecodeOptions = {}): Dec
   }
 }
 
-function decode(raw: RawRecord, placeholder: string, limits: DecodeLimits): DecodedRecord {
+/** The JSON converter's records: key and value are JSON text, `{schema, payload}` when schemas are enabled. */
+function jsonMessages(raw: RawRecord, limits: DecodeLimits): RecordMessages {
+  return {
+    key: () => (raw.key === null ? null : unwrap(parse(raw.key, 'key', limits))),
+    value: () => {
+      const value = raw.value as Buffer;
+      // Refused before the bytes become a string: a huge value costs nothing more than its length check.
+      if (value.length > limits.maxBytes) checkJsonText(value.toString('utf8', 0, limits.maxBytes + 1), limits, 'value');
+      const text = value.toString('utf8');
+      return text.trim() === '' ? null : unwrap(parse(value, 'value', limits, text));
+    },
+  };
+}
+
+function decode(raw: RawRecord, placeholder: string, limits: DecodeLimits, messages: RecordMessages): DecodedRecord {
   // Heartbeat topics carry `{serverName}` keys and `{ts_ms}` values whatever the converter: no
   // need to parse them at all.
   if (raw.topic.startsWith(HEARTBEAT_TOPIC_PREFIX)) return { kind: 'skip', reason: 'heartbeat' };
   // The key is parsed only for records that need it, so a control record never fails on its key.
   const context = (): DecodeContext => {
-    const key = raw.key === null ? null : unwrap(parse(raw.key, 'key', limits));
+    const key = messages.key();
     return { raw, keyPayload: key?.payload ?? null, keySchema: key?.schema ?? null, placeholder, limits };
   };
 
   if (raw.value === null) return tombstone(context);
-  // Refused before the bytes become a string: a huge value costs nothing more than its length check.
-  if (raw.value.length > limits.maxBytes) checkJsonText(raw.value.toString('utf8', 0, limits.maxBytes + 1), limits, 'value');
-  const text = raw.value.toString('utf8');
-  if (text.trim() === '') return { kind: 'skip', reason: 'empty' };
-  const { payload, schema } = unwrap(parse(raw.value, 'value', limits, text));
+  const value = messages.value();
+  if (value === null) return { kind: 'skip', reason: 'empty' };
+  const { payload, schema } = value;
   // The JSON converter writes a null Connect value as `null` (or `{"schema": null, "payload": null}`).
   if (payload === null) return tombstone(context);
   if (!isRecord(payload)) {
@@ -177,7 +215,7 @@ function parse(bytes: Buffer, part: 'key' | 'value', limits: DecodeLimits, text 
  * The JSON converter with `schemas.enable=true` wraps every key and value as
  * `{"schema": {...}, "payload": ...}`; with `false` the payload is the whole message.
  */
-function unwrap(message: unknown): { payload: unknown; schema: ConnectSchema | null } {
+function unwrap(message: unknown): ConnectMessage {
   if (isRecord(message) && 'payload' in message && 'schema' in message && Object.keys(message).length === 2) {
     const { schema, payload } = message;
     if (schema === null || isRecord(schema)) return { payload, schema: isConnectSchema(schema) ? schema : null };

@@ -36,6 +36,38 @@ describe('loadConfig', () => {
     expect((caught as AppError).details).toHaveLength(4);
   });
 
+  it('reads record formats per topic and requires a registry once a topic is registry-encoded', () => {
+    const config = loadConfig({
+      CANONQL_RECORD_FORMATS: 'dbserver1.*=avro, legacy.orders=json',
+      CANONQL_SOURCE_REGISTRY_URL: 'https://registry:8081',
+      CANONQL_SOURCE_REGISTRY_USER_INFO: 'svc:secret',
+    });
+    expect(config.ingest.recordFormat).toBe('json');
+    expect(config.ingest.topicFormats).toEqual([
+      { topic: 'dbserver1.*', format: 'avro' },
+      { topic: 'legacy.orders', format: 'json' },
+    ]);
+    expect(config.ingest.registry).toMatchObject({ url: 'https://registry:8081', userInfo: 'svc:secret', bearerToken: null, attempts: 8, cacheSize: 1000 });
+    let caught: AppError | undefined;
+    try {
+      loadConfig({
+        CANONQL_RECORD_FORMAT: 'avro',
+        CANONQL_RECORD_FORMATS: 'a=protobuf,b*c=json',
+        CANONQL_SOURCE_REGISTRY_BEARER_TOKEN: 't',
+        CANONQL_SOURCE_REGISTRY_USER_INFO: 'nocolon',
+      });
+    } catch (error) {
+      caught = error as AppError;
+    }
+    expect(caught?.details).toEqual([
+      'CANONQL_RECORD_FORMATS entry 1 must be <topic>=<format> or <prefix>*=<format>, format one of json, avro, json-schema',
+      'CANONQL_RECORD_FORMATS entry 2 must be <topic>=<format> or <prefix>*=<format>, format one of json, avro, json-schema',
+      'CANONQL_SOURCE_REGISTRY_URL is required when a topic is avro or json-schema (CANONQL_RECORD_FORMAT, CANONQL_RECORD_FORMATS)',
+      'CANONQL_SOURCE_REGISTRY_USER_INFO must be user:password',
+      'CANONQL_SOURCE_REGISTRY_USER_INFO and CANONQL_SOURCE_REGISTRY_BEARER_TOKEN cannot both be set',
+    ]);
+  });
+
   it('checks every integer and true/false setting by the rule SETTINGS gives it, naming the setting and the rule', () => {
     const checked = SETTINGS.filter((setting) => setting.check !== undefined);
     expect(checked.length).toBeGreaterThan(15);

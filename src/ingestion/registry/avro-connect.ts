@@ -1,0 +1,231 @@
+import avro from 'avsc';
+import type { ConnectSchema } from '../debezium/decode-connect-value';
+import { LogicalType } from '../debezium/decode-connect-value';
+import { EXACT_NUMBER_MARKER } from '../debezium/parse-json-lossless';
+
+/**
+ * An Avro writer schema seen as the Kafka Connect schema it was made from, and its decoded values
+ * seen as the JSON converter writes them, so the very decoder of the JSON path
+ * (decode-record.ts, decode-connect-value.ts) reads Avro records: every Debezium shape, logical
+ * type and placeholder is decoded by one code, and both formats give the same canonical state.
+ *
+ * The Connect schema is rebuilt the way Kafka Connect's Avro converter wrote it: a record's
+ * Connect name is its `connect.name` (else its Avro full name, e.g. `<prefix>.<table>.Envelope`),
+ * a logical type comes from `connect.name` / `connect.parameters` (Debezium's `io.debezium.time.*`,
+ * Connect's Decimal with its scale...), else from the Avro `logicalType` (decimal with its scale,
+ * date, time-millis/-micros, timestamp-millis/-micros; uuid stays a string), `["null", X]` is an
+ * optional X. Values become the JSON converter's: bytes as base64, longs as numbers (beyond 2^53
+ * as the exact-number markers of parse-json-lossless.ts), unions unwrapped.
+ */
+export interface AvroConnectView {
+  readonly schema: ConnectSchema;
+  /** The avsc type that decodes the binary encoding (longs as BigInt, unions wrapped). */
+  readonly type: avro.Type;
+  /** Decodes one Avro binary value into the JSON converter's payload. */
+  decode(payload: Buffer): unknown;
+}
+
+type AvroNode = string | readonly AvroNode[] | { readonly type: unknown; readonly [attribute: string]: unknown };
+
+interface Node {
+  connect: ConnectSchema;
+  /** The name avsc gives the branch in a wrapped union. */
+  readonly branch: string;
+  convert(value: unknown): unknown;
+}
+
+const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
+const CONNECT_TYPE: Readonly<Record<string, string>> = {
+  boolean: 'boolean',
+  int: 'int32',
+  long: 'int64',
+  float: 'float32',
+  double: 'float64',
+  bytes: 'bytes',
+  string: 'string',
+};
+/** Avro logical types as the Connect semantic type the JSON path knows. */
+const LOGICAL: Readonly<Record<string, string>> = {
+  date: LogicalType.CONNECT_DATE,
+  'time-millis': LogicalType.CONNECT_TIME,
+  'time-micros': LogicalType.MICRO_TIME,
+  'timestamp-millis': LogicalType.CONNECT_TIMESTAMP,
+  'timestamp-micros': LogicalType.MICRO_TIMESTAMP,
+  'local-timestamp-millis': LogicalType.CONNECT_TIMESTAMP,
+  'local-timestamp-micros': LogicalType.MICRO_TIMESTAMP,
+  uuid: LogicalType.UUID,
+};
+
+/** Longs as BigInt: a double cannot hold every int64 (ids, NanoTimestamp), and no digit may be lost. */
+const BIGINT_LONG = avro.types.LongType.__with({
+  fromBuffer: (buffer: Buffer) => buffer.readBigInt64LE(),
+  toBuffer: (value: bigint) => {
+    const buffer = Buffer.alloc(8);
+    buffer.writeBigInt64LE(value);
+    return buffer;
+  },
+  fromJSON: (value: unknown) => BigInt(value as string),
+  toJSON: (value: bigint) => Number(value),
+  isValid: (value: unknown) => typeof value === 'bigint',
+  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
+});
+
+/** Every long of a schema as BIGINT_LONG, `"long"` and `{"type": "long", ...}` (a logical or Connect-named long) alike. */
+function bigintLongs(schema: avro.Schema): avro.Type | undefined {
+  const kind = typeof schema === 'string' ? schema : (schema as { type?: unknown }).type;
+  return kind === 'long' ? BIGINT_LONG : undefined;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** Builds the view of a parsed Avro schema; throws (avsc's or our own words) when it is not one. */
+export function avroConnectView(schema: unknown): AvroConnectView {
+  const type = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true, typeHook: bigintLongs });
+  const named = new Map<string, Node>();
+  const root = build(schema as AvroNode, '', named);
+  return {
+    schema: root.connect,
+    type,
+    decode: (payload) => root.convert(type.fromBuffer(payload)),
+  };
+}
+
+function build(node: AvroNode, namespace: string, named: Map<string, Node>): Node {
+  if (typeof node === 'string') {
+    if (PRIMITIVES.has(node)) return primitive(node, {});
+    const found = named.get(fullName(node, namespace)) ?? named.get(node);
+    if (!found) throw new Error(`unknown Avro type name ${JSON.stringify(node)}`);
+    return found;
+  }
+  if (Array.isArray(node)) return union(node as readonly AvroNode[], namespace, named);
+  const attributes = node as Record<string, unknown>;
+  const kind = attributes.type;
+  if (typeof kind !== 'string') return build(kind as AvroNode, namespace, named);
+  if (PRIMITIVES.has(kind)) return primitive(kind, attributes);
+  switch (kind) {
+    case 'record':
+    case 'error': {
+      const full = fullName(String(attributes.name), typeof attributes.namespace === 'string' ? attributes.namespace : namespace);
+      const inner = full.includes('.') ? full.slice(0, full.lastIndexOf('.')) : '';
+      const fields: { name: string; node: Node }[] = [];
+      const record: Node = {
+        connect: { type: 'struct', name: connectName(attributes) ?? full, ...connectExtras(attributes) },
+        branch: full,
+        convert(value) {
+          if (value === null || value === undefined) return null;
+          const source = value as Record<string, unknown>;
+          const out: Record<string, unknown> = {};
+          for (const field of fields) out[field.name] = field.node.convert(source[field.name]);
+          return out;
+        },
+      };
+      named.set(full, record);
+      for (const field of (attributes.fields as { name: string; type: AvroNode }[] | undefined) ?? []) {
+        fields.push({ name: field.name, node: build(field.type, inner, named) });
+      }
+      record.connect = { ...record.connect, fields: fields.map((f) => ({ ...f.node.connect, field: f.name })) };
+      return record;
+    }
+    case 'enum': {
+      const full = fullName(String(attributes.name), typeof attributes.namespace === 'string' ? attributes.namespace : namespace);
+      const node: Node = { connect: { type: 'string', ...named_(attributes) }, branch: full, convert: (value) => value ?? null };
+      named.set(full, node);
+      return node;
+    }
+    case 'fixed': {
+      const full = fullName(String(attributes.name), typeof attributes.namespace === 'string' ? attributes.namespace : namespace);
+      const node: Node = { ...primitive('bytes', attributes), branch: full };
+      named.set(full, node);
+      return node;
+    }
+    case 'array': {
+      const items = build(attributes.items as AvroNode, namespace, named);
+      return {
+        connect: { type: 'array', items: items.connect, ...named_(attributes) },
+        branch: 'array',
+        convert: (value) => (Array.isArray(value) ? value.map((item) => items.convert(item)) : null),
+      };
+    }
+    case 'map': {
+      const values = build(attributes.values as AvroNode, namespace, named);
+      return {
+        connect: { type: 'map', keys: { type: 'string' }, values: values.connect, ...named_(attributes) },
+        branch: 'map',
+        convert: (value) =>
+          value === null || value === undefined
+            ? null
+            : Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, values.convert(item)])),
+      };
+    }
+    default:
+      return build(kind, namespace, named);
+  }
+}
+
+function primitive(kind: string, attributes: Record<string, unknown>): Node {
+  const connectType = typeof attributes['connect.type'] === 'string' ? attributes['connect.type'] : (CONNECT_TYPE[kind] ?? kind);
+  const connect: ConnectSchema = { type: connectType, ...named_(attributes) };
+  const convert =
+    kind === 'long'
+      ? longToJson
+      : kind === 'bytes' || kind === 'fixed'
+        ? (value: unknown) => (Buffer.isBuffer(value) ? value.toString('base64') : (value ?? null))
+        : (value: unknown) => value ?? null;
+  return { connect, branch: kind, convert };
+}
+
+/** `["null", X]` is an optional X (what Connect's converter writes for an optional field); wider unions keep their branch's value. */
+function union(branches: readonly AvroNode[], namespace: string, named: Map<string, Node>): Node {
+  const nodes = branches.map((branch) => build(branch, namespace, named));
+  const present = nodes.filter((node) => node.branch !== 'null');
+  const byBranch = new Map(nodes.map((node) => [node.branch, node]));
+  const connect: ConnectSchema = present.length === 1 ? { ...present[0]!.connect, optional: true } : { type: 'union', optional: present.length < nodes.length };
+  return {
+    connect,
+    branch: 'union',
+    convert(value) {
+      if (value === null || value === undefined) return null;
+      // wrapUnions: avsc gives `{<branch name>: value}`.
+      const [name, inner] = Object.entries(value as Record<string, unknown>)[0] ?? [];
+      const node = name === undefined ? undefined : byBranch.get(name);
+      if (!node) throw new Error(`union value of unknown branch ${JSON.stringify(name)}`);
+      return node.convert(inner);
+    },
+  };
+}
+
+function longToJson(value: unknown): unknown {
+  if (typeof value !== 'bigint') return value ?? null;
+  return value <= MAX_SAFE && value >= -MAX_SAFE ? Number(value) : `${EXACT_NUMBER_MARKER}${value.toString()}`;
+}
+
+/** The Connect name, parameters and version of a node (from `connect.*`, else its Avro logical type). */
+function named_(attributes: Record<string, unknown>): Partial<ConnectSchema> {
+  const name = connectName(attributes) ?? (typeof attributes.logicalType === 'string' ? logicalName(attributes) : undefined);
+  return { ...(name ? { name } : {}), ...connectExtras(attributes) };
+}
+
+function connectName(attributes: Record<string, unknown>): string | undefined {
+  return typeof attributes['connect.name'] === 'string' ? attributes['connect.name'] : undefined;
+}
+
+function logicalName(attributes: Record<string, unknown>): string | undefined {
+  if (attributes.logicalType === 'decimal') return LogicalType.DECIMAL;
+  return LOGICAL[String(attributes.logicalType)];
+}
+
+function connectExtras(attributes: Record<string, unknown>): Partial<ConnectSchema> {
+  const parameters = attributes['connect.parameters'];
+  const version = attributes['connect.version'];
+  const decimalScale =
+    attributes.logicalType === 'decimal' && (parameters === undefined || parameters === null) ? { scale: String(attributes.scale ?? 0) } : undefined;
+  return {
+    ...(parameters !== null && typeof parameters === 'object' ? { parameters: parameters as Record<string, string> } : {}),
+    ...(decimalScale ? { parameters: decimalScale } : {}),
+    ...(typeof version === 'number' ? { version } : {}),
+  };
+}
+
+function fullName(name: string, namespace: string): string {
+  return name.includes('.') || namespace === '' ? name : `${namespace}.${name}`;
+}

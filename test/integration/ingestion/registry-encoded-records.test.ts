@@ -1,0 +1,380 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { Db, MongoClient } from 'mongodb';
+import { startApp, type App } from '../../../src/app';
+import { loadConfig } from '../../../src/config';
+import type { ConnectSchema } from '../../../src/ingestion/debezium/decode-connect-value';
+import { avroSchemaOf, avroValueOf, bigintLongs, readConnectMessage } from '../../support/connect-avro';
+import { specFromFile } from '../../support/ingestion-harness';
+import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
+import { testLogger } from '../../support/test-logger';
+import { waitFor } from '../../support/wait-for';
+import { toJsonText } from '../../unit/debezium/fixture-record';
+
+/**
+ * Registry-encoded raw records on the real stack, no imitation registry: a registry client library
+ * nobody here wrote, pointed at canonql's registry API (an api process), registers Avro writer
+ * schemas and serializes Debezium envelopes (PostgreSQL rows with Decimal and MicroTimestamp
+ * columns; MongoDB 2.x changes) to raw topics; an ingest process reads them through that registry.
+ * A second ingest process reads the same changes written by the JSON converter. Both end with the
+ * same canonical state. Then the failures: an unknown schema id, a record without the magic byte,
+ * the registry stopped while records wait for a schema it has not served yet.
+ */
+const ADMIN = 'registry-records-admin-key-01';
+const ROOT = path.join(__dirname, '..', '..', '..');
+const logger = testLogger('warn');
+
+jest.setTimeout(240000);
+
+/** A TCP port free now (the registry must be restartable on the same address). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+type Message = { schema: ConnectSchema; payload: unknown };
+interface Change {
+  readonly key: Message;
+  readonly value: Message | null;
+}
+
+/** The PostgreSQL captures of test/fixtures, with an `updated_at timestamp` (MicroTimestamp) column added to the row. */
+function postgresChanges(): Change[] {
+  const read = (name: string) => {
+    const text = fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'debezium', 'postgres', name), 'utf8');
+    return readConnectMessage(text) as unknown as { key: Message; value: Message | null };
+  };
+  const withTimestamp = (message: Message, micros: Record<string, number>): Message => {
+    const addColumn = (row: ConnectSchema): ConnectSchema => ({
+      ...row,
+      fields: [...(row.fields ?? []), { type: 'int64', optional: true, name: 'io.debezium.time.MicroTimestamp', version: 1, field: 'updated_at' }],
+    });
+    const schema: ConnectSchema = {
+      ...message.schema,
+      fields: message.schema.fields?.map((f) => (f.field === 'before' || f.field === 'after' ? { ...addColumn(f), field: f.field } : f)),
+    };
+    const payload = { ...(message.payload as Record<string, unknown>) };
+    for (const side of ['before', 'after'] as const) {
+      const row = payload[side] as Record<string, unknown> | null;
+      if (row) payload[side] = { ...row, updated_at: micros[side] };
+    }
+    return { schema, payload };
+  };
+  const create = read('customers-create.json');
+  const update = read('customers-update.json');
+  const remove = read('customers-delete.json');
+  const tombstone = read('customers-tombstone.json');
+  // A second customer: the first's create with another id, e-mail and a balance of 12345678.91.
+  const second = JSON.parse(JSON.stringify(create)) as { key: Message; value: Message };
+  (second.key.payload as Record<string, unknown>).id = 2;
+  const after = (second.value.payload as { after: Record<string, unknown>; source: Record<string, unknown> }).after;
+  Object.assign(after, { id: 2, email: ' B@Example.COM ', balance: Buffer.from(1234567891n.toString(16).padStart(10, '0'), 'hex').toString('base64') });
+  (second.value.payload as { source: Record<string, unknown> }).source.lsn = 22197500;
+  return [
+    { key: create.key, value: withTimestamp(create.value!, { after: 1714557600123456 }) },
+    { key: second.key, value: withTimestamp(second.value, { after: 1714557601000001 }) },
+    { key: update.key, value: withTimestamp(update.value!, { before: 1714557600123456, after: 1714557700654321 }) },
+    { key: remove.key, value: withTimestamp(remove.value!, { before: 1714557700654321 }) },
+    { key: tombstone.key, value: null },
+  ];
+}
+
+/** MongoDB 2.x order changes (`after` / `updatedFields` as Extended JSON strings) with the connector's Connect schema. */
+function mongoChanges(): Change[] {
+  const json = { type: 'string', optional: true, name: 'io.debezium.data.Json', version: 1 };
+  const schema: ConnectSchema = {
+    type: 'struct',
+    name: 'shop.shop.orders.Envelope',
+    fields: [
+      { ...json, field: 'before' },
+      { ...json, field: 'after' },
+      {
+        type: 'struct',
+        optional: true,
+        name: 'io.debezium.connector.mongodb.changestream.updatedescription',
+        version: 1,
+        field: 'updateDescription',
+        fields: [
+          { type: 'array', optional: true, items: { type: 'string' }, field: 'removedFields' },
+          { ...json, field: 'updatedFields' },
+        ],
+      },
+      {
+        type: 'struct',
+        name: 'io.debezium.connector.mongo.Source',
+        field: 'source',
+        fields: [
+          { type: 'string', field: 'version' },
+          { type: 'string', field: 'connector' },
+          { type: 'string', field: 'name' },
+          { type: 'int64', field: 'ts_ms' },
+          {
+            type: 'string',
+            optional: true,
+            name: 'io.debezium.data.Enum',
+            version: 1,
+            parameters: { allowed: 'true,last,false,incremental' },
+            field: 'snapshot',
+          },
+          { type: 'string', field: 'db' },
+          { type: 'string', field: 'collection' },
+          { type: 'int32', field: 'ord' },
+        ],
+      },
+      { type: 'string', optional: true, field: 'op' },
+      { type: 'int64', optional: true, field: 'ts_ms' },
+    ],
+  };
+  const keySchema: ConnectSchema = { type: 'struct', name: 'shop.shop.orders.Key', fields: [{ type: 'string', field: 'id' }] };
+  const change = (id: string, op: string, ts: number, ord: number, docs: { after?: unknown; updatedFields?: unknown }): Change => ({
+    key: { schema: keySchema, payload: { id: JSON.stringify({ $oid: id }) } },
+    value: {
+      schema,
+      payload: {
+        before: null,
+        after: docs.after === undefined ? null : JSON.stringify({ _id: { $oid: id }, ...(docs.after as object) }),
+        updateDescription: docs.updatedFields === undefined ? null : { removedFields: null, updatedFields: JSON.stringify(docs.updatedFields) },
+        source: { version: '2.7.3.Final', connector: 'mongodb', name: 'shop', ts_ms: ts, snapshot: 'false', db: 'shop', collection: 'orders', ord },
+        op,
+        ts_ms: ts + 3,
+      },
+    },
+  });
+  const a = '65f0c0ffee00000000000001';
+  const b = '65f0c0ffee00000000000002';
+  return [
+    change(a, 'c', 1714557600000, 1, { after: { orderId: 1001, customer: { email: 'Ann@Example.com' }, items: [{ sku: 'S-1' }, { sku: 'S-2' }] } }),
+    change(b, 'c', 1714557600000, 2, { after: { orderId: 1002, customer: { email: 'Bob@Example.com' }, items: [] } }),
+    change(a, 'u', 1714557660000, 1, { updatedFields: { 'customer.email': 'ANN@new.example.com', items: [{ sku: 'S-3' }] } }),
+  ];
+}
+
+describe('registry-encoded raw records', () => {
+  const leftovers = createLeftovers();
+  const kafka = testKafka();
+  const producer = kafka.producer();
+  const admin = kafka.admin();
+  const avroPrefix = `${uniqueName('avro')}.`;
+  const jsonPrefix = `${uniqueName('json')}.`;
+  const topics = (prefix: string) => ({ customers: `${prefix}public.customers`, orders: `${prefix}shop.orders` });
+  const avroTopics = topics(avroPrefix);
+  const jsonTopics = topics(jsonPrefix);
+  const avroDb = uniqueName('registry_avro');
+  const jsonDb = uniqueName('registry_json');
+  let port: number;
+  let registryApp: App;
+  let avroApp: App;
+  let jsonApp: App;
+  let mongo: MongoClient;
+  let client: SchemaRegistry;
+
+  const env = (database: string, prefix: string, extra: Record<string, string>) => {
+    const specsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-'));
+    const t = topics(prefix);
+    fs.writeFileSync(path.join(specsDir, 'customer.json'), JSON.stringify(specFromFile('customer.json', t.customers)));
+    fs.writeFileSync(path.join(specsDir, 'order.json'), JSON.stringify(specFromFile('order.json', t.orders)));
+    return {
+      ...process.env,
+      CANONQL_MODE: 'test',
+      CANONQL_HTTP_PORT: '0',
+      MONGODB_DATABASE: database,
+      CANONQL_ADMIN_KEYS: ADMIN,
+      CANONQL_SPECS_DIR: specsDir,
+      CANONQL_INGEST_GROUP_ID: uniqueName('registry-ingest'),
+      CANONQL_DEADLETTER_TOPIC: uniqueName('registry-deadletter'),
+      CANONQL_CANONICAL_TOPIC_PREFIX: `${uniqueName('canonical')}.`,
+      CANONQL_INGEST_FROM_BEGINNING: 'true',
+      CANONQL_CATALOG_POLL_MS: '200',
+      CANONQL_DEMO_FEED: 'false',
+      CANONQL_METRICS: 'false',
+      ...extra,
+    };
+  };
+  const startRegistry = () =>
+    startApp(loadConfig(env(avroDb, avroPrefix, { CANONQL_ROLES: 'api', CANONQL_HTTP_PORT: String(port), CANONQL_HTTP_HOST: '127.0.0.1' })), logger);
+
+  const produce = async (topic: string, messages: { key: Buffer | string; value: Buffer | string | null }[]) => {
+    await producer.send({ topic, acks: -1, messages });
+  };
+  const asJson = (change: Change) => ({ key: toJsonText(change.key), value: change.value === null ? null : toJsonText(change.value) });
+  const schemaIds = new Map<string, number>();
+  /** Registers the message's Avro schema under `<topic>-key|value` (once per schema) and serializes it with the client. */
+  const asAvro = async (topic: string, change: Change) => {
+    const encode = async (part: 'key' | 'value', message: Message) => {
+      const schema = JSON.stringify(avroSchemaOf(message.schema));
+      let id = schemaIds.get(`${topic}-${part}:${schema}`);
+      if (id === undefined) {
+        id = (await client.register({ type: SchemaType.AVRO, schema }, { subject: `${topic}-${part}` })).id;
+        schemaIds.set(`${topic}-${part}:${schema}`, id);
+      }
+      return client.encode(id, avroValueOf(message.schema, message.payload) as object);
+    };
+    return { key: await encode('key', change.key), value: change.value === null ? null : await encode('value', change.value) };
+  };
+  const outcomes = (app: App) => Object.values(app.ingestion!.stats.outcomes).reduce((a, b) => a + b, 0);
+  const stateOf = async (db: Db, subject: string) =>
+    (await db.collection(`state_${subject}`).find({}).sort({ _id: 1 }).toArray()).map((doc) => ({
+      _id: doc._id,
+      data: doc.data,
+      version: doc._meta.version,
+      deleted: doc._meta.deleted,
+    }));
+  const deadLetters = async (topic: string) =>
+    (await mongo.db(avroDb).collection('dead_letters').find({ topic }).sort({ offset: 1 }).toArray()).map((d) => ({ offset: d.offset, code: d.code }));
+
+  beforeAll(async () => {
+    port = await freePort();
+    mongo = await testMongo();
+    leftovers.add(() => mongo.close());
+    leftovers.add(() => mongo.db(avroDb).dropDatabase());
+    leftovers.add(() => mongo.db(jsonDb).dropDatabase());
+    await producer.connect();
+    leftovers.add(() => producer.disconnect());
+    await admin.connect();
+    leftovers.add(() => admin.disconnect());
+    registryApp = await startRegistry();
+    leftovers.add(() => registryApp.stop());
+    avroApp = await startApp(
+      loadConfig(
+        env(avroDb, avroPrefix, {
+          CANONQL_ROLES: 'ingest',
+          CANONQL_RECORD_FORMATS: `${avroPrefix}*=avro`,
+          CANONQL_SOURCE_REGISTRY_URL: `http://127.0.0.1:${port}/registry`,
+          CANONQL_SOURCE_REGISTRY_USER_INFO: `canonql:${ADMIN}`,
+          // Long enough to outlast the registry's restart below (backoff up to 4 s between tries).
+          CANONQL_SOURCE_REGISTRY_ATTEMPTS: '30',
+          CANONQL_SOURCE_REGISTRY_TIMEOUT_MS: '2000',
+        }),
+      ),
+      logger,
+    );
+    leftovers.add(() => avroApp.stop());
+    jsonApp = await startApp(loadConfig(env(jsonDb, jsonPrefix, { CANONQL_ROLES: 'ingest' })), logger);
+    leftovers.add(() => jsonApp.stop());
+    client = new SchemaRegistry(
+      { host: `http://127.0.0.1:${port}/registry`, auth: { username: 'canonql', password: ADMIN } },
+      { [SchemaType.AVRO]: { wrapUnions: true, typeHook: bigintLongs } },
+    );
+  });
+  afterAll(() => leftovers.dispose());
+
+  it('gives the same canonical state from Avro records read through the registry as from their JSON converter twins', async () => {
+    const pg = postgresChanges();
+    const mongoOrders = mongoChanges();
+    await produce(jsonTopics.customers, pg.map(asJson));
+    await produce(jsonTopics.orders, mongoOrders.map(asJson));
+    const avroCustomers = [];
+    for (const change of pg) avroCustomers.push(await asAvro(avroTopics.customers, change));
+    const avroOrders = [];
+    for (const change of mongoOrders) avroOrders.push(await asAvro(avroTopics.orders, change));
+    await produce(avroTopics.customers, avroCustomers);
+    await produce(avroTopics.orders, avroOrders);
+    // The records are in the wire format: magic byte 0, then the id the registry gave.
+    expect(avroCustomers[0]!.value![0]).toBe(0);
+    expect(avroCustomers[0]!.value!.readInt32BE(1)).toBe(schemaIds.get(`${avroTopics.customers}-value:${JSON.stringify(avroSchemaOf(pg[0]!.value!.schema))}`));
+
+    const total = pg.length + mongoOrders.length;
+    await waitFor('both ingest processes done', () => outcomes(jsonApp) >= total && outcomes(avroApp) >= total, { timeoutMs: 120000, intervalMs: 200 });
+    expect(avroApp.ingestion!.stats.outcomes).toEqual(jsonApp.ingestion!.stats.outcomes);
+    expect(avroApp.ingestion!.stats.outcomes['dead-lettered'] ?? 0).toBe(0);
+
+    const [avroCustomerState, jsonCustomerState] = [await stateOf(mongo.db(avroDb), 'customer'), await stateOf(mongo.db(jsonDb), 'customer')];
+    expect(avroCustomerState).toEqual(jsonCustomerState);
+    // What the state holds: the exact decimal and the MicroTimestamp as an ISO instant, from both formats.
+    expect(avroCustomerState).toEqual([
+      expect.objectContaining({
+        _id: '1',
+        version: 3,
+        deleted: true,
+        data: expect.objectContaining({ balance: '11.00', updatedAt: '2024-05-01T10:01:40.654321Z' }),
+      }),
+      expect.objectContaining({
+        _id: '2',
+        version: 1,
+        deleted: false,
+        data: expect.objectContaining({ balance: '12345678.91', email: 'b@example.com', updatedAt: '2024-05-01T10:00:01.000001Z' }),
+      }),
+    ]);
+    const avroOrderState = await stateOf(mongo.db(avroDb), 'order');
+    expect(avroOrderState).toEqual(await stateOf(mongo.db(jsonDb), 'order'));
+    expect(avroOrderState.map((o) => o.data)).toEqual([
+      // currency and created_by: the canonical schema's defaults.
+      { order_id: '1001', customer: { email: 'ann@new.example.com' }, line_items: [{ sku: 'S-3' }], currency: 'USD', created_by: 'system' },
+      { order_id: '1002', customer: { email: 'bob@example.com' }, line_items: [], currency: 'USD', created_by: 'system' },
+    ]);
+
+    // Discovery profiled the Avro records and recorded the writer schema ids with the inferred version.
+    const versions = await waitFor('a raw-schema version of the Avro topic', async () => {
+      const found = await mongo.db(avroDb).collection('discovery_versions').find({ topic: avroTopics.customers }).toArray();
+      return found.length > 0 ? found : undefined;
+    });
+    expect(versions[0]!.writerSchemaIds).toEqual(expect.arrayContaining([avroCustomers[0]!.value!.readInt32BE(1)]));
+  });
+
+  it('dead-letters an unknown schema id and a record without the magic byte with their own codes, and goes on', async () => {
+    const before = outcomes(avroApp);
+    const good = await asAvro(avroTopics.orders, mongoChanges()[1]!);
+    const unknownId = Buffer.concat([Buffer.from([0, 0, 0x0f, 0x42, 0x3f]), good.value!.subarray(5)]);
+    const base = (await admin.fetchTopicOffsets(avroTopics.orders))[0]!.high;
+    await produce(avroTopics.orders, [
+      { key: good.key, value: unknownId },
+      { key: good.key, value: JSON.stringify({ schema: null, payload: { op: 'c' } }) },
+      { key: good.key, value: Buffer.from([1, 0, 0, 0, 1, 2]) },
+      { key: good.key, value: good.value },
+    ]);
+    await waitFor('four more outcomes', () => outcomes(avroApp) >= before + 4, { timeoutMs: 60000, intervalMs: 200 });
+    const letters = await waitFor('three dead letters', async () => {
+      const found = (await deadLetters(avroTopics.orders)).filter((d) => BigInt(d.offset) >= BigInt(base));
+      return found.length === 3 ? found : undefined;
+    });
+    const at = (n: number) => String(BigInt(base) + BigInt(n));
+    expect(letters).toEqual([
+      { offset: at(0), code: 'SCHEMA_ID_UNKNOWN' },
+      { offset: at(1), code: 'WIRE_FORMAT_INVALID' },
+      { offset: at(2), code: 'WIRE_FORMAT_INVALID' },
+    ]);
+  });
+
+  it('waits for a registry stopped mid-stream, then reads on: nothing lost, nothing dead-lettered', async () => {
+    // A new writer schema (an optional column more), registered while the registry is up, first
+    // needed by ingestion while it is down.
+    const [create] = postgresChanges();
+    const widened: Message = {
+      schema: {
+        ...create!.value!.schema,
+        fields: create!.value!.schema.fields?.map((f) =>
+          f.field === 'after' || f.field === 'before' ? { ...f, fields: [...(f.fields ?? []), { type: 'string', optional: true, field: 'tier' }] } : f,
+        ),
+      },
+      payload: {
+        ...(create!.value!.payload as Record<string, unknown>),
+        after: { ...((create!.value!.payload as { after: Record<string, unknown> }).after ?? {}), id: 3, email: 'c@x.io', tier: 'gold' },
+        source: { ...(create!.value!.payload as { source: Record<string, unknown> }).source, lsn: 22198000 },
+      },
+    };
+    const key: Message = { ...create!.key, payload: { id: 3 } };
+    const records = [await asAvro(avroTopics.customers, { key, value: widened })];
+    const before = outcomes(avroApp);
+    const lettersBefore = (await deadLetters(avroTopics.customers)).length;
+    await registryApp.stop();
+    await produce(avroTopics.customers, records);
+    // Ingestion is now retrying the schema it cannot read; the registry comes back on its address.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    expect(outcomes(avroApp)).toBe(before);
+    registryApp = await startRegistry();
+    await waitFor('the record applied once the registry is back', () => outcomes(avroApp) >= before + 1, { timeoutMs: 120000, intervalMs: 200 });
+    expect(avroApp.ingestion!.stats.outcomes['dead-lettered'] ?? 0).toBe(3);
+    expect((await deadLetters(avroTopics.customers)).length).toBe(lettersBefore);
+    const stored = await mongo
+      .db(avroDb)
+      .collection('state_customer')
+      .findOne({ _id: '3' as never });
+    expect(stored?.data).toEqual(expect.objectContaining({ customerId: '3', email: 'c@x.io', tier: 'GOLD' }));
+  });
+});
