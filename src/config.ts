@@ -209,6 +209,12 @@ export const SETTINGS: readonly SettingSpec[] = [
   },
   { name: 'CANONQL_OPERATION_TIMEOUT_MS', default: '30000', description: 'HTTP operations unanswered by then: HTTP 504 `OPERATION_TIMEOUT`; `0`: none.' },
   {
+    name: 'CANONQL_WS_KEEPALIVE_MS',
+    default: '12000',
+    description:
+      'Websocket keep-alive: a ping this often; a connection that has not answered within the same time is terminated (the client sees 1006). A client that stops reading its socket answers no ping either, so this can end it before its backlog makes it `SUBSCRIBER_TOO_SLOW`. `0`: off.',
+  },
+  {
     name: 'CANONQL_CATALOG_POLL_MS',
     check: { kind: 'integer', min: 50 },
     default: '1000',
@@ -741,6 +747,7 @@ function readApiHardening(read: (name: string) => string, env: Env, where: { mod
     rateLimitPerMinute: int('CANONQL_RATE_LIMIT_PER_MINUTE', 0, production ? 1200 : 0),
     maxSubscriptionsPerConnection: int('CANONQL_MAX_SUBSCRIPTIONS_PER_CONNECTION', 1),
     operationTimeoutMs: int('CANONQL_OPERATION_TIMEOUT_MS', 0),
+    wsKeepAliveMs: int('CANONQL_WS_KEEPALIVE_MS', 0),
   };
   return { adminKeys, auth: { apiKeys, jwt, requireAuth: bool('CANONQL_REQUIRE_AUTH', production) }, limits };
 }

@@ -79,6 +79,7 @@ export async function mountGraphqlEndpoint(options: {
         ),
     },
     wsServer,
+    limits.wsKeepAliveMs > 0 ? limits.wsKeepAliveMs : Number.POSITIVE_INFINITY,
   );
 
   const apollo = new ApolloServer<ApiContext>({

@@ -12,6 +12,11 @@ export interface ApiLimits extends OperationLimits {
   readonly maxSubscriptionsPerConnection: number;
   /** An HTTP operation not answered by then gets OPERATION_TIMEOUT; 0: no timeout. */
   readonly operationTimeoutMs: number;
+  /**
+   * Websocket keep-alive (graphql-ws's): a ping every this many ms; a connection that has not
+   * answered within the same time is terminated. 0: off.
+   */
+  readonly wsKeepAliveMs: number;
 }
 
 export const DEFAULT_API_LIMITS: ApiLimits = {
@@ -22,4 +27,5 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   rateLimitPerMinute: 1200,
   maxSubscriptionsPerConnection: 100,
   operationTimeoutMs: 30_000,
+  wsKeepAliveMs: 12_000,
 };

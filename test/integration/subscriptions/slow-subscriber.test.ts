@@ -13,20 +13,45 @@ import { waitFor } from '../../support/wait-for';
 import { WS_CLOSE_SUBSCRIBER_TOO_SLOW } from '../../../src/subscriptions/slow-subscriber-close';
 
 const KEYS = 50;
-const EVENTS = 6000;
 /** Every payload carries this much text, so an unbounded backlog would show in the heap at once. */
 const PAD = 'x'.repeat(3000);
 const QUERY = 'subscription { orderChanged { eventId key version node { line_items { sku } } } }';
+/** The server's bound: frames handed to a socket and not written out (docs/operations.md, backpressure). */
+const MAX_UNWRITTEN = 1000;
 
-jest.setTimeout(240_000);
+/**
+ * The most changes that can be needed before the slow subscriber overflows, whatever the kernel
+ * makes of its socket buffers: until the server's bound is reached, the kernel holds at most the
+ * client's receive buffer and the server's send buffer, each at most its sysctl maximum (Linux
+ * autotunes them up to that; 32 MiB + 4 MiB here). The load stops as soon as the server has ended
+ * the subscriber, so this is only a bound that cannot be too small, never the expected amount.
+ */
+function overflowBound(payloadBytes: number): number {
+  const maxOf = (file: string, fallback: number) => {
+    try {
+      return Number(fs.readFileSync(file, 'utf8').trim().split(/\s+/).pop());
+    } catch {
+      return fallback;
+    }
+  };
+  const kernelBytes = maxOf('/proc/sys/net/ipv4/tcp_rmem', 64 * 2 ** 20) + maxOf('/proc/sys/net/ipv4/tcp_wmem', 64 * 2 ** 20);
+  return MAX_UNWRITTEN + Math.ceil(kernelBytes / payloadBytes) + 1000;
+}
+
+jest.setTimeout(600_000);
 
 /**
  * A subscriber that stops reading its socket under load: the server ends it with the coded error
  * SUBSCRIBER_TOO_SLOW and closes its connection with 4413, other subscribers go on, and the
- * server's heap stays bounded (measured after full collections while the load runs: an unbounded
- * backlog of ~6000 × 3 KB payloads would hold about 20 MiB until the close; the bound allows 12).
- * The server runs in a process of its own (heap-measured-app.ts), so its heap holds nothing of the
- * suites that ran before in this jest worker. Ends with the shared checker.
+ * server's heap stays bounded (measured after full collections while the load runs: what the slow
+ * subscriber held is released when it is closed; the bound allows 12 MiB for 1000 × 3 KB
+ * payloads). The server runs in a process of its own (heap-measured-app.ts), so its heap holds
+ * nothing of the suites that ran before in this jest worker. Changes are produced until the server
+ * has ended the slow subscriber (at most {@link overflowBound}), so the case does not depend on
+ * the kernel's socket buffers. The websocket keep-alive is off here: a client that reads nothing
+ * answers no ping, and the keep-alive (CANONQL_WS_KEEPALIVE_MS, 12 s) would end it with 1006
+ * before a loaded machine has pushed enough changes through to overflow it. Ends with the shared
+ * checker.
  */
 describe('reliability: a subscriber that stops reading', () => {
   const leftovers = createLeftovers();
@@ -45,6 +70,7 @@ describe('reliability: a subscriber that stops reading', () => {
       CANONQL_CANONICAL_TOPIC_PREFIX: prefix,
       CANONQL_METRICS: 'false',
       CANONQL_DISCOVERY_SAMPLE_RATE: '0',
+      CANONQL_WS_KEEPALIVE_MS: '0',
     });
     leftovers.add(() => app.stop());
     leftovers.add(async () => fs.rmSync(specsDir, { recursive: true, force: true }));
@@ -111,23 +137,28 @@ describe('reliability: a subscriber that stops reading', () => {
 
     const baseline = await app.heap();
     app.startSampling();
-    const load = (async () => {
-      for (let n = 1; n < EVENTS; n += 100) {
-        await produce(
-          kafka,
-          rawTopic,
-          Array.from({ length: Math.min(100, EVENTS - n) }, (_, i) => change(n + i)),
-        );
-        await sleep(50);
-      }
-    })();
-    // Well past the point where its backlog (socket buffers + 1000 queued payloads) overflowed, the
-    // slow client reads again, within the 30 s ws gives a peer to take the close frame before it
-    // destroys the socket (a client that never reads again sees 1006 then; the server is freed either way).
-    await waitFor('the fast subscriber to be well ahead', () => fastReceived >= 2500, { timeoutMs: 120_000, intervalMs: 200 });
+    // Changes until the server ends the slow subscriber (its warning carries the code), at most the bound.
+    const bound = overflowBound(PAD.length);
+    const ended = () => app.output().includes(`"code":"SUBSCRIBER_TOO_SLOW"`);
+    let produced = 1;
+    while (!ended() && produced < bound) {
+      const count = Math.min(100, bound - produced);
+      await produce(
+        kafka,
+        rawTopic,
+        Array.from({ length: count }, (_, i) => change(produced + i)),
+      );
+      produced += count;
+      // Paced by the pipeline (the fast subscriber at most 200 changes behind), so the count at which
+      // the server ends the slow subscriber is about what it had been sent by then.
+      await waitFor('the fast subscriber to keep up', () => ended() || fastReceived >= produced - 1 - 200, { timeoutMs: 240_000, intervalMs: 50 });
+    }
+    await waitFor(`the server to end the slow subscriber (${produced} changes produced, bound ${bound})`, ended, { timeoutMs: 240_000, intervalMs: 200 });
+    // It reads again within the 30 s ws gives a peer to take the close frame before destroying the
+    // socket (a client that never reads again sees 1006 then; the server is freed either way).
     slow.resume();
-    await load;
-    await waitFor('the fast subscriber to receive every change', () => fastReceived >= EVENTS - 1, { timeoutMs: 180_000, intervalMs: 500 });
+    console.log(`[measure] the slow subscriber was ended after ${produced} changes (bound ${bound})`);
+    await waitFor('the fast subscriber to receive every change', () => fastReceived >= produced - 1, { timeoutMs: 240_000, intervalMs: 500 });
     const { peak, samples } = await app.peak();
 
     // The slow client, reading again, found the coded error, then the close code.
@@ -136,7 +167,7 @@ describe('reliability: a subscriber that stops reading', () => {
     const error = slowMessages.find((m) => m.type === 'error');
     expect(error?.payload).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'SUBSCRIBER_TOO_SLOW' }) })]);
     // It got less than everything (it was cut off), the fast one everything.
-    expect(slowMessages.filter((m) => m.type === 'next').length).toBeLessThan(EVENTS - 1);
+    expect(slowMessages.filter((m) => m.type === 'next').length).toBeLessThan(produced - 1);
     const after = await app.heap();
     console.log(
       `[measure] server heap MiB after GC (own process): baseline ${baseline.toFixed(1)}, peak during load ${peak.toFixed(1)} over ${samples} samples, after ${after.toFixed(1)}`,
@@ -150,10 +181,10 @@ describe('reliability: a subscriber that stops reading', () => {
     const mongo = await testMongo();
     leftovers.add(() => mongo.close());
     const db = mongo.db(app.database);
-    const rawLog = new Map([[0, Array.from({ length: EVENTS }, (_, n) => ({ key: oid(n % KEYS), version: Math.floor(n / KEYS) + 1 }))]]);
+    const rawLog = new Map([[0, Array.from({ length: produced }, (_, n) => ({ key: oid(n % KEYS), version: Math.floor(n / KEYS) + 1 }))]]);
     const offsets = createOffsetSampler({ kafka, db, subject: 'order', groupId, rawTopic, rawLog });
     expect(await offsets.sample()).toBe(true);
-    const expected = expectedModel(EVENTS, KEYS);
+    const expected = expectedModel(produced, KEYS);
     for (const entry of expected.values()) (entry.data.line_items as unknown[]).push({ sku: PAD });
     expectReliable(await checkReliability({ kafka, db, canonicalTopic: `${prefix}order`, offsets, model: { subject: 'order', expected } }));
   });
