@@ -13,7 +13,6 @@ import { specFromFile } from './ingestion-harness';
 import { checkReliability, createOffsetSampler, type CheckReport, type OffsetSampler } from './reliability-checker';
 import { startService, type ServiceProcess } from './service-process';
 import { testKafka, testMongo, uniqueName } from './test-env';
-import { waitFor } from './wait-for';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -73,7 +72,7 @@ export interface ReliabilityWorld {
   /** Environment of an ingestion (or api) process of this world. */
   env(extra?: Record<string, string>): Record<string, string>;
   startIngestion(extra?: Record<string, string>): ServiceProcess;
-  /** Resolves once the store holds every produced change. */
+  /** Resolves once the store holds every produced change; fails after `timeoutMs` without a change applied, saying how far it got. */
   waitApplied(timeoutMs?: number): Promise<void>;
   check(): Promise<CheckReport>;
   dispose(): Promise<void>;
@@ -168,33 +167,63 @@ export async function createReliabilityWorld(name: string, options: WorldOptions
       return service;
     },
     async waitApplied(timeoutMs = 90000) {
-      await waitFor(
-        `all ${produced} changes applied`,
-        async () => {
-          const docs = await db
-            .collection<{ _id: string; _meta: { version: number } }>(stateCollectionName('order'))
-            .find({}, { projection: { _meta: 1 } })
-            .toArray();
-          const versions = new Map(docs.map((d) => [String(d._id), d._meta.version]));
-          // A hard-deleted key may be gone from the store, or kept as a deleted marker at its version.
-          if (
-            !(
-              [...model].every(([key, want]) => versions.get(key) === want.version || (want.data === null && !versions.has(key))) &&
-              docs.every((d) => model.has(String(d._id)))
-            )
-          )
-            return false;
-          // A batch's dead letters are written after its state (and before its offsets are
-          // committed): the state alone being current does not mean the letters are in yet.
-          if (deadLettered.size === 0) return true;
+      // Waits as long as changes keep being applied; fails after `timeoutMs` without progress, saying
+      // how far it got, what ingestion has consumed and what the processes said last: a change lost
+      // (everything consumed, some key short) reads differently from a slow pipeline.
+      const progress = async () => {
+        const docs = await db
+          .collection<{ _id: string; _meta: { version: number } }>(stateCollectionName('order'))
+          .find({}, { projection: { _meta: 1 } })
+          .toArray();
+        const versions = new Map(docs.map((d) => [String(d._id), d._meta.version]));
+        // A hard-deleted key may be gone from the store, or kept as a deleted marker at its version.
+        const behind = [...model].filter(([key, want]) => !(versions.get(key) === want.version || (want.data === null && !versions.has(key))));
+        const unexpected = docs.filter((d) => !model.has(String(d._id))).length;
+        const applied = [...model].reduce((sum, [key, want]) => sum + Math.min(versions.get(key) ?? (want.data === null ? want.version : 0), want.version), 0);
+        // A batch's dead letters are written after its state (and before its offsets are
+        // committed): the state alone being current does not mean the letters are in yet.
+        let lettersMissing = 0;
+        if (behind.length === 0 && unexpected === 0 && deadLettered.size > 0) {
           const letters = await db
             .collection<{ code: string; details: { key?: string; version?: number } | null }>(DEAD_LETTER_COLLECTION)
             .find({}, { projection: { code: 1, details: 1 } })
             .toArray();
-          return [...deadLettered].every(([kv, code]) => letters.some((l) => l.code === code && `${l.details?.key}@${l.details?.version}` === kv));
-        },
-        { timeoutMs, intervalMs: 500 },
-      );
+          lettersMissing = [...deadLettered].filter(
+            ([kv, code]) => !letters.some((l) => l.code === code && `${l.details?.key}@${l.details?.version}` === kv),
+          ).length;
+        }
+        return {
+          done: behind.length === 0 && unexpected === 0 && lettersMissing === 0,
+          applied: applied - lettersMissing,
+          behind: behind.map(([key, want]) => `${key}@${versions.get(key) ?? '-'}/${want.version}`),
+          unexpected,
+          lettersMissing,
+        };
+      };
+      let last = await progress();
+      let lastMoved = Date.now();
+      while (!last.done) {
+        if (Date.now() - lastMoved > timeoutMs) {
+          const admin = kafka.admin();
+          await admin.connect();
+          const lag = await Promise.all([admin.fetchTopicOffsets(rawTopic), admin.fetchOffsets({ groupId, topics: [rawTopic] })])
+            .then(([ends, [committed]]) =>
+              ends.map((p) => `p${p.partition} ${committed?.partitions.find((c) => c.partition === p.partition)?.offset ?? '-'}/${p.high}`).join(', '),
+            )
+            .finally(() => admin.disconnect());
+          const tails = processes.map(
+            (p, i) =>
+              `--- ingestion process ${i + 1} (exit ${p.child.exitCode ?? p.child.signalCode ?? 'running'}), last output:\n${p.output.join('').split('\n').slice(-15).join('\n')}`,
+          );
+          throw new Error(
+            `no change applied for ${timeoutMs} ms: ${last.applied} of ${produced} changes in state; keys behind (key@stored/expected): ${last.behind.slice(0, 20).join(' ')}${last.behind.length > 20 ? ' …' : ''}; unexpected keys ${last.unexpected}; dead letters missing ${last.lettersMissing}; ingestion group committed/end offsets: ${lag}\n${tails.join('\n')}`,
+          );
+        }
+        await sleep(500);
+        const next = await progress();
+        if (next.applied !== last.applied) lastMoved = Date.now();
+        last = next;
+      }
     },
     async check() {
       await sampler.sample();
