@@ -25,12 +25,10 @@
  * `--reads-only`: load the documents with one unordered bulk insert and time only the pages.
  *
  * `--classes DIR`: the launcher's compiled classes to run (default: the stack's, in the per-user
- * cache), e.g. `javac -cp '<cache>/mongo-java-server-<version>/libs/*' -d DIR infra/java/MongoServerMain.java`
+ * cache), e.g. `javac -cp '<cache>/mongo-java-server-<version>/libs/*' -d DIR infra/java/*.java`
  * to measure a change of the launcher before the stack installs it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
@@ -38,6 +36,7 @@ import { stackPaths } from '../infra/stack/stack-config';
 import { orderKeysOf } from '../src/state/order-keys';
 import { fmt, machine, percentile, writeResults } from './support/bench-common';
 import { readBenchArgs } from './support/bench-args';
+import { freePort, startStore, stopStore, waitForPing } from './support/own-store';
 
 const { values: args } = readBenchArgs({
   command: 'npm run bench:store-jit --',
@@ -89,62 +88,6 @@ interface Measured {
   idPageP50Ms: number;
   keyPageP50Ms: number;
   rssMiB: number;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function startStore(flags: readonly string[], classes: string, port: number, dataFile: string): ChildProcess {
-  const paths = stackPaths();
-  return spawn(
-    'java',
-    [
-      '-Xms64m',
-      '-Xmx768m',
-      ...flags,
-      '-Djava.awt.headless=true',
-      '-cp',
-      `${classes}${path.delimiter}${path.join(paths.mongoServerLibs, '*')}`,
-      'MongoServerMain',
-      '127.0.0.1',
-      String(port),
-      dataFile,
-    ],
-    { stdio: 'ignore' },
-  );
-}
-
-async function stopStore(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 20000);
-  await exited;
-  clearTimeout(timer);
-}
-
-async function waitForPing(uri: string, startedAt: number, child: ChildProcess): Promise<number> {
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`the store exited with ${child.exitCode} before answering`);
-    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 200, connectTimeoutMS: 200 });
-    try {
-      await client.connect();
-      await client.db('admin').command({ ping: 1 });
-      return performance.now() - startedAt;
-    } catch {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    } finally {
-      await client.close();
-    }
-  }
 }
 
 function entity(n: number, version: number): Document {

@@ -3,14 +3,20 @@
  * (run by the store on the order keys, state/order-keys.ts) beside today's `orders(first: 20)`,
  * through canonql's real GraphQL endpoint (Apollo Server 5 over express) on the same store.
  *
- *   npm run bench:values -- [--entities 5000] [--requests 300] [--runs 3] [--index]
+ *   npm run bench:values -- [--entities 5000] [--requests 300] [--runs 3] [--classes DIR] [--label NAME]
  *
  * 5,000 orders and 5,000 customers (the seed schemas; the order schema has no Decimal field, so
  * the Decimal range runs on `customer.balance`, mixed signs and magnitudes, two places) are written
- * through the entity store, which writes the order keys. Each query is sent `requests` times in a
+ * through the entity store, which writes the order keys, and each subject gets its order-key
+ * indexes as the API creates them (ensureOrderKeyIndexes). Each query is sent `requests` times in a
  * row (one in flight) per run after a warm-up; a run's figure is its median latency and its
  * requests per second; the result is the median of the runs, with every run shown.
  * Results: bench-results/value-filter.json.
+ *
+ * `--classes DIR`: run on a store of its own (bench/support/own-store.ts) started from the local
+ * store's launcher compiled into DIR (`javac -cp '<cache>/mongo-java-server-<version>/libs/*' -d DIR
+ * infra/java/*.java`), instead of the stack's: a launcher change measured before the stack runs it,
+ * or an earlier launcher (the stack's cached classes) for the figures before a change.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,17 +25,20 @@ import express from 'express';
 import { MongoClient } from 'mongodb';
 import pino from 'pino';
 import { loadCanonicalSchemas } from '../src/catalog/canonical-schemas';
+import { modelObject } from '../src/catalog/field-model';
 import { createSubjectCatalog } from '../src/catalog/subject-catalog';
 import { createEventLog } from '../src/events/event-log';
 import { createAccessPolicy } from '../src/graphql/access';
 import { buildApiSchema } from '../src/graphql/build-api-schema';
 import { mountGraphqlEndpoint } from '../src/graphql/graphql-endpoint';
+import { orderKeyIndexFields } from '../src/graphql/subject/list-query';
 import { SchemaGateway } from '../src/graphql/schema-gateway';
 import { createEntityStore, type StoredEntity } from '../src/state/entity-store';
 import { stackUp } from '../infra/stack/stack';
 import { createProgress } from '../infra/stack/progress';
 import { ROOT, config, fmt, machine, percentile, uniqueName, writeResults } from './support/bench-common';
 import { readBenchArgs } from './support/bench-args';
+import { startOwnStore } from './support/own-store';
 
 const { values: args } = readBenchArgs({
   command: 'npm run bench:values --',
@@ -37,14 +46,15 @@ const { values: args } = readBenchArgs({
     entities: { type: 'number', default: 5000, help: 'entities stored' },
     requests: { type: 'number', default: 300, help: 'requests timed per query' },
     runs: { type: 'number', default: 3, help: 'runs' },
-    index: { type: 'flag', help: 'also index the order key sorted and filtered on' },
+    classes: { type: 'string', placeholder: 'DIR', help: "run on a store of its own started from the launcher classes in DIR (default: the stack's store)" },
+    label: { type: 'string', placeholder: 'NAME', help: 'write bench-results/value-filter-NAME.json (e.g. before)' },
   },
 });
 const ENTITIES = args.entities;
 const REQUESTS = args.requests;
 const RUNS = args.runs;
-/** `--index`: also index the order key sorted and filtered on (what a per-field index would give). */
-const INDEX = args.index;
+const CLASSES = args.classes ?? '';
+const LABEL = args.label ?? '';
 
 const QUERIES = {
   orders: '{ orders(first: 20) { totalCount edges { cursor node { id order_id currency } } pageInfo { hasNextPage endCursor } } }',
@@ -70,8 +80,9 @@ function meta(i: number): StoredEntity['_meta'] {
 }
 
 async function main(): Promise<void> {
-  if (config.usesLocalStack) await stackUp(createProgress());
-  const mongo = new MongoClient(config.mongo.uri);
+  const own = CLASSES ? await startOwnStore(path.resolve(CLASSES)) : null;
+  if (!own && config.usesLocalStack) await stackUp(createProgress());
+  const mongo = new MongoClient(own ? own.uri : config.mongo.uri);
   await mongo.connect();
   const db = mongo.db(uniqueName('bench_values'));
   const agent = new http.Agent({ keepAlive: true });
@@ -109,11 +120,12 @@ async function main(): Promise<void> {
           subject,
           list.slice(i, i + 500).map((next) => ({ key: next._id, expectedVersion: null, next })),
         );
-      await store.ensureIndexes(subject);
     }
-    if (INDEX) await db.collection('state_customer').createIndex({ '_k.balance': 1, _id: 1 });
-
     const catalog = createSubjectCatalog(loadCanonicalSchemas(path.join(ROOT, 'schema', 'canonical')).values());
+    for (const { subject, schema } of catalog.list()) {
+      await store.ensureIndexes(subject);
+      await store.ensureOrderKeyIndexes(subject, orderKeyIndexFields(modelObject(schema)));
+    }
     const app = express();
     server = http.createServer(app);
     await mountGraphqlEndpoint({
@@ -193,13 +205,14 @@ async function main(): Promise<void> {
     }
     console.log(`\nDecimal range + sort / orders(first: 20), p50: ${fmt(ratio, 2)}x`);
     console.log(
-      `wrote ${writeResults('value-filter', { benchmark: 'value-filter', at: new Date().toISOString(), machine: machine(), settings: { entities: ENTITIES, requests: REQUESTS, runs: RUNS, index: INDEX }, queries: QUERIES, summary, ratio })}`,
+      `wrote ${writeResults(LABEL ? `value-filter-${LABEL}` : 'value-filter', { benchmark: 'value-filter', at: new Date().toISOString(), machine: machine(), settings: { entities: ENTITIES, requests: REQUESTS, runs: RUNS, store: own ? `own store, launcher classes ${path.resolve(CLASSES)}` : "the stack's" }, queries: QUERIES, summary, ratio })}`,
     );
   } finally {
     agent.destroy();
     if (server) await new Promise((resolve) => server!.close(() => resolve(undefined)));
     await db.dropDatabase().catch(() => undefined);
     await mongo.close();
+    await own?.stop();
   }
 }
 

@@ -17,6 +17,7 @@ import { createRegistryService } from './catalog/registry-service';
 import { createSchemaIds } from './catalog/schema-ids';
 import { syncCatalogFromRegistry } from './catalog/schema-registry-sync';
 import { createSubjectCatalog, type SubjectCatalog } from './catalog/subject-catalog';
+import { modelObject } from './catalog/field-model';
 import type { Config } from './config';
 import { startDemoFeed } from './demo/demo-feed';
 import { createDiscoveryReader } from './discovery/discovery-reader';
@@ -37,6 +38,7 @@ import { createSubjectStatusReader } from './graphql/status/subject-status';
 import { SchemaGateway } from './graphql/schema-gateway';
 import type { SharedSubscriptions } from './graphql/shared-subscriptions';
 import { buildServedSchema, type BuildSchema } from './graphql/served-schema';
+import { orderKeyIndexFields } from './graphql/subject/list-query';
 import { subscriptionFields } from './graphql/subscription-fields';
 import { healthRoutes } from './http/health-routes';
 import type { SiteLinks } from './http/html';
@@ -476,12 +478,26 @@ async function startApiRole(core: Core, app: express.Express, server: http.Serve
     return built.schema;
   };
   const gateway = new SchemaGateway(build());
+  // The order-key indexes of the subjects (list-query.ts, orderKeyIndexFields), in the background:
+  // building one on a large collection takes a while, and a list is answered (by a scan) without it.
+  const indexOrderKeys = () =>
+    Promise.all(
+      catalog
+        .list()
+        .map(({ subject, schema }) =>
+          store
+            .ensureOrderKeyIndexes(subject, orderKeyIndexFields(modelObject(schema)))
+            .catch((error: unknown) => logger.error({ err: error, subject }, 'cannot create the order-key indexes')),
+        ),
+    );
+  void indexOrderKeys();
   // A subject registered or changed at run time is served at once, over HTTP and websockets.
   const unsubscribe = catalog.onChange(() => {
     gateway.update(build());
     for (const { subject } of catalog.list()) {
       feed.addSubject(subject).catch((error: unknown) => logger.error({ err: error, subject }, 'cannot follow subject'));
     }
+    void indexOrderKeys();
   });
   const status = createSubjectStatusReader({
     db: mongo.db,

@@ -3,6 +3,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Objects;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.stream.Stream;
@@ -18,6 +19,7 @@ import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.DatabaseResolver;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
@@ -27,6 +29,8 @@ import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.backend.h2.H2UniqueIndex;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.oplog.Oplog;
+import io.netty.channel.Channel;
 
 /**
  * Runs mongo-java-server with its H2 (MVStore) backend as a standalone MongoDB-wire server.
@@ -168,6 +172,40 @@ public final class MongoServerMain {
             super(name, mvStore, cursors);
         }
 
+        /** A non-unique index on one field (then _id) is kept and used (OrderedIndex); others are ignored as before. */
+        @Override
+        protected Index<Object> openOrCreateSecondaryIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
+            OrderedIndex index = OrderedIndex.of(indexName, keys, sparse);
+            return index != null ? index : super.openOrCreateSecondaryIndex(collectionName, indexName, keys, sparse);
+        }
+
+        private static final ThreadLocal<Document[]> LEADING_MATCH = new ThreadLocal<>();
+
+        /** The leading $match of the aggregate command being run on this thread for that collection, once. */
+        static Document takeLeadingMatch(String collectionName) {
+            Document[] pending = LEADING_MATCH.get();
+            if (pending == null || !collectionName.equals(pending[0].get("collection"))) return null;
+            LEADING_MATCH.remove();
+            return pending[1];
+        }
+
+        @Override
+        public Document handleCommand(Channel channel, String command, Document query, DatabaseResolver resolver, Oplog oplog) {
+            if (!"aggregate".equals(command) || !(query.get("aggregate") instanceof String) || !(query.get("pipeline") instanceof List)) {
+                return super.handleCommand(channel, command, query, resolver, oplog);
+            }
+            List<?> pipeline = (List<?>) query.get("pipeline");
+            Object first = pipeline.isEmpty() ? null : pipeline.get(0);
+            Object match = first instanceof Document && ((Document) first).size() == 1 ? ((Document) first).get("$match") : null;
+            if (!(match instanceof Document)) return super.handleCommand(channel, command, query, resolver, oplog);
+            LEADING_MATCH.set(new Document[] {new Document("collection", query.get("aggregate")), (Document) match});
+            try {
+                return super.handleCommand(channel, command, query, resolver, oplog);
+            } finally {
+                LEADING_MATCH.remove();
+            }
+        }
+
         @Override
         protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
             // The same map name as H2Database uses; only the key comparison differs.
@@ -209,12 +247,43 @@ public final class MongoServerMain {
                 }
                 return matchDocumentsFromStream(query, candidates.stream(), skip, limit, batchSize, null, fieldSelector);
             }
+            if (limit > 0) {
+                for (Index<Object> index : getIndexes()) {
+                    if (!(index instanceof OrderedIndex)) continue;
+                    List<Object> positions = ((OrderedIndex) index).positionsSortedBy(orderBy, query);
+                    if (positions == null) continue;
+                    // The page in index order: filter, skip and limit stop reading once it is full.
+                    Stream<Document> documents = positions.stream().map(this::getDocument).filter(Objects::nonNull);
+                    return matchDocumentsFromStream(query == null ? new Document() : query, documents, skip, limit, batchSize, null, fieldSelector);
+                }
+            }
             int direction = idSortDirection(orderBy);
             if (direction != 0 && limit > 0 && allKeysAreStrings()) {
                 // Lazy stream: filter, skip and limit stop reading the map once the page is full.
                 return matchDocumentsFromStream(query == null ? new Document() : query, valuesInKeyOrder(direction < 0), skip, limit, batchSize, null, fieldSelector);
             }
             return super.queryDocuments(query, orderBy, skip, limit, batchSize, fieldSelector);
+        }
+
+        /**
+         * An aggregation reads the whole collection and filters it stage by stage; a leading
+         * $match the database saw (IdFirstDatabase.handleCommand) is planned like a find first,
+         * so a count over an indexed range reads the range, as MongoDB's does. Consumed once:
+         * another read of this or another collection in the same command scans as before.
+         */
+        @Override
+        public Stream<Document> queryAllAsStream() {
+            Document match = IdFirstDatabase.takeLeadingMatch(getCollectionName());
+            if (match != null) {
+                for (Index<Object> index : getIndexes()) {
+                    if (index instanceof OrderedIndex && index.canHandle(match)) {
+                        List<Document> candidates = new ArrayList<>();
+                        for (Document document : queryDocuments(match, null, 0, 0, 0, null)) candidates.add(document);
+                        return candidates.stream();
+                    }
+                }
+            }
+            return super.queryAllAsStream();
         }
 
         /** 1 or -1 for a sort on _id alone, else 0. */

@@ -128,7 +128,13 @@ export async function installMongoSinkConnector(paths: StackPaths, progress: Pro
 
 export async function installMongoServer(paths: StackPaths, progress: Progress): Promise<void> {
   const pom = path.join(REPO_ROOT, 'infra', 'maven', 'mongo-server.pom.xml');
-  const source = path.join(REPO_ROOT, 'infra', 'java', 'MongoServerMain.java');
+  // The launcher and the classes it uses (OrderedIndex.java): every .java file of infra/java.
+  const javaDir = path.join(REPO_ROOT, 'infra', 'java');
+  const sources = fs
+    .readdirSync(javaDir)
+    .filter((f) => f.endsWith('.java'))
+    .sort()
+    .map((f) => path.join(javaDir, f));
   await installOnce(
     progress,
     `install mongo-java-server ${VERSIONS.mongoJavaServer} (Maven)`,
@@ -140,9 +146,9 @@ export async function installMongoServer(paths: StackPaths, progress: Progress):
     progress,
     'compile the MongoDB-wire server launcher',
     paths.mongoServerClasses,
-    fingerprint([fs.readFileSync(source, 'utf8'), fs.readFileSync(pom, 'utf8')]),
+    fingerprint([...sources.map((source) => fs.readFileSync(source, 'utf8')), fs.readFileSync(pom, 'utf8')]),
     (tmp) => {
-      run('javac', ['-cp', path.join(paths.mongoServerLibs, '*'), '-d', tmp, source]);
+      run('javac', ['-cp', path.join(paths.mongoServerLibs, '*'), '-d', tmp, ...sources]);
     },
   );
 }

@@ -52,6 +52,12 @@ export interface EntityStore {
    */
   writeMany(subject: string, writes: readonly EntityWrite[]): Promise<string[]>;
   ensureIndexes(subject: string): Promise<void>;
+  /**
+   * An index `{'_k.<field>': 1, _id: 1}` per field a list query filters by range or sorts by
+   * value (orderKeyIndexFields), so a Decimal/DateTime range or sort reads the range, not the
+   * collection. Idempotent; an index of a field the schema no longer has is left in place.
+   */
+  ensureOrderKeyIndexes(subject: string, fields: readonly string[]): Promise<void>;
 }
 
 export interface EntityWrite {
@@ -127,6 +133,9 @@ export function createEntityStore(db: Db): EntityStore {
     async ensureIndexes(subject) {
       await collection(subject).createIndex({ '_meta.updatedAt': 1, _id: 1 });
       await collection(subject).createIndex({ '_meta.deleted': 1, _id: 1 });
+    },
+    async ensureOrderKeyIndexes(subject, fields) {
+      for (const field of fields) await collection(subject).createIndex({ [`_k.${field}`]: 1, _id: 1 });
     },
   };
   return store;

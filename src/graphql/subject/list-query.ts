@@ -72,6 +72,17 @@ export function sortOf(orderBy: { field?: string; direction?: 'ASC' | 'DESC' } |
   return { field, path: `data.${model.jsonKey}`, direction, value: model.kind === 'scalar' && model.scalar === 'Boolean' ? 'boolean' : 'string' };
 }
 
+/**
+ * The top-level fields whose order keys list queries sort on and compare by range (`_k.<field>`,
+ * sortOf and comparedPath): the entity store indexes each (ensureOrderKeyIndexes), so a
+ * Decimal/DateTime/Int/Float range or sort reads the range instead of the collection. Fields
+ * inside objects are filtered on the same keys but not indexed: a list is sorted only by a
+ * top-level field.
+ */
+export function orderKeyIndexFields(fields: readonly FieldModel[]): string[] {
+  return fields.filter((f) => f.kind === 'scalar' && isKeyedScalar(f.scalar)).map((f) => f.jsonKey);
+}
+
 export function mongoSort(sort: Sort): Record<string, 1 | -1> {
   return sort.path === '_id' ? { _id: sort.direction } : { [sort.path]: sort.direction, _id: sort.direction };
 }

@@ -1,5 +1,5 @@
 import { modelObject } from '../../../src/catalog/field-model';
-import { afterCursor, decodeCursor, encodeCursor, sortOf, whereToMongo } from '../../../src/graphql/subject/list-query';
+import { afterCursor, decodeCursor, encodeCursor, mongoSort, orderKeyIndexFields, sortOf, whereToMongo } from '../../../src/graphql/subject/list-query';
 import { matchesWhere } from '../../../src/graphql/subject/where-matcher';
 import { encodeOpaqueCursor } from '../../../src/infra/opaque-cursor';
 import { numberKey } from '../../../src/values/order-key';
@@ -67,5 +67,13 @@ describe('where: store filter and in-memory matcher agree', () => {
     const idNotString = encodeOpaqueCursor({ s: 'amount', d: 1, v: numberKey('1'), i: { $ne: null } });
     expect(() => decodeCursor(idNotString, sort)).toThrow(/invalid cursor/);
     expect(decodeCursor(encodeCursor(sort, numberKey('12.50'), 'k1'), sort)).toEqual({ value: numberKey('12.5'), id: 'k1' });
+  });
+
+  it('indexes the order key of each top-level Decimal, Int, Float or DateTime field: the paths its range filters and sorts read', () => {
+    expect(orderKeyIndexFields(fields)).toEqual(['total', 'amount']);
+    for (const field of orderKeyIndexFields(fields)) {
+      expect(mongoSort(sortOf({ field, direction: 'DESC' }, fields))).toEqual({ [`_k.${field}`]: -1, _id: -1 });
+      expect(Object.keys(whereToMongo({ [field]: { gte: '1' } }, fields))).toEqual([`_k.${field}`]);
+    }
   });
 });

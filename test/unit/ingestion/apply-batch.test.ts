@@ -30,6 +30,9 @@ class MemoryEntityStore implements EntityStore {
   ensureIndexes(): Promise<void> {
     return notUsed();
   }
+  ensureOrderKeyIndexes(): Promise<void> {
+    return notUsed();
+  }
   async getMany(subject: string, keys: readonly string[]) {
     const found = new Map<string, StoredEntity>();
     for (const key of keys) {

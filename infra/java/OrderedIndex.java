@@ -1,0 +1,301 @@
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableSet;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.backend.Index;
+import de.bwaldvogel.mongo.backend.IndexKey;
+import de.bwaldvogel.mongo.backend.Missing;
+import de.bwaldvogel.mongo.backend.Utils;
+import de.bwaldvogel.mongo.backend.ValueComparator;
+import de.bwaldvogel.mongo.bson.BsonRegularExpression;
+import de.bwaldvogel.mongo.bson.Document;
+
+/**
+ * A non-unique index ordered by one field, then by _id: what mongo-java-server lacks (it accepts
+ * {@code createIndex({f: 1, _id: 1})} and ignores it, so every range filter and every sort on
+ * {@code f} scans the collection). MongoDB and FerretDB answer {@code find({f: {$gte: a, $lt: b}})}
+ * and {@code sort({f: -1, _id: -1}).limit(n)} from such an index; this one does the same for the
+ * local store, so its cost model matches theirs (canonql indexes its order keys, {@code _k.<field>}).
+ *
+ * <p>It only narrows: every candidate it returns is still checked against the whole filter by the
+ * collection, so a superset is always correct. Values it cannot order like MongoDB (arrays and
+ * embedded documents, which MongoDB compares element-wise) are kept apart and returned with every
+ * range; while any exists, the index is not walked for a sort. Held in memory and rebuilt from the
+ * documents when the store opens the collection (the index description itself is persisted by
+ * mongo-java-server). Key patterns handled: {@code {f: d}} and {@code {f: d, _id: d}}.
+ */
+final class OrderedIndex extends Index<Object> {
+    /** Sentinels placed before and after every position of equal value. */
+    private static final Object LOWEST = new Object();
+    private static final Object HIGHEST = new Object();
+    private static final Comparator<Object> VALUES = ValueComparator.asc();
+
+    private static final class Entry {
+        final Object value;
+        final Object position;
+
+        Entry(Object value, Object position) {
+            this.value = value;
+            this.position = position;
+        }
+    }
+
+    private static int compareEntries(Entry a, Entry b) {
+        int byValue = VALUES.compare(a.value, b.value);
+        if (byValue != 0) return byValue;
+        if (a.position == b.position) return 0;
+        if (a.position == LOWEST || b.position == HIGHEST) return -1;
+        if (a.position == HIGHEST || b.position == LOWEST) return 1;
+        return VALUES.compare(a.position, b.position);
+    }
+
+    private final String field;
+    private final NavigableSet<Entry> ordered = new TreeSet<>(OrderedIndex::compareEntries);
+    /** Each position's entry, to remove it when the document changes or goes. */
+    private final Map<Object, Entry> byPosition = new HashMap<>();
+    /** Entries whose value is an array or a document: candidates of every range, never walked. */
+    private final Map<Object, Entry> unordered = new LinkedHashMap<>();
+
+    private OrderedIndex(String name, List<IndexKey> keys, boolean sparse) {
+        super(name, keys, sparse);
+        this.field = keys.get(0).getKey();
+    }
+
+    /** An index for these keys, or null when the pattern is not one this class orders by. */
+    static OrderedIndex of(String name, List<IndexKey> keys, boolean sparse) {
+        if (keys.isEmpty() || keys.size() > 2 || keys.get(0).getKey().equals("_id")) return null;
+        if (keys.size() == 2 && (!keys.get(1).getKey().equals("_id") || keys.get(1).isAscending() != keys.get(0).isAscending())) return null;
+        return new OrderedIndex(name, keys, sparse);
+    }
+
+    String field() {
+        return field;
+    }
+
+    private Object valueOf(Document document) {
+        Object value = Utils.getSubdocumentValue(document, field);
+        return Missing.isNullOrMissing(value) ? null : value;
+    }
+
+    private static Object idOf(Document document) {
+        return document.get("_id");
+    }
+
+    @Override
+    public synchronized Object getPosition(Document document) {
+        // Positions are found through the _id index; a non-unique index names none.
+        return null;
+    }
+
+    @Override
+    public void checkAdd(Document document, MongoCollection<Object> collection) {
+        // Non-unique: nothing to refuse.
+    }
+
+    @Override
+    public synchronized void add(Document document, Object position, MongoCollection<Object> collection) {
+        Object value = valueOf(document);
+        Entry entry = new Entry(value, position);
+        byPosition.put(idOf(document), entry);
+        if (value instanceof Collection || value instanceof Document) unordered.put(position, entry);
+        else ordered.add(entry);
+    }
+
+    @Override
+    public synchronized Object remove(Document document) {
+        Entry entry = byPosition.remove(idOf(document));
+        if (entry == null) return null;
+        if (unordered.remove(entry.position) == null) ordered.remove(entry);
+        return entry.position;
+    }
+
+    @Override
+    public void checkUpdate(Document oldDocument, Document newDocument, MongoCollection<Object> collection) {
+        // Non-unique: nothing to refuse.
+    }
+
+    @Override
+    public synchronized void updateInPlace(Document oldDocument, Document newDocument, Object position, MongoCollection<Object> collection) {
+        remove(oldDocument);
+        add(newDocument, position, collection);
+    }
+
+    @Override
+    public synchronized long getCount() {
+        return byPosition.size();
+    }
+
+    @Override
+    public long getDataSize() {
+        return 0;
+    }
+
+    @Override
+    public synchronized void drop() {
+        ordered.clear();
+        byPosition.clear();
+        unordered.clear();
+    }
+
+    /** The bounds a filter puts on the field: a plain value or {$eq $gt $gte $lt $lte} of plain values; null when none. */
+    private static final class Bounds {
+        Object low;
+        boolean lowInclusive = true;
+        Object high;
+        boolean highInclusive = true;
+        boolean hasLow;
+        boolean hasHigh;
+    }
+
+    private static boolean isPlain(Object value) {
+        return value != null && !Missing.isNullOrMissing(value) && !(value instanceof Document) && !(value instanceof Collection)
+            && !(value instanceof BsonRegularExpression) && !(value instanceof Pattern);
+    }
+
+    /** The field's condition in the filter: a top-level key, or one inside a top-level $and. */
+    private static Object conditionOn(Document query, String field) {
+        if (query == null) return null;
+        if (query.containsKey(field)) return query.get(field);
+        Object and = query.get("$and");
+        if (and instanceof List) {
+            for (Object part : (List<?>) and) {
+                if (part instanceof Document) {
+                    Object condition = conditionOn((Document) part, field);
+                    if (condition != null) return condition;
+                }
+            }
+        }
+        return null;
+    }
+
+    private Bounds boundsOf(Document query) {
+        Object condition = conditionOn(query, field);
+        if (condition == null) return null;
+        Bounds bounds = new Bounds();
+        if (isPlain(condition)) {
+            bounds.low = bounds.high = condition;
+            bounds.hasLow = bounds.hasHigh = true;
+            return bounds;
+        }
+        if (!(condition instanceof Document) || ((Document) condition).isEmpty()) return null;
+        for (Map.Entry<String, Object> operator : ((Document) condition).entrySet()) {
+            Object operand = operator.getValue();
+            if (!isPlain(operand)) return null;
+            switch (operator.getKey()) {
+                case "$eq":
+                    narrowLow(bounds, operand, true);
+                    narrowHigh(bounds, operand, true);
+                    break;
+                case "$gt":
+                    narrowLow(bounds, operand, false);
+                    break;
+                case "$gte":
+                    narrowLow(bounds, operand, true);
+                    break;
+                case "$lt":
+                    narrowHigh(bounds, operand, false);
+                    break;
+                case "$lte":
+                    narrowHigh(bounds, operand, true);
+                    break;
+                default:
+                    return null;
+            }
+        }
+        return bounds;
+    }
+
+    private static void narrowLow(Bounds bounds, Object value, boolean inclusive) {
+        int cmp = bounds.hasLow ? VALUES.compare(value, bounds.low) : 1;
+        if (cmp > 0 || (cmp == 0 && !inclusive)) {
+            bounds.low = value;
+            bounds.lowInclusive = inclusive;
+            bounds.hasLow = true;
+        }
+    }
+
+    private static void narrowHigh(Bounds bounds, Object value, boolean inclusive) {
+        int cmp = bounds.hasHigh ? VALUES.compare(value, bounds.high) : -1;
+        if (cmp < 0 || (cmp == 0 && !inclusive)) {
+            bounds.high = value;
+            bounds.highInclusive = inclusive;
+            bounds.hasHigh = true;
+        }
+    }
+
+    /** The ordered entries within the bounds (all of them for null bounds), in index order or reversed. */
+    private NavigableSet<Entry> range(Bounds bounds, boolean reverse) {
+        NavigableSet<Entry> set = ordered;
+        if (bounds != null && bounds.hasLow && bounds.hasHigh && VALUES.compare(bounds.low, bounds.high) > 0) return new TreeSet<>(OrderedIndex::compareEntries);
+        if (bounds != null && bounds.hasLow) set = set.tailSet(new Entry(bounds.low, bounds.lowInclusive ? LOWEST : HIGHEST), true);
+        if (bounds != null && bounds.hasHigh) set = set.headSet(new Entry(bounds.high, bounds.highInclusive ? HIGHEST : LOWEST), true);
+        return reverse ? set.descendingSet() : set;
+    }
+
+    /**
+     * Whether the filter bounds the field tightly enough to beat a scan: a planner's choice, made
+     * here by counting (up to a quarter of the collection) the entries in range.
+     */
+    @Override
+    public synchronized boolean canHandle(Document query) {
+        Bounds bounds = boundsOf(query);
+        if (bounds == null) return false;
+        long limit = Math.max(16, byPosition.size() / 4);
+        long seen = unordered.size();
+        Iterator<Entry> entries = range(bounds, false).iterator();
+        while (entries.hasNext() && seen <= limit) {
+            entries.next();
+            seen += 1;
+        }
+        return seen <= limit;
+    }
+
+    @Override
+    public synchronized Iterable<Object> getPositions(Document query) {
+        return positions(boundsOf(query), false);
+    }
+
+    private List<Object> positions(Bounds bounds, boolean reverse) {
+        List<Object> positions = new ArrayList<>(unordered.keySet());
+        for (Entry entry : range(bounds, reverse)) positions.add(entry.position);
+        return positions;
+    }
+
+    /**
+     * The positions in the order of {@code sort}, when this index gives that order: the sort is
+     * {f: d, _id: d} (either direction), and no value here is an array or a document (MongoDB
+     * sorts those by an element, which this order does not model). Null otherwise. A copy, taken
+     * under the index's lock; the filter's bounds on the field, if any, narrow it.
+     */
+    synchronized List<Object> positionsSortedBy(Document sort, Document query) {
+        // {f: d} alone leaves ties in no defined order; a walk would give _id order, a stable
+        // in-memory sort the scan's: only {f: d, _id: d}, the list query's sort, is walked.
+        if (!unordered.isEmpty() || sort == null || sort.size() != 2) return null;
+        Set<String> keys = sort.keySet();
+        Iterator<String> names = keys.iterator();
+        String first = names.next();
+        if (!first.equals(field) || !(sort.get(first) instanceof Number)) return null;
+        int direction = ((Number) sort.get(first)).intValue();
+        if (direction != 1 && direction != -1) return null;
+        String second = names.next();
+        if (!second.equals("_id") || !(sort.get(second) instanceof Number) || ((Number) sort.get(second)).intValue() != direction) return null;
+        Bounds bounds = null;
+        if (conditionOn(query, field) != null) {
+            bounds = boundsOf(query);
+            if (bounds == null) return null;
+        }
+        // Entries are kept in ascending (value, _id) order whatever the declared direction; like
+        // MongoDB, the index is walked either way.
+        return positions(bounds, direction == -1);
+    }
+}
