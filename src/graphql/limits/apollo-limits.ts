@@ -2,7 +2,8 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLFormattedError } from 'graphql';
 import { ErrorCode } from '../../errors';
 import type { ApiContext } from '../context';
-import { checkOperation, toGraphQLError, type OperationLimits } from './operation-limits';
+import { checkOperation, type OperationLimits } from './operation-limits';
+import { toGraphQLError } from './refusal';
 
 /**
  * The limits as an Apollo Server plugin: `didResolveOperation` runs after parsing and

@@ -3,7 +3,7 @@ import { AppError, ErrorCode } from '../../errors';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
 import type { AccessPolicy, Principal } from '../access';
 import type { ApiLimits } from './api-limits';
-import { BEARER_CHALLENGE, httpStatusOf } from './operation-limits';
+import { BEARER_CHALLENGE, httpStatusOf } from './refusal';
 
 /**
  * The HTTP side of authentication and limits, as express middleware in front of Apollo: each

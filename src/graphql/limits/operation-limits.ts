@@ -1,22 +1,19 @@
-import { getComplexity, simpleEstimator, type ComplexityEstimator } from 'graphql-query-complexity';
 import {
-  GraphQLError,
   Kind,
   TypeInfo,
   getOperationAST,
-  getVariableValues,
   separateOperations,
   visit,
   visitWithTypeInfo,
   type DocumentNode,
-  type FragmentDefinitionNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
-  type SelectionSetNode,
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values';
 import { AppError, ErrorCode } from '../../errors';
 import { adminOnlyOf, requireAdmin, type Principal } from '../access';
+import { checkDocument, type DocumentLimits } from './document-limits';
+import { costOf, costUsesVariables, type CostLimits } from './operation-cost';
 
 /**
  * The checks every operation passes after validation and before execution, over HTTP (Apollo
@@ -27,21 +24,11 @@ import { adminOnlyOf, requireAdmin, type Principal } from '../access';
  *
  * Hostile documents: every check is linear in the document's size however its fragments fan out
  * (`fragment F2 on Query { ...F1 ...F1 }` doubles per level): the depth walk memoises each
- * fragment, and the cost estimator stops at {@link MAX_EXPANDED_NODES} expanded fields, which is a
- * refusal. Any failure of a check refuses: a limit that cannot be computed is never a pass.
+ * fragment (document-limits.ts), and the cost estimator stops at a bound of expanded fields, which
+ * is a refusal (operation-cost.ts). Any failure of a check refuses: a limit that cannot be
+ * computed is never a pass. How a refusal reaches the client: refusal.ts.
  */
-export interface OperationLimits {
-  /** Deepest field nesting, introspection included (`ofType` chains excepted). */
-  readonly maxDepth: number;
-  /** Highest estimated cost: 1 per field, a list's children times its `first`. */
-  readonly maxCost: number;
-  /** Most aliased fields in one document. */
-  readonly maxAliases: number;
-  /** Largest `first` (CANONQL_MAX_PAGE_SIZE): a larger one is costed at this size, and refused by the field's resolver. */
-  readonly maxPageSize: number;
-  /** False: `__schema` / `__type` are refused (`__typename` always works). */
-  readonly introspection: boolean;
-}
+export interface OperationLimits extends DocumentLimits, CostLimits {}
 
 export const DEFAULT_OPERATION_LIMITS: OperationLimits = { maxDepth: 12, maxCost: 20_000, maxAliases: 50, maxPageSize: 100, introspection: true };
 
@@ -52,12 +39,6 @@ export interface OperationToCheck {
   readonly variables?: Readonly<Record<string, unknown>> | null | undefined;
   readonly principal: Principal;
 }
-
-/**
- * Fields the cost estimator expands (fragments spread where they are used) before it gives up; a
- * document beyond it is refused (COST_LIMIT_EXCEEDED). graphql-query-complexity's own default.
- */
-export const MAX_EXPANDED_NODES = 10_000;
 
 interface Verdict {
   readonly limits: OperationLimits;
@@ -167,190 +148,4 @@ function adminFieldOf(op: OperationToCheck, operation: OperationDefinitionNode):
     }),
   );
   return found;
-}
-
-export function checkDocument(document: DocumentNode, limits: OperationLimits): AppError | null {
-  let aliases = 0;
-  let introspection: string | null = null;
-  visit(document, {
-    Field(node) {
-      if (node.alias) aliases += 1;
-      if (introspection === null && (node.name.value === '__schema' || node.name.value === '__type')) introspection = node.name.value;
-    },
-  });
-  if (introspection !== null && !limits.introspection) {
-    return new AppError(ErrorCode.INTROSPECTION_DISABLED, `introspection (${introspection as string}) is disabled on this server (CANONQL_INTROSPECTION)`);
-  }
-  if (aliases > limits.maxAliases) {
-    return new AppError(ErrorCode.ALIAS_LIMIT_EXCEEDED, `the document has ${aliases} aliased fields; at most ${limits.maxAliases} are allowed`, {
-      details: { aliases, max: limits.maxAliases },
-    });
-  }
-  const depth = documentDepth(document);
-  if (depth > limits.maxDepth) {
-    return new AppError(ErrorCode.DEPTH_LIMIT_EXCEEDED, `the operation nests fields deeper than the maximum depth of ${limits.maxDepth}`, {
-      details: { max: limits.maxDepth },
-    });
-  }
-  return null;
-}
-
-/**
- * Fields along the deepest path of any operation (`{ a { b } }`: 2), fragments followed.
- * Introspection fields count: `__schema { types { fields { type { fields …` is the classic depth
- * bomb (graphql-depth-limit skips `__` fields, hence this walk). `ofType` does not count: the
- * standard introspection query nests it to unwrap list and non-null types, and its depth is
- * bounded by the schema's wrappers. Each fragment's depth is computed once (a fragment's depth
- * does not depend on where it is spread), so the walk is linear in the document's size.
- */
-export function documentDepth(document: DocumentNode): number {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  }
-  const known = new Map<string, number>();
-  const visiting = new Set<string>();
-  const fragmentDepth = (name: string): number => {
-    const memo = known.get(name);
-    if (memo !== undefined) return memo;
-    const fragment = fragments.get(name);
-    if (!fragment || visiting.has(name)) return 0; // unknown fragments and cycles are validation errors already
-    visiting.add(name);
-    const depth = depthOf(fragment.selectionSet);
-    visiting.delete(name);
-    known.set(name, depth);
-    return depth;
-  };
-  const depthOf = (set: SelectionSetNode): number => {
-    let deepest = 0;
-    for (const selection of set.selections) {
-      let depth: number;
-      if (selection.kind === Kind.FIELD) {
-        depth = (selection.name.value === 'ofType' ? 0 : 1) + (selection.selectionSet ? depthOf(selection.selectionSet) : 0);
-      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-        depth = depthOf(selection.selectionSet);
-      } else {
-        depth = fragmentDepth(selection.name.value);
-      }
-      deepest = Math.max(deepest, depth);
-    }
-    return deepest;
-  };
-  let deepest = 0;
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.OPERATION_DEFINITION) deepest = Math.max(deepest, depthOf(definition.selectionSet));
-  }
-  return deepest;
-}
-
-/**
- * Estimated cost: every field 1 plus its children; a field with a `first` argument (lists,
- * connections, histories) costs its children `first` times, because that is how many the store
- * may return. A `first` beyond the page size is costed at the page size: its resolver refuses it
- * as a field error (BAD_USER_INPUT with the field's path), like any argument value outside its
- * rules (a cursor, a filter operand).
- */
-function costOf(op: OperationToCheck, operation: OperationDefinitionNode, limits: OperationLimits): { cost: number | null; error: AppError | null } {
-  // Variables that do not coerce: execution refuses them (BAD_USER_INPUT) before any resolver
-  // runs, so there is nothing to cost. Every other failure of the estimator is a refusal.
-  const coerced = getVariableValues(op.schema, operation.variableDefinitions ?? [], (op.variables ?? {}) as Record<string, unknown>);
-  if (coerced.errors) return { cost: null, error: null };
-  const pageEstimator: ComplexityEstimator = ({ args, childComplexity }) => {
-    if (!('first' in args)) return undefined;
-    // A page its resolver refuses (BAD_USER_INPUT, a field error) is costed at the largest allowed.
-    const first: unknown = args.first;
-    const page = typeof first === 'number' && Number.isInteger(first) && first >= 0 && first <= limits.maxPageSize ? first : limits.maxPageSize;
-    return 1 + page * Math.max(1, childComplexity);
-  };
-  let cost: number;
-  try {
-    cost = getComplexity({
-      schema: op.schema,
-      query: op.document,
-      ...(op.variables ? { variables: op.variables as Record<string, unknown> } : {}),
-      ...(op.operationName ? { operationName: op.operationName } : {}),
-      estimators: [pageEstimator, simpleEstimator({ defaultComplexity: 1 })],
-      maxQueryNodes: MAX_EXPANDED_NODES,
-    });
-  } catch (error) {
-    return {
-      cost: Number.POSITIVE_INFINITY,
-      error: new AppError(
-        ErrorCode.COST_LIMIT_EXCEEDED,
-        `the operation's cost cannot be estimated within ${MAX_EXPANDED_NODES} fields once its fragments are expanded`,
-        {
-          cause: error,
-          details: { maxExpandedFields: MAX_EXPANDED_NODES, max: limits.maxCost },
-        },
-      ),
-    };
-  }
-  if (cost > limits.maxCost) {
-    return {
-      cost,
-      error: new AppError(
-        ErrorCode.COST_LIMIT_EXCEEDED,
-        `the operation's estimated cost ${cost} is above the maximum of ${limits.maxCost} (lists cost their children times \`first\`)`,
-        {
-          details: { cost, max: limits.maxCost },
-        },
-      ),
-    };
-  }
-  return { cost, error: null };
-}
-
-/** HTTP status of a refusal raised before execution. */
-export function httpStatusOf(code: string): number {
-  switch (code) {
-    case ErrorCode.UNAUTHENTICATED:
-      return 401;
-    case ErrorCode.FORBIDDEN:
-      return 403;
-    case ErrorCode.PAYLOAD_TOO_LARGE:
-      return 413;
-    case ErrorCode.RATE_LIMITED:
-      return 429;
-    case ErrorCode.OPERATION_TIMEOUT:
-      return 504;
-    default:
-      return 400;
-  }
-}
-
-/** Apollo's `extensions.http` of a refusal: its status, and the challenge a 401 carries (RFC 9110 §11.6.1), as the HTTP guards send it. */
-function httpOf(code: string): { status: number; headers?: Map<string, string> } {
-  const status = httpStatusOf(code);
-  return status === 401 ? { status, headers: new Map([['www-authenticate', BEARER_CHALLENGE]]) } : { status };
-}
-
-/** The `WWW-Authenticate` challenge of every 401. */
-export const BEARER_CHALLENGE = 'Bearer realm="canonql"';
-
-/** The AppError as the GraphQLError a client receives (`extensions.code`, `details` when structured). */
-export function toGraphQLError(error: AppError, options: { http?: boolean } = {}): GraphQLError {
-  return new GraphQLError(error.message, {
-    extensions: {
-      code: error.code,
-      ...(error.details !== undefined ? { details: error.details } : {}),
-      ...(options.http ? { http: httpOf(error.code) } : {}),
-    },
-  });
-}
-
-/** True when a variable is the value (or part of it) of a `first` or an `if` argument. */
-function costUsesVariables(operation: OperationDefinitionNode): boolean {
-  let uses = false;
-  visit(operation, {
-    Argument(node) {
-      if (node.name.value !== 'first' && node.name.value !== 'if') return false;
-      visit(node.value, {
-        Variable() {
-          uses = true;
-        },
-      });
-      return false;
-    },
-  });
-  return uses;
 }

@@ -8,7 +8,8 @@ import type { RateLimiter } from './rate-limit';
 import type { AccessPolicy, Principal } from '../access';
 import type { ApiLimits } from './api-limits';
 import { createDocumentStore } from './document-store';
-import { checkOperation, toGraphQLError } from './operation-limits';
+import { checkOperation } from './operation-limits';
+import { toGraphQLError } from './refusal';
 
 /**
  * The websocket side of authentication and limits, as graphql-ws hooks.

@@ -6,7 +6,8 @@ import { ANONYMOUS, createAccessPolicy, type Principal } from '../../../src/grap
 import { withRefusalCodes } from '../../../src/graphql/limits/apollo-limits';
 import { DEFAULT_API_LIMITS, type ApiLimits } from '../../../src/graphql/limits/api-limits';
 import { httpGuards } from '../../../src/graphql/limits/http-guards';
-import { checkOperation, documentDepth, DEFAULT_OPERATION_LIMITS, type OperationLimits } from '../../../src/graphql/limits/operation-limits';
+import { documentDepth } from '../../../src/graphql/limits/document-limits';
+import { checkOperation, DEFAULT_OPERATION_LIMITS, type OperationLimits } from '../../../src/graphql/limits/operation-limits';
 import { createRateLimiter } from '../../../src/graphql/limits/rate-limit';
 
 const schema = buildSchema(`
