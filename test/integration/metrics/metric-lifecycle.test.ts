@@ -5,7 +5,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { compileMetric } from '../../../src/metrics/aggregation';
-import { computeFromState } from '../../../src/metrics/backfill';
+import { changeOfState, computeFromState, statePages } from '../../../src/metrics/backfill';
 import { validateMetricDefinition, type MetricDefinition } from '../../../src/metrics/metric-definition';
 import { createReliabilityWorld, expectReliable, sleep, type ReliabilityWorld } from '../../support/reliability-harness';
 import { freePort } from '../../support/resuming-subscriber';
@@ -170,7 +170,41 @@ describe('reliability: metric version lifecycle under a live stream', () => {
         );
       const recomputed = async () => Object.fromEntries([...(await computeFromState(w.db, metric))].map(([id, s]) => [id, s.count]));
       const backfill = () => w.db.collection<{ _id: string; state: string; finishedAt: Date | null }>('metric_backfills').findOne({ _id: metric.key });
-      let last: unknown = null;
+      /**
+       * What a wrong bucket is made of, for the failure message: its stored members (key@version,
+       * `x` for a tombstone), the entities a recomputation puts in it, and the contribution
+       * documents of every entity involved (version, rev, dirty, rows and touched buckets).
+       */
+      const explain = async (ids: string[]) => {
+        const wanted = new Map<string, string[]>();
+        for await (const page of statePages(w.db, metric.definition.subject, null)) {
+          for (const entity of page) {
+            const change = changeOfState(entity);
+            for (const [id] of metric.contributionsOf(change.data, change.changeTsMs))
+              wanted.set(id, [...(wanted.get(id) ?? []), `${change.key}@${change.version}`]);
+          }
+        }
+        const buckets = await w.db
+          .collection<{ _id: string; rev: number; members: { k: string; v: number; g?: boolean; t: number }[] }>('metric_buckets')
+          .find({ _id: { $in: ids } })
+          .toArray();
+        const keys = new Set<string>();
+        const out = ids.map((id) => {
+          const bucket = buckets.find((b) => b._id === id);
+          for (const m of bucket?.members ?? []) keys.add(m.k);
+          for (const entry of wanted.get(id) ?? []) keys.add(entry.split('@')[0]!);
+          return { id, rev: bucket?.rev, stored: bucket?.members.map((m) => `${m.k}@${m.v}${m.g ? 'x' : ''}`), recomputed: wanted.get(id) ?? [] };
+        });
+        const contributions = await w.db
+          .collection<{ _id: string; k: string; v: number; rev: number; dirty: boolean; rows: { b: string }[]; touched: string[] }>('metric_contributions')
+          .find({ _id: { $in: [...keys].map((k) => `${metric.key}|${k}`) } })
+          .toArray();
+        return {
+          buckets: out,
+          contributions: contributions.map((c) => ({ k: c.k, v: c.v, rev: c.rev, dirty: c.dirty, rows: c.rows.map((r) => r.b), touched: c.touched })),
+        };
+      };
+      let last: Record<string, unknown> & { mismatched?: string[] } = {};
       await waitFor(
         `${step}: metrics drained, backfill done since the switch, buckets equal to a recomputation`,
         async () => {
@@ -185,8 +219,10 @@ describe('reliability: metric version lifecycle under a live stream', () => {
           return lag === 0 && progress?.state === 'done' && progress.finishedAt !== null && progress.finishedAt >= since && isDeepStrictEqual(have, want);
         },
         { timeoutMs: 240_000, intervalMs: 300 },
-      ).catch((error: unknown) => {
-        throw new Error(`${String(error)}\nlast seen: ${JSON.stringify(last)}`);
+      ).catch(async (error: unknown) => {
+        const mismatched = last.mismatched ?? [];
+        const detail = mismatched.length > 0 ? `\nwhat they are made of: ${JSON.stringify(await explain(mismatched.slice(0, 5)))}` : '';
+        throw new Error(`${String(error)}\nlast seen: ${JSON.stringify(last)}${detail}`);
       });
       process.stdout.write(`${step}: buckets current ${Date.now() - started} ms after the stream paused\n`);
       expect([step, await stored()]).toEqual([step, await recomputed()]);
