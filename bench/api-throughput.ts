@@ -64,10 +64,7 @@ const { values: args } = readBenchArgs({
     queries: { type: 'list', default: QUERY_KEYS, choices: QUERY_KEYS, help: 'the queries measured' },
   },
 });
-const ORDERS = args.orders;
-const CONCURRENCY = args.concurrency;
-const SECONDS = args.seconds;
-const ROUNDS = args.rounds;
+const { orders: ORDERS, concurrency: CONCURRENCY, seconds: SECONDS, rounds: ROUNDS } = args;
 const QUERY_NAMES = args.queries as QueryName[];
 type SystemName = 'canonql' | 'baseline';
 

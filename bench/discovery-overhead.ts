@@ -36,9 +36,7 @@ const { values: args } = readBenchArgs({
     rounds: { type: 'number', default: 2, help: 'rounds, alternating the order of the modes' },
   },
 });
-const EVENTS = args.events;
-const KEYS = args.keys;
-const ROUNDS = args.rounds;
+const { events: EVENTS, keys: KEYS, rounds: ROUNDS } = args;
 const PARTITIONS = 4;
 const DEFAULT_RATE = Number(SETTINGS.find((s) => s.name === 'CANONQL_DISCOVERY_SAMPLE_RATE')!.default);
 

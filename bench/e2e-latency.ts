@@ -48,10 +48,7 @@ const { values: args } = readBenchArgs({
     rows: { type: 'number', default: 50, help: 'source rows the updates cycle through' },
   },
 });
-const RATE = args.rate;
-const SECONDS = args.seconds;
-const SUBSCRIBERS = args.subscribers;
-const ROWS = args.rows;
+const { rate: RATE, seconds: SECONDS, subscribers: SUBSCRIBERS, rows: ROWS } = args;
 
 const stampNow = () => performance.timeOrigin + performance.now();
 

@@ -58,9 +58,7 @@ const { values: args } = readBenchArgs({
     queries: { type: 'number', default: 300, help: 'metric(...) queries timed' },
   },
 });
-const EVENTS = args.events;
-const ROUNDS = args.rounds;
-const QUERIES = args.queries;
+const { events: EVENTS, rounds: ROUNDS, queries: QUERIES } = args;
 const PARTITIONS = 4;
 const kafka = benchKafka('canonql-bench-metrics');
 const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });

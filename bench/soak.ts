@@ -58,11 +58,7 @@ const { values: args } = readBenchArgs({
     'sample-seconds': { type: 'number', default: 30, help: 'seconds between samples of memory and latency' },
   },
 });
-const MINUTES = args.minutes;
-const RATE = args.rate;
-const SUBSCRIBERS = args.subscribers;
-const SOCKETS = args.sockets;
-const SAMPLE_SECONDS = args['sample-seconds'];
+const { minutes: MINUTES, rate: RATE, subscribers: SUBSCRIBERS, sockets: SOCKETS, 'sample-seconds': SAMPLE_SECONDS } = args;
 const RAW_PARTITIONS = 4;
 /** Growth between the first and last third of the samples still called flat. */
 const FLAT_MEMORY_RATIO = 1.2;

@@ -54,10 +54,7 @@ const { values: args } = readBenchArgs({
     'reads-only': { type: 'flag', help: 'load with one bulk insert and time only the pages' },
   },
 });
-const DOCS = args.docs;
-const RUNS = args.runs;
-const PAGES = args.pages;
-const READS_ONLY = args['reads-only'];
+const { docs: DOCS, runs: RUNS, pages: PAGES, 'reads-only': READS_ONLY } = args;
 
 const CLASSES = path.resolve(args.classes ?? stackPaths().mongoServerClasses);
 

@@ -62,9 +62,7 @@ const { values: args } = readBenchArgs({
     rate: { type: 'list', placeholder: 'N', help: 'the same as --rates' },
   },
 });
-const SUBSCRIBERS = args.subscribers;
-const SOCKETS = args.sockets;
-const SECONDS = args.seconds;
+const { subscribers: SUBSCRIBERS, sockets: SOCKETS, seconds: SECONDS } = args;
 /** Event rates run one after the other on the same subscribers; the first is the headline. */
 const RATES = (() => {
   const given = args.rates ?? args.rate ?? ['500', '50'];

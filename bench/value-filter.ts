@@ -50,9 +50,7 @@ const { values: args } = readBenchArgs({
     label: { type: 'string', placeholder: 'NAME', help: 'write bench-results/value-filter-NAME.json (e.g. before)' },
   },
 });
-const ENTITIES = args.entities;
-const REQUESTS = args.requests;
-const RUNS = args.runs;
+const { entities: ENTITIES, requests: REQUESTS, runs: RUNS } = args;
 const CLASSES = args.classes ?? '';
 const LABEL = args.label ?? '';
 
