@@ -110,8 +110,8 @@ public final class MongoServerMain {
      * which is written as TC_STRING (0x74), its modified-UTF-8 length as 2 bytes, then the bytes
      * (TC_LONGSTRING, 0x7C, and 8 length bytes above 65,535), and end alike: so the order is
      * by tag, then by length, then by the modified-UTF-8 bytes, unsigned (checked against
-     * ObjectDataType's own comparison on 121,560 pairs, lengths 0 to 70,000 and every UTF-8 width,
-     * none differing: docs/performance.md). test/integration/mongo-store.test.ts checks lookups and
+     * ObjectDataType's own comparison on 181,560 pairs, lengths 0 to 70,000, every UTF-8 width and pure
+     * ASCII, none differing: docs/performance.md). test/integration/mongo-store.test.ts checks lookups and
      * uniqueness through such an index for keys of every kind.
      */
     static final class KeyValueKeys extends ObjectDataType {
@@ -128,6 +128,11 @@ public final class MongoServerMain {
         }
 
         static int compareSerializedStrings(String a, String b) {
+            // Ids are mostly ASCII (hex, UUIDs): one byte per char, so the bytes compare as the chars do.
+            if (isAscii(a) && isAscii(b)) {
+                if (a.length() != b.length()) return a.length() < b.length() ? -1 : 1;
+                return Integer.signum(a.compareTo(b));
+            }
             byte[] ea = modifiedUtf8(a);
             byte[] eb = modifiedUtf8(b);
             boolean longA = ea.length > 0xFFFF;
@@ -135,6 +140,15 @@ public final class MongoServerMain {
             if (longA != longB) return longA ? 1 : -1;
             if (ea.length != eb.length) return ea.length < eb.length ? -1 : 1;
             return Integer.signum(Arrays.compareUnsigned(ea, eb));
+        }
+
+        /** Every char is written as one byte (U+0001 to U+007F; U+0000 takes two). */
+        private static boolean isAscii(String s) {
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c == 0 || c > 0x7F) return false;
+            }
+            return true;
         }
 
         /** The bytes DataOutput.writeUTF writes after the length: U+0000 as two bytes, surrogates one by one. */
