@@ -15,6 +15,7 @@ import type { ApiContext } from './context';
 import { FIXED_RESOLVERS } from './resolvers';
 import { SHARED_OBJECT_TYPES } from './shared/catalog.resolver';
 import { ChangeOpEnum, ResyncReasonEnum, SortDirectionEnum } from './shared/enums';
+import { subjectMetricQuery } from './metrics/subject-metric-fields';
 import { subjectQueries } from './subject/subject-queries';
 import { buildSubjectTypes, type SharedTypes, type SubjectTypes } from './subject/subject-schema';
 
@@ -74,6 +75,7 @@ export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?
     ChangeOp: ChangeOpEnum,
     ResyncReason: ResyncReasonEnum,
     MetricWindow: fixed.getType('MetricWindow') as GraphQLEnumType,
+    MetricBucket: fixed.getType('MetricBucket') as GraphQLObjectType,
     filters: new Map(),
   };
   const built = new Map<string, SubjectTypes>();
@@ -87,7 +89,7 @@ export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?
   const query = new GraphQLObjectType<unknown, ApiContext>({
     name: 'Query',
     fields: () => {
-      const entityFields: FieldConfigs = Object.assign({}, ...types.map(subjectQueries));
+      const entityFields: FieldConfigs = Object.assign({}, ...types.map((t) => ({ ...subjectQueries(t), ...subjectMetricQuery(t, shared) })));
       return {
         ...entityFields,
         ...data,

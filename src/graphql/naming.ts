@@ -4,7 +4,7 @@ import { subjectNoun } from '../catalog/subject-name';
  * GraphQL names derived from a subject through its noun (src/catalog/subject-name.ts: one
  * inflection rule, the `pluralize` library's): `order` or `orders` → type `Order`, one entity
  * `order`, list `orders`, history `orderHistory`, subscription `orderChanged`, aggregate
- * `ordersAggregate`; `ux_demo_orders` → `UxDemoOrder`, `uxDemoOrder`, `uxDemoOrders`. A noun
+ * `ordersAggregate`, metrics `ordersMetric` and `ordersMetricUpdated`; `ux_demo_orders` → `UxDemoOrder`, `uxDemoOrder`, `uxDemoOrders`. A noun
  * without a distinct plural (`equipment`) lists as `equipmentList`.
  */
 export interface SubjectNames {
@@ -14,6 +14,9 @@ export interface SubjectNames {
   readonly history: string;
   readonly changed: string;
   readonly aggregate: string;
+  /** The subject's metrics, queried and followed with its typed `where` (graphql/metrics/subject-metric-fields.ts). */
+  readonly metric: string;
+  readonly metricUpdated: string;
 }
 
 export function subjectNames(subject: string): SubjectNames {
@@ -27,6 +30,8 @@ export function subjectNames(subject: string): SubjectNames {
     history: `${single}History`,
     changed: `${single}Changed`,
     aggregate: `${list}Aggregate`,
+    metric: `${list}Metric`,
+    metricUpdated: `${list}MetricUpdated`,
   };
 }
 

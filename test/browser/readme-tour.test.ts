@@ -152,10 +152,10 @@ describe('the README tour, executed as written', () => {
       const buckets = await waitFor(
         'the metric to count every order line',
         async () => {
-          const result = await target.gql<{ metric: { start: string; dimensions: { region: string }; count: number; sum: string }[] }>(tour[4]!.content);
+          const result = await target.gql<{ ordersMetric: { start: string; dimensions: { region: string }; count: number; sum: string }[] }>(tour[4]!.content);
           expect(result.errors).toBeUndefined();
-          const total = result.data!.metric.reduce((sum, bucket) => sum + cents(bucket.sum), 0n);
-          return total === expected ? result.data!.metric : undefined;
+          const total = result.data!.ordersMetric.reduce((sum, bucket) => sum + cents(bucket.sum), 0n);
+          return total === expected ? result.data!.ordersMetric : undefined;
         },
         { timeoutMs: 60_000 },
       );

@@ -16,7 +16,11 @@ import { WINDOW_MS } from '../../metrics/metric-definition';
 import type { SubscriptionFieldsFactory } from '../build-api-schema';
 import type { ApiContext } from '../context';
 import { DateTimeScalar, DecimalScalar, JSONScalar } from '../scalars';
+import type { WindowSize } from '../../metrics/metric-definition';
+import type { SharedTypes, SubjectTypes } from '../subject/subject-schema';
 import { metricMatcher, metricsOf, requireMetricRead, windowOf } from './metric.resolver';
+import type { DimensionsMatch } from './metric-where';
+import { subjectMetricArgs, subjectMetricDefinition, subjectMetricMatcher, type SubjectMetricArgs } from './subject-metric-fields';
 
 /**
  * `metricUpdated(name, window, where, groupBy)`: every rewrite of a matching bucket, live. With
@@ -52,6 +56,7 @@ export function metricSubscriptionFields(windowType: GraphQLEnumType): GraphQLFi
     metricUpdated: {
       type: new GraphQLNonNull(MetricBucketUpdate),
       description: "Live updates of a metric's buckets (count, sum, avg, min, max), as the metrics role rewrites them.",
+      deprecationReason: "Use the metric's subject's `<plural>MetricUpdated` (`ordersMetricUpdated`), whose `where` is the subject's typed filter.",
       args: {
         name: { type: new GraphQLNonNull(GraphQLString) },
         window: { type: new GraphQLNonNull(windowType) },
@@ -59,85 +64,98 @@ export function metricSubscriptionFields(windowType: GraphQLEnumType): GraphQLFi
         groupBy: { type: new GraphQLList(new GraphQLNonNull(GraphQLString)) },
       },
       subscribe: (_root, args: Args, ctx: ApiContext) => {
-        const metrics = metricsOf(ctx);
+        metricsOf(ctx);
         requireMetricRead(ctx, args.name);
-        const window = windowOf(args.window);
-        const matches = metricMatcher(ctx, args.name, args.where);
-        const definition = metrics.definition(args.name);
-        // Validates name, window and dimensions up front, like the query does.
-        const check = metrics.query({ name: args.name, window, matches, groupBy: args.groupBy ?? null, from: new Date(0), to: new Date(1) });
-        // A subscription is to one version of the metric (its window and dimensions were checked
-        // against it): when another becomes active, or none, it ends with a coded error and the
-        // client resubscribes, getting the version served now. Following silently could mean a
-        // version whose dimensions no longer match the subscription's arguments.
-        const versionChanged = (): AppError | null => {
-          const now = metrics.definition(args.name);
-          if (definition && now && metricKey(now) === metricKey(definition)) return null;
-          return new AppError(
-            ErrorCode.METRIC_VERSION_CHANGED,
-            now
-              ? `metric "${args.name}" is now served at version ${now.version} (this subscription was to version ${definition?.version ?? '?'}): resubscribe`
-              : `metric "${args.name}" is no longer active (this subscription was to version ${definition?.version ?? '?'}): resubscribe when it is active again`,
-            { details: { name: args.name, subscribedVersion: definition?.version ?? null, activeVersion: now?.version ?? null } },
-          );
-        };
-        return liveBuckets(
-          metrics,
-          check,
-          versionChanged,
-          (bucket) => {
-            if (!definition || bucket.metric !== metricKey(definition) || bucket.window !== window || (bucket.count === 0 && bucket.rev === 1)) return false;
-            return !matches || matches(bucket.dims);
-          },
-          async (bucket) => {
-            if (!args.groupBy) {
-              return [
-                {
-                  metric: args.name,
-                  window,
-                  start: new Date(bucket.startMs),
-                  dimensions: bucket.dims,
-                  count: bucket.count,
-                  sum: bucket.sum,
-                  min: bucket.min,
-                  max: bucket.max,
-                  avg: bucket.sum === null || bucket.count === 0 ? null : Number(bucket.sum) / bucket.count,
-                },
-              ];
-            }
-            // The rewritten bucket's group: the same groupBy values, within the subscription's where.
-            const groupBy = args.groupBy;
-            const sameGroup = (dims: Readonly<Record<string, DimValue>>) =>
-              groupBy.every((n) => (dims[n] ?? null) === (bucket.dims[n] ?? null)) && (!matches || matches(dims));
-            const rows = await metrics.query({
-              name: args.name,
-              window,
-              matches: sameGroup,
-              groupBy,
-              from: new Date(bucket.startMs),
-              to: new Date(bucket.startMs + WINDOW_MS[window]),
-            });
-            return rows.length > 0
-              ? rows
-              : [
-                  {
-                    metric: args.name,
-                    window,
-                    start: new Date(bucket.startMs),
-                    dimensions: Object.fromEntries(args.groupBy.map((n) => [n, bucket.dims[n] ?? null])),
-                    count: 0,
-                    sum: null,
-                    min: null,
-                    max: null,
-                    avg: null,
-                  },
-                ];
-          },
-        );
+        return followMetric(ctx, args.name, windowOf(args.window), args.groupBy ?? null, metricMatcher(ctx, args.name, args.where));
       },
       resolve: (payload: unknown) => payload as MetricBucketResult,
     },
   };
+}
+
+/**
+ * The live updates of one metric's buckets in `window` that `matches` accepts (a whole group each
+ * with `groupBy`): what `metricUpdated` and each subject's `<plural>MetricUpdated` return.
+ */
+function followMetric(
+  ctx: ApiContext,
+  name: string,
+  window: WindowSize,
+  groupBy: string[] | null,
+  matches: DimensionsMatch | null,
+): AsyncIterableIterator<MetricBucketResult> {
+  const metrics = metricsOf(ctx);
+  const definition = metrics.definition(name);
+  // Validates name, window and dimensions up front, like the query does.
+  const check = metrics.query({ name, window, matches, groupBy, from: new Date(0), to: new Date(1) });
+  // A subscription is to one version of the metric (its window and dimensions were checked
+  // against it): when another becomes active, or none, it ends with a coded error and the
+  // client resubscribes, getting the version served now. Following silently could mean a
+  // version whose dimensions no longer match the subscription's arguments.
+  const versionChanged = (): AppError | null => {
+    const now = metrics.definition(name);
+    if (definition && now && metricKey(now) === metricKey(definition)) return null;
+    return new AppError(
+      ErrorCode.METRIC_VERSION_CHANGED,
+      now
+        ? `metric "${name}" is now served at version ${now.version} (this subscription was to version ${definition?.version ?? '?'}): resubscribe`
+        : `metric "${name}" is no longer active (this subscription was to version ${definition?.version ?? '?'}): resubscribe when it is active again`,
+      { details: { name, subscribedVersion: definition?.version ?? null, activeVersion: now?.version ?? null } },
+    );
+  };
+  return liveBuckets(
+    metrics,
+    check,
+    versionChanged,
+    (bucket) => {
+      if (!definition || bucket.metric !== metricKey(definition) || bucket.window !== window || (bucket.count === 0 && bucket.rev === 1)) return false;
+      return !matches || matches(bucket.dims);
+    },
+    async (bucket) => {
+      if (!groupBy) {
+        return [
+          {
+            metric: name,
+            window,
+            start: new Date(bucket.startMs),
+            dimensions: bucket.dims,
+            count: bucket.count,
+            sum: bucket.sum,
+            min: bucket.min,
+            max: bucket.max,
+            avg: bucket.sum === null || bucket.count === 0 ? null : Number(bucket.sum) / bucket.count,
+          },
+        ];
+      }
+      // The rewritten bucket's group: the same groupBy values, within the subscription's where.
+      const kept = groupBy;
+      const sameGroup = (dims: Readonly<Record<string, DimValue>>) =>
+        kept.every((n) => (dims[n] ?? null) === (bucket.dims[n] ?? null)) && (!matches || matches(dims));
+      const rows = await metrics.query({
+        name,
+        window,
+        matches: sameGroup,
+        groupBy,
+        from: new Date(bucket.startMs),
+        to: new Date(bucket.startMs + WINDOW_MS[window]),
+      });
+      return rows.length > 0
+        ? rows
+        : [
+            {
+              metric: name,
+              window,
+              start: new Date(bucket.startMs),
+              dimensions: Object.fromEntries(groupBy.map((n) => [n, bucket.dims[n] ?? null])),
+              count: 0,
+              sum: null,
+              min: null,
+              max: null,
+              avg: null,
+            },
+          ];
+    },
+  );
 }
 
 /** An async iterator over matching bucket updates; `return()` stops listening. */
@@ -230,7 +248,27 @@ function liveBuckets(
   };
 }
 
-/** Adds `metricUpdated` to the subscription fields another factory builds. */
+/** `<plural>MetricUpdated(name, window, where, groupBy)`: `metricUpdated` for one subject's metrics, with its typed `where`. */
+function subjectMetricSubscription(types: SubjectTypes, shared: SharedTypes): GraphQLFieldConfigMap<unknown, ApiContext> {
+  return {
+    [types.names.metricUpdated]: {
+      type: new GraphQLNonNull(MetricBucketUpdate),
+      description: `Live updates of the buckets of a metric of ${types.names.type} matching \`where\` (the filter of \`${types.names.list}\`), as the metrics role rewrites them.`,
+      args: subjectMetricArgs(types, shared, true),
+      subscribe: (_root, args: SubjectMetricArgs, ctx: ApiContext) => {
+        const definition = subjectMetricDefinition(ctx, types, args.name);
+        return followMetric(ctx, definition.name, windowOf(args.window), args.groupBy ?? null, subjectMetricMatcher(types, definition, args.where));
+      },
+      resolve: (payload: unknown) => payload as MetricBucketResult,
+    },
+  };
+}
+
+/** Adds each subject's `<plural>MetricUpdated`, then `metricUpdated`, to the subscription fields another factory builds. */
 export function withMetricSubscriptions(factory: SubscriptionFieldsFactory): SubscriptionFieldsFactory {
-  return (types, shared) => ({ ...factory(types, shared), ...metricSubscriptionFields(shared.MetricWindow) });
+  return (types, shared) => ({
+    ...factory(types, shared),
+    ...Object.assign({}, ...types.map((t) => subjectMetricSubscription(t, shared))),
+    ...metricSubscriptionFields(shared.MetricWindow),
+  });
 }

@@ -3,7 +3,7 @@ import { AppError, ErrorCode } from '../../errors';
 import { parseFieldPath } from '../../mapping/json-path';
 import type { DimValue } from '../../metrics/aggregation';
 import type { MetricDefinition } from '../../metrics/metric-definition';
-import { compileWhere } from '../subject/where-filter';
+import { compileWhere, type FieldTarget, type WhereClause } from '../subject/where-filter';
 import { matchesClause } from '../subject/where-matcher';
 
 /**
@@ -93,4 +93,65 @@ function badDimension(path: string, value: unknown): AppError {
   return new AppError(ErrorCode.BAD_USER_INPUT, `${path}: a list of values takes values only, e.g. ["a", "b"]; got ${JSON.stringify(value)}`, {
     details: { argument: path, value },
   });
+}
+
+/**
+ * `<plural>Metric(where:)` and `<plural>MetricUpdated(where:)`: the subject's own generated
+ * `<Type>Where`, over the fields the metric's dimensions read. The input is compiled as a list
+ * compiles it (same types, operators and by-value operands), then each field it names must be the
+ * field of a dimension (`region`, `customer.email`); a bucket is matched by the same matcher as a
+ * subscription, on a document rebuilt from its dimension values (null for null or absent). A
+ * field no dimension reads (or `id`) is BAD_USER_INPUT naming it and the dimensions' fields;
+ * `exists` is refused as in `metric(where:)` — never an empty answer.
+ */
+export function compileSubjectMetricWhere(
+  where: Record<string, unknown> | null | undefined,
+  definition: MetricDefinition,
+  fields: readonly FieldModel[],
+): DimensionsMatch | null {
+  if (where === null || where === undefined) return null;
+  const clause = compileWhere(where, fields);
+  const byPath = new Map<string, string>();
+  for (const dimension of definition.dimensions) {
+    const parsed = parseFieldPath(dimension.field);
+    if (parsed.ok && parsed.segments.every((s) => s.kind === 'name')) byPath.set(dimension.field, dimension.name);
+  }
+  const readable = [...byPath.keys()];
+  checkTargets(clause, (target, what) => {
+    const argument = `where.${target.kind === 'id' ? 'id' : target.path.join('.')}`;
+    const path = target.kind === 'id' ? null : target.path.join('.');
+    if (path === null || !byPath.has(path)) {
+      throw new AppError(
+        ErrorCode.BAD_USER_INPUT,
+        `${argument}: metric "${definition.name}" has no dimension of that field (its dimensions read ${readable.join(', ') || 'no field'})`,
+        { details: { argument, value: path ?? 'id' } },
+      );
+    }
+    if (what === 'exists') {
+      throw new AppError(
+        ErrorCode.BAD_USER_INPUT,
+        `${argument}.exists: a metric bucket holds null for a dimension value that was null or absent, so they cannot be told apart: use isNull`,
+        { details: { argument: `${argument}.exists`, value: true } },
+      );
+    }
+  });
+  return (dims) => {
+    const data: Record<string, unknown> = {};
+    for (const [path, name] of byPath) setPath(data, path.split('.'), dims[name] ?? null);
+    return matchesClause(clause, data);
+  };
+}
+
+function checkTargets(clause: WhereClause, check: (target: FieldTarget, kind: WhereClause['kind']) => void): void {
+  if ('parts' in clause) for (const part of clause.parts) checkTargets(part, check);
+  else if ('target' in clause) check(clause.target, clause.kind);
+}
+
+function setPath(into: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = into;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    node = (typeof next === 'object' && next !== null ? next : (node[key] = {})) as Record<string, unknown>;
+  }
+  node[path.at(-1)!] = value;
 }

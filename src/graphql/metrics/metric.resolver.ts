@@ -136,6 +136,7 @@ export function metricMatcher(ctx: ApiContext, name: string, where: unknown): Di
 @Resolver()
 export class MetricResolver {
   @Query(() => [MetricBucketType], {
+    deprecationReason: "Use the metric's subject's `<plural>Metric` (`ordersMetric`), whose `where` is the subject's typed filter.",
     description:
       'Buckets of a metric in [from, to), oldest first. `where`: the subject\'s filter language over the metric\'s dimensions, e.g. {"region": {"in": ["eu-west"]}, "amount": {"gte": "10"}}; a value or list of values is short for eq / in. `groupBy`: dimensions kept (the others are merged); absent: all.',
   })

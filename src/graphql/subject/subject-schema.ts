@@ -22,6 +22,8 @@ export interface SharedTypes {
   readonly ResyncReason: GraphQLEnumType;
   /** `MetricWindow` of the fixed schema, for `metricUpdated` (one type of that name per schema). */
   readonly MetricWindow: GraphQLEnumType;
+  /** `MetricBucket` of the fixed schema, for each subject's `<plural>Metric`. */
+  readonly MetricBucket: GraphQLObjectType;
   /** Scalar filter inputs shared by all subjects of one schema build (one instance per name). */
   readonly filters: Map<string, GraphQLInputObjectType>;
 }

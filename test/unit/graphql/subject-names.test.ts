@@ -40,6 +40,8 @@ describe('GraphQL names of a subject', () => {
       history: 'uxDemoOrderHistory',
       changed: 'uxDemoOrderChanged',
       aggregate: 'uxDemoOrdersAggregate',
+      metric: 'uxDemoOrdersMetric',
+      metricUpdated: 'uxDemoOrdersMetricUpdated',
     });
     expect(subjectNames('ux_demo_order')).toEqual(subjectNames('ux_demo_orders'));
   });

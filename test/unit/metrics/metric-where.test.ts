@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isAppError } from '../../../src/errors';
-import { compileMetricWhere } from '../../../src/graphql/metrics/metric-where';
+import { modelObject } from '../../../src/catalog/field-model';
+import { compileMetricWhere, compileSubjectMetricWhere } from '../../../src/graphql/metrics/metric-where';
 import type { MetricDefinition } from '../../../src/metrics/metric-definition';
 
 /** metric(where:) in the subject's filter language over the metric's dimensions (order-amount: region, product). */
@@ -67,6 +68,61 @@ describe('metric where: the filter language over dimensions', () => {
     [{ region: 5 }, /where\.region\.eq: 5 is not a String/],
     [{ region: [['eu-west']] }, /where\.region: a list of values takes values only/],
     [['eu-west'], /where must be an object/],
+  ])('refuses %j with BAD_USER_INPUT naming it', (where, message) => {
+    expect(refusal(where)).toEqual({ code: 'BAD_USER_INPUT', message: expect.stringMatching(message) });
+  });
+});
+
+describe("<plural>Metric(where:): the subject's typed where over the fields the dimensions read", () => {
+  const fields = modelObject(ORDER);
+  /** Dimensions on a top-level field, a nested one and a DateTime, plus a per-element one (not filterable by the subject's where). */
+  const DEFINITION: MetricDefinition = {
+    ...METRIC,
+    dimensions: [
+      { name: 'region', field: 'region' },
+      { name: 'email', field: 'customer.email' },
+      { name: 'day', field: 'created_at' },
+      { name: 'product', field: 'line_items[*].sku' },
+    ],
+  };
+  const rows = [
+    { region: 'eu-west', email: 'a@example.com', day: '2024-03-01T10:00:00.000001Z', product: 'MUG' },
+    { region: 'us-east', email: 'b@example.com', day: '2024-03-01T12:00:00+02:00', product: 'MUG' },
+    { region: null, email: null, day: null, product: 'CAP' },
+  ];
+  const matching = (where: Record<string, unknown>) => {
+    const matches = compileSubjectMetricWhere(where, DEFINITION, fields)!;
+    return rows.filter((r) => matches(r)).map((r) => r.region ?? '-');
+  };
+  const refusal = (where: Record<string, unknown>) => {
+    try {
+      compileSubjectMetricWhere(where, DEFINITION, fields);
+      return null;
+    } catch (error) {
+      const coded = error as { code?: string; extensions?: { code?: string }; details?: unknown };
+      return { code: isAppError(error) ? error.code : coded.extensions?.code, message: (error as Error).message };
+    }
+  };
+
+  it('matches buckets by the dimension values, the fields named as the subject names them (nested too), compared by value', () => {
+    expect(compileSubjectMetricWhere(null, DEFINITION, fields)).toBeNull();
+    expect(matching({ region: { eq: 'eu-west' } })).toEqual(['eu-west']);
+    expect(matching({ customer: { email: { in: ['b@example.com'] } } })).toEqual(['us-east']);
+    expect(matching({ created_at: { eq: '2024-03-01T10:00:00Z' } })).toEqual(['us-east']);
+    expect(matching({ created_at: { gt: '2024-03-01T10:00:00Z' } })).toEqual(['eu-west']);
+    expect(matching({ or: [{ region: { isNull: true } }, { customer: { email: { contains: 'a@' } } }] })).toEqual(['eu-west', '-']);
+    expect(matching({ region: { ne: 'eu-west' } })).toEqual(['us-east', '-']);
+  });
+
+  it.each([
+    [
+      { currency: { eq: 'EUR' } },
+      /where\.currency: metric "order-amount" has no dimension of that field \(its dimensions read region, customer\.email, created_at\)/,
+    ],
+    [{ id: { eq: 'o1' } }, /where\.id: metric "order-amount" has no dimension of that field/],
+    [{ region: { exists: true } }, /where\.region\.exists: .*use isNull/],
+    [{ created_at: { gt: 'yesterday' } }, /where\.created_at\.gt: "yesterday" is not a DateTime/],
+    [{ colour: { eq: 'red' } }, /where\.colour: unknown filter field "colour"/],
   ])('refuses %j with BAD_USER_INPUT naming it', (where, message) => {
     expect(refusal(where)).toEqual({ code: 'BAD_USER_INPUT', message: expect.stringMatching(message) });
   });
