@@ -13,7 +13,7 @@ import { createMetricRegistry, type MetricRegistry } from './metrics/metric-regi
 import { createSpecRegistry, type SpecRegistry } from './catalog/spec-registry';
 import { createSchemaRegistry, readSchemaFiles, type SchemaRegistry } from './catalog/schema-registry';
 import { createRawSchemaStore } from './catalog/raw-schema-store';
-import { createRegistryService } from './catalog/registry-service';
+import { createRegistryService, type RegistryService } from './catalog/registry-service';
 import { createSchemaIds } from './catalog/schema-ids';
 import { syncCatalogFromRegistry } from './catalog/schema-registry-sync';
 import { createSubjectCatalog, type SubjectCatalog } from './catalog/subject-catalog';
@@ -143,6 +143,8 @@ interface Core {
   readonly kafka: Kafka;
   readonly admin: Admin;
   readonly schemaRegistry: SchemaRegistry;
+  /** The same registry in the Confluent registry's model (ids, raw writer schemas, event schemas). */
+  readonly registryService: RegistryService;
   readonly catalog: SubjectCatalog;
   readonly specRegistry: SpecRegistry;
   readonly activeSpecs: ActiveSpecs;
@@ -212,6 +214,14 @@ async function startCore(config: Config, logger: Logger, serviceMetrics: Service
     if (!(await activeSpecs.reload())) return;
     for (const listener of specListeners) await listener(activeSpecs.list());
   });
+  const wireFormat = new Set(config.ingest.wireFormatSubjects);
+  const registryService = createRegistryService({
+    canonical: schemaRegistry,
+    raw: createRawSchemaStore(mongo.db),
+    ids: createSchemaIds(mongo.db),
+    onCanonicalChange: () => catalogWatch.refresh(),
+    events: { topicPrefix: config.ingest.canonicalTopicPrefix, published: (subject) => wireFormat.has('*') || wireFormat.has(subject) },
+  });
   return Object.assign(core, {
     config,
     logger,
@@ -220,6 +230,7 @@ async function startCore(config: Config, logger: Logger, serviceMetrics: Service
     kafka,
     admin,
     schemaRegistry,
+    registryService,
     catalog,
     specRegistry,
     activeSpecs,
@@ -245,6 +256,19 @@ async function startIngestRole(core: Core): Promise<Ingestion> {
   const { config, logger, mongo, kafka, catalog, activeSpecs, resources } = core;
   const specs = activeSpecs.list();
   const decoder = createRecordDecoder(config, logger);
+  // Subjects published in the wire format: the id of each one's latest event schema, refreshed
+  // with the catalog (the same reload that changes what ingestion validates against).
+  const eventSchemaIds = new Map<string, number>();
+  const refreshEventSchemaIds = async () => {
+    if (config.ingest.wireFormatSubjects.length === 0) return;
+    for (const { subject } of catalog.list()) {
+      const id = await core.registryService.eventSchemaId(subject);
+      if (id === null) eventSchemaIds.delete(subject);
+      else eventSchemaIds.set(subject, id);
+    }
+  };
+  await refreshEventSchemaIds();
+  core.reloaders.push(refreshEventSchemaIds);
   const profiler = createProfiler({ db: mongo.db, ...config.discovery, logger });
   await profiler.start();
   // Closed after ingestion (resources close in reverse), so the last batch's profile is flushed.
@@ -283,6 +307,7 @@ async function startIngestRole(core: Core): Promise<Ingestion> {
     metrics: core.serviceMetrics,
     ...(profiler.enabled ? { observe: profiler.observe } : {}),
     ...(decoder ? { decoder } : {}),
+    ...(config.ingest.wireFormatSubjects.length > 0 ? { eventSchemaIds: (subject: string) => eventSchemaIds.get(subject) ?? null } : {}),
   });
   await ingestion.start();
   resources.push({ name: 'ingestion', close: () => ingestion.stop() });
@@ -532,12 +557,7 @@ async function startApiRole(core: Core, app: express.Express, server: http.Serve
     }),
   );
   // The schema registry over the Confluent registry protocol: the same store and rules as the catalog.
-  const registry = createRegistryService({
-    canonical: core.schemaRegistry,
-    raw: createRawSchemaStore(mongo.db),
-    ids: createSchemaIds(mongo.db),
-    onCanonicalChange: () => core.catalogWatch.refresh(),
-  });
+  const registry = core.registryService;
   const access = createAccessPolicy(config.api.auth);
   app.use(registryRoutes({ registry, access, logger }));
   // The mapping studio: a page over the same GraphQL API (reads open, changes need an admin key).

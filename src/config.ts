@@ -69,6 +69,8 @@ export interface Config {
     readonly topicFormats: readonly TopicFormat[];
     /** The registry holding the writer schemas of registry-encoded topics; null: none configured. */
     readonly registry: SourceRegistry | null;
+    /** Canonical subjects published in the registry wire format (`*`: all). */
+    readonly wireFormatSubjects: readonly string[];
   };
 }
 
@@ -327,6 +329,12 @@ export const SETTINGS: readonly SettingSpec[] = [
       'Tries of a writer-schema request that fails for a reason a later try may not see (no answer, 5xx), with backoff (250 ms doubling, at most 4 s between tries: 8 tries span about 15 s). After the last, the records that need the schema are dead-lettered with `SCHEMA_REGISTRY_UNAVAILABLE`, never a stalled partition.',
   },
   {
+    name: 'CANONQL_WIRE_FORMAT_SUBJECTS',
+    default: '',
+    description:
+      "Canonical subjects whose events are published in the registry wire format (magic byte, the id of the subject's event schema in canonql's registry, the JSON event), comma-separated, or `*` for all; the others stay plain JSON. Their event schemas are served at `/registry/subjects/<canonical topic>-value`. See [schema registry](schema-registry.md#canonical-events-in-the-wire-format).",
+  },
+  {
     name: 'CANONQL_DEMO_FEED',
     check: { kind: 'boolean' },
     default: 'false',
@@ -582,6 +590,10 @@ export function loadConfig(env: Env = process.env): Config {
       publishMaxBytes,
       ...sourceFormats,
       registry: sourceFormats.registry && { ...sourceFormats.registry, ...registryTuning },
+      wireFormatSubjects: read('CANONQL_WIRE_FORMAT_SUBJECTS')
+        .split(',')
+        .map((subject) => subject.trim())
+        .filter(Boolean),
     },
   });
 }

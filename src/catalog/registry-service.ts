@@ -3,6 +3,7 @@ import { deepEqual } from '../values/deep-equal';
 import { checkAvroCompatibility, parseAvroSchema } from './avro-compatibility';
 import { checkCompatibility, COMPATIBILITY_LEVELS, isCompatibilityLevel, levelRules, type CompatibilityLevel } from './compatibility';
 import type { RawSchemaStore, RawSchemaVersion } from './raw-schema-store';
+import { canonicalEventSchema } from './event-schema';
 import { describeViolation, type SchemaRegistry } from './schema-registry';
 import { normalizeSchemaText, type IdentifiedSchema, type SchemaIds, type SchemaType } from './schema-ids';
 import { subjectNameProblems } from './subject-name';
@@ -41,7 +42,7 @@ export interface CompatibilityAnswer {
   readonly messages: string[];
 }
 
-export type SubjectKind = 'canonical' | 'raw';
+export type SubjectKind = 'canonical' | 'raw' | 'event';
 
 export interface RegistryService {
   kindOf(subject: string): SubjectKind;
@@ -61,6 +62,8 @@ export interface RegistryService {
   subjectCompatibility(subject: string): Promise<CompatibilityLevel | null>;
   /** Sets (or, with null, removes) a subject's own level; returns the previous own level. */
   setSubjectCompatibility(subject: string, level: unknown): Promise<CompatibilityLevel | null>;
+  /** The id of the latest event schema of a canonical subject published in the wire format (null: it is not, or has no version). */
+  eventSchemaId(subject: string): Promise<number | null>;
 }
 
 /** The registry protocol's error codes (the HTTP status is the code's first three digits). */
@@ -73,6 +76,7 @@ export const RegistryErrorCode = {
   INVALID_SCHEMA: 42201,
   INVALID_VERSION: 42202,
   INVALID_COMPATIBILITY_LEVEL: 42203,
+  OPERATION_NOT_PERMITTED: 42205,
   STORE_ERROR: 50001,
 } as const;
 
@@ -89,9 +93,33 @@ export function createRegistryService(options: {
   ids: SchemaIds;
   /** Called after a canonical write, so this process serves it at once (the catalog watch's refresh). */
   onCanonicalChange?: () => Promise<void>;
+  /**
+   * Canonical subjects whose events are published in the wire format: their event schemas are
+   * served, read-only, under `<topicPrefix><subject>-value` (event-schema.ts).
+   */
+  events?: { readonly topicPrefix: string; readonly published: (subject: string) => boolean };
 }): RegistryService {
   const { canonical, raw, ids } = options;
-  const kindOf = (subject: string): SubjectKind => (subjectNameProblems(subject).length === 0 ? 'canonical' : 'raw');
+  const eventSubjectOf = (subject: string) => `${options.events?.topicPrefix ?? ''}${subject}-value`;
+  /** The canonical subject whose events an event subject describes, or null. */
+  const eventSourceOf = (name: string): string | null => {
+    const events = options.events;
+    if (!events || !name.startsWith(events.topicPrefix) || !name.endsWith('-value')) return null;
+    const subject = name.slice(events.topicPrefix.length, -'-value'.length);
+    return subjectNameProblems(subject).length === 0 && events.published(subject) ? subject : null;
+  };
+  const kindOf = (subject: string): SubjectKind =>
+    eventSourceOf(subject) !== null ? 'event' : subjectNameProblems(subject).length === 0 ? 'canonical' : 'raw';
+  const eventRegistered = async (subject: string, version: number, schema: Record<string, unknown>): Promise<RegisteredSchema> => {
+    const name = eventSubjectOf(subject);
+    const text = JSON.stringify(canonicalEventSchema(subject, schema));
+    return { subject: name, version, id: await ids.idOf('JSON', text, name), schemaType: 'JSON', schema: text };
+  };
+  const readOnly = (subject: string) =>
+    registryError(
+      RegistryErrorCode.OPERATION_NOT_PERMITTED,
+      `Subject '${subject}' is derived from the canonical subject '${eventSourceOf(subject)}' (its events' schema): register the canonical subject instead`,
+    );
 
   const canonicalText = (schema: Record<string, unknown>) => JSON.stringify(schema);
   const canonicalRegistered = async (subject: string, version: number, schema: Record<string, unknown>): Promise<RegisteredSchema> => {
@@ -195,15 +223,28 @@ export function createRegistryService(options: {
     kindOf,
     async subjects() {
       const [canonicalSubjects, rawSubjects] = await Promise.all([canonical.subjects(), raw.subjects()]);
-      return [...canonicalSubjects.filter((s) => s.latestVersion > 0).map((s) => s.subject), ...rawSubjects].sort();
+      const live = canonicalSubjects.filter((s) => s.latestVersion > 0).map((s) => s.subject);
+      const events = options.events ? live.filter((s) => options.events!.published(s)).map(eventSubjectOf) : [];
+      return [...live, ...events, ...rawSubjects].sort();
     },
     async versions(subject) {
       if (kindOf(subject) === 'raw') return (await rawHistory(subject)).map((v) => v.version);
+      const source = eventSourceOf(subject);
+      if (source !== null) {
+        await liveCanonical(source);
+        return (await canonical.versions(source)).map((v) => v.version);
+      }
       await liveCanonical(subject);
       return (await canonical.versions(subject)).map((v) => v.version);
     },
     async version(subject, version) {
       if (kindOf(subject) === 'raw') return rawRegistered(pick(await rawHistory(subject), subject, version));
+      const source = eventSourceOf(subject);
+      if (source !== null) {
+        await liveCanonical(source);
+        const found = pick(await canonical.versions(source), subject, version);
+        return eventRegistered(source, found.version, found.schema);
+      }
       await liveCanonical(subject);
       const found = pick(await canonical.versions(subject), subject, version);
       return canonicalRegistered(subject, found.version, found.schema);
@@ -214,6 +255,7 @@ export function createRegistryService(options: {
       return found;
     },
     async register(subject, input) {
+      if (kindOf(subject) === 'event') throw readOnly(subject);
       const { schemaType, text, parsed } = parseInput(subject, input);
       if (kindOf(subject) === 'canonical') {
         const record = await canonical.subject(subject);
@@ -271,6 +313,16 @@ export function createRegistryService(options: {
       }
     },
     async lookup(subject, input) {
+      const source = eventSourceOf(subject);
+      if (source !== null) {
+        const { text } = parseInput(subject, input);
+        await liveCanonical(source);
+        for (const v of await canonical.versions(source)) {
+          const registered = await eventRegistered(source, v.version, v.schema);
+          if (registered.schema === text) return registered;
+        }
+        throw registryError(RegistryErrorCode.SCHEMA_NOT_FOUND, 'Schema not found');
+      }
       const { schemaType, text, parsed } = parseInput(subject, input);
       if (kindOf(subject) === 'raw') {
         const found = (await rawHistory(subject)).find((v) => v.schemaType === schemaType && v.schema === text);
@@ -283,6 +335,7 @@ export function createRegistryService(options: {
       return canonicalRegistered(subject, found.version, found.schema);
     },
     async checkCompatibility(subject, version, input) {
+      if (kindOf(subject) === 'event') throw readOnly(subject);
       const { schemaType, text, parsed } = parseInput(subject, input);
       const level = await levelOf(subject);
       if (kindOf(subject) === 'raw') {
@@ -315,10 +368,13 @@ export function createRegistryService(options: {
     },
     async subjectCompatibility(subject) {
       if (kindOf(subject) === 'raw') return raw.compatibility(subject);
+      const source = eventSourceOf(subject);
+      if (source !== null) subject = source;
       const own = await canonical.compatibilityOf(subject);
       return own.source === 'subject' ? own.level : null;
     },
     async setSubjectCompatibility(subject, level) {
+      if (kindOf(subject) === 'event') throw readOnly(subject);
       const checked = level === null ? null : checkedLevel(level);
       if (kindOf(subject) === 'raw') {
         const previous = await raw.compatibility(subject);
@@ -330,6 +386,13 @@ export function createRegistryService(options: {
       await canonical.setCompatibility(checked, subject);
       await options.onCanonicalChange?.();
       return own.source === 'subject' ? own.level : null;
+    },
+    async eventSchemaId(subject) {
+      if (!options.events?.published(subject)) return null;
+      const record = await canonical.subject(subject);
+      if (!record || record.latestVersion === 0) return null;
+      const latest = await canonical.version(subject, record.latestVersion);
+      return latest ? (await eventRegistered(subject, latest.version, latest.schema)).id : null;
     },
   };
 }

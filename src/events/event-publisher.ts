@@ -1,3 +1,4 @@
+import { writeWireFormat } from '../infra/wire-format';
 import type { Message, Producer } from 'kafkajs';
 import { canonicalTopic, type CanonicalEvent } from './canonical-event';
 import { isMessageTooLarge, type MessageSizeLimit } from './message-size-limit';
@@ -35,9 +36,21 @@ export interface OversizedEvent {
 /** A record batch's fixed header (v2: 61 bytes), plus room for the estimate's error. */
 const BATCH_OVERHEAD = 61 + 512;
 
+/**
+ * The id of a subject's canonical event schema in the schema registry when its events are
+ * published in the registry wire format (magic byte, id, JSON), so a stock registry-aware
+ * deserializer reads them; null when they are plain JSON.
+ */
+export type EventSchemaIds = (subject: string) => number | null;
+
 export function createEventPublisher(
   producer: Producer,
-  options: { readonly topicPrefix?: string; readonly sizeLimit?: MessageSizeLimit } = {},
+  options: {
+    readonly topicPrefix?: string;
+    readonly sizeLimit?: MessageSizeLimit;
+    /** Subjects published in the registry wire format: their event schema's id (null: plain JSON). */
+    readonly schemaIdOf?: EventSchemaIds;
+  } = {},
 ): EventPublisher {
   const topicPrefix = options.topicPrefix ?? 'canonical.';
   return {
@@ -62,7 +75,7 @@ export function createEventPublisher(
         let group: Sized[] = [];
         let groupBytes = 0;
         for (const event of list) {
-          const sized = sizeOf(event);
+          const sized = sizeOf(event, options.schemaIdOf);
           if (sized.bytes > budget) {
             oversized.push({ event, topic, bytes: sized.bytes + 61, limit });
             continue;
@@ -100,7 +113,7 @@ export function createEventPublisher(
   async function send(byTopic: ReadonlyMap<string, readonly CanonicalEvent[]>): Promise<void> {
     await producer.sendBatch({
       acks: -1,
-      topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list.map((event) => messageOf(event)) })),
+      topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list.map((event) => messageOf(event, options.schemaIdOf)) })),
     });
   }
 }
@@ -111,17 +124,24 @@ interface Sized {
   readonly bytes: number;
 }
 
-function messageOf(event: CanonicalEvent): Message {
-  return { key: event.key, value: JSON.stringify(event), headers: { 'canonql-event-id': event.id, 'canonql-op': event.op } };
+function messageOf(event: CanonicalEvent, schemaIdOf?: EventSchemaIds): Message {
+  const json = JSON.stringify(event);
+  const schemaId = schemaIdOf?.(event.subject) ?? null;
+  return {
+    key: event.key,
+    value: schemaId === null ? json : writeWireFormat(schemaId, Buffer.from(json)),
+    headers: { 'canonql-event-id': event.id, 'canonql-op': event.op },
+  };
 }
 
 /**
  * A record's size in a v2 record batch: key, value and header bytes plus at most 5 bytes for each
  * varint (length, attributes, timestamp and offset deltas, key/value/header lengths).
  */
-function sizeOf(event: CanonicalEvent): Sized {
-  const message = messageOf(event);
+function sizeOf(event: CanonicalEvent, schemaIdOf?: EventSchemaIds): Sized {
+  const message = messageOf(event, schemaIdOf);
   const headers = Object.entries(message.headers ?? {}).reduce((n, [name, value]) => n + Buffer.byteLength(name) + Buffer.byteLength(String(value)) + 10, 0);
-  const bytes = Buffer.byteLength(String(message.key)) + Buffer.byteLength(String(message.value)) + headers + 30;
+  const bytes =
+    Buffer.byteLength(String(message.key)) + (Buffer.isBuffer(message.value) ? message.value.length : Buffer.byteLength(String(message.value))) + headers + 30;
   return { event, message, bytes };
 }

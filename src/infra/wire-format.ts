@@ -27,3 +27,11 @@ export function readWireFormat(bytes: Buffer, part: 'key' | 'value'): WireRecord
   }
   return { schemaId: bytes.readInt32BE(1), payload: bytes.subarray(HEADER_BYTES) };
 }
+
+/** A wire-format message: the magic byte, the id, the encoded value. */
+export function writeWireFormat(schemaId: number, payload: Buffer): Buffer {
+  const header = Buffer.alloc(HEADER_BYTES);
+  header.writeUInt8(MAGIC_BYTE, 0);
+  header.writeInt32BE(schemaId, 1);
+  return Buffer.concat([header, payload]);
+}

@@ -3,7 +3,7 @@ import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { canonicalTopic } from '../events/canonical-event';
 import { ensureTopics } from '../infra/kafka-topics';
 import { createEventLog } from '../events/event-log';
-import { createEventPublisher } from '../events/event-publisher';
+import { createEventPublisher, type EventSchemaIds } from '../events/event-publisher';
 import { createMessageSizeLimit } from '../events/message-size-limit';
 import type { Logger } from '../logger';
 import type { ConsumerHealth } from '../observability/consumer-health';
@@ -40,6 +40,8 @@ export interface IngestionOptions {
   readonly observe?: RecordObserver;
   /** Decodes raw topics of every record format (registry/registry-decoder.ts); default: every topic is JSON. */
   readonly decoder?: BatchDecoder;
+  /** Subjects whose canonical events are published in the registry wire format: their event schema's id. */
+  readonly eventSchemaIds?: EventSchemaIds;
   /** Prometheus counters of the app (src/observability/). */
   readonly metrics?: ServiceMetrics;
 }
@@ -112,7 +114,11 @@ export function createIngestion(options: IngestionOptions): Ingestion {
       fromBeginning: options.fromBeginning,
       ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
       pipeline,
-      publisher: createEventPublisher(producer!, { topicPrefix: options.canonicalTopicPrefix, sizeLimit }),
+      publisher: createEventPublisher(producer!, {
+        topicPrefix: options.canonicalTopicPrefix,
+        sizeLimit,
+        ...(options.eventSchemaIds ? { schemaIdOf: options.eventSchemaIds } : {}),
+      }),
       deadLetters: createDeadLetterSink({ producer: producer!, db: options.db, topic: options.deadLetterTopic }),
       stats,
       logger: options.logger,

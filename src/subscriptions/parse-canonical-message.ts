@@ -7,9 +7,12 @@ import type { CanonicalEvent } from '../events/canonical-event';
  */
 export function parseCanonicalMessage(value: Buffer | null): CanonicalEvent | null {
   if (value === null || value.length === 0) return null;
+  // A subject published in the registry wire format (CANONQL_WIRE_FORMAT_SUBJECTS): magic byte 0
+  // and a 4-byte schema id before the JSON, which never starts with a 0 byte.
+  const json = value[0] === 0 && value.length > 5 ? value.subarray(5) : value;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(value.toString('utf8'));
+    parsed = JSON.parse(json.toString('utf8'));
   } catch {
     return null;
   }

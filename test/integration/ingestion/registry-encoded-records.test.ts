@@ -3,6 +3,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
 import type { Db, MongoClient } from 'mongodb';
 import { startApp, type App } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
@@ -166,6 +168,8 @@ describe('registry-encoded raw records', () => {
   const avroTopics = topics(avroPrefix);
   const jsonTopics = topics(jsonPrefix);
   const avroDb = uniqueName('registry_avro');
+  // The api and ingest processes of the Avro side are one deployment: one store, one canonical topic prefix.
+  const avroCanonicalPrefix = `${uniqueName('canonical')}.`;
   const jsonDb = uniqueName('registry_json');
   let port: number;
   let registryApp: App;
@@ -197,7 +201,18 @@ describe('registry-encoded raw records', () => {
     };
   };
   const startRegistry = () =>
-    startApp(loadConfig(env(avroDb, avroPrefix, { CANONQL_ROLES: 'api', CANONQL_HTTP_PORT: String(port), CANONQL_HTTP_HOST: '127.0.0.1' })), logger);
+    startApp(
+      loadConfig(
+        env(avroDb, avroPrefix, {
+          CANONQL_ROLES: 'api',
+          CANONQL_HTTP_PORT: String(port),
+          CANONQL_HTTP_HOST: '127.0.0.1',
+          CANONQL_CANONICAL_TOPIC_PREFIX: avroCanonicalPrefix,
+          CANONQL_WIRE_FORMAT_SUBJECTS: 'customer',
+        }),
+      ),
+      logger,
+    );
 
   const produce = async (topic: string, messages: { key: Buffer | string; value: Buffer | string | null }[]) => {
     await producer.send({ topic, acks: -1, messages });
@@ -250,6 +265,8 @@ describe('registry-encoded raw records', () => {
           // Long enough to outlast the registry's restart below (backoff up to 4 s between tries).
           CANONQL_SOURCE_REGISTRY_ATTEMPTS: '30',
           CANONQL_SOURCE_REGISTRY_TIMEOUT_MS: '2000',
+          CANONQL_CANONICAL_TOPIC_PREFIX: avroCanonicalPrefix,
+          CANONQL_WIRE_FORMAT_SUBJECTS: 'customer',
         }),
       ),
       logger,
@@ -259,7 +276,11 @@ describe('registry-encoded raw records', () => {
     leftovers.add(() => jsonApp.stop());
     client = new SchemaRegistry(
       { host: `http://127.0.0.1:${port}/registry`, auth: { username: 'canonql', password: ADMIN } },
-      { [SchemaType.AVRO]: { wrapUnions: true, typeHook: bigintLongs } },
+      {
+        [SchemaType.AVRO]: { wrapUnions: true, typeHook: bigintLongs },
+        // Canonical schemas are JSON Schema 2020-12: the client validates with an ajv that knows it.
+        [SchemaType.JSON]: { ajvInstance: addFormats(new Ajv2020({ strict: false })) },
+      },
     );
   });
   afterAll(() => leftovers.dispose());
@@ -315,6 +336,48 @@ describe('registry-encoded raw records', () => {
       return found.length > 0 ? found : undefined;
     });
     expect(versions[0]!.writerSchemaIds).toEqual(expect.arrayContaining([avroCustomers[0]!.value!.readInt32BE(1)]));
+  });
+
+  it('publishes the events of a wire-format subject so the same client reads them back, with canonical schemas and compatibility', async () => {
+    // The canonical schema, read back and checked by the client, from the registry the records went through.
+    const customerId = await client.getLatestSchemaId('customer');
+    // The client's compatibility call is on its REST resource object (`api`), which its typings keep private.
+    const { api } = client as unknown as { api: { Subject: Record<'latestVersion' | 'compatible', (args: unknown) => Promise<{ data(): unknown }>> } };
+    const customerSchema = (await api.Subject.latestVersion({ subject: 'customer' })).data() as { id: number; schema: string; schemaType: string };
+    expect(customerSchema).toMatchObject({ id: customerId, schemaType: 'JSON' });
+    const verdict = await api.Subject.compatible({ subject: 'customer', version: 'latest', body: { schemaType: 'JSON', schema: customerSchema.schema } });
+    expect(verdict.data()).toEqual({ is_compatible: true });
+
+    const eventSubject = `${avroCanonicalPrefix}customer-value`;
+    const eventId = await client.getLatestSchemaId(eventSubject);
+    expect(eventId).not.toBe(customerId);
+    // Read-only: the event schema follows the canonical subject.
+    await expect(client.register({ type: SchemaType.JSON, schema: '{"type": "object"}' }, { subject: eventSubject })).rejects.toMatchObject({ status: 422 });
+
+    const consumer = kafka.consumer({ groupId: uniqueName('wire-events') });
+    const values: Buffer[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${avroCanonicalPrefix}customer`, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void values.push(message.value!) });
+    try {
+      await waitFor('the customer events', () => values.length >= 4, { timeoutMs: 60000 });
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(values.every((value) => value[0] === 0 && value.readInt32BE(1) === eventId)).toBe(true);
+    // The client fetches the event schema by id and validates every event against it while decoding.
+    const events = (
+      (await Promise.all(values.map((value) => client.decode(value)))) as { key: string; version: number; op: string; after: Record<string, unknown> | null }[]
+    )
+      // Ordered per key only (the canonical topic has several partitions).
+      .sort((a, b) => a.key.localeCompare(b.key) || a.version - b.version);
+    expect(events.map((e) => [e.key, e.op])).toEqual([
+      ['1', 'CREATE'],
+      ['1', 'UPDATE'],
+      ['1', 'DELETE'],
+      ['2', 'CREATE'],
+    ]);
+    expect(events[1]!.after).toEqual((await stateOf(mongo.db(avroDb), 'customer'))[0]!.data);
   });
 
   it('dead-letters an unknown schema id and a record without the magic byte with their own codes, and goes on', async () => {
