@@ -3,6 +3,7 @@
  * ingestion (src/, not test/), Debezium MongoDB-connector order events, child processes,
  * percentiles and result files.
  */
+import type { BatchDecoder } from '../../src/ingestion/registry/registry-decoder';
 import { fork, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -91,6 +92,8 @@ interface IngestionOptions {
   topicPrefix: string;
   deadLetterTopic: string;
   canonicalPartitions?: number;
+  /** Decodes registry-encoded topics (src/ingestion/registry/registry-decoder.ts). */
+  decoder?: BatchDecoder;
 }
 
 /** The real ingestion role (as src/app.ts builds it) for the seed order spec, re-pointed at `topic`. */
@@ -113,6 +116,7 @@ export function specIngestion(specFile: string, options: IngestionOptions): Inge
     canonicalTopicPrefix: options.topicPrefix,
     fromBeginning: true,
     logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' }),
+    ...(options.decoder ? { decoder: options.decoder } : {}),
   });
 }
 
