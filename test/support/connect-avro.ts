@@ -1,6 +1,7 @@
-import avro from 'avsc';
+import type avro from 'avsc';
 import type { ConnectSchema } from '../../src/ingestion/debezium/decode-connect-value';
 import { EXACT_NUMBER_MARKER, parseJsonLossless } from '../../src/ingestion/debezium/parse-json-lossless';
+import { BIGINT_LONG } from '../../src/ingestion/registry/avro-connect';
 
 /**
  * What Kafka Connect's Avro converter writes for a record the JSON converter wrote with
@@ -32,19 +33,6 @@ const CONNECT_LOGICAL: Readonly<Record<string, Record<string, unknown>>> = {
   'org.apache.kafka.connect.data.Timestamp': { logicalType: 'timestamp-millis' },
 };
 
-/** avsc with longs as BigInt, as a producer that keeps every int64 digit must be configured. */
-export const BIGINT_LONG = avro.types.LongType.__with({
-  fromBuffer: (buffer: Buffer) => buffer.readBigInt64LE(),
-  toBuffer: (value: bigint) => {
-    const buffer = Buffer.alloc(8);
-    buffer.writeBigInt64LE(value);
-    return buffer;
-  },
-  fromJSON: (value: unknown) => BigInt(value as string),
-  toJSON: (value: bigint) => Number(value),
-  isValid: (value: unknown) => typeof value === 'bigint',
-  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
-});
 
 /** avsc's `typeHook` that makes every long (`"long"` or `{"type": "long", ...}`) a BigInt long. */
 export function bigintLongs(schema: avro.Schema): avro.Type | undefined {

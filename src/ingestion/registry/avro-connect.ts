@@ -57,7 +57,7 @@ const LOGICAL: Readonly<Record<string, string>> = {
 };
 
 /** Longs as BigInt: a double cannot hold every int64 (ids, NanoTimestamp), and no digit may be lost. */
-const BIGINT_LONG = avro.types.LongType.__with({
+export const BIGINT_LONG = avro.types.LongType.__with({
   fromBuffer: (buffer: Buffer) => buffer.readBigInt64LE(),
   toBuffer: (value: bigint) => {
     const buffer = Buffer.alloc(8);
