@@ -33,7 +33,6 @@ const CONNECT_LOGICAL: Readonly<Record<string, Record<string, unknown>>> = {
   'org.apache.kafka.connect.data.Timestamp': { logicalType: 'timestamp-millis' },
 };
 
-
 /** avsc's `typeHook` that makes every long (`"long"` or `{"type": "long", ...}`) a BigInt long. */
 export function bigintLongs(schema: avro.Schema): avro.Type | undefined {
   const kind = typeof schema === 'string' ? schema : (schema as { type?: unknown }).type;
