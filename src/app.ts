@@ -26,6 +26,7 @@ import { createProfiledTopics, type ProfiledTopics } from './discovery/profiled-
 import { createProfiler } from './discovery/profiler';
 import { createProfilingConsumer } from './discovery/profiling-consumer';
 import { createEventLog } from './events/event-log';
+import type { EventSchemaIds } from './events/event-publisher';
 import { createAccessPolicy } from './graphql/access';
 import { createApiSchemaCheck } from './graphql/api-schema-check';
 import { DEMO_QUERY } from './graphql/demo-query';
@@ -145,6 +146,18 @@ interface Core {
   readonly schemaRegistry: SchemaRegistry;
   /** The same registry in the Confluent registry's model (ids, raw writer schemas, event schemas). */
   readonly registryService: RegistryService;
+  /**
+   * Decodes raw records whatever their topic's record format, with the source registry's client
+   * (null: every topic is JSON). One per process: ingestion, backfills and dead-letter replays read
+   * records alike and share its caches.
+   */
+  readonly recordDecoder: BatchDecoder | null;
+  /**
+   * The event schema id of each subject published in the registry wire format (undefined: every
+   * subject is plain JSON). One per process: every publisher of canonical events (ingestion,
+   * backfills, replays) writes a subject's events in the same form.
+   */
+  readonly eventSchemaIds: EventSchemaIds | undefined;
   readonly catalog: SubjectCatalog;
   readonly specRegistry: SpecRegistry;
   readonly activeSpecs: ActiveSpecs;
@@ -222,6 +235,7 @@ async function startCore(config: Config, logger: Logger, serviceMetrics: Service
     onCanonicalChange: () => catalogWatch.refresh(),
     events: { topicPrefix: config.ingest.canonicalTopicPrefix, published: (subject) => wireFormat.has('*') || wireFormat.has(subject) },
   });
+  const eventSchemaIds = await followEventSchemaIds(config, catalog, registryService, reloaders);
   return Object.assign(core, {
     config,
     logger,
@@ -231,6 +245,8 @@ async function startCore(config: Config, logger: Logger, serviceMetrics: Service
     admin,
     schemaRegistry,
     registryService,
+    recordDecoder: createRecordDecoder(config, logger),
+    eventSchemaIds,
     catalog,
     specRegistry,
     activeSpecs,
@@ -255,20 +271,7 @@ async function migrateStoredState({ mongo, config, logger }: Core): Promise<void
 async function startIngestRole(core: Core): Promise<Ingestion> {
   const { config, logger, mongo, kafka, catalog, activeSpecs, resources } = core;
   const specs = activeSpecs.list();
-  const decoder = createRecordDecoder(config, logger);
-  // Subjects published in the wire format: the id of each one's latest event schema, refreshed
-  // with the catalog (the same reload that changes what ingestion validates against).
-  const eventSchemaIds = new Map<string, number>();
-  const refreshEventSchemaIds = async () => {
-    if (config.ingest.wireFormatSubjects.length === 0) return;
-    for (const { subject } of catalog.list()) {
-      const id = await core.registryService.eventSchemaId(subject);
-      if (id === null) eventSchemaIds.delete(subject);
-      else eventSchemaIds.set(subject, id);
-    }
-  };
-  await refreshEventSchemaIds();
-  core.reloaders.push(refreshEventSchemaIds);
+  const decoder = core.recordDecoder;
   const profiler = createProfiler({ db: mongo.db, ...config.discovery, logger });
   await profiler.start();
   // Closed after ingestion (resources close in reverse), so the last batch's profile is flushed.
@@ -307,7 +310,7 @@ async function startIngestRole(core: Core): Promise<Ingestion> {
     metrics: core.serviceMetrics,
     ...(profiler.enabled ? { observe: profiler.observe } : {}),
     ...(decoder ? { decoder } : {}),
-    ...(config.ingest.wireFormatSubjects.length > 0 ? { eventSchemaIds: (subject: string) => eventSchemaIds.get(subject) ?? null } : {}),
+    ...(core.eventSchemaIds ? { eventSchemaIds: core.eventSchemaIds } : {}),
   });
   await ingestion.start();
   resources.push({ name: 'ingestion', close: () => ingestion.stop() });
@@ -339,6 +342,31 @@ function createRecordDecoder(config: Config, logger: Logger): BatchDecoder | nul
     limits: config.ingest.decodeLimits,
     cacheSize: registry.cacheSize,
   });
+}
+
+/**
+ * Subjects published in the wire format: the id of each one's latest event schema, read now and
+ * again with every catalog change (the same reload that changes what ingestion validates against);
+ * undefined when no subject is (CANONQL_WIRE_FORMAT_SUBJECTS empty).
+ */
+async function followEventSchemaIds(
+  config: Config,
+  catalog: SubjectCatalog,
+  registryService: RegistryService,
+  reloaders: (() => Promise<void>)[],
+): Promise<EventSchemaIds | undefined> {
+  if (config.ingest.wireFormatSubjects.length === 0) return undefined;
+  const ids = new Map<string, number>();
+  const refresh = async () => {
+    for (const { subject } of catalog.list()) {
+      const id = await registryService.eventSchemaId(subject);
+      if (id === null) ids.delete(subject);
+      else ids.set(subject, id);
+    }
+  };
+  await refresh();
+  reloaders.push(refresh);
+  return (subject) => ids.get(subject) ?? null;
 }
 
 /** The active metric definitions, followed through the catalog revision; listeners hear of each change. */
@@ -478,6 +506,8 @@ async function startApiRole(core: Core, app: express.Express, server: http.Serve
     refresh: () => core.catalogWatch.refresh(),
     logger,
     decodeLimits: config.ingest.decodeLimits,
+    ...(core.recordDecoder ? { decoder: core.recordDecoder } : {}),
+    ...(core.eventSchemaIds ? { eventSchemaIds: core.eventSchemaIds } : {}),
   });
   resources.push({ name: 'admin', close: () => adminServices.stop() });
   const metricsReader = config.metrics.enabled

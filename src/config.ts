@@ -280,7 +280,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     name: 'CANONQL_RECORD_FORMAT',
     default: 'json',
     description:
-      "How raw topics' records are encoded, unless `CANONQL_RECORD_FORMATS` names the topic: `json` (Kafka Connect's JSON converter, with or without schemas), `avro` or `json-schema` (the registry wire format: magic byte, writer schema id, value; the writer schema is read from `CANONQL_SOURCE_REGISTRY_URL`). See [ingestion](ingestion.md#registry-encoded-records).",
+      "How raw topics' records are encoded, unless `CANONQL_RECORD_FORMATS` names the topic: `json` (Kafka Connect's JSON converter, with or without schemas), `avro` or `json-schema` (the registry wire format: magic byte, writer schema id, value; the writer schema is read from `CANONQL_SOURCE_REGISTRY_URL`). Set it alike on ingest and API processes: backfills and dead-letter replays read records as ingestion does. See [ingestion](ingestion.md#registry-encoded-records).",
   },
   {
     name: 'CANONQL_RECORD_FORMATS',

@@ -8,7 +8,7 @@ import { createSchemaCompiler, type CanonicalSchema } from '../catalog/canonical
 import { mappingSpecProblems, type SpecRegistry } from '../catalog/spec-registry';
 import { AppError, ErrorCode } from '../errors';
 import type { EventLog } from '../events/event-log';
-import { createEventPublisher, type EventPublisher } from '../events/event-publisher';
+import { createEventPublisher, type EventPublisher, type EventSchemaIds } from '../events/event-publisher';
 import type { RawRecord } from '../ingestion/debezium/decode-record';
 import type { RoutedSpec } from '../ingestion/pipeline-spec';
 import type { Logger } from '../logger';
@@ -21,6 +21,7 @@ import { createDeadLetterSink, type DeadLetterSink } from '../ingestion/dead-let
 import { createMessageSizeLimit } from '../events/message-size-limit';
 import { previewSpec, requireSpecTopic, type RawFieldTypes, type SpecPreview } from './spec-preview';
 import type { DecodeLimits } from '../ingestion/debezium/decode-limits';
+import type { BatchDecoder } from '../ingestion/registry/registry-decoder';
 
 /**
  * What the admin API works with, assembled once per API process: the spec registry, previews,
@@ -88,6 +89,10 @@ export interface AdminDeps {
   readonly logger: Logger;
   /** Ingestion's decode limits, applied to backfills and dead-letter replays alike (default: what MongoDB accepts). */
   readonly decodeLimits?: DecodeLimits;
+  /** Ingestion's record decoder (per-topic record format, source registry); default: every topic is JSON. */
+  readonly decoder?: BatchDecoder;
+  /** Subjects whose canonical events are published in the registry wire format, as ingestion publishes them. */
+  readonly eventSchemaIds?: EventSchemaIds;
 }
 
 export function createAdminServices(deps: AdminDeps): AdminServices {
@@ -103,11 +108,18 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
   // read again after a second (not ingestion's minute): an operator who raised a topic's limit
   // replays at once, and a backfill reads it once per chunk of writes.
   const sizeLimit = createMessageSizeLimit({ kafka: deps.kafka, cap: deps.publishMaxBytes ?? null, cacheMs: 1000 });
-  const publisher = async (): Promise<EventPublisher> => createEventPublisher(await connectedProducer(), { topicPrefix: deps.canonicalTopicPrefix, sizeLimit });
+  // Backfills and replays read raw records and publish canonical events exactly as ingestion does:
+  // the same record decoder, and a subject's events in the same form (wire format or plain JSON).
+  const publisher = async (): Promise<EventPublisher> =>
+    createEventPublisher(await connectedProducer(), {
+      topicPrefix: deps.canonicalTopicPrefix,
+      sizeLimit,
+      ...(deps.eventSchemaIds ? { schemaIdOf: deps.eventSchemaIds } : {}),
+    });
   const deadLetters = async (): Promise<DeadLetterSink> =>
     createDeadLetterSink({ producer: await connectedProducer(), db: deps.db, topic: deps.deadLetterTopic });
   const validate = (subject: string, document: Record<string, unknown>) => deps.catalog.validate(subject, document);
-  const limits = deps.decodeLimits ? { decodeLimits: deps.decodeLimits } : {};
+  const limits = { ...(deps.decodeLimits ? { decodeLimits: deps.decodeLimits } : {}), ...(deps.decoder ? { decoder: deps.decoder } : {}) };
   const backfills = createBackfills({
     db: deps.db,
     kafka: deps.kafka,

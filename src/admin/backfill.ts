@@ -8,7 +8,8 @@ import type { EventLog } from '../events/event-log';
 import type { EventPublisher } from '../events/event-publisher';
 import { readRange, type PartitionRange } from '../infra/read-range';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../ingestion/debezium/decode-limits';
-import { decodeRecord } from '../ingestion/debezium/decode-record';
+import { decodeRecord, type DecodedRecord, type RawRecord } from '../ingestion/debezium/decode-record';
+import type { BatchDecoder } from '../ingestion/registry/registry-decoder';
 import { compileForPipeline, type RoutedSpec } from '../ingestion/pipeline-spec';
 import { sourceIdOf, toIntent } from '../ingestion/pipeline';
 import { isInvalidChange, planChange, type Validate } from '../ingestion/plan-change';
@@ -86,6 +87,8 @@ export interface BackfillDeps {
   readonly logger: Logger;
   /** Nesting and size bounds of what is decoded and stored (default: what MongoDB accepts). */
   readonly decodeLimits?: DecodeLimits;
+  /** Ingestion's record decoder (per-topic record format, source registry); default: every topic is JSON. */
+  readonly decoder?: BatchDecoder;
 }
 
 export const BACKFILL_JOBS_COLLECTION = 'backfill_jobs';
@@ -254,7 +257,7 @@ const countOf = (ranges: Map<string, PartitionRange[]>) => [...ranges.values()].
 async function foldRecord(
   deps: BackfillDeps,
   spec: RoutedSpec,
-  raw: Parameters<typeof decodeRecord>[0],
+  raw: RawRecord,
   folded: Map<string, Folded>,
   only: ReadonlySet<string> | null,
   from: BackfillFrom,
@@ -264,11 +267,13 @@ async function foldRecord(
   let intent: ReturnType<typeof toIntent>;
   try {
     const limits = deps.decodeLimits ?? DEFAULT_DECODE_LIMITS;
-    const decoded = decodeRecord(raw, { limits });
+    const decoded = await decodeOne(deps.decoder, raw, limits);
     if (decoded.kind !== 'change') return;
     intent = toIntent(decoded, spec, raw, limits);
   } catch (error) {
-    if (!isAppError(error)) throw error;
+    // A registry that does not answer (after the client's retries) fails the job: folding on
+    // without the record would write an entity that misses a change; a later run reads it again.
+    if (!isAppError(error) || error.code === ErrorCode.SCHEMA_REGISTRY_UNAVAILABLE) throw error;
     progress.failed += 1;
     return;
   }
@@ -287,6 +292,14 @@ async function foldRecord(
     if (!isInvalidChange(error)) throw error;
     progress.failed += 1;
   }
+}
+
+/** A raw record decoded as ingestion decodes it: by its topic's record format when a record decoder is given, else as JSON. */
+async function decodeOne(decoder: BatchDecoder | undefined, raw: RawRecord, limits: DecodeLimits): Promise<DecodedRecord> {
+  if (!decoder) return decodeRecord(raw, { limits });
+  const [entry] = await decoder.decodeBatch([raw]);
+  if (entry?.decoded) return entry.decoded;
+  throw entry?.error ?? new AppError(ErrorCode.INTERNAL, `the record decoder gave no result for ${raw.topic}:${raw.partition}:${raw.offset}`);
 }
 
 function withoutPosition(entity: StoredEntity | null, sourceId: string): StoredEntity | null {

@@ -9,6 +9,7 @@ import { createPipeline, type Outcome, type PipelineSpec } from '../ingestion/pi
 import type { Validate } from '../ingestion/plan-change';
 import type { EntityStore } from '../state/entity-store';
 import type { DecodeLimits } from '../ingestion/debezium/decode-limits';
+import type { BatchDecoder } from '../ingestion/registry/registry-decoder';
 
 /**
  * Dead letters through the API: list them by topic, spec, error code and time, and replay them
@@ -65,6 +66,8 @@ export function createDeadLetterAdmin(deps: {
   readonly activeSpecs: () => readonly (PipelineSpec & { readonly topics: readonly string[] })[];
   readonly publisher: () => Promise<EventPublisher>;
   readonly decodeLimits?: DecodeLimits;
+  /** Ingestion's record decoder: a letter of a registry-encoded topic is read as ingestion read it. */
+  readonly decoder?: BatchDecoder;
 }): DeadLetterAdmin {
   const collection = deps.db.collection<Letter>(DEAD_LETTER_COLLECTION) as Collection<Letter>;
 
@@ -143,6 +146,7 @@ export function createDeadLetterAdmin(deps: {
       validate: deps.validate,
       specsForTopic: () => specs,
       ...(deps.decodeLimits ? { decodeLimits: deps.decodeLimits } : {}),
+      ...(deps.decoder ? { decoder: deps.decoder } : {}),
     });
     const record = letterRecord(letter);
     const [result] = await pipeline.processBatch([record]);

@@ -1,20 +1,16 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import Ajv2020 from 'ajv/dist/2020';
-import addFormats from 'ajv-formats';
+import { SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import type { Db, MongoClient } from 'mongodb';
 import { startApp, type App } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
-import type { ConnectSchema } from '../../../src/ingestion/debezium/decode-connect-value';
-import { avroSchemaOf, avroValueOf, bigintLongs, readConnectMessage } from '../../support/connect-avro';
+import { asJson, avroWriter, mongoChanges, postgresChanges, registryClient, type Change, type Message } from '../../support/debezium-connect-changes';
 import { specFromFile } from '../../support/ingestion-harness';
+import { freePort } from '../../support/resuming-subscriber';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
 import { testLogger } from '../../support/test-logger';
 import { waitFor } from '../../support/wait-for';
-import { toJsonText } from '../../unit/debezium/fixture-record';
 
 /**
  * Registry-encoded raw records on the real stack, no imitation registry: a registry client library
@@ -26,136 +22,9 @@ import { toJsonText } from '../../unit/debezium/fixture-record';
  * the registry stopped while records wait for a schema it has not served yet.
  */
 const ADMIN = 'registry-records-admin-key-01';
-const ROOT = path.join(__dirname, '..', '..', '..');
 const logger = testLogger('warn');
 
 jest.setTimeout(240000);
-
-/** A TCP port free now (the registry must be restartable on the same address). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-type Message = { schema: ConnectSchema; payload: unknown };
-interface Change {
-  readonly key: Message;
-  readonly value: Message | null;
-}
-
-/** The PostgreSQL captures of test/fixtures, with an `updated_at timestamp` (MicroTimestamp) column added to the row. */
-function postgresChanges(): Change[] {
-  const read = (name: string) => {
-    const text = fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'debezium', 'postgres', name), 'utf8');
-    return readConnectMessage(text) as unknown as { key: Message; value: Message | null };
-  };
-  const withTimestamp = (message: Message, micros: Record<string, number>): Message => {
-    const addColumn = (row: ConnectSchema): ConnectSchema => ({
-      ...row,
-      fields: [...(row.fields ?? []), { type: 'int64', optional: true, name: 'io.debezium.time.MicroTimestamp', version: 1, field: 'updated_at' }],
-    });
-    const schema: ConnectSchema = {
-      ...message.schema,
-      fields: message.schema.fields?.map((f) => (f.field === 'before' || f.field === 'after' ? { ...addColumn(f), field: f.field } : f)),
-    };
-    const payload = { ...(message.payload as Record<string, unknown>) };
-    for (const side of ['before', 'after'] as const) {
-      const row = payload[side] as Record<string, unknown> | null;
-      if (row) payload[side] = { ...row, updated_at: micros[side] };
-    }
-    return { schema, payload };
-  };
-  const create = read('customers-create.json');
-  const update = read('customers-update.json');
-  const remove = read('customers-delete.json');
-  const tombstone = read('customers-tombstone.json');
-  // A second customer: the first's create with another id, e-mail and a balance of 12345678.91.
-  const second = JSON.parse(JSON.stringify(create)) as { key: Message; value: Message };
-  (second.key.payload as Record<string, unknown>).id = 2;
-  const after = (second.value.payload as { after: Record<string, unknown>; source: Record<string, unknown> }).after;
-  Object.assign(after, { id: 2, email: ' B@Example.COM ', balance: Buffer.from(1234567891n.toString(16).padStart(10, '0'), 'hex').toString('base64') });
-  (second.value.payload as { source: Record<string, unknown> }).source.lsn = 22197500;
-  return [
-    { key: create.key, value: withTimestamp(create.value!, { after: 1714557600123456 }) },
-    { key: second.key, value: withTimestamp(second.value, { after: 1714557601000001 }) },
-    { key: update.key, value: withTimestamp(update.value!, { before: 1714557600123456, after: 1714557700654321 }) },
-    { key: remove.key, value: withTimestamp(remove.value!, { before: 1714557700654321 }) },
-    { key: tombstone.key, value: null },
-  ];
-}
-
-/** MongoDB 2.x order changes (`after` / `updatedFields` as Extended JSON strings) with the connector's Connect schema. */
-function mongoChanges(): Change[] {
-  const json = { type: 'string', optional: true, name: 'io.debezium.data.Json', version: 1 };
-  const schema: ConnectSchema = {
-    type: 'struct',
-    name: 'shop.shop.orders.Envelope',
-    fields: [
-      { ...json, field: 'before' },
-      { ...json, field: 'after' },
-      {
-        type: 'struct',
-        optional: true,
-        name: 'io.debezium.connector.mongodb.changestream.updatedescription',
-        version: 1,
-        field: 'updateDescription',
-        fields: [
-          { type: 'array', optional: true, items: { type: 'string' }, field: 'removedFields' },
-          { ...json, field: 'updatedFields' },
-        ],
-      },
-      {
-        type: 'struct',
-        name: 'io.debezium.connector.mongo.Source',
-        field: 'source',
-        fields: [
-          { type: 'string', field: 'version' },
-          { type: 'string', field: 'connector' },
-          { type: 'string', field: 'name' },
-          { type: 'int64', field: 'ts_ms' },
-          {
-            type: 'string',
-            optional: true,
-            name: 'io.debezium.data.Enum',
-            version: 1,
-            parameters: { allowed: 'true,last,false,incremental' },
-            field: 'snapshot',
-          },
-          { type: 'string', field: 'db' },
-          { type: 'string', field: 'collection' },
-          { type: 'int32', field: 'ord' },
-        ],
-      },
-      { type: 'string', optional: true, field: 'op' },
-      { type: 'int64', optional: true, field: 'ts_ms' },
-    ],
-  };
-  const keySchema: ConnectSchema = { type: 'struct', name: 'shop.shop.orders.Key', fields: [{ type: 'string', field: 'id' }] };
-  const change = (id: string, op: string, ts: number, ord: number, docs: { after?: unknown; updatedFields?: unknown }): Change => ({
-    key: { schema: keySchema, payload: { id: JSON.stringify({ $oid: id }) } },
-    value: {
-      schema,
-      payload: {
-        before: null,
-        after: docs.after === undefined ? null : JSON.stringify({ _id: { $oid: id }, ...(docs.after as object) }),
-        updateDescription: docs.updatedFields === undefined ? null : { removedFields: null, updatedFields: JSON.stringify(docs.updatedFields) },
-        source: { version: '2.7.3.Final', connector: 'mongodb', name: 'shop', ts_ms: ts, snapshot: 'false', db: 'shop', collection: 'orders', ord },
-        op,
-        ts_ms: ts + 3,
-      },
-    },
-  });
-  const a = '65f0c0ffee00000000000001';
-  const b = '65f0c0ffee00000000000002';
-  return [
-    change(a, 'c', 1714557600000, 1, { after: { orderId: 1001, customer: { email: 'Ann@Example.com' }, items: [{ sku: 'S-1' }, { sku: 'S-2' }] } }),
-    change(b, 'c', 1714557600000, 2, { after: { orderId: 1002, customer: { email: 'Bob@Example.com' }, items: [] } }),
-    change(a, 'u', 1714557660000, 1, { updatedFields: { 'customer.email': 'ANN@new.example.com', items: [{ sku: 'S-3' }] } }),
-  ];
-}
 
 describe('registry-encoded raw records', () => {
   const leftovers = createLeftovers();
@@ -217,21 +86,8 @@ describe('registry-encoded raw records', () => {
   const produce = async (topic: string, messages: { key: Buffer | string; value: Buffer | string | null }[]) => {
     await producer.send({ topic, acks: -1, messages });
   };
-  const asJson = (change: Change) => ({ key: toJsonText(change.key), value: change.value === null ? null : toJsonText(change.value) });
-  const schemaIds = new Map<string, number>();
-  /** Registers the message's Avro schema under `<topic>-key|value` (once per schema) and serializes it with the client. */
-  const asAvro = async (topic: string, change: Change) => {
-    const encode = async (part: 'key' | 'value', message: Message) => {
-      const schema = JSON.stringify(avroSchemaOf(message.schema));
-      let id = schemaIds.get(`${topic}-${part}:${schema}`);
-      if (id === undefined) {
-        id = (await client.register({ type: SchemaType.AVRO, schema }, { subject: `${topic}-${part}` })).id;
-        schemaIds.set(`${topic}-${part}:${schema}`, id);
-      }
-      return client.encode(id, avroValueOf(message.schema, message.payload) as object);
-    };
-    return { key: await encode('key', change.key), value: change.value === null ? null : await encode('value', change.value) };
-  };
+  let writer: ReturnType<typeof avroWriter>;
+  const asAvro = (topic: string, change: Change) => writer.write(topic, change);
   const outcomes = (app: App) => Object.values(app.ingestion!.stats.outcomes).reduce((a, b) => a + b, 0);
   const stateOf = async (db: Db, subject: string) =>
     (await db.collection(`state_${subject}`).find({}).sort({ _id: 1 }).toArray()).map((doc) => ({
@@ -274,14 +130,8 @@ describe('registry-encoded raw records', () => {
     leftovers.add(() => avroApp.stop());
     jsonApp = await startApp(loadConfig(env(jsonDb, jsonPrefix, { CANONQL_ROLES: 'ingest' })), logger);
     leftovers.add(() => jsonApp.stop());
-    client = new SchemaRegistry(
-      { host: `http://127.0.0.1:${port}/registry`, auth: { username: 'canonql', password: ADMIN } },
-      {
-        [SchemaType.AVRO]: { wrapUnions: true, typeHook: bigintLongs },
-        // Canonical schemas are JSON Schema 2020-12: the client validates with an ajv that knows it.
-        [SchemaType.JSON]: { ajvInstance: addFormats(new Ajv2020({ strict: false })) },
-      },
-    );
+    client = registryClient(`http://127.0.0.1:${port}/registry`, { username: 'canonql', password: ADMIN });
+    writer = avroWriter(client);
   });
   afterAll(() => leftovers.dispose());
 
@@ -298,7 +148,7 @@ describe('registry-encoded raw records', () => {
     await produce(avroTopics.orders, avroOrders);
     // The records are in the wire format: magic byte 0, then the id the registry gave.
     expect(avroCustomers[0]!.value![0]).toBe(0);
-    expect(avroCustomers[0]!.value!.readInt32BE(1)).toBe(schemaIds.get(`${avroTopics.customers}-value:${JSON.stringify(avroSchemaOf(pg[0]!.value!.schema))}`));
+    expect(avroCustomers[0]!.value!.readInt32BE(1)).toBe(writer.idOf(avroTopics.customers, 'value', pg[0]!.value!));
 
     const total = pg.length + mongoOrders.length;
     await waitFor('both ingest processes done', () => outcomes(jsonApp) >= total && outcomes(avroApp) >= total, { timeoutMs: 120000, intervalMs: 200 });
