@@ -122,15 +122,13 @@ async function main() {
     await producer.disconnect();
 
     const runs: Record<'json' | 'avro', number[]> = { json: [], avro: [] };
+    const registryClient = createSchemaRegistryClient({ url: `${registry.url}/registry`, bearerToken: ADMIN });
     for (let round = 1; round <= args.rounds; round += 1) {
       for (const format of (round % 2 === 1 ? ['json', 'avro'] : ['avro', 'json']) as ('json' | 'avro')[]) {
         const db = mongo.db(uniqueName(`bench_avro_${format}`));
         const topicPrefix = `${uniqueName('bench.canonical')}.`;
         const deadLetterTopic = uniqueName('bench.dlq');
-        const decoder =
-          format === 'avro'
-            ? createBatchDecoder({ formatOf: () => 'avro', registry: createSchemaRegistryClient({ url: `${registry.url}/registry`, bearerToken: ADMIN }) })
-            : undefined;
+        const decoder = format === 'avro' ? createBatchDecoder({ formatOf: () => 'avro', registryOf: () => registryClient }) : undefined;
         const ingestion = orderIngestion({
           kafka,
           db,

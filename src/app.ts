@@ -18,7 +18,7 @@ import { createSchemaIds } from './catalog/schema-ids';
 import { syncCatalogFromRegistry } from './catalog/schema-registry-sync';
 import { createSubjectCatalog, type SubjectCatalog } from './catalog/subject-catalog';
 import { modelObject } from './catalog/field-model';
-import type { Config } from './config';
+import type { Config, SourceRegistry } from './config';
 import { startDemoFeed } from './demo/demo-feed';
 import { createDiscoveryReader } from './discovery/discovery-reader';
 import { discoverySamples } from './admin/discovery-samples';
@@ -49,9 +49,9 @@ import { studioRoutes } from './http/studio-routes';
 import { createKafka } from './infra/kafka';
 import { connectMongo, type MongoHandle } from './infra/mongo';
 import { createIngestion, type Ingestion } from './ingestion/ingestion-service';
-import { recordFormatOf } from './ingestion/registry/record-format';
+import { byTopicPattern, recordFormatOf } from './ingestion/registry/record-format';
 import { createBatchDecoder, type BatchDecoder } from './ingestion/registry/registry-decoder';
-import { createSchemaRegistryClient, DEFAULT_REGISTRY_RETRY_POLICY } from './infra/schema-registry-client';
+import { createSchemaRegistryClient, DEFAULT_REGISTRY_RETRY_POLICY, type SchemaRegistryClient } from './infra/schema-registry-client';
 import type { Logger } from './logger';
 import type { MetricDefinition } from './metrics/metric-definition';
 import { loadMetricFiles } from './metrics/metric-files';
@@ -320,27 +320,35 @@ async function startIngestRole(core: Core): Promise<Ingestion> {
 }
 
 /**
- * The decoder of raw topics in the registry wire format (Avro, JSON Schema), with its registry
- * client; null when no registry is configured (every topic is JSON, decoded as it always was).
+ * The decoder of raw topics in the registry wire format (Avro, JSON Schema), with a client per
+ * source registry (the default one and those of CANONQL_SOURCE_REGISTRIES); null when no registry
+ * is configured (every topic is JSON, decoded as it always was).
  */
 function createRecordDecoder(config: Config, logger: Logger): BatchDecoder | null {
-  const registry = config.ingest.registry;
-  if (!registry) return null;
-  const client = createSchemaRegistryClient({
-    url: registry.url,
-    userInfo: registry.userInfo,
-    bearerToken: registry.bearerToken,
-    ca: registry.caFile ? fs.readFileSync(registry.caFile, 'utf8') : null,
-    timeoutMs: registry.timeoutMs,
-    cacheSize: registry.cacheSize,
-    retryPolicy: { ...DEFAULT_REGISTRY_RETRY_POLICY, attempts: registry.attempts },
-    logger: logger.child({ component: 'source-registry' }),
+  const { registry, topicRegistries } = config.ingest;
+  if (!registry && topicRegistries.length === 0) return null;
+  const clientOf = (source: SourceRegistry) =>
+    createSchemaRegistryClient({
+      url: source.url,
+      userInfo: source.userInfo,
+      bearerToken: source.bearerToken,
+      ca: source.caFile ? fs.readFileSync(source.caFile, 'utf8') : null,
+      timeoutMs: source.timeoutMs,
+      cacheSize: source.cacheSize,
+      retryPolicy: { ...DEFAULT_REGISTRY_RETRY_POLICY, attempts: source.attempts },
+      logger: logger.child({ component: 'source-registry' }),
+    });
+  // One client per registry (its own cache: ids are a registry's own), the topics it serves routed to it.
+  const routes = topicRegistries.flatMap((entry) => {
+    const client = clientOf(entry.registry);
+    return entry.topics.map((topic) => ({ topic, value: client }));
   });
   return createBatchDecoder({
     formatOf: recordFormatOf(config.ingest.topicFormats, config.ingest.recordFormat),
-    registry: client,
+    registryOf: byTopicPattern<SchemaRegistryClient | null>(routes, registry ? clientOf(registry) : null),
     limits: config.ingest.decodeLimits,
-    cacheSize: registry.cacheSize,
+    // The same tuning for every registry (CANONQL_SOURCE_REGISTRY_CACHE_SIZE).
+    cacheSize: (registry ?? topicRegistries[0]!.registry).cacheSize,
   });
 }
 

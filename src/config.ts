@@ -4,6 +4,13 @@ import { parseApiKeys, type ApiKeyGrant, type JwtSettings } from './graphql/acce
 import type { ApiLimits } from './graphql/limits/api-limits';
 import type { DecodeLimits } from './ingestion/debezium/decode-limits';
 import { isRecordFormat, parseTopicFormats, RECORD_FORMATS, type RecordFormat, type TopicFormat } from './ingestion/registry/record-format';
+import {
+  parseSourceRegistries,
+  registryAccessProblems,
+  topicsWithoutRegistry,
+  type RegistryAccess,
+  type TopicRegistry,
+} from './ingestion/registry/source-registries';
 import type { KafkaSasl, KafkaSaslMechanism, KafkaTls } from './infra/kafka';
 import { LOCAL_CONNECT_URL, LOCAL_KAFKA_BROKERS, LOCAL_MARIADB_URL, LOCAL_MONGODB_URI, LOCAL_POSTGRES_URL } from './local-stack';
 
@@ -67,19 +74,17 @@ export interface Config {
     /** Record format of raw topics not in `topicFormats`. */
     readonly recordFormat: RecordFormat;
     readonly topicFormats: readonly TopicFormat[];
-    /** The registry holding the writer schemas of registry-encoded topics; null: none configured. */
+    /** The registry holding the writer schemas of registry-encoded topics not in `topicRegistries`; null: none configured. */
     readonly registry: SourceRegistry | null;
+    /** Registries of their own for the topics each names (CANONQL_SOURCE_REGISTRIES), over `registry`. */
+    readonly topicRegistries: readonly TopicRegistry<SourceRegistry>[];
     /** Canonical subjects published in the registry wire format (`*`: all). */
     readonly wireFormatSubjects: readonly string[];
   };
 }
 
-/** Where ingestion reads writer schemas (CANONQL_SOURCE_REGISTRY_*); secrets never logged. */
-export interface SourceRegistry {
-  readonly url: string;
-  readonly userInfo: string | null;
-  readonly bearerToken: string | null;
-  readonly caFile: string | null;
+/** Where ingestion reads writer schemas (CANONQL_SOURCE_REGISTRY_*, CANONQL_SOURCE_REGISTRIES); secrets never logged. */
+export interface SourceRegistry extends RegistryAccess {
   readonly cacheSize: number;
   readonly timeoutMs: number;
   readonly attempts: number;
@@ -292,7 +297,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     name: 'CANONQL_SOURCE_REGISTRY_URL',
     default: '',
     description:
-      "Schema registry (the Confluent registry protocol) holding the writer schemas of `avro` and `json-schema` topics, e.g. canonql's own `http://canonql:4000/registry` or the registry Kafka Connect's converters write to. Required when any topic is registry-encoded.",
+      "Schema registry (the Confluent registry protocol) holding the writer schemas of `avro` and `json-schema` topics, e.g. canonql's own `http://canonql:4000/registry` or the registry Kafka Connect's converters write to: the default for every topic `CANONQL_SOURCE_REGISTRIES` does not name. Required when a registry-encoded topic is left to it.",
   },
   {
     name: 'CANONQL_SOURCE_REGISTRY_USER_INFO',
@@ -310,10 +315,16 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: "PEM file of the CA(s) that signed the registry's certificate, for an `https` registry with a private CA.",
   },
   {
+    name: 'CANONQL_SOURCE_REGISTRIES',
+    default: '',
+    description:
+      'Registries per raw topic, over `CANONQL_SOURCE_REGISTRY_*` (the default for the topics not named): a JSON array of `{"topics": ["<topic>", "<prefix>*", ...], "url": "https://...", "userInfo": "user:password", "bearerToken": "...", "caFile": "<PEM file>"}` (credentials and CA optional, never logged; a topic takes the entry naming it exactly, else the longest prefix, as `CANONQL_RECORD_FORMATS`). Each registry has its own client and cache (schema ids are a registry\'s own); cache size, timeout and tries are the settings below. See [ingestion](ingestion.md#registry-encoded-records).',
+  },
+  {
     name: 'CANONQL_SOURCE_REGISTRY_CACHE_SIZE',
     check: { kind: 'integer', min: 1 },
     default: '1000',
-    description: 'Writer schemas kept in memory (by id; an id never changes meaning, so they never expire, the least recently used go first).',
+    description: 'Writer schemas kept in memory per registry (by id; an id never changes meaning, so they never expire, the least recently used go first).',
   },
   {
     name: 'CANONQL_SOURCE_REGISTRY_TIMEOUT_MS',
@@ -590,6 +601,7 @@ export function loadConfig(env: Env = process.env): Config {
       publishMaxBytes,
       ...sourceFormats,
       registry: sourceFormats.registry && { ...sourceFormats.registry, ...registryTuning },
+      topicRegistries: sourceFormats.topicRegistries.map((entry) => ({ topics: entry.topics, registry: { ...entry.registry, ...registryTuning } })),
       wireFormatSubjects: read('CANONQL_WIRE_FORMAT_SUBJECTS')
         .split(',')
         .map((subject) => subject.trim())
@@ -598,8 +610,11 @@ export function loadConfig(env: Env = process.env): Config {
   });
 }
 
-/** Record formats per topic, and the registry of registry-encoded topics (required when one is). */
-function readSourceFormats(read: (name: string) => string, problems: string[]): Pick<Config['ingest'], 'recordFormat' | 'topicFormats' | 'registry'> {
+/** Record formats per topic, and the registries of registry-encoded topics (one is required for each such topic). */
+function readSourceFormats(
+  read: (name: string) => string,
+  problems: string[],
+): Pick<Config['ingest'], 'recordFormat' | 'topicFormats' | 'registry'> & { topicRegistries: TopicRegistry[] } {
   const fallback = read('CANONQL_RECORD_FORMAT');
   if (!isRecordFormat(fallback)) problems.push(`CANONQL_RECORD_FORMAT must be one of ${RECORD_FORMATS.join(', ')}`);
   const { formats, problems: formatProblems } = parseTopicFormats(read('CANONQL_RECORD_FORMATS'));
@@ -608,16 +623,27 @@ function readSourceFormats(read: (name: string) => string, problems: string[]): 
   const userInfo = read('CANONQL_SOURCE_REGISTRY_USER_INFO');
   const bearerToken = read('CANONQL_SOURCE_REGISTRY_BEARER_TOKEN');
   const caFile = readableFile('CANONQL_SOURCE_REGISTRY_CA_FILE', read('CANONQL_SOURCE_REGISTRY_CA_FILE'), problems);
-  const encoded = fallback !== 'json' || formats.some((f) => f.format !== 'json');
-  if (url !== '' && !/^https?:\/\//.test(url)) problems.push('CANONQL_SOURCE_REGISTRY_URL must be an http(s) URL');
-  if (encoded && url === '')
-    problems.push('CANONQL_SOURCE_REGISTRY_URL is required when a topic is avro or json-schema (CANONQL_RECORD_FORMAT, CANONQL_RECORD_FORMATS)');
-  if (userInfo !== '' && !userInfo.includes(':')) problems.push('CANONQL_SOURCE_REGISTRY_USER_INFO must be user:password');
-  if (userInfo !== '' && bearerToken !== '') problems.push('CANONQL_SOURCE_REGISTRY_USER_INFO and CANONQL_SOURCE_REGISTRY_BEARER_TOKEN cannot both be set');
+  const { registries, problems: registryProblems } = parseSourceRegistries(read('CANONQL_SOURCE_REGISTRIES'), readableFile);
+  problems.push(...registryProblems);
+  problems.push(
+    ...registryAccessProblems(
+      { url, userInfo, bearerToken },
+      { url: 'CANONQL_SOURCE_REGISTRY_URL', userInfo: 'CANONQL_SOURCE_REGISTRY_USER_INFO', bearerToken: 'CANONQL_SOURCE_REGISTRY_BEARER_TOKEN' },
+    ),
+  );
+  // Every registry-encoded topic needs a registry: its own (CANONQL_SOURCE_REGISTRIES) or the default.
+  const encoded = [...(fallback !== 'json' ? ['*'] : []), ...formats.filter((f) => f.format !== 'json').map((f) => f.topic)];
+  const unserved = url === '' ? topicsWithoutRegistry(encoded, registries) : [];
+  if (unserved.length > 0) {
+    problems.push(
+      `CANONQL_SOURCE_REGISTRY_URL is required when a topic is avro or json-schema (CANONQL_RECORD_FORMAT, CANONQL_RECORD_FORMATS) and CANONQL_SOURCE_REGISTRIES names no registry for it: ${unserved.join(', ')}`,
+    );
+  }
   return {
     recordFormat: isRecordFormat(fallback) ? fallback : 'json',
     topicFormats: formats,
     registry: url === '' ? null : { url, userInfo: userInfo || null, bearerToken: bearerToken || null, caFile, cacheSize: 0, timeoutMs: 0, attempts: 0 },
+    topicRegistries: registries,
   };
 }
 

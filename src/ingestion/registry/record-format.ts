@@ -29,7 +29,7 @@ export function parseTopicFormats(text: string): { formats: TopicFormat[]; probl
       const at = entry.lastIndexOf('=');
       const topic = at > 0 ? entry.slice(0, at).trim() : '';
       const format = at > 0 ? entry.slice(at + 1).trim() : '';
-      if (topic === '' || !isRecordFormat(format) || (topic.includes('*') && topic.indexOf('*') !== topic.length - 1)) {
+      if (!isTopicPattern(topic) || !isRecordFormat(format)) {
         problems.push(`CANONQL_RECORD_FORMATS entry ${index + 1} must be <topic>=<format> or <prefix>*=<format>, format one of ${RECORD_FORMATS.join(', ')}`);
         return;
       }
@@ -38,12 +38,29 @@ export function parseTopicFormats(text: string): { formats: TopicFormat[]; probl
   return { formats, problems };
 }
 
+/** A topic name, or a prefix ending in its only `*` (the empty prefix `*` matches every topic). */
+export function isTopicPattern(pattern: string): boolean {
+  return pattern !== '' && (!pattern.includes('*') || pattern.indexOf('*') === pattern.length - 1);
+}
+
+/**
+ * A setting per topic: an exact entry, else the longest matching prefix, else the fallback. The
+ * record format (CANONQL_RECORD_FORMATS) and the source registry (CANONQL_SOURCE_REGISTRIES) of a
+ * topic are found alike.
+ */
+export function byTopicPattern<T>(entries: readonly { readonly topic: string; readonly value: T }[], fallback: T): (topic: string) => T {
+  const exact = new Map(entries.filter((e) => !e.topic.endsWith('*')).map((e) => [e.topic, e.value]));
+  const prefixes = entries
+    .filter((e) => e.topic.endsWith('*'))
+    .map((e) => ({ prefix: e.topic.slice(0, -1), value: e.value }))
+    .sort((a, b) => b.prefix.length - a.prefix.length);
+  return (topic) => (exact.has(topic) ? exact.get(topic)! : (prefixes.find((p) => topic.startsWith(p.prefix))?.value ?? fallback));
+}
+
 /** The format of a topic: an exact entry, else the longest matching prefix, else the default. */
 export function recordFormatOf(formats: readonly TopicFormat[], fallback: RecordFormat): (topic: string) => RecordFormat {
-  const exact = new Map(formats.filter((f) => !f.topic.endsWith('*')).map((f) => [f.topic, f.format]));
-  const prefixes = formats
-    .filter((f) => f.topic.endsWith('*'))
-    .map((f) => ({ prefix: f.topic.slice(0, -1), format: f.format }))
-    .sort((a, b) => b.prefix.length - a.prefix.length);
-  return (topic) => exact.get(topic) ?? prefixes.find((p) => topic.startsWith(p.prefix))?.format ?? fallback;
+  return byTopicPattern(
+    formats.map((f) => ({ topic: f.topic, value: f.format })),
+    fallback,
+  );
 }

@@ -41,17 +41,30 @@ interface WriterView {
 
 export function createBatchDecoder(options: {
   formatOf(topic: string): RecordFormat;
-  /** Null when no topic is registry-encoded. */
-  registry: SchemaRegistryClient | null;
+  /**
+   * The registry holding a topic's writer schemas (source-registries.ts); null when none is
+   * configured for it. Ids are a registry's own: the same id in two registries is two schemas.
+   */
+  registryOf(topic: string): SchemaRegistryClient | null;
   limits?: DecodeLimits;
   /** Compiled writer schemas kept. */
   cacheSize?: number;
 }): BatchDecoder {
   const limits = options.limits ?? DEFAULT_DECODE_LIMITS;
   const views = new LRUCache<string, WriterView>({ max: options.cacheSize ?? 1000 });
+  // A number per registry client, so compiled views of equal ids from two registries stay apart.
+  const registryNumbers = new Map<SchemaRegistryClient, number>();
+  const numberOf = (registry: SchemaRegistryClient) => {
+    let n = registryNumbers.get(registry);
+    if (n === undefined) {
+      n = registryNumbers.size;
+      registryNumbers.set(registry, n);
+    }
+    return n;
+  };
 
-  function viewOf(schema: RegistrySchema, format: RecordFormat): WriterView {
-    const cacheKey = `${format}:${schema.id}`;
+  function viewOf(registry: SchemaRegistryClient, schema: RegistrySchema, format: RecordFormat): WriterView {
+    const cacheKey = `${numberOf(registry)}:${format}:${schema.id}`;
     const cached = views.get(cacheKey);
     if (cached) return cached;
     const expected = format === 'avro' ? 'AVRO' : 'JSON';
@@ -101,28 +114,38 @@ export function createBatchDecoder(options: {
       const wire = records.map((raw) => {
         const format = options.formatOf(raw.topic);
         if (format === 'json') return null;
-        return { format, key: readPart(raw.key, 'key'), value: readPart(raw.value, 'value') };
+        const registry = options.registryOf(raw.topic);
+        // Configuration names a registry for every registry-encoded topic; should one be missing
+        // all the same, the record is dead-lettered with the reason, never a stalled partition.
+        const unread = (part: WireRecord | Error | null) =>
+          part === null || part instanceof Error || registry
+            ? part
+            : new AppError(ErrorCode.CONFIG_INVALID, `topic ${raw.topic} is ${format}, but no schema registry is configured for it`);
+        return { format, registry, key: unread(readPart(raw.key, 'key')), value: unread(readPart(raw.value, 'value')) };
       });
-      const ids = new Set<number>();
+      // The ids each registry is asked for: all of the batch's at once.
+      const wanted = new Map<SchemaRegistryClient, Set<number>>();
       for (const parts of wire) {
-        for (const part of [parts?.key, parts?.value]) if (part && !(part instanceof Error)) ids.add(part.schemaId);
+        for (const part of [parts?.key, parts?.value]) {
+          if (!parts?.registry || !part || part instanceof Error) continue;
+          const ids = wanted.get(parts.registry) ?? new Set<number>();
+          ids.add(part.schemaId);
+          wanted.set(parts.registry, ids);
+        }
       }
-      const schemas = new Map<number, RegistrySchema | unknown>();
-      if (ids.size > 0) {
-        const registry = options.registry;
-        if (!registry) throw new AppError(ErrorCode.CONFIG_INVALID, 'a registry-encoded topic is read, but no schema registry is configured');
-        const settled = await Promise.allSettled([...ids].map((id) => registry.schemaById(id)));
-        [...ids].forEach((id, i) => {
-          const outcome = settled[i]!;
-          schemas.set(id, outcome.status === 'fulfilled' ? outcome.value : outcome.reason);
-        });
-      }
-      const viewFor = (part: WireRecord | Error | null, format: RecordFormat): WriterView | null => {
+      const schemas = new Map<SchemaRegistryClient, Map<number, RegistrySchema | unknown>>();
+      await Promise.all(
+        [...wanted].map(async ([registry, ids]) => {
+          const settled = await Promise.allSettled([...ids].map((id) => registry.schemaById(id)));
+          schemas.set(registry, new Map([...ids].map((id, i) => [id, settled[i]!.status === 'fulfilled' ? settled[i]!.value : settled[i]!.reason])));
+        }),
+      );
+      const viewFor = (part: WireRecord | Error | null, format: RecordFormat, registry: SchemaRegistryClient | null): WriterView | null => {
         if (part === null) return null;
         if (part instanceof Error) throw part;
-        const schema = schemas.get(part.schemaId);
+        const schema = registry ? schemas.get(registry)?.get(part.schemaId) : undefined;
         if (schema === undefined || !isRegistrySchema(schema)) throw schema ?? new Error(`schema ${part.schemaId} was not fetched`);
-        return viewOf(schema, format);
+        return viewOf(registry!, schema, format);
       };
       return records.map((raw, index): DecodedEntry => {
         const parts = wire[index];
@@ -139,12 +162,12 @@ export function createBatchDecoder(options: {
             raw,
             {
               key: () => {
-                const view = viewFor(parts.key, parts.format);
+                const view = viewFor(parts.key, parts.format, parts.registry);
                 return view && parts.key && !(parts.key instanceof Error) ? checked(view.decode(parts.key.payload, limits, 'key'), limits, 'key') : null;
               },
               value: () => {
                 if (raw.value !== null && raw.value.length > limits.maxBytes) throw tooLarge('value', raw.value.length, limits.maxBytes);
-                const view = viewFor(parts.value, parts.format);
+                const view = viewFor(parts.value, parts.format, parts.registry);
                 return view && parts.value && !(parts.value instanceof Error)
                   ? checked(view.decode(parts.value.payload, limits, 'value'), limits, 'value')
                   : null;

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { loadConfig, SETTINGS } from '../../../src/config';
 import { AppError } from '../../../src/errors';
 import { LOCAL_KAFKA_BROKERS, LOCAL_MONGODB_URI } from '../../../src/local-stack';
@@ -62,9 +65,82 @@ describe('loadConfig', () => {
     expect(caught?.details).toEqual([
       'CANONQL_RECORD_FORMATS entry 1 must be <topic>=<format> or <prefix>*=<format>, format one of json, avro, json-schema',
       'CANONQL_RECORD_FORMATS entry 2 must be <topic>=<format> or <prefix>*=<format>, format one of json, avro, json-schema',
-      'CANONQL_SOURCE_REGISTRY_URL is required when a topic is avro or json-schema (CANONQL_RECORD_FORMAT, CANONQL_RECORD_FORMATS)',
       'CANONQL_SOURCE_REGISTRY_USER_INFO must be user:password',
       'CANONQL_SOURCE_REGISTRY_USER_INFO and CANONQL_SOURCE_REGISTRY_BEARER_TOKEN cannot both be set',
+      'CANONQL_SOURCE_REGISTRY_URL is required when a topic is avro or json-schema (CANONQL_RECORD_FORMAT, CANONQL_RECORD_FORMATS) and CANONQL_SOURCE_REGISTRIES names no registry for it: *',
+    ]);
+  });
+
+  it('reads a registry per topic over the default one, each with its own credentials and CA, tuned alike', () => {
+    const ca = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-ca-')), 'eu-ca.pem');
+    fs.writeFileSync(ca, '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n');
+    const config = loadConfig({
+      CANONQL_RECORD_FORMATS: 'eu.*=avro,us.orders=json-schema,legacy.*=json',
+      CANONQL_SOURCE_REGISTRIES: JSON.stringify([
+        { topics: ['eu.*'], url: 'https://eu-registry:8081', userInfo: 'svc:eu-secret', caFile: ca },
+        { topics: ['us.orders', 'us.returns'], url: 'http://us-registry:8081/apis/ccompat/v7', bearerToken: 'us-token' },
+      ]),
+      CANONQL_SOURCE_REGISTRY_ATTEMPTS: '3',
+    });
+    // No default registry is needed: every registry-encoded topic has one of its own.
+    expect(config.ingest.registry).toBeNull();
+    expect(config.ingest.topicRegistries).toEqual([
+      {
+        topics: ['eu.*'],
+        registry: { url: 'https://eu-registry:8081', userInfo: 'svc:eu-secret', bearerToken: null, caFile: ca, cacheSize: 1000, timeoutMs: 5000, attempts: 3 },
+      },
+      {
+        topics: ['us.orders', 'us.returns'],
+        registry: {
+          url: 'http://us-registry:8081/apis/ccompat/v7',
+          userInfo: null,
+          bearerToken: 'us-token',
+          caFile: null,
+          cacheSize: 1000,
+          timeoutMs: 5000,
+          attempts: 3,
+        },
+      },
+    ]);
+  });
+
+  it('refuses a registry entry that is not well formed, and a registry-encoded topic no registry serves, naming each', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+      } catch (error) {
+        return (error as AppError).details;
+      }
+      return [];
+    };
+    expect(problems({ CANONQL_SOURCE_REGISTRIES: '{"topics": ["a"]}' })).toEqual([
+      'CANONQL_SOURCE_REGISTRIES must be a JSON array of {"topics": ["<topic>" or "<prefix>*", ...], "url": "http(s)://...", "userInfo"?: "user:password", "bearerToken"?: "...", "caFile"?: "<PEM file>"}',
+    ]);
+    expect(
+      problems({
+        CANONQL_RECORD_FORMATS: 'eu.*=avro,us.orders=avro,ap.*=json-schema',
+        CANONQL_SOURCE_REGISTRIES: JSON.stringify([
+          { topics: ['eu.sales.*'], url: 'https://eu:8081' },
+          { topics: ['us.*'], url: 'ftp://us', userInfo: 'nocolon', bearerToken: 't', region: 'us' },
+          { topics: [], caFile: '/no/such/ca.pem' },
+          { topics: ['eu.sales.*'], url: 'https://dup:8081' },
+          { topics: ['x*y'], url: 'https://x:8081' },
+          'ap',
+        ]),
+      }),
+    ).toEqual([
+      'CANONQL_SOURCE_REGISTRIES entry 2: unknown key "region" (known: topics, url, userInfo, bearerToken, caFile)',
+      'CANONQL_SOURCE_REGISTRIES entry 2: url must be an http(s) URL',
+      'CANONQL_SOURCE_REGISTRIES entry 2: userInfo must be user:password',
+      'CANONQL_SOURCE_REGISTRIES entry 2: userInfo and CANONQL_SOURCE_REGISTRIES entry 2: bearerToken cannot both be set',
+      'CANONQL_SOURCE_REGISTRIES entry 3: topics must be a non-empty array of topics or prefixes ending in *',
+      'CANONQL_SOURCE_REGISTRIES entry 3: url is required',
+      'CANONQL_SOURCE_REGISTRIES entry 3: caFile "/no/such/ca.pem" is not a readable file',
+      'CANONQL_SOURCE_REGISTRIES entry 4: topic "eu.sales.*" is already named by entry 1',
+      'CANONQL_SOURCE_REGISTRIES entry 5: topics must be a non-empty array of topics or prefixes ending in *',
+      'CANONQL_SOURCE_REGISTRIES entry 6 must be an object (CANONQL_SOURCE_REGISTRIES must be a JSON array of {"topics": ["<topic>" or "<prefix>*", ...], "url": "http(s)://...", "userInfo"?: "user:password", "bearerToken"?: "...", "caFile"?: "<PEM file>"})',
+      // eu.sales.* serves only part of eu.*; entry 2 (us.*) is refused, so us.orders has none either.
+      'CANONQL_SOURCE_REGISTRY_URL is required when a topic is avro or json-schema (CANONQL_RECORD_FORMAT, CANONQL_RECORD_FORMATS) and CANONQL_SOURCE_REGISTRIES names no registry for it: eu.*, us.orders, ap.*',
     ]);
   });
 

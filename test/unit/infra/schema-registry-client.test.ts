@@ -30,7 +30,7 @@ describe('schema registry client and batch decoder, registry unreachable', () =>
     await expect(client.schemaById(7)).rejects.toMatchObject({ code: 'SCHEMA_REGISTRY_UNAVAILABLE', retriable: true });
     expect(tries).toEqual([1, 2]);
 
-    const decoder = createBatchDecoder({ formatOf: (topic) => (topic === 'a' ? 'avro' : 'json'), registry: client });
+    const decoder = createBatchDecoder({ formatOf: (topic) => (topic === 'a' ? 'avro' : 'json'), registryOf: (topic) => (topic === 'a' ? client : null) });
     const wire = Buffer.from([0, 0, 0, 0, 7, 2, 4]);
     const entries = await decoder.decodeBatch([
       record('a', wire, '1'),
