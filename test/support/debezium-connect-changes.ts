@@ -6,11 +6,13 @@ import addFormats from 'ajv-formats';
 import type { ConnectSchema } from '../../src/ingestion/debezium/decode-connect-value';
 import { toJsonText } from '../unit/debezium/fixture-record';
 import { avroSchemaOf, avroValueOf, bigintLongs, readConnectMessage } from './connect-avro';
+import { jsonSchemaOf, jsonSchemaValueOf } from './connect-json-schema';
 
 /**
  * Debezium changes as Kafka Connect's converters see them (a Connect schema and a payload per key
  * and value), for tests that write the same changes as JSON converter records and as registry-encoded
- * ones: PostgreSQL rows with Decimal and MicroTimestamp columns, MongoDB 2.x order changes.
+ * ones (Avro, JSON Schema): PostgreSQL rows with Decimal and MicroTimestamp columns, MongoDB 2.x
+ * order changes.
  */
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -152,27 +154,30 @@ export function registryClient(url: string, credentials: { username: string; pas
 }
 
 /**
- * Writes changes as Kafka Connect's Avro converter does: each message's Avro schema registered
- * under `<topic>-key|value` (once per schema), the message serialized with its id. `ids` tells
- * the id registered for a topic's part and schema.
+ * Writes changes as Kafka Connect's Avro or JSON Schema converter does: each message's writer
+ * schema registered under `<topic>-key|value` (once per schema), the message serialized with its
+ * id by the client. `idOf` tells the id registered for a topic's part and message schema.
  */
-export function avroWriter(client: SchemaRegistry) {
+export function registryWriter(client: SchemaRegistry, format: 'avro' | 'json-schema') {
   const registered = new Map<string, number>();
+  const writerSchema = (message: Message) => JSON.stringify(format === 'avro' ? avroSchemaOf(message.schema) : jsonSchemaOf(message.schema));
   const encode = async (topic: string, part: 'key' | 'value', message: Message): Promise<Buffer> => {
-    const schema = JSON.stringify(avroSchemaOf(message.schema));
+    const schema = writerSchema(message);
     let id = registered.get(`${topic}-${part}:${schema}`);
     if (id === undefined) {
-      id = (await client.register({ type: SchemaType.AVRO, schema }, { subject: `${topic}-${part}` })).id;
+      const type = format === 'avro' ? SchemaType.AVRO : SchemaType.JSON;
+      id = (await client.register({ type, schema }, { subject: `${topic}-${part}` })).id;
       registered.set(`${topic}-${part}:${schema}`, id);
     }
-    return client.encode(id, avroValueOf(message.schema, message.payload) as object);
+    const value = format === 'avro' ? avroValueOf(message.schema, message.payload) : jsonSchemaValueOf(message.schema, message.payload);
+    return client.encode(id, value as object);
   };
   return {
     async write(topic: string, change: Change): Promise<{ key: Buffer; value: Buffer | null }> {
       return { key: await encode(topic, 'key', change.key), value: change.value === null ? null : await encode(topic, 'value', change.value) };
     },
     idOf(topic: string, part: 'key' | 'value', message: Message): number | undefined {
-      return registered.get(`${topic}-${part}:${JSON.stringify(avroSchemaOf(message.schema))}`);
+      return registered.get(`${topic}-${part}:${writerSchema(message)}`);
     },
   };
 }

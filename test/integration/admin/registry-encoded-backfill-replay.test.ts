@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
-import { avroWriter, postgresChanges, registryClient, type Change } from '../../support/debezium-connect-changes';
+import { registryWriter, postgresChanges, registryClient, type Change } from '../../support/debezium-connect-changes';
 import { TEST_ADMIN_KEY } from '../../support/graphql-result';
 import { specFromFile } from '../../support/ingestion-harness';
 import { freePort } from '../../support/resuming-subscriber';
@@ -67,7 +67,7 @@ describe('backfill and dead-letter replay of registry-encoded records', () => {
 
   it('backfills an Avro topic and replays an Avro dead letter, publishing wire-format events of the subject', async () => {
     const client = registryClient(`http://127.0.0.1:${port}/registry`, { username: 'canonql', password: TEST_ADMIN_KEY });
-    const writer = avroWriter(client);
+    const writer = registryWriter(client, 'avro');
     // Customer 1 created and updated, customer 2 created: written before anything ingests the topic.
     const [create, second, update] = postgresChanges();
     const records = [];

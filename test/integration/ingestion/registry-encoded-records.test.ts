@@ -5,7 +5,7 @@ import { SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-regis
 import type { Db, MongoClient } from 'mongodb';
 import { startApp, type App } from '../../../src/app';
 import { loadConfig } from '../../../src/config';
-import { asJson, avroWriter, mongoChanges, postgresChanges, registryClient, type Change, type Message } from '../../support/debezium-connect-changes';
+import { asJson, registryWriter, mongoChanges, postgresChanges, registryClient, type Change, type Message } from '../../support/debezium-connect-changes';
 import { specFromFile } from '../../support/ingestion-harness';
 import { freePort } from '../../support/resuming-subscriber';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
@@ -86,7 +86,7 @@ describe('registry-encoded raw records', () => {
   const produce = async (topic: string, messages: { key: Buffer | string; value: Buffer | string | null }[]) => {
     await producer.send({ topic, acks: -1, messages });
   };
-  let writer: ReturnType<typeof avroWriter>;
+  let writer: ReturnType<typeof registryWriter>;
   const asAvro = (topic: string, change: Change) => writer.write(topic, change);
   const outcomes = (app: App) => Object.values(app.ingestion!.stats.outcomes).reduce((a, b) => a + b, 0);
   const stateOf = async (db: Db, subject: string) =>
@@ -131,7 +131,7 @@ describe('registry-encoded raw records', () => {
     jsonApp = await startApp(loadConfig(env(jsonDb, jsonPrefix, { CANONQL_ROLES: 'ingest' })), logger);
     leftovers.add(() => jsonApp.stop());
     client = registryClient(`http://127.0.0.1:${port}/registry`, { username: 'canonql', password: ADMIN });
-    writer = avroWriter(client);
+    writer = registryWriter(client, 'avro');
   });
   afterAll(() => leftovers.dispose());
 

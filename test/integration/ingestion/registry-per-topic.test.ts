@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
-import { avroWriter, mongoChanges, postgresChanges, registryClient } from '../../support/debezium-connect-changes';
+import { registryWriter, mongoChanges, postgresChanges, registryClient } from '../../support/debezium-connect-changes';
 import { TEST_ADMIN_KEY } from '../../support/graphql-result';
 import { specFromFile } from '../../support/ingestion-harness';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
@@ -47,8 +47,8 @@ describe('a source registry per topic', () => {
   afterAll(() => leftovers.dispose());
 
   it('reads each topic through the registry configured for it, with its own credentials and ids', async () => {
-    const customers = avroWriter(registryClient(`${defaultRegistry.app.url}/registry`, { username: 'canonql', password: TEST_ADMIN_KEY }));
-    const orders = avroWriter(registryClient(`${ordersRegistry.app.url}/registry`, { username: 'canonql', password: OTHER_KEY }));
+    const customers = registryWriter(registryClient(`${defaultRegistry.app.url}/registry`, { username: 'canonql', password: TEST_ADMIN_KEY }), 'avro');
+    const orders = registryWriter(registryClient(`${ordersRegistry.app.url}/registry`, { username: 'canonql', password: OTHER_KEY }), 'avro');
     const pg = postgresChanges();
     const mongoOrders = mongoChanges();
     const customerRecords = [];
