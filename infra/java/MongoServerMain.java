@@ -17,6 +17,7 @@ import org.h2.mvstore.type.ObjectDataType;
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.ArrayFilters;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.DatabaseResolver;
@@ -54,6 +55,14 @@ import io.netty.channel.Channel;
  * CPU profile of inserts had 52% of the server's time there. KeyValueKeys compares a key holding
  * one string without serializing, in exactly the order the serialized bytes give, so the data
  * files written before stay valid; other keys take the serializing path.
+ *
+ * And one correctness fix: mongo-java-server updates a stored document in place, field by field,
+ * on the very object its data map holds and every earlier query result still references; a reply
+ * is encoded after the collection's lock is released. A read racing an update could so return a
+ * torn document (the first fields of one version, the last of the next: `members` old and `rev`
+ * new), and a compare-and-set based on that read matched and wrote back the stale fields, losing
+ * the other writer's update. IdFirstCollection updates a copy and puts it in the map instead, so a
+ * document object, once stored, never changes (see docs/design-notes.md).
  */
 public final class MongoServerMain {
     private static final int CACHE_MB = Integer.getInteger("canonql.mvstore.cacheMb", 256);
@@ -251,9 +260,46 @@ public final class MongoServerMain {
             this.dataMap = dataMap;
         }
 
+        /** Set while this thread runs an update: the documents its query finds are copies, updated in place of the stored ones. */
+        private static final ThreadLocal<Boolean> UPDATING = new ThreadLocal<>();
+
+        @Override
+        public synchronized Document updateDocuments(Document selector, Document update, ArrayFilters arrayFilters, boolean isMulti,
+                                                     boolean isUpsert, Oplog oplog) {
+            UPDATING.set(Boolean.TRUE);
+            try {
+                return super.updateDocuments(selector, update, arrayFilters, isMulti, isUpsert, oplog);
+            } finally {
+                UPDATING.remove();
+            }
+        }
+
+        @Override
+        public synchronized Document findAndModify(Document query) {
+            UPDATING.set(Boolean.TRUE);
+            try {
+                return super.findAndModify(query);
+            } finally {
+                UPDATING.remove();
+            }
+        }
+
+        /**
+         * The documents found; within an update, deep copies: mongo-java-server mutates the documents
+         * an update finds field by field and then stores that same object, so without a copy a reply
+         * being encoded from the stored object (outside the lock) could mix two versions.
+         */
         @Override
         protected QueryResult queryDocuments(Document query, Document orderBy, int skip, int limit, int batchSize,
                                              Document fieldSelector) {
+            QueryResult found = plannedQuery(query, orderBy, skip, limit, batchSize, fieldSelector);
+            if (UPDATING.get() == null) return found;
+            List<Document> copies = new ArrayList<>();
+            for (Document document : found) copies.add(document.cloneDeeply());
+            return new QueryResult(copies, found.getCursorId());
+        }
+
+        private QueryResult plannedQuery(Document query, Document orderBy, int skip, int limit, int batchSize, Document fieldSelector) {
             if (query != null && query.size() > 1 && query.containsKey("_id") && isPlainValue(query.get("_id"))) {
                 List<Document> candidates = new ArrayList<>();
                 for (Document document : super.queryDocuments(new Document("_id", query.get("_id")), null, 0, 0, 0, null)) {
