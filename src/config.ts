@@ -279,7 +279,7 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: '',
     documentedDefault: "each topic's `max.message.bytes`",
     description:
-      "Largest record batch ingestion sends to a canonical topic. By default each topic's `max.message.bytes` as the cluster reports it (re-read every minute); set a smaller figure to cap it. A canonical event over the limit on its own is dead-lettered with EVENT_TOO_LARGE (its state applied), never retried forever.",
+      "Largest record batch ingestion sends to a canonical topic. By default each topic's `max.message.bytes` as the cluster reports it (re-read every minute); set a smaller figure to cap it. A canonical event over the limit on its own is dead-lettered with EVENT_TOO_LARGE (its state applied), never retried forever, and a reference without its data stands on the topic in its place.",
   },
   {
     name: 'CANONQL_RECORD_FORMAT',

@@ -27,6 +27,7 @@ export function canonicalEventSchema(subject: string, entity: Record<string, unk
       source: { type: 'object' },
       sourceTsMs: { type: ['integer', 'null'] },
       ingestedAt: { type: 'string' },
+      bodyOmitted: { const: true },
     },
     required: ['id', 'subject', 'key', 'op', 'version', 'before', 'after'],
     $defs: { ...(($defs as Record<string, unknown> | undefined) ?? {}), canonql_entity: body },

@@ -35,6 +35,12 @@ export interface CanonicalEvent {
   /** Commit time at the source (ms since epoch), when the source said. */
   readonly sourceTsMs: number | null;
   readonly ingestedAt: string;
+  /**
+   * Set on the reference that stands on the topic for an event over the topic's message limit:
+   * `before` and `after` are null there, and the whole event is in the event log under the same id
+   * (see event-reference.ts). Absent on every other event.
+   */
+  readonly bodyOmitted?: true;
 }
 
 export function canonicalEventId(subject: string, key: string, sourceId: string, position: string): string {

@@ -1,6 +1,7 @@
 import { writeWireFormat } from '../infra/wire-format';
 import type { Message, Producer } from 'kafkajs';
 import { canonicalTopic, type CanonicalEvent } from './canonical-event';
+import { referenceOf } from './event-reference';
 import { isMessageTooLarge, type MessageSizeLimit } from './message-size-limit';
 
 /**
@@ -12,9 +13,10 @@ import { isMessageTooLarge, type MessageSizeLimit } from './message-size-limit';
  * one record batch per partition per request, and the broker refuses a batch over the limit, so
  * consecutive events are grouped while their records add up to less than it, and the groups are
  * sent one after another (per-key order kept). An event whose record alone exceeds the limit is
- * not sent: it is returned as oversized, for the caller to dead-letter, instead of failing every
- * retry of its batch (a stalled partition). Should the broker still refuse a group (the size is
- * estimated), the group is halved until it passes or a single event is left, which is oversized.
+ * not sent: its reference (event-reference.ts: the event without before/after) is sent in its
+ * place, and the event is returned as oversized, for the caller to dead-letter, instead of failing
+ * every retry of its batch (a stalled partition). Should the broker still refuse a group (the size
+ * is estimated), the group is halved until it passes or a single event is left, which is oversized.
  */
 export interface EventPublisher {
   publish(events: readonly CanonicalEvent[]): Promise<PublishOutcome>;
@@ -31,6 +33,8 @@ export interface OversizedEvent {
   /** Estimated size of the event's record batch, and the topic's limit. */
   readonly bytes: number;
   readonly limit: number;
+  /** Whether its reference went to the topic in its place (false: the reference did not fit either). */
+  readonly referencePublished: boolean;
 }
 
 /** A record batch's fixed header (v2: 61 bytes), plus room for the estimate's error. */
@@ -75,10 +79,17 @@ export function createEventPublisher(
         let group: Sized[] = [];
         let groupBytes = 0;
         for (const event of list) {
-          const sized = sizeOf(event, options.schemaIdOf);
+          let sized = sizeOf(event, options.schemaIdOf);
           if (sized.bytes > budget) {
-            oversized.push({ event, topic, bytes: sized.bytes + 61, limit });
-            continue;
+            const reference = sizeOf(referenceOf(event), options.schemaIdOf);
+            const over = { event, topic, bytes: sized.bytes + 61, limit };
+            if (reference.bytes > budget) {
+              oversized.push({ ...over, referencePublished: false });
+              continue;
+            }
+            // In the event's place, so the entity's later events stay behind it on the partition.
+            oversized.push({ ...over, referencePublished: true });
+            sized = reference;
           }
           if (groupBytes + sized.bytes > budget) {
             await sendGroup(topic, group, limit);
@@ -99,7 +110,16 @@ export function createEventPublisher(
           if (!isMessageTooLarge(error)) throw error;
           options.sizeLimit!.forget(topic);
           if (group.length === 1) {
-            oversized.push({ event: group[0]!.event, topic, bytes: group[0]!.bytes + 61, limit });
+            const { event, bytes } = group[0]!;
+            if (event.bodyOmitted) {
+              // Its whole event was recorded as oversized (with a reference) when the group was cut.
+              const recorded = oversized.findIndex((o) => o.event.id === event.id);
+              if (recorded >= 0) oversized[recorded] = { ...oversized[recorded]!, referencePublished: false };
+              return;
+            }
+            const reference = sizeOf(referenceOf(event), options.schemaIdOf);
+            oversized.push({ event, topic, bytes: bytes + 61, limit, referencePublished: true });
+            await sendGroup(topic, [reference], limit);
             return;
           }
           const half = Math.ceil(group.length / 2);

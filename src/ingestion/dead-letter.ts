@@ -175,13 +175,14 @@ function toBuffer(bytes: Buffer | Binary): Buffer {
 
 /**
  * The dead letter of a change whose canonical event is too large for its topic even alone: the
- * entity's state is applied (and its event logged); only the canonical event is missing. `raw` is
+ * entity's state is applied (and its event logged); only the whole canonical event is missing from
+ * the topic, where its reference stands when that fits (event-reference.ts). `raw` is
  * the change's record when the caller has it (ingestion, a replay); a backfill folds many records
  * into one event, so its letter has no record and an id of its own (the event's). A replay of such
  * a letter publishes the logged event (`details.eventId`) rather than decoding a record again.
  */
 export function oversizedLetter(oversized: OversizedEvent, raw?: RawRecord): DeadLetter {
-  const { event, topic, bytes, limit } = oversized;
+  const { event, topic, bytes, limit, referencePublished } = oversized;
   return {
     topic: event.source.topic,
     partition: event.source.partition,
@@ -191,8 +192,10 @@ export function oversizedLetter(oversized: OversizedEvent, raw?: RawRecord): Dea
     ...(raw?.timestamp !== undefined ? { timestamp: raw.timestamp } : {}),
     ...(raw?.headers !== undefined ? { headers: raw.headers } : {}),
     code: ErrorCode.EVENT_TOO_LARGE,
-    message: `the canonical event of ${event.subject} "${event.key}" version ${event.version} is ${bytes} bytes, over the ${limit}-byte message limit of ${topic} (max.message.bytes); the entity's state is applied, the event is not published`,
-    details: { eventId: event.id, subject: event.subject, key: event.key, version: event.version, bytes, limit, topic },
+    message: `the canonical event of ${event.subject} "${event.key}" version ${event.version} is ${bytes} bytes, over the ${limit}-byte message limit of ${topic} (max.message.bytes); the entity's state is applied, ${
+      referencePublished ? 'a reference without before/after is published in its place (bodyOmitted)' : 'the event is not published (nor its reference)'
+    }`,
+    details: { eventId: event.id, subject: event.subject, key: event.key, version: event.version, bytes, limit, topic, referencePublished },
     spec: event.spec,
     ...(raw ? {} : { id: `${event.source.topic}:${event.source.partition}:${event.source.offset}:${event.spec.id}:event:${event.id}` }),
   };

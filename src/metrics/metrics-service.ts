@@ -5,6 +5,8 @@ import { canonicalTopic, type CanonicalEvent } from '../events/canonical-event';
 import { ensureTopics } from '../infra/kafka-topics';
 import type { Logger } from '../logger';
 import { createConsumerHealth, type ConsumerHealth } from '../observability/consumer-health';
+import { createEventLog } from '../events/event-log';
+import { resolveReferences } from '../events/event-reference';
 import { parseCanonicalMessage } from '../subscriptions/parse-canonical-message';
 import { compileMetric, type CompiledMetric } from './aggregation';
 import { AppError, ErrorCode } from '../errors';
@@ -81,6 +83,7 @@ export interface MetricsServiceOptions {
 export function createMetricsService(options: MetricsServiceOptions): MetricsService {
   const log = options.logger.child({ component: 'metrics' });
   const rollups = createRollupStore(options.db);
+  const eventLog = createEventLog(options.db);
   const backfills: Backfills = createBackfills(options.db, rollups);
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
@@ -131,10 +134,17 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
   async function handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
-    const events: CanonicalEvent[] = [];
+    const parsed: CanonicalEvent[] = [];
     for (const message of batch.messages) {
       const event = parseCanonicalMessage(message.value);
+      if (event) parsed.push(event);
+    }
+    // An event over the topic's limit stands there as a reference: its whole event is in the log.
+    const events: CanonicalEvent[] = [];
+    for (const [i, event] of (await resolveReferences(eventLog, parsed)).entries()) {
       if (event) events.push(event);
+      else
+        log.error({ eventId: parsed[i]!.id, key: parsed[i]!.key, version: parsed[i]!.version }, 'a reference event whose event the log does not have: skipped');
     }
     await applyEvents(events);
     const last = batch.messages[batch.messages.length - 1]!;

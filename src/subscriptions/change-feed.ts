@@ -2,7 +2,9 @@ import crypto from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Db } from 'mongodb';
 import { AppError, ErrorCode, isAppError } from '../errors';
-import { canonicalTopic } from '../events/canonical-event';
+import { canonicalTopic, type CanonicalEvent } from '../events/canonical-event';
+import { createEventLog } from '../events/event-log';
+import { resolveReferences } from '../events/event-reference';
 import type { Logger } from '../logger';
 import { createFeedConsumer } from './feed-consumer';
 import { encodeCursor, type FeedPositions } from './feed-cursor';
@@ -89,6 +91,9 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   /** Catch-ups and snapshots in flight, so stop() can wait for their readers to let go. */
   const inFlight = new Set<Promise<void>>();
   let state: 'idle' | 'running' | 'stopped' = 'idle';
+  // An event over its topic's limit stands there as a reference; subscribers get the whole event from the log.
+  const eventLog = createEventLog(options.db);
+  const resolveReference = async (event: CanonicalEvent) => (await resolveReferences(eventLog, [event]))[0] ?? null;
 
   const consumer = createFeedConsumer({
     kafka: options.kafka,
@@ -99,6 +104,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     // Well below the limit, so a subscriber that keeps up is never ended by the size of a batch.
     yieldEvery: Math.max(1, Math.min(64, Math.floor(maxBuffered / 4))),
     onFollow: (topic, positions) => recent.begin(topic, positions),
+    resolveReference,
     onMessage(topic, message) {
       recent.record(topic, message);
       const subscribers = attached.get(topic);
@@ -217,6 +223,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
         logger: log,
         signal: subscription.signal,
         onMessage: offer,
+        resolveReference,
       }),
     );
   }

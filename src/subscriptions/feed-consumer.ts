@@ -1,6 +1,7 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { Logger } from '../logger';
 import type { FeedPositions } from './feed-cursor';
+import type { CanonicalEvent } from '../events/canonical-event';
 import { parseCanonicalMessage } from './parse-canonical-message';
 import type { FeedMessage } from './subscription';
 
@@ -49,6 +50,8 @@ export interface FeedConsumerOptions {
   /** Called when a topic starts being followed, with the positions it is followed from. */
   readonly onFollow: (topic: string, positions: FeedPositions) => void;
   readonly onMessage: (topic: string, message: FeedMessage) => void;
+  /** The whole event of a reference (an event over the topic's limit, event-reference.ts); null when the log lacks it. */
+  readonly resolveReference: (event: CanonicalEvent) => Promise<CanonicalEvent | null>;
 }
 
 /** How long a restart waits for more topics to be added (see `scheduleRestart`). */
@@ -120,9 +123,17 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
       if (next !== undefined && offset < next) continue;
       positions.set(batch.partition, offset + 1);
       sinceYield += 1;
-      const event = parseCanonicalMessage(message.value);
-      if (!event) {
+      const parsed = parseCanonicalMessage(message.value);
+      if (!parsed) {
         log.warn({ topic: batch.topic, partition: batch.partition, offset }, 'not a canonical event: skipped');
+        continue;
+      }
+      const event = parsed.bodyOmitted ? await options.resolveReference(parsed) : parsed;
+      if (!event) {
+        log.error(
+          { topic: batch.topic, partition: batch.partition, offset, eventId: parsed.id },
+          'a reference event whose event the log does not have: skipped',
+        );
         continue;
       }
       try {

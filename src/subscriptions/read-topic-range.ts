@@ -1,4 +1,5 @@
 import { readRange, type PartitionRange, type ReadRangeOptions } from '../infra/read-range';
+import type { CanonicalEvent } from '../events/canonical-event';
 import { parseCanonicalMessage } from './parse-canonical-message';
 import type { FeedMessage } from './subscription';
 
@@ -7,6 +8,8 @@ export type { PartitionRange };
 export type ReadTopicRangeOptions = Omit<ReadRangeOptions, 'onMessage' | 'onGap'> & {
   /** Receives each canonical event in partition order; the read waits for it (backpressure). */
   readonly onMessage: (message: FeedMessage) => Promise<void>;
+  /** The whole event of a reference (an event over the topic's limit, event-reference.ts); null when the log lacks it. */
+  readonly resolveReference: (event: CanonicalEvent) => Promise<CanonicalEvent | null>;
 };
 
 /**
@@ -26,9 +29,14 @@ export function readTopicRange(options: ReadTopicRangeOptions): Promise<void> {
     onGap: (partition, expected, offset) => options.logger.warn({ topic, partition, expected, offset }, 'catch-up skipped offsets deleted by retention'),
     async onMessage(partition, message) {
       const offset = Number(message.offset);
-      const event = parseCanonicalMessage(message.value);
+      const parsed = parseCanonicalMessage(message.value);
+      const event = parsed?.bodyOmitted ? await options.resolveReference(parsed) : parsed;
       if (event) await options.onMessage({ partition, offset, event });
-      else options.logger.warn({ topic, partition, offset }, 'not a canonical event: skipped');
+      else
+        options.logger.warn(
+          { topic, partition, offset, eventId: parsed?.id },
+          parsed ? 'a reference event whose event the log does not have: skipped' : 'not a canonical event: skipped',
+        );
     },
   });
 }

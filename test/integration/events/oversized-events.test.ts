@@ -1,12 +1,25 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { compileMetric } from '../../../src/metrics/aggregation';
+import { computeFromState } from '../../../src/metrics/backfill';
+import { validateMetricDefinition, type MetricDefinition } from '../../../src/metrics/metric-definition';
 import { mongoChange } from '../../support/debezium-messages';
 import { createReliabilityWorld, expectReliable, oid, type ReliabilityWorld, type WorldChange } from '../../support/reliability-harness';
+import { freePort } from '../../support/resuming-subscriber';
+import { waitFor } from '../../support/wait-for';
 
 /**
  * Canonical events too large for Kafka. A batch whose events add up to more than the canonical
  * topic's `max.message.bytes` is published in several requests; an event over the limit on its own
- * (a 2 MB order) is dead-lettered with EVENT_TOO_LARGE while its state is applied, and the
- * partition goes on. With the topic's limit raised the same entity is published like any other.
- * Ingestion is a real child process; the shared checker gives the verdict.
+ * (a 2 MB order) is dead-lettered with EVENT_TOO_LARGE while its state is applied, its reference
+ * (no before/after) stands on the topic in its place, and the partition goes on: a subscriber
+ * receives the whole change (read from the event log) and the metric rollups, fed from the topic,
+ * equal a recomputation from state. With the topic's limit raised the same entity is published
+ * like any other. Ingestion is a real child process; the shared checker gives the verdict.
  */
 const MEDIUM = 30;
 const BIG_KEY = MEDIUM;
@@ -54,13 +67,82 @@ describe('reliability: canonical events over the Kafka message size limit', () =
     world = null;
   });
 
-  it('splits a batch over the limit, dead-letters a 2 MB entity with EVENT_TOO_LARGE (state applied) and does not stall', async () => {
+  it('splits a batch over the limit, dead-letters a 2 MB entity with EVENT_TOO_LARGE (state applied, reference on the topic), and subscribers and rollups still see it', async () => {
     world = await createReliabilityWorld('oversized', { keys: MEDIUM + 1, partitions: 1, stream: oversizedStream(false) });
-    world.sampler.start(1000);
-    world.startIngestion();
-    await world.produce(2 * MEDIUM + 1);
-    await world.waitApplied(120_000);
-    const report = await world.check();
+    const w = world;
+    const metricsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-metrics-'));
+    const definition = {
+      name: 'order-count',
+      version: 1,
+      subject: 'order',
+      dimensions: [{ name: 'email', field: 'customer.email' }],
+      time: { changeTime: true },
+      windows: ['day'],
+    };
+    fs.writeFileSync(path.join(metricsDir, 'order-count.json'), JSON.stringify(definition));
+    const port = await freePort();
+    w.sampler.start(1000);
+    const service = w.startIngestion({
+      CANONQL_ROLES: 'ingest,api',
+      CANONQL_HTTP_PORT: String(port),
+      CANONQL_METRICS: 'true',
+      CANONQL_METRICS_DIR: metricsDir,
+    });
+    await waitFor('the process to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ?? false, {
+      timeoutMs: 60_000,
+    }).catch((error: unknown) => {
+      throw new Error(`${String(error)}\n${service.output.join('')}`);
+    });
+    // A live subscriber of the big order, opened before anything is produced.
+    const received: { op: string; version: number; skuBytes: number | undefined }[] = [];
+    const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
+    const subscribed = new Promise<void>((resolve) => client.on('connected', () => resolve()));
+    client.subscribe<{ orderChanged: { op: string; version: number; node: { line_items: { sku: string }[] } | null } }>(
+      { query: `subscription { orderChanged(where: { order_id: { eq: "o-${BIG_KEY}" } }) { op version node { line_items { sku } } } }` },
+      {
+        next: (value) => {
+          const change = value.data?.orderChanged;
+          if (change) received.push({ op: change.op, version: change.version, skuBytes: change.node?.line_items[0]?.sku.length });
+        },
+        error: () => undefined,
+        complete: () => undefined,
+      },
+    );
+    await subscribed;
+    await w.produce(2 * MEDIUM + 1);
+    await w.waitApplied(120_000);
+    await waitFor('the subscriber to receive the 2 MB order', () => received.length > 0, { timeoutMs: 60_000 });
+    expect(received).toEqual([{ op: 'CREATE', version: 1, skuBytes: BIG_BYTES }]);
+    await client.dispose();
+    // The rollups, fed from the canonical topic, hold the big order like every other.
+    const parsed = validateMetricDefinition(definition);
+    if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
+    const metric = compileMetric(parsed.definition as MetricDefinition);
+    const stored = async () =>
+      Object.fromEntries(
+        (
+          await w.db
+            .collection<{ _id: string; count: number }>('metric_buckets')
+            .find({ metric: metric.key, count: { $gt: 0 } })
+            .toArray()
+        ).map((d) => [d._id, d.count]),
+      );
+    const recomputed = async () => Object.fromEntries([...(await computeFromState(w.db, metric))].map(([id, summary]) => [id, summary.count]));
+    let last: unknown = null;
+    await waitFor(
+      'the rollups to equal a recomputation from state',
+      async () => {
+        const [have, want] = [await stored(), await recomputed()];
+        last = { have, want };
+        return isDeepStrictEqual(have, want);
+      },
+      { timeoutMs: 120_000, intervalMs: 500 },
+    ).catch((error: unknown) => {
+      throw new Error(`${String(error)}\nlast seen: ${JSON.stringify(last)}`);
+    });
+    expect((await stored())[`${metric.key}/day/${Math.floor((1_700_000_000_000 + MEDIUM * 1000) / 86_400_000) * 86_400_000}/["v1@x.io"]`]).toBe(1);
+    fs.rmSync(metricsDir, { recursive: true, force: true });
+    const report = await w.check();
     expectReliable(report);
     expect(report.facts.deadLettered).toBe(1);
     expect(report.facts.canonicalMessages).toBeGreaterThanOrEqual(2 * MEDIUM);

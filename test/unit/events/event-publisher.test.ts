@@ -15,7 +15,8 @@ function recordingProducer(brokerLimit: number) {
             type: 'MESSAGE_TOO_LARGE',
             code: 10,
           });
-        requests.push({ topic, keys: messages.map((m) => String(m.key)) });
+        // A reference (the event without before/after) is recorded as `<key>(ref)`.
+        requests.push({ topic, keys: messages.map((m) => `${String(m.key)}${(JSON.parse(String(m.value)) as CanonicalEvent).bodyOmitted ? '(ref)' : ''}`) });
       }
       return [];
     },
@@ -51,12 +52,22 @@ describe("event publisher: requests cut to the topic's message size limit", () =
     expect(requests.flatMap((r) => r.keys)).toEqual(events.map((e) => e.key));
   });
 
-  it('returns an event over the limit on its own as oversized and sends the others', async () => {
+  it('returns an event over the limit on its own as oversized and sends its reference in its place', async () => {
     const { producer, requests } = recordingProducer(100_000);
     const publisher = createEventPublisher(producer, { sizeLimit: fixedLimit(100_000) });
     const { oversized } = await publisher.publish([event('a', 10), event('big', 200_000), event('b', 10)]);
-    expect(oversized.map((o) => [o.event.key, o.limit])).toEqual([['big', 100_000]]);
+    expect(oversized.map((o) => [o.event.key, o.limit, o.referencePublished])).toEqual([['big', 100_000, true]]);
     expect(oversized[0]!.bytes).toBeGreaterThan(200_000);
+    // The whole event is returned (for the dead letter); the reference keeps the entity's place in order.
+    expect(oversized[0]!.event.after).toEqual({ blob: 'x'.repeat(200_000) });
+    expect(requests.flatMap((r) => r.keys)).toEqual(['a', 'big(ref)', 'b']);
+  });
+
+  it('sends nothing for an event whose reference is over the limit too (a key that large)', async () => {
+    const { producer, requests } = recordingProducer(100_000);
+    const publisher = createEventPublisher(producer, { sizeLimit: fixedLimit(100_000) });
+    const { oversized } = await publisher.publish([event('a', 10), event('k'.repeat(120_000), 10), event('b', 10)]);
+    expect(oversized.map((o) => o.referencePublished)).toEqual([false]);
     expect(requests.flatMap((r) => r.keys)).toEqual(['a', 'b']);
   });
 
@@ -65,8 +76,8 @@ describe("event publisher: requests cut to the topic's message size limit", () =
     const { producer, requests } = recordingProducer(50_000);
     const publisher = createEventPublisher(producer, { sizeLimit: fixedLimit(1_000_000) });
     const { oversized } = await publisher.publish([event('a', 20_000), event('b', 20_000), event('c', 20_000), event('big', 60_000), event('d', 20_000)]);
-    expect(oversized.map((o) => o.event.key)).toEqual(['big']);
-    expect(requests.flatMap((r) => r.keys)).toEqual(['a', 'b', 'c', 'd']);
+    expect(oversized.map((o) => [o.event.key, o.referencePublished])).toEqual([['big', true]]);
+    expect(requests.flatMap((r) => r.keys)).toEqual(['a', 'b', 'c', 'big(ref)', 'd']);
   });
 
   it("recognises the broker's refusal however kafkajs wraps it", () => {
