@@ -14,7 +14,7 @@ export interface SubsetViolation {
   readonly message: string;
 }
 
-/** Keywords that never change which documents are valid. `x-*` are canonql's own annotations. */
+/** Keywords that never change which documents are valid. `x-*` are canonql's own annotations, `connect.*` Kafka Connect's. */
 const ANNOTATIONS = new Set([
   '$schema',
   '$id',
@@ -62,8 +62,16 @@ const SUPPORTED = new Set([
 const ALL_TYPES = ['null', 'boolean', 'object', 'array', 'number', 'string'] as const;
 export type JsonType = (typeof ALL_TYPES)[number] | 'integer';
 
+/**
+ * Kafka Connect's JSON Schema converter writes the Connect schema beside the JSON Schema
+ * (`connect.index`, `connect.type`, `connect.version`, `connect.parameters`): keywords no
+ * validator knows, so they change nothing about which documents are valid. Without this, every
+ * second version of a converter's writer schema (a new column) would be refused as unprovable.
+ */
+const CONNECT_ANNOTATION_PREFIX = 'connect.';
+
 export function isAnnotation(keyword: string): boolean {
-  return ANNOTATIONS.has(keyword) || keyword.startsWith('x-');
+  return ANNOTATIONS.has(keyword) || keyword.startsWith('x-') || keyword.startsWith(CONNECT_ANNOTATION_PREFIX);
 }
 
 export function unsupportedKeywords(schema: JsonSchema): string[] {

@@ -27,6 +27,8 @@ export interface SchemaVersion {
   readonly schema: Record<string, unknown>;
   readonly fields: readonly FieldShape[];
   readonly changes: SchemaChanges;
+  /** Registry-encoded topics: the writer schema ids of the records profiled into this version, ascending; empty for JSON topics. */
+  readonly writerSchemaIds: readonly number[];
 }
 
 export interface DiscoveryReader {
@@ -132,6 +134,8 @@ function toVersion(doc: VersionDoc): SchemaVersion {
     schema: JSON.parse(doc.schemaJson) as Record<string, unknown>,
     fields: doc.fields,
     changes: doc.changes,
+    // Ids added to a version after it was recorded come in any order.
+    writerSchemaIds: [...(doc.writerSchemaIds ?? [])].sort((a, b) => a - b),
   };
 }
 

@@ -20,7 +20,7 @@ export interface VersionDoc {
   readonly schemaJson: string;
   readonly fields: FieldShape[];
   readonly changes: SchemaChanges;
-  /** Registry-encoded topics: the writer schema ids of the records profiled into this version. */
+  /** Registry-encoded topics: the writer schema ids of the records profiled with this version as their shape (added as they are seen). */
   readonly writerSchemaIds?: number[];
 }
 

@@ -62,7 +62,7 @@ interface TopicState {
   /** Raw records observed since the last flush, newest last (at most 2 × samples kept). */
   pending: { raw: RawRecord; stamp: number }[];
   dirty: boolean;
-  /** Writer schema ids seen since the topic's last recorded version (registry-encoded topics). */
+  /** Writer schema ids seen since the last flush that recorded them on a version (registry-encoded topics). */
   writerSchemaIds: Set<number>;
 }
 
@@ -129,7 +129,14 @@ export function createProfiler(options: ProfilerOptions): Profiler {
       const shape = currentShape(merged, options.removalWindow);
       const latest = await latestVersion(options.db, topic);
       const changes = diffShapes(latest?.fields ?? [], shape);
-      if (!hasChanges(changes)) return;
+      if (!hasChanges(changes)) {
+        // Records of a new writer schema that leave the shape as it is belong to the latest version.
+        if (latest && state.writerSchemaIds.size > 0) {
+          await versions(options.db).updateOne({ _id: latest._id }, { $addToSet: { writerSchemaIds: { $each: [...state.writerSchemaIds] } } });
+          state.writerSchemaIds.clear();
+        }
+        return;
+      }
       const version = (latest?.version ?? 0) + 1;
       try {
         await versions(options.db).insertOne({

@@ -206,6 +206,7 @@ export function versionOf(version: SchemaVersion): RawSchemaVersionType {
       removed: [...version.changes.removed],
       typeChanged: version.changes.typeChanged.map((c) => ({ path: c.path, from: [...c.from], to: [...c.to] })),
     },
+    writerSchemaIds: [...version.writerSchemaIds],
   };
 }
 

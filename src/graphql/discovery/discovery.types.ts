@@ -130,6 +130,11 @@ export class RawSchemaVersionType {
   @Field(() => JSONScalar, { description: 'The inferred JSON Schema at that version.' }) schema!: Record<string, unknown>;
   @Field(() => [RawFieldShapeType]) fields!: RawFieldShapeType[];
   @Field(() => RawSchemaChangesType) changes!: RawSchemaChangesType;
+  @Field(() => [Int], {
+    description:
+      "Registry-encoded topics (avro, json-schema): the ids, in the topic's source registry, of the writer schemas of the records profiled with this version as their shape, ascending (a writer schema that leaves the shape as it is adds its id to the latest version). Empty for JSON topics.",
+  })
+  writerSchemaIds!: number[];
 }
 
 @ObjectType('RawSample', { description: 'A raw Kafka record as ingestion read it (key and value as UTF-8 text).' })

@@ -31,6 +31,8 @@ describe('JSON Schema registry-encoded raw records', () => {
   let mongo: MongoClient;
   let registered: AppUnderTest;
   let twin: AppUnderTest;
+  /** The id of the customers' value writer schema, registered by the first test. */
+  let firstValueId = -1;
 
   const specsFor = (prefix: string) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-specs-'));
@@ -92,7 +94,8 @@ describe('JSON Schema registry-encoded raw records', () => {
     await producer.send({ topic: plain.customers, acks: -1, messages: pg.map(asJson) });
     await producer.send({ topic: plain.orders, acks: -1, messages: orders.map(asJson) });
     // The wire format, with the id the registry gave the JSON Schema, and the value as JSON text.
-    const valueId = writer.idOf(encoded.customers, 'value', pg[0]!.value!);
+    const valueId = writer.idOf(encoded.customers, 'value', pg[0]!.value!)!;
+    firstValueId = valueId;
     expect([customerRecords[0]!.value![0], customerRecords[0]!.value!.readInt32BE(1)]).toEqual([0, valueId]);
     expect(JSON.parse(customerRecords[0]!.value!.subarray(5).toString('utf8'))).toMatchObject({ op: 'c', after: { id: 1, balance: 10.5 } });
     const writerSchema = await fetch(`${registered.app.url}/registry/schemas/ids/${valueId}`, {
@@ -130,12 +133,45 @@ describe('JSON Schema registry-encoded raw records', () => {
       { order_id: '1001', customer: { email: 'ann@new.example.com' }, line_items: [{ sku: 'S-3' }], currency: 'USD', created_by: 'system' },
       { order_id: '1002', customer: { email: 'bob@example.com' }, line_items: [], currency: 'USD', created_by: 'system' },
     ]);
+  });
 
-    // Discovery profiled the records and recorded the JSON Schema writer id with the version.
-    const versions = await waitFor('a raw-schema version of the JSON Schema topic', async () => {
-      const found = await mongo.db(registered.database).collection('discovery_versions').find({ topic: encoded.customers }).toArray();
-      return found.length > 0 ? found : undefined;
+  it('shows the writer schema ids of each raw schema version, also those of a new writer schema that leaves the shape as it is', async () => {
+    const client = registryClient(`${registered.app.url}/registry`, { username: 'canonql', password: TEST_ADMIN_KEY });
+    const writer = registryWriter(client, 'json-schema');
+    const topic = topics(jsonSchemaPrefix).customers;
+    const [create] = postgresChanges();
+    const versionsOf = async () =>
+      (
+        await registered.ok<{ catalog: { rawTopic: { versions: { version: number; writerSchemaIds: number[] }[] } | null } }>(
+          'query($t: String!) { catalog { rawTopic(topic: $t) { versions { version writerSchemaIds } } } }',
+          { t: topic },
+        )
+      ).catalog.rawTopic?.versions ?? [];
+    // The records of the first test made the topic's versions; the ids of their writer schema are shown.
+    const before = await waitFor('the versions of the first records', async () => {
+      const found = await versionsOf();
+      return found.some((v) => v.writerSchemaIds.includes(firstValueId)) ? found : undefined;
     });
-    expect(versions[0]!.writerSchemaIds).toEqual(expect.arrayContaining([valueId]));
+
+    // The envelope's Connect version bumped: another writer schema (another id), the same fields.
+    const payload = create!.value!.payload as { after: Record<string, unknown>; source: Record<string, unknown> };
+    const customer4 = {
+      key: { ...create!.key, payload: { id: 4 } },
+      value: {
+        schema: { ...create!.value!.schema, version: 3 },
+        payload: { ...payload, after: { ...payload.after, id: 4, email: 'd@x.io' }, source: { ...payload.source, lsn: 22199000 } },
+      },
+    };
+    const record = await writer.write(topic, customer4);
+    const secondId = writer.idOf(topic, 'value', customer4.value!);
+    expect(secondId).not.toBe(firstValueId);
+    await producer.send({ topic, acks: -1, messages: [record] });
+    const after = await waitFor('the new writer schema id on the latest version', async () => {
+      const found = await versionsOf();
+      return found.at(-1)?.writerSchemaIds.includes(secondId!) ? found : undefined;
+    });
+    // No new version: the id is added to the latest one, which keeps its others, ascending.
+    expect(after.map((v) => v.version)).toEqual(before.map((v) => v.version));
+    expect(after.at(-1)!.writerSchemaIds).toEqual([...new Set([...before.at(-1)!.writerSchemaIds, secondId!])].sort((a, b) => a - b));
   });
 });

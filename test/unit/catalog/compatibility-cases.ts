@@ -37,6 +37,17 @@ export const PAIRS: readonly PairCase[] = [
     forward: true,
   },
   {
+    // Kafka Connect's JSON Schema converter: the Connect schema rides along in connect.* keywords.
+    name: "Kafka Connect's annotations only (connect.version, connect.type, connect.index, connect.parameters)",
+    before: object({ id: { type: 'integer', 'connect.type': 'int32', 'connect.index': 0 } }, { title: 'src.Envelope', 'connect.version': 1 }),
+    after: object(
+      { id: { type: 'integer', 'connect.type': 'int64', 'connect.index': 1, 'connect.parameters': { scale: '2' } } },
+      { title: 'src.Envelope', 'connect.version': 2 },
+    ),
+    backward: true,
+    forward: true,
+  },
+  {
     name: 'optional typed property added to an OPEN content model',
     before: customer,
     after: { ...customer, properties: { ...(customer.properties as object), phone: { type: ['string', 'null'] } } },
