@@ -158,6 +158,8 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
         ? options.events.map((event, i) => ({ topic, partition: 0, offset: String(i), key: toBuffer(event.key), value: toBuffer(event.value) }))
         : await (deps.samples?.samples(topic, options.last) ?? Promise.resolve([]));
       const rawFields = options.events ? undefined : await deps.samples?.fieldTypes(topic);
+      // Sampled records are read as ingestion read them (their topic's format); given events are JSON.
+      const decoded = !options.events && deps.decoder ? await deps.decoder.decodeBatch(records) : undefined;
       const schema = draft ? draft.schema : deps.catalog.get(subjectName(spec.target.subject))?.schema;
       return previewSpec({
         spec,
@@ -165,6 +167,7 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
         validate: draft ? (_subject, document) => draft.validate(document) : validate,
         ...(rawFields ? { rawFields } : {}),
         ...(schema ? { canonicalSchema: schema } : {}),
+        ...(decoded ? { decoded } : {}),
       });
     },
     refresh: deps.refresh,

@@ -1,5 +1,6 @@
 import { AppError, ErrorCode, isAppError } from '../errors';
 import { decodeRecord, type DecodedRecord, type RawRecord } from '../ingestion/debezium/decode-record';
+import type { DecodedEntry } from '../ingestion/registry/registry-decoder';
 import { toIntent } from '../ingestion/pipeline';
 import { compileForPipeline } from '../ingestion/pipeline-spec';
 import { compileSpec } from '../mapping/compile-spec';
@@ -72,12 +73,17 @@ export interface PreviewInput {
   readonly validate: (subject: string, document: Record<string, unknown>) => string[];
   /** The canonical subject's JSON Schema, for type checks. */
   readonly canonicalSchema?: Record<string, unknown>;
+  /**
+   * The records decoded beforehand, one entry each (sampled records of a registry-encoded topic,
+   * by ingestion's record decoder); without it, every record is read as JSON.
+   */
+  readonly decoded?: readonly DecodedEntry[];
 }
 
 export function previewSpec(input: PreviewInput): SpecPreview {
   const compiled = compileSpec(input.spec);
   const routed = compileForPipeline(input.spec);
-  const records = input.records.map((raw) => previewRecord(raw, routed, input.validate));
+  const records = input.records.map((raw, index) => previewRecord(raw, routed, input.validate, input.decoded?.[index]));
   const rawFields = input.rawFields ?? inferFields(input.records);
   const seen = new Map(rawFields.map((f) => [fieldPathKey(f.path), f]));
   const read = [...new Set(compiled.sourceFields.map(fieldPathKey))];
@@ -95,11 +101,17 @@ export function previewSpec(input: PreviewInput): SpecPreview {
   };
 }
 
-function previewRecord(raw: RawRecord, spec: ReturnType<typeof compileForPipeline>, validate: PreviewInput['validate']): PreviewRecordResult {
+function previewRecord(
+  raw: RawRecord,
+  spec: ReturnType<typeof compileForPipeline>,
+  validate: PreviewInput['validate'],
+  entry: DecodedEntry | undefined,
+): PreviewRecordResult {
   const base = { topic: raw.topic, partition: raw.partition, offset: raw.offset, unset: [], fields: [] };
   let decoded: DecodedRecord;
   try {
-    decoded = decodeRecord(raw);
+    if (entry && !entry.decoded) throw entry.error;
+    decoded = entry?.decoded ?? decodeRecord(raw);
   } catch (error) {
     if (!isAppError(error)) throw error;
     return { ...base, status: 'error', op: null, key: null, canonical: null, errors: [error.message], errorCode: error.code };

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { Collection, Db } from 'mongodb';
 import type { RawRecord } from '../ingestion/debezium/decoded-record';
 import { COUNTERS_COLLECTION, PROFILES_COLLECTION, SAMPLES_COLLECTION, VERSIONS_COLLECTION, type ProfileDoc } from './profile-doc';
@@ -34,6 +35,12 @@ export interface SampleDoc {
   readonly timestamp: string | null;
   /** When it was observed (stamp, see profile-doc.ts): the order of "the last N". */
   readonly stamp: number;
+  /**
+   * The exact bytes, base64, of a key or value that is not UTF-8 (a registry-encoded record, say):
+   * the text beside it is then lossy, and a spec preview decodes these bytes instead.
+   */
+  readonly keyBase64?: string;
+  readonly valueBase64?: string;
 }
 
 export function profiles(db: Db): Collection<ProfileDoc> {
@@ -80,6 +87,8 @@ export function sampleDoc(raw: RawRecord, stamp: number): SampleDoc {
     value: raw.value ? raw.value.toString('utf8') : null,
     timestamp: raw.timestamp ?? null,
     stamp,
+    ...(raw.key && !isUtf8(raw.key) ? { keyBase64: raw.key.toString('base64') } : {}),
+    ...(raw.value && !isUtf8(raw.value) ? { valueBase64: raw.value.toString('base64') } : {}),
   };
 }
 
@@ -88,8 +97,8 @@ export function rawRecordOf(doc: SampleDoc): RawRecord {
     topic: doc.topic,
     partition: doc.partition,
     offset: doc.offset,
-    key: doc.key === null ? null : Buffer.from(doc.key, 'utf8'),
-    value: doc.value === null ? null : Buffer.from(doc.value, 'utf8'),
+    key: doc.keyBase64 !== undefined ? Buffer.from(doc.keyBase64, 'base64') : doc.key === null ? null : Buffer.from(doc.key, 'utf8'),
+    value: doc.valueBase64 !== undefined ? Buffer.from(doc.valueBase64, 'base64') : doc.value === null ? null : Buffer.from(doc.value, 'utf8'),
     ...(doc.timestamp !== null ? { timestamp: doc.timestamp } : {}),
   };
 }

@@ -17,6 +17,7 @@ import { waitFor } from '../../support/wait-for';
  * the registry the Avro records were written against and runs the backfill and the replay; an
  * ingest process dead-letters a record whose writer schema it could not read while that registry
  * was stopped. A registry client library nobody here wrote writes the records and reads the events.
+ * Spec previews read the topic's sampled records the same way.
  */
 jest.setTimeout(240000);
 
@@ -161,6 +162,31 @@ describe('backfill and dead-letter replay of registry-encoded records', () => {
       )?.data,
     );
     expect(events[2]!.after).toEqual(stored?.data);
+  });
+
+  it("previews a spec on the Avro topic's sampled records, decoded as ingestion decoded them", async () => {
+    type Preview = { mapped: number; failed: number; records: { offset: string; status: string; key: string | null; errorCode: string | null }[] };
+    // The ingest process of the first test sampled the records it decoded (not the dead-lettered one).
+    const preview = await waitFor(
+      'a preview of the three sampled records',
+      async () => {
+        const { catalog } = await api.ok<{ catalog: { previewMappingSpec: Preview } }>(
+          'query($s: JSON!) { catalog { previewMappingSpec(spec: $s, last: 10) { mapped failed records { offset status key errorCode } } } }',
+          { s: specFromFile('customer.json', topic) },
+        );
+        return catalog.previewMappingSpec.records.length >= 3 ? catalog.previewMappingSpec : undefined;
+      },
+      { timeoutMs: 60000, intervalMs: 250 },
+    );
+    expect(preview).toEqual({
+      mapped: 3,
+      failed: 0,
+      records: [
+        { offset: '0', status: 'mapped', key: '1', errorCode: null },
+        { offset: '1', status: 'mapped', key: '2', errorCode: null },
+        { offset: '2', status: 'mapped', key: '1', errorCode: null },
+      ],
+    });
   });
 });
 
