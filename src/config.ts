@@ -28,7 +28,15 @@ export interface Config {
   readonly roles: readonly Role[];
   readonly http: { readonly host: string; readonly port: number };
   /** `uri` carries TLS and credentials (`mongodb+srv://user:pass@host/?tls=true`); log it only through redact(). */
-  readonly mongo: { readonly uri: string; readonly database: string; readonly tlsCAFile: string | null };
+  readonly mongo: {
+    readonly uri: string;
+    readonly database: string;
+    readonly tlsCAFile: string | null;
+    /** How long start-up waits for the store (0: one attempt). */
+    readonly startupTimeoutMs: number;
+    /** Longest a store operation may hold its connection before it is ended with STORE_TIMEOUT (0: no bound). */
+    readonly operationTimeoutMs: number;
+  };
   readonly kafka: {
     readonly brokers: readonly string[];
     readonly clientId: string;
@@ -123,6 +131,20 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: '',
     description:
       "PEM file of a private CA that signed the store's certificate. TLS and credentials themselves go in `MONGODB_URI` (`tls=true`, implied by `mongodb+srv://`); the password is masked in logs and errors. A wrong password fails startup with `STORE_AUTH_FAILED`.",
+  },
+  {
+    name: 'CANONQL_STORE_STARTUP_TIMEOUT_MS',
+    check: { kind: 'integer', min: 0 },
+    default: '120000',
+    description:
+      'How long start-up waits for the state store to answer: it tries again every few seconds and logs each wait (`waiting for the state store`, with the time waited and the last error); past this, start-up fails with `STORE_UNAVAILABLE` naming this setting. Checked after each attempt (at most 5 s each); `0`: one attempt. Refused credentials fail at once (`STORE_AUTH_FAILED`).',
+  },
+  {
+    name: 'CANONQL_STORE_OPERATION_TIMEOUT_MS',
+    check: { kind: 'integer', min: 0 },
+    default: '120000',
+    description:
+      'Longest one store operation may hold its connection. The MongoDB driver has no bound of its own on an operation whose socket was destroyed under its write or whose server stopped answering; such an operation is ended with `STORE_TIMEOUT` (retriable) and its connection closed. Longer than any operation canonql makes on a healthy store; `0`: no bound.',
   },
   { name: 'KAFKA_BROKERS', default: LOCAL_KAFKA_BROKERS, description: 'Comma-separated bootstrap servers. Unset (with `MONGODB_URI`): the local stack.' },
   { name: 'KAFKA_CLIENT_ID', default: 'canonql', description: 'Kafka client id.' },
@@ -536,6 +558,8 @@ export function loadConfig(env: Env = process.env): Config {
   };
 
   const catalogPollMs = integer('CANONQL_CATALOG_POLL_MS');
+  const storeStartupTimeoutMs = integer('CANONQL_STORE_STARTUP_TIMEOUT_MS');
+  const storeOperationTimeoutMs = integer('CANONQL_STORE_OPERATION_TIMEOUT_MS');
 
   const discoverySampleRate = Number(read('CANONQL_DISCOVERY_SAMPLE_RATE'));
   if (!Number.isFinite(discoverySampleRate) || discoverySampleRate < 0 || discoverySampleRate > 1) {
@@ -567,7 +591,13 @@ export function loadConfig(env: Env = process.env): Config {
     mode,
     roles,
     http: { host: read('CANONQL_HTTP_HOST'), port },
-    mongo: { uri: mongoUri, database: read('MONGODB_DATABASE'), tlsCAFile: mongoTlsCAFile },
+    mongo: {
+      uri: mongoUri,
+      database: read('MONGODB_DATABASE'),
+      tlsCAFile: mongoTlsCAFile,
+      startupTimeoutMs: storeStartupTimeoutMs,
+      operationTimeoutMs: storeOperationTimeoutMs,
+    },
     kafka: { brokers, clientId: read('KAFKA_CLIENT_ID'), ...kafkaSecurity },
     connectUrl,
     sourcePostgresUrl: read('SOURCE_POSTGRES_URL'),

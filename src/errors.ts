@@ -15,6 +15,8 @@ export const ErrorCode = {
   KAFKA_AUTH_FAILED: 'KAFKA_AUTH_FAILED',
   /** No TLS session with the broker (untrusted certificate, wrong host name, not a TLS port). */
   KAFKA_TLS_FAILED: 'KAFKA_TLS_FAILED',
+  /** A store operation held its connection past CANONQL_STORE_OPERATION_TIMEOUT_MS (a dead socket, a store that stopped answering): ended, retriable. */
+  STORE_TIMEOUT: 'STORE_TIMEOUT',
   /** The store refused the credentials in MONGODB_URI. */
   STORE_AUTH_FAILED: 'STORE_AUTH_FAILED',
   DECODE_FAILED: 'DECODE_FAILED',

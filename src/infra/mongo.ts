@@ -2,6 +2,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { AppError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { watchServerMonitors } from './mongo-monitor-watchdog';
+import { watchPoolOperations } from './mongo-operation-watchdog';
 
 export interface MongoHandle {
   readonly client: MongoClient;
@@ -15,39 +16,73 @@ export type MongoSettings = {
   readonly uri: string;
   readonly database: string;
   readonly tlsCAFile?: string | null;
+  /** How long connecting waits for the store to answer, trying again (default 0: one attempt). */
+  readonly startupTimeoutMs?: number;
+  /** Longest an operation may hold its connection before it is ended with STORE_TIMEOUT (default 0: no bound). */
+  readonly operationTimeoutMs?: number;
 };
 
+/** A wait between two attempts to reach the store at start-up. */
+const RETRY_PAUSE_MS = 1000;
+
 /**
- * Connects to the state store and fails fast, with a coded error, when it cannot be reached.
- * TLS and credentials come from the URI (Atlas: `mongodb+srv://user:pass@cluster/…`, TLS implied);
- * MONGODB_TLS_CA_FILE adds a private CA. Refused credentials are not retriable: STORE_AUTH_FAILED.
- * A watchdog restarts a server monitor whose check never ends (mongo-monitor-watchdog.ts), so the
- * client finds the store again after an outage whatever the driver's monitor went through.
+ * Connects to the state store. A store that does not answer yet (starting, restarting, busy) is
+ * waited for, up to `startupTimeoutMs`: each attempt is a server selection of at most 5 s, each
+ * failed one is logged with the time waited and its error, and past the deadline the attempt's
+ * error becomes STORE_UNAVAILABLE naming the setting. Refused credentials are not waited on:
+ * STORE_AUTH_FAILED at once. TLS and credentials come from the URI (Atlas: `mongodb+srv://user:pass@cluster/…`,
+ * TLS implied); MONGODB_TLS_CA_FILE adds a private CA. Two watchdogs run beside the client: one
+ * restarts a server monitor whose check never ends (mongo-monitor-watchdog.ts), one ends an
+ * operation that holds its connection past `operationTimeoutMs` (mongo-operation-watchdog.ts).
  */
 export async function connectMongo(config: MongoSettings, options: { logger?: Logger } = {}): Promise<MongoHandle> {
-  const client = new MongoClient(config.uri, {
-    serverSelectionTimeoutMS: 5000,
-    appName: 'canonql',
-    ...(config.tlsCAFile ? { tlsCAFile: config.tlsCAFile } : {}),
-  });
-  // Before connect(): the first check may already be the one that gets stuck.
-  const watchdog = watchServerMonitors(client, options.logger ? { logger: options.logger } : {});
-  try {
-    await client.connect();
-  } catch (error) {
-    watchdog.stop();
-    await client.close().catch(() => undefined);
-    throw mongoConnectError(error, config.uri);
-  }
-  const db = client.db(config.database);
-  return {
-    client,
-    db,
-    close: () => {
+  const startedAt = Date.now();
+  const deadline = startedAt + (config.startupTimeoutMs ?? 0);
+  for (let attempt = 1; ; attempt += 1) {
+    const client = new MongoClient(config.uri, {
+      serverSelectionTimeoutMS: 5000,
+      appName: 'canonql',
+      ...(config.tlsCAFile ? { tlsCAFile: config.tlsCAFile } : {}),
+    });
+    // Before connect(): the first check may already be the one that gets stuck.
+    const watchdog = watchServerMonitors(client, options.logger ? { logger: options.logger } : {});
+    try {
+      await client.connect();
+    } catch (error) {
       watchdog.stop();
-      return client.close();
-    },
-  };
+      await client.close().catch(() => undefined);
+      const failure = mongoConnectError(error, config.uri);
+      const waitedMs = Date.now() - startedAt;
+      if (!failure.retriable || Date.now() >= deadline) {
+        if (!failure.retriable || config.startupTimeoutMs === undefined || config.startupTimeoutMs === 0) throw failure;
+        throw new AppError(
+          ErrorCode.STORE_UNAVAILABLE,
+          `the state store at ${redact(config.uri)} did not answer within ${config.startupTimeoutMs} ms (CANONQL_STORE_STARTUP_TIMEOUT_MS; ${attempt} attempts): ${failure.message}`,
+          { cause: error, retriable: true },
+        );
+      }
+      options.logger?.warn(
+        { store: redact(config.uri), attempt, waitedMs, deadlineMs: config.startupTimeoutMs, err: failure.message },
+        `waiting for the state store (${Math.round(waitedMs / 1000)} s of ${Math.round(config.startupTimeoutMs! / 1000)} s)`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_PAUSE_MS, Math.max(0, deadline - Date.now()))));
+      continue;
+    }
+    if (attempt > 1) options.logger?.info({ store: redact(config.uri), attempt, waitedMs: Date.now() - startedAt }, 'the state store answered');
+    const operations = config.operationTimeoutMs
+      ? watchPoolOperations(client, { stuckAfterMs: config.operationTimeoutMs, ...(options.logger ? { logger: options.logger } : {}) })
+      : null;
+    const db = client.db(config.database);
+    return {
+      client,
+      db,
+      close: () => {
+        watchdog.stop();
+        operations?.stop();
+        return client.close();
+      },
+    };
+  }
 }
 
 /** MongoDB's AuthenticationFailed; the driver reports it from connect() when credentials are wrong. */

@@ -39,6 +39,7 @@ describe('operation labels', () => {
 describe('classifyFailure', () => {
   it('tells store and Kafka failures apart, also when wrapped, and ignores the rest', () => {
     expect(classifyFailure(new AppError(ErrorCode.STORE_UNAVAILABLE, 'x'))).toBe('store');
+    expect(classifyFailure(new AppError(ErrorCode.STORE_TIMEOUT, 'x'))).toBe('store');
     expect(classifyFailure(new AppError(ErrorCode.KAFKA_UNAVAILABLE, 'x'))).toBe('kafka');
     expect(classifyFailure(new MongoNetworkError('connection reset'))).toBe('store');
     expect(classifyFailure(new KafkaJSConnectionError('refused'))).toBe('kafka');
