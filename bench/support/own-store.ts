@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
-import { stackPaths } from '../../infra/stack/stack-config';
+import { STORE_FLAGS, stackPaths } from '../../infra/stack/stack-config';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -30,6 +30,7 @@ export function startStore(flags: readonly string[], classes: string, port: numb
     [
       '-Xms64m',
       '-Xmx768m',
+      ...STORE_FLAGS,
       ...flags,
       '-Djava.awt.headless=true',
       '-cp',

@@ -1,4 +1,5 @@
 import java.lang.reflect.Constructor;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
@@ -10,8 +11,10 @@ import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
 import org.h2.mvstore.Cursor;
+import org.h2.mvstore.DataUtils;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
+import org.h2.mvstore.WriteBuffer;
 import org.h2.mvstore.type.ObjectDataType;
 
 import de.bwaldvogel.mongo.MongoCollection;
@@ -56,6 +59,10 @@ import io.netty.channel.Channel;
  * one string without serializing, in exactly the order the serialized bytes give, so the data
  * files written before stay valid; other keys take the serializing path.
  *
+ * A fourth: MVStore rewrites every document of a dirty page at each commit, and H2 wrote documents
+ * with Java serialization (40% of the server's CPU during ingestion); DocumentValues writes them in
+ * a compact form of its own when -Dcanonql.store.compactDocuments=true, and reads both forms.
+ *
  * And one correctness fix: mongo-java-server updates a stored document in place, field by field,
  * on the very object its data map holds and every earlier query result still references; a reply
  * is encoded after the collection's lock is released. A read racing an update could so return a
@@ -66,6 +73,8 @@ import io.netty.channel.Channel;
  */
 public final class MongoServerMain {
     private static final int CACHE_MB = Integer.getInteger("canonql.mvstore.cacheMb", 256);
+    /** Write stored documents in DocumentValues' compact form (always read). */
+    private static final boolean COMPACT_DOCUMENTS = Boolean.getBoolean("canonql.store.compactDocuments");
 
     public static void main(String[] args) throws Exception {
         if (args.length != 3) {
@@ -124,6 +133,58 @@ public final class MongoServerMain {
      * uniqueness through such an index for keys of every kind.
      */
     static final class KeyValueKeys extends ObjectDataType {
+        /** The tag of a key in the compact form (ObjectDataType's tags are 0 to 119, a document's 0xD0). */
+        static final int TAG_KEY = 0xD1;
+
+        private final boolean writeCompact;
+        /** In-memory size estimate per key: twice its encoded size, averaged. */
+        private volatile int averageMemory = 100;
+
+        KeyValueKeys(boolean writeCompact) {
+            this.writeCompact = writeCompact;
+        }
+
+        /**
+         * With writeCompact, a key whose values all have DocumentValues' compact form is written in
+         * it (count, then the values), else Java-serialized as before; both are read. The order of
+         * keys is the comparison's, not the stored form's, so it does not change.
+         */
+        @Override
+        public void write(WriteBuffer buff, Object obj) {
+            if (writeCompact && obj instanceof KeyValue) {
+                KeyValue key = (KeyValue) obj;
+                int start = buff.position();
+                buff.put((byte) TAG_KEY).putVarInt(key.size());
+                boolean written = true;
+                for (Object value : key) {
+                    if (!(written = DocumentValues.writeValue(buff, value))) break;
+                }
+                if (written) {
+                    averageMemory = (int) (((buff.position() - start) * 2L + 15L * averageMemory) / 16);
+                    return;
+                }
+                buff.position(start);
+            }
+            super.write(buff, obj);
+        }
+
+        @Override
+        public Object read(ByteBuffer buff) {
+            if ((buff.get(buff.position()) & 0xFF) != TAG_KEY) return super.read(buff);
+            int start = buff.position();
+            buff.get();
+            int size = DataUtils.readVarInt(buff);
+            List<Object> values = new ArrayList<>(size);
+            for (int i = 0; i < size; i++) values.add(DocumentValues.readValue(buff));
+            averageMemory = (int) (((buff.position() - start) * 2L + 15L * averageMemory) / 16);
+            return new KeyValue(values);
+        }
+
+        @Override
+        public int getMemory(Object obj) {
+            return obj instanceof KeyValue ? averageMemory : super.getMemory(obj);
+        }
+
         @Override
         public int compare(Object a, Object b) {
             if (a instanceof KeyValue && b instanceof KeyValue) {
@@ -233,7 +294,7 @@ public final class MongoServerMain {
         protected Index<Object> openOrCreateUniqueIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
             // The same map name as H2Database uses; only the key comparison differs.
             MVMap<KeyValue, Object> map = store.openMap(getFullCollectionNamespace(collectionName) + "._index_" + indexName,
-                new MVMap.Builder<KeyValue, Object>().keyType(new KeyValueKeys()));
+                new MVMap.Builder<KeyValue, Object>().keyType(new KeyValueKeys(COMPACT_DOCUMENTS)));
             try {
                 return UNIQUE_INDEX.newInstance(map, indexName, keys, sparse);
             } catch (ReflectiveOperationException e) {
@@ -245,7 +306,8 @@ public final class MongoServerMain {
         protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
             // The same MVStore map names as H2Database uses, so existing data files stay readable.
             String fullName = getFullCollectionNamespace(collectionName);
-            MVMap<Object, Document> dataMap = store.openMap("databases." + fullName);
+            MVMap<Object, Document> dataMap = store.openMap("databases." + fullName,
+                new MVMap.Builder<Object, Document>().valueType(new DocumentValues(COMPACT_DOCUMENTS)));
             MVMap<String, Object> metaMap = store.openMap("meta." + fullName);
             return new IdFirstCollection(this, collectionName, options, dataMap, metaMap, cursorRegistry);
         }

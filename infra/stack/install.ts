@@ -126,15 +126,24 @@ export async function installMongoSinkConnector(paths: StackPaths, progress: Pro
   );
 }
 
-export async function installMongoServer(paths: StackPaths, progress: Progress): Promise<void> {
-  const pom = path.join(REPO_ROOT, 'infra', 'maven', 'mongo-server.pom.xml');
-  // The launcher and the classes it uses (OrderedIndex.java): every .java file of infra/java.
+/** The launcher and the classes it uses (OrderedIndex.java, DocumentValues.java): every .java file of infra/java. */
+function storeLauncherSources(): string[] {
   const javaDir = path.join(REPO_ROOT, 'infra', 'java');
-  const sources = fs
+  return fs
     .readdirSync(javaDir)
     .filter((f) => f.endsWith('.java'))
     .sort()
     .map((f) => path.join(javaDir, f));
+}
+
+/** Compiles this checkout's store launcher into `outDir` against mongo-java-server's jars in `libsDir`. */
+export function compileStoreLauncher(libsDir: string, outDir: string): void {
+  run('javac', ['-cp', path.join(libsDir, '*'), '-d', outDir, ...storeLauncherSources()]);
+}
+
+export async function installMongoServer(paths: StackPaths, progress: Progress): Promise<void> {
+  const pom = path.join(REPO_ROOT, 'infra', 'maven', 'mongo-server.pom.xml');
+  const sources = storeLauncherSources();
   await installOnce(
     progress,
     `install mongo-java-server ${VERSIONS.mongoJavaServer} (Maven)`,
@@ -147,9 +156,7 @@ export async function installMongoServer(paths: StackPaths, progress: Progress):
     'compile the MongoDB-wire server launcher',
     paths.mongoServerClasses,
     fingerprint([...sources.map((source) => fs.readFileSync(source, 'utf8')), fs.readFileSync(pom, 'utf8')]),
-    (tmp) => {
-      run('javac', ['-cp', path.join(paths.mongoServerLibs, '*'), '-d', tmp, ...sources]);
-    },
+    (tmp) => compileStoreLauncher(paths.mongoServerLibs, tmp),
   );
 }
 

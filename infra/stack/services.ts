@@ -10,7 +10,7 @@ import { ensureScramUser, SASL_LISTENER, saslListenerProperties } from './kafka-
 import { ensureLocalTls, TLS_LISTENERS, tlsListenerProperties, tlsListenersReady } from './kafka-tls';
 import { postgresFiles, preparePostgresFiles } from './postgres-files';
 import { isAlive, readPid, run, spawnDetached, stopPid, waitUntil } from './processes';
-import { JVM_FLAGS, PORTS, type StackPaths } from './stack-config';
+import { JVM_FLAGS, PORTS, STORE_FLAGS, type StackPaths } from './stack-config';
 
 /**
  * The four servers of the local stack. Each knows how to start itself (idempotently), how to tell
@@ -272,6 +272,7 @@ export function mongoService(paths: StackPaths): StackService {
           '-Xms64m',
           '-Xmx768m',
           ...JVM_FLAGS,
+          ...STORE_FLAGS,
           '-cp',
           `${paths.mongoServerClasses}${path.delimiter}${path.join(paths.mongoServerLibs, '*')}`,
           'MongoServerMain',

@@ -72,3 +72,9 @@ export const PORTS = LOCAL_STACK;
 
 /** Small, test-friendly JVM settings: the whole stack has to fit beside the tests on 2 cores. */
 export const JVM_FLAGS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true'];
+
+/**
+ * The store launcher's own settings: stored documents in its compact form rather than Java
+ * serialization (infra/java/DocumentValues.java; docs/local-stack.md).
+ */
+export const STORE_FLAGS = ['-Dcanonql.store.compactDocuments=true'];

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
 import { startOwnStore, type OwnStore } from '../../../bench/support/own-store';
+import { compileStoreLauncher } from '../../../infra/stack/install';
 import { stackPaths } from '../../../infra/stack/stack-config';
 
 /**
@@ -27,12 +27,7 @@ describe('the local store under concurrent reads and updates', () => {
   let classes: string;
   beforeAll(async () => {
     classes = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-launcher-'));
-    const javaDir = path.join(__dirname, '..', '..', '..', 'infra', 'java');
-    const sources = fs
-      .readdirSync(javaDir)
-      .filter((f) => f.endsWith('.java'))
-      .map((f) => path.join(javaDir, f));
-    execFileSync('javac', ['-cp', path.join(stackPaths().mongoServerLibs, '*'), '-d', classes, ...sources], { stdio: 'pipe' });
+    compileStoreLauncher(stackPaths().mongoServerLibs, classes);
     store = await startOwnStore(classes);
     client = new MongoClient(store.uri, { maxPoolSize: 12 });
     await client.connect();
