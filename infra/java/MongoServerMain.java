@@ -347,9 +347,12 @@ public final class MongoServerMain {
         }
 
         /**
-         * The documents found; within an update, deep copies: mongo-java-server mutates the documents
-         * an update finds field by field and then stores that same object, so without a copy a reply
-         * being encoded from the stored object (outside the lock) could mix two versions.
+         * The documents found; within an update, copies: mongo-java-server mutates the documents an
+         * update finds field by field and then stores that same object, so without a copy a reply
+         * being encoded from the stored object (outside the lock) could mix two versions. A copy of
+         * the top level is enough: the update computes its new document from deep clones (or the
+         * request) and only puts and removes top-level fields on the document it found, so no
+         * nested value of a stored document is ever changed.
          */
         @Override
         protected QueryResult queryDocuments(Document query, Document orderBy, int skip, int limit, int batchSize,
@@ -357,7 +360,7 @@ public final class MongoServerMain {
             QueryResult found = plannedQuery(query, orderBy, skip, limit, batchSize, fieldSelector);
             if (UPDATING.get() == null) return found;
             List<Document> copies = new ArrayList<>();
-            for (Document document : found) copies.add(document.cloneDeeply());
+            for (Document document : found) copies.add(document.clone());
             return new QueryResult(copies, found.getCursorId());
         }
 
