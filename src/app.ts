@@ -333,6 +333,7 @@ function createRecordDecoder(config: Config, logger: Logger): BatchDecoder | nul
       userInfo: source.userInfo,
       bearerToken: source.bearerToken,
       ca: source.caFile ? fs.readFileSync(source.caFile, 'utf8') : null,
+      caFile: source.caFile,
       timeoutMs: source.timeoutMs,
       cacheSize: source.cacheSize,
       retryPolicy: { ...DEFAULT_REGISTRY_RETRY_POLICY, attempts: source.attempts },

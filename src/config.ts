@@ -334,7 +334,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   {
     name: 'CANONQL_SOURCE_REGISTRY_CA_FILE',
     default: '',
-    description: "PEM file of the CA(s) that signed the registry's certificate, for an `https` registry with a private CA.",
+    description:
+      "PEM file of the CA(s) that signed the registry's certificate, for an `https` registry with a private CA (trusted instead of the system's CAs). A certificate it did not sign, or one not naming the URL's host, dead-letters the records needing a schema with `SCHEMA_REGISTRY_TLS_FAILED` (not retried). See [ingestion](ingestion.md#registry-encoded-records).",
   },
   {
     name: 'CANONQL_SOURCE_REGISTRIES',

@@ -29,6 +29,8 @@ export const ErrorCode = {
   SCHEMA_ID_UNKNOWN: 'SCHEMA_ID_UNKNOWN',
   /** The schema registry did not answer (or refused our credentials) through the bounded retries. */
   SCHEMA_REGISTRY_UNAVAILABLE: 'SCHEMA_REGISTRY_UNAVAILABLE',
+  /** No TLS session with an https schema registry: its certificate is not signed by the trusted CA (the registry's caFile), or does not name its host. */
+  SCHEMA_REGISTRY_TLS_FAILED: 'SCHEMA_REGISTRY_TLS_FAILED',
   SPEC_INVALID: 'SPEC_INVALID',
   MAPPING_FAILED: 'MAPPING_FAILED',
   SCHEMA_INVALID: 'SCHEMA_INVALID',

@@ -33,6 +33,12 @@ export interface LocalTlsFiles {
   readonly untrustedCaFile: string;
   /** The broker's key and certificate chain (PKCS#12). */
   readonly brokerKeystore: string;
+  /**
+   * The same server certificate (PEM, signed by `caFile`, SAN IP:127.0.0.1 and DNS:localhost) and
+   * its key: the tests' HTTPS servers (a source schema registry over TLS) present them too.
+   */
+  readonly serverCertFile: string;
+  readonly serverKeyFile: string;
 }
 
 export function localTlsFiles(paths: StackPaths): LocalTlsFiles {
@@ -44,6 +50,8 @@ export function localTlsFiles(paths: StackPaths): LocalTlsFiles {
     clientKeyFile: path.join(dir, 'client.key'),
     untrustedCaFile: path.join(dir, 'untrusted-ca.pem'),
     brokerKeystore: path.join(dir, 'broker.p12'),
+    serverCertFile: path.join(dir, 'broker.pem'),
+    serverKeyFile: path.join(dir, 'broker.key'),
   };
 }
 
@@ -111,7 +119,7 @@ function signedCertificate(cwd: string, name: string, subject: string, extension
  */
 export function ensureLocalTls(paths: StackPaths): 'present' | 'generated' {
   const files = localTlsFiles(paths);
-  const all = [files.caFile, files.clientCertFile, files.clientKeyFile, files.untrustedCaFile, files.brokerKeystore];
+  const all = [files.caFile, files.clientCertFile, files.clientKeyFile, files.untrustedCaFile, files.brokerKeystore, files.serverCertFile, files.serverKeyFile];
   if (all.every((f) => fs.existsSync(f))) return 'present';
   const tmp = `${files.dir}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });

@@ -271,9 +271,10 @@ async function foldRecord(
     if (decoded.kind !== 'change') return;
     intent = toIntent(decoded, spec, raw, limits);
   } catch (error) {
-    // A registry that does not answer (after the client's retries) fails the job: folding on
-    // without the record would write an entity that misses a change; a later run reads it again.
-    if (!isAppError(error) || error.code === ErrorCode.SCHEMA_REGISTRY_UNAVAILABLE) throw error;
+    // A registry that does not answer (after the client's retries) or with which no TLS session
+    // is had fails the job: folding on without the record would write an entity that misses a
+    // change; a later run reads it again.
+    if (!isAppError(error) || error.code === ErrorCode.SCHEMA_REGISTRY_UNAVAILABLE || error.code === ErrorCode.SCHEMA_REGISTRY_TLS_FAILED) throw error;
     progress.failed += 1;
     return;
   }

@@ -13,6 +13,7 @@ import {
 } from 'kafkajs';
 import { AppError, ErrorCode, isAppError } from '../errors';
 import type { Logger } from '../logger';
+import { isTlsFailure } from './tls-failure';
 
 const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -173,7 +174,7 @@ export function kafkaConnectError(error: unknown, settings: KafkaSettings): unkn
       { cause: error, retriable: false },
     );
   }
-  const tls = chain.find((e) => TLS_ERROR.test(`${e.code ?? ''} ${e.message}`));
+  const tls = chain.find(isTlsFailure);
   if (tls && settings.ssl) {
     return new AppError(ErrorCode.KAFKA_TLS_FAILED, `TLS to ${brokers} failed (check KAFKA_SSL_CA_FILE and the broker host names): ${hide(tls.message)}`, {
       cause: error,
@@ -182,8 +183,6 @@ export function kafkaConnectError(error: unknown, settings: KafkaSettings): unkn
   }
   return error;
 }
-
-const TLS_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_SSL|ERR_TLS|certificate|wrong version number/i;
 
 type ErrorLike = { name: string; message: string; code?: string };
 

@@ -4,6 +4,7 @@ import { LRUCache } from 'lru-cache';
 import { AppError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
 import { withRetry, type RetryPolicy } from './retry';
+import { isTlsFailure } from './tls-failure';
 
 /**
  * Reads writer schemas by id from a schema registry speaking the Confluent registry protocol
@@ -15,7 +16,10 @@ import { withRetry, type RetryPolicy } from './retry';
  *
  * Outcomes: the schema; SCHEMA_ID_UNKNOWN when the registry says the id does not exist (final,
  * not cached: a registry catching up answers the next batch); SCHEMA_REGISTRY_UNAVAILABLE when
- * it does not answer, answers 5xx, or refuses the credentials, through the bounded retries.
+ * it does not answer, answers 5xx, or refuses the credentials, through the bounded retries;
+ * SCHEMA_REGISTRY_TLS_FAILED, not retried (the next try would fail alike), when an https registry's
+ * certificate is not signed by the CA trusted for it (`caFile`, else the system's) or does not
+ * name its host: the message names the CA file.
  */
 export interface RegistrySchema {
   readonly id: number;
@@ -36,6 +40,8 @@ export interface SchemaRegistryClientOptions {
   readonly bearerToken?: string | null;
   /** PEM of the CA(s) that signed the registry's certificate (https only). */
   readonly ca?: string | null;
+  /** Where `ca` was read from, named in the message of a failed TLS session. */
+  readonly caFile?: string | null;
   readonly timeoutMs?: number;
   /** Ids kept in memory. */
   readonly cacheSize?: number;
@@ -95,7 +101,18 @@ export function createSchemaRegistryClient(options: SchemaRegistryClientOptions)
         },
       );
       request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs ?? 5000} ms`)));
-      request.on('error', (error) => reject(unavailable(`unreachable (${error.message})`, error)));
+      request.on('error', (error) => {
+        if (secure && isTlsFailure(error)) {
+          const trusted = options.caFile ? `the CA file ${options.caFile}` : "the system's CAs (no caFile given)";
+          reject(
+            new AppError(
+              ErrorCode.SCHEMA_REGISTRY_TLS_FAILED,
+              `schema registry ${where}: no TLS session (${error.message.trim()}): its certificate must be signed by ${trusted} and name the URL's host, on a port that speaks TLS (the CA is the registry's caFile: CANONQL_SOURCE_REGISTRY_CA_FILE, or that of its CANONQL_SOURCE_REGISTRIES entry)`,
+              { retriable: false, cause: error, details: { url: where, caFile: options.caFile ?? null } },
+            ),
+          );
+        } else reject(unavailable(`unreachable (${error.message})`, error));
+      });
       request.end();
     });
 

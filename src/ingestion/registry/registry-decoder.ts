@@ -20,8 +20,9 @@ import type { RecordFormat } from './record-format';
  *
  * Every failure is the record's own outcome, dead-lettered by the pipeline with its code, never a
  * stalled partition: WIRE_FORMAT_INVALID (no magic byte, too short), SCHEMA_ID_UNKNOWN,
- * SCHEMA_REGISTRY_UNAVAILABLE (after the client's bounded retries), DECODE_FAILED (bytes that do
- * not decode under their writer schema, a writer schema of the wrong type), and the decoder's own.
+ * SCHEMA_REGISTRY_UNAVAILABLE (after the client's bounded retries), SCHEMA_REGISTRY_TLS_FAILED (an
+ * https registry whose certificate the CA trusted for it did not sign), DECODE_FAILED (bytes that
+ * do not decode under their writer schema, a writer schema of the wrong type), and the decoder's own.
  */
 export interface DecodedEntry {
   readonly decoded?: DecodedRecord;

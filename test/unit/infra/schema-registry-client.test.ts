@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import { createSchemaRegistryClient } from '../../../src/infra/schema-registry-client';
 import { createBatchDecoder } from '../../../src/ingestion/registry/registry-decoder';
@@ -46,5 +47,29 @@ describe('schema registry client and batch decoder, registry unreachable', () =>
     ]);
     expect(entries[0]!.writerSchemaId).toBe(7);
     expect(String((entries[0]!.error as Error).message)).toMatch(/^a\[0\]@1: schema registry http:\/\/127\.0\.0\.1:\d+\/registry\/: unreachable/);
+  });
+
+  it('does not retry a failed TLS session: SCHEMA_REGISTRY_TLS_FAILED at the first try, naming the CA file', async () => {
+    // An https URL at a plain HTTP port: the handshake fails as every later one would.
+    const server = http.createServer((_request, response) => response.end('{}'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const tries: number[] = [];
+      const client = createSchemaRegistryClient({
+        url: `https://127.0.0.1:${(server.address() as net.AddressInfo).port}/registry`,
+        caFile: '/etc/registry/ca.pem',
+        retryPolicy: { attempts: 5, initialDelayMs: 1, maxDelayMs: 2, factor: 1 },
+        logger: { warn: (fields: { attempt: number }) => tries.push(fields.attempt) } as never,
+      });
+      const failure = client.schemaById(7);
+      await expect(failure).rejects.toMatchObject({ code: 'SCHEMA_REGISTRY_TLS_FAILED', retriable: false, details: { caFile: '/etc/registry/ca.pem' } });
+      await expect(failure).rejects.toThrow(
+        /^schema registry https:\/\/127\.0\.0\.1:\d+\/registry\/: no TLS session \(.+\): its certificate must be signed by the CA file \/etc\/registry\/ca\.pem/,
+      );
+      expect(tries).toEqual([]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
