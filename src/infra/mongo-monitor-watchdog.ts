@@ -1,5 +1,6 @@
 import type { MongoClient } from 'mongodb';
 import type { Logger } from '../logger';
+import { type ClientWatchdog, startClientWatchdog } from './client-watchdog';
 
 /**
  * Restarts a MongoDB server monitor whose check never ends, so a store that comes back is always
@@ -27,11 +28,8 @@ import type { Logger } from '../logger';
  * retried by this. It reaches the monitor through driver internals (`client.topology`), pinned by
  * test/integration/infra/mongo-monitor-watchdog.test.ts, which reproduces the stuck check.
  */
-export interface MonitorWatchdog {
-  /** Looks for stuck checks now (the timer calls it every `checkEveryMs`); returns the servers restarted. */
-  check(): string[];
-  stop(): void;
-}
+/** `check()` looks for stuck checks now and returns the servers restarted. */
+export type MonitorWatchdog = ClientWatchdog;
 
 export interface MonitorWatchdogOptions {
   /** A check outstanding for longer than this is stuck (default: from the client's timeouts, see above). */
@@ -66,9 +64,6 @@ export function watchServerMonitors(client: MongoClient, options: MonitorWatchdo
   const outstanding = new Map<string, number>();
   const started = (event: { connectionId: string }) => outstanding.set(event.connectionId, now());
   const ended = (event: { connectionId: string }) => outstanding.delete(event.connectionId);
-  client.on('serverHeartbeatStarted', started);
-  client.on('serverHeartbeatSucceeded', ended);
-  client.on('serverHeartbeatFailed', ended);
 
   const check = (): string[] => {
     const restarted: string[] = [];
@@ -89,17 +84,11 @@ export function watchServerMonitors(client: MongoClient, options: MonitorWatchdo
     return restarted;
   };
 
-  const everyMs = options.checkEveryMs ?? 5000;
-  const timer = everyMs > 0 ? setInterval(check, everyMs) : null;
-  timer?.unref();
-  return {
+  return startClientWatchdog(
+    client,
+    { serverHeartbeatStarted: started, serverHeartbeatSucceeded: ended, serverHeartbeatFailed: ended },
     check,
-    stop() {
-      if (timer) clearInterval(timer);
-      client.off('serverHeartbeatStarted', started);
-      client.off('serverHeartbeatSucceeded', ended);
-      client.off('serverHeartbeatFailed', ended);
-      outstanding.clear();
-    },
-  };
+    options.checkEveryMs ?? 5000,
+    () => outstanding.clear(),
+  );
 }

@@ -1,6 +1,7 @@
 import type { MongoClient } from 'mongodb';
 import { AppError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
+import { type ClientWatchdog, startClientWatchdog } from './client-watchdog';
 
 /**
  * Ends a store operation that holds its pooled connection for longer than `stuckAfterMs`, with
@@ -23,11 +24,8 @@ import type { Logger } from '../logger';
  * connection through driver internals (`client.topology`, the pool's checked-out set), pinned by
  * test/integration/infra/mongo-operation-watchdog.test.ts.
  */
-export interface OperationWatchdog {
-  /** Looks for stuck operations now (the timer calls it every `checkEveryMs`); returns the connections ended. */
-  check(): string[];
-  stop(): void;
-}
+/** `check()` looks for stuck operations now and returns the connections ended. */
+export type OperationWatchdog = ClientWatchdog;
 
 export interface OperationWatchdogOptions {
   readonly stuckAfterMs: number;
@@ -62,9 +60,6 @@ export function watchPoolOperations(client: MongoClient, options: OperationWatch
       checkedOut.set(`${event.address}#${event.connectionId}`, { address: event.address, id: event.connectionId, since: now() });
   };
   const back = (event: { address: string; connectionId: number | '<monitor>' }) => checkedOut.delete(`${event.address}#${event.connectionId}`);
-  client.on('connectionCheckedOut', out);
-  client.on('connectionCheckedIn', back);
-  client.on('connectionClosed', back);
 
   const check = (): string[] => {
     const ended: string[] = [];
@@ -95,17 +90,11 @@ export function watchPoolOperations(client: MongoClient, options: OperationWatch
     return ended;
   };
 
-  const everyMs = options.checkEveryMs ?? Math.min(5000, Math.max(10, Math.floor(options.stuckAfterMs / 4)));
-  const timer = everyMs > 0 ? setInterval(check, everyMs) : null;
-  timer?.unref();
-  return {
+  return startClientWatchdog(
+    client,
+    { connectionCheckedOut: out, connectionCheckedIn: back, connectionClosed: back },
     check,
-    stop() {
-      if (timer) clearInterval(timer);
-      client.off('connectionCheckedOut', out);
-      client.off('connectionCheckedIn', back);
-      client.off('connectionClosed', back);
-      checkedOut.clear();
-    },
-  };
+    options.checkEveryMs ?? Math.min(5000, Math.max(10, Math.floor(options.stuckAfterMs / 4))),
+    () => checkedOut.clear(),
+  );
 }
