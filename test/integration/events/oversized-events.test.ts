@@ -1,15 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { compileMetric } from '../../../src/metrics/aggregation';
-import { computeFromState } from '../../../src/metrics/backfill';
-import { validateMetricDefinition, type MetricDefinition } from '../../../src/metrics/metric-definition';
 import { mongoChange } from '../../support/debezium-messages';
+import { compiledMetric, recomputedCounts, startServingWithMetrics, storedCounts } from '../../support/metrics-world';
 import { createReliabilityWorld, expectReliable, oid, type ReliabilityWorld, type WorldChange } from '../../support/reliability-harness';
-import { freePort } from '../../support/resuming-subscriber';
 import { waitFor } from '../../support/wait-for';
 
 /**
@@ -70,7 +64,6 @@ describe('reliability: canonical events over the Kafka message size limit', () =
   it('splits a batch over the limit, dead-letters a 2 MB entity with EVENT_TOO_LARGE (state applied, reference on the topic), and subscribers and rollups still see it', async () => {
     world = await createReliabilityWorld('oversized', { keys: MEDIUM + 1, partitions: 1, stream: oversizedStream(false) });
     const w = world;
-    const metricsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-metrics-'));
     const definition = {
       name: 'order-count',
       version: 1,
@@ -79,20 +72,7 @@ describe('reliability: canonical events over the Kafka message size limit', () =
       time: { changeTime: true },
       windows: ['day'],
     };
-    fs.writeFileSync(path.join(metricsDir, 'order-count.json'), JSON.stringify(definition));
-    const port = await freePort();
-    w.sampler.start(1000);
-    const service = w.startIngestion({
-      CANONQL_ROLES: 'ingest,api',
-      CANONQL_HTTP_PORT: String(port),
-      CANONQL_METRICS: 'true',
-      CANONQL_METRICS_DIR: metricsDir,
-    });
-    await waitFor('the process to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ?? false, {
-      timeoutMs: 60_000,
-    }).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${service.output.join('')}`);
-    });
+    const { port, removeMetricsDir } = await startServingWithMetrics(w, definition);
     // A live subscriber of the big order, opened before anything is produced.
     const received: { op: string; version: number; skuBytes: number | undefined }[] = [];
     const client = createClient({ url: `ws://127.0.0.1:${port}/graphql`, webSocketImpl: WebSocket, retryAttempts: 0 });
@@ -115,19 +95,9 @@ describe('reliability: canonical events over the Kafka message size limit', () =
     expect(received).toEqual([{ op: 'CREATE', version: 1, skuBytes: BIG_BYTES }]);
     await client.dispose();
     // The rollups, fed from the canonical topic, hold the big order like every other.
-    const parsed = validateMetricDefinition(definition);
-    if (!parsed.ok) throw new Error(parsed.problems.join('\n'));
-    const metric = compileMetric(parsed.definition as MetricDefinition);
-    const stored = async () =>
-      Object.fromEntries(
-        (
-          await w.db
-            .collection<{ _id: string; count: number }>('metric_buckets')
-            .find({ metric: metric.key, count: { $gt: 0 } })
-            .toArray()
-        ).map((d) => [d._id, d.count]),
-      );
-    const recomputed = async () => Object.fromEntries([...(await computeFromState(w.db, metric))].map(([id, summary]) => [id, summary.count]));
+    const metric = compiledMetric(definition);
+    const stored = () => storedCounts(w.db, metric);
+    const recomputed = () => recomputedCounts(w.db, metric);
     let last: unknown = null;
     await waitFor(
       'the rollups to equal a recomputation from state',
@@ -141,7 +111,7 @@ describe('reliability: canonical events over the Kafka message size limit', () =
       throw new Error(`${String(error)}\nlast seen: ${JSON.stringify(last)}`);
     });
     expect((await stored())[`${metric.key}/day/${Math.floor((1_700_000_000_000 + MEDIUM * 1000) / 86_400_000) * 86_400_000}/["v1@x.io"]`]).toBe(1);
-    fs.rmSync(metricsDir, { recursive: true, force: true });
+    removeMetricsDir();
     const report = await w.check();
     expectReliable(report);
     expect(report.facts.deadLettered).toBe(1);

@@ -1,12 +1,8 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { compileMetric } from '../../../src/metrics/aggregation';
-import { computeFromState } from '../../../src/metrics/backfill';
-import { validateMetricDefinition } from '../../../src/metrics/metric-definition';
+import { isDeepStrictEqual } from 'node:util';
 import { mongoChange } from '../../support/debezium-messages';
 import { createReliabilityWorld, expectReliable, oid, orderData, sleep, type ReliabilityWorld, type WorldChange } from '../../support/reliability-harness';
-import { freePort, ResumingSubscriber } from '../../support/resuming-subscriber';
+import { compiledMetric, recomputedCounts, startServingWithMetrics, storedCounts } from '../../support/metrics-world';
+import { ResumingSubscriber } from '../../support/resuming-subscriber';
 import { waitFor } from '../../support/wait-for';
 
 /**
@@ -60,25 +56,10 @@ describe('reliability: hard delete and re-creation', () => {
 
   it('keeps versions growing across delete and re-create: state, events, a live subscription and metric rollups', async () => {
     world = await createReliabilityWorld('hard_delete', { keys: KEYS, partitions: 2, stream: deleteRecreateStream, deleteMode: 'hard' });
-    const metricsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-metrics-'));
-    fs.writeFileSync(path.join(metricsDir, 'order-count.json'), JSON.stringify(METRIC));
-    const port = await freePort();
-    world.sampler.start(1000);
-    const service = world.startIngestion({
-      CANONQL_ROLES: 'ingest,api',
-      CANONQL_HTTP_PORT: String(port),
-      CANONQL_METRICS: 'true',
-      CANONQL_METRICS_DIR: metricsDir,
-    });
-    await waitFor('the process to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ?? false, {
-      timeoutMs: 60_000,
-    }).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${service.output.join('')}`);
-    });
-
+    const serving = await startServingWithMetrics(world, METRIC);
     await world.produce(KEYS);
     await world.waitApplied();
-    subscriber = new ResumingSubscriber(`ws://127.0.0.1:${port}/graphql`);
+    subscriber = new ResumingSubscriber(`ws://127.0.0.1:${serving.port}/graphql`);
     subscriber.start();
     await sleep(2000);
     for (let stage = 1; stage < STAGES.length; stage += 1) await world.produce(KEYS);
@@ -91,20 +72,10 @@ describe('reliability: hard delete and re-creation', () => {
     for (let k = 0; k < KEYS; k += 1) expect([oid(k), byKey.get(oid(k))]).toEqual([oid(k), ['UPDATE@2', 'DELETE@3', 'CREATE@4', 'UPDATE@5']]);
 
     // The rollups: equal to a recomputation from the current state, which has every order again.
-    const validated = validateMetricDefinition(METRIC);
-    if (!validated.ok) throw new Error(validated.problems.join('\n'));
-    const metric = compileMetric(validated.definition);
-    const stored = async () =>
-      Object.fromEntries(
-        (
-          await world!.db
-            .collection<{ _id: string; count: number }>('metric_buckets')
-            .find({ metric: metric.key, count: { $gt: 0 } })
-            .toArray()
-        ).map((d) => [d._id, d.count]),
-      );
-    const recomputed = async () => Object.fromEntries([...(await computeFromState(world!.db, metric))].map(([id, s]) => [id, s.count]));
-    await waitFor('rollups equal to a recomputation from state', async () => JSON.stringify(await stored()) === JSON.stringify(await recomputed()), {
+    const metric = compiledMetric(METRIC);
+    const stored = () => storedCounts(world!.db, metric);
+    const recomputed = () => recomputedCounts(world!.db, metric);
+    await waitFor('rollups equal to a recomputation from state', async () => isDeepStrictEqual(await stored(), await recomputed()), {
       timeoutMs: 30_000,
     }).catch(() => undefined);
     expect(await stored()).toEqual(await recomputed());
@@ -113,6 +84,6 @@ describe('reliability: hard delete and re-creation', () => {
     const report = await world.check();
     expectReliable(report);
     expect(report.facts.changes).toBe(KEYS * STAGES.length);
-    fs.rmSync(metricsDir, { recursive: true, force: true });
+    serving.removeMetricsDir();
   });
 });

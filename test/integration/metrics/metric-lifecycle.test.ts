@@ -1,14 +1,9 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { compileMetric } from '../../../src/metrics/aggregation';
-import { changeOfState, computeFromState, statePages } from '../../../src/metrics/backfill';
-import { validateMetricDefinition, type MetricDefinition } from '../../../src/metrics/metric-definition';
+import { changeOfState, statePages } from '../../../src/metrics/backfill';
 import { createReliabilityWorld, expectReliable, sleep, type ReliabilityWorld } from '../../support/reliability-harness';
-import { freePort } from '../../support/resuming-subscriber';
+import { compiledMetric, recomputedCounts, startServingWithMetrics, storedCounts } from '../../support/metrics-world';
 import { createLeftovers } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 import { TEST_ADMIN_KEY } from '../../support/graphql-result';
@@ -31,12 +26,6 @@ const V1 = {
   windows: ['day'],
 };
 const V2 = { ...V1, version: 2, windows: ['day', 'hour'] };
-
-const compiled = (input: unknown) => {
-  const result = validateMetricDefinition(input);
-  if (!result.ok) throw new Error(result.problems.join('\n'));
-  return compileMetric(result.definition as MetricDefinition);
-};
 
 /** One `metricUpdated` subscription: what it received and how it ended. */
 class MetricSubscriber {
@@ -84,22 +73,9 @@ describe('reliability: metric version lifecycle under a live stream', () => {
   it('v1 → v2 → rollback → deactivate/activate: buckets equal a recomputation at each step; subscriptions get updates, then a coded end', async () => {
     world = await createReliabilityWorld('metric_lifecycle', { keys: KEYS, partitions: 2 });
     const w = world;
-    const metricsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-metrics-'));
-    fs.writeFileSync(path.join(metricsDir, 'order-count.json'), JSON.stringify(V1));
-    const port = await freePort();
-    w.sampler.start(1000);
-    const service = w.startIngestion({
-      CANONQL_ROLES: 'ingest,api',
-      CANONQL_HTTP_PORT: String(port),
-      CANONQL_METRICS: 'true',
-      CANONQL_METRICS_DIR: metricsDir,
+    const { port, removeMetricsDir } = await startServingWithMetrics(w, V1, {
       CANONQL_ADMIN_KEYS: TEST_ADMIN_KEY,
       CANONQL_CATALOG_POLL_MS: '200',
-    });
-    await waitFor('the process to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ?? false, {
-      timeoutMs: 60_000,
-    }).catch((error: unknown) => {
-      throw new Error(`${String(error)}\n${service.output.join('')}`);
     });
     const admin = async (query: string, variables: Record<string, unknown> = {}) => {
       const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
@@ -158,17 +134,9 @@ describe('reliability: metric version lifecycle under a live stream', () => {
     const bucketsCurrent = async (step: string, definition: unknown, since: Date) => {
       await pause();
       const started = Date.now();
-      const metric = compiled(definition);
-      const stored = async () =>
-        Object.fromEntries(
-          (
-            await w.db
-              .collection<{ _id: string; count: number }>('metric_buckets')
-              .find({ metric: metric.key, count: { $gt: 0 } })
-              .toArray()
-          ).map((d) => [d._id, d.count]),
-        );
-      const recomputed = async () => Object.fromEntries([...(await computeFromState(w.db, metric))].map(([id, s]) => [id, s.count]));
+      const metric = compiledMetric(definition);
+      const stored = () => storedCounts(w.db, metric);
+      const recomputed = () => recomputedCounts(w.db, metric);
       const backfill = () => w.db.collection<{ _id: string; state: string; finishedAt: Date | null }>('metric_backfills').findOne({ _id: metric.key });
       /**
        * What a wrong bucket is made of, for the failure message: its stored members (key@version,
@@ -280,6 +248,6 @@ describe('reliability: metric version lifecycle under a live stream', () => {
     await w.waitApplied(120_000);
     const report = await w.check();
     expectReliable(report);
-    fs.rmSync(metricsDir, { recursive: true, force: true });
+    removeMetricsDir();
   });
 });

@@ -1,0 +1,72 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Db } from 'mongodb';
+import { type CompiledMetric, compileMetric } from '../../src/metrics/aggregation';
+import { computeFromState } from '../../src/metrics/backfill';
+import { validateMetricDefinition } from '../../src/metrics/metric-definition';
+import type { ReliabilityWorld } from './reliability-harness';
+import { freePort } from './resuming-subscriber';
+import type { ServiceProcess } from './service-process';
+import { waitFor } from './wait-for';
+
+/**
+ * The metric side of the reliability cases: a world's ingest + api process with the metrics role
+ * on, and the one check every such case makes — the stored rollups equal a recomputation from
+ * the current state.
+ */
+
+export interface ServingWithMetrics {
+  readonly port: number;
+  readonly service: ServiceProcess;
+  /** The process's CANONQL_METRICS_DIR, holding the one definition (`<name>.json`). */
+  readonly metricsDir: string;
+  /** Removes the metrics folder (the world's dispose stops the process). */
+  removeMetricsDir(): void;
+}
+
+/** Starts `ingest,api` with metrics on, `definition` the only metric file, and waits for readiness. */
+export async function startServingWithMetrics(
+  world: ReliabilityWorld,
+  definition: { readonly name: string },
+  extraEnv: Record<string, string> = {},
+): Promise<ServingWithMetrics> {
+  const metricsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-metrics-'));
+  fs.writeFileSync(path.join(metricsDir, `${definition.name}.json`), JSON.stringify(definition));
+  const port = await freePort();
+  world.sampler.start(1000);
+  const service = world.startIngestion({
+    CANONQL_ROLES: 'ingest,api',
+    CANONQL_HTTP_PORT: String(port),
+    CANONQL_METRICS: 'true',
+    CANONQL_METRICS_DIR: metricsDir,
+    ...extraEnv,
+  });
+  await waitFor('the process to be ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.ok ?? false, {
+    timeoutMs: 60_000,
+  }).catch((error: unknown) => {
+    throw new Error(`${String(error)}\n${service.output.join('')}`);
+  });
+  return { port, service, metricsDir, removeMetricsDir: () => fs.rmSync(metricsDir, { recursive: true, force: true }) };
+}
+
+/** Validates and compiles a metric definition, failing with its problems. */
+export function compiledMetric(definition: unknown): CompiledMetric {
+  const validated = validateMetricDefinition(definition);
+  if (!validated.ok) throw new Error(validated.problems.join('\n'));
+  return compileMetric(validated.definition);
+}
+
+/** Bucket id → count of the metric's stored buckets that count anything. */
+export async function storedCounts(db: Db, metric: CompiledMetric): Promise<Record<string, number>> {
+  const buckets = await db
+    .collection<{ _id: string; count: number }>('metric_buckets')
+    .find({ metric: metric.key, count: { $gt: 0 } })
+    .toArray();
+  return Object.fromEntries(buckets.map((d) => [d._id, d.count]));
+}
+
+/** Bucket id → count of the same metric computed afresh from the subject's current state. */
+export async function recomputedCounts(db: Db, metric: CompiledMetric): Promise<Record<string, number>> {
+  return Object.fromEntries([...(await computeFromState(db, metric))].map(([id, summary]) => [id, summary.count]));
+}
