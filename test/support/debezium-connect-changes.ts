@@ -3,6 +3,7 @@ import path from 'node:path';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import type { Db } from 'mongodb';
 import type { ConnectSchema } from '../../src/ingestion/debezium/decode-connect-value';
 import { toJsonText } from '../unit/debezium/fixture-record';
 import { avroSchemaOf, avroValueOf, bigintLongs, readConnectMessage } from './connect-avro';
@@ -180,4 +181,45 @@ export function registryWriter(client: SchemaRegistry, format: 'avro' | 'json-sc
       return registered.get(`${topic}-${part}:${writerSchema(message)}`);
     },
   };
+}
+
+/** A subject's stored state, by key: data, version and deleted flag. */
+export async function storedStateOf(db: Db, subject: string) {
+  return (await db.collection(`state_${subject}`).find({}).sort({ _id: 1 }).toArray()).map((doc) => ({
+    _id: doc._id,
+    data: doc.data,
+    version: doc._meta.version,
+    deleted: doc._meta.deleted,
+  }));
+}
+
+/**
+ * Expects two databases that ingested these same changes (one as registry-encoded records, the
+ * other as JSON or another format) to hold the same canonical state, and that state to be what the
+ * changes make: the exact decimal and the MicroTimestamp as an ISO instant, the orders with the
+ * canonical schema's defaults (currency and created_by).
+ */
+export async function expectStateOfTheseChanges(encoded: Db, twin: Db): Promise<void> {
+  const customers = await storedStateOf(encoded, 'customer');
+  expect(customers).toEqual(await storedStateOf(twin, 'customer'));
+  expect(customers).toEqual([
+    expect.objectContaining({
+      _id: '1',
+      version: 3,
+      deleted: true,
+      data: expect.objectContaining({ balance: '11.00', updatedAt: '2024-05-01T10:01:40.654321Z' }),
+    }),
+    expect.objectContaining({
+      _id: '2',
+      version: 1,
+      deleted: false,
+      data: expect.objectContaining({ balance: '12345678.91', email: 'b@example.com', updatedAt: '2024-05-01T10:00:01.000001Z' }),
+    }),
+  ]);
+  const orders = await storedStateOf(encoded, 'order');
+  expect(orders).toEqual(await storedStateOf(twin, 'order'));
+  expect(orders.map((o) => o.data)).toEqual([
+    { order_id: '1001', customer: { email: 'ann@new.example.com' }, line_items: [{ sku: 'S-3' }], currency: 'USD', created_by: 'system' },
+    { order_id: '1002', customer: { email: 'bob@example.com' }, line_items: [], currency: 'USD', created_by: 'system' },
+  ]);
 }
