@@ -10,8 +10,10 @@
  * - compare-and-set/s: the ingestion's `writeMany` shape, `replaceOne({_id, '_meta.version'})`
  *   in unordered `bulkWrite`s of 200, and single `replaceOne`s with 8 in flight;
  * - a sorted page of 20: the list query's reads (`find({'_meta.deleted': false})` sorted by `_id`,
- *   limit 21, alone and with `countDocuments`), and a page sorted on an order key (`_k.amount`), over the
- *   collection (10,000 documents by default), p50 of the repetitions after warm-ups.
+ *   limit 21, alone and with `countDocuments`, with the store's CPU per page + count), the count
+ *   alone, the count of an order-key range (`_k.amount`, indexed) of documents not deleted (the
+ *   filtered list query's), and a page sorted on an order key, over the collection (10,000
+ *   documents by default), p50 of the repetitions after warm-ups.
  *
  * Settings alternate within each run (A B, then B A, ...), so a load spike from other work on the
  * machine hits both; the figure is the median of the runs, every run is printed. The shared stack
@@ -34,6 +36,7 @@ import path from 'node:path';
 import { MongoClient, type AnyBulkWriteOperation, type Collection, type Document } from 'mongodb';
 import { stackPaths } from '../infra/stack/stack-config';
 import { orderKeysOf } from '../src/state/order-keys';
+import { numberKey } from '../src/values/order-key';
 import { fmt, machine, percentile, writeResults } from './support/bench-common';
 import { readBenchArgs } from './support/bench-args';
 import { freePort, startStore, stopStore, waitForPing } from './support/own-store';
@@ -83,6 +86,9 @@ interface Measured {
   singleCasPerS: number;
   idPageOnlyP50Ms: number;
   idPageP50Ms: number;
+  idPageCpuMs: number;
+  countP50Ms: number;
+  rangeCountP50Ms: number;
   keyPageP50Ms: number;
   rssMiB: number;
 }
@@ -165,6 +171,12 @@ async function singleCas(coll: Collection<Document>, fromVersion: number): Promi
   return rate(count, started);
 }
 
+/** The store process's CPU time so far (user + system), in ms. */
+function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
 async function pageP50(read: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 5; i++) await read();
   const times: number[] = [];
@@ -208,13 +220,35 @@ async function measure(setting: string): Promise<Measured> {
         singleCasPerS = await singleCas(coll, 3);
       }
       const idPageOnlyP50Ms = await pageP50(() => coll.find({ '_meta.deleted': false }).sort({ _id: 1 }).limit(21).toArray());
+      const cpuBefore = cpuMs(child.pid!);
       const idPageP50Ms = await pageP50(() =>
         Promise.all([coll.find({ '_meta.deleted': false }).sort({ _id: 1 }).limit(21).toArray(), coll.countDocuments({ '_meta.deleted': false })]),
+      );
+      // The store's CPU per page + count, warm-ups included (5 + --pages reads).
+      const idPageCpuMs = (cpuMs(child.pid!) - cpuBefore) / (PAGES + 5);
+      const countP50Ms = await pageP50(() => coll.countDocuments({ '_meta.deleted': false }));
+      // The filtered list query's count: a range of an order key (a tenth of the amounts), not deleted.
+      await coll.createIndex({ '_k.amount': 1, _id: 1 });
+      const rangeCountP50Ms = await pageP50(() =>
+        coll.countDocuments({ $and: [{ '_k.amount': { $gte: numberKey('10000'), $lt: numberKey('20000') } }, { '_meta.deleted': false }] }),
       );
       const keyPageP50Ms = await pageP50(() => coll.find({ '_meta.deleted': false }).sort({ '_k.amount': -1, _id: 1 }).limit(21).toArray());
       const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
       const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN) / 1024;
-      return { startupMs, upsertsColdPerS, upsertsWarmPerS, bulkCasPerS, singleCasPerS, idPageOnlyP50Ms, idPageP50Ms, keyPageP50Ms, rssMiB };
+      return {
+        startupMs,
+        upsertsColdPerS,
+        upsertsWarmPerS,
+        bulkCasPerS,
+        singleCasPerS,
+        idPageOnlyP50Ms,
+        idPageP50Ms,
+        idPageCpuMs,
+        countP50Ms,
+        rangeCountP50Ms,
+        keyPageP50Ms,
+        rssMiB,
+      };
     } finally {
       await client.close();
     }
@@ -232,6 +266,9 @@ const COLUMNS: [keyof Measured, string, number][] = [
   ['singleCasPerS', 'single CAS/s (8 in flight)', 0],
   ['idPageOnlyP50Ms', 'page of 20 by _id, p50 ms', 1],
   ['idPageP50Ms', 'page of 20 by _id + count, p50 ms', 1],
+  ['idPageCpuMs', 'store CPU ms per page + count', 2],
+  ['countP50Ms', 'countDocuments of not deleted, p50 ms', 1],
+  ['rangeCountP50Ms', 'countDocuments of a _k.amount range, not deleted, p50 ms', 1],
   ['keyPageP50Ms', 'page of 20 by _k.amount, p50 ms', 1],
   ['rssMiB', 'RSS MiB after', 0],
 ];

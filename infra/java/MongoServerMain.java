@@ -4,9 +4,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.Objects;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -24,6 +27,7 @@ import de.bwaldvogel.mongo.backend.ArrayFilters;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
 import de.bwaldvogel.mongo.backend.DatabaseResolver;
+import de.bwaldvogel.mongo.backend.DefaultQueryMatcher;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
@@ -58,6 +62,11 @@ import io.netty.channel.Channel;
  * CPU profile of inserts had 52% of the server's time there. KeyValueKeys compares a key holding
  * one string without serializing, in exactly the order the serialized bytes give, so the data
  * files written before stay valid; other keys take the serializing path.
+ *
+ * A fifth: a count (the drivers' countDocuments, an aggregate of $match and a $group count, and the
+ * count command) read and matched every document, even when an index holds the answer; MongoDB
+ * counts the index range. countFromIndexes does so when the filter is a conjunction of equalities
+ * and one-class ranges on fields OrderedIndexes keep, and leaves any other filter to the general path.
  *
  * A fourth: MVStore rewrites every document of a dirty page at each commit, and H2 wrote documents
  * with Java serialization (40% of the server's CPU during ingestion); DocumentValues writes them in
@@ -273,8 +282,70 @@ public final class MongoServerMain {
             return pending[1];
         }
 
+        /** The keys of an aggregate command the index count answers; any other (collation, hint, let, explain, ...) takes the general path. */
+        private static final Set<String> COUNT_COMMAND_KEYS = Set.of("aggregate", "pipeline", "cursor", "$db", "lsid", "$clusterTime", "maxTimeMS",
+            "comment", "$readPreference");
+
+        /**
+         * The reply to the drivers' countDocuments, {@code aggregate [{$match: F}, {$group: {_id: <constant>, n: {$sum: 1}}}]},
+         * from the collection's indexes when they answer F exactly (IdFirstCollection.countFromIndexes), as the
+         * general path would give it: one document {_id, n} (n an int while it fits), none for no match. Null otherwise.
+         */
+        private Document countReply(String command, Document query) {
+            if (!"aggregate".equals(command) || !(query.get("aggregate") instanceof String) || !(query.get("cursor") instanceof Document)
+                || !(query.get("pipeline") instanceof List) || !COUNT_COMMAND_KEYS.containsAll(query.keySet())) return null;
+            List<?> pipeline = (List<?>) query.get("pipeline");
+            if (pipeline.size() != 2 || !(pipeline.get(0) instanceof Document) || !(pipeline.get(1) instanceof Document)) return null;
+            Document matchStage = (Document) pipeline.get(0);
+            Document groupStage = (Document) pipeline.get(1);
+            if (matchStage.size() != 1 || !(matchStage.get("$match") instanceof Document)) return null;
+            if (groupStage.size() != 1 || !(groupStage.get("$group") instanceof Document)) return null;
+            Document group = (Document) groupStage.get("$group");
+            if (group.size() != 2 || !group.containsKey("_id")) return null;
+            Object id = group.get("_id");
+            boolean constantId = id == null || id instanceof Number || id instanceof Boolean || (id instanceof String && !((String) id).startsWith("$"));
+            if (!constantId) return null;
+            String countField = null;
+            for (String key : group.keySet()) {
+                if (!key.equals("_id")) countField = key;
+            }
+            Object accumulator = group.get(countField);
+            if (countField.startsWith("$") || countField.contains(".") || !(accumulator instanceof Document)) return null;
+            Document sum = (Document) accumulator;
+            if (sum.size() != 1 || !Integer.valueOf(1).equals(sum.get("$sum"))) return null;
+            String collectionName = (String) query.get("aggregate");
+            MongoCollection<Object> collection = resolveCollection(collectionName, false);
+            if (!(collection instanceof IdFirstCollection)) return null;
+            Long count = ((IdFirstCollection) collection).countFromIndexes((Document) matchStage.get("$match"));
+            if (count == null) return null;
+            List<Document> batch = new ArrayList<>();
+            if (count > 0) {
+                Document result = new Document("_id", id);
+                result.put(countField, count <= Integer.MAX_VALUE ? (Object) Integer.valueOf(count.intValue()) : (Object) count);
+                batch.add(result);
+            }
+            Document cursor = new Document();
+            cursor.put("id", 0L);
+            cursor.put("ns", getFullCollectionNamespace(collectionName));
+            cursor.put("firstBatch", batch);
+            Document reply = new Document("cursor", cursor);
+            reply.put("ok", 1.0);
+            return reply;
+        }
+
         @Override
         public Document handleCommand(Channel channel, String command, Document query, DatabaseResolver resolver, Oplog oplog) {
+            if ("canonqlStoreStats".equals(command)) {
+                // The launcher's own counters, for checks that a path was taken (test/integration/infra/store-index-count.test.ts).
+                Document stats = new Document("indexCounts", IdFirstCollection.INDEX_COUNTS.get());
+                stats.put("ok", 1.0);
+                return stats;
+            }
+            Document counted = countReply(command, query);
+            if (counted != null) {
+                clearLastStatus(channel);
+                return counted;
+            }
             if (!"aggregate".equals(command) || !(query.get("aggregate") instanceof String) || !(query.get("pipeline") instanceof List)) {
                 return super.handleCommand(channel, command, query, resolver, oplog);
             }
@@ -409,6 +480,113 @@ public final class MongoServerMain {
                 }
             }
             return super.queryAllAsStream();
+        }
+
+        /** A count command without skip or limit is answered from the indexes when they answer its filter exactly. */
+        @Override
+        public int count(Document query, int skip, int limit) {
+            if (skip <= 0 && limit <= 0) {
+                Long count = countFromIndexes(query);
+                if (count != null && count <= Integer.MAX_VALUE) return count.intValue();
+            }
+            return super.count(query, skip, limit);
+        }
+
+        /**
+         * The number of documents matching the filter, counted from the launcher's OrderedIndexes
+         * without reading a document, as MongoDB counts an index range (COUNT_SCAN); null when the
+         * indexes cannot answer it exactly, and the caller takes the general path (read and match
+         * every document). Answered: {} (the collection's size), and a conjunction (top-level
+         * fields, $and) of conditions each on a field one complete, non-sparse OrderedIndex keeps,
+         * each a plain value or a range of one class the index orders exactly
+         * (OrderedIndex.isExactCondition). The smallest of the conditions' ranges is walked; each
+         * entry in it is checked against every condition by the store's own matcher on the values
+         * the indexes hold; a document whose value is kept apart by an index (an array, a
+         * document, a path through an array) is read and matched whole, as the general path would.
+         * Under the collection's lock, so no write is half applied to the indexes.
+         */
+        /** Counts answered from the indexes since the store started (the canonqlStoreStats command). */
+        static final AtomicLong INDEX_COUNTS = new AtomicLong();
+
+        synchronized Long countFromIndexes(Document query) {
+            Long count = countFromIndexesOrNull(query);
+            if (count != null) INDEX_COUNTS.incrementAndGet();
+            return count;
+        }
+
+        private Long countFromIndexesOrNull(Document query) {
+            Document filter = query == null ? new Document() : query;
+            List<Map.Entry<String, Object>> parts = new ArrayList<>();
+            if (!conjuncts(filter, parts)) return null;
+            long size = dataMap.size();
+            if (parts.isEmpty()) return size;
+            OrderedIndex[] indexes = new OrderedIndex[parts.size()];
+            for (int i = 0; i < parts.size(); i++) {
+                if (!OrderedIndex.isExactCondition(parts.get(i).getValue())) return null;
+                indexes[i] = orderedIndexOn(parts.get(i).getKey());
+                // An index still being built (or one missing documents) holds fewer entries than the collection.
+                if (indexes[i] == null || indexes[i].getCount() != size) return null;
+            }
+            int driver = 0;
+            long fewest = Long.MAX_VALUE;
+            for (int i = 0; i < parts.size(); i++) {
+                long candidates = indexes[i].candidatesUpTo(parts.get(i).getValue(), fewest);
+                if (candidates < fewest) {
+                    fewest = candidates;
+                    driver = i;
+                }
+            }
+            DefaultQueryMatcher matcher = new DefaultQueryMatcher();
+            long[] count = {0};
+            int walked = driver;
+            indexes[driver].forEachCandidate(parts.get(driver).getValue(), entry -> {
+                if (matchesFromIndexes(entry, walked, parts, indexes, matcher, filter)) count[0] += 1;
+            });
+            return count[0];
+        }
+
+        private boolean matchesFromIndexes(OrderedIndex.Entry walked, int driver, List<Map.Entry<String, Object>> parts, OrderedIndex[] indexes,
+                                           DefaultQueryMatcher matcher, Document filter) {
+            if (walked.unordered) return matchesDocument(walked.position, matcher, filter);
+            if (!matcher.matchesValue(parts.get(driver).getValue(), walked.value)) return false;
+            for (int i = 0; i < parts.size(); i++) {
+                if (i == driver) continue;
+                OrderedIndex.Entry entry = indexes[i].entryOf(walked.position);
+                if (entry == null || entry.unordered) return matchesDocument(walked.position, matcher, filter);
+                if (!matcher.matchesValue(parts.get(i).getValue(), entry.value)) return false;
+            }
+            return true;
+        }
+
+        private boolean matchesDocument(Object position, DefaultQueryMatcher matcher, Document filter) {
+            Document document = getDocument(position);
+            return document != null && matcher.matches(document, filter);
+        }
+
+        private OrderedIndex orderedIndexOn(String field) {
+            for (Index<Object> index : getIndexes()) {
+                if (index instanceof OrderedIndex && ((OrderedIndex) index).field().equals(field) && !((OrderedIndex) index).sparse()) return (OrderedIndex) index;
+            }
+            return null;
+        }
+
+        /** The filter's conditions when it is a conjunction of field conditions (top-level keys and $and); false for anything else. */
+        private static boolean conjuncts(Document filter, List<Map.Entry<String, Object>> out) {
+            for (Map.Entry<String, Object> part : filter.entrySet()) {
+                String key = part.getKey();
+                if (key.equals("$and")) {
+                    if (!(part.getValue() instanceof List) || ((List<?>) part.getValue()).isEmpty()) return false;
+                    for (Object conjunct : (List<?>) part.getValue()) {
+                        if (!(conjunct instanceof Document) || !conjuncts((Document) conjunct, out)) return false;
+                    }
+                    continue;
+                }
+                for (String step : key.split("\\.", -1)) {
+                    if (step.isEmpty() || step.startsWith("$")) return false;
+                }
+                out.add(part);
+            }
+            return true;
         }
 
         /** 1 or -1 for a sort on _id alone, else 0. */

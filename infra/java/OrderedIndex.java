@@ -1,3 +1,4 @@
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
@@ -9,16 +10,17 @@ import java.util.Map;
 import java.util.NavigableSet;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.Missing;
-import de.bwaldvogel.mongo.backend.Utils;
 import de.bwaldvogel.mongo.backend.ValueComparator;
 import de.bwaldvogel.mongo.bson.BsonRegularExpression;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.bson.ObjectId;
 
 /**
  * A non-unique index ordered by one field, then by _id: what mongo-java-server lacks (it accepts
@@ -29,8 +31,10 @@ import de.bwaldvogel.mongo.bson.Document;
  *
  * <p>It only narrows: every candidate it returns is still checked against the whole filter by the
  * collection, so a superset is always correct. Values it cannot order like MongoDB (arrays and
- * embedded documents, which MongoDB compares element-wise) are kept apart and returned with every
- * range; while any exists, the index is not walked for a sort. Held in memory and rebuilt from the
+ * embedded documents, which MongoDB compares element-wise, and values reached through an array on
+ * the field's path) are kept apart and returned with every range; while any exists, the index is
+ * not walked for a sort. A count whose filter it answers exactly counts its range without reading
+ * documents (MongoServerMain.IdFirstCollection.countFromIndexes). Held in memory and rebuilt from the
  * documents when the store opens the collection (the index description itself is persisted by
  * mongo-java-server). Key patterns handled: {@code {f: d}} and {@code {f: d, _id: d}}.
  */
@@ -40,13 +44,20 @@ final class OrderedIndex extends Index<Object> {
     private static final Object HIGHEST = new Object();
     private static final Comparator<Object> VALUES = ValueComparator.asc();
 
-    private static final class Entry {
+    static final class Entry {
         final Object value;
         final Object position;
+        /** The value is an array or a document, or the path to it crosses an array: kept apart, never ordered. */
+        final boolean unordered;
 
         Entry(Object value, Object position) {
+            this(value, position, false);
+        }
+
+        Entry(Object value, Object position, boolean unordered) {
             this.value = value;
             this.position = position;
+            this.unordered = unordered;
         }
     }
 
@@ -60,6 +71,8 @@ final class OrderedIndex extends Index<Object> {
     }
 
     private final String field;
+    /** The field's path, split at its dots. */
+    private final String[] path;
     private final NavigableSet<Entry> ordered = new TreeSet<>(OrderedIndex::compareEntries);
     /** Each position's entry, to remove it when the document changes or goes. */
     private final Map<Object, Entry> byPosition = new HashMap<>();
@@ -69,6 +82,7 @@ final class OrderedIndex extends Index<Object> {
     private OrderedIndex(String name, List<IndexKey> keys, boolean sparse) {
         super(name, keys, sparse);
         this.field = keys.get(0).getKey();
+        this.path = field.split("\\.", -1);
     }
 
     /** An index for these keys, or null when the pattern is not one this class orders by. */
@@ -82,9 +96,22 @@ final class OrderedIndex extends Index<Object> {
         return field;
     }
 
+    /** Marks a value reached through an array: the matcher looks into each element, which this order does not model. */
+    private static final Object THROUGH_ARRAY = new Object();
+
+    /**
+     * The field's value (null when null or missing), as Utils.getSubdocumentValue finds it, except
+     * that a path crossing an array gives THROUGH_ARRAY: Utils calls that value missing, while the
+     * store's matcher looks into every element ({@code {'a.b': 1}} matches {@code {a: [{b: 1}]}}).
+     */
     private Object valueOf(Document document) {
-        Object value = Utils.getSubdocumentValue(document, field);
-        return Missing.isNullOrMissing(value) ? null : value;
+        Object current = document;
+        for (int i = 0; i < path.length; i++) {
+            if (current instanceof Collection) return THROUGH_ARRAY;
+            if (!(current instanceof Document)) return null;
+            current = ((Document) current).getOrMissing(path[i]);
+        }
+        return Missing.isNullOrMissing(current) ? null : current;
     }
 
     private static Object idOf(Document document) {
@@ -105,9 +132,10 @@ final class OrderedIndex extends Index<Object> {
     @Override
     public synchronized void add(Document document, Object position, MongoCollection<Object> collection) {
         Object value = valueOf(document);
-        Entry entry = new Entry(value, position);
+        boolean apart = value == THROUGH_ARRAY || value instanceof Collection || value instanceof Document;
+        Entry entry = new Entry(value, position, apart);
         byPosition.put(idOf(document), entry);
-        if (value instanceof Collection || value instanceof Document) unordered.put(position, entry);
+        if (apart) unordered.put(position, entry);
         else ordered.add(entry);
     }
 
@@ -179,7 +207,10 @@ final class OrderedIndex extends Index<Object> {
     }
 
     private Bounds boundsOf(Document query) {
-        Object condition = conditionOn(query, field);
+        return boundsOfCondition(conditionOn(query, field));
+    }
+
+    private static Bounds boundsOfCondition(Object condition) {
         if (condition == null) return null;
         Bounds bounds = new Bounds();
         if (isPlain(condition)) {
@@ -269,6 +300,71 @@ final class OrderedIndex extends Index<Object> {
         List<Object> positions = new ArrayList<>(unordered.keySet());
         for (Entry entry : range(bounds, reverse)) positions.add(entry.position);
         return positions;
+    }
+
+    /**
+     * Whether every ordered entry's match of this condition on the field is decided by the store's
+     * own matcher applied to the entry's value, and every such match lies in the condition's bounds:
+     * a plain value, or {@code $eq $gt $gte $lt $lte} of plain values, all of one class whose order
+     * is total and agrees with equality (strings, booleans, dates, ObjectIds), so the bounds hold
+     * every value the matcher can accept (it compares values of the same class only). Not numbers:
+     * the comparator compares a long with a double as two longs, so values it calls equal are not
+     * equal and a range of mixed numbers is no superset. Not null (it matches missing fields too).
+     */
+    static boolean isExactCondition(Object condition) {
+        if (isExactOperand(condition)) return true;
+        if (!(condition instanceof Document) || ((Document) condition).isEmpty()) return false;
+        Class<?> kind = null;
+        for (Map.Entry<String, Object> operator : ((Document) condition).entrySet()) {
+            switch (operator.getKey()) {
+                case "$eq":
+                case "$gt":
+                case "$gte":
+                case "$lt":
+                case "$lte":
+                    break;
+                default:
+                    return false;
+            }
+            Object operand = operator.getValue();
+            if (!isExactOperand(operand) || (kind != null && kind != operand.getClass())) return false;
+            kind = operand.getClass();
+        }
+        return true;
+    }
+
+    private static boolean isExactOperand(Object value) {
+        return value instanceof String || value instanceof Boolean || value instanceof Instant || value instanceof ObjectId;
+    }
+
+    boolean sparse() {
+        return isSparse();
+    }
+
+    /** The number of candidates of the condition (ordered entries in its bounds, and every unordered one), counted up to cap + 1. */
+    synchronized long candidatesUpTo(Object condition, long cap) {
+        Bounds bounds = boundsOfCondition(condition);
+        if (bounds == null) return Long.MAX_VALUE;
+        long seen = unordered.size();
+        Iterator<Entry> entries = range(bounds, false).iterator();
+        while (entries.hasNext() && seen <= cap) {
+            entries.next();
+            seen += 1;
+        }
+        return seen;
+    }
+
+    /** The entry of the document with this _id, or null. */
+    synchronized Entry entryOf(Object id) {
+        return byPosition.get(id);
+    }
+
+    /** Every candidate of the condition, under the index's lock: the ordered entries in its bounds, then the unordered ones. */
+    synchronized void forEachCandidate(Object condition, Consumer<Entry> each) {
+        Bounds bounds = boundsOfCondition(condition);
+        if (bounds == null) throw new IllegalArgumentException("not a condition this index bounds: " + condition);
+        for (Entry entry : range(bounds, false)) each.accept(entry);
+        for (Entry entry : unordered.values()) each.accept(entry);
     }
 
     /**
