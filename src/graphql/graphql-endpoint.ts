@@ -5,13 +5,12 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Express } from 'express';
 import { subscribe as executeSubscription, type ExecutionResult } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer } from 'ws';
 import type { Logger } from '../logger';
 import { graphqlMetricsPlugin } from './graphql-metrics-plugin';
 import type { ServiceMetrics } from '../observability/service-metrics';
 import { observeWebsockets, requestScope } from '../observability/websocket-observer';
-import { isScoped, type Principal } from './access';
+import { isScoped } from './access';
 import { createContext, type ApiContext, type ApiServices } from './context';
 import { limitsPlugin, withRefusalCodes } from './limits/apollo-limits';
 import { DEFAULT_API_LIMITS, type ApiLimits } from './limits/api-limits';
@@ -20,8 +19,9 @@ import { httpGuards, principalOf } from './limits/http-guards';
 import { authorizationParam, wsGuards } from './limits/ws-guards';
 import { createRateLimiter } from './limits/rate-limit';
 import { createFormatError } from './format-error';
-import { createSharedSubscriptions, type DirectSink, type SharedSubscriptions } from './shared-subscriptions';
+import { createSharedSubscriptions, type SharedSubscriptions } from './shared-subscriptions';
 import { slowSubscriberOnError } from '../subscriptions/slow-subscriber-close';
+import { serveGraphqlWs } from './ws-transport';
 import type { SchemaGateway } from './schema-gateway';
 
 /**
@@ -55,32 +55,29 @@ export async function mountGraphqlEndpoint(options: {
   const guards = wsGuards({ access: options.services.access, limits, rateLimiter, schema: () => options.gateway.current() });
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
   const subscriptions = createSharedSubscriptions();
-  const sinks = new WeakMap<ApiContext, DirectSink>();
   // Connection ids, connection and subscription gauges (src/observability/).
   const sockets = observeWebsockets(wsServer, { logger: log, ...(options.metrics ? { metrics: options.metrics } : {}) });
-  const wsCleanup = useServer<Record<string, unknown>, { principal?: Principal }>(
-    {
-      schema: () => options.gateway.current(),
-      onConnect: guards.onConnect,
-      onSubscribe: guards.onSubscribe,
-      onError: slowSubscriberOnError(log), // SUBSCRIBER_TOO_SLOW: coded error, then close 4413 (src/subscriptions/slow-subscriber-close.ts)
-      context: (ctx, id) => {
-        const context = createContext(options.services, ctx.extra.principal ?? authorizationParam(ctx.connectionParams), sockets.scopeOf(ctx.extra.socket));
-        // A shared execution sends this operation's frames to its socket itself (shared-subscriptions.ts).
-        sinks.set(context, new SocketSink(id, ctx.extra.socket));
-        return context;
-      },
-      // A reader limited to some subjects gets an execution of its own: a shared one answers with its first subscriber's rights.
-      subscribe: (args) =>
-        sockets.track(
-          isScoped((args.contextValue as ApiContext).principal)
-            ? (executeSubscription(args) as Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>)
-            : subscriptions.subscribe(args, sinks.get(args.contextValue as ApiContext)),
-        ),
-    },
+  // graphql-ws; a shareable subscription joins its shared execution without graphql-ws's per-operation state (ws-transport.ts).
+  const wsCleanup = serveGraphqlWs({
     wsServer,
-    limits.wsKeepAliveMs > 0 ? limits.wsKeepAliveMs : Number.POSITIVE_INFINITY,
-  );
+    logger: log,
+    keepAliveMs: limits.wsKeepAliveMs,
+    shared: subscriptions,
+    // A reader limited to some subjects gets an execution of its own: a shared one answers with its first subscriber's rights.
+    shareable: (ctx) => ctx.extra.principal !== undefined && !isScoped(ctx.extra.principal),
+    ...(sockets.counter ? { counter: sockets.counter } : {}),
+    schema: () => options.gateway.current(),
+    onConnect: guards.onConnect,
+    onSubscribe: guards.onSubscribe,
+    onError: slowSubscriberOnError(log), // SUBSCRIBER_TOO_SLOW: coded error, then close 4413 (src/subscriptions/slow-subscriber-close.ts)
+    context: (ctx) => createContext(options.services, ctx.extra.principal ?? authorizationParam(ctx.connectionParams), sockets.scopeOf(ctx.extra.socket)),
+    subscribe: (args) =>
+      sockets.track(
+        isScoped((args.contextValue as ApiContext).principal)
+          ? (executeSubscription(args) as Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>)
+          : subscriptions.subscribe(args),
+      ),
+  });
 
   const apollo = new ApolloServer<ApiContext>({
     gateway: options.gateway,
@@ -127,16 +124,4 @@ export async function mountGraphqlEndpoint(options: {
       wsServer.close();
     },
   };
-}
-
-/** A graphql-ws operation's socket, as a shared execution's direct sink; one per live subscription, so no closure. */
-class SocketSink implements DirectSink {
-  constructor(
-    readonly id: string,
-    private readonly socket: WebSocket,
-  ) {}
-
-  send(frame: string, written: (error?: Error) => void): void {
-    this.socket.send(frame, written);
-  }
 }

@@ -11,48 +11,75 @@ import { SUBSCRIBER_TOO_SLOW } from '../subscriptions/subscriber-too-slow-error'
  * leave ends it. Resuming or snapshot subscriptions are per client (each has its own catch-up).
  * Each member has a bounded backlog; a member that falls behind is ended, never buffered forever.
  *
- * A member joined with a {@link DirectSink} (a graphql-ws operation: its id and its socket) is
- * sent its `next` frames here, not through graphql-ws: the payload is serialized once per event
- * for the whole group and only the operation id is spliced in per member, the bytes graphql-ws
- * would have sent (`{"id":…,"type":"next","payload":…}`). Its iterator yields nothing and ends
- * when the group ends (graphql-ws then sends `complete`) or with the too-slow error (graphql-ws
- * sends it as an `error`). Its backlog is the frames handed to the socket and not yet written out.
+ * Two kinds of member. A {@link DirectMember} (a websocket operation, see ws-transport.ts) is held
+ * by the group itself, with no iterator, promise or generator of its own: the group hands it its
+ * `next` frames, serializing the payload once per event for the whole group and splicing in only
+ * the member's frame head (`{"id":…,"type":"next","payload":`), the bytes graphql-ws would have
+ * sent; its backlog is the frames handed to its socket and not yet written out; and the group
+ * tells it when it ends (`ended`: the execution finished, failed, or the member fell too far
+ * behind). A member joined through {@link SharedSubscriptions.subscribe} gets an iterator of the
+ * execution results instead, with a bounded queue.
  */
 export interface SharedSubscriptions {
-  subscribe(args: ExecutionArgs, sink?: DirectSink): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
+  subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
+  /** The shared execution's key of a shareable subscription; null: it gets an execution of its own. */
+  keyOf(args: ExecutionArgs): string | null;
+  /**
+   * Adds a direct member to the execution of `key`, starting it with `args()` when none runs (or
+   * waiting for one being started). Null: the member joined. An execution result: the subscription
+   * produced no stream (for example its arguments were refused); the member is not added.
+   */
+  attach(key: string, args: () => ExecutionArgs, member: DirectMember): Promise<ExecutionResult | null>;
+  /** Removes a direct member (it may have left already); the last one to leave ends the execution. */
+  detach(member: DirectMember): Promise<void>;
   /** Executions currently running (for tests and metrics). */
   readonly executions: number;
   /** Executions started since creation (for tests and metrics). */
   readonly started: number;
 }
 
-interface Group {
-  readonly members: Set<Member>;
+/** A member the group sends frames to itself (see {@link SharedSubscriptions}). */
+export interface DirectMember {
+  /** The member's operation id as JSON text: its frames are `{"id":<quotedId>,"type":"next","payload":<payload>}`. */
+  readonly quotedId: string;
+  /** Frames handed to {@link send} and not written out yet; kept by the group. */
+  unwritten: number;
+  /** The execution the member belongs to; kept by the group (no key string of its own per member). */
+  execution: SharedExecution | null;
+  /** Sends a frame; `written` runs once it is written out (or failed). */
+  send(frame: string, written: (error?: Error) => void): void;
+  /** The member was removed by the group: the execution ended (null), failed, or the member fell too far behind. */
+  ended(error: Error | null): void;
+}
+
+/** A running shared execution, as its direct members see it (opaque). */
+export interface SharedExecution {
+  readonly key: string;
+}
+
+interface Group extends SharedExecution {
+  readonly members: Set<QueuedMember | DirectMember>;
   readonly source: AsyncIterableIterator<ExecutionResult>;
 }
 
-/** Where a member's frames go directly: a graphql-ws operation id and its socket. */
-export interface DirectSink {
-  readonly id: string;
-  /** `ws`'s send: the callback runs once the frame is written out (or failed). */
-  send(frame: string, written: (error?: Error) => void): void;
+/** A member read through an iterator. */
+class QueuedMember {
+  readonly queue: ExecutionResult[] = [];
+  wake: (() => void) | null = null;
+  done = false;
+  error: Error | null = null;
 }
 
-interface Member {
-  readonly queue: ExecutionResult[];
-  readonly sink: DirectSink | null;
-  /** The frame's opening up to the payload, with this member's operation id (direct members). */
-  readonly head: string;
-  /** Frames handed to the sink and not written out yet (direct members). */
-  unwritten: number;
-  wake: (() => void) | null;
-  done: boolean;
-  error: Error | null;
-}
+const tooSlow = () =>
+  Object.assign(new Error('SUBSCRIBER_TOO_SLOW: this subscriber fell too far behind the live stream; resume with the last cursor received'), {
+    code: SUBSCRIBER_TOO_SLOW,
+  });
 
 export function createSharedSubscriptions(options: { maxQueued?: number } = {}): SharedSubscriptions {
   const maxQueued = options.maxQueued ?? 1000;
   const groups = new Map<string, Group>();
+  /** Executions being started, so identical subscriptions arriving meanwhile wait for it rather than start their own. */
+  const starting = new Map<string, Promise<unknown>>();
   const schemaIds = new WeakMap<GraphQLSchema, number>();
   // Documents are shared between subscriptions of the same text (limits/ws-guards.ts), so each is printed once.
   const printed = new WeakMap<DocumentNode, string>();
@@ -82,80 +109,117 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
   };
 
   const pump = async (key: string, group: Group) => {
+    let failure: Error | null = null;
     try {
       for (;;) {
         const next = await group.source.next();
         if (next.done) break;
-        let payload: string | null = null;
+        // Everything after the operation id, once per event for the whole group.
+        let tail: string | null = null;
         for (const member of group.members) {
-          if ((member.sink ? member.unwritten : member.queue.length) >= maxQueued) {
-            member.error = Object.assign(
-              new Error('SUBSCRIBER_TOO_SLOW: this subscriber fell too far behind the live stream; resume with the last cursor received'),
-              { code: SUBSCRIBER_TOO_SLOW },
-            );
+          if (member instanceof QueuedMember) {
+            if (member.queue.length >= maxQueued) {
+              member.error = tooSlow();
+              group.members.delete(member);
+            } else {
+              member.queue.push(next.value);
+            }
+            member.wake?.();
+          } else if (member.unwritten >= maxQueued) {
             group.members.delete(member);
-          } else if (member.sink) {
-            payload ??= `${serializePayload(next.value)}}`;
+            member.ended(tooSlow());
+          } else {
+            tail ??= `,"type":"next","payload":${serializePayload(next.value)}}`;
             member.unwritten += 1;
-            member.sink.send(member.head + payload, () => {
+            member.send(`{"id":${member.quotedId}${tail}`, () => {
               member.unwritten -= 1;
             });
-            continue;
-          } else {
-            member.queue.push(next.value);
           }
-          member.wake?.();
         }
         if (group.members.size === 0) break;
       }
     } catch (error) {
-      for (const member of group.members) {
-        member.error = error instanceof Error ? error : new Error(String(error));
-        member.wake?.();
-      }
+      failure = error instanceof Error ? error : new Error(String(error));
     } finally {
-      for (const member of group.members) {
-        member.done = true;
-        member.wake?.();
-      }
       if (groups.get(key) === group) groups.delete(key);
+      const members = [...group.members];
+      group.members.clear();
+      for (const member of members) {
+        if (member instanceof QueuedMember) {
+          member.error ??= failure;
+          member.done = true;
+          member.wake?.();
+        } else {
+          member.ended(failure);
+        }
+      }
       await group.source.return?.();
     }
   };
 
-  const join = (key: string, group: Group, sink: DirectSink | null): AsyncIterableIterator<ExecutionResult> => {
-    const head = sink ? `{"id":${JSON.stringify(sink.id)},"type":"next","payload":` : '';
-    const member: Member = { queue: [], sink, head, unwritten: 0, wake: null, done: false, error: null };
-    group.members.add(member);
-    return new MemberIterator(member, async () => {
-      group.members.delete(member);
-      member.done = true;
-      if (group.members.size === 0 && groups.get(key) === group) {
-        groups.delete(key);
-        await group.source.return?.();
+  const leave = async (key: string, group: Group, member: QueuedMember | DirectMember) => {
+    if (!group.members.delete(member)) return;
+    if (group.members.size === 0 && groups.get(key) === group) {
+      groups.delete(key);
+      await group.source.return?.();
+    }
+  };
+
+  /**
+   * Adds `member` to the running execution of `key` (synchronously once it is found, so it cannot
+   * miss the execution's end), starting it with `args()` when none runs; or returns the result of
+   * a subscription that gave no stream.
+   */
+  const join = async (key: string, args: () => ExecutionArgs, member: QueuedMember | DirectMember): Promise<Group | ExecutionResult> => {
+    for (;;) {
+      const existing = groups.get(key);
+      if (existing) {
+        existing.members.add(member);
+        if (!(member instanceof QueuedMember)) member.execution = existing;
+        return existing;
       }
-    });
+      const pending = starting.get(key);
+      if (!pending) break;
+      await pending; // then look again: it either runs, or gave no stream (this one then tries itself)
+    }
+    const start = subscribe(args());
+    starting.set(key, start);
+    let result: Awaited<typeof start>;
+    try {
+      result = await start;
+    } finally {
+      starting.delete(key);
+    }
+    if (!(Symbol.asyncIterator in result)) return result;
+    started += 1;
+    const group: Group = { key, members: new Set([member]), source: result };
+    if (!(member instanceof QueuedMember)) member.execution = group;
+    groups.set(key, group);
+    void pump(key, group);
+    return group;
   };
 
   return {
-    async subscribe(args, sink) {
+    keyOf,
+    async subscribe(args) {
       const key = keyOf(args);
       if (key === null) return subscribe(args) as Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
-      const existing = groups.get(key);
-      if (existing) return join(key, existing, sink ?? null);
-      const result = await subscribe(args);
-      if (!(Symbol.asyncIterator in result)) return result;
-      if (groups.has(key)) {
-        // Another identical subscription started while this one was being set up: use it.
-        await (result as AsyncIterableIterator<ExecutionResult>).return?.();
-        return join(key, groups.get(key)!, sink ?? null);
-      }
-      started += 1;
-      const group: Group = { members: new Set(), source: result as AsyncIterableIterator<ExecutionResult> };
-      groups.set(key, group);
-      const iterator = join(key, group, sink ?? null);
-      void pump(key, group);
-      return iterator;
+      const member = new QueuedMember();
+      const group = await join(key, () => args, member);
+      if (!('members' in group)) return group;
+      return new MemberIterator(member, async () => {
+        member.done = true;
+        await leave(key, group, member);
+      });
+    },
+    async attach(key, args, member) {
+      const group = await join(key, args, member);
+      return 'members' in group ? null : group;
+    },
+    async detach(member) {
+      const group = member.execution as Group | null;
+      member.execution = null;
+      if (group) await leave(group.key, group, member);
     },
     get executions() {
       return groups.size;
@@ -172,7 +236,7 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
  */
 class MemberIterator implements AsyncIterableIterator<ExecutionResult> {
   constructor(
-    private readonly member: Member,
+    private readonly member: QueuedMember,
     private readonly leave: () => Promise<void>,
   ) {}
 
@@ -205,7 +269,7 @@ class MemberIterator implements AsyncIterableIterator<ExecutionResult> {
 }
 
 /** The payload graphql-ws sends for a result: its fields, errors last (JSON.stringify calls GraphQLError's toJSON, as graphql-ws does). */
-function serializePayload(result: ExecutionResult): string {
+export function serializePayload(result: ExecutionResult): string {
   const { errors, ...rest } = result;
   return JSON.stringify(errors ? { ...rest, errors } : rest);
 }

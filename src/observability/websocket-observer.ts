@@ -19,6 +19,8 @@ export interface RequestScope {
 export interface WebsocketObserver {
   /** The connection's id and logger (a fresh scope for a socket never seen, which cannot happen in practice). */
   scopeOf(socket: WebSocket): RequestScope;
+  /** The subscriptions gauge, for subscriptions without an iterator of their own (absent without metrics). */
+  readonly counter?: { started(): void; ended(): void };
   /** Counts a subscription from its start until its iterator ends or is returned. */
   track<T>(result: Promise<AsyncIterableIterator<T> | ExecutionResult>): Promise<AsyncIterableIterator<T> | ExecutionResult>;
 }
@@ -42,7 +44,9 @@ export function observeWebsockets(wsServer: WebSocketServer, options: { logger: 
       logger.debug({ code, reason: reason.toString() }, 'websocket closed');
     });
   });
+  const metrics = options.metrics;
   return {
+    ...(metrics ? { counter: { started: () => metrics.subscriptionStarted(), ended: () => metrics.subscriptionEnded() } } : {}),
     scopeOf(socket) {
       let scope = scopes.get(socket);
       if (!scope) {

@@ -34,7 +34,7 @@ export interface WsExtra {
   principal?: Principal;
 }
 
-type WsContext = Context<Record<string, unknown>, WsExtra>;
+export type WsContext = Context<Record<string, unknown>, WsExtra>;
 
 export const WS_CLOSE_UNAUTHORIZED = 4401;
 export const WS_CLOSE_FORBIDDEN = 4403;
@@ -123,7 +123,7 @@ export function authorizationParam(params: Readonly<Record<string, unknown>> | u
 }
 
 /** A close reason is at most 123 bytes (RFC 6455). */
-function closeReason(text: string): string {
+export function closeReason(text: string): string {
   const bytes = Buffer.from(text, 'utf8');
   return bytes.length <= 123
     ? text

@@ -1,18 +1,30 @@
-import { GraphQLError, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionResult } from 'graphql';
+import { GraphQLError, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { MessageType, stringifyMessage } from 'graphql-ws';
-import { createSharedSubscriptions, type DirectSink } from '../../../src/graphql/shared-subscriptions';
+import { createSharedSubscriptions, type DirectMember, type SharedSubscriptions } from '../../../src/graphql/shared-subscriptions';
 
 /** A schema whose `ticked` subscription yields what the test pushes (or fails with `boom`). */
 function tickingSchema() {
   const waiting: ((value: IteratorResult<string | Error>) => void)[] = [];
   const pending: (string | Error)[] = [];
+  let finished = false;
+  let subscribed = 0;
   const push = (value: string | Error) => {
     const resolve = waiting.shift();
     if (resolve) resolve({ done: false, value });
     else pending.push(value);
   };
+  /** Ends the stream after what was pushed. */
+  const finish = () => {
+    finished = true;
+    waiting.splice(0).forEach((resolve) => resolve({ done: true, value: undefined }));
+  };
   const source = (): AsyncIterableIterator<string | Error> => ({
-    next: () => (pending.length > 0 ? Promise.resolve({ done: false, value: pending.shift()! }) : new Promise((resolve) => waiting.push(resolve))),
+    next: () =>
+      pending.length > 0
+        ? Promise.resolve({ done: false, value: pending.shift()! })
+        : finished
+          ? Promise.resolve({ done: true, value: undefined })
+          : new Promise((resolve) => waiting.push(resolve)),
     return: async () => ({ done: true, value: undefined }),
     [Symbol.asyncIterator]() {
       return this;
@@ -25,7 +37,10 @@ function tickingSchema() {
       fields: {
         ticked: {
           type: GraphQLString,
-          subscribe: source,
+          subscribe: () => {
+            subscribed += 1;
+            return source();
+          },
           resolve: (value: string | Error) => {
             if (value instanceof Error) throw value;
             return value;
@@ -34,21 +49,32 @@ function tickingSchema() {
       },
     }),
   });
-  return { schema, push };
+  return { schema, push, finish, subscribed: () => subscribed };
 }
 
-/** A sink recording frames; `flush` runs the written-out callbacks, as the socket would. */
-function recordingSink(id: string) {
+/** A direct member recording its frames and its end; `flush` runs the written-out callbacks, as the socket would. */
+function recordingMember(id: string) {
   const frames: string[] = [];
   const unwritten: (() => void)[] = [];
-  const sink: DirectSink = {
-    id,
+  const ends: (Error | null)[] = [];
+  const member: DirectMember = {
+    quotedId: JSON.stringify(id),
+    unwritten: 0,
+    execution: null,
     send: (frame, written) => {
       frames.push(frame);
       unwritten.push(() => written());
     },
+    ended: (error) => ends.push(error),
   };
-  return { sink, frames, flush: () => unwritten.splice(0).forEach((done) => done()) };
+  return { member, frames, ends, flush: () => unwritten.splice(0).forEach((done) => done()) };
+}
+
+/** Attaches a member to the shared execution of `args`, which must be shareable. */
+async function attach(shared: SharedSubscriptions, args: ExecutionArgs, member: DirectMember) {
+  const key = shared.keyOf(args);
+  if (key === null) throw new Error('not shareable');
+  return shared.attach(key, () => args, member);
 }
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
@@ -59,10 +85,10 @@ describe('shared subscriptions sending frames directly', () => {
   it('sends each member the bytes graphql-ws would send, with its own operation id, serializing once per event', async () => {
     const { schema, push } = tickingSchema();
     const shared = createSharedSubscriptions();
-    const a = recordingSink('op-1');
-    const b = recordingSink('weird "id"\n');
-    await shared.subscribe({ schema, document }, a.sink);
-    await shared.subscribe({ schema, document }, b.sink);
+    const a = recordingMember('op-1');
+    const b = recordingMember('weird "id"\n');
+    expect(await attach(shared, { schema, document }, a.member)).toBeNull();
+    expect(await attach(shared, { schema, document }, b.member)).toBeNull();
     // A member without a sink sees the execution results themselves.
     const results = (await shared.subscribe({ schema, document })) as AsyncIterableIterator<ExecutionResult>;
     expect(shared.started).toBe(1);
@@ -83,14 +109,10 @@ describe('shared subscriptions sending frames directly', () => {
   it('ends a member whose frames are not written out with SUBSCRIBER_TOO_SLOW; the others go on', async () => {
     const { schema, push } = tickingSchema();
     const shared = createSharedSubscriptions({ maxQueued: 3 });
-    const slow = recordingSink('slow');
-    const fast = recordingSink('fast');
-    const slowIterator = (await shared.subscribe({ schema, document }, slow.sink)) as AsyncIterableIterator<ExecutionResult>;
-    await shared.subscribe({ schema, document }, fast.sink);
-    const slowEnd = slowIterator.next().then(
-      () => null,
-      (error: unknown) => error,
-    );
+    const slow = recordingMember('slow');
+    const fast = recordingMember('fast');
+    await attach(shared, { schema, document }, slow.member);
+    await attach(shared, { schema, document }, fast.member);
     for (let n = 0; n < 5; n += 1) {
       push(`t${n}`);
       await tick();
@@ -98,7 +120,8 @@ describe('shared subscriptions sending frames directly', () => {
     }
     expect(slow.frames).toHaveLength(3);
     expect(fast.frames).toHaveLength(5);
-    expect(await slowEnd).toMatchObject({ code: 'SUBSCRIBER_TOO_SLOW' });
+    expect(slow.ends).toEqual([expect.objectContaining({ code: 'SUBSCRIBER_TOO_SLOW' })]);
+    expect(fast.ends).toEqual([]);
   });
 
   it('a member without a sink still receives the results through its iterator', async () => {
@@ -109,5 +132,89 @@ describe('shared subscriptions sending frames directly', () => {
     expect(await iterator.next()).toEqual({ done: false, value: { data: { ticked: 'one' } } });
     await iterator.return?.();
     expect(shared.executions).toBe(0);
+  });
+
+  it('starts one execution for members attaching at the same time, and tells each member when it ends', async () => {
+    const { schema, push, finish, subscribed } = tickingSchema();
+    const shared = createSharedSubscriptions();
+    const members = [recordingMember('a'), recordingMember('b'), recordingMember('c')];
+    expect(await Promise.all(members.map(({ member }) => attach(shared, { schema, document }, member)))).toEqual([null, null, null]);
+    expect(subscribed()).toBe(1);
+    expect(shared.executions).toBe(1);
+    push('one');
+    finish();
+    await tick();
+    for (const { frames, ends } of members) {
+      expect(frames).toHaveLength(1);
+      expect(ends).toEqual([null]);
+    }
+    expect(shared.executions).toBe(0);
+  });
+
+  it('ends every direct member with the error of a failing execution', async () => {
+    const { schema } = tickingSchema();
+    const failing = new GraphQLSchema({
+      query: schema.getQueryType()!,
+      subscription: new GraphQLObjectType({
+        name: 'Subscription',
+        fields: {
+          ticked: {
+            type: GraphQLString,
+            subscribe: (): AsyncIterableIterator<string> => ({
+              next: () => Promise.reject(new Error('broker gone')),
+              return: async () => ({ done: true, value: undefined }),
+              [Symbol.asyncIterator]() {
+                return this;
+              },
+            }),
+          },
+        },
+      }),
+    });
+    const shared = createSharedSubscriptions();
+    const a = recordingMember('a');
+    await attach(shared, { schema: failing, document }, a.member);
+    await tick();
+    expect(a.ends).toEqual([expect.objectContaining({ message: 'broker gone' })]);
+    expect(shared.executions).toBe(0);
+  });
+
+  it('ends the execution when its last direct member detaches, and not before', async () => {
+    const { schema } = tickingSchema();
+    const shared = createSharedSubscriptions();
+    const args = { schema, document };
+    const a = recordingMember('a');
+    const b = recordingMember('b');
+    await attach(shared, args, a.member);
+    await attach(shared, args, b.member);
+    await shared.detach(a.member);
+    expect(shared.executions).toBe(1);
+    await shared.detach(b.member);
+    expect(shared.executions).toBe(0);
+    expect([a.ends, b.ends]).toEqual([[], []]);
+  });
+
+  it('answers a subscription that gives no stream with its result, adding no member', async () => {
+    const { schema } = tickingSchema();
+    const shared = createSharedSubscriptions();
+    const refused = new GraphQLSchema({
+      query: schema.getQueryType()!,
+      subscription: new GraphQLObjectType({
+        name: 'Subscription',
+        fields: {
+          ticked: {
+            type: GraphQLString,
+            subscribe: () => {
+              throw new Error('no such subject');
+            },
+          },
+        },
+      }),
+    });
+    const a = recordingMember('a');
+    const result = await attach(shared, { schema: refused, document }, a.member);
+    expect(result).toMatchObject({ errors: [expect.objectContaining({ message: 'no such subject' })] });
+    expect(shared.executions).toBe(0);
+    expect(a.ends).toEqual([]);
   });
 });
