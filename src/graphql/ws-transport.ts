@@ -37,13 +37,16 @@ import { serializePayload, type DirectMember, type SharedExecution, type SharedS
  * which closes the connection for SUBSCRIBER_TOO_SLOW) when it fails or the member falls behind,
  * in graphql-ws's own message format. Anything else (guard errors, queries, mutations, scoped
  * principals, resuming and snapshot subscriptions, messages before `connection_ack`) is handed to
- * graphql-ws unchanged, with the hook's result already computed so nothing runs twice.
+ * graphql-ws unchanged, with the hook's result already computed so nothing runs twice. A direct
+ * member does not go through graphql-ws's `onOperation`, `onNext` and `onComplete` hooks, so the
+ * options leave them out; `onError` it calls as graphql-ws would.
  *
  * The `ws` adapter is graphql-ws's own `useServer` behaviour: subprotocol negotiation, a ping
  * every `keepAliveMs` and termination when no pong comes within as long, close 1011 on an internal
  * error, close 1001 "Going away" on dispose.
  */
-export interface WsTransportOptions extends Omit<ServerOptions<Record<string, unknown>, WsExtra>, 'onError'> {
+// A direct member does not go through graphql-ws's onOperation, onNext and onComplete, so they cannot be given.
+export interface WsTransportOptions extends Omit<ServerOptions<Record<string, unknown>, WsExtra>, 'onError' | 'onOperation' | 'onNext' | 'onComplete'> {
   readonly wsServer: WebSocketServer;
   /** Ping interval and pong deadline; 0 or Infinity: no keep-alive. */
   readonly keepAliveMs: number;
