@@ -267,9 +267,12 @@ final class OrderedIndex extends Index<Object> {
     /** The ordered entries within the bounds (all of them for null bounds), in index order or reversed. */
     private NavigableSet<Entry> range(Bounds bounds, boolean reverse) {
         NavigableSet<Entry> set = ordered;
-        if (bounds != null && bounds.hasLow && bounds.hasHigh && VALUES.compare(bounds.low, bounds.high) > 0) return new TreeSet<>(OrderedIndex::compareEntries);
-        if (bounds != null && bounds.hasLow) set = set.tailSet(new Entry(bounds.low, bounds.lowInclusive ? LOWEST : HIGHEST), true);
-        if (bounds != null && bounds.hasHigh) set = set.headSet(new Entry(bounds.high, bounds.highInclusive ? HIGHEST : LOWEST), true);
+        Entry low = bounds != null && bounds.hasLow ? new Entry(bounds.low, bounds.lowInclusive ? LOWEST : HIGHEST) : null;
+        Entry high = bounds != null && bounds.hasHigh ? new Entry(bounds.high, bounds.highInclusive ? HIGHEST : LOWEST) : null;
+        // An empty range ({$gt: v, $lt: v} too, whose sentinels cross): a sub-set view would refuse bounds out of order.
+        if (low != null && high != null && compareEntries(low, high) > 0) return new TreeSet<>(OrderedIndex::compareEntries);
+        if (low != null) set = set.tailSet(low, true);
+        if (high != null) set = set.headSet(high, true);
         return reverse ? set.descendingSet() : set;
     }
 
