@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
 import type { Message } from 'kafkajs';
-import { MongoClient, type Db } from 'mongodb';
+import { BSON, MongoClient, type Db } from 'mongodb';
 import pino from 'pino';
 import { stackUp } from '../infra/stack/stack';
 import { createProgress } from '../infra/stack/progress';
@@ -30,7 +30,7 @@ import { metricKey } from '../src/metrics/aggregation';
 import { loadMetricFiles } from '../src/metrics/metric-files';
 import { createMetricsReader } from '../src/metrics/metric-reader';
 import { createMetricsService } from '../src/metrics/metrics-service';
-import { BUCKETS_COLLECTION } from '../src/metrics/rollup-store';
+import { BUCKET_SUMMARY_PROJECTION, BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION } from '../src/metrics/rollup-store';
 import { createEntityStore } from '../src/state/entity-store';
 import {
   benchKafka,
@@ -76,6 +76,12 @@ function generate(): Message[] {
 
 interface Run {
   ingestEventsPerSec: number;
+  /** Store commands on the rollup collections during the run, by `<command> <collection>`. */
+  rollupCommands: Record<string, number>;
+  /** CPU seconds of this process (ingestion, and the metrics role when on) from start until current. */
+  cpuSeconds: number;
+  /** Canonical events the metrics role consumed (0 with metrics off). */
+  metricEvents: number;
   endToEndEventsPerSec: number;
   db: Db;
   topics: string[];
@@ -90,6 +96,8 @@ async function run(mongo: MongoClient, topic: string, withMetrics: boolean, tota
   const metrics = withMetrics
     ? createMetricsService({ kafka, db, logger, groupId: uniqueName('bench-metrics'), topicPrefix, canonicalPartitions: PARTITIONS })
     : null;
+  rollupCommands.clear();
+  const cpuBefore = process.cpuUsage();
   const started = Date.now();
   await ingestion.start();
   if (metrics) {
@@ -100,14 +108,35 @@ async function run(mongo: MongoClient, topic: string, withMetrics: boolean, tota
   const ingested = Date.now();
   if (metrics) await waitUntil('metrics', () => metrics.stats.events >= ingestion.stats.outcomes.applied, 30 * 60_000, 20);
   const caughtUp = Date.now();
+  const cpu = process.cpuUsage(cpuBefore);
   await metrics?.stop();
   await ingestion.stop();
   return {
     ingestEventsPerSec: total / ((ingested - started) / 1000),
     endToEndEventsPerSec: total / ((caughtUp - started) / 1000),
+    rollupCommands: Object.fromEntries([...rollupCommands].sort()),
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    metricEvents: metrics?.stats.events ?? 0,
     db,
     topics: [`${topicPrefix}order`, deadLetterTopic],
   };
+}
+
+const ROLLUP_COLLECTIONS = new Set([BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION]);
+const rollupCommands = new Map<string, number>();
+
+/** Counts the store commands on the rollup collections (bulk writes count once per command), and the KiB their writes send. */
+function countRollupCommands(mongo: MongoClient): void {
+  mongo.on('commandStarted', (event) => {
+    const collection = event.command[event.commandName] as unknown;
+    if (typeof collection !== 'string' || !ROLLUP_COLLECTIONS.has(collection)) return;
+    const key = `${event.commandName} ${collection}`;
+    rollupCommands.set(key, (rollupCommands.get(key) ?? 0) + 1);
+    if (event.commandName === 'update' || event.commandName === 'insert') {
+      const kib = `${key} KiB`;
+      rollupCommands.set(kib, (rollupCommands.get(kib) ?? 0) + BSON.calculateObjectSize(event.command) / 1024);
+    }
+  });
 }
 
 async function time(iterations: number, work: () => Promise<unknown>): Promise<{ p50: number; p99: number; perSec: number }> {
@@ -168,7 +197,7 @@ async function queryLatency(db: Db) {
     rollupDocs: rows,
     raw: await time(QUERIES, () =>
       buckets
-        .find({ metric: key, window: 'hour', startMs: { $gte: from, $lt: to }, count: { $gt: 0 } }, { projection: { members: 0, w: 0 } })
+        .find({ metric: key, window: 'hour', startMs: { $gte: from, $lt: to }, count: { $gt: 0 } }, { projection: BUCKET_SUMMARY_PROJECTION })
         .sort({ startMs: 1 })
         .toArray(),
     ),
@@ -183,7 +212,8 @@ async function queryLatency(db: Db) {
 
 async function main() {
   if (config.usesLocalStack) await stackUp(createProgress());
-  const mongo = new MongoClient(config.mongo.uri);
+  const mongo = new MongoClient(config.mongo.uri, { monitorCommands: true });
+  countRollupCommands(mongo);
   await mongo.connect();
   const topic = uniqueName('bench.raw.orders');
   const messages = generate();
@@ -196,7 +226,16 @@ async function main() {
     `${messages.length} demo order messages (${EVENTS}+ change events, tombstones included) on ${topic}, ${PARTITIONS} partitions; ${JSON.stringify(machine())}`,
   );
 
-  const rounds: { round: number; off: number; onIngest: number; onEndToEnd: number }[] = [];
+  const rounds: {
+    round: number;
+    off: number;
+    onIngest: number;
+    onEndToEnd: number;
+    cpuOff: number;
+    cpuOn: number;
+    rollupCommands: Record<string, number>;
+    metricEvents: number;
+  }[] = [];
   const topics = [topic];
   let lastOn: Db | null = null;
   for (let round = 1; round <= ROUNDS; round += 1) {
@@ -206,10 +245,26 @@ async function main() {
     if (lastOn) await lastOn.dropDatabase();
     lastOn = on.db;
     topics.push(...off.topics, ...on.topics);
-    rounds.push({ round, off: off.ingestEventsPerSec, onIngest: on.ingestEventsPerSec, onEndToEnd: on.endToEndEventsPerSec });
+    rounds.push({
+      round,
+      off: off.ingestEventsPerSec,
+      onIngest: on.ingestEventsPerSec,
+      onEndToEnd: on.endToEndEventsPerSec,
+      cpuOff: off.cpuSeconds,
+      cpuOn: on.cpuSeconds,
+      rollupCommands: on.rollupCommands,
+      metricEvents: on.metricEvents,
+    });
+    const perEvent = Object.entries(on.rollupCommands)
+      .map(([command, count]) => `${command} ${fmt(count / Math.max(1, on.metricEvents), 3)}`)
+      .join(', ');
     console.log(
-      `round ${round}: metrics off ${fmt(off.ingestEventsPerSec)} msg/s; on: ingestion ${fmt(on.ingestEventsPerSec)} msg/s, until rollups current ${fmt(on.endToEndEventsPerSec)} msg/s`,
+      `round ${round}: metrics off ${fmt(off.ingestEventsPerSec)} msg/s; on: ingestion ${fmt(on.ingestEventsPerSec)} msg/s, until rollups current ${fmt(on.endToEndEventsPerSec)} msg/s, ratio ${fmt(on.endToEndEventsPerSec / off.ingestEventsPerSec, 2)}`,
     );
+    console.log(
+      `round ${round}: this process's CPU per message: metrics off ${fmt((off.cpuSeconds / messages.length) * 1e6)} µs, on ${fmt((on.cpuSeconds / messages.length) * 1e6)} µs`,
+    );
+    console.log(`round ${round}: rollup store commands per consumed event (${on.metricEvents} events): ${perEvent}`);
   }
   const best = (k: 'off' | 'onIngest' | 'onEndToEnd') => Math.max(...rounds.map((r) => r[k]));
   console.log('\n| ingestion of the demo order stream | messages/s (best round) | ratio to metrics off |');
