@@ -3,7 +3,7 @@ import { AppError, ErrorCode } from '../errors';
 import { averageOf, mergeSummaries, metricKey, type BucketSummary, type DimValue } from './aggregation';
 import { BACKFILLS_COLLECTION, type BackfillProgress } from './backfill';
 import { WINDOW_MS, type MetricDefinition, type WindowSize } from './metric-definition';
-import { BUCKETS_COLLECTION, type BucketDoc, type BucketView } from './rollup-store';
+import { BUCKET_SUMMARY_PROJECTION, BUCKETS_COLLECTION, type BucketDoc, type BucketView } from './rollup-store';
 
 /**
  * The read side of metrics, for the API role (any process: it reads the rollup documents the
@@ -60,8 +60,6 @@ export interface MetricsReaderOptions {
   readonly pollOverlapMs?: number;
 }
 
-const PROJECTION = { members: 0, w: 0 } as const;
-
 export function createMetricsReader(options: MetricsReaderOptions): MetricsReader {
   const buckets = options.db.collection<BucketDoc>(BUCKETS_COLLECTION);
   let definitions = [...options.definitions];
@@ -81,7 +79,7 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
     polling = true;
     try {
       const docs = await buckets
-        .find({ updatedAtMs: { $gte: since - overlap } }, { projection: PROJECTION })
+        .find({ updatedAtMs: { $gte: since - overlap } }, { projection: BUCKET_SUMMARY_PROJECTION })
         .sort({ updatedAtMs: 1 })
         .limit(5000)
         .toArray();
@@ -143,7 +141,7 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
       // (its comparisons by value have no store operator on bucket dimensions): the bound counts them.
       const maxBuckets = options.limits.maxScan;
       const read = (await buckets
-        .find(filter, { projection: PROJECTION })
+        .find(filter, { projection: BUCKET_SUMMARY_PROJECTION })
         .sort({ startMs: 1 })
         .limit(maxBuckets + 1)
         .toArray()) as unknown as BucketView[];

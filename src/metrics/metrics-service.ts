@@ -13,7 +13,7 @@ import { AppError, ErrorCode } from '../errors';
 import { computeFromState, createBackfills, type BackfillProgress, type Backfills } from './backfill';
 import { deepEqualDefinitions } from './definition-equality';
 import type { MetricDefinition } from './metric-definition';
-import { createRollupStore, type BucketView, type EntityChange, type RollupStore } from './rollup-store';
+import { BUCKET_SUMMARY_PROJECTION, createRollupStore, type BucketView, type EntityChange, type RollupStore } from './rollup-store';
 import { withHeartbeats } from '../infra/batch-heartbeat';
 
 /**
@@ -300,7 +300,7 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
       const metric = active.find((m) => m.definition.name === name);
       if (!metric) throw new AppError(ErrorCode.NOT_FOUND, `no active metric "${name}"`);
       const expected = await computeFromState(options.db, metric);
-      const stored = await rollups.buckets.find({ metric: metric.key, count: { $gt: 0 } }, { projection: { members: 0 } }).toArray();
+      const stored = await rollups.buckets.find({ metric: metric.key, count: { $gt: 0 } }, { projection: BUCKET_SUMMARY_PROJECTION }).toArray();
       const mismatches = new Set<string>();
       for (const doc of stored) {
         const want = expected.get(doc._id);

@@ -66,13 +66,65 @@ export interface BucketDoc extends BucketSummary {
   startMs: number;
   dims: Record<string, DimValue>;
   dimsKey: string;
-  members: Member[];
+  /** The members, encoded by `encodeMembers` (one string: see there). */
+  m?: string;
+  /** The members of a bucket last written before `m` existed (each rewrite writes `m` instead). */
+  members?: Member[];
   rev: number;
   w: string;
   updatedAtMs: number;
 }
 
-export type BucketView = Omit<BucketDoc, 'members' | 'w'>;
+export type BucketView = Omit<BucketDoc, 'members' | 'm' | 'w'>;
+
+/** What readers of aggregates project away: the members (either form) and the write token. */
+export const BUCKET_SUMMARY_PROJECTION = { members: 0, m: 0, w: 0 } as const;
+
+/** A member as stored in `m`: `[k, v, t]` a tombstone, `[k, v, n, s]` a contribution whose lo and hi are s, `[k, v, n, s, lo, hi]` any other. */
+type StoredMember = [string, number, number] | [string, number, number, string | null] | [string, number, number, string | null, string | null, string | null];
+
+/**
+ * A bucket's members as one JSON string of arrays: the store keeps and copies one value per
+ * bucket instead of a nested document per member, and the driver and the store encode and decode
+ * one string. The aggregate's values stay the exact decimal text they were; a live member's
+ * write time, only ever read for tombstones, is not kept.
+ */
+export function encodeMembers(members: Iterable<Member>): string {
+  const rows: StoredMember[] = [];
+  for (const { k, v, a, t } of members) {
+    if (!a) rows.push([k, v, t]);
+    else if (a.lo === a.s && a.hi === a.s) rows.push([k, v, a.n, a.s]);
+    else rows.push([k, v, a.n, a.s, a.lo, a.hi]);
+  }
+  return JSON.stringify(rows);
+}
+
+/** Inverse of encodeMembers (a live member's `t` reads as 0). */
+export function decodeMembers(encoded: string): Member[] {
+  return (JSON.parse(encoded) as StoredMember[]).map((row): Member => {
+    if (row.length === 3) return { k: row[0], v: row[1], g: true, t: row[2] };
+    if (row.length === 4) return { k: row[0], v: row[1], a: { n: row[2], s: row[3], lo: row[3], hi: row[3] }, t: 0 };
+    return { k: row[0], v: row[1], a: { n: row[2], s: row[3], lo: row[4], hi: row[5] }, t: 0 };
+  });
+}
+
+/** A stored bucket's members, in whichever form it was written. */
+export function membersOf(doc: Pick<BucketDoc, 'm' | 'members'>): Member[] {
+  return doc.m !== undefined ? decodeMembers(doc.m) : (doc.members ?? []);
+}
+
+/** An entity's membership of one bucket at a version (null: gone). */
+interface MemberPut {
+  readonly k: string;
+  readonly v: number;
+  readonly a: MemberAgg | null;
+}
+
+interface BucketWaiter {
+  readonly ids: ReadonlySet<string>;
+  resolve(written: BucketView[]): void;
+  reject(error: unknown): void;
+}
 
 export interface ApplyResult {
   /** Changes whose contribution was written (newer than stored). */
@@ -108,8 +160,54 @@ export function createRollupStore(db: Db): RollupStore {
     return found;
   }
 
+  /**
+   * Bucket puts waiting for this store's next bucket write of a metric, with their callers.
+   * Batches applied concurrently (the consumer's partitions, a backfill beside the stream) mostly
+   * touch the same buckets: queued while a write is in flight, their puts are merged (a member put
+   * is order-free, the highest version wins) and each bucket is read and written once for all of
+   * them, instead of once per batch with the later writers losing their compare-and-set.
+   */
+  const queued = new Map<string, { metric: CompiledMetric; puts: Map<string, MemberPut[]>; waiters: BucketWaiter[] }>();
+  const flushing = new Set<string>();
+
+  /** Writes each bucket's member puts (merged with those queued meanwhile); resolves with this caller's buckets written. */
+  function writeBuckets(metric: CompiledMetric, puts: ReadonlyMap<string, readonly MemberPut[]>): Promise<BucketView[]> {
+    if (puts.size === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      let queue = queued.get(metric.key);
+      if (!queue) {
+        queue = { metric, puts: new Map(), waiters: [] };
+        queued.set(metric.key, queue);
+      }
+      for (const [id, list] of puts) {
+        const merged = queue.puts.get(id);
+        if (merged) merged.push(...list);
+        else queue.puts.set(id, [...list]);
+      }
+      queue.waiters.push({ ids: new Set(puts.keys()), resolve, reject });
+      if (!flushing.has(metric.key)) void flushBuckets(metric.key);
+    });
+  }
+
+  async function flushBuckets(key: string): Promise<void> {
+    flushing.add(key);
+    try {
+      for (let queue = queued.get(key); queue; queue = queued.get(key)) {
+        queued.delete(key);
+        try {
+          const written = await writeBucketsNow(queue.metric, queue.puts);
+          for (const waiter of queue.waiters) waiter.resolve(written.filter((bucket) => waiter.ids.has(bucket._id)));
+        } catch (error) {
+          for (const waiter of queue.waiters) waiter.reject(error);
+        }
+      }
+    } finally {
+      flushing.delete(key);
+    }
+  }
+
   /** Writes each bucket's member puts; retries buckets whose compare-and-set lost a race. */
-  async function writeBuckets(metric: CompiledMetric, puts: Map<string, { k: string; v: number; a: MemberAgg | null }[]>): Promise<BucketView[]> {
+  async function writeBucketsNow(metric: CompiledMetric, puts: ReadonlyMap<string, readonly MemberPut[]>): Promise<BucketView[]> {
     const written: BucketView[] = [];
     let pending = [...puts.keys()];
     for (let round = 0; pending.length > 0; round += 1) {
@@ -119,7 +217,7 @@ export function createRollupStore(db: Db): RollupStore {
       const writes: CasWrite<BucketDoc>[] = [];
       for (const id of pending) {
         const doc = docs.get(id);
-        const members = new Map((doc?.members ?? []).map((m) => [m.k, m]));
+        const members = new Map((doc ? membersOf(doc) : []).map((m) => [m.k, m]));
         let changed = false;
         for (const put of puts.get(id)!) changed = putMember(members, put.k, put.v, put.a, now) || changed;
         if (!changed) continue;
@@ -133,7 +231,7 @@ export function createRollupStore(db: Db): RollupStore {
           dims: Object.fromEntries(metric.dimensionNames.map((name, i) => [name, ref.dims[i] ?? null])),
           dimsKey: JSON.stringify(ref.dims),
           ...summarize(members.values()),
-          members: [...members.values()],
+          m: encodeMembers(members.values()),
           rev: (doc?.rev ?? 0) + 1,
           w: crypto.randomUUID(),
           updatedAtMs: now,
@@ -152,12 +250,14 @@ export function createRollupStore(db: Db): RollupStore {
     return written;
   }
 
-  /** Makes the buckets of these entities agree with their contribution documents. */
-  async function settle(metric: CompiledMetric, keys: readonly string[]): Promise<BucketView[]> {
-    if (keys.length === 0) return [];
-    const docs = await readContributions(metric.key, keys);
-    const puts = new Map<string, { k: string; v: number; a: MemberAgg | null }[]>();
-    const add = (bucket: string, put: { k: string; v: number; a: MemberAgg | null }) => {
+  /**
+   * Makes the buckets of these entities agree with these contribution documents (as read or
+   * written just before: if one has moved on since, its `dirty` stays for the newer writer).
+   */
+  async function settle(metric: CompiledMetric, docs: ReadonlyMap<string, ContributionDoc>): Promise<BucketView[]> {
+    if (docs.size === 0) return [];
+    const puts = new Map<string, MemberPut[]>();
+    const add = (bucket: string, put: MemberPut) => {
       const list = puts.get(bucket);
       if (list) list.push(put);
       else puts.set(bucket, [put]);
@@ -194,7 +294,8 @@ export function createRollupStore(db: Db): RollupStore {
       }
       let applied = 0;
       let skipped = changes.length - latest.size;
-      const toSettle = new Set<string>();
+      // The contribution each entity's buckets must agree with: the one written, or a dirty one found.
+      const toSettle = new Map<string, ContributionDoc>();
       let pending = [...latest.values()];
       for (let round = 0; pending.length > 0; round += 1) {
         if (round >= MAX_ROUNDS) throw new Error(`metric ${metric.key}: contributions still contended after ${MAX_ROUNDS} rounds`);
@@ -207,7 +308,7 @@ export function createRollupStore(db: Db): RollupStore {
           const current = stored.get(change.key);
           if (current && change.version <= current.v) {
             skipped += 1;
-            if (current.dirty) toSettle.add(change.key);
+            if (current.dirty) toSettle.set(change.key, current);
             continue;
           }
           const rows = [...metric.contributionsOf(change.data, change.changeTsMs)].map(([b, { agg }]) => ({ b, a: agg }));
@@ -235,26 +336,20 @@ export function createRollupStore(db: Db): RollupStore {
             return now !== undefined && now.v === doc.v && now.rev === doc.rev;
           };
         });
-        for (const doc of result.written) toSettle.add(doc.k);
+        for (const doc of result.written) toSettle.set(doc.k, doc);
         applied += result.written.length;
         pending = result.lost.map((doc) => latest.get(doc.k)!);
       }
-      const written = await settle(metric, [...toSettle]);
+      const written = await settle(metric, toSettle);
       return { applied, skipped, buckets: written };
     },
 
     async settleDirty(metric) {
       let total = 0;
       for (;;) {
-        const dirty = await contributions
-          .find({ metric: metric.key, dirty: true }, { projection: { k: 1 } })
-          .limit(500)
-          .toArray();
+        const dirty = await contributions.find({ metric: metric.key, dirty: true }).limit(500).toArray();
         if (dirty.length === 0) return total;
-        await settle(
-          metric,
-          dirty.map((d) => d.k),
-        );
+        await settle(metric, new Map(dirty.map((doc) => [doc.k, doc])));
         total += dirty.length;
         if (dirty.length < 500) return total;
       }
@@ -303,6 +398,6 @@ export async function compareAndSetMany<T extends { _id: string; rev: number }>(
 }
 
 function view(doc: BucketDoc): BucketView {
-  const { members: _members, w: _w, ...rest } = doc;
+  const { members: _members, m: _m, w: _w, ...rest } = doc;
   return rest;
 }

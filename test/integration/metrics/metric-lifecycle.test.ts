@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { changeOfState, statePages } from '../../../src/metrics/backfill';
+import { BUCKETS_COLLECTION, membersOf, type BucketDoc } from '../../../src/metrics/rollup-store';
 import { createReliabilityWorld, expectReliable, sleep, type ReliabilityWorld } from '../../support/reliability-harness';
 import { compiledMetric, recomputedCounts, startServingWithMetrics, storedCounts } from '../../support/metrics-world';
 import { createLeftovers } from '../../support/test-env';
@@ -153,15 +154,16 @@ describe('reliability: metric version lifecycle under a live stream', () => {
           }
         }
         const buckets = await w.db
-          .collection<{ _id: string; rev: number; members: { k: string; v: number; g?: boolean; t: number }[] }>('metric_buckets')
+          .collection<BucketDoc>(BUCKETS_COLLECTION)
           .find({ _id: { $in: ids } })
           .toArray();
         const keys = new Set<string>();
         const out = ids.map((id) => {
           const bucket = buckets.find((b) => b._id === id);
-          for (const m of bucket?.members ?? []) keys.add(m.k);
+          const members = bucket ? membersOf(bucket) : [];
+          for (const m of members) keys.add(m.k);
           for (const entry of wanted.get(id) ?? []) keys.add(entry.split('@')[0]!);
-          return { id, rev: bucket?.rev, stored: bucket?.members.map((m) => `${m.k}@${m.v}${m.g ? 'x' : ''}`), recomputed: wanted.get(id) ?? [] };
+          return { id, rev: bucket?.rev, stored: bucket && members.map((m) => `${m.k}@${m.v}${m.g ? 'x' : ''}`), recomputed: wanted.get(id) ?? [] };
         });
         const contributions = await w.db
           .collection<{ _id: string; k: string; v: number; rev: number; dirty: boolean; rows: { b: string }[]; touched: string[] }>('metric_contributions')

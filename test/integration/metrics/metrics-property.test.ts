@@ -6,7 +6,7 @@ import { compileMetric } from '../../../src/metrics/aggregation';
 import { computeFromState } from '../../../src/metrics/backfill';
 import { validateMetricDefinition, type MetricDefinition } from '../../../src/metrics/metric-definition';
 import { createMetricsService, type MetricsService } from '../../../src/metrics/metrics-service';
-import { createRollupStore } from '../../../src/metrics/rollup-store';
+import { BUCKET_SUMMARY_PROJECTION, createRollupStore } from '../../../src/metrics/rollup-store';
 import { stateCollectionName } from '../../../src/state/entity-store';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
@@ -112,7 +112,7 @@ describe('metrics property over Kafka and the store', () => {
   const storedBuckets = async (metric: string) => {
     const docs = await db
       .collection('metric_buckets')
-      .find({ metric, count: { $gt: 0 } }, { projection: { members: 0 } })
+      .find({ metric, count: { $gt: 0 } }, { projection: BUCKET_SUMMARY_PROJECTION })
       .toArray();
     return Object.fromEntries(docs.map((d) => [bruteKeyOf(d._id as unknown as string), { count: d.count, sum: d.sum, min: d.min, max: d.max }]));
   };

@@ -1,7 +1,13 @@
 import type { AnyBulkWriteOperation, Collection, Db, MongoClient } from 'mongodb';
 import { compileMetric } from '../../../src/metrics/aggregation';
 import { validateMetricDefinition } from '../../../src/metrics/metric-definition';
-import { BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION, createRollupStore, type EntityChange } from '../../../src/metrics/rollup-store';
+import {
+  BUCKET_SUMMARY_PROJECTION,
+  BUCKETS_COLLECTION,
+  CONTRIBUTIONS_COLLECTION,
+  createRollupStore,
+  type EntityChange,
+} from '../../../src/metrics/rollup-store';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
 import { BASE_MS, bruteForce, bruteKeyOf, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
 
@@ -73,7 +79,7 @@ describe('rollup store: two writers racing on the same documents (real store)', 
   const storedBuckets = async () => {
     const docs = await db
       .collection(BUCKETS_COLLECTION)
-      .find({ metric: metric.key, count: { $gt: 0 } }, { projection: { members: 0 } })
+      .find({ metric: metric.key, count: { $gt: 0 } }, { projection: BUCKET_SUMMARY_PROJECTION })
       .toArray();
     return new Map(docs.map((d) => [bruteKeyOf(d._id as unknown as string), { count: d.count, sum: d.sum, min: d.min, max: d.max }]));
   };
