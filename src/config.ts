@@ -75,6 +75,8 @@ export interface Config {
     readonly canonicalTopicPrefix: string;
     readonly fromBeginning: boolean;
     readonly sessionTimeoutMs: number;
+    /** Entity states an ingest process keeps after writing them (0: none). */
+    readonly stateCacheEntries: number;
     /** Nesting and size bounds of what ingestion decodes and stores. */
     readonly decodeLimits: DecodeLimits;
     /** null: each canonical topic's own max.message.bytes. */
@@ -281,6 +283,13 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: '10000',
     description:
       "Consumer session timeout of the ingestion and metrics groups: how long a crashed process holds its partitions before the group reassigns them, so ingestion resumes after a crash within about this plus 5 s (measured: 12.6–15.1 s at 10000). Heartbeats go out between batches, after each commit and on every retry of a batch step; keep it well above the longest batch step (minimum 6000, the broker's `group.min.session.timeout.ms`).",
+  },
+  {
+    name: 'CANONQL_INGEST_STATE_CACHE',
+    check: { kind: 'integer', min: 0 },
+    default: '20000',
+    description:
+      'Entity states an ingest process keeps after writing them (least recently used first out), so that the next change of the same entity is planned without reading its state back from the store; 0 turns it off. Safe whatever else writes the entity: every state write is a compare-and-set on the version it was planned from, so a plan made from a state that moved on loses its write and is redone from the store, and a change skipped or refused on a kept state is checked against the store first. Cleared whenever the consumer rejoins its group. Costs memory of about one stored entity per entry.',
   },
   {
     name: 'CANONQL_DECODE_MAX_DEPTH',
@@ -542,6 +551,7 @@ export function loadConfig(env: Env = process.env): Config {
   const demoInterval = integer('CANONQL_DEMO_INTERVAL_MS');
   const maxPageSize = integer('CANONQL_MAX_PAGE_SIZE');
   const sessionTimeoutMs = integer('CANONQL_INGEST_SESSION_TIMEOUT_MS');
+  const stateCacheEntries = integer('CANONQL_INGEST_STATE_CACHE');
   // Past a thousand levels our own recursive walks of a decoded value would risk the stack (the rule's maximum).
   const decodeMaxDepth = integer('CANONQL_DECODE_MAX_DEPTH');
   const decodeMaxBytes = integer('CANONQL_DECODE_MAX_BYTES');
@@ -628,6 +638,7 @@ export function loadConfig(env: Env = process.env): Config {
       canonicalTopicPrefix: read('CANONQL_CANONICAL_TOPIC_PREFIX'),
       fromBeginning,
       sessionTimeoutMs,
+      stateCacheEntries,
       decodeLimits: { maxDepth: decodeMaxDepth, maxBytes: decodeMaxBytes },
       publishMaxBytes,
       ...sourceFormats,

@@ -115,6 +115,7 @@ export function specIngestion(specFile: string, options: IngestionOptions): Inge
     canonicalPartitions: options.canonicalPartitions ?? 3,
     canonicalTopicPrefix: options.topicPrefix,
     fromBeginning: true,
+    stateCacheEntries: config.ingest.stateCacheEntries,
     logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' }),
     ...(options.decoder ? { decoder: options.decoder } : {}),
   });

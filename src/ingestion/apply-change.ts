@@ -3,6 +3,7 @@ import type { CanonicalEvent } from '../events/canonical-event';
 import type { EventLog } from '../events/event-log';
 import type { EntityStore, StoredEntity } from '../state/entity-store';
 import { planChange, type ChangeIntent, type Validate } from './plan-change';
+import type { StateCache } from './state-cache';
 
 export type { ChangeIntent } from './plan-change';
 
@@ -22,6 +23,8 @@ export interface ApplyDeps {
   readonly eventLog: EventLog;
   readonly validate: Validate;
   readonly now?: () => Date;
+  /** States this process wrote last, read instead of the store by the batch path (state-cache.ts). */
+  readonly states?: StateCache;
 }
 
 /**

@@ -56,6 +56,8 @@ export interface IngestionConsumerOptions {
   readonly retryPolicy?: RetryPolicy;
   /** Prometheus counters, moved after each commit (src/observability/). */
   readonly metrics?: ServiceMetrics;
+  /** Called whenever the consumer (re)joins its group: its partitions may have changed. */
+  readonly onGroupJoin?: () => void;
 }
 
 export function createIngestionConsumer(options: IngestionConsumerOptions): IngestionConsumer {
@@ -185,6 +187,7 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
     health.set('starting');
     next.on(next.events.CRASH, ({ payload }) => onCrash(next, payload.error, payload.restart));
     next.on(next.events.GROUP_JOIN, () => {
+      options.onGroupJoin?.();
       if (consumer === next && !stopping) health.set('consuming');
     });
     await next.connect();

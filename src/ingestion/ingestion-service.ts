@@ -14,6 +14,7 @@ import { createDeadLetterSink } from './dead-letter';
 import { createIngestionConsumer, type IngestionConsumer } from './ingestion-consumer';
 import { createIngestionStats, type IngestionStats } from './ingestion-stats';
 import { createPipeline, type PipelineSpec, type RecordObserver } from './pipeline';
+import { createStateCache } from './state-cache';
 import type { BatchDecoder } from './registry/registry-decoder';
 
 /**
@@ -31,6 +32,8 @@ export interface IngestionOptions {
   readonly canonicalTopicPrefix: string;
   readonly fromBeginning: boolean;
   readonly sessionTimeoutMs?: number;
+  /** Entity states kept after writing them, read instead of the store by the next batch (0: none). */
+  readonly stateCacheEntries?: number;
   /** Nesting and size bounds of what is decoded and stored (default: what MongoDB accepts). */
   readonly decodeLimits?: DecodeLimits;
   /** Caps the canonical topics' message size limit read from the cluster (CANONQL_PUBLISH_MAX_BYTES). */
@@ -77,9 +80,12 @@ export function createIngestion(options: IngestionOptions): Ingestion {
   const eventLog = createEventLog(options.db);
   // Replaced as a whole when the active specs change (setSpecs); the pipeline reads it per record.
   let bySourceTopic = indexByTopic(options.specs);
+  // Forgotten on every group join: keys of partitions that moved away are written elsewhere now.
+  const states = options.stateCacheEntries ? createStateCache(options.stateCacheEntries) : undefined;
   const pipeline = createPipeline({
     store,
     eventLog,
+    ...(states ? { states } : {}),
     validate: options.validate,
     specsForTopic: (topic) => bySourceTopic.get(topic) ?? [],
     ...(options.decodeLimits ? { decodeLimits: options.decodeLimits } : {}),
@@ -113,6 +119,7 @@ export function createIngestion(options: IngestionOptions): Ingestion {
       topics: [...bySourceTopic.keys()],
       fromBeginning: options.fromBeginning,
       ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
+      ...(states ? { onGroupJoin: () => states.clear() } : {}),
       pipeline,
       publisher: createEventPublisher(producer!, {
         topicPrefix: options.canonicalTopicPrefix,

@@ -3,6 +3,7 @@ import type { CanonicalEvent } from '../../../src/events/canonical-event';
 import type { EventLog, LoggedEvent } from '../../../src/events/event-log';
 import { applyBatch, type BatchResult } from '../../../src/ingestion/apply-batch';
 import { planChange, type ChangeIntent, type ChangePlan } from '../../../src/ingestion/plan-change';
+import { createStateCache } from '../../../src/ingestion/state-cache';
 import type { PrecedenceSource } from '../../../src/mapping/merge-by-precedence';
 import type { CasResult, EntityStore, EntityWrite, StoredEntity } from '../../../src/state/entity-store';
 
@@ -33,7 +34,10 @@ class MemoryEntityStore implements EntityStore {
   ensureOrderKeyIndexes(): Promise<void> {
     return notUsed();
   }
+  /** Keys asked for by getMany, every call. */
+  readonly reads: string[] = [];
   async getMany(subject: string, keys: readonly string[]) {
+    this.reads.push(...keys);
     const found = new Map<string, StoredEntity>();
     for (const key of keys) {
       const entity = this.entities.get(`${subject}/${key}`);
@@ -295,6 +299,86 @@ describe('applyBatch (the batch path of exactly-once), over in-memory store and 
     expect(outcomes(results)).toEqual(['invalid', 'applied']);
     expect(world.store.state('order', 'o-1')).toBeUndefined();
     expect(world.eventLog.list().map((e) => e.key)).toEqual(['o-2']);
+  });
+});
+
+describe("applyBatch with the process's state cache (states it wrote last, read instead of the store)", () => {
+  function cachedWorld(validate: (subject: string, doc: Record<string, unknown>) => string[] = () => []) {
+    const store = new MemoryEntityStore();
+    const eventLog = new MemoryEventLog();
+    const deps = { store, eventLog, validate, now: () => NOW, states: createStateCache(100) };
+    return { store, eventLog, deps, apply: (intents: readonly ChangeIntent[]) => applyBatch(deps, intents) };
+  }
+  /** Another writer (a backfill, another process) moves the entity on in the store alone. */
+  const otherWriter = (world: ReturnType<typeof cachedWorld>, change: ChangeIntent) => {
+    const key = `order/${change.key}`;
+    const plan = planChange(change, world.store.entities.get(key) ?? null, NOW, () => []) as Extract<ChangePlan, { kind: 'write' }>;
+    world.store.entities.set(key, plan.next);
+    if (plan.event) world.eventLog.events.set(plan.event.id, { event: plan.event, published: true });
+  };
+
+  it('a state it wrote is not read back for the next change of the entity', async () => {
+    const world = cachedWorld();
+    await world.apply([full('o-1', '0001', { status: 'NEW' }), full('o-2', '0001', { status: 'NEW' })]);
+    expect(world.store.reads).toEqual(['o-1', 'o-2']);
+    expect(outcomes(await world.apply([partial('o-1', '0002', { status: 'PAID' }), full('o-3', '0001', { status: 'NEW' })]))).toEqual(['applied', 'applied']);
+    expect(world.store.reads).toEqual(['o-1', 'o-2', 'o-3']);
+    expect(world.store.state('order', 'o-1')).toMatchObject({ data: { status: 'PAID' }, _meta: { version: 2 } });
+    expect(world.eventLog.list().map((e) => [e.key, e.version])).toEqual([
+      ['o-1', 1],
+      ['o-2', 1],
+      ['o-1', 2],
+      ['o-3', 1],
+    ]);
+  });
+
+  it('a change planned on a kept state that moved on loses its write and is redone on the stored one', async () => {
+    const world = cachedWorld();
+    await world.apply([full('o-1', '0001', { status: 'NEW', note: 'first' })]);
+    otherWriter(world, full('o-1', '0005', { status: 'SHIPPED' }, { sourceId: 'raw.other' }));
+    const [result] = await world.apply([partial('o-1', '0002', { note: 'second' })]);
+    expect(result).toMatchObject({ outcome: 'applied', event: { version: 3, before: { status: 'SHIPPED', note: 'first' } } });
+    expect(world.store.state('order', 'o-1')).toMatchObject({ data: { status: 'SHIPPED', note: 'second' }, _meta: { version: 3 } });
+    expect(
+      world.eventLog
+        .list()
+        .map((e) => e.version)
+        .sort(),
+    ).toEqual([1, 2, 3]);
+    // What the redo wrote is not kept (it went through the one-by-one path): the next batch reads it.
+    await world.apply([partial('o-1', '0003', { note: 'third' })]);
+    expect(world.store.reads.filter((k) => k === 'o-1').length).toBeGreaterThan(1);
+    expect(world.store.state('order', 'o-1')).toMatchObject({ data: { note: 'third' }, _meta: { version: 4 } });
+  });
+
+  it('a change the kept state calls a duplicate is applied when the store does not hold it', async () => {
+    const world = cachedWorld();
+    const created = full('o-1', '0001', { status: 'NEW' });
+    const paid = partial('o-1', '0002', { status: 'PAID' });
+    await world.apply([created, paid]);
+    // The store lost the second write (restored from a backup): the kept state still has it.
+    world.store.entities.clear();
+    otherWriter(world, created);
+    expect(outcomes(await world.apply([paid]))).toEqual(['applied']);
+    expect(world.store.state('order', 'o-1')).toMatchObject({ data: { status: 'PAID' }, _meta: { version: 2 } });
+  });
+
+  it('a change the kept state makes invalid is applied when the stored state makes it valid', async () => {
+    const world = cachedWorld((_subject, doc) => (doc.c !== undefined && doc.b === undefined ? ['c needs b'] : []));
+    await world.apply([full('o-1', '0001', { a: 1 })]);
+    otherWriter(world, full('o-1', '0001', { b: 2 }, { sourceId: 'raw.other' }));
+    expect(outcomes(await world.apply([partial('o-1', '0002', { c: 3 })]))).toEqual(['applied']);
+    expect(world.store.state('order', 'o-1')).toMatchObject({ data: { a: 1, b: 2, c: 3 }, _meta: { version: 3 } });
+  });
+
+  it('a duplicate the store confirms stays a duplicate, and the kept state stays', async () => {
+    const world = cachedWorld();
+    const created = full('o-1', '0001', { status: 'NEW' });
+    await world.apply([created]);
+    expect(outcomes(await world.apply([created]))).toEqual(['duplicate']);
+    expect(world.store.reads).toEqual(['o-1', 'o-1']);
+    expect(outcomes(await world.apply([partial('o-1', '0002', { status: 'PAID' })]))).toEqual(['applied']);
+    expect(world.store.reads).toEqual(['o-1', 'o-1']);
   });
 });
 
