@@ -101,10 +101,29 @@ interface Run {
   errors: number;
   seconds: number;
   latenciesMs: number[];
+  /** The server process's CPU seconds (user + system) over the run. */
+  cpuSeconds: number;
+  /** Store commands the server sent over the run (counted when BENCH_COUNT_COMMANDS=1). */
+  commands: Record<string, number>;
+}
+
+type ServerStats = { cpuSeconds: number; commands: Record<string, number> };
+
+/** `drive`, with the server's CPU time and store commands read before and after. */
+async function measure(child: Child, port: number, query: QueryName, seconds: number): Promise<Run> {
+  const before = await child.call<ServerStats>({ cmd: 'stats' });
+  const run = await drive(port, query, seconds);
+  const after = await child.call<ServerStats>({ cmd: 'stats' });
+  const commands = Object.fromEntries(
+    Object.entries(after.commands)
+      .map(([name, n]) => [name, n - (before.commands[name] ?? 0)])
+      .filter(([, n]) => n !== 0),
+  );
+  return { ...run, cpuSeconds: after.cpuSeconds - before.cpuSeconds, commands };
 }
 
 /** `CONCURRENCY` request loops against one server for `seconds`; every answer is checked. */
-async function drive(port: number, query: QueryName, seconds: number): Promise<Run> {
+async function drive(port: number, query: QueryName, seconds: number): Promise<Omit<Run, 'cpuSeconds' | 'commands'>> {
   const latenciesMs: number[] = [];
   let errors = 0;
   const started = performance.now();
@@ -133,7 +152,14 @@ function summarize(runs: Run[]) {
   const all = runs.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
   const requests = runs.reduce((n, r) => n + r.requests, 0);
   const seconds = runs.reduce((n, r) => n + r.seconds, 0);
+  const answered = requests + runs.reduce((n, r) => n + r.errors, 0);
+  const commands: Record<string, number> = {};
+  for (const run of runs) for (const [name, n] of Object.entries(run.commands)) commands[name] = (commands[name] ?? 0) + n;
   return {
+    /** Server CPU per answered request, µs. */
+    cpuMicrosPerRequest: (runs.reduce((n, r) => n + r.cpuSeconds, 0) * 1e6) / answered,
+    /** Store commands per answered request, by command name (empty unless counted). */
+    commandsPerRequest: Object.fromEntries(Object.entries(commands).map(([name, n]) => [name, Math.round((n / answered) * 1000) / 1000])),
     requests,
     errors: runs.reduce((n, r) => n + r.errors, 0),
     seconds,
@@ -190,6 +216,7 @@ async function main() {
     children.push(canonqlChild);
     const baselineChild = startChild('server-process.ts', { ...env, BENCH_SERVER: 'baseline-http' });
     children.push(baselineChild);
+    const childOf: Record<SystemName, Child> = { canonql: canonqlChild, baseline: baselineChild };
     const ports: Record<SystemName, number> = {
       canonql: (await canonqlChild.next<{ port: number }>('ready')).port,
       baseline: (await baselineChild.next<{ port: number }>('ready')).port,
@@ -212,18 +239,30 @@ async function main() {
     }
 
     const runs = Object.fromEntries(QUERY_NAMES.map((q) => [q, { canonql: [], baseline: [] }])) as unknown as Record<QueryName, Record<SystemName, Run[]>>;
-    const rounds: { round: number; query: QueryName; system: SystemName; requestsPerSecond: number; p50Ms: number; p99Ms: number; errors: number }[] = [];
+    const rounds: {
+      round: number;
+      query: QueryName;
+      system: SystemName;
+      requestsPerSecond: number;
+      p50Ms: number;
+      p99Ms: number;
+      errors: number;
+      cpuMicrosPerRequest: number;
+      commandsPerRequest: Record<string, number>;
+    }[] = [];
     for (let round = 1; round <= ROUNDS; round += 1) {
       // Alternate which system goes first, so drift (store caches, JIT, GC) favours neither.
       const order: SystemName[] = round % 2 === 1 ? ['canonql', 'baseline'] : ['baseline', 'canonql'];
       for (const query of QUERY_NAMES) {
         for (const system of order) {
-          const run = await drive(ports[system], query, SECONDS);
+          const run = await measure(childOf[system], ports[system], query, SECONDS);
           runs[query][system].push(run);
           const s = summarize([run]);
-          rounds.push({ round, query, system, requestsPerSecond: s.requestsPerSecond, p50Ms: s.p50Ms, p99Ms: s.p99Ms, errors: s.errors });
+          const { requestsPerSecond, p50Ms, p99Ms, errors, cpuMicrosPerRequest, commandsPerRequest } = s;
+          rounds.push({ round, query, system, requestsPerSecond, p50Ms, p99Ms, errors, cpuMicrosPerRequest, commandsPerRequest });
+          const counted = Object.keys(commandsPerRequest).length > 0 ? `  store commands/request ${JSON.stringify(commandsPerRequest)}` : '';
           console.log(
-            `round ${round} ${query.padEnd(6)} ${system.padEnd(8)} ${fmt(s.requestsPerSecond).padStart(6)} req/s  p50 ${fmt(s.p50Ms, 2)} ms  p99 ${fmt(s.p99Ms, 2)} ms  errors ${s.errors}`,
+            `round ${round} ${query.padEnd(6)} ${system.padEnd(8)} ${fmt(requestsPerSecond).padStart(6)} req/s  p50 ${fmt(p50Ms, 2)} ms  p99 ${fmt(p99Ms, 2)} ms  errors ${errors}  server CPU ${fmt(cpuMicrosPerRequest)} µs/request${counted}`,
           );
         }
       }
@@ -247,17 +286,19 @@ async function main() {
       summary: {} as Record<string, unknown>,
     };
     console.log(`\n${ORDERS} orders, ${CONCURRENCY} in flight, ${ROUNDS} rounds x ${SECONDS} s per system and query (all rounds pooled)\n`);
-    console.log('| query | system | requests/s | p50 ms | p99 ms | errors |');
-    console.log('|---|---|---|---|---|---|');
+    console.log('| query | system | requests/s | p50 ms | p99 ms | errors | server CPU µs/request |');
+    console.log('|---|---|---|---|---|---|---|');
     const ratios: string[] = [];
     for (const query of QUERY_NAMES) {
       const label = QUERY_LABELS[query];
       const c = summarize(runs[query].canonql);
       const b = summarize(runs[query].baseline);
       console.log(
-        `| ${label} | baseline: node:http + same MongoDB reads | ${fmt(b.requestsPerSecond)} | ${fmt(b.p50Ms, 2)} | ${fmt(b.p99Ms, 2)} | ${b.errors} |`,
+        `| ${label} | baseline: node:http + same MongoDB reads | ${fmt(b.requestsPerSecond)} | ${fmt(b.p50Ms, 2)} | ${fmt(b.p99Ms, 2)} | ${b.errors} | ${fmt(b.cpuMicrosPerRequest)} |`,
       );
-      console.log(`| ${label} | canonql GraphQL (Apollo Server 5) | ${fmt(c.requestsPerSecond)} | ${fmt(c.p50Ms, 2)} | ${fmt(c.p99Ms, 2)} | ${c.errors} |`);
+      console.log(
+        `| ${label} | canonql GraphQL (Apollo Server 5) | ${fmt(c.requestsPerSecond)} | ${fmt(c.p50Ms, 2)} | ${fmt(c.p99Ms, 2)} | ${c.errors} | ${fmt(c.cpuMicrosPerRequest)} |`,
+      );
       const throughputRatio = c.requestsPerSecond / b.requestsPerSecond;
       const p99Ratio = c.p99Ms / b.p99Ms;
       const p50Ratio = c.p50Ms / b.p50Ms;

@@ -39,7 +39,17 @@ const database = process.env.BENCH_DB ?? '';
 const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
 
 async function main() {
-  const mongo = await connectMongo({ uri: config.mongo.uri, database });
+  // Store commands this process sends, by name: the driver's command monitoring, on with BENCH_COUNT_COMMANDS=1.
+  const countCommands = process.env.BENCH_COUNT_COMMANDS === '1';
+  const uri = new URL(config.mongo.uri);
+  if (countCommands) uri.searchParams.set('monitorCommands', 'true');
+  const mongo = await connectMongo({ uri: uri.toString(), database });
+  const commands: Record<string, number> = {};
+  if (countCommands) {
+    mongo.client.on('commandStarted', (event) => {
+      commands[event.commandName] = (commands[event.commandName] ?? 0) + 1;
+    });
+  }
   const server = http.createServer();
   const closers: (() => Promise<unknown>)[] = [];
   let stats: () => Record<string, unknown> = () => ({});
@@ -98,7 +108,7 @@ async function main() {
   serveCommands(
     {
       memory: () => ({ memory: memoryAfterGc() }),
-      stats: () => ({ stats: stats(), cpuSeconds: cpuSeconds() }),
+      stats: () => ({ stats: stats(), cpuSeconds: cpuSeconds(), commands: { ...commands } }),
     },
     async () => {
       for (const close of closers) await close().catch(() => undefined);
