@@ -1,7 +1,7 @@
 import type http from 'node:http';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import type { Express } from 'express';
 import { subscribe as executeSubscription, type ExecutionResult } from 'graphql';
@@ -91,6 +91,11 @@ export async function mountGraphqlEndpoint(options: {
     plugins: [
       // Apollo's own landing page loads from a CDN; canonql serves its explorer itself.
       ApolloServerPluginLandingPageDisabled(),
+      // No field has a cache hint, so every answer is `cache-control: no-store`; Apollo's cache
+      // control plugin computed that per field of every operation (a hook and a policy object per
+      // resolved field, and a wrapper around every resolver of the schema).
+      ApolloServerPluginCacheControlDisabled(),
+      noStorePlugin,
       limitsPlugin(limits),
       ...(options.metrics ? [graphqlMetricsPlugin(options.metrics)] : []),
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
@@ -125,3 +130,14 @@ export async function mountGraphqlEndpoint(options: {
     },
   };
 }
+
+/** Every answer over HTTP is private and fresh: `cache-control: no-store`, as Apollo's cache control plugin sets without hints. */
+const noStorePlugin: ApolloServerPlugin<ApiContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (!response.http.headers.has('cache-control')) response.http.headers.set('cache-control', 'no-store');
+      },
+    };
+  },
+};

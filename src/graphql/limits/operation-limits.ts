@@ -6,12 +6,14 @@ import {
   visit,
   visitWithTypeInfo,
   type DocumentNode,
+  type FieldNode,
+  type GraphQLField,
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values';
 import { AppError, ErrorCode } from '../../errors';
-import { adminOnlyOf, requireAdmin, type Principal } from '../access';
+import { adminOnlyOf, requireAdmin, type AdminOnly, type Principal } from '../access';
 import { checkDocument, type DocumentLimits } from './document-limits';
 import { costOf, costUsesVariables, type CostLimits } from './operation-cost';
 
@@ -20,7 +22,8 @@ import { costOf, costUsesVariables, type CostLimits } from './operation-cost';
  * plugin) and websockets (graphql-ws onSubscribe) alike: the admin role (mutations, admin-only
  * fields), introspection, aliases, depth, cost. Each refusal has its own code. The checks that depend only on
  * the document are cached per parsed document and operation (Apollo reuses the parsed document of
- * a repeated query), so a busy client pays for them once.
+ * a repeated query), so a busy client pays for them once; so is where the operation selects
+ * admin-only fields, whose arguments alone are read again for each request's variables.
  *
  * Hostile documents: every check is linear in the document's size however its fragments fan out
  * (`fragment F2 on Query { ...F1 ...F1 }` doubles per level): the depth walk memoises each
@@ -48,6 +51,8 @@ interface Verdict {
   /** The operation's cost verdict, once computed, when no variable can change it. */
   cost?: { readonly error: AppError | null };
   costVaries?: boolean;
+  /** The admin-only fields the operation selects (checked per request against its variables), once collected. */
+  adminFields?: AdminField[];
 }
 
 /**
@@ -71,8 +76,6 @@ export function checkOperation(op: OperationToCheck, limits: OperationLimits): A
 function check(op: OperationToCheck, limits: OperationLimits): AppError | null {
   const operation = getOperationAST(op.document, op.operationName ?? undefined);
   if (!operation) return null; // graphql reports the unknown operation itself (execution never starts)
-  const roleError = checkRole(op, operation);
-  if (roleError) return roleError;
 
   let byOperation = verdicts.get(op.document);
   if (!byOperation) {
@@ -85,6 +88,8 @@ function check(op: OperationToCheck, limits: OperationLimits): AppError | null {
     verdict = { limits, schema: op.schema, error: checkDocument(op.document, limits) };
     byOperation.set(operationKey, verdict);
   }
+  const roleError = checkRole(op, operation, verdict);
+  if (roleError) return roleError;
   if (verdict.error) return verdict.error;
   // Cost and page sizes depend on variables only where one feeds a `first` (a page size) or an
   // `if` (@skip/@include); otherwise the cost is as static as the rest and computed once per document.
@@ -104,9 +109,13 @@ function check(op: OperationToCheck, limits: OperationLimits): AppError | null {
  * request's HTTP status whatever else the operation selects. Resolvers check again (defence in
  * depth, and for callers that execute without this check).
  */
-function checkRole(op: OperationToCheck, operation: OperationDefinitionNode): AppError | null {
+function checkRole(op: OperationToCheck, operation: OperationDefinitionNode, verdict: Verdict): AppError | null {
   if (op.principal.role === 'admin' && op.principal.authenticated) return null;
-  const needed = operation.operation === 'mutation' ? 'this operation' : adminFieldOf(op, operation);
+  let needed: string | null = 'this operation';
+  if (operation.operation !== 'mutation') {
+    verdict.adminFields ??= adminFieldsOf(op, operation);
+    needed = firstAdminField(verdict.adminFields, op.variables);
+  }
   if (needed === null) return null;
   try {
     requireAdmin(op.principal, needed);
@@ -117,35 +126,57 @@ function checkRole(op: OperationToCheck, operation: OperationDefinitionNode): Ap
   }
 }
 
-/** The first admin-only field the operation selects (`Type.field`), or null. */
-function adminFieldOf(op: OperationToCheck, operation: OperationDefinitionNode): string | null {
-  // The operation with the fragments it spreads (transitively), each visited once.
+/** An admin-only field where an operation selects it: always (`rule` true), or when an argument is true. */
+interface AdminField {
+  /** `Type.field` */
+  readonly where: string;
+  readonly rule: AdminOnly;
+  readonly field: GraphQLField<unknown, unknown>;
+  readonly node: FieldNode;
+}
+
+/**
+ * The admin-only fields the operation selects, in document order, through the fragments it
+ * spreads (transitively), each visited once; below a field that always needs the role nothing is
+ * collected (the first one found decides). The same for every request of one parsed document and
+ * schema, so it is collected once (in the verdict); only the arguments are read per request.
+ */
+function adminFieldsOf(op: OperationToCheck, operation: OperationDefinitionNode): AdminField[] {
   const own = separateOperations(op.document)[operation.name?.value ?? ''] ?? { kind: Kind.DOCUMENT, definitions: [operation] };
   const typeInfo = new TypeInfo(op.schema);
-  let found: string | null = null;
+  const found: AdminField[] = [];
+  let always = false;
   visit(
     own,
     visitWithTypeInfo(typeInfo, {
       Field(node) {
-        if (found !== null) return false;
+        if (always) return false;
         const field = typeInfo.getFieldDef();
         const rule = field ? adminOnlyOf(field) : undefined;
         if (!field || !rule) return undefined;
-        const where = `${typeInfo.getParentType()?.name ?? ''}.${field.name}`;
+        found.push({ where: `${typeInfo.getParentType()?.name ?? ''}.${field.name}`, rule, field, node });
         if (rule === true) {
-          found = where;
+          always = true;
           return false;
-        }
-        // Coerced as execution will (a variable or a default counts); values that do not coerce are execution's to refuse.
-        try {
-          if (getArgumentValues(field, node, (op.variables ?? {}) as Record<string, unknown>)[rule.whenArgument] === true)
-            found = `${where}(${rule.whenArgument}: true)`;
-        } catch {
-          // not coercible: refused by execution
         }
         return undefined;
       },
     }),
   );
   return found;
+}
+
+/** The first admin-only field (`Type.field`, or `Type.field(argument: true)`) these variables make the operation select, or null. */
+function firstAdminField(fields: readonly AdminField[], variables: OperationToCheck['variables']): string | null {
+  for (const { where, rule, field, node } of fields) {
+    if (rule === true) return where;
+    // Coerced as execution will (a variable or a default counts); values that do not coerce are execution's to refuse.
+    try {
+      if (getArgumentValues(field, node, (variables ?? {}) as Record<string, unknown>)[rule.whenArgument] === true)
+        return `${where}(${rule.whenArgument}: true)`;
+    } catch {
+      // not coercible: refused by execution
+    }
+  }
+  return null;
 }

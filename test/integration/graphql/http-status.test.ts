@@ -16,7 +16,7 @@ const JSON_TYPE = 'application/json';
 const GRAPHQL_RESPONSE = 'application/graphql-response+json';
 
 type Body = { data?: Record<string, unknown> | null; errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[] };
-type Reply = { status: number; type: string | null; challenge: string | null; body: Body };
+type Reply = { status: number; type: string | null; challenge: string | null; cacheControl: string | null; body: Body };
 
 describe('HTTP status per GraphQL over HTTP', () => {
   let app: AppUnderTest;
@@ -38,6 +38,7 @@ describe('HTTP status per GraphQL over HTTP', () => {
       status: response.status,
       type: response.headers.get('content-type'),
       challenge: response.headers.get('www-authenticate'),
+      cacheControl: response.headers.get('cache-control'),
       body: (await response.json()) as Body,
     };
   };
@@ -73,6 +74,7 @@ describe('HTTP status per GraphQL over HTTP', () => {
         const reply = await post(accept, { query });
         expect([name, reply.status, codeOf(reply), reply.body.errors?.[0]?.path]).toEqual([name, 200, code, path]);
         expect(reply.body).toHaveProperty('data');
+        expect(reply.cacheControl).toBe('no-store');
         expectType(reply);
       }
       // A non-null field's error makes `data` null (graphql's null propagation): still a response with `data`, still 200.
@@ -120,6 +122,8 @@ describe('HTTP status per GraphQL over HTTP', () => {
         orders: { totalCount: 0 },
         catalog: { subjects: expect.arrayContaining([expect.objectContaining({ name: 'order' })]) },
       });
+      // Answers are never cached by a client or a proxy: no field carries a cache hint.
+      expect(reply.cacheControl).toBe('no-store');
       expectType(reply);
     });
   });

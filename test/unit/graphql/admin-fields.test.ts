@@ -59,4 +59,27 @@ describe('admin-only fields, checked before execution', () => {
     expect(check('mutation { deactivateMappingSpec(id: "x") }', ANONYMOUS)).toMatchObject({ code: 'UNAUTHENTICATED' });
     expect(check('mutation { deactivateMappingSpec(id: "x") }', READER)).toMatchObject({ code: 'FORBIDDEN' });
   });
+
+  it("judges one parsed document anew for each caller and each request's variables (what is kept per document is only where admin fields are)", () => {
+    // Apollo hands the same parsed document to every request of a repeated query.
+    const document = parse(
+      'query($d: Boolean!, $e: Boolean!) { catalog { subjects { name } schemaSubjects(includeDeleted: $d) { subject } ...F } } fragment F on Catalog { again: schemaSubjects(includeDeleted: $e) { subject } }',
+    );
+    const checkParsed = (principal: Principal, variables: Record<string, unknown>) =>
+      checkOperation({ schema, document, variables, principal }, DEFAULT_OPERATION_LIMITS)?.message ?? null;
+    expect(checkParsed(READER, { d: false, e: false })).toBeNull();
+    expect(checkParsed(READER, { d: true, e: false })).toBe('Catalog.schemaSubjects(includeDeleted: true) needs the admin role');
+    expect(checkParsed(READER, { d: false, e: true })).toBe('Catalog.schemaSubjects(includeDeleted: true) needs the admin role');
+    expect(checkParsed(ANONYMOUS, { d: false, e: true })).toMatch(/needs an admin credential/);
+    expect(checkParsed(ADMIN, { d: true, e: true })).toBeNull();
+    expect(checkParsed(READER, { d: false, e: false })).toBeNull();
+    // A field that always needs the role decides, whatever the variables.
+    const always = parse('query($d: Boolean!) { catalog { schemaSubjects(includeDeleted: $d) { subject } deadLetters { id } } }');
+    const checkAlways = (principal: Principal, variables: Record<string, unknown>) =>
+      checkOperation({ schema, document: always, variables, principal }, DEFAULT_OPERATION_LIMITS)?.message ?? null;
+    expect(checkAlways(READER, { d: false })).toBe('Catalog.deadLetters needs the admin role');
+    expect(checkAlways(READER, { d: true })).toBe('Catalog.schemaSubjects(includeDeleted: true) needs the admin role');
+    expect(checkAlways(ADMIN, { d: true })).toBeNull();
+    expect(checkAlways(READER, { d: false })).toBe('Catalog.deadLetters needs the admin role');
+  });
 });
