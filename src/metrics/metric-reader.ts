@@ -163,12 +163,14 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
           `metric query would return more than ${options.limits.maxGroups} buckets: narrow from/to, where or groupBy`,
         );
       }
+      // Ordered by start, then by the dimension values' JSON (each group's written once, not per comparison).
       return [...groups.values()]
-        .map((g) => {
+        .map((g) => ({ g, dimsKey: JSON.stringify(Object.values(g.dims)) }))
+        .sort((a, b) => a.g.startMs - b.g.startMs || compareKeys(a.dimsKey, b.dimsKey))
+        .map(({ g }): MetricBucketResult => {
           const summary = mergeSummaries(g.parts);
           return { metric: definition.name, window: query.window, start: new Date(g.startMs), dimensions: g.dims, ...summary, avg: averageOf(summary) };
-        })
-        .sort((a, b) => a.start.getTime() - b.start.getTime() || compareDims(a.dimensions, b.dimensions));
+        });
     },
 
     async backfill(name) {
@@ -201,8 +203,6 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
   };
 }
 
-function compareDims(a: Record<string, DimValue>, b: Record<string, DimValue>): number {
-  const x = JSON.stringify(Object.values(a));
-  const y = JSON.stringify(Object.values(b));
+function compareKeys(x: string, y: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }

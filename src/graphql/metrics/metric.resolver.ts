@@ -12,7 +12,9 @@ import { compileMetricWhere, type DimensionsMatch } from './metric-where';
  * role maintains, and `metricDefinitions`. Sums, minima and maxima are exact decimals; `avg` is
  * sum / count as a float.
  */
-@ObjectType('MetricBucket', { description: 'One window of a metric for one combination of dimension values.' })
+// Plain properties and no middleware: graphql's default resolver reads them, without a
+// type-graphql wrapper per field of each of the up to maxGroups buckets a query returns.
+@ObjectType('MetricBucket', { description: 'One window of a metric for one combination of dimension values.', simpleResolvers: true })
 export class MetricBucketType {
   @Field(() => DateTimeScalar, { description: 'Start of the window (UTC, inclusive).' })
   start!: Date;
