@@ -11,7 +11,10 @@
  * HTTP client loop (node:http, keep-alive agent, `concurrency` requests in flight) runs here, on
  * loopback. Queries: `order(id)` with a random id of the loaded orders, `orders(first: 20)`
  * (a page sorted by id plus totalCount, which counts the matching documents) and the same page
- * without totalCount (`page`). Results: bench-results/api-throughput.json.
+ * without totalCount (`page`). Each round also reads both servers' CPU time (user + system) before
+ * and after, printed as server CPU µs per request; with BENCH_COUNT_COMMANDS=1 the servers count
+ * the store commands they send (the driver's command monitoring), printed per request.
+ * Results: bench-results/api-throughput.json.
  *
  * Uses the local stack (started if needed) or MONGODB_URI / KAFKA_BROKERS.
  */
