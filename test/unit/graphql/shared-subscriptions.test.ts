@@ -58,7 +58,7 @@ function recordingMember(id: string) {
   const unwritten: (() => void)[] = [];
   const ends: (Error | null)[] = [];
   const member: DirectMember = {
-    quotedId: JSON.stringify(id),
+    head: `{"id":${JSON.stringify(id)},"type":"next","payload":`,
     unwritten: 0,
     execution: null,
     send: (frame, written) => {
