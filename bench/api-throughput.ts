@@ -305,19 +305,16 @@ async function main() {
       const throughputRatio = c.requestsPerSecond / b.requestsPerSecond;
       const p99Ratio = c.p99Ms / b.p99Ms;
       const p50Ratio = c.p50Ms / b.p50Ms;
-      ratios.push(
-        `| ${label} | ${fmt(throughputRatio, 2)} (${throughputRatio >= 0.5 ? 'meets' : 'misses'} ≥ 0.50) | ${fmt(p50Ratio, 2)} | ${fmt(p99Ratio, 2)} (${p99Ratio <= 2 ? 'meets' : 'misses'} ≤ 2.00) |`,
-      );
+      ratios.push(`| ${label} | ${fmt(throughputRatio, 2)} | ${fmt(p50Ratio, 2)} | ${fmt(p99Ratio, 2)} |`);
       (results.summary as Record<string, unknown>)[query] = {
         canonql: c,
         baseline: b,
         throughputRatio,
         p50Ratio,
         p99Ratio,
-        meetsThroughputTarget: throughputRatio >= 0.5,
-        meetsP99Target: p99Ratio <= 2,
       };
     }
+    // The targets and their verdicts are in `npm run bench`'s summary (bench/run.ts), read from the median of its runs.
     console.log('\n| query | throughput canonql/baseline | p50 canonql/baseline | p99 canonql/baseline |');
     console.log('|---|---|---|---|');
     for (const line of ratios) console.log(line);
