@@ -40,8 +40,8 @@ export interface SharedSubscriptions {
 
 /** A member the group sends frames to itself (see {@link SharedSubscriptions}). */
 export interface DirectMember {
-  /** The frame's opening up to the payload, with the member's operation id: `{"id":<id>,"type":"next","payload":`. */
-  readonly head: string;
+  /** The member's operation id as JSON text: its frames are `{"id":<quotedId>,"type":"next","payload":<payload>}`. */
+  readonly quotedId: string;
   /** Frames handed to {@link send} and not written out yet; kept by the group. */
   unwritten: number;
   /** The execution the member belongs to; kept by the group (no key string of its own per member). */
@@ -114,7 +114,8 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
       for (;;) {
         const next = await group.source.next();
         if (next.done) break;
-        let payload: string | null = null;
+        // Everything after the operation id, once per event for the whole group.
+        let tail: string | null = null;
         for (const member of group.members) {
           if (member instanceof QueuedMember) {
             if (member.queue.length >= maxQueued) {
@@ -128,9 +129,9 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
             group.members.delete(member);
             member.ended(tooSlow());
           } else {
-            payload ??= `${serializePayload(next.value)}}`;
+            tail ??= `,"type":"next","payload":${serializePayload(next.value)}}`;
             member.unwritten += 1;
-            member.send(member.head + payload, () => {
+            member.send(`{"id":${member.quotedId}${tail}`, () => {
               member.unwritten -= 1;
             });
           }

@@ -250,7 +250,7 @@ class Connection {
     // The subscription gave no stream (an error result): graphql-ws sends it as `next`, then `complete`.
     if (ctx.subscriptions[id] !== (member as unknown as AsyncGenerator<unknown>)) return;
     delete ctx.subscriptions[id];
-    await this.send(`${member.head}${serializePayload(result as ExecutionResult)}}`);
+    await this.send(`{"id":${member.quotedId},"type":"next","payload":${serializePayload(result as ExecutionResult)}}`);
     await this.send(stringifyMessage({ id, type: MessageType.Complete }));
   }
 
@@ -274,17 +274,21 @@ const OVER = 2;
  * execution's direct member.
  */
 class WsMember implements DirectMember {
-  // Kept whole rather than built per frame: one concatenation per frame, as the fan-out did before.
-  readonly head: string;
+  readonly quotedId: string;
   unwritten = 0;
   execution: SharedExecution | null = null;
   private state: typeof PENDING | typeof LIVE | typeof OVER = PENDING;
 
   constructor(
     private readonly connection: Connection,
-    private readonly id: string,
+    id: string,
   ) {
-    this.head = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    // The id only as JSON text (what every frame carries); read back on the rare end of the operation.
+    this.quotedId = JSON.stringify(id);
+  }
+
+  private get id(): string {
+    return JSON.parse(this.quotedId) as string;
   }
 
   /** Joined the shared execution (unless the client completed it meanwhile). */

@@ -58,7 +58,7 @@ function recordingMember(id: string) {
   const unwritten: (() => void)[] = [];
   const ends: (Error | null)[] = [];
   const member: DirectMember = {
-    head: `{"id":${JSON.stringify(id)},"type":"next","payload":`,
+    quotedId: JSON.stringify(id),
     unwritten: 0,
     execution: null,
     send: (frame, written) => {
