@@ -5,6 +5,8 @@ import type { Db } from 'mongodb';
 import { type CompiledMetric, compileMetric } from '../../src/metrics/aggregation';
 import { computeFromState } from '../../src/metrics/backfill';
 import { validateMetricDefinition } from '../../src/metrics/metric-definition';
+import { BUCKET_SUMMARY_PROJECTION, BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION } from '../../src/metrics/rollup-store';
+import { bruteKeyOf } from '../unit/metrics/metric-model';
 import type { ReliabilityWorld } from './reliability-harness';
 import { freePort } from './resuming-subscriber';
 import type { ServiceProcess } from './service-process';
@@ -69,4 +71,21 @@ export async function storedCounts(db: Db, metric: CompiledMetric): Promise<Reco
 /** Bucket id → count of the same metric computed afresh from the subject's current state. */
 export async function recomputedCounts(db: Db, metric: CompiledMetric): Promise<Record<string, number>> {
   return Object.fromEntries([...(await computeFromState(db, metric))].map(([id, summary]) => [id, summary.count]));
+}
+
+/**
+ * The metric's stored non-empty buckets in the brute force's terms (test/unit/metrics/metric-model.ts):
+ * "window|startMs|region|product" → count and the exact sum, min and max.
+ */
+export async function storedBucketSummaries(db: Db, metric: CompiledMetric) {
+  const docs = await db
+    .collection(BUCKETS_COLLECTION)
+    .find({ metric: metric.key, count: { $gt: 0 } }, { projection: BUCKET_SUMMARY_PROJECTION })
+    .toArray();
+  return new Map(docs.map((d) => [bruteKeyOf(d._id as unknown as string), { count: d.count, sum: d.sum, min: d.min, max: d.max }]));
+}
+
+/** Contributions of the metric still marked dirty (a batch applied but not settled). */
+export function dirtyContributions(db: Db, metric: CompiledMetric): Promise<number> {
+  return db.collection(CONTRIBUTIONS_COLLECTION).countDocuments({ metric: metric.key, dirty: true });
 }

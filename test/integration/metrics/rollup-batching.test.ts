@@ -1,8 +1,5 @@
 import type { AnyBulkWriteOperation, Collection, Db, MongoClient } from 'mongodb';
-import { compileMetric } from '../../../src/metrics/aggregation';
-import { validateMetricDefinition } from '../../../src/metrics/metric-definition';
 import {
-  BUCKET_SUMMARY_PROJECTION,
   BUCKETS_COLLECTION,
   CONTRIBUTIONS_COLLECTION,
   createRollupStore,
@@ -10,8 +7,9 @@ import {
   type BucketDoc,
   type EntityChange,
 } from '../../../src/metrics/rollup-store';
+import { compiledMetric, dirtyContributions, storedBucketSummaries } from '../../support/metrics-world';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
-import { BASE_MS, bruteForce, bruteKeyOf, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
+import { BASE_MS, bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
 
 /**
  * How the rollup store writes buckets for whole batches (real store): a batch's changes of one
@@ -19,9 +17,7 @@ import { BASE_MS, bruteForce, bruteKeyOf, PROPERTY_DEFINITION } from '../../unit
  * merged into one bucket write instead of racing each other; a redelivered batch writes nothing;
  * buckets stored before the members' encoding are read and rewritten without losing a member.
  */
-const validated = validateMetricDefinition(PROPERTY_DEFINITION);
-if (!validated.ok) throw new Error(validated.problems.join('\n'));
-const metric = compileMetric(validated.definition);
+const metric = compiledMetric(PROPERTY_DEFINITION);
 
 /** One order whose only line falls in the same hour and day buckets as every other order here. */
 const order = (price: string, sku = 'mug'): Record<string, unknown> => ({
@@ -114,15 +110,10 @@ describe('rollup store: bucket writes per batch (real store)', () => {
   });
   afterAll(() => leftovers.dispose());
 
-  const storedBuckets = async () => {
-    const docs = await db
-      .collection(BUCKETS_COLLECTION)
-      .find({ metric: metric.key, count: { $gt: 0 } }, { projection: BUCKET_SUMMARY_PROJECTION })
-      .toArray();
-    return new Map(docs.map((d) => [bruteKeyOf(d._id as unknown as string), { count: d.count, sum: d.sum, min: d.min, max: d.max }]));
-  };
+  const storedBuckets = () => storedBucketSummaries(db, metric);
+
   const revs = async () => (await db.collection<BucketDoc>(BUCKETS_COLLECTION).find({}).sort({ _id: 1 }).toArray()).map((d) => [d._id, d.rev, d.m]);
-  const dirtyContributions = () => db.collection(CONTRIBUTIONS_COLLECTION).countDocuments({ metric: metric.key, dirty: true });
+  const dirty = () => dirtyContributions(db, metric);
 
   it('several changes of the same buckets in one batch: each bucket read once and written once, exact', async () => {
     const { db: counted, calls } = observed(db);
@@ -137,7 +128,7 @@ describe('rollup store: bucket writes per batch (real store)', () => {
     expect(result.buckets).toHaveLength(2); // the hour and the day bucket
     const final = ['o1', 'o4', 'o5'].map((_, i) => order(`1${[0, 3, 4][i]}.10`));
     expect(await storedBuckets()).toEqual(bruteForce([...final, order('99.99'), order('0.01')]));
-    expect(await dirtyContributions()).toBe(0);
+    expect(await dirty()).toBe(0);
   });
 
   it('batches applied at the same time by one store: queued behind the write in flight, merged into one write, no lost race', async () => {
@@ -167,7 +158,7 @@ describe('rollup store: bucket writes per batch (real store)', () => {
     expect(await storedBuckets()).toEqual(expected);
     // Each reports the buckets as its write left them: the first alone, the merged two with all six orders.
     expect(results.map((r) => r.buckets.map((bucket) => bucket.count).join()).sort()).toEqual(['2,2', '6,6', '6,6']);
-    expect(await dirtyContributions()).toBe(0);
+    expect(await dirty()).toBe(0);
   });
 
   it('a redelivered batch (the same versions again) writes no bucket and changes nothing', async () => {

@@ -1,15 +1,8 @@
 import type { AnyBulkWriteOperation, Collection, Db, MongoClient } from 'mongodb';
-import { compileMetric } from '../../../src/metrics/aggregation';
-import { validateMetricDefinition } from '../../../src/metrics/metric-definition';
-import {
-  BUCKET_SUMMARY_PROJECTION,
-  BUCKETS_COLLECTION,
-  CONTRIBUTIONS_COLLECTION,
-  createRollupStore,
-  type EntityChange,
-} from '../../../src/metrics/rollup-store';
+import { BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION, createRollupStore, type EntityChange } from '../../../src/metrics/rollup-store';
+import { compiledMetric, dirtyContributions, storedBucketSummaries } from '../../support/metrics-world';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
-import { BASE_MS, bruteForce, bruteKeyOf, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
+import { BASE_MS, bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
 
 /**
  * Two writers of one metric racing on the real store, with the interleaving forced: writer A
@@ -18,9 +11,7 @@ import { BASE_MS, bruteForce, bruteKeyOf, PROPERTY_DEFINITION } from '../../unit
  * (its write counter shows the second round), and the rollups must hold every writer's change:
  * the buckets equal a brute-force computation of the entities' final states.
  */
-const validated = validateMetricDefinition(PROPERTY_DEFINITION);
-if (!validated.ok) throw new Error(validated.problems.join('\n'));
-const metric = compileMetric(validated.definition);
+const metric = compiledMetric(PROPERTY_DEFINITION);
 
 /** One order whose only line falls in the same hour and day buckets as every other order here. */
 const order = (price: string): Record<string, unknown> => ({
@@ -75,15 +66,9 @@ describe('rollup store: two writers racing on the same documents (real store)', 
   });
   afterAll(() => leftovers.dispose());
 
-  /** The stored non-empty buckets, in the brute force's terms. */
-  const storedBuckets = async () => {
-    const docs = await db
-      .collection(BUCKETS_COLLECTION)
-      .find({ metric: metric.key, count: { $gt: 0 } }, { projection: BUCKET_SUMMARY_PROJECTION })
-      .toArray();
-    return new Map(docs.map((d) => [bruteKeyOf(d._id as unknown as string), { count: d.count, sum: d.sum, min: d.min, max: d.max }]));
-  };
-  const dirtyContributions = () => db.collection(CONTRIBUTIONS_COLLECTION).countDocuments({ metric: metric.key, dirty: true });
+  const storedBuckets = () => storedBucketSummaries(db, metric);
+
+  const dirty = () => dirtyContributions(db, metric);
 
   const KEYS = ['o1', 'o2', 'o3', 'o4'];
 
@@ -99,7 +84,7 @@ describe('rollup store: two writers racing on the same documents (real store)', 
     expect(a.rounds()).toBe(2);
     expect(result).toMatchObject({ applied: KEYS.length, skipped: 0 });
     expect(await storedBuckets()).toEqual(bruteForce(newer.map((c) => c.data)));
-    expect(await dirtyContributions()).toBe(0);
+    expect(await dirty()).toBe(0);
   });
 
   it('the same entities: a writer whose versions were overtaken re-reads and skips them', async () => {
@@ -114,7 +99,7 @@ describe('rollup store: two writers racing on the same documents (real store)', 
     expect(a.rounds()).toBe(1);
     expect(result).toMatchObject({ applied: 0, skipped: KEYS.length });
     expect(await storedBuckets()).toEqual(bruteForce(newer.map((c) => c.data)));
-    expect(await dirtyContributions()).toBe(0);
+    expect(await dirty()).toBe(0);
   });
 
   it('different entities in the same buckets: a writer whose buckets moved under it merges into them, no member lost', async () => {
@@ -132,6 +117,6 @@ describe('rollup store: two writers racing on the same documents (real store)', 
     expect(await storedBuckets()).toEqual(expected);
     // What A reports as written is the merged bucket, B's members included.
     expect(result.buckets.map((bucket) => bucket.count)).toEqual([6, 6]);
-    expect(await dirtyContributions()).toBe(0);
+    expect(await dirty()).toBe(0);
   });
 });

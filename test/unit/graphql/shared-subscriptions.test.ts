@@ -3,6 +3,14 @@ import { MessageType, stringifyMessage } from 'graphql-ws';
 import { createSharedSubscriptions, type DirectMember, type SharedSubscriptions } from '../../../src/graphql/shared-subscriptions';
 
 /** A schema whose `ticked` subscription yields what the test pushes (or fails with `boom`). */
+/** tickingSchema's schema with its `ticked` subscription answered by `subscribe` instead. */
+function tickedBy(subscribe: () => AsyncIterableIterator<string>): GraphQLSchema {
+  return new GraphQLSchema({
+    query: tickingSchema().schema.getQueryType()!,
+    subscription: new GraphQLObjectType({ name: 'Subscription', fields: { ticked: { type: GraphQLString, subscribe } } }),
+  });
+}
+
 function tickingSchema() {
   const waiting: ((value: IteratorResult<string | Error>) => void)[] = [];
   const pending: (string | Error)[] = [];
@@ -152,25 +160,15 @@ describe('shared subscriptions sending frames directly', () => {
   });
 
   it('ends every direct member with the error of a failing execution', async () => {
-    const { schema } = tickingSchema();
-    const failing = new GraphQLSchema({
-      query: schema.getQueryType()!,
-      subscription: new GraphQLObjectType({
-        name: 'Subscription',
-        fields: {
-          ticked: {
-            type: GraphQLString,
-            subscribe: (): AsyncIterableIterator<string> => ({
-              next: () => Promise.reject(new Error('broker gone')),
-              return: async () => ({ done: true, value: undefined }),
-              [Symbol.asyncIterator]() {
-                return this;
-              },
-            }),
-          },
+    const failing = tickedBy(
+      (): AsyncIterableIterator<string> => ({
+        next: () => Promise.reject(new Error('broker gone')),
+        return: async () => ({ done: true, value: undefined }),
+        [Symbol.asyncIterator]() {
+          return this;
         },
       }),
-    });
+    );
     const shared = createSharedSubscriptions();
     const a = recordingMember('a');
     await attach(shared, { schema: failing, document }, a.member);
@@ -195,21 +193,9 @@ describe('shared subscriptions sending frames directly', () => {
   });
 
   it('answers a subscription that gives no stream with its result, adding no member', async () => {
-    const { schema } = tickingSchema();
     const shared = createSharedSubscriptions();
-    const refused = new GraphQLSchema({
-      query: schema.getQueryType()!,
-      subscription: new GraphQLObjectType({
-        name: 'Subscription',
-        fields: {
-          ticked: {
-            type: GraphQLString,
-            subscribe: () => {
-              throw new Error('no such subject');
-            },
-          },
-        },
-      }),
+    const refused = tickedBy(() => {
+      throw new Error('no such subject');
     });
     const a = recordingMember('a');
     const result = await attach(shared, { schema: refused, document }, a.member);

@@ -161,12 +161,33 @@ const specSource = (id: string, precedence: Record<string, number>): PrecedenceS
   precedenceOf: (path) => precedence[path.split('.')[0]!] ?? 0,
 });
 
-function setUp() {
+/** A store and an event log in memory; `states`: with the process's state cache (state-cache.ts). */
+function setUp(options: { validate?: (subject: string, doc: Record<string, unknown>) => string[]; states?: boolean } = {}) {
   const store = new MemoryEntityStore();
   const eventLog = new MemoryEventLog();
-  const deps = { store, eventLog, validate: () => [] as string[], now: () => NOW };
+  const deps = {
+    store,
+    eventLog,
+    validate: options.validate ?? (() => [] as string[]),
+    now: () => NOW,
+    ...(options.states ? { states: createStateCache(100) } : {}),
+  };
   return { store, eventLog, deps, apply: (intents: readonly ChangeIntent[]) => applyBatch(deps, intents) };
 }
+
+/** Another writer (a backfill, another process) applies `change` to the store and the log alone. */
+function writeElsewhere(world: ReturnType<typeof setUp>, change: ChangeIntent): void {
+  const key = `order/${change.key}`;
+  const plan = planChange(change, world.store.entities.get(key) ?? null, NOW, () => []) as Extract<ChangePlan, { kind: 'write' }>;
+  world.store.entities.set(key, plan.next);
+  if (plan.event) world.eventLog.events.set(plan.event.id, { event: plan.event, published: true });
+}
+
+const loggedVersions = (world: ReturnType<typeof setUp>) =>
+  world.eventLog
+    .list()
+    .map((e) => e.version)
+    .sort();
 
 /** Applies the same intents again: same state, no new event, every change a duplicate or stale. */
 async function expectReplayIsNoOp(world: ReturnType<typeof setUp>, intents: readonly ChangeIntent[]): Promise<void> {
@@ -267,22 +288,13 @@ describe('applyBatch (the batch path of exactly-once), over in-memory store and 
     await world.apply([full('o-1', '0001', { status: 'NEW', note: 'first' })]);
     const other = full('o-1', '0005', { status: 'SHIPPED' }, { sourceId: 'raw.other' });
     // Between this batch's read and its write, another consumer (a rebalance) applies a change of another source.
-    world.store.interfere = () => {
-      const plan = planChange(other, world.store.state('order', 'o-1')!, NOW, () => []) as Extract<ChangePlan, { kind: 'write' }>;
-      world.store.entities.set('order/o-1', plan.next);
-      world.eventLog.events.set(plan.event!.id, { event: plan.event!, published: true });
-    };
+    world.store.interfere = () => writeElsewhere(world, other);
     const mine = partial('o-1', '0002', { note: 'second' });
     const [result] = await world.apply([mine]);
     expect(result).toMatchObject({ outcome: 'applied', event: { op: 'UPDATE', version: 3, before: { status: 'SHIPPED', note: 'first' } } });
     expect(world.store.state('order', 'o-1')).toMatchObject({ data: { status: 'SHIPPED', note: 'second' }, _meta: { version: 3 } });
     // The log holds one event per version: the one planned on the stale state (version 2) is gone.
-    expect(
-      world.eventLog
-        .list()
-        .map((e) => e.version)
-        .sort(),
-    ).toEqual([1, 2, 3]);
+    expect(loggedVersions(world)).toEqual([1, 2, 3]);
     expect(
       world.eventLog
         .list()
@@ -303,22 +315,8 @@ describe('applyBatch (the batch path of exactly-once), over in-memory store and 
 });
 
 describe("applyBatch with the process's state cache (states it wrote last, read instead of the store)", () => {
-  function cachedWorld(validate: (subject: string, doc: Record<string, unknown>) => string[] = () => []) {
-    const store = new MemoryEntityStore();
-    const eventLog = new MemoryEventLog();
-    const deps = { store, eventLog, validate, now: () => NOW, states: createStateCache(100) };
-    return { store, eventLog, deps, apply: (intents: readonly ChangeIntent[]) => applyBatch(deps, intents) };
-  }
-  /** Another writer (a backfill, another process) moves the entity on in the store alone. */
-  const otherWriter = (world: ReturnType<typeof cachedWorld>, change: ChangeIntent) => {
-    const key = `order/${change.key}`;
-    const plan = planChange(change, world.store.entities.get(key) ?? null, NOW, () => []) as Extract<ChangePlan, { kind: 'write' }>;
-    world.store.entities.set(key, plan.next);
-    if (plan.event) world.eventLog.events.set(plan.event.id, { event: plan.event, published: true });
-  };
-
   it('a state it wrote is not read back for the next change of the entity', async () => {
-    const world = cachedWorld();
+    const world = setUp({ states: true });
     await world.apply([full('o-1', '0001', { status: 'NEW' }), full('o-2', '0001', { status: 'NEW' })]);
     expect(world.store.reads).toEqual(['o-1', 'o-2']);
     expect(outcomes(await world.apply([partial('o-1', '0002', { status: 'PAID' }), full('o-3', '0001', { status: 'NEW' })]))).toEqual(['applied', 'applied']);
@@ -333,18 +331,13 @@ describe("applyBatch with the process's state cache (states it wrote last, read 
   });
 
   it('a change planned on a kept state that moved on loses its write and is redone on the stored one', async () => {
-    const world = cachedWorld();
+    const world = setUp({ states: true });
     await world.apply([full('o-1', '0001', { status: 'NEW', note: 'first' })]);
-    otherWriter(world, full('o-1', '0005', { status: 'SHIPPED' }, { sourceId: 'raw.other' }));
+    writeElsewhere(world, full('o-1', '0005', { status: 'SHIPPED' }, { sourceId: 'raw.other' }));
     const [result] = await world.apply([partial('o-1', '0002', { note: 'second' })]);
     expect(result).toMatchObject({ outcome: 'applied', event: { version: 3, before: { status: 'SHIPPED', note: 'first' } } });
     expect(world.store.state('order', 'o-1')).toMatchObject({ data: { status: 'SHIPPED', note: 'second' }, _meta: { version: 3 } });
-    expect(
-      world.eventLog
-        .list()
-        .map((e) => e.version)
-        .sort(),
-    ).toEqual([1, 2, 3]);
+    expect(loggedVersions(world)).toEqual([1, 2, 3]);
     // What the redo wrote is not kept (it went through the one-by-one path): the next batch reads it.
     await world.apply([partial('o-1', '0003', { note: 'third' })]);
     expect(world.store.reads.filter((k) => k === 'o-1').length).toBeGreaterThan(1);
@@ -352,27 +345,27 @@ describe("applyBatch with the process's state cache (states it wrote last, read 
   });
 
   it('a change the kept state calls a duplicate is applied when the store does not hold it', async () => {
-    const world = cachedWorld();
+    const world = setUp({ states: true });
     const created = full('o-1', '0001', { status: 'NEW' });
     const paid = partial('o-1', '0002', { status: 'PAID' });
     await world.apply([created, paid]);
     // The store lost the second write (restored from a backup): the kept state still has it.
     world.store.entities.clear();
-    otherWriter(world, created);
+    writeElsewhere(world, created);
     expect(outcomes(await world.apply([paid]))).toEqual(['applied']);
     expect(world.store.state('order', 'o-1')).toMatchObject({ data: { status: 'PAID' }, _meta: { version: 2 } });
   });
 
   it('a change the kept state makes invalid is applied when the stored state makes it valid', async () => {
-    const world = cachedWorld((_subject, doc) => (doc.c !== undefined && doc.b === undefined ? ['c needs b'] : []));
+    const world = setUp({ states: true, validate: (_subject, doc) => (doc.c !== undefined && doc.b === undefined ? ['c needs b'] : []) });
     await world.apply([full('o-1', '0001', { a: 1 })]);
-    otherWriter(world, full('o-1', '0001', { b: 2 }, { sourceId: 'raw.other' }));
+    writeElsewhere(world, full('o-1', '0001', { b: 2 }, { sourceId: 'raw.other' }));
     expect(outcomes(await world.apply([partial('o-1', '0002', { c: 3 })]))).toEqual(['applied']);
     expect(world.store.state('order', 'o-1')).toMatchObject({ data: { a: 1, b: 2, c: 3 }, _meta: { version: 3 } });
   });
 
   it('a duplicate the store confirms stays a duplicate, and the kept state stays', async () => {
-    const world = cachedWorld();
+    const world = setUp({ states: true });
     const created = full('o-1', '0001', { status: 'NEW' });
     await world.apply([created]);
     expect(outcomes(await world.apply([created]))).toEqual(['duplicate']);
