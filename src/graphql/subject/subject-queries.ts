@@ -75,11 +75,12 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         requireSubjectRead(ctx.principal, subject);
         const first = pageSize(args.first, ctx.services.maxPageSize);
         const afterVersion = args.after ? decodeVersionCursor(args.after) : 0;
-        const filter = { subject, key: args.id };
+        const filter = await appliedEvents(ctx, subject, args.id);
+        if (!filter) return { edges: [], totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null } };
         const events = ctx.services.eventLog.collection;
         const [docs, totalCount] = await Promise.all([
           events
-            .find({ ...filter, version: { $gt: afterVersion } })
+            .find({ $and: [filter, { version: { $gt: afterVersion } }] })
             .sort({ version: 1 })
             .limit(first + 1)
             .toArray(),
@@ -138,12 +139,29 @@ function toEvent(doc: LoggedEvent): CanonicalEvent {
  * commit has its own, and "as of 10:00" means the business's 10:00.
  */
 async function stateAsOf(ctx: ApiContext, subject: string, key: string, asOf: string): Promise<StoredEntity | null> {
+  const applied = await appliedEvents(ctx, subject, key);
+  if (!applied) return null;
   const [doc] = await ctx.services.eventLog.collection
-    .find({ subject, key, sourceTsMs: { $lte: Date.parse(asOf) } })
+    .find({ $and: [applied, { sourceTsMs: { $lte: Date.parse(asOf) } }] })
     .sort({ version: -1 })
     .limit(1)
     .toArray();
   if (!doc?.after) return null;
   const event = toEvent(doc);
   return entityFromEvent(event, event.after!, event.version, false);
+}
+
+/**
+ * The event-log filter of one entity's applied changes; null when none is applied yet. An event
+ * is logged before its state write (the log is the outbox), so for a few milliseconds the log can
+ * hold an event whose write is still in flight (a version above the state's) or lost a race to
+ * another writer's event of the same version (it is discarded right after). Neither happened, so
+ * history and as-of reads stop at the state's version, and at that version take only the event
+ * the state names.
+ */
+async function appliedEvents(ctx: ApiContext, subject: string, key: string): Promise<Filter | null> {
+  const state = await ctx.loaders.entity(subject).load(key);
+  if (!state) return null;
+  const { version, lastEventId } = state._meta;
+  return { subject, key, version: { $lte: version }, $nor: [{ version, _id: { $ne: lastEventId } }] };
 }

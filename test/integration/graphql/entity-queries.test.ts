@@ -1,5 +1,6 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { EVENT_LOG_COLLECTION, type LoggedEvent } from '../../../src/events/event-log';
 import { startApiHarness, type ApiHarness } from '../../support/api-harness';
 import { mongoChange, pgChange, produce } from '../../support/debezium-messages';
 import { startIngestionHarness, specFromFile, type IngestionHarness } from '../../support/ingestion-harness';
@@ -147,6 +148,42 @@ describe('GraphQL entity queries over canonical state', () => {
     expect(asOf.data!.order).toEqual({ customer: { email: 'b@x.io' }, _meta: { version: 2 } });
     const before = await api.query<{ order: null }>(`{ order(id: "${oid(1)}", asOf: "2000-01-01T00:00:00Z") { id } }`);
     expect(before.data!.order).toBeNull();
+  });
+
+  it('leaves out of history and as-of reads an event whose state write is in flight or lost a race', async () => {
+    // The event log is written before the state, so for a few milliseconds it can hold an event of
+    // the state's version that lost to another writer's (discarded right after) and one whose
+    // write has not happened yet. These two stand in for that window.
+    const events = ingest.db.collection<LoggedEvent>(EVENT_LOG_COLLECTION);
+    const applied = await events
+      .find({ key: oid(1) })
+      .sort({ version: 1 })
+      .toArray();
+    const latest = applied.at(-1)!;
+    const late = new Date(latest.sourceTsMs! + 1000);
+    const unapplied = [
+      { ...latest, _id: `${latest._id}-lost`, after: { ...latest.after, customer: { email: 'lost@x.io' } } },
+      { ...latest, _id: `${latest._id}-in-flight`, version: latest.version + 1, sourceTsMs: late.getTime() },
+    ];
+    await events.insertMany(unapplied);
+    try {
+      const { data } = await api.query<{ orderHistory: { totalCount: number; edges: { node: { version: number; node: { customer: { email: string } } } }[] } }>(
+        `{ orderHistory(id: "${oid(1)}", first: 10) { totalCount edges { node { version node { customer { email } } } } } }`,
+      );
+      expect(data!.orderHistory.totalCount).toBe(applied.length);
+      expect(data!.orderHistory.edges.map((e) => [e.node.version, e.node.node.customer.email])).toEqual(
+        applied.map((e) => [e.version, (e.after as { customer: { email: string } }).customer.email]),
+      );
+      const asOf = await api.query<{ order: { customer: { email: string }; _meta: { version: number } } }>(
+        `{ order(id: "${oid(1)}", asOf: "${new Date(late.getTime() + 1000).toISOString()}") { customer { email } _meta { version } } }`,
+      );
+      expect(asOf.data!.order).toEqual({
+        customer: { email: (latest.after as { customer: { email: string } }).customer.email },
+        _meta: { version: latest.version },
+      });
+    } finally {
+      await events.deleteMany({ _id: { $in: unapplied.map((e) => e._id) } });
+    }
   });
 
   it('hides soft-deleted entities unless asked', async () => {
