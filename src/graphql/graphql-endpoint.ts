@@ -22,6 +22,7 @@ import { createFormatError } from './format-error';
 import { createSharedSubscriptions, type SharedSubscriptions } from './shared-subscriptions';
 import { slowSubscriberOnError } from '../subscriptions/slow-subscriber-close';
 import { serveGraphqlWs } from './ws-transport';
+import { graphqlHttpListener } from './graphql-http';
 import type { SchemaGateway } from './schema-gateway';
 
 /**
@@ -37,6 +38,7 @@ export interface GraphqlEndpoint {
 }
 
 export async function mountGraphqlEndpoint(options: {
+  /** The app serving every other route: the server's request listener, behind the endpoint's own (graphql-http.ts). */
   readonly app: Express;
   readonly httpServer: http.Server;
   readonly path: string;
@@ -121,6 +123,19 @@ export async function mountGraphqlEndpoint(options: {
     }),
     httpLimits.errorHandler,
   );
+  // A plain JSON POST to the path is answered before express, with the same checks (graphql-http.ts);
+  // the app stays the server's listener for everything else.
+  const listener = graphqlHttpListener({
+    path: options.path,
+    apollo,
+    checks: httpLimits.checks,
+    maxBodyBytes: limits.maxBodyBytes,
+    context: async (req, principal) => createContext(options.services, principal, requestScope(req, log)),
+    next: options.app,
+    logger: log,
+  });
+  options.httpServer.removeListener('request', options.app);
+  options.httpServer.on('request', listener);
   log.info({ path: options.path }, 'GraphQL endpoint mounted (HTTP + graphql-ws)');
   return {
     subscriptions,
