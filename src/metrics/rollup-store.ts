@@ -48,15 +48,86 @@ export interface EntityChange {
   readonly changeTsMs: number | null;
 }
 
+/** A contribution document as the code works with it (read from either stored form). */
 export interface ContributionDoc {
   _id: string;
   metric: string;
   k: string;
   v: number;
   rows: { b: string; a: MemberAgg }[];
+  /** Every bucket the entity may still occupy: the rows' buckets and those it may not have left yet. */
   touched: string[];
   dirty: boolean;
   rev: number;
+  /** Stored before `r` existed (`k`, `rows`, `touched` as fields): its `dirty` clear writes `touched` again. */
+  legacy?: true;
+}
+
+/**
+ * A contribution document as stored. `r`: the rows as one JSON string of `[b, n, s]` (a row whose
+ * min and max are its sum) or `[b, n, s, lo, hi]`, `b` the bucket id without the metric's
+ * `<name>@<version>/` prefix; `x`: the same for the buckets in `touched` that are not a row's,
+ * left out when there are none. The entity key is the `_id` after `<metric>|`. A document written
+ * before this form holds `k`, `rows` ({b, a} documents) and `touched` instead, and is read as such.
+ */
+export interface StoredContribution {
+  _id: string;
+  metric: string;
+  v: number;
+  r?: string;
+  x?: string;
+  k?: string;
+  rows?: { b: string; a: MemberAgg }[];
+  touched?: string[];
+  dirty: boolean;
+  rev: number;
+}
+
+type StoredRow = [string, number, string | null] | [string, number, string | null, string | null, string | null];
+
+/** The stored form of a contribution (see StoredContribution). */
+export function encodeContribution(doc: ContributionDoc): StoredContribution {
+  const prefix = doc.metric.length + 1;
+  const rowBuckets = new Set<string>();
+  const rows = doc.rows.map(({ b, a }): StoredRow => {
+    rowBuckets.add(b);
+    return a.lo === a.s && a.hi === a.s ? [b.slice(prefix), a.n, a.s] : [b.slice(prefix), a.n, a.s, a.lo, a.hi];
+  });
+  const extra = doc.touched.filter((b) => !rowBuckets.has(b)).map((b) => b.slice(prefix));
+  return {
+    _id: doc._id,
+    metric: doc.metric,
+    v: doc.v,
+    r: JSON.stringify(rows),
+    ...(extra.length > 0 ? { x: JSON.stringify(extra) } : {}),
+    dirty: doc.dirty,
+    rev: doc.rev,
+  };
+}
+
+/** A stored contribution, in whichever form it was written. */
+export function decodeContribution(stored: StoredContribution): ContributionDoc {
+  const k = stored.k ?? stored._id.slice(stored.metric.length + 1);
+  if (stored.r === undefined) {
+    return {
+      _id: stored._id,
+      metric: stored.metric,
+      k,
+      v: stored.v,
+      rows: stored.rows ?? [],
+      touched: stored.touched ?? [],
+      dirty: stored.dirty,
+      rev: stored.rev,
+      legacy: true,
+    };
+  }
+  const prefix = `${stored.metric}/`;
+  const rows = (JSON.parse(stored.r) as StoredRow[]).map((row) => ({
+    b: prefix + row[0],
+    a: row.length === 3 ? { n: row[1], s: row[2], lo: row[2], hi: row[2] } : { n: row[1], s: row[2], lo: row[3], hi: row[4] },
+  }));
+  const extra = stored.x === undefined ? [] : (JSON.parse(stored.x) as string[]).map((b) => prefix + b);
+  return { _id: stored._id, metric: stored.metric, k, v: stored.v, rows, touched: [...rows.map((r) => r.b), ...extra], dirty: stored.dirty, rev: stored.rev };
 }
 
 export interface BucketDoc extends BucketSummary {
@@ -136,7 +207,7 @@ export interface ApplyResult {
 }
 
 export interface RollupStore {
-  readonly contributions: Collection<ContributionDoc>;
+  readonly contributions: Collection<StoredContribution>;
   readonly buckets: Collection<BucketDoc>;
   ensureIndexes(): Promise<void>;
   /** Applies entity states to one metric: only a version newer than the stored one counts. */
@@ -148,7 +219,7 @@ export interface RollupStore {
 }
 
 export function createRollupStore(db: Db): RollupStore {
-  const contributions = db.collection<ContributionDoc>(CONTRIBUTIONS_COLLECTION);
+  const contributions = db.collection<StoredContribution>(CONTRIBUTIONS_COLLECTION);
   const buckets = db.collection<BucketDoc>(BUCKETS_COLLECTION);
   const contributionId = (metric: string, key: string) => `${metric}|${key}`;
 
@@ -156,7 +227,10 @@ export function createRollupStore(db: Db): RollupStore {
     const found = new Map<string, ContributionDoc>();
     if (keys.length === 0) return found;
     const docs = await contributions.find({ _id: { $in: keys.map((k) => contributionId(metric, k)) } }).toArray();
-    for (const doc of docs) found.set(doc.k, doc);
+    for (const stored of docs) {
+      const doc = decodeContribution(stored);
+      found.set(doc.k, doc);
+    }
     return found;
   }
 
@@ -267,11 +341,13 @@ export function createRollupStore(db: Db): RollupStore {
       for (const bucket of new Set([...doc.touched, ...rows.keys()])) add(bucket, { k: doc.k, v: doc.v, a: rows.get(bucket) ?? null });
     }
     const written = await writeBuckets(metric, puts);
-    const clears = [...docs.values()].map(
-      (doc): AnyBulkWriteOperation<ContributionDoc> => ({
-        updateOne: { filter: { _id: doc._id, rev: doc.rev }, update: { $set: { dirty: false, touched: doc.rows.map((r) => r.b), rev: doc.rev + 1 } } },
-      }),
-    );
+    // The clear shrinks `touched` to the rows' buckets: in the stored form, by dropping `x`.
+    const clears = [...docs.values()].map((doc): AnyBulkWriteOperation<StoredContribution> => {
+      const filter = { _id: doc._id, rev: doc.rev };
+      if (doc.legacy) return { updateOne: { filter, update: { $set: { dirty: false, touched: doc.rows.map((r) => r.b), rev: doc.rev + 1 } } } };
+      const shrinks = doc.touched.length > doc.rows.length;
+      return { updateOne: { filter, update: { $set: { dirty: false, rev: doc.rev + 1 }, ...(shrinks ? { $unset: { x: '' as const } } : {}) } } };
+    });
     if (clears.length > 0) await contributions.bulkWrite(clears, { ordered: false });
     return written;
   }
@@ -303,7 +379,10 @@ export function createRollupStore(db: Db): RollupStore {
           metric.key,
           pending.map((c) => c.key),
         );
-        const writes: CasWrite<ContributionDoc>[] = [];
+        const writes: CasWrite<StoredContribution>[] = [];
+        const nextOf = new Map<string, ContributionDoc>();
+        /** Written with the buckets already right: a newer version whose contribution is the settled one's. */
+        const unchanged = new Set<string>();
         for (const change of pending) {
           const current = stored.get(change.key);
           if (current && change.version <= current.v) {
@@ -312,6 +391,16 @@ export function createRollupStore(db: Db): RollupStore {
             continue;
           }
           const rows = [...metric.contributionsOf(change.data, change.changeTsMs)].map(([b, { agg }]) => ({ b, a: agg }));
+          if (current && !current.dirty && sameRows(current, rows)) {
+            // Its buckets already hold these rows (at an older version): only the version moves on,
+            // so an older state arriving later is still refused; no bucket is written and nothing is dirty.
+            const next: ContributionDoc = { ...current, v: change.version, rows, touched: rows.map((r) => r.b), rev: current.rev + 1 };
+            delete next.legacy;
+            nextOf.set(next._id, next);
+            unchanged.add(next._id);
+            writes.push({ next: encodeContribution(next), storedRev: current.rev });
+            continue;
+          }
           const touched = [...new Set([...(current?.touched ?? []), ...(current?.rows ?? []).map((r) => r.b), ...rows.map((r) => r.b)])];
           const next: ContributionDoc = {
             _id: contributionId(metric.key, change.key),
@@ -323,22 +412,23 @@ export function createRollupStore(db: Db): RollupStore {
             dirty: true,
             rev: (current?.rev ?? 0) + 1,
           };
-          writes.push({ next, storedRev: current?.rev ?? null });
+          nextOf.set(next._id, next);
+          writes.push({ next: encodeContribution(next), storedRev: current?.rev ?? null });
         }
         if (writes.length === 0) break;
         const result = await compareAndSetMany(contributions, writes, async (docs) => {
           const after = await readContributions(
             metric.key,
-            docs.map((doc) => doc.k),
+            docs.map((doc) => nextOf.get(doc._id)!.k),
           );
           return (doc) => {
-            const now = after.get(doc.k);
+            const now = after.get(nextOf.get(doc._id)!.k);
             return now !== undefined && now.v === doc.v && now.rev === doc.rev;
           };
         });
-        for (const doc of result.written) toSettle.set(doc.k, doc);
+        for (const { _id } of result.written) if (!unchanged.has(_id)) toSettle.set(nextOf.get(_id)!.k, nextOf.get(_id)!);
         applied += result.written.length;
-        pending = result.lost.map((doc) => latest.get(doc.k)!);
+        pending = result.lost.map((doc) => latest.get(nextOf.get(doc._id)!.k)!);
       }
       const written = await settle(metric, toSettle);
       return { applied, skipped, buckets: written };
@@ -349,7 +439,7 @@ export function createRollupStore(db: Db): RollupStore {
       for (;;) {
         const dirty = await contributions.find({ metric: metric.key, dirty: true }).limit(500).toArray();
         if (dirty.length === 0) return total;
-        await settle(metric, new Map(dirty.map((doc) => [doc.k, doc])));
+        await settle(metric, new Map(dirty.map((stored) => decodeContribution(stored)).map((doc) => [doc.k, doc])));
         total += dirty.length;
         if (dirty.length < 500) return total;
       }
@@ -395,6 +485,16 @@ export async function compareAndSetMany<T extends { _id: string; rev: number }>(
   if (done === ops.length) return { written: docs, lost: [] };
   const ours = await isOurs(docs);
   return { written: docs.filter(ours), lost: docs.filter((doc) => !ours(doc)) };
+}
+
+/** Whether `rows` are exactly the settled contribution's rows and it occupies no other bucket. */
+function sameRows(current: ContributionDoc, rows: readonly { b: string; a: MemberAgg }[]): boolean {
+  if (current.rows.length !== rows.length || current.touched.length !== new Set(current.touched).size || current.touched.length !== rows.length) return false;
+  const stored = new Map(current.rows.map((r) => [r.b, r.a]));
+  return rows.every(({ b, a }) => {
+    const was = stored.get(b);
+    return was !== undefined && was.n === a.n && was.s === a.s && was.lo === a.lo && was.hi === a.hi;
+  });
 }
 
 function view(doc: BucketDoc): BucketView {

@@ -2,7 +2,14 @@ import { isDeepStrictEqual } from 'node:util';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { changeOfState, statePages } from '../../../src/metrics/backfill';
-import { BUCKETS_COLLECTION, membersOf, type BucketDoc } from '../../../src/metrics/rollup-store';
+import {
+  BUCKETS_COLLECTION,
+  CONTRIBUTIONS_COLLECTION,
+  decodeContribution,
+  membersOf,
+  type BucketDoc,
+  type StoredContribution,
+} from '../../../src/metrics/rollup-store';
 import { createReliabilityWorld, expectReliable, sleep, type ReliabilityWorld } from '../../support/reliability-harness';
 import { compiledMetric, recomputedCounts, startServingWithMetrics, storedCounts } from '../../support/metrics-world';
 import { createLeftovers } from '../../support/test-env';
@@ -165,10 +172,12 @@ describe('reliability: metric version lifecycle under a live stream', () => {
           for (const entry of wanted.get(id) ?? []) keys.add(entry.split('@')[0]!);
           return { id, rev: bucket?.rev, stored: bucket && members.map((m) => `${m.k}@${m.v}${m.g ? 'x' : ''}`), recomputed: wanted.get(id) ?? [] };
         });
-        const contributions = await w.db
-          .collection<{ _id: string; k: string; v: number; rev: number; dirty: boolean; rows: { b: string }[]; touched: string[] }>('metric_contributions')
-          .find({ _id: { $in: [...keys].map((k) => `${metric.key}|${k}`) } })
-          .toArray();
+        const contributions = (
+          await w.db
+            .collection<StoredContribution>(CONTRIBUTIONS_COLLECTION)
+            .find({ _id: { $in: [...keys].map((k) => `${metric.key}|${k}`) } })
+            .toArray()
+        ).map(decodeContribution);
         return {
           buckets: out,
           contributions: contributions.map((c) => ({ k: c.k, v: c.v, rev: c.rev, dirty: c.dirty, rows: c.rows.map((r) => r.b), touched: c.touched })),

@@ -6,7 +6,7 @@ import { compileMetric } from '../../../src/metrics/aggregation';
 import { computeFromState } from '../../../src/metrics/backfill';
 import { validateMetricDefinition, type MetricDefinition } from '../../../src/metrics/metric-definition';
 import { createMetricsService, type MetricsService } from '../../../src/metrics/metrics-service';
-import { BUCKET_SUMMARY_PROJECTION, createRollupStore } from '../../../src/metrics/rollup-store';
+import { BUCKET_SUMMARY_PROJECTION, createRollupStore, decodeContribution, encodeContribution } from '../../../src/metrics/rollup-store';
 import { stateCollectionName } from '../../../src/state/entity-store';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
@@ -153,37 +153,64 @@ describe('metrics property over Kafka and the store', () => {
     expect(await storedBuckets('prop-amount@2')).toEqual(await storedBuckets('prop-amount@1'));
   });
 
-  it('a crash between the contribution write and the bucket writes is repaired by the replay of that change', async () => {
-    const store = createRollupStore(db);
-    const metric = compileMetric(definition({ ...PROPERTY_DEFINITION, version: 3 }));
-    const order = (region: string, price: string) => ({
-      region,
-      created_at: '2024-03-01T10:20:00.000Z',
-      status: 'paid',
-      line_items: [{ sku: 'mug', price, qty: 1 }],
-    });
-    const hour = Date.UTC(2024, 2, 1, 10);
-    const day = Date.UTC(2024, 2, 1);
-    const expect1 = (region: string, sum: string) => ({
-      [`hour|${hour}|${region}|mug`]: { count: 1, sum, min: sum, max: sum },
-      [`day|${day}|${region}|mug`]: { count: 1, sum, min: sum, max: sum },
-    });
-    await store.apply(metric, [{ key: 'x', version: 1, data: order('eu', '5'), changeTsMs: null }]);
-    expect(await storedBuckets(metric.key)).toEqual(expect1('eu', '5'));
-    // Version 2 moves the order to another region; the process dies right after writing its contribution.
-    const rows = [...metric.contributionsOf(order('us', '7.5'), null)].map(([b, { agg }]) => ({ b, a: agg }));
-    const stored = (await store.contributions.findOne({ _id: `${metric.key}|x` }))!;
-    await store.contributions.replaceOne(
-      { _id: stored._id },
-      { ...stored, v: 2, rows, touched: [...stored.touched, ...rows.map((r) => r.b)], dirty: true, rev: stored.rev + 1 },
-    );
-    expect(await storedBuckets(metric.key)).toEqual(expect1('eu', '5'));
-    // Kafka redelivers the uncommitted change: a "duplicate" now, which settles the buckets.
-    expect(await store.apply(metric, [{ key: 'x', version: 2, data: order('us', '7.5'), changeTsMs: null }])).toMatchObject({ applied: 0, skipped: 1 });
-    expect(await storedBuckets(metric.key)).toEqual(expect1('us', '7.5'));
-    expect(await store.contributions.countDocuments({ metric: metric.key, dirty: true })).toBe(0);
-    // A stale older version arriving now changes nothing.
-    await store.apply(metric, [{ key: 'x', version: 1, data: order('eu', '5'), changeTsMs: null }]);
-    expect(await storedBuckets(metric.key)).toEqual(expect1('us', '7.5'));
-  });
+  // The contribution is left as the crashed write stored it: in the current form, or in the form
+  // written before `r` (`k`, `rows`, `touched` as fields), which a process of this version must settle too.
+  it.each([
+    ['current', 3],
+    ['legacy', 4],
+  ] as const)(
+    'a crash between the contribution write and the bucket writes is repaired by the replay of that change (%s stored form)',
+    async (form, version) => {
+      const store = createRollupStore(db);
+      const metric = compileMetric(definition({ ...PROPERTY_DEFINITION, version }));
+      const order = (region: string, price: string) => ({
+        region,
+        created_at: '2024-03-01T10:20:00.000Z',
+        status: 'paid',
+        line_items: [{ sku: 'mug', price, qty: 1 }],
+      });
+      const hour = Date.UTC(2024, 2, 1, 10);
+      const day = Date.UTC(2024, 2, 1);
+      const expect1 = (region: string, sum: string) => ({
+        [`hour|${hour}|${region}|mug`]: { count: 1, sum, min: sum, max: sum },
+        [`day|${day}|${region}|mug`]: { count: 1, sum, min: sum, max: sum },
+      });
+      await store.apply(metric, [{ key: 'x', version: 1, data: order('eu', '5'), changeTsMs: null }]);
+      expect(await storedBuckets(metric.key)).toEqual(expect1('eu', '5'));
+      const settled = decodeContribution((await store.contributions.findOne({ _id: `${metric.key}|x` }))!);
+      expect(settled).toMatchObject({ v: 1, dirty: false, touched: settled.rows.map((r) => r.b) });
+      // Version 2 moves the order to another region; the process dies right after writing its contribution.
+      const rows = [...metric.contributionsOf(order('us', '7.5'), null)].map(([b, { agg }]) => ({ b, a: agg }));
+      const crashed = { ...settled, v: 2, rows, touched: [...settled.touched, ...rows.map((r) => r.b)], dirty: true, rev: settled.rev + 1 };
+      const { _id, ...replacement } =
+        form === 'current'
+          ? encodeContribution(crashed)
+          : { _id: crashed._id, metric: crashed.metric, k: 'x', v: crashed.v, rows: crashed.rows, touched: crashed.touched, dirty: true, rev: crashed.rev };
+      await store.contributions.replaceOne({ _id }, replacement);
+      expect(await storedBuckets(metric.key)).toEqual(expect1('eu', '5'));
+      // Kafka redelivers the uncommitted change: a "duplicate" now, which settles the buckets.
+      expect(await store.apply(metric, [{ key: 'x', version: 2, data: order('us', '7.5'), changeTsMs: null }])).toMatchObject({ applied: 0, skipped: 1 });
+      expect(await storedBuckets(metric.key)).toEqual(expect1('us', '7.5'));
+      expect(await store.contributions.countDocuments({ metric: metric.key, dirty: true })).toBe(0);
+      // The clear shrank `touched` to the new rows' buckets, in the form the document was stored in.
+      const cleared = decodeContribution((await store.contributions.findOne({ _id }))!);
+      expect(cleared).toMatchObject({ v: 2, dirty: false, rows, touched: rows.map((r) => r.b) });
+      // A stale older version arriving now changes nothing.
+      await store.apply(metric, [{ key: 'x', version: 1, data: order('eu', '5'), changeTsMs: null }]);
+      expect(await storedBuckets(metric.key)).toEqual(expect1('us', '7.5'));
+      // A newer version with the same contribution (a change of a field the metric does not read) moves
+      // the version on without writing a bucket, so the older state stays refused.
+      const bucketRevs = async () =>
+        (await db.collection('metric_buckets').find({ metric: metric.key }).sort({ _id: 1 }).toArray()).map((b) => b.rev as number);
+      const revsBefore = await bucketRevs();
+      expect(await store.apply(metric, [{ key: 'x', version: 5, data: { ...order('us', '7.5'), status: 'shipped' }, changeTsMs: null }])).toMatchObject({
+        applied: 1,
+        buckets: [],
+      });
+      expect(await bucketRevs()).toEqual(revsBefore);
+      expect(decodeContribution((await store.contributions.findOne({ _id }))!)).toMatchObject({ v: 5, dirty: false, rows });
+      expect(await store.apply(metric, [{ key: 'x', version: 4, data: order('eu', '5'), changeTsMs: null }])).toMatchObject({ applied: 0, skipped: 1 });
+      expect(await storedBuckets(metric.key)).toEqual(expect1('us', '7.5'));
+    },
+  );
 });
