@@ -41,17 +41,18 @@ export function graphqlHttpListener(options: {
     try {
       body = await readJsonBody(req, maxBodyBytes);
     } catch (error) {
-      if (res.headersSent) return; // the deadline passed while the body was arriving
+      if (checks.timedOut(res)) return;
       if (checks.refuseBody(error, req, res)) return;
       throw error;
     }
-    if (!checks.admitBatch(body, principal, req, res)) return;
+    // OPERATION_TIMEOUT answered while the body was arriving: nothing left to run.
+    if (checks.timedOut(res) || !checks.admitBatch(body, principal, req, res)) return;
     const response = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: 'POST', headers: headerMapOf(req), search: searchOf(req.url ?? ''), body },
       context: () => options.context(req, principal),
     });
     // After OPERATION_TIMEOUT was answered there is nothing more to say to this client.
-    if (res.headersSent) return;
+    if (checks.timedOut(res)) return;
     await write(res, response);
   };
 

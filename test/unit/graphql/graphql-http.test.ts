@@ -67,8 +67,8 @@ describe('GraphQL over HTTP ahead of express', () => {
   };
 
   /** The express chain of the endpoint (graphql-endpoint.ts), marking the answers it gives. */
-  const expressApp = () => {
-    const guards = httpGuards({ access: createAccessPolicy({ apiKeys: [{ key: KEY, role: 'reader', subjects: null }], requireAuth: true }), limits: LIMITS });
+  const expressApp = (limits: ApiLimits) => {
+    const guards = httpGuards({ access: createAccessPolicy({ apiKeys: [{ key: KEY, role: 'reader', subjects: null }], requireAuth: true }), limits });
     const app = express();
     app.use((_req, res, next) => {
       res.setHeader('x-answered-by', 'express');
@@ -78,27 +78,32 @@ describe('GraphQL over HTTP ahead of express', () => {
     return { app, guards };
   };
 
+  /** The express chain alone, and the listener in front of the same chain: their ports. */
+  const serve = async (limits: ApiLimits) => {
+    const reference = await listen(http.createServer(expressApp(limits).app));
+    const { app, guards } = expressApp(limits);
+    const listener = graphqlHttpListener({
+      path: '/graphql',
+      apollo,
+      checks: guards.checks,
+      maxBodyBytes: limits.maxBodyBytes,
+      context: async () => ({}) as ApiContext,
+      next: app,
+      logger: testLogger(),
+    });
+    return { reference, listener: await listen(http.createServer(listener)) };
+  };
+
   beforeAll(async () => {
     apollo = new ApolloServer<ApiContext>({
-      schema: buildSchema('type Query { hello(name: String): String }'),
-      rootValue: { hello: ({ name }: { name?: string }) => `hello ${name ?? 'world'}` },
+      schema: buildSchema('type Query { hello(name: String): String, slow: String }'),
+      rootValue: {
+        hello: ({ name }: { name?: string }) => `hello ${name ?? 'world'}`,
+        slow: () => new Promise((resolve) => setTimeout(() => resolve('late'), 400)),
+      },
     });
     await apollo.start();
-    viaExpress = await listen(http.createServer(expressApp().app));
-    const { app, guards } = expressApp();
-    viaListener = await listen(
-      http.createServer(
-        graphqlHttpListener({
-          path: '/graphql',
-          apollo,
-          checks: guards.checks,
-          maxBodyBytes: LIMITS.maxBodyBytes,
-          context: async () => ({}) as ApiContext,
-          next: app,
-          logger: testLogger(),
-        }),
-      ),
-    );
+    ({ reference: viaExpress, listener: viaListener } = await serve(LIMITS));
   });
   afterAll(async () => {
     for (const server of servers) await new Promise((resolve) => server.close(resolve));
@@ -158,5 +163,16 @@ describe('GraphQL over HTTP ahead of express', () => {
       const [reference, answer] = [await send(viaExpress, sent), await send(viaListener, sent)];
       expect([name, answer.by, answer.status, answer.body]).toEqual([name, 'express', reference.status, reference.body]);
     }
+  });
+
+  it('answers OPERATION_TIMEOUT at the deadline, as the express chain does, and drops the late answer', async () => {
+    const { reference, listener } = await serve({ ...LIMITS, operationTimeoutMs: 50 });
+    const sent: Sent = { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ slow }' }) };
+    const [expected, answer] = await Promise.all([send(reference, sent), send(listener, sent)]);
+    expect([answer.by, answer.status, answer.type, JSON.parse(answer.body)]).toEqual([undefined, 504, expected.type, JSON.parse(expected.body)]);
+    expect(JSON.parse(answer.body).errors[0].extensions.code).toBe('OPERATION_TIMEOUT');
+    // The resolver finishes later; the listener then writes nothing, and serves the next request.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect((await send(listener, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ hello }' }) })).status).toBe(200);
   });
 });
