@@ -12,13 +12,17 @@ import { SUBSCRIBER_TOO_SLOW } from '../subscriptions/subscriber-too-slow-error'
  * Each member has a bounded backlog; a member that falls behind is ended, never buffered forever.
  *
  * Two kinds of member. A {@link DirectMember} (a websocket operation, see ws-transport.ts) is held
- * by the group itself, with no iterator, promise or generator of its own: the group hands it its
- * `next` frames, serializing the payload once per event for the whole group and splicing in only
- * the member's frame head (`{"id":…,"type":"next","payload":`), the bytes graphql-ws would have
- * sent; its backlog is the frames handed to its socket and not yet written out; and the group
- * tells it when it ends (`ended`: the execution finished, failed, or the member fell too far
- * behind). A member joined through {@link SharedSubscriptions.subscribe} gets an iterator of the
- * execution results instead, with a bounded queue.
+ * by the group itself, with no iterator, promise or generator of its own. The group keeps its
+ * direct members by {@link FrameSink} (their socket) and hands each sink, once per event, the
+ * `next` frames of all its members in the group at once: the payload is serialized once per event
+ * for the whole group, and each member's frame is its frame head (`{"id":…`) and that shared tail
+ * (`,"type":"next","payload":…}`), the bytes graphql-ws would have sent. A sink's backlog is the
+ * events handed to it and not yet written out (one count per event, not per frame: every member on
+ * the sink has exactly one frame in each, so no member has more frames waiting than that count);
+ * when it reaches the bound, every member of the group on that sink is ended as too slow. The group
+ * tells a direct member when it ends (`ended`: the execution finished, failed, or the member fell
+ * too far behind). A member joined through {@link SharedSubscriptions.subscribe} gets an iterator
+ * of the execution results instead, with a bounded queue.
  */
 export interface SharedSubscriptions {
   subscribe(args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
@@ -42,14 +46,32 @@ export interface SharedSubscriptions {
 export interface DirectMember {
   /** The member's operation id as JSON text: its frames are `{"id":<quotedId>,"type":"next","payload":<payload>}`. */
   readonly quotedId: string;
-  /** Frames handed to {@link send} and not written out yet; kept by the group. */
-  unwritten: number;
+  /** Where the member's frames go (its socket); members sharing a sink get an event's frames in one call. */
+  readonly sink: FrameSink;
   /** The execution the member belongs to; kept by the group (no key string of its own per member). */
   execution: SharedExecution | null;
-  /** Sends a frame; `written` runs once it is written out (or failed). */
-  send(frame: string, written: (error?: Error) => void): void;
   /** The member was removed by the group: the execution ended (null), failed, or the member fell too far behind. */
   ended(error: Error | null): void;
+}
+
+/** A socket the group writes its direct members' `next` frames to. */
+export interface FrameSink {
+  /**
+   * Sends each of `members`, in order, the frame `{"id":<quotedId>` + `tail.text`, and calls
+   * `written` once when all of them are written out (or could not be: the socket is closed).
+   */
+  sendNext(members: Iterable<DirectMember>, tail: FrameTail, written: () => void): void;
+}
+
+/** What follows the operation id in every member's `next` frame of one event: serialized once, its bytes encoded once. */
+export class FrameTail {
+  private encoded: Buffer | null = null;
+
+  constructor(readonly text: string) {}
+
+  get bytes(): Buffer {
+    return (this.encoded ??= Buffer.from(this.text));
+  }
 }
 
 /** A running shared execution, as its direct members see it (opaque). */
@@ -58,9 +80,44 @@ export interface SharedExecution {
 }
 
 interface Group extends SharedExecution {
-  readonly members: Set<QueuedMember | DirectMember>;
+  /** Members reading through an iterator. */
+  readonly queued: Set<QueuedMember>;
+  /** Direct members, by the sink their frames go to. */
+  readonly sinks: Map<FrameSink, SinkMembers>;
+  /** Direct members in {@link sinks}. */
+  direct: number;
   readonly source: AsyncIterableIterator<ExecutionResult>;
 }
+
+/** A group's direct members on one sink, and the events handed to it and not written out yet. */
+interface SinkMembers {
+  readonly members: Set<DirectMember>;
+  unwritten: number;
+}
+
+const sizeOf = (group: Group) => group.queued.size + group.direct;
+
+const addMember = (group: Group, member: QueuedMember | DirectMember) => {
+  if (member instanceof QueuedMember) {
+    group.queued.add(member);
+    return;
+  }
+  member.execution = group;
+  const on = group.sinks.get(member.sink);
+  if (on) on.members.add(member);
+  else group.sinks.set(member.sink, { members: new Set([member]), unwritten: 0 });
+  group.direct += 1;
+};
+
+/** Removes a member; false: it was not in the group. */
+const removeMember = (group: Group, member: QueuedMember | DirectMember): boolean => {
+  if (member instanceof QueuedMember) return group.queued.delete(member);
+  const on = group.sinks.get(member.sink);
+  if (!on?.members.delete(member)) return false;
+  if (on.members.size === 0) group.sinks.delete(member.sink);
+  group.direct -= 1;
+  return true;
+};
 
 /** A member read through an iterator. */
 class QueuedMember {
@@ -114,52 +171,54 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
       for (;;) {
         const next = await group.source.next();
         if (next.done) break;
-        // Everything after the operation id, once per event for the whole group.
-        let tail: string | null = null;
-        for (const member of group.members) {
-          if (member instanceof QueuedMember) {
-            if (member.queue.length >= maxQueued) {
-              member.error = tooSlow();
-              group.members.delete(member);
-            } else {
-              member.queue.push(next.value);
-            }
-            member.wake?.();
-          } else if (member.unwritten >= maxQueued) {
-            group.members.delete(member);
-            member.ended(tooSlow());
+        for (const member of group.queued) {
+          if (member.queue.length >= maxQueued) {
+            member.error = tooSlow();
+            group.queued.delete(member);
           } else {
-            tail ??= `,"type":"next","payload":${serializePayload(next.value)}}`;
-            member.unwritten += 1;
-            member.send(`{"id":${member.quotedId}${tail}`, () => {
-              member.unwritten -= 1;
-            });
+            member.queue.push(next.value);
           }
+          member.wake?.();
         }
-        if (group.members.size === 0) break;
+        // Everything after the operation id, once per event for the whole group.
+        let tail: FrameTail | null = null;
+        for (const [sink, on] of group.sinks) {
+          if (on.unwritten >= maxQueued) {
+            group.sinks.delete(sink);
+            group.direct -= on.members.size;
+            for (const member of on.members) member.ended(tooSlow());
+            continue;
+          }
+          tail ??= new FrameTail(`,"type":"next","payload":${serializePayload(next.value)}}`);
+          on.unwritten += 1;
+          sink.sendNext(on.members, tail, () => {
+            on.unwritten -= 1;
+          });
+        }
+        if (sizeOf(group) === 0) break;
       }
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
     } finally {
       if (groups.get(key) === group) groups.delete(key);
-      const members = [...group.members];
-      group.members.clear();
-      for (const member of members) {
-        if (member instanceof QueuedMember) {
-          member.error ??= failure;
-          member.done = true;
-          member.wake?.();
-        } else {
-          member.ended(failure);
-        }
+      const queued = [...group.queued];
+      const direct = [...group.sinks.values()].flatMap((on) => [...on.members]);
+      group.queued.clear();
+      group.sinks.clear();
+      group.direct = 0;
+      for (const member of queued) {
+        member.error ??= failure;
+        member.done = true;
+        member.wake?.();
       }
+      for (const member of direct) member.ended(failure);
       await group.source.return?.();
     }
   };
 
   const leave = async (key: string, group: Group, member: QueuedMember | DirectMember) => {
-    if (!group.members.delete(member)) return;
-    if (group.members.size === 0 && groups.get(key) === group) {
+    if (!removeMember(group, member)) return;
+    if (sizeOf(group) === 0 && groups.get(key) === group) {
       groups.delete(key);
       await group.source.return?.();
     }
@@ -174,8 +233,7 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
     for (;;) {
       const existing = groups.get(key);
       if (existing) {
-        existing.members.add(member);
-        if (!(member instanceof QueuedMember)) member.execution = existing;
+        addMember(existing, member);
         return existing;
       }
       const pending = starting.get(key);
@@ -192,8 +250,8 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
     }
     if (!(Symbol.asyncIterator in result)) return result;
     started += 1;
-    const group: Group = { key, members: new Set([member]), source: result };
-    if (!(member instanceof QueuedMember)) member.execution = group;
+    const group: Group = { key, queued: new Set(), sinks: new Map(), direct: 0, source: result };
+    addMember(group, member);
     groups.set(key, group);
     void pump(key, group);
     return group;
@@ -206,7 +264,7 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
       if (key === null) return subscribe(args) as Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult>;
       const member = new QueuedMember();
       const group = await join(key, () => args, member);
-      if (!('members' in group)) return group;
+      if (!('sinks' in group)) return group;
       return new MemberIterator(member, async () => {
         member.done = true;
         await leave(key, group, member);
@@ -214,7 +272,7 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
     },
     async attach(key, args, member) {
       const group = await join(key, args, member);
-      return 'members' in group ? null : group;
+      return 'sinks' in group ? null : group;
     },
     async detach(member) {
       const group = member.execution as Group | null;

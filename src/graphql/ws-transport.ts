@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { GraphQLError, getOperationAST, type ExecutionArgs, type ExecutionResult, type GraphQLFormattedError } from 'graphql';
 import {
   CloseCode,
@@ -16,7 +17,7 @@ import {
 import type { WebSocket, WebSocketServer } from 'ws';
 import type { Logger } from '../logger';
 import { closeReason, type WsContext, type WsExtra } from './limits/ws-guards';
-import { serializePayload, type DirectMember, type SharedExecution, type SharedSubscriptions } from './shared-subscriptions';
+import { serializePayload, type DirectMember, type FrameSink, type FrameTail, type SharedExecution, type SharedSubscriptions } from './shared-subscriptions';
 
 /**
  * graphql-ws on `ws` sockets, with shareable subscriptions answered outside graphql-ws's
@@ -105,7 +106,7 @@ export function serveGraphqlWs(options: WsTransportOptions): WsTransport {
     for (const client of wsServer.clients) client.close(CloseCode.InternalServerError, internalErrorReason(error));
   });
   wsServer.on('connection', (socket: WebSocket, request: http.IncomingMessage) => {
-    const connection = new Connection(socket, transport);
+    const connection = new Connection(socket, request.socket, transport);
     connections.set(socket, connection);
     socket.once('error', (error) => {
       logger.error({ err: error }, 'websocket error: closing the connection');
@@ -176,15 +177,64 @@ interface Handoff {
   readonly completed: boolean;
 }
 
-/** One socket: its graphql-ws context once acknowledged. */
-class Connection {
+/** `{"id":`: how every member frame starts. */
+const FRAME_START = Buffer.from('{"id":');
+
+/**
+ * One socket: its graphql-ws context once acknowledged, and the sink of its direct members'
+ * frames.
+ *
+ * An event's `next` frames for all of this socket's members in a shared execution are built into
+ * one buffer (each a complete unmasked text frame, RFC 6455 section 5.2) and written to the
+ * underlying stream in one write, after whatever `ws` wrote before and before whatever it writes
+ * after: without per-message compression `ws` writes each message to that stream synchronously as
+ * it is sent, so the stream's order is the order of the sends. With a compression extension
+ * negotiated (`ws` then queues messages while it compresses) every frame goes through `ws` instead.
+ */
+class Connection implements FrameSink {
   ctx: WsContext | null = null;
   private handoff: Handoff | null = null;
 
   constructor(
     readonly socket: WebSocket,
+    /** The stream `ws` reads and writes (the upgraded request's socket). */
+    private readonly stream: Duplex,
     readonly transport: Transport,
   ) {}
+
+  sendNext(members: Iterable<DirectMember>, tail: FrameTail, written: () => void): void {
+    const { socket } = this;
+    if (socket.readyState !== socket.OPEN) {
+      written();
+      return;
+    }
+    if (socket.extensions !== '') {
+      let last: DirectMember | null = null;
+      for (const member of members) {
+        if (last) socket.send(`{"id":${last.quotedId}${tail.text}`);
+        last = member;
+      }
+      if (last) socket.send(`{"id":${last.quotedId}${tail.text}`, () => written());
+      else written();
+      return;
+    }
+    const bytes = tail.bytes;
+    let total = 0;
+    for (const member of members) {
+      const length = FRAME_START.length + Buffer.byteLength(member.quotedId) + bytes.length;
+      total += frameHeaderLength(length) + length;
+    }
+    const frames = Buffer.allocUnsafe(total);
+    let at = 0;
+    for (const member of members) {
+      const idLength = Buffer.byteLength(member.quotedId);
+      at = writeFrameHeader(frames, at, FRAME_START.length + idLength + bytes.length);
+      at += FRAME_START.copy(frames, at);
+      at += frames.write(member.quotedId, at);
+      at += bytes.copy(frames, at);
+    }
+    this.stream.write(frames, () => written());
+  }
 
   takeHandoff(id: string): Handoff | null {
     const handoff = this.handoff;
@@ -263,6 +313,28 @@ class Connection {
   }
 }
 
+/** Bytes of an unmasked frame header for a payload of `length` bytes: 7-bit, 16-bit or 64-bit length. */
+function frameHeaderLength(length: number): number {
+  return length < 126 ? 2 : length < 65536 ? 4 : 10;
+}
+
+/** Writes the header of an unmasked, final text frame of `length` payload bytes at `at`; returns where the payload starts. */
+function writeFrameHeader(target: Buffer, at: number, length: number): number {
+  target[at] = 0x81; // FIN, opcode 1 (text)
+  if (length < 126) {
+    target[at + 1] = length;
+    return at + 2;
+  }
+  if (length < 65536) {
+    target[at + 1] = 126;
+    target.writeUInt16BE(length, at + 2);
+    return at + 4;
+  }
+  target[at + 1] = 127;
+  target.writeBigUInt64BE(BigInt(length), at + 2);
+  return at + 10;
+}
+
 const PENDING = 0;
 const LIVE = 1;
 const OVER = 2;
@@ -275,7 +347,6 @@ const OVER = 2;
  */
 class WsMember implements DirectMember {
   readonly quotedId: string;
-  unwritten = 0;
   execution: SharedExecution | null = null;
   private state: typeof PENDING | typeof LIVE | typeof OVER = PENDING;
 
@@ -301,8 +372,8 @@ class WsMember implements DirectMember {
     this.connection.transport.options.counter?.started();
   }
 
-  send(frame: string, written: (error?: Error) => void): void {
-    this.connection.socket.send(frame, written);
+  get sink(): FrameSink {
+    return this.connection;
   }
 
   ended(error: Error | null): void {

@@ -1,6 +1,6 @@
 import { GraphQLError, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { MessageType, stringifyMessage } from 'graphql-ws';
-import { createSharedSubscriptions, type DirectMember, type SharedSubscriptions } from '../../../src/graphql/shared-subscriptions';
+import { createSharedSubscriptions, type DirectMember, type FrameSink, type SharedSubscriptions } from '../../../src/graphql/shared-subscriptions';
 
 /** A schema whose `ticked` subscription yields what the test pushes (or fails with `boom`). */
 /** tickingSchema's schema with its `ticked` subscription answered by `subscribe` instead. */
@@ -60,22 +60,31 @@ function tickingSchema() {
   return { schema, push, finish, subscribed: () => subscribed };
 }
 
-/** A direct member recording its frames and its end; `flush` runs the written-out callbacks, as the socket would. */
-function recordingMember(id: string) {
-  const frames: string[] = [];
+/** A sink recording each member's frames; `flush` runs the written-out callbacks, as the socket would. */
+function recordingSink() {
+  const framesOf = new Map<DirectMember, string[]>();
   const unwritten: (() => void)[] = [];
+  const sink: FrameSink = {
+    sendNext(members, tail, written) {
+      for (const member of members) framesOf.get(member)!.push(`{"id":${member.quotedId}${tail.text}`);
+      unwritten.push(written);
+    },
+  };
+  return { sink, framesOf, flush: () => unwritten.splice(0).forEach((done) => done()) };
+}
+
+/** A direct member recording its frames and its end, on a sink of its own unless one is given. */
+function recordingMember(id: string, on = recordingSink()) {
+  const frames: string[] = [];
   const ends: (Error | null)[] = [];
   const member: DirectMember = {
     quotedId: JSON.stringify(id),
-    unwritten: 0,
+    sink: on.sink,
     execution: null,
-    send: (frame, written) => {
-      frames.push(frame);
-      unwritten.push(() => written());
-    },
     ended: (error) => ends.push(error),
   };
-  return { member, frames, ends, flush: () => unwritten.splice(0).forEach((done) => done()) };
+  on.framesOf.set(member, frames);
+  return { member, frames, ends, flush: on.flush };
 }
 
 /** Attaches a member to the shared execution of `args`, which must be shareable. */
@@ -114,22 +123,32 @@ describe('shared subscriptions sending frames directly', () => {
     expect(b.frames).toEqual(expected('weird "id"\n'));
   });
 
-  it('ends a member whose frames are not written out with SUBSCRIBER_TOO_SLOW; the others go on', async () => {
+  it('hands a sink the frames of all its members once per event; ends its members with SUBSCRIBER_TOO_SLOW when its events are not written out, the others go on', async () => {
     const { schema, push } = tickingSchema();
     const shared = createSharedSubscriptions({ maxQueued: 3 });
-    const slow = recordingMember('slow');
+    const slowSocket = recordingSink();
+    const calls: number[] = [];
+    const sendNext = slowSocket.sink.sendNext.bind(slowSocket.sink);
+    slowSocket.sink.sendNext = (members, tail, written) => {
+      calls.push([...members].length);
+      sendNext(members, tail, written);
+    };
+    const slow = [recordingMember('slow-1', slowSocket), recordingMember('slow-2', slowSocket)];
     const fast = recordingMember('fast');
-    await attach(shared, { schema, document }, slow.member);
-    await attach(shared, { schema, document }, fast.member);
+    for (const { member } of [...slow, fast]) await attach(shared, { schema, document }, member);
     for (let n = 0; n < 5; n += 1) {
       push(`t${n}`);
       await tick();
       fast.flush();
     }
-    expect(slow.frames).toHaveLength(3);
+    expect(calls).toEqual([2, 2, 2]);
+    for (const { frames, ends } of slow) {
+      expect(frames).toEqual(['t0', 't1', 't2'].map((ticked) => expect.stringContaining(`"payload":{"data":{"ticked":"${ticked}"}}`)));
+      expect(ends).toEqual([expect.objectContaining({ code: 'SUBSCRIBER_TOO_SLOW' })]);
+    }
     expect(fast.frames).toHaveLength(5);
-    expect(slow.ends).toEqual([expect.objectContaining({ code: 'SUBSCRIBER_TOO_SLOW' })]);
     expect(fast.ends).toEqual([]);
+    expect(shared.executions).toBe(1);
   });
 
   it('a member without a sink still receives the results through its iterator', async () => {

@@ -104,6 +104,11 @@ class RawClient {
   close(): void {
     this.socket.close();
   }
+
+  /** The extensions the server accepted (per-message compression or none). */
+  get extensions(): string {
+    return this.socket.extensions;
+  }
 }
 
 async function until(what: string, condition: () => boolean): Promise<void> {
@@ -114,7 +119,10 @@ async function until(what: string, condition: () => boolean): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-describe('websocket transport: shareable subscriptions held outside graphql-ws', () => {
+describe.each([
+  { compression: 'off', perMessageDeflate: false },
+  { compression: 'negotiated', perMessageDeflate: true },
+])('websocket transport: shareable subscriptions held outside graphql-ws (compression $compression)', ({ perMessageDeflate }) => {
   const stream = streamSchema();
   const shared = createSharedSubscriptions();
   const counts = { started: 0, ended: 0, hook: 0 };
@@ -132,7 +140,7 @@ describe('websocket transport: shareable subscriptions held outside graphql-ws',
 
   beforeAll(async () => {
     server = http.createServer();
-    const wsServer = new WebSocketServer({ server, path: '/graphql' });
+    const wsServer = new WebSocketServer({ server, path: '/graphql', perMessageDeflate });
     transport = serveGraphqlWs({
       wsServer,
       keepAliveMs: 0,
@@ -188,6 +196,27 @@ describe('websocket transport: shareable subscriptions held outside graphql-ws',
     expect(one.of('a').at(-1)).toEqual({ id: 'a', type: 'complete' });
     expect(counts.ended - before.ended).toBe(3);
     expect(shared.executions).toBe(0);
+  });
+
+  it('writes each socket the frames of all its members in order, whatever the ids and payload sizes', async () => {
+    stream.reset(); // the stream above has finished
+    const [one, two] = [client(), client()];
+    await Promise.all([one.init(), two.init()]);
+    expect(one.extensions).toBe(perMessageDeflate ? 'permessage-deflate' : '');
+    const ids = ['s', 'ü-é', '\u{1F600} "quoted"\n', 'x'.repeat(300)];
+    const before = counts.started;
+    for (const id of ids) one.subscribe(id, 'subscription { ticked }');
+    two.subscribe('other', 'subscription { ticked }');
+    await until('five members', () => counts.started - before === 5);
+    // Frame payloads under 126 bytes, up to 65,535 and above (7-, 16- and 64-bit lengths), in order.
+    const values = ['a', 'b'.repeat(200), 'c'.repeat(70_000), 'ü'.repeat(40), 'e'];
+    for (const [n, value] of values.entries()) {
+      stream.push(value); // the stream takes a value only while the execution waits for one
+      await until(`delivery ${n + 1}`, () => one.frames.length === 1 + ids.length * (n + 1) && two.frames.length === 1 + (n + 1));
+    }
+    for (const id of ids) expect(one.of(id)).toEqual(values.map((ticked) => ({ id, type: 'next', payload: { data: { ticked } } })));
+    expect(two.of('other')).toEqual(values.map((ticked) => ({ id: 'other', type: 'next', payload: { data: { ticked } } })));
+    expect([one.closed, two.closed]).toEqual([null, null]);
   });
 
   it('closes 4409 for a duplicate id of a direct member, and the socket close releases the member', async () => {
