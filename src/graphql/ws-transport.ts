@@ -30,10 +30,11 @@ import { serializePayload, type DirectMember, type FrameSink, type FrameTail, ty
  * since graphql-ws checks the same registry), the same `onSubscribe` hook runs (credential,
  * per-connection limit, rate limit, parse, validation, operation limits), and when the operation
  * is a subscription that may share an execution (`shareable`, then `shared.keyOf`), a small
- * {@link WsMember} (operation id, frame head, connection) joins the shared execution and stands
+ * {@link WsMember} (its operation id as JSON text, its connection) joins the shared execution and stands
  * in graphql-ws's registry (`ctx.subscriptions`). graphql-ws itself then handles the operation's
  * `complete` from the client and the socket's close (both call the member's `return`), and counts
- * it against the connection's limit; the shared execution sends the member's `next` frames, and
+ * it against the connection's limit; the shared execution has the connection write the `next`
+ * frames of all its members in one write per event ({@link Connection.sendNext}), and
  * the member sends `complete` when the execution ends, or an `error` (through the `onError` hook,
  * which closes the connection for SUBSCRIBER_TOO_SLOW) when it fails or the member falls behind,
  * in graphql-ws's own message format. Anything else (guard errors, queries, mutations, scoped
