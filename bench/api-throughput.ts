@@ -1,6 +1,6 @@
 /**
- * GraphQL API throughput benchmark: canonql's real GraphQL endpoint (Apollo Server 5 over
- * express, the schema built from the canonical catalog, per-request dataloaders) against a
+ * GraphQL API throughput benchmark: canonql's real GraphQL endpoint (Apollo Server 5 behind the
+ * endpoint's node:http listener, the schema built from the canonical catalog, per-request dataloaders) against a
  * baseline plain `node:http` handler making the same MongoDB reads and returning JSON, over the
  * same store database, in the same run, alternating rounds.
  *
@@ -233,7 +233,7 @@ async function main() {
         throw new Error(`canonql and baseline answer ${query} differently:\n${a.text}\n${b.text}`);
     }
     console.log(
-      `canonql (Apollo Server 5 + express, child pid ${canonqlChild.process.pid}) and baseline (node:http, child pid ${baselineChild.process.pid}) answer identically; ` +
+      `canonql (Apollo Server 5, child pid ${canonqlChild.process.pid}) and baseline (node:http, child pid ${baselineChild.process.pid}) answer identically; ` +
         `driving each with ${CONCURRENCY} requests in flight (keep-alive), ${SECONDS} s per run, ${ROUNDS} rounds`,
     );
 

@@ -1,7 +1,7 @@
 /**
  * Value-filter benchmark: a list query with a Decimal range filter and a sort by that Decimal
  * (run by the store on the order keys, state/order-keys.ts) beside today's `orders(first: 20)`,
- * through canonql's real GraphQL endpoint (Apollo Server 5 over express) on the same store.
+ * through canonql's real GraphQL endpoint (Apollo Server 5) on the same store.
  *
  *   npm run bench:values -- [--entities 5000] [--requests 300] [--runs 3] [--classes DIR] [--label NAME]
  *
