@@ -75,6 +75,17 @@ const RAW_PARTITIONS = 4;
 /** After the last event is produced, how long deliveries may keep arriving. */
 const DRAIN_LIMIT_MS = 45_000;
 const DRAIN_STALL_MS = 5_000;
+/**
+ * How far behind canonql lets a subscriber fall before ending it as too slow
+ * (CANONQL_MAX_SUBSCRIBER_BACKLOG, 1,000 events by default): here twice the events of the longest
+ * rate, and no keep-alive ping (CANONQL_WS_KEEPALIVE_MS=0; a socket seconds behind answers its
+ * ping late and is terminated). The raw broadcast has neither, and at 500 events/s this
+ * benchmark's one subscriber process reads fewer frames than both servers send: with the defaults
+ * every canonql subscription is ended within seconds and the run measures those protections, not
+ * the fan-out. Both are tested on their own: test/integration/subscriptions/slow-subscriber.test.ts
+ * and the keep-alive case of test/unit/graphql/ws-transport.test.ts.
+ */
+const SUBSCRIBER_BACKLOG = 2 * Math.max(...RATES) * SECONDS;
 
 const stampNow = () => performance.timeOrigin + performance.now();
 
@@ -270,7 +281,14 @@ async function main() {
     await produceWarmup(seeder, topic); // creates the canonical topic, so the feed follows it at once
     await seeder.disconnect();
     await waitUntil('the first event to be ingested', () => totalOutcomes(running) >= 1, 60_000);
-    const api = startChild('server-process.ts', { BENCH_SERVER: 'canonql-subs', BENCH_DB: dbName, BENCH_TOPIC_PREFIX: topicPrefix, NODE_ENV: 'production' });
+    const api = startChild('server-process.ts', {
+      BENCH_SERVER: 'canonql-subs',
+      BENCH_DB: dbName,
+      BENCH_TOPIC_PREFIX: topicPrefix,
+      NODE_ENV: 'production',
+      CANONQL_MAX_SUBSCRIBER_BACKLOG: String(SUBSCRIBER_BACKLOG),
+      CANONQL_WS_KEEPALIVE_MS: '0',
+    });
     children.push(api);
     const apiPort = (await api.next<{ port: number }>('ready')).port;
     const canonql = await runSystem({ system: 'canonql', server: api, kafka, topic, wsUrl: `ws://127.0.0.1:${apiPort}/graphql` });
@@ -288,7 +306,9 @@ async function main() {
     await broadcaster.stop();
 
     const layout = `${canonql.layout.sockets} sockets x ${canonql.layout.subscriptionsPerSocket[0]} subscriptions, graphql-ws multiplexing`;
-    console.log(`\nlatency raw produce -> subscriber receives, ${SUBSCRIBERS} subscribers (${layout}), ${SECONDS} s per rate\n`);
+    console.log(
+      `\nlatency raw produce -> subscriber receives, ${SUBSCRIBERS} subscribers (${layout}), ${SECONDS} s per rate; canonql's subscriber backlog bound ${SUBSCRIBER_BACKLOG} events and no keep-alive ping (the broadcast has neither)\n`,
+    );
     console.log('| events/s (deliveries/s offered) | system | deliveries received / expected | ended by error | delivered/s | p50 ms | p99 ms | max ms |');
     console.log('|---|---|---|---|---|---|---|---|');
     RATES.forEach((rate, i) => {
@@ -339,6 +359,8 @@ async function main() {
         rates: RATES,
         secondsPerRate: SECONDS,
         rawPartitions: RAW_PARTITIONS,
+        canonqlSubscriberBacklog: SUBSCRIBER_BACKLOG,
+        canonqlKeepAliveMs: 0,
         subscription: 'subscription { orderChanged { op key node { order_id } } }',
         latency: 'subscriber receive time - produce time (performance.timeOrigin + performance.now(), same host), 0.1 ms histogram',
         memory:

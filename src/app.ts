@@ -486,7 +486,13 @@ function createHttpServer(
  */
 async function startApiRole(core: Core, app: express.Express, server: http.Server, definitions: MetricDefinitions): Promise<SharedSubscriptions> {
   const { config, logger, mongo, kafka, admin, catalog, activeSpecs, resources, serviceMetrics } = core;
-  const feed = createChangeFeed({ kafka, db: mongo.db, topicPrefix: config.ingest.canonicalTopicPrefix, logger });
+  const feed = createChangeFeed({
+    kafka,
+    db: mongo.db,
+    topicPrefix: config.ingest.canonicalTopicPrefix,
+    logger,
+    maxBufferedPerSubscriber: config.api.limits.maxSubscriberBacklog,
+  });
   await feed.start();
   resources.push({ name: 'change-feed', close: () => feed.stop() });
   for (const { subject } of catalog.list()) await feed.addSubject(subject);

@@ -246,6 +246,12 @@ export const SETTINGS: readonly SettingSpec[] = [
       'Websocket keep-alive: a ping this often; a connection that has not answered within the same time is terminated (the client sees 1006). A client that stops reading its socket answers no ping either, so this can end it before its backlog makes it `SUBSCRIBER_TOO_SLOW`. `0`: off.',
   },
   {
+    name: 'CANONQL_MAX_SUBSCRIBER_BACKLOG',
+    default: '1000',
+    description:
+      'Live events a subscriber may fall behind (undelivered; subscribers sharing an execution count per websocket) before it is ended with `SUBSCRIBER_TOO_SLOW` and its connection closed 4413; it resumes with its last cursor. Each held event costs memory in the API process.',
+  },
+  {
     name: 'CANONQL_CATALOG_POLL_MS',
     check: { kind: 'integer', min: 50 },
     default: '1000',
@@ -828,6 +834,7 @@ function readApiHardening(read: (name: string) => string, env: Env, where: { mod
     maxSubscriptionsPerConnection: int('CANONQL_MAX_SUBSCRIPTIONS_PER_CONNECTION', 1),
     operationTimeoutMs: int('CANONQL_OPERATION_TIMEOUT_MS', 0),
     wsKeepAliveMs: int('CANONQL_WS_KEEPALIVE_MS', 0),
+    maxSubscriberBacklog: int('CANONQL_MAX_SUBSCRIBER_BACKLOG', 1),
   };
   return { adminKeys, auth: { apiKeys, jwt, requireAuth: bool('CANONQL_REQUIRE_AUTH', production) }, limits };
 }

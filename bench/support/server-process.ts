@@ -59,7 +59,13 @@ async function main() {
     let feed: ChangeFeed | null = null;
     if (mode === 'canonql-subs') {
       const kafka = createKafka({ ...config.kafka, clientId: 'canonql-bench-api' }, logger);
-      feed = createChangeFeed({ kafka, db: mongo.db, topicPrefix: process.env.BENCH_TOPIC_PREFIX!, logger });
+      feed = createChangeFeed({
+        kafka,
+        db: mongo.db,
+        topicPrefix: process.env.BENCH_TOPIC_PREFIX!,
+        logger,
+        maxBufferedPerSubscriber: config.api.limits.maxSubscriberBacklog,
+      });
       await feed.start();
       for (const { subject } of catalog.list()) await feed.addSubject(subject);
       const running = feed;

@@ -56,7 +56,7 @@ export async function mountGraphqlEndpoint(options: {
   const rateLimiter = createRateLimiter({ perMinute: limits.rateLimitPerMinute });
   const guards = wsGuards({ access: options.services.access, limits, rateLimiter, schema: () => options.gateway.current() });
   const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
-  const subscriptions = createSharedSubscriptions();
+  const subscriptions = createSharedSubscriptions({ maxQueued: limits.maxSubscriberBacklog });
   // Connection ids, connection and subscription gauges (src/observability/).
   const sockets = observeWebsockets(wsServer, { logger: log, ...(options.metrics ? { metrics: options.metrics } : {}) });
   // graphql-ws; a shareable subscription joins its shared execution without graphql-ws's per-operation state (ws-transport.ts).

@@ -17,6 +17,12 @@ export interface ApiLimits extends OperationLimits {
    * answered within the same time is terminated. 0: off.
    */
   readonly wsKeepAliveMs: number;
+  /**
+   * Live events a subscriber may have undelivered (a shared execution counts per websocket:
+   * events handed to the socket and not yet written out) before it is ended with
+   * SUBSCRIBER_TOO_SLOW and its connection closed 4413.
+   */
+  readonly maxSubscriberBacklog: number;
 }
 
 export const DEFAULT_API_LIMITS: ApiLimits = {
@@ -28,4 +34,5 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   maxSubscriptionsPerConnection: 100,
   operationTimeoutMs: 30_000,
   wsKeepAliveMs: 12_000,
+  maxSubscriberBacklog: 1000,
 };

@@ -184,7 +184,10 @@ describe('auth and limit settings', () => {
       maxSubscriptionsPerConnection: 100,
       operationTimeoutMs: 30000,
       maxPageSize: 100,
+      maxSubscriberBacklog: 1000,
     });
+    expect(loadConfig({ ...base, CANONQL_MAX_SUBSCRIBER_BACKLOG: '20000' }).api.limits.maxSubscriberBacklog).toBe(20000);
+    expect(problemsOf({ ...base, CANONQL_MAX_SUBSCRIBER_BACKLOG: '0' }).join('\n')).toMatch(/CANONQL_MAX_SUBSCRIBER_BACKLOG/);
     expect(loadConfig({ ...base, CANONQL_REQUIRE_AUTH: 'true', CANONQL_INTROSPECTION: 'false' }).api).toMatchObject({
       auth: { requireAuth: true },
       limits: { introspection: false },

@@ -76,8 +76,8 @@ class RawClient {
   private readonly socket: WebSocket;
   readonly open: Promise<void>;
 
-  constructor(url: string) {
-    this.socket = new WebSocket(url, GRAPHQL_TRANSPORT_WS_PROTOCOL);
+  constructor(url: string, options: { answerPings?: boolean } = {}) {
+    this.socket = new WebSocket(url, GRAPHQL_TRANSPORT_WS_PROTOCOL, { autoPong: options.answerPings ?? true });
     this.socket.on('message', (data) => this.frames.push(JSON.parse(String(data)) as Frame));
     this.socket.on('close', (code, reason) => (this.closed = { code, reason: String(reason) }));
     this.open = new Promise((resolve) => this.socket.once('open', () => resolve()));
@@ -309,5 +309,44 @@ describe.each([
     early.subscribe('too-early', 'subscription { ticked }');
     await until('the close', () => early.closed !== null);
     expect(early.closed).toEqual({ code: 4401, reason: 'Unauthorized' });
+  });
+});
+
+describe('websocket transport: keep-alive', () => {
+  let server: http.Server;
+  let transport: WsTransport;
+  let url: string;
+
+  beforeAll(async () => {
+    server = http.createServer();
+    transport = serveGraphqlWs({
+      wsServer: new WebSocketServer({ server, path: '/graphql' }),
+      keepAliveMs: 100,
+      logger: createLogger({ level: 'silent' }),
+      shared: createSharedSubscriptions(),
+      shareable: () => true,
+      schema: streamSchema().schema,
+      onConnect: () => true,
+      onSubscribe: () => [],
+      context: () => ({}),
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;
+  });
+  afterAll(async () => {
+    await transport.dispose();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('terminates a connection that answers no ping within the interval, and keeps one that does', async () => {
+    const silent = new RawClient(url, { answerPings: false });
+    const answering = new RawClient(url);
+    await Promise.all([silent.init(), answering.init()]);
+    await until('the silent connection to be terminated', () => silent.closed !== null);
+    // Terminated without a close frame: the client sees 1006.
+    expect(silent.closed?.code).toBe(1006);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(answering.closed).toBeNull();
+    answering.close();
   });
 });
