@@ -162,23 +162,22 @@ final class DocumentValues extends ObjectDataType {
      * writes string data (one to three bytes, surrogates one by one, so every char comes back).
      */
     private static void writeString(WriteBuffer buff, String s) {
-        byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-        if (isAscii(s, utf8)) {
-            buff.putVarInt(s.length() << 1 | 1).put(utf8);
+        if (isAscii(s)) {
+            // Each char is its byte: a copy of a compact string's bytes, no encoding pass.
+            buff.putVarInt(s.length() << 1 | 1).put(s.getBytes(StandardCharsets.ISO_8859_1));
         } else {
             buff.putVarInt(s.length() << 1).putStringData(s, s.length());
         }
     }
 
     /**
-     * UTF-8 takes at least one byte per char and exactly one only for U+0000 to U+007F, or for a
-     * lone surrogate, which the encoder replaces by '?': as many bytes as chars means each byte is
-     * its char, unless a '?' stands for a surrogate.
+     * Every char is U+0000 to U+007F. (The written form is the one an earlier build chose by
+     * encoding the string to UTF-8 and finding as many bytes as chars, no '?' standing for a
+     * surrogate: exactly these strings, so files written before read the same.)
      */
-    private static boolean isAscii(String s, byte[] utf8) {
-        if (utf8.length != s.length()) return false;
-        for (int i = 0; i < utf8.length; i++) {
-            if (utf8[i] == '?' && s.charAt(i) != '?') return false;
+    private static boolean isAscii(String s) {
+        for (int i = 0, n = s.length(); i < n; i++) {
+            if (s.charAt(i) > 0x7F) return false;
         }
         return true;
     }

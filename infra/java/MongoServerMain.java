@@ -38,6 +38,9 @@ import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.backend.h2.H2UniqueIndex;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.oplog.Oplog;
+import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 
 /**
@@ -71,6 +74,11 @@ import io.netty.channel.Channel;
  * A fourth: MVStore rewrites every document of a dirty page at each commit, and H2 wrote documents
  * with Java serialization (40% of the server's CPU during ingestion); DocumentValues writes them in
  * a compact form of its own when -Dcanonql.store.compactDocuments=true, and reads both forms.
+ *
+ * A sixth: mongo-java-server kept each collection's data size (collStats' size) as a running
+ * total, BSON-encoding the stored and the new document of every insert, update and delete only to
+ * measure them (a tenth of the server's CPU during ingestion); IdFirstCollection sums the size from
+ * the stored documents when a command asks for it instead.
  *
  * And one correctness fix: mongo-java-server updates a stored document in place, field by field,
  * on the very object its data map holds and every earlier query result still references; a reply
@@ -391,6 +399,36 @@ public final class MongoServerMain {
                           MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap, CursorRegistry cursors) {
             super(database, name, options, dataMap, metaMap, cursors);
             this.dataMap = dataMap;
+        }
+
+        /**
+         * mongo-java-server keeps a collection's data size (collStats' size, validate's datasize) as a
+         * running total: every insert, update and delete BSON-encoded the old and the new document
+         * only to measure them (about a tenth of the store's CPU during ingestion). The launcher
+         * does not keep it; the size is summed from the stored documents when a command asks.
+         */
+        @Override
+        protected boolean tracksDataSize() {
+            return false;
+        }
+
+        @Override
+        protected synchronized int getDataSize() {
+            // H2Collection's constructor asks once, for a debug line, before this class's fields are
+            // set: no scan of the whole collection at every start for a line nobody logs.
+            if (dataMap == null) return 0;
+            long total = 0;
+            ByteBuf buffer = Unpooled.buffer();
+            try {
+                for (Document document : dataMap.values()) {
+                    buffer.clear();
+                    BsonEncoder.encodeDocument(document, buffer);
+                    total += buffer.writerIndex();
+                }
+            } finally {
+                buffer.release();
+            }
+            return (int) Math.min(total, Integer.MAX_VALUE);
         }
 
         /** Set while this thread runs an update: the documents its query finds are copies, updated in place of the stored ones. */
