@@ -75,13 +75,18 @@ export interface OwnStore {
   stop(): Promise<void>;
 }
 
-/** A store of its own with the stack's JVM flags, the launcher classes in `classes`; ready when returned. */
-export async function startOwnStore(classes: string): Promise<OwnStore> {
+/**
+ * A store of its own with the stack's JVM flags (plus `extraFlags`), the launcher classes in
+ * `classes`; ready when returned. Its data file is a throw-away one, or `dataFile` (kept when it
+ * stops, so a later store can open it again).
+ */
+export async function startOwnStore(classes: string, options: { dataFile?: string; extraFlags?: readonly string[] } = {}): Promise<OwnStore> {
   if (!fs.existsSync(path.join(classes, 'MongoServerMain.class'))) throw new Error(`--classes: no MongoServerMain.class in ${classes}`);
   const port = await freePort();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-own-store-'));
+  const dir = options.dataFile ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-own-store-'));
   const uri = `mongodb://127.0.0.1:${port}/?directConnection=true`;
-  const child = startStore(['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'], classes, port, path.join(dir, 'bench.mv'));
+  const flags = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', ...(options.extraFlags ?? [])];
+  const child = startStore(flags, classes, port, options.dataFile ?? path.join(dir!, 'bench.mv'));
   try {
     await waitForPing(uri, performance.now(), child);
   } catch (error) {
@@ -92,7 +97,7 @@ export async function startOwnStore(classes: string): Promise<OwnStore> {
     uri,
     async stop() {
       await stopStore(child);
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (dir) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }

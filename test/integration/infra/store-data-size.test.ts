@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { calculateObjectSize } from 'bson';
 import { MongoClient, type Db } from 'mongodb';
-import { freePort, startStore, stopStore, waitForPing } from '../../../bench/support/own-store';
+import { startOwnStore } from '../../../bench/support/own-store';
 import { compileStoreLauncher } from '../../../infra/stack/install';
 import { stackPaths } from '../../../infra/stack/stack-config';
 import { seededRandom } from '../../support/seeded-random';
@@ -59,17 +59,14 @@ describe('the local store reports the data size its documents measure', () => {
     const names = ['docs', 'empty', 'other'];
 
     const withStore = async <T>(work: (db: Db) => Promise<T>): Promise<T> => {
-      const port = await freePort();
-      const uri = `mongodb://127.0.0.1:${port}/?directConnection=true`;
-      const child = startStore(['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'], classes, port, file);
-      leftovers.add(() => stopStore(child));
-      await waitForPing(uri, performance.now(), child);
-      const client = await MongoClient.connect(uri);
+      const store = await startOwnStore(classes, { dataFile: file });
+      leftovers.add(() => store.stop());
+      const client = await MongoClient.connect(store.uri);
       try {
         return await work(client.db('sizes'));
       } finally {
         await client.close();
-        await stopStore(child);
+        await store.stop();
       }
     };
 

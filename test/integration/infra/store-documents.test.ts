@@ -19,7 +19,7 @@ import {
   type Collection,
   type Document,
 } from 'mongodb';
-import { freePort, startStore, stopStore, waitForPing } from '../../../bench/support/own-store';
+import { startOwnStore } from '../../../bench/support/own-store';
 import { compileStoreLauncher } from '../../../infra/stack/install';
 import { stackPaths } from '../../../infra/stack/stack-config';
 import { seededRandom } from '../../support/seeded-random';
@@ -86,18 +86,14 @@ describe('the local store keeps stored documents across restarts', () => {
 
     /** A store process on the file; a new process reads every page from the file. */
     const withStore = async <T>(compact: boolean, work: (docs: Collection<Stored>) => Promise<T>): Promise<T> => {
-      const port = await freePort();
-      const uri = `mongodb://127.0.0.1:${port}/?directConnection=true`;
-      const flags = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', `-Dcanonql.store.compactDocuments=${compact}`];
-      const child = startStore(flags, classes, port, file);
-      leftovers.add(() => stopStore(child));
-      await waitForPing(uri, performance.now(), child);
-      const client = await MongoClient.connect(uri, { promoteValues: false, promoteLongs: false, promoteBuffers: false });
+      const store = await startOwnStore(classes, { dataFile: file, extraFlags: [`-Dcanonql.store.compactDocuments=${compact}`] });
+      leftovers.add(() => store.stop());
+      const client = await MongoClient.connect(store.uri, { promoteValues: false, promoteLongs: false, promoteBuffers: false });
       try {
         return await work(client.db('kinds').collection<Stored>('docs'));
       } finally {
         await client.close();
-        await stopStore(child);
+        await store.stop();
       }
     };
     /** One canonical Extended JSON line per document, so a difference shows as the documents that differ. */
