@@ -1,6 +1,6 @@
 import { getOperationAST, print, subscribe, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values';
-import { SUBSCRIBER_TOO_SLOW } from '../subscriptions/subscriber-too-slow-error';
+import { DEFAULT_MAX_SUBSCRIBER_BACKLOG, SUBSCRIBER_TOO_SLOW } from '../subscriptions/subscriber-too-slow-error';
 
 /**
  * One GraphQL execution per live event per distinct subscription shape, not per socket.
@@ -133,7 +133,7 @@ const tooSlow = () =>
   });
 
 export function createSharedSubscriptions(options: { maxQueued?: number } = {}): SharedSubscriptions {
-  const maxQueued = options.maxQueued ?? 1000;
+  const maxQueued = options.maxQueued ?? DEFAULT_MAX_SUBSCRIBER_BACKLOG;
   const groups = new Map<string, Group>();
   /** Executions being started, so identical subscriptions arriving meanwhile wait for it rather than start their own. */
   const starting = new Map<string, Promise<unknown>>();

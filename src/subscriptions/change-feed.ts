@@ -8,6 +8,7 @@ import { resolveReferences } from '../events/event-reference';
 import type { Logger } from '../logger';
 import { createFeedConsumer } from './feed-consumer';
 import { encodeCursor, type FeedPositions } from './feed-cursor';
+import { DEFAULT_MAX_SUBSCRIBER_BACKLOG } from './subscriber-too-slow-error';
 import { feedGroupId } from './feed-group-id';
 import type { FeedItem, SubscribeOptions } from './feed-item';
 import { planResume } from './plan-resume';
@@ -66,8 +67,6 @@ export interface ChangeFeedOptions {
   readonly recentEventsPerPartition?: number;
 }
 
-export const DEFAULT_MAX_BUFFERED_PER_SUBSCRIBER = 1000;
-
 /**
  * Messages before a resume cursor read to recognise re-sends (per partition). A replay after a
  * crash re-publishes the changes of the batches in flight, shortly after their first copy: 200
@@ -78,7 +77,7 @@ export const RESUME_LOOKBACK = 200;
 
 export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   const log = options.logger.child({ component: 'change-feed' });
-  const maxBuffered = options.maxBufferedPerSubscriber ?? DEFAULT_MAX_BUFFERED_PER_SUBSCRIBER;
+  const maxBuffered = options.maxBufferedPerSubscriber ?? DEFAULT_MAX_SUBSCRIBER_BACKLOG;
   if (!Number.isInteger(maxBuffered) || maxBuffered < 1) throw new RangeError(`maxBufferedPerSubscriber must be a positive integer, got ${maxBuffered}`);
   const groupId = options.groupId ?? feedGroupId();
   const admin = options.kafka.admin();

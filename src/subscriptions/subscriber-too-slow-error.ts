@@ -1,6 +1,9 @@
 /** Error code of a subscriber ended because it fell too far behind the live stream. */
 export const SUBSCRIBER_TOO_SLOW = 'SUBSCRIBER_TOO_SLOW';
 
+/** Undelivered live items a subscriber may have before it is ended as too slow, unless configured (CANONQL_MAX_SUBSCRIBER_BACKLOG). */
+export const DEFAULT_MAX_SUBSCRIBER_BACKLOG = 1000;
+
 /**
  * Ends a subscriber whose buffer of undelivered live items outgrew its limit. The feed would
  * otherwise hold an unbounded backlog in memory for one slow client; the client can resume with

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_SUBSCRIBER_BACKLOG } from '../../subscriptions/subscriber-too-slow-error';
 import { DEFAULT_OPERATION_LIMITS, type OperationLimits } from './operation-limits';
 
 /** Every abuse limit of the API (settings in src/config.ts, documented in docs/configuration.md and docs/operations.md). */
@@ -34,5 +35,5 @@ export const DEFAULT_API_LIMITS: ApiLimits = {
   maxSubscriptionsPerConnection: 100,
   operationTimeoutMs: 30_000,
   wsKeepAliveMs: 12_000,
-  maxSubscriberBacklog: 1000,
+  maxSubscriberBacklog: DEFAULT_MAX_SUBSCRIBER_BACKLOG,
 };
