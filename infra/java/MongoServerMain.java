@@ -2,6 +2,7 @@ import java.lang.reflect.Constructor;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -92,6 +93,20 @@ public final class MongoServerMain {
     private static final int CACHE_MB = Integer.getInteger("canonql.mvstore.cacheMb", 256);
     /** Write stored documents in DocumentValues' compact form (always read). */
     private static final boolean COMPACT_DOCUMENTS = Boolean.getBoolean("canonql.store.compactDocuments");
+    /**
+     * Collections (by name, comma-separated) that a new database keeps in insertion order: their
+     * data map is keyed by a sequence number and the _id index maps each _id to it (see
+     * IdFirstDatabase.insertOrdered).
+     */
+    private static final Set<String> INSERT_ORDERED = namesOf(System.getProperty("canonql.store.insertOrderedCollections", ""));
+
+    private static Set<String> namesOf(String list) {
+        Set<String> names = new HashSet<>();
+        for (String name : list.split(",")) {
+            if (!name.isBlank()) names.add(name.trim());
+        }
+        return Set.copyOf(names);
+    }
 
     public static void main(String[] args) throws Exception {
         if (args.length != 3) {
@@ -273,10 +288,34 @@ public final class MongoServerMain {
             super(name, mvStore, cursors);
         }
 
-        /** A non-unique index on one field (then _id) is kept and used (OrderedIndex); others are ignored as before. */
+        /** A collection's meta-map entry naming its layout; absent for the _id-keyed layout mongo-java-server writes. */
+        static final String LAYOUT_KEY = "canonqlLayout";
+        static final String INSERT_ORDER = "insertOrder";
+
+        /**
+         * Whether the collection's data map is keyed by insertion sequence (IdFirstCollection's
+         * positions are then Longs, and its _id index maps each _id to one) rather than by _id.
+         * Decided once, when the collection is created empty with a name in
+         * canonql.store.insertOrderedCollections, and recorded in its meta map, so a file opens
+         * with each collection's own layout whatever the flag says later: a collection written
+         * keyed by _id stays so.
+         */
+        private static boolean insertOrdered(String collectionName, MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap) {
+            if (INSERT_ORDER.equals(metaMap.get(LAYOUT_KEY))) return true;
+            if (!INSERT_ORDERED.contains(collectionName) || !dataMap.isEmpty()) return false;
+            metaMap.put(LAYOUT_KEY, INSERT_ORDER);
+            return true;
+        }
+
+        /**
+         * A non-unique index on one field (then _id) is kept and used (OrderedIndex); others are
+         * ignored as before. Not on a collection in insertion order: OrderedIndex takes a
+         * position for the document's _id.
+         */
         @Override
         protected Index<Object> openOrCreateSecondaryIndex(String collectionName, String indexName, List<IndexKey> keys, boolean sparse) {
-            OrderedIndex index = OrderedIndex.of(indexName, keys, sparse);
+            boolean byId = !INSERT_ORDER.equals(store.<String, Object>openMap("meta." + getFullCollectionNamespace(collectionName)).get(LAYOUT_KEY));
+            OrderedIndex index = byId ? OrderedIndex.of(indexName, keys, sparse) : null;
             return index != null ? index : super.openOrCreateSecondaryIndex(collectionName, indexName, keys, sparse);
         }
 
@@ -388,17 +427,38 @@ public final class MongoServerMain {
             MVMap<Object, Document> dataMap = store.openMap("databases." + fullName,
                 new MVMap.Builder<Object, Document>().valueType(new DocumentValues(COMPACT_DOCUMENTS)));
             MVMap<String, Object> metaMap = store.openMap("meta." + fullName);
-            return new IdFirstCollection(this, collectionName, options, dataMap, metaMap, cursorRegistry);
+            return new IdFirstCollection(this, collectionName, options, dataMap, metaMap, cursorRegistry, insertOrdered(collectionName, dataMap, metaMap));
         }
     }
 
     static final class IdFirstCollection extends H2Collection {
         private final MVMap<Object, Document> dataMap;
+        /**
+         * Documents keyed by insertion sequence (a Long position) instead of by _id. MVStore
+         * rewrites every document of a page a commit dirtied: inserts with random _ids (the event
+         * log's hashes) dirty pages across the whole collection, so each commit re-encoded most of
+         * it; in insertion order they fill the last page. The _id index maps each _id to its
+         * position, as MongoDB's maps it to a record id.
+         */
+        private final boolean insertOrdered;
+        /** The next insertion position (guarded by the collection's lock, as every insert is). */
+        private long nextPosition;
 
         IdFirstCollection(MongoDatabase database, String name, CollectionOptions options,
-                          MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap, CursorRegistry cursors) {
+                          MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap, CursorRegistry cursors, boolean insertOrdered) {
             super(database, name, options, dataMap, metaMap, cursors);
             this.dataMap = dataMap;
+            this.insertOrdered = insertOrdered;
+            this.nextPosition = insertOrdered && !dataMap.isEmpty() ? (Long) dataMap.lastKey() + 1 : 0;
+        }
+
+        @Override
+        protected synchronized Object addDocumentInternal(Document document) {
+            if (!insertOrdered) return super.addDocumentInternal(document);
+            Long position = nextPosition++;
+            Document previous = dataMap.put(position, document);
+            if (previous != null) throw new IllegalStateException("position " + position + " already held a document in " + this);
+            return position;
         }
 
         /**
@@ -640,7 +700,7 @@ public final class MongoServerMain {
          * null marker) are ordered differently from MongoDB and take the general path.
          */
         private boolean allKeysAreStrings() {
-            if (dataMap.isEmpty()) return false;
+            if (insertOrdered || dataMap.isEmpty()) return false;
             return dataMap.firstKey() instanceof String && dataMap.lastKey() instanceof String;
         }
 

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { EVENT_LOG_COLLECTION } from '../../src/events/event-log';
 import { LOCAL_STACK } from '../../src/local-stack';
 
 /**
@@ -75,6 +76,8 @@ export const JVM_FLAGS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava
 
 /**
  * The store launcher's own settings: stored documents in its compact form rather than Java
- * serialization (infra/java/DocumentValues.java; docs/local-stack.md).
+ * serialization (infra/java/DocumentValues.java; docs/local-stack.md), and the event log kept in
+ * insertion order rather than by its hashed ids (infra/java/MongoServerMain.java,
+ * IdFirstCollection.insertOrdered).
  */
-export const STORE_FLAGS = ['-Dcanonql.store.compactDocuments=true'];
+export const STORE_FLAGS = ['-Dcanonql.store.compactDocuments=true', `-Dcanonql.store.insertOrderedCollections=${EVENT_LOG_COLLECTION}`];
