@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import type { AnyBulkWriteOperation, Collection, Db, Filter, WithoutId } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db, Filter, OptionalId, WithoutId } from 'mongodb';
 import {
   expireTombstones,
   parseBucketId,
@@ -592,13 +592,12 @@ export interface CasWrite<T> {
 }
 
 /**
- * One round of compare-and-set writes in one update command: where nothing was stored, an upsert
- * whose filter no stored document can match (`rev: null`), so that it inserts or fails on the
- * `_id` (a lost race) as an insert would; a replace guarded by the stored `rev` otherwise. With
- * `ahead` (an intent naming these writes) the round is ordered and `ahead` is upserted first:
- * none of the writes reaches the store before it. When not every write matched (a lost race, or
- * an ordered round stopped at the first error), `isOurs` reads back the documents and says which
- * of them hold our write; the others are lost, for the caller's next round.
+ * One round of compare-and-set writes in one round trip per kind: an insert where nothing was
+ * stored, a replace guarded by the stored `rev` otherwise. With `ahead` (an intent naming these
+ * writes) the round is ordered and `ahead` is upserted first, in the replaces' command: none of
+ * the writes reaches the store before it. When not every write matched (a lost race, or an
+ * ordered round stopped at the first error), `isOurs` reads back the documents and says which of
+ * them hold our write; the others are lost, for the caller's next round.
  */
 export async function compareAndSetMany<T extends { _id: string; rev: number }>(
   collection: Collection<T>,
@@ -606,20 +605,23 @@ export async function compareAndSetMany<T extends { _id: string; rev: number }>(
   isOurs: (docs: readonly T[]) => Promise<(doc: T) => boolean>,
   ahead?: T,
 ): Promise<{ written: T[]; lost: T[] }> {
-  // Inserts would go in a command of their own, one more round trip after the replaces'.
-  const ops = writes.map(({ next, storedRev }): AnyBulkWriteOperation<T> => {
+  const opOf = ({ next, storedRev }: CasWrite<T>): AnyBulkWriteOperation<T> => {
+    if (storedRev === null) return { insertOne: { document: next as OptionalId<T> } };
     const { _id, ...rest } = next;
-    if (storedRev === null) return { replaceOne: { filter: { _id, rev: null } as Filter<T>, replacement: rest as WithoutId<T>, upsert: true } };
     return { replaceOne: { filter: { _id, rev: storedRev } as Filter<T>, replacement: rest as WithoutId<T> } };
-  });
+  };
+  let ops = writes.map(opOf);
   if (ahead) {
+    // Ordered, the driver sends each run of one kind as a command: the upsert and the replaces
+    // share one, the inserts follow in another.
     const { _id, ...rest } = ahead;
-    ops.unshift({ replaceOne: { filter: { _id } as Filter<T>, replacement: rest as WithoutId<T>, upsert: true } });
+    const upsert: AnyBulkWriteOperation<T> = { replaceOne: { filter: { _id } as Filter<T>, replacement: rest as WithoutId<T>, upsert: true } };
+    ops = [upsert, ...ops.filter((op) => 'replaceOne' in op), ...ops.filter((op) => 'insertOne' in op)];
   }
   let done = 0;
   try {
     const result = await collection.bulkWrite(ops, { ordered: ahead !== undefined });
-    done = result.upsertedCount + result.matchedCount - (ahead ? 1 : 0);
+    done = result.insertedCount + result.matchedCount;
   } catch (error) {
     if (!(error as { writeErrors?: unknown }).writeErrors && (error as { code?: number }).code !== 11000) throw error;
   }

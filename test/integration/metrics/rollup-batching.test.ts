@@ -65,7 +65,7 @@ function observed(db: Db, hooks: { gate?: Promise<void>; afterContributionWrite?
           return async (ops: AnyBulkWriteOperation[], options: object) => {
             calls.bucketWrites += 1;
             const result = await real.bulkWrite(ops, options);
-            calls.allMatched.push(result.insertedCount + result.upsertedCount + result.matchedCount === ops.length);
+            calls.allMatched.push(result.insertedCount + result.matchedCount === ops.length);
             return result;
           };
         return Reflect.get(real, property, receiver);

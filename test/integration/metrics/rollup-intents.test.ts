@@ -50,7 +50,7 @@ type Step = (typeof STEPS)[number];
 
 /**
  * What the stored contributions say once a process died at `step`: the ordered write puts the
- * intent first, then the batch's contributions in order (o1, o2, o3, o4); "part" is the intent, o1 and o2.
+ * intent first, then the replaces (o1, o2, o3) and then the insert (o4); "part" is the intent, o1 and o2.
  */
 const storedAfter = (step: Step) =>
   step === 'the intent only'
@@ -63,7 +63,7 @@ class Crash extends Error {}
 
 const isIntentWrite = (ops: AnyBulkWriteOperation[]) => {
   const head = ops[0];
-  return head !== undefined && 'replaceOne' in head && head.replaceOne.upsert === true && String(head.replaceOne.filter._id).includes('#');
+  return head !== undefined && 'replaceOne' in head && head.replaceOne.upsert === true;
 };
 
 /** The database as a process that dies at `step` of its next batch sees it. */

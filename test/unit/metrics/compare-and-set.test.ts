@@ -14,7 +14,7 @@ interface Doc {
 }
 
 /** A collection whose bulkWrite records its operations and answers with `outcome`. */
-function collection(outcome: (ops: AnyBulkWriteOperation<Doc>[]) => { upsertedCount: number; matchedCount: number }) {
+function collection(outcome: (ops: AnyBulkWriteOperation<Doc>[]) => { insertedCount: number; matchedCount: number }) {
   const calls: AnyBulkWriteOperation<Doc>[][] = [];
   const fake = {
     async bulkWrite(ops: AnyBulkWriteOperation<Doc>[], options: { ordered?: boolean }) {
@@ -36,19 +36,19 @@ const noReadBack = async () => {
 };
 
 describe('compareAndSetMany: one round of guarded writes', () => {
-  it('upserts that cannot match where nothing was stored and replaces guarded by the stored rev, in one unordered command', async () => {
-    const store = collection(() => ({ upsertedCount: 1, matchedCount: 1 }));
+  it('inserts where nothing was stored and replaces guarded by the stored rev, in one unordered round trip', async () => {
+    const store = collection(() => ({ insertedCount: 1, matchedCount: 1 }));
     await compareAndSetMany(store.collection, [insert, replace], noReadBack);
     expect(store.calls).toEqual([
       [
-        { replaceOne: { filter: { _id: 'new', rev: null }, replacement: { rev: 1, value: 'a' }, upsert: true } },
+        { insertOne: { document: { _id: 'new', rev: 1, value: 'a' } } },
         { replaceOne: { filter: { _id: 'old', rev: 4 }, replacement: { rev: 5, value: 'b' } } },
       ],
     ]);
   });
 
   it('every write matched: all written, nothing read back', async () => {
-    const store = collection(() => ({ upsertedCount: 1, matchedCount: 2 }));
+    const store = collection(() => ({ insertedCount: 1, matchedCount: 2 }));
     expect(await compareAndSetMany(store.collection, [insert, replace, other], noReadBack)).toEqual({
       written: [insert.next, replace.next, other.next],
       lost: [],
@@ -56,7 +56,7 @@ describe('compareAndSetMany: one round of guarded writes', () => {
   });
 
   it('a replace that matched nothing (its document moved on): the read-back decides, the loser goes to the next round', async () => {
-    const store = collection(() => ({ upsertedCount: 1, matchedCount: 1 }));
+    const store = collection(() => ({ insertedCount: 1, matchedCount: 1 }));
     const asked: Doc[][] = [];
     const result = await compareAndSetMany(store.collection, [insert, replace, other], async (docs) => {
       asked.push([...docs]);
