@@ -21,8 +21,8 @@ import type { WindowSize } from './metric-definition';
  *   → its folded rows) at an entity version and the buckets it may still occupy (`touched`).
  *   Written first, with a compare-and-set on `rev` and only for a newer entity version: it is the
  *   source of truth. Beside them, one intent document per batch (`<metric>#<batch>`, `dirty`,
- *   the batch's entity keys in `i`), inserted ahead of the batch's contributions in the same
- *   ordered write; each contribution names its batch in `p`. A contribution is unsettled (its
+ *   the batch's entity keys in `i`), upserted first in the same ordered write as the batch's
+ *   contributions; each contribution names its batch in `p`. A contribution is unsettled (its
  *   buckets may not reflect it) while its batch's intent exists, or while it has `dirty` (the form
  *   written before intents, cleared per entity).
  * - `metric_buckets`: per bucket, its members (entity → contribution at a version, or a
