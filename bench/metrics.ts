@@ -62,11 +62,9 @@ const { values: args } = readBenchArgs({
     events: { type: 'number', default: 10_000, help: 'order events ingested per mode' },
     rounds: { type: 'number', default: 2, help: 'rounds of one run with metrics off and one with them on; odd rounds run off first, even rounds on first' },
     queries: { type: 'number', default: 300, help: 'metric(...) queries timed' },
-    'no-warmup': { type: 'flag', help: 'no untimed run with metrics on before the rounds' },
   },
 });
 const { events: EVENTS, rounds: ROUNDS, queries: QUERIES } = args;
-const WARMUP = !args['no-warmup'];
 const PARTITIONS = 4;
 const kafka = benchKafka('canonql-bench-metrics');
 const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
@@ -254,14 +252,6 @@ async function main() {
     metricBatches: number;
   }[] = [];
   const topics = [topic];
-  if (WARMUP) {
-    // The first run of a process meets a cold process and store (JIT, caches, connections): it
-    // falls on neither side of a round.
-    const warm = await run(mongo, topic, true, messages.length);
-    await warm.db.dropDatabase();
-    topics.push(...warm.topics);
-    console.log(`warm-up (metrics on, not counted): ${fmt(warm.endToEndEventsPerSec)} msg/s until current`);
-  }
   let lastOn: Db | null = null;
   for (let round = 1; round <= ROUNDS; round += 1) {
     // The first run of a process meets a cold process and store: the rounds take turns at it, so
