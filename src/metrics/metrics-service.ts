@@ -271,6 +271,7 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
         await restartConsumer();
       });
       await Promise.all([...inFlightBackfills]);
+      await rollups.intentsClosed();
     },
     async setDefinitions(definitions) {
       const compiled = definitions.map((definition) => {

@@ -18,18 +18,23 @@ import type { WindowSize } from './metric-definition';
  * with no multi-document transaction:
  *
  * - `metric_contributions`: per metric version and entity, the entity's contribution (bucket id
- *   → its folded rows) at an entity version, the buckets it may still occupy (`touched`), and
- *   `dirty` while buckets may not reflect it yet. Written first, with a compare-and-set on `rev`
- *   and only for a newer entity version: it is the source of truth.
+ *   → its folded rows) at an entity version and the buckets it may still occupy (`touched`).
+ *   Written first, with a compare-and-set on `rev` and only for a newer entity version: it is the
+ *   source of truth. Beside them, one intent document per batch (`<metric>#<batch>`, `dirty`,
+ *   the batch's entity keys in `i`), upserted first in the same ordered write as the batch's
+ *   contributions; each contribution names its batch in `p`. A contribution is unsettled (its
+ *   buckets may not reflect it) while its batch's intent exists, or while it has `dirty` (the form
+ *   written before intents, cleared per entity).
  * - `metric_buckets`: per bucket, its members (entity → contribution at a version, or a
  *   tombstone) and the aggregate computed from them. A bucket is rewritten whole with a
  *   compare-and-set on `rev`; member updates are last-writer-wins by entity version, hence
  *   idempotent and order-free.
  *
- * `settle` makes every bucket an entity may occupy agree with its contribution document, then
- * clears `dirty` (compare-and-set, so a newer write stays dirty). A crash anywhere leaves the
- * contribution dirty; replaying the change (same version: "duplicate"), a later change of the
- * entity, or the start-up sweep settles it again. See docs/metrics.md.
+ * `settle` makes every bucket an entity may occupy agree with its contribution document. Then the
+ * batch's intent is removed (one delete, not awaited by the batch), or for a `dirty` contribution
+ * the flag is cleared (compare-and-set, so a newer write stays dirty). A crash anywhere leaves
+ * the intent (or the flag); replaying the change (same version: "duplicate"), a later change of
+ * the entity, or the start-up sweep settles it again. See docs/metrics.md.
  */
 export const CONTRIBUTIONS_COLLECTION = 'metric_contributions';
 export const BUCKETS_COLLECTION = 'metric_buckets';
@@ -61,6 +66,8 @@ export interface ContributionDoc {
   rev: number;
   /** Stored before `r` existed (`k`, `rows`, `touched` as fields): its `dirty` clear writes `touched` again. */
   legacy?: true;
+  /** The batch that wrote it: unsettled while that batch's intent exists. */
+  p?: string;
 }
 
 /**
@@ -81,6 +88,20 @@ export interface StoredContribution {
   touched?: string[];
   dirty: boolean;
   rev: number;
+  p?: string;
+}
+
+/**
+ * A batch's intent, in the contributions' collection so that it goes ahead of them in one ordered
+ * write: `_id` `<metric>#<batch>`, `i` the keys of the contributions the batch writes (each with
+ * `p` = batch), `at` when it was written. `dirty: true` puts it under the start-up sweep's index.
+ */
+export interface StoredIntent {
+  _id: string;
+  metric: string;
+  dirty: true;
+  i: string[];
+  at: number;
 }
 
 type StoredRow = [string, number, string | null] | [string, number, string | null, string | null, string | null];
@@ -102,6 +123,7 @@ export function encodeContribution(doc: ContributionDoc): StoredContribution {
     ...(extra.length > 0 ? { x: JSON.stringify(extra) } : {}),
     dirty: doc.dirty,
     rev: doc.rev,
+    ...(doc.p !== undefined ? { p: doc.p } : {}),
   };
 }
 
@@ -127,7 +149,18 @@ export function decodeContribution(stored: StoredContribution): ContributionDoc 
     a: row.length === 3 ? { n: row[1], s: row[2], lo: row[2], hi: row[2] } : { n: row[1], s: row[2], lo: row[3], hi: row[4] },
   }));
   const extra = stored.x === undefined ? [] : (JSON.parse(stored.x) as string[]).map((b) => prefix + b);
-  return { _id: stored._id, metric: stored.metric, k, v: stored.v, rows, touched: [...rows.map((r) => r.b), ...extra], dirty: stored.dirty, rev: stored.rev };
+  const doc: ContributionDoc = {
+    _id: stored._id,
+    metric: stored.metric,
+    k,
+    v: stored.v,
+    rows,
+    touched: [...rows.map((r) => r.b), ...extra],
+    dirty: stored.dirty,
+    rev: stored.rev,
+  };
+  if (stored.p !== undefined) doc.p = stored.p;
+  return doc;
 }
 
 export interface BucketDoc extends BucketSummary {
@@ -216,12 +249,54 @@ export interface RollupStore {
   settleDirty(metric: CompiledMetric): Promise<number>;
   /** Removes every rollup of a metric version (before a rebuild, or when it is dropped). */
   drop(metricKey: string): Promise<void>;
+  /** Resolves when the removals of this store's settled batches' intents have been answered. */
+  intentsClosed(): Promise<void>;
 }
 
 export function createRollupStore(db: Db): RollupStore {
   const contributions = db.collection<StoredContribution>(CONTRIBUTIONS_COLLECTION);
   const buckets = db.collection<BucketDoc>(BUCKETS_COLLECTION);
+  const intents = db.collection<StoredIntent>(CONTRIBUTIONS_COLLECTION);
   const contributionId = (metric: string, key: string) => `${metric}|${key}`;
+  const intentId = (metric: string, batch: string) => `${metric}#${batch}`;
+  /** This store's batches are `<owner>.<n>`: whether one of them is settled is known here without a read. */
+  const owner = crypto.randomUUID().slice(0, 8);
+  let batchCount = 0;
+  const isOwn = (batch: string) => batch.startsWith(`${owner}.`);
+  /** This store's batches whose buckets are not all written yet (one whose settle failed stays here). */
+  const openBatches = new Set<string>();
+  /** Other writers' batches whose intent was found removed: an intent, once removed, is never written again. */
+  const closedForeign = new Set<string>();
+  /** Removals of settled batches' intents in flight. */
+  const closing = new Set<Promise<void>>();
+
+  /**
+   * Which of these contributions may have buckets that do not reflect them: flagged `dirty`, or
+   * written by a batch whose intent still exists. Reads the intents of other writers' batches not
+   * already known to be closed (none in a process that alone writes the metric).
+   */
+  async function unsettledOf(metric: string, docs: Iterable<ContributionDoc>): Promise<(doc: ContributionDoc) => boolean> {
+    const unknown = new Set<string>();
+    for (const doc of docs) if (doc.p !== undefined && !isOwn(doc.p) && !closedForeign.has(doc.p)) unknown.add(doc.p);
+    const open = new Set<string>();
+    if (unknown.size > 0) {
+      const found = await intents.find({ _id: { $in: [...unknown].map((batch) => intentId(metric, batch)) } }, { projection: { _id: 1 } }).toArray();
+      for (const { _id } of found) open.add(_id.slice(metric.length + 1));
+      if (closedForeign.size > 100_000) closedForeign.clear();
+      for (const batch of unknown) if (!open.has(batch)) closedForeign.add(batch);
+    }
+    return (doc) => doc.dirty || (doc.p !== undefined && (isOwn(doc.p) ? openBatches.has(doc.p) : open.has(doc.p)));
+  }
+
+  /** Removes a settled batch's intent, off the batch's path: an intent left behind only costs a second settle. */
+  function closeIntent(metric: string, batch: string): void {
+    const removal = intents.deleteOne({ _id: intentId(metric, batch) }).then(
+      () => undefined,
+      () => undefined,
+    );
+    closing.add(removal);
+    void removal.finally(() => closing.delete(removal));
+  }
 
   async function readContributions(metric: string, keys: readonly string[]): Promise<Map<string, ContributionDoc>> {
     const found = new Map<string, ContributionDoc>();
@@ -341,13 +416,16 @@ export function createRollupStore(db: Db): RollupStore {
       for (const bucket of new Set([...doc.touched, ...rows.keys()])) add(bucket, { k: doc.k, v: doc.v, a: rows.get(bucket) ?? null });
     }
     const written = await writeBuckets(metric, puts);
-    // The clear shrinks `touched` to the rows' buckets: in the stored form, by dropping `x`.
-    const clears = [...docs.values()].map((doc): AnyBulkWriteOperation<StoredContribution> => {
-      const filter = { _id: doc._id, rev: doc.rev };
-      if (doc.legacy) return { updateOne: { filter, update: { $set: { dirty: false, touched: doc.rows.map((r) => r.b), rev: doc.rev + 1 } } } };
-      const shrinks = doc.touched.length > doc.rows.length;
-      return { updateOne: { filter, update: { $set: { dirty: false, rev: doc.rev + 1 }, ...(shrinks ? { $unset: { x: '' as const } } : {}) } } };
-    });
+    // A contribution of a batch with an intent is settled when the intent goes; a `dirty` one by
+    // its clear, which shrinks `touched` to the rows' buckets (in the stored form, by dropping `x`).
+    const clears = [...docs.values()]
+      .filter((doc) => doc.dirty)
+      .map((doc): AnyBulkWriteOperation<StoredContribution> => {
+        const filter = { _id: doc._id, rev: doc.rev };
+        if (doc.legacy) return { updateOne: { filter, update: { $set: { dirty: false, touched: doc.rows.map((r) => r.b), rev: doc.rev + 1 } } } };
+        const shrinks = doc.touched.length > doc.rows.length;
+        return { updateOne: { filter, update: { $set: { dirty: false, rev: doc.rev + 1 }, ...(shrinks ? { $unset: { x: '' as const } } : {}) } } };
+      });
     if (clears.length > 0) await contributions.bulkWrite(clears, { ordered: false });
     return written;
   }
@@ -370,8 +448,10 @@ export function createRollupStore(db: Db): RollupStore {
       }
       let applied = 0;
       let skipped = changes.length - latest.size;
-      // The contribution each entity's buckets must agree with: the one written, or a dirty one found.
+      // The contribution each entity's buckets must agree with: the one written, or an unsettled one found.
       const toSettle = new Map<string, ContributionDoc>();
+      /** This apply's batches (one per compare-and-set round that writes a changed contribution). */
+      const batches: string[] = [];
       let pending = [...latest.values()];
       for (let round = 0; pending.length > 0; round += 1) {
         if (round >= MAX_ROUNDS) throw new Error(`metric ${metric.key}: contributions still contended after ${MAX_ROUNDS} rounds`);
@@ -379,75 +459,128 @@ export function createRollupStore(db: Db): RollupStore {
           metric.key,
           pending.map((c) => c.key),
         );
+        const unsettled = await unsettledOf(metric.key, stored.values());
+        const batch = `${owner}.${(batchCount += 1)}`;
         const writes: CasWrite<StoredContribution>[] = [];
         const nextOf = new Map<string, ContributionDoc>();
         /** Written with the buckets already right: a newer version whose contribution is the settled one's. */
         const unchanged = new Set<string>();
+        const keys: string[] = [];
         for (const change of pending) {
           const current = stored.get(change.key);
           if (current && change.version <= current.v) {
             skipped += 1;
-            if (current.dirty) toSettle.set(change.key, current);
+            if (unsettled(current)) toSettle.set(change.key, current);
             continue;
           }
           const rows = [...metric.contributionsOf(change.data, change.changeTsMs)].map(([b, { agg }]) => ({ b, a: agg }));
-          if (current && !current.dirty && sameRows(current, rows)) {
+          const settled = current !== undefined && !unsettled(current);
+          if (current && settled && sameRows(current, rows)) {
             // Its buckets already hold these rows (at an older version): only the version moves on,
-            // so an older state arriving later is still refused; no bucket is written and nothing is dirty.
+            // so an older state arriving later is still refused; no bucket is written and nothing is unsettled.
             const next: ContributionDoc = { ...current, v: change.version, rows, touched: rows.map((r) => r.b), rev: current.rev + 1 };
             delete next.legacy;
+            delete next.p;
             nextOf.set(next._id, next);
             unchanged.add(next._id);
             writes.push({ next: encodeContribution(next), storedRev: current.rev });
             continue;
           }
-          const touched = [...new Set([...(current?.touched ?? []), ...(current?.rows ?? []).map((r) => r.b), ...rows.map((r) => r.b)])];
+          // A settled contribution is already gone from the buckets it may have left (its `touched`
+          // beyond its rows): only its rows' buckets remain to be updated.
+          const before = current === undefined ? [] : settled ? current.rows.map((r) => r.b) : [...current.touched, ...current.rows.map((r) => r.b)];
           const next: ContributionDoc = {
             _id: contributionId(metric.key, change.key),
             metric: metric.key,
             k: change.key,
             v: change.version,
             rows,
-            touched,
-            dirty: true,
+            touched: [...new Set([...before, ...rows.map((r) => r.b)])],
+            dirty: false,
             rev: (current?.rev ?? 0) + 1,
+            p: batch,
           };
           nextOf.set(next._id, next);
+          keys.push(change.key);
           writes.push({ next: encodeContribution(next), storedRev: current?.rev ?? null });
         }
         if (writes.length === 0) break;
-        const result = await compareAndSetMany(contributions, writes, async (docs) => {
-          const after = await readContributions(
-            metric.key,
-            docs.map((doc) => nextOf.get(doc._id)!.k),
-          );
-          return (doc) => {
-            const now = after.get(nextOf.get(doc._id)!.k);
-            return now !== undefined && now.v === doc.v && now.rev === doc.rev;
-          };
-        });
+        // The intent goes ahead of the contributions naming it, in the same ordered write.
+        let intent: StoredIntent | undefined;
+        if (keys.length > 0) {
+          intent = { _id: intentId(metric.key, batch), metric: metric.key, dirty: true, i: keys, at: Date.now() };
+          openBatches.add(batch);
+          batches.push(batch);
+        }
+        const result = await compareAndSetMany(
+          contributions,
+          writes,
+          async (docs) => {
+            const after = await readContributions(
+              metric.key,
+              docs.map((doc) => nextOf.get(doc._id)!.k),
+            );
+            return (doc) => {
+              const now = after.get(nextOf.get(doc._id)!.k);
+              return now !== undefined && now.v === doc.v && now.rev === doc.rev;
+            };
+          },
+          intent as StoredContribution | undefined,
+        );
         for (const { _id } of result.written) if (!unchanged.has(_id)) toSettle.set(nextOf.get(_id)!.k, nextOf.get(_id)!);
         applied += result.written.length;
         pending = result.lost.map((doc) => latest.get(nextOf.get(doc._id)!.k)!);
       }
       const written = await settle(metric, toSettle);
+      for (const batch of batches) {
+        openBatches.delete(batch);
+        closeIntent(metric.key, batch);
+      }
       return { applied, skipped, buckets: written };
     },
 
     async settleDirty(metric) {
       let total = 0;
+      let after = '';
       for (;;) {
-        const dirty = await contributions.find({ metric: metric.key, dirty: true }).limit(500).toArray();
-        if (dirty.length === 0) return total;
-        await settle(metric, new Map(dirty.map((stored) => decodeContribution(stored)).map((doc) => [doc.k, doc])));
-        total += dirty.length;
-        if (dirty.length < 500) return total;
+        // Flagged contributions and intents, in `_id` order: an intent left in place is passed, not found again.
+        const found = (await contributions
+          .find({ metric: metric.key, dirty: true, _id: { $gt: after } })
+          .sort({ _id: 1 })
+          .limit(500)
+          .toArray()) as (StoredContribution | StoredIntent)[];
+        if (found.length === 0) return total;
+        after = found[found.length - 1]!._id;
+        const unsettled = new Map<string, ContributionDoc>();
+        const expired: string[] = [];
+        for (const stored of found) {
+          if ('i' in stored) {
+            const batch = stored._id.slice(metric.key.length + 1);
+            // This store's own batches settle themselves (or stay open here after a failure).
+            if (isOwn(batch)) continue;
+            for (const doc of (await readContributions(metric.key, stored.i)).values()) if (doc.p === batch) unsettled.set(doc.k, doc);
+            // The intent may belong to a live writer whose contributions are still on the way; it is
+            // removed only once no writer can still hold that write (as for tombstones).
+            if (stored.at < Date.now() - TOMBSTONE_TTL_MS) expired.push(stored._id);
+            continue;
+          }
+          const doc = decodeContribution(stored);
+          unsettled.set(doc.k, doc);
+        }
+        await settle(metric, unsettled);
+        if (expired.length > 0) await intents.deleteMany({ _id: { $in: expired } });
+        total += unsettled.size;
+        if (found.length < 500) return total;
       }
     },
 
     async drop(metricKey) {
       await contributions.deleteMany({ metric: metricKey });
       await buckets.deleteMany({ metric: metricKey });
+    },
+
+    async intentsClosed() {
+      while (closing.size > 0) await Promise.all([...closing]);
     },
   };
 }
@@ -459,30 +592,41 @@ export interface CasWrite<T> {
 }
 
 /**
- * One round of compare-and-set writes in one unordered round trip: an insert where nothing was
- * stored, a replace guarded by the stored `rev` otherwise. When not every write matched (a lost
- * race, or a store that stopped at the first error), `isOurs` reads back the documents and says
- * which of them hold our write; the others are lost, for the caller's next round.
+ * One round of compare-and-set writes in one round trip per kind: an insert where nothing was
+ * stored, a replace guarded by the stored `rev` otherwise. With `ahead` (an intent naming these
+ * writes) the round is ordered and `ahead` is upserted first, in the replaces' command: none of
+ * the writes reaches the store before it. When not every write matched (a lost race, or an
+ * ordered round stopped at the first error), `isOurs` reads back the documents and says which of
+ * them hold our write; the others are lost, for the caller's next round.
  */
 export async function compareAndSetMany<T extends { _id: string; rev: number }>(
   collection: Collection<T>,
   writes: readonly CasWrite<T>[],
   isOurs: (docs: readonly T[]) => Promise<(doc: T) => boolean>,
+  ahead?: T,
 ): Promise<{ written: T[]; lost: T[] }> {
-  const ops = writes.map(({ next, storedRev }): AnyBulkWriteOperation<T> => {
+  const opOf = ({ next, storedRev }: CasWrite<T>): AnyBulkWriteOperation<T> => {
     if (storedRev === null) return { insertOne: { document: next as OptionalId<T> } };
     const { _id, ...rest } = next;
     return { replaceOne: { filter: { _id, rev: storedRev } as Filter<T>, replacement: rest as WithoutId<T> } };
-  });
+  };
+  let ops = writes.map(opOf);
+  if (ahead) {
+    // Ordered, the driver sends each run of one kind as a command: the upsert and the replaces
+    // share one, the inserts follow in another.
+    const { _id, ...rest } = ahead;
+    const upsert: AnyBulkWriteOperation<T> = { replaceOne: { filter: { _id } as Filter<T>, replacement: rest as WithoutId<T>, upsert: true } };
+    ops = [upsert, ...ops.filter((op) => 'replaceOne' in op), ...ops.filter((op) => 'insertOne' in op)];
+  }
   let done = 0;
   try {
-    const result = await collection.bulkWrite(ops, { ordered: false });
+    const result = await collection.bulkWrite(ops, { ordered: ahead !== undefined });
     done = result.insertedCount + result.matchedCount;
   } catch (error) {
     if (!(error as { writeErrors?: unknown }).writeErrors && (error as { code?: number }).code !== 11000) throw error;
   }
   const docs = writes.map((w) => w.next);
-  if (done === ops.length) return { written: docs, lost: [] };
+  if (done === writes.length) return { written: docs, lost: [] };
   const ours = await isOurs(docs);
   return { written: docs.filter(ours), lost: docs.filter((doc) => !ours(doc)) };
 }

@@ -5,7 +5,7 @@ import type { Db } from 'mongodb';
 import { type CompiledMetric, compileMetric } from '../../src/metrics/aggregation';
 import { computeFromState } from '../../src/metrics/backfill';
 import { validateMetricDefinition } from '../../src/metrics/metric-definition';
-import { BUCKET_SUMMARY_PROJECTION, BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION } from '../../src/metrics/rollup-store';
+import { BUCKET_SUMMARY_PROJECTION, BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION, type RollupStore } from '../../src/metrics/rollup-store';
 import { bruteKeyOf } from '../unit/metrics/metric-model';
 import type { ReliabilityWorld } from './reliability-harness';
 import { freePort } from './resuming-subscriber';
@@ -85,7 +85,11 @@ export async function storedBucketSummaries(db: Db, metric: CompiledMetric) {
   return new Map(docs.map((d) => [bruteKeyOf(d._id as unknown as string), { count: d.count, sum: d.sum, min: d.min, max: d.max }]));
 }
 
-/** Contributions of the metric still marked dirty (a batch applied but not settled). */
-export function dirtyContributions(db: Db, metric: CompiledMetric): Promise<number> {
+/**
+ * What of the metric is left unsettled once these stores' batches are done: contributions marked
+ * dirty and batch intents (a batch applied but not settled, or its intent's removal not answered).
+ */
+export async function unsettledRecords(db: Db, metric: CompiledMetric, stores: readonly RollupStore[]): Promise<number> {
+  for (const store of stores) await store.intentsClosed();
   return db.collection(CONTRIBUTIONS_COLLECTION).countDocuments({ metric: metric.key, dirty: true });
 }

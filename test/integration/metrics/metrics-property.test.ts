@@ -191,6 +191,7 @@ describe('metrics property over Kafka and the store', () => {
       // Kafka redelivers the uncommitted change: a "duplicate" now, which settles the buckets.
       expect(await store.apply(metric, [{ key: 'x', version: 2, data: order('us', '7.5'), changeTsMs: null }])).toMatchObject({ applied: 0, skipped: 1 });
       expect(await storedBuckets(metric.key)).toEqual(expect1('us', '7.5'));
+      await store.intentsClosed();
       expect(await store.contributions.countDocuments({ metric: metric.key, dirty: true })).toBe(0);
       // The clear shrank `touched` to the new rows' buckets, in the form the document was stored in.
       const cleared = decodeContribution((await store.contributions.findOne({ _id }))!);

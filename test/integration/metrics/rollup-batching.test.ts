@@ -6,8 +6,9 @@ import {
   decodeMembers,
   type BucketDoc,
   type EntityChange,
+  type RollupStore,
 } from '../../../src/metrics/rollup-store';
-import { compiledMetric, dirtyContributions, storedBucketSummaries } from '../../support/metrics-world';
+import { compiledMetric, unsettledRecords, storedBucketSummaries } from '../../support/metrics-world';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
 import { BASE_MS, bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
 
@@ -113,7 +114,7 @@ describe('rollup store: bucket writes per batch (real store)', () => {
   const storedBuckets = () => storedBucketSummaries(db, metric);
 
   const revs = async () => (await db.collection<BucketDoc>(BUCKETS_COLLECTION).find({}).sort({ _id: 1 }).toArray()).map((d) => [d._id, d.rev, d.m]);
-  const dirty = () => dirtyContributions(db, metric);
+  const unsettled = (store: RollupStore) => unsettledRecords(db, metric, [store]);
 
   it('several changes of the same buckets in one batch: each bucket read once and written once, exact', async () => {
     const { db: counted, calls } = observed(db);
@@ -123,12 +124,13 @@ describe('rollup store: bucket writes per batch (real store)', () => {
       change('o3', 2, null),
       change('o3', 3, order('0.01')),
     ];
-    const result = await createRollupStore(counted).apply(metric, batch);
+    const store = createRollupStore(counted);
+    const result = await store.apply(metric, batch);
     expect(calls).toEqual({ bucketReads: 1, bucketWrites: 1, allMatched: [true] });
     expect(result.buckets).toHaveLength(2); // the hour and the day bucket
     const final = ['o1', 'o4', 'o5'].map((_, i) => order(`1${[0, 3, 4][i]}.10`));
     expect(await storedBuckets()).toEqual(bruteForce([...final, order('99.99'), order('0.01')]));
-    expect(await dirty()).toBe(0);
+    expect(await unsettled(store)).toBe(0);
   });
 
   it('batches applied at the same time by one store: queued behind the write in flight, merged into one write, no lost race', async () => {
@@ -158,7 +160,7 @@ describe('rollup store: bucket writes per batch (real store)', () => {
     expect(await storedBuckets()).toEqual(expected);
     // Each reports the buckets as its write left them: the first alone, the merged two with all six orders.
     expect(results.map((r) => r.buckets.map((bucket) => bucket.count).join()).sort()).toEqual(['2,2', '6,6', '6,6']);
-    expect(await dirty()).toBe(0);
+    expect(await unsettled(store)).toBe(0);
   });
 
   it('a redelivered batch (the same versions again) writes no bucket and changes nothing', async () => {

@@ -1,6 +1,6 @@
 import type { AnyBulkWriteOperation, Collection, Db, MongoClient } from 'mongodb';
-import { BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION, createRollupStore, type EntityChange } from '../../../src/metrics/rollup-store';
-import { compiledMetric, dirtyContributions, storedBucketSummaries } from '../../support/metrics-world';
+import { BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION, createRollupStore, type EntityChange, type RollupStore } from '../../../src/metrics/rollup-store';
+import { compiledMetric, unsettledRecords, storedBucketSummaries } from '../../support/metrics-world';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
 import { BASE_MS, bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
 
@@ -68,7 +68,7 @@ describe('rollup store: two writers racing on the same documents (real store)', 
 
   const storedBuckets = () => storedBucketSummaries(db, metric);
 
-  const dirty = () => dirtyContributions(db, metric);
+  const unsettled = (...stores: RollupStore[]) => unsettledRecords(db, metric, stores);
 
   const KEYS = ['o1', 'o2', 'o3', 'o4'];
 
@@ -78,13 +78,14 @@ describe('rollup store: two writers racing on the same documents (real store)', 
     const newer = KEYS.map((k, i) => change(k, 3, order(`2${i}.50`)));
     const a = interleaved(db, CONTRIBUTIONS_COLLECTION, () => b.apply(metric, older));
 
-    const result = await createRollupStore(a.db).apply(metric, newer);
+    const storeA = createRollupStore(a.db);
+    const result = await storeA.apply(metric, newer);
 
     // The first round lost every write (B had inserted them); the second, after a new read, won.
     expect(a.rounds()).toBe(2);
     expect(result).toMatchObject({ applied: KEYS.length, skipped: 0 });
     expect(await storedBuckets()).toEqual(bruteForce(newer.map((c) => c.data)));
-    expect(await dirty()).toBe(0);
+    expect(await unsettled(storeA, b)).toBe(0);
   });
 
   it('the same entities: a writer whose versions were overtaken re-reads and skips them', async () => {
@@ -93,13 +94,14 @@ describe('rollup store: two writers racing on the same documents (real store)', 
     const newer = KEYS.map((k, i) => change(k, 3, order(`2${i}.50`)));
     const a = interleaved(db, CONTRIBUTIONS_COLLECTION, () => b.apply(metric, newer));
 
-    const result = await createRollupStore(a.db).apply(metric, older);
+    const storeA = createRollupStore(a.db);
+    const result = await storeA.apply(metric, older);
 
     // The first round lost every write; the new read finds nothing older to replace, so no second round.
     expect(a.rounds()).toBe(1);
     expect(result).toMatchObject({ applied: 0, skipped: KEYS.length });
     expect(await storedBuckets()).toEqual(bruteForce(newer.map((c) => c.data)));
-    expect(await dirty()).toBe(0);
+    expect(await unsettled(storeA, b)).toBe(0);
   });
 
   it('different entities in the same buckets: a writer whose buckets moved under it merges into them, no member lost', async () => {
@@ -108,7 +110,8 @@ describe('rollup store: two writers racing on the same documents (real store)', 
     const fromB = ['b1', 'b2', 'b3'].map((k, i) => change(k, 1, order(`4${i}.75`)));
     const a = interleaved(db, BUCKETS_COLLECTION, () => b.apply(metric, fromB));
 
-    const result = await createRollupStore(a.db).apply(metric, fromA);
+    const storeA = createRollupStore(a.db);
+    const result = await storeA.apply(metric, fromA);
 
     expect(a.rounds()).toBe(2);
     expect(result.applied).toBe(fromA.length);
@@ -117,6 +120,6 @@ describe('rollup store: two writers racing on the same documents (real store)', 
     expect(await storedBuckets()).toEqual(expected);
     // What A reports as written is the merged bucket, B's members included.
     expect(result.buckets.map((bucket) => bucket.count)).toEqual([6, 6]);
-    expect(await dirty()).toBe(0);
+    expect(await unsettled(storeA, b)).toBe(0);
   });
 });
