@@ -1,6 +1,5 @@
 import { printSchema, type GraphQLSchema } from 'graphql';
 import type { GatewayInterface, GatewaySchemaLoadOrUpdateCallback } from '@apollo/server-gateway-interface';
-import { compiledExecutor, type CompiledExecutor } from './compiled-executor';
 
 /**
  * Lets Apollo Server serve a schema that changes at run time. Apollo's `gateway` option is the
@@ -10,8 +9,6 @@ import { compiledExecutor, type CompiledExecutor } from './compiled-executor';
 export class SchemaGateway implements GatewayInterface {
   private schema: GraphQLSchema;
   private readonly listeners = new Set<GatewaySchemaLoadOrUpdateCallback>();
-  /** Query operations run as code compiled per document (compiled-executor.ts). */
-  readonly compiled: CompiledExecutor = compiledExecutor();
 
   constructor(initial: GraphQLSchema) {
     this.schema = initial;
@@ -28,8 +25,8 @@ export class SchemaGateway implements GatewayInterface {
   }
 
   async load() {
-    // Apollo runs parsing, validation and every plugin, then hands the accepted operation to this executor.
-    return { executor: this.compiled.executor };
+    // null executor: Apollo executes operations itself against the current schema.
+    return { executor: null };
   }
 
   onSchemaLoadOrUpdate(callback: GatewaySchemaLoadOrUpdateCallback) {
