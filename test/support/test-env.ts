@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Db } from 'mongodb';
 import * as mariadb from 'mariadb';
 import { Client as PgClient } from 'pg';
 import { loadConfig, type Config } from '../../src/config';
@@ -64,5 +64,32 @@ export function createLeftovers() {
       }
       items.length = 0;
     },
+  };
+}
+
+/**
+ * Registers the hooks of a describe block whose every test starts on an empty database of its
+ * own: one client for the block, a new uniquely named database before each test, dropped after
+ * the block. Call it in the describe body; the returned function gives the current test's database.
+ */
+export function databasePerTest(prefix: string): () => Db {
+  const leftovers = createLeftovers();
+  let client: MongoClient | undefined;
+  let db: Db | undefined;
+  beforeAll(async () => {
+    const connected = await testMongo();
+    client = connected;
+    leftovers.add(() => connected.close());
+  });
+  beforeEach(() => {
+    if (!client) throw new Error('databasePerTest: the store client did not connect');
+    const fresh = client.db(uniqueName(prefix));
+    db = fresh;
+    leftovers.add(() => fresh.dropDatabase());
+  });
+  afterAll(() => leftovers.dispose());
+  return () => {
+    if (!db) throw new Error('databasePerTest: the database is created before each test, not at describe time');
+    return db;
   };
 }

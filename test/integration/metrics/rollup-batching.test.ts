@@ -1,4 +1,4 @@
-import type { AnyBulkWriteOperation, Collection, Db, MongoClient } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
 import {
   BUCKETS_COLLECTION,
   CONTRIBUTIONS_COLLECTION,
@@ -9,7 +9,7 @@ import {
   type RollupStore,
 } from '../../../src/metrics/rollup-store';
 import { compiledMetric, unsettledRecords, storedBucketSummaries } from '../../support/metrics-world';
-import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
+import { databasePerTest } from '../../support/test-env';
 import { BASE_MS, bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
 
 /**
@@ -97,27 +97,15 @@ function observed(db: Db, hooks: { gate?: Promise<void>; afterContributionWrite?
 }
 
 describe('rollup store: bucket writes per batch (real store)', () => {
-  const leftovers = createLeftovers();
-  let client: MongoClient;
-  let db: Db;
+  const db = databasePerTest('rollup_batching');
 
-  beforeAll(async () => {
-    client = await testMongo();
-    leftovers.add(() => client.close());
-  });
-  beforeEach(() => {
-    db = client.db(uniqueName('rollup_batching'));
-    leftovers.add(() => db.dropDatabase());
-  });
-  afterAll(() => leftovers.dispose());
+  const storedBuckets = () => storedBucketSummaries(db(), metric);
 
-  const storedBuckets = () => storedBucketSummaries(db, metric);
-
-  const revs = async () => (await db.collection<BucketDoc>(BUCKETS_COLLECTION).find({}).sort({ _id: 1 }).toArray()).map((d) => [d._id, d.rev, d.m]);
-  const unsettled = (store: RollupStore) => unsettledRecords(db, metric, [store]);
+  const revs = async () => (await db().collection<BucketDoc>(BUCKETS_COLLECTION).find({}).sort({ _id: 1 }).toArray()).map((d) => [d._id, d.rev, d.m]);
+  const unsettled = (store: RollupStore) => unsettledRecords(db(), metric, [store]);
 
   it('several changes of the same buckets in one batch: each bucket read once and written once, exact', async () => {
-    const { db: counted, calls } = observed(db);
+    const { db: counted, calls } = observed(db());
     const batch = [
       ...['o1', 'o2', 'o3', 'o4', 'o5'].map((k, i) => change(k, 1, order(`1${i}.10`))),
       change('o2', 2, order('99.99')),
@@ -137,7 +125,7 @@ describe('rollup store: bucket writes per batch (real store)', () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let contributionWrites = 0;
-    const { db: counted, calls } = observed(db, {
+    const { db: counted, calls } = observed(db(), {
       gate,
       // Once all three batches have written their contributions, the next macrotask finds B and
       // C queued (nothing between their contribution write and their bucket write awaits the store).
@@ -165,9 +153,9 @@ describe('rollup store: bucket writes per batch (real store)', () => {
 
   it('a redelivered batch (the same versions again) writes no bucket and changes nothing', async () => {
     const batch = [change('r1', 1, order('5.00')), change('r2', 4, order('7.50')), change('r1', 2, order('6.00'))];
-    await createRollupStore(db).apply(metric, batch);
+    await createRollupStore(db()).apply(metric, batch);
     const before = await revs();
-    const { db: counted, calls } = observed(db);
+    const { db: counted, calls } = observed(db());
     const again = await createRollupStore(counted).apply(metric, batch);
     expect(again).toEqual({ applied: 0, skipped: 3, buckets: [] });
     expect(calls.bucketWrites).toBe(0);
@@ -176,15 +164,15 @@ describe('rollup store: bucket writes per batch (real store)', () => {
 
   it('buckets written before the members were encoded: read, merged and rewritten encoded, no member lost', async () => {
     const first = [change('p1', 1, order('1.00')), change('p2', 1, order('2.00', 'tee'))];
-    await createRollupStore(db).apply(metric, first);
+    await createRollupStore(db()).apply(metric, first);
     // The earlier form: members as documents, no `m`.
-    const buckets = db.collection<BucketDoc>(BUCKETS_COLLECTION);
+    const buckets = db().collection<BucketDoc>(BUCKETS_COLLECTION);
     for (const doc of await buckets.find({}).toArray()) {
       await buckets.updateOne({ _id: doc._id }, { $set: { members: decodeMembers(doc.m!).map((m) => ({ ...m, t: 1 })) }, $unset: { m: '' } });
     }
     expect(await buckets.countDocuments({ m: { $exists: true } })).toBe(0);
 
-    await createRollupStore(db).apply(metric, [change('p3', 1, order('3.00')), change('p2', 2, order('2.50', 'tee'))]);
+    await createRollupStore(db()).apply(metric, [change('p3', 1, order('3.00')), change('p2', 2, order('2.50', 'tee'))]);
     expect(await storedBuckets()).toEqual(bruteForce([order('1.00'), order('2.50', 'tee'), order('3.00')]));
     const mug = (await buckets.find({ 'dims.product': 'mug' }).toArray()).map((d) => [d.members, decodeMembers(d.m!).map((m) => `${m.k}@${m.v}`)]);
     expect(mug).toEqual([

@@ -1,4 +1,4 @@
-import type { AnyBulkWriteOperation, Collection, Db, MongoClient } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
 import {
   BUCKETS_COLLECTION,
   CONTRIBUTIONS_COLLECTION,
@@ -8,7 +8,7 @@ import {
   type StoredContribution,
 } from '../../../src/metrics/rollup-store';
 import { compiledMetric, storedBucketSummaries } from '../../support/metrics-world';
-import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
+import { databasePerTest } from '../../support/test-env';
 import { BASE_MS, bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
 
 /**
@@ -116,32 +116,20 @@ function dyingAt(db: Db, step: Step): Db {
 }
 
 describe('rollup store: a batch intent, with a crash at every step of the write sequence (real store)', () => {
-  const leftovers = createLeftovers();
-  let client: MongoClient;
-  let db: Db;
+  const db = databasePerTest('rollup_intents');
 
-  beforeAll(async () => {
-    client = await testMongo();
-    leftovers.add(() => client.close());
-  });
-  beforeEach(() => {
-    db = client.db(uniqueName('rollup_intents'));
-    leftovers.add(() => db.dropDatabase());
-  });
-  afterAll(() => leftovers.dispose());
-
-  const storedBuckets = () => storedBucketSummaries(db, metric);
-  const revs = async () => (await db.collection<BucketDoc>(BUCKETS_COLLECTION).find({}).sort({ _id: 1 }).toArray()).map((d) => [d._id, d.rev]);
-  const contributions = () => db.collection<StoredContribution>(CONTRIBUTIONS_COLLECTION);
+  const storedBuckets = () => storedBucketSummaries(db(), metric);
+  const revs = async () => (await db().collection<BucketDoc>(BUCKETS_COLLECTION).find({}).sort({ _id: 1 }).toArray()).map((d) => [d._id, d.rev]);
+  const contributions = () => db().collection<StoredContribution>(CONTRIBUTIONS_COLLECTION);
   const intents = () => contributions().countDocuments({ metric: metric.key, i: { $exists: true } });
 
   /** Applies the first batch cleanly, then the second in a process that dies at `step`. */
   async function crashAt(step: Step): Promise<void> {
-    const clean = createRollupStore(db);
+    const clean = createRollupStore(db());
     await clean.apply(metric, first);
     await clean.intentsClosed();
     expect(await intents()).toBe(0);
-    const dying = createRollupStore(dyingAt(db, step));
+    const dying = createRollupStore(dyingAt(db(), step));
     if (step === 'the buckets, before the intent removal') {
       await dying.apply(metric, second);
       await dying.intentsClosed();
@@ -153,7 +141,7 @@ describe('rollup store: a batch intent, with a crash at every step of the write 
 
   /** After the repair: the replay brings the rest, a second replay and an older state change nothing, a newer change lands exactly. */
   async function expectExactFromNowOn(): Promise<void> {
-    const store = createRollupStore(db);
+    const store = createRollupStore(db());
     await store.apply(metric, second);
     expect(await storedBuckets()).toEqual(afterSecond());
     const before = await revs();
@@ -168,7 +156,7 @@ describe('rollup store: a batch intent, with a crash at every step of the write 
 
   it.each(STEPS)('died after %s: the start-up sweep settles the rollups to exactly the right values', async (step) => {
     await crashAt(step);
-    const restarted = createRollupStore(db);
+    const restarted = createRollupStore(db());
     await restarted.settleDirty(metric);
     expect(await storedBuckets()).toEqual(storedAfter(step));
     // The intent stays while its writer could still be alive; once older than that, the sweep removes it.
@@ -191,7 +179,7 @@ describe('rollup store: a batch intent, with a crash at every step of the write 
     await contributions().updateMany({ metric: metric.key, p: { $exists: true } }, { $set: { dirty: true }, $unset: { p: '' } });
     await contributions().deleteMany({ metric: metric.key, i: { $exists: true } });
     expect(await storedBuckets()).not.toEqual(afterSecond());
-    const restarted = createRollupStore(db);
+    const restarted = createRollupStore(db());
     await restarted.settleDirty(metric);
     expect(await storedBuckets()).toEqual(afterSecond());
     expect(await contributions().countDocuments({ metric: metric.key, dirty: true })).toBe(0);
@@ -199,9 +187,9 @@ describe('rollup store: a batch intent, with a crash at every step of the write 
   });
 
   it('a batch of a live process: its intent is written ahead of its contributions and removed once its buckets are written', async () => {
-    const store = createRollupStore(db);
+    const store = createRollupStore(db());
     let seen: { intent: boolean; ops: number } | undefined;
-    const watched = new Proxy(db, {
+    const watched = new Proxy(db(), {
       get(real, property, receiver) {
         if (property !== 'collection') return Reflect.get(real, property, receiver);
         return (name: string) => {

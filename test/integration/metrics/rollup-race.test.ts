@@ -1,7 +1,7 @@
-import type { AnyBulkWriteOperation, Collection, Db, MongoClient } from 'mongodb';
+import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
 import { BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION, createRollupStore, type EntityChange, type RollupStore } from '../../../src/metrics/rollup-store';
 import { compiledMetric, unsettledRecords, storedBucketSummaries } from '../../support/metrics-world';
-import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
+import { databasePerTest } from '../../support/test-env';
 import { BASE_MS, bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
 
 /**
@@ -52,31 +52,19 @@ function interleaved(db: Db, collection: string, meanwhile: () => Promise<unknow
 }
 
 describe('rollup store: two writers racing on the same documents (real store)', () => {
-  const leftovers = createLeftovers();
-  let client: MongoClient;
-  let db: Db;
+  const db = databasePerTest('rollup_race');
 
-  beforeAll(async () => {
-    client = await testMongo();
-    leftovers.add(() => client.close());
-  });
-  beforeEach(() => {
-    db = client.db(uniqueName('rollup_race'));
-    leftovers.add(() => db.dropDatabase());
-  });
-  afterAll(() => leftovers.dispose());
+  const storedBuckets = () => storedBucketSummaries(db(), metric);
 
-  const storedBuckets = () => storedBucketSummaries(db, metric);
-
-  const unsettled = (...stores: RollupStore[]) => unsettledRecords(db, metric, stores);
+  const unsettled = (...stores: RollupStore[]) => unsettledRecords(db(), metric, stores);
 
   const KEYS = ['o1', 'o2', 'o3', 'o4'];
 
   it('the same entities: a writer whose contributions moved under it re-reads and writes its newer versions', async () => {
-    const b = createRollupStore(db);
+    const b = createRollupStore(db());
     const older = KEYS.map((k, i) => change(k, 2, order(`1${i}.00`)));
     const newer = KEYS.map((k, i) => change(k, 3, order(`2${i}.50`)));
-    const a = interleaved(db, CONTRIBUTIONS_COLLECTION, () => b.apply(metric, older));
+    const a = interleaved(db(), CONTRIBUTIONS_COLLECTION, () => b.apply(metric, older));
 
     const storeA = createRollupStore(a.db);
     const result = await storeA.apply(metric, newer);
@@ -89,10 +77,10 @@ describe('rollup store: two writers racing on the same documents (real store)', 
   });
 
   it('the same entities: a writer whose versions were overtaken re-reads and skips them', async () => {
-    const b = createRollupStore(db);
+    const b = createRollupStore(db());
     const older = KEYS.map((k, i) => change(k, 2, order(`1${i}.00`)));
     const newer = KEYS.map((k, i) => change(k, 3, order(`2${i}.50`)));
-    const a = interleaved(db, CONTRIBUTIONS_COLLECTION, () => b.apply(metric, newer));
+    const a = interleaved(db(), CONTRIBUTIONS_COLLECTION, () => b.apply(metric, newer));
 
     const storeA = createRollupStore(a.db);
     const result = await storeA.apply(metric, older);
@@ -105,10 +93,10 @@ describe('rollup store: two writers racing on the same documents (real store)', 
   });
 
   it('different entities in the same buckets: a writer whose buckets moved under it merges into them, no member lost', async () => {
-    const b = createRollupStore(db);
+    const b = createRollupStore(db());
     const fromA = ['a1', 'a2', 'a3'].map((k, i) => change(k, 1, order(`3${i}.25`)));
     const fromB = ['b1', 'b2', 'b3'].map((k, i) => change(k, 1, order(`4${i}.75`)));
-    const a = interleaved(db, BUCKETS_COLLECTION, () => b.apply(metric, fromB));
+    const a = interleaved(db(), BUCKETS_COLLECTION, () => b.apply(metric, fromB));
 
     const storeA = createRollupStore(a.db);
     const result = await storeA.apply(metric, fromA);
