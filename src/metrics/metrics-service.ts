@@ -213,7 +213,10 @@ export function createMetricsService(options: MetricsServiceOptions): MetricsSer
       .run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 3,
+        // Every partition of the followed topics its own worker: kafkajs fetches again only once
+        // every batch of a fetch is done, so a batch waiting for a free worker delays the whole
+        // next fetch. Concurrent batches of a metric share its bucket writes (rollup-store).
+        partitionsConsumedConcurrently: topics.length * options.canonicalPartitions,
         eachBatch: (payload) => withHeartbeats(payload.heartbeat, () => handleBatch(payload)),
       })
       .then(
