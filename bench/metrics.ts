@@ -91,6 +91,8 @@ interface Run {
   /** Batches the metrics role applied (0 with metrics off). */
   metricBatches: number;
   endToEndEventsPerSec: number;
+  /** Seconds from ingestion having consumed every message until the rollups are current (0 with metrics off). */
+  tailSeconds: number;
   db: Db;
   topics: string[];
 }
@@ -124,6 +126,7 @@ async function run(mongo: MongoClient, topic: string, withMetrics: boolean, tota
   return {
     ingestEventsPerSec: total / ((ingested - started) / 1000),
     endToEndEventsPerSec: total / ((caughtUp - started) / 1000),
+    tailSeconds: (caughtUp - ingested) / 1000,
     rollupCommands: Object.fromEntries([...rollupCommands].sort()),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     metricEvents: metrics?.stats.events ?? 0,
@@ -245,6 +248,7 @@ async function main() {
     off: number;
     onIngest: number;
     onEndToEnd: number;
+    tailSeconds: number;
     cpuOff: number;
     cpuOn: number;
     rollupCommands: Record<string, number>;
@@ -269,6 +273,7 @@ async function main() {
       off: off.ingestEventsPerSec,
       onIngest: on.ingestEventsPerSec,
       onEndToEnd: on.endToEndEventsPerSec,
+      tailSeconds: on.tailSeconds,
       cpuOff: off.cpuSeconds,
       cpuOn: on.cpuSeconds,
       rollupCommands: on.rollupCommands,
@@ -279,7 +284,7 @@ async function main() {
       .map(([command, count]) => `${command} ${fmt(count / Math.max(1, on.metricEvents), 3)}`)
       .join(', ');
     console.log(
-      `round ${round}: metrics off ${fmt(off.ingestEventsPerSec)} msg/s; on: ingestion ${fmt(on.ingestEventsPerSec)} msg/s, until rollups current ${fmt(on.endToEndEventsPerSec)} msg/s, ratio ${fmt(on.endToEndEventsPerSec / off.ingestEventsPerSec, 2)}`,
+      `round ${round}: metrics off ${fmt(off.ingestEventsPerSec)} msg/s; on: ingestion ${fmt(on.ingestEventsPerSec)} msg/s, until rollups current ${fmt(on.endToEndEventsPerSec)} msg/s, ratio ${fmt(on.endToEndEventsPerSec / off.ingestEventsPerSec, 2)}; the metrics role's tail after ingestion ${fmt(on.tailSeconds, 2)} s of ${fmt(messages.length / on.endToEndEventsPerSec, 2)} s`,
     );
     console.log(
       `round ${round}: this process's CPU per message: metrics off ${fmt((off.cpuSeconds / messages.length) * 1e6)} µs, on ${fmt((on.cpuSeconds / messages.length) * 1e6)} µs`,
