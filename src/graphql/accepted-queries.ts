@@ -61,6 +61,24 @@ export function acceptedQueries(options: {
     },
   };
 
+  /** The operation's answer body when it passes the limits and executes without errors; null otherwise. */
+  const run = async (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    variables: Record<string, unknown> | null | undefined,
+    operationName: string | undefined,
+    context: () => Promise<ApiContext>,
+  ) => {
+    const contextValue = await context();
+    const started = process.hrtime.bigint();
+    const variableValues = variables ?? undefined;
+    const refused = checkOperation({ schema, document, operationName, variables: variableValues, principal: contextValue.principal }, options.limits);
+    if (refused) return null;
+    const result = await execute({ schema, document, contextValue, variableValues, operationName });
+    if (result.errors !== undefined || result.data === undefined) return null;
+    return { contextValue, started, string: `${JSON.stringify({ data: result.data })}\n` };
+  };
+
   return {
     plugin,
     stop() {
@@ -81,21 +99,21 @@ export function acceptedQueries(options: {
       const type = mediaTypeFor(mediaTypes, req.headers.accept);
       if (type === null) return null;
 
-      const contextValue = await context();
-      const started = process.hrtime.bigint();
-      const variableValues = (variables ?? undefined) as Record<string, unknown> | undefined;
-      const refused = checkOperation(
-        { schema, document, operationName: operationName ?? undefined, variables: variableValues, principal: contextValue.principal },
-        options.limits,
-      );
-      if (refused) return null;
-      const result = await execute({ schema, document, contextValue, variableValues, operationName: operationName ?? undefined });
-      if (result.errors !== undefined || result.data === undefined) return null;
+      // Anything that throws here (a context that cannot be made, a result that cannot be
+      // serialized) is Apollo's to answer, the way it answers it.
+      let answered: { contextValue: ApiContext; started: bigint; string: string } | null;
+      try {
+        answered = await run(schema, document, variables as Record<string, unknown> | null | undefined, operationName ?? undefined, context);
+      } catch {
+        return null;
+      }
+      if (!answered) return null;
+      const seconds = Number(process.hrtime.bigint() - answered.started) / 1e9;
       // The name Apollo's plugins see: the operation's, else the request's.
-      options.onSuccess?.(contextValue, operation.name?.value || (operationName ?? undefined), Number(process.hrtime.bigint() - started) / 1e9);
+      options.onSuccess?.(answered.contextValue, operation.name?.value || (operationName ?? undefined), seconds);
       const headers = new HeaderMap(options.headers.map(([name, value]) => [name, value]));
       headers.set('content-type', type);
-      return { status: 200, headers, body: { kind: 'complete', string: `${JSON.stringify({ data: result.data })}\n` } };
+      return { status: 200, headers, body: { kind: 'complete', string: answered.string } };
     },
   };
 }

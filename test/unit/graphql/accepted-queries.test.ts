@@ -217,4 +217,19 @@ describe('accepted queries answered without Apollo pipeline', () => {
     accepted.stop();
     expect(await accepted.answer({ query: '{ hello }' }, req, context)).toBeNull();
   });
+
+  it('a context that cannot be made is left to Apollo', async () => {
+    const accepted = acceptedQueries({ schema: () => gateway.current(), limits: DEFAULT_API_LIMITS, headers: [] });
+    const hooks = await accepted.plugin.requestDidStart!({} as never);
+    await hooks!.didResolveOperation!({
+      source: '{ hello }',
+      request: { query: '{ hello }' },
+      document: parse('{ hello }'),
+      schema: gateway.current(),
+    } as never);
+    const failing = async (): Promise<ApiContext> => {
+      throw new Error('no context');
+    };
+    expect(await accepted.answer({ query: '{ hello }' }, { headers: {} } as IncomingMessage, failing)).toBeNull();
+  });
 });
