@@ -7,7 +7,8 @@ import type { Express } from 'express';
 import { subscribe as executeSubscription, type ExecutionResult } from 'graphql';
 import { WebSocketServer } from 'ws';
 import type { Logger } from '../logger';
-import { graphqlMetricsPlugin } from './graphql-metrics-plugin';
+import { graphqlMetrics } from './graphql-metrics-plugin';
+import { acceptedQueries } from './accepted-queries';
 import type { ServiceMetrics } from '../observability/service-metrics';
 import { observeWebsockets, requestScope } from '../observability/websocket-observer';
 import { isScoped } from './access';
@@ -81,6 +82,14 @@ export async function mountGraphqlEndpoint(options: {
       ),
   });
 
+  const operations = options.metrics ? graphqlMetrics(options.metrics) : null;
+  // A query Apollo accepted before is answered without its per-request pipeline when the answer is a success (accepted-queries.ts).
+  const accepted = acceptedQueries({
+    schema: () => options.gateway.current(),
+    limits,
+    headers: NO_STORE_HEADERS,
+    ...(operations ? { onSuccess: (context, name, seconds) => operations.finished(context, name, 'query', false, seconds) } : {}),
+  });
   const apollo = new ApolloServer<ApiContext>({
     gateway: options.gateway,
     formatError: withRefusalCodes(createFormatError(log)),
@@ -99,11 +108,16 @@ export async function mountGraphqlEndpoint(options: {
       ApolloServerPluginCacheControlDisabled(),
       noStorePlugin,
       limitsPlugin(limits),
-      ...(options.metrics ? [graphqlMetricsPlugin(options.metrics)] : []),
+      ...(operations ? [operations.plugin] : []),
+      accepted.plugin,
       ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer }),
       {
         async serverWillStart() {
           return {
+            // Apollo refuses operations from here on; so the accepted-query path hands them all to it.
+            async serverWillStop() {
+              accepted.stop();
+            },
             async drainServer() {
               await wsCleanup.dispose();
             },
@@ -130,6 +144,7 @@ export async function mountGraphqlEndpoint(options: {
     apollo,
     checks: httpLimits.checks,
     maxBodyBytes: limits.maxBodyBytes,
+    accepted,
     context: async (req, principal) => createContext(options.services, principal, requestScope(req, log)),
     next: options.app,
     logger: log,
@@ -156,3 +171,6 @@ const noStorePlugin: ApolloServerPlugin<ApiContext> = {
     };
   },
 };
+
+/** The headers the plugins above add to a successful query's answer (the accepted-query path adds them itself). */
+const NO_STORE_HEADERS = [['cache-control', 'no-store']] as const;

@@ -3,6 +3,7 @@ import { HeaderMap, type ApolloServer, type HTTPGraphQLResponse } from '@apollo/
 import type { Logger } from '../logger';
 import { REQUEST_ID_HEADER, requestIdOf } from '../observability/request-id';
 import type { Principal } from './access';
+import type { AcceptedQueries } from './accepted-queries';
 import type { ApiContext } from './context';
 import type { HttpChecks } from './limits/http-guards';
 
@@ -26,6 +27,8 @@ export function graphqlHttpListener(options: {
   readonly checks: HttpChecks;
   readonly maxBodyBytes: number;
   readonly context: (req: IncomingMessage, principal: Principal) => Promise<ApiContext>;
+  /** Queries Apollo accepted before, answered without its pipeline when they succeed (accepted-queries.ts); absent: all go to Apollo. */
+  readonly accepted?: AcceptedQueries;
   /** Every request this listener does not answer (the express app). */
   readonly next: RequestListener;
   readonly logger: Logger;
@@ -47,9 +50,13 @@ export function graphqlHttpListener(options: {
     }
     // OPERATION_TIMEOUT answered while the body was arriving: nothing left to run.
     if (checks.timedOut(res) || !checks.admitBatch(body, principal, req, res)) return;
-    const response = await apollo.executeHTTPGraphQLRequest({
+    const context = () => options.context(req, principal);
+    let response = options.accepted ? await options.accepted.answer(body, req, context) : null;
+    // OPERATION_TIMEOUT answered while the accepted-query path ran: nothing left to run.
+    if (!response && checks.timedOut(res)) return;
+    response ??= await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: 'POST', headers: headerMapOf(req), search: searchOf(req.url ?? ''), body },
-      context: () => options.context(req, principal),
+      context,
     });
     // After OPERATION_TIMEOUT was answered there is nothing more to say to this client.
     if (checks.timedOut(res)) return;
