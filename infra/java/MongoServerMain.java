@@ -89,6 +89,12 @@ import io.netty.channel.Channel;
  * measure them (a tenth of the server's CPU during ingestion); IdFirstCollection sums the size from
  * the stored documents when a command asks for it instead.
  *
+ * A seventh: a write named by its _id searched the _id index more than once: an update by _id
+ * (canonql's guarded replace) found the document through the index, copied it twice and searched
+ * the index again for the position it had just used; an insert checked the _id, checked it again
+ * and put it. IdFirstCollection.updateOneById and addDocument take one search each, with the
+ * general path's replies, errors and stored field order (test/integration/infra/store-write-by-id.test.ts).
+ *
  * And one correctness fix: mongo-java-server updates a stored document in place, field by field,
  * on the very object its data map holds and every earlier query result still references; a reply
  * is encoded after the collection's lock is released. A read racing an update could so return a
