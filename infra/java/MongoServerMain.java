@@ -1,6 +1,10 @@
 import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -24,6 +28,7 @@ import org.h2.mvstore.type.ObjectDataType;
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.backend.AbstractMongoCollection;
 import de.bwaldvogel.mongo.backend.ArrayFilters;
 import de.bwaldvogel.mongo.backend.CollectionOptions;
 import de.bwaldvogel.mongo.backend.CursorRegistry;
@@ -32,12 +37,15 @@ import de.bwaldvogel.mongo.backend.DefaultQueryMatcher;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.KeyValue;
+import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.h2.H2Collection;
 import de.bwaldvogel.mongo.backend.h2.H2Database;
 import de.bwaldvogel.mongo.backend.h2.H2UniqueIndex;
 import de.bwaldvogel.mongo.bson.Document;
+import de.bwaldvogel.mongo.exception.DuplicateKeyError;
+import de.bwaldvogel.mongo.exception.MongoServerException;
 import de.bwaldvogel.mongo.oplog.Oplog;
 import de.bwaldvogel.mongo.wire.bson.BsonEncoder;
 import io.netty.buffer.ByteBuf;
@@ -80,6 +88,12 @@ import io.netty.channel.Channel;
  * total, BSON-encoding the stored and the new document of every insert, update and delete only to
  * measure them (a tenth of the server's CPU during ingestion); IdFirstCollection sums the size from
  * the stored documents when a command asks for it instead.
+ *
+ * A seventh: a write named by its _id searched the _id index more than once: an update by _id
+ * (canonql's guarded replace) found the document through the index, copied it twice and searched
+ * the index again for the position it had just used; an insert checked the _id, checked it again
+ * and put it. IdFirstCollection.updateOneById and addDocument take one search each, with the
+ * general path's replies, errors and stored field order (test/integration/infra/store-write-by-id.test.ts).
  *
  * And one correctness fix: mongo-java-server updates a stored document in place, field by field,
  * on the very object its data map holds and every earlier query result still references; a reply
@@ -144,11 +158,21 @@ public final class MongoServerMain {
     /** H2UniqueIndex's constructor is package-private; the launcher builds it with its own map. */
     private static final Constructor<H2UniqueIndex> UNIQUE_INDEX;
 
+    /** AbstractMongoCollection.calculateUpdateDocument (private): the document an update makes of a stored one. */
+    private static final Method CALCULATE_UPDATE;
+    /** H2UniqueIndex's map (private): the launcher puts an _id into it with one search (IdFirstCollection.addDocument). */
+    private static final Field UNIQUE_INDEX_MAP;
+
     static {
         try {
             UNIQUE_INDEX = H2UniqueIndex.class.getDeclaredConstructor(MVMap.class, String.class, List.class, boolean.class);
             UNIQUE_INDEX.setAccessible(true);
-        } catch (NoSuchMethodException e) {
+            CALCULATE_UPDATE = AbstractMongoCollection.class.getDeclaredMethod("calculateUpdateDocument", Document.class, Document.class,
+                ArrayFilters.class, Integer.class, boolean.class);
+            CALCULATE_UPDATE.setAccessible(true);
+            UNIQUE_INDEX_MAP = H2UniqueIndex.class.getDeclaredField("mvMap");
+            UNIQUE_INDEX_MAP.setAccessible(true);
+        } catch (NoSuchMethodException | NoSuchFieldException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
@@ -385,6 +409,8 @@ public final class MongoServerMain {
             if ("canonqlStoreStats".equals(command)) {
                 // The launcher's own counters, for checks that a path was taken (test/integration/infra/store-index-count.test.ts).
                 Document stats = new Document("indexCounts", IdFirstCollection.INDEX_COUNTS.get());
+                stats.put("updatesById", IdFirstCollection.UPDATES_BY_ID.get());
+                stats.put("insertsByOneSearch", IdFirstCollection.INSERTS_BY_ONE_SEARCH.get());
                 stats.put("ok", 1.0);
                 return stats;
             }
@@ -452,6 +478,88 @@ public final class MongoServerMain {
             this.nextPosition = insertOrdered && !dataMap.isEmpty() ? (Long) dataMap.lastKey() + 1 : 0;
         }
 
+        /** Inserts whose _id was checked and put with one search of the _id index (the canonqlStoreStats command). */
+        static final AtomicLong INSERTS_BY_ONE_SEARCH = new AtomicLong();
+
+        /**
+         * mongo-java-server searched the _id index three times per insert: its check, the same check
+         * again inside the index's add, then the put. When the _id index is the collection's only
+         * unique index (so no other index can refuse the document once the _id is in), the put
+         * itself is the check: putIfAbsent, and an _id already there is refused with the same
+         * duplicate key error before anything is written. The other indexes are checked before and
+         * added after the document, as in the general path; a document the data map refuses takes
+         * its _id back out of the index. Anything else (no _id yet, an array _id, another unique
+         * index) takes the general path.
+         */
+        @Override
+        public synchronized void addDocument(Document document) {
+            Object id = document.get("_id");
+            H2UniqueIndex idIndex = id == null || id instanceof Collection ? null : soleUniqueIdIndex();
+            if (idIndex == null) {
+                super.addDocument(document);
+                return;
+            }
+            for (Index<Object> index : getIndexes()) {
+                if (index != idIndex) index.checkAdd(document, this);
+            }
+            Set<KeyValue> keys = idIndex.getKeyValues(document);
+            if (keys.size() != 1) {
+                super.addDocument(document);
+                return;
+            }
+            KeyValue key = keys.iterator().next();
+            MVMap<KeyValue, Object> idMap = mapOf(idIndex);
+            // H2Collection keys an _id-keyed collection's documents by the _id itself.
+            Object position = insertOrdered ? (Object) Long.valueOf(nextPosition) : id;
+            if (idMap.putIfAbsent(key, Missing.ofNullable(position)) != null) throw new DuplicateKeyError(idIndex, this, idIndex.getKeys(), key);
+            Object stored;
+            try {
+                stored = addDocumentInternal(document);
+            } catch (RuntimeException e) {
+                idMap.remove(key, Missing.ofNullable(position));
+                throw e;
+            }
+            if (!stored.equals(position)) idMap.put(key, Missing.ofNullable(stored));
+            for (Index<Object> index : getIndexes()) {
+                if (index != idIndex) index.add(document, stored, this);
+            }
+            INSERTS_BY_ONE_SEARCH.incrementAndGet();
+        }
+
+        /** The indexes soleUniqueIdIndex last looked at, and its answer for them. */
+        private Object[] idIndexFor = new Object[0];
+        private H2UniqueIndex idIndexFound;
+
+        /** The _id index when it is mongo-java-server's H2 unique index on _id alone, non-sparse, and no other index is unique; else null. */
+        private H2UniqueIndex soleUniqueIdIndex() {
+            List<Index<Object>> indexes = getIndexes();
+            if (!Arrays.equals(idIndexFor, indexes.toArray())) {
+                idIndexFound = findSoleUniqueIdIndex();
+                idIndexFor = indexes.toArray();
+            }
+            return idIndexFound;
+        }
+
+        private H2UniqueIndex findSoleUniqueIdIndex() {
+            H2UniqueIndex found = null;
+            for (Index<Object> index : getIndexes()) {
+                if (!index.isUnique()) continue;
+                if (found != null || !(index instanceof H2UniqueIndex) || index.getKeys().size() != 1 || !"_id".equals(index.getKeys().get(0).getKey())
+                    || Boolean.TRUE.equals(index.toIndexDescription().get("sparse"))) return null;
+                found = (H2UniqueIndex) index;
+            }
+            return found;
+        }
+
+        @SuppressWarnings("unchecked")
+        private static MVMap<KeyValue, Object> mapOf(H2UniqueIndex index) {
+            try {
+                return (MVMap<KeyValue, Object>) UNIQUE_INDEX_MAP.get(index);
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
         @Override
         protected synchronized Object addDocumentInternal(Document document) {
             if (!insertOrdered) return super.addDocumentInternal(document);
@@ -497,6 +605,8 @@ public final class MongoServerMain {
         @Override
         public synchronized Document updateDocuments(Document selector, Document update, ArrayFilters arrayFilters, boolean isMulti,
                                                      boolean isUpsert, Oplog oplog) {
+            Document updatedById = updateOneById(selector, update, arrayFilters, isMulti, oplog);
+            if (updatedById != null) return updatedById;
             UPDATING.set(Boolean.TRUE);
             try {
                 return super.updateDocuments(selector, update, arrayFilters, isMulti, isUpsert, oplog);
@@ -513,6 +623,95 @@ public final class MongoServerMain {
             } finally {
                 UPDATING.remove();
             }
+        }
+
+        /** Updates answered by updateOneById since the store started (the canonqlStoreStats command). */
+        static final AtomicLong UPDATES_BY_ID = new AtomicLong();
+
+        /**
+         * An update of one document named by its _id (canonql's guarded replace
+         * {@code {_id: k, "_meta.version": v}}, a {@code $set} by _id), done with one search of the
+         * _id index. mongo-java-server's general path found the document through the index, copied
+         * it, matched it through a stream, copied it deeply again and searched the _id index a second
+         * time for the position it had just used. Here the position found is kept, the stored
+         * document is matched and read as it is (a stored document never changes: an update stores
+         * a new object), the new document is computed by mongo-java-server's own
+         * calculateUpdateDocument, and the indexes and the data map are updated in the general
+         * path's order, with the same stored field order (the old fields kept in place, new ones
+         * after) and the same reply. Null when the update is of another kind (multi, positional or
+         * array-filtered paths, an empty update), or no document has that _id, or it does not match
+         * the rest of the filter: the general path then answers (an upsert, n: 0), reading again.
+         */
+        private Document updateOneById(Document selector, Document update, ArrayFilters arrayFilters, boolean isMulti, Oplog oplog) {
+            if (isMulti || selector == null || update == null || update.isEmpty() || !plainPaths(update)) return null;
+            Object id = selector.get("_id");
+            if (id == null || !isPlainValue(id)) return null;
+            Index<Object> idIndex = idIndex();
+            Document byId = new Document("_id", id);
+            if (idIndex == null || !idIndex.canHandle(byId)) return null;
+            Iterator<Object> positions = idIndex.getPositions(byId).iterator();
+            if (!positions.hasNext()) return null;
+            Object position = positions.next();
+            if (positions.hasNext()) return null;
+            Document stored = getDocument(position);
+            if (stored == null || !documentMatchesQuery(stored, selector)) return null;
+            Document next = calculateUpdate(stored, update, arrayFilters);
+            boolean modified = !next.equals(stored);
+            if (modified) {
+                for (String key : next.keySet()) {
+                    if (key.contains(".")) throw new MongoServerException("illegal field name. must not happen as it must be caught by the driver");
+                }
+                for (Index<Object> index : getIndexes()) index.checkUpdate(stored, next, this);
+                for (Index<Object> index : getIndexes()) index.updateInPlace(stored, next, position, this);
+                // The general path's stored form: the old document's fields that remain, in place, then the new ones.
+                Document written = stored.clone();
+                written.keySet().retainAll(next.keySet());
+                for (String key : next.keySet()) written.put(key, next.get(key));
+                handleUpdate(position, stored, written);
+            }
+            oplog.handleUpdate(getFullName(), selector, update, modified ? List.of(stored.get("_id")) : List.of());
+            UPDATES_BY_ID.incrementAndGet();
+            Document result = new Document("n", Integer.valueOf(1));
+            result.put("nModified", Integer.valueOf(modified ? 1 : 0));
+            return result;
+        }
+
+        private Document calculateUpdate(Document stored, Document update, ArrayFilters arrayFilters) {
+            try {
+                return (Document) CALCULATE_UPDATE.invoke(this, stored, update, arrayFilters, null, false);
+            } catch (InvocationTargetException e) {
+                if (e.getCause() instanceof RuntimeException) throw (RuntimeException) e.getCause();
+                throw new IllegalStateException(e.getCause());
+            } catch (IllegalAccessException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /**
+         * A replacement, or update operators whose paths name no array position ($, $[], $[id]):
+         * for those the general path first finds which array element the filter matched.
+         */
+        private static boolean plainPaths(Document update) {
+            boolean operators = false;
+            for (String key : update.keySet()) {
+                if (key.startsWith("$")) operators = true;
+            }
+            if (!operators) return true;
+            for (Map.Entry<String, Object> operator : update.entrySet()) {
+                if (!operator.getKey().startsWith("$") || !(operator.getValue() instanceof Document)) return false;
+                for (String path : ((Document) operator.getValue()).keySet()) {
+                    if (path.contains("$")) return false;
+                }
+            }
+            return true;
+        }
+
+        /** The unique index on _id alone, or null. */
+        private Index<Object> idIndex() {
+            for (Index<Object> index : getIndexes()) {
+                if (index.isUnique() && index.getKeys().size() == 1 && "_id".equals(index.getKeys().get(0).getKey())) return index;
+            }
+            return null;
         }
 
         /**

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
@@ -154,8 +155,19 @@ final class OrderedIndex extends Index<Object> {
 
     @Override
     public synchronized void updateInPlace(Document oldDocument, Document newDocument, Object position, MongoCollection<Object> collection) {
+        // An update that leaves this field's value as it was (most updates of a state touch other
+        // fields) keeps the entry: removing it and adding an equal one searched the ordered set twice.
+        Entry kept = byPosition.get(idOf(oldDocument));
+        if (kept != null && kept.position.equals(position) && Objects.equals(idOf(oldDocument), idOf(newDocument))
+            && sameValue(kept.value, valueOf(newDocument))) return;
         remove(oldDocument);
         add(newDocument, position, collection);
+    }
+
+    /** The same value of the same class (1 and 1L, 0.0 and -0.0 differ here: such a change takes the remove and add). */
+    private static boolean sameValue(Object a, Object b) {
+        if (a == b) return true;
+        return a != null && b != null && a.getClass() == b.getClass() && a.equals(b);
     }
 
     @Override
