@@ -1,6 +1,6 @@
 import { parseFieldPath, type PathSegment } from './json-path';
-import { compileGetter } from './path-getter';
-import { compileSetter } from './path-setter';
+import { compileGetter, type Getter } from './path-getter';
+import { compileSetter, type Setter } from './path-setter';
 
 /** Which source last wrote a canonical field root, and with what precedence. */
 export interface FieldClaim {
@@ -47,13 +47,13 @@ export function mergeByPrecedence(
   const data = structuredClone(current?.data ?? {});
   const claims: Record<string, FieldClaim> = { ...(current?.claims ?? {}) };
   const ignored: string[] = [];
-  const rootOf = (path: string) => source.fieldRoots.find((r) => path === r || path.startsWith(`${r}.`)) ?? path;
+  const roots = source.fieldRoots;
 
   const writes: [string, unknown][] = [];
   const removals: string[] = [];
   if (change.kind === 'full') {
-    for (const root of source.fieldRoots) {
-      const value = compileGetter(segmentsOf(root))(change.data);
+    for (const root of roots) {
+      const value = compiledPath(root).get()(change.data);
       if (value === undefined) removals.push(root);
       else writes.push([root, value]);
     }
@@ -63,27 +63,67 @@ export function mergeByPrecedence(
   }
 
   for (const [path, value] of writes) {
-    const root = rootOf(path);
+    const root = rootOf(roots, path);
     const precedence = source.precedenceOf(path);
     const claim = claims[root];
     if (claim && claim.spec !== source.id && precedence < claim.precedence) {
       ignored.push(path);
       continue;
     }
-    compileSetter(segmentsOf(path))(data, structuredClone(value));
+    compiledPath(path).set()(data, structuredClone(value));
     claims[root] = { spec: source.id, precedence };
   }
   for (const path of removals) {
-    const root = rootOf(path);
+    const root = rootOf(roots, path);
     const claim = claims[root];
     if (claim && claim.spec !== source.id) {
       ignored.push(path);
       continue;
     }
-    removePath(data, segmentsOf(path));
+    removePath(data, compiledPath(path));
     if (path === root) delete claims[root];
   }
   return { data, claims, ignored };
+}
+
+/** The field root a path lies under (the path itself when under none). */
+function rootOf(roots: readonly string[], path: string): string {
+  for (const r of roots) if (path === r || (path.startsWith(r) && path.charCodeAt(r.length) === 46)) return r;
+  return path;
+}
+
+/**
+ * A path parsed once and its getter, setter and parent getter compiled on first use: every
+ * merge of an entity walks the same few paths (a spec's field roots), and parsing and compiling
+ * them per change cost more than the merge itself. Bounded: paths of partial updates may name
+ * array positions (`items.3.sku`), so the memo starts over when it is full.
+ */
+interface CompiledPath {
+  readonly segments: readonly PathSegment[];
+  get(): Getter;
+  set(): Setter;
+  parent(): Getter;
+}
+
+const MAX_COMPILED_PATHS = 4096;
+const compiledPaths = new Map<string, CompiledPath>();
+
+function compiledPath(path: string): CompiledPath {
+  const known = compiledPaths.get(path);
+  if (known) return known;
+  const segments = segmentsOf(path);
+  let getter: Getter | undefined;
+  let setter: Setter | undefined;
+  let parent: Getter | undefined;
+  const compiled: CompiledPath = {
+    segments,
+    get: () => (getter ??= compileGetter(segments)),
+    set: () => (setter ??= compileSetter(segments)),
+    parent: () => (parent ??= compileGetter(segments.slice(0, -1))),
+  };
+  if (compiledPaths.size >= MAX_COMPILED_PATHS) compiledPaths.clear();
+  compiledPaths.set(path, compiled);
+  return compiled;
 }
 
 function segmentsOf(path: string): readonly PathSegment[] {
@@ -93,8 +133,9 @@ function segmentsOf(path: string): readonly PathSegment[] {
 }
 
 /** Removes a member; an array element becomes null (as MongoDB's $unset does), keeping indices. */
-function removePath(target: Record<string, unknown>, segments: readonly PathSegment[]): void {
-  const parent = compileGetter(segments.slice(0, -1))(target);
+function removePath(target: Record<string, unknown>, path: CompiledPath): void {
+  const { segments } = path;
+  const parent = path.parent()(target);
   const last = segments[segments.length - 1]!;
   if (last.kind === 'name' && parent !== null && typeof parent === 'object' && !Array.isArray(parent)) {
     delete (parent as Record<string, unknown>)[last.name];

@@ -1,3 +1,4 @@
+import * as jsonPath from '../../../src/mapping/json-path';
 import { mergeByPrecedence, type ClaimedEntity } from '../../../src/mapping/merge-by-precedence';
 import { compile } from './mapping-test-helpers';
 
@@ -69,5 +70,32 @@ describe('mergeByPrecedence (several sources, one subject)', () => {
     expect(lines.precedenceOf('line_items.3.sku')).toBe(5);
     expect(lines.precedenceOf('x.y')).toBe(2);
     expect(lines.precedenceOf('other')).toBe(0);
+  });
+
+  it('parses each field path once, not once per change it merges', () => {
+    const parse = jest.spyOn(jsonPath, 'parseFieldPath');
+    try {
+      let entity: ClaimedEntity | null = null;
+      for (let i = 0; i < 50; i += 1) {
+        entity = mergeByPrecedence(entity, crm, full(crm.map({ id: 1, mail: `m${i}@crm`, phone: i % 2 ? String(i) : undefined })));
+        entity = mergeByPrecedence(entity, billing, { kind: 'partial', set: { balance: `${i}.00`, 'contact.phone': String(i) }, unset: ['email'] });
+      }
+      expect(entity!.data).toEqual({ customerId: '1', email: 'm49@crm', contact: { phone: '49' }, balance: '49.00' });
+      // crm's roots and billing's partial paths: each parsed at most once, whatever the number of changes.
+      expect(parse.mock.calls.length).toBeLessThanOrEqual(new Set(['customerId', 'email', 'contact.phone', 'balance']).size);
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
+  it('merges the same whatever the order paths were first seen in, including many distinct partial paths', () => {
+    // More distinct array-position paths than the memo keeps: merging stays correct when it starts over.
+    const lines = compile([{ src: '$.items[*].sku', dst: '$.line_items[*].sku', precedence: 5 }]);
+    let entity: ClaimedEntity | null = mergeByPrecedence(null, lines, full(lines.map({ items: [{ sku: 'a' }] })));
+    for (let i = 0; i < 5000; i += 1) {
+      entity = mergeByPrecedence(entity, lines, { kind: 'partial', set: { [`line_items.${i % 3}.n`]: i }, unset: [`line_items.0.gone${i}`] });
+    }
+    entity = mergeByPrecedence(entity, lines, { kind: 'partial', set: {}, unset: ['line_items.1'] });
+    expect(entity.data.line_items).toEqual([{ sku: 'a', n: 4998 }, null, { n: 4997 }]);
   });
 });
