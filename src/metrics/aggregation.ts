@@ -1,7 +1,7 @@
 import { compileCondition } from '../mapping/condition';
 import { parseFieldPath, type PathSegment } from '../mapping/json-path';
 import { compileGetter, type Getter } from '../mapping/path-getter';
-import { addDec, compareDec, formatDec, mulDec, parseDec, toDec, type Dec } from '../values/decimal';
+import { addDec, compareDec, formatDec, mulDec, parseDec, reformatDec, toDec, type Dec } from '../values/decimal';
 import { WINDOW_MS, type MetricDefinition, type WindowSize } from './metric-definition';
 
 /**
@@ -235,6 +235,17 @@ export function summarize(members: Iterable<Member>): BucketSummary {
 
 /** Merges bucket aggregates (a coarser grouping of several buckets): all four fold exactly. */
 export function mergeSummaries(parts: Iterable<BucketSummary>): BucketSummary {
+  // One part (a query keeping every dimension: each bucket its own group) is its own aggregate,
+  // its decimals written as the fold below would write them.
+  if (Array.isArray(parts) && parts.length === 1) {
+    const only = parts[0] as BucketSummary;
+    return {
+      count: only.count,
+      sum: only.sum === null ? null : reformatDec(only.sum),
+      min: only.min === null ? null : reformatDec(only.min),
+      max: only.max === null ? null : reformatDec(only.max),
+    };
+  }
   let count = 0;
   let sum: Dec | null = null;
   let min: Dec | null = null;

@@ -149,13 +149,23 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
         throw new AppError(ErrorCode.LIMIT_EXCEEDED, `metric query would read more than ${maxBuckets} buckets: narrow from/to`);
       }
       const docs = query.matches ? read.filter((doc) => query.matches!(doc.dims)) : read;
-      const groups = new Map<string, { startMs: number; dims: Record<string, DimValue>; parts: BucketSummary[] }>();
+      // One group per (start, kept dimension values); its key is the values' JSON in groupBy's
+      // order, which is also the order of `dims`' keys (dimension names are never integer-like).
+      const groups = new Map<string, Group>();
+      const kept = groupBy.length;
       for (const doc of docs) {
-        const dims = Object.fromEntries(groupBy.map((n) => [n, doc.dims[n] ?? null]));
-        const id = `${doc.startMs}/${JSON.stringify(groupBy.map((n) => dims[n]))}`;
-        const group = groups.get(id) ?? { startMs: doc.startMs, dims, parts: [] };
-        group.parts.push(doc);
-        groups.set(id, group);
+        const values: DimValue[] = new Array(kept);
+        for (let i = 0; i < kept; i += 1) values[i] = doc.dims[groupBy[i]!] ?? null;
+        const dimsKey = JSON.stringify(values);
+        const id = `${doc.startMs}/${dimsKey}`;
+        const group = groups.get(id);
+        if (group) {
+          group.parts.push(doc);
+        } else {
+          const dims: Record<string, DimValue> = {};
+          for (let i = 0; i < kept; i += 1) dims[groupBy[i]!] = values[i]!;
+          groups.set(id, { startMs: doc.startMs, dims, dimsKey, parts: [doc] });
+        }
       }
       if (groups.size > options.limits.maxGroups) {
         throw new AppError(
@@ -164,13 +174,24 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
         );
       }
       // Ordered by start, then by the dimension values' JSON (each group's written once, not per comparison).
-      return [...groups.values()]
-        .map((g) => ({ g, dimsKey: JSON.stringify(Object.values(g.dims)) }))
-        .sort((a, b) => a.g.startMs - b.g.startMs || compareKeys(a.dimsKey, b.dimsKey))
-        .map(({ g }): MetricBucketResult => {
-          const summary = mergeSummaries(g.parts);
-          return { metric: definition.name, window: query.window, start: new Date(g.startMs), dimensions: g.dims, ...summary, avg: averageOf(summary) };
-        });
+      const ordered = [...groups.values()].sort((a, b) => a.startMs - b.startMs || compareKeys(a.dimsKey, b.dimsKey));
+      const results: MetricBucketResult[] = new Array(ordered.length);
+      for (let i = 0; i < ordered.length; i += 1) {
+        const g = ordered[i]!;
+        const summary = mergeSummaries(g.parts);
+        results[i] = {
+          metric: definition.name,
+          window: query.window,
+          start: new Date(g.startMs),
+          dimensions: g.dims,
+          count: summary.count,
+          sum: summary.sum,
+          min: summary.min,
+          max: summary.max,
+          avg: averageOf(summary),
+        };
+      }
+      return results;
     },
 
     async backfill(name) {
@@ -201,6 +222,14 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
       timer = null;
     },
   };
+}
+
+interface Group {
+  readonly startMs: number;
+  readonly dims: Record<string, DimValue>;
+  /** JSON of the kept dimension values, in groupBy's order. */
+  readonly dimsKey: string;
+  readonly parts: BucketSummary[];
 }
 
 function compareKeys(x: string, y: string): number {

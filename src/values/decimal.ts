@@ -130,6 +130,18 @@ export function formatDec(d: Dec): string {
   return formatUnscaled(d.units, d.scale);
 }
 
+/** The form `formatDec` writes: no sign but a minus, no leading zeros, no exponent; never "-0". */
+const FORMATTED = /^-?(?:0|[1-9]\d*)(?:\.\d+)?$/;
+const NEGATIVE_ZERO = /^-0(?:\.0+)?$/;
+
+/**
+ * `formatDec(parseDec(text))`, without the parse and format when `text` is already in the form
+ * `formatDec` writes (as every stored sum, minimum and maximum is): then it is its own result.
+ */
+export function reformatDec(text: string): string {
+  return FORMATTED.test(text) && !NEGATIVE_ZERO.test(text) ? text : formatDec(parseDec(text));
+}
+
 /** Parses text this module wrote (stored sums, minima, maxima). */
 export function parseDec(text: string): Dec {
   const d = toDec(text);

@@ -1,0 +1,146 @@
+import type { Db } from 'mongodb';
+import { averageOf, metricKey, type BucketSummary, type DimValue } from '../../../src/metrics/aggregation';
+import type { MetricDefinition } from '../../../src/metrics/metric-definition';
+import { createMetricsReader } from '../../../src/metrics/metric-reader';
+import { addDec, compareDec, formatDec, parseDec, reformatDec, type Dec } from '../../../src/values/decimal';
+import { int, pick, seeded, type Rng } from './metric-model';
+
+const DEFINITION = {
+  name: 'amount',
+  version: 1,
+  subject: 'order',
+  measure: { field: 'line_items[*].price' },
+  dimensions: [
+    { name: 'region', field: 'region' },
+    { name: 'product', field: 'line_items[*].sku' },
+    { name: 'express', field: 'express' },
+  ],
+  time: { field: 'created_at' },
+  windows: ['hour', 'day'],
+} as unknown as MetricDefinition;
+const KEY = metricKey(DEFINITION);
+const HOUR = 3_600_000;
+const BASE = Date.UTC(2024, 2, 1);
+
+/** Decimal text as stored, and text no writer of this project produces (still read exactly). */
+const TEXTS = [
+  '0',
+  '0.00',
+  '-0.5',
+  '10.50',
+  '1234567890123456789012.345',
+  '-12',
+  '0.050',
+  '7',
+  '-0.00',
+  '-0',
+  '007.5',
+  '+3',
+  ' 4.2',
+  '1e3',
+  '12.',
+  '.5',
+  '-.25',
+  '00',
+];
+
+function randomText(rng: Rng): string {
+  if (rng() < 0.3) return pick(rng, TEXTS);
+  const whole = `${int(rng, 0, 3) === 0 ? '-' : ''}${int(rng, 0, 99_999)}`;
+  return rng() < 0.5 ? whole : `${whole}.${String(int(rng, 0, 999)).padStart(int(rng, 1, 3), '0')}`;
+}
+
+/** The fold as the reader wrote it before: Object.fromEntries dims, every part parsed and formatted again. */
+function reference(docs: readonly Doc[], groupBy: readonly string[], window: string) {
+  const groups = new Map<string, { startMs: number; dims: Record<string, DimValue>; parts: BucketSummary[] }>();
+  for (const doc of docs) {
+    const dims = Object.fromEntries(groupBy.map((n) => [n, doc.dims[n] ?? null]));
+    const id = `${doc.startMs}/${JSON.stringify(groupBy.map((n) => dims[n]))}`;
+    const group = groups.get(id) ?? { startMs: doc.startMs, dims, parts: [] };
+    group.parts.push(doc);
+    groups.set(id, group);
+  }
+  return [...groups.values()]
+    .map((g) => ({ g, dimsKey: JSON.stringify(Object.values(g.dims)) }))
+    .sort((a, b) => a.g.startMs - b.g.startMs || (a.dimsKey < b.dimsKey ? -1 : a.dimsKey > b.dimsKey ? 1 : 0))
+    .map(({ g }) => {
+      let count = 0;
+      let sum: Dec | null = null;
+      let min: Dec | null = null;
+      let max: Dec | null = null;
+      for (const part of g.parts) {
+        count += part.count;
+        if (part.sum !== null) sum = sum ? addDec(sum, parseDec(part.sum)) : parseDec(part.sum);
+        if (part.min !== null && (!min || compareDec(parseDec(part.min), min) < 0)) min = parseDec(part.min);
+        if (part.max !== null && (!max || compareDec(parseDec(part.max), max) > 0)) max = parseDec(part.max);
+      }
+      const summary = { count, sum: sum && formatDec(sum), min: min && formatDec(min), max: max && formatDec(max) };
+      return { metric: DEFINITION.name, window, start: new Date(g.startMs), dimensions: g.dims, ...summary, avg: averageOf(summary) };
+    });
+}
+
+interface Doc extends BucketSummary {
+  _id: string;
+  startMs: number;
+  dims: Record<string, DimValue>;
+}
+
+/** A store holding `docs`, already in the order and range the reader's find asks for. */
+function storeOf(docs: Doc[]): Db {
+  const cursor = { sort: () => cursor, limit: () => cursor, toArray: async () => docs };
+  return { collection: () => ({ find: () => cursor }) } as unknown as Db;
+}
+
+function randomDocs(rng: Rng): Doc[] {
+  const docs: Doc[] = [];
+  const seen = new Set<string>();
+  for (let i = int(rng, 0, 60); i > 0; i -= 1) {
+    const dims: Record<string, DimValue> = {};
+    if (rng() < 0.9) dims.region = pick(rng, ['eu', 'us', null, 'ap', '"quoted"']);
+    if (rng() < 0.9) dims.product = pick(rng, ['mug', 'tee', 1, 2.5, null]);
+    if (rng() < 0.8) dims.express = pick(rng, [true, false, null]);
+    const startMs = BASE + int(rng, 0, 4) * HOUR;
+    const id = `${startMs}/${JSON.stringify(DEFINITION.dimensions.map((d) => dims[d.name] ?? null))}`;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const measured = rng() < 0.85;
+    docs.push({
+      _id: `${KEY}/hour/${id}`,
+      startMs,
+      dims,
+      count: int(rng, 1, 9),
+      sum: measured ? randomText(rng) : null,
+      min: measured ? randomText(rng) : null,
+      max: measured ? randomText(rng) : null,
+    });
+  }
+  return docs.sort((a, b) => a.startMs - b.startMs);
+}
+
+describe('metric reader fold', () => {
+  it('reformatDec gives formatDec(parseDec(text)) for stored and for unusual decimal text', () => {
+    const rng = seeded(7);
+    const texts = [...TEXTS, ...Array.from({ length: 2000 }, () => randomText(rng))];
+    for (const text of texts) expect([text, reformatDec(text)]).toEqual([text, formatDec(parseDec(text))]);
+    // Text already in formatDec's form is its own result; any other is rewritten.
+    expect(reformatDec('0.050')).toBe('0.050');
+    expect(reformatDec('-0.00')).toBe('0.00');
+    expect(reformatDec('007.5')).toBe('7.5');
+    expect(reformatDec('1e3')).toBe('1000');
+  });
+
+  it('property: every groupBy (subsets, other orders, none) gives the buckets, order and exact decimals of the per-part fold', async () => {
+    const rng = seeded(11);
+    const groupBys: (string[] | null)[] = [null, ['region', 'product', 'express'], ['product', 'region', 'express'], ['region'], ['express', 'product'], []];
+    for (let round = 0; round < 200; round += 1) {
+      const docs = randomDocs(rng);
+      const reader = createMetricsReader({ db: storeOf(docs), definitions: [DEFINITION], limits: { maxScan: 10_000, maxGroups: 10_000 } });
+      for (const groupBy of groupBys) {
+        const answer = await reader.query({ name: 'amount', window: 'hour', groupBy });
+        const expected = reference(docs, groupBy ?? DEFINITION.dimensions.map((d) => d.name), 'hour');
+        expect(JSON.stringify(answer)).toBe(JSON.stringify(expected));
+        expect(answer).toEqual(expected);
+      }
+    }
+  });
+});
