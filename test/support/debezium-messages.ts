@@ -113,3 +113,22 @@ export async function produce(kafka: Kafka, topic: string, messages: readonly Me
     await producer.disconnect();
   }
 }
+
+/** The 24-hex-digit ObjectId of test key `n`. */
+export const oid = (n: number): string => n.toString(16).padStart(24, '0');
+
+/** The customer e-mails demo orders cycle through (order k has DEMO_EMAILS[k % 3]). */
+export const DEMO_EMAILS: readonly string[] = ['a@x.io', 'b@x.io', 'c@x.io'];
+
+/**
+ * Order `k`'s version `v` as the MongoDB connector emits it for the demo order spec (order.json):
+ * a create at version 1, an update after.
+ */
+export const demoOrderChange = (k: number, v: number, email: string = DEMO_EMAILS[k % 3]!): Message =>
+  mongoChange({
+    op: v === 1 ? 'c' : 'u',
+    id: { $oid: oid(k) },
+    tsMs: 1_700_000_000_000 + v * 1000,
+    ord: k + 1,
+    after: { orderId: `o-${String(k).padStart(2, '0')}`, customer: { email }, items: [{ sku: `sku-${k}` }] },
+  });

@@ -1,6 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import { startApiHarness, type ApiHarness } from '../../support/api-harness';
-import { mongoChange, pgChange, produce } from '../../support/debezium-messages';
+import { DEMO_EMAILS as EMAILS, demoOrderChange, oid, pgChange, produce } from '../../support/debezium-messages';
 import { TEST_ADMIN_KEY } from '../../support/graphql-result';
 import { startIngestionHarness, specFromFile, type IngestionHarness } from '../../support/ingestion-harness';
 import { testKafka, uniqueName } from '../../support/test-env';
@@ -12,16 +12,7 @@ import { testKafka, uniqueName } from '../../support/test-env';
  * skips Apollo exactly when the query succeeded. The benchmark's queries, navigation, history,
  * as-of, filters, enums, aliases, and the coded errors (page too large, bad cursor, variables).
  */
-const oid = (n: number) => n.toString(16).padStart(24, '0');
-const EMAILS = ['a@x.io', 'b@x.io', 'c@x.io'];
-const order = (k: number, v: number, email = EMAILS[k % 3]!) =>
-  mongoChange({
-    op: v === 1 ? 'c' : 'u',
-    id: { $oid: oid(k) },
-    tsMs: 1_700_000_000_000 + v * 1000,
-    ord: k + 1,
-    after: { orderId: `o-${String(k).padStart(2, '0')}`, customer: { email }, items: [{ sku: `sku-${k}` }] },
-  });
+const order = demoOrderChange;
 
 describe('accepted queries over real state', () => {
   const kafka = testKafka();

@@ -2,20 +2,11 @@ import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { EVENT_LOG_COLLECTION, type LoggedEvent } from '../../../src/events/event-log';
 import { startApiHarness, type ApiHarness } from '../../support/api-harness';
-import { mongoChange, pgChange, produce } from '../../support/debezium-messages';
+import { DEMO_EMAILS as EMAILS, demoOrderChange, mongoChange, oid, pgChange, produce } from '../../support/debezium-messages';
 import { startIngestionHarness, specFromFile, type IngestionHarness } from '../../support/ingestion-harness';
 import { testConfig, testKafka, uniqueName } from '../../support/test-env';
 
-const oid = (n: number) => n.toString(16).padStart(24, '0');
-const EMAILS = ['a@x.io', 'b@x.io', 'c@x.io'];
-const order = (k: number, v: number, email = EMAILS[k % 3]!) =>
-  mongoChange({
-    op: v === 1 ? 'c' : 'u',
-    id: { $oid: oid(k) },
-    tsMs: 1_700_000_000_000 + v * 1000,
-    ord: k + 1,
-    after: { orderId: `o-${String(k).padStart(2, '0')}`, customer: { email }, items: [{ sku: `sku-${k}` }] },
-  });
+const order = demoOrderChange;
 
 describe('GraphQL entity queries over canonical state', () => {
   const kafka = testKafka();

@@ -1,11 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { calculateObjectSize } from 'bson';
-import { MongoClient, type Db } from 'mongodb';
-import { startOwnStore } from '../../../bench/support/own-store';
-import { compileStoreLauncher } from '../../../infra/stack/install';
-import { stackPaths } from '../../../infra/stack/stack-config';
+import type { Db } from 'mongodb';
+import { checkoutStoreOnFile } from '../../support/checkout-store';
 import { seededRandom } from '../../support/seeded-random';
 import { createLeftovers } from '../../support/test-env';
 
@@ -51,24 +46,10 @@ async function storeSizes(db: Db, names: readonly string[]) {
 
 describe('the local store reports the data size its documents measure', () => {
   it('through inserts, growing and shrinking updates, deletes and a restart', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-store-data-size-'));
-    leftovers.add(async () => fs.rmSync(dir, { recursive: true, force: true }));
-    const classes = path.join(dir, 'classes');
-    compileStoreLauncher(stackPaths().mongoServerLibs, classes);
-    const file = path.join(dir, 'store.mv');
+    const onFile = checkoutStoreOnFile('store-data-size', leftovers);
     const names = ['docs', 'empty', 'other'];
 
-    const withStore = async <T>(work: (db: Db) => Promise<T>): Promise<T> => {
-      const store = await startOwnStore(classes, { dataFile: file });
-      leftovers.add(() => store.stop());
-      const client = await MongoClient.connect(store.uri);
-      try {
-        return await work(client.db('sizes'));
-      } finally {
-        await client.close();
-        await store.stop();
-      }
-    };
+    const withStore = <T>(work: (db: Db) => Promise<T>): Promise<T> => onFile((client) => work(client.db('sizes')));
 
     const random = seededRandom(31);
     const doc = (n: number): Doc => ({

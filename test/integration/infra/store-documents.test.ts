@@ -1,27 +1,6 @@
 import { EJSON } from 'bson';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import {
-  Binary,
-  BSONRegExp,
-  Code,
-  Decimal128,
-  Double,
-  Int32,
-  Long,
-  MaxKey,
-  MinKey,
-  MongoClient,
-  ObjectId,
-  Timestamp,
-  UUID,
-  type Collection,
-  type Document,
-} from 'mongodb';
-import { startOwnStore } from '../../../bench/support/own-store';
-import { compileStoreLauncher } from '../../../infra/stack/install';
-import { stackPaths } from '../../../infra/stack/stack-config';
+import { Binary, BSONRegExp, Code, Decimal128, Double, Int32, Long, MaxKey, MinKey, ObjectId, Timestamp, UUID, type Collection, type Document } from 'mongodb';
+import { checkoutStoreOnFile } from '../../support/checkout-store';
 import { seededRandom } from '../../support/seeded-random';
 import { createLeftovers } from '../../support/test-env';
 
@@ -78,24 +57,14 @@ describe('the local store keeps stored documents across restarts', () => {
   afterAll(() => leftovers.dispose());
 
   it('reads back every document as written, in the compact form and in the serialized one, with compact writing on or off', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-store-documents-'));
-    leftovers.add(async () => fs.rmSync(dir, { recursive: true, force: true }));
-    const classes = path.join(dir, 'classes');
-    compileStoreLauncher(stackPaths().mongoServerLibs, classes);
-    const file = path.join(dir, 'store.mv');
+    const onFile = checkoutStoreOnFile('store-documents', leftovers);
 
     /** A store process on the file; a new process reads every page from the file. */
-    const withStore = async <T>(compact: boolean, work: (docs: Collection<Stored>) => Promise<T>): Promise<T> => {
-      const store = await startOwnStore(classes, { dataFile: file, extraFlags: [`-Dcanonql.store.compactDocuments=${compact}`] });
-      leftovers.add(() => store.stop());
-      const client = await MongoClient.connect(store.uri, { promoteValues: false, promoteLongs: false, promoteBuffers: false });
-      try {
-        return await work(client.db('kinds').collection<Stored>('docs'));
-      } finally {
-        await client.close();
-        await store.stop();
-      }
-    };
+    const withStore = <T>(compact: boolean, work: (docs: Collection<Stored>) => Promise<T>): Promise<T> =>
+      onFile((client) => work(client.db('kinds').collection<Stored>('docs')), {
+        extraFlags: [`-Dcanonql.store.compactDocuments=${compact}`],
+        client: { promoteValues: false, promoteLongs: false, promoteBuffers: false },
+      });
     /** One canonical Extended JSON line per document, so a difference shows as the documents that differ. */
     const readAll = async (docs: Collection<Stored>) => (await docs.find().sort({ _id: 1 }).toArray()).map((d) => EJSON.stringify(d, { relaxed: false }));
     const sorted = (list: Document[]) => list.map((d) => EJSON.stringify(d, { relaxed: false })).sort();

@@ -1,11 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { MongoClient, MongoServerError, type Db } from 'mongodb';
-import { startOwnStore } from '../../../bench/support/own-store';
+import { MongoServerError, type Db } from 'mongodb';
+import { checkoutStoreOnFile } from '../../support/checkout-store';
 import { EVENT_LOG_COLLECTION } from '../../../src/events/event-log';
-import { compileStoreLauncher } from '../../../infra/stack/install';
-import { stackPaths } from '../../../infra/stack/stack-config';
 import { seededRandom } from '../../support/seeded-random';
 import { createLeftovers } from '../../support/test-env';
 
@@ -44,23 +39,9 @@ const logged = (n: number): Logged => ({
 
 describe('the local store keeps the event log in insertion order', () => {
   it('reads back what was written, in insertion order, across a restart', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-store-insert-order-'));
-    leftovers.add(async () => fs.rmSync(dir, { recursive: true, force: true }));
-    const classes = path.join(dir, 'classes');
-    compileStoreLauncher(stackPaths().mongoServerLibs, classes);
-    const file = path.join(dir, 'store.mv');
-
-    const withStore = async <T>(work: (log: Db, legacy: Db) => Promise<T>, extraFlags: readonly string[] = []): Promise<T> => {
-      const store = await startOwnStore(classes, { dataFile: file, extraFlags });
-      leftovers.add(() => store.stop());
-      const client = await MongoClient.connect(store.uri);
-      try {
-        return await work(client.db('log'), client.db('legacy'));
-      } finally {
-        await client.close();
-        await store.stop();
-      }
-    };
+    const onFile = checkoutStoreOnFile('store-insert-order', leftovers);
+    const withStore = <T>(work: (log: Db, legacy: Db) => Promise<T>, extraFlags: readonly string[] = []): Promise<T> =>
+      onFile((client) => work(client.db('log'), client.db('legacy')), { extraFlags });
     const ids = (docs: readonly { _id: string }[]) => docs.map((d) => d._id);
     const sorted = (values: readonly string[]) => [...values].sort();
 

@@ -1,11 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { EJSON } from 'bson';
-import { MongoClient, type AnyBulkWriteOperation, type Collection, type Db, type Document, type Filter } from 'mongodb';
-import { startOwnStore } from '../../../bench/support/own-store';
-import { compileStoreLauncher } from '../../../infra/stack/install';
-import { stackPaths } from '../../../infra/stack/stack-config';
+import type { AnyBulkWriteOperation, Collection, Db, Document, Filter } from 'mongodb';
+import { checkoutStoreOnFile } from '../../support/checkout-store';
 import { seededRandom } from '../../support/seeded-random';
 import { createLeftovers } from '../../support/test-env';
 
@@ -101,23 +96,8 @@ async function byStatus(collection: Collection<State>): Promise<unknown[]> {
 
 describe('the local store writes a document named by its _id with one index search', () => {
   it('answers every write as the general path does, and keeps the same documents across a restart', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-store-write-by-id-'));
-    leftovers.add(async () => fs.rmSync(dir, { recursive: true, force: true }));
-    const classes = path.join(dir, 'classes');
-    compileStoreLauncher(stackPaths().mongoServerLibs, classes);
-    const file = path.join(dir, 'store.mv');
-
-    const withStore = async <T>(work: (db: Db) => Promise<T>): Promise<T> => {
-      const store = await startOwnStore(classes, { dataFile: file });
-      leftovers.add(() => store.stop());
-      const client = await MongoClient.connect(store.uri);
-      try {
-        return await work(client.db('writes'));
-      } finally {
-        await client.close();
-        await store.stop();
-      }
-    };
+    const onFile = checkoutStoreOnFile('store-write-by-id', leftovers);
+    const withStore = <T>(work: (db: Db) => Promise<T>): Promise<T> => onFile((client) => work(client.db('writes')));
 
     const written = await withStore(async (db) => {
       const fast = db.collection<State>('fast');
