@@ -39,8 +39,11 @@ export interface DiscoveryReader {
   isRemoved(profile: MergedProfile, path: string): boolean;
   /** The current inferred JSON Schema (live, not the one of the latest version). */
   schema(profile: MergedProfile): Record<string, unknown>;
-  /** Versions oldest first; `since` keeps those recorded at or after it. */
-  versions(topic: string, options?: { since?: Date; afterVersion?: number }): Promise<SchemaVersion[]>;
+  /**
+   * Versions oldest first; `since` keeps those recorded at or after it, `afterVersion` those
+   * numbered above it, `upToVersion` those numbered at or below it.
+   */
+  versions(topic: string, options?: { since?: Date; afterVersion?: number; upToVersion?: number }): Promise<SchemaVersion[]>;
   /** The last `n` raw records of the topic, oldest first (for spec previews). */
   samples(topic: string, n: number): Promise<RawRecord[]>;
   /** Versions recorded after `afterVersion` (default: the latest now), as they are recorded. */
@@ -102,7 +105,10 @@ export function createDiscoveryReader(options: DiscoveryReaderOptions): Discover
     async versions(topic, query = {}) {
       const filter: Record<string, unknown> = { topic };
       if (query.since) filter.recordedAt = { $gte: query.since };
-      if (query.afterVersion !== undefined) filter.version = { $gt: query.afterVersion };
+      const version: Record<string, number> = {};
+      if (query.afterVersion !== undefined) version.$gt = query.afterVersion;
+      if (query.upToVersion !== undefined) version.$lte = query.upToVersion;
+      if (Object.keys(version).length > 0) filter.version = version;
       return (await versions(db).find(filter).sort({ version: 1 }).toArray()).map(toVersion);
     },
     async samples(topic, n) {

@@ -141,18 +141,20 @@ export class DiscoveryResolver {
     return profile ? readerOf(ctx).schema(profile) : null;
   }
 
-  @FieldResolver(() => [RawSchemaVersionType], { description: 'Every recorded raw schema version, oldest first.' })
+  @FieldResolver(() => [RawSchemaVersionType], { description: 'Every recorded raw schema version up to `currentVersion`, oldest first.' })
   async versions(@Root() topic: RawTopicType, @Ctx() ctx: ApiContext): Promise<RawSchemaVersionType[]> {
-    return (await readerOf(ctx).versions(topic.topic)).map(versionOf);
+    return (await readerOf(ctx).versions(topic.topic, asRead(topic))).map(versionOf);
   }
 
-  @FieldResolver(() => [RawSchemaVersionType], { description: 'Drift history: the versions recorded at or after `since` (all when omitted), oldest first.' })
+  @FieldResolver(() => [RawSchemaVersionType], {
+    description: 'Drift history: the versions up to `currentVersion` recorded at or after `since` (all when omitted), oldest first.',
+  })
   async drift(
     @Root() topic: RawTopicType,
     @Ctx() ctx: ApiContext,
     @Arg('since', () => DateTimeScalar, { nullable: true }) since?: string | null,
   ): Promise<RawSchemaVersionType[]> {
-    return (await readerOf(ctx).versions(topic.topic, since ? { since: new Date(since) } : {})).map(versionOf);
+    return (await readerOf(ctx).versions(topic.topic, since ? { ...asRead(topic), since: new Date(since) } : asRead(topic))).map(versionOf);
   }
 
   @FieldResolver(() => [RawSampleType], { description: 'The last raw records ingestion read from the topic, oldest first.' })
@@ -181,6 +183,14 @@ function readerOf(ctx: ApiContext): DiscoveryReader {
 function profileOf(topic: RawTopicType, ctx: ApiContext) {
   topic.profile ??= readerOf(ctx).profile(topic.topic);
   return topic.profile;
+}
+
+/**
+ * One answer is one snapshot: a version recorded after the topic's summary was read (between the
+ * summary and its version lists) is left out, so `versions` and `drift` never go past `currentVersion`.
+ */
+function asRead(topic: RawTopicType): { upToVersion: number } {
+  return { upToVersion: topic.currentVersion ?? 0 };
 }
 
 function topicOf(summary: RawTopicSummary): RawTopicType {

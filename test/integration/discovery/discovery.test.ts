@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
+import { graphql, type GraphQLSchema } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import type { Db, MongoClient } from 'mongodb';
 import pino from 'pino';
@@ -15,6 +16,7 @@ import { decodeRecord } from '../../../src/ingestion/debezium/decode-record';
 import { createEventLog } from '../../../src/events/event-log';
 import { createAccessPolicy } from '../../../src/graphql/access';
 import { buildApiSchema } from '../../../src/graphql/build-api-schema';
+import { createContext, type ApiServices } from '../../../src/graphql/context';
 import { withRawSchemaDrift } from '../../../src/graphql/discovery/drift-subscription';
 import { mountGraphqlEndpoint } from '../../../src/graphql/graphql-endpoint';
 import { SchemaGateway } from '../../../src/graphql/schema-gateway';
@@ -93,6 +95,8 @@ describe('raw-schema discovery on a drifting topic', () => {
   let ingestion: Ingestion;
   let reader: DiscoveryReader;
   let server: http.Server;
+  let services: ApiServices;
+  let apiSchema: GraphQLSchema;
   let wsUrl: string;
   let produced = 0;
 
@@ -165,24 +169,26 @@ describe('raw-schema discovery on a drifting topic', () => {
     // The API side reads only the store, as an API process separate from ingestion would.
     reader = createDiscoveryReader({ db, removalWindow: WINDOW, pollMs: 100 });
     const catalog = createSubjectCatalog(schemas.values());
-    const gateway = new SchemaGateway(buildApiSchema(catalog.list(), withRawSchemaDrift(undefined, reader)));
+    apiSchema = buildApiSchema(catalog.list(), withRawSchemaDrift(undefined, reader));
+    const gateway = new SchemaGateway(apiSchema);
     const app = express();
     server = http.createServer(app);
+    services = {
+      catalog,
+      db,
+      store: createEntityStore(db),
+      eventLog: createEventLog(db),
+      maxPageSize: 100,
+      access: createAccessPolicy([]),
+      discovery: reader,
+    };
     const endpoint = await mountGraphqlEndpoint({
       app,
       httpServer: server,
       path: '/graphql',
       gateway,
       logger,
-      services: {
-        catalog,
-        db,
-        store: createEntityStore(db),
-        eventLog: createEventLog(db),
-        maxPageSize: 100,
-        access: createAccessPolicy([]),
-        discovery: reader,
-      },
+      services,
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
     leftovers.add(async () => {
@@ -323,6 +329,23 @@ describe('raw-schema discovery on a drifting topic', () => {
     const mine = list.rawTopics.find((r) => r.topic === topic)!;
     expect(mine).toMatchObject({ currentVersion: 3, sampled: 14 });
     expect(Date.parse(mine.lastSeen)).toBeGreaterThanOrEqual(Date.parse(mine.firstSeen));
+  });
+
+  it('answers one snapshot: versions and drift stop at the currentVersion the topic was read with', async () => {
+    // A version recorded while a query runs (after the topic's summary was read, before its
+    // version lists) must not show: a reader whose summary lags one version behind stands in for that moment.
+    const lagging: DiscoveryReader = {
+      ...reader,
+      topics: async () => (await reader.topics()).map((t) => (t.topic === topic ? { ...t, currentVersion: t.currentVersion! - 1 } : t)),
+    };
+    const result = await graphql({
+      schema: apiSchema,
+      source: 'query($topic: String!) { rawTopic(topic: $topic) { currentVersion versions { version } drift(since: "2000-01-01T00:00:00Z") { version } } }',
+      variableValues: { topic },
+      contextValue: createContext({ ...services, discovery: lagging }),
+    });
+    expect(result.errors).toBeUndefined();
+    expect(result.data).toEqual({ rawTopic: { currentVersion: 2, versions: [{ version: 1 }, { version: 2 }], drift: [{ version: 1 }, { version: 2 }] } });
   });
 
   it('keeps the last raw records per topic for spec previews', async () => {
