@@ -17,6 +17,7 @@ import { stackUp } from '../infra/stack/stack';
 import { createProgress } from '../infra/stack/progress';
 import { loadCanonicalSchemas } from '../src/catalog/canonical-schemas';
 import { loadConfig, SETTINGS } from '../src/config';
+import { oid } from '../test/support/debezium-messages';
 import { createProfiler } from '../src/discovery/profiler';
 import { decodeRecord } from '../src/ingestion/debezium/decode-record';
 import type { DecodedRecord, RawRecord } from '../src/ingestion/debezium/decoded-record';
@@ -43,7 +44,6 @@ const DEFAULT_RATE = Number(SETTINGS.find((s) => s.name === 'CANONQL_DISCOVERY_S
 const config = loadConfig();
 const kafka = new Kafka({ ...kafkaConnection({ ...config.kafka, clientId: 'canonql-bench' }), logLevel: logLevel.NOTHING });
 const stamp = Date.now().toString(36);
-const oid = (n: number) => n.toString(16).padStart(24, '0');
 const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
 
 /** Order documents like the ingest benchmark's, with a few more fields of several types and formats. */

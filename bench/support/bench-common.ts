@@ -18,6 +18,7 @@ import { createIngestion, type Ingestion } from '../../src/ingestion/ingestion-s
 import { compileForPipeline } from '../../src/ingestion/pipeline-spec';
 import type { MappingSpec } from '../../src/mapping/mapping-spec';
 import { kafkaConnection } from '../../src/infra/kafka';
+import { oid } from '../../test/support/debezium-messages';
 
 export const ROOT = path.join(__dirname, '..', '..');
 export const config = loadConfig();
@@ -31,7 +32,7 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${crypto.randomBytes(3).toString('hex')}`;
 }
 
-export const oid = (n: number) => n.toString(16).padStart(24, '0');
+export { oid };
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**

@@ -8,7 +8,7 @@ import type { Db, MongoClient } from 'mongodb';
 import { canonicalTopic } from '../../src/events/canonical-event';
 import { ensureTopics } from '../../src/infra/kafka-topics';
 import { stateCollectionName } from '../../src/state/entity-store';
-import { mongoChange } from './debezium-messages';
+import { mongoChange, oid } from './debezium-messages';
 import { specFromFile } from './ingestion-harness';
 import { checkReliability, createOffsetSampler, type CheckReport, type OffsetSampler } from './reliability-checker';
 import { startService, type ServiceProcess } from './service-process';
@@ -27,7 +27,7 @@ const ROOT = path.join(__dirname, '..', '..');
  * {@link transactionStream}); a case can also bring its own `stream` (any changes, deletes and
  * dead-letter expectations included). The model is kept from what was produced.
  */
-export const oid = (n: number) => n.toString(16).padStart(24, '0');
+export { oid };
 const BASE_TS = 1_700_000_000_000;
 
 /** One change of a world's stream, with what the source's state is after it. */

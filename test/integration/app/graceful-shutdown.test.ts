@@ -6,7 +6,7 @@ import type { MongoClient } from 'mongodb';
 import WebSocket from 'ws';
 import { EVENT_LOG_COLLECTION } from '../../../src/events/event-log';
 import { stateCollectionName } from '../../../src/state/entity-store';
-import { mongoChange, produce } from '../../support/debezium-messages';
+import { mongoChange, oid, produce } from '../../support/debezium-messages';
 import { specFromFile } from '../../support/ingestion-harness';
 import { startService, type ServiceProcess } from '../../support/service-process';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
@@ -22,7 +22,6 @@ const KEYS = 100;
 const VERSIONS = 20;
 const SLICE = 200;
 const TIMEOUT_MS = 15000;
-const oid = (n: number) => n.toString(16).padStart(24, '0');
 const change = (k: number, v: number) =>
   mongoChange({
     op: v === 1 ? 'c' : 'u',

@@ -23,7 +23,7 @@ import { SchemaGateway } from '../../../src/graphql/schema-gateway';
 import { createIngestion, type Ingestion } from '../../../src/ingestion/ingestion-service';
 import { compileForPipeline } from '../../../src/ingestion/pipeline-spec';
 import { createEntityStore } from '../../../src/state/entity-store';
-import { mongoChange, produce } from '../../support/debezium-messages';
+import { mongoChange, oid, produce } from '../../support/debezium-messages';
 import { specFromFile } from '../../support/ingestion-harness';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
@@ -37,7 +37,6 @@ import { testLogger } from '../../support/test-logger';
  */
 const ROOT = path.join(__dirname, '..', '..', '..');
 const WINDOW = 5;
-const oid = (k: number) => k.toString(16).padStart(24, '0');
 let tick = 0;
 const event = (op: 'c' | 'u', k: number, doc: Record<string, unknown>) =>
   mongoChange({ op, id: { $oid: oid(k) }, tsMs: 1_700_000_000_000 + (tick += 1) * 10, ord: 1, after: doc });

@@ -1,12 +1,11 @@
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startApiHarness, type ApiHarness } from '../../support/api-harness';
-import { mongoChange, produce } from '../../support/debezium-messages';
+import { mongoChange, oid, produce } from '../../support/debezium-messages';
 import { startIngestionHarness, specFromFile, type IngestionHarness } from '../../support/ingestion-harness';
 import { createLeftovers, testKafka, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 
-const oid = (n: number) => n.toString(16).padStart(24, '0');
 let tick = 0;
 const change = (k: number, email: string) =>
   mongoChange({

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { MongoClient } from 'mongodb';
 import { EVENT_LOG_COLLECTION } from '../../../src/events/event-log';
 import { stateCollectionName } from '../../../src/state/entity-store';
-import { mongoChange, produce } from '../../support/debezium-messages';
+import { mongoChange, oid, produce } from '../../support/debezium-messages';
 import { specFromFile } from '../../support/ingestion-harness';
 import { collectMessages } from '../../support/kafka-messages';
 import { startService, type ServiceProcess } from '../../support/service-process';
@@ -13,7 +13,6 @@ import { waitFor } from '../../support/wait-for';
 
 const KEYS = 200;
 const VERSIONS = 10;
-const oid = (n: number) => n.toString(16).padStart(24, '0');
 const change = (k: number, v: number) =>
   mongoChange({
     op: v === 1 ? 'c' : 'u',

@@ -1,12 +1,10 @@
 import { EVENT_LOG_COLLECTION } from '../../../src/events/event-log';
 import { DEAD_LETTER_COLLECTION } from '../../../src/ingestion/dead-letter';
 import { stateCollectionName } from '../../../src/state/entity-store';
-import { mongoChange, produce } from '../../support/debezium-messages';
+import { mongoChange, oid, produce } from '../../support/debezium-messages';
 import { startIngestionHarness, specFromFile } from '../../support/ingestion-harness';
 import { collectMessages } from '../../support/kafka-messages';
 import { testKafka, uniqueName } from '../../support/test-env';
-
-const oid = (n: number) => n.toString(16).padStart(24, '0');
 
 function orderStream(keys: number, changesPerKey: number) {
   const messages = [];

@@ -11,7 +11,7 @@ import { loadConfig } from '../../../src/config';
 import { DEAD_LETTER_COLLECTION } from '../../../src/ingestion/dead-letter';
 import { EVENT_LOG_COLLECTION } from '../../../src/events/event-log';
 import { stateCollectionName } from '../../../src/state/entity-store';
-import { mongoChange, produce } from '../../support/debezium-messages';
+import { mongoChange, oid, produce } from '../../support/debezium-messages';
 import { specFromFile } from '../../support/ingestion-harness';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
@@ -24,7 +24,6 @@ const KEYS = 30;
 const UPDATES = 5;
 const DELETES = 2;
 const BAD = 3;
-const oid = (n: number) => n.toString(16).padStart(24, '0');
 
 /** The value of one sample line of the exposition text (undefined when absent). */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {

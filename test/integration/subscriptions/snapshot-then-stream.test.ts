@@ -1,11 +1,10 @@
 import { stateCollectionName, type StoredEntity } from '../../../src/state/entity-store';
 import { createChangeFeed, type ChangeFeed } from '../../../src/subscriptions/change-feed';
 import { FeedReader, quietLogger } from '../../support/change-feed-support';
-import { mongoChange, produce } from '../../support/debezium-messages';
+import { mongoChange, oid, produce } from '../../support/debezium-messages';
 import { startIngestionHarness, specFromFile, type IngestionHarness } from '../../support/ingestion-harness';
 import { createLeftovers, testKafka, uniqueName } from '../../support/test-env';
 
-const oid = (n: number) => n.toString(16).padStart(24, '0');
 const ENTITIES = 300;
 
 interface ClientEntity {
