@@ -27,8 +27,9 @@ import type { WindowSize } from './metric-definition';
  *   written before intents, cleared per entity).
  * - `metric_buckets`: per bucket, its members (entity → contribution at a version, or a
  *   tombstone) and the aggregate computed from them. A bucket is rewritten whole with a
- *   compare-and-set on `rev`; member updates are last-writer-wins by entity version, hence
- *   idempotent and order-free.
+ *   compare-and-set on `rev` (and on its write token `w` when written from this store's copy of
+ *   it, which saves reading a bucket this store wrote last); member updates are last-writer-wins
+ *   by entity version, hence idempotent and order-free.
  *
  * `settle` makes every bucket an entity may occupy agree with its contribution document. Then the
  * batch's intent is removed (one delete, not awaited by the batch), or for a `dirty` contribution
@@ -217,6 +218,19 @@ export function membersOf(doc: Pick<BucketDoc, 'm' | 'members'>): Member[] {
   return doc.m !== undefined ? decodeMembers(doc.m) : (doc.members ?? []);
 }
 
+/**
+ * A bucket as this store last wrote it: its members, and the `rev` and write token `w` that say
+ * whether the stored document is still that one.
+ */
+interface CachedBucket {
+  readonly rev: number;
+  readonly w: string;
+  readonly members: ReadonlyMap<string, Member>;
+}
+
+/** Members kept in a store's bucket cache at most (the least recently written buckets go first). */
+const CACHED_MEMBERS = 200_000;
+
 /** An entity's membership of one bucket at a version (null: gone). */
 interface MemberPut {
   readonly k: string;
@@ -355,18 +369,49 @@ export function createRollupStore(db: Db): RollupStore {
     }
   }
 
+  /**
+   * The buckets this store wrote last, by id, least recently written first. A write from a cached
+   * bucket is guarded by its `rev` and its write token `w`: if anyone wrote the bucket since
+   * (another process, a drop and rebuild back to the same `rev`), the guard fails, the entry goes
+   * and the next round reads the bucket. So the cache saves a bucket's read (the store encoding
+   * every member, this process decoding them), never its exactness.
+   */
+  const cached = new Map<string, CachedBucket>();
+  let cachedMembers = 0;
+  const forget = (id: string) => {
+    const entry = cached.get(id);
+    if (!entry) return;
+    cachedMembers -= entry.members.size;
+    cached.delete(id);
+  };
+  const remember = (id: string, entry: CachedBucket) => {
+    forget(id);
+    if (entry.members.size > CACHED_MEMBERS) return;
+    cached.set(id, entry);
+    cachedMembers += entry.members.size;
+    for (const oldest of cached.keys()) {
+      if (cachedMembers <= CACHED_MEMBERS) break;
+      forget(oldest);
+    }
+  };
+
   /** Writes each bucket's member puts; retries buckets whose compare-and-set lost a race. */
   async function writeBucketsNow(metric: CompiledMetric, puts: ReadonlyMap<string, readonly MemberPut[]>): Promise<BucketView[]> {
     const written: BucketView[] = [];
     let pending = [...puts.keys()];
     for (let round = 0; pending.length > 0; round += 1) {
       if (round >= MAX_ROUNDS) throw new Error(`metric ${metric.key}: buckets still contended after ${MAX_ROUNDS} rounds`);
-      const docs = new Map((await buckets.find({ _id: { $in: pending } }).toArray()).map((d) => [d._id, d]));
+      // A bucket this store wrote last is not read; after a lost round every pending one is.
+      const toRead = round === 0 ? pending.filter((id) => !cached.has(id)) : pending;
+      const docs = new Map(toRead.length === 0 ? [] : (await buckets.find({ _id: { $in: toRead } }).toArray()).map((d) => [d._id, d]));
       const now = Date.now();
       const writes: CasWrite<BucketDoc>[] = [];
+      const nextMembers = new Map<string, Map<string, Member>>();
       for (const id of pending) {
         const doc = docs.get(id);
-        const members = new Map((doc ? membersOf(doc) : []).map((m) => [m.k, m]));
+        const base = round === 0 ? cached.get(id) : undefined;
+        const stored = base ?? (doc ? { rev: doc.rev, w: doc.w as string | undefined, members: null } : null);
+        const members = new Map(base ? base.members : (doc ? membersOf(doc) : []).map((m) => [m.k, m]));
         let changed = false;
         for (const put of puts.get(id)!) changed = putMember(members, put.k, put.v, put.a, now) || changed;
         if (!changed) continue;
@@ -381,19 +426,32 @@ export function createRollupStore(db: Db): RollupStore {
           dimsKey: JSON.stringify(ref.dims),
           ...summarize(members.values()),
           m: encodeMembers(members.values()),
-          rev: (doc?.rev ?? 0) + 1,
+          rev: (stored?.rev ?? 0) + 1,
           w: crypto.randomUUID(),
           updatedAtMs: now,
         };
-        writes.push({ next, storedRev: doc?.rev ?? null });
+        nextMembers.set(id, members);
+        writes.push({ next, storedRev: stored?.rev ?? null, ...(stored?.w !== undefined ? { storedW: stored.w } : {}) });
       }
       if (writes.length === 0) break;
-      // The write token says whose write a stored bucket is.
-      const result = await compareAndSetMany(buckets, writes, async (docs) => {
-        const stored = new Map((await buckets.find({ _id: { $in: docs.map((doc) => doc._id) } }, { projection: { w: 1 } }).toArray()).map((d) => [d._id, d.w]));
-        return (doc) => stored.get(doc._id) === doc.w;
-      });
-      for (const doc of result.written) written.push(view(doc));
+      let result: { written: BucketDoc[]; lost: BucketDoc[] };
+      try {
+        // The write token says whose write a stored bucket is.
+        result = await compareAndSetMany(buckets, writes, async (docs) => {
+          const stored = new Map(
+            (await buckets.find({ _id: { $in: docs.map((doc) => doc._id) } }, { projection: { w: 1 } }).toArray()).map((d) => [d._id, d.w]),
+          );
+          return (doc) => stored.get(doc._id) === doc.w;
+        });
+      } catch (error) {
+        for (const { next } of writes) forget(next._id);
+        throw error;
+      }
+      for (const doc of result.written) {
+        written.push(view(doc));
+        remember(doc._id, { rev: doc.rev, w: doc.w, members: nextMembers.get(doc._id)! });
+      }
+      for (const doc of result.lost) forget(doc._id);
       pending = result.lost.map((doc) => doc._id);
     }
     return written;
@@ -575,6 +633,7 @@ export function createRollupStore(db: Db): RollupStore {
     },
 
     async drop(metricKey) {
+      for (const id of [...cached.keys()]) if (id.startsWith(`${metricKey}/`)) forget(id);
       await contributions.deleteMany({ metric: metricKey });
       await buckets.deleteMany({ metric: metricKey });
     },
@@ -589,6 +648,8 @@ export function createRollupStore(db: Db): RollupStore {
 export interface CasWrite<T> {
   readonly next: T;
   readonly storedRev: number | null;
+  /** The stored write token `w` the write also requires, when known. */
+  readonly storedW?: string;
 }
 
 /**
@@ -605,10 +666,11 @@ export async function compareAndSetMany<T extends { _id: string; rev: number }>(
   isOurs: (docs: readonly T[]) => Promise<(doc: T) => boolean>,
   ahead?: T,
 ): Promise<{ written: T[]; lost: T[] }> {
-  const opOf = ({ next, storedRev }: CasWrite<T>): AnyBulkWriteOperation<T> => {
+  const opOf = ({ next, storedRev, storedW }: CasWrite<T>): AnyBulkWriteOperation<T> => {
     if (storedRev === null) return { insertOne: { document: next as OptionalId<T> } };
     const { _id, ...rest } = next;
-    return { replaceOne: { filter: { _id, rev: storedRev } as Filter<T>, replacement: rest as WithoutId<T> } };
+    const filter = (storedW === undefined ? { _id, rev: storedRev } : { _id, rev: storedRev, w: storedW }) as Filter<T>;
+    return { replaceOne: { filter, replacement: rest as WithoutId<T> } };
   };
   let ops = writes.map(opOf);
   if (ahead) {
