@@ -156,10 +156,12 @@ function storeCpuSeconds(): number | null {
 const ROLLUP_COLLECTIONS = new Set([BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION]);
 const rollupCommands = new Map<string, number>();
 
-/** Counts the store commands on the rollup collections (bulk writes count once per command), and the KiB their writes send. */
+/** Counts the store commands on the rollup collections (bulk writes count once per command), the KiB their writes send and the KiB their reads' replies bring. */
 function countRollupCommands(mongo: MongoClient): void {
+  const reads = new Map<number, string>();
   mongo.on('commandStarted', (event) => {
-    const collection = event.command[event.commandName] as unknown;
+    // A read's further batches: getMore names its collection in `collection`.
+    const collection = (event.commandName === 'getMore' ? event.command.collection : event.command[event.commandName]) as unknown;
     if (typeof collection !== 'string' || !ROLLUP_COLLECTIONS.has(collection)) return;
     const key = `${event.commandName} ${collection}`;
     rollupCommands.set(key, (rollupCommands.get(key) ?? 0) + 1);
@@ -167,7 +169,15 @@ function countRollupCommands(mongo: MongoClient): void {
       const kib = `${key} KiB`;
       rollupCommands.set(kib, (rollupCommands.get(kib) ?? 0) + BSON.calculateObjectSize(event.command) / 1024);
     }
+    if (event.commandName === 'find' || event.commandName === 'getMore') reads.set(event.requestId, `find ${collection} reply KiB`);
   });
+  mongo.on('commandSucceeded', (event) => {
+    const kib = reads.get(event.requestId);
+    if (kib === undefined) return;
+    reads.delete(event.requestId);
+    rollupCommands.set(kib, (rollupCommands.get(kib) ?? 0) + BSON.calculateObjectSize(event.reply as BSON.Document) / 1024);
+  });
+  mongo.on('commandFailed', (event) => reads.delete(event.requestId));
 }
 
 async function time(iterations: number, work: () => Promise<unknown>): Promise<{ p50: number; p99: number; perSec: number }> {
