@@ -328,13 +328,38 @@ export function createRollupStore(db: Db): RollupStore {
    * Batches applied concurrently (the consumer's partitions, a backfill beside the stream) mostly
    * touch the same buckets: queued while a write is in flight, their puts are merged (a member put
    * is order-free, the highest version wins) and each bucket is read and written once for all of
-   * them, instead of once per batch with the later writers losing their compare-and-set.
+   * them, instead of once per batch with the later writers losing their compare-and-set. A write
+   * starts once every apply of the metric in flight here has queued its puts or left without
+   * any (`arriving`): the batches of one fetch, applied at once, make one bucket write together
+   * instead of the first alone and the others after it.
    */
   const queued = new Map<string, { metric: CompiledMetric; puts: Map<string, MemberPut[]>; waiters: BucketWaiter[] }>();
   const flushing = new Set<string>();
+  /** Per metric, the applies in flight that have not yet queued their bucket puts nor left. */
+  const arriving = new Map<string, number>();
+  const maybeFlush = (key: string) => {
+    if (queued.has(key) && !flushing.has(key) && !arriving.has(key)) void flushBuckets(key);
+  };
 
-  /** Writes each bucket's member puts (merged with those queued meanwhile); resolves with this caller's buckets written. */
-  function writeBuckets(metric: CompiledMetric, puts: ReadonlyMap<string, readonly MemberPut[]>): Promise<BucketView[]> {
+  /** Counts an apply of `key` in flight; the function returned says it has queued its puts or left (once). */
+  function applying(key: string): () => void {
+    arriving.set(key, (arriving.get(key) ?? 0) + 1);
+    let arrived = false;
+    return () => {
+      if (arrived) return;
+      arrived = true;
+      const left = arriving.get(key)! - 1;
+      if (left === 0) arriving.delete(key);
+      else arriving.set(key, left);
+      maybeFlush(key);
+    };
+  }
+
+  /**
+   * Writes each bucket's member puts (merged with those queued meanwhile); resolves with this
+   * caller's buckets written. `arrived` (an apply's) is called once its puts are queued.
+   */
+  function writeBuckets(metric: CompiledMetric, puts: ReadonlyMap<string, readonly MemberPut[]>, arrived?: () => void): Promise<BucketView[]> {
     if (puts.size === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       let queue = queued.get(metric.key);
@@ -348,14 +373,16 @@ export function createRollupStore(db: Db): RollupStore {
         else queue.puts.set(id, [...list]);
       }
       queue.waiters.push({ ids: new Set(puts.keys()), resolve, reject });
-      if (!flushing.has(metric.key)) void flushBuckets(metric.key);
+      if (arrived) arrived();
+      else maybeFlush(metric.key);
     });
   }
 
   async function flushBuckets(key: string): Promise<void> {
     flushing.add(key);
     try {
-      for (let queue = queued.get(key); queue; queue = queued.get(key)) {
+      // With applies still on their way, the next write waits for them (the last one starts it).
+      for (let queue = queued.get(key); queue && !arriving.has(key); queue = queued.get(key)) {
         queued.delete(key);
         try {
           const written = await writeBucketsNow(queue.metric, queue.puts);
@@ -461,7 +488,7 @@ export function createRollupStore(db: Db): RollupStore {
    * Makes the buckets of these entities agree with these contribution documents (as read or
    * written just before: if one has moved on since, its `dirty` stays for the newer writer).
    */
-  async function settle(metric: CompiledMetric, docs: ReadonlyMap<string, ContributionDoc>): Promise<BucketView[]> {
+  async function settle(metric: CompiledMetric, docs: ReadonlyMap<string, ContributionDoc>, arrived?: () => void): Promise<BucketView[]> {
     if (docs.size === 0) return [];
     const puts = new Map<string, MemberPut[]>();
     const add = (bucket: string, put: MemberPut) => {
@@ -473,7 +500,7 @@ export function createRollupStore(db: Db): RollupStore {
       const rows = new Map(doc.rows.map((r) => [r.b, r.a]));
       for (const bucket of new Set([...doc.touched, ...rows.keys()])) add(bucket, { k: doc.k, v: doc.v, a: rows.get(bucket) ?? null });
     }
-    const written = await writeBuckets(metric, puts);
+    const written = await writeBuckets(metric, puts, arrived);
     // A contribution of a batch with an intent is settled when the intent goes; a `dirty` one by
     // its clear, which shrinks `touched` to the rows' buckets (in the stored form, by dropping `x`).
     const clears = [...docs.values()]
@@ -488,6 +515,107 @@ export function createRollupStore(db: Db): RollupStore {
     return written;
   }
 
+  /** RollupStore.apply, with `arrived` called once its bucket puts are queued. */
+  async function applyNow(metric: CompiledMetric, changes: readonly EntityChange[], arrived: () => void): Promise<ApplyResult> {
+    // Only each entity's newest state matters: a contribution is a function of the state alone.
+    const latest = new Map<string, EntityChange>();
+    for (const change of changes) {
+      const seen = latest.get(change.key);
+      if (!seen || change.version > seen.version) latest.set(change.key, change);
+    }
+    let applied = 0;
+    let skipped = changes.length - latest.size;
+    // The contribution each entity's buckets must agree with: the one written, or an unsettled one found.
+    const toSettle = new Map<string, ContributionDoc>();
+    /** This apply's batches (one per compare-and-set round that writes a changed contribution). */
+    const batches: string[] = [];
+    let pending = [...latest.values()];
+    for (let round = 0; pending.length > 0; round += 1) {
+      if (round >= MAX_ROUNDS) throw new Error(`metric ${metric.key}: contributions still contended after ${MAX_ROUNDS} rounds`);
+      const stored = await readContributions(
+        metric.key,
+        pending.map((c) => c.key),
+      );
+      const unsettled = await unsettledOf(metric.key, stored.values());
+      const batch = `${owner}.${(batchCount += 1)}`;
+      const writes: CasWrite<StoredContribution>[] = [];
+      const nextOf = new Map<string, ContributionDoc>();
+      /** Written with the buckets already right: a newer version whose contribution is the settled one's. */
+      const unchanged = new Set<string>();
+      const keys: string[] = [];
+      for (const change of pending) {
+        const current = stored.get(change.key);
+        if (current && change.version <= current.v) {
+          skipped += 1;
+          if (unsettled(current)) toSettle.set(change.key, current);
+          continue;
+        }
+        const rows = [...metric.contributionsOf(change.data, change.changeTsMs)].map(([b, { agg }]) => ({ b, a: agg }));
+        const settled = current !== undefined && !unsettled(current);
+        if (current && settled && sameRows(current, rows)) {
+          // Its buckets already hold these rows (at an older version): only the version moves on,
+          // so an older state arriving later is still refused; no bucket is written and nothing is unsettled.
+          const next: ContributionDoc = { ...current, v: change.version, rows, touched: rows.map((r) => r.b), rev: current.rev + 1 };
+          delete next.legacy;
+          delete next.p;
+          nextOf.set(next._id, next);
+          unchanged.add(next._id);
+          writes.push({ next: encodeContribution(next), storedRev: current.rev });
+          continue;
+        }
+        // A settled contribution is already gone from the buckets it may have left (its `touched`
+        // beyond its rows): only its rows' buckets remain to be updated.
+        const before = current === undefined ? [] : settled ? current.rows.map((r) => r.b) : [...current.touched, ...current.rows.map((r) => r.b)];
+        const next: ContributionDoc = {
+          _id: contributionId(metric.key, change.key),
+          metric: metric.key,
+          k: change.key,
+          v: change.version,
+          rows,
+          touched: [...new Set([...before, ...rows.map((r) => r.b)])],
+          dirty: false,
+          rev: (current?.rev ?? 0) + 1,
+          p: batch,
+        };
+        nextOf.set(next._id, next);
+        keys.push(change.key);
+        writes.push({ next: encodeContribution(next), storedRev: current?.rev ?? null });
+      }
+      if (writes.length === 0) break;
+      // The intent goes ahead of the contributions naming it, in the same ordered write.
+      let intent: StoredIntent | undefined;
+      if (keys.length > 0) {
+        intent = { _id: intentId(metric.key, batch), metric: metric.key, dirty: true, i: keys, at: Date.now() };
+        openBatches.add(batch);
+        batches.push(batch);
+      }
+      const result = await compareAndSetMany(
+        contributions,
+        writes,
+        async (docs) => {
+          const after = await readContributions(
+            metric.key,
+            docs.map((doc) => nextOf.get(doc._id)!.k),
+          );
+          return (doc) => {
+            const now = after.get(nextOf.get(doc._id)!.k);
+            return now !== undefined && now.v === doc.v && now.rev === doc.rev;
+          };
+        },
+        intent as StoredContribution | undefined,
+      );
+      for (const { _id } of result.written) if (!unchanged.has(_id)) toSettle.set(nextOf.get(_id)!.k, nextOf.get(_id)!);
+      applied += result.written.length;
+      pending = result.lost.map((doc) => latest.get(nextOf.get(doc._id)!.k)!);
+    }
+    const written = await settle(metric, toSettle, arrived);
+    for (const batch of batches) {
+      openBatches.delete(batch);
+      closeIntent(metric.key, batch);
+    }
+    return { applied, skipped, buckets: written };
+  }
+
   return {
     contributions,
     buckets,
@@ -498,103 +626,12 @@ export function createRollupStore(db: Db): RollupStore {
     },
 
     async apply(metric, changes) {
-      // Only each entity's newest state matters: a contribution is a function of the state alone.
-      const latest = new Map<string, EntityChange>();
-      for (const change of changes) {
-        const seen = latest.get(change.key);
-        if (!seen || change.version > seen.version) latest.set(change.key, change);
+      const arrived = applying(metric.key);
+      try {
+        return await applyNow(metric, changes, arrived);
+      } finally {
+        arrived();
       }
-      let applied = 0;
-      let skipped = changes.length - latest.size;
-      // The contribution each entity's buckets must agree with: the one written, or an unsettled one found.
-      const toSettle = new Map<string, ContributionDoc>();
-      /** This apply's batches (one per compare-and-set round that writes a changed contribution). */
-      const batches: string[] = [];
-      let pending = [...latest.values()];
-      for (let round = 0; pending.length > 0; round += 1) {
-        if (round >= MAX_ROUNDS) throw new Error(`metric ${metric.key}: contributions still contended after ${MAX_ROUNDS} rounds`);
-        const stored = await readContributions(
-          metric.key,
-          pending.map((c) => c.key),
-        );
-        const unsettled = await unsettledOf(metric.key, stored.values());
-        const batch = `${owner}.${(batchCount += 1)}`;
-        const writes: CasWrite<StoredContribution>[] = [];
-        const nextOf = new Map<string, ContributionDoc>();
-        /** Written with the buckets already right: a newer version whose contribution is the settled one's. */
-        const unchanged = new Set<string>();
-        const keys: string[] = [];
-        for (const change of pending) {
-          const current = stored.get(change.key);
-          if (current && change.version <= current.v) {
-            skipped += 1;
-            if (unsettled(current)) toSettle.set(change.key, current);
-            continue;
-          }
-          const rows = [...metric.contributionsOf(change.data, change.changeTsMs)].map(([b, { agg }]) => ({ b, a: agg }));
-          const settled = current !== undefined && !unsettled(current);
-          if (current && settled && sameRows(current, rows)) {
-            // Its buckets already hold these rows (at an older version): only the version moves on,
-            // so an older state arriving later is still refused; no bucket is written and nothing is unsettled.
-            const next: ContributionDoc = { ...current, v: change.version, rows, touched: rows.map((r) => r.b), rev: current.rev + 1 };
-            delete next.legacy;
-            delete next.p;
-            nextOf.set(next._id, next);
-            unchanged.add(next._id);
-            writes.push({ next: encodeContribution(next), storedRev: current.rev });
-            continue;
-          }
-          // A settled contribution is already gone from the buckets it may have left (its `touched`
-          // beyond its rows): only its rows' buckets remain to be updated.
-          const before = current === undefined ? [] : settled ? current.rows.map((r) => r.b) : [...current.touched, ...current.rows.map((r) => r.b)];
-          const next: ContributionDoc = {
-            _id: contributionId(metric.key, change.key),
-            metric: metric.key,
-            k: change.key,
-            v: change.version,
-            rows,
-            touched: [...new Set([...before, ...rows.map((r) => r.b)])],
-            dirty: false,
-            rev: (current?.rev ?? 0) + 1,
-            p: batch,
-          };
-          nextOf.set(next._id, next);
-          keys.push(change.key);
-          writes.push({ next: encodeContribution(next), storedRev: current?.rev ?? null });
-        }
-        if (writes.length === 0) break;
-        // The intent goes ahead of the contributions naming it, in the same ordered write.
-        let intent: StoredIntent | undefined;
-        if (keys.length > 0) {
-          intent = { _id: intentId(metric.key, batch), metric: metric.key, dirty: true, i: keys, at: Date.now() };
-          openBatches.add(batch);
-          batches.push(batch);
-        }
-        const result = await compareAndSetMany(
-          contributions,
-          writes,
-          async (docs) => {
-            const after = await readContributions(
-              metric.key,
-              docs.map((doc) => nextOf.get(doc._id)!.k),
-            );
-            return (doc) => {
-              const now = after.get(nextOf.get(doc._id)!.k);
-              return now !== undefined && now.v === doc.v && now.rev === doc.rev;
-            };
-          },
-          intent as StoredContribution | undefined,
-        );
-        for (const { _id } of result.written) if (!unchanged.has(_id)) toSettle.set(nextOf.get(_id)!.k, nextOf.get(_id)!);
-        applied += result.written.length;
-        pending = result.lost.map((doc) => latest.get(nextOf.get(doc._id)!.k)!);
-      }
-      const written = await settle(metric, toSettle);
-      for (const batch of batches) {
-        openBatches.delete(batch);
-        closeIntent(metric.key, batch);
-      }
-      return { applied, skipped, buckets: written };
     },
 
     async settleDirty(metric) {
