@@ -15,6 +15,7 @@
  * backfill started beside ingestion would scan however much state had been written by then,
  * which varies from run to run; the backfill is not what the target names.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -62,9 +63,13 @@ const { values: args } = readBenchArgs({
     events: { type: 'number', default: 10_000, help: 'order events ingested per mode' },
     rounds: { type: 'number', default: 2, help: 'rounds of one run with metrics off and one with them on; odd rounds run off first, even rounds on first' },
     queries: { type: 'number', default: 300, help: 'metric(...) queries timed' },
+    'store-pid': {
+      type: 'number',
+      help: "the store's process id, when it runs on this machine: its CPU time (/proc/<pid>/stat) is counted over each run, as for this process",
+    },
   },
 });
-const { events: EVENTS, rounds: ROUNDS, queries: QUERIES } = args;
+const { events: EVENTS, rounds: ROUNDS, queries: QUERIES, 'store-pid': STORE_PID } = args;
 const PARTITIONS = 4;
 const kafka = benchKafka('canonql-bench-metrics');
 const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
@@ -86,6 +91,8 @@ interface Run {
   rollupCommands: Record<string, number>;
   /** CPU seconds of this process (ingestion, and the metrics role when on) from start until current. */
   cpuSeconds: number;
+  /** CPU seconds of the store process over the same span (null without `--store-pid`). */
+  storeCpuSeconds: number | null;
   /** Canonical events the metrics role consumed (0 with metrics off). */
   metricEvents: number;
   /** Batches the metrics role applied (0 with metrics off). */
@@ -114,6 +121,7 @@ async function run(mongo: MongoClient, topic: string, withMetrics: boolean, tota
   }
   rollupCommands.clear();
   const cpuBefore = process.cpuUsage();
+  const storeBefore = storeCpuSeconds();
   const started = Date.now();
   await ingestion.start();
   await waitUntil('ingestion', () => totalOutcomes(ingestion) >= total, 30 * 60_000, 20);
@@ -121,6 +129,7 @@ async function run(mongo: MongoClient, topic: string, withMetrics: boolean, tota
   if (metrics) await waitUntil('metrics', () => metrics.stats.events >= ingestion.stats.outcomes.applied, 30 * 60_000, 20);
   const caughtUp = Date.now();
   const cpu = process.cpuUsage(cpuBefore);
+  const storeAfter = storeCpuSeconds();
   await metrics?.stop();
   await ingestion.stop();
   return {
@@ -129,6 +138,7 @@ async function run(mongo: MongoClient, topic: string, withMetrics: boolean, tota
     tailSeconds: (caughtUp - ingested) / 1000,
     rollupCommands: Object.fromEntries([...rollupCommands].sort()),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    storeCpuSeconds: storeBefore === null || storeAfter === null ? null : storeAfter - storeBefore,
     metricEvents: metrics?.stats.events ?? 0,
     metricBatches: metrics?.stats.batches ?? 0,
     db,
@@ -136,13 +146,22 @@ async function run(mongo: MongoClient, topic: string, withMetrics: boolean, tota
   };
 }
 
+/** The store process's CPU time so far (user + system, /proc/<pid>/stat in clock ticks of 1/100 s), or null without `--store-pid`. */
+function storeCpuSeconds(): number | null {
+  if (STORE_PID === undefined) return null;
+  const fields = fs.readFileSync(`/proc/${STORE_PID}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const ROLLUP_COLLECTIONS = new Set([BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION]);
 const rollupCommands = new Map<string, number>();
 
-/** Counts the store commands on the rollup collections (bulk writes count once per command), and the KiB their writes send. */
+/** Counts the store commands on the rollup collections (bulk writes count once per command), the KiB their writes send and the KiB their reads' replies bring. */
 function countRollupCommands(mongo: MongoClient): void {
+  const reads = new Map<number, string>();
   mongo.on('commandStarted', (event) => {
-    const collection = event.command[event.commandName] as unknown;
+    // A read's further batches: getMore names its collection in `collection`.
+    const collection = (event.commandName === 'getMore' ? event.command.collection : event.command[event.commandName]) as unknown;
     if (typeof collection !== 'string' || !ROLLUP_COLLECTIONS.has(collection)) return;
     const key = `${event.commandName} ${collection}`;
     rollupCommands.set(key, (rollupCommands.get(key) ?? 0) + 1);
@@ -150,7 +169,15 @@ function countRollupCommands(mongo: MongoClient): void {
       const kib = `${key} KiB`;
       rollupCommands.set(kib, (rollupCommands.get(kib) ?? 0) + BSON.calculateObjectSize(event.command) / 1024);
     }
+    if (event.commandName === 'find' || event.commandName === 'getMore') reads.set(event.requestId, `find ${collection} reply KiB`);
   });
+  mongo.on('commandSucceeded', (event) => {
+    const kib = reads.get(event.requestId);
+    if (kib === undefined) return;
+    reads.delete(event.requestId);
+    rollupCommands.set(kib, (rollupCommands.get(kib) ?? 0) + BSON.calculateObjectSize(event.reply as BSON.Document) / 1024);
+  });
+  mongo.on('commandFailed', (event) => reads.delete(event.requestId));
 }
 
 async function time(iterations: number, work: () => Promise<unknown>): Promise<{ p50: number; p99: number; perSec: number }> {
@@ -251,6 +278,8 @@ async function main() {
     tailSeconds: number;
     cpuOff: number;
     cpuOn: number;
+    storeCpuOff: number | null;
+    storeCpuOn: number | null;
     rollupCommands: Record<string, number>;
     metricEvents: number;
     metricBatches: number;
@@ -276,6 +305,8 @@ async function main() {
       tailSeconds: on.tailSeconds,
       cpuOff: off.cpuSeconds,
       cpuOn: on.cpuSeconds,
+      storeCpuOff: off.storeCpuSeconds,
+      storeCpuOn: on.storeCpuSeconds,
       rollupCommands: on.rollupCommands,
       metricEvents: on.metricEvents,
       metricBatches: on.metricBatches,
@@ -289,6 +320,11 @@ async function main() {
     console.log(
       `round ${round}: this process's CPU per message: metrics off ${fmt((off.cpuSeconds / messages.length) * 1e6)} µs, on ${fmt((on.cpuSeconds / messages.length) * 1e6)} µs`,
     );
+    if (off.storeCpuSeconds !== null && on.storeCpuSeconds !== null) {
+      console.log(
+        `round ${round}: the store's CPU per message: metrics off ${fmt((off.storeCpuSeconds / messages.length) * 1e6)} µs, on ${fmt((on.storeCpuSeconds / messages.length) * 1e6)} µs (the metrics role adds ${fmt(((on.storeCpuSeconds - off.storeCpuSeconds) / messages.length) * 1e6)} µs)`,
+      );
+    }
     console.log(`round ${round}: rollup store commands per consumed event (${on.metricEvents} events): ${perEvent}`);
     const roundTrips = Object.entries(on.rollupCommands)
       .filter(([command]) => !command.endsWith('KiB'))

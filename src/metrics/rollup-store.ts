@@ -27,8 +27,9 @@ import type { WindowSize } from './metric-definition';
  *   written before intents, cleared per entity).
  * - `metric_buckets`: per bucket, its members (entity → contribution at a version, or a
  *   tombstone) and the aggregate computed from them. A bucket is rewritten whole with a
- *   compare-and-set on `rev`; member updates are last-writer-wins by entity version, hence
- *   idempotent and order-free.
+ *   compare-and-set on `rev` (and on its write token `w` when written from this store's copy of
+ *   it, which saves reading a bucket this store wrote last); member updates are last-writer-wins
+ *   by entity version, hence idempotent and order-free.
  *
  * `settle` makes every bucket an entity may occupy agree with its contribution document. Then the
  * batch's intent is removed (one delete, not awaited by the batch), or for a `dirty` contribution
@@ -217,6 +218,19 @@ export function membersOf(doc: Pick<BucketDoc, 'm' | 'members'>): Member[] {
   return doc.m !== undefined ? decodeMembers(doc.m) : (doc.members ?? []);
 }
 
+/**
+ * A bucket as this store last wrote it: its members, and the `rev` and write token `w` that say
+ * whether the stored document is still that one.
+ */
+interface CachedBucket {
+  readonly rev: number;
+  readonly w: string;
+  readonly members: ReadonlyMap<string, Member>;
+}
+
+/** Members kept in a store's bucket cache at most (the least recently written buckets go first). */
+const CACHED_MEMBERS = 200_000;
+
 /** An entity's membership of one bucket at a version (null: gone). */
 interface MemberPut {
   readonly k: string;
@@ -314,13 +328,38 @@ export function createRollupStore(db: Db): RollupStore {
    * Batches applied concurrently (the consumer's partitions, a backfill beside the stream) mostly
    * touch the same buckets: queued while a write is in flight, their puts are merged (a member put
    * is order-free, the highest version wins) and each bucket is read and written once for all of
-   * them, instead of once per batch with the later writers losing their compare-and-set.
+   * them, instead of once per batch with the later writers losing their compare-and-set. A write
+   * starts once every apply of the metric in flight here has queued its puts or left without
+   * any (`arriving`): the batches of one fetch, applied at once, make one bucket write together
+   * instead of the first alone and the others after it.
    */
   const queued = new Map<string, { metric: CompiledMetric; puts: Map<string, MemberPut[]>; waiters: BucketWaiter[] }>();
   const flushing = new Set<string>();
+  /** Per metric, the applies in flight that have not yet queued their bucket puts nor left. */
+  const arriving = new Map<string, number>();
+  const maybeFlush = (key: string) => {
+    if (queued.has(key) && !flushing.has(key) && !arriving.has(key)) void flushBuckets(key);
+  };
 
-  /** Writes each bucket's member puts (merged with those queued meanwhile); resolves with this caller's buckets written. */
-  function writeBuckets(metric: CompiledMetric, puts: ReadonlyMap<string, readonly MemberPut[]>): Promise<BucketView[]> {
+  /** Counts an apply of `key` in flight; the function returned says it has queued its puts or left (once). */
+  function applying(key: string): () => void {
+    arriving.set(key, (arriving.get(key) ?? 0) + 1);
+    let arrived = false;
+    return () => {
+      if (arrived) return;
+      arrived = true;
+      const left = arriving.get(key)! - 1;
+      if (left === 0) arriving.delete(key);
+      else arriving.set(key, left);
+      maybeFlush(key);
+    };
+  }
+
+  /**
+   * Writes each bucket's member puts (merged with those queued meanwhile); resolves with this
+   * caller's buckets written. `arrived` (an apply's) is called once its puts are queued.
+   */
+  function writeBuckets(metric: CompiledMetric, puts: ReadonlyMap<string, readonly MemberPut[]>, arrived?: () => void): Promise<BucketView[]> {
     if (puts.size === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       let queue = queued.get(metric.key);
@@ -334,14 +373,16 @@ export function createRollupStore(db: Db): RollupStore {
         else queue.puts.set(id, [...list]);
       }
       queue.waiters.push({ ids: new Set(puts.keys()), resolve, reject });
-      if (!flushing.has(metric.key)) void flushBuckets(metric.key);
+      if (arrived) arrived();
+      else maybeFlush(metric.key);
     });
   }
 
   async function flushBuckets(key: string): Promise<void> {
     flushing.add(key);
     try {
-      for (let queue = queued.get(key); queue; queue = queued.get(key)) {
+      // With applies still on their way, the next write waits for them (the last one starts it).
+      for (let queue = queued.get(key); queue && !arriving.has(key); queue = queued.get(key)) {
         queued.delete(key);
         try {
           const written = await writeBucketsNow(queue.metric, queue.puts);
@@ -355,18 +396,49 @@ export function createRollupStore(db: Db): RollupStore {
     }
   }
 
+  /**
+   * The buckets this store wrote last, by id, least recently written first. A write from a cached
+   * bucket is guarded by its `rev` and its write token `w`: if anyone wrote the bucket since
+   * (another process, a drop and rebuild back to the same `rev`), the guard fails, the entry goes
+   * and the next round reads the bucket. So the cache saves a bucket's read (the store encoding
+   * every member, this process decoding them), never its exactness.
+   */
+  const cached = new Map<string, CachedBucket>();
+  let cachedMembers = 0;
+  const forget = (id: string) => {
+    const entry = cached.get(id);
+    if (!entry) return;
+    cachedMembers -= entry.members.size;
+    cached.delete(id);
+  };
+  const remember = (id: string, entry: CachedBucket) => {
+    forget(id);
+    if (entry.members.size > CACHED_MEMBERS) return;
+    cached.set(id, entry);
+    cachedMembers += entry.members.size;
+    for (const oldest of cached.keys()) {
+      if (cachedMembers <= CACHED_MEMBERS) break;
+      forget(oldest);
+    }
+  };
+
   /** Writes each bucket's member puts; retries buckets whose compare-and-set lost a race. */
   async function writeBucketsNow(metric: CompiledMetric, puts: ReadonlyMap<string, readonly MemberPut[]>): Promise<BucketView[]> {
     const written: BucketView[] = [];
     let pending = [...puts.keys()];
     for (let round = 0; pending.length > 0; round += 1) {
       if (round >= MAX_ROUNDS) throw new Error(`metric ${metric.key}: buckets still contended after ${MAX_ROUNDS} rounds`);
-      const docs = new Map((await buckets.find({ _id: { $in: pending } }).toArray()).map((d) => [d._id, d]));
+      // A bucket this store wrote last is not read; after a lost round every pending one is.
+      const toRead = round === 0 ? pending.filter((id) => !cached.has(id)) : pending;
+      const docs = new Map(toRead.length === 0 ? [] : (await buckets.find({ _id: { $in: toRead } }).toArray()).map((d) => [d._id, d]));
       const now = Date.now();
       const writes: CasWrite<BucketDoc>[] = [];
+      const nextMembers = new Map<string, Map<string, Member>>();
       for (const id of pending) {
         const doc = docs.get(id);
-        const members = new Map((doc ? membersOf(doc) : []).map((m) => [m.k, m]));
+        const base = round === 0 ? cached.get(id) : undefined;
+        const stored = base ?? (doc ? { rev: doc.rev, w: doc.w as string | undefined, members: null } : null);
+        const members = new Map(base ? base.members : (doc ? membersOf(doc) : []).map((m) => [m.k, m]));
         let changed = false;
         for (const put of puts.get(id)!) changed = putMember(members, put.k, put.v, put.a, now) || changed;
         if (!changed) continue;
@@ -381,19 +453,32 @@ export function createRollupStore(db: Db): RollupStore {
           dimsKey: JSON.stringify(ref.dims),
           ...summarize(members.values()),
           m: encodeMembers(members.values()),
-          rev: (doc?.rev ?? 0) + 1,
+          rev: (stored?.rev ?? 0) + 1,
           w: crypto.randomUUID(),
           updatedAtMs: now,
         };
-        writes.push({ next, storedRev: doc?.rev ?? null });
+        nextMembers.set(id, members);
+        writes.push({ next, storedRev: stored?.rev ?? null, ...(stored?.w !== undefined ? { storedW: stored.w } : {}) });
       }
       if (writes.length === 0) break;
-      // The write token says whose write a stored bucket is.
-      const result = await compareAndSetMany(buckets, writes, async (docs) => {
-        const stored = new Map((await buckets.find({ _id: { $in: docs.map((doc) => doc._id) } }, { projection: { w: 1 } }).toArray()).map((d) => [d._id, d.w]));
-        return (doc) => stored.get(doc._id) === doc.w;
-      });
-      for (const doc of result.written) written.push(view(doc));
+      let result: { written: BucketDoc[]; lost: BucketDoc[] };
+      try {
+        // The write token says whose write a stored bucket is.
+        result = await compareAndSetMany(buckets, writes, async (docs) => {
+          const stored = new Map(
+            (await buckets.find({ _id: { $in: docs.map((doc) => doc._id) } }, { projection: { w: 1 } }).toArray()).map((d) => [d._id, d.w]),
+          );
+          return (doc) => stored.get(doc._id) === doc.w;
+        });
+      } catch (error) {
+        for (const { next } of writes) forget(next._id);
+        throw error;
+      }
+      for (const doc of result.written) {
+        written.push(view(doc));
+        remember(doc._id, { rev: doc.rev, w: doc.w, members: nextMembers.get(doc._id)! });
+      }
+      for (const doc of result.lost) forget(doc._id);
       pending = result.lost.map((doc) => doc._id);
     }
     return written;
@@ -403,7 +488,7 @@ export function createRollupStore(db: Db): RollupStore {
    * Makes the buckets of these entities agree with these contribution documents (as read or
    * written just before: if one has moved on since, its `dirty` stays for the newer writer).
    */
-  async function settle(metric: CompiledMetric, docs: ReadonlyMap<string, ContributionDoc>): Promise<BucketView[]> {
+  async function settle(metric: CompiledMetric, docs: ReadonlyMap<string, ContributionDoc>, arrived?: () => void): Promise<BucketView[]> {
     if (docs.size === 0) return [];
     const puts = new Map<string, MemberPut[]>();
     const add = (bucket: string, put: MemberPut) => {
@@ -415,7 +500,7 @@ export function createRollupStore(db: Db): RollupStore {
       const rows = new Map(doc.rows.map((r) => [r.b, r.a]));
       for (const bucket of new Set([...doc.touched, ...rows.keys()])) add(bucket, { k: doc.k, v: doc.v, a: rows.get(bucket) ?? null });
     }
-    const written = await writeBuckets(metric, puts);
+    const written = await writeBuckets(metric, puts, arrived);
     // A contribution of a batch with an intent is settled when the intent goes; a `dirty` one by
     // its clear, which shrinks `touched` to the rows' buckets (in the stored form, by dropping `x`).
     const clears = [...docs.values()]
@@ -430,6 +515,107 @@ export function createRollupStore(db: Db): RollupStore {
     return written;
   }
 
+  /** RollupStore.apply, with `arrived` called once its bucket puts are queued. */
+  async function applyNow(metric: CompiledMetric, changes: readonly EntityChange[], arrived: () => void): Promise<ApplyResult> {
+    // Only each entity's newest state matters: a contribution is a function of the state alone.
+    const latest = new Map<string, EntityChange>();
+    for (const change of changes) {
+      const seen = latest.get(change.key);
+      if (!seen || change.version > seen.version) latest.set(change.key, change);
+    }
+    let applied = 0;
+    let skipped = changes.length - latest.size;
+    // The contribution each entity's buckets must agree with: the one written, or an unsettled one found.
+    const toSettle = new Map<string, ContributionDoc>();
+    /** This apply's batches (one per compare-and-set round that writes a changed contribution). */
+    const batches: string[] = [];
+    let pending = [...latest.values()];
+    for (let round = 0; pending.length > 0; round += 1) {
+      if (round >= MAX_ROUNDS) throw new Error(`metric ${metric.key}: contributions still contended after ${MAX_ROUNDS} rounds`);
+      const stored = await readContributions(
+        metric.key,
+        pending.map((c) => c.key),
+      );
+      const unsettled = await unsettledOf(metric.key, stored.values());
+      const batch = `${owner}.${(batchCount += 1)}`;
+      const writes: CasWrite<StoredContribution>[] = [];
+      const nextOf = new Map<string, ContributionDoc>();
+      /** Written with the buckets already right: a newer version whose contribution is the settled one's. */
+      const unchanged = new Set<string>();
+      const keys: string[] = [];
+      for (const change of pending) {
+        const current = stored.get(change.key);
+        if (current && change.version <= current.v) {
+          skipped += 1;
+          if (unsettled(current)) toSettle.set(change.key, current);
+          continue;
+        }
+        const rows = [...metric.contributionsOf(change.data, change.changeTsMs)].map(([b, { agg }]) => ({ b, a: agg }));
+        const settled = current !== undefined && !unsettled(current);
+        if (current && settled && sameRows(current, rows)) {
+          // Its buckets already hold these rows (at an older version): only the version moves on,
+          // so an older state arriving later is still refused; no bucket is written and nothing is unsettled.
+          const next: ContributionDoc = { ...current, v: change.version, rows, touched: rows.map((r) => r.b), rev: current.rev + 1 };
+          delete next.legacy;
+          delete next.p;
+          nextOf.set(next._id, next);
+          unchanged.add(next._id);
+          writes.push({ next: encodeContribution(next), storedRev: current.rev });
+          continue;
+        }
+        // A settled contribution is already gone from the buckets it may have left (its `touched`
+        // beyond its rows): only its rows' buckets remain to be updated.
+        const before = current === undefined ? [] : settled ? current.rows.map((r) => r.b) : [...current.touched, ...current.rows.map((r) => r.b)];
+        const next: ContributionDoc = {
+          _id: contributionId(metric.key, change.key),
+          metric: metric.key,
+          k: change.key,
+          v: change.version,
+          rows,
+          touched: [...new Set([...before, ...rows.map((r) => r.b)])],
+          dirty: false,
+          rev: (current?.rev ?? 0) + 1,
+          p: batch,
+        };
+        nextOf.set(next._id, next);
+        keys.push(change.key);
+        writes.push({ next: encodeContribution(next), storedRev: current?.rev ?? null });
+      }
+      if (writes.length === 0) break;
+      // The intent goes ahead of the contributions naming it, in the same ordered write.
+      let intent: StoredIntent | undefined;
+      if (keys.length > 0) {
+        intent = { _id: intentId(metric.key, batch), metric: metric.key, dirty: true, i: keys, at: Date.now() };
+        openBatches.add(batch);
+        batches.push(batch);
+      }
+      const result = await compareAndSetMany(
+        contributions,
+        writes,
+        async (docs) => {
+          const after = await readContributions(
+            metric.key,
+            docs.map((doc) => nextOf.get(doc._id)!.k),
+          );
+          return (doc) => {
+            const now = after.get(nextOf.get(doc._id)!.k);
+            return now !== undefined && now.v === doc.v && now.rev === doc.rev;
+          };
+        },
+        intent as StoredContribution | undefined,
+      );
+      for (const { _id } of result.written) if (!unchanged.has(_id)) toSettle.set(nextOf.get(_id)!.k, nextOf.get(_id)!);
+      applied += result.written.length;
+      pending = result.lost.map((doc) => latest.get(nextOf.get(doc._id)!.k)!);
+    }
+    const written = await settle(metric, toSettle, arrived);
+    for (const batch of batches) {
+      openBatches.delete(batch);
+      closeIntent(metric.key, batch);
+    }
+    return { applied, skipped, buckets: written };
+  }
+
   return {
     contributions,
     buckets,
@@ -440,103 +626,12 @@ export function createRollupStore(db: Db): RollupStore {
     },
 
     async apply(metric, changes) {
-      // Only each entity's newest state matters: a contribution is a function of the state alone.
-      const latest = new Map<string, EntityChange>();
-      for (const change of changes) {
-        const seen = latest.get(change.key);
-        if (!seen || change.version > seen.version) latest.set(change.key, change);
+      const arrived = applying(metric.key);
+      try {
+        return await applyNow(metric, changes, arrived);
+      } finally {
+        arrived();
       }
-      let applied = 0;
-      let skipped = changes.length - latest.size;
-      // The contribution each entity's buckets must agree with: the one written, or an unsettled one found.
-      const toSettle = new Map<string, ContributionDoc>();
-      /** This apply's batches (one per compare-and-set round that writes a changed contribution). */
-      const batches: string[] = [];
-      let pending = [...latest.values()];
-      for (let round = 0; pending.length > 0; round += 1) {
-        if (round >= MAX_ROUNDS) throw new Error(`metric ${metric.key}: contributions still contended after ${MAX_ROUNDS} rounds`);
-        const stored = await readContributions(
-          metric.key,
-          pending.map((c) => c.key),
-        );
-        const unsettled = await unsettledOf(metric.key, stored.values());
-        const batch = `${owner}.${(batchCount += 1)}`;
-        const writes: CasWrite<StoredContribution>[] = [];
-        const nextOf = new Map<string, ContributionDoc>();
-        /** Written with the buckets already right: a newer version whose contribution is the settled one's. */
-        const unchanged = new Set<string>();
-        const keys: string[] = [];
-        for (const change of pending) {
-          const current = stored.get(change.key);
-          if (current && change.version <= current.v) {
-            skipped += 1;
-            if (unsettled(current)) toSettle.set(change.key, current);
-            continue;
-          }
-          const rows = [...metric.contributionsOf(change.data, change.changeTsMs)].map(([b, { agg }]) => ({ b, a: agg }));
-          const settled = current !== undefined && !unsettled(current);
-          if (current && settled && sameRows(current, rows)) {
-            // Its buckets already hold these rows (at an older version): only the version moves on,
-            // so an older state arriving later is still refused; no bucket is written and nothing is unsettled.
-            const next: ContributionDoc = { ...current, v: change.version, rows, touched: rows.map((r) => r.b), rev: current.rev + 1 };
-            delete next.legacy;
-            delete next.p;
-            nextOf.set(next._id, next);
-            unchanged.add(next._id);
-            writes.push({ next: encodeContribution(next), storedRev: current.rev });
-            continue;
-          }
-          // A settled contribution is already gone from the buckets it may have left (its `touched`
-          // beyond its rows): only its rows' buckets remain to be updated.
-          const before = current === undefined ? [] : settled ? current.rows.map((r) => r.b) : [...current.touched, ...current.rows.map((r) => r.b)];
-          const next: ContributionDoc = {
-            _id: contributionId(metric.key, change.key),
-            metric: metric.key,
-            k: change.key,
-            v: change.version,
-            rows,
-            touched: [...new Set([...before, ...rows.map((r) => r.b)])],
-            dirty: false,
-            rev: (current?.rev ?? 0) + 1,
-            p: batch,
-          };
-          nextOf.set(next._id, next);
-          keys.push(change.key);
-          writes.push({ next: encodeContribution(next), storedRev: current?.rev ?? null });
-        }
-        if (writes.length === 0) break;
-        // The intent goes ahead of the contributions naming it, in the same ordered write.
-        let intent: StoredIntent | undefined;
-        if (keys.length > 0) {
-          intent = { _id: intentId(metric.key, batch), metric: metric.key, dirty: true, i: keys, at: Date.now() };
-          openBatches.add(batch);
-          batches.push(batch);
-        }
-        const result = await compareAndSetMany(
-          contributions,
-          writes,
-          async (docs) => {
-            const after = await readContributions(
-              metric.key,
-              docs.map((doc) => nextOf.get(doc._id)!.k),
-            );
-            return (doc) => {
-              const now = after.get(nextOf.get(doc._id)!.k);
-              return now !== undefined && now.v === doc.v && now.rev === doc.rev;
-            };
-          },
-          intent as StoredContribution | undefined,
-        );
-        for (const { _id } of result.written) if (!unchanged.has(_id)) toSettle.set(nextOf.get(_id)!.k, nextOf.get(_id)!);
-        applied += result.written.length;
-        pending = result.lost.map((doc) => latest.get(nextOf.get(doc._id)!.k)!);
-      }
-      const written = await settle(metric, toSettle);
-      for (const batch of batches) {
-        openBatches.delete(batch);
-        closeIntent(metric.key, batch);
-      }
-      return { applied, skipped, buckets: written };
     },
 
     async settleDirty(metric) {
@@ -575,6 +670,7 @@ export function createRollupStore(db: Db): RollupStore {
     },
 
     async drop(metricKey) {
+      for (const id of [...cached.keys()]) if (id.startsWith(`${metricKey}/`)) forget(id);
       await contributions.deleteMany({ metric: metricKey });
       await buckets.deleteMany({ metric: metricKey });
     },
@@ -589,6 +685,8 @@ export function createRollupStore(db: Db): RollupStore {
 export interface CasWrite<T> {
   readonly next: T;
   readonly storedRev: number | null;
+  /** The stored write token `w` the write also requires, when known. */
+  readonly storedW?: string;
 }
 
 /**
@@ -605,10 +703,11 @@ export async function compareAndSetMany<T extends { _id: string; rev: number }>(
   isOurs: (docs: readonly T[]) => Promise<(doc: T) => boolean>,
   ahead?: T,
 ): Promise<{ written: T[]; lost: T[] }> {
-  const opOf = ({ next, storedRev }: CasWrite<T>): AnyBulkWriteOperation<T> => {
+  const opOf = ({ next, storedRev, storedW }: CasWrite<T>): AnyBulkWriteOperation<T> => {
     if (storedRev === null) return { insertOne: { document: next as OptionalId<T> } };
     const { _id, ...rest } = next;
-    return { replaceOne: { filter: { _id, rev: storedRev } as Filter<T>, replacement: rest as WithoutId<T> } };
+    const filter = (storedW === undefined ? { _id, rev: storedRev } : { _id, rev: storedRev, w: storedW }) as Filter<T>;
+    return { replaceOne: { filter, replacement: rest as WithoutId<T> } };
   };
   let ops = writes.map(opOf);
   if (ahead) {

@@ -121,14 +121,32 @@ describe('rollup store: bucket writes per batch (real store)', () => {
     expect(await unsettled(store)).toBe(0);
   });
 
-  it('batches applied at the same time by one store: queued behind the write in flight, merged into one write, no lost race', async () => {
+  it('batches applied at the same time by one store: one bucket write for all of them, once each has queued its puts', async () => {
+    const { db: counted, calls } = observed(db());
+    const store = createRollupStore(counted);
+    const [a, b, c] = [
+      ['a1', 'a2'],
+      ['b1', 'b2'],
+      ['c1', 'c2'],
+    ].map((keys, j) => keys.map((k, i) => change(k, 1, order(`${j + 1}${i}.25`))));
+    const results = await Promise.all([store.apply(metric, a!), store.apply(metric, b!), store.apply(metric, c!)]);
+
+    // The first to arrive waits for the other two: one read, one write, won.
+    expect(calls).toEqual({ bucketReads: 1, bucketWrites: 1, allMatched: [true] });
+    const expected = bruteForce([...a!, ...b!, ...c!].map((x) => x.data));
+    expect(await storedBuckets()).toEqual(expected);
+    expect(results.map((r) => r.buckets.map((bucket) => bucket.count).join())).toEqual(['6,6', '6,6', '6,6']);
+    expect(await unsettled(store)).toBe(0);
+  });
+
+  it('batches started while a bucket write is in flight: queued behind it, merged into one write from the buckets it wrote, no lost race', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
     let contributionWrites = 0;
     const { db: counted, calls } = observed(db(), {
       gate,
-      // Once all three batches have written their contributions, the next macrotask finds B and
-      // C queued (nothing between their contribution write and their bucket write awaits the store).
+      // Once B and C have written their contributions, the next macrotask finds them queued
+      // (nothing between their contribution write and their bucket write awaits the store).
       afterContributionWrite: () => {
         contributionWrites += 1;
         if (contributionWrites === 3) setImmediate(release);
@@ -140,14 +158,17 @@ describe('rollup store: bucket writes per batch (real store)', () => {
       ['b1', 'b2'],
       ['c1', 'c2'],
     ].map((keys, j) => keys.map((k, i) => change(k, 1, order(`${j + 1}${i}.25`))));
-    const results = await Promise.all([store.apply(metric, a!), store.apply(metric, b!), store.apply(metric, c!)]);
+    const first = store.apply(metric, a!);
+    // A's bucket write is in flight (its read held by the gate) before B and C start.
+    while (calls.bucketReads === 0) await new Promise((resolve) => setImmediate(resolve));
+    const results = await Promise.all([first, store.apply(metric, b!), store.apply(metric, c!)]);
 
-    // The first batch's write alone (it held the read), then the other two together: two reads, two writes, both won.
-    expect(calls).toEqual({ bucketReads: 2, bucketWrites: 2, allMatched: [true, true] });
+    // A's write alone, then B's and C's together from the buckets A wrote (no read): one read, two writes, both won.
+    expect(calls).toEqual({ bucketReads: 1, bucketWrites: 2, allMatched: [true, true] });
     const expected = bruteForce([...a!, ...b!, ...c!].map((x) => x.data));
     expect(await storedBuckets()).toEqual(expected);
-    // Each reports the buckets as its write left them: the first alone, the merged two with all six orders.
-    expect(results.map((r) => r.buckets.map((bucket) => bucket.count).join()).sort()).toEqual(['2,2', '6,6', '6,6']);
+    // Each reports the buckets as its write left them: A's alone, the merged two with all six orders.
+    expect(results.map((r) => r.buckets.map((bucket) => bucket.count).join())).toEqual(['2,2', '6,6', '6,6']);
     expect(await unsettled(store)).toBe(0);
   });
 

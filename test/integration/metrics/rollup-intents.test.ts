@@ -66,11 +66,12 @@ const isIntentWrite = (ops: AnyBulkWriteOperation[]) => {
   return head !== undefined && 'replaceOne' in head && head.replaceOne.upsert === true;
 };
 
-/** The database as a process that dies at `step` of its next batch sees it. */
-function dyingAt(db: Db, step: Step): Db {
+/** The database as a process that dies at `step` of its next batch sees it (of the first batch after `armed` says so). */
+function dyingAt(db: Db, step: Step, armed: () => boolean = () => true): Db {
   const wrapContributions = (target: Collection) =>
     new Proxy(target, {
       get(real, property, receiver) {
+        if (!armed()) return Reflect.get(real, property, receiver);
         if (property === 'bulkWrite')
           return async (ops: AnyBulkWriteOperation[], options: object) => {
             if (!isIntentWrite(ops)) return real.bulkWrite(ops, options);
@@ -89,6 +90,7 @@ function dyingAt(db: Db, step: Step): Db {
   const wrapBuckets = (target: Collection) =>
     new Proxy(target, {
       get(real, property, receiver) {
+        if (!armed()) return Reflect.get(real, property, receiver);
         if (property === 'find' && step === 'the contributions, before the bucket read')
           return (filter: object, options?: { projection?: object }) => {
             if (options?.projection) return real.find(filter, options);
@@ -123,13 +125,19 @@ describe('rollup store: a batch intent, with a crash at every step of the write 
   const contributions = () => db().collection<StoredContribution>(CONTRIBUTIONS_COLLECTION);
   const intents = () => contributions().countDocuments({ metric: metric.key, i: { $exists: true } });
 
-  /** Applies the first batch cleanly, then the second in a process that dies at `step`. */
-  async function crashAt(step: Step): Promise<void> {
-    const clean = createRollupStore(db());
+  /**
+   * Applies the first batch cleanly, then the second in a process that dies at `step`: another
+   * process, or (`warm`) the one that wrote the first batch, which holds its buckets in its cache
+   * and so writes them without reading them.
+   */
+  async function crashAt(step: Step, warm = false): Promise<void> {
+    let armed = false;
+    const dying = createRollupStore(dyingAt(db(), step, () => armed));
+    const clean = warm ? dying : createRollupStore(db());
     await clean.apply(metric, first);
     await clean.intentsClosed();
     expect(await intents()).toBe(0);
-    const dying = createRollupStore(dyingAt(db(), step));
+    armed = true;
     if (step === 'the buckets, before the intent removal') {
       await dying.apply(metric, second);
       await dying.intentsClosed();
@@ -170,6 +178,14 @@ describe('rollup store: a batch intent, with a crash at every step of the write 
 
   it.each(STEPS)('died after %s: the replay of the uncommitted batch settles the rollups to exactly the right values', async (step) => {
     await crashAt(step);
+    await expectExactFromNowOn();
+  });
+
+  it.each(STEPS)('a process writing its buckets from its cache died after %s: the sweep, then the replay, settle exactly', async (step) => {
+    await crashAt(step, true);
+    const restarted = createRollupStore(db());
+    await restarted.settleDirty(metric);
+    expect(await storedBuckets()).toEqual(storedAfter(step));
     await expectExactFromNowOn();
   });
 
