@@ -181,7 +181,7 @@ describe('the demo metric (order-amount) through GraphQL', () => {
     try {
       for (const [text, variables] of [
         ['{ metric(name: "order-amount", window: hour) { start dimensions count sum avg min max } }', undefined],
-        ['{ __typename m: metric(name: "order-amount", window: day, groupBy: ["region"]) { __typename s: sum start avg metric window count } }', undefined],
+        ['{ __typename m: metric(name: "order-amount", window: day, groupBy: ["region"]) { __typename s: sum start avg count c: count } }', undefined],
         [
           'query M($w: JSON, $g: [String!], $from: DateTime) { metric(name: "order-amount", window: hour, where: $w, groupBy: $g, from: $from) { dimensions ...F } } fragment F on MetricBucket { min max count }',
           { w: { region: ['eu-west', 'us-east'] }, g: ['product', 'region'], from: '2024-05-01T09:00:00Z' },
