@@ -3,7 +3,18 @@
  * in the same run on the same topic (alternating rounds), and `metric(...)` query latency next to
  * a raw read of the same rollup documents.
  *
- *   npx tsx bench/metrics.ts [--events 10000] [--rounds 2] [--queries 300]
+ *   npx tsx bench/metrics.ts [--events 10000] [--rounds 2] [--queries 300] [--queries-only]
+ *
+ * `--queries-only`: the query phase alone. One untimed ingestion with metrics on makes the rollup
+ * documents (the same stream, so the same documents as a full run's), then the three timed query
+ * loops; no rounds of metrics off and on. Its results go to bench-results/metrics-queries.json.
+ * Each timed loop reports this process's CPU per query (server and client of the GraphQL loop
+ * are both this process). With BENCH_CPU_PROF_DIR set, each timed loop (warm-up excluded) writes
+ * its own CPU profile there, `metrics-query-<loop>-<time>.cpuprofile`, sampled every
+ * BENCH_CPU_PROF_INTERVAL_US microseconds (default 200), for `npm run bench:profile-summary`.
+ *
+ * canonql's GraphQL endpoint runs in this process, with NODE_ENV=production as deployed
+ * (support/as-deployed.ts, imported first).
  *
  * "on" runs the metrics role as src/app.ts wires it with the ingest role: in the same process,
  * its own consumer group over the canonical topic. Two figures for it: ingestion's own rate
@@ -15,8 +26,11 @@
  * backfill started beside ingestion would scan however much state had been written by then,
  * which varies from run to run; the backfill is not what the target names.
  */
+import './support/as-deployed';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
@@ -67,9 +81,13 @@ const { values: args } = readBenchArgs({
       type: 'number',
       help: "the store's process id, when it runs on this machine: its CPU time (/proc/<pid>/stat) is counted over each run, as for this process",
     },
+    'queries-only': {
+      type: 'flag',
+      help: 'the query phase alone: one untimed ingestion with metrics on makes the rollups, then the timed query loops (no off/on rounds; results in bench-results/metrics-queries.json)',
+    },
   },
 });
-const { events: EVENTS, rounds: ROUNDS, queries: QUERIES, 'store-pid': STORE_PID } = args;
+const { events: EVENTS, rounds: ROUNDS, queries: QUERIES, 'store-pid': STORE_PID, 'queries-only': QUERIES_ONLY } = args;
 const PARTITIONS = 4;
 const kafka = benchKafka('canonql-bench-metrics');
 const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
@@ -180,18 +198,49 @@ function countRollupCommands(mongo: MongoClient): void {
   mongo.on('commandFailed', (event) => reads.delete(event.requestId));
 }
 
-async function time(iterations: number, work: () => Promise<unknown>): Promise<{ p50: number; p99: number; perSec: number }> {
-  for (let i = 0; i < Math.min(30, iterations); i += 1) await work();
-  const samples: number[] = [];
-  const started = process.hrtime.bigint();
-  for (let i = 0; i < iterations; i += 1) {
-    const t = process.hrtime.bigint();
-    await work();
-    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+/** A CPU profile of this process while `work` runs, written to BENCH_CPU_PROF_DIR (nothing when unset). */
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROF_DIR;
+  if (!dir) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_CPU_PROF_INTERVAL_US ?? 200) });
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `metrics-query-${name}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
   }
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99), perSec: iterations / seconds };
+}
+
+interface Timing {
+  p50: number;
+  p99: number;
+  perSec: number;
+  /** This process's CPU (user + system) per iteration, ms. */
+  cpuMs: number;
+}
+
+async function time(name: string, iterations: number, work: () => Promise<unknown>): Promise<Timing> {
+  for (let i = 0; i < Math.min(30, iterations); i += 1) await work();
+  return profiled(name, async () => {
+    const samples: number[] = [];
+    const cpuBefore = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    for (let i = 0; i < iterations; i += 1) {
+      const t = process.hrtime.bigint();
+      await work();
+      samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const cpu = process.cpuUsage(cpuBefore);
+    samples.sort((a, b) => a - b);
+    return { p50: percentile(samples, 50), p99: percentile(samples, 99), perSec: iterations / seconds, cpuMs: (cpu.user + cpu.system) / 1e3 / iterations };
+  });
 }
 
 async function queryLatency(db: Db) {
@@ -232,18 +281,22 @@ async function queryLatency(db: Db) {
       req.end(body);
     });
   const body = JSON.stringify({ query: gql });
-  const check = JSON.parse(await post(body)) as { data?: { metric: unknown[] }; errors?: unknown };
+  const answer = await post(body);
+  const check = JSON.parse(answer) as { data?: { metric: unknown[] }; errors?: unknown };
   if (!check.data || check.data.metric.length !== rows) throw new Error(`metric query returned ${JSON.stringify(check).slice(0, 300)} for ${rows} rollup docs`);
   const results = {
     rollupDocs: rows,
-    raw: await time(QUERIES, () =>
+    /** The GraphQL answer's bytes and their sha1: the same stream gives the same answer, whatever the code that writes it. */
+    answerBytes: Buffer.byteLength(answer),
+    answerSha1: crypto.createHash('sha1').update(answer).digest('hex'),
+    raw: await time('raw', QUERIES, () =>
       buckets
         .find({ metric: key, window: 'hour', startMs: { $gte: from, $lt: to }, count: { $gt: 0 } }, { projection: BUCKET_SUMMARY_PROJECTION })
         .sort({ startMs: 1 })
         .toArray(),
     ),
-    reader: await time(QUERIES, () => reader.query({ name: 'order-amount', window: 'hour', from: new Date(from), to: new Date(to) })),
-    graphql: await time(QUERIES, () => post(body)),
+    reader: await time('reader', QUERIES, () => reader.query({ name: 'order-amount', window: 'hour', from: new Date(from), to: new Date(to) })),
+    graphql: await time('graphql', QUERIES, () => post(body)),
   };
   agent.destroy();
   await endpoint.stop();
@@ -286,7 +339,13 @@ async function main() {
   }[] = [];
   const topics = [topic];
   let lastOn: Db | null = null;
-  for (let round = 1; round <= ROUNDS; round += 1) {
+  if (QUERIES_ONLY) {
+    const on = await run(mongo, topic, true, messages.length);
+    lastOn = on.db;
+    topics.push(...on.topics);
+    console.log(`rollups made by one untimed ingestion with metrics on (${fmt(on.endToEndEventsPerSec)} msg/s until current)`);
+  }
+  for (let round = 1; !QUERIES_ONLY && round <= ROUNDS; round += 1) {
     // The first run of a process meets a cold process and store: the rounds take turns at it, so
     // neither side has it in every round (the ratio is of each side's best round).
     const onFirst = round % 2 === 0;
@@ -333,22 +392,28 @@ async function main() {
       `round ${round}: rollup store commands per metrics batch (${on.metricBatches} batches): ${fmt(roundTrips / Math.max(1, on.metricBatches), 2)}; CPU per message the metrics role adds: ${fmt(((on.cpuSeconds - off.cpuSeconds) / messages.length) * 1e6)} µs`,
     );
   }
-  const best = (k: 'off' | 'onIngest' | 'onEndToEnd') => Math.max(...rounds.map((r) => r[k]));
-  console.log('\n| ingestion of the demo order stream | messages/s (best round) | ratio to metrics off |');
-  console.log('|---|---|---|');
-  console.log(`| metrics off | ${fmt(best('off'))} | 1.00 |`);
-  console.log(`| metrics on: ingestion rate | ${fmt(best('onIngest'))} | ${fmt(best('onIngest') / best('off'), 2)} |`);
-  console.log(`| metrics on: until the rollups are current | ${fmt(best('onEndToEnd'))} | ${fmt(best('onEndToEnd') / best('off'), 2)} |`);
+  if (!QUERIES_ONLY) {
+    const best = (k: 'off' | 'onIngest' | 'onEndToEnd') => Math.max(...rounds.map((r) => r[k]));
+    console.log('\n| ingestion of the demo order stream | messages/s (best round) | ratio to metrics off |');
+    console.log('|---|---|---|');
+    console.log(`| metrics off | ${fmt(best('off'))} | 1.00 |`);
+    console.log(`| metrics on: ingestion rate | ${fmt(best('onIngest'))} | ${fmt(best('onIngest') / best('off'), 2)} |`);
+    console.log(`| metrics on: until the rollups are current | ${fmt(best('onEndToEnd'))} | ${fmt(best('onEndToEnd') / best('off'), 2)} |`);
+  }
 
   const latency = await queryLatency(lastOn!);
-  console.log(`\n| read of one day of hourly order-amount buckets (${latency.rollupDocs} rollup docs), ${QUERIES} sequential | p50 ms | p99 ms | per s |`);
-  console.log('|---|---|---|---|');
+  const row = (what: string, t: Timing) =>
+    `| ${what} | ${fmt(t.p50, 2)} | ${fmt(t.p99, 2)} | ${fmt(t.p99 / latency.raw.p99, 2)} | ${fmt(t.perSec)} | ${fmt(t.cpuMs, 2)} |`;
   console.log(
-    `| raw find of the rollup documents (driver, no members) | ${fmt(latency.raw.p50, 2)} | ${fmt(latency.raw.p99, 2)} | ${fmt(latency.raw.perSec)} |`,
+    `\n| read of one day of hourly order-amount buckets (${latency.rollupDocs} rollup docs), ${QUERIES} sequential | p50 ms | p99 ms | p99 / raw | per s | CPU ms/query |`,
   );
-  console.log(`| MetricsReader.query (find + fold in code) | ${fmt(latency.reader.p50, 2)} | ${fmt(latency.reader.p99, 2)} | ${fmt(latency.reader.perSec)} |`);
-  console.log(`| GraphQL metric(...) over HTTP | ${fmt(latency.graphql.p50, 2)} | ${fmt(latency.graphql.p99, 2)} | ${fmt(latency.graphql.perSec)} |`);
-  console.log(`\nresults: ${writeResults('metrics', { machine: machine(), events: EVENTS, messages: messages.length, rounds, latency })}`);
+  console.log('|---|---|---|---|---|---|');
+  console.log(row('raw find of the rollup documents (driver, no members)', latency.raw));
+  console.log(row('MetricsReader.query (find + fold in code)', latency.reader));
+  console.log(row('GraphQL metric(...) over HTTP (server and client)', latency.graphql));
+  console.log(`GraphQL answer: ${latency.answerBytes} bytes, sha1 ${latency.answerSha1}`);
+  const results = { machine: machine(), nodeEnv: process.env.NODE_ENV, events: EVENTS, messages: messages.length, rounds, latency };
+  console.log(`\nresults: ${writeResults(QUERIES_ONLY ? 'metrics-queries' : 'metrics', results)}`);
   await lastOn!.dropDatabase();
   await deleteTopics(kafka, topics);
   await mongo.close();

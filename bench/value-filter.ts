@@ -17,7 +17,11 @@
  * store's launcher compiled into DIR (`javac -cp '<cache>/mongo-java-server-<version>/libs/*' -d DIR
  * infra/java/*.java`), instead of the stack's: a launcher change measured before the stack runs it,
  * or an earlier launcher (the stack's cached classes) for the figures before a change.
+ *
+ * canonql's GraphQL endpoint runs in this process, with NODE_ENV=production as deployed
+ * (support/as-deployed.ts, imported first).
  */
+import './support/as-deployed';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';

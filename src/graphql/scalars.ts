@@ -15,11 +15,28 @@ export const DateTimeScalar = new GraphQLScalarType({
   description:
     'An instant as ISO-8601 text with an offset and 0 to 9 fractional digits, e.g. "2024-05-01T10:00:00.123456Z". ' +
     'Served as stored (microseconds and nanoseconds kept); compared by instant.',
-  serialize: (value) => (value instanceof Date ? value.toISOString() : String(value)),
+  serialize: (value) => (value instanceof Date ? isoText(value) : String(value)),
   parseValue: (value) => parseDateTimeInput(value),
   // The literal's node goes into the error: its position names the argument (literal-input-error.ts).
   parseLiteral: (ast) => parseDateTimeInput(ast.kind === Kind.STRING ? ast.value : print(ast), ast),
 });
+
+/**
+ * `date.toISOString()`, the last instant's text kept: a list answer's rows come ordered by time
+ * (a `metric(...)` answer has one start per window for dozens of rows), so most rows repeat the
+ * previous row's instant. Keyed by the instant, not the Date object (a Date can be changed); an
+ * invalid Date (NaN never equals itself) throws as `toISOString` does.
+ */
+let lastInstant = Number.NaN;
+let lastText = '';
+function isoText(date: Date): string {
+  const instant = date.getTime();
+  if (instant !== lastInstant) {
+    lastText = date.toISOString();
+    lastInstant = instant;
+  }
+  return lastText;
+}
 
 function parseDateTimeInput(value: unknown, literal?: ValueNode): string {
   if (typeof value !== 'string' || parseDateTime(value) === null) {

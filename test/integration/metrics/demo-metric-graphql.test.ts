@@ -1,6 +1,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { ApolloServer } from '@apollo/server';
 import express from 'express';
 import { graphql, parse, subscribe, type ExecutionResult } from 'graphql';
 import type { Message } from 'kafkajs';
@@ -173,6 +174,37 @@ describe('the demo metric (order-amount) through GraphQL', () => {
       '{ metric(name: "order-amount", window: hour, from: "2000-01-01T00:00:00Z", to: "2000-01-02T00:00:00Z") { count } }',
     );
     expect(empty.data!.metric).toEqual([]);
+  });
+
+  it('answers a metric query the same from Apollo (graphql-js) and, the second time, from the accepted-query path (compiled code)', async () => {
+    const viaApollo = jest.spyOn(ApolloServer.prototype, 'executeHTTPGraphQLRequest');
+    try {
+      for (const [text, variables] of [
+        // Not the text of an earlier test's query: its first request must be Apollo's.
+        ['{ hourly: metric(name: "order-amount", window: hour) { start dimensions count sum avg min max } }', undefined],
+        ['{ __typename m: metric(name: "order-amount", window: day, groupBy: ["region"]) { __typename s: sum start avg count c: count } }', undefined],
+        [
+          'query M($w: JSON, $g: [String!], $from: DateTime) { metric(name: "order-amount", window: hour, where: $w, groupBy: $g, from: $from) { dimensions ...F } } fragment F on MetricBucket { min max count }',
+          { w: { region: ['eu-west', 'us-east'] }, g: ['product', 'region'], from: '2024-05-01T09:00:00Z' },
+        ],
+        ['{ ordersMetric(name: "order-amount", window: day, where: { region: { eq: "eu-west" } }) { start dimensions count sum avg min max } }', undefined],
+      ] as const) {
+        const before = viaApollo.mock.calls.length;
+        const send = () =>
+          request(server)
+            .post('/graphql')
+            .set('content-type', 'application/json')
+            .send({ query: text, ...(variables ? { variables } : {}) });
+        const first = await send();
+        const second = await send();
+        expect(first.status).toBe(200);
+        expect(JSON.parse(first.text).errors).toBeUndefined();
+        expect([text, second.text, second.headers['content-type']]).toEqual([text, first.text, first.headers['content-type']]);
+        expect(viaApollo.mock.calls.length - before).toBe(1);
+      }
+    } finally {
+      viaApollo.mockRestore();
+    }
   });
 
   it('lists the definition with its backfill, and rejects unknown metrics, windows and dimensions with codes', async () => {
