@@ -2,6 +2,7 @@ import { AppError, ErrorCode, isAppError } from '../errors';
 import { canonicalEventId, changedFields, type CanonicalEvent, type CanonicalEventSource } from '../events/canonical-event';
 import { mergeByPrecedence, type PrecedenceSource } from '../mapping/merge-by-precedence';
 import type { StoredEntity } from '../state/entity-store';
+import { cloneData } from '../values/clone-data';
 
 /**
  * Deciding what one canonical change does to one entity, without touching any store: the pure
@@ -138,7 +139,7 @@ export function nextData(intent: ChangeIntent, before: Record<string, unknown> |
       return { ...merged, ...intent.data };
     }
     case 'partial': {
-      const merged = structuredClone(before ?? {});
+      const merged = cloneData(before ?? {});
       for (const [path, value] of Object.entries(intent.set)) setPath(merged, path, value);
       for (const path of intent.unset) unsetPath(merged, path);
       return merged;

@@ -1,3 +1,4 @@
+import { cloneData } from '../values/clone-data';
 import { parseFieldPath, type PathSegment } from './json-path';
 import { compileGetter, type Getter } from './path-getter';
 import { compileSetter, type Setter } from './path-setter';
@@ -44,7 +45,7 @@ export function mergeByPrecedence(
   source: PrecedenceSource,
   change: SourceChange,
 ): ClaimedEntity & { readonly ignored: string[] } {
-  const data = structuredClone(current?.data ?? {});
+  const data = cloneData(current?.data ?? {});
   const claims: Record<string, FieldClaim> = { ...(current?.claims ?? {}) };
   const ignored: string[] = [];
   const roots = source.fieldRoots;
@@ -70,7 +71,7 @@ export function mergeByPrecedence(
       ignored.push(path);
       continue;
     }
-    compiledPath(path).set()(data, structuredClone(value));
+    compiledPath(path).set()(data, cloneData(value));
     claims[root] = { spec: source.id, precedence };
   }
   for (const path of removals) {
