@@ -2,7 +2,6 @@ import { AppError, ErrorCode, isAppError } from '../errors';
 import { canonicalEventId, changedFields, type CanonicalEvent, type CanonicalEventSource } from '../events/canonical-event';
 import { mergeByPrecedence, type PrecedenceSource } from '../mapping/merge-by-precedence';
 import type { StoredEntity } from '../state/entity-store';
-import { cloneData } from '../values/clone-data';
 
 /**
  * Deciding what one canonical change does to one entity, without touching any store: the pure
@@ -139,7 +138,7 @@ export function nextData(intent: ChangeIntent, before: Record<string, unknown> |
       return { ...merged, ...intent.data };
     }
     case 'partial': {
-      const merged = cloneData(before ?? {});
+      const merged = structuredClone(before ?? {});
       for (const [path, value] of Object.entries(intent.set)) setPath(merged, path, value);
       for (const path of intent.unset) unsetPath(merged, path);
       return merged;

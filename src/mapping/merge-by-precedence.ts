@@ -1,4 +1,3 @@
-import { cloneData } from '../values/clone-data';
 import { parseFieldPath, type PathSegment } from './json-path';
 import { compileGetter, type Getter } from './path-getter';
 import { compileSetter, type Setter } from './path-setter';
@@ -45,7 +44,7 @@ export function mergeByPrecedence(
   source: PrecedenceSource,
   change: SourceChange,
 ): ClaimedEntity & { readonly ignored: string[] } {
-  const data = cloneData(current?.data ?? {});
+  const data = structuredClone(current?.data ?? {});
   const claims: Record<string, FieldClaim> = { ...(current?.claims ?? {}) };
   const ignored: string[] = [];
   const roots = source.fieldRoots;
@@ -71,7 +70,7 @@ export function mergeByPrecedence(
       ignored.push(path);
       continue;
     }
-    compiledPath(path).set()(data, cloneData(value));
+    compiledPath(path).set()(data, structuredClone(value));
     claims[root] = { spec: source.id, precedence };
   }
   for (const path of removals) {

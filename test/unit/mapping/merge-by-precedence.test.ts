@@ -88,37 +88,6 @@ describe('mergeByPrecedence (several sources, one subject)', () => {
     }
   });
 
-  it('copies plain data by hand, not through structuredClone, with the same result', () => {
-    const lines = compile([
-      { src: '$.items[*].sku', dst: '$.line_items[*].sku', precedence: 5 },
-      { src: '$.c.e', dst: '$.customer.email', precedence: 5 },
-    ]);
-    const start: ClaimedEntity = {
-      data: { line_items: [{ sku: 'a' }, { sku: 'b' }], customer: { email: 'x' }, note: undefined },
-      claims: { line_items: { spec: 'other', precedence: 1 } },
-    };
-    const spy = jest.spyOn(globalThis, 'structuredClone');
-    let merged: ClaimedEntity;
-    let partial: ClaimedEntity;
-    try {
-      merged = mergeByPrecedence(start, lines, full(lines.map({ items: [{ sku: 'n' }], c: { e: 'y' } })));
-      partial = mergeByPrecedence(merged, lines, { kind: 'partial', set: { 'line_items.3.sku': 'z', 'customer.email': 'w' }, unset: ['line_items.0'] });
-      expect(spy).not.toHaveBeenCalled();
-    } finally {
-      spy.mockRestore();
-    }
-    expect(merged.data).toEqual({ line_items: [{ sku: 'n' }], customer: { email: 'y' }, note: undefined });
-    expect(Object.hasOwn(merged.data, 'note')).toBe(true);
-    // The hole setPath leaves at positions 1 and 2 stays a hole, as structuredClone kept it.
-    const items = partial.data.line_items as unknown[];
-    expect(items).toHaveLength(4);
-    expect(Object.keys(items)).toEqual(['0', '3']);
-    expect(items[0]).toBeNull();
-    expect(partial.data.customer).toEqual({ email: 'w' });
-    expect((start.data.line_items as unknown[])[0]).toEqual({ sku: 'a' });
-    expect(merged.data.line_items).toEqual([{ sku: 'n' }]);
-  });
-
   it('merges the same whatever the order paths were first seen in, including many distinct partial paths', () => {
     // More distinct array-position paths than the memo keeps: merging stays correct when it starts over.
     const lines = compile([{ src: '$.items[*].sku', dst: '$.line_items[*].sku', precedence: 5 }]);
