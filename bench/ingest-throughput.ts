@@ -19,9 +19,12 @@
  * included) until the last event is in the store: for the peer, until one end marker per
  * partition (a create of a key of its own, produced after the stream) is stored. Results:
  * bench-results/ingest-throughput.json. Uses the local stack (started if needed) or MONGODB_URI /
- * KAFKA_BROKERS.
+ * KAFKA_BROKERS. BENCH_CPU_PROF_DIR=<dir>: a CPU profile of each canonql run there (profiled()).
  */
 import { EJSON } from 'bson';
+import fs from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
 import type { Message } from 'kafkajs';
 import { MongoClient, ObjectId, type AnyBulkWriteOperation, type Db } from 'mongodb';
 import { createProgress } from '../infra/stack/progress';
@@ -190,6 +193,8 @@ interface SystemRun {
    * canonql's own work (both run in this process; for the sink, only this process's polling).
    */
   processCpuUsPerEvent?: number;
+  /** The store's CPU time during the run, per event, in µs (BENCH_STORE_PID set). */
+  storeCpuUsPerEvent?: number;
 }
 
 async function runBaseline(topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
@@ -226,6 +231,33 @@ async function runBaseline(topic: string, mongo: MongoClient, total: number): Pr
   const seconds = (Date.now() - started) / 1000;
   await consumer.disconnect();
   return { system: 'baseline', eventsPerSecond: total / seconds, seconds, db };
+}
+
+/**
+ * With BENCH_CPU_PROF_DIR set, a V8 CPU profile of this process during each canonql run only
+ * (canonql's ingestion runs in this process, beside the other systems' clients), written there as
+ * `ingest-canonql-<n>.cpuprofile` for `npm run bench:profile-summary`.
+ */
+async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
+  const dir = process.env.BENCH_CPU_PROF_DIR;
+  if (!dir) return work();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
+  await session.post('Profiler.start');
+  try {
+    return await work();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    fs.mkdirSync(dir, { recursive: true });
+    let n = 1;
+    while (fs.existsSync(path.join(dir, `${name}-${n}.cpuprofile`))) n += 1;
+    const file = path.join(dir, `${name}-${n}.cpuprofile`);
+    fs.writeFileSync(file, JSON.stringify(profile));
+    log(`CPU profile of the ${name} run: ${file}`);
+  }
 }
 
 async function runCanonql(topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
@@ -320,16 +352,30 @@ function mismatches(truth: SourceEvent[], state: Map<number, string | null>) {
   return { keys: expected.size, mismatches: wrong, resurrectedDeleted: resurrected, missing, olderVersion: stale };
 }
 
+/**
+ * CPU time (user + system, µs) a process has used so far, from /proc/<pid>/stat: with
+ * BENCH_STORE_PID=<the store's pid>, each run also prints the store's CPU per event.
+ */
+function processCpuUs(pid: string): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // After "pid (comm) ": state is field 3, utime field 14, stime field 15 (1-based).
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+}
+const CLOCK_TICKS = 100;
+const STORE_PID = process.env.BENCH_STORE_PID;
+
 async function runSystem(system: SystemName, worker: SinkWorker | null, topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
+  const storeBefore = STORE_PID ? processCpuUs(STORE_PID) : NaN;
   const cpuBefore = process.cpuUsage();
   const run =
     system === 'baseline'
       ? await runBaseline(topic, mongo, total)
       : system === 'canonql'
-        ? await runCanonql(topic, mongo, total)
+        ? await profiled('ingest-canonql', () => runCanonql(topic, mongo, total))
         : await runSink(worker!, topic, mongo, total);
   const cpu = process.cpuUsage(cpuBefore);
-  return { ...run, processCpuUsPerEvent: (cpu.user + cpu.system) / total };
+  const storeCpuUsPerEvent = STORE_PID ? (processCpuUs(STORE_PID) - storeBefore) / total : undefined;
+  return { ...run, processCpuUsPerEvent: (cpu.user + cpu.system) / total, ...(storeCpuUsPerEvent === undefined ? {} : { storeCpuUsPerEvent }) };
 }
 
 async function main() {
@@ -349,7 +395,14 @@ async function main() {
     );
     await produce(topic, [...stream.map((e) => toMessage(e)), ...markers()]);
 
-    const rounds: { round: number; system: SystemName; eventsPerSecond: number; seconds: number; processCpuUsPerEvent: number }[] = [];
+    const rounds: {
+      round: number;
+      system: SystemName;
+      eventsPerSecond: number;
+      seconds: number;
+      processCpuUsPerEvent: number;
+      storeCpuUsPerEvent?: number;
+    }[] = [];
     for (let round = 1; round <= ROUNDS; round += 1) {
       // Rotate the order, so store growth and JIT warm-up favour no system.
       const order = SYSTEMS.map((_, i) => SYSTEMS[(i + round - 1) % SYSTEMS.length]!);
@@ -357,10 +410,18 @@ async function main() {
         const run = await runSystem(system, worker, topic, mongo, total);
         await run.db.dropDatabase();
         const processCpuUsPerEvent = run.processCpuUsPerEvent ?? NaN;
-        rounds.push({ round, system, eventsPerSecond: run.eventsPerSecond, seconds: run.seconds, processCpuUsPerEvent });
+        rounds.push({
+          round,
+          system,
+          eventsPerSecond: run.eventsPerSecond,
+          seconds: run.seconds,
+          processCpuUsPerEvent,
+          ...(run.storeCpuUsPerEvent === undefined ? {} : { storeCpuUsPerEvent: run.storeCpuUsPerEvent }),
+        });
         log(
           `round ${round}: ${system.padEnd(8)} ${fmt(run.eventsPerSecond).padStart(6)} events/s (${fmt(run.seconds, 1)} s; ` +
-            `this process's CPU ${fmt(processCpuUsPerEvent)} µs per event)`,
+            `this process's CPU ${fmt(processCpuUsPerEvent)} µs per event` +
+            `${run.storeCpuUsPerEvent === undefined ? '' : `, the store's ${fmt(run.storeCpuUsPerEvent)}`})`,
         );
         await sleep(1000);
       }
