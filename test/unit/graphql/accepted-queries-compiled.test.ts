@@ -22,6 +22,7 @@ import { compileQuery } from 'graphql-jit';
 import { AppError, ErrorCode } from '../../../src/errors';
 import { createAccessPolicy } from '../../../src/graphql/access';
 import type { ApiServices } from '../../../src/graphql/context';
+import { MAX_COMPILED_CHARS, MAX_COMPILED_DOCUMENT_CHARS } from '../../../src/graphql/accepted-queries';
 import { mountGraphqlEndpoint, type GraphqlEndpoint } from '../../../src/graphql/graphql-endpoint';
 import { DEFAULT_API_LIMITS } from '../../../src/graphql/limits/api-limits';
 import { DateTimeScalar, DecimalScalar, JSONScalar } from '../../../src/graphql/scalars';
@@ -289,6 +290,33 @@ describe('accepted queries run as compiled code', () => {
     const before = compiles.mock.calls.length;
     for (let i = 0; i < 4; i += 1) expect(await post(port, body)).toEqual(first);
     expect(compiles.mock.calls.length - before).toBe(1);
+  });
+
+  /** A query of exactly `chars` characters: `body` after a comment that pads it (comments count, as for any query text). */
+  const padded = (body: string, chars: number) => `# ${'x'.repeat(chars - body.length - 3)}\n${body}`;
+
+  it('leaves a document longer than MAX_COMPILED_DOCUMENT_CHARS to graphql-js (compiled code grows with the query), the answer the same', async () => {
+    const long = await twice({ query: padded('{ buckets(first: 5) { count sum } }', MAX_COMPILED_DOCUMENT_CHARS + 1) });
+    expect(long.second).toEqual(long.first);
+    expect([long.apollo, long.compiled]).toEqual([1, 0]);
+    const atLimit = await twice({ query: padded('{ buckets(first: 6) { count sum } }', MAX_COMPILED_DOCUMENT_CHARS) });
+    expect(atLimit.second).toEqual(atLimit.first);
+    expect([atLimit.apollo, atLimit.compiled]).toEqual([1, 1]);
+  });
+
+  it('keeps compiled code for at most MAX_COMPILED_CHARS of query text: the least recently run document loses it and compiles again', async () => {
+    const count = Math.ceil(MAX_COMPILED_CHARS / MAX_COMPILED_DOCUMENT_CHARS) + 2;
+    const queries = Array.from({ length: count }, (_, i) => padded(`{ buckets(first: ${i + 1}) { count } }`, MAX_COMPILED_DOCUMENT_CHARS));
+    for (const query of queries) expect((await twice({ query })).compiled).toBe(1);
+    const compilesOf = async (query: string) => {
+      const before = compiles.mock.calls.length;
+      const answer = await post(port, { query });
+      expect(JSON.parse(answer.body).errors).toBeUndefined();
+      return compiles.mock.calls.length - before;
+    };
+    // The newest ones still hold their code; the oldest lost it to the budget.
+    expect(await compilesOf(queries[count - 1]!)).toBe(0);
+    expect(await compilesOf(queries[0]!)).toBe(1);
   });
 
   it('leaves an input-object variable to graphql-js (graphql-jit does not finish compiling a recursive one), the answer the same', async () => {
