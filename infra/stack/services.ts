@@ -4,12 +4,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import * as mariadb from 'mariadb';
-import { MongoClient } from 'mongodb';
+import { MongoClient, MongoServerError } from 'mongodb';
 import { Client as PgClient } from 'pg';
 import { ensureScramUser, SASL_LISTENER, saslListenerProperties } from './kafka-scram';
 import { ensureLocalTls, TLS_LISTENERS, tlsListenerProperties, tlsListenersReady } from './kafka-tls';
 import { postgresFiles, preparePostgresFiles } from './postgres-files';
-import { isAlive, readPid, run, spawnDetached, stopPid, waitUntil } from './processes';
+import { AppError, ErrorCode } from '../../src/errors';
+import { isAlive, readPid, run, spawnDetached, stopPid, tailFile, waitUntil } from './processes';
 import { JVM_FLAGS, PORTS, STORE_FLAGS, type StackPaths } from './stack-config';
 
 /**
@@ -26,11 +27,31 @@ export interface StackService {
   /** Spawns the server unless it already runs; returns false when it was already running. */
   start(): Promise<boolean>;
   ready(): Promise<boolean>;
+  /**
+   * Why a running server that answers still cannot serve, or null when it can (only servers that
+   * can end up so: the store, whose data store closes for good after an error such as running
+   * out of heap, while its wire protocol still answers `ping`). `stack up` restarts such a server.
+   */
+  broken?(): Promise<string | null>;
   waitReady(timeoutMs: number): Promise<void>;
   stop(): Promise<string>;
 }
 
 const HOST = PORTS.host;
+
+/** Runs `work` with a short-lived client of the local store. */
+async function withMongo<T>(work: (client: MongoClient) => Promise<T>): Promise<T> {
+  const client = new MongoClient(`mongodb://${HOST}:${PORTS.mongoPort}/?directConnection=true`, {
+    serverSelectionTimeoutMS: 1500,
+    connectTimeoutMS: 1500,
+  });
+  try {
+    await client.connect();
+    return await work(client);
+  } finally {
+    await client.close();
+  }
+}
 function livePid(pidFile: string): number | null {
   const pid = readPid(pidFile);
   return pid !== null && isAlive(pid) ? pid : null;
@@ -285,19 +306,36 @@ export function mongoService(paths: StackPaths): StackService {
       return true;
     },
     async ready() {
-      const client = new MongoClient(`mongodb://${HOST}:${PORTS.mongoPort}/?directConnection=true`, {
-        serverSelectionTimeoutMS: 1500,
-        connectTimeoutMS: 1500,
+      // Listing the databases reads the data store, which `ping` does not: a closed one fails it.
+      return withMongo(async (client) => {
+        await client.db('admin').admin().listDatabases({ nameOnly: true });
+        return true;
       });
+    },
+    async broken() {
+      if (pid() === null) return null;
+      return withMongo(async (client) => {
+        try {
+          await client.db('admin').admin().listDatabases({ nameOnly: true });
+          return null;
+        } catch (error) {
+          // An answer with an error is a server that runs and cannot serve; no answer is not.
+          return error instanceof MongoServerError ? `its data store fails every command (${error.message})` : null;
+        }
+      }).catch(() => null);
+    },
+    async waitReady(timeoutMs) {
       try {
-        await client.connect();
-        const pong = await client.db('admin').command({ ping: 1 });
-        return pong.ok === 1;
-      } finally {
-        await client.close();
+        await waitUntil('MongoDB-wire store', () => service.ready(), { timeoutMs, logFile: paths.logFile('mongo'), alive });
+      } catch (error) {
+        if (!tailFile(paths.logFile('mongo'), 200).includes('OutOfMemoryError')) throw error;
+        throw new AppError(
+          ErrorCode.STACK_START_FAILED,
+          `${(error as Error).message}\nThe store ran out of heap (-Xmx768m) opening its data file ${path.join(paths.dataDir('mongo'), 'canonql.mv')}: ` +
+            'it opens every database it holds, including those of interrupted test or benchmark runs. `npm run stack -- reset` starts the stack empty.',
+        );
       }
     },
-    waitReady: (timeoutMs) => waitUntil('MongoDB-wire store', () => service.ready(), { timeoutMs, logFile: paths.logFile('mongo'), alive }),
     async stop() {
       const current = pid();
       return current === null ? 'not-running' : stopPid(current, 20000);

@@ -37,6 +37,11 @@ export async function stackUp(progress: Progress = createProgress(), paths: Stac
   const started: string[] = [];
   const alreadyRunning: string[] = [];
   const startOne = async (service: StackService) => {
+    const broken = service.broken ? await service.broken() : null;
+    if (broken !== null) {
+      progress.info(`${service.name} runs but ${broken}: restarting it`);
+      await progress.step(`stop ${service.name}`, () => service.stop());
+    }
     const didStart = await progress.step(`start ${service.description} on port ${service.port}`, () => service.start());
     (didStart ? started : alreadyRunning).push(service.name);
   };

@@ -1,12 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { MongoClient } from 'mongodb';
 import { loadConfig } from '../../src/config';
 import { stackUp } from '../../infra/stack/stack';
 import { createProgress } from '../../infra/stack/progress';
+import { dropStaleTestDatabases } from './stale-databases';
 
 /**
  * Brings the local stack up once per test run, unless MONGODB_URI and KAFKA_BROKERS name other
- * servers (e.g. the docker-compose stack). Records what it started so teardown stops only that.
+ * servers (e.g. the docker-compose stack), and drops the databases earlier runs left in its store
+ * (stale-databases.ts). Records what it started so teardown stops only that.
  */
 export const STARTED_FILE = path.join(__dirname, '..', '..', '.stack', 'test-started.json');
 
@@ -18,6 +21,15 @@ export default async function globalSetup(): Promise<void> {
   }
   process.stderr.write('\n');
   const result = await stackUp(createProgress((line) => process.stderr.write(`${line}\n`)));
+  // Only on the local stack: servers named by the environment may hold databases not ours.
+  const client = new MongoClient(config.mongo.uri);
+  try {
+    await client.connect();
+    const dropped = await dropStaleTestDatabases(client);
+    if (dropped.length > 0) process.stderr.write(`[test] dropped ${dropped.length} databases left by earlier test runs\n`);
+  } finally {
+    await client.close();
+  }
   fs.mkdirSync(path.dirname(STARTED_FILE), { recursive: true });
   // Several projects (integration, browser) run this setup; keep the union of what they started.
   const earlier = fs.existsSync(STARTED_FILE) ? (JSON.parse(fs.readFileSync(STARTED_FILE, 'utf8')) as string[]) : [];
