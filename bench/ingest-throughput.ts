@@ -19,12 +19,12 @@
  * included) until the last event is in the store: for the peer, until one end marker per
  * partition (a create of a key of its own, produced after the stream) is stored. Results:
  * bench-results/ingest-throughput.json. Uses the local stack (started if needed) or MONGODB_URI /
- * KAFKA_BROKERS. BENCH_CPU_PROF_DIR=<dir>: a CPU profile of each canonql run there (profiled()).
+ * KAFKA_BROKERS. BENCH_CPU_PROF_DIR=<dir>: a CPU profile of this process during each canonql run
+ * only (canonql's ingestion runs here, beside the other systems' clients), written there as
+ * `ingest-canonql-<time>.cpuprofile` (sampled every 1,000 µs or BENCH_CPU_PROF_INTERVAL_US).
  */
 import { EJSON } from 'bson';
 import fs from 'node:fs';
-import { Session } from 'node:inspector/promises';
-import path from 'node:path';
 import type { Message } from 'kafkajs';
 import { MongoClient, ObjectId, type AnyBulkWriteOperation, type Db } from 'mongodb';
 import { createProgress } from '../infra/stack/progress';
@@ -46,6 +46,7 @@ import {
   writeResults,
 } from './support/bench-common';
 import { readBenchArgs } from './support/bench-args';
+import { withCpuProfile } from './support/profiling';
 import { sinkConnectorConfig, sinkFailure, startSinkWorker, type SinkWorker } from './support/mongo-sink';
 import { seededRandom } from '../test/support/seeded-random';
 
@@ -233,33 +234,6 @@ async function runBaseline(topic: string, mongo: MongoClient, total: number): Pr
   return { system: 'baseline', eventsPerSecond: total / seconds, seconds, db };
 }
 
-/**
- * With BENCH_CPU_PROF_DIR set, a V8 CPU profile of this process during each canonql run only
- * (canonql's ingestion runs in this process, beside the other systems' clients), written there as
- * `ingest-canonql-<n>.cpuprofile` for `npm run bench:profile-summary`.
- */
-async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
-  const dir = process.env.BENCH_CPU_PROF_DIR;
-  if (!dir) return work();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 1000 });
-  await session.post('Profiler.start');
-  try {
-    return await work();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    session.disconnect();
-    fs.mkdirSync(dir, { recursive: true });
-    let n = 1;
-    while (fs.existsSync(path.join(dir, `${name}-${n}.cpuprofile`))) n += 1;
-    const file = path.join(dir, `${name}-${n}.cpuprofile`);
-    fs.writeFileSync(file, JSON.stringify(profile));
-    log(`CPU profile of the ${name} run: ${file}`);
-  }
-}
-
 async function runCanonql(topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
   const db = mongo.db(uniqueName('bench_ingest_canonql'));
   const topicPrefix = `${uniqueName('bench.canonical')}.`;
@@ -371,7 +345,10 @@ async function runSystem(system: SystemName, worker: SinkWorker | null, topic: s
     system === 'baseline'
       ? await runBaseline(topic, mongo, total)
       : system === 'canonql'
-        ? await profiled('ingest-canonql', () => runCanonql(topic, mongo, total))
+        ? await withCpuProfile('ingest-canonql', () => runCanonql(topic, mongo, total), {
+            intervalUs: 1000,
+            written: (file) => log(`CPU profile of the canonql run: ${file}`),
+          })
         : await runSink(worker!, topic, mongo, total);
   const cpu = process.cpuUsage(cpuBefore);
   const storeCpuUsPerEvent = STORE_PID ? (processCpuUs(STORE_PID) - storeBefore) / total : undefined;

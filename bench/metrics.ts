@@ -10,8 +10,10 @@
  * loops; no rounds of metrics off and on. Its results go to bench-results/metrics-queries.json.
  * Each timed loop reports this process's CPU per query (server and client of the GraphQL loop
  * are both this process). With BENCH_CPU_PROF_DIR set, each timed loop (warm-up excluded) writes
- * its own CPU profile there, `metrics-query-<loop>-<time>.cpuprofile`, sampled every
- * BENCH_CPU_PROF_INTERVAL_US microseconds (default 200), for `npm run bench:profile-summary`.
+ * its own CPU profile there, `metrics-query-<loop>-<time>.cpuprofile`, and so does each ingestion
+ * run of the rounds, `metrics-round-<n>-<on|off>-<time>.cpuprofile` (ingestion and, when on, the
+ * metrics role, both in this process), sampled every BENCH_CPU_PROF_INTERVAL_US microseconds
+ * (default 200), for `npm run bench:profile-summary`.
  *
  * canonql's GraphQL endpoint runs in this process, with NODE_ENV=production as deployed
  * (support/as-deployed.ts, imported first).
@@ -28,20 +30,16 @@
  */
 import './support/as-deployed';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
-import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import express from 'express';
-import type { Message } from 'kafkajs';
 import { BSON, MongoClient, type Db } from 'mongodb';
 import pino from 'pino';
 import { stackUp } from '../infra/stack/stack';
 import { createProgress } from '../infra/stack/progress';
 import { loadCanonicalSchemas } from '../src/catalog/canonical-schemas';
 import { createSubjectCatalog } from '../src/catalog/subject-catalog';
-import { createDemoOrders } from '../src/demo/demo-orders';
 import { createEventLog } from '../src/events/event-log';
 import { createAccessPolicy } from '../src/graphql/access';
 import { buildApiSchema } from '../src/graphql/build-api-schema';
@@ -69,7 +67,8 @@ import {
   writeResults,
 } from './support/bench-common';
 import { readBenchArgs } from './support/bench-args';
-import { seededRandom } from '../test/support/seeded-random';
+import { demoOrderStream } from './support/demo-order-stream';
+import { processCpuSeconds, withCpuProfile } from './support/profiling';
 
 const { values: args } = readBenchArgs({
   command: 'npx tsx bench/metrics.ts',
@@ -93,16 +92,6 @@ const kafka = benchKafka('canonql-bench-metrics');
 const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
 const definitions = loadMetricFiles(path.join(ROOT, 'specs', 'metrics'));
 
-/** The demo shop's order events (creates, line edits, status changes, deletes), seeded. */
-function generate(): Message[] {
-  const random = seededRandom(42);
-  let clock = Date.UTC(2024, 4, 1);
-  const demo = createDemoOrders({ random, now: () => (clock += 7_000), maxOrders: 2_000 });
-  const messages: Message[] = [];
-  while (messages.filter((m) => m.value !== null).length < EVENTS) messages.push(...demo.next(100).messages);
-  return messages;
-}
-
 interface Run {
   ingestEventsPerSec: number;
   /** Store commands on the rollup collections during the run, by `<command> <collection>`. */
@@ -118,6 +107,8 @@ interface Run {
   endToEndEventsPerSec: number;
   /** Seconds from ingestion having consumed every message until the rollups are current (0 with metrics off). */
   tailSeconds: number;
+  /** Applied changes the metrics role had not yet applied when ingestion had consumed every message. */
+  backlog: number;
   db: Db;
   topics: string[];
 }
@@ -144,6 +135,7 @@ async function run(mongo: MongoClient, topic: string, withMetrics: boolean, tota
   await ingestion.start();
   await waitUntil('ingestion', () => totalOutcomes(ingestion) >= total, 30 * 60_000, 20);
   const ingested = Date.now();
+  const backlog = metrics ? Math.max(0, ingestion.stats.outcomes.applied - metrics.stats.events) : 0;
   if (metrics) await waitUntil('metrics', () => metrics.stats.events >= ingestion.stats.outcomes.applied, 30 * 60_000, 20);
   const caughtUp = Date.now();
   const cpu = process.cpuUsage(cpuBefore);
@@ -154,6 +146,7 @@ async function run(mongo: MongoClient, topic: string, withMetrics: boolean, tota
     ingestEventsPerSec: total / ((ingested - started) / 1000),
     endToEndEventsPerSec: total / ((caughtUp - started) / 1000),
     tailSeconds: (caughtUp - ingested) / 1000,
+    backlog,
     rollupCommands: Object.fromEntries([...rollupCommands].sort()),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     storeCpuSeconds: storeBefore === null || storeAfter === null ? null : storeAfter - storeBefore,
@@ -164,25 +157,29 @@ async function run(mongo: MongoClient, topic: string, withMetrics: boolean, tota
   };
 }
 
-/** The store process's CPU time so far (user + system, /proc/<pid>/stat in clock ticks of 1/100 s), or null without `--store-pid`. */
+/** The store process's CPU seconds so far, or null without `--store-pid`. */
 function storeCpuSeconds(): number | null {
-  if (STORE_PID === undefined) return null;
-  const fields = fs.readFileSync(`/proc/${STORE_PID}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return STORE_PID === undefined ? null : processCpuSeconds(STORE_PID);
 }
 
 const ROLLUP_COLLECTIONS = new Set([BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION]);
 const rollupCommands = new Map<string, number>();
 
-/** Counts the store commands on the rollup collections (bulk writes count once per command), the KiB their writes send and the KiB their reads' replies bring. */
+/**
+ * Counts the store commands on the rollup collections (bulk writes count once per command), the
+ * KiB their writes send, the KiB their reads' replies bring and the milliseconds from each
+ * command's start to its reply (`<command> ms`, summed: the wait the role spends on it).
+ */
 function countRollupCommands(mongo: MongoClient): void {
   const reads = new Map<number, string>();
+  const commandNames = new Map<number, string>();
   mongo.on('commandStarted', (event) => {
     // A read's further batches: getMore names its collection in `collection`.
     const collection = (event.commandName === 'getMore' ? event.command.collection : event.command[event.commandName]) as unknown;
     if (typeof collection !== 'string' || !ROLLUP_COLLECTIONS.has(collection)) return;
     const key = `${event.commandName} ${collection}`;
     rollupCommands.set(key, (rollupCommands.get(key) ?? 0) + 1);
+    commandNames.set(event.requestId, key);
     if (event.commandName === 'update' || event.commandName === 'insert') {
       const kib = `${key} KiB`;
       rollupCommands.set(kib, (rollupCommands.get(kib) ?? 0) + BSON.calculateObjectSize(event.command) / 1024);
@@ -190,31 +187,20 @@ function countRollupCommands(mongo: MongoClient): void {
     if (event.commandName === 'find' || event.commandName === 'getMore') reads.set(event.requestId, `find ${collection} reply KiB`);
   });
   mongo.on('commandSucceeded', (event) => {
+    const name = commandNames.get(event.requestId);
+    if (name !== undefined) {
+      commandNames.delete(event.requestId);
+      rollupCommands.set(`${name} ms`, (rollupCommands.get(`${name} ms`) ?? 0) + event.duration);
+    }
     const kib = reads.get(event.requestId);
     if (kib === undefined) return;
     reads.delete(event.requestId);
     rollupCommands.set(kib, (rollupCommands.get(kib) ?? 0) + BSON.calculateObjectSize(event.reply as BSON.Document) / 1024);
   });
-  mongo.on('commandFailed', (event) => reads.delete(event.requestId));
-}
-
-/** A CPU profile of this process while `work` runs, written to BENCH_CPU_PROF_DIR (nothing when unset). */
-async function profiled<T>(name: string, work: () => Promise<T>): Promise<T> {
-  const dir = process.env.BENCH_CPU_PROF_DIR;
-  if (!dir) return work();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_CPU_PROF_INTERVAL_US ?? 200) });
-  await session.post('Profiler.start');
-  try {
-    return await work();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, `metrics-query-${name}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
-    session.disconnect();
-  }
+  mongo.on('commandFailed', (event) => {
+    reads.delete(event.requestId);
+    commandNames.delete(event.requestId);
+  });
 }
 
 interface Timing {
@@ -227,7 +213,7 @@ interface Timing {
 
 async function time(name: string, iterations: number, work: () => Promise<unknown>): Promise<Timing> {
   for (let i = 0; i < Math.min(30, iterations); i += 1) await work();
-  return profiled(name, async () => {
+  return withCpuProfile(`metrics-query-${name}`, async () => {
     const samples: number[] = [];
     const cpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
@@ -310,7 +296,7 @@ async function main() {
   countRollupCommands(mongo);
   await mongo.connect();
   const topic = uniqueName('bench.raw.orders');
-  const messages = generate();
+  const messages = demoOrderStream(EVENTS);
   await createTopic(kafka, topic, PARTITIONS);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
@@ -329,6 +315,7 @@ async function main() {
     onIngest: number;
     onEndToEnd: number;
     tailSeconds: number;
+    backlog: number;
     cpuOff: number;
     cpuOn: number;
     storeCpuOff: number | null;
@@ -349,8 +336,10 @@ async function main() {
     // The first run of a process meets a cold process and store: the rounds take turns at it, so
     // neither side has it in every round (the ratio is of each side's best round).
     const onFirst = round % 2 === 0;
-    const first = await run(mongo, topic, onFirst, messages.length);
-    const second = await run(mongo, topic, !onFirst, messages.length);
+    const profiledRun = (metricsOn: boolean) =>
+      withCpuProfile(`metrics-round-${round}-${metricsOn ? 'on' : 'off'}`, () => run(mongo, topic, metricsOn, messages.length));
+    const first = await profiledRun(onFirst);
+    const second = await profiledRun(!onFirst);
     const [off, on] = onFirst ? [second, first] : [first, second];
     await off.db.dropDatabase();
     if (lastOn) await lastOn.dropDatabase();
@@ -362,6 +351,7 @@ async function main() {
       onIngest: on.ingestEventsPerSec,
       onEndToEnd: on.endToEndEventsPerSec,
       tailSeconds: on.tailSeconds,
+      backlog: on.backlog,
       cpuOff: off.cpuSeconds,
       cpuOn: on.cpuSeconds,
       storeCpuOff: off.storeCpuSeconds,
@@ -371,10 +361,11 @@ async function main() {
       metricBatches: on.metricBatches,
     });
     const perEvent = Object.entries(on.rollupCommands)
+      .filter(([command]) => !command.endsWith(' ms'))
       .map(([command, count]) => `${command} ${fmt(count / Math.max(1, on.metricEvents), 3)}`)
       .join(', ');
     console.log(
-      `round ${round}: metrics off ${fmt(off.ingestEventsPerSec)} msg/s; on: ingestion ${fmt(on.ingestEventsPerSec)} msg/s, until rollups current ${fmt(on.endToEndEventsPerSec)} msg/s, ratio ${fmt(on.endToEndEventsPerSec / off.ingestEventsPerSec, 2)}; the metrics role's tail after ingestion ${fmt(on.tailSeconds, 2)} s of ${fmt(messages.length / on.endToEndEventsPerSec, 2)} s`,
+      `round ${round}: metrics off ${fmt(off.ingestEventsPerSec)} msg/s; on: ingestion ${fmt(on.ingestEventsPerSec)} msg/s, until rollups current ${fmt(on.endToEndEventsPerSec)} msg/s, ratio ${fmt(on.endToEndEventsPerSec / off.ingestEventsPerSec, 2)}; the metrics role's tail after ingestion ${fmt(on.tailSeconds, 2)} s of ${fmt(messages.length / on.endToEndEventsPerSec, 2)} s (${on.backlog} changes still to apply when ingestion was done)`,
     );
     console.log(
       `round ${round}: this process's CPU per message: metrics off ${fmt((off.cpuSeconds / messages.length) * 1e6)} µs, on ${fmt((on.cpuSeconds / messages.length) * 1e6)} µs`,
@@ -385,8 +376,13 @@ async function main() {
       );
     }
     console.log(`round ${round}: rollup store commands per consumed event (${on.metricEvents} events): ${perEvent}`);
+    const waits = Object.entries(on.rollupCommands)
+      .filter(([command]) => command.endsWith(' ms'))
+      .map(([command, ms]) => `${command.slice(0, -3)} ${fmt(ms / Math.max(1, on.metricBatches), 1)}`)
+      .join(', ');
+    console.log(`round ${round}: rollup store ms per metrics batch, from each command's start to its reply: ${waits}`);
     const roundTrips = Object.entries(on.rollupCommands)
-      .filter(([command]) => !command.endsWith('KiB'))
+      .filter(([command]) => !command.endsWith('KiB') && !command.endsWith(' ms'))
       .reduce((sum, [, count]) => sum + count, 0);
     console.log(
       `round ${round}: rollup store commands per metrics batch (${on.metricBatches} batches): ${fmt(roundTrips / Math.max(1, on.metricBatches), 2)}; CPU per message the metrics role adds: ${fmt(((on.cpuSeconds - off.cpuSeconds) / messages.length) * 1e6)} µs`,

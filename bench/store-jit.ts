@@ -39,6 +39,7 @@ import { orderKeysOf } from '../src/state/order-keys';
 import { numberKey } from '../src/values/order-key';
 import { fmt, machine, percentile, writeResults } from './support/bench-common';
 import { readBenchArgs } from './support/bench-args';
+import { processCpuSeconds } from './support/profiling';
 import { freePort, startStore, stopStore, waitForPing } from './support/own-store';
 
 const { values: args } = readBenchArgs({
@@ -172,10 +173,7 @@ async function singleCas(coll: Collection<Document>, fromVersion: number): Promi
 }
 
 /** The store process's CPU time so far (user + system), in ms. */
-function cpuMs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-}
+const cpuMs = (pid: number): number => processCpuSeconds(pid) * 1000;
 
 async function pageP50(read: () => Promise<unknown>): Promise<number> {
   for (let i = 0; i < 5; i++) await read();
