@@ -212,6 +212,22 @@ export function expireTombstones(members: Map<string, Member>, before: number): 
   for (const [key, member] of members) if (member.g && member.t < before) members.delete(key);
 }
 
+/**
+ * A member aggregate's decimals, parsed once per aggregate object: a bucket's members mostly
+ * stay the same objects from one write of the bucket to the next (the rollup store keeps them),
+ * and each write summarizes them all again. Weakly held: a replaced member's entry goes with it.
+ */
+const parsedAggs = new WeakMap<MemberAgg, { readonly s: Dec; readonly lo: Dec; readonly hi: Dec }>();
+function parsedAgg(a: MemberAgg & { s: string }) {
+  let parsed = parsedAggs.get(a);
+  if (!parsed) {
+    const s = parseDec(a.s);
+    parsed = { s, lo: a.lo === a.s ? s : parseDec(a.lo!), hi: a.hi === a.s ? s : parseDec(a.hi!) };
+    parsedAggs.set(a, parsed);
+  }
+  return parsed;
+}
+
 /** The bucket's aggregate: a pure function of its members. */
 export function summarize(members: Iterable<Member>): BucketSummary {
   let count = 0;
@@ -223,9 +239,8 @@ export function summarize(members: Iterable<Member>): BucketSummary {
     if (!a) continue;
     count += a.n;
     if (a.s !== null) {
-      sum = sum ? addDec(sum, parseDec(a.s)) : parseDec(a.s);
-      const lo = parseDec(a.lo!);
-      const hi = parseDec(a.hi!);
+      const { s, lo, hi } = parsedAgg(a as MemberAgg & { s: string });
+      sum = sum ? addDec(sum, s) : s;
       if (!min || compareDec(lo, min) < 0) min = lo;
       if (!max || compareDec(hi, max) > 0) max = hi;
     }

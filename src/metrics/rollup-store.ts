@@ -225,7 +225,14 @@ export function membersOf(doc: Pick<BucketDoc, 'm' | 'members'>): Member[] {
 interface CachedBucket {
   readonly rev: number;
   readonly w: string;
-  readonly members: ReadonlyMap<string, Member>;
+  /**
+   * The members as written. The next write of the bucket changes this map in place rather than a
+   * copy (the copy was a bucket's whole membership per write): the entry is dropped whenever that
+   * write does not land (lost, or failed), so the map never holds members the store does not.
+   */
+  readonly members: Map<string, Member>;
+  /** `members.size` when the entry was kept: what it counts for in the bound. */
+  readonly counted: number;
 }
 
 /** Members kept in a store's bucket cache at most (the least recently written buckets go first). */
@@ -408,13 +415,13 @@ export function createRollupStore(db: Db): RollupStore {
   const forget = (id: string) => {
     const entry = cached.get(id);
     if (!entry) return;
-    cachedMembers -= entry.members.size;
+    cachedMembers -= entry.counted;
     cached.delete(id);
   };
-  const remember = (id: string, entry: CachedBucket) => {
+  const remember = (id: string, entry: Omit<CachedBucket, 'counted'>) => {
     forget(id);
     if (entry.members.size > CACHED_MEMBERS) return;
-    cached.set(id, entry);
+    cached.set(id, { ...entry, counted: entry.members.size });
     cachedMembers += entry.members.size;
     for (const oldest of cached.keys()) {
       if (cachedMembers <= CACHED_MEMBERS) break;
@@ -438,7 +445,7 @@ export function createRollupStore(db: Db): RollupStore {
         const doc = docs.get(id);
         const base = round === 0 ? cached.get(id) : undefined;
         const stored = base ?? (doc ? { rev: doc.rev, w: doc.w as string | undefined, members: null } : null);
-        const members = new Map(base ? base.members : (doc ? membersOf(doc) : []).map((m) => [m.k, m]));
+        const members = base ? base.members : new Map((doc ? membersOf(doc) : []).map((m) => [m.k, m]));
         let changed = false;
         for (const put of puts.get(id)!) changed = putMember(members, put.k, put.v, put.a, now) || changed;
         if (!changed) continue;

@@ -94,6 +94,39 @@ describe("rollup store: buckets written from the store's copy of them (real stor
     expect(result.buckets.map((bucket) => bucket.count)).toEqual([5, 5]);
   });
 
+  it('a bucket write that fails: the copy it changed is dropped, so the next write reads the bucket and carries nothing of the failed one', async () => {
+    let failNext = false;
+    const failing = new Proxy(db(), {
+      get(real, property, receiver) {
+        if (property !== 'collection') return Reflect.get(real, property, receiver);
+        return (name: string) => {
+          const collection = real.collection(name);
+          if (name !== BUCKETS_COLLECTION) return collection;
+          return new Proxy(collection, {
+            get(target, key, targetReceiver) {
+              if (key !== 'bulkWrite') return Reflect.get(target, key, targetReceiver);
+              return (ops: AnyBulkWriteOperation[], options: object) => {
+                if (!failNext) return target.bulkWrite(ops, options);
+                failNext = false;
+                return Promise.reject(new Error('connection reset (test)'));
+              };
+            },
+          });
+        };
+      },
+    });
+    const store = createRollupStore(failing);
+    await store.apply(metric, [change('p1', 1, order('1.00')), change('p2', 1, order('2.00'))]);
+    // The buckets' members change in this store's copy of them before the write that fails.
+    failNext = true;
+    await expect(store.apply(metric, [change('p3', 1, order('3.00'))])).rejects.toThrow('connection reset (test)');
+    await store.apply(metric, [change('p4', 1, order('4.00'))]);
+    expect(await storedBuckets()).toEqual(bruteForce([order('1.00'), order('2.00'), order('4.00')]));
+    // p3's redelivery (its offset was never committed) settles it.
+    await store.apply(metric, [change('p3', 1, order('3.00'))]);
+    expect(await storedBuckets()).toEqual(bruteForce([order('1.00'), order('2.00'), order('3.00'), order('4.00')]));
+  });
+
   it('the metric dropped and rebuilt by another writer up to the same rev: the stale copy does not pass the guard', async () => {
     const a = createRollupStore(db());
     await a.apply(metric, [change('x1', 1, order('1.00')), change('x2', 1, order('2.00'))]);
