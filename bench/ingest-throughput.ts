@@ -24,7 +24,6 @@
  * `ingest-canonql-<time>.cpuprofile` (sampled every 1,000 µs or BENCH_CPU_PROF_INTERVAL_US).
  */
 import { EJSON } from 'bson';
-import fs from 'node:fs';
 import type { Message } from 'kafkajs';
 import { MongoClient, ObjectId, type AnyBulkWriteOperation, type Db } from 'mongodb';
 import { createProgress } from '../infra/stack/progress';
@@ -46,7 +45,7 @@ import {
   writeResults,
 } from './support/bench-common';
 import { readBenchArgs } from './support/bench-args';
-import { withCpuProfile } from './support/profiling';
+import { processCpuSeconds, withCpuProfile } from './support/profiling';
 import { sinkConnectorConfig, sinkFailure, startSinkWorker, type SinkWorker } from './support/mongo-sink';
 import { seededRandom } from '../test/support/seeded-random';
 
@@ -326,17 +325,9 @@ function mismatches(truth: SourceEvent[], state: Map<number, string | null>) {
   return { keys: expected.size, mismatches: wrong, resurrectedDeleted: resurrected, missing, olderVersion: stale };
 }
 
-/**
- * CPU time (user + system, µs) a process has used so far, from /proc/<pid>/stat: with
- * BENCH_STORE_PID=<the store's pid>, each run also prints the store's CPU per event.
- */
-function processCpuUs(pid: string): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // After "pid (comm) ": state is field 3, utime field 14, stime field 15 (1-based).
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
-}
-const CLOCK_TICKS = 100;
-const STORE_PID = process.env.BENCH_STORE_PID;
+/** With BENCH_STORE_PID=<the store's pid>, each run also prints the store's CPU per event. */
+const STORE_PID = process.env.BENCH_STORE_PID === undefined ? undefined : Number(process.env.BENCH_STORE_PID);
+const processCpuUs = (pid: number): number => processCpuSeconds(pid) * 1e6;
 
 async function runSystem(system: SystemName, worker: SinkWorker | null, topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
   const storeBefore = STORE_PID ? processCpuUs(STORE_PID) : NaN;

@@ -29,6 +29,7 @@ import {
   deleteTopics,
   fmt,
   machine,
+  percentile,
   specIngestion,
   ROOT,
   totalOutcomes,
@@ -135,7 +136,11 @@ async function main() {
     await metrics.stop();
     await db.dropDatabase();
   }
-  const median = (k: 'wallMicrosPerEvent' | 'cpuMicrosPerEvent') => reps.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(reps.length / 2)]!;
+  const median = (k: 'wallMicrosPerEvent' | 'cpuMicrosPerEvent') =>
+    percentile(
+      reps.map((r) => r[k]).sort((a, b) => a - b),
+      50,
+    );
   console.log(`median of ${reps.length}: ${fmt(median('wallMicrosPerEvent'), 1)} µs per event wall, ${fmt(median('cpuMicrosPerEvent'), 1)} µs CPU`);
   console.log(`results: ${writeResults('metrics-role', { machine: machine(), nodeEnv: process.env.NODE_ENV, events: args.events, changes, reps })}`);
   await stateDb.dropDatabase();

@@ -4,6 +4,7 @@ import path from 'node:path';
 
 /** A process's CPU time so far, user + system, in seconds (Linux: /proc/<pid>/stat, in clock ticks of 1/100 s). */
 export function processCpuSeconds(pid: number): number {
+  // After "pid (comm) ": utime and stime are the 14th and 15th fields (1-based).
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }

@@ -39,6 +39,9 @@ export interface StackService {
 
 const HOST = PORTS.host;
 
+/** Lists the store's databases: this reads its data store, which `ping` does not (a closed one fails it). */
+const listDatabases = (client: MongoClient) => client.db('admin').admin().listDatabases({ nameOnly: true });
+
 /** Runs `work` with a short-lived client of the local store. */
 async function withMongo<T>(work: (client: MongoClient) => Promise<T>): Promise<T> {
   const client = new MongoClient(`mongodb://${HOST}:${PORTS.mongoPort}/?directConnection=true`, {
@@ -306,9 +309,8 @@ export function mongoService(paths: StackPaths): StackService {
       return true;
     },
     async ready() {
-      // Listing the databases reads the data store, which `ping` does not: a closed one fails it.
       return withMongo(async (client) => {
-        await client.db('admin').admin().listDatabases({ nameOnly: true });
+        await listDatabases(client);
         return true;
       });
     },
@@ -316,7 +318,7 @@ export function mongoService(paths: StackPaths): StackService {
       if (pid() === null) return null;
       return withMongo(async (client) => {
         try {
-          await client.db('admin').admin().listDatabases({ nameOnly: true });
+          await listDatabases(client);
           return null;
         } catch (error) {
           // An answer with an error is a server that runs and cannot serve; no answer is not.
