@@ -44,7 +44,13 @@ final class DocumentValues extends ObjectDataType {
         this.writeCompact = writeCompact;
     }
 
-    /** In-memory size estimate per document: twice its encoded size, averaged like ObjectDataType does. */
+    /**
+     * In-memory size estimate per document, averaged over the documents written and read like
+     * ObjectDataType does, from each one's heap size (heapSize). MVStore bounds its page cache
+     * by these estimates: twice the encoded size, the estimate before, counted about a third of
+     * what a document of small fields takes on the heap, so a 256 MB cache grew past a 768 MB
+     * heap and the JVM spent its time in full collections before running out of heap.
+     */
     private volatile int averageMemory = 10_000;
 
     /**
@@ -65,7 +71,7 @@ final class DocumentValues extends ObjectDataType {
                 try {
                     buff.put((byte) TAG_DOCUMENT);
                     if (writeDocument(buff, (Document) obj)) {
-                        averageMemory = (int) (((buff.position() - start) * 2L + 15L * averageMemory) / 16);
+                        averageMemory = (int) ((heapSize(obj) + 15L * averageMemory) / 16);
                         return;
                     }
                     buff.position(start);
@@ -85,16 +91,48 @@ final class DocumentValues extends ObjectDataType {
     @Override
     public Object read(ByteBuffer buff) {
         if ((buff.get(buff.position()) & 0xFF) != TAG_DOCUMENT) return super.read(buff);
-        int start = buff.position();
         buff.get();
         Document document = readDocument(buff);
-        averageMemory = (int) (((buff.position() - start) * 2L + 15L * averageMemory) / 16);
+        averageMemory = (int) ((heapSize(document) + 15L * averageMemory) / 16);
         return document;
     }
 
     @Override
     public int getMemory(Object obj) {
         return obj != null && obj.getClass() == Document.class ? averageMemory : super.getMemory(obj);
+    }
+
+    /**
+     * Bytes a value takes on a 64-bit heap with compressed references (objects aligned to 8):
+     * a document is a LinkedHashMap of its fields (the map, its table, an entry per field, the key
+     * strings), a string its object and its byte array; the kinds this type has no form for count
+     * as an object of 16 bytes (their documents take ObjectDataType's own estimate).
+     */
+    static long heapSize(Object value) {
+        if (value == null || value instanceof Boolean) return 0;
+        Class<?> type = value.getClass();
+        if (type == String.class) return 24 + align(16 + ((String) value).length());
+        if (type == Document.class) {
+            Document document = (Document) value;
+            int size = document.size();
+            int table = size == 0 ? 0 : Integer.highestOneBit(Math.max(16, (int) Math.ceil(size / 0.75)) - 1) << 1;
+            long bytes = 16 + 56 + (table == 0 ? 0 : align(16 + 4L * table)) + 40L * size;
+            for (Map.Entry<String, Object> entry : document.entrySet()) bytes += heapSize(entry.getKey()) + heapSize(entry.getValue());
+            return bytes;
+        }
+        if (value instanceof List) {
+            List<?> list = (List<?>) value;
+            long bytes = 24 + align(16 + 4L * list.size());
+            for (Object item : list) bytes += heapSize(item);
+            return bytes;
+        }
+        if (type == ObjectId.class) return 16 + align(16 + 12);
+        if (type == Instant.class || type == Decimal128.class) return 24;
+        return 16;
+    }
+
+    private static long align(long bytes) {
+        return (bytes + 7) & ~7L;
     }
 
     /** False when some value has no form here (the caller rewinds and serializes instead). */
