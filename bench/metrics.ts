@@ -3,7 +3,13 @@
  * in the same run on the same topic (alternating rounds), and `metric(...)` query latency next to
  * a raw read of the same rollup documents.
  *
- *   npx tsx bench/metrics.ts [--events 10000] [--rounds 2] [--queries 300] [--queries-only]
+ *   npx tsx bench/metrics.ts [--events 10000] [--rounds 2] [--queries 300] [--queries-only] [--no-warmup]
+ *
+ * Each round runs ingestion three times over the same raw topic: metrics off, canonql's metrics
+ * role on, and the raw floor of the same rollups on (bench/support/raw-rollups.ts: kafkajs with
+ * one bulk of `$inc` upserts per batch, none of the role's exactness), what the role's cost
+ * beside ingestion is measured against. One untimed run with metrics on goes first (unless
+ * `--no-warmup`), so no timed run meets cold code.
  *
  * `--queries-only`: the query phase alone. One untimed ingestion with metrics on makes the rollup
  * documents (the same stream, so the same documents as a full run's), then the three timed query
@@ -11,8 +17,8 @@
  * Each timed loop reports this process's CPU per query (server and client of the GraphQL loop
  * are both this process). With BENCH_CPU_PROF_DIR set, each timed loop (warm-up excluded) writes
  * its own CPU profile there, `metrics-query-<loop>-<time>.cpuprofile`, and so does each ingestion
- * run of the rounds, `metrics-round-<n>-<on|off>-<time>.cpuprofile` (ingestion and, when on, the
- * metrics role, both in this process), sampled every BENCH_CPU_PROF_INTERVAL_US microseconds
+ * run of the rounds, `metrics-round-<n>-<off|on|raw>-<time>.cpuprofile` (ingestion and, when on,
+ * the metrics role or the raw rollups, all in this process), sampled every BENCH_CPU_PROF_INTERVAL_US microseconds
  * (default 200), for `npm run bench:profile-summary`.
  *
  * canonql's GraphQL endpoint runs in this process, with NODE_ENV=production as deployed
@@ -45,7 +51,7 @@ import { createAccessPolicy } from '../src/graphql/access';
 import { buildApiSchema } from '../src/graphql/build-api-schema';
 import { mountGraphqlEndpoint } from '../src/graphql/graphql-endpoint';
 import { SchemaGateway } from '../src/graphql/schema-gateway';
-import { metricKey } from '../src/metrics/aggregation';
+import { compileMetric, metricKey } from '../src/metrics/aggregation';
 import { loadMetricFiles } from '../src/metrics/metric-files';
 import { createMetricsReader } from '../src/metrics/metric-reader';
 import { createMetricsService } from '../src/metrics/metrics-service';
@@ -69,24 +75,30 @@ import {
 import { readBenchArgs } from './support/bench-args';
 import { demoOrderStream } from './support/demo-order-stream';
 import { processCpuSeconds, withCpuProfile } from './support/profiling';
+import { startRawRollups } from './support/raw-rollups';
 
 const { values: args } = readBenchArgs({
   command: 'npx tsx bench/metrics.ts',
   options: {
     events: { type: 'number', default: 10_000, help: 'order events ingested per mode' },
-    rounds: { type: 'number', default: 2, help: 'rounds of one run with metrics off and one with them on; odd rounds run off first, even rounds on first' },
+    rounds: {
+      type: 'number',
+      default: 2,
+      help: 'rounds of one run with metrics off, one with them on and one with the raw rollups beside ingestion; odd rounds run off, on, raw, even rounds raw, on, off',
+    },
     queries: { type: 'number', default: 300, help: 'metric(...) queries timed' },
     'store-pid': {
       type: 'number',
       help: "the store's process id, when it runs on this machine: its CPU time (/proc/<pid>/stat) is counted over each run, as for this process",
     },
+    'no-warmup': { type: 'flag', help: 'no untimed run with metrics on before the rounds (by default one warms the code every timed run takes)' },
     'queries-only': {
       type: 'flag',
       help: 'the query phase alone: one untimed ingestion with metrics on makes the rollups, then the timed query loops (no off/on rounds; results in bench-results/metrics-queries.json)',
     },
   },
 });
-const { events: EVENTS, rounds: ROUNDS, queries: QUERIES, 'store-pid': STORE_PID, 'queries-only': QUERIES_ONLY } = args;
+const { events: EVENTS, rounds: ROUNDS, queries: QUERIES, 'store-pid': STORE_PID, 'queries-only': QUERIES_ONLY, 'no-warmup': NO_WARMUP } = args;
 const PARTITIONS = 4;
 const kafka = benchKafka('canonql-bench-metrics');
 const logger = pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' });
@@ -113,20 +125,36 @@ interface Run {
   topics: string[];
 }
 
-async function run(mongo: MongoClient, topic: string, withMetrics: boolean, total: number): Promise<Run> {
-  const db = mongo.db(uniqueName(withMetrics ? 'bench_metrics_on' : 'bench_metrics_off'));
+/** Metrics off, canonql's metrics role on, or the raw floor of rollups (bench/support/raw-rollups.ts) beside ingestion. */
+type Mode = 'off' | 'on' | 'raw';
+
+async function run(mongo: MongoClient, topic: string, mode: Mode, total: number): Promise<Run> {
+  const db = mongo.db(uniqueName(`bench_metrics_${mode}`));
   const topicPrefix = `${uniqueName('bench.canonical')}.`;
   const deadLetterTopic = uniqueName('bench.dlq');
   // Version 2 of the order spec maps the fields the demo metric aggregates (region, line prices).
   const ingestion = specIngestion('order-v2.json', { kafka, db, topic, topicPrefix, deadLetterTopic, canonicalPartitions: PARTITIONS });
-  const metrics = withMetrics
-    ? createMetricsService({ kafka, db, logger, groupId: uniqueName('bench-metrics'), topicPrefix, canonicalPartitions: PARTITIONS })
-    : null;
-  if (metrics) {
+  let consumer: { readonly stats: { readonly events: number; readonly batches: number }; stop(): Promise<void> } | null = null;
+  if (mode === 'on') {
+    const metrics = createMetricsService({ kafka, db, logger, groupId: uniqueName('bench-metrics'), topicPrefix, canonicalPartitions: PARTITIONS });
     await metrics.start();
     await metrics.setDefinitions(definitions);
     await metrics.backfillsSettled();
     await waitUntil('the metrics group join', () => metrics.health().state === 'consuming', 5 * 60_000, 20);
+    consumer = metrics;
+  } else if (mode === 'raw') {
+    // The canonical topic exists before ingestion makes it, as canonql's role makes sure of too.
+    await createTopic(kafka, `${topicPrefix}order`, PARTITIONS);
+    const raw = await startRawRollups({
+      kafka,
+      db,
+      topic: `${topicPrefix}order`,
+      groupId: uniqueName('bench-metrics-raw'),
+      metric: compileMetric(definitions.find((d) => d.name === 'order-amount')!),
+      partitions: PARTITIONS,
+    });
+    await waitUntil('the raw rollups group join', () => raw.joined(), 5 * 60_000, 20);
+    consumer = raw;
   }
   rollupCommands.clear();
   const cpuBefore = process.cpuUsage();
@@ -135,12 +163,13 @@ async function run(mongo: MongoClient, topic: string, withMetrics: boolean, tota
   await ingestion.start();
   await waitUntil('ingestion', () => totalOutcomes(ingestion) >= total, 30 * 60_000, 20);
   const ingested = Date.now();
-  const backlog = metrics ? Math.max(0, ingestion.stats.outcomes.applied - metrics.stats.events) : 0;
-  if (metrics) await waitUntil('metrics', () => metrics.stats.events >= ingestion.stats.outcomes.applied, 30 * 60_000, 20);
+  const backlog = consumer ? Math.max(0, ingestion.stats.outcomes.applied - consumer.stats.events) : 0;
+  if (consumer)
+    await waitUntil(`the ${mode === 'on' ? 'metrics role' : 'raw rollups'}`, () => consumer.stats.events >= ingestion.stats.outcomes.applied, 30 * 60_000, 20);
   const caughtUp = Date.now();
   const cpu = process.cpuUsage(cpuBefore);
   const storeAfter = storeCpuSeconds();
-  await metrics?.stop();
+  await consumer?.stop();
   await ingestion.stop();
   return {
     ingestEventsPerSec: total / ((ingested - started) / 1000),
@@ -150,8 +179,8 @@ async function run(mongo: MongoClient, topic: string, withMetrics: boolean, tota
     rollupCommands: Object.fromEntries([...rollupCommands].sort()),
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     storeCpuSeconds: storeBefore === null || storeAfter === null ? null : storeAfter - storeBefore,
-    metricEvents: metrics?.stats.events ?? 0,
-    metricBatches: metrics?.stats.batches ?? 0,
+    metricEvents: consumer?.stats.events ?? 0,
+    metricBatches: consumer?.stats.batches ?? 0,
     db,
     topics: [`${topicPrefix}order`, deadLetterTopic],
   };
@@ -311,15 +340,22 @@ async function main() {
 
   const rounds: {
     round: number;
+    order: Mode[];
     off: number;
     onIngest: number;
     onEndToEnd: number;
+    rawIngest: number;
+    rawEndToEnd: number;
     tailSeconds: number;
+    rawTailSeconds: number;
     backlog: number;
+    rawBacklog: number;
     cpuOff: number;
     cpuOn: number;
+    cpuRaw: number;
     storeCpuOff: number | null;
     storeCpuOn: number | null;
+    storeCpuRaw: number | null;
     rollupCommands: Record<string, number>;
     metricEvents: number;
     metricBatches: number;
@@ -327,35 +363,52 @@ async function main() {
   const topics = [topic];
   let lastOn: Db | null = null;
   if (QUERIES_ONLY) {
-    const on = await run(mongo, topic, true, messages.length);
+    const on = await run(mongo, topic, 'on', messages.length);
     lastOn = on.db;
     topics.push(...on.topics);
     console.log(`rollups made by one untimed ingestion with metrics on (${fmt(on.endToEndEventsPerSec)} msg/s until current)`);
   }
+  if (!QUERIES_ONLY && !NO_WARMUP) {
+    // The first run of a process meets cold code (ingestion's, the role's, the driver's) and
+    // the slowest round of every mode was the one that ran first: an untimed run with the role
+    // on warms every path the timed runs take.
+    const warm = await run(mongo, topic, 'on', messages.length);
+    await warm.db.dropDatabase();
+    topics.push(...warm.topics);
+    console.log(`warm-up run, not timed: metrics on, ${fmt(warm.endToEndEventsPerSec)} msg/s until current`);
+  }
   for (let round = 1; !QUERIES_ONLY && round <= ROUNDS; round += 1) {
-    // The first run of a process meets a cold process and store: the rounds take turns at it, so
-    // neither side has it in every round (the ratio is of each side's best round).
-    const onFirst = round % 2 === 0;
-    const profiledRun = (metricsOn: boolean) =>
-      withCpuProfile(`metrics-round-${round}-${metricsOn ? 'on' : 'off'}`, () => run(mongo, topic, metricsOn, messages.length));
-    const first = await profiledRun(onFirst);
-    const second = await profiledRun(!onFirst);
-    const [off, on] = onFirst ? [second, first] : [first, second];
+    // The rounds take turns at the order (odd rounds off, on, raw; even rounds the reverse), so no
+    // mode always runs right after another (each ratio is of the modes' best rounds).
+    const order: Mode[] = round % 2 === 1 ? ['off', 'on', 'raw'] : ['raw', 'on', 'off'];
+    const runs = new Map<Mode, Run>();
+    for (const mode of order) runs.set(mode, await withCpuProfile(`metrics-round-${round}-${mode}`, () => run(mongo, topic, mode, messages.length)));
+    const off = runs.get('off')!;
+    const on = runs.get('on')!;
+    const raw = runs.get('raw')!;
     await off.db.dropDatabase();
+    await raw.db.dropDatabase();
     if (lastOn) await lastOn.dropDatabase();
     lastOn = on.db;
-    topics.push(...off.topics, ...on.topics);
+    topics.push(...off.topics, ...on.topics, ...raw.topics);
     rounds.push({
       round,
+      order,
       off: off.ingestEventsPerSec,
       onIngest: on.ingestEventsPerSec,
       onEndToEnd: on.endToEndEventsPerSec,
+      rawIngest: raw.ingestEventsPerSec,
+      rawEndToEnd: raw.endToEndEventsPerSec,
       tailSeconds: on.tailSeconds,
+      rawTailSeconds: raw.tailSeconds,
       backlog: on.backlog,
+      rawBacklog: raw.backlog,
       cpuOff: off.cpuSeconds,
       cpuOn: on.cpuSeconds,
+      cpuRaw: raw.cpuSeconds,
       storeCpuOff: off.storeCpuSeconds,
       storeCpuOn: on.storeCpuSeconds,
+      storeCpuRaw: raw.storeCpuSeconds,
       rollupCommands: on.rollupCommands,
       metricEvents: on.metricEvents,
       metricBatches: on.metricBatches,
@@ -368,11 +421,15 @@ async function main() {
       `round ${round}: metrics off ${fmt(off.ingestEventsPerSec)} msg/s; on: ingestion ${fmt(on.ingestEventsPerSec)} msg/s, until rollups current ${fmt(on.endToEndEventsPerSec)} msg/s, ratio ${fmt(on.endToEndEventsPerSec / off.ingestEventsPerSec, 2)}; the metrics role's tail after ingestion ${fmt(on.tailSeconds, 2)} s of ${fmt(messages.length / on.endToEndEventsPerSec, 2)} s (${on.backlog} changes still to apply when ingestion was done)`,
     );
     console.log(
-      `round ${round}: this process's CPU per message: metrics off ${fmt((off.cpuSeconds / messages.length) * 1e6)} µs, on ${fmt((on.cpuSeconds / messages.length) * 1e6)} µs`,
+      `round ${round}: raw rollups (the floor): ingestion ${fmt(raw.ingestEventsPerSec)} msg/s, until current ${fmt(raw.endToEndEventsPerSec)} msg/s, ratio ${fmt(raw.endToEndEventsPerSec / off.ingestEventsPerSec, 2)}; tail ${fmt(raw.tailSeconds, 2)} s (${raw.backlog} changes still to apply when ingestion was done); order ${order.join(', ')}`,
     );
-    if (off.storeCpuSeconds !== null && on.storeCpuSeconds !== null) {
+    const perMessage = (seconds: number) => fmt((seconds / messages.length) * 1e6);
+    console.log(
+      `round ${round}: this process's CPU per message: metrics off ${perMessage(off.cpuSeconds)} µs, on ${perMessage(on.cpuSeconds)} µs, raw rollups ${perMessage(raw.cpuSeconds)} µs`,
+    );
+    if (off.storeCpuSeconds !== null && on.storeCpuSeconds !== null && raw.storeCpuSeconds !== null) {
       console.log(
-        `round ${round}: the store's CPU per message: metrics off ${fmt((off.storeCpuSeconds / messages.length) * 1e6)} µs, on ${fmt((on.storeCpuSeconds / messages.length) * 1e6)} µs (the metrics role adds ${fmt(((on.storeCpuSeconds - off.storeCpuSeconds) / messages.length) * 1e6)} µs)`,
+        `round ${round}: the store's CPU per message: metrics off ${perMessage(off.storeCpuSeconds)} µs, on ${perMessage(on.storeCpuSeconds)} µs (the metrics role adds ${perMessage(on.storeCpuSeconds - off.storeCpuSeconds)} µs), raw rollups ${perMessage(raw.storeCpuSeconds)} µs (adds ${perMessage(raw.storeCpuSeconds - off.storeCpuSeconds)} µs)`,
       );
     }
     console.log(`round ${round}: rollup store commands per consumed event (${on.metricEvents} events): ${perEvent}`);
@@ -389,12 +446,14 @@ async function main() {
     );
   }
   if (!QUERIES_ONLY) {
-    const best = (k: 'off' | 'onIngest' | 'onEndToEnd') => Math.max(...rounds.map((r) => r[k]));
+    const best = (k: 'off' | 'onIngest' | 'onEndToEnd' | 'rawIngest' | 'rawEndToEnd') => Math.max(...rounds.map((r) => r[k]));
     console.log('\n| ingestion of the demo order stream | messages/s (best round) | ratio to metrics off |');
     console.log('|---|---|---|');
     console.log(`| metrics off | ${fmt(best('off'))} | 1.00 |`);
     console.log(`| metrics on: ingestion rate | ${fmt(best('onIngest'))} | ${fmt(best('onIngest') / best('off'), 2)} |`);
     console.log(`| metrics on: until the rollups are current | ${fmt(best('onEndToEnd'))} | ${fmt(best('onEndToEnd') / best('off'), 2)} |`);
+    console.log(`| raw rollups (the floor): ingestion rate | ${fmt(best('rawIngest'))} | ${fmt(best('rawIngest') / best('off'), 2)} |`);
+    console.log(`| raw rollups (the floor): until current | ${fmt(best('rawEndToEnd'))} | ${fmt(best('rawEndToEnd') / best('off'), 2)} |`);
   }
 
   const latency = await queryLatency(lastOn!);

@@ -52,7 +52,7 @@ const SCENARIOS = {
     result: 'subscription-latency',
     args: LONG ? ['--rates', '500,50', '--seconds', '20'] : ['--rates', '500', '--seconds', '10'],
   },
-  metrics: { script: 'metrics.ts', result: 'metrics', args: LONG ? [] : ['--events', '5000', '--rounds', '2', '--queries', '200'] },
+  metrics: { script: 'metrics.ts', result: 'metrics', args: LONG ? [] : ['--events', '5000', '--rounds', '3', '--queries', '200'] },
   e2e: { script: 'e2e-latency.ts', result: 'e2e-latency', args: LONG ? ['--seconds', '30'] : ['--seconds', '10'] },
 } as const satisfies Record<Scenario, { script: string; result: string; args: readonly string[] }>;
 
@@ -240,6 +240,14 @@ function rowsOf(scenario: Scenario, r: Json): Row[] {
         figure: figure(best('onEndToEnd'), best('off')),
         digits: 0,
         targets: [ratioAtLeast(0.8)],
+      },
+      {
+        scenario: 'ingestion with metrics',
+        measure: 'messages/s, raw rollups on (kafkajs + $inc upserts, until current), best round',
+        baselineIs: 'metrics off',
+        figure: figure(best('rawEndToEnd'), best('off')),
+        digits: 0,
+        targets: [],
       },
     ];
   }
