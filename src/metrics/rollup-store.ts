@@ -69,6 +69,13 @@ export interface ContributionDoc {
   legacy?: true;
   /** The batch that wrote it: unsettled while that batch's intent exists. */
   p?: string;
+  /**
+   * The write that stored it (the writing store's batch id, unique per process and round): with
+   * `rev`, what a write from a remembered copy requires, so that a document deleted and written
+   * again since (a drop and rebuild elsewhere) never passes for the copy. Absent on documents
+   * written before it existed.
+   */
+  w?: string;
 }
 
 /**
@@ -90,6 +97,7 @@ export interface StoredContribution {
   dirty: boolean;
   rev: number;
   p?: string;
+  w?: string;
 }
 
 /**
@@ -125,6 +133,7 @@ export function encodeContribution(doc: ContributionDoc): StoredContribution {
     dirty: doc.dirty,
     rev: doc.rev,
     ...(doc.p !== undefined ? { p: doc.p } : {}),
+    ...(doc.w !== undefined ? { w: doc.w } : {}),
   };
 }
 
@@ -161,6 +170,7 @@ export function decodeContribution(stored: StoredContribution): ContributionDoc 
     rev: stored.rev,
   };
   if (stored.p !== undefined) doc.p = stored.p;
+  if (stored.w !== undefined) doc.w = stored.w;
   return doc;
 }
 
@@ -237,6 +247,9 @@ interface CachedBucket {
 
 /** Members kept in a store's bucket cache at most (the least recently written buckets go first). */
 const CACHED_MEMBERS = 200_000;
+
+/** Contributions kept in a store's contribution cache at most (the least recently written go first). */
+const CACHED_CONTRIBUTIONS = 50_000;
 
 /** An entity's membership of one bucket at a version (null: gone). */
 interface MemberPut {
@@ -318,6 +331,22 @@ export function createRollupStore(db: Db): RollupStore {
     closing.add(removal);
     void removal.finally(() => closing.delete(removal));
   }
+
+  /**
+   * The contributions this store wrote last, by `_id`, least recently written first. A write from
+   * a remembered copy is guarded by its `rev` and its write token `w`: if anyone wrote the document
+   * since, the guard fails, the copy goes and the next round reads the document. A change at or
+   * below a remembered version is skipped without a read: a stored version only ever grows (a
+   * rebuild starts from the entity's state, which is at least as new). So the cache saves the read
+   * of each entity's contribution (the store's lookup and encoding, this process's decoding),
+   * never its exactness.
+   */
+  const knownContributions = new Map<string, ContributionDoc>();
+  const rememberContribution = (doc: ContributionDoc) => {
+    knownContributions.delete(doc._id);
+    knownContributions.set(doc._id, doc);
+    if (knownContributions.size > CACHED_CONTRIBUTIONS) knownContributions.delete(knownContributions.keys().next().value!);
+  };
 
   async function readContributions(metric: string, keys: readonly string[]): Promise<Map<string, ContributionDoc>> {
     const found = new Map<string, ContributionDoc>();
@@ -518,7 +547,11 @@ export function createRollupStore(db: Db): RollupStore {
         const shrinks = doc.touched.length > doc.rows.length;
         return { updateOne: { filter, update: { $set: { dirty: false, rev: doc.rev + 1 }, ...(shrinks ? { $unset: { x: '' as const } } : {}) } } };
       });
-    if (clears.length > 0) await contributions.bulkWrite(clears, { ordered: false });
+    if (clears.length > 0) {
+      // A cleared document's rev moves on: a copy of it no longer matches.
+      for (const doc of docs.values()) if (doc.dirty) knownContributions.delete(doc._id);
+      await contributions.bulkWrite(clears, { ordered: false });
+    }
     return written;
   }
 
@@ -539,10 +572,19 @@ export function createRollupStore(db: Db): RollupStore {
     let pending = [...latest.values()];
     for (let round = 0; pending.length > 0; round += 1) {
       if (round >= MAX_ROUNDS) throw new Error(`metric ${metric.key}: contributions still contended after ${MAX_ROUNDS} rounds`);
+      // A contribution this store wrote last is not read; after a lost round every pending one is.
+      const remembered = new Map<string, ContributionDoc>();
+      if (round === 0) {
+        for (const change of pending) {
+          const copy = knownContributions.get(contributionId(metric.key, change.key));
+          if (copy) remembered.set(change.key, copy);
+        }
+      }
       const stored = await readContributions(
         metric.key,
-        pending.map((c) => c.key),
+        remembered.size === 0 ? pending.map((c) => c.key) : pending.filter((c) => !remembered.has(c.key)).map((c) => c.key),
       );
+      for (const [key, copy] of remembered) stored.set(key, copy);
       const unsettled = await unsettledOf(metric.key, stored.values());
       const batch = `${owner}.${(batchCount += 1)}`;
       const writes: CasWrite<StoredContribution>[] = [];
@@ -562,12 +604,12 @@ export function createRollupStore(db: Db): RollupStore {
         if (current && settled && sameRows(current, rows)) {
           // Its buckets already hold these rows (at an older version): only the version moves on,
           // so an older state arriving later is still refused; no bucket is written and nothing is unsettled.
-          const next: ContributionDoc = { ...current, v: change.version, rows, touched: rows.map((r) => r.b), rev: current.rev + 1 };
+          const next: ContributionDoc = { ...current, v: change.version, rows, touched: rows.map((r) => r.b), rev: current.rev + 1, w: batch };
           delete next.legacy;
           delete next.p;
           nextOf.set(next._id, next);
           unchanged.add(next._id);
-          writes.push({ next: encodeContribution(next), storedRev: current.rev });
+          writes.push({ next: encodeContribution(next), storedRev: current.rev, ...(current.w !== undefined ? { storedW: current.w } : {}) });
           continue;
         }
         // A settled contribution is already gone from the buckets it may have left (its `touched`
@@ -583,10 +625,11 @@ export function createRollupStore(db: Db): RollupStore {
           dirty: false,
           rev: (current?.rev ?? 0) + 1,
           p: batch,
+          w: batch,
         };
         nextOf.set(next._id, next);
         keys.push(change.key);
-        writes.push({ next: encodeContribution(next), storedRev: current?.rev ?? null });
+        writes.push({ next: encodeContribution(next), storedRev: current?.rev ?? null, ...(current?.w !== undefined ? { storedW: current.w } : {}) });
       }
       if (writes.length === 0) break;
       // The intent goes ahead of the contributions naming it, in the same ordered write.
@@ -596,22 +639,33 @@ export function createRollupStore(db: Db): RollupStore {
         openBatches.add(batch);
         batches.push(batch);
       }
-      const result = await compareAndSetMany(
-        contributions,
-        writes,
-        async (docs) => {
-          const after = await readContributions(
-            metric.key,
-            docs.map((doc) => nextOf.get(doc._id)!.k),
-          );
-          return (doc) => {
-            const now = after.get(nextOf.get(doc._id)!.k);
-            return now !== undefined && now.v === doc.v && now.rev === doc.rev;
-          };
-        },
-        intent as StoredContribution | undefined,
-      );
-      for (const { _id } of result.written) if (!unchanged.has(_id)) toSettle.set(nextOf.get(_id)!.k, nextOf.get(_id)!);
+      let result: { written: StoredContribution[]; lost: StoredContribution[] };
+      try {
+        result = await compareAndSetMany(
+          contributions,
+          writes,
+          async (docs) => {
+            const after = await readContributions(
+              metric.key,
+              docs.map((doc) => nextOf.get(doc._id)!.k),
+            );
+            return (doc) => {
+              const now = after.get(nextOf.get(doc._id)!.k);
+              return now !== undefined && now.v === doc.v && now.rev === doc.rev && now.w === doc.w;
+            };
+          },
+          intent as StoredContribution | undefined,
+        );
+      } catch (error) {
+        // Whether any of them landed is not known: the next apply reads them.
+        for (const { next } of writes) knownContributions.delete(next._id);
+        throw error;
+      }
+      for (const { _id } of result.written) {
+        if (!unchanged.has(_id)) toSettle.set(nextOf.get(_id)!.k, nextOf.get(_id)!);
+        rememberContribution(nextOf.get(_id)!);
+      }
+      for (const { _id } of result.lost) knownContributions.delete(_id);
       applied += result.written.length;
       pending = result.lost.map((doc) => latest.get(nextOf.get(doc._id)!.k)!);
     }
@@ -678,6 +732,7 @@ export function createRollupStore(db: Db): RollupStore {
 
     async drop(metricKey) {
       for (const id of [...cached.keys()]) if (id.startsWith(`${metricKey}/`)) forget(id);
+      for (const id of [...knownContributions.keys()]) if (id.startsWith(`${metricKey}|`)) knownContributions.delete(id);
       await contributions.deleteMany({ metric: metricKey });
       await buckets.deleteMany({ metric: metricKey });
     },

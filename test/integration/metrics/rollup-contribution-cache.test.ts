@@ -1,0 +1,133 @@
+import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
+import { CONTRIBUTIONS_COLLECTION, createRollupStore, type EntityChange, type StoredContribution } from '../../../src/metrics/rollup-store';
+import { compiledMetric, storedBucketSummaries } from '../../support/metrics-world';
+import { databasePerTest } from '../../support/test-env';
+import { BASE_MS, bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
+
+/**
+ * Contributions written from the store's copy of them (real store): an entity whose contribution
+ * this store wrote last is not read again before its next change; a contribution written since by
+ * anyone else (another process, a drop and rebuild that reaches the same `rev`) is read, never
+ * overwritten from the stale copy, and no bucket keeps a member the entity has left.
+ */
+const metric = compiledMetric(PROPERTY_DEFINITION);
+
+/** An order with one line, in the hour and day buckets of `region`. */
+const order = (price: string, region = 'eu'): Record<string, unknown> => ({
+  region,
+  created_at: new Date(BASE_MS + 3_600_000 + 60_000).toISOString(),
+  line_items: [{ sku: 'mug', price, qty: 1 }],
+  status: 'paid',
+});
+const change = (key: string, version: number, data: Record<string, unknown> | null): EntityChange => ({ key, version, data, changeTsMs: BASE_MS + version });
+
+/** The database with the contributions read by their `_id` (whole documents, one key per id) and the bulk writes' operations recorded. */
+function observed(db: Db): { db: Db; readIds: string[]; writes: AnyBulkWriteOperation<StoredContribution>[][] } {
+  const readIds: string[] = [];
+  const writes: AnyBulkWriteOperation<StoredContribution>[][] = [];
+  const wrap = (target: Collection<StoredContribution>) =>
+    new Proxy(target, {
+      get(real, property, receiver) {
+        if (property === 'find')
+          return (filter: Filter<StoredContribution>, options?: { projection?: object }) => {
+            const ids = (filter._id as { $in?: string[] } | undefined)?.$in;
+            if (!options?.projection && ids) readIds.push(...ids);
+            return real.find(filter, options);
+          };
+        if (property === 'bulkWrite')
+          return (ops: AnyBulkWriteOperation<StoredContribution>[], options: object) => {
+            writes.push(ops);
+            return real.bulkWrite(ops, options);
+          };
+        return Reflect.get(real, property, receiver);
+      },
+    });
+  const proxy = new Proxy(db, {
+    get(real, property, receiver) {
+      if (property !== 'collection') return Reflect.get(real, property, receiver);
+      return (name: string) => (name === CONTRIBUTIONS_COLLECTION ? wrap(real.collection<StoredContribution>(name)) : real.collection(name));
+    },
+  });
+  return { db: proxy, readIds, writes };
+}
+
+describe("rollup store: contributions written from the store's copy of them (real store)", () => {
+  const db = databasePerTest('rollup_contribution_cache');
+  const storedBuckets = () => storedBucketSummaries(db(), metric);
+
+  it('a contribution this store wrote last is not read again; its next write is guarded by rev and write token', async () => {
+    const { db: counted, readIds, writes } = observed(db());
+    const store = createRollupStore(counted);
+    await store.apply(
+      metric,
+      Array.from({ length: 50 }, (_, i) => change(`order-${i}`, 1, order(`${i}.25`))),
+    );
+    expect(readIds).toHaveLength(50);
+
+    readIds.length = 0;
+    writes.length = 0;
+    // order-3 changes its price, order-4 moves region, order-5 is deleted, order-6 gets a stale version, order-50 is new.
+    await store.apply(metric, [
+      change('order-3', 2, order('99.99')),
+      change('order-4', 2, order('4.25', 'us')),
+      change('order-5', 2, null),
+      change('order-6', 1, order('0.01')),
+      change('order-50', 1, order('50.25')),
+    ]);
+    expect(readIds).toEqual([`${metric.key}|order-50`]);
+    const replaces = writes.flat().flatMap((op) => ('replaceOne' in op && op.replaceOne.upsert !== true ? [op.replaceOne.filter] : []));
+    expect(replaces).toHaveLength(3);
+    for (const filter of replaces) expect(Object.keys(filter).sort()).toEqual(['_id', 'rev', 'w']);
+
+    const live = Array.from({ length: 51 }, (_, i) => i)
+      .filter((i) => i !== 5)
+      .map((i) => (i === 3 ? order('99.99') : i === 4 ? order('4.25', 'us') : order(`${i}.25`)));
+    expect(await storedBuckets()).toEqual(bruteForce(live));
+  });
+
+  it("a contribution another writer wrote since: the write from this store's copy loses its guard and the newer version wins", async () => {
+    const a = createRollupStore(db());
+    const b = createRollupStore(db());
+    await a.apply(metric, [change('e1', 1, order('1.00'))]);
+    await b.apply(metric, [change('e1', 5, order('5.00', 'us'))]);
+    // a remembers e1 at version 1: version 3 is newer than its copy, older than the store's.
+    const result = await a.apply(metric, [change('e1', 3, order('3.00', 'apac'))]);
+    expect(result).toMatchObject({ applied: 0, skipped: 1 });
+    expect(await storedBuckets()).toEqual(bruteForce([order('5.00', 'us')]));
+    // And a newer one than the store's lands, leaving the bucket b put it in.
+    await a.apply(metric, [change('e1', 6, order('6.00', 'apac'))]);
+    expect(await storedBuckets()).toEqual(bruteForce([order('6.00', 'apac')]));
+  });
+
+  it('the metric dropped and rebuilt by another writer up to the same rev: the stale copy does not pass the guard, no bucket keeps the entity twice', async () => {
+    const a = createRollupStore(db());
+    await a.apply(metric, [change('x1', 1, order('1.00', 'eu'))]);
+    const revOf = async () =>
+      (
+        await db()
+          .collection<StoredContribution>(CONTRIBUTIONS_COLLECTION)
+          .findOne({ _id: `${metric.key}|x1` })
+      )?.rev;
+    expect(await revOf()).toBe(1);
+    // Another process rebuilds the metric from the entity's newer state: a new document, at rev 1 again, in another region.
+    const b = createRollupStore(db());
+    await b.drop(metric.key);
+    await b.apply(metric, [change('x1', 2, order('2.00', 'us'))]);
+    expect(await revOf()).toBe(1);
+
+    // a's copy (rev 1, region eu) would leave x1's member in the us buckets if it passed for the stored document.
+    await a.apply(metric, [change('x1', 3, order('3.00', 'apac'))]);
+    expect(await storedBuckets()).toEqual(bruteForce([order('3.00', 'apac')]));
+  });
+
+  it("this store's own drop forgets its copies: the rebuilt contributions are read", async () => {
+    const { db: counted, readIds } = observed(db());
+    const store = createRollupStore(counted);
+    await store.apply(metric, [change('d1', 1, order('1.00'))]);
+    await store.drop(metric.key);
+    readIds.length = 0;
+    await store.apply(metric, [change('d1', 1, order('1.00'))]);
+    expect(readIds).toEqual([`${metric.key}|d1`]);
+    expect(await storedBuckets()).toEqual(bruteForce([order('1.00')]));
+  });
+});
