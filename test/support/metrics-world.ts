@@ -5,8 +5,8 @@ import type { Db } from 'mongodb';
 import { type CompiledMetric, compileMetric } from '../../src/metrics/aggregation';
 import { computeFromState } from '../../src/metrics/backfill';
 import { validateMetricDefinition } from '../../src/metrics/metric-definition';
-import { BUCKET_SUMMARY_PROJECTION, BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION, type RollupStore } from '../../src/metrics/rollup-store';
-import { bruteKeyOf } from '../unit/metrics/metric-model';
+import { BUCKET_SUMMARY_PROJECTION, BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION, type EntityChange, type RollupStore } from '../../src/metrics/rollup-store';
+import { BASE_MS, bruteKeyOf } from '../unit/metrics/metric-model';
 import type { ReliabilityWorld } from './reliability-harness';
 import { freePort } from './resuming-subscriber';
 import type { ServiceProcess } from './service-process';
@@ -53,6 +53,22 @@ export async function startServingWithMetrics(
 }
 
 /** Validates and compiles a metric definition, failing with its problems. */
+/** An order with one line (a mug at `price`), in the same hour and day buckets of `region` as every other such order. */
+export const oneLineOrder = (price: string, region = 'eu'): Record<string, unknown> => ({
+  region,
+  created_at: new Date(BASE_MS + 3_600_000 + 60_000).toISOString(),
+  line_items: [{ sku: 'mug', price, qty: 1 }],
+  status: 'paid',
+});
+
+/** An entity's state at `version` (null: deleted), changed at BASE_MS + version. */
+export const entityChange = (key: string, version: number, data: Record<string, unknown> | null): EntityChange => ({
+  key,
+  version,
+  data,
+  changeTsMs: BASE_MS + version,
+});
+
 export function compiledMetric(definition: unknown): CompiledMetric {
   const validated = validateMetricDefinition(definition);
   if (!validated.ok) throw new Error(validated.problems.join('\n'));

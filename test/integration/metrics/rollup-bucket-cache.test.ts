@@ -1,8 +1,8 @@
 import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
-import { BUCKETS_COLLECTION, createRollupStore, membersOf, type BucketDoc, type EntityChange } from '../../../src/metrics/rollup-store';
-import { compiledMetric, storedBucketSummaries } from '../../support/metrics-world';
+import { BUCKETS_COLLECTION, createRollupStore, membersOf, type BucketDoc } from '../../../src/metrics/rollup-store';
+import { compiledMetric, entityChange, oneLineOrder, storedBucketSummaries } from '../../support/metrics-world';
 import { databasePerTest } from '../../support/test-env';
-import { BASE_MS, bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
+import { bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
 
 /**
  * Buckets rewritten from the store's copy of them (real store): a bucket this store wrote last is
@@ -12,14 +12,8 @@ import { BASE_MS, bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/met
  */
 const metric = compiledMetric(PROPERTY_DEFINITION);
 
-/** An order whose only line falls in the same hour and day buckets as every other order here. */
-const order = (price: string, region = 'eu'): Record<string, unknown> => ({
-  region,
-  created_at: new Date(BASE_MS + 3_600_000 + 60_000).toISOString(),
-  line_items: [{ sku: 'mug', price, qty: 1 }],
-  status: 'paid',
-});
-const change = (key: string, version: number, data: Record<string, unknown> | null): EntityChange => ({ key, version, data, changeTsMs: BASE_MS + version });
+const order = oneLineOrder;
+const change = entityChange;
 
 /** The database with the bucket collection's whole-document reads and its bulk writes' operations recorded. */
 function observed(db: Db): { db: Db; reads: () => number; writes: AnyBulkWriteOperation[][] } {

@@ -1,8 +1,8 @@
 import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
-import { CONTRIBUTIONS_COLLECTION, createRollupStore, type EntityChange, type StoredContribution } from '../../../src/metrics/rollup-store';
-import { compiledMetric, storedBucketSummaries } from '../../support/metrics-world';
+import { CONTRIBUTIONS_COLLECTION, createRollupStore, type StoredContribution } from '../../../src/metrics/rollup-store';
+import { compiledMetric, entityChange, oneLineOrder, storedBucketSummaries } from '../../support/metrics-world';
 import { databasePerTest } from '../../support/test-env';
-import { BASE_MS, bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
+import { bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
 
 /**
  * Contributions written from the store's copy of them (real store): an entity whose contribution
@@ -12,14 +12,8 @@ import { BASE_MS, bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/met
  */
 const metric = compiledMetric(PROPERTY_DEFINITION);
 
-/** An order with one line, in the hour and day buckets of `region`. */
-const order = (price: string, region = 'eu'): Record<string, unknown> => ({
-  region,
-  created_at: new Date(BASE_MS + 3_600_000 + 60_000).toISOString(),
-  line_items: [{ sku: 'mug', price, qty: 1 }],
-  status: 'paid',
-});
-const change = (key: string, version: number, data: Record<string, unknown> | null): EntityChange => ({ key, version, data, changeTsMs: BASE_MS + version });
+const order = oneLineOrder;
+const change = entityChange;
 
 /** The database with the contributions read by their `_id` (whole documents, one key per id) and the bulk writes' operations recorded. */
 function observed(db: Db): { db: Db; readIds: string[]; writes: AnyBulkWriteOperation<StoredContribution>[][] } {
