@@ -80,7 +80,19 @@ describe('order-key migration of stored state', () => {
       throw new Error(`${String(error)}\n${first.output.join('')}`);
     });
     await first.kill('SIGKILL');
-    const afterKill = await migrated();
+    // The store finishes the write the killed process had sent (a bulk of up to 25 key updates,
+    // applied one by one): count once it has stopped changing, not while that write lands.
+    let previous = -1;
+    const afterKill = await waitFor(
+      'the migrated count to settle after the kill',
+      async () => {
+        const now = await migrated();
+        const settled = now === previous;
+        previous = now;
+        return settled ? now : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
     console.log(`SIGKILL after ${afterKill}/${COUNT} entities migrated`);
     expect(afterKill).toBeGreaterThan(0);
     expect(afterKill).toBeLessThan(COUNT);
