@@ -12,6 +12,7 @@ import {
   type MemberAgg,
 } from './aggregation';
 import type { WindowSize } from './metric-definition';
+import { createRecentWrites } from './recent-writes';
 
 /**
  * Metric rollups in the store, exact under retries, replays, crashes and concurrent writers,
@@ -241,8 +242,6 @@ interface CachedBucket {
    * write does not land (lost, or failed), so the map never holds members the store does not.
    */
   readonly members: Map<string, Member>;
-  /** `members.size` when the entry was kept: what it counts for in the bound. */
-  readonly counted: number;
 }
 
 /** Members kept in a store's bucket cache at most (the least recently written buckets go first). */
@@ -341,12 +340,7 @@ export function createRollupStore(db: Db): RollupStore {
    * of each entity's contribution (the store's lookup and encoding, this process's decoding),
    * never its exactness.
    */
-  const knownContributions = new Map<string, ContributionDoc>();
-  const rememberContribution = (doc: ContributionDoc) => {
-    knownContributions.delete(doc._id);
-    knownContributions.set(doc._id, doc);
-    if (knownContributions.size > CACHED_CONTRIBUTIONS) knownContributions.delete(knownContributions.keys().next().value!);
-  };
+  const knownContributions = createRecentWrites<ContributionDoc>(CACHED_CONTRIBUTIONS);
 
   async function readContributions(metric: string, keys: readonly string[]): Promise<Map<string, ContributionDoc>> {
     const found = new Map<string, ContributionDoc>();
@@ -439,24 +433,7 @@ export function createRollupStore(db: Db): RollupStore {
    * and the next round reads the bucket. So the cache saves a bucket's read (the store encoding
    * every member, this process decoding them), never its exactness.
    */
-  const cached = new Map<string, CachedBucket>();
-  let cachedMembers = 0;
-  const forget = (id: string) => {
-    const entry = cached.get(id);
-    if (!entry) return;
-    cachedMembers -= entry.counted;
-    cached.delete(id);
-  };
-  const remember = (id: string, entry: Omit<CachedBucket, 'counted'>) => {
-    forget(id);
-    if (entry.members.size > CACHED_MEMBERS) return;
-    cached.set(id, { ...entry, counted: entry.members.size });
-    cachedMembers += entry.members.size;
-    for (const oldest of cached.keys()) {
-      if (cachedMembers <= CACHED_MEMBERS) break;
-      forget(oldest);
-    }
-  };
+  const cached = createRecentWrites<CachedBucket>(CACHED_MEMBERS, (entry) => entry.members.size);
 
   /** Writes each bucket's member puts; retries buckets whose compare-and-set lost a race. */
   async function writeBucketsNow(metric: CompiledMetric, puts: ReadonlyMap<string, readonly MemberPut[]>): Promise<BucketView[]> {
@@ -507,14 +484,14 @@ export function createRollupStore(db: Db): RollupStore {
           return (doc) => stored.get(doc._id) === doc.w;
         });
       } catch (error) {
-        for (const { next } of writes) forget(next._id);
+        for (const { next } of writes) cached.forget(next._id);
         throw error;
       }
       for (const doc of result.written) {
         written.push(view(doc));
-        remember(doc._id, { rev: doc.rev, w: doc.w, members: nextMembers.get(doc._id)! });
+        cached.remember(doc._id, { rev: doc.rev, w: doc.w, members: nextMembers.get(doc._id)! });
       }
-      for (const doc of result.lost) forget(doc._id);
+      for (const doc of result.lost) cached.forget(doc._id);
       pending = result.lost.map((doc) => doc._id);
     }
     return written;
@@ -549,7 +526,7 @@ export function createRollupStore(db: Db): RollupStore {
       });
     if (clears.length > 0) {
       // A cleared document's rev moves on: a copy of it no longer matches.
-      for (const doc of docs.values()) if (doc.dirty) knownContributions.delete(doc._id);
+      for (const doc of docs.values()) if (doc.dirty) knownContributions.forget(doc._id);
       await contributions.bulkWrite(clears, { ordered: false });
     }
     return written;
@@ -658,14 +635,14 @@ export function createRollupStore(db: Db): RollupStore {
         );
       } catch (error) {
         // Whether any of them landed is not known: the next apply reads them.
-        for (const { next } of writes) knownContributions.delete(next._id);
+        for (const { next } of writes) knownContributions.forget(next._id);
         throw error;
       }
       for (const { _id } of result.written) {
         if (!unchanged.has(_id)) toSettle.set(nextOf.get(_id)!.k, nextOf.get(_id)!);
-        rememberContribution(nextOf.get(_id)!);
+        knownContributions.remember(_id, nextOf.get(_id)!);
       }
-      for (const { _id } of result.lost) knownContributions.delete(_id);
+      for (const { _id } of result.lost) knownContributions.forget(_id);
       applied += result.written.length;
       pending = result.lost.map((doc) => latest.get(nextOf.get(doc._id)!.k)!);
     }
@@ -731,8 +708,8 @@ export function createRollupStore(db: Db): RollupStore {
     },
 
     async drop(metricKey) {
-      for (const id of [...cached.keys()]) if (id.startsWith(`${metricKey}/`)) forget(id);
-      for (const id of [...knownContributions.keys()]) if (id.startsWith(`${metricKey}|`)) knownContributions.delete(id);
+      cached.forgetPrefixed(`${metricKey}/`);
+      knownContributions.forgetPrefixed(`${metricKey}|`);
       await contributions.deleteMany({ metric: metricKey });
       await buckets.deleteMany({ metric: metricKey });
     },
