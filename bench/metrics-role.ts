@@ -25,7 +25,7 @@ import { createProgress } from '../infra/stack/progress';
 import { loadMetricFiles } from '../src/metrics/metric-files';
 import { compileMetric } from '../src/metrics/aggregation';
 import { createMetricsService } from '../src/metrics/metrics-service';
-import { BUCKETS_COLLECTION, type BucketDoc } from '../src/metrics/rollup-store';
+import { BUCKETS_COLLECTION, membersOf, type BucketDoc } from '../src/metrics/rollup-store';
 import {
   benchKafka,
   config,
@@ -44,7 +44,7 @@ import {
 import { readBenchArgs } from './support/bench-args';
 import { demoOrderStream } from './support/demo-order-stream';
 import { processCpuSeconds, withCpuProfile } from './support/profiling';
-import { startRawRollups } from './support/raw-rollups';
+import { startRawRollups, type RollupConsumer } from './support/raw-rollups';
 
 const SYSTEMS = ['canonql', 'raw'] as const;
 type System = (typeof SYSTEMS)[number];
@@ -78,12 +78,12 @@ function storeCpuSeconds(): number | null {
 async function bucketShape(db: Db): Promise<string> {
   const docs = await db
     .collection<BucketDoc>(BUCKETS_COLLECTION)
-    .find({}, { projection: { window: 1, m: 1 } })
+    .find({}, { projection: { window: 1, m: 1, members: 1 } })
     .toArray();
   const byWindow = new Map<string, number[]>();
   for (const doc of docs) {
     const sizes = byWindow.get(doc.window) ?? [];
-    sizes.push(doc.m === undefined ? 0 : (JSON.parse(doc.m) as unknown[]).length);
+    sizes.push(membersOf(doc).length);
     byWindow.set(doc.window, sizes);
   }
   return [...byWindow]
@@ -92,12 +92,6 @@ async function bucketShape(db: Db): Promise<string> {
         `${window}: ${sizes.length} buckets, ${fmt(sizes.reduce((a, b) => a + b, 0) / sizes.length, 1)} members on average, at most ${Math.max(...sizes)}`,
     )
     .join('; ');
-}
-
-/** A running consumer of the canonical topic: the events it has applied and committed so far. */
-interface Consumer {
-  readonly stats: { readonly events: number; readonly batches: number };
-  stop(): Promise<void>;
 }
 
 interface RepResult {
@@ -138,7 +132,7 @@ async function main() {
 
   const canonicalTopicName = `${topicPrefix}order`;
   /** Starts one system over the canonical topic from its start, with a group and a database of its own. */
-  const starters: Record<System, (db: Db) => Promise<Consumer>> = {
+  const starters: Record<System, (db: Db) => Promise<RollupConsumer>> = {
     canonql: async (db) => {
       const metrics = createMetricsService({ kafka, db, logger, groupId: uniqueName('bench-metrics-role'), topicPrefix, canonicalPartitions: PARTITIONS });
       await metrics.start();

@@ -75,7 +75,7 @@ import {
 import { readBenchArgs } from './support/bench-args';
 import { demoOrderStream } from './support/demo-order-stream';
 import { processCpuSeconds, withCpuProfile } from './support/profiling';
-import { startRawRollups } from './support/raw-rollups';
+import { startRawRollups, type RollupConsumer } from './support/raw-rollups';
 
 const { values: args } = readBenchArgs({
   command: 'npx tsx bench/metrics.ts',
@@ -134,7 +134,7 @@ async function run(mongo: MongoClient, topic: string, mode: Mode, total: number)
   const deadLetterTopic = uniqueName('bench.dlq');
   // Version 2 of the order spec maps the fields the demo metric aggregates (region, line prices).
   const ingestion = specIngestion('order-v2.json', { kafka, db, topic, topicPrefix, deadLetterTopic, canonicalPartitions: PARTITIONS });
-  let consumer: { readonly stats: { readonly events: number; readonly batches: number }; stop(): Promise<void> } | null = null;
+  let consumer: RollupConsumer | null = null;
   if (mode === 'on') {
     const metrics = createMetricsService({ kafka, db, logger, groupId: uniqueName('bench-metrics'), topicPrefix, canonicalPartitions: PARTITIONS });
     await metrics.start();

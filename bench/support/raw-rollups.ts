@@ -16,12 +16,15 @@ import type { CompiledMetric } from '../../src/metrics/aggregation';
  * redelivered after a crash is counted twice, an event out of order counts its delta anyway). Its
  * buckets hold only `n` and `s`; it never reads.
  */
-export interface RawRollups {
-  /** Canonical events consumed and committed so far. */
-  readonly stats: { events: number; batches: number };
+/** A running consumer of the canonical topic keeping rollups (canonql's metrics role or this floor): what it has applied and committed. */
+export interface RollupConsumer {
+  readonly stats: { readonly events: number; readonly batches: number };
+  stop(): Promise<void>;
+}
+
+export interface RawRollups extends RollupConsumer {
   /** Whether the consumer has joined its group (and been given its partitions). */
   joined(): boolean;
-  stop(): Promise<void>;
 }
 
 export async function startRawRollups(options: {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Db } from 'mongodb';
+import type { AnyBulkWriteOperation, Db, Document, Filter } from 'mongodb';
 import { type CompiledMetric, compileMetric } from '../../src/metrics/aggregation';
 import { computeFromState } from '../../src/metrics/backfill';
 import { validateMetricDefinition } from '../../src/metrics/metric-definition';
@@ -68,6 +68,38 @@ export const entityChange = (key: string, version: number, data: Record<string, 
   data,
   changeTsMs: BASE_MS + version,
 });
+
+/**
+ * The database with one collection's whole-document reads (the filters of its finds without a
+ * projection) and its bulk writes' operations recorded, for tests of what the rollup store sends.
+ */
+export function observedCollection(db: Db, name: string): { db: Db; reads: Filter<Document>[]; writes: AnyBulkWriteOperation[][] } {
+  const reads: Filter<Document>[] = [];
+  const writes: AnyBulkWriteOperation[][] = [];
+  const observed = (collection: ReturnType<Db['collection']>) =>
+    new Proxy(collection, {
+      get(real, property, receiver) {
+        if (property === 'find')
+          return (filter: Filter<Document>, options?: { projection?: object }) => {
+            if (!options?.projection) reads.push(filter);
+            return real.find(filter, options);
+          };
+        if (property === 'bulkWrite')
+          return (ops: AnyBulkWriteOperation[], options: object) => {
+            writes.push(ops);
+            return real.bulkWrite(ops, options);
+          };
+        return Reflect.get(real, property, receiver);
+      },
+    });
+  const proxy = new Proxy(db, {
+    get(real, property, receiver) {
+      if (property !== 'collection') return Reflect.get(real, property, receiver);
+      return (named: string) => (named === name ? observed(real.collection(named)) : real.collection(named));
+    },
+  });
+  return { db: proxy, reads, writes };
+}
 
 export function compiledMetric(definition: unknown): CompiledMetric {
   const validated = validateMetricDefinition(definition);

@@ -1,6 +1,6 @@
-import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
+import type { AnyBulkWriteOperation, Db } from 'mongodb';
 import { BUCKETS_COLLECTION, createRollupStore, membersOf, type BucketDoc } from '../../../src/metrics/rollup-store';
-import { compiledMetric, entityChange, oneLineOrder, storedBucketSummaries } from '../../support/metrics-world';
+import { compiledMetric, entityChange, observedCollection, oneLineOrder, storedBucketSummaries } from '../../support/metrics-world';
 import { databasePerTest } from '../../support/test-env';
 import { bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
 
@@ -15,33 +15,10 @@ const metric = compiledMetric(PROPERTY_DEFINITION);
 const order = oneLineOrder;
 const change = entityChange;
 
-/** The database with the bucket collection's whole-document reads and its bulk writes' operations recorded. */
+/** The database with the bucket collection's whole-document reads counted and its bulk writes' operations recorded. */
 function observed(db: Db): { db: Db; reads: () => number; writes: AnyBulkWriteOperation[][] } {
-  let reads = 0;
-  const writes: AnyBulkWriteOperation[][] = [];
-  const wrap = (target: Collection) =>
-    new Proxy(target, {
-      get(real, property, receiver) {
-        if (property === 'find')
-          return (filter: object, options?: { projection?: object }) => {
-            if (!options?.projection) reads += 1;
-            return real.find(filter, options);
-          };
-        if (property === 'bulkWrite')
-          return (ops: AnyBulkWriteOperation[], options: object) => {
-            writes.push(ops);
-            return real.bulkWrite(ops, options);
-          };
-        return Reflect.get(real, property, receiver);
-      },
-    });
-  const proxy = new Proxy(db, {
-    get(real, property, receiver) {
-      if (property !== 'collection') return Reflect.get(real, property, receiver);
-      return (name: string) => (name === BUCKETS_COLLECTION ? wrap(real.collection(name)) : real.collection(name));
-    },
-  });
-  return { db: proxy, reads: () => reads, writes };
+  const { db: proxy, reads, writes } = observedCollection(db, BUCKETS_COLLECTION);
+  return { db: proxy, reads: () => reads.length, writes };
 }
 
 describe("rollup store: buckets written from the store's copy of them (real store)", () => {

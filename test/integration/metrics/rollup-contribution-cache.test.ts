@@ -1,6 +1,6 @@
-import type { AnyBulkWriteOperation, Collection, Db, Filter } from 'mongodb';
+import type { Db } from 'mongodb';
 import { CONTRIBUTIONS_COLLECTION, createRollupStore, type StoredContribution } from '../../../src/metrics/rollup-store';
-import { compiledMetric, entityChange, oneLineOrder, storedBucketSummaries } from '../../support/metrics-world';
+import { compiledMetric, entityChange, observedCollection, oneLineOrder, storedBucketSummaries } from '../../support/metrics-world';
 import { databasePerTest } from '../../support/test-env';
 import { bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
 
@@ -15,34 +15,16 @@ const metric = compiledMetric(PROPERTY_DEFINITION);
 const order = oneLineOrder;
 const change = entityChange;
 
-/** The database with the contributions read by their `_id` (whole documents, one key per id) and the bulk writes' operations recorded. */
-function observed(db: Db): { db: Db; readIds: string[]; writes: AnyBulkWriteOperation<StoredContribution>[][] } {
-  const readIds: string[] = [];
-  const writes: AnyBulkWriteOperation<StoredContribution>[][] = [];
-  const wrap = (target: Collection<StoredContribution>) =>
-    new Proxy(target, {
-      get(real, property, receiver) {
-        if (property === 'find')
-          return (filter: Filter<StoredContribution>, options?: { projection?: object }) => {
-            const ids = (filter._id as { $in?: string[] } | undefined)?.$in;
-            if (!options?.projection && ids) readIds.push(...ids);
-            return real.find(filter, options);
-          };
-        if (property === 'bulkWrite')
-          return (ops: AnyBulkWriteOperation<StoredContribution>[], options: object) => {
-            writes.push(ops);
-            return real.bulkWrite(ops, options);
-          };
-        return Reflect.get(real, property, receiver);
-      },
-    });
-  const proxy = new Proxy(db, {
-    get(real, property, receiver) {
-      if (property !== 'collection') return Reflect.get(real, property, receiver);
-      return (name: string) => (name === CONTRIBUTIONS_COLLECTION ? wrap(real.collection<StoredContribution>(name)) : real.collection(name));
-    },
-  });
-  return { db: proxy, readIds, writes };
+/** The database with the contribution ids read (whole documents, by `_id`) and the bulk writes' operations recorded. */
+function observed(db: Db) {
+  const { db: proxy, reads, writes } = observedCollection(db, CONTRIBUTIONS_COLLECTION);
+  const readIds = () => reads.flatMap((filter) => (filter._id as { $in?: string[] } | undefined)?.$in ?? []);
+  /** Starts both records afresh. */
+  const clear = () => {
+    reads.length = 0;
+    writes.length = 0;
+  };
+  return { db: proxy, readIds, writes, clear };
 }
 
 describe("rollup store: contributions written from the store's copy of them (real store)", () => {
@@ -50,16 +32,15 @@ describe("rollup store: contributions written from the store's copy of them (rea
   const storedBuckets = () => storedBucketSummaries(db(), metric);
 
   it('a contribution this store wrote last is not read again; its next write is guarded by rev and write token', async () => {
-    const { db: counted, readIds, writes } = observed(db());
+    const { db: counted, readIds, writes, clear } = observed(db());
     const store = createRollupStore(counted);
     await store.apply(
       metric,
       Array.from({ length: 50 }, (_, i) => change(`order-${i}`, 1, order(`${i}.25`))),
     );
-    expect(readIds).toHaveLength(50);
+    expect(readIds()).toHaveLength(50);
 
-    readIds.length = 0;
-    writes.length = 0;
+    clear();
     // order-3 changes its price, order-4 moves region, order-5 is deleted, order-6 gets a stale version, order-50 is new.
     await store.apply(metric, [
       change('order-3', 2, order('99.99')),
@@ -68,7 +49,7 @@ describe("rollup store: contributions written from the store's copy of them (rea
       change('order-6', 1, order('0.01')),
       change('order-50', 1, order('50.25')),
     ]);
-    expect(readIds).toEqual([`${metric.key}|order-50`]);
+    expect(readIds()).toEqual([`${metric.key}|order-50`]);
     const replaces = writes.flat().flatMap((op) => ('replaceOne' in op && op.replaceOne.upsert !== true ? [op.replaceOne.filter] : []));
     expect(replaces).toHaveLength(3);
     for (const filter of replaces) expect(Object.keys(filter).sort()).toEqual(['_id', 'rev', 'w']);
@@ -115,13 +96,13 @@ describe("rollup store: contributions written from the store's copy of them (rea
   });
 
   it("this store's own drop forgets its copies: the rebuilt contributions are read", async () => {
-    const { db: counted, readIds } = observed(db());
+    const { db: counted, readIds, clear } = observed(db());
     const store = createRollupStore(counted);
     await store.apply(metric, [change('d1', 1, order('1.00'))]);
     await store.drop(metric.key);
-    readIds.length = 0;
+    clear();
     await store.apply(metric, [change('d1', 1, order('1.00'))]);
-    expect(readIds).toEqual([`${metric.key}|d1`]);
+    expect(readIds()).toEqual([`${metric.key}|d1`]);
     expect(await storedBuckets()).toEqual(bruteForce([order('1.00')]));
   });
 });
