@@ -9,7 +9,7 @@ import { createLeftovers } from '../../support/test-env';
  * the heap, so the cache came to hold every document written (dropped databases' too, until
  * evicted) and the JVM spent its time in full collections, then ran out of heap: on the shared
  * stack 100 full collections and 96 s of collection in its first 18 minutes of benchmarks, a
- * metric query's p99 at 850–990 ms, and once a store that could no longer open its own file.
+ * raw rollup read's p99 at 845–988 ms, and once a store that could no longer open its own file.
  *
  * A store of its own built from this checkout's launcher, with a heap of 256 MiB and a page cache
  * of 96 MB (the stack's store: 768 MiB and 256 MB). 100,000 order-shaped documents written in
