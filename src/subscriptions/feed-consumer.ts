@@ -1,4 +1,5 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { withRetry } from '../infra/retry';
 import type { Logger } from '../logger';
 import type { FeedPositions } from './feed-cursor';
 import type { CanonicalEvent } from '../events/canonical-event';
@@ -87,7 +88,10 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
   async function discover(): Promise<boolean> {
     const candidates = [...wanted].filter((topic) => !delivered.has(topic));
     if (candidates.length === 0) return false;
-    const existing = new Set(await options.admin.listTopics());
+    // A topic created a moment ago may have no partition leader yet (NOT_LEADER_FOR_PARTITION):
+    // a transient failure here is retried, not a failed start of the whole process.
+    const admin = <T>(what: string, work: () => Promise<T>) => withRetry(what, work, { logger: log });
+    const existing = new Set(await admin('listing the topics', () => options.admin.listTopics()));
     let added = false;
     for (const topic of candidates) {
       if (!existing.has(topic)) {
@@ -95,7 +99,7 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
         missing.add(topic);
         continue;
       }
-      const offsets = await options.admin.fetchTopicOffsets(topic);
+      const offsets = await admin(`reading the offsets of ${topic}`, () => options.admin.fetchTopicOffsets(topic));
       const fromStart = missing.has(topic);
       const positions = new Map(offsets.map((o) => [o.partition, Number(fromStart ? o.low : o.high)]));
       delivered.set(topic, positions);
