@@ -19,7 +19,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createProgress } from '../infra/stack/progress';
-import { stackUp } from '../infra/stack/stack';
+import { stackServices, stackUp } from '../infra/stack/stack';
+import { stackJit } from '../infra/stack/stack-config';
 import { config, fmt, machine, percentile, ROOT } from './support/bench-common';
 import { readBenchArgs } from './support/bench-args';
 
@@ -36,10 +37,17 @@ const { values: cli } = readBenchArgs({
     long: { type: 'flag', help: 'every scenario at its full size' },
     only: { type: 'list', default: SCENARIO_NAMES, choices: SCENARIO_NAMES, help: 'the scenarios run' },
     skip: { type: 'list', default: [], choices: SCENARIO_NAMES, help: 'scenarios left out' },
+    jit: {
+      type: 'string',
+      default: 'full',
+      help: "the compilers of the local stack's JVMs (store, Kafka, Connect): full (C1 + C2, how the sink connector runs in production) or c1 (the tests' quick start); JVMs running others are restarted first",
+    },
   },
 });
 const LONG = cli.long;
 const RUNS = cli.runs;
+/** Checked like the stack's own setting: `c1` or `full`, anything else refused. */
+const JIT = stackJit({ CANONQL_STACK_JIT: cli.jit });
 const SCENARIOS = {
   ingest: {
     script: 'ingest-throughput.ts',
@@ -344,7 +352,7 @@ function summarize(runs: readonly Row[][]): string[][] {
 }
 
 /** The runs of the last `npm run bench`, their rows made again from the results summary.json keeps. */
-function storedRuns(): { startedAt: Date; done: ReturnType<typeof runOnce>[] } {
+function storedRuns(): { startedAt: Date; done: ReturnType<typeof runOnce>[]; jvms: string } {
   const stored = read('summary');
   if (!stored?.runs) throw new Error('bench-results/summary.json holds no runs: run `npm run bench` first');
   const done = (stored.runs as Json[]).map((run) => ({
@@ -352,18 +360,33 @@ function storedRuns(): { startedAt: Date; done: ReturnType<typeof runOnce>[] } {
     results: run.results as Record<string, unknown>,
     rows: Object.entries(run.results as Record<string, Json>).flatMap(([scenario, r]) => (r ? rowsOf(scenario as Scenario, r) : [])),
   }));
-  return { startedAt: new Date(stored.startedAt), done };
+  return { startedAt: new Date(stored.startedAt), done, jvms: typeof stored.jvms === 'string' ? stored.jvms : 'JVMs of the stack: not recorded' };
+}
+
+/** The compilers the local stack's JVMs run, as they were started; for the summary's machine line. */
+function jvmsOfStack(): string {
+  if (!config.usesLocalStack) return "JVMs: the servers named by the environment's settings (not the local stack)";
+  const running = stackServices().flatMap((service) => {
+    const jit = service.jit?.();
+    return jit ? [`${service.name} ${jit === 'full' ? 'C1 + C2' : 'C1 only'}`] : [];
+  });
+  return `JVMs of the stack (serial collector): ${running.join(', ')}`;
 }
 
 async function main() {
   const fromStore = cli['summary-only'] ? storedRuns() : null;
-  if (!fromStore && config.usesLocalStack) await stackUp(createProgress());
+  if (!fromStore && config.usesLocalStack) {
+    // The scenarios' own processes inherit it: their stack checks then find the JVMs as asked.
+    process.env.CANONQL_STACK_JIT = JIT;
+    await stackUp(createProgress());
+  }
   const startedAt = fromStore?.startedAt ?? new Date();
   const done = fromStore?.done ?? Array.from({ length: RUNS }, (_, i) => runOnce(i + 1));
   const scenarioRuns = done.flatMap((d) => d.scenarioRuns);
   const failed = scenarioRuns.filter((r) => r.exitCode !== 0);
 
   const m = machine();
+  const jvms = fromStore?.jvms ?? jvmsOfStack();
   const description = `${m.cpus} cores (${m.cpuModel}), ${fmt(m.totalMemMiB / 1024, 1)} GiB memory, node ${m.node}, ${os.type()} ${os.release()}`;
   const runsText = done.length === 1 ? 'one run' : `the median of ${done.length} runs, each run's figure in brackets`;
   const table = [
@@ -387,6 +410,7 @@ async function main() {
         startedAt: startedAt.toISOString(),
         long: LONG,
         machine: { ...m, os: `${os.type()} ${os.release()}` },
+        jvms,
         runs: done.map((d, i) => ({ run: i + 1, scenarios: d.scenarioRuns, rows: d.rows, results: d.results })),
       },
       null,
@@ -398,7 +422,7 @@ async function main() {
     [
       `# canonql benchmarks, ${startedAt.toISOString()}`,
       '',
-      `Machine: ${description}. Sizes: ${LONG ? '--long' : 'default'}. Every figure is ${runsText}; every ratio is canonql over a baseline measured in the same run, on the same local stack, and the verdict reads the median against the target.`,
+      `Machine: ${description}. ${jvms}. Sizes: ${LONG ? '--long' : 'default'}. Every figure is ${runsText}; every ratio is canonql over a baseline measured in the same run, on the same local stack, and the verdict reads the median against the target.`,
       '',
       table,
       '',

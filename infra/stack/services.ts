@@ -11,7 +11,7 @@ import { ensureLocalTls, TLS_LISTENERS, tlsListenerProperties, tlsListenersReady
 import { postgresFiles, preparePostgresFiles } from './postgres-files';
 import { AppError, ErrorCode } from '../../src/errors';
 import { isAlive, readPid, run, spawnDetached, stopPid, tailFile, waitUntil } from './processes';
-import { JVM_FLAGS, PORTS, STORE_FLAGS, type StackPaths } from './stack-config';
+import { jvmFlags, PORTS, STORE_FLAGS, type StackJit, type StackPaths } from './stack-config';
 
 /**
  * The four servers of the local stack. Each knows how to start itself (idempotently), how to tell
@@ -33,6 +33,8 @@ export interface StackService {
    * out of heap, while its wire protocol still answers `ping`). `stack up` restarts such a server.
    */
   broken?(): Promise<string | null>;
+  /** A JVM's compilers as it was started (null: not running, or not a JVM): `stack up` restarts one that differs from CANONQL_STACK_JIT. */
+  jit?(): StackJit | null;
   waitReady(timeoutMs: number): Promise<void>;
   stop(): Promise<string>;
 }
@@ -86,6 +88,14 @@ function base(paths: StackPaths, name: StackService['name']) {
   return {
     pid: () => livePid(paths.pidFile(name)),
     alive: () => livePid(paths.pidFile(name)) !== null,
+  };
+}
+
+/** The compilers a running JVM of the stack was started with (see jvmFlags). */
+function jitOf(pid: () => number | null): () => StackJit | null {
+  return () => {
+    const running = pid();
+    return running === null ? null : startedWith(running, '-XX:TieredStopAtLevel=1') ? 'c1' : 'full';
   };
 }
 
@@ -286,6 +296,7 @@ export function mongoService(paths: StackPaths): StackService {
     port: PORTS.mongoPort,
     logFile: paths.logFile('mongo'),
     pid,
+    jit: jitOf(pid),
     async start() {
       if (pid() !== null) return false;
       const dataDir = paths.dataDir('mongo');
@@ -295,7 +306,7 @@ export function mongoService(paths: StackPaths): StackService {
         [
           '-Xms64m',
           '-Xmx768m',
-          ...JVM_FLAGS,
+          ...jvmFlags(),
           ...STORE_FLAGS,
           '-cp',
           `${paths.mongoServerClasses}${path.delimiter}${path.join(paths.mongoServerLibs, '*')}`,
@@ -361,6 +372,7 @@ export function kafkaService(paths: StackPaths): StackService {
     port: PORTS.kafkaPort,
     logFile: paths.logFile('kafka'),
     pid,
+    jit: jitOf(pid),
     async start() {
       const properties = [
         'process.roles=broker,controller',
@@ -408,7 +420,7 @@ export function kafkaService(paths: StackPaths): StackService {
       }
       spawnDetached(
         'java',
-        ['-Xms256m', '-Xmx768m', ...JVM_FLAGS, '-cp', classpath, `-Dlog4j2.configurationFile=${paths.log4jConfig}`, 'kafka.Kafka', propsFile],
+        ['-Xms256m', '-Xmx768m', ...jvmFlags(), '-cp', classpath, `-Dlog4j2.configurationFile=${paths.log4jConfig}`, 'kafka.Kafka', propsFile],
         { name: 'kafka', pidFile: paths.pidFile('kafka'), logFile: paths.logFile('kafka') },
       );
       return !restarted;
@@ -472,7 +484,7 @@ export function startConnectWorker(paths: StackPaths, propsFile: string, options
     [
       '-Xms128m',
       '-Xmx768m',
-      ...JVM_FLAGS,
+      ...jvmFlags(),
       '-cp',
       path.join(paths.kafkaLibs, '*'),
       `-Dlog4j2.configurationFile=${paths.log4jConfig}`,
@@ -493,6 +505,7 @@ export function connectService(paths: StackPaths): StackService {
     port: PORTS.connectPort,
     logFile: paths.logFile('connect'),
     pid,
+    jit: jitOf(pid),
     async start() {
       const dataDir = paths.dataDir('connect');
       const properties = connectWorkerProperties(paths, { brokers: `${HOST}:${PORTS.kafkaPort}`, url, offsetsFile: path.join(dataDir, 'offsets.dat') });

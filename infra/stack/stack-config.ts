@@ -71,8 +71,24 @@ export function stackPaths(env: NodeJS.ProcessEnv = process.env): StackPaths {
 
 export const PORTS = LOCAL_STACK;
 
-/** Small, test-friendly JVM settings: the whole stack has to fit beside the tests on 2 cores. */
-export const JVM_FLAGS = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true'];
+/** The JIT compilers the stack's JVMs run: `c1` (quick start, no optimising compiler) or `full` (C1 then C2). */
+export type StackJit = 'c1' | 'full';
+export const STACK_JITS: readonly StackJit[] = ['c1', 'full'];
+
+/** `CANONQL_STACK_JIT`, default `c1`; anything else is an error naming the accepted values. */
+export function stackJit(env: NodeJS.ProcessEnv = process.env): StackJit {
+  const value = env.CANONQL_STACK_JIT?.trim() || 'c1';
+  if (!(STACK_JITS as readonly string[]).includes(value)) throw new Error(`CANONQL_STACK_JIT="${value}" is not one of ${STACK_JITS.join(', ')}`);
+  return value as StackJit;
+}
+
+/**
+ * The store's, Kafka's and Connect's JVM settings: the serial collector (the whole stack has to fit
+ * beside the tests on 2 cores) and the compilers `CANONQL_STACK_JIT` names (docs/local-stack.md).
+ */
+export function jvmFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return ['-XX:+UseSerialGC', ...(stackJit(env) === 'c1' ? ['-XX:TieredStopAtLevel=1'] : []), '-Djava.awt.headless=true'];
+}
 
 /**
  * The store launcher's own settings: stored documents in its compact form rather than Java

@@ -5,7 +5,7 @@ import { removeExternalPostgresFiles } from './postgres-files';
 import { residentMiB, tailFile } from './processes';
 import { createProgress, type Progress } from './progress';
 import { connectService, kafkaService, mariadbService, mongoService, postgresService, type StackService } from './services';
-import { stackPaths, type StackPaths } from './stack-config';
+import { stackJit, stackPaths, type StackPaths } from './stack-config';
 
 /** The local stack as a whole: install what is missing, start what is not running, report. */
 
@@ -34,12 +34,18 @@ export async function stackUp(progress: Progress = createProgress(), paths: Stac
   await installMongoServer(paths, progress);
 
   const [postgres, mariadb, mongo, kafka, connect] = stackServices(paths);
+  const jit = stackJit();
   const started: string[] = [];
   const alreadyRunning: string[] = [];
   const startOne = async (service: StackService) => {
     const broken = service.broken ? await service.broken() : null;
+    const runningJit = service.jit?.() ?? null;
     if (broken !== null) {
       progress.info(`${service.name} runs but ${broken}: restarting it`);
+      await progress.step(`stop ${service.name}`, () => service.stop());
+    } else if (runningJit !== null && runningJit !== jit) {
+      // Its data stays; only the JVM's compilers change (a benchmark asks for `full`, the tests run `c1`).
+      progress.info(`${service.name} runs with the ${runningJit} JIT, CANONQL_STACK_JIT asks for ${jit}: restarting it`);
       await progress.step(`stop ${service.name}`, () => service.stop());
     }
     const didStart = await progress.step(`start ${service.description} on port ${service.port}`, () => service.start());
