@@ -110,9 +110,11 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
     await payload.commitOffsetsIfNecessary({
       topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
     });
-    await payload.heartbeat();
     // Outcomes count once the batch is durable and committed: a counter never runs ahead of
-    // what a restart would find.
+    // what a restart would find, and every committed record is counted by the member that
+    // committed it. No heartbeat of ours follows the commit: kafkajs sends one after every batch,
+    // and one refused by a rebalance under way (another member joining) would fail a batch
+    // already committed, whose records no member would then count.
     for (const result of results) options.stats.count(result.outcome);
     options.stats.batchDone();
     options.metrics?.batchCommitted(batch.topic, results, Date.now());

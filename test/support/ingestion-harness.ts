@@ -1,9 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import pino from 'pino';
 import type { Db, MongoClient } from 'mongodb';
 import { loadCanonicalSchemas } from '../../src/catalog/canonical-schemas';
 import { createIngestion, type Ingestion } from '../../src/ingestion/ingestion-service';
 import { compileForPipeline } from '../../src/ingestion/pipeline-spec';
+import { createIngestionConsumer, type IngestionConsumer, type IngestionConsumerOptions } from '../../src/ingestion/ingestion-consumer';
+import { createIngestionStats } from '../../src/ingestion/ingestion-stats';
 import type { MappingSpec } from '../../src/mapping/mapping-spec';
 import { testKafka, testMongo, uniqueName } from './test-env';
 import { waitFor } from './wait-for';
@@ -89,4 +92,28 @@ export async function startIngestionHarness(specs: readonly MappingSpec[]): Prom
     },
   };
   return harness;
+}
+
+/**
+ * The ingestion consumer over a stand-in pipeline (what the test wants each batch to do): the real
+ * consumer group, commits and counters against the real broker, with no publishing and no dead
+ * letters.
+ */
+export function consumerOverPipeline(
+  options: Pick<IngestionConsumerOptions, 'kafka' | 'groupId' | 'pipeline'> &
+    Partial<Pick<IngestionConsumerOptions, 'stats' | 'sessionTimeoutMs' | 'retryPolicy'>> & { readonly topic: string },
+): IngestionConsumer {
+  return createIngestionConsumer({
+    kafka: options.kafka,
+    groupId: options.groupId,
+    topics: [options.topic],
+    fromBeginning: true,
+    pipeline: options.pipeline,
+    publisher: { publish: async () => ({ oversized: [] }) },
+    deadLetters: { send: async () => undefined } as never,
+    stats: options.stats ?? createIngestionStats(),
+    logger: pino({ level: 'silent' }),
+    sessionTimeoutMs: options.sessionTimeoutMs ?? 6000,
+    ...(options.retryPolicy ? { retryPolicy: options.retryPolicy } : {}),
+  });
 }

@@ -1,8 +1,6 @@
-import pino from 'pino';
 import type { RawRecord } from '../../../src/ingestion/debezium/decode-record';
-import { createIngestionConsumer } from '../../../src/ingestion/ingestion-consumer';
-import { createIngestionStats } from '../../../src/ingestion/ingestion-stats';
 import type { Pipeline } from '../../../src/ingestion/pipeline';
+import { consumerOverPipeline } from '../../support/ingestion-harness';
 import { createLeftovers, testKafka, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 
@@ -29,18 +27,7 @@ describe('record headers', () => {
         return records.map(() => ({ outcome: 'skipped' as const }));
       },
     };
-    const consumer = createIngestionConsumer({
-      kafka,
-      groupId: uniqueName('headers-group'),
-      topics: [topic],
-      fromBeginning: true,
-      pipeline,
-      publisher: { publish: async () => ({ oversized: [] }) },
-      deadLetters: { send: async () => undefined } as never,
-      stats: createIngestionStats(),
-      logger: pino({ level: 'silent' }),
-      sessionTimeoutMs: 6000,
-    });
+    const consumer = consumerOverPipeline({ kafka, groupId: uniqueName('headers-group'), topic, pipeline });
     leftovers.add(() => consumer.stop());
     await consumer.start();
     await waitFor('the record consumed', () => seen.length > 0, { timeoutMs: 60_000 });

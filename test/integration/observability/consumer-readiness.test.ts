@@ -1,10 +1,9 @@
-import pino from 'pino';
 import { AppError, ErrorCode } from '../../../src/errors';
-import { createIngestionConsumer, type IngestionConsumer } from '../../../src/ingestion/ingestion-consumer';
-import { createIngestionStats } from '../../../src/ingestion/ingestion-stats';
+import type { IngestionConsumer } from '../../../src/ingestion/ingestion-consumer';
 import type { Pipeline, RecordResult } from '../../../src/ingestion/pipeline';
 import { consumerReadiness, readinessReport } from '../../../src/observability/readiness';
 import { produce } from '../../support/debezium-messages';
+import { consumerOverPipeline } from '../../support/ingestion-harness';
 import { createLeftovers, testKafka, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 
@@ -31,17 +30,11 @@ describe('ingestion consumer health and commits', () => {
   }
 
   function start(pipeline: Pipeline, groupId: string, topic: string): IngestionConsumer {
-    const consumer = createIngestionConsumer({
+    const consumer = consumerOverPipeline({
       kafka,
       groupId,
-      topics: [topic],
-      fromBeginning: true,
+      topic,
       pipeline,
-      publisher: { publish: async () => ({ oversized: [] }) },
-      deadLetters: { send: async () => undefined } as never,
-      stats: createIngestionStats(),
-      logger: pino({ level: 'silent' }),
-      sessionTimeoutMs: 6000,
       retryPolicy: { attempts: 2, initialDelayMs: 50, maxDelayMs: 100, factor: 2 },
     });
     leftovers.add(() => consumer.stop());
