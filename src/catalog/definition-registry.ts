@@ -68,6 +68,13 @@ interface VersionDoc {
   body: unknown;
   origin: 'file' | 'api';
   registeredAt: Date;
+  /**
+   * Registered by a seed that activates it next; removed once the pointer has moved (by that seed,
+   * or by any activation, deactivation or rollback of the id since). A start stopped between the
+   * two writes leaves it, and the next seed finishes the activation instead of taking the version
+   * for one an admin left inactive.
+   */
+  activating?: true;
 }
 
 interface ActiveDoc {
@@ -134,7 +141,64 @@ export function createDefinitionRegistry<T>(db: Db, options: DefinitionKindOptio
       const updated = await pointers.updateOne({ _id: pointerId(id), version: from }, { $set: { version: to, history } });
       if (updated.matchedCount === 0) throw conflict(id, from, 'changed concurrently');
     }
+    // The pointer has moved: a seed's pending activation of this id is done or overruled.
+    await versions.updateMany({ kind, id, activating: true }, { $unset: { activating: '' } });
     await bumpCatalogRevision(db);
+  }
+
+  /** Stores a new version (inactive), `activating` when a seed activates it next. */
+  async function registerVersion(input: unknown, origin: 'file' | 'api', activating: boolean): Promise<DefinitionVersion<T>> {
+    const value = check(input);
+    const id = options.idOf(value);
+    const version = options.versionOf(value);
+    const existing = await versions.findOne({ _id: versionId(id, version) });
+    if (existing) {
+      if (deepEqual(existing.body, value)) return toVersion(existing, await activeVersionOf(id));
+      throw new AppError(
+        ErrorCode.CONFLICT,
+        `${kind} "${id}" version ${version} is already registered with a different body; register version ${await nextVersion(id)} instead`,
+        { details: { id, version } },
+      );
+    }
+    const doc: VersionDoc = {
+      _id: versionId(id, version),
+      kind,
+      id,
+      version,
+      body: value,
+      origin,
+      registeredAt: new Date(),
+      ...(activating ? { activating: true as const } : {}),
+    };
+    try {
+      await versions.insertOne(doc);
+    } catch (error) {
+      if ((error as { code?: number }).code === 11000) {
+        // Registered concurrently (e.g. two processes seeding the same file): fine if identical.
+        const raced = await versions.findOne({ _id: versionId(id, version) });
+        if (raced && deepEqual(raced.body, value)) return toVersion(raced, await activeVersionOf(id));
+        throw new AppError(ErrorCode.CONFLICT, `${kind} "${id}" version ${version} was registered concurrently with a different body`);
+      }
+      throw error;
+    }
+    await bumpCatalogRevision(db);
+    return toVersion(doc, await activeVersionOf(id));
+  }
+
+  /** A seed's activation of a file version: only over an older active version (or none). */
+  async function activateSeeded(id: string, version: number): Promise<void> {
+    const active = await activeVersionOf(id);
+    if (active === null || active < version) {
+      try {
+        await movePointer(id, active, version, 'activate');
+        return;
+      } catch (error) {
+        // Another process seeding the same files moved it first; fine if it got this far.
+        const now = await activeVersionOf(id);
+        if (!(error instanceof AppError && error.code === ErrorCode.CONFLICT && now !== null && now >= version)) throw error;
+      }
+    }
+    await versions.updateOne({ _id: versionId(id, version) }, { $unset: { activating: '' } });
   }
 
   function conflict(id: string, expected: number | null, found: number | null | string): AppError {
@@ -149,33 +213,8 @@ export function createDefinitionRegistry<T>(db: Db, options: DefinitionKindOptio
       const result = options.validate(input);
       return result.ok ? [] : result.problems;
     },
-    async register(input, origin = 'api') {
-      const value = check(input);
-      const id = options.idOf(value);
-      const version = options.versionOf(value);
-      const existing = await versions.findOne({ _id: versionId(id, version) });
-      if (existing) {
-        if (deepEqual(existing.body, value)) return toVersion(existing, await activeVersionOf(id));
-        throw new AppError(
-          ErrorCode.CONFLICT,
-          `${kind} "${id}" version ${version} is already registered with a different body; register version ${await nextVersion(id)} instead`,
-          { details: { id, version } },
-        );
-      }
-      const doc: VersionDoc = { _id: versionId(id, version), kind, id, version, body: value, origin, registeredAt: new Date() };
-      try {
-        await versions.insertOne(doc);
-      } catch (error) {
-        if ((error as { code?: number }).code === 11000) {
-          // Registered concurrently (e.g. two processes seeding the same file): fine if identical.
-          const raced = await versions.findOne({ _id: versionId(id, version) });
-          if (raced && deepEqual(raced.body, value)) return toVersion(raced, await activeVersionOf(id));
-          throw new AppError(ErrorCode.CONFLICT, `${kind} "${id}" version ${version} was registered concurrently with a different body`);
-        }
-        throw error;
-      }
-      await bumpCatalogRevision(db);
-      return toVersion(doc, await activeVersionOf(id));
+    register(input, origin = 'api') {
+      return registerVersion(input, origin, false);
     },
 
     async seed(inputs) {
@@ -184,19 +223,16 @@ export function createDefinitionRegistry<T>(db: Db, options: DefinitionKindOptio
         const id = options.idOf(value);
         const version = options.versionOf(value);
         const known = await versions.findOne({ _id: versionId(id, version) });
-        if (known && deepEqual(known.body, value)) continue;
-        // A file edited without a version bump is a conflict, reported like an API registration.
-        await registry.register(value, 'file');
-        const active = await activeVersionOf(id);
-        if (active === null || active < version) {
-          try {
-            await movePointer(id, active, version, 'activate');
-          } catch (error) {
-            // Another process seeding the same files moved it first; fine if it got this far.
-            const now = await activeVersionOf(id);
-            if (!(error instanceof AppError && error.code === ErrorCode.CONFLICT && now !== null && now >= version)) throw error;
-          }
+        if (known && deepEqual(known.body, value)) {
+          // Seen before: left as an admin left it, unless a start registered it and stopped before activating it.
+          if (known.activating) await activateSeeded(id, version);
+          continue;
         }
+        // A file edited without a version bump is a conflict, reported like an API registration.
+        const active = await activeVersionOf(id);
+        const activating = active === null || active < version;
+        await registerVersion(value, 'file', activating);
+        if (activating) await activateSeeded(id, version);
       }
     },
 

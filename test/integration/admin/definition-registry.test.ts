@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Db, MongoClient } from 'mongodb';
 import { readCatalogRevision } from '../../../src/catalog/catalog-revision';
+import { DEFINITION_ACTIVE_COLLECTION } from '../../../src/catalog/definition-registry';
 import { createSpecRegistry, type SpecRegistry } from '../../../src/catalog/spec-registry';
 import { isAppError } from '../../../src/errors';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
@@ -115,6 +116,44 @@ describe('definition registry (mapping specs)', () => {
     expect((await registry.active()).map((v) => v.version)).toEqual([3]);
     // A file edited without a version bump is reported, not silently applied.
     expect(await codeOf(registry.seed([spec(3, { description: 'edited in place' })]))).toBe('CONFLICT');
+  });
+
+  it('finishes on the next start the activation a start stopped before', async () => {
+    // The first start registers version 1 and stops before the pointer is written (a crash
+    // between the two writes: here, the pointer's write fails once).
+    let failPointer = true;
+    const crashing = new Proxy(db, {
+      get(target, prop, receiver) {
+        if (prop !== 'collection') return Reflect.get(target, prop, receiver);
+        return (name: string) => {
+          const collection = target.collection(name);
+          if (name !== DEFINITION_ACTIVE_COLLECTION) return collection;
+          return new Proxy(collection, {
+            get(c, key, r) {
+              if (key === 'insertOne' && failPointer) {
+                return async () => {
+                  failPointer = false;
+                  throw new Error('the process stopped here');
+                };
+              }
+              const member = Reflect.get(c, key, r) as unknown;
+              return typeof member === 'function' ? member.bind(c) : member;
+            },
+          });
+        };
+      },
+    });
+    expect(await codeOf(createSpecRegistry(crashing, () => ORDER_SCHEMA).seed([spec(1)]))).toBe('Error: the process stopped here');
+    expect(await registry.active()).toEqual([]);
+    expect(await registry.list()).toHaveLength(1);
+    // The next start finds the version registered, not active, and activates it as the first meant to.
+    await createSpecRegistry(db, () => ORDER_SCHEMA).seed([spec(1)]);
+    expect((await registry.active()).map((v) => [v.version, v.origin])).toEqual([[1, 'file']]);
+    expect((await registry.history('orders')).map((h) => [h.action, h.version])).toEqual([['activate', 1]]);
+    // Settled: an admin's deactivation after that is kept by the start after.
+    await registry.deactivate('orders');
+    await createSpecRegistry(db, () => ORDER_SCHEMA).seed([spec(1)]);
+    expect(await registry.active()).toEqual([]);
   });
 
   it('lets two processes seed the same files at once', async () => {
