@@ -13,7 +13,9 @@
  * them; each system's final state is compared with the source's final state, key by key.
  *
  *   npm run bench:ingest -- [--events 30000] [--keys 5000] [--rounds 2] [--correctness-events 10000]
- *                           [--systems baseline,sink,canonql] [--long]   (--long: 100,000 events, 10,000 keys)
+ *                           [--systems baseline,sink,canonql] [--canonql-processes N] [--long]
+ *                           (--long: 100,000 events, 10,000 keys; --canonql-processes: canonql as N
+ *                           instances of one consumer group, each a process of its own)
  *
  * Every system's time runs from the moment it starts (consumer group join / connector creation
  * included) until the last event is in the store: for the peer, until one end marker per
@@ -39,6 +41,7 @@ import {
   oid,
   orderIngestion,
   sleep,
+  startChild,
   totalOutcomes,
   uniqueName,
   waitUntil,
@@ -57,6 +60,11 @@ const { values: args } = readBenchArgs({
     rounds: { type: 'number', default: 2, help: 'rounds, rotating which system goes first' },
     'correctness-events': { type: 'number', help: 'changes of the redelivered, reordered stream (default 10000; 30000 with --long)' },
     systems: { type: 'list', default: ['baseline', 'sink', 'canonql'], choices: ['baseline', 'sink', 'canonql'], help: 'systems measured' },
+    'canonql-processes': {
+      type: 'number',
+      default: 1,
+      help: "canonql instances in one consumer group, each a process of its own sharing the topic's partitions (default 1: in this process)",
+    },
     long: { type: 'flag', help: 'the full sizes' },
   },
 });
@@ -66,6 +74,7 @@ const KEYS = args.keys ?? (LONG ? 10_000 : 5_000);
 const ROUNDS = args.rounds;
 const CORRECTNESS_EVENTS = args['correctness-events'] ?? (LONG ? 30_000 : 10_000);
 const SYSTEMS = args.systems as SystemName[];
+const CANONQL_PROCESSES = args['canonql-processes'];
 const PARTITIONS = 4;
 const TIMEOUT_MS = 30 * 60_000;
 type SystemName = 'baseline' | 'sink' | 'canonql';
@@ -234,6 +243,7 @@ async function runBaseline(topic: string, mongo: MongoClient, total: number): Pr
 }
 
 async function runCanonql(topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
+  if (CANONQL_PROCESSES > 1) return runCanonqlProcesses(topic, mongo, total);
   const db = mongo.db(uniqueName('bench_ingest_canonql'));
   const topicPrefix = `${uniqueName('bench.canonical')}.`;
   const deadLetterTopic = uniqueName('bench.dlq');
@@ -253,6 +263,56 @@ async function runCanonql(topic: string, mongo: MongoClient, total: number): Pro
   await deleteTopics(kafka, [`${topicPrefix}order`, deadLetterTopic]);
   if (outcomes['dead-lettered'] > 0) throw new Error(`benchmark events were dead-lettered: ${JSON.stringify(outcomes)}`);
   return { system: 'canonql', eventsPerSecond: total / seconds, seconds, db };
+}
+
+/**
+ * canonql as CANONQL_PROCESSES instances of one consumer group, each in a process of its own
+ * (bench/support/ingestion-process.ts). The clock starts when every process has loaded its code
+ * and is told to start, as the in-process run's starts at `start()`; it stops when the outcomes of
+ * all of them add up to the stream. CPU per event is the processes' own, added up.
+ */
+async function runCanonqlProcesses(topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
+  const db = mongo.db(uniqueName('bench_ingest_canonql'));
+  const topicPrefix = `${uniqueName('bench.canonical')}.`;
+  const deadLetterTopic = uniqueName('bench.dlq');
+  const env = {
+    BENCH_INGEST_TOPIC: topic,
+    BENCH_INGEST_DB: db.databaseName,
+    BENCH_INGEST_GROUP: uniqueName('bench-ingest'),
+    BENCH_INGEST_TOPIC_PREFIX: topicPrefix,
+    BENCH_INGEST_DLQ: deadLetterTopic,
+    BENCH_INGEST_PARTITIONS: String(PARTITIONS),
+  };
+  const children = Array.from({ length: CANONQL_PROCESSES }, () => startChild('ingestion-process.ts', env));
+  type Count = { outcomes: number; deadLettered: number; cpuSeconds: number };
+  const counts = () => Promise.all(children.map((child) => child.call<Count>({ cmd: 'count' })));
+  let seconds: number;
+  let cpuSeconds: number;
+  let deadLettered: number;
+  try {
+    await Promise.all(children.map((child) => child.next('ready')));
+    const before = await counts();
+    const started = Date.now();
+    await Promise.all(children.map((child) => child.call({ cmd: 'start' })));
+    let last = before;
+    await waitUntil(
+      `${total} canonql outcomes in ${CANONQL_PROCESSES} processes`,
+      async () => {
+        last = await counts();
+        return last.reduce((n, c) => n + c.outcomes, 0) >= total;
+      },
+      TIMEOUT_MS,
+      20,
+    );
+    seconds = (Date.now() - started) / 1000;
+    cpuSeconds = last.reduce((n, c, i) => n + c.cpuSeconds - before[i]!.cpuSeconds, 0);
+    deadLettered = last.reduce((n, c) => n + c.deadLettered, 0);
+  } finally {
+    await Promise.all(children.map((child) => child.stop()));
+  }
+  await deleteTopics(kafka, [`${topicPrefix}order`, deadLetterTopic]);
+  if (deadLettered > 0) throw new Error(`benchmark events were dead-lettered: ${deadLettered}`);
+  return { system: 'canonql', eventsPerSecond: total / seconds, seconds, db, processCpuUsPerEvent: (cpuSeconds * 1e6) / total };
 }
 
 async function runSink(worker: SinkWorker, topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
@@ -343,7 +403,9 @@ async function runSystem(system: SystemName, worker: SinkWorker | null, topic: s
         : await runSink(worker!, topic, mongo, total);
   const cpu = process.cpuUsage(cpuBefore);
   const storeCpuUsPerEvent = STORE_PID ? (processCpuUs(STORE_PID) - storeBefore) / total : undefined;
-  return { ...run, processCpuUsPerEvent: (cpu.user + cpu.system) / total, ...(storeCpuUsPerEvent === undefined ? {} : { storeCpuUsPerEvent }) };
+  // canonql in processes of its own reports theirs; this process only polled them.
+  const processCpuUsPerEvent = run.processCpuUsPerEvent ?? (cpu.user + cpu.system) / total;
+  return { ...run, processCpuUsPerEvent, ...(storeCpuUsPerEvent === undefined ? {} : { storeCpuUsPerEvent }) };
 }
 
 async function main() {
@@ -412,7 +474,7 @@ async function main() {
     const labels: Record<SystemName, string> = {
       baseline: 'baseline: kafkajs + JSON.parse + unordered bulk upsert',
       sink: `peer: MongoDB Kafka sink connector ${worker?.pluginVersion ?? ''} (Debezium MongoDB CDC handler, ${PARTITIONS} tasks)`,
-      canonql: 'canonql ingestion (decode, map, validate, guarded upsert, event log, publish, commit)',
+      canonql: `canonql ingestion (decode, map, validate, guarded upsert, event log, publish, commit)${CANONQL_PROCESSES > 1 ? `, ${CANONQL_PROCESSES} processes in one group` : ''}`,
     };
     const baselineRate = SYSTEMS.includes('baseline') ? best('baseline') : NaN;
     const sinkRate = SYSTEMS.includes('sink') ? best('sink') : NaN;
@@ -446,6 +508,7 @@ async function main() {
         correctnessChanges: truth.length,
         correctnessDeliveries: delivered.length,
         systems: SYSTEMS,
+        canonqlProcesses: CANONQL_PROCESSES,
         long: LONG,
       },
       sink: worker

@@ -95,6 +95,8 @@ interface IngestionOptions {
   canonicalPartitions?: number;
   /** Decodes registry-encoded topics (src/ingestion/registry/registry-decoder.ts). */
   decoder?: BatchDecoder;
+  /** The consumer group (default: one of its own): instances given the same share the topic's partitions. */
+  groupId?: string;
 }
 
 /** The real ingestion role (as src/app.ts builds it) for the seed order spec, re-pointed at `topic`. */
@@ -111,7 +113,7 @@ export function specIngestion(specFile: string, options: IngestionOptions): Inge
     db: options.db,
     specs: [compileForPipeline({ ...spec, source: { ...spec.source, topic: options.topic } })],
     validate: (subject, doc) => schemas.get(subject)?.validate(doc) ?? [],
-    groupId: uniqueName('bench-ingest'),
+    groupId: options.groupId ?? uniqueName('bench-ingest'),
     deadLetterTopic: options.deadLetterTopic,
     canonicalPartitions: options.canonicalPartitions ?? 3,
     canonicalTopicPrefix: options.topicPrefix,

@@ -73,7 +73,7 @@ export const PORTS = LOCAL_STACK;
 
 /** The JIT compilers the stack's JVMs run: `c1` (quick start, no optimising compiler) or `full` (C1 then C2). */
 export type StackJit = 'c1' | 'full';
-export const STACK_JITS: readonly StackJit[] = ['c1', 'full'];
+const STACK_JITS: readonly StackJit[] = ['c1', 'full'];
 
 /** `CANONQL_STACK_JIT`, default `c1`; anything else is an error naming the accepted values. */
 export function stackJit(env: NodeJS.ProcessEnv = process.env): StackJit {

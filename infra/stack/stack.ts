@@ -34,7 +34,8 @@ export async function stackUp(progress: Progress = createProgress(), paths: Stac
   await installMongoServer(paths, progress);
 
   const [postgres, mariadb, mongo, kafka, connect] = stackServices(paths);
-  const jit = stackJit();
+  // Only an explicit setting restarts a running JVM: unset, a stack is taken as it runs.
+  const jit = process.env.CANONQL_STACK_JIT?.trim() ? stackJit() : null;
   const started: string[] = [];
   const alreadyRunning: string[] = [];
   const startOne = async (service: StackService) => {
@@ -43,7 +44,7 @@ export async function stackUp(progress: Progress = createProgress(), paths: Stac
     if (broken !== null) {
       progress.info(`${service.name} runs but ${broken}: restarting it`);
       await progress.step(`stop ${service.name}`, () => service.stop());
-    } else if (runningJit !== null && runningJit !== jit) {
+    } else if (jit !== null && runningJit !== null && runningJit !== jit) {
       // Its data stays; only the JVM's compilers change (a benchmark asks for `full`, the tests run `c1`).
       progress.info(`${service.name} runs with the ${runningJit} JIT, CANONQL_STACK_JIT asks for ${jit}: restarting it`);
       await progress.step(`stop ${service.name}`, () => service.stop());

@@ -1,0 +1,21 @@
+import { jvmFlags, stackJit } from '../../../infra/stack/stack-config';
+
+describe("the compilers of the local stack's JVMs (CANONQL_STACK_JIT)", () => {
+  it('runs C1 only by default: the quick start the tests want', () => {
+    expect(stackJit({})).toBe('c1');
+    expect(stackJit({ CANONQL_STACK_JIT: ' ' })).toBe('c1');
+    expect(jvmFlags({})).toEqual(['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Djava.awt.headless=true']);
+  });
+
+  it('runs C1 and C2 with full: the flag that stops tiered compilation at C1 goes, the collector stays', () => {
+    expect(stackJit({ CANONQL_STACK_JIT: 'full' })).toBe('full');
+    const flags = jvmFlags({ CANONQL_STACK_JIT: 'full' });
+    expect(flags).toContain('-XX:+UseSerialGC');
+    expect(flags.some((flag) => flag.startsWith('-XX:TieredStopAtLevel'))).toBe(false);
+  });
+
+  it('refuses any other value, naming the accepted ones, rather than starting the stack some other way', () => {
+    expect(() => stackJit({ CANONQL_STACK_JIT: 'C2' })).toThrow('CANONQL_STACK_JIT="C2" is not one of c1, full');
+    expect(() => jvmFlags({ CANONQL_STACK_JIT: 'server' })).toThrow(/not one of c1, full/);
+  });
+});
