@@ -103,7 +103,8 @@ export async function createReliabilityWorld(name: string, options: WorldOptions
     ]);
   }
   const rawLog = new Map<number, ({ key: string; version: number } | undefined)[]>();
-  const sampler = createOffsetSampler({ kafka, db, subject: 'order', groupId, rawTopic, rawLog });
+  const sends = { started: 0, finished: 0 };
+  const sampler = createOffsetSampler({ kafka, db, subject: 'order', groupId, rawTopic, rawLog, sends: () => ({ ...sends }) });
   const processes: ServiceProcess[] = [];
   let producer: Producer | null = null;
   let produced = 0;
@@ -128,16 +129,21 @@ export async function createReliabilityWorld(name: string, options: WorldOptions
         await producer.connect();
       }
       const changes = Array.from({ length: count }, (_, i) => changeOf(produced + i));
-      const metadata = await producer.send({
-        topic: rawTopic,
-        acks: -1,
-        messages: changes.map((c) => ({ ...c.message, partition: c.k % options.partitions })),
-      });
-      for (const meta of metadata) {
-        const list = rawLog.get(meta.partition) ?? [];
-        rawLog.set(meta.partition, list);
-        let offset = Number(meta.baseOffset);
-        for (const c of changes) if (c.k % options.partitions === meta.partition) list[offset++] = { key: oid(c.k), version: c.v };
+      sends.started += 1;
+      try {
+        const metadata = await producer.send({
+          topic: rawTopic,
+          acks: -1,
+          messages: changes.map((c) => ({ ...c.message, partition: c.k % options.partitions })),
+        });
+        for (const meta of metadata) {
+          const list = rawLog.get(meta.partition) ?? [];
+          rawLog.set(meta.partition, list);
+          let offset = Number(meta.baseOffset);
+          for (const c of changes) if (c.k % options.partitions === meta.partition) list[offset++] = { key: oid(c.k), version: c.v };
+        }
+      } finally {
+        sends.finished += 1;
       }
       for (const c of changes) {
         model.set(oid(c.k), { version: c.v, data: c.data });
