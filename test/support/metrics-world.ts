@@ -7,6 +7,7 @@ import { computeFromState } from '../../src/metrics/backfill';
 import { validateMetricDefinition } from '../../src/metrics/metric-definition';
 import { BUCKET_SUMMARY_PROJECTION, BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION, type EntityChange, type RollupStore } from '../../src/metrics/rollup-store';
 import { BASE_MS, bruteKeyOf } from '../unit/metrics/metric-model';
+import { withCollection } from './intercepted-db';
 import type { ReliabilityWorld } from './reliability-harness';
 import { freePort } from './resuming-subscriber';
 import type { ServiceProcess } from './service-process';
@@ -92,13 +93,7 @@ export function observedCollection(db: Db, name: string): { db: Db; reads: Filte
         return Reflect.get(real, property, receiver);
       },
     });
-  const proxy = new Proxy(db, {
-    get(real, property, receiver) {
-      if (property !== 'collection') return Reflect.get(real, property, receiver);
-      return (named: string) => (named === name ? observed(real.collection(named)) : real.collection(named));
-    },
-  });
-  return { db: proxy, reads, writes };
+  return { db: withCollection(db, name, observed), reads, writes };
 }
 
 export function compiledMetric(definition: unknown): CompiledMetric {

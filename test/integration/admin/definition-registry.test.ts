@@ -5,6 +5,7 @@ import { readCatalogRevision } from '../../../src/catalog/catalog-revision';
 import { DEFINITION_ACTIVE_COLLECTION } from '../../../src/catalog/definition-registry';
 import { createSpecRegistry, type SpecRegistry } from '../../../src/catalog/spec-registry';
 import { isAppError } from '../../../src/errors';
+import { interceptMethod } from '../../support/intercepted-db';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
 
 const ORDER_SCHEMA = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'schema', 'canonical', 'order.schema.json'), 'utf8')) as Record<
@@ -122,26 +123,10 @@ describe('definition registry (mapping specs)', () => {
     // The first start registers version 1 and stops before the pointer is written (a crash
     // between the two writes: here, the pointer's write fails once).
     let failPointer = true;
-    const crashing = new Proxy(db, {
-      get(target, prop, receiver) {
-        if (prop !== 'collection') return Reflect.get(target, prop, receiver);
-        return (name: string) => {
-          const collection = target.collection(name);
-          if (name !== DEFINITION_ACTIVE_COLLECTION) return collection;
-          return new Proxy(collection, {
-            get(c, key, r) {
-              if (key === 'insertOne' && failPointer) {
-                return async () => {
-                  failPointer = false;
-                  throw new Error('the process stopped here');
-                };
-              }
-              const member = Reflect.get(c, key, r) as unknown;
-              return typeof member === 'function' ? member.bind(c) : member;
-            },
-          });
-        };
-      },
+    const crashing = interceptMethod(db, DEFINITION_ACTIVE_COLLECTION, 'insertOne', (own) => async (...args: unknown[]) => {
+      if (!failPointer) return own(...args);
+      failPointer = false;
+      throw new Error('the process stopped here');
     });
     expect(await codeOf(createSpecRegistry(crashing, () => ORDER_SCHEMA).seed([spec(1)]))).toBe('Error: the process stopped here');
     expect(await registry.active()).toEqual([]);

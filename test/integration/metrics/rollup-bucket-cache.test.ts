@@ -1,6 +1,7 @@
 import type { AnyBulkWriteOperation, Db } from 'mongodb';
 import { BUCKETS_COLLECTION, createRollupStore, membersOf, type BucketDoc } from '../../../src/metrics/rollup-store';
 import { compiledMetric, entityChange, observedCollection, oneLineOrder, storedBucketSummaries } from '../../support/metrics-world';
+import { interceptMethod } from '../../support/intercepted-db';
 import { databasePerTest } from '../../support/test-env';
 import { bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
 
@@ -67,24 +68,10 @@ describe("rollup store: buckets written from the store's copy of them (real stor
 
   it('a bucket write that fails: the copy it changed is dropped, so the next write reads the bucket and carries nothing of the failed one', async () => {
     let failNext = false;
-    const failing = new Proxy(db(), {
-      get(real, property, receiver) {
-        if (property !== 'collection') return Reflect.get(real, property, receiver);
-        return (name: string) => {
-          const collection = real.collection(name);
-          if (name !== BUCKETS_COLLECTION) return collection;
-          return new Proxy(collection, {
-            get(target, key, targetReceiver) {
-              if (key !== 'bulkWrite') return Reflect.get(target, key, targetReceiver);
-              return (ops: AnyBulkWriteOperation[], options: object) => {
-                if (!failNext) return target.bulkWrite(ops, options);
-                failNext = false;
-                return Promise.reject(new Error('connection reset (test)'));
-              };
-            },
-          });
-        };
-      },
+    const failing = interceptMethod(db(), BUCKETS_COLLECTION, 'bulkWrite', (own) => (ops: AnyBulkWriteOperation[], options: object) => {
+      if (!failNext) return own(ops, options);
+      failNext = false;
+      return Promise.reject(new Error('connection reset (test)'));
     });
     const store = createRollupStore(failing);
     await store.apply(metric, [change('p1', 1, order('1.00')), change('p2', 1, order('2.00'))]);

@@ -7,6 +7,7 @@ import {
   type EntityChange,
   type StoredContribution,
 } from '../../../src/metrics/rollup-store';
+import { interceptMethod } from '../../support/intercepted-db';
 import { compiledMetric, storedBucketSummaries } from '../../support/metrics-world';
 import { databasePerTest } from '../../support/test-env';
 import { BASE_MS, bruteForce, PROPERTY_DEFINITION } from '../../unit/metrics/metric-model';
@@ -205,23 +206,9 @@ describe('rollup store: a batch intent, with a crash at every step of the write 
   it('a batch of a live process: its intent is written ahead of its contributions and removed once its buckets are written', async () => {
     const store = createRollupStore(db());
     let seen: { intent: boolean; ops: number } | undefined;
-    const watched = new Proxy(db(), {
-      get(real, property, receiver) {
-        if (property !== 'collection') return Reflect.get(real, property, receiver);
-        return (name: string) => {
-          const collection = real.collection(name);
-          if (name !== CONTRIBUTIONS_COLLECTION) return collection;
-          return new Proxy(collection, {
-            get(target, key, r) {
-              if (key !== 'bulkWrite') return Reflect.get(target, key, r);
-              return (ops: AnyBulkWriteOperation[], options: { ordered?: boolean }) => {
-                seen = { intent: isIntentWrite(ops) && options.ordered === true, ops: ops.length };
-                return target.bulkWrite(ops, options);
-              };
-            },
-          });
-        };
-      },
+    const watched = interceptMethod(db(), CONTRIBUTIONS_COLLECTION, 'bulkWrite', (own) => (ops: AnyBulkWriteOperation[], options: { ordered?: boolean }) => {
+      seen = { intent: isIntentWrite(ops) && options.ordered === true, ops: ops.length };
+      return own(ops, options);
     });
     const live = createRollupStore(watched);
     await store.apply(metric, first);
