@@ -242,39 +242,61 @@ async function runBaseline(topic: string, mongo: MongoClient, total: number): Pr
   return { system: 'baseline', eventsPerSecond: total / seconds, seconds, db };
 }
 
+/** Where canonql's run ingests into, and what a run of it reports. */
+interface CanonqlTarget {
+  readonly topic: string;
+  readonly db: Db;
+  readonly topicPrefix: string;
+  readonly deadLetterTopic: string;
+}
+interface CanonqlTimed {
+  readonly seconds: number;
+  readonly deadLettered: number;
+  /** CPU of processes of its own, when it ran in them (this process only polled them). */
+  readonly cpuSeconds?: number;
+}
+
 async function runCanonql(topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
-  if (CANONQL_PROCESSES > 1) return runCanonqlProcesses(topic, mongo, total);
-  const db = mongo.db(uniqueName('bench_ingest_canonql'));
-  const topicPrefix = `${uniqueName('bench.canonical')}.`;
-  const deadLetterTopic = uniqueName('bench.dlq');
+  const target: CanonqlTarget = {
+    topic,
+    db: mongo.db(uniqueName('bench_ingest_canonql')),
+    topicPrefix: `${uniqueName('bench.canonical')}.`,
+    deadLetterTopic: uniqueName('bench.dlq'),
+  };
+  const timed = CANONQL_PROCESSES > 1 ? await canonqlInProcesses(target, total) : await canonqlHere(target, total);
+  await deleteTopics(kafka, [`${target.topicPrefix}order`, target.deadLetterTopic]);
+  if (timed.deadLettered > 0) throw new Error(`benchmark events were dead-lettered: ${timed.deadLettered}`);
+  return {
+    system: 'canonql',
+    eventsPerSecond: total / timed.seconds,
+    seconds: timed.seconds,
+    db: target.db,
+    ...(timed.cpuSeconds === undefined ? {} : { processCpuUsPerEvent: (timed.cpuSeconds * 1e6) / total }),
+  };
+}
+
+/** canonql's ingestion in this process. */
+async function canonqlHere({ topic, db, topicPrefix, deadLetterTopic }: CanonqlTarget, total: number): Promise<CanonqlTimed> {
   const ingestion = orderIngestion({ kafka, db, topic, topicPrefix, deadLetterTopic, canonicalPartitions: PARTITIONS });
   const started = Date.now();
   await ingestion.start();
-  let seconds: number;
   try {
     await waitUntil(`${total} canonql outcomes`, () => totalOutcomes(ingestion) >= total, TIMEOUT_MS, 20);
     // Done when the last outcome is committed, as the others are done when their last write is
     // stored: leaving the group and closing the producer afterwards (about 0.2 s) is not ingestion.
-    seconds = (Date.now() - started) / 1000;
+    return { seconds: (Date.now() - started) / 1000, deadLettered: ingestion.stats.outcomes['dead-lettered'] };
   } finally {
     await ingestion.stop();
   }
-  const outcomes = { ...ingestion.stats.outcomes };
-  await deleteTopics(kafka, [`${topicPrefix}order`, deadLetterTopic]);
-  if (outcomes['dead-lettered'] > 0) throw new Error(`benchmark events were dead-lettered: ${JSON.stringify(outcomes)}`);
-  return { system: 'canonql', eventsPerSecond: total / seconds, seconds, db };
 }
 
 /**
  * canonql as CANONQL_PROCESSES instances of one consumer group, each in a process of its own
  * (bench/support/ingestion-process.ts). The clock starts when every process has loaded its code
  * and is told to start, as the in-process run's starts at `start()`; it stops when the outcomes of
- * all of them add up to the stream. CPU per event is the processes' own, added up.
+ * all of them add up to the stream. CPU is the processes' own, added up.
  */
-async function runCanonqlProcesses(topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
-  const db = mongo.db(uniqueName('bench_ingest_canonql'));
-  const topicPrefix = `${uniqueName('bench.canonical')}.`;
-  const deadLetterTopic = uniqueName('bench.dlq');
+async function canonqlInProcesses({ topic, db, topicPrefix, deadLetterTopic }: CanonqlTarget, total: number): Promise<CanonqlTimed> {
   const env = {
     BENCH_INGEST_TOPIC: topic,
     BENCH_INGEST_DB: db.databaseName,
@@ -286,9 +308,7 @@ async function runCanonqlProcesses(topic: string, mongo: MongoClient, total: num
   const children = Array.from({ length: CANONQL_PROCESSES }, () => startChild('ingestion-process.ts', env));
   type Count = { outcomes: number; deadLettered: number; cpuSeconds: number };
   const counts = () => Promise.all(children.map((child) => child.call<Count>({ cmd: 'count' })));
-  let seconds: number;
-  let cpuSeconds: number;
-  let deadLettered: number;
+  const sum = (list: readonly Count[], of: (c: Count, i: number) => number) => list.reduce((n, c, i) => n + of(c, i), 0);
   try {
     await Promise.all(children.map((child) => child.next('ready')));
     const before = await counts();
@@ -299,20 +319,19 @@ async function runCanonqlProcesses(topic: string, mongo: MongoClient, total: num
       `${total} canonql outcomes in ${CANONQL_PROCESSES} processes`,
       async () => {
         last = await counts();
-        return last.reduce((n, c) => n + c.outcomes, 0) >= total;
+        return sum(last, (c) => c.outcomes) >= total;
       },
       TIMEOUT_MS,
       20,
     );
-    seconds = (Date.now() - started) / 1000;
-    cpuSeconds = last.reduce((n, c, i) => n + c.cpuSeconds - before[i]!.cpuSeconds, 0);
-    deadLettered = last.reduce((n, c) => n + c.deadLettered, 0);
+    return {
+      seconds: (Date.now() - started) / 1000,
+      deadLettered: sum(last, (c) => c.deadLettered),
+      cpuSeconds: sum(last, (c, i) => c.cpuSeconds - before[i]!.cpuSeconds),
+    };
   } finally {
     await Promise.all(children.map((child) => child.stop()));
   }
-  await deleteTopics(kafka, [`${topicPrefix}order`, deadLetterTopic]);
-  if (deadLettered > 0) throw new Error(`benchmark events were dead-lettered: ${deadLettered}`);
-  return { system: 'canonql', eventsPerSecond: total / seconds, seconds, db, processCpuUsPerEvent: (cpuSeconds * 1e6) / total };
 }
 
 async function runSink(worker: SinkWorker, topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {

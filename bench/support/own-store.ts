@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
-import { STORE_FLAGS, stackPaths } from '../../infra/stack/stack-config';
+import { jvmFlags, STORE_FLAGS, stackPaths } from '../../infra/stack/stack-config';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -85,7 +85,7 @@ export async function startOwnStore(classes: string, options: { dataFile?: strin
   const port = await freePort();
   const dir = options.dataFile ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-own-store-'));
   const uri = `mongodb://127.0.0.1:${port}/?directConnection=true`;
-  const flags = ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', ...(options.extraFlags ?? [])];
+  const flags = [...jvmFlags(), ...(options.extraFlags ?? [])];
   const child = startStore(flags, classes, port, options.dataFile ?? path.join(dir!, 'bench.mv'));
   try {
     await waitForPing(uri, performance.now(), child);

@@ -75,11 +75,17 @@ export const PORTS = LOCAL_STACK;
 export type StackJit = 'c1' | 'full';
 const STACK_JITS: readonly StackJit[] = ['c1', 'full'];
 
-/** `CANONQL_STACK_JIT`, default `c1`; anything else is an error naming the accepted values. */
-export function stackJit(env: NodeJS.ProcessEnv = process.env): StackJit {
-  const value = env.CANONQL_STACK_JIT?.trim() || 'c1';
+/** `CANONQL_STACK_JIT` when set (null when not); anything else than c1 or full is an error naming them. */
+export function requestedStackJit(env: NodeJS.ProcessEnv = process.env): StackJit | null {
+  const value = env.CANONQL_STACK_JIT?.trim();
+  if (!value) return null;
   if (!(STACK_JITS as readonly string[]).includes(value)) throw new Error(`CANONQL_STACK_JIT="${value}" is not one of ${STACK_JITS.join(', ')}`);
   return value as StackJit;
+}
+
+/** The compilers a JVM of the stack starts with: `CANONQL_STACK_JIT`, default `c1`. */
+export function stackJit(env: NodeJS.ProcessEnv = process.env): StackJit {
+  return requestedStackJit(env) ?? 'c1';
 }
 
 /**

@@ -5,7 +5,7 @@ import { removeExternalPostgresFiles } from './postgres-files';
 import { residentMiB, tailFile } from './processes';
 import { createProgress, type Progress } from './progress';
 import { connectService, kafkaService, mariadbService, mongoService, postgresService, type StackService } from './services';
-import { stackJit, stackPaths, type StackPaths } from './stack-config';
+import { requestedStackJit, stackPaths, type StackPaths } from './stack-config';
 
 /** The local stack as a whole: install what is missing, start what is not running, report. */
 
@@ -35,7 +35,7 @@ export async function stackUp(progress: Progress = createProgress(), paths: Stac
 
   const [postgres, mariadb, mongo, kafka, connect] = stackServices(paths);
   // Only an explicit setting restarts a running JVM: unset, a stack is taken as it runs.
-  const jit = process.env.CANONQL_STACK_JIT?.trim() ? stackJit() : null;
+  const jit = requestedStackJit();
   const started: string[] = [];
   const alreadyRunning: string[] = [];
   const startOne = async (service: StackService) => {

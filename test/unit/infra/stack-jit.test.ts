@@ -1,4 +1,4 @@
-import { jvmFlags, stackJit } from '../../../infra/stack/stack-config';
+import { jvmFlags, requestedStackJit, stackJit } from '../../../infra/stack/stack-config';
 
 describe("the compilers of the local stack's JVMs (CANONQL_STACK_JIT)", () => {
   it('runs C1 only by default: the quick start the tests want', () => {
@@ -12,6 +12,13 @@ describe("the compilers of the local stack's JVMs (CANONQL_STACK_JIT)", () => {
     const flags = jvmFlags({ CANONQL_STACK_JIT: 'full' });
     expect(flags).toContain('-XX:+UseSerialGC');
     expect(flags.some((flag) => flag.startsWith('-XX:TieredStopAtLevel'))).toBe(false);
+  });
+
+  it('is requested only when set: unset, a running stack is taken as it is', () => {
+    expect(requestedStackJit({})).toBeNull();
+    expect(requestedStackJit({ CANONQL_STACK_JIT: ' ' })).toBeNull();
+    expect(requestedStackJit({ CANONQL_STACK_JIT: 'c1' })).toBe('c1');
+    expect(requestedStackJit({ CANONQL_STACK_JIT: 'full' })).toBe('full');
   });
 
   it('refuses any other value, naming the accepted ones, rather than starting the stack some other way', () => {
