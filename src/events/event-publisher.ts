@@ -144,12 +144,16 @@ interface Sized {
   readonly bytes: number;
 }
 
-function messageOf(event: CanonicalEvent, schemaIdOf?: EventSchemaIds): Message {
-  const json = JSON.stringify(event);
+/**
+ * The event's record, its value encoded once: as bytes, kafkajs writes it as it is and its size is
+ * the buffer's length (a string value would be measured, then encoded again by the producer).
+ */
+function messageOf(event: CanonicalEvent, schemaIdOf?: EventSchemaIds): Message & { readonly value: Buffer } {
+  const json = Buffer.from(JSON.stringify(event));
   const schemaId = schemaIdOf?.(event.subject) ?? null;
   return {
     key: event.key,
-    value: schemaId === null ? json : writeWireFormat(schemaId, Buffer.from(json)),
+    value: schemaId === null ? json : writeWireFormat(schemaId, json),
     headers: { 'canonql-event-id': event.id, 'canonql-op': event.op },
   };
 }
@@ -161,7 +165,6 @@ function messageOf(event: CanonicalEvent, schemaIdOf?: EventSchemaIds): Message 
 function sizeOf(event: CanonicalEvent, schemaIdOf?: EventSchemaIds): Sized {
   const message = messageOf(event, schemaIdOf);
   const headers = Object.entries(message.headers ?? {}).reduce((n, [name, value]) => n + Buffer.byteLength(name) + Buffer.byteLength(String(value)) + 10, 0);
-  const bytes =
-    Buffer.byteLength(String(message.key)) + (Buffer.isBuffer(message.value) ? message.value.length : Buffer.byteLength(String(message.value))) + headers + 30;
+  const bytes = Buffer.byteLength(String(message.key)) + message.value.length + headers + 30;
   return { event, message, bytes };
 }

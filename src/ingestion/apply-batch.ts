@@ -53,7 +53,7 @@ export async function applyBatch(deps: ApplyDeps, intents: readonly ChangeIntent
   const conflicted: EntityPlan[] = [];
   const bySubject = new Map<string, EntityPlan[]>();
   for (const entity of entities.values()) {
-    if (entity.written) bySubject.set(entity.subject, [...(bySubject.get(entity.subject) ?? []), entity]);
+    if (entity.written) appendTo(bySubject, entity.subject, entity);
   }
   for (const [subject, list] of bySubject) {
     const writes: EntityWrite[] = list.map((e) => ({ key: e.key, expectedVersion: e.expectedVersion, next: e.next }));
@@ -149,7 +149,7 @@ async function refreshDoubtful(deps: ApplyDeps, plan: BatchPlan, start: EntityCa
   });
   const doubtful = new Map<string, string[]>();
   for (const [ck, entity] of plan.entities) {
-    if (cached.has(ck) && entity.indices.some((i) => notWritten.has(i))) doubtful.set(entity.subject, [...(doubtful.get(entity.subject) ?? []), entity.key]);
+    if (cached.has(ck) && entity.indices.some((i) => notWritten.has(i))) appendTo(doubtful, entity.subject, entity.key);
   }
   let differed = false;
   for (const [subject, keys] of doubtful) {
@@ -194,4 +194,11 @@ async function readStates(deps: ApplyDeps, intents: readonly ChangeIntent[]): Pr
     for (const key of toRead) states.set(cacheKeyOf(subject, key), found.get(key) ?? null);
   }
   return { states, cached };
+}
+
+/** Appends in place: copying a subject's list per entity made a batch of n entities cost O(n²). */
+function appendTo<T>(lists: Map<string, T[]>, subject: string, item: T): void {
+  const list = lists.get(subject);
+  if (list) list.push(item);
+  else lists.set(subject, [item]);
 }

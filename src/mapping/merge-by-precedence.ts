@@ -37,14 +37,16 @@ export type SourceChange =
  * - There are no shadow copies: when the owner removes a field, a lower-precedence source's value
  *   reappears only when that source writes it again.
  *
- * Pure: returns a new entity, the input is not modified.
+ * Pure: returns a new entity, the input is not modified. The result shares with `current` and with
+ * `change` every object it does not change (states and events are never modified once built):
+ * only the containers on the path of a write or a removal are copied, not the whole entity.
  */
 export function mergeByPrecedence(
   current: ClaimedEntity | null,
   source: PrecedenceSource,
   change: SourceChange,
 ): ClaimedEntity & { readonly ignored: string[] } {
-  const data = structuredClone(current?.data ?? {});
+  const data: Record<string, unknown> = { ...(current?.data ?? {}) };
   const claims: Record<string, FieldClaim> = { ...(current?.claims ?? {}) };
   const ignored: string[] = [];
   const roots = source.fieldRoots;
@@ -70,7 +72,9 @@ export function mergeByPrecedence(
       ignored.push(path);
       continue;
     }
-    compiledPath(path).set()(data, structuredClone(value));
+    const compiled = compiledPath(path);
+    ownContainers(data, compiled.segments);
+    compiled.set()(data, value);
     claims[root] = { spec: source.id, precedence };
   }
   for (const path of removals) {
@@ -80,7 +84,9 @@ export function mergeByPrecedence(
       ignored.push(path);
       continue;
     }
-    removePath(data, compiledPath(path));
+    const compiled = compiledPath(path);
+    ownContainers(data, compiled.segments);
+    removePath(data, compiled);
     if (path === root) delete claims[root];
   }
   return { data, claims, ignored };
@@ -130,6 +136,28 @@ function segmentsOf(path: string): readonly PathSegment[] {
   const parsed = parseFieldPath(path);
   if (!parsed.ok) throw new Error(`not a field path: ${parsed.problem}`);
   return parsed.segments;
+}
+
+/**
+ * Replaces each object or array on the way to a path's last segment with a shallow copy of it,
+ * so a write or removal there changes no object that `data` shares with the entity it was copied
+ * from (`data` itself is already a copy). Stops where the path leaves the existing containers:
+ * whatever the setter creates from there on is new.
+ */
+function ownContainers(data: Record<string, unknown>, segments: readonly PathSegment[]): void {
+  let node: Record<string, unknown> | unknown[] = data;
+  for (let i = 0; i < segments.length - 1; i += 1) {
+    const segment = segments[i]!;
+    let slot: string | number;
+    if (segment.kind === 'name' && !Array.isArray(node) && Object.hasOwn(node, segment.name)) slot = segment.name;
+    else if (segment.kind === 'index' && Array.isArray(node)) slot = segment.index;
+    else return;
+    const child: unknown = (node as Record<string | number, unknown>)[slot];
+    if (child === null || typeof child !== 'object') return;
+    const copy: Record<string, unknown> | unknown[] = Array.isArray(child) ? child.slice() : { ...(child as Record<string, unknown>) };
+    (node as Record<string | number, unknown>)[slot] = copy;
+    node = copy;
+  }
 }
 
 /** Removes a member; an array element becomes null (as MongoDB's $unset does), keeping indices. */

@@ -61,6 +61,33 @@ describe('mergeByPrecedence (several sources, one subject)', () => {
     expect(entity).toEqual(copy);
   });
 
+  it('copies only what it changes: nested writes, array positions and removals leave the merged-into entity and the change as they were', () => {
+    // Frozen all the way down: any write into an object the result shares with its inputs throws.
+    const deepFreeze = <T>(value: T): T => {
+      if (value !== null && typeof value === 'object') {
+        for (const item of Object.values(value)) deepFreeze(item);
+        Object.freeze(value);
+      }
+      return value;
+    };
+    const lines = compile([
+      { src: '$.items[*].sku', dst: '$.line_items[*].sku', precedence: 5 },
+      { src: '$.phone', dst: '$.contact.phone', precedence: 5 },
+      { src: '$.fax', dst: '$.contact.fax', precedence: 5 },
+    ]);
+    const change = deepFreeze(full(lines.map({ items: [{ sku: 'a' }, { sku: 'b' }], phone: '1', fax: '9' })));
+    const entity = deepFreeze(mergeByPrecedence(null, lines, change));
+    expect(entity.data).toEqual({ line_items: [{ sku: 'a' }, { sku: 'b' }], contact: { phone: '1', fax: '9' } });
+
+    const partial = mergeByPrecedence(entity, lines, { kind: 'partial', set: { 'line_items.1.sku': 'B', 'contact.phone': '2' }, unset: ['contact.fax'] });
+    expect(partial.data).toEqual({ line_items: [{ sku: 'a' }, { sku: 'B' }], contact: { phone: '2' } });
+    const removed = mergeByPrecedence(entity, lines, { kind: 'partial', set: {}, unset: ['line_items.0'] });
+    expect(removed.data).toEqual({ line_items: [null, { sku: 'b' }], contact: { phone: '1', fax: '9' } });
+    // What no write touched is shared, not copied.
+    expect(removed.data.contact).toBe(entity.data.contact);
+    expect(entity.data).toEqual({ line_items: [{ sku: 'a' }, { sku: 'b' }], contact: { phone: '1', fax: '9' } });
+  });
+
   it('looks up the precedence of dotted and array paths by their field root', () => {
     const lines = compile([
       { src: '$.items[*].sku', dst: '$.line_items[*].sku', precedence: 5 },
