@@ -24,6 +24,8 @@
  * KAFKA_BROKERS. BENCH_CPU_PROF_DIR=<dir>: a CPU profile of this process during each canonql run
  * only (canonql's ingestion runs here, beside the other systems' clients), written there as
  * `ingest-canonql-<time>.cpuprofile` (sampled every 1,000 µs or BENCH_CPU_PROF_INTERVAL_US).
+ * CANONQL_INGEST_FETCH_MAX_BYTES (default 4 MiB) sets the bytes per partition and batch of both
+ * canonql's ingestion and the raw baseline; the peer runs with Kafka Connect's consumer defaults.
  */
 import { EJSON } from 'bson';
 import type { Message } from 'kafkajs';
@@ -209,7 +211,8 @@ interface SystemRun {
 async function runBaseline(topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
   const db = mongo.db(uniqueName('bench_ingest_baseline'));
   const collection = db.collection<{ _id: string }>('orders');
-  const consumer = kafka.consumer({ groupId: uniqueName('bench-baseline'), maxBytesPerPartition: 1024 * 1024, maxWaitTimeInMs: 100 });
+  // The same fetch size per partition as canonql's ingestion (CANONQL_INGEST_FETCH_MAX_BYTES): batch size alone must not tell the two apart.
+  const consumer = kafka.consumer({ groupId: uniqueName('bench-baseline'), maxBytesPerPartition: config.ingest.fetchMaxBytes, maxWaitTimeInMs: 100 });
   consumer.on(consumer.events.CRASH, (e) => console.error('baseline consumer crashed', e.payload.error));
   const started = Date.now();
   await consumer.connect();

@@ -304,6 +304,7 @@ async function startIngestRole(core: Core): Promise<Ingestion> {
     canonicalTopicPrefix: config.ingest.canonicalTopicPrefix,
     fromBeginning: config.ingest.fromBeginning,
     sessionTimeoutMs: config.ingest.sessionTimeoutMs,
+    fetchMaxBytes: config.ingest.fetchMaxBytes,
     stateCacheEntries: config.ingest.stateCacheEntries,
     decodeLimits: config.ingest.decodeLimits,
     publishMaxBytes: config.ingest.publishMaxBytes,

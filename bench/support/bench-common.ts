@@ -119,6 +119,7 @@ export function specIngestion(specFile: string, options: IngestionOptions): Inge
     canonicalTopicPrefix: options.topicPrefix,
     fromBeginning: true,
     stateCacheEntries: config.ingest.stateCacheEntries,
+    fetchMaxBytes: config.ingest.fetchMaxBytes,
     logger: pino({ level: process.env.BENCH_LOG_LEVEL ?? 'warn' }),
     ...(options.decoder ? { decoder: options.decoder } : {}),
   });

@@ -52,6 +52,8 @@ export interface IngestionConsumerOptions {
   readonly stats: IngestionStats;
   readonly logger: Logger;
   readonly sessionTimeoutMs?: number;
+  /** Raw bytes a batch takes from one partition; default DEFAULT_FETCH_MAX_BYTES. */
+  readonly fetchMaxBytes?: number;
   /** Retries of each step of a batch; default DEFAULT_RETRY_POLICY. */
   readonly retryPolicy?: RetryPolicy;
   /** Prometheus counters, moved after each commit (src/observability/). */
@@ -59,6 +61,14 @@ export interface IngestionConsumerOptions {
   /** Called whenever the consumer (re)joins its group: its partitions may have changed. */
   readonly onGroupJoin?: () => void;
 }
+
+/**
+ * 4 MiB of raw records per partition and batch. The store's cost of a batch is a fixed number of
+ * bulk commands (a state read, the event log insert, the state writes), so its cost per change
+ * falls as batches grow; past 4 MiB the benchmark gained little (docs/performance.md), while
+ * memory in flight and the work a crash replays keep growing.
+ */
+export const DEFAULT_FETCH_MAX_BYTES = 4 * 1024 * 1024;
 
 export function createIngestionConsumer(options: IngestionConsumerOptions): IngestionConsumer {
   const log = options.logger.child({ component: 'ingestion' });
@@ -179,8 +189,8 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
   async function run(): Promise<void> {
     const next = options.kafka.consumer({
       groupId: options.groupId,
-      // Bounded batches keep the work lost on a crash, and the memory in flight, small.
-      maxBytesPerPartition: 1024 * 1024,
+      // Bounded batches bound the work a crash replays and the memory in flight (see DEFAULT_FETCH_MAX_BYTES).
+      maxBytesPerPartition: options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES,
       maxWaitTimeInMs: 200,
       sessionTimeout: options.sessionTimeoutMs ?? 10000,
       heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 10000) / 3)),

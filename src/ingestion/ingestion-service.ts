@@ -32,6 +32,8 @@ export interface IngestionOptions {
   readonly canonicalTopicPrefix: string;
   readonly fromBeginning: boolean;
   readonly sessionTimeoutMs?: number;
+  /** Raw bytes a batch takes from one partition (CANONQL_INGEST_FETCH_MAX_BYTES); default DEFAULT_FETCH_MAX_BYTES. */
+  readonly fetchMaxBytes?: number;
   /** Entity states kept after writing them, read instead of the store by the next batch (0: none). */
   readonly stateCacheEntries?: number;
   /** Nesting and size bounds of what is decoded and stored (default: what MongoDB accepts). */
@@ -119,6 +121,7 @@ export function createIngestion(options: IngestionOptions): Ingestion {
       topics: [...bySourceTopic.keys()],
       fromBeginning: options.fromBeginning,
       ...(options.sessionTimeoutMs ? { sessionTimeoutMs: options.sessionTimeoutMs } : {}),
+      ...(options.fetchMaxBytes ? { fetchMaxBytes: options.fetchMaxBytes } : {}),
       ...(states ? { onGroupJoin: () => states.clear() } : {}),
       pipeline,
       publisher: createEventPublisher(producer!, {
