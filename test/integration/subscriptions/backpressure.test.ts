@@ -94,8 +94,14 @@ describe('change feed: slow subscribers and unsubscribing', () => {
     const client = new FeedReader(feed.subscribe('order'));
     await publishEvents(producer, topic, interleavedEvents('order', ['y'], 1, 1));
     const [first] = await client.take(1);
-    await publishEvents(producer, topic, interleavedEvents('order', ['y'], 2, 40));
-    await client.take(39);
+    // 39 more events, taken as they come: the client is live, so publishing them all before
+    // reading would leave up to 39 in its buffer, past the limit of 20 (SUBSCRIBER_TOO_SLOW).
+    const later = interleavedEvents('order', ['y'], 2, 40);
+    for (let i = 0; i < later.length; i += 10) {
+      const chunk = later.slice(i, i + 10);
+      await publishEvents(producer, topic, chunk);
+      await client.take(chunk.length);
+    }
     await client.iterator.return!();
     const resumed = feed.subscribe('order', { after: first!.cursor });
     await expect(resumed.next()).resolves.toMatchObject({ done: false, value: { kind: 'event' } });
