@@ -1,6 +1,7 @@
 import { writeWireFormat } from '../infra/wire-format';
 import type { Message, Producer } from 'kafkajs';
 import { canonicalTopic, type CanonicalEvent } from './canonical-event';
+import { eventJson } from './event-json';
 import { referenceOf } from './event-reference';
 import { isMessageTooLarge, type MessageSizeLimit } from './message-size-limit';
 
@@ -146,10 +147,11 @@ interface Sized {
 
 /**
  * The event's record, its value encoded once: as bytes, kafkajs writes it as it is and its size is
- * the buffer's length (a string value would be measured, then encoded again by the producer).
+ * the buffer's length (a string value would be measured, then encoded again by the producer). The
+ * JSON is the one the event log stored (event-json.ts).
  */
 function messageOf(event: CanonicalEvent, schemaIdOf?: EventSchemaIds): Message & { readonly value: Buffer } {
-  const json = Buffer.from(JSON.stringify(event));
+  const json = Buffer.from(eventJson(event));
   const schemaId = schemaIdOf?.(event.subject) ?? null;
   return {
     key: event.key,

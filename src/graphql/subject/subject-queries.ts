@@ -1,6 +1,5 @@
 import { GraphQLBoolean, GraphQLError, GraphQLID, GraphQLInt, GraphQLNonNull, GraphQLString, type GraphQLFieldConfigMap } from 'graphql';
-import type { CanonicalEvent } from '../../events/canonical-event';
-import type { LoggedEvent } from '../../events/event-log';
+import { eventOfLogged } from '../../events/event-log';
 import type { StoredEntity } from '../../state/entity-store';
 import { decodeOpaqueCursor, encodeOpaqueCursor } from '../../infra/opaque-cursor';
 import { requireSubjectRead } from '../access';
@@ -88,7 +87,7 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         ]);
         const edges = docs.slice(0, first).map((doc) => {
           const cursor = encodeOpaqueCursor({ h: doc.version });
-          return { cursor, node: changePayload(toEvent(doc), cursor) };
+          return { cursor, node: changePayload(eventOfLogged(doc), cursor) };
         });
         return { edges, totalCount, pageInfo: { hasNextPage: docs.length > first, endCursor: edges.at(-1)?.cursor ?? null } };
       },
@@ -127,11 +126,6 @@ function decodeVersionCursor(cursor: string): number {
   return version as number;
 }
 
-function toEvent(doc: LoggedEvent): CanonicalEvent {
-  const { _id, published: _published, ...rest } = doc;
-  return { id: _id, ...rest };
-}
-
 /**
  * The state as of source time `asOf`: the `after` of the last change committed at the source at
  * or before it; null when the entity did not exist yet or was deleted then. Source time, not
@@ -146,9 +140,9 @@ async function stateAsOf(ctx: ApiContext, subject: string, key: string, asOf: st
     .sort({ version: -1 })
     .limit(1)
     .toArray();
-  if (!doc?.after) return null;
-  const event = toEvent(doc);
-  return entityFromEvent(event, event.after!, event.version, false);
+  const event = doc ? eventOfLogged(doc) : null;
+  if (!event?.after) return null;
+  return entityFromEvent(event, event.after, event.version, false);
 }
 
 /**

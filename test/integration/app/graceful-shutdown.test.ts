@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import type { MongoClient } from 'mongodb';
 import WebSocket from 'ws';
-import { EVENT_LOG_COLLECTION } from '../../../src/events/event-log';
+import { EVENT_LOG_COLLECTION, eventOfLogged, type LoggedEvent } from '../../../src/events/event-log';
 import { stateCollectionName } from '../../../src/state/entity-store';
 import { mongoChange, oid, produce } from '../../support/debezium-messages';
 import { specFromFile } from '../../support/ingestion-harness';
@@ -83,7 +83,7 @@ describe('graceful shutdown on SIGTERM', () => {
   it('finishes and commits its batch, closes websockets with 1001, exits 0; a successor applies exactly the rest', async () => {
     const all = [];
     for (let v = 1; v <= VERSIONS; v += 1) for (let k = 0; k < KEYS; k += 1) all.push(change(k, v));
-    const events = mongo.db(database).collection(EVENT_LOG_COLLECTION);
+    const events = mongo.db(database).collection<LoggedEvent>(EVENT_LOG_COLLECTION);
 
     const first = startService(env);
     leftovers.add(() => first.kill('SIGKILL'));
@@ -140,7 +140,7 @@ describe('graceful shutdown on SIGTERM', () => {
     expect(offset).toBeLessThan(all.length);
     expect(appliedBeforeStop).toBe(offset);
     // Nothing pending in the outbox: every logged event's record lies below the committed offset.
-    const sourceOffsets = (await events.find({}).toArray()).map((e) => Number((e as unknown as { source: { offset: string } }).source.offset));
+    const sourceOffsets = (await events.find({}).toArray()).map((doc) => Number(eventOfLogged(doc).source.offset));
     expect(sourceOffsets.filter((o) => o >= offset)).toEqual([]);
 
     // A successor in the same group picks up at that offset and applies the rest, each event once.

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { EVENT_LOG_COLLECTION, eventOfLogged, type LoggedEvent } from '../../../src/events/event-log';
 import { mongoChange } from '../../support/debezium-messages';
 import { compiledMetric, recomputedCounts, startServingWithMetrics, storedCounts } from '../../support/metrics-world';
 import { createReliabilityWorld, expectReliable, oid, type ReliabilityWorld, type WorldChange } from '../../support/reliability-harness';
@@ -117,7 +118,7 @@ describe('reliability: canonical events over the Kafka message size limit', () =
     expect(report.facts.deadLettered).toBe(1);
     expect(report.facts.canonicalMessages).toBeGreaterThanOrEqual(2 * MEDIUM);
     // The updates alone add up to more than the broker's 1 MiB limit, yet all were published.
-    const updates = await world.db.collection<{ op: string; after: unknown; before: unknown }>('canonical_events').find({ op: 'UPDATE' }).toArray();
+    const updates = (await world.db.collection<LoggedEvent>(EVENT_LOG_COLLECTION).find({ op: 'UPDATE' }).toArray()).map(eventOfLogged);
     expect(updates.reduce((n, e) => n + JSON.stringify(e).length, 0)).toBeGreaterThan(2 * 1024 * 1024);
     // The oversized entity's state is in the store, whole.
     const big = await world.db.collection<{ _id: string; data: { line_items: { sku: string }[] } }>('state_order').findOne({ _id: oid(BIG_KEY) });

@@ -1,6 +1,6 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { EVENT_LOG_COLLECTION, type LoggedEvent } from '../../../src/events/event-log';
+import { EVENT_LOG_COLLECTION, eventOfLogged, loggedEventOf, type LoggedEvent } from '../../../src/events/event-log';
 import { startApiHarness, type ApiHarness } from '../../support/api-harness';
 import { DEMO_EMAILS as EMAILS, demoOrderChange, mongoChange, oid, pgChange, produce } from '../../support/debezium-messages';
 import { startIngestionHarness, specFromFile, type IngestionHarness } from '../../support/ingestion-harness';
@@ -146,15 +146,17 @@ describe('GraphQL entity queries over canonical state', () => {
     // the state's version that lost to another writer's (discarded right after) and one whose
     // write has not happened yet. These two stand in for that window.
     const events = ingest.db.collection<LoggedEvent>(EVENT_LOG_COLLECTION);
-    const applied = await events
-      .find({ key: oid(1) })
-      .sort({ version: 1 })
-      .toArray();
+    const applied = (
+      await events
+        .find({ key: oid(1) })
+        .sort({ version: 1 })
+        .toArray()
+    ).map(eventOfLogged);
     const latest = applied.at(-1)!;
     const late = new Date(latest.sourceTsMs! + 1000);
     const unapplied = [
-      { ...latest, _id: `${latest._id}-lost`, after: { ...latest.after, customer: { email: 'lost@x.io' } } },
-      { ...latest, _id: `${latest._id}-in-flight`, version: latest.version + 1, sourceTsMs: late.getTime() },
+      loggedEventOf({ ...latest, id: `${latest.id}-lost`, after: { ...latest.after, customer: { email: 'lost@x.io' } } }),
+      loggedEventOf({ ...latest, id: `${latest.id}-in-flight`, version: latest.version + 1, sourceTsMs: late.getTime() }),
     ];
     await events.insertMany(unapplied);
     try {

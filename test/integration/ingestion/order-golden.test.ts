@@ -1,5 +1,5 @@
 import { canonicalTopic } from '../../../src/events/canonical-event';
-import { EVENT_LOG_COLLECTION } from '../../../src/events/event-log';
+import { EVENT_LOG_COLLECTION, eventOfLogged, type LoggedEvent } from '../../../src/events/event-log';
 import { stateCollectionName } from '../../../src/state/entity-store';
 import { mongoChange, produce, tombstone } from '../../support/debezium-messages';
 import { startIngestionHarness, specFromFile, type IngestionHarness } from '../../support/ingestion-harness';
@@ -90,7 +90,9 @@ describe('order ingestion from MongoDB-connector events (the seed spec)', () => 
   });
 
   it('logs one canonical event per applied change, with before, after and changed fields', async () => {
-    const events = await harness.db.collection(EVENT_LOG_COLLECTION).find({ subject: 'order' }).sort({ key: 1, version: 1 }).toArray();
+    const events = (await harness.db.collection<LoggedEvent>(EVENT_LOG_COLLECTION).find({ subject: 'order' }).sort({ key: 1, version: 1 }).toArray()).map(
+      eventOfLogged,
+    );
     expect(events.map((e) => [e.key, e.version, e.op, e.changedFields])).toEqual([
       [A, 1, 'CREATE', ['created_by', 'currency', 'customer', 'line_items', 'order_id']],
       [A, 2, 'UPDATE', ['line_items']],
