@@ -14,7 +14,7 @@ import { eventJson } from './event-json';
 /**
  * A logged event as stored: the fields the log is queried and sorted by, and the whole event as
  * `json`, the text the publisher sends (event-json.ts). One string instead of the event's tree of
- * fields costs the store about a third less per insert and this process no BSON encoding of
+ * fields costs the store about 30% less per insert and this process no BSON encoding of
  * `before` and `after` (docs/design-notes.md); history reads parse it back.
  */
 export interface LoggedEvent {
