@@ -8,13 +8,13 @@ import java.util.Collection;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.Objects;
 import java.util.Spliterator;
 import java.util.Spliterators;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
@@ -941,12 +941,17 @@ public final class MongoServerMain {
             return StreamSupport.stream(Spliterators.spliteratorUnknownSize(values, Spliterator.ORDERED), false);
         }
 
-        /** The distinct keys, in order, of a filter that is exactly {_id: {$in: [...]}} over strings only; null for any other. */
+        /**
+         * The distinct keys of a filter that is exactly {_id: {$in: [...]}} over strings only, null for
+         * any other; sorted as mongo-java-server's own lookup of a list sorts it (strings by
+         * String.compareTo), so results, and which document an updateOne or deleteOne takes first,
+         * come in the order they did.
+         */
         private static Set<String> stringIdList(Document query) {
             if (query == null || query.size() != 1 || !(query.get("_id") instanceof Document)) return null;
             Document condition = (Document) query.get("_id");
             if (condition.size() != 1 || !(condition.get("$in") instanceof Collection)) return null;
-            Set<String> ids = new LinkedHashSet<>();
+            Set<String> ids = new TreeSet<>();
             for (Object value : (Collection<?>) condition.get("$in")) {
                 if (!(value instanceof String)) return null;
                 ids.add((String) value);
