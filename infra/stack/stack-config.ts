@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EVENT_LOG_COLLECTION } from '../../src/events/event-log';
@@ -83,18 +84,44 @@ export function requestedStackJit(env: NodeJS.ProcessEnv = process.env): StackJi
   return value as StackJit;
 }
 
-/** The compilers a JVM of the stack starts with: `CANONQL_STACK_JIT`, default `c1`. */
-export function stackJit(env: NodeJS.ProcessEnv = process.env): StackJit {
-  return requestedStackJit(env) ?? 'c1';
+/**
+ * The compilers a JVM of the stack starts with: `CANONQL_STACK_JIT` when set, else the setting the
+ * last `stack up` that named one recorded (`recorded`, see recordedStackJit), else `c1`.
+ */
+export function stackJit(env: NodeJS.ProcessEnv = process.env, recorded: StackJit | null = null): StackJit {
+  return requestedStackJit(env) ?? recorded ?? 'c1';
 }
 
 /**
  * The store's, Kafka's and Connect's JVM settings: the serial collector (the whole stack has to fit
- * beside the tests on 2 cores) and the compilers `CANONQL_STACK_JIT` names (docs/local-stack.md).
+ * beside the tests on 2 cores) and the compilers stackJit gives (docs/local-stack.md).
  */
-export function jvmFlags(env: NodeJS.ProcessEnv = process.env): string[] {
-  return ['-XX:+UseSerialGC', ...(stackJit(env) === 'c1' ? ['-XX:TieredStopAtLevel=1'] : []), '-Djava.awt.headless=true'];
+export function jvmFlags(env: NodeJS.ProcessEnv = process.env, recorded: StackJit | null = null): string[] {
+  return ['-XX:+UseSerialGC', ...(stackJit(env, recorded) === 'c1' ? ['-XX:TieredStopAtLevel=1'] : []), '-Djava.awt.headless=true'];
 }
+
+/**
+ * The `CANONQL_STACK_JIT` the last `stack up` that set it asked for, kept in the stack's state
+ * directory, or null. A JVM started later without the variable (a test stopping and starting
+ * Kafka or the store, a plain `stack up`) then runs the same compilers as the rest of the stack,
+ * instead of silently turning a stack on the full JIT back to C1 under a benchmark.
+ */
+export function recordedStackJit(paths: Pick<StackPaths, 'stateDir'>): StackJit | null {
+  try {
+    const value = fs.readFileSync(jitRecordFile(paths), 'utf8').trim();
+    return (STACK_JITS as readonly string[]).includes(value) ? (value as StackJit) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Records the setting a `stack up` was asked for (see recordedStackJit). */
+export function recordStackJit(paths: Pick<StackPaths, 'stateDir'>, jit: StackJit): void {
+  fs.mkdirSync(path.dirname(jitRecordFile(paths)), { recursive: true });
+  fs.writeFileSync(jitRecordFile(paths), `${jit}\n`);
+}
+
+const jitRecordFile = (paths: Pick<StackPaths, 'stateDir'>) => path.join(paths.stateDir, 'run', 'jit');
 
 /**
  * The store launcher's own settings: stored documents in its compact form rather than Java

@@ -5,7 +5,7 @@ import { removeExternalPostgresFiles } from './postgres-files';
 import { residentMiB, tailFile } from './processes';
 import { createProgress, type Progress } from './progress';
 import { connectService, kafkaService, mariadbService, mongoService, postgresService, type StackService } from './services';
-import { requestedStackJit, stackPaths, type StackPaths } from './stack-config';
+import { recordStackJit, requestedStackJit, stackPaths, type StackPaths } from './stack-config';
 
 /** The local stack as a whole: install what is missing, start what is not running, report. */
 
@@ -34,8 +34,10 @@ export async function stackUp(progress: Progress = createProgress(), paths: Stac
   await installMongoServer(paths, progress);
 
   const [postgres, mariadb, mongo, kafka, connect] = stackServices(paths);
-  // Only an explicit setting restarts a running JVM: unset, a stack is taken as it runs.
+  // Only an explicit setting restarts a running JVM: unset, a stack is taken as it runs, and a JVM
+  // it starts gets the setting recorded by the last up that named one.
   const jit = requestedStackJit();
+  if (jit !== null) recordStackJit(paths, jit);
   const started: string[] = [];
   const alreadyRunning: string[] = [];
   const startOne = async (service: StackService) => {
