@@ -1,9 +1,8 @@
 import { isDeepStrictEqual } from 'node:util';
-import type { Db, MongoClient } from 'mongodb';
 import type { CanonicalEvent } from '../../../src/events/canonical-event';
 import { eventJson } from '../../../src/events/event-json';
 import { createEventLog, EVENT_LOG_COLLECTION, type EventLog } from '../../../src/events/event-log';
-import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
+import { databasePerTest } from '../../support/test-env';
 
 /**
  * The event log against the real store: each event stored as the fields the log is queried by
@@ -11,20 +10,13 @@ import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
  * earlier form (the event's own fields) stay readable.
  */
 describe('event log', () => {
-  const leftovers = createLeftovers();
-  let client: MongoClient;
-  let db: Db;
+  const db = databasePerTest('event_log');
   let log: EventLog;
 
-  beforeAll(async () => {
-    client = await testMongo();
-    leftovers.add(() => client.close());
-    db = client.db(uniqueName('event_log'));
-    leftovers.add(() => db.dropDatabase());
-    log = createEventLog(db);
+  beforeEach(async () => {
+    log = createEventLog(db());
     await log.ensureIndexes();
   });
-  afterAll(() => leftovers.dispose());
 
   const event = (n: number, overrides: Partial<CanonicalEvent> = {}): CanonicalEvent => ({
     id: `e${String(n).padStart(4, '0')}`,
@@ -65,7 +57,9 @@ describe('event log', () => {
     const events = Array.from({ length: 5 }, (_, n) => event(n));
     expect((await log.insertMany(events)).size).toBe(0);
 
-    const stored = await db.collection(EVENT_LOG_COLLECTION).findOne({ _id: 'e0003' as never });
+    const stored = await db()
+      .collection(EVENT_LOG_COLLECTION)
+      .findOne({ _id: 'e0003' as never });
     expect(stored).toEqual({
       _id: 'e0003',
       subject: 'order',
@@ -103,10 +97,12 @@ describe('event log', () => {
   it('reads, marks and discards events logged in the earlier form, with their own fields', async () => {
     const { id, ...fields } = event(20, { key: 'earlier' });
     const { id: otherId, ...otherFields } = event(21, { key: 'earlier' });
-    await db.collection(EVENT_LOG_COLLECTION).insertMany([
-      { _id: id as never, ...fields, published: false },
-      { _id: otherId as never, ...otherFields, published: false },
-    ]);
+    await db()
+      .collection(EVENT_LOG_COLLECTION)
+      .insertMany([
+        { _id: id as never, ...fields, published: false },
+        { _id: otherId as never, ...otherFields, published: false },
+      ]);
     expect(isDeepStrictEqual(await log.find(id), { event: { id, ...fields }, published: false })).toBe(true);
     await log.markPublished([id]);
     expect((await log.findMany([id])).get(id)).toEqual({ event: { id, ...fields }, published: true });
