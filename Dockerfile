@@ -2,6 +2,7 @@
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY src ./src
 COPY infra ./infra

@@ -44,6 +44,7 @@ import {
   orderIngestion,
   sleep,
   startChild,
+  type Child,
   totalOutcomes,
   uniqueName,
   waitUntil,
@@ -295,28 +296,21 @@ async function canonqlHere({ topic, db, topicPrefix, deadLetterTopic }: CanonqlT
 
 /**
  * canonql as CANONQL_PROCESSES instances of one consumer group, each in a process of its own
- * (bench/support/ingestion-process.ts). The clock starts when every process has loaded its code
- * and is told to start, as the in-process run's starts at `start()`; it stops when the outcomes of
- * all of them add up to the stream. CPU is the processes' own, added up.
+ * (bench/support/ingestion-process.ts). The processes are started once and serve every round, so a
+ * later round meets code as warm as the in-process run's. The clock starts when every process is
+ * told to start, as the in-process run's starts at `start()`; it stops when the outcomes of all
+ * of them add up to the stream. CPU is the processes' own, added up.
  */
 async function canonqlInProcesses({ topic, db, topicPrefix, deadLetterTopic }: CanonqlTarget, total: number): Promise<CanonqlTimed> {
-  const env = {
-    BENCH_INGEST_TOPIC: topic,
-    BENCH_INGEST_DB: db.databaseName,
-    BENCH_INGEST_GROUP: uniqueName('bench-ingest'),
-    BENCH_INGEST_TOPIC_PREFIX: topicPrefix,
-    BENCH_INGEST_DLQ: deadLetterTopic,
-    BENCH_INGEST_PARTITIONS: String(PARTITIONS),
-  };
-  const children = Array.from({ length: CANONQL_PROCESSES }, () => startChild('ingestion-process.ts', env));
+  const children = await ingestionProcesses();
+  const round = { topic, db: db.databaseName, groupId: uniqueName('bench-ingest'), topicPrefix, deadLetterTopic, canonicalPartitions: PARTITIONS };
   type Count = { outcomes: number; deadLettered: number; cpuSeconds: number };
   const counts = () => Promise.all(children.map((child) => child.call<Count>({ cmd: 'count' })));
   const sum = (list: readonly Count[], of: (c: Count, i: number) => number) => list.reduce((n, c, i) => n + of(c, i), 0);
   try {
-    await Promise.all(children.map((child) => child.next('ready')));
     const before = await counts();
     const started = Date.now();
-    await Promise.all(children.map((child) => child.call({ cmd: 'start' })));
+    await Promise.all(children.map((child) => child.call({ cmd: 'start', ...round })));
     let last = before;
     await waitUntil(
       `${total} canonql outcomes in ${CANONQL_PROCESSES} processes`,
@@ -333,8 +327,19 @@ async function canonqlInProcesses({ topic, db, topicPrefix, deadLetterTopic }: C
       cpuSeconds: sum(last, (c, i) => c.cpuSeconds - before[i]!.cpuSeconds),
     };
   } finally {
-    await Promise.all(children.map((child) => child.stop()));
+    await Promise.all(children.map((child) => child.call({ cmd: 'finish' })));
   }
+}
+
+let processes: Child[] | null = null;
+
+/** The ingestion processes of `--canonql-processes`, started on first use and kept until the run ends. */
+async function ingestionProcesses(): Promise<Child[]> {
+  if (!processes) {
+    processes = Array.from({ length: CANONQL_PROCESSES }, () => startChild('ingestion-process.ts', {}));
+    await Promise.all(processes.map((child) => child.next('ready')));
+  }
+  return processes;
 }
 
 async function runSink(worker: SinkWorker, topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
@@ -550,6 +555,7 @@ async function main() {
     log(`\nwrote ${file}`);
   } finally {
     await worker?.stop();
+    await Promise.all((processes ?? []).map((child) => child.stop()));
     await deleteTopics(kafka, topics);
     await mongo.close();
   }

@@ -3,39 +3,49 @@
  * `--canonql-processes N`: N such processes in one consumer group share the raw topic's
  * partitions, as N canonql instances of a deployment would (one Node thread each).
  *
- * Settings from the parent: BENCH_INGEST_TOPIC, BENCH_INGEST_DB, BENCH_INGEST_GROUP,
- * BENCH_INGEST_TOPIC_PREFIX, BENCH_INGEST_DLQ, BENCH_INGEST_PARTITIONS. Commands: `start`
- * (joins the group), `count` (outcomes so far and this process's CPU seconds); `stop` leaves the
- * group and exits.
+ * One process serves every round of a benchmark run, so its code is as warm in a later round as
+ * the in-process run's. Commands: `start` (a round's settings: topic, database, group, canonical
+ * topic prefix, dead-letter topic, canonical partitions; joins the group), `count` (outcomes so
+ * far and this process's CPU seconds), `finish` (the round's ingestion leaves the group); `stop`
+ * exits.
  */
 import { MongoClient } from 'mongodb';
 import { benchKafka, config, cpuSeconds, orderIngestion, serveCommands, totalOutcomes } from './bench-common';
 import type { Ingestion } from '../../src/ingestion/ingestion-service';
 
-const env = (name: string) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
-
 const mongo = new MongoClient(config.mongo.uri);
+const kafka = benchKafka('canonql-bench-ingest-process');
 let ingestion: Ingestion | null = null;
 
 serveCommands(
   {
-    start: async () => {
+    start: async (command) => {
+      const round = command as unknown as {
+        topic: string;
+        db: string;
+        groupId: string;
+        topicPrefix: string;
+        deadLetterTopic: string;
+        canonicalPartitions: number;
+      };
+      if (ingestion) throw new Error('a round is still running in this process');
       await mongo.connect();
       ingestion = orderIngestion({
-        kafka: benchKafka('canonql-bench-ingest-process'),
-        db: mongo.db(env('BENCH_INGEST_DB')),
-        topic: env('BENCH_INGEST_TOPIC'),
-        topicPrefix: env('BENCH_INGEST_TOPIC_PREFIX'),
-        deadLetterTopic: env('BENCH_INGEST_DLQ'),
-        canonicalPartitions: Number(env('BENCH_INGEST_PARTITIONS')),
-        groupId: env('BENCH_INGEST_GROUP'),
+        kafka,
+        db: mongo.db(round.db),
+        topic: round.topic,
+        topicPrefix: round.topicPrefix,
+        deadLetterTopic: round.deadLetterTopic,
+        canonicalPartitions: round.canonicalPartitions,
+        groupId: round.groupId,
       });
       await ingestion.start();
       return { started: true };
+    },
+    finish: async () => {
+      await ingestion?.stop();
+      ingestion = null;
+      return { finished: true };
     },
     count: () => ({
       outcomes: ingestion ? totalOutcomes(ingestion) : 0,
