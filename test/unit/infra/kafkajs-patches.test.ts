@@ -1,8 +1,11 @@
 /**
  * The fixes patches/kafkajs+2.2.4.patch makes to kafkajs' producer (applied by `npm ci`'s
- * postinstall, patch-package): its messages grouped per partition in one pass, and its encoder's
- * buffers allocated without zero-filling. Both must leave what is produced exactly as before.
+ * postinstall, patch-package): its messages grouped per partition in one pass, its encoder's
+ * buffers allocated without zero-filling and its varints written in place, murmur2 in 32-bit
+ * integer steps, CRC-32C by crc-32. Each must leave what is produced exactly as before: the same
+ * bytes, the same checksum, the same partition as Java's client.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
@@ -20,10 +23,15 @@ interface KafkaEncoder {
   writeString(value: string): KafkaEncoder;
   writeBytes(value: Buffer): KafkaEncoder;
   writeVarIntString(value: string): KafkaEncoder;
+  writeVarInt(value: number): KafkaEncoder;
+  writeUVarInt(value: number): KafkaEncoder;
+  writeVarLong(value: number): KafkaEncoder;
   writeEncoder(value: KafkaEncoder): KafkaEncoder;
   readonly buffer: Buffer;
 }
 const Encoder = kafkajsRequire('./src/protocol/encoder') as new (initialSize?: number) => KafkaEncoder;
+const murmur2 = kafkajsRequire('./src/producer/partitioners/default/murmur2') as (key: string | Buffer) => number;
+const crc32C = kafkajsRequire('./src/protocol/recordBatch/crc32C') as (buffer: Buffer) => number;
 
 const partitionMetadata = [0, 1, 2, 3].map((partitionId) => ({ partitionId }));
 const byItsPartition = ({ message }: { message: { partition: number } }) => message.partition;
@@ -39,12 +47,49 @@ describe('kafkajs producer, as patched', () => {
     expect(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages, partitioner: byItsPartition })).toEqual({});
   });
 
-  it('is installed patched (npm ci runs patch-package): one pass per call, buffers not zero-filled', () => {
+  it('is installed patched (npm ci runs patch-package)', () => {
     const source = (file: string) => readFileSync(kafkajsRequire.resolve(file), 'utf8');
     // The quadratic copy of a partition's list per message, and the zero-filling allocations.
     expect(source('./src/producer/groupMessagesPerPartition')).not.toContain('[...current, message]');
     expect(source('./src/protocol/encoder')).not.toContain('Buffer.alloc(');
     expect(source('./src/protocol/encoder').match(/Buffer\.allocUnsafe\(/g)).toHaveLength(2);
+    expect(source('./src/protocol/encoder')).not.toContain('Buffer.from(byteArray)');
+    expect(source('./src/producer/partitioners/default/murmur2')).toContain('Math.imul');
+    expect(source('./src/protocol/recordBatch/crc32C')).toContain("require('crc-32/crc32c')");
+  });
+
+  it("hashes keys as Java's client does (Kafka's own murmur2 test vectors)", () => {
+    // org.apache.kafka.common.utils.UtilsTest#testMurmur2
+    const cases: [string | Buffer, number][] = [
+      ['21', -973932308],
+      ['foobar', -790332482],
+      ['a-little-bit-long-string', -985981536],
+      ['a-little-bit-longer-string', -1486304829],
+      ['lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8', -58897971],
+      [Buffer.from([0x61, 0x62, 0x63]), 479470107],
+    ];
+    for (const [key, hash] of cases) expect(murmur2(key)).toBe(hash);
+  });
+
+  it('checksums record batches with CRC-32C', () => {
+    expect(crc32C(Buffer.from('123456789'))).toBe(0xe3069283);
+    expect(crc32C(Buffer.alloc(0))).toBe(0);
+    for (const length of [1, 3, 7, 8, 9, 100, 1_000, 70_000]) {
+      const data = randomBytes(length);
+      expect(crc32C(data)).toBe(bitwiseCrc32C(data));
+    }
+  });
+
+  it('writes varints as the protocol defines them (zig-zag, then 7 bits a byte)', () => {
+    for (const value of [0, 1, -1, 63, -64, 64, 300, -300, 2 ** 31 - 1, -(2 ** 31)]) {
+      expect(new Encoder(1).writeVarInt(value).buffer).toEqual(leb128(BigInt(value) >= 0n ? BigInt(value) * 2n : -BigInt(value) * 2n - 1n));
+      expect(new Encoder(1).writeVarLong(value).buffer).toEqual(leb128(BigInt(value) >= 0n ? BigInt(value) * 2n : -BigInt(value) * 2n - 1n));
+    }
+    for (const value of [0, 127, 128, 16_383, 16_384, 2 ** 32 - 1]) expect(new Encoder(1).writeUVarInt(value).buffer).toEqual(leb128(BigInt(value)));
+    // Many in a row: each lands after the previous one, across the buffer's growth.
+    const many = new Encoder(1);
+    for (let i = 0; i < 1_000; i += 1) many.writeVarInt(i * 37 - 5_000);
+    expect(many.buffer).toEqual(Buffer.concat(Array.from({ length: 1_000 }, (_, i) => new Encoder().writeVarInt(i * 37 - 5_000).buffer)));
   });
 
   it('encodes exactly the bytes written, whatever the memory its buffers reuse held before', () => {
@@ -70,6 +115,28 @@ describe('kafkajs producer, as patched', () => {
     expect(encode(0x55).equals(expected)).toBe(true);
   });
 });
+
+/** CRC-32C by its definition: reflected polynomial 0x82F63B78, one bit at a time. */
+function bitwiseCrc32C(data: Buffer): number {
+  let crc = 0xffffffff;
+  for (const byte of data) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit += 1) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** Unsigned LEB128: 7 bits a byte, low bits first, the high bit set on every byte but the last. */
+function leb128(value: bigint): Buffer {
+  const bytes: number[] = [];
+  let rest = value;
+  do {
+    const low = Number(rest & 0x7fn);
+    rest >>= 7n;
+    bytes.push(rest > 0n ? low | 0x80 : low);
+  } while (rest > 0n);
+  return Buffer.from(bytes);
+}
 
 function int32(value: number): Buffer {
   const buffer = Buffer.alloc(4);
