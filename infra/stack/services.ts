@@ -11,7 +11,7 @@ import { ensureLocalTls, TLS_LISTENERS, tlsListenerProperties, tlsListenersReady
 import { postgresFiles, preparePostgresFiles } from './postgres-files';
 import { AppError, ErrorCode } from '../../src/errors';
 import { isAlive, readPid, run, spawnDetached, stopPid, tailFile, waitUntil } from './processes';
-import { jvmFlags, PORTS, recordedStackJit, STORE_FLAGS, type StackJit, type StackPaths } from './stack-config';
+import { PORTS, STORE_FLAGS, stackJvmFlags, type StackJit, type StackPaths } from './stack-config';
 
 /**
  * The four servers of the local stack. Each knows how to start itself (idempotently), how to tell
@@ -306,7 +306,7 @@ export function mongoService(paths: StackPaths): StackService {
         [
           '-Xms64m',
           '-Xmx768m',
-          ...jvmFlags(process.env, recordedStackJit(paths)),
+          ...stackJvmFlags(paths),
           ...STORE_FLAGS,
           '-cp',
           `${paths.mongoServerClasses}${path.delimiter}${path.join(paths.mongoServerLibs, '*')}`,
@@ -420,16 +420,7 @@ export function kafkaService(paths: StackPaths): StackService {
       }
       spawnDetached(
         'java',
-        [
-          '-Xms256m',
-          '-Xmx768m',
-          ...jvmFlags(process.env, recordedStackJit(paths)),
-          '-cp',
-          classpath,
-          `-Dlog4j2.configurationFile=${paths.log4jConfig}`,
-          'kafka.Kafka',
-          propsFile,
-        ],
+        ['-Xms256m', '-Xmx768m', ...stackJvmFlags(paths), '-cp', classpath, `-Dlog4j2.configurationFile=${paths.log4jConfig}`, 'kafka.Kafka', propsFile],
         { name: 'kafka', pidFile: paths.pidFile('kafka'), logFile: paths.logFile('kafka') },
       );
       return !restarted;
@@ -493,7 +484,7 @@ export function startConnectWorker(paths: StackPaths, propsFile: string, options
     [
       '-Xms128m',
       '-Xmx768m',
-      ...jvmFlags(process.env, recordedStackJit(paths)),
+      ...stackJvmFlags(paths),
       '-cp',
       path.join(paths.kafkaLibs, '*'),
       `-Dlog4j2.configurationFile=${paths.log4jConfig}`,

@@ -115,6 +115,11 @@ export function recordedStackJit(paths: Pick<StackPaths, 'stateDir'>): StackJit 
   }
 }
 
+/** The JVM settings a JVM of the stack in `paths` starts with: the variable, else the recorded setting. */
+export function stackJvmFlags(paths: Pick<StackPaths, 'stateDir'>): string[] {
+  return jvmFlags(process.env, recordedStackJit(paths));
+}
+
 /** Records the setting a `stack up` was asked for (see recordedStackJit). */
 export function recordStackJit(paths: Pick<StackPaths, 'stateDir'>, jit: StackJit): void {
   fs.mkdirSync(path.dirname(jitRecordFile(paths)), { recursive: true });

@@ -102,8 +102,8 @@ export function createEventLog(db: Db): EventLog {
         return existing;
       } catch (error) {
         if (!isDuplicateKey(error) && !(error as { writeErrors?: unknown }).writeErrors) throw error;
-        const writeErrors = (error as { writeErrors?: { index: number; code?: number }[] }).writeErrors ?? [];
-        if (writeErrors.length > 0 && writeErrors.every((e) => e.code === 11000)) refused = new Set(writeErrors.map((e) => docs[e.index]!._id));
+        const writeErrors = (error as { writeErrors?: { index: number }[] }).writeErrors ?? [];
+        if (writeErrors.length > 0 && writeErrors.every(isDuplicateKey)) refused = new Set(writeErrors.map((e) => docs[e.index]!._id));
       }
       // Some ids were there already. Some stores also stop an unordered insert at its first
       // error, so find out what is stored and insert the rest one by one. Where the store named
