@@ -33,6 +33,7 @@ import { MongoClient, ObjectId, type AnyBulkWriteOperation, type Db } from 'mong
 import { createProgress } from '../infra/stack/progress';
 import { stackUp } from '../infra/stack/stack';
 import { stateCollectionName, type StoredEntity } from '../src/state/entity-store';
+import { fetchMaxBytesInAll } from '../src/ingestion/ingestion-consumer';
 import {
   benchKafka,
   config,
@@ -212,8 +213,14 @@ interface SystemRun {
 async function runBaseline(topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
   const db = mongo.db(uniqueName('bench_ingest_baseline'));
   const collection = db.collection<{ _id: string }>('orders');
-  // The same fetch size per partition as canonql's ingestion (CANONQL_INGEST_FETCH_MAX_BYTES): batch size alone must not tell the two apart.
-  const consumer = kafka.consumer({ groupId: uniqueName('bench-baseline'), maxBytesPerPartition: config.ingest.fetchMaxBytes, maxWaitTimeInMs: 100 });
+  // The same fetch sizes as canonql's ingestion (CANONQL_INGEST_FETCH_MAX_BYTES per partition, and
+  // in all): batch size alone must not tell the two apart.
+  const consumer = kafka.consumer({
+    groupId: uniqueName('bench-baseline'),
+    maxBytesPerPartition: config.ingest.fetchMaxBytes,
+    maxBytes: fetchMaxBytesInAll(config.ingest.fetchMaxBytes),
+    maxWaitTimeInMs: 100,
+  });
   consumer.on(consumer.events.CRASH, (e) => console.error('baseline consumer crashed', e.payload.error));
   const started = Date.now();
   await consumer.connect();

@@ -44,7 +44,8 @@ export interface CanonicalEvent {
 }
 
 export function canonicalEventId(subject: string, key: string, sourceId: string, position: string): string {
-  return crypto.createHash('sha256').update(`${subject}\u0000${key}\u0000${sourceId}\u0000${position}`).digest('hex').slice(0, 32);
+  // One-shot crypto.hash: the same digest as createHash().update().digest(), without a Hash object per event.
+  return crypto.hash('sha256', `${subject}\u0000${key}\u0000${sourceId}\u0000${position}`, 'hex').slice(0, 32);
 }
 
 /** Top-level canonical fields whose values differ (deep, order-sensitive for arrays). */

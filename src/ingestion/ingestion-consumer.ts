@@ -70,6 +70,19 @@ export interface IngestionConsumerOptions {
  */
 export const DEFAULT_FETCH_MAX_BYTES = 4 * 1024 * 1024;
 
+/** Batches (partitions) of one fetch processed at once. */
+const PARTITIONS_CONSUMED_CONCURRENTLY = 4;
+
+/**
+ * What one fetch takes in all: a full batch for every partition processed at once. kafkajs'
+ * default (10 MiB) is less than four batches of 4 MiB, so the broker cut a partition's batch
+ * short; kafkajs fetches again only once every batch of a fetch is done, so that partition's
+ * remainder came in a fetch of its own, applied while the other three workers waited.
+ */
+export function fetchMaxBytesInAll(perPartition: number): number {
+  return Math.max(10 * 1024 * 1024, perPartition * PARTITIONS_CONSUMED_CONCURRENTLY);
+}
+
 export function createIngestionConsumer(options: IngestionConsumerOptions): IngestionConsumer {
   const log = options.logger.child({ component: 'ingestion' });
   let consumer: Consumer | null = null;
@@ -191,6 +204,7 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
       groupId: options.groupId,
       // Bounded batches bound the work a crash replays and the memory in flight (see DEFAULT_FETCH_MAX_BYTES).
       maxBytesPerPartition: options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES,
+      maxBytes: fetchMaxBytesInAll(options.fetchMaxBytes ?? DEFAULT_FETCH_MAX_BYTES),
       maxWaitTimeInMs: 200,
       sessionTimeout: options.sessionTimeoutMs ?? 10000,
       heartbeatInterval: Math.min(3000, Math.floor((options.sessionTimeoutMs ?? 10000) / 3)),
@@ -213,7 +227,7 @@ export function createIngestionConsumer(options: IngestionConsumerOptions): Inge
       .run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 4,
+        partitionsConsumedConcurrently: PARTITIONS_CONSUMED_CONCURRENTLY,
         eachBatch: (payload) =>
           withHeartbeats(payload.heartbeat, () => handleBatch(payload)).catch((error: unknown) => {
             // Nothing of the batch was committed; say which one failed, and count where from.
