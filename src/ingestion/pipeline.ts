@@ -127,6 +127,7 @@ type Change = Extract<DecodedRecord, { kind: 'change' }>;
 
 /** Turns a decoded change into what should happen to one canonical entity under one spec. */
 export function toIntent(change: Change, spec: PipelineSpec, raw: RawRecord, limits: DecodeLimits = DEFAULT_DECODE_LIMITS): ChangeIntent {
+  const { db, table, collection } = change.source;
   const source: CanonicalEventSource = {
     topic: raw.topic,
     partition: raw.partition,
@@ -135,9 +136,10 @@ export function toIntent(change: Change, spec: PipelineSpec, raw: RawRecord, lim
     connector: change.connector,
     op: change.op,
     snapshot: change.op === 'r' || (change.source.snapshot !== undefined && change.source.snapshot !== false && change.source.snapshot !== 'false'),
-    ...(change.source.db ? { db: change.source.db } : {}),
-    ...(change.source.table ? { table: change.source.table } : {}),
-    ...(change.source.collection ? { collection: change.source.collection } : {}),
+    // Conditional members without a one-field object each: this runs for every record.
+    ...(db ? { db } : undefined),
+    ...(table ? { table } : undefined),
+    ...(collection ? { collection } : undefined),
   };
   const base = {
     subject: spec.subject,

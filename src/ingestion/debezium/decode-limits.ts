@@ -43,16 +43,32 @@ export function checkJsonText(text: string, limits: DecodeLimits, what: string):
 
 /** Levels of object/array nesting of a decoded value (`{}` is 1, a scalar 0), walked iteratively; stops counting past `stopAbove`. */
 export function valueDepth(value: unknown, stopAbove = Number.POSITIVE_INFINITY): number {
+  if (!isContainer(value)) return 0;
   let deepest = 0;
-  const pending: [unknown, number][] = [[value, 1]];
-  while (pending.length > 0) {
-    const [item, level] = pending.pop()!;
-    if (item === null || typeof item !== 'object' || item instanceof Date || ArrayBuffer.isView(item)) continue;
-    deepest = Math.max(deepest, level);
-    if (deepest > stopAbove) return deepest;
-    for (const child of Array.isArray(item) ? item : Object.values(item)) pending.push([child, level + 1]);
+  // Two stacks side by side, and only containers on them: every canonical document is walked,
+  // and a [value, level] pair per scalar was most of what the walk allocated.
+  const containers: object[] = [value];
+  const levels: number[] = [1];
+  while (containers.length > 0) {
+    const item = containers.pop()!;
+    const level = levels.pop()!;
+    if (level > deepest) {
+      deepest = level;
+      if (deepest > stopAbove) return deepest;
+    }
+    for (const child of Array.isArray(item) ? item : Object.values(item)) {
+      if (isContainer(child)) {
+        containers.push(child);
+        levels.push(level + 1);
+      }
+    }
   }
   return deepest;
+}
+
+/** An object or array to descend into; a Date or binary value is a leaf. */
+function isContainer(value: unknown): value is object {
+  return value !== null && typeof value === 'object' && !(value instanceof Date) && !ArrayBuffer.isView(value);
 }
 
 export function tooDeep(what: string, max: number): AppError {

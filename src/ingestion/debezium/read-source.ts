@@ -30,30 +30,32 @@ export function connectorKind(name: unknown): ConnectorKind {
 export function readSource(source: Readonly<Record<string, unknown>> | null | undefined, fallbackConnector: string): DecodedSource {
   const s = source ?? {};
   const connector = typeof s.connector === 'string' && s.connector !== '' ? s.connector : fallbackConnector;
+  // Filled field by field, not spread from one-field objects: this runs for every record.
+  const out: Mutable<DecodedSource> = { connector };
+  setText(out, 'name', s.name);
+  setText(out, 'db', s.db);
+  setText(out, 'schema', s.schema);
+  setText(out, 'table', s.table);
+  setText(out, 'collection', s.collection);
   const tsMs = safeInteger(s.ts_ms);
-  const ord = safeInteger(s.ord);
-  const pos = safeInteger(s.pos);
-  const row = safeInteger(s.row);
-  const lsn = digitString(s.lsn);
+  if (tsMs !== undefined) out.tsMs = tsMs;
+  if (typeof s.snapshot === 'boolean' || typeof s.snapshot === 'string') out.snapshot = s.snapshot;
   // PostgreSQL and Oracle report `txId`; MongoDB the session's `txnNumber`; MySQL the `gtid`.
-  const txId = firstId(s.txId, s.txnNumber, s.gtid);
-  return {
-    connector,
-    ...text('name', s.name),
-    ...text('db', s.db),
-    ...text('schema', s.schema),
-    ...text('table', s.table),
-    ...text('collection', s.collection),
-    ...(tsMs !== undefined ? { tsMs } : {}),
-    ...(typeof s.snapshot === 'boolean' || typeof s.snapshot === 'string' ? { snapshot: s.snapshot } : {}),
-    ...(txId !== undefined ? { txId } : {}),
-    ...(lsn !== undefined ? { lsn } : {}),
-    ...(ord !== undefined ? { ord } : {}),
-    ...text('file', s.file),
-    ...(pos !== undefined ? { pos } : {}),
-    ...(row !== undefined ? { row } : {}),
-  };
+  const txId = idOf(s.txId) ?? idOf(s.txnNumber) ?? idOf(s.gtid);
+  if (txId !== undefined) out.txId = txId;
+  const lsn = digitString(s.lsn);
+  if (lsn !== undefined) out.lsn = lsn;
+  const ord = safeInteger(s.ord);
+  if (ord !== undefined) out.ord = ord;
+  setText(out, 'file', s.file);
+  const pos = safeInteger(s.pos);
+  if (pos !== undefined) out.pos = pos;
+  const row = safeInteger(s.row);
+  if (row !== undefined) out.row = row;
+  return out;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** A safe integer from a JSON number or a digit string (Kafka headers carry numbers as text). */
 export function safeInteger(value: unknown): number | undefined {
@@ -71,15 +73,14 @@ function digitString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function firstId(...values: unknown[]): string | number | undefined {
-  for (const value of values) {
-    if (typeof value === 'number' && Number.isFinite(value)) return value;
-    if (isExactNumber(value)) return exactNumberText(value);
-    if (typeof value === 'string' && value !== '') return value;
-  }
+/** The value as a transaction id when it is one (a finite number, an exact-number marker's text, a non-empty string). */
+function idOf(value: unknown): string | number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (isExactNumber(value)) return exactNumberText(value);
+  if (typeof value === 'string' && value !== '') return value;
   return undefined;
 }
 
-function text<K extends string>(name: K, value: unknown): { [P in K]?: string } {
-  return (typeof value === 'string' && value !== '' ? { [name]: value } : {}) as { [P in K]?: string };
+function setText(out: Mutable<DecodedSource>, name: 'name' | 'db' | 'schema' | 'table' | 'collection' | 'file', value: unknown): void {
+  if (typeof value === 'string' && value !== '') out[name] = value;
 }
