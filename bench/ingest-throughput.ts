@@ -23,9 +23,11 @@
  * bench-results/ingest-throughput.json. Uses the local stack (started if needed) or MONGODB_URI /
  * KAFKA_BROKERS. BENCH_CPU_PROF_DIR=<dir>: a CPU profile of this process during each canonql run
  * only (canonql's ingestion runs here, beside the other systems' clients), written there as
- * `ingest-canonql-<time>.cpuprofile` (sampled every 1,000 µs or BENCH_CPU_PROF_INTERVAL_US).
- * CANONQL_INGEST_FETCH_MAX_BYTES (default 4 MiB) sets the bytes per partition and batch of both
- * canonql's ingestion and the raw baseline; the peer runs with Kafka Connect's consumer defaults.
+ * `ingest-canonql-<time>.cpuprofile` (sampled every 1,000 µs or BENCH_CPU_PROF_INTERVAL_US);
+ * BENCH_HEAP_PROF_DIR=<dir>: a sampling heap profile of the same, `ingest-canonql-<time>.heapprofile`
+ * (bench/support/profiling.ts). CANONQL_INGEST_FETCH_MAX_BYTES (default 4 MiB) sets the bytes per
+ * partition and batch of both canonql's ingestion and the raw baseline (and so the bytes of a
+ * fetch in all); the peer runs with Kafka Connect's consumer defaults.
  */
 import { EJSON } from 'bson';
 import type { Message } from 'kafkajs';
@@ -52,7 +54,7 @@ import {
   writeResults,
 } from './support/bench-common';
 import { readBenchArgs } from './support/bench-args';
-import { processCpuSeconds, withCpuProfile } from './support/profiling';
+import { processCpuSeconds, withProfiles } from './support/profiling';
 import { sinkConnectorConfig, sinkFailure, startSinkWorker, type SinkWorker } from './support/mongo-sink';
 import { seededRandom } from '../test/support/seeded-random';
 
@@ -430,9 +432,9 @@ async function runSystem(system: SystemName, worker: SinkWorker | null, topic: s
     system === 'baseline'
       ? await runBaseline(topic, mongo, total)
       : system === 'canonql'
-        ? await withCpuProfile('ingest-canonql', () => runCanonql(topic, mongo, total), {
+        ? await withProfiles('ingest-canonql', () => runCanonql(topic, mongo, total), {
             intervalUs: 1000,
-            written: (file) => log(`CPU profile of the canonql run: ${file}`),
+            written: (file) => log(`profile of the canonql run: ${file}`),
           })
         : await runSink(worker!, topic, mongo, total);
   const cpu = process.cpuUsage(cpuBefore);

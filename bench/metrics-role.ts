@@ -13,7 +13,8 @@
  * `--store-pid`, the store's CPU per event. In `bench:metrics` the role's tail after ingestion is
  * about the last burst of canonical events times this cost. With BENCH_CPU_PROF_DIR set, each rep
  * writes a CPU profile there, `metrics-role-<system>-<rep>-<time>.cpuprofile` (sampled every
- * BENCH_CPU_PROF_INTERVAL_US microseconds, default 200), for `npm run bench:profile-summary`.
+ * BENCH_CPU_PROF_INTERVAL_US microseconds, default 200), for `npm run bench:profile-summary`;
+ * BENCH_HEAP_PROF_DIR a sampling heap profile of each rep (bench/support/profiling.ts).
  * Results: bench-results/metrics-role.json.
  */
 import './support/as-deployed';
@@ -43,7 +44,7 @@ import {
 } from './support/bench-common';
 import { readBenchArgs } from './support/bench-args';
 import { demoOrderStream } from './support/demo-order-stream';
-import { processCpuSeconds, withCpuProfile } from './support/profiling';
+import { processCpuSeconds, withProfiles } from './support/profiling';
 import { startRawRollups, type RollupConsumer } from './support/raw-rollups';
 
 const SYSTEMS = ['canonql', 'raw'] as const;
@@ -163,7 +164,7 @@ async function main() {
       const cpuBefore = process.cpuUsage();
       const storeBefore = storeCpuSeconds();
       const started = performance.now();
-      await withCpuProfile(`metrics-role-${system}-${rep}`, () => waitUntil(`the ${system} role`, () => consumer.stats.events >= changes, 30 * 60_000, 2));
+      await withProfiles(`metrics-role-${system}-${rep}`, () => waitUntil(`the ${system} role`, () => consumer.stats.events >= changes, 30 * 60_000, 2));
       const seconds = (performance.now() - started) / 1000;
       const cpu = process.cpuUsage(cpuBefore);
       const storeAfter = storeCpuSeconds();

@@ -19,7 +19,8 @@
  * its own CPU profile there, `metrics-query-<loop>-<time>.cpuprofile`, and so does each ingestion
  * run of the rounds, `metrics-round-<n>-<off|on|raw>-<time>.cpuprofile` (ingestion and, when on,
  * the metrics role or the raw rollups, all in this process), sampled every BENCH_CPU_PROF_INTERVAL_US microseconds
- * (default 200), for `npm run bench:profile-summary`.
+ * (default 200), for `npm run bench:profile-summary`; BENCH_HEAP_PROF_DIR the same runs' sampling
+ * heap profiles (`.heapprofile`, bench/support/profiling.ts).
  *
  * canonql's GraphQL endpoint runs in this process, with NODE_ENV=production as deployed
  * (support/as-deployed.ts, imported first).
@@ -74,7 +75,7 @@ import {
 } from './support/bench-common';
 import { readBenchArgs } from './support/bench-args';
 import { demoOrderStream } from './support/demo-order-stream';
-import { processCpuSeconds, withCpuProfile } from './support/profiling';
+import { processCpuSeconds, withProfiles } from './support/profiling';
 import { startRawRollups, type RollupConsumer } from './support/raw-rollups';
 
 const { values: args } = readBenchArgs({
@@ -242,7 +243,7 @@ interface Timing {
 
 async function time(name: string, iterations: number, work: () => Promise<unknown>): Promise<Timing> {
   for (let i = 0; i < Math.min(30, iterations); i += 1) await work();
-  return withCpuProfile(`metrics-query-${name}`, async () => {
+  return withProfiles(`metrics-query-${name}`, async () => {
     const samples: number[] = [];
     const cpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
@@ -382,7 +383,7 @@ async function main() {
     // mode always runs right after another (each ratio is of the modes' best rounds).
     const order: Mode[] = round % 2 === 1 ? ['off', 'on', 'raw'] : ['raw', 'on', 'off'];
     const runs = new Map<Mode, Run>();
-    for (const mode of order) runs.set(mode, await withCpuProfile(`metrics-round-${round}-${mode}`, () => run(mongo, topic, mode, messages.length)));
+    for (const mode of order) runs.set(mode, await withProfiles(`metrics-round-${round}-${mode}`, () => run(mongo, topic, mode, messages.length)));
     const off = runs.get('off')!;
     const on = runs.get('on')!;
     const raw = runs.get('raw')!;

@@ -10,31 +10,48 @@ export function processCpuSeconds(pid: number): number {
 }
 
 /**
- * A V8 CPU profile of this process while `work` runs, when BENCH_CPU_PROF_DIR is set: written
- * there as `<name>-<time>.cpuprofile`, sampled every BENCH_CPU_PROF_INTERVAL_US microseconds
- * (default `intervalUs`), for `npm run bench:profile-summary`; `written` is told the file.
- * Without BENCH_CPU_PROF_DIR, `work` alone.
+ * Profiles of this process while `work` runs, each when its directory is set (else `work` alone):
+ * - BENCH_CPU_PROF_DIR: a V8 CPU profile, `<name>-<time>.cpuprofile`, sampled every
+ *   BENCH_CPU_PROF_INTERVAL_US microseconds (default `intervalUs`);
+ * - BENCH_HEAP_PROF_DIR: a sampling heap profile, `<name>-<time>.heapprofile`, one sample per
+ *   BENCH_HEAP_PROF_INTERVAL_BYTES allocated (default 2048), counting what was collected too, so it
+ *   shows where the garbage comes from rather than what stayed alive.
+ * Both go to `npm run bench:profile-summary`; `written` is told each file.
  */
-export async function withCpuProfile<T>(
+export async function withProfiles<T>(
   name: string,
   work: () => Promise<T>,
   options: { readonly intervalUs?: number; readonly written?: (file: string) => void } = {},
 ): Promise<T> {
-  const dir = process.env.BENCH_CPU_PROF_DIR;
-  if (!dir) return work();
+  const cpuDir = process.env.BENCH_CPU_PROF_DIR;
+  const heapDir = process.env.BENCH_HEAP_PROF_DIR;
+  if (!cpuDir && !heapDir) return work();
   const session = new Session();
   session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_CPU_PROF_INTERVAL_US ?? options.intervalUs ?? 200) });
-  await session.post('Profiler.start');
+  if (cpuDir) {
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: Number(process.env.BENCH_CPU_PROF_INTERVAL_US ?? options.intervalUs ?? 200) });
+    await session.post('Profiler.start');
+  }
+  if (heapDir) {
+    await session.post('HeapProfiler.enable');
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: Number(process.env.BENCH_HEAP_PROF_INTERVAL_BYTES ?? 2048),
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
+  const write = (dir: string, extension: string, profile: unknown) => {
+    fs.mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, `${name}-${Date.now()}.${extension}`);
+    fs.writeFileSync(file, JSON.stringify(profile));
+    options.written?.(file);
+  };
   try {
     return await work();
   } finally {
-    const { profile } = await session.post('Profiler.stop');
+    if (cpuDir) write(cpuDir, 'cpuprofile', (await session.post('Profiler.stop')).profile);
+    if (heapDir) write(heapDir, 'heapprofile', (await session.post('HeapProfiler.stopSampling')).profile);
     session.disconnect();
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `${name}-${Date.now()}.cpuprofile`);
-    fs.writeFileSync(file, JSON.stringify(profile));
-    options.written?.(file);
   }
 }
