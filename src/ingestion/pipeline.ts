@@ -136,7 +136,7 @@ export function toIntent(change: Change, spec: PipelineSpec, raw: RawRecord, lim
     connector: change.connector,
     op: change.op,
     snapshot: change.op === 'r' || (change.source.snapshot !== undefined && change.source.snapshot !== false && change.source.snapshot !== 'false'),
-    // Conditional members without a one-field object each: this runs for every record.
+    // An absent member spreads nothing (no empty object per record); a present one is one small object.
     ...(db ? { db } : undefined),
     ...(table ? { table } : undefined),
     ...(collection ? { collection } : undefined),
