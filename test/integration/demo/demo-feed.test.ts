@@ -155,11 +155,15 @@ describe('demo feed (development mode)', () => {
       customersTable: table,
     };
     leftovers.add(() => pg.query(`DROP TABLE IF EXISTS ${table}`));
-    // First run: the feed creates the table; then Debezium captures it.
+    // First run: the feed creates the table and writes a few rows, which Debezium's snapshot
+    // then reads. Waiting for rows, not only the table: a feed stopped before its first insert
+    // left an empty table, and a snapshot of nothing has no `r` event to count.
     const first = await startDemoFeed(options);
     await waitFor('the table', async () => (await pg.query('SELECT to_regclass($1) AS t', [table])).rows[0].t !== null);
+    await waitFor('rows in the table', async () => (await pg.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n > 0);
     await first.stop();
     const snapshotRows = (await pg.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n as number;
+    expect(snapshotRows).toBeGreaterThan(0);
     const capture = await startPostgresCapture([table]);
     leftovers.add(() => capture.stop());
 
