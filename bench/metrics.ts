@@ -22,6 +22,12 @@
  * (default 200), for `npm run bench:profile-summary`; BENCH_HEAP_PROF_DIR the same runs' sampling
  * heap profiles (`.heapprofile`, bench/support/profiling.ts).
  *
+ * With BENCH_COUNT_COMMANDS=1 each round also prints the store commands on the rollup collections
+ * (per event, per batch, their KiB and waits), from the driver's command monitoring. It is off by
+ * default: monitoring makes the driver build an event for every command and deserialize every
+ * reply a second time, which costs the measured runs and the query loops CPU they would not spend
+ * as deployed (about a quarter of a raw rollup read's CPU).
+ *
  * canonql's GraphQL endpoint runs in this process, with NODE_ENV=production as deployed
  * (support/as-deployed.ts, imported first).
  *
@@ -187,11 +193,31 @@ async function run(mongo: MongoClient, topic: string, mode: Mode, total: number)
   };
 }
 
+/** The rollup store commands of one run with metrics on, per event and per batch (BENCH_COUNT_COMMANDS=1). */
+function printRollupCommands(round: number, on: Run): void {
+  const perEvent = Object.entries(on.rollupCommands)
+    .filter(([command]) => !command.endsWith(' ms'))
+    .map(([command, count]) => `${command} ${fmt(count / Math.max(1, on.metricEvents), 3)}`)
+    .join(', ');
+  console.log(`round ${round}: rollup store commands per consumed event (${on.metricEvents} events): ${perEvent}`);
+  const waits = Object.entries(on.rollupCommands)
+    .filter(([command]) => command.endsWith(' ms'))
+    .map(([command, ms]) => `${command.slice(0, -3)} ${fmt(ms / Math.max(1, on.metricBatches), 1)}`)
+    .join(', ');
+  console.log(`round ${round}: rollup store ms per metrics batch, from each command's start to its reply: ${waits}`);
+  const roundTrips = Object.entries(on.rollupCommands)
+    .filter(([command]) => !command.endsWith('KiB') && !command.endsWith(' ms'))
+    .reduce((sum, [, count]) => sum + count, 0);
+  console.log(`round ${round}: rollup store commands per metrics batch (${on.metricBatches} batches): ${fmt(roundTrips / Math.max(1, on.metricBatches), 2)}`);
+}
+
 /** The store process's CPU seconds so far, or null without `--store-pid`. */
 function storeCpuSeconds(): number | null {
   return STORE_PID === undefined ? null : processCpuSeconds(STORE_PID);
 }
 
+/** The driver's command monitoring and the rollup command counts from it (off unless BENCH_COUNT_COMMANDS=1: see the header). */
+const COUNT_COMMANDS = process.env.BENCH_COUNT_COMMANDS === '1';
 const ROLLUP_COLLECTIONS = new Set([BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION]);
 const rollupCommands = new Map<string, number>();
 
@@ -322,8 +348,8 @@ async function queryLatency(db: Db) {
 
 async function main() {
   if (config.usesLocalStack) await stackUp(createProgress());
-  const mongo = new MongoClient(config.mongo.uri, { monitorCommands: true });
-  countRollupCommands(mongo);
+  const mongo = new MongoClient(config.mongo.uri, { monitorCommands: COUNT_COMMANDS });
+  if (COUNT_COMMANDS) countRollupCommands(mongo);
   await mongo.connect();
   const topic = uniqueName('bench.raw.orders');
   const messages = demoOrderStream(EVENTS);
@@ -414,10 +440,6 @@ async function main() {
       metricEvents: on.metricEvents,
       metricBatches: on.metricBatches,
     });
-    const perEvent = Object.entries(on.rollupCommands)
-      .filter(([command]) => !command.endsWith(' ms'))
-      .map(([command, count]) => `${command} ${fmt(count / Math.max(1, on.metricEvents), 3)}`)
-      .join(', ');
     console.log(
       `round ${round}: metrics off ${fmt(off.ingestEventsPerSec)} msg/s; on: ingestion ${fmt(on.ingestEventsPerSec)} msg/s, until rollups current ${fmt(on.endToEndEventsPerSec)} msg/s, ratio ${fmt(on.endToEndEventsPerSec / off.ingestEventsPerSec, 2)}; the metrics role's tail after ingestion ${fmt(on.tailSeconds, 2)} s of ${fmt(messages.length / on.endToEndEventsPerSec, 2)} s (${on.backlog} changes still to apply when ingestion was done)`,
     );
@@ -433,18 +455,8 @@ async function main() {
         `round ${round}: the store's CPU per message: metrics off ${perMessage(off.storeCpuSeconds)} µs, on ${perMessage(on.storeCpuSeconds)} µs (the metrics role adds ${perMessage(on.storeCpuSeconds - off.storeCpuSeconds)} µs), raw rollups ${perMessage(raw.storeCpuSeconds)} µs (adds ${perMessage(raw.storeCpuSeconds - off.storeCpuSeconds)} µs)`,
       );
     }
-    console.log(`round ${round}: rollup store commands per consumed event (${on.metricEvents} events): ${perEvent}`);
-    const waits = Object.entries(on.rollupCommands)
-      .filter(([command]) => command.endsWith(' ms'))
-      .map(([command, ms]) => `${command.slice(0, -3)} ${fmt(ms / Math.max(1, on.metricBatches), 1)}`)
-      .join(', ');
-    console.log(`round ${round}: rollup store ms per metrics batch, from each command's start to its reply: ${waits}`);
-    const roundTrips = Object.entries(on.rollupCommands)
-      .filter(([command]) => !command.endsWith('KiB') && !command.endsWith(' ms'))
-      .reduce((sum, [, count]) => sum + count, 0);
-    console.log(
-      `round ${round}: rollup store commands per metrics batch (${on.metricBatches} batches): ${fmt(roundTrips / Math.max(1, on.metricBatches), 2)}; CPU per message the metrics role adds: ${fmt(((on.cpuSeconds - off.cpuSeconds) / messages.length) * 1e6)} µs`,
-    );
+    console.log(`round ${round}: CPU per message the metrics role adds: ${fmt(((on.cpuSeconds - off.cpuSeconds) / messages.length) * 1e6)} µs`);
+    if (COUNT_COMMANDS) printRollupCommands(round, on);
   }
   if (!QUERIES_ONLY) {
     const best = (k: 'off' | 'onIngest' | 'onEndToEnd' | 'rawIngest' | 'rawEndToEnd') => Math.max(...rounds.map((r) => r[k]));
