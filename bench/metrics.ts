@@ -62,7 +62,7 @@ import { compileMetric, metricKey } from '../src/metrics/aggregation';
 import { loadMetricFiles } from '../src/metrics/metric-files';
 import { createMetricsReader } from '../src/metrics/metric-reader';
 import { createMetricsService } from '../src/metrics/metrics-service';
-import { BUCKET_SUMMARY_PROJECTION, BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION } from '../src/metrics/rollup-store';
+import { BUCKET_FOLD_PROJECTION, BUCKET_SUMMARY_PROJECTION, BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION } from '../src/metrics/rollup-store';
 import { createEntityStore } from '../src/state/entity-store';
 import {
   benchKafka,
@@ -337,6 +337,14 @@ async function queryLatency(db: Db) {
         .sort({ startMs: 1 })
         .toArray(),
     ),
+    // The same find with only the fields canonql's fold reads (BUCKET_FOLD_PROJECTION): how much of
+    // the gap to the raw find above is the narrower read, measured, not the target's baseline.
+    rawFoldFields: await time('raw-fold-fields', QUERIES, () =>
+      buckets
+        .find({ metric: key, window: 'hour', startMs: { $gte: from, $lt: to }, count: { $gt: 0 } }, { projection: BUCKET_FOLD_PROJECTION })
+        .sort({ startMs: 1 })
+        .toArray(),
+    ),
     reader: await time('reader', QUERIES, () => reader.query({ name: 'order-amount', window: 'hour', from: new Date(from), to: new Date(to) })),
     graphql: await time('graphql', QUERIES, () => post(body)),
   };
@@ -477,6 +485,7 @@ async function main() {
   );
   console.log('|---|---|---|---|---|---|');
   console.log(row('raw find of the rollup documents (driver, no members)', latency.raw));
+  console.log(row("raw find of the fields canonql's fold reads (start, dims, summary)", latency.rawFoldFields));
   console.log(row('MetricsReader.query (find + fold in code)', latency.reader));
   console.log(row('GraphQL metric(...) over HTTP (server and client)', latency.graphql));
   console.log(`GraphQL answer: ${latency.answerBytes} bytes, sha1 ${latency.answerSha1}`);

@@ -241,6 +241,18 @@ function rowsOf(scenario: Scenario, r: Json): Row[] {
         digits: 2,
         targets: [],
       },
+      ...(l.rawFoldFields
+        ? [
+            {
+              scenario: 'metric query',
+              measure: "p99 ms, GraphQL over HTTP, against a raw find of only the fields canonql's fold reads",
+              baselineIs: 'raw find, fold fields',
+              figure: figure(l.graphql.p99, l.rawFoldFields.p99),
+              digits: 2,
+              targets: [],
+            },
+          ]
+        : []),
       {
         scenario: 'ingestion with metrics',
         measure: 'messages/s, metrics on (until rollups current), best round',

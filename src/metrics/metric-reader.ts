@@ -3,7 +3,7 @@ import { AppError, ErrorCode } from '../errors';
 import { averageOf, mergeSummaries, metricKey, type BucketSummary, type DimValue } from './aggregation';
 import { BACKFILLS_COLLECTION, type BackfillProgress } from './backfill';
 import { WINDOW_MS, type MetricDefinition, type WindowSize } from './metric-definition';
-import { BUCKET_SUMMARY_PROJECTION, BUCKETS_COLLECTION, type BucketDoc, type BucketView } from './rollup-store';
+import { BUCKET_FOLD_PROJECTION, BUCKET_SUMMARY_PROJECTION, BUCKETS_COLLECTION, type BucketDoc, type BucketFold, type BucketView } from './rollup-store';
 
 /**
  * The read side of metrics, for the API role (any process: it reads the rollup documents the
@@ -141,55 +141,20 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
       // (its comparisons by value have no store operator on bucket dimensions): the bound counts them.
       const maxBuckets = options.limits.maxScan;
       const read = (await buckets
-        .find(filter, { projection: BUCKET_SUMMARY_PROJECTION })
+        .find(filter, { projection: BUCKET_FOLD_PROJECTION })
         .sort({ startMs: 1 })
         .limit(maxBuckets + 1)
-        .toArray()) as unknown as BucketView[];
+        .toArray()) as unknown as BucketFold[];
       if (read.length > maxBuckets) {
         throw new AppError(ErrorCode.LIMIT_EXCEEDED, `metric query would read more than ${maxBuckets} buckets: narrow from/to`);
       }
       const docs = query.matches ? read.filter((doc) => query.matches!(doc.dims)) : read;
-      // One group per (start, kept dimension values); its key is the values' JSON in groupBy's
-      // order, which is also the order of `dims`' keys (dimension names are never integer-like).
-      const groups = new Map<string, Group>();
-      const kept = groupBy.length;
-      for (const doc of docs) {
-        const values: DimValue[] = new Array(kept);
-        for (let i = 0; i < kept; i += 1) values[i] = doc.dims[groupBy[i]!] ?? null;
-        const dimsKey = JSON.stringify(values);
-        const id = `${doc.startMs}/${dimsKey}`;
-        const group = groups.get(id);
-        if (group) {
-          group.parts.push(doc);
-        } else {
-          const dims: Record<string, DimValue> = {};
-          for (let i = 0; i < kept; i += 1) dims[groupBy[i]!] = values[i]!;
-          groups.set(id, { startMs: doc.startMs, dims, dimsKey, parts: [doc] });
-        }
-      }
-      if (groups.size > options.limits.maxGroups) {
+      const results = foldBuckets(docs, groupBy, definition.name, query.window);
+      if (results.length > options.limits.maxGroups) {
         throw new AppError(
           ErrorCode.LIMIT_EXCEEDED,
           `metric query would return more than ${options.limits.maxGroups} buckets: narrow from/to, where or groupBy`,
         );
-      }
-      // Ordered by start, then by the dimension values' JSON (each group's written once, not per comparison).
-      const ordered = [...groups.values()].sort((a, b) => a.startMs - b.startMs || compareKeys(a.dimsKey, b.dimsKey));
-      const results: MetricBucketResult[] = new Array(ordered.length);
-      for (let i = 0; i < ordered.length; i += 1) {
-        const g = ordered[i]!;
-        const summary = mergeSummaries(g.parts);
-        results[i] = {
-          metric: definition.name,
-          window: query.window,
-          start: new Date(g.startMs),
-          dimensions: g.dims,
-          count: summary.count,
-          sum: summary.sum,
-          min: summary.min,
-          max: summary.max,
-          avg: averageOf(summary),
-        };
       }
       return results;
     },
@@ -224,12 +189,54 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
   };
 }
 
-interface Group {
-  readonly startMs: number;
-  readonly dims: Record<string, DimValue>;
-  /** JSON of the kept dimension values, in groupBy's order. */
+/** A bucket read, with the values of its kept dimensions and their JSON (its group's key). */
+interface Keyed {
+  readonly doc: BucketFold;
+  readonly values: DimValue[];
   readonly dimsKey: string;
-  readonly parts: BucketSummary[];
+}
+
+/**
+ * One result per (start, kept dimension values), ordered by start, then by the values' JSON in
+ * groupBy's order. The docs come from the store ordered by start; a stable sort by (start, key)
+ * puts each group's parts next to each other, so each run of equal keys is one group: no map of
+ * groups, and a query keeping every dimension (each bucket its own group) allocates one entry
+ * per bucket.
+ */
+function foldBuckets(docs: readonly BucketFold[], groupBy: readonly string[], metric: string, window: WindowSize): MetricBucketResult[] {
+  const kept = groupBy.length;
+  const keyed: Keyed[] = new Array(docs.length);
+  for (let d = 0; d < docs.length; d += 1) {
+    const doc = docs[d]!;
+    const values: DimValue[] = new Array(kept);
+    for (let i = 0; i < kept; i += 1) values[i] = doc.dims[groupBy[i]!] ?? null;
+    keyed[d] = { doc, values, dimsKey: JSON.stringify(values) };
+  }
+  keyed.sort((a, b) => a.doc.startMs - b.doc.startMs || compareKeys(a.dimsKey, b.dimsKey));
+  const results: MetricBucketResult[] = [];
+  for (let first = 0; first < keyed.length; ) {
+    const head = keyed[first]!;
+    let end = first + 1;
+    while (end < keyed.length && keyed[end]!.doc.startMs === head.doc.startMs && keyed[end]!.dimsKey === head.dimsKey) end += 1;
+    const parts: BucketSummary[] = new Array(end - first);
+    for (let i = first; i < end; i += 1) parts[i - first] = keyed[i]!.doc;
+    const summary = mergeSummaries(parts);
+    const dimensions: Record<string, DimValue> = {};
+    for (let i = 0; i < kept; i += 1) dimensions[groupBy[i]!] = head.values[i]!;
+    results.push({
+      metric,
+      window,
+      start: new Date(head.doc.startMs),
+      dimensions,
+      count: summary.count,
+      sum: summary.sum,
+      min: summary.min,
+      max: summary.max,
+      avg: averageOf(summary),
+    });
+    first = end;
+  }
+  return results;
 }
 
 function compareKeys(x: string, y: string): number {

@@ -196,6 +196,11 @@ export type BucketView = Omit<BucketDoc, 'members' | 'm' | 'w'>;
 /** What readers of aggregates project away: the members (either form) and the write token. */
 export const BUCKET_SUMMARY_PROJECTION = { members: 0, m: 0, w: 0 } as const;
 
+/** What a metric query folds: a bucket's start, dimension values and summary, nothing else (half a bucket's bytes to decode). */
+export const BUCKET_FOLD_PROJECTION = { _id: 0, startMs: 1, dims: 1, count: 1, sum: 1, min: 1, max: 1 } as const;
+
+export type BucketFold = Pick<BucketDoc, 'startMs' | 'dims' | 'count' | 'sum' | 'min' | 'max'>;
+
 /** A member as stored in `m`: `[k, v, t]` a tombstone, `[k, v, n, s]` a contribution whose lo and hi are s, `[k, v, n, s, lo, hi]` any other. */
 type StoredMember = [string, number, number] | [string, number, number, string | null] | [string, number, number, string | null, string | null, string | null];
 
