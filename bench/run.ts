@@ -60,7 +60,7 @@ const SCENARIOS = {
     result: 'subscription-latency',
     args: LONG ? ['--rates', '500,50', '--seconds', '20'] : ['--rates', '500', '--seconds', '10'],
   },
-  metrics: { script: 'metrics.ts', result: 'metrics', args: LONG ? [] : ['--events', '5000', '--rounds', '3', '--queries', '200'] },
+  metrics: { script: 'metrics.ts', result: 'metrics', args: LONG ? [] : ['--events', '5000', '--rounds', '3', '--queries', '1000'] },
   e2e: { script: 'e2e-latency.ts', result: 'e2e-latency', args: LONG ? ['--seconds', '30'] : ['--seconds', '10'] },
 } as const satisfies Record<Scenario, { script: string; result: string; args: readonly string[] }>;
 
