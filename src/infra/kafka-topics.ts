@@ -1,4 +1,5 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
+import { AppError, ErrorCode } from '../errors';
 
 export interface TopicSpec {
   readonly topic: string;
@@ -6,6 +7,11 @@ export interface TopicSpec {
   /** Topic-level configs (`max.message.bytes`, `retention.ms`...) for a topic created here. */
   readonly configEntries?: ReadonlyArray<{ readonly name: string; readonly value: string }>;
 }
+
+/** How long topics just created may take to get a leader for every partition (kafkajs' own default). */
+const LEADERS_TIMEOUT_MS = 5000;
+/** How often their metadata is asked for meanwhile. */
+const LEADERS_POLL_MS = 10;
 
 /**
  * Creates the topics that do not exist yet (existing ones are left as they are). Raw topics
@@ -18,12 +24,38 @@ export async function ensureTopics(kafka: Kafka, topics: readonly TopicSpec[]): 
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
-    if (missing.length > 0)
-      await admin.createTopics({
-        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.numPartitions, ...(t.configEntries ? { configEntries: [...t.configEntries] } : {}) })),
-        waitForLeaders: true,
-      });
+    if (missing.length === 0) return;
+    await admin.createTopics({
+      topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.numPartitions, ...(t.configEntries ? { configEntries: [...t.configEntries] } : {}) })),
+      // kafkajs' own wait sleeps 100 ms before it first looks, and the broker usually has the
+      // leaders by the time it answers: a start of ingestion spent most of its time there.
+      waitForLeaders: false,
+    });
+    await waitForLeaders(
+      admin,
+      missing.map((t) => t.topic),
+    );
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Resolves once every partition of `topics` has a leader (looked up at once, then every LEADERS_POLL_MS). */
+async function waitForLeaders(admin: Admin, topics: readonly string[]): Promise<void> {
+  const deadline = Date.now() + LEADERS_TIMEOUT_MS;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
+      if (metadata.topics.length === topics.length && metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
+    } catch (error) {
+      // A topic's metadata can lag its creation on a broker: asked again, as kafkajs' wait does.
+      const type = (error as { type?: unknown }).type;
+      if (type !== 'LEADER_NOT_AVAILABLE' && type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+    }
+    if (Date.now() >= deadline) {
+      const message = `topics ${topics.join(', ')}: created, but a partition still had no leader after ${LEADERS_TIMEOUT_MS} ms`;
+      throw new AppError(ErrorCode.KAFKA_UNAVAILABLE, message, { retriable: true });
+    }
+    await new Promise((resolve) => setTimeout(resolve, LEADERS_POLL_MS));
   }
 }
