@@ -2,8 +2,9 @@
  * The fixes patches/kafkajs+2.2.4.patch makes to kafkajs' producer (applied by `npm ci`'s
  * postinstall, patch-package): its messages grouped per partition in one pass, its encoder's
  * buffers allocated without zero-filling and its varints written in place, murmur2 in 32-bit
- * integer steps, CRC-32C by crc-32. Each must leave what is produced exactly as before: the same
- * bytes, the same checksum, the same partition as Java's client.
+ * integer steps, CRC-32C by crc-32, an uncompressed record batch written into one buffer sized up
+ * front (its records too) instead of layers copied into each other. Each must leave what is
+ * produced exactly as before: the same bytes, the same checksum, the same partition as Java's client.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -33,6 +34,28 @@ const Encoder = kafkajsRequire('./src/protocol/encoder') as new (initialSize?: n
 const murmur2 = kafkajsRequire('./src/producer/partitioners/default/murmur2') as (key: string | Buffer) => number;
 const crc32C = kafkajsRequire('./src/protocol/recordBatch/crc32C') as (buffer: Buffer) => number;
 
+type Long = { readonly low: number };
+const Long = kafkajsRequire('./src/utils/long') as { fromValue(value: number | string): Long };
+type RecordEncoder = { readonly buffer: Buffer; size(): number };
+const Record = kafkajsRequire('./src/protocol/recordBatch/record/v0') as (options: {
+  offsetDelta: number;
+  timestampDelta: number;
+  key: Buffer | string | null;
+  value: Buffer | null;
+  headers?: Record<string, string>;
+}) => RecordEncoder;
+const { RecordBatch } = kafkajsRequire('./src/protocol/recordBatch/v0') as {
+  RecordBatch: (options: {
+    records: RecordEncoder[];
+    firstTimestamp: number;
+    maxTimestamp: number;
+    producerId: Long;
+    producerEpoch: number;
+    firstSequence: number;
+    lastOffsetDelta: number;
+  }) => Promise<RecordEncoder>;
+};
+
 const partitionMetadata = [0, 1, 2, 3].map((partitionId) => ({ partitionId }));
 const byItsPartition = ({ message }: { message: { partition: number } }) => message.partition;
 
@@ -56,6 +79,7 @@ describe('kafkajs producer, as patched', () => {
     expect(source('./src/protocol/encoder')).not.toContain('Buffer.from(byteArray)');
     expect(source('./src/producer/partitioners/default/murmur2')).toContain('Math.imul');
     expect(source('./src/protocol/recordBatch/crc32C')).toContain("require('crc-32/crc32c')");
+    expect(source('./src/protocol/recordBatch/v0')).toContain('sized up front');
   });
 
   it("hashes keys as Java's client does (Kafka's own murmur2 test vectors)", () => {
@@ -114,6 +138,61 @@ describe('kafkajs producer, as patched', () => {
     expect(encode(0xaa).equals(expected)).toBe(true);
     expect(encode(0x55).equals(expected)).toBe(true);
   });
+
+  it('writes an uncompressed record batch byte for byte as the protocol defines it, its CRC-32C over attributes to the end', async () => {
+    for (const count of [0, 1, 3, 400]) {
+      const messages = Array.from({ length: count }, (_, i) => ({
+        key: i % 5 === 0 ? null : `key-${i}`,
+        value: i % 7 === 3 ? null : randomBytes(i % 3 === 0 ? 1_300 : i % 200),
+        headers: { 'canonql-event-id': `event-${i}`, 'canonql-op': 'u' },
+        timestampDelta: i * 3,
+      }));
+      const records = messages.map((m, offsetDelta) => Record({ ...m, offsetDelta }));
+      const batch = await RecordBatch({
+        records,
+        firstTimestamp: 1_700_000_000_000,
+        maxTimestamp: 1_700_000_001_197,
+        producerId: Long.fromValue(4242),
+        producerEpoch: 3,
+        firstSequence: 17,
+        lastOffsetDelta: Math.max(0, count - 1),
+      });
+      const expectedRecords = messages.map((m, offsetDelta) => {
+        const bytes = (b: Buffer | null) => (b === null ? zigzag(-1) : Buffer.concat([zigzag(b.length), b]));
+        const text = (t: string) => bytes(Buffer.from(t));
+        const body = Buffer.concat([
+          Buffer.from([0]),
+          zigzag(m.timestampDelta),
+          zigzag(offsetDelta),
+          m.key === null ? zigzag(-1) : text(m.key),
+          bytes(m.value),
+          zigzag(2),
+          text('canonql-event-id'),
+          text(`event-${offsetDelta}`),
+          text('canonql-op'),
+          text('u'),
+        ]);
+        return Buffer.concat([zigzag(body.length), body]);
+      });
+      records.forEach((record, i) => expect(record.buffer.equals(expectedRecords[i]!)).toBe(true));
+      const body = Buffer.concat([
+        int16(0),
+        int32(Math.max(0, count - 1)),
+        int64(1_700_000_000_000n),
+        int64(1_700_000_001_197n),
+        int64(4242n),
+        int16(3),
+        int32(17),
+        int32(count),
+        ...expectedRecords,
+      ]);
+      const crc = Buffer.alloc(4);
+      crc.writeUInt32BE(bitwiseCrc32C(body));
+      const expected = Buffer.concat([int64(0n), int32(4 + 1 + 4 + body.length), int32(0), Buffer.from([2]), crc, body]);
+      expect(batch.size()).toBe(expected.length);
+      expect(batch.buffer.equals(expected)).toBe(true);
+    }
+  });
 });
 
 /** CRC-32C by its definition: reflected polynomial 0x82F63B78, one bit at a time. */
@@ -142,6 +221,17 @@ function int32(value: number): Buffer {
   const buffer = Buffer.alloc(4);
   buffer.writeInt32BE(value);
   return buffer;
+}
+
+function int64(value: bigint): Buffer {
+  const buffer = Buffer.alloc(8);
+  buffer.writeBigInt64BE(value);
+  return buffer;
+}
+
+/** A signed varint as the record format writes it: zig-zag, then unsigned LEB128. */
+function zigzag(value: number): Buffer {
+  return leb128(value >= 0 ? BigInt(value) * 2n : -BigInt(value) * 2n - 1n);
 }
 
 function int16(value: number): Buffer {
