@@ -40,22 +40,30 @@ export async function ensureTopics(kafka: Kafka, topics: readonly TopicSpec[]): 
   }
 }
 
-/** Resolves once every partition of `topics` has a leader (looked up at once, then every LEADERS_POLL_MS). */
-async function waitForLeaders(admin: Admin, topics: readonly string[]): Promise<void> {
-  const deadline = Date.now() + LEADERS_TIMEOUT_MS;
+/**
+ * Resolves once every partition of `topics` has a leader (looked up at once, then every
+ * `timing.pollMs`: LEADERS_POLL_MS). The topics were just created, so a failed lookup meanwhile is taken as not
+ * yet (kafkajs answers a topic without a leader with an error, or no metadata at all when no
+ * broker answered); past `timing.timeoutMs` (LEADERS_TIMEOUT_MS) the last failure is the cause of the error.
+ */
+export async function waitForLeaders(
+  admin: Pick<Admin, 'fetchTopicMetadata'>,
+  topics: readonly string[],
+  timing: { readonly timeoutMs: number; readonly pollMs: number } = { timeoutMs: LEADERS_TIMEOUT_MS, pollMs: LEADERS_POLL_MS },
+): Promise<void> {
+  const deadline = Date.now() + timing.timeoutMs;
+  let failure: unknown;
   for (;;) {
     try {
       const metadata = await admin.fetchTopicMetadata({ topics: [...topics] });
       if (metadata.topics.length === topics.length && metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))) return;
     } catch (error) {
-      // A topic's metadata can lag its creation on a broker: asked again, as kafkajs' wait does.
-      const type = (error as { type?: unknown }).type;
-      if (type !== 'LEADER_NOT_AVAILABLE' && type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+      failure = error;
     }
     if (Date.now() >= deadline) {
-      const message = `topics ${topics.join(', ')}: created, but a partition still had no leader after ${LEADERS_TIMEOUT_MS} ms`;
-      throw new AppError(ErrorCode.KAFKA_UNAVAILABLE, message, { retriable: true });
+      const message = `topics ${topics.join(', ')}: created, but a partition still had no leader after ${timing.timeoutMs} ms`;
+      throw new AppError(ErrorCode.KAFKA_UNAVAILABLE, message, { retriable: true, ...(failure === undefined ? {} : { cause: failure }) });
     }
-    await new Promise((resolve) => setTimeout(resolve, LEADERS_POLL_MS));
+    await new Promise((resolve) => setTimeout(resolve, timing.pollMs));
   }
 }
