@@ -77,7 +77,10 @@ export function isTransient(error: unknown): boolean {
       e.name === 'KafkaJSConnectionClosedError' ||
       e.name === 'KafkaJSRequestTimeoutError' ||
       e.name === 'KafkaJSBrokerNotFound' ||
-      e.name === 'KafkaJSNoBrokerAvailableError'
+      e.name === 'KafkaJSNoBrokerAvailableError' ||
+      // kafkajs calls this non-retriable, but it is what its coordinator lookup throws when no
+      // broker answered it (each refusal swallowed): a broker stopping or restarting, not a bug.
+      e.name === 'KafkaJSGroupCoordinatorNotFound'
     );
   }
   return typeof e.code === 'string' && TRANSIENT_SYSTEM_CODES.has(e.code);

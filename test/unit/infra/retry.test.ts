@@ -1,5 +1,6 @@
 import { MongoNetworkError } from 'mongodb';
 import { AppError, ErrorCode } from '../../../src/errors';
+import { KafkaJSGroupCoordinatorNotFound, KafkaJSNonRetriableError } from 'kafkajs';
 import { backoffDelay, isTransient, withRetry, type RetryPolicy } from '../../../src/infra/retry';
 
 const FAST: RetryPolicy = { attempts: 4, initialDelayMs: 1, maxDelayMs: 4, factor: 2 };
@@ -28,6 +29,23 @@ describe('retry with backoff', () => {
     expect(isTransient(new TypeError('x is not a function'))).toBe(false);
     expect(isTransient(Object.assign(new RangeError('r'), { code: 'ECONNRESET' }))).toBe(false);
     expect(isTransient('a string')).toBe(false);
+  });
+
+  it('takes a consumer crash on a group coordinator no broker answered for as transient (a broker stopped mid-stream)', () => {
+    // What kafkajs' consumer crashed with when the broker stopped while it looked for its
+    // coordinator: the lookup's refusals are swallowed, the lookup throws GroupCoordinatorNotFound
+    // (non-retriable by its class), and the retrier gives up wrapping it.
+    // kafkajs' types declare fewer constructor arguments than its classes take (and kafkajs passes).
+    type KafkaError = Error & { readonly retriable: boolean };
+    const NotFound = KafkaJSGroupCoordinatorNotFound as unknown as new (message: string) => KafkaError;
+    const NonRetriable = KafkaJSNonRetriableError as unknown as new (error: Error | string, options?: { cause?: Error }) => KafkaError;
+    const notFound = new NotFound('Failed to find group coordinator');
+    const crash = new NonRetriable(notFound, { cause: notFound });
+    expect(crash.retriable).toBe(false);
+    expect(isTransient(notFound)).toBe(true);
+    expect(isTransient(crash)).toBe(true);
+    // Other non-retriable kafkajs errors stay non-transient.
+    expect(isTransient(new NonRetriable('Invalid topics array'))).toBe(false);
   });
 
   it('retries a transient failure until it succeeds, calling onRetry before each wait', async () => {
