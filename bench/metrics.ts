@@ -310,7 +310,10 @@ async function queryLatency(db: Db) {
   const from = first[0]!.startMs as number;
   const to = from + 24 * 3_600_000;
   const gql = `{ metric(name: "order-amount", window: hour, from: "${new Date(from).toISOString()}", to: "${new Date(to).toISOString()}") { start dimensions count sum avg min max } }`;
-  const rows = await buckets.countDocuments({ metric: key, window: 'hour', startMs: { $gte: from, $lt: to }, count: { $gt: 0 } });
+  // One day of hourly buckets, as the GraphQL query asks for them.
+  const day = { metric: key, window: 'hour', startMs: { $gte: from, $lt: to }, count: { $gt: 0 } };
+  const rawFind = (projection: Readonly<Record<string, 0 | 1>>) => () => buckets.find(day, { projection }).sort({ startMs: 1 }).toArray();
+  const rows = await buckets.countDocuments(day);
   const agent = new http.Agent({ keepAlive: true });
   const post = (body: string) =>
     new Promise<string>((resolve, reject) => {
@@ -331,20 +334,10 @@ async function queryLatency(db: Db) {
     /** The GraphQL answer's bytes and their sha1: the same stream gives the same answer, whatever the code that writes it. */
     answerBytes: Buffer.byteLength(answer),
     answerSha1: crypto.createHash('sha1').update(answer).digest('hex'),
-    raw: await time('raw', QUERIES, () =>
-      buckets
-        .find({ metric: key, window: 'hour', startMs: { $gte: from, $lt: to }, count: { $gt: 0 } }, { projection: BUCKET_SUMMARY_PROJECTION })
-        .sort({ startMs: 1 })
-        .toArray(),
-    ),
+    raw: await time('raw', QUERIES, rawFind(BUCKET_SUMMARY_PROJECTION)),
     // The same find with only the fields canonql's fold reads (BUCKET_FOLD_PROJECTION): how much of
     // the gap to the raw find above is the narrower read, measured, not the target's baseline.
-    rawFoldFields: await time('raw-fold-fields', QUERIES, () =>
-      buckets
-        .find({ metric: key, window: 'hour', startMs: { $gte: from, $lt: to }, count: { $gt: 0 } }, { projection: BUCKET_FOLD_PROJECTION })
-        .sort({ startMs: 1 })
-        .toArray(),
-    ),
+    rawFoldFields: await time('raw-fold-fields', QUERIES, rawFind(BUCKET_FOLD_PROJECTION)),
     reader: await time('reader', QUERIES, () => reader.query({ name: 'order-amount', window: 'hour', from: new Date(from), to: new Date(to) })),
     graphql: await time('graphql', QUERIES, () => post(body)),
   };
