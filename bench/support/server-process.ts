@@ -126,6 +126,9 @@ async function main() {
   process.send!({ type: 'ready', port, pid: process.pid });
 }
 
+/** What canonql's `orders(first: 20) { … node { id order_id currency } … }` reads of each stored order. */
+const PAGE_PROJECTION = { _id: 1, 'data.order_id': 1, 'data.currency': 1 };
+
 /** The same reads canonql's resolvers make, without GraphQL: JSON in, JSON out. */
 function baselineHttp(orders: import('mongodb').Collection<StoredEntity>): http.RequestListener {
   const toOrder = (doc: StoredEntity) => ({
@@ -149,11 +152,12 @@ function baselineHttp(orders: import('mongodb').Collection<StoredEntity>): http.
           const doc = await orders.findOne({ _id: id });
           data = { order: doc && !doc._meta.deleted ? toOrder(doc) : null };
         } else {
-          // Same filter, sort, limit and count as canonql's `orders(first: 20)`; the count only when asked for.
+          // Same filter, projection, sort, limit and count as canonql's `orders(first: 20)`: it reads
+          // only what the page shows (graphql/subject/page-projection.ts); the count only when asked for.
           const filter = { '_meta.deleted': false };
           const counted = body.query.includes('totalCount');
           const [rows, totalCount] = await Promise.all([
-            orders.find(filter).sort({ _id: 1 }).limit(21).toArray(),
+            orders.find(filter, { projection: PAGE_PROJECTION }).sort({ _id: 1 }).limit(21).toArray(),
             counted ? orders.countDocuments(filter) : null,
           ]);
           const edges = rows

@@ -7,7 +7,9 @@ import type { ApiContext } from '../context';
 import { DateTimeScalar } from '../scalars';
 import { aggregateQuery } from './aggregate-query';
 import { changePayload, entityFromEvent } from './change-payload';
+import { entityFieldPaths } from './entity-type';
 import { afterCursor, decodeCursor, encodeCursor, mongoSort, sortOf, valueAt, whereToMongo, type Filter } from './list-query';
+import { pageProjection } from './page-projection';
 import { selectsField } from './selects-field';
 import type { SubjectTypes } from './subject-schema';
 
@@ -17,6 +19,7 @@ import type { SubjectTypes } from './subject-schema';
  */
 export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unknown, ApiContext> {
   const { subject, names, fields } = types;
+  const fieldPaths = entityFieldPaths(fields);
   return {
     [names.single]: {
       type: types.entity,
@@ -53,9 +56,10 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         const matching = combine(base);
         const page = combine(args.after ? [...base, afterCursor(sort, decodeCursor(args.after, sort))] : base);
         const collection = ctx.services.store.collection(subject);
+        const projection = pageProjection(info, fieldPaths, [sort.path]);
         const [rows, totalCount] = await Promise.all([
           collection
-            .find(page)
+            .find(page, projection ? { projection } : {})
             .sort(mongoSort(sort))
             .limit(first + 1)
             .toArray(),

@@ -14,7 +14,7 @@ describe('GraphQL entity queries over canonical state', () => {
   const customersTopic = uniqueName('raw.pg.customers');
   let ingest: IngestionHarness;
   let api: ApiHarness;
-  const finds: { collection: string }[] = [];
+  const finds: { collection: string; projection?: unknown }[] = [];
   let applied = 0;
   const produceAndWait = async (messages: Parameters<typeof produce>[2]) => {
     await produce(kafka, ordersTopic, messages);
@@ -45,7 +45,7 @@ describe('GraphQL entity queries over canonical state', () => {
     uri.searchParams.set('monitorCommands', 'true');
     api = await startApiHarness(ingest.db, { env: { MONGODB_URI: uri.toString() } });
     api.app.db.client.on('commandStarted', (event) => {
-      if (event.commandName === 'find') finds.push({ collection: String(event.command.find) });
+      if (event.commandName === 'find') finds.push({ collection: String(event.command.find), projection: event.command.projection });
     });
   });
   afterAll(async () => {
@@ -118,6 +118,61 @@ describe('GraphQL entity queries over canonical state', () => {
       expect(edge.node.customer.account).toEqual({ name: `Customer ${i + 1}`, tier: ['GOLD', 'SILVER', 'BRONZE'][i] });
     }
     expect(finds.filter((f) => f.collection === 'state_customer')).toHaveLength(1);
+  });
+
+  it('reads a page with only the stored parts its nodes show, and answers as from whole documents', async () => {
+    const shown =
+      '__typename id ...F ... on Order { currency } customer { email account { tier } } _meta { version updatedAt createdAt position specId specVersion sourceTs deleted }';
+    const fragment = 'fragment F on Order { order_id line_items { sku } }';
+    finds.length = 0;
+    const page = await api.query<{ orders: { edges: { node: { id: string } }[] } }>(
+      `{ orders(first: 12, orderBy: { field: order_id }) { edges { node { ${shown} } } } } ${fragment}`,
+    );
+    const nodes = page.data!.orders.edges.map((e) => e.node);
+    expect(nodes).toHaveLength(12);
+    expect(finds.find((f) => f.collection === 'state_order')!.projection).toEqual({
+      _id: 1,
+      'data.order_id': 1,
+      'data.line_items': 1,
+      'data.currency': 1,
+      'data.customer': 1,
+      '_meta.version': 1,
+      '_meta.updatedAt': 1,
+      '_meta.createdAt': 1,
+      '_meta.position': 1,
+      '_meta.specId': 1,
+      '_meta.specVersion': 1,
+      '_meta.sourceTsMs': 1,
+      '_meta.deleted': 1,
+    });
+    // The same entities read by id (whole documents, through the request's loader) show the same.
+    const byId = await api.query<Record<string, unknown>>(`{ ${nodes.map((n, i) => `e${i}: order(id: "${n.id}") { ${shown} }`).join(' ')} } ${fragment}`);
+    expect(nodes).toEqual(nodes.map((_, i) => byId.data![`e${i}`]));
+
+    // A sort on a field the nodes do not show: its path is read too, so every cursor carries its value.
+    const paged = async (orderBy: string) => {
+      const ids: string[] = [];
+      let after: string | null = null;
+      for (;;) {
+        const result: { data?: { orders: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } } =
+          await api.query(
+            `query($after: String) { orders(first: 4, after: $after, orderBy: ${orderBy}) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`,
+            { after },
+          );
+        ids.push(...result.data!.orders.edges.map((e) => e.node.id));
+        if (!result.data!.orders.pageInfo.hasNextPage) return ids;
+        after = result.data!.orders.pageInfo.endCursor;
+      }
+    };
+    for (const orderBy of ['{ field: order_id, direction: DESC }', '{ field: updatedAt, direction: DESC }']) {
+      const whole = await api.query<{ orders: { edges: { node: { id: string; order_id: string } }[] } }>(
+        `{ orders(first: 100, orderBy: ${orderBy}) { edges { node { id order_id _meta { updatedAt } } } } }`,
+      );
+      expect(await paged(orderBy)).toEqual(whole.data!.orders.edges.map((e) => e.node.id));
+    }
+    finds.length = 0;
+    await api.query('{ orders(first: 3) { totalCount } }');
+    expect(finds.find((f) => f.collection === 'state_order')!.projection).toEqual({ _id: 1 });
   });
 
   it('serves history from the event log and as-of reads', async () => {
