@@ -20,14 +20,16 @@ export function pageProjection(info: GraphQLResolveInfo, fieldPaths: ReadonlyMap
   const projection: Record<string, 1> = { _id: 1 };
   for (const field of selectedFields(info, nodes)) {
     const name = field.name.value;
-    if (name === 'id' || name === '__typename') continue;
+    if (name === '__typename') continue;
+    // The entity type's own `_meta` comes after the canonical fields, so it is the one served.
     if (name === '_meta') {
       for (const path of SHOWN_META_PATHS) projection[path] = 1;
       continue;
     }
+    // A canonical field named `id` replaces the entity's `id` (entity-type.ts), so it is looked up first.
     const path = fieldPaths.get(name);
-    if (path === undefined) return null;
-    projection[path] = 1;
+    if (path !== undefined) projection[path] = 1;
+    else if (name !== 'id') return null;
   }
   for (const path of extra) projection[path] = 1;
   return projection;

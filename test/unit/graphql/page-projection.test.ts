@@ -88,6 +88,32 @@ describe('pageProjection', () => {
   });
 });
 
+describe('pageProjection of an entity with a canonical field named id', () => {
+  it("reads that field's stored key for `id`, as the served field reads it", async () => {
+    const withId = modelObject({ properties: { id: { type: 'string' }, order_id: { type: 'string' } } });
+    const seen: unknown[] = [];
+    const node = new GraphQLObjectType({ name: 'Order', fields: { id: { type: GraphQLString }, order_id: { type: GraphQLString } } });
+    const edge = new GraphQLObjectType({ name: 'OrderEdge', fields: { node: { type: node } } });
+    const connection = new GraphQLObjectType({ name: 'OrderConnection', fields: { edges: { type: new GraphQLList(edge) } } });
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({
+        name: 'Query',
+        fields: {
+          orders: {
+            type: connection,
+            resolve: (_root, _args, _ctx, info) => {
+              seen.push(pageProjection(info, entityFieldPaths(withId), []));
+              return { edges: [] };
+            },
+          },
+        },
+      }),
+    });
+    expect((await execute({ schema, document: parse('{ orders { edges { node { id } } } }') })).errors).toBeUndefined();
+    expect(seen).toEqual([{ _id: 1, 'data.id': 1 }]);
+  });
+});
+
 describe('entityFieldPaths', () => {
   it('maps GraphQL field names to stored paths, relation fields to the key they refer by', () => {
     expect(Object.fromEntries(entityFieldPaths(fields)!)).toEqual({
