@@ -126,6 +126,12 @@ async function main() {
   process.send!({ type: 'ready', port, pid: process.pid });
 }
 
+/**
+ * What canonql's `order(id) { id order_id currency customer { email } line_items { sku } }` reads
+ * of the stored order: the fields shown, and whether it is deleted (graphql/subject/page-projection.ts).
+ */
+const ORDER_PROJECTION = { _id: 1, 'data.order_id': 1, 'data.currency': 1, 'data.customer': 1, 'data.line_items': 1, '_meta.deleted': 1, '_meta.purged': 1 };
+
 /** What canonql's `orders(first: 20) { … node { id order_id currency } … }` reads of each stored order. */
 const PAGE_PROJECTION = { _id: 1, 'data.order_id': 1, 'data.currency': 1 };
 
@@ -149,7 +155,7 @@ function baselineHttp(orders: import('mongodb').Collection<StoredEntity>): http.
         let data: unknown;
         const id = body.variables?.id;
         if (id !== undefined) {
-          const doc = await orders.findOne({ _id: id });
+          const doc = await orders.findOne({ _id: id }, { projection: ORDER_PROJECTION });
           data = { order: doc && !doc._meta.deleted ? toOrder(doc) : null };
         } else {
           // Same filter, projection, sort, limit and count as canonql's `orders(first: 20)`: it reads

@@ -50,7 +50,11 @@ export interface ApiContext {
 }
 
 export interface Loaders {
-  entity(subject: string): DataLoader<string, StoredEntity | null>;
+  /**
+   * By id. With `projection`, a loader of its own for that projection (partial entities: only its
+   * paths), so a narrower read never answers a load that needs more of the same entity.
+   */
+  entity(subject: string, projection?: Record<string, 1>): DataLoader<string, StoredEntity | null>;
   /** Live entities of `subject` whose canonical `field` equals the key (the first one found). */
   by(subject: string, field: string): DataLoader<unknown, StoredEntity | null>;
 }
@@ -73,17 +77,19 @@ class RequestLoaders implements Loaders {
     private readonly principal: Principal | undefined,
   ) {}
 
-  entity(subject: string): DataLoader<string, StoredEntity | null> {
+  entity(subject: string, projection?: Record<string, 1>): DataLoader<string, StoredEntity | null> {
     if (this.principal) requireSubjectRead(this.principal, subject);
     this.entityLoaders ??= new Map();
-    let loader = this.entityLoaders.get(subject);
+    // A projection's paths in the order the query named them: the same selection, the same loader.
+    const id = projection ? `${subject}\u0000${Object.keys(projection).join('\u0000')}` : subject;
+    let loader = this.entityLoaders.get(id);
     if (!loader) {
       const { store } = this.services;
       loader = new DataLoader(async (keys) => {
-        const found = await store.getMany(subject, keys);
+        const found = await store.getMany(subject, keys, projection);
         return keys.map((key) => found.get(key) ?? null);
       });
-      this.entityLoaders.set(subject, loader);
+      this.entityLoaders.set(id, loader);
     }
     return loader;
   }

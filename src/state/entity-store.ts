@@ -42,7 +42,8 @@ export type CasResult = 'written' | 'conflict';
 
 export interface EntityStore {
   collection(subject: string): Collection<StoredEntity>;
-  getMany(subject: string, keys: readonly string[]): Promise<Map<string, StoredEntity>>;
+  /** `projection`: only these paths of each document (a partial entity), else whole documents. */
+  getMany(subject: string, keys: readonly string[], projection?: Record<string, 1>): Promise<Map<string, StoredEntity>>;
   get(subject: string, key: string): Promise<StoredEntity | null>;
   /** Writes `next` if the stored version is still `expectedVersion` (null: entity must not exist). */
   compareAndSet(subject: string, next: StoredEntity, expectedVersion: number | null): Promise<CasResult>;
@@ -74,11 +75,11 @@ export function createEntityStore(db: Db): EntityStore {
   const encoded = (entity: StoredEntity): StoredEntity => ({ ...entity, _k: orderKeysOf(entity.data ?? {}) });
   const store: EntityStore = {
     collection,
-    async getMany(subject, keys) {
+    async getMany(subject, keys, projection) {
       const found = new Map<string, StoredEntity>();
       if (keys.length === 0) return found;
       for (const doc of await collection(subject)
-        .find({ _id: { $in: [...keys] } })
+        .find({ _id: { $in: [...keys] } }, projection ? { projection } : {})
         .toArray())
         found.set(doc._id, doc);
       return found;

@@ -1,6 +1,9 @@
-import type { GraphQLResolveInfo } from 'graphql';
+import type { FieldNode, GraphQLResolveInfo } from 'graphql';
 import { SHOWN_META_PATHS } from './entity-type';
 import { selectedFields } from './selects-field';
+
+/** A store projection: the document paths read, each `1`. */
+export type Projection = Record<string, 1>;
 
 /**
  * The projection a list query reads a page with: only what the query's `edges { node { … } }`
@@ -8,17 +11,31 @@ import { selectedFields } from './selects-field';
  * not show (`_meta`'s claims and positions, order keys): the demo order is 918 bytes of BSON, its
  * `id order_id currency` under a hundred, and decoding the rest was most of a page's CPU.
  *
- * Read: `_id`; each selected field's stored path (`fieldPaths`: entity-type.ts); the parts of
- * `_meta` that `_meta` shows when it is selected; and `extra` (the sort's path, for the cursors).
- * Null — read the whole documents — when the entity's paths cannot be projected, or a selected
- * name is not one of the entity's fields.
+ * `extra`: paths read besides what the nodes show (the sort's path, for the cursors). Null — read
+ * the whole documents — as for {@link entityProjection}.
  */
-export function pageProjection(info: GraphQLResolveInfo, fieldPaths: ReadonlyMap<string, string> | null, extra: readonly string[]): Record<string, 1> | null {
+export function pageProjection(info: GraphQLResolveInfo, fieldPaths: ReadonlyMap<string, string> | null, extra: readonly string[]): Projection | null {
   if (!fieldPaths) return null;
   const edges = selectedFields(info, info.fieldNodes).filter((field) => field.name.value === 'edges');
   const nodes = selectedFields(info, edges).filter((field) => field.name.value === 'node');
-  const projection: Record<string, 1> = { _id: 1 };
-  for (const field of selectedFields(info, nodes)) {
+  return entityProjection(info, nodes, fieldPaths, extra);
+}
+
+/**
+ * What the entity fields selected below `parents` read of a stored entity: `_id`; each selected
+ * field's stored path (`fieldPaths`: entity-type.ts); the parts of `_meta` that `_meta` shows when
+ * it is selected; and `extra`. Null — read the whole documents — when the entity's paths cannot be
+ * projected, or a selected name is not one of the entity's fields.
+ */
+export function entityProjection(
+  info: GraphQLResolveInfo,
+  parents: readonly FieldNode[],
+  fieldPaths: ReadonlyMap<string, string> | null,
+  extra: readonly string[],
+): Projection | null {
+  if (!fieldPaths) return null;
+  const projection: Projection = { _id: 1 };
+  for (const field of selectedFields(info, parents)) {
     const name = field.name.value;
     if (name === '__typename') continue;
     // The entity type's own `_meta` comes after the canonical fields, so it is the one served.

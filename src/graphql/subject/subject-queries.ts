@@ -9,7 +9,7 @@ import { aggregateQuery } from './aggregate-query';
 import { changePayload, entityFromEvent } from './change-payload';
 import { entityFieldPaths } from './entity-type';
 import { afterCursor, decodeCursor, encodeCursor, mongoSort, sortOf, valueAt, whereToMongo, type Filter } from './list-query';
-import { pageProjection } from './page-projection';
+import { entityProjection, pageProjection } from './page-projection';
 import { selectsField } from './selects-field';
 import type { SubjectTypes } from './subject-schema';
 
@@ -29,10 +29,12 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         asOf: { type: DateTimeScalar },
         includeDeleted: { type: GraphQLBoolean, defaultValue: false },
       },
-      resolve: async (_root, args: { id: string; asOf?: string; includeDeleted: boolean }, ctx) => {
+      resolve: async (_root, args: { id: string; asOf?: string; includeDeleted: boolean }, ctx, info) => {
         requireSubjectRead(ctx.principal, subject);
         if (args.asOf) return stateAsOf(ctx, subject, args.id, args.asOf);
-        const entity = await ctx.loaders.entity(subject).load(args.id);
+        // Only what the query shows, and what deciding whether to show it reads.
+        const projection = entityProjection(info, info.fieldNodes, fieldPaths, VISIBILITY_PATHS);
+        const entity = await ctx.loaders.entity(subject, projection ?? undefined).load(args.id);
         // A hard-deleted entity's marker has no data to show, deleted or not.
         return entity && (!entity._meta.deleted || (args.includeDeleted && !entity._meta.purged)) ? entity : null;
       },
@@ -99,6 +101,9 @@ export function subjectQueries(types: SubjectTypes): GraphQLFieldConfigMap<unkno
     ...aggregateQuery(types),
   };
 }
+
+/** What `order(id)` reads to decide whether the entity is shown (deleted, hard-deleted). */
+const VISIBILITY_PATHS = ['_meta.deleted', '_meta.purged'];
 
 interface ListArgs {
   where?: Record<string, unknown>;

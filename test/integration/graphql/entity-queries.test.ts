@@ -8,6 +8,18 @@ import { testConfig, testKafka, uniqueName } from '../../support/test-env';
 
 const order = demoOrderChange;
 
+/** What a read of an entity takes of its `_meta` when the query selects `_meta`: the parts the field shows. */
+const SHOWN_META = {
+  '_meta.version': 1,
+  '_meta.updatedAt': 1,
+  '_meta.createdAt': 1,
+  '_meta.position': 1,
+  '_meta.specId': 1,
+  '_meta.specVersion': 1,
+  '_meta.sourceTsMs': 1,
+  '_meta.deleted': 1,
+};
+
 describe('GraphQL entity queries over canonical state', () => {
   const kafka = testKafka();
   const ordersTopic = uniqueName('raw.mongo.orders');
@@ -75,6 +87,33 @@ describe('GraphQL entity queries over canonical state', () => {
     expect(finds.filter((f) => f.collection === 'state_order')).toHaveLength(1);
   });
 
+  it('reads an entity by id with only what the query shows, one read per selection', async () => {
+    finds.length = 0;
+    const { data } = await api.query<Record<string, Record<string, unknown>>>(
+      `{ a: order(id: "${oid(3)}") { order_id } b: order(id: "${oid(4)}") { order_id }
+         c: order(id: "${oid(3)}") { id currency customer { email account { tier } } _meta { version } }
+         h: orderHistory(id: "${oid(3)}") { totalCount } }`,
+    );
+    expect(data).toEqual({
+      a: { order_id: 'o-03' },
+      b: { order_id: 'o-04' },
+      c: { id: oid(3), currency: 'USD', customer: { email: 'a@x.io', account: { tier: 'GOLD' } }, _meta: { version: 1 } },
+      h: { totalCount: 1 },
+    });
+    const orderFinds = finds.filter((f) => f.collection === 'state_order').map((f) => f.projection);
+    // a and b share one read; c reads its own; the history reads the whole state (its version and last event).
+    expect(orderFinds).toHaveLength(3);
+    expect(orderFinds).toContainEqual({ _id: 1, 'data.order_id': 1, '_meta.deleted': 1, '_meta.purged': 1 });
+    expect(orderFinds).toContainEqual({
+      _id: 1,
+      'data.currency': 1,
+      'data.customer': 1,
+      ...SHOWN_META,
+      '_meta.purged': 1,
+    });
+    expect(orderFinds).toContainEqual(undefined);
+  });
+
   it('filters on nested and top-level fields, combined with and/or', async () => {
     const count = async (where: string) =>
       (await api.query<{ orders: { totalCount: number } }>(`{ orders(where: ${where}) { totalCount } }`)).data!.orders.totalCount;
@@ -136,14 +175,7 @@ describe('GraphQL entity queries over canonical state', () => {
       'data.line_items': 1,
       'data.currency': 1,
       'data.customer': 1,
-      '_meta.version': 1,
-      '_meta.updatedAt': 1,
-      '_meta.createdAt': 1,
-      '_meta.position': 1,
-      '_meta.specId': 1,
-      '_meta.specVersion': 1,
-      '_meta.sourceTsMs': 1,
-      '_meta.deleted': 1,
+      ...SHOWN_META,
     });
     // The same entities read by id (whole documents, through the request's loader) show the same.
     const byId = await api.query<Record<string, unknown>>(`{ ${nodes.map((n, i) => `e${i}: order(id: "${n.id}") { ${shown} }`).join(' ')} } ${fragment}`);
