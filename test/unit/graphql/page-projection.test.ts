@@ -11,8 +11,11 @@ const fields = modelObject({
   },
 });
 
-/** An `orders` connection whose resolver records the projection its page would be read with. */
-function recordingSchema(seen: unknown[]): GraphQLSchema {
+/**
+ * An `orders` connection whose resolver records the projection its page would be read with, for
+ * an entity of `entityFields` (the GraphQL types matter only as far as the queries are valid).
+ */
+function recordingSchema(seen: unknown[], entityFields: typeof fields, extra: readonly string[]): GraphQLSchema {
   const meta = new GraphQLObjectType({ name: 'Meta', fields: { version: { type: GraphQLInt } } });
   const node = new GraphQLObjectType({
     name: 'Order',
@@ -37,7 +40,7 @@ function recordingSchema(seen: unknown[]): GraphQLSchema {
         orders: {
           type: connection,
           resolve: (_root, _args, _ctx, info) => {
-            seen.push(pageProjection(info, entityFieldPaths(fields), ['_k.created_at']));
+            seen.push(pageProjection(info, entityFieldPaths(entityFields), extra));
             return { edges: [], totalCount: 0 };
           },
         },
@@ -46,9 +49,14 @@ function recordingSchema(seen: unknown[]): GraphQLSchema {
   });
 }
 
-async function projections(query: string, variableValues?: Record<string, unknown>): Promise<unknown[]> {
+async function projections(
+  query: string,
+  variableValues?: Record<string, unknown>,
+  entityFields: typeof fields = fields,
+  extra: readonly string[] = ['_k.created_at'],
+): Promise<unknown[]> {
   const seen: unknown[] = [];
-  const result = await execute({ schema: recordingSchema(seen), document: parse(query), variableValues });
+  const result = await execute({ schema: recordingSchema(seen, entityFields, extra), document: parse(query), variableValues });
   expect(result.errors).toBeUndefined();
   return seen;
 }
@@ -91,26 +99,7 @@ describe('pageProjection', () => {
 describe('pageProjection of an entity with a canonical field named id', () => {
   it("reads that field's stored key for `id`, as the served field reads it", async () => {
     const withId = modelObject({ properties: { id: { type: 'string' }, order_id: { type: 'string' } } });
-    const seen: unknown[] = [];
-    const node = new GraphQLObjectType({ name: 'Order', fields: { id: { type: GraphQLString }, order_id: { type: GraphQLString } } });
-    const edge = new GraphQLObjectType({ name: 'OrderEdge', fields: { node: { type: node } } });
-    const connection = new GraphQLObjectType({ name: 'OrderConnection', fields: { edges: { type: new GraphQLList(edge) } } });
-    const schema = new GraphQLSchema({
-      query: new GraphQLObjectType({
-        name: 'Query',
-        fields: {
-          orders: {
-            type: connection,
-            resolve: (_root, _args, _ctx, info) => {
-              seen.push(pageProjection(info, entityFieldPaths(withId), []));
-              return { edges: [] };
-            },
-          },
-        },
-      }),
-    });
-    expect((await execute({ schema, document: parse('{ orders { edges { node { id } } } }') })).errors).toBeUndefined();
-    expect(seen).toEqual([{ _id: 1, 'data.id': 1 }]);
+    expect(await projections('{ orders { edges { node { id } } } }', undefined, withId, [])).toEqual([{ _id: 1, 'data.id': 1 }]);
   });
 });
 
