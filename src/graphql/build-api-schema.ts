@@ -79,9 +79,11 @@ export function buildApiSchema(subjects: readonly SubjectEntry[], subscriptions?
     filters: new Map(),
   };
   const built = new Map<string, SubjectTypes>();
-  const entityTypeOf = (subject: string) => built.get(subject)?.entity;
   for (const entry of [...subjects].sort((a, b) => a.subject.localeCompare(b.subject))) {
-    built.set(entry.subject, buildSubjectTypes(entry.subject, entry.schema, shared, entityTypeOf));
+    built.set(
+      entry.subject,
+      buildSubjectTypes(entry.subject, entry.schema, shared, (subject) => built.get(subject)),
+    );
   }
   const types = [...built.values()];
 

@@ -55,8 +55,11 @@ export interface Loaders {
    * paths), so a narrower read never answers a load that needs more of the same entity.
    */
   entity(subject: string, projection?: Record<string, 1>): DataLoader<string, StoredEntity | null>;
-  /** Live entities of `subject` whose canonical `field` equals the key (the first one found). */
-  by(subject: string, field: string): DataLoader<unknown, StoredEntity | null>;
+  /**
+   * Live entities of `subject` whose canonical `field` equals the key (the first one found). With
+   * `projection` (which must read `data.<field>`), a loader of its own for it, as for `entity`.
+   */
+  by(subject: string, field: string, projection?: Record<string, 1>): DataLoader<unknown, StoredEntity | null>;
 }
 
 /**
@@ -80,8 +83,7 @@ class RequestLoaders implements Loaders {
   entity(subject: string, projection?: Record<string, 1>): DataLoader<string, StoredEntity | null> {
     if (this.principal) requireSubjectRead(this.principal, subject);
     this.entityLoaders ??= new Map();
-    // A projection's paths in the order the query named them: the same selection, the same loader.
-    const id = projection ? `${subject}\u0000${Object.keys(projection).join('\u0000')}` : subject;
+    const id = loaderId(subject, projection);
     let loader = this.entityLoaders.get(id);
     if (!loader) {
       const { store } = this.services;
@@ -94,10 +96,10 @@ class RequestLoaders implements Loaders {
     return loader;
   }
 
-  by(subject: string, field: string): DataLoader<unknown, StoredEntity | null> {
+  by(subject: string, field: string, projection?: Record<string, 1>): DataLoader<unknown, StoredEntity | null> {
     if (this.principal) requireSubjectRead(this.principal, subject);
-    if (field === 'id') return this.entity(subject) as DataLoader<unknown, StoredEntity | null>;
-    const id = `${subject}\u0000${field}`;
+    if (field === 'id') return this.entity(subject, projection) as DataLoader<unknown, StoredEntity | null>;
+    const id = loaderId(`${subject}\u0000${field}`, projection);
     this.byLoaders ??= new Map();
     let loader = this.byLoaders.get(id);
     if (!loader) {
@@ -106,7 +108,7 @@ class RequestLoaders implements Loaders {
         async (values) => {
           const docs = await db
             .collection<StoredEntity>(stateCollectionName(subject))
-            .find({ [`data.${field}`]: { $in: [...values] }, '_meta.deleted': false })
+            .find({ [`data.${field}`]: { $in: [...values] }, '_meta.deleted': false }, projection ? { projection } : {})
             .toArray();
           return values.map((value) => docs.find((doc) => doc.data[field] === value) ?? null);
         },
@@ -116,6 +118,11 @@ class RequestLoaders implements Loaders {
     }
     return loader;
   }
+}
+
+/** A loader's key in the request's maps: one per projection, its paths in the order the query named them (the same selection, the same loader). */
+function loaderId(base: string, projection: Record<string, 1> | undefined): string {
+  return projection ? `${base}\u0000${Object.keys(projection).join('\u0000')}` : base;
 }
 
 /** `credential`: the principal the transport authenticated, or (callers without one) an Authorization value. */

@@ -5,6 +5,7 @@ import type { ApiContext } from '../context';
 import { fieldName, nestedTypeName } from '../naming';
 import { JSONScalar } from '../scalars';
 import { SCALAR_TYPES, type EnumTypes } from './field-types';
+import { entityFieldPaths, entityProjection } from './page-projection';
 
 /**
  * The entity type of a subject (`Order`): `id`, one field per canonical field (nested objects get
@@ -15,8 +16,14 @@ import { SCALAR_TYPES, type EnumTypes } from './field-types';
 export interface EntityTypeParts {
   readonly EntityMeta: GraphQLObjectType;
   readonly enumTypes: EnumTypes;
-  /** The entity type of another subject of the same schema, or undefined when it is not served. */
-  readonly entityTypeOf: (subject: string) => GraphQLObjectType | undefined;
+  /** Another subject of the same schema (its entity type and fields), or undefined when it is not served. */
+  readonly relatedOf: (subject: string) => RelatedSubject | undefined;
+}
+
+/** What a relation field needs of the subject it leads to. */
+export interface RelatedSubject {
+  readonly entity: GraphQLObjectType;
+  readonly fields: readonly FieldModel[];
 }
 
 type Source = Record<string, unknown>;
@@ -69,48 +76,33 @@ function outputType(owner: string, field: FieldModel, parts: EntityTypeParts): G
   }
 }
 
-/** The related entity, loaded through the request's data loader by the field it is referred to by. */
+/**
+ * The related entity, loaded through the request's data loader by the field it is referred to by,
+ * reading only what the query shows of it (and the field it is matched by), as `order(id)` does.
+ * A subject that is not served is shown whole, as JSON.
+ */
 function relationField(jsonKey: string, relation: Relation, read: ReadField, parts: EntityTypeParts): FieldConfigs[string] {
+  // The related subject's stored paths, found on first use: it may be built after this one.
+  let fieldPaths: ReadonlyMap<string, string> | null | undefined;
+  const matchedBy = [`data.${relation.by}`];
   return {
     // Called when the schema is built (the fields are thunked): the related subject's type may be built after this one.
-    type: parts.entityTypeOf(relation.subject) ?? JSONScalar,
+    type: parts.relatedOf(relation.subject)?.entity ?? JSONScalar,
     description: `The ${relation.subject} whose ${relation.by} is this ${jsonKey}.`,
-    resolve: (source, _args, ctx) => {
+    resolve: (source, _args, ctx, info) => {
       const value = read(source, jsonKey);
-      return value === null || value === undefined ? null : ctx.loaders.by(relation.subject, relation.by).load(value);
+      if (value === null || value === undefined) return null;
+      if (fieldPaths === undefined) {
+        const related = parts.relatedOf(relation.subject);
+        fieldPaths = related ? entityFieldPaths(related.fields) : null;
+      }
+      const projection = entityProjection(info, info.fieldNodes, fieldPaths, matchedBy);
+      return ctx.loaders.by(relation.subject, relation.by, projection ?? undefined).load(value);
     },
   };
 }
 
-/** The parts of a stored `_meta` the `_meta` field shows (metaOf reads only these). */
-export const SHOWN_META_PATHS = [
-  '_meta.version',
-  '_meta.updatedAt',
-  '_meta.createdAt',
-  '_meta.position',
-  '_meta.specId',
-  '_meta.specVersion',
-  '_meta.sourceTsMs',
-  '_meta.deleted',
-] as const;
-
-/**
- * The stored path each top-level field of the entity type reads, by GraphQL field name: a
- * canonical field its `data.<key>`, a relation field the `data.<key>` it refers by. Null when a
- * key cannot be a projection path (a `.` or a leading `$` in it): such an entity is read whole.
- */
-export function entityFieldPaths(fields: readonly FieldModel[]): ReadonlyMap<string, string> | null {
-  const paths = new Map<string, string>();
-  for (const field of fields) {
-    if (field.jsonKey === '' || field.jsonKey.includes('.') || field.jsonKey.startsWith('$')) return null;
-    const named = [fieldName(field.jsonKey), ...(field.relation ? [fieldName(field.relation.as)] : [])];
-    // Two keys under one GraphQL name: which one the field reads is not this function's to guess.
-    if (named.some((name) => paths.has(name))) return null;
-    for (const name of named) paths.set(name, `data.${field.jsonKey}`);
-  }
-  return paths;
-}
-
+/** Reads only the parts of `_meta` that SHOWN_META_PATHS (page-projection.ts) lists: a projected read has no others. */
 function metaOf(entity: StoredEntity) {
   const meta = entity._meta;
   return {

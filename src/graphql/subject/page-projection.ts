@@ -1,6 +1,36 @@
 import type { FieldNode, GraphQLResolveInfo } from 'graphql';
-import { SHOWN_META_PATHS } from './entity-type';
+import type { FieldModel } from '../../catalog/field-model';
+import { fieldName } from '../naming';
 import { selectedFields } from './selects-field';
+
+/** The parts of a stored `_meta` the `_meta` field shows (metaOf reads only these). */
+export const SHOWN_META_PATHS = [
+  '_meta.version',
+  '_meta.updatedAt',
+  '_meta.createdAt',
+  '_meta.position',
+  '_meta.specId',
+  '_meta.specVersion',
+  '_meta.sourceTsMs',
+  '_meta.deleted',
+] as const;
+
+/**
+ * The stored path each top-level field of the entity type reads, by GraphQL field name: a
+ * canonical field its `data.<key>`, a relation field the `data.<key>` it refers by. Null when a
+ * key cannot be a projection path (a `.` or a leading `$` in it): such an entity is read whole.
+ */
+export function entityFieldPaths(fields: readonly FieldModel[]): ReadonlyMap<string, string> | null {
+  const paths = new Map<string, string>();
+  for (const field of fields) {
+    if (field.jsonKey === '' || field.jsonKey.includes('.') || field.jsonKey.startsWith('$')) return null;
+    const named = [fieldName(field.jsonKey), ...(field.relation ? [fieldName(field.relation.as)] : [])];
+    // Two keys under one GraphQL name: which one the field reads is not this function's to guess.
+    if (named.some((name) => paths.has(name))) return null;
+    for (const name of named) paths.set(name, `data.${field.jsonKey}`);
+  }
+  return paths;
+}
 
 /** A store projection: the document paths read, each `1`. */
 export type Projection = Record<string, 1>;

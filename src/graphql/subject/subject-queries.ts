@@ -7,9 +7,8 @@ import type { ApiContext } from '../context';
 import { DateTimeScalar } from '../scalars';
 import { aggregateQuery } from './aggregate-query';
 import { changePayload, entityFromEvent } from './change-payload';
-import { entityFieldPaths } from './entity-type';
 import { afterCursor, decodeCursor, encodeCursor, mongoSort, sortOf, valueAt, whereToMongo, type Filter } from './list-query';
-import { entityProjection, pageProjection } from './page-projection';
+import { entityFieldPaths, entityProjection, pageProjection } from './page-projection';
 import { selectsField } from './selects-field';
 import type { SubjectTypes } from './subject-schema';
 

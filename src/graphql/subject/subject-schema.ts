@@ -3,7 +3,7 @@ import { modelObject, type FieldModel } from '../../catalog/field-model';
 import { subjectNames, type SubjectNames } from '../naming';
 import { changeType } from './change-type';
 import { connectionType } from './connection-type';
-import { entityType } from './entity-type';
+import { entityType, type RelatedSubject } from './entity-type';
 import { subjectEnumTypes } from './field-types';
 import { orderByInput } from './order-by-input';
 import { whereInput } from './where-input';
@@ -41,22 +41,21 @@ export interface SubjectTypes {
 }
 
 /**
- * `entityTypeOf` gives the entity type of another subject of the same build (for relation
- * fields); it is read when the schema resolves the fields, so the order subjects are built in
- * does not matter.
+ * `relatedOf` gives another subject of the same build (for relation fields); it is read when the
+ * schema resolves the fields, so the order subjects are built in does not matter.
  */
 export function buildSubjectTypes(
   subject: string,
   schema: Record<string, unknown>,
   shared: SharedTypes,
-  entityTypeOf: (subject: string) => GraphQLObjectType | undefined,
+  relatedOf: (subject: string) => RelatedSubject | undefined,
 ): SubjectTypes {
   const names = subjectNames(subject);
   const fields = modelObject(schema);
   const enumTypes = subjectEnumTypes();
   const description = typeof schema.description === 'string' ? schema.description : undefined;
 
-  const entity = entityType(names.type, fields, description, { EntityMeta: shared.EntityMeta, enumTypes, entityTypeOf });
+  const entity = entityType(names.type, fields, description, { EntityMeta: shared.EntityMeta, enumTypes, relatedOf });
   const where = whereInput(names.type, fields, shared.filters, enumTypes);
   const orderBy = orderByInput(names.type, fields, shared.SortDirection);
   const connection = connectionType(names.type, entity, shared.PageInfo, 'Entities matching `where` (all pages).');

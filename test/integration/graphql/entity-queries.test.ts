@@ -156,7 +156,29 @@ describe('GraphQL entity queries over canonical state', () => {
       const i = EMAILS.indexOf(edge.node.customer.email);
       expect(edge.node.customer.account).toEqual({ name: `Customer ${i + 1}`, tier: ['GOLD', 'SILVER', 'BRONZE'][i] });
     }
-    expect(finds.filter((f) => f.collection === 'state_customer')).toHaveLength(1);
+    // One read for the page's customers, of what the query shows of them and the field they are matched by.
+    expect(finds.filter((f) => f.collection === 'state_customer')).toEqual([
+      { collection: 'state_customer', projection: { _id: 1, 'data.name': 1, 'data.tier': 1, 'data.email': 1 } },
+    ]);
+  });
+
+  it('reads each selection of a relation with its own projection, and answers as from whole documents', async () => {
+    const db = ingest.db.collection<{ _id: string; data: Record<string, unknown>; _meta: { version: number } }>('state_customer');
+    const stored = new Map((await db.find({}).toArray()).map((doc) => [doc.data.email, doc]));
+    finds.length = 0;
+    const { data } = await api.query<{ orders: { edges: { node: { customer: { email: string; a: unknown; b: unknown } } }[] } }>(
+      '{ orders(first: 9, orderBy: { field: order_id }) { edges { node { customer { email a: account { name } b: account { id tier _meta { version deleted } } } } } } }',
+    );
+    const customerFinds = finds.filter((f) => f.collection === 'state_customer').map((f) => f.projection);
+    expect(customerFinds).toHaveLength(2);
+    expect(customerFinds).toContainEqual({ _id: 1, 'data.name': 1, 'data.email': 1 });
+    expect(customerFinds).toContainEqual({ _id: 1, 'data.tier': 1, ...SHOWN_META, 'data.email': 1 });
+    expect(data!.orders.edges).toHaveLength(9);
+    for (const { node } of data!.orders.edges) {
+      const doc = stored.get(node.customer.email)!;
+      expect(node.customer.a).toEqual({ name: doc.data.name });
+      expect(node.customer.b).toEqual({ id: doc._id, tier: String(doc.data.tier).toUpperCase(), _meta: { version: doc._meta.version, deleted: false } });
+    }
   });
 
   it('reads a page with only the stored parts its nodes show, and answers as from whole documents', async () => {

@@ -1,7 +1,6 @@
 import { GraphQLID, GraphQLInt, GraphQLList, GraphQLObjectType, GraphQLSchema, GraphQLString, execute, parse } from 'graphql';
 import { modelObject } from '../../../src/catalog/field-model';
-import { SHOWN_META_PATHS, entityFieldPaths } from '../../../src/graphql/subject/entity-type';
-import { pageProjection } from '../../../src/graphql/subject/page-projection';
+import { SHOWN_META_PATHS, entityFieldPaths, pageProjection } from '../../../src/graphql/subject/page-projection';
 
 const fields = modelObject({
   properties: {
