@@ -56,7 +56,8 @@ export interface Loaders {
    */
   entity(subject: string, projection?: Record<string, 1>): DataLoader<string, StoredEntity | null>;
   /**
-   * Live entities of `subject` whose canonical `field` equals the key (the first one found). With
+   * Live entities of `subject` whose canonical `field` (`data.<field>`, never the entity's id: that
+   * is `entity`) equals the key (the first one found). With
    * `projection` (which must read `data.<field>`), a loader of its own for it, as for `entity`.
    */
   by(subject: string, field: string, projection?: Record<string, 1>): DataLoader<unknown, StoredEntity | null>;
@@ -98,7 +99,6 @@ class RequestLoaders implements Loaders {
 
   by(subject: string, field: string, projection?: Record<string, 1>): DataLoader<unknown, StoredEntity | null> {
     if (this.principal) requireSubjectRead(this.principal, subject);
-    if (field === 'id') return this.entity(subject, projection) as DataLoader<unknown, StoredEntity | null>;
     const id = loaderId(`${subject}\u0000${field}`, projection);
     this.byLoaders ??= new Map();
     let loader = this.byLoaders.get(id);

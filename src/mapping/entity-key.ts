@@ -40,23 +40,31 @@ export function compileEntityKey(mappingId: string, key: KeySpec | undefined): {
 }
 
 function keyPart(mappingId: string, what: string, value: unknown): string {
+  const part = keyOfValue(value);
+  if (part !== null) return part;
+  const state = value === undefined ? 'absent' : value === '' ? 'empty' : 'null';
+  throw new AppError(ErrorCode.MAPPING_FAILED, `mapping "${mappingId}": ${what} is ${state}, so the entity has no key`);
+}
+
+/**
+ * The entity key that one value is, as an entity keyed by that one value stores it (`42` → "42"):
+ * what a relation by id looks its entity up by. Null when a value cannot be a key (absent, null,
+ * empty).
+ */
+export function keyOfValue(value: unknown): string | null {
   switch (typeof value) {
     case 'string':
-      if (value.length > 0) return value;
-      break;
+      return value.length > 0 ? value : null;
     case 'number':
     case 'bigint':
     case 'boolean':
       return String(value);
     case 'object':
       // e.g. a MongoDB ObjectId kept as {"$oid": "..."}: stable text is all a key needs.
-      if (value !== null) return JSON.stringify(value);
-      break;
+      return value === null ? null : JSON.stringify(value);
     default:
-      break;
+      return null;
   }
-  const state = value === undefined ? 'absent' : value === '' ? 'empty' : 'null';
-  throw new AppError(ErrorCode.MAPPING_FAILED, `mapping "${mappingId}": ${what} is ${state}, so the entity has no key`);
 }
 
 function joinKey(parts: readonly string[]): string {

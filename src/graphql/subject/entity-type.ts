@@ -3,6 +3,7 @@ import type { FieldModel, Relation } from '../../catalog/field-model';
 import type { StoredEntity } from '../../state/entity-store';
 import type { ApiContext } from '../context';
 import { fieldName, nestedTypeName } from '../naming';
+import { keyOfValue } from '../../mapping/entity-key';
 import { JSONScalar } from '../scalars';
 import { SCALAR_TYPES, type EnumTypes } from './field-types';
 import { entityFieldPaths, entityProjection } from './page-projection';
@@ -77,14 +78,16 @@ function outputType(owner: string, field: FieldModel, parts: EntityTypeParts): G
 }
 
 /**
- * The related entity, loaded through the request's data loader by the field it is referred to by,
- * reading only what the query shows of it (and the field it is matched by), as `order(id)` does.
- * A subject that is not served is shown whole, as JSON.
+ * The related live entity, loaded through the request's data loader by the field it is referred
+ * to by (by default its id: the value's key form, `42` → "42"), reading only what the query shows
+ * of it (and what it is matched by), as `order(id)` does. A deleted entity is not shown, by id as
+ * by any other field. A subject that is not served is shown whole, as JSON.
  */
 function relationField(jsonKey: string, relation: Relation, read: ReadField, parts: EntityTypeParts): FieldConfigs[string] {
   // The related subject's stored paths, found on first use: it may be built after this one.
   let fieldPaths: ReadonlyMap<string, string> | null | undefined;
-  const matchedBy = [`data.${relation.by}`];
+  const byId = relation.by === 'id';
+  const matchedBy = byId ? ['_meta.deleted'] : [`data.${relation.by}`];
   return {
     // Called when the schema is built (the fields are thunked): the related subject's type may be built after this one.
     type: parts.relatedOf(relation.subject)?.entity ?? JSONScalar,
@@ -96,11 +99,15 @@ function relationField(jsonKey: string, relation: Relation, read: ReadField, par
         const related = parts.relatedOf(relation.subject);
         fieldPaths = related ? entityFieldPaths(related.fields) : null;
       }
-      const projection = entityProjection(info, info.fieldNodes, fieldPaths, matchedBy);
-      return ctx.loaders.by(relation.subject, relation.by, projection ?? undefined).load(value);
+      const projection = entityProjection(info, info.fieldNodes, fieldPaths, matchedBy) ?? undefined;
+      if (!byId) return ctx.loaders.by(relation.subject, relation.by, projection).load(value);
+      const key = keyOfValue(value);
+      return key === null ? null : ctx.loaders.entity(relation.subject, projection).load(key).then(live);
     },
   };
 }
+
+const live = (entity: StoredEntity | null): StoredEntity | null => (entity && !entity._meta.deleted ? entity : null);
 
 /** Reads only the parts of `_meta` that SHOWN_META_PATHS (page-projection.ts) lists: a projected read has no others. */
 function metaOf(entity: StoredEntity) {

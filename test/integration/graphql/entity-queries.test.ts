@@ -320,6 +320,35 @@ describe('GraphQL entity queries over canonical state', () => {
     expect(perElement.data!.ordersAggregate.length).toBeGreaterThan(0);
   });
 
+  it('resolves a relation by id from a numeric or string reference, and not to a deleted entity', async () => {
+    // customer's key is its serial id: the customers above are "1", "2" and "3". Customer 3 is deleted now.
+    await produce(kafka, customersTopic, [pgChange({ op: 'd', key: { id: 3 }, lsn: 300, before: { id: 3, email: EMAILS[2] } })]);
+    applied += 1;
+    await ingest.waitForOutcomes(applied);
+    const shipment = {
+      type: 'object',
+      properties: {
+        customer_id: { type: 'integer', 'x-canonql-ref': { subject: 'customer', as: 'customer' } },
+        customer_key: { type: 'string', 'x-canonql-ref': { subject: 'customer', as: 'keyed' } },
+      },
+    };
+    await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "shipment", schema: $s) { version } }', { s: shipment });
+    const meta = { version: 1, deleted: false, updatedAt: 1_700_000_000_000, createdAt: 1_700_000_000_000, position: {}, specId: 't', specVersion: 1 };
+    await ingest.db
+      .collection<{ _id: string }>('state_shipment')
+      .insertMany([1, 2, 3, 9].map((id) => ({ _id: `s${id}`, data: { customer_id: id, customer_key: String(id) }, _meta: meta })));
+    const { data } = await api.query<Record<string, { customer: unknown; keyed: unknown }>>(
+      `{ ${[1, 2, 3, 9].map((id) => `s${id}: shipment(id: "s${id}") { customer { id name } keyed { id _meta { deleted } } }`).join(' ')} }`,
+    );
+    expect(data).toEqual({
+      s1: { customer: { id: '1', name: 'Customer 1' }, keyed: { id: '1', _meta: { deleted: false } } },
+      s2: { customer: { id: '2', name: 'Customer 2' }, keyed: { id: '2', _meta: { deleted: false } } },
+      // Deleted: not shown, as by any other field (and as order(id) without includeDeleted).
+      s3: { customer: null, keyed: null },
+      s9: { customer: null, keyed: null },
+    });
+  });
+
   it('serves a subject registered at run time over HTTP and websockets, without a restart', async () => {
     const probe = '{ __type(name: "Product") { name fields { name } } }';
     expect((await api.query<{ __type: null }>(probe)).data!.__type).toBeNull();

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { compileSpec } from '../../../src/mapping/compile-spec';
+import { keyOfValue } from '../../../src/mapping/entity-key';
 import type { MappingSpec } from '../../../src/mapping/mapping-spec';
 import { PROBE_ORDER } from '../../support/mapping-speed-probe';
 import { appErrorOf, compile, SEED_ORDER_SPEC, specWith } from './mapping-test-helpers';
@@ -185,6 +186,16 @@ describe('compileSpec: subject, topics, key and delete mode', () => {
       'mapping "test-spec": key field $.region is absent, so the entity has no key',
     );
     expect(spec).toMatchObject({ deleteMode: 'hard', version: 3 });
+  });
+
+  it('gives the key one value stands for as a one-value key stores it (what a relation by id looks up)', () => {
+    const spec = seed();
+    // A record key of one column, whatever the column's type.
+    for (const value of ['ord-1', 42, 12345678901234567890n, true, { $oid: '65a1b2c3d4e5f6a7b8c9d0e1' }]) {
+      expect(keyOfValue(value)).toBe(spec.entityKey({}, { id: value }));
+    }
+    expect(keyOfValue(42)).toBe('42');
+    for (const value of ['', null, undefined]) expect(keyOfValue(value)).toBeNull();
   });
 
   it('maps quickly: compiled closures, no per-event parsing (CPU time, in a child process)', () => {
