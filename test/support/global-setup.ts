@@ -5,11 +5,14 @@ import { loadConfig } from '../../src/config';
 import { stackUp } from '../../infra/stack/stack';
 import { createProgress } from '../../infra/stack/progress';
 import { dropStaleTestDatabases } from './stale-databases';
+import { deleteStaleTestTopics } from './stale-topics';
+import { testKafka } from './test-env';
 
 /**
  * Brings the local stack up once per test run, unless MONGODB_URI and KAFKA_BROKERS name other
- * servers (e.g. the docker-compose stack), and drops the databases earlier runs left in its store
- * (stale-databases.ts). Records what it started so teardown stops only that.
+ * servers (e.g. the docker-compose stack), and drops the databases and topics earlier runs left in
+ * its store and broker (stale-databases.ts, stale-topics.ts). Records what it started so teardown
+ * stops only that.
  */
 export const STARTED_FILE = path.join(__dirname, '..', '..', '.stack', 'test-started.json');
 
@@ -29,6 +32,14 @@ export default async function globalSetup(): Promise<void> {
     if (dropped.length > 0) process.stderr.write(`[test] dropped ${dropped.length} databases left by earlier test runs\n`);
   } finally {
     await client.close();
+  }
+  const admin = testKafka().admin();
+  try {
+    await admin.connect();
+    const deleted = await deleteStaleTestTopics(admin);
+    if (deleted.length > 0) process.stderr.write(`[test] deleted ${deleted.length} topics left by earlier test runs\n`);
+  } finally {
+    await admin.disconnect();
   }
   fs.mkdirSync(path.dirname(STARTED_FILE), { recursive: true });
   // Several projects (integration, browser) run this setup; keep the union of what they started.

@@ -15,8 +15,12 @@ export const STALE_AFTER_MS = 6 * 3_600_000;
 /** Whether `name` is a test database created more than STALE_AFTER_MS before `nowMs`. */
 export function isStaleTestDatabase(name: string, nowMs: number): boolean {
   const match = UNIQUE_NAME.exec(name);
-  if (!match) return false;
-  const createdMs = parseInt(match[1]!, 36);
+  return match !== null && isStaleCreation(match[1]!, nowMs);
+}
+
+/** Whether a unique name's time (`<ms, base 36>`) is more than STALE_AFTER_MS before `nowMs`. */
+export function isStaleCreation(base36Ms: string, nowMs: number): boolean {
+  const createdMs = parseInt(base36Ms, 36);
   // A base-36 time outside [2020, now] is some other name that happens to look like one.
   return createdMs >= Date.UTC(2020, 0, 1) && createdMs <= nowMs - STALE_AFTER_MS;
 }

@@ -1,6 +1,7 @@
 import type { MongoClient } from 'mongodb';
 import { dropStaleTestDatabases, STALE_AFTER_MS } from '../../support/stale-databases';
-import { testMongo, uniqueName } from '../../support/test-env';
+import { deleteStaleTestTopics } from '../../support/stale-topics';
+import { testKafka, testMongo, uniqueName } from '../../support/test-env';
 
 /** The test run's global setup drops what earlier runs left in the local store (test/support/global-setup.ts). */
 describe('dropStaleTestDatabases, on the real store', () => {
@@ -26,6 +27,29 @@ describe('dropStaleTestDatabases, on the real store', () => {
       expect(names).toEqual(expect.arrayContaining([current, other]));
     } finally {
       for (const name of [left, current, other]) await client.db(name).dropDatabase();
+    }
+  });
+});
+
+describe('deleteStaleTestTopics, on the real broker', () => {
+  it('deletes a topic an earlier run left, keeps one a run still uses and any other name', async () => {
+    const admin = testKafka().admin();
+    await admin.connect();
+    const left = `stale_probe_${(Date.now() - STALE_AFTER_MS - 60_000).toString(36)}_a1b2c3.order`;
+    const current = `${uniqueName('stale_probe')}.order`;
+    const other = `${uniqueName('stale_probe')}_kept`;
+    try {
+      await admin.createTopics({ topics: [left, current, other].map((topic) => ({ topic, numPartitions: 1 })) });
+      const deleted = await deleteStaleTestTopics(admin);
+      expect(deleted).toContain(left);
+      expect(deleted).not.toContain(current);
+      const topics = await admin.listTopics();
+      expect(topics).not.toContain(left);
+      expect(topics).toEqual(expect.arrayContaining([current, other]));
+    } finally {
+      const remaining = new Set(await admin.listTopics());
+      await admin.deleteTopics({ topics: [left, current, other].filter((topic) => remaining.has(topic)) });
+      await admin.disconnect();
     }
   });
 });
