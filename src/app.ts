@@ -17,7 +17,7 @@ import { createRegistryService, type RegistryService } from './catalog/registry-
 import { createSchemaIds } from './catalog/schema-ids';
 import { syncCatalogFromRegistry } from './catalog/schema-registry-sync';
 import { createSubjectCatalog, type SubjectCatalog } from './catalog/subject-catalog';
-import { modelObject } from './catalog/field-model';
+import { modelObject, relationLookups } from './catalog/field-model';
 import type { Config, SourceRegistry } from './config';
 import { startDemoFeed } from './demo/demo-feed';
 import { createDiscoveryReader } from './discovery/discovery-reader';
@@ -550,18 +550,26 @@ async function startApiRole(core: Core, app: express.Express, server: http.Serve
     return built.schema;
   };
   const gateway = new SchemaGateway(build());
-  // The order-key indexes of the subjects (list-query.ts, orderKeyIndexFields), in the background:
-  // building one on a large collection takes a while, and a list is answered (by a scan) without it.
-  const indexOrderKeys = () =>
-    Promise.all(
-      catalog
-        .list()
-        .map(({ subject, schema }) =>
-          store
-            .ensureOrderKeyIndexes(subject, orderKeyIndexFields(modelObject(schema)))
-            .catch((error: unknown) => logger.error({ err: error, subject }, 'cannot create the order-key indexes')),
-        ),
-    );
+  // The order-key indexes of the subjects (list-query.ts, orderKeyIndexFields) and the indexes of
+  // the fields relations look entities up by (relationLookups), in the background: building one on
+  // a large collection takes a while, and a list or a relation is answered (by a scan) without it.
+  const indexOrderKeys = () => {
+    const subjects = catalog.list().map(({ subject, schema }) => ({ subject, fields: modelObject(schema) }));
+    const lookedUpBy = new Map<string, Set<string>>();
+    for (const { fields } of subjects) {
+      for (const { subject, by } of relationLookups(fields)) lookedUpBy.set(subject, (lookedUpBy.get(subject) ?? new Set()).add(by));
+    }
+    return Promise.all([
+      ...subjects.map(({ subject, fields }) =>
+        store
+          .ensureOrderKeyIndexes(subject, orderKeyIndexFields(fields))
+          .catch((error: unknown) => logger.error({ err: error, subject }, 'cannot create the order-key indexes')),
+      ),
+      ...[...lookedUpBy].map(([subject, by]) =>
+        store.ensureRelationIndexes(subject, [...by]).catch((error: unknown) => logger.error({ err: error, subject }, 'cannot create the relation indexes')),
+      ),
+    ]);
+  };
   void indexOrderKeys();
   // A subject registered or changed at run time is served at once, over HTTP and websockets.
   const unsubscribe = catalog.onChange(() => {

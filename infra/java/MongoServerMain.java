@@ -419,6 +419,7 @@ public final class MongoServerMain {
                 stats.put("updatesById", IdFirstCollection.UPDATES_BY_ID.get());
                 stats.put("insertsByOneSearch", IdFirstCollection.INSERTS_BY_ONE_SEARCH.get());
                 stats.put("idListsByLookup", IdFirstCollection.ID_LISTS_BY_LOOKUP.get());
+                stats.put("inListsByIndex", OrderedIndex.IN_LISTS_BY_INDEX.get());
                 stats.put("ok", 1.0);
                 return stats;
             }

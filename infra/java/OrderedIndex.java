@@ -11,6 +11,7 @@ import java.util.NavigableSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
@@ -294,21 +295,66 @@ final class OrderedIndex extends Index<Object> {
      */
     @Override
     public synchronized boolean canHandle(Document query) {
-        Bounds bounds = boundsOf(query);
-        if (bounds == null) return false;
+        Object condition = conditionOn(query, field);
+        List<Object> points = inValues(condition);
+        if (points == null && boundsOfCondition(condition) == null) return false;
         long limit = Math.max(16, byPosition.size() / 4);
         long seen = unordered.size();
-        Iterator<Entry> entries = range(bounds, false).iterator();
-        while (entries.hasNext() && seen <= limit) {
-            entries.next();
-            seen += 1;
+        for (Bounds bounds : points == null ? List.of(boundsOfCondition(condition)) : pointBounds(points)) {
+            Iterator<Entry> entries = range(bounds, false).iterator();
+            while (entries.hasNext() && seen <= limit) {
+                entries.next();
+                seen += 1;
+            }
         }
         return seen <= limit;
     }
 
+    /** Finds whose {@code $in} list this index answered, one lookup per value, since the store started (the canonqlStoreStats command). */
+    static final AtomicLong IN_LISTS_BY_INDEX = new AtomicLong();
+
     @Override
     public synchronized Iterable<Object> getPositions(Document query) {
-        return positions(boundsOf(query), false);
+        Object condition = conditionOn(query, field);
+        List<Object> points = inValues(condition);
+        if (points == null) return positions(boundsOfCondition(condition), false);
+        // Each value's entries, then the unordered ones: the values are distinct, so no position twice.
+        List<Object> positions = new ArrayList<>();
+        for (Bounds bounds : pointBounds(points)) {
+            for (Entry entry : range(bounds, false)) positions.add(entry.position);
+        }
+        positions.addAll(unordered.keySet());
+        IN_LISTS_BY_INDEX.incrementAndGet();
+        return positions;
+    }
+
+    /**
+     * The distinct values of a {@code {$in: [...]}} condition, when each is an exact operand
+     * (isExactCondition: its equal values are the entries of one point of this order, so a point
+     * per value, with the unordered entries, is a superset of its matches; a relation's lookup of
+     * its keys, {@code {'data.email': {$in: [...]}}}); null for any other condition.
+     */
+    private static List<Object> inValues(Object condition) {
+        if (!(condition instanceof Document) || ((Document) condition).size() != 1) return null;
+        Object list = ((Document) condition).get("$in");
+        if (!(list instanceof Collection) || ((Collection<?>) list).isEmpty()) return null;
+        NavigableSet<Object> values = new TreeSet<>(VALUES);
+        for (Object value : (Collection<?>) list) {
+            if (!isExactOperand(value)) return null;
+            values.add(value);
+        }
+        return new ArrayList<>(values);
+    }
+
+    private static List<Bounds> pointBounds(List<Object> points) {
+        List<Bounds> all = new ArrayList<>(points.size());
+        for (Object point : points) {
+            Bounds bounds = new Bounds();
+            bounds.low = bounds.high = point;
+            bounds.hasLow = bounds.hasHigh = true;
+            all.add(bounds);
+        }
+        return all;
     }
 
     private List<Object> positions(Bounds bounds, boolean reverse) {

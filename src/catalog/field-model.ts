@@ -69,3 +69,19 @@ function relationOf(schema: JsonSchema): Relation | undefined {
   if (!ref || typeof ref.subject !== 'string' || typeof ref.as !== 'string') return undefined;
   return { subject: ref.subject, by: typeof ref.by === 'string' ? ref.by : 'id', as: ref.as };
 }
+
+/**
+ * The relations of a subject's fields, at any depth (inside objects and list items), that look
+ * their entity up by a canonical field rather than by its id: each is a `{'data.<by>': {$in}}`
+ * read of `subject`'s state per request, which an index on that field serves.
+ */
+export function relationLookups(fields: readonly FieldModel[]): Relation[] {
+  const found: Relation[] = [];
+  const visit = (field: FieldModel): void => {
+    if (field.relation && field.relation.by !== 'id') found.push(field.relation);
+    if (field.kind === 'object') field.fields.forEach(visit);
+    if (field.kind === 'list') visit(field.item);
+  };
+  fields.forEach(visit);
+  return found;
+}

@@ -59,6 +59,12 @@ export interface EntityStore {
    * collection. Idempotent; an index of a field the schema no longer has is left in place.
    */
   ensureOrderKeyIndexes(subject: string, fields: readonly string[]): Promise<void>;
+  /**
+   * An index `{'data.<field>': 1, _id: 1}` per canonical field another subject's relation looks
+   * this subject's entities up by (`x-canonql-ref` with `by`), so a page's relation reads its keys
+   * instead of the collection. Idempotent; as for order keys, an unused one is left in place.
+   */
+  ensureRelationIndexes(subject: string, fields: readonly string[]): Promise<void>;
 }
 
 export interface EntityWrite {
@@ -137,6 +143,9 @@ export function createEntityStore(db: Db): EntityStore {
     },
     async ensureOrderKeyIndexes(subject, fields) {
       for (const field of fields) await collection(subject).createIndex({ [`_k.${field}`]: 1, _id: 1 });
+    },
+    async ensureRelationIndexes(subject, fields) {
+      for (const field of fields) await collection(subject).createIndex({ [`data.${field}`]: 1, _id: 1 });
     },
   };
   return store;

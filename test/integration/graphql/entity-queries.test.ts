@@ -162,6 +162,18 @@ describe('GraphQL entity queries over canonical state', () => {
     ]);
   });
 
+  it("indexes the field a relation looks entities up by, in the related subject's state", async () => {
+    // Made in the background when the API starts (app.ts, relationLookups): order.customer.email → customer by email.
+    const keys = async () => (await ingest.db.collection('state_customer').listIndexes().toArray()).map((index) => index.key as Record<string, number>);
+    const deadline = Date.now() + 10_000;
+    while (!(await keys()).some((key) => JSON.stringify(key) === JSON.stringify({ 'data.email': 1, _id: 1 })) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await keys()).toContainEqual({ 'data.email': 1, _id: 1 });
+    // The order's own relation-free fields get none: only what a relation looks up by.
+    expect((await ingest.db.collection('state_order').listIndexes().toArray()).map((index) => Object.keys(index.key)[0])).not.toContain('data.email');
+  });
+
   it('reads each selection of a relation with its own projection, and answers as from whole documents', async () => {
     const db = ingest.db.collection<{ _id: string; data: Record<string, unknown>; _meta: { version: number } }>('state_customer');
     const stored = new Map((await db.find({}).toArray()).map((doc) => [doc.data.email, doc]));

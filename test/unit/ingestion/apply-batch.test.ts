@@ -34,6 +34,9 @@ class MemoryEntityStore implements EntityStore {
   ensureOrderKeyIndexes(): Promise<void> {
     return notUsed();
   }
+  ensureRelationIndexes(): Promise<void> {
+    return notUsed();
+  }
   /** Keys asked for by getMany, every call. */
   readonly reads: string[] = [];
   async getMany(subject: string, keys: readonly string[]) {
