@@ -4,14 +4,17 @@
  * baseline plain `node:http` handler making the same MongoDB reads and returning JSON, over the
  * same store database, in the same run, alternating rounds.
  *
- *   npm run bench:api -- [--orders 5000] [--concurrency 32] [--seconds 10] [--rounds 2] [--queries order,orders,page]
+ *   npm run bench:api -- [--orders 5000] [--concurrency 32] [--seconds 10] [--rounds 2] [--queries order,orders,page,related]
  *
  * The orders are loaded through canonql's real ingestion (Debezium MongoDB-connector creates on a
- * raw topic → src/ingestion → state_order). Both servers run in child processes (one each); the
+ * raw topic → src/ingestion → state_order), and as many customers the same way (PostgreSQL
+ * connector creates → state_customer), customer n having order n's e-mail. Both servers run in child processes (one each); the
  * HTTP client loop (node:http, keep-alive agent, `concurrency` requests in flight) runs here, on
  * loopback. Queries: `order(id)` with a random id of the loaded orders, `orders(first: 20)`
  * (a page sorted by id plus totalCount, which counts the matching documents) and the same page
- * without totalCount (`page`). Each round also reads both servers' CPU time (user + system) before
+ * without totalCount (`page`), and that page with each order's customer through the relation by
+ * e-mail (`related`: `customer { email account { name tier } }`, the explorer's opening query's
+ * relation; one batched read of the page's customers by e-mail). Each round also reads both servers' CPU time (user + system) before
  * and after, printed as server CPU µs per request; with BENCH_COUNT_COMMANDS=1 the servers count
  * the store commands they send (the driver's command monitoring), printed per request.
  * Results: bench-results/api-throughput.json.
@@ -31,8 +34,10 @@ import {
   fmt,
   machine,
   oid,
+  customerCreate,
   orderCreate,
   orderIngestion,
+  specIngestion,
   percentile,
   startChild,
   totalOutcomes,
@@ -57,18 +62,21 @@ const QUERIES = {
   order: 'query Order($id: ID!) { order(id: $id) { id order_id currency customer { email } line_items { sku } } }',
   orders: 'query Orders { orders(first: 20) { totalCount edges { cursor node { id order_id currency } } pageInfo { hasNextPage endCursor } } }',
   page: 'query Page { orders(first: 20) { edges { cursor node { id order_id currency } } pageInfo { hasNextPage endCursor } } }',
+  related:
+    'query Related { orders(first: 20) { edges { cursor node { id order_id customer { email account { name tier } } } } pageInfo { hasNextPage endCursor } } }',
 } as const;
 type QueryName = keyof typeof QUERIES;
 const QUERY_LABELS: Record<QueryName, string> = {
   order: '`order(id)` random id',
   orders: '`orders(first: 20)` with totalCount',
   page: '`orders(first: 20)` without totalCount',
+  related: '`orders(first: 20)` with each customer (relation by e-mail)',
 };
 const QUERY_KEYS = Object.keys(QUERIES);
 const { values: args } = readBenchArgs({
   command: 'npm run bench:api --',
   options: {
-    orders: { type: 'number', default: 5000, help: 'orders ingested before the measurement' },
+    orders: { type: 'number', default: 5000, help: 'orders ingested before the measurement, and as many customers' },
     concurrency: { type: 'number', default: 32, help: 'requests in flight' },
     seconds: { type: 'number', default: 10, help: 'measured seconds per system and query, per round' },
     rounds: { type: 'number', default: 2, help: 'rounds, alternating which system goes first' },
@@ -181,34 +189,47 @@ function summarize(runs: Run[]) {
   };
 }
 
-/** Loads ORDERS orders through canonql's real ingestion into `db`; returns the topics it made. */
+/** Loads ORDERS orders and as many customers through canonql's real ingestion into `db`; returns the topics it made. */
 async function loadOrders(mongo: MongoClient, dbName: string) {
   const kafka = benchKafka();
-  const topic = uniqueName('bench.raw.orders');
-  const topicPrefix = `${uniqueName('bench.canonical')}.`;
-  const deadLetterTopic = uniqueName('bench.dlq');
-  await createTopic(kafka, topic, 4);
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  const messages = Array.from({ length: ORDERS }, (_, n) => orderCreate(n, `o-${n}`, 1_700_000_000_000 + n));
-  for (let i = 0; i < messages.length; i += 1000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1000) });
-  await producer.disconnect();
-  const ingestion = orderIngestion({ kafka, db: mongo.db(dbName), topic, topicPrefix, deadLetterTopic });
-  const started = Date.now();
-  await ingestion.start();
-  const state = mongo.db(dbName).collection('state_order');
-  try {
-    // Counted in the store, not by outcomes: on a loaded machine a batch whose offset commit lost
-    // its group session is consumed again, and its changes then count as duplicates.
-    await waitUntil(`${ORDERS} orders in the store`, async () => totalOutcomes(ingestion) >= ORDERS && (await state.countDocuments()) === ORDERS, 180_000, 250);
-  } finally {
-    await ingestion.stop();
+  const topics: string[] = [];
+  for (const [subject, spec, create] of [
+    ['order', 'order.json', (n: number) => orderCreate(n, `o-${n}`, 1_700_000_000_000 + n)],
+    ['customer', 'customer.json', (n: number) => customerCreate(n, 1_700_000_000_000 + n)],
+  ] as const) {
+    const topic = uniqueName(`bench.raw.${subject}`);
+    const topicPrefix = `${uniqueName('bench.canonical')}.`;
+    const deadLetterTopic = uniqueName('bench.dlq');
+    topics.push(topic, `${topicPrefix}${subject}`, deadLetterTopic);
+    await createTopic(kafka, topic, 4);
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const messages = Array.from({ length: ORDERS }, (_, n) => create(n));
+    for (let i = 0; i < messages.length; i += 1000) await producer.send({ topic, acks: -1, messages: messages.slice(i, i + 1000) });
+    await producer.disconnect();
+    const options = { kafka, db: mongo.db(dbName), topic, topicPrefix, deadLetterTopic };
+    const ingestion = subject === 'order' ? orderIngestion(options) : specIngestion(spec, options);
+    const started = Date.now();
+    await ingestion.start();
+    const state = mongo.db(dbName).collection(`state_${subject}`);
+    try {
+      // Counted in the store, not by outcomes: on a loaded machine a batch whose offset commit lost
+      // its group session is consumed again, and its changes then count as duplicates.
+      await waitUntil(
+        `${ORDERS} ${subject}s in the store`,
+        async () => totalOutcomes(ingestion) >= ORDERS && (await state.countDocuments()) === ORDERS,
+        180_000,
+        250,
+      );
+    } finally {
+      await ingestion.stop();
+    }
+    const outcomes = { ...ingestion.stats.outcomes };
+    const stored = await state.countDocuments();
+    if (stored !== ORDERS) throw new Error(`expected ${ORDERS} ${subject}s in the store, got ${stored} (${JSON.stringify(outcomes)})`);
+    console.log(`loaded ${stored} ${subject}s through canonql ingestion in ${((Date.now() - started) / 1000).toFixed(1)} s (${JSON.stringify(outcomes)})`);
   }
-  const outcomes = { ...ingestion.stats.outcomes };
-  const stored = await state.countDocuments();
-  if (stored !== ORDERS) throw new Error(`expected ${ORDERS} orders in the store, got ${stored} (${JSON.stringify(outcomes)})`);
-  console.log(`loaded ${stored} orders through canonql ingestion in ${((Date.now() - started) / 1000).toFixed(1)} s (${JSON.stringify(outcomes)})`);
-  return { kafka, topics: [topic, `${topicPrefix}order`, deadLetterTopic] };
+  return { kafka, topics };
 }
 
 async function main() {

@@ -17,7 +17,6 @@ import { createRegistryService, type RegistryService } from './catalog/registry-
 import { createSchemaIds } from './catalog/schema-ids';
 import { syncCatalogFromRegistry } from './catalog/schema-registry-sync';
 import { createSubjectCatalog, type SubjectCatalog } from './catalog/subject-catalog';
-import { modelObject, relationLookups } from './catalog/field-model';
 import type { Config, SourceRegistry } from './config';
 import { startDemoFeed } from './demo/demo-feed';
 import { createDiscoveryReader } from './discovery/discovery-reader';
@@ -39,7 +38,7 @@ import { createSubjectStatusReader } from './graphql/status/subject-status';
 import { SchemaGateway } from './graphql/schema-gateway';
 import type { SharedSubscriptions } from './graphql/shared-subscriptions';
 import { buildServedSchema, type BuildSchema } from './graphql/served-schema';
-import { orderKeyIndexFields } from './graphql/subject/list-query';
+import { ensureSubjectIndexes } from './graphql/subject/subject-indexes';
 import { subscriptionFields } from './graphql/subscription-fields';
 import { healthRoutes } from './http/health-routes';
 import type { SiteLinks } from './http/html';
@@ -550,34 +549,17 @@ async function startApiRole(core: Core, app: express.Express, server: http.Serve
     return built.schema;
   };
   const gateway = new SchemaGateway(build());
-  // The order-key indexes of the subjects (list-query.ts, orderKeyIndexFields) and the indexes of
-  // the fields relations look entities up by (relationLookups), in the background: building one on
-  // a large collection takes a while, and a list or a relation is answered (by a scan) without it.
-  const indexOrderKeys = () => {
-    const subjects = catalog.list().map(({ subject, schema }) => ({ subject, fields: modelObject(schema) }));
-    const lookedUpBy = new Map<string, Set<string>>();
-    for (const { fields } of subjects) {
-      for (const { subject, by } of relationLookups(fields)) lookedUpBy.set(subject, (lookedUpBy.get(subject) ?? new Set()).add(by));
-    }
-    return Promise.all([
-      ...subjects.map(({ subject, fields }) =>
-        store
-          .ensureOrderKeyIndexes(subject, orderKeyIndexFields(fields))
-          .catch((error: unknown) => logger.error({ err: error, subject }, 'cannot create the order-key indexes')),
-      ),
-      ...[...lookedUpBy].map(([subject, by]) =>
-        store.ensureRelationIndexes(subject, [...by]).catch((error: unknown) => logger.error({ err: error, subject }, 'cannot create the relation indexes')),
-      ),
-    ]);
-  };
-  void indexOrderKeys();
+  // The indexes the API's reads use, in the background: building one on a large collection takes
+  // a while, and a list or a relation is answered (by a scan) without it.
+  const indexSubjects = () => ensureSubjectIndexes(store, catalog.list(), logger);
+  void indexSubjects();
   // A subject registered or changed at run time is served at once, over HTTP and websockets.
   const unsubscribe = catalog.onChange(() => {
     gateway.update(build());
     for (const { subject } of catalog.list()) {
       feed.addSubject(subject).catch((error: unknown) => logger.error({ err: error, subject }, 'cannot follow subject'));
     }
-    void indexOrderKeys();
+    void indexSubjects();
   });
   const status = createSubjectStatusReader({
     db: mongo.db,

@@ -67,6 +67,43 @@ export function orderCreate(n: number, orderId: string, tsMs: number): Message {
   };
 }
 
+const TIERS = ['gold', 'silver', 'bronze'] as const;
+
+/**
+ * A PostgreSQL connector (3.x) create event of one row of public.customers, as Debezium writes it
+ * with the JSON converter and schemas disabled (the shape of test/support/debezium-messages.ts
+ * `pgChange`). Its e-mail is the one `orderCreate(n)`'s customer has, lower-cased as the order
+ * spec stores it, so order n's relation finds customer n.
+ */
+export function customerCreate(n: number, tsMs: number): Message {
+  const lsn = 1_000_000 + n;
+  const at = new Date(tsMs).toISOString();
+  return {
+    key: JSON.stringify({ id: n + 1 }),
+    value: JSON.stringify({
+      before: null,
+      after: { id: n + 1, email: `user${n}@example.com`, name: `Customer ${n}`, balance: `${n % 1000}.50`, tier: TIERS[n % 3], created_at: at, updated_at: at },
+      source: {
+        version: '3.6.0.Final',
+        connector: 'postgresql',
+        name: 'bench',
+        ts_ms: tsMs,
+        snapshot: 'false',
+        db: 'shop',
+        sequence: JSON.stringify([null, String(lsn)]),
+        schema: 'public',
+        table: 'customers',
+        txId: lsn,
+        lsn,
+        xmin: null,
+      },
+      op: 'c',
+      ts_ms: tsMs + 1,
+      transaction: null,
+    }),
+  };
+}
+
 /** Creates a topic with `numPartitions` partitions (if it does not exist yet). */
 export function createTopic(kafka: Kafka, topic: string, numPartitions: number): Promise<void> {
   return ensureTopics(kafka, [{ topic, numPartitions }]);

@@ -27,6 +27,7 @@ import { createAccessPolicy } from '../../src/graphql/access';
 import { buildApiSchema } from '../../src/graphql/build-api-schema';
 import { mountGraphqlEndpoint } from '../../src/graphql/graphql-endpoint';
 import { SchemaGateway } from '../../src/graphql/schema-gateway';
+import { ensureSubjectIndexes } from '../../src/graphql/subject/subject-indexes';
 import { subscriptionFields } from '../../src/graphql/subscription-fields';
 import { createKafka } from '../../src/infra/kafka';
 import { connectMongo } from '../../src/infra/mongo';
@@ -72,6 +73,9 @@ async function main() {
       stats = () => ({ ...running.stats() });
     }
     const gateway = new SchemaGateway(buildApiSchema(catalog.list(), feed ? subscriptionFields(feed) : undefined));
+    const store = createEntityStore(mongo.db);
+    // The indexes the API makes at start (app.ts), made before this server says it is ready.
+    await ensureSubjectIndexes(store, catalog.list(), logger);
     const app = express();
     app.disable('x-powered-by');
     server.on('request', app);
@@ -83,7 +87,7 @@ async function main() {
       services: {
         catalog,
         db: mongo.db,
-        store: createEntityStore(mongo.db),
+        store,
         eventLog: createEventLog(mongo.db),
         maxPageSize: 100,
         access: createAccessPolicy([]),
@@ -100,7 +104,10 @@ async function main() {
     const shared = (endpoint as { subscriptions?: { executions?: number; started?: number } }).subscriptions;
     stats = () => ({ feed: feedStats(), sharedExecutions: shared ? { running: shared.executions, started: shared.started } : 'n/a' });
   } else if (mode === 'baseline-http') {
-    server.on('request', baselineHttp(mongo.db.collection<StoredEntity>(stateCollectionName('order'))));
+    server.on(
+      'request',
+      baselineHttp(mongo.db.collection<StoredEntity>(stateCollectionName('order')), mongo.db.collection<StoredEntity>(stateCollectionName('customer'))),
+    );
   } else if (mode === 'baseline-ws') {
     const broadcast = await baselineWs(server);
     stats = broadcast.stats;
@@ -135,8 +142,12 @@ const ORDER_PROJECTION = { _id: 1, 'data.order_id': 1, 'data.currency': 1, 'data
 /** What canonql's `orders(first: 20) { … node { id order_id currency } … }` reads of each stored order. */
 const PAGE_PROJECTION = { _id: 1, 'data.order_id': 1, 'data.currency': 1 };
 
+/** What its `… node { id order_id customer { email account { name tier } } } …` reads of each order, and of each customer (and the e-mail it is matched by). */
+const RELATED_PROJECTION = { _id: 1, 'data.order_id': 1, 'data.customer': 1 };
+const CUSTOMER_PROJECTION = { _id: 1, 'data.name': 1, 'data.tier': 1, 'data.email': 1 };
+
 /** The same reads canonql's resolvers make, without GraphQL: JSON in, JSON out. */
-function baselineHttp(orders: import('mongodb').Collection<StoredEntity>): http.RequestListener {
+function baselineHttp(orders: import('mongodb').Collection<StoredEntity>, customers: import('mongodb').Collection<StoredEntity>): http.RequestListener {
   const toOrder = (doc: StoredEntity) => ({
     id: doc._id,
     order_id: doc.data.order_id ?? null,
@@ -157,6 +168,28 @@ function baselineHttp(orders: import('mongodb').Collection<StoredEntity>): http.
         if (id !== undefined) {
           const doc = await orders.findOne({ _id: id }, { projection: ORDER_PROJECTION });
           data = { order: doc && !doc._meta.deleted ? toOrder(doc) : null };
+        } else if (body.query.includes('account')) {
+          // The page, then one read of its customers by e-mail (the relation's batch), joined here.
+          const rows = await orders.find({ '_meta.deleted': false }, { projection: RELATED_PROJECTION }).sort({ _id: 1 }).limit(21).toArray();
+          const page = rows.slice(0, 20);
+          const emails = [...new Set(page.map((doc) => (doc.data.customer as { email?: string } | undefined)?.email).filter((e) => e !== undefined))];
+          const found = await customers.find({ 'data.email': { $in: emails }, '_meta.deleted': false }, { projection: CUSTOMER_PROJECTION }).toArray();
+          const byEmail = new Map(found.map((doc) => [doc.data.email, doc]));
+          const edges = page.map((doc) => {
+            const customer = doc.data.customer as { email?: string } | undefined;
+            const account = customer?.email === undefined ? undefined : byEmail.get(customer.email);
+            return {
+              cursor: cursor(doc._id),
+              node: {
+                id: doc._id,
+                order_id: doc.data.order_id ?? null,
+                customer: customer
+                  ? { email: customer.email ?? null, account: account ? { name: account.data.name ?? null, tier: account.data.tier ?? null } : null }
+                  : null,
+              },
+            };
+          });
+          data = { orders: { edges, pageInfo: { hasNextPage: rows.length > 20, endCursor: edges.at(-1)?.cursor ?? null } } };
         } else {
           // Same filter, projection, sort, limit and count as canonql's `orders(first: 20)`: it reads
           // only what the page shows (graphql/subject/page-projection.ts); the count only when asked for.
