@@ -120,9 +120,18 @@ class RequestLoaders implements Loaders {
   }
 }
 
-/** A loader's key in the request's maps: one per projection, its paths in the order the query named them (the same selection, the same loader). */
+/** Each projection's paths as one key, in the order the query named them (made once per projection object: a relation's is shared by its parents). */
+const pathKeys = new WeakMap<Record<string, 1>, string>();
+
+/** A loader's key in the request's maps: one per projection (the same selection, the same loader). */
 function loaderId(base: string, projection: Record<string, 1> | undefined): string {
-  return projection ? `${base}\u0000${Object.keys(projection).join('\u0000')}` : base;
+  if (!projection) return base;
+  let paths = pathKeys.get(projection);
+  if (paths === undefined) {
+    paths = Object.keys(projection).join('\u0000');
+    pathKeys.set(projection, paths);
+  }
+  return `${base}\u0000${paths}`;
 }
 
 /** `credential`: the principal the transport authenticated, or (callers without one) an Authorization value. */

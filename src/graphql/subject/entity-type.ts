@@ -6,7 +6,7 @@ import { fieldName, nestedTypeName } from '../naming';
 import { keyOfValue } from '../../mapping/entity-key';
 import { JSONScalar } from '../scalars';
 import { SCALAR_TYPES, type EnumTypes } from './field-types';
-import { entityFieldPaths, entityProjection } from './page-projection';
+import { entityFieldPaths, entityProjectionOnce } from './page-projection';
 
 /**
  * The entity type of a subject (`Order`): `id`, one field per canonical field (nested objects get
@@ -99,7 +99,7 @@ function relationField(jsonKey: string, relation: Relation, read: ReadField, par
         const related = parts.relatedOf(relation.subject);
         fieldPaths = related ? entityFieldPaths(related.fields) : null;
       }
-      const projection = entityProjection(info, info.fieldNodes, fieldPaths, matchedBy) ?? undefined;
+      const projection = entityProjectionOnce(info, fieldPaths, matchedBy) ?? undefined;
       if (!byId) return ctx.loaders.by(relation.subject, relation.by, projection).load(value);
       const key = keyOfValue(value);
       return key === null ? null : ctx.loaders.entity(relation.subject, projection).load(key).then(live);

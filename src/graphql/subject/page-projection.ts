@@ -52,6 +52,33 @@ export function pageProjection(info: GraphQLResolveInfo, fieldPaths: ReadonlyMap
 }
 
 /**
+ * The projections made by {@link entityProjectionOnce}, by the request's variables (a `@skip` or
+ * `@include` may read them: one object per execution) and then the field's nodes.
+ */
+const madeFor = new WeakMap<object, WeakMap<readonly FieldNode[], Projection | null>>();
+
+/**
+ * {@link entityProjection} of the field being resolved, made once per request for each of its
+ * selections: a relation field resolves once per parent (a page's 20 orders, each its customer),
+ * always with the same nodes and variables, so the 19 after the first take the first's.
+ */
+export function entityProjectionOnce(info: GraphQLResolveInfo, fieldPaths: ReadonlyMap<string, string> | null, extra: readonly string[]): Projection | null {
+  const variables: unknown = info.variableValues;
+  if (typeof variables !== 'object' || variables === null) return entityProjection(info, info.fieldNodes, fieldPaths, extra);
+  let byNodes = madeFor.get(variables);
+  if (!byNodes) {
+    byNodes = new WeakMap();
+    madeFor.set(variables, byNodes);
+  }
+  let projection = byNodes.get(info.fieldNodes);
+  if (projection === undefined) {
+    projection = entityProjection(info, info.fieldNodes, fieldPaths, extra);
+    byNodes.set(info.fieldNodes, projection);
+  }
+  return projection;
+}
+
+/**
  * What the entity fields selected below `parents` read of a stored entity: `_id`; each selected
  * field's stored path (`fieldPaths`: entity-type.ts); the parts of `_meta` that `_meta` shows when
  * it is selected; and `extra`. Null — read the whole documents — when the entity's paths cannot be
