@@ -108,7 +108,7 @@ describe('every benchmark reads its command line strictly', () => {
       code: 2,
       stdout: '',
       stderr:
-        "BAD_USER_INPUT: npm run bench:api --: Unknown option '--order'. Accepted: --orders N, --concurrency N, --seconds N, --rounds N, --queries order,orders,page, --help (--help describes them)\n",
+        "BAD_USER_INPUT: npm run bench:api --: Unknown option '--order'. Accepted: --orders N, --concurrency N, --seconds N, --rounds N, --queries order,orders,page,related, --help (--help describes them)\n",
     });
   }, 60_000);
 });
