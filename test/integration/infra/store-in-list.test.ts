@@ -1,11 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { MongoClient, ObjectId, type Filter } from 'mongodb';
-import { freePort, startStore, stopStore, waitForPing } from '../../../bench/support/own-store';
-import { compileStoreLauncher } from '../../../infra/stack/install';
-import { stackPaths } from '../../../infra/stack/stack-config';
+import { ObjectId, type Filter } from 'mongodb';
+import { ownStoreFixture } from '../../support/own-store-fixture';
 
 /**
  * The local store answers `{f: {$in: [...]}}` from an index on f, one lookup per value, as MongoDB
@@ -84,28 +78,9 @@ function refused(): Filter<Doc>[] {
 }
 
 describe('the local store answers an $in list from an index, finding what a full scan finds', () => {
-  let classes: string;
-  let dir: string;
-  let port: number;
-  let child: ChildProcess | null = null;
-  let client: MongoClient | null = null;
-
-  const uri = () => `mongodb://127.0.0.1:${port}/?directConnection=true`;
-  const docs = () => client!.db('in_list').collection<Doc>('docs');
-  const byIndex = async () => (await client!.db('in_list').command({ canonqlStoreStats: 1 })).inListsByIndex as number;
-
-  async function start(): Promise<void> {
-    child = startStore(['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'], classes, port, path.join(dir, 'store.mv'));
-    await waitForPing(uri(), performance.now(), child);
-    client = await MongoClient.connect(uri());
-  }
-
-  async function stop(): Promise<void> {
-    await client?.close();
-    client = null;
-    if (child) await stopStore(child);
-    child = null;
-  }
+  const store = ownStoreFixture('in-list');
+  const docs = () => store.client().db('in_list').collection<Doc>('docs');
+  const byIndex = async () => (await store.client().db('in_list').command({ canonqlStoreStats: 1 })).inListsByIndex as number;
 
   async function check(stage: string): Promise<void> {
     const mismatches: string[] = [];
@@ -136,19 +111,6 @@ describe('the local store answers an $in list from an index, finding what a full
     expect(paths).toEqual([]);
   }
 
-  beforeAll(async () => {
-    classes = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-launcher-'));
-    compileStoreLauncher(stackPaths().mongoServerLibs, classes);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-in-list-'));
-    port = await freePort();
-    await start();
-  });
-  afterAll(async () => {
-    await stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.rmSync(classes, { recursive: true, force: true });
-  });
-
   it('through inserts, updates of the field, deletes and a restart, for plain and odd documents', async () => {
     await docs().createIndex({ [EMAIL]: 1, _id: 1 });
     await docs().insertMany(Array.from({ length: 3000 }, (_, n) => plainDoc(n)));
@@ -164,8 +126,7 @@ describe('the local store answers an $in list from an index, finding what a full
     await check('changed');
 
     // The index is rebuilt from the documents when the store opens the collection.
-    await stop();
-    await start();
+    await store.restart();
     await check('restarted');
   });
 });

@@ -1,11 +1,5 @@
-import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { MongoClient, type Filter } from 'mongodb';
-import { freePort, startStore, stopStore, waitForPing } from '../../../bench/support/own-store';
-import { compileStoreLauncher } from '../../../infra/stack/install';
-import { stackPaths } from '../../../infra/stack/stack-config';
+import type { Filter } from 'mongodb';
+import { ownStoreFixture } from '../../support/own-store-fixture';
 
 /**
  * The local store counts from its indexes what they answer exactly, and every count equals a full
@@ -118,28 +112,9 @@ function refused(): Filter<Doc>[] {
 }
 
 describe('the local store counts from its indexes exactly what a full scan counts', () => {
-  let classes: string;
-  let dir: string;
-  let port: number;
-  let child: ChildProcess | null = null;
-  let client: MongoClient | null = null;
-
-  const uri = () => `mongodb://127.0.0.1:${port}/?directConnection=true`;
-  const db = () => client!.db('index_count');
+  const store = ownStoreFixture('index-count');
+  const db = () => store.client().db('index_count');
   const docs = () => db().collection<Doc>('docs');
-
-  async function start(): Promise<void> {
-    child = startStore(['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1'], classes, port, path.join(dir, 'store.mv'));
-    await waitForPing(uri(), performance.now(), child);
-    client = await MongoClient.connect(uri());
-  }
-
-  async function stop(): Promise<void> {
-    await client?.close();
-    client = null;
-    if (child) await stopStore(child);
-    child = null;
-  }
 
   const indexCounts = async () => (await db().command({ canonqlStoreStats: 1 })).indexCounts as number;
 
@@ -179,19 +154,6 @@ describe('the local store counts from its indexes exactly what a full scan count
     expect(paths).toEqual([]);
   }
 
-  beforeAll(async () => {
-    classes = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-launcher-'));
-    compileStoreLauncher(stackPaths().mongoServerLibs, classes);
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-index-count-'));
-    port = await freePort();
-    await start();
-  });
-  afterAll(async () => {
-    await stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.rmSync(classes, { recursive: true, force: true });
-  });
-
   it('through inserts, updates that flip _meta.deleted, deletes and a restart, for plain and odd documents', async () => {
     await docs().createIndex({ [DELETED]: 1, _id: 1 });
     await docs().createIndex({ '_meta.updatedAt': 1, _id: 1 });
@@ -229,8 +191,7 @@ describe('the local store counts from its indexes exactly what a full scan count
     await check('deleted');
 
     // The indexes are rebuilt from the data file when the store opens it again.
-    await stop();
-    await start();
+    await store.restart();
     await check('restarted');
     await docs().insertMany(Array.from({ length: 50 }, (_, n) => plainDoc(1000 + n, random)));
     await check('restarted and written');
