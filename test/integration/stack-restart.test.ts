@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
+import { stackPaths } from '../../infra/stack/stack-config';
 import { testConfig, testMongo, uniqueName } from '../support/test-env';
 
 const REPO = path.join(__dirname, '..', '..');
@@ -37,6 +39,40 @@ describeLocal('the local stack across `down` and `up`', () => {
           .collection('docs')
           .findOne({ _id: 'kept' as never }),
       ).toEqual({ _id: 'kept', n: 42 });
+      await client.db(dbName).dropDatabase();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('restarts a store that runs another build of the launcher than the installed one, keeping its data', async () => {
+    const dbName = uniqueName('relaunch');
+    let client = await testMongo();
+    await client
+      .db(dbName)
+      .collection('docs')
+      .insertOne({ _id: 'kept' as never, n: 7 });
+    await client.close();
+    // What a store started before infra/java changed holds: the record of an older build.
+    const paths = stackPaths();
+    const record = path.join(path.dirname(paths.pidFile('mongo')), 'mongo.launcher');
+    const installed = fs.readFileSync(`${paths.mongoServerClasses}.complete`, 'utf8');
+    fs.writeFileSync(record, 'an-older-build');
+
+    const up = stack('up');
+    expect(up).toMatch(/mongo runs but its launcher is another build than the installed one .*: restarting it/);
+    expect(fs.readFileSync(record, 'utf8')).toBe(installed);
+    // A second up finds it current and leaves it running.
+    expect(stack('up')).not.toMatch(/mongo runs but/);
+
+    client = await testMongo();
+    try {
+      expect(
+        await client
+          .db(dbName)
+          .collection('docs')
+          .findOne({ _id: 'kept' as never }),
+      ).toEqual({ _id: 'kept', n: 7 });
       await client.db(dbName).dropDatabase();
     } finally {
       await client.close();
