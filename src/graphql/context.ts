@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from 'node:util';
 import DataLoader from 'dataloader';
 import type { Db } from 'mongodb';
 import type { AdminServices } from '../admin/admin-services';
@@ -110,7 +111,8 @@ class RequestLoaders implements Loaders {
             .collection<StoredEntity>(stateCollectionName(subject))
             .find({ [`data.${field}`]: { $in: [...values] }, '_meta.deleted': false }, projection ? { projection } : {})
             .toArray();
-          return values.map((value) => docs.find((doc) => doc.data[field] === value) ?? null);
+          // By value, not identity: a reference may be an object (a composite code), which the store matches too.
+          return values.map((value) => docs.find((doc) => isDeepStrictEqual(doc.data[field], value)) ?? null);
         },
         { cacheKeyFn: (value) => JSON.stringify(value) },
       );

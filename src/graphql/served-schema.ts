@@ -147,7 +147,10 @@ export function buildServedSchema(
       refused.push({ subject: entry.subject, reason: `its API schema cannot be built: ${(error as Error).message}` });
       continue;
     }
-    const problems = [...validateSchema(next).map((e) => e.message), ...schemaChanges(schema, next)];
+    // The entry's own types may appear (a relation to it turns from JSON into its type, when the
+    // referring subject sorts before it); a name the served ones generate too is a collision.
+    const own = new Set([...ownedBy(build, [entry])].filter((name) => !generates(schema, name)));
+    const problems = [...validateSchema(next).map((e) => e.message), ...schemaChanges(schema, next, own)];
     if (problems.length > 0) {
       refused.push({ subject: entry.subject, reason: problems.join('; ') });
       continue;

@@ -361,6 +361,30 @@ describe('GraphQL entity queries over canonical state', () => {
     });
   });
 
+  it('resolves a relation by an object-valued field, to a subject whose name sorts after the referring one', async () => {
+    const code = { type: 'object', properties: { region: { type: 'string' }, n: { type: 'integer' } } };
+    await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "site", schema: $s) { version } }', {
+      s: { type: 'object', properties: { code, name: { type: 'string' } } },
+    });
+    await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "parcel", schema: $s) { version } }', {
+      s: { type: 'object', properties: { site_code: { ...code, 'x-canonql-ref': { subject: 'site', by: 'code', as: 'site' } } } },
+    });
+    const meta = { version: 1, deleted: false, updatedAt: 1_700_000_000_000, createdAt: 1_700_000_000_000, position: {}, specId: 't', specVersion: 1 };
+    await ingest.db.collection<{ _id: string; data: unknown; _meta: unknown }>('state_site').insertMany([
+      { _id: 'eu-1', data: { code: { region: 'eu', n: 1 }, name: 'Europe one' }, _meta: meta },
+      { _id: 'eu-2', data: { code: { region: 'eu', n: 2 }, name: 'Europe two' }, _meta: meta },
+    ]);
+    await ingest.db.collection<{ _id: string; data: unknown; _meta: unknown }>('state_parcel').insertMany([
+      { _id: 'p1', data: { site_code: { region: 'eu', n: 1 } }, _meta: meta },
+      { _id: 'p2', data: { site_code: { region: 'eu', n: 2 } }, _meta: meta },
+      { _id: 'p3', data: { site_code: { region: 'us', n: 1 } }, _meta: meta },
+    ]);
+    const { data } = await api.query<Record<string, { site: unknown }>>(
+      '{ a: parcel(id: "p1") { site { id name } } b: parcel(id: "p2") { site { id name } } c: parcel(id: "p3") { site { id } } }',
+    );
+    expect(data).toEqual({ a: { site: { id: 'eu-1', name: 'Europe one' } }, b: { site: { id: 'eu-2', name: 'Europe two' } }, c: { site: null } });
+  });
+
   it('serves a subject registered at run time over HTTP and websockets, without a restart', async () => {
     const probe = '{ __type(name: "Product") { name fields { name } } }';
     expect((await api.query<{ __type: null }>(probe)).data!.__type).toBeNull();

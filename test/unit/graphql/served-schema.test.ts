@@ -39,6 +39,21 @@ describe('candidate API schema', () => {
     expect(served.map((s) => s.subject)).toEqual(['customer', 'order', 'parcel']);
     expect(refused.map((r) => r.subject)).toEqual(['order_customer', 'orders']);
   });
+
+  it('serves a relation target whose name sorts after the subject that refers to it, and still refuses a collision', () => {
+    const site = entry('site', { type: 'object', properties: { code: { type: 'string' }, name: { type: 'string' } } });
+    const parcel = entry('parcel', {
+      type: 'object',
+      properties: { site_code: { type: 'string', 'x-canonql-ref': { subject: 'site', by: 'code', as: 'site' } } },
+    });
+    const { schema, served, refused } = buildServedSchema([parcel, site]);
+    expect(refused).toEqual([]);
+    expect(served.map((s) => s.subject)).toEqual(['parcel', 'site']);
+    expect(String((schema.getType('Parcel') as import('graphql').GraphQLObjectType).getFields().site!.type)).toBe('Site');
+    // A subject whose own types collide with one the others generate is still left out.
+    const { refused: collided } = buildServedSchema([parcel, site, entry('parcels')]);
+    expect(collided.map((r) => r.subject)).toEqual(['parcels']);
+  });
 });
 
 describe('subject name rules', () => {
