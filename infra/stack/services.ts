@@ -317,8 +317,8 @@ export function mongoService(paths: StackPaths): StackService {
         ],
         { name: 'mongo', pidFile: paths.pidFile('mongo'), logFile: paths.logFile('mongo') },
       );
-      fs.mkdirSync(path.dirname(launcherRecord(paths)), { recursive: true });
-      fs.writeFileSync(launcherRecord(paths), installedLauncher(paths) ?? '');
+      fs.mkdirSync(path.dirname(launcherRecordFile(paths)), { recursive: true });
+      fs.writeFileSync(launcherRecordFile(paths), installedLauncher(paths) ?? '');
       return true;
     },
     async ready() {
@@ -331,7 +331,7 @@ export function mongoService(paths: StackPaths): StackService {
       if (pid() === null) return null;
       // The launcher's classes are one folder of the cache, rebuilt when infra/java changes: a store
       // started before runs the old build, and would load any class it has not loaded yet from the new.
-      const running = fs.existsSync(launcherRecord(paths)) ? fs.readFileSync(launcherRecord(paths), 'utf8') : null;
+      const running = fs.existsSync(launcherRecordFile(paths)) ? fs.readFileSync(launcherRecordFile(paths), 'utf8') : null;
       if (running !== installedLauncher(paths)) return 'its launcher is another build than the installed one (infra/java changed since it started)';
       return withMongo(async (client) => {
         try {
@@ -363,11 +363,11 @@ export function mongoService(paths: StackPaths): StackService {
   return service;
 }
 
-/** Which build of the store launcher the running store started with (its classes' install fingerprint). */
-const launcherRecord = (paths: StackPaths) => path.join(path.dirname(paths.pidFile('mongo')), 'mongo.launcher');
+/** Where the running store's launcher build is recorded (its classes' install fingerprint when it started). */
+export const launcherRecordFile = (paths: StackPaths) => path.join(path.dirname(paths.pidFile('mongo')), 'mongo.launcher');
 
 /** The installed launcher build's fingerprint, or null before the first install. */
-function installedLauncher(paths: StackPaths): string | null {
+export function installedLauncher(paths: StackPaths): string | null {
   const marker = `${paths.mongoServerClasses}.complete`;
   return fs.existsSync(marker) ? fs.readFileSync(marker, 'utf8') : null;
 }

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { installedLauncher, launcherRecordFile } from '../../infra/stack/services';
 import { stackPaths } from '../../infra/stack/stack-config';
 import { testConfig, testMongo, uniqueName } from '../support/test-env';
 
@@ -15,15 +16,37 @@ const stack = (command: string) => {
 // someone else's to restart.
 const describeLocal = testConfig.usesLocalStack ? describe : describe.skip;
 
-describeLocal('the local stack across `down` and `up`', () => {
-  it('keeps stored data, and a second up installs nothing', async () => {
-    const dbName = uniqueName('restart');
-    let client = await testMongo();
+/** Stores one document in a database of its own, before the store goes down or restarts. */
+async function storeOne(dbName: string, n: number): Promise<void> {
+  const client = await testMongo();
+  try {
     await client
       .db(dbName)
       .collection('docs')
-      .insertOne({ _id: 'kept' as never, n: 42 });
+      .insertOne({ _id: 'kept' as never, n });
+  } finally {
     await client.close();
+  }
+}
+
+/** The document storeOne stored, read back after the restart; then its database is dropped. */
+async function storedOne(dbName: string): Promise<unknown> {
+  const client = await testMongo();
+  try {
+    return await client
+      .db(dbName)
+      .collection('docs')
+      .findOne({ _id: 'kept' as never });
+  } finally {
+    await client.db(dbName).dropDatabase();
+    await client.close();
+  }
+}
+
+describeLocal('the local stack across `down` and `up`', () => {
+  it('keeps stored data, and a second up installs nothing', async () => {
+    const dbName = uniqueName('restart');
+    await storeOne(dbName, 42);
 
     const down = stack('down');
     expect(down).toMatch(/stop mongo/);
@@ -31,32 +54,16 @@ describeLocal('the local stack across `down` and `up`', () => {
     expect(up).not.toMatch(/install .*: done/);
     expect(up).toMatch(/stack is up/);
 
-    client = await testMongo();
-    try {
-      expect(
-        await client
-          .db(dbName)
-          .collection('docs')
-          .findOne({ _id: 'kept' as never }),
-      ).toEqual({ _id: 'kept', n: 42 });
-      await client.db(dbName).dropDatabase();
-    } finally {
-      await client.close();
-    }
+    expect(await storedOne(dbName)).toEqual({ _id: 'kept', n: 42 });
   });
 
   it('restarts a store that runs another build of the launcher than the installed one, keeping its data', async () => {
     const dbName = uniqueName('relaunch');
-    let client = await testMongo();
-    await client
-      .db(dbName)
-      .collection('docs')
-      .insertOne({ _id: 'kept' as never, n: 7 });
-    await client.close();
+    await storeOne(dbName, 7);
     // What a store started before infra/java changed holds: the record of an older build.
     const paths = stackPaths();
-    const record = path.join(path.dirname(paths.pidFile('mongo')), 'mongo.launcher');
-    const installed = fs.readFileSync(`${paths.mongoServerClasses}.complete`, 'utf8');
+    const record = launcherRecordFile(paths);
+    const installed = installedLauncher(paths);
     fs.writeFileSync(record, 'an-older-build');
 
     const up = stack('up');
@@ -65,17 +72,6 @@ describeLocal('the local stack across `down` and `up`', () => {
     // A second up finds it current and leaves it running.
     expect(stack('up')).not.toMatch(/mongo runs but/);
 
-    client = await testMongo();
-    try {
-      expect(
-        await client
-          .db(dbName)
-          .collection('docs')
-          .findOne({ _id: 'kept' as never }),
-      ).toEqual({ _id: 'kept', n: 7 });
-      await client.db(dbName).dropDatabase();
-    } finally {
-      await client.close();
-    }
+    expect(await storedOne(dbName)).toEqual({ _id: 'kept', n: 7 });
   });
 });
