@@ -174,6 +174,7 @@ export function createAdminServices(deps: AdminDeps): AdminServices {
     async stop() {
       await backfills.stop();
       if (producer) await (await producer).disconnect();
+      await sizeLimit.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { ConfigResourceTypes } from 'kafkajs';
 
 /**
@@ -6,12 +6,18 @@ import { ConfigResourceTypes } from 'kafkajs';
  * broker's `message.max.bytes` unless the topic overrides it (describeConfigs reports the
  * effective value either way). Read from the cluster and cached per topic for `cacheMs`, so a limit
  * an operator raises is picked up without a restart; `CANONQL_PUBLISH_MAX_BYTES` can only lower it.
+ *
+ * The lookups share one admin client, connected at the first and kept until `close`: connecting
+ * one asks the cluster for the metadata of every topic, which on a broker with many topics cost
+ * more than the lookup itself, once per topic and minute (once per second in backfills).
  */
 export interface MessageSizeLimit {
   /** The limit of `topic` in bytes. */
   limitFor(topic: string): Promise<number>;
   /** Forgets a cached limit (after the broker refused a request as too large). */
   forget(topic: string): void;
+  /** Disconnects the admin client (a later lookup connects another). */
+  close(): Promise<void>;
 }
 
 /** Kafka's own default for `message.max.bytes` (1 MiB + the record batch overhead). */
@@ -20,37 +26,45 @@ export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 export function createMessageSizeLimit(options: { readonly kafka: Kafka; readonly cap?: number | null; readonly cacheMs?: number }): MessageSizeLimit {
   const cacheMs = options.cacheMs ?? 60_000;
   const cached = new Map<string, { limit: Promise<number>; at: number }>();
+  let client: Promise<Admin> | null = null;
+
+  /** The shared admin client; one whose connect failed is dropped, so the next lookup tries again. */
+  function connected(): Promise<Admin> {
+    if (client) return client;
+    const admin = options.kafka.admin();
+    const connecting = admin.connect().then(() => admin);
+    client = connecting;
+    connecting.catch(() => {
+      if (client === connecting) client = null;
+    });
+    return connecting;
+  }
 
   async function read(topic: string): Promise<number> {
-    const admin = options.kafka.admin();
-    await admin.connect();
-    try {
-      const described = await admin
+    const admin = await connected();
+    const described = await admin
+      .describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
+      })
+      .catch(() => null);
+    const entry = described?.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes');
+    let limit = entry ? Number(entry.configValue) : NaN;
+    if (!Number.isInteger(limit) || limit <= 0) {
+      // The topic is not there yet (it is created on first publish): the broker's default applies.
+      const cluster = await admin.describeCluster();
+      const broker = String(cluster.controller ?? cluster.brokers[0]?.nodeId ?? 0);
+      const brokerConfig = await admin
         .describeConfigs({
           includeSynonyms: false,
-          resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
+          resources: [{ type: ConfigResourceTypes.BROKER, name: broker, configNames: ['message.max.bytes'] }],
         })
         .catch(() => null);
-      const entry = described?.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes');
-      let limit = entry ? Number(entry.configValue) : NaN;
-      if (!Number.isInteger(limit) || limit <= 0) {
-        // The topic is not there yet (it is created on first publish): the broker's default applies.
-        const cluster = await admin.describeCluster();
-        const broker = String(cluster.controller ?? cluster.brokers[0]?.nodeId ?? 0);
-        const brokerConfig = await admin
-          .describeConfigs({
-            includeSynonyms: false,
-            resources: [{ type: ConfigResourceTypes.BROKER, name: broker, configNames: ['message.max.bytes'] }],
-          })
-          .catch(() => null);
-        const brokerEntry = brokerConfig?.resources[0]?.configEntries.find((e) => e.configName === 'message.max.bytes');
-        limit = brokerEntry ? Number(brokerEntry.configValue) : KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
-        if (!Number.isInteger(limit) || limit <= 0) limit = KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
-      }
-      return options.cap ? Math.min(limit, options.cap) : limit;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
+      const brokerEntry = brokerConfig?.resources[0]?.configEntries.find((e) => e.configName === 'message.max.bytes');
+      limit = brokerEntry ? Number(brokerEntry.configValue) : KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+      if (!Number.isInteger(limit) || limit <= 0) limit = KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
     }
+    return options.cap ? Math.min(limit, options.cap) : limit;
   }
 
   return {
@@ -63,6 +77,11 @@ export function createMessageSizeLimit(options: { readonly kafka: Kafka; readonl
       return limit;
     },
     forget: (topic) => void cached.delete(topic),
+    async close() {
+      const closing = client;
+      client = null;
+      if (closing) await (await closing.catch(() => null))?.disconnect().catch(() => undefined);
+    },
   };
 }
 

@@ -182,6 +182,7 @@ export function createIngestion(options: IngestionOptions): Ingestion {
       await changing;
       await consumer?.stop();
       await producer?.disconnect();
+      await sizeLimit.close();
       consumer = null;
       producer = null;
     },

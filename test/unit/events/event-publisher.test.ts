@@ -39,7 +39,7 @@ const event = (key: string, bytes: number): CanonicalEvent => ({
   ingestedAt: '2026-12-02T00:00:00.000Z',
 });
 
-const fixedLimit = (limit: number): MessageSizeLimit => ({ limitFor: async () => limit, forget: () => undefined });
+const fixedLimit = (limit: number): MessageSizeLimit => ({ limitFor: async () => limit, forget: () => undefined, close: async () => undefined });
 
 describe("event publisher: requests cut to the topic's message size limit", () => {
   it('sends a batch adding up to more than the limit in several requests, in order', async () => {
