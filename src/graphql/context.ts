@@ -1,4 +1,3 @@
-import { isDeepStrictEqual } from 'node:util';
 import DataLoader from 'dataloader';
 import type { Db } from 'mongodb';
 import type { AdminServices } from '../admin/admin-services';
@@ -62,6 +61,12 @@ export interface Loaders {
    * `projection` (which must read `data.<field>`), a loader of its own for it, as for `entity`.
    */
   by(subject: string, field: string, projection?: Record<string, 1>): DataLoader<unknown, StoredEntity | null>;
+  /**
+   * Forgets every entity loaded so far. A subscription's context lives as long as it does, and
+   * each event's execution starts with this: a relation shows the entity as it is at that event,
+   * not as the subscription's first event found it.
+   */
+  clear(): void;
 }
 
 /**
@@ -81,6 +86,11 @@ class RequestLoaders implements Loaders {
     private readonly services: ApiServices,
     private readonly principal: Principal | undefined,
   ) {}
+
+  clear(): void {
+    this.entityLoaders = null;
+    this.byLoaders = null;
+  }
 
   entity(subject: string, projection?: Record<string, 1>): DataLoader<string, StoredEntity | null> {
     if (this.principal) requireSubjectRead(this.principal, subject);
@@ -105,21 +115,41 @@ class RequestLoaders implements Loaders {
     let loader = this.byLoaders.get(id);
     if (!loader) {
       const { db } = this.services;
+      const path = field.split('.');
       loader = new DataLoader(
         async (values) => {
           const docs = await db
             .collection<StoredEntity>(stateCollectionName(subject))
             .find({ [`data.${field}`]: { $in: [...values] }, '_meta.deleted': false }, projection ? { projection } : {})
             .toArray();
-          // By value, not identity: a reference may be an object (a composite code), which the store matches too.
-          return values.map((value) => docs.find((doc) => isDeepStrictEqual(doc.data[field], value)) ?? null);
+          // By value as the store compares it: a reference may be an object (a composite code), equal
+          // only with its keys in the same order, which JSON text keeps and a deep equality would not.
+          const byKey = new Map<string, StoredEntity>();
+          for (const doc of docs) {
+            const key = referenceKey(valueAtPath(doc.data, path));
+            if (!byKey.has(key)) byKey.set(key, doc);
+          }
+          return values.map((value) => byKey.get(referenceKey(value)) ?? null);
         },
-        { cacheKeyFn: (value) => JSON.stringify(value) },
+        { cacheKeyFn: referenceKey },
       );
       this.byLoaders.set(id, loader);
     }
     return loader;
   }
+}
+
+/** A reference's loader key, and how a found entity's value is matched back to it (JSON text: key order counts, as in the store). */
+const referenceKey = (value: unknown): string => JSON.stringify(value) ?? 'undefined';
+
+/** The value at a dotted path of canonical data (`contact.email`); undefined where an object is missing on the way. */
+function valueAtPath(data: Record<string, unknown>, path: readonly string[]): unknown {
+  let current: unknown = data;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object' || Array.isArray(current)) return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
 }
 
 /** Each projection's paths as one key, in the order the query named them (made once per projection object: a relation's is shared by its parents). */

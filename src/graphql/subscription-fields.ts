@@ -65,7 +65,11 @@ export function subscriptionFields(feed: FeedSource): SubscriptionFieldsFactory 
           });
           return mapIterator(items, toPayload);
         },
-        resolve: (payload: unknown) => payload as ChangePayload,
+        // Each event's execution reads related entities afresh (the context is the subscription's).
+        resolve: (payload: unknown, _args: unknown, ctx: ApiContext) => {
+          ctx.loaders.clear();
+          return payload as ChangePayload;
+        },
       };
     }
     return fields;

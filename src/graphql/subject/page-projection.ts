@@ -105,6 +105,20 @@ export function entityProjection(
     if (path !== undefined) projection[path] = 1;
     else if (name !== 'id') return null;
   }
-  for (const path of extra) projection[path] = 1;
+  for (const path of extra) addPath(projection, path);
   return projection;
+}
+
+/**
+ * Adds `path` unless a path above it is read already, and drops the paths below it: a store
+ * refuses a projection naming a path and one inside it (a relation by `contact.email` beside the
+ * selected `contact`).
+ */
+function addPath(projection: Projection, path: string): void {
+  for (let dot = path.indexOf('.'); dot !== -1; dot = path.indexOf('.', dot + 1)) {
+    if (projection[path.slice(0, dot)] === 1) return;
+  }
+  const below = `${path}.`;
+  for (const other of Object.keys(projection)) if (other.startsWith(below)) delete projection[other];
+  projection[path] = 1;
 }

@@ -378,11 +378,42 @@ describe('GraphQL entity queries over canonical state', () => {
       { _id: 'p1', data: { site_code: { region: 'eu', n: 1 } }, _meta: meta },
       { _id: 'p2', data: { site_code: { region: 'eu', n: 2 } }, _meta: meta },
       { _id: 'p3', data: { site_code: { region: 'us', n: 1 } }, _meta: meta },
+      // The same keys in another order: another value to the store, so it refers to no site.
+      { _id: 'p4', data: { site_code: { n: 1, region: 'eu' } }, _meta: meta },
     ]);
     const { data } = await api.query<Record<string, { site: unknown }>>(
       '{ a: parcel(id: "p1") { site { id name } } b: parcel(id: "p2") { site { id name } } c: parcel(id: "p3") { site { id } } }',
     );
     expect(data).toEqual({ a: { site: { id: 'eu-1', name: 'Europe one' } }, b: { site: { id: 'eu-2', name: 'Europe two' } }, c: { site: null } });
+    // Alone or in one batch with p1's equal-but-reordered code, p4's answer is the store's.
+    const alone = await api.query<Record<string, { site: unknown }>>('{ d: parcel(id: "p4") { site { id } } }');
+    const together = await api.query<Record<string, { site: unknown }>>('{ a: parcel(id: "p1") { site { id } } d: parcel(id: "p4") { site { id } } }');
+    expect(alone.data).toEqual({ d: { site: null } });
+    expect(together.data).toEqual({ a: { site: { id: 'eu-1' } }, d: { site: null } });
+  });
+
+  it('resolves a relation by a field inside an object of the related subject (`by: "contact.email"`)', async () => {
+    await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "depot", schema: $s) { version } }', {
+      s: { type: 'object', properties: { contact: { type: 'object', properties: { email: { type: 'string' }, phone: { type: 'string' } } } } },
+    });
+    await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "crate", schema: $s) { version } }', {
+      s: { type: 'object', properties: { depot_email: { type: 'string', 'x-canonql-ref': { subject: 'depot', by: 'contact.email', as: 'depot' } } } },
+    });
+    const meta = { version: 1, deleted: false, updatedAt: 1_700_000_000_000, createdAt: 1_700_000_000_000, position: {}, specId: 't', specVersion: 1 };
+    await ingest.db.collection<{ _id: string; data: unknown; _meta: unknown }>('state_depot').insertMany([
+      { _id: 'd1', data: { contact: { email: 'north@x.io', phone: '1' } }, _meta: meta },
+      { _id: 'd2', data: { contact: { email: 'south@x.io', phone: '2' } }, _meta: meta },
+    ]);
+    await ingest.db.collection<{ _id: string; data: unknown; _meta: unknown }>('state_crate').insertMany([
+      { _id: 'c1', data: { depot_email: 'north@x.io' }, _meta: meta },
+      { _id: 'c2', data: { depot_email: 'south@x.io' }, _meta: meta },
+      { _id: 'c3', data: { depot_email: 'east@x.io' }, _meta: meta },
+    ]);
+    const { data, errors } = await api.query<Record<string, unknown>>(
+      '{ c1: crate(id: "c1") { depot { id } } c2: crate(id: "c2") { depot { id contact { email phone } } } c3: crate(id: "c3") { depot { id } } }',
+    );
+    expect(errors).toBeUndefined();
+    expect(data).toEqual({ c1: { depot: { id: 'd1' } }, c2: { depot: { id: 'd2', contact: { email: 'south@x.io', phone: '2' } } }, c3: { depot: null } });
   });
 
   it('serves a subject registered at run time over HTTP and websockets, without a restart', async () => {

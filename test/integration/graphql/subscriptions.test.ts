@@ -199,6 +199,36 @@ describe('GraphQL change-feed subscriptions over graphql-ws', () => {
     await waitFor('the shared execution to end with its last member', () => api.app.subscriptions!.executions === 0);
   });
 
+  it("shows each event's related entity as it is at that event, not as the subscription first read it", async () => {
+    const customers = ingest.db.collection<{ _id: string; data: Record<string, unknown>; _meta: Record<string, unknown> }>('state_customer');
+    const meta = { version: 1, deleted: false, updatedAt: 1_700_000_000_000, createdAt: 1_700_000_000_000, position: {}, specId: 't', specVersion: 1 };
+    await customers.insertOne({ _id: 'rel-1', data: { customerId: 'rel-1', email: 'rel@x.io', name: 'Before', tier: 'gold' }, _meta: meta });
+    const received: { account: { name: string } | null }[] = [];
+    const stop = client(apis[0]!).subscribe<{ orderChanged: { node: { customer: { account: { name: string } | null } } } }>(
+      { query: `subscription { orderChanged(where: { id: { eq: "${oid(2)}" } }) { node { customer { account { name } } } } }` },
+      {
+        next: (value) => {
+          if (value.data) received.push(value.data.orderChanged.node.customer);
+        },
+        error: (error) => {
+          throw error;
+        },
+        complete: () => undefined,
+      },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await send([change(2, 'rel@x.io')]);
+    await waitFor('the first change', () => received.length >= 1);
+    await customers.updateOne({ _id: 'rel-1' }, { $set: { 'data.name': 'After' } });
+    await send([change(2, 'rel@x.io')]);
+    await waitFor('the second change', () => received.length >= 2);
+    await customers.deleteOne({ _id: 'rel-1' });
+    await send([change(2, 'rel@x.io')]);
+    await waitFor('the third change', () => received.length >= 3);
+    expect(received).toEqual([{ account: { name: 'Before' } }, { account: { name: 'After' } }, { account: null }]);
+    stop();
+  });
+
   it('every API process delivers every event to its own subscribers', async () => {
     const onFirst = subscribe(client(apis[0]!));
     const onSecond = subscribe(client(apis[1]!));

@@ -86,6 +86,19 @@ describe('pageProjection', () => {
     ]);
   });
 
+  it('names no path together with one inside it (a relation matched by a path inside a selected field)', async () => {
+    // The store refuses {data.customer: 1, data.customer.email: 1}: the field read whole covers the path.
+    expect(await projections('{ orders { edges { node { customer { email } } } } }', undefined, fields, ['data.customer.email'])).toEqual([
+      { _id: 1, 'data.customer': 1 },
+    ]);
+    expect(await projections('{ orders { edges { node { order_id } } } }', undefined, fields, ['data.customer.email', 'data.customer'])).toEqual([
+      { _id: 1, 'data.order-id': 1, 'data.customer': 1 },
+    ]);
+    expect(await projections('{ orders { edges { node { order_id } } } }', undefined, fields, ['data.customer.email'])).toEqual([
+      { _id: 1, 'data.order-id': 1, 'data.customer.email': 1 },
+    ]);
+  });
+
   it('reads no entity field when the page shows no node; each aliased list its own', async () => {
     expect(await projections('{ orders { totalCount } }')).toEqual([{ _id: 1, '_k.created_at': 1 }]);
     expect(await projections('{ a: orders { edges { node { order_id } } } b: orders { edges { node { region } } } }')).toEqual([
