@@ -13,14 +13,12 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.regex.Pattern;
 
 import de.bwaldvogel.mongo.MongoCollection;
 import de.bwaldvogel.mongo.backend.Index;
 import de.bwaldvogel.mongo.backend.IndexKey;
 import de.bwaldvogel.mongo.backend.Missing;
 import de.bwaldvogel.mongo.backend.ValueComparator;
-import de.bwaldvogel.mongo.bson.BsonRegularExpression;
 import de.bwaldvogel.mongo.bson.Document;
 import de.bwaldvogel.mongo.bson.ObjectId;
 
@@ -33,8 +31,9 @@ import de.bwaldvogel.mongo.bson.ObjectId;
  *
  * <p>It only narrows: every candidate it returns is still checked against the whole filter by the
  * collection, so a superset is always correct. Values it cannot order like MongoDB (arrays and
- * embedded documents, which MongoDB compares element-wise, and values reached through an array on
- * the field's path) are kept apart and returned with every range; while any exists, the index is
+ * embedded documents, which MongoDB compares element-wise, values reached through an array on the
+ * field's path, and every value the store's comparator does not order consistently: see
+ * isOrderable) are kept apart and returned with every range; while any exists, the index is
  * not walked for a sort. A count whose filter it answers exactly counts its range without reading
  * documents (MongoServerMain.IdFirstCollection.countFromIndexes). Held in memory and rebuilt from the
  * documents when the store opens the collection (the index description itself is persisted by
@@ -69,7 +68,69 @@ final class OrderedIndex extends Index<Object> {
         if (a.position == b.position) return 0;
         if (a.position == LOWEST || b.position == HIGHEST) return -1;
         if (a.position == HIGHEST || b.position == LOWEST) return 1;
-        return VALUES.compare(a.position, b.position);
+        return comparePositions(a.position, b.position);
+    }
+
+    /**
+     * A total order of positions (the documents' _ids) that agrees with MongoDB's: the store's
+     * comparator, except that numbers are compared exactly (it compares 5000000000 with
+     * 5000000000.5 as two longs, calling them equal) and two positions it still calls equal that
+     * are not (another class) are told apart, so no two documents ever share an entry.
+     */
+    static int comparePositions(Object a, Object b) {
+        if (a instanceof Number && b instanceof Number) {
+            int exact = exactNumber((Number) a).compareTo(exactNumber((Number) b));
+            if (exact != 0) return exact;
+        } else {
+            int byValue = VALUES.compare(a, b);
+            if (byValue != 0) return byValue;
+        }
+        if (a.equals(b)) return 0;
+        int byClass = a.getClass().getName().compareTo(b.getClass().getName());
+        return byClass != 0 ? byClass : String.valueOf(a).compareTo(String.valueOf(b));
+    }
+
+    /** A number's exact value; NaN and the infinities, which have none, below and beyond every finite one. */
+    private static java.math.BigDecimal exactNumber(Number n) {
+        if (n instanceof Double || n instanceof Float) {
+            double d = n.doubleValue();
+            if (Double.isNaN(d)) return NAN_RANK;
+            if (Double.isInfinite(d)) return d > 0 ? POSITIVE_INFINITY_RANK : NEGATIVE_INFINITY_RANK;
+            return new java.math.BigDecimal(d);
+        }
+        if (n instanceof java.math.BigDecimal) return (java.math.BigDecimal) n;
+        return java.math.BigDecimal.valueOf(n.longValue());
+    }
+
+    private static final java.math.BigDecimal NAN_RANK = new java.math.BigDecimal("-1e400");
+    private static final java.math.BigDecimal NEGATIVE_INFINITY_RANK = new java.math.BigDecimal("-1e399");
+    private static final java.math.BigDecimal POSITIVE_INFINITY_RANK = new java.math.BigDecimal("1e399");
+
+    /** 2^31: the store's comparator compares a whole number at or beyond it with any number as two longs. */
+    private static final double INT_RANGE = 2147483648.0;
+
+    /**
+     * Whether the store's comparator orders this value consistently with every other such value,
+     * as MongoDB orders them, so that it can be an entry of the ordered set (or a bound of a walk).
+     * Strings, booleans, dates and ObjectIds, and numbers of magnitude below 2^31 (not NaN, not
+     * -0.0). Not: arrays and documents (MongoDB compares them element-wise), larger numbers (the
+     * comparator calls 5000000000 equal to both 5000000000.25 and 5000000000.75, which it tells
+     * apart, so a tree of them loses entries), Decimal128, regular expressions and code (which it
+     * cannot compare at all), and every other BSON type. Those are kept apart, candidates of
+     * every range, matched by the store's matcher as a scan would.
+     */
+    static boolean isOrderable(Object value) {
+        if (value == null || value instanceof String || value instanceof Boolean || value instanceof Instant || value instanceof ObjectId) return true;
+        if (value instanceof Integer || value instanceof Short || value instanceof Byte) return true;
+        if (value instanceof Long) {
+            long n = (Long) value;
+            return n > -INT_RANGE && n < INT_RANGE;
+        }
+        if (value instanceof Double || value instanceof Float) {
+            double d = ((Number) value).doubleValue();
+            return !Double.isNaN(d) && Math.abs(d) < INT_RANGE && !(d == 0 && 1 / d < 0);
+        }
+        return false;
     }
 
     private final String field;
@@ -134,11 +195,11 @@ final class OrderedIndex extends Index<Object> {
     @Override
     public synchronized void add(Document document, Object position, MongoCollection<Object> collection) {
         Object value = valueOf(document);
-        boolean apart = value == THROUGH_ARRAY || value instanceof Collection || value instanceof Document;
+        boolean apart = value == THROUGH_ARRAY || !isOrderable(value);
         Entry entry = new Entry(value, position, apart);
-        byPosition.put(idOf(document), entry);
         if (apart) unordered.put(position, entry);
         else ordered.add(entry);
+        byPosition.put(idOf(document), entry);
     }
 
     @Override
@@ -198,9 +259,9 @@ final class OrderedIndex extends Index<Object> {
         boolean hasHigh;
     }
 
+    /** A bound a walk can take: a value the ordered set's order holds (isOrderable), not null (which matches missing fields too). */
     private static boolean isPlain(Object value) {
-        return value != null && !Missing.isNullOrMissing(value) && !(value instanceof Document) && !(value instanceof Collection)
-            && !(value instanceof BsonRegularExpression) && !(value instanceof Pattern);
+        return value != null && !Missing.isNullOrMissing(value) && isOrderable(value);
     }
 
     /** The field's condition in the filter: a top-level key, or one inside a top-level $and. */
