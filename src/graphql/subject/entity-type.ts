@@ -59,7 +59,7 @@ function fieldConfigs(owner: string, fields: readonly FieldModel[], read: ReadFi
       ...(field.description ? { description: field.description } : {}),
       resolve: (source) => read(source, field.jsonKey) ?? null,
     };
-    if (field.relation) configs[fieldName(field.relation.as)] = relationField(field.jsonKey, field.relation, read, parts);
+    if (field.relation) configs[fieldName(field.relation.as)] = relationField(field.jsonKey, field.relation, read, parts, field.kind === 'list');
   }
   return configs;
 }
@@ -81,28 +81,37 @@ function outputType(owner: string, field: FieldModel, parts: EntityTypeParts): G
  * The related live entity, loaded through the request's data loader by the field it is referred
  * to by (by default its id: the value's key form, `42` → "42"), reading only what the query shows
  * of it (and what it is matched by), as `order(id)` does. A deleted entity is not shown, by id as
- * by any other field. A subject that is not served is shown whole, as JSON.
+ * by any other field. A subject that is not served is shown whole, as JSON. On a list of
+ * references (`many`), the list of those entities, one per reference in its place (null where
+ * none is found), all of them in the same batched read.
  */
-function relationField(jsonKey: string, relation: Relation, read: ReadField, parts: EntityTypeParts): FieldConfigs[string] {
+function relationField(jsonKey: string, relation: Relation, read: ReadField, parts: EntityTypeParts, many: boolean): FieldConfigs[string] {
   // The related subject's stored paths, found on first use: it may be built after this one.
   let fieldPaths: ReadonlyMap<string, string> | null | undefined;
   const byId = relation.by === 'id';
   const matchedBy = byId ? ['_meta.deleted'] : [`data.${relation.by}`];
+  const related = () => parts.relatedOf(relation.subject)?.entity ?? JSONScalar;
   return {
     // Called when the schema is built (the fields are thunked): the related subject's type may be built after this one.
-    type: parts.relatedOf(relation.subject)?.entity ?? JSONScalar,
-    description: `The ${relation.subject} whose ${relation.by} is this ${jsonKey}.`,
+    type: many ? new GraphQLList(related()) : related(),
+    description: many
+      ? `The ${relation.subject} entities whose ${relation.by} is each of this ${jsonKey}, in its order.`
+      : `The ${relation.subject} whose ${relation.by} is this ${jsonKey}.`,
     resolve: (source, _args, ctx, info) => {
       const value = read(source, jsonKey);
-      if (value === null || value === undefined) return null;
+      if (value === null || value === undefined || (many && !Array.isArray(value))) return null;
       if (fieldPaths === undefined) {
-        const related = parts.relatedOf(relation.subject);
-        fieldPaths = related ? entityFieldPaths(related.fields) : null;
+        const relatedSubject = parts.relatedOf(relation.subject);
+        fieldPaths = relatedSubject ? entityFieldPaths(relatedSubject.fields) : null;
       }
       const projection = entityProjectionOnce(info, fieldPaths, matchedBy) ?? undefined;
-      if (!byId) return ctx.loaders.by(relation.subject, relation.by, projection).load(value);
-      const key = keyOfValue(value);
-      return key === null ? null : ctx.loaders.entity(relation.subject, projection).load(key).then(live);
+      const load = (reference: unknown): Promise<StoredEntity | null> | null => {
+        if (reference === null || reference === undefined) return null;
+        if (!byId) return ctx.loaders.by(relation.subject, relation.by, projection).load(reference);
+        const key = keyOfValue(reference);
+        return key === null ? null : ctx.loaders.entity(relation.subject, projection).load(key).then(live);
+      };
+      return many ? Promise.all((value as unknown[]).map(load)) : load(value);
     },
   };
 }

@@ -392,6 +392,42 @@ describe('GraphQL entity queries over canonical state', () => {
     expect(together.data).toEqual({ a: { site: { id: 'eu-1' } }, d: { site: null } });
   });
 
+  it('resolves a relation on a list of references to the list of entities, each in its place', async () => {
+    await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "item", schema: $s) { version } }', {
+      s: { type: 'object', properties: { sku: { type: 'string' }, name: { type: 'string' } } },
+    });
+    await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "bundle", schema: $s) { version } }', {
+      s: {
+        type: 'object',
+        properties: {
+          item_skus: { type: 'array', items: { type: 'string' }, 'x-canonql-ref': { subject: 'item', by: 'sku', as: 'items' } },
+          item_ids: { type: 'array', items: { type: ['integer', 'string'] }, 'x-canonql-ref': { subject: 'item', as: 'members' } },
+        },
+      },
+    });
+    const meta = { version: 1, deleted: false, updatedAt: 1_700_000_000_000, createdAt: 1_700_000_000_000, position: {}, specId: 't', specVersion: 1 };
+    await ingest.db.collection<{ _id: string; data: unknown; _meta: unknown }>('state_item').insertMany([
+      { _id: '1', data: { sku: 'a', name: 'Apple' }, _meta: meta },
+      { _id: '2', data: { sku: 'b', name: 'Banana' }, _meta: meta },
+      { _id: '3', data: { sku: 'c', name: 'Cherry' }, _meta: { ...meta, deleted: true } },
+    ]);
+    await ingest.db.collection<{ _id: string; data: unknown; _meta: unknown }>('state_bundle').insertMany([
+      { _id: 'b1', data: { item_skus: ['b', 'a', 'zz', 'c', 'a'], item_ids: [2, '1', 9, 3] }, _meta: meta },
+      { _id: 'b2', data: { item_skus: [] }, _meta: meta },
+    ]);
+    const { data, errors } = await api.query<Record<string, unknown>>(
+      '{ b1: bundle(id: "b1") { items { id name } members { id } } b2: bundle(id: "b2") { items { id } members { id } } }',
+    );
+    expect(errors).toBeUndefined();
+    expect(data).toEqual({
+      b1: {
+        items: [{ id: '2', name: 'Banana' }, { id: '1', name: 'Apple' }, null, null, { id: '1', name: 'Apple' }],
+        members: [{ id: '2' }, { id: '1' }, null, null],
+      },
+      b2: { items: [], members: null },
+    });
+  });
+
   it('resolves a relation by a field inside an object of the related subject (`by: "contact.email"`)', async () => {
     await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "depot", schema: $s) { version } }', {
       s: { type: 'object', properties: { contact: { type: 'object', properties: { email: { type: 'string' }, phone: { type: 'string' } } } } },
