@@ -14,7 +14,10 @@ export function stackServices(paths: StackPaths = stackPaths()): StackService[] 
 }
 
 export interface UpResult {
+  /** Services that were not running. */
   readonly started: string[];
+  /** Services that were running and were restarted (another launcher build, another JIT): a test run's teardown leaves them up. */
+  readonly restarted: string[];
   readonly alreadyRunning: string[];
   readonly seconds: number;
 }
@@ -39,20 +42,24 @@ export async function stackUp(progress: Progress = createProgress(), paths: Stac
   const jit = requestedStackJit();
   if (jit !== null) recordStackJit(paths, jit);
   const started: string[] = [];
+  const restarted: string[] = [];
   const alreadyRunning: string[] = [];
   const startOne = async (service: StackService) => {
     const broken = service.broken ? await service.broken() : null;
     const runningJit = service.jit?.() ?? null;
+    let stopped = false;
     if (broken !== null) {
       progress.info(`${service.name} runs but ${broken}: restarting it`);
       await progress.step(`stop ${service.name}`, () => service.stop());
+      stopped = true;
     } else if (jit !== null && runningJit !== null && runningJit !== jit) {
       // Its data stays; only the JVM's compilers change (a benchmark asks for `full`, the tests run `c1`).
       progress.info(`${service.name} runs with the ${runningJit} JIT, CANONQL_STACK_JIT asks for ${jit}: restarting it`);
       await progress.step(`stop ${service.name}`, () => service.stop());
+      stopped = true;
     }
     const didStart = await progress.step(`start ${service.description} on port ${service.port}`, () => service.start());
-    (didStart ? started : alreadyRunning).push(service.name);
+    (didStart ? (stopped ? restarted : started) : alreadyRunning).push(service.name);
   };
   // Kafka Connect needs the broker, so it starts once Kafka answers; the rest start together.
   await startOne(postgres);
@@ -69,9 +76,11 @@ export async function stackUp(progress: Progress = createProgress(), paths: Stac
   ]);
   const seconds = (Date.now() - begun) / 1000;
   progress.info(
-    `stack is up in ${seconds.toFixed(1)}s (started: ${started.join(', ') || 'none'}; ` + `already running: ${alreadyRunning.join(', ') || 'none'})`,
+    `stack is up in ${seconds.toFixed(1)}s (started: ${started.join(', ') || 'none'}; ` +
+      (restarted.length > 0 ? `restarted: ${restarted.join(', ')}; ` : '') +
+      `already running: ${alreadyRunning.join(', ') || 'none'})`,
   );
-  return { started, alreadyRunning, seconds };
+  return { started, restarted, alreadyRunning, seconds };
 }
 
 /** Stops services in reverse dependency order; `only` limits it to the named ones. */

@@ -68,6 +68,8 @@ describeLocal('the local stack across `down` and `up`', () => {
 
     const up = stack('up');
     expect(up).toMatch(/mongo runs but its launcher is another build than the installed one .*: restarting it/);
+    // Restarted, not started: a test run's teardown stops only what was not running before it.
+    expect(up).toMatch(/stack is up in .*\(started: none; restarted: mongo; already running: postgres, mariadb, kafka, connect\)/);
     expect(fs.readFileSync(record, 'utf8')).toBe(installed);
     // A second up finds it current and leaves it running.
     expect(stack('up')).not.toMatch(/mongo runs but/);
