@@ -1,8 +1,10 @@
 import { findBreakingChanges, type GraphQLSchema } from 'graphql';
 import type { Violation } from '../catalog/compatibility';
 import type { ApiSchemaCheck } from '../catalog/schema-evolution';
+import { modelObject } from '../catalog/field-model';
 import { buildApiSchema, type SubjectEntry } from './build-api-schema';
 import { candidateProblems, type BuildSchema } from './served-schema';
+import { fieldNameProblems } from './subject/field-name-problems';
 
 /**
  * The GraphQL side of registering a canonical schema: what the schema registry (src/catalog) asks
@@ -13,6 +15,8 @@ import { candidateProblems, type BuildSchema } from './served-schema';
 export function createApiSchemaCheck(builder: () => BuildSchema | undefined = () => undefined): ApiSchemaCheck {
   return {
     buildProblems(subject, schema) {
+      const names = fieldNameProblems(modelObject(schema));
+      if (names.length > 0) return names;
       try {
         buildApiSchema([{ subject, version: 1, schema }]);
         return [];

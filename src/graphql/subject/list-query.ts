@@ -62,7 +62,8 @@ export interface Sort {
 export function sortOf(orderBy: { field?: string; direction?: 'ASC' | 'DESC' } | null | undefined, fields: readonly FieldModel[]): Sort {
   const direction = orderBy?.direction === 'DESC' ? -1 : 1;
   const field = orderBy?.field;
-  if (!field || field === 'id') return { field: 'id', path: '_id', direction, value: 'none' };
+  // `id` sorts by the key, unless a canonical field named `id` is what the entity shows as `id`.
+  if (!field || (field === 'id' && !fields.some((f) => fieldName(f.jsonKey) === 'id'))) return { field: 'id', path: '_id', direction, value: 'none' };
   if (field === 'updatedAt') return { field, path: '_meta.updatedAt', direction, value: 'epoch-ms' };
   const model = fields.find((f) => fieldName(f.jsonKey) === field);
   if (!model || (model.kind !== 'scalar' && model.kind !== 'enum') || (model.kind === 'scalar' && model.scalar === 'JSON')) {

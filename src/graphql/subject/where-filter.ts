@@ -65,7 +65,9 @@ function compileObject(
       parts.push(list.length === 0 ? ALL : { kind: key, parts: list });
       continue;
     }
-    if (top && key === 'id' && prefix.length === 0) {
+    // `id` is the entity's key, unless a canonical field is named so: the entity type then shows
+    // that field as `id` (entity-type.ts), and the filter (whose input type is that field's) reads it.
+    if (top && key === 'id' && prefix.length === 0 && !fields.some((f) => fieldName(f.jsonKey) === 'id')) {
       parts.push(...compileScalar(condition, { kind: 'id' }, 'ID', path));
       continue;
     }
@@ -100,7 +102,8 @@ function compileScalar(condition: unknown, target: FieldTarget, scalar: string, 
     if (operand === undefined) continue;
     const path = `${at}.${op}`;
     if ((op === 'eq' || op === 'ne') && operand === null) {
-      if (target.kind === 'field') clauses.push({ kind: 'isNull', target, isNull: op === 'eq' });
+      // The key is never null: `id: {eq: null}` matches no entity, as `isNull: true` does.
+      clauses.push({ kind: 'isNull', target, isNull: op === 'eq' });
     } else if (COMPARISONS.has(op)) {
       if (operand === null) continue;
       const value =
@@ -113,7 +116,6 @@ function compileScalar(condition: unknown, target: FieldTarget, scalar: string, 
       clauses.push({ kind: 'contains', target, text: operand });
     } else if (op === 'exists' || op === 'isNull') {
       if (typeof operand !== 'boolean') throw badInput(`${path} must be true or false`, path, operand);
-      if (target.kind === 'id') continue;
       clauses.push(op === 'exists' ? { kind: 'exists', target, present: operand } : { kind: 'isNull', target, isNull: operand });
     } else {
       throw badInput(`${path}: unknown operator "${op}"`, path, op);

@@ -1,5 +1,6 @@
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { orderKeysOf } from '../../../src/state/order-keys';
 import { EVENT_LOG_COLLECTION, eventOfLogged, loggedEventOf, type LoggedEvent } from '../../../src/events/event-log';
 import { startApiHarness, type ApiHarness } from '../../support/api-harness';
 import { DEMO_EMAILS as EMAILS, demoOrderChange, mongoChange, oid, pgChange, produce } from '../../support/debezium-messages';
@@ -390,6 +391,26 @@ describe('GraphQL entity queries over canonical state', () => {
     const together = await api.query<Record<string, { site: unknown }>>('{ a: parcel(id: "p1") { site { id } } d: parcel(id: "p4") { site { id } } }');
     expect(alone.data).toEqual({ d: { site: null } });
     expect(together.data).toEqual({ a: { site: { id: 'eu-1' } }, d: { site: null } });
+  });
+
+  it('filters and sorts by a canonical field named `id`, which the entity shows as its `id`', async () => {
+    await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "gizmo", schema: $s) { version } }', {
+      s: { type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } },
+    });
+    const meta = { version: 1, deleted: false, updatedAt: 1_700_000_000_000, createdAt: 1_700_000_000_000, position: {}, specId: 't', specVersion: 1 };
+    await ingest.db
+      .collection<{ _id: string; data: unknown; _meta: unknown; _k: unknown }>('state_gizmo')
+      .insertMany([9, 10, 42].map((n, i) => ({ _id: `key-${i}`, data: { id: n, name: `g${n}` }, _k: orderKeysOf({ id: n }), _meta: meta })));
+    const { data, errors } = await api.query<{ eq: unknown; sorted: unknown; none: unknown }>(
+      '{ eq: gizmos(where: { id: { eq: 42 } }) { edges { node { id name } } } sorted: gizmos(orderBy: { field: id, direction: DESC }) { edges { node { id } } } none: gizmos(where: { id: { isNull: true } }) { totalCount } }',
+    );
+    expect(errors).toBeUndefined();
+    expect(data).toEqual({
+      eq: { edges: [{ node: { id: 42, name: 'g42' } }] },
+      // By the field's value (an Int), not by the key's text.
+      sorted: { edges: [{ node: { id: 42 } }, { node: { id: 10 } }, { node: { id: 9 } }] },
+      none: { totalCount: 0 },
+    });
   });
 
   it('resolves a relation on a list of references to the list of entities, each in its place', async () => {

@@ -77,3 +77,29 @@ describe('where: store filter and in-memory matcher agree', () => {
     }
   });
 });
+
+describe('where and orderBy on `id`', () => {
+  it('the entity key: `eq: null`, `isNull: true` and `exists: false` match no entity (every entity has a key)', () => {
+    expect(whereToMongo({ id: { eq: null } }, fields)).toEqual({ _id: null });
+    expect(whereToMongo({ id: { isNull: false } }, fields)).toEqual({ _id: { $ne: null } });
+    expect(whereToMongo({ id: { exists: false } }, fields)).toEqual({ _id: { $exists: false } });
+    expect(matchesWhere({ id: { eq: null } }, fields, { status: 'x' }, 'k1')).toBe(false);
+    expect(matchesWhere({ id: { isNull: true } }, fields, { status: 'x' }, 'k1')).toBe(false);
+    expect(matchesWhere({ id: { exists: false } }, fields, { status: 'x' }, 'k1')).toBe(false);
+    expect(matchesWhere({ id: { ne: null } }, fields, { status: 'x' }, 'k1')).toBe(true);
+  });
+
+  it('a canonical field named `id`: the field the entity shows as `id`, in filters, the matcher and sorts', () => {
+    const withIntId = modelObject({ type: 'object', properties: { id: { type: 'integer' }, name: { type: 'string' } } });
+    expect(whereToMongo({ id: { eq: 42 } }, withIntId)).toEqual({ '_k.id': { $eq: numberKey(42) } });
+    expect(matchesWhere({ id: { eq: 42 } }, withIntId, { id: 42 }, 'k1')).toBe(true);
+    expect(matchesWhere({ id: { eq: 42 } }, withIntId, { id: 7 }, '42')).toBe(false);
+    expect(whereToMongo({ id: { isNull: true } }, withIntId)).toEqual({ 'data.id': null });
+    expect(sortOf({ field: 'id' }, withIntId)).toEqual({ field: 'id', path: '_k.id', direction: 1, value: 'Int' });
+    const withStringId = modelObject({ type: 'object', properties: { id: { type: 'string' } } });
+    expect(whereToMongo({ id: { eq: 'A-1' } }, withStringId)).toEqual({ 'data.id': { $eq: 'A-1' } });
+    expect(sortOf({ field: 'id', direction: 'DESC' }, withStringId)).toEqual({ field: 'id', path: 'data.id', direction: -1, value: 'string' });
+    // Without one, `id` is the key.
+    expect(sortOf({ field: 'id' }, fields)).toEqual({ field: 'id', path: '_id', direction: 1, value: 'none' });
+  });
+});
