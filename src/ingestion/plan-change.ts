@@ -57,6 +57,7 @@ export function planChange(intent: ChangeIntent, prev: StoredEntity | null, now:
   if (stored !== undefined && intent.position <= stored) {
     return { kind: 'skip', outcome: intent.position === stored ? 'duplicate' : 'stale', eventId };
   }
+  if (prev && olderThanAnotherSourcesDelete(intent, prev)) return { kind: 'skip', outcome: 'stale', eventId };
   const before = prev && !prev._meta.deleted ? prev.data : null;
   let after: Record<string, unknown> | null;
   let claims = prev && !prev._meta.deleted ? prev._meta.claims : undefined;
@@ -124,6 +125,21 @@ export function planChange(intent: ChangeIntent, prev: StoredEntity | null, now:
     },
   };
   return { kind: 'write', event, next };
+}
+
+/**
+ * Whether `intent` comes from another source than the delete that left `prev` deleted, and from
+ * before it by source time. Positions of two sources do not compare, so only the source clocks
+ * can order a change of one source against another source's delete: a change made before the
+ * entity was deleted (but read after the delete) must not bring it back, as a late change of the
+ * deleting source itself cannot. A change of the deleting source is judged by its positions
+ * alone (one database's own order, whatever its clock did); without both times nothing is said.
+ */
+function olderThanAnotherSourcesDelete(intent: ChangeIntent, prev: StoredEntity): boolean {
+  if (!prev._meta.deleted || intent.sourceTsMs === null) return false;
+  const deletedAt = prev._meta.sourceTsMs;
+  if (deletedAt === null || deletedAt === undefined || intent.sourceTsMs >= deletedAt) return false;
+  return prev._meta.positions[intent.sourceId] !== prev._meta.position;
 }
 
 /** The canonical state after a change, from the state before it (pure; exported for tests). */
