@@ -2,7 +2,7 @@
  * What the GraphQL layer reads from a canonical JSON Schema: a tree of fields with their kind.
  * Pure; the GraphQL types (output, filter, sort) are all built from this one model.
  */
-export type ScalarKind = 'String' | 'Int' | 'Float' | 'Boolean' | 'DateTime' | 'Decimal' | 'JSON';
+export type ScalarKind = 'String' | 'Int' | 'Long' | 'Float' | 'Boolean' | 'DateTime' | 'Decimal' | 'JSON';
 
 export interface Relation {
   /** Subject the value refers to. */
@@ -48,7 +48,8 @@ function modelField(jsonKey: string, schema: JsonSchema): FieldModel {
       }
       return { ...base, kind: 'scalar', scalar: schema.format === 'date-time' ? 'DateTime' : 'String' };
     case 'integer':
-      return { ...base, kind: 'scalar', scalar: 'Int' };
+      // GraphQL's Int holds 32 bits; `format: int64` serves the field as `Long` (every integer a JSON number holds exactly).
+      return { ...base, kind: 'scalar', scalar: schema.format === 'int64' ? 'Long' : 'Int' };
     case 'number':
       return { ...base, kind: 'scalar', scalar: 'Float' };
     case 'boolean':

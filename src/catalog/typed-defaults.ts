@@ -30,7 +30,9 @@ export function typedDefaultProblems(defaults: Readonly<Record<string, unknown>>
         ? typeof value === 'string' && dateTimeKey(value) !== null
         : scalar === 'Decimal'
           ? typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value) && numberKey(value) !== null
-          : typeof value === 'number' && (scalar === 'Float' || Number.isInteger(value)) && numberKey(value) !== null;
+          : typeof value === 'number' &&
+            (scalar === 'Float' || (scalar === 'Long' ? Number.isSafeInteger(value) : Number.isInteger(value))) &&
+            numberKey(value) !== null;
     if (!ok) {
       problems.push(
         `${where}: ${JSON.stringify(value)} is not ${scalar === 'Int' ? 'an' : 'a'} ${scalar} (${
@@ -38,7 +40,7 @@ export function typedDefaultProblems(defaults: Readonly<Record<string, unknown>>
             ? 'ISO-8601 text with an offset and at most 9 fractional digits, years 0000–9999'
             : scalar === 'Decimal'
               ? 'a decimal string such as "-1234.50", at most 1000 significant digits'
-              : `a JSON number${scalar === 'Int' ? ' without a fraction' : ''}`
+              : `a JSON number${scalar === 'Int' ? ' without a fraction' : scalar === 'Long' ? ' without a fraction, within ±9007199254740991' : ''}`
         })`,
       );
     }

@@ -67,6 +67,48 @@ function parseDecimal(value: unknown, literal?: ValueNode): string {
   return text;
 }
 
+/**
+ * A whole number beyond GraphQL's 32-bit `Int`, up to what a JSON number holds exactly
+ * (±(2^53−1)): canonical `integer` fields with `format: int64` (a BIGINT id, a count, epoch
+ * milliseconds). Served as a JSON number; read from a number, an integer literal or a string of
+ * digits.
+ */
+export const LongScalar = new GraphQLScalarType({
+  name: 'Long',
+  description: 'A whole number within ±9007199254740991 (what a JSON number holds exactly), e.g. 5000000000. Inputs may also be strings of digits.',
+  serialize: (value) => {
+    const long = longOf(value);
+    if (long === null) throw new GraphQLError(`Long cannot represent ${JSON.stringify(typeof value === 'bigint' ? String(value) : value)}`);
+    return long;
+  },
+  parseValue: (value) => parseLong(value),
+  parseLiteral: (ast) => parseLong(ast.kind === Kind.INT || ast.kind === Kind.STRING ? ast.value : print(ast), ast),
+});
+
+const WHOLE = /^-?\d+$/;
+
+/** The safe integer a number, bigint or digit string stands for; null for anything else. */
+function longOf(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : null;
+  if (typeof value === 'bigint') return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : null;
+  if (typeof value === 'string' && WHOLE.test(value)) {
+    const whole = BigInt(value);
+    return whole >= BigInt(Number.MIN_SAFE_INTEGER) && whole <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(whole) : null;
+  }
+  return null;
+}
+
+function parseLong(value: unknown, literal?: ValueNode): number {
+  const long = longOf(value);
+  if (long === null) {
+    throw new GraphQLError(`Long must be a whole number within ±9007199254740991, got ${JSON.stringify(value)}`, {
+      nodes: literal ?? null,
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  }
+  return long;
+}
+
 export const JSONScalar = new GraphQLScalarType({
   name: 'JSON',
   description: 'Any JSON value.',

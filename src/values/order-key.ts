@@ -9,13 +9,13 @@ import { instantKey, instantOfDate, parseDateTime } from './date-time';
  * own `$lt`/`$gt`/`$in`/sort on a key compare numbers and instants by value, while the API still
  * returns the exact text ("12.50" keeps its scale, a DateTime its digits and offset).
  *
- * Numbers (Decimal, Int, Float): "2" for zero; "3" + 5-digit biased exponent + significant digits
+ * Numbers (Decimal, Int, Long, Float): "2" for zero; "3" + 5-digit biased exponent + significant digits
  * for positives; "1" + inverted exponent + 9-complemented digits + "~" for negatives, so a longer
  * negative mantissa (more negative) sorts first. Equal values have one key ("12.5" = "12.50").
  * DateTime: UTC text with nine fractional digits (instantKey).
  */
-export type KeyedScalar = 'Decimal' | 'Int' | 'Float' | 'DateTime';
-export const KEYED_SCALARS: readonly KeyedScalar[] = ['Decimal', 'Int', 'Float', 'DateTime'];
+export type KeyedScalar = 'Decimal' | 'Int' | 'Long' | 'Float' | 'DateTime';
+export const KEYED_SCALARS: readonly KeyedScalar[] = ['Decimal', 'Int', 'Long', 'Float', 'DateTime'];
 
 /** Decimal exponents (scientific) the key can hold: |E| ≤ 9999, and at most 1,000 significant digits. */
 const EXPONENT_BIAS = 10_000;

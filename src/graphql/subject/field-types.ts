@@ -1,12 +1,13 @@
 import { GraphQLBoolean, GraphQLEnumType, GraphQLFloat, GraphQLInt, GraphQLString, type GraphQLInputType, type GraphQLOutputType } from 'graphql';
 import type { ScalarKind } from '../../catalog/field-model';
 import { enumValueName } from '../naming';
-import { DateTimeScalar, DecimalScalar, JSONScalar } from '../scalars';
+import { DateTimeScalar, DecimalScalar, JSONScalar, LongScalar } from '../scalars';
 
 /** The GraphQL scalar of each scalar kind of the field model; the same type serves output and input. */
 export const SCALAR_TYPES: Record<ScalarKind, GraphQLOutputType & GraphQLInputType> = {
   String: GraphQLString,
   Int: GraphQLInt,
+  Long: LongScalar,
   Float: GraphQLFloat,
   Boolean: GraphQLBoolean,
   DateTime: DateTimeScalar,

@@ -24,6 +24,7 @@ type FilterOp = 'eq' | 'ne' | 'in' | 'lt' | 'lte' | 'gt' | 'gte' | 'contains' | 
 const FILTER_OPS: Record<ScalarKind, readonly FilterOp[]> = {
   String: ['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte', 'contains', 'exists', 'isNull'],
   Int: ['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte', 'exists', 'isNull'],
+  Long: ['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte', 'exists', 'isNull'],
   Float: ['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte', 'exists', 'isNull'],
   Boolean: ['eq', 'ne', 'exists', 'isNull'],
   DateTime: ['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte', 'exists', 'isNull'],

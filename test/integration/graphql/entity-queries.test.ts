@@ -413,6 +413,30 @@ describe('GraphQL entity queries over canonical state', () => {
     });
   });
 
+  it('serves an integer with `format: int64` as Long: values beyond 32 bits out, in filters and in sorts', async () => {
+    await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "ledger", schema: $s) { version } }', {
+      s: { type: 'object', properties: { seq: { type: 'integer', format: 'int64' }, small: { type: 'integer' } } },
+    });
+    const meta = { version: 1, deleted: false, updatedAt: 1_700_000_000_000, createdAt: 1_700_000_000_000, position: {}, specId: 't', specVersion: 1 };
+    const rows = [
+      { key: 'a', seq: 4_999_999_999, small: 1 },
+      { key: 'b', seq: 5_000_000_000, small: 2 },
+      { key: 'c', seq: 9_007_199_254_740_991, small: 3 },
+    ];
+    await ingest.db
+      .collection<{ _id: string; data: unknown; _meta: unknown; _k: unknown }>('state_ledger')
+      .insertMany(rows.map(({ key, ...data }) => ({ _id: key, data, _k: orderKeysOf(data), _meta: meta })));
+    const { data, errors } = await api.query<Record<string, unknown>>(
+      'query($min: Long) { over: ledgers(where: { seq: { gte: $min } }, orderBy: { field: seq, direction: DESC }) { edges { node { id seq } } } one: ledger(id: "b") { seq small } }',
+      { min: '5000000000' },
+    );
+    expect(errors).toBeUndefined();
+    expect(data).toEqual({
+      over: { edges: [{ node: { id: 'c', seq: 9_007_199_254_740_991 } }, { node: { id: 'b', seq: 5_000_000_000 } }] },
+      one: { seq: 5_000_000_000, small: 2 },
+    });
+  });
+
   it('resolves a relation on a list of references to the list of entities, each in its place', async () => {
     await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "item", schema: $s) { version } }', {
       s: { type: 'object', properties: { sku: { type: 'string' }, name: { type: 'string' } } },
