@@ -1,5 +1,6 @@
 import { GraphQLError, GraphQLScalarType, Kind, print, type ValueNode } from 'graphql';
 import { parseDateTime } from '../values/date-time';
+import { formatDecimal, parseDecimal as decimalValueOf } from '../values/decimal';
 import { numberKey } from '../values/order-key';
 
 /**
@@ -52,19 +53,29 @@ export const DecimalScalar = new GraphQLScalarType({
   name: 'Decimal',
   description: 'An exact decimal number as a string, e.g. "1234.50". Never a binary float.',
   serialize: (value) => String(value),
-  parseValue: (value) => parseDecimal(value),
-  parseLiteral: (ast) => parseDecimal(ast.kind === Kind.STRING || ast.kind === Kind.INT || ast.kind === Kind.FLOAT ? ast.value : print(ast), ast),
+  parseValue: (value) => parseDecimal(typeof value === 'number' ? plainDecimalText(value) : value),
+  parseLiteral: (ast) =>
+    parseDecimal(ast.kind === Kind.STRING ? ast.value : ast.kind === Kind.INT || ast.kind === Kind.FLOAT ? plainDecimalText(ast.value) : print(ast), ast),
 });
 
+/**
+ * A number (a JSON number variable, or an Int or Float literal such as `1e21`) as plain decimal
+ * text, with the digits it was written with: `1e21` is "1000000000000000000000", `1e-7`
+ * "0.0000001". Unchanged when it is no finite decimal (the check below then refuses it).
+ */
+function plainDecimalText(value: number | string): string {
+  const parsed = decimalValueOf(value);
+  return parsed ? formatDecimal(parsed, undefined, 'half-even') : String(value);
+}
+
 function parseDecimal(value: unknown, literal?: ValueNode): string {
-  const text = typeof value === 'number' ? String(value) : value;
-  if (typeof text !== 'string' || !DECIMAL.test(text) || numberKey(text) === null) {
+  if (typeof value !== 'string' || !DECIMAL.test(value) || numberKey(value) === null) {
     throw new GraphQLError(`Decimal must be a decimal string such as "-1234.50" (at most 1000 significant digits), got ${JSON.stringify(value)}`, {
       nodes: literal ?? null,
       extensions: { code: 'BAD_USER_INPUT' },
     });
   }
-  return text;
+  return value;
 }
 
 /**

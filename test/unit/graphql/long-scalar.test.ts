@@ -1,6 +1,6 @@
 import { graphql, GraphQLObjectType, GraphQLSchema } from 'graphql';
 import { modelObject } from '../../../src/catalog/field-model';
-import { LongScalar } from '../../../src/graphql/scalars';
+import { DecimalScalar, LongScalar } from '../../../src/graphql/scalars';
 import { whereToMongo } from '../../../src/graphql/subject/list-query';
 import { matchesWhere } from '../../../src/graphql/subject/where-matcher';
 import { numberKey } from '../../../src/values/order-key';
@@ -41,5 +41,24 @@ describe('Long: canonical integers with format int64, beyond GraphQL’s 32-bit 
     expect(whereToMongo({ n: { gt: 4_000_000_000 } }, fields)).toEqual({ '_k.n': { $gt: numberKey(4_000_000_000) } });
     expect(matchesWhere({ n: { gt: 4_000_000_000 } }, fields, { n: 5_000_000_000 })).toBe(true);
     expect(matchesWhere({ n: { in: [5_000_000_000] } }, fields, { n: 5_000_000_001 })).toBe(false);
+  });
+});
+
+describe('Decimal inputs written as numbers', () => {
+  it('reads a JSON number or a numeric literal in exponent form as its plain decimal text, with its digits', async () => {
+    expect(DecimalScalar.parseValue(1e21)).toBe('1000000000000000000000');
+    expect(DecimalScalar.parseValue(1e-7)).toBe('0.0000001');
+    expect(DecimalScalar.parseValue(12.5)).toBe('12.5');
+    expect(DecimalScalar.parseValue('12.50')).toBe('12.50');
+    expect(() => DecimalScalar.parseValue('1e21')).toThrow(/Decimal must be a decimal string/);
+    expect(() => DecimalScalar.parseValue(Number.NaN)).toThrow(/Decimal must be a decimal string/);
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({
+        name: 'Query',
+        fields: { echo: { type: DecimalScalar, args: { d: { type: DecimalScalar } }, resolve: (_root, args: { d: string }) => args.d } },
+      }),
+    });
+    expect(await graphql({ schema, source: '{ echo(d: 1.5e3) }' })).toEqual({ data: { echo: '1500' } });
+    expect(await graphql({ schema, source: '{ echo(d: 42) }' })).toEqual({ data: { echo: '42' } });
   });
 });
