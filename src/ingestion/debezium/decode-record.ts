@@ -87,15 +87,54 @@ export function decodeMessages(input: RawRecord, messages: RecordMessages, optio
 /** The JSON converter's records: key and value are JSON text, `{schema, payload}` when schemas are enabled. */
 function jsonMessages(raw: RawRecord, limits: DecodeLimits): RecordMessages {
   return {
-    key: () => (raw.key === null ? null : unwrap(parse(raw.key, 'key', limits))),
+    key: () => {
+      if (raw.key === null) return null;
+      const text = raw.key.toString('utf8');
+      return unwrap(parse('key', text, () => parseJsonLossless(text, limits, 'key').value));
+    },
     value: () => {
       const value = raw.value as Buffer;
       // Refused before the bytes become a string: a huge value costs nothing more than its length check.
       if (value.length > limits.maxBytes) checkJsonText(value.toString('utf8', 0, limits.maxBytes + 1), limits, 'value');
       const text = value.toString('utf8');
-      return text.trim() === '' ? null : unwrap(parse(value, 'value', limits, text));
+      return text.trim() === '' ? null : parse('value', text, () => parseValueMessage(text, limits, unwrap));
     },
   };
+}
+
+/**
+ * A record value's JSON text as its message, every number exact except the `ts_ns` canonql never
+ * reads. Debezium stamps the envelope and its `source` block with a 19-digit `ts_ns`; the first
+ * parse leaves every `ts_ns` to the native parser (the fast path: nothing marked, nothing
+ * rewritten) and counts those a double does not hold. Only when that count is more than the
+ * envelope's and source's own (a row's `ts_ns` column, in `before`/`after` or at the root of a
+ * flattened record) is the text parsed again, with every `ts_ns` exact.
+ *
+ * @param toMessage the converter's message of the parsed text
+ * @throws the native SyntaxError for malformed text (the caller wraps it), AppError DECODE_LIMIT_EXCEEDED
+ */
+export function parseValueMessage(text: string, limits: DecodeLimits, toMessage: (value: unknown) => ConnectMessage): ConnectMessage {
+  const fast = parseJsonLossless(text, limits, 'value', { envelopeTsNs: true });
+  const message = toMessage(fast.value);
+  if (fast.inexactTsNs === 0 || fast.inexactTsNs <= unreadTsNs(message)) return message;
+  return toMessage(parseJsonLossless(text, limits, 'value').value);
+}
+
+/**
+ * How many of the value's `ts_ns` numbers beyond 2^53 are Debezium's own, never read: an envelope's
+ * and its source block's; every one of a control record (it is skipped). A flattened row's are its columns.
+ */
+function unreadTsNs({ payload, schema }: ConnectMessage): number {
+  if (!isRecord(payload)) return 0;
+  if (typeof payload.op === 'string' && isEnvelope(payload, schema)) {
+    return unsafeNumber(payload.ts_ns) + (isRecord(payload.source) ? unsafeNumber(payload.source.ts_ns) : 0);
+  }
+  return controlRecordReason(payload, schema) !== null ? Number.POSITIVE_INFINITY : 0;
+}
+
+/** 1 for a number the native parser may have rounded (not a safe integer), else 0. */
+function unsafeNumber(value: unknown): number {
+  return typeof value === 'number' && !Number.isSafeInteger(value) ? 1 : 0;
 }
 
 function decode(raw: RawRecord, placeholder: string, limits: DecodeLimits, messages: RecordMessages): DecodedRecord {
@@ -201,9 +240,10 @@ function tombstone(context: () => DecodeContext): DecodedRecord {
   }
 }
 
-function parse(bytes: Buffer, part: 'key' | 'value', limits: DecodeLimits, text = bytes.toString('utf8')): unknown {
+/** Runs `read` on the JSON text of a key or value, a SyntaxError becoming DECODE_FAILED with an excerpt. */
+function parse<T>(part: 'key' | 'value', text: string, read: () => T): T {
   try {
-    return parseJsonLossless(text, limits, part).value;
+    return read();
   } catch (error) {
     if (isAppError(error)) throw error;
     const excerpt = text.length > 80 ? `${text.slice(0, 80)}…` : text;

@@ -23,6 +23,21 @@ export interface LosslessJson {
   readonly value: unknown;
   /** False in the common case, so callers can skip walking the value to convert markers. */
   readonly hasExactNumbers: boolean;
+  /**
+   * How many numbers after a `"ts_ns"` key were left to the native parser although a double
+   * cannot hold them exactly (only with {@link LosslessOptions.envelopeTsNs}); 0 otherwise.
+   */
+  readonly inexactTsNs: number;
+}
+
+export interface LosslessOptions {
+  /**
+   * Leave every number after a `"ts_ns"` key to the native parser (see TS_NS_KEY below), counting
+   * the unsafe ones in {@link LosslessJson.inexactTsNs}. Only for a Debezium envelope's text, whose
+   * own `ts_ns` and `source.ts_ns` canonql never reads; the caller parses again without it when
+   * the count says a row's `ts_ns` column was among them (decode-record.ts, parseValueMessage).
+   */
+  readonly envelopeTsNs?: boolean;
 }
 
 // Only a literal with at least 16 digits (and dots) can be beyond what a double holds exactly, so
@@ -31,9 +46,10 @@ const CANDIDATE = /-?\d[\d.]{15,}(?:[eE][+-]?\d+)?/g;
 const MAX_SAFE = String(Number.MAX_SAFE_INTEGER);
 // Recent Debezium versions (the 3.6 captures in test/fixtures) stamp every envelope and source
 // block with `ts_ns` (19 digits, beyond 2^53).
-// canonql never reads it, so it is left to the native parser: leaving a number as a double is
-// always safe, and skipping it keeps most records on the fast path (no quote scanning at all).
-const IGNORED_KEY = '"ts_ns"';
+// canonql never reads those, so with `envelopeTsNs` they are left to the native parser: skipping
+// them keeps most records on the fast path (no quote scanning at all). A table column may have the
+// same name, so they are counted, and the caller parses again exactly when one was not the envelope's.
+const TS_NS_KEY = '"ts_ns"';
 
 /**
  * Parses JSON text; numbers that a double cannot represent exactly become marker strings.
@@ -41,28 +57,40 @@ const IGNORED_KEY = '"ts_ns"';
  * decode-limits.ts), so neither the parser nor any recursive walk of the result sees it.
  * Throws the native `SyntaxError` for malformed text (the caller wraps it with context).
  */
-export function parseJsonLossless(text: string, limits: DecodeLimits = DEFAULT_DECODE_LIMITS, what = 'the JSON text'): LosslessJson {
+export function parseJsonLossless(
+  text: string,
+  limits: DecodeLimits = DEFAULT_DECODE_LIMITS,
+  what = 'the JSON text',
+  options: LosslessOptions = {},
+): LosslessJson {
   checkJsonText(text, limits, what);
-  const rewritten = markUnsafeNumbers(text);
-  return { value: JSON.parse(rewritten ?? text), hasExactNumbers: rewritten !== null };
+  const marked = markUnsafeNumbers(text, options.envelopeTsNs === true);
+  return { value: JSON.parse(marked.text ?? text), hasExactNumbers: marked.text !== null, inexactTsNs: marked.inexactTsNs };
 }
 
 /**
  * Rewrites every number literal outside strings that a double cannot hold exactly into a marker
- * string; null when there is none (the common case: then the text is parsed as it is). Whether a
- * candidate is inside a string is decided by the parity of unescaped quotes before it, counted
- * with `indexOf` from the previous candidate on, so the cost stays near a plain scan.
+ * string; `text` is null when there is none (the common case: then the text is parsed as it is).
+ * Whether a candidate is inside a string is decided by the parity of unescaped quotes before it,
+ * counted with `indexOf` from the previous candidate on, so the cost stays near a plain scan.
+ * With `skipTsNs`, a literal after `"ts_ns":` is left as it is and counted (in valid JSON such a
+ * literal is never inside a string: a quote inside one is escaped).
  */
-function markUnsafeNumbers(text: string): string | null {
+function markUnsafeNumbers(text: string, skipTsNs: boolean): { text: string | null; inexactTsNs: number } {
   let out: string[] | null = null;
   let copied = 0;
   let scanned = 0;
   let inString = false;
+  let inexactTsNs = 0;
   CANDIDATE.lastIndex = 0;
   for (let match = CANDIDATE.exec(text); match !== null; match = CANDIDATE.exec(text)) {
     const token = match[0];
     const start = match.index;
-    if (isExactAsDouble(token) || isValueOf(text, start, IGNORED_KEY)) continue;
+    if (isExactAsDouble(token)) continue;
+    if (skipTsNs && isValueOf(text, start, TS_NS_KEY)) {
+      inexactTsNs += 1;
+      continue;
+    }
     for (let quote = text.indexOf('"', scanned); quote !== -1 && quote < start; quote = text.indexOf('"', scanned)) {
       if (!inString || !isEscaped(text, quote)) inString = !inString;
       scanned = quote + 1;
@@ -72,9 +100,9 @@ function markUnsafeNumbers(text: string): string | null {
     (out ??= []).push(text.slice(copied, start), `"\\u0000#num:${token}"`);
     copied = start + token.length;
   }
-  if (out === null) return null;
+  if (out === null) return { text: null, inexactTsNs };
   out.push(text.slice(copied));
-  return out.join('');
+  return { text: out.join(''), inexactTsNs };
 }
 
 /** True when the literal at `start` directly follows `<key>:` (JSON whitespace allowed). */

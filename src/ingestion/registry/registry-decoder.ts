@@ -4,7 +4,7 @@ import type { RegistrySchema, SchemaRegistryClient } from '../../infra/schema-re
 import { readWireFormat, type WireRecord } from '../../infra/wire-format';
 import { decodeFailed } from '../debezium/decode-failure';
 import { DEFAULT_DECODE_LIMITS, tooDeep, tooLarge, valueDepth, type DecodeLimits } from '../debezium/decode-limits';
-import { decodeMessages, decodeRecord, type ConnectMessage, type DecodedRecord, type RawRecord } from '../debezium/decode-record';
+import { decodeMessages, decodeRecord, parseValueMessage, type ConnectMessage, type DecodedRecord, type RawRecord } from '../debezium/decode-record';
 import { parseJsonLossless } from '../debezium/parse-json-lossless';
 import { avroConnectView } from './avro-connect';
 import { jsonSchemaConnectView } from './json-schema-connect';
@@ -94,7 +94,8 @@ export function createBatchDecoder(options: {
           decode(payload, decodeLimits, part) {
             const text = payload.toString('utf8');
             try {
-              return { payload: parseJsonLossless(text, decodeLimits, part).value, schema: connect };
+              const toMessage = (value: unknown): ConnectMessage => ({ payload: value, schema: connect });
+              return part === 'value' ? parseValueMessage(text, decodeLimits, toMessage) : toMessage(parseJsonLossless(text, decodeLimits, part).value);
             } catch (error) {
               if (isAppError(error)) throw error;
               throw decodeFailed(`${part} under writer schema ${schema.id} is not valid JSON (${(error as Error).message})`, error);

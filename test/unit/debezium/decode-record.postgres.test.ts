@@ -1,5 +1,6 @@
-import { decodeRecord } from '../../../src/ingestion/debezium/decode-record';
-import { change, fixtureJson, fixtureRecord, rawRecord } from './fixture-record';
+import { decodeRecord, parseValueMessage, type ConnectMessage } from '../../../src/ingestion/debezium/decode-record';
+import { DEFAULT_DECODE_LIMITS } from '../../../src/ingestion/debezium/decode-limits';
+import { change, fixtureJson, fixtureRecord, rawRecord, toJsonText } from './fixture-record';
 
 describe('decodeRecord — PostgreSQL connector (real Debezium 3.6 captures)', () => {
   it('decodes a create: key struct, after row with the Decimal balance as an exact string, LSN position', () => {
@@ -180,5 +181,57 @@ describe('decodeRecord — PostgreSQL shapes', () => {
     expect(change(decodeRecord(base)).tsMs).toBe(1795436367999);
     const { timestamp: _ignored, ...noTimestamp } = base;
     expect(change(decodeRecord(noTimestamp)).tsMs).toBeNull();
+  });
+});
+
+describe('decodeRecord — a column named ts_ns', () => {
+  const NANOS = '1700000000123456789';
+  // The envelope and source ts_ns of a real capture, and a row that has a ts_ns column of its own.
+  const withColumn = (row: string) =>
+    toJsonText(fixtureJson('postgres/customers-create-schemaless.json').value).replace('"after":{"id":1,', `"after":{"id":1,${row}`);
+
+  it('keeps the column exact, schemaless and with a schema, in an envelope and in a flattened row', () => {
+    const envelope = change(
+      decodeRecord({ ...fixtureRecord('postgres/customers-create-schemaless.json'), value: Buffer.from(withColumn(`"ts_ns":${NANOS},`)) }),
+    );
+    expect(envelope.after).toMatchObject({ id: 1, ts_ns: NANOS });
+    const schema = {
+      type: 'struct',
+      name: 'src1.public.customers.Envelope',
+      fields: [
+        {
+          field: 'after',
+          type: 'struct',
+          optional: true,
+          fields: [
+            { field: 'id', type: 'int32' },
+            { field: 'ts_ns', type: 'int64' },
+          ],
+        },
+        { field: 'source', type: 'struct', fields: [] },
+        { field: 'op', type: 'string' },
+      ],
+    };
+    const withSchema = `{"schema":${JSON.stringify(schema)},"payload":{"before":null,"after":{"id":1,"ts_ns":${NANOS}},"source":{"connector":"postgresql","lsn":100,"ts_ns":1795436366724860000},"op":"c","ts_ns":1795436366724860001}}`;
+    expect(change(decodeRecord(rawRecord(null, { id: 1 }, { value: Buffer.from(withSchema) }))).after).toEqual({ id: 1, ts_ns: NANOS });
+    const flattened = `{"id":1,"ts_ns":${NANOS},"__op":"c","__lsn":100}`;
+    expect(change(decodeRecord(rawRecord(null, { id: 1 }, { value: Buffer.from(flattened) }))).after).toEqual({ id: 1, ts_ns: NANOS });
+  });
+
+  it('parses the record once when its only ts_ns are the envelope’s and the source’s, twice with a ts_ns column', () => {
+    const parses = (text: string) => {
+      let count = 0;
+      const message = parseValueMessage(text, DEFAULT_DECODE_LIMITS, (value): ConnectMessage => {
+        count += 1;
+        return { payload: value, schema: null };
+      });
+      return { count, after: (message.payload as { after: unknown }).after };
+    };
+    expect(parses(toJsonText(fixtureJson('postgres/customers-create-schemaless.json').value)).count).toBe(1);
+    // A ts_ns column a double holds needs no second parse either.
+    expect(parses(withColumn('"ts_ns":1700000000123,')).count).toBe(1);
+    const exact = parses(withColumn(`"ts_ns":${NANOS},`));
+    expect(exact.count).toBe(2);
+    expect(exact.after).toMatchObject({ ts_ns: `\u0000#num:${NANOS}` });
   });
 });

@@ -4,7 +4,11 @@ import { seededRandom } from '../../support/seeded-random';
 
 describe('parseJsonLossless', () => {
   it('parses ordinary JSON natively, marking nothing', () => {
-    expect(parseJsonLossless('{"a": 1, "b": [1.5, -2e3], "c": "x"}')).toEqual({ value: { a: 1, b: [1.5, -2000], c: 'x' }, hasExactNumbers: false });
+    expect(parseJsonLossless('{"a": 1, "b": [1.5, -2e3], "c": "x"}')).toEqual({
+      value: { a: 1, b: [1.5, -2000], c: 'x' },
+      hasExactNumbers: false,
+      inexactTsNs: 0,
+    });
     expect(parseJsonLossless('{"n": 9007199254740991, "s": 1234567890123456}').hasExactNumbers).toBe(false);
   });
 
@@ -26,8 +30,18 @@ describe('parseJsonLossless', () => {
     expect(plainJson(parseJsonLossless(text).value)).toEqual({ s: '12345678901234567890', q: 'a " 98765432109876543210 \\', n: '12345678901234567890' });
   });
 
-  it('leaves Debezium’s ts_ns to the native parser (never read, and it keeps records on the fast path)', () => {
-    expect(parseJsonLossless('{"ts_ns": 1795436367040438816, "source": {"ts_ns" : 1795436367040438816}}').hasExactNumbers).toBe(false);
+  it('leaves Debezium’s ts_ns to the native parser when asked (never read, and it keeps records on the fast path), counting them', () => {
+    const text = '{"ts_ns": 1795436367040438816, "source": {"ts_ns" : 1795436367040438816, "ts_us": 1795436367040438}}';
+    expect(parseJsonLossless(text, undefined, undefined, { envelopeTsNs: true })).toMatchObject({ hasExactNumbers: false, inexactTsNs: 2 });
+    // A ts_ns a double holds is not counted; the count is 0 without the option.
+    expect(parseJsonLossless('{"ts_ns": 1795436367040}', undefined, undefined, { envelopeTsNs: true }).inexactTsNs).toBe(0);
+    expect(parseJsonLossless(text).inexactTsNs).toBe(0);
+  });
+
+  it('keeps every ts_ns exact by default (a column, a key or a document may have that name)', () => {
+    const { value, hasExactNumbers } = parseJsonLossless('{"id": 1, "ts_ns": 1700000000123456789}');
+    expect(hasExactNumbers).toBe(true);
+    expect(plainJson(value)).toEqual({ id: 1, ts_ns: '1700000000123456789' });
   });
 
   it('finds exactly the unsafe numbers outside strings in random documents with quotes and backslashes', () => {
