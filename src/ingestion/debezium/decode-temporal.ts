@@ -36,9 +36,12 @@ export function formatEpochTimestamp(value: bigint, unit: TimeUnit): string {
 /**
  * `io.debezium.time.Time` / `org.apache.kafka.connect.data.Time` (ms of day), `MicroTime` (µs),
  * `NanoTime` (ns) as `"HH:MM:SS.fff"`. PostgreSQL allows `24:00:00`, which is kept as such.
+ * MySQL/MariaDB `TIME` is a signed duration (-838:59:59 to 838:59:59, Debezium's value is the
+ * signed count): hours go beyond 24 with as many digits as needed, and a negative value is the
+ * same text after a minus sign (`-01:00:00.000000`, `-00:00:00.000001`).
  */
 export function formatTimeOfDay(value: bigint, unit: TimeUnit): string {
-  if (value < 0n) throw new Error(`a time of day cannot be negative (${value})`);
+  if (value < 0n) return `-${formatTimeOfDay(-value, unit)}`;
   const perSecond = PER_SECOND[unit];
   const seconds = value / perSecond;
   const fraction = (value % perSecond).toString().padStart(FRACTION_DIGITS[unit], '0');

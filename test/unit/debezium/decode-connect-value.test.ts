@@ -45,8 +45,14 @@ describe('times of day → "HH:MM:SS.fraction" with the precision of the type', 
     expect(formatTimeOfDay(1n, 'ns')).toBe('00:00:00.000000001');
   });
 
-  it('refuses a negative time', () => {
-    expect(() => decodeConnectValue(-1, logical('int64', LogicalType.MICRO_TIME), 'after.t')).toThrow(/after\.t: a time of day cannot be negative/);
+  it('MySQL/MariaDB TIME as a signed duration: beyond 24 hours and negative, in every unit', () => {
+    const micro = (value: number) => decodeConnectValue(value, logical('int64', LogicalType.MICRO_TIME), 'after.t');
+    expect(micro(-3_600_000_000)).toBe('-01:00:00.000000');
+    expect(micro(-1)).toBe('-00:00:00.000001');
+    expect(micro(838 * 3_600_000_000 + 59 * 60_000_000 + 59_000_000)).toBe('838:59:59.000000');
+    expect(micro(-(838 * 3_600_000_000 + 59 * 60_000_000 + 59_000_000))).toBe('-838:59:59.000000');
+    expect(decodeConnectValue(-5_400_500, logical('int32', LogicalType.TIME), 't')).toBe('-01:30:00.500');
+    expect(decodeConnectValue(literal('-3020399999999999'), logical('int64', LogicalType.NANO_TIME), 't')).toBe('-838:59:59.999999999');
   });
 });
 
