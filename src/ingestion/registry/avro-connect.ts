@@ -15,7 +15,8 @@ import { EXACT_NUMBER_MARKER } from '../debezium/parse-json-lossless';
  * Connect's Decimal with its scale...), else from the Avro `logicalType` (decimal with its scale,
  * date, time-millis/-micros, timestamp-millis/-micros; uuid stays a string), `["null", X]` is an
  * optional X. Values become the JSON converter's: bytes as base64, longs as numbers (beyond 2^53
- * as the exact-number markers of parse-json-lossless.ts), unions unwrapped.
+ * as the exact-number markers of parse-json-lossless.ts), floats as their shortest decimal
+ * (floatToJson), unions unwrapped.
  */
 export interface AvroConnectView {
   readonly schema: ConnectSchema;
@@ -168,9 +169,11 @@ function primitive(kind: string, attributes: Record<string, unknown>): Node {
   const convert =
     kind === 'long'
       ? longToJson
-      : kind === 'bytes' || kind === 'fixed'
-        ? (value: unknown) => (Buffer.isBuffer(value) ? value.toString('base64') : (value ?? null))
-        : (value: unknown) => value ?? null;
+      : kind === 'float'
+        ? floatToJson
+        : kind === 'bytes' || kind === 'fixed'
+          ? (value: unknown) => (Buffer.isBuffer(value) ? value.toString('base64') : (value ?? null))
+          : (value: unknown) => value ?? null;
   return { connect, branch: kind, convert };
 }
 
@@ -192,6 +195,23 @@ function union(branches: readonly AvroNode[], namespace: string, named: Map<stri
       return node.convert(inner);
     },
   };
+}
+
+/**
+ * A float32 as the JSON converter writes it: Java's `Float.toString`, the shortest decimal that
+ * reads back as the same float32 (0.1f is `0.1`, not the double 0.10000000149011612 avsc gives).
+ * Like Java, at least two significant digits are considered (where one would do, the closest of
+ * two is taken: Float.MIN_VALUE is 1.4e-45, not 1e-45); nine always suffice. Zero (its sign too),
+ * NaN and the infinities stay as they are.
+ */
+export function floatToJson(value: unknown): unknown {
+  if (typeof value !== 'number') return value ?? null;
+  if (value === 0 || !Number.isFinite(value)) return value;
+  for (let digits = 2; digits < 9; digits += 1) {
+    const shortest = Number(value.toPrecision(digits));
+    if (Math.fround(shortest) === value) return shortest;
+  }
+  return Number(value.toPrecision(9));
 }
 
 function longToJson(value: unknown): unknown {

@@ -1,9 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import avro from 'avsc';
-import type { ConnectSchema } from '../../../src/ingestion/debezium/decode-connect-value';
+import { decodeConnectValue, type ConnectSchema } from '../../../src/ingestion/debezium/decode-connect-value';
 import { decodeMessages, decodeRecord, type ConnectMessage } from '../../../src/ingestion/debezium/decode-record';
-import { avroConnectView } from '../../../src/ingestion/registry/avro-connect';
+import { avroConnectView, floatToJson } from '../../../src/ingestion/registry/avro-connect';
 import { avroSchemaOf, avroValueOf, bigintLongs } from '../../support/connect-avro';
 import { fixtureJson, fixtureRecord } from '../debezium/fixture-record';
 
@@ -79,6 +79,67 @@ describe('Avro records decode as their JSON converter twins', () => {
       uid: 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',
       big: '\u0000#num:9007199254740993',
     });
+  });
+
+  it('reads a float32 as the JSON converter writes it (Float.toString: the shortest decimal of that float)', () => {
+    const schema = {
+      type: 'record',
+      name: 'Row',
+      fields: [
+        { name: 'r', type: 'float' },
+        { name: 'o', type: ['null', 'float'], default: null },
+      ],
+    };
+    const view = avroConnectView(schema);
+    const plain = avro.Type.forSchema(schema as avro.Schema);
+    // [float32 value written, what Java's Float.toString gives the JSON converter]
+    const cases: [number, number][] = [
+      [0.1, 0.1],
+      [1.1, 1.1],
+      [-2.675, -2.675],
+      [123456.789, 123456.79],
+      [16777217, 16777216],
+      [3.4028235e38, 3.4028235e38],
+      [1.17549435e-38, 1.1754944e-38],
+      [1.4e-45, 1.4e-45],
+      [100, 100],
+    ];
+    for (const [written, json] of cases) {
+      const decoded = view.decode(plain.toBuffer({ r: written, o: written })) as { r: number; o: number };
+      expect(decoded).toEqual({ r: json, o: json });
+      // The JSON path reads the converter's text as it is: both formats give the same value.
+      expect(decodeConnectValue(decoded, view.schema, 'after')).toEqual(
+        decodeConnectValue(
+          { r: json, o: json },
+          {
+            type: 'struct',
+            fields: [
+              { field: 'r', type: 'float32' },
+              { field: 'o', type: 'float32', optional: true },
+            ],
+          },
+          'after',
+        ),
+      );
+    }
+    expect(Object.is(floatToJson(-0), -0)).toBe(true);
+    expect(floatToJson(Number.NaN)).toBeNaN();
+    expect(floatToJson(Number.POSITIVE_INFINITY)).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('gives every float32 a decimal that reads back as it, with no shorter one (of two digits or more) that does', () => {
+    const bits = new DataView(new ArrayBuffer(4));
+    let seed = 12345;
+    for (let round = 0; round < 5_000; round += 1) {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      bits.setUint32(0, seed);
+      const value = bits.getFloat32(0);
+      if (!Number.isFinite(value) || value === 0) continue;
+      const text = floatToJson(value) as number;
+      expect(Math.fround(text)).toBe(value);
+      const digits = text.toExponential().replace(/e.*$/, '').replace(/[-.]/g, '').length;
+      if (digits > 2) expect(Math.fround(Number(value.toPrecision(digits - 1)))).not.toBe(value);
+    }
   });
 
   it('refuses bytes that do not decode under the writer schema', () => {
