@@ -28,18 +28,25 @@ function decimalOf(value: unknown, name: string): DecimalValue {
 /** Float conversion; for money use `decimal`. */
 export const numberTransform: TransformDefinition = {
   name: 'number',
-  description: 'Converts a number or numeric string to a JS number (a double). Rejects anything non-numeric. Not for money: use decimal.',
+  description:
+    'Converts a number or numeric string to a JS number (a double). Rejects anything non-numeric and values beyond the range of a double ("1e400"). Not for money: use decimal.',
   args: [],
   create: () => (value) => {
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) transformFailed(`number: ${String(value)} is not a finite number`);
       return value;
     }
-    if (typeof value === 'bigint') return Number(value);
-    if (typeof value === 'string' && NUMERIC_TEXT.test(value.trim())) return Number(value.trim());
+    if (typeof value === 'bigint') return finiteNumber(Number(value), value, 'number');
+    if (typeof value === 'string' && NUMERIC_TEXT.test(value.trim())) return finiteNumber(Number(value.trim()), value, 'number');
     return transformFailed(`number: expected a number or a numeric string, got ${describeValue(value)}`);
   },
 };
+
+/** A conversion's result, refused when the value is beyond the range of a double (it became ±Infinity). */
+function finiteNumber(result: number, value: unknown, name: string): number {
+  if (!Number.isFinite(result)) transformFailed(`${name}: ${describeValue(value)} is beyond the range of a double (±1.8e308); map it with decimal or string`);
+  return result;
+}
 
 /** Integers only: a fraction is rejected rather than silently truncated. */
 export const integerTransform: TransformDefinition = {
@@ -62,13 +69,13 @@ export const integerTransform: TransformDefinition = {
 export const roundTransform: TransformDefinition = {
   name: 'round',
   description:
-    'Rounds a number or numeric string to `scale` fractional digits and returns a JS number. Rounds on the decimal digits, never on the binary float.',
+    'Rounds a number or numeric string to `scale` fractional digits and returns a JS number. Rounds on the decimal digits, never on the binary float. Rejects values beyond the range of a double.',
   args: [scaleArg(false, 'Fractional digits to keep (0–100). Default 0.'), roundingArg],
   check: checkScale,
   create: (args) => {
     const scale = (args.scale as number | undefined) ?? 0;
     const mode = (args.rounding as RoundingMode | undefined) ?? 'half-even';
-    return (value) => Number(formatDecimal(decimalOf(value, 'round'), scale, mode));
+    return (value) => finiteNumber(Number(formatDecimal(decimalOf(value, 'round'), scale, mode)), value, 'round');
   },
 };
 

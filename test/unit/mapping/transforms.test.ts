@@ -124,6 +124,23 @@ describe('transforms', () => {
       }
     });
 
+    it('number and round refuse a value beyond the range of a double rather than give Infinity (stored as null)', () => {
+      for (const [name, huge] of [
+        ['number', '1e400'],
+        ['number', '-1e400'],
+        ['number', 10n ** 400n],
+        ['round', '1e400'],
+        ['round', `-${'9'.repeat(400)}`],
+      ] as const) {
+        const error = failure(() => t(name, huge));
+        expect(error.code).toBe('MAPPING_FAILED');
+        expect(error.message).toContain('beyond the range of a double');
+      }
+      expect(failure(() => t('number', Number.POSITIVE_INFINITY)).code).toBe('MAPPING_FAILED');
+      expect(t('number', '1.7976931348623157e308')).toBe(Number.MAX_VALUE);
+      expect(t('number', '1e-400')).toBe(0);
+    });
+
     it('integer accepts whole values and rejects fractions and values a double cannot hold', () => {
       expect(t('integer', 42)).toBe(42);
       expect(t('integer', '42')).toBe(42);
