@@ -3,7 +3,7 @@ import { changeTime, type DecodeContext } from './decode-context';
 import { unsupportedEnvelope } from './decode-failure';
 import { decodeImage } from './decode-image';
 import { decodeMongoKey, decodeStructKey } from './decode-key';
-import type { ChangeOp, ConnectorKind, DecodedChange } from './decoded-record';
+import type { ChangeOp, ConnectorKind, DecodedChange, RawRecord } from './decoded-record';
 import { entityKeyOf } from './entity-key';
 import { connectorKind, readSource } from './read-source';
 import { sourcePosition, type PositionSource } from './source-position';
@@ -22,14 +22,15 @@ const OPS: ReadonlySet<string> = new Set(['c', 'u', 'd', 'r']);
  *   These `__` fields are metadata: they are removed from the row and used for op and position.
  * - `delete.handling.mode=rewrite` turns a delete into the last row state plus `__deleted: "true"`
  *   (ExtractNewRecordState writes a string; ExtractNewDocumentState a boolean); other records get
- *   `"false"`. With `none` a delete is a null value (a tombstone, handled before this).
+ *   `"false"`. With `none` a delete is a null value: a tombstone, unless its headers carry
+ *   `__op: d` (`add.headers`), then a delete decoded here from an empty row (isFlattenedDelete).
  * - Without `__op`, the kind of change is unknown; a non-deleted row is then an upsert (`u`).
  * - Without `__source_connector`, the connector is inferred from the position fields present
  *   (`__lsn` → PostgreSQL, `__ord` → MongoDB, `__file` + `__pos` → MySQL) so the position can still
  *   be the source's; otherwise it falls back to the Kafka offset.
  */
 export function decodeFlattenedChange(payload: Readonly<Record<string, unknown>>, schema: ConnectSchema | null, ctx: DecodeContext): DecodedChange {
-  const meta = (name: string): unknown => payload[METADATA_PREFIX + name] ?? header(ctx, METADATA_PREFIX + name);
+  const meta = (name: string): unknown => payload[METADATA_PREFIX + name] ?? header(ctx.raw, METADATA_PREFIX + name);
   const either = (name: string): unknown => meta(`source_${name}`) ?? meta(name);
 
   const position: PositionSource = {
@@ -100,9 +101,21 @@ function inferConnector(declared: ConnectorKind, position: PositionSource): Conn
   return 'unknown';
 }
 
+/**
+ * True for a null value that is a flattened delete, not a tombstone. With `delete.handling.mode=none`
+ * (`delete.tombstone.handling.mode=tombstone` since Debezium 2.5), ExtractNewRecordState and
+ * ExtractNewDocumentState turn a delete into a null value; with `add.headers=op,…` it keeps the
+ * delete's metadata in Kafka headers, `__op: d` first. A tombstone Debezium writes after a delete
+ * carries no such header. Decode it with `decodeFlattenedChange({}, null, ctx)`: a delete of the
+ * record key, positioned from the headers as any flattened record from its `__` fields.
+ */
+export function isFlattenedDelete(raw: RawRecord): boolean {
+  return header(raw, `${METADATA_PREFIX}op`) === 'd';
+}
+
 /** A Kafka header as text (the default SimpleHeaderConverter writes primitives as plain strings). */
-function header(ctx: DecodeContext, name: string): string | undefined {
-  const value = ctx.raw.headers?.[name];
+function header(raw: RawRecord, name: string): string | undefined {
+  const value = raw.headers?.[name];
   if (value === undefined) return undefined;
   return typeof value === 'string' ? value : value.toString('utf8');
 }

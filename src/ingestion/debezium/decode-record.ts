@@ -3,7 +3,7 @@ import { controlRecordReason, HEARTBEAT_TOPIC_PREFIX } from './control-record-re
 import { isConnectSchema, type ConnectSchema } from './decode-connect-value';
 import { isRecord, type DecodeContext } from './decode-context';
 import { decodeFailed, unsupportedEnvelope } from './decode-failure';
-import { decodeFlattenedChange } from './decode-flattened-change';
+import { decodeFlattenedChange, isFlattenedDelete } from './decode-flattened-change';
 import { checkJsonText, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-limits';
 import { decodeMongoKey, decodeStructKey, looksLikeMongoKey } from './decode-key';
 import { decodeMongoChange } from './decode-mongo-change';
@@ -38,7 +38,9 @@ const ENVELOPE_SUFFIX = '.Envelope';
  *   `m` (logical decoding message) → `skip: message`
  * - no envelope: transaction metadata, schema change, heartbeat → `skip`; otherwise a row
  *   flattened by ExtractNewRecordState/ExtractNewDocumentState → `change` with `flattened: true`
- * - null value → `tombstone`; empty value or `{}` → `skip: empty`
+ * - null value → `tombstone`, or a flattened delete (`change`, op `d`) when its Kafka headers
+ *   carry `__op: d` (ExtractNewRecordState `delete.handling.mode=none` with `add.headers`);
+ *   empty value or `{}` → `skip: empty`
  *
  * @throws AppError DECODE_FAILED (bad JSON, a value that does not fit its schema),
  *   DECODE_LIMIT_EXCEEDED (JSON nested deeper or larger than `options.limits`, checked before
@@ -147,12 +149,12 @@ function decode(raw: RawRecord, placeholder: string, limits: DecodeLimits, messa
     return { raw, keyPayload: key?.payload ?? null, keySchema: key?.schema ?? null, placeholder, limits };
   };
 
-  if (raw.value === null) return tombstone(context);
+  if (raw.value === null) return nullValue(raw, context);
   const value = messages.value();
   if (value === null) return { kind: 'skip', reason: 'empty' };
   const { payload, schema } = value;
   // The JSON converter writes a null Connect value as `null` (or `{"schema": null, "payload": null}`).
-  if (payload === null) return tombstone(context);
+  if (payload === null) return nullValue(raw, context);
   if (!isRecord(payload)) {
     throw unsupportedEnvelope(`value is ${Array.isArray(payload) ? 'a JSON array' : `a JSON ${typeof payload}`}, not a Debezium event object`);
   }
@@ -222,6 +224,15 @@ function isMongoEnvelope(payload: Record<string, unknown>, source: Record<string
     'patch' in payload ||
     'updateDescription' in payload
   );
+}
+
+/**
+ * A null value: a flattened delete when its headers say `__op: d` (ExtractNewRecordState with
+ * `delete.handling.mode=none` and `add.headers`: decode-flattened-change.ts, isFlattenedDelete),
+ * else a tombstone.
+ */
+function nullValue(raw: RawRecord, context: () => DecodeContext): DecodedRecord {
+  return isFlattenedDelete(raw) ? decodeFlattenedChange({}, null, context()) : tombstone(context);
 }
 
 /**

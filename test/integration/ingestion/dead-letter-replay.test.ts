@@ -7,7 +7,9 @@ import { waitFor } from '../../support/wait-for';
  * a flattened record whose operation, position and commit time travel in Kafka headers
  * (ExtractNewRecordState `add.headers`) is applied after the fix with the same position and time
  * it would have had; a value that is not UTF-8 (a registry-encoded record, say) is stored and sent
- * to the dead-letter topic byte for byte, with the original headers beside canonql's own.
+ * to the dead-letter topic byte for byte, with the original headers beside canonql's own. A null
+ * value whose headers say `__op: d` (`delete.handling.mode=none`) deletes its entity; a plain
+ * tombstone does not.
  */
 describe('dead letters keep the whole record', () => {
   const kafka = testKafka();
@@ -125,6 +127,24 @@ describe('dead letters keep the whole record', () => {
     expect(parcel.parcel.status).toBe('lost');
     expect(parcel.parcel._meta.sourceTs).toBe('2023-11-14T22:13:21.000Z');
     expect(parcel.parcel._meta.position).toMatch(/1001/);
+
+    // delete.handling.mode=none with add.headers: a delete is a null value whose headers say
+    // __op: d, and it deletes the entity; a plain tombstone (no such header) changes nothing.
+    const deleter = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await deleter.connect();
+    await deleter.send({
+      topic,
+      messages: [
+        { key: '{"id":2}', value: null },
+        { key: '{"id":1}', value: null, headers: { __op: 'd', __lsn: '1002', __source_ts_ms: '1700000002000' } },
+      ],
+    });
+    await deleter.disconnect();
+    await waitFor('parcel 1 deleted', async () => ((await ok<{ parcel: unknown }>('{ parcel(id: "1") { status } }')).parcel === null ? true : undefined), {
+      timeoutMs: 60_000,
+    });
+    // One partition, in order: the tombstone of parcel 2 was read before the delete of parcel 1.
+    expect((await ok<{ parcel: { status: string } | null }>('{ parcel(id: "2") { status } }')).parcel).toEqual({ status: 'lost' });
   });
 });
 

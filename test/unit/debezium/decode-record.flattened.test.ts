@@ -74,6 +74,44 @@ describe('decodeRecord — rows flattened by ExtractNewRecordState', () => {
     expect(decoded.position).toBe('mysql:mysql-bin.000007:00000000000000000099:0000000001');
   });
 
+  it('reads a null value whose headers say __op: d as the delete it is (delete.handling.mode=none with add.headers)', () => {
+    const headers = { __op: 'd', __lsn: '22197784', __source_ts_ms: '1795436366999' };
+    const expected = {
+      kind: 'change',
+      op: 'd',
+      connector: 'postgresql',
+      key: { id: 1 },
+      entityKey: '1',
+      before: null,
+      after: null,
+      patch: null,
+      unavailable: [],
+      position: 'pg:00000000000022197784',
+      source: { connector: 'postgresql', tsMs: 1795436366999, lsn: '22197784' },
+      tsMs: 1795436366999,
+      flattened: true,
+    };
+    expect(decodeRecord(fixtureRecord('flattened/customers-tombstone.json', { headers }))).toEqual(expected);
+    // As kafkajs delivers headers (Buffers), and a JSON null value (the converter's null Connect value).
+    const buffers = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, Buffer.from(value)]));
+    expect(decodeRecord(fixtureRecord('flattened/customers-tombstone.json', { headers: buffers }))).toEqual(expected);
+    expect(decodeRecord(rawRecord(null, { id: 1 }, { value: Buffer.from('null'), headers }))).toEqual(expected);
+  });
+
+  it('positions a header delete without position headers by Kafka offset, as a flattened row without them', () => {
+    const decoded = change(decodeRecord(rawRecord(null, { id: 5 }, { headers: { __op: 'd' }, partition: 3, offset: '1234' })));
+    expect(decoded).toMatchObject({ op: 'd', connector: 'unknown', key: { id: 5 }, entityKey: '5', before: null, after: null, flattened: true });
+    expect(decoded.position).toBe('kafka:000003:00000000000000001234');
+    expect(decoded.tsMs).toBe(1795436367999);
+  });
+
+  it('keeps a null value without an __op: d header a tombstone', () => {
+    const tombstone = { kind: 'tombstone', entityKey: '1', key: { id: 1 } };
+    expect(decodeRecord(fixtureRecord('flattened/customers-tombstone.json'))).toEqual(tombstone);
+    expect(decodeRecord(fixtureRecord('flattened/customers-tombstone.json', { headers: { 'trace-id': 'x', __lsn: '7' } }))).toEqual(tombstone);
+    expect(decodeRecord(fixtureRecord('flattened/customers-tombstone.json', { headers: { __op: 'u' } }))).toEqual(tombstone);
+  });
+
   it('refuses an unknown __op and a row that has only metadata', () => {
     expect(() => decodeRecord(rawRecord({ id: 5, __op: 'x' }))).toThrow(expect.objectContaining({ code: ErrorCode.UNSUPPORTED_ENVELOPE }));
     expect(() => decodeRecord(rawRecord({ __op: 'c', __lsn: 5 }))).toThrow(expect.objectContaining({ code: ErrorCode.UNSUPPORTED_ENVELOPE }));
@@ -92,6 +130,16 @@ describe('decodeRecord — documents flattened by ExtractNewDocumentState', () =
       position: 'mongo:001714557600000:0000000003',
       flattened: true,
     });
+  });
+
+  it('reads a null value with __op: d, __source_ts_ms and __ord headers as a delete of the document', () => {
+    const record = fixtureRecord('flattened/mongo-orders-delete-rewrite.json', {
+      value: null,
+      headers: { __op: 'd', __source_ts_ms: '1714730400000', __ord: '1' },
+    });
+    const decoded = change(decodeRecord(record));
+    expect(decoded).toMatchObject({ op: 'd', connector: 'mongodb', before: null, after: null, key: { _id: '596e275826f08b2730779e1f' } });
+    expect(decoded.position).toBe('mongo:001714730400000:0000000001');
   });
 
   it('reads a rewritten delete with a boolean __deleted and no document fields', () => {
