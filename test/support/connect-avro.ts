@@ -125,7 +125,11 @@ function branchName(schema: ConnectSchema): string {
   return PRIMITIVE[schema.type]!;
 }
 
-/** A JSON converter message (`{schema, payload}` text, digits kept) read back as its Connect schema and payload. */
+/**
+ * A JSON converter message (`{schema, payload}` text, digits kept) read back as its Connect schema
+ * and payload. Debezium's own envelope and source `ts_ns` are read as canonql reads a value's (as
+ * doubles, never used): a JSON Schema writer could not carry them exactly.
+ */
 export function readConnectMessage(text: string): { schema: ConnectSchema; payload: unknown } {
-  return parseJsonLossless(text).value as { schema: ConnectSchema; payload: unknown };
+  return parseJsonLossless(text, undefined, undefined, { envelopeTsNs: true }).value as { schema: ConnectSchema; payload: unknown };
 }
