@@ -58,7 +58,12 @@ export interface MetricsReaderOptions {
   readonly pollIntervalMs?: number;
   /** How far back each poll looks again, for writes that committed late (clock skew, slow writers). */
   readonly pollOverlapMs?: number;
+  /** Buckets one page of a poll reads (default 5,000); a poll reads up to 10 pages, a longer pass goes on at the next poll. */
+  readonly pollPageSize?: number;
 }
+
+/** Pages one poll reads at most; a longer pass goes on at the next poll. */
+const POLL_PAGES = 10;
 
 export function createMetricsReader(options: MetricsReaderOptions): MetricsReader {
   const buckets = options.db.collection<BucketDoc>(BUCKETS_COLLECTION);
@@ -67,32 +72,63 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
   const definitionListeners = new Set<() => void>();
   const pollInterval = options.pollIntervalMs ?? 500;
   const overlap = options.pollOverlapMs ?? 5000;
+  const pageSize = options.pollPageSize ?? 5000;
   let timer: NodeJS.Timeout | null = null;
+  /** The newest `updatedAtMs` a finished pass read: the next pass starts `overlap` before it. */
   let since = Date.now() - overlap;
+  /**
+   * Where the pass under way stopped (its last page was full): the next poll goes on after this
+   * (updatedAtMs, _id), in that order, so a burst of more rewrites than a page (even of one
+   * millisecond) is read through instead of its first page again and again. Null between passes.
+   */
+  let cursor: { readonly at: number; readonly id: string } | null = null;
+  /** The newest `updatedAtMs` the pass under way has read. */
+  let passNewest = since;
   /** Rewrites older than the first listener are history, not updates: marked seen, not sent. */
   let watchingSince = Date.now();
   const seen = new Map<string, { rev: number; at: number }>();
   let polling = false;
 
+  /**
+   * One poll: pages of the buckets rewritten since the last pass's newest `updatedAtMs` less the
+   * overlap (writes that committed late), ordered by (updatedAtMs, _id), each page after the
+   * last one's final bucket. A short page ends the pass; a pass longer than `POLL_PAGES` pages
+   * goes on at the next poll where this one stopped.
+   */
   async function poll(): Promise<void> {
     if (polling) return;
     polling = true;
     try {
-      const docs = await buckets
-        .find({ updatedAtMs: { $gte: since - overlap } }, { projection: BUCKET_SUMMARY_PROJECTION })
-        .sort({ updatedAtMs: 1 })
-        .limit(5000)
-        .toArray();
-      const fresh: BucketView[] = [];
-      for (const doc of docs as unknown as BucketView[]) {
-        const known = seen.get(doc._id);
-        if (known && known.rev >= doc.rev) continue;
-        seen.set(doc._id, { rev: doc.rev, at: doc.updatedAtMs });
-        if (doc.updatedAtMs >= watchingSince) fresh.push(doc);
+      for (let page = 0; page < POLL_PAGES; page += 1) {
+        const filter: Filter<BucketDoc> = cursor
+          ? { $or: [{ updatedAtMs: { $gt: cursor.at } }, { updatedAtMs: cursor.at, _id: { $gt: cursor.id } }] }
+          : { updatedAtMs: { $gte: since - overlap } };
+        if (!cursor) passNewest = since;
+        const docs = (await buckets
+          .find(filter, { projection: BUCKET_SUMMARY_PROJECTION })
+          .sort({ updatedAtMs: 1, _id: 1 })
+          .limit(pageSize)
+          .toArray()) as unknown as BucketView[];
+        const fresh: BucketView[] = [];
+        for (const doc of docs) {
+          const known = seen.get(doc._id);
+          if (known && known.rev >= doc.rev) continue;
+          seen.set(doc._id, { rev: doc.rev, at: doc.updatedAtMs });
+          if (doc.updatedAtMs >= watchingSince) fresh.push(doc);
+        }
+        const last = docs[docs.length - 1];
+        if (last) passNewest = Math.max(passNewest, last.updatedAtMs);
+        const full = last !== undefined && docs.length >= pageSize;
+        if (full) {
+          cursor = { at: last.updatedAtMs, id: last._id };
+        } else {
+          cursor = null;
+          since = Math.max(since, passNewest);
+        }
+        for (const [id, entry] of seen) if (entry.at < since - 2 * overlap) seen.delete(id);
+        if (fresh.length > 0) for (const listener of listeners) listener(fresh);
+        if (!full || listeners.size === 0) break;
       }
-      if (docs.length > 0) since = Math.max(since, docs[docs.length - 1]!.updatedAtMs);
-      for (const [id, entry] of seen) if (entry.at < since - 2 * overlap) seen.delete(id);
-      if (fresh.length > 0) for (const listener of listeners) listener(fresh);
     } finally {
       polling = false;
     }
@@ -169,6 +205,7 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
       if (!timer) {
         watchingSince = Date.now();
         since = watchingSince - overlap;
+        cursor = null;
         timer = setInterval(() => void poll().catch(() => undefined), pollInterval);
         timer.unref();
       }
