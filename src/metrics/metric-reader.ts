@@ -2,7 +2,7 @@ import type { Db, Filter } from 'mongodb';
 import { AppError, ErrorCode } from '../errors';
 import { averageOf, mergeSummaries, metricKey, type BucketSummary, type DimValue } from './aggregation';
 import { BACKFILLS_COLLECTION, type BackfillProgress } from './backfill';
-import { WINDOW_MS, type MetricDefinition, type WindowSize } from './metric-definition';
+import type { MetricDefinition, WindowSize } from './metric-definition';
 import { BUCKET_FOLD_PROJECTION, BUCKET_SUMMARY_PROJECTION, BUCKETS_COLLECTION, type BucketDoc, type BucketFold, type BucketView } from './rollup-store';
 
 /**
@@ -169,7 +169,9 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
         );
       }
       const filter: Filter<BucketDoc> = { metric: metricKey(definition), window: query.window, count: { $gt: 0 } };
-      const from = query.from ? Math.floor(query.from.getTime() / WINDOW_MS[query.window]) * WINDOW_MS[query.window] : null;
+      // The windows whose start is in [from, to): `from` is not rounded down to its window (that
+      // would return a window starting before it, and let a reversed range within one window pass).
+      const from = query.from ? query.from.getTime() : null;
       const to = query.to ? query.to.getTime() : null;
       if (from !== null && to !== null && to <= from) throw new AppError(ErrorCode.BAD_USER_INPUT, '`to` must be after `from`');
       if (from !== null || to !== null) filter.startMs = { ...(from !== null ? { $gte: from } : {}), ...(to !== null ? { $lt: to } : {}) };

@@ -140,13 +140,13 @@ export class MetricResolver {
   @Query(() => [MetricBucketType], {
     deprecationReason: "Use the metric's subject's `<plural>Metric` (`ordersMetric`), whose `where` is the subject's typed filter.",
     description:
-      'Buckets of a metric in [from, to), oldest first. `where`: the subject\'s filter language over the metric\'s dimensions, e.g. {"region": {"in": ["eu-west"]}, "amount": {"gte": "10"}}; a value or list of values is short for eq / in. `groupBy`: dimensions kept (the others are merged); absent: all.',
+      'Buckets of a metric whose window starts in [from, to), oldest first. `where`: the subject\'s filter language over the metric\'s dimensions, e.g. {"region": {"in": ["eu-west"]}, "amount": {"gte": "10"}}; a value or list of values is short for eq / in. `groupBy`: dimensions kept (the others are merged); absent: all.',
   })
   async metric(
     @Arg('name', () => String) name: string,
     @Arg('window', () => MetricWindow, { description: "One of the metric's windows." }) window: string,
-    @Arg('from', () => DateTimeScalar, { nullable: true }) from: string | null,
-    @Arg('to', () => DateTimeScalar, { nullable: true }) to: string | null,
+    @Arg('from', () => DateTimeScalar, { nullable: true, description: 'Windows starting at or after (inclusive).' }) from: string | null,
+    @Arg('to', () => DateTimeScalar, { nullable: true, description: 'Windows starting before (exclusive); must be after `from`.' }) to: string | null,
     @Arg('where', () => JSONScalar, { nullable: true }) where: unknown,
     @Arg('groupBy', () => [String], { nullable: true }) groupBy: string[] | null,
     @Ctx() ctx: ApiContext,

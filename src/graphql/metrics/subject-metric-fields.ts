@@ -38,7 +38,7 @@ export function subjectMetricArgs(types: SubjectTypes, shared: SharedTypes, live
       ? {}
       : {
           from: { type: DateTimeScalar, description: 'Windows starting at or after (inclusive).' },
-          to: { type: DateTimeScalar, description: 'Windows starting before (exclusive).' },
+          to: { type: DateTimeScalar, description: 'Windows starting before (exclusive); must be after `from`.' },
         }),
     where: {
       type: types.where,
@@ -82,7 +82,7 @@ export function subjectMetricQuery(types: SubjectTypes, shared: SharedTypes): Gr
   return {
     [types.names.metric]: {
       type: new GraphQLNonNull(new GraphQLList(new GraphQLNonNull(shared.MetricBucket))),
-      description: `Buckets of a metric of ${types.names.type} in [from, to), oldest first, for the entities matching \`where\` (the filter of \`${types.names.list}\`).`,
+      description: `Buckets of a metric of ${types.names.type} whose window starts in [from, to), oldest first, for the entities matching \`where\` (the filter of \`${types.names.list}\`).`,
       args: subjectMetricArgs(types, shared, false),
       resolve: (_root, args: SubjectMetricArgs, ctx) => {
         const definition = subjectMetricDefinition(ctx, types, args.name);
