@@ -1,6 +1,7 @@
 import { compileCondition } from '../mapping/condition';
 import { parseFieldPath, type PathSegment } from '../mapping/json-path';
 import { compileGetter, type Getter } from '../mapping/path-getter';
+import { parseDateTime } from '../values/date-time';
 import { addDec, compareDec, formatDec, mulDec, parseDec, reformatDec, toDec, type Dec } from '../values/decimal';
 import { WINDOW_MS, type MetricDefinition, type WindowSize } from './metric-definition';
 
@@ -87,15 +88,29 @@ export function windowStart(ms: number, window: WindowSize): number {
   return Math.floor(ms / size) * size;
 }
 
-/** Milliseconds of an entity timestamp: ISO text, a Date, epoch ms; null when it is none. */
+/** The range of a JavaScript Date: ±8.64e15 ms (100,000,000 days) around the epoch. */
+const MAX_TIME_MS = 8.64e15;
+
+/**
+ * Milliseconds of an entity timestamp, or null when it is none: canonical DateTime text (ISO-8601
+ * with an offset, `parseDateTime`: "2024-05-01T10:30:00Z", "…+02:00", fractions truncated to the
+ * millisecond), a Date, or epoch ms. Anything else is no time, like a missing one (the entity
+ * contributes nothing): text without an offset (no server time zone is guessed), an impossible
+ * date ("2024-02-30…"), other text ("1"), and instants outside the Date range, whose buckets
+ * could not be given a start.
+ */
 export function timeOf(value: unknown): number | null {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.getTime();
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  if (typeof value === 'string' && value.length > 0) {
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) ? null : ms;
+  if (value instanceof Date) return msInRange(value.getTime());
+  if (typeof value === 'number') return msInRange(value);
+  if (typeof value === 'string') {
+    const instant = parseDateTime(value);
+    return instant ? instant.epochSeconds * 1000 + Math.floor(instant.nanos / 1_000_000) : null;
   }
   return null;
+}
+
+function msInRange(ms: number): number | null {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_TIME_MS ? ms : null;
 }
 
 function dimValue(value: unknown): DimValue {
@@ -141,7 +156,7 @@ export function compileMetric(definition: MetricDefinition): CompiledMetric {
       const out = new Map<string, { ref: BucketRef; agg: MemberAgg }>();
       if (data === null) return out;
       if (!filters.every((f) => f.test(data))) return out;
-      const ms = time ? timeOf(time(data)) : changeTsMs;
+      const ms = timeOf(time ? time(data) : changeTsMs);
       if (ms === null) return out;
       const elements: unknown[] = iterates ? asArray(iterates(data)) : [undefined];
       const rows: { dims: DimValue[]; value: Dec | null }[] = [];

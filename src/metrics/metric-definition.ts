@@ -37,7 +37,7 @@ export interface MetricDefinition {
   /** Absent: a count-only metric. */
   readonly measure?: { readonly field: string; readonly multiplyBy?: string };
   readonly dimensions: readonly MetricDimension[];
-  /** `field`: an entity timestamp (ISO string, Date or epoch ms); `changeTime`: the source time of the entity's last change. */
+  /** `field`: an entity timestamp (DateTime text with an offset, Date or epoch ms: aggregation.ts timeOf); `changeTime`: the source time of the entity's last change. */
   readonly time: { readonly field: string } | { readonly changeTime: true };
   readonly windows: readonly WindowSize[];
   /** Every condition must hold for the entity to contribute (the mapping specs' `when` format). */
