@@ -2,7 +2,7 @@ import { compileCondition } from '../mapping/condition';
 import { parseFieldPath, type PathSegment } from '../mapping/json-path';
 import { compileGetter, type Getter } from '../mapping/path-getter';
 import { parseDateTime } from '../values/date-time';
-import { addDec, compareDec, formatDec, mulDec, parseDec, reformatDec, toDec, type Dec } from '../values/decimal';
+import { addDec, formatDec, higherDec, lowerDec, mulDec, parseDec, reformatDec, toDec, type Dec } from '../values/decimal';
 import { WINDOW_MS, type MetricDefinition, type WindowSize } from './metric-definition';
 
 /**
@@ -199,8 +199,8 @@ function foldRow(agg: MemberAgg | null, value: Dec | null): MemberAgg {
   return {
     n: agg.n + 1,
     s: formatDec(addDec(parseDec(agg.s!), value)),
-    lo: compareDec(value, parseDec(agg.lo!)) < 0 ? text : agg.lo,
-    hi: compareDec(value, parseDec(agg.hi!)) > 0 ? text : agg.hi,
+    lo: lowerDec(value, parseDec(agg.lo!)) === value ? text : agg.lo,
+    hi: higherDec(value, parseDec(agg.hi!)) === value ? text : agg.hi,
   };
 }
 
@@ -256,14 +256,14 @@ export function summarize(members: Iterable<Member>): BucketSummary {
     if (a.s !== null) {
       const { s, lo, hi } = parsedAgg(a as MemberAgg & { s: string });
       sum = sum ? addDec(sum, s) : s;
-      if (!min || compareDec(lo, min) < 0) min = lo;
-      if (!max || compareDec(hi, max) > 0) max = hi;
+      min = min ? lowerDec(min, lo) : lo;
+      max = max ? higherDec(max, hi) : hi;
     }
   }
   return { count, sum: sum && formatDec(sum), min: min && formatDec(min), max: max && formatDec(max) };
 }
 
-/** Merges bucket aggregates (a coarser grouping of several buckets): all four fold exactly. */
+/** Merges bucket aggregates (a coarser grouping of several buckets): all four fold exactly, min and max as `lowerDec`/`higherDec` choose. */
 export function mergeSummaries(parts: Iterable<BucketSummary>): BucketSummary {
   // One part (a query keeping every dimension: each bucket its own group) is its own aggregate,
   // its decimals written as the fold below would write them.
@@ -283,8 +283,8 @@ export function mergeSummaries(parts: Iterable<BucketSummary>): BucketSummary {
   for (const part of parts) {
     count += part.count;
     if (part.sum !== null) sum = sum ? addDec(sum, parseDec(part.sum)) : parseDec(part.sum);
-    if (part.min !== null && (!min || compareDec(parseDec(part.min), min) < 0)) min = parseDec(part.min);
-    if (part.max !== null && (!max || compareDec(parseDec(part.max), max) > 0)) max = parseDec(part.max);
+    if (part.min !== null) min = min ? lowerDec(min, parseDec(part.min)) : parseDec(part.min);
+    if (part.max !== null) max = max ? higherDec(max, parseDec(part.max)) : parseDec(part.max);
   }
   return { count, sum: sum && formatDec(sum), min: min && formatDec(min), max: max && formatDec(max) };
 }

@@ -125,6 +125,23 @@ export function compareDec(a: Dec, b: Dec): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
+/**
+ * The lower of two decimals (`a` when they are the same). Of two equal values written with
+ * different scales ("5.0", "5.00"), the one with the larger scale, as a sum keeps the largest
+ * scale: a minimum (metrics, aggregates) is then the same text whatever order the values arrive,
+ * fold or merge in.
+ */
+export function lowerDec(a: Dec, b: Dec): Dec {
+  const order = compareDec(a, b);
+  return order < 0 || (order === 0 && a.scale >= b.scale) ? a : b;
+}
+
+/** The higher of two decimals; of equal values, the one with the larger scale (see lowerDec). */
+export function higherDec(a: Dec, b: Dec): Dec {
+  const order = compareDec(a, b);
+  return order > 0 || (order === 0 && a.scale >= b.scale) ? a : b;
+}
+
 /** Plain decimal text at the value's scale, no exponent: "1250.50", "-0.03", "7". */
 export function formatDec(d: Dec): string {
   return formatUnscaled(d.units, d.scale);

@@ -2,7 +2,7 @@ import { GraphQLBoolean, GraphQLFloat, GraphQLInt, GraphQLList, GraphQLNonNull, 
 import { AppError, ErrorCode } from '../../errors';
 import { parseFieldPath, type PathSegment } from '../../mapping/json-path';
 import { compileGetter } from '../../mapping/path-getter';
-import { addDec, compareDec, formatDec, toDec, type Dec } from '../../values/decimal';
+import { addDec, formatDec, higherDec, lowerDec, toDec, type Dec } from '../../values/decimal';
 import type { AggregateLimits } from '../../metrics/metric-reader';
 import type { StoredEntity } from '../../state/entity-store';
 import { requireSubjectRead } from '../access';
@@ -115,8 +115,8 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
             if (!value) continue;
             group.values += 1;
             group.sum = group.sum ? addDec(group.sum, value) : value;
-            if (!group.min || compareDec(value, group.min) < 0) group.min = value;
-            if (!group.max || compareDec(value, group.max) > 0) group.max = value;
+            group.min = group.min ? lowerDec(group.min, value) : value;
+            group.max = group.max ? higherDec(group.max, value) : value;
           }
         }
         return [...groups.values()].map(

@@ -50,7 +50,7 @@ function randomText(rng: Rng): string {
   return rng() < 0.5 ? whole : `${whole}.${String(int(rng, 0, 999)).padStart(int(rng, 1, 3), '0')}`;
 }
 
-/** The fold as the reader wrote it before: Object.fromEntries dims, every part parsed and formatted again. */
+/** The fold as the reader wrote it before: Object.fromEntries dims, every part parsed and formatted again (min and max of equal values: the larger scale). */
 function reference(docs: readonly Doc[], groupBy: readonly string[], window: string) {
   const groups = new Map<string, { startMs: number; dims: Record<string, DimValue>; parts: BucketSummary[] }>();
   for (const doc of docs) {
@@ -71,8 +71,11 @@ function reference(docs: readonly Doc[], groupBy: readonly string[], window: str
       for (const part of g.parts) {
         count += part.count;
         if (part.sum !== null) sum = sum ? addDec(sum, parseDec(part.sum)) : parseDec(part.sum);
-        if (part.min !== null && (!min || compareDec(parseDec(part.min), min) < 0)) min = parseDec(part.min);
-        if (part.max !== null && (!max || compareDec(parseDec(part.max), max) > 0)) max = parseDec(part.max);
+        // Of equal values, the larger scale ("5.00" over "5.0"), whatever the parts' order.
+        const lo = part.min === null ? null : parseDec(part.min);
+        const hi = part.max === null ? null : parseDec(part.max);
+        if (lo && (!min || compareDec(lo, min) < 0 || (compareDec(lo, min) === 0 && lo.scale > min.scale))) min = lo;
+        if (hi && (!max || compareDec(hi, max) > 0 || (compareDec(hi, max) === 0 && hi.scale > max.scale))) max = hi;
       }
       const summary = { count, sum: sum && formatDec(sum), min: min && formatDec(min), max: max && formatDec(max) };
       return { metric: DEFINITION.name, window, start: new Date(g.startMs), dimensions: g.dims, ...summary, avg: averageOf(summary) };
