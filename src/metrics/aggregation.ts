@@ -2,7 +2,7 @@ import { compileCondition } from '../mapping/condition';
 import { parseFieldPath, type PathSegment } from '../mapping/json-path';
 import { compileGetter, type Getter } from '../mapping/path-getter';
 import { parseDateTime } from '../values/date-time';
-import { addDec, formatDec, higherDec, lowerDec, mulDec, parseDec, reformatDec, toDec, type Dec } from '../values/decimal';
+import { addDec, averageOfText, formatDec, higherDec, lowerDec, mulDec, parseDec, reformatDec, toDec, type Dec } from '../values/decimal';
 import { WINDOW_MS, type MetricDefinition, type WindowSize } from './metric-definition';
 
 /**
@@ -289,8 +289,11 @@ export function mergeSummaries(parts: Iterable<BucketSummary>): BucketSummary {
   return { count, sum: sum && formatDec(sum), min: min && formatDec(min), max: max && formatDec(max) };
 }
 
-/** avg = sum / count, as a float (the exact parts are sum and count). */
-export function averageOf(summary: BucketSummary): number | null {
+/**
+ * avg = sum / count, as a float (the exact parts are sum and count); null without a sum, and
+ * when the average is beyond a double (averageOfText).
+ */
+export function averageOf(summary: Pick<BucketSummary, 'sum' | 'count'>): number | null {
   if (summary.sum === null || summary.count === 0) return null;
-  return Number(summary.sum) / summary.count;
+  return averageOfText(summary.sum, summary.count);
 }

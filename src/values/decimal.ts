@@ -142,6 +142,28 @@ export function higherDec(a: Dec, b: Dec): Dec {
   return order > 0 || (order === 0 && a.scale >= b.scale) ? a : b;
 }
 
+/**
+ * sum / count as a double (an average: exact sum text, count > 0), or null when it is not one.
+ * A sum within a double's range is divided as a double, as it always was; beyond it ("1e400",
+ * or sums past ~1.8e308) the quotient is computed exactly and rounded once to the nearest
+ * double (its digits, then ".5" when a remainder is left: no double lies strictly between two
+ * integers that large, so that rounds as the exact quotient does), and is null when that is
+ * still beyond a double (never Infinity, which GraphQL's Float cannot serialize).
+ */
+export function averageOfText(sum: string, count: number): number | null {
+  if (!(count > 0)) return null;
+  const quick = Number(sum);
+  if (Number.isFinite(quick)) return quick / count;
+  const d = toDec(sum);
+  if (!d) return null;
+  const negative = d.units < 0n;
+  const divisor = BigInt(count) * 10n ** BigInt(d.scale);
+  const units = negative ? -d.units : d.units;
+  const quotient = units / divisor;
+  const average = Number(`${negative ? '-' : ''}${quotient}${units % divisor === 0n ? '' : '.5'}`);
+  return Number.isFinite(average) ? average : null;
+}
+
 /** Plain decimal text at the value's scale, no exponent: "1250.50", "-0.03", "7". */
 export function formatDec(d: Dec): string {
   return formatUnscaled(d.units, d.scale);

@@ -9,7 +9,7 @@ import {
   type GraphQLEnumType,
 } from 'graphql';
 import { AppError, ErrorCode } from '../../errors';
-import { metricKey, type DimValue } from '../../metrics/aggregation';
+import { averageOf, metricKey, type DimValue } from '../../metrics/aggregation';
 import type { MetricBucketResult, MetricsReader } from '../../metrics/metric-reader';
 import type { BucketView } from '../../metrics/rollup-store';
 import { WINDOW_MS } from '../../metrics/metric-definition';
@@ -38,7 +38,7 @@ const MetricBucketUpdate = new GraphQLObjectType<MetricBucketResult>({
     dimensions: { type: new GraphQLNonNull(JSONScalar) },
     count: { type: new GraphQLNonNull(GraphQLInt) },
     sum: { type: DecimalScalar },
-    avg: { type: GraphQLFloat },
+    avg: { type: GraphQLFloat, description: 'sum / count, as a double; null without a sum, or when beyond a double (about ±1.8e308).' },
     min: { type: DecimalScalar },
     max: { type: DecimalScalar },
   },
@@ -123,7 +123,7 @@ function followMetric(
             sum: bucket.sum,
             min: bucket.min,
             max: bucket.max,
-            avg: bucket.sum === null || bucket.count === 0 ? null : Number(bucket.sum) / bucket.count,
+            avg: averageOf(bucket),
           },
         ];
       }

@@ -30,7 +30,8 @@ export class MetricBucketType {
 
   @Field(() => Float, {
     nullable: true,
-    description: 'sum / count, as a double (IEEE 754: about 15–17 significant digits, rounded to nearest); sum and count are exact.',
+    description:
+      'sum / count, as a double (IEEE 754: about 15–17 significant digits, rounded to nearest; null when beyond a double, about ±1.8e308); sum and count are exact.',
   })
   avg!: number | null;
 

@@ -2,7 +2,7 @@ import { GraphQLBoolean, GraphQLFloat, GraphQLInt, GraphQLList, GraphQLNonNull, 
 import { AppError, ErrorCode } from '../../errors';
 import { parseFieldPath, type PathSegment } from '../../mapping/json-path';
 import { compileGetter } from '../../mapping/path-getter';
-import { addDec, formatDec, higherDec, lowerDec, toDec, type Dec } from '../../values/decimal';
+import { addDec, averageOfText, formatDec, higherDec, lowerDec, toDec, type Dec } from '../../values/decimal';
 import type { AggregateLimits } from '../../metrics/metric-reader';
 import type { StoredEntity } from '../../state/entity-store';
 import { requireSubjectRead } from '../access';
@@ -31,7 +31,8 @@ const AggregateGroup = new GraphQLObjectType<GroupResult>({
     sum: { type: DecimalScalar, description: 'Exact sum of the numeric measure values (entities without one are skipped).' },
     avg: {
       type: GraphQLFloat,
-      description: 'sum / number of measure values, as a double (IEEE 754: about 15–17 significant digits, rounded to nearest); sum and count are exact.',
+      description:
+        'sum / number of measure values, as a double (IEEE 754: about 15–17 significant digits, rounded to nearest; null when beyond a double, about ±1.8e308); sum and count are exact.',
     },
     min: { type: DecimalScalar },
     max: { type: DecimalScalar },
@@ -124,7 +125,7 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
             group: g.group,
             count: g.count,
             sum: g.sum && formatDec(g.sum),
-            avg: g.sum && g.values > 0 ? Number(formatDec(g.sum)) / g.values : null,
+            avg: g.sum && g.values > 0 ? averageOfText(formatDec(g.sum), g.values) : null,
             min: g.min && formatDec(g.min),
             max: g.max && formatDec(g.max),
           }),
