@@ -49,6 +49,8 @@ export type MetricValidation = { readonly ok: true; readonly definition: MetricD
 const NAME = /^[a-z][a-z0-9-]{0,62}$/;
 const DIMENSION_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SUBJECT = /^[a-z][a-z0-9_]*$/;
+/** Names of Object.prototype: a dimension's name is a key of result objects (`dimensions`), where they are not plain keys. */
+const RESERVED_DIMENSION_NAMES: readonly string[] = ['__proto__', 'constructor', 'prototype'];
 const TOP_KEYS = new Set(['$schema', 'name', 'version', 'description', 'subject', 'measure', 'dimensions', 'time', 'windows', 'filter']);
 const CONDITION_OPS = ['equals', 'notEquals', 'in', 'notIn', 'exists'];
 
@@ -126,6 +128,12 @@ export function validateMetricDefinition(input: unknown): MetricValidation {
       const dimensionName = spec.name ?? defaultDimensionName(field);
       if (typeof dimensionName !== 'string' || !DIMENSION_NAME.test(dimensionName)) {
         problems.push(`${at}.name: "${String(dimensionName)}" must be a GraphQL-style name (letters, digits, _)`);
+        return;
+      }
+      if (RESERVED_DIMENSION_NAMES.includes(dimensionName)) {
+        problems.push(
+          `${at}.name: "${dimensionName}" is reserved (${RESERVED_DIMENSION_NAMES.join(', ')} are names of every JavaScript object): name the dimension otherwise, e.g. {"name": "${dimensionName.replace(/^_+/, '')}_value", "field": "${field}"}`,
+        );
         return;
       }
       if (dimensions.some((d) => d.name === dimensionName)) problems.push(`${at}.name: "${dimensionName}" is used by another dimension`);

@@ -248,7 +248,7 @@ function foldBuckets(docs: readonly BucketFold[], groupBy: readonly string[], me
   for (let d = 0; d < docs.length; d += 1) {
     const doc = docs[d]!;
     const values: DimValue[] = new Array(kept);
-    for (let i = 0; i < kept; i += 1) values[i] = doc.dims[groupBy[i]!] ?? null;
+    for (let i = 0; i < kept; i += 1) values[i] = ownDim(doc.dims, groupBy[i]!);
     keyed[d] = { doc, values, dimsKey: JSON.stringify(values) };
   }
   keyed.sort((a, b) => a.doc.startMs - b.doc.startMs || compareKeys(a.dimsKey, b.dimsKey));
@@ -261,7 +261,7 @@ function foldBuckets(docs: readonly BucketFold[], groupBy: readonly string[], me
     for (let i = first; i < end; i += 1) parts[i - first] = keyed[i]!.doc;
     const summary = mergeSummaries(parts);
     const dimensions: Record<string, DimValue> = {};
-    for (let i = 0; i < kept; i += 1) dimensions[groupBy[i]!] = head.values[i]!;
+    for (let i = 0; i < kept; i += 1) setDim(dimensions, groupBy[i]!, head.values[i]!);
     results.push({
       metric,
       window,
@@ -280,4 +280,19 @@ function foldBuckets(docs: readonly BucketFold[], groupBy: readonly string[], me
 
 function compareKeys(x: string, y: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** A bucket's value of a dimension: its own property only (never Object.prototype's `constructor`). */
+function ownDim(dims: Readonly<Record<string, DimValue>>, name: string): DimValue {
+  return Object.hasOwn(dims, name) ? (dims[name] ?? null) : null;
+}
+
+/**
+ * Sets a result's dimension as its own property. Names of Object.prototype are refused at
+ * definition time (metric-definition.ts); a definition stored before that still gets its
+ * `__proto__` dimension as a property rather than as the object's prototype.
+ */
+function setDim(dimensions: Record<string, DimValue>, name: string, value: DimValue): void {
+  if (name === '__proto__') Object.defineProperty(dimensions, name, { value, enumerable: true, writable: true, configurable: true });
+  else dimensions[name] = value;
 }
