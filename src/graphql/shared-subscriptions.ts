@@ -1,5 +1,5 @@
 import { getOperationAST, print, subscribe, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
-import { getArgumentValues } from 'graphql/execution/values';
+import { getArgumentValues, getVariableValues } from 'graphql/execution/values';
 import { DEFAULT_MAX_SUBSCRIBER_BACKLOG, SUBSCRIBER_TOO_SLOW } from '../subscriptions/subscriber-too-slow-error';
 
 /**
@@ -154,9 +154,13 @@ export function createSharedSubscriptions(options: { maxQueued?: number } = {}):
     if (operation?.operation !== 'subscription' || field?.kind !== 'Field' || operation.selectionSet.selections.length !== 1) return null;
     const fieldDef = args.schema.getSubscriptionType()?.getFields()[field.name.value];
     if (!fieldDef) return null;
+    // Arguments as the execution will see them: the variables coerced first, so a variable's
+    // default (`$snap: Boolean = true`) counts, as it does in the execution.
+    const variables = getVariableValues(args.schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
+    if (variables.errors) return null; // invalid variables: let the normal path report the error
     let values: Record<string, unknown>;
     try {
-      values = getArgumentValues(fieldDef, field, args.variableValues ?? undefined);
+      values = getArgumentValues(fieldDef, field, variables.coerced);
     } catch {
       return null; // invalid arguments: let the normal path report the error
     }

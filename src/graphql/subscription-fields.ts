@@ -5,7 +5,7 @@ import type { SubscriptionFieldsFactory } from './build-api-schema';
 import { requireSubjectRead } from './access';
 import type { ApiContext } from './context';
 import { changePayload, type ChangePayload } from './subject/change-payload';
-import { compileWhere } from './subject/where-filter';
+import { compileWhere, type WhereClause } from './subject/where-filter';
 import { matchesClause } from './subject/where-matcher';
 
 /**
@@ -47,7 +47,11 @@ export function subscriptionFields(feed: FeedSource): SubscriptionFieldsFactory 
           '`after: <last cursor>` to receive exactly the changes missed, in order (or a RESYNC when they are no longer retained). ' +
           '`includeSnapshot`: the matching entities first (op SNAPSHOT), then the changes after them, none lost or repeated.',
         args: {
-          where: { type: types.where, description: 'Matched against the entity after the change (before it, for a DELETE).' },
+          where: {
+            type: types.where,
+            description:
+              'Matched against the entity after the change (before it, for a DELETE). An UPDATE is also sent when the entity matched before it: one that leaves the filter, so a client holding the matching entities sees it go.',
+          },
           ops: { type: new GraphQLList(new GraphQLNonNull(shared.ChangeOp)) },
           after: { type: GraphQLString },
           includeSnapshot: { type: GraphQLBoolean, defaultValue: false },
@@ -60,7 +64,7 @@ export function subscriptionFields(feed: FeedSource): SubscriptionFieldsFactory 
           const items = feed.subscribe(types.subject, {
             after: args.after ?? null,
             includeSnapshot: args.includeSnapshot ?? false,
-            filter: (event) => (!ops || ops.has(event.op)) && matchesClause(where, event.after ?? event.before, event.key),
+            filter: (event) => (!ops || ops.has(event.op)) && changeMatches(where, event),
             snapshotFilter: (data, key) => matchesClause(where, data, key),
           });
           return mapIterator(items, toPayload);
@@ -74,6 +78,17 @@ export function subscriptionFields(feed: FeedSource): SubscriptionFieldsFactory 
     }
     return fields;
   };
+}
+
+/**
+ * Whether a subscription filtered by `where` receives the change: the entity after it matches (a
+ * DELETE: before it), or, for an UPDATE, the entity before it did. A change that moves an entity
+ * out of the filter is sent too: a client that took the matching entities (a snapshot, then the
+ * stream) would otherwise keep one that no longer matches, never told it left.
+ */
+export function changeMatches(where: WhereClause, event: Pick<CanonicalEvent, 'op' | 'key' | 'before' | 'after'>): boolean {
+  if (matchesClause(where, event.after ?? event.before, event.key)) return true;
+  return event.op === 'UPDATE' && event.before !== null && matchesClause(where, event.before, event.key);
 }
 
 /** For printing the SDL without a running feed. */

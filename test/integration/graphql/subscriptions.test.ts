@@ -229,6 +229,17 @@ describe('GraphQL change-feed subscriptions over graphql-ws', () => {
     stop();
   });
 
+  it('a filtered subscription is sent the change that moves an entity out of its filter, and none after it', async () => {
+    const filtered = subscribe(client(apis[0]!), { where: { customer: { email: { eq: 'in@x.io' } } } });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await send([change(1, 'in@x.io'), change(1, 'out@x.io'), change(1, 'elsewhere@x.io'), change(1, 'in@x.io')]);
+    await waitFor('three changes', () => filtered.received.length >= 3);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // In, leaving (its after image no longer matches: the client drops it), back in; never the one outside before and after.
+    expect(filtered.received.map((r) => r.node!.customer.email)).toEqual(['in@x.io', 'out@x.io', 'in@x.io']);
+    filtered.stop();
+  });
+
   it('every API process delivers every event to its own subscribers', async () => {
     const onFirst = subscribe(client(apis[0]!));
     const onSecond = subscribe(client(apis[1]!));

@@ -1,4 +1,4 @@
-import { GraphQLError, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { GraphQLBoolean, GraphQLError, GraphQLObjectType, GraphQLSchema, GraphQLString, parse, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { MessageType, stringifyMessage } from 'graphql-ws';
 import { createSharedSubscriptions, type DirectMember, type FrameSink, type SharedSubscriptions } from '../../../src/graphql/shared-subscriptions';
 
@@ -221,5 +221,39 @@ describe('shared subscriptions sending frames directly', () => {
     expect(result).toMatchObject({ errors: [expect.objectContaining({ message: 'no such subject' })] });
     expect(shared.executions).toBe(0);
     expect(a.ends).toEqual([]);
+  });
+});
+
+describe('which subscriptions share an execution', () => {
+  const schema = new GraphQLSchema({
+    query: new GraphQLObjectType({ name: 'Query', fields: { ok: { type: GraphQLString } } }),
+    subscription: new GraphQLObjectType({
+      name: 'Subscription',
+      fields: {
+        changed: {
+          type: GraphQLString,
+          args: { after: { type: GraphQLString }, includeSnapshot: { type: GraphQLBoolean, defaultValue: false } },
+          // keyOf only reads the arguments: nothing is subscribed here.
+          subscribe: () => {
+            throw new Error('not subscribed in these cases');
+          },
+        },
+      },
+    }),
+  });
+  const keyOf = (source: string, variableValues?: Record<string, unknown>) =>
+    createSharedSubscriptions().keyOf({ schema, document: parse(source), ...(variableValues ? { variableValues } : {}) });
+
+  it('a live subscription without a snapshot or a cursor shares; one asking for either does not, by literal, variable or variable default', () => {
+    expect(keyOf('subscription { changed }')).not.toBeNull();
+    expect(keyOf('subscription($s: Boolean) { changed(includeSnapshot: $s) }', { s: false })).not.toBeNull();
+    expect(keyOf('subscription { changed(includeSnapshot: true) }')).toBeNull();
+    expect(keyOf('subscription($s: Boolean) { changed(includeSnapshot: $s) }', { s: true })).toBeNull();
+    // A variable's default is what the execution reads when the client sends none.
+    expect(keyOf('subscription($s: Boolean = true) { changed(includeSnapshot: $s) }', {})).toBeNull();
+    expect(keyOf('subscription($s: Boolean = true) { changed(includeSnapshot: $s) }')).toBeNull();
+    expect(keyOf('subscription($a: String = "cursor") { changed(after: $a) }', {})).toBeNull();
+    // Invalid variables are the normal path's to report.
+    expect(keyOf('subscription($s: Boolean!) { changed(includeSnapshot: $s) }', {})).toBeNull();
   });
 });
