@@ -23,6 +23,18 @@ describe('decodeExtendedJson — MongoDB Extended JSON to plain values', () => {
     });
   });
 
+  it('$numberDecimal in exponent form (as MongoDB writes 1.50E+3 or 1E-7) → plain decimal text with its digits', () => {
+    expect(
+      decode({ a: { $numberDecimal: '1.50E+3' }, b: { $numberDecimal: '1E-7' }, c: { $numberDecimal: '-2.500E-2' }, d: { $numberDecimal: '0E+3' } }),
+    ).toEqual({
+      a: '1500',
+      b: '0.0000001',
+      c: '-0.02500',
+      d: '0',
+    });
+    expect(decode({ a: { $numberDecimal: 'NaN' }, b: { $numberDecimal: '1E+6000' } })).toEqual({ a: 'NaN', b: '1E+6000' });
+  });
+
   it('$numberLong → number when safe, digit string beyond 2^53', () => {
     expect(decode({ a: { $numberLong: '1004' }, b: { $numberLong: '-9007199254740991' } })).toEqual({ a: 1004, b: -9007199254740991 });
     expect(decode({ a: { $numberLong: '9007199254740993' }, b: { $numberLong: '-9223372036854775808' } })).toEqual({
