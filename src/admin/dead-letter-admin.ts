@@ -4,7 +4,7 @@ import { AppError, ErrorCode } from '../errors';
 import type { EventLog } from '../events/event-log';
 import type { CanonicalEvent } from '../events/canonical-event';
 import type { EventPublisher } from '../events/event-publisher';
-import { DEAD_LETTER_COLLECTION, letterRecord, oversizedLetter, type StoredDeadLetter } from '../ingestion/dead-letter';
+import { compareLetterPositions, DEAD_LETTER_COLLECTION, letterRecord, oversizedLetter, type StoredDeadLetter } from '../ingestion/dead-letter';
 import { createPipeline, type Outcome, type PipelineSpec } from '../ingestion/pipeline';
 import type { Validate } from '../ingestion/plan-change';
 import type { EntityStore } from '../state/entity-store';
@@ -15,10 +15,12 @@ import type { BatchDecoder } from '../ingestion/registry/registry-decoder';
  * Dead letters through the API: list them by topic, spec, error code and time, and replay them
  * after a fix. A replay runs the stored original record through the ingestion pipeline with the
  * specs active now (only the spec that failed, when the letter names one: the others applied the
- * record already). Each letter ends either resolved (applied, or a no-op because a later change
- * superseded it) or still dead-lettered with its new reason. Nothing is duplicated: the entity's
- * source-position guard makes a second replay of the same record a no-op, and the letter keeps
- * its id (topic:partition:offset:spec), so it is updated in place.
+ * record already). Letters are replayed in the order their records were consumed (topic,
+ * partition, numeric offset), so of two changes of one entity the older is applied first. Each
+ * letter ends either resolved (applied, or a no-op because a later change superseded it) or still
+ * dead-lettered with its new reason. Nothing is duplicated: the entity's source-position guard
+ * makes a second replay of the same record a no-op, and the letter keeps its id
+ * (topic:partition:offset:spec), so it is updated in place.
  */
 export interface DeadLetterFilter {
   readonly topic?: string;
@@ -45,7 +47,11 @@ export interface DeadLetterView extends Omit<StoredDeadLetter, '_id' | 'keyBytes
 
 export interface ReplayResult {
   readonly id: string;
-  /** applied, duplicate, stale (resolved) or dead-lettered (still failing). */
+  /**
+   * applied, duplicate, stale (resolved) or dead-lettered (still failing). `stale` with code
+   * SUPERSEDED: the logged event of an EVENT_TOO_LARGE letter is older than the entity's state, so
+   * it is not published (it would reach the topic after the newer change).
+   */
   readonly outcome: Outcome;
   readonly code: string | null;
   readonly message: string | null;
@@ -55,6 +61,9 @@ export interface DeadLetterAdmin {
   list(filter: DeadLetterFilter, first: number, after?: string): Promise<DeadLetterView[]>;
   replay(selection: { ids?: readonly string[]; filter?: DeadLetterFilter }, limit: number): Promise<ReplayResult[]>;
 }
+
+/** The code of a replay resolved `stale` because the entity's state is past the letter's event. */
+const SUPERSEDED = 'SUPERSEDED';
 
 type Letter = StoredDeadLetter & { attempts?: number; lastReplayedAt?: Date; resolution?: string };
 
@@ -117,11 +126,12 @@ export function createDeadLetterAdmin(deps: {
     async replay(selection, limit) {
       if (!selection.ids && !selection.filter) throw new AppError(ErrorCode.BAD_USER_INPUT, 'name the dead letters to replay: ids or a filter');
       const q: Record<string, unknown> = selection.ids ? { _id: { $in: [...selection.ids] } } : query(selection.filter!);
-      const letters = await collection
-        .find(q as Filter<Letter>)
-        .sort({ _id: 1 })
-        .limit(limit)
-        .toArray();
+      // In consumed order (topic, partition, numeric offset): the ids sort offset 10 before 9 as
+      // text. The positions of every match are read and sorted here, then the first `limit` letters.
+      const positions = await collection.find(q as Filter<Letter>, { projection: { _id: 1, topic: 1, partition: 1, offset: 1, spec: 1 } }).toArray();
+      const chosen = positions.sort(compareLetterPositions).slice(0, limit);
+      const found = new Map((await collection.find({ _id: { $in: chosen.map((l) => l._id) } } as Filter<Letter>).toArray()).map((l) => [l._id, l]));
+      const letters = chosen.flatMap((l) => found.get(l._id) ?? []);
       if (selection.ids) {
         const missing = selection.ids.filter((id) => !letters.some((l) => l._id === id));
         if (missing.length > 0) {
@@ -152,7 +162,10 @@ export function createDeadLetterAdmin(deps: {
     const [result] = await pipeline.processBatch([record]);
     if (!result) throw new AppError(ErrorCode.INTERNAL, `replay of ${letter._id} produced no result`);
     const now = new Date();
-    if (result.publish) {
+    // A duplicate or stale change whose logged event is unpublished: not published once the
+    // entity has moved past it (it would reach the topic after the newer change).
+    const republishSuperseded = result.publish && result.outcome !== 'applied' && (await supersededBy(result.publish)) !== null;
+    if (result.publish && !republishSuperseded) {
       const [oversized] = (await (await deps.publisher()).publish([result.publish])).oversized;
       if (oversized) {
         // Applied, but its event is still too large for the topic: the letter stays open with that
@@ -193,13 +206,34 @@ export function createDeadLetterAdmin(deps: {
   }
 
   /**
+   * Why an event is no longer the entity's latest (null while it is): the stored state is at a
+   * later version, or at its version by another event (a lost race), or gone.
+   */
+  async function supersededBy(event: CanonicalEvent): Promise<string | null> {
+    const state = (await deps.store.getMany(event.subject, [event.key], { _meta: 1 })).get(event.key);
+    const what = `${event.subject} "${event.key}"`;
+    if (!state) return `${what} is not stored any more; its version ${event.version} event is not published`;
+    const { version, lastEventId } = state._meta;
+    if (version < event.version || (version === event.version && lastEventId === event.id)) return null;
+    return `${what} is at version ${version} now, past this event (version ${event.version}, ${event.id}): a later change superseded it, so it is not published (it would reach the topic after the newer change)`;
+  }
+
+  /**
    * The change of an EVENT_TOO_LARGE letter is applied; only its event is missing from the topic.
    * A replay publishes the logged event (a backfill's letter has no record to decode): resolved as
-   * `duplicate` once published, or still open while the event is over the topic's limit.
+   * `duplicate` once published, or still open while the event is over the topic's limit. An event
+   * the entity has moved past is not published: published now, it would follow the newer change on
+   * the topic, and a subscriber would end on the older state. The letter resolves as `stale`, code
+   * SUPERSEDED (the topic carried the event's reference in its place and order, when it fit).
    */
   async function publishLogged(letter: Letter, logged: { event: CanonicalEvent; published: boolean }): Promise<ReplayResult> {
     const now = new Date();
     if (!logged.published) {
+      const superseded = await supersededBy(logged.event);
+      if (superseded) {
+        await collection.updateOne({ _id: letter._id }, { $set: { replayed: true, lastReplayedAt: now, resolution: 'stale' }, $inc: { attempts: 1 } });
+        return { id: letter._id, outcome: 'stale', code: SUPERSEDED, message: superseded };
+      }
       const [oversized] = (await (await deps.publisher()).publish([logged.event])).oversized;
       if (oversized) {
         const still = oversizedLetter(oversized);

@@ -145,6 +145,39 @@ function storedHeaders(headers: RawRecord['headers']): StoredHeader[] {
   return Object.entries(headers ?? {}).map(([name, value]) => ({ name, value: value === undefined ? null : Buffer.from(value) }));
 }
 
+/** Where a stored letter's record was consumed: what replays order letters by. */
+export type LetterPosition = Pick<StoredDeadLetter, '_id' | 'topic' | 'partition' | 'offset' | 'spec'>;
+
+/**
+ * The order records were consumed in: by topic, partition, then offset as a number (offset 9
+ * before offset 10, which the letters' ids `topic:partition:offset:spec` sort the other way round
+ * as text), then spec and id. A replay applies letters in this order, so of two changes of one
+ * entity the older is applied first: applied after the newer one, it is stale, and a partial
+ * update (a MongoDB `updateDescription`) would lose its fields.
+ */
+export function compareLetterPositions(a: LetterPosition, b: LetterPosition): number {
+  return (
+    compareText(a.topic, b.topic) ||
+    a.partition - b.partition ||
+    compareOffsets(a.offset, b.offset) ||
+    compareText(a.spec?.id ?? '', b.spec?.id ?? '') ||
+    compareText(a._id, b._id)
+  );
+}
+
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Kafka offsets as numbers (decimal text of any length); text that is not one sorts as text, after. */
+function compareOffsets(a: string, b: string): number {
+  const digits = /^\d+$/;
+  const numeric = [digits.test(a), digits.test(b)];
+  if (numeric[0] !== numeric[1]) return numeric[0] ? -1 : 1;
+  if (!numeric[0]) return compareText(a, b);
+  const x = a.replace(/^0+(?=\d)/, '');
+  const y = b.replace(/^0+(?=\d)/, '');
+  return x.length - y.length || compareText(x, y);
+}
+
 /** The exact bytes of a stored letter's key or value. */
 export function letterBytes(letter: StoredDeadLetter, field: 'key' | 'value'): Buffer | null {
   const bytes = field === 'key' ? letter.keyBytes : letter.valueBytes;

@@ -204,7 +204,7 @@ export class SpecAdminResolver {
 
   @Mutation(() => [DeadLetterReplayType], {
     description:
-      'Replays dead letters (by id, or all open ones matching `filter`) through the active specs. Each ends applied or dead-lettered again with its new reason.',
+      'Replays dead letters (by id, or all open ones matching `filter`) through the active specs, in the order their records were consumed (topic, partition, offset). Each ends applied (or duplicate/stale: a later change superseded it) or dead-lettered again with its new reason.',
   })
   async replayDeadLetters(
     @Arg('ids', () => [ID], { nullable: true }) ids: string[] | undefined,

@@ -138,7 +138,12 @@ export class DeadLetterFilterInput {
 export class DeadLetterReplayType {
   @Field(() => ID) id!: string;
   @Field(() => String, { description: 'applied, duplicate, stale (resolved), dead-lettered or skipped (still open).' }) outcome!: string;
-  @Field(() => String, { nullable: true }) code!: string | null;
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Why: the error code of a letter still open; SUPERSEDED for a stale one whose logged event (EVENT_TOO_LARGE) is older than the entity, so it was not published.',
+  })
+  code!: string | null;
   @Field(() => String, { nullable: true }) message!: string | null;
 }
 

@@ -1,4 +1,5 @@
 import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
+import { mongoChange, produce } from '../../support/debezium-messages';
 import { createLeftovers, testKafka, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
 
@@ -146,12 +147,82 @@ describe('dead letters keep the whole record', () => {
     // One partition, in order: the tombstone of parcel 2 was read before the delete of parcel 1.
     expect((await ok<{ parcel: { status: string } | null }>('{ parcel(id: "2") { status } }')).parcel).toEqual({ status: 'lost' });
   });
+
+  it('replays letters in the order their records were consumed: offset 9 before offset 10', async () => {
+    // Two partial updates (MongoDB updateDescription) of one entity at offsets 9 and 10, each
+    // setting a field of its own, both dead-lettered. Replayed offset 10 first (the ids sort as
+    // text), offset 9 would be older than the state: stale, and its field lost.
+    const crates = uniqueName('raw.mongo.crates');
+    await ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "crate", schema: $s, expectedVersion: 0) { version } }', {
+      s: {
+        $schema: 'https://json-schema.org/draft/2020-12/schema',
+        title: 'Crate',
+        type: 'object',
+        properties: { crateId: { type: 'string' }, color: { type: 'string' }, size: { type: 'string' } },
+        additionalProperties: false,
+      },
+    });
+    const crateSpec = (version: number, colors: Record<string, string>, sizes: Record<string, string>) => ({
+      mappingId: 'crate-canonicalization',
+      version,
+      source: { type: 'kafka', topic: crates },
+      target: { subject: 'crate' },
+      key: { source: true },
+      fieldMappings: [
+        { src: '$.crateId', dst: '$.crateId', transform: 'string' },
+        { src: '$.color', dst: '$.color', transform: { name: 'enum', args: { map: colors } } },
+        { src: '$.size', dst: '$.size', transform: { name: 'enum', args: { map: sizes } } },
+      ],
+    });
+    await ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version } }', { s: crateSpec(1, { red: 'red' }, { s: 's' }) });
+    const tsMs = 1_700_000_000_000;
+    await produce(kafka, crates, [
+      // Offsets 0-8: crate 0 to crate 8 created.
+      ...Array.from({ length: 9 }, (_, n) =>
+        mongoChange({ op: 'c', id: `c${n}`, tsMs: tsMs + n, ord: 1, collection: 'crates', after: { crateId: `c${n}`, color: 'red', size: 's' } }),
+      ),
+      // Offsets 9 and 10: crate 0's color, then its size, neither known to spec version 1.
+      mongoChange({ op: 'u', id: 'c0', tsMs: tsMs + 100, ord: 1, collection: 'crates', updatedFields: { color: 'blue' } }),
+      mongoChange({ op: 'u', id: 'c0', tsMs: tsMs + 200, ord: 1, collection: 'crates', updatedFields: { size: 'xl' } }),
+    ]);
+    const letters = await waitFor(
+      'the letters of offsets 9 and 10',
+      async () => {
+        const data = await ok<{ deadLetters: { id: string; offset: string; code: string }[] }>(
+          'query($t: String!) { deadLetters(filter: { topic: $t }) { id offset code } }',
+          { t: crates },
+        );
+        return data.deadLetters.length === 2 ? data.deadLetters : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(letters.map((l) => [l.offset, l.code]).sort()).toEqual([
+      ['10', 'MAPPING_FAILED'],
+      ['9', 'MAPPING_FAILED'],
+    ]);
+
+    await ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version } }', {
+      s: crateSpec(2, { red: 'red', blue: 'blue' }, { s: 's', xl: 'xl' }),
+    });
+    const replayed = await ok<{ replayDeadLetters: { id: string; outcome: string }[] }>(
+      'mutation($t: String!) { replayDeadLetters(filter: { topic: $t }) { id outcome } }',
+      { t: crates },
+    );
+    expect(replayed.replayDeadLetters.map((r) => r.outcome)).toEqual(['applied', 'applied']);
+    expect(replayed.replayDeadLetters.map((r) => r.id.split(':')[2])).toEqual(['9', '10']);
+    const crate = await ok<{ crates: { edges: { node: { crateId: string; color: string; size: string; _meta: { version: number } } }[] } }>(
+      '{ crates(first: 20, where: { crateId: { eq: "c0" } }) { edges { node { crateId color size _meta { version } } } } }',
+    );
+    expect(crate.crates.edges.map((e) => e.node)).toEqual([{ crateId: 'c0', color: 'blue', size: 'xl', _meta: { version: 3 } }]);
+  });
 });
 
 /**
  * A canonical event too large for its topic, met again by a replay or a backfill: the state is
  * written, the event is dead-lettered EVENT_TOO_LARGE and left unpublished (never marked published
- * or silently dropped); once the topic's limit is raised, a replay publishes the logged event.
+ * or silently dropped); once the topic's limit is raised, a replay publishes the logged event while
+ * it is still the entity's latest, and resolves an older one `stale` (SUPERSEDED) without
+ * publishing it after the newer change.
  */
 describe('oversized canonical events in replays and backfills', () => {
   const kafka = testKafka();
@@ -250,32 +321,52 @@ describe('oversized canonical events in replays and backfills', () => {
       resources: [{ type: 2, name: canonicalTopic, configEntries: [{ name: 'max.message.bytes', value: String(8 * 1024 * 1024) }] }],
     });
     await admin.disconnect();
-    // Both letters (the change's event, the backfill's) replayed: each logged event published.
+    // Both letters replayed. The backfill's event (version 2) is the entity's latest: published.
+    // The change's event (version 1) is older than the state: published now it would follow
+    // version 2 on the topic and a subscriber would end on version 1, so it is resolved stale.
     const ids = letters.deadLetters.map((l) => l.id);
     const resolved = await waitFor(
       'replays past the raised limit',
       async () => {
-        const results = (await ok<{ replayDeadLetters: { outcome: string; code: string | null }[] }>(replay, { ids })).replayDeadLetters;
+        const results = (
+          await ok<{ replayDeadLetters: { id: string; outcome: string; code: string | null }[] }>(
+            'mutation($ids: [ID!]) { replayDeadLetters(ids: $ids) { id outcome code } }',
+            { ids },
+          )
+        ).replayDeadLetters;
         return results.some((r) => r.outcome === 'dead-lettered') ? undefined : results;
       },
       { timeoutMs: 30_000, intervalMs: 1500 },
     );
-    expect(resolved).toEqual([
-      { outcome: 'duplicate', code: null },
-      { outcome: 'duplicate', code: null },
-    ]);
+    expect(Object.fromEntries(resolved.map(({ id, ...r }) => [id === letter.id ? 'change' : 'backfill', r]))).toEqual({
+      change: { outcome: 'stale', code: 'SUPERSEDED' },
+      backfill: { outcome: 'duplicate', code: null },
+    });
     const consumer = kafka.consumer({ groupId: uniqueName('oversized-reader'), maxBytes: 16 * 1024 * 1024, maxBytesPerPartition: 16 * 1024 * 1024 });
     leftovers.add(() => consumer.disconnect());
     await consumer.connect();
     await consumer.subscribe({ topic: canonicalTopic, fromBeginning: true });
-    const bodies: string[] = [];
+    type OnTopic = { version: number; bodyOmitted: boolean; body: string | undefined };
+    const events: OnTopic[] = [];
     await consumer.run({
       eachMessage: async ({ message }) => {
-        const after = (JSON.parse(message.value?.toString() ?? 'null') as { after?: { body?: string } } | null)?.after;
-        if (after?.body) bodies.push(after.body);
+        const event = JSON.parse(message.value?.toString() ?? 'null') as { version: number; bodyOmitted?: boolean; after: { body?: string } | null };
+        events.push({ version: event.version, bodyOmitted: event.bodyOmitted === true, body: event.after?.body });
       },
     });
-    await waitFor('both published events', async () => (bodies.length >= 2 ? true : undefined), { timeoutMs: 60_000 });
-    expect(bodies.sort()).toEqual([body.toUpperCase(), body]);
+    // One entity, one partition: once the whole version 2 is read, everything before it is too.
+    await waitFor('the whole version 2', async () => (events.some((e) => e.version === 2 && !e.bodyOmitted) ? true : undefined), { timeoutMs: 60_000 });
+    // References (re-sent by each replay that met the limit) and the whole version 2 last; the
+    // whole version 1 is never sent.
+    expect(events.filter((e) => !e.bodyOmitted).map((e) => e.version)).toEqual([2]);
+    expect(events.at(-1)).toMatchObject({ version: 2, bodyOmitted: false });
+    expect(events.at(-1)?.body).toBe(body.toUpperCase());
+    const [stale] = (
+      await ok<{ deadLetters: { id: string; resolution: string | null }[] }>(
+        'query($t: String!) { deadLetters(filter: { topic: $t, includeResolved: true }) { id resolution } }',
+        { t: topic },
+      )
+    ).deadLetters.filter((l) => l.id === letter.id);
+    expect(stale?.resolution).toBe('stale');
   });
 });
