@@ -67,6 +67,21 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
       else consumer.seek({ topic, partition, offset: String(from) });
     }
   });
+  // A range may end on records no consumer receives: a transaction's commit or abort marker (the
+  // last offset of every transaction of a transactional producer, such as a Kafka Connect source
+  // with exactly-once support) and aborted records. Waiting for a message at or beyond the end
+  // would then wait for the source's next change (a backfill stalled on an idle source). A batch
+  // is read up to its last record, delivered or not (eachBatch, below); a fetch with only such
+  // records never reaches eachBatch, but kafkajs reports it, empty, with the offset it reached.
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.topic !== topic || payload.batchSize !== 0) return;
+    const expected = next.get(payload.partition);
+    const end = ends.get(payload.partition);
+    const reached = Number(payload.lastOffset) + 1;
+    if (expected === undefined || end === undefined || reached <= expected) return;
+    if (reached >= end) partitionDone(payload.partition);
+    else next.set(payload.partition, reached);
+  });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     if (!payload.restart) settle(payload.error);
   });
@@ -98,6 +113,10 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
           }
           await heartbeat();
         }
+        // Every message of the batch read: the records after its last one (a transaction's marker,
+        // aborted records) count as read too, and may end the range.
+        const end = ends.get(partition);
+        if (next.has(partition) && end !== undefined && Number(batch.lastOffset()) + 1 >= end) partitionDone(partition);
       },
     });
     await finished;
