@@ -34,6 +34,13 @@ class Checker {
   private readonly to: SchemaSide;
   /** $ref pairs being compared: a recursive schema compared with itself terminates. */
   private readonly inProgress = new Set<string>();
+  /**
+   * Pairs of subschemas already compared, by their pointers (with the schemas themselves, as a
+   * pointer may name a part of a schema): definitions that refer to shared ones several times
+   * (`d0` → `d1` twice → `d2` twice …) made the comparison walk every path, doubling per level.
+   * A pair met again reports the incompatibilities it found the first time, at their first paths.
+   */
+  private readonly compared = new Map<string, { from: JsonSchema; to: JsonSchema; violations: SubsetViolation[] | null }[]>();
 
   constructor(from: JsonSchema, to: JsonSchema) {
     const validators = schemaValidators();
@@ -79,9 +86,37 @@ class Checker {
     }
   }
 
+  /**
+   * compareResolvedOnce, once per pair of subschemas (as resolved: two $refs to one definition are
+   * one pair): a pair met again reports what it found the first time (at the paths it found it
+   * there), so a trial comparison (a branch tried in compareToBranches) sees the same answer.
+   */
   private compareResolved(from: JsonSchema, fromPtr: string, to: JsonSchema, toPtr: string, path: string): void {
     if (from === false || to === true) return;
-    const unsupported = [...unsupportedKeywords(from), ...unsupportedKeywords(to)];
+    const pairKey = `${fromPtr}|${toPtr}`;
+    let pairs = this.compared.get(pairKey);
+    const seen = pairs?.find((pair) => pair.from === from && pair.to === to);
+    if (seen) {
+      // Null while it is being compared: a pair reached from inside itself adds nothing, as a $ref cycle does not.
+      // Each violation once: two paths to one pair must not double what is reported (per level, in a chain of shared definitions).
+      for (const violation of seen.violations ?? []) if (!this.found.includes(violation)) this.found.push(violation);
+      return;
+    }
+    const entry: { from: JsonSchema; to: JsonSchema; violations: SubsetViolation[] | null } = { from, to, violations: null };
+    if (!pairs) this.compared.set(pairKey, (pairs = []));
+    pairs.push(entry);
+    const found = this.found;
+    const start = found.length;
+    this.compareResolvedOnce(from, fromPtr, to, toPtr, path);
+    entry.violations = found.slice(start);
+  }
+
+  private compareResolvedOnce(from: JsonSchema, fromPtr: string, to: JsonSchema, toPtr: string, path: string): void {
+    if (from === false || to === true) return;
+    // A `$id` below the root changes what the `$ref`s inside it resolve against, which the sides here
+    // do not follow (they resolve against the root): compatibility cannot be shown past it.
+    const nestedIds = [...(fromPtr !== '' && hasOwnKeyword(from, '$id') ? ['$id'] : []), ...(toPtr !== '' && hasOwnKeyword(to, '$id') ? ['$id'] : [])];
+    const unsupported = [...unsupportedKeywords(from), ...unsupportedKeywords(to), ...nestedIds];
     if (unsupported.length > 0) {
       for (const keyword of new Set(unsupported)) {
         this.report(
@@ -221,8 +256,9 @@ class Checker {
     const toExtra = (to.additionalProperties ?? true) as JsonSchema;
     const names = [...new Set([...Object.keys(fromProps), ...Object.keys(toProps)])].sort();
     for (const name of names) {
-      const inFrom = name in fromProps;
-      const inTo = name in toProps;
+      // Own properties only: `constructor` or `toString` is a property name, not what every object inherits.
+      const inFrom = Object.hasOwn(fromProps, name);
+      const inTo = Object.hasOwn(toProps, name);
       const propPath = `${path}/properties/${escapePointer(name)}`;
       const fromSchema = inFrom ? fromProps[name]! : fromExtra;
       const fromAt = inFrom ? `${fromPtr}/properties/${escapePointer(name)}` : `${fromPtr}/additionalProperties`;
@@ -270,4 +306,8 @@ class Checker {
       this.report(`${path}/uniqueItems`, 'UNIQUE_ITEMS_ADDED', 'uniqueItems rejects arrays with duplicates accepted before');
     }
   }
+}
+
+function hasOwnKeyword(schema: JsonSchema, keyword: string): boolean {
+  return typeof schema === 'object' && schema !== null && Object.hasOwn(schema, keyword);
 }

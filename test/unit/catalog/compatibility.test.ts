@@ -105,3 +105,37 @@ describe('violations', () => {
     expect(checkCompatibility([tree], tree, 'FULL_TRANSITIVE').compatible).toBe(true);
   });
 });
+
+describe('property names that every JavaScript object inherits', () => {
+  it.each(['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__'])('"%s" is compared as any other property', (name) => {
+    const closed = (properties: Record<string, unknown>) => ({ type: 'object', properties, additionalProperties: false });
+    const removed = checkCompatibility([closed({ [name]: { type: 'string' } })], closed({}), 'BACKWARD');
+    expect(removed.compatible).toBe(false);
+    expect(removed.violations.map((v) => v.rule)).toEqual(['PROPERTY_REMOVED_FROM_CLOSED_MODEL']);
+    const added = checkCompatibility([{ type: 'object', properties: {} }], { type: 'object', properties: { [name]: { type: 'integer' } } }, 'BACKWARD');
+    expect(added.violations.map((v) => v.rule)).toEqual(['PROPERTY_ADDED_TO_OPEN_MODEL']);
+  });
+});
+
+describe('$id and shared definitions', () => {
+  it('a $id below the root is not compared past (its $refs resolve against it, not against the root)', () => {
+    const root = { type: 'object', $defs: { x: { type: 'string' } } };
+    const before = { ...root, properties: { a: { $id: 'urn:probe:sub', $defs: { x: { type: 'integer' } }, properties: { b: { $ref: '#/$defs/x' } } } } };
+    const after = { ...root, properties: { a: { properties: { b: { $ref: '#/$defs/x' } } } } };
+    const verdict = checkCompatibility([before], after, 'BACKWARD');
+    expect(verdict.compatible).toBe(false);
+    expect(verdict.violations.map((v) => `${v.rule} ${v.path}`)).toEqual(['UNSUPPORTED_KEYWORD /properties/a/$id']);
+  });
+
+  it('definitions referring to shared ones many times over are compared once per pair (the walk doubled per level)', () => {
+    const defs: Record<string, unknown> = { d40: { type: 'string' } };
+    for (let i = 0; i < 40; i += 1) defs[`d${i}`] = { anyOf: [{ $ref: `#/$defs/d${i + 1}` }, { $ref: `#/$defs/d${i + 1}` }] };
+    const schema = { type: 'object', $defs: defs, properties: { p: { $ref: '#/$defs/d0' } } };
+    // 2^40 paths before: this returned only by comparing each pair once.
+    expect(checkCompatibility([schema], schema, 'FULL')).toMatchObject({ compatible: true });
+    const narrowed = { ...schema, $defs: { ...defs, d40: { type: 'string', maxLength: 3 } } };
+    const verdict = checkCompatibility([schema], narrowed, 'BACKWARD');
+    expect(verdict.compatible).toBe(false);
+    expect(verdict.violations).toHaveLength(1);
+  });
+});
