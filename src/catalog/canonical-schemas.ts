@@ -6,6 +6,7 @@ import safeRegex from 'safe-regex2';
 import { AppError, ErrorCode } from '../errors';
 import { isKeyedScalar, orderKeyOf } from '../values/order-key';
 import { modelObject, type FieldModel } from './field-model';
+import { linearPatternProblem, linearRegExp } from './linear-regexp';
 
 /**
  * Canonical JSON Schemas, one per subject, compiled once with ajv. Files named
@@ -26,7 +27,8 @@ export interface CanonicalSchema {
 
 export function createSchemaCompiler() {
   // strict mode off for keywords: canonical schemas carry `x-canonql` annotations.
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  // Patterns are matched by RE2 (linear time), never by JavaScript's backtracking engine.
+  const ajv = new Ajv2020({ allErrors: true, strict: false, code: { regExp: linearRegExp } });
   addFormats(ajv);
   return {
     compile(subject: string, schema: Record<string, unknown>, version = 1): CanonicalSchema {
@@ -54,12 +56,16 @@ export function createSchemaCompiler() {
 }
 
 /**
- * Every `pattern` (and `patternProperties` key) of a schema that a backtracking regex engine —
- * which ajv uses, like every JavaScript validator — may need exponential time to match against a
- * hostile string (`^(a+)+$` on "aaaa…b"): ingestion validates each record with these, so such a
- * pattern would let one record stall a consumer. Checked with safe-regex2 (star height above 1,
- * i.e. a quantified group containing a quantifier, is refused). A pattern JavaScript cannot
- * compile is left to ajv's own error.
+ * Every `pattern` (and `patternProperties` key) of a schema that canonql refuses, each named by
+ * its path:
+ * - `UNSUPPORTED_PATTERN`: RE2 — the linear-time engine documents are validated with
+ *   (linear-regexp.ts) — cannot match it: a lookaround, a backreference, a repeat count above
+ *   1000, a `\p{Script=…}` long form. Such a pattern was matched by JavaScript's backtracking
+ *   engine before, where a hostile string could stall a consumer.
+ * - nested quantifiers (star height above 1, safe-regex2: `^(a+)+$`): exponential in a
+ *   backtracking engine. Validation no longer uses one, but the compatibility check
+ *   (json-schema-side.ts) still matches enumerated values with JavaScript's engine.
+ * A pattern JavaScript cannot compile is left to ajv's own error.
  */
 export function unsafePatterns(schema: unknown): string[] {
   const found: string[] = [];
@@ -69,13 +75,14 @@ export function unsafePatterns(schema: unknown): string[] {
     if (node === null || typeof node !== 'object') continue;
     for (const [key, value] of Object.entries(node)) {
       const path = `${at}/${key}`;
-      if (key === 'pattern' && typeof value === 'string' && !isSafePattern(value))
-        found.push(
-          `${path}: pattern ${JSON.stringify(value)} can take exponential time to match (nested quantifiers); rewrite it without a quantified group that contains a quantifier`,
-        );
+      if (key === 'pattern' && typeof value === 'string') {
+        const problem = patternProblem(value, true);
+        if (problem) found.push(`${path}: ${problem}`);
+      }
       if (key === 'patternProperties' && value !== null && typeof value === 'object') {
         for (const name of Object.keys(value)) {
-          if (!isSafePattern(name)) found.push(`${path}: pattern ${JSON.stringify(name)} can take exponential time to match (nested quantifiers)`);
+          const problem = patternProblem(name, false);
+          if (problem) found.push(`${path}: ${problem}`);
         }
       }
       if (value !== null && typeof value === 'object') pending.push([value, path]);
@@ -84,13 +91,18 @@ export function unsafePatterns(schema: unknown): string[] {
   return found;
 }
 
-function isSafePattern(pattern: string): boolean {
+function patternProblem(pattern: string, advice: boolean): string | null {
   try {
     new RegExp(pattern, 'u');
   } catch {
-    return true; // not a valid pattern: ajv reports it
+    return null; // not a valid pattern: ajv reports it
   }
-  return safeRegex(pattern);
+  const unsupported = linearPatternProblem(pattern);
+  if (unsupported !== null)
+    return `UNSUPPORTED_PATTERN: pattern ${JSON.stringify(pattern)} cannot be matched in linear time (RE2: ${unsupported}); lookarounds and backreferences are not supported`;
+  if (!safeRegex(pattern))
+    return `pattern ${JSON.stringify(pattern)} can take exponential time to match (nested quantifiers)${advice ? '; rewrite it without a quantified group that contains a quantifier' : ''}`;
+  return null;
 }
 
 function checkOrderKeys(fields: readonly FieldModel[], data: Record<string, unknown> | null, prefix: string): void {

@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import { bumpCatalogRevision } from './catalog-revision';
 import { DEFAULT_COMPATIBILITY, isCompatibilityLevel, COMPATIBILITY_LEVELS, type CompatibilityLevel, type Violation } from './compatibility';
 import { unsafePatterns } from './canonical-schemas';
+import { linearRegExp } from './linear-regexp';
 import { checkEvolution, type ApiSchemaCheck } from './schema-evolution';
 import { subjectNameProblems } from './subject-name';
 
@@ -143,7 +144,7 @@ export function createSchemaRegistry(
   const subjectsCol: Collection<SubjectDoc> = db.collection<SubjectDoc>(SCHEMA_SUBJECTS_COLLECTION);
   const versionsCol: Collection<VersionDoc> = db.collection<VersionDoc>(SCHEMA_VERSIONS_COLLECTION);
   const settingsCol: Collection<SettingsDoc> = db.collection<SettingsDoc>(SCHEMA_SETTINGS_COLLECTION);
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  const ajv = new Ajv2020({ allErrors: true, strict: false, code: { regExp: linearRegExp } });
   addFormats(ajv);
 
   const toRecord = (doc: VersionDoc): SchemaVersionRecord => ({
@@ -194,7 +195,8 @@ export function createSchemaRegistry(
     if (doc.properties !== undefined && (doc.properties === null || typeof doc.properties !== 'object' || Array.isArray(doc.properties))) {
       problems.push('schema.properties: must be an object of property schemas');
     }
-    problems.push(...unsafePatterns(doc).map((problem) => `schema${problem.replace(/\//g, '.')}`));
+    // The path before the first ": " becomes `schema.properties.code.pattern`; the pattern quoted after it stays as written.
+    problems.push(...unsafePatterns(doc).map((problem) => `schema${problem.replace(/^[^:]*/, (path) => path.replace(/\//g, '.'))}`));
     const metaValid = ajv.validateSchema({ ...doc, $schema: SCHEMA_DIALECT, $id: undefined });
     if (!metaValid) {
       for (const error of ajv.errors ?? []) problems.push(`schema${error.instancePath.replace(/\//g, '.')}: ${error.message ?? error.keyword}`);
