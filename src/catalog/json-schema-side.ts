@@ -1,6 +1,7 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { isAnnotation, unescapePointer, type JsonSchema } from './json-schema-keywords';
+import { linearRegExp } from './linear-regexp';
 
 /**
  * One schema of a compatibility comparison: its root, registered with ajv under an id of its own
@@ -11,7 +12,9 @@ export type ResolvedSchema = { readonly schema: JsonSchema; readonly pointer: st
 
 /** The ajv instance both sides of one comparison register with. */
 export function schemaValidators(): Ajv2020 {
-  const ajv = new Ajv2020({ allErrors: false, strict: false });
+  // Patterns in linear time, as validation itself matches them (linear-regexp.ts): the check
+  // tests enum and const values against them, and a hostile pattern must not stall it.
+  const ajv = new Ajv2020({ allErrors: false, strict: false, code: { regExp: linearRegExp } });
   addFormats(ajv);
   return ajv;
 }
