@@ -31,8 +31,10 @@ describe('demo data relations', () => {
     const { logger } = captureLogger('warn');
     const options = { kafka: testKafka(), sourcePostgresUrl: testConfig.sourcePostgresUrl, ordersTopic: topic, intervalMs: 50, logger, customersTable: table };
 
-    // The feed creates its table; Debezium captures it from then on (snapshot, then changes).
-    const first = await startDemoFeed({ ...options, random: seededRandom(5) });
+    // The feed creates its table; Debezium captures it from then on (snapshot, then changes). This
+    // first run's orders go to a topic nothing reads: they may name a customer's e-mail the feed
+    // changed before the capture's snapshot, which no customer event then carries.
+    const first = await startDemoFeed({ ...options, ordersTopic: uniqueName('raw.mongo.orders_unread'), random: seededRandom(5) });
     await waitFor('the table', async () => (await pg.query('SELECT to_regclass($1) AS t', [table])).rows[0].t !== null);
     await first.stop();
     const capture = await startPostgresCapture([table]);
