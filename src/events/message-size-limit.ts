@@ -42,27 +42,12 @@ export function createMessageSizeLimit(options: { readonly kafka: Kafka; readonl
 
   async function read(topic: string): Promise<number> {
     const admin = await connected();
-    const described = await admin
-      .describeConfigs({
-        includeSynonyms: false,
-        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] }],
-      })
-      .catch(() => null);
-    const entry = described?.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes');
-    let limit = entry ? Number(entry.configValue) : NaN;
-    if (!Number.isInteger(limit) || limit <= 0) {
+    let limit = await sizeConfig(admin, ConfigResourceTypes.TOPIC, topic, 'max.message.bytes');
+    if (limit === null) {
       // The topic is not there yet (it is created on first publish): the broker's default applies.
       const cluster = await admin.describeCluster();
       const broker = String(cluster.controller ?? cluster.brokers[0]?.nodeId ?? 0);
-      const brokerConfig = await admin
-        .describeConfigs({
-          includeSynonyms: false,
-          resources: [{ type: ConfigResourceTypes.BROKER, name: broker, configNames: ['message.max.bytes'] }],
-        })
-        .catch(() => null);
-      const brokerEntry = brokerConfig?.resources[0]?.configEntries.find((e) => e.configName === 'message.max.bytes');
-      limit = brokerEntry ? Number(brokerEntry.configValue) : KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
-      if (!Number.isInteger(limit) || limit <= 0) limit = KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+      limit = (await sizeConfig(admin, ConfigResourceTypes.BROKER, broker, 'message.max.bytes')) ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
     }
     return options.cap ? Math.min(limit, options.cap) : limit;
   }
@@ -96,4 +81,12 @@ export function isMessageTooLarge(error: unknown): boolean {
     return visit(x.cause) || visit(x.originalError) || (Array.isArray(x.errors) && x.errors.some(visit));
   };
   return visit(error);
+}
+
+/** A positive integer setting of a topic or broker; null when it cannot be read or is not one. */
+async function sizeConfig(admin: Admin, type: ConfigResourceTypes, name: string, configName: string): Promise<number | null> {
+  const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type, name, configNames: [configName] }] }).catch(() => null);
+  const entry = described?.resources[0]?.configEntries.find((e) => e.configName === configName);
+  const value = entry ? Number(entry.configValue) : Number.NaN;
+  return Number.isInteger(value) && value > 0 ? value : null;
 }

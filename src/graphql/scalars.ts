@@ -1,6 +1,6 @@
 import { GraphQLError, GraphQLScalarType, Kind, print, type ValueNode } from 'graphql';
 import { parseDateTime } from '../values/date-time';
-import { formatDecimal, parseDecimal as decimalValueOf } from '../values/decimal';
+import { plainDecimalText } from '../values/decimal';
 import { numberKey } from '../values/order-key';
 
 /**
@@ -57,16 +57,6 @@ export const DecimalScalar = new GraphQLScalarType({
   parseLiteral: (ast) =>
     parseDecimal(ast.kind === Kind.STRING ? ast.value : ast.kind === Kind.INT || ast.kind === Kind.FLOAT ? plainDecimalText(ast.value) : print(ast), ast),
 });
-
-/**
- * A number (a JSON number variable, or an Int or Float literal such as `1e21`) as plain decimal
- * text, with the digits it was written with: `1e21` is "1000000000000000000000", `1e-7`
- * "0.0000001". Unchanged when it is no finite decimal (the check below then refuses it).
- */
-function plainDecimalText(value: number | string): string {
-  const parsed = decimalValueOf(value);
-  return parsed ? formatDecimal(parsed, undefined, 'half-even') : String(value);
-}
 
 function parseDecimal(value: unknown, literal?: ValueNode): string {
   if (typeof value !== 'string' || !DECIMAL.test(value) || numberKey(value) === null) {

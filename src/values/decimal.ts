@@ -86,6 +86,19 @@ export function formatDecimal(value: DecimalValue, scale: number | undefined, mo
   return formatUnscaled(toUnscaled(value, places, mode), places);
 }
 
+/**
+ * A number or numeric text as plain decimal text with the digits it was written with: `1e21` →
+ * "1000000000000000000000", "1.50E+3" → "1500", `12.5` → "12.5". The value itself when it is
+ * no finite decimal (`NaN`, an exponent beyond what is read), for the caller to refuse or keep.
+ */
+export function plainDecimalText(value: string): string;
+export function plainDecimalText(value: number | string): number | string;
+export function plainDecimalText(value: number | string): number | string {
+  if (typeof value === 'string' && !/[eE]/.test(value)) return value;
+  const parsed = parseDecimal(value);
+  return parsed ? formatDecimal(parsed, undefined, 'half-even') : value;
+}
+
 function signed(negative: boolean, magnitude: bigint): bigint {
   return negative ? -magnitude : magnitude;
 }

@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AnyBulkWriteOperation, Db, Document, Filter } from 'mongodb';
-import { type CompiledMetric, compileMetric } from '../../src/metrics/aggregation';
+import type { CompiledMetric } from '../../src/metrics/aggregation';
 import { computeFromState } from '../../src/metrics/backfill';
-import { validateMetricDefinition } from '../../src/metrics/metric-definition';
 import { BUCKET_SUMMARY_PROJECTION, BUCKETS_COLLECTION, CONTRIBUTIONS_COLLECTION, type EntityChange, type RollupStore } from '../../src/metrics/rollup-store';
-import { BASE_MS, bruteKeyOf } from '../unit/metrics/metric-model';
+import { BASE_MS, bruteKeyOf, compiledMetric } from '../unit/metrics/metric-model';
+
+export { compiledMetric };
 import { withCollection } from './intercepted-db';
 import type { ReliabilityWorld } from './reliability-harness';
 import { freePort } from './resuming-subscriber';
@@ -94,12 +95,6 @@ export function observedCollection(db: Db, name: string): { db: Db; reads: Filte
       },
     });
   return { db: withCollection(db, name, observed), reads, writes };
-}
-
-export function compiledMetric(definition: unknown): CompiledMetric {
-  const validated = validateMetricDefinition(definition);
-  if (!validated.ok) throw new Error(validated.problems.join('\n'));
-  return compileMetric(validated.definition);
 }
 
 /** Bucket id → count of the metric's stored buckets that count anything. */

@@ -3,7 +3,7 @@ import { decodeOpaqueCursor, encodeOpaqueCursor } from '../../infra/opaque-curso
 import { isKeyedScalar, isOrderKey, type KeyedScalar } from '../../values/order-key';
 import { fieldName } from '../naming';
 import type { FieldModel } from '../../catalog/field-model';
-import { compileWhere, type FieldTarget, type WhereClause } from './where-filter';
+import { compileWhere, showsCanonicalId, type FieldTarget, type WhereClause } from './where-filter';
 
 /**
  * Translating list arguments (`where`, `orderBy`, `after`) into MongoDB filters and sorts over
@@ -63,7 +63,7 @@ export function sortOf(orderBy: { field?: string; direction?: 'ASC' | 'DESC' } |
   const direction = orderBy?.direction === 'DESC' ? -1 : 1;
   const field = orderBy?.field;
   // `id` sorts by the key, unless a canonical field named `id` is what the entity shows as `id`.
-  if (!field || (field === 'id' && !fields.some((f) => fieldName(f.jsonKey) === 'id'))) return { field: 'id', path: '_id', direction, value: 'none' };
+  if (!field || (field === 'id' && !showsCanonicalId(fields))) return { field: 'id', path: '_id', direction, value: 'none' };
   if (field === 'updatedAt') return { field, path: '_meta.updatedAt', direction, value: 'epoch-ms' };
   const model = fields.find((f) => fieldName(f.jsonKey) === field);
   if (!model || (model.kind !== 'scalar' && model.kind !== 'enum') || (model.kind === 'scalar' && model.scalar === 'JSON')) {

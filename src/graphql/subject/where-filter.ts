@@ -67,7 +67,7 @@ function compileObject(
     }
     // `id` is the entity's key, unless a canonical field is named so: the entity type then shows
     // that field as `id` (entity-type.ts), and the filter (whose input type is that field's) reads it.
-    if (top && key === 'id' && prefix.length === 0 && !fields.some((f) => fieldName(f.jsonKey) === 'id')) {
+    if (top && key === 'id' && prefix.length === 0 && !showsCanonicalId(fields)) {
       parts.push(...compileScalar(condition, { kind: 'id' }, 'ID', path));
       continue;
     }
@@ -94,6 +94,11 @@ function compileObject(
 }
 
 const ALL: WhereClause = { kind: 'all' };
+
+/** Whether a canonical field is served as the entity's `id` (entity-type.ts): `id` in filters and sorts is then that field, not the key. */
+export function showsCanonicalId(fields: readonly FieldModel[]): boolean {
+  return fields.some((f) => fieldName(f.jsonKey) === 'id');
+}
 
 function compileScalar(condition: unknown, target: FieldTarget, scalar: string, at: string): WhereClause[] {
   if (typeof condition !== 'object' || condition === null || Array.isArray(condition)) throw badInput(`${at} must be an object of operators`, at, condition);

@@ -1,6 +1,6 @@
 import { EJSON, type Binary, type BSONRegExp, type Code, type DBRef, type Decimal128, type Long, type ObjectId, type Timestamp } from 'bson';
 import { isAppError } from '../../errors';
-import { formatDecimal, parseDecimal } from '../../values/decimal';
+import { plainDecimalText } from '../../values/decimal';
 import { decodeFailed } from './decode-failure';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-limits';
 import { formatEpochTimestamp } from './decode-temporal';
@@ -50,18 +50,6 @@ export function fromExtendedJson(value: unknown, path: string): unknown {
   return out;
 }
 
-/**
- * A Decimal128's text as a canonical decimal: MongoDB writes a value in exponent form when its
- * exponent is above 0 or far below (`1.50E+3`, `1E-7`), where canonical decimals are plain text
- * with the digits they came with (`1500`, `0.0000001`), as every other source's are. Plain text,
- * `Infinity`, `NaN` and exponents beyond what a decimal is read with stay as written.
- */
-function plainDecimal(text: string): string {
-  if (!/[eE]/.test(text)) return text;
-  const value = parseDecimal(text);
-  return value ? formatDecimal(value, undefined, 'half-even') : text;
-}
-
 /** The text of a `$numberDecimal` / `$numberDouble`: a decimal literal, `Infinity` or `NaN`. */
 const NUMBER_TEXT = /^(-?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|-?Infinity|NaN)$/;
 
@@ -78,7 +66,8 @@ function fromWrapper(wrapper: Record<string, unknown>, keys: string[], path: str
       case '$numberInt':
         return Number(plainInteger(content, '$numberInt', path));
       case '$numberDecimal':
-        if (typeof content === 'string' && NUMBER_TEXT.test(content)) return plainDecimal(content);
+        // Plain decimal text, as every other source's decimals: MongoDB writes 1.50E+3 for 1500.
+        if (typeof content === 'string' && NUMBER_TEXT.test(content)) return plainDecimalText(content);
         throw decodeFailed(`${path}: invalid $numberDecimal ${JSON.stringify(content)}`);
       case '$numberDouble':
         if (typeof content === 'string' && NUMBER_TEXT.test(content)) return Number(content);
@@ -166,7 +155,8 @@ function fromBsonType(bsonType: string, value: object, path: string): unknown {
     case 'ObjectId':
       return (value as ObjectId).toHexString();
     case 'Decimal128':
-      return plainDecimal((value as Decimal128).toString());
+      // MongoDB writes exponent form (1.50E+3) where canonical decimals are plain text (1500).
+      return plainDecimalText((value as Decimal128).toString());
     case 'Long': {
       const long = BigInt((value as Long).toString());
       return long >= BigInt(Number.MIN_SAFE_INTEGER) && long <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(long) : long.toString();

@@ -2,6 +2,7 @@ import { ErrorCode } from '../../../src/errors';
 import { createMetricsReader } from '../../../src/metrics/metric-reader';
 import { createRollupStore } from '../../../src/metrics/rollup-store';
 import { compiledMetric, entityChange } from '../../support/metrics-world';
+import { HOURLY_AMOUNT } from '../../unit/metrics/metric-model';
 import { databasePerTest } from '../../support/test-env';
 
 /**
@@ -14,14 +15,7 @@ describe('metric query range (real store)', () => {
   const db = databasePerTest('metric_query_range');
   const H = 3_600_000;
   const T = Date.UTC(2024, 4, 1, 10);
-  const metric = compiledMetric({
-    name: 'm',
-    subject: 'order',
-    dimensions: ['region'],
-    time: { field: 'ts' },
-    windows: ['hour'],
-    measure: { field: 'amt' },
-  });
+  const metric = compiledMetric(HOURLY_AMOUNT);
 
   async function reader() {
     const store = createRollupStore(db());

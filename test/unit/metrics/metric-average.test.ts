@@ -1,23 +1,11 @@
-import { averageOf, compileMetric, summarize, type BucketSummary, type Member } from '../../../src/metrics/aggregation';
-import { validateMetricDefinition } from '../../../src/metrics/metric-definition';
+import { averageOf, summarize, type BucketSummary, type Member } from '../../../src/metrics/aggregation';
+import { compiledMetric, HOURLY_AMOUNT } from './metric-model';
 
 /**
  * avg = sum / count as a double: finite whenever the average is, null when it cannot be one
  * (never Infinity, which GraphQL cannot serialize).
  */
-function compiled(extra: Record<string, unknown> = {}) {
-  const validated = validateMetricDefinition({
-    name: 'm',
-    subject: 'order',
-    dimensions: ['region'],
-    time: { field: 'ts' },
-    windows: ['hour'],
-    measure: { field: 'amt' },
-    ...extra,
-  });
-  if (!validated.ok) throw new Error(validated.problems.join('; '));
-  return compileMetric(validated.definition);
-}
+const compiled = (extra: Record<string, unknown> = {}) => compiledMetric({ ...HOURLY_AMOUNT, ...extra });
 
 describe('avg of sums beyond a double', () => {
   const summary = (sum: string, count: number): BucketSummary => ({ count, sum, min: null, max: null });

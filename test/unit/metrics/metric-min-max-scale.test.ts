@@ -1,23 +1,11 @@
-import { compileMetric, mergeSummaries, summarize, type BucketSummary, type Member } from '../../../src/metrics/aggregation';
-import { validateMetricDefinition } from '../../../src/metrics/metric-definition';
+import { mergeSummaries, summarize, type BucketSummary, type Member } from '../../../src/metrics/aggregation';
+import { compiledMetric, HOURLY_AMOUNT } from './metric-model';
 
 /**
  * min and max of equal values written with different scales ("5.0", "5.00"): the larger
  * scale wins, whatever the order the values arrive or are merged in.
  */
-function compiled(extra: Record<string, unknown> = {}) {
-  const validated = validateMetricDefinition({
-    name: 'm',
-    subject: 'order',
-    dimensions: ['region'],
-    time: { field: 'ts' },
-    windows: ['hour'],
-    measure: { field: 'amt' },
-    ...extra,
-  });
-  if (!validated.ok) throw new Error(validated.problems.join('; '));
-  return compileMetric(validated.definition);
-}
+const compiled = (extra: Record<string, unknown> = {}) => compiledMetric({ ...HOURLY_AMOUNT, ...extra });
 
 describe('min and max of equal values written with different scales', () => {
   const member = (k: string, s: string): Member => ({ k, v: 1, a: { n: 1, s, lo: s, hi: s }, t: 0 });

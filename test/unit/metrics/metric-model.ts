@@ -1,3 +1,5 @@
+import { type CompiledMetric, compileMetric } from '../../../src/metrics/aggregation';
+import { validateMetricDefinition } from '../../../src/metrics/metric-definition';
 import { seededRandom } from '../../support/seeded-random';
 
 /**
@@ -105,3 +107,20 @@ export function bruteKeyOf(bucketIdText: string): string {
   const [region, product] = JSON.parse(dims) as [string, string];
   return `${window}|${start}|${region}|${product}`;
 }
+
+/** A metric definition validated and compiled; throws with the problems when it is refused. */
+export function compiledMetric(definition: unknown): CompiledMetric {
+  const validated = validateMetricDefinition(definition);
+  if (!validated.ok) throw new Error(validated.problems.join('\n'));
+  return compileMetric(validated.definition);
+}
+
+/** The smallest order metric the metrics tests vary: `amt` per `region`, hourly, timed by `ts`. */
+export const HOURLY_AMOUNT = {
+  name: 'm',
+  subject: 'order',
+  dimensions: ['region'],
+  time: { field: 'ts' },
+  windows: ['hour'],
+  measure: { field: 'amt' },
+} as const;

@@ -1,23 +1,11 @@
-import { compileMetric, timeOf } from '../../../src/metrics/aggregation';
-import { validateMetricDefinition } from '../../../src/metrics/metric-definition';
+import { timeOf } from '../../../src/metrics/aggregation';
+import { compiledMetric, HOURLY_AMOUNT } from './metric-model';
 
 /**
  * Which times place an entity in a window (timeOf): canonical DateTime text with an offset,
  * a Date or epoch ms within the Date range; anything else is no time, like a missing one.
  */
-function compiled(extra: Record<string, unknown> = {}) {
-  const validated = validateMetricDefinition({
-    name: 'm',
-    subject: 'order',
-    dimensions: ['region'],
-    time: { field: 'ts' },
-    windows: ['hour'],
-    measure: { field: 'amt' },
-    ...extra,
-  });
-  if (!validated.ok) throw new Error(validated.problems.join('; '));
-  return compileMetric(validated.definition);
-}
+const compiled = (extra: Record<string, unknown> = {}) => compiledMetric({ ...HOURLY_AMOUNT, ...extra });
 
 const starts = (metric: ReturnType<typeof compiled>, data: Record<string, unknown>, changeTsMs: number | null = null) =>
   [...metric.contributionsOf(data, changeTsMs).values()].map(({ ref }) => ref.startMs);
