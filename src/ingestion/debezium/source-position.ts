@@ -29,8 +29,15 @@ import { exactNumberText, isExactNumber } from './parse-json-lossless';
  *   before this suffix existed compare as before; a transaction's suffixed positions only ever
  *   meet each other on the same `ts_ms` + `ord` prefix.
  * - MySQL (`mysql:` + binlog file + `pos` + `row`): the binlog is written in commit order; file
- *   names carry a zero-padded, increasing sequence number (`mysql-bin.000003`), `pos` orders
- *   events within a file and `row` orders the rows of one multi-row event.
+ *   names carry an increasing sequence number (`mysql-bin.000003`), `pos` orders events within a
+ *   file and `row` orders the rows of one multi-row event. The server prints that number with
+ *   `%06lu` (MySQL and MariaDB `find_uniq_filename`): six digits, zero-padded, up to `999999`, then
+ *   as many as it takes (`mysql-bin.1000000`, at most 2147483647), and as text `1000000` would sort
+ *   before `999999`. So an extension of more than six digits is written with one `~` per digit
+ *   beyond six before it (`mysql-bin.~1000000`, `mysql-bin.~~10000000`): `~` sorts after every
+ *   digit, so a longer extension sorts after every shorter one, and extensions of one length sort
+ *   by their digits. Six-digit names are written as the connector sent them, as they always were:
+ *   positions stored before this encoding repeat exactly and compare correctly with newer ones.
  * - Anything else (`kafka:` + partition + offset): Debezium keys records by primary key, so all
  *   changes of one entity land in one partition, where offsets only grow.
  *
@@ -84,7 +91,7 @@ export function sourcePosition(connector: string, source: PositionSource | null,
     } else if (connector === 'mysql') {
       const pos = digits(source.pos);
       if (typeof source.file === 'string' && source.file !== '' && pos !== null) {
-        return `mysql:${source.file}:${pad(pos, 20)}:${pad(digits(source.row) ?? '0', 10)}`;
+        return `mysql:${binlogFileKey(source.file)}:${pad(pos, 20)}:${pad(digits(source.row) ?? '0', 10)}`;
       }
     }
   }
@@ -115,6 +122,17 @@ function mongoTransactionSuffix(source: PositionSource, kafka: KafkaCoordinates,
   if (order !== null) return `:t${pad(order, 20)}`;
   const inTransaction = (source.txnNumber !== undefined && source.txnNumber !== null) || (typeof transaction?.id === 'string' && transaction.id !== '');
   return inTransaction ? `:k${pad(String(kafka.partition), 6)}:${pad(kafka.offset, 20)}` : '';
+}
+
+/**
+ * A binlog file name that sorts as text in sequence order (see the header): one `~` per digit of
+ * the numeric extension beyond six, before the extension; any other name as written.
+ */
+function binlogFileKey(file: string): string {
+  const dot = file.lastIndexOf('.');
+  const extension = file.slice(dot + 1);
+  if (dot < 0 || extension.length <= 6 || !/^\d+$/.test(extension)) return file;
+  return `${file.slice(0, dot + 1)}${'~'.repeat(extension.length - 6)}${extension}`;
 }
 
 /** `source.sequence` is a JSON array in a string: `["<lastCommitLsn or null>", "<lsn>"]`. */

@@ -84,6 +84,41 @@ describe('sourcePosition', () => {
       expect([...ordered].sort()).toEqual(ordered);
     });
 
+    it('orders binlog files past 999999, whose extension grows to 7 and more digits, after the 6-digit ones', () => {
+      // The server names a new binlog file with sprintf("%06lu", n): six digits at least, up to 2147483647.
+      const at = (file: string, pos = 4, row = 0) => sourcePosition('mysql', { file, pos, row }, kafka);
+      const ordered = [
+        at('mysql-bin.000003', 500),
+        at('mysql-bin.000004'),
+        at('mysql-bin.999999', 900),
+        at('mysql-bin.1000000'),
+        at('mysql-bin.1000000', 5),
+        at('mysql-bin.9999999'),
+        at('mysql-bin.10000000'),
+        at('mysql-bin.99999999'),
+        at('mysql-bin.100000000'),
+        at('mysql-bin.2147483647'),
+      ];
+      expect(new Set(ordered).size).toBe(ordered.length);
+      expect([...ordered].sort()).toEqual(ordered);
+      for (let i = 1; i < ordered.length; i++) expect(comparePositions(ordered[i - 1] as string, ordered[i] as string)).toBeLessThan(0);
+    });
+
+    it('writes 6-digit extensions as before, so positions stored earlier compare and repeat exactly', () => {
+      const stored = 'mysql:mysql-bin.000003:00000000000000000154:0000000000';
+      expect(sourcePosition('mysql', { file: 'mysql-bin.000003', pos: 154, row: 0 }, kafka)).toBe(stored);
+      expect(sourcePosition('mysql', { file: 'mysql-bin.000004', pos: 4, row: 0 }, kafka) > stored).toBe(true);
+      expect(sourcePosition('mysql', { file: 'mysql-bin.1000000', pos: 4, row: 0 }, kafka) > stored).toBe(true);
+      expect(sourcePosition('mysql', { file: 'binlog.000002', pos: 16466 }, kafka)).toBe('mysql:binlog.000002:00000000000000016466:0000000000');
+    });
+
+    it('marks each extension digit beyond six with "~", which sorts after every digit', () => {
+      expect(sourcePosition('mysql', { file: 'mysql-bin.1000000', pos: 4, row: 0 }, kafka)).toBe('mysql:mysql-bin.~1000000:00000000000000000004:0000000000');
+      expect(sourcePosition('mysql', { file: 'mysql-bin.2147483647', pos: 4, row: 0 }, kafka)).toBe(
+        'mysql:mysql-bin.~~~~2147483647:00000000000000000004:0000000000',
+      );
+    });
+
     it('falls back to Kafka without file or pos', () => {
       expect(sourcePosition('mysql', { pos: 4 }, kafka)).toBe('kafka:000001:00000000000000000005');
     });
