@@ -2,7 +2,7 @@ import type { ConnectSchema } from './decode-connect-value';
 import { changeTime, type DecodeContext } from './decode-context';
 import { unsupportedEnvelope } from './decode-failure';
 import { decodeImage } from './decode-image';
-import { decodeMongoKey, decodeStructKey } from './decode-key';
+import { decodeFlattenedMongoKey, decodeStructKey } from './decode-key';
 import type { ChangeOp, ConnectorKind, DecodedChange, RawRecord } from './decoded-record';
 import { entityKeyOf } from './entity-key';
 import { connectorKind, readSource } from './read-source';
@@ -28,6 +28,10 @@ const OPS: ReadonlySet<string> = new Set(['c', 'u', 'd', 'r']);
  * - Without `__source_connector`, the connector is inferred from the position fields present
  *   (`__lsn` → PostgreSQL, `__ord` → MongoDB, `__file` + `__pos` → MySQL) so the position can still
  *   be the source's; otherwise it falls back to the Kafka offset.
+ * - ExtractNewDocumentState rewrites the record key to `{"id": <the _id itself>}` (the ObjectId's
+ *   hex, not Extended JSON text): it is decoded by its schema (decodeFlattenedMongoKey), so a
+ *   document gets the same entity key as in the connector's unflattened events, with or without
+ *   `__source_connector`.
  */
 export function decodeFlattenedChange(payload: Readonly<Record<string, unknown>>, schema: ConnectSchema | null, ctx: DecodeContext): DecodedChange {
   const meta = (name: string): unknown => payload[METADATA_PREFIX + name] ?? header(ctx.raw, METADATA_PREFIX + name);
@@ -74,7 +78,7 @@ export function decodeFlattenedChange(payload: Readonly<Record<string, unknown>>
     throw unsupportedEnvelope('flattened record has no columns besides "__" metadata');
   }
 
-  const key = connector === 'mongodb' ? decodeMongoKey(ctx.keyPayload) : decodeStructKey(ctx.keyPayload, ctx.keySchema);
+  const key = connector === 'mongodb' ? decodeFlattenedMongoKey(ctx.keyPayload, ctx.keySchema) : decodeStructKey(ctx.keyPayload, ctx.keySchema);
   return {
     kind: 'change',
     op,

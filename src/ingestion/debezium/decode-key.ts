@@ -20,9 +20,10 @@ export function decodeStructKey(payload: unknown, schema: ConnectSchema | null):
 }
 
 /**
- * A MongoDB key → `{_id: <decoded id>}`: `{"id": "{\"$oid\": \"596e…\"}"}` gives the 24-hex string,
- * `{"id": "1004"}` the number 1004, `{"id": "\"abc\""}` the string "abc". An `id` that is not
- * Extended JSON (ExtractNewDocumentState already decoded it, e.g. to the ObjectId's hex) is kept.
+ * A MongoDB connector key → `{_id: <decoded id>}`: `{"id": "{\"$oid\": \"596e…\"}"}` gives the
+ * 24-hex string, `{"id": "1004"}` the number 1004, `{"id": "\"abc\""}` the string "abc". An `id`
+ * that is not Extended JSON is kept as its text. Not for a key ExtractNewDocumentState rewrote:
+ * see {@link decodeFlattenedMongoKey}.
  */
 export function decodeMongoKey(payload: unknown): Record<string, unknown> | null {
   if (payload === null || payload === undefined) return null;
@@ -31,6 +32,21 @@ export function decodeMongoKey(payload: unknown): Record<string, unknown> | null
   const out: Record<string, unknown> = { _id: typeof id === 'string' ? mongoIdFromText(id) : plainJson(id ?? null) };
   for (const [name, value] of Object.entries(rest)) out[name] = plainJson(value);
   return out;
+}
+
+/**
+ * The key of a document flattened by ExtractNewDocumentState → `{_id: <id>}`, the same as
+ * {@link decodeMongoKey} gives for the connector's own key of that document. The SMT replaces the
+ * connector's `{"id": "<Extended JSON>"}` by `{"id": <the id itself>}` (an ObjectId as its hex, a
+ * string or Decimal128 as a string, int32/int64 as numbers, a subdocument as a struct), so the id
+ * is decoded by its Connect schema and never read as Extended JSON again: a string id `"null"`,
+ * `"1.50"` or `"[1, 2]"` stays that string.
+ */
+export function decodeFlattenedMongoKey(payload: unknown, schema: ConnectSchema | null): Record<string, unknown> | null {
+  const key = decodeStructKey(payload, schema);
+  if (key === null || !('id' in key)) return key;
+  const { id, ...rest } = key;
+  return { _id: id ?? null, ...rest };
 }
 
 /**

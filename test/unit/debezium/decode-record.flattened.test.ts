@@ -142,6 +142,47 @@ describe('decodeRecord — documents flattened by ExtractNewDocumentState', () =
     expect(decoded.position).toBe('mongo:001714730400000:0000000001');
   });
 
+  describe("keys a document as the connector's own change events do", () => {
+    // The connector keys a record by {"id": "<_id as Extended JSON>"}; ExtractNewDocumentState
+    // replaces that key by {"id": <the id itself>} (MongoDataConverter: an ObjectId as its hex, a
+    // string or Decimal128 as a string, int32/int64 as numbers, a subdocument as a struct).
+    const idKeySchema = (type: string) => ({ type: 'struct', fields: [{ type, optional: true, field: 'id' }], optional: false });
+    const envelope = (extendedId: string) =>
+      change(
+        decodeRecord(
+          rawRecord(
+            { schema: null, payload: { op: 'c', after: `{"_id": ${extendedId}, "a": 1}`, source: { connector: 'mongodb', ts_ms: 1000, ord: 1 } } },
+            { schema: null, payload: { id: extendedId } },
+          ),
+        ),
+      );
+    const flattened = (id: unknown, type: string, metadata: Record<string, unknown>) =>
+      change(decodeRecord(rawRecord({ schema: null, payload: { _id: id, a: 1, __op: 'c', ...metadata } }, { schema: idKeySchema(type), payload: { id } })));
+
+    it.each([
+      ['an ObjectId', '{"$oid": "596e275826f08b2730779e1f"}', '596e275826f08b2730779e1f', 'string'],
+      ['a string', '"abc"', 'abc', 'string'],
+      ['the string "null"', '"null"', 'null', 'string'],
+      ['the string "1.50"', '"1.50"', '1.50', 'string'],
+      ['the string "[1, 2]"', '"[1, 2]"', '[1, 2]', 'string'],
+      ['the string "1004"', '"1004"', '1004', 'string'],
+      ['a Decimal128', '{"$numberDecimal": "1.50"}', '1.50', 'string'],
+      ['an int32', '1004', 1004, 'int32'],
+    ])('%s _id, with or without __source_connector', (_label, extendedId, id, type) => {
+      const expected = envelope(extendedId);
+      expect(expected.entityKey).not.toBeNull();
+      for (const metadata of [
+        { __source_connector: 'mongodb', __source_ts_ms: 1000, __ord: 1 },
+        { __source_ts_ms: 1000, __ord: 1 },
+      ]) {
+        const decoded = flattened(id, type, metadata);
+        expect(decoded).toMatchObject({ connector: 'mongodb', key: expected.key, entityKey: expected.entityKey });
+      }
+      // Without __source_connector and __ord the connector is unknown: the key keeps its field name, the entity key is the same.
+      expect(flattened(id, type, { __source_ts_ms: 1000 }).entityKey).toBe(expected.entityKey);
+    });
+  });
+
   it('reads a rewritten delete with a boolean __deleted and no document fields', () => {
     const decoded = change(decodeRecord(fixtureRecord('flattened/mongo-orders-delete-rewrite.json')));
     expect(decoded).toMatchObject({ op: 'd', before: null, after: null, entityKey: '596e275826f08b2730779e1f' });
