@@ -37,6 +37,12 @@ export function parseDateTime(text: string): Instant | null {
   return { epochSeconds, nanos: Number((m[7] ?? '').padEnd(9, '0')) };
 }
 
+/** The number of fractional second digits canonical DateTime text is written with (0 to 9); null when it is not one. */
+export function dateTimeFractionDigits(text: string): number | null {
+  const m = DATE_TIME.exec(text);
+  return m ? (m[7] ?? '').length : null;
+}
+
 /** The instant of a Date (BSON dates from MongoDB sources): millisecond precision. */
 export function instantOfDate(date: Date): Instant | null {
   const ms = date.getTime();

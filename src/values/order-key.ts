@@ -51,10 +51,15 @@ export function dateTimeKey(value: unknown): string | null {
   return instant ? instantKey(instant) : null;
 }
 
+/** The key of `value` as a `scalar` (DateTime text or a Date; a number or decimal text); null when it has none. */
+export function keyOf(scalar: KeyedScalar, value: unknown): string | null {
+  return scalar === 'DateTime' ? dateTimeKey(value) : numberKey(value);
+}
+
 /** The key of `value` as a `scalar`; null for null/absent. Throws VALUE_OUT_OF_RANGE when it has none. */
 export function orderKeyOf(scalar: KeyedScalar, value: unknown, path: string): string | null {
   if (value === null || value === undefined) return null;
-  const key = scalar === 'DateTime' ? dateTimeKey(value) : numberKey(value);
+  const key = keyOf(scalar, value);
   if (key === null) {
     throw new AppError(
       ErrorCode.VALUE_OUT_OF_RANGE,

@@ -10,6 +10,7 @@ import type { ApiContext } from '../context';
 import { fieldName } from '../naming';
 import { DecimalScalar, JSONScalar } from '../scalars';
 import type { FieldModel } from '../../catalog/field-model';
+import { groupValuesOf, type GroupValues } from './group-value';
 import { whereToMongo } from './list-query';
 import type { SubjectTypes } from './subject-schema';
 
@@ -26,7 +27,11 @@ const AggregateGroup = new GraphQLObjectType<GroupResult>({
   name: 'AggregateGroup',
   description: 'Aggregate of the entities sharing one combination of groupBy values.',
   fields: {
-    group: { type: new GraphQLNonNull(JSONScalar), description: 'The groupBy field values, e.g. {"region": "eu-west"} ({} without groupBy).' },
+    group: {
+      type: new GraphQLNonNull(JSONScalar),
+      description:
+        'The groupBy field values, e.g. {"region": "eu-west"} ({} without groupBy). Grouped by value, as `eq` compares: "12.5" and "12.50", or one instant in two offsets, are one group, shown in the spelling with the most fractional digits (of those, the first in code-unit order).',
+    },
     count: { type: new GraphQLNonNull(GraphQLInt), description: 'Entities in the group.' },
     sum: { type: DecimalScalar, description: 'Exact sum of the numeric measure values (entities without one are skipped).' },
     avg: {
@@ -83,7 +88,7 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
           .collection(subject)
           .find(query, { projection })
           .limit(limits.maxScan + 1);
-        const groups = new Map<string, { group: Record<string, unknown>; count: number; values: number; sum: Dec | null; min: Dec | null; max: Dec | null }>();
+        const groups = new Map<string, { shown: unknown[]; count: number; values: number; sum: Dec | null; min: Dec | null; max: Dec | null }>();
         let scanned = 0;
         for await (const doc of cursor as AsyncIterable<StoredEntity>) {
           scanned += 1;
@@ -95,7 +100,8 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
             );
           }
           const values = groupBy.map((r) => normalizeGroupValue(r.read(doc.data)));
-          const id = JSON.stringify(values);
+          // One group per value, as `eq` compares ("12.5" and "12.50" are one): see group-value.ts.
+          const id = JSON.stringify(values.map((v, i) => groupBy[i]!.values.identity(v)));
           let group = groups.get(id);
           if (!group) {
             if (groups.size >= limits.maxGroups) {
@@ -105,8 +111,10 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
                 `${names.aggregate} would return more than ${limits.maxGroups} groups: narrow \`where\` or \`groupBy\``,
               );
             }
-            group = { group: Object.fromEntries(groupBy.map((r, i) => [r.path, values[i]])), count: 0, values: 0, sum: null, min: null, max: null };
+            group = { shown: values, count: 0, values: 0, sum: null, min: null, max: null };
             groups.set(id, group);
+          } else {
+            for (let i = 0; i < groupBy.length; i += 1) group.shown[i] = groupBy[i]!.values.shown(group.shown[i], values[i]);
           }
           group.count += 1;
           // A `[*]` measure contributes one value per element, like a per-element metric.
@@ -122,7 +130,7 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
         }
         return [...groups.values()].map(
           (g): GroupResult => ({
-            group: g.group,
+            group: Object.fromEntries(groupBy.map((r, i) => [r.path, g.shown[i]])),
             count: g.count,
             sum: g.sum && formatDec(g.sum),
             avg: g.sum && g.values > 0 ? averageOfText(formatDec(g.sum), g.values) : null,
@@ -146,7 +154,7 @@ function readerOf(
   fields: readonly FieldModel[],
   argument: string,
   allowWildcard: boolean,
-): { path: string; root: string; perElement: boolean; read: (data: unknown) => unknown } {
+): { path: string; root: string; perElement: boolean; read: (data: unknown) => unknown; values: GroupValues } {
   const refuse = (why: string): never => {
     throw new AppError(ErrorCode.BAD_USER_INPUT, `${argument}: "${path}" ${why}`, { details: { argument, value: path } });
   };
@@ -184,7 +192,13 @@ function readerOf(
     refuse(
       `names ${current.kind === 'list' ? 'a list' : 'an object'}, not a value${current.kind === 'list' && allowWildcard ? ` (write "${path}[*]..." for its elements)` : ''}`,
     );
-  return { path, root: (segments[0] as { name: string }).name, perElement: wildcards > 0, read: compileGetter(segments) };
+  return {
+    path,
+    root: (segments[0] as { name: string }).name,
+    perElement: wildcards > 0,
+    read: compileGetter(segments),
+    values: groupValuesOf(current?.kind === 'scalar' ? current.scalar : null),
+  };
 }
 
 function normalizeGroupValue(value: unknown): unknown {

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { dateTimeKey, isKeyedScalar, numberKey, type KeyedScalar } from '../../values/order-key';
+import { isKeyedScalar, keyOf, type KeyedScalar } from '../../values/order-key';
 import { fieldName } from '../naming';
 import type { FieldModel } from '../../catalog/field-model';
 
@@ -132,7 +132,7 @@ function compileScalar(condition: unknown, target: FieldTarget, scalar: string, 
 /** The operand as the store holds it: an order key for keyed fields, the value otherwise. */
 function operandOf(operand: unknown, target: FieldTarget, scalar: string, at: string): unknown {
   if (target.kind === 'field' && target.keyed) {
-    const key = target.keyed === 'DateTime' ? dateTimeKey(operand) : numberKey(operand);
+    const key = keyOf(target.keyed, operand);
     if (key === null) throw badInput(`${at}: ${JSON.stringify(operand)} is not a ${target.keyed}`, at, operand);
     return key;
   }

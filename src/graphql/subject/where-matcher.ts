@@ -1,4 +1,4 @@
-import { dateTimeKey, numberKey } from '../../values/order-key';
+import { keyOf } from '../../values/order-key';
 import type { FieldModel } from '../../catalog/field-model';
 import { compileWhere, type FieldTarget, type WhereClause } from './where-filter';
 
@@ -63,7 +63,7 @@ function comparedValue(target: FieldTarget, data: Record<string, unknown> | null
   const { value } = lookup(target, data, id);
   if (target.kind === 'field' && target.keyed) {
     if (value === null || value === undefined) return null;
-    return target.keyed === 'DateTime' ? dateTimeKey(value) : numberKey(value);
+    return keyOf(target.keyed, value);
   }
   return value ?? null;
 }
