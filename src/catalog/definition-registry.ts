@@ -21,6 +21,12 @@ export interface DefinitionKindOptions<T> {
   readonly kind: DefinitionKind;
   /** Every problem of the input (structure and semantics), or the typed definition. */
   validate(input: unknown): { ok: true; value: T } | { ok: false; problems: string[] };
+  /**
+   * Every problem of a stored version that is about to become the active one, against the
+   * catalog as it is now (what it targets may have changed since it was registered); [] when it
+   * may. Activation and rollback refuse a version with problems (BAD_USER_INPUT).
+   */
+  activationProblems?(value: T): string[];
   idOf(value: T): string;
   versionOf(value: T): number;
 }
@@ -111,6 +117,15 @@ export function createDefinitionRegistry<T>(db: Db, options: DefinitionKindOptio
       throw new AppError(ErrorCode.BAD_USER_INPUT, `invalid ${kind}:\n  - ${result.problems.join('\n  - ')}`, { details: result.problems });
     }
     return result.value;
+  }
+
+  function checkActivation(doc: VersionDoc): void {
+    const problems = options.activationProblems?.(doc.body as T) ?? [];
+    if (problems.length > 0) {
+      throw new AppError(ErrorCode.BAD_USER_INPUT, `${kind} "${doc.id}" version ${doc.version} cannot be activated:\n  - ${problems.join('\n  - ')}`, {
+        details: problems,
+      });
+    }
   }
 
   async function activeVersionOf(id: string): Promise<number | null> {
@@ -251,7 +266,10 @@ export function createDefinitionRegistry<T>(db: Db, options: DefinitionKindOptio
       const doc = await requireVersion(id, version);
       const current = await activeVersionOf(id);
       if (expectedActive !== undefined && expectedActive !== current) throw conflict(id, expectedActive, current);
-      if (current !== version) await movePointer(id, current, version, 'activate');
+      if (current !== version) {
+        checkActivation(doc);
+        await movePointer(id, current, version, 'activate');
+      }
       return toVersion(doc, version);
     },
 
@@ -268,6 +286,7 @@ export function createDefinitionRegistry<T>(db: Db, options: DefinitionKindOptio
       const previous = [...(pointer?.history ?? [])].reverse().find((h) => h.version !== null && h.version !== current)?.version ?? null;
       if (previous === null) throw new AppError(ErrorCode.BAD_USER_INPUT, `${kind} "${id}" has no earlier active version to roll back to`);
       const doc = await requireVersion(id, previous);
+      checkActivation(doc);
       await movePointer(id, current, previous, 'rollback');
       return toVersion(doc, previous);
     },

@@ -121,7 +121,8 @@ export class SpecAdminResolver {
   }
 
   @Mutation(() => MappingSpecVersionType, {
-    description: 'Makes a version the active one; ingestion switches without a restart. `expectedActiveVersion` guards against a concurrent change (CONFLICT).',
+    description:
+      'Makes a version the active one; ingestion switches without a restart. `expectedActiveVersion` guards against a concurrent change (CONFLICT). The version is checked again against its subject as it is now: a field the subject no longer has, or a deleted subject, is BAD_USER_INPUT.',
   })
   async activateMappingSpec(
     @Arg('id', () => String) id: string,

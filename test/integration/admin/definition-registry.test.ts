@@ -72,6 +72,76 @@ describe('definition registry (mapping specs)', () => {
     expect((await registry.register({ ...spec(1), defaults: { created_at: '2024-03-01T10:00:00.123456+02:00' } })).version).toBe(1);
   });
 
+  it('refuses a spec that writes a field its subject does not have, or a member of a String, through the API and from files', async () => {
+    const bad = spec(1, {
+      fieldMappings: [
+        { src: '$.id', dst: '$.order_id', transform: 'string' },
+        { src: '$.note', dst: '$.notes' },
+        { src: '$.code', dst: '$.region.code' },
+      ],
+      defaults: { discount: '0' },
+    });
+    const problems = [
+      expect.stringMatching(/^fieldMappings\[1\]\.dst: "\$\.notes": subject "order" has no field "notes" \(its fields: order_id, customer, /),
+      'fieldMappings[2].dst: "$.region.code": $.region is a String in subject "order", it has no field "code"',
+      expect.stringMatching(/^defaults\.discount: subject "order" has no field "discount"/),
+    ];
+    for (const attempt of [registry.register(bad), registry.seed([bad])]) {
+      const error = await attempt.then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(isAppError(error) && error.code).toBe('BAD_USER_INPUT');
+      expect((error as { details: string[] }).details).toEqual(problems);
+    }
+    expect(registry.problemsOf(bad)).toEqual(problems);
+    expect(await registry.list()).toEqual([]);
+  });
+
+  it("checks a stored version again at activation and rollback, against its subject's schema as it is then", async () => {
+    let schema: Record<string, unknown> | undefined = ORDER_SCHEMA;
+    const live = createSpecRegistry(db, () => schema);
+    const withRegion = spec(1, {
+      fieldMappings: [
+        { src: '$.id', dst: '$.order_id', transform: 'string' },
+        { src: '$.region', dst: '$.region' },
+      ],
+    });
+    await live.register(withRegion);
+    await live.register(spec(2));
+    await live.activate('orders', 2);
+    // The subject changes under the NONE level: `region` is gone.
+    const { region: _dropped, ...properties } = ORDER_SCHEMA.properties as Record<string, unknown>;
+    schema = { ...ORDER_SCHEMA, properties };
+    const refused = await live.activate('orders', 1).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(isAppError(refused) && refused.code).toBe('BAD_USER_INPUT');
+    expect((refused as Error).message).toMatch(/^mapping-spec "orders" version 1 cannot be activated:/);
+    expect((refused as { details: string[] }).details).toEqual([
+      expect.stringMatching(/^fieldMappings\[1\]\.dst: "\$\.region": subject "order" has no field "region"/),
+    ]);
+    expect((await live.active()).map((v) => v.version)).toEqual([2]);
+    // Back in the schema: activation goes through; a rollback to it after it left again is refused too.
+    schema = ORDER_SCHEMA;
+    await live.activate('orders', 1);
+    await live.activate('orders', 2);
+    schema = { ...ORDER_SCHEMA, properties };
+    expect(await codeOf(live.rollback('orders'))).toBe('BAD_USER_INPUT');
+    // A deleted subject: no version of a spec for it can be activated.
+    schema = undefined;
+    await live.deactivate('orders');
+    expect(await codeOf(live.activate('orders', 2))).toBe('BAD_USER_INPUT');
+    expect(await live.active()).toEqual([]);
+    expect((await live.history('orders')).map((h) => [h.action, h.version])).toEqual([
+      ['activate', 2],
+      ['activate', 1],
+      ['activate', 2],
+      ['deactivate', null],
+    ]);
+  });
+
   it('keeps versions immutable: same body is idempotent, another body is a CONFLICT', async () => {
     const before = await readCatalogRevision(db);
     await registry.register(spec(1));
