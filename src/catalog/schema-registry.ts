@@ -282,9 +282,16 @@ export function createSchemaRegistry(
         }
         continue;
       }
+      // A registration through the API brings a deleted subject back; a file never does. The seed
+      // skipped deleted subjects when it read them, but a delete may land between that read and
+      // this write: the subject stays deleted, as if the delete had come after the seed.
+      const revive = (opts.origin ?? 'api') === 'api';
       await subjectsCol.updateOne(
         { _id: subject },
-        { $set: { deleted: false, updatedAt: new Date() }, $setOnInsert: { compatibility: null, deprecated: false, deprecationReason: null } },
+        {
+          $set: { ...(revive ? { deleted: false } : {}), updatedAt: new Date() },
+          $setOnInsert: { compatibility: null, deprecated: false, deprecationReason: null, ...(revive ? {} : { deleted: false }) },
+        },
         { upsert: true },
       );
       await bumpCatalogRevision(db);

@@ -4,10 +4,11 @@ import path from 'node:path';
 import type { Db, MongoClient } from 'mongodb';
 import request from 'supertest';
 import { startApp, type App } from '../../../src/app';
-import { createSchemaRegistry } from '../../../src/catalog/schema-registry';
+import { createSchemaRegistry, SCHEMA_VERSIONS_COLLECTION } from '../../../src/catalog/schema-registry';
 import { createApiSchemaCheck } from '../../../src/graphql/api-schema-check';
 import { loadConfig } from '../../../src/config';
 import { startApiHarness } from '../../support/api-harness';
+import { interceptMethod } from '../../support/intercepted-db';
 import type { GqlResult } from '../../support/graphql-result';
 import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
 import { waitFor } from '../../support/wait-for';
@@ -354,6 +355,36 @@ describe('the API harness over the schema registry', () => {
       ).toEqual(['customer', 'order', 'parcel']);
     } finally {
       await api.stop();
+      await db.dropDatabase();
+      await client.close();
+    }
+  });
+});
+
+describe('a start seeding a schema file while the subject is deleted', () => {
+  it('leaves the subject deleted: a file never brings a deleted subject back, only a registration through the API does', async () => {
+    const client = await testMongo();
+    const db = client.db(uniqueName('schema_registry_seed_race'));
+    try {
+      const admin = createSchemaRegistry(db, { api: createApiSchemaCheck() });
+      const v1 = { type: 'object', additionalProperties: false, properties: { parcelId: { type: 'string' } } };
+      const v2 = { ...v1, properties: { ...v1.properties, carrier: { type: ['string', 'null'] } } };
+      await admin.seed([{ subject: 'parcel', schema: v1 }]);
+      // The seed reads the subject (live), then the admin deletes it, then the seed writes its new version.
+      const racing = interceptMethod(db, SCHEMA_VERSIONS_COLLECTION, 'insertOne', (own) => async (...args: unknown[]) => {
+        await admin.delete('parcel');
+        return own(...args);
+      });
+      await createSchemaRegistry(racing, { api: createApiSchemaCheck() }).seed([{ subject: 'parcel', schema: v2 }]);
+      expect(await admin.subject('parcel')).toMatchObject({ deleted: true, latestVersion: 2 });
+      expect((await admin.subjects()).map((s) => s.subject)).toEqual([]);
+      // The same steps one after the other: the start after the delete skips the file.
+      await admin.seed([{ subject: 'parcel', schema: { ...v2, description: 'v3' } }]);
+      expect(await admin.subject('parcel')).toMatchObject({ deleted: true, latestVersion: 2 });
+      // Registering through the API revives it, as documented.
+      await admin.register('parcel', { ...v2, description: 'v3' });
+      expect(await admin.subject('parcel')).toMatchObject({ deleted: false, latestVersion: 3 });
+    } finally {
       await db.dropDatabase();
       await client.close();
     }
