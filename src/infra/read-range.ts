@@ -1,4 +1,4 @@
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from '../logger';
 
 /** Offsets `[from, to)` of one partition. */
@@ -19,8 +19,14 @@ export interface ReadRangeOptions {
   readonly signal: AbortSignal;
   /** Receives each message in partition order; the read waits for it (backpressure). */
   readonly onMessage: (partition: number, message: KafkaMessage) => Promise<void>;
-  /** Offsets missing between two messages (retention, compaction or transaction markers). */
+  /**
+   * Offsets `[expected, found)` of a range that no message was read for: missing between two
+   * messages (compaction, transaction markers) or deleted (retention, deleteRecords) before they
+   * were read; `found` is then the first offset still there, which may be past the range's end.
+   */
   readonly onGap?: (partition: number, expected: number, found: number) => void;
+  /** How often a partition that made no progress is compared with the earliest retained offset (default 1000 ms). */
+  readonly deletedCheckMs?: number;
 }
 
 /**
@@ -32,6 +38,13 @@ export interface ReadRangeOptions {
  * partitions are seeked to the range starts on every join (and to the progress made, should the
  * group rebalance while a slow reader holds a batch); partitions with nothing to read are
  * paused. Nothing is committed.
+ *
+ * Records deleted below the read position (retention, an admin's deleteRecords) count as read and
+ * are reported as a gap. kafkajs answers their fetch's OFFSET_OUT_OF_RANGE by reading from the
+ * earliest retained offset on, so the next message shows the gap; but when nothing is left at or
+ * after it, no message comes, and a range whose rest was deleted would wait for the topic's next
+ * record. So a partition that made no progress for `deletedCheckMs` is compared with the topic's
+ * earliest retained offset (one admin request, only then).
  */
 export async function readRange(options: ReadRangeOptions): Promise<void> {
   const { topic, signal } = options;
@@ -46,8 +59,13 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
 
   const consumer = options.kafka.consumer({ groupId: options.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
   let settle: (error?: unknown) => void = () => undefined;
+  let settled = false;
   const finished = new Promise<void>((resolve, reject) => {
-    settle = (error?: unknown) => (error === undefined ? resolve() : reject(error));
+    settle = (error?: unknown) => {
+      settled = true;
+      if (error === undefined) resolve();
+      else reject(error);
+    };
   });
   // Settled possibly before it is awaited: keep Node from reporting an unhandled rejection.
   finished.catch(() => undefined);
@@ -59,6 +77,38 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
     consumer.pause([{ topic, partitions: [partition] }]);
     if (next.size === 0) settle();
   };
+
+  /** Offsets deleted below the read position of a partition that is not moving count as read. */
+  let admin: Admin | null = null;
+  let delivering = false;
+  let checking: Promise<void> | null = null;
+  let unmoved = new Map(next);
+  const skipDeleted = async () => {
+    try {
+      admin ??= await connectedAdmin(options.kafka);
+      const offsets = await admin.fetchTopicOffsets(topic);
+      for (const { partition, low } of offsets) {
+        const at = next.get(partition);
+        const end = ends.get(partition);
+        const earliest = Number(low);
+        if (at === undefined || end === undefined || earliest <= at) continue;
+        options.onGap?.(partition, at, earliest);
+        if (earliest >= end) partitionDone(partition);
+        else next.set(partition, earliest);
+      }
+    } catch (error) {
+      options.logger.warn({ err: error, topic }, 'reading the earliest retained offsets failed; will retry');
+    }
+  };
+  const onTick = () => {
+    const stalled = [...next].some(([partition, at]) => unmoved.get(partition) === at);
+    unmoved = new Map(next);
+    if (!stalled || delivering || checking || settled) return;
+    checking = skipDeleted().finally(() => {
+      checking = null;
+    });
+  };
+  let deletedCheck: NodeJS.Timeout | undefined;
 
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     for (const partition of payload.memberAssignment[topic] ?? []) {
@@ -101,12 +151,18 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
           const offset = Number(message.offset);
           if (offset < expected) continue;
           if (offset >= end) {
+            if (offset > expected) options.onGap?.(partition, expected, offset);
             partitionDone(partition);
             return;
           }
           if (offset > expected) options.onGap?.(partition, expected, offset);
           next.set(partition, offset + 1);
-          await options.onMessage(partition, message);
+          delivering = true;
+          try {
+            await options.onMessage(partition, message);
+          } finally {
+            delivering = false;
+          }
           if (offset + 1 >= end) {
             partitionDone(partition);
             return;
@@ -119,9 +175,25 @@ export async function readRange(options: ReadRangeOptions): Promise<void> {
         if (next.has(partition) && end !== undefined && Number(batch.lastOffset()) + 1 >= end) partitionDone(partition);
       },
     });
+    // Started once the consumer runs: a partition found deleted is paused.
+    deletedCheck = setInterval(onTick, options.deletedCheckMs ?? 1000);
     await finished;
   } finally {
+    clearInterval(deletedCheck);
     signal.removeEventListener('abort', onAbort);
+    await checking;
+    await (admin as Admin | null)?.disconnect().catch(() => undefined);
     await consumer.disconnect().catch((error) => options.logger.warn({ err: error, topic }, 'range consumer disconnect failed'));
+  }
+}
+
+async function connectedAdmin(kafka: Kafka): Promise<Admin> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    return admin;
+  } catch (error) {
+    await admin.disconnect().catch(() => undefined);
+    throw error;
   }
 }

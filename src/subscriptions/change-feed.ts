@@ -145,7 +145,15 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       if (plan.kind === 'resume') {
         subscription.moveTo(plan.from);
         const lows = new Map(offsets.map((o) => [o.partition, Number(o.low)]));
-        await catchUp(subscription, subject, topic, plan.from, plan.ranges, lows);
+        const deleted = await catchUp(subscription, subject, topic, plan.from, plan.ranges, lows);
+        if (deleted) {
+          // Events after the cursor were deleted while the catch-up read them: the events read
+          // until then are delivered, then the resync, then the live stream from its start.
+          const reason = `events after the cursor were deleted by retention while they were read (partition ${deleted.partition}: offsets ${deleted.expected} to ${deleted.found - 1})`;
+          log.info({ subject, code: 'RETENTION', reason }, 'subscriber must resync');
+          subscription.moveTo(liveStart);
+          subscription.offerResync('RETENTION', reason);
+        }
         await subscription.release();
         return;
       }
@@ -174,6 +182,8 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
    * `RESUME_LOOKBACK` messages before each range's start are read too, only to tell the
    * subscription which versions it was sent before it reconnected: a change published twice (a
    * crash right after a publish, then the replay) on both sides of its cursor then reaches it once.
+   * Returns the first offsets after the cursor found deleted while read (the read stops there), or
+   * null when every range was read whole.
    */
   async function catchUp(
     subscription: Subscription,
@@ -182,7 +192,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     from: FeedPositions,
     ranges: readonly PartitionRange[],
     lows: ReadonlyMap<number, number>,
-  ): Promise<void> {
+  ): Promise<DeletedOffsets | null> {
     const kept: FeedMessage[] = [];
     const fromKafka: PartitionRange[] = [];
     // A partition with nothing to catch up still gets its look-back: after a restart of this
@@ -209,22 +219,43 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     };
     if (ranges.length > 0) log.debug({ subject, ranges, fromMemory: kept.length, fromKafka }, 'catching a subscriber up');
     for (const message of kept) {
-      if (!subscription.open) return;
+      if (!subscription.open) return null;
       await offer(message);
     }
-    if (fromKafka.length === 0 || !subscription.open) return;
-    await unavailable(ErrorCode.KAFKA_UNAVAILABLE, 'reading the events after the cursor', () =>
-      readTopicRange({
-        kafka: options.kafka,
-        topic,
-        ranges: fromKafka,
-        groupId: `${groupId}-catchup-${crypto.randomBytes(4).toString('hex')}`,
-        logger: log,
-        signal: subscription.signal,
-        onMessage: offer,
-        resolveReference,
-      }),
-    );
+    if (fromKafka.length === 0 || !subscription.open) return null;
+    // Stops the read when the subscription ends or events after the cursor are found deleted.
+    const stop = new AbortController();
+    const onEnd = () => stop.abort();
+    subscription.signal.addEventListener('abort', onEnd, { once: true });
+    let deleted: DeletedOffsets | null = null;
+    const onGap = (partition: number, expected: number, found: number) => {
+      const start = startOf.get(partition)!;
+      if (found <= start) {
+        // Only the look-back lost events: fewer versions known, nothing the subscriber misses.
+        log.debug({ topic, partition, expected, found }, 'catch-up look-back: offsets deleted by retention');
+        return;
+      }
+      deleted ??= { partition, expected: Math.max(expected, start), found };
+      stop.abort();
+    };
+    try {
+      await unavailable(ErrorCode.KAFKA_UNAVAILABLE, 'reading the events after the cursor', () =>
+        readTopicRange({
+          kafka: options.kafka,
+          topic,
+          ranges: fromKafka,
+          groupId: `${groupId}-catchup-${crypto.randomBytes(4).toString('hex')}`,
+          logger: log,
+          signal: stop.signal,
+          onMessage: (message) => (deleted ? Promise.resolve() : offer(message)),
+          onGap,
+          resolveReference,
+        }),
+      );
+    } finally {
+      subscription.signal.removeEventListener('abort', onEnd);
+    }
+    return deleted;
   }
 
   return {
@@ -275,6 +306,13 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     },
     stats: () => ({ subscribers: open.size, followedTopics: consumer.followed() }),
   };
+}
+
+/** Offsets `[expected, found)` of a partition, after a resume cursor, deleted before the catch-up read them. */
+interface DeletedOffsets {
+  readonly partition: number;
+  readonly expected: number;
+  readonly found: number;
 }
 
 /** Runs `work`; an infrastructure failure becomes a retriable AppError the API can show. */

@@ -23,7 +23,8 @@ export type FeedItem =
   /**
    * The requested `after` cursor can no longer be honoured (Kafka's retention deleted events after
    * it, or it is malformed or of another subject): the client must refetch state. `cursor` is
-   * where the live stream that follows starts.
+   * where the live stream that follows starts. First, or after the caught-up events read before
+   * retention deleted the rest while the catch-up read them.
    */
   | { readonly kind: 'resync'; readonly code: ResyncCode; readonly reason: string; readonly cursor: string };
 

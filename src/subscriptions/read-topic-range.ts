@@ -6,6 +6,11 @@ import type { FeedMessage } from './subscription';
 export type { PartitionRange };
 
 export type ReadTopicRangeOptions = Omit<ReadRangeOptions, 'onMessage' | 'onGap'> & {
+  /**
+   * Offsets `[expected, found)` the read skipped: offsets of a canonical topic are contiguous, so
+   * retention (or deleteRecords) deleted them before they were read.
+   */
+  readonly onGap: (partition: number, expected: number, found: number) => void;
   /** Receives each canonical event in partition order; the read waits for it (backpressure). */
   readonly onMessage: (message: FeedMessage) => Promise<void>;
   /** The whole event of a reference (an event over the topic's limit, event-reference.ts); null when the log lacks it. */
@@ -25,8 +30,7 @@ export function readTopicRange(options: ReadTopicRangeOptions): Promise<void> {
     groupId: options.groupId,
     logger: options.logger,
     signal: options.signal,
-    // Offsets of a canonical topic are contiguous: a gap means retention deleted events while we read.
-    onGap: (partition, expected, offset) => options.logger.warn({ topic, partition, expected, offset }, 'catch-up skipped offsets deleted by retention'),
+    onGap: options.onGap,
     async onMessage(partition, message) {
       const offset = Number(message.offset);
       const parsed = parseCanonicalMessage(message.value);
