@@ -50,4 +50,21 @@ describe('a subscription delivers each change once', () => {
     await s.release();
     expect(await drain(s, 1)).toEqual(['k1853@6']);
   });
+
+  it('drops a change already in the snapshot: it landed after the live start, before the snapshot read its entity', async () => {
+    const s = new Subscription({ subject: 'order', topic: 't', maxBuffered: 100, livePositions: () => new Map([[0, 12]]), onEnd: () => undefined });
+    s.holdLiveFrom(new Map([[0, 10]]));
+    s.offerLive(at(10, 'a', 4)); // before the snapshot read of a (it reads a at version 4)
+    await s.offerSnapshot('a', { v: 4 }, 4);
+    await s.offerSnapshot('b', { v: 7 }, 7);
+    s.offerLive(at(11, 'b', 7)); // written before the snapshot read b, published after
+    s.offerLive(at(12, 'a', 5));
+    await s.release();
+    const items: string[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      const item = (await s.next()).value as FeedItem;
+      items.push(item.kind === 'event' ? `${item.event.key}@${item.event.version}` : `${item.kind} ${(item as { key: string }).key}`);
+    }
+    expect(items).toEqual(['snapshot a', 'snapshot b', 'a@5']);
+  });
 });
