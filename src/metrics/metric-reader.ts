@@ -1,5 +1,6 @@
 import type { Db, Filter } from 'mongodb';
 import { AppError, ErrorCode } from '../errors';
+import { groupValuesOf, type GroupValues } from '../values/group-value';
 import { averageOf, mergeSummaries, metricKey, type BucketSummary, type DimValue } from './aggregation';
 import { BACKFILLS_COLLECTION, type BackfillProgress } from './backfill';
 import type { MetricDefinition, WindowSize } from './metric-definition';
@@ -20,6 +21,14 @@ export interface MetricQuery {
   readonly matches?: ((dims: Readonly<Record<string, DimValue>>) => boolean) | null;
   /** Dimensions to keep; the others are merged. Absent: every dimension. */
   readonly groupBy?: readonly string[] | null;
+  /**
+   * The GraphQL scalar of the subject field each dimension reads (`Decimal`, `DateTime`,
+   * `String`, …), as the API types `where` (graphql/metrics/metric-where.ts: `dimensionScalars`).
+   * Buckets whose kept dimensions of a Decimal, Int, Long, Float or DateTime field are equal by
+   * value ("12.5" and "12.50", one instant in two offsets) are one row (values/group-value.ts);
+   * any other dimension, or every one when this is absent, keeps a row per stored value.
+   */
+  readonly dimensionScalars?: Readonly<Record<string, string>> | null;
 }
 
 export interface MetricBucketResult extends BucketSummary {
@@ -187,7 +196,9 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
         throw new AppError(ErrorCode.LIMIT_EXCEEDED, `metric query would read more than ${maxBuckets} buckets: narrow from/to`);
       }
       const docs = query.matches ? read.filter((doc) => query.matches!(doc.dims)) : read;
-      const results = foldBuckets(docs, groupBy, definition.name, query.window);
+      const scalars = query.dimensionScalars;
+      const grouping = scalars ? groupBy.map((n) => groupValuesOf(Object.hasOwn(scalars, n) ? scalars[n]! : null)) : null;
+      const results = foldBuckets(docs, groupBy, definition.name, query.window, grouping?.some((g) => g.byValue) ? grouping : null);
       if (results.length > options.limits.maxGroups) {
         throw new AppError(
           ErrorCode.LIMIT_EXCEEDED,
@@ -228,11 +239,13 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
   };
 }
 
-/** A bucket read, with the values of its kept dimensions and their JSON (its group's key). */
+/** A bucket read, with the values of its kept dimensions, their JSON, and its group's key. */
 interface Keyed {
   readonly doc: BucketFold;
   readonly values: DimValue[];
   readonly dimsKey: string;
+  /** `dimsKey`, or when a value has another spelling in the read, the JSON of the values with each spelling replaced by its value's first one. */
+  groupKey: string;
 }
 
 /**
@@ -241,27 +254,65 @@ interface Keyed {
  * puts each group's parts next to each other, so each run of equal keys is one group: no map of
  * groups, and a query keeping every dimension (each bucket its own group) allocates one entry
  * per bucket.
+ *
+ * With `grouping` (a kept dimension reads a Decimal, Int, Long, Float or DateTime field), a
+ * group is one value of those dimensions, as `eq` compares: the buckets of "12.5" and "12.50",
+ * stored apart as written, are one row. The identity of each distinct value read is computed
+ * once (values/group-value.ts); when no value has two spellings in the read (a dimension written
+ * in one spelling), nothing more is done. Otherwise a bucket holding a second spelling is keyed
+ * by the JSON of its values with that spelling replaced by the first one read, the row shows,
+ * per dimension, the spelling `GroupValues.shown` picks among its buckets' (the same whatever
+ * their order), and the rows are sorted again by (start, the shown values' JSON): the order of a
+ * query in which no values merge.
  */
-function foldBuckets(docs: readonly BucketFold[], groupBy: readonly string[], metric: string, window: WindowSize): MetricBucketResult[] {
+function foldBuckets(
+  docs: readonly BucketFold[],
+  groupBy: readonly string[],
+  metric: string,
+  window: WindowSize,
+  grouping: readonly GroupValues[] | null,
+): MetricBucketResult[] {
   const kept = groupBy.length;
   const keyed: Keyed[] = new Array(docs.length);
+  const byValue = grouping ? grouping.map((g, i) => (g.byValue ? i : -1)).filter((i) => i >= 0) : [];
+  const distinct = byValue.map(() => new Set<DimValue>());
   for (let d = 0; d < docs.length; d += 1) {
     const doc = docs[d]!;
     const values: DimValue[] = new Array(kept);
     for (let i = 0; i < kept; i += 1) values[i] = ownDim(doc.dims, groupBy[i]!);
-    keyed[d] = { doc, values, dimsKey: JSON.stringify(values) };
+    for (let j = 0; j < byValue.length; j += 1) distinct[j]!.add(values[byValue[j]!]!);
+    const dimsKey = JSON.stringify(values);
+    keyed[d] = { doc, values, dimsKey, groupKey: dimsKey };
   }
-  keyed.sort((a, b) => a.doc.startMs - b.doc.startMs || compareKeys(a.dimsKey, b.dimsKey));
+  const ranks = grouping !== null && byValue.length > 0 ? spellingsOfOneValue(grouping, byValue, distinct, keyed) : null;
+  keyed.sort((a, b) => a.doc.startMs - b.doc.startMs || compareKeys(a.groupKey, b.groupKey));
   const results: MetricBucketResult[] = [];
+  const shownKeys: string[] = [];
   for (let first = 0; first < keyed.length; ) {
     const head = keyed[first]!;
     let end = first + 1;
-    while (end < keyed.length && keyed[end]!.doc.startMs === head.doc.startMs && keyed[end]!.dimsKey === head.dimsKey) end += 1;
+    while (end < keyed.length && keyed[end]!.doc.startMs === head.doc.startMs && keyed[end]!.groupKey === head.groupKey) end += 1;
     const parts: BucketSummary[] = new Array(end - first);
     for (let i = first; i < end; i += 1) parts[i - first] = keyed[i]!.doc;
     const summary = mergeSummaries(parts);
+    let shown = head.values;
+    if (ranks) {
+      for (let p = first + 1; p < end; p += 1) {
+        const other = keyed[p]!;
+        if (other.dimsKey === head.dimsKey) continue;
+        for (let j = 0; j < byValue.length; j += 1) {
+          const i = byValue[j]!;
+          const rank = ranks[j]!;
+          if ((rank.get(other.values[i]!) ?? 0) < (rank.get(shown[i]!) ?? 0)) {
+            if (shown === head.values) shown = [...head.values];
+            shown[i] = other.values[i]!;
+          }
+        }
+      }
+      shownKeys.push(shown === head.values ? head.dimsKey : JSON.stringify(shown));
+    }
     const dimensions: Record<string, DimValue> = {};
-    for (let i = 0; i < kept; i += 1) setDim(dimensions, groupBy[i]!, head.values[i]!);
+    for (let i = 0; i < kept; i += 1) setDim(dimensions, groupBy[i]!, shown[i]!);
     results.push({
       metric,
       window,
@@ -275,7 +326,58 @@ function foldBuckets(docs: readonly BucketFold[], groupBy: readonly string[], me
     });
     first = end;
   }
-  return results;
+  if (!ranks) return results;
+  const order = results.map((_, i) => i);
+  order.sort((a, b) => results[a]!.start.getTime() - results[b]!.start.getTime() || compareKeys(shownKeys[a]!, shownKeys[b]!));
+  return order.map((i) => results[i]!);
+}
+
+/**
+ * When a value kept by value is read in several spellings ("12.5" and "12.50"): re-keys each
+ * bucket holding a spelling other than the first read of its value, by the JSON of its values
+ * with those spellings replaced by the first ones, and returns per such dimension the rank of
+ * each spelling among its value's others, in the order `GroupValues.shown` prefers them (0 the
+ * shown one; absent: a value read in one spelling). Null when every value has one spelling.
+ * Identities and preferences are computed once per distinct value, not per bucket.
+ */
+function spellingsOfOneValue(
+  grouping: readonly GroupValues[],
+  byValue: readonly number[],
+  distinct: readonly Set<DimValue>[],
+  keyed: Keyed[],
+): Map<DimValue, number>[] | null {
+  const spellings = byValue.map((i, j) => {
+    const byIdentity = new Map<string, DimValue[]>();
+    for (const value of distinct[j]!) {
+      const identity = grouping[i]!.identity(value);
+      const list = byIdentity.get(identity);
+      if (list) list.push(value);
+      else byIdentity.set(identity, [value]);
+    }
+    return [...byIdentity.values()].filter((list) => list.length > 1);
+  });
+  if (spellings.every((lists) => lists.length === 0)) return null;
+  const firsts = spellings.map((lists) => new Map(lists.flatMap((list) => list.slice(1).map((value) => [value, list[0]!] as const))));
+  for (const entry of keyed) {
+    let replaced: DimValue[] | null = null;
+    for (let j = 0; j < byValue.length; j += 1) {
+      const i = byValue[j]!;
+      const first = firsts[j]!.get(entry.values[i]!);
+      if (first === undefined) continue;
+      replaced ??= [...entry.values];
+      replaced[i] = first;
+    }
+    if (replaced) entry.groupKey = JSON.stringify(replaced);
+  }
+  return spellings.map((lists, j) => {
+    const values = grouping[byValue[j]!]!;
+    const rank = new Map<DimValue, number>();
+    for (const list of lists) {
+      list.sort((a, b) => (values.shown(a, b) === a ? -1 : 1));
+      list.forEach((value, r) => rank.set(value, r));
+    }
+    return rank;
+  });
 }
 
 function compareKeys(x: string, y: string): number {

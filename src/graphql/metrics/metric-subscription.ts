@@ -18,14 +18,17 @@ import type { ApiContext } from '../context';
 import { DateTimeScalar, DecimalScalar, JSONScalar } from '../scalars';
 import type { WindowSize } from '../../metrics/metric-definition';
 import type { SharedTypes, SubjectTypes } from '../subject/subject-schema';
-import { metricMatcher, metricsOf, requireMetricRead, windowOf } from './metric.resolver';
+import { groupValuesOf } from '../../values/group-value';
+import { metricDimensionScalars, metricMatcher, metricsOf, requireMetricRead, windowOf } from './metric.resolver';
 import type { DimensionsMatch } from './metric-where';
-import { subjectMetricArgs, subjectMetricDefinition, subjectMetricMatcher, type SubjectMetricArgs } from './subject-metric-fields';
+import { subjectMetricArgs, subjectMetricDefinition, subjectMetricMatcher, subjectMetricScalars, type SubjectMetricArgs } from './subject-metric-fields';
 
 /**
  * `metricUpdated(name, window, where, groupBy)`: every rewrite of a matching bucket, live. With
- * `groupBy`, the payload is the whole group of that window, re-read after the change (so a
- * client can replace its row). Updates come from the reader's poll of the rollups, so any API
+ * `groupBy`, or when a kept dimension reads a Decimal, Int, Long, Float or DateTime field (whose
+ * buckets of equal values, "12.5" and "12.50", are one row of a query), the payload is the whole
+ * row of that window, re-read after the change, as the query returns it (so a client can
+ * replace its row); otherwise the rewritten bucket itself. Updates come from the reader's poll of the rollups, so any API
  * replica sees the writes of any metrics process.
  */
 const MetricBucketUpdate = new GraphQLObjectType<MetricBucketResult>({
@@ -35,7 +38,10 @@ const MetricBucketUpdate = new GraphQLObjectType<MetricBucketResult>({
     metric: { type: new GraphQLNonNull(GraphQLString) },
     window: { type: new GraphQLNonNull(GraphQLString) },
     start: { type: new GraphQLNonNull(DateTimeScalar) },
-    dimensions: { type: new GraphQLNonNull(JSONScalar) },
+    dimensions: {
+      type: new GraphQLNonNull(JSONScalar),
+      description: 'The dimension values of the row, as `MetricBucket.dimensions` (grouped by value for a Decimal, Int, Long, Float or DateTime field).',
+    },
     count: { type: new GraphQLNonNull(GraphQLInt) },
     sum: { type: DecimalScalar },
     avg: { type: GraphQLFloat, description: 'sum / count, as a double; null without a sum, or when beyond a double (about ±1.8e308).' },
@@ -66,7 +72,14 @@ export function metricSubscriptionFields(windowType: GraphQLEnumType): GraphQLFi
       subscribe: (_root, args: Args, ctx: ApiContext) => {
         metricsOf(ctx);
         requireMetricRead(ctx, args.name);
-        return followMetric(ctx, args.name, windowOf(args.window), args.groupBy ?? null, metricMatcher(ctx, args.name, args.where));
+        return followMetric(
+          ctx,
+          args.name,
+          windowOf(args.window),
+          args.groupBy ?? null,
+          metricMatcher(ctx, args.name, args.where),
+          metricDimensionScalars(ctx, args.name),
+        );
       },
       resolve: (payload: unknown) => payload as MetricBucketResult,
     },
@@ -74,8 +87,9 @@ export function metricSubscriptionFields(windowType: GraphQLEnumType): GraphQLFi
 }
 
 /**
- * The live updates of one metric's buckets in `window` that `matches` accepts (a whole group each
- * with `groupBy`): what `metricUpdated` and each subject's `<plural>MetricUpdated` return.
+ * The live updates of one metric's buckets in `window` that `matches` accepts (a whole row each
+ * with `groupBy` or a dimension kept by value): what `metricUpdated` and each subject's
+ * `<plural>MetricUpdated` return. `dimensionScalars` types the dimensions as for the query.
  */
 function followMetric(
   ctx: ApiContext,
@@ -83,11 +97,16 @@ function followMetric(
   window: WindowSize,
   groupBy: string[] | null,
   matches: DimensionsMatch | null,
+  dimensionScalars: Readonly<Record<string, string>> | null,
 ): AsyncIterableIterator<MetricBucketResult> {
   const metrics = metricsOf(ctx);
   const definition = metrics.definition(name);
   // Validates name, window and dimensions up front, like the query does.
-  const check = metrics.query({ name, window, matches, groupBy, from: new Date(0), to: new Date(1) });
+  const check = metrics.query({ name, window, matches, groupBy, dimensionScalars, from: new Date(0), to: new Date(1) });
+  const kept = groupBy ?? definition?.dimensions.map((d) => d.name) ?? [];
+  const grouping = kept.map((n) => groupValuesOf(dimensionScalars && Object.hasOwn(dimensionScalars, n) ? dimensionScalars[n]! : null));
+  // A bucket is its own row unless dimensions are merged (groupBy) or equal values in several spellings are (by value).
+  const perBucket = !groupBy && !grouping.some((g) => g.byValue);
   // A subscription is to one version of the metric (its window and dimensions were checked
   // against it): when another becomes active, or none, it ends with a coded error and the
   // client resubscribes, getting the version served now. Following silently could mean a
@@ -112,7 +131,7 @@ function followMetric(
       return !matches || matches(bucket.dims);
     },
     async (bucket) => {
-      if (!groupBy) {
+      if (perBucket) {
         return [
           {
             metric: name,
@@ -127,15 +146,17 @@ function followMetric(
           },
         ];
       }
-      // The rewritten bucket's group: the same groupBy values, within the subscription's where.
-      const kept = groupBy;
+      // The rewritten bucket's row: the same kept values (by value where the query merges by
+      // value), within the subscription's where.
+      const identities = kept.map((n, i) => grouping[i]!.identity(bucket.dims[n] ?? null));
       const sameGroup = (dims: Readonly<Record<string, DimValue>>) =>
-        kept.every((n) => (dims[n] ?? null) === (bucket.dims[n] ?? null)) && (!matches || matches(dims));
+        kept.every((n, i) => grouping[i]!.identity(dims[n] ?? null) === identities[i]) && (!matches || matches(dims));
       const rows = await metrics.query({
         name,
         window,
         matches: sameGroup,
         groupBy,
+        dimensionScalars,
         from: new Date(bucket.startMs),
         to: new Date(bucket.startMs + WINDOW_MS[window]),
       });
@@ -146,7 +167,7 @@ function followMetric(
               metric: name,
               window,
               start: new Date(bucket.startMs),
-              dimensions: Object.fromEntries(groupBy.map((n) => [n, bucket.dims[n] ?? null])),
+              dimensions: Object.fromEntries(kept.map((n) => [n, bucket.dims[n] ?? null])),
               count: 0,
               sum: null,
               min: null,
@@ -257,7 +278,14 @@ function subjectMetricSubscription(types: SubjectTypes, shared: SharedTypes): Gr
       args: subjectMetricArgs(types, shared, true),
       subscribe: (_root, args: SubjectMetricArgs, ctx: ApiContext) => {
         const definition = subjectMetricDefinition(ctx, types, args.name);
-        return followMetric(ctx, definition.name, windowOf(args.window), args.groupBy ?? null, subjectMetricMatcher(types, definition, args.where));
+        return followMetric(
+          ctx,
+          definition.name,
+          windowOf(args.window),
+          args.groupBy ?? null,
+          subjectMetricMatcher(types, definition, args.where),
+          subjectMetricScalars(types, definition),
+        );
       },
       resolve: (payload: unknown) => payload as MetricBucketResult,
     },

@@ -21,9 +21,25 @@ export type DimensionsMatch = (dims: Readonly<Record<string, DimValue>>) => bool
 
 export function compileMetricWhere(where: unknown, definition: MetricDefinition, subjectSchema: Record<string, unknown> | undefined): DimensionsMatch | null {
   if (where === null || where === undefined) return null;
-  const fields = dimensionFields(definition, subjectSchema ? modelObject(subjectSchema) : []);
+  const fields = dimensionFields(definition, subjectFieldsOf(subjectSchema));
   const clause = compileWhere(normalize(where, 'where'), fields);
   return (dims) => matchesClause(clause, Object.fromEntries(definition.dimensions.map((d) => [d.name, dims[d.name] ?? null])));
+}
+
+/**
+ * The scalar of the subject field each dimension reads (`enum` for an enum, `JSON` when unknown),
+ * as `where` types it: the reader merges the rows of a kept Decimal, Int, Long, Float or DateTime
+ * dimension by value (MetricQuery.dimensionScalars), as `where` compares them.
+ */
+export function dimensionScalars(definition: MetricDefinition, subject: readonly FieldModel[]): Record<string, string> {
+  const scalars: Record<string, string> = Object.create(null);
+  for (const field of dimensionFields(definition, subject)) scalars[field.jsonKey] = field.kind === 'scalar' ? field.scalar : field.kind;
+  return scalars;
+}
+
+/** The subject's fields as its catalog schema models them (empty when the subject is not served). */
+export function subjectFieldsOf(subjectSchema: Record<string, unknown> | undefined): FieldModel[] {
+  return subjectSchema ? modelObject(subjectSchema) : [];
 }
 
 /** Each dimension as a field named like it, of the type of the subject field it reads (JSON when unknown). */

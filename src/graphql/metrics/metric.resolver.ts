@@ -5,7 +5,7 @@ import type { MetricsReader } from '../../metrics/metric-reader';
 import { canReadSubject, requireSubjectRead } from '../access';
 import type { ApiContext } from '../context';
 import { DateTimeScalar, DecimalScalar, JSONScalar } from '../scalars';
-import { compileMetricWhere, type DimensionsMatch } from './metric-where';
+import { compileMetricWhere, dimensionScalars, subjectFieldsOf, type DimensionsMatch } from './metric-where';
 
 /**
  * Metric queries: `metric(name, window, from, to, where, groupBy)` over the rollups the metrics
@@ -19,7 +19,10 @@ export class MetricBucketType {
   @Field(() => DateTimeScalar, { description: 'Start of the window (UTC, inclusive).' })
   start!: Date;
 
-  @Field(() => JSONScalar, { description: 'The grouped dimension values, e.g. {"region": "eu-west", "product": "MUG-CLASSIC"}.' })
+  @Field(() => JSONScalar, {
+    description:
+      'The grouped dimension values, e.g. {"region": "eu-west", "product": "MUG-CLASSIC"}. A dimension of a Decimal, Int, Long, Float or DateTime field is grouped by value, as `eq` compares: "12.5" and "12.50", or one instant in two offsets, are one row, shown in the spelling with the most fractional digits (of those, the first in code-unit order).',
+  })
   dimensions!: Record<string, unknown>;
 
   @Field(() => Int, { description: 'Contributions counted (entities, or array elements for per-element metrics).' })
@@ -132,8 +135,22 @@ export function windowOf(window: string): WindowSize {
 export function metricMatcher(ctx: ApiContext, name: string, where: unknown): DimensionsMatch | null {
   const definition = metricsOf(ctx).definition(name);
   if (!definition) return null;
-  const subject = ctx.services.catalog.list().find((s) => s.subject === definition.subject);
-  return compileMetricWhere(where, definition, subject?.schema);
+  return compileMetricWhere(where, definition, subjectSchemaOf(ctx, definition.subject));
+}
+
+/**
+ * The scalar of each dimension of the active definition, from its subject's schema as `where`
+ * types it: a kept Decimal, Int, Long, Float or DateTime dimension's rows merge by value
+ * (MetricQuery.dimensionScalars). Null for an unknown metric (left to the reader's BAD_USER_INPUT).
+ */
+export function metricDimensionScalars(ctx: ApiContext, name: string): Record<string, string> | null {
+  const definition = metricsOf(ctx).definition(name);
+  if (!definition) return null;
+  return dimensionScalars(definition, subjectFieldsOf(subjectSchemaOf(ctx, definition.subject)));
+}
+
+function subjectSchemaOf(ctx: ApiContext, subject: string): Record<string, unknown> | undefined {
+  return ctx.services.catalog.list().find((s) => s.subject === subject)?.schema;
 }
 
 @Resolver()
@@ -160,6 +177,7 @@ export class MetricResolver {
       to: to ? new Date(to) : null,
       matches: metricMatcher(ctx, name, where),
       groupBy,
+      dimensionScalars: metricDimensionScalars(ctx, name),
     });
   }
 

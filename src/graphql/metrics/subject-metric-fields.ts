@@ -6,7 +6,7 @@ import type { ApiContext } from '../context';
 import { DateTimeScalar } from '../scalars';
 import type { SharedTypes, SubjectTypes } from '../subject/subject-schema';
 import { metricsOf, windowOf } from './metric.resolver';
-import { compileSubjectMetricWhere, type DimensionsMatch } from './metric-where';
+import { compileSubjectMetricWhere, dimensionScalars, type DimensionsMatch } from './metric-where';
 
 /**
  * `<plural>Metric(name, window, from, to, where, groupBy)`: a metric of one subject, filtered with
@@ -73,6 +73,11 @@ export function subjectMetricDefinition(ctx: ApiContext, types: SubjectTypes, na
   return definition;
 }
 
+/** The scalar of each dimension, from the subject's fields: kept Decimal, Int, Long, Float and DateTime dimensions merge by value. */
+export function subjectMetricScalars(types: SubjectTypes, definition: MetricDefinition): Record<string, string> {
+  return dimensionScalars(definition, types.fields);
+}
+
 /** `where` compiled for the metric, or null for every bucket. */
 export function subjectMetricMatcher(types: SubjectTypes, definition: MetricDefinition, where: SubjectMetricArgs['where']): DimensionsMatch | null {
   return compileSubjectMetricWhere(where, definition, types.fields);
@@ -93,6 +98,7 @@ export function subjectMetricQuery(types: SubjectTypes, shared: SharedTypes): Gr
           to: args.to ? new Date(args.to) : null,
           matches: subjectMetricMatcher(types, definition, args.where),
           groupBy: args.groupBy ?? null,
+          dimensionScalars: subjectMetricScalars(types, definition),
         });
       },
     },

@@ -10,7 +10,7 @@ import type { ApiContext } from '../context';
 import { fieldName } from '../naming';
 import { DecimalScalar, JSONScalar } from '../scalars';
 import type { FieldModel } from '../../catalog/field-model';
-import { groupValuesOf, type GroupValues } from './group-value';
+import { groupValuesOf, type GroupValues } from '../../values/group-value';
 import { whereToMongo } from './list-query';
 import type { SubjectTypes } from './subject-schema';
 
@@ -100,7 +100,7 @@ export function aggregateQuery(types: SubjectTypes): GraphQLFieldConfigMap<unkno
             );
           }
           const values = groupBy.map((r) => normalizeGroupValue(r.read(doc.data)));
-          // One group per value, as `eq` compares ("12.5" and "12.50" are one): see group-value.ts.
+          // One group per value, as `eq` compares ("12.5" and "12.50" are one): see values/group-value.ts.
           const id = JSON.stringify(values.map((v, i) => groupBy[i]!.values.identity(v)));
           let group = groups.get(id);
           if (!group) {

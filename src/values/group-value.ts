@@ -1,16 +1,19 @@
-import type { ScalarKind } from '../../catalog/field-model';
-import { dateTimeFractionDigits } from '../../values/date-time';
-import { higherDec, toDec } from '../../values/decimal';
-import { isKeyedScalar, keyOf, type KeyedScalar } from '../../values/order-key';
+import { dateTimeFractionDigits } from './date-time';
+import { higherDec, toDec } from './decimal';
+import { isKeyedScalar, keyOf, type KeyedScalar } from './order-key';
 
 /**
- * How `<plural>Aggregate` groups the values of one `groupBy` field: by value, as `eq` compares.
+ * How the values of one field are grouped by value, as `eq` compares: the groups of a
+ * `<plural>Aggregate` `groupBy` field, and the rows of a metric query keeping a dimension (a
+ * dimension reads a field of the subject: graphql/metrics/metric-where.ts types it).
  * A Decimal, Int, Long or Float is one value however it is written ("12.5", "12.50", 12.5), a
  * DateTime one instant whatever its offset or fractional digits: the identity of such a value
  * is its order key (values/order-key.ts, what `eq` and `in` compare). Any other value (String,
  * Boolean, enum, JSON, or a value of a numeric or DateTime field that has no key) is its JSON text.
  */
 export interface GroupValues {
+  /** Whether values group by value (a Decimal, Int, Long, Float or DateTime field); false: each by its JSON text. */
+  readonly byValue: boolean;
   /** The group identity of a stored value (null or absent read as null). */
   identity(value: unknown): string;
   /**
@@ -24,13 +27,16 @@ export interface GroupValues {
 }
 
 const byText: GroupValues = {
+  byValue: false,
   identity: (value) => `v${JSON.stringify(value ?? null)}`,
   shown: (a) => a,
 };
 
-export function groupValuesOf(scalar: ScalarKind | null): GroupValues {
+/** The grouping of a field of GraphQL scalar `scalar` (`Decimal`, `String`, …; null or any other name: by JSON text). */
+export function groupValuesOf(scalar: string | null): GroupValues {
   if (scalar === null || !isKeyedScalar(scalar)) return byText;
   return {
+    byValue: true,
     identity(value) {
       const key = value === null || value === undefined ? null : keyOf(scalar, value);
       return key === null ? byText.identity(value) : `k${key}`;

@@ -1,12 +1,13 @@
 import { modelObject, type ScalarKind } from '../../../src/catalog/field-model';
-import { groupValuesOf } from '../../../src/graphql/subject/group-value';
+import { groupValuesOf } from '../../../src/values/group-value';
 import { seededRandom } from '../../support/seeded-random';
 import { VALUE_FIELDS, VALUE_SCHEMA, compareValues, randomValue } from '../../support/value-oracle';
 
 /**
- * `<plural>Aggregate` groups a field's values by value, as `eq` compares, and shows one spelling
- * per group whatever the order its entities arrive in (the integration twin:
- * test/integration/graphql/aggregate-group-by-value.test.ts).
+ * `<plural>Aggregate` and a metric query keeping a dimension group a field's values by value, as
+ * `eq` compares, and show one spelling per group whatever the order its entities (or buckets)
+ * arrive in (the integration twins: test/integration/graphql/aggregate-group-by-value.test.ts,
+ * test/integration/metrics/metric-dimension-by-value.test.ts).
  */
 const scalarOf = Object.fromEntries(modelObject(VALUE_SCHEMA).map((f) => [f.jsonKey, f.kind === 'scalar' ? f.scalar : null])) as Record<
   (typeof VALUE_FIELDS)[number],
@@ -44,6 +45,14 @@ describe('group values', () => {
     // A value with no key (not a number) is its own group by its text, never another value's.
     expect(decimal.identity('n/a')).not.toBe(decimal.identity('0'));
     expect(groupValuesOf(null).identity({ a: 1 })).toBe(groupValuesOf('JSON').identity({ a: 1 }));
+    // Which fields group by value: the ordered scalars only (enums, Booleans and JSON by their text).
+    expect(['Decimal', 'Int', 'Long', 'Float', 'DateTime', 'String', 'Boolean', 'JSON', 'enum', null].filter((s) => groupValuesOf(s).byValue)).toEqual([
+      'Decimal',
+      'Int',
+      'Long',
+      'Float',
+      'DateTime',
+    ]);
   });
 
   it.each([
