@@ -10,7 +10,7 @@ import { createActiveSpecs, type ActiveSpecs } from './catalog/active-specs';
 import { watchCatalogRevision, type RevisionWatch } from './catalog/catalog-revision';
 import { loadSpecFiles } from './catalog/spec-files';
 import { createMetricRegistry, type MetricRegistry } from './metrics/metric-registry';
-import { createSpecRegistry, type SpecRegistry } from './catalog/spec-registry';
+import { activeAfterSeed, activeSpecProblems, createSpecRegistry, type SpecRegistry } from './catalog/spec-registry';
 import { createSchemaRegistry, readSchemaFiles, type SchemaRegistry } from './catalog/schema-registry';
 import { createRawSchemaStore } from './catalog/raw-schema-store';
 import { createRegistryService, type RegistryService } from './catalog/registry-service';
@@ -186,14 +186,24 @@ async function startCore(config: Config, logger: Logger, serviceMetrics: Service
   // Schema files are the seed; the schema registry in the store is the runtime truth, and the
   // in-memory catalog (read by GraphQL and ingestion) is its view, reloaded on every revision.
   const core: Partial<Core> & { apiSchemaBuilder: BuildSchema | undefined } = { apiSchemaBuilder: undefined };
-  const schemaRegistry = createSchemaRegistry(mongo.db, { logger, api: createApiSchemaCheck(() => core.apiSchemaBuilder) });
-  await schemaRegistry.seed(readSchemaFiles(path.resolve(config.schemaDir, 'canonical')));
+  // Spec files are the seed; the registry in the store is the runtime truth (admin API). A new
+  // schema version is checked against the specs active for its subject.
   const catalog = createSubjectCatalog();
-  await syncCatalogFromRegistry(schemaRegistry, catalog);
-
-  // Spec files are the seed; the registry in the store is the runtime truth (admin API).
   const specRegistry = createSpecRegistry(mongo.db, (subject) => catalog.get(subject)?.schema);
-  await specRegistry.seed(loadSpecFiles(path.resolve(config.specsDir)));
+  const schemaRegistry = createSchemaRegistry(mongo.db, {
+    logger,
+    api: createApiSchemaCheck(() => core.apiSchemaBuilder),
+    activeSpecs: async (subject, candidate, current) => activeSpecProblems(await specRegistry.active(), subject, candidate, current),
+  });
+  // Schema files first (the spec files may write fields they add), checked against the specs
+  // active once the spec files are seeded (they may stop writing a field a schema file drops).
+  const specFiles = loadSpecFiles(path.resolve(config.specsDir));
+  const seededSpecs = await activeAfterSeed(specRegistry, specFiles);
+  await schemaRegistry.seed(readSchemaFiles(path.resolve(config.schemaDir, 'canonical')), {
+    activeSpecs: async (subject, candidate, current) => activeSpecProblems(seededSpecs, subject, candidate, current),
+  });
+  await syncCatalogFromRegistry(schemaRegistry, catalog);
+  await specRegistry.seed(specFiles);
   const activeSpecs = createActiveSpecs(specRegistry);
   await activeSpecs.reload();
   // Lag of the ingestion group over the raw topics of the active specs, read at most once per

@@ -54,6 +54,12 @@ export interface DefinitionRegistry<T> {
   register(input: unknown, origin?: 'file' | 'api'): Promise<DefinitionVersion<T>>;
   /** Registers file definitions the store has not seen; activates each one newer than the active one. */
   seed(inputs: readonly unknown[]): Promise<void>;
+  /**
+   * The versions seed(values) would make active, without writing anything: in order, a version the
+   * store has not seen that is newer than the one active then (or a seen one a stopped start left
+   * to activate); one per id, the last. `values` are taken as given (not validated against the catalog).
+   */
+  seedActivations(values: readonly T[]): Promise<T[]>;
   list(id?: string): Promise<DefinitionVersion<T>[]>;
   get(id: string, version: number): Promise<DefinitionVersion<T> | null>;
   /** `expectedActive` (when given) must be the version active now, else CONFLICT. */
@@ -249,6 +255,25 @@ export function createDefinitionRegistry<T>(db: Db, options: DefinitionKindOptio
         await registerVersion(value, 'file', activating);
         if (activating) await activateSeeded(id, version);
       }
+    },
+
+    async seedActivations(values) {
+      const active = new Map<string, number | null>();
+      const activated = new Map<string, T>();
+      for (const value of values) {
+        const id = options.idOf(value);
+        const version = options.versionOf(value);
+        const now = active.has(id) ? active.get(id)! : await activeVersionOf(id);
+        const known = await versions.findOne({ _id: versionId(id, version) });
+        // Seen with this body: left as an admin left it, unless a start left it activating. With
+        // another body the seed refuses it (CONFLICT), so it activates nothing.
+        const pending = known ? deepEqual(known.body, value) && known.activating === true : true;
+        if (pending && (now === null || now < version)) {
+          active.set(id, version);
+          activated.set(id, value);
+        } else active.set(id, now);
+      }
+      return [...activated.values()];
     },
 
     async list(id) {

@@ -271,12 +271,13 @@ export function createRegistryService(options: {
           );
         }
         if (!verdict.compatible) {
-          const messages = verdict.violations.map(describeViolation);
-          throw registryError(
-            RegistryErrorCode.INCOMPATIBLE_SCHEMA,
-            `Schema being registered is incompatible with an earlier schema for subject '${subject}' (${verdict.level}):\n  - ${messages.join('\n  - ')}`,
-            messages,
-          );
+          // Incompatible with its level, or with the mapping specs active for the subject.
+          const messages = [...verdict.specProblems, ...verdict.violations.map(describeViolation)];
+          const against =
+            verdict.specProblems.length > 0
+              ? `would break the mapping specs active for subject '${subject}' (deactivate or update them first)`
+              : `is incompatible with an earlier schema for subject '${subject}' (${verdict.level})`;
+          throw registryError(RegistryErrorCode.INCOMPATIBLE_SCHEMA, `Schema being registered ${against}:\n  - ${messages.join('\n  - ')}`, messages);
         }
         let result: { version: number };
         try {
@@ -352,7 +353,7 @@ export function createRegistryService(options: {
       if (version === 'latest') {
         const verdict = await canonical.check(subject, parsed);
         if (verdict.problems.length > 0) throw registryError(RegistryErrorCode.INVALID_SCHEMA, `Invalid schema for subject '${subject}'`, verdict.problems);
-        return { compatible: verdict.compatible, messages: verdict.violations.map(describeViolation) };
+        return { compatible: verdict.compatible, messages: [...verdict.specProblems, ...verdict.violations.map(describeViolation)] };
       }
       const problems = canonical.problemsOf(subject, parsed);
       if (problems.length > 0) throw registryError(RegistryErrorCode.INVALID_SCHEMA, `Invalid schema for subject '${subject}'`, problems);

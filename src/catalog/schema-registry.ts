@@ -67,7 +67,19 @@ export interface CompatibilityCheck {
   /** Problems of the schema itself (it would be rejected before any compatibility check). */
   readonly problems: string[];
   readonly violations: Violation[];
+  /**
+   * What the candidate would break in the mapping specs active for the subject (a path one writes
+   * that would no longer be a field), one line each naming the spec; any: not compatible, at every
+   * level. Only checked for a schema without problems.
+   */
+  readonly specProblems: string[];
 }
+
+/**
+ * What a candidate version would break in the mapping specs active for its subject, one line each
+ * (spec-registry.ts activeSpecProblems; app.ts hands it in). `current`: the latest version, if any.
+ */
+export type ActiveSpecCheck = (subject: string, candidate: Record<string, unknown>, current: Record<string, unknown> | undefined) => Promise<string[]>;
 
 export interface RegisterResult {
   readonly subject: string;
@@ -85,8 +97,10 @@ export interface SchemaRegistry {
   /**
    * Registers each file schema that differs from its subject's latest stored version. All are
    * checked first; any problem or violation fails the seed with every one listed, nothing written.
+   * `activeSpecs` replaces the registry's check of the active mapping specs (a start checks against
+   * the specs active once its spec files are seeded).
    */
-  seed(entries: readonly { subject: string; schema: Record<string, unknown> }[]): Promise<RegisterResult[]>;
+  seed(entries: readonly { subject: string; schema: Record<string, unknown> }[], options?: { activeSpecs?: ActiveSpecCheck }): Promise<RegisterResult[]>;
   subjects(options?: { includeDeleted?: boolean }): Promise<SubjectRecord[]>;
   subject(subject: string): Promise<SubjectRecord | null>;
   versions(subject: string): Promise<SchemaVersionRecord[]>;
@@ -138,6 +152,8 @@ export function createSchemaRegistry(
   options: {
     /** The GraphQL API's checks of a candidate (src/graphql/api-schema-check.ts, handed in by app.ts). */
     api: ApiSchemaCheck;
+    /** The mapping specs active for a subject, checked against each candidate version (none: nothing checked). */
+    activeSpecs?: ActiveSpecCheck;
     logger?: Logger;
   },
 ): SchemaRegistry {
@@ -211,24 +227,34 @@ export function createSchemaRegistry(
     return problems;
   }
 
-  async function check(subject: string, schema: unknown): Promise<CompatibilityCheck> {
+  async function check(subject: string, schema: unknown, activeSpecs = options.activeSpecs): Promise<CompatibilityCheck> {
     const { level } = await compatibilityOf(subject);
     const history = await versionsOf(subject);
     const latestVersion = history.at(-1)?.version ?? 0;
     const problems = problemsOf(subject, schema);
-    if (problems.length > 0) return { subject, level, latestVersion, compatible: false, problems, violations: [] };
+    if (problems.length > 0) return { subject, level, latestVersion, compatible: false, problems, violations: [], specProblems: [] };
     const others = (await served()).filter((s) => !s.deleted && s.subject !== subject);
     // The API the candidate would produce, built before anything is committed: it must be valid
     // and leave every other subject's and the fixed API's types and fields as they are.
     const latest = history.at(-1);
     const current = latest ? { subject, version: latest.version, schema: latest.schema } : undefined;
     const collisions = options.api.collisions(others, { subject, version: latestVersion + 1, schema: schema as Record<string, unknown> }, current);
-    if (collisions.length > 0) return { subject, level, latestVersion, compatible: false, problems: collisions, violations: [] };
+    if (collisions.length > 0) return { subject, level, latestVersion, compatible: false, problems: collisions, violations: [], specProblems: [] };
     const verdict = checkEvolution(
       { subject, history: history.map((h) => h.schema), candidate: schema as Record<string, unknown>, level, others },
       options.api,
     );
-    return { subject, level, latestVersion, compatible: verdict.compatible, problems: [], violations: verdict.violations };
+    // Under NONE too: a field an active spec writes must stay a field (the spec goes first).
+    const specProblems = (await activeSpecs?.(subject, schema as Record<string, unknown>, latest?.schema)) ?? [];
+    return {
+      subject,
+      level,
+      latestVersion,
+      compatible: verdict.compatible && specProblems.length === 0,
+      problems: [],
+      violations: verdict.violations,
+      specProblems,
+    };
   }
 
   function rejectCheck(result: CompatibilityCheck): never {
@@ -238,6 +264,15 @@ export function createSchemaRegistry(
       });
     }
     const details = result.violations.map(describeViolation);
+    if (result.specProblems.length > 0) {
+      const incompatible = details.length > 0 ? ` and is not ${result.level} compatible with version ${result.latestVersion}` : '';
+      const all = [...result.specProblems, ...details];
+      throw new AppError(
+        ErrorCode.BAD_USER_INPUT,
+        `schema for ${result.subject} would break the mapping specs active for it (deactivate or update them first)${incompatible}:\n  - ${all.join('\n  - ')}`,
+        { details: all },
+      );
+    }
     throw new AppError(
       ErrorCode.BAD_USER_INPUT,
       `schema for ${result.subject} is not ${result.level} compatible with version ${result.latestVersion} (${details.length} violation${details.length === 1 ? '' : 's'}):\n  - ${details.join('\n  - ')}`,
@@ -245,7 +280,11 @@ export function createSchemaRegistry(
     );
   }
 
-  async function register(subject: string, schema: unknown, opts: { expectedVersion?: number | null; origin?: SchemaOrigin } = {}): Promise<RegisterResult> {
+  async function register(
+    subject: string,
+    schema: unknown,
+    opts: { expectedVersion?: number | null; origin?: SchemaOrigin; activeSpecs?: ActiveSpecCheck } = {},
+  ): Promise<RegisterResult> {
     for (let attempt = 1; ; attempt += 1) {
       const existing = await subjectsCol.findOne({ _id: subject });
       const history = await versionsOf(subject);
@@ -257,9 +296,10 @@ export function createSchemaRegistry(
         });
       }
       const problems = problemsOf(subject, schema);
-      if (problems.length > 0) rejectCheck({ subject, level: DEFAULT_COMPATIBILITY, latestVersion, compatible: false, problems, violations: [] });
+      if (problems.length > 0)
+        rejectCheck({ subject, level: DEFAULT_COMPATIBILITY, latestVersion, compatible: false, problems, violations: [], specProblems: [] });
       if (latest && deepEqual(latest.schema, schema) && !existing?.deleted) return { subject, version: latestVersion, created: false };
-      const result = await check(subject, schema);
+      const result = await check(subject, schema, opts.activeSpecs ?? options.activeSpecs);
       if (!result.compatible) rejectCheck(result);
       const version = latestVersion + 1;
       try {
@@ -324,7 +364,8 @@ export function createSchemaRegistry(
     problemsOf,
     check,
     register,
-    async seed(entries) {
+    async seed(entries, seedOptions = {}) {
+      const activeSpecs = seedOptions.activeSpecs ?? options.activeSpecs;
       const pending: { subject: string; schema: Record<string, unknown> }[] = [];
       const failures: string[] = [];
       for (const entry of entries) {
@@ -335,15 +376,15 @@ export function createSchemaRegistry(
         }
         const latest = record ? (await versionsOf(entry.subject)).at(-1) : undefined;
         if (latest && deepEqual(latest.schema, entry.schema)) continue;
-        const result = await check(entry.subject, entry.schema);
+        const result = await check(entry.subject, entry.schema, activeSpecs);
         if (result.compatible) pending.push(entry);
-        else failures.push(...[...result.problems, ...result.violations.map(describeViolation)].map((p) => `${entry.subject}: ${p}`));
+        else failures.push(...[...result.problems, ...result.specProblems, ...result.violations.map(describeViolation)].map((p) => `${entry.subject}: ${p}`));
       }
       if (failures.length > 0) {
         throw new AppError(ErrorCode.SCHEMA_INVALID, `canonical schema files cannot be registered:\n  - ${failures.join('\n  - ')}`, { details: failures });
       }
       const results: RegisterResult[] = [];
-      for (const entry of pending) results.push(await register(entry.subject, entry.schema, { origin: 'file' }));
+      for (const entry of pending) results.push(await register(entry.subject, entry.schema, { origin: 'file', activeSpecs }));
       return results;
     },
     async subjects(opts = {}) {

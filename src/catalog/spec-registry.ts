@@ -3,9 +3,9 @@ import { compileSpec } from '../mapping/compile-spec';
 import type { MappingSpec } from '../mapping/mapping-spec';
 import { subjectName } from '../mapping/subject-name';
 import { validateSpec } from '../mapping/validate-spec';
-import { createDefinitionRegistry, type DefinitionRegistry } from './definition-registry';
+import { createDefinitionRegistry, type DefinitionRegistry, type DefinitionVersion } from './definition-registry';
 import { modelObject } from './field-model';
-import { targetFieldProblems } from './spec-target-fields';
+import { targetFieldIssues, targetFieldProblems } from './spec-target-fields';
 import { typedDefaultProblems } from './typed-defaults';
 
 /**
@@ -58,4 +58,48 @@ export function mappingSpecProblems(input: unknown, schemaOf: (subject: string) 
     }
   }
   return problems;
+}
+
+/** A version of a mapping spec that is active, or that a seed is about to make active. */
+export type ActiveSpec = Pick<DefinitionVersion<MappingSpec>, 'id' | 'version' | 'body'>;
+
+/**
+ * What registering `candidate` as the next version of `subject` would break in the mapping specs
+ * `active` for it: every `dst` and `defaults` key that is a field of the subject's `current`
+ * version and would not be one of the candidate (removed, or an object turned into a String...),
+ * checked as at the spec's registration (spec-target-fields.ts), one line each, naming the spec:
+ * `mapping-spec "<id>" version <n>: fieldMappings[1].dst: "$.notes": subject "parcel" has no field
+ * "notes" (its fields: ...)`. A path that is no field of `current` either (a spec stored before
+ * specs were checked) is not the candidate's doing and is not listed. Empty: nothing breaks.
+ */
+export function activeSpecProblems(
+  active: readonly ActiveSpec[],
+  subject: string,
+  candidate: Record<string, unknown>,
+  current: Record<string, unknown> | undefined,
+): string[] {
+  const problems: string[] = [];
+  const candidateFields = modelObject(candidate);
+  const currentFields = current ? modelObject(current) : undefined;
+  for (const spec of active) {
+    if (subjectName(spec.body.target.subject) !== subject) continue;
+    const already = new Set(currentFields ? targetFieldIssues(spec.body, subject, currentFields).map((issue) => issue.at) : []);
+    for (const issue of targetFieldIssues(spec.body, subject, candidateFields)) {
+      if (!already.has(issue.at)) problems.push(`mapping-spec "${spec.id}" version ${spec.version}: ${issue.at}: ${issue.problem}`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * The mapping specs active once a seed of `files` has run: the registry's active versions, each
+ * replaced by the file version the seed activates (registry.seedActivations). A start seeds the
+ * schema files first and checks them against these, so a deploy may ship a schema version that
+ * drops a field together with a spec version that stops writing it.
+ */
+export async function activeAfterSeed(registry: SpecRegistry, files: readonly MappingSpec[]): Promise<ActiveSpec[]> {
+  const seeded = new Map((await registry.seedActivations(files)).map((spec) => [spec.mappingId, spec]));
+  const active: ActiveSpec[] = (await registry.active()).filter((v) => !seeded.has(v.id));
+  for (const [id, body] of seeded) active.push({ id, version: body.version ?? 1, body });
+  return active;
 }

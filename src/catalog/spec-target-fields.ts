@@ -13,19 +13,32 @@ import type { FieldModel } from './field-model';
  * validation (a transform decides it), so the last step is not typed here.
  */
 export function targetFieldProblems(spec: MappingSpec, subject: string, fields: readonly FieldModel[]): string[] {
-  const problems: string[] = [];
+  return targetFieldIssues(spec, subject, fields).map((issue) => `${issue.at}: ${issue.problem}`);
+}
+
+/** One path of a spec that is not a field of its subject: where in the spec, and why. */
+export interface TargetFieldIssue {
+  /** `fieldMappings[1].dst`, `defaults.discount`, `defaults["a b"]`. */
+  readonly at: string;
+  /** `"$.remarks": subject "parcel" has no field "remarks" (its fields: ...)` (a dst is quoted first). */
+  readonly problem: string;
+}
+
+/** targetFieldProblems, each with its place in the spec apart (to tell two versions of a subject apart). */
+export function targetFieldIssues(spec: MappingSpec, subject: string, fields: readonly FieldModel[]): TargetFieldIssue[] {
+  const issues: TargetFieldIssue[] = [];
   spec.fieldMappings.forEach((mapping, index) => {
     const parsed = parseJsonPath(mapping.dst);
     const problem = parsed.ok ? pathProblem(parsed.segments, subject, fields) : null;
-    if (problem) problems.push(`fieldMappings[${index}].dst: "${mapping.dst}": ${problem}`);
+    if (problem) issues.push({ at: `fieldMappings[${index}].dst`, problem: `"${mapping.dst}": ${problem}` });
   });
   for (const key of Object.keys(spec.defaults ?? {})) {
     const parsed = parseFieldPath(key);
     const problem = parsed.ok ? pathProblem(parsed.segments, subject, fields) : null;
     const where = /^[A-Za-z_$][\w$]*$/.test(key) ? `defaults.${key}` : `defaults[${JSON.stringify(key)}]`;
-    if (problem) problems.push(`${where}: ${problem}`);
+    if (problem) issues.push({ at: where, problem });
   }
-  return problems;
+  return issues;
 }
 
 type Node = FieldModel | { readonly kind: 'root'; readonly fields: readonly FieldModel[] };

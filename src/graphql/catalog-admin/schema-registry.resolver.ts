@@ -57,7 +57,14 @@ export class SchemaRegistryResolver {
     @Ctx() ctx: ApiContext,
   ): Promise<SchemaCompatibilityType> {
     const result = await registryOf(ctx).check(subject, schema);
-    return { ...result, violations: result.violations.map((v) => ({ ...v, against: v.against ?? null })) };
+    return {
+      subject: result.subject,
+      level: result.level,
+      latestVersion: result.latestVersion,
+      compatible: result.compatible,
+      problems: [...result.problems, ...result.specProblems],
+      violations: result.violations.map((v) => ({ ...v, against: v.against ?? null })),
+    };
   }
 
   @Query(() => [SchemaSubjectType], { description: 'Subjects of the schema registry; `includeDeleted` (admin only) lists soft-deleted ones too.' })
@@ -74,7 +81,7 @@ export class SchemaRegistryResolver {
 
   @Mutation(() => SchemaRegistrationType, {
     description:
-      "Registers `schema` as the next version of `subject` (a new subject at version 1) after checking it against the subject's compatibility level. Every problem: BAD_USER_INPUT with `extensions.details`; `expectedVersion` not the latest: CONFLICT.",
+      "Registers `schema` as the next version of `subject` (a new subject at version 1) after checking it against the subject's compatibility level and, at every level, against the mapping specs active for it (a path one writes must stay a field: deactivate or update the spec first). Every problem: BAD_USER_INPUT with `extensions.details`; `expectedVersion` not the latest: CONFLICT.",
   })
   async registerCanonicalSchema(
     @Arg('subject', () => String) subject: string,

@@ -52,7 +52,11 @@ export class SchemaCompatibilityType {
   @Field(() => CompatibilityLevelEnum) level!: CompatibilityLevel;
   @Field(() => Int, { description: 'Latest version compared with (0: a new subject).' }) latestVersion!: number;
   @Field(() => Boolean) compatible!: boolean;
-  @Field(() => [String], { description: 'Problems of the schema itself (not a valid canonical schema).' }) problems!: string[];
+  @Field(() => [String], {
+    description:
+      'Problems of the schema itself (not a valid canonical schema), and what it would break in the mapping specs active for the subject (`mapping-spec "<id>" version <n>: fieldMappings[1].dst: ...`: a path a spec writes that would no longer be a field).',
+  })
+  problems!: string[];
   @Field(() => [SchemaCompatibilityViolationType]) violations!: SchemaCompatibilityViolationType[];
 }
 

@@ -172,21 +172,31 @@ describe('definition registry (mapping specs)', () => {
   });
 
   it('seeds files: new versions activate, a restart never undoes a rollback or a deactivation', async () => {
+    // seedActivations tells beforehand what each seed activates (a start checks schema files against it).
+    expect(await registry.seedActivations([spec(1)])).toEqual([spec(1)]);
     await registry.seed([spec(1)]);
     expect((await registry.active()).map((v) => [v.version, v.origin])).toEqual([[1, 'file']]);
     await registry.register(spec(2, { description: 'api' }));
     await registry.activate('orders', 2);
     await registry.rollback('orders');
+    expect(await registry.seedActivations([spec(1), spec(2, { description: 'api' })])).toEqual([]);
     await createSpecRegistry(db, () => ORDER_SCHEMA).seed([spec(1)]);
     expect((await registry.active()).map((v) => v.version)).toEqual([1]);
     await registry.deactivate('orders');
+    expect(await registry.seedActivations([spec(1)])).toEqual([]);
     await registry.seed([spec(1)]);
     expect(await registry.active()).toEqual([]);
     // A deploy shipping a newer file version activates it.
+    expect(await registry.seedActivations([spec(3, { description: 'shipped' })])).toEqual([spec(3, { description: 'shipped' })]);
     await registry.seed([spec(3, { description: 'shipped' })]);
     expect((await registry.active()).map((v) => v.version)).toEqual([3]);
     // A file edited without a version bump is reported, not silently applied.
+    expect(await registry.seedActivations([spec(3, { description: 'edited in place' })])).toEqual([]);
     expect(await codeOf(registry.seed([spec(3, { description: 'edited in place' })]))).toBe('CONFLICT');
+    // Several files of one id: the last one a seed in this order activates.
+    expect(await registry.seedActivations([spec(4), spec(5)])).toEqual([spec(5)]);
+    expect(await registry.seedActivations([spec(5), spec(4)])).toEqual([spec(5)]);
+    expect((await registry.active()).map((v) => v.version)).toEqual([3]);
   });
 
   it('finishes on the next start the activation a start stopped before', async () => {
@@ -201,6 +211,7 @@ describe('definition registry (mapping specs)', () => {
     expect(await codeOf(createSpecRegistry(crashing, () => ORDER_SCHEMA).seed([spec(1)]))).toBe('Error: the process stopped here');
     expect(await registry.active()).toEqual([]);
     expect(await registry.list()).toHaveLength(1);
+    expect(await registry.seedActivations([spec(1)])).toEqual([spec(1)]);
     // The next start finds the version registered, not active, and activates it as the first meant to.
     await createSpecRegistry(db, () => ORDER_SCHEMA).seed([spec(1)]);
     expect((await registry.active()).map((v) => [v.version, v.origin])).toEqual([[1, 'file']]);

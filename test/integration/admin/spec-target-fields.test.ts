@@ -1,6 +1,11 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SCHEMA_VERSIONS_COLLECTION } from '../../../src/catalog/schema-registry';
 import { pgChange } from '../../support/debezium-messages';
 import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
-import { createLeftovers, uniqueName } from '../../support/test-env';
+import { TEST_ADMIN_KEY } from '../../support/graphql-result';
+import { createLeftovers, testMongo, uniqueName } from '../../support/test-env';
 
 /**
  * A spec's canonical paths are checked against its subject through the API, when the spec is
@@ -86,5 +91,173 @@ describe('mapping specs against the fields of their subject, through GraphQL', (
     const deleted = await gql('mutation { activateMappingSpec(id: "parcel-fields", version: 2) { version active } }');
     expect(detailsOf(deleted)).toEqual({ code: 'BAD_USER_INPUT', details: ['target.subject: canonical subject "parcel" is not registered'] });
     expect(await ok('{ mappingSpecHistory(id: "parcel-fields") { version } }')).toEqual({ mappingSpecHistory: [] });
+  });
+
+  it('refuses, under NONE, a schema version that takes away a field an active spec writes: deactivate or update the spec first', async () => {
+    const v1 = {
+      type: 'object',
+      properties: {
+        cid: { type: 'string' },
+        carrier: { type: 'object', properties: { code: { type: 'string' }, name: { type: 'string' } } },
+        notes: { type: ['string', 'null'] },
+      },
+      required: ['cid'],
+    };
+    await ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "consignment", schema: $s, expectedVersion: 0) { version } }', { s: v1 });
+    await ok('mutation { setCompatibilityLevel(subject: "consignment", level: NONE) { level } }');
+    const writer = (version: number, fieldMappings: Record<string, unknown>[], defaults?: Record<string, unknown>) => ({
+      mappingId: 'consignment-fields',
+      version,
+      source: { type: 'kafka', topic: uniqueName('raw.pg.consignments') },
+      target: { subject: 'consignment' },
+      fieldMappings: [{ src: '$.id', dst: '$.cid', transform: 'string' }, ...fieldMappings],
+      ...(defaults ? { defaults } : {}),
+    });
+    const active = writer(1, [
+      { src: '$.note', dst: '$.notes' },
+      { src: '$.carrier_code', dst: '$.carrier.code' },
+    ]);
+    await ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version active } }', { s: active });
+    // An inactive spec of the subject is checked when it is activated, not here.
+    await ok('mutation($s: JSON!) { registerMappingSpec(spec: $s) { version } }', {
+      s: { ...writer(1, [], { 'carrier.name': 'unknown' }), mappingId: 'consignment-names' },
+    });
+
+    // v2: `notes` gone, `carrier` a String.
+    const v2 = { ...v1, properties: { cid: { type: 'string' }, carrier: { type: ['string', 'null'] } } };
+    const problems = [
+      'mapping-spec "consignment-fields" version 1: fieldMappings[1].dst: "$.notes": subject "consignment" has no field "notes" (its fields: cid, carrier)',
+      'mapping-spec "consignment-fields" version 1: fieldMappings[2].dst: "$.carrier.code": $.carrier is a String in subject "consignment", it has no field "code"',
+    ];
+    const dryRun = await ok('query($s: JSON!) { schemaCompatibility(subject: "consignment", schema: $s) { compatible problems violations { rule } } }', {
+      s: v2,
+    });
+    expect(dryRun).toEqual({ schemaCompatibility: { compatible: false, problems, violations: [] } });
+    const refused = await gql('mutation($s: JSON!) { registerCanonicalSchema(subject: "consignment", schema: $s, expectedVersion: 1) { version } }', {
+      s: v2,
+    });
+    expect(detailsOf(refused)).toEqual({ code: 'BAD_USER_INPUT', details: problems });
+    expect((refused.errors as { message: string }[])[0]!.message).toMatch(/^schema for consignment would break the mapping specs active for it/);
+    // The registry protocol registers the same versions: refused the same way.
+    const protocol = await fetch(`${target.app.url}/registry/subjects/consignment/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      body: JSON.stringify({ schemaType: 'JSON', schema: JSON.stringify(v2) }),
+    });
+    expect(protocol.status).toBe(409);
+    expect(await protocol.json()).toMatchObject({
+      error_code: 409,
+      message: expect.stringMatching(/would break the mapping specs active for subject 'consignment'/),
+    });
+    const compat = await fetch(`${target.app.url}/registry/compatibility/subjects/consignment/versions/latest?verbose=true`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      body: JSON.stringify({ schemaType: 'JSON', schema: JSON.stringify(v2) }),
+    });
+    expect(await compat.json()).toEqual({ is_compatible: false, messages: problems });
+    expect(await ok('{ schemaVersions(subject: "consignment") { version } }')).toEqual({ schemaVersions: [{ version: 1 }] });
+
+    // Update the spec first: a version that writes neither field is active, the schema goes through.
+    await ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version active } }', {
+      s: { ...writer(2, [{ src: '$.carrier_code', dst: '$.carrier' }]), source: active.source },
+    });
+    expect(await ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "consignment", schema: $s, expectedVersion: 1) { version } }', { s: v2 })).toEqual({
+      registerCanonicalSchema: { version: 2 },
+    });
+    // Deactivating works too: v3 takes `carrier` away, which only the deactivated spec writes.
+    const v3 = { ...v2, properties: { cid: { type: 'string' } } };
+    const blocked = await gql('mutation($s: JSON!) { registerCanonicalSchema(subject: "consignment", schema: $s, expectedVersion: 2) { version } }', {
+      s: v3,
+    });
+    expect(detailsOf(blocked)).toEqual({
+      code: 'BAD_USER_INPUT',
+      details: [
+        'mapping-spec "consignment-fields" version 2: fieldMappings[1].dst: "$.carrier": subject "consignment" has no field "carrier" (its fields: cid)',
+      ],
+    });
+    await ok('mutation { deactivateMappingSpec(id: "consignment-fields") }');
+    expect(await ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "consignment", schema: $s, expectedVersion: 2) { version } }', { s: v3 })).toEqual({
+      registerCanonicalSchema: { version: 3 },
+    });
+  });
+});
+
+/**
+ * A start seeds the schema files, then the spec files: a schema file that takes away a field a spec
+ * active in the store writes fails the start (nothing registered), unless the spec files of the
+ * same deploy bring the version that stops writing it, which the start then activates.
+ */
+describe('schema files seeded against the mapping specs active once the spec files are seeded', () => {
+  const leftovers = createLeftovers();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'canonql-spec-fields-seed-'));
+  const database = uniqueName('spec_fields_seed');
+  const topic = uniqueName('raw.pg.crates');
+  const v1 = {
+    type: 'object',
+    properties: { cid: { type: 'string' }, label: { type: 'object', properties: { text: { type: 'string' } } }, notes: { type: ['string', 'null'] } },
+  };
+  const v2 = { ...v1, properties: { cid: { type: 'string' }, label: { type: 'string' } } };
+  const spec = (version: number, dsts: string[]) => ({
+    mappingId: 'crate-fields',
+    version,
+    source: { type: 'kafka', topic },
+    target: { subject: 'crate' },
+    fieldMappings: [{ src: '$.id', dst: '$.cid', transform: 'string' }, ...dsts.map((dst, i) => ({ src: `$.c${i}`, dst }))],
+  });
+  const write = (file: string, body: unknown) => {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), JSON.stringify(body));
+  };
+  const start = () =>
+    startAppUnderTest('spec-fields-seed', {
+      CANONQL_ROLES: 'api',
+      MONGODB_DATABASE: database,
+      CANONQL_SCHEMA_DIR: path.join(dir, 'schema'),
+      CANONQL_SPECS_DIR: path.join(dir, 'specs'),
+      CANONQL_METRICS_DIR: path.join(dir, 'no-metrics'),
+    });
+
+  afterAll(async () => {
+    await leftovers.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('fails a start whose schema file drops a field an active spec writes, and passes once the spec files stop writing it', async () => {
+    write('schema/canonical/crate.schema.json', v1);
+    write('specs/crate-fields.json', spec(1, ['$.notes', '$.label.text']));
+    const first = await start();
+    await first.ok('mutation { setCompatibilityLevel(subject: "crate", level: NONE) { level } }');
+    await first.stop();
+
+    write('schema/canonical/crate.schema.json', v2);
+    const failure = await start().then(
+      (app) => app.stop().then(() => null),
+      (error: unknown) => error as { code?: string; details?: string[] },
+    );
+    expect(failure?.code).toBe('SCHEMA_INVALID');
+    expect(failure?.details).toEqual([
+      'crate: mapping-spec "crate-fields" version 1: fieldMappings[1].dst: "$.notes": subject "crate" has no field "notes" (its fields: cid, label)',
+      'crate: mapping-spec "crate-fields" version 1: fieldMappings[2].dst: "$.label.text": $.label is a String in subject "crate", it has no field "text"',
+    ]);
+
+    const client = await testMongo();
+    leftovers.add(() => client.close());
+    expect(await client.db(database).collection(SCHEMA_VERSIONS_COLLECTION).countDocuments({ subject: 'crate' })).toBe(1);
+
+    // The same deploy ships the spec version that no longer writes them: the start goes through
+    // (every file of specs/ must fit its subject, so the file of version 1 is replaced).
+    write('specs/crate-fields.json', spec(2, ['$.label']));
+    const third = await start();
+    leftovers.add(() => third.stop());
+    expect(await third.ok('{ schemaVersions(subject: "crate") { version origin } mappingSpecs(id: "crate-fields") { version active } }')).toEqual({
+      schemaVersions: [
+        { version: 1, origin: 'file' },
+        { version: 2, origin: 'file' },
+      ],
+      mappingSpecs: [
+        { version: 1, active: false },
+        { version: 2, active: true },
+      ],
+    });
   });
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { modelObject } from '../../../src/catalog/field-model';
-import { mappingSpecProblems } from '../../../src/catalog/spec-registry';
+import { activeSpecProblems, mappingSpecProblems } from '../../../src/catalog/spec-registry';
 import { targetFieldProblems } from '../../../src/catalog/spec-target-fields';
 import type { FieldMapping, MappingSpec } from '../../../src/mapping/mapping-spec';
 import { subjectName } from '../../../src/mapping/subject-name';
@@ -94,5 +94,40 @@ describe("a spec's canonical paths against its subject's fields", () => {
         [],
       ]);
     }
+  });
+});
+
+describe('activeSpecProblems: what a new version of a subject breaks in the specs active for it', () => {
+  const current = { type: 'object', properties: { pid: { type: 'string' }, carrier: { type: 'object', properties: { code: { type: 'string' } } }, notes: {} } };
+  const candidate = { type: 'object', properties: { pid: { type: 'string' }, carrier: { type: 'string' } } };
+  const active = (id: string, body: MappingSpec) => ({ id, version: body.version ?? 1, body });
+
+  it('lists each path that is a field now and would not be one, naming the spec', () => {
+    const writer = spec(
+      [
+        { src: '$.n', dst: '$.notes' },
+        { src: '$.c', dst: '$.carrier.code' },
+        { src: '$.id', dst: '$.pid' },
+      ],
+      { 'carrier.code': 'x' },
+    );
+    expect(activeSpecProblems([active('parcels', { ...writer, version: 3 })], 'parcel', candidate, current)).toEqual([
+      'mapping-spec "parcels" version 3: fieldMappings[0].dst: "$.notes": subject "parcel" has no field "notes" (its fields: pid, carrier)',
+      'mapping-spec "parcels" version 3: fieldMappings[1].dst: "$.carrier.code": $.carrier is a String in subject "parcel", it has no field "code"',
+      'mapping-spec "parcels" version 3: defaults["carrier.code"]: $.carrier is a String in subject "parcel", it has no field "code"',
+    ]);
+  });
+
+  it('leaves out specs of other subjects, paths the candidate keeps, and paths that are no field of the current version either', () => {
+    const other = { ...spec([{ src: '$.n', dst: '$.notes' }]), target: { subject: 'canonical.order.v1' } };
+    const kept = spec([
+      { src: '$.id', dst: '$.pid' },
+      { src: '$.c', dst: '$.carrier' },
+    ]);
+    const alreadyBroken = spec([{ src: '$.r', dst: '$.remarks' }]);
+    expect(activeSpecProblems([active('orders', other), active('kept', kept), active('old', alreadyBroken)], 'parcel', candidate, current)).toEqual([]);
+    // A spec naming its subject as a topic ("canonical.parcel.v1") is the subject's.
+    const topicNamed = { ...spec([{ src: '$.n', dst: '$.notes' }]), target: { subject: 'canonical.parcel.v1' } };
+    expect(activeSpecProblems([active('parcels', topicNamed)], 'parcel', candidate, current)).toHaveLength(1);
   });
 });
