@@ -20,7 +20,7 @@ export const ErrorCode = {
   /** The store refused the credentials in MONGODB_URI. */
   STORE_AUTH_FAILED: 'STORE_AUTH_FAILED',
   DECODE_FAILED: 'DECODE_FAILED',
-  /** A record nests deeper or is larger than canonql decodes and stores (CANONQL_DECODE_MAX_DEPTH / _BYTES). */
+  /** A record nests deeper or is larger than canonql decodes and stores (CANONQL_DECODE_MAX_DEPTH / _BYTES), or holds a decimal wider than any source database's. */
   DECODE_LIMIT_EXCEEDED: 'DECODE_LIMIT_EXCEEDED',
   UNSUPPORTED_ENVELOPE: 'UNSUPPORTED_ENVELOPE',
   /** A record of a registry-encoded topic that is not in the wire format (magic byte 0, a 4-byte schema id, the value). */

@@ -16,14 +16,16 @@ export function unsupportedEnvelope(message: string): AppError {
 }
 
 /**
- * Runs a conversion of one value and turns a data error into DECODE_FAILED naming the field path.
- * Bugs (TypeError...) are rethrown as they are: they are ours, not the record's.
+ * Runs a conversion of one value and turns a data error into DECODE_FAILED naming the field path;
+ * a coded refusal (a decode limit) keeps its code and gets the path too. Bugs (TypeError...) are
+ * rethrown as they are: they are ours, not the record's.
  */
 export function atPath<T>(path: string, convert: () => T): T {
   try {
     return convert();
   } catch (error) {
-    if (isAppError(error) || isProgrammingError(error)) throw error;
+    if (isProgrammingError(error)) throw error;
+    if (isAppError(error)) throw new AppError(error.code, `${path}: ${error.message}`, { cause: error, details: error.details });
     const reason = error instanceof Error ? error.message : String(error);
     throw decodeFailed(`${path}: ${reason}`, error);
   }

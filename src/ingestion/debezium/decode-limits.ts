@@ -17,6 +17,14 @@ export interface DecodeLimits {
 /** What MongoDB itself accepts: 100 levels of nesting, 16 MiB per BSON document. */
 export const DEFAULT_DECODE_LIMITS: DecodeLimits = { maxDepth: 100, maxBytes: 16 * 1024 * 1024 };
 
+/**
+ * Most digits of one decoded decimal: the widest PostgreSQL numeric (131,072 digits before the
+ * point, 16,383 after), the widest any source database sends. A Decimal's scale or exponent takes
+ * a few bytes of a record yet says how many digits its text has: beyond this it is refused before
+ * any arithmetic, rather than building a number of a billion digits.
+ */
+export const MAX_DECIMAL_DIGITS = 131_072 + 16_383;
+
 /** Refuses JSON text beyond the limits (DECODE_LIMIT_EXCEEDED); `what` names it in the message. */
 export function checkJsonText(text: string, limits: DecodeLimits, what: string): void {
   // A string's UTF-8 size is between its length and three times it: count bytes only when needed.
@@ -80,5 +88,13 @@ export function tooDeep(what: string, max: number): AppError {
 export function tooLarge(what: string, bytes: number, max: number): AppError {
   return new AppError(ErrorCode.DECODE_LIMIT_EXCEEDED, `${what} is ${bytes} bytes, more than ${max} (CANONQL_DECODE_MAX_BYTES)`, {
     details: { limit: 'bytes', bytes, max },
+  });
+}
+
+/** Refuses a decimal beyond MAX_DECIMAL_DIGITS (DECODE_LIMIT_EXCEEDED); `digits` when its count is known. */
+export function tooManyDigits(digits?: number): AppError {
+  const what = digits !== undefined && Number.isFinite(digits) ? `a decimal of ${digits} digits` : 'a decimal';
+  return new AppError(ErrorCode.DECODE_LIMIT_EXCEEDED, `${what} is more than ${MAX_DECIMAL_DIGITS} digits (the widest PostgreSQL numeric)`, {
+    details: { limit: 'digits', max: MAX_DECIMAL_DIGITS },
   });
 }

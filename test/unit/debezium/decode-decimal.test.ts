@@ -4,15 +4,10 @@ import { parseJsonLossless } from '../../../src/ingestion/debezium/parse-json-lo
 
 /** Java's BigInteger.toByteArray(): minimal big-endian two's complement, base64 as the JSON converter writes it. */
 function javaBytes(value: bigint): string {
-  const bytes: number[] = [];
-  let rest = value;
-  for (;;) {
-    const byte = Number(rest & 0xffn);
-    bytes.unshift(byte);
-    rest >>= 8n;
-    if ((rest === 0n && (byte & 0x80) === 0) || (rest === -1n && (byte & 0x80) !== 0)) break;
-  }
-  return Buffer.from(bytes).toString('base64');
+  // The magnitude's bits (of -value - 1 for a negative value) and a sign bit, in whole bytes.
+  const bytes = Math.ceil(((value < 0n ? -value - 1n : value).toString(2).length + 1) / 8);
+  const twos = value < 0n ? (1n << BigInt(bytes * 8)) + value : value;
+  return Buffer.from(twos.toString(16).padStart(bytes * 2, '0'), 'hex').toString('base64');
 }
 
 const decimal = (scale: number): ConnectSchema => ({
@@ -102,5 +97,58 @@ describe('VariableScaleDecimal (NUMERIC without a declared scale)', () => {
 
   it('refuses a struct without scale or value', () => {
     expect(() => decodeConnectValue({ value: 'AA==' }, schema, 'after.ratio')).toThrow(/after\.ratio: a VariableScaleDecimal/);
+  });
+});
+
+/**
+ * Hostile decimals: a few bytes of scale or exponent, or a long run of bytes, must not make the
+ * decoder build a number of a billion digits (minutes of CPU, gigabytes of memory, or a RangeError
+ * that said nothing about the record). Beyond the widest PostgreSQL numeric (131,072 digits before
+ * the point, 16,383 after) a decimal is refused with DECODE_LIMIT_EXCEEDED, naming the field.
+ */
+describe('decimal size limit', () => {
+  const variable: ConnectSchema = {
+    type: 'struct',
+    name: 'io.debezium.data.VariableScaleDecimal',
+    version: 1,
+    fields: [
+      { type: 'int32', optional: false, field: 'scale' },
+      { type: 'bytes', optional: false, field: 'value' },
+    ],
+  };
+  const limitError = (run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      return { code: (error as { code?: string }).code, message: (error as Error).message, details: (error as { details?: unknown }).details };
+    }
+    throw new Error('expected a refusal, the value decoded');
+  };
+
+  it('decodes the widest PostgreSQL numeric exactly, from its bytes and as a literal', () => {
+    const widest = -(10n ** 147_455n - 1n);
+    const text = `-${'9'.repeat(131_072)}.${'9'.repeat(16_383)}`;
+    expect(decodeConnectValue(javaBytes(widest), decimal(16_383), 'after.amount')).toBe(text);
+    expect(decodeConnectValue({ scale: 16_383, value: javaBytes(widest) }, variable, 'after.amount')).toBe(text);
+    expect(decimalFromLiteral(text, 16_383)).toBe(text);
+  });
+
+  it.each([
+    ['bytes of 500 KB', () => decodeConnectValue(Buffer.alloc(500_000, 0x5a).toString('base64'), decimal(2), 'after.amount')],
+    ['a Decimal schema scale of 300,000,000', () => decodeConnectValue('AQ==', decimal(300_000_000), 'after.amount')],
+    ['a VariableScaleDecimal scale of 300,000,000', () => decodeConnectValue({ scale: 300_000_000, value: 'AQ==' }, variable, 'after.amount')],
+    ['a VariableScaleDecimal scale of -300,000,000', () => decodeConnectValue({ scale: -300_000_000, value: 'AQ==' }, variable, 'after.amount')],
+    ['a VariableScaleDecimal scale of 2^31-1', () => decodeConnectValue({ scale: 2 ** 31 - 1, value: 'AQ==' }, variable, 'after.amount')],
+    ['a literal of 500,000 digits', () => decodeConnectValue(`\u0000#num:${'9'.repeat(500_000)}`, decimal(2), 'after.amount')],
+    ['the literal 1.000000000000001e999999999', () => decodeConnectValue('\u0000#num:1.000000000000001e999999999', decimal(2), 'after.amount')],
+    ['the literal 1.000000000000001e-999999999', () => decodeConnectValue('\u0000#num:1.000000000000001e-999999999', decimal(2), 'after.amount')],
+    ['the literal 1.000000000000001e-100000000', () => decodeConnectValue('\u0000#num:1.000000000000001e-100000000', decimal(2), 'after.amount')],
+  ])('refuses %s before any arithmetic, with DECODE_LIMIT_EXCEEDED naming the field', (_name, run) => {
+    const started = Date.now();
+    const refused = limitError(run);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(refused.code).toBe('DECODE_LIMIT_EXCEEDED');
+    expect(refused.message).toMatch(/^after\.amount: a decimal( of \d+ digits)? is more than 147455 digits/);
+    expect(refused.details).toMatchObject({ limit: 'digits', max: 147_455 });
   });
 });
