@@ -40,9 +40,12 @@ export interface LosslessOptions {
   readonly envelopeTsNs?: boolean;
 }
 
-// Only a literal with at least 16 digits (and dots) can be beyond what a double holds exactly, so
-// only such runs are candidates. Most of them (`ts_us`, 16-digit ids) are still exact and stay.
-const CANDIDATE = /-?\d[\d.]{15,}(?:[eE][+-]?\d+)?/g;
+// Only a literal with at least 16 digits (and dots), or with an exponent (1E-400, beyond the range
+// of a double), can be beyond what a double holds exactly, so only those are candidates. Most of
+// them (`ts_us`, 16-digit ids, 1.5e-7) are still exact and stay.
+const CANDIDATE = /-?\d[\d.]{15,}(?:[eE][+-]?\d+)?|-?\d[\d.]*[eE][+-]?\d+/g;
+/** The smallest normal double: below it a double keeps fewer than 15 significant digits. */
+const MIN_NORMAL = 2 ** -1022;
 const MAX_SAFE = String(Number.MAX_SAFE_INTEGER);
 // Recent Debezium versions (the 3.6 captures in test/fixtures) stamp every envelope and source
 // block with `ts_ns` (19 digits, beyond 2^53).
@@ -168,11 +171,16 @@ function isExactAsDouble(literal: string): boolean {
     const digits = literal.replace(/^-?0*/, '');
     return digits.length < MAX_SAFE.length || (digits.length === MAX_SAFE.length && digits <= MAX_SAFE);
   }
-  // Any decimal literal with at most 15 significant digits survives the round trip through a
-  // double unchanged (DBL_DIG = 15), so String(Number(x)) reproduces it.
-  const mantissa = literal
+  // Any decimal literal with at most 15 significant digits within the range of normal doubles
+  // survives the round trip through a double unchanged (DBL_DIG = 15), so String(Number(x))
+  // reproduces it. Beyond that range the parser gives ±Infinity, 0 (1e-400) or a subnormal.
+  const significant = literal
     .replace(/^-/, '')
     .replace(/[eE].*$/, '')
-    .replace('.', '');
-  return mantissa.replace(/^0+/, '').replace(/0+$/, '').length <= 15;
+    .replace('.', '')
+    .replace(/^0+/, '')
+    .replace(/0+$/, '');
+  if (significant.length > 15) return false;
+  const magnitude = Math.abs(Number(literal));
+  return significant === '' || (magnitude >= MIN_NORMAL && magnitude !== Number.POSITIVE_INFINITY);
 }

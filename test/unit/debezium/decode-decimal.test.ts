@@ -152,3 +152,20 @@ describe('decimal size limit', () => {
     expect(refused.details).toMatchObject({ limit: 'digits', max: 147_455 });
   });
 });
+
+describe('Decimal literals beyond the range of a double (decimal.format=NUMERIC)', () => {
+  // A literal in exponent form (BigDecimal.toString writes 1E-400 for 0.000…1 at scale 400) may be beyond a double.
+  const decode = (literal: string, scale: number) =>
+    decodeConnectValue((parseJsonLossless(`{"v": ${literal}}`).value as { v: unknown }).v, decimal(scale), 'after.amount');
+
+  it('keeps every digit of a literal a double would round to 0, Infinity or a subnormal', () => {
+    expect(decode('1E-400', 400)).toBe(`0.${'0'.repeat(399)}1`);
+    expect(decode(`0.${'0'.repeat(399)}1`, 400)).toBe(`0.${'0'.repeat(399)}1`);
+    expect(decode('-1.5E+400', 0)).toBe(`-15${'0'.repeat(399)}`);
+    expect(decode('4.9E-324', 330)).toBe(`0.${'0'.repeat(323)}49${'0'.repeat(5)}`);
+  });
+
+  it('refuses 1e-999999999 rather than storing 0.00', () => {
+    expect(() => decode('1e-999999999', 2)).toThrow(expect.objectContaining({ code: 'DECODE_LIMIT_EXCEEDED' }));
+  });
+});

@@ -25,6 +25,19 @@ describe('parseJsonLossless', () => {
     expect(plainJson(value)).toEqual({ ns: '1795436367040438816', neg: '-9007199254740993', f: 0.30000000000000004, ok: 0.1 });
   });
 
+  it('marks literals beyond the range of a double, which the parser would turn into Infinity, 0 or a subnormal', () => {
+    const plain = `0.${'0'.repeat(399)}1`;
+    const { value } = parseJsonLossless(
+      `{"big": 1E+400, "tiny": -1e-400, "plain": ${plain}, "sub": 4.9e-324, "zero": 0e999, "ok": 1.5e-7, "max": 1.7976931348623157e308}`,
+    );
+    const parsed = value as Record<string, unknown>;
+    expect([parsed.big, parsed.tiny, parsed.plain, parsed.sub].every(isExactNumber)).toBe(true);
+    expect([parsed.zero, parsed.ok]).toEqual([0, 1.5e-7]);
+    expect(isExactNumber(parsed.max)).toBe(true); // 17 significant digits, as before
+    // Without a schema, a marker renders as the parser would have read it.
+    expect(plainJson(value)).toMatchObject({ big: Number.POSITIVE_INFINITY, tiny: -0, plain: 0, sub: 5e-324, zero: 0, ok: 1.5e-7 });
+  });
+
   it('never touches digits inside strings, escaped quotes included', () => {
     const text = '{"s": "12345678901234567890", "q": "a \\" 98765432109876543210 \\\\", "n": 12345678901234567890}';
     expect(plainJson(parseJsonLossless(text).value)).toEqual({ s: '12345678901234567890', q: 'a " 98765432109876543210 \\', n: '12345678901234567890' });
