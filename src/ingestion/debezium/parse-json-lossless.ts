@@ -43,7 +43,12 @@ export interface LosslessOptions {
 // Only a literal with at least 16 digits (and dots), or with an exponent (1E-400, beyond the range
 // of a double), can be beyond what a double holds exactly, so only those are candidates. Most of
 // them (`ts_us`, 16-digit ids, 1.5e-7) are still exact and stay.
-const CANDIDATE = /-?\d[\d.]{15,}(?:[eE][+-]?\d+)?|-?\d[\d.]*[eE][+-]?\d+/g;
+const CANDIDATE = /-?\d[\d.]{15,}(?:[eE][+-]?\d+)?/g;
+// With an exponent of three digits or more, a shorter literal (1E-400) may be beyond the range of
+// a double too. Such literals are rare, so the extra alternative is only scanned for when the text
+// has one: the common record pays a search for `<digit>e<digits>`, not a second pass per digit run.
+const CANDIDATE_OR_EXPONENT = /-?\d[\d.]{15,}(?:[eE][+-]?\d+)?|-?\d[\d.]*[eE][+-]?\d{3,}/g;
+const FAR_EXPONENT = /[eE][+-]?\d{3}/;
 /** The smallest normal double: below it a double keeps fewer than 15 significant digits. */
 const MIN_NORMAL = 2 ** -1022;
 const MAX_SAFE = String(Number.MAX_SAFE_INTEGER);
@@ -85,8 +90,9 @@ function markUnsafeNumbers(text: string, skipTsNs: boolean): { text: string | nu
   let scanned = 0;
   let inString = false;
   let inexactTsNs = 0;
-  CANDIDATE.lastIndex = 0;
-  for (let match = CANDIDATE.exec(text); match !== null; match = CANDIDATE.exec(text)) {
+  const candidates = FAR_EXPONENT.test(text) ? CANDIDATE_OR_EXPONENT : CANDIDATE;
+  candidates.lastIndex = 0;
+  for (let match = candidates.exec(text); match !== null; match = candidates.exec(text)) {
     const token = match[0];
     const start = match.index;
     if (isExactAsDouble(token)) continue;
