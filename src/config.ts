@@ -222,7 +222,11 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'CANONQL_MAX_ALIASES', default: '50', description: 'Most aliased fields per document; beyond: `ALIAS_LIMIT_EXCEEDED`.' },
   { name: 'CANONQL_BATCHED_HTTP', default: 'false', description: 'Accept a JSON array of operations per HTTP request; off: `BATCHING_DISABLED`.' },
   { name: 'CANONQL_MAX_BATCH', default: '10', description: 'Most operations per batch; beyond: `BATCH_LIMIT_EXCEEDED`.' },
-  { name: 'CANONQL_MAX_BODY_BYTES', default: '1048576', description: 'Largest request body; beyond: HTTP 413 `PAYLOAD_TOO_LARGE`.' },
+  {
+    name: 'CANONQL_MAX_BODY_BYTES',
+    default: '1048576',
+    description: 'Largest request body; beyond: HTTP 413 `PAYLOAD_TOO_LARGE`. Also the largest graphql-ws message; beyond, the socket is closed with 1009.',
+  },
   {
     name: 'CANONQL_RATE_LIMIT_PER_MINUTE',
     default: '',

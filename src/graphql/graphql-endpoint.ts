@@ -56,7 +56,10 @@ export async function mountGraphqlEndpoint(options: {
   // One rate limiter for both transports: a credential's HTTP and websocket operations share its bucket.
   const rateLimiter = createRateLimiter({ perMinute: limits.rateLimitPerMinute });
   const guards = wsGuards({ access: options.services.access, limits, rateLimiter, schema: () => options.gateway.current() });
-  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path });
+  // A websocket message is bounded like an HTTP body (CANONQL_MAX_BODY_BYTES): beyond it, ws closes
+  // the socket with 1009 before the message is read (its default, 100 MiB, let a 10 MB subscribe
+  // through, which stalled the event loop for seconds).
+  const wsServer = new WebSocketServer({ server: options.httpServer, path: options.path, maxPayload: limits.maxBodyBytes });
   const subscriptions = createSharedSubscriptions({ maxQueued: limits.maxSubscriberBacklog });
   // Connection ids, connection and subscription gauges (src/observability/).
   const sockets = observeWebsockets(wsServer, { logger: log, ...(options.metrics ? { metrics: options.metrics } : {}) });

@@ -13,6 +13,7 @@ import {
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values';
 import { AppError, ErrorCode } from '../../errors';
+import { valueDepth } from '../../ingestion/debezium/decode-limits';
 import { adminOnlyOf, requireAdmin, type AdminOnly, type Principal } from '../access';
 import { checkDocument, type DocumentLimits } from './document-limits';
 import { costOf, costUsesVariables, type CostLimits } from './operation-cost';
@@ -32,6 +33,15 @@ import { costOf, costUsesVariables, type CostLimits } from './operation-cost';
  * computed is never a pass. How a refusal reaches the client: refusal.ts.
  */
 export interface OperationLimits extends DocumentLimits, CostLimits {}
+
+/**
+ * Deepest nesting of objects and lists in an operation's variables (the variables object is 1).
+ * graphql-js coerces a variable recursively: a `where` nested 1,000 deep overflowed the stack
+ * there, which reached the client as INTERNAL_SERVER_ERROR (HTTP) or closed the socket 4500
+ * (graphql-ws). 100 is MongoDB's nesting limit, and a `where` at its own bound
+ * (MAX_WHERE_NESTING, 32) takes 67 levels.
+ */
+export const MAX_VARIABLES_DEPTH = 100;
 
 export const DEFAULT_OPERATION_LIMITS: OperationLimits = { maxDepth: 12, maxCost: 20_000, maxAliases: 50, maxPageSize: 100, introspection: true };
 
@@ -74,6 +84,11 @@ export function checkOperation(op: OperationToCheck, limits: OperationLimits): A
 }
 
 function check(op: OperationToCheck, limits: OperationLimits): AppError | null {
+  if (op.variables && valueDepth(op.variables, MAX_VARIABLES_DEPTH) > MAX_VARIABLES_DEPTH) {
+    return new AppError(ErrorCode.BAD_USER_INPUT, `the variables nest objects and lists deeper than ${MAX_VARIABLES_DEPTH} levels`, {
+      details: { maxDepth: MAX_VARIABLES_DEPTH },
+    });
+  }
   const operation = getOperationAST(op.document, op.operationName ?? undefined);
   if (!operation) return null; // graphql reports the unknown operation itself (execution never starts)
 

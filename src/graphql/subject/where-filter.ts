@@ -38,12 +38,23 @@ export type FieldTarget =
 const COMPARISONS = new Set(['eq', 'ne', 'in', 'lt', 'lte', 'gt', 'gte']);
 
 /**
+ * Bounds of one filter, refused with BAD_USER_INPUT naming the argument: `and`/`or` nested deeper
+ * than this (a filter nested 50 deep is past MongoDB's 100 levels of a query document, and the
+ * compile, the store and the in-memory matcher all recurse per level), and a `contains` longer
+ * than this many characters (it becomes a regular expression the store compiles for every
+ * document it tests: MongoDB refuses one over 32 KiB, and the local store spent minutes on one
+ * of 100 KB, holding its lock for every other request).
+ */
+export const MAX_WHERE_NESTING = 32;
+export const MAX_CONTAINS_LENGTH = 1000;
+
+/**
  * Compiles a `where` input. `argument` names it in errors (`where.amount.gt`): an unknown field
  * or operator, or an operand that is not a value of the field's type, is BAD_USER_INPUT naming
  * its path and value — never an empty answer.
  */
 export function compileWhere(where: Record<string, unknown> | null | undefined, fields: readonly FieldModel[], argument = 'where'): WhereClause {
-  return compileObject(where, fields, [], argument, true);
+  return compileObject(where, fields, [], argument, true, 0);
 }
 
 function compileObject(
@@ -52,6 +63,7 @@ function compileObject(
   prefix: readonly string[],
   at: string,
   top: boolean,
+  nesting: number,
 ): WhereClause {
   if (where === null || where === undefined) return ALL;
   if (typeof where !== 'object' || Array.isArray(where)) throw badInput(`${at} must be an object of field filters`, at, where);
@@ -61,7 +73,8 @@ function compileObject(
     const path = `${at}.${key}`;
     if (top && (key === 'and' || key === 'or')) {
       if (!Array.isArray(condition)) throw badInput(`${path} must be a list`, path, condition);
-      const list = condition.map((w, i) => compileObject(w as Record<string, unknown>, fields, prefix, `${path}[${i}]`, true));
+      if (nesting >= MAX_WHERE_NESTING) throw badInput(`${path}: and/or nest deeper than ${MAX_WHERE_NESTING} levels`, path, null);
+      const list = condition.map((w, i) => compileObject(w as Record<string, unknown>, fields, prefix, `${path}[${i}]`, true, nesting + 1));
       parts.push(list.length === 0 ? ALL : { kind: key, parts: list });
       continue;
     }
@@ -83,7 +96,7 @@ function compileObject(
       );
     const fieldPath = [...prefix, field.jsonKey];
     if (field.kind === 'object') {
-      parts.push(compileObject(condition as Record<string, unknown>, field.fields, fieldPath, path, false));
+      parts.push(compileObject(condition as Record<string, unknown>, field.fields, fieldPath, path, false, nesting));
       continue;
     }
     const scalar = field.kind === 'enum' ? 'Enum' : field.scalar;
@@ -118,6 +131,8 @@ function compileScalar(condition: unknown, target: FieldTarget, scalar: string, 
       clauses.push({ kind: 'compare', target, op: op as ComparisonOp, operand: value });
     } else if (op === 'contains') {
       if (typeof operand !== 'string') throw badInput(`${path} must be a string`, path, operand);
+      if (operand.length > MAX_CONTAINS_LENGTH)
+        throw badInput(`${path}: a text of ${operand.length} characters; at most ${MAX_CONTAINS_LENGTH} are allowed`, path, `${operand.slice(0, 40)}…`);
       clauses.push({ kind: 'contains', target, text: operand });
     } else if (op === 'exists' || op === 'isNull') {
       if (typeof operand !== 'boolean') throw badInput(`${path} must be true or false`, path, operand);

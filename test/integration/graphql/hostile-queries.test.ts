@@ -91,6 +91,52 @@ describe('hostile queries', () => {
     await stillServing();
   });
 
+  it('a where nested 1,000 deep in a variable: BAD_USER_INPUT over HTTP and graphql-ws (was INTERNAL_SERVER_ERROR, and a socket closed 4500)', async () => {
+    const where = JSON.parse(`${'{"or":['.repeat(1000)}{"region":{"eq":"r1"}}${']}'.repeat(1000)}`) as unknown;
+    const reply = await post({ query: 'query($w: OrderWhere) { orders(first: 1, where: $w) { totalCount } }', variables: { w: where } });
+    expect([reply.status, codeOf(reply), reply.body.data]).toEqual([400, 'BAD_USER_INPUT', undefined]);
+    const socket = await openAcked(target.app.graphqlUrl, bearer(TEST_ADMIN_KEY));
+    leftovers.add(async () => socket.close());
+    socket.send({
+      id: 'deep',
+      type: 'subscribe',
+      payload: { query: 'subscription($w: OrderWhere) { orderChanged(where: $w) { op } }', variables: { w: where } },
+    });
+    const error = await socket.next('error', 20_000);
+    expect([error.id, (error.payload as { extensions?: { code?: string } }[])[0]?.extensions?.code]).toEqual(['deep', 'BAD_USER_INPUT']);
+    expect(socket.isOpen).toBe(true);
+    await stillServing();
+  });
+
+  it('a 1 MB contains: BAD_USER_INPUT before the store (which compiled it as a regular expression per document, holding its lock)', async () => {
+    const started = Date.now();
+    const reply = await post({
+      query: 'query($w: OrderWhere) { orders(first: 1, where: $w) { totalCount } }',
+      variables: { w: { region: { contains: 'a('.repeat(400_000) } } },
+    });
+    expect([reply.status, codeOf(reply)]).toEqual([200, 'BAD_USER_INPUT']);
+    expect(reply.body.errors?.[0]?.message).toBe('where.region.contains: a text of 800000 characters; at most 1000 are allowed');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await stillServing();
+  });
+
+  it('a graphql-ws message beyond CANONQL_MAX_BODY_BYTES: the socket is closed 1009 before it is read (an in list of a million values stalled the event loop for seconds)', async () => {
+    const socket = await openAcked(target.app.graphqlUrl, bearer(TEST_ADMIN_KEY));
+    leftovers.add(async () => socket.close());
+    const started = Date.now();
+    socket.send({
+      id: 'big',
+      type: 'subscribe',
+      payload: {
+        query: 'query($w: OrderWhere) { orders(first: 1, where: $w) { totalCount } }',
+        variables: { w: { region: { in: Array.from({ length: 1_000_000 }, (_, i) => `r${i}`) } } },
+      },
+    });
+    expect((await socket.closed).code).toBe(1009);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await stillServing();
+  });
+
   it('a query nested 100,000 levels deep: refused as unreadable (400), the process unharmed', async () => {
     const query = `{ ${'orders { edges { node { '.repeat(1)}${'a { '.repeat(100_000)}b${' }'.repeat(100_000)} } } } }`;
     const reply = await post({ query });

@@ -7,7 +7,7 @@ import { withRefusalCodes } from '../../../src/graphql/limits/apollo-limits';
 import { DEFAULT_API_LIMITS, type ApiLimits } from '../../../src/graphql/limits/api-limits';
 import { httpGuards } from '../../../src/graphql/limits/http-guards';
 import { documentDepth } from '../../../src/graphql/limits/document-limits';
-import { checkOperation, DEFAULT_OPERATION_LIMITS, type OperationLimits } from '../../../src/graphql/limits/operation-limits';
+import { checkOperation, DEFAULT_OPERATION_LIMITS, MAX_VARIABLES_DEPTH, type OperationLimits } from '../../../src/graphql/limits/operation-limits';
 import { createRateLimiter } from '../../../src/graphql/limits/rate-limit';
 
 const schema = buildSchema(`
@@ -83,6 +83,24 @@ describe('operation limits', () => {
     expect(check('mutation { touch }', {}, { principal: ANONYMOUS })).toMatchObject({ code: 'UNAUTHENTICATED' });
     expect(check('mutation { touch }', {}, { principal: READER })).toMatchObject({ code: 'FORBIDDEN' });
     expect(check('mutation { touch }')).toBeNull();
+  });
+
+  it(`variables nested deeper than ${MAX_VARIABLES_DEPTH} levels: BAD_USER_INPUT before anything coerces them`, () => {
+    const nested = (depth: number) => {
+      let value: unknown = [];
+      for (let i = 1; i < depth; i += 1) value = i % 2 ? [value] : { w: value };
+      return value;
+    };
+    const query = 'query($w: ID) { node(id: $w) { id } }';
+    // The variables object is one level: {w: <99 levels>} is 100.
+    expect(check(query, {}, { variables: { w: nested(MAX_VARIABLES_DEPTH - 1) } })).toBeNull();
+    for (const depth of [MAX_VARIABLES_DEPTH, 10_000]) {
+      expect(check(query, {}, { variables: { w: nested(depth) } })).toEqual({
+        code: 'BAD_USER_INPUT',
+        message: `the variables nest objects and lists deeper than ${MAX_VARIABLES_DEPTH} levels`,
+        details: { maxDepth: MAX_VARIABLES_DEPTH },
+      });
+    }
   });
 
   it('a cached verdict follows the limits it was computed with', () => {

@@ -1,5 +1,6 @@
 import { modelObject } from '../../../src/catalog/field-model';
 import { afterCursor, decodeCursor, encodeCursor, mongoSort, orderKeyIndexFields, sortOf, whereToMongo } from '../../../src/graphql/subject/list-query';
+import { MAX_CONTAINS_LENGTH, MAX_WHERE_NESTING } from '../../../src/graphql/subject/where-filter';
 import { matchesWhere } from '../../../src/graphql/subject/where-matcher';
 import { encodeOpaqueCursor } from '../../../src/infra/opaque-cursor';
 import { numberKey } from '../../../src/values/order-key';
@@ -75,6 +76,47 @@ describe('where: store filter and in-memory matcher agree', () => {
       expect(mongoSort(sortOf({ field, direction: 'DESC' }, fields))).toEqual({ [`_k.${field}`]: -1, _id: -1 });
       expect(Object.keys(whereToMongo({ [field]: { gte: '1' } }, fields))).toEqual([`_k.${field}`]);
     }
+  });
+});
+
+describe('where: bounded before it reaches the store', () => {
+  const nested = (depth: number) => {
+    let where: Record<string, unknown> = { status: { eq: 'paid' } };
+    for (let i = 0; i < depth; i += 1) where = { [i % 2 ? 'or' : 'and']: [where] };
+    return where;
+  };
+  const refusal = (run: () => unknown) => {
+    try {
+      run();
+    } catch (error) {
+      const { code, argument } = (error as { extensions: { code: string; argument: string } }).extensions;
+      return { code, argument, message: (error as Error).message };
+    }
+    return null;
+  };
+
+  it(`and/or nest at most ${MAX_WHERE_NESTING} levels: deeper is BAD_USER_INPUT naming the argument, for the store and the matcher`, () => {
+    expect(matchesWhere(nested(MAX_WHERE_NESTING), fields, { status: 'paid' })).toBe(true);
+    expect(whereToMongo(nested(MAX_WHERE_NESTING), fields)).toBeDefined();
+    for (const run of [() => whereToMongo(nested(MAX_WHERE_NESTING + 1), fields), () => matchesWhere(nested(1000), fields, { status: 'paid' })]) {
+      expect(refusal(run)).toEqual({
+        code: 'BAD_USER_INPUT',
+        argument: expect.stringMatching(new RegExp(`^where(\\.(and|or)\\[0\\]){${MAX_WHERE_NESTING}}\\.(and|or)$`)),
+        message: expect.stringContaining(`and/or nest deeper than ${MAX_WHERE_NESTING} levels`),
+      });
+    }
+  });
+
+  it(`contains takes at most ${MAX_CONTAINS_LENGTH} characters: longer is BAD_USER_INPUT naming the argument`, () => {
+    expect(whereToMongo({ status: { contains: 'a('.repeat(MAX_CONTAINS_LENGTH / 2) } }, fields)).toEqual({
+      'data.status': { $regex: 'a\\('.repeat(MAX_CONTAINS_LENGTH / 2) },
+    });
+    expect(refusal(() => whereToMongo({ status: { contains: 'a'.repeat(1_000_000) } }, fields))).toEqual({
+      code: 'BAD_USER_INPUT',
+      argument: 'where.status.contains',
+      message: `where.status.contains: a text of 1000000 characters; at most ${MAX_CONTAINS_LENGTH} are allowed`,
+    });
+    expect(refusal(() => matchesWhere({ status: { contains: 'a'.repeat(MAX_CONTAINS_LENGTH + 1) } }, fields, { status: 'a' }))?.code).toBe('BAD_USER_INPUT');
   });
 });
 
