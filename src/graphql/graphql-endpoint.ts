@@ -15,6 +15,7 @@ import { isScoped } from './access';
 import { createContext, type ApiContext, type ApiServices } from './context';
 import { limitsPlugin, withRefusalCodes } from './limits/apollo-limits';
 import { DEFAULT_API_LIMITS, type ApiLimits } from './limits/api-limits';
+import { PARSE_OPTIONS } from './limits/document-limits';
 import { createDocumentStore } from './limits/document-store';
 import { httpGuards, principalOf } from './limits/http-guards';
 import { authorizationParam, wsGuards } from './limits/ws-guards';
@@ -102,6 +103,8 @@ export async function mountGraphqlEndpoint(options: {
     allowBatchedHttpRequests: limits.batching,
     // Bounded by the heap its documents take, large ones never cached (limits/document-store.ts).
     documentStore: createDocumentStore(),
+    // A document of more tokens is a syntax error before validation walks it (limits/document-limits.ts).
+    parseOptions: PARSE_OPTIONS,
     plugins: [
       // Apollo's own landing page loads from a CDN; canonql serves its explorer itself.
       ApolloServerPluginLandingPageDisabled(),

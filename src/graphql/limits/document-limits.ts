@@ -1,4 +1,4 @@
-import { Kind, visit, type DocumentNode, type FragmentDefinitionNode, type SelectionSetNode } from 'graphql';
+import { Kind, visit, type DocumentNode, type FragmentDefinitionNode, type ParseOptions, type SelectionSetNode } from 'graphql';
 import { AppError, ErrorCode } from '../../errors';
 
 /**
@@ -13,6 +13,18 @@ export interface DocumentLimits {
   /** False: `__schema` / `__type` are refused (`__typename` always works). */
   readonly introspection: boolean;
 }
+
+/**
+ * The most tokens a document may hold, passed to graphql-js' parser (`maxTokens`), which refuses
+ * a longer document as a syntax error (GRAPHQL_PARSE_FAILED) before anything walks it. The body
+ * limit alone lets through documents whose walks recurse once per level: graphql-js' fragment-cycle
+ * validation follows a chain of fragment spreads recursively and overflowed the stack at a
+ * 5,000-fragment chain (about 40,000 tokens; 4,000 passed), an uncoded INTERNAL_SERVER_ERROR. At
+ * 20,000 tokens such a chain is at most 2,500 long; a real document (the standard introspection
+ * query is under 300 tokens) is far below.
+ */
+export const MAX_DOCUMENT_TOKENS = 20_000;
+export const PARSE_OPTIONS: ParseOptions = { maxTokens: MAX_DOCUMENT_TOKENS };
 
 /** The first document limit broken (introspection, then aliases, then depth), or null. */
 export function checkDocument(document: DocumentNode, limits: DocumentLimits): AppError | null {

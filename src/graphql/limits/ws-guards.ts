@@ -7,6 +7,7 @@ import { literalInputError } from '../literal-input-error';
 import type { RateLimiter } from './rate-limit';
 import type { AccessPolicy, Principal } from '../access';
 import type { ApiLimits } from './api-limits';
+import { PARSE_OPTIONS } from './document-limits';
 import { createDocumentStore } from './document-store';
 import { checkOperation } from './operation-limits';
 import { toGraphQLError } from './refusal';
@@ -91,7 +92,7 @@ export function wsGuards(options: { access: AccessPolicy; limits: ApiLimits; rat
       let document = await documents.get(payload.query);
       if (!document) {
         try {
-          document = parse(payload.query);
+          document = parse(payload.query, PARSE_OPTIONS);
         } catch (error) {
           return [new GraphQLError(error instanceof Error ? error.message : 'unreadable query', { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
         }

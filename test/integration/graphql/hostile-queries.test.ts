@@ -137,6 +137,20 @@ describe('hostile queries', () => {
     await stillServing();
   });
 
+  it('a chain of 5,000 fragment spreads: GRAPHQL_PARSE_FAILED over HTTP and graphql-ws (validation overflowed the stack: INTERNAL_SERVER_ERROR)', async () => {
+    const fragments = Array.from({ length: 5_000 }, (_, i) => `fragment F${i} on Query { ${i + 1 < 5_000 ? `...F${i + 1}` : '__typename'} }`);
+    const query = `query { ...F0 }\n${fragments.join('\n')}`;
+    const reply = await post({ query });
+    expect([reply.status, codeOf(reply)]).toEqual([400, 'GRAPHQL_PARSE_FAILED']);
+    expect(reply.body.errors?.[0]?.message).toMatch(/20000 tokens/);
+    const socket = await openAcked(target.app.graphqlUrl, bearer(TEST_ADMIN_KEY));
+    leftovers.add(async () => socket.close());
+    socket.send({ id: 'chain', type: 'subscribe', payload: { query } });
+    const error = await socket.next('error', 20_000);
+    expect((error.payload as { extensions?: { code?: string } }[])[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    await stillServing();
+  });
+
   it('a query nested 100,000 levels deep: refused as unreadable (400), the process unharmed', async () => {
     const query = `{ ${'orders { edges { node { '.repeat(1)}${'a { '.repeat(100_000)}b${' }'.repeat(100_000)} } } } }`;
     const reply = await post({ query });
