@@ -170,6 +170,10 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
       }
       const names = definition.dimensions.map((d) => d.name);
       const groupBy = query.groupBy ?? names;
+      // A name kept twice adds nothing but work per bucket: a list repeating one name 100,000 times
+      // held the event loop for 1.5 s. Refused, so a list is at most the metric's dimensions long.
+      const repeated = firstRepeated(groupBy);
+      if (repeated !== null) throw new AppError(ErrorCode.BAD_USER_INPUT, `groupBy names the dimension "${repeated}" more than once`);
       const unknown = groupBy.filter((n) => !names.includes(n));
       if (unknown.length > 0) {
         throw new AppError(
@@ -397,4 +401,14 @@ function ownDim(dims: Readonly<Record<string, DimValue>>, name: string): DimValu
 function setDim(dimensions: Record<string, DimValue>, name: string, value: DimValue): void {
   if (name === '__proto__') Object.defineProperty(dimensions, name, { value, enumerable: true, writable: true, configurable: true });
   else dimensions[name] = value;
+}
+
+/** The first name that stands twice in `names`, or null. */
+function firstRepeated(names: readonly string[]): string | null {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) return name;
+    seen.add(name);
+  }
+  return null;
 }
