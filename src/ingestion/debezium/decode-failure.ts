@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { AppError, ErrorCode, isAppError, isProgrammingError } from '../../errors';
 
 /**
@@ -8,6 +9,16 @@ import { AppError, ErrorCode, isAppError, isProgrammingError } from '../../error
 /** The bytes are not what they claim: bad JSON, a Decimal that is not base64, a wrong type. */
 export function decodeFailed(message: string, cause?: unknown): AppError {
   return new AppError(ErrorCode.DECODE_FAILED, message, cause === undefined ? {} : { cause });
+}
+
+/**
+ * The UTF-8 text of a record's key or value. Bytes that are not UTF-8 are refused (DECODE_FAILED)
+ * rather than read with U+FFFD in place of each bad sequence: that would store a value the source
+ * never held, and the dead letter keeps the bytes as they came.
+ */
+export function utf8Text(bytes: Buffer, part: string): string {
+  if (!isUtf8(bytes)) throw decodeFailed(`${part} is not valid UTF-8 text`);
+  return bytes.toString('utf8');
 }
 
 /** Well-formed, but no Debezium shape we know (unknown `op`, an update without any image...). */

@@ -2,7 +2,7 @@ import { AppError, isAppError } from '../../errors';
 import { controlRecordReason, HEARTBEAT_TOPIC_PREFIX } from './control-record-reason';
 import { isConnectSchema, type ConnectSchema } from './decode-connect-value';
 import { isRecord, type DecodeContext } from './decode-context';
-import { decodeFailed, unsupportedEnvelope } from './decode-failure';
+import { decodeFailed, unsupportedEnvelope, utf8Text } from './decode-failure';
 import { decodeFlattenedChange, isFlattenedDelete } from './decode-flattened-change';
 import { checkJsonText, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-limits';
 import { decodeMongoKey, decodeStructKey, looksLikeMongoKey } from './decode-key';
@@ -91,14 +91,14 @@ function jsonMessages(raw: RawRecord, limits: DecodeLimits): RecordMessages {
   return {
     key: () => {
       if (raw.key === null) return null;
-      const text = raw.key.toString('utf8');
+      const text = utf8Text(raw.key, 'key');
       return unwrap(parse('key', text, () => parseJsonLossless(text, limits, 'key').value));
     },
     value: () => {
       const value = raw.value as Buffer;
       // Refused before the bytes become a string: a huge value costs nothing more than its length check.
       if (value.length > limits.maxBytes) checkJsonText(value.toString('utf8', 0, limits.maxBytes + 1), limits, 'value');
-      const text = value.toString('utf8');
+      const text = utf8Text(value, 'value');
       return text.trim() === '' ? null : parse('value', text, () => parseValueMessage(text, limits, unwrap));
     },
   };

@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { AppError, ErrorCode, isAppError } from '../../errors';
 import type { RegistrySchema, SchemaRegistryClient } from '../../infra/schema-registry-client';
 import { readWireFormat, type WireRecord } from '../../infra/wire-format';
-import { decodeFailed } from '../debezium/decode-failure';
+import { decodeFailed, utf8Text } from '../debezium/decode-failure';
 import { DEFAULT_DECODE_LIMITS, tooDeep, tooLarge, valueDepth, type DecodeLimits } from '../debezium/decode-limits';
 import { decodeMessages, decodeRecord, parseValueMessage, type ConnectMessage, type DecodedRecord, type RawRecord } from '../debezium/decode-record';
 import { parseJsonLossless } from '../debezium/parse-json-lossless';
@@ -92,7 +92,7 @@ export function createBatchDecoder(options: {
         view = {
           schemaId: schema.id,
           decode(payload, decodeLimits, part) {
-            const text = payload.toString('utf8');
+            const text = utf8Text(payload, part);
             try {
               const toMessage = (value: unknown): ConnectMessage => ({ payload: value, schema: connect });
               return part === 'value' ? parseValueMessage(text, decodeLimits, toMessage) : toMessage(parseJsonLossless(text, decodeLimits, part).value);

@@ -1,6 +1,6 @@
 import { AppError, ErrorCode } from '../../../src/errors';
 import { decodeRecord, type RawRecord } from '../../../src/ingestion/debezium/decode-record';
-import { fixtureJson, fixtureRecord, rawRecord } from './fixture-record';
+import { change, fixtureJson, fixtureRecord, rawRecord } from './fixture-record';
 
 function thrown(record: RawRecord): AppError {
   try {
@@ -73,6 +73,21 @@ describe('decodeRecord — malformed input is refused with a precise, final erro
     const error = thrown({ ...fixtureRecord('postgres/customers-create.json'), key: Buffer.from('id=1') });
     expect(error.code).toBe(ErrorCode.DECODE_FAILED);
     expect(error.message).toContain('key is not valid JSON');
+  });
+
+  it('refuses a value or key that is not UTF-8 (its bytes would be read with U+FFFD in their place, a value the source never held)', () => {
+    const record = fixtureRecord('postgres/customers-create.json');
+    const text = (record.value as Buffer).toString('utf8');
+    const at = text.indexOf('a@x.io');
+    // "a\xff\xfeb" in place of the e-mail's first characters: two bytes no UTF-8 text holds.
+    const broken = Buffer.concat([Buffer.from(text.slice(0, at)), Buffer.from([0x61, 0xff, 0xfe, 0x62]), Buffer.from(text.slice(at + 4))]);
+    const value = thrown({ ...record, value: broken });
+    expect([value.code, value.message]).toEqual([ErrorCode.DECODE_FAILED, expect.stringContaining('value is not valid UTF-8 text')]);
+    const key = thrown({ ...record, key: Buffer.from([0x7b, 0x22, 0xc3, 0x28, 0x22, 0x3a, 0x31, 0x7d]) });
+    expect([key.code, key.message]).toEqual([ErrorCode.DECODE_FAILED, expect.stringContaining('key is not valid UTF-8 text')]);
+    // Valid multi-byte text still decodes as written.
+    const accented = Buffer.from(text.replace('a@x.io', 'é@x.io'));
+    expect(change(decodeRecord({ ...record, value: accented })).after).toMatchObject({ email: 'é@x.io' });
   });
 
   it('refuses JSON that is not an event object', () => {
