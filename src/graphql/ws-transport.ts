@@ -110,7 +110,10 @@ export function serveGraphqlWs(options: WsTransportOptions): WsTransport {
     const connection = new Connection(socket, request.socket, transport);
     connections.set(socket, connection);
     socket.once('error', (error) => {
-      logger.error({ err: error }, 'websocket error: closing the connection');
+      // ws' own protocol errors (WS_ERR_*: a message beyond maxPayload, invalid UTF-8, a bad frame)
+      // are the client's: ws has already closed with their code (1009, 1007, 1002).
+      if (isClientProtocolError(error)) logger.warn({ code: error.code, reason: error.message }, 'websocket closed: the client broke the protocol');
+      else logger.error({ err: error }, 'websocket error: closing the connection');
       socket.close(CloseCode.InternalServerError, internalErrorReason(error));
     });
     let pongWait: NodeJS.Timeout | null = null;
@@ -424,4 +427,10 @@ class WsMember implements DirectMember {
   [Symbol.asyncIterator](): this {
     return this;
   }
+}
+
+/** An error ws raises for what a client sent (its codes start with `WS_ERR_`), not a fault of the server. */
+function isClientProtocolError(error: Error): error is Error & { code: string } {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && code.startsWith('WS_ERR_');
 }

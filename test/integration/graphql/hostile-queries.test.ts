@@ -109,21 +109,18 @@ describe('hostile queries', () => {
   });
 
   it('a 1 MB contains: BAD_USER_INPUT before the store (which compiled it as a regular expression per document, holding its lock)', async () => {
-    const started = Date.now();
     const reply = await post({
       query: 'query($w: OrderWhere) { orders(first: 1, where: $w) { totalCount } }',
       variables: { w: { region: { contains: 'a('.repeat(400_000) } } },
     });
     expect([reply.status, codeOf(reply)]).toEqual([200, 'BAD_USER_INPUT']);
     expect(reply.body.errors?.[0]?.message).toBe('where.region.contains: a text of 800000 characters; at most 1000 are allowed');
-    expect(Date.now() - started).toBeLessThan(5_000);
     await stillServing();
   });
 
   it('a graphql-ws message beyond CANONQL_MAX_BODY_BYTES: the socket is closed 1009 before it is read (an in list of a million values stalled the event loop for seconds)', async () => {
     const socket = await openAcked(target.app.graphqlUrl, bearer(TEST_ADMIN_KEY));
     leftovers.add(async () => socket.close());
-    const started = Date.now();
     socket.send({
       id: 'big',
       type: 'subscribe',
@@ -133,7 +130,6 @@ describe('hostile queries', () => {
       },
     });
     expect((await socket.closed).code).toBe(1009);
-    expect(Date.now() - started).toBeLessThan(5_000);
     await stillServing();
   });
 
