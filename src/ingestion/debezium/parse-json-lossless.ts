@@ -9,6 +9,7 @@
  * BigInt arithmetic for nanoseconds, a Number for floats). Everything else is the native parser.
  */
 
+import { decodeFailed } from './decode-failure';
 import { checkJsonText, DEFAULT_DECODE_LIMITS, type DecodeLimits } from './decode-limits';
 
 /**
@@ -73,7 +74,40 @@ export function parseJsonLossless(
 ): LosslessJson {
   checkJsonText(text, limits, what);
   const marked = markUnsafeNumbers(text, options.envelopeTsNs === true);
-  return { value: JSON.parse(marked.text ?? text), hasExactNumbers: marked.text !== null, inexactTsNs: marked.inexactTsNs };
+  const value: unknown = JSON.parse(marked.text ?? text);
+  if (text.includes('\\u') && SURROGATE_ESCAPE.test(text)) refuseLoneSurrogates(value, what);
+  return { value, hasExactNumbers: marked.text !== null, inexactTsNs: marked.inexactTsNs };
+}
+
+/**
+ * A `\uD800`–`\uDFFF` escape: the only way a lone surrogate reaches a parsed string (UTF-8 bytes
+ * cannot encode one, and a record's bytes are checked to be UTF-8). Only text holding one is walked.
+ */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
+/** A surrogate code unit without its pair (with the `u` flag a pair is one code point, not `Cs`). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Refuses a value holding a string (or a key) with a lone surrogate (`"\ud800"`): the store's BSON
+ * writes it as U+FFFD while the canonical event and the event log keep the escape, so the entity
+ * and its history would differ. DECODE_FAILED, as for bytes that are not UTF-8. The walk's depth is
+ * bounded by the decode limits, checked before the parse.
+ */
+function refuseLoneSurrogates(value: unknown, what: string): void {
+  const visit = (node: unknown): void => {
+    if (typeof node === 'string') {
+      if (LONE_SURROGATE.test(node))
+        throw decodeFailed(`${what} holds a lone surrogate (an unpaired \\uD800–\\uDFFF escape): ${JSON.stringify(node.slice(0, 80))}`);
+    } else if (Array.isArray(node)) {
+      for (const item of node) visit(item);
+    } else if (node !== null && typeof node === 'object') {
+      for (const [key, item] of Object.entries(node)) {
+        visit(key);
+        visit(item);
+      }
+    }
+  };
+  visit(value);
 }
 
 /**

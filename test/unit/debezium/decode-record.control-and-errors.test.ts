@@ -90,6 +90,20 @@ describe('decodeRecord — malformed input is refused with a precise, final erro
     expect(change(decodeRecord({ ...record, value: accented })).after).toMatchObject({ email: 'é@x.io' });
   });
 
+  it('refuses a value holding a lone surrogate escape (the store would keep U+FFFD, the event and history the escape)', () => {
+    const record = fixtureRecord('postgres/customers-create.json');
+    const text = (record.value as Buffer).toString('utf8');
+    const withName = (escaped: string) => ({ ...record, value: Buffer.from(text.replace('"name":"A"', `"name":"${escaped}"`)) });
+    expect(text).toContain('"name":"A"');
+    for (const lone of ['x\\ud800y', '\\udc00', '\\ude00\\ud83d']) {
+      const error = thrown(withName(lone));
+      expect([error.code, error.message]).toEqual([ErrorCode.DECODE_FAILED, expect.stringContaining('value holds a lone surrogate')]);
+    }
+    // A pair is one character, and an escaped backslash before "ud800" is plain text.
+    expect(change(decodeRecord(withName('\\ud83d\\ude00'))).after).toMatchObject({ name: '\u{1F600}' });
+    expect(change(decodeRecord(withName('\\\\ud800'))).after).toMatchObject({ name: '\\ud800' });
+  });
+
   it('refuses JSON that is not an event object', () => {
     expect(thrown(rawRecord([1, 2])).code).toBe(ErrorCode.UNSUPPORTED_ENVELOPE);
     expect(thrown(rawRecord('hello')).message).toContain('a JSON string');
