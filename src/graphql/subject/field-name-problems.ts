@@ -1,13 +1,19 @@
 import type { FieldModel } from '../../catalog/field-model';
 import { fieldName } from '../naming';
 
+/** Names every plain object inherits (`__`-prefixed ones are refused as GraphQL names already). */
+const INHERITED_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
 /**
  * What in a canonical schema's property names the API cannot serve as one field each, at any
  * depth: a name with a `.` or a leading `$` (a stored path reads `a.b` as `b` inside `a`, so
  * filters, sorts and projections would read another place than the property), and two names of
  * one object that make one GraphQL name (`a-b` and `a_b`, or a relation's `as` and a field), of
  * which only one would be served and the other's filters would read the first's values. At the
- * top level `_meta` is the entity's own field. Empty when every name is servable.
+ * top level `_meta` is the entity's own field. A name every JavaScript object inherits
+ * (`constructor`, `toString`, `valueOf`...: Object.prototype's) is refused too: a document without
+ * it would still seem to hold it (the validator reads `constructor` of every document and
+ * dead-letters each one as "must be string"). Empty when every name is servable.
  */
 export function fieldNameProblems(fields: readonly FieldModel[]): string[] {
   const problems: string[] = [];
@@ -27,6 +33,11 @@ function visitObject(fields: readonly FieldModel[], at: string, top: boolean, pr
     const path = `${at}.${field.jsonKey}`;
     if (field.jsonKey.includes('.') || field.jsonKey.startsWith('$')) {
       problems.push(`${path}: a canonical property name cannot contain "." or start with "$" (stored paths read "a.b" as "b" inside "a")`);
+    }
+    if (INHERITED_NAMES.has(field.jsonKey)) {
+      problems.push(
+        `${path}: "${field.jsonKey}" is a name every JavaScript object inherits (Object.prototype); a document without it would seem to hold it: name the property otherwise`,
+      );
     }
     claim(fieldName(field.jsonKey), `property "${field.jsonKey}"`);
     if (field.relation) claim(fieldName(field.relation.as), `the relation "${field.relation.as}" of "${field.jsonKey}"`);

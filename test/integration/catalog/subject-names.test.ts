@@ -72,6 +72,16 @@ describe('subject names', () => {
     expect(await target.ok('{ parcels(first: 1) { totalCount } }')).toEqual({ parcels: { totalCount: 0 } });
   });
 
+  it('refuses a property named as every JavaScript object inherits (each document without it was dead-lettered as "must be string")', async () => {
+    const inherited = { ...SCHEMA, properties: { ...SCHEMA.properties, constructor: { type: ['string', 'null'] } } };
+    const reply = await target.gql('mutation($s: JSON!) { registerCanonicalSchema(subject: "gizmo", schema: $s) { version } }', { s: inherited });
+    expect(reply.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(reply.errors?.[0]?.extensions?.details).toEqual([
+      'schema.properties.constructor: "constructor" is a name every JavaScript object inherits (Object.prototype); a document without it would seem to hold it: name the property otherwise',
+    ]);
+    await apiIntact();
+  });
+
   it('refuses a registered `pattern` that can take exponential time to match (ReDoS), in the dry run too', async () => {
     const redos = { ...SCHEMA, properties: { ...SCHEMA.properties, code: { type: 'string', pattern: '^(a+)+$' } } };
     const reply = await target.gql('mutation($s: JSON!) { registerCanonicalSchema(subject: "voucher", schema: $s) { version } }', { s: redos });

@@ -35,6 +35,15 @@ describe('canonical property names the API cannot serve as one field each', () =
     ).toEqual([]);
   });
 
+  it('refuses, at any depth, a name every JavaScript object inherits: a document without it would seem to hold it', () => {
+    expect(problemsOf({ constructor: { type: ['string', 'null'] } })).toEqual([
+      'schema.properties.constructor: "constructor" is a name every JavaScript object inherits (Object.prototype); a document without it would seem to hold it: name the property otherwise',
+    ]);
+    expect(problemsOf({ box: { type: 'object', properties: { toString: { type: 'string' }, valueOf: { type: 'integer' } } } })).toHaveLength(2);
+    expect(problemsOf({ tags: { type: 'array', items: { type: 'object', properties: { hasOwnProperty: { type: 'string' } } } } })).toHaveLength(1);
+    expect(problemsOf({ construct: { type: 'string' }, to_string: { type: 'string' } })).toEqual([]);
+  });
+
   it('accepts the demo schemas and a canonical `id` (it is what the entity shows as `id`)', () => {
     expect(
       problemsOf({ id: { type: 'integer' }, 'order-id': { type: 'string' }, customer: { type: 'object', properties: { email: { type: 'string' } } } }),
