@@ -34,6 +34,11 @@ function visitObject(fields: readonly FieldModel[], at: string, top: boolean, pr
     if (field.jsonKey.includes('.') || field.jsonKey.startsWith('$')) {
       problems.push(`${path}: a canonical property name cannot contain "." or start with "$" (stored paths read "a.b" as "b" inside "a")`);
     }
+    if (field.jsonKey.includes('\u0000')) {
+      problems.push(
+        `${JSON.stringify(path)}: a canonical property name cannot contain NUL (U+0000): the store cannot hold such a key, and every record would fail to be written`,
+      );
+    }
     if (INHERITED_NAMES.has(field.jsonKey)) {
       problems.push(
         `${path}: "${field.jsonKey}" is a name every JavaScript object inherits (Object.prototype); a document without it would seem to hold it: name the property otherwise`,

@@ -44,6 +44,12 @@ describe('canonical property names the API cannot serve as one field each', () =
     expect(problemsOf({ construct: { type: 'string' }, to_string: { type: 'string' } })).toEqual([]);
   });
 
+  it("refuses a NUL in a name: the store cannot hold the key, and each record's write failed (the batch retried forever)", () => {
+    expect(problemsOf({ o: { type: 'object', properties: { 'a\u0000b': { type: 'string' } } } })).toEqual([
+      '"schema.properties.o.properties.a\\u0000b": a canonical property name cannot contain NUL (U+0000): the store cannot hold such a key, and every record would fail to be written',
+    ]);
+  });
+
   it('accepts the demo schemas and a canonical `id` (it is what the entity shows as `id`)', () => {
     expect(
       problemsOf({ id: { type: 'integer' }, 'order-id': { type: 'string' }, customer: { type: 'object', properties: { email: { type: 'string' } } } }),
