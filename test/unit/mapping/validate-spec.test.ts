@@ -114,6 +114,17 @@ describe('validateSpec', () => {
     expect(problemsOf(spec)).toEqual([]);
   });
 
+  it('refuses a source topic Kafka would refuse (a subscription to one fails the whole ingestion consumer)', () => {
+    const withSource = (source: Record<string, unknown>) => ({ ...SEED_ORDER_SPEC, source: { ...SEED_ORDER_SPEC.source, ...source } });
+    for (const bad of ['bad topic!', 'x'.repeat(250), '.', '..', 'café.orders']) {
+      expect(problemsOf(withSource({ topic: bad }))).toEqual([expect.stringContaining('source.topic')]);
+      expect(problemsOf(withSource({ topics: ['ok.topic', bad] }))).toEqual([expect.stringContaining('source.topics[1]')]);
+    }
+    for (const good of ['canonql.public.customers', 'a-b_c.9', '...', 'x'.repeat(249)]) {
+      expect(problemsOf(withSource({ topic: good }))).toEqual([]);
+    }
+  });
+
   it('answers non-objects with a problem instead of throwing', () => {
     expect(problemsOf(null)).toEqual(['(root): must be object']);
     expect(problemsOf('spec')).toEqual(['(root): must be object']);
