@@ -4,6 +4,7 @@ import { createAccessPolicy } from '../../../src/graphql/access';
 import { buildApiSchema } from '../../../src/graphql/build-api-schema';
 import { createLoaders, type ApiServices } from '../../../src/graphql/context';
 import { createEntityStore, type StoredEntity } from '../../../src/state/entity-store';
+import { firstStoredEntity } from '../../support/stored-entity';
 import { databasePerTest } from '../../support/test-env';
 
 /**
@@ -52,22 +53,12 @@ describe('<plural>Aggregate groups by value on the real store', () => {
       access: createAccessPolicy([]),
     };
     const at = new Date(Date.UTC(2024, 2, 1));
-    const entity = (i: number): StoredEntity => ({
-      _id: `r${i}`,
-      data: Object.fromEntries(Object.entries(READINGS[i]!).filter(([, v]) => v !== null)),
-      _meta: {
-        version: 1,
-        positions: {},
+    const entity = (i: number): StoredEntity =>
+      firstStoredEntity(`r${i}`, Object.fromEntries(Object.entries(READINGS[i]!).filter(([, v]) => v !== null)), {
+        time: at,
         position: String(i + 1),
-        specId: 't',
-        specVersion: 1,
-        sourceTsMs: at.getTime(),
-        createdAt: at,
-        updatedAt: at,
-        deleted: false,
-        lastEventId: `r${i}-1`,
-      },
-    });
+        eventId: `r${i}-1`,
+      });
     // Written in `order`: the store returns them in that order, so each order is one arrival order.
     for (const i of order) await services.store.writeMany(SUBJECT, [{ key: `r${i}`, expectedVersion: null, next: entity(i) }]);
     const result = await graphql({

@@ -8,6 +8,7 @@ import { ensureTopics } from '../../../src/infra/kafka-topics';
 import { subjectNames } from '../../../src/graphql/naming';
 import { orderKeyIndexFields } from '../../../src/graphql/subject/list-query';
 import { createEntityStore, type StoredEntity } from '../../../src/state/entity-store';
+import { firstStoredEntity } from '../../support/stored-entity';
 import { startAppUnderTest, type AppUnderTest } from '../../support/app-under-test';
 import { TEST_ADMIN_KEY } from '../../support/graphql-result';
 import { seededRandom } from '../../support/seeded-random';
@@ -82,25 +83,8 @@ describe('values compare by value on the real servers: live subscription, list, 
     query: <T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}) => target.gql<T>(query, variables),
   };
 
-  const stored = (d: (typeof docs)[number], i: number): StoredEntity => {
-    const at = new Date(BASE_TS + i);
-    return {
-      _id: d.id,
-      data: d.data,
-      _meta: {
-        version: 1,
-        positions: {},
-        position: String(i + 1),
-        specId: 't',
-        specVersion: 1,
-        sourceTsMs: at.getTime(),
-        createdAt: at,
-        updatedAt: at,
-        deleted: false,
-        lastEventId: d.id,
-      },
-    };
-  };
+  const stored = (d: (typeof docs)[number], i: number): StoredEntity =>
+    firstStoredEntity(d.id, d.data, { time: new Date(BASE_TS + i), position: String(i + 1), eventId: d.id });
   const event = (d: (typeof docs)[number], i: number): CanonicalEvent => ({
     id: `${d.id}-1`,
     subject: SUBJECT,

@@ -1,7 +1,7 @@
-import type { Db } from 'mongodb';
 import { AppError, ErrorCode } from '../../../src/errors';
 import type { MetricDefinition } from '../../../src/metrics/metric-definition';
 import { createMetricsReader } from '../../../src/metrics/metric-reader';
+import { bucketStoreOf } from './metric-model';
 
 /**
  * A metric query's groupBy names each dimension at most once: a name repeated 100,000 times was
@@ -23,9 +23,7 @@ describe('metric groupBy names', () => {
     { startMs: 0, dims: { region: 'eu', kind: 'a' }, count: 1, sum: null, min: null, max: null },
     { startMs: 0, dims: { region: 'us', kind: 'a' }, count: 2, sum: null, min: null, max: null },
   ];
-  const cursor = { sort: () => cursor, limit: () => cursor, toArray: async () => docs };
-  const db = { collection: () => ({ find: () => cursor }) } as unknown as Db;
-  const reader = createMetricsReader({ db, definitions: [definition], limits: { maxScan: 100, maxGroups: 100 } });
+  const reader = createMetricsReader({ db: bucketStoreOf(docs), definitions: [definition], limits: { maxScan: 100, maxGroups: 100 } });
 
   it('refuses a dimension named twice, naming it', async () => {
     for (const groupBy of [['region', 'region'], ['kind', 'region', 'kind'], Array.from({ length: 100_000 }, () => 'region')]) {

@@ -1,3 +1,4 @@
+import type { Db } from 'mongodb';
 import { type CompiledMetric, compileMetric } from '../../../src/metrics/aggregation';
 import { validateMetricDefinition } from '../../../src/metrics/metric-definition';
 import { seededRandom } from '../../support/seeded-random';
@@ -124,3 +125,12 @@ export const HOURLY_AMOUNT = {
   windows: ['hour'],
   measure: { field: 'amt' },
 } as const;
+
+/**
+ * A stand-in for the store under MetricsReader.query's own logic (its argument checks and its
+ * fold): every find answers `docs`, already in the order and range the reader asks for.
+ */
+export function bucketStoreOf(docs: readonly object[]): Db {
+  const cursor = { sort: () => cursor, limit: () => cursor, toArray: async () => docs };
+  return { collection: () => ({ find: () => cursor }) } as unknown as Db;
+}

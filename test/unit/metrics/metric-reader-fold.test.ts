@@ -1,10 +1,9 @@
-import type { Db } from 'mongodb';
 import { averageOf, metricKey, type BucketSummary, type DimValue } from '../../../src/metrics/aggregation';
 import type { MetricDefinition } from '../../../src/metrics/metric-definition';
 import { createMetricsReader } from '../../../src/metrics/metric-reader';
 import { addDec, compareDec, formatDec, parseDec, reformatDec, type Dec } from '../../../src/values/decimal';
 import { compareValues } from '../../support/value-oracle';
-import { int, pick, seeded, type Rng } from './metric-model';
+import { bucketStoreOf, int, pick, seeded, type Rng } from './metric-model';
 
 const DEFINITION = {
   name: 'amount',
@@ -96,12 +95,6 @@ interface Doc extends BucketSummary {
   _id: string;
   startMs: number;
   dims: Record<string, DimValue>;
-}
-
-/** A store holding `docs`, already in the order and range the reader's find asks for. */
-function storeOf(docs: Doc[]): Db {
-  const cursor = { sort: () => cursor, limit: () => cursor, toArray: async () => docs };
-  return { collection: () => ({ find: () => cursor }) } as unknown as Db;
 }
 
 function randomDocs(rng: Rng): Doc[] {
@@ -240,7 +233,7 @@ describe('metric reader fold', () => {
     const groupBys: (string[] | null)[] = [null, ['region', 'product', 'express'], ['product', 'region', 'express'], ['region'], ['express', 'product'], []];
     for (let round = 0; round < 200; round += 1) {
       const docs = randomDocs(rng);
-      const reader = createMetricsReader({ db: storeOf(docs), definitions: [DEFINITION], limits: { maxScan: 10_000, maxGroups: 10_000 } });
+      const reader = createMetricsReader({ db: bucketStoreOf(docs), definitions: [DEFINITION], limits: { maxScan: 10_000, maxGroups: 10_000 } });
       for (const groupBy of groupBys) {
         const answer = await reader.query({ name: 'amount', window: 'hour', groupBy });
         const expected = reference(docs, groupBy ?? DEFINITION.dimensions.map((d) => d.name), 'hour');
@@ -262,7 +255,8 @@ describe('metric reader fold', () => {
         .sort((a, b) => a.r - b.r)
         .map((x) => x.doc);
       const inOrder = (list: Doc[]) => [...list].sort((a, b) => a.startMs - b.startMs);
-      const read = (list: Doc[]) => createMetricsReader({ db: storeOf(inOrder(list)), definitions: [TYPED], limits: { maxScan: 10_000, maxGroups: 10_000 } });
+      const read = (list: Doc[]) =>
+        createMetricsReader({ db: bucketStoreOf(inOrder(list)), definitions: [TYPED], limits: { maxScan: 10_000, maxGroups: 10_000 } });
       for (const groupBy of groupBys) {
         const expected = referenceByValue(inOrder(docs), groupBy, 'hour');
         const answer = await read(docs).query({ name: 'typed', window: 'hour', groupBy, dimensionScalars: SCALARS });

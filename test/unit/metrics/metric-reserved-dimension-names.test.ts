@@ -1,6 +1,6 @@
-import type { Db } from 'mongodb';
 import { validateMetricDefinition, type MetricDefinition } from '../../../src/metrics/metric-definition';
 import { createMetricsReader } from '../../../src/metrics/metric-reader';
+import { bucketStoreOf } from './metric-model';
 
 /**
  * Dimension names of Object.prototype (__proto__, constructor, prototype): refused at
@@ -40,9 +40,7 @@ describe('dimension names of Object.prototype', () => {
       { startMs: 0, dims: JSON.parse('{"__proto__": "eu", "constructor": "a"}'), count: 1, sum: null, min: null, max: null },
       { startMs: 0, dims: JSON.parse('{"__proto__": "us", "constructor": "a"}'), count: 2, sum: null, min: null, max: null },
     ];
-    const cursor = { sort: () => cursor, limit: () => cursor, toArray: async () => docs };
-    const db = { collection: () => ({ find: () => cursor }) } as unknown as Db;
-    const reader = createMetricsReader({ db, definitions: [definition], limits: { maxScan: 100, maxGroups: 100 } });
+    const reader = createMetricsReader({ db: bucketStoreOf(docs), definitions: [definition], limits: { maxScan: 100, maxGroups: 100 } });
     const rows = await reader.query({ name: 'm', window: 'hour' });
     expect(rows.map((r) => [Object.getPrototypeOf(r.dimensions) === Object.prototype, Object.entries(r.dimensions), r.count])).toEqual([
       [
