@@ -1,6 +1,6 @@
 import { modelObject } from '../../../src/catalog/field-model';
 import { afterCursor, decodeCursor, encodeCursor, mongoSort, orderKeyIndexFields, sortOf, whereToMongo } from '../../../src/graphql/subject/list-query';
-import { MAX_CONTAINS_LENGTH, MAX_WHERE_NESTING } from '../../../src/graphql/subject/where-filter';
+import { MAX_CONTAINS_LENGTH, MAX_IN_VALUES, MAX_WHERE_NESTING } from '../../../src/graphql/subject/where-filter';
 import { matchesWhere } from '../../../src/graphql/subject/where-matcher';
 import { encodeOpaqueCursor } from '../../../src/infra/opaque-cursor';
 import { numberKey } from '../../../src/values/order-key';
@@ -117,6 +117,17 @@ describe('where: bounded before it reaches the store', () => {
       message: `where.status.contains: a text of 1000000 characters; at most ${MAX_CONTAINS_LENGTH} are allowed`,
     });
     expect(refusal(() => matchesWhere({ status: { contains: 'a'.repeat(MAX_CONTAINS_LENGTH + 1) } }, fields, { status: 'a' }))?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it(`in takes at most ${MAX_IN_VALUES} values: more is BAD_USER_INPUT naming the argument`, () => {
+    const values = (n: number) => Array.from({ length: n }, (_, i) => `s${i}`);
+    expect(whereToMongo({ status: { in: values(MAX_IN_VALUES) } }, fields)).toEqual({ 'data.status': { $in: values(MAX_IN_VALUES) } });
+    expect(refusal(() => whereToMongo({ status: { in: values(100_000) } }, fields))).toEqual({
+      code: 'BAD_USER_INPUT',
+      argument: 'where.status.in',
+      message: `where.status.in: a list of 100000 values; at most ${MAX_IN_VALUES} are allowed`,
+    });
+    expect(refusal(() => matchesWhere({ status: { in: values(MAX_IN_VALUES + 1) } }, fields, { status: 's1' }))?.code).toBe('BAD_USER_INPUT');
   });
 });
 
