@@ -41,13 +41,14 @@ export interface LosslessOptions {
   readonly envelopeTsNs?: boolean;
 }
 
-// Only a literal with at least 16 digits (and dots), or with an exponent (1E-400, beyond the range
-// of a double), can be beyond what a double holds exactly, so only those are candidates. Most of
-// them (`ts_us`, 16-digit ids, 1.5e-7) are still exact and stay.
+// Only a literal with at least 16 digits (and dots) can be beyond the precision of a double, so
+// only such runs are candidates. Most of them (`ts_us`, 16-digit ids) are still exact and stay.
 const CANDIDATE = /-?\d[\d.]{15,}(?:[eE][+-]?\d+)?/g;
 // With an exponent of three digits or more, a shorter literal (1E-400) may be beyond the range of
-// a double too. Such literals are rare, so the extra alternative is only scanned for when the text
-// has one: the common record pays a search for `<digit>e<digits>`, not a second pass per digit run.
+// a double too (1.5e-7 is not: with a shorter exponent and under 16 characters it is in range).
+// Such literals are rare, so the extra alternative is only scanned for when the text
+// may hold one: the common record pays a search for `e` followed by three digits (a sign between
+// allowed), not a second pass per digit run.
 const CANDIDATE_OR_EXPONENT = /-?\d[\d.]{15,}(?:[eE][+-]?\d+)?|-?\d[\d.]*[eE][+-]?\d{3,}/g;
 const FAR_EXPONENT = /[eE][+-]?\d{3}/;
 /** The smallest normal double: below it a double keeps fewer than 15 significant digits. */
