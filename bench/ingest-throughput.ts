@@ -6,14 +6,17 @@
  *   least a sink can do: no ordering, no dedup, no outbox);
  * - peer: the official MongoDB Kafka sink connector in Kafka Connect with its Debezium MongoDB CDC
  *   handler (bench/support/mongo-sink.ts);
- * - canonql: the real ingestion (decode, map, validate, guarded upsert, event log, publish, commit).
+ * - canonql: the real ingestion (decode, map, validate, guarded upsert, event log, publish, commit);
+ * - guarded: the raw floor of canonql's guarantees, its store and Kafka work written by hand
+ *   without its code (bench/support/raw-guarded.ts): what the target against the baseline is read
+ *   against.
  *
  * Then correctness side by side: a second topic holding the same kind of stream with redelivered
  * (older) events and per-key reordering, as at-least-once delivery and producer retries make
  * them; each system's final state is compared with the source's final state, key by key.
  *
  *   npm run bench:ingest -- [--events 30000] [--keys 5000] [--rounds 2] [--correctness-events 10000]
- *                           [--systems baseline,sink,canonql] [--canonql-processes N] [--long]
+ *                           [--systems baseline,sink,canonql,guarded] [--canonql-processes N] [--long]
  *                           (--long: 100,000 events, 10,000 keys; --canonql-processes: canonql as N
  *                           instances of one consumer group, each a process of its own)
  *
@@ -56,6 +59,7 @@ import {
 import { readBenchArgs } from './support/bench-args';
 import { processCpuSeconds, withProfiles } from './support/profiling';
 import { sinkConnectorConfig, sinkFailure, startSinkWorker, type SinkWorker } from './support/mongo-sink';
+import { type GuardedState, startRawGuarded } from './support/raw-guarded';
 import { seededRandom } from '../test/support/seeded-random';
 
 const { values: args } = readBenchArgs({
@@ -65,7 +69,12 @@ const { values: args } = readBenchArgs({
     keys: { type: 'number', help: 'distinct keys among them (default 5000; 10000 with --long)' },
     rounds: { type: 'number', default: 2, help: 'rounds, rotating which system goes first' },
     'correctness-events': { type: 'number', help: 'changes of the redelivered, reordered stream (default 10000; 30000 with --long)' },
-    systems: { type: 'list', default: ['baseline', 'sink', 'canonql'], choices: ['baseline', 'sink', 'canonql'], help: 'systems measured' },
+    systems: {
+      type: 'list',
+      default: ['baseline', 'sink', 'canonql', 'guarded'],
+      choices: ['baseline', 'sink', 'canonql', 'guarded'],
+      help: "systems measured (guarded: the raw floor of canonql's guarantees)",
+    },
     'canonql-processes': {
       type: 'number',
       default: 1,
@@ -83,7 +92,7 @@ const SYSTEMS = args.systems as SystemName[];
 const CANONQL_PROCESSES = args['canonql-processes'];
 const PARTITIONS = 4;
 const TIMEOUT_MS = 30 * 60_000;
-type SystemName = 'baseline' | 'sink' | 'canonql';
+type SystemName = 'baseline' | 'sink' | 'canonql' | 'guarded';
 
 const kafka = benchKafka('canonql-bench-ingest');
 const log = (line: string) => console.log(line);
@@ -255,6 +264,35 @@ async function runBaseline(topic: string, mongo: MongoClient, total: number): Pr
   return { system: 'baseline', eventsPerSecond: total / seconds, seconds, db };
 }
 
+/** The raw floor of canonql's guarantees (bench/support/raw-guarded.ts), timed as canonql is: from its start to the last event's commit. */
+async function runGuarded(topic: string, mongo: MongoClient, total: number): Promise<SystemRun> {
+  const db = mongo.db(uniqueName('bench_ingest_guarded'));
+  const canonicalTopic = uniqueName('bench.guarded.order');
+  const started = Date.now();
+  // canonql makes its canonical topic when it starts, inside its timed run: so does the floor.
+  await createTopic(kafka, canonicalTopic, PARTITIONS);
+  const floor = await startRawGuarded({
+    kafka,
+    db,
+    topic,
+    canonicalTopic,
+    groupId: uniqueName('bench-guarded'),
+    partitions: PARTITIONS,
+    fetchMaxBytes: config.ingest.fetchMaxBytes,
+    fetchMaxBytesInAll: fetchMaxBytesInAll(config.ingest.fetchMaxBytes),
+  });
+  try {
+    await waitUntil(`${total} events through the guarded floor`, () => floor.stats.events >= total, TIMEOUT_MS, 20);
+    const seconds = (Date.now() - started) / 1000;
+    if (floor.stats.lostWrites > 0)
+      throw new Error(`the guarded floor lost ${floor.stats.lostWrites} compare-and-sets (one owner per partition should lose none)`);
+    return { system: 'guarded', eventsPerSecond: total / seconds, seconds, db };
+  } finally {
+    await floor.stop();
+    await deleteTopics(kafka, [canonicalTopic]);
+  }
+}
+
 /** Where canonql's run ingests into, and what a run of it reports. */
 interface CanonqlTarget {
   readonly topic: string;
@@ -393,6 +431,11 @@ async function finalState(system: SystemName, db: Db): Promise<Map<number, strin
       const items = doc.data.line_items as { sku: string }[] | undefined;
       state.set(parseInt(doc._id, 16), doc._meta.deleted ? null : (items?.[0]?.sku ?? '?'));
     }
+  } else if (system === 'guarded') {
+    for (const doc of await db.collection<GuardedState>('orders').find({}).toArray()) {
+      const items = doc.data?.items as { sku: string }[] | undefined;
+      state.set(parseInt(doc._id, 16), doc._meta.deleted ? null : (items?.[0]?.sku ?? '?'));
+    }
   } else {
     const docs = await db.collection<{ _id: ObjectId | string; items?: { sku: string }[] }>('orders').find({}).toArray();
     for (const doc of docs) {
@@ -436,7 +479,9 @@ async function runSystem(system: SystemName, worker: SinkWorker | null, topic: s
             intervalUs: 1000,
             written: (file) => log(`profile of the canonql run: ${file}`),
           })
-        : await runSink(worker!, topic, mongo, total);
+        : system === 'guarded'
+          ? await runGuarded(topic, mongo, total)
+          : await runSink(worker!, topic, mongo, total);
   const cpu = process.cpuUsage(cpuBefore);
   const storeCpuUsPerEvent = STORE_PID ? (processCpuUs(STORE_PID) - storeBefore) / total : undefined;
   // canonql in processes of its own reports theirs; this process only polled them.
@@ -511,6 +556,7 @@ async function main() {
       baseline: 'baseline: kafkajs + JSON.parse + unordered bulk upsert',
       sink: `peer: MongoDB Kafka sink connector ${worker?.pluginVersion ?? ''} (Debezium MongoDB CDC handler, ${PARTITIONS} tasks)`,
       canonql: `canonql ingestion (decode, map, validate, guarded upsert, event log, publish, commit)${CANONQL_PROCESSES > 1 ? `, ${CANONQL_PROCESSES} processes in one group` : ''}`,
+      guarded: "raw guarded floor: canonql's store and Kafka work by hand (state read, event log, guarded bulk write, publish, commit)",
     };
     const baselineRate = SYSTEMS.includes('baseline') ? best('baseline') : NaN;
     const sinkRate = SYSTEMS.includes('sink') ? best('sink') : NaN;
@@ -559,6 +605,7 @@ async function main() {
       summary: Object.fromEntries(SYSTEMS.map((s) => [s, { eventsPerSecond: best(s), ratioToBaseline: best(s) / baselineRate }])),
       canonqlToBaseline: best('canonql') / baselineRate,
       canonqlToSink: best('canonql') / sinkRate,
+      canonqlToGuarded: SYSTEMS.includes('guarded') ? best('canonql') / best('guarded') : NaN,
       correctness,
     });
     log(`\nwrote ${file}`);

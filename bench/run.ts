@@ -135,6 +135,26 @@ function rowsOf(scenario: Scenario, r: Json): Row[] {
         targets: [ratioAtLeast(1.2)],
       });
     }
+    if (s.guarded && s.baseline) {
+      rows.push({
+        scenario: 'ingestion, raw guarded floor',
+        measure: "events/s of canonql's store and Kafka work by hand (state read, event log, guarded bulk write, publish, commit)",
+        baselineIs: 'kafkajs + JSON.parse + unordered bulk upsert',
+        figure: figure(s.guarded.eventsPerSecond, s.baseline.eventsPerSecond),
+        digits: 0,
+        targets: [],
+      });
+    }
+    if (s.guarded && s.canonql) {
+      rows.push({
+        scenario: 'ingestion vs raw guarded floor',
+        measure: 'events/s, same topic and store',
+        baselineIs: 'the raw guarded floor',
+        figure: figure(s.canonql.eventsPerSecond, s.guarded.eventsPerSecond, r.canonqlToGuarded),
+        digits: 0,
+        targets: [],
+      });
+    }
     const c = r.correctness;
     if (c.canonql) {
       rows.push({
