@@ -51,6 +51,11 @@ const CANDIDATE = /-?\d[\d.]{15,}(?:[eE][+-]?\d+)?/g;
 // allowed), not a second pass per digit run.
 const CANDIDATE_OR_EXPONENT = /-?\d[\d.]{15,}(?:[eE][+-]?\d+)?|-?\d[\d.]*[eE][+-]?\d{3,}/g;
 const FAR_EXPONENT = /[eE][+-]?\d{3}/;
+// Every match of CANDIDATE holds 16 digits and dots in a row. This fixed-length class the regular
+// expression engine finds about ten times faster than CANDIDATE's first match attempt, whose
+// optional sign makes it try at every position: most texts (an image, an envelope without
+// `ts_ns`) have no such run and skip the scan.
+const LONG_RUN = /[\d.]{16}/;
 /** The smallest normal double: below it a double keeps fewer than 15 significant digits. */
 const MIN_NORMAL = 2 ** -1022;
 const MAX_SAFE = String(Number.MAX_SAFE_INTEGER);
@@ -125,7 +130,9 @@ function markUnsafeNumbers(text: string, skipTsNs: boolean): { text: string | nu
   let scanned = 0;
   let inString = false;
   let inexactTsNs = 0;
-  const candidates = FAR_EXPONENT.test(text) ? CANDIDATE_OR_EXPONENT : CANDIDATE;
+  const farExponent = FAR_EXPONENT.test(text);
+  if (!farExponent && !LONG_RUN.test(text)) return { text: null, inexactTsNs };
+  const candidates = farExponent ? CANDIDATE_OR_EXPONENT : CANDIDATE;
   candidates.lastIndex = 0;
   for (let match = candidates.exec(text); match !== null; match = candidates.exec(text)) {
     const token = match[0];

@@ -64,6 +64,16 @@ describe('decode limits (item 1)', () => {
     expect(codeOf(relational(nested(9)), { ...DEFAULT_DECODE_LIMITS, maxDepth: 10 })).toBe('DECODE_LIMIT_EXCEEDED');
   });
 
+  it('decides by the nesting, not the count of brackets, once there are more brackets than the limit allows levels', () => {
+    const limits = { ...DEFAULT_DECODE_LIMITS, maxDepth: 10 };
+    const siblings = (n: number, inner: string) => `[${Array.from({ length: n }, () => inner).join(',')}]`;
+    // 500 shallow objects: far more brackets than 10, 4 levels in all.
+    expect(codeOf(relational(siblings(500, '{"a":[1]}')), limits)).toBe('change');
+    // The same, with one too deep among them, after the shallow ones.
+    expect(codeOf(relational(siblings(500, '{"a":[1]}').replace(/\]$/, `,${nested(9)}]`)), limits)).toBe('DECODE_LIMIT_EXCEEDED');
+    expect(codeOf(mongo(siblings(500, '{"a":[1]}').replace(/\]$/, `,${nested(9)}]`)), limits)).toBe('DECODE_LIMIT_EXCEEDED');
+  });
+
   it('refuses a record value, or an embedded document, larger than the byte limit', () => {
     const big = JSON.stringify('x'.repeat(5_000));
     expect(codeOf(relational(big), { maxDepth: 100, maxBytes: 4_096 })).toBe('DECODE_LIMIT_EXCEEDED');

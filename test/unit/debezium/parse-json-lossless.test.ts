@@ -25,6 +25,14 @@ describe('parseJsonLossless', () => {
     expect(plainJson(value)).toEqual({ ns: '1795436367040438816', neg: '-9007199254740993', f: 0.30000000000000004, ok: 0.1 });
   });
 
+  it('marks the shortest unsafe literals when they are the only long run of digits in the text', () => {
+    for (const literal of ['9007199254740993', '-9007199254740993', '0.1000000000000001', '1e-400', '-1E+400']) {
+      const { value, hasExactNumbers } = parseJsonLossless(`{"n":${literal},"s":"x"}`);
+      expect([literal, hasExactNumbers, plainJson(value)]).toEqual([literal, true, plainJson({ n: `\u0000#num:${literal}`, s: 'x' })]);
+    }
+    expect(parseJsonLossless('{"n":900719925474099,"d":0.10000000000001}').hasExactNumbers).toBe(false);
+  });
+
   it('marks literals beyond the range of a double, which the parser would turn into Infinity, 0 or a subnormal', () => {
     const plain = `0.${'0'.repeat(399)}1`;
     const { value } = parseJsonLossless(
