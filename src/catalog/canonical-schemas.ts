@@ -23,6 +23,8 @@ export interface CanonicalSchema {
    * such a record is dead-lettered with that code, never stored truncated.
    */
   validate(document: unknown): string[];
+  /** ajv's errors for a document, each at its `instancePath` ([] when valid; order keys not checked). */
+  errorsOf(document: unknown): readonly ErrorObject[];
 }
 
 export function createSchemaCompiler() {
@@ -50,6 +52,7 @@ export function createSchemaCompiler() {
           checkOrderKeys(fields, document as Record<string, unknown>, '');
           return [];
         },
+        errorsOf: (document) => (validator(document) ? [] : [...(validator.errors ?? [])]),
       };
     },
   };

@@ -69,8 +69,8 @@ export interface CompatibilityCheck {
   readonly violations: Violation[];
   /**
    * What the candidate would break in the mapping specs active for the subject (a path one writes
-   * that would no longer be a field), one line each naming the spec; any: not compatible, at every
-   * level. Only checked for a schema without problems.
+   * that would no longer be a field, a default its field would no longer accept), one line each
+   * naming the spec; any: not compatible, at every level. Only checked for a schema without problems.
    */
   readonly specProblems: string[];
 }

@@ -4,15 +4,15 @@ import type { MappingSpec } from '../mapping/mapping-spec';
 import { subjectName } from '../mapping/subject-name';
 import { validateSpec } from '../mapping/validate-spec';
 import { createDefinitionRegistry, type DefinitionRegistry, type DefinitionVersion } from './definition-registry';
-import { modelObject } from './field-model';
+import { type FieldModel, modelObject } from './field-model';
 import { targetFieldIssues, targetFieldProblems } from './spec-target-fields';
-import { typedDefaultProblems } from './typed-defaults';
+import { defaultValueIssues } from './typed-defaults';
 
 /**
  * Mapping specs in the definition registry: the same validation as spec files (structure and
  * semantics), plus what only the running catalog knows: the target subject must exist, every
- * canonical path the spec writes must be a field of it (spec-target-fields.ts), and defaults of
- * its Decimal, Int, Float and DateTime fields must be values of that type. Activation (and a
+ * canonical path the spec writes must be a field of it (spec-target-fields.ts), and each default
+ * must be a value its field accepts (typed-defaults.ts defaultValueIssues). Activation (and a
  * rollback) checks a stored version again against the subject as it is then: the subject may
  * have been deleted, or changed under the `NONE` level, since the version was registered.
  */
@@ -34,8 +34,8 @@ export function createSpecRegistry(db: Db, schemaOf: (subject: string) => Record
 
 /**
  * Every problem of a spec at once: structure and semantics, whether its subject exists (`schemaOf`
- * gives its schema), whether every path it writes is a field of that subject, whether its typed
- * defaults are values of their fields' types, whether it compiles.
+ * gives its schema), whether every path it writes is a field of that subject, whether its
+ * defaults are values its fields accept (typed-defaults.ts defaultValueIssues), whether it compiles.
  */
 export function mappingSpecProblems(input: unknown, schemaOf: (subject: string) => Record<string, unknown> | undefined): string[] {
   const result = validateSpec(input);
@@ -47,8 +47,9 @@ export function mappingSpecProblems(input: unknown, schemaOf: (subject: string) 
   }
   if (result.ok && schema) {
     const fields = modelObject(schema);
-    problems.push(...targetFieldProblems(result.spec, subjectName(result.spec.target.subject), fields));
-    problems.push(...typedDefaultProblems(result.spec.defaults, fields));
+    const target = subjectName(result.spec.target.subject);
+    problems.push(...targetFieldProblems(result.spec, target, fields));
+    problems.push(...defaultValueIssues(result.spec.defaults, target, schema).map((issue) => `${issue.at}: ${issue.problem}`));
   }
   if (result.ok && problems.length === 0) {
     try {
@@ -60,17 +61,24 @@ export function mappingSpecProblems(input: unknown, schemaOf: (subject: string) 
   return problems;
 }
 
-/** A version of a mapping spec that is active, or that a seed is about to make active. */
-export type ActiveSpec = Pick<DefinitionVersion<MappingSpec>, 'id' | 'version' | 'body'>;
+/**
+ * A version of a mapping spec that is active, or that a seed is about to make active: `seeded`,
+ * a version the store does not hold yet (never checked against any version of its subject).
+ */
+export type ActiveSpec = Pick<DefinitionVersion<MappingSpec>, 'id' | 'version' | 'body'> & { readonly seeded?: boolean };
 
 /**
  * What registering `candidate` as the next version of `subject` would break in the mapping specs
  * `active` for it: every `dst` and `defaults` key that is a field of the subject's `current`
  * version and would not be one of the candidate (removed, or an object turned into a String...),
- * checked as at the spec's registration (spec-target-fields.ts), one line each, naming the spec:
- * `mapping-spec "<id>" version <n>: fieldMappings[1].dst: "$.notes": subject "parcel" has no field
- * "notes" (its fields: ...)`. A path that is no field of `current` either (a spec stored before
- * specs were checked) is not the candidate's doing and is not listed. Empty: nothing breaks.
+ * checked as at the spec's registration (spec-target-fields.ts), and every `defaults` value the
+ * candidate's field would not accept (its type changed, an `enum`, `pattern` or bound added:
+ * typed-defaults.ts defaultValueIssues, every record relying on the default would fail), one line
+ * each, naming the spec: `mapping-spec "<id>" version <n>: fieldMappings[1].dst: "$.notes":
+ * subject "parcel" has no field "notes" (its fields: ...)`. A path or default that fails against
+ * `current` too (a spec stored before specs were checked) is not the candidate's doing and is not
+ * listed, unless the spec is `seeded`: the seed would refuse it against the candidate once the
+ * schema is stored, so it is refused before. Empty: nothing breaks.
  */
 export function activeSpecProblems(
   active: readonly ActiveSpec[],
@@ -83,8 +91,12 @@ export function activeSpecProblems(
   const currentFields = current ? modelObject(current) : undefined;
   for (const spec of active) {
     if (subjectName(spec.body.target.subject) !== subject) continue;
-    const already = new Set(currentFields ? targetFieldIssues(spec.body, subject, currentFields).map((issue) => issue.at) : []);
-    for (const issue of targetFieldIssues(spec.body, subject, candidateFields)) {
+    const issuesOf = (schema: Record<string, unknown>, fields: readonly FieldModel[]) => [
+      ...targetFieldIssues(spec.body, subject, fields),
+      ...defaultValueIssues(spec.body.defaults, subject, schema),
+    ];
+    const already = new Set(current && currentFields && !spec.seeded ? issuesOf(current, currentFields).map((issue) => issue.at) : []);
+    for (const issue of issuesOf(candidate, candidateFields)) {
       if (!already.has(issue.at)) problems.push(`mapping-spec "${spec.id}" version ${spec.version}: ${issue.at}: ${issue.problem}`);
     }
   }
@@ -100,6 +112,6 @@ export function activeSpecProblems(
 export async function activeAfterSeed(registry: SpecRegistry, files: readonly MappingSpec[]): Promise<ActiveSpec[]> {
   const seeded = new Map((await registry.seedActivations(files)).map((spec) => [spec.mappingId, spec]));
   const active: ActiveSpec[] = (await registry.active()).filter((v) => !seeded.has(v.id));
-  for (const [id, body] of seeded) active.push({ id, version: body.version ?? 1, body });
+  for (const [id, body] of seeded) active.push({ id, version: body.version ?? 1, body, seeded: true });
   return active;
 }

@@ -81,7 +81,7 @@ export class SchemaRegistryResolver {
 
   @Mutation(() => SchemaRegistrationType, {
     description:
-      "Registers `schema` as the next version of `subject` (a new subject at version 1) after checking it against the subject's compatibility level and, at every level, against the mapping specs active for it (a path one writes must stay a field: deactivate or update the spec first). Every problem: BAD_USER_INPUT with `extensions.details`; `expectedVersion` not the latest: CONFLICT.",
+      "Registers `schema` as the next version of `subject` (a new subject at version 1) after checking it against the subject's compatibility level and, at every level, against the mapping specs active for it (a path one writes must stay a field, and a default one fills in a value the field accepts: deactivate or update the spec first). Every problem: BAD_USER_INPUT with `extensions.details`; `expectedVersion` not the latest: CONFLICT.",
   })
   async registerCanonicalSchema(
     @Arg('subject', () => String) subject: string,

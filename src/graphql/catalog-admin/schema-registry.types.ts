@@ -54,7 +54,7 @@ export class SchemaCompatibilityType {
   @Field(() => Boolean) compatible!: boolean;
   @Field(() => [String], {
     description:
-      'Problems of the schema itself (not a valid canonical schema), and what it would break in the mapping specs active for the subject (`mapping-spec "<id>" version <n>: fieldMappings[1].dst: ...`: a path a spec writes that would no longer be a field).',
+      'Problems of the schema itself (not a valid canonical schema), and what it would break in the mapping specs active for the subject (`mapping-spec "<id>" version <n>: fieldMappings[1].dst: ...`: a path a spec writes that would no longer be a field, a default its field would no longer accept).',
   })
   problems!: string[];
   @Field(() => [SchemaCompatibilityViolationType]) violations!: SchemaCompatibilityViolationType[];

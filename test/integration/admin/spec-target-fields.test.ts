@@ -180,6 +180,79 @@ describe('mapping specs against the fields of their subject, through GraphQL', (
       registerCanonicalSchema: { version: 3 },
     });
   });
+
+  it('refuses, under NONE, a schema version whose field a default of an active spec is no longer a value of, and such a default at activation', async () => {
+    const v1 = {
+      type: 'object',
+      properties: { tid: { type: 'string' }, status: { type: 'string' }, level: { type: 'integer' } },
+      required: ['tid'],
+    };
+    await ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "tote", schema: $s, expectedVersion: 0) { version } }', { s: v1 });
+    await ok('mutation { setCompatibilityLevel(subject: "tote", level: NONE) { level } }');
+    const defaulted = (version: number, defaults: Record<string, unknown>) => ({
+      mappingId: 'tote-defaults',
+      version,
+      source: { type: 'kafka', topic: uniqueName('raw.pg.totes') },
+      target: { subject: 'tote' },
+      fieldMappings: [{ src: '$.id', dst: '$.tid', transform: 'string' }],
+      defaults,
+    });
+    const active = defaulted(1, { status: 'active', level: 5 });
+    await ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version active } }', { s: active });
+
+    // Each version would fail every record that relies on the default (VALIDATION_FAILED, dead-lettered).
+    const cases: [Record<string, unknown>, string][] = [
+      [{ status: { type: 'integer' } }, 'defaults.status: "active" is not an Int (a JSON number without a fraction)'],
+      [
+        { status: { type: 'string', enum: ['open', 'closed'] } },
+        'defaults.status: "active" is not a value of subject "tote" (/status: must be equal to one of the allowed values)',
+      ],
+      [
+        { status: { type: 'string', pattern: '^[A-Z]+$' } },
+        'defaults.status: "active" is not a value of subject "tote" (/status: must match pattern "^[A-Z]+$")',
+      ],
+      [{ level: { type: 'integer', maximum: 3 } }, 'defaults.level: 5 is not a value of subject "tote" (/level: must be <= 3)'],
+      [{ level: { type: 'string' } }, 'defaults.level: 5 is not a value of subject "tote" (/level: must be string)'],
+    ];
+    for (const [changed, problem] of cases) {
+      const v2 = { ...v1, properties: { ...v1.properties, ...changed } };
+      const problems = [`mapping-spec "tote-defaults" version 1: ${problem}`];
+      const dryRun = await ok('query($s: JSON!) { schemaCompatibility(subject: "tote", schema: $s) { compatible problems violations { rule } } }', { s: v2 });
+      expect(dryRun).toEqual({ schemaCompatibility: { compatible: false, problems, violations: [] } });
+      const refused = await gql('mutation($s: JSON!) { registerCanonicalSchema(subject: "tote", schema: $s, expectedVersion: 1) { version } }', { s: v2 });
+      expect(detailsOf(refused)).toEqual({ code: 'BAD_USER_INPUT', details: problems });
+    }
+    const enumerated = { ...v1, properties: { ...v1.properties, status: { type: 'string', enum: ['open', 'closed'] } } };
+    const protocol = await fetch(`${target.app.url}/registry/subjects/tote/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/vnd.schemaregistry.v1+json', authorization: `Bearer ${TEST_ADMIN_KEY}` },
+      body: JSON.stringify({ schemaType: 'JSON', schema: JSON.stringify(enumerated) }),
+    });
+    expect(protocol.status).toBe(409);
+    expect(await protocol.json()).toMatchObject({ error_code: 409, message: expect.stringMatching(/would break the mapping specs active for subject 'tote'/) });
+    expect(await ok('{ schemaVersions(subject: "tote") { version } }')).toEqual({ schemaVersions: [{ version: 1 }] });
+
+    // The spec goes first: a version whose default fits both, then the schema.
+    await ok('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version active } }', {
+      s: { ...defaulted(2, { status: 'open', level: 5 }), source: active.source },
+    });
+    expect(await ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "tote", schema: $s, expectedVersion: 1) { version } }', { s: enumerated })).toEqual(
+      {
+        registerCanonicalSchema: { version: 2 },
+      },
+    );
+    // Version 1, stored before, is checked again when activated; a default outside the enum is refused at registration.
+    const reactivated = await gql('mutation { activateMappingSpec(id: "tote-defaults", version: 1) { version active } }');
+    expect(detailsOf(reactivated)).toEqual({
+      code: 'BAD_USER_INPUT',
+      details: ['defaults.status: "active" is not a value of subject "tote" (/status: must be equal to one of the allowed values)'],
+    });
+    const registered = await gql('mutation($s: JSON!) { registerMappingSpec(spec: $s) { version } }', { s: defaulted(3, { status: 'shut' }) });
+    expect(detailsOf(registered)).toEqual({
+      code: 'BAD_USER_INPUT',
+      details: ['defaults.status: "shut" is not a value of subject "tote" (/status: must be equal to one of the allowed values)'],
+    });
+  });
 });
 
 /**
@@ -257,6 +330,54 @@ describe('schema files seeded against the mapping specs active once the spec fil
       mappingSpecs: [
         { version: 1, active: false },
         { version: 2, active: true },
+      ],
+    });
+  });
+
+  it('fails a start whose schema file changes the type of a defaulted field, and passes once the spec files change the default', async () => {
+    const subject = 'bin';
+    const schemaV1 = { type: 'object', properties: { bid: { type: 'string' }, size: { type: 'string' } } };
+    const schemaV2 = { ...schemaV1, properties: { ...schemaV1.properties, size: { type: 'integer', maximum: 10 } } };
+    const binSpec = (version: number, size: unknown) => ({
+      mappingId: 'bin-defaults',
+      version,
+      source: { type: 'kafka', topic: uniqueName('raw.pg.bins') },
+      target: { subject },
+      fieldMappings: [{ src: '$.id', dst: '$.bid', transform: 'string' }],
+      defaults: { size },
+    });
+    write(`schema/canonical/${subject}.schema.json`, schemaV1);
+    write('specs/bin-defaults.json', binSpec(1, 'large'));
+    const first = await start();
+    await first.ok(`mutation { setCompatibilityLevel(subject: "${subject}", level: NONE) { level } }`);
+    await first.stop();
+
+    write(`schema/canonical/${subject}.schema.json`, schemaV2);
+    const failure = await start().then(
+      (app) => app.stop().then(() => null),
+      (error: unknown) => error as { code?: string; details?: string[] },
+    );
+    expect(failure?.code).toBe('SCHEMA_INVALID');
+    expect(failure?.details).toEqual(['bin: mapping-spec "bin-defaults" version 1: defaults.size: "large" is not an Int (a JSON number without a fraction)']);
+
+    // A spec file whose default fits neither version fails the start too, before the schema is stored.
+    write('specs/bin-defaults.json', binSpec(2, 12));
+    await expect(start().then((app) => app.stop())).rejects.toMatchObject({
+      code: 'SCHEMA_INVALID',
+      details: ['bin: mapping-spec "bin-defaults" version 2: defaults.size: 12 is not a value of subject "bin" (/size: must be <= 10)'],
+    });
+    const client = await testMongo();
+    leftovers.add(() => client.close());
+    expect(await client.db(database).collection(SCHEMA_VERSIONS_COLLECTION).countDocuments({ subject })).toBe(1);
+
+    write('specs/bin-defaults.json', binSpec(3, 8));
+    const fourth = await start();
+    leftovers.add(() => fourth.stop());
+    expect(await fourth.ok(`{ schemaVersions(subject: "${subject}") { version } mappingSpecs(id: "bin-defaults") { version active } }`)).toEqual({
+      schemaVersions: [{ version: 1 }, { version: 2 }],
+      mappingSpecs: [
+        { version: 1, active: false },
+        { version: 3, active: true },
       ],
     });
   });

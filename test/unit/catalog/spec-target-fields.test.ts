@@ -130,4 +130,29 @@ describe('activeSpecProblems: what a new version of a subject breaks in the spec
     const topicNamed = { ...spec([{ src: '$.n', dst: '$.notes' }]), target: { subject: 'canonical.parcel.v1' } };
     expect(activeSpecProblems([active('parcels', topicNamed)], 'parcel', candidate, current)).toHaveLength(1);
   });
+
+  it('lists each default the candidate field would not accept that the current one does, unless the spec is seeded', () => {
+    const now = { type: 'object', properties: { pid: { type: 'string' }, status: { type: 'string' }, level: { type: 'integer' }, code: { type: 'string' } } };
+    const next = {
+      type: 'object',
+      properties: {
+        pid: { type: 'string' },
+        status: { type: 'integer' },
+        level: { type: 'integer', maximum: 3 },
+        code: { type: 'string', pattern: '^[A-Z]+$' },
+      },
+    };
+    const defaulted = spec([{ src: '$.id', dst: '$.pid' }], { status: 'active', level: 5, code: 'AB' });
+    expect(activeSpecProblems([active('parcels', defaulted)], 'parcel', next, now)).toEqual([
+      'mapping-spec "parcels" version 1: defaults.status: "active" is not an Int (a JSON number without a fraction)',
+      'mapping-spec "parcels" version 1: defaults.level: 5 is not a value of subject "parcel" (/level: must be <= 3)',
+    ]);
+    // A default the current version refuses too is not the candidate's doing; a version a seed is
+    // about to register was never checked against the current one, so it is listed.
+    const stale = spec([{ src: '$.id', dst: '$.pid' }], { level: 'high' });
+    expect(activeSpecProblems([active('parcels', stale)], 'parcel', next, now)).toEqual([]);
+    expect(activeSpecProblems([{ ...active('parcels', stale), seeded: true }], 'parcel', next, now)).toEqual([
+      'mapping-spec "parcels" version 1: defaults.level: "high" is not an Int (a JSON number without a fraction)',
+    ]);
+  });
 });
