@@ -1,6 +1,8 @@
+import { isUtf8 } from 'node:buffer';
 import avro from 'avsc';
 import type { ConnectSchema } from '../debezium/decode-connect-value';
 import { LogicalType } from '../debezium/decode-connect-value';
+import { decodeFailed } from '../debezium/decode-failure';
 import { EXACT_NUMBER_MARKER } from '../debezium/parse-json-lossless';
 
 /**
@@ -16,14 +18,19 @@ import { EXACT_NUMBER_MARKER } from '../debezium/parse-json-lossless';
  * date, time-millis/-micros, timestamp-millis/-micros; uuid stays a string), `["null", X]` is an
  * optional X. Values become the JSON converter's: bytes as base64, longs as numbers (beyond 2^53
  * as the exact-number markers of parse-json-lossless.ts), floats as their shortest decimal
- * (floatToJson), unions unwrapped.
+ * (floatToJson), unions unwrapped. A string or map key whose bytes are not UTF-8 is refused
+ * (DECODE_FAILED naming the field), never read with U+FFFD in their place.
  */
 export interface AvroConnectView {
   readonly schema: ConnectSchema;
   /** The avsc type that decodes the binary encoding (longs as BigInt, unions wrapped). */
   readonly type: avro.Type;
-  /** Decodes one Avro binary value into the JSON converter's payload. */
-  decode(payload: Buffer): unknown;
+  /**
+   * Decodes one Avro binary value into the JSON converter's payload.
+   * @throws AppError DECODE_FAILED naming the field (`value.address.city`) when a string or a map
+   * key is not UTF-8; avsc's own Error when the bytes do not follow the schema
+   */
+  decode(payload: Buffer, part?: 'key' | 'value'): unknown;
 }
 
 type AvroNode = string | readonly AvroNode[] | { readonly type: unknown; readonly [attribute: string]: unknown };
@@ -71,23 +78,127 @@ export const BIGINT_LONG = avro.types.LongType.__with({
   compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
 });
 
-/** Every long of a schema as BIGINT_LONG, `"long"` and `{"type": "long", ...}` (a logical or Connect-named long) alike. */
-function bigintLongs(schema: avro.Schema): avro.Type | undefined {
+/** The part of avsc's reading cursor (its `Tap`) the checked types below use. */
+interface Tap {
+  readonly buf: Buffer;
+  pos: number;
+  readLong(): number;
+  skipLong(): void;
+  /** avsc's read of a string: `utf8Slice`, which puts U+FFFD in place of each byte sequence that is not UTF-8. */
+  readString(): string | undefined;
+}
+
+interface Reader {
+  _read(tap: Tap): unknown;
+}
+
+/** What a checked string or map reads in place of a string, or of a map, whose bytes are not UTF-8. */
+const NOT_UTF8 = Object.freeze({ notUtf8: 'text' });
+const NOT_UTF8_KEY = Object.freeze({ notUtf8: 'key' });
+
+/**
+ * A string as avsc reads it, or NOT_UTF8 when its bytes are not UTF-8. avsc's read puts U+FFFD in
+ * place of each bad sequence, so only a string holding U+FFFD has its bytes looked at again (a
+ * one-byte string cannot hold it, and V8 answers that at once): the cost on valid text is one
+ * search of the decoded string.
+ */
+function readText(tap: Tap): string | typeof NOT_UTF8 | undefined {
+  const start = tap.pos;
+  const text = tap.readString();
+  if (text === undefined || !text.includes('\ufffd')) return text;
+  const end = tap.pos;
+  tap.pos = start;
+  const length = tap.readLong();
+  const valid = isUtf8(tap.buf.subarray(tap.pos, tap.pos + length));
+  tap.pos = end;
+  return valid ? text : NOT_UTF8;
+}
+
+/** avsc's string, read with readText: U+FFFD the source wrote is kept, bytes that are not UTF-8 are not made into it. */
+class CheckedStringType extends avro.types.StringType {
+  _read(tap: Tap): unknown {
+    return readText(tap);
+  }
+}
+
+/**
+ * avsc's map, its keys read with readText (avsc reads them with its string read, not its string
+ * type's): a map with a key that is not UTF-8 reads as NOT_UTF8_KEY, after its entries, so the
+ * rest of the value reads on. Blocks as avsc reads them: a negative count is followed by the
+ * block's size in bytes.
+ */
+class CheckedMapType extends avro.types.MapType {
+  _read(tap: Tap): unknown {
+    const values = this.valuesType as Reader;
+    const map: Record<string, unknown> = {};
+    let keyNotUtf8 = false;
+    let count: number;
+    while ((count = blockCount(tap))) {
+      while (count--) {
+        const key = readText(tap);
+        const value = values._read(tap);
+        if (key === NOT_UTF8) keyNotUtf8 = true;
+        else map[key as string] = value;
+      }
+    }
+    return keyNotUtf8 ? NOT_UTF8_KEY : map;
+  }
+}
+
+function blockCount(tap: Tap): number {
+  const count = tap.readLong();
+  if (count >= 0) return count;
+  tap.skipLong();
+  return -count;
+}
+
+const CHECKED_STRING = new CheckedStringType();
+
+/**
+ * avsc's `typeHook`: every long (`"long"` and `{"type": "long", ...}`, a logical or Connect-named
+ * long alike) as BIGINT_LONG, every string (Connect-named, uuid...) and map as the checked types
+ * above, so a string that is not UTF-8 is caught while it is read, not by a walk of its own.
+ */
+function readerTypes(schema: avro.Schema, options: unknown): avro.Type | undefined {
   const kind = typeof schema === 'string' ? schema : (schema as { type?: unknown }).type;
-  return kind === 'long' ? BIGINT_LONG : undefined;
+  if (kind === 'long') return BIGINT_LONG;
+  if (kind === 'string') return CHECKED_STRING;
+  if (kind === 'map' && typeof schema === 'object') return new CheckedMapType(schema, options);
+  return undefined;
+}
+
+/** A string or map key that is not UTF-8, found by the conversion; the fields around it are added as it unwinds. */
+class NotUtf8Error extends Error {
+  constructor(
+    readonly path: string,
+    readonly key: boolean,
+  ) {
+    super('not valid UTF-8 text');
+  }
+
+  static within(error: unknown, segment: string): unknown {
+    return error instanceof NotUtf8Error ? new NotUtf8Error(segment + error.path, error.key) : error;
+  }
 }
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Builds the view of a parsed Avro schema; throws (avsc's or our own words) when it is not one. */
 export function avroConnectView(schema: unknown): AvroConnectView {
-  const type = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true, typeHook: bigintLongs });
+  const type = avro.Type.forSchema(schema as avro.Schema, { wrapUnions: true, typeHook: readerTypes });
   const named = new Map<string, Node>();
   const root = build(schema as AvroNode, '', named);
   return {
     schema: root.connect,
     type,
-    decode: (payload) => root.convert(type.fromBuffer(payload)),
+    decode(payload, part = 'value') {
+      try {
+        return root.convert(type.fromBuffer(payload));
+      } catch (error) {
+        if (!(error instanceof NotUtf8Error)) throw error;
+        throw decodeFailed(`${part}${error.path}${error.key ? ' (a key)' : ''} is not valid UTF-8 text`);
+      }
+    },
   };
 }
 
@@ -116,7 +227,15 @@ function build(node: AvroNode, namespace: string, named: Map<string, Node>): Nod
           if (value === null || value === undefined) return null;
           const source = value as Record<string, unknown>;
           const out: Record<string, unknown> = {};
-          for (const field of fields) out[field.name] = field.node.convert(source[field.name]);
+          let at = 0;
+          try {
+            for (; at < fields.length; at += 1) {
+              const field = fields[at]!;
+              out[field.name] = field.node.convert(source[field.name]);
+            }
+          } catch (error) {
+            throw NotUtf8Error.within(error, `.${fields[at]!.name}`);
+          }
           return out;
         },
       };
@@ -144,7 +263,17 @@ function build(node: AvroNode, namespace: string, named: Map<string, Node>): Nod
       return {
         connect: { type: 'array', items: items.connect, ...named_(attributes) },
         branch: 'array',
-        convert: (value) => (Array.isArray(value) ? value.map((item) => items.convert(item)) : null),
+        convert(value) {
+          if (!Array.isArray(value)) return null;
+          const out = new Array<unknown>(value.length);
+          let at = 0;
+          try {
+            for (; at < value.length; at += 1) out[at] = items.convert(value[at]);
+          } catch (error) {
+            throw NotUtf8Error.within(error, `[${at}]`);
+          }
+          return out;
+        },
       };
     }
     case 'map': {
@@ -152,10 +281,19 @@ function build(node: AvroNode, namespace: string, named: Map<string, Node>): Nod
       return {
         connect: { type: 'map', keys: { type: 'string' }, values: values.connect, ...named_(attributes) },
         branch: 'map',
-        convert: (value) =>
-          value === null || value === undefined
-            ? null
-            : Object.fromEntries(Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, values.convert(item)])),
+        convert(value) {
+          if (value === null || value === undefined) return null;
+          if (value === NOT_UTF8_KEY) throw new NotUtf8Error('', true);
+          const out: Record<string, unknown> = {};
+          for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+            try {
+              out[key] = values.convert(item);
+            } catch (error) {
+              throw NotUtf8Error.within(error, `.${key}`);
+            }
+          }
+          return out;
+        },
       };
     }
     default:
@@ -173,7 +311,9 @@ function primitive(kind: string, attributes: Record<string, unknown>): Node {
         ? floatToJson
         : kind === 'bytes' || kind === 'fixed'
           ? (value: unknown) => (Buffer.isBuffer(value) ? value.toString('base64') : (value ?? null))
-          : (value: unknown) => value ?? null;
+          : kind === 'string'
+            ? textToJson
+            : (value: unknown) => value ?? null;
   return { connect, branch: kind, convert };
 }
 
@@ -212,6 +352,11 @@ export function floatToJson(value: unknown): unknown {
     if (Math.fround(shortest) === value) return shortest;
   }
   return Number(value.toPrecision(9));
+}
+
+function textToJson(value: unknown): unknown {
+  if (value === NOT_UTF8) throw new NotUtf8Error('', false);
+  return value ?? null;
 }
 
 function longToJson(value: unknown): unknown {

@@ -22,7 +22,8 @@ import type { RecordFormat } from './record-format';
  * stalled partition: WIRE_FORMAT_INVALID (no magic byte, too short), SCHEMA_ID_UNKNOWN,
  * SCHEMA_REGISTRY_UNAVAILABLE (after the client's bounded retries), SCHEMA_REGISTRY_TLS_FAILED (an
  * https registry whose certificate the CA trusted for it did not sign), DECODE_FAILED (bytes that
- * do not decode under their writer schema, a writer schema of the wrong type), and the decoder's own.
+ * do not decode under their writer schema, a writer schema of the wrong type, an Avro string or map
+ * key that is not UTF-8, named), and the decoder's own.
  */
 export interface DecodedEntry {
   readonly decoded?: DecodedRecord;
@@ -81,8 +82,9 @@ export function createBatchDecoder(options: {
           schemaId: schema.id,
           decode(payload, _limits, part) {
             try {
-              return { payload: avro.decode(payload), schema: avro.schema };
+              return { payload: avro.decode(payload, part), schema: avro.schema };
             } catch (error) {
+              if (isAppError(error)) throw error;
               throw decodeFailed(`${part} does not decode as Avro under writer schema ${schema.id}: ${(error as Error).message}`, error);
             }
           },
