@@ -19,6 +19,7 @@ export const ErrorCode = {
   STORE_TIMEOUT: 'STORE_TIMEOUT',
   /** The store refused the credentials in MONGODB_URI. */
   STORE_AUTH_FAILED: 'STORE_AUTH_FAILED',
+  /** A record's bytes are not what they claim (bad JSON, text that is not UTF-8, a MongoDB number beyond its BSON type...): dead-lettered, never read approximately. */
   DECODE_FAILED: 'DECODE_FAILED',
   /** A record nests deeper or is larger than canonql decodes and stores (CANONQL_DECODE_MAX_DEPTH / _BYTES), or holds a decimal wider than any source database's. */
   DECODE_LIMIT_EXCEEDED: 'DECODE_LIMIT_EXCEEDED',

@@ -18,6 +18,11 @@ import { isExactNumber, parseJsonLossless, plainExactNumber } from './parse-json
  *   `$uuid` → base64 string; `$timestamp` → `{t, i}`; `$regularExpression` → `{pattern, options}`
  * - nested documents and arrays recursively; anything rarer keeps its canonical Extended JSON.
  *
+ * A number or date beyond its BSON type (a `$numberLong` or `$date` beyond int64, a `$numberInt`
+ * beyond int32, a `$numberDecimal` Decimal128 cannot hold, a finite `$numberDouble` that reads as
+ * an infinity or as 0) comes from no real document: DECODE_FAILED naming the path, refused from
+ * its digit count and exponent before any arithmetic on its digits.
+ *
  * The types every document is made of are converted here directly (bson's `EJSON` runs a
  * stringify/parse round trip per call, ten times the cost of the document's own parse); every
  * other `$` wrapper is handed to `EJSON.deserialize` in canonical mode, which knows them all.
@@ -60,18 +65,21 @@ function fromWrapper(wrapper: Record<string, unknown>, keys: string[], path: str
     switch (type) {
       case '$oid':
         if (typeof content === 'string' && /^[0-9a-fA-F]{24}$/.test(content)) return content.toLowerCase();
-        throw decodeFailed(`${path}: $oid must be 24 hex digits, got ${JSON.stringify(content)}`);
+        throw decodeFailed(`${path}: $oid must be 24 hex digits, got ${quoted(content)}`);
       case '$numberLong':
-        return plainInteger(content, '$numberLong', path);
+        return plainInteger(integerIn(content, INT64, '$numberLong', path));
       case '$numberInt':
-        return Number(plainInteger(content, '$numberInt', path));
+        return Number(integerIn(content, INT32, '$numberInt', path));
       case '$numberDecimal':
+        if (typeof content !== 'string' || !NUMBER_TEXT.test(content)) throw decodeFailed(`${path}: invalid $numberDecimal ${quoted(content)}`);
+        if (!isDecimal128(content)) {
+          throw decodeFailed(`${path}: $numberDecimal ${quoted(content)} is beyond Decimal128 (at most 34 significant digits, exponent -6176 to 6111)`);
+        }
         // Plain decimal text, as every other source's decimals: MongoDB writes 1.50E+3 for 1500.
-        if (typeof content === 'string' && NUMBER_TEXT.test(content)) return plainDecimalText(content);
-        throw decodeFailed(`${path}: invalid $numberDecimal ${JSON.stringify(content)}`);
+        return plainDecimalText(content);
       case '$numberDouble':
-        if (typeof content === 'string' && NUMBER_TEXT.test(content)) return Number(content);
-        throw decodeFailed(`${path}: invalid $numberDouble ${JSON.stringify(content)}`);
+        if (typeof content === 'string' && NUMBER_TEXT.test(content)) return doubleOf(content, path);
+        throw decodeFailed(`${path}: invalid $numberDouble ${quoted(content)}`);
       case '$date':
         return fromDate(content, path);
       case '$binary':
@@ -81,7 +89,7 @@ function fromWrapper(wrapper: Record<string, unknown>, keys: string[], path: str
         if (typeof content === 'string' && /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/.test(content)) {
           return Buffer.from(content.replace(/-/g, ''), 'hex').toString('base64');
         }
-        throw decodeFailed(`${path}: invalid $uuid ${JSON.stringify(content)}`);
+        throw decodeFailed(`${path}: invalid $uuid ${quoted(content)}`);
     }
   } else if (keys.length === 2 && type === '$binary' && typeof content === 'string' && typeof wrapper.$type === 'string') {
     // Extended JSON v1, as in Debezium's key documentation: {"$binary": "<base64>", "$type": "00"}.
@@ -100,22 +108,96 @@ function fromWrapper(wrapper: Record<string, unknown>, keys: string[], path: str
 
 function fromDate(content: unknown, path: string): string {
   let ms: bigint | null = null;
-  if (typeof content === 'number' && Number.isInteger(content)) ms = BigInt(content);
-  else if (typeof content === 'string') {
+  if (typeof content === 'number' && Number.isInteger(content)) {
+    // A double holds integers far beyond int64 (1e300): a BSON date is int64 milliseconds.
+    if (content < -(2 ** 63) || content >= 2 ** 63) throw beyond(`$date ${content}`, INT64, path);
+    ms = BigInt(content);
+  } else if (typeof content === 'string') {
     const parsed = Date.parse(content);
     if (!Number.isNaN(parsed)) ms = BigInt(parsed);
   } else if (content !== null && typeof content === 'object' && typeof (content as { $numberLong?: unknown }).$numberLong === 'string') {
-    const digits = (content as { $numberLong: string }).$numberLong;
-    if (/^-?\d+$/.test(digits)) ms = BigInt(digits);
+    ms = integerIn((content as { $numberLong: string }).$numberLong, INT64, '$date $numberLong', path);
   }
-  if (ms === null) throw decodeFailed(`${path}: invalid $date ${JSON.stringify(content)}`);
+  if (ms === null) throw decodeFailed(`${path}: invalid $date ${quoted(content)}`);
   return formatEpochTimestamp(ms, 'ms');
 }
 
-function plainInteger(content: unknown, type: string, path: string): number | string {
-  if (typeof content !== 'string' || !/^-?\d+$/.test(content)) throw decodeFailed(`${path}: invalid ${type} ${JSON.stringify(content)}`);
-  const value = BigInt(content);
+interface IntegerType {
+  readonly name: string;
+  readonly min: bigint;
+  readonly max: bigint;
+  /** Digits of the widest value, leading zeros aside. */
+  readonly digits: number;
+}
+
+const INT64: IntegerType = { name: 'int64', min: -(2n ** 63n), max: 2n ** 63n - 1n, digits: 19 };
+const INT32: IntegerType = { name: 'int32', min: -(2n ** 31n), max: 2n ** 31n - 1n, digits: 10 };
+
+/**
+ * The integer of a `$numberLong` / `$numberInt` text, refused beyond its type: by its digit count
+ * first, so a text of a million digits is never read as a BigInt (that alone takes a third of a
+ * second).
+ */
+function integerIn(content: unknown, type: IntegerType, wrapper: string, path: string): bigint {
+  if (typeof content !== 'string' || !/^-?\d+$/.test(content)) throw decodeFailed(`${path}: invalid ${wrapper} ${quoted(content)}`);
+  const digits = content.length - (/^-?0*/.exec(content)?.[0].length ?? 0);
+  const value = digits > type.digits ? null : BigInt(content);
+  if (value === null || value < type.min || value > type.max) throw beyond(`${wrapper} ${quoted(content)}`, type, path);
+  return value;
+}
+
+function beyond(what: string, type: IntegerType, path: string) {
+  return decodeFailed(`${path}: ${what} is beyond ${type.name} (${type.min} to ${type.max})`);
+}
+
+function plainInteger(value: bigint): number | string {
   return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value.toString();
+}
+
+/** At most 34 characters before the exponent, which has at most three digits: a coefficient of at most 34 digits, an exponent within ±1032. */
+const SHORT_DECIMAL = /^[^eE]{0,34}(?:[eE][+-]?\d{1,3})?$/;
+/** A finite NUMBER_TEXT: its integer digits, fraction digits and exponent. */
+const DECIMAL_PARTS = /^-?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+/** Decimal128: a coefficient of at most 34 digits times 10^-6176 to 10^6111. */
+const DECIMAL128 = { digits: 34, minExponent: -6176, maxExponent: 6111 };
+
+/**
+ * Whether a `$numberDecimal` text (NUMBER_TEXT) is a value Decimal128 holds exactly: its
+ * coefficient, trailing zeros moved into the exponent, has at most 34 digits, its exponent is at
+ * least -6176, and padded with zeros to 34 digits it is at most 6111 (so `1E+6144` is one, its
+ * coefficient 1000000000000000000000000000000000 × 10^6111); zero is, at any exponent (MongoDB
+ * clamps it). Counted on the text, never read as a number. The common texts (SHORT_DECIMAL) are all
+ * within range and skip the count. bson's Decimal128.fromString agrees, but costs microseconds and
+ * takes an exponent more than 16,384 below its minimum for the minimum (`1e-99999` reads as
+ * `1E-6176`), so it is not the check.
+ */
+function isDecimal128(text: string): boolean {
+  if (SHORT_DECIMAL.test(text)) return true;
+  const parts = DECIMAL_PARTS.exec(text);
+  if (!parts) return true; // NaN, Infinity, -Infinity
+  const digits = `${parts[1]}${parts[2] ?? ''}`;
+  const first = digits.search(/[1-9]/);
+  if (first === -1) return true;
+  let end = digits.length;
+  while (digits.charCodeAt(end - 1) === 48 /* 0 */) end -= 1;
+  const coefficientDigits = end - first;
+  if (coefficientDigits > DECIMAL128.digits) return false;
+  const exponent = Number(parts[3] ?? 0) - (parts[2]?.length ?? 0) + (digits.length - end);
+  return exponent >= DECIMAL128.minExponent && exponent - (DECIMAL128.digits - coefficientDigits) <= DECIMAL128.maxExponent;
+}
+
+/** A `$numberDouble` text as a number; a finite text that reads as an infinity or as 0 is beyond a double. */
+function doubleOf(text: string, path: string): number {
+  const value = Number(text);
+  const beyondDouble = Number.isFinite(value) ? value === 0 && /[1-9]/.test(text.split(/[eE]/)[0]!) : !/Infinity|NaN/.test(text);
+  if (beyondDouble) throw decodeFailed(`${path}: $numberDouble ${quoted(text)} is beyond double (magnitudes 5e-324 to 1.7976931348623157e308)`);
+  return value;
+}
+
+/** A wrapper's content in a message: its JSON, cut after 40 characters (a refused text may have a million). */
+function quoted(content: unknown): string {
+  const json = JSON.stringify(content) ?? String(content);
+  return json.length <= 40 ? json : `${json.slice(0, 40)}… (${json.length} characters)`;
 }
 
 function isBinary(content: unknown): content is { base64: string; subType: string } {
@@ -128,7 +210,7 @@ function isBinary(content: unknown): content is { base64: string; subType: strin
 }
 
 function base64Of(text: string, path: string): string {
-  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw decodeFailed(`${path}: invalid $binary base64 ${JSON.stringify(text)}`);
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text)) throw decodeFailed(`${path}: invalid $binary base64 ${quoted(text)}`);
   return text;
 }
 

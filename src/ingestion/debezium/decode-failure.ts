@@ -6,7 +6,10 @@ import { AppError, ErrorCode, isAppError, isProgrammingError } from '../../error
  * never decode, so the consumer dead-letters them with this message.
  */
 
-/** The bytes are not what they claim: bad JSON, a Decimal that is not base64, a wrong type. */
+/**
+ * The bytes are not what they claim: bad JSON, a Decimal that is not base64, a wrong type, text
+ * that is not UTF-8 (a key or value, an Avro string), a MongoDB number or date beyond its BSON type.
+ */
 export function decodeFailed(message: string, cause?: unknown): AppError {
   return new AppError(ErrorCode.DECODE_FAILED, message, cause === undefined ? {} : { cause });
 }
