@@ -104,6 +104,19 @@ export function tooLarge(what: string, bytes: number, max: number): AppError {
   });
 }
 
+/**
+ * Refuses an Avro value holding more items that take no bytes (nulls, records without fields) than
+ * it has bytes (`max`, CANONQL_DECODE_MAX_BYTES at most): no byte bounds their count, and a JSON
+ * record could not hold as many. `what` names the field where the count passed `max`.
+ */
+export function tooManyItems(what: string, max: number): AppError {
+  return new AppError(
+    ErrorCode.DECODE_LIMIT_EXCEEDED,
+    `${what} holds more items that take no bytes than its value has bytes (${max}): a record holds no more items than it has bytes`,
+    { details: { limit: 'items', max } },
+  );
+}
+
 /** Refuses a decimal beyond MAX_DECIMAL_DIGITS (DECODE_LIMIT_EXCEEDED); `digits` when its count is known. */
 export function tooManyDigits(digits?: number): AppError {
   const what = digits !== undefined && Number.isFinite(digits) ? `a decimal of ${digits} digits` : 'a decimal';

@@ -1,8 +1,10 @@
 import { isUtf8 } from 'node:buffer';
 import avro from 'avsc';
+import type { AppError } from '../../errors';
 import type { ConnectSchema } from '../debezium/decode-connect-value';
 import { LogicalType } from '../debezium/decode-connect-value';
 import { decodeFailed } from '../debezium/decode-failure';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits, tooManyItems } from '../debezium/decode-limits';
 import { EXACT_NUMBER_MARKER } from '../debezium/parse-json-lossless';
 
 /**
@@ -19,7 +21,11 @@ import { EXACT_NUMBER_MARKER } from '../debezium/parse-json-lossless';
  * optional X. Values become the JSON converter's: bytes as base64, longs as numbers (beyond 2^53
  * as the exact-number markers of parse-json-lossless.ts), floats as their shortest decimal
  * (floatToJson), unions unwrapped. A string or map key whose bytes are not UTF-8 is refused
- * (DECODE_FAILED naming the field), never read with U+FFFD in their place.
+ * (DECODE_FAILED naming the field), never read with U+FFFD in their place. An array or map block
+ * is refused before any of its items is read when it claims more items than the bytes left could
+ * hold (DECODE_FAILED naming the field), and more items that take no bytes (null, a record without
+ * fields) than the value has bytes are DECODE_LIMIT_EXCEEDED: avsc trusts the count, and a few
+ * bytes claiming two billion items would hold the consumer for minutes or exhaust its memory.
  */
 export interface AvroConnectView {
   readonly schema: ConnectSchema;
@@ -28,9 +34,12 @@ export interface AvroConnectView {
   /**
    * Decodes one Avro binary value into the JSON converter's payload.
    * @throws AppError DECODE_FAILED naming the field (`value.address.city`) when a string or a map
-   * key is not UTF-8; avsc's own Error when the bytes do not follow the schema
+   * key is not UTF-8 or a block claims more items than the bytes left could hold;
+   * DECODE_LIMIT_EXCEEDED naming the field when the value holds more items that take no bytes than
+   * it has bytes (`limits.maxBytes` at most);
+   * avsc's own Error when the bytes do not follow the schema
    */
-  decode(payload: Buffer, part?: 'key' | 'value'): unknown;
+  decode(payload: Buffer, part?: 'key' | 'value', limits?: DecodeLimits): unknown;
 }
 
 type AvroNode = string | readonly AvroNode[] | { readonly type: unknown; readonly [attribute: string]: unknown };
@@ -122,26 +131,58 @@ class CheckedStringType extends avro.types.StringType {
 }
 
 /**
- * avsc's map, its keys read with readText (avsc reads them with its string read, not its string
- * type's): a map with a key that is not UTF-8 reads as NOT_UTF8_KEY, after its entries, so the
- * rest of the value reads on. Blocks as avsc reads them: a negative count is followed by the
- * block's size in bytes.
+ * A value refused while it is read or converted, named by the path of its field (`.address.city`,
+ * `[2]`): the fields around it are added as it unwinds, and decode() makes it `refuse(path)`.
  */
-class CheckedMapType extends avro.types.MapType {
-  _read(tap: Tap): unknown {
-    const values = this.valuesType as Reader;
-    const map: Record<string, unknown> = {};
-    let keyNotUtf8 = false;
-    let count: number;
-    while ((count = blockCount(tap))) {
-      while (count--) {
-        const key = readText(tap);
-        const value = values._read(tap);
-        if (key === NOT_UTF8) keyNotUtf8 = true;
-        else map[key as string] = value;
-      }
+class Refusal extends Error {
+  constructor(
+    public path: string,
+    readonly refuse: (path: string) => AppError,
+  ) {
+    super('refused');
+  }
+
+  static within(error: unknown, segment: string): unknown {
+    if (error instanceof Refusal) error.path = segment + error.path;
+    return error;
+  }
+}
+
+/**
+ * The reading of one value by the checked types below, started afresh by decode() for each value:
+ * one value is read at a time (a read is synchronous), whatever its view.
+ */
+const reading = {
+  /** How many items that take no bytes one value may hold: its length in bytes. */
+  maxItems: DEFAULT_DECODE_LIMITS.maxBytes,
+  /** How many of them the value may still hold. */
+  itemsLeft: DEFAULT_DECODE_LIMITS.maxBytes,
+  /** Set while a refused record reads its fields again to find the one refused (locateRefusal). */
+  locating: false,
+};
+
+/**
+ * Refuses a block of `count` items (or map entries) before any of them is read: when each takes
+ * at least `size` bytes and the bytes left cannot hold them all, the bytes are corrupt
+ * (DECODE_FAILED); when they take no bytes (null, a record without fields), no byte bounds their
+ * count, so the value's length does, over all such items of the value (DECODE_LIMIT_EXCEEDED: a
+ * JSON record of that many bytes could not hold more). Past the end of the buffer avsc's reads still
+ * move on by at least an item's size, so the blocks that follow are bounded by what is left too.
+ */
+function checkBlock(tap: Tap, count: number, size: number): void {
+  if (size > 0) {
+    const left = tap.buf.length - tap.pos;
+    if (count > left / size) {
+      throw new Refusal('', (path) =>
+        decodeFailed(`${path} claims a block of ${count} items, more than the ${Math.max(left, 0)} bytes left can hold (each takes at least ${size})`),
+      );
     }
-    return keyNotUtf8 ? NOT_UTF8_KEY : map;
+    return;
+  }
+  reading.itemsLeft -= count;
+  if (reading.itemsLeft < 0) {
+    const max = reading.maxItems;
+    throw new Refusal('', (path) => tooManyItems(path, max));
   }
 }
 
@@ -152,34 +193,183 @@ function blockCount(tap: Tap): number {
   return -count;
 }
 
+/** The minimum size of a record (cycles through itself count 0), and of the items or entries of an array or map. */
+const MINIMUM_SIZE = new WeakMap<avro.Type, number>();
+
+/**
+ * The fewest bytes a value of `type` takes. A boolean, an int or long, a string's or bytes'
+ * length, an enum's index (of one symbol too), an array's or map's last block count and a union's
+ * index take a byte at least; a float 4, a double 8, a fixed its size; a record the sum of its
+ * fields, so 0 for a record without fields; null 0, and any type not known here 0 (bounded by the
+ * value's length, never by the bytes left).
+ */
+function minimumSize(type: avro.Type): number {
+  switch (type.typeName) {
+    case 'boolean':
+    case 'int':
+    case 'long':
+    case 'abstract:long':
+    case 'string':
+    case 'bytes':
+    case 'enum':
+    case 'array':
+    case 'map':
+      return 1;
+    case 'float':
+      return 4;
+    case 'double':
+      return 8;
+    case 'fixed':
+      return (type as avro.types.FixedType).size;
+    case 'union:wrapped':
+    case 'union:unwrapped':
+      return 1 + Math.min(...(type as avro.types.WrappedUnionType).types.map(minimumSize));
+    case 'record':
+    case 'error': {
+      const known = MINIMUM_SIZE.get(type);
+      if (known !== undefined) return known;
+      // A record within itself (through a union, an array or a map) adds nothing to its own minimum.
+      MINIMUM_SIZE.set(type, 0);
+      const size = (type as avro.types.RecordType).fields.reduce((sum, field) => sum + minimumSize(field.type), 0);
+      MINIMUM_SIZE.set(type, size);
+      return size;
+    }
+    default:
+      return type.typeName.startsWith('logical:') ? minimumSize((type as avro.types.LogicalType).underlyingType) : 0;
+  }
+}
+
+/** The minimum size of an item of `container` (an array), or of an entry (a map: a key's length takes a byte at least), computed once. */
+function itemSize(container: avro.Type, item: () => number): number {
+  let size = MINIMUM_SIZE.get(container);
+  if (size === undefined) {
+    size = item();
+    MINIMUM_SIZE.set(container, size);
+  }
+  return size;
+}
+
+/** avsc's array, each block checked (checkBlock) before its items are read; a refusal within an item gets its index. */
+class CheckedArrayType extends avro.types.ArrayType {
+  _read(tap: Tap): unknown {
+    const items = this.itemsType as unknown as Reader;
+    const size = itemSize(this, () => minimumSize(this.itemsType));
+    let array: unknown[] | undefined;
+    let at = 0;
+    let count: number;
+    while ((count = blockCount(tap))) {
+      checkBlock(tap, count, size);
+      // As avsc does: the array is made at the size of the first block.
+      array ??= new Array<unknown>(count);
+      for (const end = at + count; at < end; at += 1) {
+        try {
+          array[at] = items._read(tap);
+        } catch (error) {
+          throw Refusal.within(error, `[${at}]`);
+        }
+      }
+    }
+    return array ?? [];
+  }
+}
+
+/**
+ * avsc's map, its keys read with readText (avsc reads them with its string read, not its string
+ * type's): a map with a key that is not UTF-8 reads as NOT_UTF8_KEY, after its entries, so the
+ * rest of the value reads on. Blocks as avsc reads them (a negative count is followed by the
+ * block's size in bytes), each checked (checkBlock) before its entries are read.
+ */
+class CheckedMapType extends avro.types.MapType {
+  _read(tap: Tap): unknown {
+    const values = this.valuesType as Reader;
+    const size = itemSize(this, () => 1 + minimumSize(this.valuesType));
+    const map: Record<string, unknown> = {};
+    let keyNotUtf8 = false;
+    let count: number;
+    while ((count = blockCount(tap))) {
+      checkBlock(tap, count, size);
+      while (count--) {
+        const key = readText(tap);
+        let value: unknown;
+        try {
+          value = values._read(tap);
+        } catch (error) {
+          throw Refusal.within(error, key === NOT_UTF8 ? '.<a key that is not UTF-8>' : `.${key}`);
+        }
+        if (key === NOT_UTF8) keyNotUtf8 = true;
+        else map[key as string] = value;
+      }
+    }
+    return keyNotUtf8 ? NOT_UTF8_KEY : map;
+  }
+}
+
+type Read = (tap: Tap) => unknown;
+/** avsc's own: makes the record's reader (code generated per record, one call per field), which its constructor keeps. */
+const createReader = (avro.types.RecordType.prototype as unknown as { _createReader(this: avro.types.RecordType): Read })._createReader;
+
+/** avsc's record, its reader wrapped so that a refusal within it gets the field it is in (locateRefusal). */
+class CheckedRecordType extends avro.types.RecordType {
+  _createReader(): Read {
+    const read = createReader.call(this);
+    return (tap) => {
+      const start = tap.pos;
+      const itemsLeft = reading.itemsLeft;
+      try {
+        return read(tap);
+      } catch (error) {
+        throw locateRefusal(error, this, tap, start, itemsLeft);
+      }
+    };
+  }
+}
+
+/**
+ * The refusal thrown while `record` was read from `start`, with the field it is in: avsc's reader
+ * reads the fields in one expression, so they are read again one by one from there, as they were
+ * (same bytes, same items left), until one throws. Records within it, read again, leave the
+ * refusal as it is (`reading.locating`): each record around a refusal reads its fields again once.
+ */
+function locateRefusal(error: unknown, record: avro.types.RecordType, tap: Tap, start: number, itemsLeft: number): unknown {
+  if (!(error instanceof Refusal) || reading.locating) return error;
+  reading.locating = true;
+  tap.pos = start;
+  reading.itemsLeft = itemsLeft;
+  try {
+    for (const field of record.fields) {
+      try {
+        (field.type as unknown as Reader)._read(tap);
+      } catch {
+        return Refusal.within(error, `.${field.name}`);
+      }
+    }
+    return error;
+  } finally {
+    reading.locating = false;
+  }
+}
+
 const CHECKED_STRING = new CheckedStringType();
 
 /**
  * avsc's `typeHook`: every long (`"long"` and `{"type": "long", ...}`, a logical or Connect-named
- * long alike) as BIGINT_LONG, every string (Connect-named, uuid...) and map as the checked types
- * above, so a string that is not UTF-8 is caught while it is read, not by a walk of its own.
+ * long alike) as BIGINT_LONG, every string (Connect-named, uuid...), array, map and record as the
+ * checked types above, so a string that is not UTF-8 is caught while it is read, not by a walk of
+ * its own, and no block count is trusted.
  */
 function readerTypes(schema: avro.Schema, options: unknown): avro.Type | undefined {
   const kind = typeof schema === 'string' ? schema : (schema as { type?: unknown }).type;
   if (kind === 'long') return BIGINT_LONG;
   if (kind === 'string') return CHECKED_STRING;
-  if (kind === 'map' && typeof schema === 'object') return new CheckedMapType(schema, options);
+  if (typeof schema !== 'object') return undefined;
+  if (kind === 'array') return new CheckedArrayType(schema, options);
+  if (kind === 'map') return new CheckedMapType(schema, options);
+  if (kind === 'record' || kind === 'error') return new CheckedRecordType(schema, options);
   return undefined;
 }
 
-/** A string or map key that is not UTF-8, found by the conversion; the fields around it are added as it unwinds. */
-class NotUtf8Error extends Error {
-  constructor(
-    readonly path: string,
-    readonly key: boolean,
-  ) {
-    super('not valid UTF-8 text');
-  }
-
-  static within(error: unknown, segment: string): unknown {
-    return error instanceof NotUtf8Error ? new NotUtf8Error(segment + error.path, error.key) : error;
-  }
-}
+const notUtf8 = (path: string) => decodeFailed(`${path} is not valid UTF-8 text`);
+const notUtf8Key = (path: string) => decodeFailed(`${path} (a key) is not valid UTF-8 text`);
 
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -191,12 +381,18 @@ export function avroConnectView(schema: unknown): AvroConnectView {
   return {
     schema: root.connect,
     type,
-    decode(payload, part = 'value') {
+    decode(payload, part = 'value', limits = DEFAULT_DECODE_LIMITS) {
+      // As many items that take no bytes as the value has bytes: no more than a JSON record holds,
+      // and as much as any other item, so a batch of a fetch's bytes decodes to what such items
+      // would (the byte limit alone let 8 values of 16 bytes, 16 million nulls each, fill 1 GB).
+      reading.maxItems = Math.min(payload.length, limits.maxBytes);
+      reading.itemsLeft = reading.maxItems;
+      reading.locating = false;
       try {
         return root.convert(type.fromBuffer(payload));
       } catch (error) {
-        if (!(error instanceof NotUtf8Error)) throw error;
-        throw decodeFailed(`${part}${error.path}${error.key ? ' (a key)' : ''} is not valid UTF-8 text`);
+        if (!(error instanceof Refusal)) throw error;
+        throw error.refuse(`${part}${error.path}`);
       }
     },
   };
@@ -234,7 +430,7 @@ function build(node: AvroNode, namespace: string, named: Map<string, Node>): Nod
               out[field.name] = field.node.convert(source[field.name]);
             }
           } catch (error) {
-            throw NotUtf8Error.within(error, `.${fields[at]!.name}`);
+            throw Refusal.within(error, `.${fields[at]!.name}`);
           }
           return out;
         },
@@ -270,7 +466,7 @@ function build(node: AvroNode, namespace: string, named: Map<string, Node>): Nod
           try {
             for (; at < value.length; at += 1) out[at] = items.convert(value[at]);
           } catch (error) {
-            throw NotUtf8Error.within(error, `[${at}]`);
+            throw Refusal.within(error, `[${at}]`);
           }
           return out;
         },
@@ -283,13 +479,13 @@ function build(node: AvroNode, namespace: string, named: Map<string, Node>): Nod
         branch: 'map',
         convert(value) {
           if (value === null || value === undefined) return null;
-          if (value === NOT_UTF8_KEY) throw new NotUtf8Error('', true);
+          if (value === NOT_UTF8_KEY) throw new Refusal('', notUtf8Key);
           const out: Record<string, unknown> = {};
           for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
             try {
               out[key] = values.convert(item);
             } catch (error) {
-              throw NotUtf8Error.within(error, `.${key}`);
+              throw Refusal.within(error, `.${key}`);
             }
           }
           return out;
@@ -355,7 +551,7 @@ export function floatToJson(value: unknown): unknown {
 }
 
 function textToJson(value: unknown): unknown {
-  if (value === NOT_UTF8) throw new NotUtf8Error('', false);
+  if (value === NOT_UTF8) throw new Refusal('', notUtf8);
   return value ?? null;
 }
 

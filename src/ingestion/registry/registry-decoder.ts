@@ -23,7 +23,9 @@ import type { RecordFormat } from './record-format';
  * SCHEMA_REGISTRY_UNAVAILABLE (after the client's bounded retries), SCHEMA_REGISTRY_TLS_FAILED (an
  * https registry whose certificate the CA trusted for it did not sign), DECODE_FAILED (bytes that
  * do not decode under their writer schema, a writer schema of the wrong type, an Avro string or map
- * key that is not UTF-8, named), and the decoder's own.
+ * key that is not UTF-8, an Avro array or map block claiming more items than the bytes left can
+ * hold, named), DECODE_LIMIT_EXCEEDED (the decode limits, and an Avro value holding more items
+ * that take no bytes than it has bytes, named), and the decoder's own.
  */
 export interface DecodedEntry {
   readonly decoded?: DecodedRecord;
@@ -80,9 +82,9 @@ export function createBatchDecoder(options: {
         const avro = avroConnectView(parsed);
         view = {
           schemaId: schema.id,
-          decode(payload, _limits, part) {
+          decode(payload, decodeLimits, part) {
             try {
-              return { payload: avro.decode(payload, part), schema: avro.schema };
+              return { payload: avro.decode(payload, part, decodeLimits), schema: avro.schema };
             } catch (error) {
               if (isAppError(error)) throw error;
               throw decodeFailed(`${part} does not decode as Avro under writer schema ${schema.id}: ${(error as Error).message}`, error);
