@@ -105,14 +105,22 @@ export function tooLarge(what: string, bytes: number, max: number): AppError {
 }
 
 /**
+ * How many items that take no bytes (nulls, records without fields) an Avro value may hold at
+ * least, whatever its length: a small value with a few of them decodes, and 4,096 of them cost a
+ * few tens of kilobytes.
+ */
+export const MIN_ZERO_SIZE_ITEMS = 4096;
+
+/**
  * Refuses an Avro value holding more items that take no bytes (nulls, records without fields) than
- * it has bytes (`max`, CANONQL_DECODE_MAX_BYTES at most): no byte bounds their count, and a JSON
- * record could not hold as many. `what` names the field where the count passed `max`.
+ * `max`: its length in bytes (at least MIN_ZERO_SIZE_ITEMS, CANONQL_DECODE_MAX_BYTES at most). No
+ * byte bounds their count, and a JSON record could not hold more items than it has bytes. `what`
+ * names the field where the count passed `max`.
  */
 export function tooManyItems(what: string, max: number): AppError {
   return new AppError(
     ErrorCode.DECODE_LIMIT_EXCEEDED,
-    `${what} holds more items that take no bytes than its value has bytes (${max}): a record holds no more items than it has bytes`,
+    `${what} holds more than ${max} items that take no bytes: a value holds as many as it has bytes, at least ${MIN_ZERO_SIZE_ITEMS}`,
     { details: { limit: 'items', max } },
   );
 }

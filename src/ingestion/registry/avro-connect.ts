@@ -4,7 +4,7 @@ import type { AppError } from '../../errors';
 import type { ConnectSchema } from '../debezium/decode-connect-value';
 import { LogicalType } from '../debezium/decode-connect-value';
 import { decodeFailed } from '../debezium/decode-failure';
-import { DEFAULT_DECODE_LIMITS, type DecodeLimits, tooManyItems } from '../debezium/decode-limits';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits, MIN_ZERO_SIZE_ITEMS, tooManyItems } from '../debezium/decode-limits';
 import { EXACT_NUMBER_MARKER } from '../debezium/parse-json-lossless';
 
 /**
@@ -24,7 +24,7 @@ import { EXACT_NUMBER_MARKER } from '../debezium/parse-json-lossless';
  * (DECODE_FAILED naming the field), never read with U+FFFD in their place. An array or map block
  * is refused before any of its items is read when it claims more items than the bytes left could
  * hold (DECODE_FAILED naming the field), and more items that take no bytes (null, a record without
- * fields) than the value has bytes are DECODE_LIMIT_EXCEEDED: avsc trusts the count, and a few
+ * fields) than the value has bytes (at least 4,096) are DECODE_LIMIT_EXCEEDED: avsc trusts the count, and a few
  * bytes claiming two billion items would hold the consumer for minutes or exhaust its memory.
  */
 export interface AvroConnectView {
@@ -153,7 +153,7 @@ class Refusal extends Error {
  * one value is read at a time (a read is synchronous), whatever its view.
  */
 const reading = {
-  /** How many items that take no bytes one value may hold: its length in bytes. */
+  /** How many items that take no bytes one value may hold: its length in bytes, at least MIN_ZERO_SIZE_ITEMS. */
   maxItems: DEFAULT_DECODE_LIMITS.maxBytes,
   /** How many of them the value may still hold. */
   itemsLeft: DEFAULT_DECODE_LIMITS.maxBytes,
@@ -382,10 +382,10 @@ export function avroConnectView(schema: unknown): AvroConnectView {
     schema: root.connect,
     type,
     decode(payload, part = 'value', limits = DEFAULT_DECODE_LIMITS) {
-      // As many items that take no bytes as the value has bytes: no more than a JSON record holds,
+      // As many items that take no bytes as the value has bytes (a few thousand in any value): no more than a JSON record holds,
       // and as much as any other item, so a batch of a fetch's bytes decodes to what such items
       // would (the byte limit alone let 8 values of 16 bytes, 16 million nulls each, fill 1 GB).
-      reading.maxItems = Math.min(payload.length, limits.maxBytes);
+      reading.maxItems = Math.min(Math.max(payload.length, MIN_ZERO_SIZE_ITEMS), limits.maxBytes);
       reading.itemsLeft = reading.maxItems;
       reading.locating = false;
       try {

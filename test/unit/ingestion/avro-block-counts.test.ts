@@ -106,15 +106,15 @@ describe('Avro block counts beyond the bytes left', () => {
 describe('Avro items that take no bytes', () => {
   const EMPTY = record([]);
   it.each([
-    ['nulls (two billion)', array('null'), bytesOf(TWO_BILLION, 0), 'value holds more items that take no bytes than its value has bytes (6)'],
-    ['records without fields (two billion)', array(EMPTY), bytesOf(-TWO_BILLION, 0, 0), 'value holds more items that take no bytes'],
-    ['fixed values of size 0', array({ type: 'fixed', name: 'Nothing', size: 0 }), bytesOf(1000, 0), 'value holds more items'],
-    ['records of nulls only', array(record([{ name: 'a', type: 'null' }])), bytesOf(1000, 0), 'value holds more items'],
+    ['nulls (two billion)', array('null'), bytesOf(TWO_BILLION, 0), 'value holds more than 4096 items that take no bytes'],
+    ['records without fields (two billion)', array(EMPTY), bytesOf(-TWO_BILLION, 0, 0), 'value holds more than 4096 items that take no bytes'],
+    ['fixed values of size 0', array({ type: 'fixed', name: 'Nothing', size: 0 }), bytesOf(5000, 0), 'value holds more than 4096 items'],
+    ['records of nulls only', array(record([{ name: 'a', type: 'null' }])), bytesOf(5000, 0), 'value holds more than 4096 items'],
     [
       'nulls in many blocks, each within the bytes',
       array('null'),
       bytesOf(...new Array<number>(100).fill(50), 0),
-      'value holds more items that take no bytes than its value has bytes (101)',
+      'value holds more than 4096 items that take no bytes',
     ],
     [
       'nulls of two arrays, each within the bytes',
@@ -122,8 +122,8 @@ describe('Avro items that take no bytes', () => {
         { name: 'a', type: array('null') },
         { name: 'b', type: array('null') },
       ]),
-      bytesOf(3, 0, 3, 0),
-      'value.b holds more items that take no bytes than its value has bytes (4)',
+      bytesOf(3000, 0, 3000, 0),
+      'value.b holds more than 4096 items that take no bytes',
     ],
   ])('%s beyond the value length: DECODE_LIMIT_EXCEEDED, the field named', async (_case, schema, value, message) => {
     const error = await errorOf(schema, value);
@@ -134,6 +134,22 @@ describe('Avro items that take no bytes', () => {
   it('an enum of one symbol takes a byte: bounded by the bytes left, not the value length', async () => {
     const error = await errorOf(array({ type: 'enum', name: 'One', symbols: ['ONLY'] }), bytesOf(1000, 0));
     expect(error).toMatchObject({ code: 'DECODE_FAILED', message: expect.stringContaining('value claims a block of 1000 items, more than the 1 bytes left') });
+  });
+
+  it('a value longer than 4,096 bytes holds as many as it has bytes', async () => {
+    const schema = record([
+      { name: 'label', type: 'string' },
+      { name: 'marks', type: array('null') },
+    ]);
+    const label = 'x'.repeat(6000);
+    expect((avroConnectView(schema).decode(bytesOf(label, 6000, 0)) as { marks: unknown[] }).marks).toHaveLength(6000);
+    const error = await errorOf(schema, bytesOf(label, 7000, 0));
+    expect(error).toMatchObject({ code: 'DECODE_LIMIT_EXCEEDED', details: { limit: 'items' } });
+  });
+
+  it('a small value holds a few of them (4,096 at most)', () => {
+    expect(avroConnectView(array('null')).decode(bytesOf(3, 0))).toEqual([null, null, null]);
+    expect(avroConnectView(array('null')).decode(bytesOf(4096, 0))).toHaveLength(4096);
   });
 
   it('as many as the value has bytes decode', () => {
