@@ -50,8 +50,17 @@ export function canonicalEventId(subject: string, key: string, sourceId: string,
 
 /** Top-level canonical fields whose values differ (deep, order-sensitive for arrays). */
 export function changedFields(before: Record<string, unknown> | null, after: Record<string, unknown> | null): string[] {
-  const names = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
-  return [...names].filter((name) => !deepEqual(before?.[name], after?.[name])).sort();
+  // Loops over own keys rather than a Set of spread key lists: this runs for every change.
+  const changed: string[] = [];
+  if (before) {
+    for (const name in before) if (Object.hasOwn(before, name) && !deepEqual(before[name], after?.[name])) changed.push(name);
+  }
+  if (after) {
+    for (const name in after) {
+      if (Object.hasOwn(after, name) && !(before && Object.hasOwn(before, name)) && !deepEqual(before?.[name], after[name])) changed.push(name);
+    }
+  }
+  return changed.sort();
 }
 
 /** Kafka topic of a subject's canonical events: `<prefix><subject>`, `canonical.order` by default. */

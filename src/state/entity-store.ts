@@ -78,7 +78,10 @@ export const stateCollectionName = (subject: string) => `state_${subject}`;
 
 export function createEntityStore(db: Db): EntityStore {
   const collection = (subject: string) => db.collection<StoredEntity>(stateCollectionName(subject));
-  const encoded = (entity: StoredEntity): StoredEntity => ({ ...entity, _k: orderKeysOf(entity.data ?? {}) });
+  // The stored document: order keys beside the entity. A literal of the known fields, not a spread:
+  // this runs for every state written.
+  const encoded = (entity: StoredEntity): StoredEntity => ({ _id: entity._id, data: entity.data, _meta: entity._meta, _k: orderKeysOf(entity.data ?? {}) });
+  const replacement = (entity: StoredEntity): Omit<StoredEntity, '_id'> => ({ data: entity.data, _meta: entity._meta, _k: orderKeysOf(entity.data ?? {}) });
   const store: EntityStore = {
     collection,
     async getMany(subject, keys, projection) {
@@ -101,8 +104,7 @@ export function createEntityStore(db: Db): EntityStore {
           throw error;
         }
       }
-      const { _id, ...rest } = encoded(next);
-      const result = await collection(subject).replaceOne({ _id, '_meta.version': expectedVersion }, rest);
+      const result = await collection(subject).replaceOne({ _id: next._id, '_meta.version': expectedVersion }, replacement(next));
       return result.matchedCount === 1 ? 'written' : 'conflict';
     },
     async writeMany(subject, writes) {
@@ -111,8 +113,7 @@ export function createEntityStore(db: Db): EntityStore {
           return w.expectedVersion === null ? [] : [{ deleteOne: { filter: { _id: w.key, '_meta.version': w.expectedVersion } } }];
         }
         if (w.expectedVersion === null) return [{ insertOne: { document: encoded(w.next) } }];
-        const { _id, ...rest } = encoded(w.next);
-        return [{ replaceOne: { filter: { _id, '_meta.version': w.expectedVersion }, replacement: rest } }];
+        return [{ replaceOne: { filter: { _id: w.next._id, '_meta.version': w.expectedVersion }, replacement: replacement(w.next) } }];
       });
       if (ops.length === 0) return [];
       let done = 0;
