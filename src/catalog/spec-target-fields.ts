@@ -1,5 +1,6 @@
 import { formatJsonPath, parseFieldPath, parseJsonPath, type PathSegment } from '../mapping/json-path';
 import type { MappingSpec } from '../mapping/mapping-spec';
+import { defaultsPlace } from '../mapping/spec-semantics';
 import type { FieldModel } from './field-model';
 
 /**
@@ -35,7 +36,7 @@ export function targetFieldIssues(spec: MappingSpec, subject: string, fields: re
   for (const key of Object.keys(spec.defaults ?? {})) {
     const parsed = parseFieldPath(key);
     const problem = parsed.ok ? pathProblem(parsed.segments, subject, fields) : null;
-    const where = /^[A-Za-z_$][\w$]*$/.test(key) ? `defaults.${key}` : `defaults[${JSON.stringify(key)}]`;
+    const where = defaultsPlace(key);
     if (problem) issues.push({ at: where, problem });
   }
   return issues;

@@ -1,4 +1,5 @@
 import { parseFieldPath } from '../mapping/json-path';
+import { defaultsPlace } from '../mapping/spec-semantics';
 import { dateTimeKey, isKeyedScalar, numberKey } from '../values/order-key';
 import { createSchemaCompiler, formatErrors, type CanonicalSchema } from './canonical-schemas';
 import { modelObject, type FieldModel } from './field-model';
@@ -30,7 +31,7 @@ function typedDefaultIssues(defaults: Readonly<Record<string, unknown>> | undefi
       level = field.kind === 'object' ? field.fields : [];
     }
     if (field?.kind !== 'scalar' || !isKeyedScalar(field.scalar)) continue;
-    const where = /^[A-Za-z_$][\w$]*$/.test(key) ? `defaults.${key}` : `defaults[${JSON.stringify(key)}]`;
+    const where = defaultsPlace(key);
     const scalar = field.scalar;
     const ok =
       scalar === 'DateTime'
@@ -82,7 +83,7 @@ export function defaultValueIssues(
     if (!compiled || value === undefined || !parsed.ok) continue;
     const names = parsed.segments.flatMap((segment) => (segment.kind === 'name' ? [segment.name] : []));
     if (names.length !== parsed.segments.length) continue;
-    const where = /^[A-Za-z_$][\w$]*$/.test(key) ? `defaults.${key}` : `defaults[${JSON.stringify(key)}]`;
+    const where = defaultsPlace(key);
     if (typed.some((issue) => issue.at === where)) continue;
     // Own members all the way down, whatever their names (fromEntries never touches a prototype).
     const document = names.reduceRight<unknown>((inner, name) => Object.fromEntries([[name, inner]]), value);

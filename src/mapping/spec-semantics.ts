@@ -120,11 +120,16 @@ function checkDstClashes(dsts: readonly DstEntry[], problems: string[]): void {
   }
 }
 
+/** Where a `defaults` key sits in a spec, as problems name it: `defaults.status`, or `defaults["customer.email"]`. */
+export function defaultsPlace(key: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? `defaults.${key}` : `defaults[${JSON.stringify(key)}]`;
+}
+
 function checkDefaults(defaults: unknown, problems: string[]): (readonly PathSegment[])[] {
   if (!isObject(defaults)) return [];
   const paths: (readonly PathSegment[])[] = [];
   for (const key of Object.keys(defaults)) {
-    const where = /^[A-Za-z_$][\w$]*$/.test(key) ? `defaults.${key}` : `defaults[${JSON.stringify(key)}]`;
+    const where = defaultsPlace(key);
     const parsed = parseFieldPath(key);
     if (!parsed.ok) problems.push(`${where}: ${parsed.problem}`);
     else if (parsed.segments.length === 0 || parsed.segments.some((s) => s.kind !== 'name')) {
