@@ -1,7 +1,9 @@
 import type avro from 'avsc';
 import type { ConnectSchema } from '../../src/ingestion/debezium/decode-connect-value';
 import { EXACT_NUMBER_MARKER, parseJsonLossless } from '../../src/ingestion/debezium/parse-json-lossless';
+import type { RegistrySchema, SchemaRegistryClient } from '../../src/infra/schema-registry-client';
 import { BIGINT_LONG } from '../../src/ingestion/registry/avro-connect';
+import { type BatchDecoder, createBatchDecoder } from '../../src/ingestion/registry/registry-decoder';
 
 /**
  * What Kafka Connect's Avro converter writes for a record the JSON converter wrote with
@@ -132,4 +134,10 @@ function branchName(schema: ConnectSchema): string {
  */
 export function readConnectMessage(text: string): { schema: ConnectSchema; payload: unknown } {
   return parseJsonLossless(text, undefined, undefined, { envelopeTsNs: true }).value as { schema: ConnectSchema; payload: unknown };
+}
+
+/** canonql's registry decoder for Avro topics over a registry that answers every id with `schema` (unit tests of the Avro path). */
+export function avroDecoderFor(schema: unknown): BatchDecoder {
+  const registry: SchemaRegistryClient = { schemaById: async (id): Promise<RegistrySchema> => ({ id, schemaType: 'AVRO', schema: JSON.stringify(schema) }) };
+  return createBatchDecoder({ formatOf: () => 'avro', registryOf: () => registry });
 }

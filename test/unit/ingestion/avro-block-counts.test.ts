@@ -1,10 +1,8 @@
 import avro from 'avsc';
-import type { RegistrySchema, SchemaRegistryClient } from '../../../src/infra/schema-registry-client';
 import { writeWireFormat } from '../../../src/infra/wire-format';
 import { EXACT_NUMBER_MARKER } from '../../../src/ingestion/debezium/parse-json-lossless';
 import { avroConnectView } from '../../../src/ingestion/registry/avro-connect';
-import { createBatchDecoder } from '../../../src/ingestion/registry/registry-decoder';
-import { bigintLongs } from '../../support/connect-avro';
+import { avroDecoderFor, bigintLongs } from '../../support/connect-avro';
 
 /**
  * An Avro array or map is written in blocks, each a count of items (negative: followed by the
@@ -30,13 +28,8 @@ const record = (fields: { name: string; type: unknown }[]) => ({ type: 'record',
 const array = (items: unknown) => ({ type: 'array', items });
 const map = (values: unknown) => ({ type: 'map', values });
 
-function decoderFor(schema: unknown) {
-  const registry: SchemaRegistryClient = { schemaById: async (id): Promise<RegistrySchema> => ({ id, schemaType: 'AVRO', schema: JSON.stringify(schema) }) };
-  return createBatchDecoder({ formatOf: () => 'avro', registryOf: () => registry });
-}
-
 async function errorOf(schema: unknown, value: Buffer) {
-  const [entry] = await decoderFor(schema).decodeBatch([{ topic: 'shop.rows', partition: 0, offset: '5', key: null, value: writeWireFormat(7, value) }]);
+  const [entry] = await avroDecoderFor(schema).decodeBatch([{ topic: 'shop.rows', partition: 0, offset: '5', key: null, value: writeWireFormat(7, value) }]);
   expect(entry!.decoded).toBeUndefined();
   return entry!.error as { code: string; message: string; details?: unknown };
 }
@@ -95,7 +88,7 @@ describe('Avro block counts beyond the bytes left', () => {
   });
 
   it('in the key too (two billion), named as the key', async () => {
-    const decoder = decoderFor(NESTED);
+    const decoder = avroDecoderFor(NESTED);
     const [entry] = await decoder.decodeBatch([
       { topic: 't', partition: 0, offset: '0', key: writeWireFormat(7, bytesOf(1, TWO_BILLION)), value: writeWireFormat(7, bytesOf(1, 0)) },
     ]);

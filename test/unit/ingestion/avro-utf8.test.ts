@@ -1,10 +1,8 @@
 import avro from 'avsc';
-import type { RegistrySchema, SchemaRegistryClient } from '../../../src/infra/schema-registry-client';
 import { writeWireFormat } from '../../../src/infra/wire-format';
 import type { RawRecord } from '../../../src/ingestion/debezium/decode-record';
 import { avroConnectView } from '../../../src/ingestion/registry/avro-connect';
-import { createBatchDecoder } from '../../../src/ingestion/registry/registry-decoder';
-import { bigintLongs } from '../../support/connect-avro';
+import { avroDecoderFor, bigintLongs } from '../../support/connect-avro';
 
 /**
  * Avro strings are UTF-8 by the specification. A string whose bytes are not UTF-8 (a producer's
@@ -82,10 +80,7 @@ function row(overrides: Record<string, unknown> = {}): Buffer {
 }
 
 const SCHEMA_ID = 7;
-const registry: SchemaRegistryClient = {
-  schemaById: async (id): Promise<RegistrySchema> => ({ id, schemaType: 'AVRO', schema: JSON.stringify(ROW) }),
-};
-const decoder = createBatchDecoder({ formatOf: () => 'avro', registryOf: () => registry });
+const decoder = avroDecoderFor(ROW);
 const record = (value: Buffer): RawRecord => ({ topic: 'shop.rows', partition: 0, offset: '5', key: null, value: writeWireFormat(SCHEMA_ID, value) });
 
 describe('Avro strings that are not UTF-8', () => {
