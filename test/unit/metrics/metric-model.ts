@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import { type CompiledMetric, compileMetric } from '../../../src/metrics/aggregation';
-import { validateMetricDefinition } from '../../../src/metrics/metric-definition';
+import { type MetricDefinition, validateMetricDefinition } from '../../../src/metrics/metric-definition';
 import { seededRandom } from '../../support/seeded-random';
 
 /**
@@ -125,6 +125,21 @@ export const HOURLY_AMOUNT = {
   windows: ['hour'],
   measure: { field: 'amt' },
 } as const;
+
+/**
+ * A count metric `m` of orders by the hour with these dimensions (`name` → field), as the reader
+ * takes a stored definition: for tests of the reader's own rules over bucketStoreOf.
+ */
+export function hourlyCountMetric(dimensions: Readonly<Record<string, string>>): MetricDefinition {
+  return {
+    name: 'm',
+    version: 1,
+    subject: 'order',
+    dimensions: Object.entries(dimensions).map(([name, field]) => ({ name, field })),
+    time: { field: 'ts' },
+    windows: ['hour'],
+  } as unknown as MetricDefinition;
+}
 
 /**
  * A stand-in for the store under MetricsReader.query's own logic (its argument checks and its
