@@ -1,6 +1,7 @@
 import { EJSON } from 'bson';
 import { type Kafka, type Message, Partitioners } from 'kafkajs';
-import type { AnyBulkWriteOperation, Db } from 'mongodb';
+import { type AnyBulkWriteOperation, type Db, MongoBulkWriteError } from 'mongodb';
+import { commitBatch } from './raw-rollups';
 
 /**
  * The raw floor of ingesting with canonql's guarantees in this store and broker: the store and
@@ -153,18 +154,18 @@ export async function startRawGuarded(options: {
         }
       }
       if (writes.length > 0) {
-        const result = await states.bulkWrite(writes, { ordered: false });
+        // A lost insert (the key stored meanwhile) fails the bulk with the others' result in it:
+        // counted as lost like a replace whose guard did not match, not thrown.
+        const result = await states.bulkWrite(writes, { ordered: false }).catch((error: unknown) => {
+          if (error instanceof MongoBulkWriteError) return error.result;
+          throw error;
+        });
         stats.lostWrites += writes.length - (result.insertedCount + result.matchedCount);
       }
       for (const [key, next] of current) cache.set(key, next);
       if (messages.length > 0) await producer.send({ topic: options.canonicalTopic, acks: -1, messages });
 
-      const last = batch.messages[batch.messages.length - 1]!;
-      resolveOffset(last.offset);
-      await commitOffsetsIfNecessary({
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
-      });
-      await heartbeat();
+      await commitBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat });
       stats.events += batch.messages.length;
     },
   });

@@ -1,4 +1,4 @@
-import type { Kafka } from 'kafkajs';
+import type { EachBatchPayload, Kafka } from 'kafkajs';
 import type { AnyBulkWriteOperation, Db } from 'mongodb';
 import type { CanonicalEvent } from '../../src/events/canonical-event';
 import type { CompiledMetric } from '../../src/metrics/aggregation';
@@ -76,12 +76,7 @@ export async function startRawRollups(options: {
         if (n !== 0 || s !== 0) ops.push({ updateOne: { filter: { _id }, update: { $inc: { n, s } }, upsert: true } });
       }
       if (ops.length > 0) await buckets.bulkWrite(ops, { ordered: false });
-      const last = batch.messages[batch.messages.length - 1]!;
-      resolveOffset(last.offset);
-      await commitOffsetsIfNecessary({
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
-      });
-      await heartbeat();
+      await commitBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat });
       stats.events += events;
       stats.batches += 1;
     },
@@ -93,4 +88,18 @@ export async function startRawRollups(options: {
       await consumer.disconnect();
     },
   };
+}
+
+/**
+ * The end of a raw floor's batch, after its writes: the batch's offsets resolved and committed
+ * through it (kafkajs' own commit, as canonql's consumers do), then a heartbeat.
+ */
+export async function commitBatch(payload: Pick<EachBatchPayload, 'batch' | 'resolveOffset' | 'commitOffsetsIfNecessary' | 'heartbeat'>): Promise<void> {
+  const { batch } = payload;
+  const last = batch.messages[batch.messages.length - 1]!;
+  payload.resolveOffset(last.offset);
+  await payload.commitOffsetsIfNecessary({
+    topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] }],
+  });
+  await payload.heartbeat();
 }
