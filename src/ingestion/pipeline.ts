@@ -149,9 +149,7 @@ export function toIntent(change: Change, spec: PipelineSpec, raw: RawRecord, lim
   if (change.after && change.unavailable.length === 0) {
     const data = storable(spec.map(change.after), limits);
     const key = keyOf(spec, data, change.entityKey);
-    return precedence
-      ? { subject, sourceId, position, spec: specRef, sourceTsMs, source, kind: 'full', data, ownedFields: spec.ownedFields, key, precedence }
-      : { subject, sourceId, position, spec: specRef, sourceTsMs, source, kind: 'full', data, ownedFields: spec.ownedFields, key };
+    return { subject, sourceId, position, spec: specRef, sourceTsMs, source, kind: 'full', data, ownedFields: spec.ownedFields, key, precedence };
   }
   let partial: { set: Record<string, unknown>; unset: string[] };
   if (change.after) {
@@ -167,9 +165,7 @@ export function toIntent(change: Change, spec: PipelineSpec, raw: RawRecord, lim
   const { set, unset } = partial;
   storable(set, limits);
   const key = keyOf(spec, set, change.entityKey);
-  return precedence
-    ? { subject, sourceId, position, spec: specRef, sourceTsMs, source, kind: 'partial', set, unset, key, precedence }
-    : { subject, sourceId, position, spec: specRef, sourceTsMs, source, kind: 'partial', set, unset, key };
+  return { subject, sourceId, position, spec: specRef, sourceTsMs, source, kind: 'partial', set, unset, key, precedence };
 }
 
 /** The source block of a change's canonical event; `db`, `table` and `collection` only when present. */
