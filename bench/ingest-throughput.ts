@@ -282,7 +282,16 @@ async function runGuarded(topic: string, mongo: MongoClient, total: number): Pro
     fetchMaxBytesInAll: fetchMaxBytesInAll(config.ingest.fetchMaxBytes),
   });
   try {
-    await waitUntil(`${total} events through the guarded floor`, () => floor.stats.events >= total, TIMEOUT_MS, 20);
+    await waitUntil(
+      `${total} events through the guarded floor`,
+      () => {
+        const failure = floor.failure();
+        if (failure) throw new Error(`the guarded floor's consumer stopped: ${failure.message}`);
+        return floor.stats.events >= total;
+      },
+      TIMEOUT_MS,
+      20,
+    );
     const seconds = (Date.now() - started) / 1000;
     if (floor.stats.lostWrites > 0)
       throw new Error(`the guarded floor lost ${floor.stats.lostWrites} compare-and-sets (one owner per partition should lose none)`);

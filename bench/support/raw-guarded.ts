@@ -28,6 +28,8 @@ import { commitBatch } from './raw-rollups';
  */
 export interface RawGuarded {
   readonly stats: { readonly events: number; readonly skipped: number; readonly lostWrites: number };
+  /** Why the floor's consumer stopped for good (kafkajs' crash event), or null while it runs. */
+  readonly failure: () => Error | null;
   stop(): Promise<void>;
 }
 
@@ -60,6 +62,14 @@ interface MongoRecord {
 
 const SUBJECT = 'order';
 
+/**
+ * The bytes of keys and values in one produce request: a batch's events are sent in requests of
+ * at most this much, below Kafka's default `message.max.bytes` (1 MiB plus the batch overhead) with
+ * room for the records' own overhead. canonql splits its publishes by the topic's limit the same
+ * way (src/events/message-size-limit.ts); one request for a whole fetched batch is refused.
+ */
+const SEND_MAX_BYTES = 900_000;
+
 export async function startRawGuarded(options: {
   readonly kafka: Kafka;
   readonly db: Db;
@@ -90,6 +100,10 @@ export async function startRawGuarded(options: {
   });
   await consumer.connect();
   await consumer.subscribe({ topic: options.topic, fromBeginning: true });
+  let failure: Error | null = null;
+  consumer.on(consumer.events.CRASH, (event) => {
+    if (!event.payload.restart) failure = event.payload.error;
+  });
   void consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
@@ -163,7 +177,7 @@ export async function startRawGuarded(options: {
         stats.lostWrites += writes.length - (result.insertedCount + result.matchedCount);
       }
       for (const [key, next] of current) cache.set(key, next);
-      if (messages.length > 0) await producer.send({ topic: options.canonicalTopic, acks: -1, messages });
+      for (const chunk of bySize(messages)) await producer.send({ topic: options.canonicalTopic, acks: -1, messages: chunk });
 
       await commitBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat });
       stats.events += batch.messages.length;
@@ -171,9 +185,27 @@ export async function startRawGuarded(options: {
   });
   return {
     stats,
+    failure: () => failure,
     async stop() {
       await consumer.disconnect();
       await producer.disconnect();
     },
   };
+}
+
+/** `messages` in runs whose keys and values add up to at most SEND_MAX_BYTES (a larger one alone). */
+function* bySize(messages: readonly Message[]): Generator<Message[]> {
+  let chunk: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = Buffer.byteLength(message.key as string) + Buffer.byteLength(message.value as string);
+    if (chunk.length > 0 && bytes + size > SEND_MAX_BYTES) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(message);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
 }
