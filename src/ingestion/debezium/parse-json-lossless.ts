@@ -43,13 +43,17 @@ export interface LosslessOptions {
 
 // Only a literal with at least 16 digits (and dots) can be beyond the precision of a double, so
 // only such runs are candidates. Most of them (`ts_us`, 16-digit ids) are still exact and stay.
-const CANDIDATE = /-?\d[\d.]{15,}(?:[eE][+-]?\d+)?/g;
+// A number outside strings starts the text or follows `:`, `,`, `[` or whitespace: the lookbehind
+// drops, at the first character, the digit runs inside strings (ObjectIds, zero-padded ids, digits
+// after a letter or quote) that would otherwise each cost an exactness check and a quote count.
+const CANDIDATE = /(?<![^:,[\s])-?\d[\d.]{15,}(?:[eE][+-]?\d+)?/g;
 // With an exponent of three digits or more, a shorter literal (1E-400) may be beyond the range of
 // a double too (1.5e-7 is not: with a shorter exponent and under 16 characters it is in range).
 // Such literals are rare, so the extra alternative is only scanned for when the text
 // may hold one: the common record pays a search for `e` followed by three digits (a sign between
-// allowed), not a second pass per digit run.
-const CANDIDATE_OR_EXPONENT = /-?\d[\d.]{15,}(?:[eE][+-]?\d+)?|-?\d[\d.]*[eE][+-]?\d{3,}/g;
+// allowed), not a second pass per digit run. Hex text (an ObjectId's `e5101`) passes that search
+// about one time in three, so the scan is anchored like CANDIDATE.
+const CANDIDATE_OR_EXPONENT = /(?<![^:,[\s])(?:-?\d[\d.]{15,}(?:[eE][+-]?\d+)?|-?\d[\d.]*[eE][+-]?\d{3,})/g;
 const FAR_EXPONENT = /[eE][+-]?\d{3}/;
 // Every match of CANDIDATE holds 16 digits and dots in a row. This fixed-length class the regular
 // expression engine finds about ten times faster than CANDIDATE's first match attempt, whose

@@ -91,6 +91,21 @@ describe('parseJsonLossless', () => {
     }
   });
 
+  it('marks a literal wherever JSON allows a number: the whole text, after `:`, `,`, `[` and each kind of JSON whitespace', () => {
+    for (const literal of ['12345678901234567890', '-9007199254740993', '1e400', '-1.5E-400']) {
+      expect(plainJson(parseJsonLossless(literal).value)).toEqual(plainJson(`\u0000#num:${literal}`));
+      const text = `{"a":${literal},"b":[${literal}, ${literal},\t${literal},\n${literal},\r${literal}], "c" :\r\n\t ${literal}}`;
+      const parsed = parseJsonLossless(text).value as { a: unknown; b: unknown[]; c: unknown };
+      expect([parsed.a, ...parsed.b, parsed.c].map((v) => isExactNumber(v))).toEqual([true, true, true, true, true, true, true]);
+    }
+  });
+
+  it('leaves digit runs and exponents inside strings alone, whatever precedes them (ObjectIds, zero-padded ids, hex)', () => {
+    const strings = ['000000000000000000000007', '65a1b2c3e5101a1b2c3d4e51', 'x:12345678901234567890', 'id-1e400', 'ab9007199254740993', ' 1E+999'];
+    const text = JSON.stringify({ ids: strings, nested: JSON.stringify({ _id: { $oid: strings[0] } }), n: 7 });
+    expect(parseJsonLossless(text)).toEqual({ value: JSON.parse(text), hasExactNumbers: false, inexactTsNs: 0 });
+  });
+
   it('throws SyntaxError on malformed JSON on both paths', () => {
     expect(() => parseJsonLossless('{"a": ')).toThrow(SyntaxError);
     expect(() => parseJsonLossless('{"a": 12345678901234567890')).toThrow(SyntaxError);
