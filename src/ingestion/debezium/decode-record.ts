@@ -49,7 +49,7 @@ const ENVELOPE_SUFFIX = '.Envelope';
  *   tombstone without a key).
  */
 export function decodeRecord(input: RawRecord, options: DecodeOptions = {}): DecodedRecord {
-  return decodeMessages(input, jsonMessages(input, options.limits ?? DEFAULT_DECODE_LIMITS), options);
+  return decodeMessages(input, new JsonMessages(input, options.limits ?? DEFAULT_DECODE_LIMITS), options);
 }
 
 /**
@@ -86,22 +86,39 @@ export function decodeMessages(input: RawRecord, messages: RecordMessages, optio
   }
 }
 
-/** The JSON converter's records: key and value are JSON text, `{schema, payload}` when schemas are enabled. */
-function jsonMessages(raw: RawRecord, limits: DecodeLimits): RecordMessages {
-  return {
-    key: () => {
-      if (raw.key === null) return null;
-      const text = utf8Text(raw.key, 'key');
-      return unwrap(parse('key', text, () => parseJsonLossless(text, limits, 'key').value));
-    },
-    value: () => {
-      const value = raw.value as Buffer;
-      // Refused before the bytes become a string: a huge value costs nothing more than its length check.
-      if (value.length > limits.maxBytes) checkJsonText(value.toString('utf8', 0, limits.maxBytes + 1), limits, 'value');
-      const text = utf8Text(value, 'value');
-      return text.trim() === '' ? null : parse('value', text, () => parseValueMessage(text, limits, unwrap));
-    },
-  };
+/**
+ * The JSON converter's records: key and value are JSON text, `{schema, payload}` when schemas are
+ * enabled. A class rather than an object of closures: one is made per record, and its methods are
+ * shared (the development runner also names every closure made, at a cost per record).
+ */
+class JsonMessages implements RecordMessages {
+  constructor(
+    private readonly raw: RawRecord,
+    private readonly limits: DecodeLimits,
+  ) {}
+
+  key(): ConnectMessage | null {
+    if (this.raw.key === null) return null;
+    const text = utf8Text(this.raw.key, 'key');
+    try {
+      return unwrap(parseJsonLossless(text, this.limits, 'key').value);
+    } catch (error) {
+      throw notJson('key', text, error);
+    }
+  }
+
+  value(): ConnectMessage | null {
+    const value = this.raw.value as Buffer;
+    // Refused before the bytes become a string: a huge value costs nothing more than its length check.
+    if (value.length > this.limits.maxBytes) checkJsonText(value.toString('utf8', 0, this.limits.maxBytes + 1), this.limits, 'value');
+    const text = utf8Text(value, 'value');
+    if (text.trim() === '') return null;
+    try {
+      return parseValueMessage(text, this.limits, unwrap);
+    } catch (error) {
+      throw notJson('value', text, error);
+    }
+  }
 }
 
 /**
@@ -143,11 +160,7 @@ function decode(raw: RawRecord, placeholder: string, limits: DecodeLimits, messa
   // Heartbeat topics carry `{serverName}` keys and `{ts_ms}` values whatever the converter: no
   // need to parse them at all.
   if (raw.topic.startsWith(HEARTBEAT_TOPIC_PREFIX)) return { kind: 'skip', reason: 'heartbeat' };
-  // The key is parsed only for records that need it, so a control record never fails on its key.
-  const context = (): DecodeContext => {
-    const key = messages.key();
-    return { raw, keyPayload: key?.payload ?? null, keySchema: key?.schema ?? null, placeholder, limits };
-  };
+  const context = lazyContext(raw, placeholder, limits, messages);
 
   if (raw.value === null) return nullValue(raw, context);
   const value = messages.value();
@@ -169,6 +182,14 @@ function decode(raw: RawRecord, placeholder: string, limits: DecodeLimits, messa
     throw unsupportedEnvelope(typeof op === 'string' ? `unsupported op "${op}"` : 'Debezium envelope without an "op" field');
   }
   return decodeFlattenedChange(payload, schema, context());
+}
+
+/** The record's decode context, its key parsed at the first call: a control record never fails on its key. */
+function lazyContext(raw: RawRecord, placeholder: string, limits: DecodeLimits, messages: RecordMessages): () => DecodeContext {
+  return () => {
+    const key = messages.key();
+    return { raw, keyPayload: key?.payload ?? null, keySchema: key?.schema ?? null, placeholder, limits };
+  };
 }
 
 function decodeEnvelope(
@@ -251,15 +272,11 @@ function tombstone(context: () => DecodeContext): DecodedRecord {
   }
 }
 
-/** Runs `read` on the JSON text of a key or value, a SyntaxError becoming DECODE_FAILED with an excerpt. */
-function parse<T>(part: 'key' | 'value', text: string, read: () => T): T {
-  try {
-    return read();
-  } catch (error) {
-    if (isAppError(error)) throw error;
-    const excerpt = text.length > 80 ? `${text.slice(0, 80)}…` : text;
-    throw decodeFailed(`${part} is not valid JSON (${(error as Error).message}): ${JSON.stringify(excerpt)}`, error);
-  }
+/** What parsing a key or value threw: an AppError as it is, a SyntaxError as DECODE_FAILED with an excerpt. */
+function notJson(part: 'key' | 'value', text: string, error: unknown): unknown {
+  if (isAppError(error)) return error;
+  const excerpt = text.length > 80 ? `${text.slice(0, 80)}…` : text;
+  return decodeFailed(`${part} is not valid JSON (${(error as Error).message}): ${JSON.stringify(excerpt)}`, error);
 }
 
 /**
