@@ -4,7 +4,7 @@ import type { AppError } from '../../errors';
 import type { ConnectSchema } from '../debezium/decode-connect-value';
 import { LogicalType } from '../debezium/decode-connect-value';
 import { decodeFailed } from '../debezium/decode-failure';
-import { DEFAULT_DECODE_LIMITS, type DecodeLimits, MIN_ZERO_SIZE_ITEMS, tooManyItems } from '../debezium/decode-limits';
+import { DEFAULT_DECODE_LIMITS, type DecodeLimits, MIN_ZERO_SIZE_ITEMS, tooDeep, tooManyItems } from '../debezium/decode-limits';
 import { EXACT_NUMBER_MARKER } from '../debezium/parse-json-lossless';
 
 /**
@@ -159,6 +159,11 @@ const reading = {
   itemsLeft: DEFAULT_DECODE_LIMITS.maxBytes,
   /** Set while a refused record reads its fields again to find the one refused (locateRefusal). */
   locating: false,
+  /** The part read (`key` or `value`), for the depth refusal. */
+  part: 'value' as 'key' | 'value',
+  /** The depth limit, and how many more records the record being read may hold inside itself. */
+  maxDepth: DEFAULT_DECODE_LIMITS.maxDepth,
+  depthLeft: DEFAULT_DECODE_LIMITS.maxDepth,
 };
 
 /**
@@ -308,17 +313,27 @@ type Read = (tap: Tap) => unknown;
 /** avsc's own: makes the record's reader (code generated per record, one call per field), which its constructor keeps. */
 const createReader = (avro.types.RecordType.prototype as unknown as { _createReader(this: avro.types.RecordType): Read })._createReader;
 
-/** avsc's record, its reader wrapped so that a refusal within it gets the field it is in (locateRefusal). */
+/**
+ * avsc's record, its reader wrapped so that a refusal within it gets the field it is in
+ * (locateRefusal), and records nested deeper than the decode limits' depth are refused as they are
+ * reached (DECODE_LIMIT_EXCEEDED, as a JSON value that deep is): a recursive schema lets a value of
+ * a few kilobytes nest records thousands deep, which avsc's reader would follow until the stack
+ * overflowed. No field is named: the path of such a value is as long as the value.
+ */
 class CheckedRecordType extends avro.types.RecordType {
   _createReader(): Read {
     const read = createReader.call(this);
     return (tap) => {
       const start = tap.pos;
       const itemsLeft = reading.itemsLeft;
+      const depthLeft = --reading.depthLeft;
+      if (depthLeft < 0) throw tooDeep(reading.part, reading.maxDepth);
       try {
-        return read(tap);
+        const value = read(tap);
+        reading.depthLeft += 1;
+        return value;
       } catch (error) {
-        throw locateRefusal(error, this, tap, start, itemsLeft);
+        throw locateRefusal(error, this, tap, start, itemsLeft, depthLeft);
       }
     };
   }
@@ -330,11 +345,12 @@ class CheckedRecordType extends avro.types.RecordType {
  * (same bytes, same items left), until one throws. Records within it, read again, leave the
  * refusal as it is (`reading.locating`): each record around a refusal reads its fields again once.
  */
-function locateRefusal(error: unknown, record: avro.types.RecordType, tap: Tap, start: number, itemsLeft: number): unknown {
+function locateRefusal(error: unknown, record: avro.types.RecordType, tap: Tap, start: number, itemsLeft: number, depthLeft: number): unknown {
   if (!(error instanceof Refusal) || reading.locating) return error;
   reading.locating = true;
   tap.pos = start;
   reading.itemsLeft = itemsLeft;
+  reading.depthLeft = depthLeft;
   try {
     for (const field of record.fields) {
       try {
@@ -388,6 +404,9 @@ export function avroConnectView(schema: unknown): AvroConnectView {
       reading.maxItems = Math.min(Math.max(payload.length, MIN_ZERO_SIZE_ITEMS), limits.maxBytes);
       reading.itemsLeft = reading.maxItems;
       reading.locating = false;
+      reading.part = part;
+      reading.maxDepth = limits.maxDepth;
+      reading.depthLeft = limits.maxDepth;
       try {
         return root.convert(type.fromBuffer(payload));
       } catch (error) {
