@@ -17,7 +17,7 @@ export function compileForPipeline(spec: MappingSpec): RoutedSpec {
     fieldRoots: compiled.fieldRoots,
     precedenceOf: (path) => compiled.precedenceOf(path),
     map: (record) => compiled.map(record),
-    mapPartial: (patch) => compiled.mapPartial(patch),
+    mapPartial: (patch, truncated) => compiled.mapPartial(patch, truncated),
     entityKey: (canonical, recordKey) => compiled.entityKey(canonical, recordKey),
   };
 }

@@ -40,7 +40,14 @@ export interface PipelineSpec {
   readonly fieldRoots?: readonly string[];
   precedenceOf?(path: string): number;
   map(record: Record<string, unknown>): Record<string, unknown>;
-  mapPartial(patch: Record<string, unknown>): { set: Record<string, unknown>; unset: string[] };
+  /**
+   * Maps a partial update; `truncated`: arrays the update shortened (MongoDB), refused with
+   * MAPPING_FAILED when a mapped field reads one (the patch does not say what was dropped).
+   */
+  mapPartial(
+    patch: Record<string, unknown>,
+    truncated?: readonly { readonly field: string; readonly newSize: number }[],
+  ): { set: Record<string, unknown>; unset: string[] };
   /** The entity key; `recordKey` is the decoded Debezium key's string form. */
   entityKey(canonical: Record<string, unknown>, recordKey: string | null): string;
 }
@@ -158,7 +165,7 @@ export function toIntent(change: Change, spec: PipelineSpec, raw: RawRecord, lim
     partial = spec.mapPartial(change.after);
   } else if (change.patch) {
     const removed = Object.fromEntries(change.patch.unset.map((path) => [path, undefined]));
-    partial = spec.mapPartial({ ...change.patch.set, ...removed });
+    partial = spec.mapPartial({ ...change.patch.set, ...removed }, change.patch.truncatedArrays);
   } else {
     throw new AppError(ErrorCode.UNSUPPORTED_ENVELOPE, `op "${change.op}" carries neither an after image nor a patch`);
   }

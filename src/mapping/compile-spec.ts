@@ -3,7 +3,7 @@ import { compileField, type CompiledField } from './compile-field';
 import { compileEntityKey, type KeyFrom } from './entity-key';
 import { formatJsonPath, parseFieldPath, toDottedPath, type PathSegment } from './json-path';
 import type { FieldMapping, MappingSpec } from './mapping-spec';
-import { createPartialMapper, type PartialMapping } from './partial-mapper';
+import { createPartialMapper, type PartialMapping, type TruncatedArray } from './partial-mapper';
 import { compileGetter } from './path-getter';
 import { compileSetter } from './path-setter';
 import { subjectName } from './subject-name';
@@ -36,7 +36,7 @@ export interface CompiledSpec {
    */
   map(record: Readonly<Record<string, unknown>>): Record<string, unknown>;
   /** Maps a partial update whose keys may be dotted paths; see createPartialMapper. */
-  mapPartial(patch: Readonly<Record<string, unknown>>): PartialMapping;
+  mapPartial(patch: Readonly<Record<string, unknown>>, truncated?: readonly TruncatedArray[]): PartialMapping;
   /** The entity key from the canonical document or the Debezium record key, per `key`. */
   entityKey(canonical: Readonly<Record<string, unknown>>, recordKey: unknown): string;
 }

@@ -9,6 +9,12 @@ export interface PartialMapping {
   readonly unset: string[];
 }
 
+/** An array a MongoDB update shortened (`updateDescription.truncatedArrays`): its dotted source path and new length. */
+export interface TruncatedArray {
+  readonly field: string;
+  readonly newSize: number;
+}
+
 /** A spec-level default, by its dotted canonical path. */
 export interface PartialDefault {
   readonly fresh: () => unknown;
@@ -42,11 +48,24 @@ export function createPartialMapper(
   mappingId: string,
   fields: readonly CompiledField[],
   defaults: ReadonlyMap<string, PartialDefault>,
-): (patch: Readonly<Record<string, unknown>>) => PartialMapping {
+): (patch: Readonly<Record<string, unknown>>, truncated?: readonly TruncatedArray[]) => PartialMapping {
   const rootWriters = new Map<CompiledField, RootWriter[]>(fields.map((f) => [f, compileRootWriters(f.dstSegments)]));
   const pathsRead = new Map<CompiledField, (readonly PathSegment[])[]>(fields.map((f) => [f, f.alternatives.flatMap(allPaths)]));
 
-  return (patch: Readonly<Record<string, unknown>>): PartialMapping => {
+  return (patch: Readonly<Record<string, unknown>>, truncated: readonly TruncatedArray[] = []): PartialMapping => {
+    for (const { field: array, newSize } of truncated) {
+      // The patch says the array lost its elements from `newSize` on, but not what they were
+      // mapped to: a field that reads the array cannot be computed from the patch alone.
+      const parts = array.split('.');
+      const reader = fields.find((field) => pathsRead.get(field)!.some((p) => relates(parts, p)));
+      if (reader) {
+        throw new AppError(
+          ErrorCode.MAPPING_FAILED,
+          `mapping "${mappingId}": a partial update cannot produce ${reader.dst}: the update truncates ${array} to ${newSize} elements (MongoDB truncatedArrays), which the mapping reads; the update must carry the whole document (Debezium capture.mode change_streams_update_full)`,
+          { details: { mappingId, dst: reader.dst, truncated: { field: array, newSize } } },
+        );
+      }
+    }
     const entries: PatchEntry[] = [];
     for (const key of Object.keys(patch)) {
       const parts = key.split('.');

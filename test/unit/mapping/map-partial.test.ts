@@ -52,6 +52,15 @@ describe('mapPartial on the seed spec', () => {
     expect(seed.mapPartial({ items: undefined })).toEqual({ set: {}, unset: ['line_items'] });
   });
 
+  it('refuses an update that truncates an array the mapping reads (MAPPING_FAILED): the patch does not say what was dropped', () => {
+    const error = appErrorOf(() => seed.mapPartial({ 'items.0.sku': 'Q' }, [{ field: 'items', newSize: 1 }]));
+    expect(error.code).toBe('MAPPING_FAILED');
+    expect(error.message).toContain('the update truncates items to 1 elements (MongoDB truncatedArrays), which the mapping reads');
+    expect(error.details).toMatchObject({ truncated: { field: 'items', newSize: 1 } });
+    // A truncated array no mapping reads changes nothing canonical: the rest of the update maps.
+    expect(seed.mapPartial({ 'customer.email': 'A@B.C' }, [{ field: 'tags', newSize: 0 }])).toEqual({ set: { 'customer.email': 'a@b.c' }, unset: [] });
+  });
+
   it('maps an update of one array element to that element only', () => {
     expect(seed.mapPartial({ 'items.1.sku': 'Q' })).toEqual({ set: { 'line_items.1.sku': 'Q' }, unset: [] });
     expect(seed.mapPartial({ 'items.3': { sku: 'N', qty: 1 } })).toEqual({ set: { 'line_items.3.sku': 'N' }, unset: [] });
