@@ -41,13 +41,13 @@ export interface PipelineSpec {
   precedenceOf?(path: string): number;
   map(record: Record<string, unknown>): Record<string, unknown>;
   /**
-   * Maps a partial update; `truncated`: arrays the update shortened (MongoDB), refused with
-   * MAPPING_FAILED when a mapped field reads one (the patch does not say what was dropped).
+   * Maps a partial update; `truncated`: arrays the update shortened (MongoDB), cut in the canonical
+   * arrays copied from them element by element, MAPPING_FAILED for a field that reads one otherwise.
    */
   mapPartial(
     patch: Record<string, unknown>,
     truncated?: readonly { readonly field: string; readonly newSize: number }[],
-  ): { set: Record<string, unknown>; unset: string[] };
+  ): { set: Record<string, unknown>; unset: string[]; truncate?: Readonly<Record<string, number>> };
   /** The entity key; `recordKey` is the decoded Debezium key's string form. */
   entityKey(canonical: Record<string, unknown>, recordKey: string | null): string;
 }
@@ -158,7 +158,7 @@ export function toIntent(change: Change, spec: PipelineSpec, raw: RawRecord, lim
     const key = keyOf(spec, data, change.entityKey);
     return { subject, sourceId, position, spec: specRef, sourceTsMs, source, kind: 'full', data, ownedFields: spec.ownedFields, key, precedence };
   }
-  let partial: { set: Record<string, unknown>; unset: string[] };
+  let partial: { set: Record<string, unknown>; unset: string[]; truncate?: Readonly<Record<string, number>> };
   if (change.after) {
     // PostgreSQL sent "__debezium_unavailable_value" for unchanged TOASTed columns: apply the
     // available columns as a partial update so the stored values of the others stay.
@@ -169,10 +169,10 @@ export function toIntent(change: Change, spec: PipelineSpec, raw: RawRecord, lim
   } else {
     throw new AppError(ErrorCode.UNSUPPORTED_ENVELOPE, `op "${change.op}" carries neither an after image nor a patch`);
   }
-  const { set, unset } = partial;
+  const { set, unset, truncate } = partial;
   storable(set, limits);
   const key = keyOf(spec, set, change.entityKey);
-  return { subject, sourceId, position, spec: specRef, sourceTsMs, source, kind: 'partial', set, unset, key, precedence };
+  return { subject, sourceId, position, spec: specRef, sourceTsMs, source, kind: 'partial', set, unset, truncate, key, precedence };
 }
 
 /** The source block of a change's canonical event; `db`, `table` and `collection` only when present. */

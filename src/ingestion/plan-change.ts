@@ -18,6 +18,8 @@ export type ChangeIntent =
       readonly kind: 'partial';
       readonly set: Record<string, unknown>;
       readonly unset: readonly string[];
+      /** Canonical arrays cut to a length before `set` and `unset` (a MongoDB update's truncated arrays). */
+      readonly truncate?: Readonly<Record<string, number>>;
       readonly precedence?: PrecedenceSource;
     })
   | (IntentBase & { readonly kind: 'delete'; readonly hard: boolean });
@@ -66,7 +68,7 @@ export function planChange(intent: ChangeIntent, prev: StoredEntity | null, now:
     const merged = mergeByPrecedence(
       before ? { data: before, claims: claims ?? {} } : null,
       intent.precedence,
-      intent.kind === 'full' ? { kind: 'full', data: intent.data } : { kind: 'partial', set: intent.set, unset: intent.unset },
+      intent.kind === 'full' ? { kind: 'full', data: intent.data } : { kind: 'partial', set: intent.set, unset: intent.unset, truncate: intent.truncate },
     );
     after = merged.data;
     claims = merged.claims;
@@ -157,6 +159,7 @@ export function nextData(intent: ChangeIntent, before: Record<string, unknown> |
     }
     case 'partial': {
       const merged = structuredClone(before ?? {});
+      for (const [path, length] of Object.entries(intent.truncate ?? {})) truncatePath(merged, path, length);
       for (const [path, value] of Object.entries(intent.set)) setPath(merged, path, value);
       for (const path of intent.unset) unsetPath(merged, path);
       return merged;
@@ -192,6 +195,16 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
     node = next as Container;
   }
   assign(node, parts[parts.length - 1]!, value);
+}
+
+/** Cuts the array at `path` to `length` elements (MongoDB's truncatedArrays); anything else stays. */
+function truncatePath(target: Record<string, unknown>, path: string, length: number): void {
+  let node: unknown = target;
+  for (const part of path.split('.')) {
+    if (node === null || typeof node !== 'object') return;
+    node = child(node as Container, part);
+  }
+  if (Array.isArray(node) && node.length > length) node.length = length;
 }
 
 function unsetPath(target: Record<string, unknown>, path: string): void {

@@ -23,7 +23,13 @@ export interface PrecedenceSource {
 
 export type SourceChange =
   | { readonly kind: 'full'; readonly data: Readonly<Record<string, unknown>> }
-  | { readonly kind: 'partial'; readonly set: Readonly<Record<string, unknown>>; readonly unset: readonly string[] };
+  | {
+      readonly kind: 'partial';
+      readonly set: Readonly<Record<string, unknown>>;
+      readonly unset: readonly string[];
+      /** Arrays cut to a length before the writes (a MongoDB update's truncated arrays). */
+      readonly truncate?: Readonly<Record<string, number>>;
+    };
 
 /**
  * Merges one source's change into an entity that several specs feed (one subject, several
@@ -64,6 +70,24 @@ export function mergeByPrecedence(
     removals.push(...change.unset);
   }
 
+  // A cut is a write of the array: it claims the root, and yields to a higher precedence's claim.
+  const cuts = change.kind === 'partial' && change.truncate ? Object.entries(change.truncate) : [];
+  for (const [path, length] of cuts) {
+    const root = rootOf(roots, path);
+    const precedence = source.precedenceOf(path);
+    const claim = claims[root];
+    if (claim && claim.spec !== source.id && precedence < claim.precedence) {
+      ignored.push(path);
+      continue;
+    }
+    const compiled = compiledPath(path);
+    const array = compiled.get()(data);
+    if (Array.isArray(array) && array.length > length) {
+      ownContainers(data, compiled.segments);
+      compiled.set()(data, array.slice(0, length));
+    }
+    claims[root] = { spec: source.id, precedence };
+  }
   for (const [path, value] of writes) {
     const root = rootOf(roots, path);
     const precedence = source.precedenceOf(path);

@@ -3,10 +3,15 @@ import { bindWildcards, type CompiledAlternative, type CompiledField } from './c
 import { formatJsonPath, toDottedPath, type PathSegment } from './json-path';
 import { compileSetter, type Setter } from './path-setter';
 
-/** A canonical partial update: dotted paths to set ("customer.email", "line_items.0.sku") and to remove. */
+/**
+ * A canonical partial update: dotted paths to set ("customer.email", "line_items.0.sku") and to
+ * remove, and canonical arrays to cut to a length (present only when the update truncated a source
+ * array: applied before `set` and `unset`, as MongoDB reports element changes after the truncation).
+ */
 export interface PartialMapping {
   readonly set: Record<string, unknown>;
   readonly unset: string[];
+  readonly truncate?: Readonly<Record<string, number>>;
 }
 
 /** An array a MongoDB update shortened (`updateDescription.truncatedArrays`): its dotted source path and new length. */
@@ -53,19 +58,7 @@ export function createPartialMapper(
   const pathsRead = new Map<CompiledField, (readonly PathSegment[])[]>(fields.map((f) => [f, f.alternatives.flatMap(allPaths)]));
 
   return (patch: Readonly<Record<string, unknown>>, truncated: readonly TruncatedArray[] = []): PartialMapping => {
-    for (const { field: array, newSize } of truncated) {
-      // The patch says the array lost its elements from `newSize` on, but not what they were
-      // mapped to: a field that reads the array cannot be computed from the patch alone.
-      const parts = array.split('.');
-      const reader = fields.find((field) => pathsRead.get(field)!.some((p) => relates(parts, p)));
-      if (reader) {
-        throw new AppError(
-          ErrorCode.MAPPING_FAILED,
-          `mapping "${mappingId}": a partial update cannot produce ${reader.dst}: the update truncates ${array} to ${newSize} elements (MongoDB truncatedArrays), which the mapping reads; the update must carry the whole document (Debezium capture.mode change_streams_update_full)`,
-          { details: { mappingId, dst: reader.dst, truncated: { field: array, newSize } } },
-        );
-      }
-    }
+    const truncate = truncated.length > 0 ? truncationsOf(mappingId, fields, pathsRead, truncated) : null;
     const entries: PatchEntry[] = [];
     for (const key of Object.keys(patch)) {
       const parts = key.split('.');
@@ -153,8 +146,64 @@ export function createPartialMapper(
       set[rootKey] = scratch.root;
       unset.delete(rootKey);
     }
-    return { set, unset: [...unset] };
+    return truncate && Object.keys(truncate).length > 0 ? { set, unset: [...unset], truncate } : { set, unset: [...unset] };
   };
+}
+
+/**
+ * The canonical arrays to cut for source arrays a MongoDB update truncated. Exact where each
+ * canonical element comes from the source element at the same index: a field copied verbatim from
+ * the array (`$.tags` → `$.labels`) or mapped element by element (`$.items[*].sku` →
+ * `$.line_items[*].sku`, the array's `[*]` the first of both paths, no condition, no other source).
+ * Any other field that reads the array cannot be computed from the patch, which does not say what
+ * the dropped elements were: MAPPING_FAILED.
+ */
+function truncationsOf(
+  mappingId: string,
+  fields: readonly CompiledField[],
+  pathsRead: ReadonlyMap<CompiledField, (readonly PathSegment[])[]>,
+  truncated: readonly TruncatedArray[],
+): Record<string, number> {
+  const truncate: Record<string, number> = {};
+  for (const { field: array, newSize } of truncated) {
+    const parts = array.split('.');
+    for (const field of fields) {
+      if (!pathsRead.get(field)!.some((p) => relates(parts, p))) continue;
+      const dst = arrayCutBy(field, parts);
+      if (dst === null) {
+        throw new AppError(
+          ErrorCode.MAPPING_FAILED,
+          `mapping "${mappingId}": a partial update cannot produce ${field.dst}: the update truncates ${array} to ${newSize} elements (MongoDB truncatedArrays), which the mapping does not copy element by element; the update must carry the whole document (Debezium capture.mode change_streams_update_full)`,
+          { details: { mappingId, dst: field.dst, truncated: { field: array, newSize } } },
+        );
+      }
+      truncate[dst] = newSize;
+    }
+  }
+  return truncate;
+}
+
+/** The dotted canonical array that `field` fills element by element from the source array at `parts`, or null. */
+function arrayCutBy(field: CompiledField, parts: readonly string[]): string | null {
+  const [alt, ...others] = field.alternatives;
+  if (!alt || others.length > 0 || alt.conditionPaths.length > 0 || alt.transformPaths.length > 0 || !alt.srcSegments) return null;
+  const src = alt.srcSegments;
+  // The array and the src path start with the same plain names.
+  const shared = Math.min(parts.length, src.length);
+  for (let i = 0; i < shared; i += 1) {
+    const segment = src[i]!;
+    if (segment.kind !== 'name' || segment.name !== parts[i]) return null;
+  }
+  if (src.length <= parts.length) {
+    // The array, or a document holding it, copied as it is: the same array under the dst.
+    if (!alt.copiesVerbatim || field.depth > 0) return null;
+    return [toDottedPath(field.dstSegments), ...parts.slice(src.length)].join('.');
+  }
+  const firstDstWildcard = field.dstSegments.findIndex((s) => s.kind === 'wildcard');
+  if (src[parts.length]!.kind !== 'wildcard' || firstDstWildcard < 0) return null;
+  const wildcards = (segments: readonly PathSegment[]) => segments.filter((s) => s.kind === 'wildcard').length;
+  if (wildcards(src) !== field.depth) return null;
+  return toDottedPath(field.dstSegments.slice(0, firstDstWildcard));
 }
 
 function allPaths(alt: CompiledAlternative): readonly (readonly PathSegment[])[] {

@@ -52,13 +52,33 @@ describe('mapPartial on the seed spec', () => {
     expect(seed.mapPartial({ items: undefined })).toEqual({ set: {}, unset: ['line_items'] });
   });
 
-  it('refuses an update that truncates an array the mapping reads (MAPPING_FAILED): the patch does not say what was dropped', () => {
-    const error = appErrorOf(() => seed.mapPartial({ 'items.0.sku': 'Q' }, [{ field: 'items', newSize: 1 }]));
-    expect(error.code).toBe('MAPPING_FAILED');
-    expect(error.message).toContain('the update truncates items to 1 elements (MongoDB truncatedArrays), which the mapping reads');
-    expect(error.details).toMatchObject({ truncated: { field: 'items', newSize: 1 } });
+  it('cuts the canonical array an element-wise mapping fills from a truncated source array, before the element updates', () => {
+    expect(seed.mapPartial({ 'items.0.sku': 'Q' }, [{ field: 'items', newSize: 1 }])).toEqual({
+      set: { 'line_items.0.sku': 'Q' },
+      unset: [],
+      truncate: { line_items: 1 },
+    });
     // A truncated array no mapping reads changes nothing canonical: the rest of the update maps.
     expect(seed.mapPartial({ 'customer.email': 'A@B.C' }, [{ field: 'tags', newSize: 0 }])).toEqual({ set: { 'customer.email': 'a@b.c' }, unset: [] });
+  });
+
+  it('cuts a verbatim copy of the array, or of a document holding it, under its dst', () => {
+    const spec = compile([
+      { src: '$.tags', dst: '$.labels' },
+      { src: '$.shipping', dst: '$.delivery' },
+    ]);
+    expect(spec.mapPartial({}, [{ field: 'tags', newSize: 2 }]).truncate).toEqual({ labels: 2 });
+    expect(spec.mapPartial({}, [{ field: 'shipping.stops', newSize: 0 }]).truncate).toEqual({ 'delivery.stops': 0 });
+  });
+
+  it('refuses a truncation a field reads but does not copy element by element (MAPPING_FAILED): the patch does not say what was dropped', () => {
+    const spec = compile([{ src: '$.tags', dst: '$.tag_text', transform: 'string' }]);
+    const error = appErrorOf(() => spec.mapPartial({}, [{ field: 'tags', newSize: 1 }]));
+    expect(error.code).toBe('MAPPING_FAILED');
+    expect(error.message).toContain(
+      'cannot produce $.tag_text: the update truncates tags to 1 elements (MongoDB truncatedArrays), which the mapping does not copy element by element',
+    );
+    expect(error.details).toMatchObject({ truncated: { field: 'tags', newSize: 1 } });
   });
 
   it('maps an update of one array element to that element only', () => {

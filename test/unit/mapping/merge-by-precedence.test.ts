@@ -54,6 +54,18 @@ describe('mergeByPrecedence (several sources, one subject)', () => {
     expect(removedByOwner.claims.email).toBeUndefined();
   });
 
+  it('cuts an array as a write of it: claimed, and ignored under a higher precedence', () => {
+    const owner = compile([{ src: '$.tags[*]', dst: '$.tags[*]', precedence: 20 }], { mappingId: 'owner' });
+    const other = compile([{ src: '$.labels[*]', dst: '$.tags[*]', precedence: 1 }], { mappingId: 'other' });
+    const entity = mergeByPrecedence(null, owner, full(owner.map({ tags: ['a', 'b', 'c'] })));
+    const refused = mergeByPrecedence(entity, other, { kind: 'partial', set: {}, unset: [], truncate: { tags: 1 } });
+    expect([refused.data.tags, refused.ignored]).toEqual([['a', 'b', 'c'], ['tags']]);
+    const cut = mergeByPrecedence(entity, owner, { kind: 'partial', set: { 'tags.1': 'x' }, unset: [], truncate: { tags: 1 } });
+    expect(cut.data.tags).toEqual(['a', 'x']);
+    expect(cut.claims.tags).toEqual({ spec: 'owner', precedence: 20 });
+    expect(entity.data.tags).toEqual(['a', 'b', 'c']);
+  });
+
   it('does not modify the entity it merges into', () => {
     const entity = mergeByPrecedence(null, crm, full(crm.map({ id: 1, phone: '1' })));
     const copy = structuredClone(entity);
