@@ -286,7 +286,7 @@ async function runGuarded(topic: string, mongo: MongoClient, total: number): Pro
       `${total} events through the guarded floor`,
       () => {
         const failure = floor.failure();
-        if (failure) throw new Error(`the guarded floor's consumer stopped: ${failure.message}`);
+        if (failure) throw new Error(`the guarded floor's consumer crashed: ${failure.message}`);
         return floor.stats.events >= total;
       },
       TIMEOUT_MS,

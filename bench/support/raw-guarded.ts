@@ -28,7 +28,7 @@ import { commitBatch } from './raw-rollups';
  */
 export interface RawGuarded {
   readonly stats: { readonly events: number; readonly skipped: number; readonly lostWrites: number };
-  /** Why the floor's consumer stopped for good (kafkajs' crash event), or null while it runs. */
+  /** Why the floor's consumer crashed (kafkajs' crash event, restarted or not), or null while it runs. */
   readonly failure: () => Error | null;
   stop(): Promise<void>;
 }
@@ -101,8 +101,10 @@ export async function startRawGuarded(options: {
   await consumer.connect();
   await consumer.subscribe({ topic: options.topic, fromBeginning: true });
   let failure: Error | null = null;
+  // Any crash ends the measurement, the ones kafkajs restarts from too (a batch that keeps failing
+  // restarts the consumer forever): a floor that redoes batches measures nothing.
   consumer.on(consumer.events.CRASH, (event) => {
-    if (!event.payload.restart) failure = event.payload.error;
+    failure ??= event.payload.error;
   });
   void consumer.run({
     autoCommit: false,
@@ -176,8 +178,10 @@ export async function startRawGuarded(options: {
         });
         stats.lostWrites += writes.length - (result.insertedCount + result.matchedCount);
       }
-      for (const [key, next] of current) cache.set(key, next);
       for (const chunk of bySize(messages)) await producer.send({ topic: options.canonicalTopic, acks: -1, messages: chunk });
+      // Only once every event is on the topic: a batch redelivered after a failed send must find
+      // its changes still to do, not skip them as applied and leave their events unpublished.
+      for (const [key, next] of current) cache.set(key, next);
 
       await commitBatch({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat });
       stats.events += batch.messages.length;
