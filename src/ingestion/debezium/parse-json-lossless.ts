@@ -151,7 +151,9 @@ function markUnsafeNumbers(text: string, skipTsNs: boolean): { text: string | nu
       scanned = quote + 1;
     }
     scanned = Math.max(scanned, start);
-    if (inString) continue;
+    // A number followed by `:` stands where a key must: the text is not JSON, and a marker would
+    // make it a string key the native parser accepts. Left as it is, the parser refuses it.
+    if (inString || isFollowedByColon(text, start + token.length)) continue;
     (out ??= []).push(text.slice(copied, start), `"\\u0000#num:${token}"`);
     copied = start + token.length;
   }
@@ -168,6 +170,12 @@ function isValueOf(text: string, start: number, key: string): boolean {
   at -= 1;
   while (at >= 0 && isJsonSpace(text.charCodeAt(at))) at -= 1;
   return text.startsWith(key, at - key.length + 1);
+}
+
+/** True when the first character from `at` that is not JSON whitespace is `:`. */
+function isFollowedByColon(text: string, at: number): boolean {
+  while (at < text.length && isJsonSpace(text.charCodeAt(at))) at += 1;
+  return text.charCodeAt(at) === 58 /* : */;
 }
 
 function isJsonSpace(code: number): boolean {

@@ -109,6 +109,10 @@ describe('parseJsonLossless', () => {
   it('throws SyntaxError on malformed JSON on both paths', () => {
     expect(() => parseJsonLossless('{"a": ')).toThrow(SyntaxError);
     expect(() => parseJsonLossless('{"a": 12345678901234567890')).toThrow(SyntaxError);
+    // A long number where a key must stand is not turned into a (marker) string key.
+    for (const text of ['{"a":1,12345678901234567890:2}', '{ 12345678901234567890 :1}', '{12345678901234567890:1}', '{"a":1, 1e400:2}']) {
+      expect(() => parseJsonLossless(text)).toThrow(SyntaxError);
+    }
   });
 });
 
