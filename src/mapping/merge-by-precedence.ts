@@ -66,28 +66,16 @@ export function mergeByPrecedence(
       else writes.push([root, value]);
     }
   } else {
+    // A cut is a write of the array cut short, before the change's own writes (its element updates
+    // come after the truncation): it claims the root, and yields to a higher precedence's claim.
+    for (const [path, length] of Object.entries(change.truncate ?? {})) {
+      const array = compiledPath(path).get()(data);
+      if (Array.isArray(array)) writes.push([path, array.length > length ? array.slice(0, length) : array]);
+    }
     writes.push(...Object.entries(change.set));
     removals.push(...change.unset);
   }
 
-  // A cut is a write of the array: it claims the root, and yields to a higher precedence's claim.
-  const cuts = change.kind === 'partial' && change.truncate ? Object.entries(change.truncate) : [];
-  for (const [path, length] of cuts) {
-    const root = rootOf(roots, path);
-    const precedence = source.precedenceOf(path);
-    const claim = claims[root];
-    if (claim && claim.spec !== source.id && precedence < claim.precedence) {
-      ignored.push(path);
-      continue;
-    }
-    const compiled = compiledPath(path);
-    const array = compiled.get()(data);
-    if (Array.isArray(array) && array.length > length) {
-      ownContainers(data, compiled.segments);
-      compiled.set()(data, array.slice(0, length));
-    }
-    claims[root] = { spec: source.id, precedence };
-  }
   for (const [path, value] of writes) {
     const root = rootOf(roots, path);
     const precedence = source.precedenceOf(path);
