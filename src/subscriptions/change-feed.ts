@@ -7,10 +7,10 @@ import { createEventLog } from '../events/event-log';
 import { resolveReferences } from '../events/event-reference';
 import type { Logger } from '../logger';
 import { createFeedConsumer } from './feed-consumer';
-import { encodeCursor, type FeedPositions } from './feed-cursor';
+import { encodeCursor, type FeedMarks, type FeedPositions } from './feed-cursor';
 import { DEFAULT_MAX_SUBSCRIBER_BACKLOG } from './subscriber-too-slow-error';
 import { feedGroupId } from './feed-group-id';
-import type { FeedItem, SubscribeOptions } from './feed-item';
+import type { FeedItem, ResyncCode, SubscribeOptions } from './feed-item';
 import { planResume } from './plan-resume';
 import { readSnapshot } from './read-snapshot';
 import { readTopicRange, type PartitionRange } from './read-topic-range';
@@ -109,8 +109,9 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       const subscribers = attached.get(topic);
       if (!subscribers || subscribers.size === 0) return;
       const positions = consumer.positions(topic)!;
+      const marks = consumer.marks(topic)!;
       let cursor: string | null = null;
-      const live: FeedMessage = { ...message, liveCursor: () => (cursor ??= encodeCursor(topic, positions)) };
+      const live: FeedMessage = { ...message, liveCursor: () => (cursor ??= encodeCursor(topic, positions, marks)) };
       for (const subscriber of subscribers) subscriber.offerLive(live);
     },
   });
@@ -132,27 +133,28 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     // Captured and attached in one tick: the live messages it will be offered are exactly those
     // at or after `liveStart`.
     const liveStart = new Map(consumer.positions(topic)!);
+    const liveMarks = new Map(consumer.marks(topic)!);
     attach(topic, subscription);
     const after = request.after ?? null;
     if (after === null && !request.includeSnapshot) {
-      subscription.streamFrom(liveStart);
+      subscription.streamFrom(liveStart, liveMarks);
       return;
     }
-    subscription.holdLiveFrom(liveStart);
+    subscription.holdLiveFrom(liveStart, liveMarks);
     if (after !== null) {
       const offsets = await unavailable(ErrorCode.KAFKA_UNAVAILABLE, 'reading the offsets of the topic', () => admin.fetchTopicOffsets(topic));
       const plan = planResume(after, topic, liveStart, offsets);
       if (plan.kind === 'resume') {
-        subscription.moveTo(plan.from);
+        subscription.moveTo(plan.from, plan.marks);
         const lows = new Map(offsets.map((o) => [o.partition, Number(o.low)]));
-        const deleted = await catchUp(subscription, subject, topic, plan.from, plan.ranges, lows);
-        if (deleted) {
-          // Events after the cursor were deleted while the catch-up read them: the events read
-          // until then are delivered, then the resync, then the live stream from its start.
-          const reason = `events after the cursor were deleted by retention while they were read (partition ${deleted.partition}: offsets ${deleted.expected} to ${deleted.found - 1})`;
-          log.info({ subject, code: 'RETENTION', reason }, 'subscriber must resync');
-          subscription.moveTo(liveStart);
-          subscription.offerResync('RETENTION', reason);
+        const stopped = await catchUp(subscription, subject, topic, plan, lows);
+        if (stopped) {
+          // Events after the cursor were deleted while the catch-up read them, or the records before
+          // it are not the ones it was made after: the events read until then are delivered, then
+          // the resync, then the live stream from its start.
+          log.info({ subject, code: stopped.code, reason: stopped.reason }, 'subscriber must resync');
+          subscription.moveTo(liveStart, liveMarks);
+          subscription.offerResync(stopped.code, stopped.reason);
         }
         await subscription.release();
         return;
@@ -182,17 +184,20 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
    * `RESUME_LOOKBACK` messages before each range's start are read too, only to tell the
    * subscription which versions it was sent before it reconnected: a change published twice (a
    * crash right after a publish, then the replay) on both sides of its cursor then reaches it once.
-   * Returns the first offsets after the cursor found deleted while read (the read stops there), or
-   * null when every range was read whole.
+   * The look-back's record just before the cursor is checked against the cursor's mark of its
+   * partition: another timestamp means the topic was deleted and made again since the cursor was
+   * made, and its offsets name other records. Returns why the catch-up stopped early, offsets after
+   * the cursor found deleted while read (RETENTION) or such a record (TOPIC_RECREATED), or null
+   * when every range was read whole.
    */
   async function catchUp(
     subscription: Subscription,
     subject: string,
     topic: string,
-    from: FeedPositions,
-    ranges: readonly PartitionRange[],
+    plan: { readonly from: FeedPositions; readonly marks: FeedMarks; readonly ranges: readonly PartitionRange[] },
     lows: ReadonlyMap<number, number>,
-  ): Promise<DeletedOffsets | null> {
+  ): Promise<CatchUpStop | null> {
+    const { from, marks, ranges } = plan;
     const kept: FeedMessage[] = [];
     const fromKafka: PartitionRange[] = [];
     // A partition with nothing to catch up still gets its look-back: after a restart of this
@@ -210,8 +215,26 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       if (messages) kept.push(...messages);
       else fromKafka.push(lookback);
     }
+    // Stops the read when the subscription ends, events after the cursor are found deleted, or the
+    // record before the cursor is not the one it was made after.
+    const stop = new AbortController();
+    let stopped: CatchUpStop | null = null;
+    const stopWith = (why: CatchUpStop) => {
+      stopped ??= why;
+      stop.abort();
+    };
     const offer = (message: FeedMessage) => {
-      if (message.offset < startOf.get(message.partition)!) {
+      if (stopped) return Promise.resolve();
+      const start = startOf.get(message.partition)!;
+      if (message.offset < start) {
+        const mark = message.offset === start - 1 ? marks.get(message.partition) : undefined;
+        if (mark !== undefined && mark !== message.timestamp) {
+          stopWith({
+            code: 'TOPIC_RECREATED',
+            reason: `the cursor was made after another record than the topic holds now (partition ${message.partition}, offset ${message.offset}: timestamp ${message.timestamp}, the cursor's ${mark}; was the topic recreated?)`,
+          });
+          return Promise.resolve();
+        }
         subscription.seen(message);
         return Promise.resolve();
       }
@@ -222,12 +245,9 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       if (!subscription.open) return null;
       await offer(message);
     }
-    if (fromKafka.length === 0 || !subscription.open) return null;
-    // Stops the read when the subscription ends or events after the cursor are found deleted.
-    const stop = new AbortController();
+    if (stopped || fromKafka.length === 0 || !subscription.open) return stopped;
     const onEnd = () => stop.abort();
     subscription.signal.addEventListener('abort', onEnd, { once: true });
-    let deleted: DeletedOffsets | null = null;
     const onGap = (partition: number, expected: number, found: number) => {
       const start = startOf.get(partition)!;
       if (found <= start) {
@@ -235,8 +255,11 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
         log.debug({ topic, partition, expected, found }, 'catch-up look-back: offsets deleted by retention');
         return;
       }
-      deleted ??= { partition, expected: Math.max(expected, start), found };
-      stop.abort();
+      const first = Math.max(expected, start);
+      stopWith({
+        code: 'RETENTION',
+        reason: `events after the cursor were deleted by retention while they were read (partition ${partition}: offsets ${first} to ${found - 1})`,
+      });
     };
     try {
       await unavailable(ErrorCode.KAFKA_UNAVAILABLE, 'reading the events after the cursor', () =>
@@ -247,7 +270,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
           groupId: `${groupId}-catchup-${crypto.randomBytes(4).toString('hex')}`,
           logger: log,
           signal: stop.signal,
-          onMessage: (message) => (deleted ? Promise.resolve() : offer(message)),
+          onMessage: offer,
           onGap,
           resolveReference,
         }),
@@ -255,7 +278,7 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     } finally {
       subscription.signal.removeEventListener('abort', onEnd);
     }
-    return deleted;
+    return stopped;
   }
 
   return {
@@ -308,11 +331,10 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
   };
 }
 
-/** Offsets `[expected, found)` of a partition, after a resume cursor, deleted before the catch-up read them. */
-interface DeletedOffsets {
-  readonly partition: number;
-  readonly expected: number;
-  readonly found: number;
+/** Why a catch-up stopped before the end of its ranges (the subscriber is sent a resync). */
+interface CatchUpStop {
+  readonly code: ResyncCode;
+  readonly reason: string;
 }
 
 /** Runs `work`; an infrastructure failure becomes a retriable AppError the API can show. */

@@ -1,7 +1,7 @@
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { withRetry } from '../infra/retry';
 import type { Logger } from '../logger';
-import type { FeedPositions } from './feed-cursor';
+import type { FeedMarks, FeedPositions } from './feed-cursor';
 import type { CanonicalEvent } from '../events/canonical-event';
 import { parseCanonicalMessage } from './parse-canonical-message';
 import type { FeedMessage } from './subscription';
@@ -29,6 +29,8 @@ export interface FeedConsumer {
   follow(topic: string): Promise<void>;
   /** Next offset per partition handed on so far, or undefined while the topic is not followed. */
   positions(topic: string): FeedPositions | undefined;
+  /** Per partition, the timestamp of the last record passed (the one just before its position), once one was. */
+  marks(topic: string): FeedMarks | undefined;
   /** Resolves true once the topic is followed, false if `signal` aborts first or the feed stops. */
   whenFollowing(topic: string, signal: AbortSignal): Promise<boolean>;
   /** Topics followed now. */
@@ -61,6 +63,7 @@ const RESTART_DEBOUNCE_MS = 100;
 export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
   const log = options.logger;
   const delivered = new Map<string, Map<number, number>>();
+  const passed = new Map<string, Map<number, string>>();
   const wanted = new Set<string>();
   /** Wanted topics found missing: when they appear they are read from their beginning. */
   const missing = new Set<string>();
@@ -103,6 +106,7 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
       const fromStart = missing.has(topic);
       const positions = new Map(offsets.map((o) => [o.partition, Number(fromStart ? o.low : o.high)]));
       delivered.set(topic, positions);
+      passed.set(topic, new Map());
       options.onFollow(topic, new Map(positions));
       missing.delete(topic);
       added = true;
@@ -114,7 +118,8 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
 
   async function handleBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const positions = delivered.get(batch.topic);
-    if (!positions) return;
+    const marks = passed.get(batch.topic);
+    if (!positions || !marks) return;
     let sinceYield = 0;
     for (const message of batch.messages) {
       if (sinceYield >= options.yieldEvery) {
@@ -126,6 +131,7 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
       const next = positions.get(batch.partition);
       if (next !== undefined && offset < next) continue;
       positions.set(batch.partition, offset + 1);
+      marks.set(batch.partition, message.timestamp);
       sinceYield += 1;
       const parsed = parseCanonicalMessage(message.value);
       if (!parsed) {
@@ -141,7 +147,7 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
         continue;
       }
       try {
-        options.onMessage(batch.topic, { partition: batch.partition, offset, event });
+        options.onMessage(batch.topic, { partition: batch.partition, offset, timestamp: message.timestamp, event });
       } catch (error) {
         // A fan-out bug must not stop the feed for every other subscriber.
         log.error({ err: error, topic: batch.topic, offset }, 'change-feed fan-out failed');
@@ -267,6 +273,7 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
       });
     },
     positions: (topic) => delivered.get(topic),
+    marks: (topic) => passed.get(topic),
     whenFollowing(topic, signal) {
       if (delivered.has(topic)) return Promise.resolve(true);
       if (state === 'stopped' || signal.aborted) return Promise.resolve(false);

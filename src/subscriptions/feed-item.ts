@@ -4,7 +4,8 @@ import type { CanonicalEvent } from '../events/canonical-event';
  * Why a cursor cannot be honoured, for clients to act on (the `resyncReason` of a RESYNC payload):
  * RETENTION: the events after it were deleted by the topic's retention; MALFORMED_CURSOR: not a
  * cursor this service wrote; FOREIGN_CURSOR: a cursor of another subject's topic; TOPIC_RECREATED:
- * it names partitions or offsets the topic does not have (the topic was deleted and made again).
+ * the topic was deleted and made again since the cursor was made (it names partitions or offsets the
+ * topic does not have, or the record before its position is another one, feed-cursor.ts).
  */
 export type ResyncCode = 'RETENTION' | 'MALFORMED_CURSOR' | 'FOREIGN_CURSOR' | 'TOPIC_RECREATED';
 

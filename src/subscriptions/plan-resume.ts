@@ -1,4 +1,4 @@
-import { decodeCursor, type FeedPositions } from './feed-cursor';
+import { decodeCursor, type FeedMarks, type FeedPositions } from './feed-cursor';
 import type { ResyncCode } from './feed-item';
 import type { PartitionRange } from './read-topic-range';
 
@@ -10,8 +10,11 @@ export interface PartitionOffsets {
 }
 
 export type ResumePlan =
-  /** Start at `from` (the cursor); read `ranges` from Kafka, then the held live messages. */
-  | { readonly kind: 'resume'; readonly from: FeedPositions; readonly ranges: readonly PartitionRange[] }
+  /**
+   * Start at `from` (the cursor); read `ranges` from Kafka, then the held live messages. `marks`:
+   * the cursor's, which the records just before `from` must match (else the topic was recreated).
+   */
+  | { readonly kind: 'resume'; readonly from: FeedPositions; readonly marks: FeedMarks; readonly ranges: readonly PartitionRange[] }
   /** The cursor cannot be honoured: the client must refetch, the stream starts live. */
   | { readonly kind: 'resync'; readonly code: ResyncCode; readonly reason: string };
 
@@ -23,7 +26,8 @@ export type ResumePlan =
  * already past it (from a replica further ahead) just drops the live messages it has seen. A
  * cursor below a partition's earliest retained offset lost events to retention, and one beyond
  * the end, or naming a partition the topic lacks, belongs to an earlier incarnation of the topic:
- * both are a resync.
+ * both are a resync. A cursor of an earlier incarnation within the new one's offsets is found by
+ * its marks while the records before it are read (change-feed.ts, `catchUp`).
  */
 export function planResume(cursorText: string, topic: string, liveStart: FeedPositions, offsets: readonly PartitionOffsets[]): ResumePlan {
   const cursor = decodeCursor(cursorText);
@@ -61,5 +65,5 @@ export function planResume(cursorText: string, topic: string, liveStart: FeedPos
     const live = liveStart.get(partition) ?? Number(low);
     if (at < live) ranges.push({ partition, from: at, to: live });
   }
-  return { kind: 'resume', from, ranges };
+  return { kind: 'resume', from, marks: cursor.marks, ranges };
 }

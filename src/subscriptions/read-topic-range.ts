@@ -35,7 +35,7 @@ export function readTopicRange(options: ReadTopicRangeOptions): Promise<void> {
       const offset = Number(message.offset);
       const parsed = parseCanonicalMessage(message.value);
       const event = parsed?.bodyOmitted ? await options.resolveReference(parsed) : parsed;
-      if (event) await options.onMessage({ partition, offset, event });
+      if (event) await options.onMessage({ partition, offset, timestamp: message.timestamp, event });
       else
         options.logger.warn(
           { topic, partition, offset, eventId: parsed?.id },

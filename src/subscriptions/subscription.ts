@@ -1,5 +1,5 @@
 import type { CanonicalEvent } from '../events/canonical-event';
-import { encodeCursor, type FeedPositions } from './feed-cursor';
+import { encodeCursor, type FeedMarks, type FeedPositions } from './feed-cursor';
 import type { FeedItem, ResyncCode } from './feed-item';
 import { SubscriberTooSlowError } from './subscriber-too-slow-error';
 
@@ -7,6 +7,8 @@ import { SubscriberTooSlowError } from './subscriber-too-slow-error';
 export interface FeedMessage {
   readonly partition: number;
   readonly offset: number;
+  /** The Kafka record's timestamp (what a cursor marks its position with, feed-cursor.ts). */
+  readonly timestamp: string;
   readonly event: CanonicalEvent;
   /**
    * The feed's own cursor after this message, encoded once for all subscribers. Only valid while
@@ -52,6 +54,8 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
   private held: FeedMessage[] | null = null;
   /** Next offset per partition: the cursor of the last item (or skipped message) passed. */
   private positions = new Map<number, number>();
+  /** The timestamp of the record before each position, where known (the cursor's marks). */
+  private marks = new Map<number, string>();
   private cursorText: string | null = null;
   /**
    * True while this subscriber's positions are the feed's (a live subscriber that started live or
@@ -90,21 +94,21 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
   }
 
   /** Streams live messages from `positions` on. */
-  streamFrom(positions: FeedPositions): void {
-    this.setPositions(positions);
+  streamFrom(positions: FeedPositions, marks: FeedMarks): void {
+    this.setPositions(positions, marks);
     this.held = null;
     this.inSync = true;
   }
 
   /** Holds live messages (from `positions` on) until {@link release}, while earlier items are produced. */
-  holdLiveFrom(positions: FeedPositions): void {
-    this.setPositions(positions);
+  holdLiveFrom(positions: FeedPositions, marks: FeedMarks): void {
+    this.setPositions(positions, marks);
     this.held = [];
   }
 
   /** Moves the position (to a resume cursor) before caught-up messages are offered. */
-  moveTo(positions: FeedPositions): void {
-    this.setPositions(positions);
+  moveTo(positions: FeedPositions, marks: FeedMarks): void {
+    this.setPositions(positions, marks);
   }
 
   /** A live message from the fan-out. Never waits; ends the subscriber if its buffer overflows. */
@@ -216,6 +220,7 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
       return;
     }
     this.positions.set(partition, offset + 1);
+    this.marks.set(partition, message.timestamp);
     this.cursorText = this.inSync && this.held === null && message.liveCursor ? message.liveCursor() : null;
     const known = this.versions.get(event.key);
     if (known !== undefined && event.version <= known) return;
@@ -248,11 +253,12 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
   }
 
   private cursor(): string {
-    return (this.cursorText ??= encodeCursor(this.options.topic, this.positions));
+    return (this.cursorText ??= encodeCursor(this.options.topic, this.positions, this.marks));
   }
 
-  private setPositions(positions: FeedPositions): void {
+  private setPositions(positions: FeedPositions, marks: FeedMarks): void {
     this.positions = new Map(positions);
+    this.marks = new Map(marks);
     this.cursorText = null;
     this.inSync = false;
   }

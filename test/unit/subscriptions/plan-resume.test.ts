@@ -23,6 +23,7 @@ describe('change-feed cursors and resume plans', () => {
         [0, 42],
         [1, 7],
       ]),
+      marks: new Map(),
     });
     expect(decodeCursor('not-a-cursor')).toBeNull();
     expect(decodeCursor(Buffer.from(JSON.stringify({ v: 1, t: T, o: { 0: -1 } })).toString('base64url'))).toBeNull();
@@ -47,8 +48,42 @@ describe('change-feed cursors and resume plans', () => {
         [0, 40],
         [1, 50],
       ]),
+      marks: new Map(),
       ranges: [{ partition: 0, from: 40, to: 90 }],
     });
+  });
+
+  it('marks each position with the timestamp of the record before it, and hands the marks to the resume', () => {
+    const text = encodeCursor(
+      T,
+      new Map([
+        [0, 42],
+        [1, 0],
+      ]),
+      new Map([
+        [0, '1796500000123'],
+        [1, '1796500000999'], // nothing is before offset 0: not written
+        [3, '1796500000456'], // no position there: not written
+      ]),
+    );
+    const decoded = decodeCursor(text)!;
+    expect(decoded.marks).toEqual(new Map([[0, '1796500000123']]));
+    expect(planResume(text, T, new Map([[0, 90]]), offsets)).toMatchObject({ kind: 'resume', marks: new Map([[0, '1796500000123']]) });
+  });
+
+  it('still reads cursors written before marks (version 1), unmarked; refuses marks that are not timestamps of its partitions', () => {
+    const raw = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    expect(decodeCursor(raw({ v: 1, t: T, o: { 0: 42 } }))).toEqual({ topic: T, positions: new Map([[0, 42]]), marks: new Map() });
+    expect(decodeCursor(raw({ v: 2, t: T, o: { 0: 42 }, m: { 0: '-1' } }))).toEqual({ topic: T, positions: new Map([[0, 42]]), marks: new Map([[0, '-1']]) });
+    for (const bad of [
+      { v: 1, t: T, o: { 0: 42 }, m: {} },
+      { v: 2, t: T, o: { 0: 42 } },
+      { v: 2, t: T, o: { 0: 42 }, m: { 1: '5' } },
+      { v: 2, t: T, o: { 0: 42 }, m: { 0: 5 } },
+      { v: 2, t: T, o: { 0: 42 }, m: { 0: '5x' } },
+      { v: 3, t: T, o: { 0: 42 }, m: {} },
+    ])
+      expect(decodeCursor(raw(bad))).toBeNull();
   });
 
   it('asks for a resync when retention deleted events after the cursor', () => {

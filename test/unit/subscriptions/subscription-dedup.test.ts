@@ -16,11 +16,16 @@ const event = (key: string, version: number): CanonicalEvent => ({
   sourceTsMs: null,
   ingestedAt: '2026-12-02T00:00:00.000Z',
 });
-const at = (offset: number, key: string, version: number): FeedMessage => ({ partition: 0, offset, event: event(key, version) });
+const at = (offset: number, key: string, version: number): FeedMessage => ({
+  partition: 0,
+  offset,
+  timestamp: String(1_700_000_000_000 + offset),
+  event: event(key, version),
+});
 
 function subscription(): Subscription {
   const s = new Subscription({ subject: 'order', topic: 't', maxBuffered: 100, livePositions: () => new Map([[0, 0]]), onEnd: () => undefined });
-  s.streamFrom(new Map([[0, 0]]));
+  s.streamFrom(new Map([[0, 0]]), new Map());
   return s;
 }
 
@@ -42,8 +47,8 @@ describe('a subscription delivers each change once', () => {
 
   it('drops a re-send of a change seen just before its resume cursor', async () => {
     const s = new Subscription({ subject: 'order', topic: 't', maxBuffered: 100, livePositions: () => new Map([[0, 10]]), onEnd: () => undefined });
-    s.holdLiveFrom(new Map([[0, 10]]));
-    s.moveTo(new Map([[0, 8]]));
+    s.holdLiveFrom(new Map([[0, 10]]), new Map());
+    s.moveTo(new Map([[0, 8]]), new Map());
     s.seen(at(7, 'k1853', 5));
     await s.offerCaughtUp(at(8, 'k1853', 5));
     await s.offerCaughtUp(at(9, 'k1853', 6));
@@ -53,7 +58,7 @@ describe('a subscription delivers each change once', () => {
 
   it('drops a change already in the snapshot: it landed after the live start, before the snapshot read its entity', async () => {
     const s = new Subscription({ subject: 'order', topic: 't', maxBuffered: 100, livePositions: () => new Map([[0, 12]]), onEnd: () => undefined });
-    s.holdLiveFrom(new Map([[0, 10]]));
+    s.holdLiveFrom(new Map([[0, 10]]), new Map());
     s.offerLive(at(10, 'a', 4)); // before the snapshot read of a (it reads a at version 4)
     await s.offerSnapshot('a', { v: 4 }, 4);
     await s.offerSnapshot('b', { v: 7 }, 7);

@@ -1,0 +1,117 @@
+import type { Admin, Producer } from 'kafkajs';
+import type { MongoClient } from 'mongodb';
+import { canonicalTopic } from '../../../src/events/canonical-event';
+import { createChangeFeed, type ChangeFeed } from '../../../src/subscriptions/change-feed';
+import { decodeCursor } from '../../../src/subscriptions/feed-cursor';
+import { connectedProducer, createTopic, eventsOf, FeedReader, interleavedEvents, publishEvents, quietLogger } from '../../support/change-feed-support';
+import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
+
+/**
+ * A cursor of a topic that was deleted and made again: the new topic's offsets start at 0 again,
+ * so an old cursor's offsets can exist in it, naming other records. Resuming from one must be an
+ * explicit resync, not a silent skip of the new topic's first records.
+ */
+describe('change feed: a cursor of a topic since deleted and made again', () => {
+  const kafka = testKafka();
+  const leftovers = createLeftovers();
+  const prefix = `${uniqueName('canonical')}.`;
+  const topic = canonicalTopic('order', prefix);
+  let mongo: MongoClient;
+  let producer: Producer;
+  let admin: Admin;
+  const db = () => mongo.db(uniqueName('feed'));
+  const startFeed = async (recentEventsPerPartition: number): Promise<ChangeFeed> => {
+    const feed = createChangeFeed({
+      kafka,
+      db: db(),
+      topicPrefix: prefix,
+      logger: quietLogger(),
+      recentEventsPerPartition,
+      groupId: uniqueName('canonql-api'),
+    });
+    await feed.addSubject('order');
+    await feed.start();
+    leftovers.add(() => feed.stop());
+    return feed;
+  };
+
+  beforeAll(async () => {
+    mongo = await testMongo();
+    leftovers.add(() => mongo.close());
+    producer = await connectedProducer(kafka);
+    leftovers.add(() => producer.disconnect());
+    admin = kafka.admin();
+    await admin.connect();
+    leftovers.add(() => admin.disconnect());
+  });
+  afterAll(() => leftovers.dispose());
+
+  it('resyncs with TOPIC_RECREATED, from Kafka and from memory alike, and a cursor of the new topic resumes', async () => {
+    await createTopic(kafka, topic, 1);
+    const before = await startFeed(0);
+    const first = new FeedReader(before.subscribe('order'));
+    await publishEvents(producer, topic, interleavedEvents('order', ['old'], 1, 5));
+    const oldItems = await first.take(5);
+    await first.iterator.return!();
+    await before.stop();
+    const oldCursor = oldItems[2]!.cursor;
+    expect(decodeCursor(oldCursor)).toMatchObject({ positions: new Map([[0, 3]]), marks: new Map([[0, expect.stringMatching(/^\d+$/)]]) });
+
+    // The topic deleted and made again (a reset), then more records than the cursor's offset.
+    await admin.deleteTopics({ topics: [topic], timeout: 30_000 });
+    await recreate(topic);
+    const fromKafka = await startFeed(0);
+    const fromMemory = await startFeed(1000);
+    const watchers = [new FeedReader(fromKafka.subscribe('order')), new FeedReader(fromMemory.subscribe('order'))];
+    await publishEvents(producer, topic, interleavedEvents('order', ['new'], 1, 8));
+    const newItems: string[] = [];
+    for (const watcher of watchers) {
+      const items = await watcher.take(8);
+      newItems.push(items[2]!.cursor);
+      await watcher.iterator.return!();
+    }
+
+    const resumedReaders: FeedReader[] = [];
+    for (const feed of [fromKafka, fromMemory]) {
+      const resumed = new FeedReader(feed.subscribe('order', { after: oldCursor }));
+      const [resync] = await resumed.take(1);
+      expect(resync).toMatchObject({
+        kind: 'resync',
+        code: 'TOPIC_RECREATED',
+        reason: expect.stringMatching(/partition 0, offset 2: .*was the topic recreated/),
+      });
+      // Then the live stream, from where it was when the subscriber attached.
+      expect(decodeCursor(resync!.cursor)!.positions).toEqual(new Map([[0, 8]]));
+      resumedReaders.push(resumed);
+    }
+    await publishEvents(producer, topic, interleavedEvents('order', ['new'], 9, 9));
+    for (const resumed of resumedReaders) {
+      expect(eventsOf(await resumed.take(1)).map((e) => `${e.key}@${e.version}`)).toEqual(['new@9']);
+      await resumed.iterator.return!();
+    }
+
+    // A cursor of the new topic is not taken for an old one: it resumes after offset 3.
+    for (const [index, feed] of [fromKafka, fromMemory].entries()) {
+      const resumed = new FeedReader(feed.subscribe('order', { after: newItems[index]! }));
+      const items = await resumed.take(6);
+      expect(items.map((item) => item.kind)).toEqual(['event', 'event', 'event', 'event', 'event', 'event']);
+      expect(eventsOf(items).map((e) => e.version)).toEqual([4, 5, 6, 7, 8, 9]);
+      await resumed.iterator.return!();
+    }
+  });
+
+  /** Makes the topic again once Kafka has finished deleting it (creating it sooner is refused). */
+  async function recreate(name: string): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        const created = await admin.createTopics({ topics: [{ topic: name, numPartitions: 1 }], waitForLeaders: true });
+        if (created) return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) throw new Error(`topic ${name} was not made again within 60 s`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+});
