@@ -183,27 +183,49 @@ function truncationsOf(
   return truncate;
 }
 
-/** The dotted canonical array that `field` fills element by element from the source array at `parts`, or null. */
+/**
+ * The dotted canonical array that `field` fills element by element from the source array at
+ * `parts`, or null. The array may be inside elements of outer arrays (`orders.3.items`): a number
+ * in `parts` where the src path has `[*]` binds that `[*]`, and the dst's `[*]` of the same rank
+ * gets the same index (`$.orders[*].items[*].sku` → `$.o[*].lines[*].sku` cuts `o.3.lines`).
+ */
 function arrayCutBy(field: CompiledField, parts: readonly string[]): string | null {
   const [alt, ...others] = field.alternatives;
   if (!alt || others.length > 0 || alt.conditionPaths.length > 0 || alt.transformPaths.length > 0 || !alt.srcSegments) return null;
   const src = alt.srcSegments;
-  // The array and the src path start with the same plain names.
+  // The src path addresses the array: the same names, an element of each outer `[*]`.
   const shared = Math.min(parts.length, src.length);
+  const bound: number[] = [];
   for (let i = 0; i < shared; i += 1) {
     const segment = src[i]!;
-    if (segment.kind !== 'name' || segment.name !== parts[i]) return null;
+    const part = parts[i]!;
+    if (segment.kind === 'wildcard' && /^\d+$/.test(part)) bound.push(Number(part));
+    else if (!partMatches(part, segment) || segment.kind === 'wildcard') return null;
   }
-  if (src.length <= parts.length) {
-    // The array, or a document holding it, copied as it is: the same array under the dst.
-    if (!alt.copiesVerbatim || field.depth > 0) return null;
-    return [toDottedPath(field.dstSegments), ...parts.slice(src.length)].join('.');
-  }
-  const firstDstWildcard = field.dstSegments.findIndex((s) => s.kind === 'wildcard');
-  if (src[parts.length]!.kind !== 'wildcard' || firstDstWildcard < 0) return null;
   const wildcards = (segments: readonly PathSegment[]) => segments.filter((s) => s.kind === 'wildcard').length;
   if (wildcards(src) !== field.depth) return null;
-  return toDottedPath(field.dstSegments.slice(0, firstDstWildcard));
+  if (src.length <= parts.length) {
+    // The array, or a document holding it, copied as it is (into each element of the outer arrays
+    // it is in): the same array under the dst.
+    if (!alt.copiesVerbatim || bound.length !== field.depth) return null;
+    return [toDottedPath(bindWildcards(field.dstSegments, bound)), ...parts.slice(src.length)].join('.');
+  }
+  if (src[parts.length]!.kind !== 'wildcard') return null;
+  // The dst up to its `[*]` of the array's rank, the outer ones bound.
+  const cut = wildcardAt(field.dstSegments, bound.length);
+  if (cut < 0) return null;
+  return toDottedPath(bindWildcards(field.dstSegments.slice(0, cut), bound));
+}
+
+/** The index of the `rank`-th `[*]` (from 0) of a path, or -1. */
+function wildcardAt(segments: readonly PathSegment[], rank: number): number {
+  let seen = 0;
+  for (let i = 0; i < segments.length; i += 1) {
+    if (segments[i]!.kind !== 'wildcard') continue;
+    if (seen === rank) return i;
+    seen += 1;
+  }
+  return -1;
 }
 
 function allPaths(alt: CompiledAlternative): readonly (readonly PathSegment[])[] {

@@ -12,8 +12,9 @@ import { SEED_ORDER_SPEC } from '../mapping/mapping-test-helpers';
  * by a pipeline update is reported in `updateDescription.truncatedArrays` (here `history` to 2
  * elements) and not in `updatedFields`. Mapped as if the array were unchanged, the canonical
  * entity kept the dropped elements for good. Now the canonical array a spec fills element by
- * element from it is cut to the same length, before the update's element changes; a field that
- * reads the array otherwise refuses the change (MAPPING_FAILED, the array named).
+ * element from it (at the same indices of the outer arrays it is in) is cut to the same length,
+ * before the update's element changes; a field that reads the array otherwise refuses the change
+ * (MAPPING_FAILED, the array named).
  */
 describe('MongoDB updates that truncate an array', () => {
   const record = fixtureRecord('mongodb/orders-update-partial.json');
@@ -51,6 +52,13 @@ describe('MongoDB updates that truncate an array', () => {
     expect(stored.data.status_history).toHaveLength(4);
     // Without precedence (nextData), the same.
     expect(nextData({ ...intent, precedence: undefined } as ChangeIntent, stored.data)?.status_history).toEqual(['placed', 'paid']);
+  });
+
+  it('cut an array inside an element of another, at its index only, without changing the stored state', () => {
+    const data = { orders: [{ lines: ['a', 'b'] }, { lines: ['c', 'd', 'e'] }] };
+    const intent = { kind: 'partial', set: { 'orders.1.lines.0': 'x' }, unset: [], truncate: { 'orders.1.lines': 1 } } as unknown as ChangeIntent;
+    expect(nextData(intent, data)).toEqual({ orders: [{ lines: ['a', 'b'] }, { lines: ['x'] }] });
+    expect(data.orders[1]!.lines).toEqual(['c', 'd', 'e']);
   });
 
   it('are refused by a spec that reads the truncated array but does not copy it element by element', () => {

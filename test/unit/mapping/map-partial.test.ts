@@ -71,6 +71,46 @@ describe('mapPartial on the seed spec', () => {
     expect(spec.mapPartial({}, [{ field: 'shipping.stops', newSize: 0 }]).truncate).toEqual({ 'delivery.stops': 0 });
   });
 
+  it('cuts an array inside elements of outer arrays, at the same outer indices, element-wise and verbatim', () => {
+    const spec = compile([
+      { src: '$.orders[*].items[*].sku', dst: '$.o[*].lines[*].sku' },
+      { src: '$.orders[*].notes', dst: '$.o[*].notes' },
+      { src: '$.orders[*].ship', dst: '$.o[*].delivery' },
+      { src: '$.first.items[*]', dst: '$.first_items[*]' },
+    ]);
+    expect(spec.mapPartial({ 'orders.3.items.1.sku': 'Q' }, [{ field: 'orders.3.items', newSize: 2 }])).toEqual({
+      set: { 'o.3.lines.1.sku': 'Q' },
+      unset: [],
+      truncate: { 'o.3.lines': 2 },
+    });
+    expect(spec.mapPartial({}, [{ field: 'orders.2.notes', newSize: 0 }]).truncate).toEqual({ 'o.2.notes': 0 });
+    expect(spec.mapPartial({}, [{ field: 'orders.1.ship.stops', newSize: 1 }]).truncate).toEqual({ 'o.1.delivery.stops': 1 });
+    expect(spec.mapPartial({}, [{ field: 'first.items', newSize: 4 }]).truncate).toEqual({ first_items: 4 });
+    // Applied to the canonical document, it equals mapping the truncated source.
+    const before = { orders: [{ items: [{ sku: 'A' }] }, { items: [{ sku: 'B' }, { sku: 'C' }, { sku: 'D' }], notes: ['n1', 'n2'] }] };
+    const after = structuredClone(before);
+    after.orders[1]!.items.length = 1;
+    after.orders[1]!.items[0]!.sku = 'Z';
+    after.orders[1]!.notes!.length = 1;
+    const mapped = spec.mapPartial({ 'orders.1.items.0.sku': 'Z' }, [
+      { field: 'orders.1.items', newSize: 1 },
+      { field: 'orders.1.notes', newSize: 1 },
+    ]);
+    const canonical = spec.map(before) as { o: { lines: unknown[]; notes?: unknown[] }[] };
+    for (const [path, length] of Object.entries(mapped.truncate ?? {})) {
+      const [, index, name] = path.split('.');
+      (canonical.o[Number(index)] as unknown as Record<string, unknown[]>)[name!]!.length = length;
+    }
+    expect(applyPatch(canonical, mapped.set, mapped.unset)).toEqual(spec.map(after));
+  });
+
+  it('refuses a truncation inside an array element that a field reads otherwise than element by element (MAPPING_FAILED)', () => {
+    const spec = compile([{ src: '$.orders[*].items', dst: '$.o[*].items_text', transform: 'string' }]);
+    const error = appErrorOf(() => spec.mapPartial({}, [{ field: 'orders.3.items', newSize: 1 }]));
+    expect(error.code).toBe('MAPPING_FAILED');
+    expect(error.details).toMatchObject({ dst: '$.o[*].items_text', truncated: { field: 'orders.3.items', newSize: 1 } });
+  });
+
   it('refuses a truncation a field reads but does not copy element by element (MAPPING_FAILED): the patch does not say what was dropped', () => {
     const spec = compile([{ src: '$.tags', dst: '$.tag_text', transform: 'string' }]);
     const error = appErrorOf(() => spec.mapPartial({}, [{ field: 'tags', newSize: 1 }]));

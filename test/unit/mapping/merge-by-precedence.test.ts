@@ -66,6 +66,19 @@ describe('mergeByPrecedence (several sources, one subject)', () => {
     expect(entity.data.tags).toEqual(['a', 'b', 'c']);
   });
 
+  it('cuts an array inside an element of another the same way, leaving the other elements and the entity as they were', () => {
+    const owner = compile([{ src: '$.orders[*].items[*].sku', dst: '$.orders[*].lines[*].sku', precedence: 20 }], { mappingId: 'owner' });
+    const entity = mergeByPrecedence(
+      null,
+      owner,
+      full(owner.map({ orders: [{ items: [{ sku: 'a' }, { sku: 'b' }] }, { items: [{ sku: 'c' }, { sku: 'd' }, { sku: 'e' }] }] })),
+    );
+    const cut = mergeByPrecedence(entity, owner, { kind: 'partial', set: { 'orders.1.lines.0.sku': 'x' }, unset: [], truncate: { 'orders.1.lines': 1 } });
+    expect(cut.data.orders).toEqual([{ lines: [{ sku: 'a' }, { sku: 'b' }] }, { lines: [{ sku: 'x' }] }]);
+    expect(cut.claims.orders).toEqual({ spec: 'owner', precedence: 20 });
+    expect((entity.data.orders as { lines: unknown[] }[])[1]!.lines).toHaveLength(3);
+  });
+
   it('does not modify the entity it merges into', () => {
     const entity = mergeByPrecedence(null, crm, full(crm.map({ id: 1, phone: '1' })));
     const copy = structuredClone(entity);
