@@ -68,7 +68,10 @@ export function mergeByPrecedence(
   } else {
     // A cut is a write of the array cut short, before the change's own writes (its element updates
     // come after the truncation): it claims the root, and yields to a higher precedence's claim.
-    for (const [path, length] of Object.entries(change.truncate ?? {})) {
+    // Outer arrays first: each cut is read from the data as the change found it, and an outer
+    // array written after an inner one would bring back the inner array's dropped elements.
+    const cuts = Object.entries(change.truncate ?? {}).sort(([a], [b]) => a.split('.').length - b.split('.').length);
+    for (const [path, length] of cuts) {
       const array = compiledPath(path).get()(data);
       if (Array.isArray(array)) writes.push([path, array.length > length ? array.slice(0, length) : array]);
     }

@@ -167,17 +167,21 @@ function truncationsOf(
   const truncate: Record<string, number> = {};
   for (const { field: array, newSize } of truncated) {
     const parts = array.split('.');
-    for (const field of fields) {
-      if (!pathsRead.get(field)!.some((p) => relates(parts, p))) continue;
-      const dst = arrayCutBy(field, parts);
-      if (dst === null) {
-        throw new AppError(
-          ErrorCode.MAPPING_FAILED,
-          `mapping "${mappingId}": a partial update cannot produce ${field.dst}: the update truncates ${array} to ${newSize} elements (MongoDB truncatedArrays), which the mapping does not copy element by element; the update must carry the whole document (Debezium capture.mode change_streams_update_full)`,
-          { details: { mappingId, dst: field.dst, truncated: { field: array, newSize } } },
-        );
-      }
-      truncate[dst] = newSize;
+    const refuse = (field: CompiledField, why: string): never => {
+      throw new AppError(
+        ErrorCode.MAPPING_FAILED,
+        `mapping "${mappingId}": a partial update cannot produce ${field.dst}: the update truncates ${array} to ${newSize} elements (MongoDB truncatedArrays), ${why}; the update must carry the whole document (Debezium capture.mode change_streams_update_full)`,
+        { details: { mappingId, dst: field.dst, truncated: { field: array, newSize } } },
+      );
+    };
+    const readers = fields.filter((field) => pathsRead.get(field)!.some((p) => relates(parts, p)));
+    for (const field of readers) {
+      const cut = arrayCutBy(field, parts);
+      if (cut === null) refuse(field, 'which the mapping does not copy element by element');
+      truncate[cut!.path] = newSize;
+      // The canonical array is cut whole: a field filling it from another source would lose elements.
+      const other = fields.find((f) => !readers.includes(f) && overlaps(f.dstSegments, cut!.segments));
+      if (other) refuse(other, `which cuts ${cut!.path}, where this field writes from another source`);
     }
   }
   return truncate;
@@ -189,7 +193,7 @@ function truncationsOf(
  * in `parts` where the src path has `[*]` binds that `[*]`, and the dst's `[*]` of the same rank
  * gets the same index (`$.orders[*].items[*].sku` → `$.o[*].lines[*].sku` cuts `o.3.lines`).
  */
-function arrayCutBy(field: CompiledField, parts: readonly string[]): string | null {
+function arrayCutBy(field: CompiledField, parts: readonly string[]): { readonly path: string; readonly segments: readonly PathSegment[] } | null {
   const [alt, ...others] = field.alternatives;
   if (!alt || others.length > 0 || alt.conditionPaths.length > 0 || alt.transformPaths.length > 0 || !alt.srcSegments) return null;
   const src = alt.srcSegments;
@@ -208,13 +212,29 @@ function arrayCutBy(field: CompiledField, parts: readonly string[]): string | nu
     // The array, or a document holding it, copied as it is (into each element of the outer arrays
     // it is in): the same array under the dst.
     if (!alt.copiesVerbatim || bound.length !== field.depth) return null;
-    return [toDottedPath(bindWildcards(field.dstSegments, bound)), ...parts.slice(src.length)].join('.');
+    const segments = [
+      ...bindWildcards(field.dstSegments, bound),
+      ...parts.slice(src.length).map((part): PathSegment => (/^\d+$/.test(part) ? { kind: 'index', index: Number(part) } : { kind: 'name', name: part })),
+    ];
+    return { path: toDottedPath(segments), segments };
   }
   if (src[parts.length]!.kind !== 'wildcard') return null;
   // The dst up to its `[*]` of the array's rank, the outer ones bound.
   const cut = wildcardAt(field.dstSegments, bound.length);
   if (cut < 0) return null;
-  return toDottedPath(bindWildcards(field.dstSegments.slice(0, cut), bound));
+  const segments = bindWildcards(field.dstSegments.slice(0, cut), bound);
+  return { path: toDottedPath(segments), segments };
+}
+
+/** Whether one path is a prefix of the other, a `[*]` taken to be any index. */
+function overlaps(a: readonly PathSegment[], b: readonly PathSegment[]): boolean {
+  for (let i = 0; i < Math.min(a.length, b.length); i += 1) {
+    const [x, y] = [a[i]!, b[i]!];
+    if (x.kind === 'wildcard' || y.kind === 'wildcard') {
+      if (x.kind === 'name' || y.kind === 'name') return false;
+    } else if (x.kind === 'name' ? y.kind !== 'name' || x.name !== y.name : y.kind !== 'index' || x.index !== y.index) return false;
+  }
+  return true;
 }
 
 /** The index of the `rank`-th `[*]` (from 0) of a path, or -1. */

@@ -223,24 +223,33 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
       stopped ??= why;
       stop.abort();
     };
+    /** The record just before the cursor's position, when it is not the one the cursor marks. */
+    const unlike = (message: FeedMessage): CatchUpStop | null => {
+      const mark = message.offset === startOf.get(message.partition)! - 1 ? marks.get(message.partition) : undefined;
+      if (mark === undefined || mark === message.timestamp) return null;
+      return {
+        code: 'TOPIC_RECREATED',
+        reason: `the cursor was made after another record than the topic holds now (partition ${message.partition}, offset ${message.offset}: timestamp ${message.timestamp}, the cursor's ${mark}; was the topic recreated?)`,
+      };
+    };
     const offer = (message: FeedMessage) => {
       if (stopped) return Promise.resolve();
-      const start = startOf.get(message.partition)!;
-      if (message.offset < start) {
-        const mark = message.offset === start - 1 ? marks.get(message.partition) : undefined;
-        if (mark !== undefined && mark !== message.timestamp) {
-          stopWith({
-            code: 'TOPIC_RECREATED',
-            reason: `the cursor was made after another record than the topic holds now (partition ${message.partition}, offset ${message.offset}: timestamp ${message.timestamp}, the cursor's ${mark}; was the topic recreated?)`,
-          });
-          return Promise.resolve();
-        }
-        subscription.seen(message);
+      if (message.offset < startOf.get(message.partition)!) {
+        const other = unlike(message);
+        if (other) stopWith(other);
+        else subscription.seen(message);
         return Promise.resolve();
       }
       return subscription.offerCaughtUp(message);
     };
     if (ranges.length > 0) log.debug({ subject, ranges, fromMemory: kept.length, fromKafka }, 'catching a subscriber up');
+    // What memory holds is checked whole before any of it is offered. Records read from Kafka are
+    // checked as they come, each partition's before its own records (a partition read first may
+    // deliver some before another's check stops the catch-up, as retention's does).
+    for (const message of kept) {
+      const other = unlike(message);
+      if (other) return other;
+    }
     for (const message of kept) {
       if (!subscription.open) return null;
       await offer(message);

@@ -129,7 +129,11 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
       if (!isRunning() || isStale()) return;
       const offset = Number(message.offset);
       const next = positions.get(batch.partition);
-      if (next !== undefined && offset < next) continue;
+      if (next !== undefined && offset < next) {
+        // The record before the position, fetched again to mark it (see GROUP_JOIN).
+        if (offset === next - 1 && !marks.has(batch.partition)) marks.set(batch.partition, message.timestamp);
+        continue;
+      }
       positions.set(batch.partition, offset + 1);
       marks.set(batch.partition, message.timestamp);
       sinceYield += 1;
@@ -177,10 +181,16 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
       // Runs synchronously inside the join, before the first fetch of the new assignment.
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         const positions = delivered.get(topic);
+        const marks = passed.get(topic);
         for (const partition of partitions) {
           const offset = positions?.get(partition);
-          // A partition without a position was added to the topic since: read it all.
-          if (offset !== undefined) next.seek({ topic, partition, offset: String(offset) });
+          // A partition without a position was added to the topic since: read it all. One whose
+          // record before the position is not known yet (followed from the topic's end) reads that
+          // record again, only to mark its cursors with it (feed-cursor.ts); retention may have
+          // deleted it, and then the fetch starts at the earliest record, which is the position.
+          if (offset === undefined) continue;
+          const back = offset > 0 && !marks?.has(partition) ? 1 : 0;
+          next.seek({ topic, partition, offset: String(offset - back) });
         }
       }
     });

@@ -3,7 +3,7 @@ import { decodeOpaqueCursor, encodeOpaqueCursor } from '../infra/opaque-cursor';
 /**
  * A change-feed cursor: a position in one subject's canonical topic, as the next offset to read
  * per partition. Clients treat it as an opaque string; it is base64url of
- * `{"v":2,"t":"<topic>","o":{"<partition>":<next offset>},"m":{"<partition>":"<timestamp>"}}`.
+ * `{"v":1,"t":"<topic>","o":{"<partition>":<next offset>},"m":{"<partition>":"<timestamp>"}}`.
  *
  * Kafka offsets (not event ids or timestamps) are the position because they are what the topic
  * can be read from again, and per partition they are exactly the order subscribers receive.
@@ -14,7 +14,9 @@ import { decodeOpaqueCursor, encodeOpaqueCursor } from '../infra/opaque-cursor';
  * again restarts its offsets, so an old cursor's offsets may exist in the new topic too, naming
  * other records; the record before the position then has another timestamp, and the resume is
  * refused (TOPIC_RECREATED) instead of silently skipping the new topic's first records.
- * Version 1 cursors (no marks) are still read; they resume unchecked.
+ * `m` is optional, so cursors written before it are still read (they resume unchecked), and
+ * releases before it read a cursor with marks as one without (a rolling upgrade or a rollback
+ * loses no resume).
  */
 export type FeedPositions = ReadonlyMap<number, number>;
 
@@ -27,7 +29,7 @@ export interface FeedCursor {
   readonly marks: FeedMarks;
 }
 
-const VERSION = 2;
+const VERSION = 1;
 
 export function encodeCursor(topic: string, positions: FeedPositions, marks: FeedMarks = new Map()): string {
   const offsets: Record<string, number> = {};
@@ -45,8 +47,7 @@ export function decodeCursor(cursor: string): FeedCursor | null {
   const parsed = decodeOpaqueCursor(cursor);
   if (typeof parsed !== 'object' || parsed === null) return null;
   const { v, t, o, m } = parsed as { v?: unknown; t?: unknown; o?: unknown; m?: unknown };
-  if ((v !== 1 && v !== VERSION) || typeof t !== 'string' || t === '' || !isRecord(o)) return null;
-  if (v === VERSION ? !isRecord(m) : m !== undefined) return null;
+  if (v !== VERSION || typeof t !== 'string' || t === '' || !isRecord(o) || (m !== undefined && !isRecord(m))) return null;
   const positions = new Map<number, number>();
   for (const [partition, offset] of Object.entries(o)) {
     if (!isPartition(partition) || !Number.isSafeInteger(offset) || (offset as number) < 0) return null;

@@ -20,7 +20,7 @@ describe('change feed: a cursor of a topic since deleted and made again', () => 
   let producer: Producer;
   let admin: Admin;
   const db = () => mongo.db(uniqueName('feed'));
-  const startFeed = async (recentEventsPerPartition: number): Promise<ChangeFeed> => {
+  const startFeed = async (recentEventsPerPartition: number, subject = 'order'): Promise<ChangeFeed> => {
     const feed = createChangeFeed({
       kafka,
       db: db(),
@@ -29,7 +29,7 @@ describe('change feed: a cursor of a topic since deleted and made again', () => 
       recentEventsPerPartition,
       groupId: uniqueName('canonql-api'),
     });
-    await feed.addSubject('order');
+    await feed.addSubject(subject);
     await feed.start();
     leftovers.add(() => feed.stop());
     return feed;
@@ -98,6 +98,35 @@ describe('change feed: a cursor of a topic since deleted and made again', () => 
       expect(eventsOf(items).map((e) => e.version)).toEqual([4, 5, 6, 7, 8, 9]);
       await resumed.iterator.return!();
     }
+  });
+
+  it('marks the cursors of a partition no record has passed since the feed started, from the record before its end', async () => {
+    const idle = canonicalTopic('customer', prefix);
+    await createTopic(kafka, idle, 1);
+    await publishEvents(producer, idle, interleavedEvents('customer', ['old'], 1, 10));
+    const before = await startFeed(0, 'customer');
+    // A RESYNC's cursor is where the live stream starts: the topic's end, 10, before any record passed.
+    let cursor = '';
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const reader = new FeedReader(before.subscribe('customer', { after: 'not-a-cursor' }));
+      const [resync] = await reader.take(1);
+      await reader.iterator.return!();
+      cursor = resync!.cursor;
+      if (decodeCursor(cursor)!.marks.has(0)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(decodeCursor(cursor)).toMatchObject({ positions: new Map([[0, 10]]), marks: new Map([[0, expect.stringMatching(/^\d+$/)]]) });
+    await before.stop();
+
+    await admin.deleteTopics({ topics: [idle], timeout: 30_000 });
+    await recreate(idle);
+    await publishEvents(producer, idle, interleavedEvents('customer', ['new'], 1, 15));
+    const after = await startFeed(0, 'customer');
+    const resumed = new FeedReader(after.subscribe('customer', { after: cursor }));
+    const [first] = await resumed.take(1);
+    expect(first).toMatchObject({ kind: 'resync', code: 'TOPIC_RECREATED' });
+    await resumed.iterator.return!();
   });
 
   /** Makes the topic again once Kafka has finished deleting it (creating it sooner is refused). */

@@ -111,6 +111,31 @@ describe('mapPartial on the seed spec', () => {
     expect(error.details).toMatchObject({ dst: '$.o[*].items_text', truncated: { field: 'orders.3.items', newSize: 1 } });
   });
 
+  it('refuses a truncation of an array whose canonical array another source fills too (MAPPING_FAILED): its elements would be cut', () => {
+    for (const mappings of [
+      [
+        { src: '$.items[*].sku', dst: '$.lines[*].sku' },
+        { src: '$.extras[*]', dst: '$.lines[*].x' },
+      ],
+      [
+        { src: '$.orders[*].items[*].sku', dst: '$.o[*].lines[*].sku' },
+        { src: '$.orders[*].extras[*]', dst: '$.o[*].lines[*].x' },
+      ],
+    ]) {
+      const spec = compile(mappings);
+      const field = mappings[0]!.src.startsWith('$.items') ? 'items' : 'orders.0.items';
+      const error = appErrorOf(() => spec.mapPartial({}, [{ field, newSize: 1 }]));
+      expect(error.code).toBe('MAPPING_FAILED');
+      expect(error.details).toMatchObject({ dst: mappings[1]!.dst, truncated: { field, newSize: 1 } });
+    }
+    // A sibling field of the elements' container is not cut.
+    const siblings = compile([
+      { src: '$.orders[*].items[*].sku', dst: '$.o[*].lines[*].sku' },
+      { src: '$.orders[*].id', dst: '$.o[*].id' },
+    ]);
+    expect(siblings.mapPartial({}, [{ field: 'orders.0.items', newSize: 1 }]).truncate).toEqual({ 'o.0.lines': 1 });
+  });
+
   it('refuses a truncation a field reads but does not copy element by element (MAPPING_FAILED): the patch does not say what was dropped', () => {
     const spec = compile([{ src: '$.tags', dst: '$.tag_text', transform: 'string' }]);
     const error = appErrorOf(() => spec.mapPartial({}, [{ field: 'tags', newSize: 1 }]));

@@ -79,6 +79,22 @@ describe('mergeByPrecedence (several sources, one subject)', () => {
     expect((entity.data.orders as { lines: unknown[] }[])[1]!.lines).toHaveLength(3);
   });
 
+  it('cuts an outer array and an array inside it in one change, whatever order the change lists them in', () => {
+    const owner = compile([{ src: '$.orders[*].items[*].sku', dst: '$.orders[*].lines[*].sku' }], { mappingId: 'owner' });
+    const entity = mergeByPrecedence(
+      null,
+      owner,
+      full(owner.map({ orders: [{ items: [{ sku: 'a' }] }, { items: [{ sku: 'b' }, { sku: 'c' }] }, { items: [] }] })),
+    );
+    for (const truncate of [
+      { orders: 2, 'orders.1.lines': 1 },
+      { 'orders.1.lines': 1, orders: 2 },
+    ]) {
+      const cut = mergeByPrecedence(entity, owner, { kind: 'partial', set: {}, unset: [], truncate });
+      expect(cut.data.orders).toEqual([{ lines: [{ sku: 'a' }] }, { lines: [{ sku: 'b' }] }]);
+    }
+  });
+
   it('does not modify the entity it merges into', () => {
     const entity = mergeByPrecedence(null, crm, full(crm.map({ id: 1, phone: '1' })));
     const copy = structuredClone(entity);

@@ -71,17 +71,16 @@ describe('change-feed cursors and resume plans', () => {
     expect(planResume(text, T, new Map([[0, 90]]), offsets)).toMatchObject({ kind: 'resume', marks: new Map([[0, '1796500000123']]) });
   });
 
-  it('still reads cursors written before marks (version 1), unmarked; refuses marks that are not timestamps of its partitions', () => {
+  it('still reads cursors written before marks, unmarked; refuses marks that are not timestamps of its partitions', () => {
     const raw = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
     expect(decodeCursor(raw({ v: 1, t: T, o: { 0: 42 } }))).toEqual({ topic: T, positions: new Map([[0, 42]]), marks: new Map() });
-    expect(decodeCursor(raw({ v: 2, t: T, o: { 0: 42 }, m: { 0: '-1' } }))).toEqual({ topic: T, positions: new Map([[0, 42]]), marks: new Map([[0, '-1']]) });
+    expect(decodeCursor(raw({ v: 1, t: T, o: { 0: 42 }, m: { 0: '-1' } }))).toEqual({ topic: T, positions: new Map([[0, 42]]), marks: new Map([[0, '-1']]) });
     for (const bad of [
-      { v: 1, t: T, o: { 0: 42 }, m: {} },
-      { v: 2, t: T, o: { 0: 42 } },
-      { v: 2, t: T, o: { 0: 42 }, m: { 1: '5' } },
-      { v: 2, t: T, o: { 0: 42 }, m: { 0: 5 } },
-      { v: 2, t: T, o: { 0: 42 }, m: { 0: '5x' } },
-      { v: 3, t: T, o: { 0: 42 }, m: {} },
+      { v: 1, t: T, o: { 0: 42 }, m: [] },
+      { v: 1, t: T, o: { 0: 42 }, m: { 1: '5' } },
+      { v: 1, t: T, o: { 0: 42 }, m: { 0: 5 } },
+      { v: 1, t: T, o: { 0: 42 }, m: { 0: '5x' } },
+      { v: 2, t: T, o: { 0: 42 }, m: {} },
     ])
       expect(decodeCursor(raw(bad))).toBeNull();
   });
