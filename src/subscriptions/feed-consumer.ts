@@ -53,6 +53,11 @@ export interface FeedConsumerOptions {
   /** Called when a topic starts being followed, with the positions it is followed from. */
   readonly onFollow: (topic: string, positions: FeedPositions) => void;
   readonly onMessage: (topic: string, message: FeedMessage) => void;
+  /**
+   * A partition's records were found to be another topic's than the ones handed on (the topic was
+   * deleted and made again): from `from` on, its records are handed on again; `reason` says why.
+   */
+  readonly onRestart: (topic: string, partition: number, from: number, reason: string) => void;
   /** The whole event of a reference (an event over the topic's limit, event-reference.ts); null when the log lacks it. */
   readonly resolveReference: (event: CanonicalEvent) => Promise<CanonicalEvent | null>;
 }
@@ -120,6 +125,16 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
     const positions = delivered.get(batch.topic);
     const marks = passed.get(batch.topic);
     if (!positions || !marks) return;
+    const restart = restartOf(batch, positions.get(batch.partition), marks.get(batch.partition));
+    if (restart) {
+      log.warn(
+        { topic: batch.topic, partition: batch.partition, from: restart.from, reason: restart.reason },
+        'canonical topic made again: following it from its start',
+      );
+      positions.set(batch.partition, restart.from);
+      marks.delete(batch.partition);
+      options.onRestart(batch.topic, batch.partition, restart.from, restart.reason);
+    }
     let sinceYield = 0;
     for (const message of batch.messages) {
       if (sinceYield >= options.yieldEvery) {
@@ -302,4 +317,28 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
     },
     followed: () => [...delivered.keys()],
   };
+}
+
+/**
+ * Where a partition's batch shows the topic was deleted and made again, or null. kafkajs gives no
+ * topic ids; what shows it is a batch reaching below the position, which only a fetch that started
+ * over at the earliest record reads (kafkajs' reset after an offset out of range, as at a position
+ * past the end of a topic made again), when the log now ends below the position, or when the
+ * record before the position is not the one passed (another Kafka timestamp than its mark). The
+ * new records are handed on from the batch's first.
+ */
+export function restartOf(
+  batch: Pick<EachBatchPayload['batch'], 'messages' | 'highWatermark'>,
+  next: number | undefined,
+  mark: string | undefined,
+): { readonly from: number; readonly reason: string } | null {
+  const first = batch.messages[0];
+  if (next === undefined || !first || Number(first.offset) >= next) return null;
+  const from = Number(first.offset);
+  if (Number(batch.highWatermark) < next)
+    return { from, reason: `the partition now ends at offset ${batch.highWatermark}, below the ${next} records handed on` };
+  if (mark === undefined) return null;
+  const before = batch.messages.find((message) => Number(message.offset) === next - 1);
+  if (!before || before.timestamp === mark) return null;
+  return { from, reason: `the record at offset ${next - 1} is another one than the one handed on (timestamp ${before.timestamp}, not ${mark})` };
 }

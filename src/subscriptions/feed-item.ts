@@ -23,9 +23,10 @@ export type FeedItem =
   | { readonly kind: 'snapshot'; readonly key: string; readonly data: Record<string, unknown>; readonly version: number; readonly cursor: string }
   /**
    * The requested `after` cursor can no longer be honoured (Kafka's retention deleted events after
-   * it, or it is malformed or of another subject): the client must refetch state. `cursor` is
-   * where the live stream that follows starts. First, or after the caught-up events read before
-   * retention deleted the rest while the catch-up read them.
+   * it, or it is malformed or of another subject), or the topic was deleted and made again while
+   * the subscriber streamed: the client must refetch state. `cursor` is where the stream that
+   * follows starts. First, or after the caught-up events read before retention deleted the rest
+   * while the catch-up read them, or in the live stream where the topic was made again.
    */
   | { readonly kind: 'resync'; readonly code: ResyncCode; readonly reason: string; readonly cursor: string };
 

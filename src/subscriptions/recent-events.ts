@@ -29,6 +29,11 @@ export class RecentEvents {
     this.topics.set(topic, partitions);
   }
 
+  /** Forgets what a partition held: its records from `from` on are another topic's (made again). */
+  restart(topic: string, partition: number, from: number): void {
+    this.topics.get(topic)?.set(partition, { coveredFrom: from, messages: [], head: 0 });
+  }
+
   record(topic: string, message: FeedMessage): void {
     const log = this.topics.get(topic)?.get(message.partition);
     if (!log) return;

@@ -1,3 +1,4 @@
+import { AppError, ErrorCode } from '../errors';
 import type { CanonicalEvent } from '../events/canonical-event';
 import { encodeCursor, type FeedMarks, type FeedPositions } from './feed-cursor';
 import type { FeedItem, ResyncCode } from './feed-item';
@@ -141,6 +142,29 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
   seen(message: FeedMessage): void {
     const known = this.versions.get(message.event.key);
     if (known === undefined || message.event.version > known) this.remember(message.event.key, message.event.version);
+  }
+
+  /**
+   * The feed found the partition's records to be another topic's from `from` on (the topic was
+   * deleted and made again): a streaming subscriber gets a resync (its state is to be fetched
+   * again) and the new records from there; one still catching up or reading a snapshot, whose
+   * readers read the old positions, is ended with CONFLICT, and resuming from its last cursor is
+   * the resync.
+   */
+  restartPartition(partition: number, from: number, reason: string): void {
+    if (this.ended) return;
+    if (this.held) {
+      this.fail(new AppError(ErrorCode.CONFLICT, `${reason}; subscribe again with the last cursor`, { details: { partition, from } }));
+      return;
+    }
+    this.positions.set(partition, from);
+    this.marks.delete(partition);
+    this.cursorText = null;
+    this.inSync = false;
+    // The new topic's versions may repeat the old one's: after the resync every change is new.
+    this.versions.clear();
+    this.push({ kind: 'resync', code: 'TOPIC_RECREATED', reason, cursor: this.cursor() });
+    if (this.queue.length > this.options.maxBuffered) this.tooSlow();
   }
 
   offerResync(code: ResyncCode, reason: string): void {

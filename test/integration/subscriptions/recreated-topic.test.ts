@@ -129,6 +129,33 @@ describe('change feed: a cursor of a topic since deleted and made again', () => 
     await resumed.iterator.return!();
   });
 
+  it('sends a live subscriber a resync where the topic it streams is made again, then every record of the new topic', async () => {
+    const live = canonicalTopic('invoice', prefix);
+    await createTopic(kafka, live, 1);
+    const feed = await startFeed(100, 'invoice');
+    const streaming = new FeedReader(feed.subscribe('invoice'));
+    await publishEvents(producer, live, interleavedEvents('invoice', ['old'], 1, 5));
+    expect(eventsOf(await streaming.take(5)).map((e) => e.version)).toEqual([1, 2, 3, 4, 5]);
+
+    await admin.deleteTopics({ topics: [live], timeout: 30_000 });
+    await recreate(live);
+    // Fewer records than were handed on: the feed's fetch at its position is then past the end,
+    // and it starts over at the earliest record, whatever the timing. Versions start again too
+    // (the state was reset with the topic): after the resync they are new.
+    await publishEvents(producer, live, interleavedEvents('invoice', ['old'], 1, 3));
+    const [resync, ...first] = await streaming.take(4);
+    expect(resync).toMatchObject({ kind: 'resync', code: 'TOPIC_RECREATED', reason: expect.stringMatching(/deleted and made again/) });
+    expect(decodeCursor(resync!.cursor)!.positions).toEqual(new Map([[0, 0]]));
+    await publishEvents(producer, live, interleavedEvents('invoice', ['old'], 4, 8));
+    const events = [...first, ...(await streaming.take(5))];
+    expect(eventsOf(events).map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    // The feed's memory holds the new topic's records: a cursor of it resumes from there.
+    const resumed = new FeedReader(feed.subscribe('invoice', { after: events[2]!.cursor }));
+    expect(eventsOf(await resumed.take(5)).map((e) => e.version)).toEqual([4, 5, 6, 7, 8]);
+    await resumed.iterator.return!();
+    await streaming.iterator.return!();
+  });
+
   /** Makes the topic again once Kafka has finished deleting it (creating it sooner is refused). */
   async function recreate(name: string): Promise<void> {
     const deadline = Date.now() + 60_000;

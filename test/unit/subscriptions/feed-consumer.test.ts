@@ -1,6 +1,6 @@
-import type { Admin, Kafka } from 'kafkajs';
+import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
 import { createLogger } from '../../../src/logger';
-import { createFeedConsumer } from '../../../src/subscriptions/feed-consumer';
+import { createFeedConsumer, restartOf } from '../../../src/subscriptions/feed-consumer';
 
 /**
  * The change feed's start survives a topic without a partition leader yet: a canonical topic
@@ -34,6 +34,7 @@ function feed(admin: Partial<Admin>) {
     yieldEvery: 100,
     onFollow: (topic, positions) => followed.push([topic, new Map(positions)]),
     onMessage: () => undefined,
+    onRestart: () => undefined,
     resolveReference: async () => null,
   });
   return { consumer, followed };
@@ -68,5 +69,75 @@ describe('change feed consumer: a topic without a leader yet', () => {
     await consumer.follow('canonical.customer');
     await expect(consumer.start()).rejects.toThrow('SASL authentication failed');
     await consumer.stop();
+  });
+});
+
+describe('change feed consumer: a topic deleted and made again under it', () => {
+  const batch = (highWatermark: number, records: [number, string][]) => ({
+    highWatermark: String(highWatermark),
+    messages: records.map(([offset, timestamp]) => ({ offset: String(offset), timestamp })) as unknown as KafkaMessage[],
+  });
+
+  it('is seen in a fetch that started over below the position: the log now ends below it, or the record before it is another one', () => {
+    // Position 5, the record at offset 4 passed with timestamp "t4".
+    expect(
+      restartOf(
+        batch(3, [
+          [0, 'n0'],
+          [1, 'n1'],
+          [2, 'n2'],
+        ]),
+        5,
+        't4',
+      ),
+    ).toMatchObject({ from: 0, reason: expect.stringMatching(/ends at offset 3, below the 5 records/) });
+    expect(
+      restartOf(
+        batch(8, [
+          [0, 'n0'],
+          [4, 'n4'],
+          [5, 'n5'],
+        ]),
+        5,
+        't4',
+      ),
+    ).toMatchObject({ from: 0, reason: expect.stringMatching(/offset 4 is another one .*n4, not t4/) });
+    // The log ends below the position even where no mark is known.
+    expect(restartOf(batch(3, [[0, 'n0']]), 5, undefined)).toMatchObject({ from: 0 });
+  });
+
+  it('is not seen in a fetch from the position, in the record before it fetched again with its own timestamp, or without a mark to compare', () => {
+    expect(
+      restartOf(
+        batch(8, [
+          [5, 'n5'],
+          [6, 'n6'],
+        ]),
+        5,
+        't4',
+      ),
+    ).toBeNull();
+    expect(
+      restartOf(
+        batch(8, [
+          [4, 't4'],
+          [5, 'n5'],
+        ]),
+        5,
+        't4',
+      ),
+    ).toBeNull();
+    expect(
+      restartOf(
+        batch(8, [
+          [4, 'n4'],
+          [5, 'n5'],
+        ]),
+        5,
+        undefined,
+      ),
+    ).toBeNull();
+    expect(restartOf(batch(8, []), 5, 't4')).toBeNull();
+    expect(restartOf(batch(8, [[0, 'n0']]), undefined, undefined)).toBeNull();
   });
 });
