@@ -103,11 +103,11 @@ export function createChangeFeed(options: ChangeFeedOptions): ChangeFeed {
     // Well below the limit, so a subscriber that keeps up is never ended by the size of a batch.
     yieldEvery: Math.max(1, Math.min(64, Math.floor(maxBuffered / 4))),
     onFollow: (topic, positions) => recent.begin(topic, positions),
-    onRestart(topic, partition, from, reason) {
-      recent.restart(topic, partition, from);
+    onRestart(topic, positions, reason) {
+      recent.restart(topic, positions);
       const subscribers = attached.get(topic);
-      log.warn({ topic, partition, from, subscribers: subscribers?.size ?? 0 }, 'canonical topic made again: its subscribers are sent a resync');
-      for (const subscriber of [...(subscribers ?? [])]) subscriber.restartPartition(partition, from, `the topic was deleted and made again: ${reason}`);
+      log.warn({ topic, subscribers: subscribers?.size ?? 0 }, 'canonical topic made again: its subscribers are sent a resync');
+      for (const subscriber of [...(subscribers ?? [])]) subscriber.restart(positions, `the topic was deleted and made again: ${reason}`);
     },
     resolveReference,
     onMessage(topic, message) {

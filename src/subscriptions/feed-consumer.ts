@@ -54,10 +54,11 @@ export interface FeedConsumerOptions {
   readonly onFollow: (topic: string, positions: FeedPositions) => void;
   readonly onMessage: (topic: string, message: FeedMessage) => void;
   /**
-   * A partition's records were found to be another topic's than the ones handed on (the topic was
-   * deleted and made again): from `from` on, its records are handed on again; `reason` says why.
+   * The topic's records were found to be another topic's than the ones handed on (it was deleted
+   * and made again): its records are handed on again from `positions` (each partition's earliest);
+   * `reason` says why.
    */
-  readonly onRestart: (topic: string, partition: number, from: number, reason: string) => void;
+  readonly onRestart: (topic: string, positions: FeedPositions, reason: string) => void;
   /** The whole event of a reference (an event over the topic's limit, event-reference.ts); null when the log lacks it. */
   readonly resolveReference: (event: CanonicalEvent) => Promise<CanonicalEvent | null>;
 }
@@ -124,16 +125,11 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
   async function handleBatch({ batch, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const positions = delivered.get(batch.topic);
     const marks = passed.get(batch.topic);
-    if (!positions || !marks) return;
-    const restart = restartOf(batch, positions.get(batch.partition), marks.get(batch.partition));
-    if (restart) {
-      log.warn(
-        { topic: batch.topic, partition: batch.partition, from: restart.from, reason: restart.reason },
-        'canonical topic made again: following it from its start',
-      );
-      positions.set(batch.partition, restart.from);
-      marks.delete(batch.partition);
-      options.onRestart(batch.topic, batch.partition, restart.from, restart.reason);
+    if (!positions || !marks || !isRunning() || isStale()) return;
+    const madeAgain = madeAgainIn(batch, positions.get(batch.partition), marks.get(batch.partition));
+    if (madeAgain) {
+      await restartTopic(batch.topic, madeAgain);
+      return;
     }
     let sinceYield = 0;
     for (const message of batch.messages) {
@@ -149,15 +145,17 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
         if (offset === next - 1 && !marks.has(batch.partition)) marks.set(batch.partition, message.timestamp);
         continue;
       }
-      positions.set(batch.partition, offset + 1);
-      marks.set(batch.partition, message.timestamp);
       sinceYield += 1;
       const parsed = parseCanonicalMessage(message.value);
+      // Looked up before the position moves past the record: a failed look-up fails the batch,
+      // which kafkajs fetches again from its start, and the record is not skipped.
+      const event = parsed?.bodyOmitted ? await options.resolveReference(parsed) : parsed;
+      positions.set(batch.partition, offset + 1);
+      marks.set(batch.partition, message.timestamp);
       if (!parsed) {
         log.warn({ topic: batch.topic, partition: batch.partition, offset }, 'not a canonical event: skipped');
         continue;
       }
-      const event = parsed.bodyOmitted ? await options.resolveReference(parsed) : parsed;
       if (!event) {
         log.error(
           { topic: batch.topic, partition: batch.partition, offset, eventId: parsed.id },
@@ -173,6 +171,30 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
       }
     }
     await heartbeat();
+  }
+
+  /**
+   * Follows a topic that was deleted and made again from each partition's earliest record: its
+   * partitions now (fewer, maybe), positions and marks anew, and the consumer sought there, so
+   * the records already fetched below the old positions come again.
+   */
+  async function restartTopic(topic: string, reason: string): Promise<void> {
+    const offsets = await withRetry(`reading the offsets of ${topic}`, () => options.admin.fetchTopicOffsets(topic), { logger: log });
+    const positions = delivered.get(topic);
+    const marks = passed.get(topic);
+    if (!positions || !marks) return;
+    positions.clear();
+    marks.clear();
+    for (const { partition, low } of offsets) {
+      positions.set(partition, Number(low));
+      consumer?.seek({ topic, partition, offset: low });
+    }
+    log.warn({ topic, positions: Object.fromEntries(positions), reason }, 'canonical topic made again: following it from its start');
+    try {
+      options.onRestart(topic, new Map(positions), reason);
+    } catch (error) {
+      log.error({ err: error, topic }, 'change-feed restart of a topic failed');
+    }
   }
 
   async function restart(): Promise<void> {
@@ -196,16 +218,15 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
       // Runs synchronously inside the join, before the first fetch of the new assignment.
       for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
         const positions = delivered.get(topic);
-        const marks = passed.get(topic);
         for (const partition of partitions) {
           const offset = positions?.get(partition);
-          // A partition without a position was added to the topic since: read it all. One whose
-          // record before the position is not known yet (followed from the topic's end) reads that
-          // record again, only to mark its cursors with it (feed-cursor.ts); retention may have
-          // deleted it, and then the fetch starts at the earliest record, which is the position.
+          // A partition without a position was added to the topic since: read it all. Every other
+          // reads the record before its position again: to mark its cursors with it where it is not
+          // known yet (followed from the topic's end, feed-cursor.ts), and to see a topic made again
+          // where it is (handleBatch). Retention may have deleted that record; then the fetch
+          // starts at the earliest record, which is the position.
           if (offset === undefined) continue;
-          const back = offset > 0 && !marks?.has(partition) ? 1 : 0;
-          next.seek({ topic, partition, offset: String(offset - back) });
+          next.seek({ topic, partition, offset: String(offset > 0 ? offset - 1 : 0) });
         }
       }
     });
@@ -320,25 +341,21 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
 }
 
 /**
- * Where a partition's batch shows the topic was deleted and made again, or null. kafkajs gives no
- * topic ids; what shows it is a batch reaching below the position, which only a fetch that started
- * over at the earliest record reads (kafkajs' reset after an offset out of range, as at a position
- * past the end of a topic made again), when the log now ends below the position, or when the
- * record before the position is not the one passed (another Kafka timestamp than its mark). The
- * new records are handed on from the batch's first.
+ * Why a partition's batch shows the topic was deleted and made again, or null. kafkajs gives no
+ * topic ids; what shows it is the record before the position read again (the seek back at every
+ * group join, or kafkajs starting over at the earliest record when the position is past the end of
+ * a topic made again) with another Kafka timestamp than the one handed on. A batch below the
+ * position without that record (a shorter topic, or kafkajs fetching a failed batch again) shows
+ * nothing: its records were handed on, or are to be once the new topic reaches the position.
  */
-export function restartOf(
-  batch: Pick<EachBatchPayload['batch'], 'messages' | 'highWatermark'>,
+export function madeAgainIn(
+  batch: Pick<EachBatchPayload['batch'], 'messages' | 'partition'>,
   next: number | undefined,
   mark: string | undefined,
-): { readonly from: number; readonly reason: string } | null {
+): string | null {
   const first = batch.messages[0];
-  if (next === undefined || !first || Number(first.offset) >= next) return null;
-  const from = Number(first.offset);
-  if (Number(batch.highWatermark) < next)
-    return { from, reason: `the partition now ends at offset ${batch.highWatermark}, below the ${next} records handed on` };
-  if (mark === undefined) return null;
+  if (next === undefined || mark === undefined || !first || Number(first.offset) >= next) return null;
   const before = batch.messages.find((message) => Number(message.offset) === next - 1);
   if (!before || before.timestamp === mark) return null;
-  return { from, reason: `the record at offset ${next - 1} is another one than the one handed on (timestamp ${before.timestamp}, not ${mark})` };
+  return `the record at offset ${next - 1} of partition ${batch.partition} is another one than the one handed on (timestamp ${before.timestamp}, not ${mark})`;
 }

@@ -29,9 +29,10 @@ export class RecentEvents {
     this.topics.set(topic, partitions);
   }
 
-  /** Forgets what a partition held: its records from `from` on are another topic's (made again). */
-  restart(topic: string, partition: number, from: number): void {
-    this.topics.get(topic)?.set(partition, { coveredFrom: from, messages: [], head: 0 });
+  /** Forgets what a topic held: its records from `positions` on are another topic's (made again). */
+  restart(topic: string, positions: FeedPositions): void {
+    this.topics.delete(topic);
+    this.begin(topic, positions);
   }
 
   record(topic: string, message: FeedMessage): void {

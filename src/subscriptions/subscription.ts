@@ -145,22 +145,19 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
   }
 
   /**
-   * The feed found the partition's records to be another topic's from `from` on (the topic was
-   * deleted and made again): a streaming subscriber gets a resync (its state is to be fetched
-   * again) and the new records from there; one still catching up or reading a snapshot, whose
-   * readers read the old positions, is ended with CONFLICT, and resuming from its last cursor is
-   * the resync.
+   * The feed found the topic's records to be another topic's (it was deleted and made again), and
+   * follows it again from `positions`: a streaming subscriber gets a resync (its state is to be
+   * fetched again) and the new records from there; one still catching up or reading a snapshot,
+   * whose readers read the old positions, is ended with CONFLICT, and resuming from its last
+   * cursor is the resync.
    */
-  restartPartition(partition: number, from: number, reason: string): void {
+  restart(positions: FeedPositions, reason: string): void {
     if (this.ended) return;
     if (this.held) {
-      this.fail(new AppError(ErrorCode.CONFLICT, `${reason}; subscribe again with the last cursor`, { details: { partition, from } }));
+      this.fail(new AppError(ErrorCode.CONFLICT, `${reason}; subscribe again with the last cursor`));
       return;
     }
-    this.positions.set(partition, from);
-    this.marks.delete(partition);
-    this.cursorText = null;
-    this.inSync = false;
+    this.setPositions(positions, new Map());
     // The new topic's versions may repeat the old one's: after the resync every change is new.
     this.versions.clear();
     this.push({ kind: 'resync', code: 'TOPIC_RECREATED', reason, cursor: this.cursor() });

@@ -1,6 +1,8 @@
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import type { CanonicalEvent } from '../../../src/events/canonical-event';
 import { createLogger } from '../../../src/logger';
-import { createFeedConsumer, restartOf } from '../../../src/subscriptions/feed-consumer';
+import { createFeedConsumer, madeAgainIn } from '../../../src/subscriptions/feed-consumer';
+import { canonicalEvent } from '../../support/change-feed-support';
 
 /**
  * The change feed's start survives a topic without a partition leader yet: a canonical topic
@@ -73,27 +75,16 @@ describe('change feed consumer: a topic without a leader yet', () => {
 });
 
 describe('change feed consumer: a topic deleted and made again under it', () => {
-  const batch = (highWatermark: number, records: [number, string][]) => ({
-    highWatermark: String(highWatermark),
+  const batch = (records: [number, string][]) => ({
+    partition: 0,
     messages: records.map(([offset, timestamp]) => ({ offset: String(offset), timestamp })) as unknown as KafkaMessage[],
   });
 
-  it('is seen in a fetch that started over below the position: the log now ends below it, or the record before it is another one', () => {
+  it('is seen where a fetch below the position reads the record before it with another timestamp', () => {
     // Position 5, the record at offset 4 passed with timestamp "t4".
     expect(
-      restartOf(
-        batch(3, [
-          [0, 'n0'],
-          [1, 'n1'],
-          [2, 'n2'],
-        ]),
-        5,
-        't4',
-      ),
-    ).toMatchObject({ from: 0, reason: expect.stringMatching(/ends at offset 3, below the 5 records/) });
-    expect(
-      restartOf(
-        batch(8, [
+      madeAgainIn(
+        batch([
           [0, 'n0'],
           [4, 'n4'],
           [5, 'n5'],
@@ -101,15 +92,14 @@ describe('change feed consumer: a topic deleted and made again under it', () => 
         5,
         't4',
       ),
-    ).toMatchObject({ from: 0, reason: expect.stringMatching(/offset 4 is another one .*n4, not t4/) });
-    // The log ends below the position even where no mark is known.
-    expect(restartOf(batch(3, [[0, 'n0']]), 5, undefined)).toMatchObject({ from: 0 });
+    ).toMatch(/record at offset 4 of partition 0 is another one .*n4, not t4/);
+    expect(madeAgainIn(batch([[4, 'n4']]), 5, 't4')).not.toBeNull();
   });
 
-  it('is not seen in a fetch from the position, in the record before it fetched again with its own timestamp, or without a mark to compare', () => {
+  it('is not seen in a fetch from the position, in the same record read again, below the record before it, or without a mark', () => {
     expect(
-      restartOf(
-        batch(8, [
+      madeAgainIn(
+        batch([
           [5, 'n5'],
           [6, 'n6'],
         ]),
@@ -118,8 +108,8 @@ describe('change feed consumer: a topic deleted and made again under it', () => 
       ),
     ).toBeNull();
     expect(
-      restartOf(
-        batch(8, [
+      madeAgainIn(
+        batch([
           [4, 't4'],
           [5, 'n5'],
         ]),
@@ -127,9 +117,20 @@ describe('change feed consumer: a topic deleted and made again under it', () => 
         't4',
       ),
     ).toBeNull();
+    // A shorter log (a topic made again not yet at the position, or a batch fetched again from a leader behind): nothing to compare yet.
     expect(
-      restartOf(
-        batch(8, [
+      madeAgainIn(
+        batch([
+          [0, 'n0'],
+          [1, 'n1'],
+        ]),
+        5,
+        't4',
+      ),
+    ).toBeNull();
+    expect(
+      madeAgainIn(
+        batch([
           [4, 'n4'],
           [5, 'n5'],
         ]),
@@ -137,7 +138,58 @@ describe('change feed consumer: a topic deleted and made again under it', () => 
         undefined,
       ),
     ).toBeNull();
-    expect(restartOf(batch(8, []), 5, 't4')).toBeNull();
-    expect(restartOf(batch(8, [[0, 'n0']]), undefined, undefined)).toBeNull();
+    expect(madeAgainIn(batch([]), 5, 't4')).toBeNull();
+    expect(madeAgainIn(batch([[0, 'n0']]), undefined, undefined)).toBeNull();
+  });
+});
+
+describe('change feed consumer: a failed look-up of a reference event', () => {
+  it('fails the batch before the position moves past the record, so kafkajs handling it again hands the event on', async () => {
+    let eachBatch: ((payload: unknown) => Promise<void>) | undefined;
+    const consumer = { ...idleConsumer(), run: async (config: { eachBatch: (payload: unknown) => Promise<void> }) => void (eachBatch = config.eachBatch) };
+    let lookups = 0;
+    const handedOn: string[] = [];
+    const feedConsumer = createFeedConsumer({
+      kafka: { consumer: () => consumer } as unknown as Kafka,
+      admin: { listTopics: async () => ['t'], fetchTopicOffsets: async () => [{ partition: 0, offset: '0', high: '0', low: '0' }] } as unknown as Admin,
+      groupId: 'feed-test',
+      logger: createLogger({ level: 'silent' }),
+      topicPollIntervalMs: 60_000,
+      yieldEvery: 100,
+      onFollow: () => undefined,
+      onMessage: (_topic, message) => void handedOn.push(`${message.offset}:${message.event.key}`),
+      onRestart: () => undefined,
+      resolveReference: async (reference) => {
+        lookups += 1;
+        if (lookups === 1) throw new Error('the store is unreachable');
+        return { ...reference, bodyOmitted: undefined, after: { big: true } } as CanonicalEvent;
+      },
+    });
+    await feedConsumer.follow('t');
+    await feedConsumer.start();
+    const record = (offset: number, event: CanonicalEvent) => ({
+      offset: String(offset),
+      timestamp: String(1_700_000_000_000 + offset),
+      value: Buffer.from(JSON.stringify(event)),
+    });
+    const payload = {
+      batch: {
+        topic: 't',
+        partition: 0,
+        highWatermark: '2',
+        messages: [
+          record(0, canonicalEvent('order', 'small', 1)),
+          record(1, { ...canonicalEvent('order', 'big', 1), before: null, after: null, bodyOmitted: true }),
+        ],
+      },
+      heartbeat: async () => undefined,
+      isRunning: () => true,
+      isStale: () => false,
+    };
+    await expect(eachBatch!(payload)).rejects.toThrow('the store is unreachable');
+    await eachBatch!(payload);
+    expect(handedOn).toEqual(['0:small', '1:big']);
+    expect(feedConsumer.positions('t')).toEqual(new Map([[0, 2]]));
+    await feedConsumer.stop();
   });
 });

@@ -76,7 +76,7 @@ describe('a subscription delivers each change once', () => {
   it('after the topic was made again: a resync, then the new records from the new start, their versions new again', async () => {
     const s = subscription();
     for (const m of [at(0, 'a', 1), at(1, 'a', 2), at(2, 'a', 3)]) s.offerLive(m);
-    s.restartPartition(0, 0, 'the topic was deleted and made again');
+    s.restart(new Map([[0, 0]]), 'the topic was deleted and made again');
     for (const m of [at(0, 'a', 1), at(1, 'a', 2)]) s.offerLive(m);
     const items: FeedItem[] = [];
     for (let i = 0; i < 6; i += 1) items.push((await s.next()).value as FeedItem);
@@ -94,7 +94,7 @@ describe('a subscription delivers each change once', () => {
   it('ends a subscription still catching up when the topic is made again (CONFLICT): resuming from its cursor is the resync', async () => {
     const s = new Subscription({ subject: 'order', topic: 't', maxBuffered: 100, livePositions: () => new Map([[0, 10]]), onEnd: () => undefined });
     s.holdLiveFrom(new Map([[0, 10]]), new Map());
-    s.restartPartition(0, 0, 'the topic was deleted and made again');
+    s.restart(new Map([[0, 0]]), 'the topic was deleted and made again');
     await expect(s.next()).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 });
