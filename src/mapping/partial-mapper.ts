@@ -68,6 +68,8 @@ export function createPartialMapper(
     const set: Record<string, unknown> = {};
     const unset = new Set<string>();
     const arrays = new Map<string, Record<string, unknown>>();
+    // Canonical arrays the update writes (or removes) whole, and the fields it writes them from.
+    const wholeArrays = new Map<string, { readonly segments: readonly PathSegment[]; readonly writers: Set<CompiledField> }>();
     let expanded: Record<string, unknown> | undefined;
     const fail = (field: CompiledField, reason: string): never => {
       throw new AppError(ErrorCode.MAPPING_FAILED, `mapping "${mappingId}": a partial update cannot produce ${field.dst}: ${reason}`, {
@@ -87,6 +89,9 @@ export function createPartialMapper(
       }
       const writer = rootWriters.get(field)![bound.length]!;
       const rootKey = toDottedPath(dst.slice(0, writer.rootLength));
+      const whole = wholeArrays.get(rootKey) ?? { segments: dst.slice(0, writer.rootLength), writers: new Set<CompiledField>() };
+      whole.writers.add(field);
+      wholeArrays.set(rootKey, whole);
       if (value === undefined) return void unset.add(rootKey);
       const scratch = arrays.get(rootKey) ?? {};
       arrays.set(rootKey, scratch);
@@ -142,6 +147,19 @@ export function createPartialMapper(
       emit(field, [], value);
     }
 
+    // An array written whole holds only what the fields written here put in it: a field that fills
+    // it from a source the update does not carry would lose its part (`$.items[*].sku` and
+    // `$.extras[*]` both into `$.lines[*]`, and only `items` replaced).
+    for (const [rootKey, { segments, writers }] of wholeArrays) {
+      const other = fields.find((f) => !writers.has(f) && overlaps(f.dstSegments, segments));
+      if (other) {
+        const from = [...writers].map((w) => w.dst).join(', ');
+        fail(
+          other,
+          `the update writes ${rootKey} whole (from what ${from} reads), which also holds what this field fills from a source the update does not carry; the update must carry the whole document`,
+        );
+      }
+    }
     for (const [rootKey, scratch] of arrays) {
       set[rootKey] = scratch.root;
       unset.delete(rootKey);

@@ -146,6 +146,30 @@ describe('mapPartial on the seed spec', () => {
     expect(error.details).toMatchObject({ truncated: { field: 'tags', newSize: 1 } });
   });
 
+  it('refuses to write whole a canonical array another source fills too, unless the update carries both (MAPPING_FAILED)', () => {
+    const spec = compile([
+      { src: '$.items[*].sku', dst: '$.lines[*].sku' },
+      { src: '$.extras[*]', dst: '$.lines[*].x' },
+    ]);
+    for (const patch of [{ items: [{ sku: 'A' }] }, { items: undefined }, { items: 'u8' }]) {
+      const error = appErrorOf(() => spec.mapPartial(patch));
+      expect(error.code).toBe('MAPPING_FAILED');
+      expect(error.details).toMatchObject({ dst: '$.lines[*].x' });
+      expect(error.message).toContain('the update writes lines whole (from what $.lines[*].sku reads)');
+    }
+    const before = { items: [{ sku: 'A' }, { sku: 'B' }], extras: ['x1', 'x2'] };
+    for (const patch of [{ items: [{ sku: 'C' }], extras: ['y1', 'y2', 'y3'] }, { 'items.1.sku': 'Q' }, { 'extras.0': 'z' }]) {
+      const mapped = spec.mapPartial(patch);
+      expect(applyPatch(spec.map(before), mapped.set, mapped.unset)).toEqual(spec.map(applyPatch(before, patch)));
+    }
+    // Inside elements of an outer array, the same.
+    const nested = compile([
+      { src: '$.orders[*].items[*].sku', dst: '$.o[*].lines[*].sku' },
+      { src: '$.orders[*].extras[*]', dst: '$.o[*].lines[*].x' },
+    ]);
+    expect(appErrorOf(() => nested.mapPartial({ 'orders.0.items': 'u8' })).details).toMatchObject({ dst: '$.o[*].lines[*].x' });
+  });
+
   it('maps an update of one array element to that element only', () => {
     expect(seed.mapPartial({ 'items.1.sku': 'Q' })).toEqual({ set: { 'line_items.1.sku': 'Q' }, unset: [] });
     expect(seed.mapPartial({ 'items.3': { sku: 'N', qty: 1 } })).toEqual({ set: { 'line_items.3.sku': 'N' }, unset: [] });
