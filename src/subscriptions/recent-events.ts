@@ -58,6 +58,10 @@ export class RecentEvents {
     const log = this.topics.get(topic)?.get(partition);
     if (!log || from < log.coveredFrom) return null;
     const { messages } = log;
+    // Not handed on up to `to` yet (the feed reading a topic made again from its start, behind a
+    // cursor of the old one): what is kept is not all there is.
+    const end = messages.length > log.head ? messages[messages.length - 1]!.offset + 1 : log.coveredFrom;
+    if (to > end) return null;
     let low = log.head;
     let high = messages.length;
     while (low < high) {
