@@ -1,6 +1,6 @@
 import { AppError, ErrorCode } from '../errors';
 import { bindWildcards, type CompiledAlternative, type CompiledField } from './compile-field';
-import { formatJsonPath, toDottedPath, type PathSegment } from './json-path';
+import { formatJsonPath, toDottedPath, wildcardCount, type PathSegment } from './json-path';
 import { compileSetter, type Setter } from './path-setter';
 
 /**
@@ -151,7 +151,7 @@ export function createPartialMapper(
     // it from a source the update does not carry would lose its part (`$.items[*].sku` and
     // `$.extras[*]` both into `$.lines[*]`, and only `items` replaced).
     for (const [rootKey, { segments, writers }] of wholeArrays) {
-      const other = fields.find((f) => !writers.has(f) && overlaps(f.dstSegments, segments));
+      const other = otherFiller(fields, segments, writers);
       if (other) {
         const from = [...writers].map((w) => w.dst).join(', ');
         fail(
@@ -192,13 +192,13 @@ function truncationsOf(
         { details: { mappingId, dst: field.dst, truncated: { field: array, newSize } } },
       );
     };
-    const readers = fields.filter((field) => pathsRead.get(field)!.some((p) => relates(parts, p)));
+    const readers = new Set(fields.filter((field) => pathsRead.get(field)!.some((p) => relates(parts, p))));
     for (const field of readers) {
       const cut = arrayCutBy(field, parts);
       if (cut === null) refuse(field, 'which the mapping does not copy element by element');
       truncate[cut!.path] = newSize;
       // The canonical array is cut whole: a field filling it from another source would lose elements.
-      const other = fields.find((f) => !readers.includes(f) && overlaps(f.dstSegments, cut!.segments));
+      const other = otherFiller(fields, cut!.segments, readers);
       if (other) refuse(other, `which cuts ${cut!.path}, where this field writes from another source`);
     }
   }
@@ -224,8 +224,7 @@ function arrayCutBy(field: CompiledField, parts: readonly string[]): { readonly 
     if (segment.kind === 'wildcard' && /^\d+$/.test(part)) bound.push(Number(part));
     else if (!partMatches(part, segment) || segment.kind === 'wildcard') return null;
   }
-  const wildcards = (segments: readonly PathSegment[]) => segments.filter((s) => s.kind === 'wildcard').length;
-  if (wildcards(src) !== field.depth) return null;
+  if (wildcardCount(src) !== field.depth) return null;
   if (src.length <= parts.length) {
     // The array, or a document holding it, copied as it is (into each element of the outer arrays
     // it is in): the same array under the dst.
@@ -242,6 +241,11 @@ function arrayCutBy(field: CompiledField, parts: readonly string[]): { readonly 
   if (cut < 0) return null;
   const segments = bindWildcards(field.dstSegments.slice(0, cut), bound);
   return { path: toDottedPath(segments), segments };
+}
+
+/** A field besides `writers` that writes into (or holds) the canonical array at `segments`, if any. */
+function otherFiller(fields: readonly CompiledField[], segments: readonly PathSegment[], writers: ReadonlySet<CompiledField>): CompiledField | undefined {
+  return fields.find((f) => !writers.has(f) && overlaps(f.dstSegments, segments));
 }
 
 /** Whether one path is a prefix of the other, a `[*]` taken to be any index. */

@@ -93,13 +93,15 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
     waiters.delete(topic);
   };
 
+  // A topic created a moment ago may have no partition leader yet (NOT_LEADER_FOR_PARTITION): a
+  // transient failure of the admin client is retried, not a failed start of the whole process.
+  const admin = <T>(what: string, work: () => Promise<T>) => withRetry(what, work, { logger: log });
+  const offsetsOf = (topic: string) => admin(`reading the offsets of ${topic}`, () => options.admin.fetchTopicOffsets(topic));
+
   /** Starts following the wanted topics that exist now; returns whether any was added. */
   async function discover(): Promise<boolean> {
     const candidates = [...wanted].filter((topic) => !delivered.has(topic));
     if (candidates.length === 0) return false;
-    // A topic created a moment ago may have no partition leader yet (NOT_LEADER_FOR_PARTITION):
-    // a transient failure here is retried, not a failed start of the whole process.
-    const admin = <T>(what: string, work: () => Promise<T>) => withRetry(what, work, { logger: log });
     const existing = new Set(await admin('listing the topics', () => options.admin.listTopics()));
     let added = false;
     for (const topic of candidates) {
@@ -108,7 +110,7 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
         missing.add(topic);
         continue;
       }
-      const offsets = await admin(`reading the offsets of ${topic}`, () => options.admin.fetchTopicOffsets(topic));
+      const offsets = await offsetsOf(topic);
       const fromStart = missing.has(topic);
       const positions = new Map(offsets.map((o) => [o.partition, Number(fromStart ? o.low : o.high)]));
       delivered.set(topic, positions);
@@ -179,7 +181,7 @@ export function createFeedConsumer(options: FeedConsumerOptions): FeedConsumer {
    * the records already fetched below the old positions come again.
    */
   async function restartTopic(topic: string, reason: string): Promise<void> {
-    const offsets = await withRetry(`reading the offsets of ${topic}`, () => options.admin.fetchTopicOffsets(topic), { logger: log });
+    const offsets = await offsetsOf(topic);
     const positions = delivered.get(topic);
     const marks = passed.get(topic);
     if (!positions || !marks) return;

@@ -160,7 +160,7 @@ export class Subscription implements AsyncIterableIterator<FeedItem> {
     this.setPositions(positions, new Map());
     // The new topic's versions may repeat the old one's: after the resync every change is new.
     this.versions.clear();
-    this.push({ kind: 'resync', code: 'TOPIC_RECREATED', reason, cursor: this.cursor() });
+    this.offerResync('TOPIC_RECREATED', reason);
     // The feed starts again from the same positions: its cursors are this subscriber's again.
     this.inSync = samePositions(this.positions, this.options.livePositions());
     if (this.queue.length > this.options.maxBuffered) this.tooSlow();

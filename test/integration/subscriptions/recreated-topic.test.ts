@@ -5,6 +5,7 @@ import { createChangeFeed, type ChangeFeed } from '../../../src/subscriptions/ch
 import { decodeCursor } from '../../../src/subscriptions/feed-cursor';
 import { connectedProducer, createTopic, eventsOf, FeedReader, interleavedEvents, publishEvents, quietLogger } from '../../support/change-feed-support';
 import { createLeftovers, testKafka, testMongo, uniqueName } from '../../support/test-env';
+import { waitFor } from '../../support/wait-for';
 
 /**
  * A cursor of a topic that was deleted and made again: the new topic's offsets start at 0 again,
@@ -106,16 +107,16 @@ describe('change feed: a cursor of a topic since deleted and made again', () => 
     await publishEvents(producer, idle, interleavedEvents('customer', ['old'], 1, 10));
     const before = await startFeed(0, 'customer');
     // A RESYNC's cursor is where the live stream starts: the topic's end, 10, before any record passed.
-    let cursor = '';
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      const reader = new FeedReader(before.subscribe('customer', { after: 'not-a-cursor' }));
-      const [resync] = await reader.take(1);
-      await reader.iterator.return!();
-      cursor = resync!.cursor;
-      if (decodeCursor(cursor)!.marks.has(0)) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    const cursor = await waitFor(
+      'a cursor marked from the record before the end',
+      async () => {
+        const reader = new FeedReader(before.subscribe('customer', { after: 'not-a-cursor' }));
+        const [resync] = await reader.take(1);
+        await reader.iterator.return!();
+        return decodeCursor(resync!.cursor)!.marks.has(0) && resync!.cursor;
+      },
+      { timeoutMs: 20_000, intervalMs: 100 },
+    );
     expect(decodeCursor(cursor)).toMatchObject({ positions: new Map([[0, 10]]), marks: new Map([[0, expect.stringMatching(/^\d+$/)]]) });
     await before.stop();
 
@@ -168,16 +169,9 @@ describe('change feed: a cursor of a topic since deleted and made again', () => 
 
   /** Makes the topic again once Kafka has finished deleting it (creating it sooner is refused). */
   async function recreate(name: string): Promise<void> {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      try {
-        const created = await admin.createTopics({ topics: [{ topic: name, numPartitions: 1 }], waitForLeaders: true });
-        if (created) return;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-      }
-      if (Date.now() > deadline) throw new Error(`topic ${name} was not made again within 60 s`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    await waitFor(`topic ${name} made again`, () => admin.createTopics({ topics: [{ topic: name, numPartitions: 1 }], waitForLeaders: true }), {
+      timeoutMs: 60_000,
+      intervalMs: 250,
+    });
   }
 });
