@@ -92,7 +92,14 @@ export function createPartialMapper(
       const whole = wholeArrays.get(rootKey) ?? { segments: dst.slice(0, writer.rootLength), writers: new Set<CompiledField>() };
       whole.writers.add(field);
       wholeArrays.set(rootKey, whole);
-      if (value === undefined) return void unset.add(rootKey);
+      if (value === undefined) {
+        // An element of an outer array is never absent: where the full mapping finds no inner
+        // array under it (`$.skus[*][*]`, the update makes `skus.1` a string), it holds `[]`.
+        // Unsetting it would leave null there. A named root (`o.1.lines`) is left out instead.
+        if (dst[writer.rootLength - 1]?.kind === 'index') set[rootKey] = [];
+        else unset.add(rootKey);
+        return;
+      }
       const scratch = arrays.get(rootKey) ?? {};
       arrays.set(rootKey, scratch);
       writer.write(scratch, value);

@@ -217,6 +217,19 @@ describe('mapPartial: consistency with map', () => {
     expect(applyPatch(spec.map(before), mapped.set, mapped.unset)).toEqual(spec.map(applyPatch(before, patch)));
   });
 
+  it.each([
+    ['$.skus[*][*]', { skus: [['a', 'b'], ['c']] }, { 'skus.1': 'x' }],
+    ['$.skus[*][*]', { skus: [['a', 'b'], ['c']] }, { 'skus.1': null }],
+    ['$.skus[*][*]', { skus: [['a', 'b'], ['c']] }, { 'skus.1.0': ['q'] }],
+    ['$.m[*][*][*]', { m: [[['a'], ['b']]] }, { 'm.0.1': 'x' }],
+    ['$.m[*][*][*]', { m: [[['a'], ['b']]] }, { 'm.0': 7 }],
+    ['$.o[*].lines[*]', { o: [{ lines: ['a'] }, { lines: ['b'] }] }, { 'o.1': 'x' }],
+  ])('under %s, an outer element that no longer holds an array maps as the full mapping does (%j → %j)', (path, doc, patch) => {
+    const nested = compile([{ src: path, dst: path }]);
+    const mapped = nested.mapPartial(patch);
+    expect(applyPatch(nested.map(doc), mapped.set, mapped.unset)).toEqual(nested.map(applyPatch(doc, patch)));
+  });
+
   it('fails rather than guess when a transformed value changes only in part', () => {
     const withTransform = compile([{ src: '$.address', dst: '$.shipping', transform: { name: 'default', args: { value: {} } } }]);
     expect(appErrorOf(() => withTransform.mapPartial({ 'address.city': 'Paris' })).message).toBe(
