@@ -6,6 +6,7 @@ import { canonicalEventId, changedFields, type CanonicalEvent } from '../events/
 import { deepEqual } from '../values/deep-equal';
 import type { EventLog } from '../events/event-log';
 import type { EventPublisher } from '../events/event-publisher';
+import { claimsOwnedBy } from '../mapping/merge-by-precedence';
 import { readRange, type PartitionRange } from '../infra/read-range';
 import { DEFAULT_DECODE_LIMITS, type DecodeLimits } from '../ingestion/debezium/decode-limits';
 import { decodeRecord, type DecodedRecord, type RawRecord } from '../ingestion/debezium/decode-record';
@@ -437,7 +438,7 @@ function rewrite(
         updatedAt: now,
         deleted: after === null,
         lastEventId: event?.id ?? current?._meta.lastEventId ?? fold._meta.lastEventId,
-        ...(current?._meta.claims ? { claims: current._meta.claims } : {}),
+        ...(current?._meta.claims ? { claims: claimsOwnedBy({ claims: current._meta.claims, owner: current._meta.specId }, spec.id) } : {}),
       },
     },
   };

@@ -1,6 +1,6 @@
 import { AppError, ErrorCode, isAppError } from '../errors';
 import { canonicalEventId, changedFields, type CanonicalEvent, type CanonicalEventSource } from '../events/canonical-event';
-import { mergeByPrecedence, type PrecedenceSource } from '../mapping/merge-by-precedence';
+import { claimsOwnedBy, mergeByPrecedence, type PrecedenceSource } from '../mapping/merge-by-precedence';
 import type { EntityMeta, StoredEntity } from '../state/entity-store';
 
 /**
@@ -66,14 +66,17 @@ export function planChange(intent: ChangeIntent, prev: StoredEntity | null, now:
   if (intent.kind !== 'delete' && intent.precedence) {
     // Several specs may feed this subject: each field root goes to the highest precedence.
     const merged = mergeByPrecedence(
-      before ? { data: before, claims: claims ?? {} } : null,
+      before ? { data: before, claims: claims ?? {}, owner: prev!._meta.specId } : null,
       intent.precedence,
       intent.kind === 'full' ? { kind: 'full', data: intent.data } : { kind: 'partial', set: intent.set, unset: intent.unset, truncate: intent.truncate },
     );
     after = merged.data;
-    claims = merged.claims;
+    // The state names intent.spec as its owner; the pipeline makes it the precedence source too.
+    claims = merged.owner === intent.spec.id ? merged.claims : claimsOwnedBy(merged, intent.spec.id);
   } else {
     after = nextData(intent, before);
+    // The next state names this spec as its owner: the previous owner's claims must name theirs.
+    if (claims && prev!._meta.specId !== intent.spec.id) claims = claimsOwnedBy({ claims, owner: prev!._meta.specId }, intent.spec.id);
   }
   if (after) {
     const problems = validate(intent.subject, after);

@@ -23,8 +23,11 @@ export interface EntityMeta {
   /** Hard-deleted (spec `deleteMode: "hard"`): the data is gone, the marker keeps version and positions. */
   readonly purged?: boolean;
   readonly lastEventId: string;
-  /** Which spec last wrote each canonical field root, with its precedence (several specs, one subject). */
-  readonly claims?: Readonly<Record<string, { readonly spec: string; readonly precedence: number }>>;
+  /**
+   * Which spec last wrote each canonical field root, with its precedence (several specs, one
+   * subject): the precedence alone when that spec is `specId`, else both (mapping/merge-by-precedence.ts).
+   */
+  readonly claims?: Readonly<Record<string, number | { readonly spec: string; readonly precedence: number }>>;
 }
 
 export interface StoredEntity {

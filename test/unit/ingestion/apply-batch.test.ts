@@ -147,7 +147,8 @@ const full = (
   kind: 'full',
   data,
   ownedFields: Object.keys(data),
-  ...(extra.precedence ? { precedence: extra.precedence } : {}),
+  // A spec's intents name it as the precedence source too (ingestion/pipeline.ts).
+  ...(extra.precedence ? { precedence: extra.precedence, spec: { id: extra.precedence.id, version: 1 } } : {}),
 });
 const partial = (key: string, position: string, set: Record<string, unknown>, unset: string[] = []): ChangeIntent => ({
   ...base(key, position),
@@ -268,7 +269,9 @@ describe('applyBatch (the batch path of exactly-once), over in-memory store and 
     expect(outcomes(await world.apply([fromCrm, fromShop]))).toEqual(['applied', 'applied']);
     const state = world.store.state('order', 'c-1')!;
     expect(state.data).toEqual({ email: 'crm@x.io', name: 'From Shop' });
-    expect(state._meta.claims).toEqual({ email: { spec: 'crm', precedence: 10 }, name: { spec: 'shop', precedence: 5 } });
+    // The spec that wrote last owns the state: its claims are stored as their precedence alone.
+    expect(state._meta.specId).toBe('shop');
+    expect(state._meta.claims).toEqual({ email: { spec: 'crm', precedence: 10 }, name: 5 });
     // Each source's position is its own: both stay comparable on a replay.
     expect(state._meta.positions).toEqual({ 'raw.crm': '0001', 'raw.shop': '0001' });
     await expectReplayIsNoOp(world, [fromShop, fromCrm]);

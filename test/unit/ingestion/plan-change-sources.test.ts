@@ -57,3 +57,15 @@ describe('planChange: a delete against another source’s late change', () => {
     expect(run([...created, intent('pg', 'p2', 3000, 'delete'), intent('mongo', 'm2', null, { data: { tier: 'silver' } })]).outcomes.at(-1)).toBe('CREATE');
   });
 });
+
+describe('planChange: the claims a state stores when another spec writes it', () => {
+  it('a delete by another spec names the previous owner in the claims it keeps', () => {
+    const precedence = { id: 'pg', fieldRoots: ['email'], precedenceOf: () => 10 };
+    const created = planChange({ ...intent('pg', 'p1', 1000, { data: { email: 'a@x' } }), precedence } as ChangeIntent, null, now, () => []);
+    if (created.kind !== 'write') throw new Error('expected a write');
+    expect([created.next._meta.specId, created.next._meta.claims]).toEqual(['pg', { email: 10 }]);
+    const deleted = planChange(intent('mongo', 'm1', 2000, 'delete'), created.next, now, () => []);
+    if (deleted.kind !== 'write') throw new Error('expected a write');
+    expect([deleted.next._meta.specId, deleted.next._meta.claims]).toEqual(['mongo', { email: { spec: 'pg', precedence: 10 } }]);
+  });
+});

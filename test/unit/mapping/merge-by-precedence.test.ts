@@ -1,5 +1,5 @@
 import * as jsonPath from '../../../src/mapping/json-path';
-import { mergeByPrecedence, type ClaimedEntity } from '../../../src/mapping/merge-by-precedence';
+import { claimOf, mergeByPrecedence, type ClaimedEntity } from '../../../src/mapping/merge-by-precedence';
 import { compile } from './mapping-test-helpers';
 
 /** Two sources feeding one customer: the CRM is authoritative for email, billing for balance. */
@@ -30,7 +30,7 @@ describe('mergeByPrecedence (several sources, one subject)', () => {
 
     entity = mergeByPrecedence(entity, crm, full(crm.map({ id: 7, mail: 'ada@crm' })));
     expect(entity.data).toEqual({ customerId: '7', email: 'ada@crm', balance: '5.00' });
-    expect(entity.claims.email).toEqual({ spec: 'crm', precedence: 10 });
+    expect(claimOf(entity, 'email')).toEqual({ spec: 'crm', precedence: 10 });
 
     const later = mergeByPrecedence(entity, billing, full(billing.map({ customer_id: 7, email: 'new@billing', balance: '6' })));
     expect(later.data).toEqual({ customerId: '7', email: 'ada@crm', balance: '6.00' });
@@ -62,7 +62,7 @@ describe('mergeByPrecedence (several sources, one subject)', () => {
     expect([refused.data.tags, refused.ignored]).toEqual([['a', 'b', 'c'], ['tags']]);
     const cut = mergeByPrecedence(entity, owner, { kind: 'partial', set: { 'tags.1': 'x' }, unset: [], truncate: { tags: 1 } });
     expect(cut.data.tags).toEqual(['a', 'x']);
-    expect(cut.claims.tags).toEqual({ spec: 'owner', precedence: 20 });
+    expect(claimOf(cut, 'tags')).toEqual({ spec: 'owner', precedence: 20 });
     expect(entity.data.tags).toEqual(['a', 'b', 'c']);
   });
 
@@ -75,7 +75,7 @@ describe('mergeByPrecedence (several sources, one subject)', () => {
     );
     const cut = mergeByPrecedence(entity, owner, { kind: 'partial', set: { 'orders.1.lines.0.sku': 'x' }, unset: [], truncate: { 'orders.1.lines': 1 } });
     expect(cut.data.orders).toEqual([{ lines: [{ sku: 'a' }, { sku: 'b' }] }, { lines: [{ sku: 'x' }] }]);
-    expect(cut.claims.orders).toEqual({ spec: 'owner', precedence: 20 });
+    expect(claimOf(cut, 'orders')).toEqual({ spec: 'owner', precedence: 20 });
     expect((entity.data.orders as { lines: unknown[] }[])[1]!.lines).toHaveLength(3);
   });
 
@@ -165,5 +165,54 @@ describe('mergeByPrecedence (several sources, one subject)', () => {
     }
     entity = mergeByPrecedence(entity, lines, { kind: 'partial', set: {}, unset: ['line_items.1'] });
     expect(entity.data.line_items).toEqual([{ sku: 'a', n: 4998 }, null, { n: 4997 }]);
+  });
+});
+
+describe("claims as stored: the owner's as numbers, every other spec's named", () => {
+  it("stores the writing source's claims as their precedence, and names the previous owner's when another source writes", () => {
+    const byCrm = mergeByPrecedence(null, crm, full(crm.map({ id: 7, mail: 'a@crm', phone: '1' })));
+    expect([byCrm.owner, byCrm.claims]).toEqual(['crm', { customerId: 10, email: 10, 'contact.phone': 10 }]);
+    const byBilling = mergeByPrecedence(byCrm, billing, full(billing.map({ customer_id: 7, balance: '2' })));
+    expect([byBilling.owner, byBilling.claims]).toEqual([
+      'billing',
+      { customerId: 10, email: { spec: 'crm', precedence: 10 }, 'contact.phone': { spec: 'crm', precedence: 10 }, balance: 20 },
+    ]);
+    // Back with the first source: its claims are numbers again, the other's named.
+    const again = mergeByPrecedence(byBilling, crm, { kind: 'partial', set: { email: 'b@crm' }, unset: [] });
+    expect([again.owner, again.claims]).toEqual([
+      'crm',
+      { customerId: { spec: 'billing', precedence: 10 }, email: 10, 'contact.phone': 10, balance: { spec: 'billing', precedence: 20 } },
+    ]);
+    expect(claimOf(again, 'balance')).toEqual({ spec: 'billing', precedence: 20 });
+    expect(claimOf(again, 'email')).toEqual({ spec: 'crm', precedence: 10 });
+  });
+
+  it('still ignores a lower precedence and keeps a foreign field across the change of owner', () => {
+    let entity: ClaimedEntity = mergeByPrecedence(null, crm, full(crm.map({ id: 7, mail: 'a@crm' })));
+    entity = mergeByPrecedence(entity, billing, full(billing.map({ customer_id: 7, email: 'x@billing', balance: '2' })));
+    expect([entity.data.email, claimOf(entity, 'email')]).toEqual(['a@crm', { spec: 'crm', precedence: 10 }]);
+    // Billing writes without an email: it may not remove the CRM's.
+    entity = mergeByPrecedence(entity, billing, full(billing.map({ customer_id: 7, balance: '3' })));
+    expect(entity.data).toEqual({ customerId: '7', email: 'a@crm', balance: '3.00' });
+  });
+
+  it("reads claims stored as objects before numbers were, the owner's own included", () => {
+    const stored: ClaimedEntity = {
+      data: { customerId: '7', email: 'a@crm', balance: '1.00' },
+      claims: { customerId: { spec: 'crm', precedence: 10 }, email: { spec: 'crm', precedence: 10 }, balance: { spec: 'billing', precedence: 20 } },
+      owner: 'crm',
+    };
+    // The owner's own object claim does not hold it back, whatever the precedence, and it may remove its field.
+    const lower = compile([{ src: '$.mail', dst: '$.email', precedence: 1 }], { mappingId: 'crm' });
+    expect(mergeByPrecedence(stored, lower, { kind: 'partial', set: { email: 'b@crm' }, unset: [] }).data.email).toBe('b@crm');
+    const removed = mergeByPrecedence(stored, crm, { kind: 'partial', set: {}, unset: ['email'] });
+    expect([removed.data.email, removed.claims.email]).toEqual([undefined, undefined]);
+    // Another spec's object claim holds.
+    const refused = mergeByPrecedence(stored, crm, { kind: 'partial', set: {}, unset: ['balance'] });
+    expect([refused.data.balance, refused.ignored]).toEqual(['1.00', ['balance']]);
+  });
+
+  it('refuses to read a number claim without its owner', () => {
+    expect(() => claimOf({ claims: { email: 10 } }, 'email')).toThrow('the claim of email is stored as a number, and the entity names no owner');
   });
 });
