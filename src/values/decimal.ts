@@ -156,25 +156,47 @@ export function higherDec(a: Dec, b: Dec): Dec {
 }
 
 /**
- * sum / count as a double (an average: exact sum text, count > 0), or null when it is not one.
- * A sum within a double's range is divided as a double, as it always was; beyond it ("1e400",
- * or sums past ~1.8e308) the quotient is computed exactly and rounded once to the nearest
- * double (its digits, then ".5" when a remainder is left: no double lies strictly between two
- * integers that large, so that rounds as the exact quotient does), and is null when that is
- * still beyond a double (never Infinity, which GraphQL's Float cannot serialize).
+ * sum / count as a double (an average: exact sum text, count > 0), or null when it is not one:
+ * the exact quotient rounded once to the nearest double, ties to even (`quotientToDouble`). Not
+ * the sum rounded to a double and then divided: that rounds twice and can land on the neighbour
+ * ("1.20" / 3 gave 0.39999999999999997, not 0.4; "18014398509481985" / 3 one unit off). Null when
+ * the average is beyond a double ("1e400"; never Infinity, which GraphQL's Float cannot serialize).
  */
 export function averageOfText(sum: string, count: number): number | null {
   if (!(count > 0)) return null;
-  const quick = Number(sum);
-  if (Number.isFinite(quick)) return quick / count;
   const d = toDec(sum);
   if (!d) return null;
-  const negative = d.units < 0n;
-  const divisor = BigInt(count) * 10n ** BigInt(d.scale);
-  const units = negative ? -d.units : d.units;
-  const quotient = units / divisor;
-  const average = Number(`${negative ? '-' : ''}${quotient}${units % divisor === 0n ? '' : '.5'}`);
+  const average = quotientToDouble(d.units, BigInt(count) * 10n ** BigInt(d.scale));
   return Number.isFinite(average) ? average : null;
+}
+
+/**
+ * numerator / denominator (denominator > 0) rounded once to the nearest double, ties to even, as
+ * IEEE 754 rounds: the quotient's 53 significant bits (fewer below 2^-1022: the last kept bit is
+ * never below 2^-1074, the smallest subnormal) are taken by integer division, the remainder decides
+ * the rounding, and the result is that integer times a power of two, which is exact. ±Infinity when
+ * it is beyond a double.
+ */
+export function quotientToDouble(numerator: bigint, denominator: bigint): number {
+  if (numerator === 0n) return 0;
+  const negative = numerator < 0n;
+  const p = negative ? -numerator : numerator;
+  // floor(log2(p / denominator))
+  let log2 = bitLength(p) - bitLength(denominator);
+  if (log2 >= 0 ? p < denominator << BigInt(log2) : p << BigInt(-log2) < denominator) log2 -= 1;
+  const shift = Math.min(52 - log2, 1074);
+  const num = shift >= 0 ? p << BigInt(shift) : p;
+  const den = shift >= 0 ? denominator : denominator << BigInt(-shift);
+  let mantissa = num / den;
+  const twiceRemainder = (num % den) * 2n;
+  if (twiceRemainder > den || (twiceRemainder === den && (mantissa & 1n) === 1n)) mantissa += 1n;
+  // mantissa ≤ 2^53: Number() holds it exactly, and so does the product with a power of two.
+  const magnitude = Number(mantissa) * 2 ** -shift;
+  return negative && magnitude !== 0 ? -magnitude : magnitude;
+}
+
+function bitLength(n: bigint): number {
+  return n.toString(2).length;
 }
 
 /** Plain decimal text at the value's scale, no exponent: "1250.50", "-0.03", "7". */
