@@ -16,6 +16,7 @@ import type { FieldModel } from '../../catalog/field-model';
  * - `ne`: not `eq` (so a null or absent field matches); `ne: null` means `isNull: false`.
  * - `lt lte gt gte`: only values of the field's type compare; null and absent never match.
  * - `contains`: substring of a string value.
+ * - a String or ID operand is well-formed text: one with a lone surrogate is BAD_USER_INPUT.
  * - `exists`: the field is present in the document (its value may be null); `false`: absent.
  * - `isNull`: the field has no value (null or absent); `false`: it has one.
  */
@@ -138,7 +139,7 @@ function compileScalar(condition: unknown, target: FieldTarget, scalar: string, 
       if (typeof operand !== 'string') throw badInput(`${path} must be a string`, path, operand);
       if (operand.length > MAX_CONTAINS_LENGTH)
         throw badInput(`${path}: a text of ${operand.length} characters; at most ${MAX_CONTAINS_LENGTH} are allowed`, path, `${operand.slice(0, 40)}…`);
-      clauses.push({ kind: 'contains', target, text: operand });
+      clauses.push({ kind: 'contains', target, text: wellFormed(operand, path) });
     } else if (op === 'exists' || op === 'isNull') {
       if (typeof operand !== 'boolean') throw badInput(`${path} must be true or false`, path, operand);
       clauses.push(op === 'exists' ? { kind: 'exists', target, present: operand } : { kind: 'isNull', target, isNull: operand });
@@ -158,7 +159,19 @@ function operandOf(operand: unknown, target: FieldTarget, scalar: string, at: st
   }
   const expected = scalar === 'Boolean' ? 'boolean' : 'string';
   if (typeof operand !== expected) throw badInput(`${at}: ${JSON.stringify(operand)} is not a ${scalar}`, at, operand);
-  return operand;
+  return typeof operand === 'string' ? wellFormed(operand, at) : operand;
+}
+
+/**
+ * A text operand as the store will compare it. A lone surrogate (an unpaired \uD800–\uDFFF code
+ * unit, which a JSON variable can carry) is written by the store's BSON as U+FFFD: the store would
+ * compare another text than the matcher, and answer entities holding U+FFFD. No stored text holds
+ * one (ingestion refuses them), so such an operand is refused, naming the argument.
+ */
+function wellFormed(text: string, at: string): string {
+  if (!text.isWellFormed())
+    throw badInput(`${at}: ${JSON.stringify(text)} holds a lone surrogate (an unpaired \\uD800–\\uDFFF code unit), which no stored text can hold`, at, text);
+  return text;
 }
 
 function badInput(message: string, argument: string, value: unknown): GraphQLError {

@@ -320,6 +320,38 @@ describe('GraphQL entity queries over canonical state', () => {
     expect((await api.query('{ nope }')).errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
+  it('refuses a String or ID operand with a lone surrogate (BAD_USER_INPUT, a field error): the store would compare U+FFFD and answer another text', async () => {
+    await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "glyph", schema: $s) { version } }', {
+      s: { type: 'object', properties: { name: { type: 'string' } } },
+    });
+    const meta = { version: 1, deleted: false, updatedAt: 1_700_000_000_000, createdAt: 1_700_000_000_000, position: {}, specId: 't', specVersion: 1 };
+    await ingest.db
+      .collection<{ _id: string; data: unknown; _meta: unknown }>('state_glyph')
+      .insertMany(['\uFFFD', '\uD83D\uDE00'].map((name, i) => ({ _id: `g${i}-${name}`, data: { name }, _meta: meta })));
+    const list = (where: unknown) =>
+      api.query<{ glyphs: { edges: { node: { id: string } }[] } }>('query($w: GlyphWhere) { glyphs(where: $w) { edges { node { id } } } }', { w: where });
+    for (const [where, argument] of [
+      [{ name: { eq: '\uD83D' } }, 'where.name.eq'],
+      [{ name: { in: ['\uDE00'] } }, 'where.name.in[0]'],
+      [{ name: { contains: '\uD83D' } }, 'where.name.contains'],
+      [{ id: { eq: 'g0-\uD83D' } }, 'where.id.eq'],
+    ] as const) {
+      const { data, errors } = await list(where);
+      expect({
+        argument,
+        data,
+        errors: errors?.map((e) => ({ code: e.extensions?.code, argument: (e.extensions as { argument?: string } | undefined)?.argument })),
+      }).toEqual({
+        argument,
+        data: null,
+        errors: [{ code: 'BAD_USER_INPUT', argument }],
+      });
+    }
+    // Well-formed text is compared as stored: the replacement character is only itself.
+    expect((await list({ name: { eq: '\uFFFD' } })).data).toEqual({ glyphs: { edges: [{ node: { id: 'g0-\uFFFD' } }] } });
+    expect((await list({ name: { contains: '\uD83D\uDE00' } })).data).toEqual({ glyphs: { edges: [{ node: { id: 'g1-\uD83D\uDE00' } }] } });
+  });
+
   it("aggregates read paths in the metric definitions' syntax; an unknown or list-crossing path is BAD_USER_INPUT naming it", async () => {
     const crossing = await api.query('{ ordersAggregate(measure: "line_items.price") { sum } }');
     expect(crossing.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' }, message: expect.stringContaining('"line_items[*].price"') });

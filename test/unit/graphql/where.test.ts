@@ -119,6 +119,28 @@ describe('where: bounded before it reaches the store', () => {
     expect(refusal(() => matchesWhere({ status: { contains: 'a'.repeat(MAX_CONTAINS_LENGTH + 1) } }, fields, { status: 'a' }))?.code).toBe('BAD_USER_INPUT');
   });
 
+  it('a String or ID operand with a lone surrogate is BAD_USER_INPUT naming the argument, for the store and the matcher (the store would compare U+FFFD)', () => {
+    // A JSON variable can carry "\ud83d"; the store's BSON encodes it as U+FFFD, another text.
+    const cases: [Record<string, unknown>, string][] = [
+      [{ status: { eq: '\uD83D' } }, 'where.status.eq'],
+      [{ status: { ne: 'a\uDE00' } }, 'where.status.ne'],
+      [{ status: { lt: '\uD83D' } }, 'where.status.lt'],
+      [{ status: { in: ['ok', '\uD83D'] } }, 'where.status.in[1]'],
+      [{ status: { contains: '\uD83D' } }, 'where.status.contains'],
+      [{ customer: { email: { gte: '\uDFFF' } } }, 'where.customer.email.gte'],
+      [{ id: { eq: 'k-\uD83D' } }, 'where.id.eq'],
+    ];
+    for (const [where, argument] of cases) {
+      for (const run of [() => whereToMongo(where, fields), () => matchesWhere(where, fields, { status: '\uFFFD' }, 'k-\uFFFD')]) {
+        expect(refusal(run)).toEqual({ code: 'BAD_USER_INPUT', argument, message: expect.stringContaining('a lone surrogate') });
+      }
+    }
+    // A pair is one character, written as stored.
+    expect(whereToMongo({ status: { eq: '\uD83D\uDE00' }, customer: { email: { contains: '\uD83D\uDE00' } } }, fields)).toEqual({
+      $and: [{ 'data.status': { $eq: '😀' } }, { 'data.customer.email': { $regex: '😀' } }],
+    });
+  });
+
   it(`in takes at most ${MAX_IN_VALUES} values: more is BAD_USER_INPUT naming the argument`, () => {
     const values = (n: number) => Array.from({ length: n }, (_, i) => `s${i}`);
     expect(whereToMongo({ status: { in: values(MAX_IN_VALUES) } }, fields)).toEqual({ 'data.status': { $in: values(MAX_IN_VALUES) } });
