@@ -88,6 +88,21 @@ export const LongScalar = new GraphQLScalarType({
 
 const WHOLE = /^-?\d+$/;
 
+/**
+ * Why a stored whole number cannot be served as `scalar`, or null when it can (anything but a
+ * whole number is left to the scalar's serialize). Canonical validation takes any JSON integer
+ * for an `integer` field, so a source can fill one beyond GraphQL's 32-bit Int or beyond what a
+ * Long holds exactly; the entity type answers such a value as a VALUE_OUT_OF_RANGE field error
+ * (entity-type.ts) instead of the serialize error, which carries no code.
+ */
+export function integerOutOfRange(scalar: 'Int' | 'Long', value: unknown): string | null {
+  if (typeof value !== 'number' || !Number.isInteger(value)) return null;
+  if (scalar === 'Long') return Number.isSafeInteger(value) ? null : `${plainDecimalText(value)} is beyond what a Long holds exactly (±9007199254740991)`;
+  return value >= -2_147_483_648 && value <= 2_147_483_647
+    ? null
+    : `${plainDecimalText(value)} is beyond a 32-bit Int (-2147483648 to 2147483647); "format": "int64" serves it as a Long`;
+}
+
 /** The safe integer a number, bigint or digit string stands for; null for anything else. */
 function longOf(value: unknown): number | null {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? value : null;

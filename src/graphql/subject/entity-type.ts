@@ -4,7 +4,8 @@ import type { StoredEntity } from '../../state/entity-store';
 import type { ApiContext } from '../context';
 import { fieldName, nestedTypeName } from '../naming';
 import { keyOfValue } from '../../mapping/entity-key';
-import { JSONScalar } from '../scalars';
+import { AppError, ErrorCode } from '../../errors';
+import { integerOutOfRange, JSONScalar } from '../scalars';
 import { SCALAR_TYPES, type EnumTypes } from './field-types';
 import { entityFieldPaths, entityProjectionOnce } from './page-projection';
 
@@ -57,11 +58,34 @@ function fieldConfigs(owner: string, fields: readonly FieldModel[], read: ReadFi
     configs[fieldName(field.jsonKey)] = {
       type: outputType(owner, field, parts),
       ...(field.description ? { description: field.description } : {}),
-      resolve: (source) => read(source, field.jsonKey) ?? null,
+      resolve: rangeChecked(owner, field, (source) => read(source, field.jsonKey) ?? null),
     };
     if (field.relation) configs[fieldName(field.relation.as)] = relationField(field.jsonKey, field.relation, read, parts, field.kind === 'list');
   }
   return configs;
+}
+
+/**
+ * The resolver of an Int or Long field, or of a list of them: a whole number its scalar cannot
+ * hold (scalars.ts, integerOutOfRange) is answered as a VALUE_OUT_OF_RANGE error in its place (an
+ * Error result is a field error at its path, with the error as its original, in graphql-js and
+ * graphql-jit alike), so the rest of the entity and of the list is still served. Other fields
+ * keep the plain read.
+ */
+function rangeChecked(owner: string, field: FieldModel, resolve: (source: Source) => unknown): (source: Source) => unknown {
+  const item = field.kind === 'list' ? field.item : field;
+  if (item.kind !== 'scalar' || (item.scalar !== 'Int' && item.scalar !== 'Long')) return resolve;
+  const scalar = item.scalar;
+  const name = `${owner}.${fieldName(field.jsonKey)}`;
+  const checked = (value: unknown, at: string) => {
+    const problem = integerOutOfRange(scalar, value);
+    return problem === null ? value : new AppError(ErrorCode.VALUE_OUT_OF_RANGE, `${at}: ${problem}`);
+  };
+  if (field.kind !== 'list') return (source) => checked(resolve(source), name);
+  return (source) => {
+    const value = resolve(source);
+    return Array.isArray(value) ? value.map((element, i) => checked(element, `${name}[${i}]`)) : value;
+  };
 }
 
 function outputType(owner: string, field: FieldModel, parts: EntityTypeParts): GraphQLOutputType {

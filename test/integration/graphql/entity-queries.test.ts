@@ -469,6 +469,40 @@ describe('GraphQL entity queries over canonical state', () => {
     });
   });
 
+  it('answers an Int or Long value its scalar cannot hold (stored from a source) as a VALUE_OUT_OF_RANGE field error, the rest of the entity served', async () => {
+    await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "tally", schema: $s) { version } }', {
+      s: {
+        type: 'object',
+        properties: {
+          big: { type: 'integer', format: 'int64' },
+          small: { type: 'integer' },
+          counts: { type: 'array', items: { type: 'integer', format: 'int64' } },
+          label: { type: 'string' },
+        },
+      },
+    });
+    const meta = { version: 1, deleted: false, updatedAt: 1_700_000_000_000, createdAt: 1_700_000_000_000, position: {}, specId: 't', specVersion: 1 };
+    const data = { big: 2 ** 53 + 2, small: 2 ** 31, counts: [1, 1e20], label: 'x' };
+    await ingest.db
+      .collection<{ _id: string; data: unknown; _meta: unknown; _k: unknown }>('state_tally')
+      .insertOne({ _id: 't1', data, _k: orderKeysOf(data), _meta: meta });
+    const { data: answer, errors } = await api.query('{ tally(id: "t1") { label big small counts } }');
+    expect(answer).toEqual({ tally: { label: 'x', big: null, small: null, counts: [1, null] } });
+    expect(errors?.map((e) => ({ path: (e as { path?: unknown }).path, code: e.extensions?.code, message: e.message }))).toEqual([
+      { path: ['tally', 'big'], code: 'VALUE_OUT_OF_RANGE', message: 'Tally.big: 9007199254740994 is beyond what a Long holds exactly (±9007199254740991)' },
+      {
+        path: ['tally', 'small'],
+        code: 'VALUE_OUT_OF_RANGE',
+        message: 'Tally.small: 2147483648 is beyond a 32-bit Int (-2147483648 to 2147483647); "format": "int64" serves it as a Long',
+      },
+      {
+        path: ['tally', 'counts', 1],
+        code: 'VALUE_OUT_OF_RANGE',
+        message: 'Tally.counts[1]: 100000000000000000000 is beyond what a Long holds exactly (±9007199254740991)',
+      },
+    ]);
+  });
+
   it('resolves a relation on a list of references to the list of entities, each in its place', async () => {
     await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "item", schema: $s) { version } }', {
       s: { type: 'object', properties: { sku: { type: 'string' }, name: { type: 'string' } } },
