@@ -152,6 +152,11 @@ export function valueAt(doc: Record<string, unknown>, path: string): unknown {
   return node ?? null;
 }
 
+/**
+ * `text` as a pattern matching itself. A NUL is written `\x00`: MongoDB refuses a `$regex` holding
+ * one (its jstests/core/regex.js), which would fail the query; its PCRE and the local store's Java
+ * regular expressions both read `\x00` as a NUL.
+ */
 function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/\0/g, '\\x00');
 }

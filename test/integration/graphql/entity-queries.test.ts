@@ -320,7 +320,7 @@ describe('GraphQL entity queries over canonical state', () => {
     expect((await api.query('{ nope }')).errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
-  it('refuses a String or ID operand with a lone surrogate (BAD_USER_INPUT, a field error): the store would compare U+FFFD and answer another text', async () => {
+  it('refuses a String or ID operand with a lone surrogate (BAD_USER_INPUT, a field error): the store would compare U+FFFD; finds a NUL with contains', async () => {
     await api.ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "glyph", schema: $s) { version } }', {
       s: { type: 'object', properties: { name: { type: 'string' } } },
     });
@@ -347,6 +347,12 @@ describe('GraphQL entity queries over canonical state', () => {
         errors: [{ code: 'BAD_USER_INPUT', argument }],
       });
     }
+    // A NUL is text like any other: `contains` finds it on the store as the matcher does.
+    await ingest.db
+      .collection<{ _id: string; data: unknown; _meta: unknown }>('state_glyph')
+      .insertMany(['a\u0000b', '\u0000'].map((name, i) => ({ _id: `n${i}`, data: { name }, _meta: meta })));
+    expect((await list({ name: { contains: '\u0000' } })).data).toEqual({ glyphs: { edges: [{ node: { id: 'n0' } }, { node: { id: 'n1' } }] } });
+    expect((await list({ name: { contains: 'a\u0000b' } })).data).toEqual({ glyphs: { edges: [{ node: { id: 'n0' } }] } });
     // Well-formed text is compared as stored: the replacement character is only itself.
     expect((await list({ name: { eq: '\uFFFD' } })).data).toEqual({ glyphs: { edges: [{ node: { id: 'g0-\uFFFD' } }] } });
     expect((await list({ name: { contains: '\uD83D\uDE00' } })).data).toEqual({ glyphs: { edges: [{ node: { id: 'g1-\uD83D\uDE00' } }] } });

@@ -141,6 +141,15 @@ describe('where: bounded before it reaches the store', () => {
     });
   });
 
+  it('contains writes a NUL as \\x00: MongoDB refuses a $regex holding a NUL (its jstests/core/regex.js), its PCRE and the local store read \\x00 as one', () => {
+    const filter = whereToMongo({ status: { contains: 'a\u0000b.' } }, fields) as { 'data.status': { $regex: string } };
+    expect(filter).toEqual({ 'data.status': { $regex: 'a\\x00b\\.' } });
+    expect(filter['data.status'].$regex.includes('\u0000')).toBe(false);
+    expect(new RegExp(filter['data.status'].$regex).test('xa\u0000b.')).toBe(true);
+    expect(new RegExp(filter['data.status'].$regex).test('xa0b.')).toBe(false);
+    expect(matchesWhere({ status: { contains: 'a\u0000b.' } }, fields, { status: 'xa\u0000b.' })).toBe(true);
+  });
+
   it(`in takes at most ${MAX_IN_VALUES} values: more is BAD_USER_INPUT naming the argument`, () => {
     const values = (n: number) => Array.from({ length: n }, (_, i) => `s${i}`);
     expect(whereToMongo({ status: { in: values(MAX_IN_VALUES) } }, fields)).toEqual({ 'data.status': { $in: values(MAX_IN_VALUES) } });
