@@ -155,6 +155,8 @@ export function higherDec(a: Dec, b: Dec): Dec {
   return order > 0 || (order === 0 && a.scale >= b.scale) ? a : b;
 }
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /**
  * sum / count as a double (an average: exact sum text, count > 0), or null when it is not one:
  * the exact quotient rounded once to the nearest double, ties to even (`quotientToDouble`). Not
@@ -166,6 +168,10 @@ export function averageOfText(sum: string, count: number): number | null {
   if (!(count > 0)) return null;
   const d = toDec(sum);
   if (!d) return null;
+  // Both terms whole numbers a double holds exactly: one IEEE division is the exact quotient
+  // rounded once, at a tenth of the integer division's cost (the common case, a money sum).
+  const divisor = count * 10 ** d.scale;
+  if (d.scale <= 22 && divisor <= Number.MAX_SAFE_INTEGER && d.units <= MAX_SAFE && d.units >= -MAX_SAFE) return Number(d.units) / divisor;
   const average = quotientToDouble(d.units, BigInt(count) * 10n ** BigInt(d.scale));
   return Number.isFinite(average) ? average : null;
 }

@@ -1,5 +1,5 @@
 import { averageOf, summarize, type BucketSummary, type Member } from '../../../src/metrics/aggregation';
-import { formatUnscaled } from '../../../src/values/decimal';
+import { formatUnscaled, quotientToDouble } from '../../../src/values/decimal';
 import { seededRandom } from '../../support/seeded-random';
 import { compiledMetric, HOURLY_AMOUNT } from './metric-model';
 
@@ -78,6 +78,20 @@ describe('avg is the exact average rounded once', () => {
       const quotient = (units * 10n ** 30n) / BigInt(count);
       expect(quotient * BigInt(count)).toBe(units * 10n ** 30n);
       expect(avg(formatUnscaled(units, scale), count)).toBe(Number(formatUnscaled(quotient, scale + 30)));
+    }
+  });
+
+  it('takes one division of doubles only where both terms are exact, and it equals the integer division', () => {
+    const random = seededRandom(20261205);
+    for (let i = 0; i < 2000; i += 1) {
+      // Up to 17 digits: on both sides of 2^53, so both ways are taken.
+      const digits = 1 + Math.floor(random() * 17);
+      const scale = Math.floor(random() * 6);
+      let units = 0n;
+      for (let d = 0; d < digits; d += 1) units = units * 10n + BigInt(Math.floor(random() * 10));
+      if (random() < 0.5) units = -units;
+      const count = 1 + Math.floor(random() * 1000);
+      expect(avg(formatUnscaled(units, scale), count)).toBe(quotientToDouble(units, BigInt(count) * 10n ** BigInt(scale)));
     }
   });
 });
