@@ -66,26 +66,26 @@ function fieldConfigs(owner: string, fields: readonly FieldModel[], read: ReadFi
 }
 
 /**
- * The resolver of an Int or Long field, or of a list of them: a whole number its scalar cannot
+ * The resolver of an Int or Long field, or of a list (of lists) of them: a whole number its scalar cannot
  * hold (scalars.ts, integerOutOfRange) is answered as a VALUE_OUT_OF_RANGE error in its place (an
  * Error result is a field error at its path, with the error as its original, in graphql-js and
  * graphql-jit alike), so the rest of the entity and of the list is still served. Other fields
  * keep the plain read.
  */
 function rangeChecked(owner: string, field: FieldModel, resolve: (source: Source) => unknown): (source: Source) => unknown {
-  const item = field.kind === 'list' ? field.item : field;
+  // Lists of lists too (`[[Int]]`): each level of list is walked down to the numbers.
+  let item = field;
+  let levels = 0;
+  for (; item.kind === 'list'; levels += 1) item = item.item;
   if (item.kind !== 'scalar' || (item.scalar !== 'Int' && item.scalar !== 'Long')) return resolve;
   const scalar = item.scalar;
   const name = `${owner}.${fieldName(field.jsonKey)}`;
-  const checked = (value: unknown, at: string) => {
+  const checked = (value: unknown, at: string, level: number): unknown => {
+    if (level > 0) return Array.isArray(value) ? value.map((element, i) => checked(element, `${at}[${i}]`, level - 1)) : value;
     const problem = integerOutOfRange(scalar, value);
     return problem === null ? value : new AppError(ErrorCode.VALUE_OUT_OF_RANGE, `${at}: ${problem}`);
   };
-  if (field.kind !== 'list') return (source) => checked(resolve(source), name);
-  return (source) => {
-    const value = resolve(source);
-    return Array.isArray(value) ? value.map((element, i) => checked(element, `${name}[${i}]`)) : value;
-  };
+  return (source) => checked(resolve(source), name, levels);
 }
 
 function outputType(owner: string, field: FieldModel, parts: EntityTypeParts): GraphQLOutputType {

@@ -111,6 +111,9 @@ export function decodeCursor(cursor: string, sort: Sort): ListCursor {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) throw invalid('not a list cursor');
   const { s, d, v, i } = payload as { s?: unknown; d?: unknown; v?: unknown; i?: unknown };
   if (typeof i !== 'string') throw invalid('not a list cursor');
+  // The store reads a lone surrogate as U+FFFD: such a position would be another one. No cursor
+  // this server issues holds one (stored keys and texts cannot).
+  if (!i.isWellFormed() || (typeof v === 'string' && !v.isWellFormed())) throw invalid('it holds a lone surrogate');
   if (s !== sort.field || d !== sort.direction) throw invalid(`it was issued for another orderBy than ${sort.field} ${sort.direction === 1 ? 'ASC' : 'DESC'}`);
   if (v === null) return { value: null, id: i };
   const ok =

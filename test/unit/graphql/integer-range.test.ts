@@ -20,6 +20,7 @@ const served = buildApiSchema([
         big: { type: 'integer', format: 'int64' },
         small: { type: 'integer' },
         counts: { type: 'array', items: { type: 'integer', format: 'int64' } },
+        matrix: { type: 'array', items: { type: 'array', items: { type: 'integer' } } },
         nested: { type: 'object', properties: { small: { type: 'integer' } } },
         label: { type: 'string' },
       },
@@ -91,6 +92,31 @@ describe('an Int or Long value beyond its scalar', () => {
     const bounds = { label: null, big: -(2 ** 53 - 1), small: -(2 ** 31), counts: [2 ** 53 - 1, null], nested: { small: 2 ** 31 - 1 } };
     expect(answer(run(entity(bounds)))).toEqual({ data: { tally: bounds }, errors: undefined });
     expect(answer(run(entity({})))).toEqual({ data: { tally: { label: null, big: null, small: null, counts: null, nested: null } }, errors: undefined });
+  });
+
+  it.each([
+    ['graphql-js', (root: unknown) => execute({ schema, document: parse('{ tally { matrix } }'), rootValue: root }) as ExecutionResult],
+    [
+      'graphql-jit',
+      (root: unknown) => {
+        const compiled = compileQuery(schema, parse('{ tally { matrix } }'));
+        if (!isCompiledQuery(compiled)) throw new Error('not compiled');
+        return compiled.query(root, {}, {}) as ExecutionResult;
+      },
+    ],
+  ])('in a list of lists, at its element (%s)', (_name, run) => {
+    expect(answer(run(entity({ matrix: [[1], [2, 2 ** 31], null] })))).toEqual({
+      data: { tally: { matrix: [[1], [2, null], null] } },
+      errors: [
+        {
+          path: ['tally', 'matrix', 1, 1],
+          original: [
+            ErrorCode.VALUE_OUT_OF_RANGE,
+            'Tally.matrix[1][1]: 2147483648 is beyond a 32-bit Int (-2147483648 to 2147483647); "format": "int64" serves it as a Long',
+          ],
+        },
+      ],
+    });
   });
 
   it('integerOutOfRange: only whole numbers beyond the scalar; anything else is left to serialize', () => {

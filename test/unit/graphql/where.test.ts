@@ -70,6 +70,13 @@ describe('where: store filter and in-memory matcher agree', () => {
     expect(decodeCursor(encodeCursor(sort, numberKey('12.50'), 'k1'), sort)).toEqual({ value: numberKey('12.5'), id: 'k1' });
   });
 
+  it('refuses a cursor whose key or text value holds a lone surrogate (the store would read U+FFFD: another position)', () => {
+    const byStatus = sortOf({ field: 'status', direction: 'ASC' }, fields);
+    expect(() => decodeCursor(encodeCursor(byStatus, 'paid', 'k-\ud83d'), byStatus)).toThrow('after: invalid cursor (it holds a lone surrogate)');
+    expect(() => decodeCursor(encodeCursor(byStatus, 'p\udc00', 'k1'), byStatus)).toThrow('after: invalid cursor (it holds a lone surrogate)');
+    expect(decodeCursor(encodeCursor(byStatus, 'p\ud83d\ude00', 'k-\ud83d\ude00'), byStatus)).toEqual({ value: 'p\ud83d\ude00', id: 'k-\ud83d\ude00' });
+  });
+
   it('indexes the order key of each top-level Decimal, Int, Float or DateTime field: the paths its range filters and sorts read', () => {
     expect(orderKeyIndexFields(fields)).toEqual(['total', 'amount']);
     for (const field of orderKeyIndexFields(fields)) {
