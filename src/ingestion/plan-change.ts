@@ -63,21 +63,24 @@ export function planChange(intent: ChangeIntent, prev: StoredEntity | null, now:
   const before = prev && !prev._meta.deleted ? prev.data : null;
   let after: Record<string, unknown> | null;
   let claims = prev && !prev._meta.deleted ? prev._meta.claims : undefined;
+  // The spec whose claims are stored as numbers (merge-by-precedence.ts: StoredClaim).
+  let owner = prev?._meta.specId;
   if (intent.kind !== 'delete' && intent.precedence) {
     // Several specs may feed this subject: each field root goes to the highest precedence.
     const merged = mergeByPrecedence(
-      before ? { data: before, claims: claims ?? {}, owner: prev!._meta.specId } : null,
+      before ? { data: before, claims: claims ?? {}, owner } : null,
       intent.precedence,
       intent.kind === 'full' ? { kind: 'full', data: intent.data } : { kind: 'partial', set: intent.set, unset: intent.unset, truncate: intent.truncate },
     );
     after = merged.data;
-    // The state names intent.spec as its owner; the pipeline makes it the precedence source too.
-    claims = merged.owner === intent.spec.id ? merged.claims : claimsOwnedBy(merged, intent.spec.id);
+    claims = merged.claims;
+    owner = merged.owner;
   } else {
     after = nextData(intent, before);
-    // The next state names this spec as its owner: the previous owner's claims must name theirs.
-    if (claims && prev!._meta.specId !== intent.spec.id) claims = claimsOwnedBy({ claims, owner: prev!._meta.specId }, intent.spec.id);
   }
+  // The next state names intent.spec as its owner (the pipeline makes it the precedence source
+  // too): claims of any other owner are named first.
+  if (claims && owner !== intent.spec.id) claims = claimsOwnedBy({ claims, owner }, intent.spec.id);
   if (after) {
     const problems = validate(intent.subject, after);
     if (problems.length > 0) {
