@@ -41,6 +41,12 @@ describe('avg of sums beyond a double', () => {
  */
 describe('avg is the exact average rounded once', () => {
   const avg = (sum: string, count: number) => averageOf({ count, sum });
+  /** A random whole number of `digits` digits, either sign. */
+  const signedUnits = (random: () => number, digits: number): bigint => {
+    let units = 0n;
+    for (let d = 0; d < digits; d += 1) units = units * 10n + BigInt(Math.floor(random() * 10));
+    return random() < 0.5 ? -units : units;
+  };
 
   it('is the nearest double where dividing the rounded sum is not', () => {
     expect(avg('1.20', 3)).toBe(0.4);
@@ -70,9 +76,7 @@ describe('avg is the exact average rounded once', () => {
     for (let i = 0; i < 2000; i += 1) {
       const digits = 1 + Math.floor(random() * 40);
       const scale = Math.floor(random() * 12);
-      let units = 0n;
-      for (let d = 0; d < digits; d += 1) units = units * 10n + BigInt(Math.floor(random() * 10));
-      if (random() < 0.5) units = -units;
+      const units = signedUnits(random, digits);
       // A count of 2s and 5s: the quotient is a finite decimal, which Number() rounds once.
       const count = 2 ** Math.floor(random() * 8) * 5 ** Math.floor(random() * 6);
       const quotient = (units * 10n ** 30n) / BigInt(count);
@@ -87,9 +91,7 @@ describe('avg is the exact average rounded once', () => {
       // Up to 17 digits: on both sides of 2^53, so both ways are taken.
       const digits = 1 + Math.floor(random() * 17);
       const scale = Math.floor(random() * 6);
-      let units = 0n;
-      for (let d = 0; d < digits; d += 1) units = units * 10n + BigInt(Math.floor(random() * 10));
-      if (random() < 0.5) units = -units;
+      const units = signedUnits(random, digits);
       const count = 1 + Math.floor(random() * 1000);
       expect(avg(formatUnscaled(units, scale), count)).toBe(quotientToDouble(units, BigInt(count) * 10n ** BigInt(scale)));
     }
