@@ -541,9 +541,17 @@ export function createRollupStore(db: Db): RollupStore {
   async function applyNow(metric: CompiledMetric, changes: readonly EntityChange[], arrived: () => void): Promise<ApplyResult> {
     // Only each entity's newest state matters: a contribution is a function of the state alone.
     const latest = new Map<string, EntityChange>();
+    /**
+     * Entities whose first state (version 1) is in these changes: they have no contribution unless
+     * a backfill or another writer has just made one, so round 0 inserts theirs without reading.
+     * An insert refused because the document exists loses its round like a lost compare-and-set,
+     * and the next round reads it: the outcome is the read's, only a read is saved.
+     */
+    const fresh = new Set<string>();
     for (const change of changes) {
       const seen = latest.get(change.key);
       if (!seen || change.version > seen.version) latest.set(change.key, change);
+      if (change.version === 1) fresh.add(change.key);
     }
     let applied = 0;
     let skipped = changes.length - latest.size;
@@ -556,16 +564,13 @@ export function createRollupStore(db: Db): RollupStore {
       if (round >= MAX_ROUNDS) throw new Error(`metric ${metric.key}: contributions still contended after ${MAX_ROUNDS} rounds`);
       // A contribution this store wrote last is not read; after a lost round every pending one is.
       const remembered = new Map<string, ContributionDoc>();
-      if (round === 0) {
-        for (const change of pending) {
-          const copy = knownContributions.get(contributionId(metric.key, change.key));
-          if (copy) remembered.set(change.key, copy);
-        }
+      const toRead: string[] = [];
+      for (const change of pending) {
+        const copy = round === 0 ? knownContributions.get(contributionId(metric.key, change.key)) : undefined;
+        if (copy) remembered.set(change.key, copy);
+        else if (round > 0 || !fresh.has(change.key)) toRead.push(change.key);
       }
-      const stored = await readContributions(
-        metric.key,
-        remembered.size === 0 ? pending.map((c) => c.key) : pending.filter((c) => !remembered.has(c.key)).map((c) => c.key),
-      );
+      const stored = await readContributions(metric.key, toRead);
       for (const [key, copy] of remembered) stored.set(key, copy);
       const unsettled = await unsettledOf(metric.key, stored.values());
       const batch = `${owner}.${(batchCount += 1)}`;
@@ -754,17 +759,27 @@ export async function compareAndSetMany<T extends { _id: string; rev: number }>(
     return { replaceOne: { filter, replacement: rest as WithoutId<T> } };
   };
   let ops = writes.map(opOf);
+  /** 1 when `ahead` is one of the inserts counted in the result. */
+  let aheadInserted = 0;
   if (ahead) {
-    // Ordered, the driver sends each run of one kind as a command: the upsert and the replaces
-    // share one, the inserts follow in another.
-    const { _id, ...rest } = ahead;
-    const upsert: AnyBulkWriteOperation<T> = { replaceOne: { filter: { _id } as Filter<T>, replacement: rest as WithoutId<T>, upsert: true } };
-    ops = [upsert, ...ops.filter((op) => 'replaceOne' in op), ...ops.filter((op) => 'insertOne' in op)];
+    // Ordered, the driver sends each run of one kind as a command. With inserts alone, `ahead` is
+    // inserted first in their command (one round trip). Otherwise it is upserted first in the
+    // replaces' command and the inserts follow in another: an insert refused (the document
+    // exists) stops an ordered command there, and would stop the replaces behind it too.
+    const replaces = ops.filter((op) => 'replaceOne' in op);
+    if (replaces.length === 0) {
+      ops = [{ insertOne: { document: ahead as OptionalId<T> } }, ...ops];
+      aheadInserted = 1;
+    } else {
+      const { _id, ...rest } = ahead;
+      const upsert: AnyBulkWriteOperation<T> = { replaceOne: { filter: { _id } as Filter<T>, replacement: rest as WithoutId<T>, upsert: true } };
+      ops = [upsert, ...replaces, ...ops.filter((op) => 'insertOne' in op)];
+    }
   }
   let done = 0;
   try {
     const result = await collection.bulkWrite(ops, { ordered: ahead !== undefined });
-    done = result.insertedCount + result.matchedCount;
+    done = result.insertedCount - aheadInserted + result.matchedCount;
   } catch (error) {
     if (!(error as { writeErrors?: unknown }).writeErrors && (error as { code?: number }).code !== 11000) throw error;
   }

@@ -62,12 +62,13 @@ function heldReads(db: Db, expected: number, graceMs: number): { db: Db; mostAtO
   return { db: proxy, mostAtOnce: () => most };
 }
 
+// Version 2, an entity's second state: its first (version 1) would be inserted without the read this test holds.
 const event = (key: string, price: string): CanonicalEvent => ({
-  id: `${key}:1`,
+  id: `${key}:2`,
   subject: 'order',
   key,
-  op: 'CREATE',
-  version: 1,
+  op: 'UPDATE',
+  version: 2,
   before: null,
   after: { region: 'eu', created_at: new Date(BASE_MS + 60_000).toISOString(), line_items: [{ sku: 'mug', price, qty: 1 }], status: 'paid' },
   changedFields: [],

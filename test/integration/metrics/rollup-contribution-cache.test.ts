@@ -34,20 +34,21 @@ describe("rollup store: contributions written from the store's copy of them (rea
   it('a contribution this store wrote last is not read again; its next write is guarded by rev and write token', async () => {
     const { db: counted, readIds, writes, clear } = observed(db());
     const store = createRollupStore(counted);
+    // Entities this store has not seen, at version 2: each contribution is read first.
     await store.apply(
       metric,
-      Array.from({ length: 50 }, (_, i) => change(`order-${i}`, 1, order(`${i}.25`))),
+      Array.from({ length: 50 }, (_, i) => change(`order-${i}`, 2, order(`${i}.25`))),
     );
     expect(readIds()).toHaveLength(50);
 
     clear();
     // order-3 changes its price, order-4 moves region, order-5 is deleted, order-6 gets a stale version, order-50 is new.
     await store.apply(metric, [
-      change('order-3', 2, order('99.99')),
-      change('order-4', 2, order('4.25', 'us')),
-      change('order-5', 2, null),
-      change('order-6', 1, order('0.01')),
-      change('order-50', 1, order('50.25')),
+      change('order-3', 3, order('99.99')),
+      change('order-4', 3, order('4.25', 'us')),
+      change('order-5', 3, null),
+      change('order-6', 2, order('0.01')),
+      change('order-50', 2, order('50.25')),
     ]);
     expect(readIds()).toEqual([`${metric.key}|order-50`]);
     const replaces = writes.flat().flatMap((op) => ('replaceOne' in op && op.replaceOne.upsert !== true ? [op.replaceOne.filter] : []));
@@ -98,11 +99,40 @@ describe("rollup store: contributions written from the store's copy of them (rea
   it("this store's own drop forgets its copies: the rebuilt contributions are read", async () => {
     const { db: counted, readIds, clear } = observed(db());
     const store = createRollupStore(counted);
-    await store.apply(metric, [change('d1', 1, order('1.00'))]);
+    await store.apply(metric, [change('d1', 2, order('1.00'))]);
     await store.drop(metric.key);
     clear();
-    await store.apply(metric, [change('d1', 1, order('1.00'))]);
+    await store.apply(metric, [change('d1', 2, order('1.00'))]);
     expect(readIds()).toEqual([`${metric.key}|d1`]);
     expect(await storedBuckets()).toEqual(bruteForce([order('1.00')]));
+  });
+
+  it("an entity's first state is inserted without a read; where a contribution exists after all, the insert loses its round and the next reads it", async () => {
+    const { db: counted, readIds, writes, clear } = observed(db());
+    const other = createRollupStore(db());
+    // Another writer (a backfill, another process) has stored f2 at version 4 and f4 at version 1.
+    await other.apply(metric, [change('f2', 4, order('4.00', 'us')), change('f4', 1, order('1.00', 'apac'))]);
+
+    const store = createRollupStore(counted);
+    const first = await store.apply(metric, [change('f1', 1, order('1.00'))]);
+    expect(first).toMatchObject({ applied: 1, skipped: 0 });
+    expect(readIds()).toEqual([]);
+    // The batch's intent went first in the inserts' command: one write for the batch.
+    expect(writes).toHaveLength(1);
+    expect(writes[0]![0]).toMatchObject({ insertOne: { document: { _id: expect.stringMatching(/#/) } } });
+
+    clear();
+    // f2's insert is refused (version 1, older than the stored 4: skipped once read); the ordered
+    // command stops there, so f3 is read and written in the next round too. f4 is a newer state
+    // (version 2 beside its 1) of a contribution the other writer stored: read, then replaced.
+    const second = await store.apply(metric, [
+      change('f2', 1, order('9.00')),
+      change('f3', 1, order('3.00')),
+      change('f4', 1, order('0.50')),
+      change('f4', 2, order('2.00', 'us')),
+    ]);
+    expect(second).toMatchObject({ applied: 2, skipped: 2 });
+    expect(new Set(readIds())).toEqual(new Set(['f2', 'f3', 'f4'].map((k) => `${metric.key}|${k}`)));
+    expect(await storedBuckets()).toEqual(bruteForce([order('1.00'), order('4.00', 'us'), order('3.00'), order('2.00', 'us')]));
   });
 });
