@@ -22,7 +22,7 @@ import { createRecentWrites } from './recent-writes';
  *   → its folded rows) at an entity version and the buckets it may still occupy (`touched`).
  *   Written first, with a compare-and-set on `rev` and only for a newer entity version: it is the
  *   source of truth. Beside them, one intent document per batch (`<metric>#<batch>`, `dirty`,
- *   the batch's entity keys in `i`), upserted first in the same ordered write as the batch's
+ *   the batch's entity keys in `i`), written first in the same ordered write as the batch's
  *   contributions; each contribution names its batch in `p`. A contribution is unsettled (its
  *   buckets may not reflect it) while its batch's intent exists, or while it has `dirty` (the form
  *   written before intents, cleared per entity).
@@ -307,6 +307,13 @@ export function createRollupStore(db: Db): RollupStore {
   const closedForeign = new Set<string>();
   /** Removals of settled batches' intents in flight. */
   const closing = new Set<Promise<void>>();
+  /**
+   * Metrics whose last batch with first states found one of their contributions stored (a replay
+   * after a restart or a rebalance, a new group reading a topic a backfill has already covered):
+   * while so, first states are read like any other entity, rather than each batch losing an
+   * insert round and reading them anyway. A batch whose reads find none stored ends it.
+   */
+  const firstStatesStored = new Set<string>();
 
   /**
    * Which of these contributions may have buckets that do not reflect them: flagged `dirty`, or
@@ -565,12 +572,21 @@ export function createRollupStore(db: Db): RollupStore {
       // A contribution this store wrote last is not read; after a lost round every pending one is.
       const remembered = new Map<string, ContributionDoc>();
       const toRead: string[] = [];
+      /** First states inserted in this round without a read. */
+      const unread = new Set<string>();
+      const readsFirstStates = round > 0 || firstStatesStored.has(metric.key);
       for (const change of pending) {
         const copy = round === 0 ? knownContributions.get(contributionId(metric.key, change.key)) : undefined;
         if (copy) remembered.set(change.key, copy);
-        else if (round > 0 || !fresh.has(change.key)) toRead.push(change.key);
+        else if (readsFirstStates || !fresh.has(change.key)) toRead.push(change.key);
+        else unread.add(change.key);
       }
       const stored = await readContributions(metric.key, toRead);
+      const firstStatesRead = round === 0 && readsFirstStates ? toRead.filter((key) => fresh.has(key)) : [];
+      if (firstStatesRead.length > 0) {
+        if (firstStatesRead.some((key) => stored.has(key))) firstStatesStored.add(metric.key);
+        else firstStatesStored.delete(metric.key);
+      }
       for (const [key, copy] of remembered) stored.set(key, copy);
       const unsettled = await unsettledOf(metric.key, stored.values());
       const batch = `${owner}.${(batchCount += 1)}`;
@@ -652,7 +668,10 @@ export function createRollupStore(db: Db): RollupStore {
         if (!unchanged.has(_id)) toSettle.set(nextOf.get(_id)!.k, nextOf.get(_id)!);
         knownContributions.remember(_id, nextOf.get(_id)!);
       }
-      for (const { _id } of result.lost) knownContributions.forget(_id);
+      for (const { _id } of result.lost) {
+        knownContributions.forget(_id);
+        if (unread.has(nextOf.get(_id)!.k)) firstStatesStored.add(metric.key);
+      }
       applied += result.written.length;
       pending = result.lost.map((doc) => latest.get(nextOf.get(doc._id)!.k)!);
     }
@@ -741,8 +760,9 @@ export interface CasWrite<T> {
 /**
  * One round of compare-and-set writes in one round trip per kind: an insert where nothing was
  * stored, a replace guarded by the stored `rev` otherwise. With `ahead` (an intent naming these
- * writes) the round is ordered and `ahead` is upserted first, in the replaces' command: none of
- * the writes reaches the store before it. When not every write matched (a lost race, or an
+ * writes) the round is ordered and `ahead` goes first: inserted first in the inserts' command when
+ * there are no replaces, upserted first in the replaces' command otherwise. None of the writes
+ * reaches the store before it. When not every write matched (a lost race, or an
  * ordered round stopped at the first error), `isOurs` reads back the documents and says which of
  * them hold our write; the others are lost, for the caller's next round.
  */

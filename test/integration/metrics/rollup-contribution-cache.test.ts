@@ -122,9 +122,10 @@ describe("rollup store: contributions written from the store's copy of them (rea
     expect(writes[0]![0]).toMatchObject({ insertOne: { document: { _id: expect.stringMatching(/#/) } } });
 
     clear();
-    // f2's insert is refused (version 1, older than the stored 4: skipped once read); the ordered
-    // command stops there, so f3 is read and written in the next round too. f4 is a newer state
-    // (version 2 beside its 1) of a contribution the other writer stored: read, then replaced.
+    // f2's insert is refused (version 1, older than the stored 4: skipped once read). On MongoDB
+    // the ordered command stops there and f3's insert is lost with it; either way the read-back
+    // and the next round's read decide f3. f4 is a newer state (version 2 beside its 1) of a
+    // contribution the other writer stored: read, then replaced.
     const second = await store.apply(metric, [
       change('f2', 1, order('9.00')),
       change('f3', 1, order('3.00')),
@@ -134,5 +135,32 @@ describe("rollup store: contributions written from the store's copy of them (rea
     expect(second).toMatchObject({ applied: 2, skipped: 2 });
     expect(new Set(readIds())).toEqual(new Set(['f2', 'f3', 'f4'].map((k) => `${metric.key}|${k}`)));
     expect(await storedBuckets()).toEqual(bruteForce([order('1.00'), order('4.00', 'us'), order('3.00'), order('2.00', 'us')]));
+  });
+
+  it('once a batch finds a first state stored (a replay), first states are read, until a batch finds none stored', async () => {
+    const { db: counted, readIds, clear } = observed(db());
+    const other = createRollupStore(db());
+    await other.apply(metric, [change('r1', 1, order('1.00')), change('r2', 1, order('2.00'))]);
+
+    const store = createRollupStore(counted);
+    // The replay of r1's first state: inserted unread, refused, then read.
+    expect(await store.apply(metric, [change('r1', 1, order('1.00'))])).toMatchObject({ applied: 0, skipped: 1 });
+    expect(readIds()).toContain(`${metric.key}|r1`);
+
+    clear();
+    // r2's replayed first state is now read first: no insert is tried for it.
+    expect(await store.apply(metric, [change('r2', 1, order('2.00'))])).toMatchObject({ applied: 0, skipped: 1 });
+    expect(readIds()).toEqual([`${metric.key}|r2`]);
+
+    clear();
+    // n1 is new: still read (the last batch found its first state stored), and found absent.
+    await store.apply(metric, [change('n1', 1, order('3.00'))]);
+    expect(readIds()).toEqual([`${metric.key}|n1`]);
+
+    clear();
+    // That read found none stored: n2's first state is inserted unread again.
+    await store.apply(metric, [change('n2', 1, order('4.00'))]);
+    expect(readIds()).toEqual([]);
+    expect(await storedBuckets()).toEqual(bruteForce([order('1.00'), order('2.00'), order('3.00'), order('4.00')]));
   });
 });

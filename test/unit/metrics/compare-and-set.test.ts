@@ -14,11 +14,11 @@ interface Doc {
 }
 
 /** A collection whose bulkWrite records its operations and answers with `outcome`. */
-function collection(outcome: (ops: AnyBulkWriteOperation<Doc>[]) => { insertedCount: number; matchedCount: number }) {
+function collection(outcome: (ops: AnyBulkWriteOperation<Doc>[]) => { insertedCount: number; matchedCount: number }, ordered = false) {
   const calls: AnyBulkWriteOperation<Doc>[][] = [];
   const fake = {
     async bulkWrite(ops: AnyBulkWriteOperation<Doc>[], options: { ordered?: boolean }) {
-      expect(options).toEqual({ ordered: false });
+      expect(options).toEqual({ ordered });
       calls.push(ops);
       return outcome(ops);
     },
@@ -87,5 +87,35 @@ describe('compareAndSetMany: one round of guarded writes', () => {
       throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' });
     });
     await expect(compareAndSetMany(store.collection, [insert], noReadBack)).rejects.toThrow('connection reset');
+  });
+});
+
+describe('compareAndSetMany with a document ahead of the writes (a batch intent): one ordered round', () => {
+  const intent: Doc = { _id: 'm#b.1', rev: 0, value: 'intent' };
+
+  it('inserts alone: the intent is inserted first in their command, and is not counted as one of the writes', async () => {
+    const store = collection(() => ({ insertedCount: 2, matchedCount: 0 }), true);
+    const result = await compareAndSetMany(store.collection, [insert], noReadBack, intent);
+    expect(store.calls).toEqual([[{ insertOne: { document: intent } }, { insertOne: { document: insert.next } }]]);
+    expect(result).toEqual({ written: [insert.next], lost: [] });
+  });
+
+  it('inserts alone, and only the intent inserted (the store reported one insert): the read-back decides the write', async () => {
+    const store = collection(() => ({ insertedCount: 1, matchedCount: 0 }), true);
+    const result = await compareAndSetMany(store.collection, [insert], async () => () => false, intent);
+    expect(result).toEqual({ written: [], lost: [insert.next] });
+  });
+
+  it("with replaces: the intent is upserted first in the replaces' command, the inserts follow (a refused insert stops nothing before it)", async () => {
+    const store = collection(() => ({ insertedCount: 1, matchedCount: 1 }), true);
+    const result = await compareAndSetMany(store.collection, [insert, replace], noReadBack, intent);
+    expect(store.calls).toEqual([
+      [
+        { replaceOne: { filter: { _id: 'm#b.1' }, replacement: { rev: 0, value: 'intent' }, upsert: true } },
+        { replaceOne: { filter: { _id: 'old', rev: 4 }, replacement: { rev: 5, value: 'b' } } },
+        { insertOne: { document: { _id: 'new', rev: 1, value: 'a' } } },
+      ],
+    ]);
+    expect(result).toEqual({ written: [insert.next, replace.next], lost: [] });
   });
 });
