@@ -55,6 +55,12 @@ export function createPartialMapper(
   defaults: ReadonlyMap<string, PartialDefault>,
 ): (patch: Readonly<Record<string, unknown>>, truncated?: readonly TruncatedArray[]) => PartialMapping {
   const rootWriters = new Map<CompiledField, RootWriter[]>(fields.map((f) => [f, compileRootWriters(f.dstSegments)]));
+  /** For a field in arrays: writes its value into an element of its innermost array (`{root: element}`). */
+  const elementWriters = new Map<CompiledField, Setter>(
+    fields
+      .filter((f) => f.depth > 0)
+      .map((f) => [f, compileSetter([{ kind: 'name', name: 'root' }, ...f.dstSegments.slice(lastWildcardOf(f.dstSegments) + 1)])]),
+  );
   const pathsRead = new Map<CompiledField, (readonly PathSegment[])[]>(fields.map((f) => [f, f.alternatives.flatMap(allPaths)]));
 
   return (patch: Readonly<Record<string, unknown>>, truncated: readonly TruncatedArray[] = []): PartialMapping => {
@@ -77,10 +83,40 @@ export function createPartialMapper(
       });
     };
 
-    const emit = (field: CompiledField, bound: readonly number[], value: unknown): void => {
+    /**
+     * Canonical array elements the update writes whole, because the patch carries their whole
+     * source element (`items.2`: a `$push`, or an element replaced): what the fields reading it put
+     * there, `{}` when none puts anything (or null for an element that is the value itself), as
+     * the full mapping has it. Written field by field, an element appended with none of the mapped
+     * fields would not be there at all, and the canonical array would be one short.
+     */
+    const elements = new Map<
+      string,
+      {
+        readonly segments: readonly PathSegment[];
+        readonly writers: Set<CompiledField>;
+        readonly scratch: { root?: unknown };
+        readonly ops: [string, unknown][];
+      }
+    >();
+    const emit = (field: CompiledField, bound: readonly number[], value: unknown, wholeElement = false): void => {
       const dst = bindWildcards(field.dstSegments, bound);
       if (bound.length === field.depth) {
         const key = toDottedPath(dst);
+        if (wholeElement) {
+          const cut = lastWildcardOf(field.dstSegments) + 1;
+          const elementKey = toDottedPath(dst.slice(0, cut));
+          const element = elements.get(elementKey) ?? { segments: dst.slice(0, cut - 1), writers: new Set<CompiledField>(), scratch: {}, ops: [] };
+          elements.set(elementKey, element);
+          element.writers.add(field);
+          element.ops.push([key, value]);
+          if (cut === dst.length) element.scratch.root = value === undefined ? null : value;
+          else {
+            element.scratch.root ??= {};
+            if (value !== undefined) elementWriters.get(field)!(element.scratch, value);
+          }
+          return;
+        }
         const fallback = value === undefined ? defaults.get(key) : undefined;
         if (value !== undefined) set[key] = value;
         else if (fallback) set[key] = fallback.fresh();
@@ -118,7 +154,9 @@ export function createPartialMapper(
           const bound = boundIndices(entry.parts, src);
           if (entry.parts.length <= src.length) {
             const raw = alt.readFrom[entry.parts.length]!(entry.value);
-            emit(field, bound, alt.convert(raw, {}, field.depth - bound.length, bound));
+            // The patch carries the whole element of the innermost array (`items.2`, not `items.2.sku`).
+            const wholeElement = field.depth > 0 && bound.length === field.depth && entry.parts.length === lastWildcardOf(src) + 1;
+            emit(field, bound, alt.convert(raw, {}, field.depth - bound.length, bound), wholeElement);
           } else if (alt.copiesVerbatim) {
             const key = `${toDottedPath(bindWildcards(field.dstSegments, bound))}.${entry.parts.slice(src.length).join('.')}`;
             if (entry.value === undefined) unset.add(key);
@@ -170,6 +208,18 @@ export function createPartialMapper(
     for (const [rootKey, scratch] of arrays) {
       set[rootKey] = scratch.root;
       unset.delete(rootKey);
+    }
+    for (const [elementKey, { segments, writers, scratch, ops }] of elements) {
+      if (arrays.has(toDottedPath(segments)) || otherFiller(fields, segments, writers)) {
+        // Another field fills this array from a source the patch does not carry: field by field,
+        // leaving its part of the element as it is.
+        for (const [key, value] of ops) {
+          if (value !== undefined) set[key] = value;
+          else unset.add(key);
+        }
+        continue;
+      }
+      set[elementKey] = scratch.root;
     }
     return truncate && Object.keys(truncate).length > 0 ? { set, unset: [...unset], truncate } : { set, unset: [...unset] };
   };
@@ -264,6 +314,12 @@ function overlaps(a: readonly PathSegment[], b: readonly PathSegment[]): boolean
     } else if (x.kind === 'name' ? y.kind !== 'name' || x.name !== y.name : y.kind !== 'index' || x.index !== y.index) return false;
   }
   return true;
+}
+
+/** The index of the last `[*]` of a path, or -1. */
+function lastWildcardOf(segments: readonly PathSegment[]): number {
+  for (let i = segments.length - 1; i >= 0; i -= 1) if (segments[i]!.kind === 'wildcard') return i;
+  return -1;
 }
 
 /** The index of the `rank`-th `[*]` (from 0) of a path, or -1. */

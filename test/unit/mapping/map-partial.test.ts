@@ -172,7 +172,8 @@ describe('mapPartial on the seed spec', () => {
 
   it('maps an update of one array element to that element only', () => {
     expect(seed.mapPartial({ 'items.1.sku': 'Q' })).toEqual({ set: { 'line_items.1.sku': 'Q' }, unset: [] });
-    expect(seed.mapPartial({ 'items.3': { sku: 'N', qty: 1 } })).toEqual({ set: { 'line_items.3.sku': 'N' }, unset: [] });
+    // The patch carries the whole source element: the canonical element is written whole.
+    expect(seed.mapPartial({ 'items.3': { sku: 'N', qty: 1 } })).toEqual({ set: { 'line_items.3': { sku: 'N' } }, unset: [] });
   });
 });
 
@@ -207,6 +208,10 @@ describe('mapPartial: consistency with map', () => {
     ['a whole object', { customer: { email: 'Z@Z.Z' } }],
     ['an array element field', { 'items.0.qty': 5 }],
     ['a whole array element', { 'items.1': { sku: 'C', qty: 3 } }],
+    ['an array element appended', { 'items.2': { sku: 'C', qty: 3 } }],
+    ['an array element appended with none of the mapped fields', { 'items.2': { note: 'gift' } }],
+    ['an array element replaced by one with none of the mapped fields', { 'items.1': { note: 'gift' } }],
+    ['an array element appended with one of the mapped fields', { 'items.2': { qty: 4 } }],
     ['a whole array', { items: [{ sku: 'Q' }] }],
     ['a removed field that has a spec default', { currency: undefined }],
     ['a null field that has a field default', { tier: null }],
@@ -228,6 +233,24 @@ describe('mapPartial: consistency with map', () => {
     const nested = compile([{ src: path, dst: path }]);
     const mapped = nested.mapPartial(patch);
     expect(applyPatch(nested.map(doc), mapped.set, mapped.unset)).toEqual(nested.map(applyPatch(doc, patch)));
+  });
+
+  it('an element that is the value itself, appended without its field, is null in the canonical array as in the full mapping', () => {
+    const values = compile([{ src: '$.items[*].sku', dst: '$.skus[*]' }]);
+    const doc = { items: [{ sku: 'A' }] };
+    const patch = { 'items.1': { qty: 1 } };
+    const mapped = values.mapPartial(patch);
+    expect(mapped).toEqual({ set: { 'skus.1': null }, unset: [] });
+    expect(applyPatch(values.map(doc), mapped.set, mapped.unset)).toEqual(values.map(applyPatch(doc, patch)));
+  });
+
+  it("an element another source also fills is written field by field, leaving that source's part as it is", () => {
+    const twoSources = compile([
+      { src: '$.items[*].sku', dst: '$.line_items[*].sku' },
+      { src: '$.notes[*]', dst: '$.line_items[*].note' },
+    ]);
+    expect(twoSources.mapPartial({ 'items.1': { sku: 'C' } })).toEqual({ set: { 'line_items.1.sku': 'C' }, unset: [] });
+    expect(twoSources.mapPartial({ 'items.1': { qty: 1 } })).toEqual({ set: {}, unset: ['line_items.1.sku'] });
   });
 
   it('fails rather than guess when a transformed value changes only in part', () => {
