@@ -154,8 +154,9 @@ export function createPartialMapper(
           const bound = boundIndices(entry.parts, src);
           if (entry.parts.length <= src.length) {
             const raw = alt.readFrom[entry.parts.length]!(entry.value);
-            // The patch carries the whole element of the innermost array (`items.2`, not `items.2.sku`).
-            const wholeElement = field.depth > 0 && bound.length === field.depth && entry.parts.length === lastWildcardOf(src) + 1;
+            // The patch carries the whole element of the innermost array (`items.2`, not `items.2.sku`),
+            // pushed or replaced (a removed key says nothing of what stands there now).
+            const wholeElement = field.depth > 0 && bound.length === field.depth && entry.parts.length === lastWildcardOf(src) + 1 && entry.value !== undefined;
             emit(field, bound, alt.convert(raw, {}, field.depth - bound.length, bound), wholeElement);
           } else if (alt.copiesVerbatim) {
             const key = `${toDottedPath(bindWildcards(field.dstSegments, bound))}.${entry.parts.slice(src.length).join('.')}`;
@@ -209,7 +210,10 @@ export function createPartialMapper(
       set[rootKey] = scratch.root;
       unset.delete(rootKey);
     }
-    for (const [elementKey, { segments, writers, scratch, ops }] of elements) {
+    for (const [elementKey, { segments, writers: fieldsOfElement, scratch, ops }] of elements) {
+      // Arrays inside the element that fields of the same source element write whole (`$.items[*].parts[*].id`).
+      const inside = [...wholeArrays].filter(([rootKey]) => rootKey.startsWith(`${elementKey}.`));
+      const writers = new Set([...fieldsOfElement, ...inside.flatMap(([, whole]) => [...whole.writers])]);
       if (arrays.has(toDottedPath(segments)) || otherFiller(fields, segments, writers)) {
         // Another field fills this array from a source the patch does not carry: field by field,
         // leaving its part of the element as it is.
@@ -218,6 +222,11 @@ export function createPartialMapper(
           else unset.add(key);
         }
         continue;
+      }
+      for (const [rootKey, whole] of inside) {
+        if (rootKey in set) compileSetter([{ kind: 'name', name: 'root' }, ...whole.segments.slice(segments.length + 1)])(scratch, set[rootKey]);
+        delete set[rootKey];
+        unset.delete(rootKey);
       }
       set[elementKey] = scratch.root;
     }

@@ -244,6 +244,25 @@ describe('mapPartial: consistency with map', () => {
     expect(applyPatch(values.map(doc), mapped.set, mapped.unset)).toEqual(values.map(applyPatch(doc, patch)));
   });
 
+  it.each([
+    ['pushed without either field', { 'items.1': { qty: 1 } }],
+    ['pushed with its parts', { 'items.1': { sku: 'B', parts: [{ id: 2 }, { x: 1 }] } }],
+    ['replaced without parts', { 'items.0': { sku: 'C' } }],
+  ])('an element whose inner array the same source element fills (%s) is written whole with that array', (_what, patch) => {
+    const withParts = compile([
+      { src: '$.items[*].sku', dst: '$.line_items[*].sku' },
+      { src: '$.items[*].parts[*].id', dst: '$.line_items[*].part_ids[*]' },
+    ]);
+    const doc = { items: [{ sku: 'A', parts: [{ id: 1 }] }] };
+    const mapped = withParts.mapPartial(patch);
+    expect(Object.keys(mapped.set)).toEqual([Object.keys(patch)[0]!.replace('items', 'line_items')]);
+    expect(applyPatch(withParts.map(doc), mapped.set, mapped.unset)).toEqual(withParts.map(applyPatch(doc, patch)));
+  });
+
+  it('a removed element key says nothing of what stands there now: mapped field by field, as before', () => {
+    expect(spec.mapPartial({ 'items.3': undefined })).toEqual({ set: {}, unset: ['line_items.3.sku', 'line_items.3.quantity'] });
+  });
+
   it("an element another source also fills is written field by field, leaving that source's part as it is", () => {
     const twoSources = compile([
       { src: '$.items[*].sku', dst: '$.line_items[*].sku' },
