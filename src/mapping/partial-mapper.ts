@@ -132,7 +132,10 @@ export function createPartialMapper(
         // An element of an outer array is never absent: where the full mapping finds no inner
         // array under it (`$.skus[*][*]`, the update makes `skus.1` a string), it holds `[]`.
         // Unsetting it would leave null there. A named root (`o.1.lines`) is left out instead.
+        // A named root gets its spec default when it has one, as a field outside arrays does.
+        const fallback = defaults.get(rootKey);
         if (dst[writer.rootLength - 1]?.kind === 'index') set[rootKey] = [];
+        else if (fallback) set[rootKey] = fallback.fresh();
         else unset.add(rootKey);
         return;
       }

@@ -259,6 +259,18 @@ describe('mapPartial: consistency with map', () => {
     expect(applyPatch(withParts.map(doc), mapped.set, mapped.unset)).toEqual(withParts.map(applyPatch(doc, patch)));
   });
 
+  it.each([
+    ['removed', { items: undefined }],
+    ['made null', { items: null }],
+    ['made a string', { items: 'none' }],
+  ])('an array with a spec default, its source %s, gets the default as in the full mapping', (_what, patch) => {
+    const withDefault = compile([{ src: '$.items[*].sku', dst: '$.line_items[*].sku' }], { defaults: { line_items: [] } });
+    const doc = { items: [{ sku: 'A' }] };
+    const mapped = withDefault.mapPartial(patch);
+    expect(mapped).toEqual({ set: { line_items: [] }, unset: [] });
+    expect(applyPatch(withDefault.map(doc), mapped.set, mapped.unset)).toEqual(withDefault.map(applyPatch(doc, patch)));
+  });
+
   it('a removed element key says nothing of what stands there now: mapped field by field, as before', () => {
     expect(spec.mapPartial({ 'items.3': undefined })).toEqual({ set: {}, unset: ['line_items.3.sku', 'line_items.3.quantity'] });
   });
