@@ -141,6 +141,7 @@ export function mergeByPrecedence(
     ownContainers(data, compiled.segments);
     removePath(data, compiled);
     if (path === root) delete claims[root];
+    pruneEmptyAbove(data, root, roots, claims);
   }
   return { data, claims, owner: source.id, ignored };
 }
@@ -210,6 +211,32 @@ function ownContainers(data: Record<string, unknown>, segments: readonly PathSeg
     const copy: Record<string, unknown> | unknown[] = Array.isArray(child) ? child.slice() : { ...(child as Record<string, unknown>) };
     (node as Record<string | number, unknown>)[slot] = copy;
     node = copy;
+  }
+}
+
+/**
+ * Drops the objects above a field root that a removal left empty (`customer` once
+ * `customer.email`, its last field, is gone): the mapping makes them only to hold its fields, so
+ * the full mapping of a source without them has none, and an empty one would read as a present
+ * object with every field null. An object that is a field root itself, or that any spec claims
+ * (a value written whole, which may be `{}`), stays; so does everything inside a root. The
+ * objects on the way to the root are this merge's own copies (ownContainers).
+ */
+function pruneEmptyAbove(data: Record<string, unknown>, root: string, roots: readonly string[], claims: Readonly<Record<string, unknown>>): void {
+  // A top-level root (most of them) has nothing above it: this runs for every field a change removes.
+  if (!root.includes('.')) return;
+  const names = root.split('.');
+  const chain: Record<string, unknown>[] = [data];
+  for (let i = 0; i < names.length - 1; i += 1) {
+    const child = chain[i]![names[i]!];
+    if (child === null || typeof child !== 'object' || Array.isArray(child)) break;
+    chain.push(child as Record<string, unknown>);
+  }
+  // chain[n] is the object at names[0..n); the deepest one above the root first.
+  for (let n = chain.length - 1; n >= 1; n -= 1) {
+    const path = names.slice(0, n).join('.');
+    if (Object.keys(chain[n]!).length > 0 || roots.includes(path) || claims[path] !== undefined) return;
+    delete chain[n - 1]![names[n - 1]!];
   }
 }
 

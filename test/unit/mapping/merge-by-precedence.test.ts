@@ -216,3 +216,51 @@ describe("claims as stored: the owner's as numbers, every other spec's named", (
     expect(() => claimOf({ claims: { email: 10 } }, 'email')).toThrow('the claim of email is stored as a number, and the entity names no owner');
   });
 });
+
+describe('mergeByPrecedence: objects the mapping makes to hold fields', () => {
+  const shop = compile([
+    { src: '$.id', dst: '$.id', transform: 'string' },
+    { src: '$.mail', dst: '$.customer.email' },
+    { src: '$.name', dst: '$.customer.name' },
+    { src: '$.extra', dst: '$.meta' },
+  ]);
+  const start = () => mergeByPrecedence(null, shop, full(shop.map({ id: 1, mail: 'a@b.c', name: 'Ada', extra: { k: 1 } })));
+
+  it.each([
+    ['without any of a container’s fields', { id: 1, extra: { k: 1 } }],
+    ['with the container’s fields null', { id: 1, mail: null, name: null, extra: { k: 1 } }],
+    ['with one of them', { id: 1, name: 'Bo', extra: { k: 1 } }],
+  ])('a full image %s leaves the entity as the full mapping has it (no empty container)', (_what, source) => {
+    const merged = mergeByPrecedence(start(), shop, full(shop.map(source)));
+    expect(merged.data).toEqual(shop.map(source));
+  });
+
+  it('a partial update removing the last field of a container drops the container; one removing another field keeps it', () => {
+    const one = mergeByPrecedence(start(), shop, { kind: 'partial', set: {}, unset: ['customer.name'] });
+    expect(one.data.customer).toEqual({ email: 'a@b.c' });
+    const both = mergeByPrecedence(one, shop, { kind: 'partial', set: {}, unset: ['customer.email'] });
+    expect(both.data).toEqual({ id: '1', meta: { k: 1 } });
+  });
+
+  it('an empty object that is a value (a field written whole) stays, and so does one another spec claims', () => {
+    const emptied = mergeByPrecedence(start(), shop, full(shop.map({ id: 1, extra: {} })));
+    expect(emptied.data).toEqual({ id: '1', meta: {} });
+
+    // Another spec writes `customer` whole (an empty object); this spec's removals leave it.
+    const whole = compile([{ src: '$.c', dst: '$.customer', precedence: 5 }], { mappingId: 'other' });
+    const claimed = mergeByPrecedence({ data: { id: '1', customer: {} }, claims: { customer: { spec: 'other', precedence: 5 } } }, shop, {
+      kind: 'partial',
+      set: {},
+      unset: ['customer.email'],
+    });
+    expect(claimed.data.customer).toEqual({});
+    expect(whole.fieldRoots).toEqual(['customer']);
+  });
+
+  it('does not change the entity it was given', () => {
+    const before = start();
+    const copy = structuredClone(before.data);
+    mergeByPrecedence(before, shop, full(shop.map({ id: 1 })));
+    expect(before.data).toEqual(copy);
+  });
+});
