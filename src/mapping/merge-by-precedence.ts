@@ -218,24 +218,30 @@ function ownContainers(data: Record<string, unknown>, segments: readonly PathSeg
  * Drops the objects above a field root that a removal left empty (`customer` once
  * `customer.email`, its last field, is gone): the mapping makes them only to hold its fields, so
  * the full mapping of a source without them has none, and an empty one would read as a present
- * object with every field null. An object that is a field root itself, or that any spec claims
- * (a value written whole, which may be `{}`), stays; so does everything inside a root. The
- * objects on the way to the root are this merge's own copies (ownContainers).
+ * object with every field null. Nothing at or inside an object that is a field root of this
+ * source or that any spec claims (a value written whole, or a default, which may hold `{}`) is
+ * dropped. Only named members are walked: they are the containers ownContainers copied for the
+ * removal, so the objects changed here are this merge's own.
  */
 function pruneEmptyAbove(data: Record<string, unknown>, root: string, roots: readonly string[], claims: Readonly<Record<string, unknown>>): void {
   // A top-level root (most of them) has nothing above it: this runs for every field a change removes.
   if (!root.includes('.')) return;
-  const names = root.split('.');
+  const segments = compiledPath(root).segments;
+  // chain[n] is the object at the root's first n names; it may go only if no shorter prefix is a root or claimed.
   const chain: Record<string, unknown>[] = [data];
-  for (let i = 0; i < names.length - 1; i += 1) {
-    const child = chain[i]![names[i]!];
+  const names: string[] = [];
+  for (let i = 0; i < segments.length - 1; i += 1) {
+    const segment = segments[i]!;
+    if (segment.kind !== 'name') break;
+    const path = names.length === 0 ? segment.name : `${names.join('.')}.${segment.name}`;
+    if (roots.includes(path) || claims[path] !== undefined) break;
+    const child = chain[i]![segment.name];
     if (child === null || typeof child !== 'object' || Array.isArray(child)) break;
+    names.push(segment.name);
     chain.push(child as Record<string, unknown>);
   }
-  // chain[n] is the object at names[0..n); the deepest one above the root first.
   for (let n = chain.length - 1; n >= 1; n -= 1) {
-    const path = names.slice(0, n).join('.');
-    if (Object.keys(chain[n]!).length > 0 || roots.includes(path) || claims[path] !== undefined) return;
+    if (Object.keys(chain[n]!).length > 0) return;
     delete chain[n - 1]![names[n - 1]!];
   }
 }

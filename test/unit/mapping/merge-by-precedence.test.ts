@@ -257,6 +257,31 @@ describe('mergeByPrecedence: objects the mapping makes to hold fields', () => {
     expect(whole.fieldRoots).toEqual(['customer']);
   });
 
+  it('keeps what lies inside another spec’s claimed value, or inside one of its own roots (a default object)', () => {
+    // `whole` writes `customer` (claimed); `deep` maps a field inside it and has none.
+    const whole = compile([{ src: '$.c', dst: '$.customer', precedence: 5 }], { mappingId: 'whole' });
+    const deep = compile([{ src: '$.lang', dst: '$.customer.prefs.lang' }], { mappingId: 'deep' });
+    const written = mergeByPrecedence(null, whole, full(whole.map({ c: { prefs: {} } })));
+    expect(mergeByPrecedence(written, deep, full(deep.map({}))).data).toEqual({ customer: { prefs: {} } });
+    expect(mergeByPrecedence(written, deep, { kind: 'partial', set: {}, unset: ['customer.prefs.lang'] }).data).toEqual({ customer: { prefs: {} } });
+
+    // A spec default that is an object above a field root: the full mapping keeps it.
+    const withDefault = compile([{ src: '$.lang', dst: '$.customer.prefs.lang' }], { defaults: { customer: { prefs: {} } } });
+    const en = mergeByPrecedence(null, withDefault, full(withDefault.map({ lang: 'en' })));
+    expect(mergeByPrecedence(en, withDefault, full(withDefault.map({}))).data).toEqual(withDefault.map({}));
+  });
+
+  it('walks named members only: a numeric member name in a root is not walked, and the entity given is not changed', () => {
+    const numeric = compile([
+      { src: '$.x', dst: "$.a['0'].b.c" },
+      { src: '$.k', dst: '$.k' },
+    ]);
+    const current = { data: { a: { '0': { b: {} } }, k: 1 }, claims: {} };
+    const copy = structuredClone(current.data);
+    mergeByPrecedence(current, numeric, full(numeric.map({ k: 1 })));
+    expect(current.data).toEqual(copy);
+  });
+
   it('does not change the entity it was given', () => {
     const before = start();
     const copy = structuredClone(before.data);
