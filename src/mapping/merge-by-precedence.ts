@@ -140,8 +140,11 @@ export function mergeByPrecedence(
     const compiled = compiledPath(path);
     ownContainers(data, compiled.segments);
     removePath(data, compiled);
-    if (path === root) delete claims[root];
-    pruneEmptyAbove(data, root, roots, claims);
+    // A removal inside a root leaves the root in place, so nothing above it can have emptied.
+    if (path === root) {
+      delete claims[root];
+      pruneEmptyAbove(data, root, roots, claims);
+    }
   }
   return { data, claims, owner: source.id, ignored };
 }

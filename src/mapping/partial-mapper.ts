@@ -99,6 +99,13 @@ export function createPartialMapper(
         readonly ops: [string, unknown][];
       }
     >();
+    /** A canonical field's value at `key`; absent, its default when it has one, else removed. */
+    const writeField = (key: string, value: unknown): void => {
+      const fallback = value === undefined ? defaults.get(key) : undefined;
+      if (value !== undefined) set[key] = value;
+      else if (fallback) set[key] = fallback.fresh();
+      else unset.add(key);
+    };
     const emit = (field: CompiledField, bound: readonly number[], value: unknown, wholeElement = false): void => {
       const dst = bindWildcards(field.dstSegments, bound);
       if (bound.length === field.depth) {
@@ -117,10 +124,7 @@ export function createPartialMapper(
           }
           return;
         }
-        const fallback = value === undefined ? defaults.get(key) : undefined;
-        if (value !== undefined) set[key] = value;
-        else if (fallback) set[key] = fallback.fresh();
-        else unset.add(key);
+        writeField(key, value);
         return;
       }
       const writer = rootWriters.get(field)![bound.length]!;
@@ -220,10 +224,7 @@ export function createPartialMapper(
       if (arrays.has(toDottedPath(segments)) || otherFiller(fields, segments, writers)) {
         // Another field fills this array from a source the patch does not carry: field by field,
         // leaving its part of the element as it is.
-        for (const [key, value] of ops) {
-          if (value !== undefined) set[key] = value;
-          else unset.add(key);
-        }
+        for (const [key, value] of ops) writeField(key, value);
         continue;
       }
       for (const [rootKey, whole] of inside) {
