@@ -107,3 +107,48 @@ export function isAppError(error: unknown): error is AppError {
 export function isProgrammingError(error: unknown): boolean {
   return error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError;
 }
+
+/**
+ * ` (did you mean "lowercase"?)` for a near miss among `known`, else ''. A prefix of at least three
+ * characters counts as one edit, so a half-typed name finds its whole one.
+ */
+export function didYouMean(name: string, known: Iterable<string>): string {
+  let best: string | undefined;
+  let bestDistance = 3;
+  const typed = name.toLowerCase();
+  for (const candidate of known) {
+    const lower = candidate.toLowerCase();
+    const d = typed.length >= 3 && (lower.startsWith(typed) || typed.startsWith(lower)) ? 1 : editDistance(typed, lower);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best === undefined ? '' : ` (did you mean "${best}"?)`;
+}
+
+/**
+ * An unknown name asked for by a read (`subject(name: "oder")`): NOT_FOUND naming it, with a near
+ * miss and what is known, never an empty answer a typo could hide behind.
+ */
+export function unknownName(what: string, argument: string, name: string, known: readonly string[]): AppError {
+  const listed = known.length === 0 ? `there is no ${what} yet` : `known: ${[...known].sort().join(', ')}`;
+  return new AppError(ErrorCode.NOT_FOUND, `unknown ${what} "${name}"${didYouMean(name, known)}`, {
+    details: [`${argument}: no ${what} is named "${name}"; ${listed}`],
+  });
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** A version a read asks for that a known name does not have: NOT_FOUND naming the ones it has. */
+export function unknownVersion(of: string, version: number, versions: readonly { readonly version: number }[]): AppError {
+  const have = versions.map((v) => v.version);
+  return new AppError(ErrorCode.NOT_FOUND, `${of} has no version ${version}`, { details: [`version: ${of} has versions ${have.join(', ')}`] });
+}

@@ -1,3 +1,4 @@
+import { didYouMean } from '../errors';
 import { formatJsonPath, parseFieldPath, parseJsonPath, wildcardCount, type PathSegment } from './json-path';
 import { isValidSubjectName, subjectName } from './subject-name';
 import { checkTransformArgs, getTransform, listTransforms } from './transforms/transform-registry';
@@ -53,7 +54,12 @@ function checkFieldMapping(mapping: unknown, at: string, index: number, problems
     const transform = getTransform(step.name);
     const where = `${at}.transform${step.where}`;
     if (!transform) {
-      problems.push(`${where}: unknown transform "${step.name}"${suggestion(step.name)}`);
+      problems.push(
+        `${where}: unknown transform "${step.name}"${didYouMean(
+          step.name,
+          listTransforms().map((t) => t.name),
+        )}`,
+      );
       continue;
     }
     const argsAt = isObject(mapping.transform) || Array.isArray(mapping.transform) ? `${where}.args` : where;
@@ -172,30 +178,6 @@ function sameSegments(a: readonly PathSegment[], b: readonly PathSegment[]): boo
 
 function isStrictPrefix(prefix: readonly PathSegment[], path: readonly PathSegment[]): boolean {
   return prefix.length < path.length && prefix.every((s, i) => sameSegment(s, path[i]!));
-}
-
-/** ` (did you mean "lowercase"?)` for a near miss, so a typo is a one-glance fix. */
-function suggestion(name: string): string {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const { name: known } of listTransforms()) {
-    const typed = name.toLowerCase();
-    const d = typed.length >= 3 && (known.startsWith(typed) || typed.startsWith(known)) ? 1 : editDistance(typed, known);
-    if (d < bestDistance) [best, bestDistance] = [known, d];
-  }
-  return best === undefined ? '' : ` (did you mean "${best}"?)`;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i += 1) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

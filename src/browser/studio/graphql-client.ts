@@ -93,3 +93,16 @@ function formatDetail(detail: unknown): string {
   }
   return JSON.stringify(detail);
 }
+
+/**
+ * `fallback` when the API answered only NOT_FOUND (a topic not profiled yet, a subject or spec not
+ * registered yet: the API names an unknown name as an error), else what `call` gave or threw.
+ */
+export async function unlessNotFound<T>(call: Promise<T>, fallback: T): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof GraphqlProblem && error.errors.length > 0 && error.errors.every((e) => e.extensions?.code === 'NOT_FOUND')) return fallback;
+    throw error;
+  }
+}

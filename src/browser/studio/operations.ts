@@ -140,7 +140,7 @@ export const RAW_TOPICS = operation<{ catalog: { rawTopics: RawTopicSummary[] } 
   'query StudioRawTopics { catalog { rawTopics { topic currentVersion sampled } } }',
 );
 
-export const RAW_TOPIC = operation<{ catalog: { rawTopic: RawTopicDetail | null } }, { topic: string }>(
+export const RAW_TOPIC = operation<{ catalog: { rawTopic: RawTopicDetail } }, { topic: string }>(
   'query StudioRawTopic($topic: String!) { catalog { rawTopic(topic: $topic) { topic currentVersion sampled lastSeen ' +
     'versions { version recordedAt changes { added removed typeChanged { path from to } } } ' +
     'fields(includeRemoved: false) { path typeSet types { string number integer boolean null object array } presence inPartialUpdates nullRate examples formats { format count } current } } } }',

@@ -1,5 +1,5 @@
 import { clear, el, option } from '../dom';
-import { problemsOf } from './graphql-client';
+import { problemsOf, unlessNotFound } from './graphql-client';
 import { percent, typeShares } from './raw-fields';
 import { PROFILE_TOPIC, RAW_TOPIC, RAW_TOPICS, SOURCE_TOPICS, type RawFieldStats } from './operations';
 import { request, select, button, node, tbody, plural, emptyState, S, setStatus, reportLoadError, actions } from './page';
@@ -44,8 +44,7 @@ export async function loadRawTopic(topic: string): Promise<void> {
   section.setAttribute('aria-busy', 'true');
   node('topic-summary').textContent = `Loading the fields of ${topic}…`;
   try {
-    const data = await request(RAW_TOPIC, { topic });
-    S.raw = data.catalog.rawTopic;
+    S.raw = (await unlessNotFound(request(RAW_TOPIC, { topic }), null))?.catalog.rawTopic ?? null;
   } finally {
     section.removeAttribute('aria-busy');
   }

@@ -1,6 +1,6 @@
 import { subjectNameProblems, subjectNoun } from '../../catalog/subject-name';
 import { byId, clear, el, option } from '../dom';
-import type { Problem } from './graphql-client';
+import { unlessNotFound, type Problem } from './graphql-client';
 import { canonicalFields } from './canonical-fields';
 import { isObject, type JsonObject } from './json-value';
 import { autoMap, draftSchema } from './raw-fields';
@@ -62,8 +62,8 @@ export async function loadSubject(subject: string): Promise<void> {
     useSchema(S.draft.schema);
     return;
   }
-  const data = await request(SUBJECT_SCHEMA, { subject });
-  useSchema(data.catalog.schemaVersion ? data.catalog.schemaVersion.schema : null);
+  const data = await unlessNotFound(request(SUBJECT_SCHEMA, { subject }), null);
+  useSchema(data?.catalog.schemaVersion ? data.catalog.schemaVersion.schema : null);
 }
 
 /** The canonical schema the mapping is built against: its fields become rows (auto-mapped when it was drafted from the topic). */

@@ -1,5 +1,5 @@
 import { clear, el, option } from '../dom';
-import { adminKey } from './graphql-client';
+import { adminKey, unlessNotFound } from './graphql-client';
 import { ACTIVATE_SPEC, DEACTIVATE_SPEC, REGISTER_SPEC, ROLLBACK_SPEC, SPEC_HISTORY, SPEC_VERSIONS, SPECS } from './operations';
 import * as M from './model';
 import { request, input, select, button, node, tbody, emptyState, S, showProblems, setStatus, runAction, reportLoadError, actions } from './page';
@@ -26,7 +26,11 @@ export async function loadVersions(): Promise<void> {
     renderVersions();
     return;
   }
-  const [versions, history] = await Promise.all([request(SPEC_VERSIONS, { id }), request(SPEC_HISTORY, { id })]);
+  // A spec id not registered yet has no versions and no history.
+  const [versions, history] = await Promise.all([
+    unlessNotFound(request(SPEC_VERSIONS, { id }), { catalog: { mappingSpecs: [] } }),
+    unlessNotFound(request(SPEC_HISTORY, { id }), { catalog: { mappingSpecHistory: [] } }),
+  ]);
   if (id !== S.model.mappingId) return;
   S.versions = [...versions.catalog.mappingSpecs].sort((a, b) => a.version - b.version);
   S.history = history.catalog.mappingSpecHistory;

@@ -1,5 +1,5 @@
 import { Arg, Ctx, Extensions, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { AppError, ErrorCode } from '../../errors';
+import { AppError, ErrorCode, unknownName, unknownVersion } from '../../errors';
 import type { CompatibilityLevel } from '../../catalog/compatibility';
 import type { SchemaRegistry, SchemaVersionRecord, SubjectRecord } from '../../catalog/schema-registry';
 import { adminOnly, requireAdmin } from '../access';
@@ -22,29 +22,38 @@ import {
  */
 @Resolver()
 export class SchemaRegistryResolver {
-  @Query(() => [CanonicalSchemaVersionType], { description: 'Every version of a canonical subject, oldest first.' })
+  @Query(() => [CanonicalSchemaVersionType], {
+    description: 'Every version of a canonical subject, oldest first. NOT_FOUND for a subject the registry does not have.',
+  })
   async schemaVersions(@Arg('subject', () => String) subject: string, @Ctx() ctx: ApiContext): Promise<CanonicalSchemaVersionType[]> {
-    return (await registryOf(ctx).versions(subject)).map(versionView);
+    return (await registeredVersions(registryOf(ctx), subject)).map(versionView);
   }
 
-  @Query(() => CanonicalSchemaVersionType, { nullable: true, description: 'One version of a subject; without `version`, the latest.' })
+  @Query(() => CanonicalSchemaVersionType, {
+    nullable: true,
+    description: 'One version of a subject; without `version`, the latest. NOT_FOUND for a subject the registry does not have, or a version it does not.',
+  })
   async schemaVersion(
     @Arg('subject', () => String) subject: string,
     @Arg('version', () => Int, { nullable: true }) version: number | null | undefined,
     @Ctx() ctx: ApiContext,
-  ): Promise<CanonicalSchemaVersionType | null> {
-    const registry = registryOf(ctx);
-    const found = version === null || version === undefined ? (await registry.versions(subject)).at(-1) : await registry.version(subject, version);
-    return found ? versionView(found) : null;
+  ): Promise<CanonicalSchemaVersionType> {
+    const versions = await registeredVersions(registryOf(ctx), subject);
+    const found = version === null || version === undefined ? versions.at(-1) : versions.find((v) => v.version === version);
+    if (!found) throw unknownVersion(`subject "${subject}"`, version!, versions);
+    return versionView(found);
   }
 
-  @Query(() => CompatibilitySettingType, { description: 'The compatibility level in force for a subject; without `subject`, the global level.' })
+  @Query(() => CompatibilitySettingType, {
+    description: 'The compatibility level in force for a subject; without `subject`, the global level. NOT_FOUND for a subject the registry does not have.',
+  })
   async compatibilityLevel(
     @Arg('subject', () => String, { nullable: true }) subject: string | null | undefined,
     @Ctx() ctx: ApiContext,
   ): Promise<CompatibilitySettingType> {
     const registry = registryOf(ctx);
     if (subject === null || subject === undefined) return { subject: null, level: await registry.globalCompatibility(), source: 'global' };
+    await registeredVersions(registry, subject);
     return { subject, ...(await registry.compatibilityOf(subject)) };
   }
 
@@ -141,6 +150,19 @@ export class SchemaRegistryResolver {
     await refresh(ctx);
     return subjectView(record, await registry.globalCompatibility());
   }
+}
+
+/** A subject's versions, oldest first; NOT_FOUND when the registry has none (a name it does not know). */
+async function registeredVersions(registry: SchemaRegistry, subject: string): Promise<SchemaVersionRecord[]> {
+  const versions = await registry.versions(subject);
+  if (versions.length === 0)
+    throw unknownName(
+      'subject',
+      'subject',
+      subject,
+      (await registry.subjects()).map((record) => record.subject),
+    );
+  return versions;
 }
 
 /** The registry feeding the served catalog. */

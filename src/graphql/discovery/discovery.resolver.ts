@@ -1,6 +1,6 @@
 import { Arg, Ctx, Field, Float, FieldResolver, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import { requireAdmin } from '../access';
-import { AppError, ErrorCode } from '../../errors';
+import { AppError, ErrorCode, unknownName } from '../../errors';
 import type { DiscoveryReader, RawTopicSummary, SchemaVersion } from '../../discovery/discovery-reader';
 import { stampToDate } from '../../discovery/profile-doc';
 import { typesOf } from '../../discovery/schema-drift';
@@ -76,12 +76,24 @@ export class DiscoveryResolver {
     return removed;
   }
 
-  @Query(() => RawTopicType, { nullable: true, description: 'One raw topic: its inferred schema, field statistics, versions, drift and samples.' })
-  async rawTopic(@Arg('topic', () => String) topic: string, @Ctx() ctx: ApiContext): Promise<RawTopicType | null> {
+  @Query(() => RawTopicType, {
+    nullable: true,
+    description:
+      'One raw topic: its inferred schema, field statistics, versions, drift and samples. NOT_FOUND for a topic not profiled (`profileRawTopic` profiles one no spec reads).',
+  })
+  async rawTopic(@Arg('topic', () => String) topic: string, @Ctx() ctx: ApiContext): Promise<RawTopicType> {
     const reader = ctx.services.discovery;
-    if (!reader) return null;
-    const found = (await reader.topics()).find((t) => t.topic === topic);
-    return found ? topicOf(found) : null;
+    if (!reader) throw new AppError(ErrorCode.INTERNAL, 'raw-topic discovery is not available in this process');
+    const topics = await reader.topics();
+    const found = topics.find((t) => t.topic === topic);
+    if (!found)
+      throw unknownName(
+        'profiled raw topic',
+        'topic',
+        topic,
+        topics.map((t) => t.topic),
+      );
+    return topicOf(found);
   }
 
   @FieldResolver(() => RawOpCountsType)

@@ -1,6 +1,8 @@
 import { Arg, Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
+import { unknownName } from '../../errors';
+import { canReadSubject, requireSubjectRead } from '../access';
 import { subjectNames } from '../naming';
-import type { ApiContext } from '../context';
+import type { ApiContext, CatalogView } from '../context';
 import { EntityMetaType } from './entity-meta.type';
 import { PageInfoType } from './page-info.type';
 
@@ -28,24 +30,46 @@ export class SubjectType {
 /** The fixed catalog queries; subject-specific fields are generated (subject-schema.ts). */
 @Resolver()
 export class CatalogResolver {
-  @Query(() => [SubjectType], { description: 'Canonical subjects served, with their schema version.' })
-  async subjects(@Ctx() ctx: ApiContext): Promise<SubjectType[]> {
+  @Query(() => [SubjectType], { description: "Canonical subjects served, with their schema version: those the caller may read (a reader's scope)." })
+  subjects(@Ctx() ctx: ApiContext): Promise<SubjectType[]> {
+    // A reader limited to some subjects is not told of the others (nor their counts).
     return Promise.all(
-      ctx.services.catalog.list().map(async (entry) => ({
-        name: entry.subject,
-        version: entry.version,
-        typeName: subjectNames(entry.subject).type,
-        description: typeof entry.schema.description === 'string' ? entry.schema.description : null,
-        count: await ctx.services.store.collection(entry.subject).countDocuments({ '_meta.deleted': false }),
-        deprecated: 'deprecated' in entry && entry.deprecated === true,
-      })),
+      ctx.services.catalog
+        .list()
+        .filter((entry) => canReadSubject(ctx.principal, entry.subject))
+        .map((entry) => subjectView(ctx, entry)),
     );
   }
 
-  @Query(() => SubjectType, { nullable: true, description: 'One served subject by name; null when none is served under it.' })
-  async subject(@Arg('name', () => String) name: string, @Ctx() ctx: ApiContext): Promise<SubjectType | null> {
-    return (await this.subjects(ctx)).find((s) => s.name === name) ?? null;
+  @Query(() => SubjectType, {
+    nullable: true,
+    description: "One served subject by name. NOT_FOUND when none is served under it; FORBIDDEN outside a reader's scope.",
+  })
+  subject(@Arg('name', () => String) name: string, @Ctx() ctx: ApiContext): Promise<SubjectType> {
+    const served = ctx.services.catalog.list();
+    const entry = served.find((e) => e.subject === name);
+    if (!entry) {
+      throw unknownName(
+        'subject',
+        'name',
+        name,
+        served.map((e) => e.subject).filter((subject) => canReadSubject(ctx.principal, subject)),
+      );
+    }
+    requireSubjectRead(ctx.principal, name);
+    return subjectView(ctx, entry);
   }
+}
+
+async function subjectView(ctx: ApiContext, entry: ReturnType<CatalogView['list']>[number]): Promise<SubjectType> {
+  return {
+    name: entry.subject,
+    version: entry.version,
+    typeName: subjectNames(entry.subject).type,
+    description: typeof entry.schema.description === 'string' ? entry.schema.description : null,
+    count: await ctx.services.store.collection(entry.subject).countDocuments({ '_meta.deleted': false }),
+    deprecated: 'deprecated' in entry && entry.deprecated === true,
+  };
 }
 
 /** Object types the generated part references, so they exist even before any subject does. */

@@ -5,6 +5,7 @@ import { AppError, ErrorCode } from '../../errors';
 import type { MetricDefinition } from '../../metrics/metric-definition';
 import { requireAdmin } from '../access';
 import type { ApiContext } from '../context';
+import { registeredVersions } from './registered-versions';
 import { DateTimeScalar, JSONScalar } from '../scalars';
 import { SpecActivationType } from './spec-admin.types';
 
@@ -26,17 +27,24 @@ export class MetricDefinitionVersionType {
 
 @Resolver()
 export class MetricAdminResolver {
-  @Query(() => [MetricDefinitionVersionType], { description: 'Registered metric definition versions (of one metric, or all).' })
+  @Query(() => [MetricDefinitionVersionType], {
+    description: 'Registered metric definition versions (of one metric, or all). NOT_FOUND for a `name` no metric has.',
+  })
   async metricDefinitionVersions(
     @Arg('name', () => String, { nullable: true }) name: string | undefined,
     @Ctx() ctx: ApiContext,
   ): Promise<MetricDefinitionVersionType[]> {
-    return (await registry(ctx).list(name ?? undefined)).map(view);
+    const metrics = registry(ctx);
+    return (name === undefined || name === null ? await metrics.list() : await registeredVersions(metrics, 'metric', 'name', name)).map(view);
   }
 
-  @Query(() => [SpecActivationType], { description: 'Activations, deactivations and rollbacks of a metric, oldest first.' })
+  @Query(() => [SpecActivationType], {
+    description: 'Activations, deactivations and rollbacks of a metric, oldest first. NOT_FOUND for a `name` no metric has.',
+  })
   async metricDefinitionHistory(@Arg('name', () => String) name: string, @Ctx() ctx: ApiContext): Promise<SpecActivationType[]> {
-    return [...(await registry(ctx).history(name))];
+    const metrics = registry(ctx);
+    await registeredVersions(metrics, 'metric', 'name', name);
+    return [...(await metrics.history(name))];
   }
 
   @Mutation(() => MetricDefinitionVersionType, { description: 'Registers a metric definition version (validated, inactive unless `activate`).' })

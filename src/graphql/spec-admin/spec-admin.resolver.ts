@@ -3,11 +3,12 @@ import type { AdminServices } from '../../admin/admin-services';
 import type { BackfillJob } from '../../admin/backfill';
 import type { DeadLetterFilter, DeadLetterView } from '../../admin/dead-letter-admin';
 import type { DefinitionVersion } from '../../catalog/definition-registry';
-import { AppError, ErrorCode } from '../../errors';
+import { AppError, ErrorCode, unknownVersion } from '../../errors';
 import { compileSpec } from '../../mapping/compile-spec';
 import type { MappingSpec } from '../../mapping/mapping-spec';
 import { adminOnly, requireAdmin } from '../access';
 import type { ApiContext } from '../context';
+import { registeredVersions } from './registered-versions';
 import { DateTimeScalar, JSONScalar } from '../scalars';
 import {
   BackfillJobType,
@@ -33,23 +34,28 @@ const MAX_REPLAY = 10_000;
 
 @Resolver()
 export class SpecAdminResolver {
-  @Query(() => [MappingSpecVersionType], { description: 'Registered mapping spec versions (of one spec, or all).' })
+  @Query(() => [MappingSpecVersionType], { description: 'Registered mapping spec versions (of one spec, or all). NOT_FOUND when no spec has the `id`.' })
   async mappingSpecs(@Arg('id', () => String, { nullable: true }) id: string | undefined, @Ctx() ctx: ApiContext): Promise<MappingSpecVersionType[]> {
-    return (await admin(ctx).specs.list(id ?? undefined)).map(specView);
+    const specs = admin(ctx).specs;
+    return (id === undefined || id === null ? await specs.list() : await registeredVersions(specs, 'mapping spec', 'id', id)).map(specView);
   }
 
-  @Query(() => MappingSpecVersionType, { nullable: true, description: 'One version; without `version`, the active one (else the latest).' })
+  @Query(() => MappingSpecVersionType, {
+    nullable: true,
+    description: 'One version; without `version`, the active one (else the latest). NOT_FOUND when no spec has the `id`, or the spec has no such version.',
+  })
   async mappingSpec(
     @Arg('id', () => String) id: string,
     @Arg('version', () => Int, { nullable: true }) version: number | undefined,
     @Ctx() ctx: ApiContext,
-  ): Promise<MappingSpecVersionType | null> {
-    const versions = await admin(ctx).specs.list(id);
+  ): Promise<MappingSpecVersionType> {
+    const versions = await registeredVersions(admin(ctx).specs, 'mapping spec', 'id', id);
     const found =
       version !== undefined && version !== null
         ? versions.find((v) => v.version === version)
         : (versions.find((v) => v.active) ?? versions[versions.length - 1]);
-    return found ? specView(found) : null;
+    if (!found) throw unknownVersion(`mapping spec "${id}"`, version!, versions);
+    return specView(found);
   }
 
   @Query(() => [MappingTransformType], { description: 'The transforms of the mapping engine with their arguments (what specs may name).' })
@@ -68,9 +74,11 @@ export class SpecAdminResolver {
     }));
   }
 
-  @Query(() => [SpecActivationType], { description: 'Activations, deactivations and rollbacks of a spec, oldest first.' })
+  @Query(() => [SpecActivationType], { description: 'Activations, deactivations and rollbacks of a spec, oldest first. NOT_FOUND when no spec has the `id`.' })
   async mappingSpecHistory(@Arg('id', () => String) id: string, @Ctx() ctx: ApiContext): Promise<SpecActivationType[]> {
-    return [...(await admin(ctx).specs.history(id))];
+    const specs = admin(ctx).specs;
+    await registeredVersions(specs, 'mapping spec', 'id', id);
+    return [...(await specs.history(id))];
   }
 
   @Query(() => SpecPreviewType, {
@@ -179,14 +187,22 @@ export class SpecAdminResolver {
     return jobView(job);
   }
 
-  @Query(() => BackfillJobType, { nullable: true, description: 'One backfill job by id (from `backfillMappingSpec`), with its progress; null when unknown.' })
-  async backfillJob(@Arg('id', () => ID) id: string, @Ctx() ctx: ApiContext): Promise<BackfillJobType | null> {
+  @Query(() => BackfillJobType, {
+    nullable: true,
+    description: 'One backfill job by id (from `backfillMappingSpec`), with its progress. NOT_FOUND for an id no job has.',
+  })
+  async backfillJob(@Arg('id', () => ID) id: string, @Ctx() ctx: ApiContext): Promise<BackfillJobType> {
     const job = await admin(ctx).backfills.get(id);
-    return job ? jobView(job) : null;
+    if (!job)
+      throw new AppError(ErrorCode.NOT_FOUND, `unknown backfill job "${id}"`, {
+        details: [`id: no backfill job has the id "${id}" (backfillJobs lists them)`],
+      });
+    return jobView(job);
   }
 
-  @Query(() => [BackfillJobType], { description: 'Backfill jobs, newest first.' })
+  @Query(() => [BackfillJobType], { description: 'Backfill jobs, newest first (of one spec, or all). NOT_FOUND for a `specId` no spec has.' })
   async backfillJobs(@Arg('specId', () => String, { nullable: true }) specId: string | undefined, @Ctx() ctx: ApiContext): Promise<BackfillJobType[]> {
+    if (specId !== undefined && specId !== null) await registeredVersions(admin(ctx).specs, 'mapping spec', 'specId', specId);
     return (await admin(ctx).backfills.list(specId ?? undefined)).map(jobView);
   }
 

@@ -1,5 +1,6 @@
 import { Arg, Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
-import { AppError, ErrorCode } from '../../errors';
+import { AppError, ErrorCode, unknownName } from '../../errors';
+import { canReadSubject, requireSubjectRead } from '../access';
 import type { ApiContext } from '../context';
 import { DateTimeScalar } from '../scalars';
 
@@ -50,12 +51,22 @@ export class SubjectStatusType {
 
 @Resolver()
 export class SubjectStatusResolver {
-  @Query(() => SubjectStatusType, { description: 'Freshness (last event time, ingestion lag) and counts of a subject. NOT_FOUND for an unknown subject.' })
+  @Query(() => SubjectStatusType, {
+    description: "Freshness (last event time, ingestion lag) and counts of a subject. NOT_FOUND for an unknown subject; FORBIDDEN outside a reader's scope.",
+  })
   async subjectStatus(@Arg('subject', () => String) subject: string, @Ctx() ctx: ApiContext): Promise<SubjectStatusType> {
     const reader = ctx.services.status;
     if (!reader) throw new AppError(ErrorCode.INTERNAL, 'subject status is not available in this process');
+    const served = ctx.services.catalog.list().map((entry) => entry.subject);
+    if (served.includes(subject)) requireSubjectRead(ctx.principal, subject);
     const status = await reader.status(subject);
-    if (!status) throw new AppError(ErrorCode.NOT_FOUND, `unknown subject "${subject}"`);
+    if (!status)
+      throw unknownName(
+        'subject',
+        'subject',
+        subject,
+        served.filter((name) => canReadSubject(ctx.principal, name)),
+      );
     return { ...status, specs: status.specs.map((spec) => ({ ...spec, topics: [...spec.topics] })) };
   }
 }

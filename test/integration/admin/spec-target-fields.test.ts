@@ -68,7 +68,11 @@ describe('mapping specs against the fields of their subject, through GraphQL', (
       const registered = await gql('mutation($s: JSON!) { registerMappingSpec(spec: $s, activate: true) { version } }', { s: spec(1, dst!) });
       expect(detailsOf(registered)).toEqual({ code: 'BAD_USER_INPUT', details: [problem] });
     }
-    expect(await ok('{ mappingSpecs(id: "parcel-fields") { version } }')).toEqual({ mappingSpecs: [] });
+    // Nothing was registered: the id is still unknown.
+    expect(detailsOf(await gql('{ mappingSpecs(id: "parcel-fields") { version } }'))).toEqual({
+      code: 'NOT_FOUND',
+      details: ['id: no mapping spec is named "parcel-fields"; there is no mapping spec yet'],
+    });
   });
 
   it('refuses to activate a stored version whose field the subject no longer has, or whose subject was deleted', async () => {
