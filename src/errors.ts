@@ -124,12 +124,18 @@ export function didYouMean(name: string, known: Iterable<string>): string {
   return best === undefined ? '' : ` (did you mean "${best}"?)`;
 }
 
+/** The most known names an unknown name's error lists (a shared cluster may have hundreds). */
+const MAX_LISTED = 20;
+
 /**
  * An unknown name asked for by a read (`subject(name: "oder")`): NOT_FOUND naming it, with a near
- * miss and what is known, never an empty answer a typo could hide behind.
+ * miss and what is known (the caller passes only what the caller's credential may see), never an
+ * empty answer a typo could hide behind.
  */
 export function unknownName(what: string, argument: string, name: string, known: readonly string[]): AppError {
-  const listed = known.length === 0 ? `there is no ${what} yet` : `known: ${[...known].sort().join(', ')}`;
+  const sorted = [...known].sort();
+  const more = sorted.length > MAX_LISTED ? ` and ${sorted.length - MAX_LISTED} more` : '';
+  const listed = sorted.length === 0 ? 'none is known' : `known: ${sorted.slice(0, MAX_LISTED).join(', ')}${more}`;
   return new AppError(ErrorCode.NOT_FOUND, `unknown ${what} "${name}"${didYouMean(name, known)}`, {
     details: [`${argument}: no ${what} is named "${name}"; ${listed}`],
   });

@@ -1,7 +1,7 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { RegistryErrorCode, registryError, type RegistryService } from '../catalog/registry-service';
 import { AppError, ErrorCode, isAppError } from '../errors';
-import { canReadSubject, requireAdmin, type AccessPolicy, type Principal } from '../graphql/access';
+import { canReadRaw, canReadSubject, requireAdmin, type AccessPolicy, type Principal } from '../graphql/access';
 import type { Logger } from '../logger';
 
 /**
@@ -27,9 +27,8 @@ export function registryRoutes(options: { registry: RegistryService; access: Acc
   const router = Router();
   const base = options.path ?? REGISTRY_PATH;
   const log = options.logger.child({ component: 'registry-api' });
-  const readRaw = (principal: Principal) => !principal.subjects;
   const mayRead = (principal: Principal, subject: string) =>
-    registry.kindOf(subject) === 'canonical' ? canReadSubject(principal, subject) : readRaw(principal);
+    registry.kindOf(subject) === 'canonical' ? canReadSubject(principal, subject) : canReadRaw(principal);
   const requireRead = (principal: Principal, subject: string) => {
     if (!mayRead(principal, subject)) throw new AppError(ErrorCode.FORBIDDEN, `this credential may not read subject "${subject}"`);
   };

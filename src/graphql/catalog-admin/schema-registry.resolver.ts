@@ -2,7 +2,7 @@ import { Arg, Ctx, Extensions, Int, Mutation, Query, Resolver } from 'type-graph
 import { AppError, ErrorCode, unknownName, unknownVersion } from '../../errors';
 import type { CompatibilityLevel } from '../../catalog/compatibility';
 import type { SchemaRegistry, SchemaVersionRecord, SubjectRecord } from '../../catalog/schema-registry';
-import { adminOnly, requireAdmin } from '../access';
+import { adminOnly, canReadSubject, requireAdmin, requireSubjectRead } from '../access';
 import type { ApiContext } from '../context';
 import { JSONScalar } from '../scalars';
 import {
@@ -26,7 +26,7 @@ export class SchemaRegistryResolver {
     description: 'Every version of a canonical subject, oldest first. NOT_FOUND for a subject the registry does not have.',
   })
   async schemaVersions(@Arg('subject', () => String) subject: string, @Ctx() ctx: ApiContext): Promise<CanonicalSchemaVersionType[]> {
-    return (await registeredVersions(registryOf(ctx), subject)).map(versionView);
+    return (await registeredVersions(ctx, subject)).map(versionView);
   }
 
   @Query(() => CanonicalSchemaVersionType, {
@@ -38,7 +38,7 @@ export class SchemaRegistryResolver {
     @Arg('version', () => Int, { nullable: true }) version: number | null | undefined,
     @Ctx() ctx: ApiContext,
   ): Promise<CanonicalSchemaVersionType> {
-    const versions = await registeredVersions(registryOf(ctx), subject);
+    const versions = await registeredVersions(ctx, subject);
     const found = version === null || version === undefined ? versions.at(-1) : versions.find((v) => v.version === version);
     if (!found) throw unknownVersion(`subject "${subject}"`, version!, versions);
     return versionView(found);
@@ -53,7 +53,7 @@ export class SchemaRegistryResolver {
   ): Promise<CompatibilitySettingType> {
     const registry = registryOf(ctx);
     if (subject === null || subject === undefined) return { subject: null, level: await registry.globalCompatibility(), source: 'global' };
-    await registeredVersions(registry, subject);
+    await registeredVersions(ctx, subject);
     return { subject, ...(await registry.compatibilityOf(subject)) };
   }
 
@@ -65,6 +65,7 @@ export class SchemaRegistryResolver {
     @Arg('schema', () => JSONScalar) schema: unknown,
     @Ctx() ctx: ApiContext,
   ): Promise<SchemaCompatibilityType> {
+    requireSubjectRead(ctx.principal, subject);
     const result = await registryOf(ctx).check(subject, schema);
     return {
       subject: result.subject,
@@ -85,7 +86,9 @@ export class SchemaRegistryResolver {
     if (includeDeleted) requireAdmin(ctx.principal);
     const registry = registryOf(ctx);
     const global = await registry.globalCompatibility();
-    return (await registry.subjects({ includeDeleted })).map((record) => subjectView(record, global));
+    return (await registry.subjects({ includeDeleted }))
+      .filter((record) => canReadSubject(ctx.principal, record.subject))
+      .map((record) => subjectView(record, global));
   }
 
   @Mutation(() => SchemaRegistrationType, {
@@ -152,16 +155,18 @@ export class SchemaRegistryResolver {
   }
 }
 
-/** A subject's versions, oldest first; NOT_FOUND when the registry has none (a name it does not know). */
-async function registeredVersions(registry: SchemaRegistry, subject: string): Promise<SchemaVersionRecord[]> {
+/**
+ * A subject's versions, oldest first. FORBIDDEN outside a reader's scope (whether the subject
+ * exists or not: a scoped reader is told nothing of others), NOT_FOUND when the registry has none.
+ */
+async function registeredVersions(ctx: ApiContext, subject: string): Promise<SchemaVersionRecord[]> {
+  requireSubjectRead(ctx.principal, subject);
+  const registry = registryOf(ctx);
   const versions = await registry.versions(subject);
-  if (versions.length === 0)
-    throw unknownName(
-      'subject',
-      'subject',
-      subject,
-      (await registry.subjects()).map((record) => record.subject),
-    );
+  if (versions.length === 0) {
+    const known = (await registry.subjects()).map((record) => record.subject).filter((name) => canReadSubject(ctx.principal, name));
+    throw unknownName('subject', 'subject', subject, known);
+  }
   return versions;
 }
 

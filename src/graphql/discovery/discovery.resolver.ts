@@ -1,5 +1,5 @@
 import { Arg, Ctx, Field, Float, FieldResolver, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import { requireAdmin } from '../access';
+import { requireAdmin, requireRawRead } from '../access';
 import { AppError, ErrorCode, unknownName } from '../../errors';
 import type { DiscoveryReader, RawTopicSummary, SchemaVersion } from '../../discovery/discovery-reader';
 import { stampToDate } from '../../discovery/profile-doc';
@@ -28,13 +28,14 @@ class SourceTopicType {
 }
 
 /**
- * Queries of raw-schema discovery; readers may call them. The two mutations (admin) choose raw
+ * Queries of raw-schema discovery; readers not limited to some subjects may call them (requireRawRead). The two mutations (admin) choose raw
  * topics to profile before any spec reads them.
  */
 @Resolver(() => RawTopicType)
 export class DiscoveryResolver {
   @Query(() => [RawTopicType], { description: 'Raw topics profiled by ingestion, with their current raw schema version.' })
   async rawTopics(@Ctx() ctx: ApiContext): Promise<RawTopicType[]> {
+    requireRawRead(ctx.principal);
     const reader = ctx.services.discovery;
     return reader ? (await reader.topics()).map(topicOf) : [];
   }
@@ -45,6 +46,7 @@ export class DiscoveryResolver {
       'with the specs reading each and whether it is profiled on request.',
   })
   async sourceTopics(@Ctx() ctx: ApiContext): Promise<SourceTopicType[]> {
+    requireRawRead(ctx.principal);
     const admin = adminOf(ctx);
     const [topics, profiled, specs] = await Promise.all([admin.kafkaTopics(), admin.profiledTopics.list(), admin.specs.active()]);
     const readers = (topic: string) => specs.filter((v) => v.body.source.topic === topic || (v.body.source.topics ?? []).includes(topic)).map((v) => v.id);
@@ -82,6 +84,7 @@ export class DiscoveryResolver {
       'One raw topic: its inferred schema, field statistics, versions, drift and samples. NOT_FOUND for a topic not profiled (`profileRawTopic` profiles one no spec reads).',
   })
   async rawTopic(@Arg('topic', () => String) topic: string, @Ctx() ctx: ApiContext): Promise<RawTopicType> {
+    requireRawRead(ctx.principal);
     const reader = ctx.services.discovery;
     if (!reader) throw new AppError(ErrorCode.INTERNAL, 'raw-topic discovery is not available in this process');
     const topics = await reader.topics();
@@ -118,6 +121,14 @@ export class DiscoveryResolver {
     const reader = readerOf(ctx);
     const profile = await profileOf(topic, ctx);
     if (!profile) return [];
+    if (path !== undefined && path !== null && !profile.fields.some((field) => field.path === path)) {
+      throw unknownName(
+        'raw field',
+        'path',
+        path,
+        profile.fields.map((field) => field.path),
+      );
+    }
     return profile.fields
       .filter((field) => path === undefined || path === null || field.path === path)
       .map((field) => {

@@ -1,6 +1,7 @@
 import { GraphQLFloat, GraphQLInt, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLString, type GraphQLFieldConfigMap } from 'graphql';
 import type { DiscoveryReader, SchemaVersion } from '../../discovery/discovery-reader';
 import type { SubscriptionFieldsFactory } from '../build-api-schema';
+import { requireRawRead } from '../access';
 import type { ApiContext } from '../context';
 import { DateTimeScalar, JSONScalar } from '../scalars';
 
@@ -39,7 +40,10 @@ export function rawSchemaDriftFields(reader: DiscoveryReader): GraphQLFieldConfi
       type: new GraphQLNonNull(RawSchemaDriftEventType),
       description: 'Raw schema versions of `topic` as they are recorded; `afterVersion` first delivers the later versions already recorded.',
       args: { topic: { type: new GraphQLNonNull(GraphQLString) }, afterVersion: { type: GraphQLInt } },
-      subscribe: (_root, args: { topic: string; afterVersion?: number | null }) => reader.watchDrift(args.topic, args.afterVersion ?? null),
+      subscribe: (_root, args: { topic: string; afterVersion?: number | null }, ctx: ApiContext) => {
+        requireRawRead(ctx.principal);
+        return reader.watchDrift(args.topic, args.afterVersion ?? null);
+      },
       resolve: (payload: unknown) => payload as SchemaVersion,
     },
   };

@@ -2,7 +2,7 @@ import { Arg, Ctx, Field, Float, Int, ObjectType, Query, Resolver, registerEnumT
 import { AppError, ErrorCode } from '../../errors';
 import { WINDOW_SIZES, type WindowSize } from '../../metrics/metric-definition';
 import type { MetricsReader } from '../../metrics/metric-reader';
-import { canReadSubject, requireSubjectRead } from '../access';
+import { canReadSubject, isScoped, requireSubjectRead } from '../access';
 import type { ApiContext } from '../context';
 import { DateTimeScalar, DecimalScalar, JSONScalar } from '../scalars';
 import { compileMetricWhere, dimensionScalars, subjectFieldsOf, type DimensionsMatch } from './metric-where';
@@ -113,8 +113,17 @@ export function metricsOf(ctx: ApiContext): MetricsReader {
 
 /** A metric is a read of the subject it aggregates: a reader scoped to other subjects gets FORBIDDEN. */
 export function requireMetricRead(ctx: ApiContext, name: string): void {
-  const definition = metricsOf(ctx).definition(name);
+  const metrics = metricsOf(ctx);
+  const definition = metrics.definition(name);
   if (definition) requireSubjectRead(ctx.principal, definition.subject);
+  else if (isScoped(ctx.principal)) {
+    // The reader's own error lists every active metric: a scoped caller is told only of its own.
+    const readable = metrics
+      .definitions()
+      .filter((d) => canReadSubject(ctx.principal, d.subject))
+      .map((d) => d.name);
+    throw new AppError(ErrorCode.BAD_USER_INPUT, `name: no active metric "${name}" (active: ${readable.join(', ') || 'none'})`);
+  }
 }
 
 /** The window sizes as the enum `MetricWindow` (`metricUpdated` takes the same type from the built schema: SharedTypes). */

@@ -1,7 +1,7 @@
 import { GraphQLList, GraphQLNonNull, GraphQLString, type GraphQLFieldConfigArgumentMap, type GraphQLFieldConfigMap } from 'graphql';
 import { AppError, ErrorCode } from '../../errors';
 import type { MetricDefinition } from '../../metrics/metric-definition';
-import { requireSubjectRead } from '../access';
+import { canReadSubject, requireSubjectRead } from '../access';
 import type { ApiContext } from '../context';
 import { DateTimeScalar } from '../scalars';
 import type { SharedTypes, SubjectTypes } from '../subject/subject-schema';
@@ -58,7 +58,8 @@ export function subjectMetricDefinition(ctx: ApiContext, types: SubjectTypes, na
       .definitions()
       .filter((d) => d.subject === types.subject)
       .map((d) => d.name);
-  if (!definition) {
+  // A metric of a subject the caller may not read is answered as one that does not exist.
+  if (!definition || !canReadSubject(ctx.principal, definition.subject)) {
     throw new AppError(ErrorCode.BAD_USER_INPUT, `name: no active metric "${name}" (active metrics of ${types.subject}: ${own().join(', ') || 'none'})`, {
       details: { argument: 'name', value: name },
     });

@@ -46,17 +46,17 @@ export class CatalogResolver {
     description: "One served subject by name. NOT_FOUND when none is served under it; FORBIDDEN outside a reader's scope.",
   })
   subject(@Arg('name', () => String) name: string, @Ctx() ctx: ApiContext): Promise<SubjectType> {
+    // Scope first: a reader limited to some subjects learns nothing of others, not even whether they exist.
+    requireSubjectRead(ctx.principal, name);
     const served = ctx.services.catalog.list();
     const entry = served.find((e) => e.subject === name);
-    if (!entry) {
+    if (!entry)
       throw unknownName(
-        'subject',
+        'served subject',
         'name',
         name,
         served.map((e) => e.subject).filter((subject) => canReadSubject(ctx.principal, subject)),
       );
-    }
-    requireSubjectRead(ctx.principal, name);
     return subjectView(ctx, entry);
   }
 }

@@ -5,7 +5,7 @@ import { AppError, ErrorCode } from '../../errors';
 import type { MetricDefinition } from '../../metrics/metric-definition';
 import { requireAdmin } from '../access';
 import type { ApiContext } from '../context';
-import { registeredVersions } from './registered-versions';
+import { readableVersions, registeredVersions, type DefinitionReads } from './registered-versions';
 import { DateTimeScalar, JSONScalar } from '../scalars';
 import { SpecActivationType } from './spec-admin.types';
 
@@ -34,17 +34,18 @@ export class MetricAdminResolver {
     @Arg('name', () => String, { nullable: true }) name: string | undefined,
     @Ctx() ctx: ApiContext,
   ): Promise<MetricDefinitionVersionType[]> {
-    const metrics = registry(ctx);
-    return (name === undefined || name === null ? await metrics.list() : await registeredVersions(metrics, 'metric', 'name', name)).map(view);
+    const reads = metricReads(ctx);
+    return (
+      name === undefined || name === null ? await readableVersions(reads, ctx.principal) : await registeredVersions(reads, ctx.principal, 'name', name)
+    ).map(view);
   }
 
   @Query(() => [SpecActivationType], {
     description: 'Activations, deactivations and rollbacks of a metric, oldest first. NOT_FOUND for a `name` no metric has.',
   })
   async metricDefinitionHistory(@Arg('name', () => String) name: string, @Ctx() ctx: ApiContext): Promise<SpecActivationType[]> {
-    const metrics = registry(ctx);
-    await registeredVersions(metrics, 'metric', 'name', name);
-    return [...(await metrics.history(name))];
+    await registeredVersions(metricReads(ctx), ctx.principal, 'name', name);
+    return [...(await registry(ctx).history(name))];
   }
 
   @Mutation(() => MetricDefinitionVersionType, { description: 'Registers a metric definition version (validated, inactive unless `activate`).' })
@@ -93,6 +94,11 @@ export class MetricAdminResolver {
     await ctx.services.admin!.refresh();
     return view(version);
   }
+}
+
+/** The metric definitions as the caller may read them: a metric is its subject's. */
+function metricReads(ctx: ApiContext): DefinitionReads<MetricDefinition> {
+  return { registry: registry(ctx), what: 'metric', subjectOf: (version) => version.body.subject };
 }
 
 function registry(ctx: ApiContext): MetricRegistry {

@@ -3,12 +3,12 @@ import type { AdminServices } from '../../admin/admin-services';
 import type { BackfillJob } from '../../admin/backfill';
 import type { DeadLetterFilter, DeadLetterView } from '../../admin/dead-letter-admin';
 import type { DefinitionVersion } from '../../catalog/definition-registry';
-import { AppError, ErrorCode, unknownVersion } from '../../errors';
+import { AppError, ErrorCode, unknownName, unknownVersion } from '../../errors';
 import { compileSpec } from '../../mapping/compile-spec';
 import type { MappingSpec } from '../../mapping/mapping-spec';
-import { adminOnly, requireAdmin } from '../access';
+import { adminOnly, canReadSubject, requireAdmin, requireRawRead, requireSubjectRead } from '../access';
 import type { ApiContext } from '../context';
-import { registeredVersions } from './registered-versions';
+import { readableVersions, registeredVersions, type DefinitionReads } from './registered-versions';
 import { DateTimeScalar, JSONScalar } from '../scalars';
 import {
   BackfillJobType,
@@ -36,8 +36,10 @@ const MAX_REPLAY = 10_000;
 export class SpecAdminResolver {
   @Query(() => [MappingSpecVersionType], { description: 'Registered mapping spec versions (of one spec, or all). NOT_FOUND when no spec has the `id`.' })
   async mappingSpecs(@Arg('id', () => String, { nullable: true }) id: string | undefined, @Ctx() ctx: ApiContext): Promise<MappingSpecVersionType[]> {
-    const specs = admin(ctx).specs;
-    return (id === undefined || id === null ? await specs.list() : await registeredVersions(specs, 'mapping spec', 'id', id)).map(specView);
+    const reads = specReads(ctx);
+    return (id === undefined || id === null ? await readableVersions(reads, ctx.principal) : await registeredVersions(reads, ctx.principal, 'id', id)).map(
+      specView,
+    );
   }
 
   @Query(() => MappingSpecVersionType, {
@@ -49,7 +51,7 @@ export class SpecAdminResolver {
     @Arg('version', () => Int, { nullable: true }) version: number | undefined,
     @Ctx() ctx: ApiContext,
   ): Promise<MappingSpecVersionType> {
-    const versions = await registeredVersions(admin(ctx).specs, 'mapping spec', 'id', id);
+    const versions = await registeredVersions(specReads(ctx), ctx.principal, 'id', id);
     const found =
       version !== undefined && version !== null
         ? versions.find((v) => v.version === version)
@@ -76,9 +78,8 @@ export class SpecAdminResolver {
 
   @Query(() => [SpecActivationType], { description: 'Activations, deactivations and rollbacks of a spec, oldest first. NOT_FOUND when no spec has the `id`.' })
   async mappingSpecHistory(@Arg('id', () => String) id: string, @Ctx() ctx: ApiContext): Promise<SpecActivationType[]> {
-    const specs = admin(ctx).specs;
-    await registeredVersions(specs, 'mapping spec', 'id', id);
-    return [...(await specs.history(id))];
+    await registeredVersions(specReads(ctx), ctx.principal, 'id', id);
+    return [...(await admin(ctx).specs.history(id))];
   }
 
   @Query(() => SpecPreviewType, {
@@ -98,6 +99,8 @@ export class SpecAdminResolver {
     @Ctx() ctx: ApiContext,
   ): Promise<SpecPreviewType> {
     if (last < 1 || last > MAX_PREVIEW) throw badInput(`last must be between 1 and ${MAX_PREVIEW}`);
+    // Without `events` the preview runs on the topic's sampled raw records.
+    if (!events) requireRawRead(ctx.principal, "a topic's sampled raw records (give `events` to preview on)");
     const preview = await admin(ctx).preview(spec, { ...(events ? { events } : {}), ...(schema === undefined || schema === null ? {} : { schema }), last });
     return {
       ...preview,
@@ -193,6 +196,7 @@ export class SpecAdminResolver {
   })
   async backfillJob(@Arg('id', () => ID) id: string, @Ctx() ctx: ApiContext): Promise<BackfillJobType> {
     const job = await admin(ctx).backfills.get(id);
+    if (job) requireSubjectRead(ctx.principal, job.subject);
     if (!job)
       throw new AppError(ErrorCode.NOT_FOUND, `unknown backfill job "${id}"`, {
         details: [`id: no backfill job has the id "${id}" (backfillJobs lists them)`],
@@ -202,8 +206,9 @@ export class SpecAdminResolver {
 
   @Query(() => [BackfillJobType], { description: 'Backfill jobs, newest first (of one spec, or all). NOT_FOUND for a `specId` no spec has.' })
   async backfillJobs(@Arg('specId', () => String, { nullable: true }) specId: string | undefined, @Ctx() ctx: ApiContext): Promise<BackfillJobType[]> {
-    if (specId !== undefined && specId !== null) await registeredVersions(admin(ctx).specs, 'mapping spec', 'specId', specId);
-    return (await admin(ctx).backfills.list(specId ?? undefined)).map(jobView);
+    if (specId !== undefined && specId !== null) await registeredVersions(specReads(ctx), ctx.principal, 'specId', specId);
+    const jobs = await admin(ctx).backfills.list(specId ?? undefined);
+    return jobs.filter((job) => canReadSubject(ctx.principal, job.subject)).map(jobView);
   }
 
   @Query(() => [DeadLetterType], { description: 'Dead-lettered records (admin only: they carry raw payloads), ordered by id; page with `after`.' })
@@ -216,6 +221,7 @@ export class SpecAdminResolver {
   ): Promise<DeadLetterType[]> {
     requireAdmin(ctx.principal);
     if (first < 1 || first > ctx.services.maxPageSize) throw badInput(`first must be between 1 and ${ctx.services.maxPageSize}`);
+    await checkFilterNames(ctx, filter);
     return (await admin(ctx).deadLetters.list(toFilter(filter), first, after ?? undefined)).map(letterView);
   }
 
@@ -235,8 +241,22 @@ export class SpecAdminResolver {
     if (ids && filter) problems.push('ids and filter: give one, not both');
     if (limit < 1 || limit > MAX_REPLAY) problems.push(`limit: must be between 1 and ${MAX_REPLAY}`);
     if (problems.length > 0) throw new AppError(ErrorCode.BAD_USER_INPUT, problems.join('; '), { details: problems });
+    await checkFilterNames(ctx, filter);
     return [...(await admin(ctx).deadLetters.replay(ids ? { ids } : { filter: toFilter(filter) }, limit))];
   }
+}
+
+/** A dead-letter filter's spec id and code name something that exists: a typo is an error, not an empty page. */
+async function checkFilterNames(ctx: ApiContext, filter: DeadLetterFilterInput | undefined): Promise<void> {
+  if (filter?.specId !== undefined && filter.specId !== null) await registeredVersions(specReads(ctx), ctx.principal, 'filter.specId', filter.specId);
+  if (filter?.code !== undefined && filter.code !== null && !Object.hasOwn(ErrorCode, filter.code)) {
+    throw unknownName('error code', 'filter.code', filter.code, Object.values(ErrorCode));
+  }
+}
+
+/** The mapping specs as the caller may read them: a spec is its target subject's. */
+function specReads(ctx: ApiContext): DefinitionReads<MappingSpec> {
+  return { registry: admin(ctx).specs, what: 'mapping spec', subjectOf: (version) => compileSpec(version.body).subject };
 }
 
 function admin(ctx: ApiContext): AdminServices {

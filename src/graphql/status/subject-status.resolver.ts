@@ -57,16 +57,17 @@ export class SubjectStatusResolver {
   async subjectStatus(@Arg('subject', () => String) subject: string, @Ctx() ctx: ApiContext): Promise<SubjectStatusType> {
     const reader = ctx.services.status;
     if (!reader) throw new AppError(ErrorCode.INTERNAL, 'subject status is not available in this process');
-    const served = ctx.services.catalog.list().map((entry) => entry.subject);
-    if (served.includes(subject)) requireSubjectRead(ctx.principal, subject);
+    requireSubjectRead(ctx.principal, subject);
     const status = await reader.status(subject);
-    if (!status)
+    if (!status) {
+      const served = ctx.services.catalog.list().map((entry) => entry.subject);
       throw unknownName(
-        'subject',
+        'served subject',
         'subject',
         subject,
         served.filter((name) => canReadSubject(ctx.principal, name)),
       );
+    }
     return { ...status, specs: status.specs.map((spec) => ({ ...spec, topics: [...spec.topics] })) };
   }
 }

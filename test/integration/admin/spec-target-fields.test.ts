@@ -71,7 +71,7 @@ describe('mapping specs against the fields of their subject, through GraphQL', (
     // Nothing was registered: the id is still unknown.
     expect(detailsOf(await gql('{ mappingSpecs(id: "parcel-fields") { version } }'))).toEqual({
       code: 'NOT_FOUND',
-      details: ['id: no mapping spec is named "parcel-fields"; there is no mapping spec yet'],
+      details: ['id: no mapping spec is named "parcel-fields"; none is known'],
     });
   });
 

@@ -62,6 +62,12 @@ describe('profiling a raw topic before any spec reads it', () => {
       ['$.id', 1],
       ['$.weight', 1],
     ]);
+    // A field path the topic does not have is an error naming it, not an empty list.
+    const typo = await gql('query($t: String!) { rawTopic(topic: $t) { fields(path: "$.carier") { path } } }', { t: topic });
+    expect(typo.errors?.[0]).toMatchObject({
+      message: 'unknown raw field "$.carier" (did you mean "$.carrier"?)',
+      extensions: { code: 'NOT_FOUND', details: ['path: no raw field is named "$.carier"; known: $.carrier, $.id, $.weight'] },
+    });
 
     await ok('mutation($s: JSON!) { registerCanonicalSchema(subject: "parcel", schema: $s) { version } }', {
       s: {

@@ -15,7 +15,13 @@ describe('unknown names', () => {
     expect(error).toBeInstanceOf(AppError);
     expect(error).toMatchObject({ code: 'NOT_FOUND', message: 'unknown subject "oder" (did you mean "order"?)' });
     expect(error.details).toEqual(['name: no subject is named "oder"; known: customer, order']);
-    expect(unknownName('metric', 'name', 'm', []).details).toEqual(['name: no metric is named "m"; there is no metric yet']);
+    expect(unknownName('metric', 'name', 'm', []).details).toEqual(['name: no metric is named "m"; none is known']);
+  });
+
+  it('lists at most twenty known names, and says how many more', () => {
+    const known = Array.from({ length: 25 }, (_, i) => `topic.${String(i).padStart(2, '0')}`);
+    const listed = Array.from({ length: 20 }, (_, i) => `topic.${String(i).padStart(2, '0')}`).join(', ');
+    expect(unknownName('raw topic', 'topic', 'x', known).details).toEqual([`topic: no raw topic is named "x"; known: ${listed} and 5 more`]);
   });
 
   it('names the versions a known name has', () => {
