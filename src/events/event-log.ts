@@ -1,4 +1,5 @@
 import type { Collection, Db } from 'mongodb';
+import { insertUnordered, updateUnordered } from '../infra/write-command';
 import { isDuplicateKey } from '../state/entity-store';
 import type { CanonicalEvent, CanonicalOp } from './canonical-event';
 import { eventJson } from './event-json';
@@ -31,6 +32,14 @@ export interface LoggedEvent {
 
 /** An event logged before `json` existed: the event's own fields, `_id` for its id. */
 type EarlierLoggedEvent = Omit<CanonicalEvent, 'id'> & { readonly _id: string; readonly published: boolean };
+
+/**
+ * Bytes a log document takes in BSON, at most: the event's JSON in UTF-8 (exact, the bulk of it)
+ * and up to 3 bytes per UTF-16 unit of its other strings, with room for names and numbers.
+ */
+function loggedBytes(doc: LoggedEvent): number {
+  return Buffer.byteLength(doc.json) + 3 * (doc._id.length + doc.subject.length + doc.key.length + doc.op.length + doc.ingestedAt.length) + 160;
+}
 
 /** The stored form of an event not yet published. */
 export function loggedEventOf(event: CanonicalEvent): LoggedEvent {
@@ -98,12 +107,12 @@ export function createEventLog(db: Db): EventLog {
       const docs = events.map(loggedEventOf);
       let refused: ReadonlySet<string> | null = null;
       try {
-        await collection.insertMany(docs, { ordered: false });
-        return existing;
-      } catch (error) {
-        if (!isDuplicateKey(error) && !(error as { writeErrors?: unknown }).writeErrors) throw error;
-        const writeErrors = (error as { writeErrors?: { index: number }[] }).writeErrors ?? [];
+        const { n, writeErrors } = await insertUnordered(db, collection, docs, loggedBytes);
+        if (n === docs.length && writeErrors.length === 0) return existing;
         if (writeErrors.length > 0 && writeErrors.every(isDuplicateKey)) refused = new Set(writeErrors.map((e) => docs[e.index]!._id));
+      } catch (error) {
+        // A store that stops an unordered insert at its first duplicate may say so for the command.
+        if (!isDuplicateKey(error)) throw error;
       }
       // Some ids were there already. Some stores also stop an unordered insert at its first
       // error, so find out what is stored and insert the rest one by one. Where the store named
@@ -127,10 +136,13 @@ export function createEventLog(db: Db): EventLog {
       // Point updates by _id: every store serves them from the primary index (some stores scan
       // the collection for an `$in` list).
       if (ids.length > 0) {
-        await collection.bulkWrite(
-          ids.map((id) => ({ updateOne: { filter: { _id: id }, update: { $set: { published: true } } } })),
-          { ordered: false },
+        const { writeErrors } = await updateUnordered(
+          db,
+          collection,
+          ids.map((id) => ({ q: { _id: id }, u: { $set: { published: true } } })),
+          (update) => 3 * (update.q._id as string).length + 64,
         );
+        if (writeErrors.length > 0) throw new Error(`marking events published: ${writeErrors[0]!.errmsg} (code ${writeErrors[0]!.code})`);
       }
     },
     async discardUnpublished(id) {

@@ -1,4 +1,5 @@
-import type { AnyBulkWriteOperation, Collection, Db } from 'mongodb';
+import { BSON, type Collection, type Db } from 'mongodb';
+import { deleteUnordered, insertUnordered, updateUnordered, type DeleteStatement, type UpdateStatement, type WriteCommandResult } from '../infra/write-command';
 import { orderKeysOf, type OrderKeys } from './order-keys';
 
 /**
@@ -111,22 +112,35 @@ export function createEntityStore(db: Db): EntityStore {
       return result.matchedCount === 1 ? 'written' : 'conflict';
     },
     async writeMany(subject, writes) {
-      const ops = writes.flatMap((w): AnyBulkWriteOperation<StoredEntity>[] => {
+      // One command per kind of write (the driver's bulk API would send the same three), each
+      // unordered: a guarded replace per entity written before, an insert per new one, a guarded
+      // delete per one gone (write-command.ts says why not through bulkWrite).
+      const inserts: StoredEntity[] = [];
+      const replaces: UpdateStatement[] = [];
+      const deletes: DeleteStatement[] = [];
+      for (const w of writes) {
         if (w.next === null) {
-          return w.expectedVersion === null ? [] : [{ deleteOne: { filter: { _id: w.key, '_meta.version': w.expectedVersion } } }];
-        }
-        if (w.expectedVersion === null) return [{ insertOne: { document: encoded(w.next) } }];
-        return [{ replaceOne: { filter: { _id: w.next._id, '_meta.version': w.expectedVersion }, replacement: replacement(w.next) } }];
-      });
-      if (ops.length === 0) return [];
-      let done = 0;
-      try {
-        const result = await collection(subject).bulkWrite(ops, { ordered: false });
-        done = result.insertedCount + result.matchedCount + result.deletedCount;
-      } catch (error) {
-        if (!isDuplicateKey(error) && !(error as { writeErrors?: unknown }).writeErrors) throw error;
+          if (w.expectedVersion !== null) deletes.push({ q: { _id: w.key, '_meta.version': w.expectedVersion }, limit: 1 });
+        } else if (w.expectedVersion === null) inserts.push(encoded(w.next));
+        else replaces.push({ q: { _id: w.next._id, '_meta.version': w.expectedVersion }, u: replacement(w.next) });
       }
-      if (done === ops.length) return [];
+      const ops = inserts.length + replaces.length + deletes.length;
+      if (ops === 0) return [];
+      const states = collection(subject);
+      const results: WriteCommandResult[] = [];
+      try {
+        if (inserts.length > 0) results.push(await insertUnordered(db, states, inserts, (doc) => BSON.calculateObjectSize(doc)));
+        if (replaces.length > 0)
+          results.push(await updateUnordered(db, states, replaces, (u) => BSON.calculateObjectSize(u.u) + 3 * (u.q._id as string).length + 64));
+        if (deletes.length > 0) results.push(await deleteUnordered(db, states, deletes, (d) => 3 * (d.q._id as string).length + 64));
+      } catch (error) {
+        // A store that stops at a duplicate may refuse a whole command: the read below sorts it out.
+        if (!isDuplicateKey(error)) throw error;
+        results.push({ n: 0, writeErrors: [{ index: 0, code: 11000, errmsg: String(error) }] });
+      }
+      const done = results.reduce((n, r) => n + r.n, 0);
+      const refused = results.some((r) => r.writeErrors.length > 0);
+      if (done === ops && !refused) return [];
       // Some write lost a race (or the store stopped at the first error): find out which ones by
       // reading back; a write happened exactly when the stored document is the one we wrote.
       const stored = await store.getMany(
