@@ -1,5 +1,5 @@
 import type { Db, Filter } from 'mongodb';
-import { AppError, ErrorCode } from '../errors';
+import { AppError, didYouMean, ErrorCode } from '../errors';
 import { groupValuesOf, type GroupValues } from '../values/group-value';
 import { averageOf, mergeSummaries, metricKey, type BucketSummary, type DimValue } from './aggregation';
 import { BACKFILLS_COLLECTION, type BackfillProgress } from './backfill';
@@ -146,7 +146,13 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
   const requireDefinition = (name: string): MetricDefinition => {
     const definition = definitions.find((d) => d.name === name);
     if (!definition)
-      throw new AppError(ErrorCode.BAD_USER_INPUT, `name: no active metric "${name}" (active: ${definitions.map((d) => d.name).join(', ') || 'none'})`);
+      throw new AppError(
+        ErrorCode.BAD_USER_INPUT,
+        `name: no active metric "${name}"${didYouMean(
+          name,
+          definitions.map((d) => d.name),
+        )} (active: ${definitions.map((d) => d.name).join(', ') || 'none'})`,
+      );
     return definition;
   };
 

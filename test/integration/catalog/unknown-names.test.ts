@@ -99,6 +99,17 @@ describe('catalog reads of unknown names', () => {
     expect(await refusal(`{ catalog { ${selection} } }`, {}, TEST_ADMIN_KEY)).toMatchObject({ code: 'NOT_FOUND', message });
   });
 
+  it('answers a metric query of an unknown metric with its near miss', async () => {
+    expect(await refusal('{ metric(name: "order-amont", window: hour) { count } }')).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'name: no active metric "order-amont" (did you mean "order-amount"?) (active: order-amount)',
+    });
+    expect(await refusal('{ ordersMetric(name: "order-amont", window: hour) { count } }')).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      message: 'name: no active metric "order-amont" (did you mean "order-amount"?) (active metrics of order: order-amount)',
+    });
+  });
+
   it('fails only the field: a nullable one is null beside its siblings', async () => {
     const refused = await refusal('{ catalog { subject(name: "oder") { name } subjects { name } } }');
     expect(refused.code).toBe('NOT_FOUND');
