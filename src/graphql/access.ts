@@ -230,22 +230,18 @@ export function requireSubjectRead(principal: Principal, subject: string): void 
   }
 }
 
-/**
- * Raw topics hold every column of their records, whichever subject maps them (and some no subject
- * does): only a principal not limited to some subjects reads them, their samples, profiles and
- * drift, and previews on their records (the schema registry's raw subjects alike).
- */
-export function canReadRaw(principal: Principal): boolean {
-  return !principal.subjects;
-}
-
-export function requireRawRead(principal: Principal, what = 'raw topics'): void {
-  if (!canReadRaw(principal)) throw new AppError(ErrorCode.FORBIDDEN, `a credential limited to some subjects may not read ${what}`);
-}
-
 /** True when the principal may read only some subjects (its results depend on who asks). */
 export function isScoped(principal: Principal): boolean {
   return Boolean(principal.subjects);
+}
+
+/**
+ * Raw topics hold every column of their records, whichever subject maps them (and some no subject
+ * does): a scoped principal may not read them, their samples, profiles and drift, nor previews on
+ * their records (nor the schema registry's raw subjects).
+ */
+export function requireRawRead(principal: Principal, what = 'raw topics'): void {
+  if (isScoped(principal)) throw new AppError(ErrorCode.FORBIDDEN, `a credential limited to some subjects may not read ${what}`);
 }
 
 function isKeyList(settings: readonly string[] | AccessSettings): settings is readonly string[] {

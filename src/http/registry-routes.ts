@@ -1,7 +1,7 @@
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { RegistryErrorCode, registryError, type RegistryService } from '../catalog/registry-service';
 import { AppError, ErrorCode, isAppError } from '../errors';
-import { canReadRaw, canReadSubject, requireAdmin, type AccessPolicy, type Principal } from '../graphql/access';
+import { canReadSubject, isScoped, requireAdmin, type AccessPolicy, type Principal } from '../graphql/access';
 import type { Logger } from '../logger';
 
 /**
@@ -28,7 +28,7 @@ export function registryRoutes(options: { registry: RegistryService; access: Acc
   const base = options.path ?? REGISTRY_PATH;
   const log = options.logger.child({ component: 'registry-api' });
   const mayRead = (principal: Principal, subject: string) =>
-    registry.kindOf(subject) === 'canonical' ? canReadSubject(principal, subject) : canReadRaw(principal);
+    registry.kindOf(subject) === 'canonical' ? canReadSubject(principal, subject) : !isScoped(principal);
   const requireRead = (principal: Principal, subject: string) => {
     if (!mayRead(principal, subject)) throw new AppError(ErrorCode.FORBIDDEN, `this credential may not read subject "${subject}"`);
   };

@@ -46,6 +46,18 @@ export interface AggregateLimits {
   readonly maxGroups: number;
 }
 
+/**
+ * BAD_USER_INPUT for a metric name no active metric has, with the near miss among `active` (what the
+ * caller may see) and the list; `of` names the subject when only its metrics are listed.
+ */
+export function noActiveMetric(name: string, active: readonly string[], of?: string): AppError {
+  return new AppError(
+    ErrorCode.BAD_USER_INPUT,
+    `name: no active metric "${name}"${didYouMean(name, active)} (active${of ? ` metrics of ${of}` : ''}: ${active.join(', ') || 'none'})`,
+    { details: { argument: 'name', value: name } },
+  );
+}
+
 export interface MetricsReader {
   readonly limits: AggregateLimits;
   definitions(): MetricDefinition[];
@@ -146,12 +158,9 @@ export function createMetricsReader(options: MetricsReaderOptions): MetricsReade
   const requireDefinition = (name: string): MetricDefinition => {
     const definition = definitions.find((d) => d.name === name);
     if (!definition)
-      throw new AppError(
-        ErrorCode.BAD_USER_INPUT,
-        `name: no active metric "${name}"${didYouMean(
-          name,
-          definitions.map((d) => d.name),
-        )} (active: ${definitions.map((d) => d.name).join(', ') || 'none'})`,
+      throw noActiveMetric(
+        name,
+        definitions.map((d) => d.name),
       );
     return definition;
   };

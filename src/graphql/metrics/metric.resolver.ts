@@ -1,7 +1,7 @@
 import { Arg, Ctx, Field, Float, Int, ObjectType, Query, Resolver, registerEnumType } from 'type-graphql';
-import { AppError, didYouMean, ErrorCode } from '../../errors';
+import { AppError, ErrorCode } from '../../errors';
 import { WINDOW_SIZES, type WindowSize } from '../../metrics/metric-definition';
-import type { MetricsReader } from '../../metrics/metric-reader';
+import { noActiveMetric, type MetricsReader } from '../../metrics/metric-reader';
 import { canReadSubject, isScoped, requireSubjectRead } from '../access';
 import type { ApiContext } from '../context';
 import { DateTimeScalar, DecimalScalar, JSONScalar } from '../scalars';
@@ -122,7 +122,7 @@ export function requireMetricRead(ctx: ApiContext, name: string): void {
       .definitions()
       .filter((d) => canReadSubject(ctx.principal, d.subject))
       .map((d) => d.name);
-    throw new AppError(ErrorCode.BAD_USER_INPUT, `name: no active metric "${name}"${didYouMean(name, readable)} (active: ${readable.join(', ') || 'none'})`);
+    throw noActiveMetric(name, readable);
   }
 }
 

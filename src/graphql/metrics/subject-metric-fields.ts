@@ -1,6 +1,7 @@
 import { GraphQLList, GraphQLNonNull, GraphQLString, type GraphQLFieldConfigArgumentMap, type GraphQLFieldConfigMap } from 'graphql';
-import { AppError, didYouMean, ErrorCode } from '../../errors';
+import { AppError, ErrorCode } from '../../errors';
 import type { MetricDefinition } from '../../metrics/metric-definition';
+import { noActiveMetric } from '../../metrics/metric-reader';
 import { canReadSubject, requireSubjectRead } from '../access';
 import type { ApiContext } from '../context';
 import { DateTimeScalar } from '../scalars';
@@ -60,13 +61,7 @@ export function subjectMetricDefinition(ctx: ApiContext, types: SubjectTypes, na
       .map((d) => d.name);
   // A metric of a subject the caller may not read is answered as one that does not exist.
   if (!definition || !canReadSubject(ctx.principal, definition.subject)) {
-    throw new AppError(
-      ErrorCode.BAD_USER_INPUT,
-      `name: no active metric "${name}"${didYouMean(name, own())} (active metrics of ${types.subject}: ${own().join(', ') || 'none'})`,
-      {
-        details: { argument: 'name', value: name },
-      },
-    );
+    throw noActiveMetric(name, own(), types.subject);
   }
   if (definition.subject !== types.subject) {
     throw new AppError(

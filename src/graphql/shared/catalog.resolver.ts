@@ -1,5 +1,5 @@
 import { Arg, Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
-import { unknownName } from '../../errors';
+import { type AppError, unknownName } from '../../errors';
 import { canReadSubject, requireSubjectRead } from '../access';
 import { subjectNames } from '../naming';
 import type { ApiContext, CatalogView } from '../context';
@@ -48,17 +48,19 @@ export class CatalogResolver {
   subject(@Arg('name', () => String) name: string, @Ctx() ctx: ApiContext): Promise<SubjectType> {
     // Scope first: a reader limited to some subjects learns nothing of others, not even whether they exist.
     requireSubjectRead(ctx.principal, name);
-    const served = ctx.services.catalog.list();
-    const entry = served.find((e) => e.subject === name);
-    if (!entry)
-      throw unknownName(
-        'served subject',
-        'name',
-        name,
-        served.map((e) => e.subject).filter((subject) => canReadSubject(ctx.principal, subject)),
-      );
+    const entry = ctx.services.catalog.list().find((e) => e.subject === name);
+    if (!entry) throw unknownServedSubject(ctx, 'name', name);
     return subjectView(ctx, entry);
   }
+}
+
+/** NOT_FOUND for a name no served subject has, listing the served subjects the caller may read. */
+export function unknownServedSubject(ctx: ApiContext, argument: string, name: string): AppError {
+  const readable = ctx.services.catalog
+    .list()
+    .map((entry) => entry.subject)
+    .filter((subject) => canReadSubject(ctx.principal, subject));
+  return unknownName('served subject', argument, name, readable);
 }
 
 async function subjectView(ctx: ApiContext, entry: ReturnType<CatalogView['list']>[number]): Promise<SubjectType> {

@@ -5,6 +5,7 @@ import type { DeadLetterFilter, DeadLetterView } from '../../admin/dead-letter-a
 import type { DefinitionVersion } from '../../catalog/definition-registry';
 import { AppError, ErrorCode, unknownName, unknownVersion } from '../../errors';
 import { compileSpec } from '../../mapping/compile-spec';
+import { subjectName } from '../../mapping/subject-name';
 import type { MappingSpec } from '../../mapping/mapping-spec';
 import { adminOnly, canReadSubject, requireAdmin, requireRawRead, requireSubjectRead } from '../access';
 import type { ApiContext } from '../context';
@@ -196,11 +197,11 @@ export class SpecAdminResolver {
   })
   async backfillJob(@Arg('id', () => ID) id: string, @Ctx() ctx: ApiContext): Promise<BackfillJobType> {
     const job = await admin(ctx).backfills.get(id);
-    if (job) requireSubjectRead(ctx.principal, job.subject);
     if (!job)
       throw new AppError(ErrorCode.NOT_FOUND, `unknown backfill job "${id}"`, {
         details: [`id: no backfill job has the id "${id}" (backfillJobs lists them)`],
       });
+    requireSubjectRead(ctx.principal, job.subject);
     return jobView(job);
   }
 
@@ -256,7 +257,7 @@ async function checkFilterNames(ctx: ApiContext, filter: DeadLetterFilterInput |
 
 /** The mapping specs as the caller may read them: a spec is its target subject's. */
 function specReads(ctx: ApiContext): DefinitionReads<MappingSpec> {
-  return { registry: admin(ctx).specs, what: 'mapping spec', subjectOf: (version) => compileSpec(version.body).subject };
+  return { registry: admin(ctx).specs, what: 'mapping spec', subjectOf: (version) => subjectName(version.body.target.subject) };
 }
 
 function admin(ctx: ApiContext): AdminServices {

@@ -1,6 +1,7 @@
 import { Arg, Ctx, Field, Int, ObjectType, Query, Resolver } from 'type-graphql';
-import { AppError, ErrorCode, unknownName } from '../../errors';
-import { canReadSubject, requireSubjectRead } from '../access';
+import { AppError, ErrorCode } from '../../errors';
+import { requireSubjectRead } from '../access';
+import { unknownServedSubject } from '../shared/catalog.resolver';
 import type { ApiContext } from '../context';
 import { DateTimeScalar } from '../scalars';
 
@@ -59,15 +60,7 @@ export class SubjectStatusResolver {
     if (!reader) throw new AppError(ErrorCode.INTERNAL, 'subject status is not available in this process');
     requireSubjectRead(ctx.principal, subject);
     const status = await reader.status(subject);
-    if (!status) {
-      const served = ctx.services.catalog.list().map((entry) => entry.subject);
-      throw unknownName(
-        'served subject',
-        'subject',
-        subject,
-        served.filter((name) => canReadSubject(ctx.principal, name)),
-      );
-    }
+    if (!status) throw unknownServedSubject(ctx, 'subject', subject);
     return { ...status, specs: status.specs.map((spec) => ({ ...spec, topics: [...spec.topics] })) };
   }
 }
