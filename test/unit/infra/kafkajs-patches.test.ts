@@ -20,6 +20,7 @@ const groupMessagesPerPartition = kafkajsRequire('./src/producer/groupMessagesPe
 }) => Grouped;
 interface KafkaEncoder {
   writeInt8(value: number): KafkaEncoder;
+  writeInt16(value: number): KafkaEncoder;
   writeInt32(value: number): KafkaEncoder;
   writeString(value: string): KafkaEncoder;
   writeBytes(value: Buffer): KafkaEncoder;
@@ -56,6 +57,22 @@ const { RecordBatch } = kafkajsRequire('./src/protocol/recordBatch/v0') as {
   }) => Promise<RecordEncoder>;
 };
 
+type ProduceHeaders = Record<string, string | Buffer | (string | Buffer)[] | null>;
+type ProduceMessage = {
+  key?: Buffer | string | number | null;
+  value: Buffer | string | null;
+  headers?: ProduceHeaders | null;
+  timestamp?: string;
+};
+const produceRequest = kafkajsRequire('./src/protocol/requests/produce/v3/request') as (options: {
+  acks: number;
+  timeout: number;
+  transactionalId?: string | null;
+  producerId: Long;
+  producerEpoch: number;
+  topicData: { topic: string; partitions: { partition: number; firstSequence: number; messages: ProduceMessage[] }[] }[];
+}) => { encode(): Promise<{ readonly buffer: Buffer }> };
+
 const partitionMetadata = [0, 1, 2, 3].map((partitionId) => ({ partitionId }));
 const byItsPartition = ({ message }: { message: { partition: number } }) => message.partition;
 
@@ -80,6 +97,7 @@ describe('kafkajs producer, as patched', () => {
     expect(source('./src/producer/partitioners/default/murmur2')).toContain('Math.imul');
     expect(source('./src/protocol/recordBatch/crc32C')).toContain("require('crc-32/crc32c')");
     expect(source('./src/protocol/recordBatch/v0')).toContain('sized up front');
+    expect(source('./src/protocol/requests/produce/v3/request')).toContain('encodeUncompressedPartition');
   });
 
   it("hashes keys as Java's client does (Kafka's own murmur2 test vectors)", () => {
@@ -191,6 +209,103 @@ describe('kafkajs producer, as patched', () => {
       const expected = Buffer.concat([int64(0n), int32(4 + 1 + 4 + body.length), int32(0), Buffer.from([2]), crc, body]);
       expect(batch.size()).toBe(expected.length);
       expect(batch.buffer.equals(expected)).toBe(true);
+    }
+  });
+});
+
+describe('kafkajs produce request, as patched', () => {
+  const NOW = 1_700_000_000_000;
+  beforeEach(() => jest.spyOn(Date, 'now').mockReturnValue(NOW));
+  afterEach(() => jest.restoreAllMocks());
+
+  /** The request as kafkajs builds it without the patch's direct path: a Record per message, then a RecordBatch, in layers. */
+  async function layered(
+    transactionalId: string | null,
+    partitions: { partition: number; firstSequence: number; messages: ProduceMessage[] }[],
+  ): Promise<Buffer> {
+    const encoded = [];
+    for (const { partition, firstSequence, messages } of partitions) {
+      const records = messages.map((m, offsetDelta) => Record({ ...(m as Parameters<typeof Record>[0]), offsetDelta, timestampDelta: 0 }));
+      const batch = await RecordBatch({
+        records,
+        firstTimestamp: NOW,
+        maxTimestamp: NOW,
+        producerId: Long.fromValue(42),
+        producerEpoch: 3,
+        firstSequence,
+        lastOffsetDelta: records.length - 1,
+        ...(transactionalId === null ? {} : { transactional: true }),
+      } as Parameters<typeof RecordBatch>[0]);
+      encoded.push(
+        new Encoder()
+          .writeInt32(partition)
+          .writeInt32(batch.size())
+          .writeEncoder(batch as unknown as KafkaEncoder),
+      );
+    }
+    const request = new Encoder()
+      .writeString(transactionalId as string)
+      .writeInt16(-1)
+      .writeInt32(30_000)
+      .writeInt32(1)
+      .writeString('canonical.order')
+      .writeInt32(encoded.length);
+    for (const partition of encoded) request.writeEncoder(partition);
+    return request.buffer;
+  }
+
+  const direct = async (transactionalId: string | null, partitions: { partition: number; firstSequence: number; messages: ProduceMessage[] }[]) =>
+    (
+      await produceRequest({
+        acks: -1,
+        timeout: 30_000,
+        transactionalId,
+        producerId: Long.fromValue(42),
+        producerEpoch: 3,
+        topicData: [{ topic: 'canonical.order', partitions }],
+      }).encode()
+    ).buffer;
+
+  it('writes records without timestamps straight into the batch, byte for byte what the layers write', async () => {
+    const messages = (count: number, salt: number): ProduceMessage[] =>
+      Array.from({ length: count }, (_, i) => ({
+        key: i % 11 === 0 ? null : i % 5 === 0 ? Buffer.from(`bytes-key-${i}`) : `clé-${salt}-${i}-😀`,
+        value: i % 13 === 4 ? null : i % 2 === 0 ? randomBytes((i * 37) % 1_500) : `valeur ✓ ${'x'.repeat(i % 300)}`,
+        ...(i % 4 === 1
+          ? {}
+          : {
+              headers:
+                i % 4 === 2 ? ({} as ProduceHeaders) : { 'canonql-event-id': `event-${i}`, 'canonql-op': 'u', list: [`a-${i}`, Buffer.from('b')], 'ü-ß': '' },
+            }),
+      }));
+    // Offsets past 63 and 8,191 take two and three bytes as varints; 70,000-byte values three length bytes.
+    const partitions = [
+      { partition: 0, firstSequence: 17, messages: messages(9_000, 0) },
+      { partition: 3, firstSequence: 0, messages: messages(1, 1) },
+      { partition: 1, firstSequence: 5, messages: [{ key: 'big', value: randomBytes(70_000) }] },
+    ];
+    for (const transactionalId of [null, 'tx-1']) {
+      const bytes = await direct(transactionalId, partitions);
+      expect(bytes.equals(await layered(transactionalId, partitions))).toBe(true);
+    }
+  });
+
+  it('leaves messages it does not write directly to the layers: timestamps set, and the values those refuse', async () => {
+    const stamped = [
+      { key: 'k', value: 'v', timestamp: String(NOW - 1_000) },
+      { key: 'k', value: 'v', timestamp: String(NOW + 1_000) },
+    ];
+    const bytes = await direct(null, [{ partition: 0, firstSequence: 0, messages: stamped }]);
+    // The batch's first and last timestamps are the messages' (the direct path would write now twice).
+    expect(bytes.includes(Buffer.concat([int64(BigInt(NOW - 1_000)), int64(BigInt(NOW + 1_000))]))).toBe(true);
+    for (const refused of [
+      { key: 5, value: 'v' },
+      { key: 'k', value: 'v', headers: null },
+      { key: 'k', value: 'v', headers: { a: null } },
+    ] as ProduceMessage[]) {
+      await expect(direct(null, [{ partition: 0, firstSequence: 0, messages: [{ key: 'fine', value: 'v' }, refused] }])).rejects.toMatchObject({
+        name: 'TypeError',
+      });
     }
   });
 });
