@@ -12,6 +12,7 @@ import {
   type TopicRegistry,
 } from './ingestion/registry/source-registries';
 import type { KafkaSasl, KafkaSaslMechanism, KafkaTls } from './infra/kafka';
+import { topicNameProblem } from './infra/kafka-topics';
 import { LOCAL_CONNECT_URL, LOCAL_KAFKA_BROKERS, LOCAL_MARIADB_URL, LOCAL_MONGODB_URI, LOCAL_POSTGRES_URL } from './local-stack';
 
 /**
@@ -113,7 +114,11 @@ export interface SettingSpec {
   readonly check?: SettingCheck;
 }
 
-export type SettingCheck = { readonly kind: 'integer'; readonly min: number; readonly max?: number; readonly why?: string } | { readonly kind: 'boolean' };
+export type SettingCheck =
+  | { readonly kind: 'integer'; readonly min: number; readonly max?: number; readonly why?: string }
+  | { readonly kind: 'boolean' }
+  /** A Kafka topic name, or (`prefix`) the start of one: checked at start rather than refused by the broker later. */
+  | { readonly kind: 'topic'; readonly prefix?: boolean };
 
 /** The words of a broken integer rule: "must be a positive integer", "must be an integer from 2 to 1000"... */
 function integerRuleText(rule: Extract<SettingCheck, { kind: 'integer' }>): string {
@@ -273,6 +278,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   { name: 'CANONQL_INGEST_GROUP_ID', default: 'canonql-ingest', description: 'Kafka consumer group of the ingestion role (all ingestion processes share it).' },
   {
     name: 'CANONQL_DEADLETTER_TOPIC',
+    check: { kind: 'topic' },
     default: 'canonql.deadletter',
     description: 'Topic receiving messages that can never be ingested, with the reason in headers.',
   },
@@ -282,7 +288,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     default: '3',
     description: 'Partitions of the `canonical.<subject>` topics canonql creates.',
   },
-  { name: 'CANONQL_CANONICAL_TOPIC_PREFIX', default: 'canonical.', description: 'Prefix of the canonical event topics (`canonical.order`).' },
+  {
+    name: 'CANONQL_CANONICAL_TOPIC_PREFIX',
+    check: { kind: 'topic', prefix: true },
+    default: 'canonical.',
+    description: 'Prefix of the canonical event topics (`canonical.order`).',
+  },
   {
     name: 'CANONQL_INGEST_FROM_BEGINNING',
     check: { kind: 'boolean' },
@@ -404,7 +415,12 @@ export const SETTINGS: readonly SettingSpec[] = [
     description: 'Continuously feed the demo domain: MongoDB-connector order events to Kafka, customer row changes to PostgreSQL (captured by Debezium).',
   },
   { name: 'CANONQL_DEMO_INTERVAL_MS', check: { kind: 'integer', min: 50 }, default: '2000', description: 'Pause between two ticks of the demo feed.' },
-  { name: 'CANONQL_DEMO_ORDERS_TOPIC', default: 'raw.mongo.orders', description: "Raw topic of the demo order events (the seed spec's topic)." },
+  {
+    name: 'CANONQL_DEMO_ORDERS_TOPIC',
+    check: { kind: 'topic' },
+    default: 'raw.mongo.orders',
+    description: "Raw topic of the demo order events (the seed spec's topic).",
+  },
   {
     name: 'CANONQL_DISCOVERY_SAMPLE_RATE',
     default: '1',
@@ -517,6 +533,14 @@ export function loadConfig(env: Env = process.env): Config {
     if (!Number.isInteger(value) || value < rule.min || (rule.max !== undefined && value > rule.max)) problems.push(`${name} ${integerRuleText(rule)}`);
     return value;
   };
+  const topic = (name: string): string => {
+    const rule = checkOf(name);
+    if (rule?.kind !== 'topic') throw new Error(`setting ${name} has no topic check in SETTINGS`);
+    const value = read(name);
+    const problem = topicNameProblem(value, { prefix: rule.prefix === true });
+    if (problem !== null) problems.push(`${name} ${problem} (got ${JSON.stringify(value)})`);
+    return value;
+  };
   const flag = (name: string): boolean => {
     if (checkOf(name)?.kind !== 'boolean') throw new Error(`setting ${name} has no boolean check in SETTINGS`);
     const text = read(name);
@@ -565,6 +589,9 @@ export function loadConfig(env: Env = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
   const canonicalPartitions = integer('CANONQL_CANONICAL_PARTITIONS');
+  const deadLetterTopic = topic('CANONQL_DEADLETTER_TOPIC');
+  const canonicalTopicPrefix = topic('CANONQL_CANONICAL_TOPIC_PREFIX');
+  const demoOrdersTopic = topic('CANONQL_DEMO_ORDERS_TOPIC');
   const fromBeginning = flag('CANONQL_INGEST_FROM_BEGINNING');
   const demoFeed = flag('CANONQL_DEMO_FEED');
   const demoInterval = integer('CANONQL_DEMO_INTERVAL_MS');
@@ -636,7 +663,7 @@ export function loadConfig(env: Env = process.env): Config {
     usesLocalStack: !isSet('MONGODB_URI') && !isSet('KAFKA_BROKERS'),
     logLevel,
     api: { maxPageSize, adminKeys: hardening.adminKeys, auth: hardening.auth, limits: hardening.limits },
-    demo: { enabled: demoFeed, intervalMs: demoInterval, ordersTopic: read('CANONQL_DEMO_ORDERS_TOPIC') },
+    demo: { enabled: demoFeed, intervalMs: demoInterval, ordersTopic: demoOrdersTopic },
     catalog: { pollMs: catalogPollMs },
     discovery: { sampleRate: discoverySampleRate, flushMs: discoveryFlushMs, samples: discoverySamples, removalWindow: discoveryRemovalWindow },
     specsDir: read('CANONQL_SPECS_DIR'),
@@ -653,9 +680,9 @@ export function loadConfig(env: Env = process.env): Config {
     migrationBatch,
     ingest: {
       groupId: read('CANONQL_INGEST_GROUP_ID'),
-      deadLetterTopic: read('CANONQL_DEADLETTER_TOPIC'),
+      deadLetterTopic,
       canonicalPartitions,
-      canonicalTopicPrefix: read('CANONQL_CANONICAL_TOPIC_PREFIX'),
+      canonicalTopicPrefix,
       fromBeginning,
       sessionTimeoutMs,
       fetchMaxBytes,

@@ -8,6 +8,23 @@ export interface TopicSpec {
   readonly configEntries?: ReadonlyArray<{ readonly name: string; readonly value: string }>;
 }
 
+/** The longest topic name Kafka accepts. */
+export const MAX_TOPIC_NAME_LENGTH = 249;
+const TOPIC_CHARACTERS = /^[A-Za-z0-9._-]*$/;
+
+/**
+ * Why `name` cannot be a Kafka topic, or null when it can: Kafka takes 1 to 249 letters, digits,
+ * `.`, `_` and `-`, but not `.` or `..`. With `prefix`, why it cannot start one (empty is fine;
+ * at least one character must be left for what follows it).
+ */
+export function topicNameProblem(name: string, options: { readonly prefix?: boolean } = {}): string | null {
+  const what = options.prefix ? 'a Kafka topic prefix' : 'a Kafka topic name';
+  if (!TOPIC_CHARACTERS.test(name)) return `is not ${what}: only letters, digits, ".", "_" and "-" may appear`;
+  if (options.prefix) return name.length < MAX_TOPIC_NAME_LENGTH ? null : `is not ${what}: at most ${MAX_TOPIC_NAME_LENGTH - 1} characters`;
+  if (name.length === 0 || name.length > MAX_TOPIC_NAME_LENGTH) return `is not ${what}: 1 to ${MAX_TOPIC_NAME_LENGTH} characters`;
+  return name === '.' || name === '..' ? `is not ${what}: "." and ".." are refused` : null;
+}
+
 /** How long topics just created may take to get a leader for every partition (kafkajs' own default). */
 const LEADERS_TIMEOUT_MS = 5000;
 /** How often their metadata is asked for meanwhile. */
@@ -25,12 +42,16 @@ export async function ensureTopics(kafka: Kafka, topics: readonly TopicSpec[]): 
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return;
-    await admin.createTopics({
-      topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.numPartitions, ...(t.configEntries ? { configEntries: [...t.configEntries] } : {}) })),
-      // kafkajs' own wait sleeps 100 ms before it first looks, and the broker usually has the
-      // leaders by the time it answers: a start of ingestion spent most of its time there.
-      waitForLeaders: false,
-    });
+    try {
+      await admin.createTopics({
+        topics: missing.map((t) => ({ topic: t.topic, numPartitions: t.numPartitions, ...(t.configEntries ? { configEntries: [...t.configEntries] } : {}) })),
+        // kafkajs' own wait sleeps 100 ms before it first looks, and the broker usually has the
+        // leaders by the time it answers: a start of ingestion spent most of its time there.
+        waitForLeaders: false,
+      });
+    } catch (error) {
+      throw refusedTopics(error) ?? error;
+    }
     await waitForLeaders(
       admin,
       missing.map((t) => t.topic),
@@ -66,4 +87,35 @@ export async function waitForLeaders(
     }
     await new Promise((resolve) => setTimeout(resolve, timing.pollMs));
   }
+}
+
+/** The refusals of a topic creation, each with the topic kafkajs names and the broker's error type. */
+interface TopicRefusal {
+  readonly topic: string;
+  readonly type: string;
+  readonly message: string;
+}
+
+const AUTHORIZATION_FAILURES: ReadonlySet<string> = new Set(['TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED']);
+
+/**
+ * A broker's refusal to create topics as an AppError naming each topic and the broker's reason
+ * (kafkajs says only "Topic creation errors"): KAFKA_AUTH_FAILED when the client may not create
+ * it, CONFIG_INVALID otherwise (a name, a partition count, or the cluster's replication factor or
+ * creation policy). Null for any other failure (the broker unreachable: kafkajs' error, retried
+ * by the caller's start). Topics another process created meanwhile are not refusals.
+ */
+function refusedTopics(error: unknown): AppError | null {
+  const aggregate = error as { name?: unknown; errors?: unknown } | null;
+  if (aggregate?.name !== 'KafkaJSAggregateError' || !Array.isArray(aggregate.errors)) return null;
+  const refusals: TopicRefusal[] = (aggregate.errors as { topic?: unknown; type?: unknown; message?: unknown }[])
+    .filter((e) => e.type !== 'TOPIC_ALREADY_EXISTS')
+    .map((e) => ({ topic: String(e.topic), type: String(e.type), message: String(e.message) }));
+  if (refusals.length === 0) return null;
+  const code = refusals.some((r) => AUTHORIZATION_FAILURES.has(r.type)) ? ErrorCode.KAFKA_AUTH_FAILED : ErrorCode.CONFIG_INVALID;
+  const listed = refusals.map((r) => `"${r.topic}": ${r.type} (${r.message})`).join('; ');
+  return new AppError(code, `Kafka refused to create ${refusals.length === 1 ? 'topic' : 'topics'} ${listed}; a topic may also be created beforehand`, {
+    cause: error,
+    details: refusals,
+  });
 }

@@ -1,10 +1,11 @@
+import type { AppError } from '../../../src/errors';
 import { ensureTopics } from '../../../src/infra/kafka-topics';
 import { createLeftovers, testKafka, uniqueName } from '../../support/test-env';
 
 /**
  * ensureTopics against the real broker: missing topics are created with their partitions, each
- * partition has a leader when it returns (a producer can write to every one at once), and an
- * existing topic is left as it is.
+ * partition has a leader when it returns (a producer can write to every one at once), an
+ * existing topic is left as it is, and a refusal names each topic and the broker's reason.
  */
 describe('ensureTopics', () => {
   const leftovers = createLeftovers();
@@ -40,5 +41,24 @@ describe('ensureTopics', () => {
     await ensureTopics(kafka, [{ topic: four, numPartitions: 8 }]);
     const again = await admin.fetchTopicMetadata({ topics: [four] });
     expect(again.topics[0]!.partitions).toHaveLength(4);
+  });
+
+  it("answers the broker's refusal with a coded error naming each refused topic and why, the topics it could create created", async () => {
+    const kafka = testKafka();
+    const admin = kafka.admin();
+    await admin.connect();
+    leftovers.add(() => admin.disconnect());
+    const fine = uniqueName('ensure_topics_fine');
+    leftovers.add(() => admin.deleteTopics({ topics: [fine] }));
+
+    const refused = await ensureTopics(kafka, [
+      { topic: fine, numPartitions: 1 },
+      // A name Kafka refuses, and a partition count it refuses.
+      { topic: 'dead letters!', numPartitions: 1 },
+      { topic: uniqueName('ensure_topics_none'), numPartitions: 0 },
+    ]).catch((error: unknown) => error as AppError);
+    expect(refused).toMatchObject({ code: 'CONFIG_INVALID', details: [{ topic: 'dead letters!', type: 'INVALID_TOPIC_EXCEPTION' }, { type: 'INVALID_PARTITIONS' }] });
+    expect((refused as AppError).message).toMatch(/^Kafka refused to create topics "dead letters!": INVALID_TOPIC_EXCEPTION \(.+\); "ensure_topics_none[^"]*": INVALID_PARTITIONS \(.+\); a topic may also be created beforehand$/);
+    expect((await admin.listTopics()).includes(fine)).toBe(true);
   });
 });

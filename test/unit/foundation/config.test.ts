@@ -144,18 +144,21 @@ describe('loadConfig', () => {
     ]);
   });
 
-  it('checks every integer and true/false setting by the rule SETTINGS gives it, naming the setting and the rule', () => {
+  it('checks every integer, true/false and topic setting by the rule SETTINGS gives it, naming the setting and the rule', () => {
     const checked = SETTINGS.filter((setting) => setting.check !== undefined);
     expect(checked.length).toBeGreaterThan(15);
+    const broken = { integer: '1.5', boolean: 'yes', topic: 'dead letters!' } as const;
     for (const setting of checked) {
       let caught: unknown;
       try {
-        loadConfig({ [setting.name]: setting.check!.kind === 'integer' ? '1.5' : 'yes' });
+        loadConfig({ [setting.name]: broken[setting.check!.kind] });
       } catch (error) {
         caught = error;
       }
       expect((caught as AppError).details).toEqual([
-        expect.stringMatching(new RegExp(`^${setting.name} must be (an integer|a positive integer|a non-negative integer|true or false)`)),
+        expect.stringMatching(
+          new RegExp(`^${setting.name} (must be (an integer|a positive integer|a non-negative integer|true or false)|is not a Kafka topic (name|prefix))`),
+        ),
       ]);
     }
     // The bounds hold on both sides: below the minimum and above the maximum are refused, the bounds themselves accepted.
@@ -168,6 +171,36 @@ describe('loadConfig', () => {
     expect(loadConfig({ CANONQL_METRICS: 'false', CANONQL_PROMETHEUS: 'true' })).toMatchObject({
       metrics: { enabled: false },
       observability: { prometheus: true },
+    });
+  });
+
+  it('refuses a topic setting Kafka would refuse, at start and naming it, rather than at the first topic creation', () => {
+    const problemsOf = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        expect((error as AppError).code).toBe('CONFIG_INVALID');
+        return (error as AppError).details as string[];
+      }
+    };
+    expect(problemsOf({ CANONQL_DEADLETTER_TOPIC: 'dead letters!' })).toEqual([
+      'CANONQL_DEADLETTER_TOPIC is not a Kafka topic name: only letters, digits, ".", "_" and "-" may appear (got "dead letters!")',
+    ]);
+    expect(problemsOf({ CANONQL_DEMO_ORDERS_TOPIC: '..' })).toEqual([
+      'CANONQL_DEMO_ORDERS_TOPIC is not a Kafka topic name: "." and ".." are refused (got "..")',
+    ]);
+    expect(problemsOf({ CANONQL_DEADLETTER_TOPIC: 'x'.repeat(250) })[0]).toMatch(/^CANONQL_DEADLETTER_TOPIC is not a Kafka topic name: 1 to 249 characters/);
+    expect(problemsOf({ CANONQL_CANONICAL_TOPIC_PREFIX: 'canonical/' })).toEqual([
+      'CANONQL_CANONICAL_TOPIC_PREFIX is not a Kafka topic prefix: only letters, digits, ".", "_" and "-" may appear (got "canonical/")',
+    ]);
+    expect(problemsOf({ CANONQL_CANONICAL_TOPIC_PREFIX: 'p'.repeat(249) })[0]).toMatch(/is not a Kafka topic prefix: at most 248 characters/);
+    // The longest name, the characters Kafka allows, and a prefix of 248 are accepted; so is "..." and a blank prefix (the default).
+    expect(
+      problemsOf({ CANONQL_DEADLETTER_TOPIC: 'x'.repeat(249), CANONQL_DEMO_ORDERS_TOPIC: 'Raw_orders-2.v1', CANONQL_CANONICAL_TOPIC_PREFIX: 'p'.repeat(248) }),
+    ).toEqual([]);
+    expect(loadConfig({ CANONQL_DEADLETTER_TOPIC: '...', CANONQL_CANONICAL_TOPIC_PREFIX: '' })).toMatchObject({
+      ingest: { deadLetterTopic: '...', canonicalTopicPrefix: 'canonical.' },
     });
   });
 
