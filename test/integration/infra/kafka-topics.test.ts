@@ -57,8 +57,13 @@ describe('ensureTopics', () => {
       { topic: 'dead letters!', numPartitions: 1 },
       { topic: uniqueName('ensure_topics_none'), numPartitions: 0 },
     ]).catch((error: unknown) => error as AppError);
-    expect(refused).toMatchObject({ code: 'CONFIG_INVALID', details: [{ topic: 'dead letters!', type: 'INVALID_TOPIC_EXCEPTION' }, { type: 'INVALID_PARTITIONS' }] });
-    expect((refused as AppError).message).toMatch(/^Kafka refused to create topics "dead letters!": INVALID_TOPIC_EXCEPTION \(.+\); "ensure_topics_none[^"]*": INVALID_PARTITIONS \(.+\); a topic may also be created beforehand$/);
+    expect(refused).toMatchObject({
+      code: 'CONFIG_INVALID',
+      details: [{ topic: 'dead letters!', type: 'INVALID_TOPIC_EXCEPTION' }, { type: 'INVALID_PARTITIONS' }],
+    });
+    expect((refused as AppError).message).toMatch(
+      /^Kafka refused to create topics "dead letters!": INVALID_TOPIC_EXCEPTION \(.+\); "ensure_topics_none[^"]*": INVALID_PARTITIONS \(.+\); a topic may also be created beforehand$/,
+    );
     expect((await admin.listTopics()).includes(fine)).toBe(true);
   });
 });
