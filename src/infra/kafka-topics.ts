@@ -9,7 +9,7 @@ export interface TopicSpec {
 }
 
 /** The longest topic name Kafka accepts. */
-export const MAX_TOPIC_NAME_LENGTH = 249;
+const MAX_TOPIC_NAME_LENGTH = 249;
 const TOPIC_CHARACTERS = /^[A-Za-z0-9._-]*$/;
 
 /**
